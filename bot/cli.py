@@ -1,0 +1,237 @@
+"""The `csbot` command line. Heavy modules are imported inside each command to keep start-up fast."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+
+_data_options = [
+    click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）"),
+    click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录"),
+]
+
+
+def data_options(f: Any) -> Any:
+    for opt in reversed(_data_options):
+        f = opt(f)
+    return f
+
+
+def _engine(dialogs: Path | None, templates: Path | None) -> Any:
+    from bot.dataload import DataError
+    from bot.engine import Engine
+
+    try:
+        return Engine.load(dialogs, templates)
+    except DataError as exc:
+        click.echo(f"数据错误：{exc}", err=True)
+        sys.exit(EXIT_DATA)
+
+
+def _understander(dialogs: Path | None) -> Any:
+    from bot.dataload import DataError
+    from bot.paths import dialogs_dir
+    from bot.understand.pipeline import Understander
+
+    try:
+        return Understander(dialogs_dir(dialogs))
+    except DataError as exc:
+        click.echo(f"数据错误：{exc}", err=True)
+        sys.exit(EXIT_DATA)
+
+
+def _stdout_utf8() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure:
+            reconfigure(encoding="utf-8")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="csbot", message="csbot %(version)s")
+def main() -> None:
+    """csbot：淘宝/天猫售后中差评沟通助手。
+
+    按话术流程提示每一步该说什么，检查客服发言是否合规，并提供客服培训模拟。
+    """
+    _stdout_utf8()
+
+
+@main.command()
+@click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
+              help="buyer：买家消息；agent：客服消息")
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
+def analyze(role: str, file: Any, dialogs: Path | None) -> None:
+    """逐行分析消息（UTF-8，一行一条），每行输出一个 JSON 对象。
+
+    买家：{"text","intent","cause","emotion","confidence"}；
+    客服：{"text","acts":[...],"findings":[{"code","severity","span","message"}]}。
+    """
+    u = _understander(dialogs)
+    analyse = u.buyer if role == "buyer" else u.agent
+    out = sys.stdout
+    for line in file:
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        out.write(analyse(text).model_dump_json() + "\n")
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
+@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
+def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
+    """检查店铺的快捷短语库（一行一条）。
+
+    有“禁止”级问题（好评返现等条件利益、威胁、泄露隐私）时退出码为 1，否则为 0。
+    """
+    u = _understander(dialogs)
+    blocked = warned = total = 0
+    for n, line in enumerate(file, 1):
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        total += 1
+        findings = u.agent(text).findings
+        blocked += any(f.severity == "block" for f in findings)
+        warned += bool(findings) and not any(f.severity == "block" for f in findings)
+        if as_json:
+            click.echo(json.dumps({"line": n, "text": text,
+                                   "findings": [f.model_dump() for f in findings]},
+                                  ensure_ascii=False))
+        elif findings:
+            click.echo(f"第 {n} 行：{text}")
+            for f in findings:
+                level = {"block": "禁止", "warn": "注意", "info": "提示"}[f.severity]
+                start, end = f.span or (0, 0)
+                click.echo(f"  【{level}】{f.code}「{text[start:end]}」：{f.message}")
+    if not as_json:
+        click.echo(f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
+    sys.exit(EXIT_FOUND if blocked else EXIT_OK)
+
+
+@main.command()
+@data_options
+@click.option("--json", "as_json", is_flag=True,
+              help='JSON 行模式：输入 {"role":"buyer"|"agent","text":…}（可先给一行 {"case":{…}}），每行输出一个建议 JSON')
+@click.option("--shop", default=None, help="店铺名")
+@click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
+@click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
+@click.option("--product", default=None, help="商品")
+@click.option("--order-date", default=None, help="下单日期，如 2026-03-02")
+@click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
+@click.option("--agent", "agent_name", default=None, help="客服自己的名字")
+@click.option("--tone", type=click.Choice(["正式", "亲切"]), default="正式", help="建议的语气")
+def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
+           buyer_name: str | None, honorific: str, product: str | None, order_date: str | None,
+           platform: str, agent_name: str | None, tone: str) -> None:
+    """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。"""
+    engine = _engine(dialogs, templates)
+    if as_json:
+        from bot.channels.jsonl import run_jsonl
+
+        sys.exit(run_jsonl(engine, sys.stdin, sys.stdout))
+    from pydantic import ValidationError
+    from rich.console import Console
+
+    from bot.channels.console import run_console
+    from bot.models import Case
+
+    console = Console(highlight=False)
+    try:
+        shop = shop or console.input("店铺名：").strip()
+        buyer_name = buyer_name or console.input("买家姓名或称呼：").strip()
+        if product is None:
+            product = console.input("商品（可留空）：").strip() or None
+        if order_date is None:
+            order_date = console.input("下单日期 YYYY-MM-DD（可留空）：").strip() or None
+    except (EOFError, KeyboardInterrupt):
+        sys.exit(EXIT_OK)
+    try:
+        case = Case(shop=shop, buyer_name=buyer_name, honorific=honorific, product=product,
+                    order_date=date.fromisoformat(order_date) if order_date else None,
+                    platform=platform, agent=agent_name)  # type: ignore[arg-type]
+    except (ValidationError, ValueError) as exc:
+        click.echo(f"案件信息不完整或格式不对：{exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(run_console(engine, case, console, tone))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "svg", "dot"]), default="mermaid",
+              help="mermaid 文本（默认）、svg 图片（需要 Graphviz）或 dot 文本")
+@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
+def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
+    """输出话术流程图（取自运行中的状态机）。"""
+    from bot.script.diagram import dot, mermaid
+
+    script = _engine(dialogs, templates).script
+    if fmt == "mermaid":
+        click.echo(mermaid(script), nl=False)
+        return
+    if fmt == "dot":
+        click.echo(dot(script), nl=False)
+        return
+    exe = shutil.which("dot")
+    if exe is None:
+        click.echo("输出 SVG 需要 Graphviz：请先安装（如 apt-get install graphviz），或改用 --format mermaid。",
+                   err=True)
+        sys.exit(EXIT_DATA)
+    svg = subprocess.run([exe, "-Tsvg"], input=dot(script).encode(), capture_output=True, check=True)
+    sys.stdout.buffer.write(svg.stdout)
+
+
+@main.command(name="eval")
+@click.argument("datasets", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--errors", default=0, show_default=True, help="列出前 N 条错误")
+@data_options
+def evaluate_cmd(datasets: tuple[Path, ...], as_json: bool, errors: int, dialogs: Path | None,
+                 templates: Path | None) -> None:
+    """在带标注的数据集（JSON 行）上评估：意图、原因、情绪准确率，动作和合规的 P/R/F1，对话阶段一致率。
+
+    自动识别数据集种类：买家消息、客服消息、快捷短语或整段对话。
+    """
+    from bot.evaluate import evaluate, format_report, kind_of, read_jsonl
+
+    engine = _engine(dialogs, templates)
+    results = []
+    for path in datasets:
+        rows = read_jsonl(path)
+        if not rows:
+            click.echo(f"{path}：数据集为空", err=True)
+            sys.exit(EXIT_DATA)
+        try:
+            kind_of(rows)
+            result = evaluate(engine.understand, path, engine)
+        except (KeyError, TypeError) as exc:
+            click.echo(f"{path}：数据格式不对（缺少字段 {exc}）", err=True)
+            sys.exit(EXIT_DATA)
+        result["file"] = str(path)
+        results.append(result)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=1))
+        return
+    for result in results:
+        click.echo(f"== {result['file']}")
+        for line in format_report(result, errors):
+            click.echo(line)

@@ -1,0 +1,1 @@
+"""Reply suggestions rendered from scripts_zh/ with Jinja2, and remedy options."""

@@ -1,0 +1,56 @@
+"""Remedy options from ``dialogs/remedies.yaml``, matched to the cause and the buyer's choice."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.models import RemedyOption
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    id: str
+    label: str
+    text: str
+    short: str
+    choose: re.Pattern[str] | None
+    intents: tuple[str, ...]
+
+
+class RemedyBook:
+    """The shop's remedies and which ones fit which cause."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.remedies = {
+            rid: Remedy(
+                rid, r["label"], r["text"], r["short"],
+                re.compile("|".join(r["choose"])) if r.get("choose") else None,
+                tuple(r.get("intents", [])),
+            )
+            for rid, r in spec["remedies"].items()
+        }
+        self.by_cause: dict[str, list[str]] = spec["by_cause"]
+
+    def for_cause(self, cause: str | None) -> list[Remedy]:
+        """The options for a cause, most fitting first."""
+        return [self.remedies[r] for r in self.by_cause.get(cause or "unknown", self.by_cause["unknown"])]
+
+    def options(self, cause: str | None) -> list[RemedyOption]:
+        return [RemedyOption(id=r.id, label=r.label, text=r.text) for r in self.for_cause(cause)]
+
+    def options_text(self, cause: str | None) -> str:
+        """The options as one spoken sentence part: "A；或者B；或者C"."""
+        return "；或者".join(r.text for r in self.for_cause(cause)[:3])
+
+    def match(self, text: str, intent: str, cause: str | None) -> str:
+        """Which option a buyer's reply chooses: a cue in the text, else the intent, else the first."""
+        options = self.for_cause(cause)
+        for r in options:
+            if r.choose is not None and r.choose.search(text):
+                return r.id
+        for r in options:
+            if intent in r.intents:
+                return r.id
+        return options[0].id

@@ -1,0 +1,80 @@
+"""The template library of ``scripts_zh/``: compiled once, rendered per turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.dataload import DataError
+
+VARIANT_SEPARATOR = "{# --- #}"
+TONES = {"formal": "正式", "warm": "亲切"}
+TONE_FILES = {v: k for k, v in TONES.items()}
+VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_date", "cause",
+             "options", "remedy", "tone")
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    id: str
+    tone: str
+    template: jinja2.Template
+
+
+class TemplateLibrary:
+    """Every ``<folder>/<key>.<tone>.j2`` file, split into compiled variants."""
+
+    def __init__(self, root: Path) -> None:
+        if not root.is_dir():
+            raise DataError(f"找不到话术模板目录：{root}")
+        self.env = jinja2.Environment(
+            undefined=jinja2.StrictUndefined, autoescape=False, auto_reload=False,
+            keep_trailing_newline=False,
+        )
+        self.variants: dict[tuple[str, str, str], list[Variant]] = {}
+        for path in sorted(root.glob("*/*.j2")):
+            key, _, tone_file = path.stem.rpartition(".")
+            if tone_file not in TONES or not key:
+                raise DataError(f"模板文件名应为 <key>.formal.j2 或 <key>.warm.j2：{path}")
+            folder = path.parent.name
+            parts = [p.strip() for p in path.read_text(encoding="utf-8").split(VARIANT_SEPARATOR)]
+            try:
+                compiled = [
+                    Variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file],
+                            self.env.from_string(p))
+                    for i, p in enumerate(parts) if p
+                ]
+            except jinja2.TemplateSyntaxError as exc:
+                raise DataError(f"模板语法错误：{path}：{exc}") from exc
+            self.variants[folder, key, TONES[tone_file]] = compiled
+
+    def folders(self) -> set[str]:
+        return {f for f, _, _ in self.variants}
+
+    def keys(self, folder: str) -> set[str]:
+        return {k for f, k, _ in self.variants if f == folder}
+
+    def pick_key(self, folder: str, candidates: list[str]) -> str | None:
+        """The first candidate key that has templates in ``folder``."""
+        have = self.keys(folder)
+        return next((k for k in candidates if k in have), None)
+
+    def choose(
+        self, folder: str, key: str, tone: str, count: int, seed: int, avoid: set[str]
+    ) -> list[Variant]:
+        """Up to ``count`` variants, rotating with ``seed`` and skipping ``avoid``."""
+        pool = self.variants.get((folder, key, tone), [])
+        if not pool:
+            return []
+        start = seed % len(pool)
+        ordered = pool[start:] + pool[:start]
+        fresh = [v for v in ordered if v.id not in avoid]
+        return fresh[:count]
+
+    @staticmethod
+    def render(variant: Variant, variables: dict[str, Any]) -> str:
+        """Render one variant; a missing variable raises (StrictUndefined)."""
+        return " ".join(variant.template.render(**variables).split())

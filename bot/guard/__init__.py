@@ -1,0 +1,1 @@
+"""Compliance: findings on agent text, and the contact policy."""

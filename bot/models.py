@@ -1,0 +1,170 @@
+"""The pydantic models at csbot's boundaries: case fields, conversation state, Suggestion."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["buyer", "agent"]
+Intent = Literal[
+    "affirm", "deny", "wrong_person", "busy", "complain", "ask", "want_return",
+    "want_exchange", "want_refund", "want_compensation", "agree_review", "refuse_review",
+    "extort", "threaten", "end", "other",
+]
+Cause = Literal[
+    "quality", "not_as_described", "size_fit", "logistics", "wrong_missing", "service",
+    "price_value", "counterfeit",
+]
+Emotion = Literal["calm", "upset", "angry"]
+Act = Literal[
+    "greet_identify", "introduce", "confirm_product", "apologize", "empathize", "ask_detail",
+    "explain", "offer_remedy", "request_review", "guide_review", "thank", "close",
+    "blame_buyer",
+]
+Code = Literal[
+    "conditional_benefit", "threat", "privacy", "pressure", "guilt_trip", "blame",
+    "repeat_request",
+]
+Severity = Literal["block", "warn", "info"]
+Tone = Literal["正式", "亲切"]
+Outcome = Literal[
+    "resolved", "review_updated", "review_kept", "callback", "malicious", "escalated",
+    "unreachable", "wrong_person",
+]
+
+INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
+CAUSES: tuple[str, ...] = Cause.__args__  # type: ignore[attr-defined]
+EMOTIONS: tuple[str, ...] = Emotion.__args__  # type: ignore[attr-defined]
+ACTS: tuple[str, ...] = Act.__args__  # type: ignore[attr-defined]
+CODES: tuple[str, ...] = Code.__args__  # type: ignore[attr-defined]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Case(Strict):
+    """The case fields of design.md: who, what, where, and the review."""
+
+    shop: str = Field(min_length=1, max_length=100)
+    buyer_name: str = Field(min_length=1, max_length=50)
+    honorific: str = Field(default="", max_length=10, description="先生 / 女士 / 同学…")
+    buyer_id: str | None = Field(default=None, max_length=100)
+    order_id: str | None = Field(default=None, max_length=100)
+    product: str | None = Field(default=None, max_length=200)
+    order_date: date | None = None
+    platform: Literal["taobao", "tmall"] = "taobao"
+    review_rating: Literal["中评", "差评"] | None = None
+    review_text: str | None = Field(default=None, max_length=2000)
+    review_time: datetime | None = None
+    review_changed: bool = Field(default=False, description="the buyer already used their one change")
+    channel: str | None = Field(default=None, max_length=50)
+    agent: str | None = Field(default=None, max_length=50)
+
+
+class Finding(BaseModel):
+    """A compliance finding on agent text (or a policy note when span is None)."""
+
+    code: str
+    severity: Severity
+    span: tuple[int, int] | None
+    message: str
+
+
+class BuyerUnderstanding(BaseModel):
+    text: str
+    intent: Intent
+    cause: Cause | None
+    emotion: Emotion
+    confidence: float
+
+
+class AgentUnderstanding(BaseModel):
+    text: str
+    acts: list[Act]
+    findings: list[Finding]
+
+
+class Context(BaseModel):
+    """The counters and facts the script's conditions read."""
+
+    apologies: int = 0
+    empathies: int = 0
+    explanations: int = 0
+    remedies_offered: int = 0
+    review_requests: int = 0
+    closings: int = 0
+    thanks: int = 0
+    offers_time: bool = False
+    wrong_person: bool = False
+    attempts: int = 1
+    problem_stated: bool = False
+    identity_confirmed: bool = False
+    product_confirmed: bool = False
+    remedy_chosen: str | None = None
+    all_declined: bool = False
+    review_answer: str | None = None
+    cause: Cause | None = None
+    held_from: str | None = None
+    just_resumed: bool = False
+    blame: int = 0
+
+
+class Conversation(BaseModel):
+    """A conversation as plain data: everything the engine needs between turns."""
+
+    id: str = ""
+    case: Case
+    stage: str = "opening"
+    context: Context = Field(default_factory=Context)
+    turn: int = 0
+    tone: Tone = "正式"
+    outcome: Outcome | None = None
+    script_version: str = ""
+    last_templates: list[str] = Field(default_factory=list)
+    last_intent: Intent | None = None
+
+
+class StageRef(BaseModel):
+    id: str
+    label: str
+
+
+class Progress(BaseModel):
+    step: int
+    of: int
+    stages: list[StageRef]
+
+
+class SuggestedReply(BaseModel):
+    text: str
+    template: str
+    tone: Tone
+
+
+class RemedyOption(BaseModel):
+    id: str
+    label: str
+    text: str
+
+
+class ChecklistItem(BaseModel):
+    item: str
+    done: bool
+
+
+class Suggestion(BaseModel):
+    """What csbot answers after each turn (design.md)."""
+
+    conversation_id: str
+    turn: int
+    stage: StageRef
+    progress: Progress
+    understanding: BuyerUnderstanding | AgentUnderstanding | None
+    suggestions: list[SuggestedReply]
+    remedies: list[RemedyOption]
+    warnings: list[Finding]
+    checklist: list[ChecklistItem]
+    public_reply: str | None = None

@@ -1,0 +1,1 @@
+"""The call script as one shared `transitions` machine over plain conversation data."""

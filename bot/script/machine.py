@@ -1,0 +1,165 @@
+"""Builds the one shared state machine from ``dialogs/script.yaml`` and fires events on it.
+
+Conversations are never registered with the machine (``model=None``): an event is
+triggered with the conversation as its model, so nothing per conversation is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from transitions import EventData, Machine
+
+from bot.dataload import DataError
+from bot.models import Conversation
+
+Predicate = Callable[[Conversation, datetime | None], bool]
+
+
+def review_changeable(conv: Conversation, now: datetime | None) -> bool:
+    """Whether the buyer can still change the review (Taobao, once, within 30 days)."""
+    case = conv.case
+    if case.platform == "tmall" or case.review_changed:
+        return False
+    if case.review_time is not None and now is not None:
+        review_time = case.review_time
+        if (review_time.tzinfo is None) != (now.tzinfo is None):
+            now = now.replace(tzinfo=review_time.tzinfo)
+        return now - review_time <= timedelta(days=30)
+    return True
+
+
+# The conditions script.yaml may name. The data says *when*; these say what each fact is.
+PREDICATES: dict[str, Predicate] = {
+    "problem_stated": lambda c, _: c.context.problem_stated,
+    "review_changeable": review_changeable,
+    "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
+    "review_requested": lambda c, _: c.context.review_requests > 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    label: str
+    main: bool
+    checklist: tuple[tuple[str, str], ...]
+
+
+class Script:
+    """The call script: stages, the event map and the shared machine."""
+
+    def __init__(self, spec: dict[str, Any], source: bytes = b"") -> None:
+        self.version = f"{spec['version']}+{hashlib.sha256(source).hexdigest()[:8]}"
+        self.stages: dict[str, Stage] = {
+            s["id"]: Stage(
+                s["id"], s["label"], bool(s.get("main")),
+                tuple((c["item"], str(c["check"])) for c in s.get("checklist", [])),
+            )
+            for s in spec["stages"]
+        }
+        self.initial: str = spec["initial"]
+        self.final: str = spec["final"]
+        self.holding: frozenset[str] = frozenset(spec.get("holding", []))
+        self.max_attempts = int(spec.get("max_attempts", 3))
+        self.predicates: dict[str, Predicate] = {
+            **PREDICATES,
+            "attempts_left": lambda c, _: c.context.attempts < self.max_attempts,
+        }
+        self.active: list[str] = list(spec["active"])
+        self.buyer_events: dict[str, list[str]] = spec["events"]["buyer"]
+        self.agent_events: dict[str, list[str]] = spec["events"]["agent"]
+        self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
+        self.rows: list[dict[str, Any]] = []
+        self.machine = Machine(
+            model=None,
+            states=list(self.stages),
+            initial=self.initial,
+            auto_transitions=False,
+            ignore_invalid_triggers=True,
+            send_event=True,
+            model_attribute="stage",
+        )
+        for row in spec["transitions"]:
+            self._add(row)
+
+    def _sources(self, source: str | list[str]) -> list[str]:
+        names = source if isinstance(source, list) else [source]
+        out: list[str] = []
+        for name in names:
+            if name == "@active":
+                out.extend(self.active)
+            elif name == "@open":
+                out.extend(s for s in self.stages if s != self.final)
+            elif name in self.stages:
+                out.append(name)
+            else:
+                raise DataError(f"script.yaml：未知阶段 {name!r}")
+        return out
+
+    def _add(self, row: dict[str, Any]) -> None:
+        conditions = [self._condition(n) for n in row.get("conditions", [])]
+        unless = [self._condition(n) for n in row.get("unless", [])]
+        for src in self._sources(row["source"]):
+            dests = [row["dest"]] if row["dest"] != "@previous" else self.active
+            for dest in dests:
+                if dest not in self.stages:
+                    raise DataError(f"script.yaml：未知阶段 {dest!r}")
+                extra = [] if row["dest"] != "@previous" else [_came_from(dest)]
+                self.machine.add_transition(
+                    row["trigger"], src, dest, conditions=conditions + extra, unless=unless
+                )
+                self.rows.append({"trigger": row["trigger"], "source": src, "dest": dest,
+                                  "conditions": row.get("conditions", []),
+                                  "unless": row.get("unless", []),
+                                  "previous": row["dest"] == "@previous"})
+
+    def _condition(self, name: str) -> Callable[[EventData], bool]:
+        if name not in self.predicates:
+            raise DataError(f"script.yaml：未知条件 {name!r}")
+        pred = self.predicates[name]
+        return lambda e: pred(e.model, e.kwargs.get("now"))
+
+    def fire(self, conv: Conversation, event: str, now: datetime | None = None) -> bool:
+        """Fire one event on the conversation; True if the stage changed."""
+        ev = self.machine.events.get(event)
+        if ev is None:
+            return False
+        before = conv.stage
+        ev.trigger(conv, now=now)
+        return conv.stage != before
+
+    def checklist(self, conv: Conversation) -> list[tuple[str, bool]]:
+        """The current stage's checklist items and whether each is met."""
+        return [(item, _check(expr, conv)) for item, expr in self.stages[conv.stage].checklist]
+
+    def progress_step(self, stage: str) -> int:
+        """1-based position on the main path (0 before it starts, held stages keep 0)."""
+        return self.main_path.index(stage) + 1 if stage in self.main_path else (
+            len(self.main_path) if stage == self.final else 0)
+
+
+def _came_from(stage: str) -> Callable[[EventData], bool]:
+    return lambda e: e.model.context.held_from == stage
+
+
+_EXPR = re.compile(r"^\s*([a-z_]+)\s*(?:(>=|<=|==|>|<)\s*(\d+))?\s*$")
+
+
+def _check(expr: str, conv: Conversation) -> bool:
+    if expr == "true":
+        return True
+    m = _EXPR.match(expr)
+    if not m:
+        raise DataError(f"script.yaml：无法理解的检查项 {expr!r}")
+    name, op, num = m.groups()
+    value = conv.turn if name == "turn" else getattr(conv.context, name)
+    if op is None:
+        return bool(value)
+    n = int(num)
+    return {">=": value >= n, "<=": value <= n, "==": value == n, ">": value > n, "<": value < n}[op]

@@ -1,0 +1,1 @@
+"""Chinese text to labels: buyer intent, cause and emotion; agent acts."""

@@ -1,0 +1,169 @@
+"""Input normalisation: traditional → simplified, full-width → half-width, obfuscations undone.
+
+Every step keeps a map from each output character to its position in the raw text, so
+guard findings can point at the span the agent actually typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import opencc
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    return opencc.OpenCC("t2s")
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or "\u4e00" <= ch <= "\u9fff"
+
+
+@dataclass(frozen=True, slots=True)
+class Norm:
+    """Normalised text with, for each of its characters, the index in ``source``."""
+
+    source: str
+    text: str
+    origin: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The raw-text span of normalised characters ``start:end``."""
+        if not self.origin:
+            return (0, 0)
+        end = max(end, start + 1)
+        return (self.origin[start], self.origin[min(end, len(self.origin)) - 1] + 1)
+
+
+class Normalizer:
+    """Applies the rules of ``dialogs/normalize.yaml``."""
+
+    def __init__(self, rules: dict[str, Any]) -> None:
+        self.separators = frozenset(rules.get("separators", ""))
+        self.aliases: dict[str, str] = {str(k).lower(): v for k, v in rules.get("aliases", {}).items()}
+        self.replace: list[tuple[str, str]] = [(a, b) for a, b in rules.get("replace", [])]
+        self._ascii_run = re.compile(r"[a-z]+")
+
+    def __call__(self, source: str) -> Norm:
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(source):
+            for out in unicodedata.normalize("NFKC", ch).lower():
+                chars.append(out)
+                origin.append(i)
+        text = "".join(chars)
+        simplified = _t2s().convert(text)
+        if len(simplified) != len(text):  # a phrase conversion changed the length
+            simplified = "".join(_t2s().convert(c) or c for c in text)
+        if len(simplified) == len(text):
+            text = simplified
+        text, origin = self._drop_separators(text, origin)
+        text, origin = self._expand_aliases(text, origin)
+        for old, new in self.replace:
+            text, origin = _substitute(text, origin, old, new)
+        text, origin = _collapse_spaces(text, origin)
+        return Norm(source, text, tuple(origin))
+
+    def _drop_separators(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
+        # "好.评.返.现", "好 评 返 现", "fan xian": a separator run between two word
+        # characters is dropped (not between digits: "3.5"); one at a clause edge is kept.
+        keep: list[int] = []
+        n = len(text)
+        i = 0
+        while i < n:
+            if text[i] in self.separators:
+                j = i
+                while j < n and text[j] in self.separators:
+                    j += 1
+                a, b = (text[i - 1], text[j]) if 0 < i and j < n else ("", "")
+                if a and _is_word(a) and _is_word(b) and not (a.isdigit() and b.isdigit()):
+                    i = j
+                    continue
+                keep.extend(range(i, j))
+                i = j
+                continue
+            keep.append(i)
+            i += 1
+        return "".join(text[k] for k in keep), [origin[k] for k in keep]
+
+    def _expand_aliases(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
+        if not self.aliases:
+            return text, origin
+        out: list[str] = []
+        new_origin: list[int] = []
+        last = 0
+        for m in self._ascii_run.finditer(text):
+            word = m.group()
+            repl = self.aliases.get(word) or self._split_aliases(word)
+            if repl is None:
+                continue
+            out.append(text[last:m.start()])
+            new_origin.extend(origin[last:m.start()])
+            out.append(repl)
+            new_origin.extend(_spread(origin[m.start():m.end()], len(repl)))
+            last = m.end()
+        out.append(text[last:])
+        new_origin.extend(origin[last:])
+        return "".join(out), new_origin
+
+    def _split_aliases(self, word: str) -> str | None:
+        # "haopingfanxian" -> 好评返现: the whole run must be made of known aliases.
+        if len(word) < 4:
+            return None
+        parts: list[str] = []
+        i = 0
+        while i < len(word):
+            for j in range(len(word), i, -1):
+                if word[i:j] in self.aliases and j - i >= 2:
+                    parts.append(self.aliases[word[i:j]])
+                    i = j
+                    break
+            else:
+                return None
+        return "".join(parts)
+
+
+def _spread(src: list[int], n: int) -> list[int]:
+    if not src:
+        return [0] * n
+    return [src[min(k * len(src) // max(n, 1), len(src) - 1)] for k in range(n)]
+
+
+def _substitute(text: str, origin: list[int], old: str, new: str) -> tuple[str, list[int]]:
+    if old not in text:
+        return text, origin
+    out: list[str] = []
+    new_origin: list[int] = []
+    last = 0
+    start = text.find(old)
+    while start != -1:
+        out.append(text[last:start])
+        new_origin.extend(origin[last:start])
+        out.append(new)
+        new_origin.extend(_spread(origin[start:start + len(old)], len(new)))
+        last = start + len(old)
+        start = text.find(old, last)
+    out.append(text[last:])
+    new_origin.extend(origin[last:])
+    return "".join(out), new_origin
+
+
+def _collapse_spaces(text: str, origin: list[int]) -> tuple[str, list[int]]:
+    chars: list[str] = []
+    new_origin: list[int] = []
+    for ch, o in zip(text, origin, strict=True):
+        if ch.isspace():
+            if not chars or chars[-1] == " ":
+                continue
+            ch = " "
+        chars.append(ch)
+        new_origin.append(o)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        new_origin.pop()
+    return "".join(chars), new_origin

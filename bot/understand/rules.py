@@ -1,0 +1,193 @@
+"""A small weighted-pattern engine shared by the buyer, agent and guard lexicons.
+
+Lexicons are YAML (``dialogs/lexicon/*.yaml``). A label has rules; a rule fires when its
+patterns match the normalised text and are not negated, and adds its weight to the label.
+
+Rule keys:
+  any:      regexes; one non-negated match fires the rule (each match is a hit)
+  all:      regexes; every one must match somewhere (non-negated)
+  none:     regexes; if any matches, the rule does not fire
+  weight:   what the rule adds (default 1)
+  max_len:  only for texts of at most this many characters (short replies)
+  negatable: false to ignore negation (the pattern carries its own)
+Inside a regex, ``%name%`` is replaced by the alternation of the cue list ``name``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_CUE = re.compile(r"%([a-z_]+)%")
+_CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
+
+
+def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:
+    """Replace ``%name%`` by ``(?:a|b|…)`` of the cue list, recursively."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in cues:
+            raise ValueError(f"unknown cue %{name}% in pattern {pattern!r}")
+        return "(?:" + "|".join(expand(p, cues) for p in cues[name]) + ")"
+
+    return _CUE.sub(sub, pattern)
+
+
+@dataclass(slots=True)
+class Hit:
+    label: str
+    start: int
+    end: int
+    weight: float
+    rule: int
+
+
+@dataclass(slots=True)
+class Rule:
+    label: str
+    any: re.Pattern[str] | None
+    all: list[re.Pattern[str]]
+    none: re.Pattern[str] | None
+    weight: float
+    max_len: int | None
+    negatable: bool
+
+
+@dataclass(slots=True)
+class RuleSet:
+    """Compiled rules for a family of labels (intents, causes, acts, guard codes...)."""
+
+    rules: list[Rule] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls, spec: Mapping[str, Iterable[Mapping[str, Any]]], cues: Mapping[str, list[str]]
+    ) -> RuleSet:
+        """Compile ``{label: [rule, …]}`` with ``%cue%`` expansion."""
+        out = cls()
+        for label, rules in spec.items():
+            for r in rules:
+                unknown = set(r) - {"any", "all", "none", "weight", "max_len", "negatable"}
+                if unknown:
+                    raise ValueError(f"rule for {label}: unknown keys {sorted(unknown)}")
+                out.rules.append(
+                    Rule(
+                        label=label,
+                        any=_alternation(r.get("any"), cues),
+                        all=[re.compile(expand(p, cues)) for p in r.get("all", [])],
+                        none=_alternation(r.get("none"), cues),
+                        weight=float(r.get("weight", 1)),
+                        max_len=r.get("max_len"),
+                        negatable=bool(r.get("negatable", True)),
+                    )
+                )
+        return out
+
+    def hits(self, text: str, negation: Negation) -> list[Hit]:
+        """Every firing of every rule on ``text``."""
+        found: list[Hit] = []
+        n = len(text)
+        for idx, rule in enumerate(self.rules):
+            if rule.max_len is not None and n > rule.max_len:
+                continue
+            if rule.none is not None and rule.none.search(text):
+                continue
+            neg = negation if rule.negatable else None
+            spans: list[tuple[int, int]] = []
+            if rule.all:
+                ok = True
+                for pat in rule.all:
+                    m = _first_free(pat, text, neg)
+                    if m is None:
+                        ok = False
+                        break
+                    spans.append(m)
+                if not ok:
+                    continue
+            if rule.any is not None:
+                matched = [
+                    (m.start(), m.end())
+                    for m in rule.any.finditer(text)
+                    if m.end() > m.start() and not (neg and neg.negated(text, m.start()))
+                ]
+                if not matched:
+                    continue
+                spans.extend(matched[:1] if rule.all else matched)
+            if not spans:
+                continue
+            start = min(s for s, _ in spans)
+            end = max(e for _, e in spans)
+            if rule.all or rule.any is None:
+                found.append(Hit(rule.label, start, end, rule.weight, idx))
+            else:
+                found.extend(Hit(rule.label, s, e, rule.weight, idx) for s, e in spans)
+        return found
+
+    def scores(
+        self, text: str, negation: Negation, emphasis: Emphasis | None = None
+    ) -> dict[str, float]:
+        """Summed weights per label (a label's repeated hits count once per rule and clause)."""
+        out: dict[str, float] = {}
+        seen: set[tuple[str, int, int]] = set()
+        for h in self.hits(text, negation):
+            key = (h.label, h.rule, _clause_of(text, h.start))
+            if key in seen:
+                continue
+            seen.add(key)
+            w = h.weight * (emphasis.factor(text, h.start) if emphasis else 1.0)
+            out[h.label] = out.get(h.label, 0.0) + w
+        return out
+
+
+def _alternation(
+    patterns: list[str] | None, cues: Mapping[str, list[str]]
+) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{expand(p, cues)})" for p in patterns))
+
+
+def _first_free(pat: re.Pattern[str], text: str, neg: Negation | None) -> tuple[int, int] | None:
+    for m in pat.finditer(text):
+        if m.end() > m.start() and not (neg and neg.negated(text, m.start())):
+            return (m.start(), m.end())
+    return None
+
+
+def _clause_of(text: str, pos: int) -> int:
+    return len(_CLAUSE_END.findall(text, 0, pos))
+
+
+class Negation:
+    """Decides whether a match is negated by a negator just before it in its clause."""
+
+    def __init__(self, negators: list[str]) -> None:
+        self._tail = re.compile("(?:" + "|".join(negators) + ")$") if negators else None
+
+    def negated(self, text: str, start: int) -> bool:
+        if self._tail is None or start == 0:
+            return False
+        left = start - 1
+        while left >= 0 and not _CLAUSE_END.match(text[left]):
+            left -= 1
+        return bool(self._tail.search(text, left + 1, start))
+
+
+class Emphasis:
+    """Weights clauses that a contrast marker puts forward ("不是A，而是B": B counts)."""
+
+    def __init__(self, markers: list[str], factor: float) -> None:
+        self._markers = re.compile("^(?:" + "|".join(markers) + ")") if markers else None
+        self._factor = factor
+
+    def factor(self, text: str, pos: int) -> float:
+        if self._markers is None:
+            return 1.0
+        left = pos - 1
+        while left >= 0 and not _CLAUSE_END.match(text[left]):
+            left -= 1
+        clause_start = left + 1
+        return self._factor if self._markers.search(text[clause_start:pos + 1]) else 1.0
