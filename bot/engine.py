@@ -63,6 +63,7 @@ class Engine:
         words = load_yaml(dialogs, "defaults.yaml")
         self.defaults: dict[str, str] = words["defaults"]
         self.cause_labels: dict[str, str] = words["cause_labels"]
+        self._guard_cache: dict[str, bool] = {}
 
     @classmethod
     def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
@@ -106,12 +107,12 @@ class Engine:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = conv.model_copy(deep=True)
         was = conv.stage
-        if was == "callback":
-            if conv.context.attempts >= self.script.max_attempts:
-                raise ValueError(self.policy.notes["too_many_attempts"][1])
-            conv.context.attempts += 1
+        if was == "callback" and conv.context.attempts >= self.script.max_attempts:
+            raise ValueError(self.policy.notes["too_many_attempts"][1])
         if not self.script.fire(conv, "resume"):
             raise ValueError(f"当前阶段（{self.script.stages[was].label}）不能恢复")
+        if was == "callback":
+            conv.context.attempts += 1
         conv.context.just_resumed = was == "callback"
         return self._answer(conv, None, [], None)
 
@@ -278,10 +279,21 @@ class Engine:
         out: list[SuggestedReply] = []
         for v in chosen:
             text = self.templates.render(v, {**variables, "tone": v.tone})
-            if self.understand.guard.blocks(self.understand.agent(text).findings):
+            if self._blocked(text):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
         return out
+
+    def _blocked(self, text: str) -> bool:
+        # Rendered texts repeat across conversations (same shop, product, variant): a small
+        # bounded cache keeps the guard check of suggestions off the per-turn cost.
+        hit = self._guard_cache.get(text)
+        if hit is None:
+            hit = self.understand.guard.blocks(self.understand.agent(text).findings)
+            if len(self._guard_cache) >= 4096:
+                self._guard_cache.clear()
+            self._guard_cache[text] = hit
+        return hit
 
     def _public_reply(
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None

@@ -128,8 +128,8 @@ class Script:
     def fire(self, conv: Conversation, event: str, now: datetime | None = None) -> bool:
         """Fire one event on the conversation; True if the stage changed."""
         ev = self.machine.events.get(event)
-        if ev is None:
-            return False
+        if ev is None or conv.stage not in ev.transitions:
+            return False  # nothing to do here; skipping also avoids transitions' warning log
         before = conv.stage
         ev.trigger(conv, now=now)
         return conv.stage != before

@@ -1,0 +1,152 @@
+"""The command line, run as a user runs it: subprocesses, real bytes on stdin and stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
+
+
+def csbot(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
+                          capture_output=True, env=ENV, cwd=cwd or ROOT, timeout=60,
+                          encoding="utf-8")
+
+
+def test_help_is_chinese_on_every_command() -> None:
+    top = csbot("--help")
+    assert top.returncode == 0 and "售后" in top.stdout
+    for cmd in ("analyze", "lint", "assist", "diagram", "eval"):
+        r = csbot(cmd, "--help")
+        assert r.returncode == 0 and any("\u4e00" <= c <= "\u9fff" for c in r.stdout), cmd
+
+
+def test_analyze_buyer_lines() -> None:
+    r = csbot("analyze", "--role", "buyer", stdin="想申請退貨，耳機一直有電流聲\n\n嗯是我\n")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["text"] for x in rows] == ["想申請退貨，耳機一直有電流聲", "嗯是我"]
+    assert rows[0]["intent"] == "want_return" and rows[0]["cause"] == "quality"
+    assert set(rows[0]) == {"text", "intent", "cause", "emotion", "confidence"}
+    assert 0 <= rows[0]["confidence"] <= 1
+    assert rows[1]["intent"] == "affirm"
+
+
+def test_analyze_agent_lines_with_spans() -> None:
+    text = "亲，改成好评后给您发5元红包"
+    r = csbot("analyze", "--role", "agent", stdin=text + "\n")
+    row = json.loads(r.stdout)
+    f = row["findings"][0]
+    assert f["code"] == "conditional_benefit" and f["severity"] == "block"
+    assert text[f["span"][0]:f["span"][1]] and "评价" in f["message"]
+
+
+def test_lint_exit_codes(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.txt"
+    clean.write_text("亲，您好，有什么可以帮您的吗？\n不管评价改不改，小礼物都送您\n", encoding="utf-8")
+    r = csbot("lint", str(clean))
+    assert r.returncode == 0, r.stdout
+    assert "共检查 2 条" in r.stdout
+    bad = tmp_path / "bad.txt"
+    bad.write_text("亲，您好\n好评返现5元\n是您自己没看尺码表\n", encoding="utf-8")
+    r = csbot("lint", str(bad))
+    assert r.returncode == 1
+    assert "第 2 行" in r.stdout and "禁止" in r.stdout and "第 3 行" in r.stdout
+    warn_only = tmp_path / "warn.txt"
+    warn_only.write_text("是您自己没看尺码表\n", encoding="utf-8")
+    assert csbot("lint", str(warn_only)).returncode == 0
+    r = csbot("lint", "--json", "-", stdin="好评返现\n你好\n")
+    assert r.returncode == 1
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert rows[0]["findings"][0]["code"] == "conditional_benefit" and rows[1]["findings"] == []
+    missing = csbot("lint", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2
+
+
+def test_assist_json_with_and_without_a_case() -> None:
+    lines = [
+        {"case": {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙"}},
+        {"role": "agent", "text": "您好，请问是周女士吗？"},
+        {"role": "buyer", "text": "是我"},
+    ]
+    r = csbot("assist", "--json", stdin="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["stage"]["id"] for o in out] == ["opening", "confirm_identity", "confirm_product"]
+    assert [o["turn"] for o in out] == [0, 1, 2]
+    assert out[2]["understanding"]["intent"] == "affirm"
+    assert out[2]["stage"]["label"] == "确认商品"
+    assert "周敏女士" in out[0]["suggestions"][0]["text"]
+    r = csbot("assist", "--json", stdin='{"role":"agent","text":"您好，在吗？"}\n')
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(out) == 1 and out[0]["stage"]["id"] == "confirm_identity"
+
+
+def test_assist_json_bad_lines_are_reported() -> None:
+    r = csbot("assist", "--json", stdin='{"role":"robot","text":"x"}\nnot json\n{"role":"buyer","text":"是"}\n')
+    assert r.returncode == 1
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert out[0]["error"]["code"] == "invalid" and out[1]["error"]["code"] == "bad_json"
+    assert "stage" in out[2]
+
+
+def test_assist_console_session() -> None:
+    stdin = "我：您好，请问是周女士吗？\n买：是我\n/tone 亲切\n/status\n/quit\n"
+    r = csbot("assist", "--shop", "柚子家女装", "--buyer", "周敏", "--honorific", "女士",
+              "--product", "连衣裙", "--order-date", "2026-03-02", stdin=stdin)
+    assert r.returncode == 0, r.stderr
+    assert "确认身份" in r.stdout and "确认商品" in r.stdout and "建议回复" in r.stdout
+    assert "建议语气已切换为：亲切" in r.stdout and "再见" in r.stdout
+
+
+def test_diagram_is_the_live_machine() -> None:
+    r = csbot("diagram")
+    assert r.returncode == 0
+    assert r.stdout.startswith("stateDiagram-v2")
+    assert "listen_apologize --> explain: apology" in r.stdout
+    assert "remedy --> polite_request" in r.stdout
+    r = csbot("diagram", "--format", "svg")
+    if shutil.which("dot"):
+        assert r.returncode == 0 and "<svg" in r.stdout
+    else:
+        assert r.returncode == 3 and "Graphviz" in r.stderr
+
+
+def test_eval_prints_figures() -> None:
+    r = csbot("eval", "tests/data/public/buyer_dev.jsonl", "tests/data/agent_dev.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert "意图准确率" in r.stdout and "动作 micro-F1" in r.stdout and "逐项" in r.stdout
+    r = csbot("eval", "--json", "tests/data/dialogs_dev.jsonl")
+    res = json.loads(r.stdout)
+    assert res[0]["kind"] == "dialogs" and 0 < res[0]["stage_accuracy"] <= 1
+
+
+def test_a_shops_own_data_folder_is_used(tmp_path: Path) -> None:
+    dialogs = tmp_path / "dialogs"
+    shutil.copytree(ROOT / "dialogs", dialogs)
+    guard = dialogs / "guard.yaml"
+    guard.write_text(guard.read_text(encoding="utf-8").replace(
+        'rules:\n      - any: ["(扣(我)?(工资', 'rules:\n      - any: ["(店长会骂我|扣(我)?(工资', 1),
+        encoding="utf-8")
+    r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="店长会骂我的\n")
+    assert json.loads(r.stdout)["findings"][0]["code"] == "guilt_trip"
+    r = csbot("lint", "--json", "-", stdin="店长会骂我的\n")
+    assert json.loads(r.stdout)["findings"] == []
+
+
+def test_bad_data_folder_is_a_clear_error(tmp_path: Path) -> None:
+    r = csbot("lint", "--dialogs", str(tmp_path), "-", stdin="你好\n")
+    assert r.returncode == 3 and "缺少数据文件" in r.stderr
+
+
+@pytest.mark.parametrize("cmd", [["analyze", "--role", "robot"], ["nonsense"]])
+def test_usage_errors_exit_2(cmd: list[str]) -> None:
+    assert csbot(*cmd).returncode == 2

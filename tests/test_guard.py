@@ -1,0 +1,77 @@
+"""The guard: disguised conditional benefits caught, unconditional gifts left alone, targets met."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.evaluate import eval_agent
+from tests.conftest import DATA, PUBLIC, read_jsonl
+
+
+@pytest.mark.parametrize("text", [
+    "您改成好评后我这边给您发个小红包",
+    "删评后优惠券马上到账",
+    "好评返现5元",
+    "hp返现哦亲",
+    "好.评.返.现",
+    "亲，给个五星好评，返您10块钱",
+    "只要您把差评删了，这单运费就给您免了",
+    "追评晒图就送小礼品",
+])
+def test_conditional_benefits_are_blocked(engine: Engine, text: str) -> None:
+    findings = engine.understand.agent(text).findings
+    assert any(f.code == "conditional_benefit" and f.severity == "block" for f in findings), findings
+
+
+@pytest.mark.parametrize("text", [
+    "不管评价改不改，这个小礼物都送您",
+    "无论您是否修改评价，补偿都照常发给您",
+    "平台不允许好评返现，所以补偿和评价没关系",
+    "退款已经给您办好了，跟评价没有关系",
+    "再次向您道歉，给您添麻烦了",
+    "修改方法：手机淘宝「我的」→「评价」→找到这条评价→修改评价",
+    "您刚才发的地址我核对过了，换货明天寄出",
+])
+def test_clean_look_alikes_pass(engine: Engine, text: str) -> None:
+    assert engine.understand.agent(text).findings == []
+
+
+@pytest.mark.parametrize("text,code", [
+    ("您不改的话我们会一直打电话给您", "pressure"),
+    ("这个差评让我被扣了工资，您就帮帮我吧", "guilt_trip"),
+    ("是您自己没看尺码表", "blame"),
+    ("我知道你住哪个小区", "privacy"),
+    ("你等着，我们会找人处理你", "threat"),
+    ("上次跟您说的评价，您再考虑一下改改吧", "repeat_request"),
+])
+def test_other_codes(engine: Engine, text: str, code: str) -> None:
+    codes = {f.code for f in engine.understand.agent(text).findings}
+    assert code in codes
+
+
+def test_findings_carry_span_and_chinese_message(engine: Engine) -> None:
+    text = "亲，好.评.返.现哦"
+    f = engine.understand.agent(text).findings[0]
+    assert f.span is not None and "好" in text[f.span[0]:f.span[1]]
+    assert "评价" in f.message
+
+
+@pytest.mark.parametrize("path", [DATA / "agent_dev.jsonl", DATA / "guard_dev.jsonl"],
+                         ids=["agent", "guard"])
+def test_guard_targets_on_own_sets(path) -> None:  # type: ignore[no-untyped-def]
+    r = eval_agent(Engine.load().understand, read_jsonl(path))
+    print(f"{path.name}: block recall {r['block_recall']:.3f}, "
+          f"false alarms {r['false_alarm_rate']:.3f}, findings F1 {r['findings_micro_f1']:.3f}")
+    assert r["block_recall"] >= 0.95
+    assert r["false_alarm_rate"] <= 0.03
+
+
+@pytest.mark.parametrize("path", [PUBLIC / "agent_dev.jsonl", PUBLIC / "guard_dev.jsonl"],
+                         ids=["agent", "guard"])
+def test_guard_on_public_sets(path) -> None:  # type: ignore[no-untyped-def]
+    r = eval_agent(Engine.load().understand, read_jsonl(path))
+    print(f"public {path.name}: block recall {r['block_recall']:.3f}, "
+          f"false alarms {r['false_alarm_rate']:.3f}")
+    assert r["block_recall"] >= 0.95
+    assert r["false_alarm_rate"] <= 0.03

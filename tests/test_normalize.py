@@ -1,0 +1,50 @@
+"""Normalisation: traditional → simplified, full-width → half-width, obfuscations undone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+
+
+@pytest.fixture(scope="module")
+def norm(engine: Engine):  # type: ignore[no-untyped-def]
+    return engine.understand.normalize
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("想申請退貨，耳機一直有電流聲", "想申请退货,耳机一直有电流声"),
+    ("買完第二天就降價了", "买完第二天就降价了"),
+    ("退我３００元ＯＫ？", "退我300元ok?"),
+    ("好.评.返.现", "好评返现"),
+    ("好 评 返 现", "好评返现"),
+    ("好*评*返*现", "好评返现"),
+    ("hp返现", "好评返现"),
+    ("HP返現", "好评返现"),
+    ("haoping fan xian", "好评返现"),
+    ("给个wuxing有hb", "给个五星有红包"),
+    ("以经发货了", "已经发货了"),
+    ("3.5元", "3.5元"),
+])
+def test_normalised_text(norm, raw: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert norm(raw).text == expected
+
+
+def test_spans_point_at_the_raw_text(norm) -> None:  # type: ignore[no-untyped-def]
+    raw = "亲，好.评.返.现哦"
+    n = norm(raw)
+    start = n.text.index("好评返现")
+    s, e = n.span(start, start + 4)
+    assert raw[s:e] == "好.评.返.现"
+
+
+def test_alias_spans_cover_the_abbreviation(norm) -> None:  # type: ignore[no-untyped-def]
+    raw = "亲，给个hp送红包"
+    n = norm(raw)
+    start = n.text.index("好评")
+    s, e = n.span(start, start + 2)
+    assert raw[s:e] == "hp"
+
+
+def test_whitespace_is_collapsed_and_emoji_kept(norm) -> None:  # type: ignore[no-untyped-def]
+    assert norm("  太差了   😡  ").text == "太差了 😡"

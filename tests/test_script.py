@@ -1,0 +1,213 @@
+"""The call script: every transition row of script.yaml, and whole dialogs through real text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from bot.engine import ConversationClosed, Engine
+from bot.models import Case, Context, Conversation
+from tests.conftest import DATA, PUBLIC, read_jsonl
+
+ENGINE = Engine.load()
+
+# How to make each named condition true / false on a conversation.
+MAKE_TRUE: dict[str, dict[str, Any]] = {
+    "problem_stated": {"problem_stated": True},
+    "review_changeable": {},
+    "remedies_offered": {"remedies_offered": 1},
+    "review_requested": {"review_requests": 1},
+    "attempts_left": {"attempts": 1},
+}
+MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "problem_stated": ({"problem_stated": False}, {}),
+    "review_changeable": ({}, {"platform": "tmall"}),
+    "remedies_offered": ({"remedies_offered": 0}, {}),
+    "review_requested": ({"review_requests": 0}, {}),
+    "attempts_left": ({"attempts": 3}, {}),
+}
+
+
+def _conv(stage: str, ctx: dict[str, Any], case: dict[str, Any] | None = None) -> Conversation:
+    return Conversation(case=Case(shop="店", buyer_name="王", **(case or {})), stage=stage,
+                        context=Context(**ctx))
+
+
+def _ctx_for(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    ctx: dict[str, Any] = {}
+    case: dict[str, Any] = {}
+    for name in row["conditions"]:
+        ctx.update(MAKE_TRUE[name])
+    for name in row["unless"]:
+        c, k = MAKE_FALSE[name]
+        ctx.update(c)
+        case.update(k)
+    if row["previous"]:
+        ctx["held_from"] = row["dest"]
+    return ctx, case
+
+
+ROWS = ENGINE.script.rows
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r['trigger']}:{r['source']}->{r['dest']}" for r in ROWS])
+def test_every_transition_row_fires(row: dict[str, Any]) -> None:
+    ctx, case = _ctx_for(row)
+    conv = _conv(row["source"], ctx, case)
+    assert ENGINE.script.fire(conv, row["trigger"]) or row["source"] == row["dest"]
+    assert conv.stage == row["dest"]
+
+
+GUARDED = [(r, c) for r in ROWS for c in r["conditions"]]
+
+
+@pytest.mark.parametrize("row,cond", GUARDED,
+                         ids=[f"{r['trigger']}:{r['source']}->{r['dest']}-no-{c}" for r, c in GUARDED])
+def test_a_false_condition_blocks_its_row(row: dict[str, Any], cond: str) -> None:
+    ctx, case = _ctx_for(row)
+    c, k = MAKE_FALSE[cond]
+    ctx.update(c)
+    case.update(k)
+    conv = _conv(row["source"], ctx, case)
+    ENGINE.script.fire(conv, row["trigger"])
+    assert conv.stage != row["dest"]
+
+
+def test_holding_stages_ignore_everything_but_resume_and_close() -> None:
+    for stage in ("callback", "malicious", "escalated"):
+        for event in ("message", "affirm", "problem", "apology", "choose", "end", "farewell"):
+            conv = _conv(stage, {})
+            ENGINE.script.fire(conv, event)
+            assert conv.stage == stage
+
+
+def test_the_machine_is_shared_and_holds_no_conversation() -> None:
+    assert ENGINE.script.machine.models == []
+    conv, _ = ENGINE.start({"shop": "店", "buyer_name": "王"})
+    ENGINE.feed(conv, "agent", "您好，请问是王先生吗？")
+    assert ENGINE.script.machine.models == []
+
+
+def test_main_path_with_counted_apologies(flow: Any) -> None:
+    f = flow()
+    f.expect("opening")
+    f.agent("您好，请问是周女士吗？我是柚子家女装的售后小林。").expect("confirm_identity")
+    f.buyer("嗯是我").expect("confirm_product")
+    f.agent("您3月2号在我们店买的那条连衣裙还记得吗？").expect("confirm_product")
+    f.buyer("记得，颜色跟图片差太多了，发灰").expect("listen_apologize")
+    f.agent("真的很抱歉，让您失望了，换成我也会不开心。").expect("explain")
+    assert f.conv.context.apologies == 1
+    f.agent("主图调色调得太鲜了，是我们的问题，这周就换成实拍图。").expect("remedy")
+    f.agent("给您换一件，来回运费我们出；或者退货退款，您看哪个方便？").expect("remedy")
+    f.buyer("那就换一件吧").expect("polite_request")
+    assert f.conv.context.remedy_chosen == "exchange"
+    f.agent("好的，已经安排了。想问问您，如果觉得处理得还行，愿意考虑更新一下评价吗？改不改由您决定。")
+    f.expect("polite_request").expect_no_warning("early_request")
+    assert f.last.suggestions == []  # asked once: wait for the answer
+    f.buyer("行，我一会儿去改").expect("closing")
+    f.expect_reply_contains("评价")
+    checklist = {c.item: c.done for c in f.last.checklist}
+    assert checklist["已道歉 ≥ 2 次"] is False
+    f.agent("再次为色差的事说声抱歉，谢谢您的理解，欢迎常来，祝您生活愉快！").expect("closed")
+    assert f.conv.context.apologies == 2
+    with pytest.raises(ConversationClosed):
+        ENGINE.feed(f.conv, "buyer", "好的")
+
+
+def test_declining_every_remedy_skips_the_request_and_drafts_a_public_reply(flow: Any) -> None:
+    f = flow()
+    f.agent("您好，请问是周女士吗？").buyer("是的").agent("您上周买的连衣裙还记得吗？")
+    f.buyer("记得，线头特别多，做工太差").expect("listen_apologize")
+    f.agent("非常抱歉，给您添麻烦了。").expect("explain")
+    f.agent("这批是工厂缝制的问题，我们已经反馈给工厂返工。").expect("remedy")
+    f.agent("给您换一件新的，或者退货退款，您看哪个合适？")
+    f.buyer("都不用了").expect("closing")
+    assert f.conv.context.all_declined
+    assert f.last.public_reply and "评价" not in f.last.suggestions[0].text
+    assert "public_reply" in [w.code for w in f.last.warnings]
+
+
+def test_tmall_skips_the_request(flow: Any) -> None:
+    f = flow({"shop": "旗舰店", "buyer_name": "郭", "honorific": "先生", "platform": "tmall"})
+    f.agent("您好，请问是郭先生吗？").buyer("是我").agent("您月初买的扫地机还记得吗？")
+    f.buyer("记得，快递等了十天才到").agent("非常抱歉，让您等了这么久。").expect("explain")
+    f.agent("那几天仓库遇到暴雨停发，是我们没有及时通知。").expect("remedy")
+    f.agent("给您退50元，或者送一套滤网，您挑一个。")
+    f.buyer("退50吧").expect("closing")
+    f.expect_reply_contains()  # no_request suggestions exist
+    f.agent("另外麻烦您考虑更新一下评价。").expect_warning("request_not_allowed")
+
+
+def test_review_older_than_30_days_skips_the_request(flow: Any) -> None:
+    f = flow({"shop": "店", "buyer_name": "白", "review_time": "2026-09-01T10:00:00"})
+    at = datetime(2026, 11, 20, 19, 0)
+    f.agent("您好，请问是白女士吗？", at=at).buyer("是", at=at)
+    f.agent("您买的开衫还记得吗？", at=at).buyer("记得，起球太厉害了", at=at)
+    f.agent("抱歉，这么快起球确实糟心。", at=at).agent("这批纱线短纤维偏多，已经换了供应商。", at=at)
+    f.agent("给您退40元，或者退货退款。", at=at).buyer("退40吧", at=at).expect("closing")
+
+
+def test_busy_callback_and_three_attempts(flow: Any) -> None:
+    f = flow()
+    f.agent("您好，请问是周女士吗？").buyer("在开会，晚点再说").expect("callback")
+    f.agent("好的，那我晚上八点再联系您可以吗？").expect("callback")
+    assert f.conv.context.offers_time
+    conv = f.conv
+    for attempt in (2, 3):
+        conv, sug = ENGINE.resume(conv)
+        assert conv.context.attempts == attempt and conv.stage == "confirm_identity"
+        assert sug.suggestions and sug.suggestions[0].template.startswith("opening/resume")
+        conv, _ = ENGINE.feed(conv, "buyer", "现在没空，晚点吧")
+        assert conv.stage == "callback"
+    with pytest.raises(ValueError, match="3 次"):
+        ENGINE.resume(conv)
+
+
+def test_extortion_goes_to_malicious_and_never_offers_money(flow: Any) -> None:
+    f = flow()
+    f.agent("您好，请问是孙先生吗？").buyer("是").agent("您买的茶叶还记得吗？")
+    f.buyer("转我300块，差评马上删，不然一直挂着").expect("malicious")
+    f.expect_warning("malicious_evidence")
+    for s in f.last.suggestions:
+        assert not any(w in s.text for w in ("转您", "给您钱", "红包", "补偿您"))
+    assert f.last.public_reply
+    f.agent("麻烦您考虑改一下评价").expect_warning("request_malicious").expect("malicious")
+
+
+def test_threat_escalates_and_wrong_person_closes(flow: Any) -> None:
+    f = flow()
+    f.agent("您好，请问是周女士吗？").buyer("是").agent("您买的袜子还记得吗？")
+    f.buyer("有股怪味，我已经打12315投诉你们了").expect("escalated")
+    f.expect_warning("escalated_supervisor")
+    g = flow()
+    g.agent("您好，请问是赵女士吗？").buyer("你们打错了，我刚换的这个号").expect("closing")
+    g.expect_reply_contains("打扰")
+    g.agent("抱歉打扰到您了，祝您生活愉快。").expect("closed")
+
+
+def test_request_before_the_remedy_is_warned(flow: Any) -> None:
+    f = flow()
+    f.agent("您好，请问是周女士吗？").buyer("是我")
+    f.agent("您能把差评改一下吗？").expect_warning("early_request")
+    f.agent("您再考虑一下改评价吧").expect_warning("repeat_request")
+
+
+def _stage_agreement(path: Any) -> tuple[float, float]:
+    from bot.replay import eval_dialogs
+
+    r = eval_dialogs(ENGINE, read_jsonl(path))
+    return r["stage_accuracy"], r["final_stage_accuracy"]
+
+
+def test_own_dialogs_stage_agreement() -> None:
+    turns, final = _stage_agreement(DATA / "dialogs_dev.jsonl")
+    print(f"own dialogs: stage agreement {turns:.3f}, final stage {final:.3f}")
+    assert turns >= 0.90
+
+
+def test_public_dialogs_stage_agreement() -> None:
+    turns, final = _stage_agreement(PUBLIC / "dialogs_dev.jsonl")
+    print(f"public dialogs: stage agreement {turns:.3f}, final stage {final:.3f}")
+    assert turns >= 0.90

@@ -1,0 +1,91 @@
+"""Every template variant renders with sample data, passes the guard, and suggestions vary."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+
+from bot.compose.templates import TemplateLibrary
+from bot.engine import Engine
+from bot.models import Case, Context, Conversation
+from bot.paths import templates_dir
+
+LIB = TemplateLibrary(templates_dir())
+SAMPLE = {
+    "call": "周敏女士", "name": "周敏", "honorific": "女士", "shop": "柚子家女装", "agent": "小林",
+    "product": "湖蓝色碎花连衣裙", "order_date": "3月2日", "cause": "质量问题",
+    "options": "给您换一件新的，来回运费都由我们承担；或者给您办退货退款",
+    "remedy": "换一件新的", "tone": "正式",
+}
+VARIANTS = [v for vs in LIB.variants.values() for v in vs]
+REVIEW_OK = ("polite_request", "closing", "malicious", "remedy", "public_reply")
+
+
+def test_every_stage_has_default_templates_in_both_tones(engine: Engine) -> None:
+    for stage in engine.script.stages:
+        if stage == "closed":
+            continue
+        for tone in ("正式", "亲切"):
+            assert LIB.variants.get((stage, "default", tone)), (stage, tone)
+    for folder, key, _ in LIB.variants:
+        for tone in ("正式", "亲切"):
+            assert LIB.variants.get((folder, key, tone)), (folder, key, tone)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[v.id for v in VARIANTS])
+def test_variant_renders_and_passes_the_guard(engine: Engine, variant) -> None:  # type: ignore[no-untyped-def]
+    text = LIB.render(variant, SAMPLE)
+    assert text and "{{" not in text and "\n" not in text
+    assert not any(ch.isascii() and ch.isalpha() for ch in text), text  # Chinese only
+    findings = engine.understand.agent(text).findings
+    assert findings == [], (text, findings)
+    folder = variant.id.split("/")[0]
+    acts = engine.understand.agent(text).acts
+    if folder not in REVIEW_OK:
+        assert "request_review" not in acts, text
+
+
+def test_a_missing_variable_is_an_error() -> None:
+    variant = LIB.variants["opening", "default", "正式"][0]
+    with pytest.raises(jinja2.UndefinedError):
+        LIB.render(variant, {k: v for k, v in SAMPLE.items() if k != "shop"})
+
+
+def test_suggestions_vary_and_never_repeat_the_previous_turn(engine: Engine) -> None:
+    conv, sug = engine.start({"shop": "店", "buyer_name": "周敏", "honorific": "女士"})
+    previous = {s.text for s in sug.suggestions}
+    for text in ("您好，请问是周女士吗？", "打扰了，请问是周女士本人吗？", "您好，在吗？"):
+        conv, sug = engine.feed(conv, "agent", text) if conv.stage == "opening" else engine.feed(
+            conv, "agent", text)
+        now = {s.text for s in sug.suggestions}
+        assert now and not (now & previous), (now, previous)
+        previous = now
+
+
+def test_tones_and_variables_appear(engine: Engine) -> None:
+    _, sug = engine.start({"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士",
+                           "product": "连衣裙", "agent": "小林"}, tone="亲切")
+    assert [s.tone for s in sug.suggestions] == ["亲切", "亲切", "正式"]
+    assert all("柚子家女装" in s.text and "周敏女士" in s.text for s in sug.suggestions)
+
+
+def test_without_a_case_no_name_is_invented(engine: Engine) -> None:
+    _, sug = engine.start(None)
+    assert sug.suggestions and all("是亲吗" not in s.text for s in sug.suggestions)
+
+
+def test_remedy_suggestions_offer_the_cause_matched_options(engine: Engine) -> None:
+    conv = Conversation(case=Case(shop="店", buyer_name="周敏"), stage="remedy",
+                        context=Context(cause="size_fit", problem_stated=True))
+    _, sug = engine.feed(conv, "buyer", "嗯")
+    assert [r.id for r in sug.remedies][:1] == ["exchange_size"]
+    assert any("尺码" in s.text for s in sug.suggestions)
+
+
+def test_malicious_suggestions_never_offer_money(engine: Engine) -> None:
+    import re
+
+    for v in LIB.variants["malicious", "default", "正式"] + LIB.variants["malicious", "default", "亲切"]:
+        text = LIB.render(v, SAMPLE)
+        assert not re.search(r"\d|红包|转账|转给您|赔您|补偿您|打款", text), text
+        assert re.search(r"不能|没办法|无法|给不了", text), text  # says no to the money

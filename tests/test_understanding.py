@@ -1,0 +1,91 @@
+"""Understanding Chinese: negation, colloquial forms, traditional input, and the measured targets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.evaluate import eval_agent, eval_buyer
+from tests.conftest import DATA, PUBLIC, read_jsonl
+
+
+@pytest.mark.parametrize("text,intent,cause", [
+    ("不是质量问题，是尺码小了，能换大一码吗", "want_exchange", "size_fit"),
+    ("没有不满意，就是物流太慢了", "complain", "logistics"),
+    ("质量没问题，就是客服态度太差", "complain", "service"),
+    ("也不是不能用，就是跟图片颜色差太多", "complain", "not_as_described"),
+    ("衣服不是假货吧？我看防伪码查不到", "ask", "counterfeit"),
+])
+def test_negation_and_emphasis(engine: Engine, text: str, intent: str, cause: str) -> None:
+    u = engine.understand.buyer(text)
+    assert (u.intent, u.cause) == (intent, cause)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("嗯", "affirm"), ("是我", "affirm"), ("在的亲", "affirm"), ("记得记得", "affirm"),
+    ("不用了", "deny"), ("在开会，晚点说", "busy"), ("你打错了吧", "wrong_person"),
+    ("转我两百，差评立马删", "extort"), ("我要去12315投诉你们", "threaten"),
+    ("算了不想说了", "end"), ("行，我等下就去改评价", "agree_review"),
+    ("评价我不会改的，那是真实感受", "refuse_review"),
+])
+def test_short_and_colloquial_replies(engine: Engine, text: str, intent: str) -> None:
+    assert engine.understand.buyer(text).intent == intent
+
+
+def test_traditional_input_is_understood_like_simplified(engine: Engine) -> None:
+    a = engine.understand.buyer("想申請退貨，耳機一直有電流聲")
+    b = engine.understand.buyer("想申请退货，耳机一直有电流声")
+    assert (a.intent, a.cause, a.emotion) == (b.intent, b.cause, b.emotion) == (
+        "want_return", "quality", b.emotion)
+    assert a.text == "想申請退貨，耳機一直有電流聲"  # the raw text is reported back
+
+
+def test_compensation_is_not_extortion_without_the_review(engine: Engine) -> None:
+    assert engine.understand.buyer("东西坏了，你们得赔我50块").intent == "want_compensation"
+    assert engine.understand.buyer("赔我50块，不然差评一直挂着").intent == "extort"
+
+
+def test_emotion_bands(engine: Engine) -> None:
+    assert engine.understand.buyer("好的").emotion == "calm"
+    assert engine.understand.buyer("什么破玩意儿！！气死我了").emotion == "angry"
+
+
+def test_agent_acts(engine: Engine) -> None:
+    u = engine.understand.agent("您好，我是暖暖母婴的售后小雨，您上周买的婴儿袜还记得吗？")
+    assert {"greet_identify", "introduce", "confirm_product"} <= set(u.acts)
+    u = engine.understand.agent("真的很抱歉，换成我也会生气的。")
+    assert {"apologize", "empathize"} <= set(u.acts)
+    assert engine.understand.agent("打扰您了").acts == [] or "apologize" not in (
+        engine.understand.agent("打扰您了").acts)
+
+
+def _buyer(path):  # type: ignore[no-untyped-def]
+    return eval_buyer(Engine.load().understand, read_jsonl(path))
+
+
+def _agent(path):  # type: ignore[no-untyped-def]
+    return eval_agent(Engine.load().understand, read_jsonl(path))
+
+
+def test_targets_on_own_buyer_set() -> None:
+    r = _buyer(DATA / "buyer_dev.jsonl")
+    print({k: round(v, 3) for k, v in r.items() if isinstance(v, float)})
+    assert r["lines"] >= 300
+    assert r["intent_accuracy"] >= 0.90
+    assert r["cause_accuracy"] >= 0.90
+
+
+def test_targets_on_own_agent_set() -> None:
+    r = _agent(DATA / "agent_dev.jsonl")
+    print({k: round(v, 3) for k, v in r.items() if isinstance(v, float)})
+    assert r["lines"] >= 200
+    assert r["acts_micro_f1"] >= 0.90
+
+
+def test_public_sets_are_measured() -> None:
+    b = _buyer(PUBLIC / "buyer_dev.jsonl")
+    a = _agent(PUBLIC / "agent_dev.jsonl")
+    print(f"public: intent {b['intent_accuracy']:.3f} cause {b['cause_accuracy']:.3f} "
+          f"emotion {b['emotion_accuracy']:.3f} acts {a['acts_micro_f1']:.3f}")
+    assert b["intent_accuracy"] >= 0.85 and b["cause_accuracy"] >= 0.85
+    assert a["acts_micro_f1"] >= 0.85
