@@ -235,3 +235,122 @@ def evaluate_cmd(datasets: tuple[Path, ...], as_json: bool, errors: int, dialogs
         click.echo(f"== {result['file']}")
         for line in format_report(result, errors):
             click.echo(line)
+
+
+def _settings(config: Path | None, **overrides: Any) -> Any:
+    from bot.settings import load_settings
+
+    return load_settings(config, **overrides)
+
+
+@main.command()
+@click.option("--db", "database_url", default=None,
+              help="数据库地址：sqlite:///csbot.db（默认）或 postgresql://用户@主机/库")
+@click.option("--host", default=None, help="监听地址（默认 127.0.0.1）")
+@click.option("--port", type=int, default=None, help="端口（默认 8080）")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_CONFIG", help="TOML 配置文件")
+@click.option("--dev", is_flag=True, help="开发模式：允许未配置密钥的渠道")
+@data_options
+def serve(database_url: str | None, host: str | None, port: int | None, config: Path | None,
+          dev: bool, dialogs: Path | None, templates: Path | None) -> None:
+    """启动 HTTP 服务（REST、WebSocket、指标、渠道回调）。默认使用当前目录下的 SQLite 文件 csbot.db。"""
+    import logging
+
+    from aiohttp import web
+
+    from bot.server.app import build_app
+
+    s = _settings(config, database_url=database_url, host=host, port=port,
+                  dialogs=dialogs, templates=templates)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = _engine(s.dialogs, s.templates)
+
+    async def app_factory() -> web.Application:
+        return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev)
+
+    try:
+        web.run_app(app_factory(), host=s.host, port=s.port, print=lambda m: click.echo(
+            f"csbot 服务已启动：http://{s.host}:{s.port}（数据库：{s.database_url}）"),
+            shutdown_timeout=10, handle_signals=True)
+    except Exception as exc:  # a configuration problem found at start-up
+        from bot.channels.base import ConfigError
+
+        if isinstance(exc, ConfigError):
+            click.echo(f"配置错误：{exc}", err=True)
+            sys.exit(EXIT_DATA)
+        raise
+
+
+@main.group()
+def token() -> None:
+    """管理 API 令牌（只保存哈希，令牌本身只显示一次）。"""
+
+
+def _run_store(config: Path | None, database_url: str | None, fn: Any) -> Any:
+    import asyncio
+
+    from bot.store.db import Store
+
+    s = _settings(config, database_url=database_url)
+
+    async def go() -> Any:
+        store = await Store.open(s.database_url, _engine(s.dialogs, s.templates))
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+_db_option = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
+_config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+                              default=None, envvar="CSBOT_CONFIG", help="TOML 配置文件")
+
+
+@token.command(name="add")
+@click.option("--role", type=click.Choice(["agent", "admin"]), required=True, help="agent：客服；admin：管理员")
+@click.option("--shop", required=True, help="令牌所属店铺（客服只能看到本店的会话）")
+@click.option("--name", default=None, help="令牌名称（默认自动生成）")
+@_db_option
+@_config_option
+def token_add(role: str, shop: str, name: str | None, database_url: str | None,
+              config: Path | None) -> None:
+    """新建令牌并显示一次。"""
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
+    label = name or f"{role}-{secrets.token_hex(3)}"
+    try:
+        value = _run_store(config, database_url, lambda st: st.add_token(label, role, shop))
+    except IntegrityError:
+        click.echo(f"已有名为 {label} 的令牌", err=True)
+        sys.exit(EXIT_FOUND)
+    click.echo(f"令牌 {label}（{role}，店铺 {shop}）：")
+    click.echo(value)
+    click.echo("请立即保存：令牌只显示这一次，数据库里只存它的哈希。", err=True)
+
+
+@token.command(name="list")
+@_db_option
+@_config_option
+def token_list(database_url: str | None, config: Path | None) -> None:
+    """列出令牌（不显示令牌本身）。"""
+    rows = _run_store(config, database_url, lambda st: st.list_tokens())
+    for r in rows:
+        state = "已吊销" if r["revoked"] else "有效"
+        click.echo(f"{r['name']}\t{r['role']}\t{r['shop']}\t{r['created_at']}\t{state}")
+
+
+@token.command(name="revoke")
+@click.argument("name")
+@_db_option
+@_config_option
+def token_revoke(name: str, database_url: str | None, config: Path | None) -> None:
+    """吊销令牌。"""
+    if not _run_store(config, database_url, lambda st: st.revoke_token(name)):
+        click.echo(f"没有名为 {name} 的有效令牌", err=True)
+        sys.exit(EXIT_FOUND)
+    click.echo(f"已吊销令牌 {name}")

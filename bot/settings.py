@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     templates: Path | None = None
     tone: str = "正式"
     config: Path | None = None
+    tokens: str | None = None  # JSON list of {name, role, shop, sha256}
+    dev: bool = False
+    max_body: int = 64 * 1024
+    sqlite_synchronous: str = "FULL"
 
     @classmethod
     def settings_customise_sources(

@@ -63,6 +63,8 @@ class Script:
             )
             for s in spec["stages"]
         }
+        # Stages renamed in an edit of the script: open conversations follow the new name.
+        self.renamed: dict[str, str] = dict(spec.get("renamed") or {})
         self.initial: str = spec["initial"]
         self.final: str = spec["final"]
         self.holding: frozenset[str] = frozenset(spec.get("holding", []))

@@ -1,0 +1,1 @@
+"""The aiohttp service: REST API, WebSocket, metrics, OpenAPI, platform hooks."""

@@ -1,0 +1,80 @@
+"""Request and response models of the HTTP API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.models import Case, Outcome, Suggestion, Tone
+
+MAX_TEXT = 2000
+
+
+class CreateConversation(Case):
+    """Case fields, plus the tone of the suggestions."""
+
+    tone: Tone = "正式"
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["buyer", "agent"]
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    message_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    shop: str
+    agent: str | None
+    stage: str
+    outcome: str | None
+    open: bool
+    turns: int
+    flagged: bool
+    script_version: str
+    case: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class ConversationOut(BaseModel):
+    conversation: ConversationSummary
+    suggestion: Suggestion
+
+
+class TurnOut(BaseModel):
+    turn: int
+    role: str
+    text: str
+    message_id: str | None
+    stage: str
+    created_at: str | None
+    suggestion: Suggestion
+
+
+class ConversationDetail(BaseModel):
+    conversation: ConversationSummary
+    turns: list[TurnOut]
+
+
+class ConversationList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ConversationSummary]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,265 @@
+"""The aiohttp application: conversations, messages, WebSocket pushes, health, metrics, docs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import weakref
+from datetime import date
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.engine import Engine
+from bot.models import Case, Suggestion
+from bot.server import openapi
+from bot.server.api import (
+    CloseIn,
+    ConversationDetail,
+    ConversationList,
+    ConversationOut,
+    CreateConversation,
+    MessageIn,
+)
+from bot.server.errors import ApiError, errors, read_json
+from bot.server.metrics import Metrics
+from bot.store.db import Store, TokenInfo, hash_token
+
+log = logging.getLogger("csbot.server")
+
+STORE: web.AppKey[Store] = web.AppKey("store", Store)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+TOKEN: web.RequestKey[TokenInfo] = web.RequestKey("token", TokenInfo)
+STATIC_TOKENS: web.AppKey[dict[str, TokenInfo]] = web.AppKey("static_tokens", dict)
+_PUBLIC = ("/healthz", "/metrics", "/docs", "/api/v1/openapi.json", "/hooks/")
+MAX_BODY = 64 * 1024
+
+
+class Hub:
+    """WebSockets listening to each conversation in this process."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[str, weakref.WeakSet[web.WebSocketResponse]] = {}
+
+    def add(self, conv_id: str, ws: web.WebSocketResponse) -> None:
+        self.sockets.setdefault(conv_id, weakref.WeakSet()).add(ws)
+
+    def remove(self, conv_id: str, ws: web.WebSocketResponse) -> None:
+        group = self.sockets.get(conv_id)
+        if group is not None:
+            group.discard(ws)
+            if not group:
+                del self.sockets[conv_id]
+
+    async def publish(self, conv_id: str, sug: Suggestion) -> None:
+        group = self.sockets.get(conv_id)
+        if not group:
+            return
+        data = sug.model_dump_json()
+        await asyncio.gather(*(ws.send_str(data) for ws in list(group) if not ws.closed),
+                             return_exceptions=True)
+
+    async def close_all(self) -> None:
+        for group in list(self.sockets.values()):
+            for ws in list(group):
+                await ws.close(code=1001, message="服务器正在关闭".encode())
+
+
+HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
+
+
+@web.middleware
+async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    if request.path.startswith(_PUBLIC) or request.path in ("/", "/favicon.ico"):
+        return await handler(request)  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not header[7:].strip():
+        raise ApiError(401, "unauthorized", "缺少令牌：请求头要带 Authorization: Bearer 令牌")
+    token = header[7:].strip()
+    info = request.app[STATIC_TOKENS].get(hash_token(token)) or await request.app[STORE].token(token)
+    if info is None:
+        raise ApiError(401, "unauthorized", "令牌无效或已被吊销")
+    request[TOKEN] = info
+    return await handler(request)  # type: ignore[no-any-return]
+
+
+def _scope(request: web.Request) -> str | None:
+    """The shop an agent is limited to; None for an admin."""
+    info = request[TOKEN]
+    return None if info.role == "admin" else info.shop
+
+
+def _dump(model: Any, status: int = 200) -> web.Response:
+    return web.Response(text=model.model_dump_json(), status=status, content_type="application/json")
+
+
+async def create_conversation(request: web.Request) -> web.Response:
+    body = CreateConversation.model_validate(await read_json(request))
+    scope = _scope(request)
+    if scope is not None and body.shop != scope:
+        raise ApiError(403, "forbidden", "只能为自己的店铺新建会话")
+    info = request[TOKEN]
+    store = request.app[STORE]
+    case = Case.model_validate(body.model_dump(exclude={"tone"}))
+    conv, sug, created = await store.create(case, body.tone, agent=case.agent or info.name)
+    summary, _ = await store.get(conv.id)
+    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}),
+                 201 if created else 200)
+
+
+def _query_date(request: web.Request, name: str) -> date | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", f"{name}：日期格式应为 YYYY-MM-DD") from exc
+
+
+def _query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", f"{name}：应为整数") from exc
+    if not lo <= value <= hi:
+        raise ApiError(422, "invalid", f"{name}：应在 {lo} 到 {hi} 之间")
+    return value
+
+
+async def list_conversations(request: web.Request) -> web.Response:
+    known = {"stage", "outcome", "agent", "since", "until", "limit", "offset"}
+    unknown = set(request.query) - known
+    if unknown:
+        raise ApiError(422, "invalid", f"不认识的查询参数：{'、'.join(sorted(unknown))}")
+    limit = _query_int(request, "limit", 50, 1, 200)
+    offset = _query_int(request, "offset", 0, 0, 10**9)
+    total, items = await request.app[STORE].list(
+        shop=_scope(request), stage=request.query.get("stage"),
+        outcome=request.query.get("outcome"), agent=request.query.get("agent"),
+        since=_query_date(request, "since"), until=_query_date(request, "until"),
+        limit=limit, offset=offset)
+    return _dump(ConversationList(total=total, limit=limit, offset=offset, items=items))  # type: ignore[arg-type]
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    summary, turns = await request.app[STORE].get(request.match_info["id"], _scope(request))
+    return _dump(ConversationDetail.model_validate({"conversation": summary, "turns": turns}))
+
+
+async def post_message(request: web.Request) -> web.Response:
+    body = MessageIn.model_validate(await read_json(request))
+    conv_id = request.match_info["id"]
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    sug, duplicate = await request.app[STORE].add_turn(
+        conv_id, body.role, body.text, message_id=body.message_id, shop=_scope(request))
+    if duplicate:
+        metrics.duplicates.inc()
+        return _dump(sug)
+    metrics.latency.observe(time.perf_counter() - started)
+    metrics.turns.labels(body.role).inc()
+    for f in sug.warnings:
+        if f.span is not None:
+            metrics.findings.labels(f.code, f.severity).inc()
+    await request.app[HUB].publish(conv_id, sug)
+    return _dump(sug)
+
+
+async def close_conversation(request: web.Request) -> web.Response:
+    body = CloseIn.model_validate(await read_json(request))
+    store = request.app[STORE]
+    conv_id = request.match_info["id"]
+    conv = await store.close_case(conv_id, body.outcome, _scope(request))
+    summary, turns = await store.get(conv_id)
+    last = turns[-1]["suggestion"] if turns else store.csbot.start(conv.case)[1].model_dump(mode="json")
+    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": last}))
+
+
+async def watch(request: web.Request) -> web.StreamResponse:
+    conv_id = request.match_info["id"]
+    await request.app[STORE].get(conv_id, _scope(request))  # 404 / 403 before the upgrade
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    hub = request.app[HUB]
+    hub.add(conv_id, ws)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        hub.remove(conv_id, ws)
+    return ws
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await request.app[STORE].ping()
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        log.exception("health check failed")
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    m = request.app[METRICS]
+    m.open.set(await request.app[STORE].count_open())
+    return web.Response(body=m.render(), content_type="text/plain", charset="utf-8")
+
+
+async def openapi_json(_: web.Request) -> web.Response:
+    return web.Response(text=json.dumps(openapi.build(), ensure_ascii=False),
+                        content_type="application/json")
+
+
+async def docs(_: web.Request) -> web.Response:
+    return web.Response(text=openapi.DOCS_HTML, content_type="text/html")
+
+
+def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
+    """Tokens from settings (CSBOT_TOKENS): a JSON list of {name, role, shop, sha256}."""
+    if not spec:
+        return {}
+    return {t["sha256"]: TokenInfo(t["name"], t["role"], t["shop"]) for t in json.loads(spec)}
+
+
+def make_app(
+    store: Store, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False
+) -> web.Application:
+    """The application over an opened store."""
+    app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
+    app[STORE] = store
+    app[METRICS] = Metrics()
+    app[HUB] = Hub()
+    app[STATIC_TOKENS] = static_tokens(tokens)
+    app.router.add_post("/api/v1/conversations", create_conversation)
+    app.router.add_get("/api/v1/conversations", list_conversations)
+    app.router.add_get("/api/v1/conversations/{id}", get_conversation)
+    app.router.add_post("/api/v1/conversations/{id}/messages", post_message)
+    app.router.add_post("/api/v1/conversations/{id}/close", close_conversation)
+    app.router.add_get("/api/v1/conversations/{id}/ws", watch)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
+    app.router.add_get("/docs", docs)
+
+    async def shutdown(app: web.Application) -> None:
+        await app[HUB].close_all()
+
+    async def cleanup(app: web.Application) -> None:
+        await app[STORE].close()  # the writer finishes what it acknowledged
+
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return app
+
+
+async def build_app(database_url: str, engine: Engine | None = None, **kw: Any) -> web.Application:
+    """Open the store and build the application (for `csbot serve` and tests)."""
+    store = await Store.open(database_url, engine or Engine.load())
+    return make_app(store, **kw)

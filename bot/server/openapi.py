@@ -1,0 +1,130 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models of bot.server.api."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from bot import __version__
+from bot.server.api import (
+    CloseIn,
+    ConversationDetail,
+    ConversationList,
+    ConversationOut,
+    CreateConversation,
+    ErrorOut,
+    MessageIn,
+)
+from bot.models import Suggestion
+
+_REF = "#/components/schemas/{model}"
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {400: "请求体不是合法的 JSON", 401: "缺少或无效的令牌", 403: "无权访问",
+            404: "没有这个会话", 409: "会话已结束或需要人工处理", 413: "请求体太大",
+            415: "不是 JSON", 422: "字段不对"}
+    return {str(c): _json(ErrorOut, text[c]) for c in codes}
+
+
+def build() -> dict[str, Any]:
+    """The whole document."""
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, ConversationOut,
+                                     ConversationDetail, ConversationList, Suggestion, ErrorOut]
+    _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
+    schemas = top.get("$defs", {})
+    conv_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    auth = [{"bearer": []}]
+    write_errors = _errors(400, 401, 403, 404, 409, 413, 415, 422)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "csbot 售后中差评沟通助手 API", "version": __version__},
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": auth,
+        "paths": {
+            "/api/v1/conversations": {
+                "post": {"summary": "用案件信息新建会话，返回第一条建议", "operationId": "createConversation",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(CreateConversation)}}},
+                         "responses": {"201": _json(ConversationOut, "新建的会话"),
+                                       "200": _json(ConversationOut, "同一店铺、买家、订单已有打开的会话"),
+                                       **_errors(400, 401, 403, 413, 415, 422)}},
+                "get": {"summary": "会话列表", "operationId": "listConversations",
+                        "parameters": [
+                            {"name": n, "in": "query", "required": False, "schema": s}
+                            for n, s in [("stage", {"type": "string"}), ("outcome", {"type": "string"}),
+                                         ("agent", {"type": "string"}),
+                                         ("since", {"type": "string", "format": "date"}),
+                                         ("until", {"type": "string", "format": "date"}),
+                                         ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+                                         ("offset", {"type": "integer", "minimum": 0})]],
+                        "responses": {"200": _json(ConversationList, "会话列表"), **_errors(401, 422)}},
+            },
+            "/api/v1/conversations/{id}": {
+                "get": {"summary": "会话及其所有轮次", "operationId": "getConversation",
+                        "parameters": [conv_id],
+                        "responses": {"200": _json(ConversationDetail, "会话"), **_errors(401, 403, 404)}},
+            },
+            "/api/v1/conversations/{id}/messages": {
+                "post": {"summary": "添加一条消息，返回这一轮的建议", "operationId": "postMessage",
+                         "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(MessageIn)}}},
+                         "responses": {"200": _json(Suggestion, "这一轮的建议"), **write_errors}},
+            },
+            "/api/v1/conversations/{id}/close": {
+                "post": {"summary": "结束会话并记录结果", "operationId": "closeConversation",
+                         "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(CloseIn)}}},
+                         "responses": {"200": _json(ConversationOut, "已结束的会话"), **write_errors}},
+            },
+            "/api/v1/conversations/{id}/ws": {
+                "get": {"summary": "WebSocket：推送每一轮的建议", "operationId": "watchConversation",
+                        "parameters": [conv_id],
+                        "responses": {"101": {"description": "切换到 WebSocket"}, **_errors(401, 403, 404)}},
+            },
+            "/healthz": {"get": {"summary": "存活检查（含数据库）", "security": [],
+                                 "operationId": "healthz",
+                                 "responses": {"200": {"description": "正常"},
+                                               "503": {"description": "数据库不可用"}}}},
+            "/metrics": {"get": {"summary": "Prometheus 指标", "security": [], "operationId": "metrics",
+                                 "responses": {"200": {"description": "Prometheus 文本"}}}},
+        },
+    }
+
+
+DOCS_HTML = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>csbot API 文档</title>
+<style>body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+code,pre{background:#f4f4f4;padding:.1rem .3rem}.op{border:1px solid #ddd;border-radius:6px;margin:.8rem 0;padding:.6rem}
+.m{font-weight:bold;text-transform:uppercase;margin-right:.5rem}</style></head>
+<body><h1>csbot API 文档</h1><p>机器可读的文档：<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>。
+除 <code>/healthz</code> 和 <code>/metrics</code> 外，请求都要带 <code>Authorization: Bearer 令牌</code>。</p>
+<div id="ops">加载中…</div><h2>数据结构</h2><div id="schemas"></div>
+<script>
+fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
+  const ops=document.getElementById('ops'); ops.textContent='';
+  for(const [path,item] of Object.entries(doc.paths)){for(const [m,op] of Object.entries(item)){
+    const d=document.createElement('div'); d.className='op';
+    d.innerHTML='<span class="m"></span><code></code><p></p>';
+    d.querySelector('.m').textContent=m; d.querySelector('code').textContent=path;
+    d.querySelector('p').textContent=op.summary+'；返回：'+Object.keys(op.responses).join('、');
+    ops.appendChild(d);}}
+  const s=document.getElementById('schemas');
+  for(const [name,schema] of Object.entries(doc.components.schemas)){
+    const h=document.createElement('h3'); h.textContent=name; s.appendChild(h);
+    const p=document.createElement('pre'); p.textContent=JSON.stringify(schema.properties||schema,null,1); s.appendChild(p);}
+});
+</script></body></html>"""

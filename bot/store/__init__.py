@@ -1,0 +1,1 @@
+"""Persistence: SQLite (embedded default, one writer with group commit) or PostgreSQL."""

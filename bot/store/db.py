@@ -1,0 +1,354 @@
+"""The store: conversations, turns and tokens through SQLAlchemy 2 (async).
+
+SQLite (aiosqlite, WAL) is the embedded default and is written by one group-commit writer;
+PostgreSQL (asyncpg) serves several instances, each turn in its own transaction holding
+the conversation's row lock (SELECT … FOR UPDATE), so turns on one conversation are
+serialised across processes and turn numbers stay contiguous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.engine import ConversationClosed, Engine
+from bot.models import Case, Conversation, Suggestion, Tone
+from bot.store import schema
+from bot.store.mask import mask
+from bot.store.migrations import upgrade
+from bot.store.writer import GroupCommitWriter
+
+T = Any
+
+
+class NotFound(LookupError):
+    """No such conversation (or token)."""
+
+
+class Forbidden(PermissionError):
+    """The conversation belongs to another shop."""
+
+
+class NeedsPerson(RuntimeError):
+    """The conversation's stage vanished from the edited script: a person must take over."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    name: str
+    role: str
+    shop: str
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy async URL for a plain ``sqlite:///…`` or ``postgresql://…`` one."""
+    for plain, driver in (("sqlite://", "sqlite+aiosqlite://"),
+                          ("postgresql://", "postgresql+asyncpg://"),
+                          ("postgres://", "postgresql+asyncpg://")):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token: tokens are long random strings, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def buyer_key(case: Case) -> str:
+    return case.buyer_id or case.buyer_name
+
+
+class Store:
+    """Async access to the database; one instance per process."""
+
+    def __init__(self, engine: AsyncEngine, csbot: Engine, sqlite: bool) -> None:
+        self.db = engine
+        self.csbot = csbot
+        self.sqlite = sqlite
+        self.writer = GroupCommitWriter(engine) if sqlite else None
+
+    @classmethod
+    async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL") -> Store:
+        """Connect, upgrade the schema, and start the writer (SQLite)."""
+        full = async_url(url)
+        sqlite = full.startswith("sqlite")
+        if sqlite:
+            db = create_async_engine(full, connect_args={"timeout": 30})
+            _sqlite_setup(db, synchronous)
+        else:
+            db = create_async_engine(full, pool_size=10, max_overflow=10)
+        async with db.begin() as conn:
+            if not sqlite:  # several instances may start at once: one migrates at a time
+                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7723001)")
+            await conn.run_sync(upgrade)
+        store = cls(db, csbot, sqlite)
+        if store.writer:
+            store.writer.start()
+        return store
+
+    async def close(self) -> None:
+        if self.writer:
+            await self.writer.stop()
+        await self.db.dispose()
+
+    async def _write(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        if self.writer:
+            return await self.writer.submit(job)
+        for attempt in range(3):
+            try:
+                async with self.db.begin() as conn:
+                    return await job(conn)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def ping(self) -> None:
+        async with self.db.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    # -- conversations ----------------------------------------------------------------
+
+    async def create(
+        self, case: Case, tone: Tone = "正式", agent: str | None = None
+    ) -> tuple[Conversation, Suggestion, bool]:
+        """Open a conversation for the case, or return the open one for the same shop + buyer + order."""
+        key = (case.shop, buyer_key(case), case.order_id or "")
+
+        async def job(conn: AsyncConnection) -> tuple[Conversation, Suggestion, bool]:
+            c = schema.conversations.c
+            row = (await conn.execute(
+                select(schema.conversations).where(c.shop == key[0], c.buyer_key == key[1],
+                                                   c.order_key == key[2], c.is_open))).first()
+            if row is not None:
+                conv = Conversation.model_validate_json(row.state)
+                last = (await conn.execute(select(schema.turns.c.suggestion).where(
+                    schema.turns.c.conversation_id == conv.id).order_by(
+                    schema.turns.c.turn.desc()).limit(1))).scalar()
+                sug = (Suggestion.model_validate_json(last) if last
+                       else self.csbot.start(conv.case, conversation_id=conv.id, tone=conv.tone)[1])
+                return conv, sug, False
+            conv, sug = self.csbot.start(case, conversation_id=str(uuid.uuid4()), tone=tone)
+            now = datetime.now(UTC)
+            await conn.execute(schema.conversations.insert().values(
+                id=conv.id, shop=key[0], buyer_key=key[1], order_key=key[2], agent=agent or case.agent,
+                stage=conv.stage, outcome=None, is_open=True, turn=0,
+                script_version=conv.script_version, state=conv.model_dump_json(),
+                created_at=now, updated_at=now, flagged=False))
+            return conv, sug, True
+
+        return await self._write(job)
+
+    async def _load_for_update(self, conn: AsyncConnection, conv_id: str, shop: str | None) -> Any:
+        q = select(schema.conversations).where(schema.conversations.c.id == conv_id)
+        if not self.sqlite:
+            q = q.with_for_update()
+        row = (await conn.execute(q)).first()
+        if row is None:
+            raise NotFound(conv_id)
+        if shop is not None and row.shop != shop:
+            raise Forbidden(conv_id)
+        return row
+
+    def _current_script(self, conv: Conversation) -> Conversation:
+        # The shop edited dialogs/ or scripts_zh/ and restarted: carry on where possible.
+        if conv.script_version == self.csbot.script.version:
+            return conv
+        stage = self.csbot.script.renamed.get(conv.stage, conv.stage)
+        if stage not in self.csbot.script.stages:
+            raise NeedsPerson(conv.stage)
+        return conv.model_copy(update={"stage": stage,
+                                       "script_version": self.csbot.script.version})
+
+    async def add_turn(
+        self, conv_id: str, role: str, text: str, *, message_id: str | None = None,
+        shop: str | None = None, at: datetime | None = None,
+    ) -> tuple[Suggestion, bool]:
+        """Apply one message; returns (Suggestion, duplicate). A repeated message id returns the stored answer."""
+
+        async def job(conn: AsyncConnection) -> tuple[Suggestion, bool] | NeedsPerson:
+            row = await self._load_for_update(conn, conv_id, shop)
+            t = schema.turns.c
+            if message_id is not None:
+                stored = (await conn.execute(select(t.suggestion).where(
+                    t.conversation_id == conv_id, t.message_id == message_id))).scalar()
+                if stored is not None:
+                    return Suggestion.model_validate_json(stored), True
+            if not row.is_open:
+                raise ConversationClosed("这个会话已经结束，不能再添加消息")
+            conv = Conversation.model_validate_json(row.state)
+            try:
+                conv = self._current_script(conv)
+            except NeedsPerson as exc:  # the flag must be committed, so it is returned, not raised
+                await conn.execute(update(schema.conversations).where(
+                    schema.conversations.c.id == conv_id).values(flagged=True))
+                return exc
+            conv, sug = self.csbot.feed(conv, role, text, at=at)  # type: ignore[arg-type]
+            await self._save_turn(conn, conv, role, text, message_id, sug)
+            return sug, False
+
+        result = await self._write(job)
+        if isinstance(result, NeedsPerson):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    async def _save_turn(self, conn: AsyncConnection, conv: Conversation, role: str, text: str,
+                         message_id: str | None, sug: Suggestion) -> None:
+        now = datetime.now(UTC)
+        stored = sug
+        if sug.understanding is not None:  # no raw personal data at rest
+            stored = sug.model_copy(update={"understanding": sug.understanding.model_copy(
+                update={"text": mask(sug.understanding.text)})})
+        await conn.execute(schema.turns.insert().values(
+            conversation_id=conv.id, turn=conv.turn, role=role, text=mask(text),
+            message_id=message_id, stage=conv.stage, suggestion=stored.model_dump_json(),
+            created_at=now))
+        final = conv.stage == self.csbot.script.final
+        await conn.execute(update(schema.conversations).where(
+            schema.conversations.c.id == conv.id).values(
+            stage=conv.stage, turn=conv.turn, state=conv.model_dump_json(), updated_at=now,
+            script_version=conv.script_version, is_open=not final,
+            outcome=conv.outcome))
+
+    async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
+        """Close a conversation with an outcome."""
+
+        async def job(conn: AsyncConnection) -> Conversation:
+            row = await self._load_for_update(conn, conv_id, shop)
+            if not row.is_open:
+                raise ConversationClosed("这个会话已经结束")
+            conv = self.csbot.close(Conversation.model_validate_json(row.state), outcome)  # type: ignore[arg-type]
+            await conn.execute(update(schema.conversations).where(
+                schema.conversations.c.id == conv_id).values(
+                stage=conv.stage, outcome=outcome, is_open=False, state=conv.model_dump_json(),
+                updated_at=datetime.now(UTC)))
+            return conv
+
+        return await self._write(job)
+
+    async def get(self, conv_id: str, shop: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A conversation and its turns."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(schema.conversations).where(
+                schema.conversations.c.id == conv_id))).first()
+            if row is None:
+                raise NotFound(conv_id)
+            if shop is not None and row.shop != shop:
+                raise Forbidden(conv_id)
+            t = schema.turns.c
+            turns = (await conn.execute(select(schema.turns).where(t.conversation_id == conv_id)
+                                        .order_by(t.turn))).all()
+        return _summary(row), [
+            {"turn": r.turn, "role": r.role, "text": r.text, "message_id": r.message_id,
+             "stage": r.stage, "created_at": r.created_at.isoformat() if r.created_at else None,
+             "suggestion": Suggestion.model_validate_json(r.suggestion).model_dump(mode="json")}
+            for r in turns]
+
+    async def list(
+        self, *, shop: str | None, stage: str | None = None, outcome: str | None = None,
+        agent: str | None = None, since: date | None = None, until: date | None = None,
+        limit: int = 50, offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Conversations matching the filters, newest first, with the total count."""
+        c = schema.conversations.c
+        conds = []
+        if shop is not None:
+            conds.append(c.shop == shop)
+        if stage:
+            conds.append(c.stage == stage)
+        if outcome:
+            conds.append(c.outcome == outcome)
+        if agent:
+            conds.append(c.agent == agent)
+        if since:
+            conds.append(c.created_at >= datetime.combine(since, datetime.min.time(), UTC))
+        if until:
+            conds.append(c.created_at < datetime.combine(until, datetime.max.time(), UTC))
+        async with self.db.connect() as conn:
+            total = (await conn.execute(select(func.count()).select_from(
+                schema.conversations).where(*conds))).scalar() or 0
+            rows = (await conn.execute(select(schema.conversations).where(*conds)
+                                       .order_by(c.created_at.desc(), c.id)
+                                       .limit(limit).offset(offset))).all()
+        return int(total), [_summary(r) for r in rows]
+
+    async def count_open(self) -> int:
+        async with self.db.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(
+                schema.conversations).where(schema.conversations.c.is_open))).scalar() or 0)
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    async def add_token(self, name: str, role: str, shop: str) -> str:
+        """Create a token; returns it (only its hash is stored)."""
+        token = "csb_" + secrets.token_urlsafe(32)
+
+        async def job(conn: AsyncConnection) -> None:
+            await conn.execute(schema.tokens.insert().values(
+                name=name, role=role, shop=shop, token_hash=hash_token(token),
+                created_at=datetime.now(UTC)))
+
+        await self._write(job)
+        return token
+
+    async def revoke_token(self, name: str) -> bool:
+        async def job(conn: AsyncConnection) -> bool:
+            res = await conn.execute(update(schema.tokens).where(
+                schema.tokens.c.name == name, schema.tokens.c.revoked_at.is_(None)).values(
+                revoked_at=datetime.now(UTC)))
+            return bool(res.rowcount)
+
+        return await self._write(job)
+
+    async def list_tokens(self) -> list[dict[str, Any]]:
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(select(schema.tokens).order_by(schema.tokens.c.name))).all()
+        return [{"name": r.name, "role": r.role, "shop": r.shop,
+                 "created_at": r.created_at.isoformat(),
+                 "revoked": r.revoked_at is not None} for r in rows]
+
+    async def token(self, token: str) -> TokenInfo | None:
+        """The live token with this value, looked up by its hash."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(schema.tokens).where(
+                schema.tokens.c.token_hash == hash_token(token),
+                schema.tokens.c.revoked_at.is_(None)))).first()
+        return TokenInfo(row.name, row.role, row.shop) if row else None
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    conv = Conversation.model_validate_json(row.state)
+    return {
+        "id": row.id, "shop": row.shop, "agent": row.agent, "stage": row.stage,
+        "outcome": row.outcome, "open": bool(row.is_open), "turns": row.turn,
+        "flagged": bool(row.flagged), "script_version": row.script_version,
+        "case": conv.case.model_dump(mode="json"),
+        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def _sqlite_setup(db: AsyncEngine, synchronous: str) -> None:
+    # pysqlite's own transaction handling breaks savepoints: take it over (SQLAlchemy recipe).
+    @event.listens_for(db.sync_engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(db.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")

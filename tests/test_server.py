@@ -1,0 +1,311 @@
+"""The HTTP service in process (pytest-aiohttp), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select, update
+
+from bot.engine import Engine
+from bot.server.app import STORE, build_app
+from bot.store import schema
+from tests.pg import create_database, drop_database
+
+ENGINE = Engine.load()
+CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙",
+        "order_id": "O-1001", "order_date": "2026-03-02"}
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'csbot.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+class Api:
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client, self.tokens = client, tokens
+
+    def h(self, who: str = "agent") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def create(self, who: str = "agent", **case: Any) -> dict[str, Any]:
+        r = await self.client.post("/api/v1/conversations", json={**CASE, **case}, headers=self.h(who))
+        assert r.status in (200, 201), await r.text()
+        return await r.json()  # type: ignore[no-any-return]
+
+    async def say(self, cid: str, role: str, text: str, **kw: Any) -> Any:
+        return await self.client.post(f"/api/v1/conversations/{cid}/messages",
+                                      json={"role": role, "text": text, **kw}, headers=self.h())
+
+
+@pytest.fixture
+async def api(aiohttp_client: Any, db_url: str) -> AsyncIterator[Api]:
+    app: web.Application = await build_app(db_url, ENGINE, max_body=16 * 1024)
+    store = app[STORE]
+    import uuid
+
+    suffix = uuid.uuid4().hex[:6]
+    tokens = {"agent": await store.add_token(f"小林{suffix}", "agent", "柚子家女装"),
+              "other": await store.add_token(f"别家{suffix}", "agent", "别家小店"),
+              "admin": await store.add_token(f"管理{suffix}", "admin", "*")}
+    client = await aiohttp_client(app)
+    yield Api(client, tokens)
+
+
+async def test_create_is_keyed_by_shop_buyer_and_order(api: Api) -> None:
+    first = await api.create(order_id="K-1")
+    again = await api.create(order_id="K-1")
+    other = await api.create(order_id="K-2")
+    assert first["conversation"]["id"] == again["conversation"]["id"] != other["conversation"]["id"]
+    assert first["suggestion"]["stage"]["id"] == "opening"
+    assert "周敏女士" in first["suggestion"]["suggestions"][0]["text"]
+    r = await api.client.post("/api/v1/conversations", json={**CASE, "order_id": "K-1"},
+                              headers=api.h("admin"))
+    assert r.status == 200
+
+
+async def test_a_whole_turn_cycle(api: Api) -> None:
+    cid = (await api.create(order_id="T-1"))["conversation"]["id"]
+    r = await api.say(cid, "agent", "您好，请问是周女士吗？我是柚子家女装的售后小林。")
+    s = await r.json()
+    assert r.status == 200 and s["turn"] == 1 and s["stage"] == {"id": "confirm_identity", "label": "确认身份"}
+    s = await (await api.say(cid, "buyer", "是我，颜色跟图片差太多了")).json()
+    assert s["turn"] == 2 and s["understanding"]["cause"] == "not_as_described"
+    detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
+    assert [t["turn"] for t in detail["turns"]] == [1, 2]
+    assert detail["conversation"]["stage"] == s["stage"]["id"]
+
+
+async def test_repeated_message_id_returns_the_stored_answer(api: Api) -> None:
+    cid = (await api.create(order_id="D-1"))["conversation"]["id"]
+    a = await (await api.say(cid, "buyer", "是我", message_id="plat-1")).json()
+    b = await (await api.say(cid, "buyer", "是我", message_id="plat-1")).json()
+    assert a == b
+    detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
+    assert len(detail["turns"]) == 1
+
+
+async def test_personal_data_is_masked_at_rest(api: Api) -> None:
+    cid = (await api.create(order_id="P-1"))["conversation"]["id"]
+    await api.say(cid, "buyer", "我电话13812345678，寄到浙江省杭州市西湖区文三路100号")
+    detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
+    stored = json.dumps(detail, ensure_ascii=False)
+    assert "13812345678" not in stored and "文三路100号" not in stored
+    assert "[手机号]" in detail["turns"][0]["text"]
+
+
+@pytest.mark.parametrize("body,status,code", [
+    (b"{not json", 400, "bad_json"),
+    (b"", 400, "empty_body"),
+    (json.dumps({"role": "buyer"}).encode(), 422, "invalid"),
+    (json.dumps({"role": "boss", "text": "hi"}).encode(), 422, "invalid"),
+    (json.dumps({"role": "buyer", "text": 5}).encode(), 422, "invalid"),
+    (json.dumps({"role": "buyer", "text": ""}).encode(), 422, "invalid"),
+    (json.dumps({"role": "buyer", "text": "长" * 2001}, ensure_ascii=False).encode(), 422, "invalid"),
+    (json.dumps({"role": "buyer", "text": "好", "extra": 1}).encode(), 422, "invalid"),
+    (b"[1, 2]", 422, "invalid"),
+    (b'{"role":"buyer","text":"' + b"x" * 20000 + b'"}', 413, "too_large"),
+])
+async def test_bad_message_bodies(api: Api, body: bytes, status: int, code: str) -> None:
+    cid = (await api.create(order_id="B-1"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages", data=body,
+                              headers={**api.h(), "Content-Type": "application/json"})
+    assert r.status == status, await r.text()
+    err = (await r.json())["error"]
+    assert err["code"] == code and err["message"] and "Traceback" not in err["message"]
+
+
+async def test_wrong_content_type_and_unknown_routes(api: Api) -> None:
+    cid = (await api.create(order_id="B-2"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages", data="role=buyer",
+                              headers={**api.h(), "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 415 and (await r.json())["error"]["code"] == "unsupported_media_type"
+    r = await api.client.get("/api/v1/nothing", headers=api.h())
+    assert r.status == 404 and (await r.json())["error"]["code"] == "not_found"
+    r = await api.client.delete(f"/api/v1/conversations/{cid}", headers=api.h())
+    assert r.status == 405 and "error" in await r.json()
+
+
+async def test_unknown_closed_and_foreign_conversations(api: Api) -> None:
+    r = await api.say("no-such-id", "buyer", "你好")
+    assert r.status == 404 and (await r.json())["error"]["code"] == "not_found"
+    cid = (await api.create(order_id="C-1"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages", json={"role": "buyer", "text": "在"},
+                              headers=api.h("other"))
+    assert r.status == 403 and (await r.json())["error"]["code"] == "forbidden"
+    r = await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h("other"))
+    assert r.status == 403
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "resolved"},
+                              headers=api.h())
+    body = await r.json()
+    assert r.status == 200 and body["conversation"]["outcome"] == "resolved"
+    assert body["conversation"]["stage"] == "closed" and body["conversation"]["open"] is False
+    r = await api.say(cid, "buyer", "还在吗")
+    assert r.status == 409 and (await r.json())["error"]["code"] == "closed"
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "resolved"},
+                              headers=api.h())
+    assert r.status == 409
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "maybe"},
+                              headers=api.h())
+    assert r.status == 409 or r.status == 422
+    created = await api.create(order_id="C-1")  # a closed case does not block a new one
+    assert created["conversation"]["id"] != cid
+
+
+async def test_close_with_a_bad_outcome_is_422(api: Api) -> None:
+    cid = (await api.create(order_id="C-2"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "maybe"},
+                              headers=api.h())
+    assert r.status == 422 and "outcome" in (await r.json())["error"]["message"]
+
+
+async def test_create_validation(api: Api) -> None:
+    for body, needle in [({"shop": "柚子家女装"}, "buyer_name"),
+                         ({**CASE, "platform": "jd"}, "platform"),
+                         ({**CASE, "order_date": "昨天"}, "order_date"),
+                         ({**CASE, "nickname": "x"}, "nickname")]:
+        r = await api.client.post("/api/v1/conversations", json=body, headers=api.h())
+        assert r.status == 422, body
+        assert needle in (await r.json())["error"]["message"]
+    r = await api.client.post("/api/v1/conversations", json={**CASE, "shop": "别家小店"}, headers=api.h())
+    assert r.status == 403
+
+
+async def test_auth(api: Api) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        r = await api.client.get("/api/v1/conversations", headers=headers)
+        assert r.status == 401 and (await r.json())["error"]["code"] == "unauthorized"
+    store = api.client.app[STORE]
+    name = f"temp{id(api)}"
+    tok = await store.add_token(name, "agent", "柚子家女装")
+    assert (await api.client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {tok}"})).status == 200
+    await store.revoke_token(name)
+    assert (await api.client.get("/api/v1/conversations", headers={"Authorization": f"Bearer {tok}"})).status == 401
+    async with store.db.connect() as conn:
+        hashes = (await conn.execute(select(schema.tokens.c.token_hash))).scalars().all()
+    assert tok not in hashes and all(len(h) == 64 for h in hashes)
+
+
+async def test_list_filters_and_scope(api: Api) -> None:
+    a = (await api.create(order_id="L-1", agent="阿杰"))["conversation"]["id"]
+    await api.say(a, "agent", "您好，请问是周女士吗？")
+    await api.create(order_id="L-2")
+    await api.create(who="other", shop="别家小店", order_id="L-3")
+    listing = await (await api.client.get("/api/v1/conversations?stage=confirm_identity",
+                                          headers=api.h())).json()
+    assert a in [i["id"] for i in listing["items"]]
+    assert all(i["stage"] == "confirm_identity" for i in listing["items"])
+    mine = await (await api.client.get("/api/v1/conversations?limit=200", headers=api.h())).json()
+    assert all(i["shop"] == "柚子家女装" for i in mine["items"])
+    everyone = await (await api.client.get("/api/v1/conversations?limit=200", headers=api.h("admin"))).json()
+    assert {"柚子家女装", "别家小店"} <= {i["shop"] for i in everyone["items"]}
+    by_agent = await (await api.client.get("/api/v1/conversations?agent=阿杰", headers=api.h())).json()
+    assert [i["id"] for i in by_agent["items"]] == [a]
+    page = await (await api.client.get("/api/v1/conversations?limit=1&offset=1", headers=api.h())).json()
+    assert page["limit"] == 1 and len(page["items"]) == 1 and page["total"] >= 2
+    today = await (await api.client.get("/api/v1/conversations?since=2020-01-01&until=2999-01-01",
+                                        headers=api.h())).json()
+    assert today["total"] == mine["total"]
+    for q in ("since=yesterday", "limit=0", "limit=x", "colour=red"):
+        r = await api.client.get(f"/api/v1/conversations?{q}", headers=api.h())
+        assert r.status == 422, q
+
+
+async def test_websocket_pushes_every_new_turn(api: Api) -> None:
+    cid = (await api.create(order_id="W-1"))["conversation"]["id"]
+    ws1 = await api.client.ws_connect(f"/api/v1/conversations/{cid}/ws", headers=api.h())
+    ws2 = await api.client.ws_connect(f"/api/v1/conversations/{cid}/ws", headers=api.h("admin"))
+    await api.say(cid, "agent", "您好，请问是周女士吗？")
+    await api.say(cid, "buyer", "是的")
+    for ws in (ws1, ws2):
+        got = [json.loads((await ws.receive(timeout=5)).data) for _ in range(2)]
+        assert [g["turn"] for g in got] == [1, 2]
+        assert got[1]["stage"]["id"] == "confirm_product"
+        await ws.close()
+    r = await api.client.get("/api/v1/conversations/nope/ws", headers=api.h())
+    assert r.status == 404
+
+
+async def test_health_metrics_openapi_docs(api: Api) -> None:
+    assert (await (await api.client.get("/healthz")).json()) == {"status": "ok", "database": "ok"}
+    cid = (await api.create(order_id="M-1"))["conversation"]["id"]
+    await api.say(cid, "agent", "亲，好评返现5元哦")
+    text = await (await api.client.get("/metrics")).text()
+    assert 'csbot_turns_total{role="agent"} 1.0' in text
+    assert 'csbot_guard_findings_total{code="conditional_benefit",severity="block"} 1.0' in text
+    assert "csbot_open_conversations" in text and "csbot_turn_seconds_bucket" in text
+    doc = await (await api.client.get("/api/v1/openapi.json")).json()
+    assert doc["openapi"].startswith("3.")
+    assert {"Suggestion", "MessageIn", "CreateConversation", "ErrorOut"} <= set(doc["components"]["schemas"])
+    assert "/api/v1/conversations/{id}/messages" in doc["paths"]
+    html = await (await api.client.get("/docs")).text()
+    assert "csbot API 文档" in html and "openapi.json" in html
+
+
+async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path, db_url: str) -> None:
+    store = api.client.app[STORE]
+    cid = (await api.create(order_id="S-1"))["conversation"]["id"]
+    await api.say(cid, "agent", "您好，请问是周女士吗？")
+    dialogs = tmp_path / "dialogs"
+    shutil.copytree(ENGINE.dialogs, dialogs)
+    script = dialogs / "script.yaml"
+    edited = script.read_text(encoding="utf-8").replace("label: 确认身份", "label: 核对身份")
+    script.write_text(edited.replace("renamed: {}", "renamed: {gone_stage: confirm_product}"),
+                      encoding="utf-8")
+    new_engine = Engine.load(dialogs)
+    assert new_engine.script.version != ENGINE.script.version
+    from bot.store.db import Store
+
+    store2 = await Store.open(db_url, new_engine)
+    try:
+        sug, _ = await store2.add_turn(cid, "buyer", "是我")
+        assert sug.stage.id == "confirm_product" and sug.turn == 2
+        _, turns = await store2.get(cid)
+        assert len(turns) == 2
+        # a stage that vanished: mapped when the shop says how, flagged for a person otherwise
+        for target, expect in (("gone_stage", "mapped"), ("vanished", "flagged")):
+            cid2 = (await api.create(order_id=f"S-{target}"))["conversation"]["id"]
+            async with store.db.begin() as conn:
+                row = (await conn.execute(select(schema.conversations.c.state).where(
+                    schema.conversations.c.id == cid2))).scalar_one()
+                state = json.loads(row)
+                state["stage"], state["script_version"] = target, "old"
+                await conn.execute(update(schema.conversations).where(
+                    schema.conversations.c.id == cid2).values(state=json.dumps(state)))
+            if expect == "mapped":
+                sug, _ = await store2.add_turn(cid2, "buyer", "记得，质量太差了")
+                assert sug.stage.id == "listen_apologize"
+            else:
+                from bot.store.db import NeedsPerson
+
+                with pytest.raises(NeedsPerson):
+                    await store2.add_turn(cid2, "buyer", "记得")
+                summary, _ = await store2.get(cid2)
+                assert summary["flagged"] is True
+    finally:
+        await store2.close()
+
+
+async def test_concurrent_messages_on_one_conversation_are_serialised(api: Api) -> None:
+    cid = (await api.create(order_id="Q-1"))["conversation"]["id"]
+    rs = await asyncio.gather(*(api.say(cid, "buyer", f"第{i}条消息", message_id=f"q{i}") for i in range(40)))
+    assert all(r.status == 200 for r in rs)
+    turns = sorted([(await r.json())["turn"] for r in rs])
+    assert turns == list(range(1, 41))
