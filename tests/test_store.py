@@ -1,0 +1,103 @@
+"""Migrations, the group-commit writer, and the token commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.engine import Engine
+from bot.store.db import Store, async_url
+from bot.store.migrations import LATEST, current_version, upgrade
+from tests.pg import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = Engine.load()
+
+
+async def _old_database(url: str) -> None:
+    """A database as the first release left it, with one open conversation in it."""
+    conv, _ = ENGINE.start({"shop": "店", "buyer_name": "王"}, conversation_id="old-1")
+    db = create_async_engine(async_url(url))
+    now = datetime.now(UTC)
+    async with db.begin() as conn:
+        assert await conn.run_sync(lambda c: upgrade(c, target=1)) == 1
+        await conn.execute(text(
+            "INSERT INTO conversations (id, shop, buyer_key, order_key, agent, stage, outcome, is_open,"
+            " turn, script_version, state, created_at, updated_at) VALUES ('old-1', '店', '王', '',"
+            " NULL, 'opening', NULL, TRUE, 0, :v, :s, :t, :t)"),
+            {"v": conv.script_version, "s": conv.model_dump_json(), "t": now})
+    await db.dispose()
+
+
+def _check_upgrade(url: str) -> None:
+    async def go() -> None:
+        await _old_database(url)
+        store = await Store.open(url, ENGINE)
+        try:
+            sug, _ = await store.add_turn("old-1", "agent", "您好，请问是王先生吗？")
+            assert sug.turn == 1 and sug.stage.id == "confirm_identity"
+            summary, _ = await store.get("old-1")
+            assert summary["flagged"] is False
+            async with store.db.connect() as conn:
+                assert await conn.run_sync(current_version) == LATEST
+                assert await conn.run_sync(lambda c: inspect(c).has_table("channel_events"))
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def test_an_old_sqlite_database_upgrades_on_start(tmp_path: Path) -> None:
+    _check_upgrade(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def test_an_old_postgresql_database_upgrades_on_start() -> None:
+    url = create_database()
+    try:
+        _check_upgrade(url)
+    finally:
+        drop_database(url)
+
+
+def test_waiting_turns_share_one_commit(tmp_path: Path) -> None:
+    async def go() -> tuple[int, int]:
+        store = await Store.open(f"sqlite:///{tmp_path / 'g.db'}", ENGINE)
+        try:
+            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            before = store.writer.batches  # type: ignore[union-attr]
+            await asyncio.gather(*(store.add_turn(conv.id, "buyer", f"第{i}条") for i in range(50)))
+            return store.writer.batches - before, (await store.get(conv.id))[0]["turns"]  # type: ignore[union-attr]
+        finally:
+            await store.close()
+
+    batches, turns = asyncio.run(go())
+    assert turns == 50
+    assert batches < 50  # turns waiting together were committed together
+
+
+def test_token_commands(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "token", *args], env=env, text=True,
+                              capture_output=True, timeout=60)
+
+    r = run("add", "--role", "agent", "--shop", "柚子家女装", "--name", "小林")
+    assert r.returncode == 0, r.stderr
+    value = r.stdout.splitlines()[-1]
+    assert value.startswith("csb_") and "只显示这一次" in r.stderr
+    assert run("add", "--role", "agent", "--shop", "x", "--name", "小林").returncode == 1
+    listing = run("list").stdout
+    assert "小林\tagent\t柚子家女装" in listing and value not in listing and "有效" in listing
+    assert run("revoke", "小林").returncode == 0
+    assert "已吊销" in run("list").stdout
+    assert run("revoke", "小林").returncode == 1
+    raw = (tmp_path / "t.db").read_bytes()
+    assert value.encode() not in raw
