@@ -4,6 +4,7 @@ PostgreSQL serialise 200 concurrent messages; SIGTERM shuts down cleanly."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,31 @@ def test_two_instances_on_postgresql_serialise_200_messages(pg_url: str) -> None
         assert status == 200 and again["turn"] == stored_turn  # type: ignore[index]
         status, detail = call(a.url, "GET", f"/api/v1/conversations/{cid}")
         assert len(detail["turns"]) == 200  # type: ignore[index,arg-type]
+    finally:
+        a.kill()
+        b.kill()
+
+
+def test_websocket_on_one_instance_sees_turns_posted_to_another(pg_url: str) -> None:
+    a = ServerProcess(pg_url).start()
+    b = ServerProcess(pg_url).start()
+    try:
+        status, body = call(a.url, "POST", "/api/v1/conversations", {**CASE, "order_id": "WS-2"})
+        cid = body["conversation"]["id"]  # type: ignore[index]
+
+        async def watch() -> list[int]:
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            async with aiohttp.ClientSession(headers=headers) as http:
+                ws = await http.ws_connect(f"{b.url}/api/v1/conversations/{cid}/ws")
+                for role, text in SCRIPT[:3]:
+                    async with http.post(f"{a.url}/api/v1/conversations/{cid}/messages",
+                                         json={"role": role, "text": text}) as r:
+                        assert r.status == 200
+                got = [json.loads((await ws.receive(timeout=10)).data)["turn"] for _ in range(3)]
+                await ws.close()
+                return got
+
+        assert asyncio.run(watch()) == [1, 2, 3]
     finally:
         a.kill()
         b.kill()

@@ -167,8 +167,7 @@ async def post_message(request: web.Request) -> web.Response:
     for f in sug.warnings:
         if f.span is not None:
             metrics.findings.labels(f.code, f.severity).inc()
-    await request.app[HUB].publish(conv_id, sug)
-    return _dump(sug)
+    return _dump(sug)  # listeners get it through the store's turn notifications
 
 
 async def close_conversation(request: web.Request) -> web.Response:
@@ -248,12 +247,24 @@ def make_app(
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
 
+    async def listen(app: web.Application) -> None:
+        hub = app[HUB]
+
+        async def pushed(conv_id: str, turn: int) -> None:
+            if conv_id in hub.sockets:
+                sug = await store.suggestion(conv_id, turn)
+                if sug is not None:
+                    await hub.publish(conv_id, sug)
+
+        await store.listen(pushed)
+
     async def shutdown(app: web.Application) -> None:
         await app[HUB].close_all()
 
     async def cleanup(app: web.Application) -> None:
         await app[STORE].close()  # the writer finishes what it acknowledged
 
+    app.on_startup.append(listen)
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app

@@ -8,6 +8,7 @@ serialised across processes and turn numbers stay contiguous.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -76,6 +77,8 @@ class Store:
         self.csbot = csbot
         self.sqlite = sqlite
         self.writer = GroupCommitWriter(engine) if sqlite else None
+        self._listener: Any = None
+        self.on_turn: Callable[[str, int], Awaitable[None]] | None = None
 
     @classmethod
     async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL") -> Store:
@@ -99,7 +102,31 @@ class Store:
     async def close(self) -> None:
         if self.writer:
             await self.writer.stop()
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         await self.db.dispose()
+
+    async def listen(self, callback: Callable[[str, int], Awaitable[None]]) -> None:
+        """Call ``callback(conversation_id, turn)`` for every turn committed by any instance.
+
+        On PostgreSQL this is LISTEN/NOTIFY (the NOTIFY is sent inside the turn's
+        transaction, so it arrives only once the turn is committed); on SQLite, with its
+        single instance, the store calls it after each commit itself.
+        """
+        self.on_turn = callback
+        if self.sqlite:
+            return
+        import asyncpg
+
+        url = self.db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._listener = await asyncpg.connect(url)
+
+        def notified(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            conv_id, _, turn = payload.rpartition(":")
+            asyncio.get_running_loop().create_task(callback(conv_id, int(turn)))
+
+        await self._listener.add_listener("csbot_turns", notified)
 
     async def _write(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         if self.writer:
@@ -200,7 +227,18 @@ class Store:
         result = await self._write(job)
         if isinstance(result, NeedsPerson):
             raise result
+        sug, duplicate = result
+        if self.sqlite and not duplicate and self.on_turn is not None:
+            await self.on_turn(conv_id, sug.turn)
         return result  # type: ignore[no-any-return]
+
+    async def suggestion(self, conv_id: str, turn: int) -> Suggestion | None:
+        """The stored Suggestion of one turn."""
+        t = schema.turns.c
+        async with self.db.connect() as conn:
+            raw = (await conn.execute(select(t.suggestion).where(
+                t.conversation_id == conv_id, t.turn == turn))).scalar()
+        return Suggestion.model_validate_json(raw) if raw else None
 
     async def _save_turn(self, conn: AsyncConnection, conv: Conversation, role: str, text: str,
                          message_id: str | None, sug: Suggestion) -> None:
@@ -219,6 +257,8 @@ class Store:
             stage=conv.stage, turn=conv.turn, state=conv.model_dump_json(), updated_at=now,
             script_version=conv.script_version, is_open=not final,
             outcome=conv.outcome))
+        if not self.sqlite:
+            await conn.execute(select(func.pg_notify("csbot_turns", f"{conv.id}:{conv.turn}")))
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
         """Close a conversation with an outcome."""
