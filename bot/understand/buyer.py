@@ -9,6 +9,7 @@ from bot.understand.normalize import Norm
 from bot.understand.rules import Emphasis, Negation, RuleSet
 
 _CAUSE_INTENTS = ("affirm", "deny", "other")
+_EMOTIONS = ("calm", "upset", "angry")
 
 
 class BuyerModel:
@@ -16,51 +17,78 @@ class BuyerModel:
 
     def __init__(self, spec: dict[str, Any]) -> None:
         cues = spec.get("cues", {})
-        self.negation = Negation(spec.get("negators", []))
+        window = spec.get("negation_window")
+        self.negation = Negation(spec.get("negators", []), int(window) if window else None)
         self.emphasis = Emphasis(spec.get("emphasis", []), float(spec.get("emphasis_factor", 1.5)))
         self.intents = RuleSet.build(spec["intents"], cues)
         self.causes = RuleSet.build(spec["causes"], cues)
         self.emotions = RuleSet.build(spec["emotions"], cues)
         self.priority: list[str] = list(spec["priority"])
         self.cause_priority: list[str] = list(spec.get("cause_priority", []))
+        self.causeless = frozenset(spec.get("causeless_intents", []))
+        self.cause_min = float(spec.get("cause_min", 0))
+        self.cause_complains = float(spec.get("cause_complains", 0))
         self.angry_at = float(spec.get("angry_at", 2))
         self.upset_at = float(spec.get("upset_at", 1))
-        self.complaint_intents = frozenset(spec.get("complaint_intents", []))
+        self.intent_heat = _floats(spec.get("intent_heat", {}))
+        self.cause_heat = _floats(spec.get("cause_heat", {}))
+        self.cause_heat_scale = _floats(spec.get("cause_heat_scale", {}))
+        self.upset_cap = float(spec.get("upset_cap", float("inf")))
+        self.emotion_cap: dict[str, str] = dict(spec.get("emotion_cap", {}))
 
     def __call__(self, norm: Norm) -> BuyerUnderstanding:
         text = norm.text
         scores = self.intents.scores(text, self.negation, self.emphasis)
         cause_scores = self.causes.scores(text, self.negation, self.emphasis)
         cause = _best(cause_scores, self.cause_priority)
+        if cause is not None and cause_scores[cause] < self.cause_min:
+            cause = None
+        if cause is not None and self.cause_complains:
+            scores["complain"] = scores.get("complain", 0.0) + self.cause_complains
         intent = _best(scores, self.priority) or "other"
-        if cause and intent in _CAUSE_INTENTS:
+        if intent in self.causeless:
+            cause = None
+        elif cause and intent in _CAUSE_INTENTS:
             # A yes/no that also names a problem is a complaint (labelling convention).
             intent = "complain"
         confidence = _confidence(scores, intent)
-        emo = self.emotions.scores(text, self.negation)
-        emotion: str
-        if emo.get("angry", 0) >= self.angry_at:
-            emotion = "angry"
-        elif emo.get("angry", 0) + emo.get("upset", 0) >= self.upset_at or (
-            intent in self.complaint_intents and emo.get("calm", 0) <= 0
-        ):
-            emotion = "upset"
-        else:
-            emotion = "calm"
         return BuyerUnderstanding(
             text=norm.source,
             intent=cast(Intent, intent),
             cause=cast(Cause | None, cause),
-            emotion=cast(Emotion, emotion),
+            emotion=cast(Emotion, self._emotion(text, intent, cause)),
             confidence=confidence,
         )
 
+    def _emotion(self, text: str, intent: str, cause: str | None) -> str:
+        """Angry and upset cues heat the message, calm cues cool it; intent and cause lean it."""
+        emo = self.emotions.scores(text, self.negation)
+        heat = emo.get("angry", 0.0) - emo.get("calm", 0.0) + self.intent_heat.get(intent, 0.0)
+        if cause is not None:
+            heat += self.cause_heat.get(cause, 0.0) * self.cause_heat_scale.get(intent, 1.0)
+        upset = emo.get("upset", 0.0)
+        # Upset cues count fully towards upset but only up to a cap towards angry.
+        if heat + min(upset, self.upset_cap) >= self.angry_at:
+            emotion = "angry"
+        else:
+            emotion = "upset" if heat + upset >= self.upset_at else "calm"
+        cap = self.emotion_cap.get(intent)
+        if cap is not None and _EMOTIONS.index(emotion) > _EMOTIONS.index(cap):
+            return cap
+        return emotion
+
+
+def _floats(mapping: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in mapping.items()}
+
 
 def _best(scores: dict[str, float], priority: list[str]) -> str | None:
-    if not scores:
+    """The top-scoring label (ties by ``priority``); labels at or below zero never win."""
+    positive = {k: v for k, v in scores.items() if v > 0}
+    if not positive:
         return None
     rank = {label: i for i, label in enumerate(priority)}
-    return max(scores, key=lambda k: (scores[k], -rank.get(k, len(rank))))
+    return max(positive, key=lambda k: (positive[k], -rank.get(k, len(rank))))
 
 
 def _confidence(scores: dict[str, float], intent: str) -> float:

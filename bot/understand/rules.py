@@ -10,6 +10,7 @@ Rule keys:
   weight:   what the rule adds (default 1)
   max_len:  only for texts of at most this many characters (short replies)
   negatable: false to ignore negation (the pattern carries its own)
+  once:     true to count the rule once per text (default: once per clause)
 Inside a regex, ``%name%`` is replaced by the alternation of the cue list ``name``.
 """
 
@@ -54,6 +55,7 @@ class Rule:
     weight: float
     max_len: int | None
     negatable: bool
+    once: bool = False
 
 
 @dataclass(slots=True)
@@ -70,7 +72,7 @@ class RuleSet:
         out = cls()
         for label, rules in spec.items():
             for r in rules:
-                unknown = set(r) - {"any", "all", "none", "weight", "max_len", "negatable"}
+                unknown = set(r) - {"any", "all", "none", "weight", "max_len", "negatable", "once"}
                 if unknown:
                     raise ValueError(f"rule for {label}: unknown keys {sorted(unknown)}")
                 out.rules.append(
@@ -82,6 +84,7 @@ class RuleSet:
                         weight=float(r.get("weight", 1)),
                         max_len=r.get("max_len"),
                         negatable=bool(r.get("negatable", True)),
+                        once=bool(r.get("once", False)),
                     )
                 )
         return out
@@ -108,11 +111,7 @@ class RuleSet:
                 if not ok:
                     continue
             if rule.any is not None:
-                matched = [
-                    (m.start(), m.end())
-                    for m in rule.any.finditer(text)
-                    if m.end() > m.start() and not (neg and neg.negated(text, m.start()))
-                ]
+                matched = _free_matches(rule.any, text, neg)
                 if not matched:
                     continue
                 spans.extend(matched[:1] if rule.all else matched)
@@ -129,11 +128,11 @@ class RuleSet:
     def scores(
         self, text: str, negation: Negation, emphasis: Emphasis | None = None
     ) -> dict[str, float]:
-        """Summed weights per label (a label's repeated hits count once per rule and clause)."""
+        """Summed weights per label (a rule counts once per clause, or once if ``once``)."""
         out: dict[str, float] = {}
         seen: set[tuple[str, int, int]] = set()
         for h in self.hits(text, negation):
-            key = (h.label, h.rule, _clause_of(text, h.start))
+            key = (h.label, h.rule, -1 if self.rules[h.rule].once else _clause_of(text, h.start))
             if key in seen:
                 continue
             seen.add(key)
@@ -150,11 +149,30 @@ def _alternation(
     return re.compile("|".join(f"(?:{expand(p, cues)})" for p in patterns))
 
 
+def _free_matches(
+    pat: re.Pattern[str], text: str, neg: Negation | None, first: bool = False
+) -> list[tuple[int, int]]:
+    """Non-empty, non-negated matches. After a negated match the search goes on from its
+    next character, so "还没退,快点退钱" still finds the free "退钱" inside it."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while pos <= len(text):
+        m = pat.search(text, pos)
+        if m is None:
+            break
+        if m.end() == m.start() or (neg and neg.negated(text, m.start())):
+            pos = m.start() + 1
+        else:
+            out.append((m.start(), m.end()))
+            if first:
+                break
+            pos = m.end()
+    return out
+
+
 def _first_free(pat: re.Pattern[str], text: str, neg: Negation | None) -> tuple[int, int] | None:
-    for m in pat.finditer(text):
-        if m.end() > m.start() and not (neg and neg.negated(text, m.start())):
-            return (m.start(), m.end())
-    return None
+    found = _free_matches(pat, text, neg, first=True)
+    return found[0] if found else None
 
 
 def _clause_of(text: str, pos: int) -> int:
@@ -162,16 +180,21 @@ def _clause_of(text: str, pos: int) -> int:
 
 
 class Negation:
-    """Decides whether a match is negated by a negator just before it in its clause."""
+    """Decides whether a match is negated by a negator just before it in its clause.
 
-    def __init__(self, negators: list[str]) -> None:
+    ``window`` (optional) bounds how far back a negator may start; with negators no longer
+    than it, the answer is the same and long unpunctuated texts stay linear."""
+
+    def __init__(self, negators: list[str], window: int | None = None) -> None:
         self._tail = re.compile("(?:" + "|".join(negators) + ")$") if negators else None
+        self._window = window
 
     def negated(self, text: str, start: int) -> bool:
         if self._tail is None or start == 0:
             return False
+        floor = 0 if self._window is None else max(0, start - self._window)
         left = start - 1
-        while left >= 0 and not _CLAUSE_END.match(text[left]):
+        while left >= floor and not _CLAUSE_END.match(text[left]):
             left -= 1
         return bool(self._tail.search(text, left + 1, start))
 
