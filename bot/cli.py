@@ -263,16 +263,18 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
 
     s = _settings(config, database_url=database_url, host=host, port=port,
                   dialogs=dialogs, templates=templates)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = _engine(s.dialogs, s.templates)
 
     async def app_factory() -> web.Application:
-        return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev)
+        return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
+                               shop=s.shop, max_body=s.max_body)
 
     try:
         web.run_app(app_factory(), host=s.host, port=s.port, print=lambda m: click.echo(
             f"csbot 服务已启动：http://{s.host}:{s.port}（数据库：{s.database_url}）"),
-            shutdown_timeout=10, handle_signals=True)
+            shutdown_timeout=10, handle_signals=True,
+            access_log=logging.getLogger("aiohttp.access") if s.access_log else None)
     except Exception as exc:  # a configuration problem found at start-up
         from bot.channels.base import ConfigError
 
@@ -354,3 +356,13 @@ def token_revoke(name: str, database_url: str | None, config: Path | None) -> No
         click.echo(f"没有名为 {name} 的有效令牌", err=True)
         sys.exit(EXIT_FOUND)
     click.echo(f"已吊销令牌 {name}")
+
+
+from bot.training.command import train  # noqa: E402
+
+main.add_command(train)
+
+
+from bot.channels.check import channels  # noqa: E402
+
+main.add_command(channels)

@@ -91,7 +91,7 @@ class Engine:
         """Apply one message; returns the new conversation (the input is not changed)."""
         if conv.stage == self.script.final:
             raise ConversationClosed("这个会话已经结束，不能再添加消息")
-        conv = conv.model_copy(deep=True)
+        conv = _copy(conv)
         conv.turn += 1
         if role == "buyer":
             bu = self.understand.buyer(text)
@@ -105,7 +105,7 @@ class Engine:
 
     def resume(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
         """A person resumes a held case (a callback is a new contact attempt)."""
-        conv = conv.model_copy(deep=True)
+        conv = _copy(conv)
         was = conv.stage
         if was == "callback" and conv.context.attempts >= self.script.max_attempts:
             raise ValueError(self.policy.notes["too_many_attempts"][1])
@@ -118,7 +118,7 @@ class Engine:
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
         """A person closes the case with an outcome."""
-        conv = conv.model_copy(deep=True)
+        conv = _copy(conv)
         self.script.fire(conv, "close_case")
         conv.outcome = outcome
         return conv
@@ -317,6 +317,13 @@ class Engine:
     def analyze(self, role: Role, text: str) -> BuyerUnderstanding | AgentUnderstanding:
         """The `csbot analyze` result of one message."""
         return self.understand.buyer(text) if role == "buyer" else self.understand.agent(text)
+
+
+def _copy(conv: Conversation) -> Conversation:
+    # The engine changes only the context and the lists of a conversation, never its case:
+    # copying those is enough and costs a tenth of a deep copy.
+    return conv.model_copy(update={"context": conv.context.model_copy(),
+                                   "last_templates": list(conv.last_templates)})
 
 
 def _tree_digest(root: Path) -> bytes:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     dev: bool = False
     max_body: int = 64 * 1024
     sqlite_synchronous: str = "FULL"
+    shop: str = "本店"  # the shop of cases opened from a team chat with /new
+    access_log: bool = False  # one log line per request costs throughput; opt in
 
     @classmethod
     def settings_customise_sources(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import weakref
 from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -31,6 +33,7 @@ log = logging.getLogger("csbot.server")
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+HOOKS: web.AppKey[Any] = web.AppKey("hooks")
 TOKEN: web.RequestKey[TokenInfo] = web.RequestKey("token", TokenInfo)
 STATIC_TOKENS: web.AppKey[dict[str, TokenInfo]] = web.AppKey("static_tokens", dict)
 _PUBLIC = ("/healthz", "/metrics", "/docs", "/api/v1/openapi.json", "/hooks/")
@@ -228,9 +231,14 @@ def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
 
 
 def make_app(
-    store: Store, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False
+    store: Store, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
+    env: Mapping[str, str] | None = None, shop: str = "本店",
 ) -> web.Application:
-    """The application over an opened store."""
+    """The application over an opened store; channels are mounted from ``env`` (CSBOT_*)."""
+    from bot.channels.registry import load_adapters
+    from bot.server.hooks import Hooks
+
+    adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
     app[METRICS] = Metrics()
@@ -246,6 +254,11 @@ def make_app(
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
+    hooks = Hooks(store, app[METRICS], adapters, shop)
+    app[HOOKS] = hooks
+    app.router.add_route("*", "/hooks/{channel}", hooks.handle)
+    app.on_startup.append(hooks.start)
+    app.on_cleanup.insert(0, hooks.stop)
 
     async def listen(app: web.Application) -> None:
         hub = app[HUB]

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import Connection, bindparam, create_engine, event, func, select, update
+from sqlalchemy import Engine as SyncEngine
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Suggestion, Tone
@@ -29,6 +31,20 @@ from bot.store.migrations import upgrade
 from bot.store.writer import GroupCommitWriter
 
 T = Any
+
+
+# The hot path's statements, built once: building a statement per turn costs more than
+# running it (SQLAlchemy caches the compiled form of a statement it has seen).
+_C, _T = schema.conversations.c, schema.turns.c
+_LOAD = select(schema.conversations).where(_C.id == bindparam("cid"))
+_LOAD_LOCKED = _LOAD.with_for_update()
+_DEDUPE = select(_T.suggestion).where(_T.conversation_id == bindparam("cid"),
+                                      _T.message_id == bindparam("mid"))
+_INSERT_TURN = schema.turns.insert()
+_UPDATE_AFTER_TURN = update(schema.conversations).where(_C.id == bindparam("cid")).values(
+    stage=bindparam("v_stage"), turn=bindparam("v_turn"), state=bindparam("v_state"),
+    updated_at=bindparam("v_now"), script_version=bindparam("v_version"),
+    is_open=bindparam("v_open"), outcome=bindparam("v_outcome"))
 
 
 class NotFound(LookupError):
@@ -72,11 +88,12 @@ def buyer_key(case: Case) -> str:
 class Store:
     """Async access to the database; one instance per process."""
 
-    def __init__(self, engine: AsyncEngine, csbot: Engine, sqlite: bool) -> None:
+    def __init__(self, engine: AsyncEngine, csbot: Engine, sqlite: bool,
+                 synchronous: str = "FULL") -> None:
         self.db = engine
         self.csbot = csbot
         self.sqlite = sqlite
-        self.writer = GroupCommitWriter(engine) if sqlite else None
+        self.writer = GroupCommitWriter(_sync_sqlite(engine, synchronous)) if sqlite else None
         self._listener: Any = None
         self.on_turn: Callable[[str, int], Awaitable[None]] | None = None
 
@@ -94,7 +111,7 @@ class Store:
             if not sqlite:  # several instances may start at once: one migrates at a time
                 await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7723001)")
             await conn.run_sync(upgrade)
-        store = cls(db, csbot, sqlite)
+        store = cls(db, csbot, sqlite, synchronous)
         if store.writer:
             store.writer.start()
         return store
@@ -128,13 +145,14 @@ class Store:
 
         await self._listener.add_listener("csbot_turns", notified)
 
-    async def _write(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def _write(self, job: Callable[[Connection], T]) -> T:
+        """Run a write job: in the SQLite writer's next batch, or in its own PostgreSQL transaction."""
         if self.writer:
             return await self.writer.submit(job)
         for attempt in range(3):
             try:
                 async with self.db.begin() as conn:
-                    return await job(conn)
+                    return await conn.run_sync(job)
             except IntegrityError:
                 if attempt == 2:
                     raise
@@ -152,14 +170,14 @@ class Store:
         """Open a conversation for the case, or return the open one for the same shop + buyer + order."""
         key = (case.shop, buyer_key(case), case.order_id or "")
 
-        async def job(conn: AsyncConnection) -> tuple[Conversation, Suggestion, bool]:
+        def job(conn: Connection) -> tuple[Conversation, Suggestion, bool]:
             c = schema.conversations.c
-            row = (await conn.execute(
+            row = (conn.execute(
                 select(schema.conversations).where(c.shop == key[0], c.buyer_key == key[1],
                                                    c.order_key == key[2], c.is_open))).first()
             if row is not None:
                 conv = Conversation.model_validate_json(row.state)
-                last = (await conn.execute(select(schema.turns.c.suggestion).where(
+                last = (conn.execute(select(schema.turns.c.suggestion).where(
                     schema.turns.c.conversation_id == conv.id).order_by(
                     schema.turns.c.turn.desc()).limit(1))).scalar()
                 sug = (Suggestion.model_validate_json(last) if last
@@ -167,7 +185,7 @@ class Store:
                 return conv, sug, False
             conv, sug = self.csbot.start(case, conversation_id=str(uuid.uuid4()), tone=tone)
             now = datetime.now(UTC)
-            await conn.execute(schema.conversations.insert().values(
+            conn.execute(schema.conversations.insert().values(
                 id=conv.id, shop=key[0], buyer_key=key[1], order_key=key[2], agent=agent or case.agent,
                 stage=conv.stage, outcome=None, is_open=True, turn=0,
                 script_version=conv.script_version, state=conv.model_dump_json(),
@@ -176,11 +194,8 @@ class Store:
 
         return await self._write(job)
 
-    async def _load_for_update(self, conn: AsyncConnection, conv_id: str, shop: str | None) -> Any:
-        q = select(schema.conversations).where(schema.conversations.c.id == conv_id)
-        if not self.sqlite:
-            q = q.with_for_update()
-        row = (await conn.execute(q)).first()
+    def _load_for_update(self, conn: Connection, conv_id: str, shop: str | None) -> Any:
+        row = conn.execute(_LOAD if self.sqlite else _LOAD_LOCKED, {"cid": conv_id}).first()
         if row is None:
             raise NotFound(conv_id)
         if shop is not None and row.shop != shop:
@@ -203,12 +218,10 @@ class Store:
     ) -> tuple[Suggestion, bool]:
         """Apply one message; returns (Suggestion, duplicate). A repeated message id returns the stored answer."""
 
-        async def job(conn: AsyncConnection) -> tuple[Suggestion, bool] | NeedsPerson:
-            row = await self._load_for_update(conn, conv_id, shop)
-            t = schema.turns.c
+        def job(conn: Connection) -> tuple[Suggestion, bool] | NeedsPerson:
+            row = self._load_for_update(conn, conv_id, shop)
             if message_id is not None:
-                stored = (await conn.execute(select(t.suggestion).where(
-                    t.conversation_id == conv_id, t.message_id == message_id))).scalar()
+                stored = conn.execute(_DEDUPE, {"cid": conv_id, "mid": message_id}).scalar()
                 if stored is not None:
                     return Suggestion.model_validate_json(stored), True
             if not row.is_open:
@@ -217,11 +230,11 @@ class Store:
             try:
                 conv = self._current_script(conv)
             except NeedsPerson as exc:  # the flag must be committed, so it is returned, not raised
-                await conn.execute(update(schema.conversations).where(
+                conn.execute(update(schema.conversations).where(
                     schema.conversations.c.id == conv_id).values(flagged=True))
                 return exc
             conv, sug = self.csbot.feed(conv, role, text, at=at)  # type: ignore[arg-type]
-            await self._save_turn(conn, conv, role, text, message_id, sug)
+            self._save_turn(conn, conv, role, text, message_id, sug)
             return sug, False
 
         result = await self._write(job)
@@ -240,35 +253,33 @@ class Store:
                 t.conversation_id == conv_id, t.turn == turn))).scalar()
         return Suggestion.model_validate_json(raw) if raw else None
 
-    async def _save_turn(self, conn: AsyncConnection, conv: Conversation, role: str, text: str,
-                         message_id: str | None, sug: Suggestion) -> None:
+    def _save_turn(self, conn: Connection, conv: Conversation, role: str, text: str,
+                   message_id: str | None, sug: Suggestion) -> None:
         now = datetime.now(UTC)
         stored = sug
         if sug.understanding is not None:  # no raw personal data at rest
             stored = sug.model_copy(update={"understanding": sug.understanding.model_copy(
                 update={"text": mask(sug.understanding.text)})})
-        await conn.execute(schema.turns.insert().values(
-            conversation_id=conv.id, turn=conv.turn, role=role, text=mask(text),
-            message_id=message_id, stage=conv.stage, suggestion=stored.model_dump_json(),
-            created_at=now))
-        final = conv.stage == self.csbot.script.final
-        await conn.execute(update(schema.conversations).where(
-            schema.conversations.c.id == conv.id).values(
-            stage=conv.stage, turn=conv.turn, state=conv.model_dump_json(), updated_at=now,
-            script_version=conv.script_version, is_open=not final,
-            outcome=conv.outcome))
+        conn.execute(_INSERT_TURN, {
+            "conversation_id": conv.id, "turn": conv.turn, "role": role, "text": mask(text),
+            "message_id": message_id, "stage": conv.stage,
+            "suggestion": stored.model_dump_json(), "created_at": now})
+        conn.execute(_UPDATE_AFTER_TURN, {
+            "cid": conv.id, "v_stage": conv.stage, "v_turn": conv.turn,
+            "v_state": conv.model_dump_json(), "v_now": now, "v_version": conv.script_version,
+            "v_open": conv.stage != self.csbot.script.final, "v_outcome": conv.outcome})
         if not self.sqlite:
-            await conn.execute(select(func.pg_notify("csbot_turns", f"{conv.id}:{conv.turn}")))
+            conn.execute(select(func.pg_notify("csbot_turns", f"{conv.id}:{conv.turn}")))
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
         """Close a conversation with an outcome."""
 
-        async def job(conn: AsyncConnection) -> Conversation:
-            row = await self._load_for_update(conn, conv_id, shop)
+        def job(conn: Connection) -> Conversation:
+            row = self._load_for_update(conn, conv_id, shop)
             if not row.is_open:
                 raise ConversationClosed("这个会话已经结束")
             conv = self.csbot.close(Conversation.model_validate_json(row.state), outcome)  # type: ignore[arg-type]
-            await conn.execute(update(schema.conversations).where(
+            conn.execute(update(schema.conversations).where(
                 schema.conversations.c.id == conv_id).values(
                 stage=conv.stage, outcome=outcome, is_open=False, state=conv.model_dump_json(),
                 updated_at=datetime.now(UTC)))
@@ -327,14 +338,81 @@ class Store:
             return int((await conn.execute(select(func.count()).select_from(
                 schema.conversations).where(schema.conversations.c.is_open))).scalar() or 0)
 
+    async def set_tone(self, conv_id: str, tone: Tone) -> None:
+        """Change the tone of a conversation's suggestions."""
+
+        def job(conn: Connection) -> None:
+            row = self._load_for_update(conn, conv_id, None)
+            conv = Conversation.model_validate_json(row.state).model_copy(update={"tone": tone})
+            conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
+                state=conv.model_dump_json(), updated_at=datetime.now(UTC)))
+
+        await self._write(job)
+
+    async def last_suggestion(self, conv_id: str) -> Suggestion:
+        """The newest Suggestion of a conversation (its opening one before any turn)."""
+        async with self.db.connect() as conn:
+            raw = (await conn.execute(select(_T.suggestion).where(_T.conversation_id == conv_id)
+                                      .order_by(_T.turn.desc()).limit(1))).scalar()
+            if raw:
+                return Suggestion.model_validate_json(raw)
+            state = (await conn.execute(select(_C.state).where(_C.id == conv_id))).scalar()
+        if state is None:
+            raise NotFound(conv_id)
+        conv = Conversation.model_validate_json(state)
+        return self.csbot.start(conv.case, conversation_id=conv.id, tone=conv.tone)[1]
+
+    # -- channels ---------------------------------------------------------------------------
+
+    async def first_time(self, channel: str, message_id: str) -> bool:
+        """Record a platform event id; False if it was seen before (a retry)."""
+
+        def job(conn: Connection) -> bool:
+            seen = conn.execute(select(schema.channel_events.c.message_id).where(
+                schema.channel_events.c.channel == channel,
+                schema.channel_events.c.message_id == message_id)).first()
+            if seen:
+                return False
+            conn.execute(schema.channel_events.insert().values(
+                channel=channel, message_id=message_id, created_at=datetime.now(UTC)))
+            return True
+
+        try:
+            return await self._write(job)
+        except IntegrityError:  # another instance recorded it at the same moment
+            return False
+
+    async def active_case(self, channel: str, chat_id: str, agent_id: str) -> str | None:
+        """The case an agent is working on in a chat."""
+        cc = schema.channel_chats.c
+        async with self.db.connect() as conn:
+            return (await conn.execute(select(cc.conversation_id).where(
+                cc.channel == channel, cc.chat_id == chat_id, cc.agent_id == agent_id))).scalar()
+
+    async def set_active_case(self, channel: str, chat_id: str, agent_id: str, conv_id: str) -> None:
+        """Make ``conv_id`` the agent's case in this chat (one open case per agent and chat)."""
+        cc = schema.channel_chats.c
+
+        def job(conn: Connection) -> None:
+            now = datetime.now(UTC)
+            res = conn.execute(update(schema.channel_chats).where(
+                cc.channel == channel, cc.chat_id == chat_id, cc.agent_id == agent_id).values(
+                conversation_id=conv_id, updated_at=now))
+            if not res.rowcount:
+                conn.execute(schema.channel_chats.insert().values(
+                    channel=channel, chat_id=chat_id, agent_id=agent_id, conversation_id=conv_id,
+                    updated_at=now))
+
+        await self._write(job)
+
     # -- tokens -------------------------------------------------------------------------------
 
     async def add_token(self, name: str, role: str, shop: str) -> str:
         """Create a token; returns it (only its hash is stored)."""
         token = "csb_" + secrets.token_urlsafe(32)
 
-        async def job(conn: AsyncConnection) -> None:
-            await conn.execute(schema.tokens.insert().values(
+        def job(conn: Connection) -> None:
+            conn.execute(schema.tokens.insert().values(
                 name=name, role=role, shop=shop, token_hash=hash_token(token),
                 created_at=datetime.now(UTC)))
 
@@ -342,8 +420,8 @@ class Store:
         return token
 
     async def revoke_token(self, name: str) -> bool:
-        async def job(conn: AsyncConnection) -> bool:
-            res = await conn.execute(update(schema.tokens).where(
+        def job(conn: Connection) -> bool:
+            res = conn.execute(update(schema.tokens).where(
                 schema.tokens.c.name == name, schema.tokens.c.revoked_at.is_(None)).values(
                 revoked_at=datetime.now(UTC)))
             return bool(res.rowcount)
@@ -377,9 +455,21 @@ def _summary(row: Any) -> dict[str, Any]:
     }
 
 
+def _sync_sqlite(db: AsyncEngine, synchronous: str) -> SyncEngine:
+    """The writer's own blocking engine on the same file (readers keep using aiosqlite)."""
+    sync = create_engine(db.url.set(drivername="sqlite"), poolclass=StaticPool,
+                         connect_args={"check_same_thread": False, "timeout": 30})
+    _sqlite_pragmas(sync, synchronous)
+    return sync
+
+
 def _sqlite_setup(db: AsyncEngine, synchronous: str) -> None:
+    _sqlite_pragmas(db.sync_engine, synchronous)
+
+
+def _sqlite_pragmas(engine: SyncEngine, synchronous: str) -> None:
     # pysqlite's own transaction handling breaks savepoints: take it over (SQLAlchemy recipe).
-    @event.listens_for(db.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -389,6 +479,6 @@ def _sqlite_setup(db: AsyncEngine, synchronous: str) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    @event.listens_for(db.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")

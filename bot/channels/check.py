@@ -1,0 +1,85 @@
+"""``csbot channels check NAME``: what is configured, then a signed sample request end to end.
+
+Only click is imported at module level, so ``csbot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from bot.channels.base import RawRequest
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@click.group("channels")
+def channels() -> None:
+    """聊天平台渠道：检查配置，向运行中的服务发送签名的样例请求。"""
+
+
+def send(base_url: str, req: RawRequest, timeout: float = 10.0) -> tuple[int, bytes]:
+    """Send ``req`` to ``base_url`` + its path; (status, body). OSError if unreachable."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    url = base_url.rstrip("/") + req.path
+    if req.query:
+        url += "?" + urllib.parse.urlencode(dict(req.query))  # '+' and '/' percent-encoded
+    request = urllib.request.Request(url, data=req.body or None, method=req.method,
+                                     headers=dict(req.headers))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return int(resp.status), bytes(resp.read())
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), bytes(exc.read())
+
+
+@channels.command("check")
+@click.argument("name")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True,
+              help="运行中的 csbot serve 地址；样例请求发到 URL/hooks/NAME")
+@click.option("--dev", is_flag=True, help="开发模式：允许缺少签名密钥")
+def check(name: str, url: str, dev: bool) -> None:
+    """检查渠道 NAME 的配置，并发送一个按平台规则签名的样例请求。"""
+    import os
+    import time
+
+    from bot.channels.base import ConfigError
+    from bot.channels.registry import ADAPTERS
+
+    cls = ADAPTERS.get(name)
+    if cls is None:
+        click.echo(f"未知渠道：{name}。可选：{'、'.join(ADAPTERS)}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{cls.title}（{name}），平台后台填写的回调地址：https://<你的域名>/hooks/{name}")
+    for setting, present in cls.describe(os.environ):
+        mark = "✓ 已设置" if present else "✗ 未设置"
+        note = "（可选）" if setting.role == "optional" else ""
+        click.echo(f"  {mark}  {setting.env}：{setting.label}{note}")
+    try:
+        adapter = cls.from_settings(os.environ, dev)
+    except ConfigError as exc:
+        click.echo(f"配置不完整，服务将拒绝启动：{exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    if adapter is None:
+        click.echo("该渠道没有任何设置，服务不会挂载它。")
+        sys.exit(EXIT_FAILED)
+    probe = adapter.probe(time.time())
+    target = url.rstrip("/") + probe.request.path
+    try:
+        status, body = send(url, probe.request)
+    except OSError as exc:
+        click.echo(f"无法连接 {target}：{exc}。服务是否已用 csbot serve 启动？", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"已发送 {probe.description} 到 {target}，服务返回 HTTP {status}")
+    if probe.check(status, body):
+        click.echo("✓ 端到端检查通过：签名、解密和应答都符合平台要求。")
+        return
+    snippet = body[:300].decode("utf-8", "replace")
+    click.echo(f"✗ 应答不符合预期：{snippet}", err=True)
+    sys.exit(EXIT_FAILED)

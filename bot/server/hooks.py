@@ -1,0 +1,187 @@
+"""Platform callbacks at ``/hooks/{channel}``: verify, acknowledge fast, then run the agent's
+command through the same store, lock and dedupe as the HTTP API, and reply on the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.base import Adapter, ChannelError, DeliveryError, InboundEvent, RawRequest
+from bot.channels.commands import HELP, Command, parse_command
+from bot.engine import ConversationClosed
+from bot.models import Case
+from bot.server.errors import error_response
+from bot.server.metrics import Metrics
+from bot.store.db import Forbidden, NeedsPerson, NotFound, Store
+
+log = logging.getLogger("csbot.channels")
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False)
+
+
+_OUTCOME_ZH = {"resolved": "已解决", "review_updated": "已改评", "review_kept": "未改评",
+               "callback": "约定回访", "malicious": "恶意", "escalated": "升级处理",
+               "unreachable": "联系不上", "wrong_person": "找错人"}
+
+
+class Hooks:
+    """Mounted adapters and the background work they start."""
+
+    def __init__(self, store: Store, metrics: Metrics, adapters: dict[str, Adapter], shop: str) -> None:
+        self.store, self.metrics, self.adapters, self.shop = store, metrics, adapters, shop
+        self.http: aiohttp.ClientSession | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, _: web.Application) -> None:
+        # One shared client session for every platform API call.
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+
+    async def stop(self, _: web.Application) -> None:
+        if self.tasks:  # deliver what was acknowledged before shutting down
+            await asyncio.wait(self.tasks, timeout=10)
+        if self.http is not None:
+            await self.http.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        adapter = self.adapters.get(request.match_info["channel"])
+        if adapter is None:
+            return error_response(404, "unknown_channel", "没有启用这个渠道")
+        raw = RawRequest(method=request.method, path=request.path, query=dict(request.query),
+                         headers={k.lower(): v for k, v in request.headers.items()},
+                         body=await request.read())
+        try:
+            reply, events = adapter.receive(raw, time.time())
+        except ChannelError as exc:
+            self.metrics.channel_errors.labels(adapter.name, exc.code).inc()
+            r = exc.reply()
+            return web.Response(status=r.status, body=r.body, content_type=r.content_type.split(";")[0])
+        if adapter.sync_reply and events:
+            # The shop's own system gets the answer in the response: the Suggestion of a
+            # turn (the stored one for a retry), or the reply text of a command.
+            text, sug_json = await self.run(adapter, events[0], deliver=False)
+            if sug_json is not None:
+                return web.Response(text=sug_json, content_type="application/json")
+            if text is not None:
+                return web.json_response({"reply": text}, dumps=_dumps)
+        else:
+            for event in events:  # acknowledge now; the platform retries slow answers
+                task = asyncio.get_running_loop().create_task(self.run(adapter, event))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+        return web.Response(status=reply.status, body=reply.body,
+                            content_type=reply.content_type.split(";")[0])
+
+    async def run(
+        self, adapter: Adapter, event: InboundEvent, deliver: bool = True
+    ) -> tuple[str | None, str | None]:
+        """Run one event and deliver its reply; returns (reply text, Suggestion JSON)."""
+        try:
+            text, sug_json = await self.execute(adapter.name, event, parse_command(event.text))
+        except Exception:  # noqa: BLE001 - a background task must log, not vanish
+            log.exception("channel %s: event %s failed", adapter.name, event.message_id)
+            text, sug_json = "处理这条消息时出错了，请稍后再试。", None
+        if text is not None and deliver:  # None: a platform retry, so no second reply
+            await self.deliver(adapter, event, text)
+        return text, sug_json
+
+    async def deliver(self, adapter: Adapter, event: InboundEvent, text: str) -> None:
+        assert self.http is not None
+        try:
+            await adapter.deliver(self.http, event, adapter.render(text, "csbot"))
+        except DeliveryError as exc:
+            self.metrics.channel_errors.labels(adapter.name, exc.code).inc()
+            log.warning("channel %s: delivery failed: %s %s", adapter.name, exc.code, exc)
+
+    async def execute(self, channel: str, event: InboundEvent, cmd: Command) -> tuple[str | None, str | None]:
+        """The reply text (None for a retried event) and, for a turn, the Suggestion JSON."""
+        from bot.channels.format import format_suggestion
+
+        agent_id = f"{channel}:{event.sender_id}"
+        turn_id = f"{channel}:{event.message_id}"
+        if cmd.kind in ("buyer", "me"):
+            conv_id = await self.store.active_case(channel, event.chat_id, agent_id)
+            if conv_id is None:
+                return "还没有进行中的案例，请先用 /new 买家名 商品 下单日期 开一个。", None
+            role = "agent" if cmd.kind == "me" else "buyer"
+            try:
+                sug, duplicate = await self.store.add_turn(conv_id, role, cmd.text, message_id=turn_id)
+            except ConversationClosed:
+                return "这个案例已经结束了，可以用 /new 开新案例，或用 /switch 切换。", None
+            except NeedsPerson:
+                return "话术已修改，这个案例需要人工处理。", None
+            if duplicate:
+                return None, sug.model_dump_json()
+            self.metrics.turns.labels(role).inc()
+            _, body = format_suggestion(sug)
+            return body, sug.model_dump_json()
+        if not await self.store.first_time(channel, event.message_id):
+            return None, None
+        if cmd.kind == "invalid":
+            return cmd.error or "没看懂这条命令，发 /help 查看用法。", None
+        if cmd.kind == "help":
+            return HELP, None
+        if cmd.kind == "new":
+            case = Case.model_validate({**cmd.case_fields(), "shop": self.shop, "channel": channel,
+                                        "agent": event.sender_name or None})
+            conv, sug, _ = await self.store.create(case, agent=agent_id)
+            await self.store.set_active_case(channel, event.chat_id, agent_id, conv.id)
+            _, body = format_suggestion(sug)
+            return (f"已开始案例：{case.buyer_name}（{case.product or '商品未填'}）\n{body}",
+                    sug.model_dump_json())
+        if cmd.kind == "switch":
+            return await self._switch(channel, event, agent_id, cmd.target), None
+        conv_id = await self.store.active_case(channel, event.chat_id, agent_id)
+        if conv_id is None:
+            return "还没有进行中的案例，请先用 /new 开一个。", None
+        try:
+            return await self._on_case(conv_id, cmd), None
+        except (NotFound, Forbidden):
+            return "找不到这个案例。", None
+        except ConversationClosed:
+            return "这个案例已经结束了。", None
+
+    async def _on_case(self, conv_id: str, cmd: Command) -> str:
+        from bot.channels.format import format_suggestion
+
+        if cmd.kind == "status":
+            summary, _ = await self.store.get(conv_id)
+            label = self.store.csbot.script.stages[summary["stage"]].label
+            return f"当前案例：{summary['case']['buyer_name']}，阶段：{label}，已进行 {summary['turns']} 轮。"
+        if cmd.kind == "hint":
+            _, body = format_suggestion(await self.store.last_suggestion(conv_id))
+            return body
+        if cmd.kind == "tone" and cmd.tone:
+            await self.store.set_tone(conv_id, cmd.tone)
+            return f"之后的建议改用“{cmd.tone}”语气。"
+        if cmd.kind == "end" and cmd.outcome:
+            await self.store.close_case(conv_id, cmd.outcome)
+            return f"案例已结束，结果：{_OUTCOME_ZH[cmd.outcome]}。"
+        return "没看懂这条命令，发 /help 查看用法。"
+
+    async def _switch(self, channel: str, event: InboundEvent, agent_id: str, target: str | None) -> str:
+        _, items = await self.store.list(shop=None, agent=agent_id, limit=50)
+        open_items = [i for i in items if i["open"]]
+        if not open_items:
+            return "您没有进行中的案例。"
+        if not target:
+            current = await self.store.active_case(channel, event.chat_id, agent_id)
+            lines = [f"{n}. {i['case']['buyer_name']}（{i['case'].get('product') or '商品未填'}）"
+                     + ("  ← 当前" if i["id"] == current else "")
+                     for n, i in enumerate(open_items, 1)]
+            return "您进行中的案例：\n" + "\n".join(lines) + "\n发 /switch 编号 切换。"
+        chosen: dict[str, Any] | None = None
+        if target.isdigit() and 1 <= int(target) <= len(open_items):
+            chosen = open_items[int(target) - 1]
+        else:
+            chosen = next((i for i in open_items if i["case"]["buyer_name"] == target), None)
+        if chosen is None:
+            return f"没有找到“{target}”，发 /switch 查看您的案例。"
+        await self.store.set_active_case(channel, event.chat_id, agent_id, chosen["id"])
+        return f"已切换到：{chosen['case']['buyer_name']}。"

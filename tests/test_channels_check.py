@@ -1,0 +1,124 @@
+"""``csbot channels check``: settings report and a signed sample request over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from test_channels_support import ENV
+
+from bot.channels.base import Adapter, ChannelError, RawRequest
+from bot.channels.check import channels
+from bot.channels.registry import ADAPTERS
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("CSBOT_"):
+            monkeypatch.delenv(key)
+
+
+class Bridge(BaseHTTPRequestHandler):
+    """A stand-in for the server: hands the raw request to an adapter, as /hooks/{name} will."""
+
+    adapter: Adapter
+    seen: list[RawRequest]
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        req = RawRequest(self.command, parts.path, dict(parse_qsl(parts.query)),
+                         {k.lower(): v for k, v in self.headers.items()}, body)
+        self.seen.append(req)
+        try:
+            reply, _ = self.adapter.receive(req, time.time())
+        except ChannelError as exc:
+            reply = exc.reply()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    do_GET = do_POST = _handle
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def bridge() -> Iterator[Any]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(adapter: Adapter) -> tuple[str, list[RawRequest]]:
+        seen: list[RawRequest] = []
+        handler = type("H", (Bridge,), {"adapter": adapter, "seen": seen})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", seen
+
+    yield start
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.mark.parametrize("key", sorted(ENV))
+def test_check_signs_a_request_the_server_accepts(key: str, bridge: Any) -> None:
+    name = key.split("-")[0]
+    adapter = ADAPTERS[name].from_settings(ENV[key])
+    assert adapter is not None
+    url, seen = bridge(adapter)
+    result = CliRunner().invoke(channels, ["check", name, "--url", url], env=ENV[key])
+    assert result.exit_code == 0, result.output
+    assert "✓ 已设置" in result.output and f"/hooks/{name}" in result.output
+    assert "✓ 端到端检查通过" in result.output
+    assert [r.path for r in seen] == [f"/hooks/{name}"]
+
+
+def test_check_reports_a_refusal(bridge: Any) -> None:
+    other = ADAPTERS["webhook"].from_settings({"CSBOT_WEBHOOK_SECRET": "a-different-secret"})
+    assert other is not None
+    url, _ = bridge(other)
+    result = CliRunner().invoke(channels, ["check", "webhook", "--url", url], env=ENV["webhook"])
+    assert result.exit_code == 1
+    assert "HTTP 401" in result.output and "✗" in result.output
+
+
+def test_check_unknown_unset_partial_and_down() -> None:
+    runner = CliRunner()
+    result = runner.invoke(channels, ["check", "qq"])
+    assert result.exit_code == 2 and "未知渠道" in result.output
+    result = runner.invoke(channels, ["check", "slack"])
+    assert result.exit_code == 1 and "没有任何设置" in result.output
+    assert "✗ 未设置  CSBOT_SLACK_SIGNING_SECRET" in result.output
+    result = runner.invoke(channels, ["check", "slack"], env={"CSBOT_SLACK_BOT_TOKEN": "x"})
+    assert result.exit_code == 1 and "CSBOT_SLACK_SIGNING_SECRET" in result.output
+    result = runner.invoke(channels, ["check", "webhook", "--url", "http://127.0.0.1:9"],
+                           env=ENV["webhook"])
+    assert result.exit_code == 1 and "无法连接" in result.output
+
+
+def test_check_never_prints_secret_values() -> None:
+    result = CliRunner().invoke(channels, ["check", "slack", "--url", "http://127.0.0.1:9"],
+                                env=ENV["slack"])
+    assert "8f742231b10e8888" not in result.output
+
+
+def test_module_imports_only_click() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, bot.channels.check; "
+            "print(sorted(m for m in ('aiohttp', 'cryptography', 'pydantic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

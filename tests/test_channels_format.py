@@ -1,0 +1,52 @@
+"""A real Suggestion rendered for every platform: one message, the platform's format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_channels_support import ENV
+
+from bot.channels.base import TRUNCATED, truncate
+from bot.channels.format import format_suggestion
+from bot.channels.registry import ADAPTERS
+from bot.engine import Engine
+from bot.models import Suggestion
+
+
+@pytest.fixture(scope="module")
+def suggestion(engine: Engine) -> Suggestion:
+    conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "周敏", "product": "连衣裙"})
+    _, sug = engine.feed(conv, "buyer", "衣服有线头，质量太差了")
+    return sug
+
+
+@pytest.mark.parametrize("style", ["plain", "markdown", "slack"])
+def test_format_has_stage_and_replies(suggestion: Suggestion, style: str) -> None:
+    title, body = format_suggestion(suggestion, style)  # type: ignore[arg-type]
+    assert suggestion.stage.label in title
+    assert "建议回复" in body and suggestion.suggestions[0].text in body
+    assert "买家：" in body
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_every_platform_renders_one_message(suggestion: Suggestion, name: str) -> None:
+    key = "dingtalk-robot" if name == "dingtalk" else name
+    adapter = ADAPTERS[name].from_settings(ENV[key])
+    assert adapter is not None
+    msg = adapter.render_suggestion(suggestion)
+    dumped = json.dumps(msg.payload, ensure_ascii=False)
+    assert suggestion.suggestions[0].text[:10] in dumped
+    if name == "feishu":
+        card = json.loads(msg.payload["content"])
+        assert card["elements"][0]["tag"] == "markdown"
+    if name == "webhook":
+        assert Suggestion.model_validate(msg.payload["suggestion"]) == suggestion
+
+
+def test_truncate_counts_units_and_keeps_characters_whole() -> None:
+    text = "差评" * 100
+    cut = truncate(text, 50)
+    assert len(cut.encode()) <= 50 and cut.endswith(TRUNCATED)
+    assert truncate("短", 50) == "短"
+    assert len(truncate("a" * 100, 20, unit="chars")) == 20
