@@ -50,7 +50,22 @@ class Settings(BaseSettings):
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
-    """Settings with an optional TOML file (``--config``) and flag overrides."""
-    if config:
-        os.environ["CSBOT_CONFIG"] = str(config)
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings with an optional TOML file (``--config``, else CSBOT_CONFIG) and flag overrides."""
+    toml = config or os.environ.get("CSBOT_CONFIG")
+
+    class FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if toml:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml)))
+            return tuple(sources)
+
+    return FromFile(**{k: v for k, v in overrides.items() if v is not None})

@@ -50,12 +50,15 @@ class TemplateLibrary:
             except jinja2.TemplateSyntaxError as exc:
                 raise DataError(f"模板语法错误：{path}：{exc}") from exc
             self.variants[folder, key, TONES[tone_file]] = compiled
+        self._keys: dict[str, set[str]] = {}
+        for folder, key, _ in self.variants:
+            self._keys.setdefault(folder, set()).add(key)
 
     def folders(self) -> set[str]:
-        return {f for f, _, _ in self.variants}
+        return set(self._keys)
 
     def keys(self, folder: str) -> set[str]:
-        return {k for f, k, _ in self.variants if f == folder}
+        return self._keys.get(folder, set())
 
     def pick_key(self, folder: str, candidates: list[str]) -> str | None:
         """The first candidate key that has templates in ``folder``."""
