@@ -1,0 +1,80 @@
+"""Benchmark: service throughput and latency through `csbot serve`, against a bare aiohttp
+handler measured in the same run, with a load generator in a separate process on loopback.
+
+    python bench/service.py [--seconds 10] [--concurrency 64] [--pg postgresql://…]
+
+Every csbot turn is durably committed before it is answered. Exits 1 if SQLite throughput
+is below 0.4 × the bare handler's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.server_proc import TOKEN, ServerProcess, call, free_port  # noqa: E402
+
+
+def load(url: str, seconds: float, concurrency: int, convs: list[str]) -> dict[str, float]:
+    out = subprocess.run([sys.executable, str(ROOT / "bench/load.py"), "--url", url, "--token", TOKEN,
+                          "--seconds", str(seconds), "--concurrency", str(concurrency),
+                          "--conversations", *convs], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def bare(seconds: float, concurrency: int) -> dict[str, float]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench/bare_server.py"), str(port)])
+    try:
+        time.sleep(1.0)
+        return load(f"http://127.0.0.1:{port}", seconds, concurrency, ["x"])
+    finally:
+        proc.kill()
+
+
+def csbot(db_url: str, seconds: float, concurrency: int) -> dict[str, float]:
+    server = ServerProcess(db_url).start()
+    try:
+        convs = []
+        for i in range(256):  # many conversations, as on a customer-service floor
+            status, body = call(server.url, "POST", "/api/v1/conversations",
+                                {"shop": "柚子家女装", "buyer_name": f"买家{i}", "order_id": f"B{i}"})
+            assert status in (200, 201), body
+            convs.append(body["conversation"]["id"])  # type: ignore[index]
+        return load(server.url, seconds, concurrency, convs)
+    finally:
+        server.kill()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--pg", default=None, help="PostgreSQL URL of an empty database to also measure")
+    args = ap.parse_args()
+    rows = [("bare aiohttp handler", bare(args.seconds, args.concurrency))]
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("csbot serve, SQLite", csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency)))
+    if args.pg:
+        rows.append(("csbot serve, PostgreSQL", csbot(args.pg, args.seconds, args.concurrency)))
+    base = rows[0][1]["rps"]
+    print(f"{'':26} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
+    for name, r in rows:
+        print(f"{name:26} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+              f"{r['rps'] / base:6.2f} {int(r['errors']):6d}")
+    ratio = rows[1][1]["rps"] / base
+    ok = ratio >= 0.4 and all(r["errors"] == 0 for _, r in rows)
+    print("target SQLite ≥ 0.4 × bare:", "met" if ok else "MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""The simulated buyer: an agenda stack, a mood and a patience counter (no language model).
+
+After each trainee reply the buyer
+1. moves its mood by the persona's softeners and hardeners found in the reply's signals
+   (capped per turn); the mood band picks the phrasing;
+2. stops on a *reaction* (blame, a benefit for the review, pressure...) if one applies;
+3. otherwise pops the agenda items the reply meets (optional items above a met item are
+   dropped) and answers with the last one's reply; if nothing is met it presses the
+   top item and loses patience. At zero patience, or at the turn limit, it leaves.
+This follows the agenda-based user simulators of dialogue research (Schatzmann et al.
+2007; ConvLab's agenda policy) with Plato's patience counter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.training.chance import pick
+from bot.training.facts import TurnFacts
+from bot.training.persona import AgendaItem, Band, Persona, Utterance
+
+MOOD_MIN, MOOD_MAX = -4, 4
+START_MOOD: dict[str, int] = {"angry": -3, "upset": -1, "calm": 1}
+
+Event = Literal["met", "press", "reject", "reaction", "leave"]
+# text -> (intent, cause) as the engine reads it
+Reader = Callable[[str], tuple[str, str | None]]
+
+
+def band_of(mood: int) -> Band:
+    """The mood band of a mood value: angry ≤ -2 < upset ≤ 0 < calm."""
+    if mood <= -2:
+        return "angry"
+    return "upset" if mood <= 0 else "calm"
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerReply:
+    """What the buyer says after one trainee reply, and why."""
+
+    text: str
+    intent: str
+    event: Event
+    item: str | None
+    mood: int
+    band: Band
+    patience: int
+    leaves: bool
+    ending: str | None
+
+
+class SimulatedBuyer:
+    """One persona's buyer for one session; deterministic given the seed and the replies."""
+
+    def __init__(self, persona: Persona, seed: int, *, review_allowed: bool, read: Reader) -> None:
+        self.persona = persona
+        self.seed = seed
+        self._read = read
+        self._fits_cache: dict[tuple[str, str, tuple[str, ...], str | None], bool] = {}
+        # A review item is dropped up front where the review cannot change (Tmall, >30 days).
+        self.agenda: list[AgendaItem] = [
+            i for i in persona.agenda if i.kind != "review" or review_allowed
+        ]
+        self.mood = START_MOOD[persona.emotion]
+        self.patience = persona.patience
+        self.used: dict[str, int] = {}
+        self.credited: list[str] = []  # items a reply met while the buyer answered another
+        self.chosen: str | None = None
+        self.review_answer: str | None = None
+        self.left = False
+
+    @property
+    def band(self) -> Band:
+        """The current mood band."""
+        return band_of(self.mood)
+
+    # -- one turn ----------------------------------------------------------------------
+
+    def respond(self, f: TurnFacts, *, last_turn: bool, closed: bool) -> BuyerReply:
+        """The buyer's answer to trainee reply ``f``.
+
+        ``last_turn``: the turn limit is reached; ``closed``: the trainee's reply ended the chat.
+        """
+        if self.left:
+            raise RuntimeError("the buyer has already left")
+        self._move_mood(f.signals)
+        turn = f.turn
+        for idx, r in enumerate(self.persona.reactions):
+            if any(s in f.signals for s in r.when) and (not r.stage_in or f.stage in r.stage_in):
+                self.patience = max(0, self.patience - r.patience)
+                if r.leave:
+                    return self._leave(r.say, turn, "reaction", None, r.ending or "buyer_left",
+                                       f"reaction{idx}")
+                if self.patience == 0:
+                    return self._give_up(turn, "buyer_gave_up")
+                if closed:
+                    return self._goodbye(turn)
+                return self._reply(r.say, turn, "reaction", None, f"reaction{idx}")
+        popped, rejected = self._pop(f)
+        if closed:
+            if popped and popped[-1].leave:
+                return self._leave(self._utterance(popped[-1]), turn, "met", popped[-1].id,
+                                   "closed", f"item:{popped[-1].id}")
+            return self._goodbye(turn)
+        if last_turn and not (popped and popped[-1].leave):
+            return self._give_up(turn, "turn_limit")
+        if rejected is not None:
+            if not popped:
+                self.patience -= 1
+                if self.patience <= 0:
+                    return self._give_up(turn, "buyer_gave_up")
+            reject = self.persona.goal.reject or rejected.press
+            assert reject is not None  # validated: required items have `press`
+            return self._reply(reject, turn, "reject", rejected.id, f"reject:{rejected.id}")
+        if popped:
+            last = popped[-1]
+            utt = self._utterance(last)
+            if last.leave:
+                return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
+            return self._reply(utt, turn, "met", last.id, f"item:{last.id}")
+        self.patience -= 1
+        if self.patience <= 0 or not self.agenda:
+            return self._give_up(turn, "buyer_gave_up")
+        top = next((i for i in self.agenda if not i.optional), self.agenda[0])
+        press = top.press or top.say
+        assert press is not None
+        return self._reply(press, turn, "press", top.id, f"press:{top.id}")
+
+    # -- the agenda ------------------------------------------------------------------------
+
+    def _met(self, item: AgendaItem, f: TurnFacts) -> bool:
+        return item.id in self.credited or f.holds(item.needs)
+
+    def _first_met(self, f: TurnFacts, first_pop: bool) -> int | None:
+        for idx, item in enumerate(self.agenda):
+            # An item that needs nothing answers whatever the trainee said, so it only pops
+            # as the first item of a turn (it is a reply to the message, not a condition).
+            if item.needs.is_empty() and not first_pop:
+                return None
+            if self._met(item, f):
+                return idx
+            if not item.optional:
+                return None
+        return None
+
+    def _pop(self, f: TurnFacts) -> tuple[list[AgendaItem], AgendaItem | None]:
+        """Pop what the reply meets; the second value is a remedy item whose offer is rejected."""
+        popped: list[AgendaItem] = []
+        while self.agenda:
+            idx = self._first_met(f, not popped)
+            if idx is None:
+                break
+            item = self.agenda[idx]
+            if item.kind == "remedy":
+                choice = self._choose(f.remedies)
+                if choice is None:
+                    del self.agenda[:idx]  # skipped optional items stay skipped
+                    return popped, item
+                self.chosen = choice
+            popped.extend(self.agenda[: idx + 1])
+            del self.agenda[: idx + 1]
+            if item.id in self.credited:
+                self.credited.remove(item.id)
+            if item.kind == "review":
+                self.review_answer = self._review_answer()
+            if item.kind != "say" or item.leave or item.optional:
+                # The buyer answers this one first (a question to answer, a choice to make);
+                # what else the reply already did is remembered for the next turn.
+                self._credit(f)
+                break
+        return popped, None
+
+    def _credit(self, f: TurnFacts) -> None:
+        for item in self.agenda:
+            if item.kind == "say" and not item.needs.is_empty() and f.holds(item.needs) \
+                    and item.id not in self.credited:
+                self.credited.append(item.id)
+
+    def _choose(self, mentioned: list[str]) -> str | None:
+        """Which remedy the buyer takes from those the reply names (None: none acceptable)."""
+        goal = self.persona.goal
+        accepts = list(goal.accepts)
+        if not mentioned:
+            return goal.wants or accepts[0]  # "您看想怎么处理？": the buyer says what they want
+        if goal.wants is not None and goal.wants in mentioned:
+            return goal.wants
+        return next((r for r in accepts if r in mentioned), None)
+
+    def _review_answer(self) -> str:
+        goal = self.persona.goal
+        return "agree" if goal.review == "agree" and self.band == "calm" else "refuse"
+
+    def _utterance(self, item: AgendaItem) -> Utterance:
+        goal = self.persona.goal
+        if item.kind == "remedy":
+            assert self.chosen is not None
+            return goal.accepts[self.chosen]
+        if item.kind == "review":
+            assert self.review_answer is not None
+            return goal.review_answers[self.review_answer]  # type: ignore[index]
+        assert item.say is not None
+        return item.say
+
+    # -- mood and words ----------------------------------------------------------------------
+
+    def _move_mood(self, signals: list[str]) -> None:
+        p = self.persona
+        delta = 0
+        for s in signals:
+            if s in p.softeners and self.used.get(s, 0) < p.softener_repeats:
+                delta += p.softeners[s]
+                self.used[s] = self.used.get(s, 0) + 1
+            delta -= p.hardeners.get(s, 0)
+        delta = max(-p.mood_cap, min(p.mood_cap, delta))
+        self.mood = max(MOOD_MIN, min(MOOD_MAX, self.mood + delta))
+
+    def _fits(self, line: str, utt: Utterance) -> bool:
+        key = (line, utt.intent, tuple(utt.also), utt.cause)
+        if key not in self._fits_cache:
+            intent, cause = self._read(line)
+            self._fits_cache[key] = (intent == utt.intent or intent in utt.also) and (
+                utt.cause is None or cause == utt.cause)
+        return self._fits_cache[key]
+
+    def line(self, utt: Utterance, turn: int, purpose: str) -> str:
+        """A phrasing of ``utt`` for the current mood, preferring those the engine reads as meant.
+
+        Preferring what the engine understands keeps the script machine in step with the
+        buyer's intent while the lexicons are tuned; if none fits, any phrasing is used.
+        """
+        lines = utt.lines(self.band)
+        fitting = [ln for ln in lines if self._fits(ln, utt)]
+        return pick(fitting or lines, self.seed, turn, purpose)
+
+    def _reply(self, utt: Utterance, turn: int, event: Event, item: str | None,
+               purpose: str) -> BuyerReply:
+        return BuyerReply(self.line(utt, turn, purpose), utt.intent, event, item, self.mood,
+                          self.band, self.patience, False, None)
+
+    def _leave(self, utt: Utterance, turn: int, event: Event, item: str | None, ending: str,
+               purpose: str) -> BuyerReply:
+        self.left = True
+        return BuyerReply(self.line(utt, turn, purpose), utt.intent, event, item, self.mood,
+                          self.band, self.patience, True, ending)
+
+    def _give_up(self, turn: int, ending: str) -> BuyerReply:
+        return self._leave(self.persona.leave, turn, "leave", None, ending, "leave")
+
+    def _goodbye(self, turn: int) -> BuyerReply:
+        utt = self.persona.farewell or self.persona.leave
+        return self._leave(utt, turn, "leave", None, "closed", "farewell")

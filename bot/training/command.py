@@ -1,0 +1,122 @@
+"""`csbot train`: list personas, run the training console, or grade a scripted trainee.
+
+Only click and the standard library are imported at module level: the CLI's start-up
+time is measured, and the engine and Rich are needed only once a command runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_USAGE, EXIT_DATA = 2, 3
+DEFAULT_OUT = Path("training_sessions")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _read_replies(path: str) -> list[str]:
+    """One reply a line; blank lines are skipped."""
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            _fail(f"读不了回复文件：{path}（{exc.strerror}）", EXIT_USAGE)
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+@click.command()
+@click.option("--persona", "name", default=None, metavar="NAME",
+              help="要练习的买家人设（不给就列出所有人设）")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="随机种子：同样的种子和回复，得到一模一样的对话")
+@click.option("--replies", default=None, metavar="FILE",
+              help="脚本学员：每行一条回复（- 表示标准输入），输出评分 JSON")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="保存练习记录的文件夹（交互练习默认 ./training_sessions）")
+@click.option("--json", "as_json", is_flag=True, help="列出人设时输出 JSON")
+@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_DIALOGS",
+              help="店铺自己的 dialogs 数据目录（含 personas/ 和 rubric.yaml）")
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
+def train(name: str | None, seed: int, replies: str | None, out: Path | None, as_json: bool,
+          dialogs: Path | None, templates: Path | None) -> None:
+    """客服培训：csbot 扮演买家，你扮演客服，每句回复都会评分。
+
+    \b
+    csbot train                           列出所有买家人设
+    csbot train --persona NAME [--seed N] 在终端里练习（/hint 看建议，/restart，/quit）
+    csbot train --persona NAME --replies FILE   按文件里的回复逐行作答，输出评分 JSON
+    """
+    from bot.dataload import DataError
+    from bot.paths import dialogs_dir
+
+    folder = dialogs_dir(dialogs)
+    try:
+        if name is None:
+            _list(folder, as_json)
+            return
+        _run(folder, templates, name, seed, replies, out)
+    except DataError as exc:
+        _fail(f"数据错误：{exc}", EXIT_DATA)
+
+
+def _list(folder: Path, as_json: bool) -> None:
+    from bot.training.persona import load_personas
+
+    personas = [pf.persona for pf in load_personas(folder)]
+    if as_json:
+        click.echo(json.dumps([{"id": p.id, "kind": p.kind, "title": p.title} for p in personas],
+                              ensure_ascii=False))
+        return
+    width = max((len(p.id) for p in personas), default=0)
+    click.echo("可以练习的买家人设（csbot train --persona 人设名）：")
+    for p in personas:
+        click.echo(f"  {p.id.ljust(width)}  {p.title}")
+
+
+def _run(folder: Path, templates: Path | None, name: str, seed: int, replies: str | None,
+         out: Path | None) -> None:
+    from bot.engine import Engine
+    from bot.training.persona import find_persona
+    from bot.training.rubric import load_rubric
+    from bot.training.session import Session, run_scripted
+    from bot.training.transcript import TranscriptFiles
+
+    persona = find_persona(folder, name)
+    rubric = load_rubric(folder)
+    engine = Engine.load(folder, templates)
+
+    def new_session() -> Session:
+        return Session(engine, persona, rubric, seed)
+
+    if replies is not None:
+        lines = _read_replies(replies)
+        session = new_session()
+        files = TranscriptFiles(out, persona.persona.id, seed) if out is not None else None
+        if files is not None:
+            session.add_sink(files.write)
+        card = run_scripted(session, lines)
+        if files is not None:
+            files.close(rubric.rubric.labels)
+        click.echo(json.dumps(card.public(), ensure_ascii=False, indent=2))
+        return
+    sys.exit(_interactive(new_session, out or DEFAULT_OUT, rubric.rubric.labels))
+
+
+def _interactive(new_session: Any, out: Path, labels: Any) -> int:
+    from rich.console import Console
+
+    from bot.training.console import TrainingConsole
+
+    return TrainingConsole(Console(highlight=False), new_session, out, labels).run()

@@ -1,0 +1,239 @@
+"""The grader: a scorecard from the per-turn facts of a session and the rubric.
+
+Checks of a stage that does not apply (no review request on Tmall, after 30 days, with a
+bad-reviewer; the main path when the buyer is busy) are left out of the maximum; asking
+there anyway shows up as a violation (the engine's policy notes). Any block-severity
+finding fails the session whatever else happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.training.facts import TurnFacts
+from bot.training.persona import Scenario
+from bot.training.rubric import Applies, Check, Rubric, SessionMatch
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What the grader knows about a session besides its turns."""
+
+    scenario: Scenario
+    review_changeable: bool
+    final_stage: str
+    final_context: dict[str, Any]
+    ending: str
+    remedy: str | None
+    review_answer: str | None
+
+
+class StageScore(BaseModel):
+    score: int
+    max: int
+
+
+class ViolationRecord(BaseModel):
+    turn: int
+    code: str
+    severity: str
+    span: tuple[int, int] | None
+    message: str
+
+
+class CheckResult(BaseModel):
+    stage: str
+    id: str
+    label: str
+    weight: int
+    passed: bool
+
+
+class Outcome(BaseModel):
+    ending: str
+    stage: str
+    resolved: bool
+    remedy: str | None
+    review_request: str
+
+
+class Scorecard(BaseModel):
+    """The scorecard of design.md (plus the per-check detail and the pass mark)."""
+
+    persona: str
+    seed: int
+    total: int
+    passed: bool
+    pass_mark: int
+    stages: dict[str, StageScore]
+    violations: list[ViolationRecord]
+    outcome: Outcome
+    turns: int
+    tips: list[str]
+    checks: list[CheckResult]
+
+    def public(self) -> dict[str, Any]:
+        """The scorecard JSON of design.md (``csbot train --replies``), exactly its keys."""
+        d = self.model_dump(mode="json")
+        return {
+            "persona": d["persona"], "seed": d["seed"], "total": d["total"],
+            "passed": d["passed"], "stages": d["stages"],
+            "violations": [{k: v[k] for k in ("turn", "code", "span", "message")}
+                           for v in d["violations"]],
+            "outcome": d["outcome"], "turns": d["turns"], "tips": d["tips"],
+        }
+
+
+def _round(x: float) -> int:
+    return int(x + 0.5)  # half up, the same on every platform
+
+
+class Grader:
+    """Scores sessions and coaches single replies with one rubric."""
+
+    def __init__(self, rubric: Rubric) -> None:
+        self.rubric = rubric
+
+    # -- after each reply ------------------------------------------------------------------
+
+    def turn_tip(self, t: TurnFacts, stage_now: str) -> str:
+        """A short coaching tip for one reply.
+
+        ``stage_now`` is the stage after the buyer's answer: the goal the trainee works on next.
+        """
+        for rule in self.rubric.turn_tips:
+            if t.holds(rule.when):
+                return rule.tip
+        return self.rubric.next_step.get(stage_now, "")
+
+    def violations(self, t: TurnFacts) -> list[ViolationRecord]:
+        """The violations in one reply: listed findings and notes, blocks, derived ones."""
+        out: list[ViolationRecord] = []
+        seen: list[str] = []
+        for f in [*t.findings, *t.notes]:
+            if f.code in seen or (f.code not in self.rubric.violations and f.severity != "block"):
+                continue
+            seen.append(f.code)
+            out.append(ViolationRecord(turn=t.turn, code=f.code, severity=f.severity, span=f.span,
+                                       message=f.message))
+        for d in self.rubric.derived_violations:
+            if d.code not in seen and t.holds(d.when):
+                seen.append(d.code)
+                out.append(ViolationRecord(turn=t.turn, code=d.code, severity=d.severity, span=None,
+                                           message=d.message))
+        return out
+
+    # -- at the end ----------------------------------------------------------------------------
+
+    def score(self, persona: str, seed: int, turns: list[TurnFacts], s: SessionFacts) -> Scorecard:
+        """The scorecard of a whole session."""
+        r = self.rubric
+        stages: dict[str, StageScore] = {}
+        results: list[CheckResult] = []
+        losses: list[tuple[float, int, str]] = []
+        earned = maximum = 0
+        for stage in r.stages:
+            if not self._applies(stage.applies, s):
+                if stage.show_when_na:
+                    stages[stage.id] = StageScore(score=0, max=0)
+                continue
+            got = top = 0
+            for c in stage.checks:
+                if not self._applies(c.applies, s):
+                    continue
+                ok = bool(turns) and self._holds(c, turns, s)
+                top += c.weight
+                got += c.weight if ok else 0
+                results.append(CheckResult(stage=stage.id, id=c.id, label=c.label, weight=c.weight,
+                                           passed=ok))
+                if not ok:
+                    losses.append((float(c.weight), len(losses), c.tip))
+            stages[stage.id] = StageScore(score=got, max=top)
+            earned += got
+            maximum += top
+        violations = [v for t in turns for v in self.violations(t)]
+        failed = False
+        penalty = 0
+        for v in violations:
+            rule = r.violations.get(v.code)
+            fails = (r.fail_on_block and v.severity == "block") or bool(rule and rule.fail)
+            failed = failed or fails
+            penalty += rule.penalty if rule else 0
+            if rule:
+                # Failing violations come first among the tips; then by points lost.
+                weight = rule.penalty * maximum / 100 + (1000 if fails else 0)
+                losses.append((weight, len(losses), rule.tip))
+        total = _round(100 * earned / maximum) if maximum else 0
+        total = max(0, min(100, total - penalty))
+        if failed:
+            total = min(total, r.failed_total_cap)
+        tips: list[str] = []
+        for _, _, tip in sorted(losses, key=lambda x: (-x[0], x[1])):
+            if tip not in tips:
+                tips.append(tip)
+        return Scorecard(
+            persona=persona, seed=seed, total=total, passed=not failed and total >= r.pass_mark,
+            pass_mark=r.pass_mark, stages=stages, violations=violations,
+            outcome=self._outcome(turns, s), turns=len(turns), tips=tips[:3] or [r.praise],
+            checks=results,
+        )
+
+    def _outcome(self, turns: list[TurnFacts], s: SessionFacts) -> Outcome:
+        if s.review_answer is not None:
+            review = {"agree": "accepted", "refuse": "declined"}[s.review_answer]
+        elif s.scenario != "main" or not s.review_changeable:
+            review = "not_applicable"
+        elif any("request_review" in t.acts for t in turns):
+            review = "unanswered"
+        else:
+            review = "not_asked"
+        resolved = self._session(self.rubric.resolved[s.scenario], turns, s)
+        return Outcome(ending=s.ending, stage=s.final_stage, resolved=resolved, remedy=s.remedy,
+                       review_request=review)
+
+    # -- the check language ------------------------------------------------------------------
+
+    @staticmethod
+    def _applies(a: Applies, s: SessionFacts) -> bool:
+        if a.scenario and s.scenario not in a.scenario:
+            return False
+        return a.review_changeable is None or a.review_changeable == s.review_changeable
+
+    def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
+        if c.first is not None:
+            return turns[0].holds(c.first)
+        if c.some is not None:
+            return any(t.holds(c.some) for t in turns)
+        if c.never is not None:
+            # With `where`, the check also needs the trainee to have got that far: never
+            # blaming in a call that ended at the greeting earns nothing.
+            reached = c.where is None or any(t.holds(c.where) for t in turns)
+            return reached and not any(t.holds(c.never) for t in turns)
+        if c.count is not None:
+            n = sum(t.holds(c.count) for t in turns)
+            return (c.min is None or n >= c.min) and (c.max is None or n <= c.max)
+        if c.every is not None:
+            assert c.where is not None
+            relevant = [t for t in turns if t.holds(c.where)]
+            return all(t.holds(c.every) for t in relevant) if relevant else c.vacuous
+        assert c.session is not None
+        return self._session(c.session, turns, s)
+
+    @staticmethod
+    def _session(m: SessionMatch, turns: list[TurnFacts], s: SessionFacts) -> bool:
+        if m.remedy_chosen is not None and (s.remedy is not None) != m.remedy_chosen:
+            return False
+        if any(not s.final_context.get(name) for name in m.context):
+            return False
+        if m.stage_in and s.final_stage not in m.stage_in:
+            return False
+        if m.ending_in and s.ending not in m.ending_in:
+            return False
+        if m.review_in and s.review_answer not in m.review_in:
+            return False
+        if m.some_turn is not None and not any(t.holds(m.some_turn) for t in turns):
+            return False
+        return not (m.no_turn is not None and any(t.holds(m.no_turn) for t in turns))

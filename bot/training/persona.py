@@ -1,0 +1,189 @@
+"""Buyer personas: data in ``dialogs/personas/*.yaml``, validated into these models."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from bot.dataload import DataError
+from bot.models import Case, Cause, Intent
+from bot.training.match import Match, Strict
+
+Band = Literal["calm", "upset", "angry"]
+Kind = Literal["first_time", "experienced", "malicious"]
+Scenario = Literal["main", "callback", "malicious"]
+
+# Which band's phrasings stand in when a band has none, nearest mood first.
+_FALLBACK: dict[str, tuple[Band, ...]] = {
+    "calm": ("calm", "upset", "angry"),
+    "upset": ("upset", "calm", "angry"),
+    "angry": ("angry", "upset", "calm"),
+}
+
+
+class Utterance(Strict):
+    """One thing the buyer says, with phrasings per mood band and what it means."""
+
+    intent: Intent
+    also: list[Intent] = Field(default_factory=list,
+                               description="other readings by the engine that are harmless here")
+    cause: Cause | None = None
+    calm: list[str] = Field(default_factory=list)
+    upset: list[str] = Field(default_factory=list)
+    angry: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_lines(self) -> Utterance:
+        if not (self.calm or self.upset or self.angry):
+            raise ValueError("an utterance needs at least one phrasing")
+        return self
+
+    def lines(self, band: Band) -> list[str]:
+        """The phrasings for a mood band (the nearest band's when it has none)."""
+        for b in _FALLBACK[band]:
+            got: list[str] = getattr(self, b)
+            if got:
+                return got
+        raise AssertionError("unreachable: validated non-empty")
+
+
+class AgendaItem(Strict):
+    """A point the buyer is waiting for; met by the trainee's reply, it pops off the stack."""
+
+    id: str
+    kind: Literal["say", "remedy", "review"] = "say"
+    needs: Match = Field(default_factory=Match)
+    say: Utterance | None = Field(default=None, description="the reply when met (kind say)")
+    press: Utterance | None = Field(default=None, description="what the buyer says when not met")
+    optional: bool = Field(default=False, description="dropped silently when a later item is met")
+    leave: bool = Field(default=False, description="the buyer ends the chat after the reply")
+
+    @model_validator(mode="after")
+    def _say_for_say(self) -> AgendaItem:
+        if self.kind == "say" and self.say is None:
+            raise ValueError(f"agenda item {self.id}: kind say needs `say`")
+        if not self.optional and not self.needs.is_empty() and self.press is None:
+            raise ValueError(f"agenda item {self.id}: a required item needs `press`")
+        return self
+
+
+class Reaction(Strict):
+    """An interruption: the buyer stops on something the trainee did (blame, a bribe...)."""
+
+    when: list[str] = Field(min_length=1, description="any of these signals")
+    stage_in: list[str] = Field(default_factory=list)
+    say: Utterance
+    patience: int = Field(default=1, ge=0, description="patience lost")
+    leave: bool = False
+    ending: str | None = Field(default=None, description="how the session ends if the buyer leaves")
+
+
+class Goal(Strict):
+    """What the buyer is after: the cause, the remedies they accept and the one they want."""
+
+    cause: Cause
+    scenario: Scenario = "main"
+    wants: str | None = None
+    accepts: dict[str, Utterance] = Field(
+        default_factory=dict,
+        description="remedy id -> how the buyer chooses it, in preference order")
+    reject: Utterance | None = Field(default=None,
+                                     description="said when no offered remedy is acceptable")
+    review: Literal["agree", "refuse", "none"] = Field(
+        default="none", description="answer to a polite request when in a calm mood")
+    review_answers: dict[Literal["agree", "refuse"], Utterance] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Goal:
+        if self.wants is not None and self.wants not in self.accepts:
+            raise ValueError(f"goal.wants {self.wants!r} must be one of goal.accepts")
+        if self.review != "none" and "refuse" not in self.review_answers:
+            raise ValueError("goal.review_answers needs at least `refuse`")
+        if self.review == "agree" and "agree" not in self.review_answers:
+            raise ValueError("goal.review agree needs review_answers.agree")
+        return self
+
+
+class Persona(Strict):
+    """A buyer persona: the case, goal, temperament and agenda of one training scenario."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Kind
+    title: str = Field(min_length=4, max_length=60)
+    case: Case
+    contact_time: datetime = Field(description="when the trainee contacts the buyer (the clock)")
+    goal: Goal
+    patience: int = Field(ge=1, le=10)
+    emotion: Band = Field(description="the starting mood")
+    mood_cap: int = Field(default=2, ge=1, description="most the mood moves in one turn")
+    softeners: dict[str, int] = Field(default_factory=dict)
+    hardeners: dict[str, int] = Field(default_factory=dict)
+    softener_repeats: int = Field(default=2, ge=1,
+                                  description="a softener counts at most this many times")
+    max_turns: int = Field(default=14, ge=2, le=40)
+    agenda: list[AgendaItem] = Field(min_length=1)
+    reactions: list[Reaction] = Field(default_factory=list)
+    leave: Utterance = Field(description="what the buyer says when giving up")
+    farewell: Utterance | None = Field(default=None,
+                                       description="said when the trainee ends the chat first")
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> Persona:
+        ids = [i.id for i in self.agenda]
+        if len(ids) != len(set(ids)):
+            raise ValueError("agenda item ids must be unique")
+        if any(i.kind == "remedy" for i in self.agenda) and not self.goal.accepts:
+            raise ValueError("a remedy item needs goal.accepts")
+        if any(i.kind == "review" for i in self.agenda) and self.goal.review == "none":
+            raise ValueError("a review item needs goal.review")
+        if (self.kind == "malicious") != (self.goal.scenario == "malicious"):
+            raise ValueError("kind malicious goes with goal.scenario malicious, and only with it")
+        return self
+
+
+class PersonaFile(Strict):
+    """A loaded persona with the hash of its file (for the transcript header)."""
+
+    persona: Persona
+    path: Path
+    sha256: str
+
+
+def persona_dir(dialogs: Path) -> Path:
+    """Where a dialogs folder keeps its personas."""
+    return dialogs / "personas"
+
+
+def load_persona_file(path: Path) -> PersonaFile:
+    """Load and validate one persona file; errors name the file."""
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+        persona = Persona.model_validate(data)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise DataError(f"人设文件有误：{path}：{exc}") from exc
+    if persona.id != path.stem:
+        raise DataError(f"人设文件名应与 id 一致：{path}（id 为 {persona.id}）")
+    return PersonaFile(persona=persona, path=path, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def load_personas(dialogs: Path) -> list[PersonaFile]:
+    """Every persona of a dialogs folder, sorted by id."""
+    folder = persona_dir(dialogs)
+    if not folder.is_dir():
+        raise DataError(f"缺少人设目录：{folder}")
+    return [load_persona_file(p) for p in sorted(folder.glob("*.yaml"))]
+
+
+def find_persona(dialogs: Path, name: str) -> PersonaFile:
+    """One persona by id; a DataError listing the known ids if there is none."""
+    path = persona_dir(dialogs) / f"{name}.yaml"
+    if not name.replace("_", "").isalnum() or not path.is_file():
+        known = "、".join(p.persona.id for p in load_personas(dialogs))
+        raise DataError(f"没有这个人设：{name}。可选：{known}")
+    return load_persona_file(path)

@@ -1,0 +1,168 @@
+"""The grading rubric: data in ``dialogs/rubric.yaml``, validated into these models.
+
+A lead changes weights, the pass mark, tips and even the checks there, without touching
+Python. See docs/training.md for the check language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from bot.dataload import DataError
+from bot.training.facts import FactRule
+from bot.training.match import Match, Strict
+from bot.training.persona import Scenario
+
+
+class Applies(Strict):
+    """When a stage or check counts; otherwise it is left out of the maximum."""
+
+    scenario: list[Scenario] = Field(default_factory=list)
+    review_changeable: bool | None = None
+
+
+class SessionMatch(Strict):
+    """A condition on the whole session (used by checks and by `resolved`)."""
+
+    remedy_chosen: bool | None = None
+    context: list[str] = Field(default_factory=list, description="true at the end")
+    stage_in: list[str] = Field(default_factory=list, description="the final stage")
+    ending_in: list[str] = Field(default_factory=list)
+    review_in: list[str] = Field(default_factory=list, description="accepted, declined…")
+    some_turn: Match | None = None
+    no_turn: Match | None = None
+
+
+class Check(Strict):
+    """One scored item; exactly one of first/some/never/count/every/session is given."""
+
+    id: str
+    label: str
+    weight: int = Field(ge=0)
+    tip: str
+    applies: Applies = Field(default_factory=Applies)
+    first: Match | None = Field(default=None, description="the first reply satisfies it")
+    some: Match | None = Field(default=None, description="at least one reply satisfies it")
+    never: Match | None = Field(default=None, description="no reply satisfies it")
+    count: Match | None = Field(default=None, description="replies satisfying it, min..max")
+    min: int | None = None
+    max: int | None = None
+    every: Match | None = Field(default=None, description="every reply matching `where`")
+    where: Match | None = Field(default=None, description="for `every`: the replies it is about; "
+                                "for `never`: some reply must match it (the stage was reached)")
+    vacuous: bool = Field(default=False, description="`every` holds when nothing matches `where`")
+    session: SessionMatch | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        kinds = [k for k in ("first", "some", "never", "count", "every", "session")
+                 if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"check {self.id}: give exactly one of first/some/never/count/"
+                             f"every/session (got {kinds})")
+        if self.every is not None and self.where is None:
+            raise ValueError(f"check {self.id}: `every` needs `where`")
+        if self.where is not None and self.every is None and self.never is None:
+            raise ValueError(f"check {self.id}: `where` goes with `every` or `never`")
+        return self
+
+
+class StageRubric(Strict):
+    """The checks of one scorecard stage."""
+
+    id: str
+    applies: Applies = Field(default_factory=Applies)
+    show_when_na: bool = Field(
+        default=True, description="listed (with max 0) on scorecards where it does not apply")
+    checks: list[Check]
+
+
+class Violation(Strict):
+    """A finding or note that counts against the trainee."""
+
+    penalty: int = Field(ge=0)
+    fail: bool = False
+    tip: str
+
+
+class DerivedViolation(Strict):
+    """A violation the rubric itself detects (e.g. paying a bad-reviewer)."""
+
+    code: str
+    severity: Literal["block", "warn"]
+    message: str
+    when: Match
+
+
+class TurnTip(Strict):
+    """A coaching tip shown after a reply that matches ``when``."""
+
+    when: Match
+    tip: str
+
+
+class Labels(Strict):
+    """Chinese names shown to the trainee."""
+
+    acts: dict[str, str]
+    kinds: dict[str, str]
+    platforms: dict[str, str]
+    bands: dict[str, str]
+    endings: dict[str, str]
+    review: dict[str, str]
+
+
+class Rubric(Strict):
+    """The whole rubric file."""
+
+    version: str
+    pass_mark: int = Field(ge=0, le=100)
+    fail_on_block: bool = True
+    failed_total_cap: int = Field(ge=0, le=100)
+    remedy_cues: dict[str, str]
+    facts: dict[str, FactRule]
+    resolved: dict[Scenario, SessionMatch]
+    stages: list[StageRubric]
+    violations: dict[str, Violation]
+    derived_violations: list[DerivedViolation] = Field(default_factory=list)
+    turn_tips: list[TurnTip]
+    next_step: dict[str, str]
+    praise: str
+    labels: Labels
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> Rubric:
+        for d in self.derived_violations:
+            if d.code not in self.violations:
+                raise ValueError(f"derived violation {d.code} needs an entry in `violations`")
+        ids = [c.id for s in self.stages for c in s.checks]
+        if len(ids) != len(set(ids)):
+            raise ValueError("check ids must be unique")
+        return self
+
+
+class RubricFile(Strict):
+    """A loaded rubric with the hash of its file."""
+
+    rubric: Rubric
+    path: Path
+    sha256: str
+
+
+def load_rubric(dialogs: Path) -> RubricFile:
+    """Load and validate ``rubric.yaml`` of a dialogs folder."""
+    path = dialogs / "rubric.yaml"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError(f"缺少评分标准文件：{path}") from exc
+    try:
+        rubric = Rubric.model_validate(yaml.safe_load(raw))
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise DataError(f"评分标准文件有误：{path}：{exc}") from exc
+    return RubricFile(rubric=rubric, path=path, sha256=hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,193 @@
+"""One training session: the engine, the simulated buyer and the grader, turn by turn.
+
+The session is UI-free: the console and the scripted runner both drive it with
+``say()``, and every step is also emitted as a transcript event (a plain dict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import __version__
+from bot.engine import Engine
+from bot.models import BuyerUnderstanding, Conversation, Suggestion
+from bot.script.machine import review_changeable
+from bot.training import TRAINING_VERSION
+from bot.training.buyer import BuyerReply, SimulatedBuyer
+from bot.training.facts import FactBook, TurnFacts
+from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord
+from bot.training.persona import PersonaFile, Scenario
+from bot.training.rubric import RubricFile
+from bot.training.versions import data_digest
+
+Event = dict[str, Any]
+Sink = Callable[[Event], None]
+
+
+class SessionOver(RuntimeError):
+    """A reply was given after the session ended."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One trainee reply and everything that followed from it."""
+
+    facts: TurnFacts
+    reply: BuyerReply
+    understood: BuyerUnderstanding | None
+    tip: str
+    violations: list[ViolationRecord]
+    stage: str
+
+
+class Session:
+    """A training session for one persona and seed."""
+
+    def __init__(self, engine: Engine, persona: PersonaFile, rubric: RubricFile, seed: int,
+                 sink: Sink | None = None) -> None:
+        self.engine = engine
+        self.persona_file = persona
+        self.persona = persona.persona
+        self.rubric_file = rubric
+        self.seed = seed
+        self._sinks: list[Sink] = [sink] if sink else []
+        self.events: list[Event] = []
+        self.facts = FactBook(rubric.rubric.facts, rubric.rubric.remedy_cues)
+        self.grader = Grader(rubric.rubric)
+        p = self.persona
+        self.conv: Conversation
+        self.sug: Suggestion
+        self.conv, self.sug = engine.start(p.case, conversation_id=f"train-{p.id}-{seed}")
+        self.scenario: Scenario = p.goal.scenario
+        self.review_changeable = review_changeable(self.conv, p.contact_time)
+        self.buyer = SimulatedBuyer(
+            p, seed, review_allowed=self.review_changeable and self.scenario == "main",
+            read=self._read)
+        self.turns: list[TurnFacts] = []
+        self.buyer_intent: str | None = None
+        self.ending: str | None = None
+        self.scorecard: Scorecard | None = None
+        self._emit(self._header())
+
+    # -- driving ---------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once the buyer has left or the session was finished."""
+        return self.ending is not None
+
+    def add_sink(self, sink: Sink) -> None:
+        """Also send every event (the ones so far first) to ``sink``."""
+        for e in self.events:
+            sink(e)
+        self._sinks.append(sink)
+
+    def say(self, text: str) -> Exchange:
+        """The trainee sends ``text``; the buyer answers; the grader coaches."""
+        if self.done:
+            raise SessionOver("这次练习已经结束")
+        text = text.strip()
+        if not text:
+            raise ValueError("回复不能为空")
+        n = len(self.turns) + 1
+        at = self.persona.contact_time + timedelta(minutes=n)  # the clock comes from the case
+        before = self.conv
+        conv, sug = self.engine.feed(before, "agent", text, at=at)
+        facts = self.facts.read(
+            turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
+            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent)
+        closed = conv.stage == self.engine.script.final
+        reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns, closed=closed)
+        understood: BuyerUnderstanding | None = None
+        if not closed:  # a closed conversation takes no more messages; the goodbye is shown only
+            conv, sug = self.engine.feed(conv, "buyer", reply.text, at=at)
+            assert isinstance(sug.understanding, BuyerUnderstanding)
+            understood = sug.understanding
+            self.buyer_intent = understood.intent
+        self.conv, self.sug = conv, sug
+        self.turns.append(facts)
+        tip = self.grader.turn_tip(facts, conv.stage)
+        violations = self.grader.violations(facts)
+        self._emit({
+            "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
+            "stage": facts.stage_after, "acts": facts.acts,
+            "findings": [f.model_dump(mode="json") for f in facts.findings],
+            "notes": [f.code for f in facts.notes], "facts": facts.facts,
+            "remedies": facts.remedies,
+        })
+        self._emit({"type": "coach", "turn": n, "tip": tip,
+                    "violations": [v.model_dump(mode="json") for v in violations]})
+        self._emit({
+            "type": "buyer", "turn": n, "text": reply.text, "intent": reply.intent,
+            "understood": understood.intent if understood else None, "event": reply.event,
+            "item": reply.item, "mood": reply.mood, "band": reply.band,
+            "patience": reply.patience, "stage": conv.stage,
+        })
+        if reply.leaves:
+            self.finish("closed" if conv.stage == self.engine.script.final else
+                        reply.ending or "buyer_left")
+        return Exchange(facts, reply, understood, tip, violations, conv.stage)
+
+    def hint(self) -> list[str]:
+        """What csbot would suggest the trainee say next (recorded in the transcript)."""
+        texts = [s.text for s in self.sug.suggestions]
+        self._emit({"type": "hint", "turn": len(self.turns), "suggestions": texts})
+        return texts
+
+    def finish(self, ending: str) -> Scorecard:
+        """End the session (if not ended yet) and return its scorecard."""
+        if self.scorecard is not None:
+            return self.scorecard
+        self.ending = self.ending or ending
+        s = SessionFacts(
+            scenario=self.scenario, review_changeable=self.review_changeable,
+            final_stage=self.conv.stage, final_context=self.conv.context.model_dump(),
+            ending=self.ending, remedy=self.buyer.chosen, review_answer=self.buyer.review_answer)
+        self.scorecard = self.grader.score(self.persona.id, self.seed, self.turns, s)
+        self._emit({"type": "end", "ending": self.ending, "stage": self.conv.stage})
+        self._emit({"type": "scorecard", **self.scorecard.model_dump(mode="json")})
+        return self.scorecard
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def stage_label(self, stage: str | None = None) -> str:
+        """The Chinese label of a stage (the current one by default)."""
+        return self.engine.script.stages[stage or self.conv.stage].label
+
+    def _read(self, text: str) -> tuple[str, str | None]:
+        u = self.engine.understand.buyer(text)
+        return u.intent, u.cause
+
+    def _emit(self, event: Event) -> None:
+        self.events.append(event)
+        for sink in self._sinks:
+            sink(event)
+
+    def _header(self) -> Event:
+        p, r = self.persona, self.rubric_file
+        return {
+            "type": "header", "format": "csbot-training/1", "persona": p.id, "title": p.title,
+            "kind": p.kind, "persona_sha256": self.persona_file.sha256,
+            "rubric_version": r.rubric.version, "rubric_sha256": r.sha256, "seed": self.seed,
+            "versions": {"csbot": __version__, "training": TRAINING_VERSION,
+                         "script": self.engine.script.version,
+                         "data": data_digest(self.engine.dialogs)},
+            "case": p.case.model_dump(mode="json", exclude_none=True),
+            "contact_time": p.contact_time.isoformat(), "scenario": self.scenario,
+            "review_changeable": self.review_changeable, "patience": p.patience,
+            "mood": self.buyer.mood, "band": self.buyer.band,
+            "stage_labels": {sid: st.label for sid, st in self.engine.script.stages.items()},
+            "remedy_labels": {rid: rem.label for rid, rem in self.engine.remedies.remedies.items()},
+        }
+
+
+def run_scripted(session: Session, replies: list[str]) -> Scorecard:
+    """Play a scripted trainee (one reply per item) and return the scorecard."""
+    for text in replies:
+        if session.done:
+            break
+        session.say(text)
+    return session.finish("out_of_replies")

@@ -1,0 +1,159 @@
+"""Saving sessions: JSON lines written as they happen, and a readable Markdown transcript.
+
+The JSON lines file starts with a header (persona and rubric hashes, seed, versions) and
+is appended and flushed after every event, so an interrupted session is still on disk.
+The Markdown is rendered from the same events at the end, so it can be regenerated
+from the JSON lines alone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from bot.training.rubric import Labels
+
+Event = dict[str, Any]
+
+
+def dumps(event: Event) -> str:
+    """One event as a JSON line (UTF-8 text kept readable, key order as built)."""
+    return json.dumps(event, ensure_ascii=False)
+
+
+class TranscriptFiles:
+    """The two files of one session in a folder the trainee chose."""
+
+    def __init__(self, folder: Path, persona: str, seed: int, stamp: str | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        # The wall clock only names the files; nothing inside them depends on it.
+        stamp = stamp or datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = f"{persona}-seed{seed}-{stamp}"
+        n = 1
+        while (folder / f"{base}.jsonl").exists() or (folder / f"{base}.md").exists():
+            n += 1
+            base = f"{persona}-seed{seed}-{stamp}-{n}"
+        self.jsonl = folder / f"{base}.jsonl"
+        self.markdown = folder / f"{base}.md"
+        self._fh: IO[str] | None = self.jsonl.open("w", encoding="utf-8", newline="\n")
+        self.events: list[Event] = []
+
+    def write(self, event: Event) -> None:
+        """Append one event and flush it to disk."""
+        self.events.append(event)
+        if self._fh is not None:
+            self._fh.write(dumps(event) + "\n")
+            self._fh.flush()
+
+    def close(self, labels: Labels) -> None:
+        """Close the JSON lines file and write the Markdown transcript."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self.markdown.write_text(render_markdown(self.events, labels), encoding="utf-8",
+                                 newline="\n")
+
+
+def _fmt_time(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+
+
+def _quote(text: str) -> str:
+    return text.replace("|", "｜").replace("\n", " ")
+
+
+def render_markdown(events: list[Event], labels: Labels) -> str:
+    """The readable transcript of a session's events."""
+    head = next(e for e in events if e["type"] == "header")
+    stages: dict[str, str] = head["stage_labels"]
+    remedies: dict[str, str] = head["remedy_labels"]
+    case = head["case"]
+    v = head["versions"]
+    out = [
+        f"# 培训记录：{head['title']}",
+        "",
+        "| 项目 | 内容 |",
+        "| --- | --- |",
+        f"| 人设 | `{head['persona']}`（{labels.kinds.get(head['kind'], head['kind'])}），"
+        f"sha256 `{head['persona_sha256']}` |",
+        f"| 评分标准 | 版本 {head['rubric_version']}，sha256 `{head['rubric_sha256']}` |",
+        f"| 随机种子 | {head['seed']} |",
+        f"| 版本 | csbot {v['csbot']} · 训练 {v['training']} · 话术 {v['script']} · "
+        f"数据 sha256 `{v['data']}` |",
+        "",
+        "## 案件",
+        "",
+        f"- 店铺：{case['shop']}",
+        f"- 买家：{case['buyer_name']}{case.get('honorific', '')}",
+        f"- 商品：{case.get('product', '—')}（下单 {case.get('order_date', '—')}）",
+        f"- 平台：{labels.platforms.get(case.get('platform', ''), '—')}；"
+        f"评价：{case.get('review_rating', '—')}（{_fmt_time(case.get('review_time'))}）"
+        f"「{case.get('review_text', '')}」",
+        f"- 联系时间：{_fmt_time(head['contact_time'])}",
+        "",
+        "## 对话",
+        "",
+    ]
+    said = ""
+    buyer = f"{case['buyer_name']}{case.get('honorific', '')}"
+    for e in events:
+        if e["type"] == "agent":
+            said = e["text"]
+            acts = "、".join(labels.acts.get(a, a) for a in e["acts"]) or "（无）"
+            out += [f"**客服（第 {e['turn']} 轮）**：{said}", "",
+                    f"> 阶段：{stages[e['stage_before']]} → {stages[e['stage']]} · 识别到：{acts}"]
+        elif e["type"] == "coach":
+            for viol in e["violations"]:
+                span = viol["span"]
+                quoted = f"「{said[span[0]:span[1]]}」" if span else ""
+                out.append(f"> ⚠ `{viol['code']}`{quoted}：{viol['message']}")
+            if e["tip"]:
+                out.append(f"> 提示：{e['tip']}")
+            out.append("")
+        elif e["type"] == "buyer":
+            band = labels.bands.get(e["band"], e["band"])
+            out += [f"**买家 {buyer}**：{e['text']}（情绪：{band}，耐心 {e['patience']}）", ""]
+        elif e["type"] == "hint":
+            out.append(f"*（第 {e['turn']} 轮后查看了 csbot 的建议）*")
+            out += [f"> 建议：{s}" for s in e["suggestions"]] + [""]
+    card = next((e for e in events if e["type"] == "scorecard"), None)
+    if card is None:
+        return "\n".join(out) + "\n"
+    verdict = "通过" if card["passed"] else "未通过"
+    o = card["outcome"]
+    remedy = remedies.get(o["remedy"], o["remedy"]) if o["remedy"] else "无"
+    out += [
+        f"## 评分：{card['total']} 分（{verdict}，及格线 {card['pass_mark']}）",
+        "",
+        "| 阶段 | 得分 | 满分 |",
+        "| --- | ---: | ---: |",
+    ]
+    for sid, sc in card["stages"].items():
+        note = "" if sc["max"] else "（本次不适用）"
+        out.append(f"| {stages.get(sid, sid)}{note} | {sc['score']} | {sc['max']} |")
+    out += [
+        "",
+        f"- 结束方式：{labels.endings.get(o['ending'], o['ending'])}"
+        f"（最后阶段：{stages[o['stage']]}）",
+        f"- 问题解决：{'是' if o['resolved'] else '否'}（方案：{remedy}）",
+        f"- 评价请求：{labels.review.get(o['review_request'], o['review_request'])}",
+        f"- 用了 {card['turns']} 轮",
+        "",
+        "### 检查项",
+        "",
+    ]
+    out += [f"- {'✓' if c['passed'] else '✗'} {stages.get(c['stage'], c['stage'])}：{c['label']}"
+            f"（{c['weight']} 分）" for c in card["checks"]]
+    out += ["", "### 违规", ""]
+    if card["violations"]:
+        out += [f"- 第 {viol['turn']} 轮 `{viol['code']}`：{_quote(viol['message'])}"
+                for viol in card["violations"]]
+    else:
+        out.append("- 无")
+    out += ["", "### 建议", ""]
+    out += [f"{i}. {tip}" for i, tip in enumerate(card["tips"], 1)]
+    return "\n".join(out) + "\n"
