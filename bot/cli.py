@@ -107,7 +107,7 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
         if not text.strip():
             continue
         total += 1
-        findings = u.agent(text).findings
+        findings = u.findings(text)
         blocked += any(f.severity == "block" for f in findings)
         warned += bool(findings) and not any(f.severity == "block" for f in findings)
         if as_json:

@@ -52,6 +52,7 @@ class Engine:
         self.dialogs = dialogs
         self.templates_root = templates
         self.understand = Understander(dialogs)
+        self.understand.load_all()
         raw = (dialogs / "script.yaml").read_bytes()
         spec = yaml.safe_load(raw)
         if not isinstance(spec, dict):

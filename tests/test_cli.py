@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
@@ -133,9 +134,9 @@ def test_a_shops_own_data_folder_is_used(tmp_path: Path) -> None:
     dialogs = tmp_path / "dialogs"
     shutil.copytree(ROOT / "dialogs", dialogs)
     guard = dialogs / "guard.yaml"
-    guard.write_text(guard.read_text(encoding="utf-8").replace(
-        'rules:\n      - any: ["(扣(我)?(工资', 'rules:\n      - any: ["(店长会骂我|扣(我)?(工资', 1),
-        encoding="utf-8")
+    spec = yaml.safe_load(guard.read_text(encoding="utf-8"))
+    spec["codes"]["guilt_trip"]["rules"].append({"any": ["店长会骂我"]})  # the shop's own rule
+    guard.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="店长会骂我的\n")
     assert json.loads(r.stdout)["findings"][0]["code"] == "guilt_trip"
     r = csbot("lint", "--json", "-", stdin="店长会骂我的\n")

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.models import Finding, Severity
 from bot.understand.normalize import Norm
-from bot.understand.rules import Negation, RuleSet
+from bot.understand.scoped import ScopedRules, WideNegation
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,19 +20,18 @@ class Guard:
     """Runs the rules of ``dialogs/guard.yaml`` on normalised agent text."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        cues = spec.get("cues", {})
-        self.negation = Negation(spec.get("negators", []))
         self.codes: dict[str, CodeInfo] = {}
         rules: dict[str, list[dict[str, Any]]] = {}
         for code, body in spec["codes"].items():
             self.codes[code] = CodeInfo(body["severity"], body["message"])
             rules[code] = body["rules"]
-        self.rules = RuleSet.build(rules, cues)
+        negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
+        self.rules = ScopedRules(rules, spec.get("cues", {}), negation)
 
     def __call__(self, norm: Norm) -> list[Finding]:
         """One finding per code, at its first match, in the order of the YAML file."""
         first: dict[str, tuple[int, int]] = {}
-        for hit in self.rules.hits(norm.text, self.negation):
+        for hit in self.rules.hits(norm.text):
             prev = first.get(hit.label)
             if prev is None or hit.start < prev[0]:
                 first[hit.label] = (hit.start, hit.end)

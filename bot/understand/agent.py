@@ -6,17 +6,17 @@ from typing import Any
 
 from bot.models import ACTS
 from bot.understand.normalize import Norm
-from bot.understand.rules import Negation, RuleSet
+from bot.understand.scoped import ScopedRules, WideNegation
 
 
 class AgentModel:
     """Scores the rules of ``dialogs/lexicon/agent.yaml``; an act is present at its threshold."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.negation = Negation(spec.get("negators", []))
-        self.acts = RuleSet.build(spec["acts"], spec.get("cues", {}))
+        negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
+        self.acts = ScopedRules(spec["acts"], spec.get("cues", {}), negation)
         self.threshold = float(spec.get("threshold", 1))
 
     def __call__(self, norm: Norm) -> list[str]:
-        scores = self.acts.scores(norm.text, self.negation)
+        scores = self.acts.scores(norm.text)
         return [a for a in ACTS if scores.get(a, 0) >= self.threshold]

@@ -45,15 +45,21 @@ class Normalizer:
 
     def __init__(self, rules: dict[str, Any]) -> None:
         self.separators = frozenset(rules.get("separators", ""))
-        self.aliases: dict[str, str] = {str(k).lower(): v for k, v in rules.get("aliases", {}).items()}
+        aliases = rules.get("aliases", {})
+        self.aliases: dict[str, str] = {str(k).lower(): v for k, v in aliases.items()}
         self.replace: list[tuple[str, str]] = [(a, b) for a, b in rules.get("replace", [])]
+        self.symbols: dict[str, str] = {str(k): str(v) for k, v in rules.get("symbols", {}).items()}
+        protect = rules.get("protect", [])
+        self._protect = re.compile("|".join(f"(?:{p})" for p in protect)) if protect else None
         self._ascii_run = re.compile(r"[a-z]+")
 
     def __call__(self, source: str) -> Norm:
         chars: list[str] = []
         origin: list[int] = []
         for i, ch in enumerate(source):
-            for out in unicodedata.normalize("NFKC", ch).lower():
+            if unicodedata.category(ch) in ("Cf", "Mn"):  # zero-width joiners, emoji selectors
+                continue
+            for out in self.symbols.get(ch) or unicodedata.normalize("NFKC", ch).lower():
                 chars.append(out)
                 origin.append(i)
         text = "".join(chars)
@@ -72,15 +78,22 @@ class Normalizer:
     def _drop_separators(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         # "好.评.返.现", "好 评 返 现", "fan xian": a separator run between two word
         # characters is dropped (not between digits: "3.5"); one at a clause edge is kept.
-        keep: list[int] = []
+        # Emoji strung between single characters ("好❤评❤返❤现") count as separators too;
+        # a lone emoji in a sentence is kept (the buyer lexicon reads 😡, 😭...).
         n = len(text)
+        sym = [ch > "\u2000" and not _is_word(ch) and unicodedata.category(ch) in ("So", "Sk")
+               for ch in text]
+        sep = [ch in self.separators or (sym[k] and ((k >= 2 and sym[k - 2])
+                                                     or (k + 2 < n and sym[k + 2])))
+               for k, ch in enumerate(text)]
+        keep: list[int] = []
         i = 0
         while i < n:
-            if text[i] in self.separators:
+            if sep[i]:
                 j = i
-                while j < n and text[j] in self.separators:
+                while j < n and sep[j]:
                     j += 1
-                a, b = (text[i - 1], text[j]) if 0 < i and j < n else ("", "")
+                a, b = (text[i - 1], text[j]) if i > 0 and j < n else ("", "")
                 if a and _is_word(a) and _is_word(b) and not (a.isdigit() and b.isdigit()):
                     i = j
                     continue
@@ -97,7 +110,11 @@ class Normalizer:
         out: list[str] = []
         new_origin: list[int] = []
         last = 0
+        # Brand and model names ("HP 803 墨盒") are not abbreviations.
+        kept = [p.span() for p in self._protect.finditer(text)] if self._protect else []
         for m in self._ascii_run.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in kept):
+                continue
             word = m.group()
             repl = self.aliases.get(word) or self._split_aliases(word)
             if repl is None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
-from bot.dataload import load_yaml
+from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
-from bot.models import AgentUnderstanding, BuyerUnderstanding
+from bot.models import AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer
@@ -16,10 +17,33 @@ class Understander:
     """Everything that turns a message into labels, built once from a dialogs folder."""
 
     def __init__(self, dialogs: Path) -> None:
+        self.dialogs = dialogs
         self.normalize = Normalizer(load_yaml(dialogs, "normalize.yaml"))
-        self.buyer_model = BuyerModel(load_yaml(dialogs, "lexicon/buyer.yaml"))
-        self.agent_model = AgentModel(load_yaml(dialogs, "lexicon/agent.yaml"))
-        self.guard = Guard(load_yaml(dialogs, "guard.yaml"))
+        # Each model is compiled on first use: `analyze --role buyer` and `lint` need one
+        # of the three, and compiling the lexicons' regexes dominates start-up.
+        for name in ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml"):
+            if not (dialogs / name).is_file():
+                raise DataError(f"缺少数据文件：{dialogs / name}")
+
+    @cached_property
+    def buyer_model(self) -> BuyerModel:
+        return BuyerModel(load_yaml(self.dialogs, "lexicon/buyer.yaml"))
+
+    @cached_property
+    def agent_model(self) -> AgentModel:
+        return AgentModel(load_yaml(self.dialogs, "lexicon/agent.yaml"))
+
+    @cached_property
+    def guard(self) -> Guard:
+        return Guard(load_yaml(self.dialogs, "guard.yaml"))
+
+    def load_all(self) -> None:
+        """Compile every model now (the service does, so no request pays for it)."""
+        _ = self.buyer_model, self.agent_model, self.guard
+
+    def findings(self, text: str) -> list[Finding]:
+        """Guard findings of an agent message (what `csbot lint` needs)."""
+        return self.guard(self.normalize(text))
 
     def buyer(self, text: str) -> BuyerUnderstanding:
         """Intent, cause, emotion and confidence of a buyer message."""

@@ -1,0 +1,230 @@
+"""Scoped exceptions and a wider negation on top of ``rules.RuleSet``.
+
+Used by the agent-act lexicon and the guard. Extra rule keys (removed before the rule
+reaches ``RuleSet``):
+  unless:       regexes; a hit is dropped when one matches in the hit's scope. Unlike
+                ``none`` (whole text) this lets "补偿跟评价无关" clear its own sentence
+                without clearing a real offer in the next one.
+  unless_scope: ``sentence`` (default: split at 。!?; and at 但是/不过/可是/然而),
+                ``clause`` (also split at commas) or ``text``. ``unless`` may also map
+                scopes to regex lists ({clause: [...], sentence: [...]}).
+  context:      regexes that must each occur somewhere, negated or not (a topic such
+                as the review, where "能不能删评" still names the review).
+Negation: a negator may be followed by a few filler words ("没有直接退货", "不会再打扰").
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.understand.rules import Hit, Negation, RuleSet
+
+try:  # the regex parser only serves the first-character optimisation below
+    import re._constants as sre_c  # type: ignore[import-not-found]
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover
+    sre_parse = None
+
+_SENTENCE = re.compile(r"[。!！?？;；\n]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
+_CLAUSE = re.compile(r"[，,。!！?？;；~\n、:]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
+_SCOPES = {"sentence": _SENTENCE, "clause": _CLAUSE}
+
+
+_CUE = re.compile(r"%([a-z_]+)%")
+_CATEGORIES = {sre_c.CATEGORY_DIGIT: r"\d", sre_c.CATEGORY_SPACE: r"\s"} if sre_parse else {}
+
+
+def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:
+    """``%name%`` → the cue's alternation, led by a lookahead on its possible first
+    characters: Python's ``re`` then skips most positions with one class test instead of
+    trying every alternative (the lexicons are big alternations; this makes them ~3x faster)."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in cues:
+            raise ValueError(f"unknown cue %{name}% in pattern {pattern!r}")
+        return alternation(expand(p, cues) for p in cues[name])
+
+    return _CUE.sub(sub, pattern)
+
+
+def alternation(patterns: Iterable[str]) -> str:
+    """``(?:a|b|…)`` led by its first-character lookahead."""
+    return lead("(?:" + "|".join(f"(?:{p})" for p in patterns) + ")")
+
+
+def lead(pattern: str) -> str:
+    """``pattern`` with a first-character lookahead when that set is known."""
+    try:
+        first = _first(list(sre_parse.parse(pattern))) if sre_parse else None
+    except re.error:
+        return pattern
+    if not first or "" in first:
+        return pattern
+    atoms = sorted(_CATEGORIES.get(a, a) if not isinstance(a, str) else re.escape(a) for a in first)
+    return "(?=[" + "".join(atoms) + "])" + pattern
+
+
+def _first(items: list[Any]) -> set[Any] | None:
+    """Characters (or digit/space categories) a parsed sequence can start with; "" if it
+    can be empty; None when unknown (negated classes, dots...)."""
+    out: set[Any] = set()
+    for op, av in items:
+        if op is sre_c.LITERAL:
+            return out | {chr(av)}
+        if op is sre_c.IN:
+            for o, a in av:
+                if o is sre_c.LITERAL:
+                    out.add(chr(a))
+                elif o is sre_c.RANGE and a[1] - a[0] < 64:
+                    out.update(chr(c) for c in range(a[0], a[1] + 1))
+                elif o is sre_c.CATEGORY and a in _CATEGORIES:
+                    out.add(a)
+                else:
+                    return None
+            return out
+        if op in (sre_c.SUBPATTERN, sre_c.BRANCH, sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            seqs = [av[3]] if op is sre_c.SUBPATTERN else av[1] if op is sre_c.BRANCH else [av[2]]
+            empty = op not in (sre_c.SUBPATTERN, sre_c.BRANCH) and av[0] == 0
+            for seq in seqs:
+                f = _first(list(seq))
+                if f is None:
+                    return None
+                empty = empty or "" in f
+                out |= f - {""}
+            if not empty:
+                return out
+            continue
+        if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT):
+            continue
+        return None
+    return out | {""}
+
+
+class WideNegation(Negation):
+    """Negated when the clause before a match ends in a negator plus up to two fillers."""
+
+    def __init__(self, negators: list[str], fillers: list[str]) -> None:
+        super().__init__(negators)
+        tail = "(?:" + "|".join(negators) + ")"
+        if fillers:
+            tail += "(?:" + "|".join(fillers) + "){0,2}"
+        self._wide = re.compile(tail + "$") if negators else None
+        # Only this many characters before a match can take part (keeps long texts linear).
+        self._span = max(map(len, negators), default=0) + 2 * max(map(len, fillers), default=0)
+
+    def negated(self, text: str, start: int) -> bool:
+        if self._wide is None or start == 0:
+            return False
+        left = max(0, start - self._span)
+        for m in _NEG_BREAK.finditer(text, left, start):
+            left = m.end()
+        return bool(self._wide.search(text, left, start))
+
+
+_NEG_BREAK = re.compile(r"[，,。!！?？;；~\n]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Unless:
+    pattern: re.Pattern[str]
+    scope: re.Pattern[str] | None  # None: the whole text
+
+
+class ScopedRules:
+    """A ``RuleSet`` whose rules may carry scoped ``unless`` exceptions."""
+
+    def __init__(
+        self, spec: Mapping[str, list[dict[str, Any]]], cues: Mapping[str, list[str]],
+        negation: Negation,
+    ) -> None:
+        plain: dict[str, list[dict[str, Any]]] = {}
+        self._unless: list[list[_Unless]] = []
+        self._context: list[list[re.Pattern[str]]] = []
+        for label, rules in spec.items():
+            plain[label] = []
+            for rule in rules:
+                r = dict(rule)
+                unless = r.pop("unless", None) or {}
+                scope = r.pop("unless_scope", "sentence")
+                context = r.pop("context", [])
+                self._context.append([re.compile(lead(expand(p, cues))) for p in context])
+                for key in ("any", "all", "none"):
+                    if key in r:
+                        pats = [expand(p, cues) for p in r[key]]
+                        r[key] = pats if key == "all" else [alternation(pats)]
+                plain[label].append(r)
+                by_scope = unless if isinstance(unless, dict) else {scope: unless}
+                self._unless.append([
+                    _Unless(re.compile(alternation(expand(p, cues) for p in pats)), _SCOPES.get(sc))
+                    for sc, pats in by_scope.items() if pats
+                ])
+        self.rules = RuleSet.build(plain, {})
+        self.negation = negation
+
+    def hits(self, text: str) -> list[Hit]:
+        """Every hit that no ``unless`` of its rule clears."""
+        breaks: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+        memo: dict[tuple[Any, ...], bool] = {}  # a long text has many hits in one segment
+        out = []
+        for h in self.rules.hits(text, self.negation):
+            key = ("context", h.rule)
+            if key not in memo:
+                memo[key] = all(p.search(text) for p in self._context[h.rule])
+            if memo[key] and not self._cleared(text, h, breaks, memo):
+                out.append(h)
+        return out
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Summed weights per label; a rule counts once per clause."""
+        out: dict[str, float] = {}
+        seen: set[tuple[int, int]] = set()
+        ends = [e for _, e in _breaks(_CLAUSE, text, {})]
+        for h in self.hits(text):
+            key = (h.rule, bisect_right(ends, h.start))
+            if key in seen:
+                continue
+            seen.add(key)
+            out[h.label] = out.get(h.label, 0.0) + h.weight
+        return out
+
+    def _cleared(
+        self, text: str, hit: Hit, cache: dict[re.Pattern[str], list[tuple[int, int]]],
+        memo: dict[tuple[Any, ...], bool],
+    ) -> bool:
+        for k, u in enumerate(self._unless[hit.rule]):
+            if u.scope is None:
+                start, end = 0, len(text)
+            else:
+                start, end = _bounds(_breaks(u.scope, text, cache), len(text), hit.start,
+                                     max(hit.end - 1, hit.start))
+            key = (hit.rule, k, start, end)
+            if key not in memo:
+                memo[key] = u.pattern.search(text, start, end) is not None
+            if memo[key]:
+                return True
+        return False
+
+
+def _breaks(
+    scope: re.Pattern[str], text: str, cache: dict[re.Pattern[str], list[tuple[int, int]]]
+) -> list[tuple[int, int]]:
+    if scope not in cache:
+        cache[scope] = [m.span() for m in scope.finditer(text)]
+    return cache[scope]
+
+
+def _bounds(breaks: list[tuple[int, int]], n: int, first: int, last: int) -> tuple[int, int]:
+    """Start of the segment holding ``first`` and end of the one holding ``last``, its
+    closing break included (so an exception can see the "?" of a question)."""
+    i = bisect_right(breaks, (first, n)) - 1  # the last break starting at or before first
+    while i >= 0 and breaks[i][1] > first:
+        i -= 1
+    start = breaks[i][1] if i >= 0 else 0
+    j = bisect_left(breaks, (last, -1))  # the first break starting at or after last
+    end = breaks[j][1] if j < len(breaks) else n
+    return start, end
