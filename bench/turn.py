@@ -63,7 +63,8 @@ def main() -> int:
     p50, p99, mx = _pct(times, 0.5), _pct(times, 0.99), max(times) / 1000
     b50, b99 = _pct(base, 0.5), _pct(base, 0.99)
     print(f"turns: {len(times)}  (dialogs: {len(dialogs)})")
-    print(f"turn      p50 {p50:8.1f} µs   p99 {p99:8.1f} µs   max {mx:8.1f} µs   mean {statistics.mean(times)/1000:8.1f} µs")
+    mean = statistics.mean(times) / 1000
+    print(f"turn      p50 {p50:8.1f} µs   p99 {p99:8.1f} µs   max {mx:8.1f} µs   mean {mean:8.1f} µs")
     print(f"baseline  p50 {b50:8.1f} µs   p99 {b99:8.1f} µs   (pydantic JSON round trip of one Suggestion)")
     print(f"ratio     p50 {p50 / b50:8.1f} ×   p99 {p99 / b99:8.1f} ×")
     ok = p99 <= 1000

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ECHO = "import sys, json\nfor l in sys.stdin: sys.stdout.write(json.dumps({'text': l.rstrip()}, ensure_ascii=False) + '\\n')"
+ECHO = ("import sys, json\n"
+        "for l in sys.stdin: sys.stdout.write(json.dumps({'text': l.rstrip()}, ensure_ascii=False) + '\\n')")
 
 
 def main() -> int:

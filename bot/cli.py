@@ -128,7 +128,8 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 @main.command()
 @data_options
 @click.option("--json", "as_json", is_flag=True,
-              help='JSON 行模式：输入 {"role":"buyer"|"agent","text":…}（可先给一行 {"case":{…}}），每行输出一个建议 JSON')
+              help='JSON 行模式：输入 {"role":"buyer"|"agent","text":…}'
+                   '（可先给一行 {"case":{…}}），每行输出一个建议 JSON')
 @click.option("--shop", default=None, help="店铺名")
 @click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
@@ -263,7 +264,8 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
 
     s = _settings(config, database_url=database_url, host=host, port=port,
                   dialogs=dialogs, templates=templates)
-    logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = _engine(s.dialogs, s.templates)
 
     async def app_factory() -> web.Application:

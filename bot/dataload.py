@@ -7,7 +7,6 @@ from typing import Any
 
 import yaml
 
-
 # libyaml's loader reads the lexicons several times faster (start-up of every command).
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -21,7 +20,7 @@ def load_yaml(folder: Path, name: str) -> dict[str, Any]:
     path = folder / name
     try:
         with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_Loader)  # noqa: S506 - a safe loader, the C one if built
+            data = yaml.load(fh, Loader=_Loader)
     except FileNotFoundError as exc:
         raise DataError(f"缺少数据文件：{path}") from exc
     except yaml.YAMLError as exc:

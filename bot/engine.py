@@ -141,9 +141,9 @@ class Engine:
         if u.cause and (ctx.cause is None or before in ("confirm_identity", "confirm_product",
                                                         "listen_apologize")):
             ctx.cause = u.cause
-        if u.intent in _COMPLAINTS or u.cause:
-            if before in ("confirm_identity", "confirm_product", "listen_apologize", "explain"):
-                ctx.problem_stated = True
+        if (u.intent in _COMPLAINTS or u.cause) and before in (
+                "confirm_identity", "confirm_product", "listen_apologize", "explain"):
+            ctx.problem_stated = True
         path = self._fire_all(conv, self.script.buyer_events[u.intent], at)
         if "confirm_product" in path[1:] or (before == "confirm_identity" and len(path) > 1):
             ctx.identity_confirmed = True

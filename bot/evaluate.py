@@ -22,9 +22,9 @@ def prf(gold: list[set[str]], pred: list[set[str]]) -> dict[str, PRF]:
     out: dict[str, PRF] = {}
     for x in sorted({k for k, _ in c}):
         tp, fp, fn = c[x, "tp"], c[x, "fp"], c[x, "fn"]
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        out[x] = (p, r, 2 * p * r / (p + r) if p + r else 0.0)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        out[x] = (prec, rec, 2 * prec * rec / (prec + rec) if prec + rec else 0.0)
     return out
 
 
@@ -82,7 +82,8 @@ def eval_agent(u: Understander, rows: list[dict[str, Any]]) -> dict[str, Any]:
     fields = ["acts", "findings"] if has_acts else ["findings"]
     for field in fields:
         gold = [set(r[field]) for r in rows]
-        pred = [set(p.acts) if field == "acts" else {f.code for f in p.findings} for p in preds]
+        pred: list[set[str]] = [set(p.acts) if field == "acts" else {f.code for f in p.findings}
+                                for p in preds]
         out[f"{field}_micro_f1"] = micro_f1(gold, pred)
         per = prf(gold, pred)
         out[f"{field}_macro_f1"] = sum(f for _, _, f in per.values()) / len(per) if per else 1.0

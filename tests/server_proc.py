@@ -40,7 +40,7 @@ class ServerProcess:
     def start(self, timeout: float = 30) -> ServerProcess:
         env = {**os.environ, "CSBOT_TOKENS": STATIC, "PYTHONPATH": str(ROOT)}
         # The log goes to a file: a pipe nobody reads fills up and stalls the server.
-        self.log = tempfile.NamedTemporaryFile(prefix="csbot-serve-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="csbot-serve-", suffix=".log", delete=False)  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--db", self.db_url, "--port", str(self.port)],
             env=env, cwd=ROOT, stdout=self.log, stderr=self.log)

@@ -102,7 +102,7 @@ def test_websocket_on_one_instance_sees_turns_posted_to_another(pg_url: str) -> 
     a = ServerProcess(pg_url).start()
     b = ServerProcess(pg_url).start()
     try:
-        status, body = call(a.url, "POST", "/api/v1/conversations", {**CASE, "order_id": "WS-2"})
+        _, body = call(a.url, "POST", "/api/v1/conversations", {**CASE, "order_id": "WS-2"})
         cid = body["conversation"]["id"]  # type: ignore[index]
 
         async def watch() -> list[int]:

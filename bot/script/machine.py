@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine
 
@@ -114,7 +114,7 @@ class Script:
                     raise DataError(f"script.yaml：未知阶段 {dest!r}")
                 extra = [] if row["dest"] != "@previous" else [_came_from(dest)]
                 self.machine.add_transition(
-                    row["trigger"], src, dest, conditions=conditions + extra, unless=unless
+                    row["trigger"], src, dest, conditions=cast(Any, conditions + extra), unless=cast(Any, unless)
                 )
                 self.rows.append({"trigger": row["trigger"], "source": src, "dest": dest,
                                   "conditions": row.get("conditions", []),
@@ -125,7 +125,7 @@ class Script:
         if name not in self.predicates:
             raise DataError(f"script.yaml：未知条件 {name!r}")
         pred = self.predicates[name]
-        return lambda e: pred(e.model, e.kwargs.get("now"))
+        return lambda e: pred(cast(Conversation, e.model), e.kwargs.get("now"))
 
     def fire(self, conv: Conversation, event: str, now: datetime | None = None) -> bool:
         """Fire one event on the conversation; True if the stage changed."""
@@ -147,7 +147,7 @@ class Script:
 
 
 def _came_from(stage: str) -> Callable[[EventData], bool]:
-    return lambda e: e.model.context.held_from == stage
+    return lambda e: cast(Conversation, e.model).context.held_from == stage
 
 
 _EXPR = re.compile(r"^\s*([a-z_]+)\s*(?:(>=|<=|==|>|<)\s*(\d+))?\s*$")

@@ -8,8 +8,8 @@ import logging
 import os
 import time
 import weakref
-from datetime import date
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -142,7 +142,7 @@ async def list_conversations(request: web.Request) -> web.Response:
         raise ApiError(422, "invalid", f"不认识的查询参数：{'、'.join(sorted(unknown))}")
     limit = _query_int(request, "limit", 50, 1, 200)
     offset = _query_int(request, "offset", 0, 0, 10**9)
-    total, items = await request.app[STORE].list(
+    total, items = await request.app[STORE].find(
         shop=_scope(request), stage=request.query.get("stage"),
         outcome=request.query.get("outcome"), agent=request.query.get("agent"),
         since=_query_date(request, "since"), until=_query_date(request, "until"),
@@ -202,7 +202,7 @@ async def watch(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.Response:
     try:
         await request.app[STORE].ping()
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+    except Exception:
         log.exception("health check failed")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "database": "ok"})
@@ -220,7 +220,7 @@ async def openapi_json(_: web.Request) -> web.Response:
 
 
 async def docs(_: web.Request) -> web.Response:
-    return web.Response(text=openapi.DOCS_HTML, content_type="text/html")
+    return web.Response(text=openapi.docs_html(), content_type="text/html")
 
 
 def static_tokens(spec: str | None) -> dict[str, TokenInfo]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
@@ -37,7 +38,7 @@ class Hooks:
     def __init__(self, store: Store, metrics: Metrics, adapters: dict[str, Adapter], shop: str) -> None:
         self.store, self.metrics, self.adapters, self.shop = store, metrics, adapters, shop
         self.http: aiohttp.ClientSession | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self, _: web.Application) -> None:
         # One shared client session for every platform API call.
@@ -66,17 +67,22 @@ class Hooks:
             # The shop's own system gets the answer in the response: the Suggestion of a
             # turn (the stored one for a retry), or the reply text of a command.
             text, sug_json = await self.run(adapter, events[0], deliver=False)
+            if text is not None:  # and to the optional callback URL, in the background
+                self._spawn(self.deliver(adapter, events[0], text))
             if sug_json is not None:
                 return web.Response(text=sug_json, content_type="application/json")
             if text is not None:
                 return web.json_response({"reply": text}, dumps=_dumps)
         else:
             for event in events:  # acknowledge now; the platform retries slow answers
-                task = asyncio.get_running_loop().create_task(self.run(adapter, event))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                self._spawn(self.run(adapter, event))
         return web.Response(status=reply.status, body=reply.body,
                             content_type=reply.content_type.split(";")[0])
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def run(
         self, adapter: Adapter, event: InboundEvent, deliver: bool = True
@@ -84,7 +90,7 @@ class Hooks:
         """Run one event and deliver its reply; returns (reply text, Suggestion JSON)."""
         try:
             text, sug_json = await self.execute(adapter.name, event, parse_command(event.text))
-        except Exception:  # noqa: BLE001 - a background task must log, not vanish
+        except Exception:
             log.exception("channel %s: event %s failed", adapter.name, event.message_id)
             text, sug_json = "处理这条消息时出错了，请稍后再试。", None
         if text is not None and deliver:  # None: a platform retry, so no second reply
@@ -166,7 +172,7 @@ class Hooks:
         return "没看懂这条命令，发 /help 查看用法。"
 
     async def _switch(self, channel: str, event: InboundEvent, agent_id: str, target: str | None) -> str:
-        _, items = await self.store.list(shop=None, agent=agent_id, limit=50)
+        _, items = await self.store.find(shop=None, agent=agent_id, limit=50)
         open_items = [i for i in items if i["open"]]
         if not open_items:
             return "您没有进行中的案例。"

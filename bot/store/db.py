@@ -12,16 +12,16 @@ import asyncio
 import hashlib
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, create_engine, event, func, select, update
 from sqlalchemy import Engine as SyncEngine
-from sqlalchemy.pool import StaticPool
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Suggestion, Tone
@@ -30,7 +30,7 @@ from bot.store.mask import mask
 from bot.store.migrations import upgrade
 from bot.store.writer import GroupCommitWriter
 
-T = Any
+T = TypeVar("T")
 
 
 # The hot path's statements, built once: building a statement per turn costs more than
@@ -95,7 +95,7 @@ class Store:
         self.sqlite = sqlite
         self.writer = GroupCommitWriter(_sync_sqlite(engine, synchronous)) if sqlite else None
         self._listener: Any = None
-        self.on_turn: Callable[[str, int], Awaitable[None]] | None = None
+        self.on_turn: Callable[[str, int], Coroutine[Any, Any, None]] | None = None
 
     @classmethod
     async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL") -> Store:
@@ -124,7 +124,7 @@ class Store:
             self._listener = None
         await self.db.dispose()
 
-    async def listen(self, callback: Callable[[str, int], Awaitable[None]]) -> None:
+    async def listen(self, callback: Callable[[str, int], Coroutine[Any, Any, None]]) -> None:
         """Call ``callback(conversation_id, turn)`` for every turn committed by any instance.
 
         On PostgreSQL this is LISTEN/NOTIFY (the NOTIFY is sent inside the turn's
@@ -148,7 +148,7 @@ class Store:
     async def _write(self, job: Callable[[Connection], T]) -> T:
         """Run a write job: in the SQLite writer's next batch, or in its own PostgreSQL transaction."""
         if self.writer:
-            return await self.writer.submit(job)
+            return await self.writer.submit(job)  # type: ignore[no-any-return]
         for attempt in range(3):
             try:
                 async with self.db.begin() as conn:
@@ -243,7 +243,7 @@ class Store:
         sug, duplicate = result
         if self.sqlite and not duplicate and self.on_turn is not None:
             await self.on_turn(conv_id, sug.turn)
-        return result  # type: ignore[no-any-return]
+        return result
 
     async def suggestion(self, conv_id: str, turn: int) -> Suggestion | None:
         """The stored Suggestion of one turn."""
@@ -305,7 +305,7 @@ class Store:
              "suggestion": Suggestion.model_validate_json(r.suggestion).model_dump(mode="json")}
             for r in turns]
 
-    async def list(
+    async def find(
         self, *, shop: str | None, stage: str | None = None, outcome: str | None = None,
         agent: str | None = None, since: date | None = None, until: date | None = None,
         limit: int = 50, offset: int = 0,

@@ -86,6 +86,6 @@ class GroupCommitWriter:
                 try:
                     with conn.begin_nested():
                         results.append((True, job(conn)))
-                except Exception as exc:  # noqa: BLE001 - the job's own error, for its caller
+                except Exception as exc:
                     results.append((False, exc))
         return results
