@@ -286,4 +286,8 @@ def make_app(
 async def build_app(database_url: str, engine: Engine | None = None, **kw: Any) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
     store = await Store.open(database_url, engine or Engine.load())
-    return make_app(store, **kw)
+    try:
+        return make_app(store, **kw)
+    except Exception:  # a channel's settings are incomplete: do not leave the store open
+        await store.close()
+        raise

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -14,8 +15,9 @@ from aiohttp import web
 
 from bot.channels.base import Adapter, ChannelError, DeliveryError, InboundEvent, RawRequest
 from bot.channels.commands import HELP, Command, parse_command
+from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
-from bot.models import Case
+from bot.models import Case, Suggestion
 from bot.server.errors import error_response
 from bot.server.metrics import Metrics
 from bot.store.db import Forbidden, NeedsPerson, NotFound, Store
@@ -30,6 +32,15 @@ def _dumps(obj: Any) -> str:
 _OUTCOME_ZH = {"resolved": "已解决", "review_updated": "已改评", "review_kept": "未改评",
                "callback": "约定回访", "malicious": "恶意", "escalated": "升级处理",
                "unreachable": "联系不上", "wrong_person": "找错人"}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What an event gets: a Suggestion (in the platform's format) or a text, or nothing."""
+
+    text: str | None = None  # with a suggestion: a line put before it
+    suggestion: Suggestion | None = None
+    deliver: bool = True  # False for a platform's retry of an event already answered
 
 
 class Hooks:
@@ -66,13 +77,13 @@ class Hooks:
         if adapter.sync_reply and events:
             # The shop's own system gets the answer in the response: the Suggestion of a
             # turn (the stored one for a retry), or the reply text of a command.
-            text, sug_json = await self.run(adapter, events[0], deliver=False)
-            if text is not None:  # and to the optional callback URL, in the background
-                self._spawn(self.deliver(adapter, events[0], text))
-            if sug_json is not None:
-                return web.Response(text=sug_json, content_type="application/json")
-            if text is not None:
-                return web.json_response({"reply": text}, dumps=_dumps)
+            out = await self.run(adapter, events[0], deliver=False)
+            if out.deliver:  # and to the optional callback URL, in the background
+                self._spawn(self.deliver(adapter, events[0], out))
+            if out.suggestion is not None:
+                return web.Response(text=out.suggestion.model_dump_json(), content_type="application/json")
+            if out.text is not None:
+                return web.json_response({"reply": out.text}, dumps=_dumps)
         else:
             for event in events:  # acknowledge now; the platform retries slow answers
                 self._spawn(self.run(adapter, event))
@@ -84,85 +95,80 @@ class Hooks:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def run(
-        self, adapter: Adapter, event: InboundEvent, deliver: bool = True
-    ) -> tuple[str | None, str | None]:
-        """Run one event and deliver its reply; returns (reply text, Suggestion JSON)."""
+    async def run(self, adapter: Adapter, event: InboundEvent, deliver: bool = True) -> Answer:
+        """Run one event and, unless it is a platform retry, deliver its answer."""
         try:
-            text, sug_json = await self.execute(adapter.name, event, parse_command(event.text))
+            out = await self.execute(adapter.name, event, parse_command(event.text))
         except Exception:
             log.exception("channel %s: event %s failed", adapter.name, event.message_id)
-            text, sug_json = "处理这条消息时出错了，请稍后再试。", None
-        if text is not None and deliver:  # None: a platform retry, so no second reply
-            await self.deliver(adapter, event, text)
-        return text, sug_json
+            out = Answer(text="处理这条消息时出错了，请稍后再试。")
+        if out.deliver and deliver:
+            await self.deliver(adapter, event, out)
+        return out
 
-    async def deliver(self, adapter: Adapter, event: InboundEvent, text: str) -> None:
+    async def deliver(self, adapter: Adapter, event: InboundEvent, out: Answer) -> None:
         assert self.http is not None
+        # A Suggestion goes out in the platform's own format (Markdown, card); text as text.
+        if out.suggestion is not None:
+            title, body = format_suggestion(out.suggestion, adapter.text_style)
+            msg = adapter.render(f"{out.text}\n{body}" if out.text else body, title)
+        else:
+            msg = adapter.render(out.text or "", "csbot 售后助手")
         try:
-            await adapter.deliver(self.http, event, adapter.render(text, "csbot"))
+            await adapter.deliver(self.http, event, msg)
         except DeliveryError as exc:
             self.metrics.channel_errors.labels(adapter.name, exc.code).inc()
             log.warning("channel %s: delivery failed: %s %s", adapter.name, exc.code, exc)
 
-    async def execute(self, channel: str, event: InboundEvent, cmd: Command) -> tuple[str | None, str | None]:
-        """The reply text (None for a retried event) and, for a turn, the Suggestion JSON."""
-        from bot.channels.format import format_suggestion
-
+    async def execute(self, channel: str, event: InboundEvent, cmd: Command) -> Answer:
+        """What to answer an event with (nothing to deliver for a platform retry)."""
         agent_id = f"{channel}:{event.sender_id}"
         turn_id = f"{channel}:{event.message_id}"
         if cmd.kind in ("buyer", "me"):
             conv_id = await self.store.active_case(channel, event.chat_id, agent_id)
             if conv_id is None:
-                return "还没有进行中的案例，请先用 /new 买家名 商品 下单日期 开一个。", None
+                return Answer(text="还没有进行中的案例，请先用 /new 买家名 商品 下单日期 开一个。")
             role = "agent" if cmd.kind == "me" else "buyer"
             try:
                 sug, duplicate = await self.store.add_turn(conv_id, role, cmd.text, message_id=turn_id)
             except ConversationClosed:
-                return "这个案例已经结束了，可以用 /new 开新案例，或用 /switch 切换。", None
+                return Answer(text="这个案例已经结束了，可以用 /new 开新案例，或用 /switch 切换。")
             except NeedsPerson:
-                return "话术已修改，这个案例需要人工处理。", None
-            if duplicate:
-                return None, sug.model_dump_json()
-            self.metrics.turns.labels(role).inc()
-            _, body = format_suggestion(sug)
-            return body, sug.model_dump_json()
+                return Answer(text="话术已修改，这个案例需要人工处理。")
+            if not duplicate:
+                self.metrics.turns.labels(role).inc()
+            return Answer(suggestion=sug, deliver=not duplicate)
         if not await self.store.first_time(channel, event.message_id):
-            return None, None
+            return Answer(deliver=False)
         if cmd.kind == "invalid":
-            return cmd.error or "没看懂这条命令，发 /help 查看用法。", None
+            return Answer(text=cmd.error or "没看懂这条命令，发 /help 查看用法。")
         if cmd.kind == "help":
-            return HELP, None
+            return Answer(text=HELP)
         if cmd.kind == "new":
             case = Case.model_validate({**cmd.case_fields(), "shop": self.shop, "channel": channel,
                                         "agent": event.sender_name or None})
             conv, sug, _ = await self.store.create(case, agent=agent_id)
             await self.store.set_active_case(channel, event.chat_id, agent_id, conv.id)
-            _, body = format_suggestion(sug)
-            return (f"已开始案例：{case.buyer_name}（{case.product or '商品未填'}）\n{body}",
-                    sug.model_dump_json())
+            return Answer(text=f"已开始案例：{case.buyer_name}（{case.product or '商品未填'}）", suggestion=sug)
         if cmd.kind == "switch":
-            return await self._switch(channel, event, agent_id, cmd.target), None
+            return Answer(text=await self._switch(channel, event, agent_id, cmd.target))
         conv_id = await self.store.active_case(channel, event.chat_id, agent_id)
         if conv_id is None:
-            return "还没有进行中的案例，请先用 /new 开一个。", None
+            return Answer(text="还没有进行中的案例，请先用 /new 开一个。")
+        if cmd.kind == "hint":
+            return Answer(suggestion=await self.store.last_suggestion(conv_id))
         try:
-            return await self._on_case(conv_id, cmd), None
+            return Answer(text=await self._on_case(conv_id, cmd))
         except (NotFound, Forbidden):
-            return "找不到这个案例。", None
+            return Answer(text="找不到这个案例。")
         except ConversationClosed:
-            return "这个案例已经结束了。", None
+            return Answer(text="这个案例已经结束了。")
 
     async def _on_case(self, conv_id: str, cmd: Command) -> str:
-        from bot.channels.format import format_suggestion
-
         if cmd.kind == "status":
             summary, _ = await self.store.get(conv_id)
             label = self.store.csbot.script.stages[summary["stage"]].label
             return f"当前案例：{summary['case']['buyer_name']}，阶段：{label}，已进行 {summary['turns']} 轮。"
-        if cmd.kind == "hint":
-            _, body = format_suggestion(await self.store.last_suggestion(conv_id))
-            return body
         if cmd.kind == "tone" and cmd.tone:
             await self.store.set_tone(conv_id, cmd.tone)
             return f"之后的建议改用“{cmd.tone}”语气。"

@@ -20,6 +20,14 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
+# Format and combining characters (zero-width joiners, variation selectors), and the
+# ranges where emoji and other symbols live: only texts holding these take the slow paths.
+_INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e" \
+    "\u2060-\u206f\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f\ufeff\u0300-\u036f\U000e0000-\U000e0fff"
+_SYMBOLS = "\u2100-\u2bff\u3200-\u33ff\U0001f000-\U0001faff\u00a8\u00b4\u02c2-\u02ff"
+_ODD_SPACE = re.compile(r"[^\S ]")
+
+
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or "\u4e00" <= ch <= "\u9fff"
 
@@ -52,8 +60,33 @@ class Normalizer:
         protect = rules.get("protect", [])
         self._protect = re.compile("|".join(f"(?:{p})" for p in protect)) if protect else None
         self._ascii_run = re.compile(r"[a-z]+")
+        # Fast paths: most messages hold no character that needs the per-character work.
+        self._special = re.compile("[" + re.escape("".join(self.symbols)) + _INVISIBLE + "]") \
+            if self.symbols else re.compile("[" + _INVISIBLE + "]")
+        self._maybe_sep = re.compile("[" + re.escape("".join(self.separators)) + _SYMBOLS + "]") \
+            if self.separators else re.compile("[" + _SYMBOLS + "]")
 
     def __call__(self, source: str) -> Norm:
+        text = unicodedata.normalize("NFKC", source).lower()
+        if len(text) == len(source) and not self._special.search(source):
+            origin = list(range(len(source)))
+        else:
+            text, origin = self._per_character(source)
+        simplified = _t2s().convert(text)
+        if len(simplified) != len(text):  # a phrase conversion changed the length
+            simplified = "".join(_t2s().convert(c) or c for c in text)
+        if len(simplified) == len(text):
+            text = simplified
+        if self._maybe_sep.search(text):
+            text, origin = self._drop_separators(text, origin)
+        text, origin = self._expand_aliases(text, origin)
+        for old, new in self.replace:
+            text, origin = _substitute(text, origin, old, new)
+        if "  " in text or text != text.strip() or _ODD_SPACE.search(text):
+            text, origin = _collapse_spaces(text, origin)
+        return Norm(source, text, tuple(origin))
+
+    def _per_character(self, source: str) -> tuple[str, list[int]]:
         chars: list[str] = []
         origin: list[int] = []
         for i, ch in enumerate(source):
@@ -62,18 +95,7 @@ class Normalizer:
             for out in self.symbols.get(ch) or unicodedata.normalize("NFKC", ch).lower():
                 chars.append(out)
                 origin.append(i)
-        text = "".join(chars)
-        simplified = _t2s().convert(text)
-        if len(simplified) != len(text):  # a phrase conversion changed the length
-            simplified = "".join(_t2s().convert(c) or c for c in text)
-        if len(simplified) == len(text):
-            text = simplified
-        text, origin = self._drop_separators(text, origin)
-        text, origin = self._expand_aliases(text, origin)
-        for old, new in self.replace:
-            text, origin = _substitute(text, origin, old, new)
-        text, origin = _collapse_spaces(text, origin)
-        return Norm(source, text, tuple(origin))
+        return "".join(chars), origin
 
     def _drop_separators(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         # "好.评.返.现", "好 评 返 现", "fan xian": a separator run between two word
