@@ -51,7 +51,10 @@ def render(console: Console, sug: Suggestion) -> None:
         style = _SEVERITY_STYLE[f.severity]
         console.print(Text(f"【{_SEVERITY_NAME[f.severity]}】{f.message}", style=style))
     if sug.suggestions:
-        table = Table(show_header=False, box=None, padding=(0, 1))
+        table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold", ratio=1)  # the whole reply, wrapped: the agent copies it
         for i, s in enumerate(sug.suggestions, 1):
             table.add_row(f"[bold]{i}.[/]", f"[dim]{s.tone}[/]", s.text)
         console.print(Panel(table, title="建议回复", title_align="left", border_style="green"))

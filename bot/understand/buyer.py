@@ -49,7 +49,9 @@ class BuyerModel:
         if intent in self.causeless:
             cause = None
         elif cause and intent in _CAUSE_INTENTS:
-            # A yes/no that also names a problem is a complaint (labelling convention).
+            # A yes/no that also names a problem is a complaint (labelling convention);
+            # how sure that is follows from how clearly the problem was named.
+            scores["complain"] = max(scores.get(intent, 0.0), cause_scores[cause])
             intent = "complain"
         confidence = _confidence(scores, intent)
         return BuyerUnderstanding(
