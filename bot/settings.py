@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic_settings import (
     BaseSettings,
@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     """csbot settings. Command-line flags override these; these override the TOML file."""
 
     model_config = SettingsConfigDict(env_prefix="CSBOT_", extra="ignore")
+    toml_file: ClassVar[Path | None] = None  # set by load_settings(--config)
 
     database_url: str = "sqlite:///csbot.db"
     host: str = "127.0.0.1"
@@ -42,7 +43,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = os.environ.get("CSBOT_CONFIG")
+        toml = cls.toml_file or os.environ.get("CSBOT_CONFIG")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if toml:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml)))
@@ -51,21 +52,5 @@ class Settings(BaseSettings):
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
     """Settings with an optional TOML file (``--config``, else CSBOT_CONFIG) and flag overrides."""
-    toml = config or os.environ.get("CSBOT_CONFIG")
-
-    class FromFile(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-            if toml:
-                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml)))
-            return tuple(sources)
-
-    return FromFile(**{k: v for k, v in overrides.items() if v is not None})
+    cls = type("FromFile", (Settings,), {"toml_file": Path(config)}) if config else Settings
+    return cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[no-any-return]
