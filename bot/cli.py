@@ -138,10 +138,14 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
 @click.option("--agent", "agent_name", default=None, help="客服自己的名字")
 @click.option("--tone", type=click.Choice(["正式", "亲切"]), default="正式", help="建议的语气")
+@click.option("--db", "database_url", default=None,
+              help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
            buyer_name: str | None, honorific: str, product: str | None, order_date: str | None,
-           platform: str, agent_name: str | None, tone: str) -> None:
-    """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。"""
+           platform: str, agent_name: str | None, tone: str, database_url: str | None) -> None:
+    """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
+
+    每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
     engine = _engine(dialogs, templates)
     if as_json:
         from bot.channels.jsonl import run_jsonl
@@ -170,7 +174,8 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
     except (ValidationError, ValueError) as exc:
         click.echo(f"案件信息不完整或格式不对：{exc}", err=True)
         sys.exit(EXIT_USAGE)
-    sys.exit(run_console(engine, case, console, tone))
+    sys.exit(run_console(_settings(None, database_url=database_url).database_url, engine, case, console,
+                         tone))  # type: ignore[arg-type]
 
 
 @main.command()

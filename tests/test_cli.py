@@ -99,13 +99,22 @@ def test_assist_json_bad_lines_are_reported() -> None:
     assert "stage" in out[2]
 
 
-def test_assist_console_session() -> None:
+def test_assist_console_session(tmp_path: Path) -> None:
     stdin = "我：您好，请问是周女士吗？\n买：是我\n/tone 亲切\n/status\n/quit\n"
+    db = tmp_path / "assist.db"
     r = csbot("assist", "--shop", "柚子家女装", "--buyer", "周敏", "--honorific", "女士",
-              "--product", "连衣裙", "--order-date", "2026-03-02", stdin=stdin)
+              "--product", "连衣裙", "--order-date", "2026-03-02", "--db", f"sqlite:///{db}", stdin=stdin)
     assert r.returncode == 0, r.stderr
     assert "确认身份" in r.stdout and "确认商品" in r.stdout and "建议回复" in r.stdout
     assert "建议语气已切换为：亲切" in r.stdout and "再见" in r.stdout
+    # the console is one more channel on the service's store: the turns are in the database
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT turn, role, stage FROM turns ORDER BY turn").fetchall()
+        tone = conn.execute("SELECT state FROM conversations").fetchone()[0]
+    assert rows == [(1, "agent", "confirm_identity"), (2, "buyer", "confirm_product")]
+    assert '"tone":"亲切"' in tone
 
 
 def test_diagram_is_the_live_machine() -> None:

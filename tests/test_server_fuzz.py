@@ -45,7 +45,7 @@ def bodies(doc: dict[str, Any], schema: str) -> st.SearchStrategy[Any]:
     return shaped | JSON
 
 
-@settings(max_examples=1200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_generated_requests_never_get_a_5xx(server: tuple[ServerProcess, dict[str, Any], str],
                                             data: st.DataObject) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
 from rich.console import Console
 from rich.panel import Panel
@@ -10,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.engine import ConversationClosed, Engine
-from bot.models import Case, Conversation, Suggestion
+from bot.models import Case, Suggestion, Tone
+from bot.store.db import Store
 
 HELP = """输入买家说的话或您发出的话：
   买：文本   （或 b: 文本）  买家说的话；不带前缀也当作买家的话
@@ -68,10 +70,24 @@ def render(console: Console, sug: Suggestion) -> None:
                                 for c in sug.checklist))
 
 
-def run_console(engine: Engine, case: Case, console: Console, tone: str = "正式") -> int:
-    """The interactive loop; returns the exit code."""
-    conv: Conversation
-    conv, sug = engine.start(case, tone=tone)  # type: ignore[arg-type]
+def run_console(store_url: str, engine: Engine, case: Case, console: Console, tone: Tone = "正式") -> int:
+    """The interactive loop over the same store, lock and dedupe as the service; returns the exit code.
+
+    Each turn is committed to the database (``store_url``, the embedded SQLite file by
+    default) before it is shown, so a closed terminal loses nothing and the case can be
+    read later through the API or `csbot serve`.
+    """
+    with asyncio.Runner() as runner:
+        store = runner.run(Store.open(store_url, engine))
+        try:
+            return _loop(runner, store, engine, case, console, tone)
+        finally:
+            runner.run(store.close())
+
+
+def _loop(runner: asyncio.Runner, store: Store, engine: Engine, case: Case, console: Console,
+          tone: Tone) -> int:
+    conv, sug, _ = runner.run(store.create(case, tone))
     console.print(Panel(HELP, title=f"csbot 售后助手 · {case.shop} · 买家 {case.buyer_name}",
                         border_style="blue"))
     render(console, sug)
@@ -96,12 +112,12 @@ def run_console(engine: Engine, case: Case, console: Console, tone: str = "正�
             if choice not in ("正式", "亲切"):
                 console.print("[yellow]语气只能是“正式”或“亲切”[/]")
                 continue
-            conv = conv.model_copy(update={"tone": choice})
+            runner.run(store.set_tone(conv.id, cast(Tone, choice)))
             console.print(f"建议语气已切换为：{choice}")
             continue
         if s == "/resume":
             try:
-                conv, sug = engine.resume(conv)
+                sug = runner.run(store.resume(conv.id))
             except ValueError as exc:
                 console.print(f"[yellow]{exc}[/]")
                 continue
@@ -117,10 +133,10 @@ def run_console(engine: Engine, case: Case, console: Console, tone: str = "正�
         if not text:
             continue
         try:
-            conv, sug = engine.feed(conv, role, text)  # type: ignore[arg-type]
+            sug, _ = runner.run(store.add_turn(conv.id, role, text))
         except ConversationClosed as exc:
             console.print(f"[yellow]{exc}[/]")
             continue
         render(console, sug)
-        if conv.stage == engine.script.final:
+        if sug.stage.id == engine.script.final:
             console.print("[bold]会话已结束。[/]输入 /quit 退出。")

@@ -338,6 +338,18 @@ class Store:
             return int((await conn.execute(select(func.count()).select_from(
                 schema.conversations).where(schema.conversations.c.is_open))).scalar() or 0)
 
+    async def resume(self, conv_id: str, shop: str | None = None) -> Suggestion:
+        """A person resumes a held case (a callback is a new contact attempt, at most three)."""
+
+        def job(conn: Connection) -> Suggestion:
+            row = self._load_for_update(conn, conv_id, shop)
+            conv, sug = self.csbot.resume(Conversation.model_validate_json(row.state))
+            conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
+                stage=conv.stage, state=conv.model_dump_json(), updated_at=datetime.now(UTC)))
+            return sug
+
+        return await self._write(job)
+
     async def set_tone(self, conv_id: str, tone: Tone) -> None:
         """Change the tone of a conversation's suggestions."""
 

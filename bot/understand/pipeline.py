@@ -54,6 +54,20 @@ class Understander:
         norm = self.normalize(text)
         acts = self.agent_model(norm)
         findings = self.guard(norm)
-        if any(f.code == "blame" for f in findings):
-            acts.append("blame_buyer")
+        codes = {f.code for f in findings}
+        implied = set(acts)
+        # A finding is also an act: a benefit tied to the review offers it and asks for the
+        # review (unless it withholds a remedy, which is a threat, not an offer); pushing or
+        # asking again about the review is asking for it; blaming the buyer is blame_buyer,
+        # and the "explanation" that blames them is not an explanation.
+        if "conditional_benefit" in codes:
+            implied.add("request_review")
+            if "threat" not in codes:
+                implied.add("offer_remedy")
+        if codes & {"pressure", "repeat_request"}:
+            implied.add("request_review")
+        if "blame" in codes:
+            implied.add("blame_buyer")
+            implied.discard("explain")
+        acts = [a for a in ACTS if a in implied]
         return AgentUnderstanding(text=text, acts=acts, findings=findings)  # type: ignore[arg-type]
