@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
-from bot.models import AgentUnderstanding, BuyerUnderstanding, Finding
+from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer

@@ -43,14 +43,7 @@ def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:
     """``%name%`` → the cue's alternation, led by a lookahead on its possible first
     characters: Python's ``re`` then skips most positions with one class test instead of
     trying every alternative (the lexicons are big alternations; this makes them ~3x faster)."""
-
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in cues:
-            raise ValueError(f"unknown cue %{name}% in pattern {pattern!r}")
-        return alternation(expand(p, cues) for p in cues[name])
-
-    return _CUE.sub(sub, pattern)
+    return _Expander(cues).pattern(pattern)[0]
 
 
 def alternation(patterns: Iterable[str]) -> str:
@@ -60,18 +53,87 @@ def alternation(patterns: Iterable[str]) -> str:
 
 @lru_cache(maxsize=4096)
 def lead(pattern: str) -> str:
-    """``pattern`` with a first-character lookahead when that set is known.
+    """``pattern`` with a first-character lookahead when that set is known."""
+    return _led(pattern, _first_of(pattern))
 
-    Cached: a cue named in many rules expands to the same text each time, and parsing it
-    again for every rule was most of the start-up time of `csbot lint`."""
+
+def _first_of(skeleton: str) -> set[Any] | None:
     try:
-        first = _first(list(sre_parse.parse(pattern))) if sre_parse else None
+        return _first(list(sre_parse.parse(skeleton))) if sre_parse else None
     except re.error:
-        return pattern
+        return None
+
+
+def _led(pattern: str, first: set[Any] | None) -> str:
     if not first or "" in first:
         return pattern
-    atoms = sorted(_CATEGORIES.get(a, a) if not isinstance(a, str) else re.escape(a) for a in first)
-    return "(?=[" + "".join(atoms) + "])" + pattern
+    return "(?=[" + _atoms(first) + "])" + pattern
+
+
+def _atoms(first: set[Any]) -> str:
+    return "".join(sorted(
+        _CATEGORIES.get(a, a) if not isinstance(a, str) else re.escape(a) for a in first if a != ""
+    ))
+
+
+class _Expander:
+    """Expands ``%cue%`` references of one cue table.
+
+    Each pattern comes with a *skeleton*: the same regex with every cue replaced by a
+    one-class stand-in for the characters it can start with (``[ab]``, ``(?:[ab])?`` when it
+    can be empty, ``.`` when unknown). The first-character lookahead is computed by parsing
+    the skeleton, not the full expansion: the result is the same, and parsing every rule's
+    expanded text a second time was most of the lexicons' compile time (CLI start-up)."""
+
+    def __init__(self, cues: Mapping[str, list[str]]) -> None:
+        self.cues = cues
+        self._done: dict[str, tuple[str, str]] = {}
+
+    def pattern(self, pattern: str) -> tuple[str, str]:
+        """(full expansion, skeleton) of one pattern."""
+        if "%" not in pattern:
+            return pattern, pattern
+        full: list[str] = []
+        skel: list[str] = []
+        last = 0
+        for m in _CUE.finditer(pattern):
+            f, k = self.cue(m.group(1), pattern)
+            full += (pattern[last:m.start()], f)
+            skel += (pattern[last:m.start()], k)
+            last = m.end()
+        full.append(pattern[last:])
+        skel.append(pattern[last:])
+        return "".join(full), "".join(skel)
+
+    def cue(self, name: str, where: str = "") -> tuple[str, str]:
+        """(led alternation of the cue, its stand-in)."""
+        if name not in self._done:
+            if name not in self.cues:
+                raise ValueError(f"unknown cue %{name}% in pattern {where!r}")
+            body, first = self.alternation([self.pattern(p) for p in self.cues[name]])
+            if first is None:
+                stand_in = "."
+            elif first - {""}:
+                stand_in = "[" + _atoms(first) + "]" + ("?" if "" in first else "")
+            else:
+                stand_in = ""
+            self._done[name] = (body, stand_in)
+        return self._done[name]
+
+    def alternation(self, items: list[tuple[str, str]]) -> tuple[str, set[Any] | None]:
+        """The led ``(?:a|b|…)`` of expanded items, and its first-character set."""
+        body = "(?:" + "|".join(f"(?:{f})" for f, _ in items) + ")"
+        first = _first_of("(?:" + "|".join(f"(?:{k})" for _, k in items) + ")")
+        return _led(body, first), first
+
+    def led(self, patterns: Iterable[str]) -> str:
+        """``alternation(expand(p) for p in patterns)``, without parsing the expansion."""
+        return self.alternation([self.pattern(p) for p in patterns])[0]
+
+    def led_one(self, pattern: str) -> str:
+        """``lead(expand(pattern))``, likewise."""
+        full, skel = self.pattern(pattern)
+        return _led(full, _first_of(skel))
 
 
 def _first(items: list[Any]) -> set[Any] | None:
@@ -148,6 +210,7 @@ class ScopedRules:
         negation: Negation,
     ) -> None:
         plain: dict[str, list[dict[str, Any]]] = {}
+        ex = _Expander(cues)
         self._unless: list[list[_Unless]] = []
         self._context: list[list[re.Pattern[str]]] = []
         for label, rules in spec.items():
@@ -157,15 +220,14 @@ class ScopedRules:
                 unless = r.pop("unless", None) or {}
                 scope = r.pop("unless_scope", "sentence")
                 context = r.pop("context", [])
-                self._context.append([re.compile(lead(expand(p, cues))) for p in context])
+                self._context.append([re.compile(ex.led_one(p)) for p in context])
                 for key in ("any", "all", "none"):
                     if key in r:
-                        pats = [expand(p, cues) for p in r[key]]
-                        r[key] = pats if key == "all" else [alternation(pats)]
+                        r[key] = [ex.pattern(p)[0] for p in r[key]] if key == "all" else [ex.led(r[key])]
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(re.compile(alternation(expand(p, cues) for p in pats)), _SCOPES.get(sc))
+                    _Unless(re.compile(ex.led(pats)), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
