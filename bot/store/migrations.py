@@ -31,7 +31,13 @@ def _v2(conn: Connection) -> None:
     schema.channel_chats.create(conn)
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+def _v3(conn: Connection) -> None:
+    # Opening a case looked it up through the shop index alone: a scan of the shop's cases.
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_case_key ON conversations (shop, buyer_key, order_key)")
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 

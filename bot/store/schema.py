@@ -40,6 +40,10 @@ conversations = Table(
 Index("uq_open_case", conversations.c.shop, conversations.c.buyer_key, conversations.c.order_key,
       unique=True, sqlite_where=conversations.c.is_open, postgresql_where=conversations.c.is_open)
 
+# The lookup by case key: the partial unique index above is not used by SQLite for it
+# (it cannot prove "is_open = 1" implies "is_open"), and one shop holds many conversations.
+Index("ix_case_key", conversations.c.shop, conversations.c.buyer_key, conversations.c.order_key)
+
 turns = Table(
     "turns", metadata,
     Column("conversation_id", String(36), ForeignKey("conversations.id"), primary_key=True),
