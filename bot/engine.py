@@ -24,7 +24,6 @@ from bot.models import (
     ChecklistItem,
     Conversation,
     Finding,
-    Intent,
     Outcome,
     Progress,
     Role,
@@ -335,4 +334,4 @@ def _tree_digest(root: Path) -> bytes:
     return h.digest()
 
 
-__all__ = ["ConversationClosed", "Engine", "Intent"]
+__all__ = ["ConversationClosed", "Engine"]
