@@ -75,3 +75,19 @@ def test_guard_on_public_sets(path) -> None:  # type: ignore[no-untyped-def]
           f"false alarms {r['false_alarm_rate']:.3f}")
     assert r["block_recall"] >= 0.95
     assert r["false_alarm_rate"] <= 0.03
+
+
+@pytest.mark.parametrize("text,code", [
+    ("我看到您家地址是杭州市西湖区文三路，离我们仓库挺近", "privacy"),
+    ("麻烦您把中评删了吧，我们老板天天骂我", "guilt_trip"),
+])
+def test_found_by_spot_checks(engine: Engine, text: str, code: str) -> None:
+    assert code in {f.code for f in engine.understand.agent(text).findings}
+
+
+@pytest.mark.parametrize("text", [
+    "退货地址是浙江省杭州市余杭区文一西路，麻烦您寄到这里",  # the shop's address, not the buyer's
+    "主管批评我们发货太慢，已经整改了",  # an explanation, not a plea
+])
+def test_spot_check_look_alikes(engine: Engine, text: str) -> None:
+    assert engine.understand.agent(text).findings == []
