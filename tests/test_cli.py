@@ -144,11 +144,11 @@ def test_a_shops_own_data_folder_is_used(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "dialogs", dialogs)
     guard = dialogs / "guard.yaml"
     spec = yaml.safe_load(guard.read_text(encoding="utf-8"))
-    spec["codes"]["guilt_trip"]["rules"].append({"any": ["店长会骂我"]})  # the shop's own rule
+    spec["codes"]["privacy"]["rules"].append({"any": ["加我微信"]})  # the shop's own rule: stay on the platform
     guard.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="店长会骂我的\n")
-    assert json.loads(r.stdout)["findings"][0]["code"] == "guilt_trip"
-    r = csbot("lint", "--json", "-", stdin="店长会骂我的\n")
+    r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="加我微信聊吧\n")
+    assert json.loads(r.stdout)["findings"][0]["code"] == "privacy"
+    r = csbot("lint", "--json", "-", stdin="加我微信聊吧\n")
     assert json.loads(r.stdout)["findings"] == []
 
 
