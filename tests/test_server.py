@@ -223,6 +223,11 @@ async def test_list_filters_and_scope(api: Api) -> None:
     today = await (await api.client.get("/api/v1/conversations?since=2020-01-01&until=2999-01-01",
                                         headers=api.h())).json()
     assert today["total"] == mine["total"]
+    closed = (await api.create(order_id="L-4"))["conversation"]["id"]
+    await api.client.post(f"/api/v1/conversations/{closed}/close", json={"outcome": "review_kept"},
+                          headers=api.h())
+    kept = await (await api.client.get("/api/v1/conversations?outcome=review_kept", headers=api.h())).json()
+    assert [i["id"] for i in kept["items"]] == [closed]
     for q in ("since=yesterday", "limit=0", "limit=x", "colour=red"):
         r = await api.client.get(f"/api/v1/conversations?{q}", headers=api.h())
         assert r.status == 422, q
