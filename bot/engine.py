@@ -36,6 +36,8 @@ from bot.paths import dialogs_dir, templates_dir
 from bot.script.machine import Script, review_changeable
 from bot.understand.pipeline import Understander
 
+_NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
+_GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 
@@ -63,7 +65,7 @@ class Engine:
         words = load_yaml(dialogs, "defaults.yaml")
         self.defaults: dict[str, str] = words["defaults"]
         self.cause_labels: dict[str, str] = words["cause_labels"]
-        self._guard_cache: dict[str, bool] = {}
+        self._guard_cache: dict[tuple[str, ...], bool] = {}
 
     @classmethod
     def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
@@ -279,20 +281,26 @@ class Engine:
         out: list[SuggestedReply] = []
         for v in chosen:
             text = self.templates.render(v, {**variables, "tone": v.tone})
-            if self._blocked(text):
+            if self._blocked(v, variables):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
         return out
 
-    def _blocked(self, text: str) -> bool:
-        # Rendered texts repeat across conversations (same shop, product, variant): a small
-        # bounded cache keeps the guard check of suggestions off the per-turn cost.
-        hit = self._guard_cache.get(text)
+    def _blocked(self, variant: Variant, variables: dict[str, Any]) -> bool:
+        """Whether the guard blocks this variant rendered with these variables.
+
+        The guard reads the text with the buyer's name held neutral (a name cannot tie a
+        benefit to a review), so one check serves every buyer of the same shop, product and
+        remedy; the answers are kept in a small bounded cache, off the per-turn cost.
+        """
+        key = (variant.id, *(str(variables[k]) for k in _GUARD_KEYS))
+        hit = self._guard_cache.get(key)
         if hit is None:
+            text = self.templates.render(variant, {**variables, **_NEUTRAL_NAME, "tone": variant.tone})
             hit = self.understand.guard.blocks(self.understand.agent(text).findings)
             if len(self._guard_cache) >= 4096:
                 self._guard_cache.clear()
-            self._guard_cache[text] = hit
+            self._guard_cache[key] = hit
         return hit
 
     def _public_reply(

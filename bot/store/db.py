@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, bindparam, create_engine, event, func, select, update
 from sqlalchemy import Engine as SyncEngine
@@ -45,6 +45,32 @@ _UPDATE_AFTER_TURN = update(schema.conversations).where(_C.id == bindparam("cid"
     stage=bindparam("v_stage"), turn=bindparam("v_turn"), state=bindparam("v_state"),
     updated_at=bindparam("v_now"), script_version=bindparam("v_version"),
     is_open=bindparam("v_open"), outcome=bindparam("v_outcome"))
+
+
+# The same four statements for the SQLite writer, run on the driver's connection: through
+# SQLAlchemy each cost more than the turn's own understanding (bench/service.py).
+_SQL_LOAD = "SELECT shop, is_open, state FROM conversations WHERE id = ?"
+_SQL_DEDUPE = "SELECT suggestion FROM turns WHERE conversation_id = ? AND message_id = ?"
+_SQL_INSERT_TURN = ("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_SQL_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = ?, turn = ?, state = ?, updated_at = ?,"
+                          " script_version = ?, is_open = ?, outcome = ? WHERE id = ?")
+
+
+class _ConvRow(NamedTuple):
+    shop: str
+    is_open: bool
+    state: str
+
+
+def _raw(conn: Connection) -> Any:
+    """The DB-API connection under a SQLAlchemy one (inside the same transaction)."""
+    return conn.connection.driver_connection
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The text form SQLAlchemy's SQLite DateTime stores and parses back (UTC, naive).
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 class NotFound(LookupError):
@@ -195,7 +221,12 @@ class Store:
         return await self._write(job)
 
     def _load_for_update(self, conn: Connection, conv_id: str, shop: str | None) -> Any:
-        row = conn.execute(_LOAD if self.sqlite else _LOAD_LOCKED, {"cid": conv_id}).first()
+        row: Any
+        if self.sqlite:  # the writer's own connection: the driver directly (see _raw)
+            found = _raw(conn).execute(_SQL_LOAD, (conv_id,)).fetchone()
+            row = _ConvRow(*found) if found else None
+        else:
+            row = conn.execute(_LOAD_LOCKED, {"cid": conv_id}).first()
         if row is None:
             raise NotFound(conv_id)
         if shop is not None and row.shop != shop:
@@ -221,7 +252,8 @@ class Store:
         def job(conn: Connection) -> tuple[Suggestion, bool] | NeedsPerson:
             row = self._load_for_update(conn, conv_id, shop)
             if message_id is not None:
-                stored = conn.execute(_DEDUPE, {"cid": conv_id, "mid": message_id}).scalar()
+                stored = (_raw(conn).execute(_SQL_DEDUPE, (conv_id, message_id)).fetchone() or (None,))[0] \
+                    if self.sqlite else conn.execute(_DEDUPE, {"cid": conv_id, "mid": message_id}).scalar()
                 if stored is not None:
                     return Suggestion.model_validate_json(stored), True
             if not row.is_open:
@@ -260,14 +292,23 @@ class Store:
         if sug.understanding is not None:  # no raw personal data at rest
             stored = sug.model_copy(update={"understanding": sug.understanding.model_copy(
                 update={"text": mask(sug.understanding.text)})})
-        conn.execute(_INSERT_TURN, {
-            "conversation_id": conv.id, "turn": conv.turn, "role": role, "text": mask(text),
-            "message_id": message_id, "stage": conv.stage,
-            "suggestion": stored.model_dump_json(), "created_at": now})
-        conn.execute(_UPDATE_AFTER_TURN, {
-            "cid": conv.id, "v_stage": conv.stage, "v_turn": conv.turn,
-            "v_state": conv.model_dump_json(), "v_now": now, "v_version": conv.script_version,
-            "v_open": conv.stage != self.csbot.script.final, "v_outcome": conv.outcome})
+        turn = {"conversation_id": conv.id, "turn": conv.turn, "role": role, "text": mask(text),
+                "message_id": message_id, "stage": conv.stage,
+                "suggestion": stored.model_dump_json(), "created_at": now}
+        after = {"cid": conv.id, "v_stage": conv.stage, "v_turn": conv.turn,
+                 "v_state": conv.model_dump_json(), "v_now": now, "v_version": conv.script_version,
+                 "v_open": conv.stage != self.csbot.script.final, "v_outcome": conv.outcome}
+        if self.sqlite:
+            stamp = _sqlite_time(now)
+            raw = _raw(conn)
+            raw.execute(_SQL_INSERT_TURN, (turn["conversation_id"], turn["turn"], role, turn["text"],
+                                           message_id, conv.stage, turn["suggestion"], stamp))
+            raw.execute(_SQL_UPDATE_AFTER_TURN, (conv.stage, conv.turn, after["v_state"], stamp,
+                                                 conv.script_version, int(bool(after["v_open"])),
+                                                 conv.outcome, conv.id))
+        else:
+            conn.execute(_INSERT_TURN, turn)
+            conn.execute(_UPDATE_AFTER_TURN, after)
         if not self.sqlite:
             conn.execute(select(func.pg_notify("csbot_turns", f"{conv.id}:{conv.turn}")))
 
