@@ -101,3 +101,35 @@ def test_token_commands(tmp_path: Path) -> None:
     assert run("revoke", "小林").returncode == 1
     raw = (tmp_path / "t.db").read_bytes()
     assert value.encode() not in raw
+
+
+def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
+    from sqlalchemy import Connection
+
+    from bot.store import schema
+
+    def insert(name: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def job(conn: Connection) -> str:
+            conn.execute(schema.tokens.insert().values(
+                name=name, role="agent", shop="店", token_hash=name * 8,
+                created_at=datetime.now(UTC)))
+            if fail:
+                raise ValueError("job failed after writing")
+            return name
+        return job
+
+    async def go() -> tuple[list[object], list[str]]:
+        store = await Store.open(f"sqlite:///{tmp_path / 'b.db'}", ENGINE)
+        try:
+            assert store.writer is not None
+            results = await asyncio.gather(
+                store.writer.submit(insert("a")), store.writer.submit(insert("b", fail=True)),
+                store.writer.submit(insert("c")), return_exceptions=True)
+            names = [t["name"] for t in await store.list_tokens()]
+            return list(results), names
+        finally:
+            await store.close()
+
+    results, names = asyncio.run(go())
+    assert results[0] == "a" and results[2] == "c" and isinstance(results[1], ValueError)
+    assert names == ["a", "c"]
