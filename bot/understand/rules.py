@@ -79,7 +79,7 @@ class RuleSet:
                     Rule(
                         label=label,
                         any=_alternation(r.get("any"), cues),
-                        all=[re.compile(expand(p, cues)) for p in r.get("all", [])],
+                        all=[_compile(p, cues) for p in r.get("all", [])],
                         none=_alternation(r.get("none"), cues),
                         weight=float(r.get("weight", 1)),
                         max_len=r.get("max_len"),
@@ -146,7 +146,14 @@ def _alternation(
 ) -> re.Pattern[str] | None:
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{expand(p, cues)})" for p in patterns))
+    return _compile("|".join(f"(?:{expand(p, cues)})" for p in patterns), {})
+
+
+def _compile(pattern: str, cues: Mapping[str, list[str]]) -> re.Pattern[str]:
+    from bot.understand.scoped import lead  # scoped builds on this module
+
+    # The first-character lookahead lets `re` skip most positions with one class test.
+    return re.compile(lead(expand(pattern, cues)))
 
 
 def _free_matches(
