@@ -217,7 +217,7 @@ def evaluate_cmd(datasets: tuple[Path, ...], as_json: bool, errors: int, dialogs
 
     自动识别数据集种类：买家消息、客服消息、快捷短语或整段对话。
     """
-    from bot.evaluate import evaluate, format_report, kind_of, read_jsonl
+    from bot.evaluate import evaluate, format_report, read_jsonl
 
     engine = _engine(dialogs, templates)
     results = []
@@ -227,8 +227,7 @@ def evaluate_cmd(datasets: tuple[Path, ...], as_json: bool, errors: int, dialogs
             click.echo(f"{path}：数据集为空", err=True)
             sys.exit(EXIT_DATA)
         try:
-            kind_of(rows)
-            result = evaluate(engine.understand, path, engine)
+            result = evaluate(engine.understand, rows, engine)
         except (KeyError, TypeError) as exc:
             click.echo(f"{path}：数据格式不对（缺少字段 {exc}）", err=True)
             sys.exit(EXIT_DATA)
@@ -275,7 +274,8 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
 
     async def app_factory() -> web.Application:
         return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
-                               shop=s.shop, max_body=s.max_body)
+                               shop=s.shop, max_body=s.max_body,
+                               synchronous=s.sqlite_synchronous)
 
     try:
         web.run_app(app_factory(), host=s.host, port=s.port, print=lambda m: click.echo(

@@ -103,9 +103,8 @@ def eval_agent(u: Understander, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def evaluate(u: Understander, path: Path, engine: Any = None) -> dict[str, Any]:
-    """Score one data set file; dialogs need an engine to replay them."""
-    rows = read_jsonl(path)
+def evaluate(u: Understander, rows: list[dict[str, Any]], engine: Any = None) -> dict[str, Any]:
+    """Score one data set's rows; dialogs need an engine to replay them."""
     kind = kind_of(rows)
     if kind == "buyer":
         return eval_buyer(u, rows)

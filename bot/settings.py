@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic_settings import (
     BaseSettings,
@@ -25,12 +25,10 @@ class Settings(BaseSettings):
     port: int = 8080
     dialogs: Path | None = None
     templates: Path | None = None
-    tone: str = "正式"
-    config: Path | None = None
     tokens: str | None = None  # JSON list of {name, role, shop, sha256}
     dev: bool = False
     max_body: int = 64 * 1024
-    sqlite_synchronous: str = "FULL"
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"  # goes into a PRAGMA
     shop: str = "本店"  # the shop of cases opened from a team chat with /new
     access_log: bool = False  # one log line per request costs throughput; opt in
 

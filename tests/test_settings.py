@@ -13,7 +13,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("CSBOT_CONFIG", "CSBOT_PORT", "CSBOT_DATABASE_URL", "CSBOT_HOST"):
         monkeypatch.delenv(var, raising=False)
     s = Settings()
-    assert (s.database_url, s.host, s.port, s.tone) == ("sqlite:///csbot.db", "127.0.0.1", 8080, "正式")
+    assert (s.database_url, s.host, s.port, s.sqlite_synchronous) == ("sqlite:///csbot.db", "127.0.0.1", 8080, "FULL")
 
 
 def test_toml_then_environment_then_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -26,3 +26,9 @@ def test_toml_then_environment_then_flags(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("CSBOT_PORT", "9002")
     assert load_settings(toml).port == 9002
     assert load_settings(toml, port=9003).port == 9003
+
+
+def test_a_bad_sqlite_synchronous_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSBOT_SQLITE_SYNCHRONOUS", "FULL; DROP TABLE turns")
+    with pytest.raises(ValueError, match="sqlite_synchronous"):
+        Settings()

@@ -133,3 +133,16 @@ def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
     results, names = asyncio.run(go())
     assert results[0] == "a" and results[2] == "c" and isinstance(results[1], ValueError)
     assert names == ["a", "c"]
+
+
+def test_the_sqlite_synchronous_setting_reaches_the_writer(tmp_path: Path) -> None:
+    async def go() -> int:
+        store = await Store.open(f"sqlite:///{tmp_path / 's.db'}", ENGINE, synchronous="NORMAL")
+        try:
+            assert store.writer is not None
+            with store.writer.engine.connect() as conn:
+                return int(conn.exec_driver_sql("PRAGMA synchronous").scalar() or -1)
+        finally:
+            await store.close()
+
+    assert asyncio.run(go()) == 1  # NORMAL

@@ -55,8 +55,7 @@ def test_agent_acts(engine: Engine) -> None:
     assert {"greet_identify", "introduce", "confirm_product"} <= set(u.acts)
     u = engine.understand.agent("真的很抱歉，换成我也会生气的。")
     assert {"apologize", "empathize"} <= set(u.acts)
-    assert engine.understand.agent("打扰您了").acts == [] or "apologize" not in (
-        engine.understand.agent("打扰您了").acts)
+    assert "apologize" not in engine.understand.agent("打扰您了").acts  # not an apology
 
 
 def _buyer(path):  # type: ignore[no-untyped-def]

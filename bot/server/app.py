@@ -283,9 +283,11 @@ def make_app(
     return app
 
 
-async def build_app(database_url: str, engine: Engine | None = None, **kw: Any) -> web.Application:
+async def build_app(
+    database_url: str, engine: Engine | None = None, *, synchronous: str = "FULL", **kw: Any
+) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
-    store = await Store.open(database_url, engine or Engine.load())
+    store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous)
     try:
         return make_app(store, **kw)
     except Exception:  # a channel's settings are incomplete: do not leave the store open
