@@ -66,6 +66,7 @@ class Engine:
         self.defaults: dict[str, str] = words["defaults"]
         self.cause_labels: dict[str, str] = words["cause_labels"]
         self._guard_cache: dict[tuple[str, ...], bool] = {}
+        self._progress_of: dict[str, Progress] = {}
 
     @classmethod
     def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
@@ -203,11 +204,7 @@ class Engine:
             conversation_id=conv.id,
             turn=conv.turn,
             stage=StageRef(id=stage.id, label=stage.label),
-            progress=Progress(
-                step=self.script.progress_step(stage.id), of=len(self.script.main_path),
-                stages=[StageRef(id=s, label=self.script.stages[s].label)
-                        for s in self.script.main_path],
-            ),
+            progress=self._progress(stage.id),
             understanding=u,
             suggestions=replies,
             remedies=self.remedies.options(conv.context.cause)
@@ -218,6 +215,15 @@ class Engine:
         )
         conv.last_templates = [s.template for s in replies]
         return conv, sug
+
+    def _progress(self, stage: str) -> Progress:
+        # The same for every turn at a stage: built once per stage.
+        if stage not in self._progress_of:
+            self._progress_of[stage] = Progress(
+                step=self.script.progress_step(stage), of=len(self.script.main_path),
+                stages=[StageRef(id=s, label=self.script.stages[s].label)
+                        for s in self.script.main_path])
+        return self._progress_of[stage]
 
     def variables(self, conv: Conversation) -> dict[str, Any]:
         """The template variables of docs/templates.md for this conversation."""
@@ -279,21 +285,22 @@ class Engine:
         chosen: list[Variant] = self.templates.choose(folder, key, conv.tone, 2, conv.turn, avoid)
         chosen += self.templates.choose(folder, key, other, 1, conv.turn, avoid)
         out: list[SuggestedReply] = []
+        shop_data = tuple(str(variables[k]) for k in _GUARD_KEYS)
         for v in chosen:
             text = self.templates.render(v, {**variables, "tone": v.tone})
-            if self._blocked(v, variables):
+            if self._blocked(v, variables, shop_data):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
         return out
 
-    def _blocked(self, variant: Variant, variables: dict[str, Any]) -> bool:
+    def _blocked(self, variant: Variant, variables: dict[str, Any], shop_data: tuple[str, ...]) -> bool:
         """Whether the guard blocks this variant rendered with these variables.
 
         The guard reads the text with the buyer's name held neutral (a name cannot tie a
         benefit to a review), so one check serves every buyer of the same shop, product and
         remedy; the answers are kept in a small bounded cache, off the per-turn cost.
         """
-        key = (variant.id, *(str(variables[k]) for k in _GUARD_KEYS))
+        key = (variant.id, *shop_data)
         hit = self._guard_cache.get(key)
         if hit is None:
             text = self.templates.render(variant, {**variables, **_NEUTRAL_NAME, "tone": variant.tone})

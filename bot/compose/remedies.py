@@ -32,13 +32,18 @@ class RemedyBook:
             for rid, r in spec["remedies"].items()
         }
         self.by_cause: dict[str, list[str]] = spec["by_cause"]
+        self._options: dict[str | None, list[RemedyOption]] = {}
 
     def for_cause(self, cause: str | None) -> list[Remedy]:
         """The options for a cause, most fitting first."""
         return [self.remedies[r] for r in self.by_cause.get(cause or "unknown", self.by_cause["unknown"])]
 
     def options(self, cause: str | None) -> list[RemedyOption]:
-        return [RemedyOption(id=r.id, label=r.label, text=r.text) for r in self.for_cause(cause)]
+        """The options of a cause as the API shows them (built once per cause)."""
+        if cause not in self._options:
+            self._options[cause] = [RemedyOption(id=r.id, label=r.label, text=r.text)
+                                    for r in self.for_cause(cause)]
+        return list(self._options[cause])
 
     def options_text(self, cause: str | None) -> str:
         """The options as one spoken sentence part: "A；或者B；或者C"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,24 @@ VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_dat
              "options", "remedy", "tone")
 
 
+_PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
+
+
 @dataclass(frozen=True, slots=True)
 class Variant:
     id: str
     tone: str
     template: jinja2.Template
+    # A variant that is only text and {{ name }} placeholders (all of ours) renders by
+    # joining its parts: Jinja's per-render context costs more than the rest of composing.
+    parts: tuple[str, ...] | None = None  # text, name, text, name, …, text
+
+
+def _plain_parts(source: str) -> tuple[str, ...] | None:
+    parts = tuple(_PLACEHOLDER.split(source))
+    if any(mark in text for text in parts[::2] for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
+        return None  # anything beyond a plain placeholder is Jinja's to render
+    return parts
 
 
 class TemplateLibrary:
@@ -44,7 +58,7 @@ class TemplateLibrary:
             try:
                 compiled = [
                     Variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file],
-                            self.env.from_string(p))
+                            self.env.from_string(p), _plain_parts(p))
                     for i, p in enumerate(parts) if p
                 ]
             except jinja2.TemplateSyntaxError as exc:
@@ -80,4 +94,12 @@ class TemplateLibrary:
     @staticmethod
     def render(variant: Variant, variables: dict[str, Any]) -> str:
         """Render one variant; a missing variable raises (StrictUndefined)."""
-        return " ".join(variant.template.render(**variables).split())
+        if variant.parts is None:
+            return " ".join(variant.template.render(**variables).split())
+        parts = variant.parts
+        out = list(parts)
+        for i in range(1, len(parts), 2):
+            if parts[i] not in variables:
+                raise jinja2.UndefinedError(f"'{parts[i]}' is undefined")
+            out[i] = str(variables[parts[i]])
+        return " ".join("".join(out).split())

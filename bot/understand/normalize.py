@@ -81,7 +81,8 @@ class Normalizer:
             text, origin = self._drop_separators(text, origin)
         text, origin = self._expand_aliases(text, origin)
         for old, new in self.replace:
-            text, origin = _substitute(text, origin, old, new)
+            if old in text:
+                text, origin = _substitute(text, origin, old, new)
         if "  " in text or text != text.strip() or _ODD_SPACE.search(text):
             text, origin = _collapse_spaces(text, origin)
         return Norm(source, text, tuple(origin))

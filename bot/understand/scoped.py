@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bot.understand.rules import Hit, Negation, RuleSet
+from bot.understand.rules import Hit, Negation, RuleSet, compile_lexicon, factor
 
 try:  # the regex parser only serves the first-character optimisation below
     import re._constants as sre_c  # type: ignore[import-not-found]
@@ -48,7 +48,7 @@ def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:
 
 def alternation(patterns: Iterable[str]) -> str:
     """``(?:a|b|…)`` led by its first-character lookahead."""
-    return lead("(?:" + "|".join(f"(?:{p})" for p in patterns) + ")")
+    return lead(factor(list(patterns)))
 
 
 @lru_cache(maxsize=4096)
@@ -122,7 +122,7 @@ class _Expander:
 
     def alternation(self, items: list[tuple[str, str]]) -> tuple[str, set[Any] | None]:
         """The led ``(?:a|b|…)`` of expanded items, and its first-character set."""
-        body = "(?:" + "|".join(f"(?:{f})" for f, _ in items) + ")"
+        body = factor([f for f, _ in items])
         first = _first_of("(?:" + "|".join(f"(?:{k})" for _, k in items) + ")")
         return _led(body, first), first
 
@@ -180,7 +180,7 @@ class WideNegation(Negation):
         tail = "(?:" + "|".join(negators) + ")"
         if fillers:
             tail += "(?:" + "|".join(fillers) + "){0,2}"
-        self._wide = re.compile(tail + "$") if negators else None
+        self._wide = compile_lexicon(tail + "$") if negators else None
         # Only this many characters before a match can take part (keeps long texts linear).
         self._span = max(map(len, negators), default=0) + 2 * max(map(len, fillers), default=0)
 
@@ -220,14 +220,14 @@ class ScopedRules:
                 unless = r.pop("unless", None) or {}
                 scope = r.pop("unless_scope", "sentence")
                 context = r.pop("context", [])
-                self._context.append([re.compile(ex.led_one(p)) for p in context])
+                self._context.append([compile_lexicon(ex.led_one(p)) for p in context])
                 for key in ("any", "all", "none"):
                     if key in r:
                         r[key] = [ex.pattern(p)[0] for p in r[key]] if key == "all" else [ex.led(r[key])]
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(re.compile(ex.led(pats)), _SCOPES.get(sc))
+                    _Unless(compile_lexicon(ex.led(pats)), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})

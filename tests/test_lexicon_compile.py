@@ -1,0 +1,84 @@
+"""The lexicon regexes are compiled for speed (alternatives merged into a trie, plain groups
+made non-capturing); these tests hold that they match exactly what the written regexes do."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.paths import dialogs_dir
+from bot.understand.rules import compile_lexicon, factor
+from tests.conftest import DATA, read_jsonl
+
+ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}",
+         ".", "(?<!差)", "(?=评)", "\\d", "(好评|返现)", "[^退]", "(?!款)", "好+"]
+ALPHABET = "好差评返现退款1 "
+
+
+def spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Every match the rule engine could see: a search from each position."""
+    return [m.span() if (m := pattern.search(text, pos)) else (-1, -1) for pos in range(len(text) + 1)]
+
+
+items = st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
+                 min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(items, st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
+def test_a_factored_alternation_matches_like_the_plain_one(alts: list[str], texts: list[str]) -> None:
+    plain = re.compile("(?:" + "|".join(f"(?:{a})" for a in alts) + ")")
+    fast = compile_lexicon(factor(alts))
+    for text in texts:
+        assert spans(fast, text) == spans(plain, text), (alts, text, fast.pattern)
+
+
+def test_factoring_merges_shared_first_characters() -> None:
+    assert factor(["好评", "好的", "差评", "(您|你)好", "好"]) == "(?:好(?:评|的)|差评|(?:(您|你)好)|好)"
+    assert factor(["好|差", "a"]) == "(?:(?:好|差)|a)"  # a top-level "|" is not one head
+
+
+def test_plain_groups_lose_their_capture_and_nothing_else() -> None:
+    assert compile_lexicon(r"(您|你)[(]\((?P<x>.)(?P=x)(?=a)(?:b)").pattern == \
+        r"(?:您|你)[(]\((?P<x>.)(?P=x)(?=a)(?:b)"
+    assert compile_lexicon(r"[]()](a)").pattern == r"[]()](?:a)"
+    assert compile_lexicon(r"(a)\1").pattern == r"(a)\1"  # a numbered reference needs its group
+
+
+def _naive(pattern: str, cues: dict[str, list[str]]) -> str:
+    return re.sub(r"%([a-z_]+)%", lambda m: "(?:" + "|".join(
+        f"(?:{_naive(p, cues)})" for p in cues[m.group(1)]) + ")", pattern)
+
+
+def _lexicon_patterns() -> Iterator[tuple[str, list[str], dict[str, list[str]]]]:
+    for name in ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml"):
+        spec: dict[str, Any] = yaml.safe_load((dialogs_dir() / name).read_text(encoding="utf-8"))
+        cues = spec.get("cues", {})
+        families = [spec[k] for k in ("intents", "causes", "emotions", "acts") if k in spec]
+        families += [{code: g["rules"]} for code, g in spec.get("codes", {}).items()]
+        for family in families:
+            for label, rules in family.items():
+                for rule in rules:
+                    for key in ("any", "none"):
+                        if rule.get(key):
+                            yield f"{name}:{label}:{key}", rule[key], cues
+
+
+def test_the_shipped_lexicons_match_as_written_on_every_data_line() -> None:
+    texts = [row["text"] for f in ("buyer_dev.jsonl", "agent_dev.jsonl", "guard_dev.jsonl",
+                                   "heldout/buyer.jsonl", "heldout/agent.jsonl")
+             for row in read_jsonl(DATA / f)]
+    checked = 0
+    for where, alts, cues in _lexicon_patterns():
+        written = re.compile("|".join(f"(?:{_naive(a, cues)})" for a in alts))
+        fast = compile_lexicon(factor([_naive(a, cues) for a in alts]))
+        for text in texts:
+            assert [m.span() for m in fast.finditer(text)] == \
+                [m.span() for m in written.finditer(text)], (where, text)
+        checked += 1
+    assert checked > 150
