@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.paths import dialogs_dir
-from bot.understand.rules import compile_lexicon, factor
+from bot.understand.alternation import compile_lexicon, factor
 from tests.conftest import DATA, read_jsonl
 
 ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}",
@@ -39,6 +39,7 @@ def test_a_factored_alternation_matches_like_the_plain_one(alts: list[str], text
 
 
 def test_factoring_merges_shared_first_characters() -> None:
+    # "好" merges with 好评 and 好的 only up to "(您|你)好", which keeps its place
     assert factor(["好评", "好的", "差评", "(您|你)好", "好"]) == "(?:好(?:评|的)|差评|(?:(您|你)好)|好)"
     assert factor(["好|差", "a"]) == "(?:(?:好|差)|a)"  # a top-level "|" is not one head
 

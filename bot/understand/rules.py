@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.understand.alternation import compile_lexicon, factor
+
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
 
@@ -35,63 +37,6 @@ def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:
         return factor([expand(p, cues) for p in cues[name]])
 
     return _CUE.sub(sub, pattern)
-
-
-_META = frozenset("\\.^$*+?{}[]|()")
-_QUANTIFIERS = frozenset("*+?{")
-
-
-def factor(items: list[str]) -> str:
-    """``(?:a|b|…)`` of the regexes ``items``, with the alternatives that start with the
-    same plain character merged behind it, recursively (a trie): Python's ``re`` tries the
-    alternatives of a group one by one, so a lexicon of hundreds of phrases then costs a
-    few tests per position instead of hundreds.
-
-    Matches are the same: only alternatives with different first characters change order,
-    and two of those never both match at one position; an alternative that does not start
-    with a plain character keeps its place, and no group is added or renumbered."""
-    out: list[str] = []
-    run: dict[str, list[str]] = {}  # first character → the rests, in order
-
-    def flush() -> None:
-        for head, rests in run.items():
-            out.append(head + (rests[0] if len(rests) == 1 else factor(rests)))
-        run.clear()
-
-    for item in items:
-        if _plain_head(item):
-            run.setdefault(item[0], []).append(item[1:])
-        else:
-            flush()
-            out.append(f"(?:{item})")
-    flush()
-    return "(?:" + "|".join(out) + ")"
-
-
-def _plain_head(item: str) -> bool:
-    """Whether every match of ``item`` starts with its first character, taken literally."""
-    if not item or item[0] in _META or item[1:2] in _QUANTIFIERS:
-        return False
-    depth, i, klass = 0, 0, False
-    while i < len(item):  # a top-level "|" would make the first character one branch's only
-        c = item[i]
-        if c == "\\":
-            i += 2
-            continue
-        if klass:
-            klass = c != "]"
-        elif c == "[":
-            klass = True
-            i += 2 if item[i + 1:i + 2] == "]" else 3 if item[i + 1:i + 3] == "^]" else 1
-            continue
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            return False
-        i += 1
-    return True
 
 
 @dataclass(slots=True)
@@ -222,44 +167,7 @@ def _compile(pattern: str, cues: Mapping[str, list[str]]) -> re.Pattern[str]:
     from bot.understand.scoped import lead  # scoped builds on this module
 
     # The first-character lookahead lets `re` skip most positions with one class test.
-    return compile_lexicon(lead(expand(pattern, cues)))
-
-
-_NUMBERED_BACKREF = re.compile(r"\\[1-9]|\(\?\(\d")
-
-
-def compile_lexicon(pattern: str) -> re.Pattern[str]:
-    """Compile a lexicon regex with its plain groups made non-capturing.
-
-    Only match positions are read, never groups, and ``re`` saves and restores every
-    capturing group's marks at each alternative it tries: with the hundreds of "(a|b)"
-    groups of a lexicon that was a third of the understanding time. Named groups stay
-    (a ``(?P=name)`` may refer to them); a pattern with a numbered reference is left as it is."""
-    if _NUMBERED_BACKREF.search(pattern):
-        return re.compile(pattern)
-    out: list[str] = []
-    i, klass = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if klass:
-            klass = c != "]"
-        elif c == "[":
-            klass = True
-            skip = 2 if pattern[i + 1:i + 2] == "]" else 3 if pattern[i + 1:i + 3] == "^]" else 1
-            out.append(pattern[i:i + skip])  # a "]" first in a class is a literal
-            i += skip
-            continue
-        elif c == "(" and pattern[i + 1:i + 2] != "?":
-            out.append("(?:")
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return re.compile("".join(out))
+    return compile_lexicon(lead(factor([expand(pattern, cues)])))
 
 
 def _free_matches(

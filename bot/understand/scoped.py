@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bot.understand.rules import Hit, Negation, RuleSet, compile_lexicon, factor
+from bot.understand.alternation import compile_lexicon, factor, literal_led
+from bot.understand.rules import Hit, Negation, RuleSet
 
 try:  # the regex parser only serves the first-character optimisation below
     import re._constants as sre_c  # type: ignore[import-not-found]
@@ -54,6 +55,8 @@ def alternation(patterns: Iterable[str]) -> str:
 @lru_cache(maxsize=4096)
 def lead(pattern: str) -> str:
     """``pattern`` with a first-character lookahead when that set is known."""
+    if literal_led(pattern):
+        return pattern
     return _led(pattern, _first_of(pattern))
 
 
@@ -65,8 +68,8 @@ def _first_of(skeleton: str) -> set[Any] | None:
 
 
 def _led(pattern: str, first: set[Any] | None) -> str:
-    if not first or "" in first:
-        return pattern
+    if not first or "" in first or literal_led(pattern):
+        return pattern  # unknown, or re scans for the first characters itself
     return "(?=[" + _atoms(first) + "])" + pattern
 
 
