@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +32,16 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"  # goes into a PRAGMA
     shop: str = "本店"  # the shop of cases opened from a team chat with /new
     access_log: bool = False  # one log line per request costs throughput; opt in
+    workers: int | None = Field(default=None, ge=0)  # None: one per core but one (turn_workers)
+
+    def turn_workers(self) -> int:
+        """Worker processes deciding turns beside the SQLite writer: as set, else one per
+        core but the one the serving process needs (none on a single core, where a worker
+        would only add a hop; bench/service.py measured one worker fastest on two cores)."""
+        if self.workers is not None:
+            return self.workers
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(cores - 1, 0)
 
     @classmethod
     def settings_customise_sources(

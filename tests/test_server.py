@@ -31,11 +31,22 @@ def pg_url() -> Iterator[str]:
     drop_database(url)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'csbot.db'}"
-    return str(request.getfixturevalue("pg_url"))
+@pytest.fixture(params=["sqlite", "sqlite+workers", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, int]:
+    """The database, and how many worker processes decide turns beside its writer."""
+    if request.param.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'csbot.db'}", int(request.param.endswith("workers"))
+    return str(request.getfixturevalue("pg_url")), 0
+
+
+@pytest.fixture
+def db_url(backend: tuple[str, int]) -> str:
+    return backend[0]
+
+
+@pytest.fixture
+def workers(backend: tuple[str, int]) -> int:
+    return backend[1]
 
 
 class Api:
@@ -56,8 +67,10 @@ class Api:
 
 
 @pytest.fixture
-async def api(aiohttp_client: Any, db_url: str) -> AsyncIterator[Api]:
-    app: web.Application = await build_app(db_url, ENGINE, max_body=16 * 1024)
+async def api(aiohttp_client: Any, db_url: str, workers: int) -> AsyncIterator[Api]:
+    app: web.Application = await build_app(db_url, ENGINE, max_body=16 * 1024, workers=workers)
+    if workers:
+        assert app[STORE].workers is not None and app[STORE].workers.ready
     store = app[STORE]
     import uuid
 
@@ -264,7 +277,8 @@ async def test_health_metrics_openapi_docs(api: Api) -> None:
     assert "csbot API 文档" in html and "openapi.json" in html
 
 
-async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path, db_url: str) -> None:
+async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path, db_url: str,
+                                                       workers: int) -> None:
     store = api.client.app[STORE]
     cid = (await api.create(order_id="S-1"))["conversation"]["id"]
     await api.say(cid, "agent", "您好，请问是周女士吗？")
@@ -278,7 +292,7 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
     assert new_engine.script.version != ENGINE.script.version
     from bot.store.db import Store
 
-    store2 = await Store.open(db_url, new_engine)
+    store2 = await Store.open(db_url, new_engine, workers=workers)
     try:
         sug, _ = await store2.add_turn(cid, "buyer", "是我")
         assert sug.stage.id == "confirm_product" and sug.turn == 2
@@ -298,7 +312,7 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
                 sug, _ = await store2.add_turn(cid2, "buyer", "记得，质量太差了")
                 assert sug.stage.id == "listen_apologize"
             else:
-                from bot.store.db import NeedsPerson
+                from bot.store.turns import NeedsPerson
 
                 with pytest.raises(NeedsPerson):
                     await store2.add_turn(cid2, "buyer", "记得")

@@ -28,6 +28,7 @@ from bot.server.api import (
 from bot.server.errors import ApiError, errors, read_json
 from bot.server.metrics import Metrics
 from bot.store.db import Store, TokenInfo, hash_token
+from bot.store.turns import Duplicate
 
 log = logging.getLogger("csbot.server")
 
@@ -160,17 +161,17 @@ async def post_message(request: web.Request) -> web.Response:
     conv_id = request.match_info["id"]
     metrics = request.app[METRICS]
     started = time.perf_counter()
-    sug, duplicate = await request.app[STORE].add_turn(
+    done = await request.app[STORE].post_turn(
         conv_id, body.role, body.text, message_id=body.message_id, shop=_scope(request))
-    if duplicate:
+    if isinstance(done, Duplicate):
         metrics.duplicates.inc()
-        return _dump(sug)
+        return web.Response(text=done.stored, content_type="application/json")
     metrics.latency.observe(time.perf_counter() - started)
     metrics.turns.labels(body.role).inc()
-    for f in sug.warnings:
-        if f.span is not None:
-            metrics.findings.labels(f.code, f.severity).inc()
-    return _dump(sug)  # listeners get it through the store's turn notifications
+    for code, severity in done.findings:
+        metrics.findings.labels(code, severity).inc()
+    # The answer is sent as the store made it (listeners get it through its turn notifications).
+    return web.Response(text=done.answer, content_type="application/json")
 
 
 async def close_conversation(request: web.Request) -> web.Response:
@@ -284,10 +285,12 @@ def make_app(
 
 
 async def build_app(
-    database_url: str, engine: Engine | None = None, *, synchronous: str = "FULL", **kw: Any
+    database_url: str, engine: Engine | None = None, *, synchronous: str = "FULL",
+    workers: int = 0, **kw: Any
 ) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
-    store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous)
+    store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous,
+                             workers=workers)
     try:
         return make_app(store, **kw)
     except Exception:  # a channel's settings are incomplete: do not leave the store open

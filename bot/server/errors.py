@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.engine import ConversationClosed
-from bot.store.db import Forbidden, NeedsPerson, NotFound
+from bot.store.turns import Forbidden, NeedsPerson, NotFound
 
 log = logging.getLogger("csbot.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -20,7 +20,8 @@ from bot.engine import ConversationClosed
 from bot.models import Case, Suggestion
 from bot.server.errors import error_response
 from bot.server.metrics import Metrics
-from bot.store.db import Forbidden, NeedsPerson, NotFound, Store
+from bot.store.db import Store
+from bot.store.turns import Forbidden, NeedsPerson, NotFound
 
 log = logging.getLogger("csbot.channels")
 def _dumps(obj: Any) -> str:

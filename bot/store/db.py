@@ -1,6 +1,8 @@
 """The store: conversations, turns and tokens through SQLAlchemy 2 (async).
 
-SQLite (aiosqlite, WAL) is the embedded default and is written by one group-commit writer;
+SQLite (aiosqlite, WAL) is the embedded default and is written by one group-commit writer
+(bot/store/writer.py), with the turns decided in worker processes beside it when the
+service has cores to spare (bot/store/workers.py);
 PostgreSQL (asyncpg) serves several instances, each turn in its own transaction holding
 the conversation's row lock (SELECT … FOR UPDATE), so turns on one conversation are
 serialised across processes and turn numbers stay contiguous.
@@ -9,13 +11,14 @@ serialised across processes and turn numbers stay contiguous.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, create_engine, event, func, select, update
 from sqlalchemy import Engine as SyncEngine
@@ -26,8 +29,17 @@ from sqlalchemy.pool import StaticPool
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Suggestion, Tone
 from bot.store import schema
-from bot.store.mask import mask
 from bot.store.migrations import upgrade
+from bot.store.turns import (
+    Duplicate,
+    Forbidden,
+    NeedsPerson,
+    NotFound,
+    Prepared,
+    decide,
+    load,
+)
+from bot.store.workers import KeyedLock, WorkerGone, WorkerPool
 from bot.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -47,20 +59,14 @@ _UPDATE_AFTER_TURN = update(schema.conversations).where(_C.id == bindparam("cid"
     is_open=bindparam("v_open"), outcome=bindparam("v_outcome"))
 
 
-# The same four statements for the SQLite writer, run on the driver's connection: through
-# SQLAlchemy each cost more than the turn's own understanding (bench/service.py).
-_SQL_LOAD = "SELECT shop, is_open, state FROM conversations WHERE id = ?"
-_SQL_DEDUPE = "SELECT suggestion FROM turns WHERE conversation_id = ? AND message_id = ?"
+# The writer's statements of a turn, run on the driver's connection: through SQLAlchemy
+# each cost more than the turn's own understanding (bench/service.py).
+_SQL_CHECK = "SELECT turn, is_open FROM conversations WHERE id = ?"
 _SQL_INSERT_TURN = ("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _SQL_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = ?, turn = ?, state = ?, updated_at = ?,"
                           " script_version = ?, is_open = ?, outcome = ? WHERE id = ?")
-
-
-class _ConvRow(NamedTuple):
-    shop: str
-    is_open: bool
-    state: str
+_SQL_FLAG = "UPDATE conversations SET flagged = 1 WHERE id = ?"
 
 
 def _raw(conn: Connection) -> Any:
@@ -71,18 +77,6 @@ def _raw(conn: Connection) -> Any:
 def _sqlite_time(value: datetime) -> str:
     # The text form SQLAlchemy's SQLite DateTime stores and parses back (UTC, naive).
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-class NotFound(LookupError):
-    """No such conversation (or token)."""
-
-
-class Forbidden(PermissionError):
-    """The conversation belongs to another shop."""
-
-
-class NeedsPerson(RuntimeError):
-    """The conversation's stage vanished from the edited script: a person must take over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +114,17 @@ class Store:
         self.csbot = csbot
         self.sqlite = sqlite
         self.writer = GroupCommitWriter(_sync_sqlite(engine, synchronous)) if sqlite else None
+        self.workers: WorkerPool | None = None
+        self.locks = KeyedLock()
         self._listener: Any = None
         self.on_turn: Callable[[str, int], Coroutine[Any, Any, None]] | None = None
 
     @classmethod
-    async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL") -> Store:
-        """Connect, upgrade the schema, and start the writer (SQLite)."""
+    async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL",
+                   workers: int = 0) -> Store:
+        """Connect, upgrade the schema, and start the writer (SQLite) and its turn
+        workers (``workers`` processes deciding turns beside the writer; SQLite on a file
+        only: PostgreSQL spreads over instances instead)."""
         full = async_url(url)
         sqlite = full.startswith("sqlite")
         if sqlite:
@@ -140,9 +139,15 @@ class Store:
         store = cls(db, csbot, sqlite, synchronous)
         if store.writer:
             store.writer.start()
+            database = store.writer.engine.url.database
+            if workers > 0 and database and database != ":memory:":
+                store.workers = WorkerPool(workers, database, csbot)
+                await store.workers.start()
         return store
 
     async def close(self) -> None:
+        if self.workers:
+            await self.workers.close()
         if self.writer:
             await self.writer.stop()
         if self._listener is not None:
@@ -223,8 +228,7 @@ class Store:
     def _load_for_update(self, conn: Connection, conv_id: str, shop: str | None) -> Any:
         row: Any
         if self.sqlite:  # the writer's own connection: the driver directly (see _raw)
-            found = _raw(conn).execute(_SQL_LOAD, (conv_id,)).fetchone()
-            row = _ConvRow(*found) if found else None
+            row, _ = load(_raw(conn), conv_id, None)
         else:
             row = conn.execute(_LOAD_LOCKED, {"cid": conv_id}).first()
         if row is None:
@@ -233,49 +237,91 @@ class Store:
             raise Forbidden(conv_id)
         return row
 
-    def _current_script(self, conv: Conversation) -> Conversation:
-        # The shop edited dialogs/ or scripts_zh/ and restarted: carry on where possible.
-        if conv.script_version == self.csbot.script.version:
-            return conv
-        stage = self.csbot.script.renamed.get(conv.stage, conv.stage)
-        if stage not in self.csbot.script.stages:
-            raise NeedsPerson(conv.stage)
-        return conv.model_copy(update={"stage": stage,
-                                       "script_version": self.csbot.script.version})
-
     async def add_turn(
         self, conv_id: str, role: str, text: str, *, message_id: str | None = None,
         shop: str | None = None, at: datetime | None = None,
     ) -> tuple[Suggestion, bool]:
         """Apply one message; returns (Suggestion, duplicate). A repeated message id returns the stored answer."""
+        done = await self.post_turn(conv_id, role, text, message_id=message_id, shop=shop, at=at)
+        if isinstance(done, Duplicate):
+            return Suggestion.model_validate_json(done.stored), True
+        return done.sug(), False
 
-        def job(conn: Connection) -> tuple[Suggestion, bool] | NeedsPerson:
-            row = self._load_for_update(conn, conv_id, shop)
-            if message_id is not None:
-                stored = (_raw(conn).execute(_SQL_DEDUPE, (conv_id, message_id)).fetchone() or (None,))[0] \
-                    if self.sqlite else conn.execute(_DEDUPE, {"cid": conv_id, "mid": message_id}).scalar()
-                if stored is not None:
-                    return Suggestion.model_validate_json(stored), True
-            if not row.is_open:
-                raise ConversationClosed("这个会话已经结束，不能再添加消息")
-            conv = Conversation.model_validate_json(row.state)
-            try:
-                conv = self._current_script(conv)
-            except NeedsPerson as exc:  # the flag must be committed, so it is returned, not raised
-                conn.execute(update(schema.conversations).where(
-                    schema.conversations.c.id == conv_id).values(flagged=True))
-                return exc
-            conv, sug = self.csbot.feed(conv, role, text, at=at)  # type: ignore[arg-type]
-            self._save_turn(conn, conv, role, text, message_id, sug)
-            return sug, False
-
-        result = await self._write(job)
+    async def post_turn(
+        self, conv_id: str, role: str, text: str, *, message_id: str | None = None,
+        shop: str | None = None, at: datetime | None = None,
+    ) -> Prepared | Duplicate:
+        """``add_turn`` without parsing the answer back into a model (the HTTP route sends
+        ``Prepared.answer`` as it is). Raises NotFound, Forbidden, ConversationClosed or
+        NeedsPerson."""
+        if self.workers is not None and self.workers.ready:
+            async with self.locks(conv_id):  # one turn of a conversation decided at a time
+                result = await self._post_beside(conv_id, role, text, message_id, shop, at)
+        else:
+            result = await self._write(lambda conn: self._turn_job(
+                conn, conv_id, role, text, message_id, shop, at))
         if isinstance(result, NeedsPerson):
             raise result
-        sug, duplicate = result
-        if self.sqlite and not duplicate and self.on_turn is not None:
-            await self.on_turn(conv_id, sug.turn)
+        if self.sqlite and isinstance(result, Prepared) and self.on_turn is not None:
+            await self.on_turn(conv_id, result.turn)
         return result
+
+    def _turn_job(
+        self, conn: Connection, conv_id: str, role: str, text: str, message_id: str | None,
+        shop: str | None, at: datetime | None,
+    ) -> Prepared | Duplicate | NeedsPerson:
+        row: Any
+        if self.sqlite:
+            row, stored = load(_raw(conn), conv_id, message_id)
+        else:
+            row = conn.execute(_LOAD_LOCKED, {"cid": conv_id}).first()
+            stored = None if row is None or message_id is None else conn.execute(
+                _DEDUPE, {"cid": conv_id, "mid": message_id}).scalar()
+        try:
+            result = decide(self.csbot, row, stored, conv_id, role, text, message_id, shop, at)
+        except NeedsPerson as exc:  # the flag must be committed, so it is returned, not raised
+            self._flag(conn, conv_id)
+            return exc
+        if isinstance(result, Prepared):
+            self._save_turn(conn, result)
+        return result
+
+    async def _post_beside(
+        self, conv_id: str, role: str, text: str, message_id: str | None, shop: str | None,
+        at: datetime | None,
+    ) -> Prepared | Duplicate | NeedsPerson:
+        """A worker process decides the turn; the writer commits it unless the
+        conversation moved on meanwhile (then it is decided again on the new state)."""
+        assert self.workers is not None
+        for _ in range(3):
+            try:
+                result = await self.workers.decide(conv_id, role, text, message_id, shop, at)
+            except WorkerGone:
+                break
+            except NeedsPerson as exc:
+                await self._write(lambda conn: self._flag(conn, conv_id))
+                return exc
+            if isinstance(result, Duplicate):
+                return result
+            prepared = result
+            if await self._write(functools.partial(self._commit_checked, p=prepared)):
+                return prepared
+        # No worker, or still moving after three tries: decide in the writer.
+        return await self._write(lambda conn: self._turn_job(
+            conn, conv_id, role, text, message_id, shop, at))
+
+    def _commit_checked(self, conn: Connection, p: Prepared) -> bool:
+        now = _raw(conn).execute(_SQL_CHECK, (p.conv_id,)).fetchone()
+        if now is None or now[0] != p.before or not now[1]:
+            return False
+        self._save_turn(conn, p)
+        return True
+
+    def _flag(self, conn: Connection, conv_id: str) -> None:
+        if self.sqlite:
+            _raw(conn).execute(_SQL_FLAG, (conv_id,))
+        else:
+            conn.execute(update(schema.conversations).where(_C.id == conv_id).values(flagged=True))
 
     async def suggestion(self, conv_id: str, turn: int) -> Suggestion | None:
         """The stored Suggestion of one turn."""
@@ -285,32 +331,23 @@ class Store:
                 t.conversation_id == conv_id, t.turn == turn))).scalar()
         return Suggestion.model_validate_json(raw) if raw else None
 
-    def _save_turn(self, conn: Connection, conv: Conversation, role: str, text: str,
-                   message_id: str | None, sug: Suggestion) -> None:
+    def _save_turn(self, conn: Connection, p: Prepared) -> None:
         now = datetime.now(UTC)
-        stored = sug
-        if sug.understanding is not None:  # no raw personal data at rest
-            stored = sug.model_copy(update={"understanding": sug.understanding.model_copy(
-                update={"text": mask(sug.understanding.text)})})
-        turn = {"conversation_id": conv.id, "turn": conv.turn, "role": role, "text": mask(text),
-                "message_id": message_id, "stage": conv.stage,
-                "suggestion": stored.model_dump_json(), "created_at": now}
-        after = {"cid": conv.id, "v_stage": conv.stage, "v_turn": conv.turn,
-                 "v_state": conv.model_dump_json(), "v_now": now, "v_version": conv.script_version,
-                 "v_open": conv.stage != self.csbot.script.final, "v_outcome": conv.outcome}
         if self.sqlite:
             stamp = _sqlite_time(now)
             raw = _raw(conn)
-            raw.execute(_SQL_INSERT_TURN, (turn["conversation_id"], turn["turn"], role, turn["text"],
-                                           message_id, conv.stage, turn["suggestion"], stamp))
-            raw.execute(_SQL_UPDATE_AFTER_TURN, (conv.stage, conv.turn, after["v_state"], stamp,
-                                                 conv.script_version, int(bool(after["v_open"])),
-                                                 conv.outcome, conv.id))
-        else:
-            conn.execute(_INSERT_TURN, turn)
-            conn.execute(_UPDATE_AFTER_TURN, after)
-        if not self.sqlite:
-            conn.execute(select(func.pg_notify("csbot_turns", f"{conv.id}:{conv.turn}")))
+            raw.execute(_SQL_INSERT_TURN, (p.conv_id, p.turn, p.role, p.text, p.message_id, p.stage,
+                                           p.stored, stamp))
+            raw.execute(_SQL_UPDATE_AFTER_TURN, (p.stage, p.turn, p.state, stamp, p.script_version,
+                                                 int(p.is_open), p.outcome, p.conv_id))
+            return
+        conn.execute(_INSERT_TURN, {"conversation_id": p.conv_id, "turn": p.turn, "role": p.role,
+                                    "text": p.text, "message_id": p.message_id, "stage": p.stage,
+                                    "suggestion": p.stored, "created_at": now})
+        conn.execute(_UPDATE_AFTER_TURN, {
+            "cid": p.conv_id, "v_stage": p.stage, "v_turn": p.turn, "v_state": p.state, "v_now": now,
+            "v_version": p.script_version, "v_open": p.is_open, "v_outcome": p.outcome})
+        conn.execute(select(func.pg_notify("csbot_turns", f"{p.conv_id}:{p.turn}")))
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
         """Close a conversation with an outcome."""
@@ -326,7 +363,8 @@ class Store:
                 updated_at=datetime.now(UTC)))
             return conv
 
-        return await self._write(job)
+        async with self.locks(conv_id):  # not between a worker's decision and its commit
+            return await self._write(job)
 
     async def get(self, conv_id: str, shop: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A conversation and its turns."""
@@ -389,7 +427,8 @@ class Store:
                 stage=conv.stage, state=conv.model_dump_json(), updated_at=datetime.now(UTC)))
             return sug
 
-        return await self._write(job)
+        async with self.locks(conv_id):  # not between a worker's decision and its commit
+            return await self._write(job)
 
     async def set_tone(self, conv_id: str, tone: Tone) -> None:
         """Change the tone of a conversation's suggestions."""
@@ -400,7 +439,8 @@ class Store:
             conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
                 state=conv.model_dump_json(), updated_at=datetime.now(UTC)))
 
-        await self._write(job)
+        async with self.locks(conv_id):  # not between a worker's decision and its commit
+            await self._write(job)
 
     async def last_suggestion(self, conv_id: str) -> Suggestion:
         """The newest Suggestion of a conversation (its opening one before any turn)."""
@@ -512,7 +552,7 @@ def _sync_sqlite(db: AsyncEngine, synchronous: str) -> SyncEngine:
     """The writer's own blocking engine on the same file (readers keep using aiosqlite)."""
     sync = create_engine(db.url.set(drivername="sqlite"), poolclass=StaticPool,
                          connect_args={"check_same_thread": False, "timeout": 30})
-    _sqlite_pragmas(sync, synchronous)
+    _sqlite_pragmas(sync, synchronous, raw_begin=True)
     return sync
 
 
@@ -520,7 +560,7 @@ def _sqlite_setup(db: AsyncEngine, synchronous: str) -> None:
     _sqlite_pragmas(db.sync_engine, synchronous)
 
 
-def _sqlite_pragmas(engine: SyncEngine, synchronous: str) -> None:
+def _sqlite_pragmas(engine: SyncEngine, synchronous: str, raw_begin: bool = False) -> None:
     # pysqlite's own transaction handling breaks savepoints: take it over (SQLAlchemy recipe).
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -530,8 +570,13 @@ def _sqlite_pragmas(engine: SyncEngine, synchronous: str) -> None:
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA mmap_size=268435456")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        if raw_begin:  # the writer's blocking pysqlite connection: straight to the driver
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

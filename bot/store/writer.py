@@ -1,8 +1,9 @@
 """One writer per SQLite database: jobs waiting at the same moment share one transaction.
 
-The writer owns one blocking connection in one thread, so a job's statements cost no
-thread hop each. Each job runs in its own savepoint, so a job that fails (a closed
-conversation, a bad id) rolls back alone; the batch commits once and only then are the
+The writer owns one blocking connection. A batch's BEGIN IMMEDIATE and COMMIT run in the
+writer's own thread (they may wait for another process or for the disk); its jobs run on
+the event loop between them, each in its own savepoint, so a job that fails (a closed
+conversation, a bad id) rolls back alone. The batch commits once and only then are the
 callers answered, so an answered turn is durable (group commit).
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 
 log = logging.getLogger("csbot.store")
 Job = Callable[[Connection], Any]
@@ -31,6 +32,8 @@ class GroupCommitWriter:
         self.task: asyncio.Task[None] | None = None
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-writer")
         self.batches = 0
+        self._conn: Connection | None = None  # opened in the writer's thread, kept open
+        self._trans: RootTransaction | None = None
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run(), name="csbot-writer")
@@ -44,6 +47,9 @@ class GroupCommitWriter:
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
         self.task = None
+        if self._conn is not None:
+            self.thread.submit(self._conn.close).result()
+            self._conn = None
         self.thread.shutdown(wait=True)
         self.engine.dispose()
 
@@ -61,11 +67,18 @@ class GroupCommitWriter:
                 batch.append(self.queue.get_nowait())
             try:
                 try:
-                    results = await loop.run_in_executor(self.thread, self._commit,
-                                                         [job for job, _ in batch])
+                    # Taking the write lock may wait for another process (a `csbot token`
+                    # command) and the commit waits for the disk: both in the writer's
+                    # thread. The statements between run here, on the event loop: a
+                    # thread running them competed with the loop for the GIL at every
+                    # statement, and the switching cost more than the statements.
+                    await loop.run_in_executor(self.thread, self._begin)
+                    results = self._apply([job for job, _ in batch])
+                    await loop.run_in_executor(self.thread, self._end)
                 except Exception as exc:  # the commit itself failed: nobody's write is durable
                     log.exception("batch commit failed")
                     results = [(False, exc)] * len(batch)
+                    await loop.run_in_executor(self.thread, self._abandon)
                 else:
                     self.batches += 1
                 for (ok, value), (_, fut) in zip(results, batch, strict=True):
@@ -79,13 +92,35 @@ class GroupCommitWriter:
                 for _ in batch:
                     self.queue.task_done()
 
-    def _commit(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+    def _begin(self) -> None:
+        # One connection for the writer's life: checking one out of the pool and resetting
+        # it for every batch cost more than the batch's own statements.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+        self._trans = self._conn.begin()
+
+    def _apply(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        assert self._conn is not None
+        conn = self._conn
+        raw: Any = conn.connection.driver_connection
         results: list[tuple[bool, Any]] = []
-        with self.engine.begin() as conn:
-            for job in jobs:
-                try:
-                    with conn.begin_nested():
-                        results.append((True, job(conn)))
-                except Exception as exc:
-                    results.append((False, exc))
+        for job in jobs:
+            raw.execute("SAVEPOINT job")
+            try:
+                results.append((True, job(conn)))
+            except Exception as exc:
+                raw.execute("ROLLBACK TO job")
+                results.append((False, exc))
+            raw.execute("RELEASE job")
         return results
+
+    def _end(self) -> None:
+        assert self._trans is not None
+        trans, self._trans = self._trans, None
+        trans.commit()
+
+    def _abandon(self) -> None:
+        trans, self._trans = self._trans, None
+        if trans is not None and trans.is_active:
+            with contextlib.suppress(Exception):
+                trans.rollback()
