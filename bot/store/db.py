@@ -570,8 +570,6 @@ def _sqlite_pragmas(engine: SyncEngine, synchronous: str, raw_begin: bool = Fals
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
-        cur.execute("PRAGMA mmap_size=268435456")
         cur.close()
 
     @event.listens_for(engine, "begin")
