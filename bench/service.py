@@ -3,14 +3,17 @@ handler measured in the same run, with a load generator in a separate process on
 
     python bench/service.py [--seconds 10] [--concurrency 64] [--pg postgresql://…]
 
-Every csbot turn is durably committed before it is answered. Exits 1 if SQLite throughput
-is below 0.4 × the bare handler's.
+Every csbot turn is durably committed (synchronous=FULL) before it is answered. csbot runs
+as `csbot serve` starts by default (one turn worker per core but one) and, for comparison,
+as one process (--workers 0). Exits 1 if the default's SQLite throughput is below 0.4 × the
+bare handler's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -20,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.settings import Settings  # noqa: E402
 from tests.server_proc import TOKEN, ServerProcess, call, free_port  # noqa: E402
 
 
@@ -40,8 +44,8 @@ def bare(seconds: float, concurrency: int) -> dict[str, float]:
         proc.kill()
 
 
-def csbot(db_url: str, seconds: float, concurrency: int) -> dict[str, float]:
-    server = ServerProcess(db_url).start()
+def csbot(db_url: str, seconds: float, concurrency: int, workers: int | None = None) -> dict[str, float]:
+    server = ServerProcess(db_url, workers=workers).start()
     try:
         convs = []
         for i in range(256):  # many conversations, as on a customer-service floor
@@ -60,15 +64,21 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--pg", default=None, help="PostgreSQL URL of an empty database to also measure")
     args = ap.parse_args()
+    workers = Settings().turn_workers()
+    print(f"{os.cpu_count()} cores; csbot serve starts {workers} turn worker(s) by default")
     rows = [("bare aiohttp handler", bare(args.seconds, args.concurrency))]
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("csbot serve, SQLite", csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency)))
+        rows.append((f"csbot serve, SQLite ({workers}w)",
+                     csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency)))
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("csbot serve, SQLite (0w)",
+                     csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency, workers=0)))
     if args.pg:
         rows.append(("csbot serve, PostgreSQL", csbot(args.pg, args.seconds, args.concurrency)))
     base = rows[0][1]["rps"]
-    print(f"{'':26} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
+    print(f"{'':28} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
     for name, r in rows:
-        print(f"{name:26} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+        print(f"{name:28} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
               f"{r['rps'] / base:6.2f} {int(r['errors']):6d}")
     ratio = rows[1][1]["rps"] / base
     ok = ratio >= 0.4 and all(r["errors"] == 0 for _, r in rows)
