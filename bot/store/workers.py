@@ -264,7 +264,7 @@ def _serve(sock: socket.socket, database: str, engine: Engine) -> None:
                             datetime.fromisoformat(at) if at else None)
             send(("dup", result.stored) if isinstance(result, Duplicate) else ("ok", result.wire()))
         except tuple(_KINDS) as exc:
-            send((_KINDS[type(exc)], str(exc)))
+            send((next(k for cls, k in _KINDS.items() if isinstance(exc, cls)), str(exc)))
         except Exception as exc:
             log.exception("deciding a turn failed")
             send(("error", type(exc).__name__))
@@ -279,8 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--templates", required=True)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Ctrl-C reaches the whole process group: the serving process decides when we stop.
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the serving
+    # process decides when we stop (it closes our socket; so does its death).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sock = socket.socket(fileno=args.fd)
     engine = Engine(Path(args.dialogs), Path(args.templates))
     gc.collect()
