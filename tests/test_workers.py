@@ -74,6 +74,30 @@ async def test_refusals_come_back_from_the_workers(pooled: Store) -> None:
     assert [t["turn"] for t in turns] == [1]
 
 
+async def test_the_writer_waits_a_moment_for_decisions_still_out(tmp_path: Path) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'w.db'}", ENGINE)
+    writer = store.writer
+    assert writer is not None
+    loop = asyncio.get_running_loop()
+
+    async def two_jobs_apart() -> int:
+        before = writer.batches
+        late: asyncio.Future[object] = loop.create_future()
+        loop.call_later(0.0002, lambda: late.set_result(asyncio.ensure_future(writer.submit(lambda c: 2))))
+        first = await asyncio.gather(writer.submit(lambda c: 1), late)
+        assert first[0] == 1 and await first[1] == 2  # type: ignore[misc]
+        return writer.batches - before
+
+    try:
+        assert await two_jobs_apart() == 2  # no wait: the first job commits alone
+        writer.window, writer.more_coming = 0.002, lambda: True
+        assert await two_jobs_apart() == 1  # decisions out at the workers: they share one
+        writer.more_coming = lambda: False
+        assert await two_jobs_apart() == 2  # nothing out: no wait
+    finally:
+        await store.close()
+
+
 async def test_concurrent_messages_on_one_conversation_take_turns(pooled: Store) -> None:
     conv, _, _ = await pooled.create(CASE)
     done = await asyncio.gather(*(pooled.post_turn(conv.id, "buyer", f"第{i}条：还在吗")

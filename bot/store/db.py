@@ -141,8 +141,11 @@ class Store:
             store.writer.start()
             database = store.writer.engine.url.database
             if workers > 0 and database and database != ":memory:":
-                store.workers = WorkerPool(workers, database, csbot)
-                await store.workers.start()
+                store.workers = pool = WorkerPool(workers, database, csbot)
+                await pool.start()
+                # A commit waits a millisecond for the decisions still out at the workers.
+                store.writer.window = 0.001
+                store.writer.more_coming = lambda: any(w.pending for w in pool.workers)
         return store
 
     async def close(self) -> None:

@@ -32,6 +32,8 @@ class GroupCommitWriter:
         self.task: asyncio.Task[None] | None = None
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-writer")
         self.batches = 0
+        self.window = 0.0  # seconds to wait for more jobs when more_coming() says so
+        self.more_coming: Callable[[], bool] = lambda: False
         self._conn: Connection | None = None  # opened in the writer's thread, kept open
         self._trans: RootTransaction | None = None
 
@@ -63,6 +65,11 @@ class GroupCommitWriter:
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self.queue.get()]
+            if self.window and self.more_coming():
+                # Turns decided beside the writer arrive one by one and cost little to
+                # write: without a moment's wait each batch held one or two of them, and
+                # a batch's own cost (the thread hops, BEGIN, COMMIT) was most of a turn's.
+                await asyncio.sleep(self.window)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
