@@ -53,6 +53,7 @@ _LOAD_LOCKED = _LOAD.with_for_update()
 _DEDUPE = select(_T.suggestion).where(_T.conversation_id == bindparam("cid"),
                                       _T.message_id == bindparam("mid"))
 _INSERT_TURN = schema.turns.insert()
+_NOTIFY = select(func.pg_notify("csbot_turns", bindparam("payload")))
 _UPDATE_AFTER_TURN = update(schema.conversations).where(_C.id == bindparam("cid")).values(
     stage=bindparam("v_stage"), turn=bindparam("v_turn"), state=bindparam("v_state"),
     updated_at=bindparam("v_now"), script_version=bindparam("v_version"),
@@ -350,7 +351,7 @@ class Store:
         conn.execute(_UPDATE_AFTER_TURN, {
             "cid": p.conv_id, "v_stage": p.stage, "v_turn": p.turn, "v_state": p.state, "v_now": now,
             "v_version": p.script_version, "v_open": p.is_open, "v_outcome": p.outcome})
-        conn.execute(select(func.pg_notify("csbot_turns", f"{p.conv_id}:{p.turn}")))
+        conn.execute(_NOTIFY, {"payload": f"{p.conv_id}:{p.turn}"})
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
         """Close a conversation with an outcome."""
