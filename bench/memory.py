@@ -6,7 +6,7 @@ and reads the resident memory of the process and its workers together. Then, in 
 measures the alternative the design rejects: one `transitions` Machine per conversation,
 kept in memory. Exits 1 if growth is above 0.5 KB per conversation.
 
-    python bench/memory.py [--small 1000] [--large 100000] [--turns 2] [--workers N]
+    python bench/memory.py [--small 1000] [--large 100000] [--turns 3] [--workers N]
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small", type=int, default=1000)
     ap.add_argument("--large", type=int, default=100_000)
-    ap.add_argument("--turns", type=int, default=2)
+    ap.add_argument("--turns", type=int, default=3)
     ap.add_argument("--workers", type=int, default=Settings().turn_workers(),
                     help="turn workers beside the writer (default: what csbot serve starts)")
     args = ap.parse_args()
