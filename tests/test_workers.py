@@ -200,3 +200,33 @@ def test_the_wire_format_is_plain_values() -> None:
     back = Prepared.from_wire(marshal.loads(marshal.dumps(p.wire())))
     assert back == p and ("conditional_benefit", "block") in back.findings
     assert json.loads(back.answer)["turn"] == 1
+
+
+def test_serve_takes_the_worker_count_from_its_flag(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.server_proc import ROOT, free_port
+
+    bad = subprocess.run([sys.executable, "-m", "bot", "serve", "--workers", "-1"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--workers" in bad.stderr
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "CSBOT_WORKERS"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--db", f"sqlite:///{tmp_path / 'f.db'}",
+                             "--port", str(port), "--workers", "2"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        assert len(children.stdout.split()) == 2
+    finally:
+        proc.terminate()
+        assert proc.wait(20) == 0
