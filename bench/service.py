@@ -1,7 +1,7 @@
 """Benchmark: service throughput and latency through `csbot serve`, against a bare aiohttp
 handler measured in the same run, with a load generator in a separate process on loopback.
 
-    python bench/service.py [--seconds 10] [--concurrency 64] [--pg postgresql://…]
+    python bench/service.py [--seconds 10] [--concurrency 64] [--pg postgresql://…] [--wrk]
 
 Every csbot turn is durably committed (synchronous=FULL) before it is answered. csbot runs
 as `csbot serve` starts by default (one turn worker per core but one) and, for comparison,
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,11 +59,32 @@ def csbot(db_url: str, seconds: float, concurrency: int, workers: int | None = N
         server.kill()
 
 
+def bare_wrk(seconds: float, concurrency: int) -> float | None:
+    """The bare handler's requests/s under wrk (C), to show what limits the baseline."""
+    if shutil.which("wrk") is None:
+        return None
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench/bare_server.py"), str(port)])
+    try:
+        time.sleep(1.0)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+            lua.write('wrk.method = "POST"\nwrk.body = \'{"role":"buyer","text":"嗯"}\'\n'
+                      'wrk.headers["Content-Type"] = "application/json"\n')
+            lua.flush()
+            out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "-s", lua.name,
+                                  f"http://127.0.0.1:{port}/x"], capture_output=True, text=True, check=True)
+        return float(out.stdout.split("Requests/sec:")[1].split()[0])
+    finally:
+        proc.kill()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--pg", default=None, help="PostgreSQL URL of an empty database to also measure")
+    ap.add_argument("--wrk", action="store_true",
+                    help="also load the bare handler with wrk (if installed), for what limits the baseline")
     args = ap.parse_args()
     workers = Settings().turn_workers()
     print(f"{os.cpu_count()} cores; csbot serve starts {workers} turn worker(s) by default")
@@ -80,6 +102,11 @@ def main() -> int:
     for name, r in rows:
         print(f"{name:28} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
               f"{r['rps'] / base:6.2f} {int(r['errors']):6d}")
+    if args.wrk:
+        under_wrk = bare_wrk(args.seconds, args.concurrency)
+        print("bare aiohttp handler under wrk:",
+              f"{under_wrk:.0f} req/s (not the baseline: the ratio compares like with like)"
+              if under_wrk else "wrk is not installed")
     ratio = rows[1][1]["rps"] / base
     ok = ratio >= 0.4 and all(r["errors"] == 0 for _, r in rows)
     print("target SQLite ≥ 0.4 × bare:", "met" if ok else "MISSED")
