@@ -31,6 +31,7 @@ from bot.models import Case, Conversation, Suggestion, Tone
 from bot.store import schema
 from bot.store.migrations import upgrade
 from bot.store.turns import (
+    ConvRow,
     Duplicate,
     Forbidden,
     NeedsPerson,
@@ -45,19 +46,9 @@ from bot.store.writer import GroupCommitWriter
 T = TypeVar("T")
 
 
-# The hot path's statements, built once: building a statement per turn costs more than
-# running it (SQLAlchemy caches the compiled form of a statement it has seen).
+# The row-locking load for a person's actions on PostgreSQL (close, resume, tone).
 _C, _T = schema.conversations.c, schema.turns.c
-_LOAD = select(schema.conversations).where(_C.id == bindparam("cid"))
-_LOAD_LOCKED = _LOAD.with_for_update()
-_DEDUPE = select(_T.suggestion).where(_T.conversation_id == bindparam("cid"),
-                                      _T.message_id == bindparam("mid"))
-_INSERT_TURN = schema.turns.insert()
-_NOTIFY = select(func.pg_notify("csbot_turns", bindparam("payload")))
-_UPDATE_AFTER_TURN = update(schema.conversations).where(_C.id == bindparam("cid")).values(
-    stage=bindparam("v_stage"), turn=bindparam("v_turn"), state=bindparam("v_state"),
-    updated_at=bindparam("v_now"), script_version=bindparam("v_version"),
-    is_open=bindparam("v_open"), outcome=bindparam("v_outcome"))
+_LOAD_LOCKED = select(schema.conversations).where(_C.id == bindparam("cid")).with_for_update()
 
 
 # The writer's statements of a turn, run on the driver's connection: through SQLAlchemy
@@ -68,6 +59,16 @@ _SQL_INSERT_TURN = ("INSERT INTO turns (conversation_id, turn, role, text, messa
 _SQL_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = ?, turn = ?, state = ?, updated_at = ?,"
                           " script_version = ?, is_open = ?, outcome = ? WHERE id = ?")
 _SQL_FLAG = "UPDATE conversations SET flagged = 1 WHERE id = ?"
+
+# And the same on PostgreSQL, run on asyncpg's connection (see Store._pg_turn).
+_PG_LOAD = "SELECT shop, is_open, state, turn FROM conversations WHERE id = $1 FOR UPDATE"
+_PG_DEDUPE = "SELECT suggestion FROM turns WHERE conversation_id = $1 AND message_id = $2"
+_PG_INSERT_TURN = ("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
+                   " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+_PG_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = $1, turn = $2, state = $3, updated_at = $4,"
+                         " script_version = $5, is_open = $6, outcome = $7 WHERE id = $8")
+_PG_NOTIFY = "SELECT pg_notify('csbot_turns', $1)"
+_PG_FLAG = "UPDATE conversations SET flagged = TRUE WHERE id = $1"
 
 
 def _raw(conn: Connection) -> Any:
@@ -261,26 +262,52 @@ class Store:
         if self.workers is not None and self.workers.ready:
             async with self.locks(conv_id):  # one turn of a conversation decided at a time
                 result = await self._post_beside(conv_id, role, text, message_id, shop, at)
-        else:
+        elif self.sqlite:
             result = await self._write(lambda conn: self._turn_job(
                 conn, conv_id, role, text, message_id, shop, at))
+        else:
+            result = await self._pg_turn(conv_id, role, text, message_id, shop, at)
         if isinstance(result, NeedsPerson):
             raise result
         if self.sqlite and isinstance(result, Prepared) and self.on_turn is not None:
             await self.on_turn(conv_id, result.turn)
         return result
 
+    async def _pg_turn(
+        self, conv_id: str, role: str, text: str, message_id: str | None, shop: str | None,
+        at: datetime | None,
+    ) -> Prepared | Duplicate | NeedsPerson:
+        """One turn in its own PostgreSQL transaction, holding the conversation's row lock.
+
+        The statements go to asyncpg directly: through SQLAlchemy's async layer (a greenlet
+        per call) they cost more than deciding the turn."""
+        async with self.db.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            async with raw.transaction():
+                found = await raw.fetchrow(_PG_LOAD, conv_id)
+                stored = None if found is None or message_id is None else await raw.fetchval(
+                    _PG_DEDUPE, conv_id, message_id)
+                try:
+                    result = decide(self.csbot, ConvRow(*found) if found else None, stored, conv_id,
+                                    role, text, message_id, shop, at)
+                except NeedsPerson as exc:  # the flag is committed, then the caller raises
+                    await raw.execute(_PG_FLAG, conv_id)
+                    return exc
+                if isinstance(result, Prepared):
+                    p, now = result, datetime.now(UTC)
+                    await raw.execute(_PG_INSERT_TURN, p.conv_id, p.turn, p.role, p.text,
+                                      p.message_id, p.stage, p.stored, now)
+                    await raw.execute(_PG_UPDATE_AFTER_TURN, p.stage, p.turn, p.state, now,
+                                      p.script_version, p.is_open, p.outcome, p.conv_id)
+                    await raw.execute(_PG_NOTIFY, f"{p.conv_id}:{p.turn}")
+                return result
+
     def _turn_job(
         self, conn: Connection, conv_id: str, role: str, text: str, message_id: str | None,
         shop: str | None, at: datetime | None,
     ) -> Prepared | Duplicate | NeedsPerson:
-        row: Any
-        if self.sqlite:
-            row, stored = load(_raw(conn), conv_id, message_id)
-        else:
-            row = conn.execute(_LOAD_LOCKED, {"cid": conv_id}).first()
-            stored = None if row is None or message_id is None else conn.execute(
-                _DEDUPE, {"cid": conv_id, "mid": message_id}).scalar()
+        """One turn inside the SQLite writer's transaction."""
+        row, stored = load(_raw(conn), conv_id, message_id)
         try:
             result = decide(self.csbot, row, stored, conv_id, role, text, message_id, shop, at)
         except NeedsPerson as exc:  # the flag must be committed, so it is returned, not raised
@@ -322,10 +349,7 @@ class Store:
         return True
 
     def _flag(self, conn: Connection, conv_id: str) -> None:
-        if self.sqlite:
-            _raw(conn).execute(_SQL_FLAG, (conv_id,))
-        else:
-            conn.execute(update(schema.conversations).where(_C.id == conv_id).values(flagged=True))
+        _raw(conn).execute(_SQL_FLAG, (conv_id,))
 
     async def suggestion(self, conv_id: str, turn: int) -> Suggestion | None:
         """The stored Suggestion of one turn."""
@@ -336,22 +360,12 @@ class Store:
         return Suggestion.model_validate_json(raw) if raw else None
 
     def _save_turn(self, conn: Connection, p: Prepared) -> None:
-        now = datetime.now(UTC)
-        if self.sqlite:
-            stamp = _sqlite_time(now)
-            raw = _raw(conn)
-            raw.execute(_SQL_INSERT_TURN, (p.conv_id, p.turn, p.role, p.text, p.message_id, p.stage,
-                                           p.stored, stamp))
-            raw.execute(_SQL_UPDATE_AFTER_TURN, (p.stage, p.turn, p.state, stamp, p.script_version,
-                                                 int(p.is_open), p.outcome, p.conv_id))
-            return
-        conn.execute(_INSERT_TURN, {"conversation_id": p.conv_id, "turn": p.turn, "role": p.role,
-                                    "text": p.text, "message_id": p.message_id, "stage": p.stage,
-                                    "suggestion": p.stored, "created_at": now})
-        conn.execute(_UPDATE_AFTER_TURN, {
-            "cid": p.conv_id, "v_stage": p.stage, "v_turn": p.turn, "v_state": p.state, "v_now": now,
-            "v_version": p.script_version, "v_open": p.is_open, "v_outcome": p.outcome})
-        conn.execute(_NOTIFY, {"payload": f"{p.conv_id}:{p.turn}"})
+        stamp = _sqlite_time(datetime.now(UTC))
+        raw = _raw(conn)
+        raw.execute(_SQL_INSERT_TURN, (p.conv_id, p.turn, p.role, p.text, p.message_id, p.stage,
+                                       p.stored, stamp))
+        raw.execute(_SQL_UPDATE_AFTER_TURN, (p.stage, p.turn, p.state, stamp, p.script_version,
+                                             int(p.is_open), p.outcome, p.conv_id))
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
         """Close a conversation with an outcome."""
