@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.paths import dialogs_dir
-from bot.understand.alternation import compile_lexicon, factor
+from bot.understand.alternation import compile_lexicon, factor, span
 from tests.conftest import DATA, read_jsonl
 
 ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}",
@@ -22,7 +22,16 @@ ALPHABET = "好差评返现退款1 "
 
 def spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
     """Every match the rule engine could see: a search from each position."""
-    return [m.span() if (m := pattern.search(text, pos)) else (-1, -1) for pos in range(len(text) + 1)]
+    return [span(m) if (m := pattern.search(text, pos)) else (-1, -1) for pos in range(len(text) + 1)]
+
+
+def matches(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The matches one after another, as the rule engine walks them."""
+    out, pos = [], 0
+    while (m := pattern.search(text, pos)) is not None:
+        out.append(span(m))
+        pos = max(out[-1][1], out[-1][0] + 1)
+    return out
 
 
 items = st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
@@ -42,6 +51,25 @@ def test_factoring_merges_shared_first_characters() -> None:
     # "好" merges with 好评 and 好的 only up to "(您|你)好", which keeps its place
     assert factor(["好评", "好的", "差评", "(您|你)好", "好"]) == "(?:好(?:评|的)|差评|(?:(您|你)好)|好)"
     assert factor(["好|差", "a"]) == "(?:(?:好|差)|a)"  # a top-level "|" is not one head
+
+
+@settings(max_examples=300, deadline=None)
+@given(items, st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
+def test_a_pattern_led_by_its_class_matches_like_the_lookahead_one(alts: list[str], texts: list[str]) -> None:
+    from bot.understand.scoped import lead
+
+    led = lead(factor(alts))
+    fast = compile_lexicon(led)
+    for text in texts:
+        assert spans(fast, text) == spans(re.compile(led), text), (alts, text, fast.pattern)
+
+
+def test_the_class_leads_where_the_first_characters_are_known() -> None:
+    assert compile_lexicon("(?=[你您])(?:(您|你)好)").pattern == \
+        "[你您](?<=(?=(?P<csbot_match>(?:(?:您|你)好)))(?s:.))"
+    m = compile_lexicon("(?=[你您])(?:(您|你)好啊)").search("嗯，您好啊")
+    assert m is not None and span(m) == (2, 5) and m.span() == (2, 3)
+    assert compile_lexicon("(?:好|差)评").pattern == "(?:好|差)评"  # no lookahead: as it was
 
 
 def test_plain_groups_lose_their_capture_and_nothing_else() -> None:
@@ -79,7 +107,6 @@ def test_the_shipped_lexicons_match_as_written_on_every_data_line() -> None:
         written = re.compile("|".join(f"(?:{_naive(a, cues)})" for a in alts))
         fast = compile_lexicon(factor([_naive(a, cues) for a in alts]))
         for text in texts:
-            assert [m.span() for m in fast.finditer(text)] == \
-                [m.span() for m in written.finditer(text)], (where, text)
+            assert matches(fast, text) == matches(written, text), (where, text)
         checked += 1
     assert checked > 150

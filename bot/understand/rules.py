@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.understand.alternation import compile_lexicon, factor
+from bot.understand.alternation import SPAN, compile_lexicon, factor
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -179,18 +179,20 @@ def _free_matches(
     still finds the free "退钱" inside it."""
     out: list[tuple[int, int]] = []
     pos = 0
+    group = SPAN if SPAN in pat.groupindex else 0  # see alternation._scan_first
     while pos <= len(text):
         m = found or pat.search(text, pos)
         found = None
         if m is None:
             break
-        if m.end() == m.start() or (neg and neg.negated(text, m.start())):
-            pos = m.start() + 1
+        start, end = m.span(group)
+        if end == start or (neg and neg.negated(text, start)):
+            pos = start + 1
         else:
-            out.append((m.start(), m.end()))
+            out.append((start, end))
             if first:
                 break
-            pos = m.end()
+            pos = end
     return out
 
 
