@@ -128,8 +128,9 @@ def decide(
     masked = mask(text)
     stored_sug = answer
     if sug.understanding is not None and masked != text:
+        # The understanding quotes the message as it came: stored, it is the masked text.
         stored_sug = sug.model_copy(update={"understanding": sug.understanding.model_copy(
-            update={"text": mask(sug.understanding.text)})}).model_dump_json()
+            update={"text": masked})}).model_dump_json()
     return Prepared(
         conv_id=conv.id, before=row.turn, turn=conv.turn, role=role, text=masked,
         message_id=message_id, stage=conv.stage, state=conv.model_dump_json(), stored=stored_sug,

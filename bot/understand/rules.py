@@ -60,7 +60,6 @@ class Rule:
     once: bool = False
 
 
-
 @dataclass(slots=True)
 class RuleSet:
     """Compiled rules for a family of labels (intents, causes, acts, guard codes...)."""
@@ -160,14 +159,18 @@ def _alternation(
 ) -> re.Pattern[str] | None:
     if not patterns:
         return None
-    return _compile(factor([expand(p, cues) for p in patterns]), {})
+    return _led(factor([expand(p, cues) for p in patterns]))
 
 
 def _compile(pattern: str, cues: Mapping[str, list[str]]) -> re.Pattern[str]:
+    return _led(factor([expand(pattern, cues)]))
+
+
+def _led(pattern: str) -> re.Pattern[str]:
     from bot.understand.scoped import lead  # scoped builds on this module
 
     # The first-character lookahead lets `re` skip most positions with one class test.
-    return compile_lexicon(lead(factor([expand(pattern, cues)])))
+    return compile_lexicon(lead(pattern))
 
 
 def _free_matches(
