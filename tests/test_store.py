@@ -146,3 +146,52 @@ def test_the_sqlite_synchronous_setting_reaches_the_writer(tmp_path: Path) -> No
             await store.close()
 
     assert asyncio.run(go()) == 1  # NORMAL
+
+
+def test_a_batch_waits_for_another_process_write_lock_without_stalling_the_loop(tmp_path: Path) -> None:
+    import sqlite3
+
+    async def go() -> tuple[bool, int, int]:
+        path = tmp_path / "l.db"
+        store = await Store.open(f"sqlite:///{path}", ENGINE)
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            assert store.writer is not None
+            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            other.execute("BEGIN IMMEDIATE")  # as a `csbot token` command would, for a moment
+            turn = asyncio.ensure_future(store.add_turn(conv.id, "buyer", "颜色不对"))
+            ticks = 0
+            for _ in range(20):  # the loop goes on while the batch waits in the writer's thread
+                await asyncio.sleep(0.01)
+                ticks += 1
+            waited = not turn.done()
+            other.execute("COMMIT")
+            sug, _ = await asyncio.wait_for(turn, 30)
+            return waited, ticks, sug.turn
+        finally:
+            other.close()
+            await store.close()
+
+    waited, ticks, turn = asyncio.run(go())
+    assert waited and ticks == 20 and turn == 1
+
+
+def test_commits_go_to_the_writer_thread_only_when_the_disk_is_slow(tmp_path: Path) -> None:
+    async def go(slow_commit: float) -> tuple[int, int, int]:
+        store = await Store.open(f"sqlite:///{tmp_path / f's{slow_commit}.db'}", ENGINE)
+        try:
+            assert store.writer is not None
+            store.writer.slow_commit = slow_commit
+            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            for i in range(10):
+                await store.add_turn(conv.id, "buyer", f"第{i}条")
+            return store.writer.threaded_commits, store.writer.batches, (await store.get(conv.id))[0]["turns"]
+        finally:
+            await store.close()
+
+    # Every commit slower than 0 s: after the first few, all of them go to the thread.
+    threaded, batches, turns = asyncio.run(go(0.0))
+    assert turns == 10 and batches >= 11 and threaded >= batches - 4
+    # None slower than an hour: all on the loop.
+    threaded, _, turns = asyncio.run(go(3600.0))
+    assert turns == 10 and threaded == 0

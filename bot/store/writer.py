@@ -1,25 +1,34 @@
 """One writer per SQLite database: jobs waiting at the same moment share one transaction.
 
-The writer owns one blocking connection. A batch's BEGIN IMMEDIATE and COMMIT run in the
-writer's own thread (they may wait for another process or for the disk); its jobs run on
-the event loop between them, each in its own savepoint, so a job that fails (a closed
-conversation, a bad id) rolls back alone. The batch commits once and only then are the
-callers answered, so an answered turn is durable (group commit).
+The writer owns one blocking connection and runs a batch on the event loop: BEGIN
+IMMEDIATE, each job in its own savepoint (a job that fails, such as a closed conversation
+or a bad id, rolls back alone), COMMIT. Only then are the callers answered, so an answered
+turn is durable (group commit).
+
+Two things may wait, and then go to the writer's own thread instead of holding up the loop:
+taking the write lock while another process (a `csbot token` command) holds it, and a
+commit on a disk whose fsync is slow. On a disk that syncs in well under a millisecond, the
+hand-offs to a thread and back cost more than the commit itself (bench/service.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger("csbot.store")
 Job = Callable[[Connection], Any]
+WAIT_FOR_LOCK_MS = 30_000  # how long a batch waits for another process's write lock
 
 
 class GroupCommitWriter:
@@ -32,9 +41,14 @@ class GroupCommitWriter:
         self.task: asyncio.Task[None] | None = None
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-writer")
         self.batches = 0
+        self.threaded_commits = 0  # commits that went to the thread (a slow disk)
         self.window = 0.0  # seconds to wait for more jobs when more_coming() says so
         self.more_coming: Callable[[], bool] = lambda: False
-        self._conn: Connection | None = None  # opened in the writer's thread, kept open
+        # When the last few commits all took longer than this, commits go to the thread
+        # (the loop would stall). A commit that also checkpointed the WAL is slow alone.
+        self.slow_commit = 0.002
+        self._commit_times: collections.deque[float] = collections.deque([0.0], maxlen=4)
+        self._conn: Connection | None = None  # kept open for the writer's life
         self._trans: RootTransaction | None = None
 
     def start(self) -> None:
@@ -50,7 +64,7 @@ class GroupCommitWriter:
             await self.task
         self.task = None
         if self._conn is not None:
-            self.thread.submit(self._conn.close).result()
+            self._conn.close()  # the last connection to close checkpoints the WAL
             self._conn = None
         self.thread.shutdown(wait=True)
         self.engine.dispose()
@@ -68,20 +82,22 @@ class GroupCommitWriter:
             if self.window and self.more_coming():
                 # Turns decided beside the writer arrive one by one and cost little to
                 # write: without a moment's wait each batch held one or two of them, and
-                # a batch's own cost (the thread hops, BEGIN, COMMIT) was most of a turn's.
+                # a batch's own cost (BEGIN, COMMIT and its fsync) was most of a turn's.
                 await asyncio.sleep(self.window)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
                 try:
-                    # Taking the write lock may wait for another process (a `csbot token`
-                    # command) and the commit waits for the disk: both in the writer's
-                    # thread. The statements between run here, on the event loop: a
-                    # thread running them competed with the loop for the GIL at every
-                    # statement, and the switching cost more than the statements.
-                    await loop.run_in_executor(self.thread, self._begin)
+                    # The statements run here, on the event loop: a thread running them
+                    # competed with the loop for the GIL at every statement.
+                    if not self._begin():
+                        await loop.run_in_executor(self.thread, self._begin_waiting)
                     results = self._apply([job for job, _ in batch])
-                    await loop.run_in_executor(self.thread, self._end)
+                    if min(self._commit_times) < self.slow_commit:
+                        self._end()
+                    else:
+                        self.threaded_commits += 1
+                        await loop.run_in_executor(self.thread, self._end)
                 except Exception as exc:  # the commit itself failed: nobody's write is durable
                     log.exception("batch commit failed")
                     results = [(False, exc)] * len(batch)
@@ -99,12 +115,38 @@ class GroupCommitWriter:
                 for _ in batch:
                     self.queue.task_done()
 
-    def _begin(self) -> None:
+    def _connection(self) -> Connection:
         # One connection for the writer's life: checking one out of the pool and resetting
         # it for every batch cost more than the batch's own statements.
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.engine.connect()
-        self._trans = self._conn.begin()
+            raw: Any = self._conn.connection.driver_connection
+            raw.execute("PRAGMA busy_timeout=0")  # BEGIN on the loop must not wait
+        return self._conn
+
+    def _begin(self) -> bool:
+        """BEGIN IMMEDIATE at once; False when another process holds the write lock."""
+        conn = self._connection()
+        try:
+            self._trans = conn.begin()
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            # Raised by the driver inside SQLAlchemy's begin event, so not always wrapped.
+            if "locked" not in str(exc):
+                raise
+            if conn.in_transaction():
+                conn.rollback()
+            return False
+        return True
+
+    def _begin_waiting(self) -> None:
+        """BEGIN IMMEDIATE, waiting for the write lock (in the writer's thread)."""
+        conn = self._connection()
+        raw: Any = conn.connection.driver_connection
+        raw.execute(f"PRAGMA busy_timeout={WAIT_FOR_LOCK_MS}")
+        try:
+            self._trans = conn.begin()
+        finally:
+            raw.execute("PRAGMA busy_timeout=0")
 
     def _apply(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
         assert self._conn is not None
@@ -124,7 +166,9 @@ class GroupCommitWriter:
     def _end(self) -> None:
         assert self._trans is not None
         trans, self._trans = self._trans, None
+        started = time.perf_counter()
         trans.commit()
+        self._commit_times.append(time.perf_counter() - started)
 
     def _abandon(self) -> None:
         trans, self._trans = self._trans, None
