@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.understand.alternation import SPAN, compile_lexicon, factor
+from bot.understand.gate import Gate
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -58,6 +59,8 @@ class Rule:
     max_len: int | None
     negatable: bool
     once: bool = False
+    # What every match of the rule starts with (gate.prefixes; None: anything).
+    keys: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +68,7 @@ class RuleSet:
     """Compiled rules for a family of labels (intents, causes, acts, guard codes...)."""
 
     rules: list[Rule] = field(default_factory=list)
+    gate: Gate = field(default_factory=lambda: Gate([]))
 
     @classmethod
     def build(
@@ -77,25 +81,32 @@ class RuleSet:
                 unknown = set(r) - {"any", "all", "none", "weight", "max_len", "negatable", "once"}
                 if unknown:
                     raise ValueError(f"rule for {label}: unknown keys {sorted(unknown)}")
+                any_, any_keys = _led(_pattern(r.get("any"), cues))
+                all_ = [_led(_pattern([p], cues)) for p in r.get("all", [])]
                 out.rules.append(
                     Rule(
                         label=label,
-                        any=_alternation(r.get("any"), cues),
-                        all=[_compile(p, cues) for p in r.get("all", [])],
-                        none=_alternation(r.get("none"), cues),
+                        any=any_,
+                        all=[c for c, _ in all_ if c is not None],
+                        none=_led(_pattern(r.get("none"), cues))[0],
                         weight=float(r.get("weight", 1)),
                         max_len=r.get("max_len"),
                         negatable=bool(r.get("negatable", True)),
                         once=bool(r.get("once", False)),
+                        # Every "all" pattern must match: the first one's prefixes gate the rule.
+                        keys=all_[0][1] if all_ else any_keys,
                     )
                 )
+        out.gate = Gate([rule.keys for rule in out.rules])
         return out
 
     def hits(self, text: str, negation: Negation) -> list[Hit]:
         """Every firing of every rule on ``text``."""
         found: list[Hit] = []
         n = len(text)
-        for idx, rule in enumerate(self.rules):
+        rules = self.rules
+        for idx in self.gate.candidates(text):
+            rule = rules[idx]
             if not rule.all and rule.any is not None:
                 # Most rules are one alternation that does not match at all: one search
                 # tells, before any of the checks below.
@@ -154,23 +165,22 @@ class RuleSet:
         return out
 
 
-def _alternation(
-    patterns: list[str] | None, cues: Mapping[str, list[str]]
-) -> re.Pattern[str] | None:
+def _pattern(patterns: list[str] | None, cues: Mapping[str, list[str]]) -> str | None:
+    """The factored alternation of ``patterns`` with their cues expanded."""
     if not patterns:
         return None
-    return _led(factor([expand(p, cues) for p in patterns]))
+    return factor([expand(p, cues) for p in patterns])
 
 
-def _compile(pattern: str, cues: Mapping[str, list[str]]) -> re.Pattern[str]:
-    return _led(factor([expand(pattern, cues)]))
+def _led(pattern: str | None) -> tuple[re.Pattern[str] | None, frozenset[str] | None]:
+    """The compiled pattern and the prefixes its matches start with (gate.prefixes)."""
+    from bot.understand.scoped import lead_and_keys  # scoped builds on this module
 
-
-def _led(pattern: str) -> re.Pattern[str]:
-    from bot.understand.scoped import lead  # scoped builds on this module
-
+    if pattern is None:
+        return None, None
     # The first-character lookahead lets `re` skip most positions with one class test.
-    return compile_lexicon(lead(pattern))
+    led, keys = lead_and_keys(pattern)
+    return compile_lexicon(led), keys
 
 
 def _free_matches(

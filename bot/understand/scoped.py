@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.understand.alternation import compile_lexicon, factor, literal_led
+from bot.understand.gate import prefixes
 from bot.understand.rules import Hit, Negation, RuleSet
 
 try:  # the regex parser only serves the first-character optimisation below
@@ -58,6 +59,16 @@ def lead(pattern: str) -> str:
     if literal_led(pattern):
         return pattern
     return _led(pattern, _first_of(pattern))
+
+
+@lru_cache(maxsize=4096)
+def lead_and_keys(pattern: str) -> tuple[str, frozenset[str] | None]:
+    """``lead(pattern)`` and the prefixes that gate it (gate.prefixes), from one parse."""
+    try:
+        tree = sre_parse.parse(pattern)
+    except re.error:
+        return pattern, None
+    return (pattern if literal_led(pattern) else _led(pattern, _first(list(tree)))), prefixes(tree)
 
 
 def _first_of(skeleton: str) -> set[Any] | None:

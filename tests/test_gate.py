@@ -1,0 +1,107 @@
+"""The gate searches only the rules whose matches can start in a text: these tests hold that
+every match starts with one of its rule's prefixes, and that gated rule sets find exactly
+the hits that searching every rule finds."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.engine import Engine
+from bot.understand.gate import Gate, grams, prefixes
+from bot.understand.rules import RuleSet
+from tests.conftest import DATA, read_jsonl
+from tests.test_lexicon_compile import ALPHABET, ATOMS
+
+ENGINE = Engine.load()
+
+
+def starts_ok(pattern: str, text: str) -> bool:
+    """Every non-empty match of ``pattern`` in ``text`` starts with one of its prefixes."""
+    keys = prefixes(pattern)
+    compiled = re.compile(pattern)
+    for pos in range(len(text) + 1):
+        m = compiled.search(text, pos)
+        if m is None:
+            break
+        if m.end() > m.start() and keys is not None and not any(
+                text.startswith(k, m.start()) for k in keys):
+            return False
+    return True
+
+
+def test_prefixes_of_plain_words_classes_options_and_groups() -> None:
+    assert prefixes("退款") == {"退款"}
+    assert prefixes("(?:退(?:款|货)|钱)") == {"退款", "退货", "钱"}
+    assert prefixes("好?评") == {"好评", "评"}
+    assert prefixes("[好差]评") == {"好评", "差评"}
+    assert prefixes("嗯+") == {"嗯"}  # what follows the first repetition is not followed
+    assert prefixes("(?<!不)(?=退)退款") == {"退款"}  # lookarounds match nothing
+    assert prefixes("^好的$") == {"好的"}
+    assert prefixes("好.{0,3}评") == {"好"}  # a dot ends the prefix early
+
+
+def test_a_match_that_can_start_anywhere_is_not_gated() -> None:
+    for pattern in (".评", "[^退]款", r"\d+元", "(?i)ok", "(?:好)?", "评?"):
+        assert prefixes(pattern) is None, pattern
+
+
+def test_a_text_names_its_one_and_two_character_pieces() -> None:
+    assert grams("退款了") == {"退", "款", "了", "退款", "款了"}
+    assert grams("") == frozenset()
+
+
+def test_the_gate_lists_the_rules_a_text_can_match_in_their_order() -> None:
+    gate = Gate([frozenset({"退款"}), None, frozenset({"好", "差评"}), frozenset({"返现"})])
+    assert gate.candidates("我要退款") == [0, 1]
+    assert gate.candidates("差评返现") == [1, 2, 3]
+    assert gate.candidates("嗯") == [1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
+                min_size=1, max_size=6),
+       st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
+def test_every_match_starts_with_a_prefix(alts: list[str], texts: list[str]) -> None:
+    pattern = "|".join(alts)
+    for text in texts:
+        assert starts_ok(pattern, text), (pattern, text, prefixes(pattern))
+
+
+def _rule_sets() -> list[tuple[str, RuleSet]]:
+    u = ENGINE.understand
+    return [("intents", u.buyer_model.intents), ("causes", u.buyer_model.causes),
+            ("emotions", u.buyer_model.emotions), ("acts", u.agent_model.acts.rules),
+            ("guard", u.guard.rules.rules)]
+
+
+def _texts() -> list[str]:
+    rows = [row["text"] for f in ("buyer_dev.jsonl", "agent_dev.jsonl", "guard_dev.jsonl",
+                                  "heldout/buyer.jsonl", "heldout/agent.jsonl")
+            for row in read_jsonl(DATA / f)]
+    return [ENGINE.understand.normalize(t).text for t in rows]
+
+
+def test_gated_rule_sets_hit_exactly_what_searching_every_rule_hits() -> None:
+    from bot.understand.rules import Negation
+
+    texts = _texts()
+    sets = _rule_sets()
+    assert len(texts) > 1000
+    negation = Negation(["不", "没", "别"])
+    for name, rules in sets:
+        gated = rules.gate
+        searched = 0
+        try:
+            for text in texts:
+                rules.gate = gated
+                fast = rules.hits(text, negation)
+                searched += len(gated.candidates(text))
+                rules.gate = Gate([None] * len(rules.rules))
+                assert fast == rules.hits(text, negation), (name, text)
+        finally:
+            rules.gate = gated
+        # And the gate does spare searches: most rules cannot match most texts.
+        assert searched < 0.6 * len(texts) * len(rules.rules), name
