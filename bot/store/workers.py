@@ -88,25 +88,56 @@ class _Held:
             del self._locks[self._key]
 
 
-class _Worker:
-    """One worker process and the answers it owes, in the order they were asked."""
+class _Worker(asyncio.Protocol):
+    """One worker process and the answers it owes, in the order they were asked.
 
-    def __init__(self, proc: subprocess.Popen[bytes], reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
-        self.proc, self.reader, self.writer = proc, reader, writer
+    Frames are read as they arrive, straight from the socket's callback: a reader task
+    awaiting each length and body cost the serving process more than the frames' decoding."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        self.proc = proc
         self.pending: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.alive = True
+        self.hello: asyncio.Future[Any] = loop.create_future()
+        self.gone: asyncio.Future[None] = loop.create_future()  # the socket closed
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buffer
+        buf += data
+        pos, end = 0, len(buf)
+        try:
+            while end - pos >= _LEN.size:
+                size = _LEN.unpack_from(buf, pos)[0]
+                if end - pos - _LEN.size < size:
+                    break
+                pos += _LEN.size
+                message = marshal.loads(buf[pos:pos + size])
+                pos += size
+                fut = self.hello if not self.hello.done() else self.pending.popleft()
+                if not fut.done():
+                    fut.set_result(message)
+        except (ValueError, EOFError, TypeError, IndexError):  # garbled, or an answer nobody asked for
+            log.error("a turn worker sent a frame that cannot be read")
+            self.die()
+        del buf[:pos]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.gone.done():
+            self.gone.set_result(None)
 
     def ask(self, message: tuple[Any, ...]) -> asyncio.Future[Any]:
+        assert self.transport is not None
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         body = marshal.dumps(message)
-        self.writer.write(_LEN.pack(len(body)) + body)
+        self.transport.write(_LEN.pack(len(body)) + body)
         self.pending.append(fut)
         return fut
-
-    async def read(self) -> tuple[Any, ...]:
-        size = _LEN.unpack(await self.reader.readexactly(_LEN.size))[0]
-        return marshal.loads(await self.reader.readexactly(size))  # type: ignore[no-any-return]
 
     def die(self, kill: bool = True) -> None:
         self.alive = False
@@ -114,7 +145,10 @@ class _Worker:
             fut = self.pending.popleft()
             if not fut.done():
                 fut.set_exception(WorkerGone())
-        self.writer.close()
+        if not self.hello.done():
+            self.hello.set_exception(WorkerGone())
+        if self.transport is not None:
+            self.transport.close()
         if kill and self.proc.poll() is None:
             self.proc.kill()
 
@@ -153,18 +187,18 @@ class WorkerPool:
             p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), env=env)
         theirs.close()
-        reader, writer = await asyncio.open_unix_connection(sock=ours)
-        worker = _Worker(proc, reader, writer)
+        worker = _Worker(proc)
+        await asyncio.get_running_loop().connect_accepted_socket(lambda: worker, ours)
+        self._keep(self._watch(worker))
         try:
-            hello = await asyncio.wait_for(worker.read(), timeout=120)
-        except (TimeoutError, asyncio.IncompleteReadError, OSError) as exc:
+            hello = await asyncio.wait_for(asyncio.shield(worker.hello), timeout=120)
+        except (TimeoutError, WorkerGone, OSError) as exc:
             worker.die()
             raise RuntimeError(f"worker exited with {proc.poll()}") from exc
         if hello != ("ready", self.engine.script.version):
             worker.die()  # the data folders changed between the two loads
             raise RuntimeError("the worker loaded a different script version")
         self.workers.append(worker)
-        self._keep(self._answers(worker))
         return worker
 
     def _keep(self, coro: Any) -> None:
@@ -172,23 +206,17 @@ class WorkerPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answers(self, worker: _Worker) -> None:
-        try:
-            while True:
-                message = await worker.read()
-                fut = worker.pending.popleft()
-                if not fut.done():
-                    fut.set_result(message)
-        except (asyncio.IncompleteReadError, OSError, IndexError, ValueError, EOFError):
-            pass
-        finally:
-            worker.die(kill=not self._closing)
-            if worker in self.workers:
-                self.workers.remove(worker)
-            code = await asyncio.to_thread(worker.proc.wait)  # reaped, not left a zombie
-            if not self._closing:
-                log.error("a turn worker stopped (exit code %s); starting another", code)
-                self._keep(self._respawn())
+    async def _watch(self, worker: _Worker) -> None:
+        """When the worker's socket closes: fail what it owes, reap it, start another."""
+        await worker.gone
+        started = worker in self.workers
+        worker.die(kill=not self._closing)
+        if started:
+            self.workers.remove(worker)
+        code = await asyncio.to_thread(worker.proc.wait)  # reaped, not left a zombie
+        if started and not self._closing:
+            log.error("a turn worker stopped (exit code %s); starting another", code)
+            self._keep(self._respawn())
 
     async def _respawn(self) -> None:
         await asyncio.sleep(1.0)  # a worker that dies at once must not spin
@@ -226,8 +254,9 @@ class WorkerPool:
         workers = list(self.workers)
         for w in workers:
             w.alive = False
-            with contextlib.suppress(OSError):
-                w.writer.write_eof()  # the worker reads the end and exits by itself
+            if w.transport is not None:
+                with contextlib.suppress(OSError):
+                    w.transport.write_eof()  # the worker reads the end and exits by itself
         for w in workers:
             try:
                 await asyncio.to_thread(w.proc.wait, 10)
