@@ -134,6 +134,8 @@ async def test_personal_data_is_masked_at_rest(api: Api) -> None:
     (json.dumps({"role": "buyer", "text": "长" * 2001}, ensure_ascii=False).encode(), 422, "invalid"),
     (json.dumps({"role": "buyer", "text": "好", "extra": 1}).encode(), 422, "invalid"),
     (b"[1, 2]", 422, "invalid"),
+    (b'{"role": "buyer", "text": "\\ud800"}', 422, "invalid"),  # half a surrogate pair
+    (b'{"role": "buyer", "text": NaN}', 422, "invalid"),
     (b'{"role":"buyer","text":"' + b"x" * 20000 + b'"}', 413, "too_large"),
 ])
 async def test_bad_message_bodies(api: Api, body: bytes, status: int, code: str) -> None:

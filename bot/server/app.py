@@ -25,7 +25,7 @@ from bot.server.api import (
     CreateConversation,
     MessageIn,
 )
-from bot.server.errors import ApiError, errors, read_json
+from bot.server.errors import ApiError, errors, read_json, read_model
 from bot.server.metrics import Metrics
 from bot.store.db import Store, TokenInfo, hash_token
 from bot.store.turns import Duplicate
@@ -157,7 +157,7 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 
 async def post_message(request: web.Request) -> web.Response:
-    body = MessageIn.model_validate(await read_json(request))
+    body = await read_model(request, MessageIn)
     conv_id = request.match_info["id"]
     metrics = request.app[METRICS]
     started = time.perf_counter()
@@ -167,9 +167,9 @@ async def post_message(request: web.Request) -> web.Response:
         metrics.duplicates.inc()
         return web.Response(text=done.stored, content_type="application/json")
     metrics.latency.observe(time.perf_counter() - started)
-    metrics.turns.labels(body.role).inc()
+    metrics.turn(body.role)
     for code, severity in done.findings:
-        metrics.findings.labels(code, severity).inc()
+        metrics.finding(code, severity)
     # The answer is sent as the store made it (listeners get it through its turn notifications).
     return web.Response(text=done.answer, content_type="application/json")
 
@@ -245,10 +245,11 @@ def make_app(
     app[METRICS] = Metrics()
     app[HUB] = Hub()
     app[STATIC_TOKENS] = static_tokens(tokens)
+    # The router tries the routes under one prefix in this order: the busiest one first.
+    app.router.add_post("/api/v1/conversations/{id}/messages", post_message)
     app.router.add_post("/api/v1/conversations", create_conversation)
     app.router.add_get("/api/v1/conversations", list_conversations)
     app.router.add_get("/api/v1/conversations/{id}", get_conversation)
-    app.router.add_post("/api/v1/conversations/{id}/messages", post_message)
     app.router.add_post("/api/v1/conversations/{id}/close", close_conversation)
     app.router.add_get("/api/v1/conversations/{id}/ws", watch)
     app.router.add_get("/healthz", healthz)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.engine import ConversationClosed
 from bot.store.turns import Forbidden, NeedsPerson, NotFound
 
 log = logging.getLogger("csbot.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -79,11 +81,29 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 async def read_json(request: web.Request) -> object:
     """The request body as JSON, or a 400 that says why not."""
+    return _parse(await _body(request))
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    """The request body as ``model``: a 400 for what is not JSON, a 422 for the rest."""
+    raw = await _body(request)
+    try:
+        return model.model_validate_json(raw)  # one pass in pydantic's own parser
+    except ValidationError:
+        # Whatever is wrong is told as for any other body: json's 400, or the 422.
+        return model.model_validate(_parse(raw))
+
+
+async def _body(request: web.Request) -> bytes:
     if request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）")
     raw = await request.read()
     if not raw:
         raise ApiError(400, "empty_body", "请求体为空")
+    return raw
+
+
+def _parse(raw: bytes) -> object:
     try:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -137,7 +137,7 @@ class Hooks:
             except NeedsPerson:
                 return Answer(text="话术已修改，这个案例需要人工处理。")
             if not duplicate:
-                self.metrics.turns.labels(role).inc()
+                self.metrics.turn(role)
             return Answer(suggestion=sug, deliver=not duplicate)
         if not await self.store.first_time(channel, event.message_id):
             return Answer(deliver=False)

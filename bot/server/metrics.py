@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -22,6 +24,21 @@ class Metrics:
                           registry=self.registry)
         self.channel_errors = Counter("csbot_channel_errors_total", "Platform errors",
                                       ["channel", "code"], registry=self.registry)
+
+        # labels() looks its child up under a lock each time: the busy ones are kept.
+        self._turns = {role: self.turns.labels(role) for role in ("buyer", "agent")}
+        self._findings: dict[tuple[str, str], Any] = {}
+
+    def turn(self, role: str) -> None:
+        """Count one turn of ``role``."""
+        (self._turns.get(role) or self.turns.labels(role)).inc()
+
+    def finding(self, code: str, severity: str) -> None:
+        """Count one guard finding."""
+        child = self._findings.get((code, severity))
+        if child is None:
+            child = self._findings[code, severity] = self.findings.labels(code, severity)
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
