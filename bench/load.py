@@ -33,6 +33,7 @@ async def main() -> None:
     errors = 0
     stop = time.monotonic() + args.seconds
     convs = args.conversations or ["x"]
+    said = dict.fromkeys(convs, 0)  # each conversation hears the lines in their order
 
     async def worker(w: int) -> None:
         nonlocal errors
@@ -40,7 +41,8 @@ async def main() -> None:
         async with aiohttp.ClientSession(connector=conn, connector_owner=False, headers=headers) as s:
             while time.monotonic() < stop:
                 cid = convs[(w + i * args.concurrency) % len(convs)]
-                role, text = LINES[i % len(LINES)]
+                role, text = LINES[said[cid] % len(LINES)]
+                said[cid] += 1
                 t0 = time.perf_counter()
                 async with s.post(f"{args.url}/api/v1/conversations/{cid}/messages",
                                   json={"role": role, "text": text}) as r:
