@@ -89,12 +89,15 @@ class Engine:
         return self._answer(conv, None, [], None)
 
     def feed(
-        self, conv: Conversation, role: Role, text: str, *, at: datetime | None = None
+        self, conv: Conversation, role: Role, text: str, *, at: datetime | None = None,
+        owned: bool = False,
     ) -> tuple[Conversation, Suggestion]:
-        """Apply one message; returns the new conversation (the input is not changed)."""
+        """Apply one message; returns the new conversation. The input is not changed,
+        unless ``owned`` (the caller made it for this call alone and may lose it)."""
         if conv.stage == self.script.final:
             raise ConversationClosed("这个会话已经结束，不能再添加消息")
-        conv = _copy(conv)
+        if not owned:
+            conv = _copy(conv)
         conv.turn += 1
         if role == "buyer":
             bu = self.understand.buyer(text)

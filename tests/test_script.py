@@ -211,3 +211,15 @@ def test_public_dialogs_stage_agreement() -> None:
     turns, final = _stage_agreement(PUBLIC / "dialogs_dev.jsonl")
     print(f"public dialogs: stage agreement {turns:.3f}, final stage {final:.3f}")
     assert turns >= 0.90
+
+
+def test_feed_leaves_its_input_alone_unless_the_caller_owns_it() -> None:
+    conv, _ = ENGINE.start({"shop": "柚子家女装", "buyer_name": "周女士"})
+    before = conv.model_dump_json()
+    copied, sug = ENGINE.feed(conv, "agent", "您好，请问是周女士吗？我是柚子家女装的售后客服小林。")
+    assert conv.model_dump_json() == before and copied.turn == 1
+    same = Conversation.model_validate_json(before)
+    mine, mine_sug = ENGINE.feed(same, "agent", "您好，请问是周女士吗？我是柚子家女装的售后客服小林。",
+                                 owned=True)
+    assert mine is same and mine.model_dump_json() == copied.model_dump_json()
+    assert mine_sug.model_dump_json() == sug.model_dump_json()

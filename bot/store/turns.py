@@ -123,7 +123,7 @@ def decide(
     if not row.is_open:
         raise ConversationClosed("这个会话已经结束，不能再添加消息")
     conv = current_script(engine, Conversation.model_validate_json(row.state))
-    conv, sug = engine.feed(conv, role, text, at=at)  # type: ignore[arg-type]
+    conv, sug = engine.feed(conv, role, text, at=at, owned=True)  # type: ignore[arg-type]
     answer = sug.model_dump_json()
     masked = mask(text)
     stored_sug = answer

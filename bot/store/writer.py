@@ -72,7 +72,7 @@ class GroupCommitWriter:
     async def submit(self, job: Job) -> Any:
         """Run ``job(conn)`` in the next batch; returns its result once the batch is committed."""
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self.queue.put((job, fut))
+        self.queue.put_nowait((job, fut))  # unbounded: never waits
         return await fut
 
     async def _run(self) -> None:
