@@ -1,12 +1,14 @@
 """Benchmark: service throughput and latency through `csbot serve`, against a bare aiohttp
 handler measured in the same run, with a load generator in a separate process on loopback.
 
-    python bench/service.py [--seconds 10] [--concurrency 64] [--pg postgresql://…] [--wrk]
+    python bench/service.py [--seconds 10] [--rounds 3] [--concurrency 64] [--pg postgresql://…] [--wrk]
 
 Every csbot turn is durably committed (synchronous=FULL) before it is answered. csbot runs
 as `csbot serve` starts by default (one turn worker per core but one) and, for comparison,
-as one process (--workers 0). Exits 1 if the default's SQLite throughput is below 0.4 × the
-bare handler's.
+as one process (--workers 0). The runs take turns, round after round, and each figure is
+the median of its rounds: a shared machine's speed drifts by a tenth within minutes, and
+alternating keeps the drift out of the ratio. Exits 1 if the default's SQLite throughput is
+below 0.4 × the bare handler's.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +85,7 @@ def bare_wrk(seconds: float, concurrency: int) -> float | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--pg", default=None, help="PostgreSQL URL of an empty database to also measure")
     ap.add_argument("--wrk", action="store_true",
@@ -88,15 +93,26 @@ def main() -> int:
     args = ap.parse_args()
     workers = Settings().turn_workers()
     print(f"{os.cpu_count()} cores; csbot serve starts {workers} turn worker(s) by default")
-    rows = [("bare aiohttp handler", bare(args.seconds, args.concurrency))]
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append((f"csbot serve, SQLite ({workers}w)",
-                     csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency)))
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("csbot serve, SQLite (0w)",
-                     csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency, workers=0)))
+    runs: dict[str, Callable[[], dict[str, float]]] = {
+        "bare aiohttp handler": lambda: bare(args.seconds, args.concurrency),
+        f"csbot serve, SQLite ({workers}w)": lambda: on_sqlite(None),
+        "csbot serve, SQLite (0w)": lambda: on_sqlite(0),
+    }
+
+    def on_sqlite(w: int | None) -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as tmp:
+            return csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency, workers=w)
+
     if args.pg:
-        rows.append(("csbot serve, PostgreSQL", csbot(args.pg, args.seconds, args.concurrency)))
+        runs["csbot serve, PostgreSQL"] = lambda: csbot(args.pg, args.seconds, args.concurrency)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
+    for r in range(args.rounds):
+        for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+            results[name].append(runs[name]())
+        print(f"round {r + 1}: " + ", ".join(f"{n} {results[n][-1]['rps']:.0f}" for n in runs),
+              flush=True)
+    rows = [(name, {**{k: statistics.median(x[k] for x in rs) for k in rs[0]},
+                    "errors": sum(x["errors"] for x in rs)}) for name, rs in results.items()]
     base = rows[0][1]["rps"]
     print(f"{'':28} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'errors':>6}")
     for name, r in rows:
