@@ -18,7 +18,7 @@ import functools
 import operator
 import re._constants as sre_c  # type: ignore[import-not-found]
 import re._parser as sre_parse  # type: ignore[import-not-found]
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 LENGTH = 2  # two characters name a Chinese word's start far better than one
@@ -35,10 +35,22 @@ def prefixes(pattern: str | Any) -> frozenset[str] | None:
     """The strings of one or two characters such that every non-empty match of ``pattern``
     (a regex, or ``re``'s parse of one) starts with one of them; None when a match can
     start with any character."""
+    return keys_of(partials(pattern))
+
+
+def partials(pattern: str | Any, subs: Mapping[str, set[_Partial]] | None = None) -> set[_Partial]:
+    """The prefixes of ``pattern`` with, for each, whether the pattern may still add to it.
+    A character in ``subs`` stands for a sub-pattern with those partials (a cue in a rule:
+    the rule's skeleton is parsed, not its whole expansion; see scoped._Expander)."""
     tree = sre_parse.parse(pattern) if isinstance(pattern, str) else pattern
     if tree.state.flags & sre_c.SRE_FLAG_IGNORECASE:
-        return None
-    keys = {p for p, _ in _extend({("", True)}, tree)}
+        return {("", False)}
+    return _extend({("", True)}, tree, subs or {})
+
+
+def keys_of(found: set[_Partial]) -> frozenset[str] | None:
+    """``prefixes`` from ``partials``."""
+    keys = {p for p, _ in found}
     if "" in keys:
         return None
     return frozenset(k for k in keys if k[:-1] not in keys)  # "好" makes "好评" needless
@@ -60,7 +72,8 @@ def _chars(av: Iterable[tuple[Any, Any]]) -> list[str] | None:
     return out
 
 
-def _extend(cur: set[_Partial], items: Sequence[tuple[Any, Any]]) -> set[_Partial]:
+def _extend(cur: set[_Partial], items: Sequence[tuple[Any, Any]],
+            subs: Mapping[str, set[_Partial]]) -> set[_Partial]:
     """The prefixes ``cur`` extended by the parsed sequence ``items``."""
     for op, av in items:
         if not any(open_ for _, open_ in cur):
@@ -69,31 +82,35 @@ def _extend(cur: set[_Partial], items: Sequence[tuple[Any, Any]]) -> set[_Partia
             chars = [chr(av)] if op is sre_c.LITERAL else _chars(av)
             if chars is None:
                 return _close(cur)
+            # Each character, or what it stands for (re parses "(a|b)" as the class [ab]).
+            nexts = [subs.get(c) or {(c, True)} for c in chars]
             nxt: set[_Partial] = set()
             for p, open_ in cur:
-                if open_:
-                    nxt.update((p + c, len(p) + 1 < LENGTH) for c in chars)
-                else:
+                if not open_:
                     nxt.add((p, False))
+                    continue
+                for found in nexts:
+                    nxt.update(((p + q)[:LENGTH], more and len(p) + len(q) < LENGTH)
+                               for q, more in found)
             if len(nxt) > _MAX_KEYS:
                 return _close(cur)
             cur = nxt
         elif op is sre_c.SUBPATTERN:
             if av[1] or av[2]:  # inline flags: not followed
                 return _close(cur)
-            cur = _extend(cur, av[3])
+            cur = _extend(cur, av[3], subs)
         elif op is _ATOMIC:
-            cur = _extend(cur, av)
+            cur = _extend(cur, av, subs)
         elif op is sre_c.BRANCH:
             nxt = set()
             for seq in av[1]:
-                nxt |= _extend(cur, seq)
+                nxt |= _extend(cur, seq, subs)
             if len(nxt) > _MAX_KEYS:
                 return _close(cur)
             cur = nxt
         elif op in _REPEATS:
             lo, hi, sub = av
-            once = _extend(cur, sub)
+            once = _extend(cur, sub, subs)
             if hi != 1:  # a second repetition or what follows: not followed
                 once = _close(once)
             cur = cur | once if lo == 0 else once
@@ -139,4 +156,4 @@ def grams(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-__all__ = ["LENGTH", "Gate", "grams", "prefixes"]
+__all__ = ["LENGTH", "Gate", "grams", "keys_of", "partials", "prefixes"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.understand.alternation import SPAN, compile_lexicon, factor
 from bot.understand.gate import Gate
@@ -47,6 +47,13 @@ class Hit:
     end: int
     weight: float
     rule: int
+
+
+class Led(NamedTuple):
+    """A rule pattern already expanded and led, with its prefixes (scoped._Expander)."""
+
+    pattern: str
+    keys: frozenset[str] | None
 
 
 @dataclass(slots=True)
@@ -82,7 +89,7 @@ class RuleSet:
                 if unknown:
                     raise ValueError(f"rule for {label}: unknown keys {sorted(unknown)}")
                 any_, any_keys = _led(_pattern(r.get("any"), cues))
-                all_ = [_led(_pattern([p], cues)) for p in r.get("all", [])]
+                all_ = [_led(_pattern([p], cues) if isinstance(p, str) else p) for p in r.get("all", [])]
                 out.rules.append(
                     Rule(
                         label=label,
@@ -165,19 +172,21 @@ class RuleSet:
         return out
 
 
-def _pattern(patterns: list[str] | None, cues: Mapping[str, list[str]]) -> str | None:
+def _pattern(patterns: list[str] | Led | None, cues: Mapping[str, list[str]]) -> str | Led | None:
     """The factored alternation of ``patterns`` with their cues expanded."""
-    if not patterns:
-        return None
+    if isinstance(patterns, Led) or not patterns:
+        return patterns if isinstance(patterns, Led) else None
     return factor([expand(p, cues) for p in patterns])
 
 
-def _led(pattern: str | None) -> tuple[re.Pattern[str] | None, frozenset[str] | None]:
+def _led(pattern: str | Led | None) -> tuple[re.Pattern[str] | None, frozenset[str] | None]:
     """The compiled pattern and the prefixes its matches start with (gate.prefixes)."""
     from bot.understand.scoped import lead_and_keys  # scoped builds on this module
 
     if pattern is None:
         return None, None
+    if isinstance(pattern, Led):
+        return compile_lexicon(pattern.pattern), pattern.keys
     # The first-character lookahead lets `re` skip most positions with one class test.
     led, keys = lead_and_keys(pattern)
     return compile_lexicon(led), keys

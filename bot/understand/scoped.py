@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from bot.understand import gate
 from bot.understand.alternation import compile_lexicon, factor, literal_led
-from bot.understand.gate import prefixes
-from bot.understand.rules import Hit, Negation, RuleSet
+from bot.understand.rules import Hit, Led, Negation, RuleSet
 
 try:  # the regex parser only serves the first-character optimisation below
     import re._constants as sre_c  # type: ignore[import-not-found]
@@ -68,7 +68,7 @@ def lead_and_keys(pattern: str) -> tuple[str, frozenset[str] | None]:
         tree = sre_parse.parse(pattern)
     except re.error:
         return pattern, None
-    return (pattern if literal_led(pattern) else _led(pattern, _first(list(tree)))), prefixes(tree)
+    return (pattern if literal_led(pattern) else _led(pattern, _first(list(tree)))), gate.prefixes(tree)
 
 
 def _first_of(skeleton: str) -> set[Any] | None:
@@ -93,61 +93,72 @@ def _atoms(first: set[Any]) -> str:
 class _Expander:
     """Expands ``%cue%`` references of one cue table.
 
-    Each pattern comes with a *skeleton*: the same regex with every cue replaced by a
-    one-class stand-in for the characters it can start with (``[ab]``, ``(?:[ab])?`` when it
-    can be empty, ``.`` when unknown). The first-character lookahead is computed by parsing
-    the skeleton, not the full expansion: the result is the same, and parsing every rule's
-    expanded text a second time was most of the lexicons' compile time (CLI start-up)."""
+    Each pattern comes with two *skeletons*: the same regex with every cue replaced by a
+    stand-in. For the first-character lookahead the stand-in is one class of the
+    characters the cue can start with (``[ab]``, ``(?:[ab])?`` when it can be empty, ``.``
+    when unknown); for the gate's prefixes it is one private-use character that
+    gate.partials replaces by the cue's own prefixes. Both are worked out by parsing the
+    skeletons, not the full expansion: the results are the same, and parsing every rule's
+    expanded text once more was most of the lexicons' compile time (CLI start-up)."""
 
     def __init__(self, cues: Mapping[str, list[str]]) -> None:
         self.cues = cues
-        self._done: dict[str, tuple[str, str]] = {}
+        self._done: dict[str, tuple[str, str, str]] = {}
+        self._subs: dict[str, set[Any]] = {}  # private-use character → a cue's prefixes
 
-    def pattern(self, pattern: str) -> tuple[str, str]:
-        """(full expansion, skeleton) of one pattern."""
+    def pattern(self, pattern: str) -> tuple[str, str, str]:
+        """(full expansion, first-character skeleton, prefix skeleton) of one pattern."""
         if "%" not in pattern:
-            return pattern, pattern
-        full: list[str] = []
-        skel: list[str] = []
+            return pattern, pattern, pattern
+        parts: list[tuple[str, str, str]] = []
         last = 0
         for m in _CUE.finditer(pattern):
-            f, k = self.cue(m.group(1), pattern)
-            full += (pattern[last:m.start()], f)
-            skel += (pattern[last:m.start()], k)
+            plain = pattern[last:m.start()]
+            parts += [(plain, plain, plain), self.cue(m.group(1), pattern)]
             last = m.end()
-        full.append(pattern[last:])
-        skel.append(pattern[last:])
-        return "".join(full), "".join(skel)
+        parts.append((pattern[last:],) * 3)
+        return "".join(p[0] for p in parts), "".join(p[1] for p in parts), "".join(p[2] for p in parts)
 
-    def cue(self, name: str, where: str = "") -> tuple[str, str]:
-        """(led alternation of the cue, its stand-in)."""
+    def cue(self, name: str, where: str = "") -> tuple[str, str, str]:
+        """(led alternation of the cue, its two stand-ins)."""
         if name not in self._done:
             if name not in self.cues:
                 raise ValueError(f"unknown cue %{name}% in pattern {where!r}")
-            body, first = self.alternation([self.pattern(p) for p in self.cues[name]])
+            body, first, found = self.alternation([self.pattern(p) for p in self.cues[name]])
             if first is None:
                 stand_in = "."
             elif first - {""}:
                 stand_in = "[" + _atoms(first) + "]" + ("?" if "" in first else "")
             else:
                 stand_in = ""
-            self._done[name] = (body, stand_in)
+            mark = chr(0xE000 + len(self._subs))
+            self._subs[mark] = found
+            self._done[name] = (body, stand_in, mark)
         return self._done[name]
 
-    def alternation(self, items: list[tuple[str, str]]) -> tuple[str, set[Any] | None]:
-        """The led ``(?:a|b|…)`` of expanded items, and its first-character set."""
-        body = factor([f for f, _ in items])
-        first = _first_of("(?:" + "|".join(f"(?:{k})" for _, k in items) + ")")
-        return _led(body, first), first
+    def alternation(self, items: list[tuple[str, str, str]]) -> tuple[str, set[Any] | None, set[Any]]:
+        """The led ``(?:a|b|…)`` of expanded items, its first-character set and its
+        prefixes (gate.partials)."""
+        body = factor([f for f, _, _ in items])
+        first = _first_of("(?:" + "|".join(f"(?:{k})" for _, k, _ in items) + ")")
+        return _led(body, first), first, self._partials("(?:" + "|".join(f"(?:{g})" for *_, g in items) + ")")
 
-    def led(self, patterns: Iterable[str]) -> str:
-        """``alternation(expand(p) for p in patterns)``, without parsing the expansion."""
-        return self.alternation([self.pattern(p) for p in patterns])[0]
+    def led(self, patterns: Iterable[str]) -> Led:
+        """``alternation(expand(p) for p in patterns)`` and its prefixes, without parsing
+        the expansion."""
+        body, _, found = self.alternation([self.pattern(p) for p in patterns])
+        return Led(body, gate.keys_of(found))
 
-    def led_one(self, pattern: str) -> str:
-        """``lead(expand(pattern))``, likewise."""
-        full, skel = self.pattern(pattern)
-        return _led(full, _first_of(skel))
+    def _partials(self, skeleton: str) -> set[Any]:
+        try:
+            return gate.partials(skeleton, self._subs)
+        except re.error:
+            return {("", False)}  # unknown: the rule is always searched
+
+    def led_one(self, pattern: str) -> Led:
+        """``lead(expand(pattern))`` and its prefixes, likewise."""
+        full, skel, keys = self.pattern(pattern)
+        return Led(_led(full, _first_of(skel)), gate.keys_of(self._partials(keys)))
 
 
 def _first(items: list[Any]) -> set[Any] | None:
@@ -234,14 +245,17 @@ class ScopedRules:
                 unless = r.pop("unless", None) or {}
                 scope = r.pop("unless_scope", "sentence")
                 context = r.pop("context", [])
-                self._context.append([compile_lexicon(ex.led_one(p)) for p in context])
-                for key in ("any", "all", "none"):
+                self._context.append([compile_lexicon(ex.led_one(p).pattern) for p in context])
+                # Led, and with their prefixes: RuleSet.build neither leads nor parses them.
+                for key in ("any", "none"):
                     if key in r:
-                        r[key] = [ex.pattern(p)[0] for p in r[key]] if key == "all" else [ex.led(r[key])]
+                        r[key] = ex.led(r[key])
+                if "all" in r:
+                    r["all"] = [ex.led_one(p) for p in r["all"]]
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(compile_lexicon(ex.led(pats)), _SCOPES.get(sc))
+                    _Unless(compile_lexicon(ex.led(pats).pattern), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
