@@ -109,14 +109,13 @@ class _Expander:
     def pattern(self, pattern: str) -> tuple[str, str, str]:
         """(full expansion, first-character skeleton, prefix skeleton) of one pattern."""
         if "%" not in pattern:
-            return pattern, pattern, pattern
+            return _plain(pattern)
         parts: list[tuple[str, str, str]] = []
         last = 0
         for m in _CUE.finditer(pattern):
-            plain = pattern[last:m.start()]
-            parts += [(plain, plain, plain), self.cue(m.group(1), pattern)]
+            parts += [_plain(pattern[last:m.start()]), self.cue(m.group(1), pattern)]
             last = m.end()
-        parts.append((pattern[last:],) * 3)
+        parts.append(_plain(pattern[last:]))
         return "".join(p[0] for p in parts), "".join(p[1] for p in parts), "".join(p[2] for p in parts)
 
     def cue(self, name: str, where: str = "") -> tuple[str, str, str]:
@@ -159,6 +158,15 @@ class _Expander:
         """``lead(expand(pattern))`` and its prefixes, likewise."""
         full, skel, keys = self.pattern(pattern)
         return Led(_led(full, _first_of(skel)), gate.keys_of(self._partials(keys)))
+
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _plain(text: str) -> tuple[str, str, str]:
+    # A private-use character of the lexicon's own would read as a cue's mark: "." instead
+    # (any character) only makes the gate search the rule more often.
+    return text, text, _PRIVATE_USE.sub(".", text)
 
 
 def _first(items: list[Any]) -> set[Any] | None:
