@@ -87,3 +87,16 @@ def test_the_cache_can_be_turned_off(cache: Path, monkeypatch: pytest.MonkeyPatc
     assert regex_cache.compile("退款").search("退款") is not None
     regex_cache.forget()
     assert _files(cache) == []
+
+
+def test_after_start_up_the_cache_holds_nothing_read_and_still_adds(cache: Path) -> None:
+    for pattern in ("退款", "返现"):
+        regex_cache.compile(pattern)
+    regex_cache.forget()  # as Engine.load does once its models are built
+    assert regex_cache._CACHE.entries == {}  # the file's megabytes are not kept
+    regex_cache.compile("好评")  # compiled later: compiled, and added to the file
+    regex_cache.forget()
+    regex_cache._CACHE = regex_cache._Cache()
+    for pattern in ("退款", "返现", "好评"):
+        regex_cache.compile(pattern)
+    assert regex_cache.hits() == 3

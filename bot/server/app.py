@@ -25,7 +25,7 @@ from bot.server.api import (
     CreateConversation,
     MessageIn,
 )
-from bot.server.errors import ApiError, errors, read_json, read_model
+from bot.server.errors import ApiError, errors, read_model
 from bot.server.metrics import Metrics
 from bot.store.db import Store, TokenInfo, hash_token
 from bot.store.turns import Duplicate
@@ -100,7 +100,7 @@ def _dump(model: Any, status: int = 200) -> web.Response:
 
 
 async def create_conversation(request: web.Request) -> web.Response:
-    body = CreateConversation.model_validate(await read_json(request))
+    body = await read_model(request, CreateConversation)
     scope = _scope(request)
     if scope is not None and body.shop != scope:
         raise ApiError(403, "forbidden", "只能为自己的店铺新建会话")
@@ -175,7 +175,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def close_conversation(request: web.Request) -> web.Response:
-    body = CloseIn.model_validate(await read_json(request))
+    body = await read_model(request, CloseIn)
     store = request.app[STORE]
     conv_id = request.match_info["id"]
     conv = await store.close_case(conv_id, body.outcome, _scope(request))

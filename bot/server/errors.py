@@ -79,11 +79,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(500, "internal", "服务器内部错误，请稍后重试")
 
 
-async def read_json(request: web.Request) -> object:
-    """The request body as JSON, or a 400 that says why not."""
-    return _parse(await _body(request))
-
-
 async def read_model(request: web.Request, model: type[M]) -> M:
     """The request body as ``model``: a 400 for what is not JSON, a 422 for the rest."""
     raw = await _body(request)

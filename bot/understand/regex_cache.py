@@ -35,7 +35,7 @@ _Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
 
 class _Cache:
     def __init__(self) -> None:
-        self.entries: dict[str, _Entry] | None = None  # read on first use, dropped by forget()
+        self.entries: dict[str, _Entry] | None = None  # read on first use, emptied by forget()
         self.new: dict[str, _Entry] = {}
         self.used: set[str] = set()
         self.hits = 0
@@ -104,7 +104,7 @@ def forget() -> None:
     """Write what this process added and free the cache's memory (once start-up is done;
     a long-running process would otherwise keep megabytes of code it has used)."""
     _CACHE.save()
-    _CACHE.entries = None
+    _CACHE.entries = {}  # not read again: what is compiled later is compiled and added
     _CACHE.used.clear()
 
 

@@ -174,8 +174,10 @@ class RuleSet:
 
 def _pattern(patterns: list[str] | Led | None, cues: Mapping[str, list[str]]) -> str | Led | None:
     """The factored alternation of ``patterns`` with their cues expanded."""
-    if isinstance(patterns, Led) or not patterns:
-        return patterns if isinstance(patterns, Led) else None
+    if isinstance(patterns, Led):
+        return patterns
+    if not patterns:
+        return None
     return factor([expand(p, cues) for p in patterns])
 
 
