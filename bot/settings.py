@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     shop: str = "本店"  # the shop of cases opened from a team chat with /new
     access_log: bool = False  # one log line per request costs throughput; opt in
     workers: int | None = Field(default=None, ge=0)  # None: one per core but one (turn_workers)
+    # How long the service trusts a token it looked up in the database: a revoked token stops
+    # working within this many seconds (0: look it up on every request).
+    token_cache_seconds: float = Field(default=10.0, ge=0)
 
     def turn_workers(self) -> int:
         """Worker processes deciding turns beside the SQLite writer: as set, else one per

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from bot.engine import Engine
 from bot.server.app import STORE, build_app
 from bot.store import schema
+from bot.store.db import Store
 from tests.pg import create_database, drop_database
 
 ENGINE = Engine.load()
@@ -216,6 +217,24 @@ async def test_auth(api: Api) -> None:
     async with store.db.connect() as conn:
         hashes = (await conn.execute(select(schema.tokens.c.token_hash))).scalars().all()
     assert tok not in hashes and all(len(h) == 64 for h in hashes)
+
+
+async def test_a_token_revoked_elsewhere_passes_until_its_cache_time_is_up(api: Api, db_url: str) -> None:
+    import time
+
+    store = api.client.app[STORE]
+    name = f"elsewhere{id(api)}"
+    headers = {"Authorization": f"Bearer {await store.add_token(name, 'agent', '柚子家女装')}"}
+    assert (await api.client.get("/api/v1/conversations", headers=headers)).status == 200
+    other = await Store.open(db_url, ENGINE)  # as `csbot token revoke` does, in its own process
+    try:
+        assert await other.revoke_token(name)
+    finally:
+        await other.close()
+    # Trusted from the cache for token_ttl (10 s by default), then looked up again.
+    assert (await api.client.get("/api/v1/conversations", headers=headers)).status == 200
+    store._tokens = {k: (info, time.monotonic() - 1) for k, (info, _) in store._tokens.items()}
+    assert (await api.client.get("/api/v1/conversations", headers=headers)).status == 401
 
 
 async def test_list_filters_and_scope(api: Api) -> None:

@@ -32,3 +32,13 @@ def test_a_bad_sqlite_synchronous_value_is_refused(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("CSBOT_SQLITE_SYNCHRONOUS", "FULL; DROP TABLE turns")
     with pytest.raises(ValueError, match="sqlite_synchronous"):
         Settings()
+
+
+def test_the_token_cache_time_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CSBOT_TOKEN_CACHE_SECONDS", raising=False)
+    assert Settings().token_cache_seconds == 10.0
+    monkeypatch.setenv("CSBOT_TOKEN_CACHE_SECONDS", "0")
+    assert Settings().token_cache_seconds == 0.0
+    monkeypatch.setenv("CSBOT_TOKEN_CACHE_SECONDS", "-1")
+    with pytest.raises(ValueError, match="token_cache_seconds"):
+        Settings()

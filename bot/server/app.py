@@ -82,7 +82,8 @@ async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
     if not header.startswith("Bearer ") or not header[7:].strip():
         raise ApiError(401, "unauthorized", "缺少令牌：请求头要带 Authorization: Bearer 令牌")
     token = header[7:].strip()
-    info = request.app[STATIC_TOKENS].get(hash_token(token)) or await request.app[STORE].token(token)
+    digest = hash_token(token)
+    info = request.app[STATIC_TOKENS].get(digest) or await request.app[STORE].token(token, digest)
     if info is None:
         raise ApiError(401, "unauthorized", "令牌无效或已被吊销")
     request[TOKEN] = info
@@ -287,11 +288,11 @@ def make_app(
 
 async def build_app(
     database_url: str, engine: Engine | None = None, *, synchronous: str = "FULL",
-    workers: int = 0, **kw: Any
+    workers: int = 0, token_ttl: float = 10.0, **kw: Any
 ) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
     store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous,
-                             workers=workers)
+                             workers=workers, token_ttl=token_ttl)
     try:
         return make_app(store, **kw)
     except Exception:  # a channel's settings are incomplete: do not leave the store open
