@@ -93,16 +93,15 @@ def main() -> int:
     args = ap.parse_args()
     workers = Settings().turn_workers()
     print(f"{os.cpu_count()} cores; csbot serve starts {workers} turn worker(s) by default")
+    def on_sqlite(w: int | None) -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as tmp:
+            return csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency, workers=w)
+
     runs: dict[str, Callable[[], dict[str, float]]] = {
         "bare aiohttp handler": lambda: bare(args.seconds, args.concurrency),
         f"csbot serve, SQLite ({workers}w)": lambda: on_sqlite(None),
         "csbot serve, SQLite (0w)": lambda: on_sqlite(0),
     }
-
-    def on_sqlite(w: int | None) -> dict[str, float]:
-        with tempfile.TemporaryDirectory() as tmp:
-            return csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency, workers=w)
-
     if args.pg:
         runs["csbot serve, PostgreSQL"] = lambda: csbot(args.pg, args.seconds, args.concurrency)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}

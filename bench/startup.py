@@ -26,12 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(cmd: list[str], stdin: bytes, cold: bool = False) -> float:
-    with tempfile.TemporaryDirectory() as empty:
-        env = {**os.environ, "CSBOT_CACHE_DIR": empty} if cold else None
-        t0 = time.perf_counter()
-        subprocess.run(cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       cwd=ROOT, env=env)
-        return time.perf_counter() - t0
+    if cold:
+        with tempfile.TemporaryDirectory() as empty:
+            return _run(cmd, stdin, {**os.environ, "CSBOT_CACHE_DIR": empty})
+    return _run(cmd, stdin, None)
+
+
+def _run(cmd: list[str], stdin: bytes, env: dict[str, str] | None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+    return time.perf_counter() - t0
 
 
 def median(cmd: list[str], stdin: bytes, runs: int, cold: bool = False) -> float:

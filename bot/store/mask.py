@@ -18,7 +18,8 @@ _RULES: list[tuple[re.Pattern[str], str, str]] = [
      "[路街巷弄] 号"),
 ]
 _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
-_ANY_NEED = re.compile(r"[\d省市区县镇乡街路巷弄]")  # what every rule needs one of
+# Every rule needs its first "needs" pattern: a text with none of them needs no rule.
+_ANY_NEED = re.compile("|".join(needs.split()[0] for _, _, needs in _RULES))
 
 
 # Chinese input methods type full-width digits too (１３８…): the rules read them as ASCII.
