@@ -307,7 +307,7 @@ class Engine:
         hit = self._guard_cache.get(key)
         if hit is None:
             text = self.templates.render(variant, {**variables, **_NEUTRAL_NAME, "tone": variant.tone})
-            hit = self.understand.guard.blocks(self.understand.agent(text).findings)
+            hit = self.understand.guard.blocks(self.understand.findings(text))
             if len(self._guard_cache) >= 4096:
                 self._guard_cache.clear()
             self._guard_cache[key] = hit

@@ -24,6 +24,21 @@ def test_conditional_benefits_are_blocked(engine: Engine, text: str) -> None:
     assert any(f.code == "conditional_benefit" and f.severity == "block" for f in findings), findings
 
 
+def test_a_suggestion_the_guard_blocks_is_never_offered(engine: Engine) -> None:
+    # The shop's own data is rendered into the templates: a product named like a benefit
+    # tied to the review makes every suggestion that names it one the guard blocks.
+    def offered(product: str) -> list[str]:
+        conv, sug = engine.start({"shop": "柚子家女装", "buyer_name": "周", "honorific": "女士",
+                                  "product": product})
+        texts = [s.text for s in sug.suggestions]
+        conv, sug = engine.feed(conv, "buyer", "是我，您说")
+        return texts + [s.text for s in sug.suggestions]
+
+    fine = offered("湖蓝色碎花连衣裙")
+    assert len(fine) == 6 and all("湖蓝色碎花连衣裙" in t for t in fine)
+    assert offered("好评返现5元的连衣裙") == []
+
+
 @pytest.mark.parametrize("text", [
     "不管评价改不改，这个小礼物都送您",
     "无论您是否修改评价，补偿都照常发给您",

@@ -57,7 +57,7 @@ class BuyerModel:
         return BuyerUnderstanding(
             text=norm.source,
             intent=cast(Intent, intent),
-            cause=cast(Cause | None, cause),
+            cause=cast("Cause | None", cause),  # a string: the union is not built per message
             emotion=cast(Emotion, self._emotion(text, intent, cause)),
             confidence=confidence,
         )
