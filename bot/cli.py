@@ -380,6 +380,80 @@ def token_revoke(name: str, database_url: str | None, config: Path | None) -> No
     click.echo(f"已吊销令牌 {name}")
 
 
+def _iso_date(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期应写成 YYYY-MM-DD，例如 2026-03-01（收到的是“{value}”）",
+                                 param=param) from None
+
+
+@main.command()
+@_db_option
+@_config_option
+@click.option("--shop", default=None, help="只统计这个店铺的案例（默认全部店铺）")
+@click.option("--since", callback=_iso_date, default=None, metavar="YYYY-MM-DD",
+              help="只统计这天及以后创建的案例（按 UTC 日期）")
+@click.option("--until", callback=_iso_date, default=None, metavar="YYYY-MM-DD",
+              help="只统计这天及以前创建的案例（含这一天，按 UTC 日期）")
+@click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html",
+              help="html（默认）：带图表的单页报告；csv：一张长表（UTF-8 带 BOM，Excel 可直接打开）")
+@click.option("--output", "-o", default=None, metavar="FILE",
+              help="输出文件，- 表示标准输出（默认：html 写入当前目录的 csbot-report.html，csv 输出到标准输出）")
+@data_options
+def report(database_url: str | None, config: Path | None, shop: str | None, since: date | None,
+           until: date | None, fmt: str, output: str | None, dialogs: Path | None,
+           templates: Path | None) -> None:
+    """统计已保存的案例：买家为什么给中差评、什么补救管用、案例停在哪一步、合规提醒和各客服的情况。
+
+    只读数据库，不会修改它。例：csbot report --since 2026-03-01 --shop 柚子家女装
+    """
+    import asyncio
+
+    from bot.insights.labels import Labels, wording
+    from bot.insights.records import Filters, ReportError, open_database, read_records
+    from bot.insights.render import Report, csv_bytes, html
+
+    if since and until and since > until:
+        raise click.BadParameter(f"开始日期 {since} 晚于结束日期 {until}", param_hint="--since / --until")
+    s = _settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
+    filters = Filters(shop=shop, since=since, until=until)
+
+    async def read() -> tuple[Any, Any]:
+        db = await open_database(s.database_url)  # first: a wrong --db is told at once
+        try:
+            engine = _engine(s.dialogs, s.templates)
+            return engine, await read_records(db, filters, initial_stage=engine.script.initial)
+        finally:
+            await db.dispose()
+
+    try:
+        engine, records = asyncio.run(read())
+    except ReportError as exc:
+        click.echo(f"无法生成报告：{exc}", err=True)
+        sys.exit(EXIT_DATA)
+    words = wording()
+    if not records:
+        click.echo(words["empty"], err=True)
+        sys.exit(EXIT_OK)
+    done = Report.of(records, Labels.from_engine(engine), filters, list(engine.script.stages))
+    data = csv_bytes(done) if fmt == "csv" else html(done).encode("utf-8")
+    target = output or ("-" if fmt == "csv" else "csbot-report.html")
+    if target == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        Path(target).write_bytes(data)
+    except OSError as exc:
+        click.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+        sys.exit(EXIT_DATA)
+    click.echo(words["written"].format(path=target, n=len(records)), err=True)
+
+
 from bot.training.command import train  # noqa: E402
 
 main.add_command(train)

@@ -25,7 +25,7 @@ def csbot(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.Co
 def test_help_is_chinese_on_every_command() -> None:
     top = csbot("--help")
     assert top.returncode == 0 and "售后" in top.stdout
-    for cmd in ("analyze", "lint", "assist", "diagram", "eval"):
+    for cmd in ("analyze", "lint", "assist", "diagram", "eval", "report"):
         r = csbot(cmd, "--help")
         assert r.returncode == 0 and any("\u4e00" <= c <= "\u9fff" for c in r.stdout), cmd
 

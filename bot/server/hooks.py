@@ -17,6 +17,7 @@ from bot.channels.base import Adapter, ChannelError, DeliveryError, InboundEvent
 from bot.channels.commands import HELP, Command, parse_command
 from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
+from bot.insights.labels import outcome_labels
 from bot.models import Case, Suggestion
 from bot.server.errors import error_response
 from bot.server.metrics import Metrics
@@ -28,11 +29,6 @@ def _dumps(obj: Any) -> str:
     import json
 
     return json.dumps(obj, ensure_ascii=False)
-
-
-_OUTCOME_ZH = {"resolved": "已解决", "review_updated": "已改评", "review_kept": "未改评",
-               "callback": "约定回访", "malicious": "恶意", "escalated": "升级处理",
-               "unreachable": "联系不上", "wrong_person": "找错人"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +171,8 @@ class Hooks:
             return f"之后的建议改用“{cmd.tone}”语气。"
         if cmd.kind == "end" and cmd.outcome:
             await self.store.close_case(conv_id, cmd.outcome)
-            return f"案例已结束，结果：{_OUTCOME_ZH[cmd.outcome]}。"
+            outcome = outcome_labels(self.store.csbot.dialogs).get(cmd.outcome, cmd.outcome)
+            return f"案例已结束，结果：{outcome}。"
         return "没看懂这条命令，发 /help 查看用法。"
 
     async def _switch(self, channel: str, event: InboundEvent, agent_id: str, target: str | None) -> str:

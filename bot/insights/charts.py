@@ -1,0 +1,139 @@
+"""SVG charts of the report's tables (pygal), made to sit inline in one offline HTML page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pygal
+from pygal.style import Style
+
+from bot.insights.analytics import Table
+from bot.insights.labels import Labels, wording
+
+_STYLE = Style(
+    # Chinese first: the SVG's text is drawn with the reader's fonts.
+    font_family='"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif',
+    background="white", plot_background="white", foreground="#333", foreground_strong="#111",
+    foreground_subtle="#ccc", colors=("#3b7dd8", "#e8833a", "#4caf7a", "#d9534f", "#8e6fc1",
+                                      "#c9a227", "#5bc0de", "#999999", "#f28cb1"),
+    title_font_size=16, label_font_size=13, major_label_font_size=13, value_font_size=12,
+    legend_font_size=13, tooltip_font_size=12,
+)
+
+
+def _without_scripts(root: Any) -> Any:
+    # pygal writes its configuration for the tooltip script into every chart; with no
+    # tooltip script loaded it is dead code, and the page carries no script at all.
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return root
+
+
+# No tooltip script from a CDN (pygal's default) and no XML declaration: the SVG goes
+# inside the HTML page, which must work offline. Values are printed on the chart instead.
+_BASE: dict[str, Any] = {"js": [], "disable_xml_declaration": True, "style": _STYLE, "width": 720,
+                         "print_values": True, "legend_at_bottom": True, "margin": 12}
+
+
+def _chart(kind: Any, **config: Any) -> Any:
+    """A pygal chart of ``kind`` with the report's settings."""
+    chart = kind(**_BASE, **config)
+    chart.add_xml_filter(_without_scripts)
+    return chart
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}%"
+
+
+def _cjk_room(names: Sequence[str]) -> int:
+    # pygal sizes the label column as if every character were half as wide as it is high;
+    # a Chinese character is as wide as it is high, so the other half is added as margin.
+    wide = max((sum(ch > "\u2e80" for ch in n) for n in names), default=0)
+    return int(_BASE["margin"] + wide * _STYLE.label_font_size // 2)
+
+
+def _whole_ticks(chart: Any, top: float) -> None:
+    # Counts: whole-number ticks, not pygal's 0.2, 0.4…
+    step = max(1, -(-int(top) // 10))
+    chart.y_labels = list(range(0, int(top) + step, step))
+
+
+def _height(rows: int) -> int:
+    return 110 + 34 * max(rows, 1)
+
+
+def _bars(title: str, names: Sequence[str], values: Sequence[float], *, percent: bool = False) -> str:
+    # Horizontal bars draw the first label at the bottom: reverse, so the biggest is on top.
+    chart = _chart(pygal.HorizontalBar, title=title, show_legend=False, height=_height(len(names)),
+                   margin_left=_cjk_room(names),
+                   **({"range": (0, 100), "value_formatter": _percent} if percent else {}))
+    if not percent:
+        _whole_ticks(chart, max(values, default=0))
+    chart.x_labels = list(reversed(names))
+    chart.add(title, list(reversed(values)))
+    return str(chart.render(is_unicode=True))
+
+
+def cause_chart(causes: Table, labels: Labels) -> str:
+    """Cases per cause (bar)."""
+    names = [labels.name("cause", r.key) for r in causes.rows]
+    return _bars(wording()["charts"]["causes"], names, [float(r.values[0] or 0) for r in causes.rows])
+
+
+def rate_chart(table: Table, labels: Labels, title_key: str) -> str | None:
+    """The resolution rate of each row that has closed cases (bar, in %); None if no row has."""
+    rates = [(labels.name(table.row_kind, key), value) for key, value in
+             table.column("resolution_rate").items() if value is not None]
+    if not rates:
+        return None
+    return _bars(wording()["charts"][title_key], [n for n, _ in rates],
+                 [float(v) * 100 for _, v in rates], percent=True)
+
+
+def outcome_chart(outcomes: Table, labels: Labels) -> str | None:
+    """How closed cases ended (pie); None without closed cases."""
+    if not outcomes.rows:
+        return None
+    chart = _chart(pygal.Pie, title=wording()["charts"]["outcomes"], height=380, inner_radius=0.4)
+    for row in outcomes.rows:
+        chart.add(labels.name("outcome", row.key), row.values[0])
+    return str(chart.render(is_unicode=True))
+
+
+def stage_chart(stages: Table, labels: Labels, metric_names: dict[str, str]) -> str | None:
+    """Where open and unresolved cases stop (stacked bars); None if no case stopped."""
+    if not stages.rows:
+        return None
+    names = [labels.name("stage", r.key) for r in reversed(stages.rows)]
+    chart = _chart(pygal.HorizontalStackedBar, title=wording()["charts"]["stages"],
+                   height=_height(len(stages.rows)), margin_left=_cjk_room(names))
+    chart.x_labels = names
+    for column in ("open", "unresolved"):
+        chart.add(metric_names[column], [stages.value(r.key, column) or None for r in reversed(stages.rows)])
+    _whole_ticks(chart, max(float(r.values[2] or 0) for r in stages.rows))
+    return str(chart.render(is_unicode=True))
+
+
+def finding_chart(findings: Table, labels: Labels) -> str | None:
+    """The guard's findings per code (bar); None without findings."""
+    if not findings.rows:
+        return None
+    names = [labels.name("code", r.key) for r in findings.rows]
+    return _bars(wording()["charts"]["findings"], names, [float(r.values[0] or 0) for r in findings.rows])
+
+
+def charts(tables: dict[str, Table], labels: Labels) -> dict[str, list[str]]:
+    """The SVG charts of each section, by section (table) id."""
+    metric_names = labels.names["metric"]
+    made: dict[str, list[str | None]] = {
+        "causes": [cause_chart(tables["causes"], labels), rate_chart(tables["causes"], labels, "cause_rates")],
+        "outcomes": [outcome_chart(tables["outcomes"], labels)],
+        "remedies": [rate_chart(tables["remedies"], labels, "remedy_rates")],
+        "stages": [stage_chart(tables["stages"], labels, metric_names)],
+        "findings": [finding_chart(tables["findings"], labels)],
+    }
+    return {section: [svg for svg in svgs if svg] for section, svgs in made.items()}
