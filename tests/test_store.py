@@ -195,3 +195,39 @@ def test_commits_go_to_the_writer_thread_only_when_the_disk_is_slow(tmp_path: Pa
     # None slower than an hour: all on the loop.
     threaded, _, turns = asyncio.run(go(3600.0))
     assert turns == 10 and threaded == 0
+
+
+def _listeners_see_turns_in_order(url: str, workers: int = 0) -> list[int]:
+    async def go() -> list[int]:
+        store = await Store.open(url, ENGINE, workers=workers)
+        seen: list[int] = []
+        everyone = asyncio.Event()
+
+        async def slow_first(conv_id: str, turn: int) -> None:
+            # The first turn's read-back is slow, as under load: the second must still wait.
+            await asyncio.sleep(0.2 if turn == 1 else 0)
+            seen.append(turn)
+            if len(seen) == 3:
+                everyone.set()
+
+        try:
+            await store.listen(slow_first)
+            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            await asyncio.gather(*(store.add_turn(conv.id, "buyer", f"第{i}条") for i in range(3)))
+            await asyncio.wait_for(everyone.wait(), 10)
+            assert not store._announcing  # nothing per conversation stays behind
+        finally:
+            await store.close()
+        return seen
+
+    return asyncio.run(go())
+
+
+def test_listeners_see_a_conversations_turns_in_order(tmp_path: Path) -> None:
+    assert _listeners_see_turns_in_order(f"sqlite:///{tmp_path / 'a.db'}") == [1, 2, 3]
+    assert _listeners_see_turns_in_order(f"sqlite:///{tmp_path / 'b.db'}", workers=1) == [1, 2, 3]
+    url = create_database()
+    try:
+        assert _listeners_see_turns_in_order(url) == [1, 2, 3]  # through LISTEN/NOTIFY
+    finally:
+        drop_database(url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
 import secrets
 import time
 import uuid
@@ -63,6 +64,7 @@ _SQL_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = ?, turn = ?, state =
 _SQL_FLAG = "UPDATE conversations SET flagged = 1 WHERE id = ?"
 
 # And the same on PostgreSQL, run on asyncpg's connection (see Store._pg_turn).
+log = logging.getLogger("csbot.store")
 _PG_LOAD = "SELECT shop, is_open, state, turn FROM conversations WHERE id = $1 FOR UPDATE"
 _PG_DEDUPE = "SELECT suggestion FROM turns WHERE conversation_id = $1 AND message_id = $2"
 _PG_INSERT_TURN = ("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
@@ -71,6 +73,12 @@ _PG_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = $1, turn = $2, state 
                          " script_version = $5, is_open = $6, outcome = $7 WHERE id = $8")
 _PG_NOTIFY = "SELECT pg_notify('csbot_turns', $1)"
 _PG_FLAG = "UPDATE conversations SET flagged = TRUE WHERE id = $1"
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    # Nobody awaits a push that a notification started: its failure is logged, not lost.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("pushing a committed turn to its listeners failed: %r", task.exception())
 
 
 def _raw(conn: Connection) -> Any:
@@ -122,6 +130,7 @@ class Store:
         self.locks = KeyedLock()
         self._listener: Any = None
         self.on_turn: Callable[[str, int], Coroutine[Any, Any, None]] | None = None
+        self._announcing: dict[str, asyncio.Task[None]] = {}  # a conversation's latest on_turn call
         # Tokens found in the database, by hash, until a moment (monotonic): looking one up
         # on every request cost four fifths of a turn's throughput (bench: 2,400 -> 490/s).
         self.token_ttl = token_ttl
@@ -164,6 +173,8 @@ class Store:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+        for task in list(self._announcing.values()):
+            task.cancel()
         await self.db.dispose()
 
     async def listen(self, callback: Callable[[str, int], Coroutine[Any, Any, None]]) -> None:
@@ -183,9 +194,32 @@ class Store:
 
         def notified(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
             conv_id, _, turn = payload.rpartition(":")
-            asyncio.get_running_loop().create_task(callback(conv_id, int(turn)))
+            self._announce(conv_id, int(turn)).add_done_callback(_log_failure)
 
         await self._listener.add_listener("csbot_turns", notified)
+
+    def _announce(self, conv_id: str, turn: int) -> asyncio.Task[None]:
+        """Call ``on_turn`` for a committed turn once the same conversation's earlier calls
+        are done. Each call reads its turn's Suggestion back, and a later read can finish
+        first: without the wait a listener could see turn 2 before turn 1."""
+        callback = self.on_turn
+        assert callback is not None
+        before = self._announcing.get(conv_id)
+
+        async def run() -> None:
+            if before is not None:
+                await asyncio.wait((before,))  # its outcome is its own; cancelling us leaves it be
+            await callback(conv_id, turn)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._announcing[conv_id] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            if self._announcing.get(conv_id) is t:  # nothing per conversation stays behind
+                del self._announcing[conv_id]
+
+        task.add_done_callback(done)
+        return task
 
     async def _write(self, job: Callable[[Connection], T]) -> T:
         """Run a write job: in the SQLite writer's next batch, or in its own PostgreSQL transaction."""
@@ -276,7 +310,7 @@ class Store:
         if isinstance(result, NeedsPerson):
             raise result
         if self.sqlite and isinstance(result, Prepared) and self.on_turn is not None:
-            await self.on_turn(conv_id, result.turn)
+            await self._announce(conv_id, result.turn)
         return result
 
     async def _pg_turn(
