@@ -341,3 +341,17 @@ def test_every_outcome_has_a_label_even_in_an_older_dialogs_copy(tmp_path: Path,
     assert labels.name("cause", "quality") == "做工" and labels.name("cause", "logistics") == "物流问题"
     assert labels.name("remedy", "refund") == "直接退款" and labels.name("stage", "explain") == "解释原因"
     assert labels.name("outcome", "") == "未登记结果" and labels.name("agent", "小林") == "小林"
+
+
+def test_every_label_has_one_chinese_name_in_the_bundled_data(engine: Engine) -> None:
+    # Chat cards, the sidebar and the report all read these mappings: none may miss an id.
+    from bot.models import ACTS, CODES, Cause, Emotion, Intent, Severity
+
+    words = yaml.safe_load((ROOT / "dialogs" / "defaults.yaml").read_text(encoding="utf-8"))
+    expected = {"intent_labels": Intent, "cause_names": Cause, "emotion_labels": Emotion,
+                "severity_labels": Severity}
+    for key, literal in expected.items():
+        assert set(literal.__args__) <= set(words[key]), key  # type: ignore[attr-defined]
+    assert set(ACTS) == set(words["act_labels"]) and set(CODES) == set(words["finding_labels"])
+    names = [n for key in expected for n in words[key].values()]
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in n) for n in names)

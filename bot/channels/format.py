@@ -4,29 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bot.dataload import load_yaml
 from bot.models import AgentUnderstanding, BuyerUnderstanding, Suggestion
+from bot.paths import dialogs_dir
 
 Style = Literal["plain", "markdown", "slack"]
 
-INTENT_ZH = {
-    "affirm": "肯定", "deny": "否定", "wrong_person": "找错人", "busy": "没空", "complain": "抱怨",
-    "ask": "询问", "want_return": "想退货", "want_exchange": "想换货", "want_refund": "想退款",
-    "want_compensation": "想要补偿", "agree_review": "同意改评", "refuse_review": "拒绝改评",
-    "extort": "索要好处", "threaten": "威胁投诉", "end": "想结束", "other": "其他",
-}
-CAUSE_ZH = {
-    "quality": "质量问题", "not_as_described": "与描述不符", "size_fit": "尺码不合适",
-    "logistics": "物流问题", "wrong_missing": "错发漏发", "service": "客服态度",
-    "price_value": "价格不值", "counterfeit": "怀疑假货",
-}
-EMOTION_ZH = {"calm": "平静", "upset": "不满", "angry": "愤怒"}
-ACT_ZH = {
-    "greet_identify": "问候确认", "introduce": "自我介绍", "confirm_product": "确认商品",
-    "apologize": "道歉", "empathize": "共情", "ask_detail": "询问细节", "explain": "解释原因",
-    "offer_remedy": "提供方案", "request_review": "请求改评", "guide_review": "指导改评",
-    "thank": "致谢", "close": "结束语", "blame_buyer": "指责买家",
-}
-SEVERITY_ZH = {"block": "禁止", "warn": "注意", "info": "提示"}
+# The Chinese names of the labels, from the bundled dialogs/defaults.yaml (one source with
+# csbot report and the sidebar). Chat messages use the bundled names, not a shop's copy.
+_WORDS = load_yaml(dialogs_dir(None), "defaults.yaml")
+INTENT_ZH: dict[str, str] = dict(_WORDS["intent_labels"])
+CAUSE_ZH: dict[str, str] = dict(_WORDS["cause_names"])
+EMOTION_ZH: dict[str, str] = dict(_WORDS["emotion_labels"])
+ACT_ZH: dict[str, str] = dict(_WORDS["act_labels"])
+SEVERITY_ZH: dict[str, str] = dict(_WORDS["severity_labels"])
 
 
 def _bold(text: str, style: Style) -> str:
