@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.models import Case, Outcome, Suggestion, Tone
+from bot.models import Case, Finding, Outcome, Suggestion, Tone
 
 MAX_TEXT = 2000
 
@@ -78,3 +78,14 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class LintIn(BaseModel):
+    """A draft the agent is typing, checked before it is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class LintOut(BaseModel):
+    findings: list[Finding]

@@ -1,4 +1,4 @@
-"""The aiohttp application: conversations, messages, WebSocket pushes, health, metrics, docs."""
+"""The aiohttp application: conversations, messages, WebSocket pushes, lint, sidebar, health, metrics, docs."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from aiohttp import WSMsgType, web
 
 from bot.engine import Engine
 from bot.models import Case, Suggestion
-from bot.server import openapi
+from bot.server import openapi, sidebar
 from bot.server.api import (
     CloseIn,
     ConversationDetail,
     ConversationList,
     ConversationOut,
     CreateConversation,
+    LintIn,
+    LintOut,
     MessageIn,
 )
 from bot.server.errors import ApiError, errors, read_model
@@ -37,7 +39,15 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 HOOKS: web.AppKey[Any] = web.AppKey("hooks")
 TOKEN: web.RequestKey[TokenInfo] = web.RequestKey("token", TokenInfo)
 STATIC_TOKENS: web.AppKey[dict[str, TokenInfo]] = web.AppKey("static_tokens", dict)
-_PUBLIC = ("/healthz", "/metrics", "/docs", "/api/v1/openapi.json", "/hooks/")
+# /sidebar is public like /docs: the page holds no data, the API calls it makes carry the token.
+_PUBLIC = ("/healthz", "/metrics", "/docs", "/sidebar", "/api/v1/openapi.json", "/hooks/")
+_WS_ROUTE = "/api/v1/conversations/{id}/ws"
+# A browser cannot set an Authorization header on a WebSocket, so the watch route also takes
+# the token as a subprotocol: the page offers ["csbot", "bearer.<token>"] and the server
+# answers "csbot". Chosen over a ?token= query parameter because a query string lands in
+# access logs (aiohttp's %r), proxy logs and browser history; the header lands in none.
+WS_PROTOCOL = "csbot"
+WS_BEARER = "bearer."
 MAX_BODY = 64 * 1024
 
 
@@ -79,15 +89,27 @@ async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path.startswith(_PUBLIC) or request.path in ("/", "/favicon.ico"):
         return await handler(request)  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not header[7:].strip():
+    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    if not header and request.match_info.route.resource is not None \
+            and request.match_info.route.resource.canonical == _WS_ROUTE:
+        token = _protocol_token(request)
+    if not token:
         raise ApiError(401, "unauthorized", "缺少令牌：请求头要带 Authorization: Bearer 令牌")
-    token = header[7:].strip()
     digest = hash_token(token)
     info = request.app[STATIC_TOKENS].get(digest) or await request.app[STORE].token(token, digest)
     if info is None:
         raise ApiError(401, "unauthorized", "令牌无效或已被吊销")
     request[TOKEN] = info
     return await handler(request)  # type: ignore[no-any-return]
+
+
+def _protocol_token(request: web.Request) -> str:
+    """The token a browser offers as the subprotocol ``bearer.<token>`` ("" if none)."""
+    for item in request.headers.get("Sec-WebSocket-Protocol", "").split(","):
+        item = item.strip()
+        if item.startswith(WS_BEARER):
+            return item[len(WS_BEARER):]
+    return ""
 
 
 def _scope(request: web.Request) -> str | None:
@@ -188,7 +210,8 @@ async def close_conversation(request: web.Request) -> web.Response:
 async def watch(request: web.Request) -> web.StreamResponse:
     conv_id = request.match_info["id"]
     await request.app[STORE].get(conv_id, _scope(request))  # 404 / 403 before the upgrade
-    ws = web.WebSocketResponse(heartbeat=30)
+    # Answering "csbot" (never the bearer item) is what a browser that offered it requires.
+    ws = web.WebSocketResponse(heartbeat=30, protocols=(WS_PROTOCOL,))
     await ws.prepare(request)
     hub = request.app[HUB]
     hub.add(conv_id, ws)
@@ -199,6 +222,16 @@ async def watch(request: web.Request) -> web.StreamResponse:
     finally:
         hub.remove(conv_id, ws)
     return ws
+
+
+async def lint(request: web.Request) -> web.Response:
+    """The guard's findings on a draft, so the sidebar can warn before the agent sends it.
+
+    Nothing is stored or counted: the finding metrics count what agents said, not drafts.
+    """
+    body = await read_model(request, LintIn)
+    found = request.app[STORE].csbot.understand.findings(body.text)
+    return _dump(LintOut(findings=found))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -223,6 +256,21 @@ async def openapi_json(_: web.Request) -> web.Response:
 
 async def docs(_: web.Request) -> web.Response:
     return web.Response(text=openapi.docs_html(), content_type="text/html")
+
+
+# The sidebar runs only its own inline code and talks only to this server.
+_SIDEBAR_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                               "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+async def sidebar_page(request: web.Request) -> web.Response:
+    stages = {sid: st.label for sid, st in request.app[STORE].csbot.script.stages.items()}
+    return web.Response(text=sidebar.page(stages), content_type="text/html", headers=_SIDEBAR_HEADERS)
 
 
 def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
@@ -252,11 +300,13 @@ def make_app(
     app.router.add_get("/api/v1/conversations", list_conversations)
     app.router.add_get("/api/v1/conversations/{id}", get_conversation)
     app.router.add_post("/api/v1/conversations/{id}/close", close_conversation)
-    app.router.add_get("/api/v1/conversations/{id}/ws", watch)
+    app.router.add_get(_WS_ROUTE, watch)
+    app.router.add_post("/api/v1/lint", lint)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
+    app.router.add_get("/sidebar", sidebar_page)
     hooks = Hooks(store, app[METRICS], adapters, shop)
     app[HOOKS] = hooks
     app.router.add_route("*", "/hooks/{channel}", hooks.handle)

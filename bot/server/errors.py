@@ -29,6 +29,18 @@ def error_response(status: int, code: str, message: str) -> web.Response:
                              dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
+# The usual type errors in Chinese (the sidebar shows these messages to an agent as they are).
+_KINDS = {"string_type": "应为字符串", "int_type": "应为整数", "int_parsing": "应为整数",
+          "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+          "model_type": "应为 JSON 对象", "dict_type": "应为 JSON 对象",
+          "model_attributes_type": "应为 JSON 对象", "list_type": "应为数组",
+          "date_type": "日期格式应为 YYYY-MM-DD", "date_parsing": "日期格式应为 YYYY-MM-DD",
+          "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+          "datetime_type": "时间格式应为 ISO 8601（如 2026-03-02T10:00:00+08:00）",
+          "datetime_parsing": "时间格式应为 ISO 8601（如 2026-03-02T10:00:00+08:00）",
+          "datetime_from_date_parsing": "时间格式应为 ISO 8601（如 2026-03-02T10:00:00+08:00）"}
+
+
 def describe(exc: ValidationError) -> str:
     """A Chinese summary of what is wrong in a request body."""
     parts = []
@@ -43,6 +55,11 @@ def describe(exc: ValidationError) -> str:
             parts.append(f"{where}：不能为空")
         elif kind in ("string_too_long",):
             parts.append(f"{where}：太长了（最多 {e.get('ctx', {}).get('max_length')} 个字符）")
+        elif kind == "literal_error":
+            expected = str(e.get("ctx", {}).get("expected", "")).replace(" or ", ", ").replace(", ", "、")
+            parts.append(f"{where}：应为 {expected} 之一")
+        elif kind in _KINDS:
+            parts.append(f"{where}：{_KINDS[kind]}")
         else:
             parts.append(f"{where}：{e['msg']}")
     return "；".join(parts)

@@ -17,6 +17,8 @@ from bot.server.api import (
     ConversationOut,
     CreateConversation,
     ErrorOut,
+    LintIn,
+    LintOut,
     MessageIn,
 )
 
@@ -40,18 +42,24 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document."""
-    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, ConversationOut,
-                                     ConversationDetail, ConversationList, Suggestion, ErrorOut]
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, LintIn, ConversationOut,
+                                     ConversationDetail, ConversationList, Suggestion, LintOut, ErrorOut]
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas = top.get("$defs", {})
     conv_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
     write_errors = _errors(400, 401, 403, 404, 409, 413, 415, 422)
+    # OpenAPI has no scheme for a WebSocket subprotocol: an apiKey in the header is the closest.
+    ws_protocol = {"type": "apiKey", "in": "header", "name": "Sec-WebSocket-Protocol",
+                   "description": "浏览器不能给 WebSocket 设置 Authorization 请求头，所以只有这个地址"
+                                  "也接受子协议里的令牌：new WebSocket(url, ['csbot', 'bearer.' + 令牌])，"
+                                  "服务器回应子协议 csbot。令牌不放在查询参数里，免得进访问日志。"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "csbot 售后中差评沟通助手 API", "version": __version__},
         "components": {"schemas": schemas,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                           "wsProtocol": ws_protocol}},
         "security": auth,
         "paths": {
             "/api/v1/conversations": {
@@ -93,9 +101,33 @@ def build() -> dict[str, Any]:
             },
             "/api/v1/conversations/{id}/ws": {
                 "get": {"summary": "WebSocket：推送每一轮的建议", "operationId": "watchConversation",
-                        "parameters": [conv_id],
+                        "description": "令牌放在 Authorization 请求头里，或者（浏览器）放在子协议"
+                                       " bearer.<令牌> 里，同时提供子协议 csbot。",
+                        "security": [{"bearer": []}, {"wsProtocol": []}],
+                        "parameters": [conv_id, {
+                            "name": "Sec-WebSocket-Protocol", "in": "header", "required": False,
+                            "description": "浏览器用：csbot, bearer.<令牌>（没有 Authorization 请求头时读取）",
+                            "schema": {"type": "string"}}],
                         "responses": {"101": {"description": "切换到 WebSocket"}, **_errors(401, 403, 404)}},
             },
+            "/api/v1/lint": {
+                "post": {"summary": "检查客服草稿是否合规（发出之前），返回合规检查的结果",
+                         "operationId": "lint",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(LintIn)}}},
+                         "responses": {"200": _json(LintOut, "检查结果；没有问题时 findings 为空"),
+                                       **_errors(400, 401, 413, 415, 422)}},
+            },
+            "/sidebar": {"get": {"summary": "客服侧边栏页面（页面本身不含数据，接口调用要带令牌）",
+                                 "security": [], "operationId": "sidebar",
+                                 "responses": {"200": {"description": "HTML 页面",
+                                                       "content": {"text/html": {}}}}}},
+            "/docs": {"get": {"summary": "阅读本文档的页面", "security": [], "operationId": "docs",
+                              "responses": {"200": {"description": "HTML 页面",
+                                                    "content": {"text/html": {}}}}}},
+            "/api/v1/openapi.json": {"get": {"summary": "本文档（OpenAPI 3.1）", "security": [],
+                                             "operationId": "openapi",
+                                             "responses": {"200": {"description": "OpenAPI 文档"}}}},
             "/healthz": {"get": {"summary": "存活检查（含数据库）", "security": [],
                                  "operationId": "healthz",
                                  "responses": {"200": {"description": "正常"},
