@@ -294,7 +294,8 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
 
     try:
         web.run_app(app_factory(), host=s.host, port=s.port, print=lambda m: click.echo(
-            f"csbot 服务已启动：http://{s.host}:{s.port}（数据库：{s.database_url}）"),
+            f"csbot 服务已启动：http://{s.host}:{s.port}（数据库：{s.database_url}）\n"
+            f"客服侧边栏：http://{s.host}:{s.port}/sidebar"),
             shutdown_timeout=10, handle_signals=True,
             access_log=logging.getLogger("aiohttp.access") if s.access_log else None)
     except Exception as exc:  # a configuration problem found at start-up

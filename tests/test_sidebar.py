@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,10 @@ def test_api_errors_show_their_chinese_message(browser: Any, server: ServerProce
     page.until_text("#error", "太长了")
     assert "undefined" not in page.text("#error")
     assert page.js_errors() == []
+
+
+def test_serve_says_where_the_sidebar_is(server: ServerProcess) -> None:
+    started = Path(server.log.name).read_text(encoding="utf-8")
+    assert f"客服侧边栏：{server.url}/sidebar" in started
+    with urllib.request.urlopen(f"{server.url}/sidebar", timeout=5) as r:
+        assert r.status == 200 and "售后助手" in r.read().decode("utf-8")
