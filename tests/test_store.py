@@ -231,3 +231,70 @@ def test_listeners_see_a_conversations_turns_in_order(tmp_path: Path) -> None:
         assert _listeners_see_turns_in_order(url) == [1, 2, 3]  # through LISTEN/NOTIFY
     finally:
         drop_database(url)
+
+
+def _turn_with_competition(url: str, competing: int) -> tuple[int, list[tuple[int, str]], int, int]:
+    """Our buyer turn, while another instance adds ``competing`` agent turns, one between each
+    of our reads and writes: (our turn's number, the stored turns, times decided, locked)."""
+    import threading
+
+    import bot.store.db as db_module
+
+    async def go() -> tuple[int, list[tuple[int, str]], int, int]:
+        store = await Store.open(url, ENGINE)
+        case = {"shop": "店", "buyer_name": f"王{competing}"}  # a new case each time
+        conv, _, _ = await store.create(ENGINE.start(case)[0].case)
+        decided = [0]
+        locked = [0]
+        real_decide, real_locked = db_module.decide, store._pg_turn_locked
+
+        def other_instance() -> None:
+            async def post() -> None:
+                other = await Store.open(url, ENGINE)
+                try:
+                    await other.add_turn(conv.id, "agent", f"插话{decided[0]}")
+                finally:
+                    await other.close()
+
+            asyncio.run(post())
+
+        def deciding(*args: object, **kw: object) -> object:
+            result = real_decide(*args, **kw)  # type: ignore[arg-type]
+            if args[4] == "buyer":  # ours (the other instance's turns are the agent's)
+                decided[0] += 1
+                if decided[0] <= competing:  # the other instance commits before our write
+                    t = threading.Thread(target=other_instance)
+                    t.start()
+                    t.join()
+            return result
+
+        async def counting_locked(*args: object) -> object:
+            locked[0] += 1
+            return await real_locked(*args)  # type: ignore[arg-type]
+
+        db_module.decide = deciding  # type: ignore[assignment]
+        store._pg_turn_locked = counting_locked  # type: ignore[method-assign]
+        try:
+            sug, _ = await store.add_turn(conv.id, "buyer", "是我，您说")
+            _, turns = await store.get(conv.id)
+            return sug.turn, [(t["turn"], t["role"]) for t in turns], decided[0], locked[0]
+        finally:
+            db_module.decide = real_decide
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def test_a_postgresql_turn_is_decided_again_when_another_instance_moved_first() -> None:
+    url = create_database()
+    try:
+        # One competing turn: our write finds the conversation moved on, and we decide again.
+        ours, turns, decided, locked = _turn_with_competition(url, competing=1)
+        assert (ours, decided, locked) == (2, 2, 0)
+        assert turns == [(1, "agent"), (2, "buyer")]
+        # Three: after three tries the turn is decided holding the row lock, still in order.
+        ours, turns, decided, locked = _turn_with_competition(url, competing=3)
+        assert (ours, decided, locked) == (4, 4, 1)
+        assert turns == [(1, "agent"), (2, "agent"), (3, "agent"), (4, "buyer")]
+    finally:
+        drop_database(url)

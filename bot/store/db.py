@@ -73,6 +73,19 @@ _PG_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = $1, turn = $2, state 
                          " script_version = $5, is_open = $6, outcome = $7 WHERE id = $8")
 _PG_NOTIFY = "SELECT pg_notify('csbot_turns', $1)"
 _PG_FLAG = "UPDATE conversations SET flagged = TRUE WHERE id = $1"
+# A turn in two statements, each its own transaction: the row and a repeated message id's
+# answer in one read; then the new state, the turn and its notification in one write, which
+# changes nothing when the conversation moved on or closed since the read (count 0).
+_PG_READ = ("SELECT c.shop, c.is_open, c.state, c.turn, t.suggestion FROM conversations c"
+            " LEFT JOIN turns t ON t.conversation_id = c.id AND t.message_id = $2 WHERE c.id = $1")
+_PG_WRITE = (
+    "WITH moved AS (UPDATE conversations SET stage = $1, turn = $2, state = $3, updated_at = $4,"
+    " script_version = $5, is_open = $6, outcome = $7 WHERE id = $8 AND turn = $9 AND is_open"
+    " RETURNING id),"
+    " added AS (INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
+    " created_at) SELECT id, $2, $10::varchar, $11::text, $12::varchar, $1, $13::text, $4 FROM moved"
+    " RETURNING conversation_id)"
+    " SELECT count(*) FROM (SELECT pg_notify('csbot_turns', $14::text) FROM added) AS notified")
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
@@ -306,7 +319,8 @@ class Store:
             result = await self._write(lambda conn: self._turn_job(
                 conn, conv_id, role, text, message_id, shop, at))
         else:
-            result = await self._pg_turn(conv_id, role, text, message_id, shop, at)
+            async with self.locks(conv_id):  # this instance's turns of it do not race each other
+                result = await self._pg_turn(conv_id, role, text, message_id, shop, at)
         if isinstance(result, NeedsPerson):
             raise result
         if self.sqlite and isinstance(result, Prepared) and self.on_turn is not None:
@@ -317,10 +331,39 @@ class Store:
         self, conv_id: str, role: str, text: str, message_id: str | None, shop: str | None,
         at: datetime | None,
     ) -> Prepared | Duplicate | NeedsPerson:
-        """One turn in its own PostgreSQL transaction, holding the conversation's row lock.
+        """One turn on PostgreSQL: read, decide, then write only if the conversation is still
+        as it was read. Another instance's turn in between means deciding again; after three
+        such tries, the turn is decided holding the conversation's row lock.
 
-        The statements go to asyncpg directly: through SQLAlchemy's async layer (a greenlet
-        per call) they cost more than deciding the turn."""
+        Two round trips instead of seven (a transaction's BEGIN, the locking read, the dedupe
+        read, three writes, COMMIT): each cost the database and this process more than the
+        statement's own work. The statements go to asyncpg directly: through SQLAlchemy's
+        async layer (a greenlet per call) they cost more than deciding the turn."""
+        for _ in range(3):
+            async with self.db.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                found = await raw.fetchrow(_PG_READ, conv_id, message_id)
+                try:
+                    result = decide(self.csbot, ConvRow(*found[:4]) if found else None,
+                                    found[4] if found else None, conv_id, role, text, message_id,
+                                    shop, at)
+                except NeedsPerson as exc:
+                    await raw.execute(_PG_FLAG, conv_id)
+                    return exc
+                if not isinstance(result, Prepared):
+                    return result
+                p = result
+                if await raw.fetchval(_PG_WRITE, p.stage, p.turn, p.state, datetime.now(UTC),
+                                      p.script_version, p.is_open, p.outcome, p.conv_id, p.before,
+                                      p.role, p.text, p.message_id, p.stored, f"{p.conv_id}:{p.turn}"):
+                    return p
+        return await self._pg_turn_locked(conv_id, role, text, message_id, shop, at)
+
+    async def _pg_turn_locked(
+        self, conv_id: str, role: str, text: str, message_id: str | None, shop: str | None,
+        at: datetime | None,
+    ) -> Prepared | Duplicate | NeedsPerson:
+        """One turn in its own transaction, holding the conversation's row lock (no retry)."""
         async with self.db.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
             async with raw.transaction():
