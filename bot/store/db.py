@@ -46,6 +46,7 @@ from bot.store.workers import KeyedLock, WorkerGone, WorkerPool
 from bot.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
+log = logging.getLogger("csbot.store")
 _TOKENS_KEPT = 1024  # tokens the service trusts from its cache at most (one per agent)
 
 
@@ -64,7 +65,6 @@ _SQL_UPDATE_AFTER_TURN = ("UPDATE conversations SET stage = ?, turn = ?, state =
 _SQL_FLAG = "UPDATE conversations SET flagged = 1 WHERE id = ?"
 
 # And the same on PostgreSQL, run on asyncpg's connection (see Store._pg_turn).
-log = logging.getLogger("csbot.store")
 _PG_LOAD = "SELECT shop, is_open, state, turn FROM conversations WHERE id = $1 FOR UPDATE"
 _PG_DEDUPE = "SELECT suggestion FROM turns WHERE conversation_id = $1 AND message_id = $2"
 _PG_INSERT_TURN = ("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
