@@ -27,12 +27,18 @@ def wording() -> dict[str, Any]:
     return load_yaml(_HERE, "wording.yaml")
 
 
+@functools.cache
+def _defaults(dialogs: Path) -> dict[str, Any]:
+    # Read once per folder: a report takes several mappings from the same file.
+    return load_yaml(dialogs, "defaults.yaml")
+
+
 def _words(dialogs: Path, key: str) -> dict[str, str]:
     # A shop's own copy of dialogs/ made before a mapping was added lacks it: the bundled
     # one fills in, so an older copy keeps working.
-    own = load_yaml(dialogs, "defaults.yaml").get(key) or {}
+    own = _defaults(dialogs).get(key) or {}
     bundled = dialogs_dir(None)
-    base = {} if dialogs.resolve() == bundled.resolve() else load_yaml(bundled, "defaults.yaml").get(key) or {}
+    base = {} if dialogs.resolve() == bundled.resolve() else _defaults(bundled).get(key) or {}
     return {**base, **own}
 
 
