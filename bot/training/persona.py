@@ -117,6 +117,8 @@ class Persona(Strict):
     title: str = Field(min_length=4, max_length=60)
     case: Case
     contact_time: datetime = Field(description="when the trainee contacts the buyer (the clock)")
+    gender: Literal["male", "female"] | None = Field(
+        default=None, description="when the case's honorific does not say (先生 / 女士 do)")
     goal: Goal
     patience: int = Field(ge=1, le=10)
     emotion: Band = Field(description="the starting mood")
