@@ -47,7 +47,8 @@ class Session:
     """A training session for one persona and seed."""
 
     def __init__(self, engine: Engine, persona: PersonaFile, rubric: RubricFile, seed: int,
-                 sink: Sink | None = None) -> None:
+                 sink: Sink | None = None, trainee: str = "") -> None:
+        self.trainee = trainee
         self.engine = engine
         self.persona_file = persona
         self.persona = persona.persona
@@ -176,7 +177,8 @@ class Session:
     def _header(self) -> Event:
         p, r = self.persona, self.rubric_file
         return {
-            "type": "header", "format": "csbot-training/1", "persona": p.id, "title": p.title,
+            "type": "header", "format": "csbot-training/1", "trainee": self.trainee,
+            "persona": p.id, "title": p.title,
             "kind": p.kind, "persona_sha256": self.persona_file.sha256,
             "rubric_version": r.rubric.version, "rubric_sha256": r.sha256, "seed": self.seed,
             "versions": {"csbot": __version__, "training": TRAINING_VERSION,
