@@ -146,7 +146,8 @@ class Hooks:
                                         "agent": event.sender_name or None})
             conv, sug, _ = await self.store.create(case, agent=agent_id)
             await self.store.set_active_case(channel, event.chat_id, agent_id, conv.id)
-            return Answer(text=f"已开始案例：{case.buyer_name}（{case.product or '商品未填'}）", suggestion=sug)
+            shown = conv.case  # as stored: masked
+            return Answer(text=f"已开始案例：{shown.buyer_name}（{shown.product or '商品未填'}）", suggestion=sug)
         if cmd.kind == "switch":
             return Answer(text=await self._switch(channel, event, agent_id, cmd.target))
         conv_id = await self.store.active_case(channel, event.chat_id, agent_id)

@@ -18,6 +18,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -31,8 +32,11 @@ from sqlalchemy.pool import StaticPool
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Suggestion, Tone
 from bot.store import schema
+from bot.store.mask import mask, mask_id
 from bot.store.migrations import upgrade
 from bot.store.turns import (
+    SQL_DEDUPE,
+    SQL_LOAD,
     ConvRow,
     Duplicate,
     Forbidden,
@@ -41,6 +45,7 @@ from bot.store.turns import (
     Prepared,
     decide,
     load,
+    mask_case,
 )
 from bot.store.workers import KeyedLock, WorkerGone, WorkerPool
 from bot.store.writer import GroupCommitWriter
@@ -127,7 +132,15 @@ def hash_token(token: str) -> str:
 
 
 def buyer_key(case: Case) -> str:
-    return case.buyer_id or case.buyer_name
+    """What tells one buyer from another in a shop: the id, else the name. One with personal
+    data in it (``tb_lilei_13812345678``) is kept as its hash, so that buyers still differ
+    and the phone number is not stored in the clear."""
+    key = case.buyer_id or case.buyer_name
+    return _kept_key(key, mask_id(key) if case.buyer_id else mask(key))
+
+
+def _kept_key(key: str, masked: str) -> str:
+    return key if masked == key else "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 class Store:
@@ -148,6 +161,8 @@ class Store:
         # on every request cost four fifths of a turn's throughput (bench: 2,400 -> 490/s).
         self.token_ttl = token_ttl
         self._tokens: dict[str, tuple[TokenInfo, float]] = {}
+        # Turns are decided here, off the event loop, one at a time (the engine is shared).
+        self.cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-turns")
 
     @classmethod
     async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL",
@@ -158,10 +173,11 @@ class Store:
         full = async_url(url)
         sqlite = full.startswith("sqlite")
         if sqlite:
-            db = create_async_engine(full, connect_args={"timeout": 30})
+            # hide_parameters: an error's message never carries a buyer's name or text to the log
+            db = create_async_engine(full, connect_args={"timeout": 30}, hide_parameters=True)
             _sqlite_setup(db, synchronous)
         else:
-            db = create_async_engine(full, pool_size=10, max_overflow=10)
+            db = create_async_engine(full, pool_size=10, max_overflow=10, hide_parameters=True)
         async with db.begin() as conn:
             if not sqlite:  # several instances may start at once: one migrates at a time
                 await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7723001)")
@@ -188,6 +204,7 @@ class Store:
             self._listener = None
         for task in list(self._announcing.values()):
             task.cancel()
+        self.cpu.shutdown(wait=True)
         await self.db.dispose()
 
     async def listen(self, callback: Callable[[str, int], Coroutine[Any, Any, None]]) -> None:
@@ -257,7 +274,9 @@ class Store:
         self, case: Case, tone: Tone = "正式", agent: str | None = None
     ) -> tuple[Conversation, Suggestion, bool]:
         """Open a conversation for the case, or return the open one for the same shop + buyer + order."""
-        key = (case.shop, buyer_key(case), case.order_id or "")
+        order = case.order_id or ""
+        key = (case.shop, buyer_key(case), _kept_key(order, mask_id(order)))
+        case = mask_case(case)  # nothing a buyer typed is stored in the clear
 
         def job(conn: Connection) -> tuple[Conversation, Suggestion, bool]:
             c = schema.conversations.c
@@ -316,8 +335,8 @@ class Store:
             async with self.locks(conv_id):  # one turn of a conversation decided at a time
                 result = await self._post_beside(conv_id, role, text, message_id, shop, at)
         elif self.sqlite:
-            result = await self._write(lambda conn: self._turn_job(
-                conn, conv_id, role, text, message_id, shop, at))
+            async with self.locks(conv_id):  # one turn of a conversation decided at a time
+                result = await self._sqlite_turn(conv_id, role, text, message_id, shop, at)
         else:
             async with self.locks(conv_id):  # this instance's turns of it do not race each other
                 result = await self._pg_turn(conv_id, role, text, message_id, shop, at)
@@ -344,9 +363,9 @@ class Store:
                 raw: Any = (await conn.get_raw_connection()).driver_connection
                 found = await raw.fetchrow(_PG_READ, conv_id, message_id)
                 try:
-                    result = decide(self.csbot, ConvRow(*found[:4]) if found else None,
-                                    found[4] if found else None, conv_id, role, text, message_id,
-                                    shop, at)
+                    result = await self._decide(ConvRow(*found[:4]) if found else None,
+                                                found[4] if found else None, conv_id, role, text,
+                                                message_id, shop, at)
                 except NeedsPerson as exc:
                     await raw.execute(_PG_FLAG, conv_id)
                     return exc
@@ -371,8 +390,8 @@ class Store:
                 stored = None if found is None or message_id is None else await raw.fetchval(
                     _PG_DEDUPE, conv_id, message_id)
                 try:
-                    result = decide(self.csbot, ConvRow(*found) if found else None, stored, conv_id,
-                                    role, text, message_id, shop, at)
+                    result = await self._decide(ConvRow(*found) if found else None, stored, conv_id,
+                                                role, text, message_id, shop, at)
                 except NeedsPerson as exc:  # the flag is committed, then the caller raises
                     await raw.execute(_PG_FLAG, conv_id)
                     return exc
@@ -384,6 +403,42 @@ class Store:
                                       p.script_version, p.is_open, p.outcome, p.conv_id)
                     await raw.execute(_PG_NOTIFY, f"{p.conv_id}:{p.turn}")
                 return result
+
+    async def _decide(
+        self, row: ConvRow | None, stored: str | None, conv_id: str, role: str, text: str,
+        message_id: str | None, shop: str | None, at: datetime | None,
+    ) -> Prepared | Duplicate:
+        """``decide`` in the store's turn thread: understanding, composing and masking a
+        long message is CPU work, and on the event loop it held up every other request
+        (a 36 KB message kept /healthz from answering for seconds)."""
+        return await asyncio.get_running_loop().run_in_executor(self.cpu, functools.partial(
+            decide, self.csbot, row, stored, conv_id, role, text, message_id, shop, at))
+
+    async def _sqlite_turn(
+        self, conv_id: str, role: str, text: str, message_id: str | None, shop: str | None,
+        at: datetime | None,
+    ) -> Prepared | Duplicate | NeedsPerson:
+        """One turn on SQLite without worker processes: read, decide in the turn thread,
+        then the writer commits it unless the conversation moved on meanwhile (another
+        process); after three such tries the writer decides it itself."""
+        for _ in range(3):
+            async with self.db.connect() as conn:
+                found = (await conn.exec_driver_sql(SQL_LOAD, (conv_id,))).first()
+                stored = None
+                if found is not None and message_id is not None:
+                    stored = (await conn.exec_driver_sql(SQL_DEDUPE, (conv_id, message_id))).scalar()
+            try:
+                result = await self._decide(ConvRow(*found) if found else None, stored, conv_id,
+                                            role, text, message_id, shop, at)
+            except NeedsPerson as exc:
+                await self._write(lambda conn: self._flag(conn, conv_id))
+                return exc
+            if isinstance(result, Duplicate):
+                return result
+            if await self._write(functools.partial(self._commit_checked, p=result)):
+                return result
+        return await self._write(lambda conn: self._turn_job(
+            conn, conv_id, role, text, message_id, shop, at))
 
     def _turn_job(
         self, conn: Connection, conv_id: str, role: str, text: str, message_id: str | None,
@@ -669,7 +724,7 @@ def _summary(row: Any) -> dict[str, Any]:
 
 def _sync_sqlite(db: AsyncEngine, synchronous: str) -> SyncEngine:
     """The writer's own blocking engine on the same file (readers keep using aiosqlite)."""
-    sync = create_engine(db.url.set(drivername="sqlite"), poolclass=StaticPool,
+    sync = create_engine(db.url.set(drivername="sqlite"), poolclass=StaticPool, hide_parameters=True,
                          connect_args={"check_same_thread": False, "timeout": 30})
     _sqlite_pragmas(sync, synchronous, raw_begin=True)
     return sync
