@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import secrets
@@ -197,6 +198,9 @@ class WeCom(Platform):
         assert token.query == {"corpid": self.CORP, "corpsecret": self.ENV["CSBOT_WECOM_SECRET"]}
 
 
+_MS = itertools.count()
+
+
 class DingTalkRobot(Platform):
     """钉钉 enterprise robot in HTTP mode: signed headers, reply on the sessionWebhook."""
 
@@ -227,7 +231,10 @@ class DingTalkRobot(Platform):
         return self.wrap(json.dumps(doc, ensure_ascii=False).encode(), ts, forged)
 
     def wrap(self, payload: bytes, ts: int, forged: bool = False) -> Sent:
-        ms, secret = str(ts * 1000), "forged" if forged else self.ENV["CSBOT_DINGTALK_APP_SECRET"]
+        # DingTalk's timestamps are milliseconds: two messages never share one (and a
+        # (timestamp, sign) pair is accepted for one message only)
+        ms = str(ts * 1000 + next(_MS) % 1000)
+        secret = "forged" if forged else self.ENV["CSBOT_DINGTALK_APP_SECRET"]
         return Sent(payload, {"Content-Type": "application/json; charset=utf-8", "timestamp": ms,
                               "sign": b64_hmac(secret, f"{ms}\n{secret}")})
 

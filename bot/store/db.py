@@ -128,7 +128,7 @@ def async_url(url: str) -> str:
 
 def hash_token(token: str) -> str:
     """SHA-256 of a token: tokens are long random strings, so a fast hash is enough."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def buyer_key(case: Case) -> str:
@@ -631,6 +631,45 @@ class Store:
         except IntegrityError:  # another instance recorded it at the same moment
             return False
 
+    async def seen_event(self, channel: str, message_id: str) -> bool:
+        """Whether ``first_time`` recorded this event id."""
+        ce = schema.channel_events.c
+        async with self.db.connect() as conn:
+            return (await conn.execute(select(ce.message_id).where(
+                ce.channel == channel, ce.message_id == message_id))).first() is not None
+
+    async def claim(self, channel: str, key: str, owner: str) -> bool:
+        """Make ``key`` (a used signature) ``owner``'s (the one message it signed): True if it
+        was nobody's or already ``owner``'s (a platform's retry), False if another's (a replay)."""
+        ce = schema.channel_events.c
+        mine = f"{key}>{owner}"[:200]
+
+        def job(conn: Connection) -> bool:
+            seen = set(conn.execute(select(ce.message_id).where(
+                ce.channel == channel, ce.message_id.in_([key, mine]))).scalars())
+            if mine in seen or key in seen:
+                return mine in seen
+            now = datetime.now(UTC)
+            conn.execute(schema.channel_events.insert(), [
+                {"channel": channel, "message_id": key, "created_at": now},
+                {"channel": channel, "message_id": mine, "created_at": now}])
+            return True
+
+        try:
+            return await self._write(job)
+        except IntegrityError:  # another instance claimed it at the same moment: whose?
+            return await self.seen_event(channel, mine)
+
+    async def forget_event(self, channel: str, message_id: str) -> None:
+        """Undo ``first_time``: the event failed, and the platform's retry must be handled."""
+        ce = schema.channel_events.c
+
+        def job(conn: Connection) -> None:
+            conn.execute(schema.channel_events.delete().where(
+                ce.channel == channel, ce.message_id == message_id))
+
+        await self._write(job)
+
     async def active_case(self, channel: str, chat_id: str, agent_id: str) -> str | None:
         """The case an agent is working on in a chat."""
         cc = schema.channel_chats.c
@@ -688,6 +727,14 @@ class Store:
         return [{"name": r.name, "role": r.role, "shop": r.shop,
                  "created_at": r.created_at.isoformat(),
                  "revoked": r.revoked_at is not None} for r in rows]
+
+    async def live_token_hashes(self, digests: set[str]) -> set[str]:
+        """Which of these token hashes are live (not revoked) now, from the database itself."""
+        t = schema.tokens.c
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(select(t.token_hash).where(
+                t.token_hash.in_(sorted(digests)), t.revoked_at.is_(None)))).scalars().all()
+        return set(rows)
 
     async def token(self, token: str, digest: str | None = None) -> TokenInfo | None:
         """The live token with this value, looked up by its hash. A token found is trusted
