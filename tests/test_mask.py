@@ -3,16 +3,17 @@ change what it masks."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 import re
 import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.store.mask import _PATTERNS, ADDRESS_SPEC, mask, mask_edits, move_span
 from tests.conftest import DATA, read_jsonl
 
-PIECES = ["1", "3", "8", "0", "5", "6", "(", ")", ".", "+", "9", "１", "３", "８", "０", "－", "-", " ", "X", "浙江", "杭州", "市", "西湖",
+PIECES = ["1", "3", "8", "0", "5", "6", "(", ")", ".", "+", "9",
+          "１", "３", "８", "０", "－", "-", " ", "X", "浙江", "杭州", "市", "西湖",
           "区", "文三", "路", "街道", "小区", "花园", "号", "栋", "单元", "室", "我", "家", "在", "的", "电话", "是"]
 
 
@@ -78,7 +79,7 @@ def test_the_formats_people_type() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(PIECES + ["很", "生气", "骗子"]), max_size=40).map("".join),
+@given(st.lists(st.sampled_from([*PIECES, "很", "生气", "骗子"]), max_size=40).map("".join),
        st.integers(0, 40), st.integers(0, 40))
 def test_spans_move_onto_the_masked_text(text: str, a: int, b: int) -> None:
     start, end = sorted((min(a, len(text)), min(b, len(text))))

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import secrets
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import defusedxml.ElementTree as DefusedET
 from defusedxml import DefusedXmlException
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.channels.base import (
     Adapter,

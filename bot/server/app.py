@@ -94,10 +94,8 @@ class Watcher:
             self.task.cancel()
 
         async def close() -> None:
-            try:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), 2)
-            except (Exception, asyncio.CancelledError):
-                pass
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.abort()
 
@@ -145,7 +143,7 @@ class Hub:
             for ws in list(group):
                 await ws.close(code=1001, message="服务器正在关闭".encode())
 
-    async def check_tokens(self, store: Store, static: Mapping[str, TokenInfo]) -> int:
+    async def check_tokens(self, store: Store, static: dict[str, TokenInfo]) -> int:
         """Close the sockets whose token was revoked; how many were closed."""
         watchers = [w for w in self.watchers() if w.token_hash and w.token_hash not in static]
         if not watchers:

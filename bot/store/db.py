@@ -423,13 +423,13 @@ class Store:
         process); after three such tries the writer decides it itself."""
         for _ in range(3):
             async with self.db.connect() as conn:
-                found = (await conn.exec_driver_sql(SQL_LOAD, (conv_id,))).first()
+                found: Any = (await conn.exec_driver_sql(SQL_LOAD, (conv_id,))).first()
                 stored = None
                 if found is not None and message_id is not None:
                     stored = (await conn.exec_driver_sql(SQL_DEDUPE, (conv_id, message_id))).scalar()
             try:
-                result = await self._decide(ConvRow(*found) if found else None, stored, conv_id,
-                                            role, text, message_id, shop, at)
+                row = ConvRow(found[0], bool(found[1]), found[2], found[3]) if found else None
+                result = await self._decide(row, stored, conv_id, role, text, message_id, shop, at)
             except NeedsPerson as exc:
                 await self._write(lambda conn: self._flag(conn, conv_id))
                 return exc

@@ -173,5 +173,5 @@ def masked_suggestion(sug: Suggestion, masked: str, steps: list[list[Edit]]) -> 
     return sug.model_copy(update=update)
 
 
-__all__ = ["mask_case", "masked_suggestion", "ConvRow", "Duplicate", "Forbidden", "NeedsPerson", "NotFound", "Prepared",
-           "current_script", "decide", "load"]
+__all__ = ["ConvRow", "Duplicate", "Forbidden", "NeedsPerson", "NotFound", "Prepared",
+           "current_script", "decide", "load", "mask_case", "masked_suggestion"]
