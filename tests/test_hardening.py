@@ -349,14 +349,13 @@ async def test_an_admin_token_of_one_shop_manages_that_shop_only(api: Api) -> No
 async def test_another_shops_conversation_looks_like_none(api: Api) -> None:
     theirs = (await (await api.create(who="other", shop=OTHER, order_id="S-4")).json())["conversation"]["id"]
     missing = str(uuid.uuid4())
-    for path in (f"/api/v1/conversations/{{}}", f"/api/v1/conversations/{{}}/ws"):
+    for path in ("/api/v1/conversations/{}", "/api/v1/conversations/{}/ws"):
         a = await api.client.get(path.format(theirs), headers=api.h())
         b = await api.client.get(path.format(missing), headers=api.h())
         assert (a.status, await a.json()) == (b.status, await b.json()) == (
             404, {"error": {"code": "not_found", "message": "没有这个会话"}})
-    for route in ("messages", "close"):
-        a = await api.client.post(f"/api/v1/conversations/{theirs}/{route}", headers=api.h(),
-                                  json={"role": "buyer", "text": "在"} if route == "messages" else {"outcome": "resolved"})
+    for route, body in (("messages", {"role": "buyer", "text": "在"}), ("close", {"outcome": "resolved"})):
+        a = await api.client.post(f"/api/v1/conversations/{theirs}/{route}", headers=api.h(), json=body)
         assert a.status == 404
 
 
