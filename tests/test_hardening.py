@@ -381,3 +381,44 @@ async def test_the_sidebar_runs_only_its_own_scripts_and_is_never_framed(api: Ap
         if "application/json" not in attrs:
             digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
             assert f"'sha256-{digest}'" in script_src.group(1)
+
+
+# -- 15. slow headers ---------------------------------------------------------------------------------
+
+def test_trickling_headers_are_cut_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from tests.server_proc import ServerProcess
+
+    monkeypatch.setenv("CSBOT_HEADER_TIMEOUT", "2")
+    proc = ServerProcess(f"sqlite:///{tmp_path / 'slow.db'}", workers=0).start()
+    try:
+        socks = [socket.create_connection(("127.0.0.1", proc.port), timeout=30) for _ in range(20)]
+        started = time.monotonic()
+        open_ = list(socks)
+        line = b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 200
+        sent = 0
+        while open_ and time.monotonic() - started < 20:  # a byte every 0.2 s, never the end
+            for s in list(open_):
+                try:
+                    s.sendall(line[sent % len(line):sent % len(line) + 1])
+                except OSError:
+                    open_.remove(s)
+            sent += 1
+            time.sleep(0.2)
+            for s in list(open_):
+                s.setblocking(False)
+                try:
+                    if s.recv(1) == b"":
+                        open_.remove(s)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    open_.remove(s)
+                finally:
+                    s.setblocking(True)
+        assert open_ == []  # every one was closed, long before 20 s (the setting is 2 s)
+        for s in socks:
+            s.close()
+    finally:
+        proc.kill()

@@ -96,7 +96,7 @@ _PG_WRITE = (
 def _log_failure(task: asyncio.Task[None]) -> None:
     # Nobody awaits a push that a notification started: its failure is logged, not lost.
     if not task.cancelled() and task.exception() is not None:
-        log.error("pushing a committed turn to its listeners failed: %r", task.exception())
+        log.error("pushing a committed turn to its listeners failed: %s", type(task.exception()).__name__)
 
 
 def _raw(conn: Connection) -> Any:
