@@ -340,7 +340,9 @@ async def openapi_json(_: web.Request) -> web.Response:
 
 
 async def docs(_: web.Request) -> web.Response:
-    return web.Response(text=openapi.docs_html(), content_type="text/html")
+    page = openapi.docs_html()
+    return web.Response(text=page, content_type="text/html",
+                        headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 
 
 # The sidebar runs only its own inline code and talks only to this server. Its scripts are
