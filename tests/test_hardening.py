@@ -459,3 +459,30 @@ def test_both_pages_work_under_their_csp_in_a_real_browser(tmp_path: Path) -> No
     finally:
         driver.quit()
         proc.kill()
+
+
+def test_token_add_says_an_admin_of_one_shop_manages_that_shop(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    db = f"sqlite:///{tmp_path / 'tokens.db'}"
+    env = {"CSBOT_CONFIG": None, "CSBOT_DATABASE_URL": None}
+    scoped = CliRunner(env=env).invoke(main, ["token", "add", "--role", "admin", "--shop", "ShopA",
+                                              "--name", "店长", "--db", db])
+    assert scoped.exit_code == 0 and "只能管理店铺 ShopA" in scoped.output
+    everyone = CliRunner(env=env).invoke(main, ["token", "add", "--role", "admin", "--shop", "*",
+                                                "--name", "总管", "--db", db])
+    assert everyone.exit_code == 0 and "只能管理" not in everyone.output
+
+    async def scope_of(name: str) -> str | None:
+        from bot.server.app import ALL_SHOPS
+
+        store = await Store.open(db, ENGINE)
+        try:
+            [row] = [t for t in await store.list_tokens() if t["name"] == name]
+            return None if row["shop"] == ALL_SHOPS else str(row["shop"])
+        finally:
+            await store.close()
+
+    assert asyncio.run(scope_of("店长")) == "ShopA" and asyncio.run(scope_of("总管")) is None
