@@ -20,7 +20,7 @@ from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
 from bot.insights.labels import outcome_labels
 from bot.models import Case, Suggestion
-from bot.server.errors import error_response, where_raised
+from bot.server.errors import error_response, refused, where_raised
 from bot.server.metrics import Metrics
 from bot.store.db import Store
 from bot.store.turns import Forbidden, NeedsPerson, NotFound
@@ -64,7 +64,7 @@ class Hooks:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         adapter = self.adapters.get(request.match_info["channel"])
         if adapter is None:
-            return error_response(404, "unknown_channel", "没有启用这个渠道")
+            return refused(request, 404, "unknown_channel", "没有启用这个渠道")
         raw = RawRequest(method=request.method, path=request.path, query=dict(request.query),
                          headers={k.lower(): v for k, v in request.headers.items()},
                          body=await request.read())
