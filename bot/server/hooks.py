@@ -74,9 +74,9 @@ class Hooks:
             self.metrics.channel_errors.labels(adapter.name, exc.code).inc()
             r = exc.reply()
             return web.Response(status=r.status, body=r.body, content_type=r.content_type.split(";")[0])
-        refused = await self.fresh(adapter, events)
-        if refused is not None:
-            return refused
+        replayed = await self.fresh(adapter, events)
+        if replayed is not None:
+            return replayed
         if adapter.sync_reply and events:
             # The shop's own system gets the answer in the response: the Suggestion of a
             # turn (the stored one for a retry), or the reply text of a command.
