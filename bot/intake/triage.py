@@ -141,6 +141,8 @@ def aware(value: Any, tz: Any = UTC) -> datetime | None:
 
 def _hours(delta: timedelta) -> str:
     h = delta.total_seconds() / 3600
+    if h >= 48:
+        return f"{h / 24:.0f} 天"
     return f"{h:.0f} 小时" if h >= 1 else f"{max(delta.total_seconds() / 60, 1):.0f} 分钟"
 
 
