@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 
 from bot.intake import tables
 from bot.intake.records import ReviewIn
-from bot.intake.triage import read_review
-from bot.models import Case
+from bot.intake.triage import Reading, read_review
+from bot.models import Case, Conversation
 from bot.store import schema
 from bot.store.db import Store, buyer_key
 from bot.store.mask import mask
@@ -52,6 +52,8 @@ def case_of(review: ReviewIn) -> Case:
 
 def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connection], ImportResult]:
     engine = store.csbot
+    script = engine.script
+    readings: dict[str, Reading] = {}
 
     def job(conn: Connection) -> ImportResult:
         done = ImportResult()
@@ -75,8 +77,7 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
         open_ids: dict[tuple[str, str, str], str] = {}
         for part in _parts(sorted(cases)):
             for row in conn.execute(select(_C.id, _C.shop, _C.buyer_key, _C.order_key).where(
-                    _C.is_open, or_(*(and_(_C.shop == s, _C.buyer_key == b, _C.order_key == o)
-                                      for s, b, o in part)))):
+                    _C.is_open, tuple_(_C.shop, _C.buyer_key, _C.order_key).in_(part))):
                 open_ids[(row.shop, row.buyer_key, row.order_key)] = row.id
         conversations: list[dict[str, Any]] = []
         reviews: list[dict[str, Any]] = []
@@ -85,14 +86,19 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
             ckey = (r.shop, buyer_key(case), r.order_id)
             conv_id = open_ids.get(ckey)
             if conv_id is None:
-                conv, _ = engine.start(case, conversation_id=str(uuid.uuid4()))
+                # What Engine.start makes, without the first Suggestion: that is computed when
+                # the case is opened (Store.last_suggestion), not for every imported row.
+                conv = Conversation(id=str(uuid.uuid4()), case=case, stage=script.initial,
+                                    script_version=script.version)
                 conv_id = open_ids[ckey] = conv.id
                 conversations.append(dict(
                     id=conv.id, shop=r.shop, buyer_key=ckey[1], order_key=r.order_id, agent=None,
                     stage=conv.stage, outcome=None, is_open=True, turn=0, script_version=conv.script_version,
                     state=conv.model_dump_json(), created_at=now, updated_at=now, flagged=False))
                 done.ids.append(conv.id)
-            reading = read_review(engine.understand, r.review_text)
+            reading = readings.get(r.review_text or "")
+            if reading is None:  # exports repeat texts ("此用户没有填写评价"): read each once
+                reading = readings[r.review_text or ""] = read_review(engine.understand, r.review_text)
             reviews.append(dict(
                 shop=r.shop, order_id=r.order_id, sub_order_id=r.sub_order_id, conversation_id=conv_id,
                 source=r.source, rating=r.rating, platform=r.platform, review_time=r.review_time,
