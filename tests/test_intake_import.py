@@ -117,14 +117,17 @@ def test_the_review_text_is_masked_at_rest(db_url: str) -> None:
     async def go() -> None:
         store = await Store.open(db_url, ENGINE)
         try:
-            done = await import_reviews(store, [review(
-                "C1", shop=shop, text="再不退款我就投诉，电话13812345678，住杭州市西湖区文三路100号")])
+            sent = review("C1", shop=shop, text="再不退款我就投诉，电话13812345678，住杭州市西湖区文三路100号")
+            sent = sent.model_copy(update={"review_time": datetime(2026, 12, 1, 21, 30, tzinfo=CN)})
+            done = await import_reviews(store, [sent])
             summary, _ = await store.get(done.ids[0])
             text = summary["case"]["review_text"]
             assert "13812345678" not in text and "[手机号]" in text and "文三路" not in text
             async with store.db.connect() as c:
                 row = (await c.execute(select(tables.reviews).where(tables.reviews.c.shop == shop))).one()
             assert row.review_text == text
+            stored = row.review_time if row.review_time.tzinfo else row.review_time.replace(tzinfo=UTC)
+            assert stored == sent.review_time  # the same instant on SQLite (no zone kept) and PostgreSQL
             assert row.intent == "threaten"  # the triage read it
         finally:
             await store.close()

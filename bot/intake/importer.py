@@ -42,6 +42,12 @@ class ImportResult:
         self.ids.extend(other.ids)
 
 
+def utc(value: datetime | None) -> datetime | None:
+    """A time as UTC: SQLite keeps a datetime's wall-clock time without its zone, and the
+    store reads every stored time back as UTC."""
+    return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+
 def case_of(review: ReviewIn) -> Case:
     """The case fields of a review (its text masked, as the store keeps every text)."""
     return Case(shop=review.shop, buyer_name=review.buyer_name, order_id=review.order_id,
@@ -101,7 +107,7 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
                 reading = readings[r.review_text or ""] = read_review(engine.understand, r.review_text)
             reviews.append(dict(
                 shop=r.shop, order_id=r.order_id, sub_order_id=r.sub_order_id, conversation_id=conv_id,
-                source=r.source, rating=r.rating, platform=r.platform, review_time=r.review_time,
+                source=r.source, rating=r.rating, platform=r.platform, review_time=utc(r.review_time),
                 review_text=case.review_text, intent=reading.intent, cause=reading.cause,
                 emotion=reading.emotion, explained_at=None, created_at=now))
         if conversations:
@@ -150,8 +156,8 @@ async def set_cursor(store: Store, source: str, shop: str, until: datetime) -> N
     def job(conn: Connection) -> None:
         now = datetime.now(UTC)
         res = conn.execute(tables.cursors.update().where(_K.source == source, _K.shop == shop).values(
-            until=until, updated_at=now))
+            until=utc(until), updated_at=now))
         if not res.rowcount:
-            conn.execute(tables.cursors.insert().values(source=source, shop=shop, until=until, updated_at=now))
+            conn.execute(tables.cursors.insert().values(source=source, shop=shop, until=utc(until), updated_at=now))
 
     await store._write(job)

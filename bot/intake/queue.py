@@ -159,7 +159,7 @@ async def record_attempt(store: Store, rules: ContactRules, conv_id: str, kind: 
                          at: datetime | None = None) -> tuple[int, list[str]]:
     """Record one contact attempt (checked in the same transaction: two agents at once
     cannot make a fourth). Returns (attempts now, warnings); raises TooManyAttempts."""
-    when = at or datetime.now(UTC)
+    when = (at or datetime.now(UTC)).astimezone(UTC)  # stored as UTC (SQLite drops the zone)
 
     def job(conn: Connection) -> tuple[int, list[str]]:
         row = _case_row(conn, conv_id, shop)

@@ -145,9 +145,13 @@ class TopClient:
     async def rates(self, start: datetime, end: datetime) -> AsyncIterator[dict[str, Any]]:
         """Every 中评 and 差评 received between ``start`` and ``end`` (split into windows of at
         most 1,500 results each), as the platform's dicts."""
+        seen: set[tuple[str, str]] = set()  # a window's end is the next one's start: both include it
         for result in _RESULTS:
             async for rate in self._window(result, start, end):
-                yield rate
+                key = (str(rate.get("tid")), str(rate.get("oid")))
+                if key not in seen:
+                    seen.add(key)
+                    yield rate
 
     async def _window(self, result: str, start: datetime, end: datetime) -> AsyncIterator[dict[str, Any]]:
         total, first = await self._page(result, start, end, 1)

@@ -13,6 +13,7 @@ from bot.intake.top import CN, TopClient, TopConfig, TopError, clamp, review_of_
 
 EXIT_FOUND, EXIT_DATA = 1, 3
 SOURCE = "top"
+OVERLAP = timedelta(hours=1)
 
 
 def _day(value: str, end: bool) -> datetime:
@@ -42,7 +43,10 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
 
     async def go(store: Any) -> dict[str, Any]:
         if since == "last":
-            start = await cursor(store, SOURCE, shop_name) or now - timedelta(days=7)
+            last = await cursor(store, SOURCE, shop_name)
+            # An hour back over the last run: a review can show up on the platform a little
+            # after its time; what was already imported is found by its key and skipped.
+            start = last - OVERLAP if last else now - timedelta(days=7)
         else:
             start = _day(since, False) if since else now - timedelta(days=7)
         start, stop, cut = clamp(start, end, now)

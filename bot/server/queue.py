@@ -144,9 +144,10 @@ async def post_attempt(request: web.Request) -> web.Response:
     body = await read_model(request, AttemptIn)
     store, shop, name, _ = _store(request)
     cid = _conv_id(request)
+    rules = request.app[RULES]
+    at = body.at.replace(tzinfo=rules.tz) if body.at and body.at.tzinfo is None else body.at  # shop time
     try:
-        used, warnings = await record_attempt(store, request.app[RULES], cid, body.kind,
-                                              shop=shop, agent=name, at=body.at)
+        used, warnings = await record_attempt(store, rules, cid, body.kind, shop=shop, agent=name, at=at)
     except TooManyAttempts as exc:
         raise ApiError(409, "too_many_attempts", str(exc)) from None
     return _out(request, cid, used, warnings, 201)
