@@ -48,7 +48,8 @@ async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:
         shop=shop, order_id="P1", sub_order_id="1", buyer_name="周敏", product="连衣裙", rating="差评",
         review_text="裙子起球，电话13812345678", review_time=datetime.now(UTC) - timedelta(days=3))])
     imported = done.ids[0]
-    for role, text in [("agent", "您好，请问是周敏女士吗？我是柚子家女装的售后。"), ("buyer", "是我，裙子穿一次就起球了"),
+    for role, text in [("agent", "您好，请问是周敏女士吗？我是柚子家女装的售后。"),
+                       ("buyer", "是我，裙子穿一次就起球了"),
                        ("agent", "非常抱歉给您添麻烦了，您改成好评我们就返您5元红包"),
                        ("buyer", "那给我换一条吧")]:
         await store.add_turn(imported, role, text)

@@ -64,7 +64,7 @@ def test_the_queue_order_of_a_hand_built_set() -> None:
         ("mid-overdue", 41), ("bad-fresh", 40), ("tmall-bad", 40), ("callback-later", 25), ("mid-fresh", 20),
         ("mid-too-old", 10), ("three-tries", 0)]
     by = {i.conversation_id: i for i in ranked}
-    assert by["extort"].reasons[1].startswith("疑似恶意评价：不要付钱，保留聊天记录，01-04 前向平台投诉（还剩 30 天）")
+    assert by["extort"].reasons[0].startswith("疑似恶意评价：不要付钱，保留聊天记录，01-04 前向平台投诉（还剩 30 天）")
     assert "评价里提到投诉或维权：请主管介入" in by["threat"].reasons
     assert "天猫评价不能修改：解决问题后写公开解释" in by["tmall-bad"].reasons
     assert "已过 30 天改评期：解决问题后写公开解释" in by["mid-too-old"].reasons
@@ -78,7 +78,7 @@ def test_statuses_and_the_first_contact_target() -> None:
     assert item(view("a", hours_ago=2)).status == "waiting"
     late = item(view("b", hours_ago=26))
     assert late.status == "overdue"
-    assert "已超过首次联系目标 2 小时（目标：评价后 24 小时内）" in late.reasons
+    assert "超时 2 小时（首次联系目标：评价后 24 小时内）" in late.reasons
     assert item(view("c", hours_ago=26, turn=2, stage="confirm_product")).status == "in_progress"
     assert item(view("d", hours_ago=26, attempts=1)).status == "in_progress"
     cb = item(view("e", stage="callback", turn=3, context={"callback_at": "2026-12-05T20:00:00+08:00"}))

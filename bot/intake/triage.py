@@ -174,9 +174,7 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, labels: dict[str,
     local = rules.local
 
     score = {2: 40, 1: 20}.get(_RANK.get(rating or "", 0), 10)
-    reasons: list[str] = []
-    if rating:
-        reasons.append(f"{rating}" + ("（天猫）" if platform == "tmall" else ""))
+    reasons: list[str] = []  # the rating and platform are fields of their own
     if malicious:
         score += 25
         deadline = since + WINDOW
@@ -218,7 +216,7 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, labels: dict[str,
         if elapsed > target:
             overdue = True
             score += 20
-            reasons.append(f"已超过首次联系目标 {_hours(elapsed - target)}（目标：评价后 {_hours(target)}内）")
+            reasons.append(f"超时 {_hours(elapsed - target)}（首次联系目标：评价后 {_hours(target)}内）")
         else:
             score += round(10 * max(elapsed / target, 0))
             reasons.append(f"首次联系目标还剩 {_hours(target - elapsed)}")
