@@ -204,7 +204,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
 
     rules = _rules(s)
     table = Table(title=f"待处理的中差评（共 {total} 个，显示 {len(items)} 个）", title_justify="left",
-                  show_lines=False, header_style="bold")
+                  show_lines=True, header_style="bold")
     for name in ("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "阶段", "负责人", "原因"):
         table.add_column(name, overflow="fold", no_wrap=name in ("编号", "紧急", "状态", "评价"))
     for it in items:
@@ -214,7 +214,10 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]",
                       f"[{_STATUS_STYLE[it.status]}]{STATUS_LABELS[it.status]}[/]", f"{rating} {platform}",
                       it.buyer_name, it.order_id or "", it.product or "", it.stage.label,
-                      it.assigned_to or "[dim]未分配[/]", "；".join(it.reasons))
+                      it.assigned_to or "[dim]未分配[/]",
+                      # One reason a line; without the spaces around numbers, which the table
+                      # would break lines at ("14" and "天" on two lines).
+                      "\n".join(r.replace(" ", "") for r in it.reasons))
     console = _console()
     console.print(table)
     click.echo(f"首次联系目标：评价后 {rules.first_contact.total_seconds() / 3600:g} 小时内；"
