@@ -53,3 +53,10 @@ def test_assign_queue_and_contact(tmp_path: Path) -> None:
     assert r.returncode == 1 and "不能再联系：这个案例已经联系了 3 次" in r.stderr
     item = next(i for i in json.loads(run("queue", "--json").stdout)["items"] if i["conversation_id"] == last)
     assert item["attempts"] == 3 and item["urgency"] == 0
+
+
+def test_a_database_that_cannot_be_opened_is_told_in_chinese(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "bot", "queue", "--db", "postgresql://csbot:pw@127.0.0.1:1/x"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("无法打开数据库 postgresql://csbot:***@127.0.0.1:1/x：") and "pw" not in r.stderr

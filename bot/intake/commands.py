@@ -41,7 +41,20 @@ def _with_store(s: Any, fn: Callable[[Any], Awaitable[T]]) -> T:
     from bot.store.db import Store
 
     async def go() -> T:
-        store = await Store.open(s.database_url, _engine(s.dialogs, s.templates))
+        engine = _engine(s.dialogs, s.templates)
+        try:
+            store = await Store.open(s.database_url, engine)
+        except Exception as exc:  # the driver's own errors too (asyncpg, OSError): told, not a traceback
+            from sqlalchemy import make_url
+
+            try:
+                shown = make_url(s.database_url).render_as_string()  # the password hidden
+            except Exception:
+                shown = "（地址格式不对）"
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            click.echo(f"无法打开数据库 {shown}：{first[0] if first else type(exc).__name__}"
+                       "（可用 --db 指定，或设置 CSBOT_DATABASE_URL）", err=True)
+            sys.exit(EXIT_DATA)
         try:
             return await fn(store)
         finally:
