@@ -225,3 +225,30 @@ async def test_the_openapi_document_lists_the_queue(api: Api) -> None:
     assert set(doc["components"]["schemas"]["QueueItem"]["properties"]) >= CONTRACT
     r = await api.client.get("/api/v1/queue")
     assert r.status == 401
+
+
+NASTY = ["", "\x00", "%00", "0", "-1", "1e9", "9" * 40, "true", "null", "[]", "{}", "🙂" * 50, "' OR 1=1 --",
+         "../../etc", "ｍｉｎｅ", "x" * 1500, "\u202e", "overdue\x00", "1.5", " 1"]
+BODIES: list[Any] = [None, [], "x", 1, {"agent": ""}, {"agent": "x" * 101}, {"agent": 1}, {"kind": None},
+                     {"kind": "contact", "at": "昨天"}, {"kind": "contact", "at": 1e20}, {"x": 1},
+                     {"kind": "contact", "at": "2026-12-05T22:00:00"}, {"agent": None, "extra": True}]
+
+
+async def test_odd_input_never_gets_a_5xx(api: Api) -> None:
+    import random
+
+    rnd = random.Random(19)
+    cid = api.ids["tee"]
+    for _ in range(120):
+        query = {k: rnd.choice(NASTY) for k in rnd.sample(["q", "status", "mine", "limit", "offset", "x"], 3)}
+        r = await api.client.get("/api/v1/queue", params=query, headers=api.h(rnd.choice(["lin", "admin"])))
+        assert r.status in (200, 422), (query, await r.text())
+        body = await r.json()
+        assert "error" in body or "items" in body
+    for body in BODIES:
+        for path in (f"/api/v1/queue/{cid}/assign", f"/api/v1/queue/{cid}/attempts", "/api/v1/queue/%00/attempts",
+                     "/api/v1/queue/" + "a" * 300 + "/assign"):
+            r = await api.client.post(path, data=json.dumps(body), headers={**api.h("admin"),
+                                                                           "Content-Type": "application/json"})
+            assert r.status < 500, (path, body, await r.text())
+            assert "error" in await r.json() or r.status in (200, 201)
