@@ -82,7 +82,7 @@ def _console(err: bool = False) -> Any:
               help="表头名称不标准时指定对应字段，可写多次，例如 --map 宝贝标题=product")
 @click.option("--shop", default=None, help="文件里没有店铺列时的店铺名（默认 CSBOT_SHOP）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default=None,
-              help="文件里没有平台列时的平台（默认 taobao）")
+              help="文件里没有平台列时的平台；--top：店铺的平台（默认 taobao）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 结果，供程序读取")
 @_db
 @_config

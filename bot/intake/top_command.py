@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from bot.intake.top import CN, TopClient, TopConfig, TopError, clamp, review_of_rate
+# The open platform's client (and aiohttp) is imported by the commands that use it:
+# `csbot --help` and every other command start without it.
 
 EXIT_FOUND, EXIT_DATA = 1, 3
 SOURCE = "top"
@@ -17,6 +18,8 @@ OVERLAP = timedelta(hours=1)
 
 
 def _day(value: str, end: bool) -> datetime:
+    from bot.intake.top import CN
+
     try:
         d = date.fromisoformat(value)
     except ValueError:
@@ -31,6 +34,7 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
 
     from bot.intake.commands import _with_store
     from bot.intake.importer import cursor, import_reviews, set_cursor
+    from bot.intake.top import CN, TopClient, TopConfig, TopError, clamp, review_of_rate
 
     try:
         config = TopConfig.from_settings(s)
@@ -105,6 +109,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
 
     from bot.intake import tables
     from bot.intake.commands import _resolve, _settings, _with_store
+    from bot.intake.top import TopClient, TopConfig, TopError
 
     s = _settings(config, database_url)  # type: ignore[arg-type]
     try:
