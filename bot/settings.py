@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-08:00"  # no contact in these hours of the shop's time zone
     shop_timezone: str = "Asia/Shanghai"
     purge_days: int | None = Field(default=None, ge=1)  # `csbot purge`: case text older than this goes
+    # A connection must send its request's headers within this many seconds (and an idle
+    # keep-alive connection is closed after it): slow, trickling headers hold no socket.
+    header_timeout: float = Field(default=15.0, gt=0)
 
     def turn_workers(self) -> int:
         """Worker processes deciding turns beside the SQLite writer: as set, else one per
