@@ -65,6 +65,7 @@ class ReviewIn(BaseModel):
     review_time: datetime | None = None
     platform: Literal["taobao", "tmall"] = "taobao"
     source: Literal["file", "top"] = "file"
+    explained: bool = False  # the platform shows a seller's explanation already (one per review)
 
     @property
     def key(self) -> tuple[str, str, str]:
