@@ -469,4 +469,4 @@ main.add_command(channels)
 
 from bot.intake.commands import register as _register_intake  # noqa: E402
 
-_register_intake(main)  # csbot import, queue, assign, contact, purge
+_register_intake(main)  # csbot import, queue, assign, contact, purge, explain
