@@ -465,3 +465,8 @@ main.add_command(train)
 from bot.channels.check import channels  # noqa: E402
 
 main.add_command(channels)
+
+
+from bot.intake.commands import register as _register_intake  # noqa: E402
+
+_register_intake(main)  # csbot import, queue, assign, contact, purge, explain

@@ -37,7 +37,16 @@ def _v3(conn: Connection) -> None:
         "CREATE INDEX IF NOT EXISTS ix_case_key ON conversations (shop, buyer_key, order_key)")
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+def _v4(conn: Connection) -> None:
+    # Intake (bot/intake): imported reviews keyed by order + sub-order, contact attempts,
+    # the TOP import's cursor.
+    from bot.intake import tables
+
+    for table in (tables.reviews, tables.attempts, tables.cursors):
+        table.create(conn)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
 LATEST = MIGRATIONS[-1][0]
 
 
