@@ -24,7 +24,7 @@ Path = tuple[str | int, ...]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built when first used
 
 
 # -- lexicons and the guard ----------------------------------------------------------
