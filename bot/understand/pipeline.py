@@ -11,6 +11,7 @@ from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer
+from bot.understand.rules import compile_pending
 
 
 class Understander:
@@ -40,6 +41,7 @@ class Understander:
     def load_all(self) -> None:
         """Compile every model now (the service does, so no request pays for it)."""
         _ = self.buyer_model, self.agent_model, self.guard
+        compile_pending()
 
     def findings(self, text: str) -> list[Finding]:
         """Guard findings of an agent message (what `csbot lint` needs)."""
