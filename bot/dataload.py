@@ -120,7 +120,8 @@ def _message(e: Any) -> str:
     if kind == "extra_forbidden":
         return "不认识这个键（拼写错了？）"
     if kind == "literal_error":
-        return f"应为以下之一：{ctx.get('expected', '')}，实际是 {got}"
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
+        return f"应为以下之一：{expected}，实际是 {got}"
     if kind in ("string_too_short", "too_short"):
         return "不能为空"
     if kind in ("greater_than_equal", "less_than_equal"):

@@ -143,3 +143,16 @@ def test_every_shipped_rule_is_read_by_the_syntax_reader() -> None:
     for _where, alts, cues in _lexicon_patterns():
         for alt in alts:
             regex_syntax.parse(_naive(alt, cues))  # raises on what it cannot read
+
+
+def test_rules_compile_when_first_searched_and_all_at_load() -> None:
+    from bot.understand.rules import Negation, compile_pending
+
+    rules = RuleSet.build({"refund": [{"any": ["退款"]}], "review": [{"any": ["好评"]}]}, {})
+    assert all(r.pending is not None for r in rules.rules)
+    assert [h.label for h in rules.hits("我要退款", Negation([]))] == ["refund"]
+    assert [r.pending is None for r in rules.rules] == [True, False]  # 好评 was never searched
+    compile_pending()
+    assert all(r.pending is None and r.any is not None for r in rules.rules)
+    # An engine compiles everything when it loads: no turn pays for a compile.
+    assert all(r.pending is None for _, rs in _rule_sets() for r in rs.rules)
