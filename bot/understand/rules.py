@@ -17,6 +17,7 @@ Inside a regex, ``%name%`` is replaced by the alternation of the cue list ``name
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -82,14 +83,37 @@ class Rule:
             self.pending = None
 
 
-_PENDING: list[RuleSet] = []  # rule sets built since the last compile_pending()
+class Lazy:
+    """A lexicon pattern compiled on its first search (see Rule.pending)."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+        _PENDING.append(self)
+
+    def compile(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = compile_lexicon(self.source)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return (self._compiled or self.compile()).search(text, pos, endpos)
+
+
+_PENDING: list[RuleSet | Lazy] = []  # built since the last compile_pending()
 
 
 def compile_pending() -> None:
     """Compile the patterns of every rule built so far (a service does it at start-up, so
     no request pays for it)."""
     while _PENDING:
-        for rule in _PENDING.pop().rules:
+        item = _PENDING.pop()
+        if isinstance(item, Lazy):
+            item.compile()
+            continue
+        for rule in item.rules:
             rule.compile()
 
 

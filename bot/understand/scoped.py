@@ -25,7 +25,7 @@ from typing import Any
 from bot.understand import gate
 from bot.understand import regex_syntax as rx
 from bot.understand.alternation import compile_lexicon, factor, literal_led
-from bot.understand.rules import Hit, Led, Negation, RuleSet
+from bot.understand.rules import Hit, Lazy, Led, Negation, RuleSet
 
 _SENTENCE = re.compile(r"[。!！?？;；\n]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
 _CLAUSE = re.compile(r"[，,。!！?？;；~\n、:]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
@@ -226,7 +226,7 @@ _NEG_BREAK = re.compile(r"[，,。!！?？;；~\n]")
 
 @dataclass(frozen=True, slots=True)
 class _Unless:
-    pattern: re.Pattern[str]
+    pattern: Lazy
     scope: re.Pattern[str] | None  # None: the whole text
 
 
@@ -240,7 +240,7 @@ class ScopedRules:
         plain: dict[str, list[dict[str, Any]]] = {}
         ex = _Expander(cues)
         self._unless: list[list[_Unless]] = []
-        self._context: list[list[re.Pattern[str]]] = []
+        self._context: list[list[Lazy]] = []  # compiled when first needed, like the rules
         for label, rules in spec.items():
             plain[label] = []
             for rule in rules:
@@ -248,7 +248,7 @@ class ScopedRules:
                 unless = r.pop("unless", None) or {}
                 scope = r.pop("unless_scope", "sentence")
                 context = r.pop("context", [])
-                self._context.append([compile_lexicon(ex.led_one(p).pattern) for p in context])
+                self._context.append([Lazy(ex.led_one(p).pattern) for p in context])
                 # Led, and with their prefixes: RuleSet.build neither leads nor parses them.
                 for key in ("any", "none"):
                     if key in r:
@@ -258,7 +258,7 @@ class ScopedRules:
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(compile_lexicon(ex.led(pats).pattern), _SCOPES.get(sc))
+                    _Unless(Lazy(ex.led(pats).pattern), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
