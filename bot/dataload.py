@@ -52,7 +52,7 @@ def load_yaml(folder: Path, name: str) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise DataError(f"缺少数据文件：{path}") from exc
     except yaml.YAMLError as exc:
-        raise DataError(f"数据文件格式错误：{path}：{_yaml_error(exc)}") from exc
+        raise _yaml_problem(path, exc) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"无法读取数据文件：{path}：{exc}") from exc
     return validate(path, name, data)
@@ -64,7 +64,7 @@ def parse_yaml(folder: Path, name: str, raw: bytes) -> dict[str, Any]:
     try:
         data = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise DataError(f"数据文件格式错误：{path}：{_yaml_error(exc)}") from exc
+        raise _yaml_problem(path, exc) from exc
     return validate(path, name, data)
 
 
@@ -151,12 +151,14 @@ def _key(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def _yaml_error(exc: yaml.YAMLError) -> str:
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
+    """A YAML syntax error as a problem at its line (the parser's own words stay English)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"第 {mark.line + 1} 行第 {mark.column + 1} 列：{problem}"
-    return problem
+    if mark is None:
+        return DataProblems([Problem(str(path), "", None, f"数据文件格式错误（不是合法的 YAML）：{problem}")])
+    return DataProblems([Problem(str(path), "", int(mark.line) + 1,
+                                 f"数据文件格式错误（不是合法的 YAML），第 {mark.column + 1} 列：{problem}")])
 
 
 class _Lines:

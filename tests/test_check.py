@@ -100,7 +100,8 @@ def test_a_template_with_a_conditional_benefit(shop: tuple[Path, Path]) -> None:
 def test_a_broken_yaml_file(shop: tuple[Path, Path]) -> None:
     _edit(shop[0] / "policy.yaml", "quiet_hours: {start: 21, end: 8}", "quiet_hours: {start: 21, end: 8")
     (p,) = check_folders(*shop)
-    assert "policy.yaml" in p.file and "数据文件格式错误" in p.message and "行" in p.message
+    assert "policy.yaml" in p.file and "数据文件格式错误（不是合法的 YAML）" in p.message
+    assert p.line is not None and p.line >= _line_of(shop[0] / "policy.yaml", "quiet_hours")
 
 
 def test_a_template_folder_that_is_no_stage(shop: tuple[Path, Path]) -> None:
