@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -84,22 +84,25 @@ class Rule:
 
 
 class Lazy:
-    """A lexicon pattern compiled on its first search (see Rule.pending)."""
+    """A lexicon pattern compiled on its first search (see Rule.pending). Once compiled,
+    ``search`` is the pattern's own method: no Python call in between."""
 
-    __slots__ = ("_compiled", "source")
+    __slots__ = ("pattern", "search", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._compiled: re.Pattern[str] | None = None
+        self.pattern: re.Pattern[str] | None = None
+        self.search: Callable[..., re.Match[str] | None] = self._first_search
         _PENDING.append(self)
 
     def compile(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = compile_lexicon(self.source)
-        return self._compiled
+        if self.pattern is None:
+            self.pattern = compile_lexicon(self.source)
+            self.search = self.pattern.search
+        return self.pattern
 
-    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return (self._compiled or self.compile()).search(text, pos, endpos)
+    def _first_search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compile().search(text, pos, endpos)
 
 
 _PENDING: list[RuleSet | Lazy] = []  # built since the last compile_pending()
