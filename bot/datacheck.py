@@ -91,9 +91,17 @@ def _named(dialogs: Path, data: dict[str, dict[str, Any]]) -> list[Problem]:
         ("outcome_labels", "结果", list(get_args(Outcome))),
         ("finding_labels", "合规问题", list(data.get("guard.yaml", {}).get("codes", {}))),
     ]
+    from bot.paths import dialogs_dir
+
+    bundled_dir = dialogs_dir(None)
+    bundled: dict[str, Any] = {} if dialogs.resolve() == bundled_dir.resolve() \
+        else load_yaml(bundled_dir, "defaults.yaml")
     out = []
     for key, kind, labels in wanted:
-        named = words.get(key, {})
+        # A name the shop's copy lacks comes from the bundled file (bot/insights/labels.py),
+        # except the words the templates put in sentences, which the engine reads as they are.
+        fallback = (bundled.get(key) or {}) if key != "cause_labels" else {}
+        named = {**fallback, **(words.get(key) or {})}
         for label in dict.fromkeys(labels):
             if not str(named.get(label) or "").strip():
                 out.append(_problem(dialogs / "defaults.yaml", (key,),

@@ -154,17 +154,19 @@ class RemediesFile(_Strict):
 
 
 class DefaultsFile(_Strict):
-    """dialogs/defaults.yaml: default case words and the Chinese name of every label."""
+    """dialogs/defaults.yaml: default case words and the Chinese name of every label. A
+    shop's copy made before a name mapping was added may lack it: the bundled one fills in
+    (bot/insights/labels.py); `csbot check` reports a label named in neither."""
 
     defaults: dict[str, str]
-    cause_labels: dict[str, str]
-    cause_names: dict[str, str]
-    outcome_labels: dict[str, str]
-    finding_labels: dict[str, str]
-    severity_labels: dict[str, str]
-    intent_labels: dict[str, str]
-    emotion_labels: dict[str, str]
-    act_labels: dict[str, str]
+    cause_labels: dict[str, str]  # the engine's words for a cause inside a sentence
+    cause_names: dict[str, str] = {}
+    outcome_labels: dict[str, str] = {}
+    finding_labels: dict[str, str] = {}
+    severity_labels: dict[str, str] = {}
+    intent_labels: dict[str, str] = {}
+    emotion_labels: dict[str, str] = {}
+    act_labels: dict[str, str] = {}
 
 
 # -- the script ----------------------------------------------------------------------

@@ -163,3 +163,12 @@ def test_analyze_and_lint_stop_at_a_misspelt_lexicon_key(shop: tuple[Path, Path]
     for cmd in (["lint", "-"], ["analyze", "--role", "agent"]):
         r = csbot(*cmd, "--dialogs", str(dialogs), stdin="加我微信聊吧\n")
         assert r.returncode == 3 and "wieght" in r.stderr and "不认识这个键" in r.stderr, (cmd, r.stderr)
+
+
+def test_an_older_copy_without_a_name_mapping_takes_the_bundled_names(shop: tuple[Path, Path]) -> None:
+    defaults = shop[0] / "defaults.yaml"
+    words = yaml.safe_load(defaults.read_text(encoding="utf-8"))
+    del words["outcome_labels"]
+    words["cause_names"] = {"quality": "做工"}  # renamed one; the rest come bundled
+    defaults.write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    assert _problems(shop) == []
