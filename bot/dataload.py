@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,14 +140,21 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+# How pydantic names the member of a union it tried, or a mapping's key: not keys of the file.
+_TAG = re.compile(r"(str|int|float|bool|none|(list|dict|tuple|literal|set)\[.*\]|\[key\]|function-\w+\[.*\])",
+                  re.IGNORECASE)
+
+
+def _is_tag(part: str | int) -> bool:
+    return isinstance(part, str) and _TAG.fullmatch(part) is not None
+
+
 def _key(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("str", "list[str]", "dict[...]", "int", "float", "bool") or "[" in str(part):
-            continue  # the member of a union pydantic tried, not a key
-        else:
+        elif not _is_tag(part):
             out += ("." if out else "") + str(part)
     return out
 
@@ -183,7 +191,7 @@ class _Lines:
                         line, node = int(k.start_mark.line) + 1, v
                         break
                 else:
-                    if isinstance(part, int) or part in _UNION_PARTS:
+                    if isinstance(part, int) or _is_tag(part):
                         continue
                     return line  # a missing key: the line of the mapping that lacks it
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
@@ -191,11 +199,8 @@ class _Lines:
                     return line
                 node = node.value[part]
                 line = int(node.start_mark.line) + 1
-            elif isinstance(part, str) and part in _UNION_PARTS:
+            elif _is_tag(part):
                 continue
             else:
                 return line
         return line
-
-
-_UNION_PARTS = frozenset({"str", "list[str]", "int", "float", "bool", "dict[...]"})

@@ -172,3 +172,11 @@ def test_an_older_copy_without_a_name_mapping_takes_the_bundled_names(shop: tupl
     words["cause_names"] = {"quality": "做工"}  # renamed one; the rest come bundled
     defaults.write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
     assert _problems(shop) == []
+
+
+def test_a_key_with_brackets_keeps_its_name_and_line(shop: tuple[Path, Path]) -> None:
+    normalize = shop[0] / "normalize.yaml"
+    _edit(normalize, '"[微笑]": "😊"', '"[微笑]": ["😊"]')
+    (p,) = check_folders(*shop)
+    assert (p.key, p.line) == ("emoticons.[微笑]", _line_of(normalize, '"[微笑]"'))
+    assert "应为文本" in p.message
