@@ -43,19 +43,29 @@ def _engine(dialogs: Path | None, templates: Path | None) -> Any:
     from bot.engine import Engine
 
     try:
-        return Engine.load(dialogs, templates)
+        engine = Engine.load(dialogs, templates)
     except DataError as exc:
         click.echo(f"数据错误：{exc}", err=True)
         sys.exit(EXIT_DATA)
+    from bot.datacheck import check_folders  # names, templates: what loading alone cannot tell
+
+    problems = check_folders(engine.dialogs, engine.templates_root, engine)
+    if problems:
+        click.echo("数据错误：\n" + "\n".join(map(str, problems)), err=True)
+        sys.exit(EXIT_DATA)
+    return engine
 
 
-def _understander(dialogs: Path | None) -> Any:
+def _understander(dialogs: Path | None, *models: str) -> Any:
     from bot.dataload import DataError
     from bot.paths import dialogs_dir
     from bot.understand.pipeline import Understander
 
     try:
-        return Understander(dialogs_dir(dialogs))
+        u = Understander(dialogs_dir(dialogs))
+        for name in models:  # loaded (and checked) now, not at the first line of input
+            getattr(u, name)
+        return u
     except DataError as exc:
         click.echo(f"数据错误：{exc}", err=True)
         sys.exit(EXIT_DATA)
@@ -90,7 +100,7 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     买家：{"text","intent","cause","emotion","confidence"}；
     客服：{"text","acts":[...],"findings":[{"code","severity","span","message"}]}。
     """
-    u = _understander(dialogs)
+    u = _understander(dialogs, *(("buyer_model",) if role == "buyer" else ("agent_model", "guard")))
     analyse = u.buyer if role == "buyer" else u.agent
     out = sys.stdout
     for line in file:
@@ -110,7 +120,7 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 
     有“禁止”级问题（好评返现等条件利益、威胁、泄露隐私）时退出码为 1，否则为 0。
     """
-    u = _understander(dialogs)
+    u = _understander(dialogs, "guard")
     blocked = warned = total = 0
     for n, line in enumerate(file, 1):
         text = line.rstrip("\r\n")
@@ -470,3 +480,7 @@ main.add_command(channels)
 from bot.intake.commands import register as _register_intake  # noqa: E402
 
 _register_intake(main)  # csbot import, queue, assign, contact, purge, explain
+
+from bot.datacheck import check  # noqa: E402
+
+main.add_command(check)

@@ -1,7 +1,10 @@
-"""Reading the YAML data files of a dialogs folder."""
+"""Reading the YAML data files of a dialogs folder, checked against their models
+(bot/datamodels.py) as they load."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,34 @@ class DataError(ValueError):
     """A data file in dialogs/ or scripts_zh/ is missing or malformed."""
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in a data file: where (file, key path, line) and what, in Chinese."""
+
+    file: str
+    key: str  # "stages[3].label"; "" for the file as a whole
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        return f"{where}：{self.key + '：' if self.key else ''}{self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "key": self.key, "line": self.line, "message": self.message}
+
+
+class DataProblems(DataError):
+    """A data file that loads but does not hold what its model says."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
 def load_yaml(folder: Path, name: str) -> dict[str, Any]:
-    """Load ``folder/name`` as a YAML mapping, with an error that names the file."""
+    """Load ``folder/name`` as a YAML mapping, checked against its model when it has one,
+    with errors that name the file, the key and the line."""
     path = folder / name
     try:
         with path.open(encoding="utf-8") as fh:
@@ -24,7 +53,154 @@ def load_yaml(folder: Path, name: str) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise DataError(f"缺少数据文件：{path}") from exc
     except yaml.YAMLError as exc:
-        raise DataError(f"数据文件格式错误：{path}：{exc}") from exc
+        raise _yaml_problem(path, exc) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"无法读取数据文件：{path}：{exc}") from exc
+    return validate(path, name, data)
+
+
+def parse_yaml(folder: Path, name: str, raw: bytes) -> dict[str, Any]:
+    """``load_yaml`` of bytes already read from ``folder/name``."""
+    path = folder / name
+    try:
+        data = yaml.load(raw, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise _yaml_problem(path, exc) from exc
+    return validate(path, name, data)
+
+
+def validate(path: Path, name: str, data: Any) -> dict[str, Any]:
+    """``data`` (read from ``path``) if it holds what the model of ``name`` says; a
+    DataProblems listing every problem otherwise. Files without a model: a mapping."""
     if not isinstance(data, dict):
-        raise DataError(f"数据文件应为映射（key: value）：{path}")
+        raise DataProblems([Problem(str(path), "", 1, "数据文件应为映射（key: value）")])
+    problems = check(path, name, data)
+    if problems:
+        raise DataProblems(problems)
     return data
+
+
+def check(path: Path, name: str, data: dict[str, Any]) -> list[Problem]:
+    """The problems of one loaded file against its model (none for a file without one)."""
+    from pydantic import ValidationError
+
+    from bot.datamodels import MODELS, references
+
+    model = MODELS.get(name)
+    if model is None:
+        return []
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        found = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+    else:
+        found = list(references(name, parsed))
+    if not found:
+        return []
+    lines = _Lines(path)
+    return [Problem(str(path), _key(loc), lines.of(loc), msg) for loc, msg in found]
+
+
+# -- Chinese messages ------------------------------------------------------------------
+
+_TYPES = {
+    "string_type": "应为文本", "int_type": "应为整数", "int_parsing": "应为整数",
+    "int_from_float": "应为整数", "float_type": "应为数字", "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表", "dict_type": "应为映射（key: value）", "tuple_type": "应为列表",
+    "model_type": "应为映射（key: value）", "model_attributes_type": "应为映射（key: value）",
+}
+
+
+def _message(e: Any) -> str:
+    kind, ctx = e["type"], e.get("ctx") or {}
+    got = _shown(e.get("input"))
+    if kind == "missing":
+        return "缺少必填的键"
+    if kind == "extra_forbidden":
+        return "不认识这个键（拼写错了？）"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
+        return f"应为以下之一：{expected}，实际是 {got}"
+    if kind in ("string_too_short", "too_short"):
+        return "不能为空"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = ctx.get("ge", ctx.get("le"))
+        return f"应{'不小于' if kind == 'greater_than_equal' else '不大于'} {bound}，实际是 {got}"
+    if kind in ("too_long",):
+        return f"项数不对，实际是 {got}"
+    if kind in _TYPES:
+        return f"{_TYPES[kind]}，实际是 {got}"
+    return f"{e.get('msg', kind)}（{got}）"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+# How pydantic names the member of a union it tried, or a mapping's key: not keys of the file.
+_TAG = re.compile(r"(str|int|float|bool|none|(list|dict|tuple|literal|set)\[.*\]|\[key\]|function-\w+\[.*\])",
+                  re.IGNORECASE)
+
+
+def _is_tag(part: str | int) -> bool:
+    return isinstance(part, str) and _TAG.fullmatch(part) is not None
+
+
+def _key(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _is_tag(part):
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
+    """A YAML syntax error as a problem at its line (the parser's own words stay English)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return DataProblems([Problem(str(path), "", None, f"数据文件格式错误（不是合法的 YAML）：{problem}")])
+    return DataProblems([Problem(str(path), "", int(mark.line) + 1,
+                                 f"数据文件格式错误（不是合法的 YAML），第 {mark.column + 1} 列：{problem}")])
+
+
+class _Lines:
+    """Line numbers of keys, from the file's YAML node tree (read only when a problem is
+    reported: loading keeps libyaml's fast path)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.root: Any = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            self.root = None
+
+    def of(self, loc: tuple[str | int, ...]) -> int | None:
+        node = self.root
+        if node is None:
+            return None
+        line: int = node.start_mark.line + 1
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                        line, node = int(k.start_mark.line) + 1, v
+                        break
+                else:
+                    if isinstance(part, int) or _is_tag(part):
+                        continue
+                    return line  # a missing key: the line of the mapping that lacks it
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    return line
+                node = node.value[part]
+                line = int(node.start_mark.line) + 1
+            elif _is_tag(part):
+                continue
+            else:
+                return line
+        return line

@@ -11,11 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
 from bot.compose.remedies import RemedyBook
 from bot.compose.templates import TemplateLibrary, Variant
-from bot.dataload import DataError, load_yaml
+from bot.dataload import DataError, load_yaml, parse_yaml
 from bot.guard.policy import Policy
 from bot.models import (
     AgentUnderstanding,
@@ -55,7 +53,7 @@ class Engine:
         self.understand = Understander(dialogs)
         self.understand.load_all()
         raw = (dialogs / "script.yaml").read_bytes()
-        spec = yaml.safe_load(raw)
+        spec = parse_yaml(dialogs, "script.yaml", raw)  # checked against its model
         if not isinstance(spec, dict):
             raise DataError(f"数据文件格式错误：{dialogs / 'script.yaml'}")
         self.script = Script(spec, raw + _tree_digest(templates))

@@ -6,16 +6,12 @@ import inspect
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The compiled-regex cache of the tests and of the processes they start stays out of the
-# user's home (bot/understand/regex_cache.py); one folder for the whole run.
-os.environ.setdefault("CSBOT_CACHE_DIR", tempfile.mkdtemp(prefix="csbot-test-cache-"))
 
 from bot.engine import Engine
 from bot.models import Conversation, Suggestion

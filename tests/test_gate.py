@@ -105,3 +105,54 @@ def test_gated_rule_sets_hit_exactly_what_searching_every_rule_hits() -> None:
             rules.gate = gated
         # And the gate does spare searches: most rules cannot match most texts.
         assert searched < 0.6 * len(texts) * len(rules.rules), name
+
+
+def test_the_syntax_reader_follows_escapes_classes_counts_and_groups() -> None:
+    assert prefixes(r"\u9000款") == {"退款"}
+    assert prefixes(r"\x41b") == {"Ab"}
+    assert prefixes("[a-c]x") == {"ax", "bx", "cx"}
+    assert prefixes("[]a]b") == {"]b", "ab"}  # a "]" first in a class is a character
+    assert prefixes("a{0,2}b") == {"a", "b"}
+    assert prefixes("x{}") == {"x{"}  # not a count: the characters themselves
+    assert prefixes("(?#一条注释)好评") == {"好评"}
+    assert prefixes("(?P<x>好)(?P=x)") == {"好"}
+    assert prefixes("(?>好)评") == {"好评"}
+    assert prefixes(r"好\b评") == {"好评"}
+    for pattern in ("(?s:好)评", r"\w+", r"[\W好]", "[^好]", r"\1", "[一-龥]评", r"(?i)ok"):
+        assert prefixes(pattern) is None, pattern
+
+
+def test_what_re_refuses_the_syntax_reader_refuses() -> None:
+    import pytest
+
+    from bot.understand import regex_syntax
+
+    for pattern in ("(", "a)", "a**", "[a", "*a", r"\q", "(?<x)", "a{3,1}", "x(?i)"):
+        with pytest.raises(re.error):
+            re.compile(pattern)
+        with pytest.raises(ValueError):
+            regex_syntax.parse(pattern)
+
+
+def test_every_shipped_rule_is_read_by_the_syntax_reader() -> None:
+    """The lexicons use only syntax the reader follows: no rule falls back to "always
+    searched" because it could not be read."""
+    from bot.understand import regex_syntax
+    from tests.test_lexicon_compile import _lexicon_patterns, _naive
+
+    for _where, alts, cues in _lexicon_patterns():
+        for alt in alts:
+            regex_syntax.parse(_naive(alt, cues))  # raises on what it cannot read
+
+
+def test_rules_compile_when_first_searched_and_all_at_load() -> None:
+    from bot.understand.rules import Negation, compile_pending
+
+    rules = RuleSet.build({"refund": [{"any": ["退款"]}], "review": [{"any": ["好评"]}]}, {})
+    assert all(r.pending is not None for r in rules.rules)
+    assert [h.label for h in rules.hits("我要退款", Negation([]))] == ["refund"]
+    assert [r.pending is None for r in rules.rules] == [True, False]  # 好评 was never searched
+    compile_pending()
+    assert all(r.pending is None and r.any is not None for r in rules.rules)
+    # An engine compiles everything when it loads: no turn pays for a compile.
+    assert all(r.pending is None for _, rs in _rule_sets() for r in rs.rules)

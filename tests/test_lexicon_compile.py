@@ -110,3 +110,16 @@ def test_the_shipped_lexicons_match_as_written_on_every_data_line() -> None:
             assert matches(fast, text) == matches(written, text), (where, text)
         checked += 1
     assert checked > 150
+
+
+@settings(max_examples=400, deadline=None)
+@given(items, st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
+def test_the_first_character_lookahead_loses_no_match(alts: list[str], texts: list[str]) -> None:
+    # The lookahead's class comes from regex_syntax's reading of the pattern: a class too
+    # narrow would skip real matches.
+    from bot.understand.scoped import lead
+
+    plain = factor(alts)
+    led, unled = re.compile(lead(plain)), re.compile(plain)
+    for text in texts:
+        assert spans(led, text) == spans(unled, text), (alts, text, led.pattern)

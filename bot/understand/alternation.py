@@ -24,8 +24,6 @@ import functools
 import re
 from collections.abc import Iterator
 
-from bot.understand import regex_cache
-
 _META = frozenset("\\.^$*+?{}[]|()")
 _QUANTIFIERS = frozenset("*+?{")
 _NUMBERED_BACKREF = re.compile(r"\\[1-9]|\(\?\(\d")
@@ -77,7 +75,7 @@ def compile_lexicon(pattern: str) -> re.Pattern[str]:
     """Compile a lexicon regex with its plain groups made non-capturing (named groups stay,
     a ``(?P=name)`` may refer to them; a pattern with a numbered reference is left as it is)."""
     if _NUMBERED_BACKREF.search(pattern):
-        return regex_cache.compile(pattern)
+        return re.compile(pattern)
     out: list[str] = []
     i, klass = 0, False
     while i < len(pattern):
@@ -100,7 +98,7 @@ def compile_lexicon(pattern: str) -> re.Pattern[str]:
             continue
         out.append(c)
         i += 1
-    return regex_cache.compile(_scan_first("".join(out)))
+    return re.compile(_scan_first("".join(out)))
 
 
 SPAN = "csbot_match"  # the group that holds the match of a pattern rewritten by _scan_first

@@ -7,45 +7,44 @@ one- or two-character strings that every non-empty match of its pattern starts w
 one- and two-character substrings then name the only rules worth searching. A rule whose
 matches can start anywhere (a dot, a negated class) is always searched.
 
-The sets are worked out from the parsed regex and only ever err on the side of more: a
-construct not followed exactly (a repeat past its first time, a lookaround, flags) ends a
-prefix early, which is still true of every match. Tests: tests/test_gate.py.
+The sets are worked out from the regex as regex_syntax parses it and only ever err on the
+side of more: a construct not followed exactly (a repeat past its first time, a dot, flags)
+ends a prefix early, which is still true of every match. Tests: tests/test_gate.py.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-import re._constants as sre_c  # type: ignore[import-not-found]
-import re._parser as sre_parse  # type: ignore[import-not-found]
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from bot.understand import regex_syntax as rx
 
 LENGTH = 2  # two characters name a Chinese word's start far better than one
 _MAX_KEYS = 4096  # past this many prefixes a rule is indexed by shorter ones
-_ZERO_WIDTH = (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT)
-_REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", sre_c.MAX_REPEAT))
-_ATOMIC = getattr(sre_c, "ATOMIC_GROUP", None)
+_MAX_RANGE = 64  # a wider class is "any of many characters"
 
 # A prefix being built: (the characters so far, whether the pattern may still add to them).
 _Partial = tuple[str, bool]
 
 
-def prefixes(pattern: str | Any) -> frozenset[str] | None:
+def prefixes(pattern: str | rx.Parsed) -> frozenset[str] | None:
     """The strings of one or two characters such that every non-empty match of ``pattern``
-    (a regex, or ``re``'s parse of one) starts with one of them; None when a match can
-    start with any character."""
+    (a regex, or regex_syntax's parse of one) starts with one of them; None when a match
+    can start with any character."""
     return keys_of(partials(pattern))
 
 
-def partials(pattern: str | Any, subs: Mapping[str, set[_Partial]] | None = None) -> set[_Partial]:
+def partials(pattern: str | rx.Parsed, subs: Mapping[str, set[_Partial]] | None = None) -> set[_Partial]:
     """The prefixes of ``pattern`` with, for each, whether the pattern may still add to it.
     A character in ``subs`` stands for a sub-pattern with those partials (a cue in a rule:
-    the rule's skeleton is parsed, not its whole expansion; see scoped._Expander)."""
-    tree = sre_parse.parse(pattern) if isinstance(pattern, str) else pattern
-    if tree.state.flags & sre_c.SRE_FLAG_IGNORECASE:
+    the rule's skeleton is parsed, not its whole expansion; see scoped._Expander).
+    Raises ValueError for a pattern regex_syntax cannot read."""
+    tree = rx.parse(pattern) if isinstance(pattern, str) else pattern
+    if tree.loose:
         return {("", False)}
-    return _extend({("", True)}, tree, subs or {})
+    return _extend({("", True)}, tree.items, subs or {})
 
 
 def keys_of(found: set[_Partial]) -> frozenset[str] | None:
@@ -60,30 +59,31 @@ def _close(cur: set[_Partial]) -> set[_Partial]:
     return {(p, False) for p, _ in cur}
 
 
-def _chars(av: Iterable[tuple[Any, Any]]) -> list[str] | None:
+def chars(atoms: Sequence[Any]) -> list[str] | None:
+    """The characters of a class's atoms; None when there are too many to list."""
     out: list[str] = []
-    for op, a in av:
-        if op is sre_c.LITERAL:
-            out.append(chr(a))
-        elif op is sre_c.RANGE and a[1] - a[0] < 64:
-            out.extend(chr(c) for c in range(a[0], a[1] + 1))
-        else:  # a negated class, \d, \w...: any of many characters
+    for a in atoms:
+        if isinstance(a, tuple) and ord(a[1]) - ord(a[0]) < _MAX_RANGE:
+            out.extend(chr(c) for c in range(ord(a[0]), ord(a[1]) + 1))
+        elif isinstance(a, str) and len(a) == 1:
+            out.append(a)
+        else:  # a wide range, \d, \s
             return None
     return out
 
 
-def _extend(cur: set[_Partial], items: Sequence[tuple[Any, Any]],
+def _extend(cur: set[_Partial], items: Sequence[rx.Node],
             subs: Mapping[str, set[_Partial]]) -> set[_Partial]:
     """The prefixes ``cur`` extended by the parsed sequence ``items``."""
     for op, av in items:
         if not any(open_ for _, open_ in cur):
             break
-        if op is sre_c.LITERAL or op is sre_c.IN:
-            chars = [chr(av)] if op is sre_c.LITERAL else _chars(av)
-            if chars is None:
+        if op is rx.LIT or op is rx.IN:
+            found_chars = [av] if op is rx.LIT else chars(av)
+            if found_chars is None:
                 return _close(cur)
-            # Each character, or what it stands for (re parses "(a|b)" as the class [ab]).
-            nexts = [subs.get(c) or {(c, True)} for c in chars]
+            # Each character, or what it stands for (a cue's mark).
+            nexts = [subs.get(c) or {(c, True)} for c in found_chars]
             nxt: set[_Partial] = set()
             for p, open_ in cur:
                 if not open_:
@@ -95,26 +95,22 @@ def _extend(cur: set[_Partial], items: Sequence[tuple[Any, Any]],
             if len(nxt) > _MAX_KEYS:
                 return _close(cur)
             cur = nxt
-        elif op is sre_c.SUBPATTERN:
-            if av[1] or av[2]:  # inline flags: not followed
-                return _close(cur)
-            cur = _extend(cur, av[3], subs)
-        elif op is _ATOMIC:
+        elif op is rx.GROUP:
             cur = _extend(cur, av, subs)
-        elif op is sre_c.BRANCH:
+        elif op is rx.BRANCH:
             nxt = set()
-            for seq in av[1]:
+            for seq in av:
                 nxt |= _extend(cur, seq, subs)
             if len(nxt) > _MAX_KEYS:
                 return _close(cur)
             cur = nxt
-        elif op in _REPEATS:
+        elif op is rx.REPEAT:
             lo, hi, sub = av
             once = _extend(cur, sub, subs)
             if hi != 1:  # a second repetition or what follows: not followed
                 once = _close(once)
             cur = cur | once if lo == 0 else once
-        elif op not in _ZERO_WIDTH:  # a dot, a back-reference...: any character next
+        elif op is not rx.ZERO:  # a dot, a back-reference...: any character next
             return _close(cur)
     return cur
 
@@ -156,4 +152,4 @@ def grams(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-__all__ = ["LENGTH", "Gate", "grams", "keys_of", "partials", "prefixes"]
+__all__ = ["LENGTH", "Gate", "chars", "grams", "keys_of", "partials", "prefixes"]

@@ -8,10 +8,10 @@ from pathlib import Path
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
 from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
-from bot.understand import regex_cache
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer
+from bot.understand.rules import compile_pending
 
 
 class Understander:
@@ -41,7 +41,7 @@ class Understander:
     def load_all(self) -> None:
         """Compile every model now (the service does, so no request pays for it)."""
         _ = self.buyer_model, self.agent_model, self.guard
-        regex_cache.forget()
+        compile_pending()
 
     def findings(self, text: str) -> list[Finding]:
         """Guard findings of an agent message (what `csbot lint` needs)."""

@@ -17,7 +17,8 @@ Inside a regex, ``%name%`` is replaced by the alternation of the cue list ``name
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -68,6 +69,55 @@ class Rule:
     once: bool = False
     # What every match of the rule starts with (gate.prefixes; None: anything).
     keys: frozenset[str] | None = None
+    # The led sources of any, all and none until the rule is first searched: compiling
+    # every rule was most of a command's start-up, and one line needs few of them.
+    pending: tuple[str | None, list[str], str | None] | None = None
+
+    def compile(self) -> None:
+        """Compile the patterns (once; ``compile_pending`` does it for every rule)."""
+        if self.pending is not None:
+            any_, all_, none = self.pending
+            self.any = compile_lexicon(any_) if any_ is not None else None
+            self.all = [compile_lexicon(p) for p in all_]
+            self.none = compile_lexicon(none) if none is not None else None
+            self.pending = None
+
+
+class Lazy:
+    """A lexicon pattern compiled on its first search (see Rule.pending). Once compiled,
+    ``search`` is the pattern's own method: no Python call in between."""
+
+    __slots__ = ("pattern", "search", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.pattern: re.Pattern[str] | None = None
+        self.search: Callable[..., re.Match[str] | None] = self._first_search
+        _PENDING.append(self)
+
+    def compile(self) -> re.Pattern[str]:
+        if self.pattern is None:
+            self.pattern = compile_lexicon(self.source)
+            self.search = self.pattern.search
+        return self.pattern
+
+    def _first_search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compile().search(text, pos, endpos)
+
+
+_PENDING: list[RuleSet | Lazy] = []  # built since the last compile_pending()
+
+
+def compile_pending() -> None:
+    """Compile the patterns of every rule built so far (a service does it at start-up, so
+    no request pays for it)."""
+    while _PENDING:
+        item = _PENDING.pop()
+        if isinstance(item, Lazy):
+            item.compile()
+            continue
+        for rule in item.rules:
+            rule.compile()
 
 
 @dataclass(slots=True)
@@ -93,18 +143,21 @@ class RuleSet:
                 out.rules.append(
                     Rule(
                         label=label,
-                        any=any_,
-                        all=[c for c, _ in all_ if c is not None],
-                        none=_led(_pattern(r.get("none"), cues))[0],
+                        any=None,
+                        all=[],
+                        none=None,
                         weight=float(r.get("weight", 1)),
                         max_len=r.get("max_len"),
                         negatable=bool(r.get("negatable", True)),
                         once=bool(r.get("once", False)),
                         # Every "all" pattern must match: the first one's prefixes gate the rule.
                         keys=all_[0][1] if all_ else any_keys,
+                        pending=(any_, [c for c, _ in all_ if c is not None],
+                                 _led(_pattern(r.get("none"), cues))[0]),
                     )
                 )
         out.gate = Gate([rule.keys for rule in out.rules])
+        _PENDING.append(out)
         return out
 
     def hits(self, text: str, negation: Negation) -> list[Hit]:
@@ -114,6 +167,8 @@ class RuleSet:
         rules = self.rules
         for idx in self.gate.candidates(text):
             rule = rules[idx]
+            if rule.pending is not None:
+                rule.compile()
             if not rule.all and rule.any is not None:
                 # Most rules are one alternation that does not match at all: one search
                 # tells, before any of the checks below.
@@ -181,17 +236,16 @@ def _pattern(patterns: list[str] | Led | None, cues: Mapping[str, list[str]]) ->
     return factor([expand(p, cues) for p in patterns])
 
 
-def _led(pattern: str | Led | None) -> tuple[re.Pattern[str] | None, frozenset[str] | None]:
-    """The compiled pattern and the prefixes its matches start with (gate.prefixes)."""
+def _led(pattern: str | Led | None) -> tuple[str | None, frozenset[str] | None]:
+    """The led pattern (to compile) and the prefixes its matches start with (gate.prefixes)."""
     from bot.understand.scoped import lead_and_keys  # scoped builds on this module
 
     if pattern is None:
         return None, None
     if isinstance(pattern, Led):
-        return compile_lexicon(pattern.pattern), pattern.keys
+        return pattern.pattern, pattern.keys
     # The first-character lookahead lets `re` skip most positions with one class test.
-    led, keys = lead_and_keys(pattern)
-    return compile_lexicon(led), keys
+    return lead_and_keys(pattern)
 
 
 def _free_matches(

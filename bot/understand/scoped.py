@@ -23,14 +23,9 @@ from functools import lru_cache
 from typing import Any
 
 from bot.understand import gate
+from bot.understand import regex_syntax as rx
 from bot.understand.alternation import compile_lexicon, factor, literal_led
-from bot.understand.rules import Hit, Led, Negation, RuleSet
-
-try:  # the regex parser only serves the first-character optimisation below
-    import re._constants as sre_c  # type: ignore[import-not-found]
-    import re._parser as sre_parse  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover
-    sre_parse = None
+from bot.understand.rules import Hit, Lazy, Led, Negation, RuleSet
 
 _SENTENCE = re.compile(r"[。!！?？;；\n]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
 _CLAUSE = re.compile(r"[，,。!！?？;；~\n、:]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
@@ -38,7 +33,6 @@ _SCOPES = {"sentence": _SENTENCE, "clause": _CLAUSE}
 
 
 _CUE = re.compile(r"%([a-z_]+)%")
-_CATEGORIES = {sre_c.CATEGORY_DIGIT: r"\d", sre_c.CATEGORY_SPACE: r"\s"} if sre_parse else {}
 
 
 def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:
@@ -65,17 +59,21 @@ def lead(pattern: str) -> str:
 def lead_and_keys(pattern: str) -> tuple[str, frozenset[str] | None]:
     """``lead(pattern)`` and the prefixes that gate it (gate.prefixes), from one parse."""
     try:
-        tree = sre_parse.parse(pattern)
-    except re.error:
+        tree = rx.parse(pattern)
+    except ValueError:
         return pattern, None
-    return (pattern if literal_led(pattern) else _led(pattern, _first(list(tree)))), gate.prefixes(tree)
+    return (pattern if literal_led(pattern) else _led(pattern, _first_parsed(tree))), gate.prefixes(tree)
 
 
-def _first_of(skeleton: str) -> set[Any] | None:
+def _first_of(skeleton: str) -> set[str] | None:
     try:
-        return _first(list(sre_parse.parse(skeleton))) if sre_parse else None
-    except re.error:
+        return _first_parsed(rx.parse(skeleton))
+    except ValueError:
         return None
+
+
+def _first_parsed(tree: rx.Parsed) -> set[str] | None:
+    return None if tree.loose else _first(tree.items)
 
 
 def _led(pattern: str, first: set[Any] | None) -> str:
@@ -84,10 +82,9 @@ def _led(pattern: str, first: set[Any] | None) -> str:
     return "(?=[" + _atoms(first) + "])" + pattern
 
 
-def _atoms(first: set[Any]) -> str:
-    return "".join(sorted(
-        _CATEGORIES.get(a, a) if not isinstance(a, str) else re.escape(a) for a in first if a != ""
-    ))
+def _atoms(first: set[str]) -> str:
+    # Two characters: a category (\\d, \\s) written as it is; one: a character.
+    return "".join(sorted(a if len(a) == 2 else re.escape(a) for a in first if a != ""))
 
 
 class _Expander:
@@ -151,7 +148,7 @@ class _Expander:
     def _partials(self, skeleton: str) -> set[Any]:
         try:
             return gate.partials(skeleton, self._subs)
-        except re.error:
+        except ValueError:
             return {("", False)}  # unknown: the rule is always searched
 
     def led_one(self, pattern: str) -> Led:
@@ -169,29 +166,27 @@ def _plain(text: str) -> tuple[str, str, str]:
     return text, text, _PRIVATE_USE.sub(".", text)
 
 
-def _first(items: list[Any]) -> set[Any] | None:
-    """Characters (or digit/space categories) a parsed sequence can start with; "" if it
+def _first(items: list[rx.Node]) -> set[str] | None:
+    """Characters (or the categories \\d, \\s) a parsed sequence can start with; "" if it
     can be empty; None when unknown (negated classes, dots...)."""
-    out: set[Any] = set()
+    out: set[str] = set()
     for op, av in items:
-        if op is sre_c.LITERAL:
-            return out | {chr(av)}
-        if op is sre_c.IN:
-            for o, a in av:
-                if o is sre_c.LITERAL:
-                    out.add(chr(a))
-                elif o is sre_c.RANGE and a[1] - a[0] < 64:
-                    out.update(chr(c) for c in range(a[0], a[1] + 1))
-                elif o is sre_c.CATEGORY and a in _CATEGORIES:
-                    out.add(a)
+        if op is rx.LIT:
+            return out | {av}
+        if op is rx.IN:
+            for a in av:
+                if isinstance(a, tuple):
+                    if ord(a[1]) - ord(a[0]) >= 64:
+                        return None
+                    out.update(chr(c) for c in range(ord(a[0]), ord(a[1]) + 1))
                 else:
-                    return None
+                    out.add(a)
             return out
-        if op in (sre_c.SUBPATTERN, sre_c.BRANCH, sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
-            seqs = [av[3]] if op is sre_c.SUBPATTERN else av[1] if op is sre_c.BRANCH else [av[2]]
-            empty = op not in (sre_c.SUBPATTERN, sre_c.BRANCH) and av[0] == 0
+        if op is rx.GROUP or op is rx.BRANCH or op is rx.REPEAT:
+            seqs = [av] if op is rx.GROUP else av if op is rx.BRANCH else [av[2]]
+            empty = op is rx.REPEAT and av[0] == 0
             for seq in seqs:
-                f = _first(list(seq))
+                f = _first(seq)
                 if f is None:
                     return None
                 empty = empty or "" in f
@@ -199,7 +194,7 @@ def _first(items: list[Any]) -> set[Any] | None:
             if not empty:
                 return out
             continue
-        if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT):
+        if op is rx.ZERO:
             continue
         return None
     return out | {""}
@@ -231,7 +226,7 @@ _NEG_BREAK = re.compile(r"[，,。!！?？;；~\n]")
 
 @dataclass(frozen=True, slots=True)
 class _Unless:
-    pattern: re.Pattern[str]
+    pattern: Lazy
     scope: re.Pattern[str] | None  # None: the whole text
 
 
@@ -245,7 +240,7 @@ class ScopedRules:
         plain: dict[str, list[dict[str, Any]]] = {}
         ex = _Expander(cues)
         self._unless: list[list[_Unless]] = []
-        self._context: list[list[re.Pattern[str]]] = []
+        self._context: list[list[Lazy]] = []  # compiled when first needed, like the rules
         for label, rules in spec.items():
             plain[label] = []
             for rule in rules:
@@ -253,7 +248,7 @@ class ScopedRules:
                 unless = r.pop("unless", None) or {}
                 scope = r.pop("unless_scope", "sentence")
                 context = r.pop("context", [])
-                self._context.append([compile_lexicon(ex.led_one(p).pattern) for p in context])
+                self._context.append([Lazy(ex.led_one(p).pattern) for p in context])
                 # Led, and with their prefixes: RuleSet.build neither leads nor parses them.
                 for key in ("any", "none"):
                     if key in r:
@@ -263,7 +258,7 @@ class ScopedRules:
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(compile_lexicon(ex.led(pats).pattern), _SCOPES.get(sc))
+                    _Unless(Lazy(ex.led(pats).pattern), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})

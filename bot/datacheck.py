@@ -1,0 +1,202 @@
+"""`csbot check`: validates a shop's copy of the data folders before it goes live.
+
+Every file of dialogs/ against its model (bot/datamodels.py), the personas and the rubric;
+every stage reachable from the initial one; every label (intent, cause, emotion, act,
+outcome, guard finding) named in Chinese in defaults.yaml; every template folder a stage
+(or public_reply); every template rendered with sample cases, with and without the
+optional case fields, and passed through the guard (no block finding). One line per
+problem, with the file, the key and the line; exit 0 when clean, 3 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, get_args
+
+import click
+
+from bot.dataload import DataError, DataProblems, Problem, load_yaml
+
+FILES = ("script.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml", "policy.yaml",
+         "remedies.yaml", "defaults.yaml", "normalize.yaml")
+EXTRA_FOLDERS = frozenset({"public_reply"})  # template folders that are not stages
+
+
+def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Problem]:
+    """Every problem of the data folders ``dialogs`` and ``templates``. Given the ``engine``
+    already loaded from them (start-up of serve, assist), the quick form: the templates are
+    rendered with one full sample case only, and the personas are left to `csbot train`."""
+    problems: list[Problem] = []
+    data: dict[str, dict[str, Any]] = {}
+    for name in FILES:
+        try:
+            data[name] = load_yaml(dialogs, name)
+        except DataProblems as exc:
+            problems += exc.problems
+        except DataError as exc:
+            problems.append(Problem(str(dialogs / name), "", None, str(exc)))
+    if engine is None:
+        problems += _training(dialogs)
+    if "defaults.yaml" in data:
+        problems += _named(dialogs, data)
+    if not templates.is_dir():
+        return [*problems, Problem(str(templates), "", None, "找不到话术模板目录")]
+    if "script.yaml" in data:
+        stages = {s["id"] for s in data["script.yaml"]["stages"]}
+        for folder in sorted(p for p in templates.iterdir() if p.is_dir()):
+            if folder.name not in stages | EXTRA_FOLDERS:
+                problems.append(Problem(str(folder), "", None,
+                                        f"模板目录“{folder.name}”不是脚本里的阶段（也不是 public_reply）"))
+    if not problems:  # the templates are rendered by the engine: only over sound data
+        problems += _rendered(dialogs, templates, engine)
+    return problems
+
+
+def _training(dialogs: Path) -> list[Problem]:
+    from bot.training.persona import load_personas
+    from bot.training.rubric import load_rubric
+
+    out = []
+    for load, name in ((load_personas, "personas"), (load_rubric, "rubric.yaml")):
+        try:
+            load(dialogs)
+        except DataError as exc:
+            out.append(Problem(str(dialogs / name), "", None, str(exc)))
+    return out
+
+
+def _problem(path: Path, loc: tuple[str | int, ...], message: str) -> Problem:
+    from bot.dataload import _key, _Lines
+
+    return Problem(str(path), _key(loc), _Lines(path).of(loc), message)
+
+
+def _named(dialogs: Path, data: dict[str, dict[str, Any]]) -> list[Problem]:
+    """Labels without a Chinese name in defaults.yaml."""
+    from bot.models import Outcome
+
+    words = data["defaults.yaml"]
+    buyer = data.get("lexicon/buyer.yaml", {})
+    script = data.get("script.yaml", {})
+    wanted: list[tuple[str, str, list[str]]] = [
+        ("intent_labels", "意图", [*buyer.get("intents", {}), *buyer.get("priority", []),
+                                 *script.get("events", {}).get("buyer", {})]),
+        ("cause_names", "原因", list(buyer.get("causes", {}))),
+        ("cause_labels", "原因（话术里的说法）", [*buyer.get("causes", {}), "unknown"]),
+        ("emotion_labels", "情绪", list(buyer.get("emotions", {}))),
+        ("act_labels", "客服动作", list(data.get("lexicon/agent.yaml", {}).get("acts", {}))),
+        ("outcome_labels", "结果", list(get_args(Outcome))),
+        ("finding_labels", "合规问题", list(data.get("guard.yaml", {}).get("codes", {}))),
+    ]
+    from bot.paths import dialogs_dir
+
+    bundled_dir = dialogs_dir(None)
+    bundled: dict[str, Any] = {} if dialogs.resolve() == bundled_dir.resolve() \
+        else load_yaml(bundled_dir, "defaults.yaml")
+    out = []
+    for key, kind, labels in wanted:
+        # A name the shop's copy lacks comes from the bundled file (bot/insights/labels.py),
+        # except the words the templates put in sentences, which the engine reads as they are.
+        fallback = (bundled.get(key) or {}) if key != "cause_labels" else {}
+        named = {**fallback, **(words.get(key) or {})}
+        for label in dict.fromkeys(labels):
+            if not str(named.get(label) or "").strip():
+                out.append(_problem(dialogs / "defaults.yaml", (key,),
+                                    f"{kind}“{label}”没有中文名（在 {key} 下加一行 {label}: 中文名）"))
+    return out
+
+
+def _cases() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Sample cases: every optional field given, none given, and the buyer without a name."""
+    yield "完整案例", {"shop": "示例旗舰店", "buyer_name": "王女士", "buyer_id": "tb_wang",
+                   "order_id": "123456789", "product": "纯棉T恤", "order_date": "2026-11-20",
+                   "platform": "taobao", "review_rating": "中评", "review_text": "颜色和图片不一样",
+                   "review_time": "2026-11-25T10:00:00", "agent": "小美"}
+    yield "只有必填项", {"shop": "示例旗舰店", "buyer_name": "王女士"}
+    yield "天猫、不知道买家名字", {"shop": "示例旗舰店", "buyer_name": "亲", "platform": "tmall"}
+
+
+def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
+    """Every template variant rendered with the sample cases and every cause, then guarded
+    (one full case and no cause when ``engine`` is given: the quick form)."""
+    from bot.compose.templates import VARIANT_SEPARATOR
+    from bot.engine import Engine
+    from bot.models import Case, Conversation
+
+    quick = engine is not None
+    if engine is None:
+        try:
+            engine = Engine.load(dialogs, templates)
+        except DataError as exc:
+            return [Problem(str(dialogs), "", None, str(exc))]
+    causes: list[str | None] = [None] if quick else [None, *engine.remedies.by_cause]
+    cases = list(_cases())[:1] if quick else list(_cases())
+    out: dict[tuple[str, int, str], Problem] = {}
+    for (folder, key, _tone), variants in engine.templates.variants.items():
+        for variant in variants:
+            file, _, number = variant.id.partition("#")
+            n = int(number)
+            path = templates / f"{file}.j2"
+            for case_name, fields in cases:
+                for cause in causes:
+                    conv = Conversation(id="check", case=Case.model_validate(fields), stage=folder,
+                                        script_version=engine.script.version)
+                    conv.context.cause = None if cause == "unknown" else cause  # type: ignore[assignment]
+                    where = f"第 {n} 段，{case_name}，原因 {cause or '未说明'}"
+                    try:
+                        text = engine.templates.render(
+                            variant, {**engine.variables(conv), "tone": variant.tone})
+                    except Exception as exc:  # any failure of a shop's template is reported
+                        out.setdefault((str(path), n, "render"), Problem(
+                            str(path), f"{key}#{n}", _variant_line(path, n, VARIANT_SEPARATOR),
+                            f"渲染失败（{where}）：{exc}"))
+                        continue
+                    for f in engine.understand.findings(text):
+                        if f.severity == "block":
+                            out.setdefault((str(path), n, f.code), Problem(
+                                str(path), f"{key}#{n}", _variant_line(path, n, VARIANT_SEPARATOR),
+                                f"合规检查拦下（{f.code}：{f.message}）：“{text[f.span[0]:f.span[1]]}”（{where}）"))
+    return list(out.values())
+
+
+def _variant_line(path: Path, n: int, separator: str) -> int | None:
+    """The line where the ``n``-th variant of a template file starts."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    offset = 0
+    for i, part in enumerate(text.split(separator), 1):
+        if i == n:
+            return text.count("\n", 0, offset + len(part) - len(part.lstrip())) + 1
+        offset += len(part) + len(separator)
+    return None
+
+
+@click.command()
+@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）")
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象，供程序读取")
+def check(dialogs: Path | None, templates: Path | None, as_json: bool) -> None:
+    """检查店铺的数据目录：每个文件的格式、阶段能否走到、标签的中文名、话术模板能否渲染且合规。
+
+    没有问题时退出码为 0，有问题时为 3（每个问题一行：文件、键、行号）。
+    """
+    from bot.paths import dialogs_dir, templates_dir
+
+    d, t = dialogs_dir(dialogs), templates_dir(templates)
+    problems = check_folders(d, t)
+    if as_json:
+        click.echo(json.dumps({"ok": not problems, "dialogs": str(d), "templates": str(t),
+                               "problems": [p.as_json() for p in problems]}, ensure_ascii=False))
+    else:
+        for p in problems:
+            click.echo(str(p))
+        click.echo(f"发现 {len(problems)} 个问题。" if problems else f"数据检查通过：{d}，{t}",
+                   err=bool(problems))
+    sys.exit(3 if problems else 0)

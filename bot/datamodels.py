@@ -1,0 +1,334 @@
+"""The shape of every YAML file in dialogs/, checked when the file loads.
+
+Each model forbids unknown keys (a misspelt optional key is an error, not its default
+silently) and names what a file must hold. The loaders keep handing on the plain dicts
+they always read (bot/dataload.py validates them against these models first), so the code
+that reads the data does not change. ``references`` adds what one key alone cannot tell:
+a stage, remedy or cue named somewhere must exist. Personas and rubric.yaml have their own
+models in bot/training/.
+
+Keys typed ``Any`` belong to parts of the flow whose shape is still settling (the script's
+evidence thresholds, notes and hints; the guard's ties and rewrites): they are known keys,
+so a misspelt top-level key is still caught, and their readers check their contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["block", "warn", "info"]
+Path = tuple[str | int, ...]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built when first used
+
+
+# -- lexicons and the guard ----------------------------------------------------------
+
+
+class Rule(_Strict):
+    """One rule of a lexicon (bot/understand/rules.py explains the keys)."""
+
+    any: list[str] | None = None
+    all: list[str] | None = None
+    none: list[str] | None = None
+    weight: float = 1.0
+    max_len: int | None = None
+    negatable: bool = True
+    once: bool = False
+
+
+class ScopedRule(Rule):
+    """A rule of the agent lexicon or the guard, which may carry exceptions (scoped.py)."""
+
+    unless: list[str] | dict[Literal["sentence", "clause", "text"], list[str]] | None = None
+    unless_scope: Literal["sentence", "clause", "text"] = "sentence"
+    context: list[str] | None = None
+
+
+class BuyerLexicon(_Strict):
+    """dialogs/lexicon/buyer.yaml"""
+
+    cues: dict[str, list[str]] = {}
+    negators: list[str] = []
+    negation_window: int | None = None
+    emphasis: list[str] = []
+    emphasis_factor: float = 1.5
+    intents: dict[str, list[Rule]]
+    causes: dict[str, list[Rule]]
+    emotions: dict[Literal["calm", "upset", "angry"], list[Rule]]
+    priority: list[str]
+    cause_priority: list[str] = []
+    causeless_intents: list[str] = []
+    cause_intents: list[str] | None = None
+    cause_min: float = 0.0
+    cause_complains: float = 0.0
+    angry_at: float = 2.0
+    upset_at: float = 1.0
+    intent_heat: dict[str, float] = {}
+    cause_heat: dict[str, float] = {}
+    cause_heat_scale: dict[str, float] = {}
+    upset_cap: float | None = None
+    emotion_cap: dict[str, Literal["calm", "upset", "angry"]] = {}
+
+
+class AgentLexicon(_Strict):
+    """dialogs/lexicon/agent.yaml"""
+
+    cues: dict[str, list[str]] = {}
+    negators: list[str] = []
+    fillers: list[str] = []
+    acts: dict[str, list[ScopedRule]]
+    threshold: float = 1.0
+
+
+class GuardCode(_Strict):
+    severity: Severity
+    message: str = Field(min_length=1)
+    rules: list[ScopedRule]
+
+
+class GuardFile(_Strict):
+    """dialogs/guard.yaml"""
+
+    cues: dict[str, list[str]] = {}
+    negators: list[str] = []
+    fillers: list[str] = []
+    codes: dict[str, GuardCode]
+    ties: Any = None
+    rewrites: Any = None
+    second_opinion: Any = None
+    model: Any = None
+
+
+class NormalizeFile(_Strict):
+    """dialogs/normalize.yaml"""
+
+    separators: str = ""
+    symbols: dict[str, str] = {}
+    emoticons: dict[str, str] = {}
+    emoticon_codes: str | None = None
+    aliases: dict[str, str] = {}
+    replace: list[tuple[str, str]] = []
+    protect: list[str] = []
+
+
+# -- policy, remedies, words ---------------------------------------------------------
+
+
+class Note(_Strict):
+    severity: Severity
+    message: str = Field(min_length=1)
+
+
+class QuietHours(_Strict):
+    start: int = Field(ge=0, le=23)
+    end: int = Field(ge=0, le=23)
+
+
+class PolicyFile(_Strict):
+    """dialogs/policy.yaml"""
+
+    notes: dict[str, Note]
+    callback_time: str
+    quiet_hours: QuietHours
+
+
+class Remedy(_Strict):
+    label: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    short: str = Field(min_length=1)
+    choose: list[str] = []
+    intents: list[str] = []
+
+
+class RemediesFile(_Strict):
+    """dialogs/remedies.yaml"""
+
+    remedies: dict[str, Remedy]
+    by_cause: dict[str, list[str]]
+
+
+class DefaultsFile(_Strict):
+    """dialogs/defaults.yaml: default case words and the Chinese name of every label. A
+    shop's copy made before a name mapping was added may lack it: the bundled one fills in
+    (bot/insights/labels.py); `csbot check` reports a label named in neither."""
+
+    defaults: dict[str, str]
+    cause_labels: dict[str, str]  # the engine's words for a cause inside a sentence
+    cause_names: dict[str, str] = {}
+    outcome_labels: dict[str, str] = {}
+    finding_labels: dict[str, str] = {}
+    severity_labels: dict[str, str] = {}
+    intent_labels: dict[str, str] = {}
+    emotion_labels: dict[str, str] = {}
+    act_labels: dict[str, str] = {}
+
+
+# -- the script ----------------------------------------------------------------------
+
+
+class ChecklistItem(_Strict):
+    item: str = Field(min_length=1)
+    check: str | bool | int
+
+
+class Stage(_Strict):
+    id: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    main: bool = False
+    checklist: list[ChecklistItem] = []
+
+
+class Transition(_Strict):
+    trigger: str
+    source: str | list[str]
+    dest: str
+    conditions: list[str] = []
+    unless: list[str] = []
+
+
+class Events(_Strict):
+    buyer: dict[str, list[str]]
+    agent: dict[str, list[str]]
+
+
+class ScriptFile(_Strict):
+    """dialogs/script.yaml"""
+
+    version: str | int | float
+    initial: str
+    final: str
+    max_attempts: int = Field(3, ge=1)
+    holding: list[str] = []
+    stages: list[Stage] = Field(min_length=1)
+    events: Events
+    active: list[str]
+    transitions: list[Transition]
+    renamed: dict[str, str] | None = None
+    # Flow keys still settling (see the module's docstring).
+    evidence: Any = None
+    firm_extort: Any = None
+    ordinary: Any = None
+    maybe: Any = None
+    escalation_owner: Any = None
+    cues: Any = None
+    next_step: Any = None
+    event_labels: Any = None
+    notes: Any = None
+
+
+MODELS: dict[str, type[BaseModel]] = {
+    "script.yaml": ScriptFile,
+    "lexicon/buyer.yaml": BuyerLexicon,
+    "lexicon/agent.yaml": AgentLexicon,
+    "guard.yaml": GuardFile,
+    "policy.yaml": PolicyFile,
+    "remedies.yaml": RemediesFile,
+    "defaults.yaml": DefaultsFile,
+    "normalize.yaml": NormalizeFile,
+}
+
+# Stage names a transition may use besides the stages: the machine's own placeholders.
+_PLACEHOLDERS = frozenset({"@active", "@open", "@previous"})
+
+
+def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
+    """Names used in a file that the file itself should define: (key path, Chinese message)."""
+    if isinstance(model, ScriptFile):
+        yield from _script_references(model)
+    elif isinstance(model, RemediesFile):
+        for cause, ids in model.by_cause.items():
+            for i, rid in enumerate(ids):
+                if rid not in model.remedies:
+                    yield ("by_cause", cause, i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
+    elif isinstance(model, BuyerLexicon | AgentLexicon | GuardFile):
+        yield from _cue_references(model)
+
+
+def _script_references(s: ScriptFile) -> Iterator[tuple[Path, str]]:
+    ids = [st.id for st in s.stages]
+    known = set(ids)
+    seen: set[str] = set()
+    for i, sid in enumerate(ids):
+        if sid in seen:
+            yield ("stages", i, "id"), f"阶段 id 重复：{sid}"
+        seen.add(sid)
+    for key in ("initial", "final"):
+        value = getattr(s, key)
+        if value not in known:
+            yield (key,), f"没有这个阶段：{value}"
+    for key in ("holding", "active"):
+        for i, sid in enumerate(getattr(s, key)):
+            if sid not in known:
+                yield (key, i), f"没有这个阶段：{sid}"
+    for i, t in enumerate(s.transitions):
+        sources = [t.source] if isinstance(t.source, str) else t.source
+        for j, src in enumerate(sources):
+            if src not in known and src not in _PLACEHOLDERS:
+                where: Path = ("transitions", i, "source") if isinstance(t.source, str) \
+                    else ("transitions", i, "source", j)
+                yield where, f"没有这个阶段：{src}"
+        if t.dest not in known and t.dest not in _PLACEHOLDERS:
+            yield ("transitions", i, "dest"), f"没有这个阶段：{t.dest}"
+    yield from _unreachable(s)
+
+
+def _unreachable(s: ScriptFile) -> Iterator[tuple[Path, str]]:
+    """Stages no chain of transitions leads to from the initial stage."""
+    stages = [st.id for st in s.stages]
+    edges: dict[str, set[str]] = {}
+    for t in s.transitions:
+        sources: list[str] = []
+        for src in [t.source] if isinstance(t.source, str) else t.source:
+            if src == "@active":
+                sources += s.active
+            elif src == "@open":
+                sources += [x for x in stages if x != s.final]
+            else:
+                sources.append(src)
+        if t.dest != "@previous":  # back to a stage already reached
+            for src in sources:
+                edges.setdefault(src, set()).add(t.dest)
+    seen = {s.initial}
+    todo = [s.initial]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for i, sid in enumerate(stages):
+        if sid not in seen:
+            yield ("stages", i, "id"), f"阶段“{sid}”从开始阶段“{s.initial}”走不到（没有转移通向它）"
+
+
+def _cue_references(spec: BuyerLexicon | AgentLexicon | GuardFile) -> Iterator[tuple[Path, str]]:
+    import re
+
+    cue = re.compile(r"%([a-z_]+)%")
+    families: list[tuple[Path, dict[str, list[Any]]]] = []
+    if isinstance(spec, BuyerLexicon):
+        families = [(("intents",), spec.intents), (("causes",), spec.causes),
+                    (("emotions",), {str(k): v for k, v in spec.emotions.items()})]
+    elif isinstance(spec, AgentLexicon):
+        families = [(("acts",), spec.acts)]
+    else:
+        families = [(("codes", code, "rules"), {"": body.rules}) for code, body in spec.codes.items()]
+    for name, patterns in spec.cues.items():
+        for i, p in enumerate(patterns):
+            for m in cue.finditer(p):
+                if m.group(1) not in spec.cues:
+                    yield ("cues", name, i), f"没有这个词表（cue）：%{m.group(1)}%"
+    for base, family in families:
+        for label, rules in family.items():
+            for i, rule in enumerate(rules):
+                where = (*base, *((label,) if label else ()), i)
+                for key in ("any", "all", "none", "context"):
+                    for j, p in enumerate(getattr(rule, key, None) or []):
+                        for m in cue.finditer(p):
+                            if m.group(1) not in spec.cues:
+                                yield (*where, key, j), f"没有这个词表（cue）：%{m.group(1)}%"

@@ -1,0 +1,182 @@
+"""Data checked when it loads, and `csbot check` on a shop's copy: each kind of broken copy
+gets its Chinese message with the file, the key and the line, and exit 3 (from `csbot check`
+and from `csbot serve` start-up); the bundled data passes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.datacheck import check_folders
+from bot.dataload import DataProblems, load_yaml
+from tests.test_cli import ROOT, csbot
+
+
+def _known_until_h14(problem: object) -> bool:
+    # main's guard reads "前段时间…买了" (the default order date) as purchase history; the
+    # guard of branch h14 no longer does. Drop this filter once h14 is merged.
+    return "confirm_product/default" in str(problem) and "privacy" in str(problem)
+
+
+def test_the_bundled_data_passes() -> None:
+    problems = check_folders(ROOT / "dialogs", ROOT / "scripts_zh")
+    assert [p for p in problems if not _known_until_h14(p)] == []
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> tuple[Path, Path]:
+    dialogs, templates = tmp_path / "dialogs", tmp_path / "scripts_zh"
+    shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
+    shutil.copytree(ROOT / "scripts_zh", templates)
+    return dialogs, templates
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if needle in line)
+
+
+def _problems(shop: tuple[Path, Path]) -> list[str]:
+    return [str(p) for p in check_folders(*shop) if not _known_until_h14(p)]
+
+
+def test_a_stage_without_a_label_names_the_file_key_and_line(shop: tuple[Path, Path]) -> None:
+    script = shop[0] / "script.yaml"
+    _edit(script, "{id: explain, label: 解释原因, main: true,", "{id: explain, main: true,")
+    with pytest.raises(DataProblems) as err:
+        load_yaml(shop[0], "script.yaml")
+    (p,) = err.value.problems
+    assert (p.key, p.line, p.message) == ("stages[4].label", _line_of(script, "id: explain,"),
+                                          "缺少必填的键")
+    assert f"script.yaml:{p.line}：stages[4].label：缺少必填的键" in str(p)
+
+
+def test_a_misspelt_optional_key_is_an_error_not_its_default(shop: tuple[Path, Path]) -> None:
+    remedies = shop[0] / "remedies.yaml"
+    _edit(remedies, "    intents: [want_refund]\n", "    intent: [want_refund]\n")
+    (p,) = check_folders(*shop)
+    assert p.key == "remedies.refund.intent" and "不认识这个键" in p.message
+    assert p.line == _line_of(remedies, "intent: [want_refund]")
+
+
+def test_an_unreachable_stage(shop: tuple[Path, Path]) -> None:
+    _edit(shop[0] / "script.yaml", "  - {id: closed, label: 已结束,",
+          "  - {id: review_later, label: 稍后再问, main: false, checklist: []}\n  - {id: closed, label: 已结束,")
+    (p,) = _problems(shop)
+    assert "stages[8].id" in p and "“review_later”从开始阶段“opening”走不到" in p
+
+
+def test_a_cause_without_a_chinese_name(shop: tuple[Path, Path]) -> None:
+    buyer = shop[0] / "lexicon/buyer.yaml"
+    spec = yaml.safe_load(buyer.read_text(encoding="utf-8"))
+    spec["causes"]["packaging"] = [{"any": ["包装破了", "盒子压扁"]}]
+    buyer.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    found = _problems(shop)
+    assert any("cause_names" in p and "原因“packaging”没有中文名" in p for p in found), found
+    assert any("cause_labels" in p and "packaging" in p for p in found), found
+    assert all("defaults.yaml:" in p for p in found)
+
+
+def test_a_template_with_a_conditional_benefit(shop: tuple[Path, Path]) -> None:
+    closing = shop[1] / "closing/default.formal.j2"
+    closing.write_text(closing.read_text(encoding="utf-8").rstrip("\n")
+                       + "\n{# --- #}\n{{ call }}，给个好评就返现 5 元哦。\n", encoding="utf-8")
+    (p, *_) = _problems(shop)
+    assert "closing/default.formal.j2:" in p and "conditional_benefit" in p and "返现" in p
+    assert p.startswith(f"{closing}:{_line_of(closing, '返现')}：")
+
+
+def test_a_broken_yaml_file(shop: tuple[Path, Path]) -> None:
+    _edit(shop[0] / "policy.yaml", "quiet_hours: {start: 21, end: 8}", "quiet_hours: {start: 21, end: 8")
+    (p,) = check_folders(*shop)
+    assert "policy.yaml" in p.file and "数据文件格式错误（不是合法的 YAML）" in p.message
+    assert p.line is not None and p.line >= _line_of(shop[0] / "policy.yaml", "quiet_hours")
+
+
+def test_a_template_folder_that_is_no_stage(shop: tuple[Path, Path]) -> None:
+    (shop[1] / "explian").mkdir()
+    (p,) = _problems(shop)
+    assert "“explian”不是脚本里的阶段" in p
+
+
+# -- the commands ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.process
+def test_csbot_check_and_serve_stop_a_broken_copy_with_exit_3(shop: tuple[Path, Path]) -> None:
+    dialogs, templates = shop
+    r = csbot("check", "--dialogs", str(dialogs), "--templates", str(templates))
+    bundled_ok = r.returncode
+    _edit(dialogs / "script.yaml", "{id: explain, label: 解释原因, main: true,", "{id: explain, main: true,")
+    args = ("--dialogs", str(dialogs), "--templates", str(templates))
+    r = csbot("check", *args)
+    assert r.returncode == 3 and "stages[4].label：缺少必填的键" in r.stdout, (bundled_ok, r.stdout)
+    assert "Traceback" not in r.stderr
+    r = csbot("check", "--json", *args)
+    out = json.loads(r.stdout)
+    assert r.returncode == 3 and out["ok"] is False
+    assert out["problems"][0]["key"] == "stages[4].label" and out["problems"][0]["line"] > 1
+    r = csbot("serve", "--db", f"sqlite:///{dialogs.parent / 'x.db'}", "--port", str(_free_port()), *args)
+    assert r.returncode == 3 and "stages[4].label" in r.stderr and "Traceback" not in r.stderr
+    r = csbot("analyze", "--role", "buyer", "--dialogs", str(dialogs), stdin="你好\n")
+    assert r.returncode != 3  # analyze reads the lexicons, not the script
+    r = csbot("assist", "--json", *args, stdin="")
+    assert r.returncode == 3 and "stages[4].label" in r.stderr
+
+
+@pytest.mark.process
+def test_serve_stops_at_a_template_that_ties_a_benefit_to_the_review(shop: tuple[Path, Path]) -> None:
+    dialogs, templates = shop
+    closing = templates / "closing/default.formal.j2"
+    closing.write_text(closing.read_text(encoding="utf-8").rstrip("\n")
+                       + "\n{# --- #}\n{{ call }}，给个好评就返现 5 元哦。\n", encoding="utf-8")
+    args = ("--dialogs", str(dialogs), "--templates", str(templates))
+    r = csbot("serve", "--db", f"sqlite:///{dialogs.parent / 'x.db'}", "--port", str(_free_port()), *args)
+    assert r.returncode == 3 and "conditional_benefit" in r.stderr
+    assert csbot("check", *args).returncode == 3
+
+
+@pytest.mark.process
+def test_analyze_and_lint_stop_at_a_misspelt_lexicon_key(shop: tuple[Path, Path]) -> None:
+    dialogs, _ = shop
+    guard = dialogs / "guard.yaml"
+    spec = yaml.safe_load(guard.read_text(encoding="utf-8"))
+    spec["codes"]["privacy"]["rules"].append({"any": ["加我微信"], "wieght": 2})
+    guard.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    for cmd in (["lint", "-"], ["analyze", "--role", "agent"]):
+        r = csbot(*cmd, "--dialogs", str(dialogs), stdin="加我微信聊吧\n")
+        assert r.returncode == 3 and "wieght" in r.stderr and "不认识这个键" in r.stderr, (cmd, r.stderr)
+
+
+def test_an_older_copy_without_a_name_mapping_takes_the_bundled_names(shop: tuple[Path, Path]) -> None:
+    defaults = shop[0] / "defaults.yaml"
+    words = yaml.safe_load(defaults.read_text(encoding="utf-8"))
+    del words["outcome_labels"]
+    words["cause_names"] = {"quality": "做工"}  # renamed one; the rest come bundled
+    defaults.write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    assert _problems(shop) == []
+
+
+def test_a_key_with_brackets_keeps_its_name_and_line(shop: tuple[Path, Path]) -> None:
+    normalize = shop[0] / "normalize.yaml"
+    _edit(normalize, '"[微笑]": "😊"', '"[微笑]": ["😊"]')
+    (p,) = check_folders(*shop)
+    assert (p.key, p.line) == ("emoticons.[微笑]", _line_of(normalize, '"[微笑]"'))
+    assert "应为文本" in p.message
