@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 
 from bot.engine import Engine
 from bot.models import Conversation, Suggestion
