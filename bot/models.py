@@ -71,6 +71,8 @@ class Finding(BaseModel):
     severity: Severity
     span: tuple[int, int] | None
     message: str
+    # A compliant Chinese rewrite of the message (guard findings; None for policy notes).
+    rewrite: str | None = None
 
 
 class BuyerUnderstanding(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -43,19 +44,28 @@ class Understander:
         _ = self.buyer_model, self.agent_model, self.guard
         regex_cache.forget()
 
-    def findings(self, text: str) -> list[Finding]:
-        """Guard findings of an agent message (what `csbot lint` needs)."""
-        return self.guard(self.normalize(text))
+    def findings(
+        self, text: str, context: Sequence[str] = (), stage: str | None = None
+    ) -> list[Finding]:
+        """Guard findings of an agent message (what `csbot lint` needs); ``context``: the
+        agent's previous messages of the conversation, ``stage``: its stage."""
+        return self.guard(self.normalize(text), self.context(context), stage)
+
+    def context(self, texts: Sequence[str]) -> list[str]:
+        """The guard's memory: previous agent messages, normalised."""
+        return [self.normalize(t).text for t in texts]
 
     def buyer(self, text: str) -> BuyerUnderstanding:
         """Intent, cause, emotion and confidence of a buyer message."""
         return self.buyer_model(self.normalize(text))
 
-    def agent(self, text: str) -> AgentUnderstanding:
-        """Acts and guard findings of an agent message."""
+    def agent(
+        self, text: str, context: Sequence[str] = (), stage: str | None = None
+    ) -> AgentUnderstanding:
+        """Acts and guard findings of an agent message (``context``, ``stage``: see findings)."""
         norm = self.normalize(text)
         acts = self.agent_model(norm)
-        findings = self.guard(norm)
+        findings = self.guard(norm, self.context(context), stage)
         codes = {f.code for f in findings}
         implied = set(acts)
         # A finding is also an act: a benefit tied to the review offers it and asks for the

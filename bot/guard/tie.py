@@ -1,0 +1,118 @@
+"""A benefit and a review action linked in any way (the ``ties:`` section of guard.yaml).
+
+The explicit link rules of guard.yaml (好评返现, 删评后…, 只要…就…) catch the shapes they
+name; this layer catches the rest of the rule as the issue states it: a benefit (or
+something owed anyway: a refund, an exchange) and a review action in one message, in one
+breath or across the agent's recent messages, are tied unless the agent says they are not
+(改不改都可以, 跟评价没关系) or the remedy is already done. It also reads a benefit moved
+off the platform (加微信, 私下转账) and, in the stages listed under ``agree_stages``
+(疑似恶意), agreeing to pay or to any exchange.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.understand.alternation import compile_lexicon
+from bot.understand.rules import Negation
+
+_CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
+# "能不能改", "可不可以删": a question, not a negation.
+_ASKING = re.compile(r"(.)不\1$|可不可以$|能否$")
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """Where the tie shows in the current message, and which shape it took."""
+
+    start: int
+    end: int
+    shape: str  # same_message | withheld | off_platform | cross_message | agree
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str] | None:
+    return compile_lexicon("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+class Ties:
+    """Compiled from ``ties:``: lists of regexes over normalised text."""
+
+    def __init__(self, spec: dict[str, Any], negation: Negation) -> None:
+        self.negation = negation
+        self.benefit = _compile(spec.get("benefit", []))
+        self.review = _compile(spec.get("review", []))
+        self.offplatform = _compile(spec.get("offplatform", []))
+        self.decouple = _compile(spec.get("decouple", []))
+        self.done = _compile(spec.get("done", []))
+        self.agree = _compile(spec.get("agree", []))
+        self.refuse = _compile(spec.get("refuse", []))
+        self.withhold = _compile(spec.get("withhold", []))
+        self.agree_stages = frozenset(spec.get("agree_stages", []))
+        self.memory = int(spec.get("memory", 2))
+
+    def _free(self, pat: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
+        if pat is None:
+            return []
+        return [m.span() for m in pat.finditer(text)
+                if m.end() > m.start() and (_ASKING.search(text, 0, m.start())
+                                            or not self.negation.negated(text, m.start()))]
+
+    def _pending(self, text: str) -> list[tuple[int, int]]:
+        """Benefit spans not already given (已经退了 is a fact, not an offer)."""
+        out = []
+        for s, e in self._free(self.benefit, text):
+            left = s
+            while left > 0 and not _CLAUSE.match(text[left - 1]):
+                left -= 1
+            if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
+                continue
+            out.append((s, e))
+        return out
+
+    def decoupled(self, text: str) -> bool:
+        return self.decouple is not None and self.decouple.search(text) is not None
+
+    def __call__(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> Tie | None:
+        reviews = self._free(self.review, text)
+        pending = self._pending(text)
+        free = self.decoupled(text)
+        if stage in self.agree_stages:
+            hit = self._agreement(text, pending)
+            if hit:
+                return hit
+        held = self.withhold.search(text) if self.withhold is not None else None
+        if held:
+            return Tie(held.start(), held.end(), "withheld")
+        if reviews and pending and not free:
+            s = min(reviews[0][0], pending[0][0])
+            e = max(reviews[0][1], pending[0][1])
+            return Tie(s, e, "same_message")
+        off = self._free(self.offplatform, text)
+        money = self._free(self.benefit, text)
+        if off and money and not free:
+            return Tie(min(off[0][0], money[0][0]), max(off[0][1], money[0][1]), "off_platform")
+        if free or not context:
+            return None
+        if self.done is not None and self.done.search(text):
+            return None  # a request after the remedy is done
+        for prev in list(context)[-self.memory:]:
+            if self.decoupled(prev):
+                continue
+            if reviews and self._pending(prev):
+                return Tie(*reviews[0], "cross_message")
+            if pending and self._free(self.review, prev):
+                return Tie(*pending[0], "cross_message")
+        return None
+
+    def _agreement(self, text: str, pending: list[tuple[int, int]]) -> Tie | None:
+        if self.refuse is not None and self.refuse.search(text):
+            return None
+        agreed = self._free(self.agree, text)
+        if agreed:
+            return Tie(*agreed[0], "agree")
+        if pending:
+            return Tie(*pending[0], "agree")
+        return None
