@@ -111,6 +111,9 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     有“禁止”级问题（好评返现等条件利益、威胁、泄露隐私）时退出码为 1，否则为 0。
     """
     u = _understander(dialogs)
+    from bot.guard.report import Labels
+
+    labels = Labels(u.dialogs)
     blocked = warned = total = 0
     for n, line in enumerate(file, 1):
         text = line.rstrip("\r\n")
@@ -127,9 +130,7 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
         elif findings:
             click.echo(f"第 {n} 行：{text}")
             for f in findings:
-                level = {"block": "禁止", "warn": "注意", "info": "提示"}[f.severity]
-                start, end = f.span or (0, 0)
-                click.echo(f"  【{level}】{f.code}「{text[start:end]}」：{f.message}")
+                click.echo(labels.describe(f, text))
     if not as_json:
         click.echo(f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
     sys.exit(EXIT_FOUND if blocked else EXIT_OK)

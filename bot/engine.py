@@ -103,7 +103,7 @@ class Engine:
             bu = self.understand.buyer(text)
             self._apply_buyer(conv, bu, text, at)
             return self._answer(conv, bu, [], at)
-        au = self.understand.agent(text)
+        au = self.understand.agent(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         self._apply_agent(conv, au, text, at)
@@ -179,6 +179,9 @@ class Engine:
         ctx.closings += "close" in acts
         ctx.blame += "blame_buyer" in acts
         ctx.product_confirmed = ctx.product_confirmed or "confirm_product" in acts
+        ctx.ties += any(f.code == "conditional_benefit" for f in u.findings)
+        ctx.repair = any(f.severity == "block" for f in u.findings)
+        ctx.agent_recent = (ctx.agent_recent + [text])[-self.understand.guard.ties.memory:]
         if conv.stage == "callback" and self.policy.callback_time.search(
             self.understand.normalize(text).text
         ):
@@ -254,6 +257,8 @@ class Engine:
         keys: list[str] = []
         if ctx.just_resumed:
             return "opening", ["resume", "default"]
+        if ctx.repair:
+            keys.append("after_block")  # correct a blocked message before anything else
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
         if conv.stage == "closing":
@@ -277,6 +282,7 @@ class Engine:
     ) -> list[SuggestedReply]:
         if conv.stage == self.script.final or (
             conv.stage == "polite_request" and conv.context.review_requests > 0
+            and not conv.context.repair
         ):
             return []  # the case is over, or the one request is made: wait for the buyer
         folder, candidates = self.situation_keys(conv, at)

@@ -112,6 +112,13 @@ class Context(BaseModel):
     held_from: str | None = None
     just_resumed: bool = False
     blame: int = 0
+    # The guard's memory: the agent's last messages (raw text), read for benefits and review
+    # requests split across messages; how many benefits were tied to the review (a checklist
+    # item "不附条件" is never ticked once broken); whether the last agent message was
+    # blocked (the next suggestions repair it: after_block templates).
+    agent_recent: list[str] = Field(default_factory=list)
+    ties: int = 0
+    repair: bool = False
 
 
 class Conversation(BaseModel):

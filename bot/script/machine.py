@@ -154,6 +154,8 @@ _EXPR = re.compile(r"^\s*([a-z_]+)\s*(?:(>=|<=|==|>|<)\s*(\d+))?\s*$")
 
 
 def _check(expr: str, conv: Conversation) -> bool:
+    if " and " in expr:
+        return all(_check(part, conv) for part in expr.split(" and "))
     if expr == "true":
         return True
     m = _EXPR.match(expr)

@@ -230,7 +230,13 @@ async def lint(request: web.Request) -> web.Response:
     Nothing is stored or counted: the finding metrics count what agents said, not drafts.
     """
     body = await read_model(request, LintIn)
-    found = request.app[STORE].csbot.understand.findings(body.text)
+    context: list[str] = []
+    stage: str | None = None
+    if body.conversation_id is not None:
+        summary, turns = await request.app[STORE].get(body.conversation_id, _scope(request))
+        context = [t["text"] for t in turns if t["role"] == "agent"]
+        stage = summary["stage"]
+    found = request.app[STORE].csbot.understand.findings(body.text, context, stage)
     return _dump(LintOut(findings=found))
 
 
