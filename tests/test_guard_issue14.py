@@ -233,3 +233,19 @@ async def test_api_lint_reads_the_conversation(client: tuple[Any, str]) -> None:
     assert f["code"] == "conditional_benefit" and f["severity"] == "block" and f["rewrite"]
     r = await http.post("/api/v1/lint", json={"text": draft, "conversation_id": "nope"}, headers=h)
     assert r.status == 404 and "message" in (await r.json())["error"]
+
+
+def test_the_trainer_shows_the_rewrite(engine: Engine) -> None:
+    from bot.paths import dialogs_dir
+    from bot.training.persona import find_persona, load_personas
+    from bot.training.rubric import load_rubric
+    from bot.training.session import Session, run_scripted
+
+    dialogs = dialogs_dir()
+    persona = load_personas(dialogs)[0].persona.id
+    lines = (ROOT / "tests" / "data" / "trainees" / f"{persona}.good.txt").read_text(encoding="utf-8")
+    replies = [x for x in lines.splitlines() if x.strip()]
+    replies.insert(len(replies) - 1, "您先把评价改了，退款我这边马上就批")
+    card = run_scripted(Session(engine, find_persona(dialogs, persona), load_rubric(dialogs), 1), replies)
+    (v,) = [v for v in card.public()["violations"] if v["code"] == "conditional_benefit"]
+    assert "跟评价没有关系" in v["rewrite"]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.guard.learned import Model
 from bot.guard.tie import Tie, Ties
 from bot.models import Finding, Severity
 from bot.understand.normalize import Norm
@@ -28,7 +29,7 @@ class CodeInfo:
 class Guard:
     """Runs the rules of ``dialogs/guard.yaml`` on normalised agent text."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], model: Model | None = None) -> None:
         self.codes: dict[str, CodeInfo] = {}
         rules: dict[str, list[dict[str, Any]]] = {}
         for code, body in spec["codes"].items():
@@ -36,8 +37,11 @@ class Guard:
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
         self.rules = ScopedRules(rules, spec.get("cues", {}), negation)
-        self.ties = Ties(spec.get("ties", {}), negation)
+        self.ties = Ties(spec.get("ties", {}), negation, spec.get("cues", {}))
         self.rewrites: dict[str, Any] = spec.get("rewrites", {})
+        # The learned second opinion: heard only when the rules found nothing to block.
+        self.model = model
+        self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))
 
     def __call__(self, norm: Norm, context: Sequence[str] = (), stage: str | None = None) -> list[Finding]:
         """One finding per code, at its first match, in the order of the YAML file.
@@ -52,12 +56,18 @@ class Guard:
         tie = self.ties(norm.text, context, stage) if "conditional_benefit" in self.codes else None
         if tie is not None and "conditional_benefit" not in first:
             first["conditional_benefit"] = (tie.start, tie.end)
+        learned: set[str] = set()
+        if self.model is not None and not any(self.codes[c].severity == "block" for c in first):
+            for code in self.model.codes(norm.text, context, stage):
+                if code in self.codes:
+                    first[code] = (0, len(norm.text))  # the model points at the whole message
+                    learned.add(code)
         return [
             Finding(
                 code=code,
                 severity=info.severity,
                 span=norm.span(*first[code]),
-                message=info.message,
+                message=info.message + (self.model_note if code in learned else ""),
                 rewrite=self.rewrite(code, norm.text, tie),
             )
             for code, info in self.codes.items()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from bot.corpus import _Line, read_jsonl
 from bot.models import Finding
@@ -27,8 +27,10 @@ class GuardLine(_Line):
     """One agent message: the guard codes it must get ([] = clean), its family, and when the
     finding depends on the conversation, the agent's previous messages and the stage."""
 
+    model_config = ConfigDict(extra="ignore")  # the public dev sets carry agent acts too
+
     findings: list[str]
-    family: str = Field(min_length=1)
+    family: str = Field(default="—", min_length=1)
     context: list[str] | None = None
     stage: str | None = None
 

@@ -5,14 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.guard.corpus import GuardLine, Judge
+from bot.guard.learned import Model
 from bot.models import Finding
 from bot.understand.pipeline import Understander
 
 
-def judges(dialogs: Path) -> dict[str, Judge]:
+def judges(dialogs: Path, model_file: Path | None = None) -> dict[str, Judge]:
     u = Understander(dialogs)
+    guard = u.guard
+    model = Model.load(model_file) if model_file else guard.model
+    rules_only = type(guard)  # the same rules without the model
+    from bot.dataload import load_yaml
+
+    plain = rules_only(load_yaml(dialogs, "guard.yaml"), None)
+
+    def ctx(row: GuardLine) -> list[str]:
+        return u.context(row.context or ())
 
     def rules(row: GuardLine) -> list[Finding]:
-        return u.findings(row.text, row.context or (), row.stage)
+        return plain(u.normalize(row.text), ctx(row), row.stage)
 
-    return {"rules": rules}
+    def learned(row: GuardLine) -> list[Finding]:
+        if model is None:
+            return []
+        codes = model.codes(u.normalize(row.text).text, ctx(row), row.stage)
+        return [Finding(code=c, severity="block", span=None, message="") for c in codes]
+
+    def combined(row: GuardLine) -> list[Finding]:
+        found = rules(row)
+        return found if any(f.severity == "block" for f in found) else found + learned(row)
+
+    return {"rules": rules, "model": learned, "combined": combined}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.understand.alternation import compile_lexicon
-from bot.understand.rules import Negation
+from bot.understand.rules import Negation, expand
 
 _CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
 # "能不能改", "可不可以删": a question, not a negation.
@@ -33,16 +33,22 @@ class Tie:
     shape: str  # same_message | withheld | off_platform | cross_message | agree
 
 
-def _compile(patterns: list[str]) -> re.Pattern[str] | None:
-    return compile_lexicon("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-
-
 class Ties:
     """Compiled from ``ties:``: lists of regexes over normalised text."""
 
-    def __init__(self, spec: dict[str, Any], negation: Negation) -> None:
+    def __init__(self, spec: dict[str, Any], negation: Negation,
+                 cues: dict[str, list[str]] | None = None) -> None:
         self.negation = negation
+        cues = cues or {}
+
+        def _compile(patterns: list[str]) -> re.Pattern[str] | None:
+            # %cue% names the guard's cue lists (the disavowals of the explicit rules...)
+            full = [expand(p, cues) if "%" in p else p for p in patterns]
+            return compile_lexicon("|".join(f"(?:{p})" for p in full)) if full else None
+
         self.benefit = _compile(spec.get("benefit", []))
+        self.service = _compile(spec.get("service", []))
+        self.service_offer = _compile(spec.get("service_offer", []))
         self.review = _compile(spec.get("review", []))
         self.offplatform = _compile(spec.get("offplatform", []))
         self.decouple = _compile(spec.get("decouple", []))
@@ -61,13 +67,21 @@ class Ties:
                                             or not self.negation.negated(text, m.start()))]
 
     def _pending(self, text: str) -> list[tuple[int, int]]:
-        """Benefit spans not already given (已经退了 is a fact, not an offer)."""
+        """Benefit spans not already given (已经退了 is a fact, not an offer); a service the
+        buyer is owed anyway (退款, 换货) counts when its clause offers or holds it."""
         out = []
-        for s, e in self._free(self.benefit, text):
+        spans = [(s, e, False) for s, e in self._free(self.benefit, text)]
+        spans += [(s, e, True) for s, e in self._free(self.service, text)]
+        for s, e, owed in sorted(spans):
             left = s
             while left > 0 and not _CLAUSE.match(text[left - 1]):
                 left -= 1
+            right = e
+            while right < len(text) and not _CLAUSE.match(text[right]):
+                right += 1
             if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
+                continue
+            if owed and (self.service_offer is None or not self.service_offer.search(text, left, right)):
                 continue
             out.append((s, e))
         return out
@@ -91,7 +105,7 @@ class Ties:
             e = max(reviews[0][1], pending[0][1])
             return Tie(s, e, "same_message")
         off = self._free(self.offplatform, text)
-        money = self._free(self.benefit, text)
+        money = self._pending(text)
         if off and money and not free:
             return Tie(min(off[0][0], money[0][0]), max(off[0][1], money[0][1]), "off_platform")
         if free or not context:

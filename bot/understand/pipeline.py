@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
+from bot.guard.learned import Model
 from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand import regex_cache
 from bot.understand.agent import AgentModel
@@ -37,7 +38,15 @@ class Understander:
 
     @cached_property
     def guard(self) -> Guard:
-        return Guard(load_yaml(self.dialogs, "guard.yaml"))
+        spec = load_yaml(self.dialogs, "guard.yaml")
+        second = spec.get("second_opinion") or {}
+        model = None
+        if second.get("model"):
+            path = self.dialogs / str(second["model"])
+            if not path.is_file():
+                raise DataError(f"guard.yaml：找不到 second_opinion.model 指向的模型文件 {path}")
+            model = Model.load(path)
+        return Guard(spec, model)
 
     def load_all(self) -> None:
         """Compile every model now (the service does, so no request pays for it)."""
