@@ -181,7 +181,7 @@ class Engine:
         ctx.product_confirmed = ctx.product_confirmed or "confirm_product" in acts
         ctx.ties += any(f.code == "conditional_benefit" for f in u.findings)
         ctx.repair = any(f.severity == "block" for f in u.findings)
-        ctx.agent_recent = (ctx.agent_recent + [text])[-self.understand.guard.ties.memory:]
+        ctx.agent_recent = [*ctx.agent_recent, text][-self.understand.guard.ties.memory:]
         if conv.stage == "callback" and self.policy.callback_time.search(
             self.understand.normalize(text).text
         ):

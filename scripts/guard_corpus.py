@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (phrase banks: one Chinese list per line reads better than wrapped)
 """Writes the guard corpus (dialogs/corpus/{train,heldout}/guard.jsonl) from phrase banks.
 
 Lines are built the way agents type: particles, 亲/宝, emoji, typos, pinyin (hp, 好ping),

@@ -186,7 +186,7 @@ def test_targets_on_the_corpus(engine: Engine, half: str) -> None:
     res = measure(rows, lambda r: engine.understand.findings(r.text, r.context or (), r.stage))
     assert res["block_recall"] >= 0.98, res["misses"][:10]
     assert res["clean_blocked"] <= 0.01, res["misses"][:10]
-    assert BLOCK_CODES <= set(res["code_recall"])
+    assert set(res["code_recall"]) >= BLOCK_CODES
 
 
 # ---------------------------------------------------------------- lint and the API
@@ -249,3 +249,37 @@ def test_the_trainer_shows_the_rewrite(engine: Engine) -> None:
     card = run_scripted(Session(engine, find_persona(dialogs, persona), load_rubric(dialogs), 1), replies)
     (v,) = [v for v in card.public()["violations"] if v["code"] == "conditional_benefit"]
     assert "跟评价没有关系" in v["rewrite"]
+
+
+def test_the_model_is_trained_deterministically(tmp_path: Path) -> None:
+    from bot.guard.learned import Model, train
+
+    rows = [(r.text, tuple(r.context or ()), r.stage, set(r.findings))
+            for r in read([CORPUS / "train" / "guard.jsonl"])[:120]]
+    a, b = train(rows, epochs=3), train(list(rows), epochs=3)
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    shipped = Model.load(ROOT / "dialogs" / "guard_model.json")
+    assert 0.5 <= shipped.threshold < 1
+    broken = tmp_path / "m.json"
+    broken.write_text("{", encoding="utf-8")
+    from bot.dataload import DataError
+
+    with pytest.raises(DataError, match="模型文件"):
+        Model.load(broken)
+
+
+def test_a_broken_ties_pattern_is_a_chinese_data_error(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from bot.dataload import DataError
+    from bot.understand.pipeline import Understander
+
+    dialogs = tmp_path / "dialogs"
+    shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
+    spec = yaml.safe_load((dialogs / "guard.yaml").read_text(encoding="utf-8"))
+    spec["ties"]["review"] = ["(好评"]
+    (dialogs / "guard.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataError, match="ties.review"):
+        _ = Understander(dialogs).guard

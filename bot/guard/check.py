@@ -59,6 +59,8 @@ class Guard:
         learned: set[str] = set()
         if self.model is not None and not any(self.codes[c].severity == "block" for c in first):
             for code in self.model.codes(norm.text, context, stage):
+                if code == "conditional_benefit" and not self.ties.plausible(norm.text, (), stage):
+                    continue
                 if code in self.codes:
                     first[code] = (0, len(norm.text))  # the model points at the whole message
                     learned.add(code)

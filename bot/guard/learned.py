@@ -1,8 +1,7 @@
 """The guard's learned second opinion: a small linear model over character n-grams.
 
 One-vs-rest logistic regression for the block codes (conditional_benefit, threat, privacy)
-on the normalised text, with the agent's previous messages and the stage as extra
-features (a coupon in the last message counts towards "改一下评价" now). Pure Python and
+on the normalised text, with the stage as an extra feature. Pure Python and
 deterministic: the same corpus gives the same model file, byte for byte.
 
     python -m bot.guard.learned [--corpus dialogs/corpus] [--out dialogs/guard_model.json]
@@ -27,14 +26,13 @@ _N = (1, 2, 3)
 
 
 def features(text: str, context: Sequence[str] = (), stage: str | None = None) -> list[str]:
-    """Character n-grams of the message (and, marked, of the last previous message)."""
+    """Character n-grams of the message and the stage. The previous messages are left to the
+    rules: with them the model learned "an offer before, a request now" and blocked the
+    compliant main path (a remedy arranged, then the one polite request)."""
     out: list[str] = []
     t = f"^{text}$"
     for n in _N:
         out += [t[i:i + n] for i in range(len(t) - n + 1)]
-    if context:
-        c = context[-1]
-        out += ["c:" + c[i:i + 2] for i in range(len(c) - 1)]
     if stage:
         out.append("s:" + stage)
     return out
@@ -50,7 +48,12 @@ class Model:
 
     @classmethod
     def load(cls, path: Path) -> Model:
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        from bot.dataload import DataError
+
+        try:
+            return cls(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"模型文件 {path} 无法读取（请用 python -m bot.guard.learned 重新生成）：{exc}") from exc
 
     def scores(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> dict[str, float]:
         feats = Counter(features(text, context, stage))
@@ -72,12 +75,12 @@ Example = tuple[str, Sequence[str], str | None, set[str]]
 def train(rows: list[Example], epochs: int = 40, rate: float = 0.5, l2: float = 1e-4) -> dict[str, Any]:
     """Logistic regression by SGD in a fixed order (sha256 of the text)."""
     order = sorted(range(len(rows)), key=lambda i: hashlib.sha256(rows[i][0].encode()).hexdigest())
-    prepared = []
+    prepared: list[tuple[dict[str, float], set[str]]] = []
     for i in order:
         text, ctx, stage, codes = rows[i]
-        feats = Counter(features(text, ctx, stage))
-        norm = 1.0 / math.sqrt(sum(v * v for v in feats.values()) or 1.0)
-        prepared.append(({f: v * norm for f, v in feats.items()}, codes))
+        counts = Counter(features(text, ctx, stage))
+        norm = 1.0 / math.sqrt(sum(v * v for v in counts.values()) or 1.0)
+        prepared.append(({f: v * norm for f, v in counts.items()}, codes))
     weights: dict[str, dict[str, float]] = {c: {} for c in CODES}
     bias = dict.fromkeys(CODES, 0.0)
     for epoch in range(epochs):

@@ -28,7 +28,9 @@ def judges(dialogs: Path, model_file: Path | None = None) -> dict[str, Judge]:
     def learned(row: GuardLine) -> list[Finding]:
         if model is None:
             return []
-        codes = model.codes(u.normalize(row.text).text, ctx(row), row.stage)
+        text = u.normalize(row.text).text
+        codes = [c for c in model.codes(text, ctx(row), row.stage)
+                 if c != "conditional_benefit" or guard.ties.plausible(text, (), row.stage)]
         return [Finding(code=c, severity="block", span=None, message="") for c in codes]
 
     def combined(row: GuardLine) -> list[Finding]:

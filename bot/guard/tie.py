@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.dataload import DataError
 from bot.understand.alternation import compile_lexicon
 from bot.understand.rules import Negation, expand
 
@@ -41,21 +42,27 @@ class Ties:
         self.negation = negation
         cues = cues or {}
 
-        def _compile(patterns: list[str]) -> re.Pattern[str] | None:
-            # %cue% names the guard's cue lists (the disavowals of the explicit rules...)
-            full = [expand(p, cues) if "%" in p else p for p in patterns]
-            return compile_lexicon("|".join(f"(?:{p})" for p in full)) if full else None
+        def _compile(key: str) -> re.Pattern[str] | None:
+            patterns = spec.get(key) or []
+            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                raise DataError(f"guard.yaml：ties.{key} 应为正则表达式列表")
+            try:
+                # %cue% names the guard's cue lists (the disavowals of the explicit rules...)
+                full = [expand(p, cues) if "%" in p else p for p in patterns]
+                return compile_lexicon("|".join(f"(?:{p})" for p in full)) if full else None
+            except (re.error, ValueError) as exc:
+                raise DataError(f"guard.yaml：ties.{key} 里的正则表达式有误：{exc}") from exc
 
-        self.benefit = _compile(spec.get("benefit", []))
-        self.service = _compile(spec.get("service", []))
-        self.service_offer = _compile(spec.get("service_offer", []))
-        self.review = _compile(spec.get("review", []))
-        self.offplatform = _compile(spec.get("offplatform", []))
-        self.decouple = _compile(spec.get("decouple", []))
-        self.done = _compile(spec.get("done", []))
-        self.agree = _compile(spec.get("agree", []))
-        self.refuse = _compile(spec.get("refuse", []))
-        self.withhold = _compile(spec.get("withhold", []))
+        self.benefit = _compile("benefit")
+        self.service = _compile("service")
+        self.service_offer = _compile("service_offer")
+        self.review = _compile("review")
+        self.offplatform = _compile("offplatform")
+        self.decouple = _compile("decouple")
+        self.done = _compile("done")
+        self.agree = _compile("agree")
+        self.refuse = _compile("refuse")
+        self.withhold = _compile("withhold")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -85,6 +92,17 @@ class Ties:
                 continue
             out.append((s, e))
         return out
+
+    def plausible(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> bool:
+        """Whether a tie could be there at all: a benefit (or an owed service, or money moved
+        off the platform) and a review action somewhere in the message or its memory, or a
+        stage where agreeing is enough. The learned opinion on ties is heard only then."""
+        texts = [text, *list(context)[-self.memory:]]
+        pats = (self.benefit, self.service, self.offplatform)
+        gives = any(p is not None and p.search(t) for p in pats for t in texts)
+        asks = stage in self.agree_stages or any(
+            self.review is not None and self.review.search(t) for t in texts)
+        return gives and asks
 
     def decoupled(self, text: str) -> bool:
         return self.decouple is not None and self.decouple.search(text) is not None
