@@ -281,5 +281,5 @@ def test_a_broken_ties_pattern_is_a_chinese_data_error(tmp_path: Path) -> None:
     spec = yaml.safe_load((dialogs / "guard.yaml").read_text(encoding="utf-8"))
     spec["ties"]["review"] = ["(好评"]
     (dialogs / "guard.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(DataError, match="ties.review"):
+    with pytest.raises(DataError, match=r"ties\.review"):
         _ = Understander(dialogs).guard
