@@ -131,4 +131,4 @@ def test_after_block_templates_correct_the_tie(engine: Engine, stage: str) -> No
         for v in LIB.variants[stage, "after_block", tone]:
             text = LIB.render(v, SAMPLE)
             assert engine.understand.findings(text) == []
-            assert any(w in text for w in ("跟评价", "不附带任何条件", "不能用钱", "不能答应")), text
+            assert any(w in text for w in ("跟评价", "两回事", "不附带任何条件", "不能用钱", "不能答应")), text
