@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.dataload import DataError
+
 FORMAT = "csbot-linear/1"
 _BEGIN, _END = "\x02", "\x03"
 _EXTRA = "\x01"  # prefix of the extra (non-n-gram) features, e.g. the rules' verdicts
@@ -151,7 +153,7 @@ class ModelFile(BaseModel):
     info: dict[str, Any] = Field(default_factory=dict)
 
 
-class ModelError(ValueError):
+class ModelError(DataError):
     """A model file is missing, not a csbot model, or damaged."""
 
 
