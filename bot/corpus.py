@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.models import Act, Cause, Emotion, Intent
+from bot.models import Act, Cause, Code, Emotion, Intent
 
 SPLIT_SEED = "csbot-split-2026:"
 HELDOUT_PERCENT = 25
@@ -75,7 +75,8 @@ class AgentLine(_Line):
     """One agent message: its acts (possibly none) and guard findings as in tests/data."""
 
     acts: list[Act]
-    findings: list[dict[str, Any]] = Field(default_factory=list)
+    # guard codes, as in tests/data/agent_dev.jsonl ("conditional_benefit", …)
+    findings: list[Code] = Field(default_factory=list)
 
 
 ROLE_MODELS: dict[str, type[BaseModel]] = {"buyer": BuyerLine, "agent": AgentLine}
