@@ -283,3 +283,18 @@ def test_a_broken_ties_pattern_is_a_chinese_data_error(tmp_path: Path) -> None:
     (dialogs / "guard.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DataError, match=r"ties\.review"):
         _ = Understander(dialogs).guard
+
+
+def test_assist_shows_the_rewrite_and_remembers(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
+    stdin = "我：您好，请问是周女士吗？\n买：是我\n我：亲，给您准备了一张20元的券\n我：改一下评价哈\n/quit\n"
+    r = subprocess.run([sys.executable, "-m", "bot", "assist", "--shop", "柚子家女装", "--buyer", "周敏",
+                        "--product", "连衣裙", "--order-date", "2026-03-02", "--db", f"sqlite:///{tmp_path / 'a.db'}"],
+                       input=stdin, text=True,
+                       capture_output=True, env=env, cwd=ROOT, timeout=60, encoding="utf-8", check=False)
+    assert r.returncode == 0, r.stderr
+    last = "".join(r.stdout.split("改一下评价哈")[-1].split())  # Rich wraps long lines
+    assert "【禁止】" in last and "建议改为：" in last and "跟评价没有关系" in last
+    assert "更正" in last or "道歉" in last  # the next suggestions repair the message

@@ -3,9 +3,10 @@
 in plain Python).
 
 One multi-label task over the block codes (conditional_benefit, threat, privacy) on the
-normalised message, with the stage as an extra feature. The previous messages are left to
-the rules: with them a model learned "an offer before, a request now" and blocked the
-compliant main path (a remedy arranged, then the one polite request).
+normalised message. The stage and the previous messages are left to the rules: with the
+messages a model learned "an offer before, a request now" and blocked the compliant main
+path (a remedy arranged, then the one polite request); with the stage it read every
+message in 疑似恶意 as agreeing to pay, refusals included.
 
 Each code's threshold is set so that no clean line of the train split is blocked out of
 fold (the highest out-of-fold probability of a clean line, plus a margin, at least 0.5): the model may
@@ -32,7 +33,7 @@ FLOOR = 0.5  # never below an even chance: the corpus's clean lines are not all 
 
 
 def _extras(stage: str | None) -> list[str]:
-    return [f"stage:{stage}"] if stage else []
+    return []  # the stage is left to the rules (see the module's doc)
 
 
 class Model:

@@ -23,6 +23,7 @@ from bot.understand.rules import Negation, expand
 _CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
 # "能不能改", "可不可以删": a question, not a negation.
 _ASKING = re.compile(r"(.)不\1$|可不可以$|能否$")
+_WINDOW = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class Ties:
         if pat is None:
             return []
         return [m.span() for m in pat.finditer(text)
-                if m.end() > m.start() and (_ASKING.search(text, 0, m.start())
+                if m.end() > m.start() and (_ASKING.search(text, max(0, m.start() - 4), m.start())
                                             or not self.negation.negated(text, m.start()))]
 
     def _pending(self, text: str) -> list[tuple[int, int]]:
@@ -80,11 +81,13 @@ class Ties:
         spans = [(s, e, False) for s, e in self._free(self.benefit, text)]
         spans += [(s, e, True) for s, e in self._free(self.service, text)]
         for s, e, owed in sorted(spans):
+            # the clause around the hit, at most _WINDOW characters each side (long texts
+            # without punctuation stay linear)
             left = s
-            while left > 0 and not _CLAUSE.match(text[left - 1]):
+            while left > max(0, s - _WINDOW) and not _CLAUSE.match(text[left - 1]):
                 left -= 1
             right = e
-            while right < len(text) and not _CLAUSE.match(text[right]):
+            while right < min(len(text), e + _WINDOW) and not _CLAUSE.match(text[right]):
                 right += 1
             if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
                 continue
@@ -97,6 +100,8 @@ class Ties:
         """Whether a tie could be there at all: a benefit (or an owed service, or money moved
         off the platform) and a review action somewhere in the message or its memory, or a
         stage where agreeing is enough. The learned opinion on ties is heard only then."""
+        if self.decoupled(text) or (self.refuse is not None and self.refuse.search(text)):
+            return False  # the agent says the benefit is free, or refuses the deal
         texts = [text, *list(context)[-self.memory:]]
         pats = (self.benefit, self.service, self.offplatform)
         gives = any(p is not None and p.search(t) for p in pats for t in texts)
