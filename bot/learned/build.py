@@ -172,7 +172,7 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
     lexicons = [(dialogs / n).read_bytes() for n in ("normalize.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml")]
     corpus_bytes = [json.dumps(buyer, ensure_ascii=False, sort_keys=True).encode(),
                     json.dumps(agent, ensure_ascii=False, sort_keys=True).encode()]
-    settings = json.dumps(s, sort_keys=True).encode()
+    setting_bytes = json.dumps(s, sort_keys=True).encode()
     info = {
         "ship": ship,
         "train_out_of_fold": scores,
@@ -183,7 +183,7 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
         "settings": s,
         "corpus": _digest(corpus_bytes),
     }
-    return ModelFile(version=_digest([*corpus_bytes, *lexicons, settings]), tasks=tasks, info=info)
+    return ModelFile(version=_digest([*corpus_bytes, *lexicons, setting_bytes]), tasks=tasks, info=info)
 
 
 __all__ = ["SETTINGS", "corpus_rows", "learn", "read_lines"]
