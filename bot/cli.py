@@ -87,7 +87,8 @@ def main() -> None:
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     """逐行分析消息（UTF-8，一行一条），每行输出一个 JSON 对象。
 
-    买家：{"text","intent","cause","emotion","confidence"}；
+    买家：{"text","intent","cause","emotion","confidence","intents"}（intent 是主意图，
+    confidence 是校准过的把握；intents 按出现顺序列出一句话里的全部意图）；
     客服：{"text","acts":[...],"findings":[{"code","severity","span","message"}]}。
     """
     u = _understander(dialogs)

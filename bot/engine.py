@@ -146,10 +146,10 @@ class Engine:
         if u.cause and (ctx.cause is None or before in ("confirm_identity", "confirm_product",
                                                         "listen_apologize")):
             ctx.cause = u.cause
-        if (u.intent in _COMPLAINTS or u.cause) and before in (
-                "confirm_identity", "confirm_product", "listen_apologize", "explain"):
+        if (u.intent in _COMPLAINTS or u.cause or any(i.intent in _COMPLAINTS for i in u.intents)) \
+                and before in ("confirm_identity", "confirm_product", "listen_apologize", "explain"):
             ctx.problem_stated = True
-        path = self._fire_all(conv, self.script.buyer_events[u.intent], at)
+        path = self._fire_all(conv, self._buyer_events(u), at)
         if "confirm_product" in path[1:] or (before == "confirm_identity" and len(path) > 1):
             ctx.identity_confirmed = True
         if before == "remedy" and conv.stage in ("polite_request", "closing"):
@@ -164,6 +164,18 @@ class Engine:
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before
         conv.last_intent = u.intent
+
+    def _buyer_events(self, u: BuyerUnderstanding) -> list[str]:
+        """The primary intent's events and, in text order around them, the other intents'."""
+        if len(u.intents) < 2:
+            return self.script.buyer_events[u.intent]
+        events: list[str] = []
+        for i in u.intents:
+            if i.intent == u.intent:
+                events += self.script.buyer_events[u.intent]
+            else:
+                events += self.script.secondary_events.get(i.intent, [])
+        return events
 
     def _apply_agent(
         self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None

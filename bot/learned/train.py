@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import math
+import sys
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,10 +45,14 @@ def folds(n: int, k: int = 5) -> list[list[int]]:
 def train_task(
     texts: Sequence[str], labels: Labels, *, kind: str, classes: Sequence[str],
     extras: Sequence[Sequence[str]] | None = None, grid: Sequence[float] = (4.0, 16.0, 64.0),
-    min_count: int = 2, prune: float = 0.01, sizes: Sequence[int] = (1, 2, 3), k: int = 5,
-    log: Callable[[str], None] | None = None,
+    min_count: int = 2, prune: float = 0.2, sizes: Sequence[int] = (1, 2, 3), k: int = 5,
+    log: Callable[[str], None] | None = None, extras_dropout: bool = False,
 ) -> Trained:
-    """Fit one task: choose C on out-of-fold predictions, calibrate, refit on every line."""
+    """Fit one task: choose C on out-of-fold predictions, calibrate, refit on every line.
+
+    ``extras_dropout``: every line is also learnt without its extras, so the n-grams carry
+    the task on their own too and the extras (the rules' verdicts, written while looking at
+    the training lines) cannot take all the weight."""
     n = len(texts)
     if n < k * 2:
         raise ValueError(f"训练数据太少（{n} 条），至少要 {k * 2} 条")
@@ -56,7 +62,7 @@ def train_task(
     best: tuple[float, float, list[list[float]]] | None = None
     tried: dict[str, float] = {}
     for c in grid:
-        logits = _out_of_fold(xs, ys, kind, classes, c, min_count, parts)
+        logits = _out_of_fold(xs, ys, kind, classes, c, min_count, parts, extras_dropout, prune)
         score = _score(logits, ys, kind)
         tried[f"{c:g}"] = round(score, 4)
         if log:
@@ -71,17 +77,30 @@ def train_task(
     if kind == "multilabel":
         t = fit_threshold(oof, ys)
         thresholds = [t] * len(classes)
-    vocab, rows, bias = _fit(xs, ys, kind, classes, c, min_count)
+    vocab, rows, bias = _fit(*_augment(xs, ys, extras_dropout), kind, classes, c, min_count)
     vocab, rows = _prune(vocab, rows, prune)
-    flat = array("f", [w for row in rows for w in row])
+    top = max((abs(w) for row in rows for w in row), default=0.0) or 1.0
+    scale = float(f"{top / 32767:.6g}") * 1.000001  # rounding never overflows int16
+    flat = array("h", [round(w / scale) for row in rows for w in row])
+    if sys.byteorder == "big":
+        flat.byteswap()
     spec = TaskSpec(
         kind=kind,  # type: ignore[arg-type]
         classes=list(classes), sizes=list(sizes), vocabulary="\n".join(vocab),
-        weights=base64.b64encode(flat.tobytes()).decode("ascii"),
+        weights=base64.b64encode(zlib.compress(flat.tobytes(), 9)).decode("ascii"), scale=scale,
         bias=[_round(b) for b in bias], temperature=_round(temperature), thresholds=thresholds,
         info={"C": c, "cv": tried, "lines": n, "features": len(vocab)},
     )
     return Trained(spec, oof, {"C": c, "cv": tried, "temperature": spec.temperature})
+
+
+def _augment(xs: Sequence[dict[str, float]], ys: list[Any], dropout: bool) -> tuple[
+        list[dict[str, float]], list[Any]]:
+    if not dropout:
+        return list(xs), list(ys)
+    mark = extra("")
+    bare = [{g: v for g, v in x.items() if not g.startswith(mark)} for x in xs]
+    return [*xs, *bare], [*ys, *ys]
 
 
 def _round(x: float) -> float:
@@ -167,14 +186,13 @@ def _fit_one(
 
 
 def _prune(vocab: list[str], rows: list[list[float]], prune: float) -> tuple[list[str], list[list[float]]]:
-    """Small weights set to zero; features left with no weight dropped (a smaller file)."""
+    """Features whose weights are all small dropped (a smaller file, a faster start)."""
     out_v: list[str] = []
     out_r: list[list[float]] = []
     for g, row in zip(vocab, rows, strict=True):
-        kept = [w if abs(w) >= prune else 0.0 for w in row]
-        if any(kept):
+        if max(abs(w) for w in row) >= prune:
             out_v.append(g)
-            out_r.append(kept)
+            out_r.append(row)
     return out_v, out_r
 
 
@@ -194,13 +212,15 @@ def _logits(xs: Sequence[dict[str, float]], vocab: list[str], rows: list[list[fl
 
 def _out_of_fold(
     xs: Sequence[dict[str, float]], ys: list[Any], kind: str, classes: Sequence[str], c: float,
-    min_count: int, parts: list[list[int]],
+    min_count: int, parts: list[list[int]], dropout: bool = False, prune: float = 0.0,
 ) -> list[list[float]]:
     logits: list[list[float]] = [[] for _ in xs]
     for part in parts:
         held = set(part)
         train = [i for i in range(len(xs)) if i not in held]
-        vocab, rows, bias = _fit([xs[i] for i in train], [ys[i] for i in train], kind, classes, c, min_count)
+        txs, tys = _augment([xs[i] for i in train], [ys[i] for i in train], dropout)
+        vocab, rows, bias = _fit(txs, tys, kind, classes, c, min_count)
+        vocab, rows = _prune(vocab, rows, prune)
         for i, z in zip(part, _logits([xs[i] for i in part], vocab, rows, bias), strict=True):
             logits[i] = z
     return logits

@@ -49,6 +49,34 @@ def agent_extras(acts: Iterable[str]) -> list[str]:
     return out or ["ra:none"]
 
 
+def clauses(text: str) -> list[str]:
+    """A normalised message's clauses (split at punctuation and spaces)."""
+    return _CLAUSES.findall(text)
+
+
+def _top(p: list[float]) -> tuple[str, float]:
+    best = max(range(len(p)), key=p.__getitem__)
+    return INTENTS[best], p[best]
+
+
+def merge_intents(per_clause: list[tuple[str, float]], primary: str, confidence: float,
+                  clause_min: float) -> list[tuple[str, float]]:
+    """Each clause's intent when the model is sure enough of it (``clause_min``), plain chat
+    (``other``) left out, repeats merged, in text order; the whole message's primary intent
+    always among them (after the clauses when none of them said it). One intent → just it."""
+    seq: list[tuple[str, float]] = []
+    for label, p in per_clause:
+        if label == "other" or p < clause_min or any(label == x for x, _ in seq):
+            continue
+        seq.append((label, p))
+    if len(seq) < 2 and not (seq and seq[0][0] != primary):
+        return [(primary, confidence)]
+    out = [(label, confidence if label == primary else p) for label, p in seq]
+    if all(label != primary for label, _ in seq):
+        out.append((primary, confidence))
+    return out
+
+
 class Learned:
     """The loaded model file: buyer labels and agent acts, by the variant that ships."""
 
@@ -86,7 +114,6 @@ class Learned:
         """Buyer labels by the shipped combination (or ``variant``: model / stack)."""
         extras = buyer_extras(rule)
         out: dict[str, tuple[str, float]] = {}
-        intent_p: list[float] = []
         for family, classes in BUYER_FAMILIES.items():
             v = variant or self.ship[family]
             if v == "rules":
@@ -96,11 +123,9 @@ class Learned:
             p = self._family(family, v, norm.text, extras)
             best = max(range(len(p)), key=p.__getitem__)
             out[family] = (classes[best], p[best])
-            if family == "intent":
-                intent_p = p
         intent, confidence = out["intent"]
         cause = out["cause"][0]
-        intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"], intent_p)
+        intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"])
         return BuyerUnderstanding(
             text=norm.source,
             intent=cast(Intent, intent),
@@ -110,42 +135,14 @@ class Learned:
             intents=intents,
         )
 
-    def intents(self, text: str, primary: str, confidence: float, variant: str,
-                primary_p: list[float]) -> list[IntentScore]:
-        """The message's intents in text order: each clause's intent when the model is sure of
-        it, repeats merged, plain chat (``other``) left out; the primary one always included."""
-        whole = [IntentScore(intent=cast(Intent, primary), confidence=round(confidence, 3))]
+    def intents(self, text: str, primary: str, confidence: float, variant: str) -> list[IntentScore]:
+        """The message's intents in text order (see ``merge_intents``)."""
         clauses = _CLAUSES.findall(text)
         if len(clauses) < 2 or variant == "rules":
-            return whole
+            return [IntentScore(intent=cast(Intent, primary), confidence=round(confidence, 3))]
         task = self.task("model.intent")
-        seq: list[tuple[str, float]] = []
-        for clause in clauses:
-            p = task.proba(clause)
-            best = max(range(len(p)), key=p.__getitem__)
-            label = INTENTS[best]
-            if label == "other" or p[best] < self.clause_min:
-                continue
-            if seq and seq[-1][0] == label:
-                seq[-1] = (label, max(seq[-1][1], p[best]))
-                continue
-            seq.append((label, p[best]))
-        labels = [label for label, _ in seq]
-        if len(set(labels)) < 2:
-            return whole
-        if primary not in labels:
-            # The whole message's reading wins over its parts: a request or a complaint read
-            # from the whole comes after what the clauses said.
-            seq.append((primary, confidence))
-        seen: set[str] = set()
-        out = []
-        for label, q in seq:
-            if label in seen:
-                continue
-            seen.add(label)
-            out.append(IntentScore(intent=cast(Intent, label),
-                                   confidence=round(confidence if label == primary else q, 3)))
-        return out if len(out) > 1 else whole
+        found = merge_intents([_top(task.proba(c)) for c in clauses], primary, confidence, self.clause_min)
+        return [IntentScore(intent=cast(Intent, i), confidence=round(p, 3)) for i, p in found]
 
     def acts(self, norm: Norm, rule_acts: list[str], variant: str = "") -> list[str]:
         """Agent acts by the shipped combination (or ``variant``)."""
@@ -162,4 +159,4 @@ class Learned:
 
 
 __all__ = ["AGENT_FAMILIES", "BUYER_FAMILIES", "MODEL_FILE", "VARIANTS", "Learned", "agent_extras",
-           "buyer_extras"]
+           "buyer_extras", "clauses", "merge_intents"]
