@@ -101,7 +101,7 @@ class Engine:
             bu = self.understand.buyer(text)
             self._apply_buyer(conv, bu, text, at)
             return self._answer(conv, bu, [], at)
-        au = self.understand.agent(text)
+        au = self.understand.agent(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         self._apply_agent(conv, au, text, at)
@@ -144,10 +144,10 @@ class Engine:
         if u.cause and (ctx.cause is None or before in ("confirm_identity", "confirm_product",
                                                         "listen_apologize")):
             ctx.cause = u.cause
-        if (u.intent in _COMPLAINTS or u.cause) and before in (
-                "confirm_identity", "confirm_product", "listen_apologize", "explain"):
+        if (u.intent in _COMPLAINTS or u.cause or any(i.intent in _COMPLAINTS for i in u.intents)) \
+                and before in ("confirm_identity", "confirm_product", "listen_apologize", "explain"):
             ctx.problem_stated = True
-        path = self._fire_all(conv, self.script.buyer_events[u.intent], at)
+        path = self._fire_all(conv, self._buyer_events(u), at)
         if "confirm_product" in path[1:] or (before == "confirm_identity" and len(path) > 1):
             ctx.identity_confirmed = True
         if before == "remedy" and conv.stage in ("polite_request", "closing"):
@@ -163,6 +163,18 @@ class Engine:
             ctx.held_from = before
         conv.last_intent = u.intent
 
+    def _buyer_events(self, u: BuyerUnderstanding) -> list[str]:
+        """The primary intent's events and, in text order around them, the other intents'."""
+        if len(u.intents) < 2:
+            return self.script.buyer_events[u.intent]
+        events: list[str] = []
+        for i in u.intents:
+            if i.intent == u.intent:
+                events += self.script.buyer_events[u.intent]
+            else:
+                events += self.script.secondary_events.get(i.intent, [])
+        return events
+
     def _apply_agent(
         self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None
     ) -> None:
@@ -177,6 +189,9 @@ class Engine:
         ctx.closings += "close" in acts
         ctx.blame += "blame_buyer" in acts
         ctx.product_confirmed = ctx.product_confirmed or "confirm_product" in acts
+        ctx.ties += any(f.code == "conditional_benefit" for f in u.findings)
+        ctx.repair = any(f.severity == "block" for f in u.findings)
+        ctx.agent_recent = [*ctx.agent_recent, text][-self.understand.guard.ties.memory:]
         if conv.stage == "callback" and self.policy.callback_time.search(
             self.understand.normalize(text).text
         ):
@@ -252,6 +267,8 @@ class Engine:
         keys: list[str] = []
         if ctx.just_resumed:
             return "opening", ["resume", "default"]
+        if ctx.repair:
+            keys.append("after_block")  # correct a blocked message before anything else
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
         if conv.stage == "closing":
@@ -275,6 +292,7 @@ class Engine:
     ) -> list[SuggestedReply]:
         if conv.stage == self.script.final or (
             conv.stage == "polite_request" and conv.context.review_requests > 0
+            and not conv.context.repair
         ):
             return []  # the case is over, or the one request is made: wait for the buyer
         folder, candidates = self.situation_keys(conv, at)

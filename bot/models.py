@@ -71,6 +71,15 @@ class Finding(BaseModel):
     severity: Severity
     span: tuple[int, int] | None
     message: str
+    # A compliant Chinese rewrite of the message (guard findings; None for policy notes).
+    rewrite: str | None = None
+
+
+class IntentScore(BaseModel):
+    """One of a buyer message's intents, with the model's confidence in it."""
+
+    intent: Intent
+    confidence: float
 
 
 class BuyerUnderstanding(BaseModel):
@@ -79,6 +88,9 @@ class BuyerUnderstanding(BaseModel):
     cause: Cause | None
     emotion: Emotion
     confidence: float
+    # Every intent of the message in text order (the primary one included); a message that
+    # affirms and complains ("嗯，那箱根本没收到") lists both.
+    intents: list[IntentScore] = Field(default_factory=list)
 
 
 class AgentUnderstanding(BaseModel):
@@ -110,6 +122,13 @@ class Context(BaseModel):
     held_from: str | None = None
     just_resumed: bool = False
     blame: int = 0
+    # The guard's memory: the agent's last messages (raw text), read for benefits and review
+    # requests split across messages; how many benefits were tied to the review (a checklist
+    # item "不附条件" is never ticked once broken); whether the last agent message was
+    # blocked (the next suggestions repair it: after_block templates).
+    agent_recent: list[str] = Field(default_factory=list)
+    ties: int = 0
+    repair: bool = False
 
 
 class Conversation(BaseModel):

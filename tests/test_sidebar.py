@@ -57,7 +57,7 @@ async def test_lint_finds_a_benefit_tied_to_the_review(api: Api) -> None:
     assert f["severity"] == "block" and "评价" in f["message"]
     s, e = f["span"]
     assert "返现" in BAD_DRAFT[s:e]
-    assert set(f) == {"code", "severity", "span", "message"}
+    assert set(f) == {"code", "severity", "span", "message", "rewrite"} and "评价" in f["rewrite"]
 
 
 async def test_lint_of_a_clean_apology_is_empty(api: Api) -> None:

@@ -112,3 +112,23 @@ def test_a_template_with_more_than_placeholders_is_rendered_by_jinja(tmp_path) -
     assert lib.render(plain, SAMPLE) == "柚子家女装的小林为您服务"
     with pytest.raises(jinja2.UndefinedError, match="'agent' is undefined"):
         lib.render(plain, {k: v for k, v in SAMPLE.items() if k != "agent"})
+
+
+# Without an order date (and without a product name) the engine renders its defaults
+# ("您前段时间在我们店买的商品"): the order itself, never private data (issue 14).
+NO_DATE = {**SAMPLE, "order_date": Engine.load().defaults["order_date"], "product": "商品"}
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[v.id for v in VARIANTS])
+def test_variant_without_an_order_date_passes_the_guard(engine: Engine, variant) -> None:  # type: ignore[no-untyped-def]
+    text = LIB.render(variant, NO_DATE)
+    assert engine.understand.agent(text).findings == [], text
+
+
+@pytest.mark.parametrize("stage", ["remedy", "polite_request", "closing", "malicious"])
+def test_after_block_templates_correct_the_tie(engine: Engine, stage: str) -> None:
+    for tone in ("正式", "亲切"):
+        for v in LIB.variants[stage, "after_block", tone]:
+            text = LIB.render(v, SAMPLE)
+            assert engine.understand.findings(text) == []
+            assert any(w in text for w in ("跟评价", "两回事", "不附带任何条件", "不能用钱", "不能答应")), text

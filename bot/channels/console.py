@@ -52,6 +52,8 @@ def render(console: Console, sug: Suggestion) -> None:
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
         console.print(Text(f"【{_SEVERITY_NAME[f.severity]}】{f.message}", style=style))
+        if f.rewrite:
+            console.print(Text(f"  建议改为：{f.rewrite}", style="green"))
     if sug.suggestions:
         table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
         table.add_column(no_wrap=True)

@@ -43,6 +43,8 @@ def format_suggestion(sug: Suggestion, style: Style = "plain") -> tuple[str, str
     for w in sug.warnings:
         lines.append(f"⚠ {_bold('【' + SEVERITY_ZH.get(w.severity, w.severity) + '】', style)}"
                      f"{w.message}")
+        if w.rewrite:
+            lines.append(f"建议改为：{w.rewrite}")
     if sug.suggestions:
         lines.append(_bold("建议回复：", style))
         for i, s in enumerate(sug.suggestions, 1):

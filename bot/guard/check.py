@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.guard.learned import Model
+from bot.guard.tie import Tie, Ties
 from bot.models import Finding, Severity
 from bot.understand.normalize import Norm
 from bot.understand.scoped import ScopedRules, WideNegation
+
+_CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
+# What a benefit's clause loses in its rewrite: the condition and the sequence words.
+_LINK_WORDS = re.compile(r"^(?:亲亲|亲爱的|亲|宝子|宝宝|宝|姐|哥|您好|在吗|嗯嗯|好的)?[,，~～]?|"
+                         r"只要|如果|要是|假如|等(您|你)|(您|你)?先|前提是|条件是|作为(交换|感谢)|"
+                         r"的话|之后|以后|完就|就能|马上|立马|再|才|顺便|顺手|也请(您|你)|麻烦(您|你)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +29,7 @@ class CodeInfo:
 class Guard:
     """Runs the rules of ``dialogs/guard.yaml`` on normalised agent text."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], model: Model | None = None) -> None:
         self.codes: dict[str, CodeInfo] = {}
         rules: dict[str, list[dict[str, Any]]] = {}
         for code, body in spec["codes"].items():
@@ -27,24 +37,72 @@ class Guard:
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
         self.rules = ScopedRules(rules, spec.get("cues", {}), negation)
+        self.ties = Ties(spec.get("ties", {}), negation, spec.get("cues", {}))
+        self.rewrites: dict[str, Any] = spec.get("rewrites", {})
+        # The learned second opinion: heard only when the rules found nothing to block.
+        self.model = model
+        self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))
 
-    def __call__(self, norm: Norm) -> list[Finding]:
-        """One finding per code, at its first match, in the order of the YAML file."""
+    def __call__(self, norm: Norm, context: Sequence[str] = (), stage: str | None = None) -> list[Finding]:
+        """One finding per code, at its first match, in the order of the YAML file.
+
+        ``context``: the agent's previous messages of the conversation (normalised text,
+        oldest first); ``stage``: the conversation's stage before this message."""
         first: dict[str, tuple[int, int]] = {}
         for hit in self.rules.hits(norm.text):
             prev = first.get(hit.label)
             if prev is None or hit.start < prev[0]:
                 first[hit.label] = (hit.start, hit.end)
+        tie = self.ties(norm.text, context, stage) if "conditional_benefit" in self.codes else None
+        if tie is not None and "conditional_benefit" not in first:
+            first["conditional_benefit"] = (tie.start, tie.end)
+        learned: set[str] = set()
+        if self.model is not None and not any(self.codes[c].severity == "block" for c in first):
+            for code in self.model.codes(norm.text, context, stage):
+                if code == "conditional_benefit" and not self.ties.plausible(norm.text, (), stage):
+                    continue
+                if code in self.codes:
+                    first[code] = (0, len(norm.text))  # the model points at the whole message
+                    learned.add(code)
         return [
             Finding(
                 code=code,
                 severity=info.severity,
                 span=norm.span(*first[code]),
-                message=info.message,
+                message=info.message + (self.model_note if code in learned else ""),
+                rewrite=self.rewrite(code, norm.text, tie),
             )
             for code, info in self.codes.items()
             if code in first
         ]
+
+    def rewrite(self, code: str, text: str, tie: Tie | None) -> str | None:
+        """A compliant Chinese rewrite for a finding of ``code`` on ``text``."""
+        spec = self.rewrites.get(code)
+        if not isinstance(spec, dict):
+            return spec if isinstance(spec, str) else None
+        if tie is not None and tie.shape == "agree":
+            return str(spec.get("agree") or spec.get("plain"))
+        benefit = self._benefit_clause(text)
+        if benefit and "with_benefit" in spec:
+            candidate = str(spec["with_benefit"]).format(benefit=benefit)
+            if not self.rules.hits(candidate) and self.ties(candidate) is None:
+                return candidate
+        return str(spec.get("plain")) if spec.get("plain") else None
+
+    def _benefit_clause(self, text: str) -> str | None:
+        """The clause offering the benefit, without the review and the condition."""
+        for clause in _CLAUSE.split(text):
+            if not self.ties.benefit or not self.ties.benefit.search(clause):
+                continue
+            if self.ties.review and self.ties.review.search(clause):
+                continue
+            if self.ties.offplatform and self.ties.offplatform.search(clause):
+                continue
+            out = _LINK_WORDS.sub("", clause).strip(" ,，~～")
+            if 2 <= len(out) <= 30:
+                return out
+        return None
 
     def blocks(self, findings: list[Finding]) -> bool:
         """True when any finding is of block severity."""

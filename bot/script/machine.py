@@ -76,6 +76,8 @@ class Script:
         self.active: list[str] = list(spec["active"])
         self.buyer_events: dict[str, list[str]] = spec["events"]["buyer"]
         self.agent_events: dict[str, list[str]] = spec["events"]["agent"]
+        # The events of a buyer message's other intents (beside its primary one), in text order.
+        self.secondary_events: dict[str, list[str]] = spec["events"].get("secondary") or {}
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.rows: list[dict[str, Any]] = []
         self.machine = Machine(
@@ -154,6 +156,8 @@ _EXPR = re.compile(r"^\s*([a-z_]+)\s*(?:(>=|<=|==|>|<)\s*(\d+))?\s*$")
 
 
 def _check(expr: str, conv: Conversation) -> bool:
+    if " and " in expr:
+        return all(_check(part, conv) for part in expr.split(" and "))
     if expr == "true":
         return True
     m = _EXPR.match(expr)

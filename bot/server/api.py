@@ -96,6 +96,8 @@ class LintIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=MAX_TEXT)
+    # The guard then reads the agent's previous messages and the stage of this conversation.
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=200)
 
     _text_visible = field_validator("text")(visible)
 

@@ -318,9 +318,15 @@ async def lint(request: web.Request) -> web.Response:
     """
     body = await read_model(request, LintIn)
     store = request.app[STORE]
+    context: list[str] = []
+    stage: str | None = None
+    if body.conversation_id is not None:
+        summary, turns = await store.get(body.conversation_id, _scope(request))
+        context = [t["text"] for t in turns if t["role"] == "agent"]
+        stage = summary["stage"]
     # CPU work: in the store's turn thread, not on the event loop.
     found = await asyncio.get_running_loop().run_in_executor(
-        store.cpu, store.csbot.understand.findings, body.text)
+        store.cpu, store.csbot.understand.findings, body.text, context, stage)
     return _dump(LintOut(findings=found))
 
 

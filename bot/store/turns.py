@@ -126,6 +126,8 @@ def decide(
     conv, sug = engine.feed(conv, role, text, at=at, owned=True)  # type: ignore[arg-type]
     answer = sug.model_dump_json()
     masked, steps = mask_edits(text)
+    # The guard's memory is stored with the state: masked like the turn's text.
+    conv.context.agent_recent = [mask(t) for t in conv.context.agent_recent]
     stored_sug = answer
     if masked != text:
         stored_sug = masked_suggestion(sug, masked, steps).model_dump_json()

@@ -224,5 +224,7 @@ class TrainingConsole:
             name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
             # no spaces inside: Rich wraps at spaces, and a CJK line should fold, not break early
             self.console.print(Text(f"第{v.turn}轮【{name}】{v.message}", style=style))
+            if v.rewrite:
+                self.console.print(Text(f"建议改为：{v.rewrite}", style="green"))
         for i, tip in enumerate(card.tips, 1):
             self.console.print(f"建议{i}：{tip}")

@@ -42,6 +42,7 @@ class ViolationRecord(BaseModel):
     severity: str
     span: tuple[int, int] | None
     message: str
+    rewrite: str | None = None  # the guard's compliant rewrite of the reply
 
 
 class CheckResult(BaseModel):
@@ -106,8 +107,8 @@ class Scorecard(BaseModel):
         return {
             "persona": d["persona"], "seed": d["seed"], "total": d["total"],
             "passed": d["passed"], "stages": d["stages"],
-            "violations": [{k: v[k] for k in ("turn", "code", "span", "message")}
-                           for v in d["violations"]],
+            "violations": [{k: v[k] for k in ("turn", "code", "span", "message", "rewrite")
+                            if k != "rewrite" or v[k]} for v in d["violations"]],
             "outcome": d["outcome"], "turns": d["turns"], "tips": d["tips"],
             "kind": d["kind"], "computation": d["computation"],
         }
@@ -167,7 +168,7 @@ class Grader:
                 continue
             seen.append(f.code)
             out.append(ViolationRecord(turn=t.turn, code=f.code, severity=f.severity, span=f.span,
-                                       message=f.message))
+                                       message=f.message, rewrite=f.rewrite))
         for d in self.rubric.derived_violations:
             if d.code not in seen and t.holds(d.when):
                 seen.append(d.code)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
+from bot.guard.learned import Model
+from bot.learned.understand import Learned
 from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
@@ -17,8 +20,11 @@ from bot.understand.rules import compile_pending
 class Understander:
     """Everything that turns a message into labels, built once from a dialogs folder."""
 
-    def __init__(self, dialogs: Path) -> None:
+    def __init__(self, dialogs: Path, mode: str = "combined") -> None:
         self.dialogs = dialogs
+        # "combined": the rules and the learned model as `csbot learn` chose to ship them;
+        # "rules" or "model" (n-grams alone) for `csbot eval`'s side-by-side figures.
+        self.mode = mode
         self.normalize = Normalizer(load_yaml(dialogs, "normalize.yaml"))
         # Each model is compiled on first use: `analyze --role buyer` and `lint` need one
         # of the three, and compiling the lexicons' regexes dominates start-up.
@@ -35,27 +41,58 @@ class Understander:
         return AgentModel(load_yaml(self.dialogs, "lexicon/agent.yaml"))
 
     @cached_property
+    def learned(self) -> Learned | None:
+        """The folder's model file (dialogs/model/understand.json.gz); without one, rules alone."""
+        return None if self.mode == "rules" else Learned.from_folder(self.dialogs)
+
+    @cached_property
     def guard(self) -> Guard:
-        return Guard(load_yaml(self.dialogs, "guard.yaml"))
+        spec = load_yaml(self.dialogs, "guard.yaml")
+        second = spec.get("second_opinion") or {}
+        model = None
+        if second.get("model"):
+            path = self.dialogs / str(second["model"])
+            if not path.is_file():
+                raise DataError(f"guard.yaml：找不到 second_opinion.model 指向的模型文件 {path}")
+            model = Model.load(path)
+        return Guard(spec, model)
 
     def load_all(self) -> None:
         """Compile every model now (the service does, so no request pays for it)."""
         _ = self.buyer_model, self.agent_model, self.guard
+        if self.learned is not None:
+            self.learned.load_all()
         compile_pending()
 
-    def findings(self, text: str) -> list[Finding]:
-        """Guard findings of an agent message (what `csbot lint` needs)."""
-        return self.guard(self.normalize(text))
+    def findings(
+        self, text: str, context: Sequence[str] = (), stage: str | None = None
+    ) -> list[Finding]:
+        """Guard findings of an agent message (what `csbot lint` needs); ``context``: the
+        agent's previous messages of the conversation, ``stage``: its stage."""
+        return self.guard(self.normalize(text), self.context(context), stage)
+
+    def context(self, texts: Sequence[str]) -> list[str]:
+        """The guard's memory: previous agent messages, normalised."""
+        return [self.normalize(t).text for t in texts]
 
     def buyer(self, text: str) -> BuyerUnderstanding:
         """Intent, cause, emotion and confidence of a buyer message."""
-        return self.buyer_model(self.normalize(text))
+        norm = self.normalize(text)
+        rule = self.buyer_model(norm)
+        learned = self.learned
+        if learned is None:
+            return rule
+        return learned.buyer(norm, rule, "model" if self.mode == "model" else "")
 
-    def agent(self, text: str) -> AgentUnderstanding:
-        """Acts and guard findings of an agent message."""
+    def agent(
+        self, text: str, context: Sequence[str] = (), stage: str | None = None
+    ) -> AgentUnderstanding:
+        """Acts and guard findings of an agent message (``context``, ``stage``: see findings)."""
         norm = self.normalize(text)
         acts = self.agent_model(norm)
-        findings = self.guard(norm)
+        if self.learned is not None:
+            acts = self.learned.acts(norm, acts, "model" if self.mode == "model" else "")
+        findings = self.guard(norm, self.context(context), stage)
         codes = {f.code for f in findings}
         implied = set(acts)
         # A finding is also an act: a benefit tied to the review offers it and asks for the

@@ -1,0 +1,155 @@
+"""A benefit and a review action linked in any way (the ``ties:`` section of guard.yaml).
+
+The explicit link rules of guard.yaml (好评返现, 删评后…, 只要…就…) catch the shapes they
+name; this layer catches the rest of the rule as the issue states it: a benefit (or
+something owed anyway: a refund, an exchange) and a review action in one message, in one
+breath or across the agent's recent messages, are tied unless the agent says they are not
+(改不改都可以, 跟评价没关系) or the remedy is already done. It also reads a benefit moved
+off the platform (加微信, 私下转账) and, in the stages listed under ``agree_stages``
+(疑似恶意), agreeing to pay or to any exchange.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.dataload import DataError
+from bot.understand.alternation import compile_lexicon
+from bot.understand.rules import Negation, expand
+
+_CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
+# "能不能改", "可不可以删": a question, not a negation.
+_ASKING = re.compile(r"(.)不\1$|可不可以$|能否$")
+_WINDOW = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """Where the tie shows in the current message, and which shape it took."""
+
+    start: int
+    end: int
+    shape: str  # same_message | withheld | off_platform | cross_message | agree
+
+
+class Ties:
+    """Compiled from ``ties:``: lists of regexes over normalised text."""
+
+    def __init__(self, spec: dict[str, Any], negation: Negation,
+                 cues: dict[str, list[str]] | None = None) -> None:
+        self.negation = negation
+        cues = cues or {}
+
+        def _compile(key: str) -> re.Pattern[str] | None:
+            patterns = spec.get(key) or []
+            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                raise DataError(f"guard.yaml：ties.{key} 应为正则表达式列表")
+            try:
+                # %cue% names the guard's cue lists (the disavowals of the explicit rules...)
+                full = [expand(p, cues) if "%" in p else p for p in patterns]
+                return compile_lexicon("|".join(f"(?:{p})" for p in full)) if full else None
+            except (re.error, ValueError) as exc:
+                raise DataError(f"guard.yaml：ties.{key} 里的正则表达式有误：{exc}") from exc
+
+        self.benefit = _compile("benefit")
+        self.service = _compile("service")
+        self.service_offer = _compile("service_offer")
+        self.review = _compile("review")
+        self.offplatform = _compile("offplatform")
+        self.decouple = _compile("decouple")
+        self.done = _compile("done")
+        self.agree = _compile("agree")
+        self.refuse = _compile("refuse")
+        self.withhold = _compile("withhold")
+        self.agree_stages = frozenset(spec.get("agree_stages", []))
+        self.memory = int(spec.get("memory", 2))
+
+    def _free(self, pat: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
+        if pat is None:
+            return []
+        return [m.span() for m in pat.finditer(text)
+                if m.end() > m.start() and (_ASKING.search(text, max(0, m.start() - 4), m.start())
+                                            or not self.negation.negated(text, m.start()))]
+
+    def _pending(self, text: str) -> list[tuple[int, int]]:
+        """Benefit spans not already given (已经退了 is a fact, not an offer); a service the
+        buyer is owed anyway (退款, 换货) counts when its clause offers or holds it."""
+        out = []
+        spans = [(s, e, False) for s, e in self._free(self.benefit, text)]
+        spans += [(s, e, True) for s, e in self._free(self.service, text)]
+        for s, e, owed in sorted(spans):
+            # the clause around the hit, at most _WINDOW characters each side (long texts
+            # without punctuation stay linear)
+            left = s
+            while left > max(0, s - _WINDOW) and not _CLAUSE.match(text[left - 1]):
+                left -= 1
+            right = e
+            while right < min(len(text), e + _WINDOW) and not _CLAUSE.match(text[right]):
+                right += 1
+            if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
+                continue
+            if owed and (self.service_offer is None or not self.service_offer.search(text, left, right)):
+                continue
+            out.append((s, e))
+        return out
+
+    def plausible(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> bool:
+        """Whether a tie could be there at all: a benefit (or an owed service, or money moved
+        off the platform) and a review action somewhere in the message or its memory, or a
+        stage where agreeing is enough. The learned opinion on ties is heard only then."""
+        if self.decoupled(text) or (self.refuse is not None and self.refuse.search(text)):
+            return False  # the agent says the benefit is free, or refuses the deal
+        texts = [text, *list(context)[-self.memory:]]
+        pats = (self.benefit, self.service, self.offplatform)
+        gives = any(p is not None and p.search(t) for p in pats for t in texts)
+        asks = stage in self.agree_stages or any(
+            self.review is not None and self.review.search(t) for t in texts)
+        return gives and asks
+
+    def decoupled(self, text: str) -> bool:
+        return self.decouple is not None and self.decouple.search(text) is not None
+
+    def __call__(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> Tie | None:
+        reviews = self._free(self.review, text)
+        pending = self._pending(text)
+        free = self.decoupled(text)
+        if stage in self.agree_stages:
+            hit = self._agreement(text, pending)
+            if hit:
+                return hit
+        held = self.withhold.search(text) if self.withhold is not None else None
+        if held:
+            return Tie(held.start(), held.end(), "withheld")
+        if reviews and pending and not free:
+            s = min(reviews[0][0], pending[0][0])
+            e = max(reviews[0][1], pending[0][1])
+            return Tie(s, e, "same_message")
+        off = self._free(self.offplatform, text)
+        money = self._pending(text)
+        if off and money and not free:
+            return Tie(min(off[0][0], money[0][0]), max(off[0][1], money[0][1]), "off_platform")
+        if free or not context:
+            return None
+        if self.done is not None and self.done.search(text):
+            return None  # a request after the remedy is done
+        for prev in list(context)[-self.memory:]:
+            if self.decoupled(prev):
+                continue
+            if reviews and self._pending(prev):
+                return Tie(*reviews[0], "cross_message")
+            if pending and self._free(self.review, prev):
+                return Tie(*pending[0], "cross_message")
+        return None
+
+    def _agreement(self, text: str, pending: list[tuple[int, int]]) -> Tie | None:
+        if self.refuse is not None and self.refuse.search(text):
+            return None
+        agreed = self._free(self.agree, text)
+        if agreed:
+            return Tie(*agreed[0], "agree")
+        if pending:
+            return Tie(*pending[0], "agree")
+        return None

@@ -1,0 +1,192 @@
+"""Run-time side of the learned models: features, scoring and the model file.
+
+Nothing here needs numpy or scikit-learn (the trainer does): a model is a vocabulary of
+character n-grams and a weight row per n-gram, scored with dict look-ups. One turn pays a
+few tens of microseconds for it, and loading the shipped file takes milliseconds.
+
+A task is multi-class (softmax over its classes; one label per text) or multi-label (one
+sigmoid per class; every class above its threshold). Its probabilities are calibrated by
+a temperature fitted on predictions the model did not train on.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import sys
+import zlib
+from array import array
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.dataload import DataError
+
+FORMAT = "csbot-linear/1"
+_BEGIN, _END = "\x02", "\x03"
+_EXTRA = "\x01"  # prefix of the extra (non-n-gram) features, e.g. the rules' verdicts
+
+
+def ngrams(text: str, sizes: Sequence[int] = (1, 2, 3)) -> list[str]:
+    """The distinct character n-grams of ``text`` (with begin/end marks), in first-seen order."""
+    padded = _BEGIN + text + _END
+    seen: dict[str, None] = {}
+    n = len(padded)
+    for size in sizes:
+        for i in range(n - size + 1):
+            seen[padded[i:i + size]] = None
+    seen.pop(_BEGIN, None)
+    seen.pop(_END, None)
+    return list(seen)
+
+
+def extra(name: str) -> str:
+    """The feature name of an extra signal (a rule's verdict, say), never an n-gram."""
+    return _EXTRA + name
+
+
+def features(text: str, extras: Iterable[str] = (), sizes: Sequence[int] = (1, 2, 3)) -> dict[str, float]:
+    """The feature vector of a text: its n-grams at 1/sqrt(count) (unit length), extras at 1."""
+    grams = ngrams(text, sizes)
+    value = 1.0 / math.sqrt(len(grams)) if grams else 0.0
+    out = dict.fromkeys(grams, value)
+    for name in extras:
+        out[extra(name)] = 1.0
+    return out
+
+
+class TaskSpec(BaseModel):
+    """One task of a model file, as stored (weights quantised to int16: a smaller file that
+    loads in milliseconds)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["multiclass", "multilabel"]
+    classes: list[str] = Field(min_length=1)
+    sizes: list[int] = Field(default=[1, 2, 3], min_length=1)
+    vocabulary: str  # the features, one per line, in row order
+    weights: str  # base64 of zlib of little-endian int16 rows, len(classes) per feature
+    scale: float = Field(gt=0)  # a weight is its int16 times this
+    bias: list[float]
+    temperature: float = Field(default=1.0, gt=0)
+    thresholds: list[float] | None = None  # multi-label: per class, on the calibrated probability
+    info: dict[str, Any] = Field(default_factory=dict)
+
+
+class LinearTask:
+    """A trained task, ready to score."""
+
+    def __init__(self, spec: TaskSpec) -> None:
+        self.spec = spec
+        self.kind = spec.kind
+        self.classes = list(spec.classes)
+        self.sizes = tuple(spec.sizes)
+        k = self.k = len(self.classes)
+        flat = array("h")
+        flat.frombytes(zlib.decompress(base64.b64decode(spec.weights)))
+        if sys.byteorder == "big":
+            flat.byteswap()
+        vocab = spec.vocabulary.split("\n") if spec.vocabulary else []
+        if len(flat) != k * len(vocab) or len(spec.bias) != k:
+            raise ValueError("权重的个数和词表、类别数对不上")
+        self.flat = flat
+        self.index: dict[str, int] = {g: i * k for i, g in enumerate(vocab)}
+        self.scale = spec.scale
+        self.bias = tuple(spec.bias)
+        self.temperature = spec.temperature
+        self.thresholds = list(spec.thresholds) if spec.thresholds else [0.5] * k
+
+    def logits(self, text: str, extras: Iterable[str] = ()) -> list[float]:
+        """Raw scores, one per class (before the temperature)."""
+        index, flat, k = self.index, self.flat, self.k
+        grams = ngrams(text, self.sizes)
+        hit = [flat[i:i + k] for g in grams if (i := index.get(g)) is not None]
+        out = list(self.bias)
+        if hit:  # integer sums, scaled once: each n-gram counts 1/sqrt(n)
+            f = self.scale / math.sqrt(len(grams))
+            out = [b + f * sum(col) for b, col in zip(out, zip(*hit, strict=True), strict=True)]
+        for name in extras:  # an extra counts 1
+            i = index.get(_EXTRA + name)
+            if i is not None:
+                s = self.scale
+                out = [a + s * w for a, w in zip(out, flat[i:i + k], strict=True)]
+        return out
+
+    def proba(self, text: str, extras: Iterable[str] = ()) -> list[float]:
+        """Calibrated probabilities: a softmax (multi-class) or one sigmoid per class."""
+        return self.calibrate(self.logits(text, extras))
+
+    def calibrate(self, logits: list[float]) -> list[float]:
+        t = self.temperature
+        if self.kind == "multilabel":
+            return [_sigmoid(z / t) for z in logits]
+        return softmax([z / t for z in logits])
+
+    def predict(self, text: str, extras: Iterable[str] = ()) -> list[tuple[str, float]]:
+        """Multi-class: the best class and its probability. Multi-label: every class at or
+        above its threshold, in class order, with its probability."""
+        p = self.proba(text, extras)
+        if self.kind == "multilabel":
+            return [(c, q) for c, q, t in zip(self.classes, p, self.thresholds, strict=True) if q >= t]
+        best = max(range(len(p)), key=p.__getitem__)
+        return [(self.classes[best], p[best])]
+
+
+def softmax(z: list[float]) -> list[float]:
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    s = sum(e)
+    return [v / s for v in e]
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+class ModelFile(BaseModel):
+    """A versioned file of named tasks (``dialogs/model/understand.json.gz``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csbot-linear/1"] = "csbot-linear/1"
+    version: str  # a digest of the training data and settings: same corpus, same version
+    tasks: dict[str, TaskSpec]
+    info: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelError(DataError):
+    """A model file is missing, not a csbot model, or damaged."""
+
+
+def dump(model: ModelFile) -> bytes:
+    """The file's bytes: sorted JSON, gzip without a timestamp (same model, same bytes)."""
+    raw = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, sort_keys=True,
+                     separators=(",", ":")).encode("utf-8")
+    return gzip.compress(raw, compresslevel=9, mtime=0)
+
+
+def load(path: Path) -> ModelFile:
+    """Read and check a model file; a damaged one is a Chinese error, not a traceback."""
+    try:
+        raw = gzip.decompress(path.read_bytes())
+        return ModelFile.model_validate_json(raw)
+    except FileNotFoundError as exc:
+        raise ModelError(f"缺少模型文件：{path}（先运行 csbot learn）") from exc
+    except (OSError, EOFError, ValidationError, ValueError) as exc:
+        raise ModelError(f"模型文件已损坏或不是 csbot 的模型：{path}") from exc
+
+
+def tasks(model: ModelFile) -> dict[str, LinearTask]:
+    """Every task of a model file, ready to score."""
+    return {name: LinearTask(spec) for name, spec in model.tasks.items()}
+
+
+__all__ = ["FORMAT", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump", "extra", "features",
+           "load", "ngrams", "softmax", "tasks"]
