@@ -195,6 +195,8 @@ class Transition(_Strict):
 class Events(_Strict):
     buyer: dict[str, list[str]]
     agent: dict[str, list[str]]
+    # the events a message's secondary intents fire, in text order (several intents a message)
+    secondary: dict[str, list[str]] = {}
 
 
 class ScriptFile(_Strict):
