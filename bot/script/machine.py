@@ -17,6 +17,7 @@ from transitions import EventData, Machine
 
 from bot.dataload import DataError
 from bot.models import Conversation
+from bot.script.flow import Flow
 
 Predicate = Callable[[Conversation, datetime | None], bool]
 
@@ -40,6 +41,8 @@ PREDICATES: dict[str, Predicate] = {
     "review_changeable": review_changeable,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     "review_requested": lambda c, _: c.context.review_requests > 0,
+    "firm_hold": lambda c, _: c.context.firm,
+    "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
 }
 
 
@@ -77,6 +80,7 @@ class Script:
         self.buyer_events: dict[str, list[str]] = spec["events"]["buyer"]
         self.agent_events: dict[str, list[str]] = spec["events"]["agent"]
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
+        self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []
         self.machine = Machine(
             model=None,
