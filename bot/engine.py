@@ -443,8 +443,8 @@ class Engine:
         options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
         remedy = chosen.short.replace("{{ unit }}", unit)
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
-            options_text += f"；另外您的{ctx.damaged}的损失，我们也照价赔给您"
-            remedy += f"，{ctx.damaged}的损失也照价赔给您"
+            options_text += f"；另外您{ctx.damaged}的损失，我们也照价赔给您"
+            remedy += f"（{ctx.damaged}的损失我们也照价赔）"
         agent = case.agent or ""
         return {
             "call": f"{case.buyer_name}{case.honorific}",

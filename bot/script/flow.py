@@ -152,6 +152,8 @@ _HOUR = re.compile(r"(\d{1,2}|[零一二两三四五六七八九十]{1,3})\s*(?:
                    r"([零一二三四五六七八九十]{1,3})\s*分)?")
 _DAYS = {"今天": 0, "今晚": 0, "今儿": 0, "明天": 1, "明晚": 1, "明早": 1, "明儿": 1, "后天": 2,
          "大后天": 3}
+_WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天])")
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _PM = ("下午", "傍晚", "晚上", "今晚", "明晚", "夜里")
 
 
@@ -169,14 +171,17 @@ def _cn(num: str) -> int | None:
 
 
 def callback_time(text: str, now: datetime) -> datetime | None:
-    """The time named in a message ("今晚八点", "明天下午三点", "八点后", "周六上午十点" not
-    handled), relative to the message's time; None when the message names no hour or day."""
+    """The time named in a message ("今晚八点", "明天下午三点", "八点后", "周六上午十点"),
+    relative to the message's time; None when the message names no hour or day."""
     day = _DAY.search(text)
+    week = _WEEKDAY.search(text)
     period = _PERIOD.search(text)
     hour_m = _HOUR.search(text)
-    if hour_m is None and day is None and period is None:
+    if hour_m is None and day is None and period is None and week is None:
         return None
     offset = _DAYS[day.group(1)] if day else 0
+    if week is not None and day is None:
+        offset = (_WEEKDAYS[week.group(1)] - now.weekday()) % 7 or 7
     if hour_m is not None:
         hour = _cn(hour_m.group(1))
         if hour is None or hour > 24:
@@ -194,23 +199,25 @@ def callback_time(text: str, now: datetime) -> datetime | None:
     if hour >= 24 or minute >= 60:
         return None
     base = now.replace(hour=hour, minute=minute, second=0, microsecond=0) + timedelta(days=offset)
-    if day is None and base < now:
+    if day is None and week is None and base < now:
         base += timedelta(days=1)  # a time already past today means the next one
     return base
 
 
 def spoken_time(at: datetime, now: datetime | None) -> str:
-    """A callback time as the agent says it: 今晚 20:00, 明天 15:00, 12月8日 10:00."""
-    clock = f"{at.hour}:{at.minute:02d}"
+    """A callback time as the agent says it: 今晚8点, 明天下午3点半, 12月8日上午10点."""
+    h = at.hour
+    part = ("凌晨" if h < 6 else "上午" if h < 12 else "中午" if h < 13 else "下午" if h < 18
+            else "晚上")
+    h12 = h if h <= 12 else h - 12
+    clock = f"{h12}点" + ("半" if at.minute == 30 else f"{at.minute}分" if at.minute else "")
     if now is not None:
         days = (at.date() - now.date()).days
         if days == 0:
-            return f"{'今晚' if at.hour >= 18 else '今天'} {clock}"
-        if days == 1:
-            return f"明天 {clock}"
-        if days == 2:
-            return f"后天 {clock}"
-    return f"{at.month}月{at.day}日 {clock}"
+            return ("今晚" if part == "晚上" else "今天" + part) + clock
+        if days in (1, 2):
+            return ("明天" if days == 1 else "后天") + part + clock
+    return f"{at.month}月{at.day}日{part}{clock}"
 
 
 __all__ = ["Flow", "Products", "callback_time", "spoken_time"]
