@@ -55,6 +55,7 @@ class FlowSpec(_Strict):
     cues: Cues
     next_step: dict[str, NextStep] = Field(default_factory=dict)
     notes: dict[str, str] = Field(default_factory=dict)
+    event_labels: dict[str, str] = Field(default_factory=dict)
 
 
 _FLOW_KEYS = set(FlowSpec.model_fields)
@@ -78,6 +79,7 @@ class Flow:
         self.escalation_owner = f.escalation_owner
         self.next_step = f.next_step
         self.notes = f.notes
+        self.event_labels = f.event_labels
         for event, m in f.maybe.items():
             if m.stage not in stages:
                 raise DataError(f"script.yaml：maybe.{event} 的阶段 {m.stage!r} 不存在")
