@@ -456,3 +456,8 @@ main.add_command(train)
 from bot.channels.check import channels  # noqa: E402
 
 main.add_command(channels)
+
+
+from bot.corrections_cli import corrections  # noqa: E402
+
+main.add_command(corrections)

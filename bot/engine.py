@@ -154,6 +154,7 @@ class Engine:
     def correct(
         self, conv: Conversation, *, intent: str | None = None, cause: str | None = None,
         stage: str | None = None, text: str = "", at: datetime | None = None,
+        emotion: str = "calm",
     ) -> tuple[Conversation, Suggestion]:
         """An agent corrects the last buyer message's intent, the case's cause or the stage;
         the conversation continues from the corrected state. Names may be ids or the
@@ -172,7 +173,7 @@ class Engine:
                 raise ValueError("还没有买家的消息可以更正意图")
             conv.stage = ctx.stage_before
             u = BuyerUnderstanding(text=text, intent=code, cause=ctx.cause,  # type: ignore[arg-type]
-                                   emotion="calm", confidence=1.0)
+                                   emotion=emotion, confidence=1.0)
             self._apply_buyer(conv, u, text, at, corrected=True)
         if stage is not None:
             code = self.label_code("stage", stage)
@@ -242,7 +243,8 @@ class Engine:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
         events = list(self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
-        if not corrected and gate is not None and u.confidence < gate and intent in _HOLD_BREAKERS:
+        if not corrected and gate is not None and u.confidence < gate and intent in _HOLD_BREAKERS \
+                and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = ["problem", "answer"] if complaint else ["answer"]
         if before == "callback":
@@ -406,7 +408,7 @@ class Engine:
             note = self._note("maybe", label=m.label, command=command)
             out.append(note.model_copy(update={
                 "code": f"maybe_{ctx.maybe}", "action": NoteAction(stage=m.stage, command=command)}))
-        if ctx.safety and not ctx.care_asked:
+        if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:
             out.append(self._note("safety_first"))
         if ctx.damaged and conv.stage in ("listen_apologize", "explain", "remedy"):
             out.append(self._note("other_damage", thing=ctx.damaged))
@@ -525,7 +527,7 @@ class Engine:
             if greet:
                 hello = self.templates.render(greet[0], variables)
                 out = [r.model_copy(update={"text": hello + r.text}) for r in out]
-        if ctx.safety and not ctx.care_asked:  # safety first: ask after the person
+        if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:  # safety first
             care = self._choose("care", "default", conv.tone, 1, conv.turn, avoid, missing)
             if care and not self._blocked(care[0], variables, shop_data):
                 out.insert(0, SuggestedReply(text=self.templates.render(care[0], variables),

@@ -140,6 +140,11 @@ class Script:
         ev.trigger(conv, now=now)
         return conv.stage != before
 
+    def leaves(self, stage: str, event: str) -> bool:
+        """Whether the event has a transition out of the stage (before its conditions)."""
+        ev = self.machine.events.get(event)
+        return ev is not None and stage in ev.transitions
+
     def checklist(self, conv: Conversation) -> list[tuple[str, bool]]:
         """The current stage's checklist items and whether each is met."""
         return [(item, _check(expr, conv)) for item, expr in self.stages[conv.stage].checklist]

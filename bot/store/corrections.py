@@ -39,7 +39,8 @@ async def correct(
         conv = Conversation.model_validate_json(row.state)
         last = int(row.turn)
         wanted = last if turn is None else turn
-        text, emotion, role = "", None, None
+        text, role = "", None
+        understood: dict[str, Any] = {}
         if codes["intent"] is not None or codes["cause"] is not None:
             q = select(_T.turn, _T.role, _T.text, _T.suggestion).where(_T.conversation_id == conv_id)
             q = q.where(_T.turn == turn) if turn is not None else q.where(_T.role == "buyer")
@@ -49,18 +50,31 @@ async def correct(
                                  if found is not None else "找不到要更正的买家消息")
             wanted, text, role = int(found.turn), found.text, found.role
             understood = json.loads(found.suggestion).get("understanding") or {}
-            emotion = understood.get("emotion")
         elif turn is not None and not 0 <= turn <= last:
             raise ValueError(f"没有第 {turn} 轮")
+        previous = None
+        if last > 0:
+            stored = conn.execute(select(_T.suggestion).where(
+                _T.conversation_id == conv_id, _T.turn == last)).scalar()
+            previous = (json.loads(stored) if stored else {}).get("understanding")
         # The flow follows an intent correction of the newest message only: an older one is
         # kept as data.
         flow_intent = codes["intent"] if wanted == last and role == "buyer" else None
         conv, sug = engine.correct(conv, intent=flow_intent, cause=codes["cause"],
-                                   stage=codes["stage"], text=text)
+                                   stage=codes["stage"], text=text,
+                                   emotion=understood.get("emotion") or "calm")
+        if sug.understanding is None and previous:  # the newest message's reading stays shown
+            if "intent" in previous and codes["cause"] is not None and wanted == last:
+                previous = {**previous, "cause": codes["cause"]}
+            sug = Suggestion.model_validate({**sug.model_dump(mode="json"), "understanding": previous})
         now = datetime.now(UTC)
+        # Stored as a whole corpus line: what the agent did not correct is how csbot read it.
+        labelled = role == "buyer"
         conn.execute(schema.corrections.insert().values(
             conversation_id=conv_id, shop=row.shop, turn=wanted, text=text,
-            intent=codes["intent"], cause=codes["cause"], emotion=emotion, stage=codes["stage"],
+            intent=(codes["intent"] or understood.get("intent")) if labelled else None,
+            cause=(codes["cause"] or understood.get("cause")) if labelled else None,
+            emotion=understood.get("emotion") if labelled else None, stage=codes["stage"],
             agent=agent, created_at=now))
         conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
             stage=conv.stage, state=conv.model_dump_json(), is_open=conv.stage != engine.script.final,
@@ -75,27 +89,23 @@ async def correct(
 
 
 async def export(store: Store, since: date | None = None, shop: str | None = None) -> list[dict[str, Any]]:
-    """The corrections of buyer messages as corpus lines ``{"text","intent","cause","emotion"}``
-    (oldest first); what the agent did not correct is filled from how csbot read the line."""
-    q = select(schema.corrections, _T.suggestion).join(
-        schema.turns, (_T.conversation_id == _K.conversation_id) & (_T.turn == _K.turn))
+    """The corrections of buyer messages as corpus lines ``{"text","intent","cause","emotion"}``,
+    oldest first (a correction of the stage alone says nothing about a line's labels)."""
+    q = select(_K.conversation_id, _K.turn, _K.text, _K.intent, _K.cause, _K.emotion).where(
+        _K.intent.is_not(None))
     if since is not None:
         q = q.where(_K.created_at >= datetime.combine(since, time(), UTC))
     if shop is not None:
         q = q.where(_K.shop == shop)
     async with store.db.connect() as conn:
         rows = (await conn.execute(q.order_by(_K.id))).all()
-    out: list[dict[str, Any]] = []
+    latest: dict[tuple[str, int], dict[str, Any]] = {}  # a line corrected twice: the last word
     for r in rows:
-        if r.intent is None and r.cause is None:
-            continue  # a stage correction says nothing about the line's labels
-        understood = json.loads(r.suggestion).get("understanding") or {}
-        if "intent" not in understood:
-            continue
-        out.append({"text": r.text, "intent": r.intent or understood.get("intent"),
-                    "cause": r.cause if r.cause is not None else understood.get("cause"),
-                    "emotion": r.emotion or understood.get("emotion") or "calm"})
-    return out
+        if r.text:
+            latest.pop((r.conversation_id, r.turn), None)
+            latest[r.conversation_id, r.turn] = {"text": r.text, "intent": r.intent, "cause": r.cause,
+                                                 "emotion": r.emotion or "calm"}
+    return list(latest.values())
 
 
 __all__ = ["correct", "export"]
