@@ -18,6 +18,7 @@ from bot.compose.templates import TemplateLibrary, Variant
 from bot.dataload import DataError, load_yaml
 from bot.guard.policy import Policy
 from bot.models import (
+    EMOTIONS,
     AgentUnderstanding,
     BuyerUnderstanding,
     Case,
@@ -173,7 +174,9 @@ class Engine:
                 raise ValueError("还没有买家的消息可以更正意图")
             conv.stage = ctx.stage_before
             u = BuyerUnderstanding(text=text, intent=code, cause=ctx.cause,  # type: ignore[arg-type]
-                                   emotion=emotion, confidence=1.0)
+                                   # the emotion as read before (a correction names no new one)
+                                   emotion=emotion if emotion in EMOTIONS else "calm",  # type: ignore[arg-type]
+                                   confidence=1.0)
             self._apply_buyer(conv, u, text, at, corrected=True)
         if stage is not None:
             code = self.label_code("stage", stage)
