@@ -195,12 +195,14 @@ class Engine:
         return self._answer(conv, u, [], at)
 
     def label_code(self, kind: str, name: str) -> str:
-        """The code of an intent, cause or stage given as its code or its Chinese name."""
+        """The code of an intent, cause, stage or outcome given as its code or its Chinese name."""
         name = name.strip()
         if kind == "stage":
             table = {s.id: s.label for s in self.script.stages.values()}
         elif kind == "cause":
             table = {k: v for k, v in self.cause_names.items() if k != "unknown"}
+        elif kind == "outcome":
+            table = dict(self.outcome_labels)
         else:
             table = dict(self.intent_labels)
         for code, label in table.items():
@@ -210,7 +212,7 @@ class Engine:
             for code, label in self.cause_labels.items():
                 if name == label and code != "unknown":
                     return code
-        what = {"stage": "阶段", "cause": "原因", "intent": "意图"}[kind]
+        what = {"stage": "阶段", "cause": "原因", "intent": "意图", "outcome": "结果"}[kind]
         raise ValueError(f"没有这个{what}：{name}（可选：{'、'.join(table.values())}）")
 
     # -- applying a turn ---------------------------------------------------------------
@@ -244,6 +246,8 @@ class Engine:
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
+        if intent == "end" and u.cause is not None:
+            intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
         events = list(self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
         if not corrected and gate is not None and u.confidence < gate and intent in _HOLD_BREAKERS \
@@ -251,7 +255,7 @@ class Engine:
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = ["problem", "answer"] if complaint else ["answer"]
         if before == "callback":
-            if free_now or (complaint and intent not in _HOLD_BREAKERS):
+            if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time = None, False
             else:

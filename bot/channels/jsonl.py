@@ -113,9 +113,7 @@ class _Bad(Exception):
 def _end(engine: Engine, conv: Conversation, name: str) -> tuple[Conversation, str]:
     """Record the outcome: the line's answer is ``{"outcome":{"code","label"},"stage":…}``."""
     labels = engine.outcome_labels
-    code = next((c for c, label in labels.items() if name.strip() in (c, label)), None)
-    if code is None:
-        raise ValueError(f"没有这个结果：{name}。可选：{'、'.join(labels.values())}")
+    code = engine.label_code("outcome", name)
     conv = engine.close(conv, code)  # type: ignore[arg-type]
     stage = engine.script.stages[conv.stage]
     return conv, json.dumps({"conversation_id": conv.id, "turn": conv.turn,
