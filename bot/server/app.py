@@ -135,7 +135,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     store = request.app[STORE]
     case = Case.model_validate(body.model_dump(exclude={"tone"}))
     if case.agent is None and info.role == "agent" and not _AUTO_NAME.fullmatch(info.name):
-        case = case.model_copy(update={"agent": info.name})  # the token's agent signs
+        case = case.model_copy(update={"agent": info.name[:50]})  # the token's agent signs
     conv, sug, created = await store.create(case, body.tone, agent=case.agent or info.name)
     summary, _ = await store.get(conv.id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}),
