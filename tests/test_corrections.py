@@ -24,12 +24,12 @@ from tests.test_server import (  # noqa: F401  (the service fixtures, on every b
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _correct(api: Api, cid: str, who: str = "agent", **body: Any) -> Any:
-    return await api.client.post(f"/api/v1/conversations/{cid}/corrections", json=body,
-                                 headers=api.h(who))
+async def _correct(client: Api, cid: str, who: str = "agent", **body: Any) -> Any:
+    return await client.client.post(f"/api/v1/conversations/{cid}/corrections", json=body,
+                                    headers=client.h(who))
 
 
-async def test_a_correction_changes_the_flow_and_is_kept(api: Api) -> None:
+async def test_a_correction_changes_the_flow_and_is_kept(api: Api) -> None:  # noqa: F811
     created = await api.create(order_id="R-1")
     cid = created["conversation"]["id"]
     assert any("小林" in s["text"] for s in created["suggestion"]["suggestions"])  # the token signs
@@ -56,7 +56,7 @@ async def test_a_correction_changes_the_flow_and_is_kept(api: Api) -> None:
             "emotion": lines[-1]["emotion"]} == lines[-1]
 
 
-async def test_corrections_are_checked_and_isolated(api: Api) -> None:
+async def test_corrections_are_checked_and_isolated(api: Api) -> None:  # noqa: F811
     cid = (await api.create(order_id="R-2"))["conversation"]["id"]
     r = await _correct(api, cid, intent="抱怨")
     assert r.status == 422 and "买家" in (await r.json())["error"]["message"]
@@ -80,7 +80,7 @@ async def test_corrections_are_checked_and_isolated(api: Api) -> None:
     assert "CorrectionIn" in doc["components"]["schemas"]
 
 
-async def test_after_the_end_a_new_problem_reopens_the_case(api: Api) -> None:
+async def test_after_the_end_a_new_problem_reopens_the_case(api: Api) -> None:  # noqa: F811
     cid = (await api.create(order_id="R-3"))["conversation"]["id"]
     for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"),
                        ("agent", "您买的连衣裙还记得吗？"), ("buyer", "记得，颜色跟图片差太多了"),
