@@ -309,3 +309,18 @@ def test_a_held_case_ends_when_its_outcome_is_recorded() -> None:
     assert conv.stage == "callback"
     conv = ENGINE.close(conv, "callback")
     assert conv.stage == "closed" and conv.outcome == "callback"
+
+
+def test_heldout_flow_dialogs_stage_agreement() -> None:
+    """tests/data/heldout/dialogs.jsonl: eight dialogs of issue 16's situations, written and
+    frozen before csbot first ran on them (first run: 0.897 of turns, 1.00 final stage; the
+    misses are agent explanations and a buyer complaint that the understanding does not
+    read, issue 13). Every line is answered, also after the end."""
+    from bot.replay import eval_dialogs
+    from tests.conftest import DATA, read_jsonl
+
+    dialogs = read_jsonl(DATA / "heldout" / "dialogs.jsonl")
+    r = eval_dialogs(ENGINE, dialogs)
+    print(f"held-out flow dialogs: stage agreement {r['stage_accuracy']:.3f}, "
+          f"final stage {r['final_stage_accuracy']:.3f}")
+    assert r["stage_accuracy"] >= 0.85 and r["final_stage_accuracy"] >= 0.85
