@@ -109,10 +109,11 @@ SITUATIONS = [
         Step(A, "真的很抱歉，让您失望了。", "explain"),
         Step(A, "谢谢您的理解，再次抱歉，祝您生活愉快，再见！", "closed"),
         Step(B, "拜拜", "closed", say=("再见",)),
+        Step(B, "/:^_^ 亲在吗", "closed", say=("在",), no_notes=("reopened",)),
         Step(B, "对了，新的那套不会也掉色吧？", "listen_apologize", notes=("reopened",)),
     ]),
     Situation("a-buyer-who-speaks-first-starts-where-the-buyer-is", [
-        Step(B, "快递太慢了，等了十天才到", "listen_apologize", say=("柚子家女装",),
+        Step(B, "快递太慢了，等了十天才到", "listen_apologize", say=("柚子家女装", "周敏女士"),
              not_say=("用着怎么样", "穿得怎么样", "还记得吗")),
         Step(A, "真的很抱歉，让您等了这么久。", "explain", not_say=("本人", "女士吗", "对吗")),
     ]),
