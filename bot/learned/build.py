@@ -20,6 +20,7 @@ from bot.learned.linear import LinearTask, ModelFile
 from bot.learned.metrics import accuracy, ece, macro_f1, micro_f1
 from bot.learned.train import Trained, train_task
 from bot.learned.understand import (
+    _MAX_CLAUSES,
     AGENT_FAMILIES,
     BUYER_FAMILIES,
     agent_extras,
@@ -78,7 +79,7 @@ def tune_clause_min(task: LinearTask, rows: list[dict[str, Any]], texts: list[st
     cases = []
     for r, t in zip(rows, texts, strict=True):
         parts = clauses(t)
-        if len(parts) < 2:
+        if not 2 <= len(parts) <= _MAX_CLAUSES:
             continue
         preds = []
         for c in parts:

@@ -77,6 +77,42 @@ class TaskSpec(BaseModel):
     info: dict[str, Any] = Field(default_factory=dict)
 
 
+_LANE = 4  # bytes per class in a packed row: room for 65,536 n-grams' weights summed
+
+
+def pack(flat: array, k: int, names: Iterable[str]) -> dict[str, int]:  # type: ignore[type-arg]
+    """Each feature's int16 row as one big integer of unsigned 32-bit lanes (weight + 32768).
+
+    Adding the integers of a text's n-grams adds every lane at once inside CPython's big
+    integer arithmetic; a lane never carries into the next. One turn sums a few dozen rows
+    instead of looping over n-grams × classes in Python."""
+    raw = flat.tobytes() if sys.byteorder == "little" else _swapped(flat)
+    wide = bytearray(len(raw) * 2)
+    wide[0::4] = raw[0::2]
+    wide[1::4] = raw[1::2].translate(_FLIP)  # +32768: flip the sign bit of the high byte
+    width = k * _LANE
+    return {g: int.from_bytes(wide[j * width:(j + 1) * width], "little") for j, g in enumerate(names)}
+
+
+def _swapped(flat: array) -> bytes:  # type: ignore[type-arg]
+    copy = array("h", flat)
+    copy.byteswap()
+    return copy.tobytes()
+
+
+_FLIP = bytes((b ^ 0x80) for b in range(256))
+
+
+def unpack(total: int, hits: int, k: int) -> list[int]:
+    """The k lane sums of ``total`` (the sum of ``hits`` packed rows), back to signed ints."""
+    lanes = array("I")
+    lanes.frombytes(total.to_bytes(k * _LANE, "little"))
+    if sys.byteorder == "big":
+        lanes.byteswap()
+    off = hits * 32768
+    return [v - off for v in lanes]
+
+
 class LinearTask:
     """A trained task, ready to score."""
 
@@ -95,28 +131,18 @@ class LinearTask:
             raise ValueError("权重的个数和词表、类别数对不上")
         self.flat = flat
         self.index: dict[str, int] = {g: i * k for i, g in enumerate(vocab)}
+        self.packed = pack(flat, k, vocab)
+        self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         self.scale = spec.scale
         self.bias = tuple(spec.bias)
         self.temperature = spec.temperature
         self.thresholds = list(spec.thresholds) if spec.thresholds else [0.5] * k
 
-    def logits(self, text: str, extras: Iterable[str] = ()) -> list[float]:
+    def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
-        index, flat, k = self.index, self.flat, self.k
-        grams = ngrams(text, self.sizes)
-        hit = [flat[i:i + k] for g in grams if (i := index.get(g)) is not None]
-        out = list(self.bias)
-        if hit:  # integer sums, scaled once: each n-gram counts 1/sqrt(n)
-            f = self.scale / math.sqrt(len(grams))
-            out = [b + f * sum(col) for b, col in zip(out, zip(*hit, strict=True), strict=True)]
-        for name in extras:  # an extra counts 1
-            i = index.get(_EXTRA + name)
-            if i is not None:
-                s = self.scale
-                out = [a + s * w for a, w in zip(out, flat[i:i + k], strict=True)]
-        return out
+        return _score(self, ngrams(text, self.sizes), extras, [self.scale] * self.k, list(self.bias))
 
-    def proba(self, text: str, extras: Iterable[str] = ()) -> list[float]:
+    def proba(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Calibrated probabilities: a softmax (multi-class) or one sigmoid per class."""
         return self.calibrate(self.logits(text, extras))
 
@@ -126,7 +152,7 @@ class LinearTask:
             return [_sigmoid(z / t) for z in logits]
         return softmax([z / t for z in logits])
 
-    def predict(self, text: str, extras: Iterable[str] = ()) -> list[tuple[str, float]]:
+    def predict(self, text: str, extras: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Multi-class: the best class and its probability. Multi-label: every class at or
         above its threshold, in class order, with its probability."""
         p = self.proba(text, extras)
@@ -134,6 +160,68 @@ class LinearTask:
             return [(c, q) for c, q, t in zip(self.classes, p, self.thresholds, strict=True) if q >= t]
         best = max(range(len(p)), key=p.__getitem__)
         return [(self.classes[best], p[best])]
+
+
+class Bank:
+    """Several tasks over the same n-grams scored in one pass: one look-up per n-gram for
+    all of them (the buyer's intent, cause and emotion), merged once at load time."""
+
+    def __init__(self, tasks: Sequence[LinearTask]) -> None:
+        self.tasks = list(tasks)
+        self.sizes = self.tasks[0].sizes
+        if any(t.sizes != self.sizes for t in self.tasks):
+            raise ValueError("合并打分的任务必须用同样的 n-gram")
+        widths = [t.k for t in self.tasks]
+        self.k = sum(widths)
+        self.cuts = [sum(widths[:j]) for j in range(len(widths) + 1)]
+        names: dict[str, None] = {}
+        for t in self.tasks:
+            names.update(dict.fromkeys(t.index))
+        zeros = [array("h", bytes(2 * w)) for w in widths]
+        flat = array("h")
+        for g in names:
+            for t, z in zip(self.tasks, zeros, strict=True):
+                i = t.index.get(g)
+                flat.extend(z if i is None else t.flat[i:i + t.k])
+        self.flat = flat
+        self.index = {g: j * self.k for j, g in enumerate(names)}
+        self.packed = pack(flat, self.k, names)
+        self.extra_sums: dict[tuple[str, ...], list[float]] = {}
+        self.scales = [t.scale for t in self.tasks for _ in range(t.k)]
+        self.bias = [b for t in self.tasks for b in t.bias]
+
+    def logits(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
+        """Every task's raw scores (see LinearTask.logits)."""
+        out = _score(self, ngrams(text, self.sizes), extras, self.scales, self.bias)
+        return [out[a:b] for a, b in zip(self.cuts, self.cuts[1:], strict=False)]
+
+    def proba(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
+        """Every task's calibrated probabilities."""
+        return [t.calibrate(z) for t, z in zip(self.tasks, self.logits(text, extras), strict=True)]
+
+
+def _score(m: LinearTask | Bank, grams: list[str], extras: Sequence[str], scales: list[float],
+           bias: list[float]) -> list[float]:
+    """bias + Σ n-gram rows / sqrt(#n-grams) + Σ extra rows, each class at its scale."""
+    packed = m.packed
+    hit = [r for g in grams if (r := packed.get(g)) is not None]
+    out = bias
+    if hit:
+        f = 1.0 / math.sqrt(len(grams))
+        out = [b + f * s * v for b, s, v in zip(bias, scales, unpack(sum(hit), len(hit), m.k), strict=True)]
+    if extras:  # each extra counts 1; a combination of them is summed once, then remembered
+        key = tuple(extras)
+        add = m.extra_sums.get(key)
+        if add is None:
+            add = [0.0] * m.k
+            for name in key:
+                i = m.index.get(_EXTRA + name)
+                if i is not None:
+                    add = [a + s * w for a, s, w in zip(add, scales, m.flat[i:i + m.k], strict=True)]
+            if len(m.extra_sums) < 4096:
+                m.extra_sums[key] = add
+        out = [a + b for a, b in zip(out, add, strict=True)]
+    return out
 
 
 def softmax(z: list[float]) -> list[float]:
@@ -188,5 +276,5 @@ def tasks(model: ModelFile) -> dict[str, LinearTask]:
     return {name: LinearTask(spec) for name, spec in model.tasks.items()}
 
 
-__all__ = ["FORMAT", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump", "extra", "features",
+__all__ = ["FORMAT", "Bank", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump", "extra", "features",
            "load", "ngrams", "softmax", "tasks"]
