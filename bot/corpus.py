@@ -5,7 +5,9 @@ The split is a hash of the text with a fixed seed, so it was chosen once and nev
 adding lines to a pool never sends an existing line to the other half, and nobody (rule
 writer or learner) can pick which lines are held out.
 
-    python -m bot.corpus split POOL.jsonl TRAIN.jsonl HELDOUT.jsonl [--role buyer|agent|guard]
+    python -m bot.corpus split POOL.jsonl [MORE.jsonl …] --train T.jsonl --heldout H.jsonl [--role agent]
+
+Other line models (the guard's, for one) subclass ``_Line`` and use ``read_jsonl``/``is_heldout``.
 """
 
 from __future__ import annotations
