@@ -549,6 +549,8 @@ class Engine:
         ctx = conv.context
         if conv.stage == "polite_request" and ctx.review_requests > 0:
             return []  # the one request is made: wait for the buyer
+        if conv.stage == self.script.final and ctx.last_role == "agent":
+            return []  # the agent said goodbye: nothing to add until the buyer writes again
         folder, candidates = self.situation_keys(conv, at)
         key = self.templates.pick_key(folder, candidates)
         if key is None:
