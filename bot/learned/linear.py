@@ -19,6 +19,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,12 +132,27 @@ class LinearTask:
             raise ValueError("权重的个数和词表、类别数对不上")
         self.flat = flat
         self.index: dict[str, int] = {g: i * k for i, g in enumerate(vocab)}
-        self.packed = pack(flat, k, vocab)
+        self._vocab = vocab
         self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         self.scale = spec.scale
         self.bias = tuple(spec.bias)
         self.temperature = spec.temperature
         self.thresholds = list(spec.thresholds) if spec.thresholds else [0.5] * k
+
+    def extra_row(self, key: tuple[str, ...]) -> list[float]:
+        """The summed (scaled) rows of these extra features."""
+        add = [0.0] * self.k
+        for name in key:
+            i = self.index.get(_EXTRA + name)
+            if i is not None:
+                s = self.scale
+                add = [a + s * w for a, w in zip(add, self.flat[i:i + self.k], strict=True)]
+        return add
+
+    @cached_property
+    def packed(self) -> dict[str, int]:
+        # Packed on first use: a task scored only inside a Bank never needs its own.
+        return pack(self.flat, self.k, self._vocab)
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
@@ -174,21 +190,21 @@ class Bank:
         widths = [t.k for t in self.tasks]
         self.k = sum(widths)
         self.cuts = [sum(widths[:j]) for j in range(len(widths) + 1)]
+        # A task without the n-gram gets zero weights: lanes at the offset, 32768.
+        shifted = []
+        for t, cut in zip(self.tasks, self.cuts, strict=False):
+            zero = int.from_bytes(b"\x00\x80\x00\x00" * t.k, "little") << (8 * _LANE * cut)
+            shifted.append(({g: v << (8 * _LANE * cut) for g, v in t.packed.items()}, zero))
         names: dict[str, None] = {}
         for t in self.tasks:
-            names.update(dict.fromkeys(t.index))
-        zeros = [array("h", bytes(2 * w)) for w in widths]
-        flat = array("h")
-        for g in names:
-            for t, z in zip(self.tasks, zeros, strict=True):
-                i = t.index.get(g)
-                flat.extend(z if i is None else t.flat[i:i + t.k])
-        self.flat = flat
-        self.index = {g: j * self.k for j, g in enumerate(names)}
-        self.packed = pack(flat, self.k, names)
-        self.extra_sums: dict[tuple[str, ...], list[float]] = {}
+            names.update(dict.fromkeys(t.packed))
+        self.packed = {g: sum(rows.get(g, zero) for rows, zero in shifted) for g in names}
         self.scales = [t.scale for t in self.tasks for _ in range(t.k)]
         self.bias = [b for t in self.tasks for b in t.bias]
+        self.extra_sums: dict[tuple[str, ...], list[float]] = {}
+
+    def extra_row(self, key: tuple[str, ...]) -> list[float]:
+        return [w for t in self.tasks for w in t.extra_row(key)]
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
         """Every task's raw scores (see LinearTask.logits)."""
@@ -213,11 +229,7 @@ def _score(m: LinearTask | Bank, grams: list[str], extras: Sequence[str], scales
         key = tuple(extras)
         add = m.extra_sums.get(key)
         if add is None:
-            add = [0.0] * m.k
-            for name in key:
-                i = m.index.get(_EXTRA + name)
-                if i is not None:
-                    add = [a + s * w for a, s, w in zip(add, scales, m.flat[i:i + m.k], strict=True)]
+            add = m.extra_row(key)
             if len(m.extra_sums) < 4096:
                 m.extra_sums[key] = add
         out = [a + b for a, b in zip(out, add, strict=True)]
