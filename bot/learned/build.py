@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dataload import DataError
-from bot.learned.linear import LinearTask, ModelFile
+from bot.learned.linear import BankSpec, LinearTask, ModelFile, merge_rows
 from bot.learned.metrics import accuracy, ece, macro_f1, micro_f1
 from bot.learned.train import Trained, train_task
 from bot.learned.understand import (
@@ -184,7 +184,16 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
         "settings": s,
         "corpus": _digest(corpus_bytes),
     }
-    return ModelFile(version=_digest([*corpus_bytes, *lexicons, setting_bytes]), tasks=tasks, info=info)
+    # The buyer's three tasks of the shipped variant, merged now so start-up does not merge them.
+    banks = {}
+    shipped = {ship[f] for f in BUYER_FAMILIES}
+    if len(shipped) == 1:
+        v = shipped.pop()
+        names = [f"{v}.{f}" for f in BUYER_FAMILIES]
+        vocab, weights = merge_rows([tasks[n] for n in names])
+        banks[f"{v}.buyer"] = BankSpec(tasks=names, vocabulary=vocab, weights=weights)
+    return ModelFile(version=_digest([*corpus_bytes, *lexicons, setting_bytes]), tasks=tasks, banks=banks,
+                     info=info)
 
 
 __all__ = ["SETTINGS", "corpus_rows", "learn", "read_lines"]

@@ -109,7 +109,8 @@ class Learned:
         """The buyer's three tasks of one variant, scored together."""
         b = self._banks.get(variant)
         if b is None:
-            b = self._banks[variant] = Bank([self.task(f"{variant}.{f}") for f in BUYER_FAMILIES])
+            b = self._banks[variant] = Bank([self.task(f"{variant}.{f}") for f in BUYER_FAMILIES],
+                                            self.model.banks.get(f"{variant}.buyer"))
         return b
 
     def load_all(self) -> None:
