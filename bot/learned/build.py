@@ -99,6 +99,23 @@ def tune_clause_min(task: LinearTask, rows: list[dict[str, Any]], texts: list[st
     return best[0], round(best[1], 4)
 
 
+def persona_rows(dialogs: Path) -> list[dict[str, Any]]:
+    """The training simulator's own buyer lines (dialogs/personas/), labelled by the persona
+    with the intent they mean and, where it names one, the cause: the engine must read the
+    buyer the trainee talks to. Emotion is left to the corpus (a mood band is not a label)."""
+    from bot.training.persona import load_personas
+
+    out = []
+    for pf in load_personas(dialogs):
+        p = pf.persona
+        spoken = [i.say for i in p.agenda if i.say is not None]
+        spoken += list(p.goal.accepts.values()) + list(p.goal.review_answers.values())
+        for u in spoken:
+            for line in (*u.calm, *u.upset, *u.angry):
+                out.append({"text": line, "intent": u.intent, "cause": u.cause})
+    return out
+
+
 def _digest(parts: Sequence[bytes]) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -122,12 +139,18 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
     kw = {"sizes": s["sizes"], "min_count": s["min_count"], "prune": s["prune"],
           "k": s["folds"], "grid": s["grid"], "log": say}
 
-    texts = [u.normalize(r["text"]).text for r in buyer]
-    rules = [u.buyer_model(u.normalize(r["text"])) for r in buyer]
-    extras = [buyer_extras(r) for r in rules]
+    personas = persona_rows(dialogs)
+    fill_cause = False
     calibration: dict[str, float] = {}
     for family, classes in BUYER_FAMILIES.items():
-        gold = [str(r[family]) if r[family] is not None else "none" for r in buyer]
+        # Persona lines teach intent (all) and cause (where the persona names one).
+        extra_rows = [] if family == "emotion" else [
+            r for r in personas if family == "intent" or r["cause"] is not None]
+        rows = buyer + extra_rows
+        texts = [u.normalize(r["text"]).text for r in rows]
+        rules = [u.buyer_model(u.normalize(r["text"])) for r in rows]
+        extras = [buyer_extras(r) for r in rules]
+        gold = [str(r[family]) if r[family] is not None else "none" for r in rows]
         said = [str(getattr(r, family)) if getattr(r, family) is not None else "none" for r in rules]
         fitted: dict[str, Trained] = {}
         for variant in ("model", "stack"):
@@ -141,12 +164,19 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
         scores[family] = {v: round(accuracy(gold, p), 4) for v, p in preds.items()}
         scores[family].update({f"{v}_macro_f1": round(macro_f1(gold, p), 4) for v, p in preds.items()})
         ship[family] = "stack" if scores[family]["stack"] >= scores[family]["model"] else "model"
+        if family == "cause":
+            # A cause the rules found where the model saw none (their high-precision cues):
+            # measured, and kept only if it helps out of fold.
+            filled = [r if p == "none" and r != "none" else p for p, r in zip(preds[ship[family]], said, strict=True)]
+            scores[family]["filled"] = round(accuracy(gold, filled), 4)
+            fill_cause = scores[family]["filled"] > scores[family][ship[family]]
         if family == "intent":
             chosen = fitted[ship[family]].oof
             calibration["intent_ece"] = round(ece(
                 [max(p) for p in chosen],
                 [classes[max(range(len(p)), key=p.__getitem__)] == g for p, g in zip(chosen, gold, strict=True)]), 4)
 
+    texts = [u.normalize(r["text"]).text for r in buyer]
     clause_min, multi_exact = tune_clause_min(LinearTask(tasks["model.intent"]), buyer, texts, s["clause_min"])
     say(f"多意图：子句置信度门槛 {clause_min}（训练集平衡完全一致率 {multi_exact:.3f}）")
 
@@ -172,14 +202,16 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
 
     lexicons = [(dialogs / n).read_bytes() for n in ("normalize.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml")]
     corpus_bytes = [json.dumps(buyer, ensure_ascii=False, sort_keys=True).encode(),
-                    json.dumps(agent, ensure_ascii=False, sort_keys=True).encode()]
+                    json.dumps(agent, ensure_ascii=False, sort_keys=True).encode(),
+                    json.dumps(personas, ensure_ascii=False, sort_keys=True).encode()]
     setting_bytes = json.dumps(s, sort_keys=True).encode()
     info = {
         "ship": ship,
         "train_out_of_fold": scores,
         "calibration": calibration,
-        "lines": {"buyer": len(buyer), "agent": len(agent)},
+        "lines": {"buyer": len(buyer), "agent": len(agent), "persona": len(personas)},
         "clause_min": clause_min,
+        "cause_fill": fill_cause,
         "multi_intent_train_exact": multi_exact,
         "settings": s,
         "corpus": _digest(corpus_bytes),

@@ -89,6 +89,7 @@ class Learned:
         ship = model.info.get("ship", {})
         self.ship: dict[str, str] = {f: str(ship.get(f, "stack")) for f in (*BUYER_FAMILIES, *AGENT_FAMILIES)}
         self.clause_min = float(model.info.get("clause_min", 0.6))
+        self.cause_fill = bool(model.info.get("cause_fill", False))
         self._tasks: dict[str, LinearTask] = {}
         self._banks: dict[str, Bank] = {}
 
@@ -152,6 +153,8 @@ class Learned:
             out[family] = (classes[best], p[best])
         intent, confidence = out["intent"]
         cause = out["cause"][0]
+        if cause == "none" and rule.cause is not None and self.cause_fill and variant != "model":
+            cause = rule.cause  # the rules' cue named a cause the model missed (chosen by csbot learn)
         intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"])
         return BuyerUnderstanding(
             text=norm.source,
