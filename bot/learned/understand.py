@@ -90,6 +90,7 @@ class Learned:
         self.ship: dict[str, str] = {f: str(ship.get(f, "stack")) for f in (*BUYER_FAMILIES, *AGENT_FAMILIES)}
         self.clause_min = float(model.info.get("clause_min", 0.6))
         self.cause_fill = bool(model.info.get("cause_fill", False))
+        self.new_act_min = float(model.info.get("new_act_min", 0.0))
         self._tasks: dict[str, LinearTask] = {}
         self._banks: dict[str, Bank] = {}
 
@@ -180,7 +181,8 @@ class Learned:
         if v == "rules":
             return rule_acts
         task = self.task(f"{v}.acts")
-        got = {c for c, _ in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())}
+        got = {c for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())
+               if v != "stack" or c in rule_acts or q >= self.new_act_min}
         return [a for a in ACTS if a in got]
 
     def describe(self) -> dict[str, Any]:
