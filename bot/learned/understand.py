@@ -89,6 +89,8 @@ class Learned:
         ship = model.info.get("ship", {})
         self.ship: dict[str, str] = {f: str(ship.get(f, "stack")) for f in (*BUYER_FAMILIES, *AGENT_FAMILIES)}
         self.clause_min = float(model.info.get("clause_min", 0.6))
+        self.cause_fill = bool(model.info.get("cause_fill", False))
+        self.new_act_min = float(model.info.get("new_act_min", 0.0))
         self._tasks: dict[str, LinearTask] = {}
         self._banks: dict[str, Bank] = {}
 
@@ -109,7 +111,8 @@ class Learned:
         """The buyer's three tasks of one variant, scored together."""
         b = self._banks.get(variant)
         if b is None:
-            b = self._banks[variant] = Bank([self.task(f"{variant}.{f}") for f in BUYER_FAMILIES])
+            b = self._banks[variant] = Bank([self.task(f"{variant}.{f}") for f in BUYER_FAMILIES],
+                                            self.model.banks.get(f"{variant}.buyer"))
         return b
 
     def load_all(self) -> None:
@@ -151,6 +154,8 @@ class Learned:
             out[family] = (classes[best], p[best])
         intent, confidence = out["intent"]
         cause = out["cause"][0]
+        if cause == "none" and rule.cause is not None and self.cause_fill and variant != "model":
+            cause = rule.cause  # the rules' cue named a cause the model missed (chosen by csbot learn)
         intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"])
         return BuyerUnderstanding(
             text=norm.source,
@@ -176,7 +181,8 @@ class Learned:
         if v == "rules":
             return rule_acts
         task = self.task(f"{v}.acts")
-        got = {c for c, _ in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())}
+        got = {c for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())
+               if v != "stack" or c in rule_acts or q >= self.new_act_min}
         return [a for a in ACTS if a in got]
 
     def describe(self) -> dict[str, Any]:
