@@ -259,6 +259,7 @@ class Engine:
         ctx.last_role = "buyer"
         ctx.last_acts = []
         intent = u.intent
+        ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None
@@ -302,7 +303,7 @@ class Engine:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_problem", at)
                 events = []
-            elif intent == "ask" and not (norm and flow.cue("greeting", norm)):
+            elif intent == "ask" and not ctx.greeted:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_question", at)
                 events = []
@@ -515,8 +516,8 @@ class Engine:
         keys: list[str] = []
         if ctx.just_resumed:
             return "opening", ["resume", "default"]
-        if conv.stage == self.script.final:
-            return "closed", [f"intent-{conv.last_intent}", "default"]
+        if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
+            return "closed", ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
         if ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:

@@ -156,6 +156,7 @@ class Context(BaseModel):
     rounds: int = 1  # a closed case reopened by the buyer starts a new round
     stage_before: str | None = None  # the stage before the last buyer message (corrections)
     maybe: str | None = None  # a big jump the last buyer message may mean (too weak to move)
+    greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
 
 
 class Conversation(BaseModel):
