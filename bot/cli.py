@@ -144,7 +144,8 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 @data_options
 @click.option("--json", "as_json", is_flag=True,
               help='JSON 行模式：输入 {"role":"buyer"|"agent","text":…}'
-                   '（可先给一行 {"case":{…}}），每行输出一个建议 JSON')
+                   '（可先给一行 {"case":{…}}；更正 {"correct":{"intent"|"cause"|"stage":…}}；'
+                   '登记结果 {"end":"已解决"}），每行输入恰好输出一行 JSON')
 @click.option("--shop", default=None, help="店铺名")
 @click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")

@@ -377,3 +377,17 @@ def test_heldout_flow_dialogs_stage_agreement() -> None:
     print(f"held-out flow dialogs: stage agreement {r['stage_accuracy']:.3f}, "
           f"final stage {r['final_stage_accuracy']:.3f}")
     assert r["stage_accuracy"] >= 0.85 and r["final_stage_accuracy"] >= 0.85
+
+
+def test_the_agent_may_contact_a_closed_case_again_within_three_attempts() -> None:
+    conv, _ = ENGINE.start(CASE)
+    conv, _ = ENGINE.feed(conv, "agent", "您好，请问是周女士吗？")
+    conv, _ = ENGINE.feed(conv, "buyer", "你们打错了，我刚换的这个号")
+    conv, _ = ENGINE.feed(conv, "agent", "抱歉打扰到您了，祝您生活愉快。")
+    assert conv.stage == "closed"
+    for attempt in (2, 3):
+        conv, sug = ENGINE.resume(conv)
+        assert conv.stage == "opening" and conv.context.attempts == attempt and sug.suggestions
+        conv = ENGINE.close(conv, "unreachable")
+    with pytest.raises(ValueError, match="3 次"):
+        ENGINE.resume(conv)

@@ -527,7 +527,8 @@ class Store:
             row = self._load_for_update(conn, conv_id, shop)
             conv, sug = self.csbot.resume(Conversation.model_validate_json(row.state))
             conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
-                stage=conv.stage, state=conv.model_dump_json(), updated_at=datetime.now(UTC)))
+                stage=conv.stage, state=conv.model_dump_json(), updated_at=datetime.now(UTC),
+                is_open=conv.stage != self.csbot.script.final))  # a closed case contacted again
             return sug
 
         async with self.locks(conv_id):  # not between a worker's decision and its commit
