@@ -161,6 +161,15 @@ def test_secondary_events_follow_text_order(engine: Engine) -> None:
     assert engine._buyer_events(u) == ["recall", "answer"]
 
 
+def test_the_suggestion_carries_the_intents(engine: Engine) -> None:
+    conv, _ = engine.start()
+    conv, _ = engine.feed(conv, "agent", "您好，我是店铺售后客服，请问是您本人吗？")
+    _, sug = engine.feed(conv, "buyer", "拉链坏了，赶紧给我换一件")
+    understanding = sug.model_dump(mode="json")["understanding"]
+    assert understanding["intent"] == "want_exchange"
+    assert [i["intent"] for i in understanding["intents"]] == ["complain", "want_exchange"]
+
+
 def test_analyze_prints_the_intents() -> None:
     r = subprocess.run([sys.executable, "-m", "bot", "analyze", "--role", "buyer"], input="嗯，那箱根本没收到\n",
                        capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=60, encoding="utf-8")

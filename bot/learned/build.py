@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.dataload import DataError
-from bot.learned.linear import LinearTask, ModelFile
+from bot.learned.linear import BankSpec, LinearTask, ModelFile, merge_rows
 from bot.learned.metrics import accuracy, ece, macro_f1, micro_f1
 from bot.learned.train import Trained, train_task
 from bot.learned.understand import (
+    _MAX_CLAUSES,
     AGENT_FAMILIES,
     BUYER_FAMILIES,
     agent_extras,
@@ -78,7 +79,7 @@ def tune_clause_min(task: LinearTask, rows: list[dict[str, Any]], texts: list[st
     cases = []
     for r, t in zip(rows, texts, strict=True):
         parts = clauses(t)
-        if len(parts) < 2:
+        if not 2 <= len(parts) <= _MAX_CLAUSES:
             continue
         preds = []
         for c in parts:
@@ -96,6 +97,23 @@ def tune_clause_min(task: LinearTask, rows: list[dict[str, Any]], texts: list[st
         if score > best[1] + 1e-12:
             best = (th, score)
     return best[0], round(best[1], 4)
+
+
+def persona_rows(dialogs: Path) -> list[dict[str, Any]]:
+    """The training simulator's own buyer lines (dialogs/personas/), labelled by the persona
+    with the intent they mean and, where it names one, the cause: the engine must read the
+    buyer the trainee talks to. Emotion is left to the corpus (a mood band is not a label)."""
+    from bot.training.persona import load_personas
+
+    out = []
+    for pf in load_personas(dialogs):
+        p = pf.persona
+        spoken = [i.say for i in p.agenda if i.say is not None]
+        spoken += list(p.goal.accepts.values()) + list(p.goal.review_answers.values())
+        for u in spoken:
+            for line in (*u.calm, *u.upset, *u.angry):
+                out.append({"text": line, "intent": u.intent, "cause": u.cause})
+    return out
 
 
 def _digest(parts: Sequence[bytes]) -> str:
@@ -121,12 +139,18 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
     kw = {"sizes": s["sizes"], "min_count": s["min_count"], "prune": s["prune"],
           "k": s["folds"], "grid": s["grid"], "log": say}
 
-    texts = [u.normalize(r["text"]).text for r in buyer]
-    rules = [u.buyer_model(u.normalize(r["text"])) for r in buyer]
-    extras = [buyer_extras(r) for r in rules]
+    personas = persona_rows(dialogs)
+    fill_cause = False
     calibration: dict[str, float] = {}
     for family, classes in BUYER_FAMILIES.items():
-        gold = [str(r[family]) if r[family] is not None else "none" for r in buyer]
+        # Persona lines teach intent (all) and cause (where the persona names one).
+        extra_rows = [] if family == "emotion" else [
+            r for r in personas if family == "intent" or r["cause"] is not None]
+        rows = buyer + extra_rows
+        texts = [u.normalize(r["text"]).text for r in rows]
+        rules = [u.buyer_model(u.normalize(r["text"])) for r in rows]
+        extras = [buyer_extras(r) for r in rules]
+        gold = [str(r[family]) if r[family] is not None else "none" for r in rows]
         said = [str(getattr(r, family)) if getattr(r, family) is not None else "none" for r in rules]
         fitted: dict[str, Trained] = {}
         for variant in ("model", "stack"):
@@ -140,12 +164,19 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
         scores[family] = {v: round(accuracy(gold, p), 4) for v, p in preds.items()}
         scores[family].update({f"{v}_macro_f1": round(macro_f1(gold, p), 4) for v, p in preds.items()})
         ship[family] = "stack" if scores[family]["stack"] >= scores[family]["model"] else "model"
+        if family == "cause":
+            # A cause the rules found where the model saw none (their high-precision cues):
+            # measured, and kept only if it helps out of fold.
+            filled = [r if p == "none" and r != "none" else p for p, r in zip(preds[ship[family]], said, strict=True)]
+            scores[family]["filled"] = round(accuracy(gold, filled), 4)
+            fill_cause = scores[family]["filled"] > scores[family][ship[family]]
         if family == "intent":
             chosen = fitted[ship[family]].oof
             calibration["intent_ece"] = round(ece(
                 [max(p) for p in chosen],
                 [classes[max(range(len(p)), key=p.__getitem__)] == g for p, g in zip(chosen, gold, strict=True)]), 4)
 
+    texts = [u.normalize(r["text"]).text for r in buyer]
     clause_min, multi_exact = tune_clause_min(LinearTask(tasks["model.intent"]), buyer, texts, s["clause_min"])
     say(f"多意图：子句置信度门槛 {clause_min}（训练集平衡完全一致率 {multi_exact:.3f}）")
 
@@ -168,22 +199,48 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
                                                     for p in t.oof]), 4)
     scores["acts"] = acts_scores
     ship["acts"] = "stack" if acts_scores["stack"] >= acts_scores["model"] else "model"
+    # An act the rules did not find may need more than the tuned threshold (short lines like
+    # "对不起。" carry few n-grams): the floor that scores best out of fold (0 = none).
+    new_act_min = 0.0
+    if ship["acts"] == "stack":
+        t = fitted["stack"]
+        th = t.spec.thresholds or [0.5] * len(classes)
+        best_f = acts_scores["stack"]
+        for floor in (0.4, 0.5, 0.6, 0.7, 0.8):
+            f = micro_f1(gold_sets, [{c for c, q, x in zip(classes, p, th, strict=True)
+                                      if q >= x and (c in said or q >= floor)}
+                                     for p, said in zip(t.oof, rule_acts, strict=True)])
+            if f > best_f + 1e-9:
+                new_act_min, best_f = floor, f
+        acts_scores["stack_new_act_min"] = round(best_f, 4)
 
     lexicons = [(dialogs / n).read_bytes() for n in ("normalize.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml")]
     corpus_bytes = [json.dumps(buyer, ensure_ascii=False, sort_keys=True).encode(),
-                    json.dumps(agent, ensure_ascii=False, sort_keys=True).encode()]
+                    json.dumps(agent, ensure_ascii=False, sort_keys=True).encode(),
+                    json.dumps(personas, ensure_ascii=False, sort_keys=True).encode()]
     setting_bytes = json.dumps(s, sort_keys=True).encode()
     info = {
         "ship": ship,
         "train_out_of_fold": scores,
         "calibration": calibration,
-        "lines": {"buyer": len(buyer), "agent": len(agent)},
+        "lines": {"buyer": len(buyer), "agent": len(agent), "persona": len(personas)},
         "clause_min": clause_min,
+        "cause_fill": fill_cause,
+        "new_act_min": new_act_min,
         "multi_intent_train_exact": multi_exact,
         "settings": s,
         "corpus": _digest(corpus_bytes),
     }
-    return ModelFile(version=_digest([*corpus_bytes, *lexicons, setting_bytes]), tasks=tasks, info=info)
+    # The buyer's three tasks of the shipped variant, merged now so start-up does not merge them.
+    banks = {}
+    shipped = {ship[f] for f in BUYER_FAMILIES}
+    if len(shipped) == 1:
+        v = shipped.pop()
+        names = [f"{v}.{f}" for f in BUYER_FAMILIES]
+        vocab, weights = merge_rows([tasks[n] for n in names])
+        banks[f"{v}.buyer"] = BankSpec(tasks=names, vocabulary=vocab, weights=weights)
+    return ModelFile(version=_digest([*corpus_bytes, *lexicons, setting_bytes]), tasks=tasks, banks=banks,
+                     info=info)
 
 
 __all__ = ["SETTINGS", "corpus_rows", "learn", "read_lines"]

@@ -54,4 +54,8 @@ def learn(dialogs: Path | None, corpus: Path | None, out: Path | None, quiet: bo
     names = {"rules": "规则", "model": "模型", "stack": "组合"}
     for family, row in info["train_out_of_fold"].items():
         figures = "，".join(f"{names[v]} {row[v]:.3f}" for v in ("rules", "model", "stack"))
+        if "filled" in row:
+            figures += f"，组合 + 规则补原因 {row['filled']:.3f}"
+        if "stack_new_act_min" in row:
+            figures += f"，组合 + 新动作门槛 {info['new_act_min']} {row['stack_new_act_min']:.3f}"
         click.echo(f"  {family}：训练集交叉验证 {figures}；采用{names[info['ship'][family]]}")

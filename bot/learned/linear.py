@@ -19,6 +19,8 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
+from functools import cached_property
+from itertools import takewhile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,6 +79,75 @@ class TaskSpec(BaseModel):
     info: dict[str, Any] = Field(default_factory=dict)
 
 
+_LANE = 4  # bytes per class in a packed row: room for 65,536 n-grams' weights summed
+
+
+def merge_rows(tasks: Sequence[TaskSpec]) -> tuple[str, str]:
+    """The tasks' rows side by side over the union of their vocabularies (a BankSpec's
+    vocabulary and weights); a task without a feature gets zeros."""
+    rows: dict[str, list[int]] = {}
+    widths = [len(t.classes) for t in tasks]
+    for j, t in enumerate(tasks):
+        flat = array("h")
+        flat.frombytes(zlib.decompress(base64.b64decode(t.weights)))
+        if sys.byteorder == "big":
+            flat.byteswap()
+        k = widths[j]
+        for i, g in enumerate(t.vocabulary.split("\n") if t.vocabulary else []):
+            row = rows.setdefault(g, [0] * sum(widths))
+            row[sum(widths[:j]):sum(widths[:j]) + k] = flat[i * k:(i + 1) * k]
+    vocab = sorted(rows)
+    merged = array("h", [w for g in vocab for w in rows[g]])
+    if sys.byteorder == "big":
+        merged.byteswap()
+    return "\n".join(vocab), base64.b64encode(zlib.compress(merged.tobytes(), 9)).decode("ascii")
+
+
+def pack(flat: array, k: int, names: Iterable[str]) -> dict[str, int]:  # type: ignore[type-arg]
+    """Each feature's int16 row as one big integer of unsigned 32-bit lanes (weight + 32768).
+
+    Adding the integers of a text's n-grams adds every lane at once inside CPython's big
+    integer arithmetic; a lane never carries into the next. One turn sums a few dozen rows
+    instead of looping over n-grams × classes in Python."""
+    raw = flat.tobytes() if sys.byteorder == "little" else _swapped(flat)
+    wide = bytearray(len(raw) * 2)
+    wide[0::4] = raw[0::2]
+    wide[1::4] = raw[1::2].translate(_FLIP)  # +32768: flip the sign bit of the high byte
+    width = k * _LANE
+    view = memoryview(wide)
+    return {g: int.from_bytes(view[j * width:(j + 1) * width], "little") for j, g in enumerate(names)}
+
+
+def _swapped(flat: array) -> bytes:  # type: ignore[type-arg]
+    copy = array("h", flat)
+    copy.byteswap()
+    return copy.tobytes()
+
+
+_FLIP = bytes((b ^ 0x80) for b in range(256))
+
+
+def unpack(total: int, hits: int, k: int) -> list[int]:
+    """The k lane sums of ``total`` (the sum of ``hits`` packed rows), back to signed ints."""
+    lanes = array("I")
+    lanes.frombytes(total.to_bytes(k * _LANE, "little"))
+    if sys.byteorder == "big":
+        lanes.byteswap()
+    off = hits * 32768
+    return [v - off for v in lanes]
+
+
+class BankSpec(BaseModel):
+    """Several tasks' rows side by side over one vocabulary, as ``csbot learn`` merged them
+    (int16, each task's columns at that task's scale), so loading needs no merging."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[str] = Field(min_length=1)
+    vocabulary: str
+    weights: str
+
+
 class LinearTask:
     """A trained task, ready to score."""
 
@@ -94,29 +165,36 @@ class LinearTask:
         if len(flat) != k * len(vocab) or len(spec.bias) != k:
             raise ValueError("权重的个数和词表、类别数对不上")
         self.flat = flat
-        self.index: dict[str, int] = {g: i * k for i, g in enumerate(vocab)}
+        # The extras sort first (\x01 before any text): only they need a position here.
+        self.index: dict[str, int] = {g: i * k for i, g in takewhile(lambda x: x[1][:1] == _EXTRA,
+                                                                    enumerate(vocab))}
+        self._vocab = vocab
+        self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         self.scale = spec.scale
         self.bias = tuple(spec.bias)
         self.temperature = spec.temperature
         self.thresholds = list(spec.thresholds) if spec.thresholds else [0.5] * k
 
-    def logits(self, text: str, extras: Iterable[str] = ()) -> list[float]:
-        """Raw scores, one per class (before the temperature)."""
-        index, flat, k = self.index, self.flat, self.k
-        grams = ngrams(text, self.sizes)
-        hit = [flat[i:i + k] for g in grams if (i := index.get(g)) is not None]
-        out = list(self.bias)
-        if hit:  # integer sums, scaled once: each n-gram counts 1/sqrt(n)
-            f = self.scale / math.sqrt(len(grams))
-            out = [b + f * sum(col) for b, col in zip(out, zip(*hit, strict=True), strict=True)]
-        for name in extras:  # an extra counts 1
-            i = index.get(_EXTRA + name)
+    def extra_row(self, key: tuple[str, ...]) -> list[float]:
+        """The summed (scaled) rows of these extra features."""
+        add = [0.0] * self.k
+        for name in key:
+            i = self.index.get(_EXTRA + name)
             if i is not None:
                 s = self.scale
-                out = [a + s * w for a, w in zip(out, flat[i:i + k], strict=True)]
-        return out
+                add = [a + s * w for a, w in zip(add, self.flat[i:i + self.k], strict=True)]
+        return add
 
-    def proba(self, text: str, extras: Iterable[str] = ()) -> list[float]:
+    @cached_property
+    def packed(self) -> dict[str, int]:
+        # Packed on first use: a task scored only inside a Bank never needs its own.
+        return pack(self.flat, self.k, self._vocab)
+
+    def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
+        """Raw scores, one per class (before the temperature)."""
+        return _score(self, ngrams(text, self.sizes), extras, [self.scale] * self.k, list(self.bias))
+
+    def proba(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Calibrated probabilities: a softmax (multi-class) or one sigmoid per class."""
         return self.calibrate(self.logits(text, extras))
 
@@ -126,7 +204,7 @@ class LinearTask:
             return [_sigmoid(z / t) for z in logits]
         return softmax([z / t for z in logits])
 
-    def predict(self, text: str, extras: Iterable[str] = ()) -> list[tuple[str, float]]:
+    def predict(self, text: str, extras: Sequence[str] = ()) -> list[tuple[str, float]]:
         """Multi-class: the best class and its probability. Multi-label: every class at or
         above its threshold, in class order, with its probability."""
         p = self.proba(text, extras)
@@ -134,6 +212,74 @@ class LinearTask:
             return [(c, q) for c, q, t in zip(self.classes, p, self.thresholds, strict=True) if q >= t]
         best = max(range(len(p)), key=p.__getitem__)
         return [(self.classes[best], p[best])]
+
+
+class Bank:
+    """Several tasks over the same n-grams scored in one pass: one look-up per n-gram for
+    all of them (the buyer's intent, cause and emotion), merged once at load time."""
+
+    def __init__(self, tasks: Sequence[LinearTask], spec: BankSpec | None = None) -> None:
+        self.tasks = list(tasks)
+        self.sizes = self.tasks[0].sizes
+        if any(t.sizes != self.sizes for t in self.tasks):
+            raise ValueError("合并打分的任务必须用同样的 n-gram")
+        widths = [t.k for t in self.tasks]
+        self.k = sum(widths)
+        self.cuts = [sum(widths[:j]) for j in range(len(widths) + 1)]
+        self.scales = [t.scale for t in self.tasks for _ in range(t.k)]
+        self.bias = [b for t in self.tasks for b in t.bias]
+        self.extra_sums: dict[tuple[str, ...], list[float]] = {}
+        if spec is not None:  # merged by csbot learn: pack and go
+            flat = array("h")
+            flat.frombytes(zlib.decompress(base64.b64decode(spec.weights)))
+            vocab = spec.vocabulary.split("\n") if spec.vocabulary else []
+            if len(flat) != self.k * len(vocab):
+                raise ValueError("合并权重的个数和词表、类别数对不上")
+            if sys.byteorder == "big":
+                flat.byteswap()
+            self.packed = pack(flat, self.k, vocab)
+            return
+        # A task without the n-gram gets zero weights: lanes at the offset, 32768.
+        shifted = []
+        for t, cut in zip(self.tasks, self.cuts, strict=False):
+            zero = int.from_bytes(b"\x00\x80\x00\x00" * t.k, "little") << (8 * _LANE * cut)
+            shifted.append(({g: v << (8 * _LANE * cut) for g, v in t.packed.items()}, zero))
+        names: dict[str, None] = {}
+        for t in self.tasks:
+            names.update(dict.fromkeys(t.packed))
+        self.packed = {g: sum(rows.get(g, zero) for rows, zero in shifted) for g in names}
+
+    def extra_row(self, key: tuple[str, ...]) -> list[float]:
+        return [w for t in self.tasks for w in t.extra_row(key)]
+
+    def logits(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
+        """Every task's raw scores (see LinearTask.logits)."""
+        out = _score(self, ngrams(text, self.sizes), extras, self.scales, self.bias)
+        return [out[a:b] for a, b in zip(self.cuts, self.cuts[1:], strict=False)]
+
+    def proba(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
+        """Every task's calibrated probabilities."""
+        return [t.calibrate(z) for t, z in zip(self.tasks, self.logits(text, extras), strict=True)]
+
+
+def _score(m: LinearTask | Bank, grams: list[str], extras: Sequence[str], scales: list[float],
+           bias: list[float]) -> list[float]:
+    """bias + Σ n-gram rows / sqrt(#n-grams) + Σ extra rows, each class at its scale."""
+    packed = m.packed
+    hit = [r for g in grams if (r := packed.get(g)) is not None]
+    out = bias
+    if hit:
+        f = 1.0 / math.sqrt(len(grams))
+        out = [b + f * s * v for b, s, v in zip(bias, scales, unpack(sum(hit), len(hit), m.k), strict=True)]
+    if extras:  # each extra counts 1; a combination of them is summed once, then remembered
+        key = tuple(extras)
+        add = m.extra_sums.get(key)
+        if add is None:
+            add = m.extra_row(key)
+            if len(m.extra_sums) < 4096:
+                m.extra_sums[key] = add
+        out = [a + b for a, b in zip(out, add, strict=True)]
+    return out
 
 
 def softmax(z: list[float]) -> list[float]:
@@ -158,6 +304,7 @@ class ModelFile(BaseModel):
     format: Literal["csbot-linear/1"] = "csbot-linear/1"
     version: str  # a digest of the training data and settings: same corpus, same version
     tasks: dict[str, TaskSpec]
+    banks: dict[str, BankSpec] = Field(default_factory=dict)
     info: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -188,5 +335,5 @@ def tasks(model: ModelFile) -> dict[str, LinearTask]:
     return {name: LinearTask(spec) for name, spec in model.tasks.items()}
 
 
-__all__ = ["FORMAT", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump", "extra", "features",
-           "load", "ngrams", "softmax", "tasks"]
+__all__ = ["FORMAT", "Bank", "BankSpec", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump", "extra",
+           "features", "load", "merge_rows", "ngrams", "softmax", "tasks"]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from bot.learned.linear import LinearTask, ModelFile, load
+from bot.learned.linear import Bank, LinearTask, ModelFile, load
 from bot.models import (
     ACTS,
     CAUSES,
@@ -36,6 +36,9 @@ VARIANTS = ("rules", "model", "stack")
 
 # A message's clauses, for its several intents: punctuation, spaces and emoji codes end one.
 _CLAUSES = re.compile(r"[^，,。.!！?？;；~～\s、…]+")
+# A long rant is one complaint told at length: its clauses are not read one by one (and a
+# turn stays fast).
+_MAX_CLAUSES = 6
 
 
 def buyer_extras(rule: BuyerUnderstanding) -> list[str]:
@@ -86,7 +89,10 @@ class Learned:
         ship = model.info.get("ship", {})
         self.ship: dict[str, str] = {f: str(ship.get(f, "stack")) for f in (*BUYER_FAMILIES, *AGENT_FAMILIES)}
         self.clause_min = float(model.info.get("clause_min", 0.6))
+        self.cause_fill = bool(model.info.get("cause_fill", False))
+        self.new_act_min = float(model.info.get("new_act_min", 0.0))
         self._tasks: dict[str, LinearTask] = {}
+        self._banks: dict[str, Bank] = {}
 
     @classmethod
     def from_folder(cls, dialogs: Path) -> Learned | None:
@@ -101,9 +107,24 @@ class Learned:
             t = self._tasks[name] = LinearTask(self.model.tasks[name])
         return t
 
+    def bank(self, variant: str) -> Bank:
+        """The buyer's three tasks of one variant, scored together."""
+        b = self._banks.get(variant)
+        if b is None:
+            b = self._banks[variant] = Bank([self.task(f"{variant}.{f}") for f in BUYER_FAMILIES],
+                                            self.model.banks.get(f"{variant}.buyer"))
+        return b
+
     def load_all(self) -> None:
-        for name in self.model.tasks:
-            self.task(name)
+        """Unpack what the shipped combination uses (the service does it before serving)."""
+        for family in BUYER_FAMILIES:
+            if self.ship[family] != "rules":
+                self.task(f"{self.ship[family]}.{family}")
+        if len({self.ship[f] for f in BUYER_FAMILIES}) == 1 and self.ship["intent"] != "rules":
+            self.bank(self.ship["intent"])
+        self.task("model.intent")
+        if self.ship["acts"] != "rules":
+            self.task(f"{self.ship['acts']}.acts")
 
     def _family(self, family: str, variant: str, text: str, extras: list[str]) -> list[float]:
         if variant == "stack":
@@ -114,8 +135,16 @@ class Learned:
         """Buyer labels by the shipped combination (or ``variant``: model / stack)."""
         extras = buyer_extras(rule)
         out: dict[str, tuple[str, float]] = {}
-        for family, classes in BUYER_FAMILIES.items():
-            v = variant or self.ship[family]
+        chosen = [variant or self.ship[f] for f in BUYER_FAMILIES]
+        if len(set(chosen)) == 1 and chosen[0] != "rules":
+            # One variant for all three families: one pass over the n-grams.
+            probs = self.bank(chosen[0]).proba(norm.text, extras if chosen[0] == "stack" else ())
+            for (family, classes), p in zip(BUYER_FAMILIES.items(), probs, strict=True):
+                best = max(range(len(p)), key=p.__getitem__)
+                out[family] = (classes[best], p[best])
+        for (family, classes), v in zip(BUYER_FAMILIES.items(), chosen, strict=True):
+            if family in out:
+                continue
             if v == "rules":
                 value = getattr(rule, family)
                 out[family] = ("none" if value is None else value, rule.confidence)
@@ -125,6 +154,8 @@ class Learned:
             out[family] = (classes[best], p[best])
         intent, confidence = out["intent"]
         cause = out["cause"][0]
+        if cause == "none" and rule.cause is not None and self.cause_fill and variant != "model":
+            cause = rule.cause  # the rules' cue named a cause the model missed (chosen by csbot learn)
         intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"])
         return BuyerUnderstanding(
             text=norm.source,
@@ -138,7 +169,7 @@ class Learned:
     def intents(self, text: str, primary: str, confidence: float, variant: str) -> list[IntentScore]:
         """The message's intents in text order (see ``merge_intents``)."""
         clauses = _CLAUSES.findall(text)
-        if len(clauses) < 2 or variant == "rules":
+        if not 2 <= len(clauses) <= _MAX_CLAUSES or variant == "rules":
             return [IntentScore(intent=cast(Intent, primary), confidence=round(confidence, 3))]
         task = self.task("model.intent")
         found = merge_intents([_top(task.proba(c)) for c in clauses], primary, confidence, self.clause_min)
@@ -150,7 +181,8 @@ class Learned:
         if v == "rules":
             return rule_acts
         task = self.task(f"{v}.acts")
-        got = {c for c, _ in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())}
+        got = {c for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())
+               if v != "stack" or c in rule_acts or q >= self.new_act_min}
         return [a for a in ACTS if a in got]
 
     def describe(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from bot.server.api import (
     ConversationDetail,
     ConversationList,
     ConversationOut,
+    CorrectionIn,
     CreateConversation,
     ErrorOut,
     LintIn,
@@ -42,7 +43,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document."""
-    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, LintIn, ConversationOut,
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, CorrectionIn, LintIn, ConversationOut,
                                      ConversationDetail, ConversationList, Suggestion, LintOut, ErrorOut]
     from bot.server import queue as work_queue  # the intake's routes
 
@@ -101,6 +102,17 @@ def build() -> dict[str, Any]:
                          "requestBody": {"required": True, "content": {"application/json": {
                              "schema": _ref(CloseIn)}}},
                          "responses": {"200": _json(ConversationOut, "已结束的会话"), **write_errors}},
+            },
+            "/api/v1/conversations/{id}/corrections": {
+                "post": {"summary": "更正买家消息的意图、原因或会话阶段，返回更正后的建议",
+                         "operationId": "correctConversation",
+                         "description": "intent、cause、stage 可以写代码，也可以写中文名（如 投诉、质量问题、"
+                                        "解释原因）；turn 默认是最新一条买家消息。会话从更正后的状态继续，"
+                                        "更正连同原文保存，可用 csbot corrections export 导出为语料。",
+                         "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(CorrectionIn)}}},
+                         "responses": {"200": _json(Suggestion, "更正后的建议"), **write_errors}},
             },
             "/api/v1/conversations/{id}/ws": {
                 "get": {"summary": "WebSocket：推送每一轮的建议", "operationId": "watchConversation",
