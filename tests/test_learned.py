@@ -71,6 +71,13 @@ def test_learn_command_writes_a_model_the_engine_loads(tmp_path: Path) -> None:
     assert u.buyer("质量太差了，我要退款").cause == "quality"
 
 
+def test_learn_and_eval_help_is_chinese() -> None:
+    for cmd, words in (("learn", "训练集"), ("eval", "留出集")):
+        r = subprocess.run([sys.executable, "-m", "bot", cmd, "--help"], capture_output=True, text=True, env=ENV,
+                           cwd=ROOT, timeout=60, encoding="utf-8")
+        assert r.returncode == 0 and words in r.stdout, r.stdout
+
+
 def test_a_damaged_model_is_a_chinese_error(tmp_path: Path) -> None:
     bad = tmp_path / "understand.json.gz"
     bad.write_bytes(gzip.compress(b'{"format": "csbot-linear/1"}'))

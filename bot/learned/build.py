@@ -48,29 +48,6 @@ def corpus_rows(dialogs: Path, split: str, role: str) -> list[dict[str, Any]]:
     return [r.model_dump() for r in rows]
 
 
-def read_lines(path: Path, role: str) -> list[dict[str, Any]]:
-    """JSON lines with the fields the role needs; a broken line is a Chinese error naming it."""
-    need = ("text", "intent", "cause", "emotion") if role == "buyer" else ("text", "acts")
-    rows = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as exc:
-        raise DataError(f"缺少语料文件：{path}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path} 第 {n} 行不是合法的 JSON：{exc.msg}") from exc
-        if not isinstance(row, dict) or any(k not in row for k in need):
-            raise DataError(f"{path} 第 {n} 行缺少字段（需要 {', '.join(need)}）")
-        rows.append(row)
-    if not rows:
-        raise DataError(f"语料文件是空的：{path}")
-    return rows
-
-
 def tune_clause_min(task: LinearTask, rows: list[dict[str, Any]], texts: list[str],
                     grid: list[float]) -> tuple[float, float]:
     """The clause threshold that lists the labelled intents best on the training lines of
@@ -243,4 +220,4 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
                      info=info)
 
 
-__all__ = ["SETTINGS", "corpus_rows", "learn", "read_lines"]
+__all__ = ["SETTINGS", "corpus_rows", "learn", "persona_rows", "tune_clause_min"]
