@@ -110,6 +110,7 @@ class Context(BaseModel):
     held_from: str | None = None
     just_resumed: bool = False
     blame: int = 0
+    supervisor_notified: bool = False  # set only after the escalation channel took the message
 
 
 class Conversation(BaseModel):

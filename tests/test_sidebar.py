@@ -132,6 +132,184 @@ async def test_websocket_takes_the_token_as_a_subprotocol(api: Api) -> None:
     assert r.status == 401
 
 
+# ---------------------------------------------------------------- finishing a case (in process)
+
+WHOLE_CASE = {**CASE, "order_id": "W-1", "order_date": "2026-11-20", "review_rating": "中评",
+              "review_text": "颜色跟图片差好多", "channel": "旺旺", "platform": "taobao"}
+# A whole conversation, main path to the script's own close after the agent's goodbye.
+SHIFT = [
+    ("buyer", "是我，怎么了"),
+    ("agent", "您11月20日在我们店买的连衣裙，还记得吗？"),
+    ("buyer", BUYER_LINE),
+    ("agent", APOLOGY),
+    ("agent", "这批面料染色和样图有偏差，我们已经反馈给工厂质检了。"),
+    ("agent", "我们可以给您免费换货，来回运费我们承担，或者直接退款，您看哪种方便？"),
+    ("buyer", "那就换货吧"),
+    ("agent", "好的，马上给您安排换货。评价是您的权利，如果这次处理您觉得还满意，方便的话可以考虑更新一下评价，"
+              "不方便也完全没关系。"),
+    ("buyer", "行吧，收到货我看看"),
+    ("agent", "再次抱歉给您添麻烦了，谢谢您的耐心，欢迎下次再来，祝您生活愉快！"),
+]
+
+
+class Receiver:
+    """A real local HTTP server standing in for the supervisors' group robot."""
+
+    def __init__(self) -> None:
+        self.got: list[dict[str, Any]] = []
+        self.answers: list[tuple[int, dict[str, Any]]] = []  # consumed in order; then 200 errcode 0
+
+    async def handle(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        self.got.append(await request.json())
+        status, body = self.answers.pop(0) if self.answers else (200, {"errcode": 0, "errmsg": "ok"})
+        return aiohttp.web.json_response(body, status=status)
+
+
+class Desk:
+    def __init__(self, client: TestClient, tokens: dict[str, str], receiver: Receiver) -> None:
+        self.client, self.tokens, self.receiver = client, tokens, receiver
+
+    def h(self, who: str = "小林") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def post(self, path: str, body: Any, who: str = "小林") -> tuple[int, Any]:
+        r = await self.client.post(path, json=body, headers=self.h(who))
+        return r.status, await r.json()
+
+    async def case(self, order_id: str, turns: list[tuple[str, str]], **fields: Any) -> str:
+        status, made = await self.post("/api/v1/conversations", {**WHOLE_CASE, "order_id": order_id, **fields})
+        assert status == 201, made
+        cid: str = made["conversation"]["id"]
+        opening = made["suggestion"]["suggestions"][0]["text"]
+        for role, text in [("agent", opening), *turns]:
+            status, body = await self.post(f"/api/v1/conversations/{cid}/messages", {"role": role, "text": text})
+            assert status == 200, body
+        return cid
+
+
+async def _desk(aiohttp_client: Any, aiohttp_server: Any, tmp_path: Path, env: dict[str, str]) -> Desk:
+    receiver = Receiver()
+    hook = aiohttp.web.Application()
+    hook.router.add_post("/robot/send", receiver.handle)
+    robot = await aiohttp_server(hook)
+    env = {k: v.replace("{robot}", str(robot.make_url("/robot/send"))) for k, v in env.items()}
+    app = await build_app(f"sqlite:///{tmp_path / 'csbot.db'}", ENGINE, env=env)
+    store = app[STORE]
+    tokens = {"小林": await store.add_token("小林", "agent", CASE["shop"]),
+              "小周": await store.add_token("小周", "agent", CASE["shop"]),
+              "主管": await store.add_token("主管", "admin", "*")}
+    return Desk(await aiohttp_client(app), tokens, receiver)
+
+
+@pytest.fixture
+async def desk(aiohttp_client: Any, aiohttp_server: Any, tmp_path: Path) -> Desk:
+    return await _desk(aiohttp_client, aiohttp_server, tmp_path,
+                       {"CSBOT_ESCALATION_WEBHOOK": "{robot}", "CSBOT_ESCALATION_FORMAT": "wecom"})
+
+
+async def test_the_outcome_of_a_case_the_script_closed_is_recorded_not_refused(desk: Desk) -> None:
+    cid = await desk.case("W-1", SHIFT)
+    got = await (await desk.client.get(f"/api/v1/conversations/{cid}", headers=desk.h())).json()
+    assert got["conversation"]["stage"] == "closed" and got["conversation"]["outcome"] is None
+    turns = got["conversation"]["turns"]
+    # Another agent of the shop may not record it; the case's agent may, once; no turn is added.
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/close", {"outcome": "resolved"}, who="小周")
+    assert status == 403 and "负责它的客服或管理员" in body["error"]["message"]
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/close", {"outcome": "resolved"})
+    assert status == 200, body
+    assert body["conversation"]["outcome"] == "resolved" and body["conversation"]["turns"] == turns
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/close", {"outcome": "review_kept"}, who="主管")
+    assert status == 409 and body["error"]["message"] == "这个会话已经登记过结果"
+    # An admin records the outcome of another script-closed case.
+    other = await desk.case("W-2", SHIFT)
+    status, body = await desk.post(f"/api/v1/conversations/{other}/close", {"outcome": "review_kept"}, who="主管")
+    assert status == 200 and body["conversation"]["outcome"] == "review_kept"
+    listed = await (await desk.client.get("/api/v1/conversations?outcome=resolved", headers=desk.h())).json()
+    assert [c["id"] for c in listed["items"]] == [cid]
+
+
+async def test_escalation_tells_the_supervisor_first_then_ticks_the_item(desk: Desk) -> None:
+    cid = await desk.case("E-1", SHIFT[:3])
+    note = {"note": "买家说要打12315，电话13812345678"}
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", note)
+    assert status == 200, body
+    (sent,) = desk.receiver.got
+    assert sent["msgtype"] == "text"
+    text = sent["text"]["content"]
+    assert text.startswith("【请主管介入】柚子家女装 · 买家 周敏 · 订单 E-1 · 连衣裙")
+    assert "当前阶段：倾听致歉" in text and "客服：小林" in text and cid in text
+    assert "13812345678" not in text and "12315" in text  # the note is masked like a stored message
+    sug = body["suggestion"]
+    assert sug["stage"] == {"id": "escalated", "label": "升级处理"}
+    assert {"item": "已请主管介入", "done": True} in sug["checklist"]
+    assert body["conversation"]["supervisor_notified"] is True and body["conversation"]["open"] is True
+    # Not a turn; reopening the case shows the tick (the current Suggestion, not the last turn's).
+    got = await (await desk.client.get(f"/api/v1/conversations/{cid}", headers=desk.h())).json()
+    assert len(got["turns"]) == 4 and got["turns"][-1]["stage"] == "listen_apologize"
+    assert got["current"]["stage"]["id"] == "escalated"
+    assert {"item": "已请主管介入", "done": True} in got["current"]["checklist"]
+
+
+async def test_escalation_changes_nothing_when_the_supervisor_was_not_told(desk: Desk) -> None:
+    cid = await desk.case("E-2", SHIFT[:3])
+    desk.receiver.answers = [(500, {})] * 3
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", {})
+    assert status == 502 and body["error"]["code"] == "notify_failed"
+    assert body["error"]["message"].startswith("没能通知主管") and "案件没有改动" in body["error"]["message"]
+    assert len(desk.receiver.got) == 3  # retried, then gave up
+    desk.receiver.answers = [(200, {"errcode": 93000, "errmsg": "invalid webhook url"})]
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", {})
+    assert status == 502 and "93000" in body["error"]["message"]
+    got = await (await desk.client.get(f"/api/v1/conversations/{cid}", headers=desk.h())).json()
+    assert got["conversation"]["stage"] == "listen_apologize"
+    assert got["conversation"]["supervisor_notified"] is False
+    for bad in ({"note": "好" * 501}, {"who": "x"}):
+        status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", bad)
+        assert status == 422 and re.search(r"[\u4e00-\u9fff]", body["error"]["message"])
+
+
+async def test_escalation_without_a_channel_says_so(aiohttp_client: Any, aiohttp_server: Any, tmp_path: Path) -> None:
+    desk = await _desk(aiohttp_client, aiohttp_server, tmp_path, {})
+    cid = await desk.case("E-3", SHIFT[:1])
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", {})
+    assert status == 503 and "CSBOT_ESCALATION_WEBHOOK" in body["error"]["message"]
+    assert "请直接联系主管" in body["error"]["message"]
+    got = await (await desk.client.get(f"/api/v1/conversations/{cid}", headers=desk.h())).json()
+    assert got["conversation"]["stage"] == "confirm_product"
+
+
+@pytest.mark.parametrize(("env", "needle"), [
+    ({"CSBOT_ESCALATION_WEBHOOK": "ftp://x"}, "http://"),
+    ({"CSBOT_ESCALATION_WEBHOOK": "http://127.0.0.1:1/x", "CSBOT_ESCALATION_FORMAT": "qq"}, "wecom"),
+    ({"CSBOT_ESCALATION_FORMAT": "slack"}, "CSBOT_ESCALATION_WEBHOOK"),
+])
+def test_a_bad_escalation_setting_stops_start_up(env: dict[str, str], needle: str) -> None:
+    from bot.channels.base import ConfigError
+    from bot.server.escalation import from_env
+
+    with pytest.raises(ConfigError, match=needle):
+        from_env(env)
+
+
+def test_the_body_follows_the_receiver() -> None:
+    from bot.server.escalation import Notifier, guess_kind
+
+    assert guess_kind("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k") == "wecom"
+    assert guess_kind("https://oapi.dingtalk.com/robot/send?access_token=t") == "dingtalk"
+    assert guess_kind("https://open.feishu.cn/open-apis/bot/v2/hook/x") == "feishu"
+    assert guess_kind("https://hooks.slack.com/services/T/B/x") == "slack"
+    assert guess_kind("http://10.0.0.5:9000/notify") == "json"
+    assert Notifier("u", "feishu").body("好", {}) == {"msg_type": "text", "content": {"text": "好"}}
+    assert Notifier("u", "slack").body("好", {}) == {"text": "好"}
+    assert Notifier("u", "json").body("好", {"shop": "店"}) == {"event": "escalation", "text": "好", "shop": "店"}
+
+
+async def test_me_names_the_token(desk: Desk) -> None:
+    r = await desk.client.get("/api/v1/me", headers=desk.h())
+    assert await r.json() == {"name": "小林", "role": "agent", "shop": CASE["shop"]}
+    assert (await desk.client.get("/api/v1/me")).status == 401
+
+
 # ---------------------------------------------------------------- a real browser, a real server
 
 @pytest.fixture(scope="module")

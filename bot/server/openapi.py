@@ -17,6 +17,7 @@ from bot.server.api import (
     ConversationOut,
     CreateConversation,
     ErrorOut,
+    EscalateIn,
     LintIn,
     LintOut,
     MessageIn,
@@ -42,7 +43,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document."""
-    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, LintIn, ConversationOut,
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, EscalateIn, LintIn, ConversationOut,
                                      ConversationDetail, ConversationList, Suggestion, LintOut, ErrorOut]
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas = top.get("$defs", {})
@@ -98,6 +99,20 @@ def build() -> dict[str, Any]:
                          "requestBody": {"required": True, "content": {"application/json": {
                              "schema": _ref(CloseIn)}}},
                          "responses": {"200": _json(ConversationOut, "已结束的会话"), **write_errors}},
+            },
+            "/api/v1/conversations/{id}/escalate": {
+                "post": {"summary": "请主管介入：先通过配置的渠道（CSBOT_ESCALATION_WEBHOOK）通知主管，"
+                                    "通知送达后案件进入“升级处理”，勾上“已请主管介入”",
+                         "operationId": "escalateConversation", "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(EscalateIn)}}},
+                         "responses": {"200": _json(ConversationOut, "已通知主管的会话"), **write_errors,
+                                       "502": _json(ErrorOut, "通知没有送达，案件没有改动"),
+                                       "503": _json(ErrorOut, "没有配置主管通知渠道")}},
+            },
+            "/api/v1/me": {
+                "get": {"summary": "当前令牌的名字、角色和店铺（侧边栏用来填客服名字）", "operationId": "me",
+                        "responses": {"200": {"description": "{name, role, shop}"}, **_errors(401)}},
             },
             "/api/v1/conversations/{id}/ws": {
                 "get": {"summary": "WebSocket：推送每一轮的建议", "operationId": "watchConversation",

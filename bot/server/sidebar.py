@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from aiohttp import web
+
 from bot.channels.format import ACT_ZH, CAUSE_ZH, EMOTION_ZH, INTENT_ZH, SEVERITY_ZH
 
 _SLOT = "__CSBOT_LABELS__"
@@ -28,3 +30,12 @@ def page(stages: Mapping[str, str]) -> str:
     # JSON inside <script>: escape "<" so no label can ever close the element.
     data = json.dumps(labels(stages), ensure_ascii=False).replace("<", "\\u003c")
     return _template().replace(_SLOT, data, 1)
+
+
+async def me(request: web.Request) -> web.Response:
+    """GET /api/v1/me: who the token is, so the page fills in the agent's name and knows
+    whether it may change it (an admin may; an agent's cases carry their own name)."""
+    from bot.server.app import TOKEN
+
+    info = request[TOKEN]
+    return web.json_response({"name": info.name, "role": info.role, "shop": info.shop})
