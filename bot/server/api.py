@@ -68,6 +68,11 @@ class ConversationDetail(BaseModel):
                                        "(after an escalation or a correction, which are not turns)")
 
 
+class ToneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tone: Tone
+
+
 class EscalateIn(BaseModel):
     """A supervisor is asked to join; the note goes with the notification."""
 

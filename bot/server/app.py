@@ -275,7 +275,8 @@ _SIDEBAR_HEADERS = {
 
 async def sidebar_page(request: web.Request) -> web.Response:
     stages = {sid: st.label for sid, st in request.app[STORE].csbot.script.stages.items()}
-    return web.Response(text=sidebar.page(stages), content_type="text/html", headers=_SIDEBAR_HEADERS)
+    outcomes = sidebar.outcome_labels(request.app[STORE].csbot.dialogs)
+    return web.Response(text=sidebar.page(stages, outcomes), content_type="text/html", headers=_SIDEBAR_HEADERS)
 
 
 def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
@@ -308,6 +309,7 @@ def make_app(
     app.router.add_post("/api/v1/conversations/{id}/escalate", escalation.escalate)
     app[escalation.NOTIFIER] = escalation.from_env(os.environ if env is None else env)
     app.router.add_get("/api/v1/me", sidebar.me)
+    app.router.add_post("/api/v1/conversations/{id}/tone", sidebar.set_tone)
     app.router.add_get(_WS_ROUTE, watch)
     app.router.add_post("/api/v1/lint", lint)
     app.router.add_get("/healthz", healthz)

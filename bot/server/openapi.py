@@ -21,6 +21,7 @@ from bot.server.api import (
     LintIn,
     LintOut,
     MessageIn,
+    ToneIn,
 )
 
 _REF = "#/components/schemas/{model}"
@@ -43,8 +44,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document."""
-    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, EscalateIn, LintIn, ConversationOut,
-                                     ConversationDetail, ConversationList, Suggestion, LintOut, ErrorOut]
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, EscalateIn, ToneIn, LintIn,
+                                     ConversationOut, ConversationDetail, ConversationList, Suggestion, LintOut,
+                                     ErrorOut]
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas = top.get("$defs", {})
     conv_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -109,6 +111,13 @@ def build() -> dict[str, Any]:
                          "responses": {"200": _json(ConversationOut, "已通知主管的会话"), **write_errors,
                                        "502": _json(ErrorOut, "通知没有送达，案件没有改动"),
                                        "503": _json(ErrorOut, "没有配置主管通知渠道")}},
+            },
+            "/api/v1/conversations/{id}/tone": {
+                "post": {"summary": "改用正式或亲切的语气（之后的建议），返回当前的建议；不算一轮",
+                         "operationId": "setTone", "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(ToneIn)}}},
+                         "responses": {"200": _json(ConversationOut, "会话和当前的建议"), **write_errors}},
             },
             "/api/v1/me": {
                 "get": {"summary": "当前令牌的名字、角色和店铺（侧边栏用来填客服名字）", "operationId": "me",
