@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -332,7 +334,8 @@ def browser() -> Iterator[Any]:
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=420,1200"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                "--lang=zh-CN", "--autoplay-policy=no-user-gesture-required"):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     opts.binary_location = CHROMIUM  # with the Service below, Selenium Manager downloads nothing
@@ -346,20 +349,34 @@ def browser() -> Iterator[Any]:
 class Sidebar:
     """The page as an agent sees it."""
 
-    def __init__(self, driver: Any, server: ServerProcess) -> None:
+    def __init__(self, driver: Any, server: ServerProcess, width: int = 1280, height: int = 900) -> None:
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.d, self.server = driver, server
-        self.wait = WebDriverWait(driver, 10, poll_frequency=0.05)
-        driver.get(server.url + "/sidebar")
+        self.wait = WebDriverWait(driver, 15, poll_frequency=0.05)
+        self.size(width, height)
+        # Granted up front, as an agent would once: no permission prompt can stall a test.
+        driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": server.url, "permissions": [
+            "notifications", "clipboardReadWrite", "clipboardSanitizedWrite"]})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+            {"name": "prefers-color-scheme", "value": "light"}]})
+        # Storage is cleared from a page of the same origin that runs no script of its own
+        # (the sidebar's, still busy restoring the last test's case, could write it back).
+        driver.get(server.url + "/healthz")
         driver.execute_script("sessionStorage.clear(); localStorage.clear();")
         driver.get(server.url + "/sidebar")
         driver.get_log("browser")  # reading the log empties it: each test sees its own
 
+    def size(self, width: int, height: int) -> None:
+        # The viewport itself, not the window: a 360 px test is a 360 px page.
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
     def js_errors(self) -> list[str]:
         """Errors of the page's own code (an API's 4xx is logged too; that one is expected)."""
         return [e["message"] for e in self.d.get_log("browser")
-                if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]]
+                if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]
+                and "ERR_CONNECTION_REFUSED" not in e["message"] and "WebSocket connection" not in e["message"]]
 
     def el(self, css: str) -> Any:
         from selenium.webdriver.common.by import By
@@ -372,50 +389,122 @@ class Sidebar:
         return list(self.d.find_elements(By.CSS_SELECTOR, css))
 
     def text(self, css: str) -> str:
-        return str(self.el(css).text)
+        return str(self.el(css).get_attribute("textContent"))
+
+    def value(self, css: str) -> str:
+        return str(self.el(css).get_attribute("value"))
+
+    def focused(self) -> str:
+        return str(self.d.execute_script("return document.activeElement && document.activeElement.id"))
 
     def until_text(self, css: str, part: str) -> None:
         self.wait.until(lambda _: part in self.text(css), f"{css} 里没有出现“{part}”")
 
     def until_shown(self, css: str) -> None:
-        self.wait.until(lambda _: self.el(css).is_displayed(), f"{css} 没有显示")
+        from selenium.common.exceptions import TimeoutException
+
+        try:
+            self.wait.until(lambda _: self.el(css).is_displayed())
+        except TimeoutException:
+            raise TimeoutException(f"{css} 没有显示；页面：{self.state()}") from None
+
+    def state(self) -> str:
+        """What the agent would see, for a failing test's message."""
+        return str(self.d.execute_script(
+            "return ['login', 'start', 'conv'].filter(i => !document.getElementById(i).hidden).join() + ' ' +"
+            "[...document.querySelectorAll('.err:not([hidden]), .note:not([hidden])')]"
+            ".map(e => e.textContent).join(' | ')"))
+
+    def click(self, css: str) -> None:
+        self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", self.el(css))
+        self.el(css).click()
 
     def type(self, css: str, text: str) -> None:
         box = self.el(css)
+        self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
         box.clear()
         box.send_keys(text)
 
+    def choose(self, css: str, value: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.el(css)).select_by_value(value)
+
     def sign_in(self, token: str = TOKEN) -> None:
         self.type("#token", token)
-        self.el("#save-token").click()
+        self.click("#save-token")
 
     def start_case(self, **case: str) -> None:
         fields = {**CASE, **case}
         self.until_shown("#case-form")
         for css, key in (("#shop", "shop"), ("#buyer-name", "buyer_name"), ("#product", "product")):
             self.type(css, fields[key])
-        self.d.execute_script("document.getElementById('honorific').value = arguments[0]", fields["honorific"])
+        self.choose("#honorific", fields["honorific"])
         self.type("#order-id", fields.get("order_id", ""))
-        self.el("#create").click()
+        self.click("#create")
         self.until_shown("#conv")
 
-    def say_as_buyer(self, text: str) -> None:
-        turns = len(self.all("#transcript li"))
-        self.type("#buyer-text", text)
-        self.el("#send-buyer").click()
-        self.wait.until(lambda _: len(self.all("#transcript li")) == turns + 1)
+    def turns(self) -> int:
+        return len(self.all("#transcript li:not(.empty)"))
 
-    def send_as_agent(self) -> None:
-        turns = len(self.all("#transcript li"))
-        self.wait.until(lambda _: self.el("#send-agent").is_enabled())
-        self.el("#send-agent").click()
-        self.wait.until(lambda _: len(self.all("#transcript li")) == turns + 1)
+    def say_as_buyer(self, text: str) -> None:
+        turns = self.turns()
+        self.type("#buyer-text", text)
+        self.click("#send-buyer")
+        self.wait.until(lambda _: self.turns() == turns + 1, f"买家消息“{text}”没有进入对话记录")
+
+    def send_as_agent(self, text: str | None = None) -> None:
+        turns = self.turns()
+        if text is not None:
+            self.type("#agent-text", text)
+        self.wait.until(lambda _: self.el("#send-agent").is_enabled(), "“提交我的回复”一直不能点")
+        self.click("#send-agent")
+        self.wait.until(lambda _: self.turns() == turns + 1, "我的回复没有进入对话记录")
+
+    def key(self, *keys: str) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        self.d.execute_script("document.activeElement && document.activeElement.blur()")
+        ActionChains(self.d).send_keys(*keys).perform()
+
+    def shot(self, name: str) -> Path:
+        folder = Path(os.environ["CSBOT_SCREENSHOTS"]) if os.environ.get("CSBOT_SCREENSHOTS") else \
+            Path(tempfile.gettempdir()) / "csbot-sidebar-shots"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        self.d.save_screenshot(str(path))
+        return path
+
+    def axe(self) -> list[dict[str, Any]]:
+        """axe-core's serious and critical violations on the page as it is now."""
+        if not self.d.execute_script("return typeof window.axe === 'object'"):
+            self.d.execute_script(AXE.read_text(encoding="utf-8"))
+        result = self.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
+            "v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))))"
+            ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+        return [v for v in result if v["impact"] in ("serious", "critical")]
+
+    def too_wide(self) -> list[str]:
+        """Elements whose right edge passes the viewport (nothing may, at any width)."""
+        return list(self.d.execute_script(
+            "const w = document.documentElement.clientWidth; const out = [];"
+            "if (document.documentElement.scrollWidth > w) out.push('page ' + document.documentElement.scrollWidth);"
+            "for (const e of document.querySelectorAll('body *')) { const r = e.getBoundingClientRect();"
+            " if (r.width && r.right > w + 1 && !e.closest('[hidden]'))"
+            "  out.push((e.id || e.tagName) + ' ' + r.right); }"
+            "return out.slice(0, 10);"))
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 def test_a_wrong_token_shows_the_apis_chinese_error(browser: Any, server: ServerProcess) -> None:
     page = Sidebar(browser, server)
+    assert page.focused() == "token"
     page.sign_in("csb_not_a_real_token")
-    page.until_text("#error", "令牌无效或已被吊销")
+    page.until_text("#login-err", "令牌无效或已被吊销")
     assert page.el("#login").is_displayed() and not page.el("#start").is_displayed()
     assert browser.execute_script("return sessionStorage.getItem('csbot.token')") is None
     assert page.js_errors() == []
@@ -429,7 +518,7 @@ def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProc
     assert page.text("#stage") == "开场"
     assert "周敏女士" in page.text("#suggestions")
     # They take the first suggestion as their opening line and send it.
-    page.all("#suggestions .use")[0].click()
+    page.click("#suggestions .use")
     page.send_as_agent()
     page.until_text("#stage", "确认身份")
 
@@ -444,10 +533,10 @@ def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProc
     assert 1 <= len(replies) <= 3
     assert all(re.search(r"[\u4e00-\u9fff]", r.text) for r in replies)
     assert "抱歉" in page.text("#suggestions") or "对不起" in page.text("#suggestions")
-    copy = page.all("#suggestions .copy")[0]
-    assert copy.text == "复制"
-    copy.click()
-    page.wait.until(lambda _: copy.text in ("已复制", "复制失败，请手动选中"))
+    copies = page.all("#suggestions .copy")
+    assert [c.get_attribute("aria-label") for c in copies] == [f"复制第 {n} 条建议" for n in range(1, len(copies) + 1)]
+    copies[0].click()
+    page.wait.until(lambda _: copies[0].text in ("已复制", "复制失败，请手动选中"))
     assert "已道歉" in page.text("#checklist")
 
     # The draft ties a cash-back to the review: red warning, no send.
@@ -465,10 +554,11 @@ def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProc
     page.until_text("#stage", "解释原因")
     assert "换货" in page.text("#remedies")
     assert page.text("#transcript li:last-child").endswith(APOLOGY)
-    assert page.el("#agent-text").get_attribute("value") == ""
+    assert page.value("#agent-text") == ""
+    assert page.focused() == "buyer-text"  # the next step is the buyer's answer
 
     # 退出 forgets the token.
-    page.el("#logout").click()
+    page.click("#logout")
     page.until_shown("#login")
     assert browser.execute_script("return sessionStorage.getItem('csbot.token')") is None
     assert page.js_errors() == []
@@ -484,9 +574,10 @@ def test_turns_posted_elsewhere_arrive_live(browser: Any, server: ServerProcess)
     page.sign_in()
     page.until_shown("#open-form")
     page.type("#conv-id", cid)
-    page.el("#open").click()
+    page.click("#open")
     page.until_text("#live", "实时推送已连接")
-    assert "还没有消息" in page.text("#suggestions") and page.text("#stage") == "开场"
+    assert "还没有消息" in page.text("#transcript") and page.text("#stage") == "开场"
+    page.click("#watch")
 
     # Another agent (or a channel) records the opening line and the buyer's answer.
     call(server.url, "POST", f"/api/v1/conversations/{cid}/messages",
@@ -495,27 +586,53 @@ def test_turns_posted_elsewhere_arrive_live(browser: Any, server: ServerProcess)
          {"role": "buyer", "text": "<b>记得</b>" + BUYER_LINE[2:]})
     page.until_text("#transcript", "<b>记得</b>，颜色跟图片差好多")
     page.until_text("#stage", "倾听致歉")
-    assert len(page.all("#transcript li")) == 2
+    assert page.turns() == 2
     assert "与描述不符" in page.text("#understanding")
     assert page.text("#case-title").startswith("<i>周敏</i>")
     assert page.all("#conv i, #conv b") == []
+    # The watched case told the agent: a note beside the case and the tab's title.
+    page.until_text("#watch-note", "买家发来新消息")
+    assert browser.title.startswith("（新消息）")
     assert page.js_errors() == []
 
 
-def test_api_errors_show_their_chinese_message(browser: Any, server: ServerProcess) -> None:
+def test_api_errors_show_next_to_the_action(browser: Any, server: ServerProcess) -> None:
     page = Sidebar(browser, server)
     page.sign_in()
     page.until_shown("#open-form")
     page.type("#conv-id", "no-such-case")
-    page.el("#open").click()
-    page.until_text("#error", "没有这个会话")
-    # A text longer than the API allows: the 422's Chinese message, not "undefined".
+    page.click("#open")
+    page.until_text("#open-err", "没有这个会话")
+    # A text longer than the API allows: the 422's Chinese message beside the button, not "undefined".
     page.start_case(order_id="S-3")
     browser.execute_script("const b = document.getElementById('buyer-text');"
                            "b.removeAttribute('maxlength'); b.value = '太'.repeat(2001);")
-    page.el("#send-buyer").click()
-    page.until_text("#error", "太长了")
-    assert "undefined" not in page.text("#error")
+    page.click("#send-buyer")
+    page.until_text("#buyer-err", "太长了")
+    assert "undefined" not in page.text("#buyer-err")
+    # It clears when the action works.
+    page.say_as_buyer("是我")
+    assert not page.el("#buyer-err").is_displayed()
+    assert page.js_errors() == []
+
+
+def test_opening_the_same_buyer_and_order_shows_the_whole_case(browser: Any, server: ServerProcess) -> None:
+    status, made = call(server.url, "POST", "/api/v1/conversations", {**CASE, "order_id": "S-4"})
+    assert status == 201
+    cid = made["conversation"]["id"]  # type: ignore[index]
+    for role, text in (("agent", "您好，请问是周敏女士吗？"), ("buyer", "是我")):
+        call(server.url, "POST", f"/api/v1/conversations/{cid}/messages", {"role": role, "text": text})
+    page = Sidebar(browser, server)
+    page.sign_in()
+    page.start_case(order_id="S-4")
+    page.until_text("#case-note", "已有进行中的会话")
+    assert page.turns() == 2 and page.text("#conv-code") == cid
+    # Back to the queue: the next case's form does not carry this buyer.
+    page.click("#to-queue")
+    page.until_shown("#case-form")
+    assert page.value("#buyer-name") == "" and page.value("#order-id") == ""
+    assert page.value("#shop") == CASE["shop"]
+    assert page.focused() == "q"
     assert page.js_errors() == []
 
 
