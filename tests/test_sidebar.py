@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -461,11 +463,15 @@ class Sidebar:
         self.click("#send-agent")
         self.wait.until(lambda _: self.turns() == turns + 1, "我的回复没有进入对话记录")
 
-    def key(self, *keys: str) -> None:
+    def key(self, key: str, shift: bool = False) -> None:
+        """A key pressed on the page (not in a text box), with Shift held if asked."""
         from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
 
         self.d.execute_script("document.activeElement && document.activeElement.blur()")
-        ActionChains(self.d).send_keys(*keys).perform()
+        chain = ActionChains(self.d)
+        chain = chain.key_down(Keys.SHIFT).send_keys(key).key_up(Keys.SHIFT) if shift else chain.send_keys(key)
+        chain.perform()
 
     def shot(self, name: str) -> Path:
         folder = Path(os.environ["CSBOT_SCREENSHOTS"]) if os.environ.get("CSBOT_SCREENSHOTS") else \
@@ -536,7 +542,7 @@ def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProc
     copies = page.all("#suggestions .copy")
     assert [c.get_attribute("aria-label") for c in copies] == [f"复制第 {n} 条建议" for n in range(1, len(copies) + 1)]
     copies[0].click()
-    page.wait.until(lambda _: copies[0].text in ("已复制", "复制失败，请手动选中"))
+    page.until_text("#key-status", "已复制第 1 条建议")
     assert "已道歉" in page.text("#checklist")
 
     # The draft ties a cash-back to the review: red warning, no send.
@@ -641,3 +647,262 @@ def test_serve_says_where_the_sidebar_is(server: ServerProcess) -> None:
     assert f"客服侧边栏：{server.url}/sidebar" in started
     with urllib.request.urlopen(f"{server.url}/sidebar", timeout=5) as r:
         assert r.status == 200 and "售后助手" in r.read().decode("utf-8")
+
+
+# ---------------------------------------------------------------- a whole shift, at two widths
+
+LONG_LINK = "https://item.taobao.com/item.htm?id=13812345678&spm=a1z10.3-c-s.w4002-21818769070.11.6d5f3c5aXQ2bQe"
+REMEDY = "我们可以给您免费换货，来回运费我们承担，或者直接退款，您看哪种方便？"
+REQUEST = ("好的，马上给您安排换货。评价是您的权利，如果这次处理您觉得还满意，方便的话可以考虑更新一下评价，"
+           "不方便也完全没关系。")
+GOODBYE = "再次抱歉给您添麻烦了，谢谢您的耐心，欢迎下次再来，祝您生活愉快！"
+EXPLANATION = "这批面料染色和样图有偏差，我们已经反馈给工厂质检了。"
+
+
+class Robot:
+    """The supervisors' webhook: a real HTTP server in this process, keeping what it got."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        got = self.got = []  # type: list[dict[str, Any]]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok":true}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/notify"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _cli(*args: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _new_token(db_url: str, name: str = "小林") -> str:
+    found = re.search(r"csb_[A-Za-z0-9_-]+", _cli("token", "add", "--role", "agent", "--shop", CASE["shop"],
+                                                   "--name", name, "--db", db_url))
+    assert found
+    return found.group(0)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 740)])
+def test_an_agent_works_a_shift(browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                width: int, height: int) -> None:
+    robot = Robot()
+    db_url = f"sqlite:///{tmp_path / 'shift.db'}"
+    monkeypatch.setenv("CSBOT_ESCALATION_WEBHOOK", robot.url)
+    monkeypatch.setenv("CSBOT_TOKEN_CACHE_SECONDS", "0")  # a revoked token stops at once
+    proc = ServerProcess(db_url, workers=0).start()
+    try:
+        _shift(browser, proc, robot, db_url, width, height)
+    finally:
+        proc.kill()
+        robot.close()
+    # The report counts what the agent recorded.
+    rows = list(csv.reader(io.StringIO(_cli("report", "--format", "csv", "--db", db_url).lstrip("\ufeff"))))
+    outcomes = {r[5]: r[3] for r in rows[1:] if r[4] == "outcomes" and r[6] == "cases"}
+    assert outcomes == {"resolved": "1", "escalated": "1"}
+
+
+def _shift(browser: Any, proc: ServerProcess, robot: Robot, db_url: str, width: int, height: int) -> None:
+    tag = f"{width}"
+    for order, name, product in (("Q-1", "李雷", "保温杯"), ("Q-2", "王芳", "运动鞋")):
+        status, _ = call(proc.url, "POST", "/api/v1/conversations",
+                         {"shop": CASE["shop"], "buyer_name": name, "product": product, "order_id": order,
+                          "review_rating": "差评", "agent": "小林"})
+        assert status == 201
+    page = Sidebar(browser, proc, width, height)
+
+    # Sign in: the queue, with the search box focused.
+    page.sign_in(_new_token(db_url))
+    page.until_text("#queue-list", "王芳")
+    assert page.focused() == "q" and "李雷" in page.text("#queue-list")
+    page.type("#q", "Q-2")
+    page.click("#q-go")
+    page.wait.until(lambda _: "李雷" not in page.text("#queue-list"))
+    assert "王芳" in page.text("#queue-list")
+    assert page.axe() == [], "队列页面的无障碍检查"
+    page.shot(f"{tag}-queue")
+
+    # A case with every field; the agent's name comes from the token and only an admin may change it.
+    assert page.value("#agent-name") == "小林" and page.el("#agent-name").get_attribute("readonly") is not None
+    assert page.value("#shop") == CASE["shop"]
+    page.type("#buyer-name", "周敏")
+    page.choose("#honorific", "女士")
+    page.type("#product", "连衣裙")
+    page.type("#order-id", "S-1")
+    browser.execute_script("document.getElementById('order-date').value = '2026-11-20';"
+                           "document.getElementById('review-time').value = '2026-11-28T09:30';")
+    page.choose("#platform", "taobao")
+    page.choose("#rating", "中评")
+    page.type("#review-text", "颜色跟图片差好多")
+    page.type("#channel", "旺旺")
+    page.click("#create")
+    page.until_shown("#conv")
+    assert page.focused() == "case-title"
+    assert page.text("#stage") == "开场"
+    facts = page.text("#case-facts")
+    for part in ("S-1", "2026-11-20", "淘宝", "中评", "颜色跟图片差好多", "旺旺", "小林"):
+        assert part in facts
+    assert "小林" in page.text("#suggestions")
+
+    # Key 1 copies the first suggestion; Shift+1 copies it and records it as sent.
+    first = page.text("#suggestions li:first-child .text")
+    page.key("1")
+    page.until_text("#key-status", "已复制第 1 条建议")
+    clip = browser.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, () => done(null));")
+    assert clip is None or clip in first
+    page.key("1", shift=True)
+    page.wait.until(lambda _: page.turns() == 1, "Shift+1 没有把建议记为已发送")
+    page.until_text("#stage", "确认身份")
+
+    # The whole conversation, pasted and typed.
+    page.say_as_buyer("是我，怎么了")
+    assert page.focused() == "sugg-h"
+    page.send_as_agent("您11月20日在我们店买的连衣裙，还记得吗？")
+    page.say_as_buyer(BUYER_LINE)
+    page.until_text("#stage", "倾听致歉")
+
+    # A benefit tied to the review is blocked, with the reason beside the reply box.
+    page.type("#agent-text", BAD_DRAFT)
+    page.wait.until(lambda _: page.all("#lint li.sev-block"))
+    assert "这句话不能发给买家" in page.text("#lint") and not page.el("#send-agent").is_enabled()
+    page.shot(f"{tag}-blocked")
+    page.type("#agent-text", APOLOGY)
+    page.send_as_agent()
+    page.until_text("#stage", "解释原因")
+
+    # The server stops mid-case: the compliance check cannot run, so sending is blocked, not allowed.
+    proc.terminate()
+    page.type("#agent-text", EXPLANATION)
+    page.until_text("#lint", "合规检查没法进行")
+    assert not page.el("#send-agent").is_enabled()
+    page.until_text("#live", "断开")
+    page.shot(f"{tag}-offline")
+    proc.start()
+    page.wait.until(lambda _: page.el("#send-agent").is_enabled(), "服务恢复后没有重新检查")
+    page.until_text("#live", "实时推送已连接")
+    assert "合规检查没法进行" not in page.text("#lint")
+    page.send_as_agent()
+    page.until_text("#stage", "提出补救")
+
+    # The stage, its checklist and the reply box stay on screen whatever scrolls.
+    browser.execute_script("for (const id of ['talk', 'transcript-box', 'assist-scroll']) {"
+                           " const e = document.getElementById(id); e.scrollTop = e.scrollHeight; }"
+                           "document.getElementById('remedies').scrollIntoView({block: 'center'});")
+    on_screen = "const r = document.getElementById(arguments[0]).getBoundingClientRect();" \
+                "return r.top >= 0 && r.bottom <= window.innerHeight;"
+    for part in ("stage", "checklist", "agent-text", "send-agent"):
+        assert browser.execute_script(on_screen, part), f"{part} 不在屏幕上"
+    assert page.axe() == [], "会话页面的无障碍检查"
+    page.shot(f"{tag}-case")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark"}]})
+    assert browser.execute_script("return getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    assert page.axe() == [], "深色模式的无障碍检查"
+    page.shot(f"{tag}-dark")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "light"}]})
+
+    # To the end of the script; it closes the case, and the agent records the outcome.
+    page.send_as_agent(REMEDY)
+    page.say_as_buyer("那就换货吧")
+    page.send_as_agent(REQUEST)
+    page.say_as_buyer("行吧，收到货我看看")
+    page.send_as_agent(GOODBYE)
+    page.until_text("#stage", "已结束")
+    page.until_text("#outcome-state", "还没有登记结果")
+    page.choose("#outcome", "resolved")
+    page.click("#close-case")
+    page.until_text("#outcome-state", "已登记结果：已解决")
+    assert page.focused() == "outcome-state"
+    page.shot(f"{tag}-closed")
+
+    # The next case from the queue: the buyer is busy, a callback is agreed.
+    page.click("#to-queue")
+    page.until_shown("#queue-list")
+    assert page.value("#q") == "Q-2"  # the filter is kept; the agent clears it
+    page.type("#q", "李")
+    page.click("#q-go")
+    page.until_text("#queue-list", "李雷")
+    next(b for b in page.all("#queue-list .q-item") if "李雷" in b.text).click()
+    page.until_shown("#conv")
+    page.key("1", shift=True)
+    page.wait.until(lambda _: page.turns() == 1)
+    page.say_as_buyer("我现在在开会，晚上再说吧")
+    page.until_text("#stage", "约定回访")
+    assert "held" in page.el("#stage").get_attribute("class")
+    assert "暂停" in page.text("#step") and "第 0" not in page.text("#step")
+    page.send_as_agent("好的，那我今晚8点再联系您，您看方便吗？")
+    page.until_text("#checklist", "✓ 已约定具体回访时间")
+    assert page.el("#callback-line").is_displayed()
+
+    # The third: the buyer threatens a complaint; the supervisor is told, then the item is ticked.
+    page.click("#to-queue")
+    page.until_text("#queue-list", "李雷")
+    assert "待回访" in next(b.text for b in page.all("#queue-list .q-item") if "李雷" in b.text)
+    page.el("#q").clear()
+    page.click("#q-go")
+    page.until_text("#queue-list", "王芳")
+    next(b for b in page.all("#queue-list .q-item") if "王芳" in b.text).click()
+    page.until_shown("#conv")
+    page.key("1", shift=True)
+    page.wait.until(lambda _: page.turns() == 1)
+    page.say_as_buyer("你看这个链接 " + LONG_LINK + " 跟我收到的完全不一样")
+    assert page.too_wide() == []
+
+    # The token is revoked mid-draft: the sign-in form says why; the draft and the case come back.
+    page.type("#agent-text", APOLOGY)
+    page.wait.until(lambda _: page.el("#send-agent").is_enabled())
+    cid = page.text("#conv-code")
+    _cli("token", "revoke", "小林", "--db", db_url)
+    page.click("#send-agent")
+    page.until_shown("#login")
+    page.until_text("#login-note", "草稿")
+    assert page.focused() == "token"
+    page.shot(f"{tag}-expired")
+    page.sign_in(_new_token(db_url, "小林-补发"))
+    page.until_shown("#conv")
+    assert page.text("#conv-code") == cid and page.value("#agent-text") == APOLOGY
+    assert page.turns() == 2
+    assert LONG_LINK in page.text("#transcript"), "链接里的数字不应被当成电话号码遮住"
+    page.send_as_agent()
+    page.say_as_buyer("东西坏了你们也不管，我要去12315投诉你们")
+    page.until_text("#stage", "升级处理")
+    held = browser.execute_script("return getComputedStyle(document.getElementById('stage')).color")
+    assert held == "rgb(125, 78, 0)"  # the held colour, not the main path's blue
+    assert "○ 已请主管介入" in page.text("#checklist") and robot.got == []
+    page.type("#esc-note", "买家要打12315")
+    page.click("#escalate")
+    page.until_text("#esc-state", "已通知主管")
+    assert "✓ 已请主管介入" in page.text("#checklist")
+    (sent,) = robot.got
+    assert sent["buyer_name"] == "王芳" and sent["order_id"] == "Q-2" and "买家要打12315" in sent["text"]
+    page.shot(f"{tag}-escalated")
+    page.choose("#outcome", "escalated")
+    page.click("#close-case")
+    page.until_text("#outcome-state", "已登记结果：升级处理")
+    assert page.too_wide() == []
+    assert page.js_errors() == []
