@@ -296,7 +296,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
         web.run_app(app_factory(), host=s.host, port=s.port, print=lambda m: click.echo(
             f"csbot 服务已启动：http://{s.host}:{s.port}（数据库：{s.database_url}）\n"
             f"客服侧边栏：http://{s.host}:{s.port}/sidebar"),
-            shutdown_timeout=10, handle_signals=True,
+            shutdown_timeout=10, handle_signals=True, keepalive_timeout=s.header_timeout,
             access_log=logging.getLogger("aiohttp.access") if s.access_log else None)
     except Exception as exc:  # a configuration problem found at start-up
         from bot.channels.base import ConfigError
@@ -354,6 +354,8 @@ def token_add(role: str, shop: str, name: str | None, database_url: str | None,
         click.echo(f"已有名为 {label} 的令牌", err=True)
         sys.exit(EXIT_FOUND)
     click.echo(f"令牌 {label}（{role}，店铺 {shop}）：")
+    if role == "admin" and shop != "*":  # scoped: an admin of one shop (bot/server/app.py _scope)
+        click.echo(f"这个管理员令牌只能管理店铺 {shop}；要管理所有店铺，请用 --shop '*'", err=True)
     click.echo(value)
     click.echo("请立即保存：令牌只显示这一次，数据库里只存它的哈希。", err=True)
 

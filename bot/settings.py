@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # How long the service trusts a token it looked up in the database: a revoked token stops
     # working within this many seconds (0: look it up on every request).
     token_cache_seconds: float = Field(default=10.0, ge=0)
+    # A connection must send its request's headers within this many seconds (and an idle
+    # keep-alive connection is closed after it): slow, trickling headers hold no socket.
+    header_timeout: float = Field(default=15.0, gt=0)
 
     def turn_workers(self) -> int:
         """Worker processes deciding turns beside the SQLite writer: as set, else one per

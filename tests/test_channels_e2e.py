@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import secrets
@@ -197,6 +198,9 @@ class WeCom(Platform):
         assert token.query == {"corpid": self.CORP, "corpsecret": self.ENV["CSBOT_WECOM_SECRET"]}
 
 
+_MS = itertools.count()
+
+
 class DingTalkRobot(Platform):
     """钉钉 enterprise robot in HTTP mode: signed headers, reply on the sessionWebhook."""
 
@@ -227,7 +231,10 @@ class DingTalkRobot(Platform):
         return self.wrap(json.dumps(doc, ensure_ascii=False).encode(), ts, forged)
 
     def wrap(self, payload: bytes, ts: int, forged: bool = False) -> Sent:
-        ms, secret = str(ts * 1000), "forged" if forged else self.ENV["CSBOT_DINGTALK_APP_SECRET"]
+        # DingTalk's timestamps are milliseconds: two messages never share one (and a
+        # (timestamp, sign) pair is accepted for one message only)
+        ms = str(ts * 1000 + next(_MS) % 1000)
+        secret = "forged" if forged else self.ENV["CSBOT_DINGTALK_APP_SECRET"]
         return Sent(payload, {"Content-Type": "application/json; charset=utf-8", "timestamp": ms,
                               "sign": b64_hmac(secret, f"{ms}\n{secret}")})
 
@@ -859,3 +866,121 @@ async def test_one_open_case_per_agent_and_chat_and_switch(boot: Boot) -> None:
     assert await desk.reply("/switch 1") == "已切换到：李娜。"
     li, turns = await rig.store.get(by_name["李娜"]["id"])
     assert li["open"] and [t["turn"] for t in turns] == [1]
+
+
+# -- hardening (issue 17) ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ALL)
+async def test_a_plain_text_answer_goes_out_once_per_message(boot: Boot, name: str) -> None:
+    # No open case yet: the answer is a text, and the platform's retry must not get it again.
+    rig = await boot(name)
+    sent = rig.p.message(BUYER, 1, now())
+    first = await rig.post(sent)
+    await rig.settle()
+    again = await rig.post(rig.p.retry(sent))
+    await rig.settle()
+    assert first.status == again.status == 200
+    if not rig.p.sync:
+        assert len(rig.p.replies(rig.fake)) == 1
+    assert await rig.cases() == []
+
+
+@pytest.mark.parametrize("name", ALL)
+async def test_a_command_that_failed_is_handled_on_the_retry(boot: Boot, name: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = await boot(name)
+    real, calls = rig.store.create, []
+
+    async def fails_once(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError("数据库连接断了")  # injected: the database went away once
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(rig.store, "create", fails_once)
+    sent = rig.p.message(NEW, 1, now())
+    await rig.post(sent)
+    await rig.settle()
+    assert await rig.cases() == []
+    await rig.post(rig.p.retry(sent))  # the platform retries: this time the case is opened
+    await rig.settle()
+    [case] = await rig.cases()
+    assert case["case"]["buyer_name"] == "周敏"
+    if not rig.p.sync:
+        texts = [rig.p.reply_text(c) for c in rig.p.replies(rig.fake)]
+        assert len(texts) == 2 and "出错" in texts[0] and "已开始案例" in texts[1]
+
+
+async def test_a_dingtalk_sign_signs_one_message_only(boot: Boot, aiohttp_client: Any,
+                                                      engine: Engine) -> None:
+    rig = await boot("dingtalk-robot")
+    first = rig.p.message(NEW, 1, now())
+    assert (await rig.post(first)).status == 200
+    await rig.settle()
+    assert (await rig.post(rig.p.retry(first))).status == 200  # DingTalk's own retry
+    # the captured headers over another body: refused, nothing happens
+    forged = Sent(rig.p.message(BUYER, 2, now()).body, first.headers)
+    answer = await rig.post(forged)
+    assert (answer.status, answer.json["error"]["code"]) == (401, "replayed_signature")
+    await rig.settle()
+    [case] = await rig.cases()
+    assert case["turns"] == 0 and len(rig.p.replies(rig.fake)) == 1
+    # the pair is stored: a restarted service refuses it too
+    db = rig.store.writer.engine.url.database  # type: ignore[union-attr]
+    again = await build_app(f"sqlite:///{db}", engine, env=rig.p.env(), shop=SHOP)
+    client = await aiohttp_client(again)
+    async with client.post("/hooks/dingtalk", data=forged.body, headers=forged.headers) as resp:
+        assert resp.status == 401
+
+
+async def test_dingtalk_window_is_minutes_and_configurable(boot: Boot) -> None:
+    rig = await boot("dingtalk-robot")
+    answer = await rig.post(rig.p.message(NEW, 1, now() - 50 * 60))  # 50 minutes old
+    assert (answer.status, answer.json["error"]["code"]) == (401, "stale_timestamp")
+    from bot.channels.dingtalk import DingTalkAdapter
+
+    adapter = DingTalkAdapter.from_settings({**rig.p.env(), "CSBOT_DINGTALK_MAX_SKEW_SECONDS": "60"})
+    assert adapter is not None and adapter.window == 60  # type: ignore[attr-defined]
+    for bad in ("soon", "0", "86400"):
+        with pytest.raises(ConfigError, match="CSBOT_DINGTALK_MAX_SKEW_SECONDS"):
+            DingTalkAdapter.from_settings({**rig.p.env(), "CSBOT_DINGTALK_MAX_SKEW_SECONDS": bad})
+
+
+async def test_dingtalk_openapi_only_to_a_conversation_dingtalk_vouched_for(boot: Boot) -> None:
+    # A body naming a group and an expired sessionWebhook: nothing goes out through the
+    # OpenAPI to a conversation that never took a reply on its own sessionWebhook.
+    rig = await boot("dingtalk-robot")
+    rig.fake.on("POST", "/v1.0/oauth2/accessToken", (200, {"accessToken": "at", "expireIn": 7200}))
+    rig.fake.on("POST", "/v1.0/robot/groupMessages/send", (200, {"processQueryKey": "k"}))
+    doc = json.loads(rig.p.message(NEW, 1, now()).body)
+    doc.update(conversationType="2", conversationId="cidSomeoneElsesGroup==",
+               sessionWebhookExpiredTime=1000, text={"content": "/help"})
+
+    async def send(msg_id: str, expires: int) -> list[Call]:
+        doc.update(msgId=msg_id, sessionWebhookExpiredTime=expires)
+        await rig.post(rig.p.wrap(json.dumps(doc, ensure_ascii=False).encode(), now()))
+        await rig.settle()
+        return [c for c in rig.fake.calls if "groupMessages" in c.path]
+
+    assert await send("msgUnknown1", 1000) == []
+    # a reply through the group's own sessionWebhook vouches for it; then the fallback may
+    later = int(time.time() * 1000) + 5_400_000
+    assert await send("msgVouched1", later) == []
+    assert await rig.store.seen_event("dingtalk-conv", "2:cidSomeoneElsesGroup==")
+    assert len(await send("msgExpired1", 1000)) == 1
+
+
+@pytest.mark.parametrize("name", TIMESTAMPED)
+async def test_a_signed_400_digit_timestamp_is_a_4xx(boot: Boot, name: str) -> None:
+    rig = await boot(name)
+    sent = rig.p.message(NEW, 1, 10**400)
+    answer = await rig.post(sent)
+    assert 400 <= answer.status < 500 and set(answer.json["error"]) == {"code", "message"}
+
+
+@pytest.mark.parametrize("name", ALL)
+async def test_zero_width_text_makes_no_turn(boot: Boot, name: str) -> None:
+    rig = await boot(name)
+    await rig.say(NEW, 1)
+    await rig.say("\u200b\u200d\ufeff", 2)
+    assert await rig.turns() == []

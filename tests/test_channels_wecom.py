@@ -270,3 +270,43 @@ async def test_token_error_surfaces(aiohttp_server: Any) -> None:
 
 def test_crypt_type() -> None:
     assert isinstance(adapter().crypt, WXBizMsgCrypt)
+
+
+# -- hardening (issue 17): the signature before any XML parser -------------------------------
+
+LAUGHS = ('<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE xml [<!ENTITY a "哈哈哈哈哈哈哈哈">'
+          + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(4))
+          + ']>\n<xml><ToUserName>&e;</ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>')
+
+
+def test_an_unsigned_body_never_reaches_an_xml_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.channels.wecom as wecom
+
+    parsed: list[bytes] = []
+    real = wecom.parse_xml
+    monkeypatch.setattr(wecom, "parse_xml", lambda data: parsed.append(data) or real(data))
+    body = LAUGHS.replace("{enc}", "QUJD").encode("utf-16")  # 80,000 characters once expanded
+    with pytest.raises(ChannelError) as exc:
+        adapter().receive(request("POST", query(DOC, msg_signature="0" * 40), body=body), now_of(DOC))
+    assert 400 <= exc.value.status < 500 and parsed == []
+    with pytest.raises(ChannelError):  # nor does a plain unsigned one
+        adapter().receive(request("POST", query(DOC, msg_signature="0" * 40),
+                                  body=xml_body(DOC["inputs"]["encrypt"])), now_of(DOC))
+    assert parsed == []
+
+
+def test_entities_are_refused_in_any_encoding_even_when_signed() -> None:
+    a = adapter()
+    enc = a.crypt.encrypt(b"<xml><MsgType>text</MsgType><Content>hi</Content><FromUserName>u</FromUserName>"
+                          b"<MsgId>1</MsgId></xml>")
+    ts, nonce = DOC["inputs"]["timestamp"], DOC["inputs"]["nonce"]
+    q = {"msg_signature": a.crypt.signature(ts, nonce, enc), "timestamp": ts, "nonce": nonce}
+    for encoding in ("utf-8", "utf-16"):
+        doc = LAUGHS.replace("{enc}", enc)
+        body = doc.encode(encoding) if encoding == "utf-16" else doc.replace('encoding="UTF-16"', "").encode()
+        with pytest.raises(ChannelError) as exc:
+            a.receive(request("POST", q, body=body), now_of(DOC))
+        assert exc.value.status == 400, encoding
+    # the signed message without a DTD goes through
+    _, [e] = a.receive(request("POST", q, body=xml_body(enc)), now_of(DOC))
+    assert e.text == "hi"

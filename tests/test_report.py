@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -355,3 +356,25 @@ def test_every_label_has_one_chinese_name_in_the_bundled_data(engine: Engine) ->
     assert set(ACTS) == set(words["act_labels"]) and set(CODES) == set(words["finding_labels"])
     names = [n for key in expected for n in words[key].values()]
     assert all(any("\u4e00" <= c <= "\u9fff" for c in n) for n in names)
+
+
+def test_csv_cells_never_start_a_formula(engine: Engine) -> None:
+    # An agent's name comes from a token or a request: Excel must not run it.
+    evil = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1"]
+    records = [CaseRecord(id=f"x{i}", shop="店", agent=name, stage="closed", last_stage="closing",
+                          outcome="resolved", is_open=False, created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                          cause="", remedy="", review_answer="", platform="taobao", rating="差评", turns=2)
+               for i, name in enumerate(evil)]
+    rows = list(csv.reader(io.StringIO(csv_bytes(_report(records, engine)).decode("utf-8-sig"))))
+    cells = [c for row in rows for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t") or (c[:1] == "-" and not
+                                                                     re.fullmatch(r"-\d+(\.\d+)?%?", c))]
+    assert "'=HYPERLINK(\"http://x\",\"点我\")" in cells
+
+
+def test_the_report_page_allows_no_script() -> None:
+    from bot.insights.render import cell
+
+    page = (Path(__file__).parent.parent / "bot/insights/report.html.j2").read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in page and "script-src 'none'" in page
+    assert cell("-3") == "-3" and cell("-1.5%") == "-1.5%" and cell("-x") == "'-x"

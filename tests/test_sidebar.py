@@ -506,6 +506,8 @@ class Sidebar:
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
+@pytest.mark.browser
+@pytest.mark.process
 def test_a_wrong_token_shows_the_apis_chinese_error(browser: Any, server: ServerProcess) -> None:
     page = Sidebar(browser, server)
     assert page.focused() == "token"
@@ -516,6 +518,8 @@ def test_a_wrong_token_shows_the_apis_chinese_error(browser: Any, server: Server
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
 def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProcess) -> None:
     page = Sidebar(browser, server)
     # The agent pastes their token once, then starts the case.
@@ -570,6 +574,8 @@ def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProc
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
 def test_turns_posted_elsewhere_arrive_live(browser: Any, server: ServerProcess) -> None:
     # Markup in the data stays text: the page renders with textContent only.
     status, made = call(server.url, "POST", "/api/v1/conversations",
@@ -602,6 +608,8 @@ def test_turns_posted_elsewhere_arrive_live(browser: Any, server: ServerProcess)
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
 def test_api_errors_show_next_to_the_action(browser: Any, server: ServerProcess) -> None:
     page = Sidebar(browser, server)
     page.sign_in()
@@ -622,6 +630,8 @@ def test_api_errors_show_next_to_the_action(browser: Any, server: ServerProcess)
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
 def test_opening_the_same_buyer_and_order_shows_the_whole_case(browser: Any, server: ServerProcess) -> None:
     status, made = call(server.url, "POST", "/api/v1/conversations", {**CASE, "order_id": "S-4"})
     assert status == 201
@@ -642,6 +652,7 @@ def test_opening_the_same_buyer_and_order_shows_the_whole_case(browser: Any, ser
     assert page.js_errors() == []
 
 
+@pytest.mark.process
 def test_serve_says_where_the_sidebar_is(server: ServerProcess) -> None:
     started = Path(server.log.name).read_text(encoding="utf-8")
     assert f"客服侧边栏：{server.url}/sidebar" in started
@@ -706,6 +717,7 @@ def _new_token(db_url: str, name: str = "小林") -> str:
 
 
 @pytest.mark.browser
+@pytest.mark.process
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 740)])
 def test_an_agent_works_a_shift(browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 width: int, height: int) -> None:

@@ -14,9 +14,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 if TYPE_CHECKING:  # aiohttp is only needed by deliver(); keep importing this module cheap
     import aiohttp
@@ -60,15 +60,32 @@ class HttpReply:
         return cls(status, body, "application/json; charset=utf-8")
 
 
+# The longest ids stored with a channel's name before them (agent "dingtalk:<sender>" in a
+# 100-character column, "<channel>:<message id>" in 200): longer ones are refused at the
+# door, the same on SQLite and PostgreSQL, instead of overflowing a column.
+MAX_SENDER_ID = 80
+MAX_EVENT_ID = 180
+MAX_TEXT = 4000
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"))
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("不能包含 NUL 字符")
+    return value
+
+
 class InboundEvent(BaseModel):
     """One normalised chat message from a platform."""
 
     channel: str
-    chat_id: str
-    sender_id: str
-    sender_name: str = ""
-    text: str
-    message_id: str = Field(description="the platform's dedupe key (MsgId, msgId, event_id...)")
+    chat_id: Annotated[str, Field(min_length=1, max_length=MAX_EVENT_ID), AfterValidator(_no_nul)]
+    sender_id: Annotated[str, Field(min_length=1, max_length=MAX_SENDER_ID), AfterValidator(_no_nul)]
+    sender_name: Annotated[str, Field(max_length=100), AfterValidator(_no_nul)] = ""
+    text: Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)]
+    message_id: Annotated[str, Field(min_length=1, max_length=MAX_EVENT_ID,
+                                     description="the platform's dedupe key (MsgId, msgId, event_id...)"),
+                          AfterValidator(_no_nul)]
     time: datetime
     reply_to: dict[str, str] = Field(default_factory=dict,
                                      description="whatever deliver() needs to answer")
@@ -138,10 +155,12 @@ def check_window(raw_ts: str | None, now: float, window: float, *, millis: bool 
     """The timestamp as seconds, or ChannelError when missing, unparsable or outside ``window``."""
     if not raw_ts:
         raise ChannelError(401, "missing_timestamp", "缺少时间戳")
-    try:
-        ts = float(int(raw_ts.strip()))
-    except ValueError:
-        raise ChannelError(401, "bad_timestamp", "时间戳格式错误") from None
+    digits = raw_ts.strip()
+    # ASCII digits only, and no more than a millisecond clock has (int() takes "١٢" and
+    # 400-digit numbers, and float() of those overflows)
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 16):
+        raise ChannelError(401, "bad_timestamp", "时间戳格式错误")
+    ts = float(int(digits))
     if millis:
         ts /= 1000.0
     if abs(now - ts) > window:
@@ -153,20 +172,22 @@ def epoch_to_datetime(value: str | int | float | None) -> datetime:
     """A platform time (seconds, milliseconds or microseconds) as an aware UTC datetime."""
     try:
         v = float(value) if value is not None else 0.0
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):
         v = 0.0
     if v > 1e14:  # microseconds (seen in Feishu contact events)
         v /= 1e6
     elif v > 1e11:  # milliseconds (DingTalk, Feishu)
         v /= 1e3
-    return datetime.fromtimestamp(max(v, 0.0), tz=UTC)
+    if not 0.0 <= v < 4e9:  # nan, inf, a year past 2096: no platform's time
+        v = 0.0
+    return datetime.fromtimestamp(v, tz=UTC)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or ChannelError(400)."""
     try:
         obj = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, 4,300-digit ints, deep nesting
         raise malformed(f"不是合法的 JSON（{type(exc).__name__}）") from None
     if not isinstance(obj, dict):
         raise malformed("JSON 顶层应为对象")
@@ -231,8 +252,18 @@ class Probe:
     check: Callable[[int, bytes], bool]
 
 
+class Memory(Protocol):
+    """What an adapter may remember across requests, restarts and instances (the store)."""
+
+    async def first_time(self, channel: str, message_id: str) -> bool: ...
+
+    async def seen_event(self, channel: str, message_id: str) -> bool: ...
+
+
 class Adapter(ABC):
     """One chat platform: verify and parse callbacks, render and deliver replies."""
+
+    memory: Memory | None = None  # set by the service (bot/server/hooks.py)
 
     name: ClassVar[str]
     title: ClassVar[str]  # the platform's name for people, in Chinese
@@ -290,7 +321,16 @@ class Adapter(ABC):
             if len(req.body) > self.max_body:
                 raise ChannelError(413, "too_large",
                                    f"请求体过大（{len(req.body)} 字节，上限 {self.max_body}）")
-            return self._receive(req, now)
+            try:
+                reply, events = self._receive(req, now)
+            except ValidationError as exc:  # an event's field: NUL, too long, missing
+                where = "、".join(".".join(map(str, e["loc"])) for e in exc.errors()[:3])
+                raise malformed(f"字段无效：{where}") from None
+            except (UnicodeError, OverflowError, RecursionError):
+                # bytes in a header or field that are not text (a signature of "\xff")
+                raise malformed("请求头或字段中有无效字符") from None
+            # A text of only whitespace and zero-width characters is no message: no turn.
+            return reply, [e for e in events if e.text.translate(_INVISIBLE).strip()]
         except ChannelError as exc:
             log.warning("channel=%s refused status=%d code=%s: %s",
                         self.name, exc.status, exc.code, exc.message)

@@ -55,7 +55,7 @@ def _cbc_decrypt(key: bytes, iv: bytes, data: bytes, block_bits: int) -> bytes:
 
 def sha1_signature(*parts: str) -> str:
     """WXBizMsgCrypt's signature: SHA-1 hex of the sorted, concatenated parts."""
-    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+    return hashlib.sha1(utf8("".join(sorted(parts)))).hexdigest()
 
 
 def decode_encoding_aes_key(encoding_aes_key: str) -> bytes:
@@ -93,7 +93,7 @@ class WXBizMsgCrypt:
     def verify(self, signature: str, timestamp: str, nonce: str, encrypt: str) -> bool:
         """Constant-time check of ``signature``."""
         expected = self.signature(timestamp, nonce, encrypt)
-        return hmac.compare_digest(expected.encode("ascii"), signature.strip().lower().encode())
+        return hmac.compare_digest(expected.encode("ascii"), utf8(signature.strip().lower()))
 
     def encrypt(self, msg: bytes, random16: bytes | None = None) -> str:
         """Base64 ciphertext of ``msg``; pass ``random16`` to reproduce a known ciphertext."""
@@ -144,22 +144,28 @@ class FeishuCipher:
 
     def signature(self, timestamp: str, nonce: str, body: bytes) -> str:
         """``X-Lark-Signature``: SHA-256 hex of timestamp + nonce + encrypt key + raw body."""
-        head = (timestamp + nonce + self.encrypt_key).encode("utf-8")
+        head = utf8(timestamp + nonce + self.encrypt_key)
         return hashlib.sha256(head + body).hexdigest()
 
     def verify(self, signature: str, timestamp: str, nonce: str, body: bytes) -> bool:
         """Constant-time check of ``X-Lark-Signature``."""
         expected = self.signature(timestamp, nonce, body)
-        return hmac.compare_digest(expected.encode("ascii"), signature.strip().lower().encode())
+        return hmac.compare_digest(expected.encode("ascii"), utf8(signature.strip().lower()))
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8; a header's undecodable bytes (aiohttp keeps them as surrogates) go
+    back to the bytes they were, so a bad header fails its check instead of raising."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def hmac_sha256(key: str | bytes, msg: str | bytes) -> bytes:
     """HMAC-SHA256 digest with str arguments taken as UTF-8."""
-    k = key.encode("utf-8") if isinstance(key, str) else key
-    m = msg.encode("utf-8") if isinstance(msg, str) else msg
+    k = utf8(key) if isinstance(key, str) else key
+    m = utf8(msg) if isinstance(msg, str) else msg
     return hmac.new(k, m, hashlib.sha256).digest()
 
 
 def same(a: str, b: str) -> bool:
     """Constant-time string equality (UTF-8)."""
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+    return hmac.compare_digest(utf8(a), utf8(b))

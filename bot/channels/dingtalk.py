@@ -1,10 +1,15 @@
 """钉钉 (DingTalk): the enterprise robot in HTTP mode, and event subscription.
 
 Robot: headers ``timestamp`` (ms) and ``sign`` = base64(HmacSHA256(appSecret,
-timestamp + "\\n" + appSecret)), within one hour; the reply goes to the conversation's
-``sessionWebhook`` (Markdown) while it is valid, else through the robot OpenAPI with an
-app access token. The sign covers only the timestamp, so the body is not trusted for
-where to send: a ``sessionWebhook`` must be on DingTalk's own host.
+timestamp + "\\n" + appSecret)); the reply goes to the conversation's ``sessionWebhook``
+(Markdown) while it is valid, else through the robot OpenAPI with an app access token.
+The sign covers only the timestamp (DingTalk's design), so a captured pair would sign any
+body. Within the protocol: the window is minutes (``CSBOT_DINGTALK_MAX_SKEW_SECONDS``,
+300 by default; DingTalk's documents allow an hour, its requests come at once), each
+(timestamp, sign) pair is accepted for one message only (stored: it holds across
+restarts and instances), a ``sessionWebhook`` must be on DingTalk's own host, and the
+OpenAPI fallback sends only to a conversation whose sessionWebhook has already taken a
+reply (DingTalk itself vouched for it).
 
 Event subscription: ``?signature&timestamp&nonce`` (ms), body ``{"encrypt"}``, the
 WeCom crypto with the AppKey as receive id; every event, ``check_url`` included, is
@@ -47,7 +52,10 @@ if TYPE_CHECKING:
 
 API_BASE = "https://api.dingtalk.com"  # OpenAPI (access token, robot messages)
 OAPI_BASE = "https://oapi.dingtalk.com"  # where sessionWebhooks live
-WINDOW = 3600.0  # the robot doc's one hour
+WINDOW = 300.0  # seconds; the robot doc allows an hour, which a captured sign would enjoy
+MAX_WINDOW = 3600.0
+SIGN_CHANNEL = "dingtalk-sign"  # channel_events rows of used (timestamp, sign) pairs
+SEEN_CHANNEL = "dingtalk-conv"  # conversations whose sessionWebhook took a reply
 TEXT_LIMIT = 5000  # markdown text, UTF-8 bytes (kept well under the platform's limit)
 SESSION_MARGIN_MS = 60_000  # do not start a reply on a webhook about to expire
 _ALNUM = string.ascii_letters + string.digits
@@ -73,6 +81,8 @@ class DingTalkAdapter(Adapter):
                 counts=False),
         Setting("CSBOT_DINGTALK_OAPI_BASE", "sessionWebhook 地址（测试或代理用）", "optional",
                 counts=False),
+        Setting("CSBOT_DINGTALK_MAX_SKEW_SECONDS", "机器人签名时间戳允许的偏差（秒，默认 300）",
+                "optional", counts=False),
     )
 
     def __init__(self, values: Mapping[str, str], dev: bool = False) -> None:
@@ -91,6 +101,13 @@ class DingTalkAdapter(Adapter):
                 raise ConfigError(f"CSBOT_DINGTALK_AES_KEY 无效：{exc}") from None
         self.tokens = TokenCache()
         self.clock = time.time  # for the sessionWebhook expiry; tests move it
+        skew = self.get("CSBOT_DINGTALK_MAX_SKEW_SECONDS", str(WINDOW))
+        try:
+            self.window = float(skew)
+        except ValueError:
+            raise ConfigError("CSBOT_DINGTALK_MAX_SKEW_SECONDS 应为秒数（如 300）") from None
+        if not 1 <= self.window <= MAX_WINDOW:
+            raise ConfigError(f"CSBOT_DINGTALK_MAX_SKEW_SECONDS 应在 1 到 {MAX_WINDOW:.0f} 秒之间")
 
     # -- inbound ----------------------------------------------------------------------------
 
@@ -105,7 +122,7 @@ class DingTalkAdapter(Adapter):
         if secret:
             if not ts or not sign or not same(robot_sign(secret, ts), sign.strip()):
                 raise bad_signature()
-            check_window(ts, now, WINDOW, millis=True)
+            check_window(ts, now, self.window, millis=True)
         body = parse_json_object(req.body)
         if body.get("msgtype") != "text":
             return HttpReply.text(""), []  # pictures, files, audio: acknowledged, no turn
@@ -129,6 +146,8 @@ class DingTalkAdapter(Adapter):
                 "conversation_id": body["conversationId"],
                 "staff_id": staff,
                 "robot_code": str(body.get("robotCode") or self.get("CSBOT_DINGTALK_APP_KEY")),
+                # the service accepts this pair for this one message only (Hooks.fresh)
+                **({"sign_pair": f"{ts.strip()}:{sign.strip()}"} if secret else {}),
             },
         )
         return HttpReply.text(""), [event]
@@ -146,7 +165,7 @@ class DingTalkAdapter(Adapter):
             raise malformed("缺少 encrypt")
         if not self.crypt.verify(sig, ts, nonce, encrypt):
             raise bad_signature()
-        check_window(ts, now, WINDOW, millis=True)
+        check_window(ts, now, self.window, millis=True)
         try:
             plain = self.crypt.decrypt(encrypt)
         except CryptoError as exc:
@@ -204,8 +223,21 @@ class DingTalkAdapter(Adapter):
             code = data.get("errcode", 0 if resp.status == 200 else f"http_{resp.status}")
             if code != 0:
                 raise failure(self.name, code, f"回复失败：{data.get('errmsg', '')}", resp.status)
+            if self.memory is not None:  # DingTalk took a reply here: a real conversation
+                await self.memory.first_time(SEEN_CHANNEL, self._seen_key(event))
             return
+        if self.memory is not None and not await self.memory.seen_event(SEEN_CHANNEL, self._seen_key(event)):
+            # The body names where to send and its sign does not cover it: never to a
+            # conversation DingTalk has not shown us through its own sessionWebhook.
+            raise failure(self.name, "unknown_conversation",
+                          "会话已过期，且这个会话从未通过 sessionWebhook 回复过，不经 OpenAPI 发送")
         await self._openapi_send(http, event, msg)
+
+    @staticmethod
+    def _seen_key(event: InboundEvent) -> str:
+        r = event.reply_to
+        who = r.get("conversation_id", "") if r.get("conversation_type") == "2" else r.get("staff_id", "")
+        return f"{r.get('conversation_type', '1')}:{who}"[:200]
 
     async def _fetch_token(self, http: aiohttp.ClientSession) -> tuple[str, float]:
         from bot.channels.outbound import call_api, failure

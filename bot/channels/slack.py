@@ -29,7 +29,7 @@ from bot.channels.base import (
     parse_json_object,
     truncate,
 )
-from bot.channels.crypto import hmac_sha256, same
+from bot.channels.crypto import hmac_sha256, same, utf8
 
 if TYPE_CHECKING:
     import aiohttp
@@ -42,7 +42,7 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
     """The ``X-Slack-Signature`` of a request."""
-    return "v0=" + hmac_sha256(secret, b"v0:" + timestamp.encode("ascii") + b":" + body).hex()
+    return "v0=" + hmac_sha256(secret, b"v0:" + utf8(timestamp) + b":" + body).hex()
 
 
 def _unescape(text: str) -> str:

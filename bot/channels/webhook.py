@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.channels.base import (
+    MAX_EVENT_ID,
+    MAX_SENDER_ID,
     Adapter,
     HttpReply,
     InboundEvent,
@@ -27,7 +29,7 @@ from bot.channels.base import (
     malformed,
     parse_json_object,
 )
-from bot.channels.crypto import hmac_sha256, same
+from bot.channels.crypto import hmac_sha256, same, utf8
 
 if TYPE_CHECKING:
     import aiohttp
@@ -41,16 +43,16 @@ class WebhookMessage(BaseModel):
     """The JSON a shop's system posts."""
 
     model_config = ConfigDict(extra="forbid")
-    chat_id: str = Field(min_length=1, max_length=200)
-    sender_id: str = Field(min_length=1, max_length=200)
+    chat_id: str = Field(min_length=1, max_length=MAX_EVENT_ID)
+    sender_id: str = Field(min_length=1, max_length=MAX_SENDER_ID)
     sender_name: str = Field(default="", max_length=100)
     text: str = Field(min_length=1, max_length=4000)
-    message_id: str = Field(min_length=1, max_length=200)
+    message_id: str = Field(min_length=1, max_length=MAX_EVENT_ID)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The ``X-Csbot-Signature`` of a body."""
-    return hmac_sha256(secret, timestamp.encode("ascii") + b"." + body).hex()
+    return hmac_sha256(secret, utf8(timestamp) + b"." + body).hex()
 
 
 class WebhookAdapter(Adapter):

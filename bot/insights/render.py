@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,20 @@ def csv_bytes(report: Report) -> bytes:
         for row in t.rows:
             for column, value in zip(t.columns, row.values, strict=True):
                 metric = row.key if t.row_kind == "metric" else column
-                writer.writerow([section, labels.name(t.row_kind, row.key), labels.name(t.column_kind, column),
-                                 format_value(value, metric), t.id, row.key, column])
+                writer.writerow([cell(c) for c in (
+                    section, labels.name(t.row_kind, row.key), labels.name(t.column_kind, column),
+                    format_value(value, metric), t.id, row.key, column)])
     return out.getvalue().encode("utf-8-sig")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?%?")
+
+
+def cell(text: str) -> str:
+    """A CSV cell Excel will not run: one starting like a formula (=, +, -, @, a tab) gets a
+    leading apostrophe, which Excel shows as text (an agent's name such as "=HYPERLINK(…)"
+    comes from a token). A plain number such as -3 or -1.5% stays a number."""
+    if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text

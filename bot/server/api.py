@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.models import Case, Finding, Outcome, Suggestion, Tone
 
 MAX_TEXT = 2000
+# Characters that show nothing: a text of only these (and whitespace) is no message.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"))
+
+
+def visible(text: str) -> str:
+    """``text`` if it shows anything; ValueError (a 422) for blank or zero-width-only text."""
+    if not text.translate(_INVISIBLE).strip():
+        raise ValueError("不能为空（只有空白或不可见字符）")
+    return text
 
 
 class CreateConversation(Case):
@@ -22,6 +31,8 @@ class MessageIn(BaseModel):
     role: Literal["buyer", "agent"]
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     message_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    _text_visible = field_validator("text")(visible)
 
 
 class CloseIn(BaseModel):
@@ -101,6 +112,8 @@ class LintIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    _text_visible = field_validator("text")(visible)
 
 
 class LintOut(BaseModel):

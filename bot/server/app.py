@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import hashlib
 import json
 import logging
 import os
+import re
 import time
-import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -38,6 +41,9 @@ STORE: web.AppKey[Store] = web.AppKey("store", Store)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 HOOKS: web.AppKey[Any] = web.AppKey("hooks")
 TOKEN: web.RequestKey[TokenInfo] = web.RequestKey("token", TokenInfo)
+TOKEN_HASH: web.RequestKey[str] = web.RequestKey("token_hash", str)
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]{1,512}")
+ALL_SHOPS = "*"  # an admin token's shop when it sees every shop (`csbot token add --shop '*'`)
 STATIC_TOKENS: web.AppKey[dict[str, TokenInfo]] = web.AppKey("static_tokens", dict)
 # /sidebar is public like /docs: the page holds no data, the API calls it makes carry the token.
 _PUBLIC = ("/healthz", "/metrics", "/docs", "/sidebar", "/api/v1/openapi.json", "/hooks/")
@@ -51,34 +57,102 @@ WS_BEARER = "bearer."
 MAX_BODY = 64 * 1024
 
 
+WATCH_QUEUE = 256  # turns waiting for one socket; a watcher further behind is dropped
+WATCH_SEND_TIMEOUT = 10.0  # seconds one push may wait for a socket that reads nothing
+
+
+class Watcher:
+    """One WebSocket listening to a conversation: its own bounded queue and sender task, so a
+    watcher that stops reading never holds up the turns it is sent (nor anyone else's)."""
+
+    def __init__(self, ws: web.WebSocketResponse, token_hash: str, transport: Any) -> None:
+        self.ws, self.token_hash, self.transport = ws, token_hash, transport
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=WATCH_QUEUE)
+        self.task = asyncio.get_running_loop().create_task(self._send())
+
+    async def _send(self) -> None:
+        while True:
+            data = await self.queue.get()
+            try:
+                await asyncio.wait_for(self.ws.send_str(data), WATCH_SEND_TIMEOUT)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # gone, or not reading: it gets no more turns
+                self.drop(1008, "连接过慢，已断开")
+                return
+
+    def offer(self, data: str) -> None:
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            log.warning("websocket watcher dropped: %d turns unread", self.queue.qsize())
+            self.drop(1008, "连接过慢，已断开")
+
+    def drop(self, code: int, reason: str) -> None:
+        """Close the socket (its handler then removes it); cut it when it cannot be told."""
+        if not self.task.done() and self.task is not asyncio.current_task():
+            self.task.cancel()
+
+        async def close() -> None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), 2)
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.abort()
+
+        task = asyncio.get_running_loop().create_task(close())
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
 class Hub:
     """WebSockets listening to each conversation in this process."""
 
     def __init__(self) -> None:
-        self.sockets: dict[str, weakref.WeakSet[web.WebSocketResponse]] = {}
+        self.sockets: dict[str, dict[web.WebSocketResponse, Watcher]] = {}
 
-    def add(self, conv_id: str, ws: web.WebSocketResponse) -> None:
-        self.sockets.setdefault(conv_id, weakref.WeakSet()).add(ws)
+    def add(self, conv_id: str, ws: web.WebSocketResponse, token_hash: str = "",
+            transport: Any = None) -> None:
+        self.sockets.setdefault(conv_id, {})[ws] = Watcher(ws, token_hash, transport)
 
     def remove(self, conv_id: str, ws: web.WebSocketResponse) -> None:
         group = self.sockets.get(conv_id)
         if group is not None:
-            group.discard(ws)
+            watcher = group.pop(ws, None)
+            if watcher is not None:
+                watcher.task.cancel()
             if not group:
                 del self.sockets[conv_id]
+
+    def watchers(self) -> list[Watcher]:
+        return [w for group in self.sockets.values() for w in group.values()]
 
     async def publish(self, conv_id: str, sug: Suggestion) -> None:
         group = self.sockets.get(conv_id)
         if not group:
             return
         data = sug.model_dump_json()
-        await asyncio.gather(*(ws.send_str(data) for ws in list(group) if not ws.closed),
-                             return_exceptions=True)
+        for ws, watcher in list(group.items()):
+            if not ws.closed:
+                watcher.offer(data)
 
     async def close_all(self) -> None:
         for group in list(self.sockets.values()):
             for ws in list(group):
                 await ws.close(code=1001, message="服务器正在关闭".encode())
+
+    async def check_tokens(self, store: Store, static: dict[str, TokenInfo]) -> int:
+        """Close the sockets whose token was revoked; how many were closed."""
+        watchers = [w for w in self.watchers() if w.token_hash and w.token_hash not in static]
+        if not watchers:
+            return 0
+        live = await store.live_token_hashes({w.token_hash for w in watchers})
+        gone = [w for w in watchers if w.token_hash not in live]
+        for w in gone:
+            w.drop(1008, "令牌已被吊销")
+        return len(gone)
 
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
@@ -95,11 +169,14 @@ async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
         token = _protocol_token(request)
     if not token:
         raise ApiError(401, "unauthorized", "缺少令牌：请求头要带 Authorization: Bearer 令牌")
+    if not _TOKEN_CHARS.fullmatch(token):  # a token is printable ASCII: anything else is no token
+        raise ApiError(401, "unauthorized", "令牌无效或已被吊销")
     digest = hash_token(token)
     info = request.app[STATIC_TOKENS].get(digest) or await request.app[STORE].token(token, digest)
     if info is None:
         raise ApiError(401, "unauthorized", "令牌无效或已被吊销")
     request[TOKEN] = info
+    request[TOKEN_HASH] = digest
     return await handler(request)  # type: ignore[no-any-return]
 
 
@@ -113,9 +190,10 @@ def _protocol_token(request: web.Request) -> str:
 
 
 def _scope(request: web.Request) -> str | None:
-    """The shop an agent is limited to; None for an admin."""
+    """The shop a token is limited to; None for an admin of every shop (shop "*"). An admin
+    token made for one shop manages that shop only."""
     info = request[TOKEN]
-    return None if info.role == "admin" else info.shop
+    return None if info.role == "admin" and info.shop == ALL_SHOPS else info.shop
 
 
 def _dump(model: Any, status: int = 200) -> web.Response:
@@ -130,7 +208,11 @@ async def create_conversation(request: web.Request) -> web.Response:
     info = request[TOKEN]
     store = request.app[STORE]
     case = Case.model_validate(body.model_dump(exclude={"tone"}))
-    conv, sug, created = await store.create(case, body.tone, agent=case.agent or info.name)
+    # The case's agent is the token's (its name), unless an admin names another one.
+    if info.role != "admin" and case.agent is not None and case.agent != info.name:
+        raise ApiError(403, "forbidden", "只有管理员可以把案例指派给其他客服")
+    agent = (case.agent or info.name) if info.role == "admin" else info.name
+    conv, sug, created = await store.create(case, body.tone, agent=agent)
     summary, _ = await store.get(conv.id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}),
                  201 if created else 200)
@@ -219,7 +301,7 @@ async def watch(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=30, protocols=(WS_PROTOCOL,))
     await ws.prepare(request)
     hub = request.app[HUB]
-    hub.add(conv_id, ws)
+    hub.add(conv_id, ws, request.get(TOKEN_HASH, ""), request.transport)
     try:
         async for msg in ws:
             if msg.type == WSMsgType.ERROR:
@@ -235,7 +317,10 @@ async def lint(request: web.Request) -> web.Response:
     Nothing is stored or counted: the finding metrics count what agents said, not drafts.
     """
     body = await read_model(request, LintIn)
-    found = request.app[STORE].csbot.understand.findings(body.text)
+    store = request.app[STORE]
+    # CPU work: in the store's turn thread, not on the event loop.
+    found = await asyncio.get_running_loop().run_in_executor(
+        store.cpu, store.csbot.understand.findings, body.text)
     return _dump(LintOut(findings=found))
 
 
@@ -263,20 +348,40 @@ async def docs(_: web.Request) -> web.Response:
     return web.Response(text=openapi.docs_html(), content_type="text/html")
 
 
-# The sidebar runs only its own inline code and talks only to this server.
+# The sidebar runs only its own inline code and talks only to this server. Its scripts are
+# allowed by their SHA-256 (computed from the page as served), not by 'unsafe-inline': an
+# injected <script> runs nowhere. No other site may frame it (clickjacking).
 _SIDEBAR_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                               "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
+    "X-Frame-Options": "DENY",
 }
+_INLINE_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S | re.I)
+_CSP_CACHE: dict[str, str] = {}
+
+
+def page_csp(page: str) -> str:
+    """The Content-Security-Policy of a page of ours: its inline scripts by hash, nothing else."""
+    csp = _CSP_CACHE.get(page)
+    if csp is None:
+        hashes = sorted({"'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+                         for attrs, body in _INLINE_SCRIPT.findall(page)
+                         if "application/json" not in attrs.lower()})
+        csp = (f"default-src 'none'; script-src {' '.join(hashes) or chr(39) + 'none' + chr(39)}; "
+               "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+               "form-action 'none'; frame-ancestors 'none'")
+        if len(_CSP_CACHE) < 16:  # one page per data folder: a handful at most
+            _CSP_CACHE[page] = csp
+    return csp
 
 
 async def sidebar_page(request: web.Request) -> web.Response:
     stages = {sid: st.label for sid, st in request.app[STORE].csbot.script.stages.items()}
     outcomes = sidebar.outcome_labels(request.app[STORE].csbot.dialogs)
-    return web.Response(text=sidebar.page(stages, outcomes), content_type="text/html", headers=_SIDEBAR_HEADERS)
+    page = sidebar.page(stages, outcomes)
+    return web.Response(text=page, content_type="text/html",
+                        headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 
 
 def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
@@ -336,6 +441,31 @@ def make_app(
 
     async def shutdown(app: web.Application) -> None:
         await app[HUB].close_all()
+
+    async def revocations(app: web.Application) -> AsyncIterator[None]:
+        # A revoked token's open sockets are closed within the token cache time: their
+        # tokens are looked up again (not from the cache) every half of it.
+        every = max(store.token_ttl / 2, 0.5)
+
+        async def run() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await app[HUB].check_tokens(store, app[STATIC_TOKENS])
+                except Exception as exc:  # the database away for a moment: try again next time
+                    log.warning("checking the tokens of open websockets failed: %s", type(exc).__name__)
+
+        task = asyncio.get_running_loop().create_task(run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def server_header(_: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Server"] = "csbot"  # not aiohttp's and Python's versions
+
+    app.cleanup_ctx.append(revocations)
+    app.on_response_prepare.append(server_header)
 
     async def cleanup(app: web.Application) -> None:
         await app[STORE].close()  # the writer finishes what it acknowledged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -58,6 +59,8 @@ def describe(exc: ValidationError) -> str:
         elif kind == "literal_error":
             expected = str(e.get("ctx", {}).get("expected", "")).replace(" or ", ", ").replace(", ", "、")
             parts.append(f"{where}：应为 {expected} 之一")
+        elif kind == "value_error":  # our own validators' Chinese message, without pydantic's prefix
+            parts.append(f"{where}：{e.get('ctx', {}).get('error', e['msg'])}")
         elif kind in _KINDS:
             parts.append(f"{where}：{_KINDS[kind]}")
         else:
@@ -65,45 +68,96 @@ def describe(exc: ValidationError) -> str:
     return "；".join(parts)
 
 
+MAX_ID = 64  # a conversation id is a UUID (36 characters); anything far longer is no id
+
+
+def _where(request: web.Request) -> str:
+    # The raw (percent-encoded) path: no query string, and no byte that could forge a log line.
+    return request.rel_url.raw_path[:200]
+
+
+def refused(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    """A 4xx in the error shape, and its one log line (no body, no query, no message text)."""
+    log.warning("refused %s %s: %d %s", request.method, _where(request), status, code)
+    return error_response(status, code, message)
+
+
+def _check_request(request: web.Request) -> None:
+    """What no route accepts, whatever the database: NUL characters in the path or the
+    query (PostgreSQL cannot store them, SQLite would) and over-long path ids."""
+    if "\x00" in request.path or "\x00" in request.query_string or \
+            any("\x00" in k or "\x00" in v for k, v in request.query.items()):
+        raise ApiError(400, "bad_request", "请求地址中不能有 NUL 字符")
+    ident = request.match_info.get("id")
+    if ident is not None and (len(ident) > MAX_ID or not ident.isprintable()):
+        raise ApiError(404, "not_found", "没有这个会话")
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        _check_request(request)
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message)
+        return refused(request, exc.status, exc.code, exc.message)
     except ValidationError as exc:
-        return error_response(422, "invalid", describe(exc))
-    except NotFound:
-        return error_response(404, "not_found", "没有这个会话")
-    except Forbidden:
-        return error_response(403, "forbidden", "这个会话不属于您的店铺")
+        return refused(request, 422, "invalid", describe(exc))
+    except (NotFound, Forbidden):
+        # Another shop's conversation is "not found" too: a 403 would tell that it exists.
+        return refused(request, 404, "not_found", "没有这个会话")
     except ConversationClosed as exc:
-        return error_response(409, "closed", str(exc))
+        return refused(request, 409, "closed", str(exc))
     except NeedsPerson as exc:
-        return error_response(409, "needs_person",
-                              f"话术已修改，会话所在的阶段“{exc}”已不存在，需要人工处理")
+        return refused(request, 409, "needs_person",
+                       f"话术已修改，会话所在的阶段“{exc}”已不存在，需要人工处理")
     except web.HTTPRequestEntityTooLarge:
-        return error_response(413, "too_large", "请求体太大")
+        return refused(request, 413, "too_large", "请求体太大")
     except web.HTTPException as exc:
         if exc.status >= 400:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
             message = {404: "没有这个地址", 405: "不支持这个请求方法"}.get(exc.status, exc.reason)
-            return error_response(exc.status, code, message)
+            return refused(request, exc.status, code, message)
         raise
-    except Exception:
-        # Never a stack trace to a client, and no message text in the log either.
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    except Exception as exc:
+        # Never a stack trace to a client, and no message text in the log either: the
+        # exception's own message may quote the request (pydantic's input_value, a driver's
+        # parameters), so only its type and where it was raised are logged.
+        log.error("unhandled error on %s %s: %s", request.method, _where(request), where_raised(exc))
         return error_response(500, "internal", "服务器内部错误，请稍后重试")
+
+
+def where_raised(exc: BaseException) -> str:
+    """An exception's type and the frames it passed through, without its message."""
+    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    return type(exc).__name__ + " at " + " <- ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
     """The request body as ``model``: a 400 for what is not JSON, a 422 for the rest."""
     raw = await _body(request)
     try:
-        return model.model_validate_json(raw)  # one pass in pydantic's own parser
-    except ValidationError:
-        # Whatever is wrong is told as for any other body: json's 400, or the 422.
-        return model.model_validate(_parse(raw))
+        try:
+            found = model.model_validate_json(raw)  # one pass in pydantic's own parser
+        except ValidationError:
+            # Whatever is wrong is told as for any other body: json's 400, or the 422.
+            found = model.model_validate(_parse(raw))
+    except RecursionError:
+        raise ApiError(400, "bad_json", "请求体嵌套太深") from None
+    if _has_nul(found.model_dump()):
+        # PostgreSQL cannot store U+0000 and SQLite would: refused the same on both.
+        raise ApiError(422, "invalid", "请求体中不能有 NUL 字符（\\u0000）")
+    return found
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 async def _body(request: web.Request) -> bytes:
@@ -120,3 +174,7 @@ def _parse(raw: bytes) -> object:
         return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, "bad_json", f"请求体不是合法的 JSON：{getattr(exc, 'msg', exc)}") from exc
+    except RecursionError:
+        raise ApiError(400, "bad_json", "请求体嵌套太深") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise ApiError(400, "bad_json", "请求体中的数字太长") from None

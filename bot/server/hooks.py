@@ -4,6 +4,7 @@ command through the same store, lock and dedupe as the HTTP API, and reply on th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Coroutine
@@ -19,7 +20,7 @@ from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
 from bot.insights.labels import outcome_labels
 from bot.models import Case, Suggestion
-from bot.server.errors import error_response
+from bot.server.errors import error_response, where_raised
 from bot.server.metrics import Metrics
 from bot.store.db import Store
 from bot.store.turns import Forbidden, NeedsPerson, NotFound
@@ -47,6 +48,8 @@ class Hooks:
         self.store, self.metrics, self.adapters, self.shop = store, metrics, adapters, shop
         self.http: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
+        for adapter in adapters.values():
+            adapter.memory = store  # used signatures, conversations seen (across instances)
 
     async def start(self, _: web.Application) -> None:
         # One shared client session for every platform API call.
@@ -71,6 +74,9 @@ class Hooks:
             self.metrics.channel_errors.labels(adapter.name, exc.code).inc()
             r = exc.reply()
             return web.Response(status=r.status, body=r.body, content_type=r.content_type.split(";")[0])
+        refused = await self.fresh(adapter, events)
+        if refused is not None:
+            return refused
         if adapter.sync_reply and events:
             # The shop's own system gets the answer in the response: the Suggestion of a
             # turn (the stored one for a retry), or the reply text of a command.
@@ -87,6 +93,21 @@ class Hooks:
         return web.Response(status=reply.status, body=reply.body,
                             content_type=reply.content_type.split(";")[0])
 
+    async def fresh(self, adapter: Adapter, events: list[InboundEvent]) -> web.Response | None:
+        """A signature that covers no body (DingTalk's robot) is good for one message: a
+        second message under the same pair is a replay (401); the same message again is
+        the platform's retry."""
+        for event in events:
+            pair = event.reply_to.get("sign_pair")
+            if not pair:
+                continue
+            owner = hashlib.sha256(event.message_id.encode()).hexdigest()[:32]
+            if not await self.store.claim(f"{adapter.name}#sign"[:20], pair, owner):
+                log.warning("channel=%s refused status=401 code=replayed_signature", adapter.name)
+                self.metrics.channel_errors.labels(adapter.name, "replayed_signature").inc()
+                return error_response(401, "replayed_signature", "签名已被使用过（疑似重放的请求）")
+        return None
+
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
@@ -96,12 +117,29 @@ class Hooks:
         """Run one event and, unless it is a platform retry, deliver its answer."""
         try:
             out = await self.execute(adapter.name, event, parse_command(event.text))
-        except Exception:
-            log.exception("channel %s: event %s failed", adapter.name, event.message_id)
-            out = Answer(text="处理这条消息时出错了，请稍后再试。")
+        except Exception as exc:
+            # One line, no message text: the exception's own message may quote it.
+            log.error("channel %s: an event failed: %s", adapter.name, where_raised(exc))
+            out = Answer(text="处理这条消息时出错了，请稍后再试。", deliver=await self._failed(adapter.name, event))
         if out.deliver and deliver:
             await self.deliver(adapter, event, out)
         return out
+
+    async def _failed(self, channel: str, event: InboundEvent) -> bool:
+        """After an event failed: forget that it was seen, so the platform's retry is handled
+        (a command recorded as seen and then failed was never retried); and whether to tell
+        the error (once per event, not once per retry)."""
+        try:
+            await self.store.forget_event(channel, event.message_id)
+            return await self.store.first_time(channel, event.message_id + "#error")
+        except Exception as exc:  # the database itself is away: say so, once is all we can
+            log.error("channel %s: recording a failed event failed: %s", channel, type(exc).__name__)
+            return True
+
+    async def _once(self, channel: str, event: InboundEvent, text: str) -> Answer:
+        """A plain-text answer to a message, sent once: a platform's retry of the same
+        message gets no second one (a turn's retry is deduped by its stored answer)."""
+        return Answer(text=text, deliver=await self.store.first_time(channel, event.message_id))
 
     async def deliver(self, adapter: Adapter, event: InboundEvent, out: Answer) -> None:
         assert self.http is not None
@@ -124,14 +162,14 @@ class Hooks:
         if cmd.kind in ("buyer", "me"):
             conv_id = await self.store.active_case(channel, event.chat_id, agent_id)
             if conv_id is None:
-                return Answer(text="还没有进行中的案例，请先用 /new 买家名 商品 下单日期 开一个。")
+                return await self._once(channel, event, "还没有进行中的案例，请先用 /new 买家名 商品 下单日期 开一个。")
             role = "agent" if cmd.kind == "me" else "buyer"
             try:
                 sug, duplicate = await self.store.add_turn(conv_id, role, cmd.text, message_id=turn_id)
             except ConversationClosed:
-                return Answer(text="这个案例已经结束了，可以用 /new 开新案例，或用 /switch 切换。")
+                return await self._once(channel, event, "这个案例已经结束了，可以用 /new 开新案例，或用 /switch 切换。")
             except NeedsPerson:
-                return Answer(text="话术已修改，这个案例需要人工处理。")
+                return await self._once(channel, event, "话术已修改，这个案例需要人工处理。")
             if not duplicate:
                 self.metrics.turn(role)
             return Answer(suggestion=sug, deliver=not duplicate)
@@ -146,7 +184,8 @@ class Hooks:
                                         "agent": event.sender_name or None})
             conv, sug, _ = await self.store.create(case, agent=agent_id)
             await self.store.set_active_case(channel, event.chat_id, agent_id, conv.id)
-            return Answer(text=f"已开始案例：{case.buyer_name}（{case.product or '商品未填'}）", suggestion=sug)
+            shown = conv.case  # as stored: masked
+            return Answer(text=f"已开始案例：{shown.buyer_name}（{shown.product or '商品未填'}）", suggestion=sug)
         if cmd.kind == "switch":
             return Answer(text=await self._switch(channel, event, agent_id, cmd.target))
         conv_id = await self.store.active_case(channel, event.chat_id, agent_id)

@@ -1,20 +1,82 @@
-"""Masking personal data (phone numbers, ID numbers, addresses) before text is stored."""
+"""Masking personal data (phone numbers, ID numbers, addresses) before text is stored.
+
+Every rule runs in time linear in the text: a message is at most a few thousand characters,
+but a rule that backtracks over it from every position (as the address rule once did:
+28 s for 21,000 characters) freezes whatever runs it. bench/mask.py measures the ratio.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-# Each rule with what a match cannot do without (every one of these must occur): most
-# messages hold no digit and no address word, and then the rule need not run (the address
-# patterns are slow to fail on long Chinese text). \d is any Unicode digit, as in the rules.
-_RULES: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[身份证号]", r"\d"),
-    (re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)"), "[手机号]", "1"),
-    (re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"), "[电话]", "0"),
-    (re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|区|县|镇|乡|街道)[\u4e00-\u9fff\d]{0,20}"
-                r"(?:路|街|巷|弄|村|小区|花园|公寓|大厦)[\u4e00-\u9fff\d-]{0,12}(?:号|栋|幢|单元|室|楼)?"
-                r"(?:[\d-]+(?:号|栋|幢|单元|室|楼)?)*"), "[地址]", "[省市区县镇乡街] [路街巷弄村小花公大]"),
-    (re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|巷|弄)\d+号(?:[\d-]+(?:栋|幢|单元|室|楼))*"), "[地址]",
+_CJK = "\u4e00-\u9fff"
+_UNIT = "(?:号|栋|幢|单元|室|楼)"
+_ADMIN_FIRST = frozenset("省市区县镇乡街")
+
+# The street address after its district word (省/市/区/县/镇/乡/街道): a road-like word within
+# twenty characters, then the number. Tried only where a district word stands, so each try
+# looks a bounded way ahead (the tail only runs on a match, and a match moves on past it).
+_ADDRESS_CORE = re.compile(
+    rf"(?:省|市|区|县|镇|乡|街道)[{_CJK}\d]{{0,20}}(?:路|街|巷|弄|村|小区|花园|公寓|大厦)"
+    rf"[{_CJK}\d-]{{0,12}}{_UNIT}?(?:[\d-]+{_UNIT}?)*")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+
+# The address rule as one regular expression, as it was first written: what _find_address
+# finds, the same spans (tests/test_mask.py checks it on generated text). It backtracks over
+# the whole run of Chinese characters from every start, so it is never run on a message.
+ADDRESS_SPEC = (rf"[{_CJK}]{{2,}}(?:省|市|区|县|镇|乡|街道)[{_CJK}\d]{{0,20}}"
+                rf"(?:路|街|巷|弄|村|小区|花园|公寓|大厦)[{_CJK}\d-]{{0,12}}{_UNIT}?(?:[\d-]+{_UNIT}?)*")
+
+
+def _find_address(probe: str) -> Iterator[tuple[int, int]]:
+    """The spans ``re.finditer(ADDRESS_SPEC, probe)`` gives, in linear time.
+
+    The expression matches from the first position of a run of Chinese characters, and its
+    greedy prefix gives the match of the LAST district word (two or more characters into
+    the run) whose address core matches; no later start in the run can match if that one
+    cannot. So: per run, try the district words from the right, each a bounded look ahead.
+    """
+    pos = 0
+    while run := _CJK_RUN.search(probe, pos):
+        start, end = run.span()
+        found = None
+        for q in range(end - 1, start + 1, -1):
+            if probe[q] in _ADMIN_FIRST and (m := _ADDRESS_CORE.match(probe, q)):
+                found = m.end()
+                break
+        if found is None:
+            pos = end
+            continue
+        yield start, found
+        pos = found
+
+
+def _regex(pattern: str) -> Callable[[str], Iterator[tuple[int, int]]]:
+    compiled = re.compile(pattern)
+    return lambda probe: (m.span() for m in compiled.finditer(probe))
+
+
+# Each rule, what it puts in place of a match, and what a match cannot do without (every one
+# of these must occur): most messages hold no digit and no address word, and then the rule
+# need not run. \d is any Unicode digit, as in the rules. Order matters: an ID number is
+# masked before a phone number could be found inside it.
+_PATTERNS: list[tuple[str, str, str]] = [
+    # 18-digit resident ID, also typed in groups (110101 19900307 1234)
+    (r"(?<!\d)\d{6}[\s-]?\d{8}[\s-]?\d{3}[\dXx](?!\d)", "[身份证号]", r"\d"),
+    # 15-digit ID of before 1999: region, YYMMDD, sequence
+    (r"(?<!\d)\d{8}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)", "[身份证号]", r"\d{15}"),
+    # mobile, with the country code (+86, 0086, 86) and groups split by space, - or .
+    (r"(?<!\d)(?:(?:\+|00)86[\s.-]?|86[\s.-]?)?1[3-9]\d[\s.-]?\d{4}[\s.-]?\d{4}(?!\d)",
+     "[手机号]", "1"),
+    # landline with its area code: 0571-88881234, 010 12345678, (010)12345678
+    (r"(?:(?<!\d)0\d{2,3}[\s.-]?|\(0\d{2,3}\)\s?)\d{7,8}(?!\d)", "[电话]", "0"),
+]
+_RULES: list[tuple[Callable[[str], Iterator[tuple[int, int]]], str, str]] = [
+    *((_regex(p), repl, needs) for p, repl, needs in _PATTERNS),
+    (_find_address, "[地址]", "[省市区县镇乡街] [路街巷弄村小花公大]"),
+    (_regex(rf"[{_CJK}]{{1,10}}(?:路|街|巷|弄)\d++号(?:[\d-]+(?:栋|幢|单元|室|楼))*"), "[地址]",
      "[路街巷弄] 号"),
 ]
 _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
@@ -22,20 +84,83 @@ _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
 _ANY_NEED = re.compile("|".join(needs.split()[0] for _, _, needs in _RULES))
 
 
-# Chinese input methods type full-width digits too (１３８…): the rules read them as ASCII.
-_ASCII = str.maketrans("０１２３４５６７８９－　", "0123456789- ")
+# Chinese input methods type full-width digits and brackets too (１３８…): the rules read them
+# as ASCII. One character for one, so a match in the probe is a match in the text.
+_ASCII = str.maketrans("０１２３４５６７８９－　．（）＋", "0123456789- .()+")
+
+
+# A link's digits are ids (id=…, spm=…), not phone numbers: a match inside a link is kept.
+_LINK = re.compile(r"https?://[!-~]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One replacement: ``[start, end)`` of the text before it became ``length`` characters."""
+
+    start: int
+    end: int
+    length: int
+
+
+_PHONE_RULE = 2  # an id (buyer_id, order_id) is masked for phone numbers only: order numbers
+# are long digit strings that the ID-number rules would take
+
+
+def mask_edits(text: str, only: int | None = None) -> tuple[str, list[list[Edit]]]:
+    """The masked text and, per rule that changed it, its replacements (in the coordinates
+    of the text that rule saw), for moving spans from the text into the masked one."""
+    probe = text.translate(_ASCII)
+    if not _ANY_NEED.search(probe):
+        return text, []  # most messages
+    steps: list[list[Edit]] = []
+    for i, ((find, repl, _), needs) in enumerate(zip(_RULES, _NEEDS, strict=True)):
+        if (only is not None and i != only) or not all(n.search(probe) for n in needs):
+            continue
+        spans = list(find(probe))
+        if spans and "://" in probe:
+            links = [m.span() for m in _LINK.finditer(probe)]
+            spans = [(a, b) for a, b in spans if not any(a < end and start < b for start, end in links)]
+        if not spans:
+            continue
+        out, wide, last = [], [], 0
+        for start, end in spans:  # built in one pass: replacing one by one copied the text each time
+            out.append(probe[last:start])
+            wide.append(text[last:start])
+            out.append(repl)
+            wide.append(repl)
+            last = end
+        out.append(probe[last:])
+        wide.append(text[last:])
+        probe, text = "".join(out), "".join(wide)
+        steps.append([Edit(s, e, len(repl)) for s, e in spans])
+    return text, steps
 
 
 def mask(text: str) -> str:
     """The text with phone numbers, ID numbers and street addresses replaced by placeholders."""
-    probe = text.translate(_ASCII)  # same length: a match in it is a match in the text
-    if not _ANY_NEED.search(probe):
-        return text  # most messages
-    for (pattern, repl, _), needs in zip(_RULES, _NEEDS, strict=True):
-        if not all(n.search(probe) for n in needs):
-            continue
-        spans = [m.span() for m in pattern.finditer(probe)]
-        for start, end in reversed(spans):
-            text = text[:start] + repl + text[end:]
-            probe = probe[:start] + repl + probe[end:]
-    return text
+    return mask_edits(text)[0]
+
+
+def mask_id(text: str) -> str:
+    """An identifier with any phone number in it masked (``tb_lilei_13812345678``)."""
+    return mask_edits(text, only=_PHONE_RULE)[0]
+
+
+def move_span(span: tuple[int, int], steps: list[list[Edit]]) -> tuple[int, int]:
+    """A ``[start, end)`` span of the text as a span of its masked form: a span reaching into a
+    masked part covers the whole placeholder."""
+    start, end = span
+    for edits in steps:
+        start, end = _move(start, edits, True), _move(end, edits, False)
+    return start, max(start, end)
+
+
+def _move(x: int, edits: list[Edit], is_start: bool) -> int:
+    delta = 0
+    for e in edits:
+        if (x < e.start) if is_start else (x <= e.start):
+            break
+        if (x < e.end) if is_start else (x <= e.end):
+            return e.start + delta + (0 if is_start else e.length)
+        delta += e.length - (e.end - e.start)
+    return x + delta

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from bot.engine import ConversationClosed, Engine
-from bot.models import Conversation, Suggestion
-from bot.store.mask import mask
+from bot.models import AgentUnderstanding, Case, Conversation, Finding, Suggestion
+from bot.store.mask import Edit, mask, mask_edits, mask_id, move_span
 
 
 class NotFound(LookupError):
@@ -125,12 +125,10 @@ def decide(
     conv = current_script(engine, Conversation.model_validate_json(row.state))
     conv, sug = engine.feed(conv, role, text, at=at, owned=True)  # type: ignore[arg-type]
     answer = sug.model_dump_json()
-    masked = mask(text)
+    masked, steps = mask_edits(text)
     stored_sug = answer
-    if sug.understanding is not None and masked != text:
-        # The understanding quotes the message as it came: stored, it is the masked text.
-        stored_sug = sug.model_copy(update={"understanding": sug.understanding.model_copy(
-            update={"text": masked})}).model_dump_json()
+    if masked != text:
+        stored_sug = masked_suggestion(sug, masked, steps).model_dump_json()
     return Prepared(
         conv_id=conv.id, before=row.turn, turn=conv.turn, role=role, text=masked,
         message_id=message_id, stage=conv.stage, state=conv.model_dump_json(), stored=stored_sug,
@@ -140,5 +138,40 @@ def decide(
         suggestion=sug)
 
 
+_ID_FIELDS = frozenset({"buyer_id", "order_id"})
+# Fields that are codes or the shop's own words, never a buyer's: kept as they are.
+_KEPT_FIELDS = frozenset({"shop", "platform", "review_rating", "channel", "agent", "honorific"})
+
+
+def mask_case(case: Case) -> Case:
+    """The case as stored: every free-text field masked (review text, names, notes, product),
+    ids masked for the phone numbers some platforms build them from."""
+    update: dict[str, str] = {}
+    for name, value in case:
+        if isinstance(value, str) and name not in _KEPT_FIELDS:
+            done = mask_id(value) if name in _ID_FIELDS else mask(value)
+            if done != value:
+                update[name] = done
+    return case.model_copy(update=update) if update else case
+
+
+def masked_suggestion(sug: Suggestion, masked: str, steps: list[list[Edit]]) -> Suggestion:
+    """The Suggestion as stored: the understanding quotes the masked message, and every
+    finding's span points into it (a span on a masked part covers its placeholder)."""
+
+    def moved(findings: list[Finding]) -> list[Finding]:
+        return [f if f.span is None else f.model_copy(update={"span": move_span(f.span, steps)})
+                for f in findings]
+
+    update: dict[str, Any] = {"warnings": moved(sug.warnings)}
+    u = sug.understanding
+    if u is not None:
+        extra: dict[str, Any] = {"text": masked}
+        if isinstance(u, AgentUnderstanding):
+            extra["findings"] = moved(u.findings)
+        update["understanding"] = u.model_copy(update=extra)
+    return sug.model_copy(update=update)
+
+
 __all__ = ["ConvRow", "Duplicate", "Forbidden", "NeedsPerson", "NotFound", "Prepared",
-           "current_script", "decide", "load"]
+           "current_script", "decide", "load", "mask_case", "masked_suggestion"]

@@ -295,7 +295,8 @@ def _serve(sock: socket.socket, database: str, engine: Engine) -> None:
         except tuple(_KINDS) as exc:
             send((next(k for cls, k in _KINDS.items() if isinstance(exc, cls)), str(exc)))
         except Exception as exc:
-            log.exception("deciding a turn failed")
+            # the type only: an exception's message may quote the buyer's text
+            log.error("deciding a turn failed: %s", type(exc).__name__)
             send(("error", type(exc).__name__))
 
 
