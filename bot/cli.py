@@ -12,6 +12,10 @@ from typing import Any
 
 import click
 
+from bot.cli_zh import install as _click_in_chinese
+
+_click_in_chinese()
+
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
 _data_options = [
@@ -144,14 +148,15 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 @click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
 @click.option("--product", default=None, help="商品")
-@click.option("--order-date", default=None, help="下单日期，如 2026-03-02")
+@click.option("--order-date", default=None, callback=lambda _c, _p, v: _day(v), metavar="日期",
+              help="下单日期：2026-05-03、2026/5/3、2026.5.3、5月3日 或 昨天")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
-@click.option("--agent", "agent_name", default=None, help="客服自己的名字")
+@click.option("--agent", "agent_name", default=None, help="客服自己的名字（不填则建议里不署名）")
 @click.option("--tone", type=click.Choice(["正式", "亲切"]), default="正式", help="建议的语气")
 @click.option("--db", "database_url", default=None,
               help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
-           buyer_name: str | None, honorific: str, product: str | None, order_date: str | None,
+           buyer_name: str | None, honorific: str, product: str | None, order_date: date | None,
            platform: str, agent_name: str | None, tone: str, database_url: str | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
@@ -161,31 +166,10 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
         from bot.channels.jsonl import run_jsonl
 
         sys.exit(run_jsonl(engine, sys.stdin, sys.stdout))
-    from pydantic import ValidationError
-    from rich.console import Console
+    from bot.channels.console import assist_console
 
-    from bot.channels.console import run_console
-    from bot.models import Case
-
-    console = Console(highlight=False)
-    try:
-        shop = shop or console.input("店铺名：").strip()
-        buyer_name = buyer_name or console.input("买家姓名或称呼：").strip()
-        if product is None:
-            product = console.input("商品（可留空）：").strip() or None
-        if order_date is None:
-            order_date = console.input("下单日期 YYYY-MM-DD（可留空）：").strip() or None
-    except (EOFError, KeyboardInterrupt):
-        sys.exit(EXIT_OK)
-    try:
-        case = Case(shop=shop, buyer_name=buyer_name, honorific=honorific, product=product,
-                    order_date=date.fromisoformat(order_date) if order_date else None,
-                    platform=platform, agent=agent_name)  # type: ignore[arg-type]
-    except (ValidationError, ValueError) as exc:
-        click.echo(f"案件信息不完整或格式不对：{exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    sys.exit(run_console(_settings(None, database_url=database_url).database_url, engine, case, console,
-                         tone))  # type: ignore[arg-type]
+    sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
+                            agent_name, tone, _settings(None, database_url=database_url).database_url))
 
 
 @main.command()
@@ -383,6 +367,15 @@ def token_revoke(name: str, database_url: str | None, config: Path | None) -> No
     click.echo(f"已吊销令牌 {name}")
 
 
+def _day(value: str | None) -> date | None:
+    from bot.channels.console import parse_day
+
+    try:
+        return parse_day(value) if value else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--order-date") from exc
+
+
 def _iso_date(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
@@ -465,3 +458,8 @@ main.add_command(train)
 from bot.channels.check import channels  # noqa: E402
 
 main.add_command(channels)
+
+
+from bot.corrections_cli import corrections  # noqa: E402
+
+main.add_command(corrections)

@@ -18,12 +18,16 @@ from bot.compose.templates import TemplateLibrary, Variant
 from bot.dataload import DataError, load_yaml
 from bot.guard.policy import Policy
 from bot.models import (
+    EMOTIONS,
     AgentUnderstanding,
     BuyerUnderstanding,
     Case,
+    Cause,
     ChecklistItem,
+    Context,
     Conversation,
     Finding,
+    NoteAction,
     Outcome,
     Progress,
     Role,
@@ -33,17 +37,25 @@ from bot.models import (
     Tone,
 )
 from bot.paths import dialogs_dir, templates_dir
+from bot.script.flow import Products, callback_time, spoken_time
 from bot.script.machine import Script, review_changeable
 from bot.understand.pipeline import Understander
 
 _NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
 _GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
+_PROBLEM_STAGES = frozenset({"opening", "confirm_identity", "confirm_product", "listen_apologize",
+                             "explain"})
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 
 
+# The big jumps whose evidence is weighed (script.yaml `evidence`).
+_HOLD_BREAKERS = frozenset({"extort", "threaten", "busy", "end", "wrong_person"})
+
+
 class ConversationClosed(ValueError):
-    """A message was fed to a conversation that has ended."""
+    """Kept for callers that still catch it: since issue 16 the engine answers every
+    message, also after the end (a goodbye keeps the case closed, a new problem reopens it)."""
 
 
 class Engine:
@@ -65,6 +77,11 @@ class Engine:
         words = load_yaml(dialogs, "defaults.yaml")
         self.defaults: dict[str, str] = words["defaults"]
         self.cause_labels: dict[str, str] = words["cause_labels"]
+        self.cause_names: dict[str, str] = words["cause_names"]
+        self.intent_labels: dict[str, str] = words["intent_labels"]
+        self.outcome_labels: dict[str, str] = words["outcome_labels"]
+        self.products = Products(load_yaml(dialogs, "products.yaml"))
+        self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._progress_of: dict[str, Progress] = {}
 
@@ -94,8 +111,6 @@ class Engine:
     ) -> tuple[Conversation, Suggestion]:
         """Apply one message; returns the new conversation. The input is not changed,
         unless ``owned`` (the caller made it for this call alone and may lose it)."""
-        if conv.stage == self.script.final:
-            raise ConversationClosed("这个会话已经结束，不能再添加消息")
         if not owned:
             conv = _copy(conv)
         conv.turn += 1
@@ -106,27 +121,35 @@ class Engine:
         au = self.understand.agent(text)
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
+        held = conv.stage in self.script.holding
         self._apply_agent(conv, au, text, at)
+        if held and "close" in au.acts and conv.stage in self.script.holding:
+            warnings.append(self._note("record_outcome",
+                                       stage=self.script.stages[conv.stage].label))
         return self._answer(conv, au, warnings, at)
 
     def resume(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = _copy(conv)
         was = conv.stage
-        if was == "callback" and conv.context.attempts >= self.script.max_attempts:
+        if was in ("callback", self.script.final) and conv.context.attempts >= self.script.max_attempts:
             raise ValueError(self.policy.notes["too_many_attempts"][1])
         if not self.script.fire(conv, "resume"):
             raise ValueError(f"当前阶段（{self.script.stages[was].label}）不能恢复")
-        if was == "callback":
+        if was in ("callback", self.script.final):
             conv.context.attempts += 1
+        if was == self.script.final:
+            self._new_round(conv)
         conv.context.just_resumed = was == "callback"
         return self._answer(conv, None, [], None)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
-        """A person closes the case with an outcome."""
+        """A person closes the case with an outcome (any stage, also one the script closed)."""
         conv = _copy(conv)
         self.script.fire(conv, "close_case")
         conv.outcome = outcome
+        if outcome == "malicious":
+            conv.context.evidence_kept = True  # the turns are stored with the case
         return conv
 
     def escalate(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
@@ -141,6 +164,68 @@ class Engine:
     def current(self, conv: Conversation) -> Suggestion:
         """The Suggestion for the conversation as it stands (after a change that is not a turn)."""
         return self._answer(_copy(conv), None, [], None)[1]
+    def correct(
+        self, conv: Conversation, *, intent: str | None = None, cause: str | None = None,
+        stage: str | None = None, text: str = "", at: datetime | None = None,
+        emotion: str = "calm",
+    ) -> tuple[Conversation, Suggestion]:
+        """An agent corrects the last buyer message's intent, the case's cause or the stage;
+        the conversation continues from the corrected state. Names may be ids or the
+        Chinese labels of dialogs/defaults.yaml; an unknown one raises ValueError."""
+        conv = _copy(conv)
+        ctx = conv.context
+        u: BuyerUnderstanding | None = None
+        if cause is not None:
+            code = self.label_code("cause", cause)
+            ctx.cause = code  # type: ignore[assignment]
+            ctx.causes = [c for c in ctx.causes if c != code]
+            ctx.problem_stated = True
+        if intent is not None:
+            code = self.label_code("intent", intent)
+            if ctx.last_role != "buyer" or ctx.stage_before is None:
+                raise ValueError("还没有买家的消息可以更正意图")
+            conv.stage = ctx.stage_before
+            u = BuyerUnderstanding(text=text, intent=code, cause=ctx.cause,  # type: ignore[arg-type]
+                                   # the emotion as read before (a correction names no new one)
+                                   emotion=emotion if emotion in EMOTIONS else "calm",  # type: ignore[arg-type]
+                                   confidence=1.0)
+            self._apply_buyer(conv, u, text, at, corrected=True)
+        if stage is not None:
+            code = self.label_code("stage", stage)
+            was = conv.stage
+            conv.stage = code
+            if code in self.script.holding and was not in self.script.holding:
+                ctx.held_from = was if was in self.script.active else "listen_apologize"
+            if code == "malicious":
+                ctx.firm = True  # a person confirmed it
+            if code == "callback":
+                ctx.offers_time = ctx.callback_at is not None
+            main = self.script.main_path
+            if code in main and main.index(code) > main.index("listen_apologize"):
+                ctx.problem_stated = True
+            ctx.maybe = None
+        return self._answer(conv, u, [], at)
+
+    def label_code(self, kind: str, name: str) -> str:
+        """The code of an intent, cause, stage or outcome given as its code or its Chinese name."""
+        name = name.strip()
+        if kind == "stage":
+            table = {s.id: s.label for s in self.script.stages.values()}
+        elif kind == "cause":
+            table = {k: v for k, v in self.cause_names.items() if k != "unknown"}
+        elif kind == "outcome":
+            table = dict(self.outcome_labels)
+        else:
+            table = dict(self.intent_labels)
+        for code, label in table.items():
+            if name in (code, label):
+                return code
+        if kind == "cause":  # the spoken forms too (质量问题, 物流的问题)
+            for code, label in self.cause_labels.items():
+                if name == label and code != "unknown":
+                    return code
+        what = {"stage": "阶段", "cause": "原因", "intent": "意图", "outcome": "结果"}[kind]
+        raise ValueError(f"没有这个{what}：{name}（可选：{'、'.join(table.values())}）")
 
     # -- applying a turn ---------------------------------------------------------------
 
@@ -152,31 +237,110 @@ class Engine:
         return path
 
     def _apply_buyer(
-        self, conv: Conversation, u: BuyerUnderstanding, text: str, at: datetime | None
+        self, conv: Conversation, u: BuyerUnderstanding, text: str, at: datetime | None,
+        corrected: bool = False,
     ) -> None:
-        ctx = conv.context
+        ctx, flow = conv.context, self.flow
+        norm = self.understand.normalize(text).text if text else ""
         before = conv.stage
-        if u.cause and (ctx.cause is None or before in ("confirm_identity", "confirm_product",
-                                                        "listen_apologize")):
-            ctx.cause = u.cause
-        if (u.intent in _COMPLAINTS or u.cause) and before in (
-                "confirm_identity", "confirm_product", "listen_apologize", "explain"):
+        ctx.stage_before = before
+        ctx.maybe = None
+        ctx.last_role = "buyer"
+        ctx.last_acts = []
+        intent = u.intent
+        if norm and flow.cue("safety", norm):
+            ctx.safety, ctx.care_asked = True, False
+        thing = flow.damaged(norm) if norm else None
+        if thing:
+            ctx.damaged = thing
+        self._note_cause(ctx, u.cause, norm)
+        complaint = intent in _COMPLAINTS or u.cause is not None
+        free_now = bool(norm) and flow.cue("free_now", norm) is not None
+        if intent == "busy" and free_now:
+            intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
+        if intent == "end" and u.cause is not None:
+            intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
+        events = list(self.script.buyer_events[intent])
+        gate = flow.evidence.get(intent)
+        if not corrected and gate is not None and u.confidence < gate and intent in _HOLD_BREAKERS \
+                and self.script.leaves(before, intent):
+            ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
+            events = ["problem", "answer"] if complaint else ["answer"]
+        if before == "callback":
+            if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
+                self.script.fire(conv, "carry_on", at)
+                ctx.callback_at, ctx.offers_time = None, False
+            else:
+                when = callback_time(norm, at or datetime.now()) if norm else None
+                if when is not None:
+                    ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
+                events = [e for e in events if e in ("extort", "threaten")]
+        elif before == "malicious":
+            if intent == "extort":
+                ctx.firm = True  # a second demand: the hold is firm
+                events = []
+            elif not ctx.firm and intent in flow.ordinary_intents and (
+                    corrected or u.confidence >= flow.ordinary_confidence):
+                self.script.fire(conv, "carry_on", at)  # the talk carries on normally
+            else:
+                events = [e for e in events if e == "threaten"]
+        elif before == self.script.final:
+            if complaint and intent not in ("extort", "threaten"):
+                self._new_round(conv)
+                self.script.fire(conv, "reopen_problem", at)
+                events = []
+            elif intent == "ask":
+                self._new_round(conv)
+                self.script.fire(conv, "reopen_question", at)
+                events = []
+            elif intent not in ("extort", "threaten") or ctx.maybe:
+                events = []  # a goodbye: the case stays closed, short polite replies
+        elif before in self.script.holding:
+            events = [e for e in events if e in ("extort", "threaten")]
+        if complaint and (before in _PROBLEM_STAGES or conv.stage in _PROBLEM_STAGES):
             ctx.problem_stated = True
-        path = self._fire_all(conv, self.script.buyer_events[u.intent], at)
+        path = self._fire_all(conv, events, at)
+        if before == "opening" and conv.stage != "opening":
+            ctx.buyer_first = ctx.identity_confirmed = True  # the buyer spoke first
         if "confirm_product" in path[1:] or (before == "confirm_identity" and len(path) > 1):
             ctx.identity_confirmed = True
-        if before == "remedy" and conv.stage in ("polite_request", "closing"):
-            if u.intent == "deny":
+        if ("remedy" in path[:-1] or before == "remedy") and conv.stage in ("polite_request", "closing"):
+            if intent == "deny":
                 ctx.all_declined = True
             else:
-                ctx.remedy_chosen = self.remedies.match(u.text, u.intent, ctx.cause)
+                ctx.remedy_chosen = self.remedies.match(u.text or text, intent, ctx.cause)
         if before == "polite_request" and conv.stage == "closing":
-            ctx.review_answer = u.intent
-        if u.intent == "wrong_person" and conv.stage == "closing":
+            ctx.review_answer = intent
+        if intent == "wrong_person" and conv.stage == "closing":
             ctx.wrong_person = True
+        if conv.stage == "malicious" and before != "malicious":
+            ctx.firm = corrected or u.confidence >= flow.firm_extort
+            ctx.refusals = 0
         if conv.stage in self.script.holding and before not in self.script.holding:
-            ctx.held_from = before
+            ctx.held_from = before if before in self.script.active else "listen_apologize"
         conv.last_intent = u.intent
+
+    def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
+        """The first problem the buyer states is the case's cause until the buyer corrects
+        it; later ones (tone, slow replies) are kept as secondary causes."""
+        if cause is None or cause == ctx.cause:
+            return
+        if ctx.cause is None or (norm and self.flow.cue("cause_correction", norm)):
+            if ctx.cause is not None:
+                ctx.causes = [c for c in ctx.causes if c != cause]
+            ctx.cause = cause
+        elif cause not in ctx.causes:
+            ctx.causes = [*ctx.causes, cause]
+
+    def _new_round(self, conv: Conversation) -> None:
+        """A closed case opens again: what the last round settled is asked again."""
+        ctx = conv.context
+        ctx.rounds += 1
+        ctx.explanations = ctx.remedies_offered = 0
+        ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
+        ctx.wrong_person = ctx.remedy_underway = False
+        ctx.problem_stated = True
+        conv.outcome = None
 
     def _apply_agent(
         self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None
@@ -192,10 +356,24 @@ class Engine:
         ctx.closings += "close" in acts
         ctx.blame += "blame_buyer" in acts
         ctx.product_confirmed = ctx.product_confirmed or "confirm_product" in acts
-        if conv.stage == "callback" and self.policy.callback_time.search(
-            self.understand.normalize(text).text
-        ):
+        norm = self.understand.normalize(text).text
+        ctx.last_role, ctx.last_acts = "agent", list(u.acts)
+        ctx.agent_turns += 1
+        flow = self.flow
+        if conv.stage == "callback" and self.policy.callback_time.search(norm):
             ctx.offers_time = True
+            when = callback_time(norm, at or datetime.now())
+            if when is not None:
+                ctx.callback_at = when.isoformat(timespec="minutes")
+        if ctx.safety and flow.cue("care_asked", norm):
+            ctx.care_asked = True
+        if conv.stage == "malicious" and not any(
+                f.code == "conditional_benefit" for f in u.findings):
+            ctx.refusals += 1
+        if conv.stage == "escalated" and flow.cue("handed_over", norm):
+            ctx.handed_over = True
+        if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)):
+            ctx.remedy_underway = True
         events = ["message"] + [ev for act in u.acts for ev in self.script.agent_events[act]]
         before = conv.stage
         self._fire_all(conv, events, at)
@@ -210,12 +388,13 @@ class Engine:
         warnings: list[Finding], at: datetime | None,
     ) -> tuple[Conversation, Suggestion]:
         stage = self.script.stages[conv.stage]
-        variables = self.variables(conv)
+        variables = self.variables(conv, at)
         replies = self._replies(conv, variables, at)
         public = self._public_reply(conv, variables, at)
-        notes = self.policy.stage_notes(conv.stage)
+        notes = self.policy.stage_notes(conv.stage) + self._flow_notes(conv, at)
         if public:
             notes.append(self.policy.note("public_reply"))
+        unit = variables["unit"]
         sug = Suggestion(
             conversation_id=conv.id,
             turn=conv.turn,
@@ -223,7 +402,9 @@ class Engine:
             progress=self._progress(stage.id),
             understanding=u,
             suggestions=replies,
-            remedies=self.remedies.options(conv.context.cause)
+            remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
+                update={"text": r.text.replace("{{ unit }}", unit)})
+                for r in self.remedies.options(conv.context.cause)]
             if conv.stage in ("explain", "remedy", "malicious") else [],
             warnings=warnings + notes,
             checklist=[ChecklistItem(item=i, done=d) for i, d in self.script.checklist(conv)],
@@ -231,6 +412,38 @@ class Engine:
         )
         conv.last_templates = [s.template for s in replies]
         return conv, sug
+
+    def _note(self, code: str, **values: Any) -> Finding:
+        ctx_values = {"outcomes": "、".join(self.outcome_labels.values()), **values}
+        return Finding(code=code, severity="info", span=None,
+                       message=self.flow.notes[code].format(**ctx_values))
+
+    def _flow_notes(self, conv: Conversation, at: datetime | None) -> list[Finding]:
+        """The flow's notes for this moment: a weak big jump, safety, the agreed time…"""
+        ctx, out = conv.context, []
+        if ctx.maybe and ctx.maybe in self.flow.maybe:
+            m = self.flow.maybe[ctx.maybe]
+            command = f"/阶段 {self.script.stages[m.stage].label}"
+            note = self._note("maybe", label=m.label, command=command)
+            out.append(note.model_copy(update={
+                "code": f"maybe_{ctx.maybe}", "action": NoteAction(stage=m.stage, command=command)}))
+        if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:
+            out.append(self._note("safety_first"))
+        if ctx.damaged and conv.stage in ("listen_apologize", "explain", "remedy"):
+            out.append(self._note("other_damage", thing=ctx.damaged))
+        if conv.stage == "callback" and ctx.callback_at:
+            out.append(self._note("callback_agreed", when=self._spoken_callback(ctx, at)))
+        if conv.stage == "escalated":
+            out.append(self._note("takes_over", owner=self.flow.escalation_owner))
+        if ctx.rounds > 1 and ctx.last_role == "buyer" and ctx.stage_before == self.script.final \
+                and conv.stage != self.script.final:
+            out.append(self._note("reopened", rounds=ctx.rounds))
+        return out
+
+    @staticmethod
+    def _spoken_callback(ctx: Context, at: datetime | None) -> str:
+        when = datetime.fromisoformat(ctx.callback_at or "")
+        return spoken_time(when, at)
 
     def _progress(self, stage: str) -> Progress:
         # The same for every turn at a stage: built once per stage.
@@ -241,23 +454,34 @@ class Engine:
                         for s in self.script.main_path])
         return self._progress_of[stage]
 
-    def variables(self, conv: Conversation) -> dict[str, Any]:
+    def variables(self, conv: Conversation, at: datetime | None = None) -> dict[str, Any]:
         """The template variables of docs/templates.md for this conversation."""
         case, ctx = conv.case, conv.context
         options = self.remedies.for_cause(ctx.cause)
         chosen = self.remedies.remedies.get(ctx.remedy_chosen or "", options[0])
+        unit, use = self.products.words(case.product)
         d = case.order_date
+        options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
+        remedy = chosen.short.replace("{{ unit }}", unit)
+        if ctx.damaged:  # damage to the buyer's other things joins the remedy
+            options_text += f"；另外您{ctx.damaged}的损失，我们也照价赔给您"
+            remedy += f"（{ctx.damaged}的损失我们也照价赔）"
+        agent = case.agent or ""
         return {
             "call": f"{case.buyer_name}{case.honorific}",
             "name": case.buyer_name,
             "honorific": case.honorific,
             "shop": case.shop,
-            "agent": case.agent or self.defaults["agent"],
+            "agent": agent,
+            "me": f"售后客服{agent}",
             "product": case.product or self.defaults["product"],
             "order_date": f"{d.month}月{d.day}日" if d else self.defaults["order_date"],
             "cause": self.cause_labels[ctx.cause or "unknown"],
-            "options": self.remedies.options_text(ctx.cause),
-            "remedy": chosen.short,
+            "options": options_text,
+            "remedy": remedy,
+            "unit": unit,
+            "use": use,
+            "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else "约好的时间",
             "tone": conv.tone,
         }
 
@@ -267,6 +491,16 @@ class Engine:
         keys: list[str] = []
         if ctx.just_resumed:
             return "opening", ["resume", "default"]
+        if conv.stage == self.script.final:
+            return "closed", ["default"]
+        if ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
+            step = self.flow.next_step.get(conv.stage)
+            if step is not None and step.act in ctx.last_acts:
+                return step.folder, [step.key, "default"]
+        if conv.stage == "callback" and ctx.callback_at:
+            keys.append("agreed")
+        if conv.stage == "polite_request" and not ctx.remedy_underway:
+            keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
         if conv.stage == "closing":
@@ -288,18 +522,18 @@ class Engine:
     def _replies(
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> list[SuggestedReply]:
-        if conv.stage == self.script.final or (
-            conv.stage == "polite_request" and conv.context.review_requests > 0
-        ):
-            return []  # the case is over, or the one request is made: wait for the buyer
+        ctx = conv.context
+        if conv.stage == "polite_request" and ctx.review_requests > 0:
+            return []  # the one request is made: wait for the buyer
         folder, candidates = self.situation_keys(conv, at)
         key = self.templates.pick_key(folder, candidates)
         if key is None:
             return []
         avoid = set(conv.last_templates)
         other: Tone = "亲切" if conv.tone == "正式" else "正式"
-        chosen: list[Variant] = self.templates.choose(folder, key, conv.tone, 2, conv.turn, avoid)
-        chosen += self.templates.choose(folder, key, other, 1, conv.turn, avoid)
+        missing = self._missing(conv)
+        chosen: list[Variant] = self._choose(folder, key, conv.tone, 2, conv.turn, avoid, missing)
+        chosen += self._choose(folder, key, other, 1, conv.turn, avoid, missing)
         out: list[SuggestedReply] = []
         shop_data = tuple(str(variables[k]) for k in _GUARD_KEYS)
         for v in chosen:
@@ -307,7 +541,32 @@ class Engine:
             if self._blocked(v, variables, shop_data):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
+        if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != "opening":
+            greet = self._choose("opening", "buyer_first", conv.tone, 1, conv.turn, set(), missing)
+            if greet:
+                hello = self.templates.render(greet[0], variables)
+                out = [r.model_copy(update={"text": hello + r.text}) for r in out]
+        if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:  # safety first
+            care = self._choose("care", "default", conv.tone, 1, conv.turn, avoid, missing)
+            if care and not self._blocked(care[0], variables, shop_data):
+                out.insert(0, SuggestedReply(text=self.templates.render(care[0], variables),
+                                             template=care[0].id, tone=cast(Tone, care[0].tone)))
         return out
+
+    def _missing(self, conv: Conversation) -> frozenset[str]:
+        """Facts the case lacks: a variant that needs one is used only when no other is left."""
+        case = conv.case
+        return frozenset(name for name, value in (("product", case.product),
+                                                  ("order_date", case.order_date)) if not value)
+
+    def _choose(self, folder: str, key: str, tone: str, count: int, seed: int, avoid: set[str],
+                missing: frozenset[str]) -> list[Variant]:
+        if not missing:
+            return self.templates.choose(folder, key, tone, count, seed, avoid)
+        pool = self.templates.choose(folder, key, tone, 99, seed, avoid)
+        # the variants that need the fewest facts the case lacks first (stable: rotation kept)
+        pool.sort(key=lambda v: 0 if v.parts is None else len(missing.intersection(v.parts[1::2])))
+        return pool[:count]
 
     def _blocked(self, variant: Variant, variables: dict[str, Any], shop_data: tuple[str, ...]) -> bool:
         """Whether the guard blocks this variant rendered with these variables.
@@ -353,8 +612,10 @@ class Engine:
 def _copy(conv: Conversation) -> Conversation:
     # The engine changes only the context and the lists of a conversation, never its case:
     # copying those is enough and costs a tenth of a deep copy.
-    return conv.model_copy(update={"context": conv.context.model_copy(),
-                                   "last_templates": list(conv.last_templates)})
+    ctx = conv.context
+    return conv.model_copy(update={"context": ctx.model_copy(update={
+        "causes": list(ctx.causes), "last_acts": list(ctx.last_acts)}),
+        "last_templates": list(conv.last_templates)})
 
 
 def _tree_digest(root: Path) -> bytes:

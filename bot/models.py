@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 Role = Literal["buyer", "agent"]
 Intent = Literal[
@@ -64,6 +64,14 @@ class Case(Strict):
     agent: str | None = Field(default=None, max_length=50)
 
 
+class NoteAction(BaseModel):
+    """What confirms a "可能…" note: the stage to move to, as a correction (one click in the
+    sidebar: POST …/corrections {"stage": …}; one word in assist: ``command``)."""
+
+    stage: str
+    command: str
+
+
 class Finding(BaseModel):
     """A compliance finding on agent text (or a policy note when span is None)."""
 
@@ -71,6 +79,15 @@ class Finding(BaseModel):
     severity: Severity
     span: tuple[int, int] | None
     message: str
+    action: NoteAction | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_action(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Only a "可能…" note carries an action: the other findings keep their four fields.
+        out: dict[str, Any] = handler(self)
+        if out.get("action", 0) is None:
+            del out["action"]
+        return out
 
 
 class BuyerUnderstanding(BaseModel):
@@ -111,6 +128,25 @@ class Context(BaseModel):
     just_resumed: bool = False
     blame: int = 0
     supervisor_notified: bool = False  # set only after the escalation channel took the message
+    # the flow of issue 16 and the case's causes of issue 13
+    causes: list[Cause] = Field(default_factory=list, description="secondary causes, after the primary `cause`")
+    callback_at: str | None = Field(default=None, description="the agreed callback time, ISO date-time")
+    firm: bool = False  # a malicious hold the talk carrying on does not end
+    refusals: int = 0  # agent replies in the malicious hold that promised nothing
+    evidence_kept: bool = False
+    complaint_filed: bool = False
+    handed_over: bool = False
+    safety: bool = False  # the buyer mentioned an injury, a health risk or a danger
+    care_asked: bool = False
+    damaged: str | None = None  # the buyer's other thing the product damaged
+    remedy_underway: bool = False
+    buyer_first: bool = False
+    agent_turns: int = 0
+    last_role: str | None = None
+    last_acts: list[str] = Field(default_factory=list)
+    rounds: int = 1  # a closed case reopened by the buyer starts a new round
+    stage_before: str | None = None  # the stage before the last buyer message (corrections)
+    maybe: str | None = None  # a big jump the last buyer message may mean (too weak to move)
 
 
 class Conversation(BaseModel):

@@ -121,7 +121,7 @@ def test_diagram_is_the_live_machine() -> None:
     r = csbot("diagram")
     assert r.returncode == 0
     assert r.stdout.startswith("stateDiagram-v2")
-    assert "listen_apologize --> explain: apology" in r.stdout
+    assert "listen_apologize --> explain: 客服致歉" in r.stdout  # Chinese edge labels (issue 16)
     assert "remedy --> polite_request" in r.stdout
     r = csbot("diagram", "--format", "svg")
     if shutil.which("dot"):

@@ -69,9 +69,11 @@ async def test_refusals_come_back_from_the_workers(pooled: Store) -> None:
     assert again.stored == first.stored
     await pooled.close_case(conv.id, "resolved")
     with pytest.raises(ConversationClosed, match="已经结束"):
-        await pooled.post_turn(conv.id, "buyer", "还有一件事")
+        await pooled.close_case(conv.id, "resolved")  # the outcome is recorded once
+    bye = await pooled.post_turn(conv.id, "buyer", "好的，拜拜")  # answered after the end too
+    assert isinstance(bye, Prepared) and bye.stage == "closed" and not bye.is_open
     _, turns = await pooled.get(conv.id)
-    assert [t["turn"] for t in turns] == [1]
+    assert [t["turn"] for t in turns] == [1, 2]
 
 
 async def test_the_writer_waits_a_moment_for_decisions_still_out(tmp_path: Path) -> None:

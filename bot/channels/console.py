@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import date, timedelta
 from typing import Any, cast
 
 from rich.console import Console
@@ -10,19 +12,52 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.dataload import load_yaml
 from bot.engine import ConversationClosed, Engine
-from bot.models import Case, Suggestion, Tone
+from bot.models import BuyerUnderstanding, Case, Suggestion, Tone
 from bot.store.db import Store
 
 HELP = """输入买家说的话或您发出的话：
   买：文本   （或 b: 文本）  买家说的话；不带前缀也当作买家的话
   我：文本   （或 a: 文本）  您（客服）发出的话，会做合规检查
-  /tone 正式|亲切   切换建议的语气      /resume   恢复约定回访或暂停的会话
-  /status           查看当前阶段        /help     显示本帮助
-  /quit             退出"""
+命令（中文或英文都可以）：
+  /结束 结果   （/end）     登记结果并结束：{outcomes}
+  /意图 名称   （/intent）  更正买家上一句的意图，如 /意图 抱怨
+  /原因 名称   （/cause）   更正这个案子的原因，如 /原因 质量问题
+  /阶段 名称   （/stage）   更正当前阶段，如 /阶段 解释原因
+  /确认        （/confirm） 确认上一条“可能…”提示
+  /语气 正式|亲切（/tone）   切换建议的语气
+  /恢复        （/resume）  恢复约定回访或暂停的会话
+  /状态        （/status）  查看当前阶段   /帮助（/help）显示本帮助
+  /退出        （/quit）    退出"""
 
 _SEVERITY_STYLE = {"block": "bold red", "warn": "yellow", "info": "cyan"}
 _SEVERITY_NAME = {"block": "禁止", "warn": "注意", "info": "提示"}
+
+# Every command by its names; a line starting with "/" and another word is a buyer line
+# (旺旺's emoticon codes "/:^_^" start with a slash).
+COMMANDS: dict[str, str] = {
+    "/结束": "end", "/end": "end", "/意图": "intent", "/intent": "intent", "/原因": "cause",
+    "/cause": "cause", "/阶段": "stage", "/stage": "stage", "/确认": "confirm", "/confirm": "confirm",
+    "/语气": "tone", "/tone": "tone", "/恢复": "resume", "/resume": "resume", "/状态": "status",
+    "/status": "status", "/帮助": "help", "/help": "help", "/退出": "quit", "/quit": "quit",
+    "/exit": "quit",
+}
+
+
+def parse_command(line: str) -> tuple[str, str] | None:
+    """(command, argument) of a known /command, else None (the line is a message)."""
+    s = line.strip()
+    if not s.startswith("/"):
+        return None
+    head, _, rest = s.partition(" ")
+    name = COMMANDS.get(head) or COMMANDS.get(head.lower())
+    if name is None:  # "/结束已解决": a command glued to its argument
+        for word, cmd in COMMANDS.items():
+            if s.startswith(word) and not word.isascii():
+                return cmd, s[len(word):].strip()
+        return None
+    return name, rest.strip()
 
 
 def parse_line(line: str) -> tuple[str, str] | None:
@@ -37,21 +72,76 @@ def parse_line(line: str) -> tuple[str, str] | None:
     return "buyer", s
 
 
-def render(console: Console, sug: Suggestion) -> None:
+_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*$")
+_MD = re.compile(r"^\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*[日号]?\s*$")
+_RELATIVE = {"今天": 0, "昨天": 1, "前天": 2, "大前天": 3}
+
+
+def parse_day(text: str, today: date | None = None) -> date:
+    """A date as people here write it: 2026-05-03, 2026/5/3, 2026.5.3, 2026年5月3日, 5月3日
+    (this year, or last year when that is still to come), 昨天, 前天. ValueError in Chinese."""
+    today = today or date.today()
+    s = text.strip()
+    if s in _RELATIVE:
+        return today - timedelta(days=_RELATIVE[s])
+    m = _YMD.match(s)
+    try:
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        m = _MD.match(s)
+        if m:
+            day = date(today.year, int(m.group(1)), int(m.group(2)))
+            return day if day <= today else day.replace(year=today.year - 1)
+    except ValueError:
+        raise ValueError(f"没有这一天：{s}") from None
+    raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
+
+
+class Labels:
+    """The Chinese names of every label shown on screen (dialogs/defaults.yaml)."""
+
+    def __init__(self, engine: Engine) -> None:
+        words = load_yaml(engine.dialogs, "defaults.yaml")
+        self.intent: dict[str, str] = words["intent_labels"]
+        self.cause: dict[str, str] = words["cause_names"]
+        self.emotion: dict[str, str] = words["emotion_labels"]
+        self.act: dict[str, str] = words["act_labels"]
+        self.outcome: dict[str, str] = words["outcome_labels"]
+
+    def outcome_code(self, name: str) -> str:
+        name = name.strip()
+        for code, label in self.outcome.items():
+            if name in (code, label):
+                return code
+        raise ValueError(f"没有这个结果：{name or '（空）'}。可选：{'、'.join(self.outcome.values())}")
+
+
+def _name(table: dict[str, str], code: str | None) -> str:
+    return table.get(code, code) if code else "—"
+
+
+def render(console: Console, sug: Suggestion, labels: Labels | None = None) -> None:
     """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
     steps = " → ".join(
         f"[bold green]{s.label}[/]" if s.id == sug.stage.id else s.label for s in sug.progress.stages
     )
-    console.print(f"[bold]阶段：{sug.stage.label}[/]（{sug.stage.id}）  {steps}")
+    console.print(f"[bold]阶段：{sug.stage.label}[/]  {steps}")
     u: Any = sug.understanding
-    if u is not None and hasattr(u, "intent"):
-        console.print(f"买家：意图 [magenta]{u.intent}[/]  原因 [magenta]{u.cause or '—'}[/]  "
-                      f"情绪 [magenta]{u.emotion}[/]  置信度 {u.confidence:.2f}")
+    if isinstance(u, BuyerUnderstanding):
+        if labels is None:
+            console.print(f"买家：意图 {u.intent}  原因 {u.cause or '—'}  情绪 {u.emotion}")
+        else:
+            console.print(f"买家：意图 [magenta]{_name(labels.intent, u.intent)}[/]  "
+                          f"原因 [magenta]{_name(labels.cause, u.cause)}[/]  "
+                          f"情绪 [magenta]{_name(labels.emotion, u.emotion)}[/]  "
+                          f"把握 {u.confidence:.0%}")
     elif u is not None:
-        console.print(f"客服动作：{'、'.join(u.acts) or '—'}")
+        acts = "、".join(labels.act.get(a, a) for a in u.acts) if labels else "、".join(u.acts)
+        console.print(f"客服动作：{acts or '—'}")
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
-        console.print(Text(f"【{_SEVERITY_NAME[f.severity]}】{f.message}", style=style))
+        extra = "（输入 /确认 即可）" if f.action is not None else ""
+        console.print(Text(f"【{_SEVERITY_NAME[f.severity]}】{f.message}{extra}", style=style))
     if sug.suggestions:
         table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
         table.add_column(no_wrap=True)
@@ -70,6 +160,31 @@ def render(console: Console, sug: Suggestion) -> None:
                                 for c in sug.checklist))
 
 
+def interview(console: Console, shop: str | None, buyer: str | None, product: str | None,
+              order_date: date | None, asked_date: bool) -> tuple[str, str, str | None, date | None]:
+    """Ask for what the command line did not give, in Chinese, checking each answer as it
+    is typed (EOFError / KeyboardInterrupt pass through)."""
+    while not shop:
+        shop = console.input("店铺名：").strip()
+        if not shop:
+            console.print("[yellow]店铺名不能为空[/]")
+    while not buyer:
+        buyer = console.input("买家姓名或称呼：").strip()
+        if not buyer:
+            console.print("[yellow]买家姓名或称呼不能为空（不知道姓名可以写“亲”）[/]")
+    if product is None:
+        product = console.input("商品（可留空）：").strip() or None
+    while order_date is None and not asked_date:
+        raw = console.input("下单日期，如 2026-05-03、5月3日、昨天（可留空）：").strip()
+        if not raw:
+            break
+        try:
+            order_date = parse_day(raw)
+        except ValueError as exc:
+            console.print(f"[yellow]{exc}[/]")
+    return shop, buyer, product, order_date
+
+
 def run_console(store_url: str, engine: Engine, case: Case, console: Console, tone: Tone = "正式") -> int:
     """The interactive loop over the same store, lock and dedupe as the service; returns the exit code.
 
@@ -80,63 +195,116 @@ def run_console(store_url: str, engine: Engine, case: Case, console: Console, to
     with asyncio.Runner() as runner:
         store = runner.run(Store.open(store_url, engine))
         try:
-            return _loop(runner, store, engine, case, console, tone)
+            return _Session(runner, store, engine, case, console, tone).loop()
         finally:
             runner.run(store.close())
 
 
-def _loop(runner: asyncio.Runner, store: Store, engine: Engine, case: Case, console: Console,
-          tone: Tone) -> int:
-    conv, sug, _ = runner.run(store.create(case, tone))
-    console.print(Panel(HELP, title=f"csbot 售后助手 · {case.shop} · 买家 {case.buyer_name}",
-                        border_style="blue"))
-    render(console, sug)
-    while True:
-        try:
-            line = console.input("[bold blue]> [/]")
-        except (EOFError, KeyboardInterrupt):
-            console.print("\n再见。")
-            return 0
-        s = line.strip()
-        if s in ("/quit", "/exit", "/退出"):
-            console.print("再见。")
-            return 0
-        if s == "/help":
-            console.print(HELP)
-            continue
-        if s == "/status":
-            render(console, sug)
-            continue
-        if s.startswith("/tone"):
-            choice = s.removeprefix("/tone").strip()
-            if choice not in ("正式", "亲切"):
-                console.print("[yellow]语气只能是“正式”或“亲切”[/]")
-                continue
-            runner.run(store.set_tone(conv.id, cast(Tone, choice)))
-            console.print(f"建议语气已切换为：{choice}")
-            continue
-        if s == "/resume":
+class _Session:
+    def __init__(self, runner: asyncio.Runner, store: Store, engine: Engine, case: Case,
+                 console: Console, tone: Tone) -> None:
+        self.runner, self.store, self.engine, self.case = runner, store, engine, case
+        self.console, self.tone = console, tone
+        self.labels = Labels(engine)
+        self.conv_id = ""
+        self.sug: Suggestion
+
+    def show(self, sug: Suggestion) -> None:
+        self.sug = sug
+        render(self.console, sug, self.labels)
+        if sug.stage.id == self.engine.script.final:
+            self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
+
+    def loop(self) -> int:
+        conv, sug, _ = self.runner.run(self.store.create(self.case, self.tone))
+        self.conv_id = conv.id
+        outcomes = "、".join(self.labels.outcome.values())
+        self.help = HELP.format(outcomes=outcomes)
+        self.console.print(Panel(self.help, title=f"csbot 售后助手 · {self.case.shop} · 买家 {self.case.buyer_name}",
+                                 border_style="blue"))
+        self.show(sug)
+        while True:
             try:
-                sug = runner.run(store.resume(conv.id))
-            except ValueError as exc:
-                console.print(f"[yellow]{exc}[/]")
+                line = self.console.input("[bold blue]> [/]")
+            except (EOFError, KeyboardInterrupt):
+                self.console.print("\n再见。")
+                return 0
+            command = parse_command(line)
+            if command is not None:
+                if command[0] == "quit":
+                    self.console.print("再见。")
+                    return 0
+                try:
+                    self.command(*command)
+                except ValueError as exc:
+                    self.console.print(f"[yellow]{exc}[/]")
                 continue
-            render(console, sug)
-            continue
-        if s.startswith("/"):
-            console.print("[yellow]没有这个命令，输入 /help 查看可用命令[/]")
-            continue
-        parsed = parse_line(line)
-        if parsed is None:
-            continue
-        role, text = parsed
-        if not text:
-            continue
-        try:
-            sug, _ = runner.run(store.add_turn(conv.id, role, text))
-        except ConversationClosed as exc:
-            console.print(f"[yellow]{exc}[/]")
-            continue
-        render(console, sug)
-        if sug.stage.id == engine.script.final:
-            console.print("[bold]会话已结束。[/]输入 /quit 退出。")
+            parsed = parse_line(line)
+            if parsed is None or not parsed[1]:
+                continue
+            role, text = parsed
+            sug, _ = self.runner.run(self.store.add_turn(self.conv_id, role, text))
+            self.show(sug)
+
+    def command(self, name: str, arg: str) -> None:
+        run, store = self.runner.run, self.store
+        if name == "help":
+            self.console.print(self.help)
+        elif name == "status":
+            self.show(self.sug)
+        elif name == "tone":
+            if arg not in ("正式", "亲切"):
+                raise ValueError("语气只能是“正式”或“亲切”")
+            run(store.set_tone(self.conv_id, cast(Tone, arg)))
+            self.console.print(f"建议语气已切换为：{arg}")
+        elif name == "resume":
+            self.show(run(store.resume(self.conv_id)))
+        elif name == "end":
+            if not arg:
+                raise ValueError(f"请写上结果，如 /结束 已解决。可选：{'、'.join(self.labels.outcome.values())}")
+            code = self.labels.outcome_code(arg)
+            try:
+                run(store.close_case(self.conv_id, code))
+            except ConversationClosed as exc:
+                raise ValueError(f"{exc}，结果已经登记过了") from exc
+            self.console.print(f"[bold]已登记结果：{self.labels.outcome[code]}。[/]案子已结束，输入 /退出 离开。")
+        elif name in ("intent", "cause", "stage", "confirm"):
+            from bot.store.corrections import correct
+
+            if name == "confirm":
+                action = next((w.action for w in self.sug.warnings if w.action is not None), None)
+                if action is None:
+                    raise ValueError("现在没有需要确认的“可能…”提示")
+                name, arg = "stage", action.stage
+            if not arg:
+                what = {"intent": "意图", "cause": "原因", "stage": "阶段"}[name]
+                raise ValueError(f"请写上要更正成的{what}，如 /{what} …（输入 /帮助 查看例子）")
+            sug = run(correct(store, self.conv_id, agent=self.case.agent,
+                              intent=arg if name == "intent" else None,
+                              cause=arg if name == "cause" else None,
+                              stage=arg if name == "stage" else None))
+            self.console.print("[green]已更正，并记录为训练数据。[/]")
+            self.show(sug)
+
+
+def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorific: str,
+                   product: str | None, order_date: date | None, platform: str,
+                   agent: str | None, tone: str, store_url: str) -> int:
+    """`csbot assist` without --json: the interview for missing case fields, then the loop."""
+    from pydantic import ValidationError
+
+    from bot.server.errors import describe
+
+    console = Console(highlight=False)
+    try:
+        shop, buyer, product, order_date = interview(console, shop, buyer, product, order_date,
+                                                     asked_date=order_date is not None)
+    except (EOFError, KeyboardInterrupt):
+        return 0
+    try:
+        case = Case(shop=shop, buyer_name=buyer, honorific=honorific, product=product,
+                    order_date=order_date, platform=platform, agent=agent)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")
+        return 2
+    return run_console(store_url, engine, case, console, cast(Tone, tone))

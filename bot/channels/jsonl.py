@@ -1,4 +1,9 @@
-"""`csbot assist --json`: JSON lines in, one Suggestion JSON per line out."""
+"""`csbot assist --json`: JSON lines in, exactly one JSON line out for every line in.
+
+A line is a case (``{"case":{…}}``, first), a message (``{"role","text"}``), a correction
+(``{"correct":{"intent"?,"cause"?,"stage"?}}``) or the outcome (``{"end":"已解决"}``, code or
+Chinese name). Every other line, an empty one included, gets an error line.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.engine import ConversationClosed, Engine
-from bot.models import Case
+from bot.engine import Engine
+from bot.models import Case, Conversation
 
 
 class CaseLine(BaseModel):
@@ -23,6 +28,23 @@ class MessageLine(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    intent: str | None = Field(default=None, min_length=1, max_length=40)
+    cause: str | None = Field(default=None, min_length=1, max_length=40)
+    stage: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class CorrectLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    correct: Correction
+
+
+class EndLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    end: str = Field(min_length=1, max_length=40)
+
+
 def _error(code: str, message: str, line: int) -> str:
     return json.dumps({"error": {"code": code, "message": message, "line": line}},
                       ensure_ascii=False)
@@ -30,36 +52,70 @@ def _error(code: str, message: str, line: int) -> str:
 
 def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
     """Process the lines; returns the exit code (0, or 1 if any line was rejected)."""
-    conv = None
+    from bot.server.errors import describe
+
+    conv: Conversation | None = None
+    texts: list[str] = []  # the buyer's messages, for an intent correction
     failed = False
     for n, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
+        reply = ""
         try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            out.write(_error("bad_json", f"第 {n} 行不是合法的 JSON：{exc.msg}", n) + "\n")
-            failed = True
-            continue
-        try:
-            if conv is None and isinstance(obj, dict) and "case" in obj:
+            if not raw.strip():
+                raise _Bad("empty", f"第 {n} 行是空行：每行应是一个 JSON 对象")
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise _Bad("bad_json", f"第 {n} 行不是合法的 JSON：{exc.msg}") from exc
+            if not isinstance(obj, dict):
+                raise _Bad("invalid", f"第 {n} 行应是一个 JSON 对象")
+            if "case" in obj:
+                if conv is not None:
+                    raise _Bad("invalid", f"第 {n} 行：案件信息只能在第一行给出")
                 conv, first = engine.start(CaseLine.model_validate(obj).case)
-                out.write(first.model_dump_json() + "\n")
-                continue
-            msg = MessageLine.model_validate(obj)
+                reply = first.model_dump_json()
+            elif "correct" in obj or "end" in obj:
+                if conv is None:
+                    conv, _ = engine.start(None)
+                if "end" in obj:
+                    conv, reply = _end(engine, conv, EndLine.model_validate(obj).end)
+                else:
+                    c = CorrectLine.model_validate(obj).correct
+                    if c.intent is None and c.cause is None and c.stage is None:
+                        raise _Bad("invalid", f"第 {n} 行：请至少更正一项（intent、cause 或 stage）")
+                    conv, sug = engine.correct(conv, intent=c.intent, cause=c.cause, stage=c.stage,
+                                               text=texts[-1] if texts else "")
+                    reply = sug.model_dump_json()
+            else:
+                msg = MessageLine.model_validate(obj)
+                if conv is None:
+                    conv, _ = engine.start(None)
+                conv, sug = engine.feed(conv, msg.role, msg.text)
+                if msg.role == "buyer":
+                    texts = [msg.text]
+                reply = sug.model_dump_json()
+        except _Bad as exc:
+            reply, failed = _error(exc.code, exc.message, n), True
         except ValidationError as exc:
-            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            out.write(_error("invalid", f"第 {n} 行格式不对：{detail}", n) + "\n")
-            failed = True
-            continue
-        if conv is None:
-            conv, _ = engine.start(None)
-        try:
-            conv, sug = engine.feed(conv, msg.role, msg.text)
-        except ConversationClosed as exc:
-            out.write(_error("closed", str(exc), n) + "\n")
-            failed = True
-            continue
-        out.write(sug.model_dump_json() + "\n")
+            reply, failed = _error("invalid", f"第 {n} 行格式不对：{describe(exc)}", n), True
+        except ValueError as exc:  # an unknown label in a correction or an outcome
+            reply, failed = _error("invalid", f"第 {n} 行：{exc}", n), True
+        out.write(reply + "\n")
         out.flush()
     return 1 if failed else 0
+
+
+class _Bad(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _end(engine: Engine, conv: Conversation, name: str) -> tuple[Conversation, str]:
+    """Record the outcome: the line's answer is ``{"outcome":{"code","label"},"stage":…}``."""
+    labels = engine.outcome_labels
+    code = engine.label_code("outcome", name)
+    conv = engine.close(conv, code)  # type: ignore[arg-type]
+    stage = engine.script.stages[conv.stage]
+    return conv, json.dumps({"conversation_id": conv.id, "turn": conv.turn,
+                             "outcome": {"code": code, "label": labels[code]},
+                             "stage": {"id": stage.id, "label": stage.label}}, ensure_ascii=False)

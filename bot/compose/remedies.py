@@ -50,11 +50,18 @@ class RemedyBook:
         return "；或者".join(r.text for r in self.for_cause(cause)[:3])
 
     def match(self, text: str, intent: str, cause: str | None) -> str:
-        """Which option a buyer's reply chooses: a cue in the text, else the intent, else the first."""
+        """Which option a buyer's reply chooses: the longest cue in the text (the cause's
+        options first, then any remedy: the buyer's choice is named as the buyer said it,
+        退货退款 is not 全额退款), else the intent, else the first."""
         options = self.for_cause(cause)
-        for r in options:
-            if r.choose is not None and r.choose.search(text):
-                return r.id
+        best: tuple[int, str] | None = None
+        seen = {r.id for r in options}
+        for r in options + [r for r in self.remedies.values() if r.id not in seen]:
+            m = r.choose.search(text) if r.choose is not None else None
+            if m is not None and (best is None or len(m.group(0)) > best[0]):
+                best = (len(m.group(0)), r.id)
+        if best is not None:
+            return best[1]
         for r in options:
             if intent in r.intents:
                 return r.id

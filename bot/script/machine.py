@@ -17,6 +17,7 @@ from transitions import EventData, Machine
 
 from bot.dataload import DataError
 from bot.models import Conversation
+from bot.script.flow import Flow
 
 Predicate = Callable[[Conversation, datetime | None], bool]
 
@@ -40,6 +41,8 @@ PREDICATES: dict[str, Predicate] = {
     "review_changeable": review_changeable,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     "review_requested": lambda c, _: c.context.review_requests > 0,
+    "firm_hold": lambda c, _: c.context.firm,
+    "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
 }
 
 
@@ -77,6 +80,7 @@ class Script:
         self.buyer_events: dict[str, list[str]] = spec["events"]["buyer"]
         self.agent_events: dict[str, list[str]] = spec["events"]["agent"]
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
+        self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []
         self.machine = Machine(
             model=None,
@@ -135,6 +139,11 @@ class Script:
         before = conv.stage
         ev.trigger(conv, now=now)
         return conv.stage != before
+
+    def leaves(self, stage: str, event: str) -> bool:
+        """Whether the event has a transition out of the stage (before its conditions)."""
+        ev = self.machine.events.get(event)
+        return ev is not None and stage in ev.transitions
 
     def checklist(self, conv: Conversation) -> list[tuple[str, bool]]:
         """The current stage's checklist items and whether each is met."""

@@ -40,6 +40,18 @@ class CloseIn(BaseModel):
     outcome: Outcome
 
 
+class CorrectionIn(BaseModel):
+    """An agent's correction (codes or the Chinese names of dialogs/defaults.yaml): the
+    intent or cause of a buyer message (``turn``, default the newest buyer message), or the
+    stage. At least one of intent, cause, stage."""
+
+    model_config = ConfigDict(extra="forbid")
+    turn: int | None = Field(default=None, ge=0)
+    intent: str | None = Field(default=None, min_length=1, max_length=40)
+    cause: str | None = Field(default=None, min_length=1, max_length=40)
+    stage: str | None = Field(default=None, min_length=1, max_length=40)
+
+
 class ConversationSummary(BaseModel):
     id: str
     shop: str

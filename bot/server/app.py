@@ -25,6 +25,7 @@ from bot.server.api import (
     ConversationDetail,
     ConversationList,
     ConversationOut,
+    CorrectionIn,
     CreateConversation,
     LintIn,
     LintOut,
@@ -48,6 +49,8 @@ STATIC_TOKENS: web.AppKey[dict[str, TokenInfo]] = web.AppKey("static_tokens", di
 # /sidebar is public like /docs: the page holds no data, the API calls it makes carry the token.
 _PUBLIC = ("/healthz", "/metrics", "/docs", "/sidebar", "/api/v1/openapi.json", "/hooks/")
 _WS_ROUTE = "/api/v1/conversations/{id}/ws"
+# A token name `csbot token add` made up (agent-3fa2c1) is not a person's name.
+_AUTO_NAME = re.compile(r"(agent|admin)-[0-9a-f]{6}")
 # A browser cannot set an Authorization header on a WebSocket, so the watch route also takes
 # the token as a subprotocol: the page offers ["csbot", "bearer.<token>"] and the server
 # answers "csbot". Chosen over a ?token= query parameter because a query string lands in
@@ -212,6 +215,8 @@ async def create_conversation(request: web.Request) -> web.Response:
     if info.role != "admin" and case.agent is not None and case.agent != info.name:
         raise ApiError(403, "forbidden", "只有管理员可以把案例指派给其他客服")
     agent = (case.agent or info.name) if info.role == "admin" else info.name
+    if case.agent is None and info.role == "agent" and not _AUTO_NAME.fullmatch(info.name):
+        case = case.model_copy(update={"agent": info.name[:50]})  # the token's agent signs
     conv, sug, created = await store.create(case, body.tone, agent=agent)
     summary, _ = await store.get(conv.id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}),
@@ -292,6 +297,20 @@ async def close_conversation(request: web.Request) -> web.Response:
     summary, turns = await store.get(conv_id)
     last = turns[-1]["suggestion"] if turns else store.csbot.start(conv.case)[1].model_dump(mode="json")
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": last}))
+
+
+async def correct_conversation(request: web.Request) -> web.Response:
+    """An agent corrects how a buyer message was read, or the stage (issue 13.6)."""
+    from bot.store.corrections import correct
+
+    body = await read_model(request, CorrectionIn)
+    try:
+        sug = await correct(request.app[STORE], request.match_info["id"], turn=body.turn,
+                            intent=body.intent, cause=body.cause, stage=body.stage,
+                            shop=_scope(request), agent=request[TOKEN].name)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", str(exc)) from exc
+    return _dump(sug)
 
 
 async def watch(request: web.Request) -> web.StreamResponse:
@@ -415,6 +434,7 @@ def make_app(
     app[escalation.NOTIFIER] = escalation.from_env(os.environ if env is None else env)
     app.router.add_get("/api/v1/me", sidebar.me)
     app.router.add_post("/api/v1/conversations/{id}/tone", sidebar.set_tone)
+    app.router.add_post("/api/v1/conversations/{id}/corrections", correct_conversation)
     app.router.add_get(_WS_ROUTE, watch)
     app.router.add_post("/api/v1/lint", lint)
     app.router.add_get("/healthz", healthz)

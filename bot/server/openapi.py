@@ -15,6 +15,7 @@ from bot.server.api import (
     ConversationDetail,
     ConversationList,
     ConversationOut,
+    CorrectionIn,
     CreateConversation,
     ErrorOut,
     EscalateIn,
@@ -44,9 +45,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document."""
-    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, EscalateIn, ToneIn, LintIn,
-                                     ConversationOut, ConversationDetail, ConversationList, Suggestion, LintOut,
-                                     ErrorOut]
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, CorrectionIn, EscalateIn, ToneIn,
+                                     LintIn, ConversationOut, ConversationDetail, ConversationList, Suggestion,
+                                     LintOut, ErrorOut]
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas = top.get("$defs", {})
     conv_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -122,6 +123,17 @@ def build() -> dict[str, Any]:
             "/api/v1/me": {
                 "get": {"summary": "当前令牌的名字、角色和店铺（侧边栏用来填客服名字）", "operationId": "me",
                         "responses": {"200": {"description": "{name, role, shop}"}, **_errors(401)}},
+            },
+            "/api/v1/conversations/{id}/corrections": {
+                "post": {"summary": "更正买家消息的意图、原因或会话阶段，返回更正后的建议",
+                         "operationId": "correctConversation",
+                         "description": "intent、cause、stage 可以写代码，也可以写中文名（如 投诉、质量问题、"
+                                        "解释原因）；turn 默认是最新一条买家消息。会话从更正后的状态继续，"
+                                        "更正连同原文保存，可用 csbot corrections export 导出为语料。",
+                         "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(CorrectionIn)}}},
+                         "responses": {"200": _json(Suggestion, "更正后的建议"), **write_errors}},
             },
             "/api/v1/conversations/{id}/ws": {
                 "get": {"summary": "WebSocket：推送每一轮的建议", "operationId": "watchConversation",

@@ -89,7 +89,7 @@ _PG_READ = ("SELECT c.shop, c.is_open, c.state, c.turn, t.suggestion FROM conver
             " LEFT JOIN turns t ON t.conversation_id = c.id AND t.message_id = $2 WHERE c.id = $1")
 _PG_WRITE = (
     "WITH moved AS (UPDATE conversations SET stage = $1, turn = $2, state = $3, updated_at = $4,"
-    " script_version = $5, is_open = $6, outcome = $7 WHERE id = $8 AND turn = $9 AND is_open"
+    " script_version = $5, is_open = $6, outcome = $7 WHERE id = $8 AND turn = $9 AND is_open = $15"
     " RETURNING id),"
     " added AS (INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
     " created_at) SELECT id, $2, $10::varchar, $11::text, $12::varchar, $1, $13::text, $4 FROM moved"
@@ -381,7 +381,8 @@ class Store:
                 p = result
                 if await raw.fetchval(_PG_WRITE, p.stage, p.turn, p.state, datetime.now(UTC),
                                       p.script_version, p.is_open, p.outcome, p.conv_id, p.before,
-                                      p.role, p.text, p.message_id, p.stored, f"{p.conv_id}:{p.turn}"):
+                                      p.role, p.text, p.message_id, p.stored, f"{p.conv_id}:{p.turn}",
+                                      p.was_open):
                     return p
         return await self._pg_turn_locked(conv_id, role, text, message_id, shop, at)
 
@@ -491,7 +492,7 @@ class Store:
 
     def _commit_checked(self, conn: Connection, p: Prepared) -> bool:
         now = _raw(conn).execute(_SQL_CHECK, (p.conv_id,)).fetchone()
-        if now is None or now[0] != p.before or not now[1]:
+        if now is None or now[0] != p.before or bool(now[1]) != p.was_open:
             return False
         self._save_turn(conn, p)
         return True
@@ -521,14 +522,11 @@ class Store:
         def job(conn: Connection) -> Conversation:
             row = self._load_for_update(conn, conv_id, shop)
             conv = Conversation.model_validate_json(row.state)
-            if row.is_open:
-                conv = self.csbot.close(conv, outcome)  # type: ignore[arg-type]
-            elif conv.stage == self.csbot.script.final and conv.outcome is None:
-                # The script closed it after the agent's goodbye: the outcome is still a
-                # person's to record, and recording it is not a turn.
-                conv = conv.model_copy(update={"outcome": outcome})
-            else:
+            if not row.is_open and conv.outcome is not None:
+                # The script closes a case after the goodbye: its outcome is still a person's to
+                # record (not a turn), once.
                 raise ConversationClosed("这个会话已经登记过结果")
+            conv = self.csbot.close(conv, outcome)  # type: ignore[arg-type]
             conn.execute(update(schema.conversations).where(
                 schema.conversations.c.id == conv_id).values(
                 stage=conv.stage, outcome=outcome, is_open=False, state=conv.model_dump_json(),

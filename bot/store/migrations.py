@@ -37,7 +37,12 @@ def _v3(conn: Connection) -> None:
         "CREATE INDEX IF NOT EXISTS ix_case_key ON conversations (shop, buyer_key, order_key)")
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+def _v4(conn: Connection) -> None:
+    # Agents' corrections of the understanding and the stage, kept as future corpus lines.
+    schema.corrections.create(conn)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -89,3 +89,21 @@ schema_version = Table(
     Column("version", Integer, primary_key=True),
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
+
+# An agent's correction of how csbot read a buyer message, or of the stage (issue 13.6):
+# kept with the (masked) text so that `csbot corrections export` can give them back as
+# corpus lines.
+corrections = Table(
+    "corrections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(36), ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("shop", String(100), nullable=False, index=True),
+    Column("turn", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("intent", String(40)),
+    Column("cause", String(40)),
+    Column("emotion", String(20)),
+    Column("stage", String(40)),
+    Column("agent", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from bot.engine import ConversationClosed, Engine
+from bot.engine import Engine
 from bot.models import AgentUnderstanding, Case, Conversation, Finding, Suggestion
 from bot.store.mask import Edit, mask, mask_edits, mask_id, move_span
 
@@ -60,20 +60,24 @@ class Prepared:
     outcome: str | None
     findings: tuple[tuple[str, str], ...]  # (code, severity) of the guard's findings
     suggestion: Suggestion | None = field(default=None, compare=False)  # only in process
+    was_open: bool = True  # as read: the write checks that no one closed (or reopened) it since
 
     def wire(self) -> tuple[Any, ...]:
         """The fields as plain values (what crosses to the writer's process); the stored
         answer is sent only where masking made it differ."""
         return (self.conv_id, self.before, self.turn, self.role, self.text, self.message_id,
                 self.stage, self.state, None if self.stored == self.answer else self.stored,
-                self.answer, self.script_version, self.is_open, self.outcome, self.findings)
+                self.answer, self.script_version, self.is_open, self.outcome, self.findings,
+                self.was_open)
 
     @classmethod
     def from_wire(cls, values: tuple[Any, ...]) -> Prepared:
         v = list(values)
         if v[8] is None:
             v[8] = v[9]
-        return cls(*v[:13], tuple(tuple(f) for f in v[13]))  # type: ignore[call-arg]
+        p = cls(*v[:13], tuple(tuple(f) for f in v[13]))  # type: ignore[call-arg]
+        p.was_open = bool(v[14]) if len(v) > 14 else True
+        return p
 
     def sug(self) -> Suggestion:
         """The answer as a model."""
@@ -112,16 +116,15 @@ def decide(
     engine: Engine, row: Any, stored: str | None, conv_id: str, role: str, text: str,
     message_id: str | None, shop: str | None, at: datetime | None,
 ) -> Prepared | Duplicate:
-    """Apply one message to the stored row. Raises NotFound, Forbidden, ConversationClosed
-    or NeedsPerson; a repeated message id gives its stored answer."""
+    """Apply one message to the stored row. Raises NotFound, Forbidden or NeedsPerson; a
+    repeated message id gives its stored answer. A closed case is answered too (issue 16):
+    a goodbye keeps it closed, a new problem reopens it."""
     if row is None:
         raise NotFound(conv_id)
     if shop is not None and row.shop != shop:
         raise Forbidden(conv_id)
     if stored is not None:
         return Duplicate(stored)
-    if not row.is_open:
-        raise ConversationClosed("这个会话已经结束，不能再添加消息")
     conv = current_script(engine, Conversation.model_validate_json(row.state))
     conv, sug = engine.feed(conv, role, text, at=at, owned=True)  # type: ignore[arg-type]
     answer = sug.model_dump_json()
@@ -135,7 +138,7 @@ def decide(
         answer=answer, script_version=conv.script_version,
         is_open=conv.stage != engine.script.final, outcome=conv.outcome,
         findings=tuple((f.code, f.severity) for f in sug.warnings if f.span is not None),
-        suggestion=sug)
+        suggestion=sug, was_open=bool(row.is_open))
 
 
 _ID_FIELDS = frozenset({"buyer_id", "order_id"})

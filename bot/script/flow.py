@@ -1,0 +1,225 @@
+"""The parts of ``dialogs/script.yaml`` that decide *how* the script moves beyond its rows:
+how much evidence a big jump needs, the text cues of a moment (safety, damage, free now),
+the product table of ``dialogs/products.yaml`` and the callback time a buyer agrees to.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.dataload import DataError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Maybe(_Strict):
+    label: str
+    stage: str
+
+
+class NextStep(_Strict):
+    act: str
+    folder: str
+    key: str
+
+
+class Cues(_Strict):
+    free_now: str
+    safety: str
+    care_asked: str
+    other_damage: str
+    underway: str
+    handed_over: str
+    cause_correction: str
+
+
+class Ordinary(_Strict):
+    intents: list[str]
+    confidence: float
+
+
+class FlowSpec(_Strict):
+    """The flow section of script.yaml (checked when the engine loads)."""
+
+    evidence: dict[str, float] = Field(default_factory=dict)
+    firm_extort: float = 0.85
+    ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
+    maybe: dict[str, Maybe] = Field(default_factory=dict)
+    escalation_owner: str = "主管"
+    cues: Cues
+    next_step: dict[str, NextStep] = Field(default_factory=dict)
+    notes: dict[str, str] = Field(default_factory=dict)
+    event_labels: dict[str, str] = Field(default_factory=dict)
+
+
+_FLOW_KEYS = set(FlowSpec.model_fields)
+
+
+class Flow:
+    """The compiled flow section: thresholds and cue patterns."""
+
+    def __init__(self, spec: dict[str, Any], stages: set[str]) -> None:
+        try:
+            f = FlowSpec.model_validate({k: v for k, v in spec.items() if k in _FLOW_KEYS})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            raise DataError(f"script.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
+        self.evidence = f.evidence
+        self.firm_extort = f.firm_extort
+        self.ordinary_intents = frozenset(f.ordinary.intents)
+        self.ordinary_confidence = f.ordinary.confidence
+        self.maybe = f.maybe
+        self.escalation_owner = f.escalation_owner
+        self.next_step = f.next_step
+        self.notes = f.notes
+        self.event_labels = f.event_labels
+        for event, m in f.maybe.items():
+            if m.stage not in stages:
+                raise DataError(f"script.yaml：maybe.{event} 的阶段 {m.stage!r} 不存在")
+        self.cues: dict[str, re.Pattern[str]] = {}
+        for name, pattern in f.cues.model_dump().items():
+            try:
+                self.cues[name] = re.compile(pattern)
+            except re.error as exc:
+                raise DataError(f"script.yaml：cues.{name} 不是合法的正则表达式（{exc}）") from exc
+
+    def cue(self, name: str, text: str) -> re.Match[str] | None:
+        return self.cues[name].search(text)
+
+    def damaged(self, text: str) -> str | None:
+        """The buyer's other thing that the product damaged ("睡衣也被染了" → 睡衣), if any."""
+        m = self.cues["other_damage"].search(text)
+        if m is None:
+            return None
+        thing = next((g for g in m.groups() if g), "")
+        return thing.lstrip("的我家") or "其他东西"
+
+
+class ProductRow(_Strict):
+    match: str
+    unit: str
+    use: str
+
+
+class _Words(_Strict):
+    unit: str
+    use: str
+
+
+class ProductTable(_Strict):
+    products: list[ProductRow]
+    default: _Words
+
+
+class Products:
+    """Measure word and verb of a product, from dialogs/products.yaml."""
+
+    def __init__(self, spec: Any) -> None:
+        try:
+            table = ProductTable.model_validate(spec)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"]))
+            raise DataError(f"products.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
+        self.rows = [(re.compile(r.match), r.unit, r.use) for r in table.products]
+        self.default = (table.default.unit, table.default.use)
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def words(self, product: str | None) -> tuple[str, str]:
+        """(unit, use) for the product name."""
+        if not product:
+            return self.default
+        hit = self._cache.get(product)
+        if hit is None:
+            hit = next(((u, v) for p, u, v in self.rows if p.search(product)), self.default)
+            if len(self._cache) < 4096:
+                self._cache[product] = hit
+        return hit
+
+
+# -- the callback time ---------------------------------------------------------------------
+
+_NUM = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+        "九": 9, "十": 10}
+_DAY = re.compile(r"(今天|今晚|今儿|明天|明晚|明早|明儿|后天|大后天)")
+_PERIOD = re.compile(r"(早上|早晨|上午|中午|下午|傍晚|晚上|今晚|明晚|夜里|明早)")
+_HOUR = re.compile(r"(\d{1,2}|[零一二两三四五六七八九十]{1,3})\s*(?:点|:|：|时)\s*(半|(\d{1,2})\s*分?|"
+                   r"([零一二三四五六七八九十]{1,3})\s*分)?")
+_DAYS = {"今天": 0, "今晚": 0, "今儿": 0, "明天": 1, "明晚": 1, "明早": 1, "明儿": 1, "后天": 2,
+         "大后天": 3}
+_WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天])")
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_PM = ("下午", "傍晚", "晚上", "今晚", "明晚", "夜里")
+
+
+def _cn(num: str) -> int | None:
+    if num.isdigit():
+        return int(num)
+    if num == "十":
+        return 10
+    if num.startswith("十"):
+        return 10 + _NUM.get(num[1:], 0)
+    if "十" in num:
+        tens, _, ones = num.partition("十")
+        return _NUM.get(tens, 0) * 10 + (_NUM.get(ones, 0) if ones else 0)
+    return _NUM.get(num)
+
+
+def callback_time(text: str, now: datetime) -> datetime | None:
+    """The time named in a message ("今晚八点", "明天下午三点", "八点后", "周六上午十点"),
+    relative to the message's time; None when the message names no hour or day."""
+    day = _DAY.search(text)
+    week = _WEEKDAY.search(text)
+    period = _PERIOD.search(text)
+    hour_m = _HOUR.search(text)
+    if hour_m is None and day is None and period is None and week is None:
+        return None
+    offset = _DAYS[day.group(1)] if day else 0
+    if week is not None and day is None:
+        offset = (_WEEKDAYS[week.group(1)] - now.weekday()) % 7 or 7
+    if hour_m is not None:
+        hour = _cn(hour_m.group(1))
+        if hour is None or hour > 24:
+            return None
+        minute = 30 if hour_m.group(2) == "半" else (
+            int(hour_m.group(3)) if hour_m.group(3) else (_cn(hour_m.group(4)) or 0) if hour_m.group(4)
+            else 0)
+        p = period.group(1) if period else (day.group(1) if day else "")
+        if (p in _PM and hour < 12) or (not p and hour <= 8):
+            hour += 12  # 晚上八点, and a bare 八点 in after-sales talk means the evening
+    else:
+        p = period.group(1) if period else ""
+        hour, minute = (20 if p in _PM or (day and day.group(1) in ("今晚", "明晚")) else
+                        12 if p == "中午" else 10 if p else 20), 0
+    if hour >= 24 or minute >= 60:
+        return None
+    base = now.replace(hour=hour, minute=minute, second=0, microsecond=0) + timedelta(days=offset)
+    if day is None and week is None and base < now:
+        base += timedelta(days=1)  # a time already past today means the next one
+    return base
+
+
+def spoken_time(at: datetime, now: datetime | None) -> str:
+    """A callback time as the agent says it: 今晚8点, 明天下午3点半, 12月8日上午10点."""
+    h = at.hour
+    part = ("凌晨" if h < 6 else "上午" if h < 12 else "中午" if h < 13 else "下午" if h < 18
+            else "晚上")
+    h12 = h if h <= 12 else h - 12
+    clock = f"{h12}点" + ("半" if at.minute == 30 else f"{at.minute}分" if at.minute else "")
+    if now is not None:
+        days = (at.date() - now.date()).days
+        if days == 0:
+            return ("今晚" if part == "晚上" else "今天" + part) + clock
+        if days in (1, 2):
+            return ("明天" if days == 1 else "后天") + part + clock
+    return f"{at.month}月{at.day}日{part}{clock}"
+
+
+__all__ = ["Flow", "Products", "callback_time", "spoken_time"]

@@ -1,0 +1,311 @@
+"""Issue 16: a conversation that never traps or derails, and suggestions that fit the moment.
+
+Every situation is a dialog (send, expect the stage, expect what the suggestions must and
+must not say, expect the notes) and runs twice: through the Python API (the engine, as
+tests/conftest.py's Flow does) and through `csbot assist --json` in a real subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine import Engine
+from bot.models import Suggestion
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = Engine.load()
+CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙",
+        "agent": "小林"}
+
+
+@dataclass
+class Step:
+    """One line of a dialog and what must hold after it."""
+
+    role: str  # buyer | agent | correct | end
+    text: str = ""
+    stage: str | None = None
+    say: tuple[str, ...] = ()  # each appears in some suggestion
+    first: tuple[str, ...] = ()  # one of these appears in the first suggestion
+    not_say: tuple[str, ...] = ()  # in no suggestion
+    notes: tuple[str, ...] = ()  # warning codes present
+    no_notes: tuple[str, ...] = ()
+    remedies_say: tuple[str, ...] = ()  # in the remedy options' texts
+    checked: tuple[str, ...] = ()  # checklist items done
+    unchecked: tuple[str, ...] = ()
+    correct: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Situation:
+    id: str
+    steps: list[Step]
+    case: dict[str, Any] | None = field(default_factory=lambda: dict(CASE))
+
+
+B, A = "buyer", "agent"
+OPEN = [Step(A, "您好，请问是周女士吗？我是柚子家女装的售后小林。", "confirm_identity"),
+        Step(B, "嗯是我", "confirm_product"),
+        Step(A, "您3月2号在我们店买的连衣裙还记得吗？", "confirm_product")]
+
+SITUATIONS = [
+    Situation("callback-agreed-time-holds-and-resumes", [
+        Step(A, "您好，请问是周女士吗？", "confirm_identity"),
+        Step(B, "在开会，晚点再说", "callback", notes=("callback_time",)),
+        Step(A, "好的，那我今晚八点联系您可以吗？", "callback", say=("今晚8点",), not_say=("明天",),
+             notes=("callback_agreed",)),
+        Step(B, "行，那就今晚八点", "callback", not_say=("明天", "什么时间", "什么时候")),
+        Step(A, "好的，谢谢您，再见", "callback", notes=("record_outcome",), not_say=("明天",)),
+        Step(B, "现在有空了，你说吧", "confirm_product", no_notes=("callback_time",)),
+    ]),
+    Situation("callback-resumes-when-the-buyer-carries-on", [
+        *OPEN,
+        Step(B, "在开会，晚点再说", "callback"),
+        Step(B, "算了就现在说吧，颜色跟图片差太多了", "listen_apologize"),
+    ]),
+    Situation("weak-malicious-returns-to-the-main-path", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
+        Step(B, "那我要是改了评价，你们给我多少钱？", "malicious",
+             unchecked=("已回复且没答应给钱或任何交换", "保留聊天记录作为证据（登记结果时存档）",
+                        "30 天内向平台投诉恶意评价")),
+        Step(A, "颜色的问题我们按正常售后给您处理，换货、退货都可以。", "malicious",
+             checked=("已回复且没答应给钱或任何交换",), unchecked=("30 天内向平台投诉恶意评价",)),
+        Step(B, "我要换一件", "listen_apologize", not_say=("钱款", "挂钩", "绑在一起", "用钱", "拿钱")),
+        Step(B, "好的谢谢", "listen_apologize", not_say=("钱款", "挂钩", "绑在一起", "用钱", "拿钱")),
+    ]),
+    Situation("a-clear-demand-keeps-the-hold", [
+        *OPEN,
+        Step(B, "转我300块，差评马上删，不然一直挂着", "malicious", notes=("malicious_evidence",)),
+        Step(B, "我要换一件", "malicious"),
+        Step(A, "好的，再见", "malicious", notes=("record_outcome",)),
+        Step("end", "恶意", "closed"),
+    ]),
+    Situation("escalated-shows-who-takes-over", [
+        *OPEN,
+        Step(B, "有股怪味，我已经打12315投诉你们了", "escalated", notes=("takes_over",),
+             unchecked=("已告诉买家由主管接手",)),
+        Step(A, "这件事我已经请主管接手，他今天会直接联系您。", "escalated",
+             checked=("已告诉买家由主管接手",)),
+    ]),
+    Situation("weak-big-jump-holds-with-a-maybe-note", [
+        *OPEN,
+        Step(B, "记得，线头特别多，做工太差", "listen_apologize"),
+        Step(A, "非常抱歉，给您添麻烦了。", "explain"),
+        Step(B, "好的，再见", "explain", notes=("maybe_end",)),
+        Step("correct", stage="closing", correct={"stage": "致谢结束"}),
+    ]),
+    Situation("after-the-end-every-message-is-answered", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了", "listen_apologize"),
+        Step(A, "真的很抱歉，让您失望了。", "explain"),
+        Step(A, "谢谢您的理解，再次抱歉，祝您生活愉快，再见！", "closed"),
+        Step(B, "拜拜", "closed", say=("再见",)),
+        Step(B, "对了，新的那套不会也掉色吧？", "listen_apologize", notes=("reopened",)),
+    ]),
+    Situation("a-buyer-who-speaks-first-starts-where-the-buyer-is", [
+        Step(B, "快递太慢了，等了十天才到", "listen_apologize", say=("柚子家女装",),
+             not_say=("用着怎么样", "穿得怎么样", "还记得吗")),
+        Step(A, "真的很抱歉，让您等了这么久。", "explain", not_say=("本人", "女士吗", "对吗")),
+    ]),
+    Situation("safety-first", [
+        *OPEN,
+        Step(B, "记得，鞋底开胶了，跑步的时候差点摔了", "listen_apologize",
+             first=("受伤", "没事", "伤到"), notes=("safety_first",)),
+        Step(A, "人没事吧？有没有伤到？", "listen_apologize", no_notes=("safety_first",),
+             not_say=("受伤", "伤到")),
+    ], case={**CASE, "product": "跑鞋"}),
+    Situation("damage-joins-the-remedy-and-no-request-before-it-is-under-way", [
+        *OPEN,
+        Step(B, "记得，洗一次就掉色，睡衣也被染了", "listen_apologize", notes=("other_damage",)),
+        Step(A, "真的很抱歉，给您添麻烦了。", "explain"),
+        Step(A, "这批布料的固色没做好，我们已经反馈给工厂。", "remedy", say=("睡衣", "换一套")),
+        Step(A, "给您换一套新的，或者退货退款，您看哪个方便？", "remedy", not_say=("退货退款",)),
+        Step(B, "换一套吧", "polite_request", say=("换一套新的", "睡衣"), not_say=("评价",)),
+        Step(A, "好的，换货我马上给您安排，今天就发出。", "polite_request", say=("评价",)),
+    ], case={**CASE, "product": "纯棉四件套"}),
+    Situation("measure-words-and-verbs-come-from-the-product", [
+        *OPEN,
+        Step(B, "记得，穿了一天鞋底就开胶了", "listen_apologize"),
+        Step(A, "真的很抱歉，给您添麻烦了。", "explain"),
+        Step(A, "这批胶水没达标，我们已经反馈给工厂。", "remedy", say=("换一双",), not_say=("换一件",),
+             remedies_say=("换一双",)),
+    ], case={**CASE, "product": "跑鞋"}),
+    Situation("the-remedy-named-is-the-one-the-buyer-chose", [
+        *OPEN,
+        Step(B, "记得，快递等了十天才到，盒子都压扁了", "listen_apologize"),
+        Step(A, "非常抱歉，让您等了这么久。", "explain"),
+        Step(A, "那几天仓库遇到暴雨停发，是我们没有及时通知。", "remedy"),
+        Step(A, "给您退50元，或者补发，您挑一个。", "remedy"),
+        Step(B, "我要退货退款", "polite_request", say=("退货退款",), not_say=("全额退款",)),
+    ]),
+    Situation("no-agent-name-no-buyer-name-no-order-date", [
+        Step(A, "您好，在吗？", "confirm_identity", say=("这一单",),
+             not_say=("小安", "亲本人", "商品这单", "前段时间")),
+    ], case=None),
+    Situation("the-case-keeps-its-first-cause", [
+        *OPEN,
+        Step(B, "记得，洗了一次就缩水了，小了一大圈", "listen_apologize"),
+        Step(A, "非常抱歉，给您添麻烦了。", "explain"),
+        Step(B, "你這什麼態度？", "explain", not_say=("客服", "聊天记录")),
+    ]),
+    Situation("a-correction-changes-the-flow", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了", "listen_apologize"),
+        Step(B, "你们客服在忙也不至于半天才回复一句话吧", None),
+        Step("correct", stage="listen_apologize", correct={"intent": "抱怨"}),
+        Step("correct", stage="explain", correct={"stage": "解释原因"}),
+        Step("correct", stage="explain", correct={"cause": "质量问题"}, say=("质检", "工厂")),
+    ]),
+    Situation("the-agents-farewell-in-an-active-stage-ends-the-talk", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了", "listen_apologize"),
+        Step(A, "好的，谢谢您，再见", "closed"),
+    ]),
+]
+
+
+def _check(step: Step, sug: dict[str, Any], where: str) -> None:
+    texts = [s["text"] for s in sug.get("suggestions", [])]
+    if step.stage is not None:
+        assert sug["stage"]["id"] == step.stage, (where, step.text, sug["stage"], sug.get("understanding"))
+    for needle in step.say:
+        assert any(needle in t for t in texts), (where, needle, texts)
+    if step.first:
+        assert texts and any(n in texts[0] for n in step.first), (where, step.first, texts)
+    for needle in step.not_say:
+        assert not any(needle in t for t in texts), (where, needle, texts)
+    codes = [w["code"] for w in sug.get("warnings", [])]
+    for code in step.notes:
+        assert code in codes, (where, code, codes)
+    for code in step.no_notes:
+        assert code not in codes, (where, code, codes)
+    for needle in step.remedies_say:
+        assert any(needle in r["text"] for r in sug["remedies"]), (where, needle, sug["remedies"])
+    done = {c["item"]: c["done"] for c in sug.get("checklist", [])}
+    for item in step.checked:
+        assert done.get(item) is True, (where, item, done)
+    for item in step.unchecked:
+        assert done.get(item) is False, (where, item, done)
+    assert not any(w["severity"] == "block" for w in sug.get("warnings", [])
+                   if w["span"] is not None and step.role != "agent"), (where, sug["warnings"])
+
+
+AT = datetime(2026, 12, 5, 14, 0)
+
+
+@pytest.mark.parametrize("situation", SITUATIONS, ids=[s.id for s in SITUATIONS])
+def test_situation_through_the_python_api(situation: Situation) -> None:
+    conv, _ = ENGINE.start(situation.case)
+    last_buyer = ""
+    for i, step in enumerate(situation.steps):
+        sug: Suggestion | dict[str, Any]
+        if step.role == "end":
+            conv = ENGINE.close(conv, ENGINE.label_code("outcome", step.text))  # type: ignore[arg-type]
+            assert conv.stage == step.stage and conv.outcome
+            continue
+        if step.role == "correct":
+            conv, sug = ENGINE.correct(conv, text=last_buyer, **step.correct)
+        else:
+            conv, sug = ENGINE.feed(conv, step.role, step.text, at=AT)  # type: ignore[arg-type]
+            last_buyer = step.text if step.role == "buyer" else last_buyer
+        _check(step, sug.model_dump(mode="json"), f"api step {i + 1}")
+
+
+def _lines(situation: Situation) -> list[str]:
+    out = [json.dumps({"case": situation.case}, ensure_ascii=False)] if situation.case else []
+    for step in situation.steps:
+        if step.role == "end":
+            out.append(json.dumps({"end": step.text}, ensure_ascii=False))
+        elif step.role == "correct":
+            out.append(json.dumps({"correct": step.correct}, ensure_ascii=False))
+        else:
+            out.append(json.dumps({"role": step.role, "text": step.text}, ensure_ascii=False))
+    return out
+
+
+def assist_json(lines: list[str]) -> tuple[int, list[dict[str, Any]]]:
+    r = subprocess.run([sys.executable, "-m", "bot", "assist", "--json"], input="\n".join(lines) + "\n",
+                       text=True, capture_output=True, cwd=ROOT, timeout=120, encoding="utf-8")
+    return r.returncode, [json.loads(x) for x in r.stdout.splitlines()]
+
+
+def test_every_situation_through_assist_json() -> None:
+    """All the dialogs in one `csbot assist --json` process each (exactly one answer a line)."""
+    for situation in SITUATIONS:
+        lines = _lines(situation)
+        code, out = assist_json(lines)
+        assert code == 0 and len(out) == len(lines), (situation.id, out[-1:])
+        answers = out[1:] if situation.case else out
+        for i, (step, sug) in enumerate(zip(situation.steps, answers, strict=True)):
+            if step.role == "end":
+                assert sug["outcome"]["code"] == "malicious" and sug["stage"]["id"] == "closed"
+                continue
+            # assist --json reads callback times against the clock: only the parts that do
+            # not depend on it are compared there
+            if any("今晚" in s for s in step.say):
+                step = Step(step.role, step.text, step.stage, notes=step.notes)
+            _check(step, sug, f"{situation.id} json line {i + 1}")
+
+
+def test_assist_json_answers_every_line_once() -> None:
+    lines = ['{"role":"agent","text":"您好，请问是周女士吗？"}', "", "not json", "[1]",
+             '{"role":"buyer","text":"是我"}', '{"end":"不存在的结果"}', '{"correct":{}}',
+             '{"correct":{"stage":"没有这个阶段"}}', '{"role":"agent","text":"谢谢您，再见"}',
+             '{"role":"buyer","text":"拜拜"}', '{"role":"buyer","text":"/:^_^ 亲在吗"}']
+    code, out = assist_json(lines)
+    assert code == 1 and len(out) == len(lines)
+    assert [o.get("error", {}).get("code") for o in out] == [
+        None, "empty", "bad_json", "invalid", None, "invalid", "invalid", "invalid", None, None, None]
+    assert "空行" in out[1]["error"]["message"] and "已解决" in out[5]["error"]["message"]
+    assert all("stage" in o for o in out[8:]) and out[9]["suggestions"]
+
+
+def test_safety_cues_put_the_person_first() -> None:
+    for line in ("用的时候烫手，差点烫伤", "孩子吃了一口就吐了", "插上电就漏电", "跑步的时候差点摔了"):
+        conv, _ = ENGINE.start(CASE)
+        for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"),
+                           ("agent", "您买的东西还记得吗？")):
+            conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+        conv, sug = ENGINE.feed(conv, "buyer", line)
+        first = sug.suggestions[0].text
+        assert any(w in first for w in ("受伤", "没事", "伤到", "身体")), (line, first)
+
+
+def test_callback_time_is_stored_as_an_iso_datetime() -> None:
+    conv, _ = ENGINE.start(CASE)
+    conv, _ = ENGINE.feed(conv, "agent", "您好，请问是周女士吗？", at=AT)
+    conv, _ = ENGINE.feed(conv, "buyer", "在开会，晚点再说", at=AT)
+    conv, _ = ENGINE.feed(conv, "buyer", "明天下午三点吧", at=AT)
+    assert conv.stage == "callback" and conv.context.callback_at == "2026-12-06T15:00"
+    conv, sug = ENGINE.feed(conv, "agent", "好的", at=AT)
+    assert all("明天下午3点" in s.text or "今晚" not in s.text for s in sug.suggestions)
+
+
+def test_the_case_keeps_its_first_cause_and_adds_the_rest() -> None:
+    conv, _ = ENGINE.start(CASE)
+    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"),
+                       ("agent", "您买的连衣裙还记得吗？"), ("buyer", "记得，洗了一次就缩水了，小了一大圈"),
+                       ("agent", "非常抱歉。"), ("buyer", "你這什麼態度？")):
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    first = conv.context.cause
+    assert first not in (None, "service") and conv.context.causes == ["service"]
+    conv, _ = ENGINE.feed(conv, "buyer", "不是缩水，其实是颜色跟图片不一样")
+    assert conv.context.cause == "not_as_described"  # the buyer corrected it
+
+
+def test_a_held_case_ends_when_its_outcome_is_recorded() -> None:
+    conv, _ = ENGINE.start(CASE)
+    conv, _ = ENGINE.feed(conv, "agent", "您好，请问是周女士吗？")
+    conv, _ = ENGINE.feed(conv, "buyer", "在开会，晚点再说")
+    assert conv.stage == "callback"
+    conv = ENGINE.close(conv, "callback")
+    assert conv.stage == "closed" and conv.outcome == "callback"
