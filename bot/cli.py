@@ -463,3 +463,6 @@ main.add_command(channels)
 from bot.corrections_cli import corrections  # noqa: E402
 
 main.add_command(corrections)
+from bot.intake.commands import register as _register_intake  # noqa: E402
+
+_register_intake(main)  # csbot import, queue, assign, contact, purge

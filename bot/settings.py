@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     # How long the service trusts a token it looked up in the database: a revoked token stops
     # working within this many seconds (0: look it up on every request).
     token_cache_seconds: float = Field(default=10.0, ge=0)
+    # Intake (bot/intake): Taobao's open platform (TOP), the queue and the contact rules.
+    top_app_key: str | None = None
+    top_app_secret: str | None = None
+    top_session: str | None = None  # the shop's authorised session key (sessionKey)
+    top_api_base: str = "https://eco.taobao.com/router/rest"
+    top_sign_method: Literal["md5", "hmac"] = "md5"
+    first_contact_hours: float = Field(default=24.0, gt=0)  # first contact within this after the review
+    quiet_hours: str = "21:00-08:00"  # no contact in these hours of the shop's time zone
+    shop_timezone: str = "Asia/Shanghai"
+    purge_days: int | None = Field(default=None, ge=1)  # `csbot purge`: case text older than this goes
     # A connection must send its request's headers within this many seconds (and an idle
     # keep-alive connection is closed after it): slow, trickling headers hold no socket.
     header_timeout: float = Field(default=15.0, gt=0)

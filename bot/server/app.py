@@ -442,6 +442,9 @@ def make_app(
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
     app.router.add_get("/sidebar", sidebar_page)
+    from bot.server import queue as work_queue  # the intake's queue and contact rules (bot/intake)
+
+    work_queue.setup(app)
     hooks = Hooks(store, app[METRICS], adapters, shop)
     app[HOOKS] = hooks
     app.router.add_route("*", "/hooks/{channel}", hooks.handle)

@@ -48,6 +48,9 @@ def build() -> dict[str, Any]:
     models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, CorrectionIn, EscalateIn, ToneIn,
                                      LintIn, ConversationOut, ConversationDetail, ConversationList, Suggestion,
                                      LintOut, ErrorOut]
+    from bot.server import queue as work_queue  # the intake's routes
+
+    models += work_queue.MODELS
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas = top.get("$defs", {})
     conv_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -154,6 +157,7 @@ def build() -> dict[str, Any]:
                          "responses": {"200": _json(LintOut, "检查结果；没有问题时 findings 为空"),
                                        **_errors(400, 401, 413, 415, 422)}},
             },
+            **work_queue.openapi_paths(_ref, _json, _errors),
             "/sidebar": {"get": {"summary": "客服侧边栏页面（页面本身不含数据，接口调用要带令牌）",
                                  "security": [], "operationId": "sidebar",
                                  "responses": {"200": {"description": "HTML 页面",

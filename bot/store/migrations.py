@@ -42,7 +42,17 @@ def _v4(conn: Connection) -> None:
     schema.corrections.create(conn)
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4)]
+# Renumbered at merge time by the lead (h16's corrections and h19's intake both added a step 4).
+def _v5(conn: Connection) -> None:
+    # Intake (bot/intake): imported reviews keyed by order + sub-order, contact attempts,
+    # the TOP import's cursor.
+    from bot.intake import tables
+
+    for table in (tables.reviews, tables.attempts, tables.cursors):
+        table.create(conn)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3), (4, _v4), (5, _v5)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -1,0 +1,352 @@
+"""The intake's commands: csbot import, queue, assign, contact, purge, explain."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.intake.contact import ATTEMPT_KINDS, ContactRules, RulesError, TooManyAttempts
+
+T = TypeVar("T")
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+
+_db = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
+_config = click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                       envvar="CSBOT_CONFIG", help="TOML 配置文件")
+
+
+def _settings(config: Path | None, database_url: str | None) -> Any:
+    from bot.settings import load_settings
+
+    return load_settings(config, database_url=database_url)
+
+
+def _rules(s: Any, max_attempts: int = 3) -> ContactRules:
+    try:
+        return ContactRules.from_settings(s, max_attempts)
+    except RulesError as exc:
+        click.echo(f"配置错误：{exc}", err=True)
+        sys.exit(EXIT_DATA)
+
+
+def _with_store(s: Any, fn: Callable[[Any], Awaitable[T]]) -> T:
+    from bot.cli import _engine
+    from bot.store.db import Store
+
+    async def go() -> T:
+        engine = _engine(s.dialogs, s.templates)
+        try:
+            store = await Store.open(s.database_url, engine)
+        except Exception as exc:  # the driver's own errors too (asyncpg, OSError): told, not a traceback
+            from sqlalchemy import make_url
+
+            try:
+                shown = make_url(s.database_url).render_as_string()  # the password hidden
+            except Exception:
+                shown = "（地址格式不对）"
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            click.echo(f"无法打开数据库 {shown}：{first[0] if first else type(exc).__name__}"
+                       "（可用 --db 指定，或设置 CSBOT_DATABASE_URL）", err=True)
+            sys.exit(EXIT_DATA)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def _console(err: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=err, highlight=False, soft_wrap=False)
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+@click.command(name="import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--top", is_flag=True, help="从淘宝开放平台（taobao.traderates.get）拉取中差评")
+@click.option("--since", default=None, metavar="YYYY-MM-DD|last",
+              help="--top：从这天开始（默认 7 天前；last：从上次拉取到的时间接着拉）")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="--top：到这天为止（默认现在）")
+@click.option("--map", "maps", multiple=True, metavar="列名=字段",
+              help="表头名称不标准时指定对应字段，可写多次，例如 --map 宝贝标题=product")
+@click.option("--shop", default=None, help="文件里没有店铺列时的店铺名（默认 CSBOT_SHOP）")
+@click.option("--platform", type=click.Choice(["taobao", "tmall"]), default=None,
+              help="文件里没有平台列时的平台；--top：店铺的平台（默认 taobao）")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 结果，供程序读取")
+@_db
+@_config
+def import_cmd(file: Path | None, top: bool, since: str | None, until: str | None, maps: tuple[str, ...],
+               shop: str | None, platform: str | None, as_json: bool, database_url: str | None,
+               config: Path | None) -> None:
+    """导入新的中评/差评，每条开一个案例（同一订单+子订单不会重复导入）。
+
+    \b
+    文件：csbot import 评价.csv（CSV：UTF-8/带 BOM/GBK；或 .xlsx），表头中英文均可，顺序不限。
+    开放平台：csbot import --top [--since 2026-03-01|last]（需要 CSBOT_TOP_APP_KEY 等设置）。
+    只有中评、差评开案例；有问题的行会列出行号和原因并跳过，其余照常导入。
+    """
+    if top == (file is not None):
+        raise click.UsageError("请给出要导入的文件，或者用 --top 从开放平台拉取（二选一）")
+    s = _settings(config, database_url)
+    if top:
+        from bot.intake.top_command import run_top
+
+        run_top(s, since, until, shop, platform, as_json)
+        return
+    assert file is not None
+    _import_file(s, file, maps, shop, platform, as_json)
+
+
+def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, platform: str | None,
+                 as_json: bool) -> None:
+    from rich.progress import Progress
+
+    from bot.intake.files import FileError, parse_map, read_table
+    from bot.intake.importer import import_reviews
+    from bot.intake.records import ReviewIn, RowError, review_of
+
+    rules = _rules(s)
+    try:
+        table = read_table(file, parse_map(maps))
+    except FileError as exc:
+        click.echo(f"无法导入 {file}：{exc}", err=True)
+        sys.exit(EXIT_DATA)
+    reviews: list[ReviewIn] = []
+    bad: list[tuple[int, str]] = []
+    good = 0
+    now = datetime.now(UTC)
+    err = _console(err=True)
+    big = len(table.rows) >= 2000
+    with Progress(console=err, transient=True, disable=not big or as_json) as bar:
+        reading = bar.add_task("读取", total=len(table.rows))
+        for number, record in table.records():
+            try:
+                review = review_of(record, shop=shop or s.shop, platform=platform or "taobao", tz=rules.tz, now=now)
+            except RowError as exc:
+                bad.append((number, str(exc)))
+            else:
+                if review is None:
+                    good += 1
+                else:
+                    reviews.append(review)
+            if number % 500 == 0:
+                bar.update(reading, completed=number)
+        bar.update(reading, completed=len(table.rows))
+        saving = bar.add_task("导入", total=len(reviews))
+        result = _with_store(s, lambda store: import_reviews(
+            store, reviews, progress=lambda n: bar.advance(saving, n)))
+    if as_json:
+        click.echo(json.dumps({
+            "file": str(file), "encoding": table.encoding, "rows": len(table.rows), "cases": result.cases,
+            "reviews": result.reviews, "existing": result.existing, "positive": good,
+            "bad": [{"row": n, "reason": why} for n, why in bad], "ignored_columns": table.ignored,
+        }, ensure_ascii=False))
+        return
+    names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GBK/GB18030", "utf-16": "UTF-16",
+             "xlsx": "Excel"}
+    click.echo(f"读取 {file.name}（{names.get(table.encoding, table.encoding)}，{len(table.rows)} 行）")
+    click.echo(f"新开案例 {result.cases} 个，新增中差评 {result.reviews} 条；"
+               f"已导入过 {result.existing} 条（不重复开案）；好评 {good} 条（不开案）")
+    if table.ignored:
+        click.echo(f"没有用到的列：{'、'.join(table.ignored)}")
+    if bad:
+        click.echo(f"有问题的行 {len(bad)} 条，已跳过：")
+        for number, why in bad[:50]:
+            click.echo(f"  第 {number} 行：{why}")
+        if len(bad) > 50:
+            click.echo(f"  ……另有 {len(bad) - 50} 行，用 --json 查看全部")
+    if result.cases:
+        click.echo("查看队列：csbot queue")
+
+
+# -- queue ----------------------------------------------------------------------------------
+
+
+_STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "cyan", "waiting": "white"}
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 GET /api/v1/queue 相同），供程序读取")
+@click.option("--shop", default=None, help="只看这个店铺（默认全部店铺）")
+@click.option("--agent", default=None, help="以这位客服的身份看：分配给 TA 的排在前面")
+@click.option("--mine", is_flag=True, help="只看分配给 --agent 的案例")
+@click.option("--status", type=click.Choice(["waiting", "in_progress", "callback", "overdue"]), default=None,
+              help="只看这个状态")
+@click.option("-q", "search", default=None, help="搜索买家、订单号或商品")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="最多显示几条")
+@_db
+@_config
+def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status: str | None,
+          search: str | None, limit: int, database_url: str | None, config: Path | None) -> None:
+    """按紧急程度列出待处理的中差评案例。
+
+    差评排在中评前面；疑似恶意评价标出投诉期限；超过首次联系目标（默认评价后 24 小时）的标为已超时；
+    天猫评价不能修改，标出走公开解释。
+    """
+    from bot.intake.queue import QueueQuery
+    from bot.intake.queue import queue as build_queue
+    from bot.intake.triage import STATUS_LABELS, QueueOut
+
+    if mine and not agent:
+        raise click.UsageError("--mine 需要同时用 --agent 指定客服")
+    s = _settings(config, database_url)
+    query = QueueQuery(shop=shop, q=search, status=status, me=agent, mine=mine, limit=limit)
+
+    async def go(store: Any) -> Any:
+        return await build_queue(store, _rules(s, store.csbot.script.max_attempts), query)
+
+    total, items = _with_store(s, go)
+    if as_json:
+        click.echo(QueueOut(items=items, total=total).model_dump_json())
+        return
+    if not items:
+        click.echo("队列是空的：没有待处理的中差评案例。导入：csbot import 文件", err=True)
+        return
+    from rich.table import Table
+
+    rules = _rules(s)
+    table = Table(title=f"待处理的中差评（共 {total} 个，显示 {len(items)} 个）", title_justify="left",
+                  show_lines=True, header_style="bold")
+    for name in ("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "阶段", "负责人", "原因"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("编号", "紧急", "状态", "评价"))
+    for it in items:
+        level = "bold red" if it.urgency >= 70 else "yellow" if it.urgency >= 40 else "green"
+        rating = f"[red]{it.review_rating}[/]" if it.review_rating == "差评" else (it.review_rating or "")
+        platform = "天猫" if it.platform == "tmall" else "淘宝"
+        table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]",
+                      f"[{_STATUS_STYLE[it.status]}]{STATUS_LABELS[it.status]}[/]", f"{rating} {platform}",
+                      it.buyer_name, it.order_id or "", it.product or "", it.stage.label,
+                      it.assigned_to or "[dim]未分配[/]",
+                      # One reason a line; without the spaces around numbers, which the table
+                      # would break lines at ("14" and "天" on two lines).
+                      "\n".join(r.replace(" ", "") for r in it.reasons))
+    console = _console()
+    console.print(table)
+    click.echo(f"首次联系目标：评价后 {rules.first_contact.total_seconds() / 3600:g} 小时内；"
+               f"免打扰时段 {rules.span()}（{rules.tz.key}）")
+
+
+# -- assign, contact ------------------------------------------------------------------------
+
+
+async def _resolve(store: Any, prefix: str) -> str:
+    """A case by its id or the id's first characters (as `csbot queue` shows them)."""
+    from sqlalchemy import select
+
+    from bot.store import schema
+
+    c = schema.conversations.c
+    if len(prefix) < 4 or len(prefix) > 36 or not all(ch in "0123456789abcdef-" for ch in prefix.lower()):
+        raise click.BadParameter(f"案例编号“{prefix[:40]}”不对：用 csbot queue 第一列的编号（至少 4 位）")
+    async with store.db.connect() as conn:
+        ids = [r.id for r in (await conn.execute(select(c.id).where(c.id.startswith(prefix.lower())).limit(2)))]
+    if not ids:
+        raise click.BadParameter(f"没有编号以 {prefix} 开头的案例")
+    if len(ids) > 1:
+        raise click.BadParameter(f"编号以 {prefix} 开头的案例不止一个，请多写几位")
+    return str(ids[0])
+
+
+@click.command()
+@click.argument("case_id")
+@click.option("--agent", default=None, help="分配给这位客服（令牌的名称）")
+@click.option("--none", "unassign", is_flag=True, help="取消分配，放回队列")
+@_db
+@_config
+def assign(case_id: str, agent: str | None, unassign: bool, database_url: str | None, config: Path | None) -> None:
+    """（管理员）把案例分配给客服，或取消分配。客服在侧边栏里可以自己领取。"""
+    from bot.intake.queue import assign as do_assign
+
+    if unassign == (agent is not None):
+        raise click.UsageError("请用 --agent 名字 分配，或用 --none 取消分配（二选一）")
+    s = _settings(config, database_url)
+
+    async def go(store: Any) -> tuple[str, str | None]:
+        cid = await _resolve(store, case_id)
+        return cid, await do_assign(store, cid, agent, shop=None)
+
+    cid, holder = _with_store(s, go)
+    click.echo(f"案例 {cid[:8]} 已分配给 {holder}" if holder else f"案例 {cid[:8]} 已取消分配，回到队列")
+
+
+@click.command()
+@click.argument("case_id")
+@click.option("--kind", type=click.Choice(list(ATTEMPT_KINDS)), default="contact", show_default=True,
+              help="contact：联系上了；no_answer：未接通/未回复；callback：约定回访后再联系")
+@click.option("--agent", default=None, help="联系的客服")
+@click.option("--check", is_flag=True, help="只检查能不能联系，不记录")
+@click.option("--yes", "-y", is_flag=True, help="免打扰时段也记录，不再询问")
+@_db
+@_config
+def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, database_url: str | None,
+            config: Path | None) -> None:
+    """记录一次联系买家（每个案例最多 3 次，未接通和回访都算）；免打扰时段先提醒。"""
+    from bot.intake.queue import check_contact, record_attempt
+
+    s = _settings(config, database_url)
+
+    async def go(store: Any) -> tuple[str, int, list[str], bool]:
+        rules = _rules(s, store.csbot.script.max_attempts)
+        cid = await _resolve(store, case_id)
+        used, warnings = await check_contact(store, rules, cid, None)
+        quiet = rules.quiet(datetime.now(UTC))
+        if check or (quiet and not yes):
+            return cid, used, warnings, False
+        used, warnings = await record_attempt(store, rules, cid, kind, shop=None, agent=agent)
+        return cid, used, warnings, True
+
+    try:
+        cid, used, warnings, recorded = _with_store(s, go)
+    except TooManyAttempts as exc:
+        click.echo(f"不能再联系：{exc}", err=True)
+        sys.exit(EXIT_FOUND)
+    for w in warnings:
+        click.echo(f"提醒：{w}", err=True)
+    if recorded:
+        click.echo(f"已记录案例 {cid[:8]} 的第 {used} 次联系（{ATTEMPT_KINDS[kind]}）")
+    elif check:
+        click.echo(f"案例 {cid[:8]} 已联系 {used} 次，还可以联系 {max(3 - used, 0)} 次")
+    else:
+        click.echo("现在是免打扰时段，没有记录；确实要联系，请加 --yes", err=True)
+        sys.exit(EXIT_FOUND)
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="清除结案超过这么多天的案例文字（默认 CSBOT_PURGE_DAYS）")
+@click.option("--dry-run", is_flag=True, help="只数一数，不清除")
+@_db
+@_config
+def purge(days: int | None, dry_run: bool, database_url: str | None, config: Path | None) -> None:
+    """清除旧案例的文字（聊天内容、评价内容、买家昵称、订单号），保留 csbot report 要用的统计。"""
+    from bot.intake.purge import purge as do_purge
+    from bot.intake.purge import stale
+
+    s = _settings(config, database_url)
+    days = days or s.purge_days
+    if not days:
+        raise click.UsageError("请用 --days N 指定天数，或设置 CSBOT_PURGE_DAYS")
+    if dry_run:
+        n = len(_with_store(s, lambda store: stale(store, days)))
+        click.echo(f"结案超过 {days} 天、还有文字的案例：{n} 个（没有清除）")
+        return
+    n = _with_store(s, lambda store: do_purge(store, days))
+    click.echo(f"已清除 {n} 个结案超过 {days} 天的案例的文字；统计数据保留，csbot report 照常可用")
+
+
+def register(group: click.Group) -> None:
+    from bot.intake.top_command import explain
+
+    for command in (import_cmd, queue, assign, contact, purge, explain):
+        group.add_command(command)

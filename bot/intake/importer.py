@@ -1,0 +1,163 @@
+"""Reviews into the store: one case per new 中评/差评, nothing twice.
+
+A chunk of reviews is one write job (one transaction): the reviews already imported
+(same shop, order and sub-order) are found in one query, the open conversations of the same
+buyer and order in another, and the rest go in with two multi-row inserts. The review text
+is masked before it is stored, as every text the store keeps (bot/store/mask.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, tuple_
+
+from bot.intake import tables
+from bot.intake.records import ReviewIn
+from bot.intake.triage import Reading, read_review
+from bot.models import Case, Conversation
+from bot.store import schema
+from bot.store.db import Store, buyer_key
+from bot.store.mask import mask
+
+_C, _R = schema.conversations.c, tables.reviews.c
+CHUNK = 1000
+
+
+@dataclass
+class ImportResult:
+    cases: int = 0  # conversations opened
+    reviews: int = 0  # reviews added (several may share a case: one buyer, one order)
+    existing: int = 0  # already imported before (or twice in this input)
+    ids: list[str] = field(default_factory=list)  # the conversations opened
+
+    def add(self, other: ImportResult) -> None:
+        self.cases += other.cases
+        self.reviews += other.reviews
+        self.existing += other.existing
+        self.ids.extend(other.ids)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time as UTC: SQLite keeps a datetime's wall-clock time without its zone, and the
+    store reads every stored time back as UTC."""
+    return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+
+def case_of(review: ReviewIn) -> Case:
+    """The case fields of a review (its text masked, as the store keeps every text)."""
+    return Case(shop=review.shop, buyer_name=review.buyer_name, order_id=review.order_id,
+                product=review.product, platform=review.platform, review_rating=review.rating,
+                review_text=mask(review.review_text) if review.review_text else None,
+                review_time=review.review_time)
+
+
+def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connection], ImportResult]:
+    engine = store.csbot
+    script = engine.script
+    readings: dict[str, Reading] = {}
+
+    def job(conn: Connection) -> ImportResult:
+        done = ImportResult()
+        keys = {r.key for r in chunk}
+        seen: set[tuple[str, str, str]] = set()
+        for part in _parts(sorted(keys)):
+            seen.update((row.shop, row.order_id, row.sub_order_id) for row in conn.execute(
+                select(_R.shop, _R.order_id, _R.sub_order_id).where(
+                    tuple_(_R.shop, _R.order_id, _R.sub_order_id).in_(part))))
+        new: list[ReviewIn] = []
+        for r in chunk:
+            if r.key in seen:
+                done.existing += 1
+            else:
+                seen.add(r.key)
+                new.append(r)
+        if not new:
+            return done
+        # Open conversations of the same shop, buyer and order take the new reviews.
+        cases = {(r.shop, r.buyer_name, r.order_id) for r in new}
+        open_ids: dict[tuple[str, str, str], str] = {}
+        for part in _parts(sorted(cases)):
+            for row in conn.execute(select(_C.id, _C.shop, _C.buyer_key, _C.order_key).where(
+                    _C.is_open, tuple_(_C.shop, _C.buyer_key, _C.order_key).in_(part))):
+                open_ids[(row.shop, row.buyer_key, row.order_key)] = row.id
+        conversations: list[dict[str, Any]] = []
+        reviews: list[dict[str, Any]] = []
+        for r in new:
+            case = case_of(r)
+            ckey = (r.shop, buyer_key(case), r.order_id)
+            conv_id = open_ids.get(ckey)
+            if conv_id is None:
+                # What Engine.start makes, without the first Suggestion: that is computed when
+                # the case is opened (Store.last_suggestion), not for every imported row.
+                conv = Conversation(id=str(uuid.uuid4()), case=case, stage=script.initial,
+                                    script_version=script.version)
+                conv_id = open_ids[ckey] = conv.id
+                conversations.append(dict(
+                    id=conv.id, shop=r.shop, buyer_key=ckey[1], order_key=r.order_id, agent=None,
+                    stage=conv.stage, outcome=None, is_open=True, turn=0, script_version=conv.script_version,
+                    state=conv.model_dump_json(), created_at=now, updated_at=now, flagged=False))
+                done.ids.append(conv.id)
+            reading = readings.get(r.review_text or "")
+            if reading is None:  # exports repeat texts ("此用户没有填写评价"): read each once
+                reading = readings[r.review_text or ""] = read_review(engine.understand, r.review_text)
+            reviews.append(dict(
+                shop=r.shop, order_id=r.order_id, sub_order_id=r.sub_order_id, conversation_id=conv_id,
+                source=r.source, rating=r.rating, platform=r.platform, review_time=utc(r.review_time),
+                review_text=case.review_text, intent=reading.intent, cause=reading.cause,
+                emotion=reading.emotion, explained_at=None, created_at=now))
+        if conversations:
+            conn.execute(schema.conversations.insert(), conversations)
+        conn.execute(tables.reviews.insert(), reviews)
+        done.cases, done.reviews = len(conversations), len(reviews)
+        return done
+
+    return job
+
+
+def _parts(items: list[Any], size: int = 200) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+async def import_reviews(store: Store, reviews: list[ReviewIn], *,
+                         progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Open a case for each new review, in chunks of ``CHUNK`` (each one transaction)."""
+    total = ImportResult()
+    now = datetime.now(UTC)
+    for i in range(0, len(reviews), CHUNK):
+        chunk = reviews[i:i + CHUNK]
+        total.add(await store._write(_job(store, chunk, now)))
+        if progress is not None:
+            progress(len(chunk))
+    return total
+
+
+# -- the TOP import's cursor ---------------------------------------------------------------------
+
+_K = tables.cursors.c
+
+
+async def cursor(store: Store, source: str, shop: str) -> datetime | None:
+    """Where the last import from ``source`` for ``shop`` ended (None: never)."""
+    async with store.db.connect() as conn:
+        value = (await conn.execute(select(_K.until).where(_K.source == source, _K.shop == shop))).scalar()
+    if value is None:
+        return None
+    when: datetime = value
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+async def set_cursor(store: Store, source: str, shop: str, until: datetime) -> None:
+    def job(conn: Connection) -> None:
+        now = datetime.now(UTC)
+        res = conn.execute(tables.cursors.update().where(_K.source == source, _K.shop == shop).values(
+            until=utc(until), updated_at=now))
+        if not res.rowcount:
+            conn.execute(tables.cursors.insert().values(source=source, shop=shop, until=utc(until), updated_at=now))
+
+    await store._write(job)

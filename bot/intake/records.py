@@ -1,0 +1,156 @@
+"""One review as the intake takes it in, from a file's row or the open platform; and how
+a row's raw values become it (ratings, platforms and times as shops' exports write them)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Rating = Literal["好评", "中评", "差评"]
+
+# The fields a row may carry, and the header names exports use for each (compared without
+# case, spaces, underscores or a trailing colon).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "order_id": ("订单编号", "订单号", "主订单号", "主订单编号", "订单id", "tid", "order_id", "orderid", "order"),
+    "sub_order_id": ("子订单", "子订单号", "子订单编号", "子订单id", "oid", "sub_order_id", "suborderid", "suborder"),
+    "buyer_name": ("买家", "买家昵称", "买家会员名", "买家名称", "会员名", "nick", "buyer", "buyer_nick", "buyername"),
+    "product": ("宝贝", "商品", "宝贝名称", "商品名称", "宝贝标题", "商品标题", "item_title", "itemtitle", "product",
+                "title"),
+    "rating": ("评价结果", "评价等级", "评价类型", "评价", "result", "rating", "rate"),
+    "review_text": ("评价内容", "内容", "评论内容", "评论", "content", "review", "review_text", "comment"),
+    "review_time": ("评价时间", "评论时间", "时间", "created", "review_time", "created_at", "time", "date"),
+    "shop": ("店铺", "店铺名", "店铺名称", "shop", "shop_name", "store"),
+    "platform": ("平台", "platform", "来源平台", "店铺类型"),
+}
+FIELD_LABELS = {"order_id": "订单编号", "sub_order_id": "子订单", "buyer_name": "买家昵称", "product": "宝贝",
+                "rating": "评价结果", "review_text": "评价内容", "review_time": "评价时间", "shop": "店铺",
+                "platform": "平台"}
+REQUIRED = ("order_id", "buyer_name", "rating")
+
+_RATINGS = {"好评": "好评", "good": "好评", "positive": "好评", "1": "好评", "5": "好评",
+            "中评": "中评", "neutral": "中评", "medium": "中评", "0": "中评", "3": "中评",
+            "差评": "差评", "bad": "差评", "negative": "差评", "-1": "差评", "1星": "差评"}
+_PLATFORMS = {"淘宝": "taobao", "taobao": "taobao", "c": "taobao", "tb": "taobao", "淘宝网": "taobao",
+              "天猫": "tmall", "tmall": "tmall", "b": "tmall", "tm": "tmall", "天猫商城": "tmall"}
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[\sT]+(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?\s*$")
+
+
+def header_key(name: str) -> str:
+    return re.sub(r"[\s_\-:：*]+", "", name.replace("\ufeff", "")).casefold()
+
+
+ALIASES: dict[str, str] = {header_key(a): f for f, names in FIELDS.items() for a in names}
+ALIASES.update({header_key(label): f for f, label in FIELD_LABELS.items()})
+
+
+class RowError(ValueError):
+    """A row that cannot be imported; the message says why, in Chinese."""
+
+
+class ReviewIn(BaseModel):
+    """A review to import: one 中评 or 差评 of one sub-order."""
+
+    model_config = ConfigDict(extra="forbid")
+    shop: str = Field(min_length=1, max_length=100)
+    order_id: str = Field(min_length=1, max_length=100)
+    sub_order_id: str = Field(default="", max_length=100)
+    buyer_name: str = Field(min_length=1, max_length=50)
+    product: str | None = Field(default=None, max_length=200)
+    rating: Literal["中评", "差评"]
+    review_text: str | None = Field(default=None, max_length=2000)
+    review_time: datetime | None = None
+    platform: Literal["taobao", "tmall"] = "taobao"
+    source: Literal["file", "top"] = "file"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.shop, self.order_id, self.sub_order_id
+
+
+def rating_of(raw: str) -> str:
+    value = _RATINGS.get(raw.strip().casefold())
+    if value is None:
+        raise RowError(f"评价结果“{raw.strip()[:20]}”看不懂（应为 好评/中评/差评 或 good/neutral/bad）")
+    return value
+
+
+def platform_of(raw: str) -> str:
+    value = _PLATFORMS.get(raw.strip().casefold())
+    if value is None:
+        raise RowError(f"平台“{raw.strip()[:20]}”看不懂（应为 淘宝 或 天猫）")
+    return value
+
+
+def time_of(raw: object, tz: tzinfo) -> datetime:
+    """A review time: a datetime (from Excel) or text such as 2026-03-02 10:15:00,
+    2026/3/2 10:15 or 2026年3月2日; without a zone it is the shop's local time."""
+    if isinstance(raw, datetime):
+        value = raw
+    else:
+        text = str(raw).strip()
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            m = _DATE.match(text)
+            if m is None:
+                raise RowError(f"评价时间“{text[:30]}”看不懂（应写成 2026-03-02 10:15:00）") from None
+            try:
+                y, mo, d, h, mi, sec = (int(g) if g is not None else 0 for g in m.groups())
+                value = datetime(y, mo, d, h, mi, sec)
+            except ValueError:
+                raise RowError(f"评价时间“{text[:30]}”不是有效的日期") from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
+              now: datetime | None = None) -> ReviewIn | None:
+    """The review in a row of canonical fields; None for a 好评 (no case); RowError for a bad row."""
+    for f in REQUIRED:
+        if not _cell(row.get(f)):
+            raise RowError(f"缺少{FIELD_LABELS[f]}")
+    rating = rating_of(_cell(row["rating"]))
+    if rating == "好评":
+        return None
+    when = row.get("review_time")
+    review_time = time_of(when, tz) if when not in (None, "") else None
+    if review_time is not None and review_time > (now or datetime.now(UTC)) + timedelta(days=1):
+        raise RowError(f"评价时间 {review_time:%Y-%m-%d %H:%M} 在将来")
+    order_id = _cell(row["order_id"])
+    if "\x00" in order_id or not re.fullmatch(r"[\w\-]+", order_id):
+        raise RowError(f"订单编号“{order_id[:30]}”里有不该有的字符")
+    text = _cell(row.get("review_text")) or None
+    try:
+        return ReviewIn(
+            shop=_cell(row.get("shop")) or shop, order_id=order_id,
+            sub_order_id=_cell(row.get("sub_order_id")), buyer_name=_cell(row["buyer_name"]),
+            product=_cell(row.get("product")) or None, rating=rating,  # type: ignore[arg-type]
+            review_text=text.replace("\x00", "") if text else None, review_time=review_time,
+            platform=platform_of(_cell(row["platform"])) if _cell(row.get("platform")) else platform,  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        raise RowError(_why(exc)) from None
+
+
+def _why(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:3]:
+        field = FIELD_LABELS.get(str(e["loc"][0]), str(e["loc"][0])) if e["loc"] else "这一行"
+        if e["type"] == "string_too_long":
+            parts.append(f"{field}太长（最多 {e.get('ctx', {}).get('max_length')} 个字）")
+        elif e["type"] == "string_too_short":
+            parts.append(f"缺少{field}")
+        else:
+            parts.append(f"{field}不对")
+    return "；".join(parts)

@@ -1,0 +1,207 @@
+"""Importing reviews into the store (SQLite and PostgreSQL): one case per new 中评/差评,
+nothing twice, the text masked at rest; and the command as a user runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.engine import Engine
+from bot.intake import tables
+from bot.intake.files import read_table
+from bot.intake.importer import import_reviews
+from bot.intake.records import ReviewIn, review_of
+from bot.models import Case
+from bot.store import schema
+from bot.store.db import Store
+from tests.pg import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "docs" / "samples" / "reviews.csv"
+ENGINE = Engine.load()
+CN = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'csbot.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def review(order: str, sub: str = "", *, shop: str = "导入测试店", buyer: str = "小**猫", rating: str = "差评",
+           text: str | None = "质量太差", days_ago: float = 1) -> ReviewIn:
+    return ReviewIn(shop=shop, order_id=order, sub_order_id=sub, buyer_name=buyer, product="连衣裙",
+                    rating=rating, review_text=text,  # type: ignore[arg-type]
+                    review_time=datetime.now(UTC) - timedelta(days=days_ago))
+
+
+async def counts(store: Store, shop: str) -> tuple[int, int]:
+    async with store.db.connect() as conn:
+        cases = (await conn.execute(select(func.count()).select_from(schema.conversations)
+                                    .where(schema.conversations.c.shop == shop))).scalar()
+        reviews = (await conn.execute(select(func.count()).select_from(tables.reviews)
+                                      .where(tables.reviews.c.shop == shop))).scalar()
+    return int(cases or 0), int(reviews or 0)
+
+
+def test_reimport_and_overlapping_exports_open_nothing_twice(db_url: str) -> None:
+    shop = f"店{os.urandom(3).hex()}"
+
+    async def go() -> None:
+        store = await Store.open(db_url, ENGINE)
+        try:
+            first = [review("A1", "1", shop=shop), review("A2", "1", shop=shop, rating="中评"),
+                     review("A3", "", shop=shop)]
+            done = await import_reviews(store, first)
+            assert (done.cases, done.reviews, done.existing) == (3, 3, 0)
+            again = await import_reviews(store, first)
+            assert (again.cases, again.reviews, again.existing) == (0, 0, 3)
+            # The next morning's export overlaps yesterday's and repeats one row inside itself.
+            overlap = [review("A3", "", shop=shop), review("A4", "1", shop=shop), review("A4", "1", shop=shop)]
+            more = await import_reviews(store, overlap)
+            assert (more.cases, more.reviews, more.existing) == (1, 1, 2)
+            assert await counts(store, shop) == (4, 4)
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def test_two_items_of_one_order_share_the_buyers_case(db_url: str) -> None:
+    shop = f"店{os.urandom(3).hex()}"
+
+    async def go() -> None:
+        store = await Store.open(db_url, ENGINE)
+        try:
+            done = await import_reviews(store, [review("B1", "1", shop=shop), review("B1", "2", shop=shop)])
+            assert (done.cases, done.reviews) == (1, 2)
+            # An agent already opened the case by hand: the imported review joins it.
+            conv, _, _ = await store.create(_case(shop, "B2"))
+            later = await import_reviews(store, [review("B2", "9", shop=shop)])
+            assert (later.cases, later.reviews) == (0, 1)
+            async with store.db.connect() as c:
+                owner = (await c.execute(select(tables.reviews.c.conversation_id)
+                                         .where(tables.reviews.c.order_id == "B2"))).scalar()
+            assert owner == conv.id
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def _case(shop: str, order: str) -> Case:
+    return Case(shop=shop, buyer_name="小**猫", order_id=order)
+
+
+def test_the_review_text_is_masked_at_rest(db_url: str) -> None:
+    shop = f"店{os.urandom(3).hex()}"
+
+    async def go() -> None:
+        store = await Store.open(db_url, ENGINE)
+        try:
+            sent = review("C1", shop=shop, text="再不退款我就投诉，电话13812345678，住杭州市西湖区文三路100号")
+            sent = sent.model_copy(update={"review_time": datetime(2026, 12, 1, 21, 30, tzinfo=CN)})
+            done = await import_reviews(store, [sent])
+            summary, _ = await store.get(done.ids[0])
+            text = summary["case"]["review_text"]
+            assert "13812345678" not in text and "[手机号]" in text and "文三路" not in text
+            async with store.db.connect() as c:
+                row = (await c.execute(select(tables.reviews).where(tables.reviews.c.shop == shop))).one()
+            assert row.review_text == text
+            stored = row.review_time if row.review_time.tzinfo else row.review_time.replace(tzinfo=UTC)
+            assert stored == sent.review_time  # the same instant on SQLite (no zone kept) and PostgreSQL
+            assert row.intent == "threaten"  # the triage read it
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def _big_csv(path: Path, n: int, start: int = 0) -> None:
+    lines = ["订单编号,子订单,买家昵称,宝贝,评价结果,评价内容,评价时间"]
+    for i in range(start, start + n):
+        rating = ("差评", "中评", "好评")[i % 3]
+        lines.append(f"{900000000 + i},{i},买家{i % 977},商品{i % 50},{rating},"
+                     f"第{i}件，質量不好，顏色也不對，客服半天不回😤,2026-11-{1 + i % 28:02d} 10:{i % 60:02d}:00")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+
+
+def test_ten_thousand_rows(db_url: str, tmp_path: Path) -> None:
+    """A big export goes in whole (speed: bench/intake.py); the same file again adds nothing."""
+    path = tmp_path / "big.csv"
+    _big_csv(path, 10_000)
+    shop = f"大店{os.urandom(3).hex()}"
+    table = read_table(path)
+    rows = [review_of(rec, shop=shop, platform="taobao", tz=CN) for _, rec in table.records()]
+    todo = [r for r in rows if r is not None]
+    assert len(todo) == 6667
+
+    async def go() -> None:
+        store = await Store.open(db_url, ENGINE)
+        try:
+            ticks: list[int] = []
+            done = await import_reviews(store, todo, progress=ticks.append)
+            assert done.reviews == 6667 and done.cases == 6667 and sum(ticks) == 6667 and len(ticks) == 7
+            again = await import_reviews(store, todo)
+            assert (again.cases, again.existing) == (0, 6667)
+            assert await counts(store, shop) == (6667, 6667)
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "CSBOT_SHOP": "柚子家女装", **(env or {})}, timeout=120)
+
+
+def test_the_command_reports_in_chinese_and_the_queue_shows_the_cases(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    first = run_cli("import", str(SAMPLE), "--db", db, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert "读取 reviews.csv（UTF-8，8 行）" in out
+    assert "新开案例 5 个，新增中差评 5 条；已导入过 0 条（不重复开案）；好评 1 条（不开案）" in out
+    assert "第 7 行：缺少订单编号" in out and "第 8 行：评价结果“一般般”看不懂" in out
+    again = run_cli("import", str(SAMPLE), "--db", db, "--json", cwd=tmp_path)
+    data = json.loads(again.stdout)
+    assert (data["cases"], data["existing"], data["positive"]) == (0, 5, 1)
+    assert data["bad"][0] == {"row": 7, "reason": "缺少订单编号"}
+    queue = run_cli("queue", "--db", db, "--json", cwd=tmp_path)
+    items = json.loads(queue.stdout)["items"]
+    assert len(items) == 5 and all(i["review_rating"] in ("中评", "差评") for i in items)
+    assert [i["review_rating"] for i in items[:3]] == ["差评", "差评", "差评"]
+    assert items[0]["buyer_name"] == "j**n" and any("恶意" in r for r in items[0]["reasons"])
+    shown = run_cli("queue", "--db", db, cwd=tmp_path, env={"COLUMNS": "200"})
+    assert "待处理的中差评（共 5 个，显示 5 个）" in shown.stdout and "疑似恶意评价" in shown.stdout
+
+
+def test_the_command_tells_what_is_wrong(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'e.db'}"
+    odd = tmp_path / "odd.csv"
+    odd.write_text("交易单号,旺旺名,评价结果\n1,a,差评\n", encoding="utf-8")
+    r = run_cli("import", str(odd), "--db", db, cwd=tmp_path)
+    assert r.returncode == 3 and "表头里找不到订单编号、买家昵称这一列" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("import", str(odd), "--db", db, "--map", "交易单号=order_id", "--map", "旺旺名=nick", cwd=tmp_path)
+    assert r.returncode == 0 and "新开案例 1 个" in r.stdout, r.stderr
+    r = run_cli("import", "--db", db, cwd=tmp_path)
+    assert r.returncode == 2 and "二选一" in r.stderr

@@ -1,0 +1,153 @@
+"""Triage and the contact rules: the queue's order for a hand-built set of cases, statuses,
+quiet hours across midnight and time zones, the fourth attempt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.engine import Engine
+from bot.intake.contact import ContactRules, RulesError, TooManyAttempts
+from bot.intake.triage import CaseView, Reading, ReviewRow, matches, order, read_review, triage
+
+ENGINE = Engine.load()
+LABELS = {sid: st.label for sid, st in ENGINE.script.stages.items()}
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+RULES = ContactRules()
+
+
+def view(cid: str, *, rating: str = "差评", platform: str = "taobao", hours_ago: float = 2,
+         text: str | None = None, stage: str = "opening", turn: int = 0, attempts: int = 0,
+         agent: str | None = None, context: dict[str, Any] | None = None, **case: Any) -> CaseView:
+    review_time = NOW - timedelta(hours=hours_ago)
+    reading = read_review(ENGINE.understand, text)
+    state = {"case": {"shop": "店", "buyer_name": f"买家{cid}", "order_id": f"O{cid}", "product": "裙子",
+                      "platform": platform, "review_rating": rating, "review_text": text,
+                      "review_time": review_time.isoformat(), **case},
+             "context": {"attempts": 1, **(context or {})}}
+    return CaseView(cid, "店", agent, stage, turn, state, review_time + timedelta(minutes=5),
+                    [ReviewRow(rating, platform, review_time, reading)], attempts)
+
+
+def item(v: CaseView, rules: ContactRules = RULES, now: datetime = NOW) -> Any:
+    return triage(v, rules, now, LABELS, ENGINE.understand)
+
+
+def test_the_queue_order_of_a_hand_built_set() -> None:
+    cases = [
+        view("mid-fresh", rating="中评", hours_ago=1, text="颜色有点色差"),
+        view("bad-fresh", hours_ago=1, text="质量太差了，穿一次就起球"),
+        view("bad-overdue", hours_ago=30, text="质量太差了"),
+        view("mid-overdue", rating="中评", hours_ago=40, text="一般般吧"),
+        view("extort", hours_ago=3, text="给我返50块钱我就删差评，不然天天给你差评"),
+        view("threat", hours_ago=3, text="再不给我退款我就去12315投诉你们"),
+        view("bad-window-closing", hours_ago=24 * 27 - 12, stage="listen_apologize", turn=3),
+        view("mid-too-old", rating="中评", hours_ago=24 * 40, stage="listen_apologize", turn=2),
+        view("tmall-bad", platform="tmall", hours_ago=1, text="鞋子磨脚"),
+        view("callback-later", stage="callback", turn=4, hours_ago=20,
+             context={"callback_at": (NOW + timedelta(hours=6)).isoformat()}),
+        view("callback-due", stage="callback", turn=4, hours_ago=20,
+             context={"callback_at": (NOW - timedelta(minutes=10)).isoformat()}),
+        view("three-tries", hours_ago=50, attempts=3),
+    ]
+    ranked = order([item(v) for v in cases])
+    # The malicious review first (its complaint deadline runs), then a threat to complain; a
+    # 差评 past the first-contact target and a callback that is due (the older review first);
+    # a 差评 whose window to change closes; a 中评 already late before a 差评 still within the
+    # target, and the Tmall one (no window to close: explanation only); a callback not yet due; the
+    # fresh 中评; a 中评 past its window; last, a case that must not be contacted again.
+    assert [(i.conversation_id, i.urgency) for i in ranked] == [
+        ("extort", 71), ("threat", 61), ("bad-overdue", 60), ("callback-due", 60), ("bad-window-closing", 49),
+        ("mid-overdue", 41), ("bad-fresh", 40), ("tmall-bad", 40), ("callback-later", 25), ("mid-fresh", 20),
+        ("mid-too-old", 10), ("three-tries", 0)]
+    by = {i.conversation_id: i for i in ranked}
+    assert by["extort"].reasons[0].startswith("疑似恶意评价：不要付钱，保留聊天记录，01-04 前向平台投诉（还剩 30 天）")
+    assert "评价里提到投诉或维权：请主管介入" in by["threat"].reasons
+    assert "天猫评价不能修改：解决问题后写公开解释" in by["tmall-bad"].reasons
+    assert "已过 30 天改评期：解决问题后写公开解释" in by["mid-too-old"].reasons
+    assert "改评期还剩 4 天" in by["bad-window-closing"].reasons
+    assert by["three-tries"].urgency == 0
+    assert "已联系 3 次：不要再联系买家，记录结果后转下一条" in by["three-tries"].reasons
+    assert by["bad-fresh"].reasons[-1] == "首次联系目标还剩 23 小时"
+
+
+def test_statuses_and_the_first_contact_target() -> None:
+    assert item(view("a", hours_ago=2)).status == "waiting"
+    late = item(view("b", hours_ago=26))
+    assert late.status == "overdue"
+    assert "超时 2 小时（首次联系目标：评价后 24 小时内）" in late.reasons
+    assert item(view("c", hours_ago=26, turn=2, stage="confirm_product")).status == "in_progress"
+    assert item(view("d", hours_ago=26, attempts=1)).status == "in_progress"
+    cb = item(view("e", stage="callback", turn=3, context={"callback_at": "2026-12-05T20:00:00+08:00"}))
+    assert cb.status == "callback" and cb.callback_at == datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    assert "约定的回访时间已到（12-05 20:00）" in cb.reasons
+    # A shorter target (a setting) makes the same case overdue sooner.
+    strict = ContactRules.of(first_contact_hours=1)
+    assert item(view("f", hours_ago=2), strict).status == "overdue"
+    # A time the context holds in another form is ignored, not an error.
+    odd = item(view("g", stage="callback", turn=3, context={"callback_at": "明晚八点"}))
+    assert odd.callback_at is None and "待回访：还没约定具体时间" in odd.reasons
+
+
+def test_an_agents_own_cases_come_first_and_the_search() -> None:
+    items = [item(view("x", hours_ago=30)), item(view("y", rating="中评", agent="小林")),
+             item(view("z", agent="小周", hours_ago=40))]
+    assert [i.conversation_id for i in order(items, "小林")] == ["y", "z", "x"]
+    assert [i.conversation_id for i in order(items)] == ["z", "x", "y"]
+    assert matches(items[0], "买家X") and matches(items[0], "ox") and matches(items[0], "裙")
+    assert not matches(items[0], "大衣")
+
+
+def test_a_case_typed_in_is_read_from_its_review_text() -> None:
+    v = view("t", text=None)
+    v.reviews = []
+    v.state["case"]["review_text"] = "不给我赔100块，我就一直给差评"
+    assert any("疑似恶意评价" in r for r in item(v).reasons)
+    v.state["case"]["review_text"] = "再不給我退款我就去12315投訴"  # traditional characters
+    assert "评价里提到投诉或维权：请主管介入" in item(v).reasons
+    assert Reading("extort").malicious and not Reading("complain").malicious
+
+
+@pytest.mark.parametrize("local,quiet", [
+    ("20:59", False), ("21:00", True), ("23:30", True), ("00:00", True), ("03:15", True),
+    ("07:59", True), ("08:00", False), ("12:00", False)])
+def test_quiet_hours_across_midnight(local: str, quiet: bool) -> None:
+    h, m = map(int, local.split(":"))
+    at = datetime(2026, 12, 5, h, m, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert RULES.quiet(at) is quiet
+    assert (RULES.quiet_warning(at) is not None) is quiet
+
+
+def test_quiet_hours_are_the_shops_time_zone() -> None:
+    # 14:30 UTC is 22:30 in Shanghai (quiet) and 15:30 in Berlin (not).
+    at = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
+    assert ContactRules.of(timezone="Asia/Shanghai").quiet(at)
+    assert not ContactRules.of(timezone="Europe/Berlin").quiet(at)
+    warning = ContactRules.of(timezone="Asia/Shanghai").quiet_warning(at)
+    assert warning is not None and "Asia/Shanghai 22:30" in warning and "21:00–08:00" in warning
+    # A span within one day, and one that is switched off.
+    lunch = ContactRules.of("12:00-13:30")
+    assert lunch.quiet(datetime(2026, 12, 5, 13, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert not lunch.quiet(datetime(2026, 12, 5, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert not ContactRules.of("00:00-00:00").quiet(at)
+    assert ContactRules.of("22:00~7:30").quiet_end == time(7, 30)
+
+
+def test_settings_that_cannot_be_read_are_told_in_chinese() -> None:
+    with pytest.raises(RulesError, match="免打扰时段写法不对"):
+        ContactRules.of("晚上九点到早上八点")
+    with pytest.raises(RulesError, match="00:00 到 23:59"):
+        ContactRules.of("25:00-08:00")
+    with pytest.raises(RulesError, match="不认识的时区"):
+        ContactRules.of(timezone="Mars/Olympus")
+
+
+def test_the_fourth_attempt_is_refused() -> None:
+    day = datetime(2026, 12, 5, 11, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert RULES.check(0, day) == []
+    assert RULES.check(2, day) == ["这是最后一次联系（第 3 次，最多 3 次）。"]
+    with pytest.raises(TooManyAttempts, match="已经联系了 3 次（每个评价最多 3 次），不能再联系买家"):
+        RULES.check(3, day)
