@@ -474,11 +474,16 @@ class Sidebar:
         chain.perform()
 
     def shot(self, name: str) -> Path:
+        return self.shot_of(self.d, name)
+
+    @staticmethod
+    def shot_of(driver: Any, name: str) -> Path:
+        """A screenshot into $CSBOT_SCREENSHOTS (docs/img for the docs), else a temporary folder."""
         folder = Path(os.environ["CSBOT_SCREENSHOTS"]) if os.environ.get("CSBOT_SCREENSHOTS") else \
             Path(tempfile.gettempdir()) / "csbot-sidebar-shots"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
-        self.d.save_screenshot(str(path))
+        driver.save_screenshot(str(path))
         return path
 
     def axe(self) -> list[dict[str, Any]]:
@@ -652,6 +657,41 @@ def test_opening_the_same_buyer_and_order_shows_the_whole_case(browser: Any, ser
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
+def test_the_agent_corrects_the_reading_and_switches_the_tone(browser: Any, server: ServerProcess) -> None:
+    page = Sidebar(browser, server)
+    page.sign_in()
+    page.start_case(order_id="S-5")
+    page.click("#suggestions .use")
+    page.send_as_agent()
+    page.say_as_buyer(BUYER_LINE)
+    page.until_text("#stage", "倾听致歉")
+    # 亲切: the suggestions from now on, without a turn.
+    page.click("input[name=tone][value=亲切]")
+    page.until_text("#key-status", "之后的建议改用“亲切”语气")
+    assert page.text("#suggestions li:first-child .tag") == "亲切" and page.turns() == 2
+    # Click the buyer's intent to correct it.
+    intent = page.el("#understanding dd button")
+    assert intent.get_attribute("aria-label") == "买家的意图：抱怨（点击更正）"
+    intent.click()
+    page.until_shown("#fix-meaning")
+    assert page.focused() == "fix-intent"
+    page.choose("#fix-intent", "want_exchange")
+    page.click("#fix-meaning-go")
+    page.wait.until(lambda _: not page.el("#fix-meaning").is_displayed())
+    assert "想换货" in page.text("#understanding")
+    # Click the stage to correct it.
+    page.click("#stage")
+    page.until_shown("#fix-stage")
+    page.choose("#fix-stage-to", "explain")
+    page.click("#fix-stage-go")
+    page.until_text("#stage", "解释原因")
+    assert page.focused() == "stage" and page.turns() == 2
+    assert page.axe() == []
+    assert page.js_errors() == []
+
+
 @pytest.mark.process
 def test_serve_says_where_the_sidebar_is(server: ServerProcess) -> None:
     started = Path(server.log.name).read_text(encoding="utf-8")
@@ -735,6 +775,17 @@ def test_an_agent_works_a_shift(browser: Any, tmp_path: Path, monkeypatch: pytes
     rows = list(csv.reader(io.StringIO(_cli("report", "--format", "csv", "--db", db_url).lstrip("\ufeff"))))
     outcomes = {r[5]: r[3] for r in rows[1:] if r[4] == "outcomes" and r[6] == "cases"}
     assert outcomes == {"resolved": "1", "escalated": "1"}
+    # The HTML report on this screen: nothing wider than it, chart labels still legible.
+    report = tmp_path / "report.html"
+    _cli("report", "--db", db_url, "-o", str(report))
+    browser.get(report.as_uri())
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    smallest = browser.execute_script(
+        "const sizes = [...document.querySelectorAll('.chart svg text')]"
+        ".map(t => t.getBoundingClientRect().height).filter(h => h > 0);"
+        "return sizes.length ? Math.min(...sizes) : 0;")
+    assert smallest >= 9, f"图表文字只有 {smallest} px 高"
+    Sidebar.shot_of(browser, f"{width}-report")
 
 
 def _shift(browser: Any, proc: ServerProcess, robot: Robot, db_url: str, width: int, height: int) -> None:
@@ -869,7 +920,8 @@ def _shift(browser: Any, proc: ServerProcess, robot: Robot, db_url: str, width: 
     assert "暂停" in page.text("#step") and "第 0" not in page.text("#step")
     page.send_as_agent("好的，那我今晚8点再联系您，您看方便吗？")
     page.until_text("#checklist", "✓ 已约定具体回访时间")
-    assert page.el("#callback-line").is_displayed()
+    page.until_text("#callback-line", "约定回访：")
+    assert "20:00" in page.text("#callback-line"), page.text("#callback-line")
 
     # The third: the buyer threatens a complaint; the supervisor is told, then the item is ticked.
     page.click("#to-queue")
