@@ -689,6 +689,13 @@ def test_the_agent_corrects_the_reading_and_switches_the_tone(browser: Any, serv
     page.until_text("#stage", "解释原因")
     assert page.focused() == "stage" and page.turns() == 2
     assert page.axe() == []
+    # A reload keeps the case and the half-written reply.
+    page.type("#agent-text", "您说的颜色问题")
+    page.type("#buyer-text", "还有")
+    browser.refresh()
+    page.until_shown("#conv")
+    assert page.value("#agent-text") == "您说的颜色问题" and page.value("#buyer-text") == "还有"
+    assert page.text("#stage") == "解释原因" and page.turns() == 2
     assert page.js_errors() == []
 
 
@@ -785,6 +792,7 @@ def test_an_agent_works_a_shift(browser: Any, tmp_path: Path, monkeypatch: pytes
         ".map(t => t.getBoundingClientRect().height).filter(h => h > 0);"
         "return sizes.length ? Math.min(...sizes) : 0;")
     assert smallest >= 9, f"图表文字只有 {smallest} px 高"
+    browser.execute_script("document.querySelector('#causes').scrollIntoView()")
     Sidebar.shot_of(browser, f"{width}-report")
 
 
