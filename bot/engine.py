@@ -37,7 +37,7 @@ from bot.models import (
     Tone,
 )
 from bot.paths import dialogs_dir, templates_dir
-from bot.script.flow import Products, callback_time, spoken_time
+from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, review_changeable
 from bot.understand.pipeline import Understander
 
@@ -66,21 +66,33 @@ class Engine:
         self.templates_root = templates
         self.understand = Understander(dialogs)
         self.understand.load_all()
+        # The flow reads cues in the normalised text the understanding has just made: the
+        # last one is kept rather than made twice (normalising is a good part of a turn).
+        setattr(self.understand, "normalize", _LastOne(self.understand.normalize))  # noqa: B010
         raw = (dialogs / "script.yaml").read_bytes()
         spec = yaml.safe_load(raw)
         if not isinstance(spec, dict):
             raise DataError(f"数据文件格式错误：{dialogs / 'script.yaml'}")
+        if dialogs.resolve() != dialogs_dir(None).resolve():  # an older script.yaml: the flow's
+            base = yaml.safe_load((dialogs_dir(None) / "script.yaml").read_bytes())  # defaults
+            spec = {**{k: v for k, v in base.items() if k in FLOW_KEYS}, **spec}
         self.script = Script(spec, raw + _tree_digest(templates))
         self.remedies = RemedyBook(load_yaml(dialogs, "remedies.yaml"))
         self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script.max_attempts)
         self.templates = TemplateLibrary(templates)
+        # A shop's copy of dialogs/ made before a file or a mapping was added lacks it: the
+        # bundled one fills in, so an older copy keeps working.
+        bundled = dialogs_dir(None)
         words = load_yaml(dialogs, "defaults.yaml")
+        if dialogs.resolve() != bundled.resolve():
+            words = {**load_yaml(bundled, "defaults.yaml"), **words}
         self.defaults: dict[str, str] = words["defaults"]
         self.cause_labels: dict[str, str] = words["cause_labels"]
         self.cause_names: dict[str, str] = words["cause_names"]
         self.intent_labels: dict[str, str] = words["intent_labels"]
         self.outcome_labels: dict[str, str] = words["outcome_labels"]
-        self.products = Products(load_yaml(dialogs, "products.yaml"))
+        self.products = Products(load_yaml(
+            dialogs if (dialogs / "products.yaml").is_file() else bundled, "products.yaml"))
         self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._progress_of: dict[str, Progress] = {}
@@ -289,7 +301,7 @@ class Engine:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_problem", at)
                 events = []
-            elif intent == "ask":
+            elif intent == "ask" and not (norm and flow.cue("greeting", norm)):
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_question", at)
                 events = []
@@ -492,7 +504,7 @@ class Engine:
         if ctx.just_resumed:
             return "opening", ["resume", "default"]
         if conv.stage == self.script.final:
-            return "closed", ["default"]
+            return "closed", [f"intent-{conv.last_intent}", "default"]
         if ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
@@ -542,7 +554,9 @@ class Engine:
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
         if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != "opening":
-            greet = self._choose("opening", "buyer_first", conv.tone, 1, conv.turn, set(), missing)
+            noname = conv.case.buyer_name == self.defaults["buyer_name"]
+            key = self.templates.pick_key("opening", ["buyer_first-noname"] * noname + ["buyer_first"])
+            greet = self._choose("opening", key, conv.tone, 1, conv.turn, set(), missing) if key else []
             if greet:
                 hello = self.templates.render(greet[0], variables)
                 out = [r.model_copy(update={"text": hello + r.text}) for r in out]
@@ -607,6 +621,25 @@ class Engine:
     def analyze(self, role: Role, text: str) -> BuyerUnderstanding | AgentUnderstanding:
         """The `csbot analyze` result of one message."""
         return self.understand.buyer(text) if role == "buyer" else self.understand.agent(text)
+
+
+class _LastOne:
+    """A one-entry memo of a pure one-argument function (thread-safe: one tuple swapped)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.last: tuple[str, Any] = ("\x00", None)
+
+    def __call__(self, text: str) -> Any:
+        last = self.last
+        if last[0] == text:
+            return last[1]
+        value = self.fn(text)
+        self.last = (text, value)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fn, name)
 
 
 def _copy(conv: Conversation) -> Conversation:

@@ -13,9 +13,8 @@ def replay(engine: Engine, dialog: dict[str, Any]) -> list[str]:
     conv, _ = engine.start(dialog.get("case"))
     at = datetime.fromisoformat(dialog["at"]) if dialog.get("at") else None
     stages = []
-    for turn in dialog["turns"]:
-        if conv.stage != engine.script.final:
-            conv, _ = engine.feed(conv, turn["role"], turn["text"], at=at)
+    for turn in dialog["turns"]:  # every line is answered, also after the end (issue 16)
+        conv, _ = engine.feed(conv, turn["role"], turn["text"], at=at)
         stages.append(conv.stage)
     return stages
 

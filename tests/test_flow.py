@@ -109,10 +109,11 @@ SITUATIONS = [
         Step(A, "真的很抱歉，让您失望了。", "explain"),
         Step(A, "谢谢您的理解，再次抱歉，祝您生活愉快，再见！", "closed"),
         Step(B, "拜拜", "closed", say=("再见",)),
+        Step(B, "/:^_^ 亲在吗", "closed", say=("在",), no_notes=("reopened",)),
         Step(B, "对了，新的那套不会也掉色吧？", "listen_apologize", notes=("reopened",)),
     ]),
     Situation("a-buyer-who-speaks-first-starts-where-the-buyer-is", [
-        Step(B, "快递太慢了，等了十天才到", "listen_apologize", say=("柚子家女装",),
+        Step(B, "快递太慢了，等了十天才到", "listen_apologize", say=("柚子家女装", "周敏女士"),
              not_say=("用着怎么样", "穿得怎么样", "还记得吗")),
         Step(A, "真的很抱歉，让您等了这么久。", "explain", not_say=("本人", "女士吗", "对吗")),
     ]),
@@ -309,3 +310,18 @@ def test_a_held_case_ends_when_its_outcome_is_recorded() -> None:
     assert conv.stage == "callback"
     conv = ENGINE.close(conv, "callback")
     assert conv.stage == "closed" and conv.outcome == "callback"
+
+
+def test_heldout_flow_dialogs_stage_agreement() -> None:
+    """tests/data/heldout/dialogs.jsonl: eight dialogs of issue 16's situations, written and
+    frozen before csbot first ran on them (first run: 0.897 of turns, 1.00 final stage; the
+    misses are agent explanations and a buyer complaint that the understanding does not
+    read, issue 13). Every line is answered, also after the end."""
+    from bot.replay import eval_dialogs
+    from tests.conftest import DATA, read_jsonl
+
+    dialogs = read_jsonl(DATA / "heldout" / "dialogs.jsonl")
+    r = eval_dialogs(ENGINE, dialogs)
+    print(f"held-out flow dialogs: stage agreement {r['stage_accuracy']:.3f}, "
+          f"final stage {r['final_stage_accuracy']:.3f}")
+    assert r["stage_accuracy"] >= 0.85 and r["final_stage_accuracy"] >= 0.85

@@ -37,6 +37,7 @@ class Cues(_Strict):
     underway: str
     handed_over: str
     cause_correction: str
+    greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
 
 
 class Ordinary(_Strict):
@@ -58,7 +59,7 @@ class FlowSpec(_Strict):
     event_labels: dict[str, str] = Field(default_factory=dict)
 
 
-_FLOW_KEYS = set(FlowSpec.model_fields)
+FLOW_KEYS = frozenset(FlowSpec.model_fields)
 
 
 class Flow:
@@ -66,7 +67,7 @@ class Flow:
 
     def __init__(self, spec: dict[str, Any], stages: set[str]) -> None:
         try:
-            f = FlowSpec.model_validate({k: v for k, v in spec.items() if k in _FLOW_KEYS})
+            f = FlowSpec.model_validate({k: v for k, v in spec.items() if k in FLOW_KEYS})
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"]))
@@ -222,4 +223,4 @@ def spoken_time(at: datetime, now: datetime | None) -> str:
     return f"{at.month}月{at.day}日{part}{clock}"
 
 
-__all__ = ["Flow", "Products", "callback_time", "spoken_time"]
+__all__ = ["FLOW_KEYS", "Flow", "Products", "callback_time", "spoken_time"]

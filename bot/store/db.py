@@ -333,8 +333,8 @@ class Store:
         shop: str | None = None, at: datetime | None = None,
     ) -> Prepared | Duplicate:
         """``add_turn`` without parsing the answer back into a model (the HTTP route sends
-        ``Prepared.answer`` as it is). Raises NotFound, Forbidden, ConversationClosed or
-        NeedsPerson."""
+        ``Prepared.answer`` as it is). Raises NotFound, Forbidden or NeedsPerson (a closed
+        case is answered too)."""
         if self.workers is not None and self.workers.ready:
             async with self.locks(conv_id):  # one turn of a conversation decided at a time
                 result = await self._post_beside(conv_id, role, text, message_id, shop, at)
