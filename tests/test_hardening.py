@@ -368,11 +368,16 @@ async def test_no_versions_in_the_server_header(api: Api) -> None:
 # -- 16. the sidebar's Content-Security-Policy ----------------------------------------------------------
 
 async def test_the_sidebar_runs_only_its_own_scripts_and_is_never_framed(api: Api) -> None:
+    r = await api.client.get("/sidebar")
+    await check_page_csp(r)
+    await check_page_csp(await api.client.get("/docs"))
+
+
+async def check_page_csp(r: Any) -> None:
     import base64
     import hashlib
     import re
 
-    r = await api.client.get("/sidebar")
     csp, page = r.headers["Content-Security-Policy"], await r.text()
     script_src = re.search(r"script-src ([^;]*)", csp)
     assert script_src and "unsafe-inline" not in script_src.group(1)
@@ -422,3 +427,62 @@ def test_trickling_headers_are_cut_off(tmp_path: Path, monkeypatch: pytest.Monke
             s.close()
     finally:
         proc.kill()
+
+
+def test_both_pages_work_under_their_csp_in_a_real_browser(tmp_path: Path) -> None:
+    # The hashes must be the ones Chromium computes: the docs page fills its list from its
+    # script, and no CSP violation reaches the console (a missing browser fails, never skips).
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.server_proc import ServerProcess
+
+    chromium, chromedriver = "/usr/bin/chromium", "/usr/bin/chromedriver"
+    assert Path(chromium).exists() and shutil.which(chromedriver), "需要 Chromium 和 chromedriver"
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    opts.binary_location = chromium
+    proc = ServerProcess(f"sqlite:///{tmp_path / 'csp.db'}", workers=0).start()
+    driver = webdriver.Chrome(options=opts, service=Service(chromedriver))
+    try:
+        driver.get(proc.url + "/docs")
+        WebDriverWait(driver, 10).until(lambda d: "/api/v1/conversations" in d.find_element("id", "ops").text)
+        driver.get(proc.url + "/sidebar")
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        logs = [e["message"] for e in driver.get_log("browser")]
+        assert not [m for m in logs if "Content Security Policy" in m], logs
+    finally:
+        driver.quit()
+        proc.kill()
+
+
+def test_token_add_says_an_admin_of_one_shop_manages_that_shop(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    db = f"sqlite:///{tmp_path / 'tokens.db'}"
+    env = {"CSBOT_CONFIG": None, "CSBOT_DATABASE_URL": None}
+    scoped = CliRunner(env=env).invoke(main, ["token", "add", "--role", "admin", "--shop", "ShopA",
+                                              "--name", "店长", "--db", db])
+    assert scoped.exit_code == 0 and "只能管理店铺 ShopA" in scoped.output
+    everyone = CliRunner(env=env).invoke(main, ["token", "add", "--role", "admin", "--shop", "*",
+                                                "--name", "总管", "--db", db])
+    assert everyone.exit_code == 0 and "只能管理" not in everyone.output
+
+    async def scope_of(name: str) -> str | None:
+        from bot.server.app import ALL_SHOPS
+
+        store = await Store.open(db, ENGINE)
+        try:
+            [row] = [t for t in await store.list_tokens() if t["name"] == name]
+            return None if row["shop"] == ALL_SHOPS else str(row["shop"])
+        finally:
+            await store.close()
+
+    assert asyncio.run(scope_of("店长")) == "ShopA" and asyncio.run(scope_of("总管")) is None

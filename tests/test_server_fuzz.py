@@ -133,6 +133,8 @@ BAD = [
     _hook(b"telegram", b"X-Telegram-Bot-Api-Secret-Token: \xff\r\n"),
     _hook(b"dingtalk", b"timestamp: 1700000000000\r\nsign: \xff\r\n"),
     _hook(b"feishu", b"X-Lark-Signature: 00\r\nX-Lark-Request-Timestamp: \xff\r\nX-Lark-Request-Nonce: n\r\n"),
+    _hook(b"nope%00", b""),
+    _hook(b"nope", b""),
     b"GET /api/v1/conversations?agent=%00 HTTP/1.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n",
     b"GET /api/v1/conversations/ab%00cd HTTP/1.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n",
     b"GET /api/v1/conversations/" + b"a" * 3000 + b" HTTP/1.1\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n",

@@ -143,8 +143,13 @@ class Hub:
 
     async def close_all(self) -> None:
         for group in list(self.sockets.values()):
-            for ws in list(group):
-                await ws.close(code=1001, message="服务器正在关闭".encode())
+            for ws, watcher in list(group.items()):
+                watcher.task.cancel()
+                try:  # a watcher that reads nothing does not hold up the shutdown
+                    await asyncio.wait_for(ws.close(code=1001, message="服务器正在关闭".encode()), 2)
+                except Exception:  # TimeoutError included
+                    if watcher.transport is not None:
+                        watcher.transport.abort()
 
     async def check_tokens(self, store: Store, static: dict[str, TokenInfo]) -> int:
         """Close the sockets whose token was revoked; how many were closed."""
@@ -364,7 +369,9 @@ async def openapi_json(_: web.Request) -> web.Response:
 
 
 async def docs(_: web.Request) -> web.Response:
-    return web.Response(text=openapi.docs_html(), content_type="text/html")
+    page = openapi.docs_html()
+    return web.Response(text=page, content_type="text/html",
+                        headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 
 
 # The sidebar runs only its own inline code and talks only to this server. Its scripts are

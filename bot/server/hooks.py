@@ -20,7 +20,7 @@ from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
 from bot.insights.labels import outcome_labels
 from bot.models import Case, Suggestion
-from bot.server.errors import error_response, where_raised
+from bot.server.errors import error_response, refused, where_raised
 from bot.server.metrics import Metrics
 from bot.store.db import Store
 from bot.store.turns import Forbidden, NeedsPerson, NotFound
@@ -64,7 +64,7 @@ class Hooks:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         adapter = self.adapters.get(request.match_info["channel"])
         if adapter is None:
-            return error_response(404, "unknown_channel", "没有启用这个渠道")
+            return refused(request, 404, "unknown_channel", "没有启用这个渠道")
         raw = RawRequest(method=request.method, path=request.path, query=dict(request.query),
                          headers={k.lower(): v for k, v in request.headers.items()},
                          body=await request.read())
@@ -74,9 +74,9 @@ class Hooks:
             self.metrics.channel_errors.labels(adapter.name, exc.code).inc()
             r = exc.reply()
             return web.Response(status=r.status, body=r.body, content_type=r.content_type.split(";")[0])
-        refused = await self.fresh(adapter, events)
-        if refused is not None:
-            return refused
+        replayed = await self.fresh(adapter, events)
+        if replayed is not None:
+            return replayed
         if adapter.sync_reply and events:
             # The shop's own system gets the answer in the response: the Suggestion of a
             # turn (the stored one for a retry), or the reply text of a command.
