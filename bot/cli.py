@@ -272,7 +272,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
         app = await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
                               shop=s.shop, max_body=s.max_body,
                               synchronous=s.sqlite_synchronous, workers=s.turn_workers(),
-                              token_ttl=s.token_cache_seconds)
+                              token_ttl=s.token_cache_seconds, env=s.channel_env())
         settle_heap()
         return app
 

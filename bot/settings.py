@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+_CHANNELS = frozenset({"wecom", "dingtalk", "feishu", "telegram", "slack", "webhook"})
+
 
 class Settings(BaseSettings):
     """csbot settings. Command-line flags override these; these override the TOML file."""
@@ -50,6 +52,34 @@ class Settings(BaseSettings):
     # keep-alive connection is closed after it): slow, trickling headers hold no socket.
     header_timeout: float = Field(default=15.0, gt=0)
 
+    # Chat channels (docs/channels.md). They are fields of this one model so that the TOML
+    # file sets them like everything else; the adapters get them by their CSBOT_ names.
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    wecom_corp_id: str | None = None
+    wecom_secret: str | None = None
+    wecom_agent_id: str | None = None
+    wecom_api_base: str | None = None
+    dingtalk_app_key: str | None = None
+    dingtalk_app_secret: str | None = None
+    dingtalk_token: str | None = None
+    dingtalk_aes_key: str | None = None
+    dingtalk_api_base: str | None = None
+    dingtalk_oapi_base: str | None = None
+    feishu_app_id: str | None = None
+    feishu_app_secret: str | None = None
+    feishu_encrypt_key: str | None = None
+    feishu_verification_token: str | None = None
+    feishu_api_base: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_secret_token: str | None = None
+    telegram_api_base: str | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_base: str | None = None
+    webhook_secret: str | None = None
+    webhook_callback_url: str | None = None
+
     def turn_workers(self) -> int:
         """Worker processes deciding turns beside the SQLite writer: as set, else one per
         core but the one the serving process needs (none on a single core, where a worker
@@ -58,6 +88,13 @@ class Settings(BaseSettings):
             return self.workers
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         return max(cores - 1, 0)
+
+    def channel_env(self) -> dict[str, str]:
+        """The channel settings that are set, by their environment names (CSBOT_WECOM_TOKEN…),
+        whether they came from the environment or the TOML file."""
+        return {f"CSBOT_{name.upper()}": str(value)
+                for name, value in self.model_dump().items()
+                if name.split("_", 1)[0] in _CHANNELS and value not in (None, "")}
 
     @classmethod
     def settings_customise_sources(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,3 +85,69 @@ def flow(engine: Engine) -> Iterator[type[Flow]]:
         return Flow(engine, case, **kw)
 
     yield make  # type: ignore[misc]
+
+
+# -- markers for the fast loop -----------------------------------------------------------
+# `pytest -m "not pg and not browser and not process"` runs what needs no PostgreSQL, no
+# browser and no child process. A test is marked by what its code (its function, the
+# module helpers it calls and its fixtures) uses, so a new test is marked without anyone
+# remembering to; a parametrised fixture is judged by the parameter in use instead.
+_MARK_WORDS = {
+    "pg": re.compile(r"create_database|postgresql://|CSBOT_TEST_PG|asyncpg\.connect"),
+    "browser": re.compile(r"webdriver|chromedriver|/usr/bin/chromium"),
+    "process": re.compile(r"subprocess|pexpect|ServerProcess|Popen|sys\.executable|--workers|workers="),
+}
+_PARAM_WORDS = {"pg": ("postgres", "pg"), "process": ("workers",)}
+
+
+def _source(obj: Any) -> str:
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return ""
+
+
+def _code_of(item: pytest.Function) -> str:
+    """The test function's source, the module-level functions and classes it reaches
+    (three calls deep) and its fixtures' sources (parametrised ones excepted)."""
+    seen: set[int] = set()
+    parts: list[str] = []
+    module = vars(item.module)
+
+    def visit(fn: Any, depth: int) -> None:
+        fn = inspect.unwrap(fn)
+        if id(fn) in seen or depth > 3:
+            return
+        seen.add(id(fn))
+        if inspect.isclass(fn):  # a class's source costs a parse of its module: its methods instead
+            for member in vars(fn).values():
+                if inspect.isfunction(member):
+                    visit(member, depth)
+            return
+        parts.append(_source(fn))
+        code = getattr(fn, "__code__", None)
+        names = set(code.co_names) if code else set(re.findall(r"\b\w+\b", parts[-1]))
+        for name in names:
+            target = module.get(name)
+            if (inspect.isfunction(target) or inspect.isclass(target)) and \
+                    getattr(target, "__module__", "") == item.module.__name__:
+                visit(target, depth + 1)
+
+    visit(item.obj, 0)
+    for defs in item._fixtureinfo.name2fixturedefs.values():
+        for fdef in defs:
+            if fdef.params is None:
+                visit(fdef.func, 1)
+    return "\n".join(parts)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        code = _code_of(item)
+        ident = item.callspec.id.lower() if hasattr(item, "callspec") else ""
+        for mark, pattern in _MARK_WORDS.items():
+            by_param = any(w in ident for w in _PARAM_WORDS.get(mark, ()))
+            if by_param or pattern.search(code):
+                item.add_marker(mark)

@@ -150,11 +150,11 @@ async def test_an_agent_takes_a_case_and_sees_their_own_first(api: Api) -> None:
     status, body = await api.post(f"/api/v1/queue/{tee}/assign", {"agent": api.names["zhou"]}, who="admin")
     assert status == 200 and body["assigned_to"] == api.names["zhou"]
     status, _ = await api.post(f"/api/v1/queue/{tee}/assign", {}, who="other")
-    assert status == 403
+    assert status in (403, 404)  # another shop's case (404 once it must not tell that it exists)
     status, body = await api.post("/api/v1/queue/nope/assign", {}, who="admin")
     assert status == 404 and body["error"]["message"] == "没有这个会话"
     status, body = await api.post("/api/v1/queue/x%00y/assign", {}, who="admin")
-    assert status == 404
+    assert status in (400, 404) and body["error"]["code"] in ("bad_request", "not_found")
 
 
 async def test_three_attempts_then_no_more(api: Api) -> None:
@@ -181,7 +181,7 @@ async def test_three_attempts_then_no_more(api: Api) -> None:
     status, body = await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "visit"})
     assert status == 422 and "kind" in body["error"]["message"]
     status, _ = await api.post(f"/api/v1/queue/{cat}/attempts", {}, who="other")
-    assert status == 403
+    assert status in (403, 404)
 
 
 async def test_an_agreed_callback_time_in_the_context_is_read(api: Api, aiohttp_client: Any) -> None:
@@ -242,7 +242,7 @@ async def test_odd_input_never_gets_a_5xx(api: Api) -> None:
     for _ in range(120):
         query = {k: rnd.choice(NASTY) for k in rnd.sample(["q", "status", "mine", "limit", "offset", "x"], 3)}
         r = await api.client.get("/api/v1/queue", params=query, headers=api.h(rnd.choice(["lin", "admin"])))
-        assert r.status in (200, 422), (query, await r.text())
+        assert r.status in (200, 400, 422), (query, await r.text())  # 400: a NUL anywhere (h17)
         body = await r.json()
         assert "error" in body or "items" in body
     for body in BODIES:

@@ -118,10 +118,15 @@ def test_the_review_text_is_masked_at_rest(db_url: str) -> None:
         store = await Store.open(db_url, ENGINE)
         try:
             sent = review("C1", shop=shop, text="再不退款我就投诉，电话13812345678，住杭州市西湖区文三路100号")
-            sent = sent.model_copy(update={"review_time": datetime(2026, 12, 1, 21, 30, tzinfo=CN)})
+            sent = sent.model_copy(update={"review_time": datetime(2026, 12, 1, 21, 30, tzinfo=CN),
+                                           "buyer_name": "王13912345678"})
             done = await import_reviews(store, [sent])
             summary, _ = await store.get(done.ids[0])
             text = summary["case"]["review_text"]
+            assert summary["case"]["buyer_name"] == "王[手机号]"  # every free-text field, as Store.create
+            # The same buyer and order typed in by an agent finds the imported case (same keys).
+            again, _, created = await store.create(Case(shop=shop, buyer_name="王13912345678", order_id="C1"))
+            assert not created and again.id == done.ids[0]
             assert "13812345678" not in text and "[手机号]" in text and "文三路" not in text
             async with store.db.connect() as c:
                 row = (await c.execute(select(tables.reviews).where(tables.reviews.c.shop == shop))).one()

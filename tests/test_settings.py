@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,35 @@ def test_the_token_cache_time_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("CSBOT_TOKEN_CACHE_SECONDS", "-1")
     with pytest.raises(ValueError, match="token_cache_seconds"):
         Settings()
+
+
+def test_every_channel_setting_is_a_field_of_the_one_settings_model() -> None:
+    from bot.channels.registry import ADAPTERS
+
+    fields = {f"CSBOT_{name.upper()}" for name in Settings.model_fields}
+    declared = {s.env for cls in ADAPTERS.values() for s in cls.settings}
+    assert declared <= fields, f"channel settings missing from Settings: {sorted(declared - fields)}"
+
+
+async def test_a_channel_set_in_the_toml_file_is_mounted(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, aiohttp_client: Any) -> None:
+    """The documented --config file works for channel secrets too, not only for `port`."""
+    from bot.server.app import build_app
+
+    for var in ("CSBOT_CONFIG", "CSBOT_TELEGRAM_BOT_TOKEN", "CSBOT_TELEGRAM_SECRET_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('telegram_bot_token = "123:abc"\ntelegram_secret_token = "s3cret-token"\n',
+                    encoding="utf-8")
+    s = load_settings(toml)
+    assert s.channel_env() == {"CSBOT_TELEGRAM_BOT_TOKEN": "123:abc",
+                               "CSBOT_TELEGRAM_SECRET_TOKEN": "s3cret-token"}
+    app = await build_app(f"sqlite:///{tmp_path / 'c.db'}", env=s.channel_env())
+    client = await aiohttp_client(app)
+    r = await client.post("/hooks/telegram", json={"update_id": 1},
+                          headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+    body = await r.json()
+    assert r.status == 401 and body["error"]["code"] != "unknown_channel", body
+    r = await client.post("/hooks/telegram", json={"update_id": 1},
+                          headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
+    assert r.status == 200, await r.text()

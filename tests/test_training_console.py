@@ -142,7 +142,8 @@ def test_replies_print_the_scorecard_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     card = json.loads(result.output)
     assert set(card) == {"persona", "seed", "total", "passed", "stages", "violations",
-                         "outcome", "turns", "tips"}
+                         "outcome", "turns", "tips", "kind", "computation"}
+    assert card["computation"]["total"] == card["total"]
     assert card["persona"] == PERSONA and card["seed"] == 4 and card["passed"]
     assert all(set(s) == {"score", "max"} for s in card["stages"].values())
     assert not list(tmp_path.iterdir())  # nothing saved unless --out is given

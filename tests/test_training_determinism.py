@@ -72,7 +72,10 @@ def test_header_pins_persona_rubric_seed_and_versions(engine: Engine, tmp_path: 
     head = json.loads(jsonl.splitlines()[0])
     persona_file = DIALOGS / "personas" / "busy_office_worker.yaml"
     assert head["type"] == "header"
-    assert head["persona_sha256"] == hashlib.sha256(persona_file.read_bytes()).hexdigest()
+    # the persona's own file, then the common part every persona shares
+    common = persona_file.parent / "_common.yaml"
+    assert head["persona_sha256"] == hashlib.sha256(
+        persona_file.read_bytes() + common.read_bytes()).hexdigest()
     rubric_bytes = (DIALOGS / "rubric.yaml").read_bytes()
     assert head["rubric_sha256"] == hashlib.sha256(rubric_bytes).hexdigest()
     assert head["seed"] == 3

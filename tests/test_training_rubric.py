@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from bot.engine import Engine
 from bot.models import ACTS, CODES
 from bot.paths import dialogs_dir
+from bot.training.facts import NAME_FACTS
 from bot.training.grader import Scorecard
 from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
@@ -53,7 +54,7 @@ def _matches(obj: object) -> list[Match]:
 def test_every_signal_and_stage_named_in_the_data_exists(engine: Engine) -> None:
     rubric = load_rubric(DIALOGS).rubric
     notes = list(engine.policy.notes)
-    signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts)
+    signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS)
     stages = set(engine.script.stages)
     models: list[object] = [rubric, *(pf.persona for pf in load_personas(DIALOGS))]
     for model in models:

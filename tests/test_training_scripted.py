@@ -46,7 +46,8 @@ def test_exemplary_trainee_resolves_the_case(engine: Engine, persona: str, seed:
     assert card.total >= 85, card.model_dump()
     assert card.passed
     assert card.violations == []
-    assert card.outcome.resolved
+    assert card.outcome.handled
+    assert card.outcome.resolved == (persona not in (BAD, "busy_office_worker"))
     assert card.outcome.ending in ("closed", "buyer_left")
 
 
@@ -86,7 +87,7 @@ BAD = "pro_bad_reviewer"
 
 def test_bad_reviewer_refused_and_closed_politely_passes(engine: Engine) -> None:
     card = play(engine, BAD, replies(f"{BAD}.good.txt"))
-    assert card.passed and card.outcome.resolved
+    assert card.passed and card.outcome.handled and not card.outcome.resolved
     assert card.stages["malicious"].score == card.stages["malicious"].max > 0
     assert card.stages["polite_request"].max == 0  # asking is not expected here…
 

@@ -6,6 +6,7 @@ Only click is imported at module level, so ``csbot --help`` stays fast.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -44,25 +45,28 @@ def send(base_url: str, req: RawRequest, timeout: float = 10.0) -> tuple[int, by
 @click.option("--url", default="http://127.0.0.1:8080", show_default=True,
               help="运行中的 csbot serve 地址；样例请求发到 URL/hooks/NAME")
 @click.option("--dev", is_flag=True, help="开发模式：允许缺少签名密钥")
-def check(name: str, url: str, dev: bool) -> None:
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              envvar="CSBOT_CONFIG", help="TOML 配置文件（和 csbot serve 用的同一个）")
+def check(name: str, url: str, dev: bool, config: Path | None) -> None:
     """检查渠道 NAME 的配置，并发送一个按平台规则签名的样例请求。"""
-    import os
     import time
 
     from bot.channels.base import ConfigError
     from bot.channels.registry import ADAPTERS
+    from bot.settings import load_settings
 
+    env = load_settings(config).channel_env()
     cls = ADAPTERS.get(name)
     if cls is None:
         click.echo(f"未知渠道：{name}。可选：{'、'.join(ADAPTERS)}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"{cls.title}（{name}），平台后台填写的回调地址：https://<你的域名>/hooks/{name}")
-    for setting, present in cls.describe(os.environ):
+    for setting, present in cls.describe(env):
         mark = "✓ 已设置" if present else "✗ 未设置"
         note = "（可选）" if setting.role == "optional" else ""
         click.echo(f"  {mark}  {setting.env}：{setting.label}{note}")
     try:
-        adapter = cls.from_settings(os.environ, dev)
+        adapter = cls.from_settings(env, dev)
     except ConfigError as exc:
         click.echo(f"配置不完整，服务将拒绝启动：{exc}", err=True)
         sys.exit(EXIT_FAILED)

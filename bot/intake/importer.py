@@ -21,8 +21,9 @@ from bot.intake.records import ReviewIn
 from bot.intake.triage import Reading, read_review
 from bot.models import Case, Conversation
 from bot.store import schema
-from bot.store.db import Store, buyer_key
-from bot.store.mask import mask
+from bot.store.db import Store, _kept_key, buyer_key
+from bot.store.mask import mask_id
+from bot.store.turns import mask_case
 
 _C, _R = schema.conversations.c, tables.reviews.c
 CHUNK = 1000
@@ -49,11 +50,15 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def case_of(review: ReviewIn) -> Case:
-    """The case fields of a review (its text masked, as the store keeps every text)."""
+    """The case fields of a review, as a person would type them in."""
     return Case(shop=review.shop, buyer_name=review.buyer_name, order_id=review.order_id,
                 product=review.product, platform=review.platform, review_rating=review.rating,
-                review_text=mask(review.review_text) if review.review_text else None,
-                review_time=review.review_time)
+                review_text=review.review_text, review_time=review.review_time)
+
+
+def id_key(value: str) -> str:
+    """An order or sub-order number as the store keys it (Store.create's order key)."""
+    return _kept_key(value, mask_id(value))
 
 
 def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connection], ImportResult]:
@@ -63,23 +68,26 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
 
     def job(conn: Connection) -> ImportResult:
         done = ImportResult()
-        keys = {r.key for r in chunk}
+        keys = {r: (r.shop, id_key(r.order_id), id_key(r.sub_order_id)) for r in chunk}
         seen: set[tuple[str, str, str]] = set()
-        for part in _parts(sorted(keys)):
+        for part in _parts(sorted(set(keys.values()))):
             seen.update((row.shop, row.order_id, row.sub_order_id) for row in conn.execute(
                 select(_R.shop, _R.order_id, _R.sub_order_id).where(
                     tuple_(_R.shop, _R.order_id, _R.sub_order_id).in_(part))))
         new: list[ReviewIn] = []
         for r in chunk:
-            if r.key in seen:
+            if keys[r] in seen:
                 done.existing += 1
             else:
-                seen.add(r.key)
+                seen.add(keys[r])
                 new.append(r)
         if not new:
             return done
-        # Open conversations of the same shop, buyer and order take the new reviews.
-        cases = {(r.shop, r.buyer_name, r.order_id) for r in new}
+        # Open conversations of the same shop, buyer and order take the new reviews; the keys
+        # and the masking are Store.create's, so a case typed in for the order is found.
+        plain = {r: case_of(r) for r in new}
+        ckeys = {r: (r.shop, buyer_key(c), keys[r][1]) for r, c in plain.items()}
+        cases = set(ckeys.values())
         open_ids: dict[tuple[str, str, str], str] = {}
         for part in _parts(sorted(cases)):
             for row in conn.execute(select(_C.id, _C.shop, _C.buyer_key, _C.order_key).where(
@@ -88,8 +96,8 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
         conversations: list[dict[str, Any]] = []
         reviews: list[dict[str, Any]] = []
         for r in new:
-            case = case_of(r)
-            ckey = (r.shop, buyer_key(case), r.order_id)
+            case = mask_case(plain[r])
+            ckey = ckeys[r]
             conv_id = open_ids.get(ckey)
             if conv_id is None:
                 # What Engine.start makes, without the first Suggestion: that is computed when
@@ -98,7 +106,7 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
                                     script_version=script.version)
                 conv_id = open_ids[ckey] = conv.id
                 conversations.append(dict(
-                    id=conv.id, shop=r.shop, buyer_key=ckey[1], order_key=r.order_id, agent=None,
+                    id=conv.id, shop=r.shop, buyer_key=ckey[1], order_key=ckey[2], agent=None,
                     stage=conv.stage, outcome=None, is_open=True, turn=0, script_version=conv.script_version,
                     state=conv.model_dump_json(), created_at=now, updated_at=now, flagged=False))
                 done.ids.append(conv.id)
@@ -106,7 +114,7 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
             if reading is None:  # exports repeat texts ("此用户没有填写评价"): read each once
                 reading = readings[r.review_text or ""] = read_review(engine.understand, r.review_text)
             reviews.append(dict(
-                shop=r.shop, order_id=r.order_id, sub_order_id=r.sub_order_id, conversation_id=conv_id,
+                shop=r.shop, order_id=keys[r][1], sub_order_id=keys[r][2], conversation_id=conv_id,
                 source=r.source, rating=r.rating, platform=r.platform, review_time=utc(r.review_time),
                 review_text=case.review_text, intent=reading.intent, cause=reading.cause,
                 emotion=reading.emotion, explained_at=None, created_at=now))

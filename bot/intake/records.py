@@ -54,7 +54,7 @@ class RowError(ValueError):
 class ReviewIn(BaseModel):
     """A review to import: one 中评 or 差评 of one sub-order."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
     shop: str = Field(min_length=1, max_length=100)
     order_id: str = Field(min_length=1, max_length=100)
     sub_order_id: str = Field(default="", max_length=100)

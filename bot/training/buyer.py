@@ -23,6 +23,8 @@ from bot.training.persona import AgendaItem, Band, Persona, Utterance
 
 MOOD_MIN, MOOD_MAX = -4, 4
 START_MOOD: dict[str, int] = {"angry": -3, "upset": -1, "calm": 1}
+# Signals of a kind word the buyer answers even when it is off their agenda.
+_KIND = frozenset({"empathize", "cares"})
 
 Event = Literal["met", "press", "reject", "reaction", "leave"]
 # text -> (intent, cause) as the engine reads it
@@ -70,6 +72,9 @@ class SimulatedBuyer:
         self.chosen: str | None = None
         self.review_answer: str | None = None
         self.left = False
+        self.last_line: str | None = None
+        # {call} in the common lines ("我是{call}") is this case's way to address the buyer
+        self.words = {"call": f"{persona.case.buyer_name}{persona.case.honorific}"}
 
     @property
     def band(self) -> Band:
@@ -120,10 +125,15 @@ class SimulatedBuyer:
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
             return self._reply(utt, turn, "met", last.id, f"item:{last.id}")
+        top = next((i for i in self.agenda if not i.optional), self.agenda[0]) if self.agenda else None
+        care = self.persona.on_care
+        if care is not None and top is not None and any(s in _KIND for s in f.signals):
+            # Off the agenda but kind (asked after someone's health, thanked): the buyer
+            # answers that and keeps their patience.
+            return self._reply(care, turn, "met", None, "care")
         self.patience -= 1
-        if self.patience <= 0 or not self.agenda:
+        if self.patience <= 0 or top is None:
             return self._give_up(turn, "buyer_gave_up")
-        top = next((i for i in self.agenda if not i.optional), self.agenda[0])
         press = top.press or top.say
         assert press is not None
         return self._reply(press, turn, "press", top.id, f"press:{top.id}")
@@ -131,6 +141,10 @@ class SimulatedBuyer:
     # -- the agenda ------------------------------------------------------------------------
 
     def _met(self, item: AgendaItem, f: TurnFacts) -> bool:
+        if item.kind == "remedy" and not (f.remedies or "asks_choice" in f.signals):
+            # No remedy named and no question what the buyer wants: an action taken in general
+            # ("已经把这批货下架返厂检查了") is no offer, and an unmade offer is never accepted.
+            return False
         return item.id in self.credited or f.holds(item.needs)
 
     def _first_met(self, f: TurnFacts, first_pop: bool) -> int | None:
@@ -230,19 +244,27 @@ class SimulatedBuyer:
         Preferring what the engine understands keeps the script machine in step with the
         buyer's intent while the lexicons are tuned; if none fits, any phrasing is used.
         """
-        lines = utt.lines(self.band)
-        fitting = [ln for ln in lines if self._fits(ln, utt)]
-        return pick(fitting or lines, self.seed, turn, purpose)
+        lines = [ln.format_map(self.words) if "{" in ln else ln for ln in utt.lines(self.band)]
+        fitting = [ln for ln in lines if self._fits(ln, utt)] or lines
+        fresh = [ln for ln in fitting if ln != self.last_line]
+        if not fresh and self.persona.follow_up is not None and utt is not self.persona.follow_up:
+            # The only phrasing left is the one just said: ask again in other words.
+            return self.line(self.persona.follow_up, turn, purpose)
+        return pick(fresh or fitting, self.seed, turn, purpose)
+
+    def _say(self, utt: Utterance, turn: int, purpose: str) -> str:
+        self.last_line = self.line(utt, turn, purpose)
+        return self.last_line
 
     def _reply(self, utt: Utterance, turn: int, event: Event, item: str | None,
                purpose: str) -> BuyerReply:
-        return BuyerReply(self.line(utt, turn, purpose), utt.intent, event, item, self.mood,
+        return BuyerReply(self._say(utt, turn, purpose), utt.intent, event, item, self.mood,
                           self.band, self.patience, False, None)
 
     def _leave(self, utt: Utterance, turn: int, event: Event, item: str | None, ending: str,
                purpose: str) -> BuyerReply:
         self.left = True
-        return BuyerReply(self.line(utt, turn, purpose), utt.intent, event, item, self.mood,
+        return BuyerReply(self._say(utt, turn, purpose), utt.intent, event, item, self.mood,
                           self.band, self.patience, True, ending)
 
     def _give_up(self, turn: int, ending: str) -> BuyerReply:

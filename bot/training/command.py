@@ -44,12 +44,21 @@ def _read_replies(path: str) -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="保存练习记录的文件夹（交互练习默认 ./training_sessions）")
 @click.option("--json", "as_json", is_flag=True, help="列出人设时输出 JSON")
+@click.option("--trainee", default="", metavar="NAME", help="学员的名字（记进练习记录，汇总时按人统计）")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, metavar="DIR",
+              help="汇总一个文件夹里保存的练习：每位学员的历次得分、常见问题、没通过的人设")
+@click.option("--format", "fmt", type=click.Choice(["table", "html", "csv"]), default="table",
+              show_default=True, help="汇总的格式：终端表格、HTML 页面或 CSV（配合 --report）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="汇总写到这个文件（HTML、CSV 默认写到标准输出）")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS",
               help="店铺自己的 dialogs 数据目录（含 personas/ 和 rubric.yaml）")
 @click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
 def train(name: str | None, seed: int, replies: str | None, out: Path | None, as_json: bool,
+          trainee: str, report_dir: Path | None, fmt: str, output: Path | None,
           dialogs: Path | None, templates: Path | None) -> None:
     """客服培训：csbot 扮演买家，你扮演客服，每句回复都会评分。
 
@@ -57,16 +66,20 @@ def train(name: str | None, seed: int, replies: str | None, out: Path | None, as
     csbot train                           列出所有买家人设
     csbot train --persona NAME [--seed N] 在终端里练习（/hint 看建议，/restart，/quit）
     csbot train --persona NAME --replies FILE   按文件里的回复逐行作答，输出评分 JSON
+    csbot train --report DIR [--format html|csv] [-o FILE]   汇总一个文件夹里的练习记录
     """
     from bot.dataload import DataError
     from bot.paths import dialogs_dir
 
     folder = dialogs_dir(dialogs)
     try:
+        if report_dir is not None:
+            _report(folder, report_dir, fmt, output)
+            return
         if name is None:
             _list(folder, as_json)
             return
-        _run(folder, templates, name, seed, replies, out)
+        _run(folder, templates, name, seed, replies, out, trainee)
     except DataError as exc:
         _fail(f"数据错误：{exc}", EXIT_DATA)
 
@@ -85,8 +98,33 @@ def _list(folder: Path, as_json: bool) -> None:
         click.echo(f"  {p.id.ljust(width)}  {p.title}")
 
 
+def _report(folder: Path, sessions: Path, fmt: str, output: Path | None) -> None:
+    from rich.console import Console
+
+    from bot.training import team
+    from bot.training.rubric import load_rubric
+
+    labels = load_rubric(folder).rubric.labels
+    played, problems = team.read_sessions(sessions)
+    for line in problems:
+        click.echo(line, err=True)
+    if not played:
+        _fail(f"{sessions} 里没有结束了的练习记录（*.jsonl）", 1)
+    trainees = team.by_trainee(played)
+    if fmt == "table":
+        team.terminal(trainees, labels, Console(highlight=False))
+        return
+    data = (team.html(trainees, labels, sessions).encode("utf-8") if fmt == "html"
+            else team.csv_bytes(trainees, labels))
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        click.echo(f"已写入：{output}")
+
+
 def _run(folder: Path, templates: Path | None, name: str, seed: int, replies: str | None,
-         out: Path | None) -> None:
+         out: Path | None, trainee: str = "") -> None:
     from bot.engine import Engine
     from bot.training.persona import find_persona
     from bot.training.rubric import load_rubric
@@ -98,7 +136,7 @@ def _run(folder: Path, templates: Path | None, name: str, seed: int, replies: st
     engine = Engine.load(folder, templates)
 
     def new_session() -> Session:
-        return Session(engine, persona, rubric, seed)
+        return Session(engine, persona, rubric, seed, trainee=trainee)
 
     if replies is not None:
         lines = _read_replies(replies)

@@ -21,7 +21,7 @@ from bot.training.grader import Scorecard
 from bot.training.persona import Persona
 from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
-from bot.training.transcript import TranscriptFiles
+from bot.training.transcript import HANDLED, TranscriptFiles, computation_lines, outcome_line
 
 HELP = "命令：/hint 看看 csbot 会怎么说  /restart 重新开始  /quit 结束并评分  /help 帮助"
 _SEVERITY = {"block": ("禁止", "bold red"), "warn": ("注意", "yellow"), "info": ("提示", "cyan")}
@@ -143,7 +143,7 @@ class TrainingConsole:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
-        grid.add_row("买家", f"{c.buyer_name}{c.honorific}（{self.labels.kinds[p.kind]}）")
+        grid.add_row("买家", f"{c.buyer_name}{c.honorific}")  # the kind is told in the scorecard
         grid.add_row("店铺", c.shop)
         grid.add_row("商品", f"{c.product or '—'} · {c.order_date or '—'} 下单")
         review_time = c.review_time.strftime("%Y-%m-%d %H:%M") if c.review_time else "—"
@@ -210,10 +210,15 @@ class TrainingConsole:
             label = s.stage_label(sid) + ("（不适用）" if sc.max == 0 else "")
             table.add_row(label, str(sc.score), str(sc.max))
         self.console.print(table)
+        for line in computation_lines(card.model_dump(mode="json"), self.labels):
+            self.console.print(f"  {line}")
+        self.console.print(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}")
         o = card.outcome
         review = self.labels.review.get(o.review_request, o.review_request)
-        self.console.print(f"结束方式：{self.labels.endings.get(o.ending, o.ending)}；"
-                           f"问题解决：{'是' if o.resolved else '否'}；"
+        remedies = {rid: r.label for rid, r in s.engine.remedies.remedies.items()}
+        self.console.print(f"结束方式：{self.labels.endings.get(o.ending, o.ending)}"
+                           f"（最后阶段：{s.stage_label(o.stage)}）；"
+                           f"{outcome_line(o.model_dump(), HANDLED.get(s.scenario, ''), remedies)}；"
                            f"评价请求：{review}；用了 {card.turns} 轮")
         for v in card.violations:
             name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))

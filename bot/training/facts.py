@@ -42,6 +42,11 @@ class TurnFacts(BaseModel):
     buyer_before: str | None
 
     @property
+    def blocked(self) -> bool:
+        """The reply has a block finding (it could not be sent in real work)."""
+        return any(f.severity == "block" for f in self.findings)
+
+    @property
     def signals(self) -> list[str]:
         """Acts, finding codes, note codes and derived facts, in that order, without repeats."""
         out: list[str] = []
@@ -55,6 +60,51 @@ class TurnFacts(BaseModel):
         """Whether condition ``m`` holds for this turn."""
         return holds(m, self.signals, self.stage, self.stage_after, self.context,
                      self.buyer_before)
+
+
+# The facts name_facts() may add (besides the rubric's own): usable in rubric and personas.
+NAME_FACTS = ("names_buyer", "wrong_honorific", "wrong_name")
+_MALE = ("先生", "哥", "帅哥", "大哥", "叔叔", "大叔")
+_FEMALE = ("女士", "小姐", "姐", "美女", "阿姨", "大姐", "妹妹")
+_HONORIFIC = re.compile("(" + "|".join(sorted(_MALE + _FEMALE, key=len, reverse=True)) + ")")
+
+
+def gender_of(honorific: str) -> str | None:
+    """"male" or "female" from an honorific (先生 / 女士 / 阿姨…), None when it says nothing."""
+    if honorific in _MALE:
+        return "male"
+    return "female" if honorific in _FEMALE else None
+
+
+class BuyerRef(BaseModel):
+    """Who the buyer is, for the name and honorific facts: name and, when known, gender."""
+
+    name: str
+    gender: str | None = None
+
+
+def name_facts(norm_text: str, buyer: BuyerRef) -> list[str]:
+    """`names_buyer` when the reply addresses the buyer by name (the full name, or the
+    surname with an honorific); `wrong_honorific` when the name or surname comes with an
+    honorific of the other gender; `wrong_name` when another surname takes the honorific
+    ("请问是王先生吗" to 林志明)."""
+    name, surname = buyer.name, buyer.name[:1]
+    out: list[str] = []
+    honorific_after_surname = False
+    for m in _HONORIFIC.finditer(norm_text):
+        before = norm_text[:m.start()]
+        word = m.group(1)
+        if before.endswith(name) or before.endswith(surname):
+            honorific_after_surname = True
+            said = gender_of(word)
+            if buyer.gender and said and said != buyer.gender and "wrong_honorific" not in out:
+                out.append("wrong_honorific")
+        elif re.search(r"(请问|您|你|^)是?[\u4e00-\u9fff]$", before) and word in ("先生", "女士", "小姐") \
+                and "wrong_name" not in out:
+            out.append("wrong_name")
+    if name in norm_text or honorific_after_surname:
+        out.insert(0, "names_buyer")
+    return out
 
 
 class FactBook:
@@ -71,7 +121,7 @@ class FactBook:
 
     def read(
         self, *, turn: int, text: str, norm_text: str, before: Conversation, after: Conversation,
-        sug: Suggestion, buyer_before: str | None,
+        sug: Suggestion, buyer_before: str | None, buyer: BuyerRef | None = None,
     ) -> TurnFacts:
         """The facts of one trainee reply, from the engine's answer to it."""
         u = sug.understanding
@@ -83,7 +133,8 @@ class FactBook:
         mentioned = self.remedies(norm_text) if "offer_remedy" in u.acts else []
         facts = TurnFacts(
             turn=turn, text=text, stage=before.stage, stage_after=after.stage, acts=list(u.acts),
-            findings=findings, notes=notes, facts=[], remedies=mentioned,
+            findings=findings, notes=notes, facts=name_facts(norm_text, buyer) if buyer else [],
+            remedies=mentioned,
             context=after.context.model_dump(), buyer_before=buyer_before,
         )
         for name, rule in self.rules.items():

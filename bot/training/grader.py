@@ -55,9 +55,32 @@ class CheckResult(BaseModel):
 class Outcome(BaseModel):
     ending: str
     stage: str
-    resolved: bool
+    resolved: bool  # the buyer took a remedy: the problem is being fixed
+    handled: bool  # the scenario's goal was met (a remedy chosen, a callback time agreed,
+    # an extortion refused); what a lead asks of the trainee
     remedy: str | None
     review_request: str
+
+
+class Deduction(BaseModel):
+    """Points taken off the total for one finding, with the turn it was in."""
+
+    turn: int
+    code: str
+    points: int
+    fails: bool
+
+
+class Computation(BaseModel):
+    """How the total is made, step by step (shown in the console, Markdown and JSON)."""
+
+    earned: int
+    max: int
+    percent: int
+    deductions: list[Deduction]
+    after_deductions: int
+    cap: int | None  # the total shown is at most this (a failing finding)
+    total: int
 
 
 class Scorecard(BaseModel):
@@ -74,6 +97,8 @@ class Scorecard(BaseModel):
     turns: int
     tips: list[str]
     checks: list[CheckResult]
+    kind: str = ""
+    computation: Computation | None = None
 
     def public(self) -> dict[str, Any]:
         """The scorecard JSON of design.md (``csbot train --replies``), exactly its keys."""
@@ -84,7 +109,25 @@ class Scorecard(BaseModel):
             "violations": [{k: v[k] for k in ("turn", "code", "span", "message")}
                            for v in d["violations"]],
             "outcome": d["outcome"], "turns": d["turns"], "tips": d["tips"],
+            "kind": d["kind"], "computation": d["computation"],
         }
+
+
+class _Words(dict[str, str]):
+    """Placeholders of a tip; one the case lacks stays as a neutral word."""
+
+    def __missing__(self, key: str) -> str:
+        return {"call": "亲", "product": "这件商品", "order_date": "前段时间"}.get(key, "")
+
+
+def case_words(case: Any) -> dict[str, str]:
+    """The tip placeholders of one case: how to address the buyer, the product, the date."""
+    words = {"call": f"{case.buyer_name}{case.honorific}"}
+    if case.product:
+        words["product"] = case.product
+    if case.order_date:
+        words["order_date"] = f"{case.order_date.month} 月 {case.order_date.day} 日"
+    return words
 
 
 def _round(x: float) -> int:
@@ -94,8 +137,14 @@ def _round(x: float) -> int:
 class Grader:
     """Scores sessions and coaches single replies with one rubric."""
 
-    def __init__(self, rubric: Rubric) -> None:
+    def __init__(self, rubric: Rubric, words: dict[str, str] | None = None) -> None:
         self.rubric = rubric
+        # This case's words for the tips' examples ({call}, {product}, {order_date}), so a
+        # tip quotes the trainee's own buyer and product, not another persona's.
+        self.words = words or {}
+
+    def _fill(self, tip: str) -> str:
+        return tip.format_map(_Words(self.words)) if "{" in tip else tip
 
     # -- after each reply ------------------------------------------------------------------
 
@@ -106,8 +155,8 @@ class Grader:
         """
         for rule in self.rubric.turn_tips:
             if t.holds(rule.when):
-                return rule.tip
-        return self.rubric.next_step.get(stage_now, "")
+                return self._fill(rule.tip)
+        return self._fill(self.rubric.next_step.get(stage_now, ""))
 
     def violations(self, t: TurnFacts) -> list[ViolationRecord]:
         """The violations in one reply: listed findings and notes, blocks, derived ones."""
@@ -128,7 +177,8 @@ class Grader:
 
     # -- at the end ----------------------------------------------------------------------------
 
-    def score(self, persona: str, seed: int, turns: list[TurnFacts], s: SessionFacts) -> Scorecard:
+    def score(self, persona: str, seed: int, turns: list[TurnFacts], s: SessionFacts,
+              kind: str = "") -> Scorecard:
         """The scorecard of a whole session."""
         r = self.rubric
         stages: dict[str, StageScore] = {}
@@ -156,29 +206,33 @@ class Grader:
             maximum += top
         violations = [v for t in turns for v in self.violations(t)]
         failed = False
-        penalty = 0
+        deductions: list[Deduction] = []
         for v in violations:
             rule = r.violations.get(v.code)
             fails = (r.fail_on_block and v.severity == "block") or bool(rule and rule.fail)
             failed = failed or fails
-            penalty += rule.penalty if rule else 0
+            if rule or fails:
+                deductions.append(Deduction(turn=v.turn, code=v.code,
+                                            points=rule.penalty if rule else 0, fails=fails))
             if rule:
                 # Failing violations come first among the tips; then by points lost.
                 weight = rule.penalty * maximum / 100 + (1000 if fails else 0)
                 losses.append((weight, len(losses), rule.tip))
-        total = _round(100 * earned / maximum) if maximum else 0
-        total = max(0, min(100, total - penalty))
-        if failed:
-            total = min(total, r.failed_total_cap)
+        percent = _round(100 * earned / maximum) if maximum else 0
+        after = max(0, min(100, percent - sum(d.points for d in deductions)))
+        total = min(after, r.failed_total_cap) if failed else after
+        computation = Computation(
+            earned=earned, max=maximum, percent=percent, deductions=deductions,
+            after_deductions=after, cap=r.failed_total_cap if failed else None, total=total)
         tips: list[str] = []
         for _, _, tip in sorted(losses, key=lambda x: (-x[0], x[1])):
-            if tip not in tips:
-                tips.append(tip)
+            if self._fill(tip) not in tips:
+                tips.append(self._fill(tip))
         return Scorecard(
             persona=persona, seed=seed, total=total, passed=not failed and total >= r.pass_mark,
             pass_mark=r.pass_mark, stages=stages, violations=violations,
             outcome=self._outcome(turns, s), turns=len(turns), tips=tips[:3] or [r.praise],
-            checks=results,
+            checks=results, kind=kind, computation=computation,
         )
 
     def _outcome(self, turns: list[TurnFacts], s: SessionFacts) -> Outcome:
@@ -190,9 +244,11 @@ class Grader:
             review = "unanswered"
         else:
             review = "not_asked"
-        resolved = self._session(self.rubric.resolved[s.scenario], turns, s)
-        return Outcome(ending=s.ending, stage=s.final_stage, resolved=resolved, remedy=s.remedy,
-                       review_request=review)
+        # Resolved means the buyer took a remedy (their real answer), whatever the scenario:
+        # an agreed callback or a refused extortion is handled well, but nothing is solved yet.
+        handled = self._session(self.rubric.resolved[s.scenario], turns, s)
+        return Outcome(ending=s.ending, stage=s.final_stage, resolved=handled and s.remedy is not None,
+                       handled=handled, remedy=s.remedy, review_request=review)
 
     # -- the check language ------------------------------------------------------------------
 
@@ -203,22 +259,27 @@ class Grader:
         return a.review_changeable is None or a.review_changeable == s.review_changeable
 
     def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
+        # A reply with a block finding earns nothing in the checks it would meet: a
+        # conditional benefit is no remedy offer, and a request tied to one is no clean request.
+        clean = [t for t in turns if not t.blocked]
         if c.first is not None:
-            return turns[0].holds(c.first)
+            return not turns[0].blocked and turns[0].holds(c.first)
         if c.some is not None:
-            return any(t.holds(c.some) for t in turns)
+            return any(t.holds(c.some) for t in clean)
         if c.never is not None:
             # With `where`, the check also needs the trainee to have got that far: never
             # blaming in a call that ended at the greeting earns nothing.
             reached = c.where is None or any(t.holds(c.where) for t in turns)
             return reached and not any(t.holds(c.never) for t in turns)
         if c.count is not None:
+            if any(t.blocked and t.holds(c.count) for t in turns):
+                return False
             n = sum(t.holds(c.count) for t in turns)
             return (c.min is None or n >= c.min) and (c.max is None or n <= c.max)
         if c.every is not None:
             assert c.where is not None
             relevant = [t for t in turns if t.holds(c.where)]
-            return all(t.holds(c.every) for t in relevant) if relevant else c.vacuous
+            return all(t.holds(c.every) and not t.blocked for t in relevant) if relevant else c.vacuous
         assert c.session is not None
         return self._session(c.session, turns, s)
 

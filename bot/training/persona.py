@@ -117,6 +117,8 @@ class Persona(Strict):
     title: str = Field(min_length=4, max_length=60)
     case: Case
     contact_time: datetime = Field(description="when the trainee contacts the buyer (the clock)")
+    gender: Literal["male", "female"] | None = Field(
+        default=None, description="when the case's honorific does not say (先生 / 女士 do)")
     goal: Goal
     patience: int = Field(ge=1, le=10)
     emotion: Band = Field(description="the starting mood")
@@ -128,6 +130,10 @@ class Persona(Strict):
     max_turns: int = Field(default=14, ge=2, le=40)
     agenda: list[AgendaItem] = Field(min_length=1)
     reactions: list[Reaction] = Field(default_factory=list)
+    on_care: Utterance | None = Field(
+        default=None, description="said to an off-agenda kindness (softens, costs no patience)")
+    follow_up: Utterance | None = Field(
+        default=None, description="the point asked again in other words, instead of a repeat")
     leave: Utterance = Field(description="what the buyer says when giving up")
     farewell: Utterance | None = Field(default=None,
                                        description="said when the trainee ends the chat first")
@@ -159,17 +165,41 @@ def persona_dir(dialogs: Path) -> Path:
     return dialogs / "personas"
 
 
+COMMON = "_common.yaml"  # what every persona does unless it says otherwise
+
+
+def _common(folder: Path) -> dict[str, object]:
+    path = folder / COMMON
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_bytes())
+    except yaml.YAMLError as exc:
+        raise DataError(f"人设公共文件有误：{path}：{exc}") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"人设公共文件应当是键值表：{path}")
+    return data
+
+
 def load_persona_file(path: Path) -> PersonaFile:
-    """Load and validate one persona file; errors name the file."""
+    """Load and validate one persona file (over the folder's common part); errors name the file."""
     raw = path.read_bytes()
+    common = _common(path.parent)
     try:
         data = yaml.safe_load(raw)
+        if isinstance(data, dict):
+            # The persona's own keys win; its reactions come before the common ones.
+            own, shared = data.get("reactions") or [], common.get("reactions") or []
+            data = {**{k: v for k, v in common.items() if k != "reactions"}, **data,
+                    "reactions": [*own, *shared]}  # type: ignore[misc]
         persona = Persona.model_validate(data)
     except (yaml.YAMLError, ValidationError) as exc:
         raise DataError(f"人设文件有误：{path}：{exc}") from exc
     if persona.id != path.stem:
         raise DataError(f"人设文件名应与 id 一致：{path}（id 为 {persona.id}）")
-    return PersonaFile(persona=persona, path=path, sha256=hashlib.sha256(raw).hexdigest())
+    common_path = path.parent / COMMON
+    digest = hashlib.sha256(raw + (common_path.read_bytes() if common_path.is_file() else b""))
+    return PersonaFile(persona=persona, path=path, sha256=digest.hexdigest())
 
 
 def load_personas(dialogs: Path) -> list[PersonaFile]:
@@ -177,13 +207,13 @@ def load_personas(dialogs: Path) -> list[PersonaFile]:
     folder = persona_dir(dialogs)
     if not folder.is_dir():
         raise DataError(f"缺少人设目录：{folder}")
-    return [load_persona_file(p) for p in sorted(folder.glob("*.yaml"))]
+    return [load_persona_file(p) for p in sorted(folder.glob("*.yaml")) if not p.name.startswith("_")]
 
 
 def find_persona(dialogs: Path, name: str) -> PersonaFile:
     """One persona by id; a DataError listing the known ids if there is none."""
     path = persona_dir(dialogs) / f"{name}.yaml"
-    if not name.replace("_", "").isalnum() or not path.is_file():
+    if name.startswith("_") or not name.replace("_", "").isalnum() or not path.is_file():
         known = "、".join(p.persona.id for p in load_personas(dialogs))
         raise DataError(f"没有这个人设：{name}。可选：{known}")
     return load_persona_file(path)

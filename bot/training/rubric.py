@@ -115,6 +115,12 @@ class Labels(Strict):
     bands: dict[str, str]
     endings: dict[str, str]
     review: dict[str, str]
+    violations: dict[str, str] = Field(default_factory=dict,
+                                       description="Chinese names of violation codes")
+
+    def violation(self, code: str) -> str:
+        """The Chinese name of a violation code (the code itself only if the data lacks one)."""
+        return self.violations.get(code, code)
 
 
 class Rubric(Strict):

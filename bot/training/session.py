@@ -17,8 +17,8 @@ from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
 from bot.training.buyer import BuyerReply, SimulatedBuyer
-from bot.training.facts import FactBook, TurnFacts
-from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord
+from bot.training.facts import BuyerRef, FactBook, TurnFacts, gender_of
+from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord, case_words
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
 from bot.training.versions import data_digest
@@ -47,7 +47,8 @@ class Session:
     """A training session for one persona and seed."""
 
     def __init__(self, engine: Engine, persona: PersonaFile, rubric: RubricFile, seed: int,
-                 sink: Sink | None = None) -> None:
+                 sink: Sink | None = None, trainee: str = "") -> None:
+        self.trainee = trainee
         self.engine = engine
         self.persona_file = persona
         self.persona = persona.persona
@@ -56,7 +57,7 @@ class Session:
         self._sinks: list[Sink] = [sink] if sink else []
         self.events: list[Event] = []
         self.facts = FactBook(rubric.rubric.facts, rubric.rubric.remedy_cues)
-        self.grader = Grader(rubric.rubric)
+        self.grader = Grader(rubric.rubric, case_words(persona.persona.case))
         p = self.persona
         self.conv: Conversation
         self.sug: Suggestion
@@ -66,8 +67,11 @@ class Session:
         self.buyer = SimulatedBuyer(
             p, seed, review_allowed=self.review_changeable and self.scenario == "main",
             read=self._read)
+        self.buyer_ref = BuyerRef(name=p.case.buyer_name,
+                                  gender=p.gender or gender_of(p.case.honorific))
         self.turns: list[TurnFacts] = []
         self.buyer_intent: str | None = None
+        self.reached = self.conv.stage
         self.ending: str | None = None
         self.scorecard: Scorecard | None = None
         self._emit(self._header())
@@ -98,7 +102,7 @@ class Session:
         conv, sug = self.engine.feed(before, "agent", text, at=at)
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
-            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent)
+            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref)
         closed = conv.stage == self.engine.script.final
         reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns, closed=closed)
         understood: BuyerUnderstanding | None = None
@@ -108,6 +112,9 @@ class Session:
             understood = sug.understanding
             self.buyer_intent = understood.intent
         self.conv, self.sug = conv, sug
+        # The stage the trainee reached: a buyer who walks off ("算了，就这样吧") is read as
+        # ending the talk, which is not a 致谢结束 the trainee got to.
+        self.reached = facts.stage_after if reply.leaves and not closed else conv.stage
         self.turns.append(facts)
         tip = self.grader.turn_tip(facts, conv.stage)
         violations = self.grader.violations(facts)
@@ -144,9 +151,10 @@ class Session:
         self.ending = self.ending or ending
         s = SessionFacts(
             scenario=self.scenario, review_changeable=self.review_changeable,
-            final_stage=self.conv.stage, final_context=self.conv.context.model_dump(),
+            final_stage=self.reached, final_context=self.conv.context.model_dump(),
             ending=self.ending, remedy=self.buyer.chosen, review_answer=self.buyer.review_answer)
-        self.scorecard = self.grader.score(self.persona.id, self.seed, self.turns, s)
+        self.scorecard = self.grader.score(self.persona.id, self.seed, self.turns, s,
+                                           kind=self.persona.kind)
         self._emit({"type": "end", "ending": self.ending, "stage": self.conv.stage})
         self._emit({"type": "scorecard", **self.scorecard.model_dump(mode="json")})
         return self.scorecard
@@ -169,7 +177,8 @@ class Session:
     def _header(self) -> Event:
         p, r = self.persona, self.rubric_file
         return {
-            "type": "header", "format": "csbot-training/1", "persona": p.id, "title": p.title,
+            "type": "header", "format": "csbot-training/1", "trainee": self.trainee,
+            "persona": p.id, "title": p.title,
             "kind": p.kind, "persona_sha256": self.persona_file.sha256,
             "rubric_version": r.rubric.version, "rubric_sha256": r.sha256, "seed": self.seed,
             "versions": {"csbot": __version__, "training": TRAINING_VERSION,

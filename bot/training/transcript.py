@@ -66,6 +66,35 @@ def _quote(text: str) -> str:
     return text.replace("|", "｜").replace("\n", " ")
 
 
+def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
+    """How the total is made, in Chinese: the same lines in the console and the Markdown."""
+    c = card.get("computation")
+    if not c:
+        return []
+    lines = [f"各阶段得分合计 {c['earned']} / {c['max']}，折合 {c['percent']} 分"]
+    for d in c["deductions"]:
+        fails = "，判不通过" if d["fails"] else ""
+        points = f"扣 {d['points']} 分" if d["points"] else "不扣分"
+        lines.append(f"第 {d['turn']} 轮 {labels.violation(d['code'])}：{points}{fails}")
+    if c["deductions"]:
+        lines.append(f"扣分后 {c['after_deductions']} 分（最低 0 分）")
+    if c["cap"] is not None:
+        lines.append(f"有判不通过的问题，总分最多记 {c['cap']} 分")
+    lines.append(f"总分 {c['total']} 分")
+    return lines
+
+
+def outcome_line(o: dict[str, Any], scenario_done: str, remedies: dict[str, str]) -> str:
+    """问题解决 as the buyer answered: a remedy they took, or what was done instead."""
+    if o["resolved"]:
+        return f"问题解决：是（买家选了：{remedies.get(o['remedy'], o['remedy'])}）"
+    return f"问题解决：否（{scenario_done if o['handled'] else '买家没有接受任何方案'}）"
+
+
+HANDLED = {"callback": "约好了回访时间，问题留到下次处理", "malicious": "拒绝了拿评价做交易，没有解决也不该解决",
+            "main": "买家没有接受任何方案"}
+
+
 def render_markdown(events: list[Event], labels: Labels) -> str:
     """The readable transcript of a session's events."""
     head = next(e for e in events if e["type"] == "header")
@@ -78,8 +107,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "",
         "| 项目 | 内容 |",
         "| --- | --- |",
-        f"| 人设 | `{head['persona']}`（{labels.kinds.get(head['kind'], head['kind'])}），"
-        f"sha256 `{head['persona_sha256']}` |",
+        f"| 人设 | `{head['persona']}`，sha256 `{head['persona_sha256']}` |",
         f"| 评分标准 | 版本 {head['rubric_version']}，sha256 `{head['rubric_sha256']}` |",
         f"| 随机种子 | {head['seed']} |",
         f"| 版本 | csbot {v['csbot']} · 训练 {v['training']} · 话术 {v['script']} · "
@@ -110,7 +138,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
             for viol in e["violations"]:
                 span = viol["span"]
                 quoted = f"「{said[span[0]:span[1]]}」" if span else ""
-                out.append(f"> ⚠ `{viol['code']}`{quoted}：{viol['message']}")
+                out.append(f"> ⚠ {labels.violation(viol['code'])}{quoted}：{viol['message']}")
             if e["tip"]:
                 out.append(f"> 提示：{e['tip']}")
             out.append("")
@@ -125,10 +153,13 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         return "\n".join(out) + "\n"
     verdict = "通过" if card["passed"] else "未通过"
     o = card["outcome"]
-    remedy = remedies.get(o["remedy"], o["remedy"]) if o["remedy"] else "无"
+    kind = labels.kinds.get(card.get("kind", ""), "")
     out += [
         f"## 评分：{card['total']} 分（{verdict}，及格线 {card['pass_mark']}）",
         "",
+        *(f"- {line}" for line in computation_lines(card, labels)),
+        "",
+        *([f"这位买家是：{kind}", ""] if kind else []),
         "| 阶段 | 得分 | 满分 |",
         "| --- | ---: | ---: |",
     ]
@@ -139,7 +170,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "",
         f"- 结束方式：{labels.endings.get(o['ending'], o['ending'])}"
         f"（最后阶段：{stages[o['stage']]}）",
-        f"- 问题解决：{'是' if o['resolved'] else '否'}（方案：{remedy}）",
+        f"- {outcome_line(o, HANDLED.get(head['scenario'], ''), remedies)}",
         f"- 评价请求：{labels.review.get(o['review_request'], o['review_request'])}",
         f"- 用了 {card['turns']} 轮",
         "",
@@ -150,7 +181,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
             f"（{c['weight']} 分）" for c in card["checks"]]
     out += ["", "### 违规", ""]
     if card["violations"]:
-        out += [f"- 第 {viol['turn']} 轮 `{viol['code']}`：{_quote(viol['message'])}"
+        out += [f"- 第 {viol['turn']} 轮 {labels.violation(viol['code'])}：{_quote(viol['message'])}"
                 for viol in card["violations"]]
     else:
         out.append("- 无")

@@ -26,6 +26,9 @@ class BuyerModel:
         self.priority: list[str] = list(spec["priority"])
         self.cause_priority: list[str] = list(spec.get("cause_priority", []))
         self.causeless = frozenset(spec.get("causeless_intents", []))
+        # Intents that a named problem turns into a complaint: a yes/no that names one, or a
+        # complaint that trails off in a resigned phrase ("…挺失望的，就这样吧").
+        self.cause_intents = frozenset(spec.get("cause_intents", _CAUSE_INTENTS))
         self.cause_min = float(spec.get("cause_min", 0))
         self.cause_complains = float(spec.get("cause_complains", 0))
         self.angry_at = float(spec.get("angry_at", 2))
@@ -48,7 +51,7 @@ class BuyerModel:
         intent = _best(scores, self.priority) or "other"
         if intent in self.causeless:
             cause = None
-        elif cause and intent in _CAUSE_INTENTS:
+        elif cause and intent in self.cause_intents:
             # A yes/no that also names a problem is a complaint (labelling convention);
             # how sure that is follows from how clearly the problem was named.
             scores["complain"] = max(scores.get(intent, 0.0), cause_scores[cause])

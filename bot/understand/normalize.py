@@ -60,6 +60,11 @@ class Normalizer:
         protect = rules.get("protect", [])
         self._protect = re.compile("|".join(f"(?:{p})" for p in protect)) if protect else None
         self._ascii_run = re.compile(r"[a-z]+")
+        # 旺旺 emoticon codes: the known ones read as the emoji they show, others are dropped.
+        self.emoticons: dict[str, str] = {str(k).lower(): str(v)
+                                          for k, v in rules.get("emoticons", {}).items()}
+        codes = rules.get("emoticon_codes")
+        self._emoticon = re.compile(str(codes)) if codes else None
         # Fast paths: most messages hold no character that needs the per-character work.
         self._special = re.compile("[" + re.escape("".join(self.symbols)) + _INVISIBLE + "]") \
             if self.symbols else re.compile("[" + _INVISIBLE + "]")
@@ -77,6 +82,8 @@ class Normalizer:
             simplified = "".join(_t2s().convert(c) or c for c in text)
         if len(simplified) == len(text):
             text = simplified
+        if self._emoticon is not None and self._emoticon.search(text):
+            text, origin = self._replace_emoticons(text, origin)
         if self._maybe_sep.search(text):
             text, origin = self._drop_separators(text, origin)
         text, origin = self._expand_aliases(text, origin)
@@ -97,6 +104,22 @@ class Normalizer:
                 chars.append(out)
                 origin.append(i)
         return "".join(chars), origin
+
+    def _replace_emoticons(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
+        assert self._emoticon is not None
+        out: list[str] = []
+        new_origin: list[int] = []
+        last = 0
+        for m in self._emoticon.finditer(text):
+            out.append(text[last:m.start()])
+            new_origin.extend(origin[last:m.start()])
+            repl = self.emoticons.get(m.group(), "")
+            out.append(repl)
+            new_origin.extend(_spread(origin[m.start():m.end()], len(repl)))
+            last = m.end()
+        out.append(text[last:])
+        new_origin.extend(origin[last:])
+        return "".join(out), new_origin
 
     def _drop_separators(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         # "好.评.返.现", "好 评 返 现", "fan xian": a separator run between two word
