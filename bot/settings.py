@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     dingtalk_aes_key: str | None = None
     dingtalk_api_base: str | None = None
     dingtalk_oapi_base: str | None = None
+    dingtalk_max_skew_seconds: str | None = None  # checked by the adapter (1 to 3600)
     feishu_app_id: str | None = None
     feishu_app_secret: str | None = None
     feishu_encrypt_key: str | None = None

@@ -39,9 +39,8 @@ def test_every_setting_is_documented(name: str) -> None:
 
 
 def _routes() -> list[str]:
-    from bot.server.app import make_app
-
     from bot.engine import Engine
+    from bot.server.app import make_app
 
     class _NoStore:  # the router is all this test reads; routes may ask the engine for its script
         csbot = Engine.load()

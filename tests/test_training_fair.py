@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def test_the_buyer_never_says_the_same_line_twice_in_a_row(engine: Engine) -> No
         if s.done:
             break
         said.append(s.say(text).reply.text)
-    assert all(a != b for a, b in zip(said, said[1:], strict=False)), said
+    assert all(a != b for a, b in itertools.pairwise(said)), said
 
 
 def test_a_kind_question_softens_and_costs_no_patience(engine: Engine) -> None:
