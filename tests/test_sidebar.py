@@ -308,6 +308,37 @@ def test_the_body_follows_the_receiver() -> None:
     assert Notifier("u", "json").body("好", {"shop": "店"}) == {"event": "escalation", "text": "好", "shop": "店"}
 
 
+def test_the_escalation_setting_comes_from_the_environment_or_the_toml_file(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("CSBOT_ESCALATION_WEBHOOK", "https://oapi.dingtalk.com/robot/send?access_token=t")
+    assert load_settings().channel_env()["CSBOT_ESCALATION_WEBHOOK"].startswith("https://oapi.dingtalk.com/")
+    monkeypatch.delenv("CSBOT_ESCALATION_WEBHOOK")
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('escalation_webhook = "http://10.0.0.5/notify"\nescalation_format = "json"\n', encoding="utf-8")
+    env = load_settings(toml).channel_env()
+    assert env["CSBOT_ESCALATION_WEBHOOK"] == "http://10.0.0.5/notify" and env["CSBOT_ESCALATION_FORMAT"] == "json"
+
+
+async def test_the_workstations_routes_are_in_the_openapi_document(desk: Desk) -> None:
+    doc = await (await desk.client.get("/api/v1/openapi.json")).json()
+    for path in ("/api/v1/conversations/{id}/escalate", "/api/v1/conversations/{id}/tone", "/api/v1/me"):
+        assert path in doc["paths"]
+    assert {"EscalateIn", "ToneIn"} <= set(doc["components"]["schemas"])
+    detail = doc["components"]["schemas"]["ConversationDetail"]["properties"]
+    assert "current" in detail
+
+
+async def test_the_tone_changes_the_suggestions_without_a_turn(desk: Desk) -> None:
+    cid = await desk.case("T-1", SHIFT[:1])
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/tone", {"tone": "亲切"})
+    assert status == 200 and body["suggestion"]["suggestions"][0]["tone"] == "亲切"
+    assert body["conversation"]["turns"] == 2
+    status, body = await desk.post(f"/api/v1/conversations/{cid}/tone", {"tone": "活泼"})
+    assert status == 422 and "tone" in body["error"]["message"]
+
+
 async def test_me_names_the_token(desk: Desk) -> None:
     r = await desk.client.get("/api/v1/me", headers=desk.h())
     assert await r.json() == {"name": "小林", "role": "agent", "shop": CASE["shop"]}
