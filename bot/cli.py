@@ -91,7 +91,8 @@ def main() -> None:
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     """逐行分析消息（UTF-8，一行一条），每行输出一个 JSON 对象。
 
-    买家：{"text","intent","cause","emotion","confidence"}；
+    买家：{"text","intent","cause","emotion","confidence","intents"}（intent 是主意图，
+    confidence 是校准过的把握；intents 按出现顺序列出一句话里的全部意图）；
     客服：{"text","acts":[...],"findings":[{"code","severity","span","message"}]}。
     """
     u = _understander(dialogs)
@@ -166,10 +167,15 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
         from bot.channels.jsonl import run_jsonl
 
         sys.exit(run_jsonl(engine, sys.stdin, sys.stdout))
+    from click.core import ParameterSource
+
     from bot.channels.console import assist_console
 
+    # --order-date "" says "no date": only a date not given at all is asked for
+    date_given = click.get_current_context().get_parameter_source("order_date") != ParameterSource.DEFAULT
     sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
-                            agent_name, tone, _settings(None, database_url=database_url).database_url))
+                            agent_name, tone, _settings(None, database_url=database_url).database_url,
+                            date_given))
 
 
 @main.command()
@@ -200,20 +206,32 @@ def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
 
 
 @main.command(name="eval")
-@click.argument("datasets", nargs=-1, required=True,
+@click.argument("datasets", nargs=-1, required=False,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--role", type=click.Choice(["buyer", "agent"]), default=None,
+              help="不给数据集时只评估买家（buyer）或客服（agent）的留出集")
+@click.option("--train", "with_train", is_flag=True, help="不给数据集时也评估训练集（对照用）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--errors", default=0, show_default=True, help="列出前 N 条错误")
 @data_options
-def evaluate_cmd(datasets: tuple[Path, ...], as_json: bool, errors: int, dialogs: Path | None,
-                 templates: Path | None) -> None:
+def evaluate_cmd(datasets: tuple[Path, ...], role: str | None, with_train: bool, as_json: bool, errors: int,
+                 dialogs: Path | None, templates: Path | None) -> None:
     """在带标注的数据集（JSON 行）上评估：意图、原因、情绪准确率，动作和合规的 P/R/F1，对话阶段一致率。
 
-    自动识别数据集种类：买家消息、客服消息、快捷短语或整段对话。
+    自动识别数据集种类：买家消息、客服消息、快捷短语或整段对话。买家和客服消息并列给出
+    “规则 / 模型 / 组合”三列，以及置信度的可靠性表和 ECE。不给数据集时评估语料的留出集
+    （corpus/heldout/）和 tests/data 里的旧数据集。
     """
-    from bot.evaluate import evaluate, format_report, read_jsonl
+    from bot.evaluate import evaluate, format_report, kind_of, read_jsonl
+    from bot.learned.report import Comparison, default_sets, format_comparison, table_row
 
     engine = _engine(dialogs, templates)
+    compare = Comparison(engine.dialogs)
+    if not datasets:
+        datasets = tuple(default_sets(engine.dialogs, role, with_train))
+        if not datasets:
+            click.echo("没有可评估的数据集：数据目录里没有 corpus/heldout/", err=True)
+            sys.exit(EXIT_DATA)
     results = []
     for path in datasets:
         rows = read_jsonl(path)
@@ -222,16 +240,27 @@ def evaluate_cmd(datasets: tuple[Path, ...], as_json: bool, errors: int, dialogs
             sys.exit(EXIT_DATA)
         try:
             result = evaluate(engine.understand, rows, engine)
+            if kind_of(rows) in ("buyer", "agent"):
+                side = compare(rows)
+                result["compare"] = table_row(side)
+                result["_compare"] = side
         except (KeyError, TypeError) as exc:
             click.echo(f"{path}：数据格式不对（缺少字段 {exc}）", err=True)
             sys.exit(EXIT_DATA)
         result["file"] = str(path)
         results.append(result)
     if as_json:
+        for result in results:
+            result.pop("_compare", None)
         click.echo(json.dumps(results, ensure_ascii=False, indent=1))
         return
     for result in results:
         click.echo(f"== {result['file']}")
+        side = result.pop("_compare", None)
+        if side is not None:
+            for line in format_comparison(side):
+                click.echo(line)
+            click.echo("  组合（实际使用的理解）的明细：")
         for line in format_report(result, errors):
             click.echo(line)
 
@@ -466,3 +495,8 @@ main.add_command(corrections)
 from bot.intake.commands import register as _register_intake  # noqa: E402
 
 _register_intake(main)  # csbot import, queue, assign, contact, purge
+
+
+from bot.learned.command import learn  # noqa: E402
+
+main.add_command(learn)

@@ -140,6 +140,17 @@ class Engine:
                                        stage=self.script.stages[conv.stage].label))
         return self._answer(conv, au, warnings, at)
 
+    def feed_understood(
+        self, conv: Conversation, u: BuyerUnderstanding, *, at: datetime | None = None,
+    ) -> tuple[Conversation, Suggestion]:
+        """A buyer message already read (``u``, e.g. by a channel's own model, or a stored
+        turn replayed): what ``feed`` does once it has read it. The flow's contract on
+        confidence (big jumps, weak holds) is tested through it, apart from any model."""
+        conv = _copy(conv)
+        conv.turn += 1
+        self._apply_buyer(conv, u, u.text, at)
+        return self._answer(conv, u, [], at)
+
     def resume(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = _copy(conv)
@@ -266,13 +277,15 @@ class Engine:
         if thing:
             ctx.damaged = thing
         self._note_cause(ctx, u.cause, norm)
-        complaint = intent in _COMPLAINTS or u.cause is not None
+        complaint = intent in _COMPLAINTS or u.cause is not None or any(
+            i.intent in _COMPLAINTS for i in u.intents)
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
         if intent == "end" and u.cause is not None:
             intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
-        events = list(self.script.buyer_events[intent])
+        # the primary intent's events and the other intents' around them (issue 13.3)
+        events = list(self._buyer_events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
         if not corrected and gate is not None and u.confidence < gate and intent in _HOLD_BREAKERS \
                 and self.script.leaves(before, intent):
@@ -353,6 +366,17 @@ class Engine:
         ctx.wrong_person = ctx.remedy_underway = False
         ctx.problem_stated = True
         conv.outcome = None
+    def _buyer_events(self, u: BuyerUnderstanding) -> list[str]:
+        """The primary intent's events and, in text order around them, the other intents'."""
+        if len(u.intents) < 2:
+            return self.script.buyer_events[u.intent]
+        events: list[str] = []
+        for i in u.intents:
+            if i.intent == u.intent:
+                events += self.script.buyer_events[u.intent]
+            else:
+                events += self.script.secondary_events.get(i.intent, [])
+        return events
 
     def _apply_agent(
         self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None

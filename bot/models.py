@@ -90,12 +90,22 @@ class Finding(BaseModel):
         return out
 
 
+class IntentScore(BaseModel):
+    """One of a buyer message's intents, with the model's confidence in it."""
+
+    intent: Intent
+    confidence: float
+
+
 class BuyerUnderstanding(BaseModel):
     text: str
     intent: Intent
     cause: Cause | None
     emotion: Emotion
     confidence: float
+    # Every intent of the message in text order (the primary one included); a message that
+    # affirms and complains ("嗯，那箱根本没收到") lists both.
+    intents: list[IntentScore] = Field(default_factory=list)
 
 
 class AgentUnderstanding(BaseModel):

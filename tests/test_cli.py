@@ -36,7 +36,7 @@ def test_analyze_buyer_lines() -> None:
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [x["text"] for x in rows] == ["想申請退貨，耳機一直有電流聲", "嗯是我"]
     assert rows[0]["intent"] == "want_return" and rows[0]["cause"] == "quality"
-    assert set(rows[0]) == {"text", "intent", "cause", "emotion", "confidence"}
+    assert set(rows[0]) == {"text", "intent", "cause", "emotion", "confidence", "intents"}
     assert 0 <= rows[0]["confidence"] <= 1
     assert rows[1]["intent"] == "affirm"
 

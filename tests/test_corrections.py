@@ -115,3 +115,31 @@ def test_corrections_export_command(tmp_path: Path) -> None:
     assert set(rows[0]) == set(json.loads((ROOT / "tests/data/buyer_dev.jsonl").open(encoding="utf-8")
                                           .readline()))
     assert "共导出 1 条" in r.stderr
+
+
+def test_exported_corrections_are_learned_from(tmp_path: Path) -> None:
+    """The export → learn round trip: corrections exported by `csbot corrections export`
+    are corpus lines `csbot learn` trains on (a small corpus keeps the run short)."""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    stdin = "买：你们客服在忙也不至于半天才回复一句话吧\n/意图 抱怨\n/原因 客服态度\n/quit\n"
+    r = subprocess.run([sys.executable, "-m", "bot", "assist", "--shop", "店", "--buyer", "亲",
+                        "--product", "", "--order-date", "", "--db", db], input=stdin, text=True,
+                       capture_output=True, cwd=ROOT, timeout=120, encoding="utf-8")
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "bot", "corrections", "export", "--db", db],
+                       text=True, capture_output=True, cwd=ROOT, timeout=120, encoding="utf-8")
+    exported = r.stdout.splitlines()
+    assert [json.loads(x)["intent"] for x in exported] == ["complain"]
+    assert json.loads(exported[0])["cause"] == "service"
+    corpus = tmp_path / "corpus" / "train"
+    corpus.mkdir(parents=True)
+    for role in ("buyer", "agent"):
+        bundled = (ROOT / "dialogs" / "corpus" / "train" / f"{role}.jsonl").read_text(encoding="utf-8")
+        lines = bundled.splitlines()[::8] + (exported * 5 if role == "buyer" else [])
+        (corpus / f"{role}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model.json.gz"
+    r = subprocess.run([sys.executable, "-m", "bot", "learn", "--quiet", "--corpus", str(tmp_path),
+                        "--out", str(out)], text=True, capture_output=True, cwd=ROOT, timeout=900,
+                       encoding="utf-8")
+    assert r.returncode == 0, r.stderr
+    assert out.stat().st_size > 0 and "已写出" in r.stdout

@@ -71,16 +71,12 @@ SITUATIONS = [
         Step(B, "在开会，晚点再说", "callback"),
         Step(B, "算了就现在说吧，颜色跟图片差太多了", "listen_apologize"),
     ]),
-    Situation("weak-malicious-returns-to-the-main-path", [
+    Situation("an-ordinary-buyers-joke-about-money-is-no-extortion", [
         *OPEN,
         Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
-        Step(B, "那我要是改了评价，你们给我多少钱？", "malicious",
-             unchecked=("已回复且没答应给钱或任何交换", "保留聊天记录作为证据（登记结果时存档）",
-                        "30 天内向平台投诉恶意评价")),
-        Step(A, "颜色的问题我们按正常售后给您处理，换货、退货都可以。", "malicious",
-             checked=("已回复且没答应给钱或任何交换",), unchecked=("30 天内向平台投诉恶意评价",)),
-        Step(B, "我要换一件", "listen_apologize", not_say=("钱款", "挂钩", "绑在一起", "用钱", "拿钱")),
-        Step(B, "好的谢谢", "listen_apologize", not_say=("钱款", "挂钩", "绑在一起", "用钱", "拿钱")),
+        Step(B, "那我要是改了评价，你们给我多少钱？", None, not_say=("钱款", "挂钩", "绑在一起")),
+        Step(B, "我要换一件", None, not_say=("钱款", "挂钩", "绑在一起", "用钱", "拿钱")),
+        Step(B, "好的谢谢", None, not_say=("钱款", "挂钩", "绑在一起", "用钱", "拿钱")),
     ]),
     Situation("a-clear-demand-keeps-the-hold", [
         *OPEN,
@@ -95,13 +91,6 @@ SITUATIONS = [
              unchecked=("已告诉买家由主管接手",)),
         Step(A, "这件事我已经请主管接手，他今天会直接联系您。", "escalated",
              checked=("已告诉买家由主管接手",)),
-    ]),
-    Situation("weak-big-jump-holds-with-a-maybe-note", [
-        *OPEN,
-        Step(B, "记得，线头特别多，做工太差", "listen_apologize"),
-        Step(A, "非常抱歉，给您添麻烦了。", "explain"),
-        Step(B, "好的，再见", "explain", notes=("maybe_end",)),
-        Step("correct", stage="closing", correct={"stage": "致谢结束"}),
     ]),
     Situation("after-the-end-every-message-is-answered", [
         *OPEN,
@@ -268,6 +257,69 @@ def test_assist_json_answers_every_line_once() -> None:
         None, "empty", "bad_json", "invalid", None, "invalid", "invalid", "invalid", None, None, None]
     assert "空行" in out[1]["error"]["message"] and "已解决" in out[5]["error"]["message"]
     assert all("stage" in o for o in out[8:]) and out[9]["suggestions"]
+
+
+def _read(text: str, intent: str, confidence: float, cause: str | None = None) -> Any:
+    """A buyer message as a model might read it: the flow's contract on confidence is tested
+    apart from whichever model reads the text today."""
+    from bot.models import BuyerUnderstanding
+
+    return BuyerUnderstanding(text=text, intent=intent, cause=cause, emotion="calm",  # type: ignore[arg-type]
+                              confidence=confidence)
+
+
+def _at_listen() -> Any:
+    conv, _ = ENGINE.start(CASE)
+    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("agent", "您买的连衣裙还记得吗？"),
+                       ("buyer", "记得，颜色跟图片差太多了，洗一次就掉色")):
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    assert conv.stage == "listen_apologize"
+    return conv
+
+
+def test_a_weak_big_jump_holds_and_says_how_to_confirm() -> None:
+    conv = _at_listen()
+    gate = ENGINE.flow.evidence["end"]
+    conv, sug = ENGINE.feed_understood(conv, _read("好吧，就这样吧", "end", gate - 0.1))
+    assert conv.stage == "listen_apologize"
+    note = next(w for w in sug.warnings if w.code == "maybe_end")
+    assert note.message.startswith("可能：") and note.action is not None
+    assert note.action.stage == "closing" and note.action.command == "/阶段 致谢结束"
+    assert '"action":{"stage":"closing","command":"/阶段 致谢结束"}' in sug.model_dump_json()
+    conv, sug = ENGINE.correct(conv, stage=note.action.stage)  # the one click / the one word
+    assert conv.stage == "closing" and not any(w.code.startswith("maybe_") for w in sug.warnings)
+    conv, _ = ENGINE.feed_understood(_at_listen(), _read("好吧，就这样吧", "end", gate + 0.05))
+    assert conv.stage == "closing"  # enough evidence: the jump is made
+    for intent, stage in (("extort", "malicious"), ("threaten", "escalated"), ("busy", "callback"),
+                          ("wrong_person", "closing")):
+        low = ENGINE.flow.evidence[intent] - 0.05
+        held, sug = ENGINE.feed_understood(_at_listen(), _read("……", intent, low))
+        assert held.stage == "listen_apologize" and f"maybe_{intent}" in [w.code for w in sug.warnings]
+        moved, _ = ENGINE.feed_understood(_at_listen(), _read("……", intent, 0.99))
+        assert moved.stage == stage, intent
+
+
+def test_malicious_on_weak_evidence_returns_a_clear_demand_keeps_it() -> None:
+    weak = (ENGINE.flow.evidence["extort"] + ENGINE.flow.firm_extort) / 2
+    conv, sug = ENGINE.feed_understood(_at_listen(), _read("改了评价你们给多少钱", "extort", weak))
+    assert conv.stage == "malicious" and not conv.context.firm
+    done = {c.item: c.done for c in sug.checklist}
+    assert not any(done.values()), done  # nothing ticked before anyone did it
+    conv, sug = ENGINE.feed(conv, "agent", "颜色的问题我们按正常售后给您处理，换货、退货都可以。")
+    done = {c.item: c.done for c in sug.checklist}
+    assert done["已回复且没答应给钱或任何交换"] and not done["30 天内向平台投诉恶意评价"]
+    conv, sug = ENGINE.feed(conv, "buyer", "我要换一件")
+    assert conv.stage == "listen_apologize"  # the talk carried on normally
+    assert not any(w in s.text for s in sug.suggestions for w in ("钱款", "挂钩", "绑在一起", "拿钱"))
+    firm, _ = ENGINE.feed_understood(_at_listen(), _read("转我300，不然差评一直挂着", "extort", 0.99))
+    assert firm.stage == "malicious" and firm.context.firm
+    firm, _ = ENGINE.feed(firm, "buyer", "我要换一件")
+    assert firm.stage == "malicious"
+    again, _ = ENGINE.feed_understood(_at_listen(), _read("改了评价给多少钱", "extort", weak))
+    again, _ = ENGINE.feed_understood(again, _read("给我200就改", "extort", weak))
+    assert again.stage == "malicious" and again.context.firm  # a second demand
+    again, _ = ENGINE.feed(again, "buyer", "我要换一件")
+    assert again.stage == "malicious"
 
 
 def test_safety_cues_put_the_person_first() -> None:

@@ -289,7 +289,7 @@ class _Session:
 
 def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorific: str,
                    product: str | None, order_date: date | None, platform: str,
-                   agent: str | None, tone: str, store_url: str) -> int:
+                   agent: str | None, tone: str, store_url: str, date_given: bool = False) -> int:
     """`csbot assist` without --json: the interview for missing case fields, then the loop."""
     from pydantic import ValidationError
 
@@ -298,11 +298,11 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
     console = Console(highlight=False)
     try:
         shop, buyer, product, order_date = interview(console, shop, buyer, product, order_date,
-                                                     asked_date=order_date is not None)
+                                                     asked_date=date_given or order_date is not None)
     except (EOFError, KeyboardInterrupt):
         return 0
     try:
-        case = Case(shop=shop, buyer_name=buyer, honorific=honorific, product=product,
+        case = Case(shop=shop, buyer_name=buyer, honorific=honorific, product=product or None,
                     order_date=order_date, platform=platform, agent=agent)  # type: ignore[arg-type]
     except ValidationError as exc:
         console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")

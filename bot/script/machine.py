@@ -79,6 +79,8 @@ class Script:
         self.active: list[str] = list(spec["active"])
         self.buyer_events: dict[str, list[str]] = spec["events"]["buyer"]
         self.agent_events: dict[str, list[str]] = spec["events"]["agent"]
+        # The events of a buyer message's other intents (beside its primary one), in text order.
+        self.secondary_events: dict[str, list[str]] = spec["events"].get("secondary") or {}
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []

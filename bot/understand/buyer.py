@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from bot.models import BuyerUnderstanding, Cause, Emotion, Intent
+from bot.models import BuyerUnderstanding, Cause, Emotion, Intent, IntentScore
 from bot.understand.normalize import Norm
 from bot.understand.rules import Emphasis, Negation, RuleSet
 
@@ -63,6 +63,7 @@ class BuyerModel:
             cause=cast("Cause | None", cause),  # a string: the union is not built per message
             emotion=cast(Emotion, self._emotion(text, intent, cause)),
             confidence=confidence,
+            intents=[IntentScore(intent=cast(Intent, intent), confidence=confidence)],
         )
 
     def _emotion(self, text: str, intent: str, cause: str | None) -> str:

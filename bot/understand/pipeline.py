@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
+from bot.learned.understand import Learned
 from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand import regex_cache
 from bot.understand.agent import AgentModel
@@ -17,8 +18,11 @@ from bot.understand.normalize import Normalizer
 class Understander:
     """Everything that turns a message into labels, built once from a dialogs folder."""
 
-    def __init__(self, dialogs: Path) -> None:
+    def __init__(self, dialogs: Path, mode: str = "combined") -> None:
         self.dialogs = dialogs
+        # "combined": the rules and the learned model as `csbot learn` chose to ship them;
+        # "rules" or "model" (n-grams alone) for `csbot eval`'s side-by-side figures.
+        self.mode = mode
         self.normalize = Normalizer(load_yaml(dialogs, "normalize.yaml"))
         # Each model is compiled on first use: `analyze --role buyer` and `lint` need one
         # of the three, and compiling the lexicons' regexes dominates start-up.
@@ -35,12 +39,19 @@ class Understander:
         return AgentModel(load_yaml(self.dialogs, "lexicon/agent.yaml"))
 
     @cached_property
+    def learned(self) -> Learned | None:
+        """The folder's model file (dialogs/model/understand.json.gz); without one, rules alone."""
+        return None if self.mode == "rules" else Learned.from_folder(self.dialogs)
+
+    @cached_property
     def guard(self) -> Guard:
         return Guard(load_yaml(self.dialogs, "guard.yaml"))
 
     def load_all(self) -> None:
         """Compile every model now (the service does, so no request pays for it)."""
         _ = self.buyer_model, self.agent_model, self.guard
+        if self.learned is not None:
+            self.learned.load_all()
         regex_cache.forget()
 
     def findings(self, text: str) -> list[Finding]:
@@ -49,12 +60,19 @@ class Understander:
 
     def buyer(self, text: str) -> BuyerUnderstanding:
         """Intent, cause, emotion and confidence of a buyer message."""
-        return self.buyer_model(self.normalize(text))
+        norm = self.normalize(text)
+        rule = self.buyer_model(norm)
+        learned = self.learned
+        if learned is None:
+            return rule
+        return learned.buyer(norm, rule, "model" if self.mode == "model" else "")
 
     def agent(self, text: str) -> AgentUnderstanding:
         """Acts and guard findings of an agent message."""
         norm = self.normalize(text)
         acts = self.agent_model(norm)
+        if self.learned is not None:
+            acts = self.learned.acts(norm, acts, "model" if self.mode == "model" else "")
         findings = self.guard(norm)
         codes = {f.code for f in findings}
         implied = set(acts)

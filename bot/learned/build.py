@@ -1,0 +1,190 @@
+"""``csbot learn``: train the understanding's model file from the corpus's training split.
+
+For every label family it fits the n-gram model and the stack (n-grams + the rules'
+verdicts), measures rules / model / stack on out-of-fold predictions of the TRAINING split
+(the held-out split is never read here) and records which variant ships: the better of
+model and stack (both calibrated; the rules' own confidence is not, so they ship inside
+the stack, not alone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.dataload import DataError
+from bot.learned.linear import LinearTask, ModelFile
+from bot.learned.metrics import accuracy, ece, macro_f1, micro_f1
+from bot.learned.train import Trained, train_task
+from bot.learned.understand import (
+    _MAX_CLAUSES,
+    AGENT_FAMILIES,
+    BUYER_FAMILIES,
+    agent_extras,
+    buyer_extras,
+    clauses,
+    merge_intents,
+)
+from bot.understand.pipeline import Understander
+
+SETTINGS: dict[str, Any] = {"sizes": [1, 2, 3], "min_count": 2, "prune": 0.2, "folds": 5, "grid": [16.0, 64.0, 256.0],
+            "clause_min": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95]}
+
+
+def corpus_rows(dialogs: Path, split: str, role: str) -> list[dict[str, Any]]:
+    """The labelled lines of ``dialogs/corpus/<split>/<role>.jsonl``, checked."""
+    from bot.corpus import ROLE_MODELS, CorpusError, read_jsonl
+
+    path = dialogs / "corpus" / split / f"{role}.jsonl"
+    try:
+        rows = read_jsonl(path, ROLE_MODELS[role])
+    except CorpusError as exc:
+        raise DataError(str(exc)) from exc
+    if not rows:
+        raise DataError(f"语料文件是空的：{path}")
+    return [r.model_dump() for r in rows]
+
+
+def read_lines(path: Path, role: str) -> list[dict[str, Any]]:
+    """JSON lines with the fields the role needs; a broken line is a Chinese error naming it."""
+    need = ("text", "intent", "cause", "emotion") if role == "buyer" else ("text", "acts")
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise DataError(f"缺少语料文件：{path}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path} 第 {n} 行不是合法的 JSON：{exc.msg}") from exc
+        if not isinstance(row, dict) or any(k not in row for k in need):
+            raise DataError(f"{path} 第 {n} 行缺少字段（需要 {', '.join(need)}）")
+        rows.append(row)
+    if not rows:
+        raise DataError(f"语料文件是空的：{path}")
+    return rows
+
+
+def tune_clause_min(task: LinearTask, rows: list[dict[str, Any]], texts: list[str],
+                    grid: list[float]) -> tuple[float, float]:
+    """The clause threshold that lists the labelled intents best on the training lines of
+    several clauses (a line without ``intents`` has its one intent): the mean of the exact
+    rates on lines with several intents and on lines with one."""
+    cases = []
+    for r, t in zip(rows, texts, strict=True):
+        parts = clauses(t)
+        if not 2 <= len(parts) <= _MAX_CLAUSES:
+            continue
+        preds = []
+        for c in parts:
+            p = task.proba(c)
+            top = max(range(len(p)), key=p.__getitem__)
+            preds.append((task.classes[top], p[top]))
+        cases.append((preds, r["intent"], r.get("intents") or [r["intent"]]))
+    best: tuple[float, float] = (0.0, 0.0)
+    for th in grid:
+        # Balanced: lines with several intents and lines with one count alike (most have one).
+        hits: dict[bool, list[bool]] = {True: [], False: []}
+        for preds, primary, gold in cases:
+            hits[len(gold) > 1].append([i for i, _ in merge_intents(preds, primary, 1.0, th)] == gold)
+        score = sum(sum(h) / len(h) for h in hits.values() if h) / max(sum(1 for h in hits.values() if h), 1)
+        if score > best[1] + 1e-12:
+            best = (th, score)
+    return best[0], round(best[1], 4)
+
+
+def _digest(parts: Sequence[bytes]) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(hashlib.sha256(p).digest())
+    return h.hexdigest()[:16]
+
+
+def learn(dialogs: Path, log: Callable[[str], None] | None = None,
+          corpus: Path | None = None, settings: dict[str, Any] | None = None) -> ModelFile:
+    """Train every task from the training split of ``corpus`` (default: the dialogs folder's);
+    ``settings`` override SETTINGS (tests train with one C)."""
+    say = log or (lambda _s: None)
+    s = {**SETTINGS, **(settings or {})}
+    src = corpus or dialogs
+    u = Understander(dialogs, mode="rules")
+    buyer = corpus_rows(src, "train", "buyer")
+    agent = corpus_rows(src, "train", "agent")
+    tasks: dict[str, Any] = {}
+    scores: dict[str, dict[str, float]] = {}
+    ship: dict[str, str] = {}
+    kw = {"sizes": s["sizes"], "min_count": s["min_count"], "prune": s["prune"],
+          "k": s["folds"], "grid": s["grid"], "log": say}
+
+    texts = [u.normalize(r["text"]).text for r in buyer]
+    rules = [u.buyer_model(u.normalize(r["text"])) for r in buyer]
+    extras = [buyer_extras(r) for r in rules]
+    calibration: dict[str, float] = {}
+    for family, classes in BUYER_FAMILIES.items():
+        gold = [str(r[family]) if r[family] is not None else "none" for r in buyer]
+        said = [str(getattr(r, family)) if getattr(r, family) is not None else "none" for r in rules]
+        fitted: dict[str, Trained] = {}
+        for variant in ("model", "stack"):
+            say(f"买家 {family}（{variant}）：{len(texts)} 条")
+            fitted[variant] = train_task(texts, gold, kind="multiclass", classes=classes,
+                                         extras=extras if variant == "stack" else None,
+                                         extras_dropout=variant == "stack", **kw)
+            tasks[f"{variant}.{family}"] = fitted[variant].spec
+        preds = {"rules": said, **{v: [classes[max(range(len(p)), key=p.__getitem__)] for p in t.oof]
+                                   for v, t in fitted.items()}}
+        scores[family] = {v: round(accuracy(gold, p), 4) for v, p in preds.items()}
+        scores[family].update({f"{v}_macro_f1": round(macro_f1(gold, p), 4) for v, p in preds.items()})
+        ship[family] = "stack" if scores[family]["stack"] >= scores[family]["model"] else "model"
+        if family == "intent":
+            chosen = fitted[ship[family]].oof
+            calibration["intent_ece"] = round(ece(
+                [max(p) for p in chosen],
+                [classes[max(range(len(p)), key=p.__getitem__)] == g for p, g in zip(chosen, gold, strict=True)]), 4)
+
+    clause_min, multi_exact = tune_clause_min(LinearTask(tasks["model.intent"]), buyer, texts, s["clause_min"])
+    say(f"多意图：子句置信度门槛 {clause_min}（训练集平衡完全一致率 {multi_exact:.3f}）")
+
+    texts = [u.normalize(r["text"]).text for r in agent]
+    rule_acts = [u.agent_model(u.normalize(r["text"])) for r in agent]
+    gold_acts = [[a for a in r["acts"]] for r in agent]
+    fitted = {}
+    for variant in ("model", "stack"):
+        say(f"客服 acts（{variant}）：{len(texts)} 条")
+        fitted[variant] = train_task(texts, gold_acts, kind="multilabel", classes=AGENT_FAMILIES["acts"],
+                                     extras=[agent_extras(a) for a in rule_acts] if variant == "stack" else None,
+                                     extras_dropout=variant == "stack", **kw)
+        tasks[f"{variant}.acts"] = fitted[variant].spec
+    classes = AGENT_FAMILIES["acts"]
+    gold_sets = [set(g) for g in gold_acts]
+    acts_scores = {"rules": round(micro_f1(gold_sets, [set(a) for a in rule_acts]), 4)}
+    for v, t in fitted.items():
+        th = t.spec.thresholds or [0.5] * len(classes)
+        acts_scores[v] = round(micro_f1(gold_sets, [{c for c, q, x in zip(classes, p, th, strict=True) if q >= x}
+                                                    for p in t.oof]), 4)
+    scores["acts"] = acts_scores
+    ship["acts"] = "stack" if acts_scores["stack"] >= acts_scores["model"] else "model"
+
+    lexicons = [(dialogs / n).read_bytes() for n in ("normalize.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml")]
+    corpus_bytes = [json.dumps(buyer, ensure_ascii=False, sort_keys=True).encode(),
+                    json.dumps(agent, ensure_ascii=False, sort_keys=True).encode()]
+    setting_bytes = json.dumps(s, sort_keys=True).encode()
+    info = {
+        "ship": ship,
+        "train_out_of_fold": scores,
+        "calibration": calibration,
+        "lines": {"buyer": len(buyer), "agent": len(agent)},
+        "clause_min": clause_min,
+        "multi_intent_train_exact": multi_exact,
+        "settings": s,
+        "corpus": _digest(corpus_bytes),
+    }
+    return ModelFile(version=_digest([*corpus_bytes, *lexicons, setting_bytes]), tasks=tasks, info=info)
+
+
+__all__ = ["SETTINGS", "corpus_rows", "learn", "read_lines"]

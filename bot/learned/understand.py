@@ -1,0 +1,188 @@
+"""The learned models beside the rules: what the shipped model file holds and how it is used.
+
+Every label family has two tasks in the file: ``model.<family>`` reads only the character
+n-grams; ``stack.<family>`` reads them plus the rules' verdicts as extra features, so it
+learns when to trust the rules (a stacked blend). ``csbot learn`` measures rules only,
+model only and the stack on out-of-fold predictions of the training split and records,
+per family, which one ships (``info.ship``); ``csbot eval`` shows all three on held-out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, cast
+
+from bot.learned.linear import Bank, LinearTask, ModelFile, load
+from bot.models import (
+    ACTS,
+    CAUSES,
+    EMOTIONS,
+    INTENTS,
+    BuyerUnderstanding,
+    Cause,
+    Emotion,
+    Intent,
+    IntentScore,
+)
+from bot.understand.normalize import Norm
+
+MODEL_FILE = Path("model") / "understand.json.gz"
+BUYER_FAMILIES: dict[str, tuple[str, ...]] = {
+    "intent": INTENTS, "cause": ("none", *CAUSES), "emotion": EMOTIONS}
+AGENT_FAMILIES: dict[str, tuple[str, ...]] = {"acts": ACTS}
+VARIANTS = ("rules", "model", "stack")
+
+# A message's clauses, for its several intents: punctuation, spaces and emoji codes end one.
+_CLAUSES = re.compile(r"[^，,。.!！?？;；~～\s、…]+")
+# A long rant is one complaint told at length: its clauses are not read one by one (and a
+# turn stays fast).
+_MAX_CLAUSES = 6
+
+
+def buyer_extras(rule: BuyerUnderstanding) -> list[str]:
+    """The rules' verdicts on a buyer message, as the stack's extra features."""
+    return [f"ri:{rule.intent}", f"rc:{rule.cause}", f"re:{rule.emotion}"]
+
+
+def agent_extras(acts: Iterable[str]) -> list[str]:
+    """The rules' acts of an agent message, as the stack's extra features."""
+    out = [f"ra:{a}" for a in acts]
+    return out or ["ra:none"]
+
+
+def clauses(text: str) -> list[str]:
+    """A normalised message's clauses (split at punctuation and spaces)."""
+    return _CLAUSES.findall(text)
+
+
+def _top(p: list[float]) -> tuple[str, float]:
+    best = max(range(len(p)), key=p.__getitem__)
+    return INTENTS[best], p[best]
+
+
+def merge_intents(per_clause: list[tuple[str, float]], primary: str, confidence: float,
+                  clause_min: float) -> list[tuple[str, float]]:
+    """Each clause's intent when the model is sure enough of it (``clause_min``), plain chat
+    (``other``) left out, repeats merged, in text order; the whole message's primary intent
+    always among them (after the clauses when none of them said it). One intent → just it."""
+    seq: list[tuple[str, float]] = []
+    for label, p in per_clause:
+        if label == "other" or p < clause_min or any(label == x for x, _ in seq):
+            continue
+        seq.append((label, p))
+    if len(seq) < 2 and not (seq and seq[0][0] != primary):
+        return [(primary, confidence)]
+    out = [(label, confidence if label == primary else p) for label, p in seq]
+    if all(label != primary for label, _ in seq):
+        out.append((primary, confidence))
+    return out
+
+
+class Learned:
+    """The loaded model file: buyer labels and agent acts, by the variant that ships."""
+
+    def __init__(self, model: ModelFile) -> None:
+        self.model = model
+        self.version = model.version
+        ship = model.info.get("ship", {})
+        self.ship: dict[str, str] = {f: str(ship.get(f, "stack")) for f in (*BUYER_FAMILIES, *AGENT_FAMILIES)}
+        self.clause_min = float(model.info.get("clause_min", 0.6))
+        self._tasks: dict[str, LinearTask] = {}
+        self._banks: dict[str, Bank] = {}
+
+    @classmethod
+    def from_folder(cls, dialogs: Path) -> Learned | None:
+        """The folder's model, or None when it has none (the rules then work alone)."""
+        path = dialogs / MODEL_FILE
+        return cls(load(path)) if path.is_file() else None
+
+    def task(self, name: str) -> LinearTask:
+        # Built on first use: a buyer-only command never unpacks the agent's weights.
+        t = self._tasks.get(name)
+        if t is None:
+            t = self._tasks[name] = LinearTask(self.model.tasks[name])
+        return t
+
+    def bank(self, variant: str) -> Bank:
+        """The buyer's three tasks of one variant, scored together."""
+        b = self._banks.get(variant)
+        if b is None:
+            b = self._banks[variant] = Bank([self.task(f"{variant}.{f}") for f in BUYER_FAMILIES])
+        return b
+
+    def load_all(self) -> None:
+        """Unpack what the shipped combination uses (the service does it before serving)."""
+        for family in BUYER_FAMILIES:
+            if self.ship[family] != "rules":
+                self.task(f"{self.ship[family]}.{family}")
+        if len({self.ship[f] for f in BUYER_FAMILIES}) == 1 and self.ship["intent"] != "rules":
+            self.bank(self.ship["intent"])
+        self.task("model.intent")
+        if self.ship["acts"] != "rules":
+            self.task(f"{self.ship['acts']}.acts")
+
+    def _family(self, family: str, variant: str, text: str, extras: list[str]) -> list[float]:
+        if variant == "stack":
+            return self.task(f"stack.{family}").proba(text, extras)
+        return self.task(f"model.{family}").proba(text)
+
+    def buyer(self, norm: Norm, rule: BuyerUnderstanding, variant: str = "") -> BuyerUnderstanding:
+        """Buyer labels by the shipped combination (or ``variant``: model / stack)."""
+        extras = buyer_extras(rule)
+        out: dict[str, tuple[str, float]] = {}
+        chosen = [variant or self.ship[f] for f in BUYER_FAMILIES]
+        if len(set(chosen)) == 1 and chosen[0] != "rules":
+            # One variant for all three families: one pass over the n-grams.
+            probs = self.bank(chosen[0]).proba(norm.text, extras if chosen[0] == "stack" else ())
+            for (family, classes), p in zip(BUYER_FAMILIES.items(), probs, strict=True):
+                best = max(range(len(p)), key=p.__getitem__)
+                out[family] = (classes[best], p[best])
+        for (family, classes), v in zip(BUYER_FAMILIES.items(), chosen, strict=True):
+            if family in out:
+                continue
+            if v == "rules":
+                value = getattr(rule, family)
+                out[family] = ("none" if value is None else value, rule.confidence)
+                continue
+            p = self._family(family, v, norm.text, extras)
+            best = max(range(len(p)), key=p.__getitem__)
+            out[family] = (classes[best], p[best])
+        intent, confidence = out["intent"]
+        cause = out["cause"][0]
+        intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"])
+        return BuyerUnderstanding(
+            text=norm.source,
+            intent=cast(Intent, intent),
+            cause=None if cause == "none" else cast(Cause, cause),
+            emotion=cast(Emotion, out["emotion"][0]),
+            confidence=round(confidence, 3),
+            intents=intents,
+        )
+
+    def intents(self, text: str, primary: str, confidence: float, variant: str) -> list[IntentScore]:
+        """The message's intents in text order (see ``merge_intents``)."""
+        clauses = _CLAUSES.findall(text)
+        if not 2 <= len(clauses) <= _MAX_CLAUSES or variant == "rules":
+            return [IntentScore(intent=cast(Intent, primary), confidence=round(confidence, 3))]
+        task = self.task("model.intent")
+        found = merge_intents([_top(task.proba(c)) for c in clauses], primary, confidence, self.clause_min)
+        return [IntentScore(intent=cast(Intent, i), confidence=round(p, 3)) for i, p in found]
+
+    def acts(self, norm: Norm, rule_acts: list[str], variant: str = "") -> list[str]:
+        """Agent acts by the shipped combination (or ``variant``)."""
+        v = variant or self.ship["acts"]
+        if v == "rules":
+            return rule_acts
+        task = self.task(f"{v}.acts")
+        got = {c for c, _ in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())}
+        return [a for a in ACTS if a in got]
+
+    def describe(self) -> dict[str, Any]:
+        return {"version": self.version, "ship": self.ship, **{k: v for k, v in self.model.info.items()
+                                                                 if k != "ship"}}
+
+
+__all__ = ["AGENT_FAMILIES", "BUYER_FAMILIES", "MODEL_FILE", "VARIANTS", "Learned", "agent_extras",
+           "buyer_extras", "clauses", "merge_intents"]
