@@ -494,7 +494,7 @@ from bot.corrections_cli import corrections  # noqa: E402
 main.add_command(corrections)
 from bot.intake.commands import register as _register_intake  # noqa: E402
 
-_register_intake(main)  # csbot import, queue, assign, contact, purge
+_register_intake(main)  # csbot import, queue, assign, contact, purge, explain
 
 
 from bot.learned.command import learn  # noqa: E402

@@ -157,3 +157,26 @@ def test_review_times_as_exports_write_them() -> None:
     assert time_of("2026-03-02T10:15:00Z", CN) == datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
     with pytest.raises(RowError, match="不是有效的日期"):
         time_of("2026-02-30 10:00", CN)
+
+
+def test_an_order_number_excel_turned_into_a_number_is_refused(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    path = tmp_path / "sci.csv"
+    path.write_text("订单编号,买家,评价\n3.71920485732132E+18,小王,差评\n3719204857321000001,小李,差评\n",
+                    encoding="utf-8")
+    good, bad, _ = reviews(path)
+    assert [r.order_id for r in good] == ["3719204857321000001"]
+    assert bad == [(2, "订单编号被 Excel 存成了数字（3.71920485732132E+18），后几位已经丢失："
+                       "请把这一列设成“文本”后重新导出")]
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["订单编号", "子订单", "买家", "评价"])
+    sheet.append([3719204857321000001.0, "1", "小王", "差评"])
+    sheet.append(["3719204857321000002", 3719204857321000003.0, "小李", "差评"])
+    xlsx = tmp_path / "sci.xlsx"
+    book.save(xlsx)
+    good, bad, _ = reviews(xlsx)
+    assert good == [] and [(n, why.split("（")[0]) for n, why in bad] == [
+        (2, "订单编号被 Excel 存成了数字"), (3, "子订单被 Excel 存成了数字")]

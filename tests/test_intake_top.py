@@ -150,6 +150,10 @@ async def test_more_than_1500_results_are_fetched_by_splitting_windows(
     assert len([w for w in top.windows if w[0] == "neutral"]) == 1  # 250 fit in one query
     reviews = [review_of_rate(r, shop="店", platform="taobao") for r in got]
     assert {r.rating for r in reviews if r} == {"差评", "中评"}
+    assert not any(r.explained for r in reviews if r)
+    replied = review_of_rate({**got[0], "reply": "已为您补发"}, shop="店", platform="tmall")
+    assert replied is not None and replied.explained and replied.platform == "tmall"
+    assert review_of_rate({**got[0], "result": "good"}, shop="店", platform="taobao") is None
 
 
 async def test_platform_errors_come_out_in_chinese(fake: tuple[FakeTop, str]) -> None:

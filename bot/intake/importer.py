@@ -117,7 +117,7 @@ def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connec
                 shop=r.shop, order_id=keys[r][1], sub_order_id=keys[r][2], conversation_id=conv_id,
                 source=r.source, rating=r.rating, platform=r.platform, review_time=utc(r.review_time),
                 review_text=case.review_text, intent=reading.intent, cause=reading.cause,
-                emotion=reading.emotion, explained_at=None, created_at=now))
+                emotion=reading.emotion, explained_at=now if r.explained else None, created_at=now))
         if conversations:
             conn.execute(schema.conversations.insert(), conversations)
         conn.execute(tables.reviews.insert(), reviews)

@@ -65,6 +65,7 @@ class ReviewIn(BaseModel):
     review_time: datetime | None = None
     platform: Literal["taobao", "tmall"] = "taobao"
     source: Literal["file", "top"] = "file"
+    explained: bool = False  # the platform shows a seller's explanation already (one per review)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -114,6 +115,19 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
+_SCIENTIFIC = re.compile(r"^\s*\d(?:\.\d+)?[eE]\+?\d+\s*$")
+
+
+def _whole_number(value: object, label: str) -> None:
+    """An order number Excel turned into a number has lost its last digits (it keeps 15):
+    such a row cannot be matched to its order, so it is refused with what to do."""
+    lost = (isinstance(value, float) and abs(value) >= 1e15) or \
+        (isinstance(value, str) and _SCIENTIFIC.match(value) is not None)
+    if lost:
+        raise RowError(f"{label}被 Excel 存成了数字（{str(value).strip()[:24]}），后几位已经丢失："
+                       "请把这一列设成“文本”后重新导出")
+
+
 def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
               now: datetime | None = None) -> ReviewIn | None:
     """The review in a row of canonical fields; None for a 好评 (no case); RowError for a bad row."""
@@ -127,6 +141,8 @@ def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
     review_time = time_of(when, tz) if when not in (None, "") else None
     if review_time is not None and review_time > (now or datetime.now(UTC)) + timedelta(days=1):
         raise RowError(f"评价时间 {review_time:%Y-%m-%d %H:%M} 在将来")
+    for f in ("order_id", "sub_order_id"):
+        _whole_number(row.get(f), FIELD_LABELS[f])
     order_id = _cell(row["order_id"])
     if "\x00" in order_id or not re.fullmatch(r"[\w\-]+", order_id):
         raise RowError(f"订单编号“{order_id[:30]}”里有不该有的字符")
