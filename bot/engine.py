@@ -175,6 +175,18 @@ class Engine:
             conv.context.evidence_kept = True  # the turns are stored with the case
         return conv
 
+    def escalate(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
+        """A supervisor was notified and joins: the case holds in the escalated stage (not a turn)."""
+        conv = _copy(conv)
+        before = conv.stage
+        if self.script.fire(conv, "escalate") and before not in self.script.holding:
+            conv.context.held_from = before
+        conv.context.supervisor_notified = True
+        return self._answer(conv, None, [], None)
+
+    def current(self, conv: Conversation) -> Suggestion:
+        """The Suggestion for the conversation as it stands (after a change that is not a turn)."""
+        return self._answer(_copy(conv), None, [], None)[1]
     def correct(
         self, conv: Conversation, *, intent: str | None = None, cause: str | None = None,
         stage: str | None = None, text: str = "", at: datetime | None = None,

@@ -146,6 +146,7 @@ class Context(BaseModel):
     agent_recent: list[str] = Field(default_factory=list)
     ties: int = 0
     repair: bool = False
+    supervisor_notified: bool = False  # set only after the escalation channel took the message
     # the flow of issue 16 and the case's causes of issue 13
     causes: list[Cause] = Field(default_factory=list, description="secondary causes, after the primary `cause`")
     callback_at: str | None = Field(default=None, description="the agreed callback time, ISO date-time")

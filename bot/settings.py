@@ -14,7 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-_CHANNELS = frozenset({"wecom", "dingtalk", "feishu", "telegram", "slack", "webhook"})
+_CHANNELS = frozenset({"wecom", "dingtalk", "feishu", "telegram", "slack", "webhook",
+                       "escalation"})  # the supervisors' notice (bot/server/escalation.py)
 
 
 class Settings(BaseSettings):
@@ -80,6 +81,9 @@ class Settings(BaseSettings):
     slack_api_base: str | None = None
     webhook_secret: str | None = None
     webhook_callback_url: str | None = None
+    # Where "请主管介入" notifies the supervisors (a group robot's URL), and its body's format.
+    escalation_webhook: str | None = None
+    escalation_format: str | None = None
 
     def turn_workers(self) -> int:
         """Worker processes deciding turns beside the SQLite writer: as set, else one per

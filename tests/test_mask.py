@@ -110,3 +110,11 @@ def test_no_catastrophe_on_long_adversarial_text() -> None:
         started = time.perf_counter()
         mask(text)
         assert time.perf_counter() - started < 5.0, text[:20]
+
+
+def test_digits_inside_a_link_are_not_a_phone_number() -> None:
+    link = "https://item.taobao.com/item.htm?id=13812345678&spm=a1z10.3-c-s.w4002-21818769070.11"
+    assert mask(f"你看这个链接 {link} 跟我收到的不一样") == f"你看这个链接 {link} 跟我收到的不一样"
+    # Outside the link the same digits are still masked.
+    assert mask(f"{link} 我电话13812345678") == f"{link} 我电话[手机号]"
+    assert mask("HTTP://m.tb.cn/h.5?x=057188881234 或打0571-88881234") == "HTTP://m.tb.cn/h.5?x=057188881234 或打[电话]"

@@ -63,6 +63,8 @@ class ConversationSummary(BaseModel):
     flagged: bool
     script_version: str
     case: dict[str, Any]
+    supervisor_notified: bool = False
+    callback_at: str | None = None
     created_at: str
     updated_at: str
 
@@ -85,6 +87,20 @@ class TurnOut(BaseModel):
 class ConversationDetail(BaseModel):
     conversation: ConversationSummary
     turns: list[TurnOut]
+    current: Suggestion | None = Field(default=None, description="what to say now: the case as it stands "
+                                       "(after an escalation or a correction, which are not turns)")
+
+
+class ToneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tone: Tone
+
+
+class EscalateIn(BaseModel):
+    """A supervisor is asked to join; the note goes with the notification."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=500)
 
 
 class ConversationList(BaseModel):

@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 
 from bot.engine import Engine
 from bot.models import Case, Suggestion
-from bot.server import openapi, sidebar
+from bot.server import escalation, openapi, sidebar
 from bot.server.api import (
     CloseIn,
     ConversationDetail,
@@ -268,7 +268,8 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 async def get_conversation(request: web.Request) -> web.Response:
     summary, turns = await request.app[STORE].get(request.match_info["id"], _scope(request))
-    return _dump(ConversationDetail.model_validate({"conversation": summary, "turns": turns}))
+    current = await request.app[STORE].current(summary["id"])
+    return _dump(ConversationDetail.model_validate({"conversation": summary, "turns": turns, "current": current}))
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -293,6 +294,10 @@ async def close_conversation(request: web.Request) -> web.Response:
     body = await read_model(request, CloseIn)
     store = request.app[STORE]
     conv_id = request.match_info["id"]
+    info = request[TOKEN]
+    before, _ = await store.get(conv_id, _scope(request))
+    if not before["open"] and info.role != "admin" and before["agent"] not in (None, info.name):
+        raise ApiError(403, "forbidden", "这个会话已经结束：只有负责它的客服或管理员可以登记结果")
     conv = await store.close_case(conv_id, body.outcome, _scope(request))
     summary, turns = await store.get(conv_id)
     last = turns[-1]["suggestion"] if turns else store.csbot.start(conv.case)[1].model_dump(mode="json")
@@ -405,7 +410,8 @@ def page_csp(page: str) -> str:
 
 async def sidebar_page(request: web.Request) -> web.Response:
     stages = {sid: st.label for sid, st in request.app[STORE].csbot.script.stages.items()}
-    page = sidebar.page(stages)
+    outcomes = sidebar.outcome_labels(request.app[STORE].csbot.dialogs)
+    page = sidebar.page(stages, outcomes)
     return web.Response(text=page, content_type="text/html",
                         headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 
@@ -437,6 +443,10 @@ def make_app(
     app.router.add_get("/api/v1/conversations", list_conversations)
     app.router.add_get("/api/v1/conversations/{id}", get_conversation)
     app.router.add_post("/api/v1/conversations/{id}/close", close_conversation)
+    app.router.add_post("/api/v1/conversations/{id}/escalate", escalation.escalate)
+    app[escalation.NOTIFIER] = escalation.from_env(os.environ if env is None else env)
+    app.router.add_get("/api/v1/me", sidebar.me)
+    app.router.add_post("/api/v1/conversations/{id}/tone", sidebar.set_tone)
     app.router.add_post("/api/v1/conversations/{id}/corrections", correct_conversation)
     app.router.add_get(_WS_ROUTE, watch)
     app.router.add_post("/api/v1/lint", lint)

@@ -18,9 +18,11 @@ from bot.server.api import (
     CorrectionIn,
     CreateConversation,
     ErrorOut,
+    EscalateIn,
     LintIn,
     LintOut,
     MessageIn,
+    ToneIn,
 )
 
 _REF = "#/components/schemas/{model}"
@@ -43,8 +45,9 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def build() -> dict[str, Any]:
     """The whole document."""
-    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, CorrectionIn, LintIn, ConversationOut,
-                                     ConversationDetail, ConversationList, Suggestion, LintOut, ErrorOut]
+    models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, CorrectionIn, EscalateIn, ToneIn,
+                                     LintIn, ConversationOut, ConversationDetail, ConversationList, Suggestion,
+                                     LintOut, ErrorOut]
     from bot.server import queue as work_queue  # the intake's routes
 
     models += work_queue.MODELS
@@ -102,6 +105,27 @@ def build() -> dict[str, Any]:
                          "requestBody": {"required": True, "content": {"application/json": {
                              "schema": _ref(CloseIn)}}},
                          "responses": {"200": _json(ConversationOut, "已结束的会话"), **write_errors}},
+            },
+            "/api/v1/conversations/{id}/escalate": {
+                "post": {"summary": "请主管介入：先通过配置的渠道（CSBOT_ESCALATION_WEBHOOK）通知主管，"
+                                    "通知送达后案件进入“升级处理”，勾上“已请主管介入”",
+                         "operationId": "escalateConversation", "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(EscalateIn)}}},
+                         "responses": {"200": _json(ConversationOut, "已通知主管的会话"), **write_errors,
+                                       "502": _json(ErrorOut, "通知没有送达，案件没有改动"),
+                                       "503": _json(ErrorOut, "没有配置主管通知渠道")}},
+            },
+            "/api/v1/conversations/{id}/tone": {
+                "post": {"summary": "改用正式或亲切的语气（之后的建议），返回当前的建议；不算一轮",
+                         "operationId": "setTone", "parameters": [conv_id],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": _ref(ToneIn)}}},
+                         "responses": {"200": _json(ConversationOut, "会话和当前的建议"), **write_errors}},
+            },
+            "/api/v1/me": {
+                "get": {"summary": "当前令牌的名字、角色和店铺（侧边栏用来填客服名字）", "operationId": "me",
+                        "responses": {"200": {"description": "{name, role, shop}"}, **_errors(401)}},
             },
             "/api/v1/conversations/{id}/corrections": {
                 "post": {"summary": "更正买家消息的意图、原因或会话阶段，返回更正后的建议",

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from aiohttp import web
+
 from bot.channels.format import ACT_ZH, CAUSE_ZH, EMOTION_ZH, INTENT_ZH, SEVERITY_ZH
 
 _SLOT = "__CSBOT_LABELS__"
@@ -17,14 +19,45 @@ def _template() -> str:
     return (Path(__file__).parent / "sidebar.html").read_text(encoding="utf-8")
 
 
-def labels(stages: Mapping[str, str]) -> dict[str, Mapping[str, str]]:
-    """The tables the chat channels already use (and the script's own stage labels), so the
-    page carries no second copy that could drift from the server's."""
+def labels(stages: Mapping[str, str], outcomes: Mapping[str, str] | None = None) -> dict[str, Mapping[str, str]]:
+    """The tables the chat channels already use (and the script's own stage and outcome
+    labels), so the page carries no second copy that could drift from the server's."""
     return {"intent": INTENT_ZH, "cause": CAUSE_ZH, "emotion": EMOTION_ZH, "act": ACT_ZH,
-            "severity": SEVERITY_ZH, "stage": dict(stages)}
+            "severity": SEVERITY_ZH, "stage": dict(stages), "outcome": dict(outcomes or {})}
 
 
-def page(stages: Mapping[str, str]) -> str:
+def page(stages: Mapping[str, str], outcomes: Mapping[str, str] | None = None) -> str:
     # JSON inside <script>: escape "<" so no label can ever close the element.
-    data = json.dumps(labels(stages), ensure_ascii=False).replace("<", "\\u003c")
+    data = json.dumps(labels(stages, outcomes), ensure_ascii=False).replace("<", "\\u003c")
     return _template().replace(_SLOT, data, 1)
+
+
+async def me(request: web.Request) -> web.Response:
+    """GET /api/v1/me: who the token is, so the page fills in the agent's name and knows
+    whether it may change it (an admin may; an agent's cases carry their own name)."""
+    from bot.server.app import TOKEN
+
+    info = request[TOKEN]
+    return web.json_response({"name": info.name, "role": info.role, "shop": info.shop})
+
+
+async def set_tone(request: web.Request) -> web.Response:
+    """POST /api/v1/conversations/{id}/tone: the suggestions from now on in 正式 or 亲切 (not a turn)."""
+    from bot.server.api import ConversationOut, ToneIn
+    from bot.server.app import STORE, _dump, _scope
+    from bot.server.errors import read_model
+
+    body = await read_model(request, ToneIn)
+    store = request.app[STORE]
+    conv_id = request.match_info["id"]
+    await store.get(conv_id, _scope(request))  # 404 / 403 first
+    await store.set_tone(conv_id, body.tone)
+    summary, _ = await store.get(conv_id)
+    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": await store.current(conv_id)}))
+
+
+@cache
+def outcome_labels(dialogs: Path) -> dict[str, str]:
+    from bot.insights.labels import outcome_labels as read
+
+    return read(dialogs)

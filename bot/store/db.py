@@ -43,6 +43,7 @@ from bot.store.turns import (
     NeedsPerson,
     NotFound,
     Prepared,
+    current_script,
     decide,
     load,
     mask_case,
@@ -521,8 +522,10 @@ class Store:
         def job(conn: Connection) -> Conversation:
             row = self._load_for_update(conn, conv_id, shop)
             conv = Conversation.model_validate_json(row.state)
-            if not row.is_open and conv.outcome is not None:  # a script-closed case may be recorded
-                raise ConversationClosed("这个会话已经结束")
+            if not row.is_open and conv.outcome is not None:
+                # The script closes a case after the goodbye: its outcome is still a person's to
+                # record (not a turn), once.
+                raise ConversationClosed("这个会话已经登记过结果")
             conv = self.csbot.close(conv, outcome)  # type: ignore[arg-type]
             conn.execute(update(schema.conversations).where(
                 schema.conversations.c.id == conv_id).values(
@@ -532,6 +535,33 @@ class Store:
 
         async with self.locks(conv_id):  # not between a worker's decision and its commit
             return await self._write(job)
+
+    async def escalate_case(self, conv_id: str, shop: str | None = None) -> tuple[Conversation, Suggestion]:
+        """Mark that a supervisor was notified (the case holds in the escalated stage); not a turn."""
+
+        def job(conn: Connection) -> tuple[Conversation, Suggestion]:
+            row = self._load_for_update(conn, conv_id, shop)
+            if not row.is_open:
+                raise ConversationClosed("这个会话已经结束，不能再升级")
+            conv, sug = self.csbot.escalate(current_script(self.csbot, Conversation.model_validate_json(row.state)))
+            conn.execute(update(schema.conversations).where(
+                schema.conversations.c.id == conv_id).values(
+                stage=conv.stage, state=conv.model_dump_json(), updated_at=datetime.now(UTC)))
+            return conv, sug
+
+        async with self.locks(conv_id):
+            return await self._write(job)
+
+    async def current(self, conv_id: str, shop: str | None = None) -> Suggestion:
+        """The Suggestion for the conversation as it stands now (no turn, nothing written)."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(schema.conversations.c.shop, schema.conversations.c.state)
+                                      .where(schema.conversations.c.id == conv_id))).first()
+        if row is None:
+            raise NotFound(conv_id)
+        if shop is not None and row.shop != shop:
+            raise Forbidden(conv_id)
+        return self.csbot.current(current_script(self.csbot, Conversation.model_validate_json(row.state)))
 
     async def get(self, conv_id: str, shop: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A conversation and its turns."""
@@ -770,6 +800,10 @@ class Store:
         return info
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value else None)
+
+
 def _summary(row: Any) -> dict[str, Any]:
     conv = Conversation.model_validate_json(row.state)
     return {
@@ -777,6 +811,9 @@ def _summary(row: Any) -> dict[str, Any]:
         "outcome": row.outcome, "open": bool(row.is_open), "turns": row.turn,
         "flagged": bool(row.flagged), "script_version": row.script_version,
         "case": conv.case.model_dump(mode="json"),
+        "supervisor_notified": conv.context.supervisor_notified,
+        # the agreed callback time, once the script keeps one (context.callback_at)
+        "callback_at": _iso(getattr(conv.context, "callback_at", None)),
         "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
     }
 

@@ -89,6 +89,10 @@ _ANY_NEED = re.compile("|".join(needs.split()[0] for _, _, needs in _RULES))
 _ASCII = str.maketrans("０１２３４５６７８９－　．（）＋", "0123456789- .()+")
 
 
+# A link's digits are ids (id=…, spm=…), not phone numbers: a match inside a link is kept.
+_LINK = re.compile(r"https?://[!-~]+", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """One replacement: ``[start, end)`` of the text before it became ``length`` characters."""
@@ -113,6 +117,9 @@ def mask_edits(text: str, only: int | None = None) -> tuple[str, list[list[Edit]
         if (only is not None and i != only) or not all(n.search(probe) for n in needs):
             continue
         spans = list(find(probe))
+        if spans and "://" in probe:
+            links = [m.span() for m in _LINK.finditer(probe)]
+            spans = [(a, b) for a, b in spans if not any(a < end and start < b for start, end in links)]
         if not spans:
             continue
         out, wide, last = [], [], 0
