@@ -22,7 +22,7 @@ from bot.dataload import DataError, DataProblems, Problem, load_yaml
 
 FILES = ("script.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml", "policy.yaml",
          "remedies.yaml", "defaults.yaml", "normalize.yaml")
-EXTRA_FOLDERS = frozenset({"public_reply"})  # template folders that are not stages
+EXTRA_FOLDERS = frozenset({"public_reply", "care"})  # template folders that are not stages (care: safety first)
 
 
 def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Problem]:
@@ -49,7 +49,7 @@ def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Pr
         for folder in sorted(p for p in templates.iterdir() if p.is_dir()):
             if folder.name not in stages | EXTRA_FOLDERS:
                 problems.append(Problem(str(folder), "", None,
-                                        f"模板目录“{folder.name}”不是脚本里的阶段（也不是 public_reply）"))
+                                        f"模板目录“{folder.name}”不是脚本里的阶段（也不是 public_reply 或 care）"))
     if not problems:  # the templates are rendered by the engine: only over sound data
         problems += _rendered(dialogs, templates, engine)
     return problems

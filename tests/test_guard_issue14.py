@@ -121,13 +121,16 @@ def test_the_engine_remembers_and_never_ticks_what_the_turn_broke(engine: Engine
     conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "周", "honorific": "女士"})
     conv, sug = engine.feed(conv, "buyer", "给我200块我就删差评，不然我天天给你们差评")
     assert conv.stage == "malicious"
-    assert _checklist(sug)["不给钱、不答应任何交换"] is True
+    item = "已回复且没答应给钱或任何交换"
+    assert _checklist(sug)[item] is False  # nothing done yet: nothing ticked (issue 16)
     conv, sug = engine.feed(conv, "agent", "好吧，150就150")
     assert [f.code for f in sug.warnings if f.severity == "block"] == ["conditional_benefit"]
     assert sug.warnings[0].rewrite and "不能" in sug.warnings[0].rewrite
-    assert _checklist(sug)["不给钱、不答应任何交换"] is False
+    assert _checklist(sug)[item] is False
     # the next suggestions correct the agreement
     assert sug.suggestions and all(s.template.startswith("malicious/after_block") for s in sug.suggestions)
+    conv, sug = engine.feed(conv, "agent", "抱歉，补偿不会和评价挂钩，这个我们不能答应。")
+    assert _checklist(sug)[item] is False, "once broken, never ticked"
 
 
 def test_after_a_block_the_suggestions_repair_it(engine: Engine) -> None:

@@ -74,12 +74,14 @@ class Ties:
                 if m.end() > m.start() and (_ASKING.search(text, max(0, m.start() - 4), m.start())
                                             or not self.negation.negated(text, m.start()))]
 
-    def _pending(self, text: str) -> list[tuple[int, int]]:
+    def _pending(self, text: str, owed: bool = True) -> list[tuple[int, int]]:
         """Benefit spans not already given (已经退了 is a fact, not an offer); a service the
-        buyer is owed anyway (退款, 换货) counts when its clause offers or holds it."""
+        buyer is owed anyway (退款, 换货) counts when its clause offers or holds it (unless
+        ``owed`` is False)."""
         out = []
         spans = [(s, e, False) for s, e in self._free(self.benefit, text)]
-        spans += [(s, e, True) for s, e in self._free(self.service, text)]
+        if owed:
+            spans += [(s, e, True) for s, e in self._free(self.service, text)]
         for s, e, owed in sorted(spans):
             # the clause around the hit, at most _WINDOW characters each side (long texts
             # without punctuation stay linear)
@@ -117,7 +119,9 @@ class Ties:
         pending = self._pending(text)
         free = self.decoupled(text)
         if stage in self.agree_stages:
-            hit = self._agreement(text, pending)
+            # Agreeing to pay or to a deal is a tie; the ordinary remedy for the product
+            # (换货、退货) stays an unconditional offer, as with any buyer.
+            hit = self._agreement(text, self._pending(text, owed=False))
             if hit:
                 return hit
         held = self.withhold.search(text) if self.withhold is not None else None
