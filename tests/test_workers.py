@@ -68,7 +68,7 @@ async def test_refusals_come_back_from_the_workers(pooled: Store) -> None:
     assert "13812345678" in first.answer and "13812345678" not in first.stored  # masked at rest
     assert again.stored == first.stored
     await pooled.close_case(conv.id, "resolved")
-    with pytest.raises(ConversationClosed, match="已经结束"):
+    with pytest.raises(ConversationClosed, match="已经登记过结果"):
         await pooled.close_case(conv.id, "resolved")  # the outcome is recorded once
     bye = await pooled.post_turn(conv.id, "buyer", "好的，拜拜")  # answered after the end too
     assert isinstance(bye, Prepared) and bye.stage == "closed" and not bye.is_open
