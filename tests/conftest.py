@@ -13,6 +13,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.models import Conversation, Suggestion
+from tests.pg import create_database, drop_database
 
 DATA = Path(__file__).parent / "data"
 PUBLIC = DATA / "public"
@@ -71,6 +72,22 @@ class Flow:
         for needle in needles:
             assert any(needle in t for t in texts), f"{needle!r} not in {texts}"
         return self
+
+
+# A fresh PostgreSQL database per module, and each test on both databases (a module that
+# needs its own way to pick them, tests/test_server.py, defines its own fixtures).
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'csbot.db'}"
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from sqlalchemy import text
 from bot.engine import Engine
 from bot.server.app import HUB, STORE, build_app
 from bot.store.db import Store
-from tests.pg import create_database, drop_database
 from tests.test_channels_support import ENV
 
 ENGINE = Engine.load()
@@ -28,20 +27,6 @@ SHOP, OTHER = "柚子家女装", "别家小店"
 CASE = {"shop": SHOP, "buyer_name": "周敏", "product": "连衣裙", "order_id": "O-17"}
 CHANNELS = {**ENV["webhook"], **ENV["slack"], **ENV["telegram"], **ENV["dingtalk-robot"],
             **ENV["feishu"]}
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'csbot.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 class Api:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,25 +21,10 @@ from bot.intake.records import ReviewIn
 from bot.server.app import STORE, build_app
 from bot.server.queue import RULES
 from bot.store import schema
-from tests.pg import create_database, drop_database
 
 ENGINE = Engine.load()
 CONTRACT = {"conversation_id", "buyer_name", "order_id", "product", "review_rating", "platform", "stage",
             "status", "callback_at", "urgency", "reasons", "assigned_to", "review_time", "created_at"}
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'csbot.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 class Api:

@@ -8,12 +8,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.engine import Engine
@@ -24,26 +22,11 @@ from bot.intake.records import ReviewIn, review_of
 from bot.models import Case
 from bot.store import schema
 from bot.store.db import Store
-from tests.pg import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "docs" / "samples" / "reviews.csv"
 ENGINE = Engine.load()
 CN = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'csbot.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 def review(order: str, sub: str = "", *, shop: str = "导入测试店", buyer: str = "小**猫", rating: str = "差评",

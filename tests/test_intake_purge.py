@@ -7,11 +7,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.engine import Engine
@@ -23,23 +21,8 @@ from bot.intake.records import ReviewIn
 from bot.models import Case
 from bot.store import schema
 from bot.store.db import Store
-from tests.pg import create_database, drop_database
 
 ENGINE = Engine.load()
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'csbot.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:

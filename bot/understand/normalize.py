@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -107,19 +108,8 @@ class Normalizer:
 
     def _replace_emoticons(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         assert self._emoticon is not None
-        out: list[str] = []
-        new_origin: list[int] = []
-        last = 0
-        for m in self._emoticon.finditer(text):
-            out.append(text[last:m.start()])
-            new_origin.extend(origin[last:m.start()])
-            repl = self.emoticons.get(m.group(), "")
-            out.append(repl)
-            new_origin.extend(_spread(origin[m.start():m.end()], len(repl)))
-            last = m.end()
-        out.append(text[last:])
-        new_origin.extend(origin[last:])
-        return "".join(out), new_origin
+        return _splice(text, origin, ((m.start(), m.end(), self.emoticons.get(m.group(), ""))
+                                      for m in self._emoticon.finditer(text)))
 
     def _drop_separators(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         # "好.评.返.现", "好 评 返 现", "fan xian": a separator run between two word
@@ -153,26 +143,18 @@ class Normalizer:
     def _expand_aliases(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         if not self.aliases:
             return text, origin
-        out: list[str] = []
-        new_origin: list[int] = []
-        last = 0
         # Brand and model names ("HP 803 墨盒") are not abbreviations.
         kept = [p.span() for p in self._protect.finditer(text)] if self._protect else []
-        for m in self._ascii_run.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in kept):
-                continue
-            word = m.group()
-            repl = self.aliases.get(word) or self._split_aliases(word)
-            if repl is None:
-                continue
-            out.append(text[last:m.start()])
-            new_origin.extend(origin[last:m.start()])
-            out.append(repl)
-            new_origin.extend(_spread(origin[m.start():m.end()], len(repl)))
-            last = m.end()
-        out.append(text[last:])
-        new_origin.extend(origin[last:])
-        return "".join(out), new_origin
+
+        def hits() -> Iterator[tuple[int, int, str]]:
+            for m in self._ascii_run.finditer(text):
+                if any(a < m.end() and m.start() < b for a, b in kept):
+                    continue
+                repl = self.aliases.get(m.group()) or self._split_aliases(m.group())
+                if repl is not None:
+                    yield m.start(), m.end(), repl
+
+        return _splice(text, origin, hits())
 
     def _split_aliases(self, word: str) -> str | None:
         # "haopingfanxian" -> 好评返现: the whole run must be made of known aliases.
@@ -189,6 +171,24 @@ class Normalizer:
             else:
                 return None
         return "".join(parts)
+
+
+def _splice(text: str, origin: list[int],
+            hits: Iterable[tuple[int, int, str]]) -> tuple[str, list[int]]:
+    """``text`` with each (start, end, replacement) applied in order, and where every
+    character of the result came from in the original message."""
+    out: list[str] = []
+    new_origin: list[int] = []
+    last = 0
+    for start, end, repl in hits:
+        out.append(text[last:start])
+        new_origin.extend(origin[last:start])
+        out.append(repl)
+        new_origin.extend(_spread(origin[start:end], len(repl)))
+        last = end
+    out.append(text[last:])
+    new_origin.extend(origin[last:])
+    return "".join(out), new_origin
 
 
 def _spread(src: list[int], n: int) -> list[int]:
