@@ -391,3 +391,10 @@ def test_the_agent_may_contact_a_closed_case_again_within_three_attempts() -> No
         conv = ENGINE.close(conv, "unreachable")
     with pytest.raises(ValueError, match="3 次"):
         ENGINE.resume(conv)
+
+
+def test_the_damaged_thing_is_named_without_its_owner() -> None:
+    """"把我睡衣也染了" names 睡衣: the note and the remedy read "买家的睡衣…", not "买家的把我睡衣…"."""
+    for text, thing in (("洗了一次还掉色，把我睡衣也染了", "睡衣"), ("睡衣也被染了", "睡衣"),
+                        ("把我的沙发弄脏了", "沙发")):
+        assert ENGINE.flow.damaged(ENGINE.understand.normalize(text).text) == thing, text

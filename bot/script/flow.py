@@ -100,7 +100,8 @@ class Flow:
         if m is None:
             return None
         thing = next((g for g in m.groups() if g), "")
-        return thing.lstrip("的我家") or "其他东西"
+        # "把我睡衣也染了": the object, without the 把 and the owner before it
+        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing) or "其他东西"
 
 
 class ProductRow(_Strict):
