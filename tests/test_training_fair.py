@@ -46,7 +46,8 @@ def test_a_bare_greeting_does_not_confirm_identity(engine: Engine) -> None:
 def test_the_wrong_gender_costs_points_and_the_buyer_says_so(engine: Engine) -> None:
     d = Dialog("traditional_chinese_buyer", engine=engine)
     d.say("林小姐您好，我是暖暖生活馆的售后客服小周，请问是林志明吗？") \
-        .expect_violation("wrong_honorific").expect_buyer_contains("林志明先生").expect_going()
+        .expect_violation("wrong_honorific").expect_buyer_contains("林志明先生").expect_going() \
+        .expect_stage("confirm_product")  # the buyer confirms, and sets the name right
     card = d.finish()
     assert any(x.code == "wrong_honorific" and x.points > 0
                for x in card.computation.deductions)  # type: ignore[union-attr]

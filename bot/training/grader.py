@@ -127,7 +127,7 @@ def case_words(case: Any) -> dict[str, str]:
     if case.product:
         words["product"] = case.product
     if case.order_date:
-        words["order_date"] = f"{case.order_date.month} 月 {case.order_date.day} 日"
+        words["order_date"] = f"{case.order_date.month}月{case.order_date.day}日"
     return words
 
 
