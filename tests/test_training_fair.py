@@ -132,7 +132,7 @@ def test_the_scorecard_says_how_the_total_is_made(engine: Engine) -> None:
     card = run_scripted(s, ["您好", "给您退10元，您把差评删了吧。"])
     c = card.computation
     assert c is not None and c.total == card.total
-    assert c.percent == round(100 * c.earned / c.max) if c.max else True
+    assert c.max > 0 and abs(c.percent - 100 * c.earned / c.max) <= 0.5
     assert c.after_deductions == max(0, c.percent - sum(d.points for d in c.deductions))
     labels = load_rubric(engine.dialogs).rubric.labels
     md = render_markdown(events, labels)

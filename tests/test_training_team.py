@@ -75,4 +75,4 @@ def test_html_is_one_offline_page(folder: Path, tmp_path: Path) -> None:
 
 def test_an_empty_folder_is_a_message(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["train", "--report", str(tmp_path)])
-    assert r.exit_code == 1 and "没有结束了的练习记录" in r.output
+    assert r.exit_code == 1 and "没有已经结束的练习记录" in r.output

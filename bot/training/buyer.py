@@ -19,6 +19,7 @@ from typing import Literal
 
 from bot.training.chance import pick
 from bot.training.facts import TurnFacts
+from bot.training.grader import case_words
 from bot.training.persona import AgendaItem, Band, Persona, Utterance
 
 MOOD_MIN, MOOD_MAX = -4, 4
@@ -73,8 +74,8 @@ class SimulatedBuyer:
         self.review_answer: str | None = None
         self.left = False
         self.last_line: str | None = None
-        # {call} in the common lines ("我是{call}") is this case's way to address the buyer
-        self.words = {"call": f"{persona.case.buyer_name}{persona.case.honorific}"}
+        # {call} in the common lines ("我是{call}"): this case's words, as the tips use them
+        self.words = case_words(persona.case)
 
     @property
     def band(self) -> Band:
@@ -128,7 +129,7 @@ class SimulatedBuyer:
         top = next((i for i in self.agenda if not i.optional), self.agenda[0]) if self.agenda else None
         care = self.persona.on_care
         if care is not None and top is not None and any(s in _KIND for s in f.signals):
-            # Off the agenda but kind (asked after someone's health, thanked): the buyer
+            # Off the agenda but kind (asked after someone's health, understanding): the buyer
             # answers that and keeps their patience.
             return self._reply(care, turn, "met", None, "care")
         self.patience -= 1

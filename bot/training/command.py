@@ -109,7 +109,7 @@ def _report(folder: Path, sessions: Path, fmt: str, output: Path | None) -> None
     for line in problems:
         click.echo(line, err=True)
     if not played:
-        _fail(f"{sessions} 里没有结束了的练习记录（*.jsonl）", 1)
+        _fail(f"{sessions} 里没有已经结束的练习记录（*.jsonl）", 1)
     trainees = team.by_trainee(played)
     if fmt == "table":
         team.terminal(trainees, labels, Console(highlight=False))

@@ -91,7 +91,7 @@ def outcome_line(o: dict[str, Any], scenario_done: str, remedies: dict[str, str]
     return f"问题解决：否（{scenario_done if o['handled'] else '买家没有接受任何方案'}）"
 
 
-HANDLED = {"callback": "约好了回访时间，问题留到下次处理", "malicious": "拒绝了拿评价做交易，没有解决也不该解决",
+HANDLED = {"callback": "约好了回访时间，问题留到下次处理", "malicious": "拒绝了拿评价做交易：这种要求本来就不该满足",
             "main": "买家没有接受任何方案"}
 
 
