@@ -50,7 +50,6 @@ _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refun
 
 
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
-_HOLD_BREAKERS = frozenset({"extort", "threaten", "busy", "end", "wrong_person"})
 
 
 class ConversationClosed(ValueError):
@@ -288,7 +287,8 @@ class Engine:
         # the primary intent's events and the other intents' around them (issue 13.3)
         events = list(self._buyer_events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
-        if not corrected and gate is not None and u.confidence < gate and intent in _HOLD_BREAKERS \
+        # the big jumps are the intents with an evidence threshold in script.yaml
+        if not corrected and gate is not None and u.confidence < gate \
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = ["problem", "answer"] if complaint else ["answer"]

@@ -60,7 +60,8 @@ async def api(aiohttp_client: Any, db_url: str) -> AsyncIterator[Api]:
     tokens = {"lin": await store.add_token(names["lin"], "agent", shop),
               "zhou": await store.add_token(names["zhou"], "agent", shop),
               "other": await store.add_token(names["other"], "agent", other),
-              "admin": await store.add_token(names["admin"], "admin", "*")}
+              "admin": await store.add_token(names["admin"], "admin", "*"),
+              "shop_admin": await store.add_token(f"店长{suffix}", "admin", shop)}
     done = await import_reviews(store, [
         rv(f"{suffix}1", "小**猫", "差评", 30, "碎花连衣裙", shop, "质量太差"),
         rv(f"{suffix}2", "t**8", "中评", 2, "纯棉T恤", shop, "有点色差"),
@@ -237,3 +238,13 @@ async def test_odd_input_never_gets_a_5xx(api: Api) -> None:
                                                                            "Content-Type": "application/json"})
             assert r.status < 500, (path, body, await r.text())
             assert "error" in await r.json() or r.status in (200, 201)
+
+
+async def test_an_admin_of_one_shop_sees_only_that_shops_queue(api: Api) -> None:
+    """The queue keeps the service's one rule of scope: an admin token made for one shop
+    manages that shop only (only shop '*' sees every shop)."""
+    status, body = await api.get("shop_admin")
+    assert status == 200 and body["items"]
+    assert {i["conversation_id"] for i in body["items"]} == {api.ids[k] for k in ("cat", "tee", "extort")}
+    status, body = await api.get("admin")
+    assert api.ids["other"] in {i["conversation_id"] for i in body["items"]}

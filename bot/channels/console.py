@@ -120,7 +120,7 @@ def _name(table: dict[str, str], code: str | None) -> str:
     return table.get(code, code) if code else "—"
 
 
-def render(console: Console, sug: Suggestion, labels: Labels | None = None) -> None:
+def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
     steps = " → ".join(
         f"[bold green]{s.label}[/]" if s.id == sug.stage.id else s.label for s in sug.progress.stages
@@ -128,15 +128,12 @@ def render(console: Console, sug: Suggestion, labels: Labels | None = None) -> N
     console.print(f"[bold]阶段：{sug.stage.label}[/]  {steps}")
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
-        if labels is None:
-            console.print(f"买家：意图 {u.intent}  原因 {u.cause or '—'}  情绪 {u.emotion}")
-        else:
-            console.print(f"买家：意图 [magenta]{_name(labels.intent, u.intent)}[/]  "
-                          f"原因 [magenta]{_name(labels.cause, u.cause)}[/]  "
-                          f"情绪 [magenta]{_name(labels.emotion, u.emotion)}[/]  "
-                          f"把握 {u.confidence:.0%}")
+        console.print(f"买家：意图 [magenta]{_name(labels.intent, u.intent)}[/]  "
+                      f"原因 [magenta]{_name(labels.cause, u.cause)}[/]  "
+                      f"情绪 [magenta]{_name(labels.emotion, u.emotion)}[/]  "
+                      f"把握 {u.confidence:.0%}")
     elif u is not None:
-        acts = "、".join(labels.act.get(a, a) for a in u.acts) if labels else "、".join(u.acts)
+        acts = "、".join(labels.act.get(a, a) for a in u.acts)
         console.print(f"客服动作：{acts or '—'}")
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
@@ -268,7 +265,7 @@ class _Session:
             try:
                 run(store.close_case(self.conv_id, code))
             except ConversationClosed as exc:
-                raise ValueError(f"{exc}，结果已经登记过了") from exc
+                raise ValueError(str(exc)) from exc
             self.console.print(f"[bold]已登记结果：{self.labels.outcome[code]}。[/]案子已结束，输入 /退出 离开。")
         elif name in ("intent", "cause", "stage", "confirm"):
             from bot.store.corrections import correct

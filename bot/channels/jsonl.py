@@ -55,7 +55,7 @@ def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
     from bot.server.errors import describe
 
     conv: Conversation | None = None
-    texts: list[str] = []  # the buyer's messages, for an intent correction
+    last_buyer = ""  # the buyer's last message, for an intent correction
     failed = False
     for n, raw in enumerate(lines, 1):
         reply = ""
@@ -83,7 +83,7 @@ def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
                     if c.intent is None and c.cause is None and c.stage is None:
                         raise _Bad("invalid", f"第 {n} 行：请至少更正一项（intent、cause 或 stage）")
                     conv, sug = engine.correct(conv, intent=c.intent, cause=c.cause, stage=c.stage,
-                                               text=texts[-1] if texts else "")
+                                               text=last_buyer)
                     reply = sug.model_dump_json()
             else:
                 msg = MessageLine.model_validate(obj)
@@ -91,7 +91,7 @@ def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
                     conv, _ = engine.start(None)
                 conv, sug = engine.feed(conv, msg.role, msg.text)
                 if msg.role == "buyer":
-                    texts = [msg.text]
+                    last_buyer = msg.text
                 reply = sug.model_dump_json()
         except _Bad as exc:
             reply, failed = _error(exc.code, exc.message, n), True

@@ -132,7 +132,7 @@ class Ties:
             e = max(reviews[0][1], pending[0][1])
             return Tie(s, e, "same_message")
         off = self._free(self.offplatform, text)
-        money = self._pending(text)
+        money = pending
         if off and money and not free:
             return Tie(min(off[0][0], money[0][0]), max(off[0][1], money[0][1]), "off_platform")
         if free or not context:

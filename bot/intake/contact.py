@@ -87,7 +87,14 @@ class ContactRules:
         if not self.quiet(at):
             return None
         return (f"现在是买家的休息时间（店铺时区 {self.tz.key} {self.local(at):%H:%M}，免打扰时段 "
-                f"{self.span()}）：这时联系容易被当成骚扰，建议改到傍晚 20:00 左右。")
+                f"{self.span()}）：这时联系容易被当成骚扰，{self._better_time()}")
+
+    def _better_time(self) -> str:
+        # The early evening works best (domain.md), unless the shop's quiet hours cover it.
+        evening = datetime.combine(datetime.now(self.tz).date(), time(20, 0), self.tz)
+        if not self.quiet(evening):
+            return "建议改到傍晚 20:00 左右。"
+        return f"建议 {self.quiet_end:%H:%M} 以后再联系。"
 
     def check(self, used: int, at: datetime) -> list[str]:
         """Before a contact: raises TooManyAttempts when the case has had its attempts;

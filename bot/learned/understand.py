@@ -122,9 +122,9 @@ class Learned:
                 self.task(f"{self.ship[family]}.{family}")
         if len({self.ship[f] for f in BUYER_FAMILIES}) == 1 and self.ship["intent"] != "rules":
             self.bank(self.ship["intent"])
-        self.task("model.intent")
+        _ = self.task("model.intent").packed  # packed now: the first turn pays nothing
         if self.ship["acts"] != "rules":
-            self.task(f"{self.ship['acts']}.acts")
+            _ = self.task(f"{self.ship['acts']}.acts").packed
 
     def _family(self, family: str, variant: str, text: str, extras: list[str]) -> list[float]:
         if variant == "stack":

@@ -102,12 +102,13 @@ def notice(summary: Mapping[str, Any], stage_label: str, agent: str, note: str |
     if case.get("review_rating"):
         lines.append(f"评价：{case['review_rating']}" + (f"（{mask(case['review_text'])}）"
                                                         if case.get("review_text") else ""))
+    note = mask(note) if note else None
     if note:
-        lines.append(f"客服备注：{mask(note)}")
+        lines.append(f"客服备注：{note}")
     lines.append(f"会话编号：{summary['id']}")
     fields = {"conversation_id": summary["id"], "shop": case.get("shop"), "buyer_name": case.get("buyer_name"),
               "order_id": case.get("order_id"), "product": case.get("product"), "stage": summary.get("stage"),
-              "agent": agent, "note": mask(note) if note else None}
+              "agent": agent, "note": note}
     return "\n".join(lines), fields
 
 

@@ -51,10 +51,10 @@ class ContactOut(BaseModel):
 
 
 def _store(request: web.Request) -> tuple[Store, str | None, str, str]:
-    from bot.server.app import STORE, TOKEN
+    from bot.server.app import STORE, TOKEN, _scope
 
     info = request[TOKEN]
-    return request.app[STORE], None if info.role == "admin" else info.shop, info.name, info.role
+    return request.app[STORE], _scope(request), info.name, info.role
 
 
 def _flag(request: web.Request, name: str) -> bool:

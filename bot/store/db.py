@@ -800,10 +800,6 @@ class Store:
         return info
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value else None)
-
-
 def _summary(row: Any) -> dict[str, Any]:
     conv = Conversation.model_validate_json(row.state)
     return {
@@ -812,8 +808,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "flagged": bool(row.flagged), "script_version": row.script_version,
         "case": conv.case.model_dump(mode="json"),
         "supervisor_notified": conv.context.supervisor_notified,
-        # the agreed callback time, once the script keeps one (context.callback_at)
-        "callback_at": _iso(getattr(conv.context, "callback_at", None)),
+        "callback_at": conv.context.callback_at,  # the agreed callback time (ISO), if any
         "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -62,6 +63,8 @@ class Understander:
         _ = self.buyer_model, self.agent_model, self.guard
         if self.learned is not None:
             self.learned.load_all()
+        if self.guard.model is not None:
+            _ = self.guard.model.task.packed
         compile_pending()
 
     def findings(
@@ -72,8 +75,13 @@ class Understander:
         return self.guard(self.normalize(text), self.context(context), stage)
 
     def context(self, texts: Sequence[str]) -> list[str]:
-        """The guard's memory: previous agent messages, normalised."""
-        return [self.normalize(t).text for t in texts]
+        """The guard's memory: previous agent messages, normalised (each once: the same
+        messages come back on the next turns)."""
+        return [self._memory(t) for t in texts]
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 -- one Understander per engine, kept for the process
+    def _memory(self, text: str) -> str:
+        return self.normalize(text).text
 
     def buyer(self, text: str) -> BuyerUnderstanding:
         """Intent, cause, emotion and confidence of a buyer message."""
