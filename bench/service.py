@@ -4,8 +4,7 @@ handler measured in the same run, with a load generator in a separate process on
     python bench/service.py [--seconds 10] [--rounds 3] [--concurrency 64] [--pg postgresql://…] [--wrk]
 
 Every csbot turn is durably committed (synchronous=FULL) before it is answered. csbot runs
-as `csbot serve` starts by default (one turn worker per core but one) and, for comparison,
-as one process (--workers 0). The issue's reference point, pydantic + Jinja2 + one FSM step
+as `csbot serve` starts by default: one process. The issue's reference point, pydantic + Jinja2 + one FSM step
 per request without storage (bench/reference_server.py), is measured beside them. The runs
 take turns, round after round, and each figure is the median of its rounds: a shared
 machine's speed drifts by a tenth within minutes, and alternating keeps the drift out of
@@ -30,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.settings import Settings  # noqa: E402
 from tests.server_proc import TOKEN, ServerProcess, call, free_port  # noqa: E402
 
 
@@ -52,8 +50,8 @@ def plain(script: str, seconds: float, concurrency: int) -> dict[str, float]:
         proc.kill()
 
 
-def csbot(db_url: str, seconds: float, concurrency: int, workers: int | None = None) -> dict[str, float]:
-    server = ServerProcess(db_url, workers=workers).start()
+def csbot(db_url: str, seconds: float, concurrency: int) -> dict[str, float]:
+    server = ServerProcess(db_url).start()
     try:
         convs = []
         for i in range(256):  # many conversations, as on a customer-service floor
@@ -94,19 +92,18 @@ def main() -> int:
     ap.add_argument("--wrk", action="store_true",
                     help="also load the bare handler with wrk (if installed), for what limits the baseline")
     args = ap.parse_args()
-    workers = Settings().turn_workers()
-    print(f"{os.cpu_count()} cores; csbot serve starts {workers} turn worker(s) by default")
-    def on_sqlite(w: int | None) -> dict[str, float]:
-        with tempfile.TemporaryDirectory() as tmp:
-            return csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency, workers=w)
+    print(f"{os.cpu_count()} cores")
 
-    default = f"csbot serve, SQLite ({workers}w)"
+    def on_sqlite() -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as tmp:
+            return csbot(f"sqlite:///{tmp}/bench.db", args.seconds, args.concurrency)
+
+    default = "csbot serve, SQLite"
     runs: dict[str, Callable[[], dict[str, float]]] = {
         "bare aiohttp handler": lambda: plain("bare_server.py", args.seconds, args.concurrency),
         # The reference (0.43× there): pydantic + Jinja2 + one FSM step, no storage.
         "reference, no storage": lambda: plain("reference_server.py", args.seconds, args.concurrency),
-        default: lambda: on_sqlite(None),
-        "csbot serve, SQLite (0w)": lambda: on_sqlite(0),
+        default: on_sqlite,
     }
     if args.pg:
         runs["csbot serve, PostgreSQL"] = lambda: csbot(args.pg, args.seconds, args.concurrency)

@@ -291,11 +291,9 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               envvar="CSBOT_CONFIG", help="TOML 配置文件")
 @click.option("--dev", is_flag=True, help="开发模式：允许未配置密钥的渠道")
-@click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="SQLite 时另用几个进程理解消息、生成建议（默认：CPU 核数减一）")
 @data_options
 def serve(database_url: str | None, host: str | None, port: int | None, config: Path | None,
-          dev: bool, workers: int | None, dialogs: Path | None, templates: Path | None) -> None:
+          dev: bool, dialogs: Path | None, templates: Path | None) -> None:
     """启动 HTTP 服务（REST、WebSocket、指标、渠道回调）。默认使用当前目录下的 SQLite 文件 csbot.db。"""
     import logging
 
@@ -304,7 +302,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
     from bot.server.app import build_app
 
     s = _settings(config, database_url=database_url, host=host, port=port,
-                  dialogs=dialogs, templates=templates, workers=workers)
+                  dialogs=dialogs, templates=templates)
     logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = _engine(s.dialogs, s.templates)
@@ -312,7 +310,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
     async def app_factory() -> web.Application:
         app = await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
                               shop=s.shop, max_body=s.max_body,
-                              synchronous=s.sqlite_synchronous, workers=s.turn_workers(),
+                              synchronous=s.sqlite_synchronous,
                               token_ttl=s.token_cache_seconds, env=s.channel_env())
         settle_heap()
         return app

@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"  # goes into a PRAGMA
     shop: str = "本店"  # the shop of cases opened from a team chat with /new
     access_log: bool = False  # one log line per request costs throughput; opt in
-    workers: int | None = Field(default=None, ge=0)  # None: one per core but one (turn_workers)
     # How long the service trusts a token it looked up in the database: a revoked token stops
     # working within this many seconds (0: look it up on every request).
     token_cache_seconds: float = Field(default=10.0, ge=0)
@@ -84,15 +83,6 @@ class Settings(BaseSettings):
     # Where "请主管介入" notifies the supervisors (a group robot's URL), and its body's format.
     escalation_webhook: str | None = None
     escalation_format: str | None = None
-
-    def turn_workers(self) -> int:
-        """Worker processes deciding turns beside the SQLite writer: as set, else one per
-        core but the one the serving process needs (none on a single core, where a worker
-        would only add a hop; bench/service.py measured one worker fastest on two cores)."""
-        if self.workers is not None:
-            return self.workers
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(cores - 1, 0)
 
     def channel_env(self) -> dict[str, str]:
         """The channel settings that are set, by their environment names (CSBOT_WECOM_TOKEN…),

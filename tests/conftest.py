@@ -106,9 +106,9 @@ def flow(engine: Engine) -> Iterator[type[Flow]]:
 _MARK_WORDS = {
     "pg": re.compile(r"create_database|postgresql://|CSBOT_TEST_PG|asyncpg\.connect"),
     "browser": re.compile(r"webdriver|chromedriver|/usr/bin/chromium"),
-    "process": re.compile(r"subprocess|pexpect|ServerProcess|Popen|sys\.executable|--workers|workers="),
+    "process": re.compile(r"subprocess|pexpect|ServerProcess|Popen|sys\.executable"),
 }
-_PARAM_WORDS = {"pg": ("postgres", "pg"), "process": ("workers",)}
+_PARAM_WORDS = {"pg": ("postgres", "pg")}
 
 
 def _source(obj: Any) -> str:

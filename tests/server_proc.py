@@ -28,10 +28,9 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m bot serve` on a free port, ready when /healthz answers."""
 
-    def __init__(self, db_url: str, port: int | None = None, workers: int | None = None) -> None:
+    def __init__(self, db_url: str, port: int | None = None) -> None:
         self.db_url = db_url
         self.port = port or free_port()
-        self.workers = workers  # None: csbot's default (one per core but one)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,8 +39,6 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> ServerProcess:
         env = {**os.environ, "CSBOT_TOKENS": STATIC, "PYTHONPATH": str(ROOT)}
-        if self.workers is not None:
-            env["CSBOT_WORKERS"] = str(self.workers)
         # The log goes to a file: a pipe nobody reads fills up and stalls the server.
         self.log = tempfile.NamedTemporaryFile(prefix="csbot-serve-", suffix=".log", delete=False)  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(

@@ -35,7 +35,7 @@ from bot.channels.commands import HELP, parse_command
 from bot.channels.crypto import FeishuCipher, WXBizMsgCrypt
 from bot.engine import Engine
 from bot.models import Case, Conversation, Suggestion
-from bot.server.app import HOOKS, STORE, build_app
+from bot.server.app import HOOKS, STORE, TURNS, build_app
 from bot.store import schema
 from bot.store.db import Store
 
@@ -892,7 +892,8 @@ async def test_a_plain_text_answer_goes_out_once_per_message(boot: Boot, name: s
 async def test_a_command_that_failed_is_handled_on_the_retry(boot: Boot, name: str,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     rig = await boot(name)
-    real, calls = rig.store.create, []
+    turns = rig.app[TURNS]
+    real, calls = turns.create, []
 
     async def fails_once(*args: Any, **kw: Any) -> Any:
         calls.append(1)
@@ -900,7 +901,7 @@ async def test_a_command_that_failed_is_handled_on_the_retry(boot: Boot, name: s
             raise ConnectionResetError("数据库连接断了")  # injected: the database went away once
         return await real(*args, **kw)
 
-    monkeypatch.setattr(rig.store, "create", fails_once)
+    monkeypatch.setattr(turns, "create", fails_once)
     sent = rig.p.message(NEW, 1, now())
     await rig.post(sent)
     await rig.settle()

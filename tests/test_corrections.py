@@ -15,10 +15,8 @@ from tests.test_server import (  # noqa: F401  (the service fixtures, on every b
     STORE,
     Api,
     api,
-    backend,
     db_url,
     pg_url,
-    workers,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.engine import Engine
-from bot.server.app import HUB, STORE, build_app
+from bot.server.app import HUB, STORE, TURNS, build_app
 from bot.store.db import Store
 from tests.test_channels_support import ENV
 
@@ -60,7 +60,7 @@ class Api:
 
 @pytest.fixture
 async def api(aiohttp_client: Any, db_url: str) -> AsyncIterator[Api]:
-    app: web.Application = await build_app(db_url, ENGINE, workers=0, token_ttl=1.0, env=CHANNELS,
+    app: web.Application = await build_app(db_url, ENGINE, token_ttl=1.0, env=CHANNELS,
                                            shop=SHOP)
     store = app[STORE]
     s = uuid.uuid4().hex[:6]
@@ -95,7 +95,7 @@ def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 # -- 1. nothing CPU-heavy on the event loop ---------------------------------------------------
 
 async def test_healthz_answers_while_a_long_turn_is_decided(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = api.store.csbot
+    engine = api.client.app[TURNS].engine
     real = engine.feed
 
     def heavy(*args: Any, **kw: Any) -> Any:
@@ -381,7 +381,7 @@ def test_trickling_headers_are_cut_off(tmp_path: Path, monkeypatch: pytest.Monke
     from tests.server_proc import ServerProcess
 
     monkeypatch.setenv("CSBOT_HEADER_TIMEOUT", "2")
-    proc = ServerProcess(f"sqlite:///{tmp_path / 'slow.db'}", workers=0).start()
+    proc = ServerProcess(f"sqlite:///{tmp_path / 'slow.db'}").start()
     try:
         socks = [socket.create_connection(("127.0.0.1", proc.port), timeout=30) for _ in range(20)]
         started = time.monotonic()
@@ -432,7 +432,7 @@ def test_both_pages_work_under_their_csp_in_a_real_browser(tmp_path: Path) -> No
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     opts.binary_location = chromium
-    proc = ServerProcess(f"sqlite:///{tmp_path / 'csp.db'}", workers=0).start()
+    proc = ServerProcess(f"sqlite:///{tmp_path / 'csp.db'}").start()
     driver = webdriver.Chrome(options=opts, service=Service(chromedriver))
     try:
         driver.get(proc.url + "/docs")

@@ -20,6 +20,7 @@ from bot.intake.files import read_table
 from bot.intake.importer import import_reviews
 from bot.intake.records import ReviewIn, review_of
 from bot.models import Case
+from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 
@@ -77,7 +78,7 @@ def test_two_items_of_one_order_share_the_buyers_case(db_url: str) -> None:
             done = await import_reviews(store, [review("B1", "1", shop=shop), review("B1", "2", shop=shop)])
             assert (done.cases, done.reviews) == (1, 2)
             # An agent already opened the case by hand: the imported review joins it.
-            conv, _, _ = await store.create(_case(shop, "B2"))
+            conv, _, _ = await TurnService.over(store).create(_case(shop, "B2"))
             later = await import_reviews(store, [review("B2", "9", shop=shop)])
             assert (later.cases, later.reviews) == (0, 1)
             async with store.db.connect() as c:
@@ -108,7 +109,8 @@ def test_the_review_text_is_masked_at_rest(db_url: str) -> None:
             text = summary["case"]["review_text"]
             assert summary["case"]["buyer_name"] == "王[手机号]"  # every free-text field, as Store.create
             # The same buyer and order typed in by an agent finds the imported case (same keys).
-            again, _, created = await store.create(Case(shop=shop, buyer_name="王13912345678", order_id="C1"))
+            again, _, created = await TurnService.over(store).create(
+                Case(shop=shop, buyer_name="王13912345678", order_id="C1"))
             assert not created and again.id == done.ids[0]
             assert "13812345678" not in text and "[手机号]" in text and "文三路" not in text
             async with store.db.connect() as c:

@@ -19,6 +19,7 @@ from bot.intake.importer import import_reviews
 from bot.intake.purge import purge, stale
 from bot.intake.records import ReviewIn
 from bot.models import Case
+from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 
@@ -27,6 +28,7 @@ ENGINE = Engine.load()
 
 async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:
     """A closed imported case with a guard finding, a closed typed-in one, and an open one."""
+    turns = TurnService.over(store)
     done = await import_reviews(store, [ReviewIn(
         shop=shop, order_id="P1", sub_order_id="1", buyer_name="周敏", product="连衣裙", rating="差评",
         review_text="裙子起球，电话13812345678", review_time=datetime.now(UTC) - timedelta(days=3))])
@@ -35,15 +37,15 @@ async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:
                        ("buyer", "是我，裙子穿一次就起球了"),
                        ("agent", "非常抱歉给您添麻烦了，您改成好评我们就返您5元红包"),
                        ("buyer", "那给我换一条吧")]:
-        await store.add_turn(imported, role, text)
-    await store.close_case(imported, "resolved")
-    typed, _, _ = await store.create(Case(shop=shop, buyer_name="李雷", buyer_id="li-lei-88", order_id="P2",
+        await turns.turn(imported, role, text)
+    await turns.close_case(imported, "resolved")
+    typed, _, _ = await turns.create(Case(shop=shop, buyer_name="李雷", buyer_id="li-lei-88", order_id="P2",
                                           review_rating="中评", platform="tmall", review_text="物流太慢"))
-    await store.add_turn(typed.id, "agent", "您好，请问是李先生吗？")
-    await store.add_turn(typed.id, "buyer", "不是，你打错了")
-    await store.close_case(typed.id, "wrong_person")
-    still, _, _ = await store.create(Case(shop=shop, buyer_name="韩梅", order_id="P3", review_text="颜色不对"))
-    await store.add_turn(still.id, "agent", "您好，请问是韩女士吗？")
+    await turns.turn(typed.id, "agent", "您好，请问是李先生吗？")
+    await turns.turn(typed.id, "buyer", "不是，你打错了")
+    await turns.close_case(typed.id, "wrong_person")
+    still, _, _ = await turns.create(Case(shop=shop, buyer_name="韩梅", order_id="P3", review_text="颜色不对"))
+    await turns.turn(still.id, "agent", "您好，请问是韩女士吗？")
     return imported, typed.id, still.id
 
 

@@ -27,6 +27,7 @@ from bot.insights.labels import Labels, outcome_labels
 from bot.insights.records import CaseRecord, Filters, ReportError, open_database, read_records
 from bot.insights.render import Report, csv_bytes, html
 from bot.models import Case
+from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 from tests.pg import create_database, drop_database
@@ -87,15 +88,16 @@ class Built:
 
 async def _build(url: str, engine: Engine) -> Built:
     store = await Store.open(url, engine)
+    turns = TurnService.over(store)
     ids: dict[str, str] = {}
     try:
         for name, spec in CASES.items():
-            conv, _, _ = await store.create(Case.model_validate(spec["case"]))
+            conv, _, _ = await turns.create(Case.model_validate(spec["case"]))
             ids[name] = conv.id
             for role, text in spec["lines"]:  # type: ignore[attr-defined]
-                await store.add_turn(conv.id, role, text)
+                await turns.turn(conv.id, role, text)
             if spec["outcome"]:
-                await store.close_case(conv.id, str(spec["outcome"]))
+                await turns.close_case(conv.id, str(spec["outcome"]))
             async with store.db.begin() as conn:  # as if opened on that day
                 await conn.execute(update(schema.conversations).where(
                     schema.conversations.c.id == conv.id).values(created_at=spec["created"]))

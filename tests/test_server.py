@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from bot.engine import Engine
 from bot.server.app import STORE, build_app
+from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 from tests.pg import create_database, drop_database
@@ -32,22 +33,11 @@ def pg_url() -> Iterator[str]:
     drop_database(url)
 
 
-@pytest.fixture(params=["sqlite", "sqlite+workers", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, int]:
-    """The database, and how many worker processes decide turns beside its writer."""
-    if request.param.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'csbot.db'}", int(request.param.endswith("workers"))
-    return str(request.getfixturevalue("pg_url")), 0
-
-
-@pytest.fixture
-def db_url(backend: tuple[str, int]) -> str:
-    return backend[0]
-
-
-@pytest.fixture
-def workers(backend: tuple[str, int]) -> int:
-    return backend[1]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'csbot.db'}"
+    return str(request.getfixturevalue("pg_url"))
 
 
 class Api:
@@ -68,10 +58,8 @@ class Api:
 
 
 @pytest.fixture
-async def api(aiohttp_client: Any, db_url: str, workers: int) -> AsyncIterator[Api]:
-    app: web.Application = await build_app(db_url, ENGINE, max_body=16 * 1024, workers=workers)
-    if workers:
-        assert app[STORE].workers is not None and app[STORE].workers.ready
+async def api(aiohttp_client: Any, db_url: str) -> AsyncIterator[Api]:
+    app: web.Application = await build_app(db_url, ENGINE, max_body=16 * 1024)
     store = app[STORE]
     import uuid
 
@@ -299,8 +287,7 @@ async def test_health_metrics_openapi_docs(api: Api) -> None:
     assert "csbot API 文档" in html and "openapi.json" in html
 
 
-async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path, db_url: str,
-                                                       workers: int) -> None:
+async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path, db_url: str) -> None:
     store = api.client.app[STORE]
     cid = (await api.create(order_id="S-1"))["conversation"]["id"]
     await api.say(cid, "agent", "您好，请问是周女士吗？")
@@ -314,9 +301,10 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
     assert new_engine.script.version != ENGINE.script.version
     from bot.store.db import Store
 
-    store2 = await Store.open(db_url, new_engine, workers=workers)
+    store2 = await Store.open(db_url, new_engine)
+    turns2 = TurnService.over(store2)
     try:
-        sug, _ = await store2.add_turn(cid, "buyer", "是我")
+        sug = (await turns2.turn(cid, "buyer", "是我")).suggestion
         assert sug.stage.id == "confirm_product" and sug.turn == 2
         _, turns = await store2.get(cid)
         assert len(turns) == 2
@@ -331,16 +319,17 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
                 await conn.execute(update(schema.conversations).where(
                     schema.conversations.c.id == cid2).values(state=json.dumps(state)))
             if expect == "mapped":
-                sug, _ = await store2.add_turn(cid2, "buyer", "记得，质量太差了")
+                sug = (await turns2.turn(cid2, "buyer", "记得，质量太差了")).suggestion
                 assert sug.stage.id == "listen_apologize"
             else:
-                from bot.store.turns import NeedsPerson
+                from bot.store.errors import NeedsPerson
 
                 with pytest.raises(NeedsPerson):
-                    await store2.add_turn(cid2, "buyer", "记得")
+                    await turns2.turn(cid2, "buyer", "记得")
                 summary, _ = await store2.get(cid2)
                 assert summary["flagged"] is True
     finally:
+        turns2.shutdown()
         await store2.close()
 
 

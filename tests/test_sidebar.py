@@ -350,7 +350,7 @@ async def test_me_names_the_token(desk: Desk) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     db = tmp_path_factory.mktemp("sidebar") / "csbot.db"
-    proc = ServerProcess(f"sqlite:///{db}", workers=0).start()
+    proc = ServerProcess(f"sqlite:///{db}").start()
     try:
         yield proc
     finally:
@@ -803,7 +803,7 @@ def test_an_agent_works_a_shift(browser: Any, tmp_path: Path, monkeypatch: pytes
     db_url = f"sqlite:///{tmp_path / 'shift.db'}"
     monkeypatch.setenv("CSBOT_ESCALATION_WEBHOOK", robot.url)
     monkeypatch.setenv("CSBOT_TOKEN_CACHE_SECONDS", "0")  # a revoked token stops at once
-    proc = ServerProcess(db_url, workers=0).start()
+    proc = ServerProcess(db_url).start()
     try:
         _shift(browser, proc, robot, db_url, width, height)
     finally:

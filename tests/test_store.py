@@ -1,4 +1,4 @@
-"""Migrations, the group-commit writer, and the token commands."""
+"""Migrations, the group-commit writer, and the token commands (the turn service: tests/test_turns.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine import Engine
+from bot.service.turns import TurnService
 from bot.store.db import Store, async_url
 from bot.store.migrations import LATEST, current_version, upgrade
 from tests.pg import create_database, drop_database
@@ -41,7 +42,7 @@ def _check_upgrade(url: str) -> None:
         await _old_database(url)
         store = await Store.open(url, ENGINE)
         try:
-            sug, _ = await store.add_turn("old-1", "agent", "您好，请问是王先生吗？")
+            sug = (await TurnService.over(store).turn("old-1", "agent", "您好，请问是王先生吗？")).suggestion
             assert sug.turn == 1 and sug.stage.id == "confirm_identity"
             summary, _ = await store.get("old-1")
             assert summary["flagged"] is False
@@ -70,16 +71,19 @@ def test_waiting_turns_share_one_commit(tmp_path: Path) -> None:
     async def go() -> tuple[int, int]:
         store = await Store.open(f"sqlite:///{tmp_path / 'g.db'}", ENGINE)
         try:
-            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            turns = TurnService.over(store)
+            convs = [(await turns.create(ENGINE.start({"shop": "店", "buyer_name": f"王{i}"})[0].case))[0]
+                     for i in range(50)]
             before = store.writer.batches  # type: ignore[union-attr]
-            await asyncio.gather(*(store.add_turn(conv.id, "buyer", f"第{i}条") for i in range(50)))
-            return store.writer.batches - before, (await store.get(conv.id))[0]["turns"]  # type: ignore[union-attr]
+            await asyncio.gather(*(turns.turn(c.id, "buyer", "颜色不对") for c in convs))
+            total = sum([(await store.get(c.id))[0]["turns"] for c in convs])
+            return store.writer.batches - before, total  # type: ignore[union-attr]
         finally:
             await store.close()
 
     batches, turns = asyncio.run(go())
     assert turns == 50
-    assert batches < 50  # turns waiting together were committed together
+    assert batches < 50  # turns of many conversations waiting together were committed together
 
 
 def test_token_commands(tmp_path: Path) -> None:
@@ -157,17 +161,18 @@ def test_a_batch_waits_for_another_process_write_lock_without_stalling_the_loop(
         other = sqlite3.connect(path, isolation_level=None)
         try:
             assert store.writer is not None
-            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            turns = TurnService.over(store)
+            conv, _, _ = await turns.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
             other.execute("BEGIN IMMEDIATE")  # as a `csbot token` command would, for a moment
-            turn = asyncio.ensure_future(store.add_turn(conv.id, "buyer", "颜色不对"))
+            turn = asyncio.ensure_future(turns.turn(conv.id, "buyer", "颜色不对"))
             ticks = 0
             for _ in range(20):  # the loop goes on while the batch waits in the writer's thread
                 await asyncio.sleep(0.01)
                 ticks += 1
             waited = not turn.done()
             other.execute("COMMIT")
-            sug, _ = await asyncio.wait_for(turn, 30)
-            return waited, ticks, sug.turn
+            done = await asyncio.wait_for(turn, 30)
+            return waited, ticks, done.suggestion.turn
         finally:
             other.close()
             await store.close()
@@ -182,9 +187,10 @@ def test_commits_go_to_the_writer_thread_only_when_the_disk_is_slow(tmp_path: Pa
         try:
             assert store.writer is not None
             store.writer.slow_commit = slow_commit
-            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            turns = TurnService.over(store)
+            conv, _, _ = await turns.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
             for i in range(10):
-                await store.add_turn(conv.id, "buyer", f"第{i}条")
+                await turns.turn(conv.id, "buyer", f"第{i}条")
             return store.writer.threaded_commits, store.writer.batches, (await store.get(conv.id))[0]["turns"]
         finally:
             await store.close()
@@ -195,106 +201,3 @@ def test_commits_go_to_the_writer_thread_only_when_the_disk_is_slow(tmp_path: Pa
     # None slower than an hour: all on the loop.
     threaded, _, turns = asyncio.run(go(3600.0))
     assert turns == 10 and threaded == 0
-
-
-def _listeners_see_turns_in_order(url: str, workers: int = 0) -> list[int]:
-    async def go() -> list[int]:
-        store = await Store.open(url, ENGINE, workers=workers)
-        seen: list[int] = []
-        everyone = asyncio.Event()
-
-        async def slow_first(conv_id: str, turn: int) -> None:
-            # The first turn's read-back is slow, as under load: the second must still wait.
-            await asyncio.sleep(0.2 if turn == 1 else 0)
-            seen.append(turn)
-            if len(seen) == 3:
-                everyone.set()
-
-        try:
-            await store.listen(slow_first)
-            conv, _, _ = await store.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
-            await asyncio.gather(*(store.add_turn(conv.id, "buyer", f"第{i}条") for i in range(3)))
-            await asyncio.wait_for(everyone.wait(), 10)
-            assert not store._announcing  # nothing per conversation stays behind
-        finally:
-            await store.close()
-        return seen
-
-    return asyncio.run(go())
-
-
-def test_listeners_see_a_conversations_turns_in_order(tmp_path: Path) -> None:
-    assert _listeners_see_turns_in_order(f"sqlite:///{tmp_path / 'a.db'}") == [1, 2, 3]
-    assert _listeners_see_turns_in_order(f"sqlite:///{tmp_path / 'b.db'}", workers=1) == [1, 2, 3]
-    url = create_database()
-    try:
-        assert _listeners_see_turns_in_order(url) == [1, 2, 3]  # through LISTEN/NOTIFY
-    finally:
-        drop_database(url)
-
-
-def _turn_with_competition(url: str, competing: int) -> tuple[int, list[tuple[int, str]], int, int]:
-    """Our buyer turn, while another instance adds ``competing`` agent turns, one between each
-    of our reads and writes: (our turn's number, the stored turns, times decided, locked)."""
-    import threading
-
-    import bot.store.db as db_module
-
-    async def go() -> tuple[int, list[tuple[int, str]], int, int]:
-        store = await Store.open(url, ENGINE)
-        case = {"shop": "店", "buyer_name": f"王{competing}"}  # a new case each time
-        conv, _, _ = await store.create(ENGINE.start(case)[0].case)
-        decided = [0]
-        locked = [0]
-        real_decide, real_locked = db_module.decide, store._pg_turn_locked
-
-        def other_instance() -> None:
-            async def post() -> None:
-                other = await Store.open(url, ENGINE)
-                try:
-                    await other.add_turn(conv.id, "agent", f"插话{decided[0]}")
-                finally:
-                    await other.close()
-
-            asyncio.run(post())
-
-        def deciding(*args: object, **kw: object) -> object:
-            result = real_decide(*args, **kw)  # type: ignore[arg-type]
-            if args[4] == "buyer":  # ours (the other instance's turns are the agent's)
-                decided[0] += 1
-                if decided[0] <= competing:  # the other instance commits before our write
-                    t = threading.Thread(target=other_instance)
-                    t.start()
-                    t.join()
-            return result
-
-        async def counting_locked(*args: object) -> object:
-            locked[0] += 1
-            return await real_locked(*args)  # type: ignore[arg-type]
-
-        db_module.decide = deciding  # type: ignore[assignment]
-        store._pg_turn_locked = counting_locked  # type: ignore[method-assign]
-        try:
-            sug, _ = await store.add_turn(conv.id, "buyer", "是我，您说")
-            _, turns = await store.get(conv.id)
-            return sug.turn, [(t["turn"], t["role"]) for t in turns], decided[0], locked[0]
-        finally:
-            db_module.decide = real_decide
-            await store.close()
-
-    return asyncio.run(go())
-
-
-def test_a_postgresql_turn_is_decided_again_when_another_instance_moved_first() -> None:
-    url = create_database()
-    try:
-        # One competing turn: our write finds the conversation moved on, and we decide again.
-        ours, turns, decided, locked = _turn_with_competition(url, competing=1)
-        assert (ours, decided, locked) == (2, 2, 0)
-        assert turns == [(1, "agent"), (2, "buyer")]
-        # Three: after three tries the turn is decided holding the row lock, still in order.
-        ours, turns, decided, locked = _turn_with_competition(url, competing=3)
-        assert (ours, decided, locked) == (4, 4, 1)
-        assert turns == [(1, "agent"), (2, "agent"), (3, "agent"), (4, "buyer")]
-    finally:
-        drop_database(url)

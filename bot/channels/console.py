@@ -14,7 +14,8 @@ from rich.text import Text
 
 from bot.dataload import load_yaml
 from bot.engine import ConversationClosed, Engine
-from bot.models import BuyerUnderstanding, Case, Suggestion, Tone
+from bot.models import BuyerUnderstanding, Case, Role, Suggestion, Tone
+from bot.service.turns import TurnService
 from bot.store.db import Store
 
 HELP = """输入买家说的话或您发出的话：
@@ -60,13 +61,15 @@ def parse_command(line: str) -> tuple[str, str] | None:
     return name, rest.strip()
 
 
-def parse_line(line: str) -> tuple[str, str] | None:
+def parse_line(line: str) -> tuple[Role, str] | None:
     """(role, text) of an input line, or None for an empty one."""
     s = line.strip()
     if not s:
         return None
-    for prefix, role in (("买：", "buyer"), ("买:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
-                         ("我：", "agent"), ("我:", "agent"), ("a:", "agent"), ("a：", "agent")):
+    prefixes: tuple[tuple[str, Role], ...] = (
+        ("买：", "buyer"), ("买:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
+        ("我：", "agent"), ("我:", "agent"), ("a:", "agent"), ("a：", "agent"))
+    for prefix, role in prefixes:
         if s.lower().startswith(prefix):
             return role, s[len(prefix):].strip()
     return "buyer", s
@@ -193,16 +196,19 @@ def run_console(store_url: str, engine: Engine, case: Case, console: Console, to
     """
     with asyncio.Runner() as runner:
         store = runner.run(Store.open(store_url, engine))
+        turns = TurnService.over(store, engine)
         try:
-            return _Session(runner, store, engine, case, console, tone).loop()
+            return _Session(runner, store, turns, case, console, tone).loop()
         finally:
+            turns.shutdown()
             runner.run(store.close())
 
 
 class _Session:
-    def __init__(self, runner: asyncio.Runner, store: Store, engine: Engine, case: Case,
+    def __init__(self, runner: asyncio.Runner, store: Store, turns: TurnService, case: Case,
                  console: Console, tone: Tone) -> None:
-        self.runner, self.store, self.engine, self.case = runner, store, engine, case
+        self.runner, self.store, self.turns, self.case = runner, store, turns, case
+        self.engine = engine = turns.engine
         self.console, self.tone = console, tone
         self.labels = Labels(engine)
         self.conv_id = ""
@@ -215,7 +221,7 @@ class _Session:
             self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
 
     def loop(self) -> int:
-        conv, sug, _ = self.runner.run(self.store.create(self.case, self.tone))
+        conv, sug, _ = self.runner.run(self.turns.create(self.case, self.tone))
         self.conv_id = conv.id
         outcomes = "、".join(self.labels.outcome.values())
         self.help = HELP.format(outcomes=outcomes)
@@ -242,11 +248,10 @@ class _Session:
             if parsed is None or not parsed[1]:
                 continue
             role, text = parsed
-            sug, _ = self.runner.run(self.store.add_turn(self.conv_id, role, text))
-            self.show(sug)
+            self.show(self.runner.run(self.turns.turn(self.conv_id, role, text)).suggestion)
 
     def command(self, name: str, arg: str) -> None:
-        run, store = self.runner.run, self.store
+        run, turns = self.runner.run, self.turns
         if name == "help":
             self.console.print(self.help)
         elif name == "status":
@@ -254,16 +259,16 @@ class _Session:
         elif name == "tone":
             if arg not in ("正式", "亲切"):
                 raise ValueError("语气只能是“正式”或“亲切”")
-            run(store.set_tone(self.conv_id, cast(Tone, arg)))
+            run(turns.set_tone(self.conv_id, cast(Tone, arg)))
             self.console.print(f"建议语气已切换为：{arg}")
         elif name == "resume":
-            self.show(run(store.resume(self.conv_id)))
+            self.show(run(turns.resume(self.conv_id)))
         elif name == "end":
             if not arg:
                 raise ValueError(f"请写上结果，如 /结束 已解决。可选：{'、'.join(self.labels.outcome.values())}")
             code = self.labels.outcome_code(arg)
             try:
-                run(store.close_case(self.conv_id, code))
+                run(turns.close_case(self.conv_id, code))
             except ConversationClosed as exc:
                 raise ValueError(str(exc)) from exc
             self.console.print(f"[bold]已登记结果：{self.labels.outcome[code]}。[/]案子已结束，输入 /退出 离开。")
@@ -278,7 +283,7 @@ class _Session:
             if not arg:
                 what = {"intent": "意图", "cause": "原因", "stage": "阶段"}[name]
                 raise ValueError(f"请写上要更正成的{what}，如 /{what} …（输入 /帮助 查看例子）")
-            sug = run(correct(store, self.conv_id, agent=self.case.agent,
+            sug = run(correct(self.store, self.engine, self.conv_id, agent=self.case.agent,
                               intent=arg if name == "intent" else None,
                               cause=arg if name == "cause" else None,
                               stage=arg if name == "stage" else None))

@@ -22,8 +22,7 @@ from bot.intake.triage import Reading, read_review
 from bot.models import Case, Conversation
 from bot.store import schema
 from bot.store.db import Store, _kept_key, buyer_key
-from bot.store.mask import mask_id
-from bot.store.turns import mask_case
+from bot.store.mask import mask_case, mask_id
 
 _C, _R = schema.conversations.c, tables.reviews.c
 CHUNK = 1000
@@ -139,7 +138,7 @@ async def import_reviews(store: Store, reviews: list[ReviewIn], *,
     now = datetime.now(UTC)
     for i in range(0, len(reviews), CHUNK):
         chunk = reviews[i:i + CHUNK]
-        total.add(await store._write(_job(store, chunk, now)))
+        total.add(await store.write(_job(store, chunk, now)))
         if progress is not None:
             progress(len(chunk))
     return total
@@ -168,4 +167,4 @@ async def set_cursor(store: Store, source: str, shop: str, until: datetime) -> N
         if not res.rowcount:
             conn.execute(tables.cursors.insert().values(source=source, shop=shop, until=utc(until), updated_at=now))
 
-    await store._write(job)
+    await store.write(job)

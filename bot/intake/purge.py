@@ -71,5 +71,5 @@ async def purge(store: Store, days: int, now: datetime | None = None) -> int:
     """Remove the text of closed cases older than ``days`` days; returns how many cases."""
     ids = await stale(store, days, now)
     for i in range(0, len(ids), _BATCH):
-        await store._write(_job(ids[i:i + _BATCH]))
+        await store.write(_job(ids[i:i + _BATCH]))
     return len(ids)

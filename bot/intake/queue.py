@@ -17,7 +17,7 @@ from bot.intake.contact import ContactRules, TooManyAttempts
 from bot.intake.triage import CaseView, QueueItem, Reading, ReviewRow, aware, matches, order, triage
 from bot.store import schema
 from bot.store.db import Store
-from bot.store.turns import Forbidden, NotFound
+from bot.store.errors import Forbidden, NotFound
 
 _C, _R, _A = schema.conversations.c, tables.reviews.c, tables.attempts.c
 
@@ -130,7 +130,7 @@ async def assign(store: Store, conv_id: str, agent: str | None, *, shop: str | N
             agent=holder, updated_at=datetime.now(UTC)))
         return holder
 
-    return await store._write(job)
+    return await store.write(job)
 
 
 async def attempts_of(store: Store, conv_id: str, shop: str | None) -> tuple[int, Any]:
@@ -175,7 +175,7 @@ async def record_attempt(store: Store, rules: ContactRules, conv_id: str, kind: 
         conn.execute(tables.attempts.insert().values(conversation_id=conv_id, kind=kind, agent=agent, at=when))
         return used + 1, warnings
 
-    return await store._write(job)
+    return await store.write(job)
 
 
 __all__ = ["QueueQuery", "Taken", "TooManyAttempts", "assign", "check_contact", "open_cases", "queue",

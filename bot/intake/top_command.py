@@ -120,11 +120,13 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     r = tables.reviews.c
 
     async def find(store: Any) -> tuple[str, list[Any], str | None, list[Any]]:
+        from bot.service.turns import TurnService
+
         cid = await _resolve(store, case_id)
         async with store.db.connect() as conn:
             rows = (await conn.execute(select(r.id, r.order_id, r.sub_order_id, r.explained_at)
                                        .where(r.conversation_id == cid))).all()
-        draft = text or (await store.last_suggestion(cid)).public_reply
+        draft = text or (await TurnService.over(store).last_suggestion(cid)).public_reply
         findings = store.csbot.understand.findings(draft) if draft else []
         return cid, rows, draft, findings
 
@@ -160,7 +162,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
                 def mark(conn: Any, rid: int = row.id) -> None:
                     conn.execute(update(tables.reviews).where(r.id == rid).values(explained_at=datetime.now(UTC)))
 
-                await store._write(mark)
+                await store.write(mark)
                 done += 1
         return done
 

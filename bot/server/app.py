@@ -33,12 +33,13 @@ from bot.server.api import (
 )
 from bot.server.errors import ApiError, errors, read_model
 from bot.server.metrics import Metrics
+from bot.service.turns import TurnService
 from bot.store.db import Store, TokenInfo, hash_token
-from bot.store.turns import Duplicate
 
 log = logging.getLogger("csbot.server")
 
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
+TURNS: web.AppKey[TurnService] = web.AppKey("turns", TurnService)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 HOOKS: web.AppKey[Any] = web.AppKey("hooks")
 TOKEN: web.RequestKey[TokenInfo] = web.RequestKey("token", TokenInfo)
@@ -133,6 +134,7 @@ class Hub:
         return [w for group in self.sockets.values() for w in group.values()]
 
     async def publish(self, conv_id: str, sug: Suggestion) -> None:
+        """Offer a committed turn's Suggestion to the conversation's sockets (never waits)."""
         group = self.sockets.get(conv_id)
         if not group:
             return
@@ -222,7 +224,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     agent = (case.agent or info.name) if info.role == "admin" else info.name
     if case.agent is None and info.role == "agent" and not _AUTO_NAME.fullmatch(info.name):
         case = case.model_copy(update={"agent": info.name[:50]})  # the token's agent signs
-    conv, sug, created = await store.create(case, body.tone, agent=agent)
+    conv, sug, created = await request.app[TURNS].create(case, body.tone, agent=agent)
     summary, _ = await store.get(conv.id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}),
                  201 if created else 200)
@@ -268,7 +270,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 async def get_conversation(request: web.Request) -> web.Response:
     summary, turns = await request.app[STORE].get(request.match_info["id"], _scope(request))
-    current = await request.app[STORE].current(summary["id"])
+    current = await request.app[TURNS].current(summary["id"])
     return _dump(ConversationDetail.model_validate({"conversation": summary, "turns": turns, "current": current}))
 
 
@@ -277,17 +279,17 @@ async def post_message(request: web.Request) -> web.Response:
     conv_id = request.match_info["id"]
     metrics = request.app[METRICS]
     started = time.perf_counter()
-    done = await request.app[STORE].post_turn(
+    done = await request.app[TURNS].turn(
         conv_id, body.role, body.text, message_id=body.message_id, shop=_scope(request))
-    if isinstance(done, Duplicate):
+    if done.duplicate:
         metrics.duplicates.inc()
-        return web.Response(text=done.stored, content_type="application/json")
+        return _dump(done.suggestion)
     metrics.latency.observe(time.perf_counter() - started)
     metrics.turn(body.role)
-    for code, severity in done.findings:
-        metrics.finding(code, severity)
-    # The answer is sent as the store made it (listeners get it through its turn notifications).
-    return web.Response(text=done.answer, content_type="application/json")
+    for finding in done.suggestion.warnings:
+        if finding.span is not None:
+            metrics.finding(finding.code, finding.severity)
+    return _dump(done.suggestion)
 
 
 async def close_conversation(request: web.Request) -> web.Response:
@@ -298,9 +300,9 @@ async def close_conversation(request: web.Request) -> web.Response:
     before, _ = await store.get(conv_id, _scope(request))
     if not before["open"] and info.role != "admin" and before["agent"] not in (None, info.name):
         raise ApiError(403, "forbidden", "这个会话已经结束：只有负责它的客服或管理员可以登记结果")
-    conv = await store.close_case(conv_id, body.outcome, _scope(request))
-    summary, turns = await store.get(conv_id)
-    last = turns[-1]["suggestion"] if turns else store.csbot.start(conv.case)[1].model_dump(mode="json")
+    await request.app[TURNS].close_case(conv_id, body.outcome, _scope(request))
+    summary, _ = await store.get(conv_id)
+    last = await request.app[TURNS].last_suggestion(conv_id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": last}))
 
 
@@ -310,7 +312,7 @@ async def correct_conversation(request: web.Request) -> web.Response:
 
     body = await read_model(request, CorrectionIn)
     try:
-        sug = await correct(request.app[STORE], request.match_info["id"], turn=body.turn,
+        sug = await correct(request.app[STORE], request.app[TURNS].engine, request.match_info["id"], turn=body.turn,
                             intent=body.intent, cause=body.cause, stage=body.stage,
                             shop=_scope(request), agent=request[TOKEN].name)
     except ValueError as exc:
@@ -348,10 +350,7 @@ async def lint(request: web.Request) -> web.Response:
         summary, turns = await store.get(body.conversation_id, _scope(request))
         context = [t["text"] for t in turns if t["role"] == "agent"]
         stage = summary["stage"]
-    # CPU work: in the store's turn thread, not on the event loop.
-    found = await asyncio.get_running_loop().run_in_executor(
-        store.cpu, store.csbot.understand.findings, body.text, context, stage)
-    return _dump(LintOut(findings=found))
+    return _dump(LintOut(findings=await request.app[TURNS].lint(body.text, context, stage)))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -409,8 +408,9 @@ def page_csp(page: str) -> str:
 
 
 async def sidebar_page(request: web.Request) -> web.Response:
-    stages = {sid: st.label for sid, st in request.app[STORE].csbot.script.stages.items()}
-    outcomes = sidebar.outcome_labels(request.app[STORE].csbot.dialogs)
+    engine = request.app[TURNS].engine
+    stages = {sid: st.label for sid, st in engine.script.stages.items()}
+    outcomes = sidebar.outcome_labels(engine.dialogs)
     page = sidebar.page(stages, outcomes)
     return web.Response(text=page, content_type="text/html",
                         headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
@@ -434,6 +434,7 @@ def make_app(
     adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
+    app[TURNS] = turns = TurnService.over(store)
     app[METRICS] = Metrics()
     app[HUB] = Hub()
     app[STATIC_TOKENS] = static_tokens(tokens)
@@ -458,7 +459,7 @@ def make_app(
     from bot.server import queue as work_queue  # the intake's queue and contact rules (bot/intake)
 
     work_queue.setup(app)
-    hooks = Hooks(store, app[METRICS], adapters, shop)
+    hooks = Hooks(store, turns, app[METRICS], adapters, shop)
     app[HOOKS] = hooks
     app.router.add_route("*", "/hooks/{channel}", hooks.handle)
     app.on_startup.append(hooks.start)
@@ -466,14 +467,16 @@ def make_app(
 
     async def listen(app: web.Application) -> None:
         hub = app[HUB]
+        turns.subscribe(hub.publish)  # this process's turns: the Suggestion in hand
 
-        async def pushed(conv_id: str, turn: int) -> None:
+        async def elsewhere(conv_id: str, turn: int) -> None:
+            # Another instance's turn (PostgreSQL): read here only when someone watches.
             if conv_id in hub.sockets:
                 sug = await store.suggestion(conv_id, turn)
                 if sug is not None:
                     await hub.publish(conv_id, sug)
 
-        await store.listen(pushed)
+        await store.listen(elsewhere)
 
     async def shutdown(app: web.Application) -> None:
         await app[HUB].close_all()
@@ -504,6 +507,7 @@ def make_app(
     app.on_response_prepare.append(server_header)
 
     async def cleanup(app: web.Application) -> None:
+        app[TURNS].shutdown()
         await app[STORE].close()  # the writer finishes what it acknowledged
 
     app.on_startup.append(listen)
@@ -514,11 +518,11 @@ def make_app(
 
 async def build_app(
     database_url: str, engine: Engine | None = None, *, synchronous: str = "FULL",
-    workers: int = 0, token_ttl: float = 10.0, **kw: Any
+    token_ttl: float = 10.0, **kw: Any
 ) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
     store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous,
-                             workers=workers, token_ttl=token_ttl)
+                             token_ttl=token_ttl)
     try:
         return make_app(store, **kw)
     except Exception:  # a channel's settings are incomplete: do not leave the store open

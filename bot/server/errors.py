@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from bot.engine import ConversationClosed
-from bot.store.turns import Forbidden, NeedsPerson, NotFound
+from bot.store.errors import Forbidden, NeedsPerson, NotFound
 
 log = logging.getLogger("csbot.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

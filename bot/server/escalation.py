@@ -114,7 +114,7 @@ def notice(summary: Mapping[str, Any], stage_label: str, agent: str, note: str |
 
 async def escalate(request: web.Request) -> web.Response:
     """POST /api/v1/conversations/{id}/escalate: tell the supervisor, then mark the case."""
-    from bot.server.app import STORE, TOKEN, _dump, _scope
+    from bot.server.app import STORE, TOKEN, TURNS, _dump, _scope
 
     body = await read_model(request, EscalateIn)
     store = request.app[STORE]
@@ -127,7 +127,7 @@ async def escalate(request: web.Request) -> web.Response:
     if notifier is None:
         raise ApiError(503, "escalation_unavailable",
                        f"没有配置主管通知渠道（{ENV_URL}）：请直接联系主管，这里没有改动")
-    stages = store.csbot.script.stages
+    stages = request.app[TURNS].engine.script.stages
     label = stages[summary["stage"]].label if summary["stage"] in stages else summary["stage"]
     agent = summary.get("agent") or request[TOKEN].name
     text, fields = notice(summary, label, agent, body.note)
@@ -137,7 +137,7 @@ async def escalate(request: web.Request) -> web.Response:
     except DeliveryError as exc:
         raise ApiError(502, "notify_failed",
                        f"没能通知主管：{exc.message}。案件没有改动，请稍后重试或直接联系主管") from exc
-    _, sug = await store.escalate_case(conv_id, scope)
+    _, sug = await request.app[TURNS].escalate(conv_id, scope)
     log.info("escalated conversation=%s via=%s", conv_id, notifier.kind)
     summary, _ = await store.get(conv_id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}))

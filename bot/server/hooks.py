@@ -19,11 +19,12 @@ from bot.channels.commands import HELP, Command, parse_command
 from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
 from bot.insights.labels import outcome_labels
-from bot.models import Case, Suggestion
+from bot.models import Case, Role, Suggestion
 from bot.server.errors import error_response, refused, where_raised
 from bot.server.metrics import Metrics
+from bot.service.turns import TurnService
 from bot.store.db import Store
-from bot.store.turns import Forbidden, NeedsPerson, NotFound
+from bot.store.errors import Forbidden, NeedsPerson, NotFound
 
 log = logging.getLogger("csbot.channels")
 def _dumps(obj: Any) -> str:
@@ -44,8 +45,9 @@ class Answer:
 class Hooks:
     """Mounted adapters and the background work they start."""
 
-    def __init__(self, store: Store, metrics: Metrics, adapters: dict[str, Adapter], shop: str) -> None:
-        self.store, self.metrics, self.adapters, self.shop = store, metrics, adapters, shop
+    def __init__(self, store: Store, turns: TurnService, metrics: Metrics, adapters: dict[str, Adapter],
+                 shop: str) -> None:
+        self.store, self.turns, self.metrics, self.adapters, self.shop = store, turns, metrics, adapters, shop
         self.http: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         for adapter in adapters.values():
@@ -163,16 +165,16 @@ class Hooks:
             conv_id = await self.store.active_case(channel, event.chat_id, agent_id)
             if conv_id is None:
                 return await self._once(channel, event, "还没有进行中的案例，请先用 /new 买家名 商品 下单日期 开一个。")
-            role = "agent" if cmd.kind == "me" else "buyer"
+            role: Role = "agent" if cmd.kind == "me" else "buyer"
             try:
-                sug, duplicate = await self.store.add_turn(conv_id, role, cmd.text, message_id=turn_id)
+                done = await self.turns.turn(conv_id, role, cmd.text, message_id=turn_id)
             except ConversationClosed:
                 return await self._once(channel, event, "这个案例已经结束了，可以用 /new 开新案例，或用 /switch 切换。")
             except NeedsPerson:
                 return await self._once(channel, event, "话术已修改，这个案例需要人工处理。")
-            if not duplicate:
+            if not done.duplicate:
                 self.metrics.turn(role)
-            return Answer(suggestion=sug, deliver=not duplicate)
+            return Answer(suggestion=done.suggestion, deliver=not done.duplicate)
         if not await self.store.first_time(channel, event.message_id):
             return Answer(deliver=False)
         if cmd.kind == "invalid":
@@ -182,7 +184,7 @@ class Hooks:
         if cmd.kind == "new":
             case = Case.model_validate({**cmd.case_fields(), "shop": self.shop, "channel": channel,
                                         "agent": event.sender_name or None})
-            conv, sug, _ = await self.store.create(case, agent=agent_id)
+            conv, sug, _ = await self.turns.create(case, agent=agent_id)
             await self.store.set_active_case(channel, event.chat_id, agent_id, conv.id)
             shown = conv.case  # as stored: masked
             return Answer(text=f"已开始案例：{shown.buyer_name}（{shown.product or '商品未填'}）", suggestion=sug)
@@ -192,7 +194,7 @@ class Hooks:
         if conv_id is None:
             return Answer(text="还没有进行中的案例，请先用 /new 开一个。")
         if cmd.kind == "hint":
-            return Answer(suggestion=await self.store.last_suggestion(conv_id))
+            return Answer(suggestion=await self.turns.last_suggestion(conv_id))
         try:
             return Answer(text=await self._on_case(conv_id, cmd))
         except (NotFound, Forbidden):
@@ -203,14 +205,14 @@ class Hooks:
     async def _on_case(self, conv_id: str, cmd: Command) -> str:
         if cmd.kind == "status":
             summary, _ = await self.store.get(conv_id)
-            label = self.store.csbot.script.stages[summary["stage"]].label
+            label = self.turns.engine.script.stages[summary["stage"]].label
             return f"当前案例：{summary['case']['buyer_name']}，阶段：{label}，已进行 {summary['turns']} 轮。"
         if cmd.kind == "tone" and cmd.tone:
-            await self.store.set_tone(conv_id, cmd.tone)
+            await self.turns.set_tone(conv_id, cmd.tone)
             return f"之后的建议改用“{cmd.tone}”语气。"
         if cmd.kind == "end" and cmd.outcome:
-            await self.store.close_case(conv_id, cmd.outcome)
-            outcome = outcome_labels(self.store.csbot.dialogs).get(cmd.outcome, cmd.outcome)
+            await self.turns.close_case(conv_id, cmd.outcome)
+            outcome = outcome_labels(self.turns.engine.dialogs).get(cmd.outcome, cmd.outcome)
             return f"案例已结束，结果：{outcome}。"
         return "没看懂这条命令，发 /help 查看用法。"
 

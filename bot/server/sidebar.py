@@ -44,16 +44,14 @@ async def me(request: web.Request) -> web.Response:
 async def set_tone(request: web.Request) -> web.Response:
     """POST /api/v1/conversations/{id}/tone: the suggestions from now on in 正式 or 亲切 (not a turn)."""
     from bot.server.api import ConversationOut, ToneIn
-    from bot.server.app import STORE, _dump, _scope
+    from bot.server.app import STORE, TURNS, _dump, _scope
     from bot.server.errors import read_model
 
     body = await read_model(request, ToneIn)
-    store = request.app[STORE]
     conv_id = request.match_info["id"]
-    await store.get(conv_id, _scope(request))  # 404 / 403 first
-    await store.set_tone(conv_id, body.tone)
-    summary, _ = await store.get(conv_id)
-    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": await store.current(conv_id)}))
+    sug = await request.app[TURNS].set_tone(conv_id, body.tone, _scope(request))
+    summary, _ = await request.app[STORE].get(conv_id)
+    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}))
 
 
 @cache

@@ -11,21 +11,22 @@ from sqlalchemy import Connection, select, update
 
 from bot.models import Conversation, Suggestion
 from bot.store import schema
+from bot.store.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
+    from bot.engine import Engine
     from bot.store.db import Store
 
 _C, _T, _K = schema.conversations.c, schema.turns.c, schema.corrections.c
 
 
 async def correct(
-    store: Store, conv_id: str, *, turn: int | None = None, intent: str | None = None,
+    store: Store, engine: Engine, conv_id: str, *, turn: int | None = None, intent: str | None = None,
     cause: str | None = None, stage: str | None = None, shop: str | None = None,
     agent: str | None = None,
 ) -> Suggestion:
     """Apply a correction and keep it. Raises NotFound, Forbidden, or ValueError with a
     Chinese message (nothing to correct, no such turn, unknown label)."""
-    engine = store.csbot
     if intent is None and cause is None and stage is None:
         raise ValueError("请至少更正一项：意图（intent）、原因（cause）或阶段（stage）")
     codes = {
@@ -35,7 +36,11 @@ async def correct(
     }
 
     def job(conn: Connection) -> Suggestion:
-        row = store._load_for_update(conn, conv_id, shop)
+        row = conn.execute(select(_C.shop, _C.state, _C.turn).where(_C.id == conv_id)).first()
+        if row is None:
+            raise NotFound(conv_id)
+        if shop is not None and row.shop != shop:
+            raise Forbidden(conv_id)
         conv = Conversation.model_validate_json(row.state)
         last = int(row.turn)
         wanted = last if turn is None else turn
@@ -84,8 +89,8 @@ async def correct(
                          .values(suggestion=sug.model_dump_json(), stage=conv.stage))
         return sug
 
-    async with store.locks(conv_id):  # not between a worker's decision and its commit
-        return await store._write(job)
+    async with store.locks(conv_id):  # not in the middle of a turn (bot/service/turns.py)
+        return await store.write(job)
 
 
 async def export(store: Store, since: date | None = None, shop: str | None = None) -> list[dict[str, Any]]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from bot.models import AgentUnderstanding, Case, Finding, Suggestion
 
 _CJK = "\u4e00-\u9fff"
 _UNIT = "(?:号|栋|幢|单元|室|楼)"
@@ -164,3 +167,38 @@ def _move(x: int, edits: list[Edit], is_start: bool) -> int:
             return e.start + delta + (0 if is_start else e.length)
         delta += e.length - (e.end - e.start)
     return x + delta
+
+
+_ID_FIELDS = frozenset({"buyer_id", "order_id"})
+# Fields that are codes or the shop's own words, never a buyer's: kept as they are.
+_KEPT_FIELDS = frozenset({"shop", "platform", "review_rating", "channel", "agent", "honorific"})
+
+
+def mask_case(case: Case) -> Case:
+    """The case as stored: every free-text field masked (review text, names, notes, product),
+    ids masked for the phone numbers some platforms build them from."""
+    update: dict[str, str] = {}
+    for name, value in case:
+        if isinstance(value, str) and name not in _KEPT_FIELDS:
+            done = mask_id(value) if name in _ID_FIELDS else mask(value)
+            if done != value:
+                update[name] = done
+    return case.model_copy(update=update) if update else case
+
+
+def masked_suggestion(sug: Suggestion, masked: str, steps: list[list[Edit]]) -> Suggestion:
+    """The Suggestion as stored: the understanding quotes the masked message, and every
+    finding's span points into it (a span on a masked part covers its placeholder)."""
+
+    def moved(findings: list[Finding]) -> list[Finding]:
+        return [f if f.span is None else f.model_copy(update={"span": move_span(f.span, steps)})
+                for f in findings]
+
+    update: dict[str, Any] = {"warnings": moved(sug.warnings)}
+    u = sug.understanding
+    if u is not None:
+        extra: dict[str, Any] = {"text": masked}
+        if isinstance(u, AgentUnderstanding):
+            extra["findings"] = moved(u.findings)
+        update["understanding"] = u.model_copy(update=extra)
+    return sug.model_copy(update=update)

@@ -42,8 +42,6 @@ class GroupCommitWriter:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-writer")
         self.batches = 0
         self.threaded_commits = 0  # commits that went to the thread (a slow disk)
-        self.window = 0.0  # seconds to wait for more jobs when more_coming() says so
-        self.more_coming: Callable[[], bool] = lambda: False
         # When the last few commits all took longer than this, commits go to the thread
         # (the loop would stall). A commit that also checkpointed the WAL is slow alone.
         self.slow_commit = 0.002
@@ -79,11 +77,6 @@ class GroupCommitWriter:
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self.queue.get()]
-            if self.window and self.more_coming():
-                # Turns decided beside the writer arrive one by one and cost little to
-                # write: without a moment's wait each batch held one or two of them, and
-                # a batch's own cost (BEGIN, COMMIT and its fsync) was most of a turn's.
-                await asyncio.sleep(self.window)
             while len(batch) < self.max_batch and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:

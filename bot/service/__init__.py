@@ -1,0 +1,1 @@
+"""What runs a conversation over the store: the turn service (bot/service/turns.py)."""

@@ -1,0 +1,236 @@
+"""Conversations and their turns: the repository the turn service loads from and saves to.
+
+``TurnRepository`` is the small interface the turn service needs (bot/service/turns.py);
+``ConversationStore`` implements it over SQLAlchemy Core, every statement written once for
+both databases. The PostgreSQL store adds a notification to other instances inside the
+turn's transaction (bot/store/db.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+
+from bot.models import Case, Conversation, Suggestion
+from bot.store import schema
+from bot.store.base import Database
+from bot.store.errors import Forbidden, NotFound
+from bot.store.mask import mask, mask_id
+
+_C, _T = schema.conversations.c, schema.turns.c
+
+# A conversation and, for a repeated message id, the answer stored for it: one read.
+_LOAD = (select(_C.shop, _C.is_open, _C.turn, _C.state, _T.suggestion)
+         .select_from(schema.conversations.outerjoin(schema.turns, and_(
+             _T.conversation_id == _C.id, _T.message_id == bindparam("mid"))))
+         .where(_C.id == bindparam("cid")))
+_LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam("cid"))
+                    .order_by(_T.turn.desc()).limit(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A conversation as loaded: its row's shop, open flag and turn, and its state."""
+
+    shop: str
+    is_open: bool
+    turn: int
+    conversation: Conversation
+    answered: Suggestion | None = None  # the answer already stored for this message id
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One turn as stored: masked text and the masked Suggestion."""
+
+    conversation_id: str
+    turn: int
+    role: str
+    text: str
+    message_id: str | None
+    stage: str
+    suggestion: Suggestion
+
+
+@dataclass(frozen=True, slots=True)
+class CaseKey:
+    """What makes a case the same one: shop, buyer and order (personal data hashed)."""
+
+    shop: str
+    buyer: str
+    order: str
+
+    @classmethod
+    def of(cls, case: Case) -> CaseKey:
+        order = case.order_id or ""
+        return cls(case.shop, buyer_key(case), _kept_key(order, mask_id(order)))
+
+
+def buyer_key(case: Case) -> str:
+    """What tells one buyer from another in a shop: the id, else the name. One with personal
+    data in it (``tb_lilei_13812345678``) is kept as its hash, so that buyers still differ
+    and the phone number is not stored in the clear."""
+    key = case.buyer_id or case.buyer_name
+    return _kept_key(key, mask_id(key) if case.buyer_id else mask(key))
+
+
+def _kept_key(key: str, masked: str) -> str:
+    return key if masked == key else "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class TurnRepository(Protocol):
+    """Where the turn service keeps conversations (Rasa's tracker store, in its shape)."""
+
+    async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
+        """The conversation (raises NotFound) and the answer to a repeated message id."""
+
+    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
+        """Write the conversation's new state and, for a turn, the turn: committed on return."""
+
+    async def flag(self, conv_id: str) -> None:
+        """Mark the conversation for a person (its stage vanished from the script)."""
+
+    async def open_case(
+        self, key: CaseKey, start: Callable[[str], tuple[Conversation, Suggestion]], agent: str | None,
+    ) -> tuple[Conversation, Suggestion | None, bool]:
+        """The open case with this key and its newest Suggestion (None before any turn), or a
+        new one made by ``start(new_id)``; and whether it was made now."""
+
+    async def last_suggestion(self, conv_id: str) -> Suggestion | None:
+        """The newest stored Suggestion (None before any turn)."""
+
+
+class ConversationStore(Database):
+    """Conversations and turns over SQLAlchemy Core (the same statements on both databases)."""
+
+    async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
+        async with self.db.connect() as conn:
+            row = (await conn.execute(_LOAD, {"cid": conv_id, "mid": message_id})).first()
+        if row is None:
+            raise NotFound(conv_id)
+        return Stored(row.shop, bool(row.is_open), row.turn, Conversation.model_validate_json(row.state),
+                      Suggestion.model_validate_json(row.suggestion) if row.suggestion else None)
+
+    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
+        await self.write(lambda conn: self._save(conn, conv, is_open, turn))
+
+    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> None:
+        now = datetime.now(UTC)
+        if turn is not None:
+            conn.execute(schema.turns.insert().values(
+                conversation_id=turn.conversation_id, turn=turn.turn, role=turn.role, text=turn.text,
+                message_id=turn.message_id, stage=turn.stage,
+                suggestion=turn.suggestion.model_dump_json(), created_at=now))
+        conn.execute(update(schema.conversations).where(_C.id == conv.id).values(
+            stage=conv.stage, turn=conv.turn, state=conv.model_dump_json(), updated_at=now,
+            script_version=conv.script_version, is_open=is_open, outcome=conv.outcome))
+
+    async def flag(self, conv_id: str) -> None:
+        await self.write(lambda conn: conn.execute(
+            update(schema.conversations).where(_C.id == conv_id).values(flagged=True)))
+
+    async def open_case(
+        self, key: CaseKey, start: Callable[[str], tuple[Conversation, Suggestion]], agent: str | None,
+    ) -> tuple[Conversation, Suggestion | None, bool]:
+        def job(conn: Connection) -> tuple[Conversation, Suggestion | None, bool]:
+            row = conn.execute(select(_C.state).where(
+                _C.shop == key.shop, _C.buyer_key == key.buyer, _C.order_key == key.order,
+                _C.is_open)).first()
+            if row is not None:
+                conv = Conversation.model_validate_json(row.state)
+                last = conn.execute(_LAST_SUGGESTION, {"cid": conv.id}).scalar()
+                return conv, Suggestion.model_validate_json(last) if last else None, False
+            conv, sug = start(str(uuid.uuid4()))
+            now = datetime.now(UTC)
+            conn.execute(schema.conversations.insert().values(
+                id=conv.id, shop=key.shop, buyer_key=key.buyer, order_key=key.order,
+                agent=agent or conv.case.agent, stage=conv.stage, outcome=None, is_open=True, turn=0,
+                script_version=conv.script_version, state=conv.model_dump_json(),
+                created_at=now, updated_at=now, flagged=False))
+            return conv, sug, True
+
+        return await self.write(job)
+
+    async def last_suggestion(self, conv_id: str) -> Suggestion | None:
+        async with self.db.connect() as conn:
+            raw = (await conn.execute(_LAST_SUGGESTION, {"cid": conv_id})).scalar()
+        return Suggestion.model_validate_json(raw) if raw else None
+
+    async def suggestion(self, conv_id: str, turn: int) -> Suggestion | None:
+        """The stored Suggestion of one turn."""
+        async with self.db.connect() as conn:
+            raw = (await conn.execute(select(_T.suggestion).where(
+                _T.conversation_id == conv_id, _T.turn == turn))).scalar()
+        return Suggestion.model_validate_json(raw) if raw else None
+
+    # -- reading for people: the API's lists and details ------------------------------
+
+    async def get(self, conv_id: str, shop: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A conversation and its turns."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(schema.conversations).where(_C.id == conv_id))).first()
+            if row is None:
+                raise NotFound(conv_id)
+            if shop is not None and row.shop != shop:
+                raise Forbidden(conv_id)
+            turns = (await conn.execute(select(schema.turns).where(_T.conversation_id == conv_id)
+                                        .order_by(_T.turn))).all()
+        return _summary(row), [
+            {"turn": r.turn, "role": r.role, "text": r.text, "message_id": r.message_id,
+             "stage": r.stage, "created_at": r.created_at.isoformat() if r.created_at else None,
+             "suggestion": Suggestion.model_validate_json(r.suggestion).model_dump(mode="json")}
+            for r in turns]
+
+    async def find(
+        self, *, shop: str | None, stage: str | None = None, outcome: str | None = None,
+        agent: str | None = None, since: date | None = None, until: date | None = None,
+        limit: int = 50, offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Conversations matching the filters, newest first, with the total count."""
+        conds = []
+        if shop is not None:
+            conds.append(_C.shop == shop)
+        if stage:
+            conds.append(_C.stage == stage)
+        if outcome:
+            conds.append(_C.outcome == outcome)
+        if agent:
+            conds.append(_C.agent == agent)
+        if since:
+            conds.append(_C.created_at >= datetime.combine(since, datetime.min.time(), UTC))
+        if until:
+            conds.append(_C.created_at < datetime.combine(until, datetime.max.time(), UTC))
+        async with self.db.connect() as conn:
+            total = (await conn.execute(select(func.count()).select_from(
+                schema.conversations).where(*conds))).scalar() or 0
+            rows = (await conn.execute(select(schema.conversations).where(*conds)
+                                       .order_by(_C.created_at.desc(), _C.id)
+                                       .limit(limit).offset(offset))).all()
+        return int(total), [_summary(r) for r in rows]
+
+    async def count_open(self) -> int:
+        async with self.db.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(
+                schema.conversations).where(_C.is_open))).scalar() or 0)
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    conv = Conversation.model_validate_json(row.state)
+    return {
+        "id": row.id, "shop": row.shop, "agent": row.agent, "stage": row.stage,
+        "outcome": row.outcome, "open": bool(row.is_open), "turns": row.turn,
+        "flagged": bool(row.flagged), "script_version": row.script_version,
+        "case": conv.case.model_dump(mode="json"),
+        "supervisor_notified": conv.context.supervisor_notified,
+        "callback_at": conv.context.callback_at,  # the agreed callback time (ISO), if any
+        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+    }
+
+
+__all__ = ["CaseKey", "ConversationStore", "Stored", "TurnRecord", "TurnRepository", "buyer_key"]
