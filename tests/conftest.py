@@ -91,11 +91,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def flow(engine: Engine) -> Iterator[type[Flow]]:
-    def make(case: dict[str, Any] | None = None, **kw: Any) -> Flow:
-        return Flow(engine, case, **kw)
+def flow(engine: Engine, tmp_path: Path) -> Iterator[Any]:
+    """Dialogs through the turn service and a real SQLite store (tests/dialog.py)."""
+    from tests.dialog import ServiceFlow
 
-    yield make  # type: ignore[misc]
+    made: list[ServiceFlow] = []
+
+    def make(case: dict[str, Any] | None = None, **kw: Any) -> ServiceFlow:
+        made.append(ServiceFlow(engine, tmp_path / f"flow{len(made)}.db", case, **kw))
+        return made[-1]
+
+    yield make
+    for f in made:
+        f.finish()
 
 
 # -- markers for the fast loop -----------------------------------------------------------

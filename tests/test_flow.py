@@ -1,8 +1,8 @@
 """Issue 16: a conversation that never traps or derails, and suggestions that fit the moment.
 
 Every situation is a dialog (send, expect the stage, expect what the suggestions must and
-must not say, expect the notes) and runs twice: through the Python API (the engine, as
-tests/conftest.py's Flow does) and through `csbot assist --json` in a real subprocess.
+must not say, expect the notes) and runs twice: through the turn service over a real SQLite
+store (tests/dialog.py) and through `csbot assist --json` in a real subprocess.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.engine import Engine
-from bot.models import Suggestion
+from tests.dialog import ServiceFlow
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Engine.load()
@@ -193,21 +193,24 @@ AT = datetime(2026, 12, 5, 14, 0)
 
 
 @pytest.mark.parametrize("situation", SITUATIONS, ids=[s.id for s in SITUATIONS])
-def test_situation_through_the_python_api(situation: Situation) -> None:
-    conv, _ = ENGINE.start(situation.case)
-    last_buyer = ""
-    for i, step in enumerate(situation.steps):
-        sug: Suggestion | dict[str, Any]
-        if step.role == "end":
-            conv = ENGINE.close(conv, ENGINE.label_code("outcome", step.text))  # type: ignore[arg-type]
-            assert conv.stage == step.stage and conv.outcome
-            continue
-        if step.role == "correct":
-            conv, sug = ENGINE.correct(conv, text=last_buyer, **step.correct)
-        else:
-            conv, sug = ENGINE.feed(conv, step.role, step.text, at=AT)  # type: ignore[arg-type]
-            last_buyer = step.text if step.role == "buyer" else last_buyer
-        _check(step, sug.model_dump(mode="json"), f"api step {i + 1}")
+def test_situation_through_the_turn_service(situation: Situation, tmp_path: Path) -> None:
+    """Each dialog as the service runs it: the turn service over a real SQLite store."""
+    case = situation.case or {"shop": "本店", "buyer_name": ENGINE.defaults["buyer_name"]}
+    f = ServiceFlow(ENGINE, tmp_path / "dialog.db", case)
+    try:
+        for i, step in enumerate(situation.steps):
+            if step.role == "end":
+                f.close(step.text)
+                assert f.conv.stage == step.stage and f.conv.outcome
+                continue
+            if step.role == "correct":
+                f.correct(**step.correct)
+            else:
+                f.send(step.role, step.text, at=AT)  # type: ignore[arg-type]
+                assert f.published[-1].turn == f.last.turn  # listeners got this turn, in hand
+            _check(step, f.last.model_dump(mode="json"), f"service step {i + 1}")
+    finally:
+        f.finish()
 
 
 def _lines(situation: Situation) -> list[str]:
