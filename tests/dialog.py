@@ -63,10 +63,11 @@ class ServiceFlow:
     def agent(self, text: str, at: datetime | None = None) -> ServiceFlow:
         return self.send("agent", text, at)
 
-    def correct(self, last_buyer: str = "", **labels: str) -> ServiceFlow:
-        """An agent's correction (intent, cause or stage), as the sidebar sends it."""
-        del last_buyer  # the store reads the corrected message itself
-        self.last = self._run(correct(self.store, self.turns.engine, self.conv.id, **labels))
+    def correct(self, *, intent: str | None = None, cause: str | None = None,
+                stage: str | None = None) -> ServiceFlow:
+        """An agent's correction of the newest buyer message or the stage, as the sidebar sends it."""
+        self.last = self._run(correct(self.store, self.turns.engine, self.conv.id, intent=intent,
+                                      cause=cause, stage=stage))
         self.history.append(self.last)
         self._reload()
         return self
