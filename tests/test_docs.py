@@ -44,6 +44,7 @@ def _routes() -> list[str]:
 
     class _NoStore:  # the router is all this test reads; routes may ask the engine for its script
         csbot = Engine.load()
+        locks = None
 
     app = make_app(_NoStore(), env={})  # type: ignore[arg-type]
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
