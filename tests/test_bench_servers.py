@@ -1,15 +1,25 @@
-"""The servers bench/service.py measures csbot against answer as they say they do (no timing
-here: the benchmarks are not part of the tests)."""
+"""The servers and load generators of bench/service.py do what they say (no timing here:
+the benchmarks are not part of the tests)."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.server_proc import ROOT, call, free_port
+import pytest
+
+from tests.server_proc import ROOT, TOKEN, call, free_port
+
+# bench/service.py is a script, not a package module: loaded from its file.
+_spec = importlib.util.spec_from_file_location("bench_service", ROOT / "bench/service.py")
+assert _spec and _spec.loader
+service = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(service)
+LINES = service.LINES
 
 
 @contextmanager
@@ -39,22 +49,31 @@ def test_bare_handler_answers_a_small_json_document() -> None:
     assert (status, body) == (200, {"ok": True, "turn": 1, "stage": "explain"})
 
 
-def test_reference_steps_its_machine_and_renders_chinese_replies() -> None:
-    with bench_server("reference_server.py") as url:
-        answers = [call(url, "POST", "/api/v1/conversations/x/messages",
-                        {"role": "agent", "text": "您好，请问是周女士吗？"}, token=None) for _ in range(7)]
-    stages = ["confirm_identity", "confirm_product", "listen_apologize", "explain", "remedy",
-              "polite_request", "closing"]
-    for status, body in answers:
-        assert status == 200
-        assert isinstance(body, dict)
-        # One FSM step: each answer is one stage after the one its turn started in.
-        before = stages[body["turn"] % len(stages)]
-        assert body["stage"] == stages[min(stages.index(before) + 1, len(stages) - 1)]
-        assert [r["text"] for r in body["suggestions"]] == [
-            "周女士您好，关于您在柚子家女装买的连衣裙，真的很抱歉给您添麻烦了。",
-            "周女士您好，关于您在柚子家女装买的连衣裙，我们马上为您处理。",
-            "周女士您好，关于您在柚子家女装买的连衣裙，您看这样安排可以吗？"]
-        assert body["role"] == "agent"
-    assert sorted(b["turn"] for _, b in answers) == list(range(2, 9))  # type: ignore[index]
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    with service.csbot(f"sqlite:///{tmp_path_factory.mktemp('bench')}/b.db") as (url, ids):
+        yield url, ids[:4]
 
+
+def _texts(url: str, cid: str) -> list[tuple[str, str]]:
+    status, body = call(url, "GET", f"/api/v1/conversations/{cid}")
+    assert status == 200 and isinstance(body, dict)
+    return [(t["role"], t["text"]) for t in body["turns"]]
+
+
+def test_wrk_posts_each_conversation_its_lines_in_order(served: tuple[str, list[str]]) -> None:
+    url, ids = served
+    got = service.wrk(url, ids, seconds=1, concurrency=1)
+    assert got["errors"] == 0 and got["rps"] > 0
+    turns = _texts(url, ids[0])
+    assert len(turns) >= 2 and turns == [LINES[k % len(LINES)] for k in range(len(turns))]
+
+
+def test_open_loop_sends_at_its_rate_and_counts_answers(served: tuple[str, list[str]]) -> None:
+    url, ids = served
+    before = {cid: len(_texts(url, cid)) for cid in ids}
+    got = service.open_loop(url, ids, rate=40, seconds=1)
+    assert (got["sent"], got["answered"], got["errors"]) == (40, 40, 0)
+    assert 0 < got["p50_ms"] <= got["p99_ms"] <= got["max_ms"]
+    assert sum(len(_texts(url, cid)) - before[cid] for cid in ids) == 40
+    assert TOKEN  # the generator authenticates as the test admin

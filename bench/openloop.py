@@ -1,0 +1,79 @@
+"""An open-loop load generator (run as its own process): turns sent at a fixed arrival rate.
+
+A closed loop (wrk, or C connections that each wait for their answer) slows down with the
+server and hides its tail; here request i leaves at t0 + i / rate whatever happened to the
+ones before, and its latency counts from that planned moment, so a stall of the server
+shows in every request that should have left during it (no coordinated omission).
+
+    python bench/openloop.py --url URL --token T --rate 500 --seconds 10 --conversations ID…
+
+Prints one JSON line: sent, answered, errors, p50/p99/p999/max latency in ms, and how late
+the generator itself sent (if that is large the figures measure the generator, not csbot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+import aiohttp
+from turnlines import LINES
+
+
+def _pct(xs: list[float], p: float) -> float:
+    return round(xs[min(len(xs) - 1, int(p * len(xs)))] * 1000, 2) if xs else 0.0
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--token", default="")
+    ap.add_argument("--conversations", nargs="+", required=True)
+    ap.add_argument("--rate", type=float, required=True, help="requests per second")
+    ap.add_argument("--seconds", type=float, default=10)
+    args = ap.parse_args()
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    latencies: list[float] = []
+    late: list[float] = []
+    errors = 0
+    said = dict.fromkeys(args.conversations, 0)  # each conversation hears the lines in order
+    total = int(args.rate * args.seconds)
+    conn = aiohttp.TCPConnector(limit=0)
+
+    async with aiohttp.ClientSession(connector=conn, headers=headers) as session:
+        async def send(cid: str, role: str, text: str, planned: float) -> None:
+            nonlocal errors
+            try:
+                async with session.post(f"{args.url}/api/v1/conversations/{cid}/messages",
+                                        json={"role": role, "text": text}) as r:
+                    await r.read()
+                    errors += r.status != 200
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - planned)
+
+        tasks = []
+        t0 = time.perf_counter() + 0.05
+        for i in range(total):
+            planned = t0 + i / args.rate
+            delay = planned - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            late.append(time.perf_counter() - planned)
+            cid = args.conversations[i % len(args.conversations)]
+            role, text = LINES[said[cid] % len(LINES)]
+            said[cid] += 1
+            tasks.append(asyncio.create_task(send(cid, role, text, planned)))
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    late.sort()
+    print(json.dumps({"sent": total, "answered": len(latencies) - errors, "errors": errors,
+                      "rate": args.rate, "p50_ms": _pct(latencies, 0.5), "p99_ms": _pct(latencies, 0.99),
+                      "p999_ms": _pct(latencies, 0.999), "max_ms": _pct(latencies, 1.0),
+                      "sender_late_p99_ms": _pct(late, 0.99)}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
