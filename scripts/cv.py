@@ -152,8 +152,10 @@ def main() -> int:
                 for path, prow in probes:
                     pn = [u.normalize(str(r["text"])) for r in prow]
                     pr = [u.buyer_model(n) for n in pn]
-                    px = [features(n.text, buyer_extras(r) if variant == "stack" else []) for n, r in zip(pn, pr, strict=True)]
-                    pg = _targets([str(r[family]) if r[family] is not None else "none" for r in prow], "multiclass", classes)
+                    px = [features(n.text, buyer_extras(r) if variant == "stack" else [])
+                          for n, r in zip(pn, pr, strict=True)]
+                    pg = _targets([str(r[family]) if r[family] is not None else "none" for r in prow],
+                                  "multiclass", classes)
                     pp = predict(xs, gold, px, classes, args.c, variant == "stack")
                     report(f"{variant} on {path.name}", pg, pp, classes)
                     if variant == "stack":
