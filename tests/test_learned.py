@@ -18,6 +18,7 @@ from bot.engine import Engine
 from bot.learned.build import learn
 from bot.learned.linear import ModelError, dump, features, load, ngrams
 from bot.learned.report import Comparison
+from bot.learned.train import folds, near_duplicate_groups
 from bot.learned.understand import MODEL_FILE
 from bot.understand.pipeline import Understander
 from tests.conftest import Flow
@@ -41,6 +42,21 @@ def test_ngrams_are_distinct_and_marked() -> None:
     assert ngrams("好") == ["好", "\x02好", "好\x03", "\x02好\x03"]
     f = features("哈哈", ["ri:affirm"])
     assert f["\x01ri:affirm"] == 1.0 and abs(sum(v * v for k, v in f.items() if k[0] != "\x01") - 1) < 1e-9
+
+
+def test_near_duplicates_share_a_fold() -> None:
+    texts = ["鞋子太小了", "衣服开线了", "鞋子太小了哈", "快递三天没动", "衣服开线了！！",
+             "颜色和图片差太多", "鞋子太小了，换大一码", "退款吧"]
+    groups = near_duplicate_groups(texts)
+    # a particle or punctuation variant, and a line that mostly repeats another, join its group
+    assert groups[0] == groups[2] == groups[6] and groups[1] == groups[4]
+    assert len({groups[0], groups[1], groups[3], groups[5], groups[7]}) == 5
+    parts = folds(len(texts), 3, groups)
+    assert sorted(i for p in parts for i in p) == list(range(len(texts)))
+    where = {i: j for j, p in enumerate(parts) for i in p}
+    assert where[0] == where[2] == where[6] and where[1] == where[4]
+    assert parts == folds(len(texts), 3, groups)  # no randomness
+    assert folds(6, 3) == [[0, 3], [1, 4], [2, 5]]  # without groups: interleaved, as before
 
 
 def test_training_twice_gives_the_same_bytes(tmp_path: Path) -> None:
