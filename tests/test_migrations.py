@@ -327,3 +327,67 @@ def test_the_revisions_are_frozen() -> None:
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert imported <= {"__future__", "sqlalchemy", "alembic"}, file.name
+
+
+# -- csbot db ------------------------------------------------------------------------------
+
+def test_db_version_and_upgrade_commands(url: str) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    runner = CliRunner()
+    _old_database(url, "2")
+    result = runner.invoke(main, ["db", "version", "--db", url])
+    assert result.exit_code == 1
+    assert "数据库结构：0002_flagged_and_channels；这个版本的 csbot 最新是 0005_intake，请运行 csbot db upgrade" \
+        in result.output
+    result = runner.invoke(main, ["db", "upgrade", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "数据库结构已升级：0002_flagged_and_channels → 0005_intake" in result.output
+    assert _run(url, lambda c: _check_upgraded(c, "2")) is None
+    result = runner.invoke(main, ["db", "upgrade", "--db", url])
+    assert "数据库结构已是 0005_intake，不用升级。" in result.output
+    result = runner.invoke(main, ["db", "version", "--db", url])
+    assert (result.exit_code, result.output.strip()) == (0, "数据库结构：0005_intake（最新）")
+
+
+def test_db_upgrade_names_a_database_it_cannot_open(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    junk = tmp_path / "junk.db"
+    junk.write_text("这不是数据库" * 200, encoding="utf-8")
+    result = CliRunner().invoke(main, ["db", "upgrade", "--db", f"sqlite:///{junk}"])
+    assert result.exit_code == 1
+    assert f"无法打开数据库 sqlite:///{junk}：" in result.output and "Traceback" not in result.output
+    # A PostgreSQL address shows without its password.
+    result = CliRunner().invoke(main, ["db", "version", "--db", "postgresql://csbot:pw@127.0.0.1:1/x"])
+    assert result.exit_code == 1
+    assert "无法打开数据库 postgresql://csbot:***@127.0.0.1:1/x：" in result.output and "pw" not in result.output
+
+
+def test_db_revision_drafts_what_the_schema_has_and_the_revisions_lack(tmp_path: Path) -> None:
+    """Without 0005, `csbot db revision` writes the intake tables into a new 0005 that
+    upgrades a database to the declared schema, importing nothing of csbot's."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    location = tmp_path / "alembic"
+    shutil.copytree(SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__", "0005_*"))
+    result = CliRunner().invoke(main, ["db", "revision", "intake_tables", "-m", "导入的差评", "--dir", str(location)])
+    assert result.exit_code == 0, result.output
+    drafted = location / "versions" / "0005_intake_tables.py"
+    assert f"已生成修订 0005_intake_tables：{drafted}" in result.output
+    assert "Generating" not in result.output
+    source = drafted.read_text(encoding="utf-8")
+    assert source.startswith('"""导入的差评') and "down_revision = '0004_corrections'" in source
+    assert "from bot" not in source and "import bot" not in source
+    url = f"sqlite:///{tmp_path / 'drafted.db'}"
+    assert _run(url, lambda c: upgrade(c, location=location)) == "0005_intake_tables"
+    assert _run(url, _differences) == []
+    # Nothing left to draft: the next one is empty, and it says so.
+    result = CliRunner().invoke(main, ["db", "revision", "data_fix", "--dir", str(location)])
+    assert "已生成修订 0006_data_fix" in result.output and "这是个空修订" in result.output

@@ -33,7 +33,7 @@ from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Suggestion, Tone
 from bot.store import schema
 from bot.store.mask import mask, mask_id
-from bot.store.migrations import upgrade
+from bot.store.migrations import current_version, upgrade
 from bot.store.turns import (
     SQL_DEDUPE,
     SQL_LOAD,
@@ -130,6 +130,27 @@ def async_url(url: str) -> str:
     return url
 
 
+def open_engine(url: str, synchronous: str = "FULL") -> AsyncEngine:
+    """The async engine of a csbot database; SQLite's with its pragmas and real transactions."""
+    full = async_url(url)
+    if full.startswith("sqlite"):
+        # hide_parameters: an error's message never carries a buyer's name or text to the log
+        db = create_async_engine(full, connect_args={"timeout": 30}, hide_parameters=True)
+        _sqlite_setup(db, synchronous)
+        return db
+    return create_async_engine(full, pool_size=10, max_overflow=10, hide_parameters=True)
+
+
+async def upgrade_schema(db: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database in one transaction; returns its revision before and after."""
+    async with db.begin() as conn:
+        if db.dialect.name == "postgresql":  # several instances may start at once: one migrates at a time
+            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7723001)")
+        before = await conn.run_sync(current_version)
+        after = await conn.run_sync(lambda c: upgrade(c, target))
+    return before, after
+
+
 def hash_token(token: str) -> str:
     """SHA-256 of a token: tokens are long random strings, so a fast hash is enough."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
@@ -174,18 +195,9 @@ class Store:
         """Connect, upgrade the schema, and start the writer (SQLite) and its turn
         workers (``workers`` processes deciding turns beside the writer; SQLite on a file
         only: PostgreSQL spreads over instances instead)."""
-        full = async_url(url)
-        sqlite = full.startswith("sqlite")
-        if sqlite:
-            # hide_parameters: an error's message never carries a buyer's name or text to the log
-            db = create_async_engine(full, connect_args={"timeout": 30}, hide_parameters=True)
-            _sqlite_setup(db, synchronous)
-        else:
-            db = create_async_engine(full, pool_size=10, max_overflow=10, hide_parameters=True)
-        async with db.begin() as conn:
-            if not sqlite:  # several instances may start at once: one migrates at a time
-                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7723001)")
-            await conn.run_sync(upgrade)
+        db = open_engine(url, synchronous)
+        await upgrade_schema(db)
+        sqlite = db.dialect.name == "sqlite"
         store = cls(db, csbot, sqlite, synchronous, token_ttl)
         if store.writer:
             store.writer.start()

@@ -40,9 +40,14 @@ def config(conn: Connection | None = None, location: Path = SCRIPTS) -> Config:
     return cfg
 
 
-@cache
 def scripts(location: Path = SCRIPTS) -> ScriptDirectory:
-    return ScriptDirectory.from_config(config(location=location))
+    """The revisions at ``location``; csbot's own are read once per process."""
+    return _packaged() if location == SCRIPTS else ScriptDirectory.from_config(config(location=location))
+
+
+@cache
+def _packaged() -> ScriptDirectory:
+    return ScriptDirectory.from_config(config())
 
 
 class MigrationError(RuntimeError):
