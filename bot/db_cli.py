@@ -75,9 +75,9 @@ def version_cmd(database_url: str | None, config: Path | None) -> None:
     """显示数据库结构的版本；需要升级时退出码为 1。"""
     from bot.store.migrations import current_version, head
 
-    async def read(engine: Any) -> str | None:
+    async def read(engine: Any) -> Any:
         async with engine.connect() as conn:
-            return str(await conn.run_sync(current_version) or "") or None
+            return await conn.run_sync(current_version)
 
     current = _run(_url(config, database_url), read)
     latest = head()

@@ -352,6 +352,46 @@ def test_db_version_and_upgrade_commands(url: str) -> None:
     assert (result.exit_code, result.output.strip()) == (0, "数据库结构：0005_intake（最新）")
 
 
+def test_db_upgrade_to_an_unknown_revision_is_refused_in_chinese(url: str) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _old_database(url, "3")
+    result = CliRunner().invoke(main, ["db", "upgrade", "--db", url, "--to", "9999_nothing"])
+    assert result.exit_code == 1
+    assert "无法升级数据库：无法把数据库结构从 0003_case_key_index 升级到 9999_nothing" in result.output
+    assert "Traceback" not in result.output
+    # Refused in its transaction: the old database is as it was, not even stamped.
+    assert _run(url, lambda c: inspect(c).has_table("alembic_version")) is False
+    # A revision behind the database: nothing to do (csbot never downgrades).
+    result = CliRunner().invoke(main, ["db", "upgrade", "--db", url, "--to", "0002_flagged_and_channels"])
+    assert (result.exit_code, result.output.strip()) == (0, "数据库结构已是 0003_case_key_index，不用升级。")
+
+
+def test_instances_starting_together_upgrade_an_old_postgresql_database_once(pg_url: str) -> None:
+    """Several instances start at once: the advisory lock lets one migrate, the others find it done."""
+    from bot.store.db import open_engine, upgrade_schema
+
+    _run(pg_url, lambda c: c.exec_driver_sql("DROP SCHEMA public CASCADE"))
+    _run(pg_url, lambda c: c.exec_driver_sql("CREATE SCHEMA public"))
+    _old_database(pg_url, "2")
+
+    async def start() -> tuple[str | None, str | None]:
+        engine = open_engine(pg_url)
+        try:
+            return await upgrade_schema(engine)
+        finally:
+            await engine.dispose()
+
+    async def together() -> list[tuple[str | None, str | None]]:
+        return list(await asyncio.gather(*(start() for _ in range(4))))
+
+    results = asyncio.run(together())
+    assert sorted(results) == [("0002_flagged_and_channels", head())] + [(head(), head())] * 3
+    _run(pg_url, lambda c: _check_upgraded(c, "2"))
+
+
 def test_db_upgrade_names_a_database_it_cannot_open(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, func, inspect, select
 
 from bot.store import schema
@@ -86,10 +87,15 @@ def upgrade(conn: Connection, target: str = "head", *, location: Path = SCRIPTS)
     if before is not None and before not in known(location):
         raise MigrationError(f"数据库的结构版本是 {before}，这个版本的 csbot 不认识（数据库由更新的 csbot 升级过）："
                              "请换用那个版本或更新的 csbot")
-    command.upgrade(config(conn, location), target)
+    try:
+        command.upgrade(config(conn, location), target)
+    except CommandError as exc:  # a target csbot does not carry
+        raise MigrationError(f"无法把数据库结构从 {before or '空库'} 升级到 {target}：只能往前升到 csbot 带着的修订"
+                             f"（{', '.join(sorted(known(location)))}）") from exc
     after = MigrationContext.configure(conn).get_current_revision()
     _write_legacy_version(conn, after)
-    log.info("数据库结构已升级：%s → %s", before or "空库", after)
+    if after != before:  # a target behind the database is no step at all
+        log.info("数据库结构已升级：%s → %s", before or "空库", after)
     return after
 
 
