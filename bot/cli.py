@@ -515,3 +515,8 @@ main.add_command(corrections)
 from bot.learned.command import learn  # noqa: E402
 
 main.add_command(learn)
+
+
+from bot.db_cli import db  # noqa: E402
+
+main.add_command(db)

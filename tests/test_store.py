@@ -1,4 +1,5 @@
-"""Migrations, the group-commit writer, and the token commands (the turn service: tests/test_turns.py)."""
+"""The group-commit writer and the token commands (the turn service: tests/test_turns.py;
+migrations: tests/test_migrations.py)."""
 
 from __future__ import annotations
 
@@ -9,62 +10,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.engine import Engine
 from bot.service.turns import TurnService
-from bot.store.db import Store, async_url
-from bot.store.migrations import LATEST, current_version, upgrade
-from tests.pg import create_database, drop_database
+from bot.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Engine.load()
-
-
-async def _old_database(url: str) -> None:
-    """A database as the first release left it, with one open conversation in it."""
-    conv, _ = ENGINE.start({"shop": "店", "buyer_name": "王"}, conversation_id="old-1")
-    db = create_async_engine(async_url(url))
-    now = datetime.now(UTC)
-    async with db.begin() as conn:
-        assert await conn.run_sync(lambda c: upgrade(c, target=1)) == 1
-        await conn.execute(text(
-            "INSERT INTO conversations (id, shop, buyer_key, order_key, agent, stage, outcome, is_open,"
-            " turn, script_version, state, created_at, updated_at) VALUES ('old-1', '店', '王', '',"
-            " NULL, 'opening', NULL, TRUE, 0, :v, :s, :t, :t)"),
-            {"v": conv.script_version, "s": conv.model_dump_json(), "t": now})
-    await db.dispose()
-
-
-def _check_upgrade(url: str) -> None:
-    async def go() -> None:
-        await _old_database(url)
-        store = await Store.open(url, ENGINE)
-        try:
-            sug = (await TurnService.over(store).turn("old-1", "agent", "您好，请问是王先生吗？")).suggestion
-            assert sug.turn == 1 and sug.stage.id == "confirm_identity"
-            summary, _ = await store.get("old-1")
-            assert summary["flagged"] is False
-            async with store.db.connect() as conn:
-                assert await conn.run_sync(current_version) == LATEST
-                assert await conn.run_sync(lambda c: inspect(c).has_table("channel_events"))
-        finally:
-            await store.close()
-
-    asyncio.run(go())
-
-
-def test_an_old_sqlite_database_upgrades_on_start(tmp_path: Path) -> None:
-    _check_upgrade(f"sqlite:///{tmp_path / 'old.db'}")
-
-
-def test_an_old_postgresql_database_upgrades_on_start() -> None:
-    url = create_database()
-    try:
-        _check_upgrade(url)
-    finally:
-        drop_database(url)
 
 
 def test_waiting_turns_share_one_commit(tmp_path: Path) -> None:

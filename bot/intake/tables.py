@@ -1,4 +1,4 @@
-"""The intake's tables (created by migration 4 in bot/store/migrations.py)."""
+"""The intake's tables (created by revision 0005_intake in bot/store/alembic/versions/)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from bot.store.migrations import upgrade
+from bot.store.migrations import current_version, upgrade
 
 
 def async_url(url: str) -> str:
@@ -22,20 +22,31 @@ def async_url(url: str) -> str:
     return url
 
 
-async def open_database(url: str, synchronous: str = "FULL") -> AsyncEngine:
-    """Connect and upgrade the schema to the latest version."""
+def open_engine(url: str, synchronous: str = "FULL") -> AsyncEngine:
+    """The async engine of a csbot database; SQLite's with its pragmas and real transactions."""
     full = async_url(url)
-    sqlite = full.startswith("sqlite")
     # hide_parameters: an error's message never carries a buyer's name or text to the log
-    if sqlite:
+    if full.startswith("sqlite"):
         db = create_async_engine(full, connect_args={"timeout": 30}, hide_parameters=True)
         sqlite_pragmas(db.sync_engine, synchronous)
-    else:
-        db = create_async_engine(full, pool_size=10, max_overflow=10, hide_parameters=True)
+        return db
+    return create_async_engine(full, pool_size=10, max_overflow=10, hide_parameters=True)
+
+
+async def upgrade_schema(db: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
+    """Migrate the database in one transaction; returns its revision before and after."""
     async with db.begin() as conn:
-        if not sqlite:  # several instances may start at once: one migrates at a time
+        if db.dialect.name == "postgresql":  # several instances may start at once: one migrates at a time
             await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7723001)")
-        await conn.run_sync(upgrade)
+        before = await conn.run_sync(current_version)
+        after = await conn.run_sync(lambda c: upgrade(c, target))
+    return before, after
+
+
+async def open_database(url: str, synchronous: str = "FULL") -> AsyncEngine:
+    """Connect and upgrade the schema to the latest revision (what `csbot serve` does on start)."""
+    db = open_engine(url, synchronous)
+    await upgrade_schema(db)
     return db
 
 
@@ -69,4 +80,4 @@ def sqlite_pragmas(engine: SyncEngine, synchronous: str, immediate: bool = False
             conn.exec_driver_sql("BEGIN")
 
 
-__all__ = ["async_url", "open_database", "sqlite_pragmas", "sqlite_writer_engine"]
+__all__ = ["async_url", "open_database", "open_engine", "sqlite_pragmas", "sqlite_writer_engine", "upgrade_schema"]

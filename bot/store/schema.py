@@ -1,4 +1,8 @@
-"""The database schema (latest version), shared by SQLite and PostgreSQL."""
+"""The database schema (latest version), shared by SQLite and PostgreSQL.
+
+What the code reads and writes. A database gets it from the frozen revisions in
+bot/store/alembic/versions/: a change here needs a new revision (`csbot db revision`),
+and tests/test_migrations.py fails until the two agree."""
 
 from __future__ import annotations
 
