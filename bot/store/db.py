@@ -526,7 +526,7 @@ class Store:
                 # The script closes a case after the goodbye: its outcome is still a person's to
                 # record (not a turn), once.
                 raise ConversationClosed("这个会话已经登记过结果")
-            conv = self.csbot.close(conv, outcome)  # type: ignore[arg-type]
+            conv = self.csbot.close(conv, outcome)
             conn.execute(update(schema.conversations).where(
                 schema.conversations.c.id == conv_id).values(
                 stage=conv.stage, outcome=outcome, is_open=False, state=conv.model_dump_json(),
