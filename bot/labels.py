@@ -211,8 +211,11 @@ def problems(dialogs: Path, data: Mapping[str, Mapping[str, Any]], labels: Label
         key = MAPPINGS[kind]
         out.append(problem(file, loc, f"{KIND_ZH[kind]}“{label}”没有中文名，系统不认识它"
                                       f"（在 defaults.yaml 的 {key} 下加一行 {label}: 中文名）"))
-    events = (data.get("script.yaml") or {}).get("events") or {}
+    script = data.get("script.yaml")
+    events = (script or {}).get("events") or {}
     for role, kind, file in (("buyer", "intent", "lexicon/buyer.yaml"), ("agent", "act", "lexicon/agent.yaml")):
+        if script is None:
+            break  # a script that did not load has its own problems
         family = "intents" if role == "buyer" else "acts"
         given = (data.get(file) or {}).get(family) or {}
         for label in given:
