@@ -284,3 +284,11 @@ def test_labels_by_code_and_by_chinese_name(engine: Engine) -> None:
     with pytest.raises(ValueError, match="没有这个原因：包装"):
         labels.code("cause", "包装")
     assert labels.name("cause", None) == "未说明原因" and labels.spoken_cause(None) == "这个问题"
+
+
+def test_a_team_chat_end_takes_the_shops_own_outcome_name(renamed: Engine) -> None:
+    from bot.channels.commands import parse_command
+
+    assert parse_command("/end 问题已处理", labels=renamed.labels).outcome == "resolved"
+    assert parse_command("/结束 已解决", labels=renamed.labels).outcome == "resolved"  # the aliases stay
+    assert parse_command("/end 随便", labels=renamed.labels).kind == "invalid"

@@ -115,7 +115,7 @@ class Hooks:
     async def run(self, adapter: Adapter, event: InboundEvent, deliver: bool = True) -> Answer:
         """Run one event and, unless it is a platform retry, deliver its answer."""
         try:
-            out = await self.execute(adapter.name, event, parse_command(event.text))
+            out = await self.execute(adapter.name, event, parse_command(event.text, labels=self.store.csbot.labels))
         except Exception as exc:
             # One line, no message text: the exception's own message may quote it.
             log.error("channel %s: an event failed: %s", adapter.name, where_raised(exc))
