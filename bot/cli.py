@@ -126,9 +126,9 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     有“禁止”级问题（好评返现等条件利益、威胁、泄露隐私）时退出码为 1，否则为 0。
     """
     u = _understander(dialogs, "guard")
-    from bot.guard.report import Labels
+    from bot.guard.report import Describer
 
-    labels = Labels(u.dialogs)
+    labels = Describer(u.dialogs)
     blocked = warned = total = 0
     for n, line in enumerate(file, 1):
         text = line.rstrip("\r\n")

@@ -18,11 +18,18 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.models import Act, Cause, Code, Emotion, Intent
+from bot.labels import Labels, known
+from bot.models import Emotion
+
+# A line's labels must be the data's: those of the folder it is read for, else the bundled ones.
+Intent = Annotated[str, AfterValidator(known("intent", fallback=True))]
+Cause = Annotated[str, AfterValidator(known("cause", fallback=True))]
+Act = Annotated[str, AfterValidator(known("act", fallback=True))]
+Code = Annotated[str, AfterValidator(known("code", fallback=True))]
 
 SPLIT_SEED = "csbot-split-2026:"
 HELDOUT_PERCENT = 25
@@ -113,8 +120,9 @@ def _describe(exc: ValidationError) -> str:
     return "；".join(parts)
 
 
-def read_jsonl(path: Path | str, model: type[M]) -> list[M]:
-    """Read a JSON-lines file, each non-blank line validated by ``model``.
+def read_jsonl(path: Path | str, model: type[M], labels: Labels | None = None) -> list[M]:
+    """Read a JSON-lines file, each non-blank line validated by ``model`` (its labels
+    against ``labels``, default the bundled ones).
 
     A bad line raises :class:`CorpusError` naming the file and the line number."""
     path = Path(path)
@@ -132,7 +140,7 @@ def read_jsonl(path: Path | str, model: type[M]) -> list[M]:
             except json.JSONDecodeError as exc:
                 raise CorpusError(f"{path} 第 {number} 行不是合法的 JSON：{exc.msg}") from exc
             try:
-                rows.append(model.model_validate(data))
+                rows.append(model.model_validate(data, context={"labels": labels}))
             except ValidationError as exc:
                 raise CorpusError(f"{path} 第 {number} 行格式错误：{_describe(exc)}") from exc
     return rows

@@ -2,7 +2,8 @@
 
 Every file of dialogs/ against its model (bot/datamodels.py), the personas and the rubric;
 every stage reachable from the initial one; every label (intent, cause, emotion, act,
-outcome, guard finding) named in Chinese in defaults.yaml; every template folder a stage
+guard finding) a lexicon, the script, the remedies or a template uses named in Chinese in
+defaults.yaml (bot/labels.py); every template folder a stage
 (or public_reply); every template rendered with sample cases, with and without the
 optional case fields, and passed through the guard (no block finding). One line per
 problem, with the file, the key and the line; exit 0 when clean, 3 otherwise.
@@ -14,7 +15,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import click
 
@@ -41,7 +42,7 @@ def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Pr
     if engine is None:
         problems += _training(dialogs)
     if "defaults.yaml" in data:
-        problems += _named(dialogs, data)
+        problems += _named(dialogs, templates, data)
     if not templates.is_dir():
         return [*problems, Problem(str(templates), "", None, "找不到话术模板目录")]
     if "script.yaml" in data:
@@ -68,45 +69,15 @@ def _training(dialogs: Path) -> list[Problem]:
     return out
 
 
-def _problem(path: Path, loc: tuple[str | int, ...], message: str) -> Problem:
-    from bot.dataload import _key, _Lines
+def _named(dialogs: Path, templates: Path, data: dict[str, dict[str, Any]]) -> list[Problem]:
+    """Labels the data uses that have no Chinese name in defaults.yaml (bot/labels.py: the
+    same check the engine makes when it loads)."""
+    from bot.labels import Labels, problems, words
 
-    return Problem(str(path), _key(loc), _Lines(path).of(loc), message)
-
-
-def _named(dialogs: Path, data: dict[str, dict[str, Any]]) -> list[Problem]:
-    """Labels without a Chinese name in defaults.yaml."""
-    from bot.models import Outcome
-
-    words = data["defaults.yaml"]
-    buyer = data.get("lexicon/buyer.yaml", {})
-    script = data.get("script.yaml", {})
-    wanted: list[tuple[str, str, list[str]]] = [
-        ("intent_labels", "意图", [*buyer.get("intents", {}), *buyer.get("priority", []),
-                                 *script.get("events", {}).get("buyer", {})]),
-        ("cause_names", "原因", list(buyer.get("causes", {}))),
-        ("cause_labels", "原因（话术里的说法）", [*buyer.get("causes", {}), "unknown"]),
-        ("emotion_labels", "情绪", list(buyer.get("emotions", {}))),
-        ("act_labels", "客服动作", list(data.get("lexicon/agent.yaml", {}).get("acts", {}))),
-        ("outcome_labels", "结果", list(get_args(Outcome))),
-        ("finding_labels", "合规问题", list(data.get("guard.yaml", {}).get("codes", {}))),
-    ]
-    from bot.paths import dialogs_dir
-
-    bundled_dir = dialogs_dir(None)
-    bundled: dict[str, Any] = {} if dialogs.resolve() == bundled_dir.resolve() \
-        else load_yaml(bundled_dir, "defaults.yaml")
-    out = []
-    for key, kind, labels in wanted:
-        # A name the shop's copy lacks comes from the bundled file (bot/insights/labels.py),
-        # except the words the templates put in sentences, which the engine reads as they are.
-        fallback = (bundled.get(key) or {}) if key != "cause_labels" else {}
-        named = {**fallback, **(words.get(key) or {})}
-        for label in dict.fromkeys(labels):
-            if not str(named.get(label) or "").strip():
-                out.append(_problem(dialogs / "defaults.yaml", (key,),
-                                    f"{kind}“{label}”没有中文名（在 {key} 下加一行 {label}: 中文名）"))
-    return out
+    stages = {s["id"]: s["label"] for s in data.get("script.yaml", {}).get("stages", [])}
+    remedies = {k: v["label"] for k, v in data.get("remedies.yaml", {}).get("remedies", {}).items()}
+    labels = Labels.of(words(dialogs), stages, remedies)
+    return problems(dialogs, data, labels, templates)
 
 
 def _cases() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -132,7 +103,7 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
             engine = Engine.load(dialogs, templates)
         except DataError as exc:
             return [Problem(str(dialogs), "", None, str(exc))]
-    causes: list[str | None] = [None] if quick else [None, *engine.remedies.by_cause]
+    causes: list[str | None] = [None] if quick else [None, *engine.labels.causes]
     cases = list(_cases())[:1] if quick else list(_cases())
     out: dict[tuple[str, int, str], Problem] = {}
     for (folder, key, _tone), variants in engine.templates.variants.items():
@@ -144,7 +115,7 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
                 for cause in causes:
                     conv = Conversation(id="check", case=Case.model_validate(fields), stage=folder,
                                         script_version=engine.script.version)
-                    conv.context.cause = None if cause == "unknown" else cause  # type: ignore[assignment]
+                    conv.context.cause = cause
                     where = f"第 {n} 段，{case_name}，原因 {cause or '未说明'}"
                     try:
                         text = engine.templates.render(

@@ -15,8 +15,11 @@ import yaml
 
 from bot.compose.remedies import RemedyBook
 from bot.compose.templates import TemplateLibrary, Variant
-from bot.dataload import DataError, load_yaml, parse_yaml
+from bot.dataload import DataError, DataProblems, load_yaml, parse_yaml
 from bot.guard.policy import Policy
+from bot.labels import Labels
+from bot.labels import problems as label_problems
+from bot.labels import words as labels_of
 from bot.models import (
     EMOTIONS,
     AgentUnderstanding,
@@ -45,6 +48,7 @@ _NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
 _GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
 _PROBLEM_STAGES = frozenset({"opening", "confirm_identity", "confirm_product", "listen_apologize",
                              "explain"})
+_LEXICONS = ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml")
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 
@@ -76,20 +80,23 @@ class Engine:
             base = yaml.safe_load((dialogs_dir(None) / "script.yaml").read_bytes())  # defaults
             spec = {**{k: v for k, v in base.items() if k in FLOW_KEYS}, **spec}
         self.script = Script(spec, raw + _tree_digest(templates))
-        self.remedies = RemedyBook(load_yaml(dialogs, "remedies.yaml"))
+        remedies = load_yaml(dialogs, "remedies.yaml")
+        self.remedies = RemedyBook(remedies)
         self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script.max_attempts)
         self.templates = TemplateLibrary(templates)
-        # A shop's copy of dialogs/ made before a file or a mapping was added lacks it: the
-        # bundled one fills in, so an older copy keeps working.
+        # The label sets and their Chinese names, one object for every reader (bot/labels.py);
+        # a label the data uses but does not name stops the load here, not at the first message.
+        words = labels_of(dialogs)
+        self.labels = Labels.of(words, {sid: s.label for sid, s in self.script.stages.items()},
+                                {rid: r.label for rid, r in self.remedies.remedies.items()})
+        self.understand.labels = self.labels
+        found = label_problems(dialogs, {**{n: self.understand.spec(n) for n in _LEXICONS},
+                                         "script.yaml": spec, "remedies.yaml": remedies},
+                               self.labels, templates)
+        if found:
+            raise DataProblems(found)
+        self.defaults: dict[str, str] = dict(self.labels.defaults)
         bundled = dialogs_dir(None)
-        words = load_yaml(dialogs, "defaults.yaml")
-        if dialogs.resolve() != bundled.resolve():
-            words = {**load_yaml(bundled, "defaults.yaml"), **words}
-        self.defaults: dict[str, str] = words["defaults"]
-        self.cause_labels: dict[str, str] = words["cause_labels"]
-        self.cause_names: dict[str, str] = words["cause_names"]
-        self.intent_labels: dict[str, str] = words["intent_labels"]
-        self.outcome_labels: dict[str, str] = words["outcome_labels"]
         self.products = Products(load_yaml(
             dialogs if (dialogs / "products.yaml").is_file() else bundled, "products.yaml"))
         self.flow = self.script.flow
@@ -199,7 +206,7 @@ class Engine:
         u: BuyerUnderstanding | None = None
         if cause is not None:
             code = self.label_code("cause", cause)
-            ctx.cause = code  # type: ignore[assignment]
+            ctx.cause = code
             ctx.causes = [c for c in ctx.causes if c != code]
             ctx.problem_stated = True
         if intent is not None:
@@ -207,7 +214,7 @@ class Engine:
             if ctx.last_role != "buyer" or ctx.stage_before is None:
                 raise ValueError("还没有买家的消息可以更正意图")
             conv.stage = ctx.stage_before
-            u = BuyerUnderstanding(text=text, intent=code, cause=ctx.cause,  # type: ignore[arg-type]
+            u = BuyerUnderstanding(text=text, intent=code, cause=ctx.cause,
                                    # the emotion as read before (a correction names no new one)
                                    emotion=emotion if emotion in EMOTIONS else "calm",  # type: ignore[arg-type]
                                    confidence=1.0)
@@ -230,24 +237,7 @@ class Engine:
 
     def label_code(self, kind: str, name: str) -> str:
         """The code of an intent, cause, stage or outcome given as its code or its Chinese name."""
-        name = name.strip()
-        if kind == "stage":
-            table = {s.id: s.label for s in self.script.stages.values()}
-        elif kind == "cause":
-            table = {k: v for k, v in self.cause_names.items() if k != "unknown"}
-        elif kind == "outcome":
-            table = dict(self.outcome_labels)
-        else:
-            table = dict(self.intent_labels)
-        for code, label in table.items():
-            if name in (code, label):
-                return code
-        if kind == "cause":  # the spoken forms too (质量问题, 物流的问题)
-            for code, label in self.cause_labels.items():
-                if name == label and code != "unknown":
-                    return code
-        what = {"stage": "阶段", "cause": "原因", "intent": "意图", "outcome": "结果"}[kind]
-        raise ValueError(f"没有这个{what}：{name}（可选：{'、'.join(table.values())}）")
+        return self.labels.code(kind, name)
 
     # -- applying a turn ---------------------------------------------------------------
 
@@ -454,7 +444,7 @@ class Engine:
         return conv, sug
 
     def _note(self, code: str, **values: Any) -> Finding:
-        ctx_values = {"outcomes": "、".join(self.outcome_labels.values()), **values}
+        ctx_values = {"outcomes": "、".join(self.labels.names["outcome"].values()), **values}
         return Finding(code=code, severity="info", span=None,
                        message=self.flow.notes[code].format(**ctx_values))
 
@@ -516,7 +506,7 @@ class Engine:
             "me": f"售后客服{agent}",
             "product": case.product or self.defaults["product"],
             "order_date": f"{d.month}月{d.day}日" if d else self.defaults["order_date"],
-            "cause": self.cause_labels[ctx.cause or "unknown"],
+            "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
             "unit": unit,

@@ -3,42 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+
+from bot.labels import known
 
 Role = Literal["buyer", "agent"]
-Intent = Literal[
-    "affirm", "deny", "wrong_person", "busy", "complain", "ask", "want_return",
-    "want_exchange", "want_refund", "want_compensation", "agree_review", "refuse_review",
-    "extort", "threaten", "end", "other",
-]
-Cause = Literal[
-    "quality", "not_as_described", "size_fit", "logistics", "wrong_missing", "service",
-    "price_value", "counterfeit",
-]
+# Intents, causes, acts, outcomes and guard codes are the data's (dialogs/defaults.yaml,
+# bot/labels.py): plain strings, checked against the loaded labels when a model is validated
+# with them as context (``context={"labels": engine.labels}``: the HTTP API, corpus lines,
+# personas). The engine's own models carry labels its data produced, checked at load.
+Intent = Annotated[str, AfterValidator(known("intent"))]
+Cause = Annotated[str, AfterValidator(known("cause"))]
+# The emotions stay closed: the rules' heat scale (bot/understand/buyer.py) is built on them.
 Emotion = Literal["calm", "upset", "angry"]
-Act = Literal[
-    "greet_identify", "introduce", "confirm_product", "apologize", "empathize", "ask_detail",
-    "explain", "offer_remedy", "request_review", "guide_review", "thank", "close",
-    "blame_buyer",
-]
-Code = Literal[
-    "conditional_benefit", "threat", "privacy", "pressure", "guilt_trip", "blame",
-    "repeat_request",
-]
+Act = Annotated[str, AfterValidator(known("act"))]
+Code = Annotated[str, AfterValidator(known("code"))]
 Severity = Literal["block", "warn", "info"]
 Tone = Literal["正式", "亲切"]
-Outcome = Literal[
-    "resolved", "review_updated", "review_kept", "callback", "malicious", "escalated",
-    "unreachable", "wrong_person",
-]
-
-INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
-CAUSES: tuple[str, ...] = Cause.__args__  # type: ignore[attr-defined]
-EMOTIONS: tuple[str, ...] = Emotion.__args__  # type: ignore[attr-defined]
-ACTS: tuple[str, ...] = Act.__args__  # type: ignore[attr-defined]
-CODES: tuple[str, ...] = Code.__args__  # type: ignore[attr-defined]
+Outcome = Annotated[str, AfterValidator(known("outcome"))]
+EMOTIONS: tuple[str, ...] = get_args(Emotion)
 
 
 class Strict(BaseModel):

@@ -22,19 +22,19 @@ def suggestion(engine: Engine) -> Suggestion:
 
 
 @pytest.mark.parametrize("style", ["plain", "markdown", "slack"])
-def test_format_has_stage_and_replies(suggestion: Suggestion, style: str) -> None:
-    title, body = format_suggestion(suggestion, style)  # type: ignore[arg-type]
+def test_format_has_stage_and_replies(engine: Engine, suggestion: Suggestion, style: str) -> None:
+    title, body = format_suggestion(suggestion, engine.labels, style)  # type: ignore[arg-type]
     assert suggestion.stage.label in title
     assert "建议回复" in body and suggestion.suggestions[0].text in body
-    assert "买家：" in body
+    assert "买家：抱怨｜原因：质量问题｜情绪：" in body
 
 
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
-def test_every_platform_renders_one_message(suggestion: Suggestion, name: str) -> None:
+def test_every_platform_renders_one_message(engine: Engine, suggestion: Suggestion, name: str) -> None:
     key = "dingtalk-robot" if name == "dingtalk" else name
     adapter = ADAPTERS[name].from_settings(ENV[key])
     assert adapter is not None
-    msg = adapter.render_suggestion(suggestion)
+    msg = adapter.render_suggestion(suggestion, engine.labels)
     dumped = json.dumps(msg.payload, ensure_ascii=False)
     assert suggestion.suggestions[0].text[:10] in dumped
     if name == "feishu":

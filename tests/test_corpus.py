@@ -14,7 +14,9 @@ import pytest
 
 from bot.corpus import BuyerLine, CorpusError, is_heldout, main, read_jsonl, split_rows, write_jsonl
 from bot.engine import Engine
-from bot.models import CAUSES, EMOTIONS, INTENTS
+from bot.labels import bundled
+
+INTENTS, CAUSES, EMOTIONS = bundled().intents, bundled().causes, bundled().emotions
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "dialogs" / "corpus"

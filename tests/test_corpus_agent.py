@@ -18,7 +18,9 @@ import pytest
 from bot.corpus import AgentLine, is_heldout, read_jsonl
 from bot.engine import Engine
 from bot.evaluate import eval_agent
-from bot.models import ACTS
+from bot.labels import bundled
+
+ACTS = bundled().acts
 
 CORPUS = Path(__file__).resolve().parent.parent / "dialogs" / "corpus"
 TRAIN = CORPUS / "train" / "agent.jsonl"

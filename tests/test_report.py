@@ -23,7 +23,7 @@ from sqlalchemy import update
 from bot.cli import main
 from bot.engine import Engine
 from bot.insights import analytics
-from bot.insights.labels import Labels, outcome_labels
+from bot.insights.labels import Labels
 from bot.insights.records import CaseRecord, Filters, ReportError, open_database, read_records
 from bot.insights.render import Report, csv_bytes, html
 from bot.models import Case
@@ -328,36 +328,37 @@ def test_a_postgresql_database_that_does_not_exist() -> None:
 
 
 def test_every_outcome_has_a_label_even_in_an_older_dialogs_copy(tmp_path: Path, engine: Engine) -> None:
-    from bot.models import Outcome
-
-    outcomes = Outcome.__args__  # type: ignore[attr-defined]
-    bundled = outcome_labels(engine.dialogs)
-    assert set(bundled) == set(outcomes) and bundled["review_updated"] == "已改评"
+    bundled = dict(engine.labels.names["outcome"])
+    assert set(bundled) >= {"resolved", "review_updated", "review_kept", "callback", "malicious",
+                            "escalated", "unreachable", "wrong_person"}
+    assert bundled["review_updated"] == "已改评"
     old = tmp_path / "dialogs"
     shutil.copytree(ROOT / "dialogs", old)
     words = yaml.safe_load((old / "defaults.yaml").read_text(encoding="utf-8"))
     del words["outcome_labels"]
     words["cause_names"] = {"quality": "做工"}  # the shop renamed one, the rest come bundled
     (old / "defaults.yaml").write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
-    assert outcome_labels(old) == bundled
-    labels = Labels.from_engine(Engine.load(old))
+    older = Engine.load(old)
+    assert dict(older.labels.names["outcome"]) == bundled
+    labels = Labels.from_engine(older)
     assert labels.name("cause", "quality") == "做工" and labels.name("cause", "logistics") == "物流问题"
     assert labels.name("remedy", "refund") == "直接退款" and labels.name("stage", "explain") == "解释原因"
     assert labels.name("outcome", "") == "未登记结果" and labels.name("agent", "小林") == "小林"
 
 
 def test_every_label_has_one_chinese_name_in_the_bundled_data(engine: Engine) -> None:
-    # Chat cards, the sidebar and the report all read these mappings: none may miss an id.
-    from bot.models import ACTS, CODES, Cause, Emotion, Intent, Severity
-
-    words = yaml.safe_load((ROOT / "dialogs" / "defaults.yaml").read_text(encoding="utf-8"))
-    expected = {"intent_labels": Intent, "cause_names": Cause, "emotion_labels": Emotion,
-                "severity_labels": Severity}
-    for key, literal in expected.items():
-        assert set(literal.__args__) <= set(words[key]), key  # type: ignore[attr-defined]
-    assert set(ACTS) == set(words["act_labels"]) and set(CODES) == set(words["finding_labels"])
-    names = [n for key in expected for n in words[key].values()]
+    # Chat cards, the sidebar and the report all read the engine's labels: every id the
+    # understanding can produce is named, in Chinese.
+    labels = engine.labels
+    assert set(labels.emotions) == {"calm", "upset", "angry"}
+    assert set(labels.names["severity"]) == {"block", "warn", "info"}
+    assert {"quality", "logistics", "counterfeit"} <= set(labels.causes)
+    assert {"affirm", "extort", "other"} <= set(labels.intents) and "blame_buyer" in labels.acts
+    assert set(labels.codes) == set(engine.understand.spec("guard.yaml")["codes"])
+    names = [n for kind in ("intent", "cause", "emotion", "act", "outcome", "code", "severity")
+             for n in labels.names[kind].values()]
     assert all(any("\u4e00" <= c <= "\u9fff" for c in n) for n in names)
+
 
 
 def test_csv_cells_never_start_a_formula(engine: Engine) -> None:

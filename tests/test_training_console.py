@@ -46,7 +46,7 @@ def test_trainee_types_asks_for_a_hint_restarts_and_quits(tmp_path: Path) -> Non
         child.expect("阶段")
         child.expect(PROMPT)
         child.sendline("林晓您好，我是悦途数码的售后客服小安，请问是林晓本人吗？")
-        child.expect("识别到：问候并确认身份")
+        child.expect("识别到：问候确认")
         child.expect("买家 林晓：")
         child.expect("是我")
         child.expect("确认商品")  # the stage moved on and is shown

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel
 
 from bot.engine import Engine
-from bot.models import ACTS, CODES
+from bot.labels import bundled
 from bot.paths import dialogs_dir
 from bot.training.facts import NAME_FACTS
 from bot.training.grader import Scorecard
@@ -20,6 +20,8 @@ from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
+
+ACTS, CODES = bundled().acts, bundled().codes
 
 DIALOGS = dialogs_dir()
 TRAINEES = Path(__file__).parent / "data" / "trainees"

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError
 if TYPE_CHECKING:  # aiohttp is only needed by deliver(); keep importing this module cheap
     import aiohttp
 
+    from bot.labels import Labels
     from bot.models import Suggestion
 
 log = logging.getLogger("csbot.channels")
@@ -346,11 +347,12 @@ class Adapter(ABC):
     def render(self, text: str, title: str | None = None) -> OutboundMessage:
         """The reply in the platform's format, within its size limits."""
 
-    def render_suggestion(self, sug: Suggestion) -> OutboundMessage:
-        """A Suggestion rendered for this platform (one Suggestion, one message)."""
+    def render_suggestion(self, sug: Suggestion, labels: Labels) -> OutboundMessage:
+        """A Suggestion rendered for this platform (one Suggestion, one message), with the
+        Chinese names of the engine's ``labels``."""
         from bot.channels.format import format_suggestion
 
-        title, text = format_suggestion(sug, self.text_style)
+        title, text = format_suggestion(sug, labels, self.text_style)
         return self.render(text, title)
 
     text_style: ClassVar[Literal["plain", "markdown", "slack"]] = "plain"

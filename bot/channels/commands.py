@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from bot.labels import Labels
 from bot.models import Outcome, Tone
 
 Kind = Literal["new", "me", "buyer", "status", "hint", "tone", "end", "help", "switch", "invalid"]
@@ -163,8 +164,9 @@ def _parse_new(args: str, today: date | None) -> Command:
                    review_rating=rating, review_text=review or None)
 
 
-def parse_command(text: str, today: date | None = None) -> Command:
-    """The command in one chat message; plain text is the buyer's words."""
+def parse_command(text: str, today: date | None = None, labels: Labels | None = None) -> Command:
+    """The command in one chat message; plain text is the buyer's words. ``labels``: the
+    engine's, so ``/end`` also takes an outcome by the shop's own name for it."""
     s = text.strip()
     if s.startswith("／"):
         s = "/" + s[1:]
@@ -200,7 +202,12 @@ def parse_command(text: str, today: date | None = None) -> Command:
         tone = TONES.get(first)
         return Command(kind="tone", tone=tone) if tone else _usage("tone")
     if kind == "end":
-        outcome = OUTCOMES.get(first)
+        outcome: str | None = OUTCOMES.get(first)
+        if outcome is None and labels is not None and first:
+            try:
+                outcome = labels.code("outcome", args.split()[0])
+            except ValueError:
+                outcome = None
         return Command(kind="end", outcome=outcome) if outcome else _usage("end")
     if kind == "switch":
         return Command(kind="switch", target=args or None)

@@ -12,8 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.dataload import load_yaml
 from bot.engine import ConversationClosed, Engine
+from bot.labels import Labels
 from bot.models import BuyerUnderstanding, Case, Role, Suggestion, Tone
 from bot.service.turns import TurnService
 from bot.store.db import Store
@@ -100,29 +100,6 @@ def parse_day(text: str, today: date | None = None) -> date:
     raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
 
 
-class Labels:
-    """The Chinese names of every label shown on screen (dialogs/defaults.yaml)."""
-
-    def __init__(self, engine: Engine) -> None:
-        words = load_yaml(engine.dialogs, "defaults.yaml")
-        self.intent: dict[str, str] = words["intent_labels"]
-        self.cause: dict[str, str] = words["cause_names"]
-        self.emotion: dict[str, str] = words["emotion_labels"]
-        self.act: dict[str, str] = words["act_labels"]
-        self.outcome: dict[str, str] = words["outcome_labels"]
-
-    def outcome_code(self, name: str) -> str:
-        name = name.strip()
-        for code, label in self.outcome.items():
-            if name in (code, label):
-                return code
-        raise ValueError(f"没有这个结果：{name or '（空）'}。可选：{'、'.join(self.outcome.values())}")
-
-
-def _name(table: dict[str, str], code: str | None) -> str:
-    return table.get(code, code) if code else "—"
-
-
 def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
     steps = " → ".join(
@@ -131,12 +108,12 @@ def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     console.print(f"[bold]阶段：{sug.stage.label}[/]  {steps}")
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
-        console.print(f"买家：意图 [magenta]{_name(labels.intent, u.intent)}[/]  "
-                      f"原因 [magenta]{_name(labels.cause, u.cause)}[/]  "
-                      f"情绪 [magenta]{_name(labels.emotion, u.emotion)}[/]  "
+        console.print(f"买家：意图 [magenta]{labels.name('intent', u.intent)}[/]  "
+                      f"原因 [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
+                      f"情绪 [magenta]{labels.name('emotion', u.emotion)}[/]  "
                       f"把握 {u.confidence:.0%}")
     elif u is not None:
-        acts = "、".join(labels.act.get(a, a) for a in u.acts)
+        acts = "、".join(labels.name("act", a) for a in u.acts)
         console.print(f"客服动作：{acts or '—'}")
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
@@ -210,7 +187,7 @@ class _Session:
         self.runner, self.store, self.turns, self.case = runner, store, turns, case
         self.engine = engine = turns.engine
         self.console, self.tone = console, tone
-        self.labels = Labels(engine)
+        self.labels = engine.labels
         self.conv_id = ""
         self.sug: Suggestion
 
@@ -223,7 +200,7 @@ class _Session:
     def loop(self) -> int:
         conv, sug, _ = self.runner.run(self.turns.create(self.case, self.tone))
         self.conv_id = conv.id
-        outcomes = "、".join(self.labels.outcome.values())
+        outcomes = "、".join(self.labels.names["outcome"].values())
         self.help = HELP.format(outcomes=outcomes)
         self.console.print(Panel(self.help, title=f"csbot 售后助手 · {self.case.shop} · 买家 {self.case.buyer_name}",
                                  border_style="blue"))
@@ -265,13 +242,15 @@ class _Session:
             self.show(run(turns.resume(self.conv_id)))
         elif name == "end":
             if not arg:
-                raise ValueError(f"请写上结果，如 /结束 已解决。可选：{'、'.join(self.labels.outcome.values())}")
-            code = self.labels.outcome_code(arg)
+                outcomes = "、".join(self.labels.names["outcome"].values())
+                raise ValueError(f"请写上结果，如 /结束 已解决。可选：{outcomes}")
+            code = self.labels.code("outcome", arg)
             try:
                 run(turns.close_case(self.conv_id, code))
             except ConversationClosed as exc:
                 raise ValueError(str(exc)) from exc
-            self.console.print(f"[bold]已登记结果：{self.labels.outcome[code]}。[/]案子已结束，输入 /退出 离开。")
+            outcome = self.labels.name("outcome", code)
+            self.console.print(f"[bold]已登记结果：{outcome}。[/]案子已结束，输入 /退出 离开。")
         elif name in ("intent", "cause", "stage", "confirm"):
             from bot.store.corrections import correct
 

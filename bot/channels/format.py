@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.dataload import load_yaml
+from bot.labels import Labels
 from bot.models import AgentUnderstanding, BuyerUnderstanding, Suggestion
-from bot.paths import dialogs_dir
 
 Style = Literal["plain", "markdown", "slack"]
-
-# The Chinese names of the labels, from the bundled dialogs/defaults.yaml (one source with
-# csbot report and the sidebar). Chat messages use the bundled names, not a shop's copy.
-_WORDS = load_yaml(dialogs_dir(None), "defaults.yaml")
-INTENT_ZH: dict[str, str] = dict(_WORDS["intent_labels"])
-CAUSE_ZH: dict[str, str] = dict(_WORDS["cause_names"])
-EMOTION_ZH: dict[str, str] = dict(_WORDS["emotion_labels"])
-ACT_ZH: dict[str, str] = dict(_WORDS["act_labels"])
-SEVERITY_ZH: dict[str, str] = dict(_WORDS["severity_labels"])
 
 
 def _bold(text: str, style: Style) -> str:
@@ -29,19 +19,20 @@ def _bold(text: str, style: Style) -> str:
     return text
 
 
-def format_suggestion(sug: Suggestion, style: Style = "plain") -> tuple[str, str]:
-    """(title, body) of one Suggestion for a chat message, in Chinese."""
+def format_suggestion(sug: Suggestion, labels: Labels, style: Style = "plain") -> tuple[str, str]:
+    """(title, body) of one Suggestion for a chat message, in Chinese (the names of the
+    engine's ``labels``: a shop's own names show as they do in the sidebar and the report)."""
     title = f"话术建议 · {sug.stage.label}（{sug.progress.step}/{sug.progress.of}）"
     lines: list[str] = []
     u = sug.understanding
     if isinstance(u, BuyerUnderstanding):
-        cause = CAUSE_ZH.get(u.cause, u.cause) if u.cause else "—"
-        lines.append(f"买家：{INTENT_ZH.get(u.intent, u.intent)}｜原因：{cause}｜"
-                     f"情绪：{EMOTION_ZH.get(u.emotion, u.emotion)}")
+        cause = labels.name("cause", u.cause) if u.cause else "—"
+        lines.append(f"买家：{labels.name('intent', u.intent)}｜原因：{cause}｜"
+                     f"情绪：{labels.name('emotion', u.emotion)}")
     elif isinstance(u, AgentUnderstanding):
-        lines.append("客服动作：" + ("、".join(ACT_ZH.get(a, a) for a in u.acts) or "—"))
+        lines.append("客服动作：" + ("、".join(labels.name("act", a) for a in u.acts) or "—"))
     for w in sug.warnings:
-        lines.append(f"⚠ {_bold('【' + SEVERITY_ZH.get(w.severity, w.severity) + '】', style)}"
+        lines.append(f"⚠ {_bold('【' + labels.name('severity', w.severity) + '】', style)}"
                      f"{w.message}")
         if w.rewrite:
             lines.append(f"建议改为：{w.rewrite}")

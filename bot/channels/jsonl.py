@@ -112,10 +112,9 @@ class _Bad(Exception):
 
 def _end(engine: Engine, conv: Conversation, name: str) -> tuple[Conversation, str]:
     """Record the outcome: the line's answer is ``{"outcome":{"code","label"},"stage":…}``."""
-    labels = engine.outcome_labels
     code = engine.label_code("outcome", name)
-    conv = engine.close(conv, code)  # type: ignore[arg-type]
+    conv = engine.close(conv, code)
     stage = engine.script.stages[conv.stage]
     return conv, json.dumps({"conversation_id": conv.id, "turn": conv.turn,
-                             "outcome": {"code": code, "label": labels[code]},
+                             "outcome": {"code": code, "label": engine.labels.name("outcome", code)},
                              "stage": {"id": stage.id, "label": stage.label}}, ensure_ascii=False)

@@ -34,6 +34,7 @@ from bot.channels.crypto import hmac_sha256, same, utf8
 if TYPE_CHECKING:
     import aiohttp
 
+    from bot.labels import Labels
     from bot.models import Suggestion
 
 WINDOW = 300.0
@@ -93,9 +94,9 @@ class WebhookAdapter(Adapter):
         """``{"title", "text"}``; the shop's system formats it itself."""
         return OutboundMessage(text=text, payload={"title": title or "", "text": text})
 
-    def render_suggestion(self, sug: Suggestion) -> OutboundMessage:
+    def render_suggestion(self, sug: Suggestion, labels: Labels) -> OutboundMessage:
         """The Suggestion JSON itself, as the synchronous answer carries it."""
-        base = super().render_suggestion(sug)
+        base = super().render_suggestion(sug, labels)
         return OutboundMessage(text=base.text,
                                payload={"suggestion": sug.model_dump(mode="json")})
 

@@ -1,20 +1,20 @@
-"""Guard findings for people: Chinese names from dialogs/defaults.yaml, never codes."""
+"""Guard findings for people: the Chinese names of the folder's labels, never codes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.dataload import load_yaml
+from bot.labels import Labels
 from bot.models import Finding
 
 
-class Labels:
-    """``finding_labels`` and ``severity_labels`` of a dialogs folder."""
+class Describer:
+    """A guard finding in a line or two of Chinese (`csbot lint`), named by the folder's labels."""
 
     def __init__(self, dialogs: Path) -> None:
-        words = load_yaml(dialogs, "defaults.yaml")
-        self.findings: dict[str, str] = dict(words.get("finding_labels") or {})
-        self.severities: dict[str, str] = dict(words.get("severity_labels") or {})
+        labels = Labels.load(dialogs)
+        self.findings: dict[str, str] = dict(labels.names["code"])
+        self.severities: dict[str, str] = dict(labels.names["severity"])
 
     def describe(self, f: Finding, text: str) -> str:
         """Two lines at most: 【禁止】好评返现等条件利益「span」：why; 建议改为：rewrite."""

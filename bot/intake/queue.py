@@ -64,7 +64,7 @@ async def open_cases(store: Store, shop: str | None) -> list[CaseView]:
 
 
 def stage_labels(store: Store) -> dict[str, str]:
-    return {sid: st.label for sid, st in store.csbot.script.stages.items()}
+    return dict(store.csbot.labels.names["stage"])
 
 
 def build(views: list[CaseView], rules: ContactRules, now: datetime, labels: dict[str, str],

@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.dataload import DataError
+from bot.labels import Labels
 from bot.learned.linear import BankSpec, LinearTask, ModelFile, merge_rows
 from bot.learned.metrics import accuracy, ece, macro_f1, micro_f1
 from bot.learned.train import Trained, near_duplicate_groups, train_task
 from bot.learned.understand import (
     _MAX_CLAUSES,
-    AGENT_FAMILIES,
     BUYER_FAMILIES,
     agent_extras,
     buyer_extras,
     clauses,
+    families,
     merge_intents,
 )
 from bot.understand.pipeline import Understander
@@ -36,13 +37,14 @@ SETTINGS: dict[str, Any] = {"sizes": [1, 2, 3], "min_count": 2, "prune": 0.2, "f
             "clause_min": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95], "grouped_folds": True}
 
 
-def corpus_rows(dialogs: Path, split: str, role: str) -> list[dict[str, Any]]:
-    """The labelled lines of ``dialogs/corpus/<split>/<role>.jsonl``, checked."""
+def corpus_rows(dialogs: Path, split: str, role: str, labels: Labels | None = None) -> list[dict[str, Any]]:
+    """The labelled lines of ``dialogs/corpus/<split>/<role>.jsonl``, checked (against
+    ``labels``, default the bundled ones)."""
     from bot.corpus import ROLE_MODELS, CorpusError, read_jsonl
 
     path = dialogs / "corpus" / split / f"{role}.jsonl"
     try:
-        rows = read_jsonl(path, ROLE_MODELS[role])
+        rows = read_jsonl(path, ROLE_MODELS[role], labels)
     except CorpusError as exc:
         raise DataError(str(exc)) from exc
     if not rows:
@@ -110,8 +112,10 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
     s = {**SETTINGS, **(settings or {})}
     src = corpus or dialogs
     u = Understander(dialogs, mode="rules")
-    buyer = corpus_rows(src, "train", "buyer")
-    agent = corpus_rows(src, "train", "agent")
+    # the classes are the data's labels: a shop's own cause is learned once its corpus has it
+    fam = families(u.labels)
+    buyer = corpus_rows(src, "train", "buyer", u.labels)
+    agent = corpus_rows(src, "train", "agent", u.labels)
     tasks: dict[str, Any] = {}
     scores: dict[str, dict[str, float]] = {}
     ship: dict[str, str] = {}
@@ -121,7 +125,8 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
     personas = persona_rows(dialogs)
     fill_cause = False
     calibration: dict[str, float] = {}
-    for family, classes in BUYER_FAMILIES.items():
+    for family in BUYER_FAMILIES:
+        classes = fam[family]
         # Persona lines teach intent (all) and cause (where the persona names one).
         extra_rows = [] if family == "emotion" else [
             r for r in personas if family == "intent" or r["cause"] is not None]
@@ -167,11 +172,11 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
     fitted = {}
     for variant in ("model", "stack"):
         say(f"客服 acts（{variant}）：{len(texts)} 条")
-        fitted[variant] = train_task(texts, gold_acts, kind="multilabel", classes=AGENT_FAMILIES["acts"],
+        fitted[variant] = train_task(texts, gold_acts, kind="multilabel", classes=fam["acts"],
                                      extras=[agent_extras(a) for a in rule_acts] if variant == "stack" else None,
                                      extras_dropout=variant == "stack", groups=groups, **kw)
         tasks[f"{variant}.acts"] = fitted[variant].spec
-    classes = AGENT_FAMILIES["acts"]
+    classes = fam["acts"]
     gold_sets = [set(g) for g in gold_acts]
     acts_scores = {"rules": round(micro_f1(gold_sets, [set(a) for a in rule_acts]), 4)}
     for v, t in fitted.items():

@@ -14,25 +14,22 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
+from bot.labels import Labels
 from bot.learned.linear import Bank, LinearTask, ModelFile, load
-from bot.models import (
-    ACTS,
-    CAUSES,
-    EMOTIONS,
-    INTENTS,
-    BuyerUnderstanding,
-    Cause,
-    Emotion,
-    Intent,
-    IntentScore,
-)
+from bot.models import BuyerUnderstanding, Emotion, IntentScore
 from bot.understand.normalize import Norm
 
 MODEL_FILE = Path("model") / "understand.json.gz"
-BUYER_FAMILIES: dict[str, tuple[str, ...]] = {
-    "intent": INTENTS, "cause": ("none", *CAUSES), "emotion": EMOTIONS}
-AGENT_FAMILIES: dict[str, tuple[str, ...]] = {"acts": ACTS}
+BUYER_FAMILIES = ("intent", "cause", "emotion")
+AGENT_FAMILIES = ("acts",)
 VARIANTS = ("rules", "model", "stack")
+
+
+def families(labels: Labels) -> dict[str, tuple[str, ...]]:
+    """The classes a model trained over these labels has, per family (the file keeps its
+    own list: a label added to the data after training is one the model never saw)."""
+    return {"intent": labels.intents, "cause": ("none", *labels.causes),
+            "emotion": labels.emotions, "acts": labels.acts}
 
 # A message's clauses, for its several intents: punctuation, spaces and emoji codes end one.
 _CLAUSES = re.compile(r"[^，,。.!！?？;；~～\s、…]+")
@@ -57,9 +54,9 @@ def clauses(text: str) -> list[str]:
     return _CLAUSES.findall(text)
 
 
-def _top(p: list[float]) -> tuple[str, float]:
+def _top(classes: list[str], p: list[float]) -> tuple[str, float]:
     best = max(range(len(p)), key=p.__getitem__)
-    return INTENTS[best], p[best]
+    return classes[best], p[best]
 
 
 def merge_intents(per_clause: list[tuple[str, float]], primary: str, confidence: float,
@@ -88,6 +85,7 @@ class Learned:
         self.version = model.version
         ship = model.info.get("ship", {})
         self.ship: dict[str, str] = {f: str(ship.get(f, "stack")) for f in (*BUYER_FAMILIES, *AGENT_FAMILIES)}
+        self._known: dict[str, frozenset[str]] = {}
         self.clause_min = float(model.info.get("clause_min", 0.6))
         self.cause_fill = bool(model.info.get("cause_fill", False))
         self.new_act_min = float(model.info.get("new_act_min", 0.0))
@@ -139,10 +137,9 @@ class Learned:
         if len(set(chosen)) == 1 and chosen[0] != "rules":
             # One variant for all three families: one pass over the n-grams.
             probs = self.bank(chosen[0]).proba(norm.text, extras if chosen[0] == "stack" else ())
-            for (family, classes), p in zip(BUYER_FAMILIES.items(), probs, strict=True):
-                best = max(range(len(p)), key=p.__getitem__)
-                out[family] = (classes[best], p[best])
-        for (family, classes), v in zip(BUYER_FAMILIES.items(), chosen, strict=True):
+            for family, task, p in zip(BUYER_FAMILIES, self.bank(chosen[0]).tasks, probs, strict=True):
+                out[family] = _top(task.classes, p)
+        for family, v in zip(BUYER_FAMILIES, chosen, strict=True):
             if family in out:
                 continue
             if v == "rules":
@@ -150,30 +147,45 @@ class Learned:
                 out[family] = ("none" if value is None else value, rule.confidence)
                 continue
             p = self._family(family, v, norm.text, extras)
-            best = max(range(len(p)), key=p.__getitem__)
-            out[family] = (classes[best], p[best])
+            out[family] = _top(self.task(f"{v}.{family}").classes, p)
         intent, confidence = out["intent"]
         cause = out["cause"][0]
         if cause == "none" and rule.cause is not None and self.cause_fill and variant != "model":
             cause = rule.cause  # the rules' cue named a cause the model missed (chosen by csbot learn)
-        intents = self.intents(norm.text, intent, confidence, variant or self.ship["intent"])
+        # A label added to the data after the model was trained: the model cannot vote for
+        # it, so where the rules found one, their verdict stands.
+        unseen_intent = rule.intent not in self.known("intent")
+        if unseen_intent and variant != "model":
+            intent, confidence = rule.intent, rule.confidence
+        if rule.cause is not None and rule.cause not in self.known("cause") and variant != "model":
+            cause = rule.cause
+        intents = ([IntentScore(intent=intent, confidence=round(confidence, 3))] if unseen_intent
+                   else self.intents(norm.text, intent, confidence, variant or self.ship["intent"]))
         return BuyerUnderstanding(
             text=norm.source,
-            intent=cast(Intent, intent),
-            cause=None if cause == "none" else cast(Cause, cause),
+            intent=intent,
+            cause=None if cause == "none" else cause,
             emotion=cast(Emotion, out["emotion"][0]),
             confidence=round(confidence, 3),
             intents=intents,
         )
 
+    def known(self, family: str) -> frozenset[str]:
+        """The labels of a family the model was trained on."""
+        k = self._known.get(family)
+        if k is None:
+            k = self._known[family] = frozenset(self.model.tasks[f"model.{family}"].classes)
+        return k
+
     def intents(self, text: str, primary: str, confidence: float, variant: str) -> list[IntentScore]:
         """The message's intents in text order (see ``merge_intents``)."""
         clauses = _CLAUSES.findall(text)
         if not 2 <= len(clauses) <= _MAX_CLAUSES or variant == "rules":
-            return [IntentScore(intent=cast(Intent, primary), confidence=round(confidence, 3))]
+            return [IntentScore(intent=primary, confidence=round(confidence, 3))]
         task = self.task("model.intent")
-        found = merge_intents([_top(task.proba(c)) for c in clauses], primary, confidence, self.clause_min)
-        return [IntentScore(intent=cast(Intent, i), confidence=round(p, 3)) for i, p in found]
+        found = merge_intents([_top(task.classes, task.proba(c)) for c in clauses], primary, confidence,
+                              self.clause_min)
+        return [IntentScore(intent=i, confidence=round(p, 3)) for i, p in found]
 
     def acts(self, norm: Norm, rule_acts: list[str], variant: str = "") -> list[str]:
         """Agent acts by the shipped combination (or ``variant``)."""
@@ -183,7 +195,11 @@ class Learned:
         task = self.task(f"{v}.acts")
         got = {c for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())
                if v != "stack" or c in rule_acts or q >= self.new_act_min}
-        return [a for a in ACTS if a in got]
+        out = [a for a in task.classes if a in got]
+        if not variant:  # acts added to the data after training: no vote of the model, the rules' stand
+            known = self.known("acts")
+            out += [a for a in rule_acts if a not in known]
+        return out
 
     def describe(self) -> dict[str, Any]:
         return {"version": self.version, "ship": self.ship, **{k: v for k, v in self.model.info.items()
@@ -191,4 +207,4 @@ class Learned:
 
 
 __all__ = ["AGENT_FAMILIES", "BUYER_FAMILIES", "MODEL_FILE", "VARIANTS", "Learned", "agent_extras",
-           "buyer_extras", "clauses", "merge_intents"]
+           "buyer_extras", "clauses", "families", "merge_intents"]

@@ -293,8 +293,8 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def close_conversation(request: web.Request) -> web.Response:
-    body = await read_model(request, CloseIn)
     store = request.app[STORE]
+    body = await read_model(request, CloseIn, {"labels": request.app[TURNS].engine.labels})
     conv_id = request.match_info["id"]
     info = request[TOKEN]
     before, _ = await store.get(conv_id, _scope(request))
@@ -408,10 +408,7 @@ def page_csp(page: str) -> str:
 
 
 async def sidebar_page(request: web.Request) -> web.Response:
-    engine = request.app[TURNS].engine
-    stages = {sid: st.label for sid, st in engine.script.stages.items()}
-    outcomes = sidebar.outcome_labels(engine.dialogs)
-    page = sidebar.page(stages, outcomes)
+    page = sidebar.page(request.app[TURNS].engine.labels)
     return web.Response(text=page, content_type="text/html",
                         headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 

@@ -6,7 +6,7 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -133,15 +133,16 @@ def where_raised(exc: BaseException) -> str:
         f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
 
 
-async def read_model(request: web.Request, model: type[M]) -> M:
-    """The request body as ``model``: a 400 for what is not JSON, a 422 for the rest."""
+async def read_model(request: web.Request, model: type[M], context: dict[str, Any] | None = None) -> M:
+    """The request body as ``model``: a 400 for what is not JSON, a 422 for the rest
+    (``context``: e.g. the engine's labels, which the body's labels must be among)."""
     raw = await _body(request)
     try:
         try:
-            found = model.model_validate_json(raw)  # one pass in pydantic's own parser
+            found = model.model_validate_json(raw, context=context)  # one pass in pydantic's own parser
         except ValidationError:
             # Whatever is wrong is told as for any other body: json's 400, or the 422.
-            found = model.model_validate(_parse(raw))
+            found = model.model_validate(_parse(raw), context=context)
     except RecursionError:
         raise ApiError(400, "bad_json", "请求体嵌套太深") from None
     if _has_nul(found.model_dump()):

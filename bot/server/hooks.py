@@ -18,7 +18,6 @@ from bot.channels.base import Adapter, ChannelError, DeliveryError, InboundEvent
 from bot.channels.commands import HELP, Command, parse_command
 from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
-from bot.insights.labels import outcome_labels
 from bot.models import Case, Role, Suggestion
 from bot.server.errors import error_response, refused, where_raised
 from bot.server.metrics import Metrics
@@ -118,7 +117,7 @@ class Hooks:
     async def run(self, adapter: Adapter, event: InboundEvent, deliver: bool = True) -> Answer:
         """Run one event and, unless it is a platform retry, deliver its answer."""
         try:
-            out = await self.execute(adapter.name, event, parse_command(event.text))
+            out = await self.execute(adapter.name, event, parse_command(event.text, labels=self.turns.engine.labels))
         except Exception as exc:
             # One line, no message text: the exception's own message may quote it.
             log.error("channel %s: an event failed: %s", adapter.name, where_raised(exc))
@@ -147,7 +146,7 @@ class Hooks:
         assert self.http is not None
         # A Suggestion goes out in the platform's own format (Markdown, card); text as text.
         if out.suggestion is not None:
-            title, body = format_suggestion(out.suggestion, adapter.text_style)
+            title, body = format_suggestion(out.suggestion, self.turns.engine.labels, adapter.text_style)
             msg = adapter.render(f"{out.text}\n{body}" if out.text else body, title)
         else:
             msg = adapter.render(out.text or "", "csbot 售后助手")
@@ -212,7 +211,7 @@ class Hooks:
             return f"之后的建议改用“{cmd.tone}”语气。"
         if cmd.kind == "end" and cmd.outcome:
             await self.turns.close_case(conv_id, cmd.outcome)
-            outcome = outcome_labels(self.turns.engine.dialogs).get(cmd.outcome, cmd.outcome)
+            outcome = self.turns.engine.labels.name("outcome", cmd.outcome)
             return f"案例已结束，结果：{outcome}。"
         return "没看懂这条命令，发 /help 查看用法。"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels.format import ACT_ZH, CAUSE_ZH, EMOTION_ZH, INTENT_ZH, SEVERITY_ZH
+from bot.labels import Labels
 
 _SLOT = "__CSBOT_LABELS__"
 
@@ -19,16 +19,15 @@ def _template() -> str:
     return (Path(__file__).parent / "sidebar.html").read_text(encoding="utf-8")
 
 
-def labels(stages: Mapping[str, str], outcomes: Mapping[str, str] | None = None) -> dict[str, Mapping[str, str]]:
-    """The tables the chat channels already use (and the script's own stage and outcome
-    labels), so the page carries no second copy that could drift from the server's."""
-    return {"intent": INTENT_ZH, "cause": CAUSE_ZH, "emotion": EMOTION_ZH, "act": ACT_ZH,
-            "severity": SEVERITY_ZH, "stage": dict(stages), "outcome": dict(outcomes or {})}
+def labels(names: Labels) -> dict[str, Mapping[str, str]]:
+    """The engine's label names (the ones chat cards and the report show), so the page
+    carries no second copy that could drift from the server's."""
+    return dict(names.table())
 
 
-def page(stages: Mapping[str, str], outcomes: Mapping[str, str] | None = None) -> str:
+def page(names: Labels) -> str:
     # JSON inside <script>: escape "<" so no label can ever close the element.
-    data = json.dumps(labels(stages, outcomes), ensure_ascii=False).replace("<", "\\u003c")
+    data = json.dumps(labels(names), ensure_ascii=False).replace("<", "\\u003c")
     return _template().replace(_SLOT, data, 1)
 
 
@@ -53,9 +52,3 @@ async def set_tone(request: web.Request) -> web.Response:
     summary, _ = await request.app[STORE].get(conv_id)
     return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}))
 
-
-@cache
-def outcome_labels(dialogs: Path) -> dict[str, str]:
-    from bot.insights.labels import outcome_labels as read
-
-    return read(dialogs)

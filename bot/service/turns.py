@@ -140,7 +140,7 @@ class TurnService:
             _check_shop(stored, conv_id, shop)
             if not stored.is_open and stored.conversation.outcome is not None:
                 raise ConversationClosed("这个会话已经登记过结果")
-            conv = self.engine.close(stored.conversation, outcome)  # type: ignore[arg-type]
+            conv = self.engine.close(stored.conversation, outcome)
             await self.repo.save(conv, is_open=False)
         return conv
 

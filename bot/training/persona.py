@@ -11,6 +11,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from bot.dataload import DataError
+from bot.labels import Labels
 from bot.models import Case, Cause, Intent
 from bot.training.match import Match, Strict
 
@@ -192,7 +193,8 @@ def load_persona_file(path: Path) -> PersonaFile:
             own, shared = data.get("reactions") or [], common.get("reactions") or []
             data = {**{k: v for k, v in common.items() if k != "reactions"}, **data,
                     "reactions": [*own, *shared]}  # type: ignore[misc]
-        persona = Persona.model_validate(data)
+        # the intents and causes a persona means are the data's (its dialogs folder's labels)
+        persona = Persona.model_validate(data, context={"labels": Labels.load(path.parent.parent)})
     except (yaml.YAMLError, ValidationError) as exc:
         raise DataError(f"人设文件有误：{path}：{exc}") from exc
     if persona.id != path.stem:

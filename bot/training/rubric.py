@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from bot.dataload import DataError
+from bot.labels import Labels as DataLabels
 from bot.training.facts import FactRule
 from bot.training.match import Match, Strict
 from bot.training.persona import Scenario
@@ -107,9 +108,11 @@ class TurnTip(Strict):
 
 
 class Labels(Strict):
-    """Chinese names shown to the trainee."""
+    """Chinese names shown to the trainee. The acts' names are the data's (defaults.yaml
+    ``act_labels``, bot/labels.py), filled in when the rubric loads: an ``acts`` mapping here
+    (rubric files before issue 15) is accepted and replaced by them."""
 
-    acts: dict[str, str]
+    acts: dict[str, str] = Field(default_factory=dict)
     kinds: dict[str, str]
     platforms: dict[str, str]
     bands: dict[str, str]
@@ -171,4 +174,6 @@ def load_rubric(dialogs: Path) -> RubricFile:
         rubric = Rubric.model_validate(yaml.safe_load(raw))
     except (yaml.YAMLError, ValidationError) as exc:
         raise DataError(f"评分标准文件有误：{path}：{exc}") from exc
+    acts = dict(DataLabels.load(dialogs).names["act"])  # one source for the acts' names
+    rubric = rubric.model_copy(update={"labels": rubric.labels.model_copy(update={"acts": acts})})
     return RubricFile(rubric=rubric, path=path, sha256=hashlib.sha256(raw).hexdigest())

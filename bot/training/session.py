@@ -188,8 +188,8 @@ class Session:
             "contact_time": p.contact_time.isoformat(), "scenario": self.scenario,
             "review_changeable": self.review_changeable, "patience": p.patience,
             "mood": self.buyer.mood, "band": self.buyer.band,
-            "stage_labels": {sid: st.label for sid, st in self.engine.script.stages.items()},
-            "remedy_labels": {rid: rem.label for rid, rem in self.engine.remedies.remedies.items()},
+            "stage_labels": dict(self.engine.labels.names["stage"]),
+            "remedy_labels": dict(self.engine.labels.names["remedy"]),
         }
 
 

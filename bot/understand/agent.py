@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import ACTS
 from bot.understand.normalize import Norm
 from bot.understand.scoped import ScopedRules, WideNegation
 
@@ -16,7 +15,8 @@ class AgentModel:
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
         self.acts = ScopedRules(spec["acts"], spec.get("cues", {}), negation)
         self.threshold = float(spec.get("threshold", 1))
+        self.order: list[str] = list(spec["acts"])  # the lexicon's order
 
     def __call__(self, norm: Norm) -> list[str]:
         scores = self.acts.scores(norm.text)
-        return [a for a in ACTS if scores.get(a, 0) >= self.threshold]
+        return [a for a in self.order if scores.get(a, 0) >= self.threshold]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from bot.models import BuyerUnderstanding, Cause, Emotion, Intent, IntentScore
+from bot.models import BuyerUnderstanding, Emotion, IntentScore
 from bot.understand.normalize import Norm
 from bot.understand.rules import Emphasis, Negation, RuleSet
 
@@ -59,11 +59,11 @@ class BuyerModel:
         confidence = _confidence(scores, intent)
         return BuyerUnderstanding(
             text=norm.source,
-            intent=cast(Intent, intent),
-            cause=cast("Cause | None", cause),  # a string: the union is not built per message
+            intent=intent,
+            cause=cause,
             emotion=cast(Emotion, self._emotion(text, intent, cause)),
             confidence=confidence,
-            intents=[IntentScore(intent=cast(Intent, intent), confidence=confidence)],
+            intents=[IntentScore(intent=intent, confidence=confidence)],
         )
 
     def _emotion(self, text: str, intent: str, cause: str | None) -> str:

@@ -6,12 +6,14 @@ import functools
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
 from bot.guard.learned import Model
+from bot.labels import Labels
 from bot.learned.understand import Learned
-from bot.models import ACTS, AgentUnderstanding, BuyerUnderstanding, Finding
+from bot.models import AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer
@@ -26,6 +28,7 @@ class Understander:
         # "combined": the rules and the learned model as `csbot learn` chose to ship them;
         # "rules" or "model" (n-grams alone) for `csbot eval`'s side-by-side figures.
         self.mode = mode
+        self._specs: dict[str, dict[str, Any]] = {}
         self.normalize = Normalizer(load_yaml(dialogs, "normalize.yaml"))
         # Each model is compiled on first use: `analyze --role buyer` and `lint` need one
         # of the three, and compiling the lexicons' regexes dominates start-up.
@@ -33,13 +36,29 @@ class Understander:
             if not (dialogs / name).is_file():
                 raise DataError(f"缺少数据文件：{dialogs / name}")
 
+    def spec(self, name: str) -> dict[str, Any]:
+        """A data file of the folder, read and checked once (the engine checks the labels
+        the lexicons use against the same read)."""
+        if name not in self._specs:
+            self._specs[name] = load_yaml(self.dialogs, name)
+        return self._specs[name]
+
+    @cached_property
+    def labels(self) -> Labels:
+        """The folder's labels (the engine sets its own, with the stages and remedies)."""
+        return Labels.load(self.dialogs)
+
+    @cached_property
+    def act_order(self) -> dict[str, int]:
+        return {a: i for i, a in enumerate(self.labels.acts)}
+
     @cached_property
     def buyer_model(self) -> BuyerModel:
-        return BuyerModel(load_yaml(self.dialogs, "lexicon/buyer.yaml"))
+        return BuyerModel(self.spec("lexicon/buyer.yaml"))
 
     @cached_property
     def agent_model(self) -> AgentModel:
-        return AgentModel(load_yaml(self.dialogs, "lexicon/agent.yaml"))
+        return AgentModel(self.spec("lexicon/agent.yaml"))
 
     @cached_property
     def learned(self) -> Learned | None:
@@ -48,7 +67,7 @@ class Understander:
 
     @cached_property
     def guard(self) -> Guard:
-        spec = load_yaml(self.dialogs, "guard.yaml")
+        spec = self.spec("guard.yaml")
         second = spec.get("second_opinion") or {}
         model = None
         if second.get("model"):
@@ -116,5 +135,6 @@ class Understander:
         if "blame" in codes:
             implied.add("blame_buyer")
             implied.discard("explain")
-        acts = [a for a in ACTS if a in implied]
-        return AgentUnderstanding(text=text, acts=acts, findings=findings)  # type: ignore[arg-type]
+        order = self.act_order
+        acts = sorted(implied, key=lambda a: (order.get(a, len(order)), a))
+        return AgentUnderstanding(text=text, acts=acts, findings=findings)
