@@ -411,7 +411,7 @@ def page_csp(page: str) -> str:
 async def sidebar_page(request: web.Request) -> web.Response:
     stages = {sid: st.label for sid, st in request.app[STORE].csbot.script.stages.items()}
     outcomes = sidebar.outcome_labels(request.app[STORE].csbot.dialogs)
-    page = sidebar.page(stages, outcomes)
+    page = sidebar.with_script(sidebar.page(stages, outcomes), request.app[STORE].csbot.script)
     return web.Response(text=page, content_type="text/html",
                         headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 

@@ -6,10 +6,14 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.channels.format import ACT_ZH, CAUSE_ZH, EMOTION_ZH, INTENT_ZH, SEVERITY_ZH
+
+if TYPE_CHECKING:
+    from bot.script.machine import Script
 
 _SLOT = "__CSBOT_LABELS__"
 
@@ -30,6 +34,13 @@ def page(stages: Mapping[str, str], outcomes: Mapping[str, str] | None = None) -
     # JSON inside <script>: escape "<" so no label can ever close the element.
     data = json.dumps(labels(stages, outcomes), ensure_ascii=False).replace("<", "\\u003c")
     return _template().replace(_SLOT, data, 1)
+
+
+def with_script(page: str, script: Script) -> str:
+    """The page with the script's stages by role, so its code names no stage id."""
+    data = {"initial": script.initial, "final": script.final,
+            "callback": list(script.stages_with("schedules_callback"))}
+    return page.replace("__CSBOT_SCRIPT__", json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"), 1)
 
 
 async def me(request: web.Request) -> web.Response:
