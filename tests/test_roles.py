@@ -175,6 +175,24 @@ def test_renaming_changes_nothing_but_the_names(engine: Engine, renamed: Engine)
     assert {"remedy", "polite_request", "malicious", "callback"} <= seen  # the renamed ones ran
 
 
+@pytest.mark.parametrize("persona", ["busy_office_worker", "pro_bad_reviewer", "poor_quality_experienced"])
+def test_a_trainee_scores_the_same_on_the_renamed_copy(engine: Engine, renamed: Engine, persona: str) -> None:
+    """The rubric and the personas name stages too: renamed with the script, a scripted
+    trainee gets the same scorecard, stage for stage."""
+    from bot.training.persona import find_persona
+    from bot.training.rubric import load_rubric
+    from bot.training.session import Session, run_scripted
+
+    cards = []
+    for e in (engine, renamed):
+        lines = (DATA / "trainees" / f"{persona}.good.txt").read_text(encoding="utf-8").split("\n")
+        session = Session(e, find_persona(e.dialogs, persona), load_rubric(e.dialogs), 1)
+        cards.append(run_scripted(session, [x.strip() for x in lines if x.strip()]).model_dump(mode="json"))
+    assert cards[1]["total"] >= 85
+    assert re.sub(r'(?<=")(' + "|".join(BACK) + r')(?=")', lambda m: BACK[m.group(1)],
+                  json.dumps(cards[1], ensure_ascii=False)) == json.dumps(cards[0], ensure_ascii=False)
+
+
 def test_csbot_check_passes_the_renamed_copy(copy: tuple[Path, Path]) -> None:
     rename_stages(*copy)
     assert [p for p in check_folders(*copy) if not _known_until_h14(p)] == []
