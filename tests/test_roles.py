@@ -284,3 +284,28 @@ def test_check_and_serve_stop_a_copy_with_broken_roles(copy: tuple[Path, Path], 
     r = csbot("serve", "--db", f"sqlite:///{dialogs.parent / 'x.db'}", "--port", str(_free_port()), *args)
     assert r.returncode == 3 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert "数据错误" in r.stderr
+
+
+# -- the words built from case fields are data (defaults.yaml `phrases`) ----------------
+
+
+def test_a_shops_phrases_reach_the_suggestions_and_older_copies_take_the_bundled_ones(
+        copy: tuple[Path, Path]) -> None:
+    path = copy[0] / "defaults.yaml"
+    words = _read(path)
+    words["phrases"] = {"me": "客服专员{agent}", "damage_options": "；您{thing}的损失也由我们承担"}
+    del words["defaults"]["shop"]
+    _write(path, words)
+    e = Engine.load(*copy)
+    f = Flow(e, {**CASE, "agent": "小林"})
+    assert e.variables(f.conv)["me"] == "客服专员小林" and e.variables(f.conv)["order_date"] == "前段时间"
+    f.buyer("洗了一次就掉色，把我睡衣也染了")
+    assert e.variables(f.conv)["options"].endswith("；您睡衣的损失也由我们承担")
+    assert e.start()[0].case.shop == "本店"  # from the bundled defaults
+    words["phrases"]["damage_remedy"] = "（{item}的损失照赔）"
+    _write(path, words)
+    with pytest.raises(DataProblems) as err:
+        load_yaml(copy[0], "defaults.yaml")
+    (p,) = err.value.problems
+    assert p.key == "phrases.damage_remedy" and p.line == _line_of(path, "damage_remedy")
+    assert "占位符不对：“（{item}的损失照赔）”（这里能用的占位符：{thing}）" in p.message
