@@ -14,7 +14,7 @@ so a misspelt top-level key is still caught, and their readers check their conte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -153,12 +153,31 @@ class RemediesFile(_Strict):
     by_cause: dict[str, list[str]]
 
 
+# The phrases the engine builds from case fields, with the placeholders each may use.
+PHRASES: dict[str, tuple[str, ...]] = {
+    "order_date": ("month", "day"), "me": ("agent",), "callback_time": (), "damaged_thing": (),
+    "damage_options": ("thing",), "damage_remedy": ("thing",),
+}
+
+
+class Phrases(_Strict):
+    """defaults.yaml `phrases` (a key a shop's copy lacks comes from the bundled file)."""
+
+    order_date: str | None = None
+    me: str | None = None
+    callback_time: str | None = None
+    damaged_thing: str | None = None
+    damage_options: str | None = None
+    damage_remedy: str | None = None
+
+
 class DefaultsFile(_Strict):
     """dialogs/defaults.yaml: default case words and the Chinese name of every label. A
     shop's copy made before a name mapping was added may lack it: the bundled one fills in
     (bot/insights/labels.py); `csbot check` reports a label named in neither."""
 
     defaults: dict[str, str]
+    phrases: Phrases | None = None
     cause_labels: dict[str, str]  # the engine's words for a cause inside a sentence
     cause_names: dict[str, str] = {}
     outcome_labels: dict[str, str] = {}
@@ -181,7 +200,45 @@ class Stage(_Strict):
     id: str = Field(min_length=1)
     label: str = Field(min_length=1)
     main: bool = False
+    # What the code does at this stage (ROLES): Python reads roles, never stage ids, so a
+    # shop may rename or add stages.
+    roles: list[str] = []
     checklist: list[ChecklistItem] = []
+
+
+class RoleSpec(BaseModel):
+    """One stage role: what it makes the code do (Chinese), and how many stages carry it."""
+
+    model_config = ConfigDict(frozen=True)
+    meaning: str
+    unique: bool = False  # at most one stage
+    required: bool = False  # at least one stage
+
+
+# The stage roles the code reads (docs/customising.md shows this table in Chinese).
+ROLES: dict[str, RoleSpec] = {
+    "identifies_buyer": RoleSpec(meaning="确认买家身份：离开这个阶段就算身份已确认", unique=True),
+    "confirms_product": RoleSpec(meaning="确认商品：走到这个阶段就算身份已确认", unique=True),
+    "before_remedy": RoleSpec(meaning="补救之前：买家在这里抱怨就算说明了问题；在这里请求评价会提醒“太早”"),
+    "hears_problem": RoleSpec(
+        meaning="倾听问题：挂起的案子没有来处时回到这里；主线上在它之后的阶段都算买家已说明问题",
+        unique=True, required=True),
+    "handles_problem": RoleSpec(meaning="处理问题：买家别的东西也受了损失时，提醒把它一起赔上"),
+    "shows_remedies": RoleSpec(meaning="列出补救方案：建议里附上适合这个原因的方案"),
+    "offers_remedy": RoleSpec(
+        meaning="提出补救：从这里走到请求评价或结束阶段时记下买家选的方案；方案选定前请求评价会提醒“太早”",
+        unique=True, required=True),
+    "asks_review": RoleSpec(
+        meaning="礼貌请求评价：方案办理前先建议安排方案；只请求一次；记下买家的回答", unique=True),
+    "closes": RoleSpec(meaning="致谢结束：按结局（找错人、都拒绝、已答复、不能改评）选结束语，需要时附公开解释",
+                       unique=True, required=True),
+    "contacts_buyer": RoleSpec(meaning="主动联系买家：在免打扰时段发消息会提醒"),
+    "schedules_callback": RoleSpec(meaning="约定回访：记下约好的时间，买家有空或接着谈时回到原来的阶段",
+                                   unique=True),
+    "suspects_extortion": RoleSpec(
+        meaning="疑似恶意：不答应任何交换，保留证据；不能请求评价；附公开解释", unique=True),
+    "hands_over": RoleSpec(meaning="升级处理：由主管接手，提醒告诉买家谁来跟进", unique=True),
+}
 
 
 class Transition(_Strict):
@@ -248,11 +305,41 @@ def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
             for i, rid in enumerate(ids):
                 if rid not in model.remedies:
                     yield ("by_cause", cause, i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
+    elif isinstance(model, DefaultsFile) and model.phrases is not None:
+        for key, allowed in PHRASES.items():
+            text = getattr(model.phrases, key)
+            try:
+                (text or "").format(**dict.fromkeys(allowed, "…"))
+            except (KeyError, IndexError, ValueError):
+                shown = "、".join("{" + a + "}" for a in allowed) or "无"
+                yield ("phrases", key), f"占位符不对：“{text}”（这里能用的占位符：{shown}）"
     elif isinstance(model, BuyerLexicon | AgentLexicon | GuardFile):
         yield from _cue_references(model)
 
 
+def role_problems(stages: Sequence[tuple[str, Sequence[str]]]) -> Iterator[tuple[Path, str]]:
+    """Unknown roles, a unique role on two stages, a required role on none. A script whose
+    stages carry no roles at all predates them: the engine takes the bundled script's roles
+    by stage id (bot/script/machine.py, ``inherit_roles``), so only unknown names count."""
+    where: dict[str, str] = {}
+    for i, (sid, roles) in enumerate(stages):
+        for j, role in enumerate(roles):
+            spec = ROLES.get(role)
+            if spec is None:
+                yield ("stages", i, "roles", j), f"不认识这个角色：{role}（可用的角色：{'、'.join(ROLES)}）"
+            elif spec.unique and role in where and where[role] != sid:
+                yield ("stages", i, "roles", j), f"角色 {role} 只能标在一个阶段上，已经标在“{where[role]}”上"
+            else:
+                where.setdefault(role, sid)
+    if not where:
+        return
+    for role, spec in ROLES.items():
+        if spec.required and role not in where:
+            yield ("stages",), f"没有阶段标着角色 {role}（{spec.meaning}）：在对应阶段的 roles 里加上它"
+
+
 def _script_references(s: ScriptFile) -> Iterator[tuple[Path, str]]:
+    yield from role_problems([(st.id, st.roles) for st in s.stages])
     ids = [st.id for st in s.stages]
     known = set(ids)
     seen: set[str] = set()

@@ -41,13 +41,11 @@ from bot.models import (
 )
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
-from bot.script.machine import Script, review_changeable
+from bot.script.machine import Script, inherit_roles, review_changeable
 from bot.understand.pipeline import Understander
 
 _NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
 _GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
-_PROBLEM_STAGES = frozenset({"opening", "confirm_identity", "confirm_product", "listen_apologize",
-                             "explain"})
 _LEXICONS = ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml")
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
@@ -78,11 +76,12 @@ class Engine:
             raise DataError(f"数据文件格式错误：{dialogs / 'script.yaml'}")
         if dialogs.resolve() != dialogs_dir(None).resolve():  # an older script.yaml: the flow's
             base = yaml.safe_load((dialogs_dir(None) / "script.yaml").read_bytes())  # defaults
-            spec = {**{k: v for k, v in base.items() if k in FLOW_KEYS}, **spec}
+            spec = inherit_roles({**{k: v for k, v in base.items() if k in FLOW_KEYS}, **spec}, base)
         self.script = Script(spec, raw + _tree_digest(templates))
+        self._roles()
         remedies = load_yaml(dialogs, "remedies.yaml")
         self.remedies = RemedyBook(remedies)
-        self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script.max_attempts)
+        self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script)
         self.templates = TemplateLibrary(templates)
         # The label sets and their Chinese names, one object for every reader (bot/labels.py);
         # a label the data uses but does not name stops the load here, not at the first message.
@@ -97,11 +96,33 @@ class Engine:
             raise DataProblems(found)
         self.defaults: dict[str, str] = dict(self.labels.defaults)
         bundled = dialogs_dir(None)
+        base = load_yaml(bundled, "defaults.yaml") if dialogs.resolve() != bundled.resolve() else {}
+        # the words the suggestions build from case fields (defaults.yaml `phrases`)
+        self.phrases: dict[str, str] = {**base.get("phrases", {}),
+                                        **(load_yaml(dialogs, "defaults.yaml").get("phrases") or {})}
         self.products = Products(load_yaml(
             dialogs if (dialogs / "products.yaml").is_file() else bundled, "products.yaml"))
         self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._progress_of: dict[str, Progress] = {}
+
+    def _roles(self) -> None:
+        """The stages of each role the turn reads (script.yaml `roles`; never stage ids)."""
+        with_role = self.script.stages_with
+        self._before_remedy = frozenset(with_role("before_remedy"))
+        self._identifies = frozenset(with_role("identifies_buyer"))
+        self._confirms = frozenset(with_role("confirms_product"))
+        self._offers = frozenset(with_role("offers_remedy"))
+        self._asks = frozenset(with_role("asks_review"))
+        self._closes = frozenset(with_role("closes"))
+        self._after_remedy = self._asks | self._closes  # where choosing a remedy leads
+        self._handles = frozenset(with_role("handles_problem"))
+        self._shows_remedies = frozenset(with_role("shows_remedies"))
+        self._callback = frozenset(with_role("schedules_callback"))
+        self._suspect = frozenset(with_role("suspects_extortion"))
+        self._hands_over = frozenset(with_role("hands_over"))
+        # where a held case without a stage of its own to return to goes back to
+        self._hears = self.script.stage_with("hears_problem") or self.script.initial
 
     @classmethod
     def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
@@ -116,7 +137,7 @@ class Engine:
     ) -> tuple[Conversation, Suggestion]:
         """A new conversation and the Suggestion of what to say first."""
         if case is None:
-            case = Case(shop="本店", buyer_name=self.defaults["buyer_name"])
+            case = Case(shop=self.defaults["shop"], buyer_name=self.defaults["buyer_name"])
         elif not isinstance(case, Case):
             case = Case.model_validate(case)
         conv = Conversation(id=conversation_id, case=case, tone=tone,
@@ -161,15 +182,16 @@ class Engine:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = _copy(conv)
         was = conv.stage
-        if was in ("callback", self.script.final) and conv.context.attempts >= self.script.max_attempts:
+        attempt = was == self.script.final or was in self._callback
+        if attempt and conv.context.attempts >= self.script.max_attempts:
             raise ValueError(self.policy.notes["too_many_attempts"][1])
         if not self.script.fire(conv, "resume"):
             raise ValueError(f"当前阶段（{self.script.stages[was].label}）不能恢复")
-        if was in ("callback", self.script.final):
+        if attempt:
             conv.context.attempts += 1
         if was == self.script.final:
             self._new_round(conv)
-        conv.context.just_resumed = was == "callback"
+        conv.context.just_resumed = was in self._callback
         return self._answer(conv, None, [], None)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
@@ -224,13 +246,13 @@ class Engine:
             was = conv.stage
             conv.stage = code
             if code in self.script.holding and was not in self.script.holding:
-                ctx.held_from = was if was in self.script.active else "listen_apologize"
-            if code == "malicious":
+                ctx.held_from = was if was in self.script.active else self._hears
+            if code in self._suspect:
                 ctx.firm = True  # a person confirmed it
-            if code == "callback":
+            if code in self._callback:
                 ctx.offers_time = ctx.callback_at is not None
             main = self.script.main_path
-            if code in main and main.index(code) > main.index("listen_apologize"):
+            if code in main and self._hears in main and main.index(code) > main.index(self._hears):
                 ctx.problem_stated = True
             ctx.maybe = None
         return self._answer(conv, u, [], at)
@@ -264,8 +286,8 @@ class Engine:
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None
-        if thing:
-            ctx.damaged = thing
+        if thing is not None:  # "" when the message does not name the thing
+            ctx.damaged = thing or self.phrases["damaged_thing"]
         self._note_cause(ctx, u.cause, norm)
         complaint = intent in _COMPLAINTS or u.cause is not None or any(
             i.intent in _COMPLAINTS for i in u.intents)
@@ -282,7 +304,7 @@ class Engine:
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = ["problem", "answer"] if complaint else ["answer"]
-        if before == "callback":
+        if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time = None, False
@@ -291,7 +313,7 @@ class Engine:
                 if when is not None:
                     ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
                 events = [e for e in events if e in ("extort", "threaten")]
-        elif before == "malicious":
+        elif before in self._suspect:
             if intent == "extort":
                 ctx.firm = True  # a second demand: the hold is firm
                 events = []
@@ -313,27 +335,29 @@ class Engine:
                 events = []  # a goodbye: the case stays closed, short polite replies
         elif before in self.script.holding:
             events = [e for e in events if e in ("extort", "threaten")]
-        if complaint and (before in _PROBLEM_STAGES or conv.stage in _PROBLEM_STAGES):
+        problem = self._before_remedy
+        if complaint and (before in problem or conv.stage in problem):
             ctx.problem_stated = True
         path = self._fire_all(conv, events, at)
-        if before == "opening" and conv.stage != "opening":
+        initial = self.script.initial
+        if before == initial and conv.stage != initial:
             ctx.buyer_first = ctx.identity_confirmed = True  # the buyer spoke first
-        if "confirm_product" in path[1:] or (before == "confirm_identity" and len(path) > 1):
+        if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
-        if ("remedy" in path[:-1] or before == "remedy") and conv.stage in ("polite_request", "closing"):
+        if conv.stage in self._after_remedy and any(s in self._offers for s in path[:-1]):
             if intent == "deny":
                 ctx.all_declined = True
             else:
                 ctx.remedy_chosen = self.remedies.match(u.text or text, intent, ctx.cause)
-        if before == "polite_request" and conv.stage == "closing":
+        if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
-        if intent == "wrong_person" and conv.stage == "closing":
+        if intent == "wrong_person" and conv.stage in self._closes:
             ctx.wrong_person = True
-        if conv.stage == "malicious" and before != "malicious":
+        if conv.stage in self._suspect and before not in self._suspect:
             ctx.firm = corrected or u.confidence >= flow.firm_extort
             ctx.refusals = 0
         if conv.stage in self.script.holding and before not in self.script.holding:
-            ctx.held_from = before if before in self.script.active else "listen_apologize"
+            ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
 
     def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
@@ -390,17 +414,17 @@ class Engine:
         ctx.last_role, ctx.last_acts = "agent", list(u.acts)
         ctx.agent_turns += 1
         flow = self.flow
-        if conv.stage == "callback" and self.policy.callback_time.search(norm):
+        if conv.stage in self._callback and self.policy.callback_time.search(norm):
             ctx.offers_time = True
             when = callback_time(norm, at or datetime.now())
             if when is not None:
                 ctx.callback_at = when.isoformat(timespec="minutes")
         if ctx.safety and flow.cue("care_asked", norm):
             ctx.care_asked = True
-        if conv.stage == "malicious" and not any(
+        if conv.stage in self._suspect and not any(
                 f.code == "conditional_benefit" for f in u.findings):
             ctx.refusals += 1
-        if conv.stage == "escalated" and flow.cue("handed_over", norm):
+        if conv.stage in self._hands_over and flow.cue("handed_over", norm):
             ctx.handed_over = True
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)):
             ctx.remedy_underway = True
@@ -435,7 +459,7 @@ class Engine:
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
                 for r in self.remedies.options(conv.context.cause)]
-            if conv.stage in ("explain", "remedy", "malicious") else [],
+            if conv.stage in self._shows_remedies else [],
             warnings=warnings + notes,
             checklist=[ChecklistItem(item=i, done=d) for i, d in self.script.checklist(conv)],
             public_reply=public,
@@ -459,11 +483,11 @@ class Engine:
                 "code": f"maybe_{ctx.maybe}", "action": NoteAction(stage=m.stage, command=command)}))
         if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:
             out.append(self._note("safety_first"))
-        if ctx.damaged and conv.stage in ("listen_apologize", "explain", "remedy"):
+        if ctx.damaged and conv.stage in self._handles:
             out.append(self._note("other_damage", thing=ctx.damaged))
-        if conv.stage == "callback" and ctx.callback_at:
+        if conv.stage in self._callback and ctx.callback_at:
             out.append(self._note("callback_agreed", when=self._spoken_callback(ctx, at)))
-        if conv.stage == "escalated":
+        if conv.stage in self._hands_over:
             out.append(self._note("takes_over", owner=self.flow.escalation_owner))
         if ctx.rounds > 1 and ctx.last_role == "buyer" and ctx.stage_before == self.script.final \
                 and conv.stage != self.script.final:
@@ -493,9 +517,10 @@ class Engine:
         d = case.order_date
         options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
         remedy = chosen.short.replace("{{ unit }}", unit)
+        words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
-            options_text += f"；另外您{ctx.damaged}的损失，我们也照价赔给您"
-            remedy += f"（{ctx.damaged}的损失我们也照价赔）"
+            options_text += words["damage_options"].format(thing=ctx.damaged)
+            remedy += words["damage_remedy"].format(thing=ctx.damaged)
         agent = case.agent or ""
         return {
             "call": f"{case.buyer_name}{case.honorific}",
@@ -503,15 +528,16 @@ class Engine:
             "honorific": case.honorific,
             "shop": case.shop,
             "agent": agent,
-            "me": f"售后客服{agent}",
+            "me": words["me"].format(agent=agent),
             "product": case.product or self.defaults["product"],
-            "order_date": f"{d.month}月{d.day}日" if d else self.defaults["order_date"],
+            "order_date": words["order_date"].format(month=d.month, day=d.day) if d
+            else self.defaults["order_date"],
             "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
             "unit": unit,
             "use": use,
-            "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else "约好的时间",
+            "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "tone": conv.tone,
         }
 
@@ -520,22 +546,22 @@ class Engine:
         ctx = conv.context
         keys: list[str] = []
         if ctx.just_resumed:
-            return "opening", ["resume", "default"]
+            return self.script.initial, ["resume", "default"]
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
-            return "closed", ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
+            return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
                 return step.folder, [step.key, "default"]
-        if conv.stage == "callback" and ctx.callback_at:
+        if conv.stage in self._callback and ctx.callback_at:
             keys.append("agreed")
-        if conv.stage == "polite_request" and not ctx.remedy_underway:
+        if conv.stage in self._asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
-        if conv.stage == "closing":
+        if conv.stage in self._closes:
             if ctx.wrong_person:
                 keys.append("wrong_person")
             elif ctx.all_declined:
@@ -555,7 +581,7 @@ class Engine:
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> list[SuggestedReply]:
         ctx = conv.context
-        if conv.stage == "polite_request" and ctx.review_requests > 0 and not ctx.repair:
+        if conv.stage in self._asks and ctx.review_requests > 0 and not ctx.repair:
             return []  # the one request is made: wait for the buyer
         if conv.stage == self.script.final and ctx.last_role == "agent":
             return []  # the agent said goodbye: nothing to add until the buyer writes again
@@ -575,10 +601,11 @@ class Engine:
             if self._blocked(v, variables, shop_data):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
-        if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != "opening":
+        opening = self.script.initial  # the greeting folded into a reply to a buyer who wrote first
+        if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != opening:
             noname = conv.case.buyer_name == self.defaults["buyer_name"]
-            key = self.templates.pick_key("opening", ["buyer_first-noname"] * noname + ["buyer_first"])
-            greet = self._choose("opening", key, conv.tone, 1, conv.turn, set(), missing) if key else []
+            key = self.templates.pick_key(opening, ["buyer_first-noname"] * noname + ["buyer_first"])
+            greet = self._choose(opening, key, conv.tone, 1, conv.turn, set(), missing) if key else []
             if greet:
                 hello = self.templates.render(greet[0], variables)
                 out = [r.model_copy(update={"text": hello + r.text}) for r in out]
@@ -625,8 +652,8 @@ class Engine:
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> str | None:
         ctx = conv.context
-        stays = conv.stage == "malicious" or (
-            conv.stage in ("closing", self.script.final)
+        stays = conv.stage in self._suspect or (
+            (conv.stage in self._closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
                  or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
         )

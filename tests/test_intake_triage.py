@@ -14,7 +14,7 @@ from bot.intake.contact import ContactRules, RulesError, TooManyAttempts
 from bot.intake.triage import CaseView, Reading, ReviewRow, matches, order, read_review, triage
 
 ENGINE = Engine.load()
-LABELS = {sid: st.label for sid, st in ENGINE.script.stages.items()}
+STAGES = ENGINE.script.stages
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 RULES = ContactRules()
 
@@ -33,7 +33,7 @@ def view(cid: str, *, rating: str = "差评", platform: str = "taobao", hours_ag
 
 
 def item(v: CaseView, rules: ContactRules = RULES, now: datetime = NOW) -> Any:
-    return triage(v, rules, now, LABELS, ENGINE.understand)
+    return triage(v, rules, now, STAGES, ENGINE.understand)
 
 
 def test_the_queue_order_of_a_hand_built_set() -> None:

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.models import Conversation, Finding
 
-# Stages in which the problem is not handled yet: a review request there is too early.
-_BEFORE_REMEDY = frozenset({"opening", "confirm_identity", "confirm_product", "listen_apologize",
-                            "explain", "remedy"})
+if TYPE_CHECKING:
+    from bot.script.machine import Script
+
+# The standing note of a stage, by the stage's role (script.yaml `roles`).
+_STAGE_NOTES = {"suspects_extortion": "malicious_evidence", "hands_over": "escalated_supervisor",
+                "schedules_callback": "callback_time"}
 
 
 class Policy:
     """Policy notes from ``dialogs/policy.yaml``."""
 
-    def __init__(self, spec: dict[str, Any], max_attempts: int) -> None:
-        self.max_attempts = max_attempts
+    def __init__(self, spec: dict[str, Any], script: Script) -> None:
+        self.max_attempts = script.max_attempts
+        # A review request is too early where the problem is not handled yet: before the
+        # remedy stage, and in it until the buyer chose an option.
+        self.early = frozenset(script.stages_with("before_remedy") + script.stages_with("offers_remedy"))
+        self.no_request = frozenset(script.stages_with("suspects_extortion"))
+        self.contacts = frozenset(script.stages_with("contacts_buyer"))  # quiet hours apply
+        self.standing = {sid: [code for role, code in _STAGE_NOTES.items() if script.has_role(sid, role)]
+                         for sid in script.stages}
         self.notes: dict[str, tuple[str, str]] = {
             code: (n["severity"], n["message"]) for code, n in spec["notes"].items()
         }
@@ -38,25 +48,23 @@ class Policy:
         out: list[Finding] = []
         codes = {f.code for f in findings}
         if "request_review" in acts:
-            if conv.stage == "malicious":
+            if conv.stage in self.no_request:
                 out.append(self.note("request_malicious"))
             elif not changeable:
                 out.append(self.note("request_not_allowed"))
-            elif conv.stage in _BEFORE_REMEDY and conv.context.remedy_chosen is None:
+            elif conv.stage in self.early and conv.context.remedy_chosen is None:
                 out.append(self.note("early_request"))
             if conv.context.review_requests >= 1 and "repeat_request" not in codes:
                 out.append(self.note("repeat_request"))
         if conv.context.attempts > self.max_attempts:
             out.append(self.note("too_many_attempts"))
-        if at is not None and conv.stage in ("opening", "callback") and self._quiet(at):
+        if at is not None and conv.stage in self.contacts and self._quiet(at):
             out.append(self.note("late_contact"))
         return out
 
     def stage_notes(self, stage: str) -> list[Finding]:
-        """Standing notes for a stage (malicious, escalated, callback)."""
-        code = {"malicious": "malicious_evidence", "escalated": "escalated_supervisor",
-                "callback": "callback_time"}.get(stage)
-        return [self.note(code)] if code else []
+        """Standing notes for a stage (suspected extortion, handed over, callback)."""
+        return [self.note(code) for code in self.standing.get(stage, ())]
 
     def _quiet(self, at: datetime) -> bool:
         return at.hour >= self.quiet_start or at.hour < self.quiet_end

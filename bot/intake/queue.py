@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select, update
 
@@ -18,6 +19,9 @@ from bot.intake.triage import CaseView, QueueItem, Reading, ReviewRow, aware, ma
 from bot.store import schema
 from bot.store.db import Store
 from bot.store.errors import Forbidden, NotFound
+
+if TYPE_CHECKING:
+    from bot.script.machine import Stage
 
 _C, _R, _A = schema.conversations.c, tables.reviews.c, tables.attempts.c
 
@@ -63,14 +67,10 @@ async def open_cases(store: Store, shop: str | None) -> list[CaseView]:
     return views
 
 
-def stage_labels(store: Store) -> dict[str, str]:
-    return dict(store.csbot.labels.names["stage"])
-
-
-def build(views: list[CaseView], rules: ContactRules, now: datetime, labels: dict[str, str],
+def build(views: list[CaseView], rules: ContactRules, now: datetime, stages: Mapping[str, Stage],
           understander: Any, query: QueueQuery) -> tuple[int, list[QueueItem]]:
     """Triage, filter and order (CPU work: the service runs it off the event loop)."""
-    items = [triage(v, rules, now, labels, understander) for v in views]
+    items = [triage(v, rules, now, stages, understander) for v in views]
     items = [i for i in items if matches(i, query.q)
              and (query.status is None or i.status == query.status)
              and (not query.mine or i.assigned_to == query.me)]
@@ -82,7 +82,7 @@ async def queue(store: Store, rules: ContactRules, query: QueueQuery,
                 now: datetime | None = None) -> tuple[int, list[QueueItem]]:
     """The queue: (total matching, the page asked for)."""
     views = await open_cases(store, query.shop)
-    return await asyncio.to_thread(build, views, rules, now or datetime.now(UTC), stage_labels(store),
+    return await asyncio.to_thread(build, views, rules, now or datetime.now(UTC), store.csbot.script.stages,
                                    store.csbot.understand, query)
 
 

@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
 from bot.intake.contact import ContactRules
 from bot.models import StageRef
+
+if TYPE_CHECKING:
+    from bot.script.machine import Stage
 
 Status = Literal["waiting", "in_progress", "callback", "overdue"]
 STATUSES: tuple[str, ...] = ("waiting", "in_progress", "callback", "overdue")
@@ -150,10 +154,13 @@ def _days(delta: timedelta) -> int:
     return max(math.ceil(delta.total_seconds() / 86400), 0)
 
 
-def triage(view: CaseView, rules: ContactRules, now: datetime, labels: dict[str, str],
+def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[str, Stage],
            understander: Any = None) -> QueueItem:
-    """A case's place in the queue: urgency, status and reasons."""
+    """A case's place in the queue: urgency, status and reasons. ``stages``: the script's,
+    whose roles say which stage is a callback or a suspected extortion."""
     case, ctx = view.case, view.context
+    stage = stages.get(view.stage)
+    roles = stage.roles if stage is not None else frozenset()
     reviews = view.reviews
     rating = max([r.rating for r in reviews] + [case.get("review_rating") or ""],
                  key=lambda x: _RANK.get(x, 0)) or None
@@ -163,7 +170,7 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, labels: dict[str,
     readings = [r.reading for r in reviews]
     if not readings and understander is not None:  # a case typed in by an agent
         readings = [read_review(understander, case.get("review_text"))]
-    malicious = any(r.malicious for r in readings) or view.stage == "malicious"
+    malicious = any(r.malicious for r in readings) or "suspects_extortion" in roles
     threat = any(r.threat for r in readings)
     angry = any(r.emotion == "angry" for r in readings)
     contacted = view.turn > 0 or view.attempts > 0
@@ -202,7 +209,7 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, labels: dict[str,
             score -= 10
             reasons.append("已过 30 天改评期：解决问题后写公开解释")
     overdue = False
-    if view.stage == "callback":
+    if "schedules_callback" in roles:
         if callback_at is not None and callback_at <= now:
             score += 20
             reasons.append(f"约定的回访时间已到（{local(callback_at):%m-%d %H:%M}）")
@@ -225,12 +232,12 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, labels: dict[str,
         reasons.append(f"已联系 {used} 次：不要再联系买家，记录结果后转下一条")
     elif used:
         reasons.append(f"已联系 {used} 次（最多 {rules.max_attempts} 次）")
-    status: Status = ("callback" if view.stage == "callback" else "overdue" if overdue
+    status: Status = ("callback" if "schedules_callback" in roles else "overdue" if overdue
                       else "in_progress" if contacted else "waiting")
     return QueueItem(
         conversation_id=view.conversation_id, buyer_name=str(case.get("buyer_name") or ""),
         order_id=case.get("order_id"), product=case.get("product"), review_rating=rating,
-        platform=platform, stage=StageRef(id=view.stage, label=labels.get(view.stage, view.stage)),
+        platform=platform, stage=StageRef(id=view.stage, label=stage.label if stage is not None else view.stage),
         status=status, callback_at=callback_at, urgency=min(max(score, 0), 100), reasons=reasons,
         assigned_to=view.agent, review_time=review_time, created_at=view.created_at, attempts=used)
 

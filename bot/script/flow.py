@@ -95,13 +95,14 @@ class Flow:
         return self.cues[name].search(text)
 
     def damaged(self, text: str) -> str | None:
-        """The buyer's other thing that the product damaged ("睡衣也被染了" → 睡衣), if any."""
+        """The buyer's other thing that the product damaged ("睡衣也被染了" → 睡衣): None
+        when nothing else was damaged, "" when the message does not name the thing."""
         m = self.cues["other_damage"].search(text)
         if m is None:
             return None
         thing = next((g for g in m.groups() if g), "")
         # "把我睡衣也染了": the object, without the 把 and the owner before it
-        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing) or "其他东西"
+        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing)
 
 
 class ProductRow(_Strict):

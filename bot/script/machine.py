@@ -16,6 +16,7 @@ from typing import Any, cast
 from transitions import EventData, Machine
 
 from bot.dataload import DataError
+from bot.datamodels import ROLES, role_problems
 from bot.models import Conversation
 from bot.script.flow import Flow
 
@@ -52,6 +53,21 @@ class Stage:
     label: str
     main: bool
     checklist: tuple[tuple[str, str], ...]
+    roles: frozenset[str] = frozenset()
+
+
+def inherit_roles(spec: dict[str, Any], bundled: dict[str, Any]) -> dict[str, Any]:
+    """A shop's script.yaml written before stages carried roles: each stage takes the roles
+    of the bundled stage with its id. A copy that renamed a stage must name its roles."""
+    stages = spec.get("stages") or []
+    if any(isinstance(s, dict) and s.get("roles") for s in stages):
+        return spec
+    known = {s["id"]: s.get("roles", []) for s in bundled.get("stages", [])}
+    renamed = [s.get("id") for s in stages if isinstance(s, dict) and s.get("id") not in known]
+    if renamed:
+        raise DataError(f"script.yaml：阶段没有写 roles（角色），而 {'、'.join(map(str, renamed))} "
+                        "不是内置的阶段名：请给每个阶段写上 roles（见 docs/customising.md）")
+    return {**spec, "stages": [{**s, "roles": known[s["id"]]} for s in stages]}
 
 
 class Script:
@@ -63,9 +79,13 @@ class Script:
             s["id"]: Stage(
                 s["id"], s["label"], bool(s.get("main")),
                 tuple((c["item"], str(c["check"])) for c in s.get("checklist", [])),
+                frozenset(s.get("roles") or ()),
             )
             for s in spec["stages"]
         }
+        self._check_roles()
+        self.by_role: dict[str, tuple[str, ...]] = {
+            role: tuple(sid for sid, st in self.stages.items() if role in st.roles) for role in ROLES}
         # Stages renamed in an edit of the script: open conversations follow the new name.
         self.renamed: dict[str, str] = dict(spec.get("renamed") or {})
         self.initial: str = spec["initial"]
@@ -95,6 +115,28 @@ class Script:
         )
         for row in spec["transitions"]:
             self._add(row)
+
+    def _check_roles(self) -> None:
+        stages = [(st.id, sorted(st.roles)) for st in self.stages.values()]
+        problems = [msg for _, msg in role_problems(stages)]
+        if problems:
+            raise DataError("script.yaml：" + "；".join(problems))
+
+    # -- roles: what the code does at a stage (bot/datamodels.py ROLES) ----------------
+
+    def has_role(self, stage: str, role: str) -> bool:
+        """Whether the stage carries the role."""
+        st = self.stages.get(stage)
+        return st is not None and role in st.roles
+
+    def stages_with(self, role: str) -> tuple[str, ...]:
+        """The stages that carry the role, in script order."""
+        return self.by_role[role]
+
+    def stage_with(self, role: str) -> str | None:
+        """The one stage that carries a unique role (None when the script has none)."""
+        found = self.by_role[role]
+        return found[0] if found else None
 
     def _sources(self, source: str | list[str]) -> list[str]:
         names = source if isinstance(source, list) else [source]

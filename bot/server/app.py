@@ -408,7 +408,8 @@ def page_csp(page: str) -> str:
 
 
 async def sidebar_page(request: web.Request) -> web.Response:
-    page = sidebar.page(request.app[TURNS].engine.labels)
+    engine = request.app[TURNS].engine
+    page = sidebar.with_script(sidebar.page(engine.labels), engine.script)
     return web.Response(text=page, content_type="text/html",
                         headers={**_SIDEBAR_HEADERS, "Content-Security-Policy": page_csp(page)})
 

@@ -6,10 +6,14 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.labels import Labels
+
+if TYPE_CHECKING:
+    from bot.script.machine import Script
 
 _SLOT = "__CSBOT_LABELS__"
 
@@ -29,6 +33,13 @@ def page(names: Labels) -> str:
     # JSON inside <script>: escape "<" so no label can ever close the element.
     data = json.dumps(labels(names), ensure_ascii=False).replace("<", "\\u003c")
     return _template().replace(_SLOT, data, 1)
+
+
+def with_script(page: str, script: Script) -> str:
+    """The page with the script's stages by role, so its code names no stage id."""
+    data = {"initial": script.initial, "final": script.final,
+            "callback": list(script.stages_with("schedules_callback"))}
+    return page.replace("__CSBOT_SCRIPT__", json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"), 1)
 
 
 async def me(request: web.Request) -> web.Response:
