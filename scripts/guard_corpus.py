@@ -6,6 +6,12 @@ traditional characters, symbols between characters. The split is bot.corpus.is_h
 (frozen hash), so a line's half never depends on this script. Deterministic (seed 2026).
 
     python scripts/guard_corpus.py [--out dialogs/corpus]
+
+The phrase banks are followed by hand-written lines (scripts/guard_handwritten.jsonl, the
+corpus format): whole messages in the style of real shops' scripts — 好评返现 cards, 追评送…,
+删评, withholding, pressure and repeated contact, guilt, threats, private data — and the clean
+near-misses a guard must let through (unconditional compensation, one request after the fix,
+how-tos, staff explanations, addresses for the exchange). They are not dressed or varied.
 """
 
 from __future__ import annotations
@@ -278,13 +284,21 @@ def cleans() -> list[dict[str, Any]]:
     return out
 
 
+HANDWRITTEN = Path(__file__).with_name("guard_handwritten.jsonl")
+
+
+def handwritten() -> list[dict[str, Any]]:
+    lines = HANDWRITTEN.read_text(encoding="utf-8").splitlines()
+    return [json.loads(x) for x in lines if x.strip()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="dialogs/corpus")
     args = ap.parse_args()
     seen: set[str] = set()
     halves: dict[str, list[str]] = {"train": [], "heldout": []}
-    for row in violations() + cleans():
+    for row in violations() + cleans() + handwritten():
         if row["text"] in seen:
             continue
         seen.add(row["text"])

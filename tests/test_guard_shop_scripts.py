@@ -1,0 +1,125 @@
+"""The guard on real shops' scripts: what the hand-written guard lines (scripts/guard_handwritten.jsonl)
+showed the rules missing or blocking wrongly, as lines through the real engine.
+
+Every line here is from the TRAIN half (the test checks it with the frozen split), so the rules
+written for them are measured honestly on the held-out half."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.corpus import is_heldout
+from bot.engine import Engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load()
+
+
+def _codes(engine: Engine, text: str, context: tuple[str, ...] = (), stage: str | None = None) -> set[str]:
+    return {f.code for f in engine.understand.findings(text, context, stage)}
+
+
+def _blocked(engine: Engine, text: str) -> bool:
+    return engine.understand.guard.blocks(engine.understand.findings(text))
+
+
+VIOLATIONS = [
+    # money words shops use: 打款, 转账, "奶茶钱我出"
+    ("评价删了以后跟我说一声，我这边给您打款", "conditional_benefit"),
+    ("改了吗亲？改了我马上给您转账", "conditional_benefit"),
+    ("宝子～帮忙改个好评，奶茶钱我出😘", "conditional_benefit"),
+    # the 好评返现 card in the parcel; a remedy parked until the review is handled
+    ("亲，您看下包裹里的返现卡，按上面的步骤操作就能领", "conditional_benefit"),
+    ("您的售后单我这里先挂着，评价那边处理了再说", "conditional_benefit"),
+    ("上门取件我这边可以约，您先把中评改了吧", "conditional_benefit"),
+    # threats: an account ban, private data as leverage
+    ("您不改评价的话，我们会向平台申请判定为恶意评价，封您账号", "threat"),
+    ("我们有您的地址和电话，您想清楚了再说", "threat"),
+    ("信不信我们把您的收货信息公开", "threat"),
+    # private data beyond the order
+    ("您家孩子在上幼儿园吧，买的都是儿童用品", "privacy"),
+    ("您这个收货地址是出租屋吧", "privacy"),
+    ("后台能看到您的生日是下个月，给您准备个惊喜", "privacy"),
+    ("快递员跟我们说您家养了两条狗", "privacy"),
+    # contact promised or counted over the review
+    ("您考虑得怎么样了？今天能改吗？明天我再来问您", "pressure"),
+    ("亲，我给您打了好几个电话了，您一直不接，评价到底改不改", "pressure"),
+    ("深夜打扰了，我实在着急，评价的事您今晚看看吧", "pressure"),
+    ("今天改不了的话，我明天后天还会继续联系您", "pressure"),
+    # asking again, in the ways agents say it
+    ("第二次来请求您了，评价麻烦您再想想", "repeat_request"),
+    ("我再厚着脸皮问一次，评价能改吗", "repeat_request"),
+    ("亲，评价的事我再说最后一次", "repeat_request"),
+    ("上周跟您沟通的评价的事，有结果了吗", "repeat_request"),
+    # guilt and blame
+    ("因为您的差评，我已经被店长约谈了", "guilt_trip"),
+    ("我今年刚毕业，第一份工作，您就当帮帮新人吧", "guilt_trip"),
+    ("您收货的时候怎么不当面检查呢，现在我们也说不清了", "blame"),
+    ("其他买家都说好用，就您说不行，是不是您不会用啊", "blame"),
+    ("亲，您买之前不问清楚，怪不了我们", "blame"),
+    ("要是您早点联系我们，就不会坏成这样了", "blame"),
+    ("我们详情页写了要冷藏，是您放在常温下才坏的", "blame"),
+    # a second round, written after the first rules, in more general shapes
+    ("您要是继续给差评，以后我们全网的店都不接您的单", "threat"),
+    ("差评这事您自己想想后果", "threat"),
+    ("您一条差评，我们全组今天都得加班写总结", "guilt_trip"),
+    ("我因为这个差评已经哭了一晚上了", "guilt_trip"),
+    ("评价的事情希望今天就有结果，领导一直在问", "pressure"),
+    ("如果今晚还不改，我明天一早再来找您", "pressure"),
+    ("再叨扰您一次，评价能帮忙更新吗", "repeat_request"),
+    ("您先生的单位我们也知道，要不要我们联系他", "privacy"),
+    ("您要是按说明书来，根本不会出现这种问题", "blame"),
+    ("您家孩子玩得太用力了，玩具才会断", "blame"),
+    ("收到货不及时拆开检查，现在才说，我们很难处理", "blame"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), VIOLATIONS)
+def test_shop_script_violations_are_found(engine: Engine, text: str, code: str) -> None:
+    assert not is_heldout(text)
+    assert code in _codes(engine, text)
+
+
+def test_a_benefit_across_messages_and_agreeing_in_malicious() -> None:
+    engine = Engine.load()
+    text, ctx = "评价那块就拜托您了", ("补偿的钱我这边马上给您打过去",)
+    assert not is_heldout(text)
+    assert "conditional_benefit" in _codes(engine, text, ctx)
+    text = "那就这样，钱我们转给您，评价您处理一下"
+    assert not is_heldout(text)
+    assert "conditional_benefit" in _codes(engine, text, (), "malicious")
+
+
+CLEAN = [
+    # the remedy is done, the request leaves the choice to the buyer
+    "退款已经到您账户了，如果您满意我们的处理，可以考虑更新一下评价，完全自愿哈",
+    "我们给您退了30元差价，如果您愿意的话，可以追评说说处理情况，不勉强",
+    # a staff explanation is not a guilt trip
+    "我们翻了一下打包记录，那天您的单子是实习生打包的，漏放了说明书",
+    "负责那天发货的同事已经被批评了，我们也加了一道复核",
+    "那位客服是新来的，对退换货规则不熟，跟您说错了时间",
+    # delivery facts and the order's own number are not private data
+    "其实货在前天就到了，快递员放在了小区的快递柜里，短信可能被拦截了",
+    "我们看了快递签收照片，是放在了您家门口的鞋柜上",
+    "仓库把您这单和另一个地址相近的单子合并发货了，所以多了一件别人的东西",
+    "亲，是尾号6612的这个订单对吗？",
+    # the shop owning its slip is not blame; a callback is not pressure
+    "详情页的尺码表没标清楚，让您选错了码，是我们的问题",
+    "是我们的操作失误，把您的订单备注漏看了",
+    "您先忙，我这边等您消息",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_clean_near_misses_are_not_flagged(engine: Engine, text: str) -> None:
+    assert not is_heldout(text)
+    assert _codes(engine, text) == set(), text
+
+
+def test_leaving_the_choice_clears_the_threat_reading(engine: Engine) -> None:
+    text = ("Hi亲～我是木易家居的客服易易，先跟您说声抱歉。您收到的书架少了一块隔板，是工厂打包的时候"
+            "按五层装的，您买的是六层款。隔板今天补发出去。等您装好了，评价方面您看着办，想改的话我们感激，不改也理解～")
+    assert not is_heldout(text)
+    assert not _blocked(engine, text)
