@@ -58,7 +58,7 @@ class Guard:
             first["conditional_benefit"] = (tie.start, tie.end)
         learned: set[str] = set()
         if self.model is not None and not any(self.codes[c].severity == "block" for c in first):
-            for code in self.model.codes(norm.text, context, stage):
+            for code in self.model.codes(norm.text):
                 if code == "conditional_benefit" and not self.ties.plausible(norm.text, (), stage):
                     continue
                 if code in self.codes:
