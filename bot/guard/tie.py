@@ -18,9 +18,8 @@ from typing import Any
 
 from bot.dataload import DataError
 from bot.understand.alternation import compile_lexicon
-from bot.understand.rules import Negation, expand
+from bot.understand.rules import CLAUSE_BREAK, Negation, expand
 
-_CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
 # "能不能改", "可不可以删": a question, not a negation.
 _ASKING = re.compile(r"(.)不\1$|可不可以$|能否$")
 _WINDOW = 24
@@ -86,10 +85,10 @@ class Ties:
             # the clause around the hit, at most _WINDOW characters each side (long texts
             # without punctuation stay linear)
             left = s
-            while left > max(0, s - _WINDOW) and not _CLAUSE.match(text[left - 1]):
+            while left > max(0, s - _WINDOW) and not CLAUSE_BREAK.match(text[left - 1]):
                 left -= 1
             right = e
-            while right < min(len(text), e + _WINDOW) and not _CLAUSE.match(text[right]):
+            while right < min(len(text), e + _WINDOW) and not CLAUSE_BREAK.match(text[right]):
                 right += 1
             if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
                 continue
