@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.guard.learned import Model
 from bot.guard.tie import Tie, Ties
 from bot.models import Finding, Severity
 from bot.understand.normalize import Norm
+from bot.understand.rules import CLAUSE_BREAK
 from bot.understand.scoped import ScopedRules, WideNegation
 
-_CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
+if TYPE_CHECKING:
+    from bot.guard.learned import Model
+
 # What a benefit's clause loses in its rewrite: the condition and the sequence words.
 _LINK_WORDS = re.compile(r"^(?:亲亲|亲爱的|亲|宝子|宝宝|宝|姐|哥|您好|在吗|嗯嗯|好的)?[,，~～]?|"
                          r"只要|如果|要是|假如|等(您|你)|(您|你)?先|前提是|条件是|作为(交换|感谢)|"
@@ -58,7 +60,7 @@ class Guard:
             first["conditional_benefit"] = (tie.start, tie.end)
         learned: set[str] = set()
         if self.model is not None and not any(self.codes[c].severity == "block" for c in first):
-            for code in self.model.codes(norm.text, context, stage):
+            for code in self.model.codes(norm.text):
                 if code == "conditional_benefit" and not self.ties.plausible(norm.text, (), stage):
                     continue
                 if code in self.codes:
@@ -92,7 +94,7 @@ class Guard:
 
     def _benefit_clause(self, text: str) -> str | None:
         """The clause offering the benefit, without the review and the condition."""
-        for clause in _CLAUSE.split(text):
+        for clause in CLAUSE_BREAK.split(text):
             if not self.ties.benefit or not self.ties.benefit.search(clause):
                 continue
             if self.ties.review and self.ties.review.search(clause):

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
 from bot.learned.linear import LinearTask, ModelFile, dump, load
@@ -30,10 +29,6 @@ CODES = ("conditional_benefit", "threat", "privacy")
 TASK = "guard"
 MARGIN = 0.02
 FLOOR = 0.5  # never below an even chance: the corpus's clean lines are not all the clean lines
-
-
-def _extras(stage: str | None) -> list[str]:
-    return []  # the stage is left to the rules (see the module's doc)
 
 
 class Model:
@@ -53,13 +48,13 @@ class Model:
             raise DataError(f"模型文件 {path} 里没有 {TASK} 任务（请用 python -m bot.guard.learned 重新生成）")
         return cls(LinearTask(model.tasks[TASK]))
 
-    def scores(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> dict[str, float]:
-        """Calibrated probability per code (``context`` is not read: see the module doc)."""
-        return dict(zip(self.task.classes, self.task.proba(text, _extras(stage)), strict=True))
+    def scores(self, text: str) -> dict[str, float]:
+        """Calibrated probability per code of one normalised message (alone: see the module doc)."""
+        return dict(zip(self.task.classes, self.task.proba(text), strict=True))
 
-    def codes(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> list[str]:
+    def codes(self, text: str) -> list[str]:
         """The block codes the model is confident about."""
-        return [c for c, p in self.scores(text, context, stage).items() if p >= self.thresholds[c]]
+        return [c for c, p in self.scores(text).items() if p >= self.thresholds[c]]
 
 
 Example = tuple[str, str | None, set[str]]
@@ -71,9 +66,7 @@ def train(rows: list[Example], log: bool = False) -> ModelFile:
 
     texts = [t for t, _, _ in rows]
     labels = [sorted(codes) for _, _, codes in rows]
-    extras = [_extras(stage) for _, stage, _ in rows]
-    trained = train_task(texts, labels, kind="multilabel", classes=CODES, extras=extras,
-                         log=print if log else None)
+    trained = train_task(texts, labels, kind="multilabel", classes=CODES, log=print if log else None)
     clean = [p for p, (_, _, codes) in zip(trained.oof, rows, strict=True) if not codes]
     trained.spec.thresholds = [
         round(min(0.99, max(FLOOR, max((p[j] for p in clean), default=0.5) + MARGIN)), 4)

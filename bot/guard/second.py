@@ -13,6 +13,8 @@ from bot.understand.pipeline import Understander
 def judges(dialogs: Path, model_file: Path | None = None) -> dict[str, Judge]:
     u = Understander(dialogs)
     guard = u.guard
+    if model_file is None and guard.model is None and (dialogs / "model" / "guard.json.gz").is_file():
+        model_file = dialogs / "model" / "guard.json.gz"  # switched off in guard.yaml: measured all the same
     model = Model.load(model_file) if model_file else guard.model
     rules_only = type(guard)  # the same rules without the model
     from bot.dataload import load_yaml
@@ -29,7 +31,7 @@ def judges(dialogs: Path, model_file: Path | None = None) -> dict[str, Judge]:
         if model is None:
             return []
         text = u.normalize(row.text).text
-        codes = [c for c in model.codes(text, ctx(row), row.stage)
+        codes = [c for c in model.codes(text)
                  if c != "conditional_benefit" or guard.ties.plausible(text, (), row.stage)]
         return [Finding(code=c, severity="block", span=None, message="") for c in codes]
 

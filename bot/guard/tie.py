@@ -11,6 +11,7 @@ off the platform (加微信, 私下转账) and, in the stages listed under ``agr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,12 +19,12 @@ from typing import Any
 
 from bot.dataload import DataError
 from bot.understand.alternation import compile_lexicon
-from bot.understand.rules import Negation, expand
+from bot.understand.rules import CLAUSE_BREAK, Negation, expand
 
-_CLAUSE = re.compile(r"[，,。!！?？;；~\n]")
 # "能不能改", "可不可以删": a question, not a negation.
 _ASKING = re.compile(r"(.)不\1$|可不可以$|能否$")
 _WINDOW = 24
+Spans = tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +87,10 @@ class Ties:
             # the clause around the hit, at most _WINDOW characters each side (long texts
             # without punctuation stay linear)
             left = s
-            while left > max(0, s - _WINDOW) and not _CLAUSE.match(text[left - 1]):
+            while left > max(0, s - _WINDOW) and not CLAUSE_BREAK.match(text[left - 1]):
                 left -= 1
             right = e
-            while right < min(len(text), e + _WINDOW) and not _CLAUSE.match(text[right]):
+            while right < min(len(text), e + _WINDOW) and not CLAUSE_BREAK.match(text[right]):
                 right += 1
             if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
                 continue
@@ -114,10 +115,14 @@ class Ties:
     def decoupled(self, text: str) -> bool:
         return self.decouple is not None and self.decouple.search(text) is not None
 
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 -- one Ties per guard, kept for the process
+    def _read(self, text: str) -> tuple[Spans, Spans, bool]:
+        """A message's review actions, pending benefits and whether it decouples them. Each
+        agent message is read again as the memory of the next turns: it is read once."""
+        return tuple(self._free(self.review, text)), tuple(self._pending(text)), self.decoupled(text)
+
     def __call__(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> Tie | None:
-        reviews = self._free(self.review, text)
-        pending = self._pending(text)
-        free = self.decoupled(text)
+        reviews, pending, free = self._read(text)
         if stage in self.agree_stages:
             # Agreeing to pay or to a deal is a tie; the ordinary remedy for the product
             # (换货、退货) stays an unconditional offer, as with any buyer.
@@ -140,11 +145,12 @@ class Ties:
         if self.done is not None and self.done.search(text):
             return None  # a request after the remedy is done
         for prev in list(context)[-self.memory:]:
-            if self.decoupled(prev):
+            asked, offered, decoupled = self._read(prev)
+            if decoupled:
                 continue
-            if reviews and self._pending(prev):
+            if reviews and offered:
                 return Tie(*reviews[0], "cross_message")
-            if pending and self._free(self.review, prev):
+            if pending and asked:
                 return Tie(*pending[0], "cross_message")
         return None
 

@@ -179,11 +179,11 @@ class Learned:
 
     def intents(self, text: str, primary: str, confidence: float, variant: str) -> list[IntentScore]:
         """The message's intents in text order (see ``merge_intents``)."""
-        clauses = _CLAUSES.findall(text)
-        if not 2 <= len(clauses) <= _MAX_CLAUSES or variant == "rules":
+        parts = clauses(text)
+        if not 2 <= len(parts) <= _MAX_CLAUSES or variant == "rules":
             return [IntentScore(intent=primary, confidence=round(confidence, 3))]
         task = self.task("model.intent")
-        found = merge_intents([_top(task.classes, task.proba(c)) for c in clauses], primary, confidence,
+        found = merge_intents([_top(task.classes, task.proba(c)) for c in parts], primary, confidence,
                               self.clause_min)
         return [IntentScore(intent=i, confidence=round(p, 3)) for i, p in found]
 

@@ -6,18 +6,19 @@ import functools
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dataload import DataError, load_yaml
 from bot.guard.check import Guard
-from bot.guard.learned import Model
 from bot.labels import Labels
-from bot.learned.understand import Learned
 from bot.models import AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
 from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer
 from bot.understand.rules import compile_pending
+
+if TYPE_CHECKING:
+    from bot.learned.understand import Learned
 
 
 class Understander:
@@ -63,7 +64,11 @@ class Understander:
     @cached_property
     def learned(self) -> Learned | None:
         """The folder's model file (dialogs/model/understand.json.gz); without one, rules alone."""
-        return None if self.mode == "rules" else Learned.from_folder(self.dialogs)
+        if self.mode == "rules":
+            return None
+        from bot.learned.understand import Learned  # `lint` reads no model: not imported there
+
+        return Learned.from_folder(self.dialogs)
 
     @cached_property
     def guard(self) -> Guard:
@@ -74,6 +79,8 @@ class Understander:
             path = self.dialogs / str(second["model"])
             if not path.is_file():
                 raise DataError(f"guard.yaml：找不到 second_opinion.model 指向的模型文件 {path}")
+            from bot.guard.learned import Model  # only with a second opinion (off by default)
+
             model = Model.load(path)
         return Guard(spec, model)
 

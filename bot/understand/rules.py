@@ -27,6 +27,9 @@ from bot.understand.gate import Gate
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
+# Where the guard's clauses end (a benefit's clause, a negation's reach): not at ".", which
+# the guard reads inside amounts (9.9元) and links.
+CLAUSE_BREAK = re.compile(r"[，,。!！?？;；~\n]")
 
 
 def expand(pattern: str, cues: Mapping[str, list[str]]) -> str:

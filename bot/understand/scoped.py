@@ -25,7 +25,7 @@ from typing import Any
 from bot.understand import gate
 from bot.understand import regex_syntax as rx
 from bot.understand.alternation import compile_lexicon, factor, literal_led
-from bot.understand.rules import Hit, Lazy, Led, Negation, RuleSet
+from bot.understand.rules import CLAUSE_BREAK, Hit, Lazy, Led, Negation, RuleSet
 
 _SENTENCE = re.compile(r"[。!！?？;；\n]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
 _CLAUSE = re.compile(r"[，,。!！?？;；~\n、:]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
@@ -216,12 +216,10 @@ class WideNegation(Negation):
         if self._wide is None or start == 0:
             return False
         left = max(0, start - self._span)
-        for m in _NEG_BREAK.finditer(text, left, start):
+        for m in CLAUSE_BREAK.finditer(text, left, start):
             left = m.end()
         return bool(self._wide.search(text, left, start))
 
-
-_NEG_BREAK = re.compile(r"[，,。!！?？;；~\n]")
 
 
 @dataclass(frozen=True, slots=True)
