@@ -28,8 +28,8 @@ ENGINE = Engine.load()
 
 async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:
     """A closed imported case with a guard finding, a closed typed-in one, and an open one."""
-    turns = TurnService.over(store)
-    done = await import_reviews(store, [ReviewIn(
+    turns = TurnService.over(store, ENGINE)
+    done = await import_reviews(store, ENGINE, [ReviewIn(
         shop=shop, order_id="P1", sub_order_id="1", buyer_name="周敏", product="连衣裙", rating="差评",
         review_text="裙子起球，电话13812345678", review_time=datetime.now(UTC) - timedelta(days=3))])
     imported = done.ids[0]
@@ -53,7 +53,7 @@ def test_the_purge_keeps_the_reports_figures(db_url: str) -> None:
     shop = f"清除店{os.urandom(3).hex()}"
 
     async def go() -> None:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
             imported, typed, still = await worked_cases(store, shop)
             before = await read_records(store.db, Filters(shop=shop))
@@ -92,7 +92,7 @@ def test_the_purge_command(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
 
     async def setup() -> None:
-        store = await Store.open(db, ENGINE)
+        store = await Store.open(db)
         try:
             await worked_cases(store, "店")
             async with store.db.begin() as conn:

@@ -215,7 +215,7 @@ async def test_a_token_revoked_elsewhere_passes_until_its_cache_time_is_up(api: 
     name = f"elsewhere{id(api)}"
     headers = {"Authorization": f"Bearer {await store.add_token(name, 'agent', '柚子家女装')}"}
     assert (await api.client.get("/api/v1/conversations", headers=headers)).status == 200
-    other = await Store.open(db_url, ENGINE)  # as `csbot token revoke` does, in its own process
+    other = await Store.open(db_url)  # as `csbot token revoke` does, in its own process
     try:
         assert await other.revoke_token(name)
     finally:
@@ -301,8 +301,8 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
     assert new_engine.script.version != ENGINE.script.version
     from bot.store.db import Store
 
-    store2 = await Store.open(db_url, new_engine)
-    turns2 = TurnService.over(store2)
+    store2 = await Store.open(db_url)
+    turns2 = TurnService.over(store2, new_engine)
     try:
         sug = (await turns2.turn(cid, "buyer", "是我")).suggestion
         assert sug.stage.id == "confirm_product" and sug.turn == 2

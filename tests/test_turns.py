@@ -48,8 +48,8 @@ def test_a_concurrent_pair_of_turns_on_one_conversation_is_serialised(db_url: st
     async def go() -> tuple[list[str], list[int], list[tuple[int, str]]]:
         # Two stores on one database: on PostgreSQL, two instances with their own
         # connections and in-process locks; on SQLite, one store (one serving process).
-        first = await Store.open(db_url, ENGINE)
-        second = first if first.sqlite else await Store.open(db_url, ENGINE)
+        first = await Store.open(db_url)
+        second = first if first.sqlite else await Store.open(db_url)
         log: list[str] = []
         a = TurnService(ENGINE, Watched(first, log, "a"), first.locks)
         b = TurnService(ENGINE, Watched(second, log, "b"), second.locks)
@@ -81,8 +81,8 @@ from bot.store.db import Store
 
 async def go():
     engine = Engine.load()
-    store = await Store.open(sys.argv[1], engine)
-    turns = TurnService.over(store)
+    store = await Store.open(sys.argv[1])
+    turns = TurnService.over(store, engine)
     conv, _, _ = await turns.create(engine.start({"shop": "柚子家女装", "buyer_name": "周敏",
                                                   "order_id": sys.argv[2]})[0].case)
     done = await turns.turn(conv.id, "buyer", "是我，裙子洗了一次就掉色")
@@ -101,7 +101,7 @@ def test_a_crash_after_the_answer_loses_nothing(db_url: str) -> None:
     conv_id, answered = out.stdout.split(" ", 1)
 
     async def read() -> tuple[dict[str, object], list[dict[str, object]]]:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
             return await store.get(conv_id)
         finally:
@@ -114,8 +114,8 @@ def test_a_crash_after_the_answer_loses_nothing(db_url: str) -> None:
 
 def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
     async def go() -> tuple[list[tuple[str, Suggestion]], list[Suggestion], list[Suggestion]]:
-        store = await Store.open(db_url, ENGINE)
-        turns = TurnService.over(store)
+        store = await Store.open(db_url)
+        turns = TurnService.over(store, ENGINE)
         published: list[tuple[str, Suggestion]] = []
 
         async def listener(conv_id: str, sug: Suggestion) -> None:
@@ -144,8 +144,8 @@ def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
 
 def test_another_instances_turns_reach_listeners_in_order(pg_url: str) -> None:
     async def go() -> list[int]:
-        here, there = await Store.open(pg_url, ENGINE), await Store.open(pg_url, ENGINE)
-        turns = TurnService.over(here)
+        here, there = await Store.open(pg_url), await Store.open(pg_url)
+        turns = TurnService.over(here, ENGINE)
         heard: list[int] = []
         own: list[int] = []
         everyone = asyncio.Event()
@@ -179,8 +179,8 @@ def test_another_instances_turns_reach_listeners_in_order(pg_url: str) -> None:
 @pytest.mark.parametrize("size", [10, 5000])
 def test_a_long_message_is_decided_off_the_event_loop(tmp_path: Path, size: int) -> None:
     async def go() -> tuple[int, bool]:
-        store = await Store.open(f"sqlite:///{tmp_path / 'long.db'}", ENGINE)
-        turns = TurnService.over(store)
+        store = await Store.open(f"sqlite:///{tmp_path / 'long.db'}")
+        turns = TurnService.over(store, ENGINE)
         try:
             conv, _, _ = await turns.create(ENGINE.start(CASE)[0].case)
             ticks = 0

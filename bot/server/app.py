@@ -422,17 +422,18 @@ def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
 
 
 def make_app(
-    store: Store, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
+    store: Store, engine: Engine, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
     env: Mapping[str, str] | None = None, shop: str = "本店",
 ) -> web.Application:
-    """The application over an opened store; channels are mounted from ``env`` (CSBOT_*)."""
+    """The application over an opened store and a loaded engine; channels are mounted from
+    ``env`` (CSBOT_*)."""
     from bot.channels.registry import load_adapters
     from bot.server.hooks import Hooks
 
     adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
-    app[TURNS] = turns = TurnService.over(store)
+    app[TURNS] = turns = TurnService.over(store, engine)
     app[METRICS] = Metrics()
     app[HUB] = Hub()
     app[STATIC_TOKENS] = static_tokens(tokens)
@@ -519,10 +520,10 @@ async def build_app(
     token_ttl: float = 10.0, **kw: Any
 ) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
-    store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous,
-                             token_ttl=token_ttl)
+    engine = engine or Engine.load()
+    store = await Store.open(database_url, synchronous=synchronous, token_ttl=token_ttl)
     try:
-        return make_app(store, **kw)
+        return make_app(store, engine, **kw)
     except Exception:  # a channel's settings are incomplete: do not leave the store open
         await store.close()
         raise

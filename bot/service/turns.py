@@ -60,8 +60,8 @@ class TurnService:
         self.cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-turns")
 
     @classmethod
-    def over(cls, store: Store, engine: Engine | None = None) -> TurnService:
-        return cls(engine or store.csbot, store, store.locks)
+    def over(cls, store: Store, engine: Engine) -> TurnService:
+        return cls(engine, store, store.locks)
 
     def shutdown(self) -> None:
         self.cpu.shutdown(wait=True)
