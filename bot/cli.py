@@ -344,8 +344,8 @@ def token_list(database_url: str | None, config: Path | None) -> None:
     """列出令牌（不显示令牌本身）。"""
     rows = with_store(settings(config, database_url=database_url), lambda st: st.list_tokens())
     for r in rows:
-        state = "已吊销" if r["revoked"] else "有效"
-        click.echo(f"{r['name']}\t{r['role']}\t{r['shop']}\t{r['created_at']}\t{state}")
+        state = "已吊销" if r.revoked else "有效"
+        click.echo(f"{r.name}\t{r.role}\t{r.shop}\t{r.created_at.isoformat()}\t{state}")
 
 
 @token.command(name="revoke")

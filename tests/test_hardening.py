@@ -465,8 +465,8 @@ def test_token_add_says_an_admin_of_one_shop_manages_that_shop(tmp_path: Path) -
 
         store = await Store.open(db)
         try:
-            [row] = [t for t in await store.list_tokens() if t["name"] == name]
-            return None if row["shop"] == ALL_SHOPS else str(row["shop"])
+            [row] = [t for t in await store.list_tokens() if t.name == name]
+            return None if row.shop == ALL_SHOPS else row.shop
         finally:
             await store.close()
 

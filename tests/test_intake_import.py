@@ -106,8 +106,8 @@ def test_the_review_text_is_masked_at_rest(db_url: str) -> None:
                                            "buyer_name": "王13912345678"})
             done = await import_reviews(store, ENGINE, [sent])
             summary, _ = await store.get(done.ids[0])
-            text = summary["case"]["review_text"]
-            assert summary["case"]["buyer_name"] == "王[手机号]"  # every free-text field, as Store.create
+            text = summary.case["review_text"]
+            assert summary.case["buyer_name"] == "王[手机号]"  # every free-text field, as Store.create
             # The same buyer and order typed in by an agent finds the imported case (same keys).
             again, _, created = await TurnService.over(store, ENGINE).create(
                 Case(shop=shop, buyer_name="王13912345678", order_id="C1"))

@@ -65,14 +65,15 @@ def test_the_purge_keeps_the_reports_figures(db_url: str) -> None:
             after = await read_records(store.db, Filters(shop=shop))
             assert after == before
             for cid in (imported, typed):
-                summary, turns = await store.get(cid)
-                case = summary["case"]
+                summary, rows = await store.get(cid)
+                turns = [t.model_dump(mode="json") for t in rows]
+                case = summary.case
                 assert case["buyer_name"] == "已清除" and case["review_text"] is None
                 assert case["order_id"] is None and case["buyer_id"] is None
                 assert all(t["text"] == "" and t["suggestion"]["suggestions"] == [] for t in turns)
                 assert all(t["suggestion"]["understanding"] is None or t["suggestion"]["understanding"]["text"] == ""
                            for t in turns)
-                stored = json.dumps([summary, turns], ensure_ascii=False)
+                stored = json.dumps([summary.model_dump(mode="json"), turns], ensure_ascii=False)
                 for secret in ("周敏", "李雷", "li-lei-88", "起球", "物流太慢", "13812345678", "[手机号]", "5元红包"):
                     assert secret not in stored
             async with store.db.connect() as conn:
@@ -80,7 +81,7 @@ def test_the_purge_keeps_the_reports_figures(db_url: str) -> None:
                     tables.reviews.c.shop == shop))).all()
             assert [tuple(t) for t in texts] == [(None, "差评")]
             summary, turns = await store.get(still)  # an open case is being worked: kept whole
-            assert summary["case"]["buyer_name"] == "韩梅" and turns[0]["text"].startswith("您好")
+            assert summary.case["buyer_name"] == "韩梅" and turns[0].text.startswith("您好")
             assert await purge(store, 30, later) == 0  # done once
         finally:
             await store.close()

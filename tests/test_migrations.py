@@ -194,7 +194,7 @@ def test_an_old_database_upgrades_when_the_store_opens_and_its_case_goes_on(url:
             sug = (await TurnService.over(store, engine).turn("old-1", "agent", "您好，请问是王先生吗？")).suggestion
             assert sug.turn == 1 and sug.stage.id == "confirm_identity"
             summary, _ = await store.get("old-1")
-            assert summary["flagged"] is False
+            assert summary.flagged is False
         finally:
             await store.close()
 

@@ -27,7 +27,7 @@ def test_waiting_turns_share_one_commit(tmp_path: Path) -> None:
                      for i in range(50)]
             before = store.writer.batches  # type: ignore[union-attr]
             await asyncio.gather(*(turns.turn(c.id, "buyer", "颜色不对") for c in convs))
-            total = sum([(await store.get(c.id))[0]["turns"] for c in convs])
+            total = sum([(await store.get(c.id))[0].turns for c in convs])
             return store.writer.batches - before, total  # type: ignore[union-attr]
         finally:
             await store.close()
@@ -80,7 +80,7 @@ def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
             results = await asyncio.gather(
                 store.writer.submit(insert("a")), store.writer.submit(insert("b", fail=True)),
                 store.writer.submit(insert("c")), return_exceptions=True)
-            names = [t["name"] for t in await store.list_tokens()]
+            names = [t.name for t in await store.list_tokens()]
             return list(results), names
         finally:
             await store.close()
@@ -142,7 +142,7 @@ def test_commits_go_to_the_writer_thread_only_when_the_disk_is_slow(tmp_path: Pa
             conv, _, _ = await turns.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
             for i in range(10):
                 await turns.turn(conv.id, "buyer", f"第{i}条")
-            return store.writer.threaded_commits, store.writer.batches, (await store.get(conv.id))[0]["turns"]
+            return store.writer.threaded_commits, store.writer.batches, (await store.get(conv.id))[0].turns
         finally:
             await store.close()
 

@@ -17,6 +17,7 @@ from bot.models import Conversation, Suggestion
 from bot.service.turns import TurnService
 from bot.store.conversations import Stored, TurnRecord
 from bot.store.db import Store
+from bot.store.views import ConversationSummary, TurnOut
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Engine.load()
@@ -78,6 +79,7 @@ import asyncio, os, sys
 from bot.engine import Engine
 from bot.service.turns import TurnService
 from bot.store.db import Store
+from bot.store.views import ConversationSummary, TurnOut
 
 async def go():
     engine = Engine.load()
@@ -100,7 +102,7 @@ def test_a_crash_after_the_answer_loses_nothing(db_url: str) -> None:
     assert out.returncode == 0, out.stderr
     conv_id, answered = out.stdout.split(" ", 1)
 
-    async def read() -> tuple[dict[str, object], list[dict[str, object]]]:
+    async def read() -> tuple[ConversationSummary, list[TurnOut]]:
         store = await Store.open(db_url)
         try:
             return await store.get(conv_id)
@@ -108,8 +110,8 @@ def test_a_crash_after_the_answer_loses_nothing(db_url: str) -> None:
             await store.close()
 
     summary, turns = asyncio.run(read())
-    assert summary["turns"] == 1 and len(turns) == 1
-    assert Suggestion.model_validate(turns[0]["suggestion"]) == Suggestion.model_validate_json(answered)
+    assert summary.turns == 1 and len(turns) == 1
+    assert turns[0].suggestion == Suggestion.model_validate_json(answered)
 
 
 def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
@@ -127,7 +129,7 @@ def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
             returned = [(await turns.turn(conv.id, "agent", "您好，请问是周女士吗？")).suggestion,
                         (await turns.turn(conv.id, "buyer", "是我，电话13812345678")).suggestion]
             _, rows = await store.get(conv.id)
-            return published, returned, [Suggestion.model_validate(r["suggestion"]) for r in rows]
+            return published, returned, [r.suggestion for r in rows]
         finally:
             turns.shutdown()
             await store.close()
