@@ -327,7 +327,7 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
                 with pytest.raises(NeedsPerson):
                     await turns2.turn(cid2, "buyer", "记得")
                 summary, _ = await store2.get(cid2)
-                assert summary["flagged"] is True
+                assert summary.flagged is True
     finally:
         turns2.shutdown()
         await store2.close()
@@ -373,7 +373,7 @@ async def test_a_conversation_is_read_once_per_request(api: Api) -> None:
 
 
 async def test_the_agent_reports_the_complaint_and_the_checklist_ticks(api: Api) -> None:
-    cid = (await api.create(order_id="M-1"))["conversation"]["id"]
+    cid = (await api.create(order_id="EXT-1"))["conversation"]["id"]
     url = f"/api/v1/conversations/{cid}/complaint"
     r = await api.client.post(url, headers=api.h())
     assert r.status == 409 and (await r.json())["error"]["code"] == "not_malicious"

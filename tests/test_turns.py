@@ -59,7 +59,7 @@ def test_a_concurrent_pair_of_turns_on_one_conversation_is_serialised(db_url: st
             done = await asyncio.gather(a.turn(conv.id, "agent", "您好，请问是周女士吗？"),
                                         b.turn(conv.id, "buyer", "是我"))
             _, turns = await first.get(conv.id)
-            return log, [d.suggestion.turn for d in done], [(t["turn"], t["role"]) for t in turns]
+            return log, [d.suggestion.turn for d in done], [(t.turn, t.role) for t in turns]
         finally:
             for svc, store in ((a, first), (b, second)):
                 svc.shutdown()
