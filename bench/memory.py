@@ -52,8 +52,8 @@ async def fill(store: TurnService, start: int, count: int, turns: int) -> None:
 async def service_growth(small: int, large: int, turns: int) -> tuple[int, int, int]:
     engine = Engine.load()
     with tempfile.TemporaryDirectory() as tmp:
-        store = await Store.open(f"sqlite:///{tmp}/mem.db", engine, synchronous="NORMAL")
-        service = TurnService.over(store)
+        store = await Store.open(f"sqlite:///{tmp}/mem.db", synchronous="NORMAL")
+        service = TurnService.over(store, engine)
         try:
             await fill(service, 0, 200, turns)  # warm caches before the first reading
             base = rss_kb()

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import install as _click_in_chinese
 
 _click_in_chinese()
@@ -40,24 +41,6 @@ def settle_heap() -> None:
 
     gc.collect()
     gc.freeze()
-
-
-def _engine(dialogs: Path | None, templates: Path | None) -> Any:
-    from bot.dataload import DataError
-    from bot.engine import Engine
-
-    try:
-        engine = Engine.load(dialogs, templates)
-    except DataError as exc:
-        click.echo(f"数据错误：{exc}", err=True)
-        sys.exit(EXIT_DATA)
-    from bot.datacheck import check_folders  # names, templates: what loading alone cannot tell
-
-    problems = check_folders(engine.dialogs, engine.templates_root, engine)
-    if problems:
-        click.echo("数据错误：\n" + "\n".join(map(str, problems)), err=True)
-        sys.exit(EXIT_DATA)
-    return engine
 
 
 def _understander(dialogs: Path | None, *models: str) -> Any:
@@ -174,7 +157,7 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
-    engine = _engine(dialogs, templates)
+    engine = load_engine(dialogs, templates)
     if as_json:
         from bot.channels.jsonl import run_jsonl
 
@@ -186,7 +169,7 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
     # --order-date "" says "no date": only a date not given at all is asked for
     date_given = click.get_current_context().get_parameter_source("order_date") != ParameterSource.DEFAULT
     sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
-                            agent_name, tone, _settings(None, database_url=database_url).database_url,
+                            agent_name, tone, settings(None, database_url=database_url).database_url,
                             date_given))
 
 
@@ -201,7 +184,7 @@ def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
     """输出话术流程图（取自运行中的状态机）。"""
     from bot.script.diagram import dot, mermaid
 
-    script = _engine(dialogs, templates).script
+    script = load_engine(dialogs, templates).script
     if fmt == "mermaid":
         click.echo(mermaid(script), nl=False)
         return
@@ -237,7 +220,7 @@ def evaluate_cmd(datasets: tuple[Path, ...], role: str | None, with_train: bool,
     from bot.evaluate import evaluate, format_report, kind_of, read_jsonl
     from bot.learned.report import Comparison, default_sets, format_comparison, table_row
 
-    engine = _engine(dialogs, templates)
+    engine = load_engine(dialogs, templates)
     compare = Comparison(engine.dialogs)
     if not datasets:
         datasets = tuple(default_sets(engine.dialogs, role, with_train))
@@ -277,19 +260,12 @@ def evaluate_cmd(datasets: tuple[Path, ...], role: str | None, with_train: bool,
             click.echo(line)
 
 
-def _settings(config: Path | None, **overrides: Any) -> Any:
-    from bot.settings import load_settings
-
-    return load_settings(config, **overrides)
-
-
 @main.command()
 @click.option("--db", "database_url", default=None,
               help="数据库地址：sqlite:///csbot.db（默认）或 postgresql://用户@主机/库")
 @click.option("--host", default=None, help="监听地址（默认 127.0.0.1）")
 @click.option("--port", type=int, default=None, help="端口（默认 8080）")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              envvar="CSBOT_CONFIG", help="TOML 配置文件")
+@config_option
 @click.option("--dev", is_flag=True, help="开发模式：允许未配置密钥的渠道")
 @data_options
 def serve(database_url: str | None, host: str | None, port: int | None, config: Path | None,
@@ -301,11 +277,11 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
 
     from bot.server.app import build_app
 
-    s = _settings(config, database_url=database_url, host=host, port=port,
+    s = settings(config, database_url=database_url, host=host, port=port,
                   dialogs=dialogs, templates=templates)
     logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    engine = _engine(s.dialogs, s.templates)
+    engine = load_engine(s.dialogs, s.templates)
 
     async def app_factory() -> web.Application:
         app = await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
@@ -335,34 +311,12 @@ def token() -> None:
     """管理 API 令牌（只保存哈希，令牌本身只显示一次）。"""
 
 
-def _run_store(config: Path | None, database_url: str | None, fn: Any) -> Any:
-    import asyncio
-
-    from bot.store.db import Store
-
-    s = _settings(config, database_url=database_url)
-
-    async def go() -> Any:
-        store = await Store.open(s.database_url, _engine(s.dialogs, s.templates))
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
-
-
-_db_option = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
-_config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-                              default=None, envvar="CSBOT_CONFIG", help="TOML 配置文件")
-
-
 @token.command(name="add")
 @click.option("--role", type=click.Choice(["agent", "admin"]), required=True, help="agent：客服；admin：管理员")
 @click.option("--shop", required=True, help="令牌所属店铺（客服只能看到本店的会话）")
 @click.option("--name", default=None, help="令牌名称（默认自动生成）")
-@_db_option
-@_config_option
+@db_option
+@config_option
 def token_add(role: str, shop: str, name: str | None, database_url: str | None,
               config: Path | None) -> None:
     """新建令牌并显示一次。"""
@@ -372,7 +326,7 @@ def token_add(role: str, shop: str, name: str | None, database_url: str | None,
 
     label = name or f"{role}-{secrets.token_hex(3)}"
     try:
-        value = _run_store(config, database_url, lambda st: st.add_token(label, role, shop))
+        value = with_store(settings(config, database_url=database_url), lambda st: st.add_token(label, role, shop))
     except IntegrityError:
         click.echo(f"已有名为 {label} 的令牌", err=True)
         sys.exit(EXIT_FOUND)
@@ -384,23 +338,23 @@ def token_add(role: str, shop: str, name: str | None, database_url: str | None,
 
 
 @token.command(name="list")
-@_db_option
-@_config_option
+@db_option
+@config_option
 def token_list(database_url: str | None, config: Path | None) -> None:
     """列出令牌（不显示令牌本身）。"""
-    rows = _run_store(config, database_url, lambda st: st.list_tokens())
+    rows = with_store(settings(config, database_url=database_url), lambda st: st.list_tokens())
     for r in rows:
-        state = "已吊销" if r["revoked"] else "有效"
-        click.echo(f"{r['name']}\t{r['role']}\t{r['shop']}\t{r['created_at']}\t{state}")
+        state = "已吊销" if r.revoked else "有效"
+        click.echo(f"{r.name}\t{r.role}\t{r.shop}\t{r.created_at.isoformat()}\t{state}")
 
 
 @token.command(name="revoke")
 @click.argument("name")
-@_db_option
-@_config_option
+@db_option
+@config_option
 def token_revoke(name: str, database_url: str | None, config: Path | None) -> None:
     """吊销令牌。"""
-    if not _run_store(config, database_url, lambda st: st.revoke_token(name)):
+    if not with_store(settings(config, database_url=database_url), lambda st: st.revoke_token(name)):
         click.echo(f"没有名为 {name} 的有效令牌", err=True)
         sys.exit(EXIT_FOUND)
     click.echo(f"已吊销令牌 {name}")
@@ -426,8 +380,8 @@ def _iso_date(_ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 @main.command()
-@_db_option
-@_config_option
+@db_option
+@config_option
 @click.option("--shop", default=None, help="只统计这个店铺的案例（默认全部店铺）")
 @click.option("--since", callback=_iso_date, default=None, metavar="YYYY-MM-DD",
               help="只统计这天及以后创建的案例（按 UTC 日期）")
@@ -453,13 +407,13 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
 
     if since and until and since > until:
         raise click.BadParameter(f"开始日期 {since} 晚于结束日期 {until}", param_hint="--since / --until")
-    s = _settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     filters = Filters(shop=shop, since=since, until=until)
 
     async def read() -> tuple[Any, Any]:
         db = await open_database(s.database_url)  # first: a wrong --db is told at once
         try:
-            engine = _engine(s.dialogs, s.templates)
+            engine = load_engine(s.dialogs, s.templates)
             return engine, await read_records(db, filters, initial_stage=engine.script.initial)
         finally:
             await db.dispose()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from bot.cli_options import config_option, db_option, settings, with_store
+
 
 @click.group()
 def corrections() -> None:
@@ -27,18 +29,16 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @click.option("--since", callback=_since, default=None, metavar="日期",
               help="只导出这一天及以后的更正（2026-05-03、5月3日、昨天…）")
 @click.option("--shop", default=None, help="只导出这个店铺的更正（默认全部店铺）")
-@click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              envvar="CSBOT_CONFIG", help="TOML 配置文件")
+@db_option
+@config_option
 def export_cmd(since: date | None, shop: str | None, database_url: str | None,
                config: Path | None) -> None:
     """每行一条 JSON：{"text","intent","cause","emotion"}，和 tests/data/buyer_dev.jsonl 同一格式。
 
     文本是入库时已遮盖个人信息的原文；客服没有更正的标签沿用 csbot 当时的理解。"""
-    from bot.cli import _run_store
     from bot.store.corrections import export
 
-    rows = _run_store(config, database_url, lambda st: export(st, since, shop))
+    rows = with_store(settings(config, database_url=database_url), lambda st: export(st, since, shop))
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False))
     click.echo(f"共导出 {len(rows)} 条更正。", err=True)

@@ -11,9 +11,7 @@ from typing import Any
 
 import click
 
-_db_option = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
-_config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                              envvar="CSBOT_CONFIG", help="TOML 配置文件")
+from bot.cli_options import config_option, db_option, settings
 
 
 @click.group()
@@ -22,9 +20,7 @@ def db() -> None:
 
 
 def _url(config: Path | None, database_url: str | None) -> str:
-    from bot.cli import _settings
-
-    return str(_settings(config, database_url=database_url).database_url)
+    return str(settings(config, database_url=database_url).database_url)
 
 
 def _run(url: str, job: Any) -> Any:
@@ -55,8 +51,8 @@ def _run(url: str, job: Any) -> Any:
 
 @db.command(name="upgrade")
 @click.option("--to", "target", default="head", metavar="修订", help="升级到这个修订（默认最新）")
-@_db_option
-@_config_option
+@db_option
+@config_option
 def upgrade_cmd(target: str, database_url: str | None, config: Path | None) -> None:
     """把数据库结构升级到最新版本（或 --to 指定的修订），在一个事务里完成。"""
     from bot.store.connect import upgrade_schema
@@ -69,8 +65,8 @@ def upgrade_cmd(target: str, database_url: str | None, config: Path | None) -> N
 
 
 @db.command(name="version")
-@_db_option
-@_config_option
+@db_option
+@config_option
 def version_cmd(database_url: str | None, config: Path | None) -> None:
     """显示数据库结构的版本；需要升级时退出码为 1。"""
     from bot.store.migrations import current_version, head

@@ -59,6 +59,10 @@ class ConversationClosed(ValueError):
     message, also after the end (a goodbye keeps the case closed, a new problem reopens it)."""
 
 
+class NotSuspected(ValueError):
+    """A complaint of a malicious review was reported for a case that is not one."""
+
+
 class Engine:
     """Understanding, script, composition and guard, loaded once from the data folders."""
 
@@ -210,6 +214,16 @@ class Engine:
         if self.script.fire(conv, "escalate") and before not in self.script.holding:
             conv.context.held_from = before
         conv.context.supervisor_notified = True
+        return self._answer(conv, None, [], None)
+
+    def complaint_filed(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
+        """The agent filed the 恶意评价 complaint with the platform (not a turn): ticks the
+        suspected-extortion checklist. Only for a case held as suspected extortion (a stage
+        with the role) or closed as malicious (the 30 days run on after the close)."""
+        if not (self.script.has_role(conv.stage, "suspects_extortion") or conv.outcome == "malicious"):
+            raise NotSuspected("只有疑似恶意的案件才需要向平台投诉恶意评价")
+        conv = _copy(conv)
+        conv.context.complaint_filed = True
         return self._answer(conv, None, [], None)
 
     def current(self, conv: Conversation) -> Suggestion:

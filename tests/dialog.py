@@ -31,7 +31,7 @@ class ServiceFlow:
                  tone: Tone = "正式") -> None:
         self._loop = asyncio.Runner()
         # synchronous=OFF: a test needs the store's behaviour, not its fsync per turn.
-        self.store = self._run(Store.open(f"sqlite:///{db}", engine, synchronous="OFF"))
+        self.store = self._run(Store.open(f"sqlite:///{db}", synchronous="OFF"))
         self.turns = TurnService.over(self.store, engine)
         self.published: list[Suggestion] = []
         self.turns.subscribe(self._heard)

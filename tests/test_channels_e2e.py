@@ -543,11 +543,11 @@ class Rig:
 
     async def cases(self) -> list[dict[str, Any]]:
         _, items = await self.store.find(shop=None)
-        return items
+        return [i.model_dump(mode="json") for i in items]
 
     async def turns(self) -> list[dict[str, Any]]:
         [case] = await self.cases()
-        return (await self.store.get(case["id"]))[1]
+        return [t.model_dump(mode="json") for t in (await self.store.get(case["id"]))[1]]
 
 
 Boot = Callable[[str], Awaitable[Rig]]
@@ -859,7 +859,7 @@ async def test_one_open_case_per_agent_and_chat_and_switch(boot: Boot) -> None:
 
     assert await desk.reply("/end 已解决") == "案例已结束，结果：已解决。"
     zhou, _ = await rig.store.get(by_name["周敏"]["id"])
-    assert (zhou["open"], zhou["outcome"], zhou["turns"]) == (False, "resolved", 0)
+    assert (zhou.open, zhou.outcome, zhou.turns) == (False, "resolved", 0)
     # Every message is answered after the end too (issue 16): the buyer's new complaint
     # opens a new round of the same case.
     again = await desk.say(BUYER)
@@ -868,7 +868,7 @@ async def test_one_open_case_per_agent_and_chat_and_switch(boot: Boot) -> None:
     assert "周敏" in listing and "李娜（牛仔外套）" in listing
     assert await desk.reply("/switch 李娜") == "已切换到：李娜。"
     li, turns = await rig.store.get(by_name["李娜"]["id"])
-    assert li["open"] and [t["turn"] for t in turns] == [1]
+    assert li.open and [t.turn for t in turns] == [1]
 
 
 # -- hardening (issue 17) ---------------------------------------------------------------------

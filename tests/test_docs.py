@@ -42,11 +42,10 @@ def _routes() -> list[str]:
     from bot.engine import Engine
     from bot.server.app import make_app
 
-    class _NoStore:  # the router is all this test reads; routes may ask the engine for its script
-        csbot = Engine.load()
+    class _NoStore:  # the router is all this test reads
         locks = None
 
-    app = make_app(_NoStore(), env={})  # type: ignore[arg-type]
+    app = make_app(_NoStore(), Engine.load(), env={})  # type: ignore[arg-type]
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
     return sorted(paths)
 

@@ -191,7 +191,7 @@ async def test_revocation_closes_open_websockets_within_the_cache_time(api: Api,
     token = await api.store.add_token(name, "agent", SHOP)
     ws = await api.client.ws_connect(f"/api/v1/conversations/{cid}/ws",
                                      headers={"Authorization": f"Bearer {token}"})
-    other = await Store.open(db_url, ENGINE)  # `csbot token revoke` in its own process
+    other = await Store.open(db_url)  # `csbot token revoke` in its own process
     try:
         assert await other.revoke_token(name)
     finally:
@@ -463,10 +463,10 @@ def test_token_add_says_an_admin_of_one_shop_manages_that_shop(tmp_path: Path) -
     async def scope_of(name: str) -> str | None:
         from bot.server.app import ALL_SHOPS
 
-        store = await Store.open(db, ENGINE)
+        store = await Store.open(db)
         try:
-            [row] = [t for t in await store.list_tokens() if t["name"] == name]
-            return None if row["shop"] == ALL_SHOPS else str(row["shop"])
+            [row] = [t for t in await store.list_tokens() if t.name == name]
+            return None if row.shop == ALL_SHOPS else row.shop
         finally:
             await store.close()
 

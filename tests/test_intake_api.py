@@ -62,7 +62,7 @@ async def api(aiohttp_client: Any, db_url: str) -> AsyncIterator[Api]:
               "other": await store.add_token(names["other"], "agent", other),
               "admin": await store.add_token(names["admin"], "admin", "*"),
               "shop_admin": await store.add_token(f"店长{suffix}", "admin", shop)}
-    done = await import_reviews(store, [
+    done = await import_reviews(store, ENGINE, [
         rv(f"{suffix}1", "小**猫", "差评", 30, "碎花连衣裙", shop, "质量太差"),
         rv(f"{suffix}2", "t**8", "中评", 2, "纯棉T恤", shop, "有点色差"),
         rv(f"{suffix}3", "j**n", "差评", 3, "羽绒服", shop, "给我返50块我就删差评"),

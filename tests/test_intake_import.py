@@ -50,17 +50,17 @@ def test_reimport_and_overlapping_exports_open_nothing_twice(db_url: str) -> Non
     shop = f"店{os.urandom(3).hex()}"
 
     async def go() -> None:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
             first = [review("A1", "1", shop=shop), review("A2", "1", shop=shop, rating="中评"),
                      review("A3", "", shop=shop)]
-            done = await import_reviews(store, first)
+            done = await import_reviews(store, ENGINE, first)
             assert (done.cases, done.reviews, done.existing) == (3, 3, 0)
-            again = await import_reviews(store, first)
+            again = await import_reviews(store, ENGINE, first)
             assert (again.cases, again.reviews, again.existing) == (0, 0, 3)
             # The next morning's export overlaps yesterday's and repeats one row inside itself.
             overlap = [review("A3", "", shop=shop), review("A4", "1", shop=shop), review("A4", "1", shop=shop)]
-            more = await import_reviews(store, overlap)
+            more = await import_reviews(store, ENGINE, overlap)
             assert (more.cases, more.reviews, more.existing) == (1, 1, 2)
             assert await counts(store, shop) == (4, 4)
         finally:
@@ -73,13 +73,13 @@ def test_two_items_of_one_order_share_the_buyers_case(db_url: str) -> None:
     shop = f"店{os.urandom(3).hex()}"
 
     async def go() -> None:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
-            done = await import_reviews(store, [review("B1", "1", shop=shop), review("B1", "2", shop=shop)])
+            done = await import_reviews(store, ENGINE, [review("B1", "1", shop=shop), review("B1", "2", shop=shop)])
             assert (done.cases, done.reviews) == (1, 2)
             # An agent already opened the case by hand: the imported review joins it.
-            conv, _, _ = await TurnService.over(store).create(_case(shop, "B2"))
-            later = await import_reviews(store, [review("B2", "9", shop=shop)])
+            conv, _, _ = await TurnService.over(store, ENGINE).create(_case(shop, "B2"))
+            later = await import_reviews(store, ENGINE, [review("B2", "9", shop=shop)])
             assert (later.cases, later.reviews) == (0, 1)
             async with store.db.connect() as c:
                 owner = (await c.execute(select(tables.reviews.c.conversation_id)
@@ -99,17 +99,17 @@ def test_the_review_text_is_masked_at_rest(db_url: str) -> None:
     shop = f"店{os.urandom(3).hex()}"
 
     async def go() -> None:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
             sent = review("C1", shop=shop, text="再不退款我就投诉，电话13812345678，住杭州市西湖区文三路100号")
             sent = sent.model_copy(update={"review_time": datetime(2026, 12, 1, 21, 30, tzinfo=CN),
                                            "buyer_name": "王13912345678"})
-            done = await import_reviews(store, [sent])
+            done = await import_reviews(store, ENGINE, [sent])
             summary, _ = await store.get(done.ids[0])
-            text = summary["case"]["review_text"]
-            assert summary["case"]["buyer_name"] == "王[手机号]"  # every free-text field, as Store.create
+            text = summary.case["review_text"]
+            assert summary.case["buyer_name"] == "王[手机号]"  # every free-text field, as Store.create
             # The same buyer and order typed in by an agent finds the imported case (same keys).
-            again, _, created = await TurnService.over(store).create(
+            again, _, created = await TurnService.over(store, ENGINE).create(
                 Case(shop=shop, buyer_name="王13912345678", order_id="C1"))
             assert not created and again.id == done.ids[0]
             assert "13812345678" not in text and "[手机号]" in text and "文三路" not in text
@@ -145,12 +145,12 @@ def test_ten_thousand_rows(db_url: str, tmp_path: Path) -> None:
     assert len(todo) == 6667
 
     async def go() -> None:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
             ticks: list[int] = []
-            done = await import_reviews(store, todo, progress=ticks.append)
+            done = await import_reviews(store, ENGINE, todo, progress=ticks.append)
             assert done.reviews == 6667 and done.cases == 6667 and sum(ticks) == 6667 and len(ticks) == 7
-            again = await import_reviews(store, todo)
+            again = await import_reviews(store, ENGINE, todo)
             assert (again.cases, again.existing) == (0, 6667)
             assert await counts(store, shop) == (6667, 6667)
         finally:

@@ -28,8 +28,8 @@ ENGINE = Engine.load()
 
 async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:
     """A closed imported case with a guard finding, a closed typed-in one, and an open one."""
-    turns = TurnService.over(store)
-    done = await import_reviews(store, [ReviewIn(
+    turns = TurnService.over(store, ENGINE)
+    done = await import_reviews(store, ENGINE, [ReviewIn(
         shop=shop, order_id="P1", sub_order_id="1", buyer_name="周敏", product="连衣裙", rating="差评",
         review_text="裙子起球，电话13812345678", review_time=datetime.now(UTC) - timedelta(days=3))])
     imported = done.ids[0]
@@ -53,7 +53,7 @@ def test_the_purge_keeps_the_reports_figures(db_url: str) -> None:
     shop = f"清除店{os.urandom(3).hex()}"
 
     async def go() -> None:
-        store = await Store.open(db_url, ENGINE)
+        store = await Store.open(db_url)
         try:
             imported, typed, still = await worked_cases(store, shop)
             before = await read_records(store.db, Filters(shop=shop))
@@ -65,14 +65,15 @@ def test_the_purge_keeps_the_reports_figures(db_url: str) -> None:
             after = await read_records(store.db, Filters(shop=shop))
             assert after == before
             for cid in (imported, typed):
-                summary, turns = await store.get(cid)
-                case = summary["case"]
+                summary, rows = await store.get(cid)
+                turns = [t.model_dump(mode="json") for t in rows]
+                case = summary.case
                 assert case["buyer_name"] == "已清除" and case["review_text"] is None
                 assert case["order_id"] is None and case["buyer_id"] is None
                 assert all(t["text"] == "" and t["suggestion"]["suggestions"] == [] for t in turns)
                 assert all(t["suggestion"]["understanding"] is None or t["suggestion"]["understanding"]["text"] == ""
                            for t in turns)
-                stored = json.dumps([summary, turns], ensure_ascii=False)
+                stored = json.dumps([summary.model_dump(mode="json"), turns], ensure_ascii=False)
                 for secret in ("周敏", "李雷", "li-lei-88", "起球", "物流太慢", "13812345678", "[手机号]", "5元红包"):
                     assert secret not in stored
             async with store.db.connect() as conn:
@@ -80,7 +81,7 @@ def test_the_purge_keeps_the_reports_figures(db_url: str) -> None:
                     tables.reviews.c.shop == shop))).all()
             assert [tuple(t) for t in texts] == [(None, "差评")]
             summary, turns = await store.get(still)  # an open case is being worked: kept whole
-            assert summary["case"]["buyer_name"] == "韩梅" and turns[0]["text"].startswith("您好")
+            assert summary.case["buyer_name"] == "韩梅" and turns[0].text.startswith("您好")
             assert await purge(store, 30, later) == 0  # done once
         finally:
             await store.close()
@@ -92,7 +93,7 @@ def test_the_purge_command(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
 
     async def setup() -> None:
-        store = await Store.open(db, ENGINE)
+        store = await Store.open(db)
         try:
             await worked_cases(store, "店")
             async with store.db.begin() as conn:

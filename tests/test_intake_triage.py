@@ -111,6 +111,25 @@ def test_a_case_typed_in_is_read_from_its_review_text() -> None:
     assert Reading("extort").malicious and not Reading("complain").malicious
 
 
+def test_a_typed_cases_review_is_read_once_not_on_every_queue_request() -> None:
+    class Counting:  # the real understanding, counted
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def buyer(self, text: str) -> Any:
+            self.calls += 1
+            return ENGINE.understand.buyer(text)
+
+    counting = Counting()
+    typed = CaseView("t1", "店", None, "opening", 0,
+                     {"case": {"buyer_name": "王", "review_rating": "差评", "review_text": "给我200块就删差评"}},
+                     NOW - timedelta(hours=1))
+    first = triage(typed, RULES, NOW, STAGES, counting)
+    again = triage(typed, RULES, NOW + timedelta(minutes=1), STAGES, counting)
+    assert counting.calls == 1
+    assert first.reasons[0].startswith("疑似恶意评价") and again.reasons[0] == first.reasons[0]
+
+
 @pytest.mark.parametrize("local,quiet", [
     ("20:59", False), ("21:00", True), ("23:30", True), ("00:00", True), ("03:15", True),
     ("07:59", True), ("08:00", False), ("12:00", False)])

@@ -189,12 +189,12 @@ def test_an_old_database_upgrades_when_the_store_opens_and_its_case_goes_on(url:
     _run(url, lambda c: c.exec_driver_sql("DELETE FROM turns WHERE conversation_id = 'old-1'"))
 
     async def go() -> None:
-        store = await Store.open(url, engine)
+        store = await Store.open(url)
         try:
-            sug = (await TurnService.over(store).turn("old-1", "agent", "您好，请问是王先生吗？")).suggestion
+            sug = (await TurnService.over(store, engine).turn("old-1", "agent", "您好，请问是王先生吗？")).suggestion
             assert sug.turn == 1 and sug.stage.id == "confirm_identity"
             summary, _ = await store.get("old-1")
-            assert summary["flagged"] is False
+            assert summary.flagged is False
         finally:
             await store.close()
 

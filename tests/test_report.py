@@ -87,8 +87,8 @@ class Built:
 
 
 async def _build(url: str, engine: Engine) -> Built:
-    store = await Store.open(url, engine)
-    turns = TurnService.over(store)
+    store = await Store.open(url)
+    turns = TurnService.over(store, engine)
     ids: dict[str, str] = {}
     try:
         for name, spec in CASES.items():
@@ -285,7 +285,7 @@ def test_no_matching_case_is_a_message_not_an_error(sqlite_db: Built, tmp_path: 
     empty = tmp_path / "empty.db"
 
     async def fresh() -> None:
-        await (await Store.open(f"sqlite:///{empty}", Engine.load())).close()
+        await (await Store.open(f"sqlite:///{empty}")).close()
 
     asyncio.run(fresh())
     monkeypatch.chdir(tmp_path)

@@ -215,7 +215,7 @@ async def test_a_token_revoked_elsewhere_passes_until_its_cache_time_is_up(api: 
     name = f"elsewhere{id(api)}"
     headers = {"Authorization": f"Bearer {await store.add_token(name, 'agent', '柚子家女装')}"}
     assert (await api.client.get("/api/v1/conversations", headers=headers)).status == 200
-    other = await Store.open(db_url, ENGINE)  # as `csbot token revoke` does, in its own process
+    other = await Store.open(db_url)  # as `csbot token revoke` does, in its own process
     try:
         assert await other.revoke_token(name)
     finally:
@@ -301,8 +301,8 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
     assert new_engine.script.version != ENGINE.script.version
     from bot.store.db import Store
 
-    store2 = await Store.open(db_url, new_engine)
-    turns2 = TurnService.over(store2)
+    store2 = await Store.open(db_url)
+    turns2 = TurnService.over(store2, new_engine)
     try:
         sug = (await turns2.turn(cid, "buyer", "是我")).suggestion
         assert sug.stage.id == "confirm_product" and sug.turn == 2
@@ -327,7 +327,7 @@ async def test_open_conversations_survive_a_script_edit(api: Api, tmp_path: Path
                 with pytest.raises(NeedsPerson):
                     await turns2.turn(cid2, "buyer", "记得")
                 summary, _ = await store2.get(cid2)
-                assert summary["flagged"] is True
+                assert summary.flagged is True
     finally:
         turns2.shutdown()
         await store2.close()
@@ -339,3 +339,54 @@ async def test_concurrent_messages_on_one_conversation_are_serialised(api: Api) 
     assert all(r.status == 200 for r in rs)
     turns = sorted([(await r.json())["turn"] for r in rs])
     assert turns == list(range(1, 41))
+
+
+def _count_conversation_reads(store: Store) -> list[str]:
+    """Every SELECT that reads the conversations table, as the driver receives it (a
+    SQLAlchemy event on the store's own reading engine, not a stand-in)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM conversations" in statement:
+            seen.append(statement)
+
+    event.listen(store.db.sync_engine, "before_cursor_execute", before)
+    return seen
+
+
+async def test_a_conversation_is_read_once_per_request(api: Api) -> None:
+    cid = (await api.create(order_id="R-1"))["conversation"]["id"]
+    await api.say(cid, "agent", "您好，请问是周女士吗？")
+    store = api.client.app[STORE]  # type: ignore[index]
+    reads = _count_conversation_reads(store)
+    detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
+    assert len(reads) == 1, reads  # the summary, the turns and what to say now: one read
+    assert detail["current"]["stage"]["id"] == detail["conversation"]["stage"] == "confirm_identity"
+    reads.clear()
+    r = await api.client.post(f"/api/v1/conversations/{cid}/tone", json={"tone": "亲切"}, headers=api.h())
+    assert r.status == 200
+    # the service's load under the lock, and the summary it answers with: no read of the
+    # Suggestion again after the save
+    assert len(reads) == 2, reads
+
+
+async def test_the_agent_reports_the_complaint_and_the_checklist_ticks(api: Api) -> None:
+    cid = (await api.create(order_id="EXT-1"))["conversation"]["id"]
+    url = f"/api/v1/conversations/{cid}/complaint"
+    r = await api.client.post(url, headers=api.h())
+    assert r.status == 409 and (await r.json())["error"]["code"] == "not_malicious"
+    await api.say(cid, "agent", "您好，请问是周女士吗？我是柚子家女装的售后。")
+    s = await (await api.say(cid, "buyer", "给我转200块钱我就把差评删了，不然别想")).json()
+    assert s["stage"]["id"] == "malicious"
+    item = "30 天内向平台投诉恶意评价"
+    assert [c["done"] for c in s["checklist"] if c["item"] == item] == [False]
+    assert (await api.client.post(url, headers=api.h("other"))).status == 404  # another shop's
+    r = await api.client.post(url, headers=api.h())
+    out = await r.json()
+    assert r.status == 200, out
+    assert [c["done"] for c in out["suggestion"]["checklist"] if c["item"] == item] == [True]
+    assert out["conversation"]["stage"] == "malicious" and out["conversation"]["turns"] == 2
+    detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
+    assert [c["done"] for c in detail["current"]["checklist"] if c["item"] == item] == [True]

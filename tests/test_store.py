@@ -20,14 +20,14 @@ ENGINE = Engine.load()
 
 def test_waiting_turns_share_one_commit(tmp_path: Path) -> None:
     async def go() -> tuple[int, int]:
-        store = await Store.open(f"sqlite:///{tmp_path / 'g.db'}", ENGINE)
+        store = await Store.open(f"sqlite:///{tmp_path / 'g.db'}")
         try:
-            turns = TurnService.over(store)
+            turns = TurnService.over(store, ENGINE)
             convs = [(await turns.create(ENGINE.start({"shop": "店", "buyer_name": f"王{i}"})[0].case))[0]
                      for i in range(50)]
             before = store.writer.batches  # type: ignore[union-attr]
             await asyncio.gather(*(turns.turn(c.id, "buyer", "颜色不对") for c in convs))
-            total = sum([(await store.get(c.id))[0]["turns"] for c in convs])
+            total = sum([(await store.get(c.id))[0].turns for c in convs])
             return store.writer.batches - before, total  # type: ignore[union-attr]
         finally:
             await store.close()
@@ -74,13 +74,13 @@ def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
         return job
 
     async def go() -> tuple[list[object], list[str]]:
-        store = await Store.open(f"sqlite:///{tmp_path / 'b.db'}", ENGINE)
+        store = await Store.open(f"sqlite:///{tmp_path / 'b.db'}")
         try:
             assert store.writer is not None
             results = await asyncio.gather(
                 store.writer.submit(insert("a")), store.writer.submit(insert("b", fail=True)),
                 store.writer.submit(insert("c")), return_exceptions=True)
-            names = [t["name"] for t in await store.list_tokens()]
+            names = [t.name for t in await store.list_tokens()]
             return list(results), names
         finally:
             await store.close()
@@ -92,7 +92,7 @@ def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
 
 def test_the_sqlite_synchronous_setting_reaches_the_writer(tmp_path: Path) -> None:
     async def go() -> int:
-        store = await Store.open(f"sqlite:///{tmp_path / 's.db'}", ENGINE, synchronous="NORMAL")
+        store = await Store.open(f"sqlite:///{tmp_path / 's.db'}", synchronous="NORMAL")
         try:
             assert store.writer is not None
             with store.writer.engine.connect() as conn:
@@ -108,11 +108,11 @@ def test_a_batch_waits_for_another_process_write_lock_without_stalling_the_loop(
 
     async def go() -> tuple[bool, int, int]:
         path = tmp_path / "l.db"
-        store = await Store.open(f"sqlite:///{path}", ENGINE)
+        store = await Store.open(f"sqlite:///{path}")
         other = sqlite3.connect(path, isolation_level=None)
         try:
             assert store.writer is not None
-            turns = TurnService.over(store)
+            turns = TurnService.over(store, ENGINE)
             conv, _, _ = await turns.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
             other.execute("BEGIN IMMEDIATE")  # as a `csbot token` command would, for a moment
             turn = asyncio.ensure_future(turns.turn(conv.id, "buyer", "颜色不对"))
@@ -134,15 +134,15 @@ def test_a_batch_waits_for_another_process_write_lock_without_stalling_the_loop(
 
 def test_commits_go_to_the_writer_thread_only_when_the_disk_is_slow(tmp_path: Path) -> None:
     async def go(slow_commit: float) -> tuple[int, int, int]:
-        store = await Store.open(f"sqlite:///{tmp_path / f's{slow_commit}.db'}", ENGINE)
+        store = await Store.open(f"sqlite:///{tmp_path / f's{slow_commit}.db'}")
         try:
             assert store.writer is not None
             store.writer.slow_commit = slow_commit
-            turns = TurnService.over(store)
+            turns = TurnService.over(store, ENGINE)
             conv, _, _ = await turns.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
             for i in range(10):
                 await turns.turn(conv.id, "buyer", f"第{i}条")
-            return store.writer.threaded_commits, store.writer.batches, (await store.get(conv.id))[0]["turns"]
+            return store.writer.threaded_commits, store.writer.batches, (await store.get(conv.id))[0].turns
         finally:
             await store.close()
 

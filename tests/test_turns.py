@@ -17,6 +17,7 @@ from bot.models import Conversation, Suggestion
 from bot.service.turns import TurnService
 from bot.store.conversations import Stored, TurnRecord
 from bot.store.db import Store
+from bot.store.views import ConversationSummary, TurnOut
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = Engine.load()
@@ -48,8 +49,8 @@ def test_a_concurrent_pair_of_turns_on_one_conversation_is_serialised(db_url: st
     async def go() -> tuple[list[str], list[int], list[tuple[int, str]]]:
         # Two stores on one database: on PostgreSQL, two instances with their own
         # connections and in-process locks; on SQLite, one store (one serving process).
-        first = await Store.open(db_url, ENGINE)
-        second = first if first.sqlite else await Store.open(db_url, ENGINE)
+        first = await Store.open(db_url)
+        second = first if first.sqlite else await Store.open(db_url)
         log: list[str] = []
         a = TurnService(ENGINE, Watched(first, log, "a"), first.locks)
         b = TurnService(ENGINE, Watched(second, log, "b"), second.locks)
@@ -58,7 +59,7 @@ def test_a_concurrent_pair_of_turns_on_one_conversation_is_serialised(db_url: st
             done = await asyncio.gather(a.turn(conv.id, "agent", "您好，请问是周女士吗？"),
                                         b.turn(conv.id, "buyer", "是我"))
             _, turns = await first.get(conv.id)
-            return log, [d.suggestion.turn for d in done], [(t["turn"], t["role"]) for t in turns]
+            return log, [d.suggestion.turn for d in done], [(t.turn, t.role) for t in turns]
         finally:
             for svc, store in ((a, first), (b, second)):
                 svc.shutdown()
@@ -78,11 +79,12 @@ import asyncio, os, sys
 from bot.engine import Engine
 from bot.service.turns import TurnService
 from bot.store.db import Store
+from bot.store.views import ConversationSummary, TurnOut
 
 async def go():
     engine = Engine.load()
-    store = await Store.open(sys.argv[1], engine)
-    turns = TurnService.over(store)
+    store = await Store.open(sys.argv[1])
+    turns = TurnService.over(store, engine)
     conv, _, _ = await turns.create(engine.start({"shop": "柚子家女装", "buyer_name": "周敏",
                                                   "order_id": sys.argv[2]})[0].case)
     done = await turns.turn(conv.id, "buyer", "是我，裙子洗了一次就掉色")
@@ -100,22 +102,22 @@ def test_a_crash_after_the_answer_loses_nothing(db_url: str) -> None:
     assert out.returncode == 0, out.stderr
     conv_id, answered = out.stdout.split(" ", 1)
 
-    async def read() -> tuple[dict[str, object], list[dict[str, object]]]:
-        store = await Store.open(db_url, ENGINE)
+    async def read() -> tuple[ConversationSummary, list[TurnOut]]:
+        store = await Store.open(db_url)
         try:
             return await store.get(conv_id)
         finally:
             await store.close()
 
     summary, turns = asyncio.run(read())
-    assert summary["turns"] == 1 and len(turns) == 1
-    assert Suggestion.model_validate(turns[0]["suggestion"]) == Suggestion.model_validate_json(answered)
+    assert summary.turns == 1 and len(turns) == 1
+    assert turns[0].suggestion == Suggestion.model_validate_json(answered)
 
 
 def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
     async def go() -> tuple[list[tuple[str, Suggestion]], list[Suggestion], list[Suggestion]]:
-        store = await Store.open(db_url, ENGINE)
-        turns = TurnService.over(store)
+        store = await Store.open(db_url)
+        turns = TurnService.over(store, ENGINE)
         published: list[tuple[str, Suggestion]] = []
 
         async def listener(conv_id: str, sug: Suggestion) -> None:
@@ -127,7 +129,7 @@ def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
             returned = [(await turns.turn(conv.id, "agent", "您好，请问是周女士吗？")).suggestion,
                         (await turns.turn(conv.id, "buyer", "是我，电话13812345678")).suggestion]
             _, rows = await store.get(conv.id)
-            return published, returned, [Suggestion.model_validate(r["suggestion"]) for r in rows]
+            return published, returned, [r.suggestion for r in rows]
         finally:
             turns.shutdown()
             await store.close()
@@ -144,8 +146,8 @@ def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
 
 def test_another_instances_turns_reach_listeners_in_order(pg_url: str) -> None:
     async def go() -> list[int]:
-        here, there = await Store.open(pg_url, ENGINE), await Store.open(pg_url, ENGINE)
-        turns = TurnService.over(here)
+        here, there = await Store.open(pg_url), await Store.open(pg_url)
+        turns = TurnService.over(here, ENGINE)
         heard: list[int] = []
         own: list[int] = []
         everyone = asyncio.Event()
@@ -179,8 +181,8 @@ def test_another_instances_turns_reach_listeners_in_order(pg_url: str) -> None:
 @pytest.mark.parametrize("size", [10, 5000])
 def test_a_long_message_is_decided_off_the_event_loop(tmp_path: Path, size: int) -> None:
     async def go() -> tuple[int, bool]:
-        store = await Store.open(f"sqlite:///{tmp_path / 'long.db'}", ENGINE)
-        turns = TurnService.over(store)
+        store = await Store.open(f"sqlite:///{tmp_path / 'long.db'}")
+        turns = TurnService.over(store, ENGINE)
         try:
             conv, _, _ = await turns.create(ENGINE.start(CASE)[0].case)
             ticks = 0

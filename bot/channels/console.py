@@ -172,7 +172,7 @@ def run_console(store_url: str, engine: Engine, case: Case, console: Console, to
     read later through the API or `csbot serve`.
     """
     with asyncio.Runner() as runner:
-        store = runner.run(Store.open(store_url, engine))
+        store = runner.run(Store.open(store_url))
         turns = TurnService.over(store, engine)
         try:
             return _Session(runner, store, turns, case, console, tone).loop()

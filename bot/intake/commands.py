@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 from bot.intake.contact import ATTEMPT_KINDS, ContactRules, RulesError, TooManyAttempts
 
-T = TypeVar("T")
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
-
-_db = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
-_config = click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                       envvar="CSBOT_CONFIG", help="TOML 配置文件")
-
-
-def _settings(config: Path | None, database_url: str | None) -> Any:
-    from bot.settings import load_settings
-
-    return load_settings(config, database_url=database_url)
-
 
 def _rules(s: Any, max_attempts: int = 3) -> ContactRules:
     try:
@@ -34,33 +21,6 @@ def _rules(s: Any, max_attempts: int = 3) -> ContactRules:
     except RulesError as exc:
         click.echo(f"配置错误：{exc}", err=True)
         sys.exit(EXIT_DATA)
-
-
-def _with_store(s: Any, fn: Callable[[Any], Awaitable[T]]) -> T:
-    from bot.cli import _engine
-    from bot.store.db import Store
-
-    async def go() -> T:
-        engine = _engine(s.dialogs, s.templates)
-        try:
-            store = await Store.open(s.database_url, engine)
-        except Exception as exc:  # the driver's own errors too (asyncpg, OSError): told, not a traceback
-            from sqlalchemy import make_url
-
-            try:
-                shown = make_url(s.database_url).render_as_string()  # the password hidden
-            except Exception:
-                shown = "（地址格式不对）"
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            click.echo(f"无法打开数据库 {shown}：{first[0] if first else type(exc).__name__}"
-                       "（可用 --db 指定，或设置 CSBOT_DATABASE_URL）", err=True)
-            sys.exit(EXIT_DATA)
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
 
 
 def _console(err: bool = False) -> Any:
@@ -84,8 +44,8 @@ def _console(err: bool = False) -> Any:
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default=None,
               help="文件里没有平台列时的平台；--top：店铺的平台（默认 taobao）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 结果，供程序读取")
-@_db
-@_config
+@db_option
+@config_option
 def import_cmd(file: Path | None, top: bool, since: str | None, until: str | None, maps: tuple[str, ...],
                shop: str | None, platform: str | None, as_json: bool, database_url: str | None,
                config: Path | None) -> None:
@@ -98,7 +58,7 @@ def import_cmd(file: Path | None, top: bool, since: str | None, until: str | Non
     """
     if top == (file is not None):
         raise click.UsageError("请给出要导入的文件，或者用 --top 从开放平台拉取（二选一）")
-    s = _settings(config, database_url)
+    s = settings(config, database_url=database_url)
     if top:
         from bot.intake.top_command import run_top
 
@@ -128,6 +88,7 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
     now = datetime.now(UTC)
     err = _console(err=True)
     big = len(table.rows) >= 2000
+    engine = load_engine(s.dialogs, s.templates)  # it reads each review and gives new cases their stage
     with Progress(console=err, transient=True, disable=not big or as_json) as bar:
         reading = bar.add_task("读取", total=len(table.rows))
         for number, record in table.records():
@@ -144,8 +105,8 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
                 bar.update(reading, completed=number)
         bar.update(reading, completed=len(table.rows))
         saving = bar.add_task("导入", total=len(reviews))
-        result = _with_store(s, lambda store: import_reviews(
-            store, reviews, progress=lambda n: bar.advance(saving, n)))
+        result = with_store(s, lambda store: import_reviews(
+            store, engine, reviews, progress=lambda n: bar.advance(saving, n)))
     if as_json:
         click.echo(json.dumps({
             "file": str(file), "encoding": table.encoding, "rows": len(table.rows), "cases": result.cases,
@@ -185,8 +146,8 @@ _STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "c
               help="只看这个状态")
 @click.option("-q", "search", default=None, help="搜索买家、订单号或商品")
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="最多显示几条")
-@_db
-@_config
+@db_option
+@config_option
 def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status: str | None,
           search: str | None, limit: int, database_url: str | None, config: Path | None) -> None:
     """按紧急程度列出待处理的中差评案例。
@@ -200,13 +161,11 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
 
     if mine and not agent:
         raise click.UsageError("--mine 需要同时用 --agent 指定客服")
-    s = _settings(config, database_url)
+    s = settings(config, database_url=database_url)
     query = QueueQuery(shop=shop, q=search, status=status, me=agent, mine=mine, limit=limit)
-
-    async def go(store: Any) -> Any:
-        return await build_queue(store, _rules(s, store.csbot.script.max_attempts), query)
-
-    total, items = _with_store(s, go)
+    engine = load_engine(s.dialogs, s.templates)
+    rules = _rules(s, engine.script.max_attempts)
+    total, items = with_store(s, lambda store: build_queue(store, engine, rules, query))
     if as_json:
         click.echo(QueueOut(items=items, total=total).model_dump_json())
         return
@@ -215,7 +174,6 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         return
     from rich.table import Table
 
-    rules = _rules(s)
     table = Table(title=f"待处理的中差评（共 {total} 个，显示 {len(items)} 个）", title_justify="left",
                   show_lines=True, header_style="bold")
     for name in ("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "阶段", "负责人", "原因"):
@@ -262,21 +220,21 @@ async def _resolve(store: Any, prefix: str) -> str:
 @click.argument("case_id")
 @click.option("--agent", default=None, help="分配给这位客服（令牌的名称）")
 @click.option("--none", "unassign", is_flag=True, help="取消分配，放回队列")
-@_db
-@_config
+@db_option
+@config_option
 def assign(case_id: str, agent: str | None, unassign: bool, database_url: str | None, config: Path | None) -> None:
     """（管理员）把案例分配给客服，或取消分配。客服在侧边栏里可以自己领取。"""
     from bot.intake.queue import assign as do_assign
 
     if unassign == (agent is not None):
         raise click.UsageError("请用 --agent 名字 分配，或用 --none 取消分配（二选一）")
-    s = _settings(config, database_url)
+    s = settings(config, database_url=database_url)
 
     async def go(store: Any) -> tuple[str, str | None]:
         cid = await _resolve(store, case_id)
         return cid, await do_assign(store, cid, agent, shop=None)
 
-    cid, holder = _with_store(s, go)
+    cid, holder = with_store(s, go)
     click.echo(f"案例 {cid[:8]} 已分配给 {holder}" if holder else f"案例 {cid[:8]} 已取消分配，回到队列")
 
 
@@ -287,17 +245,17 @@ def assign(case_id: str, agent: str | None, unassign: bool, database_url: str | 
 @click.option("--agent", default=None, help="联系的客服")
 @click.option("--check", is_flag=True, help="只检查能不能联系，不记录")
 @click.option("--yes", "-y", is_flag=True, help="免打扰时段也记录，不再询问")
-@_db
-@_config
+@db_option
+@config_option
 def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, database_url: str | None,
             config: Path | None) -> None:
     """记录一次联系买家（每个案例最多 3 次，未接通和回访都算）；免打扰时段先提醒。"""
     from bot.intake.queue import check_contact, record_attempt
 
-    s = _settings(config, database_url)
+    s = settings(config, database_url=database_url)
+    rules = _rules(s, load_engine(s.dialogs, s.templates).script.max_attempts)
 
     async def go(store: Any) -> tuple[str, int, list[str], bool]:
-        rules = _rules(s, store.csbot.script.max_attempts)
         cid = await _resolve(store, case_id)
         used, warnings = await check_contact(store, rules, cid, None)
         quiet = rules.quiet(datetime.now(UTC))
@@ -307,7 +265,7 @@ def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, 
         return cid, used, warnings, True
 
     try:
-        cid, used, warnings, recorded = _with_store(s, go)
+        cid, used, warnings, recorded = with_store(s, go)
     except TooManyAttempts as exc:
         click.echo(f"不能再联系：{exc}", err=True)
         sys.exit(EXIT_FOUND)
@@ -326,22 +284,22 @@ def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, 
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="清除结案超过这么多天的案例文字（默认 CSBOT_PURGE_DAYS）")
 @click.option("--dry-run", is_flag=True, help="只数一数，不清除")
-@_db
-@_config
+@db_option
+@config_option
 def purge(days: int | None, dry_run: bool, database_url: str | None, config: Path | None) -> None:
     """清除旧案例的文字（聊天内容、评价内容、买家昵称、订单号），保留 csbot report 要用的统计。"""
     from bot.intake.purge import purge as do_purge
     from bot.intake.purge import stale
 
-    s = _settings(config, database_url)
+    s = settings(config, database_url=database_url)
     days = days or s.purge_days
     if not days:
         raise click.UsageError("请用 --days N 指定天数，或设置 CSBOT_PURGE_DAYS")
     if dry_run:
-        n = len(_with_store(s, lambda store: stale(store, days)))
+        n = len(with_store(s, lambda store: stale(store, days)))
         click.echo(f"结案超过 {days} 天、还有文字的案例：{n} 个（没有清除）")
         return
-    n = _with_store(s, lambda store: do_purge(store, days))
+    n = with_store(s, lambda store: do_purge(store, days))
     click.echo(f"已清除 {n} 个结案超过 {days} 天的案例的文字；统计数据保留，csbot report 照常可用")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, tuple_
 
+from bot.engine import Engine
 from bot.intake import tables
 from bot.intake.records import ReviewIn
 from bot.intake.triage import Reading, read_review
@@ -60,8 +61,7 @@ def id_key(value: str) -> str:
     return _kept_key(value, mask_id(value))
 
 
-def _job(store: Store, chunk: list[ReviewIn], now: datetime) -> Callable[[Connection], ImportResult]:
-    engine = store.csbot
+def _job(engine: Engine, chunk: list[ReviewIn], now: datetime) -> Callable[[Connection], ImportResult]:
     script = engine.script
     readings: dict[str, Reading] = {}
 
@@ -131,14 +131,15 @@ def _parts(items: list[Any], size: int = 200) -> Iterable[list[Any]]:
         yield items[i:i + size]
 
 
-async def import_reviews(store: Store, reviews: list[ReviewIn], *,
+async def import_reviews(store: Store, engine: Engine, reviews: list[ReviewIn], *,
                          progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Open a case for each new review, in chunks of ``CHUNK`` (each one transaction)."""
+    """Open a case for each new review, in chunks of ``CHUNK`` (each one transaction);
+    ``engine`` reads the reviews and gives new cases their first stage."""
     total = ImportResult()
     now = datetime.now(UTC)
     for i in range(0, len(reviews), CHUNK):
         chunk = reviews[i:i + CHUNK]
-        total.add(await store.write(_job(store, chunk, now)))
+        total.add(await store.write(_job(engine, chunk, now)))
         if progress is not None:
             progress(len(chunk))
     return total

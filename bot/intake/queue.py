@@ -21,6 +21,7 @@ from bot.store.db import Store
 from bot.store.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
+    from bot.engine import Engine
     from bot.script.machine import Stage
 
 _C, _R, _A = schema.conversations.c, tables.reviews.c, tables.attempts.c
@@ -78,12 +79,13 @@ def build(views: list[CaseView], rules: ContactRules, now: datetime, stages: Map
     return len(items), items[query.offset:query.offset + query.limit]
 
 
-async def queue(store: Store, rules: ContactRules, query: QueueQuery,
+async def queue(store: Store, engine: Engine, rules: ContactRules, query: QueueQuery,
                 now: datetime | None = None) -> tuple[int, list[QueueItem]]:
-    """The queue: (total matching, the page asked for)."""
+    """The queue: (total matching, the page asked for); ``engine``: the turn service's
+    (its script's stages, its understanding for cases typed in by hand)."""
     views = await open_cases(store, query.shop)
-    return await asyncio.to_thread(build, views, rules, now or datetime.now(UTC), store.csbot.script.stages,
-                                   store.csbot.understand, query)
+    return await asyncio.to_thread(build, views, rules, now or datetime.now(UTC), engine.script.stages,
+                                   engine.understand, query)
 
 
 def used_attempts(recorded: int, turn: int, state: str) -> int:

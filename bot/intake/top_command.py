@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
+
+from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 
 # The open platform's client (and aiohttp) is imported by the commands that use it:
 # `csbot --help` and every other command start without it.
@@ -32,7 +35,6 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
     """Pull the 中评/差评 of a range (or since the stored cursor) and import them."""
     import aiohttp
 
-    from bot.intake.commands import _with_store
     from bot.intake.importer import cursor, import_reviews, set_cursor
     from bot.intake.top import CN, TopClient, TopConfig, TopError, clamp, review_of_rate
 
@@ -42,6 +44,7 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
         click.echo(f"无法从开放平台导入：{exc.message}", err=True)
         sys.exit(EXIT_DATA)
     shop_name = shop or s.shop
+    engine = load_engine(s.dialogs, s.templates)
     now = datetime.now(CN)
     end = _day(until, True) if until else now
 
@@ -65,13 +68,13 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
                 review = review_of_rate(rate, shop=shop_name, platform=platform or "taobao")
                 if review is not None:
                     reviews.append(review)
-        result = await import_reviews(store, reviews)
+        result = await import_reviews(store, engine, reviews)
         await set_cursor(store, SOURCE, shop_name, stop)  # only once everything is in
         return {"start": start, "until": stop, "cut": cut, "fetched": fetched, "result": result,
                 "calls": client.calls}
 
     try:
-        out = _with_store(s, go)
+        out = with_store(s, go)
     except TopError as exc:
         click.echo(f"从开放平台导入失败：{exc.message}", err=True)
         sys.exit(EXIT_DATA)
@@ -97,9 +100,9 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
 @click.argument("case_id")
 @click.option("--text", default=None, help="解释的内容（默认用 csbot 为这个案例起草的公开解释）")
 @click.option("--yes", "-y", is_flag=True, help="不再询问，直接发布")
-@click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
-@click.option("--config", type=click.Path(dir_okay=False), default=None, envvar="CSBOT_CONFIG", help="TOML 配置文件")
-def explain(case_id: str, text: str | None, yes: bool, database_url: str | None, config: str | None) -> None:
+@db_option
+@config_option
+def explain(case_id: str, text: str | None, yes: bool, database_url: str | None, config: Path | None) -> None:
     """评价保留时，在开放平台发布商家的公开解释（taobao.traderate.explain.add）。
 
     每条评价只能解释一次：发布前先确认，发布后记下，不会再发第二次。
@@ -108,29 +111,33 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     from sqlalchemy import select, update
 
     from bot.intake import tables
-    from bot.intake.commands import _resolve, _settings, _with_store
+    from bot.intake.commands import _resolve
     from bot.intake.top import TopClient, TopConfig, TopError
+    from bot.service.turns import TurnService
 
-    s = _settings(config, database_url)  # type: ignore[arg-type]
+    s = settings(config, database_url=database_url)
     try:
         top = TopConfig.from_settings(s)
     except TopError as exc:
         click.echo(f"无法发布解释：{exc.message}", err=True)
         sys.exit(EXIT_DATA)
     r = tables.reviews.c
+    engine = load_engine(s.dialogs, s.templates)
 
     async def find(store: Any) -> tuple[str, list[Any], str | None, list[Any]]:
-        from bot.service.turns import TurnService
-
         cid = await _resolve(store, case_id)
         async with store.db.connect() as conn:
             rows = (await conn.execute(select(r.id, r.order_id, r.sub_order_id, r.explained_at)
                                        .where(r.conversation_id == cid))).all()
-        draft = text or (await TurnService.over(store).last_suggestion(cid)).public_reply
-        findings = store.csbot.understand.findings(draft) if draft else []
+        turns = TurnService.over(store, engine)
+        try:
+            draft = text or (await turns.last_suggestion(cid)).public_reply
+        finally:
+            turns.shutdown()
+        findings = engine.understand.findings(draft) if draft else []
         return cid, rows, draft, findings
 
-    _, rows, draft, findings = _with_store(s, find)
+    _, rows, draft, findings = with_store(s, find)
     if not rows:
         click.echo("这个案例不是从评价导入的，没有可以解释的评价。", err=True)
         sys.exit(EXIT_FOUND)
@@ -167,7 +174,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
         return done
 
     try:
-        n = _with_store(s, post)
+        n = with_store(s, post)
     except TopError as exc:
         click.echo(f"发布失败：{exc.message}", err=True)
         sys.exit(EXIT_DATA)

@@ -18,6 +18,7 @@ Ties go to the older review.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -63,6 +64,13 @@ def read_review(understander: Any, text: str | None) -> Reading:
         return Reading()
     u = understander.buyer(text)
     return Reading(u.intent, u.cause, u.emotion)
+
+
+@functools.lru_cache(maxsize=4096)
+def read_typed(understander: Any, text: str | None) -> Reading:
+    """``read_review`` remembered: a case typed in by hand has no stored reading, and the
+    queue triages every open case on every request (the same text reads the same)."""
+    return read_review(understander, text)
 
 
 @dataclass(slots=True)
@@ -169,7 +177,7 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[s
         (r.review_time for r in reviews if r.review_time), default=None)
     readings = [r.reading for r in reviews]
     if not readings and understander is not None:  # a case typed in by an agent
-        readings = [read_review(understander, case.get("review_text"))]
+        readings = [read_typed(understander, case.get("review_text"))]
     malicious = any(r.malicious for r in readings) or "suspects_extortion" in roles
     threat = any(r.threat for r in readings)
     angry = any(r.emotion == "angry" for r in readings)

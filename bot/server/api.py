@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.models import Case, Finding, Outcome, Suggestion, Tone
+from bot.store.views import ConversationSummary, TurnOut
 
 MAX_TEXT = 2000
 # Characters that show nothing: a text of only these (and whitespace) is no message.
@@ -52,35 +53,8 @@ class CorrectionIn(BaseModel):
     stage: str | None = Field(default=None, min_length=1, max_length=40)
 
 
-class ConversationSummary(BaseModel):
-    id: str
-    shop: str
-    agent: str | None
-    stage: str
-    outcome: str | None
-    open: bool
-    turns: int
-    flagged: bool
-    script_version: str
-    case: dict[str, Any]
-    supervisor_notified: bool = False
-    callback_at: str | None = None
-    created_at: str
-    updated_at: str
-
-
 class ConversationOut(BaseModel):
     conversation: ConversationSummary
-    suggestion: Suggestion
-
-
-class TurnOut(BaseModel):
-    turn: int
-    role: str
-    text: str
-    message_id: str | None
-    stage: str
-    created_at: str | None
     suggestion: Suggestion
 
 

@@ -226,8 +226,7 @@ async def create_conversation(request: web.Request) -> web.Response:
         case = case.model_copy(update={"agent": info.name[:50]})  # the token's agent signs
     conv, sug, created = await request.app[TURNS].create(case, body.tone, agent=agent)
     summary, _ = await store.get(conv.id)
-    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}),
-                 201 if created else 200)
+    return _dump(ConversationOut(conversation=summary, suggestion=sug), 201 if created else 200)
 
 
 def _query_date(request: web.Request, name: str) -> date | None:
@@ -265,13 +264,13 @@ async def list_conversations(request: web.Request) -> web.Response:
         outcome=request.query.get("outcome"), agent=request.query.get("agent"),
         since=_query_date(request, "since"), until=_query_date(request, "until"),
         limit=limit, offset=offset)
-    return _dump(ConversationList(total=total, limit=limit, offset=offset, items=items))  # type: ignore[arg-type]
+    return _dump(ConversationList(total=total, limit=limit, offset=offset, items=items))
 
 
 async def get_conversation(request: web.Request) -> web.Response:
     summary, turns = await request.app[STORE].get(request.match_info["id"], _scope(request))
-    current = await request.app[TURNS].current(summary["id"])
-    return _dump(ConversationDetail.model_validate({"conversation": summary, "turns": turns, "current": current}))
+    current = await request.app[TURNS].current_of(summary.conversation)  # the state just read
+    return _dump(ConversationDetail(conversation=summary, turns=turns, current=current))
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -297,13 +296,15 @@ async def close_conversation(request: web.Request) -> web.Response:
     body = await read_model(request, CloseIn, {"labels": request.app[TURNS].engine.labels})
     conv_id = request.match_info["id"]
     info = request[TOKEN]
-    before, _ = await store.get(conv_id, _scope(request))
-    if not before["open"] and info.role != "admin" and before["agent"] not in (None, info.name):
+    before, history = await store.get(conv_id, _scope(request))
+    if not before.open and info.role != "admin" and before.agent not in (None, info.name):
         raise ApiError(403, "forbidden", "这个会话已经结束：只有负责它的客服或管理员可以登记结果")
     await request.app[TURNS].close_case(conv_id, body.outcome, _scope(request))
+    # Closing is not a turn: the newest Suggestion is the one just read (its opening one
+    # before any turn); the summary is read again for what the close stored.
+    last = history[-1].suggestion if history else await request.app[TURNS].last_suggestion(conv_id)
     summary, _ = await store.get(conv_id)
-    last = await request.app[TURNS].last_suggestion(conv_id)
-    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": last}))
+    return _dump(ConversationOut(conversation=summary, suggestion=last))
 
 
 async def correct_conversation(request: web.Request) -> web.Response:
@@ -348,8 +349,8 @@ async def lint(request: web.Request) -> web.Response:
     stage: str | None = None
     if body.conversation_id is not None:
         summary, turns = await store.get(body.conversation_id, _scope(request))
-        context = [t["text"] for t in turns if t["role"] == "agent"]
-        stage = summary["stage"]
+        context = [t.text for t in turns if t.role == "agent"]
+        stage = summary.stage
     return _dump(LintOut(findings=await request.app[TURNS].lint(body.text, context, stage)))
 
 
@@ -422,17 +423,18 @@ def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
 
 
 def make_app(
-    store: Store, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
+    store: Store, engine: Engine, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
     env: Mapping[str, str] | None = None, shop: str = "本店",
 ) -> web.Application:
-    """The application over an opened store; channels are mounted from ``env`` (CSBOT_*)."""
+    """The application over an opened store and a loaded engine; channels are mounted from
+    ``env`` (CSBOT_*)."""
     from bot.channels.registry import load_adapters
     from bot.server.hooks import Hooks
 
     adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
-    app[TURNS] = turns = TurnService.over(store)
+    app[TURNS] = turns = TurnService.over(store, engine)
     app[METRICS] = Metrics()
     app[HUB] = Hub()
     app[STATIC_TOKENS] = static_tokens(tokens)
@@ -446,6 +448,7 @@ def make_app(
     app[escalation.NOTIFIER] = escalation.from_env(os.environ if env is None else env)
     app.router.add_get("/api/v1/me", sidebar.me)
     app.router.add_post("/api/v1/conversations/{id}/tone", sidebar.set_tone)
+    app.router.add_post("/api/v1/conversations/{id}/complaint", sidebar.complaint)
     app.router.add_post("/api/v1/conversations/{id}/corrections", correct_conversation)
     app.router.add_get(_WS_ROUTE, watch)
     app.router.add_post("/api/v1/lint", lint)
@@ -519,10 +522,10 @@ async def build_app(
     token_ttl: float = 10.0, **kw: Any
 ) -> web.Application:
     """Open the store and build the application (for `csbot serve` and tests)."""
-    store = await Store.open(database_url, engine or Engine.load(), synchronous=synchronous,
-                             token_ttl=token_ttl)
+    engine = engine or Engine.load()
+    store = await Store.open(database_url, synchronous=synchronous, token_ttl=token_ttl)
     try:
-        return make_app(store, **kw)
+        return make_app(store, engine, **kw)
     except Exception:  # a channel's settings are incomplete: do not leave the store open
         await store.close()
         raise

@@ -27,6 +27,7 @@ from bot.channels.outbound import RetryPolicy, call_api, failure
 from bot.server.api import ConversationOut, EscalateIn
 from bot.server.errors import ApiError, read_model
 from bot.store.mask import mask
+from bot.store.views import ConversationSummary
 
 log = logging.getLogger("csbot.server.escalation")
 
@@ -92,9 +93,10 @@ def from_env(env: Mapping[str, str]) -> Notifier | None:
 NOTIFIER: web.AppKey[Notifier | None] = web.AppKey("escalation")
 
 
-def notice(summary: Mapping[str, Any], stage_label: str, agent: str, note: str | None) -> tuple[str, dict[str, Any]]:
+def notice(summary: ConversationSummary, stage_label: str, agent: str,
+           note: str | None) -> tuple[str, dict[str, Any]]:
     """The supervisor's message (Chinese text) and the case's fields for a plain-JSON receiver."""
-    case = summary.get("case") or {}
+    case = summary.case
     head = " · ".join(str(x) for x in (case.get("shop"), f"买家 {case.get('buyer_name')}",
                                         case.get("order_id") and f"订单 {case['order_id']}",
                                         case.get("product")) if x)
@@ -105,9 +107,9 @@ def notice(summary: Mapping[str, Any], stage_label: str, agent: str, note: str |
     note = mask(note) if note else None
     if note:
         lines.append(f"客服备注：{note}")
-    lines.append(f"会话编号：{summary['id']}")
-    fields = {"conversation_id": summary["id"], "shop": case.get("shop"), "buyer_name": case.get("buyer_name"),
-              "order_id": case.get("order_id"), "product": case.get("product"), "stage": summary.get("stage"),
+    lines.append(f"会话编号：{summary.id}")
+    fields = {"conversation_id": summary.id, "shop": case.get("shop"), "buyer_name": case.get("buyer_name"),
+              "order_id": case.get("order_id"), "product": case.get("product"), "stage": summary.stage,
               "agent": agent, "note": note}
     return "\n".join(lines), fields
 
@@ -121,15 +123,15 @@ async def escalate(request: web.Request) -> web.Response:
     conv_id = request.match_info["id"]
     scope = _scope(request)
     summary, _ = await store.get(conv_id, scope)
-    if not summary["open"]:
+    if not summary.open:
         raise ApiError(409, "closed", "这个会话已经结束，不能再升级")
     notifier = request.app[NOTIFIER]
     if notifier is None:
         raise ApiError(503, "escalation_unavailable",
                        f"没有配置主管通知渠道（{ENV_URL}）：请直接联系主管，这里没有改动")
     stages = request.app[TURNS].engine.script.stages
-    label = stages[summary["stage"]].label if summary["stage"] in stages else summary["stage"]
-    agent = summary.get("agent") or request[TOKEN].name
+    label = stages[summary.stage].label if summary.stage in stages else summary.stage
+    agent = summary.agent or request[TOKEN].name
     text, fields = notice(summary, label, agent, body.note)
     try:
         async with aiohttp.ClientSession() as http:
@@ -140,4 +142,4 @@ async def escalate(request: web.Request) -> web.Response:
     _, sug = await request.app[TURNS].escalate(conv_id, scope)
     log.info("escalated conversation=%s via=%s", conv_id, notifier.kind)
     summary, _ = await store.get(conv_id)
-    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}))
+    return _dump(ConversationOut(conversation=summary, suggestion=sug))

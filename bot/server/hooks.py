@@ -24,6 +24,7 @@ from bot.server.metrics import Metrics
 from bot.service.turns import TurnService
 from bot.store.db import Store
 from bot.store.errors import Forbidden, NeedsPerson, NotFound
+from bot.store.views import ConversationSummary
 
 log = logging.getLogger("csbot.channels")
 def _dumps(obj: Any) -> str:
@@ -204,8 +205,8 @@ class Hooks:
     async def _on_case(self, conv_id: str, cmd: Command) -> str:
         if cmd.kind == "status":
             summary, _ = await self.store.get(conv_id)
-            label = self.turns.engine.script.stages[summary["stage"]].label
-            return f"当前案例：{summary['case']['buyer_name']}，阶段：{label}，已进行 {summary['turns']} 轮。"
+            label = self.turns.engine.script.stages[summary.stage].label
+            return f"当前案例：{summary.case['buyer_name']}，阶段：{label}，已进行 {summary.turns} 轮。"
         if cmd.kind == "tone" and cmd.tone:
             await self.turns.set_tone(conv_id, cmd.tone)
             return f"之后的建议改用“{cmd.tone}”语气。"
@@ -217,21 +218,21 @@ class Hooks:
 
     async def _switch(self, channel: str, event: InboundEvent, agent_id: str, target: str | None) -> str:
         _, items = await self.store.find(shop=None, agent=agent_id, limit=50)
-        open_items = [i for i in items if i["open"]]
+        open_items = [i for i in items if i.open]
         if not open_items:
             return "您没有进行中的案例。"
         if not target:
             current = await self.store.active_case(channel, event.chat_id, agent_id)
-            lines = [f"{n}. {i['case']['buyer_name']}（{i['case'].get('product') or '商品未填'}）"
-                     + ("  ← 当前" if i["id"] == current else "")
+            lines = [f"{n}. {i.case['buyer_name']}（{i.case.get('product') or '商品未填'}）"
+                     + ("  ← 当前" if i.id == current else "")
                      for n, i in enumerate(open_items, 1)]
             return "您进行中的案例：\n" + "\n".join(lines) + "\n发 /switch 编号 切换。"
-        chosen: dict[str, Any] | None = None
+        chosen: ConversationSummary | None = None
         if target.isdigit() and 1 <= int(target) <= len(open_items):
             chosen = open_items[int(target) - 1]
         else:
-            chosen = next((i for i in open_items if i["case"]["buyer_name"] == target), None)
+            chosen = next((i for i in open_items if i.case["buyer_name"] == target), None)
         if chosen is None:
             return f"没有找到“{target}”，发 /switch 查看您的案例。"
-        await self.store.set_active_case(channel, event.chat_id, agent_id, chosen["id"])
-        return f"已切换到：{chosen['case']['buyer_name']}。"
+        await self.store.set_active_case(channel, event.chat_id, agent_id, chosen.id)
+        return f"已切换到：{chosen.case['buyer_name']}。"

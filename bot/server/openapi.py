@@ -116,6 +116,11 @@ def build() -> dict[str, Any]:
                                        "502": _json(ErrorOut, "通知没有送达，案件没有改动"),
                                        "503": _json(ErrorOut, "没有配置主管通知渠道")}},
             },
+            "/api/v1/conversations/{id}/complaint": {
+                "post": {"summary": "客服已向平台投诉恶意评价：勾上疑似恶意案件的“30 天内向平台投诉恶意评价”；不算一轮",
+                         "operationId": "complaintFiled", "parameters": [conv_id],
+                         "responses": {"200": _json(ConversationOut, "会话和当前的建议"), **write_errors}},
+            },
             "/api/v1/conversations/{id}/tone": {
                 "post": {"summary": "改用正式或亲切的语气（之后的建议），返回当前的建议；不算一轮",
                          "operationId": "setTone", "parameters": [conv_id],

@@ -90,10 +90,12 @@ async def get_queue(request: web.Request) -> web.Response:
     q = request.query.get("q") or None
     if q is not None and (len(q) > 100 or "\x00" in q):
         raise ApiError(422, "invalid", "q：搜索词太长或含有非法字符")
+    from bot.server.app import TURNS
+
     store, shop, name, _ = _store(request)
     query = QueueQuery(shop=shop, q=q, status=status, me=name, mine=_flag(request, "mine"),
                        limit=_int(request, "limit", 200, 1, 1000), offset=_int(request, "offset", 0, 0, 10**9))
-    total, items = await queue(store, request.app[RULES], query)
+    total, items = await queue(store, request.app[TURNS].engine, request.app[RULES], query)
     return web.Response(text=QueueOut(items=items, total=total).model_dump_json(),
                         content_type="application/json")
 
@@ -156,11 +158,11 @@ async def post_attempt(request: web.Request) -> web.Response:
 def setup(app: web.Application, rules: ContactRules | None = None) -> None:
     """Mount the queue's routes; the rules come from the settings (CSBOT_QUIET_HOURS …)."""
     if rules is None:
-        from bot.server.app import STORE
+        from bot.server.app import TURNS
         from bot.settings import load_settings
 
         try:
-            rules = ContactRules.from_settings(load_settings(), app[STORE].csbot.script.max_attempts)
+            rules = ContactRules.from_settings(load_settings(), app[TURNS].engine.script.max_attempts)
         except RulesError as exc:
             from bot.channels.base import ConfigError
 

@@ -61,5 +61,22 @@ async def set_tone(request: web.Request) -> web.Response:
     conv_id = request.match_info["id"]
     sug = await request.app[TURNS].set_tone(conv_id, body.tone, _scope(request))
     summary, _ = await request.app[STORE].get(conv_id)
-    return _dump(ConversationOut.model_validate({"conversation": summary, "suggestion": sug}))
+    return _dump(ConversationOut(conversation=summary, suggestion=sug))
+
+
+async def complaint(request: web.Request) -> web.Response:
+    """POST /api/v1/conversations/{id}/complaint: the agent filed the 恶意评价 complaint with
+    the platform; ticks "30 天内向平台投诉恶意评价" (not a turn)."""
+    from bot.engine import NotSuspected
+    from bot.server.api import ConversationOut
+    from bot.server.app import STORE, TURNS, _dump, _scope
+    from bot.server.errors import ApiError
+
+    conv_id = request.match_info["id"]
+    try:
+        _, sug = await request.app[TURNS].complaint_filed(conv_id, _scope(request))
+    except NotSuspected as exc:
+        raise ApiError(409, "not_malicious", str(exc)) from None
+    summary, _ = await request.app[STORE].get(conv_id)
+    return _dump(ConversationOut(conversation=summary, suggestion=sug))
 

@@ -60,8 +60,8 @@ class TurnService:
         self.cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-turns")
 
     @classmethod
-    def over(cls, store: Store, engine: Engine | None = None) -> TurnService:
-        return cls(engine or store.csbot, store, store.locks)
+    def over(cls, store: Store, engine: Engine) -> TurnService:
+        return cls(engine, store, store.locks)
 
     def shutdown(self) -> None:
         self.cpu.shutdown(wait=True)
@@ -84,7 +84,7 @@ class TurnService:
             _check_shop(stored, conv_id, shop)
             if stored.answered is not None:
                 return TurnResult(stored.conversation, stored.answered, duplicate=True)
-            conv = await self._on_script(stored)
+            conv = await self._on_script(stored.conversation)
             conv, sug = await self._off_loop(len(text), self.engine.feed, conv, role, text, at=at, owned=True)
             record = await self._off_loop(len(text), _masked_turn, conv, sug, role, text, message_id)
             await self.repo.save(conv, is_open=self._is_open(conv), turn=record)
@@ -100,10 +100,9 @@ class TurnService:
         for callback in self.subscribers:
             await callback(conv_id, sug)
 
-    async def _on_script(self, stored: Stored) -> Conversation:
+    async def _on_script(self, conv: Conversation) -> Conversation:
         """The conversation on the script loaded now (the shop edited dialogs/ and
         restarted); one whose stage is gone is flagged for a person."""
-        conv = stored.conversation
         if conv.script_version == self.engine.script.version:
             return conv
         stage = self.engine.script.renamed.get(conv.stage, conv.stage)
@@ -159,9 +158,9 @@ class TurnService:
         async with self.locks(conv_id):
             stored = await self.repo.load(conv_id)
             _check_shop(stored, conv_id, shop)
-            conv = stored.conversation.model_copy(update={"tone": tone})
+            conv = (await self._on_script(stored.conversation)).model_copy(update={"tone": tone})
             await self.repo.save(conv, is_open=stored.is_open)
-        return await self.current(conv_id)
+        return self.engine.current(conv)  # from the conversation in hand: no second read
 
     async def escalate(self, conv_id: str, shop: str | None = None) -> tuple[Conversation, Suggestion]:
         """Mark that a supervisor was notified (the case holds in the escalated stage); not a turn."""
@@ -170,15 +169,28 @@ class TurnService:
             _check_shop(stored, conv_id, shop)
             if not stored.is_open:
                 raise ConversationClosed("这个会话已经结束，不能再升级")
-            conv, sug = self.engine.escalate(await self._on_script(stored))
+            conv, sug = self.engine.escalate(await self._on_script(stored.conversation))
             await self.repo.save(conv, is_open=True)
+        return conv, sug
+
+    async def complaint_filed(self, conv_id: str, shop: str | None = None) -> tuple[Conversation, Suggestion]:
+        """The agent filed the malicious review's complaint with the platform; not a turn."""
+        async with self.locks(conv_id):
+            stored = await self.repo.load(conv_id)
+            _check_shop(stored, conv_id, shop)
+            conv, sug = self.engine.complaint_filed(await self._on_script(stored.conversation))
+            await self.repo.save(conv, is_open=stored.is_open)
         return conv, sug
 
     async def current(self, conv_id: str, shop: str | None = None) -> Suggestion:
         """The Suggestion for the conversation as it stands now (no turn, nothing written)."""
         stored = await self.repo.load(conv_id)
         _check_shop(stored, conv_id, shop)
-        return self.engine.current(await self._on_script(stored))
+        return await self.current_of(stored.conversation)
+
+    async def current_of(self, conv: Conversation) -> Suggestion:
+        """The Suggestion for a conversation the caller has already read."""
+        return self.engine.current(await self._on_script(conv))
 
     async def last_suggestion(self, conv_id: str) -> Suggestion:
         """The newest Suggestion of a conversation (its opening one before any turn)."""

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
@@ -22,6 +22,7 @@ from bot.store import schema
 from bot.store.base import Database
 from bot.store.errors import Forbidden, NotFound
 from bot.store.mask import mask, mask_id
+from bot.store.views import ConversationSummary, TurnOut
 
 _C, _T = schema.conversations.c, schema.turns.c
 
@@ -171,8 +172,8 @@ class ConversationStore(Database):
 
     # -- reading for people: the API's lists and details ------------------------------
 
-    async def get(self, conv_id: str, shop: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """A conversation and its turns."""
+    async def get(self, conv_id: str, shop: str | None = None) -> tuple[ConversationSummary, list[TurnOut]]:
+        """A conversation and its turns, in one read (NotFound, Forbidden for another shop's)."""
         async with self.db.connect() as conn:
             row = (await conn.execute(select(schema.conversations).where(_C.id == conv_id))).first()
             if row is None:
@@ -181,17 +182,13 @@ class ConversationStore(Database):
                 raise Forbidden(conv_id)
             turns = (await conn.execute(select(schema.turns).where(_T.conversation_id == conv_id)
                                         .order_by(_T.turn))).all()
-        return _summary(row), [
-            {"turn": r.turn, "role": r.role, "text": r.text, "message_id": r.message_id,
-             "stage": r.stage, "created_at": r.created_at.isoformat() if r.created_at else None,
-             "suggestion": Suggestion.model_validate_json(r.suggestion).model_dump(mode="json")}
-            for r in turns]
+        return ConversationSummary.of_row(row), [TurnOut.of_row(r) for r in turns]
 
     async def find(
         self, *, shop: str | None, stage: str | None = None, outcome: str | None = None,
         agent: str | None = None, since: date | None = None, until: date | None = None,
         limit: int = 50, offset: int = 0,
-    ) -> tuple[int, list[dict[str, Any]]]:
+    ) -> tuple[int, list[ConversationSummary]]:
         """Conversations matching the filters, newest first, with the total count."""
         conds = []
         if shop is not None:
@@ -212,25 +209,12 @@ class ConversationStore(Database):
             rows = (await conn.execute(select(schema.conversations).where(*conds)
                                        .order_by(_C.created_at.desc(), _C.id)
                                        .limit(limit).offset(offset))).all()
-        return int(total), [_summary(r) for r in rows]
+        return int(total), [ConversationSummary.of_row(r) for r in rows]
 
     async def count_open(self) -> int:
         async with self.db.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(
                 schema.conversations).where(_C.is_open))).scalar() or 0)
-
-
-def _summary(row: Any) -> dict[str, Any]:
-    conv = Conversation.model_validate_json(row.state)
-    return {
-        "id": row.id, "shop": row.shop, "agent": row.agent, "stage": row.stage,
-        "outcome": row.outcome, "open": bool(row.is_open), "turns": row.turn,
-        "flagged": bool(row.flagged), "script_version": row.script_version,
-        "case": conv.case.model_dump(mode="json"),
-        "supervisor_notified": conv.context.supervisor_notified,
-        "callback_at": conv.context.callback_at,  # the agreed callback time (ISO), if any
-        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
-    }
 
 
 __all__ = ["CaseKey", "ConversationStore", "Stored", "TurnRecord", "TurnRepository", "buyer_key"]

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.engine import Engine
 from bot.models import Conversation
 from bot.store.chats import ChatStore
 from bot.store.connect import async_url, open_database, sqlite_writer_engine
@@ -39,30 +38,28 @@ _CHANNEL = "csbot_turns"
 
 
 class Store(TokenStore, ChatStore, ConversationStore):
-    """Async access to the database; one instance per process."""
+    """Async access to the database; one instance per process. A repository only: what
+    needs the engine (turns, the intake's triage) gets it from the turn service."""
 
-    def __init__(self, db: AsyncEngine, writer: GroupCommitWriter | None, csbot: Engine,
-                 locks: Locks, token_ttl: float = 10.0) -> None:
+    def __init__(self, db: AsyncEngine, writer: GroupCommitWriter | None, locks: Locks,
+                 token_ttl: float = 10.0) -> None:
         super().__init__(db, writer)
-        # The intake's commands (bot/intake) read the script from here; turns reach the
-        # engine through the turn service (bot/service/turns.py).
-        self.csbot = csbot
         self.locks = locks
         self.token_ttl = token_ttl
         self._tokens = {}
 
     @classmethod
-    async def open(cls, url: str, csbot: Engine, *, synchronous: str = "FULL",
+    async def open(cls, url: str, *, synchronous: str = "FULL",
                    token_ttl: float = 10.0) -> Store:
         """Connect, upgrade the schema, and start SQLite's writer."""
         db = await open_database(url, synchronous)
         if db.dialect.name == "sqlite":
             writer = GroupCommitWriter(sqlite_writer_engine(db, synchronous))
             writer.start()
-            return SqliteStore(db, writer, csbot, LocalLocks(), token_ttl)
+            return SqliteStore(db, writer, LocalLocks(), token_ttl)
         locks = AdvisoryLocks(create_async_engine(db.url, pool_size=10, max_overflow=10,
                                                   hide_parameters=True))
-        return PostgresStore(db, None, csbot, locks, token_ttl)
+        return PostgresStore(db, None, locks, token_ttl)
 
     async def listen(self, callback: Listener) -> None:
         """Call ``callback(conversation_id, turn)`` for each turn another instance commits."""

@@ -7,12 +7,12 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from bot.store import schema
 from bot.store.base import Database
+from bot.store.views import TokenRow
 
 _TOKENS_KEPT = 1024  # tokens the service trusts from its cache at most (one per agent)
 _K = schema.tokens.c
@@ -62,12 +62,11 @@ class TokenStore(Database):
 
         return await self.write(job)
 
-    async def list_tokens(self) -> list[dict[str, Any]]:
+    async def list_tokens(self) -> list[TokenRow]:
         async with self.db.connect() as conn:
             rows = (await conn.execute(select(schema.tokens).order_by(_K.name))).all()
-        return [{"name": r.name, "role": r.role, "shop": r.shop,
-                 "created_at": r.created_at.isoformat(),
-                 "revoked": r.revoked_at is not None} for r in rows]
+        return [TokenRow(name=r.name, role=r.role, shop=r.shop, created_at=r.created_at,
+                         revoked=r.revoked_at is not None) for r in rows]
 
     async def live_token_hashes(self, digests: set[str]) -> set[str]:
         """Which of these token hashes are live (not revoked) now, from the database itself."""

@@ -1,0 +1,83 @@
+"""What the command groups share: the --db and --config options, the settings they make, the
+engine and the store a command opens (bot/cli.py, bot/db_cli.py, bot/intake/commands.py …).
+
+Heavy modules are imported inside the helpers: `csbot --help` starts without them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+    from bot.settings import Settings
+    from bot.store.db import Store
+
+T = TypeVar("T")
+EXIT_DATA = 3
+
+db_option = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
+config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                             envvar="CSBOT_CONFIG", help="TOML 配置文件")
+
+
+def settings(config: Path | None, **overrides: Any) -> Settings:
+    """The settings: flags (``overrides``, None for a flag not given) over the TOML file over CSBOT_*."""
+    from bot.settings import load_settings
+
+    return load_settings(config, **overrides)
+
+
+def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:
+    """The engine over a shop's data; broken data is told in Chinese with exit 3."""
+    from bot.dataload import DataError
+    from bot.engine import Engine
+
+    try:
+        engine = Engine.load(dialogs, templates)
+    except DataError as exc:
+        click.echo(f"数据错误：{exc}", err=True)
+        sys.exit(EXIT_DATA)
+    from bot.datacheck import check_folders  # names, templates: what loading alone cannot tell
+
+    problems = check_folders(engine.dialogs, engine.templates_root, engine)
+    if problems:
+        click.echo("数据错误：\n" + "\n".join(map(str, problems)), err=True)
+        sys.exit(EXIT_DATA)
+    return engine
+
+
+def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
+    """``fn(store)`` over the settings' database, closed afterwards; a database that cannot
+    be opened is told in Chinese with exit 3, not a traceback."""
+    from bot.store.db import Store
+
+    async def go() -> T:
+        try:
+            store = await Store.open(s.database_url)
+        except Exception as exc:  # the driver's own errors too (asyncpg, OSError)
+            from sqlalchemy import make_url
+
+            try:
+                shown = make_url(s.database_url).render_as_string()  # the password hidden
+            except Exception:
+                shown = "（地址格式不对）"
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            click.echo(f"无法打开数据库 {shown}：{first[0] if first else type(exc).__name__}"
+                       "（可用 --db 指定，或设置 CSBOT_DATABASE_URL）", err=True)
+            sys.exit(EXIT_DATA)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+__all__ = ["config_option", "db_option", "load_engine", "settings", "with_store"]
