@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.learned.build import SETTINGS  # noqa: E402
 from bot.learned.linear import features  # noqa: E402
 from bot.learned.train import _augment, _fit, _logits, _prune, _targets, folds, near_duplicate_groups  # noqa: E402
 from bot.learned.understand import BUYER_FAMILIES, buyer_extras  # noqa: E402
@@ -37,9 +38,9 @@ def read(path: Path) -> list[dict[str, object]]:
 
 
 def predict(train_x: list[dict[str, float]], train_y: list[int], test_x: list[dict[str, float]],
-            classes: tuple[str, ...], c: float, dropout: bool) -> list[int]:
+            classes: tuple[str, ...], c: float, dropout: bool, balance: float = 0.0) -> list[int]:
     txs, tys = _augment(train_x, train_y, dropout)
-    vocab, rows, bias = _fit(txs, tys, "multiclass", classes, c, 2)
+    vocab, rows, bias = _fit(txs, tys, "multiclass", classes, c, 2, balance)
     vocab, rows = _prune(vocab, rows, 0.2)
     return [max(range(len(z)), key=z.__getitem__) for z in _logits(test_x, vocab, rows, bias)]
 
@@ -67,9 +68,14 @@ def main() -> int:
     ap.add_argument("--c", type=float, default=64.0)
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--errors", type=int, default=0)
+    ap.add_argument("--balance", default=None,
+                    help="类别加权的幂，如 intent=0.5,cause=0（默认取 csbot learn 的设置）")
     ap.add_argument("--families", default="intent,cause,emotion")
     ap.add_argument("--variants", default="model,stack")
     args = ap.parse_args()
+    balance = dict(SETTINGS["balance"])
+    if args.balance:
+        balance.update({k: float(v) for k, v in (kv.split("=") for kv in args.balance.split(","))})
 
     u = Understander(ROOT / "dialogs", mode="rules")
     rows = read(args.corpus)
@@ -97,7 +103,7 @@ def main() -> int:
                           for n, r in zip(pn, pr, strict=True)]
                     pg = _targets([str(r[family]) if r[family] is not None else "none" for r in prow],
                                   "multiclass", classes)
-                    pp = predict(xs, gold, px, classes, args.c, variant == "stack")
+                    pp = predict(xs, gold, px, classes, args.c, variant == "stack", balance.get(family, 0.0))
                     report(f"{variant} on {path.name}", pg, pp, classes)
                     if variant == "stack":
                         report(f"rules on {path.name}", pg,
@@ -112,7 +118,7 @@ def main() -> int:
                 held = set(part)
                 tr = [i for i in range(len(rows)) if i not in held]
                 out = predict([xs[i] for i in tr], [gold[i] for i in tr], [xs[i] for i in part], classes,
-                              args.c, variant == "stack")
+                              args.c, variant == "stack", balance.get(family, 0.0))
                 for i, p in zip(part, out, strict=True):
                     pred[i] = p
             report(variant, gold, pred, classes)

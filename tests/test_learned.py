@@ -18,7 +18,7 @@ from bot.engine import Engine
 from bot.learned.build import learn
 from bot.learned.linear import ModelError, dump, features, load, ngrams
 from bot.learned.report import Comparison
-from bot.learned.train import folds, near_duplicate_groups
+from bot.learned.train import _fit, _logits, class_weights, folds, near_duplicate_groups
 from bot.learned.understand import MODEL_FILE
 from bot.understand.pipeline import Understander
 from tests.conftest import Flow
@@ -57,6 +57,21 @@ def test_near_duplicates_share_a_fold() -> None:
     assert where[0] == where[2] == where[6] and where[1] == where[4]
     assert parts == folds(len(texts), 3, groups)  # no randomness
     assert folds(6, 3) == [[0, 3], [1, 4], [2, 5]]  # without groups: interleaved, as before
+
+
+def test_class_balance_weights_rare_classes_up() -> None:
+    assert class_weights([0, 0, 0, 1], 0.0) is None
+    assert class_weights([0, 0, 0, 1], 1.0) == {0: 4 / 6, 1: 2.0}
+    assert class_weights([0, 0, 0, 1], 0.5) == {0: (4 / 6) ** 0.5, 1: 2.0 ** 0.5}
+    # An n-gram shared by a big class and a rare one: weighting moves the line towards the rare one.
+    xs = [{"好": 1.0, "a": 1.0}] * 8 + [{"好": 1.0, "b": 1.0}] * 2 + [{"坏": 1.0}] * 2
+    ys = [0] * 8 + [1] * 2 + [0] * 2
+    margins = []
+    for balance in (0.0, 1.0):
+        vocab, rows, bias = _fit(xs, ys, "multiclass", ("big", "rare"), 16.0, 1, balance)
+        z = _logits([{"好": 1.0}], vocab, rows, bias)[0]
+        margins.append(z[1] - z[0])
+    assert margins[1] > margins[0] + 0.5
 
 
 def test_training_twice_gives_the_same_bytes(tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ from bot.understand.pipeline import Understander
 # grouped_folds: near-duplicate lines (a line and its traditional / typo / particle variant)
 # share a fold, so out-of-fold figures, C and the temperature are not flattered by them.
 SETTINGS: dict[str, Any] = {"sizes": [1, 2, 3], "min_count": 2, "prune": 0.2, "folds": 5, "grid": [16.0, 64.0, 256.0],
-            "clause_min": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95], "grouped_folds": True}
+            "clause_min": [0.5, 0.6, 0.7, 0.8, 0.9, 0.95], "grouped_folds": True,
+            "balance": {"intent": 1.0, "cause": 1.0}}
 
 
 def corpus_rows(dialogs: Path, split: str, role: str, labels: Labels | None = None) -> list[dict[str, Any]]:
@@ -142,7 +143,8 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
             say(f"买家 {family}（{variant}）：{len(texts)} 条")
             fitted[variant] = train_task(texts, gold, kind="multiclass", classes=classes,
                                          extras=extras if variant == "stack" else None,
-                                         extras_dropout=variant == "stack", groups=groups, **kw)
+                                         extras_dropout=variant == "stack", groups=groups,
+                                         balance=s["balance"].get(family, 0.0), **kw)
             tasks[f"{variant}.{family}"] = fitted[variant].spec
         preds = {"rules": said, **{v: [classes[max(range(len(p)), key=p.__getitem__)] for p in t.oof]
                                    for v, t in fitted.items()}}

@@ -96,14 +96,15 @@ def train_task(
     extras: Sequence[Sequence[str]] | None = None, grid: Sequence[float] = (4.0, 16.0, 64.0),
     min_count: int = 2, prune: float = 0.2, sizes: Sequence[int] = (1, 2, 3), k: int = 5,
     log: Callable[[str], None] | None = None, extras_dropout: bool = False,
-    groups: Sequence[int] | None = None,
+    groups: Sequence[int] | None = None, balance: float = 0.0,
 ) -> Trained:
     """Fit one task: choose C on out-of-fold predictions, calibrate, refit on every line.
 
     ``extras_dropout``: every line is also learnt without its extras, so the n-grams carry
     the task on their own too and the extras (the rules' verdicts, written while looking at
     the training lines) cannot take all the weight. ``groups``: a group id per text (near
-    duplicates), kept in one fold."""
+    duplicates), kept in one fold. ``balance`` (multi-class): each class weighted by
+    (lines / (classes x its lines)) ** balance, 0 = unweighted, 1 = scikit-learn's "balanced"."""
     n = len(texts)
     if n < k * 2:
         raise ValueError(f"训练数据太少（{n} 条），至少要 {k * 2} 条")
@@ -113,7 +114,7 @@ def train_task(
     best: tuple[float, float, list[list[float]]] | None = None
     tried: dict[str, float] = {}
     for c in grid:
-        logits = _out_of_fold(xs, ys, kind, classes, c, min_count, parts, extras_dropout, prune)
+        logits = _out_of_fold(xs, ys, kind, classes, c, min_count, parts, extras_dropout, prune, balance)
         score = _score(logits, ys, kind)
         tried[f"{c:g}"] = round(score, 4)
         if log:
@@ -128,7 +129,7 @@ def train_task(
     if kind == "multilabel":
         t = fit_threshold(oof, ys)
         thresholds = [t] * len(classes)
-    vocab, rows, bias = _fit(*_augment(xs, ys, extras_dropout), kind, classes, c, min_count)
+    vocab, rows, bias = _fit(*_augment(xs, ys, extras_dropout), kind, classes, c, min_count, balance)
     vocab, rows = _prune(vocab, rows, prune)
     top = max((abs(w) for row in rows for w in row), default=0.0) or 1.0
     scale = float(f"{top / 32767:.6g}") * 1.000001  # rounding never overflows int16
@@ -188,19 +189,19 @@ def _vocab(xs: Sequence[dict[str, float]], min_count: int) -> list[str]:
 
 def _fit(
     xs: Sequence[dict[str, float]], ys: list[Any], kind: str, classes: Sequence[str], c: float,
-    min_count: int,
+    min_count: int, balance: float = 0.0,
 ) -> tuple[list[str], list[list[float]], list[float]]:
     """Weights (one row of len(classes) per feature) and biases fitted on these lines."""
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # BLAS threads only fight over small problems (and other jobs)
-        return _fit_one(xs, ys, kind, classes, c, min_count, LogisticRegression)
+        return _fit_one(xs, ys, kind, classes, c, min_count, LogisticRegression, balance)
 
 
 def _fit_one(
     xs: Sequence[dict[str, float]], ys: list[Any], kind: str, classes: Sequence[str], c: float,
-    min_count: int, LogisticRegression: Any,
+    min_count: int, LogisticRegression: Any, balance: float = 0.0,
 ) -> tuple[list[str], list[list[float]], list[float]]:
     vocab = _vocab(xs, min_count)
     x = _matrix(xs, {g: i for i, g in enumerate(vocab)})
@@ -209,7 +210,7 @@ def _fit_one(
     bias: list[float] = []
     if kind == "multiclass":
         present = sorted(set(ys))
-        lr = LogisticRegression(C=c, solver="newton-cg", max_iter=500)
+        lr = LogisticRegression(C=c, solver="newton-cg", max_iter=500, class_weight=class_weights(ys, balance))
         lr.fit(x, ys)
         coef = lr.coef_.tolist()
         inter = lr.intercept_.tolist()
@@ -234,6 +235,15 @@ def _fit_one(
                 bias.append(30.0 if sum(y) else -30.0)
     rows = [list(r) for r in zip(*cols, strict=True)] if vocab else []
     return vocab, rows, bias
+
+
+def class_weights(ys: Sequence[int], balance: float) -> dict[int, float] | None:
+    """Rare classes weighted up, (lines / (classes x class lines)) ** balance: the big
+    `complain` class otherwise swallows short replies and chit-chat (grouped CV)."""
+    if not balance:
+        return None
+    count = Counter(ys)
+    return {k: (len(ys) / (len(count) * n)) ** balance for k, n in sorted(count.items())}
 
 
 def _prune(vocab: list[str], rows: list[list[float]], prune: float) -> tuple[list[str], list[list[float]]]:
@@ -264,13 +274,14 @@ def _logits(xs: Sequence[dict[str, float]], vocab: list[str], rows: list[list[fl
 def _out_of_fold(
     xs: Sequence[dict[str, float]], ys: list[Any], kind: str, classes: Sequence[str], c: float,
     min_count: int, parts: list[list[int]], dropout: bool = False, prune: float = 0.0,
+    balance: float = 0.0,
 ) -> list[list[float]]:
     logits: list[list[float]] = [[] for _ in xs]
     for part in parts:
         held = set(part)
         train = [i for i in range(len(xs)) if i not in held]
         txs, tys = _augment([xs[i] for i in train], [ys[i] for i in train], dropout)
-        vocab, rows, bias = _fit(txs, tys, kind, classes, c, min_count)
+        vocab, rows, bias = _fit(txs, tys, kind, classes, c, min_count, balance)
         vocab, rows = _prune(vocab, rows, prune)
         for i, z in zip(part, _logits([xs[i] for i in part], vocab, rows, bias), strict=True):
             logits[i] = z
