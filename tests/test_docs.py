@@ -39,11 +39,11 @@ def test_every_setting_is_documented(name: str) -> None:
 
 
 def _routes() -> list[str]:
-    from bot.engine import Engine
     from bot.server.app import make_app
+    from tests.shared import shared_engine
 
     class _NoStore:  # the router is all this test reads; routes may ask the engine for its script
-        csbot = Engine.load()
+        csbot = shared_engine()
 
     app = make_app(_NoStore(), env={})  # type: ignore[arg-type]
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}

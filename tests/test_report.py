@@ -30,6 +30,7 @@ from bot.models import Case
 from bot.store import schema
 from bot.store.db import Store
 from tests.pg import create_database, drop_database
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 YUZI, TEA = "柚子家女装", "茶香小铺"
@@ -107,7 +108,7 @@ async def _build(url: str, engine: Engine) -> Built:
 @pytest.fixture(scope="module")
 def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Built:
     path = tmp_path_factory.mktemp("report") / "cases.db"
-    return asyncio.run(_build(f"sqlite:///{path}", Engine.load()))
+    return asyncio.run(_build(f"sqlite:///{path}", shared_engine()))
 
 
 def _records(url: str, filters: Filters | None = None) -> list[CaseRecord]:
@@ -283,7 +284,7 @@ def test_no_matching_case_is_a_message_not_an_error(sqlite_db: Built, tmp_path: 
     empty = tmp_path / "empty.db"
 
     async def fresh() -> None:
-        await (await Store.open(f"sqlite:///{empty}", Engine.load())).close()
+        await (await Store.open(f"sqlite:///{empty}", shared_engine())).close()
 
     asyncio.run(fresh())
     monkeypatch.chdir(tmp_path)

@@ -12,13 +12,13 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.engine import Engine
 from bot.store.db import Store, async_url
 from bot.store.migrations import LATEST, current_version, upgrade
 from tests.pg import create_database, drop_database
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 
 
 async def _old_database(url: str) -> None:

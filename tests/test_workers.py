@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import ConversationClosed, Engine
+from bot.engine import ConversationClosed
 from bot.models import Case
 from bot.settings import Settings
 from bot.store.db import Store
 from bot.store.turns import Duplicate, Forbidden, NotFound, Prepared
 from bot.store.workers import KeyedLock
 from tests.conftest import DATA, read_jsonl
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CASE = Case(shop="柚子家女装", buyer_name="周敏", honorific="女士", product="湖蓝色碎花连衣裙",
             order_id="W-1")
 
