@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from bot.dataload import DataError
+from bot.dataload import DataError, read_yaml
 from bot.training.facts import FactRule
 from bot.training.match import Match, Strict
 from bot.training.persona import Scenario
@@ -168,7 +168,7 @@ def load_rubric(dialogs: Path) -> RubricFile:
     except FileNotFoundError as exc:
         raise DataError(f"缺少评分标准文件：{path}") from exc
     try:
-        rubric = Rubric.model_validate(yaml.safe_load(raw))
+        rubric = Rubric.model_validate(read_yaml(raw))
     except (yaml.YAMLError, ValidationError) as exc:
         raise DataError(f"评分标准文件有误：{path}：{exc}") from exc
     return RubricFile(rubric=rubric, path=path, sha256=hashlib.sha256(raw).hexdigest())
