@@ -173,3 +173,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             by_param = any(w in ident for w in _PARAM_WORDS.get(mark, ()))
             if by_param or mark in by_code[key]:
                 item.add_marker(mark)
+
+
+# -- no skips --------------------------------------------------------------------------
+# A test that needs a service starts it and fails when it cannot: a skip would let
+# `bash scripts/test` pass without PostgreSQL or Chromium. Deselecting (-m) is how a
+# developer leaves them out, so any skip, from a test or from a plugin, is a failure.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and a skip counts as a failure here (deselect with -m instead): {reason}"
+    return report
