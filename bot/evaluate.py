@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from bot.models import BuyerUnderstanding
 from bot.understand.pipeline import Understander
 
 PRF = tuple[float, float, float]
@@ -52,8 +53,12 @@ def kind_of(rows: list[dict[str, Any]]) -> str:
     return "agent" if "acts" in first else "guard"
 
 
-def eval_buyer(u: Understander, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    preds = [u.buyer(r["text"]) for r in rows]
+def eval_buyer(u: Understander, rows: list[dict[str, Any]],
+               preds: list[BuyerUnderstanding] | None = None) -> dict[str, Any]:
+    """Accuracy and F1 of ``u`` on labelled buyer lines (``preds``: its readings of them,
+    when the caller has them already)."""
+    if preds is None:
+        preds = [u.buyer(r["text"]) for r in rows]
     out: dict[str, Any] = {"kind": "buyer", "lines": len(rows)}
     errors = []
     for field in ("intent", "cause", "emotion"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -14,6 +15,7 @@ import pytest
 from bot.engine import Engine
 from bot.models import Conversation, Suggestion
 from tests.pg import create_database, drop_database
+from tests.shared import shared_engine
 
 DATA = Path(__file__).parent / "data"
 PUBLIC = DATA / "public"
@@ -26,7 +28,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def engine() -> Engine:
-    return Engine.load()
+    """The one Engine of the session (tests/shared.py): loading one costs most of a second."""
+    return shared_engine()
 
 
 class Flow:
@@ -119,7 +122,10 @@ _MARK_WORDS = {
 _PARAM_WORDS = {"pg": ("postgres", "pg")}
 
 
+@functools.cache
 def _source(obj: Any) -> str:
+    # Cached: a module's helpers are reached from many tests, and getsource re-reads and
+    # re-tokenises the file each time (seconds over the whole suite).
     try:
         return inspect.getsource(obj)
     except (OSError, TypeError):
@@ -161,12 +167,31 @@ def _code_of(item: pytest.Function) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    by_code: dict[tuple[Any, ...], list[str]] = {}  # the cases of one parametrised test read alike
     for item in items:
         if not isinstance(item, pytest.Function):
             continue
-        code = _code_of(item)
+        key = (item.obj, *(fdef.func for defs in item._fixtureinfo.name2fixturedefs.values()
+                           for fdef in defs if fdef.params is None))
+        if key not in by_code:
+            code = _code_of(item)
+            by_code[key] = [mark for mark, pattern in _MARK_WORDS.items() if pattern.search(code)]
         ident = item.callspec.id.lower() if hasattr(item, "callspec") else ""
-        for mark, pattern in _MARK_WORDS.items():
+        for mark in _MARK_WORDS:
             by_param = any(w in ident for w in _PARAM_WORDS.get(mark, ()))
-            if by_param or pattern.search(code):
+            if by_param or mark in by_code[key]:
                 item.add_marker(mark)
+
+
+# -- no skips --------------------------------------------------------------------------
+# A test that needs a service starts it and fails when it cannot: a skip would let
+# `bash scripts/test` pass without PostgreSQL or Chromium. Deselecting (-m) is how a
+# developer leaves them out, so any skip, from a test or from a plugin, is a failure.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and a skip counts as a failure here (deselect with -m instead): {reason}"
+    return report

@@ -32,11 +32,6 @@ def _halves() -> tuple[list[AgentLine], list[AgentLine]]:
     return read_jsonl(TRAIN, AgentLine), read_jsonl(HELDOUT, AgentLine)
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def _acts(engine: Engine, text: str) -> set[str]:
     return set(engine.understand.agent(text).acts)
 

@@ -39,13 +39,13 @@ def test_every_setting_is_documented(name: str) -> None:
 
 
 def _routes() -> list[str]:
-    from bot.engine import Engine
     from bot.server.app import make_app
+    from tests.shared import shared_engine
 
     class _NoStore:  # the router is all this test reads
         locks = None
 
-    app = make_app(_NoStore(), Engine.load(), env={})  # type: ignore[arg-type]
+    app = make_app(_NoStore(), shared_engine(), env={})  # type: ignore[arg-type]
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
     return sorted(paths)
 

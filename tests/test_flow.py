@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Engine
 from tests.dialog import ServiceFlow
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙",
         "agent": "小林"}
 

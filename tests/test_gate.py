@@ -9,13 +9,13 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Engine
 from bot.understand.gate import Gate, grams, prefixes
 from bot.understand.rules import RuleSet
 from tests.conftest import DATA, read_jsonl
+from tests.shared import shared_engine
 from tests.test_lexicon_compile import ALPHABET, ATOMS
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 
 
 def starts_ok(pattern: str, text: str) -> bool:

@@ -74,8 +74,8 @@ def test_findings_carry_span_and_chinese_message(engine: Engine) -> None:
 
 @pytest.mark.parametrize("path", [DATA / "agent_dev.jsonl", DATA / "guard_dev.jsonl"],
                          ids=["agent", "guard"])
-def test_guard_targets_on_own_sets(path) -> None:  # type: ignore[no-untyped-def]
-    r = eval_agent(Engine.load().understand, read_jsonl(path))
+def test_guard_targets_on_own_sets(engine: Engine, path) -> None:  # type: ignore[no-untyped-def]
+    r = eval_agent(engine.understand, read_jsonl(path))
     print(f"{path.name}: block recall {r['block_recall']:.3f}, "
           f"false alarms {r['false_alarm_rate']:.3f}, findings F1 {r['findings_micro_f1']:.3f}")
     assert r["block_recall"] >= 0.95
@@ -84,8 +84,8 @@ def test_guard_targets_on_own_sets(path) -> None:  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize("path", [PUBLIC / "agent_dev.jsonl", PUBLIC / "guard_dev.jsonl"],
                          ids=["agent", "guard"])
-def test_guard_on_public_sets(path) -> None:  # type: ignore[no-untyped-def]
-    r = eval_agent(Engine.load().understand, read_jsonl(path))
+def test_guard_on_public_sets(engine: Engine, path) -> None:  # type: ignore[no-untyped-def]
+    r = eval_agent(engine.understand, read_jsonl(path))
     print(f"public {path.name}: block recall {r['block_recall']:.3f}, "
           f"false alarms {r['false_alarm_rate']:.3f}")
     assert r["block_recall"] >= 0.95

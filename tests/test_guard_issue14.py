@@ -264,8 +264,10 @@ def test_the_model_is_trained_deterministically(tmp_path: Path) -> None:
     from bot.guard.learned import Model, train
     from bot.learned.linear import dump
 
+    # Same lines, same bytes: a 1-in-12 slice keeps every code among the positives (5 or
+    # more each) and trains in a fraction of a second.
     rows = [(r.text, r.stage, set(r.findings) & {"conditional_benefit", "threat", "privacy"})
-            for r in read([CORPUS / "train" / "guard.jsonl"])[::6]]
+            for r in read([CORPUS / "train" / "guard.jsonl"])[::12]]
     assert dump(train(rows)) == dump(train(list(rows)))
     shipped = Model.load(ROOT / "dialogs" / "model" / "guard.json.gz")
     assert set(shipped.thresholds) == {"conditional_benefit", "threat", "privacy"}

@@ -12,11 +12,6 @@ from bot.corpus import is_heldout
 from bot.engine import Engine
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def _codes(engine: Engine, text: str, context: tuple[str, ...] = (), stage: str | None = None) -> set[str]:
     return {f.code for f in engine.understand.findings(text, context, stage)}
 
@@ -82,8 +77,7 @@ def test_shop_script_violations_are_found(engine: Engine, text: str, code: str) 
     assert code in _codes(engine, text)
 
 
-def test_a_benefit_across_messages_and_agreeing_in_malicious() -> None:
-    engine = Engine.load()
+def test_a_benefit_across_messages_and_agreeing_in_malicious(engine: Engine) -> None:
     text, ctx = "评价那块就拜托您了", ("补偿的钱我这边马上给您打过去",)
     assert not is_heldout(text)
     assert "conditional_benefit" in _codes(engine, text, ctx)

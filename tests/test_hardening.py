@@ -17,12 +17,12 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
-from bot.engine import Engine
 from bot.server.app import HUB, STORE, TURNS, build_app
 from bot.store.db import Store
+from tests.shared import shared_engine
 from tests.test_channels_support import ENV
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 SHOP, OTHER = "柚子家女装", "别家小店"
 CASE = {"shop": SHOP, "buyer_name": "周敏", "product": "连衣裙", "order_id": "O-17"}
 CHANNELS = {**ENV["webhook"], **ENV["slack"], **ENV["telegram"], **ENV["dingtalk-robot"],

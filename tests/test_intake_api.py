@@ -14,15 +14,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
-from bot.engine import Engine
 from bot.intake.contact import ContactRules
 from bot.intake.importer import import_reviews
 from bot.intake.records import ReviewIn
 from bot.server.app import STORE, build_app
 from bot.server.queue import RULES
 from bot.store import schema
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CONTRACT = {"conversation_id", "buyer_name", "order_id", "product", "review_rating", "platform", "stage",
             "status", "callback_at", "urgency", "reasons", "assigned_to", "review_time", "created_at"}
 

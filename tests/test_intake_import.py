@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.engine import Engine
 from bot.intake import tables
 from bot.intake.files import read_table
 from bot.intake.importer import import_reviews
@@ -23,10 +22,11 @@ from bot.models import Case
 from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "docs" / "samples" / "reviews.csv"
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CN = ZoneInfo("Asia/Shanghai")
 
 

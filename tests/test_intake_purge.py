@@ -12,7 +12,6 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from bot.engine import Engine
 from bot.insights.records import Filters, read_records
 from bot.intake import tables
 from bot.intake.importer import import_reviews
@@ -22,8 +21,9 @@ from bot.models import Case
 from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 
 
 async def worked_cases(store: Store, shop: str) -> tuple[str, str, str]:

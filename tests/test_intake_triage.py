@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.engine import Engine
 from bot.intake.contact import ContactRules, RulesError, TooManyAttempts
 from bot.intake.triage import CaseView, Reading, ReviewRow, matches, order, read_review, triage
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 STAGES = ENGINE.script.stages
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 RULES = ContactRules()

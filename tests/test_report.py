@@ -31,6 +31,7 @@ from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 from tests.pg import create_database, drop_database
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 YUZI, TEA = "柚子家女装", "茶香小铺"
@@ -109,7 +110,7 @@ async def _build(url: str, engine: Engine) -> Built:
 @pytest.fixture(scope="module")
 def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Built:
     path = tmp_path_factory.mktemp("report") / "cases.db"
-    return asyncio.run(_build(f"sqlite:///{path}", Engine.load()))
+    return asyncio.run(_build(f"sqlite:///{path}", shared_engine()))
 
 
 def _records(url: str, filters: Filters | None = None) -> list[CaseRecord]:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Engine
 from bot.models import Case, Context, Conversation
 from tests.conftest import DATA, PUBLIC, read_jsonl
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 
 # How to make each named condition true / false on a conversation.
 MAKE_TRUE: dict[str, dict[str, Any]] = {

@@ -20,8 +20,9 @@ from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 from tests.pg import create_database, drop_database
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙",
         "order_id": "O-1001", "order_date": "2026-03-02"}
 

@@ -18,11 +18,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.engine import Engine
 from bot.server.app import STORE, build_app
 from tests.server_proc import TOKEN, ServerProcess, call
+from tests.shared import shared_engine
 
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙"}
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 BUYER_LINE = "记得，颜色跟图片差好多，到手发灰发暗，我很失望"

@@ -10,12 +10,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.engine import Engine
 from bot.service.turns import TurnService
 from bot.store.db import Store
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 
 
 def test_waiting_turns_share_one_commit(tmp_path: Path) -> None:

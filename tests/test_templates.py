@@ -9,6 +9,7 @@ from bot.compose.templates import TemplateLibrary
 from bot.engine import Engine
 from bot.models import Case, Context, Conversation
 from bot.paths import templates_dir
+from tests.shared import shared_engine
 
 LIB = TemplateLibrary(templates_dir())
 SAMPLE = {
@@ -117,7 +118,7 @@ def test_a_template_with_more_than_placeholders_is_rendered_by_jinja(tmp_path) -
 
 # Without an order date (and without a product name) the engine renders its defaults
 # ("您前段时间在我们店买的商品"): the order itself, never private data (issue 14).
-NO_DATE = {**SAMPLE, "order_date": Engine.load().defaults["order_date"], "product": "商品"}
+NO_DATE = {**SAMPLE, "order_date": shared_engine().defaults["order_date"], "product": "商品"}
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.id for v in VARIANTS])

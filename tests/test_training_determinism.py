@@ -24,11 +24,6 @@ TRAINEES = Path(__file__).parent / "data" / "trainees"
 DIALOGS = dialogs_dir()
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def _lines(name: str) -> list[str]:
     text = (TRAINEES / name).read_text(encoding="utf-8")
     return [ln for ln in text.splitlines() if ln.strip()]

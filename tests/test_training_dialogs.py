@@ -7,12 +7,6 @@ import pytest
 from bot.engine import Engine
 from bot.training.testing import Dialog
 
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 GREET = "林晓您好，我是悦途数码的售后客服小安，请问是林晓本人吗？"
 PRODUCT = "您11月2日在我们店买的那副白色蓝牙耳机，还记得吗？"
 

@@ -6,8 +6,6 @@ import itertools
 import json
 from pathlib import Path
 
-import pytest
-
 from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
@@ -16,11 +14,6 @@ from bot.training.testing import Dialog
 from bot.training.transcript import render_markdown
 
 TRAINEES = Path(__file__).parent / "data" / "trainees"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
 
 
 def replies(name: str) -> list[str]:

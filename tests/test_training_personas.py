@@ -31,11 +31,6 @@ REQUIRED = {
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def test_the_issues_eight_buyers_are_there() -> None:
     assert len(PERSONAS) >= 8
     for pid, (kind, cause) in REQUIRED.items():

@@ -27,11 +27,6 @@ DIALOGS = dialogs_dir()
 TRAINEES = Path(__file__).parent / "data" / "trainees"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def _lines(name: str) -> list[str]:
     return [ln for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
 

@@ -18,11 +18,6 @@ TRAINEES = Path(__file__).parent / "data" / "trainees"
 IDS = [pf.persona.id for pf in load_personas(DIALOGS)]
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.load()
-
-
 def replies(name: str) -> list[str]:
     return [ln.strip() for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines()
             if ln.strip()]

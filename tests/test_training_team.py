@@ -24,9 +24,8 @@ def replies(name: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def folder(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Path:
     """小王 fails the bad-reviewer then passes it; 小李 passes one session; one unfinished file."""
-    engine = Engine.load()
     rubric = load_rubric(engine.dialogs)
     out = tmp_path_factory.mktemp("sessions")
     plays = [("小王", "pro_bad_reviewer", "poor", "20261201-090000"),

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
 from bot.models import Conversation, Suggestion
 from bot.service.turns import TurnService
 from bot.store.conversations import Stored, TurnRecord
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
+from tests.shared import shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = Engine.load()
+ENGINE = shared_engine()
 CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙"}
 
 
@@ -80,6 +80,7 @@ from bot.engine import Engine
 from bot.service.turns import TurnService
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
+from tests.shared import shared_engine
 
 async def go():
     engine = Engine.load()

@@ -7,6 +7,7 @@ import pytest
 from bot.engine import Engine
 from bot.evaluate import eval_agent, eval_buyer
 from tests.conftest import DATA, PUBLIC, read_jsonl
+from tests.shared import shared_engine
 
 
 @pytest.mark.parametrize("text,intent,cause", [
@@ -59,11 +60,11 @@ def test_agent_acts(engine: Engine) -> None:
 
 
 def _buyer(path):  # type: ignore[no-untyped-def]
-    return eval_buyer(Engine.load().understand, read_jsonl(path))
+    return eval_buyer(shared_engine().understand, read_jsonl(path))
 
 
 def _agent(path):  # type: ignore[no-untyped-def]
-    return eval_agent(Engine.load().understand, read_jsonl(path))
+    return eval_agent(shared_engine().understand, read_jsonl(path))
 
 
 def test_targets_on_own_buyer_set() -> None:

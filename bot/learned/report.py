@@ -40,21 +40,23 @@ class Comparison:
         kind = kind_of(rows)
         out: dict[str, Any] = {"kind": kind, "lines": len(rows), "model_file": self.model}
         for mode, u in self.by_mode.items():
-            res = eval_buyer(u, rows) if kind == "buyer" else eval_agent(u, rows)
-            if kind == "buyer":
-                preds = [u.buyer(r["text"]) for r in rows]
-                conf = [p.confidence for p in preds]
-                right = [p.intent == r["intent"] for p, r in zip(preds, rows, strict=True)]
-                res["intent_ece"] = ece(conf, right)
-                res["reliability"] = reliability(conf, right)
-                multi = [(r, p) for r, p in zip(rows, preds, strict=True) if len(r.get("intents") or []) > 1]
-                if multi:
-                    res["multi_intent_lines"] = len(multi)
-                    res["multi_intent_exact"] = sum(
-                        [i.intent for i in p.intents] == list(r["intents"]) for r, p in multi) / len(multi)
-                single = [p for r, p in zip(rows, preds, strict=True) if len(r.get("intents") or []) <= 1]
-                if single:
-                    res["single_split_rate"] = sum(len(p.intents) > 1 for p in single) / len(single)
+            if kind != "buyer":
+                out[mode] = eval_agent(u, rows)
+                continue
+            preds = [u.buyer(r["text"]) for r in rows]  # read once: the scores and the calibration
+            res = eval_buyer(u, rows, preds)
+            conf = [p.confidence for p in preds]
+            right = [p.intent == r["intent"] for p, r in zip(preds, rows, strict=True)]
+            res["intent_ece"] = ece(conf, right)
+            res["reliability"] = reliability(conf, right)
+            multi = [(r, p) for r, p in zip(rows, preds, strict=True) if len(r.get("intents") or []) > 1]
+            if multi:
+                res["multi_intent_lines"] = len(multi)
+                res["multi_intent_exact"] = sum(
+                    [i.intent for i in p.intents] == list(r["intents"]) for r, p in multi) / len(multi)
+            single = [p for r, p in zip(rows, preds, strict=True) if len(r.get("intents") or []) <= 1]
+            if single:
+                res["single_split_rate"] = sum(len(p.intents) > 1 for p in single) / len(single)
             out[mode] = res
         return out
 

@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from bot.dataload import DataError
+from bot.dataload import DataError, read_yaml
 from bot.labels import Labels
 from bot.models import Case, Cause, Intent
 from bot.training.match import Match, Strict
@@ -174,7 +174,7 @@ def _common(folder: Path) -> dict[str, object]:
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_bytes())
+        data = read_yaml(path.read_bytes())
     except yaml.YAMLError as exc:
         raise DataError(f"人设公共文件有误：{path}：{exc}") from exc
     if not isinstance(data, dict):
@@ -187,7 +187,7 @@ def load_persona_file(path: Path) -> PersonaFile:
     raw = path.read_bytes()
     common = _common(path.parent)
     try:
-        data = yaml.safe_load(raw)
+        data = read_yaml(raw)
         if isinstance(data, dict):
             # The persona's own keys win; its reactions come before the common ones.
             own, shared = data.get("reactions") or [], common.get("reactions") or []

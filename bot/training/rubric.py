@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from bot.dataload import DataError
+from bot.dataload import DataError, read_yaml
 from bot.labels import Labels as DataLabels
 from bot.training.facts import FactRule
 from bot.training.match import Match, Strict
@@ -171,7 +171,7 @@ def load_rubric(dialogs: Path) -> RubricFile:
     except FileNotFoundError as exc:
         raise DataError(f"缺少评分标准文件：{path}") from exc
     try:
-        rubric = Rubric.model_validate(yaml.safe_load(raw))
+        rubric = Rubric.model_validate(read_yaml(raw))
     except (yaml.YAMLError, ValidationError) as exc:
         raise DataError(f"评分标准文件有误：{path}：{exc}") from exc
     acts = dict(DataLabels.load(dialogs).names["act"])  # one source for the acts' names

@@ -1,0 +1,42 @@
+"""The fast loop: conftest.py marks each test by what its code uses, so
+`-m "not pg and not browser and not process"` leaves out exactly those; and a skip is a
+failure, so the full run cannot pass without a service it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SAMPLE = Path(__file__).parent / "data" / "marks_sample.py"
+
+
+@pytest.fixture
+def sample(pytester: pytest.Pytester) -> pytest.Pytester:
+    # The suite's own hooks, over a file of small tests (tests/data/marks_sample.py).
+    pytester.makeconftest("from tests.conftest import pytest_collection_modifyitems, pytest_runtest_makereport"
+                          "  # noqa: F401\n")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+                     "markers =\n    pg: x\n    browser: x\n    process: x\n")
+    pytester.makepyfile(test_sample=SAMPLE.read_text(encoding="utf-8"))
+    return pytester
+
+
+def test_markers_follow_the_code(sample: pytest.Pytester) -> None:
+    items, _ = sample.inline_genitems()
+    marks = {item.name: {m.name for m in item.iter_markers()} & {"pg", "browser", "process"} for item in items}
+    assert marks == {
+        "test_plain": set(), "test_skipped": set(), "test_process_by_parameter[inline]": set(),
+        "test_process_through_a_helper": {"process"},  # its helper starts a child process
+        "test_process_by_parameter[workers]": {"process"},
+        "test_pg_through_a_fixture": {"pg"},  # its fixture names the database server
+        "test_browser": {"browser"},
+    }
+
+
+def test_a_skip_is_a_failure(sample: pytest.Pytester) -> None:
+    result = sample.runpytest_inprocess("-k", "skipped or plain")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*a skip counts as a failure*the service is not there*"])
