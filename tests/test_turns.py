@@ -80,7 +80,6 @@ from bot.engine import Engine
 from bot.service.turns import TurnService
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
-from tests.shared import shared_engine
 
 async def go():
     engine = Engine.load()
