@@ -132,7 +132,8 @@ def test_a_folder_without_a_model_uses_the_rules(tmp_path: Path) -> None:
 
 def test_the_shipped_model_is_the_corpus_version() -> None:
     model = load(DIALOGS / MODEL_FILE)
-    assert (DIALOGS / MODEL_FILE).stat().st_size < 4_000_000
+    # It ships in the wheel: growing with the corpus is expected, growing without bound is not.
+    assert (DIALOGS / MODEL_FILE).stat().st_size < 6_000_000
     assert model.info["lines"]["buyer"] >= 1000 and model.info["lines"]["agent"] >= 1000
 
 
