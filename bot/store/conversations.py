@@ -30,6 +30,11 @@ _LOAD = (select(_C.shop, _C.is_open, _C.turn, _C.state, _T.suggestion)
          .select_from(schema.conversations.outerjoin(schema.turns, and_(
              _T.conversation_id == _C.id, _T.message_id == bindparam("mid"))))
          .where(_C.id == bindparam("cid")))
+# A turn's two writes, built once: the values come as parameters, so SQLAlchemy compiles
+# each statement once (``.values(...)`` with the values in it built a new cache key per turn,
+# which cost more than Engine.feed).
+_INSERT_TURN = schema.turns.insert()
+_UPDATE_STATE = update(schema.conversations).where(_C.id == bindparam("cid"))
 _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam("cid"))
                     .order_by(_T.turn.desc()).limit(1))
 
@@ -110,8 +115,7 @@ class ConversationStore(Database):
     """Conversations and turns over SQLAlchemy Core (the same statements on both databases)."""
 
     async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
-        async with self.db.connect() as conn:
-            row = (await conn.execute(_LOAD, {"cid": conv_id, "mid": message_id})).first()
+        row = await self.read(lambda conn: conn.execute(_LOAD, {"cid": conv_id, "mid": message_id}).first())
         if row is None:
             raise NotFound(conv_id)
         return Stored(row.shop, bool(row.is_open), row.turn, Conversation.model_validate_json(row.state),
@@ -123,13 +127,14 @@ class ConversationStore(Database):
     def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> None:
         now = datetime.now(UTC)
         if turn is not None:
-            conn.execute(schema.turns.insert().values(
-                conversation_id=turn.conversation_id, turn=turn.turn, role=turn.role, text=turn.text,
-                message_id=turn.message_id, stage=turn.stage,
-                suggestion=turn.suggestion.model_dump_json(), created_at=now))
-        conn.execute(update(schema.conversations).where(_C.id == conv.id).values(
-            stage=conv.stage, turn=conv.turn, state=conv.model_dump_json(), updated_at=now,
-            script_version=conv.script_version, is_open=is_open, outcome=conv.outcome))
+            conn.execute(_INSERT_TURN, {
+                "conversation_id": turn.conversation_id, "turn": turn.turn, "role": turn.role,
+                "text": turn.text, "message_id": turn.message_id, "stage": turn.stage,
+                "suggestion": turn.suggestion.model_dump_json(), "created_at": now})
+        conn.execute(_UPDATE_STATE, {
+            "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": conv.model_dump_json(),
+            "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
+            "outcome": conv.outcome})
 
     async def flag(self, conv_id: str) -> None:
         await self.write(lambda conn: conn.execute(
