@@ -61,6 +61,7 @@ class TurnRecord:
     message_id: str | None
     stage: str
     suggestion: Suggestion
+    suggestion_json: str  # the same, encoded once
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ class ConversationStore(Database):
             conn.execute(_INSERT_TURN, {
                 "conversation_id": turn.conversation_id, "turn": turn.turn, "role": turn.role,
                 "text": turn.text, "message_id": turn.message_id, "stage": turn.stage,
-                "suggestion": turn.suggestion.model_dump_json(), "created_at": now})
+                "suggestion": turn.suggestion_json, "created_at": now})
         conn.execute(_UPDATE_STATE, {
             "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": conv.model_dump_json(),
             "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
