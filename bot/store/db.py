@@ -72,6 +72,8 @@ class Store(TokenStore, ChatStore, ConversationStore):
     async def close(self) -> None:
         if self.writer:
             await self.writer.stop()  # it finishes what it acknowledged
+        if self._read_conn is not None:
+            self._read_conn.close()
         if self.reader is not None:
             self.reader.dispose()
         await self.db.dispose()
