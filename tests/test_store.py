@@ -209,3 +209,35 @@ def test_a_turn_reads_and_writes_on_the_loop_and_only_the_commit_waits_in_the_wr
     assert {t for t, sql in seen if sql in ("SELECT", "INSERT", "UPDATE", "SAVEPOINT")} == {main}
     commits = [t for t, sql in seen if sql == "COMMIT"]
     assert len(commits) == 3 and all(t.startswith("csbot-writer") for t in commits)
+
+
+def test_a_turns_statements_run_on_the_driver_store_what_sqlalchemy_stores(tmp_path: Path) -> None:
+    """The turn's INSERT and UPDATE go to sqlite3 directly (bot/store/statement.py): their
+    dates and flags are stored in the form SQLAlchemy writes, and read back through it."""
+    import re
+    import sqlite3
+
+    async def go() -> dict[str, object]:
+        store = await Store.open(f"sqlite:///{tmp_path / 'st.db'}", ENGINE)
+        try:
+            turns = TurnService.over(store)
+            conv, _, _ = await turns.create(ENGINE.start({"shop": "店", "buyer_name": "王"})[0].case)
+            await turns.turn(conv.id, "buyer", "颜色不对", message_id="m1")
+            summary, rows = await store.get(conv.id)
+            again = await turns.turn(conv.id, "buyer", "颜色不对", message_id="m1")
+            assert again.duplicate and again.suggestion.turn == 1  # read back by _LOAD
+            return {"summary": summary, "rows": rows, "id": conv.id}
+        finally:
+            await store.close()
+
+    got = asyncio.run(go())
+    raw = sqlite3.connect(tmp_path / "st.db")
+    created, updated, is_open = raw.execute(
+        "SELECT created_at, updated_at, is_open FROM conversations WHERE id = ?", (got["id"],)).fetchone()
+    (turn_created,) = raw.execute("SELECT created_at FROM turns").fetchone()
+    stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
+    # `created` was written by SQLAlchemy (opening the case), the other two by the driver.
+    assert stamp.match(created) and stamp.match(updated) and stamp.match(turn_created)
+    assert is_open == 1
+    rows = got["rows"]
+    assert isinstance(rows, list) and rows[0]["message_id"] == "m1" and rows[0]["created_at"]
