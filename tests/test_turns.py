@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Conversation, Suggestion
-from bot.service.turns import TurnService
+from bot.service.turns import TurnResult, TurnService
 from bot.store.conversations import Stored, TurnRecord
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
@@ -77,7 +77,7 @@ def test_a_concurrent_pair_of_turns_on_one_conversation_is_serialised(db_url: st
 _CRASH = """
 import asyncio, os, sys
 from bot.engine import Engine
-from bot.service.turns import TurnService
+from bot.service.turns import TurnResult, TurnService
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
 
@@ -115,7 +115,7 @@ def test_a_crash_after_the_answer_loses_nothing(db_url: str) -> None:
 
 
 def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
-    async def go() -> tuple[list[tuple[str, Suggestion]], list[Suggestion], list[Suggestion]]:
+    async def go() -> tuple[list[tuple[str, Suggestion]], list[TurnResult], list[Suggestion]]:
         store = await Store.open(db_url)
         turns = TurnService.over(store, ENGINE)
         published: list[tuple[str, Suggestion]] = []
@@ -126,16 +126,20 @@ def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
         turns.subscribe(listener)
         try:
             conv, _, _ = await turns.create(ENGINE.start({**CASE, "order_id": "PUB"})[0].case)
-            returned = [(await turns.turn(conv.id, "agent", "您好，请问是周女士吗？")).suggestion,
-                        (await turns.turn(conv.id, "buyer", "是我，电话13812345678")).suggestion]
+            returned = [await turns.turn(conv.id, "agent", "您好，请问是周女士吗？"),
+                        await turns.turn(conv.id, "buyer", "是我，电话13812345678")]
             _, rows = await store.get(conv.id)
             return published, returned, [r.suggestion for r in rows]
         finally:
             turns.shutdown()
             await store.close()
 
-    published, returned, stored = asyncio.run(go())
+    published, done, stored = asyncio.run(go())
+    returned = [d.suggestion for d in done]
     assert [s.turn for _, s in published] == [1, 2]
+    # The JSON stored is the reply's, encoded once; none for a masked message (the caller
+    # is answered with what it said).
+    assert done[0].json == returned[0].model_dump_json() and done[1].json is None
     # A message without personal data: what listeners get is what the caller got.
     assert published[0][1] == returned[0] == stored[0]
     # One with a phone number: the caller sees it; listeners and the database the masked one.

@@ -288,6 +288,8 @@ async def post_message(request: web.Request) -> web.Response:
     for finding in done.suggestion.warnings:
         if finding.span is not None:
             metrics.finding(finding.code, finding.severity)
+    if done.json is not None:  # already encoded for the database
+        return web.Response(text=done.json, content_type="application/json")
     return _dump(done.suggestion)
 
 

@@ -48,6 +48,9 @@ class TurnResult:
     conversation: Conversation
     suggestion: Suggestion
     duplicate: bool = False  # a repeated message id: the answer stored for it (masked)
+    # The answer's JSON when it is the one stored (nothing in the message was masked):
+    # encoded once, for the database and the reply.
+    json: str | None = None
 
 
 class TurnService:
@@ -89,7 +92,7 @@ class TurnService:
             record = await self._off_loop(len(text), _masked_turn, conv, sug, role, text, message_id)
             await self.repo.save(conv, is_open=self._is_open(conv), turn=record)
             await self._publish(conv_id, record.suggestion)
-        return TurnResult(conv, sug)
+        return TurnResult(conv, sug, json=record.suggestion_json if record.suggestion is sug else None)
 
     async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         if size <= INLINE_CHARS:
@@ -218,7 +221,7 @@ def _masked_turn(conv: Conversation, sug: Suggestion, role: str, text: str,
     masked, steps = mask_edits(text)
     conv.context.agent_recent = [mask(t) for t in conv.context.agent_recent]
     stored = sug if masked == text else masked_suggestion(sug, masked, steps)
-    return TurnRecord(conv.id, conv.turn, role, masked, message_id, conv.stage, stored)
+    return TurnRecord(conv.id, conv.turn, role, masked, message_id, conv.stage, stored, stored.model_dump_json())
 
 
 __all__ = ["INLINE_CHARS", "TurnResult", "TurnService"]

@@ -50,15 +50,19 @@ async def open_database(url: str, synchronous: str = "FULL") -> AsyncEngine:
     return db
 
 
-def sqlite_writer_engine(db: AsyncEngine, synchronous: str) -> SyncEngine:
-    """The SQLite writer's own blocking engine on the same file (readers keep using aiosqlite)."""
+def sqlite_blocking_engine(db: AsyncEngine, synchronous: str, *, writer: bool) -> SyncEngine:
+    """One blocking connection on the same file: the writer's (its transactions take the
+    write lock when they begin), or the turn's reader (never waits for a lock: it runs on
+    the event loop). Lists and details keep using aiosqlite."""
     sync = create_engine(db.url.set(drivername="sqlite"), poolclass=StaticPool, hide_parameters=True,
-                         connect_args={"check_same_thread": False, "timeout": 30})
-    sqlite_pragmas(sync, synchronous, immediate=True)
+                         connect_args={"check_same_thread": False, "timeout": 30 if writer else 0})
+    sqlite_pragmas(sync, synchronous, begin="BEGIN IMMEDIATE" if writer else "BEGIN",
+                   busy_ms=30000 if writer else 0, blocking=True)
     return sync
 
 
-def sqlite_pragmas(engine: SyncEngine, synchronous: str, immediate: bool = False) -> None:
+def sqlite_pragmas(engine: SyncEngine, synchronous: str, *, begin: str = "BEGIN",
+                   busy_ms: int = 30000, blocking: bool = False) -> None:
     """WAL, the durability asked for, foreign keys; transactions begun by SQLAlchemy."""
 
     # pysqlite's own transaction handling breaks savepoints: take it over (SQLAlchemy recipe).
@@ -69,15 +73,18 @@ def sqlite_pragmas(engine: SyncEngine, synchronous: str, immediate: bool = False
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.close()
 
+    # The writer's BEGIN IMMEDIATE takes the write lock when it begins, not at its first write.
+    # A blocking connection is sent it directly (through SQLAlchemy it cost a third of a load).
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if immediate:  # the writer takes the write lock when it begins, not at its first write
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        if blocking:
+            conn.connection.driver_connection.execute(begin)
         else:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql(begin)
 
 
-__all__ = ["async_url", "open_database", "open_engine", "sqlite_pragmas", "sqlite_writer_engine", "upgrade_schema"]
+__all__ = ["async_url", "open_database", "open_engine", "sqlite_blocking_engine", "sqlite_pragmas",
+           "upgrade_schema"]

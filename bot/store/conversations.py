@@ -22,15 +22,23 @@ from bot.store import schema
 from bot.store.base import Database
 from bot.store.errors import Forbidden, NotFound
 from bot.store.mask import mask, mask_id
+from bot.store.statement import Statement
 from bot.store.views import ConversationSummary, TurnOut
 
 _C, _T = schema.conversations.c, schema.turns.c
 
 # A conversation and, for a repeated message id, the answer stored for it: one read.
-_LOAD = (select(_C.shop, _C.is_open, _C.turn, _C.state, _T.suggestion)
+_LOAD = Statement(select(_C.shop, _C.is_open, _C.turn, _C.state, _T.suggestion)
          .select_from(schema.conversations.outerjoin(schema.turns, and_(
              _T.conversation_id == _C.id, _T.message_id == bindparam("mid"))))
          .where(_C.id == bindparam("cid")))
+# A turn's two writes, built once: the values come as parameters, so SQLAlchemy compiles
+# each statement once (``.values(...)`` with the values in it built a new cache key per turn,
+# which cost more than Engine.feed).
+_INSERT_TURN = Statement(schema.turns.insert(), [
+    "conversation_id", "turn", "role", "text", "message_id", "stage", "suggestion", "created_at"])
+_UPDATE_STATE = Statement(update(schema.conversations).where(_C.id == bindparam("cid")), [
+    "stage", "turn", "state", "updated_at", "script_version", "is_open", "outcome"])
 _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam("cid"))
                     .order_by(_T.turn.desc()).limit(1))
 
@@ -57,6 +65,7 @@ class TurnRecord:
     message_id: str | None
     stage: str
     suggestion: Suggestion
+    suggestion_json: str  # the same, encoded once
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +120,12 @@ class ConversationStore(Database):
     """Conversations and turns over SQLAlchemy Core (the same statements on both databases)."""
 
     async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
-        async with self.db.connect() as conn:
-            row = (await conn.execute(_LOAD, {"cid": conv_id, "mid": message_id})).first()
+        row = await self.read(lambda conn: _LOAD.run(conn, {"cid": conv_id, "mid": message_id}))
         if row is None:
             raise NotFound(conv_id)
-        return Stored(row.shop, bool(row.is_open), row.turn, Conversation.model_validate_json(row.state),
-                      Suggestion.model_validate_json(row.suggestion) if row.suggestion else None)
+        shop, is_open, turn, state, answered = row
+        return Stored(shop, bool(is_open), turn, Conversation.model_validate_json(state),
+                      Suggestion.model_validate_json(answered) if answered else None)
 
     async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
         await self.write(lambda conn: self._save(conn, conv, is_open, turn))
@@ -124,13 +133,14 @@ class ConversationStore(Database):
     def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> None:
         now = datetime.now(UTC)
         if turn is not None:
-            conn.execute(schema.turns.insert().values(
-                conversation_id=turn.conversation_id, turn=turn.turn, role=turn.role, text=turn.text,
-                message_id=turn.message_id, stage=turn.stage,
-                suggestion=turn.suggestion.model_dump_json(), created_at=now))
-        conn.execute(update(schema.conversations).where(_C.id == conv.id).values(
-            stage=conv.stage, turn=conv.turn, state=conv.model_dump_json(), updated_at=now,
-            script_version=conv.script_version, is_open=is_open, outcome=conv.outcome))
+            _INSERT_TURN.run(conn, {
+                "conversation_id": turn.conversation_id, "turn": turn.turn, "role": turn.role,
+                "text": turn.text, "message_id": turn.message_id, "stage": turn.stage,
+                "suggestion": turn.suggestion_json, "created_at": now})
+        _UPDATE_STATE.run(conn, {
+            "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": conv.model_dump_json(),
+            "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
+            "outcome": conv.outcome})
 
     async def flag(self, conv_id: str) -> None:
         await self.write(lambda conn: conn.execute(

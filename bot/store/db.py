@@ -22,11 +22,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy import Engine as SyncEngine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.models import Conversation
 from bot.store.chats import ChatStore
-from bot.store.connect import async_url, open_database, sqlite_writer_engine
+from bot.store.connect import async_url, open_database, sqlite_blocking_engine
 from bot.store.conversations import ConversationStore, TurnRecord, _kept_key, buyer_key
 from bot.store.locks import AdvisoryLocks, LocalLocks, Locks
 from bot.store.tokens import TokenInfo, TokenStore, hash_token
@@ -42,8 +43,8 @@ class Store(TokenStore, ChatStore, ConversationStore):
     needs the engine (turns, the intake's triage) gets it from the turn service."""
 
     def __init__(self, db: AsyncEngine, writer: GroupCommitWriter | None, locks: Locks,
-                 token_ttl: float = 10.0) -> None:
-        super().__init__(db, writer)
+                 token_ttl: float = 10.0, reader: SyncEngine | None = None) -> None:
+        super().__init__(db, writer, reader)
         self.locks = locks
         self.token_ttl = token_ttl
         self._tokens = {}
@@ -54,9 +55,10 @@ class Store(TokenStore, ChatStore, ConversationStore):
         """Connect, upgrade the schema, and start SQLite's writer."""
         db = await open_database(url, synchronous)
         if db.dialect.name == "sqlite":
-            writer = GroupCommitWriter(sqlite_writer_engine(db, synchronous))
+            writer = GroupCommitWriter(sqlite_blocking_engine(db, synchronous, writer=True))
             writer.start()
-            return SqliteStore(db, writer, LocalLocks(), token_ttl)
+            reader = sqlite_blocking_engine(db, synchronous, writer=False)
+            return SqliteStore(db, writer, LocalLocks(), token_ttl, reader)
         locks = AdvisoryLocks(create_async_engine(db.url, pool_size=10, max_overflow=10,
                                                   hide_parameters=True))
         return PostgresStore(db, None, locks, token_ttl)
@@ -67,6 +69,10 @@ class Store(TokenStore, ChatStore, ConversationStore):
     async def close(self) -> None:
         if self.writer:
             await self.writer.stop()  # it finishes what it acknowledged
+        if self._read_conn is not None:
+            self._read_conn.close()
+        if self.reader is not None:
+            self.reader.dispose()
         await self.db.dispose()
 
 

@@ -1,24 +1,25 @@
 """One writer per SQLite database: jobs waiting at the same moment share one transaction.
 
-The writer owns one blocking connection and runs a batch on the event loop: BEGIN
-IMMEDIATE, each job in its own savepoint (a job that fails, such as a closed conversation
-or a bad id, rolls back alone), COMMIT. Only then are the callers answered, so an answered
-turn is durable (group commit).
+The writer owns one blocking connection. A batch's statements run on the event loop:
+BEGIN IMMEDIATE, each job in its own savepoint (a job that fails, such as a closed
+conversation or a bad id, rolls back alone). Its COMMIT, which waits for the disk (fsync,
+synchronous=FULL), runs in the writer's own thread: the loop decides other turns
+meanwhile, and the jobs that arrive during the commit make the next batch. Only after the
+commit are the callers answered, so an answered turn is durable (group commit). The
+batch never waits for company: an idle writer commits a lone job at once.
 
-Two things may wait, and then go to the writer's own thread instead of holding up the loop:
-taking the write lock while another process (a `csbot token` command) holds it, and a
-commit on a disk whose fsync is slow. On a disk that syncs in well under a millisecond, the
-hand-offs to a thread and back cost more than the commit itself (bench/service.py).
+Statements stay on the loop because a thread running them handed the GIL back and forth
+with the loop at every statement; a commit gives it up once, for the fsync (measured in
+docs/performance.md). Taking the write lock while another process (a `csbot token`
+command) holds it also waits in the thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,11 +42,6 @@ class GroupCommitWriter:
         self.task: asyncio.Task[None] | None = None
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-writer")
         self.batches = 0
-        self.threaded_commits = 0  # commits that went to the thread (a slow disk)
-        # When the last few commits all took longer than this, commits go to the thread
-        # (the loop would stall). A commit that also checkpointed the WAL is slow alone.
-        self.slow_commit = 0.002
-        self._commit_times: collections.deque[float] = collections.deque([0.0], maxlen=4)
         self._conn: Connection | None = None  # kept open for the writer's life
         self._trans: RootTransaction | None = None
 
@@ -86,11 +82,7 @@ class GroupCommitWriter:
                     if not self._begin():
                         await loop.run_in_executor(self.thread, self._begin_waiting)
                     results = self._apply([job for job, _ in batch])
-                    if min(self._commit_times) < self.slow_commit:
-                        self._end()
-                    else:
-                        self.threaded_commits += 1
-                        await loop.run_in_executor(self.thread, self._end)
+                    await loop.run_in_executor(self.thread, self._end)
                 except Exception as exc:  # the commit itself failed: nobody's write is durable
                     log.exception("batch commit failed")
                     results = [(False, exc)] * len(batch)
@@ -159,9 +151,7 @@ class GroupCommitWriter:
     def _end(self) -> None:
         assert self._trans is not None
         trans, self._trans = self._trans, None
-        started = time.perf_counter()
         trans.commit()
-        self._commit_times.append(time.perf_counter() - started)
 
     def _abandon(self) -> None:
         trans, self._trans = self._trans, None
