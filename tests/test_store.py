@@ -191,4 +191,4 @@ def test_a_turns_statements_run_on_the_driver_store_what_sqlalchemy_stores(tmp_p
     assert stamp.match(created) and stamp.match(updated) and stamp.match(turn_created)
     assert is_open == 1
     rows = got["rows"]
-    assert isinstance(rows, list) and rows[0]["message_id"] == "m1" and rows[0]["created_at"]
+    assert isinstance(rows, list) and rows[0].message_id == "m1" and rows[0].created_at
