@@ -343,8 +343,9 @@ async def test_concurrent_messages_on_one_conversation_are_serialised(api: Api) 
 
 
 def _count_conversation_reads(store: Store) -> list[str]:
-    """Every SELECT that reads the conversations table, as the driver receives it (a
-    SQLAlchemy event on the store's own reading engine, not a stand-in)."""
+    """Every SELECT that reads the conversations table, as the driver receives it: a
+    SQLAlchemy event on the store's async engine, and sqlite3's own trace on SQLite's
+    blocking reader (the turn service's load goes to the driver directly)."""
     from sqlalchemy import event
 
     seen: list[str] = []
@@ -354,6 +355,10 @@ def _count_conversation_reads(store: Store) -> list[str]:
             seen.append(statement)
 
     event.listen(store.db.sync_engine, "before_cursor_execute", before)
+    if store.reader is not None:
+        with store.reader.connect() as c:
+            c.connection.driver_connection.set_trace_callback(  # type: ignore[union-attr]
+                lambda statement: before(None, None, statement))
     return seen
 
 
