@@ -252,3 +252,15 @@ def test_eval_json_has_the_comparison() -> None:
     res = json.loads(r.stdout)[0]["compare"]
     assert set(res) >= {"rules", "model", "combined", "model_version", "ship"}
     assert 0 <= res["combined"]["intent_ece"] <= 1 and res["combined"]["reliability"]
+
+
+def test_each_act_gets_its_own_threshold() -> None:
+    from bot.learned.train import fit_thresholds
+
+    # label 0 is clear-cut; label 1 is over-read at 0.45 on lines that do not carry it
+    proba = [[0.9, 0.9]] * 10 + [[0.1, 0.45]] * 30 + [[0.9, 0.1]] * 10
+    ys = [{0, 1}] * 10 + [set()] * 30 + [{0}] * 10
+    th = fit_thresholds(proba, ys, 0.3)
+    assert th[1] > 0.45 and th[0] <= 0.9
+    predicted = [{j for j, q in enumerate(p) if q >= th[j]} for p in proba]
+    assert predicted == ys
