@@ -187,19 +187,25 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
                                                     for p in t.oof]), 4)
     scores["acts"] = acts_scores
     ship["acts"] = "stack" if acts_scores["stack"] >= acts_scores["model"] else "model"
-    # An act the rules did not find may need more than the tuned threshold (short lines like
-    # "对不起。" carry few n-grams): the floor that scores best out of fold (0 = none).
-    new_act_min = 0.0
+    # An act the rules did not find may need more than its tuned threshold (short lines like
+    # "对不起。" or "我们这边会记录的" carry few n-grams): per act, the floor that scores best out
+    # of fold with the other acts' floors fixed (0 = none).
+    new_act_min: dict[str, float] = {}
     if ship["acts"] == "stack":
         t = fitted["stack"]
         th = t.spec.thresholds or [0.5] * len(classes)
+
+        def f1(floors: dict[str, float]) -> float:
+            return micro_f1(gold_sets, [{c for c, q, x in zip(classes, p, th, strict=True)
+                                         if q >= x and (c in said or q >= floors.get(c, 0.0))}
+                                        for p, said in zip(t.oof, rule_acts, strict=True)])
+
         best_f = acts_scores["stack"]
-        for floor in (0.4, 0.5, 0.6, 0.7, 0.8):
-            f = micro_f1(gold_sets, [{c for c, q, x in zip(classes, p, th, strict=True)
-                                      if q >= x and (c in said or q >= floor)}
-                                     for p, said in zip(t.oof, rule_acts, strict=True)])
-            if f > best_f + 1e-9:
-                new_act_min, best_f = floor, f
+        for act in classes:
+            for floor in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+                f = f1({**new_act_min, act: floor})
+                if f > best_f + 1e-9:
+                    new_act_min[act], best_f = floor, f
         acts_scores["stack_new_act_min"] = round(best_f, 4)
 
     lexicons = [(dialogs / n).read_bytes() for n in ("normalize.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml")]

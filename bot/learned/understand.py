@@ -88,7 +88,11 @@ class Learned:
         self._known: dict[str, frozenset[str]] = {}
         self.clause_min = float(model.info.get("clause_min", 0.6))
         self.cause_fill = bool(model.info.get("cause_fill", False))
-        self.new_act_min = float(model.info.get("new_act_min", 0.0))
+        # per act (a single number in models before per-act floors)
+        floors = model.info.get("new_act_min") or {}
+        self.new_act_min: dict[str, float] = (
+            {str(k): float(v) for k, v in floors.items()} if isinstance(floors, dict)
+            else dict.fromkeys(model.tasks["model.acts"].classes, float(floors)))
         self._tasks: dict[str, LinearTask] = {}
         self._banks: dict[str, Bank] = {}
 
@@ -194,7 +198,7 @@ class Learned:
             return rule_acts
         task = self.task(f"{v}.acts")
         got = {c for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())
-               if v != "stack" or c in rule_acts or q >= self.new_act_min}
+               if v != "stack" or c in rule_acts or q >= self.new_act_min.get(c, 0.0)}
         out = [a for a in task.classes if a in got]
         if not variant:  # acts added to the data after training: no vote of the model, the rules' stand
             known = self.known("acts")
