@@ -14,6 +14,7 @@ import yaml
 
 from bot.datacheck import check_folders
 from bot.dataload import DataProblems, load_yaml
+from tests.shared import edit, line_of
 from tests.test_cli import ROOT, csbot
 
 
@@ -36,42 +37,31 @@ def shop(tmp_path: Path) -> tuple[Path, Path]:
     return dialogs, templates
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                if needle in line)
-
-
 def _problems(shop: tuple[Path, Path]) -> list[str]:
     return [str(p) for p in check_folders(*shop) if not _known_until_h14(p)]
 
 
 def test_a_stage_without_a_label_names_the_file_key_and_line(shop: tuple[Path, Path]) -> None:
     script = shop[0] / "script.yaml"
-    _edit(script, "{id: explain, label: 解释原因, main: true,", "{id: explain, main: true,")
+    edit(script, "{id: explain, label: 解释原因, main: true,", "{id: explain, main: true,")
     with pytest.raises(DataProblems) as err:
         load_yaml(shop[0], "script.yaml")
     (p,) = err.value.problems
-    assert (p.key, p.line, p.message) == ("stages[4].label", _line_of(script, "id: explain,"),
+    assert (p.key, p.line, p.message) == ("stages[4].label", line_of(script, "id: explain,"),
                                           "缺少必填的键")
     assert f"script.yaml:{p.line}：stages[4].label：缺少必填的键" in str(p)
 
 
 def test_a_misspelt_optional_key_is_an_error_not_its_default(shop: tuple[Path, Path]) -> None:
     remedies = shop[0] / "remedies.yaml"
-    _edit(remedies, "    intents: [want_refund]\n", "    intent: [want_refund]\n")
+    edit(remedies, "    intents: [want_refund]\n", "    intent: [want_refund]\n")
     (p,) = check_folders(*shop)
     assert p.key == "remedies.refund.intent" and "不认识这个键" in p.message
-    assert p.line == _line_of(remedies, "intent: [want_refund]")
+    assert p.line == line_of(remedies, "intent: [want_refund]")
 
 
 def test_an_unreachable_stage(shop: tuple[Path, Path]) -> None:
-    _edit(shop[0] / "script.yaml", "  - {id: closed, label: 已结束,",
+    edit(shop[0] / "script.yaml", "  - {id: closed, label: 已结束,",
           "  - {id: review_later, label: 稍后再问, main: false, checklist: []}\n  - {id: closed, label: 已结束,")
     (p,) = _problems(shop)
     assert "stages[8].id" in p and "“review_later”从开始阶段“opening”走不到" in p
@@ -85,7 +75,7 @@ def test_a_cause_without_a_chinese_name(shop: tuple[Path, Path]) -> None:
     # one problem, where the label is used; the message says where its name goes (the
     # spoken form, cause_labels, is optional: the short name stands in)
     (p,) = _problems(shop)
-    assert p.startswith(f"{buyer}:{_line_of(buyer, 'packaging:')}：causes.packaging：")
+    assert p.startswith(f"{buyer}:{line_of(buyer, 'packaging:')}：causes.packaging：")
     assert "原因“packaging”没有中文名" in p and "defaults.yaml 的 cause_names" in p
 
 
@@ -95,14 +85,14 @@ def test_a_template_with_a_conditional_benefit(shop: tuple[Path, Path]) -> None:
                        + "\n{# --- #}\n{{ call }}，给个好评就返现 5 元哦。\n", encoding="utf-8")
     (p, *_) = _problems(shop)
     assert "closing/default.formal.j2:" in p and "conditional_benefit" in p and "返现" in p
-    assert p.startswith(f"{closing}:{_line_of(closing, '返现')}：")
+    assert p.startswith(f"{closing}:{line_of(closing, '返现')}：")
 
 
 def test_a_broken_yaml_file(shop: tuple[Path, Path]) -> None:
-    _edit(shop[0] / "policy.yaml", "quiet_hours: {start: 21, end: 8}", "quiet_hours: {start: 21, end: 8")
+    edit(shop[0] / "policy.yaml", "quiet_hours: {start: 21, end: 8}", "quiet_hours: {start: 21, end: 8")
     (p,) = check_folders(*shop)
     assert "policy.yaml" in p.file and "数据文件格式错误（不是合法的 YAML）" in p.message
-    assert p.line is not None and p.line >= _line_of(shop[0] / "policy.yaml", "quiet_hours")
+    assert p.line is not None and p.line >= line_of(shop[0] / "policy.yaml", "quiet_hours")
 
 
 def test_a_template_folder_that_is_no_stage(shop: tuple[Path, Path]) -> None:
@@ -125,7 +115,7 @@ def test_csbot_check_and_serve_stop_a_broken_copy_with_exit_3(shop: tuple[Path, 
     dialogs, templates = shop
     r = csbot("check", "--dialogs", str(dialogs), "--templates", str(templates))
     bundled_ok = r.returncode
-    _edit(dialogs / "script.yaml", "{id: explain, label: 解释原因, main: true,", "{id: explain, main: true,")
+    edit(dialogs / "script.yaml", "{id: explain, label: 解释原因, main: true,", "{id: explain, main: true,")
     args = ("--dialogs", str(dialogs), "--templates", str(templates))
     r = csbot("check", *args)
     assert r.returncode == 3 and "stages[4].label：缺少必填的键" in r.stdout, (bundled_ok, r.stdout)
@@ -177,7 +167,7 @@ def test_an_older_copy_without_a_name_mapping_takes_the_bundled_names(shop: tupl
 
 def test_a_key_with_brackets_keeps_its_name_and_line(shop: tuple[Path, Path]) -> None:
     normalize = shop[0] / "normalize.yaml"
-    _edit(normalize, '"[微笑]": "😊"', '"[微笑]": ["😊"]')
+    edit(normalize, '"[微笑]": "😊"', '"[微笑]": ["😊"]')
     (p,) = check_folders(*shop)
-    assert (p.key, p.line) == ("emoticons.[微笑]", _line_of(normalize, '"[微笑]"'))
+    assert (p.key, p.line) == ("emoticons.[微笑]", line_of(normalize, '"[微笑]"'))
     assert "应为文本" in p.message

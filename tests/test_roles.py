@@ -21,6 +21,7 @@ from bot.dataload import DataError, DataProblems, load_yaml
 from bot.engine import Engine
 from bot.models import Suggestion
 from tests.conftest import DATA, PUBLIC, Flow, read_jsonl
+from tests.shared import edit, line_of
 from tests.test_cli import ROOT, csbot
 
 RENAME = {"remedy": "solution", "polite_request": "ask_review", "malicious": "suspected",
@@ -220,17 +221,6 @@ def test_a_copy_from_before_roles_takes_the_bundled_ones(copy: tuple[Path, Path]
 # -- broken roles ---------------------------------------------------------------------
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                if needle in line)
-
-
 BROKEN = {
     "unknown_role": ("roles: [asks_review]", "roles: [asks_reveiw]",
                      "stages[6].roles[0]：不认识这个角色：asks_reveiw"),
@@ -247,11 +237,11 @@ BROKEN = {
 def test_broken_roles_name_the_file_key_and_line(copy: tuple[Path, Path], kind: str) -> None:
     old, new, message = BROKEN[kind]
     script = copy[0] / "script.yaml"
-    _edit(script, old, new)
+    edit(script, old, new)
     with pytest.raises(DataProblems) as err:
         load_yaml(copy[0], "script.yaml")
     (p,) = err.value.problems
-    line = _line_of(script, "stages:") if kind == "missing_role" else _line_of(script, new)
+    line = line_of(script, "stages:") if kind == "missing_role" else line_of(script, new)
     assert str(p).startswith(f"{script}:{line}：{message}"), str(p)
 
 
@@ -307,5 +297,5 @@ def test_a_shops_phrases_reach_the_suggestions_and_older_copies_take_the_bundled
     with pytest.raises(DataProblems) as err:
         load_yaml(copy[0], "defaults.yaml")
     (p,) = err.value.problems
-    assert p.key == "phrases.damage_remedy" and p.line == _line_of(path, "damage_remedy")
+    assert p.key == "phrases.damage_remedy" and p.line == line_of(path, "damage_remedy")
     assert "占位符不对：“（{item}的损失照赔）”（这里能用的占位符：{thing}）" in p.message
