@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pexpect
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -37,7 +38,9 @@ def _saved(out: Path) -> list[tuple[list[dict[str, object]], str]]:
     return runs
 
 
-def test_trainee_types_asks_for_a_hint_restarts_and_quits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hint,restart,quit_", [("/hint", "/restart", "/quit"), ("/提示", "/重来", "/结束")])
+def test_trainee_types_asks_for_a_hint_restarts_and_quits(tmp_path: Path, hint: str, restart: str,
+                                                          quit_: str) -> None:
     out = tmp_path / "我的练习"
     child = _spawn(out)
     try:
@@ -51,20 +54,20 @@ def test_trainee_types_asks_for_a_hint_restarts_and_quits(tmp_path: Path) -> Non
         child.expect("是我")
         child.expect("确认商品")  # the stage moved on and is shown
         child.expect(PROMPT)
-        child.sendline("/hint")
+        child.sendline(hint)
         child.expect("csbot 会这样说")
         child.expect("耳机")  # the suggestion names the product
         child.expect(PROMPT)
         child.sendline("您11月2日在我们店买的那副白色蓝牙耳机，还记得吗？")
         child.expect("九天")
         child.expect(PROMPT)
-        child.sendline("/restart")
+        child.sendline(restart)
         child.expect("已保存")
         child.expect("重新开始")
         child.expect(PROMPT)
         child.sendline("你好")
         child.expect(PROMPT)
-        child.sendline("/quit")
+        child.sendline(quit_)
         child.expect("评分")
         child.expect("已保存")
         child.expect(pexpect.EOF)

@@ -64,7 +64,7 @@ def train(name: str | None, seed: int, replies: str | None, out: Path | None, as
 
     \b
     csbot train                           列出所有买家人设
-    csbot train --persona NAME [--seed N] 在终端里练习（/hint 看建议，/restart，/quit）
+    csbot train --persona NAME [--seed N] 在终端里练习（/提示 看建议，/重来，/结束）
     csbot train --persona NAME --replies FILE   按文件里的回复逐行作答，输出评分 JSON
     csbot train --report DIR [--format html|csv] [-o FILE]   汇总一个文件夹里的练习记录
     """

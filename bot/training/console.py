@@ -23,7 +23,12 @@ from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
 from bot.training.transcript import HANDLED, TranscriptFiles, computation_lines, outcome_line
 
-HELP = "命令：/hint 看看 csbot 会怎么说  /restart 重新开始  /quit 结束并评分  /help 帮助"
+HELP = ("命令：/提示 看看 csbot 会怎么说  /重来 重新开始  /结束 结束并评分  /帮助"
+        "（英文也行：/hint /restart /quit /help）")
+# Chinese first, the English names kept for those used to them (and the assist console's /结束).
+COMMANDS = {"/quit": "quit", "/exit": "quit", "/退出": "quit", "/结束": "quit",
+            "/help": "help", "/帮助": "help", "/restart": "restart", "/重来": "restart", "/重新开始": "restart",
+            "/hint": "hint", "/提示": "hint"}
 _SEVERITY = {"block": ("禁止", "bold red"), "warn": ("注意", "yellow"), "info": ("提示", "cyan")}
 EXIT_OK, EXIT_INTERRUPTED, EXIT_HANGUP = 0, 130, 129
 
@@ -92,31 +97,32 @@ class TrainingConsole:
         line = self.console.input("[bold cyan]客服（你）> [/]").strip()
         if not line:
             return True
-        if line in ("/quit", "/exit", "/退出"):
+        command = COMMANDS.get(line.replace("／", "/")) if line[0] in "/／" else None
+        if command == "quit":
             self._end("quit")
             return False
-        if line == "/help":
+        if command == "help":
             self.console.print(HELP)
             return True
-        if line == "/restart":
+        if command == "restart":
             self._end("restarted")
             self.console.rule("重新开始")
             self._start()
             return True
-        if line == "/hint":
+        if command == "hint":
             self._hint(s)
             return True
-        if line.startswith("/"):
+        if line[0] in "/／":
             self.console.print(f"[yellow]没有这个命令。{HELP}[/]")
             return True
         if s.done:
-            self.console.print("[yellow]这次练习已经结束：输入 /restart 再练一次，"
-                               "或 /quit 退出。[/]")
+            self.console.print("[yellow]这次练习已经结束：输入 /重来 再练一次，"
+                               "或 /结束 退出。[/]")
             return True
         self._show(s.say(line))
         if s.done:
             self._end(s.ending or "closed")
-            self.console.print("输入 /restart 再练一次，或 /quit 退出。")
+            self.console.print("输入 /重来 再练一次，或 /结束 退出。")
         else:
             self._status()
         return True
