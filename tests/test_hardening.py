@@ -215,6 +215,15 @@ async def test_nul_and_long_ids_everywhere_are_4xx(api: Api, caplog: pytest.LogC
     for body in ({"role": "buyer", "text": "在\u0000吗"}, {"role": "buyer", "text": "在", "message_id": "m\u0000"}):
         r = await api.client.post(f"/api/v1/conversations/{cid}/messages", json=body, headers=api.h())
         assert r.status == 422
+    # The same NUL in a body in UTF-16 (json reads it; no "\\u0000" escape in its bytes) is refused
+    # too, and a text that only spells the escape out (a backslash, then u0000) is no NUL.
+    raw = json.dumps({"role": "buyer", "text": "在\u0000吗"}, ensure_ascii=False).encode("utf-16")
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages", data=raw,
+                              headers={**api.h(), "Content-Type": "application/json"})
+    assert r.status == 422
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages",
+                              json={"role": "buyer", "text": "在\\u0000吗"}, headers=api.h())
+    assert r.status == 200
     for path in ("/api/v1/conversations?agent=%00", "/api/v1/conversations?stage=x%00",
                  "/api/v1/conversations/ab%00cd", "/api/v1/conversations/" + "a" * 5000,
                  f"/api/v1/conversations/{'b' * 300}/messages"):

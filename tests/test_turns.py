@@ -209,3 +209,27 @@ def test_a_long_message_is_decided_off_the_event_loop(tmp_path: Path, size: int)
     assert ok
     if size > 256:
         assert ticks > 5  # the loop ran on while the turn thread understood the message
+
+
+def test_the_guards_memory_is_stored_masked_turn_after_turn(db_url: str) -> None:
+    """A line remembered for the guard is masked in every state written, not only in the
+    turn it was said (lines found clean once are not masked again)."""
+    async def go() -> list[list[str]]:
+        store = await Store.open(db_url)
+        turns = TurnService.over(store, ENGINE)
+        try:
+            conv, _, _ = await turns.create(ENGINE.start({**CASE, "order_id": "MEM"})[0].case)
+            memories = []
+            for text in ("您好，请问是周女士吗？", "您好，请问是周女士吗？", "我的电话是13812345678，您打过来",
+                         "好的，稍等", "您好，请问是周女士吗？"):
+                await turns.turn(conv.id, "agent", text)
+                memories.append((await store.load(conv.id)).conversation.context.agent_recent)
+            return memories
+        finally:
+            turns.shutdown()
+            await store.close()
+
+    memories = asyncio.run(go())
+    assert all("13812345678" not in line for memory in memories for line in memory)
+    assert any("[手机号]" in line for line in memories[2])
+    assert memories[0] == ["您好，请问是周女士吗？"] and memories[-1][-1] == "您好，请问是周女士吗？"

@@ -219,9 +219,27 @@ def _masked_turn(conv: Conversation, sug: Suggestion, role: str, text: str,
     """The turn as stored, with no raw personal data: the text, the Suggestion's quotes of
     it and the guard's memory (kept with the state) masked."""
     masked, steps = mask_edits(text)
-    conv.context.agent_recent = [mask(t) for t in conv.context.agent_recent]
+    conv.context.agent_recent = [_masked_line(t) for t in conv.context.agent_recent]
     stored = sug if masked == text else masked_suggestion(sug, masked, steps)
     return TurnRecord(conv.id, conv.turn, role, masked, message_id, conv.stage, stored, stored.model_dump_json())
+
+
+# Lines of the guard's memory that masking leaves as they are: a line comes back in the next
+# turns' memory (already masked), and masking it again each turn cost more than its lookup.
+# Holds only lines the database keeps as they are anyway (nothing masking would change); bounded.
+_CLEAN: set[str] = set()
+_CLEAN_MAX = 4096
+
+
+def _masked_line(text: str) -> str:
+    if text in _CLEAN:
+        return text
+    masked = mask(text)
+    if masked == text:
+        if len(_CLEAN) >= _CLEAN_MAX:
+            _CLEAN.clear()
+        _CLEAN.add(text)
+    return masked
 
 
 __all__ = ["INLINE_CHARS", "TurnResult", "TurnService"]
