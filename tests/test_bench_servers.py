@@ -14,6 +14,9 @@ import pytest
 
 from tests.server_proc import ROOT, TOKEN, call, free_port
 
+# Each test starts a server process (the bench's own, or csbot serve through bench/service.py).
+pytestmark = pytest.mark.process
+
 # bench/service.py is a script, not a package module: loaded from its file.
 _spec = importlib.util.spec_from_file_location("bench_service", ROOT / "bench/service.py")
 assert _spec and _spec.loader

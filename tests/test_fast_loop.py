@@ -28,9 +28,9 @@ def test_markers_follow_the_code(sample: pytest.Pytester) -> None:
     items, _ = sample.inline_genitems()
     marks = {item.name: {m.name for m in item.iter_markers()} & {"pg", "browser", "process"} for item in items}
     assert marks == {
-        "test_plain": set(), "test_skipped": set(), "test_process_by_parameter[inline]": set(),
+        "test_plain": set(), "test_skipped": set(), "test_pg_by_parameter[sqlite]": set(),
         "test_process_through_a_helper": {"process"},  # its helper starts a child process
-        "test_process_by_parameter[workers]": {"process"},
+        "test_pg_by_parameter[postgresql]": {"pg"},  # judged by the parameter in use
         "test_pg_through_a_fixture": {"pg"},  # its fixture names the database server
         "test_browser": {"browser"},
     }

@@ -31,9 +31,9 @@ def test_browser() -> None:
     assert "/usr/bin/chromium"
 
 
-@pytest.mark.parametrize("workers", [0, 2], ids=["inline", "workers"])
-def test_process_by_parameter(workers: int) -> None:
-    assert workers >= 0
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_pg_by_parameter(db: str) -> None:
+    assert db
 
 
 def test_skipped() -> None:
