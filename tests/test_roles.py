@@ -94,18 +94,24 @@ def rename_stages(dialogs: Path, templates: Path) -> None:
     assert not left, left  # an id no other name shares: none left anywhere
 
 
-@pytest.fixture
-def copy(tmp_path: Path) -> tuple[Path, Path]:
-    dialogs, templates = tmp_path / "dialogs", tmp_path / "scripts_zh"
+def _copy_to(folder: Path) -> tuple[Path, Path]:
+    dialogs, templates = folder / "dialogs", folder / "scripts_zh"
     shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
     shutil.copytree(ROOT / "scripts_zh", templates)
     return dialogs, templates
 
 
 @pytest.fixture
-def renamed(copy: tuple[Path, Path]) -> Engine:
-    rename_stages(*copy)
-    return Engine.load(*copy)
+def copy(tmp_path: Path) -> tuple[Path, Path]:
+    return _copy_to(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def renamed(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """One renamed copy for the module: the tests read it and never change it."""
+    folders = _copy_to(tmp_path_factory.mktemp("renamed"))
+    rename_stages(*folders)
+    return Engine.load(*folders)
 
 
 def test_the_renamed_copy_shows_remedies_and_warns_an_early_request(renamed: Engine) -> None:
