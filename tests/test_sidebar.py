@@ -544,6 +544,21 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 @pytest.mark.browser
 @pytest.mark.process
+def test_the_browser_draws_chinese_not_empty_boxes(browser: Any, server: ServerProcess) -> None:
+    """Without a Chinese font every character is the same empty box, and screenshots of the
+    sidebar show nothing (scripts/test installs fonts-noto-cjk): two characters must differ."""
+    Sidebar(browser, server)
+    drawn = browser.execute_script(
+        "const c = document.createElement('canvas'); c.width = c.height = 40;"
+        "const g = c.getContext('2d'); const out = [];"
+        "for (const ch of ['中', '国']) { g.clearRect(0, 0, 40, 40); g.font = '32px sans-serif';"
+        "  g.fillText(ch, 2, 34); out.push(Array.from(g.getImageData(0, 0, 40, 40).data).join()); }"
+        "return out;")
+    assert drawn[0] != drawn[1], "中 和 国 画出来一样：没有中文字体（apt-get install fonts-noto-cjk）"
+
+
+@pytest.mark.browser
+@pytest.mark.process
 def test_a_wrong_token_shows_the_apis_chinese_error(browser: Any, server: ServerProcess) -> None:
     page = Sidebar(browser, server)
     assert page.focused() == "token"
