@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.engine import Engine
-from bot.models import Conversation, Suggestion
+from bot.models import Suggestion
+from tests.dialog import DEFAULT_CASE, Expectations
 from tests.pg import create_database, drop_database
 from tests.shared import shared_engine
 
@@ -32,14 +33,12 @@ def engine() -> Engine:
     return shared_engine()
 
 
-class Flow:
+class Flow(Expectations):
     """A conversation that reads like a dialog: ``flow.agent("…").expect("explain")``."""
 
     def __init__(self, engine: Engine, case: dict[str, Any] | None = None, **kw: Any) -> None:
         self.engine = engine
-        self.conv: Conversation
-        self.conv, self.last = engine.start(case or {"shop": "柚子家女装", "buyer_name": "周敏",
-                                                     "honorific": "女士", "product": "连衣裙"}, **kw)
+        self.conv, self.last = engine.start(case or DEFAULT_CASE, **kw)
         self.history: list[Suggestion] = [self.last]
 
     def buyer(self, text: str, **kw: Any) -> Flow:
@@ -52,33 +51,8 @@ class Flow:
         self.history.append(self.last)
         return self
 
-    def expect(self, stage: str) -> Flow:
-        assert self.conv.stage == stage, (
-            f"expected stage {stage}, got {self.conv.stage} after "
-            f"{self.last.understanding!r}"
-        )
-        return self
 
-    def expect_warning(self, code: str) -> Flow:
-        codes = [w.code for w in self.last.warnings]
-        assert code in codes, f"expected warning {code}, got {codes}"
-        return self
-
-    def expect_no_warning(self, code: str) -> Flow:
-        codes = [w.code for w in self.last.warnings]
-        assert code not in codes, f"unexpected warning {code} in {codes}"
-        return self
-
-    def expect_reply_contains(self, *needles: str) -> Flow:
-        texts = [s.text for s in self.last.suggestions]
-        assert texts, "no suggestion"
-        for needle in needles:
-            assert any(needle in t for t in texts), f"{needle!r} not in {texts}"
-        return self
-
-
-# A fresh PostgreSQL database per module, and each test on both databases (a module that
-# needs its own way to pick them, tests/test_server.py, defines its own fixtures).
+# A fresh PostgreSQL database per module, and each test on both databases.
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     url = create_database()

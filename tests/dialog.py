@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from bot.engine import Engine
 from bot.models import Case, Conversation, Role, Suggestion, Tone
@@ -24,7 +24,37 @@ T = TypeVar("T")
 DEFAULT_CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙"}
 
 
-class ServiceFlow:
+class Expectations:
+    """What a dialog test checks after each message (tests/conftest.py's engine-only
+    ``Flow`` and ``ServiceFlow`` below share them)."""
+
+    conv: Conversation
+    last: Suggestion
+
+    def expect(self, stage: str) -> Self:
+        assert self.conv.stage == stage, (
+            f"expected stage {stage}, got {self.conv.stage} after {self.last.understanding!r}")
+        return self
+
+    def expect_warning(self, code: str) -> Self:
+        codes = [w.code for w in self.last.warnings]
+        assert code in codes, f"expected warning {code}, got {codes}"
+        return self
+
+    def expect_no_warning(self, code: str) -> Self:
+        codes = [w.code for w in self.last.warnings]
+        assert code not in codes, f"unexpected warning {code} in {codes}"
+        return self
+
+    def expect_reply_contains(self, *needles: str) -> Self:
+        texts = [s.text for s in self.last.suggestions]
+        assert texts, "no suggestion"
+        for needle in needles:
+            assert any(needle in t for t in texts), f"{needle!r} not in {texts}"
+        return self
+
+
+class ServiceFlow(Expectations):
     """One conversation through the turn service and a store of its own."""
 
     def __init__(self, engine: Engine, db: Path, case: dict[str, Any] | None = None,
@@ -83,30 +113,6 @@ class ServiceFlow:
         self.last = self._run(self.turns.resume(self.conv.id))
         self.history.append(self.last)
         self._reload()
-        return self
-
-    # -- expecting ---------------------------------------------------------------------------
-
-    def expect(self, stage: str) -> ServiceFlow:
-        assert self.conv.stage == stage, (
-            f"expected stage {stage}, got {self.conv.stage} after {self.last.understanding!r}")
-        return self
-
-    def expect_warning(self, code: str) -> ServiceFlow:
-        codes = [w.code for w in self.last.warnings]
-        assert code in codes, f"expected warning {code}, got {codes}"
-        return self
-
-    def expect_no_warning(self, code: str) -> ServiceFlow:
-        codes = [w.code for w in self.last.warnings]
-        assert code not in codes, f"unexpected warning {code} in {codes}"
-        return self
-
-    def expect_reply_contains(self, *needles: str) -> ServiceFlow:
-        texts = [s.text for s in self.last.suggestions]
-        assert texts, "no suggestion"
-        for needle in needles:
-            assert any(needle in t for t in texts), f"{needle!r} not in {texts}"
         return self
 
     def finish(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +19,11 @@ from bot.server.app import STORE, build_app
 from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
-from tests.pg import create_database, drop_database
 from tests.shared import shared_engine
 
 ENGINE = shared_engine()
 CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙",
         "order_id": "O-1001", "order_date": "2026-03-02"}
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'csbot.db'}"
-    return str(request.getfixturevalue("pg_url"))
 
 
 class Api:
