@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.corrections import export
-from tests.test_server import (  # noqa: F401  (the service fixtures, on every backend)
+from tests.test_server import (  # noqa: F401  (the service fixture; databases from conftest)
     ENGINE,
     STORE,
     Api,
     api,
-    db_url,
-    pg_url,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
