@@ -226,8 +226,9 @@ async def test_import_top_then_since_last_then_explain_once(fake: tuple[FakeTop,
     assert top.explained == {"1": reply}
     code, out, err = await cli("explain", cid[:8], "--text", reply, "--yes", env=env, cwd=tmp_path)
     assert code == 1 and "每条评价只能解释一次" in err
-    code, out, err = await cli("explain", "0000", "--text", reply, env=env, cwd=tmp_path)
-    assert code == 2 and "没有编号以 0000 开头的案例" in err
+    # 12 hex digits: among 3,650 random ids a 4-digit prefix like 0000 exists one run in 18
+    code, out, err = await cli("explain", "00000000-0000", "--text", reply, env=env, cwd=tmp_path)
+    assert code == 2 and "没有编号以 00000000-0000 开头的案例" in err
     bad = "您要是改成好评，我们就返您10元红包。"
     other = json.loads((await cli("queue", "--json", "--limit", "1", env=env, cwd=tmp_path))[1])["items"][0]
     code, out, err = await cli("explain", other["conversation_id"], "--text", bad, "--yes", env=env, cwd=tmp_path)
