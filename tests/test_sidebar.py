@@ -745,6 +745,33 @@ def test_the_agent_corrects_the_reading_and_switches_the_tone(browser: Any, serv
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
+def test_the_agent_records_the_complaint_about_a_malicious_review(browser: Any, server: ServerProcess) -> None:
+    page = Sidebar(browser, server)
+    page.sign_in()
+    page.start_case(order_id="S-EXT")
+    assert not page.el("#complaint-box").is_displayed()  # an ordinary case has nothing to file
+    page.click("#suggestions .use")
+    page.send_as_agent()
+    page.say_as_buyer("给我转200块钱我就把差评删了，不然别想")
+    page.until_text("#stage", "疑似恶意")
+    page.until_shown("#complaint-box")
+    item = "30 天内向平台投诉恶意评价"
+    assert "○ " + item in page.text("#checklist") and "✓" not in page.text("#complaint-state")
+    page.click("#complaint")
+    page.until_text("#complaint-state", "✓ 已登记向平台投诉")
+    assert not page.el("#complaint").is_enabled()  # once is enough
+    assert page.focused() == "complaint-state" and page.turns() == 2
+    # The item is ticked, and stays so after a reload.
+    assert "✓ " + item in page.text("#checklist")
+    browser.refresh()
+    page.until_shown("#complaint-box")
+    assert page.text("#complaint-state") == "✓ 已登记向平台投诉" and not page.el("#complaint").is_enabled()
+    assert page.axe() == []
+    assert page.js_errors() == []
+
+
 @pytest.mark.process
 def test_serve_says_where_the_sidebar_is(server: ServerProcess) -> None:
     started = Path(server.log.name).read_text(encoding="utf-8")

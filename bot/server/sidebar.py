@@ -38,7 +38,8 @@ def page(names: Labels) -> str:
 def with_script(page: str, script: Script) -> str:
     """The page with the script's stages by role, so its code names no stage id."""
     data = {"initial": script.initial, "final": script.final,
-            "callback": list(script.stages_with("schedules_callback"))}
+            "callback": list(script.stages_with("schedules_callback")),
+            "suspected": list(script.stages_with("suspects_extortion"))}
     return page.replace("__CSBOT_SCRIPT__", json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"), 1)
 
 

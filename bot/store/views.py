@@ -27,6 +27,7 @@ class ConversationSummary(BaseModel):
     script_version: str
     case: dict[str, Any]
     supervisor_notified: bool = False
+    complaint_filed: bool = False  # the 恶意评价 complaint is filed with the platform
     callback_at: str | None = None
     created_at: str
     updated_at: str
@@ -41,6 +42,7 @@ class ConversationSummary(BaseModel):
             open=bool(row.is_open), turns=row.turn, flagged=bool(row.flagged),
             script_version=row.script_version, case=conv.case.model_dump(mode="json"),
             supervisor_notified=conv.context.supervisor_notified,
+            complaint_filed=conv.context.complaint_filed,
             callback_at=conv.context.callback_at,  # the agreed callback time (ISO), if any
             created_at=row.created_at.isoformat(), updated_at=row.updated_at.isoformat())
         summary._conversation = conv
