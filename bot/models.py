@@ -166,7 +166,7 @@ class Conversation(BaseModel):
 
     id: str = ""
     case: Case
-    stage: str = "opening"
+    stage: str  # a stage id of the script (its initial one when new): no default names one
     context: Context = Field(default_factory=Context)
     turn: int = 0
     tone: Tone = "正式"

@@ -117,7 +117,7 @@ def _records(url: str, filters: Filters | None = None) -> list[CaseRecord]:
     async def go() -> list[CaseRecord]:
         db = await open_database(url)
         try:
-            return await read_records(db, filters)
+            return await read_records(db, filters, initial_stage=shared_engine().script.initial)
         finally:
             await db.dispose()
 

@@ -152,7 +152,7 @@ def findings_of(suggestion: str) -> list[FindingRecord]:
 
 
 async def read_records(db: AsyncEngine, filters: Filters | None = None, *,
-                       initial_stage: str = "opening") -> list[CaseRecord]:
+                       initial_stage: str) -> list[CaseRecord]:
     """The cases matching ``filters``, oldest first, with their guard findings.
 
     ``initial_stage``: where a case closed before any message stopped (the script's first stage).
