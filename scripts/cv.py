@@ -75,6 +75,8 @@ def main() -> int:
                     help="类别加权的幂，如 intent=0.5,cause=0（默认取 csbot learn 的设置）")
     ap.add_argument("--families", default="intent,cause,emotion")
     ap.add_argument("--variants", default="model,stack")
+    ap.add_argument("--score-first", type=int, default=0,
+                    help="也只对前 N 行打分（新行追加在文件末尾：看旧行在加入新行后的变化）")
     ap.add_argument("--role", choices=("buyer", "agent"), default="buyer")
     args = ap.parse_args()
     if args.role == "agent":
@@ -129,6 +131,9 @@ def main() -> int:
                 for i, p in zip(part, out, strict=True):
                     pred[i] = p
             report(variant, gold, pred, classes)
+            if args.score_first:
+                n = args.score_first
+                report(f"{variant}（前 {n} 行）", gold[:n], pred[:n], classes)
             if variant == "stack" and args.errors:
                 bad = [i for i in range(len(rows)) if pred[i] != gold[i]]
                 for i in bad[: args.errors]:
@@ -149,6 +154,25 @@ def agent_cv(args: argparse.Namespace) -> int:
                    extras=[agent_extras(a) for a in said], extras_dropout=True,
                    groups=near_duplicate_groups(texts), grid=(args.c,))
     th = t.spec.thresholds or [0.5] * len(classes)
+    if args.probe:  # fitted on every training line, scored on the probe files
+        from bot.learned.linear import LinearTask
+        task = LinearTask(t.spec)
+        for p in args.probe:
+            prow = read(p)
+            pg = [set(r["acts"]) for r in prow]  # type: ignore[call-overload]
+            pn = [u.normalize(str(r["text"])) for r in prow]
+            pp = [{c for c, _ in task.predict(n.text, agent_extras(u.agent_model(n)))} for n in pn]
+            print(f"{p.name}：{len(prow)} 条，stack micro-F1 {micro_f1(pg, pp):.3f}")
+            for c in classes:
+                fp = sum(c in q and c not in g for g, q in zip(pg, pp, strict=True))
+                fn = sum(c in g and c not in q for g, q in zip(pg, pp, strict=True))
+                if fp or fn:
+                    print(f"  {c}: 多报 {fp}  漏报 {fn}")
+            if args.errors:
+                for r, g, q in zip(prow, pg, pp, strict=True):
+                    if g != q:
+                        print(f"    ✗ {r['text']}  金标 {sorted(g)} 预测 {sorted(q)}")
+        return 0
     pred = [{c for c, q, x in zip(classes, p, th, strict=True) if q >= x} for p in t.oof]
     print(f"客服行 {len(rows)}：rules micro-F1 {micro_f1(gold, said):.3f}，stack {micro_f1(gold, pred):.3f}")
     for c in classes:
