@@ -29,9 +29,17 @@ sys.path.insert(0, str(ROOT))
 
 from bot.learned.build import SETTINGS  # noqa: E402
 from bot.learned.linear import features  # noqa: E402
-from bot.learned.train import train_task  # noqa: E402
-from bot.learned.train import _augment, _fit, _logits, _prune, _targets, folds, near_duplicate_groups  # noqa: E402
 from bot.learned.metrics import micro_f1  # noqa: E402
+from bot.learned.train import (  # noqa: E402
+    _augment,
+    _fit,
+    _logits,
+    _prune,
+    _targets,
+    folds,
+    near_duplicate_groups,
+    train_task,
+)
 from bot.learned.understand import agent_extras, buyer_extras, families  # noqa: E402
 from bot.understand.pipeline import Understander  # noqa: E402
 
