@@ -183,6 +183,9 @@ def agent_cv(args: argparse.Namespace) -> int:
         return 0
     pred = [{c for c, q, x in zip(classes, p, th, strict=True) if q >= x} for p in t.oof]
     print(f"客服行 {len(rows)}：rules micro-F1 {micro_f1(gold, said):.3f}，stack {micro_f1(gold, pred):.3f}")
+    if args.score_first:
+        n = args.score_first
+        print(f"  前 {n} 行：stack micro-F1 {micro_f1(gold[:n], pred[:n]):.3f}")
     for c in classes:
         tp = sum(c in g and c in p for g, p in zip(gold, pred, strict=True))
         fp = sum(c not in g and c in p for g, p in zip(gold, pred, strict=True))
