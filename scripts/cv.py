@@ -9,6 +9,7 @@ someone else look like. The held-out split is never read.
     python scripts/cv.py                       # grouped 5-fold CV of model and stack, per family
     python scripts/cv.py --probe probe.jsonl   # fit on all training lines, score the probe file
     python scripts/cv.py --errors 40           # and print that many CV misses per family
+    python scripts/cv.py --role agent --errors 40   # agent acts (stack, one C), misses per act
 
 Uses the trainer's own grouping and fitting code (bot/learned/train.py, which `csbot learn`
 now folds by as well), so the figures follow its features and settings; one C (``--c``) to
@@ -28,8 +29,18 @@ sys.path.insert(0, str(ROOT))
 
 from bot.learned.build import SETTINGS  # noqa: E402
 from bot.learned.linear import features  # noqa: E402
-from bot.learned.train import _augment, _fit, _logits, _prune, _targets, folds, near_duplicate_groups  # noqa: E402
-from bot.learned.understand import BUYER_FAMILIES, buyer_extras  # noqa: E402
+from bot.learned.metrics import micro_f1  # noqa: E402
+from bot.learned.train import (  # noqa: E402
+    _augment,
+    _fit,
+    _logits,
+    _prune,
+    _targets,
+    folds,
+    near_duplicate_groups,
+    train_task,
+)
+from bot.learned.understand import agent_extras, buyer_extras, families  # noqa: E402
 from bot.understand.pipeline import Understander  # noqa: E402
 
 
@@ -72,12 +83,18 @@ def main() -> int:
                     help="类别加权的幂，如 intent=0.5,cause=0（默认取 csbot learn 的设置）")
     ap.add_argument("--families", default="intent,cause,emotion")
     ap.add_argument("--variants", default="model,stack")
+    ap.add_argument("--score-first", type=int, default=0,
+                    help="也只对前 N 行打分（新行追加在文件末尾：看旧行在加入新行后的变化）")
+    ap.add_argument("--role", choices=("buyer", "agent"), default="buyer")
     args = ap.parse_args()
+    if args.role == "agent":
+        return agent_cv(args)
     balance = dict(SETTINGS["balance"])
     if args.balance:
         balance.update({k: float(v) for k, v in (kv.split("=") for kv in args.balance.split(","))})
 
     u = Understander(ROOT / "dialogs", mode="rules")
+    fam = families(u.labels)
     rows = read(args.corpus)
     norm = [u.normalize(str(r["text"])).text for r in rows]
     rules = [u.buyer_model(u.normalize(str(r["text"]))) for r in rows]
@@ -86,7 +103,7 @@ def main() -> int:
     print(f"训练行 {len(rows)}，近重复分组 {len(set(gids))} 组")
     probes = [(p, read(p)) for p in args.probe]
     for family in args.families.split(","):
-        classes = BUYER_FAMILIES[family]
+        classes = fam[family]
         gold = _targets([str(r[family]) if r[family] is not None else "none" for r in rows], "multiclass", classes)
         print(f"== {family}")
         said = [classes.index(str(getattr(r, family)) if getattr(r, family) is not None else "none") for r in rules]
@@ -122,10 +139,62 @@ def main() -> int:
                 for i, p in zip(part, out, strict=True):
                     pred[i] = p
             report(variant, gold, pred, classes)
+            if args.score_first:
+                n = args.score_first
+                report(f"{variant}（前 {n} 行）", gold[:n], pred[:n], classes)
             if variant == "stack" and args.errors:
                 bad = [i for i in range(len(rows)) if pred[i] != gold[i]]
                 for i in bad[: args.errors]:
                     print(f"    ✗ {rows[i]['text']}  金标 {classes[gold[i]]} 预测 {classes[pred[i]]}")
+    return 0
+
+
+def agent_cv(args: argparse.Namespace) -> int:
+    """Grouped CV of the agent acts' stack (one C; the per-act floors of `csbot learn` left out)."""
+    u = Understander(ROOT / "dialogs", mode="rules")
+    classes = families(u.labels)["acts"]
+    path = ROOT / "dialogs" / "corpus" / "train" / "agent.jsonl" if args.corpus.name == "buyer.jsonl" else args.corpus
+    rows = read(path)
+    texts = [u.normalize(str(r["text"])).text for r in rows]
+    said = [set(u.agent_model(u.normalize(str(r["text"])))) for r in rows]
+    gold = [set(r["acts"]) for r in rows]  # type: ignore[call-overload]
+    t = train_task(texts, [sorted(g) for g in gold], kind="multilabel", classes=classes,
+                   extras=[agent_extras(a) for a in said], extras_dropout=True,
+                   groups=near_duplicate_groups(texts), grid=(args.c,))
+    th = t.spec.thresholds or [0.5] * len(classes)
+    if args.probe:  # fitted on every training line, scored on the probe files
+        from bot.learned.linear import LinearTask
+        task = LinearTask(t.spec)
+        for p in args.probe:
+            prow = read(p)
+            pg = [set(r["acts"]) for r in prow]  # type: ignore[call-overload]
+            pn = [u.normalize(str(r["text"])) for r in prow]
+            pp = [{c for c, _ in task.predict(n.text, agent_extras(u.agent_model(n)))} for n in pn]
+            print(f"{p.name}：{len(prow)} 条，stack micro-F1 {micro_f1(pg, pp):.3f}")
+            for c in classes:
+                fp = sum(c in q and c not in g for g, q in zip(pg, pp, strict=True))
+                fn = sum(c in g and c not in q for g, q in zip(pg, pp, strict=True))
+                if fp or fn:
+                    print(f"  {c}: 多报 {fp}  漏报 {fn}")
+            if args.errors:
+                for r, g, q in zip(prow, pg, pp, strict=True):
+                    if g != q:
+                        print(f"    ✗ {r['text']}  金标 {sorted(g)} 预测 {sorted(q)}")
+        return 0
+    pred = [{c for c, q, x in zip(classes, p, th, strict=True) if q >= x} for p in t.oof]
+    print(f"客服行 {len(rows)}：rules micro-F1 {micro_f1(gold, said):.3f}，stack {micro_f1(gold, pred):.3f}")
+    if args.score_first:
+        n = args.score_first
+        print(f"  前 {n} 行：stack micro-F1 {micro_f1(gold[:n], pred[:n]):.3f}")
+    for c in classes:
+        tp = sum(c in g and c in p for g, p in zip(gold, pred, strict=True))
+        fp = sum(c not in g and c in p for g, p in zip(gold, pred, strict=True))
+        fn = sum(c in g and c not in p for g, p in zip(gold, pred, strict=True))
+        print(f"  {c}: F1 {2 * tp / max(1, 2 * tp + fp + fn):.3f}  多报 {fp}  漏报 {fn}  ({tp + fn} 条)")
+        if args.errors:
+            for r, g, p in zip(rows, gold, pred, strict=True):
+                if (c in g) != (c in p):
+                    print(f"    {'多报' if c in p else '漏报'} {r['text']}  金标 {sorted(g)}")
     return 0
 
 
