@@ -57,6 +57,9 @@ class Normalizer:
         aliases = rules.get("aliases", {})
         self.aliases: dict[str, str] = {str(k).lower(): v for k, v in aliases.items()}
         self.replace: list[tuple[str, str]] = [(a, b) for a, b in rules.get("replace", [])]
+        # Most messages hold none of them: one search tells, instead of a test per pair.
+        self._any_replace = re.compile("|".join(re.escape(a) for a, _ in self.replace)) \
+            if self.replace else None
         self.symbols: dict[str, str] = {str(k): str(v) for k, v in rules.get("symbols", {}).items()}
         protect = rules.get("protect", [])
         self._protect = re.compile("|".join(f"(?:{p})" for p in protect)) if protect else None
@@ -87,10 +90,12 @@ class Normalizer:
             text, origin = self._replace_emoticons(text, origin)
         if self._maybe_sep.search(text):
             text, origin = self._drop_separators(text, origin)
-        text, origin = self._expand_aliases(text, origin)
-        for old, new in self.replace:
-            if old in text:
-                text, origin = _substitute(text, origin, old, new)
+        if self.aliases and self._ascii_run.search(text):  # aliases are latin letters
+            text, origin = self._expand_aliases(text, origin)
+        if self._any_replace is not None and self._any_replace.search(text):
+            for old, new in self.replace:
+                if old in text:
+                    text, origin = _substitute(text, origin, old, new)
         if "  " in text or text != text.strip() or _ODD_SPACE.search(text):
             text, origin = _collapse_spaces(text, origin)
         return Norm(source, text, tuple(origin))

@@ -27,8 +27,11 @@ from bot.understand import regex_syntax as rx
 from bot.understand.alternation import compile_lexicon, factor, literal_led
 from bot.understand.rules import CLAUSE_BREAK, Hit, Lazy, Led, Negation, RuleSet
 
-_SENTENCE = re.compile(r"[。!！?？;；\n]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
-_CLAUSE = re.compile(r"[，,。!！?？;；~\n、:]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
+# Written as alternatives that each start with a plain character, so that ``re`` scans for
+# those characters in C (a class among them would make it try every alternative at every
+# position); a dot ends a segment unless it stands between two digits (3.5元).
+_SENTENCE = re.compile(r"。|!|！|\?|？|;|；|\n|\.(?!(?<=\d\.)\d)|但是|不过|可是|然而")
+_CLAUSE = re.compile(r"，|,|。|!|！|\?|？|;|；|~|\n|、|:|\.(?!(?<=\d\.)\d)|但是|不过|可是|然而")
 _SCOPES = {"sentence": _SENTENCE, "clause": _CLAUSE}
 
 
