@@ -109,6 +109,8 @@ class Engine:
         self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._progress_of: dict[str, Progress] = {}
+        self._stage_refs: dict[str, StageRef] = {}
+        self._items: dict[tuple[str, bool], ChecklistItem] = {}
 
     def _roles(self) -> None:
         """The stages of each role the turn reads (script.yaml `roles`; never stage ids)."""
@@ -463,10 +465,12 @@ class Engine:
         if public:
             notes.append(self.policy.note("public_reply"))
         unit = variables["unit"]
-        sug = Suggestion(
+        # Every part is a model the engine built (or a label its data named): assembled,
+        # not validated again (a tenth of composing the answer).
+        sug = Suggestion.model_construct(
             conversation_id=conv.id,
             turn=conv.turn,
-            stage=StageRef(id=stage.id, label=stage.label),
+            stage=self._stage_ref(stage.id),
             progress=self._progress(stage.id),
             understanding=u,
             suggestions=replies,
@@ -475,7 +479,7 @@ class Engine:
                 for r in self.remedies.options(conv.context.cause)]
             if conv.stage in self._shows_remedies else [],
             warnings=warnings + notes,
-            checklist=[ChecklistItem(item=i, done=d) for i, d in self.script.checklist(conv)],
+            checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],
             public_reply=public,
         )
         conv.last_templates = [s.template for s in replies]
@@ -512,6 +516,20 @@ class Engine:
     def _spoken_callback(ctx: Context, at: datetime | None) -> str:
         when = datetime.fromisoformat(ctx.callback_at or "")
         return spoken_time(when, at)
+
+    def _stage_ref(self, stage: str) -> StageRef:
+        ref = self._stage_refs.get(stage)
+        if ref is None:
+            ref = self._stage_refs[stage] = StageRef(id=stage, label=self.script.stages[stage].label)
+        return ref
+
+    def _item(self, item: str, done: bool) -> ChecklistItem:
+        # A stage's checklist items, ticked or not: built once each, like the progress.
+        key = (item, done)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = ChecklistItem(item=item, done=done)
+        return found
 
     def _progress(self, stage: str) -> Progress:
         # The same for every turn at a stage: built once per stage.
@@ -609,9 +627,10 @@ class Engine:
         chosen: list[Variant] = self._choose(folder, key, conv.tone, 2, conv.turn, avoid, missing)
         chosen += self._choose(folder, key, other, 1, conv.turn, avoid, missing)
         out: list[SuggestedReply] = []
-        shop_data = tuple(str(variables[k]) for k in _GUARD_KEYS)
+        shop_data = tuple([str(variables[k]) for k in _GUARD_KEYS])
         for v in chosen:
-            text = self.templates.render(v, {**variables, "tone": v.tone})
+            text = self.templates.render(
+                v, variables if v.tone == variables["tone"] else {**variables, "tone": v.tone})
             if self._blocked(v, variables, shop_data):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
@@ -642,7 +661,7 @@ class Engine:
             return self.templates.choose(folder, key, tone, count, seed, avoid)
         pool = self.templates.choose(folder, key, tone, 99, seed, avoid)
         # the variants that need the fewest facts the case lacks first (stable: rotation kept)
-        pool.sort(key=lambda v: 0 if v.parts is None else len(missing.intersection(v.parts[1::2])))
+        pool.sort(key=lambda v: len(missing & v.names))
         return pool[:count]
 
     def _blocked(self, variant: Variant, variables: dict[str, Any], shop_data: tuple[str, ...]) -> bool:

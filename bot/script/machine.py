@@ -9,7 +9,9 @@ turn). Conversations are plain data: nothing per conversation is kept here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -202,19 +204,34 @@ def _came_from(stage: str) -> Predicate:
 
 
 _EXPR = re.compile(r"^\s*([a-z_]+)\s*(?:(>=|<=|==|>|<)\s*(\d+))?\s*$")
+_OPS: dict[str, Callable[[Any, int], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
 
 
 def _check(expr: str, conv: Conversation) -> bool:
+    return _test(expr)(conv)
+
+
+@functools.lru_cache(maxsize=1024)
+def _test(expr: str) -> Callable[[Conversation], bool]:
+    """A checklist expression ("apologies >= 1 and thanks") read once into a test: every
+    turn checks its stage's list."""
     if " and " in expr:
-        return all(_check(part, conv) for part in expr.split(" and "))
+        parts = [_test(part) for part in expr.split(" and ")]
+        return lambda conv: all(p(conv) for p in parts)
     if expr == "true":
-        return True
+        return lambda conv: True
     m = _EXPR.match(expr)
     if not m:
         raise DataError(f"script.yaml：无法理解的检查项 {expr!r}")
     name, op, num = m.groups()
-    value = conv.turn if name == "turn" else getattr(conv.context, name)
+    if name == "turn":
+        def value(conv: Conversation) -> Any:
+            return conv.turn
+    else:
+        def value(conv: Conversation) -> Any:
+            return getattr(conv.context, name)
     if op is None:
-        return bool(value)
-    n = int(num)
-    return {">=": value >= n, "<=": value <= n, "==": value == n, ">": value > n, "<": value < n}[op]
+        return lambda conv: bool(value(conv))
+    compare, n = _OPS[op], int(num)
+    return lambda conv: compare(value(conv), n)
