@@ -29,6 +29,21 @@ _SYMBOLS = "\u2100-\u2bff\u3200-\u33ff\U0001f000-\U0001faff\u00a8\u00b4\u02c2-\u
 _ODD_SPACE = re.compile(r"[^\S ]")
 
 
+# Full-width ASCII (，！？１ａ) and the ideographic space are most of what NFKC changes in a
+# chat message; mapped first, the rest is usually normal already and unicodedata's full
+# NFKC pass (a tenth of normalising) is skipped. Each maps to what its compatibility
+# decomposition is, so the result is the same NFKC.
+_WIDE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on Chinese chat text."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    text = text.translate(_WIDE)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or "\u4e00" <= ch <= "\u9fff"
 
@@ -76,7 +91,7 @@ class Normalizer:
             if self.separators else re.compile("[" + _SYMBOLS + "]")
 
     def __call__(self, source: str) -> Norm:
-        text = unicodedata.normalize("NFKC", source).lower()
+        text = nfkc(source).lower()
         if len(text) == len(source) and not self._special.search(source):
             origin = list(range(len(source)))
         else:
