@@ -465,9 +465,7 @@ class Engine:
         if public:
             notes.append(self.policy.note("public_reply"))
         unit = variables["unit"]
-        # Every part is a model the engine built (or a label its data named): assembled,
-        # not validated again (a tenth of composing the answer).
-        sug = Suggestion.model_construct(
+        sug = Suggestion(
             conversation_id=conv.id,
             turn=conv.turn,
             stage=self._stage_ref(stage.id),
