@@ -47,6 +47,10 @@ from bot.understand.pipeline import Understander
 _NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
 _GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
 _LEXICONS = ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml")
+# The acts an agent message counts: (act, the Context counter it adds one to).
+_COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", "explanations"),
+            ("offer_remedy", "remedies_offered"), ("request_review", "review_requests"),
+            ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 
@@ -414,16 +418,13 @@ class Engine:
     ) -> None:
         ctx = conv.context
         acts = set(u.acts)
-        ctx.apologies += "apologize" in acts
-        ctx.empathies += "empathize" in acts
-        ctx.explanations += "explain" in acts
-        ctx.remedies_offered += "offer_remedy" in acts
-        ctx.review_requests += "request_review" in acts
-        ctx.thanks += "thank" in acts
-        ctx.closings += "close" in acts
-        ctx.blame += "blame_buyer" in acts
-        ctx.product_confirmed = ctx.product_confirmed or "confirm_product" in acts
-        ctx.ties += any(f.code == "conditional_benefit" for f in u.findings)
+        for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
+            if act in acts:
+                setattr(ctx, counter, getattr(ctx, counter) + 1)
+        if "confirm_product" in acts:
+            ctx.product_confirmed = True
+        if any(f.code == "conditional_benefit" for f in u.findings):
+            ctx.ties += 1
         ctx.repair = any(f.severity == "block" for f in u.findings)
         ctx.agent_recent = [*ctx.agent_recent, text][-self.understand.guard.ties.memory:]
         norm = self.understand.normalize(text).text
