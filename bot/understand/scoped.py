@@ -265,9 +265,10 @@ class ScopedRules:
         self.rules = RuleSet.build(plain, {})
         self.negation = negation
 
-    def hits(self, text: str) -> list[Hit]:
-        """Every hit that no ``unless`` of its rule clears."""
-        breaks: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+    def hits(self, text: str, breaks: dict[re.Pattern[str], list[tuple[int, int]]] | None = None) -> list[Hit]:
+        """Every hit that no ``unless`` of its rule clears (``breaks``: the text's segment
+        breaks found so far, by scope)."""
+        breaks = {} if breaks is None else breaks
         memo: dict[tuple[Any, ...], bool] = {}  # a long text has many hits in one segment
         out = []
         for h in self.rules.hits(text, self.negation):
@@ -282,8 +283,10 @@ class ScopedRules:
         """Summed weights per label; a rule counts once per clause."""
         out: dict[str, float] = {}
         seen: set[tuple[int, int]] = set()
-        ends = [e for _, e in _breaks(_CLAUSE, text, {})]
-        for h in self.hits(text):
+        breaks: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+        found = self.hits(text, breaks)
+        ends = [e for _, e in _breaks(_CLAUSE, text, breaks)] if found else []
+        for h in found:
             key = (h.rule, bisect_right(ends, h.start))
             if key in seen:
                 continue
