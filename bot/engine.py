@@ -47,6 +47,10 @@ from bot.understand.pipeline import Understander
 _NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
 _GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
 _LEXICONS = ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml")
+# The acts an agent message counts: (act, the Context counter it adds one to).
+_COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", "explanations"),
+            ("offer_remedy", "remedies_offered"), ("request_review", "review_requests"),
+            ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 
@@ -109,6 +113,8 @@ class Engine:
         self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._progress_of: dict[str, Progress] = {}
+        self._stage_refs: dict[str, StageRef] = {}
+        self._items: dict[tuple[str, bool], ChecklistItem] = {}
 
     def _roles(self) -> None:
         """The stages of each role the turn reads (script.yaml `roles`; never stage ids)."""
@@ -412,16 +418,13 @@ class Engine:
     ) -> None:
         ctx = conv.context
         acts = set(u.acts)
-        ctx.apologies += "apologize" in acts
-        ctx.empathies += "empathize" in acts
-        ctx.explanations += "explain" in acts
-        ctx.remedies_offered += "offer_remedy" in acts
-        ctx.review_requests += "request_review" in acts
-        ctx.thanks += "thank" in acts
-        ctx.closings += "close" in acts
-        ctx.blame += "blame_buyer" in acts
-        ctx.product_confirmed = ctx.product_confirmed or "confirm_product" in acts
-        ctx.ties += any(f.code == "conditional_benefit" for f in u.findings)
+        for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
+            if act in acts:
+                setattr(ctx, counter, getattr(ctx, counter) + 1)
+        if "confirm_product" in acts:
+            ctx.product_confirmed = True
+        if any(f.code == "conditional_benefit" for f in u.findings):
+            ctx.ties += 1
         ctx.repair = any(f.severity == "block" for f in u.findings)
         ctx.agent_recent = [*ctx.agent_recent, text][-self.understand.guard.ties.memory:]
         norm = self.understand.normalize(text).text
@@ -466,7 +469,7 @@ class Engine:
         sug = Suggestion(
             conversation_id=conv.id,
             turn=conv.turn,
-            stage=StageRef(id=stage.id, label=stage.label),
+            stage=self._stage_ref(stage.id),
             progress=self._progress(stage.id),
             understanding=u,
             suggestions=replies,
@@ -475,7 +478,7 @@ class Engine:
                 for r in self.remedies.options(conv.context.cause)]
             if conv.stage in self._shows_remedies else [],
             warnings=warnings + notes,
-            checklist=[ChecklistItem(item=i, done=d) for i, d in self.script.checklist(conv)],
+            checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],
             public_reply=public,
         )
         conv.last_templates = [s.template for s in replies]
@@ -512,6 +515,20 @@ class Engine:
     def _spoken_callback(ctx: Context, at: datetime | None) -> str:
         when = datetime.fromisoformat(ctx.callback_at or "")
         return spoken_time(when, at)
+
+    def _stage_ref(self, stage: str) -> StageRef:
+        ref = self._stage_refs.get(stage)
+        if ref is None:
+            ref = self._stage_refs[stage] = StageRef(id=stage, label=self.script.stages[stage].label)
+        return ref
+
+    def _item(self, item: str, done: bool) -> ChecklistItem:
+        # A stage's checklist items, ticked or not: built once each, like the progress.
+        key = (item, done)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = ChecklistItem(item=item, done=done)
+        return found
 
     def _progress(self, stage: str) -> Progress:
         # The same for every turn at a stage: built once per stage.
@@ -609,9 +626,10 @@ class Engine:
         chosen: list[Variant] = self._choose(folder, key, conv.tone, 2, conv.turn, avoid, missing)
         chosen += self._choose(folder, key, other, 1, conv.turn, avoid, missing)
         out: list[SuggestedReply] = []
-        shop_data = tuple(str(variables[k]) for k in _GUARD_KEYS)
+        shop_data = tuple([str(variables[k]) for k in _GUARD_KEYS])
         for v in chosen:
-            text = self.templates.render(v, {**variables, "tone": v.tone})
+            text = self.templates.render(
+                v, variables if v.tone == variables["tone"] else {**variables, "tone": v.tone})
             if self._blocked(v, variables, shop_data):
                 continue  # never suggest what the guard blocks (tests keep this list empty)
             out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
@@ -642,7 +660,7 @@ class Engine:
             return self.templates.choose(folder, key, tone, count, seed, avoid)
         pool = self.templates.choose(folder, key, tone, 99, seed, avoid)
         # the variants that need the fewest facts the case lacks first (stable: rotation kept)
-        pool.sort(key=lambda v: 0 if v.parts is None else len(missing.intersection(v.parts[1::2])))
+        pool.sort(key=lambda v: len(missing & v.names))
         return pool[:count]
 
     def _blocked(self, variant: Variant, variables: dict[str, Any], shop_data: tuple[str, ...]) -> bool:

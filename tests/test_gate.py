@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.understand.gate import Gate, grams, prefixes
+from bot.understand.gate import OTHER_DIGIT, Gate, grams, prefixes
 from bot.understand.rules import RuleSet
 from tests.conftest import DATA, read_jsonl
 from tests.shared import shared_engine
@@ -26,8 +26,10 @@ def starts_ok(pattern: str, text: str) -> bool:
         m = compiled.search(text, pos)
         if m is None:
             break
+        other_digit = OTHER_DIGIT in keys if keys else False
         if m.end() > m.start() and keys is not None and not any(
-                text.startswith(k, m.start()) for k in keys):
+                text.startswith(k, m.start()) for k in keys) and not (
+                other_digit and text[m.start()].isdecimal() and not text[m.start()].isascii()):
             return False
     return True
 
@@ -44,8 +46,21 @@ def test_prefixes_of_plain_words_classes_options_and_groups() -> None:
 
 
 def test_a_match_that_can_start_anywhere_is_not_gated() -> None:
-    for pattern in (".评", "[^退]款", r"\d+元", "(?i)ok", "(?:好)?", "评?"):
+    for pattern in (".评", "[^退]款", r"\w+元", "(?i)ok", "(?:好)?", "评?"):
         assert prefixes(pattern) is None, pattern
+
+
+def test_a_digit_is_one_of_ten_or_any_other_decimal_digit() -> None:
+    digits = set("0123456789")
+    assert prefixes(r"\d+元") == digits | {OTHER_DIGIT}
+    assert prefixes(r"\d元") == {d + "元" for d in digits} | {OTHER_DIGIT}
+    assert prefixes(r"满\d") == {"满"}
+    assert OTHER_DIGIT in grams("满٣元") and OTHER_DIGIT not in grams("满3元")
+    gate = Gate([prefixes(r"\d+元"), frozenset({"退款"})])
+    assert gate.candidates("٣元") == [0]
+    assert gate.candidates("五元") == []
+    for text in ("满3元", "满٣元", "满𝟑元", "三元"):
+        assert starts_ok(r"\d+元", text)
 
 
 def test_a_text_names_its_one_and_two_character_pieces() -> None:
@@ -63,7 +78,7 @@ def test_the_gate_lists_the_rules_a_text_can_match_in_their_order() -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
                 min_size=1, max_size=6),
-       st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
+       st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))
 def test_every_match_starts_with_a_prefix(alts: list[str], texts: list[str]) -> None:
     pattern = "|".join(alts)
     for text in texts:
@@ -118,7 +133,7 @@ def test_the_syntax_reader_follows_escapes_classes_counts_and_groups() -> None:
     assert prefixes("(?P<x>好)(?P=x)") == {"好"}
     assert prefixes("(?>好)评") == {"好评"}
     assert prefixes(r"好\b评") == {"好评"}
-    for pattern in ("(?s:好)评", r"\w+", r"[\W好]", "[^好]", r"\1", "[一-龥]评", r"(?i)ok"):
+    for pattern in ("(?s:好)评", r"\w+", r"[\W好]", "[^好]", r"\1", "[一-龥]评", r"(?i)ok", r"[\s好]"):
         assert prefixes(pattern) is None, pattern
 
 

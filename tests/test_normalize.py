@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine import Engine
 
@@ -48,3 +50,31 @@ def test_alias_spans_cover_the_abbreviation(norm) -> None:  # type: ignore[no-un
 
 def test_whitespace_is_collapsed_and_emoji_kept(norm) -> None:  # type: ignore[no-untyped-def]
     assert norm("  太差了   😡  ").text == "太差了 😡"
+
+
+def test_the_fast_nfkc_is_unicodedata_nfkc() -> None:
+    """The full-width characters it maps first, next to every combining mark and to the
+    kinds of text a chat holds, normalise as unicodedata does."""
+    import unicodedata
+
+    from bot.understand.normalize import nfkc
+
+    wide = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+    marks = [chr(c) for c in range(0x300, 0x370)] + ["\u3099", "\u309a", "\uff9e"]
+    for w in wide:
+        for m in marks:
+            for text in (w + m, "a" + w + m + "好"):
+                assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+    for text in ("好评返现！！", "１２３ａｂｃ，。", "　亲　", "①号", "ｶﾞ", "ᄀ가", "Å", "㎏", "™"):
+        assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    "，。！？：；（）　好评返现亲您１２ａＢab1 \u0301\u3099ｶﾞ①㎏Å각Å™﹐︰")))
+def test_the_fast_nfkc_agrees_on_any_mix(text: str) -> None:
+    import unicodedata
+
+    from bot.understand.normalize import nfkc
+
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)

@@ -88,10 +88,30 @@ def test_holding_stages_ignore_everything_but_resume_and_close() -> None:
 
 
 def test_the_machine_is_shared_and_holds_no_conversation() -> None:
-    assert ENGINE.script.machine.models == []
+    table = repr(ENGINE.script.table)
     conv, _ = ENGINE.start({"shop": "店", "buyer_name": "王"})
     ENGINE.feed(conv, "agent", "您好，请问是王先生吗？")
-    assert ENGINE.script.machine.models == []
+    assert repr(ENGINE.script.table) == table
+
+
+def test_an_event_takes_the_first_transition_whose_conditions_agree() -> None:
+    import copy
+
+    script = copy.copy(ENGINE.script)
+    script.table, script.rows = {}, []
+    a, b, c = list(script.stages)[:3]
+    for row in ({"trigger": "go", "source": a, "dest": b, "conditions": ["problem_stated"]},
+                {"trigger": "go", "source": a, "dest": c, "unless": ["firm_hold"]},
+                {"trigger": "stay", "source": a, "dest": a}):
+        script._add(row)
+    conv = _conv(a, {"firm": True})
+    assert not script.fire(conv, "go") and conv.stage == a  # neither agrees
+    assert not script.fire(conv, "stay") and not script.fire(conv, "unknown") and conv.stage == a
+    conv.context.problem_stated = True
+    assert script.fire(conv, "go") and conv.stage == b  # the first one that agrees
+    conv = _conv(a, {})
+    assert script.fire(conv, "go") and conv.stage == c
+    assert script.leaves(a, "go") and not script.leaves(b, "go")
 
 
 def test_main_path_with_counted_apologies(flow: Any) -> None:

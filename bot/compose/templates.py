@@ -29,6 +29,7 @@ class Variant:
     # A variant that is only text and {{ name }} placeholders (all of ours) renders by
     # joining its parts: Jinja's per-render context costs more than the rest of composing.
     parts: tuple[str, ...] | None = None  # text, name, text, name, …, text
+    names: frozenset[str] = frozenset()  # the placeholders of ``parts``
 
 
 def _plain_parts(source: str) -> tuple[str, ...] | None:
@@ -36,6 +37,10 @@ def _plain_parts(source: str) -> tuple[str, ...] | None:
     if any(mark in text for text in parts[::2] for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
         return None  # anything beyond a plain placeholder is Jinja's to render
     return parts
+
+
+def _variant(vid: str, tone: str, template: jinja2.Template, parts: tuple[str, ...] | None) -> Variant:
+    return Variant(vid, tone, template, parts, frozenset(parts[1::2]) if parts else frozenset())
 
 
 class TemplateLibrary:
@@ -57,8 +62,8 @@ class TemplateLibrary:
             parts = [p.strip() for p in path.read_text(encoding="utf-8").split(VARIANT_SEPARATOR)]
             try:
                 compiled = [
-                    Variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file],
-                            self.env.from_string(p), _plain_parts(p))
+                    _variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file],
+                             self.env.from_string(p), _plain_parts(p))
                     for i, p in enumerate(parts) if p
                 ]
             except jinja2.TemplateSyntaxError as exc:

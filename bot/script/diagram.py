@@ -19,8 +19,8 @@ def _edges(script: Any) -> list[tuple[str, str, str]]:
     active = set(script.active)
     many = max(2, len(active) - 3)
     pairs: set[tuple[str, str, str]] = set()  # (event, source, dest)
-    for event_name, event in script.machine.events.items():
-        for source, transitions in event.transitions.items():
+    for event_name, by_source in script.table.items():
+        for source, transitions in by_source.items():
             for t in transitions:
                 if source != t.dest:
                     pairs.add((event_name, source, t.dest))

@@ -1,19 +1,22 @@
 """Builds the one shared state machine from ``dialogs/script.yaml`` and fires events on it.
 
-Conversations are never registered with the machine (``model=None``): an event is
-triggered with the conversation as its model, so nothing per conversation is kept.
+The machine is a table: for each event and source stage, the transitions in script order,
+each with the predicates that must hold and those that must not. Firing an event tries
+them in order and moves the conversation to the first whose predicates agree (what
+``transitions`` does, without its event objects and callbacks: they were a twentieth of a
+turn). Conversations are plain data: nothing per conversation is kept here.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
-
-from transitions import EventData, Machine
+from typing import Any
 
 from bot.dataload import DataError
 from bot.datamodels import ROLES, role_problems
@@ -21,6 +24,13 @@ from bot.models import Conversation
 from bot.script.flow import Flow
 
 Predicate = Callable[[Conversation, datetime | None], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    dest: str
+    conditions: tuple[Predicate, ...]  # all must hold
+    unless: tuple[Predicate, ...]  # none may hold
 
 
 def review_changeable(conv: Conversation, now: datetime | None) -> bool:
@@ -104,15 +114,8 @@ class Script:
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []
-        self.machine = Machine(
-            model=None,
-            states=list(self.stages),
-            initial=self.initial,
-            auto_transitions=False,
-            ignore_invalid_triggers=True,
-            send_event=True,
-            model_attribute="stage",
-        )
+        # event → source stage → its transitions, in the order script.yaml lists them
+        self.table: dict[str, dict[str, list[Transition]]] = {}
         for row in spec["transitions"]:
             self._add(row)
 
@@ -161,33 +164,30 @@ class Script:
                 if dest not in self.stages:
                     raise DataError(f"script.yaml：未知阶段 {dest!r}")
                 extra = [] if row["dest"] != "@previous" else [_came_from(dest)]
-                self.machine.add_transition(
-                    row["trigger"], src, dest, conditions=cast(Any, conditions + extra), unless=cast(Any, unless)
-                )
+                self.table.setdefault(row["trigger"], {}).setdefault(src, []).append(
+                    Transition(dest, tuple(conditions + extra), tuple(unless)))
                 self.rows.append({"trigger": row["trigger"], "source": src, "dest": dest,
                                   "conditions": row.get("conditions", []),
                                   "unless": row.get("unless", []),
                                   "previous": row["dest"] == "@previous"})
 
-    def _condition(self, name: str) -> Callable[[EventData], bool]:
+    def _condition(self, name: str) -> Predicate:
         if name not in self.predicates:
             raise DataError(f"script.yaml：未知条件 {name!r}")
-        pred = self.predicates[name]
-        return lambda e: pred(cast(Conversation, e.model), e.kwargs.get("now"))
+        return self.predicates[name]
 
     def fire(self, conv: Conversation, event: str, now: datetime | None = None) -> bool:
         """Fire one event on the conversation; True if the stage changed."""
-        ev = self.machine.events.get(event)
-        if ev is None or conv.stage not in ev.transitions:
-            return False  # nothing to do here; skipping also avoids transitions' warning log
         before = conv.stage
-        ev.trigger(conv, now=now)
-        return conv.stage != before
+        for t in self.table.get(event, {}).get(before, ()):
+            if all(c(conv, now) for c in t.conditions) and not any(u(conv, now) for u in t.unless):
+                conv.stage = t.dest
+                return t.dest != before
+        return False
 
     def leaves(self, stage: str, event: str) -> bool:
         """Whether the event has a transition out of the stage (before its conditions)."""
-        ev = self.machine.events.get(event)
-        return ev is not None and stage in ev.transitions
+        return stage in self.table.get(event, {})
 
     def checklist(self, conv: Conversation) -> list[tuple[str, bool]]:
         """The current stage's checklist items and whether each is met."""
@@ -199,24 +199,39 @@ class Script:
             len(self.main_path) if stage == self.final else 0)
 
 
-def _came_from(stage: str) -> Callable[[EventData], bool]:
-    return lambda e: cast(Conversation, e.model).context.held_from == stage
+def _came_from(stage: str) -> Predicate:
+    return lambda c, _: c.context.held_from == stage
 
 
 _EXPR = re.compile(r"^\s*([a-z_]+)\s*(?:(>=|<=|==|>|<)\s*(\d+))?\s*$")
+_OPS: dict[str, Callable[[Any, int], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
 
 
 def _check(expr: str, conv: Conversation) -> bool:
+    return _test(expr)(conv)
+
+
+@functools.lru_cache(maxsize=1024)
+def _test(expr: str) -> Callable[[Conversation], bool]:
+    """A checklist expression ("apologies >= 1 and thanks") read once into a test: every
+    turn checks its stage's list."""
     if " and " in expr:
-        return all(_check(part, conv) for part in expr.split(" and "))
+        parts = [_test(part) for part in expr.split(" and ")]
+        return lambda conv: all(p(conv) for p in parts)
     if expr == "true":
-        return True
+        return lambda conv: True
     m = _EXPR.match(expr)
     if not m:
         raise DataError(f"script.yaml：无法理解的检查项 {expr!r}")
     name, op, num = m.groups()
-    value = conv.turn if name == "turn" else getattr(conv.context, name)
+    if name == "turn":
+        def value(conv: Conversation) -> Any:
+            return conv.turn
+    else:
+        def value(conv: Conversation) -> Any:
+            return getattr(conv.context, name)
     if op is None:
-        return bool(value)
-    n = int(num)
-    return {">=": value >= n, "<=": value <= n, "==": value == n, ">": value > n, "<": value < n}[op]
+        return lambda conv: bool(value(conv))
+    compare, n = _OPS[op], int(num)
+    return lambda conv: compare(value(conv), n)

@@ -5,7 +5,9 @@ regex time, even with ``re`` scanning for first characters in C. Each rule gets 
 one- or two-character strings that every non-empty match of its pattern starts with
 (``prefixes``); ``Gate`` indexes the rules of a set by those strings, and a text's own
 one- and two-character substrings then name the only rules worth searching. A rule whose
-matches can start anywhere (a dot, a negated class) is always searched.
+matches can start anywhere (a dot, a negated class) is always searched. ``\\d`` is the ten
+ASCII digits or ``OTHER_DIGIT``, a key that stands for any other decimal digit (٣, 𝟑…):
+the digits that begin amounts and dates do not leave a rule always searched.
 
 The sets are worked out from the regex as regex_syntax parses it and only ever err on the
 side of more: a construct not followed exactly (a repeat past its first time, a dot, flags)
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +27,10 @@ from bot.understand import regex_syntax as rx
 LENGTH = 2  # two characters name a Chinese word's start far better than one
 _MAX_KEYS = 4096  # past this many prefixes a rule is indexed by shorter ones
 _MAX_RANGE = 64  # a wider class is "any of many characters"
+# The key of the decimal digits other than 0-9 that \d also matches; a text holding one
+# has it among its grams. It begins a prefix and ends it (one character, never two).
+OTHER_DIGIT = "\x00"
+_OTHER_DIGITS = re.compile(r"[^\D0-9]")
 
 # A prefix being built: (the characters so far, whether the pattern may still add to them).
 _Partial = tuple[str, bool]
@@ -67,7 +74,9 @@ def chars(atoms: Sequence[Any]) -> list[str] | None:
             out.extend(chr(c) for c in range(ord(a[0]), ord(a[1]) + 1))
         elif isinstance(a, str) and len(a) == 1:
             out.append(a)
-        else:  # a wide range, \d, \s
+        elif a == "\\d":
+            out.extend("0123456789" + OTHER_DIGIT)
+        else:  # a wide range, \s
             return None
     return out
 
@@ -91,7 +100,7 @@ def _extend(cur: set[_Partial], items: Sequence[rx.Node],
                     continue
                 for found in nexts:
                     nxt.update(((p + q)[:LENGTH], more and len(p) + len(q) < LENGTH)
-                               for q, more in found)
+                               if q != OTHER_DIGIT else (p or q, False) for q, more in found)
             if len(nxt) > _MAX_KEYS:
                 return _close(cur)
             cur = nxt
@@ -145,11 +154,14 @@ class Gate:
 
 @functools.lru_cache(maxsize=8)
 def grams(text: str) -> frozenset[str]:
-    """The one- and two-character substrings of ``text`` (kept for the last few texts:
-    several rule sets read the same message)."""
+    """The one- and two-character substrings of ``text``, and OTHER_DIGIT when it holds a
+    decimal digit other than 0-9 (kept for the last few texts: several rule sets read the
+    same message)."""
     out = set(text)
     out.update(map(operator.add, text, text[1:]))
+    if _OTHER_DIGITS.search(text):
+        out.add(OTHER_DIGIT)
     return frozenset(out)
 
 
-__all__ = ["LENGTH", "Gate", "chars", "grams", "keys_of", "partials", "prefixes"]
+__all__ = ["LENGTH", "OTHER_DIGIT", "Gate", "chars", "grams", "keys_of", "partials", "prefixes"]

@@ -29,6 +29,21 @@ _SYMBOLS = "\u2100-\u2bff\u3200-\u33ff\U0001f000-\U0001faff\u00a8\u00b4\u02c2-\u
 _ODD_SPACE = re.compile(r"[^\S ]")
 
 
+# Full-width ASCII (，！？１ａ) and the ideographic space are most of what NFKC changes in a
+# chat message; mapped first, the rest is usually normal already and unicodedata's full
+# NFKC pass (a tenth of normalising) is skipped. Each maps to what its compatibility
+# decomposition is, so the result is the same NFKC.
+_WIDE = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on Chinese chat text."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    text = text.translate(_WIDE)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or "\u4e00" <= ch <= "\u9fff"
 
@@ -57,6 +72,9 @@ class Normalizer:
         aliases = rules.get("aliases", {})
         self.aliases: dict[str, str] = {str(k).lower(): v for k, v in aliases.items()}
         self.replace: list[tuple[str, str]] = [(a, b) for a, b in rules.get("replace", [])]
+        # Most messages hold none of them: one search tells, instead of a test per pair.
+        self._any_replace = re.compile("|".join(re.escape(a) for a, _ in self.replace)) \
+            if self.replace else None
         self.symbols: dict[str, str] = {str(k): str(v) for k, v in rules.get("symbols", {}).items()}
         protect = rules.get("protect", [])
         self._protect = re.compile("|".join(f"(?:{p})" for p in protect)) if protect else None
@@ -73,7 +91,7 @@ class Normalizer:
             if self.separators else re.compile("[" + _SYMBOLS + "]")
 
     def __call__(self, source: str) -> Norm:
-        text = unicodedata.normalize("NFKC", source).lower()
+        text = nfkc(source).lower()
         if len(text) == len(source) and not self._special.search(source):
             origin = list(range(len(source)))
         else:
@@ -87,10 +105,12 @@ class Normalizer:
             text, origin = self._replace_emoticons(text, origin)
         if self._maybe_sep.search(text):
             text, origin = self._drop_separators(text, origin)
-        text, origin = self._expand_aliases(text, origin)
-        for old, new in self.replace:
-            if old in text:
-                text, origin = _substitute(text, origin, old, new)
+        if self.aliases and self._ascii_run.search(text):  # aliases are latin letters
+            text, origin = self._expand_aliases(text, origin)
+        if self._any_replace is not None and self._any_replace.search(text):
+            for old, new in self.replace:
+                if old in text:
+                    text, origin = _substitute(text, origin, old, new)
         if "  " in text or text != text.strip() or _ODD_SPACE.search(text):
             text, origin = _collapse_spaces(text, origin)
         return Norm(source, text, tuple(origin))

@@ -27,8 +27,11 @@ from bot.understand import regex_syntax as rx
 from bot.understand.alternation import compile_lexicon, factor, literal_led
 from bot.understand.rules import CLAUSE_BREAK, Hit, Lazy, Led, Negation, RuleSet
 
-_SENTENCE = re.compile(r"[。!！?？;；\n]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
-_CLAUSE = re.compile(r"[，,。!！?？;；~\n、:]|(?<!\d)\.|\.(?!\d)|但是|不过|可是|然而")
+# Written as alternatives that each start with a plain character, so that ``re`` scans for
+# those characters in C (a class among them would make it try every alternative at every
+# position); a dot ends a segment unless it stands between two digits (3.5元).
+_SENTENCE = re.compile(r"。|!|！|\?|？|;|；|\n|\.(?!(?<=\d\.)\d)|但是|不过|可是|然而")
+_CLAUSE = re.compile(r"，|,|。|!|！|\?|？|;|；|~|\n|、|:|\.(?!(?<=\d\.)\d)|但是|不过|可是|然而")
 _SCOPES = {"sentence": _SENTENCE, "clause": _CLAUSE}
 
 
@@ -262,9 +265,10 @@ class ScopedRules:
         self.rules = RuleSet.build(plain, {})
         self.negation = negation
 
-    def hits(self, text: str) -> list[Hit]:
-        """Every hit that no ``unless`` of its rule clears."""
-        breaks: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+    def hits(self, text: str, breaks: dict[re.Pattern[str], list[tuple[int, int]]] | None = None) -> list[Hit]:
+        """Every hit that no ``unless`` of its rule clears (``breaks``: the text's segment
+        breaks found so far, by scope)."""
+        breaks = {} if breaks is None else breaks
         memo: dict[tuple[Any, ...], bool] = {}  # a long text has many hits in one segment
         out = []
         for h in self.rules.hits(text, self.negation):
@@ -279,8 +283,10 @@ class ScopedRules:
         """Summed weights per label; a rule counts once per clause."""
         out: dict[str, float] = {}
         seen: set[tuple[int, int]] = set()
-        ends = [e for _, e in _breaks(_CLAUSE, text, {})]
-        for h in self.hits(text):
+        breaks: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+        found = self.hits(text, breaks)
+        ends = [e for _, e in _breaks(_CLAUSE, text, breaks)] if found else []
+        for h in found:
             key = (h.rule, bisect_right(ends, h.start))
             if key in seen:
                 continue
