@@ -167,7 +167,9 @@ def _has_nul(value: object) -> bool:
 
 
 async def _body(request: web.Request) -> bytes:
-    if request.content_type not in ("application/json", ""):
+    # The usual header as it is, without aiohttp parsing it into type and parameters.
+    if request.headers.get("Content-Type") != "application/json" and \
+            request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）")
     raw = await request.read()
     if not raw:
