@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -141,7 +142,15 @@ def bare(seconds: float, concurrency: int) -> dict[str, float]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench/bare_server.py"), str(port)])
     try:
-        time.sleep(1.0)
+        deadline = time.monotonic() + 30  # a busy machine starts it slowly
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
         pin(proc.pid, SERVER_CORE)
         return wrk(f"http://127.0.0.1:{port}", ["x"], seconds, concurrency)
     finally:

@@ -233,3 +233,29 @@ def test_the_guards_memory_is_stored_masked_turn_after_turn(db_url: str) -> None
     assert all("13812345678" not in line for memory in memories for line in memory)
     assert any("[手机号]" in line for line in memories[2])
     assert memories[0] == ["您好，请问是周女士吗？"] and memories[-1][-1] == "您好，请问是周女士吗？"
+
+
+def test_a_conversation_written_elsewhere_is_read_as_written(db_url: str) -> None:
+    """The store keeps the conversations its turns saved decoded; a change another store
+    (another instance, a command) wrote in between is what the next turn starts from."""
+    async def go() -> tuple[str, int, bool, bool]:
+        first = await Store.open(db_url)
+        second = await Store.open(db_url)
+        a, b = TurnService.over(first, ENGINE), TurnService.over(second, ENGINE)
+        try:
+            conv, _, _ = await a.create(ENGINE.start({**CASE, "order_id": "ELSEWHERE"})[0].case)
+            await a.turn(conv.id, "agent", "您好，请问是周女士吗？")  # a keeps it decoded
+            kept = conv.id in first.decoded._items
+            await b.set_tone(conv.id, "亲切")  # written by the other store
+            await a.turn(conv.id, "buyer", "是我")
+            state = (await second.load(conv.id)).conversation
+            again = (await first.load(conv.id)).conversation
+            return state.tone, state.turn, kept, again.tone == "亲切"
+        finally:
+            a.shutdown()
+            b.shutdown()
+            await first.close()
+            await second.close()
+
+    tone, turn, kept, seen = asyncio.run(go())
+    assert kept and (tone, turn) == ("亲切", 2) and seen

@@ -85,8 +85,10 @@ def refused(request: web.Request, status: int, code: str, message: str) -> web.R
 def _check_request(request: web.Request) -> None:
     """What no route accepts, whatever the database: NUL characters in the path or the
     query (PostgreSQL cannot store them, SQLite would) and over-long path ids."""
-    if "\x00" in request.path or "\x00" in request.query_string or \
-            any("\x00" in k or "\x00" in v for k, v in request.query.items()):
+    query = request.query_string  # most requests have none: no query parsed for them
+    nul_query = bool(query) and ("\x00" in query or any("\x00" in k or "\x00" in v
+                                                       for k, v in request.query.items()))
+    if "\x00" in request.path or nul_query:
         raise ApiError(400, "bad_request", "请求地址中不能有 NUL 字符")
     ident = request.match_info.get("id")
     if ident is not None and (len(ident) > MAX_ID or not ident.isprintable()):
@@ -165,7 +167,9 @@ def _has_nul(value: object) -> bool:
 
 
 async def _body(request: web.Request) -> bytes:
-    if request.content_type not in ("application/json", ""):
+    # The usual header as it is, without aiohttp parsing it into type and parameters.
+    if request.headers.get("Content-Type") != "application/json" and \
+            request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）")
     raw = await request.read()
     if not raw:

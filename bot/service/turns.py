@@ -43,9 +43,9 @@ INLINE_CHARS = 256
 
 @dataclass(frozen=True, slots=True)
 class TurnResult:
-    """What a turn gives its caller: the new conversation and the answer (not masked)."""
+    """What a turn gives its caller: the answer (not masked). Not the conversation: the
+    store keeps that one decoded for the next turn, which changes it in place."""
 
-    conversation: Conversation
     suggestion: Suggestion
     duplicate: bool = False  # a repeated message id: the answer stored for it (masked)
     # The answer's JSON when it is the one stored (nothing in the message was masked):
@@ -86,13 +86,13 @@ class TurnService:
             stored = await self.repo.load(conv_id, message_id)
             _check_shop(stored, conv_id, shop)
             if stored.answered is not None:
-                return TurnResult(stored.conversation, stored.answered, duplicate=True)
+                return TurnResult(stored.answered, duplicate=True)
             conv = await self._on_script(stored.conversation)
             conv, sug = await self._off_loop(len(text), self.engine.feed, conv, role, text, at=at, owned=True)
             record = await self._off_loop(len(text), _masked_turn, conv, sug, role, text, message_id)
             await self.repo.save(conv, is_open=self._is_open(conv), turn=record)
             await self._publish(conv_id, record.suggestion)
-        return TurnResult(conv, sug, json=record.suggestion_json if record.suggestion is sug else None)
+        return TurnResult(sug, json=record.suggestion_json if record.suggestion is sug else None)
 
     async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         if size <= INLINE_CHARS:

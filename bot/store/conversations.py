@@ -116,31 +116,65 @@ class TurnRepository(Protocol):
         """The newest stored Suggestion (None before any turn)."""
 
 
+class Decoded:
+    """The conversations a turn saved last, decoded, beside the state text they were saved as.
+
+    A load still reads the row, in the same statement as before; when the row's state is the
+    text saved with an entry, that entry's object is the decoding of it, so the load takes it
+    instead of decoding (the JSON of the state cost more than its read). Whoever wrote the
+    row since, this process or another, another instance or a command, changed the text, and
+    the load decodes it. A load takes the entry out: the turn that loaded it changes the
+    object in place, and nobody else holds it. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: dict[str, tuple[str, Conversation]] = {}
+
+    def take(self, conv_id: str, state: str) -> Conversation:
+        kept = self._items.pop(conv_id, None)
+        if kept is not None and kept[0] == state:
+            return kept[1]
+        return Conversation.model_validate_json(state)
+
+    def keep(self, conv: Conversation, state: str) -> None:
+        if len(self._items) >= self.size:
+            del self._items[next(iter(self._items))]
+        self._items[conv.id] = (state, conv)
+
+
 class ConversationStore(Database):
     """Conversations and turns over SQLAlchemy Core (the same statements on both databases)."""
+
+    decoded: Decoded
 
     async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
         row = await self.read(lambda conn: _LOAD.run(conn, {"cid": conv_id, "mid": message_id}))
         if row is None:
             raise NotFound(conv_id)
         shop, is_open, turn, state, answered = row
-        return Stored(shop, bool(is_open), turn, Conversation.model_validate_json(state),
+        return Stored(shop, bool(is_open), turn, self.decoded.take(conv_id, state),
                       Suggestion.model_validate_json(answered) if answered else None)
 
     async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
-        await self.write(lambda conn: self._save(conn, conv, is_open, turn))
+        """A turn's conversation is kept decoded (the turn service hands it to nobody else)."""
+        state = await self.write(lambda conn: self._save(conn, conv, is_open, turn))
+        if turn is not None:
+            self.decoded.keep(conv, state)
 
-    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> None:
+    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> str:
         now = datetime.now(UTC)
         if turn is not None:
             _INSERT_TURN.run(conn, {
                 "conversation_id": turn.conversation_id, "turn": turn.turn, "role": turn.role,
                 "text": turn.text, "message_id": turn.message_id, "stage": turn.stage,
                 "suggestion": turn.suggestion_json, "created_at": now})
+        state = conv.model_dump_json()
         _UPDATE_STATE.run(conn, {
-            "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": conv.model_dump_json(),
+            "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": state,
             "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
             "outcome": conv.outcome})
+        return state
 
     async def flag(self, conv_id: str) -> None:
         await self.write(lambda conn: conn.execute(
@@ -227,4 +261,4 @@ class ConversationStore(Database):
                 schema.conversations).where(_C.is_open))).scalar() or 0)
 
 
-__all__ = ["CaseKey", "ConversationStore", "Stored", "TurnRecord", "TurnRepository", "buyer_key"]
+__all__ = ["CaseKey", "ConversationStore", "Decoded", "Stored", "TurnRecord", "TurnRepository", "buyer_key"]
