@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bot.learned.build import SETTINGS  # noqa: E402
 from bot.learned.linear import features  # noqa: E402
 from bot.learned.train import _augment, _fit, _logits, _prune, _targets, folds, near_duplicate_groups  # noqa: E402
-from bot.learned.understand import BUYER_FAMILIES, buyer_extras  # noqa: E402
+from bot.learned.understand import buyer_extras, families  # noqa: E402
 from bot.understand.pipeline import Understander  # noqa: E402
 
 
@@ -80,27 +80,30 @@ def main() -> int:
     u = Understander(ROOT / "dialogs", mode="rules")
     rows = read(args.corpus)
     norm = [u.normalize(str(r["text"])).text for r in rows]
-    rules = [u.buyer_model(u.normalize(str(r["text"]))) for r in rows]
+    readings = [u.buyer_model.read(u.normalize(str(r["text"]))) for r in rows]
+    rules = [r for r, _ in readings]
     gids = near_duplicate_groups(norm)
     parts = folds(len(norm), args.k, gids)
     print(f"训练行 {len(rows)}，近重复分组 {len(set(gids))} 组")
     probes = [(p, read(p)) for p in args.probe]
     for family in args.families.split(","):
-        classes = BUYER_FAMILIES[family]
+        classes = families(u.labels)[family]
         gold = _targets([str(r[family]) if r[family] is not None else "none" for r in rows], "multiclass", classes)
         print(f"== {family}")
         said = [classes.index(str(getattr(r, family)) if getattr(r, family) is not None else "none") for r in rules]
         if not probes:
             report("rules", gold, said, classes)
         for variant in args.variants.split(","):
-            ex = [buyer_extras(r) if variant == "stack" else [] for r in rules]
-            xs = [features(t, e) for t, e in zip(norm, ex, strict=True)]
+            ex = [buyer_extras(r, c) if variant == "stack" else [] for r, c in readings]
+            xs = [features(t, e, with_shape=SETTINGS["shape"]) for t, e in zip(norm, ex, strict=True)]
             if probes:
                 for path, prow in probes:
                     pn = [u.normalize(str(r["text"])) for r in prow]
-                    pr = [u.buyer_model(n) for n in pn]
-                    px = [features(n.text, buyer_extras(r) if variant == "stack" else [])
-                          for n, r in zip(pn, pr, strict=True)]
+                    pread = [u.buyer_model.read(n) for n in pn]
+                    pr = [r for r, _ in pread]
+                    px = [features(n.text, buyer_extras(r, c) if variant == "stack" else [],
+                                   with_shape=SETTINGS["shape"])
+                          for n, (r, c) in zip(pn, pread, strict=True)]
                     pg = _targets([str(r[family]) if r[family] is not None else "none" for r in prow],
                                   "multiclass", classes)
                     pp = predict(xs, gold, px, classes, args.c, variant == "stack", balance.get(family, 0.0))
