@@ -95,14 +95,15 @@ def main() -> int:
             report("rules", gold, said, classes)
         for variant in args.variants.split(","):
             ex = [buyer_extras(r, c) if variant == "stack" else [] for r, c in readings]
-            xs = [features(t, e, with_shape=SETTINGS["shape"]) for t, e in zip(norm, ex, strict=True)]
+            shaped = bool(SETTINGS["shape"]) and variant == "stack"  # as csbot learn does
+            xs = [features(t, e, with_shape=shaped) for t, e in zip(norm, ex, strict=True)]
             if probes:
                 for path, prow in probes:
                     pn = [u.normalize(str(r["text"])) for r in prow]
                     pread = [u.buyer_model.read(n) for n in pn]
                     pr = [r for r, _ in pread]
                     px = [features(n.text, buyer_extras(r, c) if variant == "stack" else [],
-                                   with_shape=SETTINGS["shape"])
+                                   with_shape=shaped)
                           for n, (r, c) in zip(pn, pread, strict=True)]
                     pg = _targets([str(r[family]) if r[family] is not None else "none" for r in prow],
                                   "multiclass", classes)

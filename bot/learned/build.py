@@ -31,7 +31,9 @@ from bot.learned.understand import (
 )
 from bot.understand.pipeline import Understander
 
-# shape: the message's shape (clauses, length, ?/!/emoji: linear.shape) beside the n-grams.
+# shape: the message's shape (clauses, length, ?/!/emoji: linear.shape) beside the n-grams, in
+# the stack only: model.intent also reads single clauses, and a clause's shape is a short
+# reply's ("拉链坏了" fell from complain to 0.49 and dropped out of the message's intents).
 # grouped_folds: near-duplicate lines (a line and its traditional / typo / particle variant)
 # share a fold, so out-of-fold figures, C and the temperature are not flattered by them.
 SETTINGS: dict[str, Any] = {"sizes": [1, 2, 3], "min_count": 2, "prune": 0.2, "folds": 5, "grid": [16.0, 64.0, 256.0],
@@ -147,7 +149,7 @@ def learn(dialogs: Path, log: Callable[[str], None] | None = None,
                                          extras=extras if variant == "stack" else None,
                                          extras_dropout=variant == "stack", groups=groups,
                                          balance=s["balance"].get(family, 0.0),
-                                         with_shape=bool(s["shape"]), **kw)
+                                         with_shape=bool(s["shape"]) and variant == "stack", **kw)
             tasks[f"{variant}.{family}"] = fitted[variant].spec
         preds = {"rules": said, **{v: [classes[max(range(len(p)), key=p.__getitem__)] for p in t.oof]
                                    for v, t in fitted.items()}}

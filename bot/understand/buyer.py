@@ -38,7 +38,8 @@ class BuyerModel:
         self.cause_heat_scale = _floats(spec.get("cause_heat_scale", {}))
         self.upset_cap = float(spec.get("upset_cap", float("inf")))
         self.emotion_cap: dict[str, str] = dict(spec.get("emotion_cap", {}))
-        self._names = (self.intents.names(), self.causes.names(), self.emotions.names())
+        self._fired = ([f"hi:{n}" for n in self.intents.names()], [f"hc:{n}" for n in self.causes.names()],
+                       [f"he:{n}" for n in self.emotions.names()])
 
     def __call__(self, norm: Norm) -> BuyerUnderstanding:
         return self.read(norm)[0]
@@ -53,8 +54,8 @@ class BuyerModel:
         cause_scores, fired_c = self.causes.scored(text, self.negation, self.emphasis)
         cues = [f"si:{k}" for k, v in scores.items() if v > 0]
         cues += [f"sc:{k}" for k, v in cause_scores.items() if v > 0]
-        cues += [f"hi:{self._names[0][i]}" for i in sorted(fired_i)]
-        cues += [f"hc:{self._names[1][i]}" for i in sorted(fired_c)]
+        cues += [self._fired[0][i] for i in sorted(fired_i)]
+        cues += [self._fired[1][i] for i in sorted(fired_c)]
         cause = _best(cause_scores, self.cause_priority)
         if cause is not None and cause_scores[cause] < self.cause_min:
             cause = None
@@ -71,7 +72,7 @@ class BuyerModel:
         confidence = _confidence(scores, intent)
         emotion, emo, fired_e = self._emotion(text, intent, cause)
         cues += [f"se:{k}" for k, v in emo.items() if v > 0]
-        cues += [f"he:{self._names[2][i]}" for i in sorted(fired_e)]
+        cues += [self._fired[2][i] for i in sorted(fired_e)]
         return BuyerUnderstanding(
             text=norm.source,
             intent=intent,
