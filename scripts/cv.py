@@ -97,7 +97,8 @@ def main() -> int:
     fam = families(u.labels)
     rows = read(args.corpus)
     norm = [u.normalize(str(r["text"])).text for r in rows]
-    rules = [u.buyer_model(u.normalize(str(r["text"]))) for r in rows]
+    readings = [u.buyer_model.read(u.normalize(str(r["text"]))) for r in rows]
+    rules = [r for r, _ in readings]
     gids = near_duplicate_groups(norm)
     parts = folds(len(norm), args.k, gids)
     print(f"训练行 {len(rows)}，近重复分组 {len(set(gids))} 组")
@@ -110,14 +111,17 @@ def main() -> int:
         if not probes:
             report("rules", gold, said, classes)
         for variant in args.variants.split(","):
-            ex = [buyer_extras(r) if variant == "stack" else [] for r in rules]
-            xs = [features(t, e) for t, e in zip(norm, ex, strict=True)]
+            ex = [buyer_extras(r, c) if variant == "stack" else [] for r, c in readings]
+            shaped = bool(SETTINGS["shape"]) and variant == "stack"  # as csbot learn does
+            xs = [features(t, e, with_shape=shaped) for t, e in zip(norm, ex, strict=True)]
             if probes:
                 for path, prow in probes:
                     pn = [u.normalize(str(r["text"])) for r in prow]
-                    pr = [u.buyer_model(n) for n in pn]
-                    px = [features(n.text, buyer_extras(r) if variant == "stack" else [])
-                          for n, r in zip(pn, pr, strict=True)]
+                    pread = [u.buyer_model.read(n) for n in pn]
+                    pr = [r for r, _ in pread]
+                    px = [features(n.text, buyer_extras(r, c) if variant == "stack" else [],
+                                   with_shape=shaped)
+                          for n, (r, c) in zip(pn, pread, strict=True)]
                     pg = _targets([str(r[family]) if r[family] is not None else "none" for r in prow],
                                   "multiclass", classes)
                     pp = predict(xs, gold, px, classes, args.c, variant == "stack", balance.get(family, 0.0))

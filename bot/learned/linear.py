@@ -16,6 +16,7 @@ import gzip
 import json
 import math
 import operator
+import re
 import sys
 import zlib
 from array import array
@@ -53,14 +54,49 @@ def ngrams(text: str, sizes: Sequence[int] = (1, 2, 3)) -> list[str]:
     return list(seen)
 
 
+_SHAPE = "\x04"  # prefix of the shape features
+# A message's clauses: punctuation, spaces and emoji codes end one (also the clauses whose
+# intents bot.learned.understand lists).
+CLAUSES = re.compile(r"[^，,。.!！?？;；~～\s、…]+")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
+_LENGTHS = (4, 10, 20, 40)
+
+
+def shape(text: str) -> list[str]:
+    """Features of a message's shape, beside its n-grams: how many clauses (a rant is long
+    and many-claused, a yes is one short clause), how long, whether it asks (a "?" anywhere,
+    or at the end) or exclaims, whether it holds an emoji. Grouped CV of the buyer stack:
+    intent and cause +0.4 to +0.5 point each."""
+    n = len(text)
+    out = [f"{_SHAPE}c{min(len(CLAUSES.findall(text)), 5)}",
+           f"{_SHAPE}l{sum(n > x for x in _LENGTHS)}"]
+    if "?" in text:
+        out.append(f"{_SHAPE}q")
+        if text.endswith("?"):
+            out.append(f"{_SHAPE}qe")
+    if "!" in text:
+        out.append(f"{_SHAPE}x")
+    if _EMOJI.search(text):
+        out.append(f"{_SHAPE}e")
+    return out
+
+
+def keys(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) -> list[str]:
+    """A text's features that are read from the text itself: its n-grams, and its shape."""
+    grams = ngrams(text, sizes)
+    return grams + shape(text) if with_shape else grams
+
+
 def extra(name: str) -> str:
     """The feature name of an extra signal (a rule's verdict, say), never an n-gram."""
     return _EXTRA + name
 
 
-def features(text: str, extras: Iterable[str] = (), sizes: Sequence[int] = (1, 2, 3)) -> dict[str, float]:
-    """The feature vector of a text: its n-grams at 1/sqrt(count) (unit length), extras at 1."""
-    grams = ngrams(text, sizes)
+def features(text: str, extras: Iterable[str] = (), sizes: Sequence[int] = (1, 2, 3),
+             with_shape: bool = False) -> dict[str, float]:
+    """The feature vector of a text: its n-grams (and shape) at 1/sqrt(count) (unit length),
+    extras at 1."""
+    grams = keys(text, sizes, with_shape)
     value = 1.0 / math.sqrt(len(grams)) if grams else 0.0
     out = dict.fromkeys(grams, value)
     for name in extras:
@@ -77,6 +113,7 @@ class TaskSpec(BaseModel):
     kind: Literal["multiclass", "multilabel"]
     classes: list[str] = Field(min_length=1)
     sizes: list[int] = Field(default=[1, 2, 3], min_length=1)
+    shape: bool = False  # the message's shape (``shape``) beside the n-grams
     vocabulary: str  # the features, one per line, in row order
     weights: str  # base64 of zlib of little-endian int16 rows, len(classes) per feature
     scale: float = Field(gt=0)  # a weight is its int16 times this
@@ -163,6 +200,7 @@ class LinearTask:
         self.kind = spec.kind
         self.classes = list(spec.classes)
         self.sizes = tuple(spec.sizes)
+        self.shape = spec.shape
         k = self.k = len(self.classes)
         flat = array("h")
         flat.frombytes(zlib.decompress(base64.b64decode(spec.weights)))
@@ -199,7 +237,7 @@ class LinearTask:
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
-        return _score(self, ngrams(text, self.sizes), extras, [self.scale] * self.k, list(self.bias))
+        return _score(self, keys(text, self.sizes, self.shape), extras, [self.scale] * self.k, list(self.bias))
 
     def proba(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Calibrated probabilities: a softmax (multi-class) or one sigmoid per class."""
@@ -228,7 +266,8 @@ class Bank:
     def __init__(self, tasks: Sequence[LinearTask], spec: BankSpec | None = None) -> None:
         self.tasks = list(tasks)
         self.sizes = self.tasks[0].sizes
-        if any(t.sizes != self.sizes for t in self.tasks):
+        self.shape = self.tasks[0].shape
+        if any(t.sizes != self.sizes or t.shape != self.shape for t in self.tasks):
             raise ValueError("合并打分的任务必须用同样的 n-gram")
         widths = [t.k for t in self.tasks]
         self.k = sum(widths)
@@ -261,7 +300,7 @@ class Bank:
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
         """Every task's raw scores (see LinearTask.logits)."""
-        out = _score(self, ngrams(text, self.sizes), extras, self.scales, self.bias)
+        out = _score(self, keys(text, self.sizes, self.shape), extras, self.scales, self.bias)
         return [out[a:b] for a, b in zip(self.cuts, self.cuts[1:], strict=False)]
 
     def proba(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
@@ -343,5 +382,5 @@ def tasks(model: ModelFile) -> dict[str, LinearTask]:
     return {name: LinearTask(spec) for name, spec in model.tasks.items()}
 
 
-__all__ = ["FORMAT", "Bank", "BankSpec", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump", "extra",
-           "features", "load", "merge_rows", "ngrams", "softmax", "tasks"]
+__all__ = ["CLAUSES", "FORMAT", "Bank", "BankSpec", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump",
+           "extra", "features", "keys", "load", "merge_rows", "ngrams", "shape", "softmax", "tasks"]

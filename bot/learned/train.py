@@ -96,19 +96,20 @@ def train_task(
     extras: Sequence[Sequence[str]] | None = None, grid: Sequence[float] = (4.0, 16.0, 64.0),
     min_count: int = 2, prune: float = 0.2, sizes: Sequence[int] = (1, 2, 3), k: int = 5,
     log: Callable[[str], None] | None = None, extras_dropout: bool = False,
-    groups: Sequence[int] | None = None, balance: float = 0.0,
+    groups: Sequence[int] | None = None, balance: float = 0.0, with_shape: bool = False,
 ) -> Trained:
     """Fit one task: choose C on out-of-fold predictions, calibrate, refit on every line.
 
     ``extras_dropout``: every line is also learnt without its extras, so the n-grams carry
     the task on their own too and the extras (the rules' verdicts, written while looking at
     the training lines) cannot take all the weight. ``groups``: a group id per text (near
-    duplicates), kept in one fold. ``balance`` (multi-class): each class weighted by
+    duplicates), kept in one fold. ``with_shape``: the message's shape (linear.shape) beside
+    the n-grams. ``balance`` (multi-class): each class weighted by
     (lines / (classes x its lines)) ** balance, 0 = unweighted, 1 = scikit-learn's "balanced"."""
     n = len(texts)
     if n < k * 2:
         raise ValueError(f"训练数据太少（{n} 条），至少要 {k * 2} 条")
-    xs = [features(t, e, sizes) for t, e in zip(texts, extras or [()] * n, strict=True)]
+    xs = [features(t, e, sizes, with_shape) for t, e in zip(texts, extras or [()] * n, strict=True)]
     ys = _targets(labels, kind, classes)
     parts = folds(n, k, groups)
     best: tuple[float, float, list[list[float]]] | None = None
@@ -137,7 +138,7 @@ def train_task(
         flat.byteswap()
     spec = TaskSpec(
         kind=kind,  # type: ignore[arg-type]
-        classes=list(classes), sizes=list(sizes), vocabulary="\n".join(vocab),
+        classes=list(classes), sizes=list(sizes), shape=with_shape, vocabulary="\n".join(vocab),
         weights=base64.b64encode(zlib.compress(flat.tobytes(), 9)).decode("ascii"), scale=scale,
         bias=[_round(b) for b in bias], temperature=_round(temperature), thresholds=thresholds,
         info={"C": c, "cv": tried, "lines": n, "features": len(vocab)},

@@ -9,13 +9,12 @@ per family, which one ships (``info.ship``); ``csbot eval`` shows all three on h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
 from bot.labels import Labels
-from bot.learned.linear import Bank, LinearTask, ModelFile, load
+from bot.learned.linear import CLAUSES, Bank, LinearTask, ModelFile, load
 from bot.models import BuyerUnderstanding, Emotion, IntentScore
 from bot.understand.normalize import Norm
 
@@ -31,16 +30,16 @@ def families(labels: Labels) -> dict[str, tuple[str, ...]]:
     return {"intent": labels.intents, "cause": ("none", *labels.causes),
             "emotion": labels.emotions, "acts": labels.acts}
 
-# A message's clauses, for its several intents: punctuation, spaces and emoji codes end one.
-_CLAUSES = re.compile(r"[^，,。.!！?？;；~～\s、…]+")
+_CLAUSES = CLAUSES  # a message's clauses, for its several intents
 # A long rant is one complaint told at length: its clauses are not read one by one (and a
 # turn stays fast).
 _MAX_CLAUSES = 6
 
 
-def buyer_extras(rule: BuyerUnderstanding) -> list[str]:
-    """The rules' verdicts on a buyer message, as the stack's extra features."""
-    return [f"ri:{rule.intent}", f"rc:{rule.cause}", f"re:{rule.emotion}"]
+def buyer_extras(rule: BuyerUnderstanding, cues: Iterable[str] = ()) -> list[str]:
+    """The rules' verdicts on a buyer message and the cues behind them (every label a rule
+    scored for, BuyerModel.read), as the stack's extra features."""
+    return [f"ri:{rule.intent}", f"rc:{rule.cause}", f"re:{rule.emotion}", *cues]
 
 
 def agent_extras(acts: Iterable[str]) -> list[str]:
@@ -133,9 +132,11 @@ class Learned:
             return self.task(f"stack.{family}").proba(text, extras)
         return self.task(f"model.{family}").proba(text)
 
-    def buyer(self, norm: Norm, rule: BuyerUnderstanding, variant: str = "") -> BuyerUnderstanding:
-        """Buyer labels by the shipped combination (or ``variant``: model / stack)."""
-        extras = buyer_extras(rule)
+    def buyer(self, norm: Norm, rule: BuyerUnderstanding, variant: str = "",
+              cues: Iterable[str] = ()) -> BuyerUnderstanding:
+        """Buyer labels by the shipped combination (or ``variant``: model / stack);
+        ``cues``: the rules' cues (BuyerModel.read), which the stack also reads."""
+        extras = buyer_extras(rule, cues)
         out: dict[str, tuple[str, float]] = {}
         chosen = [variant or self.ship[f] for f in BUYER_FAMILIES]
         if len(set(chosen)) == 1 and chosen[0] != "rules":

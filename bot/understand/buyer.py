@@ -38,11 +38,24 @@ class BuyerModel:
         self.cause_heat_scale = _floats(spec.get("cause_heat_scale", {}))
         self.upset_cap = float(spec.get("upset_cap", float("inf")))
         self.emotion_cap: dict[str, str] = dict(spec.get("emotion_cap", {}))
+        self._fired = ([f"hi:{n}" for n in self.intents.names()], [f"hc:{n}" for n in self.causes.names()],
+                       [f"he:{n}" for n in self.emotions.names()])
 
     def __call__(self, norm: Norm) -> BuyerUnderstanding:
+        return self.read(norm)[0]
+
+    def read(self, norm: Norm) -> tuple[BuyerUnderstanding, list[str]]:
+        """The labels and the cues behind them: every label a rule scored for
+        (``si:complain``, ``sc:quality``, ``se:angry``), not only the winners, and every rule
+        that fired (``hi:complain.3``: the label's fourth rule). The learned stack reads them
+        as extra features and learns how far to trust each cue."""
         text = norm.text
-        scores = self.intents.scores(text, self.negation, self.emphasis)
-        cause_scores = self.causes.scores(text, self.negation, self.emphasis)
+        scores, fired_i = self.intents.scored(text, self.negation, self.emphasis)
+        cause_scores, fired_c = self.causes.scored(text, self.negation, self.emphasis)
+        cues = [f"si:{k}" for k, v in scores.items() if v > 0]
+        cues += [f"sc:{k}" for k, v in cause_scores.items() if v > 0]
+        cues += [self._fired[0][i] for i in sorted(fired_i)]
+        cues += [self._fired[1][i] for i in sorted(fired_c)]
         cause = _best(cause_scores, self.cause_priority)
         if cause is not None and cause_scores[cause] < self.cause_min:
             cause = None
@@ -57,18 +70,22 @@ class BuyerModel:
             scores["complain"] = max(scores.get(intent, 0.0), cause_scores[cause])
             intent = "complain"
         confidence = _confidence(scores, intent)
+        emotion, emo, fired_e = self._emotion(text, intent, cause)
+        cues += [f"se:{k}" for k, v in emo.items() if v > 0]
+        cues += [self._fired[2][i] for i in sorted(fired_e)]
         return BuyerUnderstanding(
             text=norm.source,
             intent=intent,
             cause=cause,
-            emotion=cast(Emotion, self._emotion(text, intent, cause)),
+            emotion=cast(Emotion, emotion),
             confidence=confidence,
             intents=[IntentScore(intent=intent, confidence=confidence)],
-        )
+        ), cues
 
-    def _emotion(self, text: str, intent: str, cause: str | None) -> str:
-        """Angry and upset cues heat the message, calm cues cool it; intent and cause lean it."""
-        emo = self.emotions.scores(text, self.negation)
+    def _emotion(self, text: str, intent: str, cause: str | None) -> tuple[str, dict[str, float], set[int]]:
+        """Angry and upset cues heat the message, calm cues cool it; intent and cause lean it
+        (the emotion, the cues' scores and the rules that fired)."""
+        emo, fired = self.emotions.scored(text, self.negation)
         heat = emo.get("angry", 0.0) - emo.get("calm", 0.0) + self.intent_heat.get(intent, 0.0)
         if cause is not None:
             heat += self.cause_heat.get(cause, 0.0) * self.cause_heat_scale.get(intent, 1.0)
@@ -80,8 +97,8 @@ class BuyerModel:
             emotion = "upset" if heat + upset >= self.upset_at else "calm"
         cap = self.emotion_cap.get(intent)
         if cap is not None and _EMOTIONS.index(emotion) > _EMOTIONS.index(cap):
-            return cap
-        return emotion
+            return cap, emo, fired
+        return emotion, emo, fired
 
 
 def _floats(mapping: dict[str, Any]) -> dict[str, float]:

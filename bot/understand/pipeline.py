@@ -112,11 +112,11 @@ class Understander:
     def buyer(self, text: str) -> BuyerUnderstanding:
         """Intent, cause, emotion and confidence of a buyer message."""
         norm = self.normalize(text)
-        rule = self.buyer_model(norm)
+        rule, cues = self.buyer_model.read(norm)
         learned = self.learned
         if learned is None:
             return rule
-        return learned.buyer(norm, rule, "model" if self.mode == "model" else "")
+        return learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues)
 
     def agent(
         self, text: str, context: Sequence[str] = (), stage: str | None = None

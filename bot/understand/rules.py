@@ -218,15 +218,33 @@ class RuleSet:
         self, text: str, negation: Negation, emphasis: Emphasis | None = None
     ) -> dict[str, float]:
         """Summed weights per label (a rule counts once per clause, or once if ``once``)."""
+        return self.scored(text, negation, emphasis)[0]
+
+    def scored(
+        self, text: str, negation: Negation, emphasis: Emphasis | None = None
+    ) -> tuple[dict[str, float], set[int]]:
+        """The scores (see ``scores``) and the rules that fired (indices into ``rules``)."""
         out: dict[str, float] = {}
         seen: set[tuple[str, int, int]] = set()
+        fired: set[int] = set()
         for h in self.hits(text, negation):
+            fired.add(h.rule)
             key = (h.label, h.rule, -1 if self.rules[h.rule].once else _clause_of(text, h.start))
             if key in seen:
                 continue
             seen.add(key)
             w = h.weight * (emphasis.factor(text, h.start) if emphasis else 1.0)
             out[h.label] = out.get(h.label, 0.0) + w
+        return out, fired
+
+    def names(self) -> list[str]:
+        """A name per rule, its label and its place among the label's rules (``complain.3``):
+        what the learned stack calls the rule's cue."""
+        count: dict[str, int] = {}
+        out = []
+        for r in self.rules:
+            out.append(f"{r.label}.{count.get(r.label, 0)}")
+            count[r.label] = count.get(r.label, 0) + 1
         return out
 
 
