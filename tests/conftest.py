@@ -16,7 +16,7 @@ from bot.engine import Engine
 from bot.models import Suggestion
 from tests.dialog import DEFAULT_CASE, Expectations
 from tests.pg import create_database, drop_database
-from tests.shared import shared_engine
+from tests.shared import load_once, shared_engine
 
 DATA = Path(__file__).parent / "data"
 PUBLIC = DATA / "public"
@@ -31,6 +31,16 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def engine() -> Engine:
     """The one Engine of the session (tests/shared.py): loading one costs most of a second."""
     return shared_engine()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_engine_per_data_folder() -> Iterator[None]:
+    """``Engine.load`` keeps what it loaded for the session (tests/shared.py: one Engine per
+    folder and contents), also for the commands tests run in process."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Engine, "load", classmethod(lambda _cls, dialogs=None, templates=None:
+                                               load_once(dialogs, templates)))
+        yield
 
 
 class Flow(Expectations):

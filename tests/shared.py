@@ -5,19 +5,54 @@ Loading an Engine costs a good part of a second (lexicons compiled, templates pa
 `engine` fixture in conftest.py and the modules that need one while they are collected (for
 parametrised cases) take this same object instead of loading their own. Tests treat it as
 read-only; a test that needs other data loads its own with ``Engine.load(folder)``.
+
+The same holds for every other data folder: ``load_once`` keeps one Engine per folder and
+contents, and conftest.py routes ``Engine.load`` through it for the session, so a command run
+through CliRunner, `csbot check`'s rendering and a test that loads a module's copy share the
+engine already made from those very files. Each first load of a folder is the real load; a
+folder edited since (its files hashed) is loaded anew; a load that fails is never kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import cache
 from pathlib import Path
 
 from bot.engine import Engine
+from bot.paths import dialogs_dir, templates_dir
+
+REAL_LOAD = Engine.load
+_loaded: dict[tuple[str, str, str], Engine] = {}
 
 
 @cache
 def shared_engine() -> Engine:
-    return Engine.load()
+    return load_once()
+
+
+def load_once(dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
+    """``Engine.load``, once per folder pair and contents in the session."""
+    d, t = dialogs_dir(dialogs).resolve(), templates_dir(templates).resolve()
+    key = (str(d), str(t), _digest(d, t))
+    if key not in _loaded:
+        _loaded[key] = REAL_LOAD(dialogs, templates)
+    return _loaded[key]
+
+
+def _digest(*folders: Path) -> str:
+    """Every file's name and bytes (the training corpus aside: the engine does not read it)."""
+    h = hashlib.blake2b()
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(x for x in dirs if x != "corpus")
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                h.update(path.encode())
+                with open(path, "rb") as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
 
 
 def edit(path: Path, old: str, new: str) -> None:
