@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.engine import Engine
 from bot.paths import dialogs_dir, templates_dir
+from bot.store.connect import upgrade_schema
 
 REAL_LOAD = Engine.load
+REAL_UPGRADE = upgrade_schema
 _loaded: dict[tuple[str, str, str], Engine] = {}
 
 
@@ -53,6 +59,39 @@ def _digest(*folders: Path) -> str:
                 with open(path, "rb") as fh:
                     h.update(fh.read())
     return h.hexdigest()
+
+
+Upgrade = Callable[..., Awaitable[tuple[str | None, str | None]]]
+
+
+def fresh_sqlite_from_copy(real: Upgrade, template: Path) -> Upgrade:
+    """``upgrade_schema`` (bot/store/connect.py) that brings a new, empty SQLite file to the
+    latest revision by copying ``template``, a file the ``real`` upgrade made from empty once.
+    Anything else (PostgreSQL, an existing file, another target) takes the real upgrade."""
+
+    async def upgrade(db: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
+        path = db.url.database if db.dialect.name == "sqlite" else None
+        if target != "head" or not path or path == ":memory:" or not os.path.isdir(os.path.dirname(path) or ".") \
+                or (os.path.exists(path) and os.path.getsize(path) > 0):
+            return await real(db, target)
+        if not template.exists():
+            await _migrated(real, template)
+        shutil.copyfile(template, path)
+        _, after = await real(db, target)  # finds the copy at the latest revision
+        return None, after  # what the real upgrade of an empty file answers
+
+    return upgrade
+
+
+async def _migrated(real: Upgrade, template: Path) -> None:
+    from bot.store.connect import open_engine
+
+    db = open_engine(f"sqlite:///{template}")
+    try:
+        await real(db, "head")
+    finally:
+        await db.dispose()  # the last connection closed: the WAL is folded into the file
+    assert not Path(f"{template}-wal").exists()
 
 
 def edit(path: Path, old: str, new: str) -> None:
