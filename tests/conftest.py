@@ -16,7 +16,7 @@ from bot.engine import Engine
 from bot.models import Suggestion
 from tests.dialog import DEFAULT_CASE, Expectations
 from tests.pg import create_database, drop_database
-from tests.shared import shared_engine
+from tests.shared import REAL_UPGRADE, fresh_sqlite_from_copy, load_once, shared_engine
 
 DATA = Path(__file__).parent / "data"
 PUBLIC = DATA / "public"
@@ -31,6 +31,29 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def engine() -> Engine:
     """The one Engine of the session (tests/shared.py): loading one costs most of a second."""
     return shared_engine()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_engine_per_data_folder() -> Iterator[None]:
+    """``Engine.load`` keeps what it loaded for the session (tests/shared.py: one Engine per
+    folder and contents), also for the commands tests run in process."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Engine, "load", classmethod(lambda _cls, dialogs=None, templates=None:
+                                               load_once(dialogs, templates)))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_sqlite_from_a_migrated_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A new SQLite file starts as a byte copy of one the real migrations made in this session
+    (tests/shared.py); some 250 tests open a fresh database, and running every revision
+    costs each about 40 ms. tests/test_migrations.py runs the revisions itself every time."""
+    from bot.store import connect
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(connect, "upgrade_schema", fresh_sqlite_from_copy(
+            REAL_UPGRADE, tmp_path_factory.mktemp("migrated") / "head.db"))
+        yield
 
 
 class Flow(Expectations):

@@ -5,19 +5,93 @@ Loading an Engine costs a good part of a second (lexicons compiled, templates pa
 `engine` fixture in conftest.py and the modules that need one while they are collected (for
 parametrised cases) take this same object instead of loading their own. Tests treat it as
 read-only; a test that needs other data loads its own with ``Engine.load(folder)``.
+
+The same holds for every other data folder: ``load_once`` keeps one Engine per folder and
+contents, and conftest.py routes ``Engine.load`` through it for the session, so a command run
+through CliRunner, `csbot check`'s rendering and a test that loads a module's copy share the
+engine already made from those very files. Each first load of a folder is the real load; a
+folder edited since (its files hashed) is loaded anew; a load that fails is never kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.engine import Engine
+from bot.paths import dialogs_dir, templates_dir
+from bot.store.connect import upgrade_schema
+
+REAL_LOAD = Engine.load
+REAL_UPGRADE = upgrade_schema
+_loaded: dict[tuple[str, str, str], Engine] = {}
 
 
 @cache
 def shared_engine() -> Engine:
-    return Engine.load()
+    return load_once()
+
+
+def load_once(dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
+    """``Engine.load``, once per folder pair and contents in the session."""
+    d, t = dialogs_dir(dialogs).resolve(), templates_dir(templates).resolve()
+    key = (str(d), str(t), _digest(d, t))
+    if key not in _loaded:
+        _loaded[key] = REAL_LOAD(dialogs, templates)
+    return _loaded[key]
+
+
+def _digest(*folders: Path) -> str:
+    """Every file's name and bytes (the training corpus aside: the engine does not read it)."""
+    h = hashlib.blake2b()
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(x for x in dirs if x != "corpus")
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                h.update(path.encode())
+                with open(path, "rb") as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
+
+
+Upgrade = Callable[..., Awaitable[tuple[str | None, str | None]]]
+
+
+def fresh_sqlite_from_copy(real: Upgrade, template: Path) -> Upgrade:
+    """``upgrade_schema`` (bot/store/connect.py) that brings a new, empty SQLite file to the
+    latest revision by copying ``template``, a file the ``real`` upgrade made from empty once.
+    Anything else (PostgreSQL, an existing file, another target) takes the real upgrade."""
+
+    async def upgrade(db: AsyncEngine, target: str = "head") -> tuple[str | None, str | None]:
+        path = db.url.database if db.dialect.name == "sqlite" else None
+        if target != "head" or not path or path == ":memory:" or not os.path.isdir(os.path.dirname(path) or ".") \
+                or (os.path.exists(path) and os.path.getsize(path) > 0):
+            return await real(db, target)
+        if not template.exists():
+            await _migrated(real, template)
+        shutil.copyfile(template, path)
+        _, after = await real(db, target)  # finds the copy at the latest revision
+        return None, after  # what the real upgrade of an empty file answers
+
+    return upgrade
+
+
+async def _migrated(real: Upgrade, template: Path) -> None:
+    from bot.store.connect import open_engine
+
+    db = open_engine(f"sqlite:///{template}")
+    try:
+        await real(db, "head")
+    finally:
+        await db.dispose()  # the last connection closed: the WAL is folded into the file
+    assert not Path(f"{template}-wal").exists()
 
 
 def edit(path: Path, old: str, new: str) -> None:

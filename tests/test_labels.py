@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,28 @@ PACKAGING = "东西还行，就是收到的时候盒子压扁了，包装破了�
 QUALITY = "记得，洗一次就起球，质量太差了"
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> tuple[Path, Path]:
+def _copy_to(folder: Path) -> tuple[Path, Path]:
     """A shop's copy of the data folders (the shipped model file included: it never saw the
     shop's own labels)."""
-    dialogs, templates = tmp_path / "dialogs", tmp_path / "scripts_zh"
+    dialogs, templates = folder / "dialogs", folder / "scripts_zh"
     shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
     shutil.copytree(ROOT / "scripts_zh", templates)
     assert (dialogs / "model" / "understand.json.gz").is_file()
     return dialogs, templates
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> tuple[Path, Path]:
+    return _copy_to(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def packaging(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One copy with the cause 包装问题 added, for the module: the tests read it and never
+    change it (its engine is loaded once: tests/shared.py)."""
+    folders = _copy_to(tmp_path_factory.mktemp("packaging"))
+    _add_packaging(*folders)
+    return folders
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -90,9 +102,8 @@ def _dialog(engine: Engine, lines: list[tuple[str, str]]) -> Any:
 # -- a new cause, end to end -------------------------------------------------------------
 
 
-def test_a_shop_adds_a_cause_and_gets_it_end_to_end(shop: tuple[Path, Path]) -> None:
-    dialogs, templates = shop
-    _add_packaging(dialogs, templates)
+def test_a_shop_adds_a_cause_and_gets_it_end_to_end(packaging: tuple[Path, Path]) -> None:
+    dialogs, templates = packaging
     engine = Engine.load(dialogs, templates)
     assert engine.labels.name("cause", "packaging") == "包装问题"
 
@@ -112,9 +123,8 @@ def test_a_shop_adds_a_cause_and_gets_it_end_to_end(shop: tuple[Path, Path]) -> 
 
 
 async def test_a_new_cause_through_the_http_api_the_sidebar_and_the_report(
-        shop: tuple[Path, Path], tmp_path: Path, aiohttp_client: Any) -> None:
-    dialogs, templates = shop
-    _add_packaging(dialogs, templates)
+        packaging: tuple[Path, Path], tmp_path: Path, aiohttp_client: Any) -> None:
+    dialogs, templates = packaging
     engine = Engine.load(dialogs, templates)
     db = f"sqlite:///{tmp_path / 'csbot.db'}"
     app = await build_app(db, engine)
@@ -204,14 +214,15 @@ def test_an_intent_without_events_in_the_script(shop: tuple[Path, Path]) -> None
 # -- a renamed label ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def renamed(shop: tuple[Path, Path]) -> Iterator[Engine]:
-    dialogs, templates = shop
+@pytest.fixture(scope="module")
+def renamed(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """One copy with two labels renamed, for the module (read, never changed)."""
+    dialogs, templates = _copy_to(tmp_path_factory.mktemp("renamed"))
     words = _yaml(dialogs / "defaults.yaml")
     words["cause_names"]["quality"] = "质量瑕疵"
     words["outcome_labels"]["resolved"] = "问题已处理"
     _save(dialogs / "defaults.yaml", words)
-    yield Engine.load(dialogs, templates)
+    return Engine.load(dialogs, templates)
 
 
 async def test_a_renamed_label_shows_in_the_card_the_sidebar_and_the_report(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,10 +27,21 @@ from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store, async_url
 from bot.store.migrations import LEGACY, SCRIPTS, MigrationError, current_version, head, upgrade
+from tests.shared import REAL_UPGRADE
 
 DATA = Path(__file__).parent / "data" / "migrations"
 T = TypeVar("T")
 NOW = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+
+@pytest.fixture(scope="module", autouse=True)
+def _every_revision_run() -> Iterator[None]:
+    """Here a new SQLite file runs every revision, not the session's migrated copy (conftest.py)."""
+    from bot.store import connect
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(connect, "upgrade_schema", REAL_UPGRADE)
+        yield
+
 
 # Each csbot version before Alembic: the steps it had run (tests/data/migrations) and the
 # highest row it wrote in schema_version. "4i": step 4 made the intake tables for a while.

@@ -107,11 +107,16 @@ def copy(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def renamed(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def renamed_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One renamed copy for the module: the tests read it and never change it."""
     folders = _copy_to(tmp_path_factory.mktemp("renamed"))
     rename_stages(*folders)
-    return Engine.load(*folders)
+    return folders
+
+
+@pytest.fixture(scope="module")
+def renamed(renamed_copy: tuple[Path, Path]) -> Engine:
+    return Engine.load(*renamed_copy)
 
 
 def test_the_renamed_copy_shows_remedies_and_warns_an_early_request(renamed: Engine) -> None:
@@ -200,9 +205,8 @@ def test_a_trainee_scores_the_same_on_the_renamed_copy(engine: Engine, renamed: 
                   json.dumps(cards[1], ensure_ascii=False)) == json.dumps(cards[0], ensure_ascii=False)
 
 
-def test_csbot_check_passes_the_renamed_copy(copy: tuple[Path, Path]) -> None:
-    rename_stages(*copy)
-    assert [p for p in check_folders(*copy) if not _known_until_h14(p)] == []
+def test_csbot_check_passes_the_renamed_copy(renamed_copy: tuple[Path, Path]) -> None:
+    assert [p for p in check_folders(*renamed_copy) if not _known_until_h14(p)] == []
 
 
 def _without_roles(dialogs: Path) -> None:
