@@ -8,12 +8,15 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import install as _click_in_chinese
+
+if TYPE_CHECKING:
+    from bot.models import Tone
 
 _click_in_chinese()
 
@@ -134,11 +137,34 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     sys.exit(EXIT_FOUND if blocked else EXIT_OK)
 
 
+def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str, product: str | None,
+               order_date: date | None, platform: str, agent: str | None) -> Any:
+    """The case `assist --json` starts from without a case line: the options given, the
+    data's defaults for shop and buyer; None when no option was given (the engine's own)."""
+    from pydantic import ValidationError
+
+    from bot.models import Case
+    from bot.server.errors import describe
+
+    given: dict[str, Any] = {"honorific": honorific, "product": product, "order_date": order_date,
+                             "agent": agent, "platform": platform if platform != "taobao" else None}
+    fields = {k: v for k, v in given.items() if v}
+    if shop is None and buyer is None and not fields:
+        return None
+    try:
+        return Case.model_validate({"shop": shop or engine.defaults["shop"],
+                                    "buyer_name": buyer or engine.defaults["buyer_name"], **fields})
+    except ValidationError as exc:
+        click.echo(f"案件信息不完整或格式不对：{describe(exc)}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 @main.command()
 @data_options
 @click.option("--json", "as_json", is_flag=True,
               help='JSON 行模式：输入 {"role":"buyer"|"agent","text":…}'
-                   '（可先给一行 {"case":{…}}；更正 {"correct":{"intent"|"cause"|"stage":…}}；'
+                   '（可先给一行 {"case":{…}}，不给就用下面的 --shop、--buyer 等选项；'
+                   '更正 {"correct":{"intent"|"cause"|"stage":…}}；'
                    '登记结果 {"end":"已解决"}），每行输入恰好输出一行 JSON')
 @click.option("--shop", default=None, help="店铺名")
 @click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
@@ -161,7 +187,9 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
     if as_json:
         from bot.channels.jsonl import run_jsonl
 
-        sys.exit(run_jsonl(engine, sys.stdin, sys.stdout))
+        sys.exit(run_jsonl(engine, sys.stdin, sys.stdout,
+                           _json_case(engine, shop, buyer_name, honorific, product, order_date,
+                                      platform, agent_name), cast("Tone", tone)))
     from click.core import ParameterSource
 
     from bot.channels.console import assist_console

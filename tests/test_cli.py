@@ -96,7 +96,23 @@ def test_assist_json_bad_lines_are_reported() -> None:
     assert r.returncode == 1
     out = [json.loads(x) for x in r.stdout.splitlines()]
     assert out[0]["error"]["code"] == "invalid" and out[1]["error"]["code"] == "bad_json"
+    assert out[1]["error"]["message"] == "第 2 行不是合法的 JSON（第 1 个字符附近）"  # not json's English
     assert "stage" in out[2]
+
+
+def test_assist_json_takes_the_case_from_the_options() -> None:
+    """Without a case line, --shop, --buyer … and --tone are the case (they were ignored)."""
+    opts = ("--shop", "柚子家运动", "--buyer", "周敏", "--honorific", "女士", "--tone", "亲切")
+    r = csbot("assist", "--json", *opts, stdin='{"role":"buyer","text":"是我"}\n')
+    assert r.returncode == 0, r.stderr
+    sug = json.loads(r.stdout)
+    assert sug["suggestions"][0]["tone"] == "亲切"  # the chosen tone leads
+    bare = json.loads(csbot("assist", "--json", stdin='{"role":"buyer","text":"是我"}\n').stdout)
+    assert bare["suggestions"][0]["tone"] == "正式"
+    r = csbot("assist", "--json", "--shop", "柚子家运动", "--agent", "小林",
+              stdin='{"role":"agent","text":"您好，在吗？"}\n')
+    texts = " ".join(s["text"] for s in json.loads(r.stdout)["suggestions"])
+    assert "柚子家运动" in texts and "本店" not in texts
 
 
 def test_assist_console_session(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 A line is a case (``{"case":{…}}``, first), a message (``{"role","text"}``), a correction
 (``{"correct":{"intent"?,"cause"?,"stage"?}}``) or the outcome (``{"end":"已解决"}``, code or
-Chinese name). Every other line, an empty one included, gets an error line.
+Chinese name). Every other line, an empty one included, gets an error line. Without a case
+line the case is the command line's (--shop, --buyer …), else the data's defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import IO, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.engine import Engine
-from bot.models import Case, Conversation
+from bot.models import Case, Conversation, Tone
 
 
 class CaseLine(BaseModel):
@@ -50,8 +51,10 @@ def _error(code: str, message: str, line: int) -> str:
                       ensure_ascii=False)
 
 
-def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
-    """Process the lines; returns the exit code (0, or 1 if any line was rejected)."""
+def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str], case: Case | None = None,
+              tone: Tone = "正式") -> int:
+    """Process the lines; returns the exit code (0, or 1 if any line was rejected). ``case``:
+    the case when the first line gives none; ``tone``: the suggestions' tone."""
     from bot.server.errors import describe
 
     conv: Conversation | None = None
@@ -65,17 +68,18 @@ def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
             try:
                 obj = json.loads(raw)
             except json.JSONDecodeError as exc:
-                raise _Bad("bad_json", f"第 {n} 行不是合法的 JSON：{exc.msg}") from exc
+                # json's own reason is English: the column says where instead
+                raise _Bad("bad_json", f"第 {n} 行不是合法的 JSON（第 {exc.colno} 个字符附近）") from exc
             if not isinstance(obj, dict):
                 raise _Bad("invalid", f"第 {n} 行应是一个 JSON 对象")
             if "case" in obj:
                 if conv is not None:
                     raise _Bad("invalid", f"第 {n} 行：案件信息只能在第一行给出")
-                conv, first = engine.start(CaseLine.model_validate(obj).case)
+                conv, first = engine.start(CaseLine.model_validate(obj).case, tone=tone)
                 reply = first.model_dump_json()
             elif "correct" in obj or "end" in obj:
                 if conv is None:
-                    conv, _ = engine.start(None)
+                    conv, _ = engine.start(case, tone=tone)
                 if "end" in obj:
                     conv, reply = _end(engine, conv, EndLine.model_validate(obj).end)
                 else:
@@ -88,7 +92,7 @@ def run_jsonl(engine: Engine, lines: Iterable[str], out: IO[str]) -> int:
             else:
                 msg = MessageLine.model_validate(obj)
                 if conv is None:
-                    conv, _ = engine.start(None)
+                    conv, _ = engine.start(case, tone=tone)
                 conv, sug = engine.feed(conv, msg.role, msg.text)
                 if msg.role == "buyer":
                     last_buyer = msg.text
