@@ -1,11 +1,16 @@
 """Click's own words (usage, option headings, --help's line, usage errors) in Chinese.
 
 Click translates its messages with ``gettext``; csbot ships no compiled catalogue, so the
-modules' translation function is pointed at this table (the rest stays English)."""
+modules' translation function is pointed at this table (the rest stays English). What click
+does not translate (metavars such as TEXT and [OPTIONS], the heading's colon) the help
+formatter below puts in Chinese, and it measures Chinese characters as two columns."""
 
 from __future__ import annotations
 
 import gettext
+import re
+import unicodedata
+from collections.abc import Iterable
 
 import click
 import click.core
@@ -48,12 +53,55 @@ ZH = {
     "default: {default}": "默认：{default}",
     "env var: {var}": "环境变量：{var}",
     "Aborted!": "已中止。",
+    "required": "必填",
     "file": "文件",
     "directory": "目录",
     "path": "路径",
     "integer": "整数",
     "float": "小数",
 }
+
+
+# Click's metavars (type names, argument names, usage placeholders) as the help shows them.
+METAVARS = {
+    "OPTIONS": "选项", "COMMAND": "命令", "ARGS": "参数", "TEXT": "文本", "INTEGER RANGE": "整数",
+    "INTEGER": "整数", "FLOAT": "小数", "FILE": "文件", "PATH": "路径", "DIRECTORY": "目录", "DIR": "目录",
+    "NAME": "名称", "CASE_ID": "案例编号", "DATASETS": "数据集",
+}
+_METAVAR = re.compile(r"\b(?:INTEGER RANGE|[A-Z][A-Z_]*)\b")
+_WIDE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def metavars(text: str) -> str:
+    """The metavars in an option's or usage's spelling, in Chinese (others, e.g. URL, stay)."""
+    return _METAVAR.sub(lambda m: METAVARS.get(m.group(0), m.group(0)), text)
+
+
+def width(text: str) -> int:
+    """Terminal columns: a Chinese character (and full-width punctuation) takes two."""
+    from click._compat import strip_ansi
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in strip_ansi(text))
+
+
+class ZhHelpFormatter(click.HelpFormatter):
+    """Click's help page with Chinese usage, headings and metavars."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, metavars(args), "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(metavars(a), b) for a, b in rows], col_max, col_spacing)
+
+    def write_text(self, text: str) -> None:
+        # Chinese paragraphs keep the author's line breaks ("\b", click's own convention):
+        # rewrapped, a break became a space and a long line was cut mid-word
+        paras = [f"\b\n{p}" if _WIDE.search(p) and not p.lstrip().startswith("\b") else p
+                 for p in text.split("\n\n")]
+        super().write_text("\n\n".join(paras))
 
 
 def _zh(message: str) -> str:
@@ -71,6 +119,8 @@ def install() -> None:
         module._ = _zh  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = _nzh  # type: ignore[attr-defined]
+    click.Context.formatter_class = ZhHelpFormatter
+    setattr(click.formatting, "term_len", width)  # noqa: B010  the help's columns line up under Chinese text
 
 
-__all__ = ["ZH", "install"]
+__all__ = ["METAVARS", "ZH", "ZhHelpFormatter", "install", "metavars", "width"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -176,3 +178,30 @@ def test_bad_data_folder_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cmd", [["analyze", "--role", "robot"], ["nonsense"]])
 def test_usage_errors_exit_2(cmd: list[str]) -> None:
     assert csbot(*cmd).returncode == 2
+
+
+def _every_command(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [path]
+    for name, cmd in group.commands.items():
+        out += _every_command(cmd, (*path, name)) if hasattr(cmd, "commands") else [(*path, name)]
+    return out
+
+
+def test_help_has_no_english_of_clicks_own() -> None:
+    """Usage, headings, metavars and [required] are Chinese, and the option column lines up
+    under Chinese metavars (click counted a Chinese character as one column)."""
+    from click.testing import CliRunner
+    from rich.cells import cell_len
+
+    from bot.cli import main
+
+    english = re.compile(r"\[OPTIONS\]|COMMAND|\[ARGS\]|\b(TEXT|INTEGER|FILE|NAME|DIR|CASE_ID|DATASETS)\b"
+                         r"|\[required|Usage|Options:|Commands:")
+    for path in _every_command(main):
+        text = CliRunner().invoke(main, [*path, "--help"]).output
+        assert text.startswith("用法：") and "选项：" in text, path
+        assert not english.search(text), (path, english.search(text))
+    text = CliRunner().invoke(main, ["assist", "--help"]).output
+    rows = [line for line in text.splitlines() if line.startswith(("  --shop ", "  --order-date ", "  --dialogs "))]
+    starts = {cell_len(m.group(1)) for m in (re.match(r"(.*?\S {2,})\S", line) for line in rows) if m}
+    assert len(rows) == 3 and len(starts) == 1, rows

@@ -41,14 +41,16 @@ def send(base_url: str, req: RawRequest, timeout: float = 10.0) -> tuple[int, by
 
 
 @channels.command("check")
-@click.argument("name")
+@click.argument("name", metavar="渠道名")
 @click.option("--url", default="http://127.0.0.1:8080", show_default=True,
-              help="运行中的 csbot serve 地址；样例请求发到 URL/hooks/NAME")
+              help="运行中的 csbot serve 地址；样例请求发到 <地址>/hooks/<渠道名>")
 @click.option("--dev", is_flag=True, help="开发模式：允许缺少签名密钥")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               envvar="CSBOT_CONFIG", help="TOML 配置文件（和 csbot serve 用的同一个）")
 def check(name: str, url: str, dev: bool, config: Path | None) -> None:
-    """检查渠道 NAME 的配置，并发送一个按平台规则签名的样例请求。"""
+    """检查一个渠道的配置，并发送一个按平台规则签名的样例请求。
+
+    渠道名：wecom、dingtalk、feishu、telegram、slack、webhook。"""
     import time
 
     from bot.channels.base import ConfigError

@@ -63,10 +63,10 @@ def train(name: str | None, seed: int, replies: str | None, out: Path | None, as
     """客服培训：csbot 扮演买家，你扮演客服，每句回复都会评分。
 
     \b
-    csbot train                           列出所有买家人设
-    csbot train --persona NAME [--seed N] 在终端里练习（/提示 看建议，/重来，/结束）
-    csbot train --persona NAME --replies FILE   按文件里的回复逐行作答，输出评分 JSON
-    csbot train --report DIR [--format html|csv] [-o FILE]   汇总一个文件夹里的练习记录
+    csbot train                                   列出所有买家人设
+    csbot train --persona 人设 [--seed 种子]      在终端里练习（/提示 看建议，/重来，/结束）
+    csbot train --persona 人设 --replies 文件     按文件里的回复逐行作答，输出评分 JSON
+    csbot train --report 目录 [--format html|csv] [-o 文件]   汇总一个文件夹里的练习记录
     """
     from bot.dataload import DataError
     from bot.paths import dialogs_dir
