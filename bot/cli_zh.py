@@ -79,9 +79,7 @@ def metavars(text: str) -> str:
 
 def width(text: str) -> int:
     """Terminal columns: a Chinese character (and full-width punctuation) takes two."""
-    from click._compat import strip_ansi
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in strip_ansi(text))
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in click.unstyle(text))
 
 
 class ZhHelpFormatter(click.HelpFormatter):
