@@ -272,6 +272,7 @@ class ScriptFile(_Strict):
     # Flow keys still settling (see the module's docstring).
     evidence: Any = None
     firm_extort: Any = None
+    weak_primary: Any = None
     ordinary: Any = None
     maybe: Any = None
     escalation_owner: Any = None

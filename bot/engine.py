@@ -310,7 +310,7 @@ class Engine:
             ctx.damaged = thing or self.phrases["damaged_thing"]
         self._note_cause(ctx, u.cause, norm)
         complaint = intent in _COMPLAINTS or u.cause is not None or any(
-            i.intent in _COMPLAINTS for i in u.intents)
+            i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
@@ -319,11 +319,22 @@ class Engine:
         # the primary intent's events and the other intents' around them (issue 13.3)
         events = list(self._buyer_events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
+        # the other intents read surely: they still move the stage when the primary cannot
+        sure = [] if corrected else [i.intent for i in u.intents
+                                     if i.intent != u.intent and i.confidence >= flow.weak_primary]
         # the big jumps are the intents with an evidence threshold in script.yaml
         if not corrected and gate is not None and u.confidence < gate \
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
-            events = ["problem", "answer"] if complaint else ["answer"]
+            events = self._sure_events(sure, complaint)
+        elif sure and u.confidence < flow.weak_primary:
+            # A weak primary beside a sure reading ("是我。…称呼可别弄错" read complain at 0.33
+            # after a sure "是我"): the sure readings move the stage, the weak one only says
+            # "可能…" where it would have moved it.
+            complaint = u.cause is not None or any(i in _COMPLAINTS for i in sure)
+            events = self._sure_events(sure, complaint)
+            ctx.maybe = next((e for e in self.script.buyer_events[intent] if e not in events
+                              and e in flow.maybe and self.script.leaves(before, e)), None)
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
@@ -401,6 +412,13 @@ class Engine:
         ctx.wrong_person = ctx.remedy_underway = False
         ctx.problem_stated = True
         conv.outcome = None
+    def _sure_events(self, sure: list[str], complaint: bool) -> list[str]:
+        """The events of a message whose primary reading may not move the stage: the main-path
+        moves of the intents read surely, in text order, then the problem (when one was
+        stated) and the answer."""
+        events = [e for i in sure for e in self.script.secondary_events.get(i, [])]
+        return [*events, *(["problem"] if complaint else []), "answer"]
+
     def _buyer_events(self, u: BuyerUnderstanding) -> list[str]:
         """The primary intent's events and, in text order around them, the other intents'."""
         if len(u.intents) < 2:
@@ -409,7 +427,7 @@ class Engine:
         for i in u.intents:
             if i.intent == u.intent:
                 events += self.script.buyer_events[u.intent]
-            else:
+            elif i.confidence >= self.flow.weak_primary:  # a weak secondary reading moves nothing
                 events += self.script.secondary_events.get(i.intent, [])
         return events
 

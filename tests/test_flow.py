@@ -302,6 +302,77 @@ def test_a_weak_big_jump_holds_and_says_how_to_confirm() -> None:
         assert moved.stage == stage, intent
 
 
+def _read_several(text: str, intents: list[tuple[str, float]], primary: str, confidence: float,
+                  cause: str | None = None) -> Any:
+    """A message read as several intents (text order), ``primary`` the whole message's reading."""
+    from bot.models import IntentScore
+
+    u = _read(text, primary, confidence, cause)
+    return u.model_copy(update={"intents": [IntentScore(intent=i, confidence=p) for i, p in intents]})
+
+
+def _at_identity() -> Any:
+    conv, _ = ENGINE.start(CASE)
+    conv, _ = ENGINE.feed(conv, "agent", "周女士您好，我是柚子家女装的售后客服小林，请问是您本人吗？")
+    assert conv.stage == "confirm_identity"
+    return conv
+
+
+def test_a_weak_primary_beside_a_sure_yes_does_not_move_the_stage() -> None:
+    # "是我。我是周敏女士，称呼可别弄错。": a sure yes, and the whole message read as a complaint
+    # at 0.33. The yes confirms who she is; the complaint is too weak to skip 确认商品.
+    weak = ENGINE.flow.weak_primary - 0.17
+    text = "是我。我是周敏女士，称呼可别弄错。"
+    conv, sug = ENGINE.feed_understood(
+        _at_identity(), _read_several(text, [("affirm", 0.999), ("complain", weak)], "complain", weak))
+    assert conv.stage == "confirm_product" and conv.context.identity_confirmed
+    assert not conv.context.problem_stated
+    note = next(w for w in sug.warnings if w.code == "maybe_problem")
+    assert note.message.startswith("可能：") and note.action is not None
+    assert note.action.stage == "listen_apologize" and note.action.command == "/阶段 倾听致歉"
+    conv, sug = ENGINE.correct(conv, stage=note.action.stage)  # the agent confirms it
+    assert conv.stage == "listen_apologize" and not any(w.code.startswith("maybe_") for w in sug.warnings)
+    # read surely, the same two intents make both moves (issue 13.3: "嗯，那箱根本没收到")
+    conv, sug = ENGINE.feed_understood(
+        _at_identity(), _read_several("嗯，那箱根本没收到", [("affirm", 0.99), ("complain", 0.87)],
+                                      "complain", 0.87, "logistics"))
+    assert conv.stage == "listen_apologize" and conv.context.problem_stated
+    assert not any(w.code.startswith("maybe_") for w in sug.warnings)
+    # at the threshold the primary is sure enough
+    at_gate = ENGINE.flow.weak_primary
+    conv, _ = ENGINE.feed_understood(
+        _at_identity(), _read_several(text, [("affirm", 0.999), ("complain", at_gate)], "complain", at_gate))
+    assert conv.stage == "listen_apologize"
+
+
+def test_a_weak_primary_with_a_stated_problem_or_alone_still_moves() -> None:
+    weak = ENGINE.flow.weak_primary - 0.1
+    # the cause is read apart from the intent: a named problem still moves to 倾听致歉
+    conv, sug = ENGINE.feed_understood(
+        _at_identity(), _read_several("是我，那箱没收到", [("affirm", 0.99), ("complain", weak)],
+                                      "complain", weak, "logistics"))
+    assert conv.stage == "listen_apologize" and conv.context.identity_confirmed
+    assert not any(w.code == "maybe_problem" for w in sug.warnings)
+    # no sure reading beside it: the best reading there is moves the stage, as before
+    conv, sug = ENGINE.feed_understood(_at_identity(), _read("我是周敏女士，称呼可别弄错", "complain", weak))
+    assert conv.stage == "listen_apologize"
+    # a weak secondary never moves the stage either
+    conv, _ = ENGINE.feed_understood(
+        _at_identity(), _read_several("是我，称呼可别弄错", [("affirm", 0.99), ("complain", weak)], "affirm", 0.99))
+    assert conv.stage == "confirm_product" and not conv.context.problem_stated
+
+
+def test_a_weak_big_jump_keeps_the_sure_yes_beside_it() -> None:
+    # "是我。另外我是周女士，别叫错了。" read wrong_person at 0.39 beside a sure "是我": the big
+    # jump holds (evidence gate) and the yes still confirms who she is.
+    low = ENGINE.flow.evidence["wrong_person"] - 0.2
+    conv, sug = ENGINE.feed_understood(
+        _at_identity(), _read_several("是我。另外我是周女士，别叫错了。",
+                                      [("affirm", 0.999), ("wrong_person", low)], "wrong_person", low))
+    assert conv.stage == "confirm_product" and conv.context.identity_confirmed
+    assert "maybe_wrong_person" in [w.code for w in sug.warnings]
+
+
 def test_malicious_on_weak_evidence_returns_a_clear_demand_keeps_it() -> None:
     weak = (ENGINE.flow.evidence["extort"] + ENGINE.flow.firm_extort) / 2
     conv, sug = ENGINE.feed_understood(_at_listen(), _read("改了评价你们给多少钱", "extort", weak))

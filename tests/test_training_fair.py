@@ -39,11 +39,10 @@ def test_a_bare_greeting_does_not_confirm_identity(engine: Engine) -> None:
 def test_the_wrong_gender_costs_points_and_the_buyer_says_so(engine: Engine) -> None:
     d = Dialog("traditional_chinese_buyer", engine=engine)
     d.say("林小姐您好，我是暖暖生活馆的售后客服小周，请问是林志明吗？") \
-        .expect_violation("wrong_honorific").expect_buyer_contains("林志明先生").expect_going()
-    # The buyer confirms and sets the name right, so the talk moves past the identity check.
-    # (The model of 2026-12-06 reads "是我。我是林志明先生，称呼可别弄错。" as affirm + complain,
-    # complain first at 0.33, and the script goes on to listen_apologize, not confirm_product.)
-    assert d.session.conv.stage not in ("opening", "confirm_identity"), d.session.conv.stage
+        .expect_violation("wrong_honorific").expect_buyer_contains("林志明先生").expect_going() \
+        .expect_stage("confirm_product")  # the buyer confirms, and sets the name right
+    # (A model may read "是我。我是林志明先生，称呼可别弄错。" as a sure yes and a weak complaint,
+    # complain primary at 0.33: the weak reading does not move the stage, script.yaml weak_primary.)
     card = d.finish()
     assert any(x.code == "wrong_honorific" and x.points > 0
                for x in card.computation.deductions)  # type: ignore[union-attr]

@@ -50,6 +50,7 @@ class FlowSpec(_Strict):
 
     evidence: dict[str, float] = Field(default_factory=dict)
     firm_extort: float = 0.85
+    weak_primary: float = 0.5
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
     maybe: dict[str, Maybe] = Field(default_factory=dict)
     escalation_owner: str = "主管"
@@ -74,6 +75,7 @@ class Flow:
             raise DataError(f"script.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
         self.evidence = f.evidence
         self.firm_extort = f.firm_extort
+        self.weak_primary = f.weak_primary
         self.ordinary_intents = frozenset(f.ordinary.intents)
         self.ordinary_confidence = f.ordinary.confidence
         self.maybe = f.maybe
