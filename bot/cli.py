@@ -298,7 +298,9 @@ def evaluate_cmd(datasets: tuple[Path, ...], role: str | None, with_train: bool,
 @data_options
 def serve(database_url: str | None, host: str | None, port: int | None, config: Path | None,
           dev: bool, dialogs: Path | None, templates: Path | None) -> None:
-    """启动 HTTP 服务（REST、WebSocket、指标、渠道回调）。默认使用当前目录下的 SQLite 文件 csbot.db。"""
+    """启动 HTTP 服务（REST、WebSocket、指标、渠道回调）。
+
+    默认使用当前目录下的 SQLite 文件 csbot.db。"""
     import logging
 
     from aiohttp import web

@@ -20,6 +20,8 @@ import click.formatting
 import click.parser
 import click.types
 
+from bot.wrap_zh import wrap
+
 ZH = {
     "Usage:": "用法：",
     "Options": "选项",
@@ -92,12 +94,34 @@ class ZhHelpFormatter(click.HelpFormatter):
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
 
     def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
-        super().write_dl([(metavars(a), b) for a, b in rows], col_max, col_spacing)
+        rows = [(metavars(a), b) for a, b in rows]
+        if not any(_WIDE.search(b) for _, b in rows):
+            super().write_dl(rows, col_max, col_spacing)
+            return
+        # Click wraps the second column by characters, so a Chinese line ran over the terminal
+        # (which then cut it anywhere): wrap by columns, where Chinese may break (wrap_zh).
+        first_col = min(max(width(a) for a, _ in rows), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap(second, max(self.width - first_col - 2, 10), measure=width)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
     def write_text(self, text: str) -> None:
         # Chinese paragraphs keep the author's line breaks ("\b", click's own convention):
         # rewrapped, a break became a space and a long line was cut mid-word
-        paras = [f"\b\n{p}" if _WIDE.search(p) and not p.lstrip().startswith("\b") else p
+        # (a line longer than the terminal is wrapped where Chinese may break, not cut by it)
+        room = max(self.width - self.current_indent, 20)
+        paras = ["\b\n" + "\n".join(wrap(p, room, measure=width))
+                 if _WIDE.search(p) and not p.lstrip().startswith("\b") else p
                  for p in text.split("\n\n")]
         super().write_text("\n\n".join(paras))
 

@@ -33,7 +33,9 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @config_option
 def export_cmd(since: date | None, shop: str | None, database_url: str | None,
                config: Path | None) -> None:
-    """每行一条 JSON：{"text","intent","cause","emotion"}，和 tests/data/buyer_dev.jsonl 同一格式。
+    """把客服的更正导出为语料，每行一条 JSON。
+
+    每行是 {"text","intent","cause","emotion"}，和 tests/data/buyer_dev.jsonl 同一格式。
 
     文本是入库时已遮盖个人信息的原文；客服没有更正的标签沿用 csbot 当时的理解。"""
     from bot.store.corrections import export

@@ -93,7 +93,9 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 @click.option("--dir", "location", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="修订所在的目录（默认 bot/store/alembic）")
 def revision_cmd(name: str, message: str | None, location: Path | None) -> None:
-    """开发者用：按 bot/store/schema.py 和 bot/intake/tables.py 与现有修订的差别，生成下一个修订文件。
+    """开发者用：生成下一个数据库修订文件。
+
+    按 bot/store/schema.py 和 bot/intake/tables.py 与现有修订的差别生成。
 
     名称用小写英文和下划线，例如 conversation_note；文件名为 0006_conversation_note.py 这样的编号加名字。
     生成的是草稿：读一遍，只留字面的列定义，再用 tests/test_migrations.py 检查。"""

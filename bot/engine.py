@@ -512,10 +512,12 @@ class Engine:
         ctx, out = conv.context, []
         if ctx.maybe and ctx.maybe in self.flow.maybe:
             m = self.flow.maybe[ctx.maybe]
-            command = f"/阶段 {self.script.stages[m.stage].label}"
-            note = self._note("maybe", label=m.label, command=command)
+            stage = self.script.stages[m.stage].label
+            command = f"/阶段 {stage}"
+            note = self._note("maybe", label=m.label, command=command, stage=stage)
             out.append(note.model_copy(update={
-                "code": f"maybe_{ctx.maybe}", "action": NoteAction(stage=m.stage, command=command)}))
+                "code": f"maybe_{ctx.maybe}",
+                "action": NoteAction(stage=m.stage, command=command, label=stage)}))
         if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:
             out.append(self._note("safety_first"))
         if ctx.damaged and conv.stage in self._handles:

@@ -62,6 +62,12 @@ class NoteAction(BaseModel):
 
     stage: str
     command: str
+    label: str = ""  # the stage's name on screen ("" in suggestions saved before it was added)
+
+    def how(self, way: str) -> str:
+        """The sentence each surface adds to the note, with its own ``way`` to confirm
+        ("输入 /确认 " in assist, "在侧边栏点“确认”" in a chat): the note itself names none."""
+        return f"如果是，{way}{f'转到“{self.label}”' if self.label else ''}".rstrip() + "。"
 
 
 class Finding(BaseModel):

@@ -288,7 +288,7 @@ def test_a_weak_big_jump_holds_and_says_how_to_confirm() -> None:
     note = next(w for w in sug.warnings if w.code == "maybe_end")
     assert note.message.startswith("可能：") and note.action is not None
     assert note.action.stage == "closing" and note.action.command == "/阶段 致谢结束"
-    assert '"action":{"stage":"closing","command":"/阶段 致谢结束"}' in sug.model_dump_json()
+    assert '"action":{"stage":"closing","command":"/阶段 致谢结束","label":"致谢结束"}' in sug.model_dump_json()
     conv, sug = ENGINE.correct(conv, stage=note.action.stage)  # the one click / the one word
     assert conv.stage == "closing" and not any(w.code.startswith("maybe_") for w in sug.warnings)
     conv, _ = ENGINE.feed_understood(_at_listen(), _read("好吧，就这样吧", "end", gate + 0.05))

@@ -10,25 +10,25 @@ from typing import Any, cast
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
 
 from bot.engine import ConversationClosed, Engine
 from bot.labels import Labels
 from bot.models import BuyerUnderstanding, Case, Role, Suggestion, Tone
 from bot.service.turns import TurnService
 from bot.store.db import Store
+from bot.wrap_zh import Wrapped
 
 HELP = """输入买家说的话或您发出的话：
   买：文本   （或 b: 文本）  买家说的话；不带前缀也当作买家的话
   我：文本   （或 a: 文本）  您（客服）发出的话，会做合规检查
 命令（中文或英文都可以）：
-  /结束 结果   （/end）     登记结果并结束（结果：{outcomes}）
+  /结束 结果   （/end）     登记结果并结束，如 /结束 已解决
   /意图 名称   （/intent）  更正买家上一句的意图，如 /意图 抱怨
   /原因 名称   （/cause）   更正这个案子的原因，如 /原因 质量问题
   /阶段 名称   （/stage）   更正当前阶段，如 /阶段 解释原因
   /确认        （/confirm） 确认上一条“可能…”提示
   /语气 正式|亲切（/tone）   切换建议的语气
-  /恢复        （/resume）  恢复约定回访或暂停的会话
+  /恢复        （/resume）  恢复约定回访或暂停的会话；已结束的则再联系一次
   /状态        （/status）  查看当前阶段   /帮助（/help）显示本帮助
   /退出        （/quit）    退出"""
 
@@ -117,22 +117,22 @@ def render(console: Console, sug: Suggestion, labels: Labels) -> None:
         console.print(f"客服动作：{acts or '—'}")
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
-        extra = "（输入 /确认 即可）" if f.action is not None else ""
-        console.print(Text(f"【{_SEVERITY_NAME[f.severity]}】{f.message}{extra}", style=style))
+        how = f.action.how("输入 /确认 ") if f.action is not None else ""
+        console.print(Wrapped(f"【{_SEVERITY_NAME[f.severity]}】{f.message}{how}", style=style))
         if f.rewrite:
-            console.print(Text(f"  建议改为：{f.rewrite}", style="green"))
+            console.print(Wrapped(f"  建议改为：{f.rewrite}", style="green"))
     if sug.suggestions:
         table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
-        table.add_column(overflow="fold", ratio=1)  # the whole reply, wrapped: the agent copies it
+        table.add_column(ratio=1)  # the whole reply, wrapped whole words and numbers: the agent copies it
         for i, s in enumerate(sug.suggestions, 1):
-            table.add_row(f"[bold]{i}.[/]", f"[dim]{s.tone}[/]", s.text)
+            table.add_row(f"[bold]{i}.[/]", f"[dim]{s.tone}[/]", Wrapped(s.text))
         console.print(Panel(table, title="建议回复", title_align="left", border_style="green"))
     if sug.remedies:
         console.print("可选补救：" + "；".join(r.label for r in sug.remedies))
     if sug.public_reply:
-        console.print(Panel(sug.public_reply, title="评价公开解释（草稿）", title_align="left",
+        console.print(Panel(Wrapped(sug.public_reply), title="评价公开解释（草稿）", title_align="left",
                             border_style="cyan"))
     if sug.checklist:
         console.print("  ".join(("[green]✓[/]" if c.done else "[red]✗[/]") + c.item
@@ -160,7 +160,7 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         try:
             order_date = parse_day(raw)
         except ValueError as exc:
-            console.print(f"[yellow]{exc}[/]")
+            console.print(Wrapped(str(exc), style="yellow"))
     return shop, buyer, product, order_date
 
 
@@ -219,7 +219,7 @@ class _Session:
                 try:
                     self.command(*command)
                 except ValueError as exc:
-                    self.console.print(f"[yellow]{exc}[/]")
+                    self.console.print(Wrapped(str(exc), style="yellow"))
                 continue
             parsed = parse_line(line)
             if parsed is None or not parsed[1]:

@@ -32,8 +32,10 @@ def format_suggestion(sug: Suggestion, labels: Labels, style: Style = "plain") -
     elif isinstance(u, AgentUnderstanding):
         lines.append("客服动作：" + ("、".join(labels.name("act", a) for a in u.acts) or "—"))
     for w in sug.warnings:
+        # a chat has no command that confirms a "可能…" note: the sidebar's button does
+        how = w.action.how("在侧边栏点“确认”") if w.action is not None else ""
         lines.append(f"⚠ {_bold('【' + labels.name('severity', w.severity) + '】', style)}"
-                     f"{w.message}")
+                     f"{w.message}{how}")
         if w.rewrite:
             lines.append(f"建议改为：{w.rewrite}")
     if sug.suggestions:

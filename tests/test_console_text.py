@@ -1,0 +1,163 @@
+"""What `csbot assist` and `csbot --help` show at 80 and 110 columns, as a person reads it:
+the console's help panel, the "可能…" note on every surface, and Chinese lines wrapped
+without cutting a number, a Latin word or a command."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rich.cells import cell_len
+from rich.console import Console
+
+from bot.channels.console import render
+from bot.channels.format import format_suggestion
+from bot.models import BuyerUnderstanding, Suggestion
+from bot.wrap_zh import units, wrap
+from tests.shared import shared_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = shared_engine()
+CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙", "agent": "小林"}
+WIDTHS = (80, 110)
+
+
+def _weak_end() -> Suggestion:
+    """A real Suggestion with the "可能…" note: a weak "想结束" while listening."""
+    conv, _ = ENGINE.start(CASE)
+    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("agent", "您买的连衣裙还记得吗？"),
+                       ("buyer", "记得，颜色跟图片差太多了，洗一次就掉色")):
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    weak = BuyerUnderstanding(text="算了算了", intent="end", cause=None, emotion="calm",
+                              confidence=ENGINE.flow.evidence["end"] - 0.1)
+    conv, sug = ENGINE.feed_understood(conv, weak)
+    assert conv.stage == "listen_apologize"
+    return sug
+
+
+def _screen(sug: Suggestion, width: int) -> str:
+    out = io.StringIO()
+    render(Console(file=out, width=width, highlight=False, color_system=None), sug, ENGINE.labels)
+    return out.getvalue()
+
+
+def _unwrapped(screen: str) -> str:
+    """The screen's text with its line breaks (and a panel's borders and padding) taken out."""
+    rows = [re.sub(r"^[│ ]+|[│ ]+$", "", line) for line in screen.splitlines()]
+    return "".join(rows)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_help_panel_keeps_each_command_on_its_row(width: int, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT), "COLUMNS": str(width)}
+    r = subprocess.run([sys.executable, "-m", "bot", "assist", "--shop", "柚子家女装", "--buyer", "周敏",
+                        "--product", "连衣裙", "--order-date", "", "--db", f"sqlite:///{tmp_path / 'a.db'}"],
+                       input="/结束\n/quit\n", text=True, capture_output=True, env=env, cwd=ROOT, timeout=60,
+                       encoding="utf-8")
+    assert r.returncode == 0, r.stderr
+    panel = r.stdout[:r.stdout.index("╰")].splitlines()
+    rows = {m.group(1): line for line in panel if (m := re.match(r"│\s+(/\S+)", line))}
+    # one example, not the whole list of outcomes (typing /结束 alone lists them)
+    assert "登记结果并结束，如 /结束 已解决" in rows["/结束"]
+    assert "未改评" not in r.stdout[:r.stdout.index("╰")]
+    # /恢复 says both what it does on a held case and on a closed one
+    assert "恢复约定回访或暂停的会话；已结束的则再联系一次" in rows["/恢复"]
+    assert all(cell_len(line) <= width for line in panel)
+    # typing /结束 alone lists the outcomes, its example kept whole on the line
+    assert any("请写上结果，如 /结束 已解决。" in line for line in r.stdout.splitlines()), r.stdout
+    for line in panel[1:]:  # a command's row, or a heading: no description wrapped to the edge
+        assert line.startswith("│   ") or line.strip("│ ").endswith("："), line
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_consoles_maybe_note_says_how_to_confirm_once(width: int) -> None:
+    text = _unwrapped(_screen(_weak_end(), width))
+    note = text[text.index("【提示】可能"):]
+    note = note[:note.index("。如果是") + len("。如果是，输入 /确认 转到“致谢结束”。")]
+    assert note == "【提示】可能：买家想结束对话。把握不大，阶段先不变。如果是，输入 /确认 转到“致谢结束”。"
+    assert "侧边栏" not in text and "）（" not in text and text.count("/确认") == 1
+
+
+def test_a_chat_says_the_sidebar_confirms_and_the_api_names_no_surface() -> None:
+    sug = _weak_end()
+    (note,) = [w for w in sug.warnings if w.code == "maybe_end"]
+    assert note.message == "可能：买家想结束对话。把握不大，阶段先不变。"  # no surface's own way here
+    assert note.action is not None and note.action.label == "致谢结束"
+    _, body = format_suggestion(sug, ENGINE.labels)
+    line = next(x for x in body.splitlines() if "可能" in x)
+    assert line == "⚠ 【提示】可能：买家想结束对话。把握不大，阶段先不变。如果是，在侧边栏点“确认”转到“致谢结束”。"
+    assert "/确认" not in body and "/阶段" not in body  # a chat has no command for it
+
+
+def test_a_sidebar_note_names_its_button() -> None:
+    # the sidebar's JavaScript adds the same sentence as NoteAction.how, with its button
+    page = (ROOT / "bot/server/sidebar.html").read_text(encoding="utf-8")
+    assert "msg += '如果是，点“确认”' + (f.action.label ? '转到“' + f.action.label + '”' : '') + '。'" in page
+    note = _weak_end().warnings[-1]
+    assert note.action is not None and note.action.how("点“确认”") == "如果是，点“确认”转到“致谢结束”。"
+
+
+def _closing_replies() -> list[str]:
+    """The real replies with "30天" (closing, the buyer agreed to change the review)."""
+    texts: list[str] = []
+    for path in sorted((ROOT / "scripts_zh/closing").glob("intent-agree_review.*.j2")):
+        texts += [line for line in path.read_text(encoding="utf-8").splitlines() if "30" in line]
+    return [t.replace("{{ product }}", "连衣裙") for t in texts]
+
+
+@pytest.mark.parametrize("width", range(40, 121, 3))
+def test_a_reply_never_breaks_inside_a_number_or_a_command(width: int) -> None:
+    sug = _weak_end()
+    replies = _closing_replies()
+    assert replies
+    sug = sug.model_copy(update={"suggestions": [
+        s.model_copy(update={"text": t}) for s, t in zip(sug.suggestions * 3, replies, strict=False)]})
+    screen = _screen(sug, width)
+    assert len(sug.suggestions) == len(replies)
+    assert screen.count("30") == sum(r.count("30") for r in replies)  # no "3" / "0" across lines
+    assert screen.count("/确认") == 1  # the note's command is whole too
+    assert all(cell_len(line) <= width for line in screen.splitlines())
+
+
+def test_wrap_breaks_where_chinese_may() -> None:
+    text = "中差评在30天内可以修改一次，输入 /确认 转到“致谢结束”（taobao.traderate）。"
+    widest = cell_len("（taobao.traderate）。")  # the longest run that must stay whole
+    for width in range(8, 60):
+        lines = wrap(text, width)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert all(cell_len(line) <= width for line in lines)
+        if width < widest:
+            continue  # that run is cut by cells: nothing else fits it
+        assert not any(line.startswith(("，", "。", "）", "”")) for line in lines), lines
+        assert not any(line.endswith(("（", "“")) for line in lines), lines
+        assert all(word in "\n".join(lines) for word in ("30", "/确认", "（taobao.traderate）。")), lines
+    assert units("在30天") == ["在", "30", "天"]
+
+
+def _help(args: list[str], width: int) -> str:
+    from bot.cli import main
+
+    result: Any = CliRunner().invoke(main, [*args, "--help"], terminal_width=width)
+    return str(result.output)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("group", [[], ["corrections"], ["db"]])
+def test_command_summaries_are_whole_and_fit(group: list[str], width: int) -> None:
+    text = _help(group, width)
+    rows = text[text.index("命令："):].splitlines()[1:]
+    assert rows and not any(row.rstrip().endswith("...") for row in rows), rows
+    assert all(cell_len(line) <= width for line in text.splitlines()), text
+    short = {"serve": "启动 HTTP 服务（REST、WebSocket、指标、渠道回调）。",
+             "export": "把客服的更正导出为语料，每行一条 JSON。",
+             "revision": "开发者用：生成下一个数据库修订文件。"}
+    for name, summary in short.items():
+        row = next((r for r in rows if r.split() and r.split()[0] == name), None)
+        assert row is None or row.split(None, 1)[1] == summary
