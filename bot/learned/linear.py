@@ -20,7 +20,7 @@ import re
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
 from itertools import chain, takewhile
 from pathlib import Path
@@ -85,6 +85,19 @@ def keys(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) 
     """A text's features that are read from the text itself: its n-grams, and its shape."""
     grams = ngrams(text, sizes)
     return grams + shape(text) if with_shape else grams
+
+
+def key_set(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) -> Collection[str]:
+    """``keys`` as a set, for scoring: a text's score sums integer rows, so the order of its
+    features does not matter, and one set display in C is cheaper than ``ngrams``' ordered
+    dict and list (about 2 µs of each scoring)."""
+    if tuple(sizes) != (1, 2, 3) or (with_shape and _SHAPE in text):
+        return keys(text, sizes, with_shape)  # an n-gram could equal a shape feature: as keys counts it
+    padded = _BEGIN + text + _END
+    two = list(map(operator.add, padded, padded[1:]))
+    if with_shape:
+        return {*text, *two, *map(operator.add, two, padded[2:]), *shape(text)}
+    return {*text, *two, *map(operator.add, two, padded[2:])}
 
 
 def extra(name: str) -> str:
@@ -237,7 +250,8 @@ class LinearTask:
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
-        return _score(self, keys(text, self.sizes, self.shape), extras, [self.scale] * self.k, list(self.bias))
+        return _score(self, key_set(text, self.sizes, self.shape), extras, [self.scale] * self.k,
+                      list(self.bias))
 
     def proba(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Calibrated probabilities: a softmax (multi-class) or one sigmoid per class."""
@@ -300,7 +314,7 @@ class Bank:
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
         """Every task's raw scores (see LinearTask.logits)."""
-        out = _score(self, keys(text, self.sizes, self.shape), extras, self.scales, self.bias)
+        out = _score(self, key_set(text, self.sizes, self.shape), extras, self.scales, self.bias)
         return [out[a:b] for a, b in zip(self.cuts, self.cuts[1:], strict=False)]
 
     def proba(self, text: str, extras: Sequence[str] = ()) -> list[list[float]]:
@@ -308,7 +322,7 @@ class Bank:
         return [t.calibrate(z) for t, z in zip(self.tasks, self.logits(text, extras), strict=True)]
 
 
-def _score(m: LinearTask | Bank, grams: list[str], extras: Sequence[str], scales: list[float],
+def _score(m: LinearTask | Bank, grams: Collection[str], extras: Sequence[str], scales: list[float],
            bias: list[float]) -> list[float]:
     """bias + Σ n-gram rows / sqrt(#n-grams) + Σ extra rows, each class at its scale."""
     # filter(None, …) drops the misses: a row is never 0, its weights are within ±32767
@@ -383,4 +397,4 @@ def tasks(model: ModelFile) -> dict[str, LinearTask]:
 
 
 __all__ = ["CLAUSES", "FORMAT", "Bank", "BankSpec", "LinearTask", "ModelError", "ModelFile", "TaskSpec", "dump",
-           "extra", "features", "keys", "load", "merge_rows", "ngrams", "shape", "softmax", "tasks"]
+           "extra", "features", "key_set", "keys", "load", "merge_rows", "ngrams", "shape", "softmax", "tasks"]
