@@ -5,6 +5,7 @@ listeners get the Suggestion in hand."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -297,5 +298,5 @@ def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str
     assert all(column == state for column, state, _, _ in seen)
     assert all(is_open == open_state for _, _, is_open, open_state in seen)
     assert len({stage for stage, _, _, _ in seen}) >= 3  # the stage moved, and was written each time
-    assert any(a[0] == b[0] for a, b in zip(seen, seen[1:], strict=False))  # and some turns kept it
+    assert any(a[0] == b[0] for a, b in itertools.pairwise(seen))  # and some turns kept it
     assert listed == 1 and closed and seen[-1][2]
