@@ -239,3 +239,20 @@ def test_the_wal_is_checkpointed_beside_the_commits_and_a_crash_loses_no_turn(tm
     (turns,) = raw.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conv_id,)).fetchone()
     (turn,) = raw.execute("SELECT turn FROM conversations WHERE id = ?", (conv_id,)).fetchone()
     assert turns == turn == 31
+
+
+def test_serve_collects_the_young_generation_seldom_and_leaves_start_up_frozen() -> None:
+    """`csbot serve` moves what start-up built out of the collector's sight and raises the
+    young generation's threshold (bot/cli.py): the collector ran every few hundred turns."""
+    import gc
+
+    from bot.cli import SERVE_GC_THRESHOLD, settle_heap
+
+    before = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_threshold() == (SERVE_GC_THRESHOLD, *before[1:])
+        assert SERVE_GC_THRESHOLD > before[0] and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
