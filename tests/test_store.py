@@ -256,3 +256,41 @@ def test_serve_collects_the_young_generation_seldom_and_leaves_start_up_frozen()
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_the_wal_starts_again_from_its_beginning_under_steady_writes(tmp_path: Path, monkeypatch: object) -> None:
+    """Commits go on while the checkpoint thread copies; the writer copies the rest between two
+    batches, so the WAL is reused from its beginning instead of growing with every turn."""
+    import time
+
+    import bot.store.writer
+
+    monkeypatch.setattr(bot.store.writer, "CHECKPOINT_JOBS", 8)  # type: ignore[attr-defined]
+    copy = bot.store.writer.GroupCommitWriter._checkpoint
+
+    def slow_copy(self: bot.store.writer.GroupCommitWriter) -> None:
+        copy(self)
+        time.sleep(0.02)  # a long copy: turns keep committing until it is done
+
+    monkeypatch.setattr(bot.store.writer.GroupCommitWriter, "_checkpoint", slow_copy)  # type: ignore[attr-defined]
+    db = tmp_path / "wal.db"
+
+    async def go() -> int:
+        store = await Store.open(f"sqlite:///{db}")
+        try:
+            turns = TurnService.over(store, ENGINE)
+            convs = [(await turns.create(ENGINE.start({"shop": "店", "buyer_name": f"王{i}"})[0].case))[0]
+                     for i in range(40)]
+            for r in range(15):
+                await asyncio.gather(*(turns.turn(c.id, "buyer", f"第{r}次，颜色不对") for c in convs))
+            assert store.writer is not None
+            return store.writer.checkpoints
+        finally:
+            wal = os.path.getsize(f"{db}-wal")
+            await store.close()
+            sizes.append(wal)
+
+    sizes: list[int] = []
+    assert asyncio.run(go()) >= 3
+    # 600 turns wrote about 5,000 pages (20 MB); the WAL holds a few checkpoints' worth.
+    assert sizes[0] < 4 * 1024 * 1024
