@@ -270,7 +270,7 @@ def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str
     lines = [("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("buyer", "嗯"),
              ("agent", "您3月2号在我们店拍的那条连衣裙收到了吗？"), ("buyer", "颜色跟图片差好多"), ("buyer", "嗯")]
 
-    async def go() -> tuple[list[tuple[str, str, bool, bool]], int, bool]:
+    async def go() -> tuple[list[tuple[str, str, bool, bool]], bool, bool]:
         store = await Store.open(db_url)
         turns = TurnService.over(store, ENGINE)
         try:
@@ -281,7 +281,7 @@ def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str
                 summary, _ = await store.get(conv.id)
                 seen.append((summary.stage, summary.conversation.stage, summary.open,
                              summary.conversation.stage != ENGINE.script.final))
-            listed = (await store.find(shop=CASE["shop"], stage=seen[-1][0]))[0]
+            listed = conv.id in {c.id for c in (await store.find(shop=CASE["shop"], stage=seen[-1][0], limit=200))[1]}
             # A close outside a turn, then a turn that reopens the case: both write the columns.
             await turns.close_case(conv.id, "resolved")
             closed = not (await store.get(conv.id))[0].open
@@ -299,4 +299,4 @@ def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str
     assert all(is_open == open_state for _, _, is_open, open_state in seen)
     assert len({stage for stage, _, _, _ in seen}) >= 3  # the stage moved, and was written each time
     assert any(a[0] == b[0] for a, b in itertools.pairwise(seen))  # and some turns kept it
-    assert listed == 1 and closed and seen[-1][2]
+    assert listed and closed and seen[-1][2]
