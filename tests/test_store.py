@@ -192,3 +192,105 @@ def test_a_turns_statements_run_on_the_driver_store_what_sqlalchemy_stores(tmp_p
     assert is_open == 1
     rows = got["rows"]
     assert isinstance(rows, list) and rows[0].message_id == "m1" and rows[0].created_at
+
+
+_CHECKPOINT_CRASH = """
+import asyncio, os, sys
+import bot.store.writer
+bot.store.writer.CHECKPOINT_JOBS = 8  # checkpoints while the turns go on
+from bot.engine import Engine
+from bot.service.turns import TurnService
+from bot.store.db import Store
+
+async def go():
+    engine = Engine.load()
+    store = await Store.open(sys.argv[1])
+    turns = TurnService.over(store, engine)
+    conv, _, _ = await turns.create(engine.start({"shop": "店", "buyer_name": "王"})[0].case)
+    raw = store.writer._connection().connection.driver_connection
+    auto = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    for i in range(30):
+        await turns.turn(conv.id, "buyer", f"第{i}条，颜色不对")
+    for _ in range(500):  # the last checkpoint may still be copying: crash after one has finished
+        if store.writer.checkpoints:
+            break
+        await asyncio.sleep(0.01)
+    await turns.turn(conv.id, "buyer", "最后一条")
+    print(conv.id, auto, store.writer.checkpoints, flush=True)
+    os._exit(0)  # a crash right after the answer, a checkpoint perhaps half done
+
+asyncio.run(go())
+"""
+
+
+def test_the_wal_is_checkpointed_beside_the_commits_and_a_crash_loses_no_turn(tmp_path: Path) -> None:
+    """Commits never checkpoint (that waited for the database file's fsync, the p99 at half
+    load); the checkpoint thread does, and a crash at any point loses no answered turn."""
+    import sqlite3
+
+    db = tmp_path / "ck.db"
+    out = subprocess.run([sys.executable, "-c", _CHECKPOINT_CRASH, f"sqlite:///{db}"], cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    conv_id, auto, checkpoints = out.stdout.split()
+    assert auto == "0" and int(checkpoints) >= 1
+    raw = sqlite3.connect(db)  # recovers the WAL the crash left
+    (turns,) = raw.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conv_id,)).fetchone()
+    (turn,) = raw.execute("SELECT turn FROM conversations WHERE id = ?", (conv_id,)).fetchone()
+    assert turns == turn == 31
+
+
+def test_serve_collects_the_young_generation_seldom_and_leaves_start_up_frozen() -> None:
+    """`csbot serve` moves what start-up built out of the collector's sight and raises the
+    young generation's threshold (bot/cli.py): the collector ran every few hundred turns."""
+    import gc
+
+    from bot.cli import SERVE_GC_THRESHOLD, settle_heap
+
+    before = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_threshold() == (SERVE_GC_THRESHOLD, *before[1:])
+        assert before[0] < SERVE_GC_THRESHOLD and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_the_wal_starts_again_from_its_beginning_under_steady_writes(tmp_path: Path, monkeypatch: object) -> None:
+    """Commits go on while the checkpoint thread copies; the writer copies the rest between two
+    batches, so the WAL is reused from its beginning instead of growing with every turn."""
+    import time
+
+    import bot.store.writer
+
+    monkeypatch.setattr(bot.store.writer, "CHECKPOINT_JOBS", 8)  # type: ignore[attr-defined]
+    copy = bot.store.writer.GroupCommitWriter._checkpoint
+
+    def slow_copy(self: bot.store.writer.GroupCommitWriter) -> None:
+        copy(self)
+        time.sleep(0.02)  # a long copy: turns keep committing until it is done
+
+    monkeypatch.setattr(bot.store.writer.GroupCommitWriter, "_checkpoint", slow_copy)  # type: ignore[attr-defined]
+    db = tmp_path / "wal.db"
+
+    async def go() -> int:
+        store = await Store.open(f"sqlite:///{db}")
+        try:
+            turns = TurnService.over(store, ENGINE)
+            convs = [(await turns.create(ENGINE.start({"shop": "店", "buyer_name": f"王{i}"})[0].case))[0]
+                     for i in range(40)]
+            for r in range(15):
+                await asyncio.gather(*(turns.turn(c.id, "buyer", f"第{r}次，颜色不对") for c in convs))
+            assert store.writer is not None
+            return store.writer.checkpoints
+        finally:
+            wal = os.path.getsize(f"{db}-wal")
+            await store.close()
+            sizes.append(wal)
+
+    sizes: list[int] = []
+    assert asyncio.run(go()) >= 3
+    # 600 turns wrote about 5,000 pages (20 MB); the WAL holds a few checkpoints' worth.
+    assert sizes[0] < 4 * 1024 * 1024

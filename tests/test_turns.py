@@ -5,6 +5,7 @@ listeners get the Suggestion in hand."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -37,8 +38,9 @@ class Watched:
         await asyncio.sleep(0.05)
         return stored
 
-    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
-        await self.store.save(conv, is_open=is_open, turn=turn)
+    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None,
+                   loaded: Stored | None = None) -> None:
+        await self.store.save(conv, is_open=is_open, turn=turn, loaded=loaded)
         self.log.append(f"{self.name} saved")
 
     def __getattr__(self, name: str) -> object:
@@ -259,3 +261,42 @@ def test_a_conversation_written_elsewhere_is_read_as_written(db_url: str) -> Non
 
     tone, turn, kept, seen = asyncio.run(go())
     assert kept and (tone, turn) == ("亲切", 2) and seen
+
+
+def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str) -> None:
+    """A turn that leaves the stage and the open flag as they were does not write them again
+    (bot/store/conversations.py); one that changes them does: the row's columns, which the
+    lists filter on, always say what the state says."""
+    lines = [("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("buyer", "嗯"),
+             ("agent", "您3月2号在我们店拍的那条连衣裙收到了吗？"), ("buyer", "颜色跟图片差好多"), ("buyer", "嗯")]
+
+    async def go() -> tuple[list[tuple[str, str, bool, bool]], bool, bool]:
+        store = await Store.open(db_url)
+        turns = TurnService.over(store, ENGINE)
+        try:
+            conv, _, _ = await turns.create(ENGINE.start({**CASE, "order_id": "COLUMNS"})[0].case)
+            seen = []
+            for role, text in lines:
+                await turns.turn(conv.id, role, text)
+                summary, _ = await store.get(conv.id)
+                seen.append((summary.stage, summary.conversation.stage, summary.open,
+                             summary.conversation.stage != ENGINE.script.final))
+            listed = conv.id in {c.id for c in (await store.find(shop=CASE["shop"], stage=seen[-1][0], limit=200))[1]}
+            # A close outside a turn, then a turn that reopens the case: both write the columns.
+            await turns.close_case(conv.id, "resolved")
+            closed = not (await store.get(conv.id))[0].open
+            await turns.turn(conv.id, "buyer", "衣服又开线了")
+            summary, _ = await store.get(conv.id)
+            seen.append((summary.stage, summary.conversation.stage, summary.open,
+                         summary.conversation.stage != ENGINE.script.final))
+            return seen, listed, closed
+        finally:
+            turns.shutdown()
+            await store.close()
+
+    seen, listed, closed = asyncio.run(go())
+    assert all(column == state for column, state, _, _ in seen)
+    assert all(is_open == open_state for _, _, is_open, open_state in seen)
+    assert len({stage for stage, _, _, _ in seen}) >= 3  # the stage moved, and was written each time
+    assert any(a[0] == b[0] for a, b in itertools.pairwise(seen))  # and some turns kept it
+    assert listed and closed and seen[-1][2]

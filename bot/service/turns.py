@@ -90,7 +90,7 @@ class TurnService:
             conv = await self._on_script(stored.conversation)
             conv, sug = await self._off_loop(len(text), self.engine.feed, conv, role, text, at=at, owned=True)
             record = await self._off_loop(len(text), _masked_turn, conv, sug, role, text, message_id)
-            await self.repo.save(conv, is_open=self._is_open(conv), turn=record)
+            await self.repo.save(conv, is_open=self._is_open(conv), turn=record, loaded=stored)
             await self._publish(conv_id, record.suggestion)
         return TurnResult(sug, json=record.suggestion_json if record.suggestion is sug else None)
 

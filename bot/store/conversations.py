@@ -27,8 +27,12 @@ from bot.store.views import ConversationSummary, TurnOut
 
 _C, _T = schema.conversations.c, schema.turns.c
 
-# A conversation and, for a repeated message id, the answer stored for it: one read.
-_LOAD = Statement(select(_C.shop, _C.is_open, _C.turn, _C.state, _T.suggestion)
+# A conversation (its row's shop, open flag, turn, stage and state) and, for a repeated
+# message id, the answer stored for it: one read. Without a message id the turns table is
+# not touched (its index pages are more reads, and each commit empties the reader's cache).
+_ROW = (_C.shop, _C.is_open, _C.turn, _C.stage, _C.state)
+_LOAD = Statement(select(*_ROW).where(_C.id == bindparam("cid")))
+_LOAD_ANSWERED = Statement(select(*_ROW, _T.suggestion)
          .select_from(schema.conversations.outerjoin(schema.turns, and_(
              _T.conversation_id == _C.id, _T.message_id == bindparam("mid"))))
          .where(_C.id == bindparam("cid")))
@@ -39,17 +43,23 @@ _INSERT_TURN = Statement(schema.turns.insert(), [
     "conversation_id", "turn", "role", "text", "message_id", "stage", "suggestion", "created_at"])
 _UPDATE_STATE = Statement(update(schema.conversations).where(_C.id == bindparam("cid")), [
     "stage", "turn", "state", "updated_at", "script_version", "is_open", "outcome"])
+# Most turns leave the stage and the open flag as they were: writing them all the same made
+# the database rewrite their index entries (the stage index, the open-case index), about as
+# much as the rest of the UPDATE.
+_UPDATE_STATE_ONLY = Statement(update(schema.conversations).where(_C.id == bindparam("cid")), [
+    "turn", "state", "updated_at", "script_version", "outcome"])
 _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam("cid"))
                     .order_by(_T.turn.desc()).limit(1))
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A conversation as loaded: its row's shop, open flag and turn, and its state."""
+    """A conversation as loaded: its row's shop, open flag, turn and stage, and its state."""
 
     shop: str
     is_open: bool
     turn: int
+    stage: str
     conversation: Conversation
     answered: Suggestion | None = None  # the answer already stored for this message id
 
@@ -100,8 +110,11 @@ class TurnRepository(Protocol):
     async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
         """The conversation (raises NotFound) and the answer to a repeated message id."""
 
-    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
-        """Write the conversation's new state and, for a turn, the turn: committed on return."""
+    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None,
+                   loaded: Stored | None = None) -> None:
+        """Write the conversation's new state and, for a turn, the turn: committed on return.
+        ``loaded`` is what the load read (under the same lock): the columns that still hold
+        the same values are not written again."""
 
     async def flag(self, conv_id: str) -> None:
         """Mark the conversation for a person (its stage vanished from the script)."""
@@ -149,20 +162,25 @@ class ConversationStore(Database):
     decoded: Decoded
 
     async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
-        row = await self.read(lambda conn: _LOAD.run(conn, {"cid": conv_id, "mid": message_id}))
+        if message_id is None:
+            row = await self.read(lambda conn: _LOAD.run(conn, {"cid": conv_id}))
+        else:
+            row = await self.read(lambda conn: _LOAD_ANSWERED.run(conn, {"cid": conv_id, "mid": message_id}))
         if row is None:
             raise NotFound(conv_id)
-        shop, is_open, turn, state, answered = row
-        return Stored(shop, bool(is_open), turn, self.decoded.take(conv_id, state),
-                      Suggestion.model_validate_json(answered) if answered else None)
+        shop, is_open, turn, stage, state, *answered = row
+        return Stored(shop, bool(is_open), turn, stage, self.decoded.take(conv_id, state),
+                      Suggestion.model_validate_json(answered[0]) if answered and answered[0] else None)
 
-    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None) -> None:
+    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None,
+                   loaded: Stored | None = None) -> None:
         """A turn's conversation is kept decoded (the turn service hands it to nobody else)."""
-        state = await self.write(lambda conn: self._save(conn, conv, is_open, turn))
+        state = await self.write(lambda conn: self._save(conn, conv, is_open, turn, loaded))
         if turn is not None:
             self.decoded.keep(conv, state)
 
-    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> str:
+    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None,
+              loaded: Stored | None = None) -> str:
         now = datetime.now(UTC)
         if turn is not None:
             _INSERT_TURN.run(conn, {
@@ -170,7 +188,8 @@ class ConversationStore(Database):
                 "text": turn.text, "message_id": turn.message_id, "stage": turn.stage,
                 "suggestion": turn.suggestion_json, "created_at": now})
         state = conv.model_dump_json()
-        _UPDATE_STATE.run(conn, {
+        same = loaded is not None and loaded.stage == conv.stage and loaded.is_open == is_open
+        (_UPDATE_STATE_ONLY if same else _UPDATE_STATE).run(conn, {
             "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": state,
             "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
             "outcome": conv.outcome})

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.models import Conversation
 from bot.store.chats import ChatStore
 from bot.store.connect import async_url, open_database, sqlite_blocking_engine
-from bot.store.conversations import ConversationStore, Decoded, TurnRecord, _kept_key, buyer_key
+from bot.store.conversations import ConversationStore, Decoded, Stored, TurnRecord, _kept_key, buyer_key
 from bot.store.locks import AdvisoryLocks, LocalLocks, Locks
 from bot.store.tokens import TokenInfo, TokenStore, hash_token
 from bot.store.writer import GroupCommitWriter
@@ -92,8 +92,9 @@ class PostgresStore(Store):
         self._heard: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
         self._drain: asyncio.Task[None] | None = None
 
-    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None) -> str:
-        state = super()._save(conn, conv, is_open, turn)
+    def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None,
+              loaded: Stored | None = None) -> str:
+        state = super()._save(conn, conv, is_open, turn, loaded)
         if turn is not None:
             conn.execute(select(func.pg_notify(_CHANNEL, f"{self.instance}:{conv.id}:{turn.turn}")))
         return state
