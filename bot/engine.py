@@ -412,6 +412,7 @@ class Engine:
         ctx.wrong_person = ctx.remedy_underway = False
         ctx.problem_stated = True
         conv.outcome = None
+
     def _sure_events(self, sure: list[str], complaint: bool) -> list[str]:
         """The events of a message whose primary reading may not move the stage: the main-path
         moves of the intents read surely, in text order, then the problem (when one was
