@@ -14,6 +14,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.models import Suggestion
+from tests import shared
 from tests.dialog import DEFAULT_CASE, Expectations
 from tests.pg import create_database, drop_database
 from tests.shared import REAL_UPGRADE, fresh_sqlite_from_copy, load_once, shared_engine
@@ -161,6 +162,36 @@ def _code_of(item: pytest.Function) -> str:
             if fdef.params is None:
                 visit(fdef.func, 1)
     return "\n".join(parts)
+
+
+def fast_loop(markexpr: str) -> bool:
+    """Whether ``-m`` leaves out every test marked pg, browser and process (docs/testing.md)."""
+    expr = " ".join(markexpr.split())
+    return " or " not in expr and all(f"not {mark}" in expr for mark in _MARK_WORDS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    shared.FAST_LOOP = fast_loop(config.option.markexpr or "")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads -n
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The fast loop over whole folders runs on every core (pytest-xdist; on 2 cores about half
+    the time). Everything else stays in one process: the full suite starts servers, browsers
+    and databases of its own, and a few chosen files do not pay for starting workers (each
+    imports and collects the suite again). ``-n`` given by hand, ``-n 0`` too, wins."""
+    if hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("xdist") \
+            or config.option.numprocesses is not None or config.option.dist != "no" \
+            or config.option.collectonly or config.option.usepdb \
+            or not fast_loop(config.option.markexpr or "") \
+            or not all(Path(arg.split("::")[0]).is_dir() for arg in config.args):
+        return
+    workers = config.hook.pytest_xdist_auto_num_workers(config=config)
+    if workers >= 2:
+        config.option.numprocesses = workers
+        # Tests one by one, and an idle worker takes from the other's queue: the few tests
+        # of several seconds no longer end the run on one worker alone.
+        config.option.dist = "worksteal"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
