@@ -169,8 +169,8 @@ def _code_of(item: pytest.Function) -> str:
 def pytest_collection() -> Iterator[object]:
     """pytest keeps the test modules it rewrote (for its assert messages) in __pycache__,
     except where PYTHONDONTWRITEBYTECODE is set: then every run rewrites all of them again,
-    about 2.5 s of CPU in each process that collects. The suite keeps them all the same
-    (__pycache__ is ignored by git); other imports keep the setting."""
+    about 2.5 s of CPU in each process that collects. The suite keeps what it first imports
+    while collecting (__pycache__ is ignored by git); later imports keep the setting."""
     before, sys.dont_write_bytecode = sys.dont_write_bytecode, False
     try:
         return (yield)
