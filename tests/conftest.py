@@ -9,16 +9,18 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.engine import Engine
-from bot.models import Suggestion
-from tests import shared
-from tests.dialog import DEFAULT_CASE, Expectations
-from tests.pg import create_database, drop_database
-from tests.shared import REAL_UPGRADE, fresh_sqlite_from_copy, load_once, shared_engine
+from tests import loop
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+# The engine, the store and the database helpers are imported where they are used: with the
+# fast loop on workers (below) the main process only hands out tests, and a second of
+# imports there would delay the start of every worker.
 
 DATA = Path(__file__).parent / "data"
 PUBLIC = DATA / "public"
@@ -32,6 +34,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     """The one Engine of the session (tests/shared.py): loading one costs most of a second."""
+    from tests.shared import shared_engine
+
     return shared_engine()
 
 
@@ -39,6 +43,9 @@ def engine() -> Engine:
 def _one_engine_per_data_folder() -> Iterator[None]:
     """``Engine.load`` keeps what it loaded for the session (tests/shared.py: one Engine per
     folder and contents), also for the commands tests run in process."""
+    from bot.engine import Engine
+    from tests.shared import load_once
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Engine, "load", classmethod(lambda _cls, dialogs=None, templates=None:
                                                load_once(dialogs, templates)))
@@ -51,6 +58,7 @@ def _fresh_sqlite_from_a_migrated_copy(tmp_path_factory: pytest.TempPathFactory)
     (tests/shared.py); some 250 tests open a fresh database, and running every revision
     costs each about 40 ms. tests/test_migrations.py runs the revisions itself every time."""
     from bot.store import connect
+    from tests.shared import REAL_UPGRADE, fresh_sqlite_from_copy
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(connect, "upgrade_schema", fresh_sqlite_from_copy(
@@ -58,28 +66,11 @@ def _fresh_sqlite_from_a_migrated_copy(tmp_path_factory: pytest.TempPathFactory)
         yield
 
 
-class Flow(Expectations):
-    """A conversation that reads like a dialog: ``flow.agent("…").expect("explain")``."""
-
-    def __init__(self, engine: Engine, case: dict[str, Any] | None = None, **kw: Any) -> None:
-        self.engine = engine
-        self.conv, self.last = engine.start(case or DEFAULT_CASE, **kw)
-        self.history: list[Suggestion] = [self.last]
-
-    def buyer(self, text: str, **kw: Any) -> Flow:
-        self.conv, self.last = self.engine.feed(self.conv, "buyer", text, **kw)
-        self.history.append(self.last)
-        return self
-
-    def agent(self, text: str, **kw: Any) -> Flow:
-        self.conv, self.last = self.engine.feed(self.conv, "agent", text, **kw)
-        self.history.append(self.last)
-        return self
-
-
 # A fresh PostgreSQL database per module, and each test on both databases.
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
+    from tests.pg import create_database, drop_database
+
     url = create_database()
     yield url
     drop_database(url)
@@ -185,7 +176,7 @@ def fast_loop(markexpr: str) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    shared.FAST_LOOP = fast_loop(config.option.markexpr or "")
+    loop.FAST_LOOP = fast_loop(config.option.markexpr or "")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads -n

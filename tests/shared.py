@@ -28,16 +28,6 @@ from bot.engine import Engine
 from bot.paths import dialogs_dir, templates_dir
 from bot.store.connect import upgrade_schema
 
-# True in the fast loop (conftest.py's pytest_configure): property tests take fewer examples.
-FAST_LOOP = False
-
-
-def examples(n: int) -> int:
-    """A property test's examples: all ``n`` in the full suite, a quarter in the fast loop
-    (Hypothesis replays a failure it saved before any new example, in either)."""
-    return max(n // 4, 50) if FAST_LOOP else n
-
-
 REAL_LOAD = Engine.load
 REAL_UPGRADE = upgrade_schema
 _loaded: dict[tuple[str, str, str], Engine] = {}

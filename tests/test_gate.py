@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from bot.understand.gate import OTHER_DIGIT, Gate, grams, prefixes
 from bot.understand.rules import RuleSet
 from tests.conftest import DATA, read_jsonl
-from tests.shared import examples, shared_engine
+from tests.loop import examples
+from tests.shared import shared_engine
 from tests.test_lexicon_compile import ALPHABET, ATOMS
 
 ENGINE = shared_engine()

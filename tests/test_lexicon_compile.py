@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.paths import dialogs_dir
 from bot.understand.alternation import compile_lexicon, factor, span
 from tests.conftest import DATA, read_jsonl
-from tests.shared import examples
+from tests.loop import examples
 
 ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}",
          ".", "(?<!差)", "(?=评)", "\\d", "(好评|返现)", "[^退]", "(?!款)", "好+"]

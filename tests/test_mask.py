@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.store.mask import _PATTERNS, ADDRESS_SPEC, mask, mask_edits, move_span
 from tests.conftest import DATA, read_jsonl
-from tests.shared import examples
+from tests.loop import examples
 
 PIECES = ["1", "3", "8", "0", "5", "6", "(", ")", ".", "+", "9",
           "１", "３", "８", "０", "－", "-", " ", "X", "浙江", "杭州", "市", "西湖",

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine import Engine
-from tests.shared import examples
+from tests.loop import examples
 
 
 @pytest.fixture(scope="module")
