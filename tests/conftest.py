@@ -6,17 +6,21 @@ import functools
 import inspect
 import json
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.engine import Engine
-from bot.models import Suggestion
-from tests.dialog import DEFAULT_CASE, Expectations
-from tests.pg import create_database, drop_database
-from tests.shared import REAL_UPGRADE, fresh_sqlite_from_copy, load_once, shared_engine
+from tests import loop
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+# The engine, the store and the database helpers are imported where they are used: with the
+# fast loop on workers (below) the main process only hands out tests, and a second of
+# imports there would delay the start of every worker.
 
 DATA = Path(__file__).parent / "data"
 PUBLIC = DATA / "public"
@@ -30,6 +34,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     """The one Engine of the session (tests/shared.py): loading one costs most of a second."""
+    from tests.shared import shared_engine
+
     return shared_engine()
 
 
@@ -37,6 +43,9 @@ def engine() -> Engine:
 def _one_engine_per_data_folder() -> Iterator[None]:
     """``Engine.load`` keeps what it loaded for the session (tests/shared.py: one Engine per
     folder and contents), also for the commands tests run in process."""
+    from bot.engine import Engine
+    from tests.shared import load_once
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Engine, "load", classmethod(lambda _cls, dialogs=None, templates=None:
                                                load_once(dialogs, templates)))
@@ -49,6 +58,7 @@ def _fresh_sqlite_from_a_migrated_copy(tmp_path_factory: pytest.TempPathFactory)
     (tests/shared.py); some 250 tests open a fresh database, and running every revision
     costs each about 40 ms. tests/test_migrations.py runs the revisions itself every time."""
     from bot.store import connect
+    from tests.shared import REAL_UPGRADE, fresh_sqlite_from_copy
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(connect, "upgrade_schema", fresh_sqlite_from_copy(
@@ -56,28 +66,11 @@ def _fresh_sqlite_from_a_migrated_copy(tmp_path_factory: pytest.TempPathFactory)
         yield
 
 
-class Flow(Expectations):
-    """A conversation that reads like a dialog: ``flow.agent("…").expect("explain")``."""
-
-    def __init__(self, engine: Engine, case: dict[str, Any] | None = None, **kw: Any) -> None:
-        self.engine = engine
-        self.conv, self.last = engine.start(case or DEFAULT_CASE, **kw)
-        self.history: list[Suggestion] = [self.last]
-
-    def buyer(self, text: str, **kw: Any) -> Flow:
-        self.conv, self.last = self.engine.feed(self.conv, "buyer", text, **kw)
-        self.history.append(self.last)
-        return self
-
-    def agent(self, text: str, **kw: Any) -> Flow:
-        self.conv, self.last = self.engine.feed(self.conv, "agent", text, **kw)
-        self.history.append(self.last)
-        return self
-
-
 # A fresh PostgreSQL database per module, and each test on both databases.
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
+    from tests.pg import create_database, drop_database
+
     url = create_database()
     yield url
     drop_database(url)
@@ -161,6 +154,49 @@ def _code_of(item: pytest.Function) -> str:
             if fdef.params is None:
                 visit(fdef.func, 1)
     return "\n".join(parts)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection() -> Iterator[object]:
+    """pytest keeps the test modules it rewrote (for its assert messages) in __pycache__,
+    except where PYTHONDONTWRITEBYTECODE is set: then every run rewrites all of them again,
+    about 2.5 s of CPU in each process that collects. The suite keeps what it first imports
+    while collecting (__pycache__ is ignored by git); later imports keep the setting."""
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = before
+
+
+def fast_loop(markexpr: str) -> bool:
+    """Whether ``-m`` leaves out every test marked pg, browser and process (docs/testing.md)."""
+    expr = " ".join(markexpr.split())
+    return " or " not in expr and all(f"not {mark}" in expr for mark in _MARK_WORDS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    loop.FAST_LOOP = fast_loop(config.option.markexpr or "")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads -n
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The fast loop over whole folders runs on every core (pytest-xdist; on 2 cores about half
+    the time). Everything else stays in one process: the full suite starts servers, browsers
+    and databases of its own, and a few chosen files do not pay for starting workers (each
+    imports and collects the suite again). ``-n`` given by hand, ``-n 0`` too, wins."""
+    if hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("xdist") \
+            or config.option.numprocesses is not None or config.option.dist != "no" \
+            or config.option.collectonly or config.option.usepdb \
+            or not fast_loop(config.option.markexpr or "") \
+            or not all(Path(arg.split("::")[0]).is_dir() for arg in config.args):
+        return
+    workers = config.hook.pytest_xdist_auto_num_workers(config=config)
+    if workers >= 2:
+        config.option.numprocesses = workers
+        # Tests one by one, and an idle worker takes from the other's queue: the few tests
+        # of several seconds no longer end the run on one worker alone.
+        config.option.dist = "worksteal"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

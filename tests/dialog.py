@@ -25,7 +25,7 @@ DEFAULT_CASE = {"shop": "柚子家女装", "buyer_name": "周敏", "honorific": 
 
 
 class Expectations:
-    """What a dialog test checks after each message (tests/conftest.py's engine-only
+    """What a dialog test checks after each message (the engine-only
     ``Flow`` and ``ServiceFlow`` below share them)."""
 
     conv: Conversation
@@ -122,3 +122,22 @@ class ServiceFlow(Expectations):
 
 
 __all__ = ["DEFAULT_CASE", "ServiceFlow"]
+
+
+class Flow(Expectations):
+    """A conversation that reads like a dialog: ``flow.agent("…").expect("explain")``."""
+
+    def __init__(self, engine: Engine, case: dict[str, Any] | None = None, **kw: Any) -> None:
+        self.engine = engine
+        self.conv, self.last = engine.start(case or DEFAULT_CASE, **kw)
+        self.history: list[Suggestion] = [self.last]
+
+    def buyer(self, text: str, **kw: Any) -> Flow:
+        self.conv, self.last = self.engine.feed(self.conv, "buyer", text, **kw)
+        self.history.append(self.last)
+        return self
+
+    def agent(self, text: str, **kw: Any) -> Flow:
+        self.conv, self.last = self.engine.feed(self.conv, "agent", text, **kw)
+        self.history.append(self.last)
+        return self

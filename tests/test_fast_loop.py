@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import loop
+from tests.conftest import fast_loop
+
 pytest_plugins = ["pytester"]
 
 SAMPLE = Path(__file__).parent / "data" / "marks_sample.py"
@@ -40,3 +43,21 @@ def test_a_skip_is_a_failure(sample: pytest.Pytester) -> None:
     result = sample.runpytest_inprocess("-k", "skipped or plain")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*a skip counts as a failure*the service is not there*"])
+
+
+@pytest.mark.parametrize(("expr", "fast"), [
+    ("not pg and not browser and not process", True),
+    ("not  process and not pg and\tnot browser", True),  # any order and spacing
+    ("not pg and not browser", False),  # the process tests are in it
+    ("not pg and not browser and not process or pg", False),
+    ("", False),  # the full suite
+], ids=["fast-loop", "any-order", "with-child-processes", "widened", "everything"])  # an id naming pg would mark it pg
+def test_the_fast_loop_is_the_selection_without_the_three_marks(expr: str, fast: bool) -> None:
+    assert fast_loop(expr) is fast
+
+
+def test_property_tests_take_all_their_examples_outside_the_fast_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loop, "FAST_LOOP", False)
+    assert loop.examples(400) == 400
+    monkeypatch.setattr(loop, "FAST_LOOP", True)
+    assert loop.examples(400) == 100 and loop.examples(120) == 50

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.understand.gate import OTHER_DIGIT, Gate, grams, prefixes
 from bot.understand.rules import RuleSet
 from tests.conftest import DATA, read_jsonl
+from tests.loop import examples
 from tests.shared import shared_engine
 from tests.test_lexicon_compile import ALPHABET, ATOMS
 
@@ -75,7 +76,7 @@ def test_the_gate_lists_the_rules_a_text_can_match_in_their_order() -> None:
     assert gate.candidates("嗯") == [1]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
                 min_size=1, max_size=6),
        st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))

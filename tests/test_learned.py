@@ -21,7 +21,7 @@ from bot.learned.report import Comparison
 from bot.learned.train import _fit, _logits, class_weights, folds, near_duplicate_groups
 from bot.learned.understand import MODEL_FILE
 from bot.understand.pipeline import Understander
-from tests.conftest import Flow
+from tests.dialog import Flow
 
 ROOT = Path(__file__).resolve().parent.parent
 DIALOGS = ROOT / "dialogs"

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.paths import dialogs_dir
 from bot.understand.alternation import compile_lexicon, factor, span
 from tests.conftest import DATA, read_jsonl
+from tests.loop import examples
 
 ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}",
          ".", "(?<!差)", "(?=评)", "\\d", "(好评|返现)", "[^退]", "(?!款)", "好+"]
@@ -38,7 +39,7 @@ items = st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map(""
                  min_size=1, max_size=8)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(items, st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
 def test_a_factored_alternation_matches_like_the_plain_one(alts: list[str], texts: list[str]) -> None:
     plain = re.compile("(?:" + "|".join(f"(?:{a})" for a in alts) + ")")
@@ -53,7 +54,7 @@ def test_factoring_merges_shared_first_characters() -> None:
     assert factor(["好|差", "a"]) == "(?:(?:好|差)|a)"  # a top-level "|" is not one head
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(items, st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
 def test_a_pattern_led_by_its_class_matches_like_the_lookahead_one(alts: list[str], texts: list[str]) -> None:
     from bot.understand.scoped import lead
@@ -112,7 +113,7 @@ def test_the_shipped_lexicons_match_as_written_on_every_data_line() -> None:
     assert checked > 150
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(items, st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=5))
 def test_the_first_character_lookahead_loses_no_match(alts: list[str], texts: list[str]) -> None:
     # The lookahead's class comes from regex_syntax's reading of the pattern: a class too

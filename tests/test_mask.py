@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.store.mask import _PATTERNS, ADDRESS_SPEC, mask, mask_edits, move_span
 from tests.conftest import DATA, read_jsonl
+from tests.loop import examples
 
 PIECES = ["1", "3", "8", "0", "5", "6", "(", ")", ".", "+", "9",
           "１", "３", "８", "０", "－", "-", " ", "X", "浙江", "杭州", "市", "西湖",
@@ -37,7 +38,7 @@ def ascii_only(text: str) -> bool:
     return text == text.translate(WIDE)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
 def test_the_quick_checks_change_nothing(text: str) -> None:
     if ascii_only(text):
@@ -78,7 +79,7 @@ def test_the_formats_people_type() -> None:
     assert mask("单号123456789012345") == "单号123456789012345"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from([*PIECES, "很", "生气", "骗子"]), max_size=40).map("".join),
        st.integers(0, 40), st.integers(0, 40))
 def test_spans_move_onto_the_masked_text(text: str, a: int, b: int) -> None:

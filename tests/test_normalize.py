@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine import Engine
+from tests.loop import examples
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_the_fast_nfkc_is_unicodedata_nfkc() -> None:
         assert nfkc(text) == unicodedata.normalize("NFKC", text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet=st.sampled_from(
     "，。！？：；（）　好评返现亲您１２ａＢab1 \u0301\u3099ｶﾞ①㎏Å각Å™﹐︰")))
 def test_the_fast_nfkc_agrees_on_any_mix(text: str) -> None:

@@ -20,7 +20,8 @@ from bot.datacheck import check_folders
 from bot.dataload import DataError, DataProblems, load_yaml
 from bot.engine import Engine
 from bot.models import Suggestion
-from tests.conftest import DATA, PUBLIC, Flow, read_jsonl
+from tests.conftest import DATA, PUBLIC, read_jsonl
+from tests.dialog import Flow
 from tests.shared import edit, line_of
 from tests.test_cli import ROOT, csbot
 
