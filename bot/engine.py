@@ -39,6 +39,7 @@ from bot.models import (
     Suggestion,
     Tone,
 )
+from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, inherit_roles, review_changeable
@@ -76,6 +77,7 @@ class Engine:
         self.templates_root = templates
         self.understand = Understander(dialogs)
         self.understand.load_all()
+        warm_models()
         # The flow reads cues in the normalised text the understanding has just made: the
         # last one is kept rather than made twice (normalising is a good part of a turn).
         setattr(self.understand, "normalize", _LastOne(self.understand.normalize))  # noqa: B010
