@@ -6,7 +6,6 @@ Heavy modules are imported inside the helpers: `csbot --help` starts without the
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -76,6 +75,8 @@ def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
             return await fn(store)
         finally:
             await store.close()
+
+    import asyncio  # only the commands that open the store need it
 
     return asyncio.run(go())
 

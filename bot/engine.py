@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import yaml
 
@@ -39,11 +39,13 @@ from bot.models import (
     Suggestion,
     Tone,
 )
+from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, inherit_roles, review_changeable
 from bot.understand.pipeline import Understander
 
+_UNSEEN = object()  # a cache miss (None is a cached answer: blocked)
 _NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
 _GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
 _LEXICONS = ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml")
@@ -75,6 +77,7 @@ class Engine:
         self.templates_root = templates
         self.understand = Understander(dialogs)
         self.understand.load_all()
+        warm_models()
         # The flow reads cues in the normalised text the understanding has just made: the
         # last one is kept rather than made twice (normalising is a good part of a turn).
         setattr(self.understand, "normalize", _LastOne(self.understand.normalize))  # noqa: B010
@@ -112,6 +115,9 @@ class Engine:
             dialogs if (dialogs / "products.yaml").is_file() else bundled, "products.yaml"))
         self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
+        self._replies_cache: dict[tuple[str, ...], SuggestedReply | None] = {}
+        self._variables_of: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._chosen: dict[tuple[Any, ...], tuple[Variant, ...]] = {}
         self._progress_of: dict[str, Progress] = {}
         self._stage_refs: dict[str, StageRef] = {}
         self._items: dict[tuple[str, bool], ChecklistItem] = {}
@@ -478,7 +484,7 @@ class Engine:
         warnings: list[Finding], at: datetime | None,
     ) -> tuple[Conversation, Suggestion]:
         stage = self.script.stages[conv.stage]
-        variables = self.variables(conv, at)
+        variables = self._variables(conv, at)
         replies = self._replies(conv, variables, at)
         public = self._public_reply(conv, variables, at)
         notes = self.policy.stage_notes(conv.stage) + self._flow_notes(conv, at)
@@ -562,6 +568,25 @@ class Engine:
 
     def variables(self, conv: Conversation, at: datetime | None = None) -> dict[str, Any]:
         """The template variables of docs/templates.md for this conversation."""
+        return dict(self._variables(conv, at))
+
+    def _variables(self, conv: Conversation, at: datetime | None) -> dict[str, Any]:
+        # The same for every turn of a conversation until the cause, the remedy or the case
+        # changes: kept per those facts (bounded; shared, so never changed in place). Not
+        # with a callback time, spoken relative to now.
+        case, ctx = conv.case, conv.context
+        if ctx.callback_at:
+            return self._make_variables(conv, at)
+        key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
+               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.damaged, conv.tone)
+        found = self._variables_of.get(key)
+        if found is None:
+            if len(self._variables_of) >= 1024:
+                self._variables_of.clear()
+            found = self._variables_of[key] = self._make_variables(conv, at)
+        return found
+
+    def _make_variables(self, conv: Conversation, at: datetime | None) -> dict[str, Any]:
         case, ctx = conv.case, conv.context
         options = self.remedies.for_cause(ctx.cause)
         chosen = self.remedies.remedies.get(ctx.remedy_chosen or "", options[0])
@@ -641,32 +666,29 @@ class Engine:
         key = self.templates.pick_key(folder, candidates)
         if key is None:
             return []
-        avoid = set(conv.last_templates)
+        avoid = frozenset(conv.last_templates)
         other: Tone = "亲切" if conv.tone == "正式" else "正式"
         missing = self._missing(conv)
-        chosen: list[Variant] = self._choose(folder, key, conv.tone, 2, conv.turn, avoid, missing)
-        chosen += self._choose(folder, key, other, 1, conv.turn, avoid, missing)
+        chosen = (*self._choose(folder, key, conv.tone, 2, conv.turn, avoid, missing),
+                  *self._choose(folder, key, other, 1, conv.turn, avoid, missing))
         out: list[SuggestedReply] = []
-        shop_data = tuple([str(variables[k]) for k in _GUARD_KEYS])
         for v in chosen:
-            text = self.templates.render(
-                v, variables if v.tone == variables["tone"] else {**variables, "tone": v.tone})
-            if self._blocked(v, variables, shop_data):
-                continue  # never suggest what the guard blocks (tests keep this list empty)
-            out.append(SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone)))
+            reply = self._reply(v, variables)
+            if reply is not None:  # never suggest what the guard blocks (tests keep this empty)
+                out.append(reply)
         opening = self.script.initial  # the greeting folded into a reply to a buyer who wrote first
         if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != opening:
             noname = conv.case.buyer_name == self.defaults["buyer_name"]
             key = self.templates.pick_key(opening, ["buyer_first-noname"] * noname + ["buyer_first"])
-            greet = self._choose(opening, key, conv.tone, 1, conv.turn, set(), missing) if key else []
+            greet = self._choose(opening, key, conv.tone, 1, conv.turn, frozenset(), missing) if key else ()
             if greet:
                 hello = self.templates.render(greet[0], variables)
                 out = [r.model_copy(update={"text": hello + r.text}) for r in out]
         if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:  # safety first
             care = self._choose("care", "default", conv.tone, 1, conv.turn, avoid, missing)
-            if care and not self._blocked(care[0], variables, shop_data):
-                out.insert(0, SuggestedReply(text=self.templates.render(care[0], variables),
-                                             template=care[0].id, tone=cast(Tone, care[0].tone)))
+            reply = self._reply(care[0], variables) if care else None
+            if reply is not None:
+                out.insert(0, reply)
         return out
 
     def _missing(self, conv: Conversation) -> frozenset[str]:
@@ -675,23 +697,66 @@ class Engine:
         return frozenset(name for name, value in (("product", case.product),
                                                   ("order_date", case.order_date)) if not value)
 
-    def _choose(self, folder: str, key: str, tone: str, count: int, seed: int, avoid: set[str],
-                missing: frozenset[str]) -> list[Variant]:
-        if not missing:
-            return self.templates.choose(folder, key, tone, count, seed, avoid)
-        pool = self.templates.choose(folder, key, tone, 99, seed, avoid)
-        # the variants that need the fewest facts the case lacks first (stable: rotation kept)
-        pool.sort(key=lambda v: len(missing & v.names))
-        return pool[:count]
+    def _choose(self, folder: str, key: str, tone: str, count: int, seed: int,
+                avoid: frozenset[str], missing: frozenset[str]) -> tuple[Variant, ...]:
+        # A function of the pool's rotation, not of the turn itself: kept (bounded), as the
+        # same few choices come back turn after turn.
+        size = self.templates.size(folder, key, tone)
+        if not size:
+            return ()
+        memo = (folder, key, tone, count, seed % size, avoid, missing)
+        found = self._chosen.get(memo)
+        if found is None:
+            if not missing:
+                found = tuple(self.templates.choose(folder, key, tone, count, seed, avoid))
+            else:
+                pool = self.templates.choose(folder, key, tone, 99, seed, avoid)
+                # the variants that need the fewest facts the case lacks first (stable:
+                # rotation kept)
+                pool.sort(key=lambda v: len(missing & v.names))
+                found = tuple(pool[:count])
+            if len(self._chosen) >= 4096:
+                self._chosen.clear()
+            self._chosen[memo] = found
+        return found
 
-    def _blocked(self, variant: Variant, variables: dict[str, Any], shop_data: tuple[str, ...]) -> bool:
+    def _reply(self, v: Variant, variables: dict[str, Any]) -> SuggestedReply | None:
+        """The variant rendered as a suggested reply, None when the guard blocks it.
+
+        Both are a function of the variant and the values of its own placeholders (the
+        guard reads the text alone: no context, no stage), so the answers of a plain
+        variant are kept in a bounded cache: a conversation's case fields change rarely,
+        and every turn otherwise renders, checks and validates the same replies again.
+        The reply objects are shared, like the stage and checklist items (never changed
+        in place: a greeting or the masking copies them).
+        """
+        tone = v.tone
+        if v.parts is None or any(n not in variables for n in v.slots):
+            return self._render_reply(v, variables)  # Jinja, or an error to raise
+        key = (v.id, *[tone if n == "tone" else variables[n] for n in v.slots])
+        hit = self._replies_cache.get(key, _UNSEEN)
+        if hit is _UNSEEN:
+            hit = self._render_reply(v, variables)
+            if len(self._replies_cache) >= 4096:
+                self._replies_cache.clear()
+            self._replies_cache[key] = hit
+        return cast("SuggestedReply | None", hit)
+
+    def _render_reply(self, v: Variant, variables: dict[str, Any]) -> SuggestedReply | None:
+        text = self.templates.render(
+            v, variables if v.tone == variables["tone"] else {**variables, "tone": v.tone})
+        if self._blocked(v, variables):
+            return None
+        return SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone))
+
+    def _blocked(self, variant: Variant, variables: dict[str, Any]) -> bool:
         """Whether the guard blocks this variant rendered with these variables.
 
         The guard reads the text with the buyer's name held neutral (a name cannot tie a
         benefit to a review), so one check serves every buyer of the same shop, product and
         remedy; the answers are kept in a small bounded cache, off the per-turn cost.
         """
-        key = (variant.id, *shop_data)
+        key = (variant.id, *[str(variables[k]) for k in _GUARD_KEYS])
         hit = self._guard_cache.get(key)
         if hit is None:
             text = self.templates.render(variant, {**variables, **_NEUTRAL_NAME, "tone": variant.tone})
@@ -746,11 +811,32 @@ class _LastOne:
 
 def _copy(conv: Conversation) -> Conversation:
     # The engine changes only the context and the lists of a conversation, never its case:
-    # copying those is enough and costs a tenth of a deep copy.
+    # copying those is enough and costs a tenth of a deep copy. What `model_copy(update=…)`
+    # does, written out for these two models (no extra fields, no private attributes:
+    # tests/test_engine_copy.py holds it to model_copy): its generic path is a sixth of a turn's
+    # flow and composing.
     ctx = conv.context
-    return conv.model_copy(update={"context": ctx.model_copy(update={
-        "causes": list(ctx.causes), "last_acts": list(ctx.last_acts)}),
-        "last_templates": list(conv.last_templates)})
+    state = dict(ctx.__dict__)
+    state["causes"], state["last_acts"] = list(ctx.causes), list(ctx.last_acts)
+    new_ctx = _shallow(ctx, state, ctx.__pydantic_fields_set__ | _CTX_LISTS)
+    state = dict(conv.__dict__)
+    state["context"], state["last_templates"] = new_ctx, list(conv.last_templates)
+    return _shallow(conv, state, conv.__pydantic_fields_set__ | _CONV_COPIED)
+
+
+_CTX_LISTS = frozenset({"causes", "last_acts"})
+_CONV_COPIED = frozenset({"context", "last_templates"})
+_M = TypeVar("_M", Conversation, Context)
+
+
+def _shallow(model: _M, state: dict[str, Any], fields_set: set[str]) -> _M:
+    cls = type(model)
+    new = cls.__new__(cls)
+    object.__setattr__(new, "__dict__", state)
+    object.__setattr__(new, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def _tree_digest(root: Path) -> bytes:

@@ -33,7 +33,15 @@ Outcome = Annotated[str, AfterValidator(known("outcome"))]
 EMOTIONS: tuple[str, ...] = get_args(Emotion)
 
 
-class Strict(BaseModel):
+class Base(BaseModel):
+    """The base of csbot's models: each builds its validator on first use, not on import
+    (a command such as `csbot lint` uses two of them; building all was a fifth of its start-up).
+    ``warm()`` builds them all where the first request must not wait (the engine's load)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Strict(Base):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -56,7 +64,7 @@ class Case(Strict):
     agent: str | None = Field(default=None, max_length=50)
 
 
-class NoteAction(BaseModel):
+class NoteAction(Base):
     """What confirms a "可能…" note: the stage to move to, as a correction (one click in the
     sidebar: POST …/corrections {"stage": …}; one word in assist: ``command``)."""
 
@@ -70,7 +78,7 @@ class NoteAction(BaseModel):
         return f"如果是，{way}{f'转到“{self.label}”' if self.label else ''}".rstrip() + "。"
 
 
-class Finding(BaseModel):
+class Finding(Base):
     """A compliance finding on agent text (or a policy note when span is None)."""
 
     code: str
@@ -90,14 +98,14 @@ class Finding(BaseModel):
         return out
 
 
-class IntentScore(BaseModel):
+class IntentScore(Base):
     """One of a buyer message's intents, with the model's confidence in it."""
 
     intent: Intent
     confidence: float
 
 
-class BuyerUnderstanding(BaseModel):
+class BuyerUnderstanding(Base):
     text: str
     intent: Intent
     cause: Cause | None
@@ -108,13 +116,13 @@ class BuyerUnderstanding(BaseModel):
     intents: list[IntentScore] = Field(default_factory=list)
 
 
-class AgentUnderstanding(BaseModel):
+class AgentUnderstanding(Base):
     text: str
     acts: list[Act]
     findings: list[Finding]
 
 
-class Context(BaseModel):
+class Context(Base):
     """The counters and facts the script's conditions read."""
 
     apologies: int = 0
@@ -167,7 +175,7 @@ class Context(BaseModel):
     greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
 
 
-class Conversation(BaseModel):
+class Conversation(Base):
     """A conversation as plain data: everything the engine needs between turns."""
 
     id: str = ""
@@ -182,35 +190,35 @@ class Conversation(BaseModel):
     last_intent: Intent | None = None
 
 
-class StageRef(BaseModel):
+class StageRef(Base):
     id: str
     label: str
 
 
-class Progress(BaseModel):
+class Progress(Base):
     step: int
     of: int
     stages: list[StageRef]
 
 
-class SuggestedReply(BaseModel):
+class SuggestedReply(Base):
     text: str
     template: str
     tone: Tone
 
 
-class RemedyOption(BaseModel):
+class RemedyOption(Base):
     id: str
     label: str
     text: str
 
 
-class ChecklistItem(BaseModel):
+class ChecklistItem(Base):
     item: str
     done: bool
 
 
-class Suggestion(BaseModel):
+class Suggestion(Base):
     """What csbot answers after each turn (design.md)."""
 
     conversation_id: str
@@ -223,3 +231,14 @@ class Suggestion(BaseModel):
     warnings: list[Finding]
     checklist: list[ChecklistItem]
     public_reply: str | None = None
+
+
+def warm() -> None:
+    """Build every model's validator and serializer now (they are built on first use):
+    the engine's load does, so no turn of a service pays for it."""
+    pending = [Base]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        cls.model_rebuild()
+

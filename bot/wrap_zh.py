@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rich.cells import cell_len, chop_cells
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
-from rich.style import StyleType
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported where it is used: click's help wraps without it
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.measure import Measurement
+    from rich.style import StyleType
 
 # A line does not start with these (they stay with what comes before)...
 CLOSING = frozenset("，。、；：！？）」』”’》〉】〕…—%‰℃,.;:!?)]}'\"")
@@ -58,20 +58,28 @@ def units(paragraph: str) -> list[str]:
     return out
 
 
-def wrap(text: str, width: int, measure: Callable[[str], int] = cell_len) -> list[str]:
-    """``text`` as lines of at most ``width`` columns (``measure``), broken where Chinese
-    allows; a unit wider than a whole line is cut by cells (nothing else fits it)."""
+def wrap(text: str, width: int, measure: Callable[[str], int] | None = None) -> list[str]:
+    """``text`` as lines of at most ``width`` columns (``measure``, rich's cell width by
+    default), broken where Chinese allows; a unit wider than a whole line is cut by cells
+    (nothing else fits it)."""
+    if measure is None:
+        from rich.cells import cell_len
+
+        measure = cell_len
+    width_of: Callable[[str], int] = measure
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
         for unit in units(paragraph):
-            if measure((line + unit).rstrip()) <= width:
+            if width_of((line + unit).rstrip()) <= width:
                 line += unit
                 continue
             if line.strip():
                 lines.append(line.rstrip())
             line = unit.lstrip() if line.strip() else (line + unit).lstrip()
-            if measure(line.rstrip()) > width:
+            if width_of(line.rstrip()) > width:
+                from rich.cells import chop_cells
+
                 *whole, line = chop_cells(line.rstrip(), max(width, 1))
                 lines.extend(whole)
         lines.append(line.rstrip())
@@ -85,10 +93,15 @@ class Wrapped:
         self.text, self.style = text, style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.text import Text
+
         yield Text("\n".join(wrap(self.text, options.max_width)), style=self.style, no_wrap=True,
                    overflow="crop")
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        from rich.cells import cell_len
+        from rich.measure import Measurement
+
         paragraphs = self.text.split("\n")
         widest = max(cell_len(p) for p in paragraphs)
         unit = max((cell_len(u.rstrip()) for p in paragraphs for u in units(p)), default=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class Variant:
     # joining its parts: Jinja's per-render context costs more than the rest of composing.
     parts: tuple[str, ...] | None = None  # text, name, text, name, …, text
     names: frozenset[str] = frozenset()  # the placeholders of ``parts``
+    slots: tuple[str, ...] = ()  # the same in text order, once per use (``parts[1::2]``)
 
 
 def _plain_parts(source: str) -> tuple[str, ...] | None:
@@ -40,7 +42,8 @@ def _plain_parts(source: str) -> tuple[str, ...] | None:
 
 
 def _variant(vid: str, tone: str, template: jinja2.Template, parts: tuple[str, ...] | None) -> Variant:
-    return Variant(vid, tone, template, parts, frozenset(parts[1::2]) if parts else frozenset())
+    slots = parts[1::2] if parts else ()
+    return Variant(vid, tone, template, parts, frozenset(slots), slots)
 
 
 class TemplateLibrary:
@@ -84,8 +87,12 @@ class TemplateLibrary:
         have = self.keys(folder)
         return next((k for k in candidates if k in have), None)
 
+    def size(self, folder: str, key: str, tone: str) -> int:
+        """How many variants ``folder/key`` has in ``tone``."""
+        return len(self.variants.get((folder, key, tone), ()))
+
     def choose(
-        self, folder: str, key: str, tone: str, count: int, seed: int, avoid: set[str]
+        self, folder: str, key: str, tone: str, count: int, seed: int, avoid: AbstractSet[str]
     ) -> list[Variant]:
         """Up to ``count`` variants, rotating with ``seed`` and skipping ``avoid``."""
         pool = self.variants.get((folder, key, tone), [])
