@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gettext
 import re
-import unicodedata
 from collections.abc import Iterable
 
 import click
@@ -20,7 +19,7 @@ import click.formatting
 import click.parser
 import click.types
 
-from bot.wrap_zh import wrap
+from bot.wrap_zh import wide, wrap
 
 ZH = {
     "Usage:": "用法：",
@@ -81,7 +80,7 @@ def metavars(text: str) -> str:
 
 def width(text: str) -> int:
     """Terminal columns: a Chinese character (and full-width punctuation) takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in click.unstyle(text))
+    return sum(2 if wide(c) else 1 for c in click.unstyle(text))
 
 
 class ZhHelpFormatter(click.HelpFormatter):

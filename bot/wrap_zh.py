@@ -24,13 +24,14 @@ OPENING = frozenset("（「『“‘《〈【〔([{@#￥$")
 COMMAND = frozenset("/／")  # a slash and the letters after it are one command: /确认, /结束
 
 
-def _wide(c: str) -> bool:
+def wide(c: str) -> bool:
+    """Two terminal columns: a Chinese character or full-width punctuation."""
     return unicodedata.east_asian_width(c) in "WF"
 
 
 def _word_char(c: str) -> bool:
     """Part of a run that stays whole: digits, Latin letters, codes (narrow, not a space)."""
-    return not c.isspace() and not _wide(c)
+    return not c.isspace() and not wide(c)
 
 
 def units(paragraph: str) -> list[str]:
@@ -108,4 +109,4 @@ class Wrapped:
         return Measurement(min(unit, widest), widest).clamp(max_width=options.max_width)
 
 
-__all__ = ["CLOSING", "COMMAND", "OPENING", "Wrapped", "units", "wrap"]
+__all__ = ["CLOSING", "COMMAND", "OPENING", "Wrapped", "units", "wide", "wrap"]
