@@ -161,3 +161,26 @@ def test_command_summaries_are_whole_and_fit(group: list[str], width: int) -> No
     for name, summary in short.items():
         row = next((r for r in rows if r.split() and r.split()[0] == name), None)
         assert row is None or row.split(None, 1)[1] == summary
+
+
+class _Typed(Console):
+    """A console whose prompts are answered from a list, as a person would type them."""
+
+    def __init__(self, answers: list[str]) -> None:
+        super().__init__(file=io.StringIO(), width=80)
+        self.answers = answers
+
+    def input(self, prompt: Any = "", **_: Any) -> str:  # type: ignore[override]
+        self.print(prompt, end="")
+        return self.answers.pop(0)
+
+
+def test_a_chat_line_typed_at_the_product_prompt_is_refused_not_taken_as_the_product() -> None:
+    from bot.channels.console import interview
+
+    console = _Typed(["买：你们客服在忙也不至于半天才回复一句话吧", "/帮助", "碎花连衣裙", ""])
+    shop, buyer, product, _ = interview(console, "柚子家女装", "王女士", None, None, asked_date=False)
+    assert (shop, buyer, product) == ("柚子家女装", "王女士", "碎花连衣裙")
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert out.count("像是对话里的一句话，不像商品名") == 2
+    assert console.answers == []

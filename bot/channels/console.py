@@ -61,15 +61,23 @@ def parse_command(line: str) -> tuple[str, str] | None:
     return name, rest.strip()
 
 
+_PREFIXES: tuple[tuple[str, Role], ...] = (
+    ("买：", "buyer"), ("买:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
+    ("我：", "agent"), ("我:", "agent"), ("a:", "agent"), ("a：", "agent"))
+
+
+def looks_like_chat(text: str) -> bool:
+    """A line meant for the conversation (a 买：/我： prefix or a /command), typed too early."""
+    s = text.strip().lower()
+    return s.startswith("/") or any(s.startswith(prefix) for prefix, _ in _PREFIXES)
+
+
 def parse_line(line: str) -> tuple[Role, str] | None:
     """(role, text) of an input line, or None for an empty one."""
     s = line.strip()
     if not s:
         return None
-    prefixes: tuple[tuple[str, Role], ...] = (
-        ("买：", "buyer"), ("买:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
-        ("我：", "agent"), ("我:", "agent"), ("a:", "agent"), ("a：", "agent"))
-    for prefix, role in prefixes:
+    for prefix, role in _PREFIXES:
         if s.lower().startswith(prefix):
             return role, s[len(prefix):].strip()
     return "buyer", s
@@ -151,8 +159,17 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         buyer = console.input("买家姓名或称呼：").strip()
         if not buyer:
             console.print("[yellow]买家姓名或称呼不能为空（不知道姓名可以写“亲”）[/]")
-    if product is None:
-        product = console.input("商品（可留空）：").strip() or None
+    while product is None:
+        product = console.input("商品（可留空）：").strip()
+        if looks_like_chat(product):
+            # A line pasted before the conversation opened would become the product's name
+            # inside every suggested reply.
+            console.print(Wrapped(f"“{product}”像是对话里的一句话，不像商品名。先填商品（不填就直接回车），"
+                                  "对话开始后再输入买家或您说的话。", style="yellow"))
+            product = None
+            continue
+        product = product or None
+        break
     while order_date is None and not asked_date:
         raw = console.input("下单日期，如 2026-05-03、5月3日、昨天（可留空）：").strip()
         if not raw:
