@@ -22,6 +22,7 @@ from bot.training.persona import Persona
 from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
 from bot.training.transcript import HANDLED, TranscriptFiles, computation_lines, outcome_line
+from bot.wrap_zh import Wrapped
 
 HELP = ("命令：/提示 看看 csbot 会怎么说  /重来 重新开始  /结束 结束并评分  /帮助"
         "（英文也行：/hint /restart /quit /help）")
@@ -158,7 +159,9 @@ class TrainingConsole:
         grid.add_row("评价内容", f"「{c.review_text or ''}」")
         grid.add_row("现在", p.contact_time.strftime("%Y-%m-%d %H:%M"))
         self.console.print(Panel(grid, title=f"csbot 客服培训 · {p.title}", title_align="left",
-                                 subtitle=HELP, subtitle_align="left", border_style="blue"))
+                                 border_style="blue"))
+        # Under the panel, not on its border: a border line cuts the text off at the corner.
+        self.console.print(Wrapped(HELP, style="dim"))
         self.console.print("由你先开口：你是店铺的售后客服，买家还在线。")
 
     def _status(self) -> None:
