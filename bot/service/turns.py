@@ -14,19 +14,19 @@ tone, escalate) take the same lock, load and save.
   made elsewhere in between (another instance, a command, a correction) is never lost.
 - The Suggestion published to listeners is the one in hand (as stored: masked), inside the
   lock, so a conversation's listeners get its turns in order.
-- A long message is understood in the service's turn thread: no input holds up the event
-  loop. A short one costs less than the hand-off to a thread and back (bench/service.py).
+- A long message is understood and masked in the service's turn thread, in one hand-off: no
+  input holds up the event loop. A short one costs less than the hand-off to a thread and
+  back (bench/service.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Finding, Role, Suggestion, Tone
@@ -38,7 +38,6 @@ from bot.store.mask import mask, mask_case, mask_edits, masked_suggestion
 if TYPE_CHECKING:
     from bot.store.db import Store
 
-T = TypeVar("T")
 R = TypeVar("R")
 Subscriber = Callable[[str, Suggestion], Awaitable[None]]
 # Messages up to this many characters are decided on the event loop (about a millisecond at
@@ -102,8 +101,11 @@ class TurnService:
             if stored.answered is not None:
                 return Change(TurnResult(stored.answered, duplicate=True))
             conv = await self._on_script(stored.conversation)
-            conv, sug = await self._off_loop(len(text), self.engine.feed, conv, role, text, at=at, owned=True)
-            record = await self._off_loop(len(text), _masked_turn, conv, sug, role, text, message_id)
+            if len(text) <= INLINE_CHARS:
+                conv, sug, record = self._decide(conv, role, text, message_id, at)
+            else:
+                conv, sug, record = await asyncio.get_running_loop().run_in_executor(
+                    self.cpu, self._decide, conv, role, text, message_id, at)
             json = record.suggestion_json if record.suggestion is sug else None
             return Change(TurnResult(sug, json=json), conv, self._is_open(conv), record)
 
@@ -126,10 +128,11 @@ class TurnService:
                     return change.result
                 kept = False
 
-    async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-        if size <= INLINE_CHARS:
-            return fn(*args, **kw)
-        return await asyncio.get_running_loop().run_in_executor(self.cpu, functools.partial(fn, *args, **kw))
+    def _decide(self, conv: Conversation, role: Role, text: str, message_id: str | None,
+                at: datetime | None) -> tuple[Conversation, Suggestion, TurnRecord]:
+        """The engine's answer and the turn as it will be stored (masked)."""
+        conv, sug = self.engine.feed(conv, role, text, at=at, owned=True)
+        return conv, sug, _masked_turn(conv, sug, role, text, message_id)
 
     async def _publish(self, conv_id: str, sug: Suggestion) -> None:
         for callback in self.subscribers:
