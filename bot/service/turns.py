@@ -109,6 +109,9 @@ class TurnService:
             json = record.suggestion_json if record.suggestion is sug else None
             return Change(TurnResult(sug, json=json), conv, self._is_open(conv), record)
 
+        # From the conversation kept by the last save, unread: a turn refuses nothing on what
+        # the row could have changed meanwhile (the shop never changes; the script version
+        # is this process's), and the save finds out whether the row is still that one.
         return await self._change(conv_id, shop, feed, message_id=message_id, kept=True)
 
     async def _change(self, conv_id: str, shop: str | None, apply: Callable[[Stored], Awaitable[Change[R]]],
