@@ -54,7 +54,7 @@ def test_bare_handler_answers_a_small_json_document() -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
-    with service.csbot(f"sqlite:///{tmp_path_factory.mktemp('bench')}/b.db") as (url, ids):
+    with service.csbot(f"sqlite:///{tmp_path_factory.mktemp('bench')}/b.db") as (url, ids, _):
         yield url, ids[:4]
 
 

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection, select, update
 
 from bot.models import Conversation, Suggestion
 from bot.service.turns import TurnResult, TurnService
+from bot.store import schema
 from bot.store.conversations import Stored, TurnRecord
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
@@ -32,16 +36,17 @@ class Watched:
     def __init__(self, store: Store, log: list[str], name: str) -> None:
         self.store, self.log, self.name = store, log, name
 
-    async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
+    async def load(self, conv_id: str, message_id: str | None = None, *, kept: bool = False) -> Stored:
         self.log.append(f"{self.name} load")
-        stored = await self.store.load(conv_id, message_id)
+        stored = await self.store.load(conv_id, message_id, kept=kept)
         await asyncio.sleep(0.05)
         return stored
 
-    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None,
-                   loaded: Stored | None = None) -> None:
-        await self.store.save(conv, is_open=is_open, turn=turn, loaded=loaded)
-        self.log.append(f"{self.name} saved")
+    async def save(self, conv: Conversation, *, is_open: bool, loaded: Stored,
+                   turn: TurnRecord | None = None) -> bool:
+        saved = await self.store.save(conv, is_open=is_open, loaded=loaded, turn=turn)
+        self.log.append(f"{self.name} saved" if saved else f"{self.name} stale")
+        return saved
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.store, name)
@@ -80,6 +85,7 @@ _CRASH = """
 import asyncio, os, sys
 from bot.engine import Engine
 from bot.service.turns import TurnResult, TurnService
+from bot.store import schema
 from bot.store.db import Store
 from bot.store.views import ConversationSummary, TurnOut
 
@@ -261,6 +267,56 @@ def test_a_conversation_written_elsewhere_is_read_as_written(db_url: str) -> Non
 
     tone, turn, kept, seen = asyncio.run(go())
     assert kept and (tone, turn) == ("亲切", 2) and seen
+
+
+def test_a_write_by_another_connection_between_turns_is_seen_and_kept(db_url: str) -> None:
+    """A turn starts from the conversation its store kept, without reading it; the save
+    writes only over the row it was computed from. A plain write by another connection in
+    between (a command, another instance: it knows nothing of that) makes the save write
+    nothing, and the turn is made again from the row as written: the write stays, the turn
+    sits on top of it, and a turn with nothing written in between reads nothing."""
+    async def go() -> tuple[list[str], int, str, int, list[int]]:
+        store = await Store.open(db_url)
+        other = await Store.open(db_url)  # its own connection (on SQLite: its own writer)
+        log: list[str] = []
+        turns = TurnService(ENGINE, Watched(store, log, "a"), store.locks)
+        reads = 0
+        read = store.read
+
+        async def counted(job: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return await read(job)
+
+        store.read = counted  # type: ignore[method-assign]
+        try:
+            conv, _, _ = await turns.create(ENGINE.start({**CASE, "order_id": "CAS"})[0].case)
+            await turns.turn(conv.id, "agent", "您好，请问是周女士吗？")
+            before = reads
+            await turns.turn(conv.id, "buyer", "是我")  # kept: no read
+            unread = reads - before
+            log.clear()
+
+            def retone(conn: Connection) -> None:
+                state = json.loads(conn.execute(select(schema.conversations.c.state).where(
+                    schema.conversations.c.id == conv.id)).scalar_one())
+                state["tone"] = "亲切"
+                conn.execute(update(schema.conversations).where(schema.conversations.c.id == conv.id)
+                             .values(state=json.dumps(state, ensure_ascii=False)))
+
+            await other.write(retone)
+            await turns.turn(conv.id, "agent", "您3月2号在我们店拍的那条连衣裙收到了吗？")
+            summary, stored = await other.get(conv.id)
+            return log, unread, summary.conversation.tone, summary.conversation.turn, [t.turn for t in stored]
+        finally:
+            turns.shutdown()
+            await other.close()
+            await store.close()
+
+    log, unread, tone, turn, numbers = asyncio.run(go())
+    assert unread == 0
+    assert log == ["a load", "a stale", "a load", "a saved"]
+    assert (tone, turn, numbers) == ("亲切", 3, [1, 2, 3])
 
 
 def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str) -> None:

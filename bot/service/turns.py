@@ -8,21 +8,25 @@ store and lock store. The changes a person makes that are not turns (open, close
 tone, escalate) take the same lock, load and save.
 
 - A turn is committed before it is answered: a crash loses no acknowledged turn.
+- A turn starts from the conversation as this process's last turn saved it, without reading
+  it again; the save writes only if the row is still that one, and otherwise the turn is
+  made again from the row as it is (compare-and-set, bot/store/conversations.py). A change
+  made elsewhere in between (another instance, a command, a correction) is never lost.
 - The Suggestion published to listeners is the one in hand (as stored: masked), inside the
   lock, so a conversation's listeners get its turns in order.
-- A long message is understood in the service's turn thread: no input holds up the event
-  loop. A short one costs less than the hand-off to a thread and back (bench/service.py).
+- A long message is understood and masked in the service's turn thread, in one hand-off: no
+  input holds up the event loop. A short one costs less than the hand-off to a thread and
+  back (bench/service.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Finding, Role, Suggestion, Tone
@@ -34,11 +38,22 @@ from bot.store.mask import mask, mask_case, mask_edits, masked_suggestion
 if TYPE_CHECKING:
     from bot.store.db import Store
 
-T = TypeVar("T")
+R = TypeVar("R")
 Subscriber = Callable[[str, Suggestion], Awaitable[None]]
 # Messages up to this many characters are decided on the event loop (about a millisecond at
 # most: 0.7 ms for 256 characters, 20 ms for 2,000); longer ones in the turn thread.
 INLINE_CHARS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Generic[R]):
+    """What a change computed from a loaded conversation gives: its caller's result and, to
+    be written, the new conversation (None: nothing to write), its open flag and the turn."""
+
+    result: R
+    conv: Conversation | None = None
+    is_open: bool = True
+    turn: TurnRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +97,45 @@ class TurnService:
         """Apply one message. Raises NotFound, Forbidden or NeedsPerson; a repeated message
         id gives its stored answer. A closed case is answered too (a goodbye keeps it
         closed, a new problem reopens it)."""
-        async with self.locks(conv_id):
-            stored = await self.repo.load(conv_id, message_id)
-            _check_shop(stored, conv_id, shop)
+        async def feed(stored: Stored) -> Change[TurnResult]:
             if stored.answered is not None:
-                return TurnResult(stored.answered, duplicate=True)
+                return Change(TurnResult(stored.answered, duplicate=True))
             conv = await self._on_script(stored.conversation)
-            conv, sug = await self._off_loop(len(text), self.engine.feed, conv, role, text, at=at, owned=True)
-            record = await self._off_loop(len(text), _masked_turn, conv, sug, role, text, message_id)
-            await self.repo.save(conv, is_open=self._is_open(conv), turn=record, loaded=stored)
-            await self._publish(conv_id, record.suggestion)
-        return TurnResult(sug, json=record.suggestion_json if record.suggestion is sug else None)
+            if len(text) <= INLINE_CHARS:
+                conv, sug, record = self._decide(conv, role, text, message_id, at)
+            else:
+                conv, sug, record = await asyncio.get_running_loop().run_in_executor(
+                    self.cpu, self._decide, conv, role, text, message_id, at)
+            json = record.suggestion_json if record.suggestion is sug else None
+            return Change(TurnResult(sug, json=json), conv, self._is_open(conv), record)
 
-    async def _off_loop(self, size: int, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-        if size <= INLINE_CHARS:
-            return fn(*args, **kw)
-        return await asyncio.get_running_loop().run_in_executor(self.cpu, functools.partial(fn, *args, **kw))
+        # From the conversation kept by the last save, unread: a turn refuses nothing on what
+        # the row could have changed meanwhile (the shop never changes; the script version
+        # is this process's), and the save finds out whether the row is still that one.
+        return await self._change(conv_id, shop, feed, message_id=message_id, kept=True)
+
+    async def _change(self, conv_id: str, shop: str | None, apply: Callable[[Stored], Awaitable[Change[R]]],
+                      *, message_id: str | None = None, kept: bool = False) -> R:
+        """Lock → load → apply → save → publish. A save that finds the row changed since the
+        load writes nothing: the change is made again from a fresh read."""
+        async with self.locks(conv_id):
+            while True:
+                stored = await self.repo.load(conv_id, message_id, kept=kept)
+                _check_shop(stored, conv_id, shop)  # the shop never changes: no fresh read needed
+                change = await apply(stored)
+                if change.conv is None:
+                    return change.result
+                if await self.repo.save(change.conv, is_open=change.is_open, loaded=stored, turn=change.turn):
+                    if change.turn is not None:  # the Suggestion in hand, in the turns' order
+                        await self._publish(conv_id, change.turn.suggestion)
+                    return change.result
+                kept = False
+
+    def _decide(self, conv: Conversation, role: Role, text: str, message_id: str | None,
+                at: datetime | None) -> tuple[Conversation, Suggestion, TurnRecord]:
+        """The engine's answer and the turn as it will be stored (masked)."""
+        conv, sug = self.engine.feed(conv, role, text, at=at, owned=True)
+        return conv, sug, _masked_turn(conv, sug, role, text, message_id)
 
     async def _publish(self, conv_id: str, sug: Suggestion) -> None:
         for callback in self.subscribers:
@@ -137,53 +175,49 @@ class TurnService:
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
         """Close a conversation with an outcome (once: the script may have closed it already)."""
-        async with self.locks(conv_id):
-            stored = await self.repo.load(conv_id)
-            _check_shop(stored, conv_id, shop)
+        async def close(stored: Stored) -> Change[Conversation]:
             if not stored.is_open and stored.conversation.outcome is not None:
                 raise ConversationClosed("这个会话已经登记过结果")
             conv = self.engine.close(stored.conversation, outcome)
-            await self.repo.save(conv, is_open=False)
-        return conv
+            return Change(conv, conv, False)
+
+        return await self._change(conv_id, shop, close)
 
     async def resume(self, conv_id: str, shop: str | None = None) -> Suggestion:
         """A person resumes a held case (a callback is a new contact attempt, at most three);
         a closed case contacted again opens."""
-        async with self.locks(conv_id):
-            stored = await self.repo.load(conv_id)
-            _check_shop(stored, conv_id, shop)
+        async def resume(stored: Stored) -> Change[Suggestion]:
             conv, sug = self.engine.resume(stored.conversation)
-            await self.repo.save(conv, is_open=self._is_open(conv))
-        return sug
+            return Change(sug, conv, self._is_open(conv))
+
+        return await self._change(conv_id, shop, resume)
 
     async def set_tone(self, conv_id: str, tone: Tone, shop: str | None = None) -> Suggestion:
         """Change the tone of a conversation's suggestions; the Suggestion in the new tone."""
-        async with self.locks(conv_id):
-            stored = await self.repo.load(conv_id)
-            _check_shop(stored, conv_id, shop)
+        async def set_tone(stored: Stored) -> Change[Conversation]:
             conv = (await self._on_script(stored.conversation)).model_copy(update={"tone": tone})
-            await self.repo.save(conv, is_open=stored.is_open)
+            return Change(conv, conv, stored.is_open)
+
+        conv = await self._change(conv_id, shop, set_tone)
         return self.engine.current(conv)  # from the conversation in hand: no second read
 
     async def escalate(self, conv_id: str, shop: str | None = None) -> tuple[Conversation, Suggestion]:
         """Mark that a supervisor was notified (the case holds in the escalated stage); not a turn."""
-        async with self.locks(conv_id):
-            stored = await self.repo.load(conv_id)
-            _check_shop(stored, conv_id, shop)
+        async def escalate(stored: Stored) -> Change[tuple[Conversation, Suggestion]]:
             if not stored.is_open:
                 raise ConversationClosed("这个会话已经结束，不能再升级")
             conv, sug = self.engine.escalate(await self._on_script(stored.conversation))
-            await self.repo.save(conv, is_open=True)
-        return conv, sug
+            return Change((conv, sug), conv, True)
+
+        return await self._change(conv_id, shop, escalate)
 
     async def complaint_filed(self, conv_id: str, shop: str | None = None) -> tuple[Conversation, Suggestion]:
         """The agent filed the malicious review's complaint with the platform; not a turn."""
-        async with self.locks(conv_id):
-            stored = await self.repo.load(conv_id)
-            _check_shop(stored, conv_id, shop)
+        async def filed(stored: Stored) -> Change[tuple[Conversation, Suggestion]]:
             conv, sug = self.engine.complaint_filed(await self._on_script(stored.conversation))
-            await self.repo.save(conv, is_open=stored.is_open)
-        return conv, sug
+            return Change((conv, sug), conv, stored.is_open)
+
+        return await self._change(conv_id, shop, filed)
 
     async def current(self, conv_id: str, shop: str | None = None) -> Suggestion:
         """The Suggestion for the conversation as it stands now (no turn, nothing written)."""

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 from bot.models import Case, Conversation, Suggestion
 from bot.store import schema
 from bot.store.base import Database
-from bot.store.errors import Forbidden, NotFound
+from bot.store.errors import Forbidden, NotFound, Stale
 from bot.store.mask import mask, mask_id
 from bot.store.statement import Statement
 from bot.store.views import ConversationSummary, TurnOut
@@ -41,12 +41,19 @@ _LOAD_ANSWERED = Statement(select(*_ROW, _T.suggestion)
 # which cost more than Engine.feed).
 _INSERT_TURN = Statement(schema.turns.insert(), [
     "conversation_id", "turn", "role", "text", "message_id", "stage", "suggestion", "created_at"])
-_UPDATE_STATE = Statement(update(schema.conversations).where(_C.id == bindparam("cid")), [
+# A save writes only over the row it was computed from: every column a load reads (the shop
+# never changes) still holds what the load saw, or nothing is written (``Stale``). So a
+# change made meanwhile by anyone (another instance, a command, a correction) is never
+# overwritten, and no other writer has anything to remember.
+_UNCHANGED = and_(_C.id == bindparam("cid"), _C.turn == bindparam("was_turn"),
+                  _C.stage == bindparam("was_stage"), _C.is_open == bindparam("was_open"),
+                  _C.state == bindparam("was_state"))
+_UPDATE_STATE = Statement(update(schema.conversations).where(_UNCHANGED), [
     "stage", "turn", "state", "updated_at", "script_version", "is_open", "outcome"])
 # Most turns leave the stage and the open flag as they were: writing them all the same made
 # the database rewrite their index entries (the stage index, the open-case index), about as
 # much as the rest of the UPDATE.
-_UPDATE_STATE_ONLY = Statement(update(schema.conversations).where(_C.id == bindparam("cid")), [
+_UPDATE_STATE_ONLY = Statement(update(schema.conversations).where(_UNCHANGED), [
     "turn", "state", "updated_at", "script_version", "outcome"])
 _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam("cid"))
                     .order_by(_T.turn.desc()).limit(1))
@@ -54,13 +61,15 @@ _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam(
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A conversation as loaded: its row's shop, open flag, turn and stage, and its state."""
+    """A conversation as loaded: its row's shop, open flag, turn and stage, and its state
+    (decoded, and the text the row holds, which the save checks is still there)."""
 
     shop: str
     is_open: bool
     turn: int
     stage: str
     conversation: Conversation
+    state: str
     answered: Suggestion | None = None  # the answer already stored for this message id
 
 
@@ -107,14 +116,16 @@ def _kept_key(key: str, masked: str) -> str:
 class TurnRepository(Protocol):
     """Where the turn service keeps conversations (Rasa's tracker store, in its shape)."""
 
-    async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
-        """The conversation (raises NotFound) and the answer to a repeated message id."""
+    async def load(self, conv_id: str, message_id: str | None = None, *, kept: bool = False) -> Stored:
+        """The conversation (raises NotFound) and the answer to a repeated message id.
+        ``kept``: the conversation as this store's last turn saved it, if it has it, without
+        reading (the save finds out whether the row is still that one)."""
 
-    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None,
-                   loaded: Stored | None = None) -> None:
+    async def save(self, conv: Conversation, *, is_open: bool, loaded: Stored,
+                   turn: TurnRecord | None = None) -> bool:
         """Write the conversation's new state and, for a turn, the turn: committed on return.
-        ``loaded`` is what the load read (under the same lock): the columns that still hold
-        the same values are not written again."""
+        ``loaded`` is what the change was computed from: False, and nothing written, when
+        the row no longer holds it (written elsewhere since)."""
 
     async def flag(self, conv_id: str) -> None:
         """Mark the conversation for a person (its stage vanished from the script)."""
@@ -130,30 +141,26 @@ class TurnRepository(Protocol):
 
 
 class Decoded:
-    """The conversations a turn saved last, decoded, beside the state text they were saved as.
+    """The conversations this store's turns saved, decoded, as they were saved.
 
-    A load still reads the row, in the same statement as before; when the row's state is the
-    text saved with an entry, that entry's object is the decoding of it, so the load takes it
-    instead of decoding (the JSON of the state cost more than its read). Whoever wrote the
-    row since, this process or another, another instance or a command, changed the text, and
-    the load decodes it. A load takes the entry out: the turn that loaded it changes the
-    object in place, and nobody else holds it. Bounded: the oldest entries go first.
+    A turn starts from the one kept here instead of reading the row and decoding its state
+    (the read and the JSON cost about a sixth of a turn): its save then writes only if the
+    row is still the one saved here (``_UNCHANGED``), so a change made elsewhere meanwhile
+    sends the turn back to a fresh read. A load takes the entry out: the turn that loaded it
+    changes the object in place, and nobody else holds it. Bounded: the oldest go first.
     """
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._items: dict[str, tuple[str, Conversation]] = {}
+        self._items: dict[str, Stored] = {}
 
-    def take(self, conv_id: str, state: str) -> Conversation:
-        kept = self._items.pop(conv_id, None)
-        if kept is not None and kept[0] == state:
-            return kept[1]
-        return Conversation.model_validate_json(state)
+    def take(self, conv_id: str) -> Stored | None:
+        return self._items.pop(conv_id, None)
 
-    def keep(self, conv: Conversation, state: str) -> None:
+    def keep(self, stored: Stored) -> None:
         if len(self._items) >= self.size:
             del self._items[next(iter(self._items))]
-        self._items[conv.id] = (state, conv)
+        self._items[stored.conversation.id] = stored
 
 
 class ConversationStore(Database):
@@ -161,7 +168,10 @@ class ConversationStore(Database):
 
     decoded: Decoded
 
-    async def load(self, conv_id: str, message_id: str | None = None) -> Stored:
+    async def load(self, conv_id: str, message_id: str | None = None, *, kept: bool = False) -> Stored:
+        held = self.decoded.take(conv_id)
+        if kept and held is not None and message_id is None:  # a message id is looked up: a read
+            return held
         if message_id is None:
             row = await self.read(lambda conn: _LOAD.run(conn, {"cid": conv_id}))
         else:
@@ -169,30 +179,40 @@ class ConversationStore(Database):
         if row is None:
             raise NotFound(conv_id)
         shop, is_open, turn, stage, state, *answered = row
-        return Stored(shop, bool(is_open), turn, stage, self.decoded.take(conv_id, state),
+        # The row as this store saved it: the object kept is its decoding, without the JSON.
+        conv = held.conversation if held is not None and held.state == state else \
+            Conversation.model_validate_json(state)
+        return Stored(shop, bool(is_open), turn, stage, conv, state,
                       Suggestion.model_validate_json(answered[0]) if answered and answered[0] else None)
 
-    async def save(self, conv: Conversation, *, is_open: bool, turn: TurnRecord | None = None,
-                   loaded: Stored | None = None) -> None:
+    async def save(self, conv: Conversation, *, is_open: bool, loaded: Stored,
+                   turn: TurnRecord | None = None) -> bool:
         """A turn's conversation is kept decoded (the turn service hands it to nobody else)."""
-        state = await self.write(lambda conn: self._save(conn, conv, is_open, turn, loaded))
+        try:
+            state = await self.write(lambda conn: self._save(conn, conv, is_open, turn, loaded))
+        except Stale:
+            return False
         if turn is not None:
-            self.decoded.keep(conv, state)
+            self.decoded.keep(Stored(loaded.shop, is_open, conv.turn, conv.stage, conv, state))
+        return True
 
     def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None,
-              loaded: Stored | None = None) -> str:
+              loaded: Stored) -> str:
         now = datetime.now(UTC)
+        state = conv.model_dump_json()
+        same = loaded.stage == conv.stage and loaded.is_open == is_open
+        written = (_UPDATE_STATE_ONLY if same else _UPDATE_STATE).count(conn, {
+            "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": state,
+            "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
+            "outcome": conv.outcome, "was_turn": loaded.turn, "was_stage": loaded.stage,
+            "was_open": loaded.is_open, "was_state": loaded.state})
+        if not written:  # raised, so the job's savepoint is rolled back: nothing of it stays
+            raise Stale(conv.id)
         if turn is not None:
             _INSERT_TURN.run(conn, {
                 "conversation_id": turn.conversation_id, "turn": turn.turn, "role": turn.role,
                 "text": turn.text, "message_id": turn.message_id, "stage": turn.stage,
                 "suggestion": turn.suggestion_json, "created_at": now})
-        state = conv.model_dump_json()
-        same = loaded is not None and loaded.stage == conv.stage and loaded.is_open == is_open
-        (_UPDATE_STATE_ONLY if same else _UPDATE_STATE).run(conn, {
-            "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": state,
-            "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
-            "outcome": conv.outcome})
         return state
 
     async def flag(self, conv_id: str) -> None:

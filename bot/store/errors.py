@@ -15,4 +15,9 @@ class NeedsPerson(RuntimeError):
     """The conversation's stage vanished from the edited script: a person must take over."""
 
 
-__all__ = ["Forbidden", "NeedsPerson", "NotFound"]
+class Stale(RuntimeError):
+    """The conversation's row changed since it was loaded (another instance, a command, a
+    correction): the save wrote nothing, and the change is made again from a fresh read."""
+
+
+__all__ = ["Forbidden", "NeedsPerson", "NotFound", "Stale"]

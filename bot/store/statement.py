@@ -34,6 +34,14 @@ class Statement:
         sql, order = self._compiled(conn)
         return raw.execute(sql, [p(params[n]) if p else params[n] for n, p in order]).fetchone()  # type: ignore[no-any-return]
 
+    def count(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Execute an INSERT, UPDATE or DELETE; how many rows it changed."""
+        raw = conn.connection.driver_connection
+        if not isinstance(raw, sqlite3.Connection):
+            return int(conn.execute(self.stmt, dict(params)).rowcount)
+        sql, order = self._compiled(conn)
+        return int(raw.execute(sql, [p(params[n]) if p else params[n] for n, p in order]).rowcount)
+
     def _compiled(self, conn: Connection) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]:
         if self._sqlite is None:
             compiled: Any = self.stmt.compile(dialect=conn.dialect, column_keys=self.keys)  # type: ignore[attr-defined]
