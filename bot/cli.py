@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -228,6 +226,9 @@ def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
     if fmt == "dot":
         click.echo(dot(script), nl=False)
         return
+    import shutil  # only this command runs a program: not imported at start-up
+    import subprocess
+
     exe = shutil.which("dot")
     if exe is None:
         click.echo("输出 SVG 需要 Graphviz：请先安装（如 apt-get install graphviz），或改用 --format mermaid。",

@@ -22,7 +22,7 @@ import zlib
 from array import array
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
-from itertools import chain, takewhile
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -215,18 +215,8 @@ class LinearTask:
         self.sizes = tuple(spec.sizes)
         self.shape = spec.shape
         k = self.k = len(self.classes)
-        flat = array("h")
-        flat.frombytes(zlib.decompress(base64.b64decode(spec.weights)))
-        if sys.byteorder == "big":
-            flat.byteswap()
-        vocab = spec.vocabulary.split("\n") if spec.vocabulary else []
-        if len(flat) != k * len(vocab) or len(spec.bias) != k:
+        if len(spec.bias) != k:
             raise ValueError("权重的个数和词表、类别数对不上")
-        self.flat = flat
-        # The extras sort first (\x01 before any text): only they need a position here.
-        self.index: dict[str, int] = {g: i * k for i, g in takewhile(lambda x: x[1][:1] == _EXTRA,
-                                                                    enumerate(vocab))}
-        self._vocab = vocab
         self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         self.scale = spec.scale
         self.bias = tuple(spec.bias)
@@ -235,18 +225,50 @@ class LinearTask:
 
     def extra_row(self, key: tuple[str, ...]) -> list[float]:
         """The summed (scaled) rows of these extra features."""
+        index, rows = self.extras
         add = [0.0] * self.k
         for name in key:
-            i = self.index.get(_EXTRA + name)
+            i = index.get(_EXTRA + name)
             if i is not None:
                 s = self.scale
-                add = [a + s * w for a, w in zip(add, self.flat[i:i + self.k], strict=True)]
+                add = [a + s * w for a, w in zip(add, rows[i:i + self.k], strict=True)]
         return add
+
+    # The weights are decoded when first needed, not at load: a task scored inside a Bank
+    # reads only its extras' rows, and a buyer-only command never touches the agent's
+    # tasks (decoding every stack task was a tenth of `csbot analyze`'s start-up).
+    @cached_property
+    def extras(self) -> tuple[dict[str, int], array]:  # type: ignore[type-arg]
+        """The extra features' positions and their rows: the extras sort first (\x01
+        before any text), so only the head of the vocabulary and of the weights is read."""
+        vocab = self.spec.vocabulary
+        names: list[str] = []
+        pos = 0
+        while vocab.startswith(_EXTRA, pos):
+            end = vocab.find("\n", pos)
+            end = len(vocab) if end < 0 else end
+            names.append(vocab[pos:end])
+            pos = end + 1
+        rows = array("h")
+        rows.frombytes(zlib.decompressobj().decompress(base64.b64decode(self.spec.weights),
+                                                       len(names) * self.k * rows.itemsize))
+        if len(rows) != len(names) * self.k:
+            raise ValueError("权重的个数和词表、类别数对不上")
+        if sys.byteorder == "big":
+            rows.byteswap()
+        return {g: i * self.k for i, g in enumerate(names)}, rows
 
     @cached_property
     def packed(self) -> dict[str, int]:
         # Packed on first use: a task scored only inside a Bank never needs its own.
-        return pack(self.flat, self.k, self._vocab)
+        flat = array("h")
+        flat.frombytes(zlib.decompress(base64.b64decode(self.spec.weights)))
+        if sys.byteorder == "big":
+            flat.byteswap()
+        vocab = self.spec.vocabulary.split("\n") if self.spec.vocabulary else []
+        if len(flat) != self.k * len(vocab):
+            raise ValueError("权重的个数和词表、类别数对不上")
+        return pack(flat, self.k, vocab)
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""

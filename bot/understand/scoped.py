@@ -227,8 +227,15 @@ class WideNegation(Negation):
 
 @dataclass(frozen=True, slots=True)
 class _Unless:
-    pattern: Lazy
+    # One pattern per exception, shared by every rule that lists it: an exception only asks
+    # whether any of them occurs, and each is compiled once, not again inside every rule's
+    # list (most rules list %free% and %disavow%; recompiling them was a tenth of `lint`'s
+    # regex compiling).
+    patterns: tuple[Lazy, ...]
     scope: re.Pattern[str] | None  # None: the whole text
+
+    def search(self, text: str, start: int, end: int) -> bool:
+        return any(p.search(text, start, end) for p in self.patterns)
 
 
 class ScopedRules:
@@ -240,6 +247,7 @@ class ScopedRules:
     ) -> None:
         plain: dict[str, list[dict[str, Any]]] = {}
         ex = _Expander(cues)
+        shared: dict[str, Lazy] = {}  # an exception's pattern → its one Lazy
         self._unless: list[list[_Unless]] = []
         self._context: list[list[Lazy]] = []  # compiled when first needed, like the rules
         for label, rules in spec.items():
@@ -259,7 +267,7 @@ class ScopedRules:
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(Lazy(ex.led(pats).pattern), _SCOPES.get(sc))
+                    _Unless(tuple(_shared(shared, ex.led([p]).pattern) for p in pats), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
@@ -306,10 +314,16 @@ class ScopedRules:
                                      max(hit.end - 1, hit.start))
             key = (hit.rule, k, start, end)
             if key not in memo:
-                memo[key] = u.pattern.search(text, start, end) is not None
+                memo[key] = u.search(text, start, end)
             if memo[key]:
                 return True
         return False
+
+
+def _shared(lazies: dict[str, Lazy], source: str) -> Lazy:
+    if source not in lazies:
+        lazies[source] = Lazy(source)
+    return lazies[source]
 
 
 def _breaks(
