@@ -105,6 +105,8 @@ class _Expander:
         self.cues = cues
         self._done: dict[str, tuple[str, str, str]] = {}
         self._subs: dict[str, set[Any]] = {}  # private-use character → a cue's prefixes
+        self._firsts: dict[str, set[Any] | None] = {}  # private-use character → a cue's first characters
+        self._stand_ins: dict[str, str] = {}  # private-use character → the cue's first-character stand-in
 
     def pattern(self, pattern: str) -> tuple[str, str, str]:
         """(full expansion, first-character skeleton, prefix skeleton) of one pattern."""
@@ -132,6 +134,8 @@ class _Expander:
                 stand_in = ""
             mark = chr(0xE000 + len(self._subs))
             self._subs[mark] = found
+            self._firsts[mark] = first
+            self._stand_ins[mark] = stand_in
             self._done[name] = (body, stand_in, mark)
         return self._done[name]
 
@@ -139,8 +143,26 @@ class _Expander:
         """The led ``(?:a|b|…)`` of expanded items, its first-character set and its
         prefixes (gate.partials)."""
         body = factor([f for f, _, _ in items])
-        first = _first_of("(?:" + "|".join(f"(?:{k})" for _, k, _ in items) + ")")
-        return _led(body, first), first, self._partials("(?:" + "|".join(f"(?:{g})" for *_, g in items) + ")")
+        first, found = self._read("(?:" + "|".join(f"(?:{k})" for _, k, _ in items) + ")",
+                                  "(?:" + "|".join(f"(?:{g})" for *_, g in items) + ")")
+        return _led(body, first), first, found
+
+    def _read(self, skeleton: str, marked: str) -> tuple[set[Any] | None, set[Any]]:
+        """The first characters and the prefixes of one pattern, from its two skeletons.
+
+        The skeletons differ only in the cues' stand-ins, so one parse of the marked one
+        serves both, a mark read as its cue's first characters (parsing each skeleton was a
+        fifth of a lexicon's load). Where a stand-in is not a plain class or a dot (a cue
+        that may match nothing), or the lexicon has a private-use character of its own, the
+        two are parsed as before."""
+        marks = _PRIVATE_USE.findall(marked)
+        if _PRIVATE_USE.search(skeleton) or any(self._stand_ins[m][-1:] in ("", "?") for m in marks):
+            return _first_of(skeleton), self._partials(marked)
+        try:
+            tree = rx.parse(marked)
+        except ValueError:
+            return None, {("", False)}
+        return (None if tree.loose else _first(tree.items, self._firsts)), self._partials(tree)
 
     def led(self, patterns: Iterable[str]) -> Led:
         """``alternation(expand(p) for p in patterns)`` and its prefixes, without parsing
@@ -148,7 +170,7 @@ class _Expander:
         body, _, found = self.alternation([self.pattern(p) for p in patterns])
         return Led(body, gate.keys_of(found))
 
-    def _partials(self, skeleton: str) -> set[Any]:
+    def _partials(self, skeleton: str | rx.Parsed) -> set[Any]:
         try:
             return gate.partials(skeleton, self._subs)
         except ValueError:
@@ -157,7 +179,8 @@ class _Expander:
     def led_one(self, pattern: str) -> Led:
         """``lead(expand(pattern))`` and its prefixes, likewise."""
         full, skel, keys = self.pattern(pattern)
-        return Led(_led(full, _first_of(skel)), gate.keys_of(self._partials(keys)))
+        first, found = self._read(skel, keys)
+        return Led(_led(full, first), gate.keys_of(found))
 
 
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
@@ -169,13 +192,22 @@ def _plain(text: str) -> tuple[str, str, str]:
     return text, text, _PRIVATE_USE.sub(".", text)
 
 
-def _first(items: list[rx.Node]) -> set[str] | None:
+def _first(items: list[rx.Node], marks: Mapping[str, set[Any] | None] | None = None) -> set[str] | None:
     """Characters (or the categories \\d, \\s) a parsed sequence can start with; "" if it
-    can be empty; None when unknown (negated classes, dots...)."""
+    can be empty; None when unknown (negated classes, dots...). ``marks``: characters that
+    stand for a cue, with the cue's own answer."""
     out: set[str] = set()
     for op, av in items:
         if op is rx.LIT:
-            return out | {av}
+            if marks is None or av not in marks:
+                return out | {av}
+            sub = marks[av]
+            if sub is None:
+                return None
+            out |= sub - {""}
+            if "" not in sub:
+                return out
+            continue
         if op is rx.IN:
             for a in av:
                 if isinstance(a, tuple):
@@ -189,7 +221,7 @@ def _first(items: list[rx.Node]) -> set[str] | None:
             seqs = [av] if op is rx.GROUP else av if op is rx.BRANCH else [av[2]]
             empty = op is rx.REPEAT and av[0] == 0
             for seq in seqs:
-                f = _first(seq)
+                f = _first(seq, marks)
                 if f is None:
                     return None
                 empty = empty or "" in f
