@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.findings import Finding, Severity
 from bot.guard.tie import Tie, Ties
-from bot.models import Finding, Severity
 from bot.understand.normalize import Norm
 from bot.understand.rules import CLAUSE_BREAK
 from bot.understand.scoped import ScopedRules, WideNegation
