@@ -259,15 +259,10 @@ class WideNegation(Negation):
 
 @dataclass(frozen=True, slots=True)
 class _Unless:
-    # One pattern per exception, shared by every rule that lists it: an exception only asks
-    # whether any of them occurs, and each is compiled once, not again inside every rule's
-    # list (most rules list %free% and %disavow%; recompiling them was a tenth of `lint`'s
-    # regex compiling).
+    # The exceptions of one scope: one alternation (one scan of the segment), or with
+    # ``shared_exceptions`` one pattern per exception, shared by every rule that lists it.
     patterns: tuple[Lazy, ...]
     scope: re.Pattern[str] | None  # None: the whole text
-
-    def search(self, text: str, start: int, end: int) -> bool:
-        return any(p.search(text, start, end) for p in self.patterns)
 
 
 class ScopedRules:
@@ -275,8 +270,13 @@ class ScopedRules:
 
     def __init__(
         self, spec: Mapping[str, list[dict[str, Any]]], cues: Mapping[str, list[str]],
-        negation: Negation,
+        negation: Negation, shared_exceptions: bool = False,
     ) -> None:
+        """``shared_exceptions``: compile each exception once for every rule that lists it
+        and search them one by one. The guard's rules share most of theirs (%free%,
+        %disavow%: compiling them again in every rule's list was a tenth of `csbot lint`'s
+        regex compiling) and an exception is searched only when a rule hits, which is rare;
+        the agent's acts hit on most messages, where one scan of an alternation is cheaper."""
         plain: dict[str, list[dict[str, Any]]] = {}
         ex = _Expander(cues)
         shared: dict[str, Lazy] = {}  # an exception's pattern → its one Lazy
@@ -299,7 +299,8 @@ class ScopedRules:
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(tuple(_shared(shared, ex.led([p]).pattern) for p in pats), _SCOPES.get(sc))
+                    _Unless(tuple(_shared(shared, ex.led([p]).pattern) for p in pats) if shared_exceptions
+                            else (Lazy(ex.led(pats).pattern),), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
@@ -346,7 +347,9 @@ class ScopedRules:
                                      max(hit.end - 1, hit.start))
             key = (hit.rule, k, start, end)
             if key not in memo:
-                memo[key] = u.search(text, start, end)
+                pats = u.patterns
+                memo[key] = (pats[0].search(text, start, end) is not None if len(pats) == 1
+                             else any(p.search(text, start, end) for p in pats))
             if memo[key]:
                 return True
         return False
