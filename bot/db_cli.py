@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import tempfile
@@ -25,6 +24,8 @@ def _url(config: Path | None, database_url: str | None) -> str:
 
 def _run(url: str, job: Any) -> Any:
     """``job(engine)`` on the database; a database that cannot be opened or migrated is told in Chinese."""
+    import asyncio  # here, not at the top: every command imports this module (cli.py)
+
     from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 

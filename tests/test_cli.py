@@ -181,8 +181,12 @@ def test_usage_errors_exit_2(cmd: list[str]) -> None:
 
 
 def _every_command(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    import click
+
+    ctx = click.Context(group)
     out = [path]
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(ctx):  # the commands imported on first use too
+        cmd = group.get_command(ctx, name)
         out += _every_command(cmd, (*path, name)) if hasattr(cmd, "commands") else [(*path, name)]
     return out
 

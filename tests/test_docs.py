@@ -19,7 +19,10 @@ TEXT = "\n".join(p.read_text(encoding="utf-8") for p in DOCS)
 
 def _commands(group: click.Group, prefix: str) -> list[str]:
     out = []
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the commands imported on first use too
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, name
         path = f"{prefix} {name}"
         out.append(path)
         if isinstance(cmd, click.Group):

@@ -172,3 +172,49 @@ def test_rules_compile_when_first_searched_and_all_at_load() -> None:
     assert all(r.pending is None and r.any is not None for r in rules.rules)
     # An engine compiles everything when it loads: no turn pays for a compile.
     assert all(r.pending is None for _, rs in _rule_sets() for r in rs.rules)
+
+
+def _both_ways(ex: object, pattern: str) -> None:
+    """A pattern's first characters and prefixes from one parse of its marked skeleton equal
+    those from parsing each of its two skeletons (scoped._Expander._read)."""
+    from bot.understand import scoped
+
+    _, skeleton, marked = ex.pattern(pattern)  # type: ignore[attr-defined]
+    assert ex._read(skeleton, marked) == (scoped._first_of(skeleton), ex._partials(marked)), pattern  # type: ignore[attr-defined]
+
+
+def test_one_parse_reads_first_characters_and_prefixes_of_every_shipped_pattern() -> None:
+    import yaml
+
+    from bot.paths import dialogs_dir
+    from bot.understand.scoped import _Expander
+
+    checked = 0
+    for name in ("guard.yaml", "lexicon/agent.yaml"):
+        spec = yaml.safe_load((dialogs_dir() / name).read_text(encoding="utf-8"))
+        ex = _Expander(spec.get("cues", {}))
+        families = [spec[k] for k in ("acts",) if k in spec]
+        families += [{code: g["rules"]} for code, g in spec.get("codes", {}).items()]
+        for family in families:
+            for rules in family.values():
+                for rule in rules:
+                    for key in ("any", "all", "none", "context"):
+                        for p in rule.get(key) or []:
+                            _both_ways(ex, p)
+                            checked += 1
+    assert checked > 300
+
+
+CUE_ATOMS = [*ATOMS, "%a%", "%b%", "%a%?", "(%b%|退)", "%b%{1,2}"]
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(st.lists(st.sampled_from([*ATOMS, "", "(?:)"]), min_size=1, max_size=3).map("".join),
+                min_size=1, max_size=4),
+       st.lists(st.lists(st.sampled_from([*ATOMS, "%a%"]), min_size=1, max_size=3).map("".join),
+                min_size=1, max_size=4),
+       st.lists(st.sampled_from(CUE_ATOMS), min_size=1, max_size=5).map("".join))
+def test_one_parse_reads_what_two_parses_read(a: list[str], b: list[str], pattern: str) -> None:
+    from bot.understand.scoped import _Expander
+
+    _both_ways(_Expander({"a": a, "b": b}), pattern)

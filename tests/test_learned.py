@@ -4,12 +4,14 @@ calibrated, and csbot eval shows rules / model / combined side by side."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -82,8 +84,8 @@ def test_training_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     first = dump(learn(DIALOGS, corpus=corpus, settings=quick))
     second = dump(learn(DIALOGS, corpus=corpus, settings=quick))
     assert first == second
-    model = json.loads(gzip.decompress(first))
-    assert model["format"] == "csbot-linear/1" and len(model["version"]) == 16
+    model = json.loads(zlib.decompressobj(wbits=31).decompress(first))  # the header member
+    assert model["format"] == "csbot-linear/2" and len(model["version"]) == 16
     assert set(model["tasks"]) == {f"{v}.{f}" for v in ("model", "stack")
                                    for f in ("intent", "cause", "emotion", "acts")}
     assert set(model["info"]["ship"].values()) <= {"model", "stack"}
@@ -119,6 +121,38 @@ def test_a_damaged_model_is_a_chinese_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not gzip")
     with pytest.raises(ModelError, match="模型文件已损坏"):
         load(bad)
+
+
+def test_a_damaged_weight_table_is_a_chinese_error_when_first_read(tmp_path: Path) -> None:
+    data = (DIALOGS / MODEL_FILE).read_bytes()
+    bad = tmp_path / "understand.json.gz"
+    bad.write_bytes(data[:-200] + bytes(200))  # the last member (a task's weights) broken
+    model = load(bad)  # the header is whole: the tables are read when a task needs them
+    last = max((*model.tasks.values(), *model.banks.values()),
+               key=lambda spec: spec.weights[0] if isinstance(spec.weights, tuple) else -1)
+    with pytest.raises(ModelError, match="模型文件已损坏"):
+        last.weight_bytes()
+
+
+def test_a_model_file_of_the_first_format_reads_the_same(tmp_path: Path) -> None:
+    """csbot-linear/1 (the whole file one gzip of JSON, the tables inline) still loads, and
+    a shop's old file understands as the same model written as csbot-linear/2 does."""
+    shipped = load(DIALOGS / MODEL_FILE)
+    inline = shipped.model_dump(mode="json")
+    inline["format"] = "csbot-linear/1"
+    for group, specs in (("tasks", shipped.tasks), ("banks", shipped.banks)):
+        for name, spec in specs.items():
+            inline[group][name]["vocabulary"] = spec.vocabulary_text()
+            inline[group][name]["weights"] = base64.b64encode(zlib.compress(spec.weight_bytes(), 9)).decode()
+    dialogs = tmp_path / "dialogs"
+    shutil.copytree(DIALOGS, dialogs, ignore=shutil.ignore_patterns("corpus"))
+    (dialogs / MODEL_FILE).write_bytes(gzip.compress(json.dumps(inline).encode(), mtime=0))
+    old = load(dialogs / MODEL_FILE)
+    assert old.format == "csbot-linear/1" and dump(old) == (DIALOGS / MODEL_FILE).read_bytes()
+    lines = ["是我，颜色跟图片差太多了", "嗯，那箱根本没收到", "拉链坏了，赶紧给我换一件"]
+    new_u, old_u = Understander(DIALOGS), Understander(dialogs)
+    assert [new_u.buyer(t) for t in lines] == [old_u.buyer(t) for t in lines]
+    assert [new_u.agent(t).acts for t in lines] == [old_u.agent(t).acts for t in lines]
 
 
 def test_a_folder_without_a_model_uses_the_rules(tmp_path: Path) -> None:

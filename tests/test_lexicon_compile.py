@@ -80,6 +80,64 @@ def test_plain_groups_lose_their_capture_and_nothing_else() -> None:
     assert compile_lexicon(r"(a)\1").pattern == r"(a)\1"  # a numbered reference needs its group
 
 
+def _uncaptured_by_loop(pattern: str) -> str:
+    """The group rewrite as compile_lexicon first wrote it, a character at a time: the
+    reference its regex-driven rewrite must equal."""
+    out: list[str] = []
+    i, klass = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if klass:
+            klass = c != "]"
+        elif c == "[":
+            klass = True
+            skip = 2 if pattern[i + 1:i + 2] == "]" else 3 if pattern[i + 1:i + 3] == "^]" else 1
+            out.append(pattern[i:i + skip])
+            i += skip
+            continue
+        elif c == "(" and pattern[i + 1:i + 2] != "?":
+            out.append("(?:")
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _rewritten(pattern: str) -> str:
+    from bot.understand.alternation import _PLAIN_GROUP, _uncapture
+
+    return _PLAIN_GROUP.sub(_uncapture, pattern)
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(st.text(alphabet="()[]^?\\:P<>=!|a好", max_size=16))
+def test_the_group_rewrite_is_the_character_loop(pattern: str) -> None:
+    assert _rewritten(pattern) == _uncaptured_by_loop(pattern)
+
+
+def test_the_group_rewrite_is_the_character_loop_on_every_shipped_expansion() -> None:
+    from bot.understand.pipeline import Understander
+    from bot.understand.rules import _PENDING, Lazy, RuleSet
+
+    u = Understander(dialogs_dir())
+    _ = u.buyer_model, u.agent_model, u.guard
+    sources = [lazy.source for lazy in _PENDING if isinstance(lazy, Lazy)]
+    for item in _PENDING:
+        if isinstance(item, RuleSet):
+            for rule in item.rules:
+                if rule.pending is not None:
+                    any_, all_, none = rule.pending
+                    sources += [p for p in (any_, *all_, none) if p is not None]
+    assert len(sources) > 300
+    for source in sources:
+        assert _rewritten(source) == _uncaptured_by_loop(source), source
+
+
 def _naive(pattern: str, cues: dict[str, list[str]]) -> str:
     return re.sub(r"%([a-z_]+)%", lambda m: "(?:" + "|".join(
         f"(?:{_naive(p, cues)})" for p in cues[m.group(1)]) + ")", pattern)

@@ -250,9 +250,10 @@ def test_serve_collects_the_young_generation_seldom_and_leaves_start_up_frozen()
 
     before = gc.get_threshold()
     try:
+        gc.set_threshold(700, *before[1:])  # CPython's default (a command run in this process raised it)
         settle_heap()
         assert gc.get_threshold() == (SERVE_GC_THRESHOLD, *before[1:])
-        assert before[0] < SERVE_GC_THRESHOLD and gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)

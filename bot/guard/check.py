@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.findings import Finding, Severity
 from bot.guard.tie import Tie, Ties
-from bot.models import Finding, Severity
 from bot.understand.normalize import Norm
 from bot.understand.rules import CLAUSE_BREAK
 from bot.understand.scoped import ScopedRules, WideNegation
@@ -38,7 +38,7 @@ class Guard:
             self.codes[code] = CodeInfo(body["severity"], body["message"])
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
-        self.rules = ScopedRules(rules, spec.get("cues", {}), negation)
+        self.rules = ScopedRules(rules, spec.get("cues", {}), negation, shared_exceptions=True)
         self.ties = Ties(spec.get("ties", {}), negation, spec.get("cues", {}))
         self.rewrites: dict[str, Any] = spec.get("rewrites", {})
         # The learned second opinion: heard only when the rules found nothing to block.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.findings import Finding
 from bot.labels import Labels
-from bot.models import Finding
 
 
 class Describer:

@@ -301,10 +301,3 @@ def purge(days: int | None, dry_run: bool, database_url: str | None, config: Pat
         return
     n = with_store(s, lambda store: do_purge(store, days))
     click.echo(f"已清除 {n} 个结案超过 {days} 天的案例的文字；统计数据保留，csbot report 照常可用")
-
-
-def register(group: click.Group) -> None:
-    from bot.intake.top_command import explain
-
-    for command in (import_cmd, queue, assign, contact, purge, explain):
-        group.add_command(command)

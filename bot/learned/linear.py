@@ -22,15 +22,15 @@ import zlib
 from array import array
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
-from itertools import chain, takewhile
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from bot.dataload import DataError
 
-FORMAT = "csbot-linear/1"
+FORMAT: Literal["csbot-linear/2"] = "csbot-linear/2"  # what ``dump`` writes; ``load`` also reads csbot-linear/1
 _BEGIN, _END = "\x02", "\x03"
 _EXTRA = "\x01"  # prefix of the extra (non-n-gram) features, e.g. the rules' verdicts
 
@@ -117,18 +117,69 @@ def features(text: str, extras: Iterable[str] = (), sizes: Sequence[int] = (1, 2
     return out
 
 
-class TaskSpec(BaseModel):
-    """One task of a model file, as stored (weights quantised to int16: a smaller file that
-    loads in milliseconds)."""
+class _Members:
+    """The gzip members after a csbot-linear/2 file's header, each read when first needed."""
+
+    def __init__(self, data: bytes, path: Path) -> None:
+        self.data = memoryview(data)
+        self.path = path
+
+    def read(self, ref: tuple[int, int], limit: int | None = None) -> bytes:
+        """The member at ``ref`` (offset, length), or its first ``limit`` bytes."""
+        at, size = ref
+        try:
+            if at < 0 or size <= 0 or at + size > len(self.data):
+                raise EOFError
+            member = zlib.decompressobj(wbits=31)  # one gzip member, its CRC checked
+            out = member.decompress(self.data[at:at + size], limit or 0)
+            if limit is None and not member.eof:
+                raise EOFError
+            return out
+        except (zlib.error, EOFError) as exc:
+            raise ModelError(f"模型文件已损坏或不是 csbot 的模型：{self.path}") from exc
+
+
+class _Rows(BaseModel):
+    """A vocabulary and its int16 weight rows: inline in csbot-linear/1 (the whole file one
+    gzip of JSON), in gzip members of their own after the header in csbot-linear/2, so that
+    a command unpacks only the tasks it scores (a buyer line never the agent's)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # /1: the features, one per line, in row order; /2: (offset, length) of its member
+    vocabulary: str | tuple[int, int]
+    # /1: base64 of zlib of little-endian int16 rows, one per feature; /2: its member
+    weights: str | tuple[int, int]
+    _members: _Members | None = PrivateAttr(default=None)
+
+    def vocabulary_text(self) -> str:
+        if isinstance(self.vocabulary, str):
+            return self.vocabulary
+        return self._source().read(self.vocabulary).decode("utf-8")
+
+    def weight_bytes(self, limit: int | None = None) -> bytes:
+        """The rows as little-endian int16 (only the first ``limit`` bytes when given)."""
+        if limit == 0:
+            return b""
+        if isinstance(self.weights, str):
+            packed = base64.b64decode(self.weights)
+            return zlib.decompress(packed) if limit is None else zlib.decompressobj().decompress(packed, limit)
+        return self._source().read(self.weights, limit)
+
+    def _source(self) -> _Members:
+        if self._members is None:
+            raise ValueError("模型的权重在文件里：先用 load 读入")
+        return self._members
+
+
+class TaskSpec(_Rows):
+    """One task of a model file, as stored (weights quantised to int16: a smaller file that
+    loads in milliseconds)."""
 
     kind: Literal["multiclass", "multilabel"]
     classes: list[str] = Field(min_length=1)
     sizes: list[int] = Field(default=[1, 2, 3], min_length=1)
     shape: bool = False  # the message's shape (``shape``) beside the n-grams
-    vocabulary: str  # the features, one per line, in row order
-    weights: str  # base64 of zlib of little-endian int16 rows, len(classes) per feature
     scale: float = Field(gt=0)  # a weight is its int16 times this
     bias: list[float]
     temperature: float = Field(default=1.0, gt=0)
@@ -146,11 +197,12 @@ def merge_rows(tasks: Sequence[TaskSpec]) -> tuple[str, str]:
     widths = [len(t.classes) for t in tasks]
     for j, t in enumerate(tasks):
         flat = array("h")
-        flat.frombytes(zlib.decompress(base64.b64decode(t.weights)))
+        flat.frombytes(t.weight_bytes())
         if sys.byteorder == "big":
             flat.byteswap()
         k = widths[j]
-        for i, g in enumerate(t.vocabulary.split("\n") if t.vocabulary else []):
+        vocabulary = t.vocabulary_text()
+        for i, g in enumerate(vocabulary.split("\n") if vocabulary else []):
             row = rows.setdefault(g, [0] * sum(widths))
             row[sum(widths[:j]):sum(widths[:j]) + k] = flat[i * k:(i + 1) * k]
     vocab = sorted(rows)
@@ -194,15 +246,11 @@ def unpack(total: int, hits: int, k: int) -> list[int]:
     return [v - off for v in lanes]
 
 
-class BankSpec(BaseModel):
+class BankSpec(_Rows):
     """Several tasks' rows side by side over one vocabulary, as ``csbot learn`` merged them
     (int16, each task's columns at that task's scale), so loading needs no merging."""
 
-    model_config = ConfigDict(extra="forbid")
-
     tasks: list[str] = Field(min_length=1)
-    vocabulary: str
-    weights: str
 
 
 class LinearTask:
@@ -215,18 +263,8 @@ class LinearTask:
         self.sizes = tuple(spec.sizes)
         self.shape = spec.shape
         k = self.k = len(self.classes)
-        flat = array("h")
-        flat.frombytes(zlib.decompress(base64.b64decode(spec.weights)))
-        if sys.byteorder == "big":
-            flat.byteswap()
-        vocab = spec.vocabulary.split("\n") if spec.vocabulary else []
-        if len(flat) != k * len(vocab) or len(spec.bias) != k:
+        if len(spec.bias) != k:
             raise ValueError("权重的个数和词表、类别数对不上")
-        self.flat = flat
-        # The extras sort first (\x01 before any text): only they need a position here.
-        self.index: dict[str, int] = {g: i * k for i, g in takewhile(lambda x: x[1][:1] == _EXTRA,
-                                                                    enumerate(vocab))}
-        self._vocab = vocab
         self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         self.scale = spec.scale
         self.bias = tuple(spec.bias)
@@ -235,18 +273,50 @@ class LinearTask:
 
     def extra_row(self, key: tuple[str, ...]) -> list[float]:
         """The summed (scaled) rows of these extra features."""
+        index, rows = self.extras
         add = [0.0] * self.k
         for name in key:
-            i = self.index.get(_EXTRA + name)
+            i = index.get(_EXTRA + name)
             if i is not None:
                 s = self.scale
-                add = [a + s * w for a, w in zip(add, self.flat[i:i + self.k], strict=True)]
+                add = [a + s * w for a, w in zip(add, rows[i:i + self.k], strict=True)]
         return add
+
+    # The weights are decoded when first needed, not at load: a task scored inside a Bank
+    # reads only its extras' rows, and a buyer-only command never touches the agent's
+    # tasks (decoding every stack task was a tenth of `csbot analyze`'s start-up).
+    @cached_property
+    def extras(self) -> tuple[dict[str, int], array]:  # type: ignore[type-arg]
+        """The extra features' positions and their rows: the extras sort first (\x01
+        before any text), so only the head of the vocabulary and of the weights is read."""
+        vocab = self.spec.vocabulary_text()
+        names: list[str] = []
+        pos = 0
+        while vocab.startswith(_EXTRA, pos):
+            end = vocab.find("\n", pos)
+            end = len(vocab) if end < 0 else end
+            names.append(vocab[pos:end])
+            pos = end + 1
+        rows = array("h")
+        rows.frombytes(self.spec.weight_bytes(len(names) * self.k * rows.itemsize))
+        if len(rows) != len(names) * self.k:
+            raise ValueError("权重的个数和词表、类别数对不上")
+        if sys.byteorder == "big":
+            rows.byteswap()
+        return {g: i * self.k for i, g in enumerate(names)}, rows
 
     @cached_property
     def packed(self) -> dict[str, int]:
         # Packed on first use: a task scored only inside a Bank never needs its own.
-        return pack(self.flat, self.k, self._vocab)
+        flat = array("h")
+        flat.frombytes(self.spec.weight_bytes())
+        if sys.byteorder == "big":
+            flat.byteswap()
+        text = self.spec.vocabulary_text()
+        vocab = text.split("\n") if text else []
+        if len(flat) != self.k * len(vocab):
+            raise ValueError("权重的个数和词表、类别数对不上")
+        return pack(flat, self.k, vocab)
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
@@ -291,8 +361,9 @@ class Bank:
         self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         if spec is not None:  # merged by csbot learn: pack and go
             flat = array("h")
-            flat.frombytes(zlib.decompress(base64.b64decode(spec.weights)))
-            vocab = spec.vocabulary.split("\n") if spec.vocabulary else []
+            flat.frombytes(spec.weight_bytes())
+            text = spec.vocabulary_text()
+            vocab = text.split("\n") if text else []
             if len(flat) != self.k * len(vocab):
                 raise ValueError("合并权重的个数和词表、类别数对不上")
             if sys.byteorder == "big":
@@ -362,7 +433,7 @@ class ModelFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["csbot-linear/1"] = "csbot-linear/1"
+    format: Literal["csbot-linear/1", "csbot-linear/2"] = FORMAT
     version: str  # a digest of the training data and settings: same corpus, same version
     tasks: dict[str, TaskSpec]
     banks: dict[str, BankSpec] = Field(default_factory=dict)
@@ -374,20 +445,50 @@ class ModelError(DataError):
 
 
 def dump(model: ModelFile) -> bytes:
-    """The file's bytes: sorted JSON, gzip without a timestamp (same model, same bytes)."""
-    raw = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, sort_keys=True,
-                     separators=(",", ":")).encode("utf-8")
-    return gzip.compress(raw, compresslevel=9, mtime=0)
+    """The file's bytes (csbot-linear/2): a gzip member of sorted JSON, each vocabulary and
+    weight table replaced by the (offset, length) of its own gzip member after it, in the
+    order of the sorted names; gzip without a timestamp (same model, same bytes)."""
+    members: list[bytes] = []
+    size = 0
+
+    def member(data: bytes) -> list[int]:
+        nonlocal size
+        members.append(gzip.compress(data, compresslevel=9, mtime=0))
+        size += len(members[-1])
+        return [size - len(members[-1]), len(members[-1])]
+
+    head = model.model_dump(mode="json")
+    head["format"] = FORMAT
+    for group, specs in (("banks", model.banks), ("tasks", model.tasks)):
+        for name in sorted(specs):
+            head[group][name]["vocabulary"] = member(specs[name].vocabulary_text().encode("utf-8"))
+            head[group][name]["weights"] = member(specs[name].weight_bytes())
+    raw = json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return gzip.compress(raw, compresslevel=9, mtime=0) + b"".join(members)
 
 
 def load(path: Path) -> ModelFile:
-    """Read and check a model file; a damaged one is a Chinese error, not a traceback."""
+    """Read and check a model file; a damaged one is a Chinese error, not a traceback.
+    A csbot-linear/2 file's weights are unpacked task by task, when first used."""
     try:
-        raw = gzip.decompress(path.read_bytes())
-        return ModelFile.model_validate_json(raw)
+        data = path.read_bytes()
+        header = zlib.decompressobj(wbits=31)  # the first gzip member: all of a /1 file
+        raw = header.decompress(data)
+        if not header.eof:
+            raise EOFError
+        model = ModelFile.model_validate_json(raw)
+        specs: list[_Rows] = [*model.tasks.values(), *model.banks.values()]
+        inline = model.format == "csbot-linear/1"
+        if inline != all(isinstance(s.vocabulary, str) and isinstance(s.weights, str) for s in specs) or (
+                inline and header.unused_data):
+            raise ValueError("the rows do not match the format")
+        members = _Members(header.unused_data, path)
+        for spec in specs:
+            spec._members = members
+        return model
     except FileNotFoundError as exc:
         raise ModelError(f"缺少模型文件：{path}（先运行 csbot learn）") from exc
-    except (OSError, EOFError, ValidationError, ValueError) as exc:
+    except (OSError, EOFError, ValidationError, ValueError, zlib.error) as exc:
         raise ModelError(f"模型文件已损坏或不是 csbot 的模型：{path}") from exc
 
 

@@ -76,29 +76,17 @@ def compile_lexicon(pattern: str) -> re.Pattern[str]:
     a ``(?P=name)`` may refer to them; a pattern with a numbered reference is left as it is)."""
     if _NUMBERED_BACKREF.search(pattern):
         return re.compile(pattern)
-    out: list[str] = []
-    i, klass = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if klass:
-            klass = c != "]"
-        elif c == "[":
-            klass = True
-            skip = _class_open(pattern, i)
-            out.append(pattern[i:i + skip])  # a "]" first in a class is a literal
-            i += skip
-            continue
-        elif c == "(" and pattern[i + 1:i + 2] != "?":
-            out.append("(?:")
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return re.compile(_scan_first("".join(out)))
+    return re.compile(_scan_first(_PLAIN_GROUP.sub(_uncapture, pattern)))
+
+
+# An escape, a class (a "]" first in it is a literal; one left open runs to the end) or a
+# group's "(" without "?": the rewrite runs in C, where a loop over every character of the
+# expansions was a tenth of what compiling them costs.
+_PLAIN_GROUP = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*(?:\]|\\?\Z)|\((?!\?)", re.S)
+
+
+def _uncapture(m: re.Match[str]) -> str:
+    return "(?:" if m.group() == "(" else m.group()
 
 
 SPAN = "csbot_match"  # the group that holds the match of a pattern rewritten by _scan_first

@@ -9,16 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.dataload import DataError, load_yaml
+from bot.findings import Finding
 from bot.guard.check import Guard
 from bot.labels import Labels
-from bot.models import AgentUnderstanding, BuyerUnderstanding, Finding
 from bot.understand.agent import AgentModel
-from bot.understand.buyer import BuyerModel
 from bot.understand.normalize import Normalizer
 from bot.understand.rules import compile_pending
 
 if TYPE_CHECKING:
     from bot.learned.understand import Learned
+    from bot.models import AgentUnderstanding, BuyerUnderstanding
+    from bot.understand.buyer import BuyerModel
 
 
 class Understander:
@@ -55,7 +56,16 @@ class Understander:
 
     @cached_property
     def buyer_model(self) -> BuyerModel:
+        # Imported here: the buyer's models (bot.models) are no part of `csbot lint`.
+        from bot.understand.buyer import BuyerModel
+
         return BuyerModel(self.spec("lexicon/buyer.yaml"))
+
+    @cached_property
+    def _agent_understanding(self) -> type[AgentUnderstanding]:
+        from bot.models import AgentUnderstanding  # likewise; a turn reads the class from here
+
+        return AgentUnderstanding
 
     @cached_property
     def agent_model(self) -> AgentModel:
@@ -144,4 +154,4 @@ class Understander:
             implied.discard("explain")
         order = self.act_order
         acts = sorted(implied, key=lambda a: (order.get(a, len(order)), a))
-        return AgentUnderstanding(text=text, acts=acts, findings=findings)
+        return self._agent_understanding(text=text, acts=acts, findings=findings)

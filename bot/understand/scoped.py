@@ -105,6 +105,8 @@ class _Expander:
         self.cues = cues
         self._done: dict[str, tuple[str, str, str]] = {}
         self._subs: dict[str, set[Any]] = {}  # private-use character → a cue's prefixes
+        self._firsts: dict[str, set[Any] | None] = {}  # private-use character → a cue's first characters
+        self._stand_ins: dict[str, str] = {}  # private-use character → the cue's first-character stand-in
 
     def pattern(self, pattern: str) -> tuple[str, str, str]:
         """(full expansion, first-character skeleton, prefix skeleton) of one pattern."""
@@ -132,6 +134,8 @@ class _Expander:
                 stand_in = ""
             mark = chr(0xE000 + len(self._subs))
             self._subs[mark] = found
+            self._firsts[mark] = first
+            self._stand_ins[mark] = stand_in
             self._done[name] = (body, stand_in, mark)
         return self._done[name]
 
@@ -139,8 +143,26 @@ class _Expander:
         """The led ``(?:a|b|…)`` of expanded items, its first-character set and its
         prefixes (gate.partials)."""
         body = factor([f for f, _, _ in items])
-        first = _first_of("(?:" + "|".join(f"(?:{k})" for _, k, _ in items) + ")")
-        return _led(body, first), first, self._partials("(?:" + "|".join(f"(?:{g})" for *_, g in items) + ")")
+        first, found = self._read("(?:" + "|".join(f"(?:{k})" for _, k, _ in items) + ")",
+                                  "(?:" + "|".join(f"(?:{g})" for *_, g in items) + ")")
+        return _led(body, first), first, found
+
+    def _read(self, skeleton: str, marked: str) -> tuple[set[Any] | None, set[Any]]:
+        """The first characters and the prefixes of one pattern, from its two skeletons.
+
+        The skeletons differ only in the cues' stand-ins, so one parse of the marked one
+        serves both, a mark read as its cue's first characters (parsing each skeleton was a
+        fifth of a lexicon's load). Where a stand-in is not a plain class or a dot (a cue
+        that may match nothing), or the lexicon has a private-use character of its own, the
+        two are parsed as before."""
+        marks = _PRIVATE_USE.findall(marked)
+        if _PRIVATE_USE.search(skeleton) or any(self._stand_ins[m][-1:] in ("", "?") for m in marks):
+            return _first_of(skeleton), self._partials(marked)
+        try:
+            tree = rx.parse(marked)
+        except ValueError:
+            return None, {("", False)}
+        return (None if tree.loose else _first(tree.items, self._firsts)), self._partials(tree)
 
     def led(self, patterns: Iterable[str]) -> Led:
         """``alternation(expand(p) for p in patterns)`` and its prefixes, without parsing
@@ -148,7 +170,7 @@ class _Expander:
         body, _, found = self.alternation([self.pattern(p) for p in patterns])
         return Led(body, gate.keys_of(found))
 
-    def _partials(self, skeleton: str) -> set[Any]:
+    def _partials(self, skeleton: str | rx.Parsed) -> set[Any]:
         try:
             return gate.partials(skeleton, self._subs)
         except ValueError:
@@ -157,7 +179,8 @@ class _Expander:
     def led_one(self, pattern: str) -> Led:
         """``lead(expand(pattern))`` and its prefixes, likewise."""
         full, skel, keys = self.pattern(pattern)
-        return Led(_led(full, _first_of(skel)), gate.keys_of(self._partials(keys)))
+        first, found = self._read(skel, keys)
+        return Led(_led(full, first), gate.keys_of(found))
 
 
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
@@ -169,13 +192,22 @@ def _plain(text: str) -> tuple[str, str, str]:
     return text, text, _PRIVATE_USE.sub(".", text)
 
 
-def _first(items: list[rx.Node]) -> set[str] | None:
+def _first(items: list[rx.Node], marks: Mapping[str, set[Any] | None] | None = None) -> set[str] | None:
     """Characters (or the categories \\d, \\s) a parsed sequence can start with; "" if it
-    can be empty; None when unknown (negated classes, dots...)."""
+    can be empty; None when unknown (negated classes, dots...). ``marks``: characters that
+    stand for a cue, with the cue's own answer."""
     out: set[str] = set()
     for op, av in items:
         if op is rx.LIT:
-            return out | {av}
+            if marks is None or av not in marks:
+                return out | {av}
+            sub = marks[av]
+            if sub is None:
+                return None
+            out |= sub - {""}
+            if "" not in sub:
+                return out
+            continue
         if op is rx.IN:
             for a in av:
                 if isinstance(a, tuple):
@@ -189,7 +221,7 @@ def _first(items: list[rx.Node]) -> set[str] | None:
             seqs = [av] if op is rx.GROUP else av if op is rx.BRANCH else [av[2]]
             empty = op is rx.REPEAT and av[0] == 0
             for seq in seqs:
-                f = _first(seq)
+                f = _first(seq, marks)
                 if f is None:
                     return None
                 empty = empty or "" in f
@@ -227,7 +259,9 @@ class WideNegation(Negation):
 
 @dataclass(frozen=True, slots=True)
 class _Unless:
-    pattern: Lazy
+    # The exceptions of one scope: one alternation (one scan of the segment), or with
+    # ``shared_exceptions`` one pattern per exception, shared by every rule that lists it.
+    patterns: tuple[Lazy, ...]
     scope: re.Pattern[str] | None  # None: the whole text
 
 
@@ -236,10 +270,16 @@ class ScopedRules:
 
     def __init__(
         self, spec: Mapping[str, list[dict[str, Any]]], cues: Mapping[str, list[str]],
-        negation: Negation,
+        negation: Negation, shared_exceptions: bool = False,
     ) -> None:
+        """``shared_exceptions``: compile each exception once for every rule that lists it
+        and search them one by one. The guard's rules share most of theirs (%free%,
+        %disavow%: compiling them again in every rule's list was a tenth of `csbot lint`'s
+        regex compiling) and an exception is searched only when a rule hits, which is rare;
+        the agent's acts hit on most messages, where one scan of an alternation is cheaper."""
         plain: dict[str, list[dict[str, Any]]] = {}
         ex = _Expander(cues)
+        shared: dict[str, Lazy] = {}  # an exception's pattern → its one Lazy
         self._unless: list[list[_Unless]] = []
         self._context: list[list[Lazy]] = []  # compiled when first needed, like the rules
         for label, rules in spec.items():
@@ -259,7 +299,8 @@ class ScopedRules:
                 plain[label].append(r)
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
-                    _Unless(Lazy(ex.led(pats).pattern), _SCOPES.get(sc))
+                    _Unless(tuple(_shared(shared, ex.led([p]).pattern) for p in pats) if shared_exceptions
+                            else (Lazy(ex.led(pats).pattern),), _SCOPES.get(sc))
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
@@ -306,10 +347,18 @@ class ScopedRules:
                                      max(hit.end - 1, hit.start))
             key = (hit.rule, k, start, end)
             if key not in memo:
-                memo[key] = u.pattern.search(text, start, end) is not None
+                pats = u.patterns
+                memo[key] = (pats[0].search(text, start, end) is not None if len(pats) == 1
+                             else any(p.search(text, start, end) for p in pats))
             if memo[key]:
                 return True
         return False
+
+
+def _shared(lazies: dict[str, Lazy], source: str) -> Lazy:
+    if source not in lazies:
+        lazies[source] = Lazy(source)
+    return lazies[source]
 
 
 def _breaks(
