@@ -62,7 +62,10 @@ def test_a_leading_group_of_characters_is_one_head() -> None:
     assert factor(["(您|你)好", "您说", "(你|您)的"]) == "(?:[你您]好|您说|[你您]的)"
     # not one character each; repeated
     assert factor(["(您|你们)好", "(您|你)?的"]) == "(?:(?:(您|你们)好)|(?:(您|你)?的))"
-    assert factor(["(a|b)x", "(.)\\1"]) == "(?:(?:(a|b)x)|(?:(.)\\1))"  # a numbered reference counts groups
+    # a numbered reference counts groups: no group is taken out, at any depth
+    assert factor(["(a|b)x", "(.)\\1"]) == "(?:(?:(a|b)x)|(?:(.)\\1))"
+    assert factor(["好(a|b)x", "好(a|b)y", "(.)\\1"]) == "(?:好(?:(?:(a|b)x)|(?:(a|b)y))|(?:(.)\\1))"
+    assert factor(["好(a|b)x", "好(a|b)y"]) == "(?:好(?:[ab](?:x|y)))"
 
 
 @settings(max_examples=examples(300), deadline=None)

@@ -31,7 +31,8 @@ _NUMBERED_BACKREF = re.compile(r"\\[1-9]|\(\?\(\d")
 
 def factor(items: list[str]) -> str:
     """``(?:a|b|…)`` of the regexes ``items``, merged into a trie."""
-    return _factor(tuple(items), False)
+    # A numbered reference counts groups: then no group is taken out (see _HEAD), at any depth.
+    return _factor(tuple(items), False, not any(map(_NUMBERED_BACKREF.search, items)))
 
 
 _LITERAL_LED: set[str] = set()  # what factor made with every alternative led by a character
@@ -45,18 +46,16 @@ _HEAD = re.compile(rf"(?:\((?:\?:)?({_PLAIN}(?:\|{_PLAIN})+)\)|\[({_PLAIN}+)\])(
 
 # The same cue expansions recur in many rules: each is rewritten once.
 @functools.lru_cache(maxsize=8192)
-def _factor(items: tuple[str, ...], barless: bool) -> str:
+def _factor(items: tuple[str, ...], barless: bool, heads: bool) -> str:
     out: list[str] = []
     run: dict[str, list[str]] = {}  # first character, or class of them → the rests, in order
     owner: dict[str, str] = {}  # each character that leads in run → its key there
     led = True
-    # A numbered reference counts groups: then no group is taken out.
-    heads = not any(map(_NUMBERED_BACKREF.search, items))
 
     def flush() -> None:
         for head, rests in run.items():
             # The rests come from alternatives without a top-level "|": neither have they.
-            out.append(head + (rests[0] if len(rests) == 1 else _factor(tuple(rests), True)))
+            out.append(head + (rests[0] if len(rests) == 1 else _factor(tuple(rests), True, heads)))
         run.clear()
         owner.clear()
 
