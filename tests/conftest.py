@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import json
 import re
@@ -175,8 +176,29 @@ def fast_loop(markexpr: str) -> bool:
     return " or " not in expr and all(f"not {mark}" in expr for mark in _MARK_WORDS)
 
 
+def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
+    """After a full collection, what survived it (the session's engines, Hypothesis's state:
+    a heap that grows to some 750,000 objects) is moved out of the collector's sight, so each
+    later full collection scans only what came since instead of the whole heap again: about
+    6 s of CPU in the fast loop otherwise, and 3 s more at exit."""
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()
+
+
+def pytest_collection_finish() -> None:
+    # From here, not from the start: Hypothesis asks the collector for the referrers of what
+    # it is given while it is imported (it cannot see frozen ones), and the test modules import it.
+    gc.freeze()  # the modules and whatever the collection built stay for the session
+    gc.callbacks.append(_freeze_survivors)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     loop.FAST_LOOP = fast_loop(config.option.markexpr or "")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _freeze_survivors in gc.callbacks:
+        gc.callbacks.remove(_freeze_survivors)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads -n
