@@ -186,8 +186,11 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
 
 
 def pytest_collection_finish() -> None:
-    # From here, not from the start: Hypothesis asks the collector for the referrers of what
-    # it is given while it is imported (it cannot see frozen ones), and the test modules import it.
+    # Hypothesis, when it is imported, asks the collector who refers to the random generators
+    # libraries register with it (trio's among them), and it cannot see frozen referrers:
+    # imported before anything is frozen, it finds them (most test modules import it anyway).
+    import hypothesis  # noqa: F401
+
     gc.freeze()  # the modules and whatever the collection built stay for the session
     gc.callbacks.append(_freeze_survivors)
 
