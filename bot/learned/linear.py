@@ -380,10 +380,11 @@ def dump(model: ModelFile) -> bytes:
     return gzip.compress(raw, compresslevel=9, mtime=0)
 
 
-def load(path: Path) -> ModelFile:
-    """Read and check a model file; a damaged one is a Chinese error, not a traceback."""
+def load(path: Path, data: bytes | None = None) -> ModelFile:
+    """Read and check a model file (``data``: its bytes, already read); a damaged one is a
+    Chinese error, not a traceback."""
     try:
-        raw = gzip.decompress(path.read_bytes())
+        raw = gzip.decompress(path.read_bytes() if data is None else data)
         return ModelFile.model_validate_json(raw)
     except FileNotFoundError as exc:
         raise ModelError(f"缺少模型文件：{path}（先运行 csbot learn）") from exc
