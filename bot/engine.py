@@ -11,11 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import yaml
-
 from bot.compose.remedies import RemedyBook
 from bot.compose.templates import TemplateLibrary, Variant
-from bot.dataload import DataError, DataProblems, load_yaml, parse_yaml
+from bot.dataload import DataError, DataProblems, load_yaml, parse_yaml, read_yaml
 from bot.guard.policy import Policy
 from bot.labels import Labels
 from bot.labels import problems as label_problems
@@ -86,7 +84,7 @@ class Engine:
         if not isinstance(spec, dict):
             raise DataError(f"数据文件格式错误：{dialogs / 'script.yaml'}")
         if dialogs.resolve() != dialogs_dir(None).resolve():  # an older script.yaml: the flow's
-            base = yaml.safe_load((dialogs_dir(None) / "script.yaml").read_bytes())  # defaults
+            base = read_yaml((dialogs_dir(None) / "script.yaml").read_bytes())  # defaults
             spec = inherit_roles({**{k: v for k, v in base.items() if k in FLOW_KEYS}, **spec}, base)
         self.script = Script(spec, raw + _tree_digest(templates))
         self._roles()

@@ -61,3 +61,11 @@ def test_property_tests_take_all_their_examples_outside_the_fast_loop(monkeypatc
     assert loop.examples(400) == 400
     monkeypatch.setattr(loop, "FAST_LOOP", True)
     assert loop.examples(400) == 100 and loop.examples(120) == 50
+
+
+def test_a_full_collection_leaves_what_survived_it_frozen() -> None:
+    """conftest.py: later full collections scan only what is new (docs/testing.md)."""
+    import gc
+
+    gc.collect()
+    assert gc.get_freeze_count() > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -97,20 +98,26 @@ def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 async def test_healthz_answers_while_a_long_turn_is_decided(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = api.client.app[TURNS].engine
     real = engine.feed
+    deciding, decided = threading.Event(), threading.Event()
 
-    def heavy(*args: Any, **kw: Any) -> Any:
-        ends = time.perf_counter() + 1.5  # as long as a 36 KB message once took to mask
-        while time.perf_counter() < ends:
-            pass
+    def long(*args: Any, **kw: Any) -> Any:
+        # A turn that takes as long as the test wants (a 36 KB message once took 1.5 s to
+        # mask): on the event loop it would hold /healthz until it gave up waiting.
+        deciding.set()
+        decided.wait(timeout=10)
         return real(*args, **kw)
 
-    monkeypatch.setattr(engine, "feed", heavy)
+    monkeypatch.setattr(engine, "feed", long)
     cid = await api.cid()
     turn = asyncio.get_running_loop().create_task(api.say(cid, "buyer", "颜色不对" * 400))
-    await asyncio.sleep(0.2)
-    health = await api.client.get("/healthz")
-    assert health.status == 200
-    assert not turn.done()  # answered while the turn was still being decided
+    try:
+        while not deciding.is_set():
+            await asyncio.sleep(0.01)
+        health = await api.client.get("/healthz")
+        assert health.status == 200
+        assert not turn.done()  # answered while the turn was still being decided
+    finally:
+        decided.set()
     assert (await turn).status == 200
 
 

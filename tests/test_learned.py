@@ -21,7 +21,7 @@ from bot.learned.build import learn
 from bot.learned.linear import ModelError, dump, features, load, ngrams
 from bot.learned.report import Comparison
 from bot.learned.train import _fit, _logits, class_weights, folds, near_duplicate_groups
-from bot.learned.understand import MODEL_FILE
+from bot.learned.understand import MODEL_FILE, Learned
 from bot.understand.pipeline import Understander
 from tests.dialog import Flow
 
@@ -89,6 +89,15 @@ def test_training_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     assert set(model["tasks"]) == {f"{v}.{f}" for v in ("model", "stack")
                                    for f in ("intent", "cause", "emotion", "acts")}
     assert set(model["info"]["ship"].values()) <= {"model", "stack"}
+
+
+def test_a_copy_of_the_same_model_is_unpacked_once(tmp_path: Path) -> None:
+    # a reload, or a shop's copy of the shipped model, takes the Learned already unpacked
+    copy = tmp_path / "dialogs"
+    (copy / MODEL_FILE).parent.mkdir(parents=True)
+    shutil.copyfile(DIALOGS / MODEL_FILE, copy / MODEL_FILE)
+    shipped = Learned.from_folder(DIALOGS)
+    assert shipped is not None and Learned.from_folder(copy) is shipped
 
 
 def test_learn_command_writes_a_model_the_engine_loads(tmp_path: Path) -> None:

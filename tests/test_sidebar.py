@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -254,7 +255,12 @@ async def test_escalation_tells_the_supervisor_first_then_ticks_the_item(desk: D
     assert {"item": "已请主管介入", "done": True} in got["current"]["checklist"]
 
 
-async def test_escalation_changes_nothing_when_the_supervisor_was_not_told(desk: Desk) -> None:
+async def test_escalation_changes_nothing_when_the_supervisor_was_not_told(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.server import escalation
+
+    # the three attempts without the 0.9 s of backoff between them (the backoff: test_channels_outbound.py)
+    monkeypatch.setattr(escalation, "POLICY", dataclasses.replace(escalation.POLICY, base_delay=0.0))
     cid = await desk.case("E-2", SHIFT[:3])
     desk.receiver.answers = [(500, {})] * 3
     status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", {})

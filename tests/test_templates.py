@@ -8,10 +8,9 @@ import pytest
 from bot.compose.templates import TemplateLibrary
 from bot.engine import Engine
 from bot.models import Case, Context, Conversation
-from bot.paths import templates_dir
 from tests.shared import shared_engine
 
-LIB = TemplateLibrary(templates_dir())
+LIB = shared_engine().templates  # the bundled templates, parsed once for the session
 SAMPLE = {
     "call": "周敏女士", "name": "周敏", "honorific": "女士", "shop": "柚子家女装", "agent": "小林",
     "product": "湖蓝色碎花连衣裙", "order_date": "3月2日", "cause": "质量问题",

@@ -1,10 +1,10 @@
-"""The template library of ``scripts_zh/``: compiled once, rendered per turn."""
+"""The template library of ``scripts_zh/``: read and checked once, rendered per turn."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,20 @@ _PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
 class Variant:
     id: str
     tone: str
-    template: jinja2.Template
+    source: str
+    env: jinja2.Environment = field(compare=False, repr=False)
+    compiled: jinja2.Template | None = None  # a variant beyond plain placeholders, compiled at load
     # A variant that is only text and {{ name }} placeholders (all of ours) renders by
     # joining its parts: Jinja's per-render context costs more than the rest of composing.
     parts: tuple[str, ...] | None = None  # text, name, text, name, …, text
     names: frozenset[str] = frozenset()  # the placeholders of ``parts``
     slots: tuple[str, ...] = ()  # the same in text order, once per use (``parts[1::2]``)
+
+    @property
+    def template(self) -> jinja2.Template:
+        """Jinja's template. A plain variant never renders through it, so its Python code
+        (most of a load's template cost) is made only when asked for."""
+        return self.compiled if self.compiled is not None else self.env.from_string(self.source)
 
 
 def _plain_parts(source: str) -> tuple[str, ...] | None:
@@ -41,13 +49,17 @@ def _plain_parts(source: str) -> tuple[str, ...] | None:
     return parts
 
 
-def _variant(vid: str, tone: str, template: jinja2.Template, parts: tuple[str, ...] | None) -> Variant:
-    slots = parts[1::2] if parts else ()
-    return Variant(vid, tone, template, parts, frozenset(slots), slots)
+def _variant(vid: str, tone: str, source: str, env: jinja2.Environment) -> Variant:
+    """One variant, its syntax checked (raises jinja2.TemplateSyntaxError)."""
+    parts = _plain_parts(source)
+    if parts is not None:
+        env.parse(source)  # checked like any other; compiled only if asked (Variant.template)
+        return Variant(vid, tone, source, env, None, parts, frozenset(parts[1::2]), parts[1::2])
+    return Variant(vid, tone, source, env, env.from_string(source))
 
 
 class TemplateLibrary:
-    """Every ``<folder>/<key>.<tone>.j2`` file, split into compiled variants."""
+    """Every ``<folder>/<key>.<tone>.j2`` file, split into variants checked when it loads."""
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
@@ -65,8 +77,7 @@ class TemplateLibrary:
             parts = [p.strip() for p in path.read_text(encoding="utf-8").split(VARIANT_SEPARATOR)]
             try:
                 compiled = [
-                    _variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file],
-                             self.env.from_string(p), _plain_parts(p))
+                    _variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file], p, self.env)
                     for i, p in enumerate(parts) if p
                 ]
             except jinja2.TemplateSyntaxError as exc:

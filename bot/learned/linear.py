@@ -479,11 +479,13 @@ def dump(model: ModelFile) -> bytes:
     return gzip.compress(raw, compresslevel=9, mtime=0) + b"".join(members)
 
 
-def load(path: Path) -> ModelFile:
-    """Read and check a model file; a damaged one is a Chinese error, not a traceback.
-    A csbot-linear/2 file's weights are unpacked task by task, when first used."""
+def load(path: Path, data: bytes | None = None) -> ModelFile:
+    """Read and check a model file (``data``: its bytes, already read); a damaged one is a
+    Chinese error, not a traceback. A csbot-linear/2 file's weights are unpacked task by
+    task, when first used."""
     try:
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
         header = zlib.decompressobj(wbits=31)  # the first gzip member: all of a /1 file
         raw = header.decompress(data)
         if not header.eof:

@@ -9,6 +9,7 @@ per family, which one ships (``info.ship``); ``csbot eval`` shows all three on h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
@@ -76,6 +77,9 @@ def merge_intents(per_clause: list[tuple[str, float]], primary: str, confidence:
     return out
 
 
+_last: tuple[bytes, Learned] | None = None  # Learned.from_folder's last model
+
+
 class Learned:
     """The loaded model file: buyer labels and agent acts, by the variant that ships."""
 
@@ -97,9 +101,20 @@ class Learned:
 
     @classmethod
     def from_folder(cls, dialogs: Path) -> Learned | None:
-        """The folder's model, or None when it has none (the rules then work alone)."""
+        """The folder's model, or None when it has none (the rules then work alone).
+
+        The same bytes as the last model read in this process (a reload after a script edit,
+        a shop's copy of the shipped model) give that same Learned, already unpacked: reading
+        and unpacking the weights is a quarter of a second. It only memoises what it reads."""
+        global _last
         path = dialogs / MODEL_FILE
-        return cls(load(path)) if path.is_file() else None
+        if not path.is_file():
+            return None
+        data = path.read_bytes()
+        key = hashlib.blake2b(data, digest_size=16).digest()
+        if _last is None or _last[0] != key:
+            _last = (key, cls(load(path, data)))
+        return _last[1]
 
     def task(self, name: str) -> LinearTask:
         # Built on first use: a buyer-only command never unpacks the agent's weights.
