@@ -189,11 +189,12 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
 
 
 def pytest_collection_finish() -> None:
-    # Hypothesis, when it is imported, asks the collector who refers to the random generators
-    # libraries register with it (trio's among them), and it cannot see frozen referrers:
-    # imported before anything is frozen, it finds them (most test modules import it anyway).
-    import hypothesis  # noqa: F401
+    # Hypothesis asks the collector who refers to the random generators registered with it
+    # (trio's when it is imported, its own at the first example run), and it cannot see frozen
+    # referrers: one example run before anything is frozen registers them all.
+    from hypothesis import given, settings, strategies
 
+    given(strategies.none())(settings(database=None, max_examples=1)(lambda _: None))()
     gc.freeze()  # the modules and whatever the collection built stay for the session
     gc.callbacks.append(_freeze_survivors)
 
