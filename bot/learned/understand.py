@@ -141,6 +141,9 @@ class Learned:
         _ = self.task("model.intent").packed  # packed now: the first turn pays nothing
         if self.ship["acts"] != "rules":
             _ = self.task(f"{self.ship['acts']}.acts").packed
+        for name, task in self._tasks.items():  # the rule features' rows too (~8 ms on a first turn)
+            if name.startswith("stack."):
+                _ = task.extras
 
     def _family(self, family: str, variant: str, text: str, extras: list[str]) -> list[float]:
         if variant == "stack":
