@@ -9,6 +9,7 @@ someone else look like. The held-out split is never read.
     python scripts/cv.py                       # grouped 5-fold CV of model and stack, per family
     python scripts/cv.py --probe probe.jsonl   # fit on all training lines, score the probe file
     python scripts/cv.py --errors 40           # and print that many CV misses per family
+    python scripts/cv.py --oof oof.jsonl       # each line's out-of-fold reading and its probability (label audits)
     python scripts/cv.py --role agent --errors 40   # agent acts (stack, one C), misses per act
 
 Uses the trainer's own grouping and fitting code (bot/learned/train.py, which `csbot learn`
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -48,12 +50,24 @@ def read(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def predict(train_x: list[dict[str, float]], train_y: list[int], test_x: list[dict[str, float]],
-            classes: tuple[str, ...], c: float, dropout: bool, balance: float = 0.0) -> list[int]:
+def predict_proba(train_x: list[dict[str, float]], train_y: list[int], test_x: list[dict[str, float]],
+                  classes: tuple[str, ...], c: float, dropout: bool, balance: float = 0.0) -> list[list[float]]:
+    """Softmax of the logits (temperature 1: enough to rank how sure a miss is)."""
     txs, tys = _augment(train_x, train_y, dropout)
     vocab, rows, bias = _fit(txs, tys, "multiclass", classes, c, 2, balance)
     vocab, rows = _prune(vocab, rows, 0.2)
-    return [max(range(len(z)), key=z.__getitem__) for z in _logits(test_x, vocab, rows, bias)]
+    out = []
+    for z in _logits(test_x, vocab, rows, bias):
+        top = max(z)
+        e = [math.exp(a - top) for a in z]
+        out.append([a / sum(e) for a in e])
+    return out
+
+
+def predict(train_x: list[dict[str, float]], train_y: list[int], test_x: list[dict[str, float]],
+            classes: tuple[str, ...], c: float, dropout: bool, balance: float = 0.0) -> list[int]:
+    return [max(range(len(p)), key=p.__getitem__)
+            for p in predict_proba(train_x, train_y, test_x, classes, c, dropout, balance)]
 
 
 def report(name: str, gold: list[int], pred: list[int], classes: tuple[str, ...]) -> None:
@@ -86,6 +100,8 @@ def main() -> int:
     ap.add_argument("--score-first", type=int, default=0,
                     help="也只对前 N 行打分（新行追加在文件末尾：看旧行在加入新行后的变化）")
     ap.add_argument("--role", choices=("buyer", "agent"), default="buyer")
+    ap.add_argument("--oof", type=Path, default=None,
+                    help="把叠加模型每行的折外预测写成 JSONL（金标、预测、两者的概率），用来查标签")
     args = ap.parse_args()
     if args.role == "agent":
         return agent_cv(args)
@@ -103,6 +119,7 @@ def main() -> int:
     parts = folds(len(norm), args.k, gids)
     print(f"训练行 {len(rows)}，近重复分组 {len(set(gids))} 组")
     probes = [(p, read(p)) for p in args.probe]
+    oof: dict[str, list[dict[str, object]]] = {}
     for family in args.families.split(","):
         classes = fam[family]
         gold = _targets([str(r[family]) if r[family] is not None else "none" for r in rows], "multiclass", classes)
@@ -135,13 +152,20 @@ def main() -> int:
                             print(f"    ✗ {r['text']}  金标 {classes[g]} 预测 {classes[p]}")
                 continue
             pred = [0] * len(rows)
+            proba: list[list[float]] = [[] for _ in rows]
             for part in parts:
                 held = set(part)
                 tr = [i for i in range(len(rows)) if i not in held]
-                out = predict([xs[i] for i in tr], [gold[i] for i in tr], [xs[i] for i in part], classes,
-                              args.c, variant == "stack", balance.get(family, 0.0))
+                out = predict_proba([xs[i] for i in tr], [gold[i] for i in tr], [xs[i] for i in part], classes,
+                                    args.c, variant == "stack", balance.get(family, 0.0))
                 for i, p in zip(part, out, strict=True):
-                    pred[i] = p
+                    pred[i] = max(range(len(p)), key=p.__getitem__)
+                    proba[i] = p
+            if variant == "stack" and args.oof:
+                oof.setdefault(family, [
+                    {"gold": classes[gold[i]], "pred": classes[pred[i]],
+                     "p_pred": round(proba[i][pred[i]], 4), "p_gold": round(proba[i][gold[i]], 4)}
+                    for i in range(len(rows))])
             report(variant, gold, pred, classes)
             if args.score_first:
                 n = args.score_first
@@ -150,6 +174,11 @@ def main() -> int:
                 bad = [i for i in range(len(rows)) if pred[i] != gold[i]]
                 for i in bad[: args.errors]:
                     print(f"    ✗ {rows[i]['text']}  金标 {classes[gold[i]]} 预测 {classes[pred[i]]}")
+    if args.oof and oof:
+        with args.oof.open("w", encoding="utf-8") as f:
+            for i, r in enumerate(rows):
+                f.write(json.dumps({"line": i + 1, "text": r["text"], **{k: v[i] for k, v in oof.items()}},
+                                   ensure_ascii=False) + "\n")
     return 0
 
 
