@@ -144,6 +144,29 @@ def test_rows_looked_up_one_by_one_are_the_packed_rows() -> None:
     assert got == [bank.pack_all().get(g) for g in grams] and any(got)
 
 
+def test_the_extras_are_read_from_the_head_of_the_vocabulary(tmp_path: Path) -> None:
+    # csbot-linear/2 unpacks only the head of a vocabulary for the extras' rows, more of it
+    # when they run past the first read; csbot-linear/1 reads them from the inline text.
+    from array import array
+
+    from bot.learned.linear import ModelFile, TaskSpec, extra
+
+    names = [*sorted(extra(f"rule:{i:05d}") for i in range(2000)), "a", "b", "ab"]
+    weights = array("h", range(len(names) * 2))
+    if sys.byteorder == "big":
+        weights.byteswap()
+    spec = TaskSpec(kind="multiclass", classes=["x", "y"], scale=0.5, bias=[0.0, 0.0],
+                    vocabulary="\n".join(names),
+                    weights=base64.b64encode(zlib.compress(weights.tobytes())).decode("ascii"))
+    inline = ModelFile(format="csbot-linear/1", version="v", tasks={"model.intent": spec})
+    path = tmp_path / "m.gz"
+    path.write_bytes(dump(inline))
+    assert len("\n".join(names[:2000]).encode()) > 4 * 4096  # past two reads
+    for model in (inline, load(path)):
+        index, rows = LinearTask(model.tasks["model.intent"]).extras
+        assert list(index) == names[:2000] and list(rows) == list(range(4000))
+
+
 def test_learn_command_writes_a_model_the_engine_loads(tmp_path: Path) -> None:
     corpus = _small_corpus(tmp_path / "c", 12)
     dialogs = tmp_path / "dialogs"

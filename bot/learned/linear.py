@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
-from itertools import chain
+from itertools import chain, takewhile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,6 +157,25 @@ class _Rows(BaseModel):
         if isinstance(self.vocabulary, str):
             return self.vocabulary
         return self._source().read(self.vocabulary).decode("utf-8")
+
+    def vocabulary_head(self, prefix: str) -> list[str]:
+        """The features at the head of the vocabulary that start with ``prefix``: of a
+        csbot-linear/2 member only as much is unpacked as they take (the extras, a few
+        hundred bytes of a member of up to 600 KB)."""
+        if isinstance(self.vocabulary, str):
+            return list(takewhile(lambda g: g.startswith(prefix), self.vocabulary.split("\n")))
+        mark = prefix.encode("utf-8")
+        limit = 4096
+        while True:
+            raw = self._source().read(self.vocabulary, limit)
+            lines = raw.split(b"\n")
+            whole = len(raw) < limit
+            if not whole:
+                lines.pop()  # perhaps cut short
+            head = list(takewhile(lambda g: g.startswith(mark), lines))
+            if whole or len(head) < len(lines):
+                return [g.decode("utf-8") for g in head]
+            limit *= 4
 
     def weight_bytes(self, limit: int | None = None) -> bytes:
         """The rows as little-endian int16 (only the first ``limit`` bytes when given)."""
@@ -349,14 +368,7 @@ class LinearTask:
     def extras(self) -> tuple[dict[str, int], array]:  # type: ignore[type-arg]
         """The extra features' positions and their rows: the extras sort first (\x01
         before any text), so only the head of the vocabulary and of the weights is read."""
-        vocab = self.spec.vocabulary_text()
-        names: list[str] = []
-        pos = 0
-        while vocab.startswith(_EXTRA, pos):
-            end = vocab.find("\n", pos)
-            end = len(vocab) if end < 0 else end
-            names.append(vocab[pos:end])
-            pos = end + 1
+        names = self.spec.vocabulary_head(_EXTRA)
         rows = array("h")
         rows.frombytes(self.spec.weight_bytes(len(names) * self.k * rows.itemsize))
         if len(rows) != len(names) * self.k:
