@@ -165,6 +165,10 @@ def test_the_extras_are_read_from_the_head_of_the_vocabulary(tmp_path: Path) -> 
     for model in (inline, load(path)):
         index, rows = LinearTask(model.tasks["model.intent"]).extras
         assert list(index) == names[:2000] and list(rows) == list(range(4000))
+        # a vocabulary not in sorted order ("b" before "ab") is looked up through an index
+        task = LinearTask(model.tasks["model.intent"])
+        whole = pack(weights, 2, names) if sys.byteorder == "little" else task.pack_all()
+        assert [task.packed.get(g) for g in ("ab", "b", "zz")] == [whole["ab"], whole["b"], None]
 
 
 def test_learn_command_writes_a_model_the_engine_loads(tmp_path: Path) -> None:

@@ -263,11 +263,15 @@ class Rows:
     """A table's packed rows (``pack``), each made when it is looked up, until the table has
     answered _LAZY_LOOKUPS look-ups: then its owner's ``packed`` becomes the whole dict."""
 
-    __slots__ = ("_index", "_left", "_owner", "_raw", "_size")
+    __slots__ = ("_index", "_left", "_names", "_owner", "_raw", "_size")
 
     def __init__(self, owner: LinearTask | Bank, raw: bytes, k: int, names: list[str]) -> None:
         self._owner = owner
-        self._index = dict(zip(names, range(len(names)), strict=True))
+        self._names = names
+        # csbot learn writes the vocabularies sorted: a few hundred bisections then cost
+        # less than hashing 60,000 names into an index (a file that is not: the index).
+        self._index = None if all(map(operator.lt, names, names[1:])) else dict(
+            zip(names, range(len(names)), strict=True))
         self._raw = raw  # little-endian int16 rows
         self._size = 2 * k
         self._left = _LAZY_LOOKUPS
@@ -276,16 +280,22 @@ class Rows:
         self._left -= 1
         if self._left == 0:
             self._owner.packed = self.full()
-        i = self._index.get(name)
-        if i is None:
-            return None
+        if self._index is not None:
+            i = self._index.get(name)
+            if i is None:
+                return None
+        else:
+            names = self._names
+            i = bisect_left(names, name)
+            if i == len(names) or names[i] != name:
+                return None
         n = self._size
         return int.from_bytes(_lanes(self._raw[i * n:(i + 1) * n]), "little")
 
     def full(self) -> dict[str, int]:
         """Every row packed, as ``pack`` makes them."""
         view, w = memoryview(_lanes(self._raw)), self._size * 2
-        return {g: int.from_bytes(view[i * w:(i + 1) * w], "little") for g, i in self._index.items()}
+        return {g: int.from_bytes(view[i * w:(i + 1) * w], "little") for i, g in enumerate(self._names)}
 
 
 def _rows(owner: LinearTask | Bank, spec: _Rows, k: int, error: str) -> Rows:
