@@ -18,7 +18,19 @@ import pytest
 
 from bot.engine import Engine
 from bot.learned.build import learn
-from bot.learned.linear import ModelError, dump, features, load, ngrams
+from bot.learned.linear import (
+    _LAZY_LOOKUPS,
+    Bank,
+    LinearTask,
+    ModelError,
+    Rows,
+    dump,
+    features,
+    key_set,
+    load,
+    ngrams,
+    pack,
+)
 from bot.learned.report import Comparison
 from bot.learned.train import _fit, _logits, class_weights, folds, near_duplicate_groups
 from bot.learned.understand import MODEL_FILE, Learned
@@ -98,6 +110,65 @@ def test_a_copy_of_the_same_model_is_unpacked_once(tmp_path: Path) -> None:
     shutil.copyfile(DIALOGS / MODEL_FILE, copy / MODEL_FILE)
     shipped = Learned.from_folder(DIALOGS)
     assert shipped is not None and Learned.from_folder(copy) is shipped
+
+
+def test_rows_looked_up_one_by_one_are_the_packed_rows() -> None:
+    # A command packs only the rows it looks up; past _LAZY_LOOKUPS the whole table is one
+    # dict, and every row, scores included, is what packing the whole table gives.
+    from array import array
+
+    model = load(DIALOGS / MODEL_FILE)
+    spec = model.tasks["model.intent"]
+    flat = array("h")
+    flat.frombytes(spec.weight_bytes())
+    if sys.byteorder == "big":
+        flat.byteswap()
+    whole = pack(flat, len(spec.classes), spec.vocabulary_text().split("\n"))
+    eager, lazy = LinearTask(spec), LinearTask(spec)
+    assert eager.pack_all() == whole
+    assert isinstance(lazy.packed, Rows)
+    text = "质量太差了，我要退款"
+    assert lazy.logits(text) == eager.logits(text)
+    names = list(whole)
+    got = [lazy.packed.get(g) for g in names[:200]]
+    assert got == [whole[g] for g in names[:200]] and lazy.packed.get("不在词表里") is None
+    for g in names[:_LAZY_LOOKUPS]:
+        lazy.logits(g)
+    assert lazy.packed == whole
+    bank_spec = model.banks["stack.buyer"]
+    tasks = [LinearTask(model.tasks[f"stack.{f}"]) for f in ("intent", "cause", "emotion")]
+    bank = Bank(tasks, bank_spec)
+    assert isinstance(bank.packed, Rows)
+    grams = key_set(text, bank.sizes, bank.shape)
+    got = [bank.packed.get(g) for g in grams]
+    assert got == [bank.pack_all().get(g) for g in grams] and any(got)
+
+
+def test_the_extras_are_read_from_the_head_of_the_vocabulary(tmp_path: Path) -> None:
+    # csbot-linear/2 unpacks only the head of a vocabulary for the extras' rows, more of it
+    # when they run past the first read; csbot-linear/1 reads them from the inline text.
+    from array import array
+
+    from bot.learned.linear import ModelFile, TaskSpec, extra
+
+    names = [*sorted(extra(f"rule:{i:05d}") for i in range(2000)), "a", "b", "ab"]
+    weights = array("h", range(len(names) * 2))
+    if sys.byteorder == "big":
+        weights.byteswap()
+    spec = TaskSpec(kind="multiclass", classes=["x", "y"], scale=0.5, bias=[0.0, 0.0],
+                    vocabulary="\n".join(names),
+                    weights=base64.b64encode(zlib.compress(weights.tobytes())).decode("ascii"))
+    inline = ModelFile(format="csbot-linear/1", version="v", tasks={"model.intent": spec})
+    path = tmp_path / "m.gz"
+    path.write_bytes(dump(inline))
+    assert len("\n".join(names[:2000]).encode()) > 4 * 4096  # past two reads
+    for model in (inline, load(path)):
+        index, rows = LinearTask(model.tasks["model.intent"]).extras
+        assert list(index) == names[:2000] and list(rows) == list(range(4000))
+        # a vocabulary not in sorted order ("b" before "ab") is looked up through an index
+        task = LinearTask(model.tasks["model.intent"])
+        whole = pack(weights, 2, names) if sys.byteorder == "little" else task.pack_all()
+        assert [task.packed.get(g) for g in ("ab", "b", "zz")] == [whole["ab"], whole["b"], None]
 
 
 def test_learn_command_writes_a_model_the_engine_loads(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
-from itertools import chain
+from itertools import chain, takewhile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -121,8 +121,8 @@ def features(text: str, extras: Iterable[str] = (), sizes: Sequence[int] = (1, 2
 class _Members:
     """The gzip members after a csbot-linear/2 file's header, each read when first needed."""
 
-    def __init__(self, data: bytes, path: Path) -> None:
-        self.data = memoryview(data)
+    def __init__(self, data: memoryview, path: Path) -> None:
+        self.data = data
         self.path = path
 
     def read(self, ref: tuple[int, int], limit: int | None = None) -> bytes:
@@ -157,6 +157,25 @@ class _Rows(BaseModel):
         if isinstance(self.vocabulary, str):
             return self.vocabulary
         return self._source().read(self.vocabulary).decode("utf-8")
+
+    def vocabulary_head(self, prefix: str) -> list[str]:
+        """The features at the head of the vocabulary that start with ``prefix``: of a
+        csbot-linear/2 member only as much is unpacked as they take (the extras, a few
+        hundred bytes of a member of up to 600 KB)."""
+        if isinstance(self.vocabulary, str):
+            return list(takewhile(lambda g: g.startswith(prefix), self.vocabulary.split("\n")))
+        mark = prefix.encode("utf-8")
+        limit = 4096
+        while True:
+            raw = self._source().read(self.vocabulary, limit)
+            lines = raw.split(b"\n")
+            whole = len(raw) < limit
+            if not whole:
+                lines.pop()  # perhaps cut short
+            head = list(takewhile(lambda g: g.startswith(mark), lines))
+            if whole or len(head) < len(lines):
+                return [g.decode("utf-8") for g in head]
+            limit *= 4
 
     def weight_bytes(self, limit: int | None = None) -> bytes:
         """The rows as little-endian int16 (only the first ``limit`` bytes when given)."""
@@ -220,12 +239,77 @@ def pack(flat: array, k: int, names: Iterable[str]) -> dict[str, int]:  # type: 
     integer arithmetic; a lane never carries into the next. One turn sums a few dozen rows
     instead of looping over n-grams × classes in Python."""
     raw = flat.tobytes() if sys.byteorder == "little" else _swapped(flat)
+    width = k * _LANE
+    view = memoryview(_lanes(raw))
+    return {g: int.from_bytes(view[j * width:(j + 1) * width], "little") for j, g in enumerate(names)}
+
+
+def _lanes(raw: bytes) -> bytearray:
+    """Little-endian int16 weights as unsigned 32-bit lanes holding weight + 32768."""
     wide = bytearray(len(raw) * 2)
     wide[0::4] = raw[0::2]
     wide[1::4] = raw[1::2].translate(_FLIP)  # +32768: flip the sign bit of the high byte
-    width = k * _LANE
-    view = memoryview(wide)
-    return {g: int.from_bytes(view[j * width:(j + 1) * width], "little") for j, g in enumerate(names)}
+    return wide
+
+
+# How many look-ups a table answers row by row before it packs every row into one dict.
+# One line of `csbot analyze` looks up a few hundred n-grams in tables of 22,000 and 60,000
+# rows: packing them all was a sixth of its start-up. Past this many (a few hundred lines),
+# the dict's C look-up is the cheaper one; the service packs everything before serving.
+_LAZY_LOOKUPS = 16_384
+
+
+class Rows:
+    """A table's packed rows (``pack``), each made when it is looked up, until the table has
+    answered _LAZY_LOOKUPS look-ups: then its owner's ``packed`` becomes the whole dict."""
+
+    __slots__ = ("_index", "_left", "_names", "_owner", "_raw", "_size")
+
+    def __init__(self, owner: LinearTask | Bank, raw: bytes, k: int, names: list[str]) -> None:
+        self._owner = owner
+        self._names = names
+        # csbot learn writes the vocabularies sorted: a few hundred bisections then cost
+        # less than hashing 60,000 names into an index (a file that is not: the index).
+        self._index = None if all(map(operator.lt, names, names[1:])) else dict(
+            zip(names, range(len(names)), strict=True))
+        self._raw = raw  # little-endian int16 rows
+        self._size = 2 * k
+        self._left = _LAZY_LOOKUPS
+
+    def get(self, name: str) -> int | None:
+        self._left -= 1
+        if self._left == 0:
+            self._owner.packed = self.full()
+        if self._index is not None:
+            i = self._index.get(name)
+            if i is None:
+                return None
+        else:
+            names = self._names
+            i = bisect_left(names, name)
+            if i == len(names) or names[i] != name:
+                return None
+        n = self._size
+        return int.from_bytes(_lanes(self._raw[i * n:(i + 1) * n]), "little")
+
+    def full(self) -> dict[str, int]:
+        """Every row packed, as ``pack`` makes them."""
+        view, w = memoryview(_lanes(self._raw)), self._size * 2
+        return {g: int.from_bytes(view[i * w:(i + 1) * w], "little") for i, g in enumerate(self._names)}
+
+
+def _rows(owner: LinearTask | Bank, spec: _Rows, k: int, error: str) -> Rows:
+    """``spec``'s table, its rows packed when looked up (Rows)."""
+    raw = spec.weight_bytes()
+    if sys.byteorder == "big":
+        flat = array("h")
+        flat.frombytes(raw)
+        raw = _swapped(flat)
+    text = spec.vocabulary_text()
+    names = text.split("\n") if text else []
+    if len(raw) != 2 * k * len(names):
+        raise ValueError(error)
+    return Rows(owner, raw, k, names)
 
 
 def _swapped(flat: array) -> bytes:  # type: ignore[type-arg]
@@ -294,14 +378,7 @@ class LinearTask:
     def extras(self) -> tuple[dict[str, int], array]:  # type: ignore[type-arg]
         """The extra features' positions and their rows: the extras sort first (\x01
         before any text), so only the head of the vocabulary and of the weights is read."""
-        vocab = self.spec.vocabulary_text()
-        names: list[str] = []
-        pos = 0
-        while vocab.startswith(_EXTRA, pos):
-            end = vocab.find("\n", pos)
-            end = len(vocab) if end < 0 else end
-            names.append(vocab[pos:end])
-            pos = end + 1
+        names = self.spec.vocabulary_head(_EXTRA)
         rows = array("h")
         rows.frombytes(self.spec.weight_bytes(len(names) * self.k * rows.itemsize))
         if len(rows) != len(names) * self.k:
@@ -311,17 +388,16 @@ class LinearTask:
         return {g: i * self.k for i, g in enumerate(names)}, rows
 
     @cached_property
-    def packed(self) -> dict[str, int]:
-        # Packed on first use: a task scored only inside a Bank never needs its own.
-        flat = array("h")
-        flat.frombytes(self.spec.weight_bytes())
-        if sys.byteorder == "big":
-            flat.byteswap()
-        text = self.spec.vocabulary_text()
-        vocab = text.split("\n") if text else []
-        if len(flat) != self.k * len(vocab):
-            raise ValueError("权重的个数和词表、类别数对不上")
-        return pack(flat, self.k, vocab)
+    def packed(self) -> Rows | dict[str, int]:
+        # Unpacked on first use: a task scored only inside a Bank never needs its own rows.
+        return _rows(self, self.spec, self.k, "权重的个数和词表、类别数对不上")
+
+    def pack_all(self) -> dict[str, int]:
+        """Every row packed now (the service does it before serving: no turn packs a row)."""
+        rows = self.packed
+        if isinstance(rows, Rows):
+            rows = self.packed = rows.full()
+        return rows
 
     def logits(self, text: str, extras: Sequence[str] = ()) -> list[float]:
         """Raw scores, one per class (before the temperature)."""
@@ -363,26 +439,25 @@ class Bank:
         self.scales = [t.scale for t in self.tasks for _ in range(t.k)]
         self.bias = [b for t in self.tasks for b in t.bias]
         self.extra_sums: dict[tuple[str, ...], list[float]] = {}
-        if spec is not None:  # merged by csbot learn: pack and go
-            flat = array("h")
-            flat.frombytes(spec.weight_bytes())
-            text = spec.vocabulary_text()
-            vocab = text.split("\n") if text else []
-            if len(flat) != self.k * len(vocab):
-                raise ValueError("合并权重的个数和词表、类别数对不上")
-            if sys.byteorder == "big":
-                flat.byteswap()
-            self.packed = pack(flat, self.k, vocab)
+        self.packed: Rows | dict[str, int]
+        if spec is not None:  # merged by csbot learn: rows packed as they are looked up
+            self.packed = _rows(self, spec, self.k, "合并权重的个数和词表、类别数对不上")
             return
         # A task without the n-gram gets zero weights: lanes at the offset, 32768.
         shifted = []
         for t, cut in zip(self.tasks, self.cuts, strict=False):
             zero = int.from_bytes(b"\x00\x80\x00\x00" * t.k, "little") << (8 * _LANE * cut)
-            shifted.append(({g: v << (8 * _LANE * cut) for g, v in t.packed.items()}, zero))
+            shifted.append(({g: v << (8 * _LANE * cut) for g, v in t.pack_all().items()}, zero))
         names: dict[str, None] = {}
-        for t in self.tasks:
-            names.update(dict.fromkeys(t.packed))
+        for rows, _ in shifted:
+            names.update(dict.fromkeys(rows))
         self.packed = {g: sum(rows.get(g, zero) for rows, zero in shifted) for g in names}
+
+    def pack_all(self) -> dict[str, int]:
+        """Every row packed now (see LinearTask.pack_all)."""
+        if isinstance(self.packed, Rows):
+            self.packed = self.packed.full()
+        return self.packed
 
     def extra_row(self, key: tuple[str, ...]) -> list[float]:
         return [w for t in self.tasks for w in t.extra_row(key)]
@@ -496,7 +571,9 @@ def load(path: Path, data: bytes | None = None) -> ModelFile:
         if inline != all(isinstance(s.vocabulary, str) and isinstance(s.weights, str) for s in specs) or (
                 inline and header.unused_data):
             raise ValueError("the rows do not match the format")
-        members = _Members(header.unused_data, path)
+        # A view of ``data``, not the decompressor's copy of the members: the file is held
+        # once (Learned.from_folder keeps the bytes to recognise the same model).
+        members = _Members(memoryview(data)[len(data) - len(header.unused_data):], path)
         for spec in specs:
             spec._members = members
         return model

@@ -9,7 +9,6 @@ per family, which one ships (``info.ship``); ``csbot eval`` shows all three on h
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
@@ -77,7 +76,7 @@ def merge_intents(per_clause: list[tuple[str, float]], primary: str, confidence:
     return out
 
 
-_last: tuple[bytes, Learned] | None = None  # Learned.from_folder's last model
+_last: tuple[bytes, Learned] | None = None  # Learned.from_folder's last model and its bytes
 
 
 class Learned:
@@ -111,9 +110,11 @@ class Learned:
         if not path.is_file():
             return None
         data = path.read_bytes()
-        key = hashlib.blake2b(data, digest_size=16).digest()
-        if _last is None or _last[0] != key:
-            _last = (key, cls(load(path, data)))
+        # The bytes themselves are the key: comparing them is one memcmp when a model is
+        # read again, where a digest cost every command ~15 ms of start-up. The model's
+        # weights are read from these same bytes (load), so keeping them costs no memory.
+        if _last is None or _last[0] != data:
+            _last = (data, cls(load(path, data)))
         return _last[1]
 
     def task(self, name: str) -> LinearTask:
@@ -133,14 +134,15 @@ class Learned:
 
     def load_all(self) -> None:
         """Unpack what the shipped combination uses (the service does it before serving)."""
-        for family in BUYER_FAMILIES:
-            if self.ship[family] != "rules":
-                self.task(f"{self.ship[family]}.{family}")
         if len({self.ship[f] for f in BUYER_FAMILIES}) == 1 and self.ship["intent"] != "rules":
-            self.bank(self.ship["intent"])
-        _ = self.task("model.intent").packed  # packed now: the first turn pays nothing
+            self.bank(self.ship["intent"]).pack_all()
+        else:  # each family scored by its own task
+            for family in BUYER_FAMILIES:
+                if self.ship[family] != "rules":
+                    self.task(f"{self.ship[family]}.{family}").pack_all()
+        self.task("model.intent").pack_all()  # packed now: the first turn pays nothing
         if self.ship["acts"] != "rules":
-            _ = self.task(f"{self.ship['acts']}.acts").packed
+            self.task(f"{self.ship['acts']}.acts").pack_all()
         for name, task in self._tasks.items():  # the rule features' rows too (~8 ms on a first turn)
             if name.startswith("stack."):
                 _ = task.extras

@@ -100,7 +100,7 @@ class Understander:
         if self.learned is not None:
             self.learned.load_all()
         if self.guard.model is not None:
-            _ = self.guard.model.task.packed
+            self.guard.model.task.pack_all()
         compile_pending()
 
     def findings(
