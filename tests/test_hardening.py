@@ -311,7 +311,8 @@ async def test_a_watcher_that_stops_reading_is_dropped(api: Api, monkeypatch: py
 
 # -- 13. text that shows nothing --------------------------------------------------------------------
 
-@pytest.mark.parametrize("blank", ["   ", "\u200b", "\u200b\u200d\ufeff", " \n\t\u2060 "])
+@pytest.mark.parametrize("blank", ["   ", "\u200b", "\u200b\u200d\ufeff", " \n\t\u2060 ",
+                                   " \u200b\u3000\u200d \ufeff\n\u00ad "])
 async def test_blank_and_zero_width_text_is_a_422(api: Api, blank: str) -> None:
     cid = await api.cid(order_id="BLANK")
     r = await api.say(cid, "buyer", blank)
@@ -320,6 +321,13 @@ async def test_blank_and_zero_width_text_is_a_422(api: Api, blank: str) -> None:
     assert r.status == 422
     detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
     assert detail["turns"] == []
+
+
+@pytest.mark.parametrize("text", ["\u200b 好 \u200b", " \u200d\u3000嗯", "a\u200b"])
+def test_a_text_with_one_visible_character_among_invisible_ones_is_a_message(text: str) -> None:
+    from bot.server.api import MessageIn
+
+    assert MessageIn(role="buyer", text=text).text == text
 
 
 # -- 14. whose case it is ------------------------------------------------------------------------------

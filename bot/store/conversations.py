@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
@@ -59,8 +59,7 @@ _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam(
                     .order_by(_T.turn.desc()).limit(1))
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):  # a NamedTuple, as the turn's other records (bot/service/turns.py)
     """A conversation as loaded: its row's shop, open flag, turn and stage, and its state
     (decoded, and the text the row holds, which the save checks is still there)."""
 
@@ -73,8 +72,7 @@ class Stored:
     answered: Suggestion | None = None  # the answer already stored for this message id
 
 
-@dataclass(frozen=True, slots=True)
-class TurnRecord:
+class TurnRecord(NamedTuple):
     """One turn as stored: masked text and the masked Suggestion."""
 
     conversation_id: str
