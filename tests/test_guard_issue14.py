@@ -312,3 +312,11 @@ def test_assist_shows_the_rewrite_and_remembers(tmp_path: Path) -> None:
     last = "".join(r.stdout.split("改一下评价哈")[-1].split())  # Rich wraps long lines
     assert "【禁止】" in last and "建议改为：" in last and "跟评价没有关系" in last
     assert "更正" in last or "道歉" in last  # the next suggestions repair the message
+
+
+def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
+    # "您怎么评价都尊重您的决定" had the buyer respect their own decision.
+    f = next(f for f in engine.understand.findings("您要是把差评改成好评，我再返您20元红包")
+             if f.code == "conditional_benefit")
+    assert f.rewrite is not None
+    assert f.rewrite.endswith("，这是我们的一点心意，跟评价没有关系，评价怎么写都由您决定。")
