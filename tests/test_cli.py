@@ -209,3 +209,16 @@ def test_help_has_no_english_of_clicks_own() -> None:
     rows = [line for line in text.splitlines() if line.startswith(("  --shop ", "  --order-date ", "  --dialogs "))]
     starts = {cell_len(m.group(1)) for m in (re.match(r"(.*?\S {2,})\S", line) for line in rows) if m}
     assert len(rows) == 3 and len(starts) == 1, rows
+
+
+def test_assist_takes_the_traditional_buyer_prefix(tmp_path: Path) -> None:
+    # "買：" was read as part of the buyer's words, stored and exported as a corpus line.
+    db = tmp_path / "assist.db"
+    r = csbot("assist", "--shop", "柚子家女装", "--buyer", "周敏", "--honorific", "女士", "--product", "连衣裙",
+              "--order-date", "", "--db", f"sqlite:///{db}", stdin="我：您好，请问是周女士吗？\n買：是我本人\n/quit\n")
+    assert r.returncode == 0, r.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        texts = [t for (t,) in conn.execute("SELECT text FROM turns WHERE role = 'buyer'")]
+    assert texts == ["是我本人"]

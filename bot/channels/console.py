@@ -62,7 +62,9 @@ def parse_command(line: str) -> tuple[str, str] | None:
 
 
 _PREFIXES: tuple[tuple[str, Role], ...] = (
-    ("买：", "buyer"), ("买:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
+    # 買 too: an agent with a traditional-Chinese keyboard types it, and the prefix must not
+    # reach the stored turn and the corrections exported as corpus lines.
+    ("买：", "buyer"), ("买:", "buyer"), ("買：", "buyer"), ("買:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
     ("我：", "agent"), ("我:", "agent"), ("a:", "agent"), ("a：", "agent"))
 
 
