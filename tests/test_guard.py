@@ -109,3 +109,10 @@ def test_found_by_spot_checks(engine: Engine, text: str, code: str) -> None:
 ])
 def test_spot_check_look_alikes(engine: Engine, text: str) -> None:
     assert engine.understand.agent(text).findings == []
+
+
+def test_a_span_does_not_stop_inside_a_number(engine: Engine) -> None:
+    # The cue "返\d" matched "返2" of "返20元": the sidebar quoted "…我给您返2" to the agent.
+    text = "您把差评改成好评，我给您返20元红包"
+    f = next(f for f in engine.understand.agent(text).findings if f.code == "conditional_benefit")
+    assert f.span is not None and text[f.span[0]:f.span[1]] == "差评改成好评，我给您返20"
