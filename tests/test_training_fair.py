@@ -53,6 +53,17 @@ def test_another_surname_is_a_wrong_name(engine: Engine) -> None:
         .say("您好，请问是王先生吗？").expect_violation("wrong_name")
 
 
+def test_the_buyer_sets_a_wrong_name_right_in_plain_chinese(engine: Engine) -> None:
+    # One of the lines was "是我。另外我是林志明先生，别叫错了。": 另外 adds a second topic, not a correction.
+    lines = set()
+    for seed in range(1, 7):
+        d = Dialog("traditional_chinese_buyer", seed, engine=engine).say("您好，请问是王先生吗？")
+        d.expect_buyer_contains("林志明先生").expect_stage("confirm_product")
+        assert d.last is not None
+        lines.add(d.last.reply.text)
+    assert len(lines) > 1 and not any("另外" in line for line in lines), lines
+
+
 # -- block findings earn nothing -----------------------------------------------------------------
 
 def test_a_benefit_tied_to_the_review_earns_nothing_and_fails_every_time(engine: Engine) -> None:
