@@ -184,3 +184,16 @@ def test_a_chat_line_typed_at_the_product_prompt_is_refused_not_taken_as_the_pro
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert out.count("像是对话里的一句话，不像商品名") == 2
     assert console.answers == []
+
+
+def test_the_assist_help_lines_up_its_descriptions() -> None:
+    # "/语气 正式|亲切（/tone）" had one space too many: its description started a cell late.
+    from bot.channels.console import HELP
+
+    starts = set()
+    for line in HELP.splitlines():
+        if line.startswith("  /") and "）" in line:
+            head = re.match(r"^(.*?）\s+)", line)
+            assert head is not None
+            starts.add(cell_len(head.group(1)))
+    assert len(starts) == 1, starts
