@@ -149,6 +149,17 @@ def render(console: Console, sug: Suggestion, labels: Labels) -> None:
                                 for c in sug.checklist))
 
 
+def _pasted_chat(console: Console, answer: str, what: str, empty: str = "") -> bool:
+    """Whether ``answer`` is a line of the conversation typed too early (said so in yellow):
+    as a name or a product it would sit inside every suggested reply."""
+    if not looks_like_chat(answer):
+        return False
+    hint = f"（{empty}）" if empty else ""
+    console.print(Wrapped(f"“{answer}”像是对话里的一句话，不像{what}。先填{what}{hint}，"
+                          "对话开始后再输入买家或您说的话。", style="yellow"))
+    return True
+
+
 def interview(console: Console, shop: str | None, buyer: str | None, product: str | None,
               order_date: date | None, asked_date: bool) -> tuple[str, str, str | None, date | None]:
     """Ask for what the command line did not give, in Chinese, checking each answer as it
@@ -157,17 +168,17 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         shop = console.input("店铺名：").strip()
         if not shop:
             console.print("[yellow]店铺名不能为空[/]")
+        elif _pasted_chat(console, shop, "店铺名"):
+            shop = None
     while not buyer:
         buyer = console.input("买家姓名或称呼：").strip()
         if not buyer:
             console.print("[yellow]买家姓名或称呼不能为空（不知道姓名可以写“亲”）[/]")
+        elif _pasted_chat(console, buyer, "买家的称呼"):
+            buyer = None
     while product is None:
         product = console.input("商品（可留空）：").strip()
-        if looks_like_chat(product):
-            # A line pasted before the conversation opened would become the product's name
-            # inside every suggested reply.
-            console.print(Wrapped(f"“{product}”像是对话里的一句话，不像商品名。先填商品（不填就直接回车），"
-                                  "对话开始后再输入买家或您说的话。", style="yellow"))
+        if _pasted_chat(console, product, "商品名", "不填就直接回车"):
             product = None
             continue
         product = product or None
