@@ -222,3 +222,21 @@ def test_assist_takes_the_traditional_buyer_prefix(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         texts = [t for (t,) in conn.execute("SELECT text FROM turns WHERE role = 'buyer'")]
     assert texts == ["是我本人"]
+
+
+def test_assist_says_when_it_carries_on_an_open_case(tmp_path: Path) -> None:
+    # The case key is shop + buyer + order: a second `assist` for the same buyer silently
+    # carried on the first case, stage and product included ("跑鞋" asked, "连衣裙" suggested).
+    db = f"sqlite:///{tmp_path / 'assist.db'}"
+    base = ("assist", "--shop", "柚子家女装", "--buyer", "周敏", "--honorific", "女士", "--order-date", "",
+            "--db", db)
+    first = csbot(*base, "--product", "连衣裙", stdin="我：您好，请问是周敏女士吗？\n/quit\n")
+    assert first.returncode == 0 and "已有进行中的会话" not in first.stdout
+    again = csbot(*base, "--product", "跑鞋", stdin="/quit\n")
+    assert again.returncode == 0, again.stderr
+    note = re.sub(r"\s+", "", again.stdout)
+    assert "这个买家和订单已有进行中的会话（1条消息，商品是“连衣裙”" in note
+    assert "同一买家的另一单，请用--order-id给出订单号。" in note
+    other = csbot(*base, "--product", "跑鞋", "--order-id", "3719204857555", stdin="/quit\n")
+    assert other.returncode == 0 and "已有进行中的会话" not in other.stdout
+    assert "您买的跑鞋" in re.sub(r"\s+", "", other.stdout)

@@ -228,12 +228,19 @@ class _Session:
             self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
 
     def loop(self) -> int:
-        conv, sug, _ = self.runner.run(self.turns.create(self.case, self.tone))
+        conv, sug, created = self.runner.run(self.turns.create(self.case, self.tone))
         self.conv_id = conv.id
         outcomes = "、".join(self.labels.names["outcome"].values())
         self.help = HELP.format(outcomes=outcomes)
         self.console.print(Panel(self.help, title=f"csbot 售后助手 · {self.case.shop} · 买家 {self.case.buyer_name}",
                                  border_style="blue"))
+        if not created:
+            # The same shop, buyer and order already have an open case: say so, or the agent
+            # sees a stage they never reached (致谢结束 before saying a word).
+            other = f"，商品是“{conv.case.product}”" if conv.case.product != self.case.product else ""
+            self.console.print(Wrapped(
+                f"这个买家和订单已有进行中的会话（{conv.turn} 条消息{other}，编号 {conv.id[:8]}），"
+                "接着它往下走，没有新建。同一买家的另一单，请用 --order-id 给出订单号。", style="cyan"))
         self.show(sug)
         while True:
             try:
@@ -302,7 +309,8 @@ class _Session:
 
 def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorific: str,
                    product: str | None, order_date: date | None, platform: str,
-                   agent: str | None, tone: str, store_url: str, date_given: bool = False) -> int:
+                   agent: str | None, tone: str, store_url: str, date_given: bool = False,
+                   order_id: str | None = None) -> int:
     """`csbot assist` without --json: the interview for missing case fields, then the loop."""
     from pydantic import ValidationError
 
@@ -316,7 +324,8 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
         return 0
     try:
         case = Case(shop=shop, buyer_name=buyer, honorific=honorific, product=product or None,
-                    order_date=order_date, platform=platform, agent=agent)  # type: ignore[arg-type]
+                    order_date=order_date, order_id=order_id, platform=platform,  # type: ignore[arg-type]
+                    agent=agent)
     except ValidationError as exc:
         console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")
         return 2
