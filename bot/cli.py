@@ -178,7 +178,7 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 
 
 def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str, product: str | None,
-               order_date: date | None, platform: str, agent: str | None) -> Any:
+               order_date: date | None, platform: str, agent: str | None, order_id: str | None = None) -> Any:
     """The case `assist --json` starts from without a case line: the options given, the
     data's defaults for shop and buyer; None when no option was given (the engine's own)."""
     from pydantic import ValidationError
@@ -187,7 +187,8 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
     from bot.server.errors import describe
 
     given: dict[str, Any] = {"honorific": honorific, "product": product, "order_date": order_date,
-                             "agent": agent, "platform": platform if platform != "taobao" else None}
+                             "order_id": order_id, "agent": agent,
+                             "platform": platform if platform != "taobao" else None}
     fields = {k: v for k, v in given.items() if v}
     if shop is None and buyer is None and not fields:
         return None
@@ -212,6 +213,7 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--product", default=None, help="商品")
 @click.option("--order-date", default=None, callback=lambda _c, _p, v: _day(v), metavar="日期",
               help="下单日期：2026-05-03、2026/5/3、2026.5.3、5月3日 或 昨天")
+@click.option("--order-id", default=None, help="订单号（同一买家的不同订单各开一个案例）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
 @click.option("--agent", "agent_name", default=None, help="客服自己的名字（不填则建议里不署名）")
 @click.option("--tone", type=click.Choice(["正式", "亲切"]), default="正式", help="建议的语气")
@@ -219,7 +221,8 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
               help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
            buyer_name: str | None, honorific: str, product: str | None, order_date: date | None,
-           platform: str, agent_name: str | None, tone: str, database_url: str | None) -> None:
+           order_id: str | None, platform: str, agent_name: str | None, tone: str,
+           database_url: str | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
@@ -229,7 +232,7 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
 
         sys.exit(run_jsonl(engine, sys.stdin, sys.stdout,
                            _json_case(engine, shop, buyer_name, honorific, product, order_date,
-                                      platform, agent_name), cast("Tone", tone)))
+                                      platform, agent_name, order_id), cast("Tone", tone)))
     from click.core import ParameterSource
 
     from bot.channels.console import assist_console
@@ -238,7 +241,7 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
     date_given = click.get_current_context().get_parameter_source("order_date") != ParameterSource.DEFAULT
     sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
                             agent_name, tone, settings(None, database_url=database_url).database_url,
-                            date_given))
+                            date_given, order_id or None))
 
 
 @main.command()

@@ -209,3 +209,34 @@ def test_help_has_no_english_of_clicks_own() -> None:
     rows = [line for line in text.splitlines() if line.startswith(("  --shop ", "  --order-date ", "  --dialogs "))]
     starts = {cell_len(m.group(1)) for m in (re.match(r"(.*?\S {2,})\S", line) for line in rows) if m}
     assert len(rows) == 3 and len(starts) == 1, rows
+
+
+def test_assist_takes_the_traditional_buyer_prefix(tmp_path: Path) -> None:
+    # "買：" was read as part of the buyer's words, stored and exported as a corpus line.
+    db = tmp_path / "assist.db"
+    r = csbot("assist", "--shop", "柚子家女装", "--buyer", "周敏", "--honorific", "女士", "--product", "连衣裙",
+              "--order-date", "", "--db", f"sqlite:///{db}", stdin="我：您好，请问是周女士吗？\n買：是我本人\n/quit\n")
+    assert r.returncode == 0, r.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        texts = [t for (t,) in conn.execute("SELECT text FROM turns WHERE role = 'buyer'")]
+    assert texts == ["是我本人"]
+
+
+def test_assist_says_when_it_carries_on_an_open_case(tmp_path: Path) -> None:
+    # The case key is shop + buyer + order: a second `assist` for the same buyer silently
+    # carried on the first case, stage and product included ("跑鞋" asked, "连衣裙" suggested).
+    db = f"sqlite:///{tmp_path / 'assist.db'}"
+    base = ("assist", "--shop", "柚子家女装", "--buyer", "周敏", "--honorific", "女士", "--order-date", "",
+            "--db", db)
+    first = csbot(*base, "--product", "连衣裙", stdin="我：您好，请问是周敏女士吗？\n/quit\n")
+    assert first.returncode == 0 and "已有进行中的会话" not in first.stdout
+    again = csbot(*base, "--product", "跑鞋", stdin="/quit\n")
+    assert again.returncode == 0, again.stderr
+    note = re.sub(r"\s+", "", again.stdout)
+    assert "这个买家和订单已有进行中的会话（1条消息，商品是“连衣裙”" in note
+    assert "同一买家的另一单，请用--order-id给出订单号。" in note
+    other = csbot(*base, "--product", "跑鞋", "--order-id", "3719204857555", stdin="/quit\n")
+    assert other.returncode == 0 and "已有进行中的会话" not in other.stdout
+    assert "您买的跑鞋" in re.sub(r"\s+", "", other.stdout)

@@ -184,3 +184,29 @@ def test_a_chat_line_typed_at_the_product_prompt_is_refused_not_taken_as_the_pro
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert out.count("像是对话里的一句话，不像商品名") == 2
     assert console.answers == []
+
+
+def test_a_chat_line_typed_at_the_name_prompts_is_refused_not_taken_as_a_name() -> None:
+    # "买：你好" was taken as the buyer's name: "您好，请问是买：你好吗？" in every suggestion.
+    from bot.channels.console import interview
+
+    console = _Typed(["我：您好", "柚子家女装", "买：你好", "王女士", "碎花连衣裙", ""])
+    shop, buyer, product, _ = interview(console, None, None, None, None, asked_date=False)
+    assert (shop, buyer, product) == ("柚子家女装", "王女士", "碎花连衣裙")
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "“我：您好”像是对话里的一句话，不像店铺名。" in out
+    assert "“买：你好”像是对话里的一句话，不像买家的称呼。" in out
+    assert console.answers == []
+
+
+def test_the_assist_help_lines_up_its_descriptions() -> None:
+    # "/语气 正式|亲切（/tone）" had one space too many: its description started a cell late.
+    from bot.channels.console import HELP
+
+    starts = set()
+    for line in HELP.splitlines():
+        if line.startswith("  /") and "）" in line:
+            head = re.match(r"^(.*?）\s+)", line)
+            assert head is not None
+            starts.add(cell_len(head.group(1)))
+    assert len(starts) == 1, starts

@@ -472,3 +472,16 @@ def test_the_damaged_thing_is_named_without_its_owner() -> None:
     for text, thing in (("洗了一次还掉色，把我睡衣也染了", "睡衣"), ("睡衣也被染了", "睡衣"),
                         ("把我的沙发弄脏了", "沙发")):
         assert ENGINE.flow.damaged(ENGINE.understand.normalize(text).text) == thing, text
+
+
+def test_a_parcel_crushed_on_the_way_is_resent_not_swapped_for_a_wrong_one() -> None:
+    # Logistics offered the wrong-item remedy: "补发正确的商品，发错的不用寄回" for a crushed cup.
+    conv, _ = ENGINE.start({"shop": "柚子家", "buyer_name": "亲", "product": "保温杯"})
+    for role, text in (("agent", "亲您好，我是柚子家售后"), ("buyer", "杯子收到的时候被快递压扁了"),
+                       ("agent", "实在抱歉，让您收到压坏的杯子，换谁都会生气"),
+                       ("agent", "这次是运输途中挤压导致的，我们已经跟快递反馈，也会加固包装")):
+        conv, sug = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    assert conv.stage == "remedy" and conv.context.cause == "logistics"
+    assert sug.remedies[0].label == "补发一份新的（运费我们出）"
+    texts = " ".join(s.text for s in sug.suggestions)
+    assert "补发一只新的" in texts and "发错" not in texts and "正确的商品" not in texts

@@ -47,6 +47,7 @@ def test_a_suggestion_the_guard_blocks_is_never_offered(engine: Engine) -> None:
     "再次向您道歉，给您添麻烦了",
     "修改方法：手机淘宝「我的」→「评价」→找到这条评价→修改评价",
     "您刚才发的地址我核对过了，换货明天寄出",
+    "这不是您的问题，是我们的问题",
 ])
 def test_clean_look_alikes_pass(engine: Engine, text: str) -> None:
     assert engine.understand.agent(text).findings == []
@@ -56,6 +57,8 @@ def test_clean_look_alikes_pass(engine: Engine, text: str) -> None:
     ("您不改的话我们会一直打电话给您", "pressure"),
     ("这个差评让我被扣了工资，您就帮帮我吧", "guilt_trip"),
     ("是您自己没看尺码表", "blame"),
+    # "不是我们的问题" holds "是我们的问题", the shop owning the slip, which must not excuse it
+    ("快递慢又不是我们的问题，你自己选的快递", "blame"),
     ("我知道你住哪个小区", "privacy"),
     ("你等着，我们会找人处理你", "threat"),
     ("上次跟您说的评价，您再考虑一下改改吧", "repeat_request"),
@@ -106,3 +109,10 @@ def test_found_by_spot_checks(engine: Engine, text: str, code: str) -> None:
 ])
 def test_spot_check_look_alikes(engine: Engine, text: str) -> None:
     assert engine.understand.agent(text).findings == []
+
+
+def test_a_span_does_not_stop_inside_a_number(engine: Engine) -> None:
+    # The cue "返\d" matched "返2" of "返20元": the sidebar quoted "…我给您返2" to the agent.
+    text = "您把差评改成好评，我给您返20元红包"
+    f = next(f for f in engine.understand.agent(text).findings if f.code == "conditional_benefit")
+    assert f.span is not None and text[f.span[0]:f.span[1]] == "差评改成好评，我给您返20"

@@ -114,6 +114,22 @@ def test_agreeing_to_pay_in_the_malicious_stage_is_a_block(engine: Engine) -> No
     assert codes(engine, "好吧，150就150") == set()  # a price, with nothing to tie it to
 
 
+@pytest.mark.parametrize("text", [
+    "商品有问题的话，可以给您办退货退款，但钱和评价不能挂钩",
+    "我们是品牌授权店，可以把授权书和进货凭证发您看，不满意也可以退货退款",
+    "可以给您换一个新的，来回运费我们出",
+    "好的，可以给您补发一个",
+])
+def test_the_ordinary_remedy_is_no_deal_in_the_malicious_stage(engine: Engine, text: str) -> None:
+    # "可以…退货退款" read as agreeing to the extortion: a block, and the trainee "paid".
+    assert "conditional_benefit" not in codes(engine, text, stage="malicious")
+
+
+@pytest.mark.parametrize("text", ["可以，退您300，您把差评删了", "可以退您50", "行吧，给你转300"])
+def test_paying_beside_the_remedy_words_is_still_a_deal(engine: Engine, text: str) -> None:
+    assert "conditional_benefit" in codes(engine, text, stage="malicious")
+
+
 def _checklist(sug: Any) -> dict[str, bool]:
     return {c.item: c.done for c in sug.checklist}
 
@@ -312,3 +328,11 @@ def test_assist_shows_the_rewrite_and_remembers(tmp_path: Path) -> None:
     last = "".join(r.stdout.split("改一下评价哈")[-1].split())  # Rich wraps long lines
     assert "【禁止】" in last and "建议改为：" in last and "跟评价没有关系" in last
     assert "更正" in last or "道歉" in last  # the next suggestions repair the message
+
+
+def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
+    # "您怎么评价都尊重您的决定" had the buyer respect their own decision.
+    f = next(f for f in engine.understand.findings("您要是把差评改成好评，我再返您20元红包")
+             if f.code == "conditional_benefit")
+    assert f.rewrite is not None
+    assert f.rewrite.endswith("，这是我们的一点心意，跟评价没有关系，评价怎么写都由您决定。")

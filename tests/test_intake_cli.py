@@ -60,3 +60,22 @@ def test_a_database_that_cannot_be_opened_is_told_in_chinese(tmp_path: Path) -> 
                        capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert r.stderr.startswith("无法打开数据库 postgresql://csbot:***@127.0.0.1:1/x：") and "pw" not in r.stderr
+
+
+def test_queue_stays_readable_in_an_80_column_terminal(tmp_path: Path) -> None:
+    # Ten columns left the reasons two cells wide at 80 columns: one character a line.
+    env = {**os.environ, "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "CSBOT_SHOP": "柚子家女装"}
+
+    def run(*args: str, columns: int = 80) -> str:
+        r = subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path,
+                           env={**env, "COLUMNS": str(columns)}, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    run("import", str(SAMPLE))
+    narrow = run("queue")
+    assert "疑似恶意评价：不要" in narrow and "买家情绪激动" in narrow
+    assert "│ 阿**宝 " in narrow and "│ 真皮短靴 37码 " in narrow
+    wide = run("queue", columns=140)
+    header = wide.splitlines()[2]  # wide enough: one column a field
+    assert "订单号" in header and "负责人" in header and "原因" in header

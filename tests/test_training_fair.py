@@ -53,6 +53,17 @@ def test_another_surname_is_a_wrong_name(engine: Engine) -> None:
         .say("您好，请问是王先生吗？").expect_violation("wrong_name")
 
 
+def test_the_buyer_sets_a_wrong_name_right_in_plain_chinese(engine: Engine) -> None:
+    # One of the lines was "是我。另外我是林志明先生，别叫错了。": 另外 adds a second topic, not a correction.
+    lines = set()
+    for seed in range(1, 7):
+        d = Dialog("traditional_chinese_buyer", seed, engine=engine).say("您好，请问是王先生吗？")
+        d.expect_buyer_contains("林志明先生").expect_stage("confirm_product")
+        assert d.last is not None
+        lines.add(d.last.reply.text)
+    assert len(lines) > 1 and not any("另外" in line for line in lines), lines
+
+
 # -- block findings earn nothing -----------------------------------------------------------------
 
 def test_a_benefit_tied_to_the_review_earns_nothing_and_fails_every_time(engine: Engine) -> None:
@@ -155,3 +166,17 @@ def test_tips_quote_this_case_not_another_persona(engine: Engine) -> None:
     text = "".join(card.tips)
     assert "林晓" not in text and "白色蓝牙耳机" not in text
     assert "林志明先生" in text or "500毫升不锈钢保温杯" in text, card.tips
+
+
+def test_offering_proof_and_a_return_to_an_extortionist_is_not_paying(engine: Engine) -> None:
+    # "可以…退货退款" was read as agreeing to the 300 yuan: a block, and the buyer said "转过来我就删".
+    d = Dialog("pro_bad_reviewer", engine=engine)
+    for line in ("冯磊先生您好，我是蔓生美妆售后小欣", "您11月3日买的保湿面霜还记得吗",
+                 "不好意思让您担心了，能说说哪里觉得不对吗"):
+        d.say(line)
+    d.expect_stage("malicious")
+    d.say("我们是品牌授权店，可以把授权书和进货凭证发您看，不满意也可以退货退款")
+    assert d.last is not None and "删" not in d.last.reply.text
+    card = d.finish()
+    assert card.outcome.ending != "paid"
+    assert not any(v.code == "conditional_benefit" for v in card.violations)

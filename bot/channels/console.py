@@ -27,7 +27,7 @@ HELP = """输入买家说的话或您发出的话：
   /原因 名称   （/cause）   更正这个案子的原因，如 /原因 质量问题
   /阶段 名称   （/stage）   更正当前阶段，如 /阶段 解释原因
   /确认        （/confirm） 确认上一条“可能…”提示
-  /语气 正式|亲切（/tone）   切换建议的语气
+  /语气 正式|亲切（/tone）  切换建议的语气
   /恢复        （/resume）  恢复约定回访或暂停的会话；已结束的则再联系一次
   /状态        （/status）  查看当前阶段   /帮助（/help）显示本帮助
   /退出        （/quit）    退出"""
@@ -62,7 +62,9 @@ def parse_command(line: str) -> tuple[str, str] | None:
 
 
 _PREFIXES: tuple[tuple[str, Role], ...] = (
-    ("买：", "buyer"), ("买:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
+    # 買 too: an agent with a traditional-Chinese keyboard types it, and the prefix must not
+    # reach the stored turn and the corrections exported as corpus lines.
+    ("买：", "buyer"), ("买:", "buyer"), ("買：", "buyer"), ("買:", "buyer"), ("b:", "buyer"), ("b：", "buyer"),
     ("我：", "agent"), ("我:", "agent"), ("a:", "agent"), ("a：", "agent"))
 
 
@@ -147,6 +149,17 @@ def render(console: Console, sug: Suggestion, labels: Labels) -> None:
                                 for c in sug.checklist))
 
 
+def _pasted_chat(console: Console, answer: str, what: str, empty: str = "") -> bool:
+    """Whether ``answer`` is a line of the conversation typed too early (said so in yellow):
+    as a name or a product it would sit inside every suggested reply."""
+    if not looks_like_chat(answer):
+        return False
+    hint = f"（{empty}）" if empty else ""
+    console.print(Wrapped(f"“{answer}”像是对话里的一句话，不像{what}。先填{what}{hint}，"
+                          "对话开始后再输入买家或您说的话。", style="yellow"))
+    return True
+
+
 def interview(console: Console, shop: str | None, buyer: str | None, product: str | None,
               order_date: date | None, asked_date: bool) -> tuple[str, str, str | None, date | None]:
     """Ask for what the command line did not give, in Chinese, checking each answer as it
@@ -155,17 +168,17 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         shop = console.input("店铺名：").strip()
         if not shop:
             console.print("[yellow]店铺名不能为空[/]")
+        elif _pasted_chat(console, shop, "店铺名"):
+            shop = None
     while not buyer:
         buyer = console.input("买家姓名或称呼：").strip()
         if not buyer:
             console.print("[yellow]买家姓名或称呼不能为空（不知道姓名可以写“亲”）[/]")
+        elif _pasted_chat(console, buyer, "买家的称呼"):
+            buyer = None
     while product is None:
         product = console.input("商品（可留空）：").strip()
-        if looks_like_chat(product):
-            # A line pasted before the conversation opened would become the product's name
-            # inside every suggested reply.
-            console.print(Wrapped(f"“{product}”像是对话里的一句话，不像商品名。先填商品（不填就直接回车），"
-                                  "对话开始后再输入买家或您说的话。", style="yellow"))
+        if _pasted_chat(console, product, "商品名", "不填就直接回车"):
             product = None
             continue
         product = product or None
@@ -215,12 +228,19 @@ class _Session:
             self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
 
     def loop(self) -> int:
-        conv, sug, _ = self.runner.run(self.turns.create(self.case, self.tone))
+        conv, sug, created = self.runner.run(self.turns.create(self.case, self.tone))
         self.conv_id = conv.id
         outcomes = "、".join(self.labels.names["outcome"].values())
         self.help = HELP.format(outcomes=outcomes)
         self.console.print(Panel(self.help, title=f"csbot 售后助手 · {self.case.shop} · 买家 {self.case.buyer_name}",
                                  border_style="blue"))
+        if not created:
+            # The same shop, buyer and order already have an open case: say so, or the agent
+            # sees a stage they never reached (致谢结束 before saying a word).
+            other = f"，商品是“{conv.case.product}”" if conv.case.product != self.case.product else ""
+            self.console.print(Wrapped(
+                f"这个买家和订单已有进行中的会话（{conv.turn} 条消息{other}，编号 {conv.id[:8]}），"
+                "接着它往下走，没有新建。同一买家的另一单，请用 --order-id 给出订单号。", style="cyan"))
         self.show(sug)
         while True:
             try:
@@ -289,7 +309,8 @@ class _Session:
 
 def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorific: str,
                    product: str | None, order_date: date | None, platform: str,
-                   agent: str | None, tone: str, store_url: str, date_given: bool = False) -> int:
+                   agent: str | None, tone: str, store_url: str, date_given: bool = False,
+                   order_id: str | None = None) -> int:
     """`csbot assist` without --json: the interview for missing case fields, then the loop."""
     from pydantic import ValidationError
 
@@ -303,7 +324,8 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
         return 0
     try:
         case = Case(shop=shop, buyer_name=buyer, honorific=honorific, product=product or None,
-                    order_date=order_date, platform=platform, agent=agent)  # type: ignore[arg-type]
+                    order_date=order_date, order_id=order_id, platform=platform,  # type: ignore[arg-type]
+                    agent=agent)
     except ValidationError as exc:
         console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")
         return 2

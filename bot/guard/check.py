@@ -70,7 +70,7 @@ class Guard:
             Finding(
                 code=code,
                 severity=info.severity,
-                span=norm.span(*first[code]),
+                span=norm.span(*_whole_number(norm.text, *first[code])),
                 message=info.message + (self.model_note if code in learned else ""),
                 rewrite=self.rewrite(code, norm.text, tie),
             )
@@ -109,3 +109,11 @@ class Guard:
     def blocks(self, findings: list[Finding]) -> bool:
         """True when any finding is of block severity."""
         return any(f.severity == "block" for f in findings)
+
+
+def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span that does not stop inside a number: a cue such as "返\\d" matched "返2" of
+    "返20元", and the agent was shown "…我给您返2"."""
+    while 0 < end < len(text) and text[end - 1].isdigit() and text[end].isdigit():
+        end += 1
+    return start, end

@@ -65,6 +65,7 @@ class Ties:
         self.agree = _compile("agree")
         self.refuse = _compile("refuse")
         self.withhold = _compile("withhold")
+        self.ordinary = _compile("ordinary")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -126,7 +127,9 @@ class Ties:
         if stage in self.agree_stages:
             # Agreeing to pay or to a deal is a tie; the ordinary remedy for the product
             # (换货、退货) stays an unconditional offer, as with any buyer.
-            hit = self._agreement(text, self._pending(text, owed=False))
+            deal = [p for p in self._pending(text, owed=False)
+                    if self.ordinary is None or not self.ordinary.match(text, p[0])]
+            hit = self._agreement(text, deal)
             if hit:
                 return hit
         held = self.withhold.search(text) if self.withhold is not None else None

@@ -134,6 +134,7 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
 # -- queue ----------------------------------------------------------------------------------
 
 
+_WIDE_QUEUE = 110  # cells the ten-column queue needs
 _STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "cyan", "waiting": "white"}
 
 
@@ -174,22 +175,34 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         return
     from rich.table import Table
 
+    console = _console()
+    # Ten columns need about 110 cells; in a narrower terminal the reasons column was left
+    # two characters wide, one character a line. There, related fields share a cell.
+    wide = console.width >= _WIDE_QUEUE
     table = Table(title=f"待处理的中差评（共 {total} 个，显示 {len(items)} 个）", title_justify="left",
                   show_lines=True, header_style="bold")
-    for name in ("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "阶段", "负责人", "原因"):
-        table.add_column(name, overflow="fold", no_wrap=name in ("编号", "紧急", "状态", "评价"))
+    names = (("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "阶段", "负责人", "原因") if wide
+             else ("编号", "紧急\n状态", "评价", "买家\n宝贝\n订单号", "阶段\n负责人", "原因"))
+    for name in names:
+        table.add_column(name, overflow="fold", no_wrap=name in ("编号", "紧急", "状态", "评价"),
+                         min_width=14 if name == "原因" else None)
     for it in items:
         level = "bold red" if it.urgency >= 70 else "yellow" if it.urgency >= 40 else "green"
         rating = f"[red]{it.review_rating}[/]" if it.review_rating == "差评" else (it.review_rating or "")
         platform = "天猫" if it.platform == "tmall" else "淘宝"
-        table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]",
-                      f"[{_STATUS_STYLE[it.status]}]{STATUS_LABELS[it.status]}[/]", f"{rating} {platform}",
-                      it.buyer_name, it.order_id or "", it.product or "", it.stage.label,
-                      it.assigned_to or "[dim]未分配[/]",
-                      # One reason a line; without the spaces around numbers, which the table
-                      # would break lines at ("14" and "天" on two lines).
-                      "\n".join(r.replace(" ", "") for r in it.reasons))
-    console = _console()
+        status = f"[{_STATUS_STYLE[it.status]}]{STATUS_LABELS[it.status]}[/]"
+        agent = it.assigned_to or "[dim]未分配[/]"
+        # One reason a line; without the spaces around numbers, which the table
+        # would break lines at ("14" and "天" on two lines).
+        reasons = "\n".join(r.replace(" ", "") for r in it.reasons)
+        if wide:
+            table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]", status, f"{rating} {platform}",
+                          it.buyer_name, it.order_id or "", it.product or "", it.stage.label, agent, reasons)
+        else:
+            what = "\n".join(x for x in (it.product, it.order_id) if x)
+            table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]\n{status}",
+                          f"{rating}\n{platform}".lstrip("\n"), f"{it.buyer_name}\n{what}".rstrip("\n"),
+                          f"{it.stage.label}\n{agent}", reasons)
     console.print(table)
     click.echo(f"首次联系目标：评价后 {rules.first_contact.total_seconds() / 3600:g} 小时内；"
                f"免打扰时段 {rules.span()}（{rules.tz.key}）")
