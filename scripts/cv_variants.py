@@ -10,8 +10,16 @@ never read.
     python scripts/cv_variants.py base --save /tmp/cv_oof.pkl       # keep the out-of-fold logits,
     python scripts/cv_variants.py base --joint intent,cause,emotion # then read the other families' ones
     python scripts/cv_variants.py --saved --tune-bias /tmp/a.pkl /tmp/b.pkl  # average saved logits
+    python scripts/cv_variants.py --emb w,doc,64,100,2,2 clu        # distributional cluster ids
+    python scripts/cv_variants.py --emb w,win,64,150,2,2 base --dense 1.0  # the mean word vector
+    python scripts/cv_variants.py jw jwb                            # jieba words, word bigrams
+    python scripts/cv_variants.py --mask base                       # case entities masked
+    python scripts/cv_variants.py --extra-train tests/data/buyer_dev.jsonl base  # more training rows
 
-The figures are in docs/understanding.md's second feature table. The rules' readings are
+The cluster and word variants (scripts/cv_embed.py) need jieba, an experiment-only dependency:
+`pip install --target /tmp/jiebalib jieba` (none of them paid, so the project does not depend on it).
+
+The figures are in docs/understanding.md's second and third feature tables. The rules' readings are
 cached in /tmp per corpus digest (reading them is most of a short run's start).
 """
 
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import pickle
 import re
@@ -29,6 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from bot.learned.build import SETTINGS  # noqa: E402
 from bot.learned.linear import features  # noqa: E402
@@ -55,6 +65,41 @@ def load() -> dict[str, Any]:
             "groups": near_duplicate_groups(norm)}
     cache.write_bytes(pickle.dumps(data))
     return data
+
+
+def load_extra(files: list[str], data: dict[str, Any]) -> dict[str, Any]:
+    """Labelled buyer lines from outside the corpus (e.g. tests/data/buyer_dev.jsonl) that join
+    every fold's training part and are never scored; one that is a near-duplicate of a corpus
+    line only trains the folds that do not score that line. Never a held-out file."""
+    assert not any("heldout" in f for f in files)
+    key = hashlib.sha256(json.dumps(files).encode() + b"".join(Path(f).read_bytes() for f in files)
+                         + pickle.dumps(data["norm"])).hexdigest()[:12]
+    cache = Path(f"/tmp/cv_variants_extra_{key}.pkl")
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    from bot.understand.pipeline import Understander
+
+    u = Understander(ROOT / "dialogs", mode="rules")
+    seen = set(data["norm"])
+    rows, norm, extras = [], [], []
+    for f in files:
+        for x in Path(f).read_text(encoding="utf-8").splitlines():
+            if not x.strip():
+                continue
+            r = json.loads(x)
+            n = u.normalize(str(r["text"]))
+            if n.text in seen:
+                continue
+            seen.add(n.text)
+            rows.append(r)
+            norm.append(n.text)
+            rule, cues = u.buyer_model.read(n)
+            extras.append(buyer_extras(rule, cues))
+    groups = near_duplicate_groups(data["norm"] + norm)
+    n0 = len(data["norm"])
+    out = {"rows": rows, "norm": norm, "extras": extras, "groups": groups[n0:], "corpus_groups": groups[:n0]}
+    cache.write_bytes(pickle.dumps(out))
+    return out
 
 
 # ---- extra text features -------------------------------------------------------------
@@ -152,15 +197,113 @@ ADDERS: dict[str, Callable[[str], list[str]]] = {
     "lexnum": lexnum,
 }
 
+# ---- distributional clusters (scripts/cv_embed.py) -----------------------------------
+# EMB["spec"]: kind,ctx,dim,k,min_count,window (e.g. "c2,win,64,200,3,2"); set by --emb.
+EMB: dict[str, Any] = {}
+
+
+def _emb() -> dict[str, Any]:
+    if "model" not in EMB:
+        from cv_embed import build, texts
+
+        from bot.dataload import load_yaml
+        from bot.understand.normalize import Normalizer
+        norm = Normalizer(load_yaml(ROOT / "dialogs", "normalize.yaml"))
+        kind, ctx, dim, k, mc, win = EMB["spec"].split(",")
+        EMB["model"] = build([norm(t).text for t in texts()], kind, ctx, int(dim), int(k), int(mc), int(win))
+    return EMB["model"]
+
+
+def _units(text: str) -> list[str]:
+    kind = _emb()["kind"]
+    if kind == "w":
+        from cv_embed import words
+        return words(text)
+    two = [text[i:i + 2] for i in range(len(text) - 1)]
+    return list(text) if kind == "c1" else two if kind == "c2" else list(text) + two
+
+
+def clu(text: str) -> list[str]:
+    """The cluster ids of the message's units (a bag)."""
+    c = _emb()["cluster"]
+    return list({f"\x10{c[u]}" for u in _units(text) if u in c})
+
+
+def clu2(text: str) -> list[str]:
+    """Cluster ids and the bigrams of consecutive units' cluster ids (a word-class sequence)."""
+    c = _emb()["cluster"]
+    seq = [c[u] for u in _units(text) if u in c]
+    kind = _emb()["kind"]
+    step = 2 if kind == "c2" else 1  # bigram units overlap: the next non-overlapping one is 2 on
+    out = {f"\x10{a}" for a in seq} | {f"\x11{a}_{b}" for a, b in zip(seq, seq[step:], strict=False)}
+    return list(out)
+
+
+def cluseq(text: str) -> list[str]:
+    """Bigrams of the cluster-id sequence only (ids alone not added)."""
+    c = _emb()["cluster"]
+    seq = [c[u] for u in _units(text) if u in c]
+    step = 2 if _emb()["kind"] == "c2" else 1
+    return list({f"\x11{a}_{b}" for a, b in zip(seq, seq[step:], strict=False)})
+
+
+def jw(text: str) -> list[str]:
+    """jieba's words of two or more characters (shorter ones are the character n-grams)."""
+    from cv_embed import words
+    return list({f"\x13{w}" for w in words(text) if len(w) >= 2})
+
+
+def jwb(text: str) -> list[str]:
+    """jieba's word bigrams (with begin/end)."""
+    from cv_embed import words
+    ws = ["\x02", *words(text), "\x03"]
+    return list({f"\x14{a}_{b}" for a, b in itertools.pairwise(ws)})
+
+
+ADDERS.update(clu=clu, clu2=clu2, cluseq=cluseq, jw=jw, jwb=jwb)
+
+
+def dense(text: str) -> dict[str, float]:
+    """The mean unit vector, scaled by KNOBS["dense"] (an L2 norm of that)."""
+    import numpy as np
+    v = _emb()["vec"]
+    got = [v[u] for u in _units(text) if u in v]
+    if not got:
+        return {}
+    m = np.mean(got, axis=0)
+    m = m / max(float(np.linalg.norm(m)), 1e-9) * KNOBS["dense"]
+    return {f"\x12{i}": float(x) for i, x in enumerate(m)}
+
+
+# Case entities masked before any feature (--mask): order ids and phone numbers, the agent's
+# name (客服小周), a buyer's surname before a title (张女士), shop names (…旗舰店).
+_MASKS = [(re.compile(r"\d{3,}"), "\ue010"),
+          (re.compile(r"(客服|我是)小[\u4e00-\u9fff](?![姐时])"), "\\1\ue011"),
+          (re.compile(r"(?<![一个位这那])[赵钱孙李周吴郑王冯陈卫蒋沈韩杨朱秦许何吕张孔曹严金魏陶姜谢邹苏潘葛范彭鲁马方任袁柳"
+                      r"唐薛雷贺倪汤殷罗毕郝安常于傅齐康伍余顾孟黄穆萧尹姚邵汪祁毛狄戴宋庞熊纪舒屈项祝董梁杜阮蓝闵季贾路"
+                      r"江童颜郭梅盛林钟徐邱骆高夏蔡田樊胡凌霍虞万柯卢莫房缪解应宗丁宣邓杭洪包左石崔龚程邢裴陆荣翁刘叶白"
+                      r"孟](先生|女士|小姐|阿姨|姐|哥)"), "\ue012\\1"),
+          (re.compile(r"[\u4e00-\u9fff]{2,6}(旗舰店|专营店|专卖店)"), "\ue013")]
+
+
+def mask(text: str) -> str:
+    for rx, to in _MASKS:
+        text = rx.sub(to, text)
+    return text
+
 
 KNOBS: dict[str, Any] = {"xval": 1.0, "npow": 0.5, "dropw": 1.0, "drop": "all"}
 
 
 def make_x(text: str, extras: list[str], adds: list[str], separate: bool) -> dict[str, float]:
+    if KNOBS.get("mask"):
+        text = mask(text)
     x = features(text, extras, with_shape=True)
     if KNOBS["xval"] != 1.0 or KNOBS["npow"] != 0.5:
         n = sum(1 for g in x if not g.startswith("\x01"))
         x = {g: (KNOBS["xval"] if g.startswith("\x01") else n ** -KNOBS["npow"]) for g in x}
+    if KNOBS.get("dense"):
+        x.update(dense(text))
     more = [k for a in adds for k in ADDERS[a](text)]
     if not more:
         return x
@@ -268,10 +411,21 @@ def cv(data: dict[str, Any], family: str, adds: list[str], c: float, separate: b
                     x[f"\x01m{fam[0]}:{cl[max(range(len(z)), key=z.__getitem__)]}"] = 1.0
     right = 0
     logits: list[list[float]] = [[] for _ in rows]
+    ext = data.get("extra")
+    if ext:
+        egold = _targets([str(r[family]) if r.get(family) is not None else "none" for r in ext["rows"]],
+                         "multiclass", classes)
+        exs = [make_x(t, e, adds, separate) for t, e in zip(ext["norm"], ext["extras"], strict=True)]
     for part in folds(len(rows), k, data["groups"]):
         held = set(part)
         tr = [i for i in range(len(rows)) if i not in held]
-        txs, tys = augment([xs[i] for i in tr], [gold[i] for i in tr])
+        trx, tryy = [xs[i] for i in tr], [gold[i] for i in tr]
+        if ext:
+            bad = {ext["corpus_groups"][i] for i in part}
+            use = [j for j, g in enumerate(ext["groups"]) if g not in bad]
+            trx += [exs[j] for j in use]
+            tryy += [egold[j] for j in use]
+        txs, tys = augment(trx, tryy)
         if nb:
             vocab, wrows, bias = nb_fit(txs, tys, classes, c, min_count, bal, nb)
         else:
@@ -353,11 +507,20 @@ def main() -> int:
     ap.add_argument("--npow", type=float, default=0.5)
     ap.add_argument("--drop", default="all", help="all | all+nocues | all+noverdicts | all+ngrams")
     ap.add_argument("--nb", default="", help="nbovr | nbscale | nbsqrt")
+    ap.add_argument("--mask", action="store_true", help="mask case entities before the features")
+    ap.add_argument("--extra-train", default="", help="comma-separated labelled buyer files, never held out")
+    ap.add_argument("--emb", default="c2,win,64,200,3,2", help="kind,ctx,dim,k,min_count,window")
+    ap.add_argument("--dense", type=float, default=0.0, help="add the mean unit vector at this norm")
     args = ap.parse_args()
     data = load()
+    if args.extra_train:
+        data["extra"] = load_extra(args.extra_train.split(","), data)
+        print(f"extra rows: {len(data['extra']['rows'])}", flush=True)
     if args.saved:
         saved(data, args.variants, args.tune_bias)
         return 0
+    EMB["spec"] = args.emb
+    KNOBS.update(mask=args.mask, dense=args.dense)
     KNOBS.update(save=args.save, joint=args.joint, jprob=args.jprob, xval=args.xval, npow=args.npow, drop=args.drop)
     for v in args.variants:
         adds = [] if v == "base" else v.split("+")
@@ -366,7 +529,9 @@ def main() -> int:
             acc = cv(data, f, adds, args.c, args.separate, args.min_count, args.prune, args.balance, nb=args.nb)
             out.append(f"{f} {acc:.4f}")
         joint = args.joint + ("p" if args.jprob else "")
-        print(f"{v:<24} {args.nb} x={args.xval} p={args.npow} d={args.drop} j={joint} C={args.c:g} "
+        emb = f" emb={args.emb} dense={args.dense}" if args.dense or any(a.startswith("clu") for a in adds) else ""
+        emb += " mask" if args.mask else ""
+        print(f"{v:<24}{emb} {args.nb} x={args.xval} p={args.npow} d={args.drop} j={joint} C={args.c:g} "
               f"mc={args.min_count} prune={args.prune} sep={args.separate}  " + "  ".join(out), flush=True)
     return 0
 
