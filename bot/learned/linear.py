@@ -91,8 +91,8 @@ def keys(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) 
 
 def key_set(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) -> Collection[str]:
     """``keys`` as a set, for scoring: a text's score sums integer rows, so the order of its
-    features does not matter. The n-grams are the set the rule gate also reads
-    (ngrams.padded: built once per message, not once per reader)."""
+    features does not matter. The set is built on the rule gate's 1- and 2-grams of the
+    same message (ngrams.padded), not from scratch."""
     if tuple(sizes) != (1, 2, 3) or (with_shape and _SHAPE in text):
         return keys(text, sizes, with_shape)  # an n-gram could equal a shape feature: as keys counts it
     if with_shape:

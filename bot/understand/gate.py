@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.understand import regex_syntax as rx
-from bot.understand.ngrams import padded
+from bot.understand.ngrams import pieces
 
 LENGTH = 2  # two characters name a Chinese word's start far better than one
 _MAX_KEYS = 4096  # past this many prefixes a rule is indexed by shorter ones
@@ -160,11 +160,9 @@ def grams(text: str) -> frozenset[str]:
     decimal digit other than 0-9 (kept for the last few texts: several rule sets read the
     same message).
 
-    They are read from the n-grams the learned model scores (ngrams.padded, built once per
-    message for both), so the set also holds 3-grams and the 2-grams with a begin or end
-    mark: a key is at most two characters, and a mark in one only ever makes a rule
-    searched once more, never missed."""
-    found = padded(text)
+    The 2-grams are the ones the learned model also scores (ngrams.pairs, built once per
+    message for both)."""
+    found = pieces(text)
     return found | {OTHER_DIGIT} if _OTHER_DIGITS.search(text) else found
 
 
