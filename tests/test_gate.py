@@ -218,3 +218,19 @@ def test_one_parse_reads_what_two_parses_read(a: list[str], b: list[str], patter
     from bot.understand.scoped import _Expander
 
     _both_ways(_Expander({"a": a, "b": b}), pattern)
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.text(alphabet="好差评返现退款1٣ \x02\x03\x04?!，a", max_size=12))
+def test_the_gate_and_the_model_read_the_same_n_grams(text: str) -> None:
+    # The 2-grams are built once for both (ngrams.pairs): the model's features are exactly
+    # its n-grams as `keys` lists them, the gate's pieces exactly the text's (and OTHER_DIGIT
+    # for ٣).
+    from bot.learned.linear import key_set, keys
+
+    for with_shape in (False, True):
+        got = key_set(text, with_shape=with_shape)
+        want = keys(text, with_shape=with_shape)
+        assert len(got) == len(want) and set(got) == set(want)
+    pieces = set(text) | {text[i:i + 2] for i in range(len(text) - 1)}
+    assert grams(text) == (pieces | {OTHER_DIGIT} if "٣" in text else pieces)

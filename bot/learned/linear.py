@@ -30,9 +30,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from bot.dataload import DataError
+from bot.understand.ngrams import BEGIN, END, padded
 
 FORMAT: Literal["csbot-linear/2"] = "csbot-linear/2"  # what ``dump`` writes; ``load`` also reads csbot-linear/1
-_BEGIN, _END = "\x02", "\x03"
+_BEGIN, _END = BEGIN, END
 _EXTRA = "\x01"  # prefix of the extra (non-n-gram) features, e.g. the rules' verdicts
 
 
@@ -90,15 +91,13 @@ def keys(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) 
 
 def key_set(text: str, sizes: Sequence[int] = (1, 2, 3), with_shape: bool = False) -> Collection[str]:
     """``keys`` as a set, for scoring: a text's score sums integer rows, so the order of its
-    features does not matter, and one set display in C is cheaper than ``ngrams``' ordered
-    dict and list (about 2 µs of each scoring)."""
+    features does not matter. The set is built on the rule gate's 1- and 2-grams of the
+    same message (ngrams.padded), not from scratch."""
     if tuple(sizes) != (1, 2, 3) or (with_shape and _SHAPE in text):
         return keys(text, sizes, with_shape)  # an n-gram could equal a shape feature: as keys counts it
-    padded = _BEGIN + text + _END
-    two = list(map(operator.add, padded, padded[1:]))
     if with_shape:
-        return {*text, *two, *map(operator.add, two, padded[2:]), *shape(text)}
-    return {*text, *two, *map(operator.add, two, padded[2:])}
+        return padded(text).union(shape(text))
+    return padded(text)
 
 
 def extra(name: str) -> str:

@@ -17,12 +17,12 @@ ends a prefix early, which is still true of every match. Tests: tests/test_gate.
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.understand import regex_syntax as rx
+from bot.understand.ngrams import pieces
 
 LENGTH = 2  # two characters name a Chinese word's start far better than one
 _MAX_KEYS = 4096  # past this many prefixes a rule is indexed by shorter ones
@@ -158,12 +158,12 @@ class Gate:
 def grams(text: str) -> frozenset[str]:
     """The one- and two-character substrings of ``text``, and OTHER_DIGIT when it holds a
     decimal digit other than 0-9 (kept for the last few texts: several rule sets read the
-    same message)."""
-    out = set(text)
-    out.update(map(operator.add, text, text[1:]))
-    if _OTHER_DIGITS.search(text):
-        out.add(OTHER_DIGIT)
-    return frozenset(out)
+    same message).
+
+    The 2-grams are the ones the learned model also scores (ngrams.pairs, built once per
+    message for both)."""
+    found = pieces(text)
+    return found | {OTHER_DIGIT} if _OTHER_DIGITS.search(text) else found
 
 
 __all__ = ["LENGTH", "OTHER_DIGIT", "Gate", "chars", "grams", "keys_of", "partials", "prefixes"]
