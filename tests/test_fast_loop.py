@@ -80,3 +80,10 @@ def test_a_full_collection_leaves_what_survived_it_frozen() -> None:
 
     gc.collect()
     assert gc.get_freeze_count() > 0
+
+
+def test_the_collector_runs_again_once_the_suite_is_collected() -> None:
+    """conftest.py turns the garbage collector off while collecting, and back on after."""
+    import gc
+
+    assert gc.isenabled()
