@@ -165,12 +165,22 @@ def pytest_collection() -> Iterator[object]:
     """pytest keeps the test modules it rewrote (for its assert messages) in __pycache__,
     except where PYTHONDONTWRITEBYTECODE is set: then every run rewrites all of them again,
     about 2.5 s of CPU in each process that collects. The suite keeps what it first imports
-    while collecting (__pycache__ is ignored by git); later imports keep the setting."""
+    while collecting (__pycache__ is ignored by git); later imports keep the setting.
+
+    Nor does the garbage collector run while collecting: importing the suite builds most of
+    the session's heap, and the collector walked all of it again at each of its six full
+    collections on the way (about 0.5 s of CPU per process). pytest_collection_finish
+    collects once and freezes what survives."""
     before, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    collector = gc.isenabled()
+    gc.disable()
+    _register_hypothesis_randoms()
     try:
         return (yield)
     finally:
         sys.dont_write_bytecode = before
+        if collector:
+            gc.enable()
 
 
 def fast_loop(markexpr: str) -> bool:
@@ -188,13 +198,18 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
         gc.freeze()
 
 
-def pytest_collection_finish() -> None:
-    # Hypothesis asks the collector who refers to the random generators registered with it
-    # (trio's when it is imported, its own at the first example run), and it cannot see frozen
-    # referrers: one example run before anything is frozen registers them all.
+def _register_hypothesis_randoms() -> None:
+    """Hypothesis asks the collector who refers to the random generators registered with it
+    (trio's when it is imported, its own at the first example run), and it cannot see frozen
+    referrers: one example run before anything is frozen registers them all. Run before the
+    suite is imported, each registration's full collection walks a third of the heap."""
     from hypothesis import given, settings, strategies
 
     given(strategies.none())(settings(database=None, max_examples=1)(lambda _: None))()
+
+
+def pytest_collection_finish() -> None:
+    gc.collect()  # the one full collection of collecting (pytest_collection): some 18,000 objects go
     gc.freeze()  # the modules and whatever the collection built stay for the session
     gc.callbacks.append(_freeze_survivors)
 
@@ -217,8 +232,15 @@ def _temporary_files_in_memory() -> None:
         tempfile.tempdir = str(SHM)  # read by pytest's tmp_path and by tempfile alike
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's last full collection, then what survives it frozen: the interpreter's own
+    collections at exit then walk nothing (each process spent 1-2 s of CPU there, walking what
+    the tests built since the last full collection). First of the unconfigure hooks, so
+    pytest's hunt for unraisable exceptions after us finds the heap walked already; a cycle
+    whose ``__del__`` raises is still collected, and so reported, here."""
     if _freeze_survivors in gc.callbacks:
+        gc.collect()  # _freeze_survivors freezes what survives it
         gc.callbacks.remove(_freeze_survivors)
 
 
@@ -242,8 +264,13 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.dist = "worksteal"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# Training a model imports scikit-learn, about a second of CPU in each process that does.
+_TRAINS = re.compile(r"\b(?:learn|train|_fit)\(")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     by_code: dict[tuple[Any, ...], list[str]] = {}  # the cases of one parametrised test read alike
+    trains: set[pytest.Item] = set()
     for item in items:
         if not isinstance(item, pytest.Function):
             continue
@@ -252,11 +279,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if key not in by_code:
             code = _code_of(item)
             by_code[key] = [mark for mark, pattern in _MARK_WORDS.items() if pattern.search(code)]
+            if _TRAINS.search(code):
+                by_code[key].append("trains")
+        if "trains" in by_code[key]:
+            trains.add(item)
         ident = item.callspec.id.lower() if hasattr(item, "callspec") else ""
         for mark in _MARK_WORDS:
             by_param = any(w in ident for w in _PARAM_WORDS.get(mark, ()))
             if by_param or mark in by_code[key]:
                 item.add_marker(mark)
+    if hasattr(config, "workerinput"):
+        # On workers the tests that train go first: the worker handed the head of the list runs
+        # them all (an idle worker steals from the tail of the other's queue), and only that
+        # one imports scikit-learn. Every worker sorts alike, as pytest-xdist requires.
+        items.sort(key=lambda item: item not in trains)
 
 
 # -- no skips --------------------------------------------------------------------------

@@ -21,9 +21,12 @@ import shutil
 from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.dataload import read_yaml
 from bot.engine import Engine
 from bot.paths import dialogs_dir, templates_dir
 from bot.store.connect import upgrade_schema
@@ -105,3 +108,19 @@ def line_of(path: Path, needle: str) -> int:
     """The 1-based line of a file where ``needle`` first appears."""
     return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                 if needle in line)
+
+
+# The tests' own reads and writes of the data files go through libyaml, as the data loads do
+# (bot/dataload.py): yaml.safe_load and safe_dump, the same in pure Python, cost about a
+# second of the fast loop's CPU.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def load_yaml_text(text: str) -> Any:
+    """YAML text as data (yaml.safe_load, read by libyaml)."""
+    return read_yaml(text)
+
+
+def dump_yaml(data: Any, **kw: Any) -> str:
+    """``data`` as YAML text (yaml.safe_dump, written by libyaml)."""
+    return yaml.dump(data, Dumper=_Dumper, **kw)

@@ -10,11 +10,10 @@ import socket
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.datacheck import check_folders
 from bot.dataload import DataProblems, load_yaml
-from tests.shared import edit, line_of
+from tests.shared import dump_yaml, edit, line_of, load_yaml_text
 from tests.test_cli import ROOT, csbot
 
 
@@ -69,9 +68,9 @@ def test_an_unreachable_stage(shop: tuple[Path, Path]) -> None:
 
 def test_a_cause_without_a_chinese_name(shop: tuple[Path, Path]) -> None:
     buyer = shop[0] / "lexicon/buyer.yaml"
-    spec = yaml.safe_load(buyer.read_text(encoding="utf-8"))
+    spec = load_yaml_text(buyer.read_text(encoding="utf-8"))
     spec["causes"]["packaging"] = [{"any": ["包装破了", "盒子压扁"]}]
-    buyer.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    buyer.write_text(dump_yaml(spec, allow_unicode=True), encoding="utf-8")
     # one problem, where the label is used; the message says where its name goes (the
     # spoken form, cause_labels, is optional: the short name stands in)
     (p,) = _problems(shop)
@@ -148,9 +147,9 @@ def test_serve_stops_at_a_template_that_ties_a_benefit_to_the_review(shop: tuple
 def test_analyze_and_lint_stop_at_a_misspelt_lexicon_key(shop: tuple[Path, Path]) -> None:
     dialogs, _ = shop
     guard = dialogs / "guard.yaml"
-    spec = yaml.safe_load(guard.read_text(encoding="utf-8"))
+    spec = load_yaml_text(guard.read_text(encoding="utf-8"))
     spec["codes"]["privacy"]["rules"].append({"any": ["加我微信"], "wieght": 2})
-    guard.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    guard.write_text(dump_yaml(spec, allow_unicode=True), encoding="utf-8")
     for cmd in (["lint", "-"], ["analyze", "--role", "agent"]):
         r = csbot(*cmd, "--dialogs", str(dialogs), stdin="加我微信聊吧\n")
         assert r.returncode == 3 and "wieght" in r.stderr and "不认识这个键" in r.stderr, (cmd, r.stderr)
@@ -158,10 +157,10 @@ def test_analyze_and_lint_stop_at_a_misspelt_lexicon_key(shop: tuple[Path, Path]
 
 def test_an_older_copy_without_a_name_mapping_takes_the_bundled_names(shop: tuple[Path, Path]) -> None:
     defaults = shop[0] / "defaults.yaml"
-    words = yaml.safe_load(defaults.read_text(encoding="utf-8"))
+    words = load_yaml_text(defaults.read_text(encoding="utf-8"))
     del words["outcome_labels"]
     words["cause_names"] = {"quality": "做工"}  # renamed one; the rest come bundled
-    defaults.write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    defaults.write_text(dump_yaml(words, allow_unicode=True), encoding="utf-8")
     assert _problems(shop) == []
 
 

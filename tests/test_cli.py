@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.shared import dump_yaml, load_yaml_text
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
@@ -161,9 +162,9 @@ def test_a_shops_own_data_folder_is_used(tmp_path: Path) -> None:
     dialogs = tmp_path / "dialogs"
     shutil.copytree(ROOT / "dialogs", dialogs)
     guard = dialogs / "guard.yaml"
-    spec = yaml.safe_load(guard.read_text(encoding="utf-8"))
+    spec = load_yaml_text(guard.read_text(encoding="utf-8"))
     spec["codes"]["privacy"]["rules"].append({"any": ["加我微信"]})  # the shop's own rule: stay on the platform
-    guard.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    guard.write_text(dump_yaml(spec, allow_unicode=True), encoding="utf-8")
     r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="加我微信聊吧\n")
     assert json.loads(r.stdout)["findings"][0]["code"] == "privacy"
     r = csbot("lint", "--json", "-", stdin="加我微信聊吧\n")

@@ -5,11 +5,12 @@ failure, so the full run cannot pass without a service it needs."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests import loop
-from tests.conftest import fast_loop
+from tests.conftest import fast_loop, pytest_collection_modifyitems
 
 pytest_plugins = ["pytester"]
 
@@ -37,6 +38,16 @@ def test_markers_follow_the_code(sample: pytest.Pytester) -> None:
         "test_pg_through_a_fixture": {"pg"},  # its fixture names the database server
         "test_browser": {"browser"},
     }
+
+
+def test_on_workers_the_tests_that_train_come_first(pytester: pytest.Pytester) -> None:
+    """Only the worker handed the head of the list imports scikit-learn (conftest.py)."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    items = pytester.getitems("def learn(): pass\ndef test_a(): pass\ndef test_b(): learn()\ndef test_c(): pass\n")
+    pytest_collection_modifyitems(SimpleNamespace(), items)  # type: ignore[arg-type]
+    assert [item.name for item in items] == ["test_a", "test_b", "test_c"]  # one process: as written
+    pytest_collection_modifyitems(SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert [item.name for item in items] == ["test_b", "test_a", "test_c"]
 
 
 def test_a_skip_is_a_failure(sample: pytest.Pytester) -> None:
@@ -69,3 +80,10 @@ def test_a_full_collection_leaves_what_survived_it_frozen() -> None:
 
     gc.collect()
     assert gc.get_freeze_count() > 0
+
+
+def test_the_collector_runs_again_once_the_suite_is_collected() -> None:
+    """conftest.py turns the garbage collector off while collecting, and back on after."""
+    import gc
+
+    assert gc.isenabled()

@@ -13,7 +13,7 @@ from bot.understand.gate import OTHER_DIGIT, Gate, grams, prefixes
 from bot.understand.rules import RuleSet
 from tests.conftest import DATA, read_jsonl
 from tests.loop import examples
-from tests.shared import shared_engine
+from tests.shared import load_yaml_text, shared_engine
 from tests.test_lexicon_compile import ALPHABET, ATOMS
 
 ENGINE = shared_engine()
@@ -184,14 +184,12 @@ def _both_ways(ex: object, pattern: str) -> None:
 
 
 def test_one_parse_reads_first_characters_and_prefixes_of_every_shipped_pattern() -> None:
-    import yaml
-
     from bot.paths import dialogs_dir
     from bot.understand.scoped import _Expander
 
     checked = 0
     for name in ("guard.yaml", "lexicon/agent.yaml"):
-        spec = yaml.safe_load((dialogs_dir() / name).read_text(encoding="utf-8"))
+        spec = load_yaml_text((dialogs_dir() / name).read_text(encoding="utf-8"))
         ex = _Expander(spec.get("cues", {}))
         families = [spec[k] for k in ("acts",) if k in spec]
         families += [{code: g["rules"]} for code, g in spec.get("codes", {}).items()]

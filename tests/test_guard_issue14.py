@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.guard.corpus import BLOCK_CODES, measure, read
 from bot.models import Case, Context, Conversation
 from bot.server.app import STORE, build_app
+from tests.shared import dump_yaml, load_yaml_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "dialogs" / "corpus"
@@ -301,16 +302,14 @@ def test_the_model_is_trained_deterministically(tmp_path: Path, monkeypatch: pyt
 def test_a_broken_ties_pattern_is_a_chinese_data_error(tmp_path: Path) -> None:
     import shutil
 
-    import yaml
-
     from bot.dataload import DataError
     from bot.understand.pipeline import Understander
 
     dialogs = tmp_path / "dialogs"
     shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
-    spec = yaml.safe_load((dialogs / "guard.yaml").read_text(encoding="utf-8"))
+    spec = load_yaml_text((dialogs / "guard.yaml").read_text(encoding="utf-8"))
     spec["ties"]["review"] = ["(好评"]
-    (dialogs / "guard.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    (dialogs / "guard.yaml").write_text(dump_yaml(spec, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DataError, match=r"ties\.review"):
         _ = Understander(dialogs).guard
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.channels.format import format_suggestion
 from bot.datacheck import check_folders
@@ -29,6 +28,7 @@ from bot.labels import Labels
 from bot.learned.understand import Learned
 from bot.models import BuyerUnderstanding, IntentScore
 from bot.server.app import STORE, build_app
+from tests.shared import dump_yaml, load_yaml_text
 from tests.test_check import _known_until_h14
 from tests.test_cli import ROOT
 
@@ -63,12 +63,12 @@ def packaging(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _yaml(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = load_yaml_text(path.read_text(encoding="utf-8"))
     return data
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def _add_packaging(dialogs: Path, templates: Path, *, named: bool = True) -> None:

@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from bot.paths import dialogs_dir
 from bot.understand.alternation import compile_lexicon, factor, span
 from tests.conftest import DATA, read_jsonl
 from tests.loop import examples
+from tests.shared import load_yaml_text
 
 ATOMS = ["好", "评", "返", "现", "退", "款", "(好|差)", "[好评]", "好?", "(?:评|现)", "退{1,2}", "(?:差|好)",
          "(评|返|现)?", "(退|款)+",
@@ -159,7 +159,7 @@ def _naive(pattern: str, cues: dict[str, list[str]]) -> str:
 
 def _lexicon_patterns() -> Iterator[tuple[str, list[str], dict[str, list[str]]]]:
     for name in ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml"):
-        spec: dict[str, Any] = yaml.safe_load((dialogs_dir() / name).read_text(encoding="utf-8"))
+        spec: dict[str, Any] = load_yaml_text((dialogs_dir() / name).read_text(encoding="utf-8"))
         cues = spec.get("cues", {})
         families = [spec[k] for k in ("intents", "causes", "emotions", "acts") if k in spec]
         families += [{code: g["rules"]} for code, g in spec.get("codes", {}).items()]

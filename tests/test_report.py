@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from sqlalchemy import update
 
@@ -31,7 +30,7 @@ from bot.service.turns import TurnService
 from bot.store import schema
 from bot.store.db import Store
 from tests.pg import create_database, drop_database
-from tests.shared import shared_engine
+from tests.shared import dump_yaml, load_yaml_text, shared_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 YUZI, TEA = "柚子家女装", "茶香小铺"
@@ -335,10 +334,10 @@ def test_every_outcome_has_a_label_even_in_an_older_dialogs_copy(tmp_path: Path,
     assert bundled["review_updated"] == "已改评"
     old = tmp_path / "dialogs"
     shutil.copytree(ROOT / "dialogs", old)
-    words = yaml.safe_load((old / "defaults.yaml").read_text(encoding="utf-8"))
+    words = load_yaml_text((old / "defaults.yaml").read_text(encoding="utf-8"))
     del words["outcome_labels"]
     words["cause_names"] = {"quality": "做工"}  # the shop renamed one, the rest come bundled
-    (old / "defaults.yaml").write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    (old / "defaults.yaml").write_text(dump_yaml(words, allow_unicode=True), encoding="utf-8")
     older = Engine.load(old)
     assert dict(older.labels.names["outcome"]) == bundled
     labels = Labels.from_engine(older)

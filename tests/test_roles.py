@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.datacheck import check_folders
 from bot.dataload import DataError, DataProblems, load_yaml
@@ -22,7 +21,7 @@ from bot.engine import Engine
 from bot.models import Suggestion
 from tests.conftest import DATA, PUBLIC, read_jsonl
 from tests.dialog import Flow
-from tests.shared import edit, line_of
+from tests.shared import dump_yaml, edit, line_of, load_yaml_text
 from tests.test_cli import ROOT, csbot
 
 RENAME = {"remedy": "solution", "polite_request": "ask_review", "malicious": "suspected",
@@ -44,11 +43,11 @@ def _new(name: Any) -> Any:
 
 
 def _read(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml_text(path.read_text(encoding="utf-8"))
 
 
 def _write(path: Path, data: Any) -> None:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def _rename_conditions(node: Any) -> Any:

@@ -12,6 +12,7 @@ from bot.dataload import DataError
 from bot.engine import Engine
 from bot.paths import dialogs_dir
 from bot.training.persona import Persona, Utterance, find_persona, load_personas
+from tests.shared import load_yaml_text
 
 DIALOGS = dialogs_dir()
 PERSONAS = [pf.persona for pf in load_personas(DIALOGS)]
@@ -109,9 +110,7 @@ def test_unknown_persona_lists_the_known_ones() -> None:
 
 
 def test_the_persona_skeleton_in_the_docs_is_valid() -> None:
-    import yaml
-
     doc = (Path(__file__).resolve().parent.parent / "docs" / "training.md").read_text("utf-8")
     block = doc.split("骨架：")[1].split("```yaml\n")[1].split("```")[0]
-    persona = Persona.model_validate(yaml.safe_load(block))
+    persona = Persona.model_validate(load_yaml_text(block))
     assert persona.agenda[-1].leave

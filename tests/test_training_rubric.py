@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pydantic import BaseModel
 
 from bot.engine import Engine
@@ -20,6 +19,7 @@ from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
+from tests.shared import dump_yaml, load_yaml_text
 
 ACTS, CODES = bundled().acts, bundled().codes
 
@@ -79,9 +79,9 @@ def _copy(tmp_path: Path) -> Path:
 
 def _edit_rubric(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
     path = folder / "rubric.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml_text(path.read_text(encoding="utf-8"))
     change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def _score(engine: Engine, folder: Path, persona: str, trainee: str) -> Scorecard:

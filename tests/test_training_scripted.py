@@ -9,13 +9,16 @@ import pytest
 from bot.engine import Engine
 from bot.paths import dialogs_dir
 from bot.training.grader import Scorecard
-from bot.training.persona import find_persona, load_personas
+from bot.training.persona import load_personas
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
 
 DIALOGS = dialogs_dir()
 TRAINEES = Path(__file__).parent / "data" / "trainees"
-IDS = [pf.persona.id for pf in load_personas(DIALOGS)]
+# Read once for the module: a session only reads its persona and rubric (some 60 games here).
+PERSONAS = {pf.persona.id: pf for pf in load_personas(DIALOGS)}
+IDS = list(PERSONAS)
+RUBRIC = load_rubric(DIALOGS)
 
 
 def replies(name: str) -> list[str]:
@@ -24,7 +27,7 @@ def replies(name: str) -> list[str]:
 
 
 def play(engine: Engine, persona: str, lines: list[str], seed: int = 1) -> Scorecard:
-    session = Session(engine, find_persona(DIALOGS, persona), load_rubric(DIALOGS), seed)
+    session = Session(engine, PERSONAS[persona], RUBRIC, seed)
     return run_scripted(session, lines)
 
 
