@@ -28,6 +28,7 @@ from bot.models import (
     Context,
     Conversation,
     Finding,
+    IntentScore,
     NoteAction,
     Outcome,
     Progress,
@@ -260,10 +261,11 @@ class Engine:
             if ctx.last_role != "buyer" or ctx.stage_before is None:
                 raise ValueError("还没有买家的消息可以更正意图")
             conv.stage = ctx.stage_before
+            # a person named the one intent: `intents` lists it, as every output's does
             u = BuyerUnderstanding(text=text, intent=code, cause=ctx.cause,
                                    # the emotion as read before (a correction names no new one)
                                    emotion=emotion if emotion in EMOTIONS else "calm",  # type: ignore[arg-type]
-                                   confidence=1.0)
+                                   confidence=1.0, intents=[IntentScore(intent=code, confidence=1.0)])
             self._apply_buyer(conv, u, text, at, corrected=True)
         if stage is not None:
             code = self.label_code("stage", stage)

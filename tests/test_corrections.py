@@ -38,6 +38,8 @@ async def test_a_correction_changes_the_flow_and_is_kept(api: Api) -> None:  # n
     body = await r.json()
     assert r.status == 200 and body["stage"]["id"] == "listen_apologize", (misread, body["stage"])
     assert body["understanding"]["intent"] == "complain"
+    # the corrected intent is the message's one intent, in `intents` too (it was empty)
+    assert body["understanding"]["intents"] == [{"intent": "complain", "confidence": 1.0}]
     r = await _correct(api, cid, cause="quality", stage="解释原因")
     body = await r.json()
     assert body["stage"]["id"] == "explain" and any("工厂" in s["text"] or "质检" in s["text"]
