@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.understand.gate import OTHER_DIGIT, Gate, grams, prefixes
+from bot.understand.gate import OTHER_DIGIT, Gate, grams, prefixes, required
 from bot.understand.rules import RuleSet
 from tests.conftest import DATA, read_jsonl
 from tests.loop import examples
@@ -109,16 +109,27 @@ def test_gated_rule_sets_hit_exactly_what_searching_every_rule_hits() -> None:
     negation = Negation(["不", "没", "别"])
     for name, rules in sets:
         gated = rules.gate
+        for rule in rules.rules:
+            rule.compile()
+        kept = [(rule.any, rule.whole) for rule in rules.rules]
         searched = 0
         try:
             for text in texts:
                 rules.gate = gated
+                for rule, (any_, whole) in zip(rules.rules, kept, strict=True):
+                    rule.any, rule.whole = any_, whole
                 fast = rules.hits(text, negation)
                 searched += len(gated.candidates(text))
+                # Every rule searched, with its whole pattern.
                 rules.gate = Gate([None] * len(rules.rules))
+                for rule in rules.rules:
+                    if rule.whole is not None:
+                        rule.any, rule.whole = rule.whole[1].compile(), None
                 assert fast == rules.hits(text, negation), (name, text)
         finally:
             rules.gate = gated
+            for rule, (any_, whole) in zip(rules.rules, kept, strict=True):
+                rule.any, rule.whole = any_, whole
         # And the gate does spare searches: most rules cannot match most texts.
         assert searched < 0.6 * len(texts) * len(rules.rules), name
 
@@ -232,3 +243,58 @@ def test_the_gate_and_the_model_read_the_same_n_grams(text: str) -> None:
         assert len(got) == len(want) and set(got) == set(want)
     pieces = set(text) | {text[i:i + 2] for i in range(len(text) - 1)}
     assert grams(text) == (pieces | {OTHER_DIGIT} if "٣" in text else pieces)
+
+
+def test_required_characters_of_a_match() -> None:
+    assert required(r"[\u4e00-\u9fff]{1,6}(路|街|道)\d+号") == {"号"}  # the fewest found
+    assert required("^.{0,6}在(吗|不在|嘛)") == {"在"}
+    assert required("(?=好).(评|现)") == {"评", "现"}  # a lookaround holds no character of the match
+    assert required("(好评|返)+") == {"好", "返"}
+    for pattern in (".*", "好?", "[^退]", r"\s", "(?i)a", "(好|.)"):
+        assert required(pattern) is None, pattern
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
+                min_size=1, max_size=6),
+       st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))
+def test_every_match_holds_a_required_character(alts: list[str], texts: list[str]) -> None:
+    pattern = "|".join(alts)
+    need = required(pattern)
+    if need is None:
+        return
+    compiled = re.compile(pattern)
+    for text in texts:
+        for pos in range(len(text) + 1):
+            m = compiled.search(text, pos)
+            assert m is None or not need.isdisjoint(grams(m.group())), (pattern, text, need)
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
+                min_size=2, max_size=8),
+       st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))
+def test_a_pattern_without_its_anywhere_branches_matches_alike_where_they_cannot(
+        alts: list[str], texts: list[str]) -> None:
+    from bot.understand.alternation import compile_lexicon
+    from bot.understand.scoped import _Expander
+    from tests.test_lexicon_compile import spans
+
+    led = _Expander({}).led(alts)
+    if led.spare is None:
+        return
+    assert led.keys is not None and led.spare.chars <= led.keys  # gated by those characters too
+    full, reduced = compile_lexicon(led.pattern), compile_lexicon(led.spare.pattern)
+    for text in texts:
+        if led.spare.chars.isdisjoint(grams(text)):
+            assert spans(reduced, text) == spans(full, text), (alts, text, led)
+
+
+def test_rules_searched_everywhere_only_for_some_branches_are_gated() -> None:
+    by_name = {f"{name}:{n}": rule for name, rules in _rule_sets()
+               for n, rule in zip(rules.names(), rules.rules, strict=True)}
+    # A street address and "…在吗" made these two rules searched in every text.
+    privacy, greet = by_name["guard:privacy.0"].whole, by_name["acts:greet_identify.0"].whole
+    assert privacy is not None and privacy[0] == {"号"}
+    assert greet is not None and greet[0] == {"在"}
+    assert by_name["guard:privacy.0"].keys is not None

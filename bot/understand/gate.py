@@ -124,6 +124,35 @@ def _extend(cur: set[_Partial], items: Sequence[rx.Node],
     return cur
 
 
+def required(pattern: str) -> frozenset[str] | None:
+    """Characters of which every match of ``pattern`` holds at least one (the fewest found;
+    OTHER_DIGIT for the other decimal digits, as in ``grams``); None when none is known.
+    Raises ValueError for a pattern regex_syntax cannot read."""
+    tree = rx.parse(pattern)
+    return None if tree.loose else _required(tree.items)
+
+
+def _required(items: Sequence[rx.Node]) -> frozenset[str] | None:
+    best: frozenset[str] | None = None
+    for op, av in items:
+        found: frozenset[str] | None = None
+        if op is rx.LIT:
+            found = frozenset(av)
+        elif op is rx.IN:
+            listed = chars(av)
+            found = frozenset(listed) if listed is not None else None
+        elif op is rx.GROUP:
+            found = _required(av)
+        elif op is rx.REPEAT and av[0] >= 1:
+            found = _required(av[2])
+        elif op is rx.BRANCH:
+            each = [_required(seq) for seq in av]
+            found = None if None in each else frozenset().union(*each)  # type: ignore[arg-type]
+        if found is not None and (best is None or len(found) < len(best)):
+            best = found
+    return best
+
+
 class Gate:
     """The rules of a set indexed by their prefixes (None in ``keys``: always searched)."""
 
@@ -166,4 +195,4 @@ def grams(text: str) -> frozenset[str]:
     return found | {OTHER_DIGIT} if _OTHER_DIGITS.search(text) else found
 
 
-__all__ = ["LENGTH", "OTHER_DIGIT", "Gate", "chars", "grams", "keys_of", "partials", "prefixes"]
+__all__ = ["LENGTH", "OTHER_DIGIT", "Gate", "chars", "grams", "keys_of", "partials", "prefixes", "required"]

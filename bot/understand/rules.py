@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bot.understand.alternation import SPAN, compile_lexicon, factor
-from bot.understand.gate import Gate
+from bot.understand.gate import Gate, grams
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -53,11 +53,21 @@ class Hit:
     rule: int
 
 
+class Spare(NamedTuple):
+    """An ``any`` pattern without its alternatives whose matches can start anywhere, which
+    alone would have the gate search the rule in every text: each of those matches holds
+    one of ``chars``, so in a text without them both patterns match alike."""
+
+    chars: frozenset[str]
+    pattern: str
+
+
 class Led(NamedTuple):
     """A rule pattern already expanded and led, with its prefixes (scoped._Expander)."""
 
     pattern: str
     keys: frozenset[str] | None
+    spare: Spare | None = None
 
 
 @dataclass(slots=True)
@@ -75,6 +85,9 @@ class Rule:
     # The led sources of any, all and none until the rule is first searched: compiling
     # every rule was most of a command's start-up, and one line needs few of them.
     pending: tuple[str | None, list[str], str | None] | None = None
+    # When ``any`` is a Spare's pattern: its characters and the whole pattern, searched
+    # instead when the text (its grams) holds one of them (compiled then: most texts don't).
+    whole: tuple[frozenset[str], Lazy] | None = None
 
     def compile(self) -> None:
         """Compile the patterns (once; ``compile_pending`` does it for every rule)."""
@@ -141,7 +154,12 @@ class RuleSet:
                 unknown = set(r) - {"any", "all", "none", "weight", "max_len", "negatable", "once"}
                 if unknown:
                     raise ValueError(f"rule for {label}: unknown keys {sorted(unknown)}")
-                any_, any_keys = _led(_pattern(r.get("any"), cues))
+                any_pattern = _pattern(r.get("any"), cues)
+                any_, any_keys = _led(any_pattern)
+                spare = any_pattern.spare if isinstance(any_pattern, Led) and not r.get("all") else None
+                whole = None
+                if spare is not None and any_ is not None:
+                    any_, whole = spare.pattern, (spare.chars, Lazy(any_))
                 all_ = [_led(_pattern([p], cues) if isinstance(p, str) else p) for p in r.get("all", [])]
                 out.rules.append(
                     Rule(
@@ -157,6 +175,7 @@ class RuleSet:
                         keys=all_[0][1] if all_ else any_keys,
                         pending=(any_, [c for c, _ in all_ if c is not None],
                                  _led(_pattern(r.get("none"), cues))[0]),
+                        whole=whole,
                     )
                 )
         out.gate = Gate([rule.keys for rule in out.rules])
@@ -173,13 +192,16 @@ class RuleSet:
             if rule.pending is not None:
                 rule.compile()
             if not rule.all and rule.any is not None:
+                any_ = rule.any
+                if rule.whole is not None and not rule.whole[0].isdisjoint(grams(text)):
+                    any_ = rule.whole[1].compile()
                 # Most rules are one alternation that does not match at all: one search
                 # tells, before any of the checks below.
-                m = rule.any.search(text)
+                m = any_.search(text)
                 if m is None or (rule.max_len is not None and n > rule.max_len) or (
                         rule.none is not None and rule.none.search(text)):
                     continue
-                for s, e in _free_matches(rule.any, text, negation if rule.negatable else None,
+                for s, e in _free_matches(any_, text, negation if rule.negatable else None,
                                           found=m):
                     found.append(Hit(rule.label, s, e, rule.weight, idx))
                 continue
