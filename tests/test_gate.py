@@ -76,10 +76,16 @@ def test_the_gate_lists_the_rules_a_text_can_match_in_their_order() -> None:
     assert gate.candidates("嗯") == [1]
 
 
+
+def _alternatives(least: int = 1, most: int = 6) -> st.SearchStrategy[list[str]]:
+    """Alternatives of a lexicon pattern, each a few of the ATOMS in a row."""
+    return st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
+                    min_size=least, max_size=most)
+
+
+TEXTS = st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5)
 @settings(max_examples=examples(500), deadline=None)
-@given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
-                min_size=1, max_size=6),
-       st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))
+@given(_alternatives(), TEXTS)
 def test_every_match_starts_with_a_prefix(alts: list[str], texts: list[str]) -> None:
     pattern = "|".join(alts)
     for text in texts:
@@ -255,9 +261,7 @@ def test_required_characters_of_a_match() -> None:
 
 
 @settings(max_examples=examples(400), deadline=None)
-@given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
-                min_size=1, max_size=6),
-       st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))
+@given(_alternatives(), TEXTS)
 def test_every_match_holds_a_required_character(alts: list[str], texts: list[str]) -> None:
     pattern = "|".join(alts)
     need = required(pattern)
@@ -271,9 +275,7 @@ def test_every_match_holds_a_required_character(alts: list[str], texts: list[str
 
 
 @settings(max_examples=examples(400), deadline=None)
-@given(st.lists(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join),
-                min_size=2, max_size=8),
-       st.lists(st.text(alphabet=ALPHABET + "٣", max_size=12), min_size=1, max_size=5))
+@given(_alternatives(2, 8), TEXTS)
 def test_a_pattern_without_its_anywhere_branches_matches_alike_where_they_cannot(
         alts: list[str], texts: list[str]) -> None:
     from bot.understand.alternation import compile_lexicon

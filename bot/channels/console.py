@@ -240,7 +240,7 @@ class _Session:
             other = f"，商品是“{conv.case.product}”" if conv.case.product != self.case.product else ""
             self.console.print(Wrapped(
                 f"这个买家和订单已有进行中的会话（{conv.turn} 条消息{other}，编号 {conv.id[:8]}），"
-                "接着它往下走，没有新建。同一买家的另一单，请用 --order-id 给出订单号。", style="cyan"))
+                "接着这个会话继续，没有新建。同一买家的另一单，请用 --order-id 给出订单号。", style="cyan"))
         self.show(sug)
         while True:
             try:
