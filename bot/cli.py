@@ -316,6 +316,10 @@ def evaluate_cmd(datasets: tuple[Path, ...], role: str | None, with_train: bool,
         except (KeyError, TypeError) as exc:
             click.echo(f"{path}：数据格式不对（缺少字段 {exc}）", err=True)
             sys.exit(EXIT_DATA)
+        except ValueError as exc:  # a guard or agent line that does not validate (pydantic)
+            first = str(exc).splitlines()[1:3]
+            click.echo(f"{path}：数据格式不对（{'：'.join(x.strip() for x in first)}）", err=True)
+            sys.exit(EXIT_DATA)
         result["file"] = str(path)
         results.append(result)
     if as_json:

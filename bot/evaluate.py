@@ -76,11 +76,14 @@ def eval_buyer(u: Understander, rows: list[dict[str, Any]],
     return out
 
 
-_BLOCK = {"conditional_benefit", "threat", "privacy"}
-
-
 def eval_agent(u: Understander, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    preds = [u.agent(r["text"]) for r in rows]
+    """Acts and guard findings of ``u`` on labelled agent or guard lines. A guard line is read
+    with its ``context`` (the agent's earlier messages) and ``stage``, and the block figures are
+    bot.guard.corpus's (``python -m bot.guard.corpus`` prints the same ones)."""
+    from bot.guard.corpus import GuardLine, tally
+
+    lines = [GuardLine.model_validate(r) for r in rows]
+    preds = [u.agent(line.text, *line.situation()) for line in lines]
     has_acts = "acts" in rows[0]
     out: dict[str, Any] = {"kind": "agent" if has_acts else "guard", "lines": len(rows)}
     errors = []
@@ -99,11 +102,9 @@ def eval_agent(u: Understander, rows: list[dict[str, Any]]) -> dict[str, Any]:
                 errors.append({"text": r["text"], "field": field, "gold": sorted(g), "pred": sorted(p)})
     clean = [p for r, p in zip(rows, preds, strict=True) if not r["findings"]]
     out["false_alarm_rate"] = sum(bool(p.findings) for p in clean) / len(clean) if clean else 0.0
-    blocking = [p for r, p in zip(rows, preds, strict=True) if _BLOCK & set(r["findings"])]
-    out["block_recall"] = (
-        sum(any(f.severity == "block" for f in p.findings) for p in blocking) / len(blocking)
-        if blocking else 1.0
-    )
+    guard = tally(lines, [p.findings for p in preds])
+    out["block_recall"] = guard["block_recall"] if guard["block_recall"] is not None else 1.0
+    out["clean_blocked"] = guard["clean_blocked"] if guard["clean_blocked"] is not None else 0.0
     out["errors"] = errors
     return out
 
@@ -133,6 +134,7 @@ def format_report(result: dict[str, Any], show_errors: int = 0) -> Iterable[str]
         ("acts_exact", "动作完全一致率"), ("findings_micro_f1", "合规 micro-F1"),
         ("findings_macro_f1", "合规 macro-F1"), ("findings_exact", "合规完全一致率"),
         ("false_alarm_rate", "干净句误报率"), ("block_recall", "拦截级召回率"),
+        ("clean_blocked", "干净句被拦率"),
         ("stage_accuracy", "阶段一致率（逐轮）"), ("final_stage_accuracy", "最终阶段正确的对话占比"),
     ]:
         if key in result:

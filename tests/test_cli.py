@@ -241,3 +241,19 @@ def test_assist_says_when_it_carries_on_an_open_case(tmp_path: Path) -> None:
     other = csbot(*base, "--product", "跑鞋", "--order-id", "3719204857555", stdin="/quit\n")
     assert other.returncode == 0 and "已有进行中的会话" not in other.stdout
     assert "您买的跑鞋" in re.sub(r"\s+", "", other.stdout)
+
+
+def test_eval_scores_guard_lines_in_their_conversation(tmp_path: Path) -> None:
+    rows = [{"text": "改一下评价哈", "findings": ["conditional_benefit"], "family": "cross_message",
+             "context": ["亲，给您准备了一张20元的券"]},
+            {"text": "好吧，150就150", "findings": ["conditional_benefit"], "family": "malicious_agree",
+             "stage": "malicious"},
+            {"text": "退款已经给您退了，评价的事您随意", "findings": [], "family": "clean_request"}]
+    path = tmp_path / "guard.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    r = csbot("eval", "--json", str(path))
+    assert r.returncode == 0, r.stderr
+    (res,) = json.loads(r.stdout)
+    assert res["kind"] == "guard" and res["block_recall"] == 1.0 and res["clean_blocked"] == 0.0
+    text = csbot("eval", str(path)).stdout
+    assert "拦截级召回率：1.000" in text and "干净句被拦率：0.000" in text

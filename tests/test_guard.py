@@ -116,3 +116,38 @@ def test_a_span_does_not_stop_inside_a_number(engine: Engine) -> None:
     text = "您把差评改成好评，我给您返20元红包"
     f = next(f for f in engine.understand.agent(text).findings if f.code == "conditional_benefit")
     assert f.span is not None and text[f.span[0]:f.span[1]] == "差评改成好评，我给您返20"
+
+
+# --- `csbot eval` on guard lines reads each line's conversation like bot.guard.corpus ---------
+
+# The tie is across messages (the coupon was offered before) or in 疑似恶意 (agreeing to pay):
+# on its own, neither line is anything to block.
+SITUATED = [
+    {"text": "改一下评价哈", "findings": ["conditional_benefit"], "family": "cross_message",
+     "context": ["亲，给您准备了一张20元的券"]},
+    {"text": "好吧，150就150", "findings": ["conditional_benefit"], "family": "malicious_agree",
+     "stage": "malicious"},
+    {"text": "不客气，应该的", "findings": [], "family": "clean_courtesy"},
+]
+
+
+def test_eval_reads_a_guard_lines_context_and_stage(engine: Engine) -> None:
+    bare = [{k: v for k, v in r.items() if k not in ("context", "stage")} for r in SITUATED]
+    assert eval_agent(engine.understand, bare)["block_recall"] == 0.0  # the situation decides
+    r = eval_agent(engine.understand, SITUATED)
+    assert r["block_recall"] == 1.0 and r["clean_blocked"] == 0.0, r["errors"]
+    assert r["findings_exact"] == 1.0, r["errors"]
+
+
+def test_eval_and_the_guard_corpus_measure_agree_on_the_train_split(engine: Engine) -> None:
+    from pathlib import Path
+
+    from bot.guard.corpus import measure, read
+    from bot.guard.second import judges
+
+    path = Path(engine.dialogs) / "corpus" / "train" / "guard.jsonl"
+    ours = eval_agent(engine.understand, read_jsonl(path))
+    judge = "rules" if engine.understand.guard.model is None else "combined"  # what csbot runs
+    theirs = measure(read([path]), judges(engine.dialogs)[judge])
+    assert (ours["block_recall"], ours["clean_blocked"]) == (theirs["block_recall"], theirs["clean_blocked"])
+    assert ours["block_recall"] >= 0.99

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,11 @@ class GuardLine(_Line):
     context: list[str] | None = None
     stage: str | None = None
 
+    def situation(self) -> tuple[Sequence[str], str | None]:
+        """What the guard is given besides the text: the agent's previous messages (oldest
+        first) and the stage. Every measure reads a line through this (``csbot eval`` too)."""
+        return self.context or (), self.stage
+
 
 def read(paths: Iterable[Path | str]) -> list[GuardLine]:
     rows: list[GuardLine] = []
@@ -47,12 +52,16 @@ Judge = Callable[[GuardLine], list[Finding]]
 
 def measure(rows: list[GuardLine], judge: Judge) -> dict[str, Any]:
     """Block recall, clean lines blocked, per-code recall and per-family rates."""
+    return tally(rows, [judge(row) for row in rows])
+
+
+def tally(rows: Sequence[GuardLine], judged: Sequence[list[Finding]]) -> dict[str, Any]:
+    """The figures of :func:`measure` from each row's findings, judged already (aligned)."""
     must = blocked_must = clean = blocked_clean = 0
     code_hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     fam: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses: list[dict[str, Any]] = []
-    for row in rows:
-        found = judge(row)
+    for row, found in zip(rows, judged, strict=True):
         codes = {f.code for f in found}
         blocked = any(f.severity == "block" for f in found)
         expected = set(row.findings)

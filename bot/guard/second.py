@@ -21,11 +21,9 @@ def judges(dialogs: Path, model_file: Path | None = None) -> dict[str, Judge]:
 
     plain = rules_only(load_yaml(dialogs, "guard.yaml"), None)
 
-    def ctx(row: GuardLine) -> list[str]:
-        return u.context(row.context or ())
-
     def rules(row: GuardLine) -> list[Finding]:
-        return plain(u.normalize(row.text), ctx(row), row.stage)
+        context, stage = row.situation()
+        return plain(u.normalize(row.text), u.context(context), stage)
 
     def learned(row: GuardLine) -> list[Finding]:
         if model is None:
