@@ -117,3 +117,90 @@ def test_leaving_the_choice_clears_the_threat_reading(engine: Engine) -> None:
             "按五层装的，您买的是六层款。隔板今天补发出去。等您装好了，评价方面您看着办，想改的话我们感激，不改也理解～")
     assert not is_heldout(text)
     assert not _blocked(engine, text)
+
+
+# --- a third round: word classes, not one wording at a time ----------------------------------
+# Each line is a train line of round 3 (scripts/guard_handwritten.jsonl) standing for a family of
+# guard.yaml (cues handle/caused/own_slip, pay/hurt/small_shop/hardship, the new pressure rule);
+# the same rule must also catch a sibling wording written for the test, not in the corpus.
+
+FAMILIES = [
+    # blame: the buyer's handling read as the cause
+    ("blame", "宝宝，这个需要先预热三分钟的，您直接用当然效果不好", "您用热水泡了一晚上，当然会变形"),
+    ("blame", "裝的時候螺絲沒擰緊才會晃的，不是產品問題哦", "插头没插紧才会断电的哦"),
+    ("blame", "这边看了下照片，这种折痕是收纳不当压出来的呢", "这种霉点是保存不当造成的"),
+    ("blame", "亲亲，正常使用是不会出现这种情况的哦", "正常佩戴不会有这种问题的呀"),
+    ("blame", "亲 自己量一下再买就不会有这个问题了呀", "您按说明书装就不会有这种情况"),
+    # blame: deflection
+    ("blame", "宝，超过七天了才来说，我们也很难办的哦", "过了这么久才来反馈，我们这边也没办法"),
+    ("blame", "亲，拆封了就影响二次销售了，这个您下单前应该了解的", "亲，定制款不退不换，您拍之前应该知道的"),
+    ("blame", "亲，产品本身是没有问题的，建议您再仔细看看说明书", "东西本身没毛病哦亲"),
+    # guilt: pay and assessment, a small shop, the boss
+    ("guilt_trip", "亲亲，这个月工资发不发就看您了🙏", "我这个月的奖金就靠您了"),
+    ("guilt_trip", "亲，我们做的是小本生意，利润就几毛钱，一个差评真的赔不起", "我们是小作坊，一个差评就撑不下去了"),
+    ("guilt_trip", "亲，我跟您说实话，老板说再有差评就把我换掉", "店长说这个差评不消就要扣我提成"),
+    ("guilt_trip", "亲，给个好评吧，不然我要被调去仓库搬货了", "改一下评价吧，不然我就要被罚了"),
+    # pressure: urging, deadlines, an answer demanded, pinging
+    ("pressure", "亲 改评价 越快越好", "评价的事急急急，麻烦您"),
+    ("pressure", "宝子，评价这事儿咱今天能给个准信吗", "评价能不能改，您给个准话吧"),
+    ("pressure", "亲亲，评价要赶在月底前改掉，不然我们就要被考核了", "评价麻烦周末前改好"),
+    ("pressure", "⏰评价修改倒计时：还剩1天！亲记得去改哦", "亲，评价修改即将截止，抓紧哦"),
+    ("pressure", "亲 在吗 在吗 评价改了吗", "在吗在吗，评价那边怎么样了"),
+    # threat and privacy in new words
+    ("threat", "老实说，我们有办法让您的账号被限制，劝您配合一下", "劝您识相点，差评赶紧删了"),
+    ("threat", "您再不回复，我们就联系您的紧急联系人了", "不删评我们就告诉您的同事"),
+    ("privacy", "宝，您是做美甲的吧？看您买的都是工作用的", "您是开奶茶店的吧？"),
+    ("privacy", "您淘宝名和微信名一样，我们在朋友圈看到您了", "我们在小红书上搜到您了"),
+    # conditional benefits: a price cut, a process step held for the review
+    ("conditional_benefit", "您把那条追评删了，这单我给您按半价算", "差评删了，这单按成本价算给您"),
+    ("conditional_benefit", "换货单我这先不提交，您把评价改完我立马提交", "退款单先放着，评价改好我马上审批"),
+]
+
+
+@pytest.mark.parametrize(("code", "line", "sibling"), FAMILIES)
+def test_round_three_families(engine: Engine, code: str, line: str, sibling: str) -> None:
+    assert not is_heldout(line)
+    assert code in _codes(engine, line), line
+    assert code in _codes(engine, sibling), sibling
+
+
+def test_round_three_agreeing_to_name_a_price(engine: Engine) -> None:
+    text = "行行行，您开个价吧"
+    assert not is_heldout(text)
+    assert "conditional_benefit" in _codes(engine, text, (), "malicious")
+    assert "conditional_benefit" not in _codes(engine, text)  # only in 疑似恶意
+
+
+CLEAN_3 = [
+    # the shop's own slip, a shop-side cause, a product trait: no blame
+    "亲，我们的工作人员操作失误把面单贴错了，包裹寄去了别处，非常抱歉",
+    "我们复查了发货视频，出库的时候是完好的，破损应该是路上磕的",
+    "充电宝充不满，是电芯老化了，那批库存放得太久",
+    "这个包包的肩带是可拆的，放在了内袋里，所以您没看到",
+    "不是质量问题，是这款本身设计就是这样，但我们应该提前说清楚",
+    "羊毛制品第一次穿会有一点浮毛，不是质量问题哈",
+    "亲，您看一下是不是开关没有打开？有时候出厂时是关闭状态的",
+    # staff the shop sanctioned, an honest small shop: no guilt trip
+    "负责的同事已经写了检讨，也扣了绩效",
+    "小店起步不容易，评价能不能麻烦您更新一下，当然您不愿意我们也理解",
+    "亲，我们仓库这几天大促加班加点在发货，可能会慢一两天，先跟您说声抱歉",
+    # how-tos and the shop's own deadlines are not pressure or a second request
+    "亲，您说想删掉评价里的照片，在评价管理里点“修改评价”，把图片删掉再提交就行",
+    "亲，您说要改评价，我把步骤发给您：评价管理→中评→修改为好评，有不清楚的再问我",
+    "中评改好评：评价管理→中评→修改→选择好评→提交",
+    "亲，售后申请请在收货后7天内提交哦，超过时间系统就关闭了",
+    # a disowned card
+    "亲，您说的返现卡不是我们放的，可能是仓库混进去的，我们查一下",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN_3)
+def test_round_three_clean_look_alikes(engine: Engine, text: str) -> None:
+    assert not is_heldout(text)
+    assert _codes(engine, text) == set(), text
+
+
+def test_round_three_malicious_refusal_is_clean(engine: Engine) -> None:
+    text = "亲，补偿只能按平台标准来，不会因为评价多给"
+    assert not is_heldout(text)
+    assert _codes(engine, text, (), "malicious") == set()
