@@ -89,3 +89,14 @@ def test_public_sets_are_measured() -> None:
           f"emotion {b['emotion_accuracy']:.3f} acts {a['acts_micro_f1']:.3f}")
     assert b["intent_accuracy"] >= 0.85 and b["cause_accuracy"] >= 0.85
     assert a["acts_micro_f1"] >= 0.85
+
+
+@pytest.mark.parametrize("text", ["羽绒服跑绒", "钻绒严重吗", "被子一直漏绒", "飞绒好严重", "领口老往外钻毛",
+                                  "羽絨服一直鑽絨"])
+def test_down_leaking_through_the_fabric_is_a_quality_cause(engine: Engine, text: str) -> None:
+    # 跑绒 / 钻绒 / 漏绒: down working out through the fabric is a fault of the garment. The
+    # rules name the cause (the learned model reads their cue and learns it at the next
+    # `csbot learn` from the corpus lines added with it).
+    understand = engine.understand
+    rule, _ = understand.buyer_model.read(understand.normalize(text))
+    assert rule.cause == "quality"
