@@ -210,3 +210,16 @@ def test_the_assist_help_lines_up_its_descriptions() -> None:
             assert head is not None
             starts.add(cell_len(head.group(1)))
     assert len(starts) == 1, starts
+
+
+@pytest.mark.parametrize("width", (60, 80, 100, 110))
+def test_the_stage_bar_is_one_line_and_marks_where_the_case_is(width: int) -> None:
+    # The stage and the main path stay on the screen's first line at every width: spaced
+    # arrows where they fit, then tight ones, then the steps around the current one.
+    sug = _weak_end()
+    first, second = _screen(sug, width).splitlines()[:2]
+    assert first.startswith("阶段：倾听致歉") and cell_len(first) <= width
+    assert "→" not in second and "致谢结束" not in second  # no step wrapped onto the next line
+    assert "确认商品" in first and "解释原因" in first  # the steps before and after are shown
+    if width >= 100:
+        assert "确认身份 → 确认商品 → 倾听致歉" in first and first.endswith("致谢结束")

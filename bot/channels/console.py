@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 from typing import Any, cast
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -110,12 +111,35 @@ def parse_day(text: str, today: date | None = None) -> date:
     raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
 
 
+def stage_bar(sug: Suggestion, width: int) -> str:
+    """The stage and the main path on one line of ``width`` columns (markup): the steps
+    with spaced arrows, else tight arrows, else the steps around the current one."""
+    stages = sug.progress.stages
+    labels = [s.label for s in stages]
+    here = next((i for i, s in enumerate(stages) if s.id == sug.stage.id), None)
+    head = f"阶段：{sug.stage.label}  "
+
+    def line(parts: list[str], arrow: str) -> tuple[str, str]:
+        plain = arrow.join(parts)
+        marked = arrow.join(f"[bold green]{p}[/]" if here is not None and p == labels[here] else p
+                            for p in parts)
+        return plain, marked
+
+    windows: list[list[str]] = [labels]
+    if here is not None:  # the neighbours of the current step, the rest as "…"
+        lo, hi = max(here - 1, 0), min(here + 2, len(labels))
+        windows.append((["…"] if lo else []) + labels[lo:hi] + (["…"] if hi < len(labels) else []))
+    for parts in windows:
+        for arrow in (" → ", "→"):
+            plain, marked = line(parts, arrow)
+            if cell_len(head + plain) <= width:
+                return f"[bold]阶段：{sug.stage.label}[/]  {marked}"
+    return f"[bold]阶段：{sug.stage.label}[/]"
+
+
 def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
-    steps = " → ".join(
-        f"[bold green]{s.label}[/]" if s.id == sug.stage.id else s.label for s in sug.progress.stages
-    )
-    console.print(f"[bold]阶段：{sug.stage.label}[/]  {steps}")
+    console.print(stage_bar(sug, console.width))
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
         console.print(f"买家：意图 [magenta]{labels.name('intent', u.intent)}[/]  "
