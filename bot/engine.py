@@ -193,7 +193,7 @@ class Engine:
         self._apply_buyer(conv, u, u.text, at)
         return self._answer(conv, u, [], at)
 
-    def resume(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
+    def resume(self, conv: Conversation, at: datetime | None = None) -> tuple[Conversation, Suggestion]:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = _copy(conv)
         was = conv.stage
@@ -207,7 +207,7 @@ class Engine:
         if was == self.script.final:
             self._new_round(conv)
         conv.context.just_resumed = was in self._callback
-        return self._answer(conv, None, [], None)
+        return self._answer(conv, None, [], at)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
         """A person closes the case with an outcome (any stage, also one the script closed)."""
@@ -237,9 +237,10 @@ class Engine:
         conv.context.complaint_filed = True
         return self._answer(conv, None, [], None)
 
-    def current(self, conv: Conversation) -> Suggestion:
-        """The Suggestion for the conversation as it stands (after a change that is not a turn)."""
-        return self._answer(_copy(conv), None, [], None)[1]
+    def current(self, conv: Conversation, at: datetime | None = None) -> Suggestion:
+        """The Suggestion for the conversation as it stands (after a change that is not a
+        turn); ``at``: now, for what is said relative to it (an agreed callback time)."""
+        return self._answer(_copy(conv), None, [], at)[1]
     def correct(
         self, conv: Conversation, *, intent: str | None = None, cause: str | None = None,
         stage: str | None = None, text: str = "", at: datetime | None = None,
@@ -487,7 +488,8 @@ class Engine:
         variables = self._variables(conv, at)
         replies = self._replies(conv, variables, at)
         public = self._public_reply(conv, variables, at)
-        notes = self.policy.stage_notes(conv.stage) + self._flow_notes(conv, at)
+        notes = self.policy.stage_notes(conv.stage, conv.context.callback_at is not None) \
+            + self._flow_notes(conv, at)
         if public:
             notes.append(self.policy.note("public_reply"))
         unit = variables["unit"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from rich.cells import cell_len
@@ -15,7 +16,7 @@ from rich.table import Table
 from bot.engine import ConversationClosed, Engine
 from bot.labels import Labels
 from bot.models import BuyerUnderstanding, Case, Role, Suggestion, Tone
-from bot.service.turns import TurnService
+from bot.service.turns import TurnService, shop_clock
 from bot.store.db import Store
 from bot.wrap_zh import Wrapped
 
@@ -218,7 +219,8 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
     return shop, buyer, product, order_date
 
 
-def run_console(store_url: str, engine: Engine, case: Case, console: Console, tone: Tone = "正式") -> int:
+def run_console(store_url: str, engine: Engine, case: Case, console: Console, tone: Tone = "正式",
+                clock: Callable[[], datetime] | None = None) -> int:
     """The interactive loop over the same store, lock and dedupe as the service; returns the exit code.
 
     Each turn is committed to the database (``store_url``, the embedded SQLite file by
@@ -227,7 +229,7 @@ def run_console(store_url: str, engine: Engine, case: Case, console: Console, to
     """
     with asyncio.Runner() as runner:
         store = runner.run(Store.open(store_url))
-        turns = TurnService.over(store, engine)
+        turns = TurnService.over(store, engine, clock)  # the shop's time: 今晚八点, quiet hours
         try:
             return _Session(runner, store, turns, case, console, tone).loop()
         finally:
@@ -334,7 +336,7 @@ class _Session:
 def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorific: str,
                    product: str | None, order_date: date | None, platform: str,
                    agent: str | None, tone: str, store_url: str, date_given: bool = False,
-                   order_id: str | None = None) -> int:
+                   order_id: str | None = None, timezone: str = "Asia/Shanghai") -> int:
     """`csbot assist` without --json: the interview for missing case fields, then the loop."""
     from pydantic import ValidationError
 
@@ -353,4 +355,4 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
     except ValidationError as exc:
         console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")
         return 2
-    return run_console(store_url, engine, case, console, cast(Tone, tone))
+    return run_console(store_url, engine, case, console, cast(Tone, tone), shop_clock(timezone))
