@@ -386,7 +386,7 @@ class Engine:
             if intent == "deny":
                 ctx.all_declined = True
             else:
-                ctx.remedy_chosen = self.remedies.match(u.text or text, intent, ctx.cause)
+                ctx.remedy_chosen = self.remedies.match(norm or u.text or text, intent, ctx.cause)
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:

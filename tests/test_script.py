@@ -247,3 +247,20 @@ def test_feed_leaves_its_input_alone_unless_the_caller_owns_it() -> None:
                                  owned=True)
     assert mine is same and mine.model_dump_json() == copied.model_dump_json()
     assert mine_sug.model_dump_json() == sug.model_dump_json()
+
+
+@pytest.mark.parametrize("choice", ["换新的吧", "換新的吧", "那就换件新的"])
+def test_the_buyers_choice_is_the_option_offered_not_a_longer_cue_elsewhere(flow: Any, choice: str) -> None:
+    # For a quality problem the options are exchange, return, partial refund: "换新的" is the
+    # exchange (its cue "换" is found first, but "新的" of 补发 elsewhere is longer), also
+    # typed in traditional characters; the suggestion names it as the buyer chose it.
+    f = flow({"shop": "暖冬羽绒馆", "buyer_name": "刘芳", "product": "羽绒服"})
+    f.agent("您好，请问是刘芳吗？我是暖冬羽绒馆的售后小林。").buyer("是我")
+    f.agent("您11月20日买的羽绒服还记得吗？").buyer("记得，穿了两天拉链就坏了").expect("listen_apologize")
+    f.agent("真的很抱歉，让您失望了，换成我也会生气。").expect("explain")
+    f.agent("这批拉链是我们质检没把好关，已经反馈给工厂了。").expect("remedy")
+    f.agent("给您换一件新的，来回运费我们出；或者退货退款，您看哪个方便？")
+    f.buyer(choice).expect("polite_request")
+    assert f.conv.context.remedy_chosen == "exchange"
+    f.expect_reply_contains("换一件新的")
+    assert not any("补发" in s.text for s in f.last.suggestions)
