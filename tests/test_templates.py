@@ -133,3 +133,15 @@ def test_after_block_templates_correct_the_tie(engine: Engine, stage: str) -> No
             text = LIB.render(v, SAMPLE)
             assert engine.understand.findings(text) == []
             assert any(w in text for w in ("跟评价", "两回事", "不附带任何条件", "不能用钱", "不能答应")), text
+
+
+@pytest.mark.parametrize("product,unit,use", [("赣南脐橙10斤装", "箱", "吃"), ("海南金钻凤梨", "箱", "吃"),
+                                              ("NFC鲜榨橙汁", "盒", "喝"), ("羽绒服", "件", "穿")])
+def test_fresh_food_is_eaten_and_comes_by_the_box(engine: Engine, product: str, unit: str, use: str) -> None:
+    assert engine.products.words(product) == (unit, use)
+
+
+def test_the_opening_asks_how_the_fruit_tastes_not_how_it_works(engine: Engine) -> None:
+    _, sug = engine.start({"shop": "鲜果速递", "buyer_name": "阿强", "product": "赣南脐橙10斤装"})
+    texts = [s.text for s in sug.suggestions]
+    assert any("吃" in t for t in texts) and not any("用得" in t or "用着" in t for t in texts), texts
