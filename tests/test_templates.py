@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jinja2
 import pytest
 
@@ -145,3 +147,19 @@ def test_the_opening_asks_how_the_fruit_tastes_not_how_it_works(engine: Engine) 
     _, sug = engine.start({"shop": "鲜果速递", "buyer_name": "阿强", "product": "赣南脐橙10斤装"})
     texts = [s.text for s in sug.suggestions]
     assert any("吃" in t for t in texts) and not any("用得" in t or "用着" in t for t in texts), texts
+
+
+def test_a_parcel_stuck_on_the_way_is_not_explained_by_its_packaging(engine: Engine) -> None:
+    # A logistics problem may be a delay, a loss or damage: the explanation and the public
+    # reply fit all three (following up with the courier), not only a crushed box.
+    conv = Conversation(case=Case(shop="鲜果速递", buyer_name="阿强", product="脐橙"), stage="listen_apologize",
+                        context=Context(cause="logistics", problem_stated=True))
+    seen: set[str] = set()
+    for turn in range(4):
+        conv.turn = turn
+        _, sug = engine.feed(conv, "agent", "真对不起，让您等了这么久，换谁都着急。")
+        assert sug.stage.id == "explain"
+        seen |= {s.text for s in sug.suggestions}
+    for tone in ("正式", "亲切"):
+        seen |= {LIB.render(v, SAMPLE) for v in LIB.variants["public_reply", "cause-logistics", tone]}
+    assert len(seen) >= 8 and not any(re.search("包装|加固|加厚|结实", t) for t in seen), seen
