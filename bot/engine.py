@@ -7,6 +7,7 @@ state kept per conversation. The service and the simulator wrap it.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -779,10 +780,14 @@ class Engine:
         )
         if not stays:
             return None
-        key = self.templates.pick_key("public_reply", [f"cause-{ctx.cause}", "default"])
+        # Suspected extortion: no admission of a fault the review only claimed (the
+        # `suspected` key) before the cause's wording.
+        keys = ["suspected"] if conv.stage in self._suspect else []
+        key = self.templates.pick_key("public_reply", [*keys, f"cause-{ctx.cause}", "default"])
         if key is None:
             return None
-        picked = self.templates.choose("public_reply", key, "正式", 1, conv.turn, set())
+        # One draft per conversation: the text the agent reads does not change turn by turn.
+        picked = self.templates.choose("public_reply", key, "正式", 1, zlib.crc32(conv.id.encode()), set())
         return self.templates.render(picked[0], variables) if picked else None
 
     # -- single messages ----------------------------------------------------------------------

@@ -163,3 +163,16 @@ def test_a_parcel_stuck_on_the_way_is_not_explained_by_its_packaging(engine: Eng
     for tone in ("正式", "亲切"):
         seen |= {LIB.render(v, SAMPLE) for v in LIB.variants["public_reply", "cause-logistics", tone]}
     assert len(seen) >= 8 and not any(re.search("包装|加固|加厚|结实", t) for t in seen), seen
+
+
+def test_a_suspected_extortion_gets_a_public_reply_that_admits_no_fault(engine: Engine) -> None:
+    # The review only claims a fault; the buyer asked money to remove it. The draft under the
+    # review says it was handled by the platform's rules, admits no defect and accuses no
+    # one; it stays the same draft while the agent talks on.
+    conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "王丽", "product": "真丝衬衫"})
+    conv, _ = engine.feed(conv, "agent", "王女士您好，我是柚子家女装的售后客服，您买的真丝衬衫穿着怎么样？")
+    conv, first = engine.feed(conv, "buyer", "差评是我给的，转我200块我就删，不然我天天去刷差评")
+    conv, later = engine.feed(conv, "agent", "抱歉，我们不能用钱换评价，商品有问题我们照常按规则处理。")
+    assert first.stage.id == later.stage.id == "malicious"
+    assert first.public_reply and first.public_reply == later.public_reply
+    assert not re.search("改进|整改|抽检|查明|质检|抱歉|敲诈|恶意|骗", first.public_reply), first.public_reply
