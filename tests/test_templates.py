@@ -176,3 +176,16 @@ def test_a_suspected_extortion_gets_a_public_reply_that_admits_no_fault(engine: 
     assert first.stage.id == later.stage.id == "malicious"
     assert first.public_reply and first.public_reply == later.public_reply
     assert not re.search("改进|整改|抽检|查明|质检|抱歉|敲诈|恶意|骗", first.public_reply), first.public_reply
+
+
+def test_a_small_pool_repeats_rather_than_leave_the_agents_tone_out(engine: Engine) -> None:
+    # After a blocked offer the correction (after_block: two variants a tone) is still what
+    # to send when the buyer writes again: the agent's tone keeps its two suggestions.
+    conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "王丽", "product": "真丝衬衫"})
+    conv, _ = engine.feed(conv, "agent", "王女士您好，我是柚子家女装的售后客服，您买的真丝衬衫穿着怎么样？")
+    conv, _ = engine.feed(conv, "buyer", "差评是我给的，转我200块我就删，不然我天天去刷差评")
+    conv, blocked = engine.feed(conv, "agent", "给您补偿30元红包，您把差评删了就行")
+    assert any(w.severity == "block" for w in blocked.warnings)
+    conv, again = engine.feed(conv, "buyer", "不给钱是吧？那我再多写几条")
+    tones = [s.tone for s in again.suggestions]
+    assert tones.count("正式") == 2 and "亲切" in tones, tones
