@@ -637,6 +637,8 @@ class Engine:
                 return step.folder, [step.key, "default"]
         if conv.stage in self._callback and ctx.callback_at:
             keys.append("agreed")
+        if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
+            keys.append("intent-complain")  # a problem raised late is heard before anything else
         if conv.stage in self._asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -264,3 +265,19 @@ def test_the_buyers_choice_is_the_option_offered_not_a_longer_cue_elsewhere(flow
     assert f.conv.context.remedy_chosen == "exchange"
     f.expect_reply_contains("换一件新的")
     assert not any("补发" in s.text for s in f.last.suggestions)
+
+
+def test_a_problem_raised_after_the_choice_is_heard_before_anything_else(flow: Any) -> None:
+    # The buyer chose the remedy, then remembers another problem: the next suggestions
+    # apologise and take it up (the chosen remedy still stands); no review request, and not
+    # "we'll arrange the refund" as if nothing had been said.
+    f = flow({"shop": "鲜果速递", "buyer_name": "阿强", "product": "赣南脐橙10斤装"})
+    f.agent("您好，请问是阿强吗？我是鲜果速递的售后阿珍。").buyer("是我，橙子到底什么时候到，物流三天没动了")
+    f.agent("真对不起，让您等了这么久，换谁都着急。").expect("explain")
+    f.agent("包裹在中转站滞留了，我们已经联系快递加急，也会跟他们追责。").expect("remedy")
+    f.agent("我们可以马上给您补发一箱，或者直接全额退款，您看哪个方便？")
+    f.buyer("那就退款吧").expect("polite_request")
+    f.buyer("对了，上次买的那箱也有好几个是烂的，当时懒得说").expect("polite_request")
+    texts = [s.text for s in f.last.suggestions]
+    assert texts and all(re.search("抱歉|不好意思", t) and re.search("记下|跟进", t) for t in texts), texts
+    assert not any("评价" in t for t in texts)
