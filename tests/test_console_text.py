@@ -223,3 +223,16 @@ def test_the_stage_bar_is_one_line_and_marks_where_the_case_is(width: int) -> No
     assert "确认商品" in first and "解释原因" in first  # the steps before and after are shown
     if width >= 100:
         assert "确认身份 → 确认商品 → 倾听致歉" in first and first.endswith("致谢结束")
+
+
+def test_the_record_outcome_note_names_each_surfaces_own_way() -> None:
+    # The sidebar records an outcome with its list, a chat in the sidebar: the note itself
+    # names no console command; the console adds its /结束.
+    conv, _ = ENGINE.start(CASE)
+    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "在开会，晚点再说"),
+                       ("agent", "好的，那我今晚八点联系您可以吗？"), ("agent", "好的，谢谢您，再见")):
+        conv, sug = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    (note,) = [w for w in sug.warnings if w.code == "record_outcome"]
+    assert "/" not in note.message and "登记结果" in note.message
+    assert "/结束 <结果>" in _unwrapped(_screen(sug, 80))
+    assert "/结束" not in "".join(format_suggestion(sug, ENGINE.labels))

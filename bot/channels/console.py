@@ -153,6 +153,8 @@ def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
         how = f.action.how("输入 /确认 ") if f.action is not None else ""
+        if f.code == "record_outcome":  # the note names no surface's way: this one's is /结束
+            how = "输入 /结束 <结果> 登记。"
         console.print(Wrapped(f"【{_SEVERITY_NAME[f.severity]}】{f.message}{how}", style=style))
         if f.rewrite:
             console.print(Wrapped(f"  建议改为：{f.rewrite}", style="green"))
