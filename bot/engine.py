@@ -43,6 +43,7 @@ from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, inherit_roles, review_changeable
+from bot.understand.normalize import to_traditional, written_traditional
 from bot.understand.pipeline import Understander
 
 _UNSEEN = object()  # a cache miss (None is a cached answer: blocked)
@@ -311,6 +312,8 @@ class Engine:
         ctx.last_acts = []
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
+        if text and not ctx.traditional:  # a buyer who writes 繁體 is answered in it
+            ctx.traditional = written_traditional(text)
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None
@@ -694,6 +697,8 @@ class Engine:
             reply = self._reply(care[0], variables) if care else None
             if reply is not None:
                 out.insert(0, reply)
+        if ctx.traditional:
+            out = [r.model_copy(update={"text": to_traditional(r.text)}) for r in out]
         return out
 
     def _missing(self, conv: Conversation) -> frozenset[str]:

@@ -100,3 +100,22 @@ def test_down_leaking_through_the_fabric_is_a_quality_cause(engine: Engine, text
     understand = engine.understand
     rule, _ = understand.buyer_model.read(understand.normalize(text))
     assert rule.cause == "quality"
+
+
+def test_a_buyer_who_writes_traditional_is_answered_in_it(engine: Engine) -> None:
+    # A buyer from Taiwan or Hong Kong writes 繁體: the suggestions the agent copies are in
+    # traditional characters too (they were composed and checked in simplified); a buyer who
+    # writes simplified keeps simplified suggestions.
+    from bot.understand.normalize import written_traditional
+
+    case = {"shop": "暖暖生活馆", "buyer_name": "林志明", "honorific": "先生", "product": "保温杯"}
+    replies = {}
+    for line in ("對，是我。保溫杯根本不保溫，早上裝的熱水中午就涼了",
+                 "对，是我。保温杯根本不保温，早上装的热水中午就凉了"):
+        conv, _ = engine.start(case)
+        conv, _ = engine.feed(conv, "agent", "您好，请问是林先生吗？我是暖暖生活馆的售后客服。")
+        conv, sug = engine.feed(conv, "buyer", line)
+        replies[line[0]] = [s.text for s in sug.suggestions]
+    assert replies["對"] and all(written_traditional(t) for t in replies["對"]), replies["對"]
+    assert replies["对"] and not any(written_traditional(t) for t in replies["对"]), replies["对"]
+    assert not written_traditional("乾隆年间著名的瓷器，于是买了")
