@@ -178,8 +178,11 @@ class Engine:
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         held = conv.stage in self.script.holding
+        # "那我明天上午10点再联系您，您先忙" agrees a callback time: not a goodbye to record
+        proposes_time = conv.stage in self._callback and \
+            self.policy.callback_time.search(self.understand.normalize(text).text) is not None
         self._apply_agent(conv, au, text, at)
-        if held and "close" in au.acts and conv.stage in self.script.holding:
+        if held and "close" in au.acts and conv.stage in self.script.holding and not proposes_time:
             warnings.append(self._note("record_outcome",
                                        stage=self.script.stages[conv.stage].label))
         return self._answer(conv, au, warnings, at)
