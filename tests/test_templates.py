@@ -189,3 +189,11 @@ def test_a_small_pool_repeats_rather_than_leave_the_agents_tone_out(engine: Engi
     conv, again = engine.feed(conv, "buyer", "不给钱是吧？那我再多写几条")
     tones = [s.tone for s in again.suggestions]
     assert tones.count("正式") == 2 and "亲切" in tones, tones
+
+
+def test_a_busy_buyer_is_not_put_off_to_tomorrow_only(engine: Engine) -> None:
+    # "晚点再说" usually means later today: a suggestion that names tomorrow offers today too.
+    for tone in ("正式", "亲切"):
+        for v in LIB.variants["callback", "intent-busy", tone]:
+            text = LIB.render(v, SAMPLE)
+            assert "明天" not in text or re.search("今天|今晚", text), text
