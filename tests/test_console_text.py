@@ -5,6 +5,7 @@ without cutting a number, a Latin word or a command."""
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import subprocess
@@ -236,3 +237,32 @@ def test_the_record_outcome_note_names_each_surfaces_own_way() -> None:
     assert "/" not in note.message and "登记结果" in note.message
     assert "/结束 <结果>" in _unwrapped(_screen(sug, 80))
     assert "/结束" not in "".join(format_suggestion(sug, ENGINE.labels))
+
+
+def _all_commands() -> list[list[str]]:
+    import click
+
+    from bot.cli import main
+
+    out: list[list[str]] = []
+    for name, cmd in main.commands.items():
+        out.append([name])
+        if isinstance(cmd, click.Group):
+            out += [[name, sub] for sub in cmd.commands]
+    return out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_commands_description_is_wrapped_to_the_terminal_not_to_the_source(width: int) -> None:
+    # A docstring line broken mid-sentence in the source left "列给出" alone on a line: a
+    # line inside a paragraph (not its last) that ends mid-sentence fills most of the width.
+    bad = []
+    for args in _all_commands():
+        text = _help(args, width)
+        head = text.split("选项：")[0]
+        for para in head.split("\n\n")[1:]:
+            lines = [ln for ln in para.splitlines() if ln.strip()]
+            bad += [(args, a) for a, _ in itertools.pairwise(lines)
+                    if cell_len(a) < width * 0.6 and not re.search("[。！？：]$", a.rstrip())
+                    and "  " not in a.strip()]  # an example table's aligned row is its own line
+    assert not bad, bad
