@@ -237,11 +237,13 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
 
     from bot.channels.console import assist_console
 
+    s = settings(None, database_url=database_url)
+
     # --order-date "" says "no date": only a date not given at all is asked for
     date_given = click.get_current_context().get_parameter_source("order_date") != ParameterSource.DEFAULT
     sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
-                            agent_name, tone, settings(None, database_url=database_url).database_url,
-                            date_given, order_id or None))
+                            agent_name, tone, s.database_url, date_given, order_id or None,
+                            s.shop_timezone))
 
 
 @main.command()
@@ -367,7 +369,8 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
         app = await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
                               shop=s.shop, max_body=s.max_body,
                               synchronous=s.sqlite_synchronous,
-                              token_ttl=s.token_cache_seconds, env=s.channel_env())
+                              token_ttl=s.token_cache_seconds, env=s.channel_env(),
+                              timezone=s.shop_timezone)
         settle_heap()
         return app
 

@@ -119,10 +119,28 @@ class ZhHelpFormatter(click.HelpFormatter):
         # rewrapped, a break became a space and a long line was cut mid-word
         # (a line longer than the terminal is wrapped where Chinese may break, not cut by it)
         room = max(self.width - self.current_indent, 20)
-        paras = ["\b\n" + "\n".join(wrap(p, room, measure=width))
+        paras = ["\b\n" + "\n".join(wrap(_reflow(p), room, measure=width))
                  if _WIDE.search(p) and not p.lstrip().startswith("\b") else p
                  for p in text.split("\n\n")]
         super().write_text("\n\n".join(paras))
+
+
+# A docstring line that ends inside a Chinese sentence was broken to fit the source file,
+# not for the reader: joined to the next line, the paragraph is wrapped to the terminal
+# instead of leaving a two-character remainder on a line of its own. A line that ends a
+# sentence or a lead-in (。！？：) keeps its break.
+_MID_SENTENCE = re.compile("[\u2e80-\u9fff\uf900-\ufaff，、；（“]$")
+
+
+def _reflow(paragraph: str) -> str:
+    lines = paragraph.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        if _MID_SENTENCE.search(out[-1]) and line.strip():
+            out[-1] += line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _zh(message: str) -> str:

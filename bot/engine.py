@@ -7,6 +7,7 @@ state kept per conversation. The service and the simulator wrap it.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -42,6 +43,7 @@ from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, inherit_roles, review_changeable
+from bot.understand.normalize import to_traditional, written_traditional
 from bot.understand.pipeline import Understander
 
 _UNSEEN = object()  # a cache miss (None is a cached answer: blocked)
@@ -176,8 +178,11 @@ class Engine:
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         held = conv.stage in self.script.holding
+        # "那我明天上午10点再联系您，您先忙" agrees a callback time: not a goodbye to record
+        proposes_time = conv.stage in self._callback and \
+            self.policy.callback_time.search(self.understand.normalize(text).text) is not None
         self._apply_agent(conv, au, text, at)
-        if held and "close" in au.acts and conv.stage in self.script.holding:
+        if held and "close" in au.acts and conv.stage in self.script.holding and not proposes_time:
             warnings.append(self._note("record_outcome",
                                        stage=self.script.stages[conv.stage].label))
         return self._answer(conv, au, warnings, at)
@@ -193,7 +198,7 @@ class Engine:
         self._apply_buyer(conv, u, u.text, at)
         return self._answer(conv, u, [], at)
 
-    def resume(self, conv: Conversation) -> tuple[Conversation, Suggestion]:
+    def resume(self, conv: Conversation, at: datetime | None = None) -> tuple[Conversation, Suggestion]:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = _copy(conv)
         was = conv.stage
@@ -207,7 +212,7 @@ class Engine:
         if was == self.script.final:
             self._new_round(conv)
         conv.context.just_resumed = was in self._callback
-        return self._answer(conv, None, [], None)
+        return self._answer(conv, None, [], at)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
         """A person closes the case with an outcome (any stage, also one the script closed)."""
@@ -237,9 +242,10 @@ class Engine:
         conv.context.complaint_filed = True
         return self._answer(conv, None, [], None)
 
-    def current(self, conv: Conversation) -> Suggestion:
-        """The Suggestion for the conversation as it stands (after a change that is not a turn)."""
-        return self._answer(_copy(conv), None, [], None)[1]
+    def current(self, conv: Conversation, at: datetime | None = None) -> Suggestion:
+        """The Suggestion for the conversation as it stands (after a change that is not a
+        turn); ``at``: now, for what is said relative to it (an agreed callback time)."""
+        return self._answer(_copy(conv), None, [], at)[1]
     def correct(
         self, conv: Conversation, *, intent: str | None = None, cause: str | None = None,
         stage: str | None = None, text: str = "", at: datetime | None = None,
@@ -309,6 +315,8 @@ class Engine:
         ctx.last_acts = []
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
+        if text and not ctx.traditional:  # a buyer who writes 繁體 is answered in it
+            ctx.traditional = written_traditional(text)
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None
@@ -385,7 +393,7 @@ class Engine:
             if intent == "deny":
                 ctx.all_declined = True
             else:
-                ctx.remedy_chosen = self.remedies.match(u.text or text, intent, ctx.cause)
+                ctx.remedy_chosen = self.remedies.match(norm or u.text or text, intent, ctx.cause)
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -487,7 +495,8 @@ class Engine:
         variables = self._variables(conv, at)
         replies = self._replies(conv, variables, at)
         public = self._public_reply(conv, variables, at)
-        notes = self.policy.stage_notes(conv.stage) + self._flow_notes(conv, at)
+        notes = self.policy.stage_notes(conv.stage, conv.context.callback_at is not None) \
+            + self._flow_notes(conv, at)
         if public:
             notes.append(self.policy.note("public_reply"))
         unit = variables["unit"]
@@ -634,6 +643,8 @@ class Engine:
                 return step.folder, [step.key, "default"]
         if conv.stage in self._callback and ctx.callback_at:
             keys.append("agreed")
+        if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
+            keys.append("intent-complain")  # a problem raised late is heard before anything else
         if conv.stage in self._asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
@@ -689,6 +700,8 @@ class Engine:
             reply = self._reply(care[0], variables) if care else None
             if reply is not None:
                 out.insert(0, reply)
+        if ctx.traditional:
+            out = [r.model_copy(update={"text": to_traditional(r.text)}) for r in out]
         return out
 
     def _missing(self, conv: Conversation) -> frozenset[str]:
@@ -777,10 +790,14 @@ class Engine:
         )
         if not stays:
             return None
-        key = self.templates.pick_key("public_reply", [f"cause-{ctx.cause}", "default"])
+        # Suspected extortion: no admission of a fault the review only claimed (the
+        # `suspected` key) before the cause's wording.
+        keys = ["suspected"] if conv.stage in self._suspect else []
+        key = self.templates.pick_key("public_reply", [*keys, f"cause-{ctx.cause}", "default"])
         if key is None:
             return None
-        picked = self.templates.choose("public_reply", key, "正式", 1, conv.turn, set())
+        # One draft per conversation: the text the agent reads does not change turn by turn.
+        picked = self.templates.choose("public_reply", key, "正式", 1, zlib.crc32(conv.id.encode()), set())
         return self.templates.render(picked[0], variables) if picked else None
 
     # -- single messages ----------------------------------------------------------------------

@@ -121,6 +121,7 @@ class Context(Base):
     damaged: str | None = None  # the buyer's other thing the product damaged
     remedy_underway: bool = False
     buyer_first: bool = False
+    traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0
     last_role: str | None = None
     last_acts: list[str] = Field(default_factory=list)

@@ -5,6 +5,7 @@ without cutting a number, a Latin word or a command."""
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import subprocess
@@ -210,3 +211,58 @@ def test_the_assist_help_lines_up_its_descriptions() -> None:
             assert head is not None
             starts.add(cell_len(head.group(1)))
     assert len(starts) == 1, starts
+
+
+@pytest.mark.parametrize("width", (60, 80, 100, 110))
+def test_the_stage_bar_is_one_line_and_marks_where_the_case_is(width: int) -> None:
+    # The stage and the main path stay on the screen's first line at every width: spaced
+    # arrows where they fit, then tight ones, then the steps around the current one.
+    sug = _weak_end()
+    first, second = _screen(sug, width).splitlines()[:2]
+    assert first.startswith("阶段：倾听致歉") and cell_len(first) <= width
+    assert "→" not in second and "致谢结束" not in second  # no step wrapped onto the next line
+    assert "确认商品" in first and "解释原因" in first  # the steps before and after are shown
+    if width >= 100:
+        assert "确认身份 → 确认商品 → 倾听致歉" in first and first.endswith("致谢结束")
+
+
+def test_the_record_outcome_note_names_each_surfaces_own_way() -> None:
+    # The sidebar records an outcome with its list, a chat in the sidebar: the note itself
+    # names no console command; the console adds its /结束.
+    conv, _ = ENGINE.start(CASE)
+    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "在开会，晚点再说"),
+                       ("agent", "好的，那我今晚八点联系您可以吗？"), ("agent", "好的，谢谢您，再见")):
+        conv, sug = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    (note,) = [w for w in sug.warnings if w.code == "record_outcome"]
+    assert "/" not in note.message and "登记结果" in note.message
+    assert "/结束 <结果>" in _unwrapped(_screen(sug, 80))
+    assert "/结束" not in "".join(format_suggestion(sug, ENGINE.labels))
+
+
+def _all_commands() -> list[list[str]]:
+    import click
+
+    from bot.cli import main
+
+    out: list[list[str]] = []
+    for name, cmd in main.commands.items():
+        out.append([name])
+        if isinstance(cmd, click.Group):
+            out += [[name, sub] for sub in cmd.commands]
+    return out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_commands_description_is_wrapped_to_the_terminal_not_to_the_source(width: int) -> None:
+    # A docstring line broken mid-sentence in the source left "列给出" alone on a line: a
+    # line inside a paragraph (not its last) that ends mid-sentence fills most of the width.
+    bad = []
+    for args in _all_commands():
+        text = _help(args, width)
+        head = text.split("选项：")[0]
+        for para in head.split("\n\n")[1:]:
+            lines = [ln for ln in para.splitlines() if ln.strip()]
+            bad += [(args, a) for a, _ in itertools.pairwise(lines)
+                    if cell_len(a) < width * 0.6 and not re.search("[。！？：]$", a.rstrip())
+                    and "  " not in a.strip()]  # an example table's aligned row is its own line
+    assert not bad, bad

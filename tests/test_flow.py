@@ -60,8 +60,8 @@ SITUATIONS = [
     Situation("callback-agreed-time-holds-and-resumes", [
         Step(A, "您好，请问是周女士吗？", "confirm_identity"),
         Step(B, "在开会，晚点再说", "callback", notes=("callback_time",)),
-        Step(A, "好的，那我今晚八点联系您可以吗？", "callback", say=("今晚8点",), not_say=("明天",),
-             notes=("callback_agreed",)),
+        Step(A, "好的，那我今晚八点联系您可以吗？您先忙", "callback", say=("今晚8点",), not_say=("明天",),
+             notes=("callback_agreed",), no_notes=("record_outcome",)),
         Step(B, "行，那就今晚八点", "callback", not_say=("明天", "什么时间", "什么时候")),
         Step(A, "好的，谢谢您，再见", "callback", notes=("record_outcome",), not_say=("明天",)),
         Step(B, "现在有空了，你说吧", "confirm_product", no_notes=("callback_time",)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -79,3 +80,17 @@ def test_queue_stays_readable_in_an_80_column_terminal(tmp_path: Path) -> None:
     wide = run("queue", columns=140)
     header = wide.splitlines()[2]  # wide enough: one column a field
     assert "订单号" in header and "负责人" in header and "原因" in header
+
+
+def test_queue_reasons_wrap_as_chinese_does(tmp_path: Path) -> None:
+    # The reasons cell broke "12-20" into "1" / "2-20" and started a line with "）".
+    env = {**os.environ, "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "CSBOT_SHOP": "柚子家女装"}
+    subprocess.run([sys.executable, "-m", "bot", "import", str(SAMPLE)], capture_output=True, text=True,
+                   cwd=tmp_path, env=env, timeout=120, check=True)
+    for columns in (80, 100):
+        out = subprocess.run([sys.executable, "-m", "bot", "queue"], capture_output=True, text=True, cwd=tmp_path,
+                             env={**env, "COLUMNS": str(columns)}, timeout=120, check=True).stdout
+        reasons = [line.split("│")[-2].strip() for line in out.splitlines() if line.startswith("│")]
+        assert reasons and not [r for r in reasons if r[:1] in set("、，。；：）")], out
+        assert not [(a, b) for a, b in itertools.pairwise(reasons)
+                    if a[-1:].isdigit() and b[:1].isdigit()], out

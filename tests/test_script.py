@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -247,3 +248,36 @@ def test_feed_leaves_its_input_alone_unless_the_caller_owns_it() -> None:
                                  owned=True)
     assert mine is same and mine.model_dump_json() == copied.model_dump_json()
     assert mine_sug.model_dump_json() == sug.model_dump_json()
+
+
+@pytest.mark.parametrize("choice", ["换新的吧", "換新的吧", "那就换件新的"])
+def test_the_buyers_choice_is_the_option_offered_not_a_longer_cue_elsewhere(flow: Any, choice: str) -> None:
+    # For a quality problem the options are exchange, return, partial refund: "换新的" is the
+    # exchange (its cue "换" is found first, but "新的" of 补发 elsewhere is longer), also
+    # typed in traditional characters; the suggestion names it as the buyer chose it.
+    f = flow({"shop": "暖冬羽绒馆", "buyer_name": "刘芳", "product": "羽绒服"})
+    f.agent("您好，请问是刘芳吗？我是暖冬羽绒馆的售后小林。").buyer("是我")
+    f.agent("您11月20日买的羽绒服还记得吗？").buyer("记得，穿了两天拉链就坏了").expect("listen_apologize")
+    f.agent("真的很抱歉，让您失望了，换成我也会生气。").expect("explain")
+    f.agent("这批拉链是我们质检没把好关，已经反馈给工厂了。").expect("remedy")
+    f.agent("给您换一件新的，来回运费我们出；或者退货退款，您看哪个方便？")
+    f.buyer(choice).expect("polite_request")
+    assert f.conv.context.remedy_chosen == "exchange"
+    said = [f.turns.engine.understand.normalize(s.text).text for s in f.last.suggestions]  # 換 → 换
+    assert said and all("换一件新的" in t and "补发" not in t for t in said), said
+
+
+def test_a_problem_raised_after_the_choice_is_heard_before_anything_else(flow: Any) -> None:
+    # The buyer chose the remedy, then remembers another problem: the next suggestions
+    # apologise and take it up (the chosen remedy still stands); no review request, and not
+    # "we'll arrange the refund" as if nothing had been said.
+    f = flow({"shop": "鲜果速递", "buyer_name": "阿强", "product": "赣南脐橙10斤装"})
+    f.agent("您好，请问是阿强吗？我是鲜果速递的售后阿珍。").buyer("是我，橙子到底什么时候到，物流三天没动了")
+    f.agent("真对不起，让您等了这么久，换谁都着急。").expect("explain")
+    f.agent("包裹在中转站滞留了，我们已经联系快递加急，也会跟他们追责。").expect("remedy")
+    f.agent("我们可以马上给您补发一箱，或者直接全额退款，您看哪个方便？")
+    f.buyer("那就退款吧").expect("polite_request")
+    f.buyer("对了，上次买的那箱也有好几个是烂的，当时懒得说").expect("polite_request")
+    texts = [s.text for s in f.last.suggestions]
+    assert texts and all(re.search("抱歉|不好意思", t) and re.search("记下|跟进", t) for t in texts), texts
+    assert not any("评价" in t for t in texts)

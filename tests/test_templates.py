@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jinja2
 import pytest
 
@@ -133,3 +135,65 @@ def test_after_block_templates_correct_the_tie(engine: Engine, stage: str) -> No
             text = LIB.render(v, SAMPLE)
             assert engine.understand.findings(text) == []
             assert any(w in text for w in ("跟评价", "两回事", "不附带任何条件", "不能用钱", "不能答应")), text
+
+
+@pytest.mark.parametrize("product,unit,use", [("赣南脐橙10斤装", "箱", "吃"), ("海南金钻凤梨", "箱", "吃"),
+                                              ("NFC鲜榨橙汁", "盒", "喝"), ("羽绒服", "件", "穿")])
+def test_fresh_food_is_eaten_and_comes_by_the_box(engine: Engine, product: str, unit: str, use: str) -> None:
+    assert engine.products.words(product) == (unit, use)
+
+
+def test_the_opening_asks_how_the_fruit_tastes_not_how_it_works(engine: Engine) -> None:
+    _, sug = engine.start({"shop": "鲜果速递", "buyer_name": "阿强", "product": "赣南脐橙10斤装"})
+    texts = [s.text for s in sug.suggestions]
+    assert any("吃" in t for t in texts) and not any("用得" in t or "用着" in t for t in texts), texts
+
+
+def test_a_parcel_stuck_on_the_way_is_not_explained_by_its_packaging(engine: Engine) -> None:
+    # A logistics problem may be a delay, a loss or damage: the explanation and the public
+    # reply fit all three (following up with the courier), not only a crushed box.
+    conv = Conversation(case=Case(shop="鲜果速递", buyer_name="阿强", product="脐橙"), stage="listen_apologize",
+                        context=Context(cause="logistics", problem_stated=True))
+    seen: set[str] = set()
+    for turn in range(4):
+        conv.turn = turn
+        _, sug = engine.feed(conv, "agent", "真对不起，让您等了这么久，换谁都着急。")
+        assert sug.stage.id == "explain"
+        seen |= {s.text for s in sug.suggestions}
+    for tone in ("正式", "亲切"):
+        seen |= {LIB.render(v, SAMPLE) for v in LIB.variants["public_reply", "cause-logistics", tone]}
+    assert len(seen) >= 8 and not any(re.search("包装|加固|加厚|结实", t) for t in seen), seen
+
+
+def test_a_suspected_extortion_gets_a_public_reply_that_admits_no_fault(engine: Engine) -> None:
+    # The review only claims a fault; the buyer asked money to remove it. The draft under the
+    # review says it was handled by the platform's rules, admits no defect and accuses no
+    # one; it stays the same draft while the agent talks on.
+    conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "王丽", "product": "真丝衬衫"})
+    conv, _ = engine.feed(conv, "agent", "王女士您好，我是柚子家女装的售后客服，您买的真丝衬衫穿着怎么样？")
+    conv, first = engine.feed(conv, "buyer", "差评是我给的，转我200块我就删，不然我天天去刷差评")
+    conv, later = engine.feed(conv, "agent", "抱歉，我们不能用钱换评价，商品有问题我们照常按规则处理。")
+    assert first.stage.id == later.stage.id == "malicious"
+    assert first.public_reply and first.public_reply == later.public_reply
+    assert not re.search("改进|整改|抽检|查明|质检|抱歉|敲诈|恶意|骗", first.public_reply), first.public_reply
+
+
+def test_a_small_pool_repeats_rather_than_leave_the_agents_tone_out(engine: Engine) -> None:
+    # After a blocked offer the correction (after_block: two variants a tone) is still what
+    # to send when the buyer writes again: the agent's tone keeps its two suggestions.
+    conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "王丽", "product": "真丝衬衫"})
+    conv, _ = engine.feed(conv, "agent", "王女士您好，我是柚子家女装的售后客服，您买的真丝衬衫穿着怎么样？")
+    conv, _ = engine.feed(conv, "buyer", "差评是我给的，转我200块我就删，不然我天天去刷差评")
+    conv, blocked = engine.feed(conv, "agent", "给您补偿30元红包，您把差评删了就行")
+    assert any(w.severity == "block" for w in blocked.warnings)
+    conv, again = engine.feed(conv, "buyer", "不给钱是吧？那我再多写几条")
+    tones = [s.tone for s in again.suggestions]
+    assert tones.count("正式") == 2 and "亲切" in tones, tones
+
+
+def test_a_busy_buyer_is_not_put_off_to_tomorrow_only(engine: Engine) -> None:
+    # "晚点再说" usually means later today: a suggestion that names tomorrow offers today too.
+    for tone in ("正式", "亲切"):
+        for v in LIB.variants["callback", "intent-busy", tone]:
+            text = LIB.render(v, SAMPLE)
+            assert "明天" not in text or re.search("今天|今晚", text), text

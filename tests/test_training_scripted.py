@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,33 @@ def test_bad_reviewer_threatened_fails(engine: Engine) -> None:
     card = play(engine, BAD, lines)
     assert not card.passed
     assert "threat" in [v.code for v in card.violations]
+
+
+def test_a_bad_reviewer_who_has_named_his_price_does_not_ask_who_is_writing(engine: Engine) -> None:
+    # A poor trainee asks about the review before greeting anyone; the buyer names his price.
+    # Pleading afterwards does not make him ask who the agent is (he is talking business),
+    # and a small offer is not greeted as enough.
+    session = Session(engine, PERSONAS["pro_bad_reviewer"], RUBRIC, 2)
+    card = run_scripted(session, ["亲，在吗，你给的差评能不能删一下", "你这样我们会被扣工资的，帮帮忙吧",
+                                  "给你返现20元，你把差评删了"])
+    said = [e["text"] for e in session.events if e.get("type") == "buyer"]
+    assert len(said) == 3 and re.search("三百|300", said[0]), said
+    assert not any(re.search("谁|哪位", s) for s in said[1:]), said
+    assert not any("差不多" in s for s in said), said
+    assert card.outcome.ending == "paid" and not card.passed
+
+
+@pytest.mark.parametrize("sorry", ["真的非常抱歉，这次是我们没做好。", "实在对不起，给您添麻烦了。",
+                                   "这次的事真的很抱歉，让您失望了。"])
+@pytest.mark.parametrize("persona", [p for p in IDS if any(i.id == "product" for i in PERSONAS[p].persona.agenda)])
+def test_an_apology_for_the_problem_shows_what_the_call_is_about(engine: Engine, persona: str, sorry: str) -> None:
+    # A trainee who skips "do you remember the order" but apologises for the problem has said
+    # what the call is about: the buyer answers that (and the scorecard still misses the step),
+    # not "什么事啊？你直接说吧".
+    session = Session(engine, PERSONAS[persona], RUBRIC, 1)
+    card = run_scripted(session, [f"您好，请问是{PERSONAS[persona].persona.case.buyer_name}吗？我是店里的售后客服。",
+                                  sorry])
+    second = [e for e in session.events if e.get("type") == "buyer"][1]
+    assert not (second["event"] == "press" and second["item"] == "product"), second
+    assert not re.search("问这个|还好还好|还行吧", second["text"]), second  # nobody asked how they are
+    assert card.stages["confirm_product"].score == 0

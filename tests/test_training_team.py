@@ -75,3 +75,12 @@ def test_html_is_one_offline_page(folder: Path, tmp_path: Path) -> None:
 def test_an_empty_folder_is_a_message(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["train", "--report", str(tmp_path)])
     assert r.exit_code == 1 and "没有已经结束的练习记录" in r.output
+
+
+def test_the_terminal_table_wraps_as_chinese_does_at_80_columns(folder: Path) -> None:
+    # No cell line starts with "、" or a closing bracket, and no number is cut in two.
+    r = CliRunner().invoke(main, ["train", "--report", str(folder)], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    cells = [c.strip() for line in r.output.splitlines() if line.startswith("│") for c in line.split("│")[1:-1]]
+    assert cells and not [c for c in cells if c[:1] in set("、，。；：）」")], r.output
+    assert max(len(line) for line in r.output.splitlines()) <= 80

@@ -356,3 +356,42 @@ def test_the_stage_and_open_columns_follow_the_state_turn_after_turn(db_url: str
     assert len({stage for stage, _, _, _ in seen}) >= 3  # the stage moved, and was written each time
     assert any(a[0] == b[0] for a, b in itertools.pairwise(seen))  # and some turns kept it
     assert listed and closed and seen[-1][2]
+
+
+def _talk(tmp_path: Path, at: str, lines: list[tuple[str, str]]) -> list[Suggestion]:
+    """The lines through a turn service whose clock says ``at`` (shop time)."""
+    from datetime import datetime
+
+    async def go() -> list[Suggestion]:
+        store = await Store.open(f"sqlite:///{tmp_path / 'clock.db'}")
+        turns = TurnService.over(store, ENGINE, clock=lambda: datetime.fromisoformat(at))
+        try:
+            conv, _, _ = await turns.create(ENGINE.start({**CASE, "order_id": at})[0].case)
+            return [(await turns.turn(conv.id, role, text)).suggestion  # type: ignore[arg-type]
+                    for role, text in lines]
+        finally:
+            turns.shutdown()
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def test_a_callback_time_is_said_as_people_say_it_relative_to_the_message(tmp_path: Path) -> None:
+    # The service takes a message as sent when it arrives, in the shop's time: the agreed
+    # time is "今晚8点", not the calendar date, and "agree a time" is no longer said.
+    *_, agreed = _talk(tmp_path, "2026-12-06T17:50", [
+        ("agent", "您好，请问是周女士吗？"), ("buyer", "在开会，晚点再说"),
+        ("agent", "好的，那我今晚8点再联系您可以吗？")])
+    texts = [s.text for s in agreed.suggestions]
+    assert agreed.stage.id == "callback" and texts and all("今晚8点" in t for t in texts), texts
+    assert not any("12月6日" in t for t in texts)
+    codes = [w.code for w in agreed.warnings]
+    assert "callback_agreed" in codes and "callback_time" not in codes, codes
+    assert any("今晚8点" in w.message for w in agreed.warnings if w.code == "callback_agreed")
+
+
+def test_a_first_message_late_at_night_is_warned_in_the_service_too(tmp_path: Path) -> None:
+    late, = _talk(tmp_path, "2026-12-06T22:40", [("agent", "您好，请问是周女士吗？")])
+    early, = _talk(tmp_path, "2026-12-07T19:30", [("agent", "您好，请问是周女士吗？")])
+    assert "late_contact" in [w.code for w in late.warnings]
+    assert "late_contact" not in [w.code for w in early.warnings]

@@ -89,3 +89,33 @@ def test_public_sets_are_measured() -> None:
           f"emotion {b['emotion_accuracy']:.3f} acts {a['acts_micro_f1']:.3f}")
     assert b["intent_accuracy"] >= 0.85 and b["cause_accuracy"] >= 0.85
     assert a["acts_micro_f1"] >= 0.85
+
+
+@pytest.mark.parametrize("text", ["羽绒服跑绒", "钻绒严重吗", "被子一直漏绒", "飞绒好严重", "领口老往外钻毛",
+                                  "羽絨服一直鑽絨"])
+def test_down_leaking_through_the_fabric_is_a_quality_cause(engine: Engine, text: str) -> None:
+    # 跑绒 / 钻绒 / 漏绒: down working out through the fabric is a fault of the garment. The
+    # rules name the cause (the learned model reads their cue and learns it at the next
+    # `csbot learn` from the corpus lines added with it).
+    understand = engine.understand
+    rule, _ = understand.buyer_model.read(understand.normalize(text))
+    assert rule.cause == "quality"
+
+
+def test_a_buyer_who_writes_traditional_is_answered_in_it(engine: Engine) -> None:
+    # A buyer from Taiwan or Hong Kong writes 繁體: the suggestions the agent copies are in
+    # traditional characters too (they were composed and checked in simplified); a buyer who
+    # writes simplified keeps simplified suggestions.
+    from bot.understand.normalize import written_traditional
+
+    case = {"shop": "暖暖生活馆", "buyer_name": "林志明", "honorific": "先生", "product": "保温杯"}
+    replies = {}
+    for line in ("對，是我。保溫杯根本不保溫，早上裝的熱水中午就涼了",
+                 "对，是我。保温杯根本不保温，早上装的热水中午就凉了"):
+        conv, _ = engine.start(case)
+        conv, _ = engine.feed(conv, "agent", "您好，请问是林先生吗？我是暖暖生活馆的售后客服。")
+        conv, sug = engine.feed(conv, "buyer", line)
+        replies[line[0]] = [s.text for s in sug.suggestions]
+    assert replies["對"] and all(written_traditional(t) for t in replies["對"]), replies["對"]
+    assert replies["对"] and not any(written_traditional(t) for t in replies["对"]), replies["对"]
+    assert not written_traditional("乾隆年间著名的瓷器，于是买了")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -14,7 +16,7 @@ from rich.table import Table
 from bot.engine import ConversationClosed, Engine
 from bot.labels import Labels
 from bot.models import BuyerUnderstanding, Case, Role, Suggestion, Tone
-from bot.service.turns import TurnService
+from bot.service.turns import TurnService, shop_clock
 from bot.store.db import Store
 from bot.wrap_zh import Wrapped
 
@@ -110,12 +112,35 @@ def parse_day(text: str, today: date | None = None) -> date:
     raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
 
 
+def stage_bar(sug: Suggestion, width: int) -> str:
+    """The stage and the main path on one line of ``width`` columns (markup): the steps
+    with spaced arrows, else tight arrows, else the steps around the current one."""
+    stages = sug.progress.stages
+    labels = [s.label for s in stages]
+    here = next((i for i, s in enumerate(stages) if s.id == sug.stage.id), None)
+    head = f"阶段：{sug.stage.label}  "
+
+    def line(parts: list[str], arrow: str) -> tuple[str, str]:
+        plain = arrow.join(parts)
+        marked = arrow.join(f"[bold green]{p}[/]" if here is not None and p == labels[here] else p
+                            for p in parts)
+        return plain, marked
+
+    windows: list[list[str]] = [labels]
+    if here is not None:  # the neighbours of the current step, the rest as "…"
+        lo, hi = max(here - 1, 0), min(here + 2, len(labels))
+        windows.append((["…"] if lo else []) + labels[lo:hi] + (["…"] if hi < len(labels) else []))
+    for parts in windows:
+        for arrow in (" → ", "→"):
+            plain, marked = line(parts, arrow)
+            if cell_len(head + plain) <= width:
+                return f"[bold]阶段：{sug.stage.label}[/]  {marked}"
+    return f"[bold]阶段：{sug.stage.label}[/]"
+
+
 def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
-    steps = " → ".join(
-        f"[bold green]{s.label}[/]" if s.id == sug.stage.id else s.label for s in sug.progress.stages
-    )
-    console.print(f"[bold]阶段：{sug.stage.label}[/]  {steps}")
+    console.print(stage_bar(sug, console.width))
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
         console.print(f"买家：意图 [magenta]{labels.name('intent', u.intent)}[/]  "
@@ -128,6 +153,8 @@ def render(console: Console, sug: Suggestion, labels: Labels) -> None:
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
         how = f.action.how("输入 /确认 ") if f.action is not None else ""
+        if f.code == "record_outcome":  # the note names no surface's way: this one's is /结束
+            how = "输入 /结束 <结果> 登记。"
         console.print(Wrapped(f"【{_SEVERITY_NAME[f.severity]}】{f.message}{how}", style=style))
         if f.rewrite:
             console.print(Wrapped(f"  建议改为：{f.rewrite}", style="green"))
@@ -194,7 +221,8 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
     return shop, buyer, product, order_date
 
 
-def run_console(store_url: str, engine: Engine, case: Case, console: Console, tone: Tone = "正式") -> int:
+def run_console(store_url: str, engine: Engine, case: Case, console: Console, tone: Tone = "正式",
+                clock: Callable[[], datetime] | None = None) -> int:
     """The interactive loop over the same store, lock and dedupe as the service; returns the exit code.
 
     Each turn is committed to the database (``store_url``, the embedded SQLite file by
@@ -203,7 +231,7 @@ def run_console(store_url: str, engine: Engine, case: Case, console: Console, to
     """
     with asyncio.Runner() as runner:
         store = runner.run(Store.open(store_url))
-        turns = TurnService.over(store, engine)
+        turns = TurnService.over(store, engine, clock)  # the shop's time: 今晚八点, quiet hours
         try:
             return _Session(runner, store, turns, case, console, tone).loop()
         finally:
@@ -310,7 +338,7 @@ class _Session:
 def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorific: str,
                    product: str | None, order_date: date | None, platform: str,
                    agent: str | None, tone: str, store_url: str, date_given: bool = False,
-                   order_id: str | None = None) -> int:
+                   order_id: str | None = None, timezone: str = "Asia/Shanghai") -> int:
     """`csbot assist` without --json: the interview for missing case fields, then the loop."""
     from pydantic import ValidationError
 
@@ -329,4 +357,4 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
     except ValidationError as exc:
         console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")
         return 2
-    return run_console(store_url, engine, case, console, cast(Tone, tone))
+    return run_console(store_url, engine, case, console, cast(Tone, tone), shop_clock(timezone))

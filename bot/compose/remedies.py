@@ -15,8 +15,13 @@ class Remedy:
     label: str
     text: str
     short: str
-    choose: re.Pattern[str] | None
+    choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
+
+    def cue_length(self, text: str) -> int:
+        """The length of the longest cue found in ``text`` (0: none). Each cue is searched on
+        its own: in one alternation "换" would be found first in "换新的", hiding "新的"."""
+        return max((len(m.group(0)) for c in self.choose if (m := c.search(text))), default=0)
 
 
 class RemedyBook:
@@ -26,7 +31,7 @@ class RemedyBook:
         self.remedies = {
             rid: Remedy(
                 rid, r["label"], r["text"], r["short"],
-                re.compile("|".join(r["choose"])) if r.get("choose") else None,
+                tuple(re.compile(c) for c in r.get("choose") or ()),
                 tuple(r.get("intents", [])),
             )
             for rid, r in spec["remedies"].items()
@@ -57,9 +62,9 @@ class RemedyBook:
         best: tuple[int, str] | None = None
         seen = {r.id for r in options}
         for r in options + [r for r in self.remedies.values() if r.id not in seen]:
-            m = r.choose.search(text) if r.choose is not None else None
-            if m is not None and (best is None or len(m.group(0)) > best[0]):
-                best = (len(m.group(0)), r.id)
+            n = r.cue_length(text)
+            if n and (best is None or n > best[0]):
+                best = (n, r.id)
         if best is not None:
             return best[1]
         for r in options:

@@ -105,14 +105,15 @@ class TemplateLibrary:
     def choose(
         self, folder: str, key: str, tone: str, count: int, seed: int, avoid: AbstractSet[str]
     ) -> list[Variant]:
-        """Up to ``count`` variants, rotating with ``seed`` and skipping ``avoid``."""
+        """Up to ``count`` variants, rotating with ``seed`` and skipping ``avoid`` (shown last
+        turn); when that skips them all, the pool again: a tone is never left empty."""
         pool = self.variants.get((folder, key, tone), [])
         if not pool:
             return []
         start = seed % len(pool)
         ordered = pool[start:] + pool[:start]
         fresh = [v for v in ordered if v.id not in avoid]
-        return fresh[:count]
+        return (fresh or ordered)[:count]
 
     @staticmethod
     def render(variant: Variant, variables: dict[str, Any]) -> str:

@@ -62,9 +62,11 @@ class Policy:
             out.append(self.note("late_contact"))
         return out
 
-    def stage_notes(self, stage: str) -> list[Finding]:
-        """Standing notes for a stage (suspected extortion, handed over, callback)."""
-        return [self.note(code) for code in self.standing.get(stage, ())]
+    def stage_notes(self, stage: str, time_agreed: bool = False) -> list[Finding]:
+        """Standing notes for a stage (suspected extortion, handed over, callback). Once a
+        callback time is agreed, "agree a time" is said no more (the agreed time is)."""
+        return [self.note(code) for code in self.standing.get(stage, ())
+                if not (time_agreed and code == _STAGE_NOTES["schedules_callback"])]
 
     def _quiet(self, at: datetime) -> bool:
         return at.hour >= self.quiet_start or at.hour < self.quiet_end

@@ -175,6 +175,8 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         return
     from rich.table import Table
 
+    from bot.wrap_zh import Wrapped
+
     console = _console()
     # Ten columns need about 110 cells; in a narrower terminal the reasons column was left
     # two characters wide, one character a line. There, related fields share a cell.
@@ -194,7 +196,8 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         agent = it.assigned_to or "[dim]未分配[/]"
         # One reason a line; without the spaces around numbers, which the table
         # would break lines at ("14" and "天" on two lines).
-        reasons = "\n".join(r.replace(" ", "") for r in it.reasons)
+        # Wrapped as Chinese is: never inside a date ("12-20") nor before a closing bracket.
+        reasons = Wrapped("\n".join(r.replace(" ", "") for r in it.reasons))
         if wide:
             table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]", status, f"{rating} {platform}",
                           it.buyer_name, it.order_id or "", it.product or "", it.stage.label, agent, reasons)

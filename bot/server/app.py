@@ -33,7 +33,7 @@ from bot.server.api import (
 )
 from bot.server.errors import ApiError, errors, read_model
 from bot.server.metrics import Metrics
-from bot.service.turns import TurnService
+from bot.service.turns import TurnService, shop_clock
 from bot.store.db import Store, TokenInfo, hash_token
 
 log = logging.getLogger("csbot.server")
@@ -426,7 +426,7 @@ def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
 
 def make_app(
     store: Store, engine: Engine, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
-    env: Mapping[str, str] | None = None, shop: str = "本店",
+    env: Mapping[str, str] | None = None, shop: str = "本店", timezone: str = "Asia/Shanghai",
 ) -> web.Application:
     """The application over an opened store and a loaded engine; channels are mounted from
     ``env`` (CSBOT_*)."""
@@ -436,7 +436,7 @@ def make_app(
     adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
-    app[TURNS] = turns = TurnService.over(store, engine)
+    app[TURNS] = turns = TurnService.over(store, engine, shop_clock(timezone))
     app[METRICS] = Metrics()
     app[HUB] = Hub()
     app[STATIC_TOKENS] = static_tokens(tokens)

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.engine import ConversationClosed, Engine
 from bot.models import Case, Conversation, Finding, Role, Suggestion, Tone
@@ -68,18 +69,29 @@ class TurnResult(NamedTuple):
     json: str | None = None
 
 
+def shop_clock(timezone: str = "Asia/Shanghai") -> Callable[[], datetime]:
+    """The shop's wall-clock time (naive, in the shop's time zone): what the engine reads a
+    turn's time as (quiet hours, the 30 days to change a review, "今晚八点")."""
+    tz = ZoneInfo(timezone)
+    return lambda: datetime.now(tz).replace(tzinfo=None)
+
+
 class TurnService:
-    def __init__(self, engine: Engine, repo: TurnRepository, locks: Locks) -> None:
+    def __init__(self, engine: Engine, repo: TurnRepository, locks: Locks,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self.repo = repo
         self.locks = locks
+        # A message is taken as sent when it arrives (unless its channel says when): the
+        # time the flow reads it at, in the shop's time zone.
+        self.clock = clock or shop_clock()
         self.subscribers: list[Subscriber] = []
         # Long turns and lint run here, off the event loop, one at a time (the engine is shared).
         self.cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csbot-turns")
 
     @classmethod
-    def over(cls, store: Store, engine: Engine) -> TurnService:
-        return cls(engine, store, store.locks)
+    def over(cls, store: Store, engine: Engine, clock: Callable[[], datetime] | None = None) -> TurnService:
+        return cls(engine, store, store.locks, clock)
 
     def shutdown(self) -> None:
         self.cpu.shutdown(wait=True)
@@ -96,7 +108,9 @@ class TurnService:
     ) -> TurnResult:
         """Apply one message. Raises NotFound, Forbidden or NeedsPerson; a repeated message
         id gives its stored answer. A closed case is answered too (a goodbye keeps it
-        closed, a new problem reopens it)."""
+        closed, a new problem reopens it). ``at``: when the message was sent (shop time;
+        default: now by the service's clock)."""
+        at = at if at is not None else self.clock()
         async def feed(stored: Stored) -> Change[TurnResult]:
             if stored.answered is not None:
                 return Change(TurnResult(stored.answered, duplicate=True))
@@ -187,7 +201,7 @@ class TurnService:
         """A person resumes a held case (a callback is a new contact attempt, at most three);
         a closed case contacted again opens."""
         async def resume(stored: Stored) -> Change[Suggestion]:
-            conv, sug = self.engine.resume(stored.conversation)
+            conv, sug = self.engine.resume(stored.conversation, self.clock())
             return Change(sug, conv, self._is_open(conv))
 
         return await self._change(conv_id, shop, resume)
@@ -199,7 +213,7 @@ class TurnService:
             return Change(conv, conv, stored.is_open)
 
         conv = await self._change(conv_id, shop, set_tone)
-        return self.engine.current(conv)  # from the conversation in hand: no second read
+        return self.engine.current(conv, self.clock())  # from the conversation in hand: no second read
 
     async def escalate(self, conv_id: str, shop: str | None = None) -> tuple[Conversation, Suggestion]:
         """Mark that a supervisor was notified (the case holds in the escalated stage); not a turn."""
@@ -227,7 +241,7 @@ class TurnService:
 
     async def current_of(self, conv: Conversation) -> Suggestion:
         """The Suggestion for a conversation the caller has already read."""
-        return self.engine.current(await self._on_script(conv))
+        return self.engine.current(await self._on_script(conv), self.clock())
 
     async def last_suggestion(self, conv_id: str) -> Suggestion:
         """The newest Suggestion of a conversation (its opening one before any turn)."""

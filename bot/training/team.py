@@ -107,18 +107,19 @@ def _findings_text(t: Trainee, labels: Labels) -> str:
     return "、".join(f"{labels.violation(c)}×{n}" for c, n in t.common_findings()) or "无"
 
 
-def _failed_text(t: Trainee) -> str:
-    return "、".join(f"{title}（{f}/{n} 次未通过）" for title, f, n in t.failed_personas()) or "无"
+def _failed_text(t: Trainee, sep: str = "、") -> str:
+    return sep.join(f"{title}（{f}/{n} 次未通过）" for title, f, n in t.failed_personas()) or "无"
 
 
 def _scores_text(t: Trainee) -> str:
     return " → ".join(str(s.total) for s in t.sessions)
 
 
-def rows(trainees: list[Trainee], labels: Labels) -> list[list[str]]:
-    """One row per trainee, the same in every format."""
+def rows(trainees: list[Trainee], labels: Labels, sep: str = "、") -> list[list[str]]:
+    """One row per trainee, the same in every format (``sep`` between failed personas: the
+    terminal puts each on a line of its own)."""
     return [[t.name, str(len(t.sessions)), f"{t.passed}/{len(t.sessions)}", str(t.average),
-             _scores_text(t), _findings_text(t, labels), _failed_text(t)] for t in trainees]
+             _scores_text(t), _findings_text(t, labels), _failed_text(t, sep)] for t in trainees]
 
 
 HEADER = ["学员", "练习次数", "通过", "平均分", "历次得分（按时间）", "最常见的问题", "没通过的人设"]
@@ -207,9 +208,12 @@ def terminal(trainees: list[Trainee], labels: Labels, console: Any) -> None:
     """The summary as a table in the terminal (Rich)."""
     from rich.table import Table
 
+    from bot.wrap_zh import Wrapped
+
+    # Cells wrap as Chinese does: never inside a number, never a line that starts with "、".
     table = Table(title="客服培训汇总")
     for h in HEADER:
-        table.add_column(h, overflow="fold")
-    for r in rows(trainees, labels):
-        table.add_row(*r)
+        table.add_column(Wrapped(h))
+    for r in rows(trainees, labels, "\n"):
+        table.add_row(*(Wrapped(c) for c in r))
     console.print(table)

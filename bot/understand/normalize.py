@@ -21,6 +21,22 @@ def _t2s() -> Any:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _s2tw() -> Any:
+    return opencc.OpenCC("s2tw")
+
+
+def written_traditional(text: str) -> bool:
+    """Whether a message is written in traditional characters: any that simplifies (the
+    conversion knows the words where simplified text keeps a traditional form: 乾隆, 著名)."""
+    return bool(_t2s().convert(text) != text)
+
+
+def to_traditional(text: str) -> str:
+    """A suggestion in traditional characters (Taiwan standard forms), for a buyer who writes them."""
+    return str(_s2tw().convert(text))
+
+
 # Format and combining characters (zero-width joiners, variation selectors), and the
 # ranges where emoji and other symbols live: only texts holding these take the slow paths.
 _INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e" \
