@@ -54,6 +54,7 @@ _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", 
             ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
+_REQUESTS = _COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
 
 
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
@@ -172,11 +173,13 @@ class Engine:
             bu = self.understand.buyer(text)
             self._apply_buyer(conv, bu, text, at)
             return self._answer(conv, bu, [], at)
-        au = self.understand.agent(text, conv.context.agent_recent, conv.stage)
+        au, alone = self.understand.agent_read(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         held = conv.stage in self.script.holding
-        self._apply_agent(conv, au, text, at)
+        evidence = self.flow.act_evidence
+        unsure = frozenset(a for a, q in alone.items() if q < evidence.get(a, 0.0))
+        self._apply_agent(conv, au, text, at, unsure)
         if held and "close" in au.acts and conv.stage in self.script.holding:
             warnings.append(self._note("record_outcome",
                                        stage=self.script.stages[conv.stage].label))
@@ -289,12 +292,36 @@ class Engine:
 
     # -- applying a turn ---------------------------------------------------------------
 
-    def _fire_all(self, conv: Conversation, events: list[str], at: datetime | None) -> list[str]:
+    def _fire_all(self, conv: Conversation, events: list[str], at: datetime | None,
+                  moves: list[str] | None = None) -> list[str]:
+        """Fire the events in order; the stages passed through (``moves``: the event of each step)."""
         path = [conv.stage]
         for ev in events:
             if self.script.fire(conv, ev, at):
                 path.append(conv.stage)
+                if moves is not None:
+                    moves.append(ev)
         return path
+
+    def _picks(self, norm: str) -> bool:
+        """Whether a reply picks one of the options shown: by its place ("我选第二个") or by an
+        option's cue not turned down ("那还是退15吧", not "不用退了"), and asks no question."""
+        flow = self.flow
+        if flow.cue("question", norm):
+            return False
+        return bool(flow.cue("picks", norm)) or self.remedies.named(
+            norm, flow.cues["turned_down"]) is not None
+
+    def _settle(self, events: list[str], vague: bool) -> list[str]:
+        """A message's events as script.yaml's ``events`` settle them: an event drops those it
+        outranks (choosing beats turning an option down), and a complaint that states no problem
+        fires its mood's events instead of the problem's."""
+        fired = set(events)
+        dropped = {d for e in fired for d in self.script.outranks.get(e, ())}
+        out = [e for e in events if e not in dropped]
+        if vague:
+            out = [self.script.vague_events.get(e, e) for e in out]
+        return out
 
     def _apply_buyer(
         self, conv: Conversation, u: BuyerUnderstanding, text: str, at: datetime | None,
@@ -317,6 +344,12 @@ class Engine:
         self._note_cause(ctx, u.cause, norm)
         complaint = intent in _COMPLAINTS or u.cause is not None or any(
             i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)
+        # A complaint that names no cause and asks for nothing states no problem: a mood
+        # ("是我，干嘛"); said with a goodbye, it is the goodbye ("就这样吧，反正也挺失望的").
+        vague = complaint and u.cause is None and intent not in _REQUESTS and not any(
+            i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
+        ctx.farewell = intent in flow.farewell or any(
+            i.intent in flow.farewell and i.confidence >= flow.weak_primary for i in u.intents)
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
@@ -333,14 +366,23 @@ class Engine:
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = self._sure_events(sure, complaint)
-        elif sure and u.confidence < flow.weak_primary:
+        elif sure and u.confidence < flow.weak_primary and any(
+                self.script.leaves(before, e) for e in self._sure_events(
+                    sure, u.cause is not None or any(i in _COMPLAINTS for i in sure))):
             # A weak primary beside a sure reading ("是我。…称呼可别弄错" read complain at 0.33
             # after a sure "是我"): the sure readings move the stage, the weak one only says
-            # "可能…" where it would have moved it.
+            # "可能…" where it would have moved it. When the sure readings lead nowhere from
+            # here ("退40吧，除毛球器也要": want_refund 0.41 beside a sure complaint, while the
+            # options are on the table), the primary is still the best reading that does.
             complaint = u.cause is not None or any(i in _COMPLAINTS for i in sure)
             events = self._sure_events(sure, complaint)
             ctx.maybe = next((e for e in self.script.buyer_events[intent] if e not in events
                               and e in flow.maybe and self.script.leaves(before, e)), None)
+        events = self._settle(events, vague)
+        if before in self._offers and ctx.remedies_offered and u.cause is None and norm \
+                and intent != "ask" and not any(self.script.leaves(before, e) for e in events) \
+                and self._picks(norm):
+            events += self.script.pick_events  # "那还是退15吧" read as a complaint still chooses
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
@@ -360,7 +402,7 @@ class Engine:
             else:
                 events = [e for e in events if e == "threaten"]
         elif before == self.script.final:
-            if complaint and intent not in ("extort", "threaten"):
+            if complaint and intent not in ("extort", "threaten") and not ctx.farewell:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_problem", at)
                 events = []
@@ -373,19 +415,27 @@ class Engine:
         elif before in self.script.holding:
             events = [e for e in events if e in ("extort", "threaten")]
         problem = self._before_remedy
-        if complaint and (before in problem or conv.stage in problem):
+        # a mood states the problem only once the buyer is telling it (the stages that handle it)
+        if complaint and (before in problem or conv.stage in problem) and (
+                not vague or before in self._handles):
             ctx.problem_stated = True
-        path = self._fire_all(conv, events, at)
+        moves: list[str] = []
+        path = self._fire_all(conv, events, at, moves)
+        if before in self._closes and conv.stage in self._before_remedy:
+            self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial
         if before == initial and conv.stage != initial:
             ctx.buyer_first = ctx.identity_confirmed = True  # the buyer spoke first
         if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
-        if conv.stage in self._after_remedy and any(s in self._offers for s in path[:-1]):
-            if intent == "deny":
+        left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
+        if conv.stage in self._after_remedy and left is not None:
+            if left == "deny" or intent == "deny":  # every option turned down
                 ctx.all_declined = True
-            else:
-                ctx.remedy_chosen = self.remedies.match(u.text or text, intent, ctx.cause)
+            else:  # the option named, else the one the request (primary or not) asks for
+                asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
+                              and i.confidence >= flow.weak_primary), intent)
+                ctx.remedy_chosen = self.remedies.match(u.text or text, asked, ctx.cause)
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -439,10 +489,12 @@ class Engine:
         return events
 
     def _apply_agent(
-        self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None
+        self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None,
+        unsure: frozenset[str] = frozenset(),
     ) -> None:
+        """``unsure``: acts read too weakly to count for the flow (script.yaml ``act_evidence``)."""
         ctx = conv.context
-        acts = set(u.acts)
+        acts = set(u.acts) - unsure
         for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
             if act in acts:
                 setattr(ctx, counter, getattr(ctx, counter) + 1)
@@ -470,7 +522,8 @@ class Engine:
             ctx.handed_over = True
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)):
             ctx.remedy_underway = True
-        events = ["message"] + [ev for act in u.acts for ev in self.script.agent_events[act]]
+        events = ["message"] + [ev for act in u.acts if act in acts
+                                for ev in self.script.agent_events[act]]
         before = conv.stage
         self._fire_all(conv, events, at)
         if conv.stage in self.script.holding and before not in self.script.holding:

@@ -22,6 +22,8 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "attempts_left": {"attempts": 1},
     "firm_hold": {"firm": True},
     "closing_words": {"last_acts": ["thank"]},
+    "first_move": {},  # the message started on the row's source stage: set in _ctx_for
+    "farewell": {"farewell": True},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -31,6 +33,8 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "attempts_left": ({"attempts": 3}, {}),
     "firm_hold": ({"firm": False}, {}),
     "closing_words": ({"last_acts": []}, {}),
+    "first_move": ({"stage_before": None}, {}),  # the message has moved the stage already
+    "farewell": ({"farewell": False}, {}),
 }
 
 
@@ -44,6 +48,8 @@ def _ctx_for(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     case: dict[str, Any] = {}
     for name in row["conditions"]:
         ctx.update(MAKE_TRUE[name])
+    if "first_move" in row["conditions"]:
+        ctx["stage_before"] = row["source"]
     for name in row["unless"]:
         c, k = MAKE_FALSE[name]
         ctx.update(c)

@@ -49,6 +49,19 @@ class RemedyBook:
         """The options as one spoken sentence part: "A；或者B；或者C"."""
         return "；或者".join(r.text for r in self.for_cause(cause)[:3])
 
+    def named(self, text: str, turned_down: re.Pattern[str]) -> str | None:
+        """The option a reply names by one of its cues, longest first, unless the words just
+        before the cue turn it down ("不用退了"); None when it names none."""
+        best: tuple[int, str] | None = None
+        for r in self.remedies.values():
+            if r.choose is None:
+                continue
+            for m in r.choose.finditer(text):
+                if turned_down.search(text, 0, m.start()) is None and (
+                        best is None or len(m.group(0)) > best[0]):
+                    best = (len(m.group(0)), r.id)
+        return best[1] if best else None
+
     def match(self, text: str, intent: str, cause: str | None) -> str:
         """Which option a buyer's reply chooses: the longest cue in the text (the cause's
         options first, then any remedy: the buyer's choice is named as the buyer said it,
