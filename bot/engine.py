@@ -345,7 +345,8 @@ class Engine:
         complaint = intent in _COMPLAINTS or u.cause is not None or any(
             i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)
         # A complaint that names no cause and asks for nothing states no problem: a mood
-        # ("是我，干嘛"); said with a goodbye, it is the goodbye ("就这样吧，反正也挺失望的").
+        # ("是我，干嘛"). A message with a goodbye in it is a goodbye, whatever else it says
+        # ("就这样吧，反正也挺失望的"): it opens no new round (script.yaml `farewell`).
         vague = complaint and u.cause is None and intent not in _REQUESTS and not any(
             i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
         ctx.farewell = intent in flow.farewell or any(
@@ -430,12 +431,13 @@ class Engine:
             ctx.identity_confirmed = True
         left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
         if conv.stage in self._after_remedy and left is not None:
-            if left == "deny" or intent == "deny":  # every option turned down
+            if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
                 ctx.all_declined = True
             else:  # the option named, else the one the request (primary or not) asks for
                 asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
                               and i.confidence >= flow.weak_primary), intent)
-                ctx.remedy_chosen = self.remedies.match(u.text or text, asked, ctx.cause)
+                ctx.remedy_chosen = self.remedies.match(u.text or text, asked, ctx.cause,
+                                                        flow.cues["turned_down"])
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:

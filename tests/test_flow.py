@@ -612,6 +612,14 @@ def test_a_no_beside_a_complaint_declines_every_option() -> None:
     assert sug.public_reply  # no request: the public explanation instead
     # the complaint in the same message opens no new round
     assert conv.context.rounds == 1
+    # read the other way round (the no primary, the refund beside it), choosing still wins
+    conv, _ = ENGINE.feed_understood(_at_remedy(), _read_several(
+        "不用换了，直接退款吧", [("deny", 1.0), ("want_refund", 0.9)], "deny", 1.0))
+    assert conv.stage == "polite_request" and not conv.context.all_declined
+    assert conv.context.remedy_chosen == "refund"  # 直接退款, as the buyer said it
+    # wanting to stop while the options are shown turns them all down
+    conv, sug = ENGINE.feed_understood(_at_remedy(), _read("算了，都不要了", "end", 0.95))
+    assert conv.stage == "closing" and conv.context.all_declined and sug.public_reply
 
 
 def test_an_option_picked_by_its_cue_or_place_is_chosen_a_question_or_a_no_is_not() -> None:
@@ -622,6 +630,9 @@ def test_an_option_picked_by_its_cue_or_place_is_chosen_a_question_or_a_no_is_no
     for text in ("退款的话多久能到账？", "不用退了，我再想想", "换货要几天"):
         conv, _ = ENGINE.feed_understood(_at_remedy(), _read(text, "other", 0.6))
         assert conv.stage == "remedy", text
+    # the option turned down is not the one chosen ("退款" is a longer cue than "换")
+    conv, _ = ENGINE.feed_understood(_at_remedy(), _read("不用退款了，换一件吧", "want_exchange", 0.95))
+    assert conv.stage == "polite_request" and conv.context.remedy_chosen == "exchange"
     # a reply that states a problem is no pick, even if it names an option's cue
     conv, _ = ENGINE.feed_understood(_at_remedy(), _read("新的也一样会掉色吧", "complain", 0.9, "quality"))
     assert conv.stage == "remedy"

@@ -49,32 +49,32 @@ class RemedyBook:
         """The options as one spoken sentence part: "A；或者B；或者C"."""
         return "；或者".join(r.text for r in self.for_cause(cause)[:3])
 
-    def named(self, text: str, turned_down: re.Pattern[str]) -> str | None:
-        """The option a reply names by one of its cues, longest first, unless the words just
-        before the cue turn it down ("不用退了"); None when it names none."""
+    def named(self, text: str, turned_down: re.Pattern[str] | None = None,
+              first: list[Remedy] | None = None) -> str | None:
+        """The option a reply names by one of its cues, the longest cue winning (``first``'s
+        options before the others on a tie), unless the words just before the cue turn it
+        down ("不用退了，换一个吧" names the exchange); None when it names none."""
+        order = first or []
+        seen = {r.id for r in order}
         best: tuple[int, str] | None = None
-        for r in self.remedies.values():
+        for r in order + [r for r in self.remedies.values() if r.id not in seen]:
             if r.choose is None:
                 continue
             for m in r.choose.finditer(text):
-                if turned_down.search(text, 0, m.start()) is None and (
-                        best is None or len(m.group(0)) > best[0]):
+                if (best is None or len(m.group(0)) > best[0]) and (
+                        turned_down is None or turned_down.search(text, 0, m.start()) is None):
                     best = (len(m.group(0)), r.id)
         return best[1] if best else None
 
-    def match(self, text: str, intent: str, cause: str | None) -> str:
-        """Which option a buyer's reply chooses: the longest cue in the text (the cause's
-        options first, then any remedy: the buyer's choice is named as the buyer said it,
-        退货退款 is not 全额退款), else the intent, else the first."""
+    def match(self, text: str, intent: str, cause: str | None,
+              turned_down: re.Pattern[str] | None = None) -> str:
+        """Which option a buyer's reply chooses: the longest cue in the text not turned down
+        (the cause's options first, then any remedy: the buyer's choice is named as the buyer
+        said it, 退货退款 is not 全额退款), else the intent, else the first."""
         options = self.for_cause(cause)
-        best: tuple[int, str] | None = None
-        seen = {r.id for r in options}
-        for r in options + [r for r in self.remedies.values() if r.id not in seen]:
-            m = r.choose.search(text) if r.choose is not None else None
-            if m is not None and (best is None or len(m.group(0)) > best[0]):
-                best = (len(m.group(0)), r.id)
+        best = self.named(text, turned_down, options)
         if best is not None:
-            return best[1]
+            return best
         for r in options:
             if intent in r.intents:
                 return r.id
