@@ -341,6 +341,9 @@ class Engine:
         thing = flow.damaged(norm) if norm else None
         if thing is not None:  # "" when the message does not name the thing
             ctx.damaged = thing or self.phrases["damaged_thing"]
+        # another problem than the case's: another cause, or said as another one ("还有个事")
+        ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
+                           and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
         self._note_cause(ctx, u.cause, norm)
         complaint = intent in _COMPLAINTS or u.cause is not None or any(
             i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)
@@ -494,12 +497,12 @@ class Engine:
         self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None,
         unsure: frozenset[str] = frozenset(),
     ) -> None:
-        """``unsure``: acts read too weakly to count for the flow (script.yaml ``act_evidence``)."""
+        """``unsure``: acts the learned model alone read, below script.yaml ``act_evidence``:
+        such an act does not make a second move in one message (the apology that retells the
+        problem moves 倾听致歉 on; its "explanation", read by the model alone at about 0.5,
+        does not carry on to 提出补救), and is then not counted either."""
         ctx = conv.context
-        acts = set(u.acts) - unsure
-        for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
-            if act in acts:
-                setattr(ctx, counter, getattr(ctx, counter) + 1)
+        acts = set(u.acts)
         if "confirm_product" in acts:
             ctx.product_confirmed = True
         if any(f.code == "conditional_benefit" for f in u.findings):
@@ -524,10 +527,17 @@ class Engine:
             ctx.handed_over = True
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)):
             ctx.remedy_underway = True
-        events = ["message"] + [ev for act in u.acts if act in acts
-                                for ev in self.script.agent_events[act]]
         before = conv.stage
-        self._fire_all(conv, events, at)
+        self._fire_all(conv, ["message"], at)
+        start = conv.stage
+        for act in u.acts:
+            if act in unsure and conv.stage != start:
+                acts.discard(act)  # a second move on an unsure reading: not made, not counted
+            else:
+                self._fire_all(conv, self.script.agent_events[act], at)
+        for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
+            if act in acts:
+                setattr(ctx, counter, getattr(ctx, counter) + 1)
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before
         ctx.just_resumed = False

@@ -129,6 +129,7 @@ class Context(Base):
     maybe: str | None = None  # a big jump the last buyer message may mean (too weak to move)
     greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
     farewell: bool = False  # the last buyer message said goodbye (script.yaml `farewell`)
+    new_problem: bool = False  # the last buyer message raised another problem than the case's
 
 
 class Conversation(Base):

@@ -693,9 +693,17 @@ def test_a_complaint_said_as_a_goodbye_while_closing_or_after_the_end_is_the_goo
     assert conv.stage == "closed"
     conv, _ = ENGINE.feed_understood(conv, bye)
     assert conv.stage == "closed" and conv.context.rounds == 1
-    # a mood naming no problem while closing opens nothing either
+    # a mood naming no problem while closing opens nothing either, nor the old problem said again
     conv, _ = ENGINE.feed_understood(_at_closing(), _read("唉，你们啊", "complain", 0.8))
     assert conv.stage == "closing"
+    conv, _ = ENGINE.feed_understood(_at_closing(), _read("好的，不过颜色真的差太多了", "complain", 0.9,
+                                                          "not_as_described"))
+    assert conv.stage == "closing" and conv.context.rounds == 1
+    # another cause is another problem, said as one or not
+    conv, _ = ENGINE.feed_understood(_at_closing(), _read("你们之前那个客服态度也太差了", "complain", 0.9,
+                                                          "service"))
+    assert conv.stage == "listen_apologize" and conv.context.rounds == 2
+    assert conv.context.cause == "not_as_described" and conv.context.causes == ["service"]
 
 
 def test_an_act_the_model_alone_reads_moves_the_stage_only_when_sure() -> None:
@@ -709,6 +717,10 @@ def test_an_act_the_model_alone_reads_moves_the_stage_only_when_sure() -> None:
     after, sug = ENGINE.feed(conv, "agent", text)
     assert after.stage == "explain" and after.context.explanations == 0
     assert "explain" in sug.understanding.acts  # type: ignore[union-attr]  # still shown as read
+    # as the message's only move the same reading still moves the stage (an explanation the
+    # rules miss, in a message of its own, is what the model is there for)
+    moved, _ = ENGINE.feed(after, "agent", text)
+    assert moved.stage == "remedy" and moved.context.explanations == 1
     saved = dict(ENGINE.flow.act_evidence)
     try:  # without the bar the same reading skips the explanation
         ENGINE.flow.act_evidence.clear()

@@ -24,6 +24,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "closing_words": {"last_acts": ["thank"]},
     "first_move": {},  # the message started on the row's source stage: set in _ctx_for
     "farewell": {"farewell": True},
+    "new_problem": {"new_problem": True},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -35,6 +36,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "closing_words": ({"last_acts": []}, {}),
     "first_move": ({"stage_before": None}, {}),  # the message has moved the stage already
     "farewell": ({"farewell": False}, {}),
+    "new_problem": ({"new_problem": False}, {}),
 }
 
 

@@ -42,6 +42,7 @@ class Cues(_Strict):
     picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
     turned_down: str = "(?!)"  # the words before an option's cue that turn it down ("不用退")
     question: str = "(?!)"  # a question about an option is no choice ("退款要多久？")
+    another: str = "(?!)"  # another problem, not the old one again ("还有个事", "另外")
 
 
 class Ordinary(_Strict):

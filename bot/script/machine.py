@@ -58,6 +58,8 @@ PREDICATES: dict[str, Predicate] = {
     "first_move": lambda c, _: c.stage == c.context.stage_before,
     # the buyer's message says goodbye (script.yaml `farewell`), whatever else it says
     "farewell": lambda c, _: c.context.farewell,
+    # the buyer's message raises a problem other than the case's (another cause, or as another)
+    "new_problem": lambda c, _: c.context.new_problem,
 }
 
 
