@@ -254,6 +254,12 @@ class Events(_Strict):
     agent: dict[str, list[str]]
     # the events a message's secondary intents fire, in text order (several intents a message)
     secondary: dict[str, list[str]] = {}
+    # a message that fires the key event does not fire these ("不用换了，退款吧" chooses)
+    outranks: dict[str, list[str]] = {}
+    # the events a complaint that states no problem fires instead ("是我，干嘛": vent, not problem)
+    vague: dict[str, str] = {}
+    # where the options are shown, a reply that picks one though its intents move nothing
+    picks: list[str] = []
 
 
 class ScriptFile(_Strict):
@@ -273,6 +279,8 @@ class ScriptFile(_Strict):
     evidence: Any = None
     firm_extort: Any = None
     weak_primary: Any = None
+    act_evidence: Any = None
+    farewell: Any = None
     ordinary: Any = None
     maybe: Any = None
     escalation_owner: Any = None

@@ -56,6 +56,7 @@ _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", 
             ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
+_REQUESTS = _COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
 
 
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
@@ -174,14 +175,16 @@ class Engine:
             bu = self.understand.buyer(text)
             self._apply_buyer(conv, bu, text, at)
             return self._answer(conv, bu, [], at)
-        au = self.understand.agent(text, conv.context.agent_recent, conv.stage)
+        au, alone = self.understand.agent_read(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         held = conv.stage in self.script.holding
         # "那我明天上午10点再联系您，您先忙" agrees a callback time: not a goodbye to record
         proposes_time = conv.stage in self._callback and \
             self.policy.callback_time.search(self.understand.normalize(text).text) is not None
-        self._apply_agent(conv, au, text, at)
+        evidence = self.flow.act_evidence
+        unsure = frozenset(a for a, q in alone.items() if q < evidence.get(a, 0.0))
+        self._apply_agent(conv, au, text, at, unsure)
         if held and "close" in au.acts and conv.stage in self.script.holding and not proposes_time:
             warnings.append(self._note("record_outcome",
                                        stage=self.script.stages[conv.stage].label))
@@ -295,12 +298,36 @@ class Engine:
 
     # -- applying a turn ---------------------------------------------------------------
 
-    def _fire_all(self, conv: Conversation, events: list[str], at: datetime | None) -> list[str]:
+    def _fire_all(self, conv: Conversation, events: list[str], at: datetime | None,
+                  moves: list[str] | None = None) -> list[str]:
+        """Fire the events in order; the stages passed through (``moves``: the event of each step)."""
         path = [conv.stage]
         for ev in events:
             if self.script.fire(conv, ev, at):
                 path.append(conv.stage)
+                if moves is not None:
+                    moves.append(ev)
         return path
+
+    def _picks(self, norm: str) -> bool:
+        """Whether a reply picks one of the options shown: by its place ("我选第二个") or by an
+        option's cue not turned down ("那还是退15吧", not "不用退了"), and asks no question."""
+        flow = self.flow
+        if flow.cue("question", norm):
+            return False
+        return bool(flow.cue("picks", norm)) or self.remedies.named(
+            norm, flow.cues["turned_down"]) is not None
+
+    def _settle(self, events: list[str], vague: bool) -> list[str]:
+        """A message's events as script.yaml's ``events`` settle them: an event drops those it
+        outranks (choosing beats turning an option down), and a complaint that states no problem
+        fires its mood's events instead of the problem's."""
+        fired = set(events)
+        dropped = {d for e in fired for d in self.script.outranks.get(e, ())}
+        out = [e for e in events if e not in dropped]
+        if vague:
+            out = [self.script.vague_events.get(e, e) for e in out]
+        return out
 
     def _apply_buyer(
         self, conv: Conversation, u: BuyerUnderstanding, text: str, at: datetime | None,
@@ -322,9 +349,19 @@ class Engine:
         thing = flow.damaged(norm) if norm else None
         if thing is not None:  # "" when the message does not name the thing
             ctx.damaged = thing or self.phrases["damaged_thing"]
+        # another problem than the case's: another cause, or said as another one ("还有个事")
+        ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
+                           and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
         self._note_cause(ctx, u.cause, norm)
         complaint = intent in _COMPLAINTS or u.cause is not None or any(
             i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)
+        # A complaint that names no cause and asks for nothing states no problem: a mood
+        # ("是我，干嘛"). A message with a goodbye in it is a goodbye, whatever else it says
+        # ("就这样吧，反正也挺失望的"): it opens no new round (script.yaml `farewell`).
+        vague = complaint and u.cause is None and intent not in _REQUESTS and not any(
+            i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
+        ctx.farewell = intent in flow.farewell or any(
+            i.intent in flow.farewell and i.confidence >= flow.weak_primary for i in u.intents)
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
@@ -341,14 +378,23 @@ class Engine:
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = self._sure_events(sure, complaint)
-        elif sure and u.confidence < flow.weak_primary:
+        elif sure and u.confidence < flow.weak_primary and any(
+                self.script.leaves(before, e) for e in self._sure_events(
+                    sure, u.cause is not None or any(i in _COMPLAINTS for i in sure))):
             # A weak primary beside a sure reading ("是我。…称呼可别弄错" read complain at 0.33
             # after a sure "是我"): the sure readings move the stage, the weak one only says
-            # "可能…" where it would have moved it.
+            # "可能…" where it would have moved it. When the sure readings lead nowhere from
+            # here ("退40吧，除毛球器也要": want_refund 0.41 beside a sure complaint, while the
+            # options are on the table), the primary is still the best reading that does.
             complaint = u.cause is not None or any(i in _COMPLAINTS for i in sure)
             events = self._sure_events(sure, complaint)
             ctx.maybe = next((e for e in self.script.buyer_events[intent] if e not in events
                               and e in flow.maybe and self.script.leaves(before, e)), None)
+        events = self._settle(events, vague)
+        if before in self._offers and ctx.remedies_offered and u.cause is None and norm \
+                and intent != "ask" and not any(self.script.leaves(before, e) for e in events) \
+                and self._picks(norm):
+            events += self.script.pick_events  # "那还是退15吧" read as a complaint still chooses
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
@@ -368,7 +414,7 @@ class Engine:
             else:
                 events = [e for e in events if e == "threaten"]
         elif before == self.script.final:
-            if complaint and intent not in ("extort", "threaten"):
+            if complaint and intent not in ("extort", "threaten") and not ctx.farewell:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_problem", at)
                 events = []
@@ -381,19 +427,28 @@ class Engine:
         elif before in self.script.holding:
             events = [e for e in events if e in ("extort", "threaten")]
         problem = self._before_remedy
-        if complaint and (before in problem or conv.stage in problem):
+        # a mood states the problem only once the buyer is telling it (the stages that handle it)
+        if complaint and (before in problem or conv.stage in problem) and (
+                not vague or before in self._handles):
             ctx.problem_stated = True
-        path = self._fire_all(conv, events, at)
+        moves: list[str] = []
+        path = self._fire_all(conv, events, at, moves)
+        if before in self._closes and conv.stage in self._before_remedy:
+            self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial
         if before == initial and conv.stage != initial:
             ctx.buyer_first = ctx.identity_confirmed = True  # the buyer spoke first
         if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
-        if conv.stage in self._after_remedy and any(s in self._offers for s in path[:-1]):
-            if intent == "deny":
+        left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
+        if conv.stage in self._after_remedy and left is not None:
+            if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
                 ctx.all_declined = True
-            else:
-                ctx.remedy_chosen = self.remedies.match(norm or u.text or text, intent, ctx.cause)
+            else:  # the option named, else the one the request (primary or not) asks for
+                asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
+                              and i.confidence >= flow.weak_primary), intent)
+                ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
+                                                        flow.cues["turned_down"])
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -447,13 +502,15 @@ class Engine:
         return events
 
     def _apply_agent(
-        self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None
+        self, conv: Conversation, u: AgentUnderstanding, text: str, at: datetime | None,
+        unsure: frozenset[str] = frozenset(),
     ) -> None:
+        """``unsure``: acts the learned model alone read, below script.yaml ``act_evidence``:
+        such an act does not make a second move in one message (the apology that retells the
+        problem moves 倾听致歉 on; its "explanation", read by the model alone at about 0.5,
+        does not carry on to 提出补救), and is then not counted either."""
         ctx = conv.context
         acts = set(u.acts)
-        for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
-            if act in acts:
-                setattr(ctx, counter, getattr(ctx, counter) + 1)
         if "confirm_product" in acts:
             ctx.product_confirmed = True
         if any(f.code == "conditional_benefit" for f in u.findings):
@@ -478,9 +535,17 @@ class Engine:
             ctx.handed_over = True
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)):
             ctx.remedy_underway = True
-        events = ["message"] + [ev for act in u.acts for ev in self.script.agent_events[act]]
         before = conv.stage
-        self._fire_all(conv, events, at)
+        self._fire_all(conv, ["message"], at)
+        start = conv.stage
+        for act in u.acts:
+            if act in unsure and conv.stage != start:
+                acts.discard(act)  # a second move on an unsure reading: not made, not counted
+            else:
+                self._fire_all(conv, self.script.agent_events[act], at)
+        for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
+            if act in acts:
+                setattr(ctx, counter, getattr(ctx, counter) + 1)
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before
         ctx.just_resumed = False

@@ -129,6 +129,8 @@ class Context(Base):
     stage_before: str | None = None  # the stage before the last buyer message (corrections)
     maybe: str | None = None  # a big jump the last buyer message may mean (too weak to move)
     greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
+    farewell: bool = False  # the last buyer message said goodbye (script.yaml `farewell`)
+    new_problem: bool = False  # the last buyer message raised another problem than the case's
 
 
 class Conversation(Base):

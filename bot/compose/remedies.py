@@ -18,10 +18,13 @@ class Remedy:
     choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
 
-    def cue_length(self, text: str) -> int:
-        """The length of the longest cue found in ``text`` (0: none). Each cue is searched on
-        its own: in one alternation "换" would be found first in "换新的", hiding "新的"."""
-        return max((len(m.group(0)) for c in self.choose if (m := c.search(text))), default=0)
+    def cue_length(self, text: str, turned_down: re.Pattern[str] | None = None) -> int:
+        """The length of the longest cue found in ``text`` and not turned down by the words
+        just before it (0: none). Each cue is searched on its own: in one alternation "换"
+        would be found first in "换新的", hiding "新的"."""
+        return max((len(m.group(0)) for c in self.choose for m in c.finditer(text)
+                    if turned_down is None or turned_down.search(text, 0, m.start()) is None),
+                   default=0)
 
 
 class RemedyBook:
@@ -54,19 +57,29 @@ class RemedyBook:
         """The options as one spoken sentence part: "A；或者B；或者C"."""
         return "；或者".join(r.text for r in self.for_cause(cause)[:3])
 
-    def match(self, text: str, intent: str, cause: str | None) -> str:
-        """Which option a buyer's reply chooses: the longest cue in the text (the cause's
-        options first, then any remedy: the buyer's choice is named as the buyer said it,
-        退货退款 is not 全额退款), else the intent, else the first."""
-        options = self.for_cause(cause)
+    def named(self, text: str, turned_down: re.Pattern[str] | None = None,
+              first: list[Remedy] | None = None) -> str | None:
+        """The option a reply names by one of its cues, the longest cue winning (``first``'s
+        options before the others on a tie), unless the words just before the cue turn it
+        down ("不用退了，换一个吧" names the exchange); None when it names none."""
+        order = first or []
+        seen = {r.id for r in order}
         best: tuple[int, str] | None = None
-        seen = {r.id for r in options}
-        for r in options + [r for r in self.remedies.values() if r.id not in seen]:
-            n = r.cue_length(text)
+        for r in order + [r for r in self.remedies.values() if r.id not in seen]:
+            n = r.cue_length(text, turned_down)
             if n and (best is None or n > best[0]):
                 best = (n, r.id)
+        return best[1] if best else None
+
+    def match(self, text: str, intent: str, cause: str | None,
+              turned_down: re.Pattern[str] | None = None) -> str:
+        """Which option a buyer's reply chooses: the longest cue in the text not turned down
+        (the cause's options first, then any remedy: the buyer's choice is named as the buyer
+        said it, 退货退款 is not 全额退款), else the intent, else the first."""
+        options = self.for_cause(cause)
+        best = self.named(text, turned_down, options)
         if best is not None:
-            return best[1]
+            return best
         for r in options:
             if intent in r.intents:
                 return r.id

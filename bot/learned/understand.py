@@ -212,14 +212,21 @@ class Learned:
                               self.clause_min)
         return [IntentScore(intent=i, confidence=round(p, 3)) for i, p in found]
 
-    def acts(self, norm: Norm, rule_acts: list[str], variant: str = "") -> list[str]:
-        """Agent acts by the shipped combination (or ``variant``)."""
+    def acts(self, norm: Norm, rule_acts: list[str], variant: str = "",
+             alone: dict[str, float] | None = None) -> list[str]:
+        """Agent acts by the shipped combination (or ``variant``). ``alone``, when given, gets
+        the probability of each act the model reads and the rules did not (the flow weighs them:
+        script.yaml ``act_evidence``)."""
         v = variant or self.ship["acts"]
         if v == "rules":
             return rule_acts
         task = self.task(f"{v}.acts")
-        got = {c for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ())
-               if v != "stack" or c in rule_acts or q >= self.new_act_min.get(c, 0.0)}
+        got: set[str] = set()
+        for c, q in task.predict(norm.text, agent_extras(rule_acts) if v == "stack" else ()):
+            if v != "stack" or c in rule_acts or q >= self.new_act_min.get(c, 0.0):
+                got.add(c)
+                if alone is not None and c not in rule_acts:
+                    alone[c] = q
         out = [a for a in task.classes if a in got]
         if not variant:  # acts added to the data after training: no vote of the model, the rules' stand
             known = self.known("acts")

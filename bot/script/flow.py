@@ -38,6 +38,11 @@ class Cues(_Strict):
     handed_over: str
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
+    # (a shop's older copy without them: "(?!)" never matches, not even an empty text)
+    picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
+    turned_down: str = "(?!)"  # the words before an option's cue that turn it down ("不用退")
+    question: str = "(?!)"  # a question about an option is no choice ("退款要多久？")
+    another: str = "(?!)"  # another problem, not the old one again ("还有个事", "另外")
 
 
 class Ordinary(_Strict):
@@ -49,6 +54,8 @@ class FlowSpec(_Strict):
     """The flow section of script.yaml (checked when the engine loads)."""
 
     evidence: dict[str, float] = Field(default_factory=dict)
+    act_evidence: dict[str, float] = Field(default_factory=dict)
+    farewell: list[str] = Field(default_factory=list)
     firm_extort: float = 0.85
     weak_primary: float = 0.5
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
@@ -74,6 +81,8 @@ class Flow:
             where = ".".join(map(str, first["loc"]))
             raise DataError(f"script.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
         self.evidence = f.evidence
+        self.act_evidence = f.act_evidence
+        self.farewell = frozenset(f.farewell)
         self.firm_extort = f.firm_extort
         self.weak_primary = f.weak_primary
         self.ordinary_intents = frozenset(f.ordinary.intents)

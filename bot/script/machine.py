@@ -54,6 +54,12 @@ PREDICATES: dict[str, Predicate] = {
     "review_requested": lambda c, _: c.context.review_requests > 0,
     "firm_hold": lambda c, _: c.context.firm,
     "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
+    # the buyer's message has not moved the stage yet (a mood answers one stage, not two)
+    "first_move": lambda c, _: c.stage == c.context.stage_before,
+    # the buyer's message says goodbye (script.yaml `farewell`), whatever else it says
+    "farewell": lambda c, _: c.context.farewell,
+    # the buyer's message raises a problem other than the case's (another cause, or as another)
+    "new_problem": lambda c, _: c.context.new_problem,
 }
 
 
@@ -111,6 +117,9 @@ class Script:
         self.agent_events: dict[str, list[str]] = spec["events"]["agent"]
         # The events of a buyer message's other intents (beside its primary one), in text order.
         self.secondary_events: dict[str, list[str]] = spec["events"].get("secondary") or {}
+        self.outranks: dict[str, list[str]] = spec["events"].get("outranks") or {}
+        self.vague_events: dict[str, str] = spec["events"].get("vague") or {}
+        self.pick_events: list[str] = spec["events"].get("picks") or []
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []

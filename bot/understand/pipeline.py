@@ -132,10 +132,19 @@ class Understander:
         self, text: str, context: Sequence[str] = (), stage: str | None = None
     ) -> AgentUnderstanding:
         """Acts and guard findings of an agent message (``context``, ``stage``: see findings)."""
+        return self.agent_read(text, context, stage)[0]
+
+    def agent_read(
+        self, text: str, context: Sequence[str] = (), stage: str | None = None
+    ) -> tuple[AgentUnderstanding, dict[str, float]]:
+        """``agent``, and the learned model's probability of each act it read that the rules
+        did not (none without a model): the flow lets such an act move the stage only when
+        it is sure enough (script.yaml ``act_evidence``)."""
         norm = self.normalize(text)
         acts = self.agent_model(norm)
+        alone: dict[str, float] = {}
         if self.learned is not None:
-            acts = self.learned.acts(norm, acts, "model" if self.mode == "model" else "")
+            acts = self.learned.acts(norm, acts, "model" if self.mode == "model" else "", alone)
         findings = self.guard(norm, self.context(context), stage)
         codes = {f.code for f in findings}
         implied = set(acts)
@@ -154,4 +163,4 @@ class Understander:
             implied.discard("explain")
         order = self.act_order
         acts = sorted(implied, key=lambda a: (order.get(a, len(order)), a))
-        return self._agent_understanding(text=text, acts=acts, findings=findings)
+        return self._agent_understanding(text=text, acts=acts, findings=findings), alone
