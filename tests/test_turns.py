@@ -145,9 +145,9 @@ def test_the_published_suggestion_is_the_one_returned(db_url: str) -> None:
     published, done, stored = asyncio.run(go())
     returned = [d.suggestion for d in done]
     assert [s.turn for _, s in published] == [1, 2]
-    # The JSON stored is the reply's, encoded once; none for a masked message (the caller
-    # is answered with what it said).
-    assert done[0].json == returned[0].model_dump_json() and done[1].json is None
+    # The JSON stored is the reply's, encoded once (pydantic's UTF-8 bytes, the same text as
+    # model_dump_json); none for a masked message (the caller is answered with what it said).
+    assert done[0].json == returned[0].model_dump_json().encode() and done[1].json is None
     # A message without personal data: what listeners get is what the caller got.
     assert published[0][1] == returned[0] == stored[0]
     # One with a phone number: the caller sees it; listeners and the database the masked one.
@@ -395,3 +395,28 @@ def test_a_first_message_late_at_night_is_warned_in_the_service_too(tmp_path: Pa
     early, = _talk(tmp_path, "2026-12-07T19:30", [("agent", "您好，请问是周女士吗？")])
     assert "late_contact" in [w.code for w in late.warnings]
     assert "late_contact" not in [w.code for w in early.warnings]
+
+
+def test_the_state_and_the_suggestion_are_stored_as_the_text_pydantic_writes(db_url: str) -> None:
+    """A turn's JSON goes to the database as pydantic's UTF-8 bytes (bound as text on SQLite,
+    decoded for PostgreSQL's driver): the columns hold text, the same as model_dump_json."""
+    async def go() -> tuple[list[object], Conversation, Suggestion]:
+        store = await Store.open(db_url)
+        turns = TurnService.over(store, ENGINE)
+        try:
+            conv, _, _ = await turns.create(ENGINE.start({**CASE, "order_id": "TEXT"})[0].case)
+            done = await turns.turn(conv.id, "buyer", "衣服颜色跟图片差好多，我很失望")
+            _C, _T = schema.conversations.c, schema.turns.c
+            row = await store.read(lambda c: c.execute(
+                select(_C.state, _T.suggestion).join(schema.turns, _T.conversation_id == _C.id)
+                .where(_C.id == conv.id)).one())
+            kept = (await store.load(conv.id)).conversation
+            return list(row), kept, done.suggestion
+        finally:
+            turns.shutdown()
+            await store.close()
+
+    (state, suggestion), conv, sug = asyncio.run(go())
+    assert isinstance(state, str) and isinstance(suggestion, str)
+    assert state == conv.model_dump_json() and json.loads(state)["turn"] == 1
+    assert suggestion == sug.model_dump_json() and "失望" in suggestion

@@ -289,7 +289,7 @@ async def post_message(request: web.Request) -> web.Response:
         if finding.span is not None:
             metrics.finding(finding.code, finding.severity)
     if done.json is not None:  # already encoded for the database
-        return web.Response(text=done.json, content_type="application/json")
+        return web.Response(body=done.json, content_type="application/json", charset="utf-8")
     return _dump(done.suggestion)
 
 

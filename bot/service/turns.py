@@ -34,6 +34,7 @@ from bot.store.conversations import CaseKey, Stored, TurnRecord, TurnRepository
 from bot.store.errors import Forbidden, NeedsPerson
 from bot.store.locks import Locks
 from bot.store.mask import mask, mask_case, mask_edits, masked_suggestion
+from bot.store.statement import json_bytes
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -64,9 +65,9 @@ class TurnResult(NamedTuple):
 
     suggestion: Suggestion
     duplicate: bool = False  # a repeated message id: the answer stored for it (masked)
-    # The answer's JSON when it is the one stored (nothing in the message was masked):
-    # encoded once, for the database and the reply.
-    json: str | None = None
+    # The answer's JSON (UTF-8) when it is the one stored (nothing in the message was
+    # masked): encoded once, for the database and the reply.
+    json: bytes | None = None
 
 
 def shop_clock(timezone: str = "Asia/Shanghai") -> Callable[[], datetime]:
@@ -269,7 +270,7 @@ def _masked_turn(conv: Conversation, sug: Suggestion, role: str, text: str,
     masked, steps = mask_edits(text)
     conv.context.agent_recent = [_masked_line(t) for t in conv.context.agent_recent]
     stored = sug if masked == text else masked_suggestion(sug, masked, steps)
-    return TurnRecord(conv.id, conv.turn, role, masked, message_id, conv.stage, stored, stored.model_dump_json())
+    return TurnRecord(conv.id, conv.turn, role, masked, message_id, conv.stage, stored, json_bytes(stored))
 
 
 # Lines of the guard's memory that masking leaves as they are: a line comes back in the next

@@ -22,7 +22,7 @@ from bot.store import schema
 from bot.store.base import Database
 from bot.store.errors import Forbidden, NotFound, Stale
 from bot.store.mask import mask, mask_id
-from bot.store.statement import Statement
+from bot.store.statement import JsonText, Statement, json_bytes
 from bot.store.views import ConversationSummary, TurnOut
 
 _C, _T = schema.conversations.c, schema.turns.c
@@ -39,7 +39,7 @@ _LOAD_ANSWERED = Statement(select(*_ROW, _T.suggestion)
 # A turn's two writes, built once: the values come as parameters, so SQLAlchemy compiles
 # each statement once (``.values(...)`` with the values in it built a new cache key per turn,
 # which cost more than Engine.feed).
-_INSERT_TURN = Statement(schema.turns.insert(), [
+_INSERT_TURN = Statement(schema.turns.insert().values(suggestion=bindparam("suggestion", type_=JsonText())), [
     "conversation_id", "turn", "role", "text", "message_id", "stage", "suggestion", "created_at"])
 # A save writes only over the row it was computed from: every column a load reads (the shop
 # never changes) still holds what the load saw, or nothing is written (``Stale``). So a
@@ -47,13 +47,14 @@ _INSERT_TURN = Statement(schema.turns.insert(), [
 # overwritten, and no other writer has anything to remember.
 _UNCHANGED = and_(_C.id == bindparam("cid"), _C.turn == bindparam("was_turn"),
                   _C.stage == bindparam("was_stage"), _C.is_open == bindparam("was_open"),
-                  _C.state == bindparam("was_state"))
-_UPDATE_STATE = Statement(update(schema.conversations).where(_UNCHANGED), [
+                  _C.state == bindparam("was_state", type_=JsonText()))
+_STATE = {"state": bindparam("state", type_=JsonText())}  # the state's JSON, as bytes (JsonText)
+_UPDATE_STATE = Statement(update(schema.conversations).where(_UNCHANGED).values(_STATE), [
     "stage", "turn", "state", "updated_at", "script_version", "is_open", "outcome"])
 # Most turns leave the stage and the open flag as they were: writing them all the same made
 # the database rewrite their index entries (the stage index, the open-case index), about as
 # much as the rest of the UPDATE.
-_UPDATE_STATE_ONLY = Statement(update(schema.conversations).where(_UNCHANGED), [
+_UPDATE_STATE_ONLY = Statement(update(schema.conversations).where(_UNCHANGED).values(_STATE), [
     "turn", "state", "updated_at", "script_version", "outcome"])
 _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam("cid"))
                     .order_by(_T.turn.desc()).limit(1))
@@ -61,14 +62,14 @@ _LAST_SUGGESTION = (select(_T.suggestion).where(_T.conversation_id == bindparam(
 
 class Stored(NamedTuple):  # a NamedTuple, as the turn's other records (bot/service/turns.py)
     """A conversation as loaded: its row's shop, open flag, turn and stage, and its state
-    (decoded, and the text the row holds, which the save checks is still there)."""
+    (decoded, and the text the row holds as UTF-8, which the save checks is still there)."""
 
     shop: str
     is_open: bool
     turn: int
     stage: str
     conversation: Conversation
-    state: str
+    state: bytes
     answered: Suggestion | None = None  # the answer already stored for this message id
 
 
@@ -82,7 +83,7 @@ class TurnRecord(NamedTuple):
     message_id: str | None
     stage: str
     suggestion: Suggestion
-    suggestion_json: str  # the same, encoded once
+    suggestion_json: bytes  # the same, encoded once (UTF-8 JSON: the database's and the reply's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,8 @@ class ConversationStore(Database):
             row = await self.read(lambda conn: _LOAD_ANSWERED.run(conn, {"cid": conv_id, "mid": message_id}))
         if row is None:
             raise NotFound(conv_id)
-        shop, is_open, turn, stage, state, *answered = row
+        shop, is_open, turn, stage, text, *answered = row
+        state = text.encode()
         # The row as this store saved it: the object kept is its decoding, without the JSON.
         conv = held.conversation if held is not None and held.state == state else \
             Conversation.model_validate_json(state)
@@ -195,9 +197,9 @@ class ConversationStore(Database):
         return True
 
     def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None,
-              loaded: Stored) -> str:
+              loaded: Stored) -> bytes:
         now = datetime.now(UTC)
-        state = conv.model_dump_json()
+        state = json_bytes(conv)
         same = loaded.stage == conv.stage and loaded.is_open == is_open
         written = (_UPDATE_STATE_ONLY if same else _UPDATE_STATE).count(conn, {
             "cid": conv.id, "stage": conv.stage, "turn": conv.turn, "state": state,

@@ -93,7 +93,7 @@ class PostgresStore(Store):
         self._drain: asyncio.Task[None] | None = None
 
     def _save(self, conn: Connection, conv: Conversation, is_open: bool, turn: TurnRecord | None,
-              loaded: Stored) -> str:
+              loaded: Stored) -> bytes:
         state = super()._save(conn, conv, is_open, turn, loaded)
         if turn is not None:
             conn.execute(select(func.pg_notify(_CHANNEL, f"{self.instance}:{conv.id}:{turn.turn}")))
