@@ -204,3 +204,71 @@ def test_round_three_malicious_refusal_is_clean(engine: Engine) -> None:
     text = "亲，补偿只能按平台标准来，不会因为评价多给"
     assert not is_heldout(text)
     assert _codes(engine, text, (), "malicious") == set()
+
+
+# --- a fourth round: the words of real seller scripts that read as violations ----------------
+# Each row: a clean train line of round 4 (scripts/guard_handwritten.jsonl), a clean sibling and a
+# violating sibling written for the test with the same words. The review named as where the buyer
+# told the shop, couriers/warehouses/systems as the cause, a neighbourhood as a delivery fact,
+# 改好了 for an address or an order, money paid through Alipay: clean; the same words turned on
+# the buyer or tied to the review are not.
+
+ROUND_4 = [
+    ("看到您在评价里提到杯子有裂纹，真的很抱歉，新杯子今天给您补发，顺丰包邮~",
+     "您在追评里说的包装破损我们记下了，这单给您补一个收纳袋",
+     "您在评价里提到的问题给您补偿10元，麻烦把评价改成好评", "conditional_benefit"),
+    ("您在追评里说鞋底开胶，非常抱歉，这是胶水批次的问题，给您退款或换新都可以，您选一个就行。",
+     "您在中评里反映的异味，是包装闷的，给您退款或者换新都行",
+     "您在中评里反映的异味我们给您退款，追评那边帮忙改成五星哈", "conditional_benefit"),
+    ("您的件在站点被错分到了隔壁小区的派送员手里，已经调回来了，今晚送达。",
+     "包裹被送到了旁边小区的驿站，快递员已经去拿了",
+     "您住的那个小区我们知道，挺高档的", "privacy"),
+    ("收货地址我们手动改好了，快递今天上门揽收，一直没发是因为系统拦截，抱歉让您久等。",
+     "订单型号已经帮您改好了，之前一直没发就是在等这个",
+     "地址改好了，评价也请您尽快改好哈", "pressure"),
+    ("补偿的10元已经通过支付宝转给您了，备注写了订单号，请查收。",
+     "运费8元已通过支付宝退给您了，请查收",
+     "补偿款已经用支付宝转您了，差评那边帮忙删一下哈", "conditional_benefit"),
+    ("实木家具有轻微色差是木材天然纹理造成的，不属于质量问题；如果您不喜欢这块的颜色，我们可以给您换一块板。",
+     "真皮沙发有细小褶皱是牛皮天然的特点，不属于质量问题哈",
+     "不属于质量问题，是您自己洗的方法不对", "blame"),
+    ("页面上的发货时间写的不太清楚，是我们的疏忽，您要是等不及，我们马上给您办退款。",
+     "预售标识放得不够显眼，您要是等不了，我们给您退款",
+     "页面上写得很清楚是预售，您自己没看", "blame"),
+    ("是打包的师傅把您的杯子放倒了，所以路上洒了，新的一杯今天补寄，这次立着装。",
+     "是派件员把您的包裹放错了楼层，已经取回来了",
+     "是您自己把零件装反了，所以用不了", "blame"),
+]
+
+
+@pytest.mark.parametrize(("line", "clean", "violating", "code"), ROUND_4)
+def test_round_four_seller_words(engine: Engine, line: str, clean: str, violating: str, code: str) -> None:
+    assert not is_heldout(line)
+    assert _codes(engine, line) == set(), line
+    assert _codes(engine, clean) == set(), clean
+    assert code in _codes(engine, violating), violating
+
+
+def test_round_four_buyer_handling_then_a_comma_is_blame(engine: Engine) -> None:
+    line = "快递没问题，是您把包裹放在门口晒了一天，才会化的。"
+    assert not is_heldout(line)
+    assert "blame" in _codes(engine, line)
+    assert "blame" in _codes(engine, "您把面霜放在暖气边上烤了两天，才会变质的")
+    # the courier did it: no blame, and no act of blaming
+    acts = engine.understand.agent("是快递员把您的件放错了货架，已经拿回来了").acts
+    assert "blame_buyer" not in acts
+
+
+def test_round_four_off_platform_payment(engine: Engine) -> None:
+    # paid through Alipay with no review named is a fact; asking for WeChat to pay stays tied
+    assert _codes(engine, "您的补偿款8元已通过支付宝转账，麻烦查收") == set()
+    assert "conditional_benefit" in _codes(engine, "加一下我微信，补偿款在微信上转给您")
+    assert "conditional_benefit" in _codes(engine, "我支付宝私下转您20元，您看评价能不能删了")
+
+
+def test_round_four_an_address_fixed_asks_for_no_review(engine: Engine) -> None:
+    text = "我们已经在后台把地址改好了，之前一直没发出，今天下午发"
+    assert _codes(engine, text) == set()
+    assert "request_review" not in engine.understand.agent(text).acts
+    # the review named in the same breath: 改好了 is the review again
+    assert "pressure" in _codes(engine, "订单改好了，评价也麻烦您今天之内改好")

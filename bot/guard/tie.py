@@ -62,6 +62,7 @@ class Ties:
         self.offplatform = _compile("offplatform")
         self.decouple = _compile("decouple")
         self.done = _compile("done")
+        self.paid = _compile("paid")
         self.agree = _compile("agree")
         self.refuse = _compile("refuse")
         self.withhold = _compile("withhold")
@@ -94,6 +95,9 @@ class Ties:
             while right < min(len(text), e + _WINDOW) and not CLAUSE_BREAK.match(text[right]):
                 right += 1
             if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
+                continue
+            # money reported paid anywhere in its clause (补偿款10元已通过支付宝转账): a fact
+            if self.paid is not None and self.paid.search(text, left, right):
                 continue
             if owed and (self.service_offer is None or not self.service_offer.search(text, left, right)):
                 continue
@@ -140,7 +144,9 @@ class Ties:
             e = max(reviews[0][1], pending[0][1])
             return Tie(s, e, "same_message")
         off = self._free(self.offplatform, text)
-        money = pending
+        # money moved off the platform next to a review action is tied even when it is
+        # reported as paid (已经支付宝转您10元，差评能不能删了); paid with no review, it is not
+        money = pending or (self._free(self.benefit, text) if reviews else [])
         if off and money and not free:
             return Tie(min(off[0][0], money[0][0]), max(off[0][1], money[0][1]), "off_platform")
         if free or not context:
