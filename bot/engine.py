@@ -43,7 +43,7 @@ from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, inherit_roles, review_changeable
-from bot.understand.normalize import to_traditional, written_traditional
+from bot.understand.normalize import to_traditional
 from bot.understand.pipeline import Understander
 
 _UNSEEN = object()  # a cache miss (None is a cached answer: blocked)
@@ -334,7 +334,8 @@ class Engine:
         corrected: bool = False,
     ) -> None:
         ctx, flow = conv.context, self.flow
-        norm = self.understand.normalize(text).text if text else ""
+        said = self.understand.normalize(text) if text else None
+        norm = said.text if said else ""
         before = conv.stage
         ctx.stage_before = before
         ctx.maybe = None
@@ -342,8 +343,8 @@ class Engine:
         ctx.last_acts = []
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
-        if text and not ctx.traditional:  # a buyer who writes 繁體 is answered in it
-            ctx.traditional = written_traditional(text)
+        if said and said.traditional:  # a buyer who writes 繁體 is answered in it
+            ctx.traditional = True
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None

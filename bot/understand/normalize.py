@@ -71,6 +71,7 @@ class Norm:
     source: str
     text: str
     origin: tuple[int, ...]
+    traditional: bool = False  # written in traditional characters (any that simplifies)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The raw-text span of normalised characters ``start:end``."""
@@ -113,6 +114,7 @@ class Normalizer:
         else:
             text, origin = self._per_character(source)
         simplified = _t2s().convert(text)
+        traditional = simplified != text
         if len(simplified) != len(text):  # a phrase conversion changed the length
             simplified = "".join(_t2s().convert(c) or c for c in text)
         if len(simplified) == len(text):
@@ -129,7 +131,7 @@ class Normalizer:
                     text, origin = _substitute(text, origin, old, new)
         if "  " in text or text != text.strip() or _ODD_SPACE.search(text):
             text, origin = _collapse_spaces(text, origin)
-        return Norm(source, text, tuple(origin))
+        return Norm(source, text, tuple(origin), traditional)
 
     def _per_character(self, source: str) -> tuple[str, list[int]]:
         chars: list[str] = []
