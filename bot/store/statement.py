@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, DateTime, Dialect, Text, cast
+from sqlalchemy import Connection, Dialect, Text, cast
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -75,38 +75,10 @@ class Statement:
     def _compiled(self, conn: Connection) -> tuple[str, list[tuple[str, Callable[[Any], Any] | None]]]:
         if self._sqlite is None:
             compiled: Any = self.stmt.compile(dialect=conn.dialect, column_keys=self.keys)  # type: ignore[attr-defined]
-            order = [(name, _processor(compiled.binds[name].type, conn.dialect)) for name in compiled.positiontup]
+            order = [(name, compiled.binds[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+                     for name in compiled.positiontup]
             self._sqlite = (str(compiled), order)
         return self._sqlite
-
-
-def _processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    process: Callable[[Any], Any] | None = kind.dialect_impl(dialect).bind_processor(dialect)
-    if process is None or not isinstance(kind, DateTime):
-        return process
-    # A turn stamps its UPDATE and its INSERT with one datetime: formatted once (about 1.3 µs).
-    return _DATES.setdefault((repr(kind), dialect.name), _Once(process))
-
-
-class _Once:
-    """A bind processor that remembers the value it formatted last."""
-
-    __slots__ = ("last", "process")
-
-    def __init__(self, process: Callable[[Any], Any]) -> None:
-        self.process = process
-        self.last: tuple[Any, Any] = (None, None)  # (value, formatted): replaced in one step
-
-    def __call__(self, value: Any) -> Any:
-        last = self.last
-        if value is last[0]:  # held here, so never another object at the same address
-            return last[1]
-        text = self.process(value)
-        self.last = (value, text)
-        return text
-
-
-_DATES: dict[tuple[str, str], _Once] = {}
 
 
 __all__ = ["JsonText", "Statement", "json_bytes"]
