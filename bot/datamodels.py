@@ -279,6 +279,7 @@ class ScriptFile(_Strict):
     evidence: Any = None
     firm_extort: Any = None
     weak_primary: Any = None
+    review_cause: Any = None
     act_evidence: Any = None
     farewell: Any = None
     ordinary: Any = None

@@ -160,7 +160,30 @@ class Engine:
             case = Case.model_validate(case)
         conv = Conversation(id=conversation_id, case=case, tone=tone,
                             stage=self.script.initial, script_version=self.script.version)
+        self.seed_cause(conv, self.review_cause(case.review_text)[1])
         return self._answer(conv, None, [], None)
+
+    def review_cause(self, text: str | None) -> tuple[BuyerUnderstanding | None, Cause | None]:
+        """A review read as the buyer's first statement: its understanding (None for an empty
+        review) and the cause it states surely enough to be the case's (``review_cause`` of
+        script.yaml, on the calibrated probability; a cause only the rules read, whose cues
+        name one outright, counts as sure)."""
+        if not text or not text.strip():
+            return None, None
+        u, scores = self.understand.buyer_scored(text)
+        p = scores["cause"]
+        sure = u.cause is not None and (p is None or p >= self.flow.review_cause)
+        return u, u.cause if sure else None
+
+    @staticmethod
+    def seed_cause(conv: Conversation, cause: Cause | None) -> None:
+        """The review's cause is the case's primary cause, as if the buyer had said it first:
+        a different cause stated in the talk is kept as secondary unless the buyer corrects
+        it ("不是…是…"). It does not count as the problem stated in the talk: the agent still
+        listens and apologises first."""
+        ctx = conv.context
+        if cause is not None and ctx.cause is None and conv.turn == 0:
+            ctx.cause, ctx.cause_source = cause, "review"
 
     def feed(
         self, conv: Conversation, role: Role, text: str, *, at: datetime | None = None,
@@ -262,6 +285,8 @@ class Engine:
         u: BuyerUnderstanding | None = None
         if cause is not None:
             code = self.label_code("cause", cause)
+            if code != ctx.cause:
+                ctx.cause_source = "correction"
             ctx.cause = code
             ctx.causes = [c for c in ctx.causes if c != code]
             ctx.problem_stated = True
@@ -463,12 +488,18 @@ class Engine:
 
     def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
         """The first problem the buyer states is the case's cause until the buyer corrects
-        it; later ones (tone, slow replies) are kept as secondary causes."""
+        it; later ones (tone, slow replies) are kept as secondary causes. A correction names
+        the cause after its cue ("不是缩水的问题，其实是尺码小了"): the whole message may
+        read as the cause it denies, so the words after the cue are read on their own."""
+        fix = self.flow.cue("cause_correction", norm) if norm and ctx.cause is not None else None
+        if fix is not None and norm[fix.end():].strip():
+            cause = self.understand.buyer(norm[fix.end():]).cause or cause
         if cause is None or cause == ctx.cause:
             return
-        if ctx.cause is None or (norm and self.flow.cue("cause_correction", norm)):
+        if ctx.cause is None or fix is not None:
             if ctx.cause is not None:
                 ctx.causes = [c for c in ctx.causes if c != cause]
+            ctx.cause_source = "talk" if ctx.cause is None else "correction"
             ctx.cause = cause
         elif cause not in ctx.causes:
             ctx.causes = [*ctx.causes, cause]

@@ -97,6 +97,9 @@ class Context(Base):
     all_declined: bool = False
     review_answer: str | None = None
     cause: Cause | None = None
+    # where the primary cause came from: the review the case was opened with, the talk (the
+    # first problem the buyer stated), or a correction (the buyer's "不是…是…", an agent's)
+    cause_source: Literal["review", "talk", "correction"] | None = None
     held_from: str | None = None
     just_resumed: bool = False
     blame: int = 0

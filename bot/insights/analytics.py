@@ -124,9 +124,18 @@ def _per_group(table_id: str, kind: str, records: Sequence[CaseRecord],
     return Table(table_id, kind, columns, tuple(rows))
 
 
+CAUSE_SOURCES = (("review", "from_review"), ("talk", "from_talk"), ("correction", "corrected"))
+
+
 def causes(records: Sequence[CaseRecord]) -> Table:
-    """Why buyers complain: cases per cause (share of all cases) and how many were resolved."""
-    return _per_group("causes", "cause", records, lambda r: r.cause, share=True)
+    """Why buyers complain: cases per cause (share of all cases) and how many were resolved;
+    then where each case's cause came from (its review, the talk, a correction)."""
+    table = _per_group("causes", "cause", records, lambda r: r.cause, share=True)
+    by_cause = _grouped(records, lambda r: r.cause)
+    rows = tuple(Row(row.key, (*row.values, *(
+        sum(r.cause_source == source for r in by_cause[row.key]) if row.key else None
+        for source, _ in CAUSE_SOURCES))) for row in table.rows)
+    return Table(table.id, table.row_kind, (*table.columns, *(m for _, m in CAUSE_SOURCES)), rows)
 
 
 def remedies(records: Sequence[CaseRecord]) -> Table:

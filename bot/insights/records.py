@@ -56,6 +56,8 @@ class CaseRecord:
     rating: str
     turns: int
     findings: tuple[FindingRecord, ...] = ()
+    # where the cause came from: review (the imported or typed-in review), talk, correction
+    cause_source: str = ""
 
     @property
     def resolved(self) -> bool:
@@ -181,4 +183,6 @@ def _record(row: Any, findings: Iterable[FindingRecord], initial_stage: str) -> 
         last_stage=last, outcome=row.outcome or "", is_open=bool(row.is_open),
         created_at=created, cause=ctx.get("cause") or "", remedy=ctx.get("remedy_chosen") or "",
         review_answer=ctx.get("review_answer") or "", platform=case.get("platform") or "",
-        rating=case.get("review_rating") or "", turns=int(row.turn), findings=tuple(findings))
+        rating=case.get("review_rating") or "", turns=int(row.turn), findings=tuple(findings),
+        # a case stored before the source was kept had its cause from the talk
+        cause_source=(ctx.get("cause_source") or "talk") if ctx.get("cause") else "")

@@ -134,7 +134,7 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
 # -- queue ----------------------------------------------------------------------------------
 
 
-_WIDE_QUEUE = 110  # cells the ten-column queue needs
+_WIDE_QUEUE = 122  # cells the eleven-column queue needs
 _STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "cyan", "waiting": "white"}
 
 
@@ -183,8 +183,8 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
     wide = console.width >= _WIDE_QUEUE
     table = Table(title=f"待处理的中差评（共 {total} 个，显示 {len(items)} 个）", title_justify="left",
                   show_lines=True, header_style="bold")
-    names = (("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "阶段", "负责人", "原因") if wide
-             else ("编号", "紧急\n状态", "评价", "买家\n宝贝\n订单号", "阶段\n负责人", "原因"))
+    names = (("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "问题", "阶段", "负责人", "原因") if wide
+             else ("编号", "紧急\n状态", "评价", "买家\n宝贝\n订单号\n问题", "阶段\n负责人", "原因"))
     for name in names:
         table.add_column(name, overflow="fold", no_wrap=name in ("编号", "紧急", "状态", "评价"),
                          min_width=14 if name == "原因" else None)
@@ -198,11 +198,16 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         # would break lines at ("14" and "天" on two lines).
         # Wrapped as Chinese is: never inside a date ("12-20") nor before a closing bracket.
         reasons = Wrapped("\n".join(r.replace(" ", "") for r in it.reasons))
+        # the case's problem and where it was read (评价 / 通话 / 更正)
+        said = f"[dim]（{it.cause.source_label}）[/]" if it.cause and it.cause.source_label else ""
+        problem = "[dim]未说明原因[/]" if it.cause is None else f"{it.cause.label}{said}"
         if wide:
             table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]", status, f"{rating} {platform}",
-                          it.buyer_name, it.order_id or "", it.product or "", it.stage.label, agent, reasons)
+                          it.buyer_name, it.order_id or "", it.product or "", problem.replace("[dim]（", "\n[dim]（"),
+                          it.stage.label, agent,
+                          reasons)
         else:
-            what = "\n".join(x for x in (it.product, it.order_id) if x)
+            what = "\n".join(x for x in (it.product, it.order_id, problem) if x)
             table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]\n{status}",
                           f"{rating}\n{platform}".lstrip("\n"), f"{it.buyer_name}\n{what}".rstrip("\n"),
                           f"{it.stage.label}\n{agent}", reasons)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select, tuple_
 from bot.engine import Engine
 from bot.intake import tables
 from bot.intake.records import ReviewIn
-from bot.intake.triage import Reading, read_review
+from bot.intake.triage import Reading
 from bot.models import Case, Conversation
 from bot.store import schema
 from bot.store.db import Store, _kept_key, buyer_key
@@ -63,7 +63,7 @@ def id_key(value: str) -> str:
 
 def _job(engine: Engine, chunk: list[ReviewIn], now: datetime) -> Callable[[Connection], ImportResult]:
     script = engine.script
-    readings: dict[str, Reading] = {}
+    readings: dict[str, tuple[Reading, str | None]] = {}
 
     def job(conn: Connection) -> ImportResult:
         done = ImportResult()
@@ -98,20 +98,25 @@ def _job(engine: Engine, chunk: list[ReviewIn], now: datetime) -> Callable[[Conn
             case = mask_case(plain[r])
             ckey = ckeys[r]
             conv_id = open_ids.get(ckey)
+            known = readings.get(r.review_text or "")
+            if known is None:  # exports repeat texts ("此用户没有填写评价"): read each once
+                u, seed = engine.review_cause(r.review_text)
+                known = readings[r.review_text or ""] = (
+                    Reading(u.intent, u.cause, u.emotion) if u is not None else Reading(), seed)
+            reading, seed = known
             if conv_id is None:
                 # What Engine.start makes, without the first Suggestion: that is computed when
-                # the case is opened (Store.last_suggestion), not for every imported row.
+                # the case is opened (Store.last_suggestion), not for every imported row. The
+                # review is the buyer's first statement: a cause it states surely is the case's.
                 conv = Conversation(id=str(uuid.uuid4()), case=case, stage=script.initial,
                                     script_version=script.version)
+                engine.seed_cause(conv, seed)
                 conv_id = open_ids[ckey] = conv.id
                 conversations.append(dict(
                     id=conv.id, shop=r.shop, buyer_key=ckey[1], order_key=ckey[2], agent=None,
                     stage=conv.stage, outcome=None, is_open=True, turn=0, script_version=conv.script_version,
                     state=conv.model_dump_json(), created_at=now, updated_at=now, flagged=False))
                 done.ids.append(conv.id)
-            reading = readings.get(r.review_text or "")
-            if reading is None:  # exports repeat texts ("此用户没有填写评价"): read each once
-                reading = readings[r.review_text or ""] = read_review(engine.understand, r.review_text)
             reviews.append(dict(
                 shop=r.shop, order_id=keys[r][1], sub_order_id=keys[r][2], conversation_id=conv_id,
                 source=r.source, rating=r.rating, platform=r.platform, review_time=utc(r.review_time),

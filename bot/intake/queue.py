@@ -22,6 +22,7 @@ from bot.store.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
     from bot.engine import Engine
+    from bot.labels import Labels
     from bot.script.machine import Stage
 
 _C, _R, _A = schema.conversations.c, tables.reviews.c, tables.attempts.c
@@ -69,9 +70,9 @@ async def open_cases(store: Store, shop: str | None) -> list[CaseView]:
 
 
 def build(views: list[CaseView], rules: ContactRules, now: datetime, stages: Mapping[str, Stage],
-          understander: Any, query: QueueQuery) -> tuple[int, list[QueueItem]]:
+          understander: Any, query: QueueQuery, labels: Labels | None = None) -> tuple[int, list[QueueItem]]:
     """Triage, filter and order (CPU work: the service runs it off the event loop)."""
-    items = [triage(v, rules, now, stages, understander) for v in views]
+    items = [triage(v, rules, now, stages, understander, labels) for v in views]
     items = [i for i in items if matches(i, query.q)
              and (query.status is None or i.status == query.status)
              and (not query.mine or i.assigned_to == query.me)]
@@ -85,7 +86,7 @@ async def queue(store: Store, engine: Engine, rules: ContactRules, query: QueueQ
     (its script's stages, its understanding for cases typed in by hand)."""
     views = await open_cases(store, query.shop)
     return await asyncio.to_thread(build, views, rules, now or datetime.now(UTC), engine.script.stages,
-                                   engine.understand, query)
+                                   engine.understand, query, engine.labels)
 
 
 def used_attempts(recorded: int, turn: int, state: str) -> int:

@@ -32,11 +32,15 @@ from bot.intake.contact import ContactRules
 from bot.models import StageRef
 
 if TYPE_CHECKING:
+    from bot.labels import Labels
     from bot.script.machine import Stage
 
 Status = Literal["waiting", "in_progress", "callback", "overdue"]
 STATUSES: tuple[str, ...] = ("waiting", "in_progress", "callback", "overdue")
 STATUS_LABELS = {"waiting": "待联系", "in_progress": "处理中", "callback": "待回访", "overdue": "已超时"}
+CauseSource = Literal["review", "talk", "correction"]
+# where the case's cause came from (Context.cause_source): the review, the talk, a correction
+SOURCE_LABELS = {"review": "评价", "talk": "通话", "correction": "更正"}
 WINDOW = timedelta(days=30)  # to change a review (Taobao), and to complain about a malicious one
 _RANK = {"差评": 2, "中评": 1}
 
@@ -114,6 +118,15 @@ class CaseView:
                    aware(row.created_at) or datetime.now(UTC))
 
 
+class CauseRef(BaseModel):
+    """The case's primary cause, its Chinese name and where it came from."""
+
+    id: str
+    label: str
+    source: CauseSource | None
+    source_label: str | None
+
+
 class QueueItem(BaseModel):
     """One case in the queue (GET /api/v1/queue, csbot queue --json)."""
 
@@ -132,6 +145,7 @@ class QueueItem(BaseModel):
     review_time: datetime | None
     created_at: datetime
     attempts: int
+    cause: CauseRef | None = None
 
 
 class QueueOut(BaseModel):
@@ -162,10 +176,22 @@ def _days(delta: timedelta) -> int:
     return max(math.ceil(delta.total_seconds() / 86400), 0)
 
 
+def cause_of(ctx: Mapping[str, Any], labels: Labels | None) -> CauseRef | None:
+    """The case's primary cause as the queue shows it (None while none is known)."""
+    cause = ctx.get("cause")
+    if not cause:
+        return None
+    source = ctx.get("cause_source")
+    source = source if source in SOURCE_LABELS else None
+    return CauseRef(id=cause, label=labels.name("cause", cause) if labels is not None else cause,
+                    source=source, source_label=SOURCE_LABELS.get(source or ""))
+
+
 def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[str, Stage],
-           understander: Any = None) -> QueueItem:
+           understander: Any = None, labels: Labels | None = None) -> QueueItem:
     """A case's place in the queue: urgency, status and reasons. ``stages``: the script's,
-    whose roles say which stage is a callback or a suspected extortion."""
+    whose roles say which stage is a callback or a suspected extortion; ``labels``: the
+    Chinese names of the causes."""
     case, ctx = view.case, view.context
     stage = stages.get(view.stage)
     roles = stage.roles if stage is not None else frozenset()
@@ -247,7 +273,8 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[s
         order_id=case.get("order_id"), product=case.get("product"), review_rating=rating,
         platform=platform, stage=StageRef(id=view.stage, label=stage.label if stage is not None else view.stage),
         status=status, callback_at=callback_at, urgency=min(max(score, 0), 100), reasons=reasons,
-        assigned_to=view.agent, review_time=review_time, created_at=view.created_at, attempts=used)
+        assigned_to=view.agent, review_time=review_time, created_at=view.created_at, attempts=used,
+        cause=cause_of(ctx, labels))
 
 
 def order(items: list[QueueItem], me: str | None = None) -> list[QueueItem]:

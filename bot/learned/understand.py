@@ -153,9 +153,11 @@ class Learned:
         return self.task(f"model.{family}").proba(text)
 
     def buyer(self, norm: Norm, rule: BuyerUnderstanding, variant: str = "",
-              cues: Iterable[str] = ()) -> BuyerUnderstanding:
+              cues: Iterable[str] = (), scores: dict[str, float | None] | None = None) -> BuyerUnderstanding:
         """Buyer labels by the shipped combination (or ``variant``: model / stack);
-        ``cues``: the rules' cues (BuyerModel.read), which the stack also reads."""
+        ``cues``: the rules' cues (BuyerModel.read), which the stack also reads. ``scores``,
+        when given, receives each family's calibrated probability of the label returned
+        (None where the rules' verdict replaced the model's: it has no calibrated one)."""
         extras = buyer_extras(rule, cues)
         out: dict[str, tuple[str, float]] = {}
         chosen = [variant or self.ship[f] for f in BUYER_FAMILIES]
@@ -184,6 +186,13 @@ class Learned:
             intent, confidence = rule.intent, rule.confidence
         if rule.cause is not None and rule.cause not in self.known("cause") and variant != "model":
             cause = rule.cause
+        if scores is not None:
+            for family, v in zip(BUYER_FAMILIES, chosen, strict=True):
+                scores[family] = out[family][1] if v != "rules" else None
+            if cause != out["cause"][0]:
+                scores["cause"] = None
+            if unseen_intent and variant != "model":
+                scores["intent"] = None
         intents = ([IntentScore(intent=intent, confidence=round(confidence, 3))] if unseen_intent
                    else self.intents(norm.text, intent, confidence, variant or self.ship["intent"]))
         return BuyerUnderstanding(

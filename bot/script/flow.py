@@ -58,6 +58,7 @@ class FlowSpec(_Strict):
     farewell: list[str] = Field(default_factory=list)
     firm_extort: float = 0.85
     weak_primary: float = 0.5
+    review_cause: float = 1.01  # above 1: a shop's older copy without it seeds nothing
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
     maybe: dict[str, Maybe] = Field(default_factory=dict)
     escalation_owner: str = "主管"
@@ -85,6 +86,7 @@ class Flow:
         self.farewell = frozenset(f.farewell)
         self.firm_extort = f.firm_extort
         self.weak_primary = f.weak_primary
+        self.review_cause = f.review_cause
         self.ordinary_intents = frozenset(f.ordinary.intents)
         self.ordinary_confidence = f.ordinary.confidence
         self.maybe = f.maybe

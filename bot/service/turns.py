@@ -167,6 +167,14 @@ class TurnService:
             raise NeedsPerson(conv.stage)
         return conv.model_copy(update={"stage": stage, "script_version": self.engine.script.version})
 
+    def _opening(self, conv: Conversation) -> Suggestion:
+        """The opening Suggestion of a case with no turn yet, from its stored state (an
+        imported case's cause seeded from its review, or corrected since); a case stored on
+        another script version starts afresh as before."""
+        if conv.script_version == self.engine.script.version and conv.stage in self.engine.script.stages:
+            return self.engine.current(conv)
+        return self.engine.start(conv.case, conversation_id=conv.id, tone=conv.tone)[1]
+
     def _is_open(self, conv: Conversation) -> bool:
         return conv.stage != self.engine.script.final
 
@@ -184,8 +192,8 @@ class TurnService:
             return self.engine.start(case, conversation_id=conv_id, tone=tone)
 
         conv, sug, created = await self.repo.open_case(key, start, agent)
-        if sug is None:  # no turn yet: its opening Suggestion
-            sug = self.engine.start(conv.case, conversation_id=conv.id, tone=conv.tone)[1]
+        if sug is None:  # no turn yet: its opening Suggestion (with the cause seeded from its review)
+            sug = self._opening(conv)
         return conv, sug, created
 
     async def close_case(self, conv_id: str, outcome: str, shop: str | None = None) -> Conversation:
@@ -250,7 +258,7 @@ class TurnService:
         if sug is not None:
             return sug
         conv = (await self.repo.load(conv_id)).conversation
-        return self.engine.start(conv.case, conversation_id=conv.id, tone=conv.tone)[1]
+        return self._opening(conv)
 
     async def lint(self, text: str, context: list[str], stage: str | None) -> list[Finding]:
         """The guard's findings on a draft (CPU work: in the turn thread)."""

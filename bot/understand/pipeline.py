@@ -128,6 +128,19 @@ class Understander:
             return rule
         return learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues)
 
+    def buyer_scored(self, text: str) -> tuple[BuyerUnderstanding, dict[str, float | None]]:
+        """``buyer``, and the calibrated probability of each family's label (``intent``,
+        ``cause``, ``emotion``; None where no calibrated model gave it: the rules alone,
+        or the rules' verdict standing in for the model's)."""
+        norm = self.normalize(text)
+        rule, cues = self.buyer_model.read(norm)
+        learned = self.learned
+        scores: dict[str, float | None] = {"intent": None, "cause": None, "emotion": None}
+        if learned is None:
+            return rule, scores
+        u = learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues, scores)
+        return u, scores
+
     def agent(
         self, text: str, context: Sequence[str] = (), stage: str | None = None
     ) -> AgentUnderstanding:
