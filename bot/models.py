@@ -98,6 +98,9 @@ class Context(Base):
     review_answer: str | None = None
     cause: Cause | None = None
     held_from: str | None = None
+    # held as suspected extortion: kept when such a case escalates (no money, the chat kept as
+    # evidence, the 恶意评价 complaint within 30 days), cleared when a weak hold ends
+    suspected: bool = False
     just_resumed: bool = False
     blame: int = 0
     # The guard's memory: the agent's last messages (raw text), read for benefits and review
