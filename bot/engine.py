@@ -328,19 +328,15 @@ class Engine:
 
     def _outright(self, norm: str) -> bool | None:
         """Whether a reply that names an option chooses one outright: some clause names an
-        option not turned down, not in a question about it ("换新的会不会还跑绒啊？"; a question
-        that asks for it, "能换一件新的吗", chooses) and not under a condition ("明天再不到就退钱").
-        None when the reply names no option (the intents decide)."""
+        option not turned down, does not ask about it ("换新的会不会还跑绒啊？"; a plain question
+        that asks for it, "能换一件新的吗", still chooses) and is not under a condition ("明天再不到
+        就退钱"). None when the reply names no option (the intents decide)."""
         flow, down = self.flow, self.flow.cues["turned_down"]
         if self.remedies.named(norm) is None:  # ("再不到就退钱": 不 two before 退 turns nothing down)
             return None
         rest = flow.cues["conditional"].sub("。", norm)
-        for clause in _CLAUSE.findall(rest):
-            if self.remedies.named(clause, down) is None or flow.cue("asks_about", clause):
-                continue
-            if not flow.cue("question", clause) or flow.cue("asks_for", clause):
-                return True
-        return False
+        return any(self.remedies.named(clause, down) is not None and not flow.cue("asks_about", clause)
+                   for clause in _CLAUSE.findall(rest))
 
     def _settle(self, events: list[str], vague: bool) -> list[str]:
         """A message's events as script.yaml's ``events`` settle them: an event drops those it

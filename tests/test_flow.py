@@ -742,7 +742,7 @@ def test_an_act_the_model_alone_reads_moves_the_stage_only_when_sure() -> None:
 # -- a choice said outright, an offer still asked, a suspected case that escalates
 
 def test_a_question_about_an_option_chooses_nothing_a_request_for_it_does() -> None:
-    """script.yaml `events.tentative` with cues.asks_about / asks_for, read the real way."""
+    """script.yaml `events.tentative` with cues.asks_about, read the real way."""
     conv, _ = ENGINE.feed(_at_remedy(), "buyer", "换新的会不会还掉色啊？")
     assert conv.stage == "remedy" and conv.context.remedy_chosen is None
     conv, _ = ENGINE.feed(conv, "agent", "新的是另一批布料，固色重新做过，不会再掉色的。")
