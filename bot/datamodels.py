@@ -98,6 +98,7 @@ class GuardFile(_Strict):
     cues: dict[str, list[str]] = {}
     negators: list[str] = []
     fillers: list[str] = []
+    coordinators: list[str] = []  # 或者, 以及…: a negator covers the things they join
     codes: dict[str, GuardCode]
     ties: Any = None
     rewrites: Any = None
@@ -260,6 +261,9 @@ class Events(_Strict):
     vague: dict[str, str] = {}
     # where the options are shown, a reply that picks one though its intents move nothing
     picks: list[str] = []
+    # where the options are shown, the events a choice not said outright does not fire (a
+    # question about an option, a choice under a condition: "明天再不到就退钱")
+    tentative: list[str] = []
 
 
 class ScriptFile(_Strict):

@@ -7,6 +7,7 @@ state kept per conversation. The service and the simulator wrap it.
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", 
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 _REQUESTS = _COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
+_CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a clause with the marks after it
 
 
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
@@ -262,7 +264,8 @@ class Engine:
         """The agent filed the 恶意评价 complaint with the platform (not a turn): ticks the
         suspected-extortion checklist. Only for a case held as suspected extortion (a stage
         with the role) or closed as malicious (the 30 days run on after the close)."""
-        if not (self.script.has_role(conv.stage, "suspects_extortion") or conv.outcome == "malicious"):
+        if not (self.script.has_role(conv.stage, "suspects_extortion") or conv.outcome == "malicious"
+                or self._held_suspect(conv)):
             raise NotSuspected("只有疑似恶意的案件才需要向平台投诉恶意评价")
         conv = _copy(conv)
         conv.context.complaint_filed = True
@@ -308,7 +311,7 @@ class Engine:
             if code in self.script.holding and was not in self.script.holding:
                 ctx.held_from = was if was in self.script.active else self._hears
             if code in self._suspect:
-                ctx.firm = True  # a person confirmed it
+                ctx.firm = ctx.suspected = True  # a person confirmed it
             if code in self._callback:
                 ctx.offers_time = ctx.callback_at is not None
             main = self.script.main_path
@@ -342,6 +345,23 @@ class Engine:
             return False
         return bool(flow.cue("picks", norm)) or self.remedies.named(
             norm, flow.cues["turned_down"]) is not None
+
+    def _held_suspect(self, conv: Conversation) -> bool:
+        """A suspected extortion that moved on to another held stage (the extortioner turned to
+        the platform: escalated) is still one: no money, the chat kept, the complaint filed."""
+        return conv.context.suspected and conv.stage in self.script.holding
+
+    def _outright(self, norm: str) -> bool | None:
+        """Whether a reply that names an option chooses one outright: some clause names an
+        option not turned down, does not ask about it ("换新的会不会还跑绒啊？"; a plain question
+        that asks for it, "能换一件新的吗", still chooses) and is not under a condition ("明天再不到
+        就退钱"). None when the reply names no option (the intents decide)."""
+        flow, down = self.flow, self.flow.cues["turned_down"]
+        if self.remedies.named(norm) is None:  # ("再不到就退钱": 不 two before 退 turns nothing down)
+            return None
+        rest = flow.cues["conditional"].sub("。", norm)
+        return any(self.remedies.named(clause, down) is not None and not flow.cue("asks_about", clause)
+                   for clause in _CLAUSE.findall(rest))
 
     def _settle(self, events: list[str], vague: bool) -> list[str]:
         """A message's events as script.yaml's ``events`` settle them: an event drops those it
@@ -421,6 +441,9 @@ class Engine:
                 and intent != "ask" and not any(self.script.leaves(before, e) for e in events) \
                 and self._picks(norm):
             events += self.script.pick_events  # "那还是退15吧" read as a complaint still chooses
+        if before in self._offers and norm and self.script.tentative_events.intersection(events) \
+                and self._outright(norm) is False:  # asked about, or under a condition
+            events = [e for e in events if e not in self.script.tentative_events]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
@@ -437,6 +460,7 @@ class Engine:
             elif not ctx.firm and intent in flow.ordinary_intents and (
                     corrected or u.confidence >= flow.ordinary_confidence):
                 self.script.fire(conv, "carry_on", at)  # the talk carries on normally
+                ctx.suspected = conv.stage in self._suspect
             else:
                 events = [e for e in events if e == "threaten"]
         elif before == self.script.final:
@@ -482,6 +506,7 @@ class Engine:
         if conv.stage in self._suspect and before not in self._suspect:
             ctx.firm = corrected or u.confidence >= flow.firm_extort
             ctx.refusals = 0
+            ctx.suspected = True
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
@@ -565,7 +590,9 @@ class Engine:
             ctx.refusals += 1
         if conv.stage in self._hands_over and flow.cue("handed_over", norm):
             ctx.handed_over = True
-        if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)):
+        # an offer that still asks the buyer ("…，您看行吗？") is not under way until it says done
+        if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)) and (
+                not flow.cue("asks_consent", norm) or flow.cue("done", norm)):
             ctx.remedy_underway = True
         before = conv.stage
         self._fire_all(conv, ["message"], at)
@@ -592,7 +619,8 @@ class Engine:
         variables = self._variables(conv, at)
         replies = self._replies(conv, variables, at)
         public = self._public_reply(conv, variables, at)
-        notes = self.policy.stage_notes(conv.stage, conv.context.callback_at is not None) \
+        notes = self.policy.stage_notes(conv.stage, conv.context.callback_at is not None,
+                                        self._held_suspect(conv)) \
             + self._flow_notes(conv, at)
         if public:
             notes.append(self.policy.note("public_reply"))
@@ -880,7 +908,8 @@ class Engine:
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> str | None:
         ctx = conv.context
-        stays = conv.stage in self._suspect or (
+        suspect = conv.stage in self._suspect or self._held_suspect(conv)
+        stays = suspect or (
             (conv.stage in self._closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
                  or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
@@ -889,7 +918,7 @@ class Engine:
             return None
         # Suspected extortion: no admission of a fault the review only claimed (the
         # `suspected` key) before the cause's wording.
-        keys = ["suspected"] if conv.stage in self._suspect else []
+        keys = ["suspected"] if suspect else []
         key = self.templates.pick_key("public_reply", [*keys, f"cause-{ctx.cause}", "default"])
         if key is None:
             return None

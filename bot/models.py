@@ -101,6 +101,9 @@ class Context(Base):
     # first problem the buyer stated), or a correction (the buyer's "不是…是…", an agent's)
     cause_source: Literal["review", "talk", "correction"] | None = None
     held_from: str | None = None
+    # held as suspected extortion: kept when such a case escalates (no money, the chat kept as
+    # evidence, the 恶意评价 complaint within 30 days), cleared when a weak hold ends
+    suspected: bool = False
     just_resumed: bool = False
     blame: int = 0
     # The guard's memory: the agent's last messages (raw text), read for benefits and review

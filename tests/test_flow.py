@@ -92,6 +92,15 @@ SITUATIONS = [
         Step(A, "好的，再见", "malicious", notes=("record_outcome",)),
         Step("end", "恶意", "closed"),
     ]),
+    # design.md: threaten -> escalated from any active stage; a suspected extortioner who turns
+    # to the platform is the supervisor's too, and the case stays suspected (no money, evidence)
+    Situation("a-suspected-extortioner-who-complains-to-the-platform-is-escalated", [
+        *OPEN,
+        Step(B, "转我300块，差评马上删，不然一直挂着", "malicious", notes=("malicious_evidence",)),
+        Step(B, "我去平台投诉你们", "escalated", notes=("takes_over", "malicious_evidence")),
+        Step(A, "这件事我已经请主管接手，他今天会直接联系您。", "escalated",
+             notes=("malicious_evidence",), checked=("已告诉买家由主管接手",)),
+    ]),
     Situation("escalated-shows-who-takes-over", [
         *OPEN,
         Step(B, "有股怪味，我已经打12315投诉你们了", "escalated", notes=("takes_over",),
@@ -742,3 +751,73 @@ def test_an_act_the_model_alone_reads_moves_the_stage_only_when_sure() -> None:
         assert after.stage == "remedy" and after.context.explanations == 1
     finally:
         ENGINE.flow.act_evidence.update(saved)
+
+
+# -- a choice said outright, an offer still asked, a suspected case that escalates
+
+def test_a_question_about_an_option_chooses_nothing_a_request_for_it_does() -> None:
+    """script.yaml `events.tentative` with cues.asks_about, read the real way."""
+    conv, _ = ENGINE.feed(_at_remedy(), "buyer", "换新的会不会还掉色啊？")
+    assert conv.stage == "remedy" and conv.context.remedy_chosen is None
+    conv, _ = ENGINE.feed(conv, "agent", "新的是另一批布料，固色重新做过，不会再掉色的。")
+    conv, _ = ENGINE.feed(conv, "buyer", "那就换新的吧")
+    assert conv.stage == "polite_request" and conv.context.remedy_chosen == "exchange"
+    # apart from the model: a request read surely, asked about or asked for
+    for text, stage in (("换的新的还会掉色吗", "remedy"), ("退货的话运费谁出？", "remedy"),
+                        ("能换一件新的吗？", "polite_request"), ("换一件吧，要是还掉色再说", "polite_request")):
+        conv, _ = ENGINE.feed_understood(_at_remedy(), _read(text, "want_exchange", 0.95))
+        assert conv.stage == stage, text
+
+
+def _waiting_for_the_parcel() -> Any:
+    conv, _ = ENGINE.start(CASE)
+    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("agent", "您买的连衣裙还记得吗？"),
+                       ("buyer", "记得，等了十天了还没到"),
+                       ("agent", "真对不起，让您等了这么久，换谁都着急。"),
+                       ("agent", "这几天中转站压件了，您的包裹卡在了中转站。"),
+                       ("agent", "我们这边马上帮您催快递，或者直接给您补发一件，您看哪个方便？")):
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    assert conv.stage == "remedy"
+    return conv
+
+
+def test_a_choice_under_a_condition_chooses_nothing_yet() -> None:
+    conv, _ = ENGINE.feed(_waiting_for_the_parcel(), "buyer", "明天再不到就退钱")
+    assert conv.stage == "remedy" and conv.context.remedy_chosen is None
+    for text in ("要是明天还不到，我就退款", "后天之前收不到的话就退货"):
+        conv, _ = ENGINE.feed_understood(_waiting_for_the_parcel(), _read(text, "want_refund", 0.97))
+        assert conv.stage == "remedy" and conv.context.remedy_chosen is None, text
+    # said outright, the refund is chosen
+    for text in ("不等了，直接退款吧", "这样的话就直接退款吧"):
+        conv, _ = ENGINE.feed_understood(_waiting_for_the_parcel(), _read(text, "want_refund", 0.97))
+        assert conv.stage == "polite_request" and conv.context.remedy_chosen == "refund", text
+
+
+def test_an_offer_that_asks_the_buyer_is_not_under_way_until_it_is_done() -> None:
+    conv, _ = ENGINE.feed(_at_remedy(), "buyer", "换一件吧")
+    assert conv.stage == "polite_request"
+    for text in ("给您换一件新的，运费我们出，可以吗？", "那我们给您换一件新的，您看行吗？"):
+        after, sug = ENGINE.feed(conv, "agent", text)
+        assert not after.context.remedy_underway, text
+        item = next(i for i in sug.checklist if i.item.startswith("方案已在办理"))
+        assert not item.done, text
+    after, sug = ENGINE.feed(conv, "agent", "好的，新裙子已经给您安排了，今天就寄出。")
+    assert after.context.remedy_underway
+    # done, and then a polite question: under way
+    after, _ = ENGINE.feed(conv, "agent", "新的已经寄出了，单号发您了，您看可以吗？")
+    assert after.context.remedy_underway
+
+
+def test_a_suspected_case_that_escalates_stays_suspected() -> None:
+    conv, _ = ENGINE.feed(_at_remedy(), "buyer", "转我300块，差评马上删，不然一直挂着")
+    assert conv.stage == "malicious"
+    conv, sug = ENGINE.feed(conv, "buyer", "不给钱我就去12315投诉你们")
+    assert conv.stage == "escalated" and conv.context.suspected
+    assert sug.public_reply and "malicious_evidence" in [w.code for w in sug.warnings]
+    conv, sug = ENGINE.complaint_filed(conv)  # the 恶意评价 complaint is still the agent's to file
+    assert conv.context.complaint_filed
+    _, sug = ENGINE.feed(conv, "agent", "麻烦您考虑一下改评价")
+    assert "request_malicious" in [w.code for w in sug.warnings]
+    # a person resumes it: back where the talk was, no longer held
+    conv, sug = ENGINE.resume(conv)
+    assert conv.stage == "remedy" and "malicious_evidence" not in [w.code for w in sug.warnings]

@@ -272,3 +272,30 @@ def test_round_four_an_address_fixed_asks_for_no_review(engine: Engine) -> None:
     assert "request_review" not in engine.understand.agent(text).acts
     # the review named in the same breath: 改好了 is the review again
     assert "pressure" in _codes(engine, "订单改好了，评价也麻烦您今天之内改好")
+
+
+def test_money_just_paid_beside_a_review_action_is_tied_a_done_remedy_beside_a_request_is_not(
+        engine: Engine) -> None:
+    # the sum named as paid, then the review asked for in the same breath: the price of it
+    for text in ("已经给您转了15元，您看差评能不能删了", "刚刚给您退了20块，中评麻烦改一下",
+                 "红包已经发您了，评价帮忙改成好评哈"):
+        assert "conditional_benefit" in _codes(engine, text), text
+    # the choice left to the buyer, or the product's own remedy done (no money named): clean
+    for text in ("已经给您转了15元，评价改不改都由您决定", "新的那件已经寄出了，您看方便的话评价能不能更新一下"):
+        assert "conditional_benefit" not in _codes(engine, text), text
+
+
+def test_asking_whether_the_review_changed_is_pressure_not_a_benefit(engine: Engine) -> None:
+    # "处理" after a question about the review offers nothing: a nudge, not a deal
+    for text in ("评价改完了吗，麻烦抓紧处理一下", "差评删好了吗，麻烦您尽快处理下"):
+        codes = _codes(engine, text)
+        assert "conditional_benefit" not in codes and "pressure" in codes, text
+    # a real link after the review act still ties ("改好了给您退运费")
+    assert "conditional_benefit" in _codes(engine, "评价改好了给您退运费")
+
+
+def test_a_negator_covers_the_things_joined_by_or(engine: Engine) -> None:
+    for text in ("我们不会要求您加钉钉或者私下收款", "补偿走平台，不用加qq或是微信转账"):
+        assert not _blocked(engine, text), text
+    # without the negator the same words are still off the platform
+    assert _blocked(engine, "您加一下钉钉或者私下转您20元，差评帮忙删一下")

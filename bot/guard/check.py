@@ -37,7 +37,8 @@ class Guard:
         for code, body in spec["codes"].items():
             self.codes[code] = CodeInfo(body["severity"], body["message"])
             rules[code] = body["rules"]
-        negation = WideNegation(spec.get("negators", []), spec.get("fillers", []))
+        negation = WideNegation(spec.get("negators", []), spec.get("fillers", []),
+                                spec.get("coordinators", []))
         self.rules = ScopedRules(rules, spec.get("cues", {}), negation, shared_exceptions=True)
         self.ties = Ties(spec.get("ties", {}), negation, spec.get("cues", {}))
         self.rewrites: dict[str, Any] = spec.get("rewrites", {})

@@ -25,6 +25,7 @@ class Policy:
         # remedy stage, and in it until the buyer chose an option.
         self.early = frozenset(script.stages_with("before_remedy") + script.stages_with("offers_remedy"))
         self.no_request = frozenset(script.stages_with("suspects_extortion"))
+        self.holding = frozenset(script.holding)
         self.contacts = frozenset(script.stages_with("contacts_buyer"))  # quiet hours apply
         self.standing = {sid: [code for role, code in _STAGE_NOTES.items() if script.has_role(sid, role)]
                          for sid in script.stages}
@@ -48,7 +49,7 @@ class Policy:
         out: list[Finding] = []
         codes = {f.code for f in findings}
         if "request_review" in acts:
-            if conv.stage in self.no_request:
+            if conv.stage in self.no_request or (conv.context.suspected and conv.stage in self.holding):
                 out.append(self.note("request_malicious"))
             elif not changeable:
                 out.append(self.note("request_not_allowed"))
@@ -62,11 +63,14 @@ class Policy:
             out.append(self.note("late_contact"))
         return out
 
-    def stage_notes(self, stage: str, time_agreed: bool = False) -> list[Finding]:
+    def stage_notes(self, stage: str, time_agreed: bool = False, suspected: bool = False) -> list[Finding]:
         """Standing notes for a stage (suspected extortion, handed over, callback). Once a
         callback time is agreed, "agree a time" is said no more (the agreed time is)."""
-        return [self.note(code) for code in self.standing.get(stage, ())
-                if not (time_agreed and code == _STAGE_NOTES["schedules_callback"])]
+        codes = [code for code in self.standing.get(stage, ())
+                 if not (time_agreed and code == _STAGE_NOTES["schedules_callback"])]
+        if suspected and _STAGE_NOTES["suspects_extortion"] not in codes:
+            codes.insert(0, _STAGE_NOTES["suspects_extortion"])  # a suspected case that escalated
+        return [self.note(code) for code in codes]
 
     def _quiet(self, at: datetime) -> bool:
         return at.hour >= self.quiet_start or at.hour < self.quiet_end

@@ -27,6 +27,18 @@ _WINDOW = 24
 Spans = tuple[tuple[int, int], ...]
 
 
+def _clause(text: str, s: int, e: int) -> tuple[int, int]:
+    """The clause around the span s:e, at most _WINDOW characters each side (long texts
+    without punctuation stay linear)."""
+    left = s
+    while left > max(0, s - _WINDOW) and not CLAUSE_BREAK.match(text[left - 1]):
+        left -= 1
+    right = e
+    while right < min(len(text), e + _WINDOW) and not CLAUSE_BREAK.match(text[right]):
+        right += 1
+    return left, right
+
+
 @dataclass(frozen=True, slots=True)
 class Tie:
     """Where the tie shows in the current message, and which shape it took."""
@@ -63,6 +75,7 @@ class Ties:
         self.decouple = _compile("decouple")
         self.done = _compile("done")
         self.paid = _compile("paid")
+        self.money = _compile("money")
         self.agree = _compile("agree")
         self.refuse = _compile("refuse")
         self.withhold = _compile("withhold")
@@ -88,12 +101,7 @@ class Ties:
         for s, e, owed in sorted(spans):
             # the clause around the hit, at most _WINDOW characters each side (long texts
             # without punctuation stay linear)
-            left = s
-            while left > max(0, s - _WINDOW) and not CLAUSE_BREAK.match(text[left - 1]):
-                left -= 1
-            right = e
-            while right < min(len(text), e + _WINDOW) and not CLAUSE_BREAK.match(text[right]):
-                right += 1
+            left, right = _clause(text, s, e)
             if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
                 continue
             # money reported paid anywhere in its clause (补偿款10元已通过支付宝转账): a fact
@@ -103,6 +111,18 @@ class Ties:
                 continue
             out.append((s, e))
         return out
+
+    def _paid_money(self, text: str) -> tuple[int, int] | None:
+        """Money the message reports as just paid (已经给您转了10元, 已经给您退了10元): a sum or
+        cash named in a clause that says it is done or paid."""
+        if self.money is None:
+            return None
+        for s, e in self._free(self.money, text):
+            left, right = _clause(text, s, e)
+            if (self.done is not None and self.done.search(text, left, right)) or (
+                    self.paid is not None and self.paid.search(text, left, right)):
+                return s, e
+        return None
 
     def plausible(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> bool:
         """Whether a tie could be there at all: a benefit (or an owed service, or money moved
@@ -143,6 +163,11 @@ class Ties:
             s = min(reviews[0][0], pending[0][0])
             e = max(reviews[0][1], pending[0][1])
             return Tie(s, e, "same_message")
+        # money just paid, then the review asked for in the same breath (已经给您转了10元，您看
+        # 差评能不能删了) reads as the price of it: tied, unless the message leaves the choice
+        paid = self._paid_money(text) if reviews and not free else None
+        if paid is not None:
+            return Tie(min(reviews[0][0], paid[0]), max(reviews[0][1], paid[1]), "paid_beside")
         off = self._free(self.offplatform, text)
         # money moved off the platform next to a review action is tied even when it is
         # reported as paid (已经支付宝转您10元，差评能不能删了); paid with no review, it is not

@@ -120,6 +120,8 @@ class Script:
         self.outranks: dict[str, list[str]] = spec["events"].get("outranks") or {}
         self.vague_events: dict[str, str] = spec["events"].get("vague") or {}
         self.pick_events: list[str] = spec["events"].get("picks") or []
+        # the events a choice not said outright (asked about, under a condition) does not fire
+        self.tentative_events: frozenset[str] = frozenset(spec["events"].get("tentative") or [])
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []

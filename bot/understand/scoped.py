@@ -266,7 +266,10 @@ def _first(items: list[rx.Node], marks: Mapping[str, set[Any] | None] | None = N
 class WideNegation(Negation):
     """Negated when the clause before a match ends in a negator plus up to two fillers."""
 
-    def __init__(self, negators: list[str], fillers: list[str]) -> None:
+    def __init__(self, negators: list[str], fillers: list[str], coordinators: list[str] | None = None,
+                 conjunct: int = 8) -> None:
+        """``coordinators`` (或者, 或, 以及…): a match right after one is negated when the item
+        before it, at most ``conjunct`` characters long, is ("不会让您加微信或者私下转账")."""
         super().__init__(negators)
         tail = "(?:" + "|".join(negators) + ")"
         if fillers:
@@ -274,6 +277,11 @@ class WideNegation(Negation):
         self._wide = compile_lexicon(tail + "$") if negators else None
         # Only this many characters before a match can take part (keeps long texts linear).
         self._span = max(map(len, negators), default=0) + 2 * max(map(len, fillers), default=0)
+        self._coordinated = None
+        if negators and coordinators:
+            self._coordinated = compile_lexicon(
+                tail + f"[^,，。!?;；]{{1,{conjunct}}}?(?:" + "|".join(coordinators) + ")$")
+            self._span += conjunct + max(map(len, coordinators))
 
     def negated(self, text: str, start: int) -> bool:
         if self._wide is None or start == 0:
@@ -281,7 +289,8 @@ class WideNegation(Negation):
         left = max(0, start - self._span)
         for m in CLAUSE_BREAK.finditer(text, left, start):
             left = m.end()
-        return bool(self._wide.search(text, left, start))
+        return bool(self._wide.search(text, left, start)) or bool(
+            self._coordinated is not None and self._coordinated.search(text, left, start))
 
 
 
