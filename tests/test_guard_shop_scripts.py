@@ -106,12 +106,6 @@ CLEAN = [
 ]
 
 
-@pytest.mark.parametrize("text", CLEAN)
-def test_clean_near_misses_are_not_flagged(engine: Engine, text: str) -> None:
-    assert not is_heldout(text)
-    assert _codes(engine, text) == set(), text
-
-
 def test_leaving_the_choice_clears_the_threat_reading(engine: Engine) -> None:
     text = ("Hi亲～我是木易家居的客服易易，先跟您说声抱歉。您收到的书架少了一块隔板，是工厂打包的时候"
             "按五层装的，您买的是六层款。隔板今天补发出去。等您装好了，评价方面您看着办，想改的话我们感激，不改也理解～")
@@ -194,8 +188,8 @@ CLEAN_3 = [
 ]
 
 
-@pytest.mark.parametrize("text", CLEAN_3)
-def test_round_three_clean_look_alikes(engine: Engine, text: str) -> None:
+@pytest.mark.parametrize("text", CLEAN + CLEAN_3)
+def test_clean_near_misses_are_not_flagged(engine: Engine, text: str) -> None:
     assert not is_heldout(text)
     assert _codes(engine, text) == set(), text
 
