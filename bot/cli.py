@@ -358,12 +358,14 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
     from aiohttp import web
 
     from bot.server.app import build_app
+    from bot.understand.normalize import load_conversions
 
     s = settings(config, database_url=database_url, host=host, port=port,
                   dialogs=dialogs, templates=templates)
     logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = load_engine(s.dialogs, s.templates)
+    load_conversions()  # no turn builds an OpenCC converter
 
     async def app_factory() -> web.Application:
         app = await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
