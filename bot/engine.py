@@ -826,7 +826,9 @@ class Engine:
             if reply is not None:
                 out.insert(0, reply)
         if ctx.traditional:
-            out = [r.model_copy(update={"text": to_traditional(r.text)}) for r in out]
+            case = conv.case  # names stay as given: 台灣小舖 is not 臺灣小舖, the agent 小云 not 小雲
+            names = (case.shop, case.buyer_name, case.agent or "")
+            out = [r.model_copy(update={"text": to_traditional(r.text, names)}) for r in out]
         return out
 
     def _missing(self, conv: Conversation) -> frozenset[str]:
