@@ -768,6 +768,8 @@ class Engine:
                 return step.folder, [step.key, "default"]
         if conv.stage in self._callback and ctx.callback_at:
             keys.append("agreed")
+        if conv.stage in self._hands_over and ctx.handed_over:
+            keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
         if conv.stage in self._asks and not ctx.remedy_underway:
