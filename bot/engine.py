@@ -768,6 +768,8 @@ class Engine:
                 return step.folder, [step.key, "default"]
         if conv.stage in self._callback and ctx.callback_at:
             keys.append("agreed")
+        if conv.stage in self._hands_over and ctx.handed_over:
+            keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
         if conv.stage in self._asks and not ctx.remedy_underway:
@@ -826,7 +828,9 @@ class Engine:
             if reply is not None:
                 out.insert(0, reply)
         if ctx.traditional:
-            out = [r.model_copy(update={"text": to_traditional(r.text)}) for r in out]
+            case = conv.case  # names stay as given: 台灣小舖 is not 臺灣小舖, the agent 小云 not 小雲
+            names = (case.shop, case.buyer_name, case.agent or "")
+            out = [r.model_copy(update={"text": to_traditional(r.text, names)}) for r in out]
         return out
 
     def _missing(self, conv: Conversation) -> frozenset[str]:

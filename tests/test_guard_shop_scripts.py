@@ -293,3 +293,29 @@ def test_a_negator_covers_the_things_joined_by_or(engine: Engine) -> None:
         assert not _blocked(engine, text), text
     # without the negator the same words are still off the platform
     assert _blocked(engine, "您加一下钉钉或者私下转您20元，差评帮忙删一下")
+
+
+def test_saying_compensation_cannot_be_tied_to_the_review_is_a_refusal_in_malicious(
+        engine: Engine) -> None:
+    """An integration trial: the agent sent csbot's own 疑似恶意 suggestion (补偿不能和评价挂钩)
+    and was blocked as agreeing to a deal, then told to apologise to the extortioner."""
+    for text in ("您反映的商品问题，我们会按平台正常流程处理，退货、退款或者换货都可以。"
+                 "不过补偿不能和评价挂钩，这一点还请您理解。",
+                 "补偿没法和评价绑在一起，商品问题我们照常处理",
+                 "和评价挂钩的补偿我们没办法提供，希望您理解。"):
+        assert _codes(engine, text, (), "malicious") == set(), text
+    # agreeing to pay stays a tie there
+    assert "conditional_benefit" in _codes(engine, "行，给您转200，您把差评删了", (), "malicious")
+
+
+def test_the_malicious_suggestions_sent_as_they_are_pass_the_guard(engine: Engine) -> None:
+    conv, _ = engine.start({"shop": "柚子家运动", "buyer_name": "张伟", "honorific": "先生",
+                            "product": "跑鞋", "order_date": "2026-11-25", "agent": "小云"})
+    for role, text in (("agent", "您好，请问是张伟先生吗？我是柚子家运动的售后客服小云"),
+                       ("buyer", "是我，鞋子开胶了"),
+                       ("buyer", "少废话，给我转200块我就把差评删了，不然我天天给你们刷差评")):
+        conv, sug = engine.feed(conv, role, text)
+    assert sug.stage.id == "malicious" and sug.suggestions
+    for reply in sug.suggestions:
+        _, after = engine.feed(conv, "agent", reply.text)
+        assert not [f for f in after.understanding.findings if f.severity == "block"], reply.text

@@ -1,7 +1,7 @@
 """A review is the buyer's first statement: the cause it states surely is the case's primary
 cause from the moment the case is opened, whether imported (csbot import) or typed in with its
 text (POST /api/v1/conversations). The talk keeps it unless the buyer corrects it; the queue
-and the report show it with its Chinese name and where it came from (评价 / 通话 / 更正)."""
+and the report show it with its Chinese name and where it came from (评价 / 沟通 / 更正)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_an_imported_review_seeds_the_cause_the_queue_and_report_show(tmp_path: 
     rows = _report_rows(db)
     assert ["买家为什么给中差评", "质量问题", "案例数", "1", "causes", "quality", "cases"] in rows
     assert ["买家为什么给中差评", "质量问题", "来自评价", "1", "causes", "quality", "from_review"] in rows
-    assert ["买家为什么给中差评", "物流问题", "来自通话", "0", "causes", "logistics", "from_talk"] in rows
+    assert ["买家为什么给中差评", "物流问题", "来自沟通", "0", "causes", "logistics", "from_talk"] in rows
     assert ["买家为什么给中差评", "未说明原因", "占比", "25.0%", "causes", "", "share"] in rows
     assert ["买家为什么给中差评", "未说明原因", "来自评价", "—", "causes", "", "from_review"] in rows
 
@@ -119,11 +119,11 @@ def test_the_talk_keeps_the_reviews_cause_until_the_buyer_corrects_it(tmp_path: 
     asyncio.run(go())
     rows = _report_rows(db)
     assert ["买家为什么给中差评", "尺码不合适", "更正过", "1", "causes", "size_fit", "corrected"] in rows
-    assert ["买家为什么给中差评", "质量问题", "来自通话", "1", "causes", "quality", "from_talk"] in rows
+    assert ["买家为什么给中差评", "质量问题", "来自沟通", "1", "causes", "quality", "from_talk"] in rows
     assert not any(r[1] == "未说明原因" for r in rows if r[0] == "买家为什么给中差评")
     items = {i["order_id"]: i for i in json.loads(_run(db, "queue", "--json").output)["items"]}
     assert items["3719204860001"]["cause"]["source_label"] == "更正"
-    assert items["3719204860004"]["cause"]["source_label"] == "通话"
+    assert items["3719204860004"]["cause"]["source_label"] == "沟通"
 
 
 def test_only_a_sure_reading_seeds_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -102,3 +102,21 @@ def test_serve_builds_the_converters_before_any_turn(monkeypatch: pytest.MonkeyP
     assert normalize.to_traditional("您的包裹已经发货") == "您的包裹已經發貨"
     assert normalize.written_traditional("您的包裹已經發貨")
     assert normalize._s2tw.cache_info().misses == built
+
+
+def test_traditional_suggestions_keep_the_names_as_given() -> None:
+    """An integration trial: the shop 台灣小舖 came out as 臺灣小舖 to a buyer writing
+    traditional, and an agent called 小云 would sign as 小雲."""
+    engine = Engine.load()
+    conv, _ = engine.start({"shop": "台灣小舖", "buyer_name": "周云", "honorific": "小姐",
+                            "product": "羊毛大衣", "order_date": "2026-11-20", "agent": "小云"})
+    texts: list[str] = []
+    for role, text in (("agent", "您好，請問是周云小姐嗎？"), ("buyer", "是我，大衣穿了兩次就一直掉毛，很失望"),
+                       ("agent", "很抱歉讓您遇到這種情況，是我們的問題。"),
+                       ("agent", "給您換一件新的已經安排好了。"), ("buyer", "好，謝謝"),
+                       ("agent", "不客氣"), ("buyer", "好的，再見")):
+        conv, sug = engine.feed(conv, role, text)
+        texts += [r.text for r in sug.suggestions]
+    joined = "".join(texts)
+    assert "台灣小舖" in joined and "臺灣小舖" not in joined
+    assert "雲" not in joined and "謝謝" in joined  # still traditional around the names

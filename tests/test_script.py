@@ -298,3 +298,24 @@ def test_a_problem_raised_after_the_choice_is_heard_before_anything_else(flow: A
     texts = [s.text for s in f.last.suggestions]
     assert texts and all(re.search("抱歉|不好意思", t) and re.search("记下|跟进", t) for t in texts), texts
     assert not any("评价" in t for t in texts)
+
+
+def test_once_the_agent_has_handed_over_the_suggestions_do_not_hand_over_again() -> None:
+    """An integration trial: the agent told the extortioner who turned to 12315 that the
+    supervisor takes over, and every next suggestion said “我已经把情况报给主管……” again."""
+    engine = shared_engine()
+    conv, _ = engine.start({"shop": "柚子家运动", "buyer_name": "张伟", "honorific": "先生",
+                            "product": "跑鞋", "order_date": "2026-11-25", "agent": "小云"})
+    for role, text in (("agent", "您好，请问是张伟先生吗？我是柚子家运动的售后客服小云"),
+                       ("buyer", "是我，鞋子开胶了"),
+                       ("buyer", "少废话，给我转200块我就把差评删了，不然我天天给你们刷差评"),
+                       ("agent", "商品问题我们按平台正常流程处理，补偿不能和评价挂钩，还请您理解。"),
+                       ("buyer", "不给钱是吧？行，我现在就去12315投诉你们卖假货")):
+        conv, sug = engine.feed(conv, role, text)
+    assert sug.stage.id == "escalated" and any("主管" in r.text for r in sug.suggestions)
+    for role, text in (("agent", "情况我已经报给主管了，稍后由主管直接跟您联系。"), ("buyer", "随便你们")):
+        conv, sug = engine.feed(conv, role, text)
+        assert sug.suggestions
+        for r in sug.suggestions:
+            assert not re.search("报给主管|请主管|主管来负责|主管会亲自", r.text), r.text
+            assert "诉求" not in r.text and "交代" not in r.text, r.text

@@ -123,3 +123,15 @@ def test_nothing_after_the_end(engine: Engine) -> None:
     d.say("不打扰您了，我今晚八点再联系您。").expect_over()
     with pytest.raises(RuntimeError):
         d.say("还在吗？")
+
+
+def test_the_tip_after_the_buyer_chooses_says_to_arrange_it_first(engine: Engine) -> None:
+    """An integration trial: the buyer had only just picked the exchange and the tip said
+    “问题解决了，可以礼貌地问一次是否愿意更新评价”: nothing was arranged yet."""
+    d = Dialog("size_not_fit_first_time", seed=5, engine=engine)
+    d.say("陈静您好，我是跃动童鞋的售后客服小陈，请问是陈静本人吗？")
+    d.say("您11月6日给孩子买了一双32码的网面运动鞋，还记得吗？")
+    d.say("真的很抱歉，让孩子穿着挤脚，您特意挑的却不合适，我特别理解您的心情。")
+    d.say("这款鞋版型偏小，详情页没写清楚，是我们的问题。给您换大一码，来回运费我们出，"
+          "或者退货退款也可以，您看哪种方便？").expect_stage("polite_request") \
+        .expect_tip_contains("办上")

@@ -198,7 +198,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         # would break lines at ("14" and "天" on two lines).
         # Wrapped as Chinese is: never inside a date ("12-20") nor before a closing bracket.
         reasons = Wrapped("\n".join(r.replace(" ", "") for r in it.reasons))
-        # the case's problem and where it was read (评价 / 通话 / 更正)
+        # the case's problem and where it was read (评价 / 沟通 / 更正)
         said = f"[dim]（{it.cause.source_label}）[/]" if it.cause and it.cause.source_label else ""
         problem = "[dim]未说明原因[/]" if it.cause is None else f"{it.cause.label}{said}"
         if wide:

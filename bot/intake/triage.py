@@ -40,7 +40,7 @@ STATUSES: tuple[str, ...] = ("waiting", "in_progress", "callback", "overdue")
 STATUS_LABELS = {"waiting": "待联系", "in_progress": "处理中", "callback": "待回访", "overdue": "已超时"}
 CauseSource = Literal["review", "talk", "correction"]
 # where the case's cause came from (Context.cause_source): the review, the talk, a correction
-SOURCE_LABELS = {"review": "评价", "talk": "通话", "correction": "更正"}
+SOURCE_LABELS = {"review": "评价", "talk": "沟通", "correction": "更正"}
 WINDOW = timedelta(days=30)  # to change a review (Taobao), and to complain about a malicious one
 _RANK = {"差评": 2, "中评": 1}
 

@@ -40,9 +40,16 @@ def written_traditional(text: str) -> bool:
     return bool(_t2s().convert(text) != text)
 
 
-def to_traditional(text: str) -> str:
-    """A suggestion in traditional characters (Taiwan standard forms), for a buyer who writes them."""
-    return str(_s2tw().convert(text))
+def to_traditional(text: str, keep: Iterable[str] = ()) -> str:
+    """A suggestion in traditional characters (Taiwan standard forms), for a buyer who writes them.
+
+    ``keep``: names written exactly as given wherever they occur (the shop's, the agent's, the
+    buyer's): 台灣小舖 does not become 臺灣小舖, nor the agent 小云 小雲."""
+    names = sorted({k for k in keep if k}, key=len, reverse=True)
+    if not names or not any(k in text for k in names):
+        return str(_s2tw().convert(text))
+    parts = re.split("(" + "|".join(map(re.escape, names)) + ")", text)
+    return "".join(part if i % 2 else str(_s2tw().convert(part)) for i, part in enumerate(parts))
 
 
 # Format and combining characters (zero-width joiners, variation selectors), and the
