@@ -120,6 +120,7 @@ class Engine:
         self.flow = self.script.flow
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._replies_cache: dict[tuple[str, ...], SuggestedReply | None] = {}
+        self._traditional_cache: dict[tuple[str, ...], SuggestedReply] = {}
         self._variables_of: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._chosen: dict[tuple[Any, ...], tuple[Variant, ...]] = {}
         self._progress_of: dict[str, Progress] = {}
@@ -830,8 +831,20 @@ class Engine:
         if ctx.traditional:
             case = conv.case  # names stay as given: 台灣小舖 is not 臺灣小舖, the agent 小云 not 小雲
             names = (case.shop, case.buyer_name, case.agent or "")
-            out = [r.model_copy(update={"text": to_traditional(r.text, names)}) for r in out]
+            out = [self._in_traditional(r, names) for r in out]
         return out
+
+    def _in_traditional(self, r: SuggestedReply, names: tuple[str, ...]) -> SuggestedReply:
+        """The reply in traditional characters. Kept in a bounded cache like the replies
+        themselves: converting three replies again every turn cost more than deciding it."""
+        key = (r.text, r.template, r.tone, *names)
+        hit = self._traditional_cache.get(key)
+        if hit is None:
+            hit = r.model_copy(update={"text": to_traditional(r.text, names)})
+            if len(self._traditional_cache) >= 4096:
+                self._traditional_cache.clear()
+            self._traditional_cache[key] = hit
+        return hit
 
     def _missing(self, conv: Conversation) -> frozenset[str]:
         """Facts the case lacks: a variant that needs one is used only when no other is left."""
