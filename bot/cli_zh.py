@@ -32,6 +32,8 @@ ZH = {
     "Try '{command} {option}' for help.": "输入“{command} {option}”查看帮助。",
     "No such command {name!r}.": "没有这个命令：{name!r}。",
     "No such option {name!r}.": "没有这个选项：{name!r}。",
+    "Did you mean {possibility}?": "是不是想用 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是不是想用其中一个：{possibilities}？）",
     "Missing argument": "缺少参数",
     "Missing option": "缺少选项",
     "Missing parameter": "缺少参数",

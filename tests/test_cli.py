@@ -212,6 +212,17 @@ def test_help_has_no_english_of_clicks_own() -> None:
     assert len(rows) == 3 and len(starts) == 1, rows
 
 
+def test_a_misspelt_option_is_answered_in_chinese_with_the_option_meant() -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    result = CliRunner().invoke(main, ["assist", "--buyer-name", "陈"])
+    assert result.exit_code == 2
+    assert "没有这个选项：'--buyer-name'。 是不是想用 '--buyer'？" in result.output, result.output
+    assert "Did you mean" not in result.output and "Possible" not in result.output
+
+
 def test_assist_takes_the_traditional_buyer_prefix(tmp_path: Path) -> None:
     # "買：" was read as part of the buyer's words, stored and exported as a corpus line.
     db = tmp_path / "assist.db"
