@@ -594,15 +594,21 @@ def test_a_parcel_crushed_on_the_way_is_resent_not_swapped_for_a_wrong_one() -> 
 
 # -- the remedy stage, closing and the moods around them: the flow's contract, apart from any model
 
-def _at_remedy(case: dict[str, Any] | None = None) -> Any:
-    """The options are on the table (offered once)."""
+def _to_the_options(complaint: str, apology: str, explanation: str, offer: str,
+                    case: dict[str, Any] | None = None) -> Any:
+    """A case played through identity and product to the agent's offer of the options."""
     conv, _ = ENGINE.start(case or CASE)
     for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("agent", "您买的连衣裙还记得吗？"),
-                       ("buyer", "记得，颜色跟图片差太多了，洗一次就掉色"),
-                       ("agent", "真对不起，满心期待的裙子成了这样，换谁都难受。"),
-                       ("agent", "这批布料的染色工艺没控制好，我们已经让工厂整改了。"),
-                       ("agent", "给您换一件新的，或者退货退款，运费我们出；要是您还想留着穿，我们退您30元。")):
+                       ("buyer", complaint), ("agent", apology), ("agent", explanation), ("agent", offer)):
         conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    return conv
+
+
+def _at_remedy(case: dict[str, Any] | None = None) -> Any:
+    """The options are on the table (offered once)."""
+    conv = _to_the_options("记得，颜色跟图片差太多了，洗一次就掉色", "真对不起，满心期待的裙子成了这样，换谁都难受。",
+                           "这批布料的染色工艺没控制好，我们已经让工厂整改了。",
+                           "给您换一件新的，或者退货退款，运费我们出；要是您还想留着穿，我们退您30元。", case)
     assert conv.stage == "remedy" and conv.context.remedies_offered == 1
     return conv
 
@@ -770,13 +776,9 @@ def test_a_question_about_an_option_chooses_nothing_a_request_for_it_does() -> N
 
 
 def _waiting_for_the_parcel() -> Any:
-    conv, _ = ENGINE.start(CASE)
-    for role, text in (("agent", "您好，请问是周女士吗？"), ("buyer", "是我"), ("agent", "您买的连衣裙还记得吗？"),
-                       ("buyer", "记得，等了十天了还没到"),
-                       ("agent", "真对不起，让您等了这么久，换谁都着急。"),
-                       ("agent", "这几天中转站压件了，您的包裹卡在了中转站。"),
-                       ("agent", "我们这边马上帮您催快递，或者直接给您补发一件，您看哪个方便？")):
-        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    conv = _to_the_options("记得，等了十天了还没到", "真对不起，让您等了这么久，换谁都着急。",
+                           "这几天中转站压件了，您的包裹卡在了中转站。",
+                           "我们这边马上帮您催快递，或者直接给您补发一件，您看哪个方便？")
     assert conv.stage == "remedy"
     return conv
 

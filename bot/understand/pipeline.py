@@ -119,27 +119,24 @@ class Understander:
     def _memory(self, text: str) -> str:
         return self.normalize(text).text
 
-    def buyer(self, text: str) -> BuyerUnderstanding:
-        """Intent, cause, emotion and confidence of a buyer message."""
+    def buyer(self, text: str, scores: dict[str, float | None] | None = None) -> BuyerUnderstanding:
+        """Intent, cause, emotion and confidence of a buyer message. ``scores``, when given,
+        receives the calibrated probability of each family's label (``intent``, ``cause``,
+        ``emotion``; None where no calibrated model gave it: the rules alone, or the rules'
+        verdict standing in for the model's)."""
         norm = self.normalize(text)
         rule, cues = self.buyer_model.read(norm)
+        if scores is not None:
+            scores.update(intent=None, cause=None, emotion=None)
         learned = self.learned
         if learned is None:
             return rule
-        return learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues)
+        return learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues, scores)
 
     def buyer_scored(self, text: str) -> tuple[BuyerUnderstanding, dict[str, float | None]]:
-        """``buyer``, and the calibrated probability of each family's label (``intent``,
-        ``cause``, ``emotion``; None where no calibrated model gave it: the rules alone,
-        or the rules' verdict standing in for the model's)."""
-        norm = self.normalize(text)
-        rule, cues = self.buyer_model.read(norm)
-        learned = self.learned
-        scores: dict[str, float | None] = {"intent": None, "cause": None, "emotion": None}
-        if learned is None:
-            return rule, scores
-        u = learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues, scores)
-        return u, scores
+        """``buyer`` with the calibrated probability of each family's label."""
+        scores: dict[str, float | None] = {}
+        return self.buyer(text, scores), scores
 
     def agent(
         self, text: str, context: Sequence[str] = (), stage: str | None = None
