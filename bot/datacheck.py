@@ -32,7 +32,8 @@ def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Pr
     rendered with one full sample case only, and the personas are left to `csbot train`."""
     problems: list[Problem] = []
     data: dict[str, dict[str, Any]] = {}
-    for name in FILES:
+    # products.yaml may be left out of a copy (the bundled one is used)
+    for name in FILES + (("products.yaml",) if (dialogs / "products.yaml").is_file() else ()):
         try:
             data[name] = load_yaml(dialogs, name)
         except DataProblems as exc:
@@ -53,7 +54,8 @@ def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Pr
                                         f"模板目录“{folder.name}”不是脚本里的阶段（也不是 public_reply 或 care）"))
     if not problems:  # the templates are rendered by the engine: only over sound data
         problems += _rendered(dialogs, templates, engine)
-    return problems
+    # A broken defaults.yaml is met by every loader that reads the labels: said once.
+    return list(dict.fromkeys(problems))
 
 
 def _training(dialogs: Path) -> list[Problem]:
@@ -64,6 +66,8 @@ def _training(dialogs: Path) -> list[Problem]:
     for load, name in ((load_personas, "personas"), (load_rubric, "rubric.yaml")):
         try:
             load(dialogs)
+        except DataProblems as exc:
+            out += exc.problems
         except DataError as exc:
             out.append(Problem(str(dialogs / name), "", None, str(exc)))
     return out
@@ -101,6 +105,8 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
     if engine is None:
         try:
             engine = Engine.load(dialogs, templates)
+        except DataProblems as exc:
+            return exc.problems
         except DataError as exc:
             return [Problem(str(dialogs), "", None, str(exc))]
     causes: list[str | None] = [None] if quick else [None, *engine.labels.causes]

@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 # libyaml's loader reads the lexicons several times faster (start-up of every command).
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -59,7 +64,7 @@ def load_yaml(folder: Path, name: str) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise DataError(f"缺少数据文件：{path}") from exc
     except yaml.YAMLError as exc:
-        raise _yaml_problem(path, exc) from exc
+        raise yaml_problem(path, exc) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"无法读取数据文件：{path}：{exc}") from exc
     return validate(path, name, data)
@@ -71,7 +76,7 @@ def parse_yaml(folder: Path, name: str, raw: bytes) -> dict[str, Any]:
     try:
         data = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise _yaml_problem(path, exc) from exc
+        raise yaml_problem(path, exc) from exc
     return validate(path, name, data)
 
 
@@ -95,13 +100,30 @@ def check(path: Path, name: str, data: dict[str, Any]) -> list[Problem]:
     model = MODELS.get(name)
     if model is None:
         return []
-    found: list[tuple[tuple[str | int, ...], str]] = []
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        found = [(tuple(e["loc"]), _message(e)) for e in exc.errors()]
-    else:
-        found = list(references(name, parsed))
+        return invalid(path, exc).problems
+    return _located(path, list(references(name, parsed)))
+
+
+def validated(path: Path, model: type[M], data: Any, context: dict[str, Any] | None = None) -> M:
+    """``data`` read from ``path`` as ``model`` (a file read outside ``load_yaml``: personas,
+    the rubric, products); a DataProblems naming the file, the key and the line otherwise."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise invalid(path, exc) from exc
+
+
+def invalid(path: Path, exc: Any) -> DataProblems:
+    """A pydantic ValidationError on the data of ``path`` as Chinese problems at their lines."""
+    return DataProblems(_located(path, [(tuple(e["loc"]), _message(e)) for e in exc.errors()]))
+
+
+def _located(path: Path, found: list[tuple[tuple[str | int, ...], str]]) -> list[Problem]:
     if not found:
         return []
     lines = _Lines(path)
@@ -138,6 +160,8 @@ def _message(e: Any) -> str:
         return f"项数不对，实际是 {got}"
     if kind in _TYPES:
         return f"{_TYPES[kind]}，实际是 {got}"
+    if kind == "value_error":  # a model's own check: its message is already Chinese
+        return str(ctx.get("error", e.get("msg", kind)))
     return f"{e.get('msg', kind)}（{got}）"
 
 
@@ -165,7 +189,7 @@ def _key(loc: tuple[str | int, ...]) -> str:
     return out
 
 
-def _yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
+def yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
     """A YAML syntax error as a problem at its line (the parser's own words stay English)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)

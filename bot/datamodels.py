@@ -295,6 +295,24 @@ class ScriptFile(_Strict):
     notes: Any = None
 
 
+class ProductRow(_Strict):
+    match: str
+    unit: str
+    use: str
+
+
+class ProductWords(_Strict):
+    unit: str
+    use: str
+
+
+class ProductTable(_Strict):
+    """products.yaml: the measure word and verb of a product (bot/script/flow.py)."""
+
+    products: list[ProductRow]
+    default: ProductWords
+
+
 MODELS: dict[str, type[BaseModel]] = {
     "script.yaml": ScriptFile,
     "lexicon/buyer.yaml": BuyerLexicon,
@@ -304,6 +322,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "remedies.yaml": RemediesFile,
     "defaults.yaml": DefaultsFile,
     "normalize.yaml": NormalizeFile,
+    "products.yaml": ProductTable,
 }
 
 # Stage names a transition may use besides the stages: the machine's own placeholders.

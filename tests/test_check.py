@@ -170,3 +170,39 @@ def test_a_key_with_brackets_keeps_its_name_and_line(shop: tuple[Path, Path]) ->
     (p,) = check_folders(*shop)
     assert (p.key, p.line) == ("emoticons.[微笑]", line_of(normalize, '"[微笑]"'))
     assert "应为文本" in p.message
+
+
+# -- the files read outside the engine: personas, rubric, products; template syntax ---------
+
+
+@pytest.mark.parametrize(("rel", "old", "new", "key"), [
+    ("personas/busy_office_worker.yaml", "mood_cap: 2", "mood_cp: 2", "mood_cp"),
+    ("personas/busy_office_worker.yaml", "  scenario: callback", "  scenaro: callback", "goal.scenaro"),
+    ("rubric.yaml", "fail_on_block: true", "fail_on_blok: true", "fail_on_blok"),
+    ("products.yaml", "default: {unit: 件, use: 用}", "default: {unit: 件, use: 用, uses: 用}", "default.uses"),
+])
+def test_a_misspelt_key_in_a_training_or_product_file(shop: tuple[Path, Path], rel: str, old: str,
+                                                      new: str, key: str) -> None:
+    path = shop[0] / rel
+    edit(path, old, new)
+    found = [p for p in check_folders(*shop) if not _known_until_h14(p)]
+    assert [(p.file, p.key, p.line, p.message) for p in found] == [
+        (str(path), key, line_of(path, new.strip().split(":")[0] if "uses" not in new else "default:"),
+         "不认识这个键（拼写错了？）")]
+
+
+def test_a_broken_persona_yaml_names_its_line(shop: tuple[Path, Path]) -> None:
+    path = shop[0] / "personas/busy_office_worker.yaml"
+    edit(path, "patience: 2", "patience: 2\n  - x: [")
+    (p,) = check_folders(*shop)
+    assert p.file == str(path) and "数据文件格式错误（不是合法的 YAML）" in p.message
+    assert p.line is not None and p.line >= line_of(path, "patience: 2")
+
+
+def test_a_template_syntax_error_names_the_file_and_line(shop: tuple[Path, Path]) -> None:
+    path = shop[1] / "explain/cause-logistics.formal.j2"
+    second = path.read_text(encoding="utf-8").split("{# --- #}")[1].strip()
+    edit(path, second, "{{ name " + second)
+    (p,) = check_folders(*shop)
+    assert (p.file, p.line) == (str(path), line_of(path, "{{ name "))
+    assert p.key == "cause-logistics#2" and p.message.startswith("模板语法错误")

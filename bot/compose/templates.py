@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from bot.dataload import DataError
+from bot.dataload import DataError, DataProblems, Problem
 
 VARIANT_SEPARATOR = "{# --- #}"
 TONES = {"formal": "正式", "warm": "亲切"}
@@ -74,14 +74,20 @@ class TemplateLibrary:
             if tone_file not in TONES or not key:
                 raise DataError(f"模板文件名应为 <key>.formal.j2 或 <key>.warm.j2：{path}")
             folder = path.parent.name
-            parts = [p.strip() for p in path.read_text(encoding="utf-8").split(VARIANT_SEPARATOR)]
-            try:
-                compiled = [
-                    _variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file], p, self.env)
-                    for i, p in enumerate(parts) if p
-                ]
-            except jinja2.TemplateSyntaxError as exc:
-                raise DataError(f"模板语法错误：{path}：{exc}") from exc
+            raw = path.read_text(encoding="utf-8").split(VARIANT_SEPARATOR)
+            compiled = []
+            for i, p in enumerate(raw):
+                if not p.strip():
+                    continue
+                try:
+                    compiled.append(_variant(f"{folder}/{key}.{tone_file}#{i + 1}", TONES[tone_file],
+                                             p.strip(), self.env))
+                except jinja2.TemplateSyntaxError as exc:
+                    # the file's line: where the variant's text starts, plus the error's line in it
+                    start = sum(r.count("\n") for r in raw[:i]) + p[:len(p) - len(p.lstrip())].count("\n")
+                    line = start + (exc.lineno or 1)
+                    raise DataProblems([Problem(str(path), f"{key}#{i + 1}", line,
+                                                f"模板语法错误：{exc.message}")]) from exc
             self.variants[folder, key, TONES[tone_file]] = compiled
         self._keys: dict[str, set[str]] = {}
         for folder, key, _ in self.variants:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.dataload import DataError
+from bot.datamodels import ProductTable
 
 
 class _Strict(BaseModel):
@@ -122,33 +123,16 @@ class Flow:
         return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing)
 
 
-class ProductRow(_Strict):
-    match: str
-    unit: str
-    use: str
-
-
-class _Words(_Strict):
-    unit: str
-    use: str
-
-
-class ProductTable(_Strict):
-    products: list[ProductRow]
-    default: _Words
-
-
 class Products:
-    """Measure word and verb of a product, from dialogs/products.yaml."""
+    """Measure word and verb of a product, from dialogs/products.yaml (checked against its
+    model, bot/datamodels.py, when it loads)."""
 
     def __init__(self, spec: Any) -> None:
+        table = ProductTable.model_validate(spec)
         try:
-            table = ProductTable.model_validate(spec)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            raise DataError(f"products.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
-        self.rows = [(re.compile(r.match), r.unit, r.use) for r in table.products]
+            self.rows = [(re.compile(r.match), r.unit, r.use) for r in table.products]
+        except re.error as exc:
+            raise DataError(f"products.yaml：match 不是合法的正则表达式（{exc}）") from exc
         self.default = (table.default.unit, table.default.use)
         self._cache: dict[str, tuple[str, str]] = {}
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from bot.dataload import DataError, read_yaml
+from bot.dataload import DataError, DataProblems, Problem, read_yaml, validated, yaml_problem
 from bot.labels import Labels
 from bot.models import Case, Cause, Intent
 from bot.training.match import Match, Strict
@@ -41,7 +41,7 @@ class Utterance(Strict):
     @model_validator(mode="after")
     def _has_lines(self) -> Utterance:
         if not (self.calm or self.upset or self.angry):
-            raise ValueError("an utterance needs at least one phrasing")
+            raise ValueError("一句话至少要有一种说法（calm、upset 或 angry）")
         return self
 
     def lines(self, band: Band) -> list[str]:
@@ -67,9 +67,9 @@ class AgendaItem(Strict):
     @model_validator(mode="after")
     def _say_for_say(self) -> AgendaItem:
         if self.kind == "say" and self.say is None:
-            raise ValueError(f"agenda item {self.id}: kind say needs `say`")
+            raise ValueError(f"议程项 {self.id}：kind 为 say 时需要 say")
         if not self.optional and not self.needs.is_empty() and self.press is None:
-            raise ValueError(f"agenda item {self.id}: a required item needs `press`")
+            raise ValueError(f"议程项 {self.id}：必须完成的项需要 press（没做到时买家说什么）")
         return self
 
 
@@ -102,11 +102,11 @@ class Goal(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Goal:
         if self.wants is not None and self.wants not in self.accepts:
-            raise ValueError(f"goal.wants {self.wants!r} must be one of goal.accepts")
+            raise ValueError(f"goal.wants 的 {self.wants!r} 应是 goal.accepts 里的一项")
         if self.review != "none" and "refuse" not in self.review_answers:
-            raise ValueError("goal.review_answers needs at least `refuse`")
+            raise ValueError("goal.review_answers 至少要有 refuse")
         if self.review == "agree" and "agree" not in self.review_answers:
-            raise ValueError("goal.review agree needs review_answers.agree")
+            raise ValueError("goal.review 为 agree 时需要 review_answers.agree")
         return self
 
 
@@ -143,13 +143,13 @@ class Persona(Strict):
     def _ids_unique(self) -> Persona:
         ids = [i.id for i in self.agenda]
         if len(ids) != len(set(ids)):
-            raise ValueError("agenda item ids must be unique")
+            raise ValueError("议程项的 id 不能重复")
         if any(i.kind == "remedy" for i in self.agenda) and not self.goal.accepts:
-            raise ValueError("a remedy item needs goal.accepts")
+            raise ValueError("有 remedy 议程项时需要 goal.accepts")
         if any(i.kind == "review" for i in self.agenda) and self.goal.review == "none":
-            raise ValueError("a review item needs goal.review")
+            raise ValueError("有 review 议程项时需要 goal.review")
         if (self.kind == "malicious") != (self.goal.scenario == "malicious"):
-            raise ValueError("kind malicious goes with goal.scenario malicious, and only with it")
+            raise ValueError("kind 为 malicious 当且仅当 goal.scenario 为 malicious")
         return self
 
 
@@ -176,9 +176,9 @@ def _common(folder: Path) -> dict[str, object]:
     try:
         data = read_yaml(path.read_bytes())
     except yaml.YAMLError as exc:
-        raise DataError(f"人设公共文件有误：{path}：{exc}") from exc
+        raise yaml_problem(path, exc) from exc
     if not isinstance(data, dict):
-        raise DataError(f"人设公共文件应当是键值表：{path}")
+        raise DataProblems([Problem(str(path), "", 1, "人设公共文件应为映射（key: value）")])
     return data
 
 
@@ -188,15 +188,15 @@ def load_persona_file(path: Path) -> PersonaFile:
     common = _common(path.parent)
     try:
         data = read_yaml(raw)
-        if isinstance(data, dict):
-            # The persona's own keys win; its reactions come before the common ones.
-            own, shared = data.get("reactions") or [], common.get("reactions") or []
-            data = {**{k: v for k, v in common.items() if k != "reactions"}, **data,
-                    "reactions": [*own, *shared]}  # type: ignore[misc]
-        # the intents and causes a persona means are the data's (its dialogs folder's labels)
-        persona = Persona.model_validate(data, context={"labels": Labels.load(path.parent.parent)})
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise DataError(f"人设文件有误：{path}：{exc}") from exc
+    except yaml.YAMLError as exc:
+        raise yaml_problem(path, exc) from exc
+    if isinstance(data, dict):
+        # The persona's own keys win; its reactions come before the common ones.
+        own, shared = data.get("reactions") or [], common.get("reactions") or []
+        data = {**{k: v for k, v in common.items() if k != "reactions"}, **data,
+                "reactions": [*own, *shared]}  # type: ignore[misc]
+    # the intents and causes a persona means are the data's (its dialogs folder's labels)
+    persona = validated(path, Persona, data, {"labels": Labels.load(path.parent.parent)})
     if persona.id != path.stem:
         raise DataError(f"人设文件名应与 id 一致：{path}（id 为 {persona.id}）")
     common_path = path.parent / COMMON

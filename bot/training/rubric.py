@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from bot.dataload import DataError, read_yaml
+from bot.dataload import DataError, read_yaml, validated, yaml_problem
 from bot.labels import Labels as DataLabels
 from bot.training.facts import FactRule
 from bot.training.match import Match, Strict
@@ -64,12 +64,12 @@ class Check(Strict):
         kinds = [k for k in ("first", "some", "never", "count", "every", "session")
                  if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"check {self.id}: give exactly one of first/some/never/count/"
-                             f"every/session (got {kinds})")
+            raise ValueError(f"检查项 {self.id}：first、some、never、count、every、session 恰好写一个"
+                             f"（现在是 {kinds}）")
         if self.every is not None and self.where is None:
-            raise ValueError(f"check {self.id}: `every` needs `where`")
+            raise ValueError(f"检查项 {self.id}：every 需要 where")
         if self.where is not None and self.every is None and self.never is None:
-            raise ValueError(f"check {self.id}: `where` goes with `every` or `never`")
+            raise ValueError(f"检查项 {self.id}：where 只能和 every 或 never 一起用")
         return self
 
 
@@ -148,10 +148,10 @@ class Rubric(Strict):
     def _known_codes(self) -> Rubric:
         for d in self.derived_violations:
             if d.code not in self.violations:
-                raise ValueError(f"derived violation {d.code} needs an entry in `violations`")
+                raise ValueError(f"派生问题 {d.code} 需要在 violations 里有一项")
         ids = [c.id for s in self.stages for c in s.checks]
         if len(ids) != len(set(ids)):
-            raise ValueError("check ids must be unique")
+            raise ValueError("检查项的 id 不能重复")
         return self
 
 
@@ -171,9 +171,10 @@ def load_rubric(dialogs: Path) -> RubricFile:
     except FileNotFoundError as exc:
         raise DataError(f"缺少评分标准文件：{path}") from exc
     try:
-        rubric = Rubric.model_validate(read_yaml(raw))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise DataError(f"评分标准文件有误：{path}：{exc}") from exc
+        data = read_yaml(raw)
+    except yaml.YAMLError as exc:
+        raise yaml_problem(path, exc) from exc
+    rubric = validated(path, Rubric, data)
     acts = dict(DataLabels.load(dialogs).names["act"])  # one source for the acts' names
     rubric = rubric.model_copy(update={"labels": rubric.labels.model_copy(update={"acts": acts})})
     return RubricFile(rubric=rubric, path=path, sha256=hashlib.sha256(raw).hexdigest())
