@@ -292,6 +292,8 @@ def _drop(url: str) -> None:
 
 # -- a later revision ---------------------------------------------------------------------
 
+_REVISIONS = [f.stem for f in sorted((SCRIPTS / "versions").glob("0*.py"))]
+
 NOTE = '''"""A note on each conversation (a later, ordinary revision)."""
 
 from __future__ import annotations
@@ -326,13 +328,17 @@ def _metadata_with_note() -> MetaData:
     return meta
 
 
-@pytest.mark.parametrize("version", ["0", "1", "5"])
+@pytest.mark.parametrize("version", [*OLD, *sorted(set(_REVISIONS) - set(LEGACY))])
 def test_a_later_revision_that_adds_a_column_upgrades_every_database(url: str, tmp_path: Path,
                                                                       version: str) -> None:
     """The bug of issue 15: step 1 built today's table minus a column, so a step adding
-    another column failed on a fresh database ("duplicate column name")."""
+    another column failed on a fresh database ("duplicate column name"). From every csbot
+    before Alembic, and from each revision since (the newest: a database of this csbot)."""
     location = _with_note(tmp_path)
-    _old_database(url, version)
+    if version in OLD:
+        _old_database(url, version)
+    else:
+        _run(url, lambda c: upgrade(c, target=version))
     assert _run(url, lambda c: upgrade(c, location=location)) == "0007_conversation_note"
     assert _run(url, lambda c: _differences(c, _metadata_with_note())) == []
     # schema_version stops at 5: the code before Alembic knows no more.
