@@ -357,7 +357,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
 
     from aiohttp import web
 
-    from bot.server.app import build_app
+    from bot.server.app import serve_app
     from bot.understand.normalize import load_conversions
 
     s = settings(config, database_url=database_url, host=host, port=port,
@@ -368,11 +368,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
     load_conversions()  # no turn builds an OpenCC converter
 
     async def app_factory() -> web.Application:
-        app = await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev,
-                              shop=s.shop, max_body=s.max_body,
-                              synchronous=s.sqlite_synchronous,
-                              token_ttl=s.token_cache_seconds, env=s.channel_env(),
-                              timezone=s.shop_timezone)
+        app = await serve_app(s, engine, dev=dev)
         settle_heap()
         return app
 

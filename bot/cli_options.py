@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.store.db import Store
 
 T = TypeVar("T")
+EXIT_USAGE = 2
 EXIT_DATA = 3
 
 db_option = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
@@ -28,9 +29,13 @@ config_option = click.option("--config", type=click.Path(dir_okay=False, path_ty
 
 def settings(config: Path | None, **overrides: Any) -> Settings:
     """The settings: flags (``overrides``, None for a flag not given) over the TOML file over CSBOT_*."""
-    from bot.settings import load_settings
+    from bot.settings import SettingsError, load_settings
 
-    return load_settings(config, **overrides)
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as exc:  # like a bad flag: a usage error
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_USAGE)
 
 
 def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:

@@ -120,7 +120,7 @@ def validated(path: Path, model: type[M], data: Any, context: dict[str, Any] | N
 
 def invalid(path: Path, exc: Any) -> DataProblems:
     """A pydantic ValidationError on the data of ``path`` as Chinese problems at their lines."""
-    return DataProblems(_located(path, [(tuple(e["loc"]), _message(e)) for e in exc.errors()]))
+    return DataProblems(_located(path, [(tuple(e["loc"]), message_of(e)) for e in exc.errors()]))
 
 
 def _located(path: Path, found: list[tuple[tuple[str | int, ...], str]]) -> list[Problem]:
@@ -141,7 +141,8 @@ _TYPES = {
 }
 
 
-def _message(e: Any) -> str:
+def message_of(e: Any) -> str:
+    """One pydantic error (an item of ``ValidationError.errors()``) in Chinese."""
     kind, ctx = e["type"], e.get("ctx") or {}
     got = _shown(e.get("input"))
     if kind == "missing":

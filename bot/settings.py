@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -107,7 +108,31 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+class SettingsError(ValueError):
+    """Settings that cannot be used, said in Chinese (the file, the key and what is wrong)."""
+
+
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
-    """Settings with an optional TOML file (``--config``, else CSBOT_CONFIG) and flag overrides."""
+    """Settings with an optional TOML file (``--config``, else CSBOT_CONFIG) and flag overrides.
+    Raises SettingsError for a key the file misspells (the environment may hold other
+    CSBOT_ variables; the file holds only settings), bad TOML or a bad value."""
+    from pydantic import ValidationError
+
+    from bot.dataload import message_of
+
+    toml = Path(config) if config else (Path(os.environ["CSBOT_CONFIG"]) if os.environ.get("CSBOT_CONFIG") else None)
+    where = f"设置有误（{toml}）" if toml else "设置有误"
+    if toml is not None and toml.is_file():
+        try:
+            keys = set(tomllib.loads(toml.read_text(encoding="utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{where}：不是合法的 TOML：{exc}") from exc
+        unknown = sorted(keys - set(Settings.model_fields))
+        if unknown:
+            raise SettingsError("\n".join(f"{where}：{k}：不认识这个设置（拼写错了？）" for k in unknown))
     cls = type("FromFile", (Settings,), {"toml_file": Path(config)}) if config else Settings
-    return cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[no-any-return]
+    try:
+        return cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise SettingsError("\n".join(f"{where}：{'.'.join(map(str, e['loc']))}：{message_of(e)}"
+                                      for e in exc.errors())) from exc

@@ -75,3 +75,45 @@ async def test_a_channel_set_in_the_toml_file_is_mounted(
     r = await client.post("/hooks/telegram", json={"update_id": 1},
                           headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
     assert r.status == 200, await r.text()
+
+
+@pytest.mark.parametrize(("toml", "said"), [
+    ('telegram_bot_tokn = "123:abc"\n', "telegram_bot_tokn：不认识这个设置（拼写错了？）"),
+    ("[telegram]\nbot_token = 1\n", "telegram：不认识这个设置（拼写错了？）"),
+    ('port = "九千"\n', "port：应为整数"),
+    ("port = 9000\n[x\n", "不是合法的 TOML"),
+])
+def test_a_broken_settings_file_is_told_in_chinese_with_exit_2(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str, said: str) -> None:
+    """A misspelt key in the --config file is an error, not a setting silently left at its
+    default (the same rule as the data files); a bad value or TOML is no traceback."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.delenv("CSBOT_CONFIG", raising=False)
+    path = tmp_path / "csbot.toml"
+    path.write_text(toml, encoding="utf-8")
+    result = CliRunner().invoke(main, ["db", "version", "--config", str(path),
+                                       "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output and said in result.output and "Traceback" not in result.output
+
+
+async def test_the_queues_contact_rules_come_from_the_toml_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, aiohttp_client: Any, engine: Any) -> None:
+    """`csbot serve --config` read quiet_hours and the rest of the contact rules from the
+    environment only: the file's were left out of the served queue."""
+    from bot.server.app import serve_app
+
+    for var in ("CSBOT_CONFIG", "CSBOT_QUIET_HOURS", "CSBOT_FIRST_CONTACT_HOURS"):
+        monkeypatch.delenv(var, raising=False)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'database_url = "sqlite:///{tmp_path / "q.db"}"\nquiet_hours = "00:00-23:59"\n'
+                    'first_contact_hours = 6\n', encoding="utf-8")
+    app = await serve_app(load_settings(toml), engine)
+    client = await aiohttp_client(app)
+    from bot.server.queue import RULES
+
+    rules = client.app[RULES]
+    assert (rules.quiet_start.hour, rules.quiet_end.minute, rules.first_contact.total_seconds()) == (0, 59, 6 * 3600)

@@ -55,9 +55,9 @@ def check(name: str, url: str, dev: bool, config: Path | None) -> None:
 
     from bot.channels.base import ConfigError
     from bot.channels.registry import ADAPTERS
-    from bot.settings import load_settings
+    from bot.cli_options import settings
 
-    env = load_settings(config).channel_env()
+    env = settings(config).channel_env()  # a broken --config file: Chinese, exit 2
     cls = ADAPTERS.get(name)
     if cls is None:
         click.echo(f"未知渠道：{name}。可选：{'、'.join(ADAPTERS)}", err=True)

@@ -34,6 +34,7 @@ from bot.server.api import (
 from bot.server.errors import ApiError, errors, read_model
 from bot.server.metrics import Metrics
 from bot.service.turns import TurnService, shop_clock
+from bot.settings import Settings
 from bot.store.db import Store, TokenInfo, hash_token
 
 log = logging.getLogger("csbot.server")
@@ -427,9 +428,10 @@ def static_tokens(spec: str | None) -> dict[str, TokenInfo]:
 def make_app(
     store: Store, engine: Engine, *, tokens: str | None = None, max_body: int = MAX_BODY, dev: bool = False,
     env: Mapping[str, str] | None = None, shop: str = "本店", timezone: str = "Asia/Shanghai",
+    settings: Settings | None = None,
 ) -> web.Application:
     """The application over an opened store and a loaded engine; channels are mounted from
-    ``env`` (CSBOT_*)."""
+    ``env`` (CSBOT_*), the queue's contact rules come from ``settings`` (default: CSBOT_*)."""
     from bot.channels.registry import load_adapters
     from bot.server.hooks import Hooks
 
@@ -461,7 +463,7 @@ def make_app(
     app.router.add_get("/sidebar", sidebar_page)
     from bot.server import queue as work_queue  # the intake's queue and contact rules (bot/intake)
 
-    work_queue.setup(app)
+    work_queue.setup(app, settings=settings)
     hooks = Hooks(store, turns, app[METRICS], adapters, shop)
     app[HOOKS] = hooks
     app.router.add_route("*", "/hooks/{channel}", hooks.handle)
@@ -517,6 +519,15 @@ def make_app(
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app
+
+
+async def serve_app(s: Settings, engine: Engine, *, dev: bool = False) -> web.Application:
+    """The service as `csbot serve` builds it: every part from the one settings model
+    (CSBOT_* and the --config file alike)."""
+    return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev, shop=s.shop,
+                           max_body=s.max_body, synchronous=s.sqlite_synchronous,
+                           token_ttl=s.token_cache_seconds, env=s.channel_env(),
+                           timezone=s.shop_timezone, settings=s)
 
 
 async def build_app(

@@ -155,14 +155,15 @@ async def post_attempt(request: web.Request) -> web.Response:
     return _out(request, cid, used, warnings, 201)
 
 
-def setup(app: web.Application, rules: ContactRules | None = None) -> None:
-    """Mount the queue's routes; the rules come from the settings (CSBOT_QUIET_HOURS …)."""
+def setup(app: web.Application, rules: ContactRules | None = None, settings: Any = None) -> None:
+    """Mount the queue's routes; the rules come from the settings (quiet_hours … of the
+    service's settings, else of CSBOT_*)."""
     if rules is None:
         from bot.server.app import TURNS
         from bot.settings import load_settings
 
         try:
-            rules = ContactRules.from_settings(load_settings(), app[TURNS].engine.script.max_attempts)
+            rules = ContactRules.from_settings(settings or load_settings(), app[TURNS].engine.script.max_attempts)
         except RulesError as exc:
             from bot.channels.base import ConfigError
 
