@@ -31,7 +31,7 @@ from sqlalchemy import select
 from test_channels_support import ENV, Call, FakeApi, serve
 
 from bot.channels.base import ConfigError
-from bot.channels.commands import HELP, parse_command
+from bot.channels.commands import help_text, parse_command
 from bot.channels.crypto import FeishuCipher, WXBizMsgCrypt
 from bot.engine import Engine
 from bot.models import Case, Conversation, Suggestion
@@ -831,8 +831,8 @@ async def test_commands_through_the_webhook(boot: Boot) -> None:
     assert await tone_of(rig.store, zhou["id"]) == "亲切"
     assert (await desk.reply("/tone 随便")).startswith("用法：/tone")
 
-    assert await desk.reply("/help") == HELP
-    assert await desk.reply("/帮助") == HELP
+    assert await desk.reply("/help") == help_text()
+    assert await desk.reply("/帮助") == help_text()
 
 
 async def test_one_open_case_per_agent_and_chat_and_switch(boot: Boot) -> None:

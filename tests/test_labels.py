@@ -303,3 +303,14 @@ def test_a_team_chat_end_takes_the_shops_own_outcome_name(renamed: Engine) -> No
     assert parse_command("/end 问题已处理", labels=renamed.labels).outcome == "resolved"
     assert parse_command("/结束 已解决", labels=renamed.labels).outcome == "resolved"  # the aliases stay
     assert parse_command("/end 随便", labels=renamed.labels).kind == "invalid"
+
+
+def test_a_team_chats_help_and_end_usage_name_the_shops_outcomes(renamed: Engine) -> None:
+    """The chat's /help and the /end usage list the outcomes by the engine's names, as the
+    assist console does: a shop's renamed outcome, not the bundled one."""
+    from bot.channels.commands import help_text, parse_command
+
+    said = parse_command("/end 随便", labels=renamed.labels).error or ""
+    assert "问题已处理" in said and "已解决" not in said and "已改评" in said
+    text = help_text(renamed.labels)
+    assert "问题已处理" in text and "已解决" not in text

@@ -56,7 +56,7 @@ USAGE: dict[str, str] = {
     "me": "/me 您发给买家的话",
     "buyer": "/buyer 买家说的话",
     "tone": "/tone 正式|亲切",
-    "end": "/end 结果（已解决、已改评、未改评、约定回访、恶意、升级处理、联系不上、找错人）",
+    "end": "/end 结果（{outcomes}）",
 }
 
 HELP = """csbot 售后中差评沟通助手，可用命令（中英文均可，斜杠也可以用全角“／”）：
@@ -69,7 +69,7 @@ HELP = """csbot 售后中差评沟通助手，可用命令（中英文均可，�
 /hint — 再给一次当前阶段的建议（也可用 /提示）
 /tone 正式|亲切 — 切换建议话术的语气（也可用 /语气）
 /end 结果 — 结束当前案例（也可用 /结束）
-  结果：已解决、已改评、未改评、约定回访、恶意、升级处理、联系不上、找错人
+  结果：{outcomes}
 /switch [编号或买家名] — 不带参数列出您在本会话的案例，带参数切换过去（也可用 /切换）
 /help — 显示本帮助（也可用 /帮助）
 每位客服在每个会话里同一时间只有一个进行中的案例。Slack 中请用 /csbot new … 或 csbot new …。"""
@@ -116,8 +116,22 @@ def _invalid(message: str) -> Command:
     return Command(kind="invalid", error=message)
 
 
-def _usage(kind: str, why: str = "") -> Command:
-    return _invalid(f"{why}用法：{USAGE[kind]}")
+# The outcomes by their bundled names, for a caller without the engine's labels.
+_BUNDLED_OUTCOMES = "已解决、已改评、未改评、约定回访、恶意、升级处理、联系不上、找错人"
+
+
+def _outcomes(labels: Labels | None) -> str:
+    """The outcomes a person may write after /end, by the engine's (the shop's) names."""
+    return "、".join(labels.names["outcome"].values()) if labels is not None else _BUNDLED_OUTCOMES
+
+
+def help_text(labels: Labels | None = None) -> str:
+    """The chat's /help, with the outcomes by the engine's names."""
+    return HELP.format(outcomes=_outcomes(labels))
+
+
+def _usage(kind: str, why: str = "", labels: Labels | None = None) -> Command:
+    return _invalid(f"{why}用法：{USAGE[kind].format(outcomes=_outcomes(labels))}")
 
 
 def parse_date(token: str, today: date | None = None) -> date | None:
@@ -208,7 +222,7 @@ def parse_command(text: str, today: date | None = None, labels: Labels | None = 
                 outcome = labels.code("outcome", args.split()[0])
             except ValueError:
                 outcome = None
-        return Command(kind="end", outcome=outcome) if outcome else _usage("end")
+        return Command(kind="end", outcome=outcome) if outcome else _usage("end", labels=labels)
     if kind == "switch":
         return Command(kind="switch", target=args or None)
     return Command(kind=kind)

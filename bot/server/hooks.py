@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import Adapter, ChannelError, DeliveryError, InboundEvent, RawRequest
-from bot.channels.commands import HELP, Command, parse_command
+from bot.channels.commands import Command, help_text, parse_command
 from bot.channels.format import format_suggestion
 from bot.engine import ConversationClosed
 from bot.models import Case, Role, Suggestion
@@ -180,7 +180,7 @@ class Hooks:
         if cmd.kind == "invalid":
             return Answer(text=cmd.error or "没看懂这条命令，发 /help 查看用法。")
         if cmd.kind == "help":
-            return Answer(text=HELP)
+            return Answer(text=help_text(self.turns.engine.labels))
         if cmd.kind == "new":
             case = Case.model_validate({**cmd.case_fields(), "shop": self.shop, "channel": channel,
                                         "agent": event.sender_name or None})
