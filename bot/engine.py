@@ -879,14 +879,14 @@ class Engine:
         """The variant rendered as a suggested reply, None when the guard blocks it.
 
         Both are a function of the variant and the values of its own placeholders (the
-        guard reads the text alone: no context, no stage), so the answers of a plain
-        variant are kept in a bounded cache: a conversation's case fields change rarely,
+        guard reads the text alone: no context, no stage), so the answers of a variant
+        are kept in a bounded cache: a conversation's case fields change rarely,
         and every turn otherwise renders, checks and validates the same replies again.
         The reply objects are shared, like the stage and checklist items (never changed
         in place: a greeting or the masking copies them).
         """
         tone = v.tone
-        if v.parts is None or any(n not in variables for n in v.slots):
+        if any(n not in variables for n in v.slots):
             return self._render_reply(v, variables)  # Jinja, or an error to raise
         key = (v.id, *[tone if n == "tone" else variables[n] for n in v.slots])
         hit = self._replies_cache.get(key, _UNSEEN)

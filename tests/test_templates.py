@@ -93,14 +93,9 @@ def test_malicious_suggestions_never_offer_money(engine: Engine) -> None:
         assert re.search(r"不能|没办法|无法|给不了", text), text  # says no to the money
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=[v.id for v in VARIANTS])
-def test_the_plain_render_is_jinjas(variant) -> None:  # type: ignore[no-untyped-def]
-    assert variant.parts is not None, "our templates use only {{ name }} placeholders"
-    jinja = " ".join(variant.template.render(**SAMPLE).split())
-    assert LIB.render(variant, SAMPLE) == jinja
-
-
-def test_a_template_with_more_than_placeholders_is_rendered_by_jinja(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_jinja_is_the_only_renderer(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: no second renderer beside Jinja (a plain {{ name }} variant was filled in by
+    hand). Every variant, plain or not, renders through jinja2.Template.render."""
     folder = tmp_path / "opening"
     folder.mkdir()
     (folder / "default.formal.j2").write_text(
@@ -109,10 +104,15 @@ def test_a_template_with_more_than_placeholders_is_rendered_by_jinja(tmp_path) -
     (folder / "default.warm.j2").write_text("亲，{{ call }}", encoding="utf-8")
     lib = TemplateLibrary(tmp_path)
     logic, filtered, plain = lib.variants["opening", "default", "正式"]
-    assert logic.parts is None and filtered.parts is None and plain.parts is not None
+    assert (logic.slots, filtered.slots, plain.slots) == (("product",), ("shop",), ("agent", "shop"))
+    rendered: list[str] = []
+    real = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render",
+                        lambda self, *a, **kw: rendered.append(real(self, *a, **kw)) or rendered[-1])
     assert lib.render(logic, SAMPLE) == "您好，关于湖蓝色碎花连衣裙"
     assert lib.render(filtered, SAMPLE) == "5个字的店"
     assert lib.render(plain, SAMPLE) == "柚子家女装的小林为您服务"
+    assert len(rendered) == 3
     with pytest.raises(jinja2.UndefinedError, match="'agent' is undefined"):
         lib.render(plain, {k: v for k, v in SAMPLE.items() if k != "agent"})
 

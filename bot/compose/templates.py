@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from bot.dataload import DataError, DataProblems, Problem
 
@@ -19,43 +19,29 @@ VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_dat
              "options", "remedy", "tone")
 
 
-_PLACEHOLDER = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
-
-
 @dataclass(frozen=True, slots=True)
 class Variant:
     id: str
     tone: str
     source: str
     env: jinja2.Environment = field(compare=False, repr=False)
-    compiled: jinja2.Template | None = None  # a variant beyond plain placeholders, compiled at load
-    # A variant that is only text and {{ name }} placeholders (all of ours) renders by
-    # joining its parts: Jinja's per-render context costs more than the rest of composing.
-    parts: tuple[str, ...] | None = None  # text, name, text, name, …, text
-    names: frozenset[str] = frozenset()  # the placeholders of ``parts``
-    slots: tuple[str, ...] = ()  # the same in text order, once per use (``parts[1::2]``)
+    names: frozenset[str] = frozenset()  # the variables it reads (jinja2.meta)
+    slots: tuple[str, ...] = ()  # the same, sorted: what a rendering of it depends on
+    _compiled: list[jinja2.Template] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def template(self) -> jinja2.Template:
-        """Jinja's template. A plain variant never renders through it, so its Python code
-        (most of a load's template cost) is made only when asked for."""
-        return self.compiled if self.compiled is not None else self.env.from_string(self.source)
-
-
-def _plain_parts(source: str) -> tuple[str, ...] | None:
-    parts = tuple(_PLACEHOLDER.split(source))
-    if any(mark in text for text in parts[::2] for mark in ("{{", "{%", "{#", "}}", "%}", "#}")):
-        return None  # anything beyond a plain placeholder is Jinja's to render
-    return parts
+        """Jinja's template, compiled when first rendered: its Python code is most of a
+        load's template cost, and most variants are never rendered in a process."""
+        if not self._compiled:
+            self._compiled.append(self.env.from_string(self.source))
+        return self._compiled[0]
 
 
 def _variant(vid: str, tone: str, source: str, env: jinja2.Environment) -> Variant:
     """One variant, its syntax checked (raises jinja2.TemplateSyntaxError)."""
-    parts = _plain_parts(source)
-    if parts is not None:
-        env.parse(source)  # checked like any other; compiled only if asked (Variant.template)
-        return Variant(vid, tone, source, env, None, parts, frozenset(parts[1::2]), parts[1::2])
-    return Variant(vid, tone, source, env, env.from_string(source))
+    names = jinja2.meta.find_undeclared_variables(env.parse(source))
+    return Variant(vid, tone, source, env, frozenset(names), tuple(sorted(names)))
 
 
 class TemplateLibrary:
@@ -123,13 +109,7 @@ class TemplateLibrary:
 
     @staticmethod
     def render(variant: Variant, variables: dict[str, Any]) -> str:
-        """Render one variant; a missing variable raises (StrictUndefined)."""
-        if variant.parts is None:
-            return " ".join(variant.template.render(**variables).split())
-        parts = variant.parts
-        out = list(parts)
-        for i in range(1, len(parts), 2):
-            if parts[i] not in variables:
-                raise jinja2.UndefinedError(f"'{parts[i]}' is undefined")
-            out[i] = str(variables[parts[i]])
-        return " ".join("".join(out).split())
+        """Render one variant with Jinja (the only renderer); a missing variable raises
+        (StrictUndefined). What costs is kept by the caller: the engine keeps each reply
+        by its variant and the values of ``variant.slots``."""
+        return " ".join(variant.template.render(**variables).split())
