@@ -122,7 +122,9 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
 
     toml = Path(config) if config else (Path(os.environ["CSBOT_CONFIG"]) if os.environ.get("CSBOT_CONFIG") else None)
     where = f"设置有误（{toml}）" if toml else "设置有误"
-    if toml is not None and toml.is_file():
+    if toml is not None and not toml.is_file():
+        raise SettingsError(f"找不到设置文件：{toml}")
+    if toml is not None:
         try:
             keys = set(tomllib.loads(toml.read_text(encoding="utf-8")))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -117,3 +117,16 @@ async def test_the_queues_contact_rules_come_from_the_toml_file(
 
     rules = client.app[RULES]
     assert (rules.quiet_start.hour, rules.quiet_end.minute, rules.first_contact.total_seconds()) == (0, 59, 6 * 3600)
+
+
+def test_a_settings_file_that_is_not_there_is_said(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`--config csbot.tmol` (a typo) ran on the defaults without a word."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.delenv("CSBOT_CONFIG", raising=False)
+    missing = tmp_path / "csbot.tmol"
+    result = CliRunner().invoke(main, ["db", "version", "--config", str(missing),
+                                       "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 2 and f"找不到设置文件：{missing}" in result.output, result.output
