@@ -409,6 +409,11 @@ class Engine:
             i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
         ctx.farewell = intent in flow.farewell or any(
             i.intent in flow.farewell and i.confidence >= flow.weak_primary for i in u.intents)
+        # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
+        received = bool(norm) and ctx.remedy_chosen is not None and u.cause is None \
+            and flow.cue("received", norm) is not None
+        if received:
+            ctx.remedy_underway = ctx.remedy_received = True
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
@@ -445,6 +450,12 @@ class Engine:
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and self._outright(norm) is False:  # asked about, or under a condition
             events = [e for e in events if e not in self.script.tentative_events]
+        # a cue that moves the talk whatever the intent ("那你們打算怎麼處理？" asks for the options)
+        events += [e for cue, evs in self.script.cued_events.items()
+                   if norm and flow.cue(cue, norm) for e in evs]
+        late = self.script.late_events
+        if late:  # asking for the options comes after choosing among those already offered
+            events = [e for e in events if e not in late] + [e for e in events if e in late]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
@@ -465,7 +476,7 @@ class Engine:
             else:
                 events = [e for e in events if e == "threaten"]
         elif before == self.script.final:
-            if complaint and intent not in ("extort", "threaten") and not ctx.farewell:
+            if complaint and intent not in ("extort", "threaten") and not ctx.farewell and not received:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_problem", at)
                 events = []
@@ -536,7 +547,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.wrong_person = ctx.remedy_underway = False
+        ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated = True
         conv.outcome = None
 
@@ -773,6 +784,8 @@ class Engine:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
+            keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
         if conv.stage in self._asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:

@@ -126,6 +126,7 @@ class Context(Base):
     care_asked: bool = False
     damaged: str | None = None  # the buyer's other thing the product damaged
     remedy_underway: bool = False
+    remedy_received: bool = False  # the buyer said the remedy arrived ("收到了", "钱到了")
     buyer_first: bool = False
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0
