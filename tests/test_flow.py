@@ -240,7 +240,8 @@ SITUATIONS = [
         Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
         Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
         Step(B, "怎么会掉色掉成这样？", "explain"),
-        Step(B, "那你們打算怎麼處理？", "remedy", remedies_say=("退",), say=("退貨退款",), not_say=("为什么", "為什麼", "原因")),
+        Step(B, "那你們打算怎麼處理？", "remedy", remedies_say=("退",), say=("退貨退款",),
+             not_say=("为什么", "為什麼", "原因")),
     ]),
     # a request while the agent is to explain asks for the options; it chooses once they are offered
     Situation("a-request-while-the-agent-is-to-explain-asks-for-the-options", [
