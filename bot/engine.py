@@ -503,10 +503,14 @@ class Engine:
         if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
         left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
-        if conv.stage in self._after_remedy and left is not None:
+        # every option turned down, then one chosen after all ("诶等下，还是换一个吧"): chosen
+        again = before in self._closes and ctx.all_declined and conv.stage in self._after_remedy \
+            and not ctx.farewell and bool(set(self.script.pick_events).intersection(events))
+        if conv.stage in self._after_remedy and (left is not None or again):
             if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
                 ctx.all_declined = True
             else:  # the option named, else the one the request (primary or not) asks for
+                ctx.all_declined = False
                 asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
                               and i.confidence >= flow.weak_primary), intent)
                 ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,

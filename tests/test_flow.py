@@ -878,8 +878,9 @@ def test_asking_what_the_shop_will_do_moves_to_the_options_whatever_the_intent()
         assert conv.stage == "explain"
         after, _ = ENGINE.feed_understood(conv, _read("那现在咋整", intent, 0.9))
         assert after.stage == "remedy", intent
-        after, _ = ENGINE.feed_understood(conv, _read("怎么搞的，怎么弄成这样", intent, 0.9))
-        assert after.stage == "explain", intent  # asking why is asking for the explanation
+        for why in ("怎么搞的，怎么弄成这样", "快递怎么弄丢的"):
+            after, _ = ENGINE.feed_understood(conv, _read(why, intent, 0.9))
+            assert after.stage == "explain", (intent, why)  # asking why asks for the explanation
 
 
 def test_a_remedy_received_counts_only_when_one_was_chosen_and_said_as_done() -> None:
@@ -887,8 +888,25 @@ def test_a_remedy_received_counts_only_when_one_was_chosen_and_said_as_done() ->
     after, _ = ENGINE.feed_understood(conv, _read("收到了", "other", 0.9))
     assert not after.context.remedy_received  # nothing chosen yet: "收到了" is no remedy done
     chosen, _ = ENGINE.feed(conv, "buyer", "换一件吧")
-    for text in ("到了我就去改", "收到了吗", "快到了", "收不到的话再说"):
+    for text in ("到了我就去改", "收到了吗", "快到了", "收不到的话再说", "收到了，但是还是掉色"):
         after, _ = ENGINE.feed_understood(chosen, _read(text, "other", 0.9))
         assert not after.context.remedy_received and not after.context.remedy_underway, text
     after, _ = ENGINE.feed_understood(chosen, _read("新的收到了", "other", 0.9))
     assert after.context.remedy_received and after.context.remedy_underway
+
+
+def test_a_buyer_who_declined_every_option_may_choose_one_after_all() -> None:
+    conv, _ = ENGINE.feed_understood(_at_remedy(), _read("算了不用了", "deny", 1.0))
+    assert conv.stage == "closing" and conv.context.all_declined
+    after, sug = ENGINE.feed_understood(conv, _read("诶等下，还是换一件吧，我女儿要穿", "want_exchange", 0.9))
+    assert after.stage == "polite_request" and not after.context.all_declined
+    assert after.context.remedy_chosen == "exchange"
+    assert any("换一件" in s.text for s in sug.suggestions)  # arranged first, the request after
+    # a bare goodbye or thanks after declining changes nothing
+    after, _ = ENGINE.feed_understood(conv, _read("好的，谢谢", "end", 0.9))
+    assert after.stage == "closing" and after.context.all_declined
+    # on Tmall the review cannot change: the remedy is chosen, the talk stays in 致谢结束
+    tmall, _ = ENGINE.feed_understood(_at_remedy({**CASE, "platform": "tmall"}), _read("算了不用了", "deny", 1.0))
+    after, _ = ENGINE.feed_understood(tmall, _read("诶等下，还是换一件吧", "want_exchange", 0.9))
+    assert after.stage == "closing" and after.context.remedy_chosen == "exchange"
+    assert not after.context.all_declined
