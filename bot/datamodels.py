@@ -264,11 +264,6 @@ class Events(_Strict):
     # where the options are shown, the events a choice not said outright does not fire (a
     # question about an option, a choice under a condition: "明天再不到就退钱")
     tentative: list[str] = []
-    # the events a buyer message fires when it holds a cue of `cues` (the cue's name → the events):
-    # "那你們打算怎麼處理？" asks for the options whatever its intent
-    cued: dict[str, list[str]] = {}
-    # the events that fire after a message's others (asking for the options, not choosing yet)
-    late: list[str] = []
 
 
 class ScriptFile(_Strict):

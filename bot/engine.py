@@ -409,6 +409,11 @@ class Engine:
             i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
         ctx.farewell = intent in flow.farewell or any(
             i.intent in flow.farewell and i.confidence >= flow.weak_primary for i in u.intents)
+        # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
+        # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
+        ctx.remedy_asked = intent in _REQUESTS or any(
+            i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents) or (
+            bool(norm) and flow.cue("asks_remedy", norm) is not None)
         # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
         received = bool(norm) and ctx.remedy_chosen is not None and u.cause is None \
             and flow.cue("received", norm) is not None
@@ -450,12 +455,6 @@ class Engine:
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and self._outright(norm) is False:  # asked about, or under a condition
             events = [e for e in events if e not in self.script.tentative_events]
-        # a cue that moves the talk whatever the intent ("那你們打算怎麼處理？" asks for the options)
-        events += [e for cue, evs in self.script.cued_events.items()
-                   if norm and flow.cue(cue, norm) for e in evs]
-        late = self.script.late_events
-        if late:  # asking for the options comes after choosing among those already offered
-            events = [e for e in events if e not in late] + [e for e in events if e in late]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
@@ -788,6 +787,8 @@ class Engine:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.remedy_asked and ctx.last_role == "buyer":
+            keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
         if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
             keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
         if conv.stage in self._asks and not ctx.remedy_underway:

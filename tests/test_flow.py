@@ -234,21 +234,24 @@ SITUATIONS = [
         Step(B, "换一条吧", "closing", not_say=("更新一下评价", "修改评价", "改评")),
     ]),
     # issue 13 (flow on talk nobody wrote for it): asked why, the agent explains; asked what the
-    # shop will do ("那你們打算怎麼處理？", read as a question), the options are what comes next
+    # shop will do ("那你們打算怎麼處理？", read as a question), the suggestion gives the options with a
+    # short reason. The stage waits for the agent's message, as design.md has it: that message both
+    # explains and offers, and moves on to 提出补救.
     Situation("a-buyer-who-asks-what-the-shop-will-do-gets-the-options", [
         *OPEN,
         Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
         Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
-        Step(B, "怎么会掉色掉成这样？", "explain"),
-        Step(B, "那你們打算怎麼處理？", "remedy", remedies_say=("退",), say=("退貨退款",),
-             not_say=("为什么", "為什麼", "原因")),
+        Step(B, "怎么会掉色掉成这样？", "explain", not_say=("退貨退款", "退货退款")),
+        Step(B, "那你們打算怎麼處理？", "explain", remedies_say=("退",), say=("退貨退款", "改進")),
+        Step(A, "这批布料的染色工艺没控制好，已经让工厂整改了。给您换一件新的，或者退货退款，运费我们出。", "remedy",
+             checked=("已给出具体方案供选择",)),
     ]),
-    # a request while the agent is to explain asks for the options; it chooses once they are offered
-    Situation("a-request-while-the-agent-is-to-explain-asks-for-the-options", [
+    # a request while the agent is to explain asks for the options too; it chooses once they are offered
+    Situation("a-request-while-the-agent-is-to-explain-gets-the-options-first", [
         *OPEN,
         Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
         Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
-        Step(B, "给我换一件新的，运费你们出", "remedy"),
+        Step(B, "给我换一件新的，运费你们出", "explain", say=("退货退款", "改进")),
         Step(A, "好的，给您换一件新的，来回运费我们承担，快递明天上门取件。", "remedy"),
         Step(B, "行", "polite_request"),
     ]),
@@ -871,16 +874,21 @@ def test_a_suspected_case_that_escalates_stays_suspected() -> None:
     assert conv.stage == "remedy" and "malicious_evidence" not in [w.code for w in sug.warnings]
 
 
-def test_asking_what_the_shop_will_do_moves_to_the_options_whatever_the_intent() -> None:
+def test_asking_what_the_shop_will_do_gets_the_options_whatever_the_intent() -> None:
     # the cue decides, not the intent the message is read as (a question, a complaint, other)
     for intent in ("ask", "complain", "other"):
         conv, _ = ENGINE.feed(_at_listen(), "agent", "真对不起，满心期待的裙子成了这样，换谁都难受。")
         assert conv.stage == "explain"
-        after, _ = ENGINE.feed_understood(conv, _read("那现在咋整", intent, 0.9))
-        assert after.stage == "remedy", intent
-        for why in ("怎么搞的，怎么弄成这样", "快递怎么弄丢的"):
-            after, _ = ENGINE.feed_understood(conv, _read(why, intent, 0.9))
-            assert after.stage == "explain", (intent, why)  # asking why asks for the explanation
+        after, sug = ENGINE.feed_understood(conv, _read("那现在咋整", intent, 0.9))
+        assert after.stage == "explain" and sug.suggestions, intent
+        assert all(s.template.startswith("explain/remedy_asked") for s in sug.suggestions), intent
+        for why in ("怎么搞的，怎么弄成这样", "快递怎么弄丢的"):  # asking why asks for the explanation
+            after, sug = ENGINE.feed_understood(conv, _read(why, intent, 0.9))
+            assert not any("remedy_asked" in s.template for s in sug.suggestions), (intent, why)
+    # before the apology the apology still comes first
+    after, sug = ENGINE.feed_understood(_at_listen(), _read("那你们打算怎么处理", "ask", 0.9))
+    assert after.stage == "listen_apologize"
+    assert not any("remedy_asked" in s.template for s in sug.suggestions)
 
 
 def test_a_remedy_received_counts_only_when_one_was_chosen_and_said_as_done() -> None:

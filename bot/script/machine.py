@@ -124,10 +124,6 @@ class Script:
         self.pick_events: list[str] = spec["events"].get("picks") or []
         # the events a choice not said outright (asked about, under a condition) does not fire
         self.tentative_events: frozenset[str] = frozenset(spec["events"].get("tentative") or [])
-        # the events a buyer message fires when it holds a cue (script.yaml cues: name → events)
-        self.cued_events: dict[str, list[str]] = spec["events"].get("cued") or {}
-        # the events that fire after a message's others
-        self.late_events: frozenset[str] = frozenset(spec["events"].get("late") or [])
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
         self.rows: list[dict[str, Any]] = []
