@@ -409,6 +409,16 @@ class Engine:
             i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
         ctx.farewell = intent in flow.farewell or any(
             i.intent in flow.farewell and i.confidence >= flow.weak_primary for i in u.intents)
+        # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
+        # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
+        ctx.remedy_asked = intent in _REQUESTS or any(
+            i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents) or (
+            bool(norm) and flow.cue("asks_remedy", norm) is not None)
+        # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
+        received = bool(norm) and ctx.remedy_chosen is not None and u.cause is None \
+            and flow.cue("received", norm) is not None
+        if received:
+            ctx.remedy_underway = ctx.remedy_received = True
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
@@ -465,7 +475,7 @@ class Engine:
             else:
                 events = [e for e in events if e == "threaten"]
         elif before == self.script.final:
-            if complaint and intent not in ("extort", "threaten") and not ctx.farewell:
+            if complaint and intent not in ("extort", "threaten") and not ctx.farewell and not received:
                 self._new_round(conv)
                 self.script.fire(conv, "reopen_problem", at)
                 events = []
@@ -492,10 +502,14 @@ class Engine:
         if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
         left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
-        if conv.stage in self._after_remedy and left is not None:
+        # every option turned down, then one chosen after all ("诶等下，还是换一个吧"): chosen
+        again = before in self._closes and ctx.all_declined and conv.stage in self._after_remedy \
+            and not ctx.farewell and bool(set(self.script.pick_events).intersection(events))
+        if conv.stage in self._after_remedy and (left is not None or again):
             if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
                 ctx.all_declined = True
             else:  # the option named, else the one the request (primary or not) asks for
+                ctx.all_declined = False
                 asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
                               and i.confidence >= flow.weak_primary), intent)
                 ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
@@ -536,7 +550,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.wrong_person = ctx.remedy_underway = False
+        ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated = True
         conv.outcome = None
 
@@ -773,6 +787,10 @@ class Engine:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.remedy_asked and ctx.last_role == "buyer":
+            keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
+        if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
+            keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
         if conv.stage in self._asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:

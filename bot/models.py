@@ -126,6 +126,8 @@ class Context(Base):
     care_asked: bool = False
     damaged: str | None = None  # the buyer's other thing the product damaged
     remedy_underway: bool = False
+    remedy_received: bool = False  # the buyer said the remedy arrived ("收到了", "钱到了")
+    remedy_asked: bool = False  # the buyer's last message asked what the shop will do, or for a remedy
     buyer_first: bool = False
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0

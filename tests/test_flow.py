@@ -233,6 +233,55 @@ SITUATIONS = [
         # the review was asked about once in this case: the second remedy goes straight to closing
         Step(B, "换一条吧", "closing", not_say=("更新一下评价", "修改评价", "改评")),
     ]),
+    # issue 13 (flow on talk nobody wrote for it): asked why, the agent explains; asked what the
+    # shop will do ("那你們打算怎麼處理？", read as a question), the suggestion gives the options with a
+    # short reason. The stage waits for the agent's message, as design.md has it: that message both
+    # explains and offers, and moves on to 提出补救.
+    Situation("a-buyer-who-asks-what-the-shop-will-do-gets-the-options", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
+        Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
+        Step(B, "怎么会掉色掉成这样？", "explain", not_say=("退貨退款", "退货退款")),
+        Step(B, "那你們打算怎麼處理？", "explain", remedies_say=("退",), say=("退貨退款", "改進")),
+        Step(A, "这批布料的染色工艺没控制好，已经让工厂整改了。给您换一件新的，或者退货退款，运费我们出。", "remedy",
+             checked=("已给出具体方案供选择",)),
+    ]),
+    # a request while the agent is to explain asks for the options too; it chooses once they are offered
+    Situation("a-request-while-the-agent-is-to-explain-gets-the-options-first", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
+        Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
+        Step(B, "给我换一件新的，运费你们出", "explain", say=("退货退款", "改进")),
+        Step(A, "好的，给您换一件新的，来回运费我们承担，快递明天上门取件。", "remedy"),
+        Step(B, "行", "polite_request"),
+    ]),
+    # owning the fault without an apology word is neither the apology nor the explanation
+    # (design.md: 抱歉、对不起… are the apology; an explanation names what went wrong)
+    Situation("the-agent-who-owns-the-fault-has-not-yet-apologised-or-explained", [
+        *OPEN,
+        Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
+        Step(A, "是我们做得不到位", "listen_apologize", unchecked=("已道歉",)),
+        Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
+        Step(A, "这事确实是我们做得不够好", "explain", unchecked=("已给出与原因相符的解释",)),
+        Step(A, "不过页面上有色差说明的，您下单前是不是没对照一下呀", "explain", notes=("blame",),
+             unchecked=("已给出与原因相符的解释", "没有指责买家")),
+        Step(A, "这批布料的染色工艺没控制好，我们已经让工厂整改了。", "remedy"),
+    ]),
+    # the buyer has the remedy: it is done, the request says glad it arrived, and after the end
+    # the same news keeps the case closed (no new round)
+    Situation("the-remedy-the-buyer-received-is-done", [
+        *REMEDY,
+        Step(B, "换一件新的吧", "polite_request", unchecked=("方案已在办理（已寄出、已退款、已预约或买家已收到）",)),
+        Step(A, "好的，我跟仓库说一声。", "polite_request"),
+        Step(B, "收到了，挺好的", "polite_request", first=("收到", "办妥"),
+             not_say=("已经在给您办理", "已经在处理中", "正在跟进", "马上处理"),
+             checked=("方案已在办理（已寄出、已退款、已预约或买家已收到）",)),
+        Step(A, "冒昧问一句，如果您觉得处理得还可以，愿意考虑更新一下评价吗？改不改都由您。", "polite_request"),
+        Step(B, "可以", "closing"),
+        Step(A, "谢谢您！再次为裙子的事道歉，欢迎再来。", "closed"),
+        Step(B, "新的收到了 没问题", "closed", no_notes=("reopened",)),
+        Step(B, "钱到了再说", "closed"),
+    ]),
     Situation("a-complaint-said-as-a-goodbye-while-closing-is-the-goodbye", [
         *REMEDY,
         Step(B, "换一件新的吧", "polite_request"),
@@ -823,3 +872,49 @@ def test_a_suspected_case_that_escalates_stays_suspected() -> None:
     # a person resumes it: back where the talk was, no longer held
     conv, sug = ENGINE.resume(conv)
     assert conv.stage == "remedy" and "malicious_evidence" not in [w.code for w in sug.warnings]
+
+
+def test_asking_what_the_shop_will_do_gets_the_options_whatever_the_intent() -> None:
+    # the cue decides, not the intent the message is read as (a question, a complaint, other)
+    for intent in ("ask", "complain", "other"):
+        conv, _ = ENGINE.feed(_at_listen(), "agent", "真对不起，满心期待的裙子成了这样，换谁都难受。")
+        assert conv.stage == "explain"
+        after, sug = ENGINE.feed_understood(conv, _read("那现在咋整", intent, 0.9))
+        assert after.stage == "explain" and sug.suggestions, intent
+        assert all(s.template.startswith("explain/remedy_asked") for s in sug.suggestions), intent
+        for why in ("怎么搞的，怎么弄成这样", "快递怎么弄丢的"):  # asking why asks for the explanation
+            after, sug = ENGINE.feed_understood(conv, _read(why, intent, 0.9))
+            assert not any("remedy_asked" in s.template for s in sug.suggestions), (intent, why)
+    # before the apology the apology still comes first
+    after, sug = ENGINE.feed_understood(_at_listen(), _read("那你们打算怎么处理", "ask", 0.9))
+    assert after.stage == "listen_apologize"
+    assert not any("remedy_asked" in s.template for s in sug.suggestions)
+
+
+def test_a_remedy_received_counts_only_when_one_was_chosen_and_said_as_done() -> None:
+    conv = _at_remedy()
+    after, _ = ENGINE.feed_understood(conv, _read("收到了", "other", 0.9))
+    assert not after.context.remedy_received  # nothing chosen yet: "收到了" is no remedy done
+    chosen, _ = ENGINE.feed(conv, "buyer", "换一件吧")
+    for text in ("到了我就去改", "收到了吗", "快到了", "收不到的话再说", "收到了，但是还是掉色"):
+        after, _ = ENGINE.feed_understood(chosen, _read(text, "other", 0.9))
+        assert not after.context.remedy_received and not after.context.remedy_underway, text
+    after, _ = ENGINE.feed_understood(chosen, _read("新的收到了", "other", 0.9))
+    assert after.context.remedy_received and after.context.remedy_underway
+
+
+def test_a_buyer_who_declined_every_option_may_choose_one_after_all() -> None:
+    conv, _ = ENGINE.feed_understood(_at_remedy(), _read("算了不用了", "deny", 1.0))
+    assert conv.stage == "closing" and conv.context.all_declined
+    after, sug = ENGINE.feed_understood(conv, _read("诶等下，还是换一件吧，我女儿要穿", "want_exchange", 0.9))
+    assert after.stage == "polite_request" and not after.context.all_declined
+    assert after.context.remedy_chosen == "exchange"
+    assert any("换一件" in s.text for s in sug.suggestions)  # arranged first, the request after
+    # a bare goodbye or thanks after declining changes nothing
+    after, _ = ENGINE.feed_understood(conv, _read("好的，谢谢", "end", 0.9))
+    assert after.stage == "closing" and after.context.all_declined
+    # on Tmall the review cannot change: the remedy is chosen, the talk stays in 致谢结束
+    tmall, _ = ENGINE.feed_understood(_at_remedy({**CASE, "platform": "tmall"}), _read("算了不用了", "deny", 1.0))
+    after, _ = ENGINE.feed_understood(tmall, _read("诶等下，还是换一件吧", "want_exchange", 0.9))
+    assert after.stage == "closing" and after.context.remedy_chosen == "exchange"
+    assert not after.context.all_declined

@@ -26,6 +26,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "first_move": {},  # the message started on the row's source stage: set in _ctx_for
     "farewell": {"farewell": True},
     "new_problem": {"new_problem": True},
+    "declined": {"all_declined": True},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -38,6 +39,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "first_move": ({"stage_before": None}, {}),  # the message has moved the stage already
     "farewell": ({"farewell": False}, {}),
     "new_problem": ({"new_problem": False}, {}),
+    "declined": ({"all_declined": False}, {}),
 }
 
 

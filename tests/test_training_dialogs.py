@@ -135,3 +135,15 @@ def test_the_tip_after_the_buyer_chooses_says_to_arrange_it_first(engine: Engine
     d.say("这款鞋版型偏小，详情页没写清楚，是我们的问题。给您换大一码，来回运费我们出，"
           "或者退货退款也可以，您看哪种方便？").expect_stage("polite_request") \
         .expect_tip_contains("办上")
+
+
+@pytest.mark.parametrize("persona", ["size_not_fit_first_time", "slow_delivery_first_time", "wrong_item_first_time"])
+def test_a_buyer_who_was_blamed_knows_what_the_call_is_about(engine: Engine, persona: str) -> None:
+    # issue 13: blamed for the problem and then asked "那你想怎么样", the buyer used to ask
+    # "什么事啊？" as if nothing had been said; the blame showed what the call is about
+    d = Dialog(persona, engine=engine)
+    d.say("您好，请问是本人吗？我是店里的售后客服。").expect_buyer(event="met")
+    d.say("是您自己没看清楚吧，页面上都写了。").expect_violation("blame").expect_buyer(event="reaction")
+    d.say("那你想怎么样").expect_buyer(event="met")
+    said = d.last.reply.text if d.last else ""
+    assert "什么事" not in said and "哪位" not in said, said

@@ -48,6 +48,8 @@ class Cues(_Strict):
     conditional: str = "(?!)"  # a choice under a condition, to its sentence's end ("再不到就退钱")
     asks_consent: str = "(?!)"  # the agent's offer still asks the buyer ("…，可以吗？")
     done: str = "(?!)"  # the agent says the remedy is done ("已经给您退了")
+    asks_remedy: str = "(?!)"  # the buyer asks what the shop will do ("那你们打算怎么处理？")
+    received: str = "(?!)"  # the buyer has the remedy ("收到了", "钱到了"; not "到了再说")
 
 
 class Ordinary(_Strict):

@@ -60,6 +60,8 @@ PREDICATES: dict[str, Predicate] = {
     "farewell": lambda c, _: c.context.farewell,
     # the buyer's message raises a problem other than the case's (another cause, or as another)
     "new_problem": lambda c, _: c.context.new_problem,
+    # the buyer turned every option down (a choice after that is a change of mind)
+    "declined": lambda c, _: c.context.all_declined,
 }
 
 

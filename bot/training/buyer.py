@@ -103,6 +103,9 @@ class SimulatedBuyer:
                     return self._give_up(turn, "buyer_gave_up")
                 if closed:
                     return self._goodbye(turn)
+                # What else the reply did is remembered: a buyer who answered the blame for the
+                # problem knows what the call is about, and does not ask "什么事啊？" next turn.
+                self._credit(f)
                 return self._reply(r.say, turn, "reaction", None, f"reaction{idx}")
         popped, rejected = self._pop(f)
         if closed:
