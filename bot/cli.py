@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_zh import File as zh_file
 from bot.cli_zh import install as _click_in_chinese
+from bot.cli_zh import os_error
 
 if TYPE_CHECKING:
     from bot.models import Tone
@@ -119,7 +121,7 @@ def main() -> None:
 @main.command()
 @click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
               help="buyer：买家消息；agent：客服消息")
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
@@ -141,7 +143,7 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
@@ -523,7 +525,7 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
     try:
         Path(target).write_bytes(data)
     except OSError as exc:
-        click.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+        click.echo(f"无法写入 {target}：{os_error(exc)}", err=True)
         sys.exit(EXIT_DATA)
     click.echo(words["written"].format(path=target, n=len(records)), err=True)
 

@@ -112,44 +112,56 @@ def parse_day(text: str, today: date | None = None) -> date:
     raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
 
 
-def stage_bar(sug: Suggestion, width: int) -> str:
+def stage_bar(sug: Suggestion, width: int, paused_at: str | None = None) -> str:
     """The stage and the main path on one line of ``width`` columns (markup): the steps
-    with spaced arrows, else tight arrows, else the steps around the current one."""
+    with spaced arrows, else tight arrows, else the steps around the current one. The steps
+    done are dim. In a held stage (约定回访, 疑似恶意, 升级处理) ``paused_at``, the last main
+    step the case was in, is marked in yellow: the sidebar's "主流程停在第 N 步"."""
     stages = sug.progress.stages
     labels = [s.label for s in stages]
-    here = next((i for i, s in enumerate(stages) if s.id == sug.stage.id), None)
-    head = f"阶段：{sug.stage.label}  "
+    ids = [s.id for s in stages]
+    here = ids.index(sug.stage.id) if sug.stage.id in ids else None
+    held = here is None and sug.progress.step == 0 and paused_at in ids
+    mark = ids.index(paused_at) if held and paused_at is not None else here
+    if here is None and not held and stages and sug.progress.step == sug.progress.of:
+        mark = len(stages)  # the script has ended: every step is done
+    style = "bold yellow" if held else "bold green"
+    title = f"{sug.stage.label}（暂停）" if held else sug.stage.label
+    head = f"阶段：{title}  "
 
-    def line(parts: list[str], arrow: str) -> tuple[str, str]:
-        plain = arrow.join(parts)
-        marked = arrow.join(f"[bold green]{p}[/]" if here is not None and p == labels[here] else p
-                            for p in parts)
+    def line(parts: list[tuple[int, str]], arrow: str) -> tuple[str, str]:
+        plain = arrow.join(p for _, p in parts)
+        marked = arrow.join(f"[{style}]{p}[/]" if i == mark else f"[dim]{p}[/]" if mark is not None and 0 <= i < mark
+                            else p for i, p in parts)
         return plain, marked
 
-    windows: list[list[str]] = [labels]
-    if here is not None:  # the neighbours of the current step, the rest as "…"
-        lo, hi = max(here - 1, 0), min(here + 2, len(labels))
-        windows.append((["…"] if lo else []) + labels[lo:hi] + (["…"] if hi < len(labels) else []))
+    steps = list(enumerate(labels))
+    windows: list[list[tuple[int, str]]] = [steps]
+    if mark is not None:  # the neighbours of the current step, the rest as "…"
+        lo, hi = max(mark - 1, 0), min(mark + 2, len(labels))
+        windows.append(([(-1, "…")] if lo else []) + steps[lo:hi] + ([(-1, "…")] if hi < len(labels) else []))
     for parts in windows:
         for arrow in (" → ", "→"):
             plain, marked = line(parts, arrow)
             if cell_len(head + plain) <= width:
-                return f"[bold]阶段：{sug.stage.label}[/]  {marked}"
-    return f"[bold]阶段：{sug.stage.label}[/]"
+                return f"[bold]阶段：{title}[/]  {marked}"
+    return f"[bold]阶段：{title}[/]"
 
 
-def render(console: Console, sug: Suggestion, labels: Labels) -> None:
-    """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
-    console.print(stage_bar(sug, console.width))
+def render(console: Console, sug: Suggestion, labels: Labels, paused_at: str | None = None) -> None:
+    """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist
+    (``paused_at``: the main step a held case paused in)."""
+    console.print(stage_bar(sug, console.width, paused_at))
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
-        console.print(f"买家：意图 [magenta]{labels.name('intent', u.intent)}[/]  "
-                      f"原因 [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
-                      f"情绪 [magenta]{labels.name('emotion', u.emotion)}[/]  "
+        h = labels.heading
+        console.print(f"买家：{h('intent')} [magenta]{labels.name('intent', u.intent)}[/]  "
+                      f"{h('cause')} [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
+                      f"{h('emotion')} [magenta]{labels.name('emotion', u.emotion)}[/]  "
                       f"把握 {u.confidence:.0%}")
     elif u is not None:
         acts = "、".join(labels.name("act", a) for a in u.acts)
-        console.print(f"客服动作：{acts or '—'}")
+        console.print(f"{labels.heading('act')}：{acts or '—'}")
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
         how = f.action.how("输入 /确认 ") if f.action is not None else ""
@@ -248,10 +260,13 @@ class _Session:
         self.labels = engine.labels
         self.conv_id = ""
         self.sug: Suggestion
+        self.main_stage: str | None = None
 
     def show(self, sug: Suggestion) -> None:
         self.sug = sug
-        render(self.console, sug, self.labels)
+        if any(s.id == sug.stage.id for s in sug.progress.stages):
+            self.main_stage = sug.stage.id  # where a held case paused, for the stage bar
+        render(self.console, sug, self.labels, self.main_stage)
         if sug.stage.id == self.engine.script.final:
             self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
 

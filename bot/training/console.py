@@ -225,10 +225,13 @@ class TrainingConsole:
         o = card.outcome
         review = self.labels.review.get(o.review_request, o.review_request)
         remedies = {rid: r.label for rid, r in s.engine.remedies.remedies.items()}
-        self.console.print(f"结束方式：{self.labels.endings.get(o.ending, o.ending)}"
-                           f"（最后阶段：{s.stage_label(o.stage)}）；"
-                           f"{outcome_line(o.model_dump(), HANDLED.get(s.scenario, ''), remedies)}；"
-                           f"评价请求：{review}；用了 {card.turns} 轮")
+        # One fact a line: run together, the line was wider than the terminal and Rich broke
+        # it before "；用了 7 轮", leaving the semicolon at the head of the next line.
+        for line in (f"结束方式：{self.labels.endings.get(o.ending, o.ending)}（最后阶段：{s.stage_label(o.stage)}，"
+                     f"用了 {card.turns} 轮）",
+                     outcome_line(o.model_dump(), HANDLED.get(s.scenario, ""), remedies),
+                     f"评价请求：{review}"):
+            self.console.print(Text(line))
         for v in card.violations:
             name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
             # no spaces inside: Rich wraps at spaces, and a CJK line should fold, not break early

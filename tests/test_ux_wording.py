@@ -1,0 +1,154 @@
+"""What a demanding user reads: one register (您) in a rewritten reply, traditional replies that
+keep the shop's words, the trainer's scorecard lines, one name per label kind."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from bot.engine import Engine
+from bot.paths import dialogs_dir
+from bot.training.console import TrainingConsole
+from bot.training.persona import find_persona
+from bot.training.rubric import load_rubric
+from bot.training.session import Session
+from bot.understand.normalize import to_traditional
+from tests.shared import shared_engine
+
+ENGINE = shared_engine()
+
+
+def _rewrite(text: str) -> str:
+    """The rewrite of the conditional-benefit finding on ``text``."""
+    found = [f for f in ENGINE.understand.findings(text) if f.code == "conditional_benefit"]
+    assert found, f"没有拦下：{text}"
+    assert found[0].rewrite is not None
+    return found[0].rewrite
+
+
+@pytest.mark.parametrize(("draft", "kept"), [
+    ("给你发个5元红包，你给个好评吧", "给您发个5元红包"),
+    ("你先把差评删了，我马上给你退10块钱", "我给您退10块钱"),
+    ("亲，给你寄个迷你风扇，你改个好评呗", "给您寄个迷你风扇"),  # 迷你 is a word, not "you"
+])
+def test_a_rewrite_says_nin_throughout(draft: str, kept: str) -> None:
+    """The agent's benefit clause is kept in the rewrite; it used to keep its 你 beside the
+    template's 您 (给你发个5元红包，……评价怎么写都由您决定)."""
+    rewrite = _rewrite(draft)
+    assert rewrite.startswith(kept), rewrite
+    assert "您决定" in rewrite
+    assert "你" not in rewrite.replace("迷你", "")
+    assert ENGINE.understand.findings(rewrite) == []  # the rewrite itself is clean
+
+
+@pytest.mark.parametrize(("simplified", "traditional"), [
+    # the templates' words: Taiwan vocabulary (s2twp) would say 支援, 釋出, 儲存好發票, 檢視
+    ("感谢您的理解和支持！", "感謝您的理解和支持！"),
+    ("追评在发布后30天内都可以改", "追評在發佈後30天內都可以改"),
+    ("麻烦您保存好发票和照片", "麻煩您保存好發票和照片"),
+    ("我们已查看当时的聊天记录", "我們已查看當時的聊天記錄"),
+    # product words stay what the order says (s2twp: 隨身碟, 滑鼠)
+    ("给您补发一个新的U盘", "給您補發一個新的U盤"),
+    ("无线鼠标的电池", "無線鼠標的電池"),
+])
+def test_traditional_replies_change_characters_not_words(simplified: str, traditional: str) -> None:
+    assert to_traditional(simplified) == traditional
+
+
+def test_a_traditional_buyer_gets_traditional_replies_with_names_as_given() -> None:
+    conv, _ = ENGINE.start({"shop": "台湾小铺", "buyer_name": "陳美玲", "agent": "小云",
+                            "product": "北欧实木餐椅", "order_date": "2026-05-03"})
+    conv, _ = ENGINE.feed(conv, "agent", "您好，请问是陳美玲吗？我是台湾小铺的售后客服小云")
+    conv, sug = ENGINE.feed(conv, "buyer", "對，是我。椅子收到就是壞的，椅腳裂開了")
+    texts = [s.text for s in sug.suggestions]
+    assert texts and all("們" in t or "您" in t for t in texts)
+    assert not any(ch in "".join(texts) for ch in "们这给让说问题")  # no simplified form left
+    assert all("你" not in t for t in texts)
+
+
+def test_the_scorecard_says_one_fact_a_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns the run-together line broke before "；用了 7 轮"."""
+    folder = dialogs_dir(None)
+    persona, rubric = find_persona(folder, "traditional_chinese_buyer"), load_rubric(folder)
+    replies = ["林先生您好，我是暖暖生活馆的客服小周",
+               "您9月20号在我们店买了一个500毫升的保温杯，还记得吗",
+               "非常抱歉给您添麻烦了，保温效果不好确实是我们的问题，换谁都会生气",
+               "这批杯子的真空层可能封得不好，我们已经反馈给工厂了",
+               "给您换一个新的，或者直接退款，您看哪个方便",
+               "好的，新杯子发出前我们会先测一遍保温，再次抱歉，谢谢您的耐心，欢迎下次光临",
+               "/结束"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(replies) + "\n"))
+    out = io.StringIO()
+    console = Console(file=out, width=80, highlight=False, color_system=None)
+    TrainingConsole(console, lambda: Session(ENGINE, persona, rubric, 3), tmp_path,
+                    rubric.rubric.labels).run()
+    lines = out.getvalue().splitlines()
+    assert not [ln for ln in lines if ln.startswith(("；", "，", "）"))]
+    ending = next(ln for ln in lines if ln.startswith("结束方式："))
+    assert ending == "结束方式：对话正常结束（最后阶段：已结束，用了 6 轮）"
+    assert any(ln.startswith("问题解决：是（买家选了：换货") for ln in lines)
+    assert any(ln.startswith("评价请求：") for ln in lines)
+
+
+def test_one_name_per_kind_in_queue_sidebar_card_and_report(engine: Engine) -> None:
+    from bot.insights.labels import Labels as ReportLabels
+
+    labels = engine.labels
+    assert labels.heading("cause") == "原因"
+    assert labels.table()["kind"]["cause"] == "原因"  # what the sidebar reads
+    report = ReportLabels.from_engine(engine)
+    assert report.name("kind", "cause") == "原因" and report.name("kind", "stage") == labels.heading("stage")
+    assert report.name("kind", "agent") == "客服"  # the report's own kinds stay its own
+
+
+@pytest.mark.parametrize("args", [["lint", "没有这个文件.txt"], ["analyze", "--role", "buyer", "没有这个文件.txt"],
+                                  ["train", "--persona", "busy_office_worker", "--replies", "没有这个文件.txt"]])
+def test_a_missing_file_is_said_in_chinese(args: list[str], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "没有这个文件.txt：没有这个文件或文件夹" in result.output
+    assert "No such file" not in result.output and "[FILE]" not in result.output
+    folder = CliRunner().invoke(main, ["lint", str(tmp_path)])
+    assert folder.exit_code == 2 and "这是一个文件夹，不是文件" in folder.output
+
+
+def _bar(sug: object, paused_at: str | None = None, width: int = 110) -> str:
+    """The stage bar as the terminal shows it, with its colours as markup."""
+    from bot.channels.console import stage_bar
+
+    return stage_bar(sug, width, paused_at)  # type: ignore[arg-type]
+
+
+def test_the_stage_bar_shows_where_a_held_case_paused_and_what_is_done() -> None:
+    conv, _ = ENGINE.start({"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙"})
+    conv, sug = ENGINE.feed(conv, "agent", "您好，请问是周女士吗？")
+    conv, sug = ENGINE.feed(conv, "buyer", "是我，颜色跟图片差太多了")
+    assert sug.stage.id == "listen_apologize"
+    bar = _bar(sug)
+    assert "[dim]确认身份[/] → [dim]确认商品[/] → [bold green]倾听致歉[/] → 解释原因" in bar
+    # The buyer is in a meeting: the case is held; the bar says where the main path stopped.
+    conv, sug = ENGINE.feed(conv, "buyer", "我在开会，晚上再说吧")
+    assert sug.stage.id == "callback"
+    bar = _bar(sug, "listen_apologize")
+    assert bar.startswith("[bold]阶段：约定回访（暂停）[/]")
+    assert "[dim]确认商品[/] → [bold yellow]倾听致歉[/] → 解释原因" in bar
+    # An ended script: every step done, none marked as the current one.
+    conv, sug = ENGINE.start({"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "女士", "product": "连衣裙"})
+    for role, text in [("agent", "您好，请问是周女士吗？"), ("buyer", "是我，颜色跟图片差太多了"),
+                       ("agent", "非常抱歉，颜色和图片差这么多，换谁都会失望，给您添麻烦了。"),
+                       ("agent", "这批面料染色和样图有偏差，我们已经反馈给工厂质检了。"),
+                       ("agent", "我们可以给您免费换货，来回运费我们承担，或者直接退款，您看哪种方便？"),
+                       ("buyer", "那就换货吧"),
+                       ("agent", "好的，马上给您安排换货，评价您怎么决定都可以。"), ("buyer", "行吧"),
+                       ("agent", "再次抱歉给您添麻烦了，谢谢您的耐心，欢迎下次再来，祝您生活愉快！")]:
+        conv, sug = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    assert sug.stage.id == ENGINE.script.final
+    bar = _bar(sug)
+    assert "bold green" not in bar and "[dim]确认身份[/]" in bar and "[dim]致谢结束[/]" in bar
