@@ -139,6 +139,13 @@ class Labels:
                 codes = {**{v: k for k, v in self.spoken.items() if k != UNKNOWN}, **codes}
             self._codes[kind] = codes
         found = self._codes[kind].get(name)
+        if found is None and name:
+            # Part of one name is enough (质量 → 质量问题, 解决 → 已解决); two that fit are asked back.
+            fits = list(dict.fromkeys(k for k, v in table.items() if name in v))
+            if len(fits) == 1:
+                return fits[0]
+            if fits:
+                raise ValueError(f"“{name}”可以是：{'、'.join(table[k] for k in fits)}，请写全")
         if found is None:
             raise ValueError(f"没有这个{KIND_ZH.get(kind, kind)}：{name or '（空）'}"
                              f"（可选：{'、'.join(table.values())}）")

@@ -152,3 +152,14 @@ def test_the_stage_bar_shows_where_a_held_case_paused_and_what_is_done() -> None
     assert sug.stage.id == ENGINE.script.final
     bar = _bar(sug)
     assert "bold green" not in bar and "[dim]确认身份[/]" in bar and "[dim]致谢结束[/]" in bar
+
+
+def test_a_correction_takes_part_of_a_name_and_asks_back_when_two_fit(engine: Engine) -> None:
+    """/原因 质量 was refused with the whole list, though only 质量问题 fits."""
+    labels = engine.labels
+    assert labels.code("cause", "质量") == "quality" and labels.code("cause", "假货") == "counterfeit"
+    assert labels.code("stage", "解释") == "explain" and labels.code("outcome", "解决") == "resolved"
+    with pytest.raises(ValueError, match="“改评”可以是：已改评、未改评，请写全"):
+        labels.code("outcome", "改评")
+    with pytest.raises(ValueError, match="没有这个原因：包装"):
+        labels.code("cause", "包装")
