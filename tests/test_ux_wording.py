@@ -163,3 +163,19 @@ def test_a_correction_takes_part_of_a_name_and_asks_back_when_two_fit(engine: En
         labels.code("outcome", "改评")
     with pytest.raises(ValueError, match="没有这个原因：包装"):
         labels.code("cause", "包装")
+
+
+def test_the_trainers_notes_wrap_as_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich broke "超过 30 天" at its space (a line "…超过 30", the next "天或已改过一次…")
+    and put 》 at the head of a line."""
+    folder = dialogs_dir(None)
+    persona, rubric = find_persona(folder, "poor_quality_experienced"), load_rubric(folder)
+    replies = ["你好", "你买的水壶怎么了", "那是你自己用的不对吧", "好评返现10元，你改一下评价吧", "/结束"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(replies) + "\n"))
+    out = io.StringIO()
+    console = Console(file=out, width=90, highlight=False, color_system=None)
+    TrainingConsole(console, lambda: Session(ENGINE, persona, rubric, 2), tmp_path, rubric.rubric.labels).run()
+    text = out.getvalue()
+    assert "超过 30 天" in text.replace("\n", "") and "第4轮【禁止】" in text
+    lines = text.splitlines()
+    assert not [ln for ln in lines if ln.rstrip().endswith("30") or ln.startswith(("天", "》", "，", "。"))]

@@ -187,9 +187,9 @@ class TrainingConsole:
         for f in [*x.facts.findings, *x.facts.notes]:
             name, style = _SEVERITY[f.severity]
             span = f"「{x.facts.text[f.span[0]:f.span[1]]}」" if f.span else ""
-            self.console.print(Text(f"  【{name}】{span}{f.message}", style=style))
+            self.console.print(Wrapped(f"  【{name}】{span}{f.message}", style=style))
         if x.tip:
-            self.console.print(Text(f"  提示：{x.tip}", style="green"))
+            self.console.print(Wrapped(f"  提示：{x.tip}", style="green"))
         s = self.session
         assert s is not None
         who = f"买家 {s.persona.case.buyer_name}"
@@ -231,12 +231,12 @@ class TrainingConsole:
                      f"用了 {card.turns} 轮）",
                      outcome_line(o.model_dump(), HANDLED.get(s.scenario, ""), remedies),
                      f"评价请求：{review}"):
-            self.console.print(Text(line))
+            self.console.print(Wrapped(line))
         for v in card.violations:
             name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
-            # no spaces inside: Rich wraps at spaces, and a CJK line should fold, not break early
-            self.console.print(Text(f"第{v.turn}轮【{name}】{v.message}", style=style))
+            # Wrapped as Chinese is: Rich broke "超过 30 天" at its space and put 》 at a line's head
+            self.console.print(Wrapped(f"第{v.turn}轮【{name}】{v.message}", style=style))
             if v.rewrite:
-                self.console.print(Text(f"建议改为：{v.rewrite}", style="green"))
+                self.console.print(Wrapped(f"建议改为：{v.rewrite}", style="green"))
         for i, tip in enumerate(card.tips, 1):
-            self.console.print(f"建议{i}：{tip}")
+            self.console.print(Wrapped(f"建议{i}：{tip}"))
