@@ -179,3 +179,26 @@ def test_the_trainers_notes_wrap_as_chinese(tmp_path: Path, monkeypatch: pytest.
     assert "超过 30 天" in text.replace("\n", "") and "第4轮【禁止】" in text
     lines = text.splitlines()
     assert not [ln for ln in lines if ln.rstrip().endswith("30") or ln.startswith(("天", "》", "，", "。"))]
+
+
+def test_the_queue_filters_by_the_status_it_shows(tmp_path: Path) -> None:
+    """The table says 已超时; --status took only overdue."""
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    runner = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'csbot.db'}"})
+    sample = Path(__file__).resolve().parent.parent / "docs" / "samples" / "reviews.csv"
+    assert runner.invoke(main, ["import", str(sample)]).exit_code == 0
+
+    def ids(status: str) -> list[str]:
+        result = runner.invoke(main, ["queue", "--json", "--status", status])
+        assert result.exit_code == 0, result.output
+        return [i["conversation_id"] for i in json.loads(result.output)["items"]]
+
+    overdue = ids("overdue")
+    assert overdue and ids("已超时") == overdue == ids("超时")
+    bad = runner.invoke(main, ["queue", "--status", "紧急"])
+    assert bad.exit_code == 2 and "没有“紧急”这个状态（可选：待联系、处理中、待回访、已超时）" in bad.output

@@ -140,13 +140,26 @@ _STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "c
 NOTES_HEADING = "处理提示"
 
 
+def _status(value: str | None) -> str | None:
+    """A queue status given as its Chinese name (as the queue shows it) or its code."""
+    if value is None:
+        return None
+    from bot.intake.triage import STATUS_LABELS
+
+    codes = {**{name: code for code, name in STATUS_LABELS.items()}, **{code: code for code in STATUS_LABELS}}
+    fits = [code for name, code in codes.items() if value.strip() in name]  # 超时 → 已超时
+    if value.strip() not in codes and len(set(fits)) != 1:
+        raise click.BadParameter(f"没有“{value}”这个状态（可选：{'、'.join(STATUS_LABELS.values())}）")
+    return codes.get(value.strip()) or fits[0]
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（与 GET /api/v1/queue 相同），供程序读取")
 @click.option("--shop", default=None, help="只看这个店铺（默认全部店铺）")
 @click.option("--agent", default=None, help="以这位客服的身份看：分配给 TA 的排在前面")
 @click.option("--mine", is_flag=True, help="只看分配给 --agent 的案例")
-@click.option("--status", type=click.Choice(["waiting", "in_progress", "callback", "overdue"]), default=None,
-              help="只看这个状态")
+@click.option("--status", default=None, callback=lambda ctx, param, value: _status(value),
+              metavar="状态", help="只看这个状态：待联系、处理中、待回访、已超时（或 waiting 等代码）")
 @click.option("-q", "search", default=None, help="搜索买家、订单号或商品")
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="最多显示几条")
 @db_option
