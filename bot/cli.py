@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from datetime import date
@@ -385,10 +386,22 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
             shutdown_timeout=10, handle_signals=True, keepalive_timeout=s.header_timeout,
             access_log=logging.getLogger("aiohttp.access") if s.access_log else None)
     except Exception as exc:  # a configuration problem found at start-up
+        from sqlalchemy.exc import SQLAlchemyError
+
         from bot.channels.base import ConfigError
+        from bot.cli_options import database_problem
 
         if isinstance(exc, ConfigError):
             click.echo(f"配置错误：{exc}", err=True)
+            sys.exit(EXIT_DATA)
+        if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            why = {errno.EADDRINUSE: "已经被占用（另一个 csbot serve 还在运行？用 --port 换一个端口）",
+                   errno.EACCES: "没有权限监听（1024 以下的端口要管理员权限，用 --port 换一个）",
+                   errno.EADDRNOTAVAIL: "这台机器上没有这个地址（用 --host 换一个）"}[exc.errno]
+            click.echo(f"无法启动服务：{s.host}:{s.port} {why}", err=True)
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, SQLAlchemyError | OSError):  # the store did not open (a traceback before)
+            click.echo(database_problem(s.database_url, exc), err=True)
             sys.exit(EXIT_DATA)
         raise
 

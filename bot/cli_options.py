@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from bot.store.db import Store
 
 T = TypeVar("T")
-EXIT_DATA = 3
+EXIT_USAGE, EXIT_DATA = 2, 3
 
 db_option = click.option("--db", "database_url", default=None, help="数据库地址（默认 CSBOT_DATABASE_URL）")
 config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -28,9 +28,53 @@ config_option = click.option("--config", type=click.Path(dir_okay=False, path_ty
 
 def settings(config: Path | None, **overrides: Any) -> Settings:
     """The settings: flags (``overrides``, None for a flag not given) over the TOML file over CSBOT_*."""
+    from pydantic import ValidationError
+
     from bot.settings import load_settings
 
-    return load_settings(config, **overrides)
+    try:
+        return load_settings(config, **overrides)
+    except ValidationError as exc:  # CSBOT_PORT=abc was a pydantic traceback
+        click.echo(settings_problem(exc), err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def settings_problem(exc: Exception) -> str:
+    """A setting that does not validate (CSBOT_PORT=abc), in Chinese."""
+    from pydantic import ValidationError
+
+    from bot.server.errors import describe
+
+    if not isinstance(exc, ValidationError):
+        return f"设置不对：{exc}"
+    names = "、".join(dict.fromkeys(f"CSBOT_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]))
+    return f"设置不对：{describe(exc)}（看环境变量 {names}、--config 文件和命令行参数）"
+
+
+# What the database drivers say most often, in Chinese (the rest is shown as the driver says it).
+_DB_WORDS = (("unable to open database file", "打不开数据库文件：文件夹不存在或没有权限"),
+             ("Can't load plugin: sqlalchemy.dialects:", "不认识的数据库类型 "),
+             ("Connection refused", "连不上数据库服务器：没有启动，或主机、端口不对"),
+             ("Connect call failed", "连不上数据库服务器：没有启动，或主机、端口不对"),
+             ("password authentication failed", "数据库用户名或密码不对"))
+
+
+def database_problem(url: str, exc: BaseException) -> str:
+    """Why the database at ``url`` cannot be opened, in Chinese, the password hidden."""
+    from sqlalchemy import make_url
+
+    try:
+        shown = make_url(url).render_as_string()  # the password hidden
+    except Exception:
+        shown = "（地址格式不对）"
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    why = first[0] if first else type(exc).__name__
+    for english, chinese in _DB_WORDS:
+        if english in why:
+            kind = why.split(english, 1)[1].strip() if chinese.endswith(" ") else ""
+            why = chinese.strip() + (f"“{kind}”，可用 sqlite:///文件 或 postgresql://用户@主机/库" if kind else "")
+            break
+    return f"无法打开数据库 {shown}：{why}（可用 --db 指定，或设置 CSBOT_DATABASE_URL）"
 
 
 def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:
@@ -61,15 +105,7 @@ def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
         try:
             store = await Store.open(s.database_url)
         except Exception as exc:  # the driver's own errors too (asyncpg, OSError)
-            from sqlalchemy import make_url
-
-            try:
-                shown = make_url(s.database_url).render_as_string()  # the password hidden
-            except Exception:
-                shown = "（地址格式不对）"
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            click.echo(f"无法打开数据库 {shown}：{first[0] if first else type(exc).__name__}"
-                       "（可用 --db 指定，或设置 CSBOT_DATABASE_URL）", err=True)
+            click.echo(database_problem(s.database_url, exc), err=True)
             sys.exit(EXIT_DATA)
         try:
             return await fn(store)
@@ -81,4 +117,5 @@ def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-__all__ = ["config_option", "db_option", "load_engine", "settings", "with_store"]
+__all__ = ["config_option", "database_problem", "db_option", "load_engine", "settings", "settings_problem",
+           "with_store"]

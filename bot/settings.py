@@ -26,7 +26,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///csbot.db"
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65535)
     dialogs: Path | None = None
     templates: Path | None = None
     tokens: str | None = None  # JSON list of {name, role, shop, sha256}

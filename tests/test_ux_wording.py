@@ -202,3 +202,52 @@ def test_the_queue_filters_by_the_status_it_shows(tmp_path: Path) -> None:
     assert overdue and ids("已超时") == overdue == ids("超时")
     bad = runner.invoke(main, ["queue", "--status", "紧急"])
     assert bad.exit_code == 2 and "没有“紧急”这个状态（可选：待联系、处理中、待回访、已超时）" in bad.output
+
+
+def _serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    runner = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'csbot.db'}",
+                            **(env or {})})
+    result = runner.invoke(main, ["serve", *args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_serve_says_what_is_wrong_in_chinese_not_a_traceback(tmp_path: Path) -> None:
+    assert _serve(tmp_path, env={"CSBOT_PORT": "abc"}) == (
+        2, "设置不对：port：应为整数（看环境变量 CSBOT_PORT、--config 文件和命令行参数）\n")
+    code, out = _serve(tmp_path, "--port", "99999")
+    assert code == 2 and "port：不能大于 65535" in out
+    code, out = _serve(tmp_path, "--db", "mysql2://localhost/x")
+    assert code == 3 and "不认识的数据库类型“mysql2”" in out
+
+
+def test_serve_on_a_port_in_use_or_a_missing_folder_says_so(tmp_path: Path) -> None:
+    # In a process of its own: the store's driver thread outlives a failed start in pytest's.
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+
+    def serve(port: int, db: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(port), "--db", db],
+                              capture_output=True, text=True, timeout=120, cwd=root,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+
+    done = serve(8080, f"sqlite:///{tmp_path}/没有这个文件夹/csbot.db")
+    assert done.returncode == 3 and "打不开数据库文件：文件夹不存在或没有权限" in done.stderr
+    assert "Traceback" not in done.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = serve(port, f"sqlite:///{tmp_path / 'csbot.db'}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr == (f"无法启动服务：127.0.0.1:{port} 已经被占用"
+                           "（另一个 csbot serve 还在运行？用 --port 换一个端口）\n")
