@@ -91,6 +91,7 @@ def test_the_scorecard_says_one_fact_a_line(tmp_path: Path, monkeypatch: pytest.
     assert ending == "结束方式：对话正常结束（最后阶段：已结束，用了 6 轮）"
     assert any(ln.startswith("问题解决：是（买家选了：换货") for ln in lines)
     assert any(ln.startswith("评价请求：") for ln in lines)
+    assert not [ln for ln in lines if ln.strip().startswith("✗ ")]  # full marks: nothing lost
 
 
 def test_one_name_per_kind_in_queue_sidebar_card_and_report(engine: Engine) -> None:
@@ -179,6 +180,11 @@ def test_the_trainers_notes_wrap_as_chinese(tmp_path: Path, monkeypatch: pytest.
     assert "超过 30 天" in text.replace("\n", "") and "第4轮【禁止】" in text
     lines = text.splitlines()
     assert not [ln for ln in lines if ln.rstrip().endswith("30") or ln.startswith(("天", "》", "，", "。"))]
+    # The points lost are on screen, for the steps the talk reached (it ended while listening).
+    missed = [ln.strip() for ln in lines if ln.strip().startswith("✗ ")]
+    assert "✗ 确认身份：用名字和正确的称呼确认（只说“在吗”不算）（4 分）" in missed
+    assert "✗ 倾听致歉：听完问题先道歉（5 分）" in missed
+    assert not [m for m in missed if m.startswith(("✗ 解释原因", "✗ 提出补救", "✗ 致谢结束"))]
 
 
 def test_the_queue_filters_by_the_status_it_shows(tmp_path: Path) -> None:

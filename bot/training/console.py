@@ -219,6 +219,13 @@ class TrainingConsole:
             label = s.stage_label(sid) + ("（不适用）" if sc.max == 0 else "")
             table.add_row(label, str(sc.score), str(sc.max))
         self.console.print(table)
+        # Which points were lost, on screen (they were only in the saved transcript): the
+        # items of the steps the talk reached; a step never reached shows as 0 in the table.
+        order = list(card.stages)
+        upto = order.index(card.outcome.stage) if card.outcome.stage in order else len(order)
+        for c in card.checks:
+            if not c.passed and c.stage in order[:upto + 1] and card.stages[c.stage].max > 0:
+                self.console.print(Wrapped(f"  ✗ {s.stage_label(c.stage)}：{c.label}（{c.weight} 分）", style="red"))
         for line in computation_lines(card.model_dump(mode="json"), self.labels):
             self.console.print(f"  {line}")
         self.console.print(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}")
