@@ -257,3 +257,26 @@ def test_serve_on_a_port_in_use_or_a_missing_folder_says_so(tmp_path: Path) -> N
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr == (f"无法启动服务：127.0.0.1:{port} 已经被占用"
                            "（另一个 csbot serve 还在运行？用 --port 换一个端口）\n")
+
+
+@pytest.mark.parametrize(("broken", "said"), [
+    ("remedies:\n\tx: 1\n", "Tab 缩进请改用空格"),
+    ("remedies: 换货: 来回运费我们出\n", "这里不能有冒号“:”（值里有冒号时，给整个值加上引号）"),
+    ("remedies:\n  - 换货\n - 退款\n", "这里应该是一个键：缩进没对齐？"),
+    ("remedies: [换货, 退款\n", "方括号 […] 里缺少逗号或右方括号 ]"),
+    ('remedies: "换货\n', "文件结束了，引号或括号还没有合上"),
+])
+def test_a_shops_broken_yaml_is_explained_in_chinese(tmp_path: Path, broken: str, said: str) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    dialogs = tmp_path / "dialogs"
+    shutil.copytree(dialogs_dir(None), dialogs, ignore=shutil.ignore_patterns("corpus", "model"))
+    (dialogs / "remedies.yaml").write_text(broken, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--dialogs", str(dialogs)])
+    assert result.exit_code == 3
+    line = next(ln for ln in result.output.splitlines() if "remedies.yaml" in ln)
+    assert "数据文件格式错误（不是合法的 YAML）" in line and said in line and "（YAML：" in line
