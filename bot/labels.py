@@ -141,7 +141,9 @@ class Labels:
         found = self._codes[kind].get(name)
         if found is None and name:
             # Part of one name is enough (质量 → 质量问题, 解决 → 已解决); two that fit are asked back.
-            fits = list(dict.fromkeys(k for k, v in table.items() if name in v))
+            named = [*table.items(), *((k, v) for k, v in self.spoken.items() if k in table)] \
+                if kind == "cause" else list(table.items())  # 发错 is in 发错、漏发的问题
+            fits = list(dict.fromkeys(k for k, v in named if name in v))
             if len(fits) == 1:
                 return fits[0]
             if fits:

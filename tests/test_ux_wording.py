@@ -160,6 +160,7 @@ def test_a_correction_takes_part_of_a_name_and_asks_back_when_two_fit(engine: En
     labels = engine.labels
     assert labels.code("cause", "质量") == "quality" and labels.code("cause", "假货") == "counterfeit"
     assert labels.code("stage", "解释") == "explain" and labels.code("outcome", "解决") == "resolved"
+    assert labels.code("cause", "发错") == "wrong_missing"  # in its spoken form, 发错、漏发的问题
     with pytest.raises(ValueError, match="“改评”可以是：已改评、未改评，请写全"):
         labels.code("outcome", "改评")
     with pytest.raises(ValueError, match="没有这个原因：包装"):
