@@ -215,7 +215,7 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
 @click.option("--product", default=None, help="商品")
 @click.option("--order-date", default=None, callback=lambda _c, _p, v: _day(v), metavar="日期",
-              help="下单日期：2026-05-03、2026/5/3、2026.5.3、5月3日 或 昨天")
+              help="下单日期：2026-05-03、2026/5/3、5月3日、3号、昨天、上周三")
 @click.option("--order-id", default=None, help="订单号（同一买家的不同订单各开一个案例）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
 @click.option("--agent", "agent_name", default=None, help="客服自己的名字（不填则建议里不署名）")

@@ -281,3 +281,23 @@ def test_a_shops_broken_yaml_is_explained_in_chinese(tmp_path: Path, broken: str
     assert result.exit_code == 3
     line = next(ln for ln in result.output.splitlines() if "remedies.yaml" in ln)
     assert "数据文件格式错误（不是合法的 YAML）" in line and said in line and "（YAML：" in line
+
+
+def test_the_order_date_as_agents_say_it() -> None:
+    """'上周三' was refused at assist's first question."""
+    from datetime import date
+
+    from bot.channels.console import parse_day
+
+    friday = date(2026, 12, 4)  # a Friday
+    assert parse_day("周三", friday) == date(2026, 12, 2) == parse_day("星期三", friday)
+    assert parse_day("上周三", friday) == date(2026, 11, 25) == parse_day("上礼拜三", friday)
+    assert parse_day("上上周日", friday) == date(2026, 11, 22)
+    assert parse_day("周五", friday) == friday  # today is the latest such day
+    assert parse_day("3号", friday) == date(2026, 12, 3)
+    assert parse_day("20号", friday) == date(2026, 11, 20)  # still to come this month: last month's
+    assert parse_day("5月3日", friday) == date(2026, 5, 3)
+    with pytest.raises(ValueError, match=r"看不懂这个日期：“下下周”（可以写 .*上周三）"):
+        parse_day("下下周", friday)
+    with pytest.raises(ValueError, match="没有这一天：31号"):
+        parse_day("31号", date(2026, 11, 4))

@@ -90,17 +90,36 @@ def parse_line(line: str) -> tuple[Role, str] | None:
 _YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*$")
 _MD = re.compile(r"^\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*[日号]?\s*$")
 _RELATIVE = {"今天": 0, "昨天": 1, "前天": 2, "大前天": 3}
+_WEEKDAY = re.compile(r"^\s*(上*)\s*(?:周|星期|礼拜)([一二三四五六日天])\s*$")
+_DAY = re.compile(r"^\s*(\d{1,2})\s*[日号]\s*$")
+
+
+def _weekday(before: str, name: str, today: date) -> date:
+    """周三: the last Wednesday up to today; 上周三: the Wednesday of last week (weeks start
+    on Monday), 上上周三 the week before."""
+    wanted = "一二三四五六日".find(name) if name != "天" else 6
+    if not before:
+        return today - timedelta(days=(today.weekday() - wanted) % 7)
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=len(before)) + timedelta(days=wanted)
 
 
 def parse_day(text: str, today: date | None = None) -> date:
     """A date as people here write it: 2026-05-03, 2026/5/3, 2026.5.3, 2026年5月3日, 5月3日
-    (this year, or last year when that is still to come), 昨天, 前天. ValueError in Chinese."""
+    (this year, or last year when that is still to come), 3号, 昨天, 前天, 周三, 上周三.
+    ValueError in Chinese."""
     today = today or date.today()
     s = text.strip()
     if s in _RELATIVE:
         return today - timedelta(days=_RELATIVE[s])
+    week = _WEEKDAY.match(s)
+    if week:
+        return _weekday(week.group(1), week.group(2), today)
     m = _YMD.match(s)
     try:
+        if (d := _DAY.match(s)) is not None:  # 3号: this month, or last month when still to come
+            day = today.replace(day=int(d.group(1)))
+            return day if day <= today else (today.replace(day=1) - timedelta(days=1)).replace(day=day.day)
         if m:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         m = _MD.match(s)
@@ -109,7 +128,7 @@ def parse_day(text: str, today: date | None = None) -> date:
             return day if day <= today else day.replace(year=today.year - 1)
     except ValueError:
         raise ValueError(f"没有这一天：{s}") from None
-    raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
+    raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日、3号、昨天 或 上周三）")
 
 
 def stage_bar(sug: Suggestion, width: int, paused_at: str | None = None) -> str:
@@ -223,7 +242,7 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         product = product or None
         break
     while order_date is None and not asked_date:
-        raw = console.input("下单日期，如 2026-05-03、5月3日、昨天（可留空）：").strip()
+        raw = console.input("下单日期，如 2026-05-03、5月3日、昨天、上周三（可留空）：").strip()
         if not raw:
             break
         try:
