@@ -247,15 +247,18 @@ def test_serve_on_a_port_in_use_or_a_missing_folder_says_so(tmp_path: Path) -> N
                               capture_output=True, text=True, timeout=120, cwd=root,
                               env={**os.environ, "PYTHONPATH": str(root)})
 
-    done = serve(8080, f"sqlite:///{tmp_path}/没有这个文件夹/csbot.db")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        unused = free.getsockname()[1]
+    done = serve(unused, f"sqlite:///{tmp_path}/没有这个文件夹/csbot.db")
     assert done.returncode == 3 and "打不开数据库文件：文件夹不存在或没有权限" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         done = serve(port, f"sqlite:///{tmp_path / 'csbot.db'}")
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr == (f"无法启动服务：127.0.0.1:{port} 已经被占用"
                            "（另一个 csbot serve 还在运行？用 --port 换一个端口）\n")
 
