@@ -61,10 +61,13 @@ _DB_WORDS = (("unable to open database file", "打不开数据库文件：文件
 
 def database_problem(url: str, exc: BaseException) -> str:
     """Why the database at ``url`` cannot be opened, in Chinese, the password hidden."""
+    from urllib.parse import unquote
+
     from sqlalchemy import make_url
 
     try:
-        shown = make_url(url).render_as_string()  # the password hidden
+        # the password hidden; a Chinese folder name as typed, not %E6%B2%A1…
+        shown = unquote(make_url(url).render_as_string())
     except Exception:
         shown = "（地址格式不对）"
     first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
