@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from datetime import date
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_zh import File as zh_file
 from bot.cli_zh import install as _click_in_chinese
+from bot.cli_zh import os_error
 
 if TYPE_CHECKING:
     from bot.models import Tone
@@ -119,7 +122,7 @@ def main() -> None:
 @main.command()
 @click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
               help="buyer：买家消息；agent：客服消息")
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
@@ -141,7 +144,7 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
@@ -212,7 +215,7 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
 @click.option("--product", default=None, help="商品")
 @click.option("--order-date", default=None, callback=lambda _c, _p, v: _day(v), metavar="日期",
-              help="下单日期：2026-05-03、2026/5/3、2026.5.3、5月3日 或 昨天")
+              help="下单日期：2026-05-03、2026/5/3、5月3日、3号、昨天、上周三")
 @click.option("--order-id", default=None, help="订单号（同一买家的不同订单各开一个案例）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
 @click.option("--agent", "agent_name", default=None, help="客服自己的名字（不填则建议里不署名）")
@@ -379,10 +382,22 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
             shutdown_timeout=10, handle_signals=True, keepalive_timeout=s.header_timeout,
             access_log=logging.getLogger("aiohttp.access") if s.access_log else None)
     except Exception as exc:  # a configuration problem found at start-up
+        from sqlalchemy.exc import SQLAlchemyError
+
         from bot.channels.base import ConfigError
+        from bot.cli_options import database_problem
 
         if isinstance(exc, ConfigError):
             click.echo(f"配置错误：{exc}", err=True)
+            sys.exit(EXIT_DATA)
+        if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            why = {errno.EADDRINUSE: "已经被占用（另一个 csbot serve 还在运行？用 --port 换一个端口）",
+                   errno.EACCES: "没有权限监听（1024 以下的端口要管理员权限，用 --port 换一个）",
+                   errno.EADDRNOTAVAIL: "这台机器上没有这个地址（用 --host 换一个）"}[exc.errno]
+            click.echo(f"无法启动服务：{s.host}:{s.port} {why}", err=True)
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, SQLAlchemyError | OSError):  # the store did not open (a traceback before)
+            click.echo(database_problem(s.database_url, exc), err=True)
             sys.exit(EXIT_DATA)
         raise
 
@@ -519,7 +534,7 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
     try:
         Path(target).write_bytes(data)
     except OSError as exc:
-        click.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+        click.echo(f"无法写入 {target}：{os_error(exc)}", err=True)
         sys.exit(EXIT_DATA)
     click.echo(words["written"].format(path=target, n=len(records)), err=True)
 

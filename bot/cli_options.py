@@ -38,6 +38,35 @@ def settings(config: Path | None, **overrides: Any) -> Settings:
         sys.exit(EXIT_USAGE)
 
 
+# What the database drivers say most often, in Chinese (the rest is shown as the driver says it).
+_DB_WORDS = (("unable to open database file", "打不开数据库文件：文件夹不存在或没有权限"),
+             ("Can't load plugin: sqlalchemy.dialects:", "不认识的数据库类型 "),
+             ("Connection refused", "连不上数据库服务器：没有启动，或主机、端口不对"),
+             ("Connect call failed", "连不上数据库服务器：没有启动，或主机、端口不对"),
+             ("password authentication failed", "数据库用户名或密码不对"))
+
+
+def database_problem(url: str, exc: BaseException) -> str:
+    """Why the database at ``url`` cannot be opened, in Chinese, the password hidden."""
+    from urllib.parse import unquote
+
+    from sqlalchemy import make_url
+
+    try:
+        # the password hidden; a Chinese folder name as typed, not %E6%B2%A1…
+        shown = unquote(make_url(url).render_as_string())
+    except Exception:
+        shown = "（地址格式不对）"
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    why = first[0] if first else type(exc).__name__
+    for english, chinese in _DB_WORDS:
+        if english in why:
+            kind = why.split(english, 1)[1].strip() if chinese.endswith(" ") else ""
+            why = chinese.strip() + (f"“{kind}”，可用 sqlite:///文件 或 postgresql://用户@主机/库" if kind else "")
+            break
+    return f"无法打开数据库 {shown}：{why}（可用 --db 指定，或设置 CSBOT_DATABASE_URL）"
+
+
 def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:
     """The engine over a shop's data; broken data is told in Chinese with exit 3."""
     from bot.dataload import DataError
@@ -66,15 +95,7 @@ def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
         try:
             store = await Store.open(s.database_url)
         except Exception as exc:  # the driver's own errors too (asyncpg, OSError)
-            from sqlalchemy import make_url
-
-            try:
-                shown = make_url(s.database_url).render_as_string()  # the password hidden
-            except Exception:
-                shown = "（地址格式不对）"
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            click.echo(f"无法打开数据库 {shown}：{first[0] if first else type(exc).__name__}"
-                       "（可用 --db 指定，或设置 CSBOT_DATABASE_URL）", err=True)
+            click.echo(database_problem(s.database_url, exc), err=True)
             sys.exit(EXIT_DATA)
         try:
             return await fn(store)
@@ -86,4 +107,5 @@ def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-__all__ = ["config_option", "db_option", "load_engine", "settings", "with_store"]
+__all__ = ["config_option", "database_problem", "db_option", "load_engine", "settings",
+           "with_store"]

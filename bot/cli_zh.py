@@ -7,9 +7,12 @@ formatter below puts in Chinese, and it measures Chinese characters as two colum
 
 from __future__ import annotations
 
+import errno
 import gettext
+import os
 import re
 from collections.abc import Iterable
+from typing import IO, Any
 
 import click
 import click.core
@@ -145,6 +148,31 @@ def _reflow(paragraph: str) -> str:
     return "\n".join(out)
 
 
+# What the operating system says (its strerror is English: "No such file or directory").
+_ERRNO = {errno.ENOENT: "没有这个文件或文件夹", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+          errno.EISDIR: "这是一个文件夹，不是文件", errno.ENOTDIR: "路径里有一段不是文件夹",
+          errno.ENOSPC: "磁盘满了", errno.EROFS: "文件系统是只读的", errno.EEXIST: "已经存在",
+          errno.ENAMETOOLONG: "文件名太长"}
+
+
+def os_error(exc: OSError) -> str:
+    """Why a file could not be read or written, in Chinese (the English text when unknown)."""
+    return _ERRNO.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
+class File(click.File):
+    """click.File whose "cannot open" error is Chinese: 读不了文件 x.txt：没有这个文件或文件夹."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> IO[Any]:
+        if isinstance(value, (str, os.PathLike)) and os.fspath(value) != "-" and "r" in self.mode:
+            try:
+                with open(value, "rb"):
+                    pass
+            except OSError as exc:
+                raise click.UsageError(f"读不了文件 {os.fsdecode(value)}：{os_error(exc)}", ctx) from None
+        return super().convert(value, param, ctx)
+
+
 def _zh(message: str) -> str:
     return ZH.get(message, gettext.gettext(message))
 
@@ -164,4 +192,4 @@ def install() -> None:
     setattr(click.formatting, "term_len", width)  # noqa: B010  the help's columns line up under Chinese text
 
 
-__all__ = ["METAVARS", "ZH", "ZhHelpFormatter", "install", "metavars", "width"]
+__all__ = ["METAVARS", "ZH", "File", "ZhHelpFormatter", "install", "metavars", "os_error", "width"]

@@ -190,10 +190,36 @@ def _key(loc: tuple[str | int, ...]) -> str:
     return out
 
 
+# The parser's usual complaints, in Chinese (by how they start); its own words follow in
+# brackets, to search for, and stand alone for the rare ones not here.
+_YAML_ZH = (
+    ("mapping values are not allowed", "这里不能有冒号“:”（值里有冒号时，给整个值加上引号）"),
+    ("found character", "这个字符不能放在这里：Tab 缩进请改用空格；以 @ 或 ` 开头的值要加引号"),
+    ("could not find expected ':'", "缺少冒号“:”"),
+    ("did not find expected key", "这里应该是一个键：缩进没对齐？"),
+    ("did not find expected ',' or '}'", "花括号 {…} 里缺少逗号或右花括号 }"),
+    ("did not find expected ',' or ']'", "方括号 […] 里缺少逗号或右方括号 ]"),
+    ("did not find expected '-' indicator", "列表的这一项缩进没对齐（每项以 - 开头）"),
+    ("did not find expected node content", "这里缺少内容"),
+    ("expected <block end>", "缩进没对齐"),
+    ("found unexpected end of stream", "文件结束了，引号或括号还没有合上"),
+    ("found unknown escape character", "双引号里有不认识的转义（反斜杠 \\ 后面的字符）：改用单引号，或写成两个反斜杠"),
+    ("found undefined alias", "引用了没有定义的锚点（*名字）"),
+)
+
+
+def _yaml_zh(problem: str) -> str:
+    for english, chinese in _YAML_ZH:
+        if problem.startswith(english):
+            return f"{chinese}（YAML：{problem}）"
+    return problem
+
+
 def yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
-    """A YAML syntax error as a problem at its line (the parser's own words stay English)."""
+    """A YAML syntax error as a problem at its line, said in Chinese when the parser's words
+    are among the usual ones."""
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
+    problem = _yaml_zh(getattr(exc, "problem", None) or str(exc))
     if mark is None:
         return DataProblems([Problem(str(path), "", None, f"数据文件格式错误（不是合法的 YAML）：{problem}")])
     return DataProblems([Problem(str(path), "", int(mark.line) + 1,

@@ -37,6 +37,8 @@ KIND_ZH: dict[str, str] = {
     "code": "合规问题", "severity": "严重程度", "stage": "阶段", "remedy": "补救方案",
 }
 UNKNOWN = "unknown"  # the cause "not named yet": named in cause_names, not a cause itself
+# Where a case's cause was read (Context.cause_source): shown beside it, 质量问题（评价）.
+CAUSE_SOURCES: dict[str, str] = {"review": "评价", "talk": "沟通", "correction": "更正"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +112,21 @@ class Labels:
         key = cause or UNKNOWN
         return self.spoken.get(key) or self.name("cause", cause)
 
+    def heading(self, kind: str) -> str:
+        """What a column or a field of ``kind`` is called (原因, 阶段, …): the queue, the
+        sidebar, the assist card and the report name a kind alike."""
+        return KIND_ZH.get(kind, kind)
+
+    def source(self, source: str | None) -> str | None:
+        """Where a case's cause was read, in Chinese (评价, 沟通, 更正); None if unknown."""
+        return CAUSE_SOURCES.get(source or "")
+
     def table(self) -> dict[str, dict[str, str]]:
         """Every kind's names, as the sidebar page carries them (its correction lists offer
-        every cause: "not named yet" is no choice there)."""
-        return {k: dict(v) for k, v in self.names.items()}
+        every cause: "not named yet" is no choice there), with the kinds' own names
+        (``kind``) and where a cause was read (``cause_source``)."""
+        return {**{k: dict(v) for k, v in self.names.items()}, "kind": dict(KIND_ZH),
+                "cause_source": dict(CAUSE_SOURCES), "unset": {"cause": self.unknown_cause}}
 
     def code(self, kind: str, name: str) -> str:
         """The id of an intent, cause, stage or outcome given as its id or its Chinese name
@@ -126,6 +139,15 @@ class Labels:
                 codes = {**{v: k for k, v in self.spoken.items() if k != UNKNOWN}, **codes}
             self._codes[kind] = codes
         found = self._codes[kind].get(name)
+        if found is None and name:
+            # Part of one name is enough (质量 → 质量问题, 解决 → 已解决); two that fit are asked back.
+            named = [*table.items(), *((k, v) for k, v in self.spoken.items() if k in table)] \
+                if kind == "cause" else list(table.items())  # 发错 is in 发错、漏发的问题
+            fits = list(dict.fromkeys(k for k, v in named if name in v))
+            if len(fits) == 1:
+                return fits[0]
+            if fits:
+                raise ValueError(f"“{name}”可以是：{'、'.join(table[k] for k in fits)}，请写全")
         if found is None:
             raise ValueError(f"没有这个{KIND_ZH.get(kind, kind)}：{name or '（空）'}"
                              f"（可选：{'、'.join(table.values())}）")
@@ -265,4 +287,4 @@ def _uses(data: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, tuple[st
             yield "remedies.yaml", ("remedies", rid, "intents", i), "intent", str(label)
 
 
-__all__ = ["KIND_ZH", "MAPPINGS", "Labels", "bundled", "known", "problems", "words"]
+__all__ = ["CAUSE_SOURCES", "KIND_ZH", "MAPPINGS", "Labels", "bundled", "known", "problems", "words"]

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///csbot.db"
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65535)
     dialogs: Path | None = None
     templates: Path | None = None
     tokens: str | None = None  # JSON list of {name, role, shop, sha256}
@@ -136,5 +136,7 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     try:
         return cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[no-any-return]
     except ValidationError as exc:
+        env = "、".join(dict.fromkeys(f"CSBOT_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]))
         raise SettingsError("\n".join(f"{where}：{'.'.join(map(str, e['loc']))}：{message_of(e)}"
-                                      for e in exc.errors())) from exc
+                                      for e in exc.errors())
+                            + f"（看环境变量 {env}、--config 文件和命令行参数）") from exc

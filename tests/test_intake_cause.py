@@ -72,6 +72,10 @@ def test_an_imported_review_seeds_the_cause_the_queue_and_report_show(tmp_path: 
     table = _run(db, "queue").output
     assert "质量问题" in table and "物流问题" in table and "与描述不符" in table and "未说明" in table
     assert "（评价）" in table
+    # The cause is headed 原因, as in the sidebar, the assist card and the report; the
+    # urgency's reasons are 处理提示, so no column is called 原因 with other content.
+    head = table[:table.index("┡")]
+    assert "┃ 原因 " in head and "┃ 处理提示 " in head and "问题" not in head
 
     rows = _report_rows(db)
     assert ["买家为什么给中差评", "质量问题", "案例数", "1", "causes", "quality", "cases"] in rows
@@ -172,3 +176,17 @@ async def test_a_case_typed_in_with_its_review_starts_with_its_cause(
     r = await http.get("/api/v1/queue", headers=h)
     item = next(i for i in (await r.json())["items"] if i["order_id"] == "K-1")
     assert item["cause"]["id"] == "logistics" and item["cause"]["source"] == "review"
+    # The conversation itself (GET one, and the list the sidebar falls back to) carries the
+    # same cause and where it was read: the queue card shows it without the queue route.
+    r = await http.get(f"/api/v1/conversations/{cid}", headers=h)
+    conv = (await r.json())["conversation"]
+    assert (conv["cause"], conv["cause_source"]) == ("logistics", "review")
+    r = await http.get("/api/v1/conversations", headers=h)
+    listed = {c["case"]["order_id"]: c for c in (await r.json())["items"]}
+    assert (listed["K-2"]["cause"], listed["K-2"]["cause_source"]) == (None, None)
+    r = await http.post(f"/api/v1/conversations/{cid}/messages", headers=h, json={
+        "role": "buyer", "text": "不是快递的问题，其实是杯子本身做工太差，一碰就掉瓷"})
+    assert r.status == 200, await r.text()
+    r = await http.get(f"/api/v1/conversations/{cid}", headers=h)
+    conv = (await r.json())["conversation"]
+    assert (conv["cause"], conv["cause_source"]) == ("quality", "correction")

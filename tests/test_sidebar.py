@@ -778,6 +778,38 @@ def test_the_agent_records_the_complaint_about_a_malicious_review(browser: Any, 
     assert page.js_errors() == []
 
 
+@pytest.mark.browser
+@pytest.mark.process
+def test_the_queue_card_names_the_cause_read_from_the_review(browser: Any, server: ServerProcess) -> None:
+    """The lead's `csbot queue` and the report name each case's cause; the agent's queue card
+    does too, under the same name (原因), with where it was read."""
+    for order, name, review in (("C-1", "陈小雨", "鞋子偏小一码，孩子穿着挤脚，退换还要自己出运费"),
+                                ("C-2", "黄大山", "一般吧，不想多说")):
+        status, made = call(server.url, "POST", "/api/v1/conversations",
+                            {"shop": CASE["shop"], "buyer_name": name, "product": "儿童运动鞋", "order_id": order,
+                             "review_rating": "中评", "review_text": review})
+        assert status == 201
+        summary = made["conversation"]  # type: ignore[index]
+        seeded = ("size_fit", "review") if order == "C-1" else (None, None)
+        assert (summary["cause"], summary["cause_source"]) == seeded
+    page = Sidebar(browser, server)
+    page.sign_in()
+    page.type("#q", "儿童运动鞋")
+    page.click("#q-go")
+    page.until_text("#queue-list", "黄大山")
+    cards = {name: next(c for c in page.all("#queue-list .q-item") if name in c.text) for name in ("陈小雨", "黄大山")}
+    assert cards["陈小雨"].find_element("css selector", ".q-cause").text == "原因：尺码不合适（评价）"
+    assert cards["黄大山"].find_element("css selector", ".q-cause").text == "未说明原因"
+    page.shot("1280-queue-cause")
+    # The case's reading, opened from the card, heads its cause the same way.
+    cards["陈小雨"].click()
+    page.until_shown("#conv")
+    page.say_as_buyer("是我，鞋子小了一码")
+    page.until_text("#understanding", "尺码不合适")
+    assert "原因" in page.text("#understanding dl")
+    assert page.js_errors() == []
+
+
 @pytest.mark.process
 def test_serve_says_where_the_sidebar_is(server: ServerProcess) -> None:
     started = Path(server.log.name).read_text(encoding="utf-8")

@@ -90,17 +90,36 @@ def parse_line(line: str) -> tuple[Role, str] | None:
 _YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*$")
 _MD = re.compile(r"^\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*[日号]?\s*$")
 _RELATIVE = {"今天": 0, "昨天": 1, "前天": 2, "大前天": 3}
+_WEEKDAY = re.compile(r"^\s*(上*)\s*(?:周|星期|礼拜)([一二三四五六日天])\s*$")
+_DAY = re.compile(r"^\s*(\d{1,2})\s*[日号]\s*$")
+
+
+def _weekday(before: str, name: str, today: date) -> date:
+    """周三: the last Wednesday up to today; 上周三: the Wednesday of last week (weeks start
+    on Monday), 上上周三 the week before."""
+    wanted = "一二三四五六日".find(name) if name != "天" else 6
+    if not before:
+        return today - timedelta(days=(today.weekday() - wanted) % 7)
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=len(before)) + timedelta(days=wanted)
 
 
 def parse_day(text: str, today: date | None = None) -> date:
     """A date as people here write it: 2026-05-03, 2026/5/3, 2026.5.3, 2026年5月3日, 5月3日
-    (this year, or last year when that is still to come), 昨天, 前天. ValueError in Chinese."""
+    (this year, or last year when that is still to come), 3号, 昨天, 前天, 周三, 上周三.
+    ValueError in Chinese."""
     today = today or date.today()
     s = text.strip()
     if s in _RELATIVE:
         return today - timedelta(days=_RELATIVE[s])
+    week = _WEEKDAY.match(s)
+    if week:
+        return _weekday(week.group(1), week.group(2), today)
     m = _YMD.match(s)
     try:
+        if (d := _DAY.match(s)) is not None:  # 3号: this month, or last month when still to come
+            day = today.replace(day=int(d.group(1)))
+            return day if day <= today else (today.replace(day=1) - timedelta(days=1)).replace(day=day.day)
         if m:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         m = _MD.match(s)
@@ -109,47 +128,59 @@ def parse_day(text: str, today: date | None = None) -> date:
             return day if day <= today else day.replace(year=today.year - 1)
     except ValueError:
         raise ValueError(f"没有这一天：{s}") from None
-    raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日 或 昨天）")
+    raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日、3号、昨天 或 上周三）")
 
 
-def stage_bar(sug: Suggestion, width: int) -> str:
+def stage_bar(sug: Suggestion, width: int, paused_at: str | None = None) -> str:
     """The stage and the main path on one line of ``width`` columns (markup): the steps
-    with spaced arrows, else tight arrows, else the steps around the current one."""
+    with spaced arrows, else tight arrows, else the steps around the current one. The steps
+    done are dim. In a held stage (约定回访, 疑似恶意, 升级处理) ``paused_at``, the last main
+    step the case was in, is marked in yellow: the sidebar's "主流程停在第 N 步"."""
     stages = sug.progress.stages
     labels = [s.label for s in stages]
-    here = next((i for i, s in enumerate(stages) if s.id == sug.stage.id), None)
-    head = f"阶段：{sug.stage.label}  "
+    ids = [s.id for s in stages]
+    here = ids.index(sug.stage.id) if sug.stage.id in ids else None
+    held = here is None and sug.progress.step == 0 and paused_at in ids
+    mark = ids.index(paused_at) if held and paused_at is not None else here
+    if here is None and not held and stages and sug.progress.step == sug.progress.of:
+        mark = len(stages)  # the script has ended: every step is done
+    style = "bold yellow" if held else "bold green"
+    title = f"{sug.stage.label}（暂停）" if held else sug.stage.label
+    head = f"阶段：{title}  "
 
-    def line(parts: list[str], arrow: str) -> tuple[str, str]:
-        plain = arrow.join(parts)
-        marked = arrow.join(f"[bold green]{p}[/]" if here is not None and p == labels[here] else p
-                            for p in parts)
+    def line(parts: list[tuple[int, str]], arrow: str) -> tuple[str, str]:
+        plain = arrow.join(p for _, p in parts)
+        marked = arrow.join(f"[{style}]{p}[/]" if i == mark else f"[dim]{p}[/]" if mark is not None and 0 <= i < mark
+                            else p for i, p in parts)
         return plain, marked
 
-    windows: list[list[str]] = [labels]
-    if here is not None:  # the neighbours of the current step, the rest as "…"
-        lo, hi = max(here - 1, 0), min(here + 2, len(labels))
-        windows.append((["…"] if lo else []) + labels[lo:hi] + (["…"] if hi < len(labels) else []))
+    steps = list(enumerate(labels))
+    windows: list[list[tuple[int, str]]] = [steps]
+    if mark is not None:  # the neighbours of the current step, the rest as "…"
+        lo, hi = max(mark - 1, 0), min(mark + 2, len(labels))
+        windows.append(([(-1, "…")] if lo else []) + steps[lo:hi] + ([(-1, "…")] if hi < len(labels) else []))
     for parts in windows:
         for arrow in (" → ", "→"):
             plain, marked = line(parts, arrow)
             if cell_len(head + plain) <= width:
-                return f"[bold]阶段：{sug.stage.label}[/]  {marked}"
-    return f"[bold]阶段：{sug.stage.label}[/]"
+                return f"[bold]阶段：{title}[/]  {marked}"
+    return f"[bold]阶段：{title}[/]"
 
 
-def render(console: Console, sug: Suggestion, labels: Labels) -> None:
-    """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist."""
-    console.print(stage_bar(sug, console.width))
+def render(console: Console, sug: Suggestion, labels: Labels, paused_at: str | None = None) -> None:
+    """Print one Suggestion: stage, understanding, replies, remedies, warnings, checklist
+    (``paused_at``: the main step a held case paused in)."""
+    console.print(stage_bar(sug, console.width, paused_at))
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
-        console.print(f"买家：意图 [magenta]{labels.name('intent', u.intent)}[/]  "
-                      f"原因 [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
-                      f"情绪 [magenta]{labels.name('emotion', u.emotion)}[/]  "
+        h = labels.heading
+        console.print(f"买家：{h('intent')} [magenta]{labels.name('intent', u.intent)}[/]  "
+                      f"{h('cause')} [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
+                      f"{h('emotion')} [magenta]{labels.name('emotion', u.emotion)}[/]  "
                       f"把握 {u.confidence:.0%}")
     elif u is not None:
         acts = "、".join(labels.name("act", a) for a in u.acts)
-        console.print(f"客服动作：{acts or '—'}")
+        console.print(f"{labels.heading('act')}：{acts or '—'}")
     for f in sug.warnings:
         style = _SEVERITY_STYLE[f.severity]
         how = f.action.how("输入 /确认 ") if f.action is not None else ""
@@ -211,7 +242,7 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         product = product or None
         break
     while order_date is None and not asked_date:
-        raw = console.input("下单日期，如 2026-05-03、5月3日、昨天（可留空）：").strip()
+        raw = console.input("下单日期，如 2026-05-03、5月3日、昨天、上周三（可留空）：").strip()
         if not raw:
             break
         try:
@@ -248,10 +279,13 @@ class _Session:
         self.labels = engine.labels
         self.conv_id = ""
         self.sug: Suggestion
+        self.main_stage: str | None = None
 
     def show(self, sug: Suggestion) -> None:
         self.sug = sug
-        render(self.console, sug, self.labels)
+        if any(s.id == sug.stage.id for s in sug.progress.stages):
+            self.main_stage = sug.stage.id  # where a held case paused, for the stage bar
+        render(self.console, sug, self.labels, self.main_stage)
         if sug.stage.id == self.engine.script.final:
             self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
 

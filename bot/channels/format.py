@@ -27,10 +27,10 @@ def format_suggestion(sug: Suggestion, labels: Labels, style: Style = "plain") -
     u = sug.understanding
     if isinstance(u, BuyerUnderstanding):
         cause = labels.name("cause", u.cause) if u.cause else "—"
-        lines.append(f"买家：{labels.name('intent', u.intent)}｜原因：{cause}｜"
-                     f"情绪：{labels.name('emotion', u.emotion)}")
+        lines.append(f"买家：{labels.name('intent', u.intent)}｜{labels.heading('cause')}：{cause}｜"
+                     f"{labels.heading('emotion')}：{labels.name('emotion', u.emotion)}")
     elif isinstance(u, AgentUnderstanding):
-        lines.append("客服动作：" + ("、".join(labels.name("act", a) for a in u.acts) or "—"))
+        lines.append(f"{labels.heading('act')}：" + ("、".join(labels.name("act", a) for a in u.acts) or "—"))
     for w in sug.warnings:
         # a chat has no command that confirms a "可能…" note: the sidebar's button does
         how = w.action.how("在侧边栏点“确认”") if w.action is not None else ""

@@ -21,6 +21,10 @@ _LINK_WORDS = re.compile(r"^(?:亲亲|亲爱的|亲|宝子|宝宝|宝|姐|哥|�
                          r"只要|如果|要是|假如|等(您|你)|(您|你)?先|前提是|条件是|作为(交换|感谢)|"
                          r"的话|之后|以后|完就|就能|马上|立马|再|才|顺便|顺手|也请(您|你)|麻烦(您|你)")
 
+# The agent's own clause inside a rewrite says 您 as the rest of the rewrite does (给你发个红包，
+# …由您决定 mixed both in one message); 你们 and 迷你 are left as written.
+_INFORMAL_YOU = re.compile(r"(?<!迷)你(?!们)")
+
 
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
@@ -104,7 +108,7 @@ class Guard:
                 continue
             out = _LINK_WORDS.sub("", clause).strip(" ,，~～")
             if 2 <= len(out) <= 30:
-                return out
+                return _INFORMAL_YOU.sub("您", out)
         return None
 
     def blocks(self, findings: list[Finding]) -> bool:

@@ -36,8 +36,12 @@ class Labels:
     def from_engine(cls, engine: Engine) -> Labels:
         """The names of the engine's labels and the report's metrics."""
         words = wording()
+        table = engine.labels.table()
+        # A column names its kind as the queue, the sidebar and the assist card do (原因, 阶段…);
+        # wording.yaml names only the report's own kinds (客服, 指标, 提醒类型).
         return cls(
-            names={**engine.labels.table(), "metric": dict(words["metrics"]), "agent": {}},
+            names={**table, "kind": {**table["kind"], **words["kinds"]}, "metric": dict(words["metrics"]),
+                   "agent": {}},
             unset={**words["unset"], "cause": engine.labels.unknown_cause},
         )
 

@@ -53,8 +53,7 @@ def format_value(value: Number, metric: str) -> str:
 
 def _cells(table: Table, labels: Labels) -> tuple[list[str], list[list[str]]]:
     """Header and body of a table, all in Chinese."""
-    words = wording()
-    head = [words["kinds"][table.row_kind]] + [labels.name(table.column_kind, c) for c in table.columns]
+    head = [labels.name("kind", table.row_kind)] + [labels.name(table.column_kind, c) for c in table.columns]
     body = []
     for row in table.rows:
         # An overview row is one metric; elsewhere the column says what the value is.

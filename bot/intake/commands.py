@@ -136,6 +136,21 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
 
 _WIDE_QUEUE = 122  # cells the eleven-column queue needs
 _STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "cyan", "waiting": "white"}
+# The column of the urgency's reasons: what to mind (a deadline, 请主管介入), not the case's cause.
+NOTES_HEADING = "处理提示"
+
+
+def _status(value: str | None) -> str | None:
+    """A queue status given as its Chinese name (as the queue shows it) or its code."""
+    if value is None:
+        return None
+    from bot.intake.triage import STATUS_LABELS
+
+    codes = {**{name: code for code, name in STATUS_LABELS.items()}, **{code: code for code in STATUS_LABELS}}
+    fits = [code for name, code in codes.items() if value.strip() in name]  # 超时 → 已超时
+    if value.strip() not in codes and len(set(fits)) != 1:
+        raise click.BadParameter(f"没有“{value}”这个状态（可选：{'、'.join(STATUS_LABELS.values())}）")
+    return codes.get(value.strip()) or fits[0]
 
 
 @click.command()
@@ -143,8 +158,8 @@ _STATUS_STYLE = {"overdue": "bold red", "callback": "magenta", "in_progress": "c
 @click.option("--shop", default=None, help="只看这个店铺（默认全部店铺）")
 @click.option("--agent", default=None, help="以这位客服的身份看：分配给 TA 的排在前面")
 @click.option("--mine", is_flag=True, help="只看分配给 --agent 的案例")
-@click.option("--status", type=click.Choice(["waiting", "in_progress", "callback", "overdue"]), default=None,
-              help="只看这个状态")
+@click.option("--status", default=None, callback=lambda ctx, param, value: _status(value),
+              metavar="状态", help="只看这个状态：待联系、处理中、待回访、已超时（或 waiting 等代码）")
 @click.option("-q", "search", default=None, help="搜索买家、订单号或商品")
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="最多显示几条")
 @db_option
@@ -183,11 +198,14 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
     wide = console.width >= _WIDE_QUEUE
     table = Table(title=f"待处理的中差评（共 {total} 个，显示 {len(items)} 个）", title_justify="left",
                   show_lines=True, header_style="bold")
-    names = (("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", "问题", "阶段", "负责人", "原因") if wide
-             else ("编号", "紧急\n状态", "评价", "买家\n宝贝\n订单号\n问题", "阶段\n负责人", "原因"))
+    # The case's cause is named as everywhere else (the Labels' 原因: the sidebar, the assist
+    # card, the report); the urgency's reasons are what to mind when handling the case.
+    cause, stage, notes = engine.labels.heading("cause"), engine.labels.heading("stage"), NOTES_HEADING
+    names = (("编号", "紧急", "状态", "评价", "买家", "订单号", "宝贝", cause, stage, "负责人", notes) if wide
+             else ("编号", "紧急\n状态", "评价", f"买家\n宝贝\n订单号\n{cause}", f"{stage}\n负责人", notes))
     for name in names:
         table.add_column(name, overflow="fold", no_wrap=name in ("编号", "紧急", "状态", "评价"),
-                         min_width=14 if name == "原因" else None)
+                         min_width=14 if name == notes else None)
     for it in items:
         level = "bold red" if it.urgency >= 70 else "yellow" if it.urgency >= 40 else "green"
         rating = f"[red]{it.review_rating}[/]" if it.review_rating == "差评" else (it.review_rating or "")
@@ -200,7 +218,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         reasons = Wrapped("\n".join(r.replace(" ", "") for r in it.reasons))
         # the case's problem and where it was read (评价 / 沟通 / 更正)
         said = f"[dim]（{it.cause.source_label}）[/]" if it.cause and it.cause.source_label else ""
-        problem = "[dim]未说明原因[/]" if it.cause is None else f"{it.cause.label}{said}"
+        problem = f"[dim]{engine.labels.unknown_cause}[/]" if it.cause is None else f"{it.cause.label}{said}"
         if wide:
             table.add_row(it.conversation_id[:8], f"[{level}]{it.urgency}[/]", status, f"{rating} {platform}",
                           it.buyer_name, it.order_id or "", it.product or "", problem.replace("[dim]（", "\n[dim]（"),

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.cli_zh import os_error
 from bot.intake.records import ALIASES, FIELD_LABELS, FIELDS, REQUIRED, header_key
 
 
@@ -136,7 +137,7 @@ def read_table(path: Path, mapping: dict[str, str] | None = None) -> Table:
         with path.open("rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise FileError(f"无法读取文件 {path}：{exc.strerror or exc}") from None
+        raise FileError(f"无法读取文件 {path}：{os_error(exc)}") from None
     if data.startswith(b"PK\x03\x04"):
         return read_xlsx(path, mapping or {})
     if path.suffix.lower() in (".xls",):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from bot.intake.contact import ContactRules
+from bot.labels import CAUSE_SOURCES
 from bot.models import StageRef
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ Status = Literal["waiting", "in_progress", "callback", "overdue"]
 STATUSES: tuple[str, ...] = ("waiting", "in_progress", "callback", "overdue")
 STATUS_LABELS = {"waiting": "待联系", "in_progress": "处理中", "callback": "待回访", "overdue": "已超时"}
 CauseSource = Literal["review", "talk", "correction"]
-# where the case's cause came from (Context.cause_source): the review, the talk, a correction
-SOURCE_LABELS = {"review": "评价", "talk": "沟通", "correction": "更正"}
 WINDOW = timedelta(days=30)  # to change a review (Taobao), and to complain about a malicious one
 _RANK = {"差评": 2, "中评": 1}
 
@@ -182,9 +181,9 @@ def cause_of(ctx: Mapping[str, Any], labels: Labels | None) -> CauseRef | None:
     if not cause:
         return None
     source = ctx.get("cause_source")
-    source = source if source in SOURCE_LABELS else None
+    source = source if source in CAUSE_SOURCES else None
     return CauseRef(id=cause, label=labels.name("cause", cause) if labels is not None else cause,
-                    source=source, source_label=SOURCE_LABELS.get(source or ""))
+                    source=source, source_label=CAUSE_SOURCES.get(source or ""))
 
 
 def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[str, Stage],

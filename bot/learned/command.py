@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from bot.cli_zh import os_error
+
 
 @click.command()
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -47,7 +49,7 @@ def learn(dialogs: Path | None, corpus: Path | None, out: Path | None, quiet: bo
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     except OSError as exc:
-        click.echo(f"无法写入 {target}：{exc.strerror or exc}", err=True)
+        click.echo(f"无法写入 {target}：{os_error(exc)}", err=True)
         sys.exit(3)
     info = model.info
     click.echo(f"已写出 {target}（{len(data) / 1024:.0f} KB，版本 {model.version}）")

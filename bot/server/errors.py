@@ -61,6 +61,11 @@ def describe(exc: ValidationError) -> str:
             parts.append(f"{where}：应为 {expected} 之一")
         elif kind == "value_error":  # our own validators' Chinese message, without pydantic's prefix
             parts.append(f"{where}：{e.get('ctx', {}).get('error', e['msg'])}")
+        elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            bound = e.get("ctx", {})
+            parts.append(f"{where}：" + (f"不能小于 {bound['ge']}" if "ge" in bound else f"应大于 {bound['gt']}"
+                                         if "gt" in bound else f"不能大于 {bound['le']}" if "le" in bound
+                                         else f"应小于 {bound.get('lt')}"))
         elif kind in _KINDS:
             parts.append(f"{where}：{_KINDS[kind]}")
         else:

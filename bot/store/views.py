@@ -8,9 +8,9 @@ fields by name.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
 from bot.models import Conversation, Suggestion
 
@@ -29,6 +29,12 @@ class ConversationSummary(BaseModel):
     supervisor_notified: bool = False
     complaint_filed: bool = False  # the 恶意评价 complaint is filed with the platform
     callback_at: str | None = None
+    # The case's primary cause and where it was read: the queue card shows it before the
+    # first message (seeded from the review when the case is opened).
+    cause: str | None = Field(default=None,
+                              description="the case's primary cause (a cause id), null while none is known")
+    cause_source: Literal["review", "talk", "correction"] | None = Field(
+        default=None, description="where the cause was read: the review, the talk or a correction")
     created_at: str
     updated_at: str
     # The state the summary was read from (not sent): what to say now needs no second read.
@@ -44,6 +50,7 @@ class ConversationSummary(BaseModel):
             supervisor_notified=conv.context.supervisor_notified,
             complaint_filed=conv.context.complaint_filed,
             callback_at=conv.context.callback_at,  # the agreed callback time (ISO), if any
+            cause=conv.context.cause, cause_source=conv.context.cause_source,
             created_at=row.created_at.isoformat(), updated_at=row.updated_at.isoformat())
         summary._conversation = conv
         return summary

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from bot.cli_zh import os_error
+
 EXIT_USAGE, EXIT_DATA = 2, 3
 DEFAULT_OUT = Path("training_sessions")
 
@@ -30,7 +32,7 @@ def _read_replies(path: str) -> list[str]:
         try:
             text = Path(path).read_text(encoding="utf-8-sig")
         except OSError as exc:
-            _fail(f"读不了回复文件：{path}（{exc.strerror}）", EXIT_USAGE)
+            _fail(f"读不了回复文件 {path}：{os_error(exc)}", EXIT_USAGE)
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 

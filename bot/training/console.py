@@ -187,9 +187,9 @@ class TrainingConsole:
         for f in [*x.facts.findings, *x.facts.notes]:
             name, style = _SEVERITY[f.severity]
             span = f"「{x.facts.text[f.span[0]:f.span[1]]}」" if f.span else ""
-            self.console.print(Text(f"  【{name}】{span}{f.message}", style=style))
+            self.console.print(Wrapped(f"  【{name}】{span}{f.message}", style=style))
         if x.tip:
-            self.console.print(Text(f"  提示：{x.tip}", style="green"))
+            self.console.print(Wrapped(f"  提示：{x.tip}", style="green"))
         s = self.session
         assert s is not None
         who = f"买家 {s.persona.case.buyer_name}"
@@ -219,21 +219,31 @@ class TrainingConsole:
             label = s.stage_label(sid) + ("（不适用）" if sc.max == 0 else "")
             table.add_row(label, str(sc.score), str(sc.max))
         self.console.print(table)
+        # Which points were lost, on screen (they were only in the saved transcript): the
+        # items of the steps the talk reached; a step never reached shows as 0 in the table.
+        order = list(card.stages)
+        upto = order.index(card.outcome.stage) if card.outcome.stage in order else len(order)
+        for c in card.checks:
+            if not c.passed and c.stage in order[:upto + 1] and card.stages[c.stage].max > 0:
+                self.console.print(Wrapped(f"  ✗ {s.stage_label(c.stage)}：{c.label}（{c.weight} 分）", style="red"))
         for line in computation_lines(card.model_dump(mode="json"), self.labels):
             self.console.print(f"  {line}")
         self.console.print(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}")
         o = card.outcome
         review = self.labels.review.get(o.review_request, o.review_request)
         remedies = {rid: r.label for rid, r in s.engine.remedies.remedies.items()}
-        self.console.print(f"结束方式：{self.labels.endings.get(o.ending, o.ending)}"
-                           f"（最后阶段：{s.stage_label(o.stage)}）；"
-                           f"{outcome_line(o.model_dump(), HANDLED.get(s.scenario, ''), remedies)}；"
-                           f"评价请求：{review}；用了 {card.turns} 轮")
+        # One fact a line: run together, the line was wider than the terminal and Rich broke
+        # it before "；用了 7 轮", leaving the semicolon at the head of the next line.
+        for line in (f"结束方式：{self.labels.endings.get(o.ending, o.ending)}（最后阶段：{s.stage_label(o.stage)}，"
+                     f"用了 {card.turns} 轮）",
+                     outcome_line(o.model_dump(), HANDLED.get(s.scenario, ""), remedies),
+                     f"评价请求：{review}"):
+            self.console.print(Wrapped(line))
         for v in card.violations:
             name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
-            # no spaces inside: Rich wraps at spaces, and a CJK line should fold, not break early
-            self.console.print(Text(f"第{v.turn}轮【{name}】{v.message}", style=style))
+            # Wrapped as Chinese is: Rich broke "超过 30 天" at its space and put 》 at a line's head
+            self.console.print(Wrapped(f"第{v.turn}轮【{name}】{v.message}", style=style))
             if v.rewrite:
-                self.console.print(Text(f"建议改为：{v.rewrite}", style="green"))
+                self.console.print(Wrapped(f"建议改为：{v.rewrite}", style="green"))
         for i, tip in enumerate(card.tips, 1):
-            self.console.print(f"建议{i}：{tip}")
+            self.console.print(Wrapped(f"建议{i}：{tip}"))
