@@ -141,13 +141,15 @@ class Ties:
         return self.decouple is not None and self.decouple.search(text) is not None
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 -- one Ties per guard, kept for the process
-    def _read(self, text: str) -> tuple[Spans, Spans, bool]:
-        """A message's review actions, pending benefits and whether it decouples them. Each
-        agent message is read again as the memory of the next turns: it is read once."""
-        return tuple(self._free(self.review, text)), tuple(self._pending(text)), self.decoupled(text)
+    def _read(self, text: str) -> tuple[Spans, Spans, bool, bool]:
+        """A message's review actions, pending benefits, whether it decouples them and whether
+        it reports money just paid. Each agent message is read again as the memory of the next
+        turns: it is read once."""
+        return (tuple(self._free(self.review, text)), tuple(self._pending(text)), self.decoupled(text),
+                self._paid_money(text) is not None)
 
     def __call__(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> Tie | None:
-        reviews, pending, free = self._read(text)
+        reviews, pending, free, _ = self._read(text)
         if stage in self.agree_stages:
             # Agreeing to pay or to a deal is a tie; the ordinary remedy for the product
             # (换货、退货) stays an unconditional offer, as with any buyer.
@@ -179,10 +181,12 @@ class Ties:
         if self.done is not None and self.done.search(text):
             return None  # a request after the remedy is done
         for prev in list(context)[-self.memory:]:
-            asked, offered, decoupled = self._read(prev)
+            asked, offered, decoupled, paid_before = self._read(prev)
             if decoupled:
                 continue
-            if reviews and offered:
+            # money just paid in the message before ("红包已经发您了") and now the review
+            # asked for ("好评帮忙补一下哦"): the paid_beside reading, across two messages
+            if reviews and (offered or paid_before):
                 return Tie(*reviews[0], "cross_message")
             if pending and asked:
                 return Tie(*pending[0], "cross_message")
