@@ -66,6 +66,10 @@ VIOLATIONS = [
     ("我们会一直联系您，直到差评删掉为止", "pressure"),
     ("钱都给您退了，评价是不是也该改一下了", "pressure"),
     ("第三通电话了，您看评价能改吗", "repeat_request"),
+    # a third round of siblings: the favour asked with the review's place, a fee covered after it
+    ("给您包个小红包压压惊，评价那里麻烦高抬贵手", "conditional_benefit"),
+    ("有个事想麻烦您，评价能不能改成好评，这次的运费我们全包了", "conditional_benefit"),
+    ("我私人微信在卡片上，加了给您发个红包", "conditional_benefit"),
 ]
 
 CLEAN = [
@@ -86,6 +90,9 @@ CLEAN = [
     "先加购物车，满199减20",
     "红、黄、蓝三个颜色都有货",
     "新的已经寄出了，收到后如果满意，可以考虑更新评价，不更新也没关系",
+    "我们不加私人微信，所有售后都在平台上处理",
+    "这次的运费我们全包了，给您添麻烦了",
+    "退货运费我们出，您放心寄回",
 ]
 
 
