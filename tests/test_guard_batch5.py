@@ -72,6 +72,10 @@ VIOLATIONS = [
     ("我私人微信在卡片上，加了给您发个红包", "conditional_benefit"),
     ("五星好评多送一年质保", "conditional_benefit"),
     ("您的单位地址是在科技园那边吧", "privacy"),
+    # a fourth round: the review 写好一点 for the lowest price; 能不能 asks, it does not negate
+    ("亲，评价写好一点，下次来给您留最低价", "conditional_benefit"),
+    ("我这边马上下班了，评价您能不能快点改一下", "pressure"),
+    ("您当时为什么不拍视频呢，现在很难判断", "blame"),
 ]
 
 CLEAN = [
@@ -96,6 +100,7 @@ CLEAN = [
     "这次的运费我们全包了，给您添麻烦了",
     "退货运费我们出，您放心寄回",
     "这款空调我们提供延保服务，可以在页面购买",
+    "您好，评价已经过了修改期，不能修改了，没关系的",
 ]
 
 
