@@ -76,6 +76,11 @@ VIOLATIONS = [
     ("亲，评价写好一点，下次来给您留最低价", "conditional_benefit"),
     ("我这边马上下班了，评价您能不能快点改一下", "pressure"),
     ("您当时为什么不拍视频呢，现在很难判断", "blame"),
+    # a fifth round: 对折, 追个评 then 然后, the review bought, other platforms
+    ("亲，评价改一下的话，这单我们给您打个对折", "conditional_benefit"),
+    ("您先追个评，然后我们给您补偿", "conditional_benefit"),
+    ("差评我们可以花钱买，您开个价", "conditional_benefit"),
+    ("您在小红书上也发了差评吧，我们都看到了", "privacy"),
 ]
 
 CLEAN = [
@@ -101,6 +106,7 @@ CLEAN = [
     "退货运费我们出，您放心寄回",
     "这款空调我们提供延保服务，可以在页面购买",
     "您好，评价已经过了修改期，不能修改了，没关系的",
+    "您可以把衣服对折一下放进袋子，然后寄回来",
 ]
 
 
