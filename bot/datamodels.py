@@ -110,6 +110,7 @@ class NormalizeFile(_Strict):
     """dialogs/normalize.yaml"""
 
     separators: str = ""
+    spelled: str = ""
     symbols: dict[str, str] = {}
     emoticons: dict[str, str] = {}
     emoticon_codes: str | None = None

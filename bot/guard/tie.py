@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.dataload import DataError
-from bot.understand.alternation import compile_lexicon
+from bot.understand.alternation import compile_lexicon, factor, span
 from bot.understand.rules import CLAUSE_BREAK, Negation, expand
+from bot.understand.scoped import lead
 
 # "能不能改", "可不可以删": a question, not a negation.
 _ASKING = re.compile(r"(.)不\1$|可不可以$|能否$")
@@ -63,7 +64,9 @@ class Ties:
             try:
                 # %cue% names the guard's cue lists (the disavowals of the explicit rules...)
                 full = [expand(p, cues) if "%" in p else p for p in patterns]
-                return compile_lexicon("|".join(f"(?:{p})" for p in full)) if full else None
+                # a trie led by its first characters (as the rules are): each list is searched in
+                # every message, and re then skips in C to where one of them can start
+                return compile_lexicon(lead(factor(full))) if full else None
             except (re.error, ValueError) as exc:
                 raise DataError(f"guard.yaml：ties.{key} 里的正则表达式有误：{exc}") from exc
 
@@ -86,9 +89,12 @@ class Ties:
     def _free(self, pat: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
         if pat is None:
             return []
-        return [m.span() for m in pat.finditer(text)
-                if m.end() > m.start() and (_ASKING.search(text, max(0, m.start() - 4), m.start())
-                                            or not self.negation.negated(text, m.start()))]
+        out = []
+        for m in pat.finditer(text):
+            s, e = span(m)  # lexicon patterns: where the match is (alternation.span)
+            if e > s and (_ASKING.search(text, max(0, s - 4), s) or not self.negation.negated(text, s)):
+                out.append((s, e))
+        return out
 
     def _pending(self, text: str, owed: bool = True) -> list[tuple[int, int]]:
         """Benefit spans not already given (已经退了 is a fact, not an offer); a service the
@@ -146,6 +152,12 @@ class Ties:
         agent message is read again as the memory of the next turns: it is read once."""
         return tuple(self._free(self.review, text)), tuple(self._pending(text)), self.decoupled(text)
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019 -- as _read; asked only when a review follows
+    def _paid_before(self, text: str) -> bool:
+        """Whether an earlier message reported money just paid (read only when the current
+        message asks for the review, which few do)."""
+        return self._paid_money(text) is not None
+
     def __call__(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> Tie | None:
         reviews, pending, free = self._read(text)
         if stage in self.agree_stages:
@@ -158,7 +170,7 @@ class Ties:
                 return hit
         held = self.withhold.search(text) if self.withhold is not None else None
         if held:
-            return Tie(held.start(), held.end(), "withheld")
+            return Tie(*span(held), "withheld")
         if reviews and pending and not free:
             s = min(reviews[0][0], pending[0][0])
             e = max(reviews[0][1], pending[0][1])
@@ -182,7 +194,9 @@ class Ties:
             asked, offered, decoupled = self._read(prev)
             if decoupled:
                 continue
-            if reviews and offered:
+            # money just paid in the message before ("红包已经发您了") and now the review
+            # asked for ("好评帮忙补一下哦"): the paid_beside reading, across two messages
+            if reviews and (offered or self._paid_before(prev)):
                 return Tie(*reviews[0], "cross_message")
             if pending and asked:
                 return Tie(*pending[0], "cross_message")

@@ -75,6 +75,21 @@ def nfkc(text: str) -> str:
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
+# A spelled-out word has at least this many marks, each after a single character ("好，评，返，现");
+# two ("哦，对，还有") are an ordinary sentence.
+_SPELLED = 3
+
+
+def _chain(text: str, k: int) -> int:
+    """How many times the mark at k repeats every second character, around and including k."""
+    left = right = k
+    while left >= 2 and text[left - 2] == text[k]:
+        left -= 2
+    while right + 2 < len(text) and text[right + 2] == text[k]:
+        right += 2
+    return (right - left) // 2 + 1
+
+
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or "\u4e00" <= ch <= "\u9fff"
 
@@ -121,6 +136,12 @@ class Normalizer:
             if self.symbols else re.compile("[" + _INVISIBLE + "]")
         self._maybe_sep = re.compile("[" + re.escape("".join(self.separators)) + _SYMBOLS + "]") \
             if self.separators else re.compile("[" + _SYMBOLS + "]")
+        # Punctuation that separates only when it spells a word out ("好、评、返、现", "好，评，返"):
+        # the same mark on both sides of a single character. One search tells (most messages
+        # have commas, few spell a word out).
+        self.spelled = frozenset(rules.get("spelled", ""))
+        marks = re.escape("".join(sorted(self.spelled)))
+        self._spelled = re.compile(rf"\w([{marks}])\w\1\w\1\w") if self.spelled else None
 
     def __call__(self, source: str) -> Norm:
         text = nfkc(source).lower()
@@ -136,7 +157,7 @@ class Normalizer:
             text = simplified
         if self._emoticon is not None and self._emoticon.search(text):
             text, origin = self._replace_emoticons(text, origin)
-        if self._maybe_sep.search(text):
+        if self._maybe_sep.search(text) or (self._spelled is not None and self._spelled.search(text)):
             text, origin = self._drop_separators(text, origin)
         if self.aliases and self._ascii_run.search(text):  # aliases are latin letters
             text, origin = self._expand_aliases(text, origin)
@@ -174,6 +195,7 @@ class Normalizer:
                for ch in text]
         sep = [ch in self.separators or (sym[k] and ((k >= 2 and sym[k - 2])
                                                      or (k + 2 < n and sym[k + 2])))
+               or (ch in self.spelled and _chain(text, k) >= _SPELLED)
                for k, ch in enumerate(text)]
         keep: list[int] = []
         i = 0

@@ -263,6 +263,11 @@ def _first(items: list[rx.Node], marks: Mapping[str, set[Any] | None] | None = N
     return out | {""}
 
 
+def _asks(text: str, at: int) -> bool:
+    """Whether the negator at ``at`` is the 不 of an A不A question (能不能, 可不可以, 是不是)."""
+    return 0 < at < len(text) - 1 and text[at] == "不" and text[at - 1] == text[at + 1]
+
+
 class WideNegation(Negation):
     """Negated when the clause before a match ends in a negator plus up to two fillers."""
 
@@ -289,7 +294,9 @@ class WideNegation(Negation):
         left = max(0, start - self._span)
         for m in CLAUSE_BREAK.finditer(text, left, start):
             left = m.end()
-        return bool(self._wide.search(text, left, start)) or bool(
+        found = self._wide.search(text, left, start)
+        # "能不能快点改", "是不是要删": a question, not a negation
+        return (found is not None and not _asks(text, found.start())) or bool(
             self._coordinated is not None and self._coordinated.search(text, left, start))
 
 
