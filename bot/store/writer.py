@@ -144,6 +144,9 @@ class GroupCommitWriter:
             raw: Any = self._conn.connection.driver_connection
             raw.execute("PRAGMA busy_timeout=0")  # BEGIN on the loop must not wait
             raw.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
+            # A batch's savepoint journal (the pages its jobs change) stays in memory: past
+            # 64 KiB SQLite spills it to a temporary file, a write() for every page.
+            raw.execute("PRAGMA temp_store=MEMORY")
         return self._conn
 
     def _begin(self) -> bool:
