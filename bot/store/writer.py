@@ -1,12 +1,13 @@
 """One writer per SQLite database: jobs waiting at the same moment share one transaction.
 
 The writer owns one blocking connection. A batch's statements run on the event loop:
-BEGIN IMMEDIATE, then the jobs (a job that fails, such as a stale save or a bad id, rolls
-back alone: the batch is then run again with a savepoint per job). Its COMMIT, which waits for the disk (fsync,
-synchronous=FULL), runs in the writer's own thread: the loop decides other turns
-meanwhile, and the jobs that arrive during the commit make the next batch. Only after the
-commit are the callers answered, so an answered turn is durable (group commit). The
-batch never waits for company: an idle writer commits a lone job at once.
+BEGIN IMMEDIATE, then the jobs in one savepoint (a job that fails, such as a stale save or
+a bad id, rolls back alone: the batch is then run again with a savepoint per job). Its
+COMMIT, which waits for the disk (fsync, synchronous=FULL), runs in the writer's own
+thread: the loop decides other turns meanwhile, and the jobs that arrive during the commit
+make the next batch. Only after the commit are the callers answered, so an answered turn
+is durable (group commit). The batch never waits for company: an idle writer commits a
+lone job at once.
 
 Statements stay on the loop because a thread running them handed the GIL back and forth
 with the loop at every statement; a commit gives it up once, for the fsync (measured in
