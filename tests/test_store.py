@@ -90,6 +90,22 @@ def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
     assert names == ["a", "c"]
 
 
+def test_the_writer_keeps_a_batch_savepoint_journal_in_memory(tmp_path: Path) -> None:
+    """A batch's jobs share one savepoint: past 64 KiB its journal would go to a temporary file."""
+
+    async def go() -> int:
+        store = await Store.open(f"sqlite:///{tmp_path / 'm.db'}")
+        try:
+            assert store.writer is not None
+            await store.writer.submit(lambda conn: None)  # the writer's connection is open
+            with store.writer.engine.connect() as conn:  # the same one (a static pool)
+                return int(conn.exec_driver_sql("PRAGMA temp_store").scalar() or -1)
+        finally:
+            await store.close()
+
+    assert asyncio.run(go()) == 2  # MEMORY
+
+
 def test_the_sqlite_synchronous_setting_reaches_the_writer(tmp_path: Path) -> None:
     async def go() -> int:
         store = await Store.open(f"sqlite:///{tmp_path / 's.db'}", synchronous="NORMAL")

@@ -206,7 +206,7 @@ class ConversationStore(Database):
             "updated_at": now, "script_version": conv.script_version, "is_open": is_open,
             "outcome": conv.outcome, "was_turn": loaded.turn, "was_stage": loaded.stage,
             "was_open": loaded.is_open, "was_state": loaded.state})
-        if not written:  # raised, so the job's savepoint is rolled back: nothing of it stays
+        if not written:  # raised, so the job is rolled back (bot/store/writer.py): nothing of it stays
             raise Stale(conv.id)
         if turn is not None:
             _INSERT_TURN.run(conn, {
