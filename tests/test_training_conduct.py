@@ -145,3 +145,16 @@ def test_the_limit_on_a_habit_is_data(engine: Engine, tmp_path: Path) -> None:
     path.write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     card = _play(engine, "traditional_chinese_buyer", CASUAL, dialogs=folder).scorecard
     assert card is not None and card.total == 100 - 6 * 3 - 5
+
+
+def test_turning_on_the_buyer_costs_points_where_no_wording_rule_caught_it(engine: Engine) -> None:
+    good = _lines("size_not_fit_first_time.good.txt")
+    d = Dialog("size_not_fit_first_time", 3, engine=engine)
+    for line in good[:3]:
+        d.say(line)
+    # read as blame_buyer by the engine, though no guard rule names it: same cost as blame
+    d.say("您烦不烦啊，不就一双鞋").expect_acts("blame_buyer").expect_violation("blame")
+    card = d.finish()
+    blame = next(v for v in card.violations if v.code == "blame")
+    assert blame.turn == 4 and "冲着买家去了" in blame.message
+    assert [(x.turn, x.code, x.points) for x in card.computation.deductions] == [(4, "blame", 8)]  # type: ignore[union-attr]
