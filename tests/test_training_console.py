@@ -116,6 +116,24 @@ def test_closed_terminal_still_saves(tmp_path: Path) -> None:
     assert "林晓您好" in md and "## 评分" in md
 
 
+def test_the_console_says_on_the_turn_why_points_will_come_off(tmp_path: Path) -> None:
+    child = _spawn(tmp_path)
+    try:
+        child.expect(PROMPT)
+        child.sendline("林晓你好，我是悦途数码的售后客服小安，请问是林晓本人吗？")
+        child.expect("【注意】对买家称“你”显得随意")  # the rubric's own finding, on the turn
+        child.expect(PROMPT)
+        child.sendline("嗯嗯")
+        child.expect("【注意】这一句没有推进任何一步")
+        child.expect(PROMPT)
+        child.sendline("/quit")
+        child.expect("第 1 轮 称呼买家用了“你”：扣 3 分")
+        child.expect("第 2 轮 这一句没有推进，买家只好再问：扣 5 分")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+
+
 def test_train_lists_personas_as_json() -> None:
     result = CliRunner().invoke(main, ["train", "--json"])
     assert result.exit_code == 0, result.output

@@ -14,6 +14,7 @@ from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
+from bot.training.team import by_trainee, read_sessions
 from bot.training.transcript import TranscriptFiles
 
 TRAINEES = Path(__file__).parent / "data" / "trainees"
@@ -84,3 +85,20 @@ def test_the_terminal_table_wraps_as_chinese_does_at_80_columns(folder: Path) ->
     cells = [c.strip() for line in r.output.splitlines() if line.startswith("│") for c in line.split("│")[1:-1]]
     assert cells and not [c for c in cells if c[:1] in set("、，。；：）」")], r.output
     assert max(len(line) for line in r.output.splitlines()) <= 80
+
+
+def test_a_habit_on_every_reply_counts_once_a_session(engine: Engine, tmp_path: Path) -> None:
+    casual = ["林先生你好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
+              "你9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
+              "实在抱歉，保温杯不保温，让你失望了。"]
+    rubric = load_rubric(engine.dialogs)
+    s = Session(engine, find_persona(engine.dialogs, "traditional_chinese_buyer"), rubric, 1,
+                trainee="小赵")
+    files = TranscriptFiles(tmp_path, "traditional_chinese_buyer", 1, stamp="20261205-090000")
+    s.add_sink(files.write)
+    run_scripted(s, casual)
+    files.close(rubric.rubric.labels)
+    played, _ = read_sessions(tmp_path)
+    (trainee,) = by_trainee(played)
+    assert [v.code for v in s.scorecard.violations].count("informal_you") == 3  # type: ignore[union-attr]
+    assert trainee.common_findings() == [("informal_you", 1)]

@@ -14,7 +14,7 @@ This follows the agenda-based user simulators of dialogue research (Schatzmann e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.training.chance import pick
@@ -52,6 +52,8 @@ class BuyerReply:
     patience: int
     leaves: bool
     ending: str | None
+    # The reply met nothing the buyer waits for: they ask again (or give up) and lose patience.
+    pressed: bool = False
 
 
 class SimulatedBuyer:
@@ -137,10 +139,10 @@ class SimulatedBuyer:
             return self._reply(care, turn, "met", None, "care")
         self.patience -= 1
         if self.patience <= 0 or top is None:
-            return self._give_up(turn, "buyer_gave_up")
+            return replace(self._give_up(turn, "buyer_gave_up"), pressed=True)
         press = top.press or top.say
         assert press is not None
-        return self._reply(press, turn, "press", top.id, f"press:{top.id}")
+        return replace(self._reply(press, turn, "press", top.id, f"press:{top.id}"), pressed=True)
 
     # -- the agenda ------------------------------------------------------------------------
 

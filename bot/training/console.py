@@ -21,7 +21,13 @@ from bot.training.grader import Scorecard
 from bot.training.persona import Persona
 from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
-from bot.training.transcript import HANDLED, TranscriptFiles, computation_lines, outcome_line
+from bot.training.transcript import (
+    HANDLED,
+    TranscriptFiles,
+    computation_lines,
+    grouped_violations,
+    outcome_line,
+)
 from bot.wrap_zh import Wrapped
 
 HELP = ("命令：/提示 看看 csbot 会怎么说  /重来 重新开始  /结束 结束并评分  /帮助"
@@ -188,6 +194,13 @@ class TrainingConsole:
             name, style = _SEVERITY[f.severity]
             span = f"「{x.facts.text[f.span[0]:f.span[1]]}」" if f.span else ""
             self.console.print(Wrapped(f"  【{name}】{span}{f.message}", style=style))
+        # The rubric's own findings (称呼用了“你”, a turn that moved nothing, a wrong name):
+        # said on the turn, not only on the scorecard
+        engine_codes = {f.code for f in [*x.facts.findings, *x.facts.notes]}
+        for v in x.violations:
+            if v.code not in engine_codes:
+                name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
+                self.console.print(Wrapped(f"  【{name}】{v.message}", style=style))
         if x.tip:
             self.console.print(Wrapped(f"  提示：{x.tip}", style="green"))
         s = self.session
@@ -239,11 +252,11 @@ class TrainingConsole:
                      outcome_line(o.model_dump(), HANDLED.get(s.scenario, ""), remedies),
                      f"评价请求：{review}"):
             self.console.print(Wrapped(line))
-        for v in card.violations:
-            name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
+        for turns, v in grouped_violations([v.model_dump() for v in card.violations]):
+            name, style = _SEVERITY.get(v["severity"], ("注意", "yellow"))
             # Wrapped as Chinese is: Rich broke "超过 30 天" at its space and put 》 at a line's head
-            self.console.print(Wrapped(f"第{v.turn}轮【{name}】{v.message}", style=style))
-            if v.rewrite:
-                self.console.print(Wrapped(f"建议改为：{v.rewrite}", style="green"))
+            self.console.print(Wrapped(f"第{turns}轮【{name}】{v['message']}", style=style))
+            if v["rewrite"]:
+                self.console.print(Wrapped(f"建议改为：{v['rewrite']}", style="green"))
         for i, tip in enumerate(card.tips, 1):
             self.console.print(Wrapped(f"建议{i}：{tip}"))

@@ -70,6 +70,8 @@ class Deduction(BaseModel):
     code: str
     points: int
     fails: bool
+    # the rule's max_points was reached: this one is listed but takes off less (or nothing)
+    capped: int | None = None
 
 
 class Computation(BaseModel):
@@ -208,13 +210,21 @@ class Grader:
         violations = [v for t in turns for v in self.violations(t)]
         failed = False
         deductions: list[Deduction] = []
+        taken: dict[str, int] = {}  # points off so far per code, for max_points
         for v in violations:
             rule = r.violations.get(v.code)
             fails = (r.fail_on_block and v.severity == "block") or bool(rule and rule.fail)
             failed = failed or fails
             if rule or fails:
-                deductions.append(Deduction(turn=v.turn, code=v.code,
-                                            points=rule.penalty if rule else 0, fails=fails))
+                points = rule.penalty if rule else 0
+                capped = None
+                if rule and rule.max_points is not None:
+                    room = max(0, rule.max_points - taken.get(v.code, 0))
+                    if points > room:
+                        points, capped = room, rule.max_points
+                taken[v.code] = taken.get(v.code, 0) + points
+                deductions.append(Deduction(turn=v.turn, code=v.code, points=points, fails=fails,
+                                            capped=capped))
             if rule:
                 # Failing violations come first among the tips; then by points lost.
                 weight = rule.penalty * maximum / 100 + (1000 if fails else 0)

@@ -87,6 +87,9 @@ class Violation(Strict):
     """A finding or note that counts against the trainee."""
 
     penalty: int = Field(ge=0)
+    max_points: int | None = Field(
+        default=None, ge=0, description="at most this many points off per session for this code "
+        "(a habit such as saying 你 costs once per reply, not without end)")
     fail: bool = False
     tip: str
 

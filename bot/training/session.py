@@ -17,7 +17,7 @@ from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
 from bot.training.buyer import BuyerReply, SimulatedBuyer
-from bot.training.facts import BuyerRef, FactBook, TurnFacts, gender_of
+from bot.training.facts import BUYER_PRESSED, BuyerRef, FactBook, TurnFacts, gender_of
 from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord, case_words
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
@@ -105,6 +105,10 @@ class Session:
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref)
         closed = conv.stage == self.engine.script.final
         reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns, closed=closed)
+        if reply.pressed:
+            # What the buyer made of the reply is a fact too: the grader can tell a turn that
+            # moved nothing and cost patience (the buyer has already answered, unaffected).
+            facts.facts.append(BUYER_PRESSED)
         understood: BuyerUnderstanding | None = None
         if not closed:  # a closed conversation takes no more messages; the goodbye is shown only
             conv, sug = self.engine.feed(conv, "buyer", reply.text, at=at)

@@ -57,7 +57,9 @@ class Trainee:
         return sum(s.passed for s in self.sessions)
 
     def common_findings(self, n: int = 3) -> list[tuple[str, int]]:
-        return Counter(f for s in self.sessions for f in s.findings).most_common(n)
+        """The codes found in the most sessions (a habit on every reply of one session, such
+        as saying 你, is one session, not eight problems), first found first among equals."""
+        return Counter(f for s in self.sessions for f in dict.fromkeys(s.findings)).most_common(n)
 
     def failed_personas(self) -> list[tuple[str, int, int]]:
         """(persona title, sessions failed, sessions played) for each persona failed at least once."""

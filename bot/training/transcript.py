@@ -75,6 +75,8 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
     for d in c["deductions"]:
         fails = "，判不通过" if d["fails"] else ""
         points = f"扣 {d['points']} 分" if d["points"] else "不扣分"
+        if d.get("capped") is not None:  # a habit costs up to a limit, then is only listed
+            points += f"（这类问题最多扣 {d['capped']} 分，已扣满）"
         lines.append(f"第 {d['turn']} 轮 {labels.violation(d['code'])}：{points}{fails}")
     if c["deductions"]:
         lines.append(f"扣分后 {c['after_deductions']} 分（最低 0 分）")
@@ -82,6 +84,21 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
         lines.append(f"有判不通过的问题，总分最多记 {c['cap']} 分")
     lines.append(f"总分 {c['total']} 分")
     return lines
+
+
+def grouped_violations(violations: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The scorecard's violation lines: one code with the same message on several turns (a
+    habit such as saying 你) is one line naming every turn ("第 2、3、5 轮"), in first-turn order;
+    one with its own rewrite stays on its own line."""
+    out: list[tuple[list[int], dict[str, Any]]] = []
+    for v in violations:
+        same = next((g for g in out if not v.get("rewrite") and not g[1].get("rewrite")
+                     and g[1]["code"] == v["code"] and g[1]["message"] == v["message"]), None)
+        if same is None:
+            out.append(([v["turn"]], v))
+        elif v["turn"] not in same[0]:
+            same[0].append(v["turn"])
+    return [("、".join(str(t) for t in turns), v) for turns, v in out]
 
 
 def outcome_line(o: dict[str, Any], scenario_done: str, remedies: dict[str, str]) -> str:
@@ -181,8 +198,8 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
             f"（{c['weight']} 分）" for c in card["checks"]]
     out += ["", "### 违规", ""]
     if card["violations"]:
-        out += [f"- 第 {viol['turn']} 轮 {labels.violation(viol['code'])}：{_quote(viol['message'])}"
-                for viol in card["violations"]]
+        out += [f"- 第 {turns} 轮 {labels.violation(viol['code'])}：{_quote(viol['message'])}"
+                for turns, viol in grouped_violations(card["violations"])]
     else:
         out.append("- 无")
     out += ["", "### 建议", ""]

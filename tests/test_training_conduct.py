@@ -1,0 +1,160 @@
+"""A scorecard a lead can trust on conduct (politeness, wasted turns, arguing with a refusal):
+scripted trainees through the real trainer, the total and its Chinese explanation checked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.engine import Engine
+from bot.paths import dialogs_dir
+from bot.training.grader import Scorecard
+from bot.training.persona import find_persona
+from bot.training.rubric import load_rubric
+from bot.training.session import Session, run_scripted
+from bot.training.testing import Dialog
+from bot.training.transcript import computation_lines, render_markdown
+from tests.shared import dump_yaml, load_yaml_text
+
+TRAINEES = Path(__file__).parent / "data" / "trainees"
+
+# The reported session: all seven steps done, but the second reply moved nothing (the buyer had
+# to ask "請問有什麼事？" and lost patience) and the buyer is called 你 throughout.
+CASUAL = [
+    "林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
+    "是的，就是那个保温杯，你说说怎么回事",
+    "你9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
+    "实在抱歉，保温杯不保温，让你失望了。能具体说说大概多久就凉了吗？",
+    "每天带去公司却喝不上热茶，换谁都会觉得白买了，很理解你的心情。",
+    "我们查了这一批次，杯身抽真空的工序没做到位，已经反馈给工厂整批返工，质检也加了一道保温测试。",
+    "给你两个选择：给你换一个新的，发货前先做保温测试，运费我们承担；或者退货退款，运费也是我们出。你看哪个方便？",
+    "好的，新杯子明天就给你发出。再次向你道歉，谢谢你的耐心，祝你生活愉快，有问题随时找我们。",
+]
+
+
+def _lines(name: str) -> list[str]:
+    return [ln for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def _play(engine: Engine, persona: str, replies: list[str], seed: int = 1,
+          dialogs: Path | None = None) -> Session:
+    folder = dialogs or engine.dialogs
+    s = Session(engine, find_persona(folder, persona), load_rubric(folder), seed)
+    run_scripted(s, replies)
+    return s
+
+
+def _lines_of(s: Session, card: Scorecard) -> list[str]:
+    return computation_lines(card.model_dump(mode="json"), s.rubric_file.rubric.labels)
+
+
+def test_the_reported_session_no_longer_scores_100(engine: Engine) -> None:
+    s = _play(engine, "traditional_chinese_buyer", CASUAL)
+    card = s.scorecard
+    assert card is not None and card.outcome.resolved
+    # every step was done: the stages are full; the points come off for conduct, turn by turn
+    assert card.computation is not None and card.computation.percent == 100
+    assert [(d.turn, d.code, d.points) for d in card.computation.deductions] == [
+        (2, "informal_you", 3), (2, "wasted_turn", 5), (3, "informal_you", 3),
+        (4, "informal_you", 3), (5, "informal_you", 0), (7, "informal_you", 0),
+        (8, "informal_you", 0)]
+    assert card.total == 86 and card.passed
+    lines = _lines_of(s, card)
+    assert "第 2 轮 这一句没有推进，买家只好再问：扣 5 分" in lines
+    assert "第 2 轮 称呼买家用了“你”：扣 3 分" in lines
+    assert "第 5 轮 称呼买家用了“你”：不扣分（这类问题最多扣 9 分，已扣满）" in lines
+    assert lines[-1] == "总分 86 分"
+    wasted = next(v for v in card.violations if v.code == "wasted_turn")
+    assert wasted.turn == 2 and "买家只好再问一遍，耐心少了一格" in wasted.message
+    you = next(v for v in card.violations if v.code == "informal_you")
+    assert "请用“您”或“亲”" in you.message
+    assert any("不要用“你”" in tip for tip in card.tips) and any("没有推进" in tip for tip in card.tips)
+    # the saved transcript names every turn of the habit on one line
+    md = render_markdown(s.events, s.rubric_file.rubric.labels)
+    assert "- 第 2、3、4、5、7、8 轮 称呼买家用了“你”：" in md
+    assert "- 第 2 轮 这一句没有推进，买家只好再问：" in md
+
+
+def test_the_same_session_with_nin_only_loses_the_wasted_turn(engine: Engine) -> None:
+    polite = [ln.replace("你", "您") for ln in CASUAL]
+    card = _play(engine, "traditional_chinese_buyer", polite).scorecard
+    assert card is not None
+    assert [(d.turn, d.code) for d in card.computation.deductions] == [(2, "wasted_turn")]  # type: ignore[union-attr]
+    assert card.total == 95
+    good = _play(engine, "traditional_chinese_buyer", _lines("traditional_chinese_buyer.good.txt"))
+    assert good.scorecard is not None and good.scorecard.total == 100
+
+
+def test_nimen_and_mini_are_not_calling_the_buyer_ni(engine: Engine) -> None:
+    d = Dialog("size_not_fit_first_time", 3, engine=engine)
+    d.say("陈静您好，我是跃动童鞋的售后客服小乐，请问是陈静本人吗？").expect_no_violation()
+    d.say("您11月6日在我们店给孩子买的那双网面运动鞋，32码的，还记得吗？你们家宝宝穿着还合脚吗？") \
+        .expect_no_violation()
+    d = Dialog("traditional_chinese_buyer", engine=engine)
+    d.say("亲，你好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？").expect_violation("informal_you")
+
+
+def test_a_reply_that_does_something_is_no_wasted_turn_even_if_the_buyer_asks_again(
+        engine: Engine) -> None:
+    good = _lines("size_not_fit_first_time.good.txt")
+    # "好的，33码明天就给您发出。" tells the buyer when the exchange ships: the buyer still waits for
+    # the goodbye and asks "还有别的事吗？", but the reply did its work
+    d = Dialog("size_not_fit_first_time", 3, engine=engine)
+    for line in good[:6]:
+        d.say(line)
+    d.say("好的，33码明天就给您发出。").expect_buyer(event="press").expect_no_violation()
+    # a bare "嗯" while the buyer waits for the apology moves nothing
+    d = Dialog("keeps_review_experienced", engine=engine)
+    d.say(_lines("keeps_review_experienced.good.txt")[0]).say(
+        _lines("keeps_review_experienced.good.txt")[1])
+    d.say("嗯").expect_buyer(event="press").expect_violation("wasted_turn")
+
+
+def test_arguing_with_a_refusal_costs_more_than_asking_twice(engine: Engine) -> None:
+    good = _lines("keeps_review_experienced.good.txt")
+    argue = [*good[:7], "那您再考虑考虑吧，评价对我们小店真的很重要。", good[7]]
+    s = _play(engine, "keeps_review_experienced", argue)
+    card = s.scorecard
+    assert card is not None and card.outcome.review_request == "declined"
+    assert [(d.turn, d.code, d.points) for d in card.computation.deductions] == [  # type: ignore[union-attr]
+        (8, "repeat_request", 10), (8, "pushes_after_refusal", 10)]
+    assert card.total == 76  # 73/76 of the stages (asked twice) = 96, less 20
+    assert "第 8 轮 买家拒绝改评后还在劝：扣 10 分" in _lines_of(s, card)
+    pushed = next(v for v in card.violations if v.code == "pushes_after_refusal")
+    assert "买家刚说了不改评价，还接着劝：这就是施压" in pushed.message
+
+
+def test_a_second_request_after_the_fix_is_not_an_early_one(engine: Engine) -> None:
+    good = _lines("size_not_fit_first_time.good.txt")
+    twice = [*good[:7], "评价的事您再考虑考虑，改一下对我们小店真的很重要。", good[7]]
+    card = _play(engine, "size_not_fit_first_time", twice, seed=3).scorecard
+    assert card is not None
+    checks = {c.id: c.passed for c in card.checks}
+    # asking twice costs the "once" item and the repeat; it was after the fix all the same
+    assert not checks["asked_once"] and checks["after_remedy"] and checks["their_choice"]
+    assert [d.code for d in card.computation.deductions] == ["repeat_request"]  # type: ignore[union-attr]
+    assert card.total == 86
+
+
+def test_the_limit_on_a_habit_is_data(engine: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "dialogs"
+    shutil.copytree(dialogs_dir(), folder)
+    path = folder / "rubric.yaml"
+    data = load_yaml_text(path.read_text(encoding="utf-8"))
+    data["violations"]["informal_you"]["max_points"] = None  # every reply with 你 costs 3
+    path.write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    card = _play(engine, "traditional_chinese_buyer", CASUAL, dialogs=folder).scorecard
+    assert card is not None and card.total == 100 - 6 * 3 - 5
+
+
+def test_turning_on_the_buyer_costs_points_where_no_wording_rule_caught_it(engine: Engine) -> None:
+    good = _lines("size_not_fit_first_time.good.txt")
+    d = Dialog("size_not_fit_first_time", 3, engine=engine)
+    for line in good[:3]:
+        d.say(line)
+    # read as blame_buyer by the engine, though no guard rule names it: same cost as blame
+    d.say("您烦不烦啊，不就一双鞋").expect_acts("blame_buyer").expect_violation("blame")
+    card = d.finish()
+    blame = next(v for v in card.violations if v.code == "blame")
+    assert blame.turn == 4 and "冲着买家去了" in blame.message
+    assert [(x.turn, x.code, x.points) for x in card.computation.deductions] == [(4, "blame", 8)]  # type: ignore[union-attr]
