@@ -797,12 +797,21 @@ def test_the_queue_card_names_the_cause_read_from_the_review(browser: Any, serve
     page.type("#q", "儿童运动鞋")
     page.click("#q-go")
     page.until_text("#queue-list", "黄大山")
-    cards = {name: next(c for c in page.all("#queue-list .q-item") if name in c.text) for name in ("陈小雨", "黄大山")}
-    assert cards["陈小雨"].find_element("css selector", ".q-cause").text == "原因：尺码不合适（评价）"
-    assert cards["黄大山"].find_element("css selector", ".q-cause").text == "未说明原因"
+    # The list may be drawn again while it is read (the search's answer after the first load):
+    # each card's cause is read in one script call, once both cards are there.
+    causes = page.wait.until(lambda d: (lambda c: c if len(c) == 2 else False)(d.execute_script(
+        "const out = {};"
+        "for (const card of document.querySelectorAll('#queue-list .q-item')) {"
+        "  for (const name of ['陈小雨', '黄大山']) if (card.textContent.includes(name))"
+        "    out[name] = card.querySelector('.q-cause').innerText; }"
+        "return out;")), "排队列表里没有两个案例的原因")
+    assert causes == {"陈小雨": "原因：尺码不合适（评价）", "黄大山": "未说明原因"}
     page.shot("1280-queue-cause")
     # The case's reading, opened from the card, heads its cause the same way.
-    cards["陈小雨"].click()
+    page.wait.until(lambda d: d.execute_script(
+        "const card = [...document.querySelectorAll('#queue-list .q-item')]"
+        ".find(c => c.textContent.includes('陈小雨'));"
+        "if (card) card.click(); return !!card;"))
     page.until_shown("#conv")
     page.say_as_buyer("是我，鞋子小了一码")
     page.until_text("#understanding", "尺码不合适")
