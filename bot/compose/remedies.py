@@ -53,9 +53,22 @@ class RemedyBook:
                                     for r in self.for_cause(cause)]
         return list(self._options[cause])
 
-    def options_text(self, cause: str | None) -> str:
-        """The options as one spoken sentence part: "A；或者B；或者C"."""
-        return "；或者".join(r.text for r in self.for_cause(cause)[:3])
+    def options_text(self, cause: str | None, without: str | None = None) -> str:
+        """The options as one spoken sentence part: "A；或者B；或者C" (the first three; with
+        ``without``, the others than that one, at most two: the alternatives to a request)."""
+        if without is None:
+            return "；或者".join(r.text for r in self.for_cause(cause)[:3])
+        return "；或者".join([r.text for r in self.for_cause(cause) if r.id != without][:2])
+
+    def offers(self, cause: str | None, rid: str) -> bool:
+        """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
+        return any(r.id == rid for r in self.for_cause(cause))
+
+    def by_intent(self, intent: str, cause: str | None) -> str | None:
+        """The option a request intent asks for: the cause's first option it picks, else any
+        remedy it picks (the buyer's request as asked), None when none does."""
+        return next((r.id for r in self.for_cause(cause) + list(self.remedies.values())
+                     if intent in r.intents), None)
 
     def named(self, text: str, turned_down: re.Pattern[str] | None = None,
               first: list[Remedy] | None = None) -> str | None:
