@@ -444,6 +444,8 @@ class Engine:
         requested = self._requested(ctx, u, intent, norm)
         if requested is not None:
             ctx.remedy_requested = requested
+            ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
+                                    if r != requested]  # not offered again as the alternative
         # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
         received = bool(norm) and ctx.remedy_chosen is not None and u.cause is None \
             and flow.cue("received", norm) is not None
@@ -548,6 +550,12 @@ class Engine:
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
                     ctx.remedy_chosen = ctx.remedy_requested
+        if requested is not None and ctx.remedy_chosen not in (None, requested) and before in self._after_remedy \
+                and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested) \
+                and self._outright(norm):
+            # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
+            ctx.remedy_chosen = requested
+            ctx.remedy_underway = ctx.remedy_received = False
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -584,7 +592,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.remedy_requested = None
+        ctx.remedy_requested, ctx.remedies_refused = None, []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated = True
         conv.outcome = None
@@ -762,7 +770,8 @@ class Engine:
         if ctx.callback_at:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
-               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.damaged, conv.tone)
+               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested,
+               tuple(ctx.remedies_refused), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
             if len(self._variables_of) >= 1024:
@@ -779,7 +788,8 @@ class Engine:
         options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = self.remedies.remedies.get(ctx.remedy_requested or "", options[0])
-        others = self.remedies.options_text(ctx.cause, without=wanted.id).replace("{{ unit }}", unit)
+        others = self.remedies.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}
+                                            ).replace("{{ unit }}", unit)
         remedy = chosen.short.replace("{{ unit }}", unit)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
@@ -802,6 +812,7 @@ class Engine:
             "requested": wanted.short.replace("{{ unit }}", unit),
             "requested_text": wanted.text.replace("{{ unit }}", unit),
             "others": others,
+            "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
             "unit": unit,
             "use": use,
             "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],

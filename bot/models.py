@@ -131,6 +131,7 @@ class Context(Base):
     # the remedy the buyer last asked for ("我要退货退款"): the suggestions lead with it, and a
     # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)
     remedy_requested: str | None = None
+    remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
     buyer_first: bool = False
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0

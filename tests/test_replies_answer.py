@@ -179,3 +179,35 @@ def test_one_option_turned_down_and_another_asked_for_chooses_it() -> None:
     conv, sug = ENGINE.feed(conv, "buyer", "不用换了，给我退了吧😤")
     assert conv.stage == "polite_request" and conv.context.remedy_chosen == "return_refund"
     assert sug.suggestions and all("退货退款" in s.text and "换" not in s.text for s in sug.suggestions)
+
+
+def test_the_next_step_is_said_and_a_refused_option_is_not_the_alternative() -> None:
+    talk = [("agent", "您好，请问是李先生吗？"), ("buyer", "对"), ("agent", "您买的脐橙收到了吗？"),
+            ("buyer", "收到了，一箱烂了一半，快递太慢了"), ("agent", "真的很抱歉，让您收到这样的橙子"),
+            ("buyer", "我不要补发了，直接退款吧")]
+    conv, sug = _talk(ORANGE, talk)
+    assert conv.context.remedy_requested == "refund" and "reship" in conv.context.remedies_refused
+    texts = [s.text for s in sug.suggestions]
+    assert texts and all("原路退回" in t for t in texts), texts  # what happens next (remedies.yaml `next`)
+    assert not any("补发" in t for t in texts), texts  # the buyer just said no to it
+    _clean(texts)
+
+
+def test_a_change_of_mind_after_choosing_is_answered_not_met_with_a_review_request() -> None:
+    talk = [("agent", "您好，请问是周女士吗？"), ("buyer", "是"), ("agent", "您买的连衣裙收到后感觉怎么样？"),
+            ("buyer", "颜色跟图片差太多了"), ("agent", "真对不起，满心期待的裙子成了这样"), ("buyer", "嗯"),
+            ("agent", "这批是不同批次的布料，颜色有偏差，图片已经更新了。给您换一件新的，或者退货退款，运费我们出。"),
+            ("buyer", "换吧"), ("agent", "好的，新的今天就给您寄出")]
+    chosen, _ = _talk(DRESS, talk)
+    assert chosen.stage == "polite_request" and chosen.context.remedy_chosen == "exchange"
+    # a full refund is not among this cause's options: heard, not promised, the exchange kept till they say
+    conv, sug = ENGINE.feed(chosen, "buyer", "算了还是退款吧，不想等了")
+    assert conv.context.remedy_chosen == "exchange"
+    texts = [s.text for s in sug.suggestions]
+    assert texts and all("全额退款" in _head(t) and "评价" not in t for t in texts), texts
+    # one that is: chosen instead, and arranged before any review request
+    conv, sug = ENGINE.feed(chosen, "buyer", "那退货退款吧")
+    assert conv.context.remedy_chosen == "return_refund" and not conv.context.remedy_underway
+    texts = [s.text for s in sug.suggestions]
+    assert texts and all("退货退款" in t and "评价" not in t for t in texts), texts
+    _clean(texts)
