@@ -372,6 +372,15 @@ class Engine:
                 return named
         return self.remedies.by_intent(wants[0], ctx.cause)
 
+    def _asked_about(self, ctx: Context, norm: str) -> str | None:
+        """The option a message asks about rather than for ("退货退款要几天啊", "换的话运费谁出"):
+        named, not turned down, in a clause that asks about it (cues.asks_about)."""
+        flow, down = self.flow, self.flow.cues["turned_down"]
+        rest = flow.cues["conditional"].sub("。", norm)
+        return next((named for clause in _CLAUSE.findall(rest) if flow.cue("asks_about", clause)
+                     for named in [self.remedies.named(clause, down, self.remedies.for_cause(ctx.cause))]
+                     if named is not None), None)
+
     def _held_suspect(self, conv: Conversation) -> bool:
         """A suspected extortion that moved on to another held stage (the extortioner turned to
         the platform: escalated) is still one: no money, the chat kept, the complaint filed."""
@@ -442,6 +451,7 @@ class Engine:
             i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents) or (
             bool(norm) and flow.cue("asks_remedy", norm) is not None)
         requested = self._requested(ctx, u, intent, norm)
+        ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
         if requested is not None:
             ctx.remedy_requested = requested
             ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
@@ -770,7 +780,7 @@ class Engine:
         if ctx.callback_at:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
-               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested,
+               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
                tuple(ctx.remedies_refused), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -787,7 +797,7 @@ class Engine:
         d = case.order_date
         options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
         # what the buyer asked for (else the first option) and the cause's other options
-        wanted = self.remedies.remedies.get(ctx.remedy_requested or "", options[0])
+        wanted = self.remedies.remedies.get(ctx.remedy_about or ctx.remedy_requested or "", options[0])
         others = self.remedies.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}
                                             ).replace("{{ unit }}", unit)
         remedy = chosen.short.replace("{{ unit }}", unit)
@@ -841,6 +851,8 @@ class Engine:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.remedy_about and ctx.last_role == "buyer":
+            keys.append("remedy_about")  # a question about an option: how it goes, then the choice
         if ctx.remedy_requested and ((ctx.remedy_asked and ctx.last_role == "buyer") or (
                 conv.stage in self._offers and not ctx.remedy_chosen)):
             # (where the options are shown, the request still stands after the agent's explanation)

@@ -132,6 +132,7 @@ class Context(Base):
     # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)
     remedy_requested: str | None = None
     remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
+    remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")
     buyer_first: bool = False
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0

@@ -211,3 +211,40 @@ def test_a_change_of_mind_after_choosing_is_answered_not_met_with_a_review_reque
     texts = [s.text for s in sug.suggestions]
     assert texts and all("退货退款" in t and "评价" not in t for t in texts), texts
     _clean(texts)
+
+
+def test_a_question_about_an_option_is_answered_with_how_it_goes() -> None:
+    talk = [("agent", "您好，请问是周女士吗？"), ("buyer", "是"), ("agent", "您买的毛衣收到后感觉怎么样？"),
+            ("buyer", "掉毛太厉害了，穿一次全身都是毛"), ("agent", "真对不起，让您这么闹心"), ("buyer", "嗯"),
+            ("agent", "这批毛线处理没到位，是我们的问题。给您换一件新的，或者退货退款，运费我们出。")]
+    conv, _ = _talk({**DRESS, "product": "毛衣"}, talk, "亲切")
+    assert conv.stage == "remedy"
+    for asked, remedy, says in (("换的话运费谁出啊", "exchange", "来回运费都由我们承担"),
+                                ("退货退款要几天啊", "return_refund", "一收到就给您退款")):
+        after, sug = ENGINE.feed(conv, "buyer", asked)
+        assert after.stage == "remedy" and after.context.remedy_about == remedy, asked  # chooses nothing yet
+        texts = [s.text for s in sug.suggestions]
+        assert texts and all(s.template.startswith("remedy/remedy_about") for s in sug.suggestions), asked
+        assert all(says in t for t in texts), texts
+        _clean(texts)
+
+
+@pytest.mark.parametrize("folder", ["listen_apologize", "explain", "remedy", "polite_request"])
+def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_request(folder: str) -> None:
+    """Rendered for every cause and every remedy: the agent who sends one is not read as saying
+    goodbye or asking for the review (either would move the stage), and the guard is clean."""
+    keys = ("remedy_requested", "remedy_not_offered", "remedy_about", "offered-requested")
+    for cause in ENGINE.remedies.by_cause:
+        for rid in ENGINE.remedies.remedies:
+            conv = Conversation.model_validate({
+                "case": {"shop": "店", "buyer_name": "周", "product": "实木椅子"}, "stage": folder,
+                "context": {"cause": cause, "remedy_requested": rid, "remedy_chosen": "exchange",
+                            "remedies_refused": ["exchange"]}})
+            for key in keys:
+                for tone in ("正式", "亲切"):
+                    for v in ENGINE.templates.variants.get((folder, key, tone), []):
+                        text = ENGINE.templates.render(v, ENGINE.variables(conv))
+                        read = ENGINE.understand.agent(text)
+                        assert not {"close", "request_review"} & set(read.acts), (v.id, cause, rid, text)
+                        assert "：。" not in text and "；。" not in text, text
+                        _clean([text])
