@@ -144,6 +144,7 @@ class Remedy(_Strict):
     label: str = Field(min_length=1)
     text: str = Field(min_length=1)
     short: str = Field(min_length=1)
+    next: str | None = Field(default=None, min_length=1)  # the next step once agreed (else phrases.remedy_next)
     choose: list[str] = []
     intents: list[str] = []
 
@@ -158,7 +159,7 @@ class RemediesFile(_Strict):
 # The phrases the engine builds from case fields, with the placeholders each may use.
 PHRASES: dict[str, tuple[str, ...]] = {
     "order_date": ("month", "day"), "me": ("agent",), "callback_time": (), "damaged_thing": (),
-    "damage_options": ("thing",), "damage_remedy": ("thing",),
+    "damage_options": ("thing",), "damage_remedy": ("thing",), "remedy_next": (),
 }
 
 
@@ -171,6 +172,7 @@ class Phrases(_Strict):
     damaged_thing: str | None = None
     damage_options: str | None = None
     damage_remedy: str | None = None
+    remedy_next: str | None = None
 
 
 class DefaultsFile(_Strict):

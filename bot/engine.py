@@ -347,6 +347,40 @@ class Engine:
         return bool(flow.cue("picks", norm)) or self.remedies.named(
             norm, flow.cues["turned_down"]) is not None
 
+    def _requested(self, ctx: Context, u: BuyerUnderstanding, intent: str, norm: str) -> str | None:
+        """The remedy a buyer's message asks for, None when it asks for none: only a message
+        read as a request (want_return…, primary or sure) asks; the option it names outright
+        (remedies.yaml `choose`, not turned down, asked about or under a condition: "退款要几天",
+        "明天再不到就退钱" ask for nothing yet), else the one its request intent picks."""
+        flow = self.flow
+        wants = [i for i in [intent, *(r.intent for r in u.intents if r.confidence >= flow.weak_primary)]
+                 if i in _REQUESTS]
+        if not wants:
+            return None
+        options = self.remedies.for_cause(ctx.cause)
+        outright = self._outright(norm) if norm else None
+        if outright is False:
+            return None
+        if outright:  # the clauses that ask for an option outright, the cause's options first
+            down, rest = flow.cues["turned_down"], flow.cues["conditional"].sub("。", norm)
+            said = "".join(c for c in _CLAUSE.findall(rest) if not flow.cue("asks_about", c))
+            ours = max(options, key=lambda r: r.cue_length(said, down))
+            if ours.cue_length(said, down):  # "换一件吧，要大一码的" on a quality case: its exchange
+                return ours.id
+            named = self.remedies.named(said, down)
+            if named is not None:
+                return named
+        return self.remedies.by_intent(wants[0], ctx.cause)
+
+    def _asked_about(self, ctx: Context, norm: str) -> str | None:
+        """The option a message asks about rather than for ("退货退款要几天啊", "换的话运费谁出"):
+        named, not turned down, in a clause that asks about it (cues.asks_about)."""
+        flow, down = self.flow, self.flow.cues["turned_down"]
+        rest = flow.cues["conditional"].sub("。", norm)
+        return next((named for clause in _CLAUSE.findall(rest) if flow.cue("asks_about", clause)
+                     for named in [self.remedies.named(clause, down, self.remedies.for_cause(ctx.cause))]
+                     if named is not None), None)
+
     def _held_suspect(self, conv: Conversation) -> bool:
         """A suspected extortion that moved on to another held stage (the extortioner turned to
         the platform: escalated) is still one: no money, the chat kept, the complaint filed."""
@@ -361,6 +395,8 @@ class Engine:
         if self.remedies.named(norm) is None:  # ("再不到就退钱": 不 two before 退 turns nothing down)
             return None
         rest = flow.cues["conditional"].sub("。", norm)
+        if self.remedies.named(rest) is not None and self.remedies.named(rest, down) is None:
+            return None  # only turned down ("不用换了，给我退了吧"): the intents decide
         return any(self.remedies.named(clause, down) is not None and not flow.cue("asks_about", clause)
                    for clause in _CLAUSE.findall(rest))
 
@@ -414,6 +450,12 @@ class Engine:
         ctx.remedy_asked = intent in _REQUESTS or any(
             i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents) or (
             bool(norm) and flow.cue("asks_remedy", norm) is not None)
+        requested = self._requested(ctx, u, intent, norm)
+        ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
+        if requested is not None:
+            ctx.remedy_requested = requested
+            ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
+                                    if r != requested]  # not offered again as the alternative
         # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
         received = bool(norm) and ctx.remedy_chosen is not None and u.cause is None \
             and flow.cue("received", norm) is not None
@@ -514,6 +556,16 @@ class Engine:
                               and i.confidence >= flow.weak_primary), intent)
                 ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
                                                         flow.cues["turned_down"])
+                if requested is None and asked not in _REQUESTS and ctx.remedy_requested \
+                        and self.remedies.named(norm or u.text or text) is None:
+                    # a plain yes ("好的") to the agent's answer to a request chooses what was asked
+                    ctx.remedy_chosen = ctx.remedy_requested
+        if requested is not None and ctx.remedy_chosen not in (None, requested) and before in self._after_remedy \
+                and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested) \
+                and self._outright(norm):
+            # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
+            ctx.remedy_chosen = requested
+            ctx.remedy_underway = ctx.remedy_received = False
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -550,6 +602,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
+        ctx.remedy_requested, ctx.remedies_refused = None, []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated = True
         conv.outcome = None
@@ -727,7 +780,8 @@ class Engine:
         if ctx.callback_at:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
-               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.damaged, conv.tone)
+               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
+               tuple(ctx.remedies_refused), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
             if len(self._variables_of) >= 1024:
@@ -742,6 +796,10 @@ class Engine:
         unit, use = self.products.words(case.product)
         d = case.order_date
         options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
+        # what the buyer asked for (else the first option) and the cause's other options
+        wanted = self.remedies.remedies.get(ctx.remedy_about or ctx.remedy_requested or "", options[0])
+        others = self.remedies.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}
+                                            ).replace("{{ unit }}", unit)
         remedy = chosen.short.replace("{{ unit }}", unit)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
@@ -761,6 +819,10 @@ class Engine:
             "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
+            "requested": wanted.short.replace("{{ unit }}", unit),
+            "requested_text": wanted.text.replace("{{ unit }}", unit),
+            "others": others,
+            "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
             "unit": unit,
             "use": use,
             "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
@@ -780,13 +842,24 @@ class Engine:
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
-                return step.folder, [step.key, "default"]
+                # the agent answered the buyer's request: asked to confirm it, not to pick one
+                asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self._offers)
+                return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
         if conv.stage in self._callback and ctx.callback_at:
             keys.append("agreed")
         if conv.stage in self._hands_over and ctx.handed_over:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.remedy_about and ctx.last_role == "buyer":
+            keys.append("remedy_about")  # a question about an option: how it goes, then the choice
+        if ctx.remedy_requested and ((ctx.remedy_asked and ctx.last_role == "buyer") or (
+                conv.stage in self._offers and not ctx.remedy_chosen)):
+            # (where the options are shown, the request still stands after the agent's explanation)
+            # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
+            # by_cause) is not promised: the options the shop has instead
+            offered = self.remedies.offers(ctx.cause, ctx.remedy_requested)
+            keys.append("remedy_requested" if offered else "remedy_not_offered")
         if ctx.remedy_asked and ctx.last_role == "buyer":
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
         if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":

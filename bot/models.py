@@ -128,6 +128,11 @@ class Context(Base):
     remedy_underway: bool = False
     remedy_received: bool = False  # the buyer said the remedy arrived ("收到了", "钱到了")
     remedy_asked: bool = False  # the buyer's last message asked what the shop will do, or for a remedy
+    # the remedy the buyer last asked for ("我要退货退款"): the suggestions lead with it, and a
+    # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)
+    remedy_requested: str | None = None
+    remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
+    remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")
     buyer_first: bool = False
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0

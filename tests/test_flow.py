@@ -251,7 +251,7 @@ SITUATIONS = [
         *OPEN,
         Step(B, "记得，颜色跟图片差太多了，洗一次就掉色", "listen_apologize"),
         Step(A, "真对不起，满心期待的裙子成了这样，换谁都难受。", "explain"),
-        Step(B, "给我换一件新的，运费你们出", "explain", say=("退货退款", "改进")),
+        Step(B, "给我换一件新的，运费你们出", "explain", say=("给您换一件新的",), not_say=("您看哪种方便",)),
         Step(A, "好的，给您换一件新的，来回运费我们承担，快递明天上门取件。", "remedy"),
         Step(B, "行", "polite_request"),
     ]),

@@ -17,7 +17,10 @@ SAMPLE = {
     "call": "周敏女士", "name": "周敏", "honorific": "女士", "shop": "柚子家女装", "agent": "小林",
     "product": "湖蓝色碎花连衣裙", "order_date": "3月2日", "cause": "质量问题",
     "options": "给您换一件新的，来回运费都由我们承担；或者给您办退货退款",
-    "remedy": "换一件新的", "tone": "正式", "me": "售后客服小林", "unit": "件", "use": "穿",
+    "remedy": "换一件新的", "requested": "退货退款", "requested_text": "给您办退货退款，退回的运费由我们承担",
+    "others": "给您换一件新的，来回运费都由我们承担",
+    "what_next": "您在订单里申请退货退款，我这边马上同意，寄回后我们一收到就给您退款",
+    "tone": "正式", "me": "售后客服小林", "unit": "件", "use": "穿",
     "callback_time": "今晚 20:00",
 }
 VARIANTS = [v for vs in LIB.variants.values() for v in vs]

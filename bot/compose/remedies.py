@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ class Remedy:
     label: str
     text: str
     short: str
+    next: str | None  # what happens next once it is agreed (remedies.yaml `next`)
     choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
 
@@ -33,7 +35,7 @@ class RemedyBook:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.remedies = {
             rid: Remedy(
-                rid, r["label"], r["text"], r["short"],
+                rid, r["label"], r["text"], r["short"], r.get("next"),
                 tuple(re.compile(c) for c in r.get("choose") or ()),
                 tuple(r.get("intents", [])),
             )
@@ -53,9 +55,26 @@ class RemedyBook:
                                     for r in self.for_cause(cause)]
         return list(self._options[cause])
 
-    def options_text(self, cause: str | None) -> str:
-        """The options as one spoken sentence part: "A；或者B；或者C"."""
-        return "；或者".join(r.text for r in self.for_cause(cause)[:3])
+    def options_text(self, cause: str | None, without: AbstractSet[str] | None = None) -> str:
+        """The options as one spoken sentence part: "A；或者B；或者C" (the first three; with
+        ``without``, the others than those, at most two: the alternatives to a request)."""
+        if without is None:
+            return "；或者".join(r.text for r in self.for_cause(cause)[:3])
+        return "；或者".join([r.text for r in self.for_cause(cause) if r.id not in without][:2])
+
+    def turned_down(self, text: str, down: re.Pattern[str]) -> list[str]:
+        """The options a reply names only to turn them down ("我不要补发了，直接退款吧": the reship)."""
+        return [r.id for r in self.remedies.values() if r.cue_length(text) and not r.cue_length(text, down)]
+
+    def offers(self, cause: str | None, rid: str) -> bool:
+        """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
+        return any(r.id == rid for r in self.for_cause(cause))
+
+    def by_intent(self, intent: str, cause: str | None) -> str | None:
+        """The option a request intent asks for: the cause's first option it picks, else any
+        remedy it picks (the buyer's request as asked), None when none does."""
+        return next((r.id for r in self.for_cause(cause) + list(self.remedies.values())
+                     if intent in r.intents), None)
 
     def named(self, text: str, turned_down: re.Pattern[str] | None = None,
               first: list[Remedy] | None = None) -> str | None:

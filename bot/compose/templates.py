@@ -16,7 +16,7 @@ VARIANT_SEPARATOR = "{# --- #}"
 TONES = {"formal": "正式", "warm": "亲切"}
 TONE_FILES = {v: k for k, v in TONES.items()}
 VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_date", "cause",
-             "options", "remedy", "tone")
+             "options", "remedy", "requested", "requested_text", "others", "what_next", "tone")
 
 
 @dataclass(frozen=True, slots=True)
