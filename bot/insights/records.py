@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import schema
+from bot.store.connect import check_sqlite_file
 from bot.store.db import async_url
 
 _C, _T = schema.conversations.c, schema.turns.c
@@ -102,6 +103,8 @@ async def open_database(url: str) -> AsyncEngine:
     elif parsed.get_backend_name() != "postgresql":
         raise ReportError(f"不支持的数据库：{shown}（只支持 sqlite:/// 和 postgresql://）")
     try:
+        if parsed.get_backend_name() == "sqlite":
+            check_sqlite_file(full, read_only=True)  # before aiosqlite's thread (see there)
         db = create_async_engine(full)
     except (SQLAlchemyError, ImportError) as exc:
         raise ReportError(f"数据库地址不对：{shown}：{_reason(exc)}") from exc
