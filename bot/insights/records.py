@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.store import schema
 from bot.store.connect import check_sqlite_file
 from bot.store.db import async_url
+from bot.store.errors import database_reason
 
 _C, _T = schema.conversations.c, schema.turns.c
 _RESOLVED = frozenset({"resolved", "review_updated"})
@@ -126,9 +127,9 @@ def _is_csbot(conn: Any) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    # SQLAlchemy's message carries the statement and a link to its docs: the first line is enough.
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    # SQLAlchemy's message carries the statement and a link to its docs: the first line is
+    # enough, in Chinese when the driver's words are known.
+    return database_reason(exc)
 
 
 def _cases_query(filters: Filters) -> Select[Any]:
