@@ -405,3 +405,9 @@ def test_chart_values_sit_clear_of_lines_and_bars(sqlite_db: Built, engine: Engi
     stacked = next(s for s in svgs if "horizontalstackedbar-graph" in ET.tostring(s, encoding="unicode"))
     printed = [n.text for n in stacked.iter() if n.tag.endswith("text") and n.get("class") == "value"]
     assert printed and "0" not in printed  # no label without a bar
+
+
+def test_count_axes_step_by_round_numbers() -> None:
+    from bot.insights.charts import tick_step
+
+    assert [tick_step(n) for n in (0, 3, 10, 12, 36, 190, 359, 1234)] == [1, 1, 1, 2, 5, 20, 50, 200]

@@ -84,10 +84,21 @@ def _cjk_room(names: Sequence[str]) -> int:
     return int(_BASE["margin"] + wide * _STYLE.label_font_size // 2)
 
 
+def tick_step(top: float) -> int:
+    """A round step (1, 2, 5, 10, 20, 50…) giving at most ten ticks up to ``top``: a reader
+    counts 0, 50, 100…, not 0, 36, 72…"""
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if top <= 10 * step:
+                return step
+        scale *= 10
+
+
 def _whole_ticks(chart: Any, top: float) -> None:
     # Counts: whole-number ticks, not pygal's 0.2, 0.4…
-    step = max(1, -(-int(top) // 10))
-    chart.y_labels = list(range(0, int(top) + step, step))
+    step = tick_step(top)
+    chart.y_labels = list(range(0, -(-int(top) // step) * step + 1, step))
 
 
 def _height(rows: int) -> int:
