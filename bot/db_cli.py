@@ -27,6 +27,8 @@ def _run(url: str, job: Any) -> Any:
     exit 3 like every command's (a revision csbot cannot upgrade to is a wrong --to: exit 2)."""
     import asyncio  # here, not at the top: every command imports this module (cli.py)
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.cli_options import EXIT_DATA, database_problem
     from bot.store.connect import open_engine
     from bot.store.migrations import MigrationError, UnknownTarget
@@ -44,7 +46,7 @@ def _run(url: str, job: Any) -> Any:
         raise click.BadParameter(str(exc), param_hint="'--to'") from None
     except MigrationError as exc:
         click.echo(f"无法升级数据库：{exc}", err=True)
-    except Exception as exc:  # the drivers' own errors too (asyncpg, OSError)
+    except (SQLAlchemyError, OSError, ImportError) as exc:  # ImportError: no driver (mysql://…)
         click.echo(database_problem(url, exc), err=True)
     sys.exit(EXIT_DATA)
 

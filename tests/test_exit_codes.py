@@ -57,7 +57,7 @@ def test_a_database_that_cannot_be_opened_is_exit_3_in_chinese(tmp_path: Path, c
     junk = tmp_path / "junk.db"
     junk.write_text("这不是数据库" * 200, encoding="utf-8")
     code, out = run(*command, "--db", f"sqlite:///{junk}")
-    assert code == 3 and f"无法打开数据库 sqlite:///{junk}：这个文件不是数据库（是别的文件，或已经损坏）" in out, out
+    assert code == 3 and f"无法打开数据库 sqlite:///{junk}：这个文件不是数据库：是别的文件，或者已经损坏" in out, out
     code, out = run(*command, "--db", f"sqlite:///{tmp_path}/没有这个文件夹/c.db")
     missing = ("数据库文件不存在" if command == ["report"]  # the report never creates one
                else "打不开数据库文件：文件夹不存在或没有权限")

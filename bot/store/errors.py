@@ -27,7 +27,7 @@ _DB_WORDS = (("unable to open database file", "打不开数据库文件：文件
              ("Connection refused", "连不上数据库服务器：没有启动，或主机、端口不对"),
              ("Connect call failed", "连不上数据库服务器：没有启动，或主机、端口不对"),
              ("password authentication failed", "数据库用户名或密码不对"),
-             ("file is not a database", "这个文件不是数据库（是别的文件，或已经损坏）"))
+             ("file is not a database", "这个文件不是数据库：是别的文件，或者已经损坏"))
 
 
 def database_reason(exc: BaseException) -> str:
