@@ -13,8 +13,8 @@ import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import File as zh_file
+from bot.cli_zh import ReadablePath, os_error
 from bot.cli_zh import install as _click_in_chinese
-from bot.cli_zh import os_error
 
 if TYPE_CHECKING:
     from bot.models import Tone
@@ -281,7 +281,7 @@ def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
 
 @main.command(name="eval")
 @click.argument("datasets", nargs=-1, required=False,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=ReadablePath())
 @click.option("--role", type=click.Choice(["buyer", "agent"]), default=None,
               help="不给数据集时只评估买家（buyer）或客服（agent）的留出集")
 @click.option("--train", "with_train", is_flag=True, help="不给数据集时也评估训练集（对照用）")

@@ -38,33 +38,20 @@ def settings(config: Path | None, **overrides: Any) -> Settings:
         sys.exit(EXIT_USAGE)
 
 
-# What the database drivers say most often, in Chinese (the rest is shown as the driver says it).
-_DB_WORDS = (("unable to open database file", "打不开数据库文件：文件夹不存在或没有权限"),
-             ("Can't load plugin: sqlalchemy.dialects:", "不认识的数据库类型 "),
-             ("Connection refused", "连不上数据库服务器：没有启动，或主机、端口不对"),
-             ("Connect call failed", "连不上数据库服务器：没有启动，或主机、端口不对"),
-             ("password authentication failed", "数据库用户名或密码不对"))
-
-
 def database_problem(url: str, exc: BaseException) -> str:
     """Why the database at ``url`` cannot be opened, in Chinese, the password hidden."""
     from urllib.parse import unquote
 
     from sqlalchemy import make_url
 
+    from bot.store.errors import database_reason
+
     try:
         # the password hidden; a Chinese folder name as typed, not %E6%B2%A1…
         shown = unquote(make_url(url).render_as_string())
     except Exception:
         shown = "（地址格式不对）"
-    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    why = first[0] if first else type(exc).__name__
-    for english, chinese in _DB_WORDS:
-        if english in why:
-            kind = why.split(english, 1)[1].strip() if chinese.endswith(" ") else ""
-            why = chinese.strip() + (f"“{kind}”，可用 sqlite:///文件 或 postgresql://用户@主机/库" if kind else "")
-            break
-    return f"无法打开数据库 {shown}：{why}（可用 --db 指定，或设置 CSBOT_DATABASE_URL）"
+    return f"无法打开数据库 {shown}：{database_reason(exc)}（可用 --db 指定，或设置 CSBOT_DATABASE_URL）"
 
 
 def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:

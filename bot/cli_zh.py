@@ -12,6 +12,7 @@ import gettext
 import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -40,6 +41,7 @@ ZH = {
     "Missing argument": "缺少参数",
     "Missing option": "缺少选项",
     "Missing parameter": "缺少参数",
+    "Choose from:\n\t{choices}": "可选：{choices}",
     "Missing command.": "缺少命令。",
     "Missing parameter: {param_name}": "缺少参数：{param_name}",
     "Missing {param_type}": "缺少{param_type}",
@@ -160,29 +162,72 @@ def os_error(exc: OSError) -> str:
     return _ERRNO.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
+def _readable(value: Any, ctx: click.Context | None) -> None:
+    # A file argument that cannot be read is the caller's mistake: a usage error (exit 2).
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value) != "-":
+        try:
+            with open(value, "rb"):
+                pass
+        except OSError as exc:
+            raise click.UsageError(f"读不了文件 {os.fsdecode(value)}：{os_error(exc)}", ctx) from None
+
+
 class File(click.File):
     """click.File whose "cannot open" error is Chinese: 读不了文件 x.txt：没有这个文件或文件夹."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> IO[Any]:
-        if isinstance(value, (str, os.PathLike)) and os.fspath(value) != "-" and "r" in self.mode:
-            try:
-                with open(value, "rb"):
-                    pass
-            except OSError as exc:
-                raise click.UsageError(f"读不了文件 {os.fsdecode(value)}：{os_error(exc)}", ctx) from None
+        if "r" in self.mode:
+            _readable(value, ctx)
         return super().convert(value, param, ctx)
 
 
+class ReadablePath(click.Path):
+    """A file to read, given as a path (a command opens it itself, e.g. an .xlsx), with the
+    same Chinese usage error as File when it cannot be opened ("-" passes: standard input)."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        _readable(value, ctx)
+        return super().convert(value, param, ctx)
+
+
+class _Filled(str):
+    """A message click fills in after translating it: the English it fills in (a number
+    type's name, "integer"; the choices, one a line) is put in Chinese too."""
+
+    def format(self, *args: object, **kwargs: Any) -> str:
+        kind, choices = kwargs.get("number_type"), kwargs.get("choices")
+        if isinstance(kind, str):
+            kwargs["number_type"] = ZH.get(kind, kind)
+        if isinstance(choices, str):
+            kwargs["choices"] = choices.replace(",\n\t", "、")
+        return str.format(self, *args, **kwargs)
+
+
 def _zh(message: str) -> str:
-    return ZH.get(message, gettext.gettext(message))
+    said = ZH.get(message, gettext.gettext(message))
+    return _Filled(said) if "{number_type}" in said or "{choices}" in said else said
 
 
 def _nzh(singular: str, plural: str, n: int) -> str:
     return ZH.get(singular if n == 1 else plural, gettext.ngettext(singular, plural, n))
 
 
+_MISSING_FORMAT = click.exceptions.MissingParameter.format_message
+
+
+def _missing_message(self: click.exceptions.MissingParameter) -> str:
+    # Click puts an English full stop after the parameter's name: "缺少参数 '渠道名'."
+    text = _MISSING_FORMAT(self)
+    hint = f"缺少{text[2:].split('.', 1)[0]}" if text.startswith("缺少") and "." in text else ""
+    return f"{hint}。{text[len(hint) + 1:].lstrip()}" if hint else text
+
+
 def install() -> None:
     """Point click's modules at the Chinese table (idempotent)."""
+    click.exceptions.MissingParameter.format_message = _missing_message  # type: ignore[method-assign]
     for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
                    click.types):
         module._ = _zh  # type: ignore[attr-defined]
@@ -192,4 +237,4 @@ def install() -> None:
     setattr(click.formatting, "term_len", width)  # noqa: B010  the help's columns line up under Chinese text
 
 
-__all__ = ["METAVARS", "ZH", "File", "ZhHelpFormatter", "install", "metavars", "os_error", "width"]
+__all__ = ["METAVARS", "ZH", "File", "ReadablePath", "ZhHelpFormatter", "install", "metavars", "os_error", "width"]

@@ -23,14 +23,15 @@ def _url(config: Path | None, database_url: str | None) -> str:
 
 
 def _run(url: str, job: Any) -> Any:
-    """``job(engine)`` on the database; a database that cannot be opened or migrated is told in Chinese."""
+    """``job(engine)`` on the database; one that cannot be opened or migrated is told in Chinese,
+    exit 3 like every command's (a revision csbot cannot upgrade to is a wrong --to: exit 2)."""
     import asyncio  # here, not at the top: every command imports this module (cli.py)
 
-    from sqlalchemy import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.cli_options import EXIT_DATA, database_problem
     from bot.store.connect import open_engine
-    from bot.store.migrations import MigrationError
+    from bot.store.migrations import MigrationError, UnknownTarget
 
     async def go() -> Any:
         engine = open_engine(url)
@@ -41,13 +42,13 @@ def _run(url: str, job: Any) -> Any:
 
     try:
         return asyncio.run(go())
+    except UnknownTarget as exc:
+        raise click.BadParameter(str(exc), param_hint="'--to'") from None
     except MigrationError as exc:
         click.echo(f"无法升级数据库：{exc}", err=True)
-    except (SQLAlchemyError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        shown = make_url(url).render_as_string()  # the password hidden
-        click.echo(f"无法打开数据库 {shown}：{reason[0] if reason else type(exc).__name__}", err=True)
-    sys.exit(1)
+    except (SQLAlchemyError, OSError, ImportError) as exc:  # ImportError: no driver (mysql://…)
+        click.echo(database_problem(url, exc), err=True)
+    sys.exit(EXIT_DATA)
 
 
 @db.command(name="upgrade")

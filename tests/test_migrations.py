@@ -390,8 +390,8 @@ def test_db_upgrade_to_an_unknown_revision_is_refused_in_chinese(url: str) -> No
 
     _old_database(url, "3")
     result = CliRunner().invoke(main, ["db", "upgrade", "--db", url, "--to", "9999_nothing"])
-    assert result.exit_code == 1
-    assert "无法升级数据库：无法把数据库结构从 0003_case_key_index 升级到 9999_nothing" in result.output
+    assert result.exit_code == 2  # a wrong --to: a usage error
+    assert "'--to' 的值不对：无法把数据库结构从 0003_case_key_index 升级到 9999_nothing" in result.output
     assert "Traceback" not in result.output
     # Refused in its transaction: the old database is as it was, not even stamped.
     assert _run(url, lambda c: inspect(c).has_table("alembic_version")) is False
@@ -431,11 +431,11 @@ def test_db_upgrade_names_a_database_it_cannot_open(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_text("这不是数据库" * 200, encoding="utf-8")
     result = CliRunner().invoke(main, ["db", "upgrade", "--db", f"sqlite:///{junk}"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a data error, as every command's database that cannot be opened
     assert f"无法打开数据库 sqlite:///{junk}：" in result.output and "Traceback" not in result.output
     # A PostgreSQL address shows without its password.
     result = CliRunner().invoke(main, ["db", "version", "--db", "postgresql://csbot:pw@127.0.0.1:1/x"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "无法打开数据库 postgresql://csbot:***@127.0.0.1:1/x：" in result.output and "pw" not in result.output
 
 

@@ -381,3 +381,33 @@ def test_the_report_page_allows_no_script() -> None:
     page = (Path(__file__).parent.parent / "bot/insights/report.html.j2").read_text(encoding="utf-8")
     assert "Content-Security-Policy" in page and "script-src 'none'" in page
     assert cell("-3") == "-3" and cell("-1.5%") == "-1.5%" and cell("-x") == "'-x"
+
+
+def test_chart_values_sit_clear_of_lines_and_bars(sqlite_db: Built, engine: Engine) -> None:
+    # Users saw the dashed guide lines run through the values printed on the bars, and a 0%
+    # sat on the axis line. Each value now stands after the end of its bar, with no guide line.
+    import xml.etree.ElementTree as ET
+
+    page = html(_report(_records(sqlite_db.url), engine))
+    svgs = [ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", page, re.S)]
+    assert len(svgs) == 6
+    for svg in svgs:
+        nodes = list(svg.iter())
+        assert not [n for n in nodes if n.tag.endswith("path") and "guide" in n.get("class", "").split()]
+        if "horizontalbar-graph" not in " ".join(n.get("class", "") for n in nodes):
+            continue  # the pie and the stacked bars keep their values inside their slices
+        bars = [n for n in nodes if n.tag.endswith("rect") and "reactive" in n.get("class", "")]
+        values = [n for n in nodes if n.tag.endswith("text") and n.get("class") == "value"]
+        assert bars and len(bars) == len(values)
+        for bar, value in zip(bars, values, strict=True):
+            end = float(bar.get("x", 0)) + float(bar.get("width", 0))
+            assert value.get("text-anchor") == "start" and float(value.get("x", 0)) > end
+    stacked = next(s for s in svgs if "horizontalstackedbar-graph" in ET.tostring(s, encoding="unicode"))
+    printed = [n.text for n in stacked.iter() if n.tag.endswith("text") and n.get("class") == "value"]
+    assert printed and "0" not in printed  # no label without a bar
+
+
+def test_count_axes_step_by_round_numbers() -> None:
+    from bot.insights.charts import tick_step
+
+    assert [tick_step(n) for n in (0, 3, 10, 12, 36, 190, 359, 1234)] == [1, 1, 1, 2, 5, 20, 50, 200]

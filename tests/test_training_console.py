@@ -170,7 +170,9 @@ def test_replies_print_the_scorecard_json(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing saved unless --out is given
 
 
-def test_unknown_persona_is_a_clear_error() -> None:
+def test_unknown_persona_is_a_usage_error() -> None:
+    # A wrong option value, not broken data: exit 2 (usage), with the personas to pick from.
     result = CliRunner().invoke(main, ["train", "--persona", "nobody"])
-    assert result.exit_code == 3
-    assert "没有这个人设" in result.output
+    assert result.exit_code == 2, result.output
+    assert "错误：'--persona' 的值不对：没有这个人设：nobody。可选：" in result.output
+    assert "slow_delivery_first_time" in result.output and "Traceback" not in result.output

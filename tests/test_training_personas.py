@@ -11,7 +11,7 @@ import pytest
 from bot.dataload import DataError
 from bot.engine import Engine
 from bot.paths import dialogs_dir
-from bot.training.persona import Persona, Utterance, find_persona, load_personas
+from bot.training.persona import Persona, UnknownPersona, Utterance, find_persona, load_personas
 from tests.shared import load_yaml_text
 
 DIALOGS = dialogs_dir()
@@ -103,9 +103,9 @@ def test_a_broken_persona_names_its_file(tmp_path: Path) -> None:
 
 
 def test_unknown_persona_lists_the_known_ones() -> None:
-    with pytest.raises(DataError, match="slow_delivery_first_time"):
+    with pytest.raises(UnknownPersona, match="slow_delivery_first_time"):
         find_persona(DIALOGS, "nobody_here")
-    with pytest.raises(DataError):
+    with pytest.raises(UnknownPersona):
         find_persona(DIALOGS, "../rubric")
 
 

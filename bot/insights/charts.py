@@ -22,13 +22,41 @@ _STYLE = Style(
 )
 
 
-def _without_scripts(root: Any) -> Any:
+def _tag(node: Any) -> str:
+    return node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
+
+
+def _classes(node: Any) -> list[str]:
+    return str(node.get("class", "")).split()
+
+
+def _without_scripts_or_guides(root: Any) -> Any:
     # pygal writes its configuration for the tooltip script into every chart; with no
     # tooltip script loaded it is dead code, and the page carries no script at all.
+    # Every bar carries its value, so the dashed guide lines only cross the labels; in a
+    # horizontal chart pygal's own stylesheet shows them whatever show_x_guides and
+    # show_y_guides say, so they are taken out here. The axis line at zero stays. The
+    # category labels' tooltips (pygal formats the category's index as a value: "1%") go too.
     for parent in list(root.iter()):
         for child in list(parent):
-            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+            if (_tag(child) == "script" or (_tag(child) == "path" and "guide" in _classes(child))
+                    or (_tag(child) == "title" and "guides" in _classes(parent))):
                 parent.remove(child)
+    return root
+
+
+_GAP = 5  # pixels between a bar's end and its value
+
+
+def _values_after_bars(root: Any) -> Any:
+    # pygal centres a value on its bar: a short bar's value then sits on the axis line, and a
+    # long one's on the bar's colour. Each value goes just after the end of its bar instead,
+    # on white (margin_right leaves room for the longest).
+    bars = [n for n in root.iter() if _tag(n) == "rect" and "reactive" in _classes(n)]
+    values = [n for n in root.iter() if _tag(n) == "text" and "value" in _classes(n)]
+    for bar, value in zip(bars, values, strict=True):
+        value.set("x", f"{float(bar.get('x', 0)) + float(bar.get('width', 0)) + _GAP:.2f}")
+        value.set("text-anchor", "start")
     return root
 
 
@@ -41,7 +69,7 @@ _BASE: dict[str, Any] = {"js": [], "disable_xml_declaration": True, "style": _ST
 def _chart(kind: Any, **config: Any) -> Any:
     """A pygal chart of ``kind`` with the report's settings."""
     chart = kind(**_BASE, **config)
-    chart.add_xml_filter(_without_scripts)
+    chart.add_xml_filter(_without_scripts_or_guides)
     return chart
 
 
@@ -56,10 +84,21 @@ def _cjk_room(names: Sequence[str]) -> int:
     return int(_BASE["margin"] + wide * _STYLE.label_font_size // 2)
 
 
+def tick_step(top: float) -> int:
+    """A round step (1, 2, 5, 10, 20, 50…) giving at most ten ticks up to ``top``: a reader
+    counts 0, 50, 100…, not 0, 36, 72…"""
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if top <= 10 * step:
+                return step
+        scale *= 10
+
+
 def _whole_ticks(chart: Any, top: float) -> None:
     # Counts: whole-number ticks, not pygal's 0.2, 0.4…
-    step = max(1, -(-int(top) // 10))
-    chart.y_labels = list(range(0, int(top) + step, step))
+    step = tick_step(top)
+    chart.y_labels = list(range(0, -(-int(top) // step) * step + 1, step))
 
 
 def _height(rows: int) -> int:
@@ -68,9 +107,11 @@ def _height(rows: int) -> int:
 
 def _bars(title: str, names: Sequence[str], values: Sequence[float], *, percent: bool = False) -> str:
     # Horizontal bars draw the first label at the bottom: reverse, so the biggest is on top.
+    # The right margin holds a value after the longest bar ("100%", "1234").
     chart = _chart(pygal.HorizontalBar, title=title, show_legend=False, height=_height(len(names)),
-                   margin_left=_cjk_room(names),
+                   margin_left=_cjk_room(names), margin_right=_GAP + 3 * _STYLE.value_font_size,
                    **({"range": (0, 100), "value_formatter": _percent} if percent else {}))
+    chart.add_xml_filter(_values_after_bars)
     if not percent:
         _whole_ticks(chart, max(values, default=0))
     chart.x_labels = list(reversed(names))
@@ -110,7 +151,8 @@ def stage_chart(stages: Table, labels: Labels, metric_names: dict[str, str]) -> 
         return None
     names = [labels.name("stage", r.key) for r in reversed(stages.rows)]
     chart = _chart(pygal.HorizontalStackedBar, title=wording()["charts"]["stages"],
-                   height=_height(len(stages.rows)), margin_left=_cjk_room(names))
+                   height=_height(len(stages.rows)), margin_left=_cjk_room(names),
+                   print_zeroes=False)  # a stage with no open case has no bar to label
     chart.x_labels = names
     for column in ("open", "unresolved"):
         chart.add(metric_names[column], [stages.value(r.key, column) or None for r in reversed(stages.rows)])

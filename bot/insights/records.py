@@ -19,7 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import schema
+from bot.store.connect import check_sqlite_file
 from bot.store.db import async_url
+from bot.store.errors import database_reason
 
 _C, _T = schema.conversations.c, schema.turns.c
 _RESOLVED = frozenset({"resolved", "review_updated"})
@@ -102,6 +104,8 @@ async def open_database(url: str) -> AsyncEngine:
     elif parsed.get_backend_name() != "postgresql":
         raise ReportError(f"不支持的数据库：{shown}（只支持 sqlite:/// 和 postgresql://）")
     try:
+        if parsed.get_backend_name() == "sqlite":
+            check_sqlite_file(full, read_only=True)  # before aiosqlite's thread (see there)
         db = create_async_engine(full)
     except (SQLAlchemyError, ImportError) as exc:
         raise ReportError(f"数据库地址不对：{shown}：{_reason(exc)}") from exc
@@ -123,9 +127,9 @@ def _is_csbot(conn: Any) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    # SQLAlchemy's message carries the statement and a link to its docs: the first line is enough.
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    # SQLAlchemy's message carries the statement and a link to its docs: the first line is
+    # enough, in Chinese when the driver's words are known.
+    return database_reason(exc)
 
 
 def _cases_query(filters: Filters) -> Select[Any]:

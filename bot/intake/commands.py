@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_zh import ReadablePath
 from bot.intake.contact import ATTEMPT_KINDS, ContactRules, RulesError, TooManyAttempts
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
@@ -33,7 +34,7 @@ def _console(err: bool = False) -> Any:
 
 
 @click.command(name="import")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=ReadablePath())
 @click.option("--top", is_flag=True, help="从淘宝开放平台（taobao.traderates.get）拉取中差评")
 @click.option("--since", default=None, metavar="YYYY-MM-DD|last",
               help="--top：从这天开始（默认 7 天前；last：从上次拉取到的时间接着拉）")
@@ -78,7 +79,11 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
 
     rules = _rules(s)
     try:
-        table = read_table(file, parse_map(maps))
+        mapping = parse_map(maps)
+    except FileError as exc:  # a wrong --map: the caller's mistake, not the file's
+        raise click.BadParameter(str(exc), param_hint="'--map'") from None
+    try:
+        table = read_table(file, mapping)
     except FileError as exc:
         click.echo(f"无法导入 {file}：{exc}", err=True)
         sys.exit(EXIT_DATA)

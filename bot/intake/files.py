@@ -40,12 +40,12 @@ def parse_map(items: tuple[str, ...] | list[str]) -> dict[str, str]:
     for item in items:
         name, sep, target = item.partition("=")
         if not sep or not name.strip() or not target.strip():
-            raise FileError(f"--map 写法不对：“{item}”，应写成 列名=字段，例如 宝贝标题=product")
+            raise FileError(f"写法不对：“{item}”，应写成 列名=字段，例如 宝贝标题=product")
         key = target.strip()
         fid = key if key in FIELDS else ALIASES.get(header_key(key))
         if fid is None:
             names = "、".join(f"{f}（{label}）" for f, label in FIELD_LABELS.items())
-            raise FileError(f"--map 里的字段“{key}”不认识，可用的字段：{names}")
+            raise FileError(f"字段“{key}”不认识，可用的字段：{names}")
         out[header_key(name)] = fid
     return out
 

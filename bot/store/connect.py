@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine as SyncEngine
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -22,11 +25,30 @@ def async_url(url: str) -> str:
     return url
 
 
+def check_sqlite_file(url: str, *, read_only: bool = False) -> None:
+    """Open and close a SQLite file with the standard library; raises OperationalError (as
+    SQLAlchemy would) when it cannot be opened.
+
+    Why first: when aiosqlite cannot open the file, its worker thread is left to post the
+    end of its own stop to the event loop, which nobody awaits; a command that then tells
+    the error and leaves closes the loop first, and the thread prints "Event loop is closed"
+    after our message. A file that fails here never starts that thread."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    target, uri = (Path(path).absolute().as_uri() + "?mode=ro", True) if read_only else (path, False)
+    try:
+        sqlite3.connect(target, uri=uri).close()
+    except sqlite3.Error as exc:
+        raise OperationalError("connect", None, exc) from exc
+
+
 def open_engine(url: str, synchronous: str = "FULL") -> AsyncEngine:
     """The async engine of a csbot database; SQLite's with its pragmas and real transactions."""
     full = async_url(url)
     # hide_parameters: an error's message never carries a buyer's name or text to the log
     if full.startswith("sqlite"):
+        check_sqlite_file(full)
         db = create_async_engine(full, connect_args={"timeout": 30}, hide_parameters=True)
         sqlite_pragmas(db.sync_engine, synchronous)
         return db
@@ -46,7 +68,11 @@ async def upgrade_schema(db: AsyncEngine, target: str = "head") -> tuple[str | N
 async def open_database(url: str, synchronous: str = "FULL") -> AsyncEngine:
     """Connect and upgrade the schema to the latest revision (what `csbot serve` does on start)."""
     db = open_engine(url, synchronous)
-    await upgrade_schema(db)
+    try:
+        await upgrade_schema(db)
+    except BaseException:
+        await db.dispose()  # its connections and their threads end before the caller reports
+        raise
     return db
 
 
@@ -86,5 +112,5 @@ def sqlite_pragmas(engine: SyncEngine, synchronous: str, *, begin: str = "BEGIN"
             conn.exec_driver_sql(begin)
 
 
-__all__ = ["async_url", "open_database", "open_engine", "sqlite_blocking_engine", "sqlite_pragmas",
+__all__ = ["async_url", "check_sqlite_file", "open_database", "open_engine", "sqlite_blocking_engine", "sqlite_pragmas",
            "upgrade_schema"]

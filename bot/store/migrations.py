@@ -55,6 +55,10 @@ class MigrationError(RuntimeError):
     """The database cannot be brought to this csbot's schema (the message is for a person)."""
 
 
+class UnknownTarget(MigrationError):
+    """The revision asked for is not one csbot can upgrade to (a wrong ``--to``)."""
+
+
 def known(location: Path = SCRIPTS) -> frozenset[str]:
     """Every revision this csbot carries."""
     return frozenset(s.revision for s in scripts(location).walk_revisions())
@@ -90,7 +94,7 @@ def upgrade(conn: Connection, target: str = "head", *, location: Path = SCRIPTS)
     try:
         command.upgrade(config(conn, location), target)
     except CommandError as exc:  # a target csbot does not carry
-        raise MigrationError(f"无法把数据库结构从 {before or '空库'} 升级到 {target}：只能往前升到 csbot 带着的修订"
+        raise UnknownTarget(f"无法把数据库结构从 {before or '空库'} 升级到 {target}：只能往前升到 csbot 带着的修订"
                              f"（{', '.join(sorted(known(location)))}）") from exc
     after = MigrationContext.configure(conn).get_current_revision()
     _write_legacy_version(conn, after)

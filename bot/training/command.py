@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.cli_zh import os_error
+from bot.cli_zh import ReadablePath, os_error
 
 EXIT_USAGE, EXIT_DATA = 2, 3
 DEFAULT_OUT = Path("training_sessions")
@@ -41,7 +41,7 @@ def _read_replies(path: str) -> list[str]:
               help="要练习的买家人设（不给就列出所有人设）")
 @click.option("--seed", default=1, show_default=True, type=int,
               help="随机种子：同样的种子和回复，得到一模一样的对话")
-@click.option("--replies", default=None, metavar="FILE",
+@click.option("--replies", type=ReadablePath(), default=None, metavar="FILE",
               help="脚本学员：每行一条回复（- 表示标准输入），输出评分 JSON")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="保存练习记录的文件夹（交互练习默认 ./training_sessions）")
@@ -59,7 +59,7 @@ def _read_replies(path: str) -> list[str]:
               help="店铺自己的 dialogs 数据目录（含 personas/ 和 rubric.yaml）")
 @click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
-def train(name: str | None, seed: int, replies: str | None, out: Path | None, as_json: bool,
+def train(name: str | None, seed: int, replies: Path | None, out: Path | None, as_json: bool,
           trainee: str, report_dir: Path | None, fmt: str, output: Path | None,
           dialogs: Path | None, templates: Path | None) -> None:
     """客服培训：csbot 扮演买家，你扮演客服，每句回复都会评分。
@@ -72,6 +72,7 @@ def train(name: str | None, seed: int, replies: str | None, out: Path | None, as
     """
     from bot.dataload import DataError
     from bot.paths import dialogs_dir
+    from bot.training.persona import UnknownPersona
 
     folder = dialogs_dir(dialogs)
     try:
@@ -81,7 +82,9 @@ def train(name: str | None, seed: int, replies: str | None, out: Path | None, as
         if name is None:
             _list(folder, as_json)
             return
-        _run(folder, templates, name, seed, replies, out, trainee)
+        _run(folder, templates, name, seed, None if replies is None else str(replies), out, trainee)
+    except UnknownPersona as exc:  # a wrong option value: a usage error (exit 2), not the data's
+        raise click.BadParameter(str(exc), param_hint="'--persona'") from None
     except DataError as exc:
         _fail(f"数据错误：{exc}", EXIT_DATA)
 

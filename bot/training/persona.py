@@ -212,10 +212,14 @@ def load_personas(dialogs: Path) -> list[PersonaFile]:
     return [load_persona_file(p) for p in sorted(folder.glob("*.yaml")) if not p.name.startswith("_")]
 
 
+class UnknownPersona(LookupError):
+    """No persona by that id: the caller asked for a wrong one (the data is fine)."""
+
+
 def find_persona(dialogs: Path, name: str) -> PersonaFile:
-    """One persona by id; a DataError listing the known ids if there is none."""
+    """One persona by id; UnknownPersona listing the known ids if there is none."""
     path = persona_dir(dialogs) / f"{name}.yaml"
     if name.startswith("_") or not name.replace("_", "").isalnum() or not path.is_file():
         known = "、".join(p.persona.id for p in load_personas(dialogs))
-        raise DataError(f"没有这个人设：{name}。可选：{known}")
+        raise UnknownPersona(f"没有这个人设：{name}。可选：{known}")
     return load_persona_file(path)
