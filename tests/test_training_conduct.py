@@ -112,7 +112,7 @@ def test_a_reply_that_does_something_is_no_wasted_turn_even_if_the_buyer_asks_ag
 
 def test_arguing_with_a_refusal_costs_more_than_asking_twice(engine: Engine) -> None:
     good = _lines("keeps_review_experienced.good.txt")
-    argue = [*good[:7], "那您再考虑考虑吧，评价对我们小店真的很重要。", good[7]]
+    argue = [*good[:7], "那您看看还能不能再帮忙改一下呢，真的麻烦您了。", good[7]]
     s = _play(engine, "keeps_review_experienced", argue)
     card = s.scorecard
     assert card is not None and card.outcome.review_request == "declined"
@@ -122,6 +122,14 @@ def test_arguing_with_a_refusal_costs_more_than_asking_twice(engine: Engine) -> 
     assert "第 8 轮 买家拒绝改评后还在劝：扣 10 分" in _lines_of(s, card)
     pushed = next(v for v in card.violations if v.code == "pushes_after_refusal")
     assert "买家刚说了不改评价，还接着劝：这就是施压" in pushed.message
+    # the guard reads the same arguing as pressure (再考虑考虑 and the review's weight for the shop):
+    # one fault, it costs once
+    argue[7] = "那您再考虑考虑吧，评价对我们小店真的很重要。"
+    card = _play(engine, "keeps_review_experienced", argue).scorecard
+    assert card is not None
+    assert [(d.turn, d.code, d.points) for d in card.computation.deductions] == [  # type: ignore[union-attr]
+        (8, "pressure", 10), (8, "repeat_request", 10)]
+    assert card.total == 76
 
 
 def test_a_second_request_after_the_fix_is_not_an_early_one(engine: Engine) -> None:

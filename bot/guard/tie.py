@@ -108,7 +108,7 @@ class Ties:
             # the clause around the hit, at most _WINDOW characters each side (long texts
             # without punctuation stay linear)
             left, right = _clause(text, s, e)
-            if self.done is not None and self.done.search(text, left, min(len(text), e + 6)):
+            if self._done_at(text, left, right):
                 continue
             # money reported paid anywhere in its clause (补偿款10元已通过支付宝转账): a fact
             if self.paid is not None and self.paid.search(text, left, right):
@@ -117,6 +117,11 @@ class Ties:
                 continue
             out.append((s, e))
         return out
+
+    def _done_at(self, text: str, left: int, right: int) -> bool:
+        """Whether the benefit's clause says it is done, before or after it (退款已经给您原路
+        退回了, 给您补发的那件今天已经发出去了: the phrase runs on past the benefit)."""
+        return self.done is not None and self.done.search(text, left, right) is not None
 
     def _paid_money(self, text: str) -> tuple[int, int] | None:
         """Money the message reports as just paid (已经给您转了10元, 已经给您退了10元): a sum or
