@@ -166,3 +166,17 @@ def test_turning_on_the_buyer_costs_points_where_no_wording_rule_caught_it(engin
     blame = next(v for v in card.violations if v.code == "blame")
     assert blame.turn == 4 and "冲着买家去了" in blame.message
     assert [(x.turn, x.code, x.points) for x in card.computation.deductions] == [(4, "blame", 8)]  # type: ignore[union-attr]
+
+
+def test_an_explanation_in_the_same_message_as_the_apology_earns_the_explanation(engine: Engine) -> None:
+    """Apologising and giving the reason in one message ("抱歉，…是仓库拣货拿错了") moves the talk
+    past 解释原因 at once; the explanation was given, in the right order, and counts."""
+    s = _play(engine, "wrong_item_first_time", [
+        "王秀兰阿姨您好，我是山野茶铺的售后客服小林，请问是王秀兰阿姨吗？",
+        "您11月7日在我们店买的红枣枸杞茶，收到了吧？",
+        "真的非常抱歉，给您发错成菊花茶了，是我们仓库拣货的同事拿错了，已经加了一道复核。",
+    ])
+    card = s.scorecard
+    assert card is not None
+    explained = next(c for c in card.checks if c.id == "explained")
+    assert explained.passed, explained
