@@ -150,3 +150,22 @@ def test_guilt_blame_rudeness_and_pressure_are_warned(engine: Engine, text: str,
 ])
 def test_the_polite_look_alikes_pass(engine: Engine, text: str) -> None:
     assert _findings(engine, text) == {}
+
+
+# The order's own address confirmed to send its replacement is handling this order, not private data.
+@pytest.mark.parametrize("text", [
+    "您收货地址是公司对吧，我们按这个地址补寄",
+    "您留的收货地址是公司对吧，我们按这个地址补寄",
+    "亲，收货地址在学校对吧，照原来的地址给您重发一件",
+])
+def test_the_orders_address_confirmed_for_a_reshipment_passes(engine: Engine, text: str) -> None:
+    assert "privacy" not in _findings(engine, text)
+
+
+@pytest.mark.parametrize("text", [
+    "您是在医院上班吧，看您收货地址是医院",
+    "根据您的收货地址，您应该住得挺远",
+    "您收货地址是公司对吧，下次有活动我们寄到您公司",
+])
+def test_the_address_beyond_the_reshipment_is_still_private(engine: Engine, text: str) -> None:
+    assert _findings(engine, text).get("privacy") == "block"
