@@ -347,14 +347,12 @@ class Engine:
         return bool(flow.cue("picks", norm)) or self.remedies.named(
             norm, flow.cues["turned_down"]) is not None
 
-    def _requested(self, ctx: Context, u: BuyerUnderstanding, intent: str, norm: str) -> str | None:
+    def _requested(self, ctx: Context, wants: list[str], norm: str) -> str | None:
         """The remedy a buyer's message asks for, None when it asks for none: only a message
         read as a request (want_return…, primary or sure) asks; the option it names outright
         (remedies.yaml `choose`, not turned down, asked about or under a condition: "退款要几天",
         "明天再不到就退钱" ask for nothing yet), else the one its request intent picks."""
         flow = self.flow
-        wants = [i for i in [intent, *(r.intent for r in u.intents if r.confidence >= flow.weak_primary)]
-                 if i in _REQUESTS]
         if not wants:
             return None
         options = self.remedies.for_cause(ctx.cause)
@@ -436,21 +434,19 @@ class Engine:
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
                            and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
         self._note_cause(ctx, u.cause, norm)
-        complaint = intent in _COMPLAINTS or u.cause is not None or any(
-            i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)
+        # the primary intent and every other one read surely enough
+        meant = [intent, *(i.intent for i in u.intents if i.confidence >= flow.weak_primary)]
+        asks = [i for i in meant if i in _REQUESTS]
+        complaint = u.cause is not None or any(i in _COMPLAINTS for i in meant)
         # A complaint that names no cause and asks for nothing states no problem: a mood
         # ("是我，干嘛"). A message with a goodbye in it is a goodbye, whatever else it says
         # ("就这样吧，反正也挺失望的"): it opens no new round (script.yaml `farewell`).
-        vague = complaint and u.cause is None and intent not in _REQUESTS and not any(
-            i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents)
-        ctx.farewell = intent in flow.farewell or any(
-            i.intent in flow.farewell and i.confidence >= flow.weak_primary for i in u.intents)
+        vague = complaint and u.cause is None and not asks
+        ctx.farewell = any(i in flow.farewell for i in meant)
         # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
-        ctx.remedy_asked = intent in _REQUESTS or any(
-            i.intent in _REQUESTS and i.confidence >= flow.weak_primary for i in u.intents) or (
-            bool(norm) and flow.cue("asks_remedy", norm) is not None)
-        requested = self._requested(ctx, u, intent, norm)
+        ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
+        requested = self._requested(ctx, asks, norm)
         ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
         if requested is not None:
             ctx.remedy_requested = requested
