@@ -267,6 +267,8 @@ class Events(_Strict):
     # where the options are shown, the events a choice not said outright does not fire (a
     # question about an option, a choice under a condition: "明天再不到就退钱")
     tentative: list[str] = []
+    # cues (script.yaml `cues`) that fire events of their own, before the intents' ("我点错了": recall)
+    cues: dict[str, list[str]] = {}
 
 
 class ScriptFile(_Strict):

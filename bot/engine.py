@@ -417,6 +417,8 @@ class Engine:
         said = self.understand.normalize(text) if text else None
         norm = said.text if said else ""
         before = conv.stage
+        if norm and not corrected:
+            u = self._with_yes(u, text, norm)
         ctx.stage_before = before
         ctx.maybe = None
         ctx.last_role = "buyer"
@@ -462,6 +464,9 @@ class Engine:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
         if intent == "end" and u.cause is not None:
             intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
+        if intent == "end" and before in self._offers and ctx.remedies_offered and norm \
+                and "affirm" in meant and flow.cue("settles", norm):
+            intent = "affirm"  # "好的，那就这样吧" to the options agrees to them
         # the primary intent's events and the other intents' around them (issue 13.3)
         events = list(self._buyer_events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
@@ -486,12 +491,17 @@ class Engine:
             ctx.maybe = next((e for e in self.script.buyer_events[intent] if e not in events
                               and e in flow.maybe and self.script.leaves(before, e)), None)
         events = self._settle(events, vague)
-        if before in self._offers and ctx.remedies_offered and u.cause is None and norm \
+        if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order)
+            events = [e for cue, evs in self.script.cue_events.items() if flow.cue(cue, norm)
+                      for e in evs] + events
+        # (the case's own cause said again is no new problem: "寄扣子吧，我楼下就有裁缝" read as quality)
+        if before in self._offers and ctx.remedies_offered and u.cause in (None, ctx.cause) and norm \
                 and intent != "ask" and not any(self.script.leaves(before, e) for e in events) \
                 and self._picks(norm):
             events += self.script.pick_events  # "那还是退15吧" read as a complaint still chooses
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
-                and self._outright(norm) is False:  # asked about, or under a condition
+                and (self._outright(norm) is False or flow.cue("haggles", norm)):
+            # asked about, under a condition, or a counter-offer ("退20？太少了，起码退50")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
@@ -573,6 +583,22 @@ class Engine:
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
+
+    def _with_yes(self, u: BuyerUnderstanding, text: str, norm: str) -> BuyerUnderstanding:
+        """A message opened by a plain yes (script.yaml cues.yes: "嗯 快点", "我是，請問哪位",
+        "dui") affirms, whatever else it is read as: read as other, the yes is the reading; beside
+        another reading, the yes comes first. The yes may be a word of its own before a space."""
+        if u.intent == "affirm" or any(i.intent == "affirm" for i in u.intents):
+            return u
+        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        if not self.flow.cue("yes", norm) and not (
+                first != text.strip() and self.flow.cue("yes", self.understand.normalize(first).text)):
+            return u
+        if u.intent == "other":
+            return u.model_copy(update={"intent": "affirm", "intents": [
+                IntentScore(intent="affirm", confidence=u.confidence)]})
+        rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
+        return u.model_copy(update={"intents": [IntentScore(intent="affirm", confidence=1.0), *rest]})
 
     def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
         """The first problem the buyer states is the case's cause until the buyer corrects
@@ -664,8 +690,12 @@ class Engine:
         for act in u.acts:
             if act in unsure and conv.stage != start:
                 acts.discard(act)  # a second move on an unsure reading: not made, not counted
-            else:
-                self._fire_all(conv, self.script.agent_events[act], at)
+            elif len(self._fire_all(conv, self.script.agent_events[act], at)) == 1 and act == "explain" \
+                    and (act in unsure or not ctx.problem_stated):
+                # an explanation of nothing yet (before the buyer told the problem), or one the
+                # model alone half reads that moved nothing ("是那支雾面唇釉，01号色。"): not one
+                # the script counts as given (an apology after a real one moves on to the options)
+                acts.discard(act)
         for act, counter in _COUNTED:  # only what changes is set (a pydantic setattr each)
             if act in acts:
                 setattr(ctx, counter, getattr(ctx, counter) + 1)
@@ -845,7 +875,8 @@ class Engine:
             keys.append("agreed")
         if conv.stage in self._hands_over and ctx.handed_over:
             keys.append("handed_over")  # the agent said who takes over: not said again
-        if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
+        if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
+                and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
             keys.append("intent-complain")  # a problem raised late is heard before anything else
         if ctx.remedy_about and ctx.last_role == "buyer":
             keys.append("remedy_about")  # a question about an option: how it goes, then the choice

@@ -27,6 +27,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "farewell": {"farewell": True},
     "new_problem": {"new_problem": True},
     "declined": {"all_declined": True},
+    "explained": {"explanations": 1},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -40,6 +41,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "farewell": ({"farewell": False}, {}),
     "new_problem": ({"new_problem": False}, {}),
     "declined": ({"all_declined": False}, {}),
+    "explained": ({"explanations": 0}, {}),
 }
 
 

@@ -49,6 +49,8 @@ def review_changeable(conv: Conversation, now: datetime | None) -> bool:
 # The conditions script.yaml may name. The data says *when*; these say what each fact is.
 PREDICATES: dict[str, Predicate] = {
     "problem_stated": lambda c, _: c.context.problem_stated,
+    # the agent has already given an explanation (before apologising, say)
+    "explained": lambda c, _: c.context.explanations > 0,
     "review_changeable": review_changeable,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     "review_requested": lambda c, _: c.context.review_requests > 0,
@@ -124,8 +126,12 @@ class Script:
         self.pick_events: list[str] = spec["events"].get("picks") or []
         # the events a choice not said outright (asked about, under a condition) does not fire
         self.tentative_events: frozenset[str] = frozenset(spec["events"].get("tentative") or [])
+        self.cue_events: dict[str, list[str]] = spec["events"].get("cues") or {}
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
+        for cue in self.cue_events:
+            if cue not in self.flow.cues:
+                raise DataError(f"script.yaml：events.cues 里的 {cue!r} 不是 cues 里的提示")
         self.rows: list[dict[str, Any]] = []
         # event → source stage → its transitions, in the order script.yaml lists them
         self.table: dict[str, dict[str, list[Transition]]] = {}
