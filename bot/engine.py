@@ -462,6 +462,9 @@ class Engine:
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
+        if intent == "busy" and before in self._asks and ctx.review_requests and norm \
+                and flow.cue("defers", norm):
+            intent = "other"  # "等鞋到了再说吧" to the review request answers it: it is put off
         if intent == "end" and u.cause is not None:
             intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
         if intent == "end" and before in self._offers and ctx.remedies_offered and norm \

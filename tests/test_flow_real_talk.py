@@ -170,3 +170,20 @@ def test_a_cue_with_events_must_be_a_cue() -> None:
     spec["events"]["cues"] = {"no_such_cue": ["recall"]}
     with pytest.raises(DataError, match="no_such_cue"):
         Script(spec)
+
+
+# -- a decision on the review put off --------------------------------------------------------
+
+def test_putting_off_the_review_answers_the_request_a_busy_buyer_still_gets_a_callback() -> None:
+    """cues.defers: "等鞋到了再说吧" to the review request was read as busy (0.61) and the case
+    dropped into 约定回访; it is the buyer's answer, put off."""
+    def asked() -> Flow:
+        return (_options().buyer("寄泵頭就行").expect("polite_request")
+                .agent("好的，泵头明天寄出。冒昧问一句，如果您觉得处理还行，愿意考虑改一下评价吗？您决定就好。")
+                .expect("polite_request"))
+    asked().buyer("等泵头到了再说吧").expect("closing").expect_reply_contains("謝謝")  # (she wrote 繁體)
+    for text in ("回头再说", "晚点再说吧"):
+        assert _fed(asked(), _read(text, [], "busy", 0.87)).stage == "closing", text
+    # busy now is still busy, and before the request a put-off is no answer to anything
+    assert _fed(asked(), _read("在开会，回头再说", [], "busy", 0.9)).stage == "callback"
+    assert _fed(_options(), _read("晚点再说吧", [], "busy", 0.86)).stage == "callback"
