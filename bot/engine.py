@@ -58,6 +58,7 @@ _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", 
 _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                          "want_compensation"})
 _REQUESTS = _COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
+_PLACE = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a clause with the marks after it
 
 
@@ -347,6 +348,22 @@ class Engine:
         return bool(flow.cue("picks", norm)) or self.remedies.named(
             norm, flow.cues["turned_down"]) is not None
 
+    def _placed(self, ctx: Context, norm: str) -> str | None:
+        """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
+        order the agent's latest message with several options named them; None when it picks
+        none by place or no such message is remembered."""
+        m = self.flow.cue("picks", norm)
+        if m is None:
+            return None
+        listed = next((ids for said in reversed(ctx.agent_recent)
+                       if len(ids := self.remedies.in_order(self.understand.normalize(said).text)) > 1), [])
+        if not listed:
+            return None
+        n = next((_PLACE[c] for c in m.group() if c in _PLACE), None)
+        if n is None:  # 前面/上面 the first, 后面/下面/最后 the last
+            n = 1 if any(c in m.group() for c in "前上") else len(listed)
+        return listed[n - 1] if n <= len(listed) else None
+
     def _requested(self, ctx: Context, wants: list[str], norm: str) -> str | None:
         """The remedy a buyer's message asks for, None when it asks for none: only a message
         read as a request (want_return…, primary or sure) asks; the option it names outright
@@ -418,6 +435,9 @@ class Engine:
         norm = said.text if said else ""
         before = conv.stage
         if norm and not corrected:
+            if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
+                u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
+                    IntentScore(intent="ask", confidence=u.confidence)]})
             u = self._with_yes(u, text, norm)
         ctx.stage_before = before
         ctx.maybe = None
@@ -569,6 +589,9 @@ class Engine:
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
                     ctx.remedy_chosen = ctx.remedy_requested
+                placed = self._placed(ctx, norm) if norm and self.remedies.named(norm) is None else None
+                if placed is not None:  # "第二个": the second option as the agent listed them
+                    ctx.remedy_chosen = placed
         if requested is not None and ctx.remedy_chosen not in (None, requested) and before in self._after_remedy \
                 and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested) \
                 and self._outright(norm):

@@ -187,3 +187,25 @@ def test_putting_off_the_review_answers_the_request_a_busy_buyer_still_gets_a_ca
     # busy now is still busy, and before the request a put-off is no answer to anything
     assert _fed(asked(), _read("在开会，回头再说", [], "busy", 0.9)).stage == "callback"
     assert _fed(_options(), _read("晚点再说吧", [], "busy", 0.86)).stage == "callback"
+
+
+# -- "你是？" to "请问是…吗", and an option picked by its place ------------------------------------
+
+@pytest.mark.parametrize("text", ["你是？", "你哪位", "谁啊", "你是哪个店的"])
+def test_asked_who_is_writing_the_agent_says_who_and_asks_again(text: str) -> None:
+    """cues.asks_who: "你是？" was read as a complaint about service (to 倾听致歉), "你哪位" as a yes."""
+    flow = _asked_who().buyer(text).expect("confirm_identity")
+    assert flow.conv.context.cause is None
+    flow.expect_reply_contains("净颜护肤", "彭小姐")
+    _asked_who().buyer("是我，你哪位").expect("confirm_product")
+
+
+def test_an_option_picked_by_its_place_is_the_agents_own_nth() -> None:
+    """"第二个" / a bare "2" pick in the order the agent listed the options, not the cause's
+    first option ("给您补寄一个新的泵头，或者整支换新" lists the resend first)."""
+    for text, chosen in (("第二个", "exchange"), ("2", "exchange"), ("第一个吧", "reship"),
+                         ("后面那个", "exchange")):
+        flow = _options().buyer(text).expect("polite_request")
+        assert flow.conv.context.remedy_chosen == chosen, text
+    flow = _options("给您换一支新的，或者退货退款，或者留着用我们退您20元，您看哪个合适？")
+    assert _fed(flow, _read("选3", [], "other", 0.9)).context.remedy_chosen == "partial_refund"

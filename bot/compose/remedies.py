@@ -90,6 +90,22 @@ class RemedyBook:
                 best = (n, r.id)
         return best[1] if best else None
 
+    def in_order(self, text: str) -> list[str]:
+        """The options a message names, in the order it names them ("换一件新的，或者退货退款，
+        或者退您30元": exchange, return_refund, partial_refund); at one place the longest cue
+        counts, and a cue inside another's words ("退款" in "退货退款") is not another option."""
+        hits = sorted((m.start(), -len(m.group()), r.id) for r in self.remedies.values()
+                       for c in r.choose for m in c.finditer(text) if m.group())
+        out: list[str] = []
+        end = 0
+        for start, neg, rid in hits:
+            if start < end:
+                continue
+            end = start - neg
+            if rid not in out:
+                out.append(rid)
+        return out
+
     def match(self, text: str, intent: str, cause: str | None,
               turned_down: re.Pattern[str] | None = None) -> str:
         """Which option a buyer's reply chooses: the longest cue in the text not turned down

@@ -50,6 +50,7 @@ class Cues(_Strict):
     done: str = "(?!)"  # the agent says the remedy is done ("已经给您退了")
     asks_remedy: str = "(?!)"  # the buyer asks what the shop will do ("那你们打算怎么处理？")
     received: str = "(?!)"  # the buyer has the remedy ("收到了", "钱到了"; not "到了再说")
+    asks_who: str = "(?!)"  # the message only asks who is writing ("你是？", "你哪位")
     yes: str = "(?!)"  # a plain yes opening a message ("嗯 快点", "我是，请问哪位", "dui")
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
