@@ -94,6 +94,9 @@ def _cases() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "天猫、不知道买家名字", {"shop": "示例旗舰店", "buyer_name": "亲", "platform": "tmall"}
 
 
+_ABSENT = object()  # a placeholder the variables lack: rendering it fails
+
+
 def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
     """Every template variant rendered with the sample cases and every cause, then guarded
     (one full case and no cause when ``engine`` is given: the quick form)."""
@@ -110,25 +113,34 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
         except DataError as exc:
             return [Problem(str(dialogs), "", None, str(exc))]
     causes: list[str | None] = [None] if quick else [None, *engine.labels.causes]
-    cases = list(_cases())[:1] if quick else list(_cases())
+    cases = [(name, Case.model_validate(fields)) for name, fields in _cases()]
+    cases = cases[:1] if quick else cases
     out: dict[tuple[str, int, str], Problem] = {}
     # Most renderings repeat a text another case or cause already gave (about 1 in 16 is
-    # new with the bundled data): each distinct text is guarded once.
+    # new with the bundled data): each distinct text is guarded once. A variant's text is a
+    # function of the values of its own placeholders (as the engine's reply cache has it),
+    # so it is rendered once per distinct set of them.
     blocks: dict[str, list[Finding]] = {}
+    texts: dict[tuple[Any, ...], str] = {}
+    made: dict[tuple[str, str, str | None], dict[str, Any]] = {}  # a stage's variables for a case and cause
     for (folder, key, _tone), variants in engine.templates.variants.items():
         for variant in variants:
             file, _, number = variant.id.partition("#")
             n = int(number)
             path = templates / f"{file}.j2"
-            for case_name, fields in cases:
+            for case_name, case in cases:
                 for cause in causes:
-                    conv = Conversation(id="check", case=Case.model_validate(fields), stage=folder,
-                                        script_version=engine.script.version)
-                    conv.context.cause = cause
                     where = f"第 {n} 段，{case_name}，原因 {cause or '未说明'}"
                     try:
-                        text = engine.templates.render(
-                            variant, {**engine.variables(conv), "tone": variant.tone})
+                        if (folder, case_name, cause) not in made:
+                            conv = Conversation(id="check", case=case, stage=folder,
+                                                script_version=engine.script.version)
+                            conv.context.cause = cause
+                            made[folder, case_name, cause] = engine.variables(conv)
+                        variables = {**made[folder, case_name, cause], "tone": variant.tone}
+                        slots = (variant.id, *[variables.get(name, _ABSENT) for name in variant.slots])
+                        text = texts.get(slots) or engine.templates.render(variant, variables)
+                        texts[slots] = text
                     except Exception as exc:  # any failure of a shop's template is reported
                         out.setdefault((str(path), n, "render"), Problem(
                             str(path), f"{key}#{n}", _variant_line(path, n, VARIANT_SEPARATOR),

@@ -86,6 +86,8 @@ class Engine:
         # The flow reads cues in the normalised text the understanding has just made: the
         # last one is kept rather than made twice (normalising is a good part of a turn).
         setattr(self.understand, "normalize", _LastOne(self.understand.normalize))  # noqa: B010
+        # A buyer's message may be asked up to three times whether it chooses an option outright.
+        setattr(self, "_outright", _LastOne(self._outright))  # noqa: B010
         raw = (dialogs / "script.yaml").read_bytes()
         spec = parse_yaml(dialogs, "script.yaml", raw)  # checked against its model
         if not isinstance(spec, dict):
@@ -379,8 +381,9 @@ class Engine:
         if outright:  # the clauses that ask for an option outright, the cause's options first
             down, rest = flow.cues["turned_down"], flow.cues["conditional"].sub("。", norm)
             said = "".join(c for c in _CLAUSE.findall(rest) if not flow.cue("asks_about", c))
-            ours = max(options, key=lambda r: r.cue_length(said, down))
-            if ours.cue_length(said, down):  # "换一件吧，要大一码的" on a quality case: its exchange
+            book = self.remedies
+            ours = max(options, key=lambda r: book.cue_length(r, said, down))
+            if book.cue_length(ours, said, down):  # "换一件吧，要大一码的" on a quality case: its exchange
                 return ours.id
             named = self.remedies.named(said, down)
             if named is not None:

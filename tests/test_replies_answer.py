@@ -33,13 +33,17 @@ def _talk(case: dict[str, str], lines: list[tuple[str, str]], tone: Any = "正�
 
 def _clean(texts: list[str]) -> None:
     """Every suggestion passes the guard and says no cause label as a bare clause."""
-    labels = [ENGINE.labels.spoken_cause(c) for c in ENGINE.remedies.by_cause]
     for text in texts:
         assert ENGINE.understand.agent(text).findings == [], text
-        for label in labels:
-            for form in {label, _trad(label)}:
-                assert not re.search(rf"(^|[：:。，,])\s*{re.escape(form)}\s*[，,。]", text), (form, text)
-                assert f"这次{form}是" not in text and f"這次{form}是" not in text, (form, text)
+        _no_bare_cause(text)
+
+
+def _no_bare_cause(text: str) -> None:
+    """No cause label said as a bare clause ("先跟您说明一下：质量问题，…")."""
+    for label in [ENGINE.labels.spoken_cause(c) for c in ENGINE.remedies.by_cause]:
+        for form in {label, _trad(label)}:
+            assert not re.search(rf"(^|[：:。，,])\s*{re.escape(form)}\s*[，,。]", text), (form, text)
+            assert f"这次{form}是" not in text and f"這次{form}是" not in text, (form, text)
 
 
 def _trad(text: str) -> str:
@@ -234,6 +238,7 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
     """Rendered for every cause and every remedy: the agent who sends one is not read as saying
     goodbye or asking for the review (either would move the stage), and the guard is clean."""
     keys = ("remedy_requested", "remedy_not_offered", "remedy_about", "offered-requested")
+    seen: set[str] = set()  # many causes and remedies render the same text: each is read once
     for cause in ENGINE.remedies.by_cause:
         for rid in ENGINE.remedies.remedies:
             conv = Conversation.model_validate({
@@ -244,7 +249,35 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
                 for tone in ("正式", "亲切"):
                     for v in ENGINE.templates.variants.get((folder, key, tone), []):
                         text = ENGINE.templates.render(v, ENGINE.variables(conv))
+                        if text in seen:
+                            continue
+                        seen.add(text)
                         read = ENGINE.understand.agent(text)
                         assert not {"close", "request_review"} & set(read.acts), (v.id, cause, rid, text)
                         assert "：。" not in text and "；。" not in text, text
-                        _clean([text])
+                        assert read.findings == [], text  # _clean, with the reading in hand
+                        _no_bare_cause(text)
+    assert len(seen) > 20  # the renders differ by cause and remedy: the loop above reads them
+
+
+def test_the_options_a_text_names_do_not_depend_on_what_was_asked_before() -> None:
+    """RemedyBook keeps each text's cue matches (found): named, turned_down and cue_length
+    give the same answers whatever was asked about the text first, and in whatever order."""
+    from bot.compose.remedies import RemedyBook
+    from bot.dataload import load_yaml
+
+    down = ENGINE.flow.cues["turned_down"]
+    texts = ["不用退了，换一个吧", "我不要补发了，直接退款吧", "那还是退15吧", "换新的会不会还跑绒啊？",
+             "退貨退款吧，不想等了", "好的", "给我补发一个新的，退点钱也行"]
+    quality = ENGINE.remedies.for_cause("quality")
+
+    def answers(book: RemedyBook, text: str) -> tuple[object, ...]:
+        return (book.named(text), book.named(text, down), book.named(text, down, quality),
+                book.turned_down(text, down), [book.cue_length(r, text, down) for r in book.remedies.values()])
+
+    fresh = [answers(RemedyBook(load_yaml(ENGINE.dialogs, "remedies.yaml")), t) for t in texts]
+    shared = RemedyBook(load_yaml(ENGINE.dialogs, "remedies.yaml"))
+    for t in reversed(texts):
+        shared.named(t, down)  # cached in another order, first asked with a turned_down
+    assert [answers(shared, t) for t in texts] == fresh
+    assert fresh[0][1] == "exchange" and fresh[1][3] == ["reship_missing", "reship"] and fresh[5][0] is None

@@ -20,14 +20,6 @@ class Remedy:
     choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
 
-    def cue_length(self, text: str, turned_down: re.Pattern[str] | None = None) -> int:
-        """The length of the longest cue found in ``text`` and not turned down by the words
-        just before it (0: none). Each cue is searched on its own: in one alternation "换"
-        would be found first in "换新的", hiding "新的"."""
-        return max((len(m.group(0)) for c in self.choose for m in c.finditer(text)
-                    if turned_down is None or turned_down.search(text, 0, m.start()) is None),
-                   default=0)
-
 
 class RemedyBook:
     """The shop's remedies and which ones fit which cause."""
@@ -43,6 +35,30 @@ class RemedyBook:
         }
         self.by_cause: dict[str, list[str]] = spec["by_cause"]
         self._options: dict[str | None, list[RemedyOption]] = {}
+        self._found: dict[str, dict[str, list[tuple[int, int]]]] = {}
+
+    def found(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        """The remedies whose cues ``text`` holds, in the book's order: each match's (length,
+        start). A buyer's message is read for its options several times (named, chosen, turned
+        down, asked about), so the last texts' are kept. Each cue is searched on its own: in one
+        alternation "换" would be found first in "换新的", hiding "新的"."""
+        hit = self._found.get(text)
+        if hit is None:
+            hit = {}
+            for r in self.remedies.values():
+                spans = [(m.end() - m.start(), m.start()) for c in r.choose for m in c.finditer(text)]
+                if spans:
+                    hit[r.id] = spans
+            if len(self._found) >= 64:
+                self._found.clear()
+            self._found[text] = hit
+        return hit
+
+    def cue_length(self, r: Remedy, text: str, turned_down: re.Pattern[str] | None = None) -> int:
+        """The length of the longest cue of ``r`` found in ``text`` and not turned down by the
+        words just before it (0: none)."""
+        return max((n for n, start in self.found(text).get(r.id, ())
+                    if turned_down is None or turned_down.search(text, 0, start) is None), default=0)
 
     def for_cause(self, cause: str | None) -> list[Remedy]:
         """The options for a cause, most fitting first."""
@@ -64,7 +80,7 @@ class RemedyBook:
 
     def turned_down(self, text: str, down: re.Pattern[str]) -> list[str]:
         """The options a reply names only to turn them down ("我不要补发了，直接退款吧": the reship)."""
-        return [r.id for r in self.remedies.values() if r.cue_length(text) and not r.cue_length(text, down)]
+        return [rid for rid in self.found(text) if not self.cue_length(self.remedies[rid], text, down)]
 
     def offers(self, cause: str | None, rid: str) -> bool:
         """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
@@ -81,13 +97,15 @@ class RemedyBook:
         """The option a reply names by one of its cues, the longest cue winning (``first``'s
         options before the others on a tie), unless the words just before the cue turn it
         down ("不用退了，换一个吧" names the exchange); None when it names none."""
-        order = first or []
-        seen = {r.id for r in order}
+        found = self.found(text)
+        if not found:
+            return None
+        order = [r.id for r in first or () if r.id in found]
         best: tuple[int, str] | None = None
-        for r in order + [r for r in self.remedies.values() if r.id not in seen]:
-            n = r.cue_length(text, turned_down)
+        for rid in order + [rid for rid in found if rid not in order]:
+            n = self.cue_length(self.remedies[rid], text, turned_down)
             if n and (best is None or n > best[0]):
-                best = (n, r.id)
+                best = (n, rid)
         return best[1] if best else None
 
     def in_order(self, text: str) -> list[str]:
