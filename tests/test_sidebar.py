@@ -813,9 +813,27 @@ def test_the_queue_card_names_the_cause_read_from_the_review(browser: Any, serve
         ".find(c => c.textContent.includes('陈小雨'));"
         "if (card) card.click(); return !!card;"))
     page.until_shown("#conv")
+    # The case details name the cause as the card does.
+    page.until_text("#case-facts", "尺码不合适（评价）")
+    assert page.d.execute_script(
+        "const dt = [...document.querySelectorAll('#case-facts dt')].find(t => t.textContent === '原因');"
+        "return dt && dt.nextElementSibling.textContent;") == "尺码不合适（评价）"
     page.say_as_buyer("是我，鞋子小了一码")
     page.until_text("#understanding", "尺码不合适")
     assert "原因" in page.text("#understanding dl")
+    # A case opened without one shows that none is known, then the problem the buyer names.
+    page.click("#to-queue")
+    page.until_text("#queue-list", "黄大山")
+    page.wait.until(lambda d: d.execute_script(
+        "const card = [...document.querySelectorAll('#queue-list .q-item')]"
+        ".find(c => c.textContent.includes('黄大山'));"
+        "if (card) card.click(); return !!card;"))
+    page.until_text("#case-title", "黄大山")
+    page.until_text("#case-facts", "还没说明")
+    page.say_as_buyer("是我，穿了两天鞋底就开胶了")
+    page.until_text("#case-facts", "质量问题（沟通）")
+    assert "还没说明" not in page.text("#case-facts")
+    page.shot("1280-case-cause")
     assert page.js_errors() == []
 
 
