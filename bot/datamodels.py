@@ -145,6 +145,7 @@ class Remedy(_Strict):
     text: str = Field(min_length=1)
     short: str = Field(min_length=1)
     next: str | None = Field(default=None, min_length=1)  # the next step once agreed (else phrases.remedy_next)
+    again: str | None = Field(default=None, min_length=1)  # why the new one won't have the same problem
     choose: list[str] = []
     intents: list[str] = []
 

@@ -448,6 +448,10 @@ class Engine:
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         requested = self._requested(ctx, asks, norm)
         ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
+        # asking whether the new one will have the same problem: answered by what the shop does
+        # so it won't (remedies.yaml `again`), not by how the option goes
+        about = self.remedies.remedies.get(ctx.remedy_about or "")
+        ctx.remedy_again = bool(about and about.again and flow.cue("asks_again", norm))
         if requested is not None:
             ctx.remedy_requested = requested
             ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
@@ -819,6 +823,7 @@ class Engine:
             "requested_text": wanted.text.replace("{{ unit }}", unit),
             "others": others,
             "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
+            "again": (wanted.again or "").replace("{{ unit }}", unit),
             "unit": unit,
             "use": use,
             "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
@@ -847,6 +852,8 @@ class Engine:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain":
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.remedy_again and ctx.last_role == "buyer":
+            keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":
             keys.append("remedy_about")  # a question about an option: how it goes, then the choice
         if ctx.remedy_requested and ((ctx.remedy_asked and ctx.last_role == "buyer") or (

@@ -229,6 +229,29 @@ def test_a_question_about_an_option_is_answered_with_how_it_goes() -> None:
         _clean(texts)
 
 
+def test_asking_whether_the_new_one_will_have_the_same_problem_is_reassured() -> None:
+    """Not how the exchange goes (remedy_about): what the shop does so the new one won't have it
+    (remedies.yaml `again`), and that it will be put right if it does, with no condition."""
+    talk = [("agent", "您好，请问是周女士吗？"), ("buyer", "是"), ("agent", "您买的羽绒服收到后感觉怎么样？"),
+            ("buyer", "一直往外跑绒，穿一天黑裤子上全是毛"), ("agent", "真对不起，让您这么闹心"), ("buyer", "嗯"),
+            ("agent", "这批面料的防绒处理没做到位，是我们的问题。给您换一件新的，或者退货退款，运费我们出。")]
+    conv, _ = _talk({**DRESS, "product": "羽绒服"}, talk)
+    assert conv.stage == "remedy"
+    for asked in ("换新的会不会还跑绒啊？", "新的能保证不跑绒吗", "換新的會不會又這樣", "新的不会又有问题吧"):
+        after, sug = ENGINE.feed(conv, "buyer", asked)
+        assert after.stage == "remedy" and after.context.remedy_about == "exchange", asked  # chooses nothing yet
+        assert after.context.remedy_again, asked
+        texts = [s.text for s in sug.suggestions]
+        assert texts and all(s.template.startswith("remedy/remedy_again") for s in sug.suggestions), (asked, texts)
+        assert all(re.search("检查|檢查", t) for t in texts), texts
+        assert not any("寄回来" in t or "寄回來" in t for t in texts), texts  # not the how-it-goes answer
+        _clean(texts)
+    # a question about the option that is no such worry still gets how it goes
+    after, sug = ENGINE.feed(conv, "buyer", "换的话运费谁出啊")
+    assert not after.context.remedy_again
+    assert all(s.template.startswith("remedy/remedy_about") for s in sug.suggestions)
+
+
 @pytest.mark.parametrize("folder", ["listen_apologize", "explain", "remedy", "polite_request"])
 def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_request(folder: str) -> None:
     """Rendered for every cause and every remedy: the agent who sends one is not read as saying
@@ -240,7 +263,8 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
                 "case": {"shop": "店", "buyer_name": "周", "product": "实木椅子"}, "stage": folder,
                 "context": {"cause": cause, "remedy_requested": rid, "remedy_chosen": "exchange",
                             "remedies_refused": ["exchange"]}})
-            for key in keys:
+            # the reassurance only for the options that have one (remedies.yaml `again`)
+            for key in keys + ("remedy_again",) * bool(ENGINE.remedies.remedies[rid].again):
                 for tone in ("正式", "亲切"):
                     for v in ENGINE.templates.variants.get((folder, key, tone), []):
                         text = ENGINE.templates.render(v, ENGINE.variables(conv))
