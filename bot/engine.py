@@ -421,6 +421,7 @@ class Engine:
         ctx.maybe = None
         ctx.last_role = "buyer"
         ctx.last_acts = []
+        ctx.just_resumed = False  # the buyer spoke first after a resume: answer them, not greet again
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
@@ -835,7 +836,8 @@ class Engine:
         ctx = conv.context
         keys: list[str] = []
         if ctx.just_resumed:
-            return self.script.initial, ["resume", "default"]
+            # "按约定的时间" only when a time was agreed
+            return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
             return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
         if ctx.repair:
