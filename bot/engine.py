@@ -542,6 +542,10 @@ class Engine:
         initial = self.script.initial
         if before == initial and conv.stage != initial:
             ctx.buyer_first = ctx.identity_confirmed = True  # the buyer spoke first
+            # "是我，…", "我是黄大山…": the greeting that folds into the reply asks no "您是…吧"
+            name = conv.case.buyer_name
+            ctx.buyer_first_said_who = "affirm" in meant or (
+                name != self.defaults["buyer_name"] and bool(name) and name in text)
         if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
         left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
@@ -914,7 +918,8 @@ class Engine:
         opening = self.script.initial  # the greeting folded into a reply to a buyer who wrote first
         if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != opening:
             noname = conv.case.buyer_name == self.defaults["buyer_name"]
-            key = self.templates.pick_key(opening, ["buyer_first-noname"] * noname + ["buyer_first"])
+            key = self.templates.pick_key(opening, ["buyer_first-said_who"] * ctx.buyer_first_said_who
+                                          + ["buyer_first-noname"] * noname + ["buyer_first"])
             greet = self._choose(opening, key, conv.tone, 1, conv.turn, frozenset(), missing) if key else ()
             if greet:
                 hello = self.templates.render(greet[0], variables)

@@ -272,3 +272,15 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
                         assert not {"close", "request_review"} & set(read.acts), (v.id, cause, rid, text)
                         assert "：。" not in text and "；。" not in text, text
                         _clean([text])
+
+
+def test_a_buyer_who_writes_first_and_says_who_they_are_is_not_asked_again() -> None:
+    case = {"shop": "柚子家女装", "buyer_name": "黄大山", "product": "儿童运动鞋", "agent": "小林"}
+    for first, asked in (("是我，穿了两天鞋底就开胶了", False), ("我是黄大山，你们鞋底开胶了", False),
+                         ("在吗？鞋底开胶了", True)):
+        conv, _ = ENGINE.start(case)
+        conv, sug = ENGINE.feed(conv, "buyer", first)
+        texts = [s.text for s in sug.suggestions]
+        assert texts and all("柚子家女装" in t for t in texts), texts  # the greeting folded in
+        assert any("黄大山吧" in t or "黄大山吗" in t for t in texts) == asked, (first, texts)
+        _clean(texts)
