@@ -59,6 +59,13 @@ _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refun
                          "want_compensation"})
 _REQUESTS = _COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
 _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a clause with the marks after it
+# a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …")
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def _spoken_clauses(text: str) -> list[str]:
+    """_CLAUSE's clauses, also cut where a space stands for a comma."""
+    return [p for c in _CLAUSE.findall(text) for p in _SPACED.split(c)]
 
 
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
@@ -338,14 +345,17 @@ class Engine:
                     moves.append(ev)
         return path
 
-    def _picks(self, norm: str) -> bool:
+    def _picks(self, text: str) -> bool:
         """Whether a reply picks one of the options shown: by its place ("我选第二个") or by an
-        option's cue not turned down ("那还是退15吧", not "不用退了"), and asks no question."""
-        flow = self.flow
-        if flow.cue("question", norm):
-            return False
-        return bool(flow.cue("picks", norm)) or self.remedies.named(
-            norm, flow.cues["turned_down"]) is not None
+        option's cue not turned down ("那还是退15吧", not "不用退了"), in a clause that asks no
+        question and sets no condition ("好，那就补发吧，菊花茶要寄回去吗" picks; "退款的话多久能
+        到账？" does not)."""
+        flow, down = self.flow, self.flow.cues["turned_down"]
+        # the clauses of the text as typed: normalising drops the spaces that stand for commas
+        said = [self.understand.normalize(c).text for c in _spoken_clauses(text)]
+        return any(not flow.cue("question", c) and (
+            flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
+            for c in (flow.cues["conditional"].sub("。", c) for c in said))
 
     def _requested(self, ctx: Context, wants: list[str], norm: str) -> str | None:
         """The remedy a buyer's message asks for, None when it asks for none: only a message
@@ -491,10 +501,12 @@ class Engine:
             ctx.maybe = next((e for e in self.script.buyer_events[intent] if e not in events
                               and e in flow.maybe and self.script.leaves(before, e)), None)
         events = self._settle(events, vague)
+        # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
+        # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks
         if before in self._offers and ctx.remedies_offered and u.cause is None and norm \
-                and intent != "ask" and not any(self.script.leaves(before, e) for e in events) \
-                and self._picks(norm):
-            events += self.script.pick_events  # "那还是退15吧" read as a complaint still chooses
+                and (intent != "ask" or len(_spoken_clauses(text)) > 1) \
+                and not any(self.script.leaves(before, e) for e in events) and self._picks(text):
+            events += self.script.pick_events
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and self._outright(norm) is False:  # asked about, or under a condition
             events = [e for e in events if e not in self.script.tentative_events]

@@ -256,7 +256,7 @@ def test_asking_whether_the_new_one_will_have_the_same_problem_is_reassured() ->
 def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_request(folder: str) -> None:
     """Rendered for every cause and every remedy: the agent who sends one is not read as saying
     goodbye or asking for the review (either would move the stage), and the guard is clean."""
-    keys = ("remedy_requested", "remedy_not_offered", "remedy_about", "offered-requested")
+    keys = ("remedy_requested", "remedy_not_offered", "remedy_about", "offered-requested", "arrange")
     for cause in ENGINE.remedies.by_cause:
         for rid in ENGINE.remedies.remedies:
             conv = Conversation.model_validate({
@@ -284,3 +284,21 @@ def test_a_buyer_who_writes_first_and_says_who_they_are_is_not_asked_again() -> 
         assert texts and all("柚子家女装" in t for t in texts), texts  # the greeting folded in
         assert any("黄大山吧" in t or "黄大山吗" in t for t in texts) == asked, (first, texts)
         _clean(texts)
+
+
+def test_a_choice_beside_a_question_chooses() -> None:
+    """"好 那就補發吧 菊花茶要寄回去嗎": one clause (a space for a comma) picks the option, the other
+    asks about it; read as a question, it still chooses. A question alone does not."""
+    tea = {"shop": "茶香小铺", "buyer_name": "林", "honorific": "小姐", "product": "红枣枸杞茶"}
+    talk = [("agent", "您好，请问是林小姐吗？"), ("buyer", "是我啦"), ("agent", "您买的红枣枸杞茶还记得吗？"),
+            ("buyer", "收到的是菊花茶欸 我買的是紅棗枸杞茶"), ("agent", "非常抱歉，发错了是我们的失误。"),
+            ("agent", "这次是配货没核对好，仓库已经调整流程了。"),
+            ("agent", "马上给您补发正确的商品，发错的不用寄回；或者直接全额退款，您看哪种方便？")]
+    conv, _ = _talk(tea, talk)
+    assert conv.stage == "remedy"
+    for said in ("好 那就補發吧 菊花茶要寄回去嗎", "行，补发吧，要几天能到？"):
+        after, _ = ENGINE.feed(conv, "buyer", said)
+        assert after.context.remedy_chosen == "reship_missing", (said, after.stage)
+    for asked in ("补发要几天？", "退款的话多久能到账"):
+        after, _ = ENGINE.feed(conv, "buyer", asked)
+        assert after.stage == "remedy" and after.context.remedy_chosen is None, asked
