@@ -264,7 +264,10 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
                 "context": {"cause": cause, "remedy_requested": rid, "remedy_chosen": "exchange",
                             "remedies_refused": ["exchange"]}})
             # the reassurance only for the options that have one (remedies.yaml `again`)
-            for key in keys + ("remedy_again",) * bool(ENGINE.remedies.remedies[rid].again):
+            # (after a blocked message: before the request, the correction asks nothing either)
+            extra = ("remedy_again",) * bool(ENGINE.remedies.remedies[rid].again) + \
+                ("after_block",) * (folder != "polite_request")
+            for key in keys + extra:
                 for tone in ("正式", "亲切"):
                     for v in ENGINE.templates.variants.get((folder, key, tone), []):
                         text = ENGINE.templates.render(v, ENGINE.variables(conv))
