@@ -50,6 +50,14 @@ class ScopedRule(Rule):
     context: list[str] | None = None
 
 
+class SureRule(Rule):
+    """A marker the labelling convention decides by (buyer.yaml ``sure``): the reading is at
+    least this intent (in ``priority``) and this emotion, whatever the model says."""
+
+    intent: str | None = None
+    emotion: Literal["calm", "upset", "angry"] | None = None
+
+
 class BuyerLexicon(_Strict):
     """dialogs/lexicon/buyer.yaml"""
 
@@ -74,6 +82,7 @@ class BuyerLexicon(_Strict):
     cause_heat_scale: dict[str, float] = {}
     upset_cap: float | None = None
     emotion_cap: dict[str, Literal["calm", "upset", "angry"]] = {}
+    sure: list[SureRule] = []
 
 
 class AgentLexicon(_Strict):
@@ -145,6 +154,7 @@ class Remedy(_Strict):
     text: str = Field(min_length=1)
     short: str = Field(min_length=1)
     next: str | None = Field(default=None, min_length=1)  # the next step once agreed (else phrases.remedy_next)
+    again: str | None = Field(default=None, min_length=1)  # why the new one won't have the same problem
     choose: list[str] = []
     intents: list[str] = []
 
@@ -440,7 +450,7 @@ def _cue_references(spec: BuyerLexicon | AgentLexicon | GuardFile) -> Iterator[t
     families: list[tuple[Path, dict[str, list[Any]]]] = []
     if isinstance(spec, BuyerLexicon):
         families = [(("intents",), spec.intents), (("causes",), spec.causes),
-                    (("emotions",), {str(k): v for k, v in spec.emotions.items()})]
+                    (("emotions",), {str(k): v for k, v in spec.emotions.items()}), (("sure",), {"": spec.sure})]
     elif isinstance(spec, AgentLexicon):
         families = [(("acts",), spec.acts)]
     else:

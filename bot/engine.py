@@ -60,6 +60,13 @@ _COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refun
 _REQUESTS = _COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
 _PLACE = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a clause with the marks after it
+# a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …")
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def _spoken_clauses(text: str) -> list[str]:
+    """_CLAUSE's clauses, also cut where a space stands for a comma."""
+    return [p for c in _CLAUSE.findall(text) for p in _SPACED.split(c)]
 
 
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
@@ -341,14 +348,17 @@ class Engine:
                     moves.append(ev)
         return path
 
-    def _picks(self, norm: str) -> bool:
+    def _picks(self, text: str) -> bool:
         """Whether a reply picks one of the options shown: by its place ("我选第二个") or by an
-        option's cue not turned down ("那还是退15吧", not "不用退了"), and asks no question."""
-        flow = self.flow
-        if flow.cue("question", norm):
-            return False
-        return bool(flow.cue("picks", norm)) or self.remedies.named(
-            norm, flow.cues["turned_down"]) is not None
+        option's cue not turned down ("那还是退15吧", not "不用退了"), in a clause that asks no
+        question and sets no condition ("好，那就补发吧，菊花茶要寄回去吗" picks; "退款的话多久能
+        到账？" does not)."""
+        flow, down = self.flow, self.flow.cues["turned_down"]
+        # the clauses of the text as typed: normalising drops the spaces that stand for commas
+        said = [self.understand.normalize(c).text for c in _spoken_clauses(text)]
+        return any(not flow.cue("question", c) and (
+            flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
+            for c in (flow.cues["conditional"].sub("。", c) for c in said))
 
     def _placed(self, ctx: Context, norm: str) -> str | None:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
@@ -446,6 +456,7 @@ class Engine:
         ctx.maybe = None
         ctx.last_role = "buyer"
         ctx.last_acts = []
+        ctx.just_resumed = False  # the buyer spoke first after a resume: answer them, not greet again
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
@@ -473,6 +484,10 @@ class Engine:
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         requested = self._requested(ctx, asks, norm)
         ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
+        # asking whether the new one will have the same problem: answered by what the shop does
+        # so it won't (remedies.yaml `again`), not by how the option goes
+        about = self.remedies.remedies.get(ctx.remedy_about or "")
+        ctx.remedy_again = bool(about and about.again and flow.cue("asks_again", norm))
         if requested is not None:
             ctx.remedy_requested = requested
             ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
@@ -520,11 +535,13 @@ class Engine:
         if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order)
             events = [e for cue, evs in self.script.cue_events.items() if flow.cue(cue, norm)
                       for e in evs] + events
-        # (the case's own cause said again is no new problem: "寄扣子吧，我楼下就有裁缝" read as quality)
+        # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
+        # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
+        # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality).
         if before in self._offers and ctx.remedies_offered and u.cause in (None, ctx.cause) and norm \
-                and intent != "ask" and not any(self.script.leaves(before, e) for e in events) \
-                and self._picks(norm):
-            events += self.script.pick_events  # "那还是退15吧" read as a complaint still chooses
+                and (intent != "ask" or len(_spoken_clauses(text)) > 1) \
+                and not any(self.script.leaves(before, e) for e in events) and self._picks(text):
+            events += self.script.pick_events
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and (self._outright(norm) is False or flow.cue("haggles", norm)):
             # asked about, under a condition, or a counter-offer ("退20？太少了，起码退50")
@@ -573,6 +590,10 @@ class Engine:
         initial = self.script.initial
         if before == initial and conv.stage != initial:
             ctx.buyer_first = ctx.identity_confirmed = True  # the buyer spoke first
+            # "是我，…", "我是黄大山…": the greeting that folds into the reply asks no "您是…吧"
+            name = conv.case.buyer_name
+            ctx.buyer_first_said_who = "affirm" in meant or (
+                name != self.defaults["buyer_name"] and bool(name) and name in text)
         if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
             ctx.identity_confirmed = True
         left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
@@ -878,6 +899,7 @@ class Engine:
             "requested_text": wanted.text.replace("{{ unit }}", unit),
             "others": others,
             "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
+            "again": (wanted.again or "").replace("{{ unit }}", unit),
             "unit": unit,
             "use": use,
             "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
@@ -889,7 +911,8 @@ class Engine:
         ctx = conv.context
         keys: list[str] = []
         if ctx.just_resumed:
-            return self.script.initial, ["resume", "default"]
+            # "按约定的时间" only when a time was agreed
+            return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
             return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
         if ctx.repair:
@@ -907,6 +930,8 @@ class Engine:
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
                 and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.remedy_again and ctx.last_role == "buyer":
+            keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":
             keys.append("remedy_about")  # a question about an option: how it goes, then the choice
         if ctx.remedy_requested and ((ctx.remedy_asked and ctx.last_role == "buyer") or (
@@ -965,7 +990,8 @@ class Engine:
         opening = self.script.initial  # the greeting folded into a reply to a buyer who wrote first
         if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != opening:
             noname = conv.case.buyer_name == self.defaults["buyer_name"]
-            key = self.templates.pick_key(opening, ["buyer_first-noname"] * noname + ["buyer_first"])
+            key = self.templates.pick_key(opening, ["buyer_first-said_who"] * ctx.buyer_first_said_who
+                                          + ["buyer_first-noname"] * noname + ["buyer_first"])
             greet = self._choose(opening, key, conv.tone, 1, conv.turn, frozenset(), missing) if key else ()
             if greet:
                 hello = self.templates.render(greet[0], variables)

@@ -271,6 +271,9 @@ def _uses(data: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, tuple[st
                       ("causeless_intents", "intent"), ("cause_intents", "intent")):
         for i, label in enumerate(buyer.get(key) or []):
             yield f, (key, i), kind, str(label)
+    for i, rule in enumerate(buyer.get("sure") or []):
+        if isinstance(rule, Mapping) and rule.get("intent"):
+            yield f, ("sure", i, "intent"), "intent", str(rule["intent"])
     for label in (data.get("lexicon/agent.yaml") or {}).get("acts") or {}:
         yield "lexicon/agent.yaml", ("acts", label), "act", str(label)
     for label in (data.get("guard.yaml") or {}).get("codes") or {}:

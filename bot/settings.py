@@ -136,7 +136,14 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     try:
         return cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[no-any-return]
     except ValidationError as exc:
-        env = "、".join(dict.fromkeys(f"CSBOT_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]))
-        raise SettingsError("\n".join(f"{where}：{'.'.join(map(str, e['loc']))}：{message_of(e)}"
-                                      for e in exc.errors())
-                            + f"（看环境变量 {env}、--config 文件和命令行参数）") from exc
+        # Each line names where its value came from: the variable, the file or the flag.
+        raise SettingsError("\n".join(
+            f"{where}：{'.'.join(map(str, e['loc']))}：{message_of(e).rstrip('。')}。{_check_hint(e['loc'])}"
+            for e in exc.errors())) from exc
+
+
+def _check_hint(loc: tuple[int | str, ...]) -> str:
+    """Where to look for a setting's wrong value, in Chinese."""
+    if not loc:
+        return "请检查环境变量、--config 指定的设置文件和命令行参数。"
+    return f"请检查环境变量 CSBOT_{str(loc[0]).upper()}、--config 指定的设置文件和命令行参数。"

@@ -62,3 +62,13 @@ def test_a_database_that_cannot_be_opened_is_exit_3_in_chinese(tmp_path: Path, c
     missing = ("数据库文件不存在" if command == ["report"]  # the report never creates one
                else "打不开数据库文件：文件夹不存在或没有权限")
     assert code == 3 and missing in out, out
+
+
+def test_learn_tells_a_place_it_cannot_write_to_before_training(tmp_path: Path) -> None:
+    # Training takes minutes; an --out under a file (or anywhere unwritable) is a usage
+    # error at once, and nothing is trained (no model, no folder made under the file).
+    (tmp_path / "文件").write_text("x", encoding="utf-8")
+    target = tmp_path / "文件" / "模型" / "x.json.gz"
+    code, out = run("learn", "--quiet", "--out", str(target))
+    assert code == 2, out
+    assert out.startswith("用法：") and f"错误：'--out' 的值不对：写不了 {target}：路径里有一段不是文件夹" in out, out

@@ -233,11 +233,34 @@ def test_a_question_about_an_option_is_answered_with_how_it_goes() -> None:
         _clean(texts)
 
 
+def test_asking_whether_the_new_one_will_have_the_same_problem_is_reassured() -> None:
+    """Not how the exchange goes (remedy_about): what the shop does so the new one won't have it
+    (remedies.yaml `again`), and that it will be put right if it does, with no condition."""
+    talk = [("agent", "您好，请问是周女士吗？"), ("buyer", "是"), ("agent", "您买的羽绒服收到后感觉怎么样？"),
+            ("buyer", "一直往外跑绒，穿一天黑裤子上全是毛"), ("agent", "真对不起，让您这么闹心"), ("buyer", "嗯"),
+            ("agent", "这批面料的防绒处理没做到位，是我们的问题。给您换一件新的，或者退货退款，运费我们出。")]
+    conv, _ = _talk({**DRESS, "product": "羽绒服"}, talk)
+    assert conv.stage == "remedy"
+    for asked in ("换新的会不会还跑绒啊？", "新的能保证不跑绒吗", "換新的會不會又這樣", "新的不会又有问题吧"):
+        after, sug = ENGINE.feed(conv, "buyer", asked)
+        assert after.stage == "remedy" and after.context.remedy_about == "exchange", asked  # chooses nothing yet
+        assert after.context.remedy_again, asked
+        texts = [s.text for s in sug.suggestions]
+        assert texts and all(s.template.startswith("remedy/remedy_again") for s in sug.suggestions), (asked, texts)
+        assert all(re.search("检查|檢查", t) for t in texts), texts
+        assert not any("寄回来" in t or "寄回來" in t for t in texts), texts  # not the how-it-goes answer
+        _clean(texts)
+    # a question about the option that is no such worry still gets how it goes
+    after, sug = ENGINE.feed(conv, "buyer", "换的话运费谁出啊")
+    assert not after.context.remedy_again
+    assert all(s.template.startswith("remedy/remedy_about") for s in sug.suggestions)
+
+
 @pytest.mark.parametrize("folder", ["listen_apologize", "explain", "remedy", "polite_request"])
 def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_request(folder: str) -> None:
     """Rendered for every cause and every remedy: the agent who sends one is not read as saying
     goodbye or asking for the review (either would move the stage), and the guard is clean."""
-    keys = ("remedy_requested", "remedy_not_offered", "remedy_about", "offered-requested")
+    keys = ("remedy_requested", "remedy_not_offered", "remedy_about", "offered-requested", "arrange")
     seen: set[str] = set()  # many causes and remedies render the same text: each is read once
     for cause in ENGINE.remedies.by_cause:
         for rid in ENGINE.remedies.remedies:
@@ -245,7 +268,11 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
                 "case": {"shop": "店", "buyer_name": "周", "product": "实木椅子"}, "stage": folder,
                 "context": {"cause": cause, "remedy_requested": rid, "remedy_chosen": "exchange",
                             "remedies_refused": ["exchange"]}})
-            for key in keys:
+            # the reassurance only for the options that have one (remedies.yaml `again`)
+            # (after a blocked message: before the request, the correction asks nothing either)
+            extra = ("remedy_again",) * bool(ENGINE.remedies.remedies[rid].again) + \
+                ("after_block",) * (folder != "polite_request")
+            for key in keys + extra:
                 for tone in ("正式", "亲切"):
                     for v in ENGINE.templates.variants.get((folder, key, tone), []):
                         text = ENGINE.templates.render(v, ENGINE.variables(conv))
@@ -281,3 +308,33 @@ def test_the_options_a_text_names_do_not_depend_on_what_was_asked_before() -> No
         shared.named(t, down)  # cached in another order, first asked with a turned_down
     assert [answers(shared, t) for t in texts] == fresh
     assert fresh[0][1] == "exchange" and fresh[1][3] == ["reship_missing", "reship"] and fresh[5][0] is None
+
+
+def test_a_buyer_who_writes_first_and_says_who_they_are_is_not_asked_again() -> None:
+    case = {"shop": "柚子家女装", "buyer_name": "黄大山", "product": "儿童运动鞋", "agent": "小林"}
+    for first, asked in (("是我，穿了两天鞋底就开胶了", False), ("我是黄大山，你们鞋底开胶了", False),
+                         ("在吗？鞋底开胶了", True)):
+        conv, _ = ENGINE.start(case)
+        conv, sug = ENGINE.feed(conv, "buyer", first)
+        texts = [s.text for s in sug.suggestions]
+        assert texts and all("柚子家女装" in t for t in texts), texts  # the greeting folded in
+        assert any("黄大山吧" in t or "黄大山吗" in t for t in texts) == asked, (first, texts)
+        _clean(texts)
+
+
+def test_a_choice_beside_a_question_chooses() -> None:
+    """"好 那就補發吧 菊花茶要寄回去嗎": one clause (a space for a comma) picks the option, the other
+    asks about it; read as a question, it still chooses. A question alone does not."""
+    tea = {"shop": "茶香小铺", "buyer_name": "林", "honorific": "小姐", "product": "红枣枸杞茶"}
+    talk = [("agent", "您好，请问是林小姐吗？"), ("buyer", "是我啦"), ("agent", "您买的红枣枸杞茶还记得吗？"),
+            ("buyer", "收到的是菊花茶欸 我買的是紅棗枸杞茶"), ("agent", "非常抱歉，发错了是我们的失误。"),
+            ("agent", "这次是配货没核对好，仓库已经调整流程了。"),
+            ("agent", "马上给您补发正确的商品，发错的不用寄回；或者直接全额退款，您看哪种方便？")]
+    conv, _ = _talk(tea, talk)
+    assert conv.stage == "remedy"
+    for said in ("好 那就補發吧 菊花茶要寄回去嗎", "行，补发吧，要几天能到？"):
+        after, _ = ENGINE.feed(conv, "buyer", said)
+        assert after.context.remedy_chosen == "reship_missing", (said, after.stage)
+    for asked in ("补发要几天？", "退款的话多久能到账"):
+        after, _ = ENGINE.feed(conv, "buyer", asked)
+        assert after.stage == "remedy" and after.context.remedy_chosen is None, asked

@@ -323,3 +323,34 @@ def test_once_the_agent_has_handed_over_the_suggestions_do_not_hand_over_again()
         for r in sug.suggestions:
             assert not re.search("报给主管|请主管|主管来负责|主管会亲自", r.text), r.text
             assert "诉求" not in r.text and "交代" not in r.text, r.text
+
+
+def test_a_resume_says_an_agreed_time_only_when_there_was_one_and_answers_a_buyer_who_speaks_first(
+        flow: Any) -> None:
+    f = flow()
+    f.agent("您好，请问是周女士吗？").buyer("在开会，晚点再说").expect("callback")
+    assert f.conv.context.callback_at is None
+    conv, sug = ENGINE.resume(f.conv)
+    texts = [s.text for s in sug.suggestions]
+    assert texts and not any("约" in t for t in texts), texts  # no time was agreed: none is claimed
+    # the buyer writes before the agent greets again: answered, not greeted ("请问是…吗")
+    conv, sug = ENGINE.feed(conv, "buyer", "好了 你说吧")
+    assert not any(s.template.startswith("opening/resume") for s in sug.suggestions), sug.suggestions
+    assert not any("请问是" in s.text for s in sug.suggestions), sug.suggestions
+    f = flow()
+    f.agent("您好，请问是周女士吗？").buyer("在开会，晚点再说").agent("好的，那我晚上八点再联系您，您先忙")
+    assert f.conv.context.callback_at is not None
+    _, sug = ENGINE.resume(f.conv)
+    assert sug.suggestions and all(s.template.startswith("opening/resume-agreed") for s in sug.suggestions)
+
+
+@pytest.mark.parametrize("answer", ["看你们新的质量吧，到时候再说", "等收到新的再说吧", "改评的事看你们新的质量吧"])
+def test_a_review_answer_put_off_till_the_remedy_arrives_is_an_answer_not_a_busy_buyer(flow: Any,
+                                                                                       answer: str) -> None:
+    f = flow()
+    f.agent("您好，请问是何女士吗？").buyer("是我").agent("您买的四件套还记得吗？")
+    f.buyer("记得，洗一次就起球了").agent("真抱歉，刚用就起球太糟心了。").agent("这批面料处理没到位，已经反馈给工厂。")
+    f.agent("给您换一套新的，或者退货退款，运费我们出。").buyer("换新的吧").expect("polite_request")
+    f.agent("好的，新的今天就寄出。另外想问问您，方便的话愿不愿意考虑更新一下评价？改不改都是您的权利。")
+    f.buyer(answer).expect("closing")
+    assert f.conv.context.callback_at is None

@@ -813,9 +813,27 @@ def test_the_queue_card_names_the_cause_read_from_the_review(browser: Any, serve
         ".find(c => c.textContent.includes('陈小雨'));"
         "if (card) card.click(); return !!card;"))
     page.until_shown("#conv")
+    # The case details name the cause as the card does.
+    page.until_text("#case-facts", "尺码不合适（评价）")
+    assert page.d.execute_script(
+        "const dt = [...document.querySelectorAll('#case-facts dt')].find(t => t.textContent === '原因');"
+        "return dt && dt.nextElementSibling.textContent;") == "尺码不合适（评价）"
     page.say_as_buyer("是我，鞋子小了一码")
     page.until_text("#understanding", "尺码不合适")
     assert "原因" in page.text("#understanding dl")
+    # A case opened without one shows that none is known, then the problem the buyer names.
+    page.click("#to-queue")
+    page.until_text("#queue-list", "黄大山")
+    page.wait.until(lambda d: d.execute_script(
+        "const card = [...document.querySelectorAll('#queue-list .q-item')]"
+        ".find(c => c.textContent.includes('黄大山'));"
+        "if (card) card.click(); return !!card;"))
+    page.until_text("#case-title", "黄大山")
+    page.until_text("#case-facts", "还没说明")
+    page.say_as_buyer("是我，穿了两天鞋底就开胶了")
+    page.until_text("#case-facts", "质量问题（沟通）")
+    assert "还没说明" not in page.text("#case-facts")
+    page.shot("1280-case-cause")
     assert page.js_errors() == []
 
 
@@ -1048,8 +1066,7 @@ def _shift(browser: Any, proc: ServerProcess, robot: Robot, db_url: str, width: 
     assert "暂停" in page.text("#step") and "第 0" not in page.text("#step")
     page.send_as_agent("好的，那我今晚8点再联系您，您看方便吗？")
     page.until_text("#checklist", "✓ 已约定具体回访时间")
-    page.until_text("#callback-line", "约定回访：")
-    assert "20:00" in page.text("#callback-line"), page.text("#callback-line")
+    page.until_text("#callback-line", "20:00")  # (约定回访：… is there before the time is read back)
 
     # The third: the buyer threatens a complaint; the supervisor is told, then the item is ticked.
     page.click("#to-queue")

@@ -119,3 +119,58 @@ def test_a_buyer_who_writes_traditional_is_answered_in_it(engine: Engine) -> Non
     assert replies["對"] and all(written_traditional(t) for t in replies["對"]), replies["對"]
     assert replies["对"] and not any(written_traditional(t) for t in replies["对"]), replies["对"]
     assert not written_traditional("乾隆年间著名的瓷器，于是买了")
+
+
+# Written for buyer.yaml's `sure` markers, the way buyers type them (sarcasm at being contacted
+# at last; anger said outright, traditional too), with the near misses that are not.
+@pytest.mark.parametrize("text,intent,emotion", [
+    ("哟，还知道找我啊", "complain", "upset"),
+    ("呵呵，现在知道找我了", "complain", "upset"),
+    ("终于想起我了？", "complain", "upset"),
+    ("哟，稀客", "complain", "upset"),
+    ("现在知道来找人了", "complain", "upset"),
+    ("很生氣", "complain", "angry"),
+    ("我很生气", "complain", "angry"),
+    ("火大", "complain", "angry"),
+    ("真的很愤怒", "complain", "angry"),
+    ("受够了", "complain", "angry"),
+    ("氣死我了，什麼破東西", "complain", "angry"),
+    # an intent above a complaint keeps it; the anger still counts
+    ("我很生气，你们赶紧给我退款", "want_refund", "angry"),
+])
+def test_sarcasm_at_being_contacted_and_anger_said_outright(engine: Engine, text: str, intent: str,
+                                                             emotion: str) -> None:
+    u = engine.understand.buyer(text)
+    assert (u.intent, u.emotion) == (intent, emotion), u
+    assert intent in [i.intent for i in u.intents], u
+
+
+@pytest.mark.parametrize("text", [
+    "有点生气，但还是想听听你们怎么说", "说不上生气，就是觉得不值", "我没生气，就是想问问怎么处理",
+    "一开始挺生气的，后来你们处理得挺好", "亲别生气哈", "空气炸锅炸薯条外面糊了", "生气也没用，东西都坏了",
+])
+def test_hedged_denied_or_past_anger_is_not_angry(engine: Engine, text: str) -> None:
+    assert engine.understand.buyer(text).emotion != "angry", text
+
+
+@pytest.mark.parametrize("text", ["你们还记得我呀", "终于想起来了，是那个台灯", "我才想起来我买过这个",
+                                  "啊啊啊终于有人回我了"])
+def test_remembering_or_relief_is_no_sarcasm(engine: Engine, text: str) -> None:
+    assert engine.understand.buyer(text).intent != "complain", text
+
+
+def test_a_sure_marker_raises_the_reading_and_never_lowers_it() -> None:
+    """Without the model (rules alone or any reading): `assure` only moves an intent up the
+    priority and an emotion up the scale; a reading above both is returned as it is."""
+    from bot.models import BuyerUnderstanding, IntentScore
+
+    understand = shared_engine().understand
+    norm = understand.normalize("哟，还知道找我啊")
+    rule = understand.buyer_model(norm)
+    other = BuyerUnderstanding(text="哟，还知道找我啊", intent="other", cause=None, emotion="calm",
+                               confidence=0.8, intents=[IntentScore(intent="other", confidence=0.8)])
+    raised = understand.buyer_model.assure(norm, other, rule)
+    assert (raised.intent, raised.emotion, [i.intent for i in raised.intents]) == ("complain", "upset", ["complain"])
+    higher = other.model_copy(update={"intent": "threaten", "emotion": "angry",
+                                      "intents": [IntentScore(intent="threaten", confidence=0.9)]})
+    assert understand.buyer_model.assure(norm, higher, rule) is higher

@@ -17,6 +17,7 @@ class Remedy:
     text: str
     short: str
     next: str | None  # what happens next once it is agreed (remedies.yaml `next`)
+    again: str | None  # why the new one won't have the same problem (remedies.yaml `again`)
     choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
 
@@ -27,7 +28,7 @@ class RemedyBook:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.remedies = {
             rid: Remedy(
-                rid, r["label"], r["text"], r["short"], r.get("next"),
+                rid, r["label"], r["text"], r["short"], r.get("next"), r.get("again"),
                 tuple(re.compile(c) for c in r.get("choose") or ()),
                 tuple(r.get("intents", [])),
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -38,6 +40,12 @@ def learn(dialogs: Path | None, corpus: Path | None, out: Path | None, quiet: bo
 
     folder = dialogs_dir(dialogs)
     target = out or folder / MODEL_FILE
+    # Training takes minutes: a place the model cannot be written to is told before it.
+    problem = _unwritable(target)
+    if problem:
+        if out is not None:
+            raise click.BadParameter(f"写不了 {target}：{problem}", param_hint="'--out'")
+        raise click.UsageError(f"写不了模型文件 {target}：{problem}（可以用 --out 写到别处）")
     log = None if quiet else (lambda s: click.echo(s, err=True))
     try:
         model = build(folder, log, corpus)
@@ -61,3 +69,19 @@ def learn(dialogs: Path | None, corpus: Path | None, out: Path | None, quiet: bo
         if "stack_new_act_min" in row:
             figures += f"，组合 + 新动作门槛 {info['new_act_min']} {row['stack_new_act_min']:.3f}"
         click.echo(f"  {family}：训练集交叉验证 {figures}；采用{names[info['ship'][family]]}")
+
+
+def _unwritable(target: Path) -> str | None:
+    """Why the model file cannot be written to ``target`` (None when it can): its folder is
+    made as the write would make it, and a scratch file is created in it and removed."""
+    if target.is_dir():
+        return "这是一个文件夹，不是文件"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target.parent):
+            pass
+        if target.exists() and not os.access(target, os.W_OK):
+            return "没有权限"
+    except OSError as exc:
+        return os_error(exc)
+    return None

@@ -45,6 +45,7 @@ class Cues(_Strict):
     question: str = "(?!)"  # a question about an option is no choice ("退款要多久？")
     another: str = "(?!)"  # another problem, not the old one again ("还有个事", "另外")
     asks_about: str = "(?!)"  # a clause asking about an option, not for it ("换新的会不会还跑绒")
+    asks_again: str = "(?!)"  # … whether the new one will have the same problem ("会不会还跑绒")
     conditional: str = "(?!)"  # a choice under a condition, to its sentence's end ("再不到就退钱")
     asks_consent: str = "(?!)"  # the agent's offer still asks the buyer ("…，可以吗？")
     done: str = "(?!)"  # the agent says the remedy is done ("已经给您退了")

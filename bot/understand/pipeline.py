@@ -129,9 +129,18 @@ class Understander:
         if scores is not None:
             scores.update(intent=None, cause=None, emotion=None)
         learned = self.learned
-        if learned is None:
-            return rule
-        return learned.buyer(norm, rule, "model" if self.mode == "model" else "", cues, scores)
+        if self.mode == "model" and learned is not None:
+            return learned.buyer(norm, rule, "model", cues, scores)  # the n-grams alone, for eval
+        read = rule if learned is None else learned.buyer(norm, rule, "", cues, scores)
+        # The markers the labelling convention decides by (buyer.yaml `sure`) hold whatever
+        # read the message; an intent they set has no calibrated probability.
+        sure = self.buyer_model.assure(norm, read, rule)
+        if scores is not None and sure is not read:
+            if sure.intent != read.intent:
+                scores["intent"] = None
+            if sure.emotion != read.emotion:
+                scores["emotion"] = None
+        return sure
 
     def buyer_scored(self, text: str) -> tuple[BuyerUnderstanding, dict[str, float | None]]:
         """``buyer`` with the calibrated probability of each family's label."""
