@@ -54,8 +54,8 @@ def predict_proba(train_x: list[dict[str, float]], train_y: list[int], test_x: l
                   classes: tuple[str, ...], c: float, dropout: bool, balance: float = 0.0) -> list[list[float]]:
     """Softmax of the logits (temperature 1: enough to rank how sure a miss is)."""
     txs, tys = _augment(train_x, train_y, dropout)
-    vocab, rows, bias = _fit(txs, tys, "multiclass", classes, c, 2, balance)
-    vocab, rows = _prune(vocab, rows, 0.2)
+    vocab, rows, bias = _fit(txs, tys, "multiclass", classes, c, SETTINGS["min_count"], balance)
+    vocab, rows = _prune(vocab, rows, SETTINGS["prune"])
     out = []
     for z in _logits(test_x, vocab, rows, bias):
         top = max(z)
@@ -193,7 +193,8 @@ def agent_cv(args: argparse.Namespace) -> int:
     gold = [set(r["acts"]) for r in rows]  # type: ignore[call-overload]
     t = train_task(texts, [sorted(g) for g in gold], kind="multilabel", classes=classes,
                    extras=[agent_extras(a) for a in said], extras_dropout=True,
-                   groups=near_duplicate_groups(texts), grid=(args.c,))
+                   groups=near_duplicate_groups(texts), grid=(args.c,),
+                   min_count=SETTINGS["min_count"], prune=SETTINGS["prune"])
     th = t.spec.thresholds or [0.5] * len(classes)
     if args.probe:  # fitted on every training line, scored on the probe files
         from bot.learned.linear import LinearTask
