@@ -46,21 +46,30 @@ def json_bytes(model: BaseModel) -> bytes:
     return model.__pydantic_serializer__.to_json(model)
 
 
-class JsonText(TypeDecorator[bytes]):
-    """A JSON text bound from UTF-8 bytes: as they are on SQLite, cast to TEXT in the statement
-    (a BLOB is never equal to the TEXT a column holds, and would be stored as a BLOB);
-    decoded on any other database."""
+class _DecodedText(TypeDecorator[bytes]):
+    """Text bound from UTF-8 bytes, decoded (PostgreSQL's driver takes only str)."""
 
     impl = Text
     cache_ok = True
 
+    def process_bind_param(self, value: bytes | str | None, dialect: Dialect) -> Any:
+        return value.decode() if isinstance(value, bytes) else value
+
+
+class JsonText(TypeDecorator[bytes]):
+    """A JSON text bound from UTF-8 bytes: as they are on SQLite, cast to TEXT in the statement
+    (a BLOB is never equal to the TEXT a column holds, and would be stored as a BLOB);
+    decoded on any other database. On SQLite it is plain Text, with no bind processor: three
+    Python calls a turn fewer."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(Text() if dialect.name == "sqlite" else _DecodedText())
+
     def bind_expression(self, bindvalue: Any) -> ColumnElement[Any]:
         return cast(bindvalue, Text)
-
-    def process_bind_param(self, value: bytes | str | None, dialect: Dialect) -> Any:
-        if isinstance(value, bytes) and dialect.name != "sqlite":
-            return value.decode()
-        return value
 
 
 class Statement:
@@ -71,7 +80,7 @@ class Statement:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any] | None:
         """Execute; the first row (a tuple-like), or None."""
-        raw = conn.connection.driver_connection
+        raw = conn.connection.dbapi_connection  # an attribute; the driver's own connection on SQLite
         if not isinstance(raw, sqlite3.Connection):
             result = conn.execute(self.stmt, dict(params))
             return result.first() if result.returns_rows else None
@@ -80,7 +89,7 @@ class Statement:
 
     def count(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute an INSERT, UPDATE or DELETE; how many rows it changed."""
-        raw = conn.connection.driver_connection
+        raw = conn.connection.dbapi_connection
         if not isinstance(raw, sqlite3.Connection):
             return int(conn.execute(self.stmt, dict(params)).rowcount)
         sql, order = self._compiled(conn)
