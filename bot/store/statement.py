@@ -85,7 +85,7 @@ class Statement:
             result = conn.execute(self.stmt, dict(params))
             return result.first() if result.returns_rows else None
         sql, order = self._compiled(conn)
-        return raw.execute(sql, [p(params[n]) if p else params[n] for n, p in order]).fetchone()  # type: ignore[no-any-return]
+        return raw.execute(sql, [p(params[n]) if p else params[n] for n, p in order]).fetchone()
 
     def count(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute an INSERT, UPDATE or DELETE; how many rows it changed."""
