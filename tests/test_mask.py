@@ -9,7 +9,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.store.mask import _PATTERNS, ADDRESS_SPEC, mask, mask_edits, move_span
+from bot.store.mask import _ANY_NEED, _ASCII, _PATTERNS, _RULES, ADDRESS_SPEC, mask, mask_edits, move_span
 from tests.conftest import DATA, read_jsonl
 from tests.loop import examples
 
@@ -45,6 +45,17 @@ def test_the_quick_checks_change_nothing(text: str) -> None:
         assert mask(text) == unguarded(text)
     # full-width digits are masked like ASCII ones; what is not masked keeps its width
     assert mask(text).translate(WIDE) == unguarded(text.translate(WIDE))
+
+
+def test_the_first_check_reads_the_text_as_the_rules_read_the_probe() -> None:
+    """A message needs no rule when none of the rules' first needs is in its probe (the text
+    with full-width characters made ASCII); the check reads the text itself, untranslated,
+    and must say the same for every character (digits of any script included)."""
+    firsts = [re.compile(needs.split()[0]) for _, _, needs in _RULES]
+    chars = [*map(chr, range(0x20, 0x7F)), *"０１２３４５６７８９－　．（）＋", *"省市区县镇乡街道路巷弄村号栋我的〇一",
+             "\u0663", "\u0969", "\U0001d7d9", "\u2460", "\u00b2"]
+    for c in chars:
+        assert bool(_ANY_NEED.search(c)) == any(f.search(c.translate(_ASCII)) for f in firsts), c
 
 
 def test_the_data_sets_mask_as_before() -> None:

@@ -83,8 +83,11 @@ _RULES: list[tuple[Callable[[str], Iterator[tuple[int, int]]], str, str]] = [
      "[路街巷弄] 号"),
 ]
 _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
-# Every rule needs its first "needs" pattern: a text with none of them needs no rule.
-_ANY_NEED = re.compile("|".join(needs.split()[0] for _, _, needs in _RULES))
+# Every rule needs its first "needs" pattern (a digit, 1, 0, a district or a road word): a
+# text with none of them needs no rule. One character class, read on the text itself: the
+# full-width characters _ASCII translates are digits (\d either way) or punctuation no rule
+# starts from, so translating first (2-3 µs a message) changes nothing here.
+_ANY_NEED = re.compile(r"[\d省市区县镇乡街路巷弄]")
 
 
 # Chinese input methods type full-width digits and brackets too (１３８…): the rules read them
@@ -112,9 +115,9 @@ _PHONE_RULE = 2  # an id (buyer_id, order_id) is masked for phone numbers only: 
 def mask_edits(text: str, only: int | None = None) -> tuple[str, list[list[Edit]]]:
     """The masked text and, per rule that changed it, its replacements (in the coordinates
     of the text that rule saw), for moving spans from the text into the masked one."""
-    probe = text.translate(_ASCII)
-    if not _ANY_NEED.search(probe):
+    if not _ANY_NEED.search(text):
         return text, []  # most messages
+    probe = text.translate(_ASCII)
     steps: list[list[Edit]] = []
     for i, ((find, repl, _), needs) in enumerate(zip(_RULES, _NEEDS, strict=True)):
         if (only is not None and i != only) or not all(n.search(probe) for n in needs):
