@@ -147,6 +147,8 @@ class Engine:
         self._asks = frozenset(with_role("asks_review"))
         self._closes = frozenset(with_role("closes"))
         self._after_remedy = self._asks | self._closes  # where choosing a remedy leads
+        # the events a choice drops (script.yaml events.outranks: "不用换了，直接退款吧" chooses)
+        self._pick_outranks = frozenset(d for e in self.script.pick_events for d in self.script.outranks.get(e, ()))
         self._handles = frozenset(with_role("handles_problem"))
         self._shows_remedies = frozenset(with_role("shows_remedies"))
         self._callback = frozenset(with_role("schedules_callback"))
@@ -537,11 +539,14 @@ class Engine:
                       for e in evs] + events
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
-        # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality).
-        if before in self._offers and ctx.remedies_offered and u.cause in (None, ctx.cause) and norm \
+        # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
+        # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics).
+        if before in self._offers and ctx.remedies_offered and norm \
+                and (u.cause in (None, ctx.cause) or self._picks(_spoken_clauses(text)[-1])) \
                 and (intent != "ask" or len(_spoken_clauses(text)) > 1) \
-                and not any(self.script.leaves(before, e) for e in events) and self._picks(text):
-            events += self.script.pick_events
+                and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
+                and self._picks(text):  # ("不用退，线补给我就行" read as no: choosing outranks it)
+            events = self._settle(events + self.script.pick_events, False)
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and (self._outright(norm) is False or flow.cue("haggles", norm)):
             # asked about, under a condition, or a counter-offer ("退20？太少了，起码退50")

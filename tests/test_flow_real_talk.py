@@ -209,3 +209,27 @@ def test_an_option_picked_by_its_place_is_the_agents_own_nth() -> None:
         assert flow.conv.context.remedy_chosen == chosen, text
     flow = _options("给您换一支新的，或者退货退款，或者留着用我们退您20元，您看哪个合适？")
     assert _fed(flow, _read("选3", [], "other", 0.9)).context.remedy_chosen == "partial_refund"
+
+
+# -- a choice that ends the message, or follows a no --------------------------------------
+
+def test_a_message_that_ends_on_its_choice_chooses_whatever_cause_it_is_read_with() -> None:
+    """"重做还要等半个月，算了，退三成吧": the wait for the remedy read as a new logistics problem
+    does not stop the last clause from choosing (a model read it so after a retrain)."""
+    text = "泵頭要等半个月啊，算了，換新吧"
+    u = _read(text, [("complain", 0.46)], "complain", 0.46, cause="logistics")
+    assert _fed(_options(), u).context.remedy_chosen == "exchange"
+    # a new problem said after the option is a new problem, not a choice that ends the message
+    u = _read("換新吧，盖子也裂了", [("complain", 0.8)], "complain", 0.8, cause="damaged")
+    assert _fed(_options(), u).context.remedy_chosen is None
+
+
+def test_turning_one_option_down_and_naming_another_chooses_it() -> None:
+    """"不用退，线补给我就行" read only as no (the request beside it not sure enough): the part it
+    names is chosen, and the case does not close as if every option had been declined."""
+    flow = _options("给您补寄一个新的泵头，或者直接退款，您看哪个方便？")
+    for text in ("不用退款，泵头补给我就行", "不用退了，寄个泵头过来吧"):
+        conv = _fed(flow, _read(text, [("deny", 0.96)], "deny", 0.96))
+        assert conv.context.remedy_chosen == "reship_part" and conv.stage != "closing", (text, conv.stage)
+    conv = _fed(flow, _read("不用了，都不用了", [("deny", 0.96)], "deny", 0.96))
+    assert conv.context.remedy_chosen is None
