@@ -494,6 +494,12 @@ class Engine:
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         requested = self._requested(ctx, asks, norm)
         ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
+        if ctx.remedy_about is None and ctx.remedy_chosen and before in self._asks and norm \
+                and u.cause is None and flow.cue("question", norm) and (
+                    ctx.remedy_chosen in self.remedies.found(norm)
+                    or (self.remedies.named(norm) is None and flow.cue("asks_about", norm))):
+            # once chosen, a question that names it ("补发的要寄回去吗") or no option ("要几天能到？")
+            ctx.remedy_about = ctx.remedy_chosen
         # asking whether the new one will have the same problem: answered by what the shop does
         # so it won't (remedies.yaml `again`), not by how the option goes
         about = self.remedies.remedies.get(ctx.remedy_about or "")
@@ -692,7 +698,7 @@ class Engine:
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused = None, []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
-        ctx.problem_stated = True
+        ctx.problem_stated, ctx.misclick = True, None
         conv.outcome = None
 
     def _sure_events(self, sure: list[str], complaint: bool) -> list[str]:
@@ -966,9 +972,10 @@ class Engine:
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
         if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
             keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
+        if conv.stage in self._asks and ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen \
+                and ctx.last_role == "buyer":  # asked how the chosen one goes: answered before any request
+            keys.append("arranged-asked" if ctx.remedy_underway else "arrange-asked")
         if conv.stage in self._asks and not ctx.remedy_underway:
-            if ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen and ctx.last_role == "buyer":
-                keys.append("arrange-asked")  # chosen with a question about it: how it goes, too
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")

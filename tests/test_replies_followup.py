@@ -58,6 +58,12 @@ def test_a_review_given_by_mistake_is_confirmed_not_asked_what_went_wrong(
         assert any(w in plain for w in ("问题", "不满意", "不对")) and "?" in plain, text  # asked if any
 
 
+def test_after_the_agents_own_reply_to_a_slip_no_problem_is_asked_for() -> None:
+    _, sug = _talk(TEA, [*HELLO, ("buyer", "啊？差评？我点错了吧，茶挺好喝的"), ("agent", "原来是这样，那就放心了")])
+    for text in _texts(sug, "listen_apologize/misclick"):
+        assert "评价" not in text and "抱歉" not in text, text
+
+
 @pytest.mark.parametrize("fine", ["没有没有，都挺好的", "挺好喝的，没啥问题", "嗯嗯 都好"])
 def test_nothing_wrong_after_a_slip_leaves_the_review_to_the_buyer(fine: str) -> None:
     _, sug = _talk(TEA, [*HELLO, ("buyer", "差评？我点错了吧"),
@@ -116,8 +122,17 @@ def test_a_choice_said_with_a_question_is_arranged_and_answered(
 def test_a_question_about_the_chosen_remedy_while_it_is_arranged_is_answered() -> None:
     conv, sug = _talk(TEA, [*WRONG, ("buyer", "补发吧")])
     assert all(s.template.startswith("polite_request/arrange.") for s in sug.suggestions)  # nothing asked
-    conv, sug = ENGINE.feed(conv, "buyer", "对了 补发的大概几天能到啊")
-    assert all("今天就给您发出" in t for t in _texts(sug, "polite_request/arrange-asked"))
+    conv, sug = ENGINE.feed(conv, "buyer", "对了 大概几天能到啊")  # the chosen one, not named
+    texts = _texts(sug, "polite_request/arrange-asked")
+    assert all("今天就给您发出" in t for t in texts)
+    # asked again once it is under way: answered, and the review request waits for the next turn
+    conv, _ = ENGINE.feed(conv, "agent", texts[0])
+    assert conv.context.remedy_underway
+    conv, sug = ENGINE.feed(conv, "buyer", "好的 那补发的要寄回去吗？")
+    assert all("不用寄回" in t for t in _texts(sug, "polite_request/arranged-asked"))
+    conv, sug = ENGINE.feed(conv, "agent", sug.suggestions[0].text)
+    assert conv.context.review_requests == 0 and all(
+        s.template.startswith("polite_request/default") for s in sug.suggestions)  # now the one request
 
 
 @pytest.mark.parametrize("blocked", [
