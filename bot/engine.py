@@ -481,7 +481,7 @@ class Engine:
         ctx.farewell = any(i in flow.farewell for i in meant)
         # the review was a slip and no problem is named ("差评？我点错了吧"): confirmed, and asked
         # whether anything was wrong; a later message that still names none says nothing was
-        if complaint and not vague:
+        if (complaint and not vague) or ctx.problem_stated:  # (a problem told before: heard as ever)
             ctx.misclick = None
         elif norm and (ctx.misclick or flow.cue("misclick", norm)) and flow.cue("asks_change", norm):
             ctx.misclick = "how"  # asked how to change it: told (no request when asked)

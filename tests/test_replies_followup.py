@@ -93,6 +93,10 @@ def test_a_slip_with_a_problem_after_all_is_heard_as_the_problem() -> None:
                             ("buyer", "其实包装破了，茶叶撒了一半")])
     assert conv.context.misclick is None
     assert not any("misclick" in s.template for s in sug.suggestions)
+    # the problem told first, the slip after: the problem is not forgotten
+    conv, sug = _talk(TEA, [*HELLO, ("buyer", "茶叶里有虫子"), ("buyer", "差评是我手滑点错了，本来想给中评")])
+    assert conv.context.misclick is None
+    assert not any("misclick" in s.template for s in sug.suggestions)
 
 
 WRONG = [*HELLO, ("buyer", "收到了，但是发错了，我买的是菊花茶寄来的是红茶"),
