@@ -481,11 +481,27 @@ class Engine:
         # ("就这样吧，反正也挺失望的"): it opens no new round (script.yaml `farewell`).
         vague = complaint and u.cause is None and not asks
         ctx.farewell = any(i in flow.farewell for i in meant)
+        # the review was a slip and no problem is named ("差评？我点错了吧"): confirmed, and asked
+        # whether anything was wrong; a later message that still names none says nothing was
+        if (complaint and not vague) or ctx.problem_stated:  # (a problem told before: heard as ever)
+            ctx.misclick = None
+        elif norm and (ctx.misclick or flow.cue("misclick", norm)) and flow.cue("asks_change", norm):
+            ctx.misclick = "how"  # asked how to change it: told (no request when asked)
+        elif norm and flow.cue("misclick", norm):
+            ctx.misclick = "said"
+        elif ctx.misclick:
+            ctx.misclick = "fine"
         # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         requested = self._requested(ctx, asks, norm)
         ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
+        if ctx.remedy_about is None and ctx.remedy_chosen and before in self._asks and norm \
+                and u.cause is None and flow.cue("question", norm) and (
+                    ctx.remedy_chosen in self.remedies.found(norm)
+                    or (self.remedies.named(norm) is None and flow.cue("asks_about", norm))):
+            # once chosen, a question that names it ("补发的要寄回去吗") or no option ("要几天能到？")
+            ctx.remedy_about = ctx.remedy_chosen
         # asking whether the new one will have the same problem: answered by what the shop does
         # so it won't (remedies.yaml `again`), not by how the option goes
         about = self.remedies.remedies.get(ctx.remedy_about or "")
@@ -621,6 +637,12 @@ class Engine:
                 placed = self._placed(ctx, norm) if norm and self.remedies.named(norm) is None else None
                 if placed is not None:  # "第二个": the second option as the agent listed them
                     ctx.remedy_chosen = placed
+                if len(clauses := _spoken_clauses(text)) > 1 and any(
+                        flow.cue("question", c) or flow.cue("asks_about", c)
+                        for c in (self.understand.normalize(c).text for c in clauses)):
+                    # chosen beside a question ("行，补发吧，要几天能到？", "菊花茶要寄回去吗"): asked
+                    # about the chosen one, which the reply that arranges it answers
+                    ctx.remedy_about = ctx.remedy_chosen
         if requested is not None and ctx.remedy_chosen not in (None, requested) and before in self._after_remedy \
                 and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested) \
                 and self._outright(norm):
@@ -681,7 +703,7 @@ class Engine:
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused = None, []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
-        ctx.problem_stated = True
+        ctx.problem_stated, ctx.misclick = True, None
         conv.outcome = None
 
     def _sure_events(self, sure: list[str], complaint: bool) -> list[str]:
@@ -935,6 +957,11 @@ class Engine:
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
                 and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
             keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.misclick:  # (also after the agent's reply: no "哪里不满意" while no problem is told)
+            # a slip: no "哪里不满意"; nothing wrong: left to the buyer (no request before a fix)
+            if ctx.misclick == "how":  # how to change it, or honestly that it no longer can
+                keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
+            keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
         if ctx.remedy_again and ctx.last_role == "buyer":
             keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":
@@ -950,6 +977,9 @@ class Engine:
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
         if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
             keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
+        if conv.stage in self._asks and ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen \
+                and ctx.last_role == "buyer":  # asked how the chosen one goes: answered before any request
+            keys.append("arranged-asked" if ctx.remedy_underway else "arrange-asked")
         if conv.stage in self._asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:

@@ -134,6 +134,10 @@ class Context(Base):
     remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")
     remedy_again: bool = False  # … asking whether it will have the same problem ("换新的会不会还跑绒")
+    # the buyer said the review was a slip and has named no problem since ("差评？我点错了吧"):
+    # "said" on that message, "fine" on a later one that still names none (cues.misclick), "how"
+    # when the buyer asks how to change it (cues.asks_change)
+    misclick: Literal["said", "fine", "how"] | None = None
     buyer_first: bool = False
     buyer_first_said_who: bool = False  # … and said who they are ("是我，…"): not asked again
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions

@@ -56,6 +56,7 @@ class Cues(_Strict):
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
+    asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
 
 
