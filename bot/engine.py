@@ -446,7 +446,8 @@ class Engine:
         corrected: bool = False,
     ) -> None:
         ctx, flow = conv.context, self.flow
-        said = self.understand.normalize(text) if text else None
+        # the flow reads a space typed for a comma as one ("换新的吧 新的会不会还掉毛"): its cues work by clause
+        said = self.understand.normalize(_SPACED.sub("，", text)) if text else None
         norm = said.text if said else ""
         before = conv.stage
         if norm and not corrected:

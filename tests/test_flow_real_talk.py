@@ -233,3 +233,11 @@ def test_turning_one_option_down_and_naming_another_chooses_it() -> None:
         assert conv.context.remedy_chosen == "reship_part" and conv.stage != "closing", (text, conv.stage)
     conv = _fed(flow, _read("不用了，都不用了", [("deny", 0.96)], "deny", 0.96))
     assert conv.context.remedy_chosen is None
+
+
+@pytest.mark.parametrize("text", ["整支換新吧 新的不會又壞吧", "行 换新的吧 要几天能到"])
+def test_a_space_typed_for_a_comma_parts_a_choice_from_its_question(text: str) -> None:
+    """Buyers type a space for a comma: the choice before it is said outright, the question
+    after it does not make the choice a question (before, the flow read one clause)."""
+    conv = _fed(_options(), _read(text, [("want_exchange", 0.9)], "want_exchange", 0.9, cause="quality"))
+    assert conv.context.remedy_chosen == "exchange", (text, conv.stage)
