@@ -40,6 +40,10 @@ def _clause(text: str, s: int, e: int) -> tuple[int, int]:
     return left, right
 
 
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= pos < e for s, e in spans)
+
+
 @dataclass(frozen=True, slots=True)
 class Tie:
     """Where the tie shows in the current message, and which shape it took."""
@@ -83,6 +87,7 @@ class Ties:
         self.refuse = _compile("refuse")
         self.withhold = _compile("withhold")
         self.ordinary = _compile("ordinary")
+        self.lost = _compile("lost")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -101,7 +106,8 @@ class Ties:
         buyer is owed anyway (退款, 换货) counts when its clause offers or holds it (unless
         ``owed`` is False)."""
         out = []
-        spans = [(s, e, False) for s, e in self._free(self.benefit, text)]
+        lost = self._lost(text)
+        spans = [(s, e, False) for s, e in self._free(self.benefit, text) if not _inside(s, lost)]
         if owed:
             spans += [(s, e, True) for s, e in self._free(self.service, text)]
         for s, e, owed in sorted(spans):
@@ -118,6 +124,10 @@ class Ties:
             out.append((s, e))
         return out
 
+    def _lost(self, text: str) -> list[tuple[int, int]]:
+        """Money the agent or the shop loses (扣我200块, 被罚了50元): no benefit to the buyer."""
+        return [span(m) for m in self.lost.finditer(text)] if self.lost is not None else []
+
     def _done_at(self, text: str, left: int, right: int) -> bool:
         """Whether the benefit's clause says it is done, before or after it (退款已经给您原路
         退回了, 给您补发的那件今天已经发出去了: the phrase runs on past the benefit)."""
@@ -128,7 +138,10 @@ class Ties:
         cash named in a clause that says it is done or paid."""
         if self.money is None:
             return None
+        lost = self._lost(text)
         for s, e in self._free(self.money, text):
+            if _inside(s, lost):
+                continue
             left, right = _clause(text, s, e)
             if (self.done is not None and self.done.search(text, left, right)) or (
                     self.paid is not None and self.paid.search(text, left, right)):
