@@ -337,4 +337,4 @@ def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
     f = next(f for f in engine.understand.findings("您要是把差评改成好评，我再返您20元红包")
              if f.code == "conditional_benefit")
     assert f.rewrite is not None
-    assert f.rewrite.endswith("，这是我们的一点心意，跟评价没有关系，评价怎么写都由您决定。")
+    assert f.rewrite.endswith("，不附带任何条件，跟评价没有关系，评价怎么写都由您决定。")
