@@ -16,6 +16,7 @@ folder edited since (its files hashed) is loaded anew; a load that fails is neve
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Awaitable, Callable
@@ -124,3 +125,18 @@ def load_yaml_text(text: str) -> Any:
 def dump_yaml(data: Any, **kw: Any) -> str:
     """``data`` as YAML text (yaml.safe_dump, written by libyaml)."""
     return yaml.dump(data, Dumper=_Dumper, **kw)
+
+
+def guard_findings(engine: Engine, text: str, context: tuple[str, ...] = (),
+                   stage: str | None = None) -> dict[str, str]:
+    """The guard's findings on an agent line: code → severity."""
+    return {f.code: f.severity for f in engine.understand.findings(text, context, stage)}
+
+
+def guard_corpus_texts() -> set[str]:
+    """Every hand-written and train-split guard line: a test's sibling lines must be in none."""
+    root = Path(__file__).resolve().parent.parent
+    texts: set[str] = set()
+    for path in (root / "scripts/guard_handwritten.jsonl", root / "dialogs/corpus/train/guard.jsonl"):
+        texts |= {json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line}
+    return texts

@@ -7,27 +7,12 @@ written afterwards, in none of the corpus files, so a rule that only memorised i
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from bot.engine import Engine
 from bot.guard.corpus import BLOCK_CODES
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _findings(engine: Engine, text: str) -> dict[str, str]:
-    return {f.code: f.severity for f in engine.understand.findings(text, (), None)}
-
-
-def _corpus_texts() -> set[str]:
-    texts: set[str] = set()
-    for path in (ROOT / "scripts/guard_handwritten.jsonl", ROOT / "dialogs/corpus/train/guard.jsonl"):
-        texts |= {json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line}
-    return texts
-
+from tests.shared import guard_corpus_texts as _corpus_texts
+from tests.shared import guard_findings as _findings
 
 VIOLATIONS = [
     # English as sellers mix it in (normalised glued: goodreview, 5star, hongbao, cashback, add…wechat)
