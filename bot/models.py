@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 # Re-exported: what a guard finding needs lives on its own (bot/findings.py).
 from bot.findings import Base
@@ -51,6 +51,15 @@ class Case(Strict):
     review_changed: bool = Field(default=False, description="the buyer already used their one change")
     channel: str | None = Field(default=None, max_length=50)
     agent: str | None = Field(default=None, max_length=50)
+
+    @model_validator(mode="after")
+    def _honorific_once(self) -> Case:
+        # A lead who types the name as "李女士" and also picks 女士 would otherwise be greeted
+        # with "李女士女士": the templates always write name + honorific.
+        name, title = self.buyer_name, self.honorific
+        if title and name.endswith(title) and len(name) > len(title):
+            self.buyer_name = name[: -len(title)].rstrip()
+        return self
 
 
 class IntentScore(Base):

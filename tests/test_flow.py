@@ -918,3 +918,36 @@ def test_a_buyer_who_declined_every_option_may_choose_one_after_all() -> None:
     after, _ = ENGINE.feed_understood(tmall, _read("诶等下，还是换一件吧", "want_exchange", 0.9))
     assert after.stage == "closing" and after.context.remedy_chosen == "exchange"
     assert not after.context.all_declined
+
+
+def test_a_name_typed_with_its_honorific_is_not_greeted_twice() -> None:
+    """A lead types the buyer as "李女士" and also picks 女士: the greeting says 李女士 once."""
+    from bot.models import Case
+
+    case = Case(shop="暖居家纺旗舰店", buyer_name="李女士", honorific="女士", product="四件套")
+    _conv, sug = ENGINE.start(case)
+    texts = [s.text for s in sug.suggestions]
+    assert any("李女士" in t for t in texts), texts
+    assert not any("女士女士" in t for t in texts), texts
+    assert Case(shop="店", buyer_name="女士", honorific="女士").buyer_name == "女士"
+
+
+@pytest.mark.parametrize("waved_off", ["道歉有什么用", "說這些有啥用啊", "光道歉有用吗，东西怎么办", "对不起能当饭吃吗"])
+def test_an_apology_waved_off_gets_what_will_be_done(waved_off: str) -> None:
+    """"道歉有什么用" after the apology is a complaint that asks for action, not a question
+    about apologies: the next suggestion offers the remedies, each unconditional."""
+    from bot.models import Case
+
+    conv, _ = ENGINE.start(Case(shop="暖居家纺旗舰店", buyer_name="李", honorific="女士", product="四件套"))
+    for role, text in (("agent", "您好，请问是李女士吗？我是暖居家纺旗舰店的售后客服小雅。"), ("buyer", "是我 什么事"),
+                       ("agent", "就是您11月25日买的四件套，还记得吗？"),
+                       ("buyer", "洗了一次就起球 还掉色 气死了 你们这是什么质量"),
+                       ("agent", "真的非常抱歉，给您添麻烦了，这确实让人很窝火。")):
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    conv, sug = ENGINE.feed(conv, "buyer", waved_off)
+    assert sug.understanding is not None and sug.understanding.intent == "complain"  # type: ignore[union-attr]
+    assert sug.understanding.emotion in ("upset", "angry")  # type: ignore[union-attr]
+    texts = [s.text for s in sug.suggestions]
+    # (a buyer writing 繁體 is answered in 繁體)
+    assert all(("换" in t or "換" in t) and "退" in t for t in texts), texts
+    assert not any(w in t for t in texts for w in ("评价", "評價", "好评", "好評")), texts
