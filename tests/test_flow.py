@@ -932,7 +932,8 @@ def test_a_name_typed_with_its_honorific_is_not_greeted_twice() -> None:
     assert Case(shop="店", buyer_name="女士", honorific="女士").buyer_name == "女士"
 
 
-@pytest.mark.parametrize("waved_off", ["道歉有什么用", "說這些有啥用啊", "光道歉有用吗，东西怎么办", "对不起能当饭吃吗"])
+@pytest.mark.parametrize("waved_off", ["道歉有什么用", "說這些有啥用啊", "光道歉有用吗，东西怎么办",
+                                       "对不起能当饭吃吗"])
 def test_an_apology_waved_off_gets_what_will_be_done(waved_off: str) -> None:
     """"道歉有什么用" after the apology is a complaint that asks for action, not a question
     about apologies: the next suggestion offers the remedies, each unconditional."""
