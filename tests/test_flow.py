@@ -952,3 +952,23 @@ def test_an_apology_waved_off_gets_what_will_be_done(waved_off: str) -> None:
     # (a buyer writing 繁體 is answered in 繁體)
     assert all(("换" in t or "換" in t) and "退" in t for t in texts), texts
     assert not any(w in t for t in texts for w in ("评价", "評價", "好评", "好評")), texts
+
+
+@pytest.mark.parametrize("choice", ["换吧 还是33码", "换新的吧，一样33码", "換吧，還要33碼"])
+def test_an_exchange_in_the_same_size_is_a_plain_exchange(choice: str) -> None:
+    """On a quality case "换吧 还是33码" keeps the size: the arrangement is a new pair, not
+    "换成合适的尺码" (remedies.yaml exchange_size's size cue skips a size said as the same)."""
+    from bot.models import Case
+
+    conv, _ = ENGINE.start(Case(shop="小鹿童鞋", buyer_name="王", honorific="先生", product="儿童运动鞋"))
+    for role, text in (("agent", "王先生您好，我是小鹿童鞋的售后阿敏，想跟您了解下儿童运动鞋的情况。"),
+                       ("buyer", "嗯 鞋底开胶了 孩子才穿了一周"),
+                       ("agent", "实在抱歉，孩子穿一周就开胶，换谁都着急。"),
+                       ("buyer", "就是 质量太差了"),
+                       ("agent", "这批鞋的胶水粘性不够，是我们选料的问题。给您换一双新的，或者直接退款，"
+                                 "运费都我们出，您看哪个方便？")):
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    conv, sug = ENGINE.feed(conv, "buyer", choice)
+    assert conv.context.remedy_chosen == "exchange"
+    texts = [s.text for s in sug.suggestions]
+    assert all("尺码" not in t and "尺碼" not in t for t in texts), texts
