@@ -64,11 +64,6 @@ _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a cl
 _SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
-def _spoken_clauses(text: str) -> list[str]:
-    """_CLAUSE's clauses, also cut where a space stands for a comma."""
-    return [p for c in _CLAUSE.findall(text) for p in _SPACED.split(c)]
-
-
 # The big jumps whose evidence is weighed (script.yaml `evidence`).
 
 
@@ -350,17 +345,16 @@ class Engine:
                     moves.append(ev)
         return path
 
-    def _picks(self, text: str) -> bool:
+    def _picks(self, norm: str) -> bool:
         """Whether a reply picks one of the options shown: by its place ("我选第二个") or by an
         option's cue not turned down ("那还是退15吧", not "不用退了"), in a clause that asks no
         question and sets no condition ("好，那就补发吧，菊花茶要寄回去吗" picks; "退款的话多久能
-        到账？" does not)."""
+        到账？" does not). ``norm`` is the flow's normalised text, where a space typed for a comma
+        is one already (_SPACED), so its clauses are the ones the buyer typed."""
         flow, down = self.flow, self.flow.cues["turned_down"]
-        # the clauses of the text as typed: normalising drops the spaces that stand for commas
-        said = [self.understand.normalize(c).text for c in _spoken_clauses(text)]
         return any(not flow.cue("question", c) and (
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
-            for c in (flow.cues["conditional"].sub("。", c) for c in said))
+            for c in (flow.cues["conditional"].sub("。", c) for c in _CLAUSE.findall(norm)))
 
     def _placed(self, ctx: Context, norm: str) -> str | None:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
@@ -449,6 +443,7 @@ class Engine:
         # the flow reads a space typed for a comma as one ("换新的吧 新的会不会还掉毛"): its cues work by clause
         said = self.understand.normalize(_SPACED.sub("，", text)) if text else None
         norm = said.text if said else ""
+        clauses = _CLAUSE.findall(norm)  # the clauses as typed (a space for a comma is one)
         before = conv.stage
         if norm and not corrected:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
@@ -559,10 +554,10 @@ class Engine:
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
         # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics).
         if before in self._offers and ctx.remedies_offered and norm \
-                and (u.cause in (None, ctx.cause) or self._picks(_spoken_clauses(text)[-1])) \
-                and (intent != "ask" or len(_spoken_clauses(text)) > 1) \
+                and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))) \
+                and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
-                and self._picks(text):  # ("不用退，线补给我就行" read as no: choosing outranks it)
+                and self._picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self._settle(events + self.script.pick_events, False)
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and (self._outright(norm) is False or flow.cue("haggles", norm)):
@@ -638,9 +633,8 @@ class Engine:
                 placed = self._placed(ctx, norm) if norm and self.remedies.named(norm) is None else None
                 if placed is not None:  # "第二个": the second option as the agent listed them
                     ctx.remedy_chosen = placed
-                if len(clauses := _spoken_clauses(text)) > 1 and any(
-                        flow.cue("question", c) or flow.cue("asks_about", c)
-                        for c in (self.understand.normalize(c).text for c in clauses)):
+                if len(clauses) > 1 and any(flow.cue("question", c) or flow.cue("asks_about", c)
+                                            for c in clauses):
                     # chosen beside a question ("行，补发吧，要几天能到？", "菊花茶要寄回去吗"): asked
                     # about the chosen one, which the reply that arranges it answers
                     ctx.remedy_about = ctx.remedy_chosen
