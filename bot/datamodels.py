@@ -124,6 +124,8 @@ class NormalizeFile(_Strict):
     emoticons: dict[str, str] = {}
     emoticon_codes: str | None = None
     aliases: dict[str, str] = {}
+    particles: dict[str, str] = {}
+    takes_particles: list[str] = []
     replace: list[tuple[str, str]] = []
     protect: list[str] = []
 
