@@ -56,6 +56,9 @@ class SureRule(Rule):
 
     intent: str | None = None
     emotion: Literal["calm", "upset", "angry"] | None = None
+    # the marker names the intent outright, also one ranked below the read one ("好的好的 谢谢亲"
+    # read as a goodbye is an acknowledgement): for whole-message shapes only
+    outright: bool = False
 
 
 class BuyerLexicon(_Strict):

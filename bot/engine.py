@@ -30,6 +30,7 @@ from bot.models import (
     Context,
     Conversation,
     Finding,
+    Intent,
     IntentScore,
     NoteAction,
     Outcome,
@@ -64,7 +65,13 @@ _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a cl
 _SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
-# The big jumps whose evidence is weighed (script.yaml `evidence`).
+
+
+def _either(options: list[str]) -> str:
+    """Options as one spoken either-or: "A，还是B", "A、B，还是C" ("" for none)."""
+    if len(options) < 2:
+        return "".join(options)
+    return "、".join(options[:-1]) + "，还是" + options[-1]
 
 
 class ConversationClosed(ValueError):
@@ -450,6 +457,19 @@ class Engine:
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                     IntentScore(intent="ask", confidence=u.confidence)]})
             u = self._with_yes(u, text, norm)
+        ctx.deal = False
+        if norm and not corrected and u.intent in ("agree_review", "extort") \
+                and (ctx.problem_stated or ctx.cause or u.cause) \
+                and flow.cue("owed", norm) and not flow.cue("extra", norm):
+            # the review offered for the fix itself ("你先退款我就改", read as an agreement or an
+            # extortion): the fix is owed whatever the review, so no 疑似恶意; not chosen yet, the
+            # message asks for it; either way the deal is not taken (key `deal`, note `deal`)
+            ctx.deal = True
+            named = self.remedies.named(norm, flow.cues["turned_down"])
+            wanted = cast(Intent, next(iter(self.remedies.remedies[named].intents), "want_refund")
+                          if named else "want_refund") if ctx.remedy_chosen is None else "agree_review"
+            u = u.model_copy(update={"intent": wanted, "intents": [
+                IntentScore(intent=wanted, confidence=u.confidence)]})
         ctx.stage_before = before
         ctx.maybe = None
         ctx.last_role = "buyer"
@@ -602,6 +622,9 @@ class Engine:
             ctx.problem_stated = True
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
+        # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
+        ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
+            and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 and ctx.remedy_requested is None
         if before in self._closes and conv.stage in self._before_remedy:
             self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial
@@ -626,6 +649,10 @@ class Engine:
                               and i.confidence >= flow.weak_primary), intent)
                 ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
                                                         flow.cues["turned_down"])
+                if asked not in _REQUESTS and len(ctx.options_listed) == 1 \
+                        and self.remedies.named(norm or u.text or text) is None:
+                    # a plain yes to the one option the agent offered chooses it, not the cause's first
+                    ctx.remedy_chosen = ctx.options_listed[0]
                 if requested is None and asked not in _REQUESTS and ctx.remedy_requested \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
@@ -696,7 +723,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.remedy_requested, ctx.remedies_refused = None, []
+        ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated, ctx.misclick = True, None
         conv.outcome = None
@@ -756,6 +783,12 @@ class Engine:
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)) and (
                 not flow.cue("asks_consent", norm) or flow.cue("done", norm)):
             ctx.remedy_underway = True
+        if "offer_remedy" in acts:  # the options the offer leaves to choose between (a bare yes)
+            down = flow.cues["turned_down"]  # ("不用寄回" is no option)
+            named = [r for r in self.remedies.in_order(norm)
+                     if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
+            if named:
+                ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
         before = conv.stage
         self._fire_all(conv, ["message"], at)
         start = conv.stage
@@ -833,6 +866,8 @@ class Engine:
             out.append(self._note("callback_agreed", when=self._spoken_callback(ctx, at)))
         if conv.stage in self._hands_over:
             out.append(self._note("takes_over", owner=self.flow.escalation_owner))
+        if ctx.deal and ctx.last_role == "buyer" and "deal" in self.flow.notes:
+            out.append(self._note("deal"))
         if ctx.rounds > 1 and ctx.last_role == "buyer" and ctx.stage_before == self.script.final \
                 and conv.stage != self.script.final:
             out.append(self._note("reopened", rounds=ctx.rounds))
@@ -879,7 +914,7 @@ class Engine:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               tuple(ctx.remedies_refused), ctx.damaged, conv.tone)
+               tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
             if len(self._variables_of) >= 1024:
@@ -920,6 +955,9 @@ class Engine:
             "requested": wanted.short.replace("{{ unit }}", unit),
             "requested_text": wanted.text.replace("{{ unit }}", unit),
             "others": others,
+            # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
+            "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
+                               for r in ctx.options_listed if r in self.remedies.remedies]),
             "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "unit": unit,
@@ -939,6 +977,13 @@ class Engine:
             return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
+        elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or ""):
+            # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
+            # lack is not promised: remedy_not_offered, with the note)
+            keys.append("deal")
+        elif ctx.remedy_which and ctx.last_role == "buyer" and conv.stage in self._offers:
+            keys.append("which")  # a plain yes to several options: which one, named as offered
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
