@@ -65,8 +65,6 @@ _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a cl
 _SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
-
-
 def _either(options: list[str]) -> str:
     """Options as one spoken either-or: "A，还是B", "A、B，还是C" ("" for none)."""
     if len(options) < 2:

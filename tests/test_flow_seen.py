@@ -96,7 +96,8 @@ def test_an_acknowledgement_with_thanks_means_what_its_stage_asks() -> None:
 
 # -- 4. a plain yes to several options -------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["好的", "可以", "行", "嗯嗯", "ok", "hao de", "好的好的 谢谢亲 辛苦啦🙏", "好的，那就这样吧"])
+@pytest.mark.parametrize("text", ["好的", "可以", "行", "嗯嗯", "ok", "hao de", "好的好的 谢谢亲 辛苦啦🙏",
+                                  "好的，那就这样吧"])
 def test_a_plain_yes_to_several_options_asks_which_one(text: str) -> None:
     flow = _offered().buyer(text).expect("remedy")
     assert flow.conv.context.remedy_chosen is None and flow.conv.context.remedy_which
