@@ -30,7 +30,6 @@ from bot.models import (
     Context,
     Conversation,
     Finding,
-    Intent,
     IntentScore,
     NoteAction,
     Outcome,
@@ -464,8 +463,8 @@ class Engine:
             # message asks for it; either way the deal is not taken (key `deal`, note `deal`)
             ctx.deal = True
             named = self.remedies.named(norm, flow.cues["turned_down"])
-            wanted = cast(Intent, next(iter(self.remedies.remedies[named].intents), "want_refund")
-                          if named else "want_refund") if ctx.remedy_chosen is None else "agree_review"
+            wanted = (next(iter(self.remedies.remedies[named].intents), "want_refund") if named
+                      else "want_refund") if ctx.remedy_chosen is None else "agree_review"
             u = u.model_copy(update={"intent": wanted, "intents": [
                 IntentScore(intent=wanted, confidence=u.confidence)]})
         ctx.stage_before = before
