@@ -116,9 +116,16 @@ class BuyerModel:
             listed = {i.intent: i.confidence for i in u.intents}
             conf = listed.get(intent, rule.confidence if rule.intent == intent else u.confidence)
             # (as merge_intents puts a primary no clause said: after the others)
-            if whole:  # the marker's intent, and the requests read beside it ("你先退款我就改")
-                intents = [IntentScore(intent=intent, confidence=conf),
-                           *(i for i in u.intents if i.intent.startswith("want_") and i.intent != intent)]
+            if whole:  # in text order: the marker's intent where the readings it overrules were,
+                # the yes and the requests read beside it kept ("你先退款我就改": want_refund, agree_review)
+                mine = IntentScore(intent=intent, confidence=conf)
+                intents: list[IntentScore] = []
+                for i in u.intents:
+                    j = i if i.intent == "affirm" or i.intent.startswith("want_") or i.intent == intent else mine
+                    if all(k.intent != j.intent for k in intents):
+                        intents.append(mine if j.intent == intent else j)
+                if all(k.intent != intent for k in intents):
+                    intents.append(mine)
             else:  # listed: the list stands; else after the others, plain chat left out
                 intents = list(u.intents) if intent in listed else [
                     *(i for i in u.intents if i.intent != "other"), IntentScore(intent=intent, confidence=conf)]
