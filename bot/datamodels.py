@@ -56,6 +56,9 @@ class SureRule(Rule):
 
     intent: str | None = None
     emotion: Literal["calm", "upset", "angry"] | None = None
+    # the marker names the intent outright, also one ranked below the read one ("好的好的 谢谢亲"
+    # read as a goodbye is an acknowledgement): for whole-message shapes only
+    outright: bool = False
 
 
 class BuyerLexicon(_Strict):
@@ -124,6 +127,8 @@ class NormalizeFile(_Strict):
     emoticons: dict[str, str] = {}
     emoticon_codes: str | None = None
     aliases: dict[str, str] = {}
+    particles: dict[str, str] = {}
+    takes_particles: list[str] = []
     replace: list[tuple[str, str]] = []
     protect: list[str] = []
 

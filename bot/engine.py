@@ -64,12 +64,11 @@ _CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a cl
 _SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
-def _spoken_clauses(text: str) -> list[str]:
-    """_CLAUSE's clauses, also cut where a space stands for a comma."""
-    return [p for c in _CLAUSE.findall(text) for p in _SPACED.split(c)]
-
-
-# The big jumps whose evidence is weighed (script.yaml `evidence`).
+def _either(options: list[str]) -> str:
+    """Options as one spoken either-or: "A，还是B", "A、B，还是C" ("" for none)."""
+    if len(options) < 2:
+        return "".join(options)
+    return "、".join(options[:-1]) + "，还是" + options[-1]
 
 
 class ConversationClosed(ValueError):
@@ -350,17 +349,16 @@ class Engine:
                     moves.append(ev)
         return path
 
-    def _picks(self, text: str) -> bool:
+    def _picks(self, norm: str) -> bool:
         """Whether a reply picks one of the options shown: by its place ("我选第二个") or by an
         option's cue not turned down ("那还是退15吧", not "不用退了"), in a clause that asks no
         question and sets no condition ("好，那就补发吧，菊花茶要寄回去吗" picks; "退款的话多久能
-        到账？" does not)."""
+        到账？" does not). ``norm`` is the flow's normalised text, where a space typed for a comma
+        is one already (_SPACED), so its clauses are the ones the buyer typed."""
         flow, down = self.flow, self.flow.cues["turned_down"]
-        # the clauses of the text as typed: normalising drops the spaces that stand for commas
-        said = [self.understand.normalize(c).text for c in _spoken_clauses(text)]
         return any(not flow.cue("question", c) and (
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
-            for c in (flow.cues["conditional"].sub("。", c) for c in said))
+            for c in (flow.cues["conditional"].sub("。", c) for c in _CLAUSE.findall(norm)))
 
     def _placed(self, ctx: Context, norm: str) -> str | None:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
@@ -449,12 +447,26 @@ class Engine:
         # the flow reads a space typed for a comma as one ("换新的吧 新的会不会还掉毛"): its cues work by clause
         said = self.understand.normalize(_SPACED.sub("，", text)) if text else None
         norm = said.text if said else ""
+        clauses = _CLAUSE.findall(norm)  # the clauses as typed (a space for a comma is one)
         before = conv.stage
         if norm and not corrected:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                     IntentScore(intent="ask", confidence=u.confidence)]})
             u = self._with_yes(u, text, norm)
+        ctx.deal = False
+        if norm and not corrected and u.intent in ("agree_review", "extort") \
+                and (ctx.problem_stated or ctx.cause or u.cause) \
+                and flow.cue("owed", norm) and not flow.cue("extra", norm):
+            # the review offered for the fix itself ("你先退款我就改", read as an agreement or an
+            # extortion): the fix is owed whatever the review, so no 疑似恶意; not chosen yet, the
+            # message asks for it; either way the deal is not taken (key `deal`, note `deal`)
+            ctx.deal = True
+            named = self.remedies.named(norm, flow.cues["turned_down"])
+            wanted = (next(iter(self.remedies.remedies[named].intents), "want_refund") if named
+                      else "want_refund") if ctx.remedy_chosen is None else "agree_review"
+            u = u.model_copy(update={"intent": wanted, "intents": [
+                IntentScore(intent=wanted, confidence=u.confidence)]})
         ctx.stage_before = before
         ctx.maybe = None
         ctx.last_role = "buyer"
@@ -559,10 +571,10 @@ class Engine:
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
         # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics).
         if before in self._offers and ctx.remedies_offered and norm \
-                and (u.cause in (None, ctx.cause) or self._picks(_spoken_clauses(text)[-1])) \
-                and (intent != "ask" or len(_spoken_clauses(text)) > 1) \
+                and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))) \
+                and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
-                and self._picks(text):  # ("不用退，线补给我就行" read as no: choosing outranks it)
+                and self._picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self._settle(events + self.script.pick_events, False)
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and (self._outright(norm) is False or flow.cue("haggles", norm)):
@@ -607,6 +619,9 @@ class Engine:
             ctx.problem_stated = True
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
+        # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
+        ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
+            and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 and ctx.remedy_requested is None
         if before in self._closes and conv.stage in self._before_remedy:
             self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial
@@ -631,6 +646,10 @@ class Engine:
                               and i.confidence >= flow.weak_primary), intent)
                 ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
                                                         flow.cues["turned_down"])
+                if asked not in _REQUESTS and len(ctx.options_listed) == 1 \
+                        and self.remedies.named(norm or u.text or text) is None:
+                    # a plain yes to the one option the agent offered chooses it, not the cause's first
+                    ctx.remedy_chosen = ctx.options_listed[0]
                 if requested is None and asked not in _REQUESTS and ctx.remedy_requested \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
@@ -638,9 +657,8 @@ class Engine:
                 placed = self._placed(ctx, norm) if norm and self.remedies.named(norm) is None else None
                 if placed is not None:  # "第二个": the second option as the agent listed them
                     ctx.remedy_chosen = placed
-                if len(clauses := _spoken_clauses(text)) > 1 and any(
-                        flow.cue("question", c) or flow.cue("asks_about", c)
-                        for c in (self.understand.normalize(c).text for c in clauses)):
+                if len(clauses) > 1 and any(flow.cue("question", c) or flow.cue("asks_about", c)
+                                            for c in clauses):
                     # chosen beside a question ("行，补发吧，要几天能到？", "菊花茶要寄回去吗"): asked
                     # about the chosen one, which the reply that arranges it answers
                     ctx.remedy_about = ctx.remedy_chosen
@@ -702,7 +720,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.remedy_requested, ctx.remedies_refused = None, []
+        ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated, ctx.misclick = True, None
         conv.outcome = None
@@ -762,6 +780,12 @@ class Engine:
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)) and (
                 not flow.cue("asks_consent", norm) or flow.cue("done", norm)):
             ctx.remedy_underway = True
+        if "offer_remedy" in acts:  # the options the offer leaves to choose between (a bare yes)
+            down = flow.cues["turned_down"]  # ("不用寄回" is no option)
+            named = [r for r in self.remedies.in_order(norm)
+                     if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
+            if named:
+                ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
         before = conv.stage
         self._fire_all(conv, ["message"], at)
         start = conv.stage
@@ -839,6 +863,8 @@ class Engine:
             out.append(self._note("callback_agreed", when=self._spoken_callback(ctx, at)))
         if conv.stage in self._hands_over:
             out.append(self._note("takes_over", owner=self.flow.escalation_owner))
+        if ctx.deal and ctx.last_role == "buyer" and "deal" in self.flow.notes:
+            out.append(self._note("deal"))
         if ctx.rounds > 1 and ctx.last_role == "buyer" and ctx.stage_before == self.script.final \
                 and conv.stage != self.script.final:
             out.append(self._note("reopened", rounds=ctx.rounds))
@@ -885,7 +911,7 @@ class Engine:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               tuple(ctx.remedies_refused), ctx.damaged, conv.tone)
+               tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
             if len(self._variables_of) >= 1024:
@@ -926,6 +952,9 @@ class Engine:
             "requested": wanted.short.replace("{{ unit }}", unit),
             "requested_text": wanted.text.replace("{{ unit }}", unit),
             "others": others,
+            # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
+            "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
+                               for r in ctx.options_listed if r in self.remedies.remedies]),
             "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "unit": unit,
@@ -945,6 +974,13 @@ class Engine:
             return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
+        elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or ""):
+            # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
+            # lack is not promised: remedy_not_offered, with the note)
+            keys.append("deal")
+        elif ctx.remedy_which and ctx.last_role == "buyer" and conv.stage in self._offers:
+            keys.append("which")  # a plain yes to several options: which one, named as offered
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:

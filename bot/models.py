@@ -141,6 +141,13 @@ class Context(Base):
     # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)
     remedy_requested: str | None = None
     remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
+    # the options the agent's latest offer gave the buyer to choose between ("换一件新的，或者退货
+    # 退款"), in its order; one when it offered one (or several together: "退款…另外补偿您10元")
+    options_listed: list[str] = Field(default_factory=list)
+    # the buyer's last message offered the review for the fix the case needs ("你先退款我就改"): read
+    # as the request for it, given unconditionally; the suggestion says no deal is made
+    deal: bool = False
+    remedy_which: bool = False  # the buyer's plain yes answered several options: asked which one
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")
     remedy_again: bool = False  # … asking whether it will have the same problem ("换新的会不会还跑绒")
     # the buyer said the review was a slip and has named no problem since ("差评？我点错了吧"):

@@ -83,11 +83,16 @@ def test_a_hurried_yes_to_the_only_option_chooses_it() -> None:
 # -- "好的，那就这样吧" to the options ---------------------------------------------------------
 
 def test_yes_then_that_settles_it_agrees_to_the_options_and_is_no_goodbye() -> None:
-    """cues.settles: read as `end` (0.9) beside a sure yes, the agreement jumped to 致谢结束."""
-    _options().buyer("好的，那就这样吧").expect("polite_request")
-    flow = _options()
+    """cues.settles: read as `end` (0.9) beside a sure yes, the agreement jumped to 致谢结束. To
+    the one option offered it chooses it; to two, it is no goodbye either, and asks which one."""
+    one = _options("给您整支换新，来回运费我们出，您看可以吗？")
+    one.buyer("好的，那就这样吧").expect("polite_request")
+    assert one.conv.context.remedy_chosen == "exchange"
+    _options().buyer("好的，那就这样吧").expect("remedy").expect_reply_contains("還是")  # (繁體 buyer)
+    flow = _options("给您整支换新，来回运费我们出，您看可以吗？")
     agreed = _read("行，就这么办", [("affirm", 0.9), ("end", 0.85)], "end", 0.85)
     assert _fed(flow, agreed).stage == "polite_request"
+    assert _fed(_options(), agreed).stage == "remedy"
     # giving up is still every option turned down
     gave_up = _read("嗯，算了，就这样吧", [("affirm", 0.9), ("end", 0.85)], "end", 0.85)
     conv = _fed(flow, gave_up)

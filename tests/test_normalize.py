@@ -35,6 +35,52 @@ def test_normalised_text(norm, raw: str, expected: str) -> None:  # type: ignore
     assert norm(raw).text == expected
 
 
+@pytest.mark.parametrize("raw,expected", [
+    # pinyin particles after an abbreviation or a pinyin word, the way buyers type a short reply
+    ("tk ba", "退款吧"),
+    ("TK吧", "退款吧"),
+    ("hao de ya", "好的呀"),
+    ("haode", "好的"),
+    ("hao di", "好滴"),
+    ("xie xie la", "谢谢啦"),
+    ("xiexie亲", "谢谢亲"),
+    ("ok le", "ok了"),
+    ("OK la~", "ok啦~"),
+    ("mei shi ba", "没事吧"),
+    ("mei shi le", "没事了"),
+    ("ke yi ma", "可以吗"),
+    ("dui de", "对的"),
+    ("hp a", "好评啊"),
+    ("kk", "好的"),
+    ("kk 好的", "好的好的"),
+    # a particle alone, as the last word of a clause after a Chinese character
+    ("好的ya", "好的呀"),
+    ("退款ba，谢谢", "退款吧,谢谢"),
+])
+def test_pinyin_particles_read_as_chinese(norm, raw: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert norm(raw).text == expected
+
+
+@pytest.mark.parametrize("raw", [
+    # no alias before the particles, a particle inside a clause, an English word, an order number
+    "made in china", "mama说的", "mala", "lane", "拿a货当正品卖", "这个ma是什么意思",
+    "订单20230611xxxx那个", "我kk", "kk图片", "ok", "sb快递", "hhh", "yyds", "Pro 版",
+    "de了", "order TB2023ab88",
+])
+def test_english_and_codes_are_not_read_as_pinyin(norm, raw: str) -> None:  # type: ignore[no-untyped-def]
+    out = norm(raw).text
+    for ch in "吧呀啦了呢吗的滴哈咯啊谢好":
+        assert out.count(ch) == raw.count(ch), (raw, out)
+
+
+def test_particle_spans_cover_what_was_typed(norm) -> None:  # type: ignore[no-untyped-def]
+    raw = "行 tk ba"
+    n = norm(raw)
+    assert n.text == "行退款吧"
+    start = n.text.index("吧")
+    assert raw[slice(*n.span(start, start + 1))] in ("ba", "b", "a")
+
+
 def test_spans_point_at_the_raw_text(norm) -> None:  # type: ignore[no-untyped-def]
     raw = "亲，好.评.返.现哦"
     n = norm(raw)

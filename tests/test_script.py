@@ -28,6 +28,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "new_problem": {"new_problem": True},
     "declined": {"all_declined": True},
     "explained": {"explanations": 1},
+    "options_open": {"options_listed": ["exchange", "return_refund"]},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -42,6 +43,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "new_problem": ({"new_problem": False}, {}),
     "declined": ({"all_declined": False}, {}),
     "explained": ({"explanations": 0}, {}),
+    "options_open": ({"options_listed": ["exchange"]}, {}),
 }
 
 

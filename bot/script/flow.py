@@ -58,6 +58,13 @@ class Cues(_Strict):
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
+    # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
+    # it (an older copy) several options come together and a plain yes takes the first
+    alternatives: str = "(?!)"
+    # an extortion read in a message whose demand is the fix itself (a refund, a return, an
+    # exchange: "你先退款我就改") and no money beyond it (`extra`: 赔, 转, 红包, amounts)
+    owed: str = "(?!)"
+    extra: str = "(?!)"
 
 
 class Ordinary(_Strict):

@@ -53,6 +53,9 @@ PREDICATES: dict[str, Predicate] = {
     "explained": lambda c, _: c.context.explanations > 0,
     "review_changeable": review_changeable,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
+    # the agent's latest offer left several options to choose between, and the buyer asked for
+    # none of them (a plain yes then chooses none: which one is asked)
+    "options_open": lambda c, _: len(c.context.options_listed) > 1 and c.context.remedy_requested is None,
     "review_requested": lambda c, _: c.context.review_requests > 0,
     "firm_hold": lambda c, _: c.context.firm,
     "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),

@@ -41,9 +41,11 @@ class BuyerModel:
         # Markers the convention decides by, read after the model (``sure``): a rule's index
         # is its label here, its targets kept beside.
         sure = list(spec.get("sure") or [])
-        self.sure = RuleSet.build({str(i): [{k: v for k, v in r.items() if k not in ("intent", "emotion")}]
+        self.sure = RuleSet.build({str(i): [{k: v for k, v in r.items()
+                                             if k not in ("intent", "emotion", "outright")}]
                                    for i, r in enumerate(sure)}, cues)
         self._sure_to = [(r.get("intent"), r.get("emotion")) for r in sure]
+        self._outright = [bool(r.get("outright")) for r in sure]
         self._fired = ([f"hi:{n}" for n in self.intents.names()], [f"hc:{n}" for n in self.causes.names()],
                        [f"he:{n}" for n in self.emotions.names()])
 
@@ -91,27 +93,42 @@ class BuyerModel:
     def assure(self, norm: Norm, u: BuyerUnderstanding, rule: BuyerUnderstanding) -> BuyerUnderstanding:
         """``u`` raised to what the message's sure markers say (``sure``): an intent that ranks
         above the read one in ``priority`` replaces it (with the confidence its clause had, else
-        the rules' when they read it too), a higher emotion replaces the read one."""
+        the rules' when they read it too), a higher emotion replaces the read one. An
+        ``outright`` marker (a whole-message shape: "好的好的 谢谢亲 辛苦啦🙏") sets its intent
+        whatever its rank."""
         if not self._sure_to:
             return u
         intent, emotion = u.intent, u.emotion
         rank = {label: i for i, label in enumerate(self.priority)}
+        whole = False
         for h in self.sure.hits(norm.text, self.negation):
             to_intent, to_emotion = self._sure_to[int(h.label)]
-            if to_intent and rank.get(to_intent, len(rank)) < rank.get(intent, len(rank)):
+            if to_intent and self._outright[int(h.label)]:
+                intent, whole = to_intent, True
+            elif to_intent and not whole and rank.get(to_intent, len(rank)) < rank.get(intent, len(rank)):
                 intent = to_intent
             if to_emotion and _EMOTIONS.index(to_emotion) > _EMOTIONS.index(emotion):
                 emotion = to_emotion
-        if (intent, emotion) == (u.intent, u.emotion):
+        if (intent, emotion) == (u.intent, u.emotion) and not whole:
             return u
         update: dict[str, Any] = {"emotion": emotion}
-        if intent != u.intent:
+        if intent != u.intent or whole:
             listed = {i.intent: i.confidence for i in u.intents}
             conf = listed.get(intent, rule.confidence if rule.intent == intent else u.confidence)
-            # listed: the list stands; else after the others (as merge_intents puts a primary
-            # no clause said), plain chat (`other`) left out
-            intents = list(u.intents) if intent in listed else [
-                *(i for i in u.intents if i.intent != "other"), IntentScore(intent=intent, confidence=conf)]
+            # (as merge_intents puts a primary no clause said: after the others)
+            if whole:  # in text order: the marker's intent where the readings it overrules were,
+                # the yes and the requests read beside it kept ("你先退款我就改": want_refund, agree_review)
+                mine = IntentScore(intent=intent, confidence=conf)
+                intents: list[IntentScore] = []
+                for i in u.intents:
+                    j = i if i.intent == "affirm" or i.intent.startswith("want_") or i.intent == intent else mine
+                    if all(k.intent != j.intent for k in intents):
+                        intents.append(mine if j.intent == intent else j)
+                if all(k.intent != intent for k in intents):
+                    intents.append(mine)
+            else:  # listed: the list stands; else after the others, plain chat left out
+                intents = list(u.intents) if intent in listed else [
+                    *(i for i in u.intents if i.intent != "other"), IntentScore(intent=intent, confidence=conf)]
             update.update(intent=intent, confidence=conf, intents=intents)
         return u.model_copy(update=update)
 

@@ -118,6 +118,12 @@ class Normalizer:
         self.separators = frozenset(rules.get("separators", ""))
         aliases = rules.get("aliases", {})
         self.aliases: dict[str, str] = {str(k).lower(): v for k, v in aliases.items()}
+        # pinyin sentence particles ("tk ba", "hao de ya", "ok le"): read only after an alias or
+        # a word of `takes_particles` in the same run, or alone at the end of a clause after a
+        # Chinese character ("好的ya"); never on their own ("ma", "de", "a货" stay as typed)
+        self.particles: dict[str, str] = {str(k).lower(): str(v)
+                                          for k, v in rules.get("particles", {}).items()}
+        self.heads: frozenset[str] = frozenset(str(w).lower() for w in rules.get("takes_particles", []))
         self.replace: list[tuple[str, str]] = [(a, b) for a, b in rules.get("replace", [])]
         # Most messages hold none of them: one search tells, instead of a test per pair.
         self._any_replace = re.compile("|".join(re.escape(a) for a, _ in self.replace)) \
@@ -225,11 +231,45 @@ class Normalizer:
             for m in self._ascii_run.finditer(text):
                 if any(a < m.end() and m.start() < b for a, b in kept):
                     continue
-                repl = self.aliases.get(m.group()) or self._split_aliases(m.group())
+                word = m.group()
+                repl = self.aliases.get(word) or self._split_aliases(word) or self._with_particles(word)
+                if repl is None and len(word) >= 2 and word in self.particles and m.start() > 0 \
+                        and "\u4e00" <= text[m.start() - 1] <= "\u9fff" \
+                        and (m.end() == len(text) or not _is_word(text[m.end()])):
+                    repl = self.particles[word]  # "好的ya", "退款ba，谢谢": a clause's last word
                 if repl is not None:
                     yield m.start(), m.end(), repl
 
         return _splice(text, origin, hits())
+
+    def _with_particles(self, word: str) -> str | None:
+        """"tkba" -> 退款吧, "haodeya" -> 好的呀, "okle" -> ok了: one or more aliases (or words
+        of `takes_particles`, kept as written), then one or more particles; None otherwise, so
+        "made", "mama" or "lane" (no alias before the particles) stay as typed."""
+        if not self.particles or len(word) < 3:
+            return None
+        parts = self._parse(word, 0, False)
+        return "".join(parts) if parts is not None else None
+
+    def _parse(self, word: str, i: int, tail: bool) -> list[str] | None:
+        # heads (aliases or kept words, two letters or more) first, then particles to the end
+        if i == len(word):
+            return [] if tail else None
+        if not tail:
+            for j in range(len(word), i + 1, -1):
+                w = word[i:j]
+                if w in self.aliases or w in self.heads:
+                    rest = self._parse(word, j, False)
+                    if rest is not None:
+                        return [self.aliases.get(w, w), *rest]
+        if i > 0:
+            for j in range(len(word), i, -1):
+                w = word[i:j]
+                if w in self.particles:
+                    rest = self._parse(word, j, True)
+                    if rest is not None:
+                        return [self.particles[w], *rest]
+        return None
 
     def _split_aliases(self, word: str) -> str | None:
         # "haopingfanxian" -> 好评返现: the whole run must be made of known aliases.
