@@ -46,6 +46,9 @@ class Guard:
         self.rules = ScopedRules(rules, spec.get("cues", {}), negation, shared_exceptions=True)
         self.ties = Ties(spec.get("ties", {}), negation, spec.get("cues", {}))
         self.rewrites: dict[str, Any] = spec.get("rewrites", {})
+        cb = self.rewrites.get("conditional_benefit")
+        not_kept = cb.get("not_kept") if isinstance(cb, dict) else None
+        self._not_kept = re.compile(str(not_kept)) if not_kept else None
         # The learned second opinion: heard only when the rules found nothing to block.
         self.model = model
         self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))
@@ -106,6 +109,8 @@ class Guard:
                 continue
             if self.ties.offplatform and self.ties.offplatform.search(clause):
                 continue
+            if self._not_kept is not None and self._not_kept.search(clause):
+                continue  # 截图找客服领取, 发您微信红包: no benefit a compliant message keeps as said
             out = _LINK_WORDS.sub("", clause).strip(" ,，~～")
             if 2 <= len(out) <= 30:
                 return _INFORMAL_YOU.sub("您", out)
