@@ -95,3 +95,26 @@ def test_the_rewrite_keeps_no_claim_channel_or_cashback(engine: Engine, text: st
     assert found and found[0].rewrite
     for word in ("截图", "微信", "支付宝", "返现"):
         assert word not in found[0].rewrite, found[0].rewrite
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("song ni yi zhang quan", "送你一张券"),  # a pinyin sentence made only of known syllables
+    ("好💯评", "好评"),  # an emoji slipped into a joined word
+    ("返💰现", "返现"),  # even one that reads as a word elsewhere
+    ("五✨星✨好✨评", "五星好评"),  # strung between single characters: a separator, not 星
+    # kept: a mapped symbol alone (五⭐ is 五星), a row of stars, an emoji between two words
+    ("五⭐好评", "五星好评"),
+    ("⭐⭐⭐⭐⭐", "五星"),
+    ("退款💰到了", "退款钱到了"),
+    ("好的😊谢谢", "好的😊谢谢"),
+])
+def test_pinyin_and_emoji_are_read_as_typed(engine: Engine, raw: str, expected: str) -> None:
+    assert engine.understand.normalize(raw).text == expected
+
+
+def test_the_span_points_at_the_raw_emoji_word(engine: Engine) -> None:
+    raw = "亲，好💯评返💰现哦"
+    found = [f for f in engine.understand.findings(raw) if f.code == "conditional_benefit"]
+    assert found and found[0].span is not None
+    start, end = found[0].span
+    assert raw[start:end] == "好💯评返💰现"  # the agent is shown what they typed, emoji and all
