@@ -18,11 +18,14 @@ from tests.shared import guard_findings as _findings
 VIOLATIONS = [
     # the pay lost, said before the pay
     ("差评要是不改，我这季度就拿不到奖金了", "guilt_trip"),
+    ("亲，帮帮忙吧，这个月考核就差这一个好评了", "guilt_trip"),
+    ("拜托改一下评价吧，差评一个我要赔五十块", "guilt_trip"),
     # an answer on sight, a day set in the request, hurry, the last one missing
     ("亲，评价那边看到了回我一下哈", "pressure"),
     ("麻烦您明天把差评删一下哦", "pressure"),
     ("评价改了没，改好了跟我说，快点哦", "pressure"),
     ("评价的事就差您一位了，我们这边要上报数据", "pressure"),
+    ("评价那边改好没？我这边一直等着", "pressure"),
     # contact past the three attempts, a run of calls, quiet hours
     ("【回访SOP】差评买家一直未接通的，第6天再打一次", "pressure"),
     ("差评客户连续回访五天，早晚各打一次", "pressure"),
@@ -32,6 +35,7 @@ VIOLATIONS = [
     ("您的手机号是我们通过物流信息查到的", "privacy"),
     ("我们从您以前的订单里找到了您的微信", "privacy"),
     ("我们在拼多多上也搜到了您，您也给那家差评了", "privacy"),
+    ("您的地址是您邻居告诉我们的", "privacy"),
     # waiting at the buyer's home, a review paid back
     ("再不删评我们就去您家楼下等您", "threat"),
     ("您给我们差评，那我们也能给您一个差评", "threat"),
@@ -53,6 +57,8 @@ CLEAN = [
     "我们通过订单号查到了您的物流信息，包裹在派送中",
     "亲，看到了回我一下就行，退货地址我发您了",
     "麻烦您明天把退货寄出来哦",
+    "亲，退货寄出了吗？我这边等着呢",
+    "亲，您的家庭住址我们不会保存，只按订单地址寄",
     "亲，给您补偿20元，已经转到您的淘宝账户，跟评价没关系",
 ]
 
@@ -70,6 +76,10 @@ def test_batch7_wording_is_found(engine: Engine, text: str, code: str) -> None:
     assert code in found, found
     if code in BLOCK_CODES:
         assert found[code] == "block"
+
+
+def test_the_agents_own_payout_is_no_benefit(engine: Engine) -> None:
+    assert "conditional_benefit" not in _findings(engine, "拜托改一下评价吧，差评一个我要赔五十块")
 
 
 @pytest.mark.parametrize(("text", "context"), CROSS)
