@@ -123,6 +123,7 @@ class NormalizeFile(_Strict):
 
     separators: str = ""
     spelled: str = ""
+    joined: list[str] = []
     symbols: dict[str, str] = {}
     emoticons: dict[str, str] = {}
     emoticon_codes: str | None = None

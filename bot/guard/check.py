@@ -16,10 +16,11 @@ from bot.understand.scoped import ScopedRules, WideNegation
 if TYPE_CHECKING:
     from bot.guard.learned import Model
 
-# What a benefit's clause loses in its rewrite: the condition and the sequence words.
+# What a benefit's clause loses in its rewrite: the condition and the sequence words (and a card's
+# 即/即可 leading the clause: "即送5元现金红包" was left over from "五星好评后即送…").
 _LINK_WORDS = re.compile(r"^(?:亲亲|亲爱的|亲|宝子|宝宝|宝|姐|哥|您好|在吗|嗯嗯|好的)?[,，~～]?|"
                          r"只要|如果|要是|假如|等(您|你)|(您|你)?先|前提是|条件是|作为(交换|感谢)|"
-                         r"的话|之后|以后|完就|就能|马上|立马|再|才|顺便|顺手|也请(您|你)|麻烦(您|你)")
+                         r"的话|之后|以后|完就|就能|^(?:即可|即)(?=[送享领获返赠得])|马上|立马|再|才|顺便|顺手|也请(您|你)|麻烦(您|你)")
 
 # The agent's own clause inside a rewrite says 您 as the rest of the rewrite does (给你发个红包，
 # …由您决定 mixed both in one message); 你们 and 迷你 are left as written.
@@ -46,6 +47,9 @@ class Guard:
         self.rules = ScopedRules(rules, spec.get("cues", {}), negation, shared_exceptions=True)
         self.ties = Ties(spec.get("ties", {}), negation, spec.get("cues", {}))
         self.rewrites: dict[str, Any] = spec.get("rewrites", {})
+        cb = self.rewrites.get("conditional_benefit")
+        not_kept = cb.get("not_kept") if isinstance(cb, dict) else None
+        self._not_kept = re.compile(str(not_kept)) if not_kept else None
         # The learned second opinion: heard only when the rules found nothing to block.
         self.model = model
         self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))
@@ -106,6 +110,8 @@ class Guard:
                 continue
             if self.ties.offplatform and self.ties.offplatform.search(clause):
                 continue
+            if self._not_kept is not None and self._not_kept.search(clause):
+                continue  # 截图找客服领取, 发您微信红包: no benefit a compliant message keeps as said
             out = _LINK_WORDS.sub("", clause).strip(" ,，~～")
             if 2 <= len(out) <= 30:
                 return _INFORMAL_YOU.sub("您", out)

@@ -129,6 +129,8 @@ class Normalizer:
         self._any_replace = re.compile("|".join(re.escape(a) for a, _ in self.replace)) \
             if self.replace else None
         self.symbols: dict[str, str] = {str(k): str(v) for k, v in rules.get("symbols", {}).items()}
+        # Words an emoji is slipped into ("好💯评"): the emoji between their halves is a separator.
+        self.joined = frozenset(str(w) for w in rules.get("joined", []) if len(str(w)) == 2)
         protect = rules.get("protect", [])
         self._protect = re.compile("|".join(f"(?:{p})" for p in protect)) if protect else None
         self._ascii_run = re.compile(r"[a-z]+")
@@ -181,10 +183,22 @@ class Normalizer:
         for i, ch in enumerate(source):
             if unicodedata.category(ch) in ("Cf", "Mn"):  # zero-width joiners, emoji selectors
                 continue
+            if ch in self.symbols and self._splits(source, i):
+                continue  # "五✨星✨好✨评", "返💰现": a separator here, not the word it stands for
             for out in self.symbols.get(ch) or unicodedata.normalize("NFKC", ch).lower():
                 chars.append(out)
                 origin.append(i)
         return "".join(chars), origin
+
+    def _splits(self, text: str, k: int) -> bool:
+        """Whether the symbol at ``k`` sits inside a word: strung between single characters
+        ("五✨星✨好", the same symbol two places on) or between the halves of a joined word."""
+        ch = text[k]
+        if not 0 < k < len(text) - 1 or not _is_word(text[k - 1]) or not _is_word(text[k + 1]):
+            return False
+        if (k >= 2 and text[k - 2] == ch) or (k + 2 < len(text) and text[k + 2] == ch):
+            return True
+        return bool(self.joined) and _t2s().convert(text[k - 1] + text[k + 1]) in self.joined
 
     def _replace_emoticons(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         assert self._emoticon is not None
@@ -195,12 +209,14 @@ class Normalizer:
         # "好.评.返.现", "好 评 返 现", "fan xian": a separator run between two word
         # characters is dropped (not between digits: "3.5"); one at a clause edge is kept.
         # Emoji strung between single characters ("好❤评❤返❤现") count as separators too;
-        # a lone emoji in a sentence is kept (the buyer lexicon reads 😡, 😭...).
+        # so does one slipped between the two halves of a joined word ("好💯评"); a lone emoji
+        # elsewhere in a sentence is kept (the buyer lexicon reads 😡, 😭...).
         n = len(text)
         sym = [ch > "\u2000" and not _is_word(ch) and unicodedata.category(ch) in ("So", "Sk")
                for ch in text]
         sep = [ch in self.separators or (sym[k] and ((k >= 2 and sym[k - 2])
-                                                     or (k + 2 < n and sym[k + 2])))
+                                                     or (k + 2 < n and sym[k + 2])
+                                                     or (0 < k < n - 1 and text[k - 1] + text[k + 1] in self.joined)))
                or (ch in self.spelled and _chain(text, k) >= _SPELLED)
                for k, ch in enumerate(text)]
         keep: list[int] = []
