@@ -454,7 +454,11 @@ class Engine:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                     IntentScore(intent="ask", confidence=u.confidence)]})
-            u = self._with_yes(u, text, norm)
+            if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
+                u = self._for_buyer(u)
+            u = self._opened_by(u, text, norm, "yes", "affirm")
+            if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
+                u = self._opened_by(u, text, norm, "no", "deny")
         ctx.stage_before = before
         ctx.maybe = None
         ctx.last_role = "buyer"
@@ -572,6 +576,9 @@ class Engine:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time = None, False
+                if free_now and not complaint and conv.stage not in self._identifies:
+                    # "到家了你说吧" resumes the step it was on: it is no "记得" to the order
+                    events = []
             else:
                 when = callback_time(norm, at or datetime.now()) if norm else None
                 if when is not None:
@@ -662,21 +669,35 @@ class Engine:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
 
-    def _with_yes(self, u: BuyerUnderstanding, text: str, norm: str) -> BuyerUnderstanding:
+    def _opened_by(self, u: BuyerUnderstanding, text: str, norm: str, cue: str,
+                   intent: str) -> BuyerUnderstanding:
         """A message opened by a plain yes (script.yaml cues.yes: "嗯 快点", "我是，請問哪位",
-        "dui") affirms, whatever else it is read as: read as other, the yes is the reading; beside
-        another reading, the yes comes first. The yes may be a word of its own before a space."""
-        if u.intent == "affirm" or any(i.intent == "affirm" for i in u.intents):
+        "dui") affirms, whatever else it is read as; one opened by a plain no to the options
+        (cues.no: "都不用了 …") declines them: read as other, the word is the reading; beside
+        another reading, it comes first. The word may be one of its own before a space."""
+        if u.intent == intent or any(i.intent == intent for i in u.intents):
             return u
         first = text.split(maxsplit=1)[0] if text.strip() else ""
-        if not self.flow.cue("yes", norm) and not (
-                first != text.strip() and self.flow.cue("yes", self.understand.normalize(first).text)):
+        if not self.flow.cue(cue, norm) and not (
+                first != text.strip() and self.flow.cue(cue, self.understand.normalize(first).text)):
             return u
         if u.intent == "other":
-            return u.model_copy(update={"intent": "affirm", "intents": [
-                IntentScore(intent="affirm", confidence=u.confidence)]})
+            return u.model_copy(update={"intent": intent, "intents": [
+                IntentScore(intent=intent, confidence=u.confidence)]})
         rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
-        return u.model_copy(update={"intents": [IntentScore(intent="affirm", confidence=1.0), *rest]})
+        return u.model_copy(update={"intents": [IntentScore(intent=intent, confidence=1.0), *rest]})
+
+    @staticmethod
+    def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:
+        """A relative who answers for the buyer (script.yaml cues.proxy: "我是他女儿，我爸眼睛不好，
+        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes."""
+        if u.intent != "wrong_person" and all(i.intent != "wrong_person" for i in u.intents):
+            return u
+        rest = [i for i in u.intents if i.intent != "wrong_person"]
+        if all(i.intent != "affirm" for i in rest):
+            rest = [IntentScore(intent="affirm", confidence=u.confidence), *rest]
+        primary = "affirm" if u.intent == "wrong_person" else u.intent
+        return u.model_copy(update={"intent": primary, "intents": rest})
 
     def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
         """The first problem the buyer states is the case's cause until the buyer corrects
