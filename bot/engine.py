@@ -636,7 +636,11 @@ class Engine:
                 ctx.all_declined = False
                 asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
                               and i.confidence >= flow.weak_primary), intent)
-                ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
+                # the option named outside a question ("换新款 能再补偿点啥不": the exchange, not a gift)
+                said = [c for c in (self.understand.normalize(c).text for c in _spoken_clauses(text))
+                        if not flow.cue("question", c)]
+                told = "，".join(said) if said and self.remedies.named("，".join(said)) else None
+                ctx.remedy_chosen = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
                                                         flow.cues["turned_down"])
                 if requested is None and asked not in _REQUESTS and ctx.remedy_requested \
                         and self.remedies.named(norm or u.text or text) is None:
@@ -657,6 +661,10 @@ class Engine:
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
             ctx.remedy_underway = ctx.remedy_received = False
+        # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
+        # the reply about that option says it (remedies.yaml `shipping`)
+        about = self.remedies.remedies.get(ctx.remedy_about or "")
+        ctx.shipping_asked = bool(about and about.shipping and norm and flow.cue("shipping", norm))
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -906,6 +914,7 @@ class Engine:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
+               ctx.shipping_asked,
                tuple(ctx.remedies_refused), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -949,6 +958,7 @@ class Engine:
             "others": others,
             "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
+            "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
             "unit": unit,
             "use": use,
             "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
