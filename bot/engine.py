@@ -1003,7 +1003,9 @@ class Engine:
             # (where the options are shown, the request still stands after the agent's explanation)
             # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
             # by_cause) is not promised: the options the shop has instead
-            offered = self.remedies.offers(ctx.cause, ctx.remedy_requested)
+            offered = self.remedies.offers(ctx.cause, ctx.remedy_requested) or any(
+                ctx.remedy_requested in self.remedies.in_order(self.understand.normalize(said).text)
+                for said in ctx.agent_recent)  # the agent offered it in its own words ("盖子给您补寄新的")
             keys.append("remedy_requested" if offered else "remedy_not_offered")
         if ctx.remedy_asked and ctx.last_role == "buyer":
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
@@ -1023,7 +1025,10 @@ class Engine:
                 keys.append("declined")
             elif ctx.review_answer in ("agree_review", "refuse_review"):
                 keys.append(f"intent-{ctx.review_answer}")
-            elif ctx.remedy_chosen and ctx.review_requests == 0 and not review_changeable(conv, at):
+            elif ctx.remedy_chosen and ctx.review_answer is None and (
+                    ctx.review_requests > 0 or not review_changeable(conv, at)):
+                # chosen and no request to make (Tmall, too late, or asked once already: a new round,
+                # or asked too early): the remedy is arranged and the talk closes
                 keys.append("no_request")
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")
