@@ -637,9 +637,9 @@ class Engine:
                 asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
                               and i.confidence >= flow.weak_primary), intent)
                 # the option named outside a question ("换新款 能再补偿点啥不": the exchange, not a gift)
-                said = [c for c in (self.understand.normalize(c).text for c in _spoken_clauses(text))
-                        if not flow.cue("question", c)]
-                told = "，".join(said) if said and self.remedies.named("，".join(said)) else None
+                plain = [c for c in (self.understand.normalize(c).text for c in _spoken_clauses(text))
+                         if not flow.cue("question", c)]
+                told = "，".join(plain) if plain and self.remedies.named("，".join(plain)) else None
                 ctx.remedy_chosen = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
                                                         flow.cues["turned_down"])
                 if requested is None and asked not in _REQUESTS and ctx.remedy_requested \
