@@ -496,6 +496,8 @@ class Engine:
             ctx.misclick = "said"
         elif ctx.misclick:
             ctx.misclick = "fine"
+        # asked how or whether the review can be changed ("那评价还能改吗 我给了中评"): told when asked
+        ctx.change_asked = not ctx.misclick and bool(norm) and flow.cue("asks_change", norm) is not None
         # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
@@ -1018,6 +1020,9 @@ class Engine:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
+        if conv.stage in self._closes and ctx.change_asked and ctx.last_role == "buyer":
+            # how to change it, or honestly that it no longer can (Tmall, too late, changed once)
+            keys.append("change-how" if review_changeable(conv, at) else "change-fixed")
         if conv.stage in self._closes:
             if ctx.wrong_person:
                 keys.append("wrong_person")

@@ -201,3 +201,17 @@ def test_free_now_resumes_the_step_it_was_on() -> None:
     # asked who they are, the same words still confirm it (dialogs_flow2: "现在有空了，你说吧")
     (_asked_who().buyer("在开会，晚点说").expect("callback").buyer("现在有空了，你说吧")
      .expect("confirm_product"))
+
+
+# -- asked whether the review can still be changed --------------------------------------------------
+
+def test_asking_whether_the_review_can_be_changed_is_answered_honestly() -> None:
+    """"那评价还能改吗 我给了中评" on Tmall got the remedy's "已经安排好了" again: it is told that the
+    review cannot change; on Taobao, within 30 days, it is told how."""
+    tmall = {**CASE, "shop": "牛仔先生天猫旗舰店", "platform": "tmall"}
+    flow = _options(tmall).buyer("换28吧").expect("closing")
+    flow.buyer("那评价还能改吗 我给了中评").expect("closing").expect_reply_contains("改不了")
+    taobao = (_options().buyer("换28吧")
+              .agent("好的，28码明天发出。冒昧问一下，如果您觉得处理还行，愿意考虑更新一下评价吗？您决定就好。")
+              .buyer("可以 不过我不会弄 咋改啊").expect("closing"))
+    taobao.expect_reply_contains("修改评价", "30天")
