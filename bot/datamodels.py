@@ -161,6 +161,7 @@ class Remedy(_Strict):
     short: str = Field(min_length=1)
     next: str | None = Field(default=None, min_length=1)  # the next step once agreed (else phrases.remedy_next)
     again: str | None = Field(default=None, min_length=1)  # why the new one won't have the same problem
+    shipping: str | None = Field(default=None, min_length=1)  # who pays the postage, 运费险 or not
     choose: list[str] = []
     intents: list[str] = []
 

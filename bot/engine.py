@@ -453,7 +453,11 @@ class Engine:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                     IntentScore(intent="ask", confidence=u.confidence)]})
-            u = self._with_yes(u, text, norm)
+            if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
+                u = self._for_buyer(u)
+            u = self._opened_by(u, text, norm, "yes", "affirm")
+            if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
+                u = self._opened_by(u, text, norm, "no", "deny")
         ctx.deal = False
         if norm and not corrected and u.intent in ("agree_review", "extort") \
                 and (ctx.problem_stated or ctx.cause or u.cause) \
@@ -504,6 +508,8 @@ class Engine:
             ctx.misclick = "said"
         elif ctx.misclick:
             ctx.misclick = "fine"
+        # asked how or whether the review can be changed ("那评价还能改吗 我给了中评"): told when asked
+        ctx.change_asked = not ctx.misclick and bool(norm) and flow.cue("asks_change", norm) is not None
         # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
@@ -584,6 +590,9 @@ class Engine:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time = None, False
+                if free_now and not complaint and conv.stage not in self._identifies:
+                    # "到家了你说吧" resumes the step it was on: it is no "记得" to the order
+                    events = []
             else:
                 when = callback_time(norm, at or datetime.now()) if norm else None
                 if when is not None:
@@ -644,7 +653,10 @@ class Engine:
                 ctx.all_declined = False
                 asked = next((i.intent for i in u.intents if i.intent in _REQUESTS
                               and i.confidence >= flow.weak_primary), intent)
-                ctx.remedy_chosen = self.remedies.match(norm or u.text or text, asked, ctx.cause,
+                # the option named outside a question ("换新款 能再补偿点啥不": the exchange, not a gift)
+                plain = [c for c in clauses if not flow.cue("question", c)]
+                told = "，".join(plain) if plain and self.remedies.named("，".join(plain)) else None
+                ctx.remedy_chosen = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
                                                         flow.cues["turned_down"])
                 if asked not in _REQUESTS and len(ctx.options_listed) == 1 \
                         and self.remedies.named(norm or u.text or text) is None:
@@ -668,6 +680,10 @@ class Engine:
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
             ctx.remedy_underway = ctx.remedy_received = False
+        # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
+        # the reply about that option says it (remedies.yaml `shipping`)
+        about = self.remedies.remedies.get(ctx.remedy_about or "")
+        ctx.shipping_asked = bool(about and about.shipping and norm and flow.cue("shipping", norm))
         if before in self._asks and conv.stage in self._closes:
             ctx.review_answer = intent
         if intent == "wrong_person" and conv.stage in self._closes:
@@ -680,21 +696,35 @@ class Engine:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
 
-    def _with_yes(self, u: BuyerUnderstanding, text: str, norm: str) -> BuyerUnderstanding:
+    def _opened_by(self, u: BuyerUnderstanding, text: str, norm: str, cue: str,
+                   intent: str) -> BuyerUnderstanding:
         """A message opened by a plain yes (script.yaml cues.yes: "嗯 快点", "我是，請問哪位",
-        "dui") affirms, whatever else it is read as: read as other, the yes is the reading; beside
-        another reading, the yes comes first. The yes may be a word of its own before a space."""
-        if u.intent == "affirm" or any(i.intent == "affirm" for i in u.intents):
+        "dui") affirms, whatever else it is read as; one opened by a plain no to the options
+        (cues.no: "都不用了 …") declines them: read as other, the word is the reading; beside
+        another reading, it comes first. The word may be one of its own before a space."""
+        if u.intent == intent or any(i.intent == intent for i in u.intents):
             return u
         first = text.split(maxsplit=1)[0] if text.strip() else ""
-        if not self.flow.cue("yes", norm) and not (
-                first != text.strip() and self.flow.cue("yes", self.understand.normalize(first).text)):
+        if not self.flow.cue(cue, norm) and not (
+                first != text.strip() and self.flow.cue(cue, self.understand.normalize(first).text)):
             return u
         if u.intent == "other":
-            return u.model_copy(update={"intent": "affirm", "intents": [
-                IntentScore(intent="affirm", confidence=u.confidence)]})
+            return u.model_copy(update={"intent": intent, "intents": [
+                IntentScore(intent=intent, confidence=u.confidence)]})
         rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
-        return u.model_copy(update={"intents": [IntentScore(intent="affirm", confidence=1.0), *rest]})
+        return u.model_copy(update={"intents": [IntentScore(intent=intent, confidence=1.0), *rest]})
+
+    @staticmethod
+    def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:
+        """A relative who answers for the buyer (script.yaml cues.proxy: "我是他女儿，我爸眼睛不好，
+        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes."""
+        if u.intent != "wrong_person" and all(i.intent != "wrong_person" for i in u.intents):
+            return u
+        rest = [i for i in u.intents if i.intent != "wrong_person"]
+        if all(i.intent != "affirm" for i in rest):
+            rest = [IntentScore(intent="affirm", confidence=u.confidence), *rest]
+        primary = "affirm" if u.intent == "wrong_person" else u.intent
+        return u.model_copy(update={"intent": primary, "intents": rest})
 
     def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
         """The first problem the buyer states is the case's cause until the buyer corrects
@@ -911,6 +941,7 @@ class Engine:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
+               ctx.shipping_asked,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -957,6 +988,7 @@ class Engine:
                                for r in ctx.options_listed if r in self.remedies.remedies]),
             "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
+            "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
             "unit": unit,
             "use": use,
             "callback_time": self._spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
@@ -1008,7 +1040,9 @@ class Engine:
             # (where the options are shown, the request still stands after the agent's explanation)
             # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
             # by_cause) is not promised: the options the shop has instead
-            offered = self.remedies.offers(ctx.cause, ctx.remedy_requested)
+            offered = self.remedies.offers(ctx.cause, ctx.remedy_requested) or any(
+                ctx.remedy_requested in self.remedies.in_order(self.understand.normalize(said).text)
+                for said in ctx.agent_recent)  # the agent offered it in its own words ("盖子给您补寄新的")
             keys.append("remedy_requested" if offered else "remedy_not_offered")
         if ctx.remedy_asked and ctx.last_role == "buyer":
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
@@ -1021,6 +1055,9 @@ class Engine:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
+        if conv.stage in self._closes and ctx.change_asked and ctx.last_role == "buyer":
+            # how to change it, or honestly that it no longer can (Tmall, too late, changed once)
+            keys.append("change-how" if review_changeable(conv, at) else "change-fixed")
         if conv.stage in self._closes:
             if ctx.wrong_person:
                 keys.append("wrong_person")
@@ -1028,7 +1065,10 @@ class Engine:
                 keys.append("declined")
             elif ctx.review_answer in ("agree_review", "refuse_review"):
                 keys.append(f"intent-{ctx.review_answer}")
-            elif ctx.remedy_chosen and ctx.review_requests == 0 and not review_changeable(conv, at):
+            elif ctx.remedy_chosen and ctx.review_answer is None and (
+                    ctx.review_requests > 0 or not review_changeable(conv, at)):
+                # chosen and no request to make (Tmall, too late, or asked once already: a new round,
+                # or asked too early): the remedy is arranged and the talk closes
                 keys.append("no_request")
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")

@@ -149,6 +149,8 @@ class Context(Base):
     deal: bool = False
     remedy_which: bool = False  # the buyer's plain yes answered several options: asked which one
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")
+    change_asked: bool = False  # … asking how or whether the review can be changed ("那评价还能改吗")
+    shipping_asked: bool = False  # … asking who pays the postage ("运费谁出", "我没买运费险")
     remedy_again: bool = False  # … asking whether it will have the same problem ("换新的会不会还跑绒")
     # the buyer said the review was a slip and has named no problem since ("差评？我点错了吧"):
     # "said" on that message, "fine" on a later one that still names none (cues.misclick), "how"

@@ -23,6 +23,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "attempts_left": {"attempts": 1},
     "firm_hold": {"firm": True},
     "closing_words": {"last_acts": ["thank"]},
+    "closing_message": {"last_acts": ["apologize", "thank"]},
     "first_move": {},  # the message started on the row's source stage: set in _ctx_for
     "farewell": {"farewell": True},
     "new_problem": {"new_problem": True},
@@ -38,6 +39,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "attempts_left": ({"attempts": 3}, {}),
     "firm_hold": ({"firm": False}, {}),
     "closing_words": ({"last_acts": []}, {}),
+    "closing_message": ({"last_acts": ["apologize", "thank", "offer_remedy"]}, {}),
     "first_move": ({"stage_before": None}, {}),  # the message has moved the stage already
     "farewell": ({"farewell": False}, {}),
     "new_problem": ({"new_problem": False}, {}),

@@ -18,6 +18,7 @@ class Remedy:
     short: str
     next: str | None  # what happens next once it is agreed (remedies.yaml `next`)
     again: str | None  # why the new one won't have the same problem (remedies.yaml `again`)
+    shipping: str | None  # who pays the postage, with or without 运费险 (remedies.yaml `shipping`)
     choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
 
@@ -28,7 +29,7 @@ class RemedyBook:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.remedies = {
             rid: Remedy(
-                rid, r["label"], r["text"], r["short"], r.get("next"), r.get("again"),
+                rid, r["label"], r["text"], r["short"], r.get("next"), r.get("again"), r.get("shipping"),
                 tuple(re.compile(c) for c in r.get("choose") or ()),
                 tuple(r.get("intents", [])),
             )

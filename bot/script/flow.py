@@ -53,6 +53,9 @@ class Cues(_Strict):
     received: str = "(?!)"  # the buyer has the remedy ("收到了", "钱到了"; not "到了再说")
     asks_who: str = "(?!)"  # the message only asks who is writing ("你是？", "你哪位")
     yes: str = "(?!)"  # a plain yes opening a message ("嗯 快点", "我是，请问哪位", "dui")
+    shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
+    no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
+    proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")

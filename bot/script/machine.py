@@ -46,6 +46,10 @@ def review_changeable(conv: Conversation, now: datetime | None) -> bool:
     return True
 
 
+# Acts that make an agent's message more than closing words.
+_OTHER_BUSINESS = frozenset({"offer_remedy", "explain", "ask_detail", "request_review", "guide_review",
+                             "confirm_product", "blame_buyer"})
+
 # The conditions script.yaml may name. The data says *when*; these say what each fact is.
 PREDICATES: dict[str, Predicate] = {
     "problem_stated": lambda c, _: c.context.problem_stated,
@@ -59,6 +63,10 @@ PREDICATES: dict[str, Predicate] = {
     "review_requested": lambda c, _: c.context.review_requests > 0,
     "firm_hold": lambda c, _: c.context.firm,
     "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
+    # the agent's message apologises and thanks and does nothing else (no option, question,
+    # explanation or review): the closing words, with or without a "欢迎再来"
+    "closing_message": lambda c, _: {"thank", "apologize"} <= set(c.context.last_acts)
+    and not _OTHER_BUSINESS & set(c.context.last_acts),
     # the buyer's message has not moved the stage yet (a mood answers one stage, not two)
     "first_move": lambda c, _: c.stage == c.context.stage_before,
     # the buyer's message says goodbye (script.yaml `farewell`), whatever else it says
