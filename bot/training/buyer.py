@@ -20,7 +20,7 @@ from typing import Literal
 from bot.training.chance import pick
 from bot.training.facts import TurnFacts
 from bot.training.grader import case_words
-from bot.training.persona import AgendaItem, Band, Persona, Utterance
+from bot.training.persona import AgendaItem, Band, Persona, Utterance, Variant
 
 MOOD_MIN, MOOD_MAX = -4, 4
 START_MOOD: dict[str, int] = {"angry": -3, "upset": -1, "calm": 1}
@@ -54,6 +54,8 @@ class BuyerReply:
     ending: str | None
     # The reply met nothing the buyer waits for: they ask again (or give up) and lose patience.
     pressed: bool = False
+    # The trainee ended the chat while the buyer still waited for this agenda item.
+    waiting: str | None = None
 
 
 class SimulatedBuyer:
@@ -72,6 +74,7 @@ class SimulatedBuyer:
         self.patience = persona.patience
         self.used: dict[str, int] = {}
         self.credited: list[str] = []  # items a reply met while the buyer answered another
+        self._from_credit: set[str] = set()  # items popped this turn on an earlier reply's credit
         self.chosen: str | None = None
         self.review_answer: str | None = None
         self.left = False
@@ -112,7 +115,7 @@ class SimulatedBuyer:
         popped, rejected = self._pop(f)
         if closed:
             if popped and popped[-1].leave:
-                return self._leave(self._utterance(popped[-1]), turn, "met", popped[-1].id,
+                return self._leave(self._utterance(popped[-1], f), turn, "met", popped[-1].id,
                                    "closed", f"item:{popped[-1].id}")
             return self._goodbye(turn)
         if last_turn and not (popped and popped[-1].leave):
@@ -127,11 +130,13 @@ class SimulatedBuyer:
             return self._reply(reject, turn, "reject", rejected.id, f"reject:{rejected.id}")
         if popped:
             last = popped[-1]
-            utt = self._utterance(last)
+            utt = self._utterance(last, f)
+            if self._stays(last, f):
+                self.agenda.insert(0, last)  # answered, but the buyer still waits for it
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
             return self._reply(utt, turn, "met", last.id, f"item:{last.id}")
-        top = next((i for i in self.agenda if not i.optional), self.agenda[0]) if self.agenda else None
+        top = next((i for i in self.agenda if self._required(i)), self.agenda[0]) if self.agenda else None
         care = self.persona.on_care
         if care is not None and top is not None and any(s in _KIND for s in f.signals):
             # Off the agenda but kind (asked after someone's health, understanding): the buyer
@@ -145,6 +150,17 @@ class SimulatedBuyer:
         return replace(self._reply(press, turn, "press", top.id, f"press:{top.id}"), pressed=True)
 
     # -- the agenda ------------------------------------------------------------------------
+
+    def _required(self, item: AgendaItem) -> bool:
+        """Whether the buyer waits for ``item`` (an `after_review` item once that answer is given)."""
+        if item.optional:
+            return False
+        return item.after_review is None or item.after_review == self.review_answer
+
+    def waiting(self) -> AgendaItem | None:
+        """What the buyer still waits for besides the goodbye (a question left unanswered)."""
+        return next((i for i in self.agenda if self._required(i) and not i.leave
+                     and i.id not in self.credited), None)
 
     def _met(self, item: AgendaItem, f: TurnFacts) -> bool:
         if item.kind == "remedy" and not (f.remedies or "asks_choice" in f.signals):
@@ -161,13 +177,14 @@ class SimulatedBuyer:
                 return None
             if self._met(item, f):
                 return idx
-            if not item.optional:
+            if self._required(item):
                 return None
         return None
 
     def _pop(self, f: TurnFacts) -> tuple[list[AgendaItem], AgendaItem | None]:
         """Pop what the reply meets; the second value is a remedy item whose offer is rejected."""
         popped: list[AgendaItem] = []
+        self._from_credit = set()
         while self.agenda:
             idx = self._first_met(f, not popped)
             if idx is None:
@@ -183,9 +200,13 @@ class SimulatedBuyer:
             del self.agenda[: idx + 1]
             if item.id in self.credited:
                 self.credited.remove(item.id)
+                self._from_credit.add(item.id)
             if item.kind == "review":
                 self.review_answer = self._review_answer()
-            if item.kind != "say" or item.leave or item.optional:
+                # what the buyer would wait for after the other answer is no longer to come
+                self.agenda = [i for i in self.agenda
+                               if i.after_review in (None, self.review_answer)]
+            if item.kind != "say" or item.leave or not self._required(item):
                 # The buyer answers this one first (a question to answer, a choice to make);
                 # what else the reply already did is remembered for the next turn.
                 self._credit(f)
@@ -212,8 +233,22 @@ class SimulatedBuyer:
         goal = self.persona.goal
         return "agree" if goal.review == "agree" and self.band == "calm" else "refuse"
 
-    def _utterance(self, item: AgendaItem) -> Utterance:
+    def _variant(self, item: AgendaItem, f: TurnFacts) -> Variant | None:
+        # the reply that answers what this message said ("我是…的客服小李" needs no "你是哪位？");
+        # an item met by an earlier message gets the plain answer (that message was answered)
+        if item.id in self._from_credit:
+            return None
+        return next((v for v in item.variants if f.holds(v.when)), None)
+
+    def _stays(self, item: AgendaItem, f: TurnFacts) -> bool:
+        v = self._variant(item, f)
+        return v is not None and v.stays
+
+    def _utterance(self, item: AgendaItem, f: TurnFacts) -> Utterance:
         goal = self.persona.goal
+        v = self._variant(item, f)
+        if v is not None:
+            return v.say
         if item.kind == "remedy":
             assert self.chosen is not None
             return goal.accepts[self.chosen]
@@ -277,5 +312,12 @@ class SimulatedBuyer:
         return self._leave(self.persona.leave, turn, "leave", None, ending, "leave")
 
     def _goodbye(self, turn: int) -> BuyerReply:
-        utt = self.persona.farewell or self.persona.leave
-        return self._leave(utt, turn, "leave", None, "closed", "farewell")
+        waiting = self.waiting()
+        if waiting is not None and waiting.farewell is not None:
+            # the trainee said goodbye over the buyer's open question: the buyer says so
+            reply = self._leave(waiting.farewell, turn, "leave", waiting.id, "closed",
+                                f"farewell:{waiting.id}")
+        else:
+            reply = self._leave(self.persona.farewell or self.persona.leave, turn, "leave", None,
+                                "closed", "farewell")
+        return replace(reply, waiting=waiting.id if waiting is not None else None)

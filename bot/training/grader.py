@@ -202,7 +202,9 @@ class Grader:
                 got += c.weight if ok else 0
                 results.append(CheckResult(stage=stage.id, id=c.id, label=c.label, weight=c.weight,
                                            passed=ok))
-                if not ok:
+                if not ok and not self._unreached(c, turns):
+                    # A "never" check lost only because the talk never got that far gives no
+                    # tip: "不要把问题推给买家" is no advice to a trainee who never blamed anyone.
                     losses.append((float(c.weight), len(losses), c.tip))
             stages[stage.id] = StageScore(score=got, max=top)
             earned += got
@@ -268,6 +270,12 @@ class Grader:
         if a.scenario and s.scenario not in a.scenario:
             return False
         return a.review_changeable is None or a.review_changeable == s.review_changeable
+
+    @staticmethod
+    def _unreached(c: Check, turns: list[TurnFacts]) -> bool:
+        """A `never` check whose `where` no reply met: the step it guards was not reached."""
+        return c.never is not None and c.where is not None and not any(
+            t.holds(c.where) for t in turns)
 
     def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
         # A reply with a block finding earns nothing in the checks it would meet: a
