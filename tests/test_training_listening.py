@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 
+import opencc
 import pytest
 
 from bot.engine import Engine
 from bot.paths import dialogs_dir
 from bot.training.grader import Scorecard
-from bot.training.persona import Persona, load_personas
+from bot.training.persona import Band, Persona, load_personas
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
 
@@ -197,3 +198,60 @@ def test_a_step_never_reached_gives_no_tip_about_a_fault_never_made(engine: Engi
     assert not _check(card, "no_blame")  # not earned: the talk never got to the explanation
     assert not any("推给买家" in t for t in card.tips), card.tips
     assert any("道歉" in t for t in card.tips), card.tips
+
+
+def test_saying_zaima_again_to_who_are_you_is_pressed_and_keeps_the_flow(engine: Engine) -> None:
+    # "在吗？" -> "你是哪位呀？" costs nothing; "在吗在吗？看到回一下" answers nothing: the buyer asks
+    # again and loses patience, and the script machine stays at the identity check (the follow-up
+    # line read as a complaint moved it on to 倾听致歉, and the tip said "让买家把问题说完").
+    s = _session(engine, "slow_delivery_first_time", 5)
+    first = s.say("在吗？")
+    assert first.reply.text == "你是哪位呀？" and first.reply.patience == 4
+    again = s.say("在吗在吗？看到回一下")
+    assert again.reply.event == "press" and again.reply.patience == 3
+    assert ASKS_WHO.search(again.reply.text), again.reply.text
+    assert s.conv.stage == "confirm_identity"
+    assert again.tip == "买家还没确认身份：说清你是哪家店的客服，叫出买家的名字问是不是本人（“请问是林晓吗？”）。"
+
+
+def test_asking_again_in_other_words_is_a_question_to_the_engine(engine: Engine) -> None:
+    # The common follow-up lines are said instead of a repeat; each mood has one the engine reads
+    # as a question, so the buyer asking again never reads as the buyer telling the problem.
+    bands: tuple[Band, ...] = ("calm", "upset", "angry")
+    for persona in PERSONAS.values():
+        utt = persona.persona.follow_up
+        assert utt is not None and utt.intent == "ask", persona.persona.id
+        for band in bands:
+            read = [engine.understand.buyer(ln).intent for ln in utt.lines(band)]
+            assert "ask" in read, (persona.persona.id, band, utt.lines(band), read)
+
+
+def _traditional(line: str) -> bool:
+    """No simplified character with a traditional form left (s2t changes nothing)."""
+    return bool(opencc.OpenCC("s2t").convert(line) == line)
+
+
+def test_the_taiwanese_buyer_keeps_writing_traditional_characters(engine: Engine) -> None:
+    # Corrected, pressed and asked after his health, he answered in simplified characters (the
+    # common lines of _common.yaml): "对，是我。不过我是林志明先生哦。", "你还没回答我的问题。".
+    s = _session(engine, "traditional_chinese_buyer")
+    run_scripted(s, [
+        "林小姐您好，我是暖暖生活馆的售后客服小周，请问是林志明小姐吗？",
+        "嗯", "嗯嗯",
+        "您9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
+        "您身体还好吧？没烫着吧？", "好的"])
+    lines = _buyer_lines(s)
+    assert "林志明先生" in lines[0] and "稱呼" in lines[0]
+    assert lines[2] in ("能先回答我的問題嗎？", "能先回答我剛才的問題嗎？"), lines
+    assert all(_traditional(ln) for ln in lines), lines
+
+
+def test_a_correction_that_confirms_the_identity_is_not_confirmed_twice(engine: Engine) -> None:
+    # "是我。我是林志明先生，稱呼可別弄錯。" already says it is him: a bare "嗯" next is no
+    # greeting answered with a second "對，是我。"; it moved nothing and is told so.
+    s = _session(engine, "traditional_chinese_buyer")
+    s.say("林小姐您好，我是暖暖生活馆的售后客服小周，请问是林志明小姐吗？")
+    ex = s.say("嗯")
+    assert ex.reply.event == "press" and ex.reply.item == "product", ex.reply
+    assert ex.reply.text == "請問有什麼事？"
+    assert [v.code for v in ex.violations] == ["wasted_turn"]

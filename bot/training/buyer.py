@@ -75,6 +75,7 @@ class SimulatedBuyer:
         self.used: dict[str, int] = {}
         self.credited: list[str] = []  # items a reply met while the buyer answered another
         self._from_credit: set[str] = set()  # items popped this turn on an earlier reply's credit
+        self._stayed: set[str] = set()  # items answered once with a `stays` variant
         self.chosen: str | None = None
         self.review_answer: str | None = None
         self.left = False
@@ -111,6 +112,10 @@ class SimulatedBuyer:
                 # What else the reply did is remembered: a buyer who answered the blame for the
                 # problem knows what the call is about, and does not ask "什么事啊？" next turn.
                 self._credit(f)
+                # what the reaction's line already answered is done, not remembered for later
+                done = [i.id for i in self.agenda if i.id in r.answers and self._met(i, f)]
+                self.agenda = [i for i in self.agenda if i.id not in done]
+                self.credited = [c for c in self.credited if c not in done]
                 return self._reply(r.say, turn, "reaction", None, f"reaction{idx}")
         popped, rejected = self._pop(f)
         if closed:
@@ -133,6 +138,7 @@ class SimulatedBuyer:
             utt = self._utterance(last, f)
             if self._stays(last, f):
                 self.agenda.insert(0, last)  # answered, but the buyer still waits for it
+                self._stayed.add(last.id)
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
             return self._reply(utt, turn, "met", last.id, f"item:{last.id}")
@@ -166,6 +172,10 @@ class SimulatedBuyer:
         if item.kind == "remedy" and not (f.remedies or "asks_choice" in f.signals):
             # No remedy named and no question what the buyer wants: an action taken in general
             # ("已经把这批货下架返厂检查了") is no offer, and an unmade offer is never accepted.
+            return False
+        if item.id in self._stayed and self._stays(item, f):
+            # The buyer has asked once ("在吗？" -> "你是哪位？"); another "在吗在吗？" answers
+            # nothing: it is pressed like any reply that misses the point.
             return False
         return item.id in self.credited or f.holds(item.needs)
 

@@ -107,6 +107,9 @@ class Reaction(Strict):
     patience: int = Field(default=1, ge=0, description="patience lost")
     leave: bool = False
     ending: str | None = Field(default=None, description="how the session ends if the buyer leaves")
+    answers: list[str] = Field(
+        default_factory=list, description="agenda items this line also answers, when the reply "
+        "met them (\"是我。我是林志明先生…\" confirms the identity: no second \"对，是我。\")")
 
 
 class Goal(Strict):
