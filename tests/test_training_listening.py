@@ -5,6 +5,7 @@ Chinese lines and the scorecard checked."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import opencc
 import pytest
@@ -19,6 +20,7 @@ from bot.training.session import Session, run_scripted
 DIALOGS = dialogs_dir()
 PERSONAS = {pf.persona.id: pf for pf in load_personas(DIALOGS)}
 RUBRIC = load_rubric(DIALOGS)
+TRAINEES = Path(__file__).parent / "data" / "trainees"
 ASKS_WHO = re.compile("哪位|你是|哪里")
 RECALLS = re.compile("^(当然)?(记得|記得|有印象)")
 
@@ -255,3 +257,18 @@ def test_a_correction_that_confirms_the_identity_is_not_confirmed_twice(engine: 
     assert ex.reply.event == "press" and ex.reply.item == "product", ex.reply
     assert ex.reply.text == "請問有什麼事？"
     assert [v.code for v in ex.violations] == ["wasted_turn"]
+
+
+def test_the_same_fault_twice_gets_a_sharper_answer_not_a_question(engine: Engine) -> None:
+    # Asked twice more after she said no: the second objection was "能先回答我的问题吗？" (the
+    # follow-up for a buyer waiting for an answer), though she had asked nothing.
+    good = [ln for ln in (TRAINEES / "keeps_review_experienced.good.txt").read_text(
+        encoding="utf-8").splitlines() if ln.strip()]
+    s = _session(engine, "keeps_review_experienced", 6)
+    card = run_scripted(s, [*good[:7], "您再考虑考虑嘛，这条差评挂着我们小店真的很难做。",
+                            "那您看能不能至少改成中评？", "好吧，谢谢您，再见。"])
+    lines = _buyer_lines(s)
+    assert lines[-3] == "我刚才已经说得很清楚了，你还要再问吗？"
+    assert lines[-2] == "同样的话你还要问几遍？"
+    assert [(v.turn, v.code) for v in card.violations] == [
+        (8, "repeat_request"), (8, "pushes_after_refusal"), (9, "repeat_request")]

@@ -27,6 +27,12 @@ START_MOOD: dict[str, int] = {"angry": -3, "upset": -1, "calm": 1}
 # Signals of a kind word the buyer answers even when it is off their agenda.
 _KIND = frozenset({"empathize", "cares"})
 
+# Purposes whose line is the buyer asking for what they wait for: said again in other words.
+_ASKING = ("press:", "reject:")
+# A point made again in another mood's words, the sharper one first.
+_AGAIN: dict[str, tuple[str, ...]] = {"calm": ("upset", "angry"), "upset": ("angry", "calm"),
+                                      "angry": ("upset", "calm")}
+
 Event = Literal["met", "press", "reject", "reaction", "leave"]
 # text -> (intent, cause) as the engine reads it
 Reader = Callable[[str], tuple[str, str | None]]
@@ -298,9 +304,17 @@ class SimulatedBuyer:
         lines = [ln.format_map(self.words) if "{" in ln else ln for ln in utt.lines(self.band)]
         fitting = [ln for ln in lines if self._fits(ln, utt)] or lines
         fresh = [ln for ln in fitting if ln != self.last_line]
-        if not fresh and self.persona.follow_up is not None and utt is not self.persona.follow_up:
+        if not fresh and purpose.startswith(_ASKING) and self.persona.follow_up is not None \
+                and utt is not self.persona.follow_up:
             # The only phrasing left is the one just said: ask again in other words.
             return self.line(self.persona.follow_up, turn, purpose)
+        if not fresh:
+            # Not a question (the same objection to the same fault): said again in the words
+            # of the next mood, sharper first ("我刚才已经说得很清楚了" -> "同样的话你还要问几遍？"),
+            # not with "能先回答我的问题吗？" to a buyer who asked nothing.
+            again = [ln.format_map(self.words) if "{" in ln else ln
+                     for b in _AGAIN[self.band] for ln in getattr(utt, b)]
+            fresh = [ln for ln in again if ln != self.last_line and self._fits(ln, utt)]
         return pick(fresh or fitting, self.seed, turn, purpose)
 
     def _say(self, utt: Utterance, turn: int, purpose: str) -> str:
