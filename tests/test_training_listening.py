@@ -16,6 +16,7 @@ from bot.training.grader import Scorecard
 from bot.training.persona import Band, Persona, load_personas
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
+from bot.training.transcript import computation_lines, outcome_line
 
 DIALOGS = dialogs_dir()
 PERSONAS = {pf.persona.id: pf for pf in load_personas(DIALOGS)}
@@ -272,3 +273,60 @@ def test_the_same_fault_twice_gets_a_sharper_answer_not_a_question(engine: Engin
     assert lines[-2] == "同样的话你还要问几遍？"
     assert [(v.turn, v.code) for v in card.violations] == [
         (8, "repeat_request"), (8, "pushes_after_refusal"), (9, "repeat_request")]
+
+
+def test_asked_what_he_wants_the_bad_reviewer_does_not_answer_a_refusal(engine: Engine) -> None:
+    # "那您想怎么处理呢？" got "不给是吧？…" as if the trainee had refused; only a refusal does now
+    start = ["冯先生您好，我是蔓生美妆的售后客服小欣，请问是冯磊先生吗？",
+             "您11月3日在我们店买的保湿面霜，还记得吗？",
+             "不好意思，让您担心了。我们家的面霜都是品牌授权的正品。"]
+    asked = _session(engine, "pro_bad_reviewer", 2)
+    run_scripted(asked, [*start, "那您想怎么处理呢？"])
+    said = _buyer_lines(asked)[-1]
+    assert "三百" in said and "不给是吧" not in said, said
+    refused = _session(engine, "pro_bad_reviewer", 1)
+    run_scripted(refused, [*start, "抱歉，任何补偿都不会和评价挂钩，这个我们不能答应。"])
+    assert _buyer_lines(refused)[-1] == "不给是吧？行，差评我会一直挂着，你们看着办。"
+
+
+BUSY = ["周女士您好，我是柚子家女装的售后客服小敏，请问是周敏女士吗？",
+        "您11月8日在我们店买的那条湖蓝色碎花连衣裙，还记得吗？"]
+
+
+def test_a_busy_buyer_asked_when_suits_her_names_a_time(engine: Engine) -> None:
+    # "您什么时候方便呢？" is a fair question: she answers it (it was pressed as a wasted turn)
+    s = _session(engine, "busy_office_worker", 2)
+    card = run_scripted(s, [*BUSY, "好的，那您什么时候方便呢？", "好的，那今晚八点后联系您，可以吗？"])
+    lines = _buyer_lines(s)
+    assert lines[2] in ("晚上八点以后吧，现在真走不开。", "八点以后都行，你到时候再联系我。")
+    assert lines[3] == "行，八点以后我都在，先这样。"
+    assert card.violations == [] and card.outcome.handled and card.passed
+
+
+def test_a_busy_buyer_left_without_a_time_is_not_a_pass(engine: Engine) -> None:
+    # Greeting and product alone made 75 points and 通过 for a buyer who gave up waiting.
+    s = _session(engine, "busy_office_worker", 2)
+    card = run_scripted(s, [*BUSY, "好的好的。", "那我晚点再联系您吧。"])
+    assert card.outcome.ending == "buyer_gave_up" and not card.outcome.handled
+    assert card.total >= card.pass_mark and not card.passed
+    labels = RUBRIC.rubric.labels
+    assert computation_lines(card.model_dump(mode="json"), labels)[-1] == \
+        "不算通过：没有约好具体的回访时间：买家在忙的练习，约上时间才算通过"
+    assert outcome_line(card.outcome.model_dump(), "callback", {}) == "问题解决：否（没有约好回访时间）"
+
+
+def test_saying_goodbye_over_what_now_makes_the_buyer_say_so(engine: Engine) -> None:
+    # "那现在怎么办？" answered with a goodbye: she said "好的，拜拜。" and the session passed (72).
+    s = _session(engine, "size_not_fit_first_time", 3)
+    card = run_scripted(s, [
+        "陈静您好，我是跃动童鞋的售后客服小乐，请问是陈静本人吗？",
+        "您11月6日在我们店给孩子买的那双网面运动鞋，32码的，还记得吗？",
+        "真不好意思，让孩子穿着受罪了。能跟我说说这次哪里挤脚吗？",
+        "孩子脚磨红了，当妈妈的肯定心疼，换谁都会着急。",
+        "这款是按修身版型做的，比常规尺码小半码，之前页面上没标清楚，是我们的疏忽，尺码表已经加了提醒。",
+        "您的意见我们记下了，以后一定改进。再次向您道歉，谢谢您的反馈，欢迎下次再来。"])
+    lines = _buyer_lines(s)
+    assert lines[-2].endswith("那现在怎么办？")
+    assert lines[-1] == "啊？那鞋子的事到底怎么处理啊……算了，再见。"
+    assert [v.code for v in card.violations] == ["left_waiting"]
+    assert card.total == 64 and not card.passed

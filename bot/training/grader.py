@@ -84,6 +84,8 @@ class Computation(BaseModel):
     after_deductions: int
     cap: int | None  # the total shown is at most this (a failing finding)
     total: int
+    # the scenario's goal was not met where the rubric requires it (must_handle): not passed
+    not_handled: str | None = None
 
 
 class Scorecard(BaseModel):
@@ -234,17 +236,23 @@ class Grader:
         percent = _round(100 * earned / maximum) if maximum else 0
         after = max(0, min(100, percent - sum(d.points for d in deductions)))
         total = min(after, r.failed_total_cap) if failed else after
+        outcome = self._outcome(turns, s)
+        # A busy buyer with no callback time, or a bad-reviewer not refused, is not a session
+        # passed on the greeting's points (75 points and 通过 for a buyer who left waiting).
+        not_handled = r.must_handle.get(s.scenario) if not outcome.handled else None
         computation = Computation(
             earned=earned, max=maximum, percent=percent, deductions=deductions,
-            after_deductions=after, cap=r.failed_total_cap if failed else None, total=total)
+            after_deductions=after, cap=r.failed_total_cap if failed else None, total=total,
+            not_handled=not_handled)
         tips: list[str] = []
         for _, _, tip in sorted(losses, key=lambda x: (-x[0], x[1])):
             if self._fill(tip) not in tips:
                 tips.append(self._fill(tip))
         return Scorecard(
-            persona=persona, seed=seed, total=total, passed=not failed and total >= r.pass_mark,
+            persona=persona, seed=seed, total=total,
+            passed=not failed and not_handled is None and total >= r.pass_mark,
             pass_mark=r.pass_mark, stages=stages, violations=violations,
-            outcome=self._outcome(turns, s), turns=len(turns), tips=tips[:3] or [r.praise],
+            outcome=outcome, turns=len(turns), tips=tips[:3] or [r.praise],
             checks=results, kind=kind, computation=computation,
         )
 

@@ -136,6 +136,9 @@ class Rubric(Strict):
     pass_mark: int = Field(ge=0, le=100)
     fail_on_block: bool = True
     failed_total_cap: int = Field(ge=0, le=100)
+    must_handle: dict[Scenario, str] = Field(
+        default_factory=dict, description="scenarios whose goal must be met to pass (a callback "
+        "time agreed, an extortion refused), with the Chinese reason shown when it was not")
     remedy_cues: dict[str, str]
     facts: dict[str, FactRule]
     resolved: dict[Scenario, SessionMatch]
