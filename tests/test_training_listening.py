@@ -330,3 +330,18 @@ def test_saying_goodbye_over_what_now_makes_the_buyer_say_so(engine: Engine) -> 
     assert lines[-1] == "啊？那鞋子的事到底怎么处理啊……算了，再见。"
     assert [v.code for v in card.violations] == ["left_waiting"]
     assert card.total == 64 and not card.passed
+
+
+def test_an_offer_to_refund_a_little_is_an_offer_the_buyer_takes(engine: Engine) -> None:
+    # "那给您退点钱吧，行吗？" names a partial refund; the buyer answered "那你们打算怎么处理？"
+    # as if nothing had been offered (no remedy cue matched it).
+    s = _session(engine, "slow_delivery_first_time", 1)
+    card = run_scripted(s, [
+        "林晓您好，我是悦途数码的售后客服小安，请问是林晓本人吗？",
+        "您11月2日在我们店买的那副白色蓝牙耳机，还记得吗？",
+        "实在抱歉，让您等了这么久，本来是送人的礼物，换谁都会着急。",
+        "这次是合作的快递在中转站爆仓了，我们已经反馈给快递公司。",
+        "那给您退点钱吧，行吗？"])
+    said = _buyer_lines(s)[-1]
+    assert re.search("退(一部分|一点|点)钱", said) and "留着用" in said, said
+    assert card.outcome.remedy == "partial_refund"
