@@ -153,15 +153,17 @@ class Grader:
 
     # -- after each reply ------------------------------------------------------------------
 
-    def turn_tip(self, t: TurnFacts, stage_now: str) -> str:
+    def turn_tip(self, t: TurnFacts, stage_now: str, buyer_intent: str | None = None) -> str:
         """A short coaching tip for one reply.
 
-        ``stage_now`` is the stage after the buyer's answer: the goal the trainee works on next.
+        ``stage_now`` is the stage after the buyer's answer: the goal the trainee works on next;
+        ``buyer_intent`` what the engine read in that answer (some answers say the next step).
         """
         for rule in self.rubric.turn_tips:
             if t.holds(rule.when):
                 return self._fill(rule.tip)
-        return self._fill(self.rubric.next_step.get(stage_now, ""))
+        step = self.rubric.buyer_next_step.get(buyer_intent or "")
+        return self._fill(step or self.rubric.next_step.get(stage_now, ""))
 
     def violations(self, t: TurnFacts) -> list[ViolationRecord]:
         """The violations in one reply: listed findings and notes, blocks, derived ones."""

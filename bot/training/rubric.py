@@ -147,6 +147,9 @@ class Rubric(Strict):
     derived_violations: list[DerivedViolation] = Field(default_factory=list)
     turn_tips: list[TurnTip]
     next_step: dict[str, str]
+    buyer_next_step: dict[str, str] = Field(
+        default_factory=dict, description="the buyer's answer (intent) -> the next step, before "
+        "next_step: a buyer who agreed to change the review is shown how, one who declined is thanked")
     praise: str
     labels: Labels
 

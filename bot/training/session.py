@@ -122,7 +122,7 @@ class Session:
         # ending the talk, which is not a 致谢结束 the trainee got to.
         self.reached = facts.stage_after if reply.leaves and not closed else conv.stage
         self.turns.append(facts)
-        tip = self.grader.turn_tip(facts, conv.stage)
+        tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
