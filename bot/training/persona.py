@@ -60,7 +60,7 @@ class Variant(Strict):
     say: Utterance
     stays: bool = Field(
         default=False, description="the buyer answers but still waits for the item (在吗？ -> "
-        "在的，你是？: nobody has been named, the identity is not confirmed yet)")
+        "你是哪位？: nobody has been named, the identity is not confirmed yet)")
 
 
 class AgendaItem(Strict):
@@ -109,7 +109,8 @@ class Reaction(Strict):
     ending: str | None = Field(default=None, description="how the session ends if the buyer leaves")
     answers: list[str] = Field(
         default_factory=list, description="agenda items this line also answers, when the reply "
-        "met them (\"是我。我是林志明先生…\" confirms the identity: no second \"对，是我。\")")
+        "met them (\"是我。我是林志明先生…\" confirms the identity: no second \"对，是我。\"); "
+        "an id the persona's agenda lacks is ignored (the common file names items for all)")
 
 
 class Goal(Strict):
