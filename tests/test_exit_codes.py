@@ -27,6 +27,9 @@ def run(*args: str) -> tuple[int, str]:
     (["train", "--persona", "nope"], "错误：'--persona' 的值不对：没有这个人设：nope。可选：busy_office_worker、"),
     (["train", "--persona", "busy_office_worker", "--replies", "{tmp}/没有.txt"],
      "错误：读不了文件 {tmp}/没有.txt：没有这个文件或文件夹"),
+    # A written answer with no buyer to answer: it listed the personas and exited 0, no scorecard.
+    (["train", "--replies", str(ROOT / "tests" / "data" / "trainees" / "size_not_fit_first_time.good.txt")],
+     "错误：--replies 要和 --persona 一起用：这份答案是答哪位买家的？"),
     (["train", "--seed", "1.5"], "错误：'--seed' 的值不对：'1.5' 不是合法的整数。"),
     (["import", "{tmp}/没有.csv", "--db", "sqlite:///{tmp}/c.db"],
      "错误：读不了文件 {tmp}/没有.csv：没有这个文件或文件夹"),

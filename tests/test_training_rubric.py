@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from bot.engine import Engine
 from bot.labels import bundled
 from bot.paths import dialogs_dir
-from bot.training.facts import BUYER_PRESSED, NAME_FACTS
+from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, NAME_FACTS
 from bot.training.grader import Scorecard
 from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
@@ -57,7 +57,7 @@ def test_every_signal_and_stage_named_in_the_data_exists(engine: Engine) -> None
     for model in models:
         # buyer_pressed is what the buyer made of a reply: known to the rubric only, a
         # persona cannot wait for its own answer
-        known = signals | {BUYER_PRESSED} if model is rubric else signals
+        known = signals | {BUYER_PRESSED, BUYER_WAITING} if model is rubric else signals
         for m in _matches(model):
             for s in m.any + m.all + m.none:
                 assert s in known, s

@@ -20,12 +20,18 @@ from typing import Literal
 from bot.training.chance import pick
 from bot.training.facts import TurnFacts
 from bot.training.grader import case_words
-from bot.training.persona import AgendaItem, Band, Persona, Utterance
+from bot.training.persona import AgendaItem, Band, Persona, Utterance, Variant
 
 MOOD_MIN, MOOD_MAX = -4, 4
 START_MOOD: dict[str, int] = {"angry": -3, "upset": -1, "calm": 1}
 # Signals of a kind word the buyer answers even when it is off their agenda.
 _KIND = frozenset({"empathize", "cares"})
+
+# Purposes whose line is the buyer asking for what they wait for: said again in other words.
+_ASKING = ("press:", "reject:")
+# A point made again in another mood's words, the sharper one first.
+_AGAIN: dict[str, tuple[str, ...]] = {"calm": ("upset", "angry"), "upset": ("angry", "calm"),
+                                      "angry": ("upset", "calm")}
 
 Event = Literal["met", "press", "reject", "reaction", "leave"]
 # text -> (intent, cause) as the engine reads it
@@ -54,6 +60,8 @@ class BuyerReply:
     ending: str | None
     # The reply met nothing the buyer waits for: they ask again (or give up) and lose patience.
     pressed: bool = False
+    # The trainee ended the chat while the buyer still waited for this agenda item.
+    waiting: str | None = None
 
 
 class SimulatedBuyer:
@@ -72,6 +80,8 @@ class SimulatedBuyer:
         self.patience = persona.patience
         self.used: dict[str, int] = {}
         self.credited: list[str] = []  # items a reply met while the buyer answered another
+        self._from_credit: set[str] = set()  # items popped this turn on an earlier reply's credit
+        self._stayed: set[str] = set()  # items answered once with a `stays` variant
         self.chosen: str | None = None
         self.review_answer: str | None = None
         self.left = False
@@ -108,11 +118,15 @@ class SimulatedBuyer:
                 # What else the reply did is remembered: a buyer who answered the blame for the
                 # problem knows what the call is about, and does not ask "什么事啊？" next turn.
                 self._credit(f)
+                # what the reaction's line already answered is done, not remembered for later
+                done = [i.id for i in self.agenda if i.id in r.answers and self._met(i, f)]
+                self.agenda = [i for i in self.agenda if i.id not in done]
+                self.credited = [c for c in self.credited if c not in done]
                 return self._reply(r.say, turn, "reaction", None, f"reaction{idx}")
         popped, rejected = self._pop(f)
         if closed:
             if popped and popped[-1].leave:
-                return self._leave(self._utterance(popped[-1]), turn, "met", popped[-1].id,
+                return self._leave(self._utterance(popped[-1], f), turn, "met", popped[-1].id,
                                    "closed", f"item:{popped[-1].id}")
             return self._goodbye(turn)
         if last_turn and not (popped and popped[-1].leave):
@@ -127,11 +141,14 @@ class SimulatedBuyer:
             return self._reply(reject, turn, "reject", rejected.id, f"reject:{rejected.id}")
         if popped:
             last = popped[-1]
-            utt = self._utterance(last)
+            utt = self._utterance(last, f)
+            if self._stays(last, f):
+                self.agenda.insert(0, last)  # answered, but the buyer still waits for it
+                self._stayed.add(last.id)
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
             return self._reply(utt, turn, "met", last.id, f"item:{last.id}")
-        top = next((i for i in self.agenda if not i.optional), self.agenda[0]) if self.agenda else None
+        top = next((i for i in self.agenda if self._required(i)), self.agenda[0]) if self.agenda else None
         care = self.persona.on_care
         if care is not None and top is not None and any(s in _KIND for s in f.signals):
             # Off the agenda but kind (asked after someone's health, understanding): the buyer
@@ -146,10 +163,25 @@ class SimulatedBuyer:
 
     # -- the agenda ------------------------------------------------------------------------
 
+    def _required(self, item: AgendaItem) -> bool:
+        """Whether the buyer waits for ``item`` (an `after_review` item once that answer is given)."""
+        if item.optional:
+            return False
+        return item.after_review is None or item.after_review == self.review_answer
+
+    def waiting(self) -> AgendaItem | None:
+        """What the buyer still waits for besides the goodbye (a question left unanswered)."""
+        return next((i for i in self.agenda if self._required(i) and not i.leave
+                     and i.id not in self.credited), None)
+
     def _met(self, item: AgendaItem, f: TurnFacts) -> bool:
         if item.kind == "remedy" and not (f.remedies or "asks_choice" in f.signals):
             # No remedy named and no question what the buyer wants: an action taken in general
             # ("已经把这批货下架返厂检查了") is no offer, and an unmade offer is never accepted.
+            return False
+        if item.id in self._stayed and self._stays(item, f):
+            # The buyer has asked once ("在吗？" -> "你是哪位？"); another "在吗在吗？" answers
+            # nothing: it is pressed like any reply that misses the point.
             return False
         return item.id in self.credited or f.holds(item.needs)
 
@@ -161,13 +193,14 @@ class SimulatedBuyer:
                 return None
             if self._met(item, f):
                 return idx
-            if not item.optional:
+            if self._required(item):
                 return None
         return None
 
     def _pop(self, f: TurnFacts) -> tuple[list[AgendaItem], AgendaItem | None]:
         """Pop what the reply meets; the second value is a remedy item whose offer is rejected."""
         popped: list[AgendaItem] = []
+        self._from_credit = set()
         while self.agenda:
             idx = self._first_met(f, not popped)
             if idx is None:
@@ -183,9 +216,13 @@ class SimulatedBuyer:
             del self.agenda[: idx + 1]
             if item.id in self.credited:
                 self.credited.remove(item.id)
+                self._from_credit.add(item.id)
             if item.kind == "review":
                 self.review_answer = self._review_answer()
-            if item.kind != "say" or item.leave or item.optional:
+                # what the buyer would wait for after the other answer is no longer to come
+                self.agenda = [i for i in self.agenda
+                               if i.after_review in (None, self.review_answer)]
+            if item.kind != "say" or item.leave or not self._required(item):
                 # The buyer answers this one first (a question to answer, a choice to make);
                 # what else the reply already did is remembered for the next turn.
                 self._credit(f)
@@ -212,8 +249,22 @@ class SimulatedBuyer:
         goal = self.persona.goal
         return "agree" if goal.review == "agree" and self.band == "calm" else "refuse"
 
-    def _utterance(self, item: AgendaItem) -> Utterance:
+    def _variant(self, item: AgendaItem, f: TurnFacts) -> Variant | None:
+        # the reply that answers what this message said ("我是…的客服小李" needs no "你是哪位？");
+        # an item met by an earlier message gets the plain answer (that message was answered)
+        if item.id in self._from_credit:
+            return None
+        return next((v for v in item.variants if f.holds(v.when)), None)
+
+    def _stays(self, item: AgendaItem, f: TurnFacts) -> bool:
+        v = self._variant(item, f)
+        return v is not None and v.stays
+
+    def _utterance(self, item: AgendaItem, f: TurnFacts) -> Utterance:
         goal = self.persona.goal
+        v = self._variant(item, f)
+        if v is not None:
+            return v.say
         if item.kind == "remedy":
             assert self.chosen is not None
             return goal.accepts[self.chosen]
@@ -253,9 +304,17 @@ class SimulatedBuyer:
         lines = [ln.format_map(self.words) if "{" in ln else ln for ln in utt.lines(self.band)]
         fitting = [ln for ln in lines if self._fits(ln, utt)] or lines
         fresh = [ln for ln in fitting if ln != self.last_line]
-        if not fresh and self.persona.follow_up is not None and utt is not self.persona.follow_up:
+        if not fresh and purpose.startswith(_ASKING) and self.persona.follow_up is not None \
+                and utt is not self.persona.follow_up:
             # The only phrasing left is the one just said: ask again in other words.
             return self.line(self.persona.follow_up, turn, purpose)
+        if not fresh:
+            # Not a question (the same objection to the same fault): said again in the words
+            # of the next mood, sharper first ("我刚才已经说得很清楚了" -> "同样的话你还要问几遍？"),
+            # not with "能先回答我的问题吗？" to a buyer who asked nothing.
+            again = [ln.format_map(self.words) if "{" in ln else ln
+                     for b in _AGAIN[self.band] for ln in getattr(utt, b)]
+            fresh = [ln for ln in again if ln != self.last_line and self._fits(ln, utt)]
         return pick(fresh or fitting, self.seed, turn, purpose)
 
     def _say(self, utt: Utterance, turn: int, purpose: str) -> str:
@@ -277,5 +336,12 @@ class SimulatedBuyer:
         return self._leave(self.persona.leave, turn, "leave", None, ending, "leave")
 
     def _goodbye(self, turn: int) -> BuyerReply:
-        utt = self.persona.farewell or self.persona.leave
-        return self._leave(utt, turn, "leave", None, "closed", "farewell")
+        waiting = self.waiting()
+        if waiting is not None and waiting.farewell is not None:
+            # the trainee said goodbye over the buyer's open question: the buyer says so
+            reply = self._leave(waiting.farewell, turn, "leave", waiting.id, "closed",
+                                f"farewell:{waiting.id}")
+        else:
+            reply = self._leave(self.persona.farewell or self.persona.leave, turn, "leave", None,
+                                "closed", "farewell")
+        return replace(reply, waiting=waiting.id if waiting is not None else None)

@@ -80,6 +80,11 @@ def train(name: str | None, seed: int, replies: Path | None, out: Path | None, a
             _report(folder, report_dir, fmt, output)
             return
         if name is None:
+            if replies is not None:
+                # grading a written answer needs the buyer it answers: listing the personas
+                # instead (exit 0, no scorecard) would look like a success to a lead's script
+                raise click.UsageError("--replies 要和 --persona 一起用：这份答案是答哪位买家的？"
+                                       "先用 csbot train 看看有哪些人设。")
             _list(folder, as_json)
             return
         _run(folder, templates, name, seed, None if replies is None else str(replies), out, trainee)

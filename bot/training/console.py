@@ -22,7 +22,6 @@ from bot.training.persona import Persona
 from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
 from bot.training.transcript import (
-    HANDLED,
     TranscriptFiles,
     computation_lines,
     grouped_violations,
@@ -249,7 +248,7 @@ class TrainingConsole:
         # it before "；用了 7 轮", leaving the semicolon at the head of the next line.
         for line in (f"结束方式：{self.labels.endings.get(o.ending, o.ending)}（最后阶段：{s.stage_label(o.stage)}，"
                      f"用了 {card.turns} 轮）",
-                     outcome_line(o.model_dump(), HANDLED.get(s.scenario, ""), remedies),
+                     outcome_line(o.model_dump(), s.scenario, remedies),
                      f"评价请求：{review}"):
             self.console.print(Wrapped(line))
         for turns, v in grouped_violations([v.model_dump() for v in card.violations]):

@@ -67,6 +67,9 @@ NAME_FACTS = ("names_buyer", "wrong_honorific", "wrong_name")
 # Added by the session once the buyer has answered: the reply met nothing the buyer was
 # waiting for, so they asked again and lost patience (usable in the rubric, not in personas).
 BUYER_PRESSED = "buyer_pressed"
+# Added by the session when the trainee's reply ended the chat while the buyer still waited
+# for something on their agenda (how to change the review, the remedy...): for the rubric.
+BUYER_WAITING = "buyer_waiting"
 _MALE = ("先生", "哥", "帅哥", "大哥", "叔叔", "大叔")
 _FEMALE = ("女士", "小姐", "姐", "美女", "阿姨", "大姐", "妹妹")
 _HONORIFIC = re.compile("(" + "|".join(sorted(_MALE + _FEMALE, key=len, reverse=True)) + ")")

@@ -84,6 +84,8 @@ class Computation(BaseModel):
     after_deductions: int
     cap: int | None  # the total shown is at most this (a failing finding)
     total: int
+    # the scenario's goal was not met where the rubric requires it (must_handle): not passed
+    not_handled: str | None = None
 
 
 class Scorecard(BaseModel):
@@ -151,15 +153,17 @@ class Grader:
 
     # -- after each reply ------------------------------------------------------------------
 
-    def turn_tip(self, t: TurnFacts, stage_now: str) -> str:
+    def turn_tip(self, t: TurnFacts, stage_now: str, buyer_intent: str | None = None) -> str:
         """A short coaching tip for one reply.
 
-        ``stage_now`` is the stage after the buyer's answer: the goal the trainee works on next.
+        ``stage_now`` is the stage after the buyer's answer: the goal the trainee works on next;
+        ``buyer_intent`` what the engine read in that answer (some answers say the next step).
         """
         for rule in self.rubric.turn_tips:
             if t.holds(rule.when):
                 return self._fill(rule.tip)
-        return self._fill(self.rubric.next_step.get(stage_now, ""))
+        step = self.rubric.buyer_next_step.get(buyer_intent or "")
+        return self._fill(step or self.rubric.next_step.get(stage_now, ""))
 
     def violations(self, t: TurnFacts) -> list[ViolationRecord]:
         """The violations in one reply: listed findings and notes, blocks, derived ones."""
@@ -202,7 +206,9 @@ class Grader:
                 got += c.weight if ok else 0
                 results.append(CheckResult(stage=stage.id, id=c.id, label=c.label, weight=c.weight,
                                            passed=ok))
-                if not ok:
+                if not ok and not self._unreached(c, turns):
+                    # A "never" check lost only because the talk never got that far gives no
+                    # tip: "不要把问题推给买家" is no advice to a trainee who never blamed anyone.
                     losses.append((float(c.weight), len(losses), c.tip))
             stages[stage.id] = StageScore(score=got, max=top)
             earned += got
@@ -232,17 +238,23 @@ class Grader:
         percent = _round(100 * earned / maximum) if maximum else 0
         after = max(0, min(100, percent - sum(d.points for d in deductions)))
         total = min(after, r.failed_total_cap) if failed else after
+        outcome = self._outcome(turns, s)
+        # A busy buyer with no callback time, or a bad-reviewer not refused, is not a session
+        # passed on the greeting's points (75 points and 通过 for a buyer who left waiting).
+        not_handled = r.must_handle.get(s.scenario) if not outcome.handled else None
         computation = Computation(
             earned=earned, max=maximum, percent=percent, deductions=deductions,
-            after_deductions=after, cap=r.failed_total_cap if failed else None, total=total)
+            after_deductions=after, cap=r.failed_total_cap if failed else None, total=total,
+            not_handled=not_handled)
         tips: list[str] = []
         for _, _, tip in sorted(losses, key=lambda x: (-x[0], x[1])):
             if self._fill(tip) not in tips:
                 tips.append(self._fill(tip))
         return Scorecard(
-            persona=persona, seed=seed, total=total, passed=not failed and total >= r.pass_mark,
+            persona=persona, seed=seed, total=total,
+            passed=not failed and not_handled is None and total >= r.pass_mark,
             pass_mark=r.pass_mark, stages=stages, violations=violations,
-            outcome=self._outcome(turns, s), turns=len(turns), tips=tips[:3] or [r.praise],
+            outcome=outcome, turns=len(turns), tips=tips[:3] or [r.praise],
             checks=results, kind=kind, computation=computation,
         )
 
@@ -268,6 +280,12 @@ class Grader:
         if a.scenario and s.scenario not in a.scenario:
             return False
         return a.review_changeable is None or a.review_changeable == s.review_changeable
+
+    @staticmethod
+    def _unreached(c: Check, turns: list[TurnFacts]) -> bool:
+        """A `never` check whose `where` no reply met: the step it guards was not reached."""
+        return c.never is not None and c.where is not None and not any(
+            t.holds(c.where) for t in turns)
 
     def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
         # A reply with a block finding earns nothing in the checks it would meet: a

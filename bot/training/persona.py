@@ -53,6 +53,16 @@ class Utterance(Strict):
         raise AssertionError("unreachable: validated non-empty")
 
 
+class Variant(Strict):
+    """Another reply to an agenda item, said when the trainee's message matches ``when``."""
+
+    when: Match
+    say: Utterance
+    stays: bool = Field(
+        default=False, description="the buyer answers but still waits for the item (在吗？ -> "
+        "你是哪位？: nobody has been named, the identity is not confirmed yet)")
+
+
 class AgendaItem(Strict):
     """A point the buyer is waiting for; met by the trainee's reply, it pops off the stack."""
 
@@ -60,14 +70,29 @@ class AgendaItem(Strict):
     kind: Literal["say", "remedy", "review"] = "say"
     needs: Match = Field(default_factory=Match)
     say: Utterance | None = Field(default=None, description="the reply when met (kind say)")
+    variants: list[Variant] = Field(
+        default_factory=list,
+        description="replies that answer what the message said (the first whose `when` holds "
+        "replaces `say`): no '你是哪位？' to an agent who has just introduced themselves")
     press: Utterance | None = Field(default=None, description="what the buyer says when not met")
     optional: bool = Field(default=False, description="dropped silently when a later item is met")
     leave: bool = Field(default=False, description="the buyer ends the chat after the reply")
+    after_review: Literal["agree", "refuse"] | None = Field(
+        default=None, description="waited for only once the buyer has given this answer to the "
+        "review request (an aunt who agrees then asks how to change it); optional before that, "
+        "dropped after another answer")
+    farewell: Utterance | None = Field(
+        default=None, description="said when the trainee ends the chat while the buyer still "
+        "waits for this item (a question left unanswered)")
 
     @model_validator(mode="after")
     def _say_for_say(self) -> AgendaItem:
         if self.kind == "say" and self.say is None:
             raise ValueError(f"议程项 {self.id}：kind 为 say 时需要 say")
+        if self.variants and self.kind != "say":
+            raise ValueError(f"议程项 {self.id}：只有 kind 为 say 的项可以写 variants")
+        if self.after_review is not None and (self.optional or self.press is None):
+            raise ValueError(f"议程项 {self.id}：写了 after_review 的项不能是 optional，且需要 press")
         if not self.optional and not self.needs.is_empty() and self.press is None:
             raise ValueError(f"议程项 {self.id}：必须完成的项需要 press（没做到时买家说什么）")
         return self
@@ -82,6 +107,10 @@ class Reaction(Strict):
     patience: int = Field(default=1, ge=0, description="patience lost")
     leave: bool = False
     ending: str | None = Field(default=None, description="how the session ends if the buyer leaves")
+    answers: list[str] = Field(
+        default_factory=list, description="agenda items this line also answers, when the reply "
+        "met them (\"是我。我是林志明先生…\" confirms the identity: no second \"对，是我。\"); "
+        "an id the persona's agenda lacks is ignored (the common file names items for all)")
 
 
 class Goal(Strict):

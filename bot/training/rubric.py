@@ -136,6 +136,9 @@ class Rubric(Strict):
     pass_mark: int = Field(ge=0, le=100)
     fail_on_block: bool = True
     failed_total_cap: int = Field(ge=0, le=100)
+    must_handle: dict[Scenario, str] = Field(
+        default_factory=dict, description="scenarios whose goal must be met to pass (a callback "
+        "time agreed, an extortion refused), with the Chinese reason shown when it was not")
     remedy_cues: dict[str, str]
     facts: dict[str, FactRule]
     resolved: dict[Scenario, SessionMatch]
@@ -144,6 +147,9 @@ class Rubric(Strict):
     derived_violations: list[DerivedViolation] = Field(default_factory=list)
     turn_tips: list[TurnTip]
     next_step: dict[str, str]
+    buyer_next_step: dict[str, str] = Field(
+        default_factory=dict, description="the buyer's answer (intent) -> the next step, before "
+        "next_step: a buyer who agreed to change the review is shown how, one who declined is thanked")
     praise: str
     labels: Labels
 

@@ -17,7 +17,7 @@ from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
 from bot.training.buyer import BuyerReply, SimulatedBuyer
-from bot.training.facts import BUYER_PRESSED, BuyerRef, FactBook, TurnFacts, gender_of
+from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, BuyerRef, FactBook, TurnFacts, gender_of
 from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord, case_words
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
@@ -109,6 +109,8 @@ class Session:
             # What the buyer made of the reply is a fact too: the grader can tell a turn that
             # moved nothing and cost patience (the buyer has already answered, unaffected).
             facts.facts.append(BUYER_PRESSED)
+        if reply.waiting is not None:
+            facts.facts.append(BUYER_WAITING)
         understood: BuyerUnderstanding | None = None
         if not closed:  # a closed conversation takes no more messages; the goodbye is shown only
             conv, sug = self.engine.feed(conv, "buyer", reply.text, at=at)
@@ -120,7 +122,7 @@ class Session:
         # ending the talk, which is not a 致谢结束 the trainee got to.
         self.reached = facts.stage_after if reply.leaves and not closed else conv.stage
         self.turns.append(facts)
-        tip = self.grader.turn_tip(facts, conv.stage)
+        tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,

@@ -83,6 +83,8 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
     if c["cap"] is not None:
         lines.append(f"有判不通过的问题，总分最多记 {c['cap']} 分")
     lines.append(f"总分 {c['total']} 分")
+    if c.get("not_handled"):
+        lines.append(f"不算通过：{c['not_handled']}")
     return lines
 
 
@@ -101,15 +103,19 @@ def grouped_violations(violations: list[dict[str, Any]]) -> list[tuple[str, dict
     return [("、".join(str(t) for t in turns), v) for turns, v in out]
 
 
-def outcome_line(o: dict[str, Any], scenario_done: str, remedies: dict[str, str]) -> str:
+def outcome_line(o: dict[str, Any], scenario: str, remedies: dict[str, str]) -> str:
     """问题解决 as the buyer answered: a remedy they took, or what was done instead."""
     if o["resolved"]:
         return f"问题解决：是（买家选了：{remedies.get(o['remedy'], o['remedy'])}）"
-    return f"问题解决：否（{scenario_done if o['handled'] else '买家没有接受任何方案'}）"
+    why = (HANDLED if o["handled"] else NOT_HANDLED).get(scenario, NOT_HANDLED["main"])
+    return f"问题解决：否（{why}）"
 
 
 HANDLED = {"callback": "约好了回访时间，问题留到下次处理", "malicious": "拒绝了拿评价做交易：这种要求本来就不该满足",
             "main": "买家没有接受任何方案"}
+# why nothing is solved when the scenario's goal was not met either
+NOT_HANDLED = {"callback": "没有约好回访时间", "malicious": "没有明确拒绝拿评价做交易、礼貌结束",
+               "main": "买家没有接受任何方案"}
 
 
 def render_markdown(events: list[Event], labels: Labels) -> str:
@@ -187,7 +193,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "",
         f"- 结束方式：{labels.endings.get(o['ending'], o['ending'])}"
         f"（最后阶段：{stages[o['stage']]}）",
-        f"- {outcome_line(o, HANDLED.get(head['scenario'], ''), remedies)}",
+        f"- {outcome_line(o, head['scenario'], remedies)}",
         f"- 评价请求：{labels.review.get(o['review_request'], o['review_request'])}",
         f"- 用了 {card['turns']} 轮",
         "",
