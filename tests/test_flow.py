@@ -972,3 +972,27 @@ def test_an_exchange_in_the_same_size_is_a_plain_exchange(choice: str) -> None:
     assert conv.context.remedy_chosen == "exchange"
     texts = [s.text for s in sug.suggestions]
     assert all("尺码" not in t and "尺碼" not in t for t in texts), texts
+
+
+@pytest.mark.parametrize("back", ["不好意思昨天带娃睡着了", "抱歉刚才在开会没看到", "不好意思 我没看到",
+                                  "sorry 昨晚手机没电了"])
+def test_sorry_for_being_away_is_no_answer(back: str) -> None:
+    """A buyer back after a silence says sorry for it: chat, not a no to the options."""
+    assert ENGINE.understand.buyer(back).intent == "other"
+
+
+@pytest.mark.parametrize("hurry", ["是，快说，我在上班", "是我 有话快说", "嗯 长话短说"])
+def test_a_yes_in_a_hurry_is_no_callback(hurry: str) -> None:
+    """"是，快说，我在上班" is free now, however busy it sounds: the order is confirmed next."""
+    from bot.models import Case
+
+    conv, _ = ENGINE.start(Case(shop="数码优选", buyer_name="陈", honorific="先生", product="手机"))
+    conv, _ = ENGINE.feed(conv, "agent", "陈先生您好，我是数码优选的售后客服，请问是陈先生本人吗？")
+    conv, _ = ENGINE.feed(conv, "buyer", hurry)
+    assert conv.stage == "confirm_product", conv.stage
+
+
+def test_a_normal_phenomenon_explained_is_an_explanation() -> None:
+    """"汝窑开片是烧制时釉面自然形成的纹路" explains, though the agent goes on to own a crack."""
+    text = "汝窑开片是烧制时釉面自然形成的纹路，不过您说的如果是摸得到的裂缝，那就是我们验货没做好。"
+    assert "explain" in ENGINE.understand.agent(text).acts
