@@ -112,7 +112,7 @@ def test_a_reply_that_does_something_is_no_wasted_turn_even_if_the_buyer_asks_ag
 
 def test_arguing_with_a_refusal_costs_more_than_asking_twice(engine: Engine) -> None:
     good = _lines("keeps_review_experienced.good.txt")
-    argue = [*good[:7], "那您看看还能不能再帮忙改一下呢，真的麻烦您了。", good[7]]
+    argue = [*good[:7], "那您看看评价还能不能再考虑一下呢，真的麻烦您了。", good[7]]
     s = _play(engine, "keeps_review_experienced", argue)
     card = s.scorecard
     assert card is not None and card.outcome.review_request == "declined"

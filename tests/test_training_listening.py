@@ -303,7 +303,8 @@ def test_asked_what_he_wants_the_bad_reviewer_does_not_answer_a_refusal(engine: 
     assert "三百" in said and "不给是吧" not in said, said
     refused = _session(engine, "pro_bad_reviewer", 1)
     run_scripted(refused, [*start, "抱歉，任何补偿都不会和评价挂钩，这个我们不能答应。"])
-    assert _buyer_lines(refused)[-1] == "不给是吧？行，差评我会一直挂着，你们看着办。"
+    assert _buyer_lines(refused)[-1] in (
+        "不给是吧？行，差评我会一直挂着，你们看着办。", "不肯给是吧？那差评就一直挂着，我说到做到。")
 
 
 BUSY = ["周女士您好，我是柚子家女装的售后客服小敏，请问是周敏女士吗？",

@@ -166,7 +166,7 @@ def test_remembering_or_relief_is_no_sarcasm(engine: Engine, text: str) -> None:
 def test_a_sure_marker_raises_the_reading_and_never_lowers_it() -> None:
     """Without the model (rules alone or any reading): `assure` only moves an intent up the
     priority and an emotion up the scale; a reading above both is returned as it is."""
-    from bot.models import EMOTIONS, BuyerUnderstanding, IntentScore
+    from bot.models import BuyerUnderstanding, IntentScore
 
     understand = shared_engine().understand
     norm = understand.normalize("哟，还知道找我啊")
