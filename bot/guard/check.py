@@ -22,6 +22,10 @@ _LINK_WORDS = re.compile(r"^(?:亲亲|亲爱的|亲|宝子|宝宝|宝|姐|哥|�
                          r"只要|如果|要是|假如|等(您|你)|(您|你)?先|前提是|条件是|作为(交换|感谢)|"
                          r"的话|之后|以后|完就|就能|^(?:即可|即)(?=[送享领获返赠得])|马上|立马|再|才|顺便|顺手|也请(您|你)|麻烦(您|你)")
 
+# A word said twice in a row in the normalised text: an emoji mapped to the word it stands for, next
+# to that word or to itself (送您一份🎁礼物 → 一份礼物礼物).
+_DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
+
 # The agent's own clause inside a rewrite says 您 as the rest of the rewrite does (给你发个红包，
 # …由您决定 mixed both in one message); 你们 and 迷你 are left as written.
 _INFORMAL_YOU = re.compile(r"(?<!迷)你(?!们)")
@@ -112,7 +116,8 @@ class Guard:
                 continue
             if self._not_kept is not None and self._not_kept.search(clause):
                 continue  # 截图找客服领取, 发您微信红包: no benefit a compliant message keeps as said
-            out = _LINK_WORDS.sub("", clause).strip(" ,，~～")
+            # an emoji read as its word beside the word itself (🎁礼物, 🎁🎁 → 礼物礼物) says it once
+            out = _DOUBLED.sub(r"\1", _LINK_WORDS.sub("", clause)).strip(" ,，~～")
             if 2 <= len(out) <= 30:
                 return _INFORMAL_YOU.sub("您", out)
         return None

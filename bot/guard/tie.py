@@ -88,6 +88,9 @@ class Ties:
         self.withhold = _compile("withhold")
         self.ordinary = _compile("ordinary")
         self.lost = _compile("lost")
+        self.refund = _compile("refund")
+        self.extra = _compile("extra")
+        self.mechanics = _compile("mechanics")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -143,10 +146,18 @@ class Ties:
             if _inside(s, lost):
                 continue
             left, right = _clause(text, s, e)
+            if self._order_refund(text, left, right):
+                continue  # 45元已经原路退回了: the order's refund done, the fix itself
             if (self.done is not None and self.done.search(text, left, right)) or (
                     self.paid is not None and self.paid.search(text, left, right)):
                 return s, e
         return None
+
+    def _order_refund(self, text: str, left: int, right: int) -> bool:
+        """Whether the clause names the order's own refund (原路退回, 退款), not money beyond it
+        (差价, 补偿, 红包): the sum is what the buyer paid, given back."""
+        return (self.refund is not None and self.refund.search(text, left, right) is not None
+                and (self.extra is None or self.extra.search(text, left, right) is None))
 
     def plausible(self, text: str, context: Sequence[str] = (), stage: str | None = None) -> bool:
         """Whether a tie could be there at all: a benefit (or an owed service, or money moved
@@ -208,10 +219,16 @@ class Ties:
             return None
         if self.done is not None and self.done.search(text):
             return None  # a request after the remedy is done
-        for prev in list(context)[-self.memory:]:
+        if self.mechanics is not None and self.mechanics.search(text) and not pending:
+            return None  # how reviews work (天猫的评价改不了，可以追评), told after a remedy
+        # newest first: a review already asked for after (or with) an earlier benefit was judged
+        # with it then; asking again (还能不能再帮忙改一下) is a repeat, not a new tie
+        for prev in reversed(list(context)[-self.memory:]):
             asked, offered, decoupled = self._read(prev)
             if decoupled:
                 continue
+            if reviews and asked:
+                break
             # money just paid in the message before ("红包已经发您了") and now the review
             # asked for ("好评帮忙补一下哦"): the paid_beside reading, across two messages
             if reviews and (offered or self._paid_before(prev)):
