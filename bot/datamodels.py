@@ -102,6 +102,8 @@ class GuardCode(_Strict):
     severity: Severity
     message: str = Field(min_length=1)
     rules: list[ScopedRule]
+    # the span shown prefers a hit this regex finds in (blame: the part that names the buyer)
+    focus: str | None = None
 
 
 class GuardFile(_Strict):
