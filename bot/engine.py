@@ -653,7 +653,8 @@ class Engine:
         path = self._fire_all(conv, events, at, moves)
         # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
         ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
-            and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 and ctx.remedy_requested is None
+            and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 \
+            and (ctx.remedy_requested is None or ctx.unoffered)  # (a yes to the options, not to the refused one)
         if before in self._closes and conv.stage in self._before_remedy:
             self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial

@@ -70,8 +70,13 @@ def test_a_refund_that_keeps_the_item_is_not_chosen_and_the_stage_holds() -> Non
     assert flow.conv.context.remedy_chosen is None and flow.conv.context.remedy_requested == "refund"
     texts = [s.text for s in flow.last.suggestions]
     assert texts and all("全额退款" in t and "退货退款" in t for t in texts), texts
-    # a yes to that reply chooses nothing either; the cause's option named then is chosen
-    flow.agent("全额退款不寄回这次办不了，可以给您换一双新的，或者退货退款，运费都是我们出。")
+    # a plain yes to the options then given chooses none of them, nor the refund: asked which
+    flow.agent("这次可以给您换一双新的，或者退货退款，运费都是我们出。")
+    flow.buyer("好的").expect("remedy")
+    assert flow.conv.context.remedy_chosen is None
+    texts = [s.text for s in flow.last.suggestions]
+    assert texts and all("换一双新的" in t and "退货退款" in t and "全额退款" not in t for t in texts), texts
+    # the cause's option named then is chosen
     flow.buyer("那就退货退款吧").expect("polite_request")
     assert flow.conv.context.remedy_chosen == "return_refund"
 
