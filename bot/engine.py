@@ -643,11 +643,11 @@ class Engine:
                 not vague or before in self._handles):
             ctx.problem_stated = True
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
-        #寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
+        # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
         # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
-        named = bool(norm) and self.remedies.named(norm) is not None
+        names = bool(norm) and self.remedies.named(norm) is not None
         wish = requested if requested is not None else (
-            ctx.remedy_requested if intent == "affirm" and not named and len(ctx.options_listed) != 1 else None)
+            ctx.remedy_requested if intent == "affirm" and not names and len(ctx.options_listed) != 1 else None)
         ctx.unoffered = before in self._offers and wish is not None and not self._offered(ctx, wish)
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
