@@ -417,9 +417,13 @@ class Engine:
 
     def _note_product(self, conv: Conversation, norm: str, damaged: str | None = None) -> None:
         """A case with no product name takes the first product the talk names, for its measure
-        word ("换一箱新的" for the oranges, not "换一件"); the buyer's damaged thing is not it."""
-        if norm and not conv.case.product and conv.context.product_said is None:
-            conv.context.product_said = self.products.said(norm, damaged)
+        word ("换一箱新的" for the oranges, not "换一件"); the names and the buyer's damaged thing
+        are not it."""
+        case = conv.case
+        if norm and not case.product and conv.context.product_said is None:
+            # (not the shop's name, nor its short form: "柚子家女装的售后", "在柚子家买的" name no fruit)
+            shop = [case.shop[:n] for n in range(len(case.shop), 1, -1)]
+            conv.context.product_said = self.products.said(norm, (*shop, case.buyer_name, damaged))
 
     def _held_suspect(self, conv: Conversation) -> bool:
         """A suspected extortion that moved on to another held stage (the extortioner turned to

@@ -35,6 +35,15 @@ def test_a_case_with_no_product_takes_the_measure_word_from_the_talk(problem: st
     assert not any("一件新的" in t for t in texts), texts
 
 
+def test_the_shops_name_in_the_greeting_is_no_product() -> None:
+    """"柚子家女装的售后客服" names the shop, not a box of pomelos."""
+    flow = (Flow(ENGINE, {"shop": "柚子家女装", "buyer_name": "王芳"})
+            .agent("您好，请问是王芳吗？我是柚子家女装的售后客服。").buyer("是我"))
+    assert flow.conv.context.product_said is None
+    flow.agent("您前段时间在柚子家下的那一单，还记得吗？").buyer("记得，那条裤子洗了一次就缩水了")
+    assert flow.conv.context.product_said == "裤"
+
+
 def test_a_named_product_no_row_knows_is_neutral_and_the_case_name_wins() -> None:
     flow = _to_options({"shop": "康健优选", "buyer_name": "王芳", "product": "电子血压计"},
                        "记得，用了两天就坏了，橙子都比它耐用")

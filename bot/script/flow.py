@@ -160,12 +160,14 @@ class Products:
             raise DataError(f"products.yaml：not_product 不是合法的正则表达式（{exc}）") from exc
         self._cache: dict[str, tuple[str, str]] = {}
 
-    def said(self, text: str, besides: str | None = None) -> str | None:
+    def said(self, text: str, besides: tuple[str | None, ...] = ()) -> str | None:
         """The product a message names ("买的橙子都烂了" → 橙), for a case that names none: the
         first row's match, once the words that name no product (the box, the courier) and
-        ``besides`` (the buyer's other thing it damaged) are out; None when it names none."""
-        if besides:
-            text = text.replace(besides, "，")
+        ``besides`` (the shop's and the buyer's names, the buyer's other thing it damaged) are
+        out; None when it names none."""
+        for word in besides:
+            if word:
+                text = text.replace(word, "，")
         if self.not_product is not None:
             text = self.not_product.sub("，", text)
         for p, _unit, _use in self.rows:
