@@ -102,6 +102,8 @@ class GuardCode(_Strict):
     severity: Severity
     message: str = Field(min_length=1)
     rules: list[ScopedRule]
+    # the span shown prefers a hit this regex finds in (blame: the part that names the buyer)
+    focus: str | None = None
 
 
 class GuardFile(_Strict):
@@ -164,6 +166,10 @@ class Remedy(_Strict):
     shipping: str | None = Field(default=None, min_length=1)  # who pays the postage, 运费险 or not
     choose: list[str] = []
     intents: list[str] = []
+    # asked for on a cause whose options lack it, the cause's option that meets the request
+    # (a refund on a quality case: 退货退款), unless the buyer's words hold to it (`firm` cues)
+    instead: str | None = None
+    firm: list[str] = []
 
 
 class RemediesFile(_Strict):
@@ -333,6 +339,7 @@ class ProductTable(_Strict):
 
     products: list[ProductRow]
     default: ProductWords
+    not_product: str | None = None  # words of the talk that name no product (the box, the courier)
 
 
 MODELS: dict[str, type[BaseModel]] = {

@@ -409,6 +409,22 @@ class Engine:
                      for named in [self.remedies.named(clause, down, self.remedies.for_cause(ctx.cause))]
                      if named is not None), None)
 
+    def _offered(self, ctx: Context, rid: str) -> bool:
+        """Whether the remedy is on the table: among the cause's options (remedies.yaml
+        `by_cause`) or offered by the agent in their own words ("盖子给您补寄新的")."""
+        return self.remedies.offers(ctx.cause, rid) or rid in ctx.options_listed or any(
+            rid in self.remedies.in_order(self.understand.normalize(said).text) for said in ctx.agent_recent)
+
+    def _note_product(self, conv: Conversation, norm: str, damaged: str | None = None) -> None:
+        """A case with no product name takes the first product the talk names, for its measure
+        word ("换一箱新的" for the oranges, not "换一件"); the names and the buyer's damaged thing
+        are not it."""
+        case = conv.case
+        if norm and not case.product and conv.context.product_said is None:
+            # (not the shop's name, nor its short form: "柚子家女装的售后", "在柚子家买的" name no fruit)
+            shop = [case.shop[:n] for n in range(len(case.shop), 1, -1)]
+            conv.context.product_said = self.products.said(norm, (*shop, case.buyer_name, damaged))
+
     def _held_suspect(self, conv: Conversation) -> bool:
         """A suspected extortion that moved on to another held stage (the extortioner turned to
         the platform: escalated) is still one: no money, the chat kept, the complaint filed."""
@@ -485,6 +501,7 @@ class Engine:
         thing = flow.damaged(norm) if norm else None
         if thing is not None:  # "" when the message does not name the thing
             ctx.damaged = thing or self.phrases["damaged_thing"]
+        self._note_product(conv, norm, thing)
         # another problem than the case's: another cause, or said as another one ("还有个事")
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
                            and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
@@ -514,6 +531,9 @@ class Engine:
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         requested = self._requested(ctx, asks, norm)
+        if requested is not None and not self._offered(ctx, requested):
+            # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
+            requested = self.remedies.fit(requested, ctx.cause, norm)
         ctx.remedy_about = self._asked_about(ctx, norm) if norm and requested is None else None
         if ctx.remedy_about is None and ctx.remedy_chosen and before in self._asks and norm \
                 and u.cause is None and flow.cue("question", norm) and (
@@ -626,11 +646,19 @@ class Engine:
         if complaint and (before in problem or conv.stage in problem) and (
                 not vague or before in self._handles):
             ctx.problem_stated = True
+        # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
+        # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
+        # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
+        names = bool(norm) and self.remedies.named(norm) is not None
+        wish = requested if requested is not None else (
+            ctx.remedy_requested if intent == "affirm" and not names and len(ctx.options_listed) != 1 else None)
+        ctx.unoffered = before in self._offers and wish is not None and not self._offered(ctx, wish)
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
         # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
         ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
-            and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 and ctx.remedy_requested is None
+            and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 \
+            and (ctx.remedy_requested is None or ctx.unoffered)  # (a yes to the options, not to the refused one)
         if before in self._closes and conv.stage in self._before_remedy:
             self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial
@@ -656,13 +684,16 @@ class Engine:
                 # the option named outside a question ("换新款 能再补偿点啥不": the exchange, not a gift)
                 plain = [c for c in clauses if not flow.cue("question", c)]
                 told = "，".join(plain) if plain and self.remedies.named("，".join(plain)) else None
-                ctx.remedy_chosen = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
-                                                        flow.cues["turned_down"])
+                picked = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
+                                             flow.cues["turned_down"])
+                ctx.remedy_chosen = picked if self._offered(ctx, picked) else self.remedies.fit(
+                    picked, ctx.cause, norm)
                 if asked not in _REQUESTS and len(ctx.options_listed) == 1 \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes to the one option the agent offered chooses it, not the cause's first
                     ctx.remedy_chosen = ctx.options_listed[0]
                 if requested is None and asked not in _REQUESTS and ctx.remedy_requested \
+                        and self._offered(ctx, ctx.remedy_requested) \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
                     ctx.remedy_chosen = ctx.remedy_requested
@@ -791,6 +822,7 @@ class Engine:
         ctx.repair = any(f.severity == "block" for f in u.findings)
         ctx.agent_recent = [*ctx.agent_recent, text][-self.understand.guard.ties.memory:]
         norm = self.understand.normalize(text).text
+        self._note_product(conv, norm)
         ctx.last_role, ctx.last_acts = "agent", list(u.acts)
         ctx.agent_turns += 1
         flow = self.flow
@@ -939,7 +971,7 @@ class Engine:
         case, ctx = conv.case, conv.context
         if ctx.callback_at:
             return self._make_variables(conv, at)
-        key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product,
+        key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
                ctx.shipping_asked,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
@@ -954,7 +986,7 @@ class Engine:
         case, ctx = conv.case, conv.context
         options = self.remedies.for_cause(ctx.cause)
         chosen = self.remedies.remedies.get(ctx.remedy_chosen or "", options[0])
-        unit, use = self.products.words(case.product)
+        unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
         options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
         # what the buyer asked for (else the first option) and the cause's other options
@@ -1040,9 +1072,7 @@ class Engine:
             # (where the options are shown, the request still stands after the agent's explanation)
             # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
             # by_cause) is not promised: the options the shop has instead
-            offered = self.remedies.offers(ctx.cause, ctx.remedy_requested) or any(
-                ctx.remedy_requested in self.remedies.in_order(self.understand.normalize(said).text)
-                for said in ctx.agent_recent)  # the agent offered it in its own words ("盖子给您补寄新的")
+            offered = self._offered(ctx, ctx.remedy_requested)
             keys.append("remedy_requested" if offered else "remedy_not_offered")
         if ctx.remedy_asked and ctx.last_role == "buyer":
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason

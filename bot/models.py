@@ -134,6 +134,8 @@ class Context(Base):
     safety: bool = False  # the buyer mentioned an injury, a health risk or a danger
     care_asked: bool = False
     damaged: str | None = None  # the buyer's other thing the product damaged
+    # the product the talk names ("买的橙子都烂了" → 橙) when the case names none: its measure word
+    product_said: str | None = None
     remedy_underway: bool = False
     remedy_received: bool = False  # the buyer said the remedy arrived ("收到了", "钱到了")
     remedy_asked: bool = False  # the buyer's last message asked what the shop will do, or for a remedy
@@ -141,6 +143,9 @@ class Context(Base):
     # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)
     remedy_requested: str | None = None
     remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
+    # the buyer's last message asked outright for a remedy nobody offered (or said yes to such a
+    # standing request): nothing chosen, the stage holds (script.yaml condition `unoffered`)
+    unoffered: bool = False
     # the options the agent's latest offer gave the buyer to choose between ("换一件新的，或者退货
     # 退款"), in its order; one when it offered one (or several together: "退款…另外补偿您10元")
     options_listed: list[str] = Field(default_factory=list)

@@ -179,7 +179,7 @@ def test_a_key_with_brackets_keeps_its_name_and_line(shop: tuple[Path, Path]) ->
     ("personas/busy_office_worker.yaml", "mood_cap: 2", "mood_cp: 2", "mood_cp"),
     ("personas/busy_office_worker.yaml", "  scenario: callback", "  scenaro: callback", "goal.scenaro"),
     ("rubric.yaml", "fail_on_block: true", "fail_on_blok: true", "fail_on_blok"),
-    ("products.yaml", "default: {unit: 件, use: 用}", "default: {unit: 件, use: 用, uses: 用}", "default.uses"),
+    ("products.yaml", "default: {unit: 个, use: 用}", "default: {unit: 个, use: 用, uses: 用}", "default.uses"),
 ])
 def test_a_misspelt_key_in_a_training_or_product_file(shop: tuple[Path, Path], rel: str, old: str,
                                                       new: str, key: str) -> None:

@@ -694,7 +694,9 @@ def test_a_no_beside_a_complaint_declines_every_option() -> None:
     conv, _ = ENGINE.feed_understood(_at_remedy(), _read_several(
         "不用换了，直接退款吧", [("deny", 1.0), ("want_refund", 0.9)], "deny", 1.0))
     assert conv.stage == "polite_request" and not conv.context.all_declined
-    assert conv.context.remedy_chosen == "refund"  # 直接退款, as the buyer said it
+    # 直接退款 rather than the exchange: the money back, which this cause gives as 退货退款
+    # (remedies.yaml `instead`; only "东西不寄回", "仅退款" hold to a refund it does not offer)
+    assert conv.context.remedy_chosen == "return_refund"
     # wanting to stop while the options are shown turns them all down
     conv, sug = ENGINE.feed_understood(_at_remedy(), _read("算了，都不要了", "end", 0.95))
     assert conv.stage == "closing" and conv.context.all_declined and sug.public_reply

@@ -204,11 +204,18 @@ def test_a_change_of_mind_after_choosing_is_answered_not_met_with_a_review_reque
             ("buyer", "换吧"), ("agent", "好的，新的今天就给您寄出")]
     chosen, _ = _talk(DRESS, talk)
     assert chosen.stage == "polite_request" and chosen.context.remedy_chosen == "exchange"
-    # a full refund is not among this cause's options: heard, not promised, the exchange kept till they say
-    conv, sug = ENGINE.feed(chosen, "buyer", "算了还是退款吧，不想等了")
+    # a full refund with the dress kept is not among this cause's options: heard, not promised, the
+    # exchange kept till they say
+    conv, sug = ENGINE.feed(chosen, "buyer", "算了还是全额退款吧，裙子不想寄回了")
     assert conv.context.remedy_chosen == "exchange"
     texts = [s.text for s in sug.suggestions]
     assert texts and all("全额退款" in _head(t) and "评价" not in t for t in texts), texts
+    # the money back, said plainly, is this cause's 退货退款 (remedies.yaml `instead`): granted,
+    # arranged before any review request
+    conv, sug = ENGINE.feed(chosen, "buyer", "算了还是退款吧，不想等了")
+    assert conv.context.remedy_chosen == "return_refund" and not conv.context.remedy_underway
+    texts = [s.text for s in sug.suggestions]
+    assert texts and all("退货退款" in t and "评价" not in t for t in texts), texts
     # one that is: chosen instead, and arranged before any review request
     conv, sug = ENGINE.feed(chosen, "buyer", "那退货退款吧")
     assert conv.context.remedy_chosen == "return_refund" and not conv.context.remedy_underway

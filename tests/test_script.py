@@ -30,6 +30,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "declined": {"all_declined": True},
     "explained": {"explanations": 1},
     "options_open": {"options_listed": ["exchange", "return_refund"]},
+    "unoffered": {"unoffered": True},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -46,6 +47,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "declined": ({"all_declined": False}, {}),
     "explained": ({"explanations": 0}, {}),
     "options_open": ({"options_listed": ["exchange"]}, {}),
+    "unoffered": ({"unoffered": False}, {}),
 }
 
 

@@ -121,7 +121,7 @@ def test_arguing_with_a_refusal_costs_more_than_asking_twice(engine: Engine) -> 
     assert card.total == 76  # 73/76 of the stages (asked twice) = 96, less 20
     assert "第 8 轮 买家拒绝改评后还在劝：扣 10 分" in _lines_of(s, card)
     pushed = next(v for v in card.violations if v.code == "pushes_after_refusal")
-    assert "买家刚说了不改评价，还接着劝：这就是施压" in pushed.message
+    assert "买家已经说了不改评价，还接着劝：这就是施压" in pushed.message
     # the guard reads the same arguing as pressure (再考虑考虑 and the review's weight for the shop):
     # one fault, it costs once
     argue[7] = "那您再考虑考虑吧，评价对我们小店真的很重要。"

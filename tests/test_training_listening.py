@@ -288,8 +288,9 @@ def test_the_same_fault_twice_gets_a_sharper_answer_not_a_question(engine: Engin
     lines = _buyer_lines(s)
     assert lines[-3] == "我刚才已经说得很清楚了，你还要再问吗？"
     assert lines[-2] == "同样的话你还要问几遍？"
+    # the second push argues with the same no: it counts too (her line between answered the first)
     assert [(v.turn, v.code) for v in card.violations] == [
-        (8, "repeat_request"), (8, "pushes_after_refusal"), (9, "repeat_request")]
+        (8, "repeat_request"), (8, "pushes_after_refusal"), (9, "repeat_request"), (9, "pushes_after_refusal")]
 
 
 def test_asked_what_he_wants_the_bad_reviewer_does_not_answer_a_refusal(engine: Engine) -> None:

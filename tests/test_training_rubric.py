@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from bot.engine import Engine
 from bot.labels import bundled
 from bot.paths import dialogs_dir
-from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, NAME_FACTS
+from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, NAME_FACTS, REVIEW_REFUSED
 from bot.training.grader import Scorecard
 from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
@@ -51,7 +51,7 @@ def _matches(obj: object) -> list[Match]:
 def test_every_signal_and_stage_named_in_the_data_exists(engine: Engine) -> None:
     rubric = load_rubric(DIALOGS).rubric
     notes = list(engine.policy.notes)
-    signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS)
+    signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS) | {REVIEW_REFUSED}
     stages = set(engine.script.stages)
     models: list[object] = [rubric, *(pf.persona for pf in load_personas(DIALOGS))]
     for model in models:

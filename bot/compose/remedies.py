@@ -21,6 +21,8 @@ class Remedy:
     shipping: str | None  # who pays the postage, with or without 运费险 (remedies.yaml `shipping`)
     choose: tuple[re.Pattern[str], ...]  # one pattern per cue
     intents: tuple[str, ...]
+    instead: str | None = None  # the option that meets a request for it where a cause lacks it
+    firm: re.Pattern[str] | None = None  # words that hold to it as said ("东西不寄回")
 
 
 class RemedyBook:
@@ -32,6 +34,7 @@ class RemedyBook:
                 rid, r["label"], r["text"], r["short"], r.get("next"), r.get("again"), r.get("shipping"),
                 tuple(re.compile(c) for c in r.get("choose") or ()),
                 tuple(r.get("intents", [])),
+                r.get("instead"), re.compile("|".join(r["firm"])) if r.get("firm") else None,
             )
             for rid, r in spec["remedies"].items()
         }
@@ -125,6 +128,16 @@ class RemedyBook:
             if rid not in out:
                 out.append(rid)
         return out
+
+    def fit(self, rid: str, cause: str | None, text: str) -> str:
+        """The option that meets a request for ``rid`` on this cause: itself when the cause
+        offers it, else its ``instead`` when the cause offers that and the words do not hold
+        to ``rid`` as said ("先退款吧" on a quality case: 退货退款; "全额退款，东西不寄回" stays)."""
+        r = self.remedies.get(rid)
+        if r is None or r.instead is None or self.offers(cause, rid) or not self.offers(cause, r.instead) \
+                or (r.firm is not None and r.firm.search(text)):
+            return rid
+        return r.instead
 
     def match(self, text: str, intent: str, cause: str | None,
               turned_down: re.Pattern[str] | None = None) -> str:

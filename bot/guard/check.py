@@ -35,6 +35,7 @@ _INFORMAL_YOU = re.compile(r"(?<!迷)你(?!们)")
 class CodeInfo:
     severity: Severity
     message: str
+    focus: re.Pattern[str] | None = None
 
 
 class Guard:
@@ -44,7 +45,9 @@ class Guard:
         self.codes: dict[str, CodeInfo] = {}
         rules: dict[str, list[dict[str, Any]]] = {}
         for code, body in spec["codes"].items():
-            self.codes[code] = CodeInfo(body["severity"], body["message"])
+            focus = body.get("focus")
+            self.codes[code] = CodeInfo(body["severity"], body["message"],
+                                        re.compile(focus) if focus else None)
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []),
                                 spec.get("coordinators", []))
@@ -59,15 +62,16 @@ class Guard:
         self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))
 
     def __call__(self, norm: Norm, context: Sequence[str] = (), stage: str | None = None) -> list[Finding]:
-        """One finding per code, at its first match, in the order of the YAML file.
+        """One finding per code, in the order of the YAML file, at the part of the message
+        its rules point at most (see ``_densest``).
 
         ``context``: the agent's previous messages of the conversation (normalised text,
         oldest first); ``stage``: the conversation's stage before this message."""
-        first: dict[str, tuple[int, int]] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
         for hit in self.rules.hits(norm.text):
-            prev = first.get(hit.label)
-            if prev is None or hit.start < prev[0]:
-                first[hit.label] = (hit.start, hit.end)
+            spans.setdefault(hit.label, []).append((hit.start, hit.end))
+        first = {code: _densest(norm.text, found, self.codes[code].focus if code in self.codes else None)
+                 for code, found in spans.items()}
         tie = self.ties(norm.text, context, stage) if "conditional_benefit" in self.codes else None
         if tie is not None and "conditional_benefit" not in first:
             first["conditional_benefit"] = (tie.start, tie.end)
@@ -125,6 +129,22 @@ class Guard:
     def blocks(self, findings: list[Finding]) -> bool:
         """True when any finding is of block severity."""
         return any(f.severity == "block" for f in findings)
+
+
+def _densest(text: str, spans: list[tuple[int, int]], focus: re.Pattern[str] | None) -> tuple[int, int]:
+    """The span shown for a finding: overlapping hits of its rules merged into runs; the run
+    its code's ``focus`` finds something in (guard.yaml), then the one most hits fall in, then
+    the longest, then the first. "页面上写得很清楚这款偏小，是您自己没看尺码表" is blame in both
+    clauses: the agent is shown "是您自己没", the part that turns on the buyer, not "页面上写得很"."""
+    runs: list[tuple[int, int, int]] = []  # start, end, hits
+    for s, e in sorted(spans):
+        if runs and s < runs[-1][1]:
+            rs, re_, n = runs[-1]
+            runs[-1] = (rs, max(re_, e), n + 1)
+        else:
+            runs.append((s, e, 1))
+    best = max(runs, key=lambda r: (bool(focus and focus.search(text, r[0], r[1])), r[2], r[1] - r[0], -r[0]))
+    return best[0], best[1]
 
 
 def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:

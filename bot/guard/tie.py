@@ -85,6 +85,7 @@ class Ties:
         self.money = _compile("money")
         self.agree = _compile("agree")
         self.refuse = _compile("refuse")
+        self.defer = _compile("defer")
         self.withhold = _compile("withhold")
         self.ordinary = _compile("ordinary")
         self.lost = _compile("lost")
@@ -243,6 +244,8 @@ class Ties:
         agreed = self._free(self.agree, text)
         if agreed:
             return Tie(*agreed[0], "agree")
+        if self.defer is not None and self.defer.search(text):
+            return None  # put off to a supervisor, not agreed (nor refused)
         if pending:
             return Tie(*pending[0], "agree")
         return None

@@ -154,7 +154,27 @@ class Products:
         except re.error as exc:
             raise DataError(f"products.yaml：match 不是合法的正则表达式（{exc}）") from exc
         self.default = (table.default.unit, table.default.use)
+        try:
+            self.not_product = re.compile(table.not_product) if table.not_product else None
+        except re.error as exc:
+            raise DataError(f"products.yaml：not_product 不是合法的正则表达式（{exc}）") from exc
         self._cache: dict[str, tuple[str, str]] = {}
+
+    def said(self, text: str, besides: tuple[str | None, ...] = ()) -> str | None:
+        """The product a message names ("买的橙子都烂了" → 橙), for a case that names none: the
+        first row's match, once the words that name no product (the box, the courier) and
+        ``besides`` (the shop's and the buyer's names, the buyer's other thing it damaged) are
+        out; None when it names none."""
+        for word in besides:
+            if word:
+                text = text.replace(word, "，")
+        if self.not_product is not None:
+            text = self.not_product.sub("，", text)
+        for p, _unit, _use in self.rows:
+            m = p.search(text)
+            if m and m.group():
+                return m.group()
+        return None
 
     def words(self, product: str | None) -> tuple[str, str]:
         """(unit, use) for the product name."""

@@ -61,6 +61,8 @@ PREDICATES: dict[str, Predicate] = {
     # none of them (a plain yes then chooses none: which one is asked)
     "options_open": lambda c, _: len(c.context.options_listed) > 1 and c.context.remedy_requested is None,
     "review_requested": lambda c, _: c.context.review_requests > 0,
+    # the buyer asked for a remedy neither the cause's options nor the agent offered: no choice
+    "unoffered": lambda c, _: c.context.unoffered,
     "firm_hold": lambda c, _: c.context.firm,
     "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
     # the agent's message apologises and thanks and does nothing else (no option, question,

@@ -70,6 +70,9 @@ BUYER_PRESSED = "buyer_pressed"
 # Added by the session when the trainee's reply ended the chat while the buyer still waited
 # for something on their agenda (how to change the review, the remedy...): for the rubric.
 BUYER_WAITING = "buyer_waiting"
+# Added by the session once the buyer has said no to changing the review (the persona's answer):
+# a later request argues with that no however many lines ago it was said (for the rubric).
+REVIEW_REFUSED = "review_refused"
 _MALE = ("先生", "哥", "帅哥", "大哥", "叔叔", "大叔")
 _FEMALE = ("女士", "小姐", "姐", "美女", "阿姨", "大姐", "妹妹")
 _HONORIFIC = re.compile("(" + "|".join(sorted(_MALE + _FEMALE, key=len, reverse=True)) + ")")

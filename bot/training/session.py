@@ -17,7 +17,7 @@ from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
 from bot.training.buyer import BuyerReply, SimulatedBuyer
-from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, BuyerRef, FactBook, TurnFacts, gender_of
+from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, REVIEW_REFUSED, BuyerRef, FactBook, TurnFacts, gender_of
 from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord, case_words
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
@@ -103,6 +103,15 @@ class Session:
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref)
+        if self.buyer.review_answer == "refuse":
+            # the buyer has said no to the review: every later request argues with it, not only
+            # the one right after the no (the buyer's next line answered the first push)
+            facts.facts.append(REVIEW_REFUSED)
+        if facts.blocked:
+            # A blocked reply could not be sent in real work: it is scored where it was written,
+            # and the guard's memory (ties split across messages) does not carry it on, or the
+            # next clean offer would be read as tied to its review and scored again.
+            conv.context.agent_recent = conv.context.agent_recent[:-1]
         closed = conv.stage == self.engine.script.final
         reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns, closed=closed)
         if reply.pressed:
