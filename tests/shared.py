@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dataload import read_yaml
 from bot.engine import Engine
+from bot.models import BuyerUnderstanding, IntentScore
 from bot.paths import dialogs_dir, templates_dir
 from bot.store.connect import upgrade_schema
 
@@ -140,3 +141,12 @@ def guard_corpus_texts() -> set[str]:
     for path in (root / "scripts/guard_handwritten.jsonl", root / "dialogs/corpus/train/guard.jsonl"):
         texts |= {json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line}
     return texts
+
+
+def model_read(text: str, intents: list[tuple[str, float]], primary: str, confidence: float,
+               cause: str | None = None) -> BuyerUnderstanding:
+    """A buyer message as a model might read it (``intents`` in text order): dialog tests that
+    pin a reading so the flow is tested apart from the model."""
+    return BuyerUnderstanding(text=text, intent=primary, cause=cause, emotion="calm",
+                              confidence=confidence,
+                              intents=[IntentScore(intent=i, confidence=p) for i, p in intents])

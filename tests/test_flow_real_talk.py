@@ -12,22 +12,17 @@ from typing import Any
 import pytest
 
 from bot.dataload import DataError, load_yaml
-from bot.models import BuyerUnderstanding, IntentScore
+from bot.models import BuyerUnderstanding
 from bot.paths import dialogs_dir
 from bot.script.machine import Script
 from tests.dialog import Flow
-from tests.shared import shared_engine
+from tests.shared import model_read, shared_engine
 
 ENGINE = shared_engine()
 CASE = {"shop": "净颜护肤", "buyer_name": "彭", "honorific": "小姐", "product": "氨基酸洗面奶"}
 
 
-def _read(text: str, intents: list[tuple[str, float]], primary: str, confidence: float,
-          cause: str | None = None) -> BuyerUnderstanding:
-    """A message as a model might read it (``intents`` in text order)."""
-    return BuyerUnderstanding(text=text, intent=primary, cause=cause, emotion="calm",
-                              confidence=confidence,
-                              intents=[IntentScore(intent=i, confidence=p) for i, p in intents])
+_read = model_read
 
 
 def _asked_who() -> Flow:

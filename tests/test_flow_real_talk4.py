@@ -12,20 +12,15 @@ from typing import Any
 
 import pytest
 
-from bot.models import BuyerUnderstanding, IntentScore
+from bot.models import BuyerUnderstanding
 from tests.dialog import Flow
-from tests.shared import shared_engine
+from tests.shared import model_read, shared_engine
 
 ENGINE = shared_engine()
 CASE = {"shop": "牛仔先生", "buyer_name": "柏", "honorific": "先生", "product": "直筒牛仔裤"}
 
 
-def _read(text: str, intents: list[tuple[str, float]], primary: str, confidence: float,
-          cause: str | None = None) -> BuyerUnderstanding:
-    """A message as a model might read it (``intents`` in text order)."""
-    return BuyerUnderstanding(text=text, intent=primary, cause=cause, emotion="calm",
-                              confidence=confidence,
-                              intents=[IntentScore(intent=i, confidence=p) for i, p in intents])
+_read = model_read
 
 
 def _fed(flow: Flow, u: BuyerUnderstanding) -> Any:
