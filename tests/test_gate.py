@@ -51,6 +51,18 @@ def test_a_match_that_can_start_anywhere_is_not_gated() -> None:
         assert prefixes(pattern) is None, pattern
 
 
+def test_a_rule_that_can_start_anywhere_is_searched_only_where_a_character_it_needs_is() -> None:
+    from bot.understand.rules import Negation
+
+    rules = RuleSet.build({"angry": [{"any": [r"(?P<x>\S{1,3})就是(?P=x)"]}],
+                           "price": [{"any": [r"\w+元"]}], "other": [{"any": ["[^退]款?"]}]}, {})
+    assert [r.keys for r in rules.rules] == [frozenset({"就"}), frozenset({"元"}), None]
+    assert rules.gate.candidates("太差了，差就是差") == [0, 2]
+    assert rules.gate.candidates("退我五十元吧") == [1, 2]
+    hits = rules.hits("太差了，差就是差", Negation([]))
+    assert [(h.start, h.end) for h in hits if h.label == "angry"] == [(4, 8)]
+
+
 def test_a_digit_is_one_of_ten_or_any_other_decimal_digit() -> None:
     digits = set("0123456789")
     assert prefixes(r"\d+元") == digits | {OTHER_DIGIT}
@@ -96,7 +108,7 @@ def _rule_sets() -> list[tuple[str, RuleSet]]:
     u = ENGINE.understand
     return [("intents", u.buyer_model.intents), ("causes", u.buyer_model.causes),
             ("emotions", u.buyer_model.emotions), ("acts", u.agent_model.acts.rules),
-            ("guard", u.guard.rules.rules)]
+            ("sure", u.buyer_model.sure), ("guard", u.guard.rules.rules)]
 
 
 def _texts() -> list[str]:

@@ -117,8 +117,8 @@ class RemedyBook:
         """The options a message names, in the order it names them ("换一件新的，或者退货退款，
         或者退您30元": exchange, return_refund, partial_refund); at one place the longest cue
         counts, and a cue inside another's words ("退款" in "退货退款") is not another option."""
-        hits = sorted((m.start(), -len(m.group()), r.id) for r in self.remedies.values()
-                       for c in r.choose for m in c.finditer(text) if m.group())
+        # the cues' matches as ``found`` keeps them (an offer is also read for cue_length)
+        hits = sorted((start, -n, rid) for rid, spans in self.found(text).items() for n, start in spans if n)
         out: list[str] = []
         end = 0
         for start, neg, rid in hits:

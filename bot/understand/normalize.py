@@ -115,6 +115,7 @@ class Normalizer:
     """Applies the rules of ``dialogs/normalize.yaml``."""
 
     def __init__(self, rules: dict[str, Any]) -> None:
+        self._recent: dict[str, Norm] = {}  # the last texts normalised (__call__)
         self.separators = frozenset(rules.get("separators", ""))
         aliases = rules.get("aliases", {})
         self.aliases: dict[str, str] = {str(k).lower(): v for k, v in aliases.items()}
@@ -152,6 +153,18 @@ class Normalizer:
         self._spelled = re.compile(rf"\w([{marks}])\w\1\w\1\w") if self.spelled else None
 
     def __call__(self, source: str) -> Norm:
+        """``source`` normalised. The last few are kept: a message is normalised by the
+        understanding and again by the flow (the agent's text as typed, the buyer's when it
+        has no space for a comma)."""
+        found = self._recent.get(source)
+        if found is None:
+            found = self._normalize(source)
+            if len(self._recent) >= 16:
+                self._recent.clear()
+            self._recent[source] = found
+        return found
+
+    def _normalize(self, source: str) -> Norm:
         text = nfkc(source).lower()
         if len(text) == len(source) and not self._special.search(source):
             origin = list(range(len(source)))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bot.understand.alternation import SPAN, compile_lexicon, factor
-from bot.understand.gate import Gate, grams
+from bot.understand.gate import Gate, grams, required
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -172,7 +172,7 @@ class RuleSet:
                         negatable=bool(r.get("negatable", True)),
                         once=bool(r.get("once", False)),
                         # Every "all" pattern must match: the first one's prefixes gate the rule.
-                        keys=all_[0][1] if all_ else any_keys,
+                        keys=all_[0][1] if all_ else any_keys if any_keys is not None else _needed(any_pattern),
                         pending=(any_, [c for c, _ in all_ if c is not None],
                                  _led(_pattern(r.get("none"), cues))[0]),
                         whole=whole,
@@ -277,6 +277,19 @@ def _pattern(patterns: list[str] | Led | None, cues: Mapping[str, list[str]]) ->
     if not patterns:
         return None
     return factor([expand(p, cues) for p in patterns])
+
+
+def _needed(pattern: str | Led | None) -> frozenset[str] | None:
+    """For a pattern whose matches can start anywhere ("(?P<x>\\S{1,3})就是(?P=x)", a
+    whole-message shape): characters of which every match holds one (gate.required), as
+    one-character keys. A text without them is one the pattern cannot match, so the gate
+    need not search it there (grams holds every character of a text)."""
+    if pattern is None:
+        return None
+    try:
+        return required(pattern.pattern if isinstance(pattern, Led) else pattern)
+    except ValueError:  # a pattern regex_syntax cannot read: searched in every text
+        return None
 
 
 def _led(pattern: str | Led | None) -> tuple[str | None, frozenset[str] | None]:
