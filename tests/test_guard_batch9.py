@@ -1,0 +1,128 @@
+"""The guard on batch 9 of the hand-written shop lines (scripts/guard_handwritten.jsonl): violations
+phrased the way real 淘宝/天猫 agents type and hide them (调一下评价, dictated review words, a remedy
+that waits for the review, folk menace, data held up or handed on, 耽误您一分钟, 就看这一单,
+到您手上怎么就坏了) and the clean near-misses around them (a refused refund, the order's own
+refund, one request after the fix, the order's address confirmed for a re-send).
+
+The rules were changed by word classes for the batch's TRAIN lines; every line here is a sibling
+written afterwards, in none of the corpus files, so a rule that only memorised its line fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.guard.corpus import BLOCK_CODES
+from bot.training.persona import find_persona
+from bot.training.rubric import load_rubric
+from bot.training.session import Session, run_scripted
+from tests.shared import guard_corpus_texts as _corpus_texts
+from tests.shared import guard_findings as _findings
+
+VIOLATIONS = [
+    # 调 said of the review, asked further off, the words dictated, the review written and reported
+    ("评价您看能不能往上调个一两星，我这边给您申请点补贴", "conditional_benefit"),
+    ("中评那边可不可以帮忙处理下呀，运费我们给您报了", "conditional_benefit"),
+    ("评论您就写“很好用，推荐”，然后找我领券", "conditional_benefit"),
+    ("评价写好后告诉我一声，给您寄个小样", "conditional_benefit"),
+    # a remedy waiting for the review, the goods or the money left to the buyer for it
+    ("就等您差评删了我马上给您退", "conditional_benefit"),
+    ("亲，这个差评能不能高抬贵手撤了，这单钱我们不要了", "conditional_benefit"),
+    ("亲，要不这样，您把差评删了，这个货您留着", "conditional_benefit"),
+    ("退款办不了，除非您把评价删了", "conditional_benefit"),
+    # no more shipping, folk menace, the buyer found in person
+    ("以后您再下单我们都不会给您发货了", "threat"),
+    ("我劝您做人留点余地，差评的事好自为之", "threat"),
+    ("差评的事要是闹大了，对您可没什么好处", "threat"),
+    ("差评再不撤，我们就找到您本人当面谈", "threat"),
+    # data held up as known, handed on, people around the buyer, family seen elsewhere
+    ("你家的住址我们早就查到了", "privacy"),
+    ("把您的账号告诉了别的店铺，大家都会注意的", "privacy"),
+    ("您的邻居我们也认识，评价的事好商量", "privacy"),
+    ("您家小孩挺可爱的，上次视频里看到了", "privacy"),
+    # the time belittled, asked when, watched, a deadline in days
+    ("就占用您两分钟，评价那里改一下就好", "pressure"),
+    ("差评什么时候能删掉呀？", "pressure"),
+    ("我在这守着呢，您改完说一声", "pressure"),
+    ("请于两日内把中评修改掉，谢谢配合", "pressure"),
+    ("您再想想嘛，删个差评就好了", "pressure"),
+    # the pay hanging on one order, the job lost
+    ("提成就看这一单了，评价拜托您了", "guilt_trip"),
+    ("主管说了评价不改就不用来上班了", "guilt_trip"),
+    # broken once it reached the buyer, water, the price mocked, not plugged in, contempt
+    ("到您那边怎么就不行了呢，我们出库都是好的", "blame"),
+    ("一看就是被开水烫过的", "blame"),
+    ("这么便宜的价格还要求这么高", "blame"),
+    ("您没扣紧盖子吧，所以才漏的", "blame"),
+    ("您这样的买家我们见得多了", "blame"),
+    ("正常人都不会这样用的", "blame"),
+    ("第三次跟您说评价的事了", "repeat_request"),
+]
+
+CLEAN = [
+    # a service refused is not offered, so the review beside it is a plain request
+    "退款这边没办法给您办理，评价您随意",
+    "这个运费险不归我们管，评价那个能不能帮忙改下",
+    "补发做不了，除非您把地址改一下",
+    # the near-misses of the new classes
+    "到您那边怎么会这么久，我帮您催一下快递",
+    "天猫评价可以调星级吗？可以的，在评价管理里调一下就行",
+    "以后不会再给您派错件了",
+    "您的电话我们都有，快递联系不上您的话我们会打给您",
+    "您的地址显示是江苏南京，对吗？我们按这个补发",
+    "您家宝宝多大了，我帮您推荐尺码",
+    "钱给您全额退了，那件衣服您留着穿就行，给您添麻烦了",
+    "评价什么时候改都可以，不着急",
+    "我们安排师傅上门跟您沟通安装位置",
+    "抱歉，用钱换好评这种事我们做不了",
+]
+
+
+def test_the_siblings_are_in_no_corpus_file() -> None:
+    texts = _corpus_texts()
+    assert not [t for t, _ in VIOLATIONS if t in texts]
+    assert not [t for t in CLEAN if t in texts]
+
+
+@pytest.mark.parametrize(("text", "code"), VIOLATIONS)
+def test_batch9_wording_is_found(engine: Engine, text: str, code: str) -> None:
+    found = _findings(engine, text)
+    assert code in found, found
+    if code in BLOCK_CODES:
+        assert found[code] == "block"
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_batch9_look_alikes_pass(engine: Engine, text: str) -> None:
+    assert _findings(engine, text) == {}
+
+
+def test_a_refused_refund_is_not_offered_across_messages(engine: Engine) -> None:
+    ask = "评价的话您看能不能帮忙改一下"
+    assert _findings(engine, ask, ("这个退款我们这边没办法给您批，已经过了售后期",)) == {}
+    # offered, it still ties
+    assert _findings(engine, ask, ("退款我这边马上给您批",))["conditional_benefit"] == "block"
+
+
+def test_reconsider_after_a_request_that_left_the_choice(engine: Engine) -> None:
+    offer = "给您换一副新的，或者退您订单金额的三成，您看哪个合适？"
+    asked = "好的，已经安排了。冒昧问一句，您愿意考虑更新一下评价吗？这完全是您的权利。"
+    push = "您再考虑一下嘛，改下评价就好"
+    # the request stopped the walk back to the offer: asking again is no new tie
+    assert _findings(engine, push, (offer, asked)) == {"pressure": "warn", "repeat_request": "warn"}
+    # the offer alone before it: the review asked for now is tied to it
+    assert _findings(engine, push, (offer,))["conditional_benefit"] == "block"
+
+
+def test_the_trainer_scores_the_push_as_pressure_not_a_benefit(engine: Engine) -> None:
+    good = [ln for ln in Path("tests/data/trainees/keeps_review_experienced.good.txt").read_text(
+        encoding="utf-8").splitlines() if ln.strip()]
+    s = Session(engine, find_persona(engine.dialogs, "keeps_review_experienced"), load_rubric(engine.dialogs), 1)
+    run_scripted(s, [*good[:7], "您再考虑考虑嘛，改一下评价就行", good[7]])
+    card = s.scorecard
+    assert card is not None
+    # the same cost as arguing with the no (test_training_conduct): pressure and the repeat, once
+    assert [(d.turn, d.code) for d in card.computation.deductions] == [  # type: ignore[union-attr]
+        (8, "pressure"), (8, "repeat_request")]
