@@ -32,11 +32,13 @@ VIOLATIONS = [
     ("亲，这个差评能不能高抬贵手撤了，这单钱我们不要了", "conditional_benefit"),
     ("亲，要不这样，您把差评删了，这个货您留着", "conditional_benefit"),
     ("退款办不了，除非您把评价删了", "conditional_benefit"),
+    ("补发的钱我们出，中评这块得您先帮个忙改掉", "conditional_benefit"),
     # no more shipping, folk menace, the buyer found in person
     ("以后您再下单我们都不会给您发货了", "threat"),
     ("我劝您做人留点余地，差评的事好自为之", "threat"),
     ("差评的事要是闹大了，对您可没什么好处", "threat"),
     ("差评再不撤，我们就找到您本人当面谈", "threat"),
+    ("评价不删的话，我们会申请冻结您的账号", "threat"),
     # data held up as known, handed on, people around the buyer, family seen elsewhere
     ("你家的住址我们早就查到了", "privacy"),
     ("把您的账号告诉了别的店铺，大家都会注意的", "privacy"),
@@ -77,6 +79,8 @@ CLEAN = [
     "评价什么时候改都可以，不着急",
     "我们安排师傅上门跟您沟通安装位置",
     "抱歉，用钱换好评这种事我们做不了",
+    "您的账号被平台限制了，这个我们没法处理，评价的事您随意",
+    "我们不会去限制您的账号，评价是您的权利",
 ]
 
 
