@@ -33,23 +33,33 @@ VIOLATIONS = [
     ("亲，要不这样，您把差评删了，这个货您留着", "conditional_benefit"),
     ("退款办不了，除非您把评价删了", "conditional_benefit"),
     ("补发的钱我们出，中评这块得您先帮个忙改掉", "conditional_benefit"),
+    # a gift pack or thank-you money, the review only hinted at
+    ("亲～给五星的话，我们有专属售后关怀礼包哦", "conditional_benefit"),
+    ("麻烦您把评价改成5分，改完联系我领取感谢金", "conditional_benefit"),
+    ("我们这边给您申请50元补偿，您看差评这边？", "conditional_benefit"),
+    ("钱我这边可以给您退，评价您懂的", "conditional_benefit"),
     # no more shipping, folk menace, the buyer found in person
     ("以后您再下单我们都不会给您发货了", "threat"),
     ("我劝您做人留点余地，差评的事好自为之", "threat"),
     ("差评的事要是闹大了，对您可没什么好处", "threat"),
     ("差评再不撤，我们就找到您本人当面谈", "threat"),
     ("评价不删的话，我们会申请冻结您的账号", "threat"),
+    ("您这种行为已经构成敲诈，我们随时可以报案", "threat"),
     # data held up as known, handed on, people around the buyer, family seen elsewhere
     ("你家的住址我们早就查到了", "privacy"),
     ("把您的账号告诉了别的店铺，大家都会注意的", "privacy"),
     ("您的邻居我们也认识，评价的事好商量", "privacy"),
     ("您家小孩挺可爱的，上次视频里看到了", "privacy"),
+    ("我们查了下，您这个号注册才一个月，还给了好几个差评", "privacy"),
     # the time belittled, asked when, watched, a deadline in days
     ("就占用您两分钟，评价那里改一下就好", "pressure"),
     ("差评什么时候能删掉呀？", "pressure"),
     ("我在这守着呢，您改完说一声", "pressure"),
     ("请于两日内把中评修改掉，谢谢配合", "pressure"),
     ("您再想想嘛，删个差评就好了", "pressure"),
+    ("亲，明天、后天、大后天我都会来提醒您一下评价哈", "pressure"),
+    ("亲，这都第五天了，差评还挂着呢", "pressure"),
+    ("我们全组今晚都要因为这个差评加班写报告", "guilt_trip"),
     # the pay hanging on one order, the job lost
     ("提成就看这一单了，评价拜托您了", "guilt_trip"),
     ("主管说了评价不改就不用来上班了", "guilt_trip"),
@@ -60,6 +70,8 @@ VIOLATIONS = [
     ("您没扣紧盖子吧，所以才漏的", "blame"),
     ("您这样的买家我们见得多了", "blame"),
     ("正常人都不会这样用的", "blame"),
+    ("您自己拆开的时候不注意，划到了吧", "blame"),
+    ("亲，这个是您自己放冰箱冻裂的", "blame"),
     ("第三次跟您说评价的事了", "repeat_request"),
 ]
 
@@ -81,6 +93,10 @@ CLEAN = [
     "抱歉，用钱换好评这种事我们做不了",
     "您的账号被平台限制了，这个我们没法处理，评价的事您随意",
     "我们不会去限制您的账号，评价是您的权利",
+    "优惠码已经发您了，下单时填写即可",
+    "退款已经到账了，您看评价这边？",
+    "亲，这都三天了，快递还没到，我帮您催一下",
+    "不是您自己不小心弄的，是我们包装的问题",
 ]
 
 
