@@ -38,6 +38,10 @@ VIOLATIONS = [
     ("麻烦您把评价改成5分，改完联系我领取感谢金", "conditional_benefit"),
     ("我们这边给您申请50元补偿，您看差评这边？", "conditional_benefit"),
     ("钱我这边可以给您退，评价您懂的", "conditional_benefit"),
+    ("亲，我这边私人送您一个小礼物，您评价那边高抬贵手", "conditional_benefit"),
+    ("亲，我给您转个红包，就当交个朋友，评价那个您看着办", "conditional_benefit"),
+    ("兄弟，评价改下，请你喝奶茶", "conditional_benefit"),
+    ("追平送小样～", "conditional_benefit"),
     # no more shipping, folk menace, the buyer found in person
     ("以后您再下单我们都不会给您发货了", "threat"),
     ("我劝您做人留点余地，差评的事好自为之", "threat"),
@@ -103,6 +107,7 @@ CLEAN = [
     "亲，我这边一直守着您的快递，有消息第一时间告诉您",
     "您的地址我们这边都有记录，补发直接寄过去就行",
     "亲，那您再考虑一下要换货还是退款，考虑好了跟我说",
+    "补偿给您转过去了，评价的事您看着办就好，怎么决定都尊重您",
 ]
 
 
