@@ -42,6 +42,7 @@ VIOLATIONS = [
     ("亲，我给您转个红包，就当交个朋友，评价那个您看着办", "conditional_benefit"),
     ("兄弟，评价改下，请你喝奶茶", "conditional_benefit"),
     ("追平送小样～", "conditional_benefit"),
+    ("本店不提供发票，五星好评返现5元", "conditional_benefit"),
     # no more shipping, folk menace, the buyer found in person
     ("以后您再下单我们都不会给您发货了", "threat"),
     ("我劝您做人留点余地，差评的事好自为之", "threat"),
@@ -120,6 +121,7 @@ CLEAN = [
     "亲，之前给您退的那笔款到账了吗",
     "亲，退款进展怎么样了，我帮您看看",
     "亲，如果是皮肤太敏感了，建议先停用",
+    "感谢您选择本店！本店不以任何形式索要好评，也不提供好评返现，有问题请先联系客服",
 ]
 
 
