@@ -92,6 +92,8 @@ class Ties:
         self.refund = _compile("refund")
         self.extra = _compile("extra")
         self.mechanics = _compile("mechanics")
+        self.denied = _compile("denied")
+        self.unless_review = _compile("unless_review")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -125,8 +127,16 @@ class Ties:
                 continue
             if owed and (self.service_offer is None or not self.service_offer.search(text, left, right)):
                 continue
+            # a service refused in its clause (退款这边没法给您办) is not offered, unless the message
+            # makes the review the way round the refusal (除非您把差评删了)
+            if owed and self._denied(text, left, right):
+                continue
             out.append((s, e))
         return out
+
+    def _denied(self, text: str, left: int, right: int) -> bool:
+        return (self.denied is not None and self.denied.search(text, left, right) is not None
+                and (self.unless_review is None or self.unless_review.search(text) is None))
 
     def _lost(self, text: str) -> list[tuple[int, int]]:
         """Money the agent or the shop loses (扣我200块, 被罚了50元): no benefit to the buyer."""
@@ -226,10 +236,12 @@ class Ties:
         # with it then; asking again (还能不能再帮忙改一下) is a repeat, not a new tie
         for prev in reversed(list(context)[-self.memory:]):
             asked, offered, decoupled = self._read(prev)
-            if decoupled:
-                continue
+            # a request already made stops the walk even when it left the choice to the buyer
+            # (…您愿意考虑更新一下评价吗？这完全是您的权利): the offer before it was judged with it
             if reviews and asked:
                 break
+            if decoupled:
+                continue
             # money just paid in the message before ("红包已经发您了") and now the review
             # asked for ("好评帮忙补一下哦"): the paid_beside reading, across two messages
             if reviews and (offered or self._paid_before(prev)):
