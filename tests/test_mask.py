@@ -49,13 +49,20 @@ def test_the_quick_checks_change_nothing(text: str) -> None:
 
 def test_the_first_check_reads_the_text_as_the_rules_read_the_probe() -> None:
     """A message needs no rule when none of the rules' first needs is in its probe (the text
-    with full-width characters made ASCII); the check reads the text itself, untranslated,
-    and must say the same for every character (digits of any script included)."""
+    with full-width characters made ASCII); the check reads the text itself, untranslated:
+    whatever a first need finds in the probe, the check finds in the text (digits of any
+    script included), and it is no wider than the needs together."""
     firsts = [re.compile(needs.split()[0]) for _, _, needs in _RULES]
     chars = [*map(chr, range(0x20, 0x7F)), *"０１２３４５６７８９－　．（）＋", *"省市区县镇乡街道路巷弄村号栋我的〇一",
              "\u0663", "\u0969", "\U0001d7d9", "\u2460", "\u00b2"]
-    for c in chars:
-        assert bool(_ANY_NEED.search(c)) == any(f.search(c.translate(_ASCII)) for f in firsts), c
+    digits = [c for c in chars if c.isdigit()]
+    runs = [a + b + c for a in digits for b in digits for c in digits[::3]]
+    for text in [*chars, *runs, *(a + "-" + b + c for a, b, c in zip(runs, digits * 9, runs[1:], strict=False))]:
+        needed = any(f.search(text.translate(_ASCII)) for f in firsts)
+        assert not needed or _ANY_NEED.search(text), text
+    for text in ("3月2号", "２９．９元", "12号", "5天"):  # digits, but no run of three: no rule runs
+        assert not _ANY_NEED.search(text), text
+    assert all(_ANY_NEED.search(t) for t in ("138", "０５７", "杭州市", "中山路"))
 
 
 def test_the_data_sets_mask_as_before() -> None:
