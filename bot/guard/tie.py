@@ -226,10 +226,12 @@ class Ties:
         # with it then; asking again (还能不能再帮忙改一下) is a repeat, not a new tie
         for prev in reversed(list(context)[-self.memory:]):
             asked, offered, decoupled = self._read(prev)
-            if decoupled:
-                continue
+            # a review asked for before (freed or not) was judged then: the offer behind a freed
+            # request (改不改都看您) is not tied to the how-to or the repeat that follows it
             if reviews and asked:
                 break
+            if decoupled:
+                continue
             # money just paid in the message before ("红包已经发您了") and now the review
             # asked for ("好评帮忙补一下哦"): the paid_beside reading, across two messages
             if reviews and (offered or self._paid_before(prev)):

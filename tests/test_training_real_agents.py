@@ -1,0 +1,47 @@
+"""Sessions played the way real agents type (亲亲, emoji, quick-reply templates, long paragraphs)
+and the way poor ones behave, through the real trainer and engine: the scorecard a trainee sees
+must be one they can trust, and the buyer must answer what was just said."""
+
+from __future__ import annotations
+
+from bot.engine import Engine
+from bot.training.persona import find_persona
+from bot.training.rubric import load_rubric
+from bot.training.session import Session, run_scripted
+
+# A real agent's session with the aunt who got the wrong tea: emoji, 亲, a numbered quick-reply
+# offer, and a request that leaves the choice to her ("改不改完全看您自己").
+AUNT = [
+    "亲亲在吗～😊 王阿姨您好呀，我是山野茶铺的售后小山哦",
+    "亲 您11月7号在我们家拍的红枣枸杞茶两盒装 还有印象嘛？[玫瑰]",
+    "哎呀真的太抱歉了阿姨😭😭 是我们仓库发错货了，给您添麻烦了，您喝了没有呀身体没事吧",
+    "理解理解，换我也着急的。这次是仓库拣货的时候两款茶放在相邻货位拿错了，我们已经跟仓库反馈重新核对了哈",
+    "阿姨这边给您两个方案哈：1、给您补发两盒红枣枸杞茶，菊花茶不用寄回了，明天就发顺丰 2、直接给您全额退款，您看哪个方便呢🙏",
+    "好嘞阿姨，已经给您登记补发啦，明天上午发顺丰，单号出来第一时间发您～ 另外想麻烦您一下下，如果这次处理您还满意的话，"
+    "方便的时候可以帮忙追评或者修改一下评价嘛？当然改不改完全看您自己哈，不勉强的💕",
+    "阿姨您打开手机淘宝，点右下角「我的」，再点「评价管理」，找到这条茶叶的评价点「修改评价」就可以啦",
+    "再次跟您说声抱歉，谢谢阿姨理解支持，祝您和叔叔身体健康，有需要随时找小山哦～拜拜👋",
+]
+
+
+def _play(engine: Engine, persona: str, replies: list[str], seed: int = 2) -> Session:
+    s = Session(engine, find_persona(engine.dialogs, persona), load_rubric(engine.dialogs), seed)
+    run_scripted(s, replies)
+    return s
+
+
+def _codes(s: Session) -> list[tuple[int, str]]:
+    assert s.scorecard is not None
+    return [(v.turn, v.code) for v in s.scorecard.violations]
+
+
+def test_teaching_the_aunt_how_to_edit_is_no_benefit_for_the_review(engine: Engine) -> None:
+    """The request was asked once and freed (改不改完全看您); the guard's memory skipped that freed
+    request and tied the how-to after it to the offer two messages back (补发): 好评返现, fail."""
+    s = _play(engine, "wrong_item_first_time", AUNT)
+    assert _codes(s) == [], _codes(s)
+    guide = s.turns[6]
+    assert "guide_review" in guide.acts and "request_review" not in guide.acts, guide.acts
+    card = s.scorecard
+    assert card is not None and card.passed and card.total >= 90, card.total
+    assert card.outcome.review_request == "accepted"
