@@ -45,3 +45,36 @@ def test_teaching_the_aunt_how_to_edit_is_no_benefit_for_the_review(engine: Engi
     card = s.scorecard
     assert card is not None and card.passed and card.total >= 90, card.total
     assert card.outcome.review_request == "accepted"
+
+
+def _tips(s: Session) -> list[str]:
+    return [e["tip"] for e in s.events if e.get("type") == "coach"]
+
+
+def test_the_last_tip_after_the_buyer_gives_up_says_what_went_wrong(engine: Engine) -> None:
+    """One-word replies until the buyer left: the last tip said "再道个歉、谢谢买家……礼貌道别"
+    (the buyer's "算了" read as the end of the talk), a step nobody could take any more."""
+    s = _play(engine, "keeps_review_experienced", ["在吗", "在", "嗯", "您好", "哦哦"], seed=6)
+    assert s.ending == "buyer_gave_up"
+    last = _tips(s)[-1]
+    assert "礼貌道别" not in last and "没耐心" in last, last
+    # what was missing is the step the trainee stood at: the buyer never learnt who was there
+    assert "叫出买家的名字" in last, last
+
+
+def test_the_extortionist_keeping_his_review_is_no_refusal_to_respect(engine: Engine) -> None:
+    """"不给是吧？行，差评我会一直挂着" reads as a refusal to change the review, and the tip said
+    "尊重他的决定，谢谢他的反馈": advice for an honest buyer, not for extortion. A polite goodbye
+    the bad reviewer answered with "行，你们等着吧" ended the chat: no next step to give."""
+    s = _play(engine, "pro_bad_reviewer", [
+        "亲亲您好～冯磊先生是吗？这边是蔓生美妆售后小欣哈",
+        "亲 您11.3号在我们店拍的50g保湿面霜还有印象不😊",
+        "亲亲这边理解您的担心哈，我们家所有商品都是品牌直供正品，支持专柜验货的哦，有任何问题都可以给您办理退货退款的呢～",
+        "亲 不好意思哈 这个真的做不到呢 补偿是不能和评价挂钩的哦 您如果觉得有问题可以退货退款 我们运费都承担的",
+        "那亲亲您先考虑下 有需要随时联系小欣哦 祝您生活愉快～",
+    ])
+    tips = _tips(s)
+    assert "尊重他的决定" not in tips[3] and "不给钱" in tips[3], tips[3]
+    assert s.ending == "buyer_left" and tips[4] == "对话已结束。", tips[4]
+    card = s.scorecard
+    assert card is not None and card.passed and card.outcome.handled

@@ -150,6 +150,12 @@ class Rubric(Strict):
     buyer_next_step: dict[str, str] = Field(
         default_factory=dict, description="the buyer's answer (intent) -> the next step, before "
         "next_step: a buyer who agreed to change the review is shown how, one who declined is thanked")
+    own_step_stages: list[str] = Field(
+        default_factory=list, description="stages whose own next_step comes before buyer_next_step: "
+        "the extortionist's '差评我会一直挂着' is no refusal to respect and thank him for")
+    left_tips: dict[str, str] = Field(
+        default_factory=dict, description="the tip when the buyer has left (by ending, as in "
+        "labels.endings): no next step to take any more; {step} is the next_step the trainee stood at")
     praise: str
     labels: Labels
 

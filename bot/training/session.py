@@ -131,7 +131,11 @@ class Session:
         # ending the talk, which is not a 致谢结束 the trainee got to.
         self.reached = facts.stage_after if reply.leaves and not closed else conv.stage
         self.turns.append(facts)
-        tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None)
+        ending = None
+        if reply.leaves:
+            ending = "closed" if conv.stage == self.engine.script.final else reply.ending or "buyer_left"
+        tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None,
+                                   ending)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
@@ -148,9 +152,8 @@ class Session:
             "item": reply.item, "mood": reply.mood, "band": reply.band,
             "patience": reply.patience, "stage": conv.stage,
         })
-        if reply.leaves:
-            self.finish("closed" if conv.stage == self.engine.script.final else
-                        reply.ending or "buyer_left")
+        if ending is not None:
+            self.finish(ending)
         return Exchange(facts, reply, understood, tip, violations, conv.stage)
 
     def hint(self) -> list[str]:
