@@ -79,3 +79,21 @@ def test_the_extortionist_keeping_his_review_is_no_refusal_to_respect(engine: En
     assert s.ending == "buyer_left" and tips[4] == "对话已结束。", tips[4]
     card = s.scorecard
     assert card is not None and card.passed and card.outcome.handled
+
+
+def test_a_buyer_whose_question_was_not_answered_does_not_say_a_cheerful_bye(engine: Engine) -> None:
+    """A curt agent: "快递的问题" explained nothing the buyer could take, the buyer asked again why it
+    took nine days, and "谢谢，再见" got "好的，拜拜。": only the remedy item had a farewell line."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "您好，是林晓吗？", "11月2号买的耳机，对吧", "不好意思", "谢谢，再见"], seed=5)
+    last = [e for e in s.events if e["type"] == "buyer"][-1]["text"]
+    assert "拜拜" not in last and "还没" in last, last
+    assert s.scorecard is not None
+    assert [v.code for v in s.scorecard.violations] == ["left_waiting"]
+
+
+def test_the_traditional_buyer_says_it_in_traditional_characters(engine: Engine) -> None:
+    s = _play(engine, "traditional_chinese_buyer", [
+        "林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？", "好的，谢谢，再见"], seed=1)
+    last = [e for e in s.events if e["type"] == "buyer"][-1]["text"]
+    assert "還沒" in last and "还" not in last, last

@@ -337,10 +337,10 @@ class SimulatedBuyer:
 
     def _goodbye(self, turn: int) -> BuyerReply:
         waiting = self.waiting()
-        if waiting is not None and waiting.farewell is not None:
+        said = None if waiting is None else waiting.farewell or self.persona.unanswered
+        if waiting is not None and said is not None:
             # the trainee said goodbye over the buyer's open question: the buyer says so
-            reply = self._leave(waiting.farewell, turn, "leave", waiting.id, "closed",
-                                f"farewell:{waiting.id}")
+            reply = self._leave(said, turn, "leave", waiting.id, "closed", f"farewell:{waiting.id}")
         else:
             reply = self._leave(self.persona.farewell or self.persona.leave, turn, "leave", None,
                                 "closed", "farewell")

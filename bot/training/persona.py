@@ -167,6 +167,9 @@ class Persona(Strict):
     leave: Utterance = Field(description="what the buyer says when giving up")
     farewell: Utterance | None = Field(default=None,
                                        description="said when the trainee ends the chat first")
+    unanswered: Utterance | None = Field(
+        default=None, description="said when the trainee ends the chat while the buyer still waits "
+        "for an agenda item that has no farewell of its own (an apology, a reason)")
 
     @model_validator(mode="after")
     def _ids_unique(self) -> Persona:
