@@ -168,8 +168,8 @@ class Grader:
         if ending is not None and ending in r.left_tips:
             # the buyer has gone: say why, with the step the trainee stood at (not the step the
             # buyer's "算了" reads as, 礼貌道别, which nobody can take any more)
-            step = r.next_step.get(t.stage_after, "")
-            return self._fill(r.left_tips[ending].replace("{step}", step))
+            was = r.next_step.get(t.stage_after, "")
+            return self._fill(r.left_tips[ending].replace("{step}", was))
         step = None if stage_now in r.own_step_stages else r.buyer_next_step.get(buyer_intent or "")
         return self._fill(step or r.next_step.get(stage_now, ""))
 
