@@ -97,3 +97,24 @@ def test_the_traditional_buyer_says_it_in_traditional_characters(engine: Engine)
         "林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？", "好的，谢谢，再见"], seed=1)
     last = [e for e in s.events if e["type"] == "buyer"][-1]["text"]
     assert "還沒" in last and "还" not in last, last
+
+
+def test_asking_for_a_review_that_cannot_change_after_the_fix_is_answered_as_such(engine: Engine) -> None:
+    """The new cup ships tomorrow, then the agent asks for the review (38 days old): the buyer said
+    "先把杯子的問題處理好吧" about a problem just handled. Asked too early, he still says that."""
+    start = [
+        "林先生您好，我是暖暖生活館的售後客服小周，請問是林志明先生嗎？",
+        "您9月20日在我們店買的500毫升不鏽鋼保溫杯，還記得嗎？",
+        "真的很抱歉，讓您每天喝不到熱茶，換作是我也會很失望。",
+        "我們查了這一批，杯身抽真空的工序沒做好，已經讓工廠整批返工，也加了保溫測試。",
+    ]
+    offer = "給您兩個選擇：換一個新的，出貨前先測試保溫，運費我們出；或者退貨退款。您看哪個方便？"
+    s = _play(engine, "traditional_chinese_buyer",
+              [*start, offer, "好的，新杯子明天就寄出。另外評價的事，如果您方便的話能不能幫忙改一下？"], seed=4)
+    late = [e for e in s.events if e["type"] == "buyer"][-1]["text"]
+    assert "處理好" not in late and "評價" in late, late
+    assert (6, "request_not_allowed") in _codes(s)
+    s = _play(engine, "traditional_chinese_buyer",
+              [*start, "如果您方便的話，評價能不能幫忙改一下？"], seed=4)
+    early = [e for e in s.events if e["type"] == "buyer"][-1]["text"]
+    assert "處理好" in early, early
