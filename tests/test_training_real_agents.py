@@ -118,3 +118,13 @@ def test_asking_for_a_review_that_cannot_change_after_the_fix_is_answered_as_suc
               [*start, "如果您方便的話，評價能不能幫忙改一下？"], seed=4)
     early = [e for e in s.events if e["type"] == "buyer"][-1]["text"]
     assert "處理好" in early, early
+
+
+def test_a_curt_review_request_is_read_as_one(engine: Engine) -> None:
+    """"好的，已退。能改下评价吗？" asked for the review, but nothing was read in it: the scorecard
+    called it a turn that moved nothing (没有推进任何一步) instead of a request made too early."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "您好，是林晓吗？", "11月2号买的耳机，对吧", "不好意思", "好的，已退。能改下评价吗？"], seed=5)
+    assert "request_review" in s.turns[-1].acts, s.turns[-1].acts
+    codes = [c for _, c in _codes(s)]
+    assert "early_request" in codes and "wasted_turn" not in codes, codes
