@@ -128,3 +128,34 @@ def test_a_curt_review_request_is_read_as_one(engine: Engine) -> None:
     assert "request_review" in s.turns[-1].acts, s.turns[-1].acts
     codes = [c for _, c in _codes(s)]
     assert "early_request" in codes and "wasted_turn" not in codes, codes
+
+
+PUSHY = [
+    "沈雅女士您好，我是栖木家居的售后客服，请问是沈雅女士吗？",
+    "您11月1日在我们店定做的雾灰色遮光窗帘，还记得吗？",
+    "实在抱歉，颜色和图片不一样让您失望了。",
+    "是拍照的时候灯光偏暖，颜色看起来更灰，其实实物就是这个色。",
+    "给您两个选择：免费重新定做一副，或者退一部分款，您看哪个合适？",
+    "好的，已经给您安排重做了，大概七天发出。那评价方面，您看能不能帮忙改一下？",
+    "真的不能改吗？我们都给您重做了。",
+    "您再考虑一下嘛，就动动手指的事。",
+    "那好吧，谢谢您，再见。",
+]
+
+
+def test_pushing_after_the_no_without_naming_the_review_is_still_pushing(engine: Engine) -> None:
+    """After "评价我想保留", "真的不能改吗？" and "您再考虑一下嘛" name no review: nothing was read in
+    them, the buyer answered "还有别的事吗？" as if nothing was said, the scorecard called them turns
+    that moved nothing, and the agent who argued twice with a no passed with 82."""
+    s = _play(engine, "keeps_review_experienced", PUSHY)
+    codes = _codes(s)
+    assert (7, "pushes_after_refusal") in codes and (8, "pushes_after_refusal") in codes, codes
+    assert not any(c == "wasted_turn" for _, c in codes), codes
+    buyer = [e["text"] for e in s.events if e["type"] == "buyer"]
+    assert "还有别的事吗" not in buyer[6] and "还有别的事吗" not in buyer[7], buyer[6:8]
+    assert buyer[6] != buyer[7]
+    card = s.scorecard
+    assert card is not None and not card.passed and card.outcome.review_request == "declined"
+    # the same words before any no are no push: "您再考虑一下" about the options is fine
+    s = _play(engine, "keeps_review_experienced", [*PUSHY[:5], "您再考虑一下，两个方案都可以。"])
+    assert "urges_again" not in s.turns[-1].facts

@@ -100,13 +100,14 @@ class Session:
         at = self.persona.contact_time + timedelta(minutes=n)  # the clock comes from the case
         before = self.conv
         conv, sug = self.engine.feed(before, "agent", text, at=at)
+        # the buyer has said no to the review: every later request argues with it, not only the
+        # one right after the no (the buyer's next line answered the first push); the rubric's
+        # facts build on it ("真的不能改吗？" names no review, but after the no it is about it)
+        given = [REVIEW_REFUSED] if self.buyer.review_answer == "refuse" else []
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
-            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref)
-        if self.buyer.review_answer == "refuse":
-            # the buyer has said no to the review: every later request argues with it, not only
-            # the one right after the no (the buyer's next line answered the first push)
-            facts.facts.append(REVIEW_REFUSED)
+            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
+            given=given)
         if facts.blocked:
             # A blocked reply could not be sent in real work: it is scored where it was written,
             # and the guard's memory (ties split across messages) does not carry it on, or the
