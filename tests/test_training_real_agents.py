@@ -159,3 +159,16 @@ def test_pushing_after_the_no_without_naming_the_review_is_still_pushing(engine:
     # the same words before any no are no push: "您再考虑一下" about the options is fine
     s = _play(engine, "keeps_review_experienced", [*PUSHY[:5], "您再考虑一下，两个方案都可以。"])
     assert "urges_again" not in s.turns[-1].facts
+
+
+def test_a_shop_red_packet_is_one_of_the_options(engine: Engine) -> None:
+    """"补偿您10元无门槛红包，或者给您退5元运费" is two options; the red packet was no remedy cue, so
+    the card said "✗ 给两个以上选项让买家挑" to a trainee who had just offered two."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "林晓您好，我是悦途数码的售后客服小悦，请问是林晓本人吗？",
+        "您11月2日在我们店买的白色蓝牙耳机，还有印象吗？",
+        "真的很抱歉，让您等了九天，换谁都会着急。能说说当时物流是卡在哪了吗？",
+        "是双十一期间快递爆仓，中转站积压了好几天，我们已经换了一家更稳定的快递合作。",
+        "给您两个选择：补偿您10元无门槛红包，或者给您退5元运费，您看哪个合适？"], seed=7)
+    offer = s.turns[-1]
+    assert "concrete_options" in offer.facts and "apology_gift" in offer.remedies, offer.remedies
