@@ -4,6 +4,8 @@ must be one they can trust, and the buyer must answer what was just said."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
@@ -172,3 +174,16 @@ def test_a_shop_red_packet_is_one_of_the_options(engine: Engine) -> None:
         "给您两个选择：补偿您10元无门槛红包，或者给您退5元运费，您看哪个合适？"], seed=7)
     offer = s.turns[-1]
     assert "concrete_options" in offer.facts and "apology_gift" in offer.remedies, offer.remedies
+
+
+def test_the_bad_reviewer_answers_one_word_replies_in_step(engine: Engine) -> None:
+    """One-word replies to the bad reviewer: to "有话直说。" (no question) the next press was "能先
+    回答我刚才的问题吗？", and when he left before naming any price he said "行，不给是吧"."""
+    s = _play(engine, "pro_bad_reviewer", [
+        "冯磊先生您好，我是蔓生美妆客服小欣，请问是冯磊先生吗？", "嗯", "哦", "行"], seed=9)
+    buyer = [e["text"] for e in s.events if e["type"] == "buyer"]
+    for said, then in pairwise(buyer):
+        if "回答" in then:
+            assert "？" in said, (said, then)  # asked again only after a question
+    assert s.ending == "buyer_gave_up"
+    assert "不给" not in buyer[-1] and "三百" not in "".join(buyer), buyer
