@@ -108,6 +108,11 @@ class Session:
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
             given=given)
+        moot = self.rubric_file.rubric.moot_after_choice
+        if self.buyer.chosen is not None and moot:
+            # The buyer has chosen a remedy: a request now comes after the fix, whatever stage the
+            # script machine is in (an order named in words it missed can leave it in 倾听致歉).
+            facts.notes = [w for w in facts.notes if w.code not in moot]
         if facts.blocked:
             # A blocked reply could not be sent in real work: it is scored where it was written,
             # and the guard's memory (ties split across messages) does not carry it on, or the
