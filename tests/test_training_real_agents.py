@@ -225,3 +225,21 @@ def test_a_request_after_the_buyer_chose_is_not_early(engine: Engine) -> None:
     assert not any(c == "early_request" for _, c in _codes(s)), _codes(s)
     buyer = [e["text"] for e in s.events if e["type"] == "buyer"]
     assert "还没解决" not in buyer[5], buyer[5]
+
+
+def test_typos_and_an_explanation_before_the_stage_count(engine: Engine) -> None:
+    """Typed fast: "非常抱谦" (抱歉) was no apology, and "解释时不指责买家" was lost by a trainee who
+    explained without blaming anyone, because the script machine skipped the 解释原因 stage."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "您好 请问是林晓吗 我是悦途数码的客服",
+        "亲 您11月2号在我们店买的白色蓝牙耳机 还记的吗",
+        "非常抱谦 让您久等了 物流太慢确实影响心情",
+        "这次是因为双十一快递爆仓 中转站积压 我们以后会换更快的快递",
+        "亲亲，非常抱歉给您带来不好的购物体验，为表歉意，我们可以为您提供以下方案：①退还部分货款10元 "
+        "②赠送店铺无门槛优惠券一张，您看您倾向于哪一种呢？",
+    ], seed=11)
+    assert "apologize" in s.turns[2].acts, s.turns[2].acts
+    card = s.scorecard
+    assert card is not None
+    no_blame = next(c for c in card.checks if c.id == "no_blame")
+    assert no_blame.passed, no_blame
