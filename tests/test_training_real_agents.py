@@ -243,3 +243,16 @@ def test_typos_and_an_explanation_before_the_stage_count(engine: Engine) -> None
     assert card is not None
     no_blame = next(c for c in card.checks if c.id == "no_blame")
     assert no_blame.passed, no_blame
+
+
+def test_the_tip_follows_what_the_buyer_asks_again_for(engine: Engine) -> None:
+    """A bare "抱歉" to the angry kettle buyer moves the script machine on to 解释原因, but he still
+    waits for an apology that hears him ("你们到底明不明白这有多危险？"); the tip said "用一两句话
+    说明原因", and a trainee who followed it was pressed again."""
+    s = _play(engine, "poor_quality_experienced", [
+        "赵先生您好，暖厨电器客服，是赵建国先生吗", "您11月5号买的电热水壶", "抱歉"], seed=13)
+    last = s.events[-3:]
+    buyer = next(e for e in last if e["type"] == "buyer")
+    assert buyer["event"] == "press" and buyer["item"] == "apology", buyer
+    tip = _tips(s)[-1]
+    assert "道歉" in tip and "说明原因" not in tip, tip

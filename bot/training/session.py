@@ -141,7 +141,7 @@ class Session:
         if reply.leaves:
             ending = "closed" if conv.stage == self.engine.script.final else reply.ending or "buyer_left"
         tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None,
-                                   ending)
+                                   ending, reply.item if reply.event == "press" else None)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
