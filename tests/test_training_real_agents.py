@@ -256,3 +256,13 @@ def test_the_tip_follows_what_the_buyer_asks_again_for(engine: Engine) -> None:
     assert buyer["event"] == "press" and buyer["item"] == "apology", buyer
     tip = _tips(s)[-1]
     assert "道歉" in tip and "说明原因" not in tip, tip
+
+
+def test_a_curt_opener_with_name_and_shop_confirms_the_identity(engine: Engine) -> None:
+    """"周敏女士吗？柚子家女装客服" names the buyer and says who is calling: it was read as nothing,
+    the busy buyer asked "你是？" and, two patience in all, the session was over in two turns."""
+    s = _play(engine, "busy_office_worker", ["周敏女士吗？柚子家女装客服"], seed=21)
+    assert {"greet_identify", "introduce"} <= set(s.turns[0].acts), s.turns[0].acts
+    buyer = [e["text"] for e in s.events if e["type"] == "buyer"]
+    assert "你是" not in buyer[0], buyer[0]
+    assert not _codes(s), _codes(s)
