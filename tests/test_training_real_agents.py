@@ -266,3 +266,21 @@ def test_a_curt_opener_with_name_and_shop_confirms_the_identity(engine: Engine) 
     buyer = [e["text"] for e in s.events if e["type"] == "buyer"]
     assert "你是" not in buyer[0], buyer[0]
     assert not _codes(s), _codes(s)
+
+
+def test_the_buyer_answers_a_request_for_a_photo(engine: Engine) -> None:
+    """"方便拍张底座漏水的照片给我看看吗？" went unanswered: the buyer went on about the leak as if
+    nobody had asked. An aside answers it, in the buyer's own script, before the point."""
+    start = ["赵先生您好，我是暖厨电器天猫旗舰店的售后客服小林，请问是赵建国先生本人吗？",
+             "您11月5日在我们店买的那台1.7升不锈钢电热水壶，还记得吗？"]
+    s = _play(engine, "poor_quality_experienced",
+              [*start, "实在对不起，插着电漏水太危险了，换谁都会生气。方便拍张底座漏水的照片给我看看吗？"], seed=3)
+    buyer = [e["text"] for e in s.events if e["type"] == "buyer"]
+    assert "照片" in buyer[-1] and "漏水" in buyer[-1], buyer[-1]
+    assert s.conv.stage == "explain", s.conv.stage  # the flow is where it was without the aside
+    s = _play(engine, "traditional_chinese_buyer", [
+        "林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
+        "您9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
+        "真的很抱歉，让您失望了。方便拍个照片给我看看吗？"], seed=1)
+    line = [e["text"] for e in s.events if e["type"] == "buyer"][-1]
+    assert "照片" in line and "这" not in line and "会儿" not in line, line
