@@ -284,3 +284,13 @@ def test_the_buyer_answers_a_request_for_a_photo(engine: Engine) -> None:
         "真的很抱歉，让您失望了。方便拍个照片给我看看吗？"], seed=1)
     line = [e["text"] for e in s.events if e["type"] == "buyer"][-1]
     assert "照片" in line and "这" not in line and "会儿" not in line, line
+
+
+def test_small_talk_is_coached_with_what_the_buyer_asks(engine: Engine) -> None:
+    """"您的耳机用着怎么样？" then "哈哈那就好": the buyer still asked what the call was about, but the
+    tip said "买家在说问题，先道歉" (the script machine had moved on to 倾听致歉)."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "林晓您好，我是悦途数码的售后客服小悦，请问是林晓本人吗？", "您的耳机用着怎么样？音质还满意吗？",
+        "哈哈那就好"], seed=18)
+    tip = _tips(s)[-1]
+    assert "找他什么事" in tip and "在说问题" not in tip, tip
