@@ -147,7 +147,7 @@ class SimulatedBuyer:
                 self._stayed.add(last.id)
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
-            return self._reply(utt, turn, "met", last.id, f"item:{last.id}")
+            return self._aside(self._reply(utt, turn, "met", last.id, f"item:{last.id}"), f)
         top = next((i for i in self.agenda if self._required(i)), self.agenda[0]) if self.agenda else None
         care = self.persona.on_care
         if care is not None and top is not None and any(s in _KIND for s in f.signals):
@@ -317,6 +317,14 @@ class SimulatedBuyer:
             fresh = [ln for ln in again if ln != self.last_line and self._fits(ln, utt)]
         return pick(fresh or fitting, self.seed, turn, purpose)
 
+    def _aside(self, reply: BuyerReply, f: TurnFacts) -> BuyerReply:
+        """The reply with a short answer to what the trainee asked on the way put before it
+        ("照片我等会儿拍给你。"); the point itself is the line chosen for the agenda."""
+        aside = next((a for a in self.persona.asides if any(s in f.signals for s in a.when)), None)
+        if aside is None:
+            return reply
+        return replace(reply, text=pick(aside.say.lines(self.band), self.seed, f.turn, "aside") + reply.text)
+
     def _say(self, utt: Utterance, turn: int, purpose: str) -> str:
         self.last_line = self.line(utt, turn, purpose)
         return self.last_line
@@ -337,10 +345,10 @@ class SimulatedBuyer:
 
     def _goodbye(self, turn: int) -> BuyerReply:
         waiting = self.waiting()
-        if waiting is not None and waiting.farewell is not None:
+        said = None if waiting is None else waiting.farewell or self.persona.unanswered
+        if waiting is not None and said is not None:
             # the trainee said goodbye over the buyer's open question: the buyer says so
-            reply = self._leave(waiting.farewell, turn, "leave", waiting.id, "closed",
-                                f"farewell:{waiting.id}")
+            reply = self._leave(said, turn, "leave", waiting.id, "closed", f"farewell:{waiting.id}")
         else:
             reply = self._leave(self.persona.farewell or self.persona.leave, turn, "leave", None,
                                 "closed", "farewell")

@@ -9,6 +9,7 @@ buyer reacts to exactly what the grader scores.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -131,8 +132,10 @@ class FactBook:
     def read(
         self, *, turn: int, text: str, norm_text: str, before: Conversation, after: Conversation,
         sug: Suggestion, buyer_before: str | None, buyer: BuyerRef | None = None,
+        given: Sequence[str] = (),
     ) -> TurnFacts:
-        """The facts of one trainee reply, from the engine's answer to it."""
+        """The facts of one trainee reply, from the engine's answer to it; ``given``: facts the
+        session already knows (the buyer has refused the review), which the rules may build on."""
         u = sug.understanding
         assert isinstance(u, AgentUnderstanding)
         findings = list(u.findings)
@@ -142,7 +145,8 @@ class FactBook:
         mentioned = self.remedies(norm_text) if "offer_remedy" in u.acts else []
         facts = TurnFacts(
             turn=turn, text=text, stage=before.stage, stage_after=after.stage, acts=list(u.acts),
-            findings=findings, notes=notes, facts=name_facts(norm_text, buyer) if buyer else [],
+            findings=findings, notes=notes,
+            facts=[*(name_facts(norm_text, buyer) if buyer else []), *given],
             remedies=mentioned,
             context=after.context.model_dump(), buyer_before=buyer_before,
         )

@@ -153,17 +153,28 @@ class Grader:
 
     # -- after each reply ------------------------------------------------------------------
 
-    def turn_tip(self, t: TurnFacts, stage_now: str, buyer_intent: str | None = None) -> str:
+    def turn_tip(self, t: TurnFacts, stage_now: str, buyer_intent: str | None = None,
+                 ending: str | None = None, pressed: str | None = None) -> str:
         """A short coaching tip for one reply.
 
         ``stage_now`` is the stage after the buyer's answer: the goal the trainee works on next;
-        ``buyer_intent`` what the engine read in that answer (some answers say the next step).
+        ``buyer_intent`` what the engine read in that answer (some answers say the next step);
+        ``ending`` how the session ended, if this reply ended it (there is no next step then);
+        ``pressed`` the agenda item the buyer asked again for (what they wait for comes first).
         """
         for rule in self.rubric.turn_tips:
             if t.holds(rule.when):
                 return self._fill(rule.tip)
-        step = self.rubric.buyer_next_step.get(buyer_intent or "")
-        return self._fill(step or self.rubric.next_step.get(stage_now, ""))
+        r = self.rubric
+        if ending is not None and ending in r.left_tips:
+            # the buyer has gone: say why, with the step the trainee stood at (not the step the
+            # buyer's "算了" reads as, 礼貌道别, which nobody can take any more)
+            was = r.next_step.get(t.stage_after, "")
+            return self._fill(r.left_tips[ending].replace("{step}", was))
+        if stage_now in r.own_step_stages:
+            return self._fill(r.next_step.get(stage_now, ""))
+        step = r.pressed_steps.get(pressed or "") or r.buyer_next_step.get(buyer_intent or "")
+        return self._fill(step or r.next_step.get(stage_now, ""))
 
     def violations(self, t: TurnFacts) -> list[ViolationRecord]:
         """The violations in one reply: listed findings and notes, blocks, derived ones."""

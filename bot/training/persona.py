@@ -113,6 +113,14 @@ class Reaction(Strict):
         "an id the persona's agenda lacks is ignored (the common file names items for all)")
 
 
+class Aside(Strict):
+    """A short answer to something the trainee asked on the way ("方便拍张照片吗？"), said before
+    the buyer's point; it moves nothing on the agenda."""
+
+    when: list[str] = Field(min_length=1, description="any of these signals")
+    say: Utterance
+
+
 class Goal(Strict):
     """What the buyer is after: the cause, the remedies they accept and the one they want."""
 
@@ -160,6 +168,7 @@ class Persona(Strict):
     max_turns: int = Field(default=14, ge=2, le=40)
     agenda: list[AgendaItem] = Field(min_length=1)
     reactions: list[Reaction] = Field(default_factory=list)
+    asides: list[Aside] = Field(default_factory=list)
     on_care: Utterance | None = Field(
         default=None, description="said to an off-agenda kindness (softens, costs no patience)")
     follow_up: Utterance | None = Field(
@@ -167,6 +176,9 @@ class Persona(Strict):
     leave: Utterance = Field(description="what the buyer says when giving up")
     farewell: Utterance | None = Field(default=None,
                                        description="said when the trainee ends the chat first")
+    unanswered: Utterance | None = Field(
+        default=None, description="said when the trainee ends the chat while the buyer still waits "
+        "for an agenda item that has no farewell of its own (an apology, a reason)")
 
     @model_validator(mode="after")
     def _ids_unique(self) -> Persona:

@@ -150,6 +150,18 @@ class Rubric(Strict):
     buyer_next_step: dict[str, str] = Field(
         default_factory=dict, description="the buyer's answer (intent) -> the next step, before "
         "next_step: a buyer who agreed to change the review is shown how, one who declined is thanked")
+    moot_after_choice: list[str] = Field(
+        default_factory=list, description="policy notes that do not apply once the simulated buyer "
+        "has chosen a remedy (early_request: the fix is agreed, whatever the script machine's stage)")
+    pressed_steps: dict[str, str] = Field(
+        default_factory=dict, description="the tip when the buyer asked again for an agenda item "
+        "(by its id): what the buyer waits for, which the script machine's stage can miss")
+    own_step_stages: list[str] = Field(
+        default_factory=list, description="stages whose own next_step comes before buyer_next_step: "
+        "the extortionist's '差评我会一直挂着' is no refusal to respect and thank him for")
+    left_tips: dict[str, str] = Field(
+        default_factory=dict, description="the tip when the buyer has left (by ending, as in "
+        "labels.endings): no next step to take any more; {step} is the next_step the trainee stood at")
     praise: str
     labels: Labels
 

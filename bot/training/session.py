@@ -100,13 +100,19 @@ class Session:
         at = self.persona.contact_time + timedelta(minutes=n)  # the clock comes from the case
         before = self.conv
         conv, sug = self.engine.feed(before, "agent", text, at=at)
+        # the buyer has said no to the review: every later request argues with it, not only the
+        # one right after the no (the buyer's next line answered the first push); the rubric's
+        # facts build on it ("真的不能改吗？" names no review, but after the no it is about it)
+        given = [REVIEW_REFUSED] if self.buyer.review_answer == "refuse" else []
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
-            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref)
-        if self.buyer.review_answer == "refuse":
-            # the buyer has said no to the review: every later request argues with it, not only
-            # the one right after the no (the buyer's next line answered the first push)
-            facts.facts.append(REVIEW_REFUSED)
+            before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
+            given=given)
+        moot = self.rubric_file.rubric.moot_after_choice
+        if self.buyer.chosen is not None and moot:
+            # The buyer has chosen a remedy: a request now comes after the fix, whatever stage the
+            # script machine is in (an order named in words it missed can leave it in 倾听致歉).
+            facts.notes = [w for w in facts.notes if w.code not in moot]
         if facts.blocked:
             # A blocked reply could not be sent in real work: it is scored where it was written,
             # and the guard's memory (ties split across messages) does not carry it on, or the
@@ -131,7 +137,11 @@ class Session:
         # ending the talk, which is not a 致谢结束 the trainee got to.
         self.reached = facts.stage_after if reply.leaves and not closed else conv.stage
         self.turns.append(facts)
-        tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None)
+        ending = None
+        if reply.leaves:
+            ending = "closed" if conv.stage == self.engine.script.final else reply.ending or "buyer_left"
+        tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None,
+                                   ending, reply.item if reply.event == "press" else None)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
@@ -148,9 +158,8 @@ class Session:
             "item": reply.item, "mood": reply.mood, "band": reply.band,
             "patience": reply.patience, "stage": conv.stage,
         })
-        if reply.leaves:
-            self.finish("closed" if conv.stage == self.engine.script.final else
-                        reply.ending or "buyer_left")
+        if ending is not None:
+            self.finish(ending)
         return Exchange(facts, reply, understood, tip, violations, conv.stage)
 
     def hint(self) -> list[str]:
