@@ -465,8 +465,20 @@ class Engine:
         norm = said.text if said else ""
         clauses = _CLAUSE.findall(norm)  # the clauses as typed (a space for a comma is one)
         before = conv.stage
+        if norm and not corrected and flow.cue("review_changed", norm):
+            # "记得 我已经改成好评了 当时收到是压扁的": the change is used, and the news is no answer
+            # to anything (read as agreeing to a request nobody made): the rest is read on its own
+            conv.context.review_said_changed = True
+            rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
+            if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
+                u = self.understand.buyer(rest)
         if norm and not corrected:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
+                u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
+                    IntentScore(intent="ask", confidence=u.confidence)]})
+            if before in self._confirms and flow.cue("other_product", norm):
+                # "积木？我没买积木啊 我买的是个拼图": the agent named the wrong thing; neither a
+                # problem nor the order recalled (read as a wrong item): the order is checked again
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                     IntentScore(intent="ask", confidence=u.confidence)]})
             if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
@@ -595,16 +607,19 @@ class Engine:
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
-        # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics).
+        # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics) or
+        # opens with it ("补缺的就行 我都拼一大半了" read as quality).
         if before in self._offers and ctx.remedies_offered and norm \
-                and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))) \
+                and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))
+                     or self._picks("".join(clauses[:1]))) \
                 and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
                 and self._picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self._settle(events + self.script.pick_events, False)
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
-                and (self._outright(norm) is False or flow.cue("haggles", norm)):
-            # asked about, under a condition, or a counter-offer ("退20？太少了，起码退50")
+                and (self._outright(norm) is False or flow.cue("haggles", norm) or flow.cue("asks_amount", norm)):
+            # asked about, under a condition, a counter-offer ("退20？太少了，起码退50") or the sum
+            # asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):

@@ -161,6 +161,8 @@ class Context(Base):
     # "said" on that message, "fine" on a later one that still names none (cues.misclick), "how"
     # when the buyer asks how to change it (cues.asks_change)
     misclick: Literal["said", "fine", "how"] | None = None
+    # the buyer said the review is changed already ("我已经改成好评了"): the one change is used
+    review_said_changed: bool = False
     buyer_first: bool = False
     buyer_first_said_who: bool = False  # … and said who they are ("是我，…"): not asked again
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions

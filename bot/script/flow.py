@@ -58,7 +58,10 @@ class Cues(_Strict):
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
+    asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
+    other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
+    review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
     # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
