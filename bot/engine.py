@@ -360,6 +360,12 @@ class Engine:
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
             for c in (flow.cues["conditional"].sub("。", c) for c in _CLAUSE.findall(norm)))
 
+    def _opens_on_choice(self, clauses: list[str]) -> bool:
+        """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼
+        一大半了", read as quality as a whole); "換新吧，盖子也裂了" tells a new one."""
+        return len(clauses) > 1 and self._picks(clauses[0]) \
+            and self.understand.buyer("".join(clauses[1:])).cause is None
+
     def _placed(self, ctx: Context, norm: str) -> str | None:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
         order the agent's latest message with several options named them; None when it picks
@@ -486,13 +492,15 @@ class Engine:
             u = self._opened_by(u, text, norm, "yes", "affirm")
             if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
                 u = self._opened_by(u, text, norm, "no", "deny")
-        ctx.deal = False
+        ctx.deal = ctx.remedy_changed = False
         if norm and not corrected and u.intent in ("agree_review", "extort") \
                 and (ctx.problem_stated or ctx.cause or u.cause) \
+                and not (ctx.review_requests and ctx.remedy_chosen) \
                 and flow.cue("owed", norm) and not flow.cue("extra", norm):
             # the review offered for the fix itself ("你先退款我就改", read as an agreement or an
             # extortion): the fix is owed whatever the review, so no 疑似恶意; not chosen yet, the
-            # message asks for it; either way the deal is not taken (key `deal`, note `deal`)
+            # message asks for it; either way the deal is not taken (key `deal`, note `deal`). Asked
+            # by the agent once the fix was chosen, "行 退了我去改" is the answer, no deal offered.
             ctx.deal = True
             named = self.remedies.named(norm, flow.cues["turned_down"])
             wanted = (next(iter(self.remedies.remedies[named].intents), "want_refund") if named
@@ -517,7 +525,7 @@ class Engine:
         # another problem than the case's: another cause, or said as another one ("还有个事")
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
                            and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
-        self._note_cause(ctx, u.cause, norm)
+        self._note_cause(ctx, u.cause, norm, early=before in self._identifies | self._confirms)
         # the primary intent and every other one read surely enough
         meant = [intent, *(i.intent for i in u.intents if i.confidence >= flow.weak_primary)]
         asks = [i for i in meant if i in _REQUESTS]
@@ -542,7 +550,12 @@ class Engine:
         # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
-        requested = self._requested(ctx, asks, norm)
+        wants = asks
+        if not wants and ctx.remedy_chosen and before in self._after_remedy and norm and self._outright(norm):
+            # a change of mind read as a complaint ("等下 算了还是退吧 怕新的也开胶"): the option it
+            # names outright is asked for, as a request would ask (the change below then takes it)
+            wants = ["other"]
+        requested = self._requested(ctx, wants, norm)
         if requested is not None and not self._offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
             requested = self.remedies.fit(requested, ctx.cause, norm)
@@ -608,10 +621,10 @@ class Engine:
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
         # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics) or
-        # opens with it ("补缺的就行 我都拼一大半了" read as quality).
+        # opens with it and names no problem after it ("补缺的就行 我都拼一大半了" read as quality).
         if before in self._offers and ctx.remedies_offered and norm \
                 and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))
-                     or self._picks("".join(clauses[:1]))) \
+                     or self._opens_on_choice(clauses)) \
                 and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
                 and self._picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
@@ -725,6 +738,7 @@ class Engine:
                 and self._outright(norm):
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
+            ctx.remedy_changed = True
             ctx.remedy_underway = ctx.remedy_received = False
         # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
         # the reply about that option says it (remedies.yaml `shipping`)
@@ -772,7 +786,7 @@ class Engine:
         primary = "affirm" if u.intent == "wrong_person" else u.intent
         return u.model_copy(update={"intent": primary, "intents": rest})
 
-    def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
+    def _note_cause(self, ctx: Context, cause: Cause | None, norm: str, early: bool = False) -> None:
         """The first problem the buyer states is the case's cause until the buyer corrects
         it; later ones (tone, slow replies) are kept as secondary causes. A correction names
         the cause after its cue ("不是缩水的问题，其实是尺码小了"): the whole message may
@@ -782,7 +796,14 @@ class Engine:
             cause = self.understand.buyer(norm[fix.end():]).cause or cause
         if cause is None or cause == ctx.cause:
             return
+        talk = self.flow.talk_causes
+        if ctx.cause_early and ctx.cause in talk and cause not in talk:
+            # the reaction to the contact ("…就让我改差评？") gives way to the problem itself
+            ctx.causes = [ctx.cause, *(c for c in ctx.causes if c not in (cause, ctx.cause))]
+            ctx.cause, ctx.cause_early = cause, False
+            return
         if ctx.cause is None or fix is not None:
+            ctx.cause_early = ctx.cause is None and early and cause in talk
             if ctx.cause is not None:
                 ctx.causes = [c for c in ctx.causes if c != cause]
             ctx.cause_source = "talk" if ctx.cause is None else "correction"
@@ -1070,6 +1091,8 @@ class Engine:
             keys.append("agreed")
         if conv.stage in self._hands_over and ctx.handed_over:
             keys.append("handed_over")  # the agent said who takes over: not said again
+        if conv.stage in self._asks and ctx.last_role == "buyer" and ctx.remedy_changed:
+            keys.append("changed")  # "算了还是退吧": the new choice is arranged, not heard as a problem
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
                 and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
             keys.append("intent-complain")  # a problem raised late is heard before anything else

@@ -85,6 +85,9 @@ class FlowSpec(_Strict):
     act_evidence: dict[str, float] = Field(default_factory=dict)
     farewell: list[str] = Field(default_factory=list)
     firm_extort: float = 0.85
+    # causes about the talk itself (the agent's wording, slow replies): said before the problem is
+    # heard, they hold the case's place only until the buyer tells the product's problem
+    talk_causes: list[str] = Field(default_factory=list)
     weak_primary: float = 0.5
     review_cause: float = 1.01  # above 1: a shop's older copy without it seeds nothing
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
@@ -113,6 +116,7 @@ class Flow:
         self.act_evidence = f.act_evidence
         self.farewell = frozenset(f.farewell)
         self.firm_extort = f.firm_extort
+        self.talk_causes = frozenset(f.talk_causes)
         self.weak_primary = f.weak_primary
         self.review_cause = f.review_cause
         self.ordinary_intents = frozenset(f.ordinary.intents)
