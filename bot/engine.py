@@ -493,6 +493,15 @@ class Engine:
             if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
                 u = self._opened_by(u, text, norm, "no", "deny")
         ctx.deal = ctx.remedy_changed = False
+        ctx.self_fixed = bool(norm) and not corrected and flow.cue("self_fixed", norm) is not None
+        if ctx.self_fixed:  # "盆我已经自己换了一个" (read as an exchange): nothing asked for
+            kept = [i for i in u.intents if i.intent not in _REQUESTS] or [
+                IntentScore(intent="other", confidence=u.confidence)]
+            primary = u.intent if u.intent not in _REQUESTS else kept[0].intent
+            u = u.model_copy(update={"intent": primary, "intents": kept})
+        ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
+        ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
+                      else None) if norm else None
         if norm and not corrected and u.intent in ("agree_review", "extort") \
                 and (ctx.problem_stated or ctx.cause or u.cause) \
                 and not (ctx.review_requests and ctx.remedy_chosen) \
@@ -1101,6 +1110,15 @@ class Engine:
             if ctx.misclick == "how":  # how to change it, or honestly that it no longer can
                 keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
             keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
+        if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.self_fixed:
+                keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
+            if ctx.call_asked:
+                keys.append("call")  # asked to be called: the talk stays here, said kindly
+            if ctx.amount and not ctx.remedy_chosen and conv.stage in self._offers:
+                # once the options are out, how much or more: the sum is the agent's to set (before
+                # them, "赔多少" gets the options: remedy_asked)
+                keys.append(f"amount-{ctx.amount}")
         if ctx.remedy_again and ctx.last_role == "buyer":
             keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":

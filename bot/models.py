@@ -155,6 +155,10 @@ class Context(Base):
     # the buyer's last message offered the review for the fix the case needs ("你先退款我就改"): read
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
+    self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
+    call_asked: bool = False  # … asks the agent to call instead ("你直接打电话吧")
+    # … asks how much ("退多少钱？": "ask") or wants more ("再多点": "more")
+    amount: Literal["ask", "more"] | None = None
     remedy_changed: bool = False  # the buyer's last message changed the chosen remedy ("算了还是退吧")
     remedy_which: bool = False  # the buyer's plain yes answered several options: asked which one
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")

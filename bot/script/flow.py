@@ -59,6 +59,8 @@ class Cues(_Strict):
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
+    self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
+    asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
