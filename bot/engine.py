@@ -534,7 +534,8 @@ class Engine:
         # another problem than the case's: another cause, or said as another one ("还有个事")
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
                            and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
-        self._note_cause(ctx, u.cause, norm, early=before in self._identifies | self._confirms)
+        had_cause = ctx.cause
+        self._note_cause(ctx, u.cause, norm)
         # the primary intent and every other one read surely enough
         meant = [intent, *(i.intent for i in u.intents if i.confidence >= flow.weak_primary)]
         asks = [i for i in meant if i in _REQUESTS]
@@ -692,6 +693,11 @@ class Engine:
         ctx.unoffered = before in self._offers and wish is not None and not self._offered(ctx, wish)
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
+        if had_cause is None and ctx.cause in self.flow.talk_causes \
+                and conv.stage in self._identifies | self._confirms:
+            # a reaction to the contact that was not heard as the problem ("…就让我改差评？" while the
+            # order is still being checked): the product's problem told later takes its place
+            ctx.cause_early = True
         # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
         ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
             and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 \
@@ -795,7 +801,7 @@ class Engine:
         primary = "affirm" if u.intent == "wrong_person" else u.intent
         return u.model_copy(update={"intent": primary, "intents": rest})
 
-    def _note_cause(self, ctx: Context, cause: Cause | None, norm: str, early: bool = False) -> None:
+    def _note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
         """The first problem the buyer states is the case's cause until the buyer corrects
         it; later ones (tone, slow replies) are kept as secondary causes. A correction names
         the cause after its cue ("不是缩水的问题，其实是尺码小了"): the whole message may
@@ -812,7 +818,6 @@ class Engine:
             ctx.cause, ctx.cause_early = cause, False
             return
         if ctx.cause is None or fix is not None:
-            ctx.cause_early = ctx.cause is None and early and cause in talk
             if ctx.cause is not None:
                 ctx.causes = [c for c in ctx.causes if c != cause]
             ctx.cause_source = "talk" if ctx.cause is None else "correction"
