@@ -500,6 +500,7 @@ class Engine:
             primary = u.intent if u.intent not in _REQUESTS else kept[0].intent
             u = u.model_copy(update={"intent": primary, "intents": kept})
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
+        ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
                       else None) if norm else None
         if norm and not corrected and u.intent in ("agree_review", "extort") \
@@ -1116,6 +1117,8 @@ class Engine:
                 keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
             keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
         if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
+                keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
             if ctx.call_asked:

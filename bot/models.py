@@ -157,6 +157,7 @@ class Context(Base):
     deal: bool = False
     self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
     call_asked: bool = False  # … asks the agent to call instead ("你直接打电话吧")
+    offended: bool = False  # … takes offence at the agent's words ("你什么意思？我不会洗衣服？")
     # … asks how much ("退多少钱？": "ask") or wants more ("再多点": "more")
     amount: Literal["ask", "more"] | None = None
     remedy_changed: bool = False  # the buyer's last message changed the chosen remedy ("算了还是退吧")

@@ -231,3 +231,23 @@ def test_a_buyer_who_asks_to_be_called_is_answered_kindly_here() -> None:
 def test_broken_in_two_is_a_quality_problem_and_welcome_to_watch_us_is_a_closing() -> None:
     assert ENGINE.understand.buyer("对 打开就断成两截").cause == "quality"
     assert "close" in ENGINE.understand.agent("谢谢您告诉我们，再次为刚才的话道歉，欢迎您监督。").acts
+
+
+# -- a buyer offended by the agent's words ------------------------------------------------------------------
+
+def test_a_buyer_offended_by_the_agents_words_is_answered_by_owning_them_first() -> None:
+    """"你什么意思？我不会洗衣服？" after "您是不是用洗衣机洗的？" got another explanation."""
+    flow = _options().buyer("那换一双吧").expect("polite_request")
+    told = (_asked_order().buyer("记得 洗了一次缩得跟童装一样")
+            .agent("抱歉，新衣服洗一次就不能穿了。").expect("explain")
+            .agent("羊毛衫是不能机洗的哦，您是不是用洗衣机洗的？").buyer("你什么意思？我不会洗衣服？我是手洗的 冷水"))
+    told.expect("explain")
+    assert any(t.startswith("explain/offended") for t in _templates(told))
+    # asked what will be done beside it, the options come first ("…你就说怎么解决")
+    asked = (_asked_order().buyer("记得 鞋底走了两天就磨平了").agent("亲亲非常抱歉呢，非常理解您的心情呢～")
+             .buyer("别跟我来这套 复制粘贴的话谁不会说 你就说怎么解决"))
+    assert not any("offended" in t for t in _templates(asked))
+    assert flow.conv.context.offended is False
+    early = _asked_who().buyer("是").agent("您买的板鞋收到了吧？能不能麻烦您把差评改一下呀？")
+    early.buyer("你们连问都不问什么情况 就让我改差评？").expect("confirm_product")
+    assert any(t.startswith("confirm_product/offended") for t in _templates(early))

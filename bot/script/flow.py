@@ -61,6 +61,7 @@ class Cues(_Strict):
     asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
+    offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
