@@ -177,6 +177,8 @@ class RemediesFile(_Strict):
 
     remedies: dict[str, Remedy]
     by_cause: dict[str, list[str]]
+    # words right after an option's cue that refuse it ("退钱吧新的我也不敢用了": not the exchange)
+    refused_after: str = "(?!)"
 
 
 # The phrases the engine builds from case fields, with the placeholders each may use.
@@ -310,6 +312,7 @@ class ScriptFile(_Strict):
     # Flow keys still settling (see the module's docstring).
     evidence: Any = None
     firm_extort: Any = None
+    talk_causes: Any = None
     weak_primary: Any = None
     review_cause: Any = None
     act_evidence: Any = None

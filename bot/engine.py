@@ -360,6 +360,12 @@ class Engine:
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
             for c in (flow.cues["conditional"].sub("。", c) for c in _CLAUSE.findall(norm)))
 
+    def _opens_on_choice(self, clauses: list[str]) -> bool:
+        """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼
+        一大半了", read as quality as a whole); "換新吧，盖子也裂了" tells a new one."""
+        return len(clauses) > 1 and self._picks(clauses[0]) \
+            and self.understand.buyer("".join(clauses[1:])).cause is None
+
     def _placed(self, ctx: Context, norm: str) -> str | None:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
         order the agent's latest message with several options named them; None when it picks
@@ -465,8 +471,20 @@ class Engine:
         norm = said.text if said else ""
         clauses = _CLAUSE.findall(norm)  # the clauses as typed (a space for a comma is one)
         before = conv.stage
+        if norm and not corrected and flow.cue("review_changed", norm):
+            # "记得 我已经改成好评了 当时收到是压扁的": the change is used, and the news is no answer
+            # to anything (read as agreeing to a request nobody made): the rest is read on its own
+            conv.context.review_said_changed = True
+            rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
+            if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
+                u = self.understand.buyer(rest)
         if norm and not corrected:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
+                u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
+                    IntentScore(intent="ask", confidence=u.confidence)]})
+            if before in self._confirms and flow.cue("other_product", norm):
+                # "积木？我没买积木啊 我买的是个拼图": the agent named the wrong thing; neither a
+                # problem nor the order recalled (read as a wrong item): the order is checked again
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                     IntentScore(intent="ask", confidence=u.confidence)]})
             if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
@@ -474,13 +492,25 @@ class Engine:
             u = self._opened_by(u, text, norm, "yes", "affirm")
             if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
                 u = self._opened_by(u, text, norm, "no", "deny")
-        ctx.deal = False
+        ctx.deal = ctx.remedy_changed = False
+        ctx.self_fixed = bool(norm) and not corrected and flow.cue("self_fixed", norm) is not None
+        if ctx.self_fixed:  # "盆我已经自己换了一个" (read as an exchange): nothing asked for
+            kept = [i for i in u.intents if i.intent not in _REQUESTS] or [
+                IntentScore(intent="other", confidence=u.confidence)]
+            primary = u.intent if u.intent not in _REQUESTS else kept[0].intent
+            u = u.model_copy(update={"intent": primary, "intents": kept})
+        ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
+        ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
+        ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
+                      else None) if norm else None
         if norm and not corrected and u.intent in ("agree_review", "extort") \
                 and (ctx.problem_stated or ctx.cause or u.cause) \
+                and not (ctx.review_requests and ctx.remedy_chosen) \
                 and flow.cue("owed", norm) and not flow.cue("extra", norm):
             # the review offered for the fix itself ("你先退款我就改", read as an agreement or an
             # extortion): the fix is owed whatever the review, so no 疑似恶意; not chosen yet, the
-            # message asks for it; either way the deal is not taken (key `deal`, note `deal`)
+            # message asks for it; either way the deal is not taken (key `deal`, note `deal`). Asked
+            # by the agent once the fix was chosen, "行 退了我去改" is the answer, no deal offered.
             ctx.deal = True
             named = self.remedies.named(norm, flow.cues["turned_down"])
             wanted = (next(iter(self.remedies.remedies[named].intents), "want_refund") if named
@@ -505,6 +535,7 @@ class Engine:
         # another problem than the case's: another cause, or said as another one ("还有个事")
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
                            and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
+        had_cause = ctx.cause
         self._note_cause(ctx, u.cause, norm)
         # the primary intent and every other one read surely enough
         meant = [intent, *(i.intent for i in u.intents if i.confidence >= flow.weak_primary)]
@@ -530,7 +561,12 @@ class Engine:
         # the buyer asks what the shop will do ("那你們打算怎麼處理？") or for a remedy: the stage
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
-        requested = self._requested(ctx, asks, norm)
+        wants = asks
+        if not wants and ctx.remedy_chosen and before in self._after_remedy and norm and self._outright(norm):
+            # a change of mind read as a complaint ("等下 算了还是退吧 怕新的也开胶"): the option it
+            # names outright is asked for, as a request would ask (the change below then takes it)
+            wants = ["other"]
+        requested = self._requested(ctx, wants, norm)
         if requested is not None and not self._offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
             requested = self.remedies.fit(requested, ctx.cause, norm)
@@ -595,16 +631,19 @@ class Engine:
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
-        # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics).
+        # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics) or
+        # opens with it and names no problem after it ("补缺的就行 我都拼一大半了" read as quality).
         if before in self._offers and ctx.remedies_offered and norm \
-                and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))) \
+                and (u.cause in (None, ctx.cause) or self._picks("".join(clauses[-1:]))
+                     or self._opens_on_choice(clauses)) \
                 and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
                 and self._picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self._settle(events + self.script.pick_events, False)
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
-                and (self._outright(norm) is False or flow.cue("haggles", norm)):
-            # asked about, under a condition, or a counter-offer ("退20？太少了，起码退50")
+                and (self._outright(norm) is False or flow.cue("haggles", norm) or flow.cue("asks_amount", norm)):
+            # asked about, under a condition, a counter-offer ("退20？太少了，起码退50") or the sum
+            # asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
@@ -655,6 +694,11 @@ class Engine:
         ctx.unoffered = before in self._offers and wish is not None and not self._offered(ctx, wish)
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
+        if had_cause is None and ctx.cause in self.flow.talk_causes \
+                and conv.stage in self._identifies | self._confirms:
+            # a reaction to the contact that was not heard as the problem ("…就让我改差评？" while the
+            # order is still being checked): the product's problem told later takes its place
+            ctx.cause_early = True
         # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
         ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
             and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 \
@@ -710,6 +754,7 @@ class Engine:
                 and self._outright(norm):
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
+            ctx.remedy_changed = True
             ctx.remedy_underway = ctx.remedy_received = False
         # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
         # the reply about that option says it (remedies.yaml `shipping`)
@@ -766,6 +811,12 @@ class Engine:
         if fix is not None and norm[fix.end():].strip():
             cause = self.understand.buyer(norm[fix.end():]).cause or cause
         if cause is None or cause == ctx.cause:
+            return
+        talk = self.flow.talk_causes
+        if ctx.cause_early and ctx.cause in talk and cause not in talk:
+            # the reaction to the contact ("…就让我改差评？") gives way to the problem itself
+            ctx.causes = [ctx.cause, *(c for c in ctx.causes if c not in (cause, ctx.cause))]
+            ctx.cause, ctx.cause_early = cause, False
             return
         if ctx.cause is None or fix is not None:
             if ctx.cause is not None:
@@ -1055,6 +1106,8 @@ class Engine:
             keys.append("agreed")
         if conv.stage in self._hands_over and ctx.handed_over:
             keys.append("handed_over")  # the agent said who takes over: not said again
+        if conv.stage in self._asks and ctx.last_role == "buyer" and ctx.remedy_changed:
+            keys.append("changed")  # "算了还是退吧": the new choice is arranged, not heard as a problem
         if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
                 and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
             keys.append("intent-complain")  # a problem raised late is heard before anything else
@@ -1063,6 +1116,17 @@ class Engine:
             if ctx.misclick == "how":  # how to change it, or honestly that it no longer can
                 keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
             keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
+        if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
+                keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
+            if ctx.self_fixed:
+                keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
+            if ctx.call_asked:
+                keys.append("call")  # asked to be called: the talk stays here, said kindly
+            if ctx.amount and not ctx.remedy_chosen and conv.stage in self._offers:
+                # once the options are out, how much or more: the sum is the agent's to set (before
+                # them, "赔多少" gets the options: remedy_asked)
+                keys.append(f"amount-{ctx.amount}")
         if ctx.remedy_again and ctx.last_role == "buyer":
             keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":

@@ -109,6 +109,9 @@ class Context(Base):
     # where the primary cause came from: the review the case was opened with, the talk (the
     # first problem the buyer stated), or a correction (the buyer's "不是…是…", an agent's)
     cause_source: Literal["review", "talk", "correction"] | None = None
+    # the cause was a reaction to the contact, read before the problem was heard (script.yaml
+    # talk_causes): the product's problem told later takes its place
+    cause_early: bool = False
     held_from: str | None = None
     # held as suspected extortion: kept when such a case escalates (no money, the chat kept as
     # evidence, the 恶意评价 complaint within 30 days), cleared when a weak hold ends
@@ -152,6 +155,12 @@ class Context(Base):
     # the buyer's last message offered the review for the fix the case needs ("你先退款我就改"): read
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
+    self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
+    call_asked: bool = False  # … asks the agent to call instead ("你直接打电话吧")
+    offended: bool = False  # … takes offence at the agent's words ("你什么意思？我不会洗衣服？")
+    # … asks how much ("退多少钱？": "ask") or wants more ("再多点": "more")
+    amount: Literal["ask", "more"] | None = None
+    remedy_changed: bool = False  # the buyer's last message changed the chosen remedy ("算了还是退吧")
     remedy_which: bool = False  # the buyer's plain yes answered several options: asked which one
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")
     change_asked: bool = False  # … asking how or whether the review can be changed ("那评价还能改吗")
@@ -161,6 +170,8 @@ class Context(Base):
     # "said" on that message, "fine" on a later one that still names none (cues.misclick), "how"
     # when the buyer asks how to change it (cues.asks_change)
     misclick: Literal["said", "fine", "how"] | None = None
+    # the buyer said the review is changed already ("我已经改成好评了"): the one change is used
+    review_said_changed: bool = False
     buyer_first: bool = False
     buyer_first_said_who: bool = False  # … and said who they are ("是我，…"): not asked again
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions

@@ -39,6 +39,7 @@ class RemedyBook:
             for rid, r in spec["remedies"].items()
         }
         self.by_cause: dict[str, list[str]] = spec["by_cause"]
+        self.refused_after = re.compile(spec.get("refused_after") or "(?!)")
         self._options: dict[str | None, list[RemedyOption]] = {}
         self._found: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
@@ -61,9 +62,11 @@ class RemedyBook:
 
     def cue_length(self, r: Remedy, text: str, turned_down: re.Pattern[str] | None = None) -> int:
         """The length of the longest cue of ``r`` found in ``text`` and not turned down by the
-        words just before it (0: none)."""
+        words just before it, nor refused by those just after it ("新的我也不敢用了") (0: none)."""
         return max((n for n, start in self.found(text).get(r.id, ())
-                    if turned_down is None or turned_down.search(text, 0, start) is None), default=0)
+                    if turned_down is None or (turned_down.search(text, 0, start) is None
+                                               and self.refused_after.match(text, start + n) is None)),
+                   default=0)
 
     def for_cause(self, cause: str | None) -> list[Remedy]:
         """The options for a cause, most fitting first."""

@@ -58,7 +58,13 @@ class Cues(_Strict):
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
+    asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
+    self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
+    asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
+    offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
+    other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
+    review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
     # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
@@ -82,6 +88,9 @@ class FlowSpec(_Strict):
     act_evidence: dict[str, float] = Field(default_factory=dict)
     farewell: list[str] = Field(default_factory=list)
     firm_extort: float = 0.85
+    # causes about the talk itself (the agent's wording, slow replies): said before the problem is
+    # heard, they hold the case's place only until the buyer tells the product's problem
+    talk_causes: list[str] = Field(default_factory=list)
     weak_primary: float = 0.5
     review_cause: float = 1.01  # above 1: a shop's older copy without it seeds nothing
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
@@ -110,6 +119,7 @@ class Flow:
         self.act_evidence = f.act_evidence
         self.farewell = frozenset(f.farewell)
         self.firm_extort = f.firm_extort
+        self.talk_causes = frozenset(f.talk_causes)
         self.weak_primary = f.weak_primary
         self.review_cause = f.review_cause
         self.ordinary_intents = frozenset(f.ordinary.intents)

@@ -34,9 +34,10 @@ class Transition:
 
 
 def review_changeable(conv: Conversation, now: datetime | None) -> bool:
-    """Whether the buyer can still change the review (Taobao, once, within 30 days)."""
+    """Whether the buyer can still change the review (Taobao, once, within 30 days; not when
+    the case says it changed, nor when the buyer said so in the talk)."""
     case = conv.case
-    if case.platform == "tmall" or case.review_changed:
+    if case.platform == "tmall" or case.review_changed or conv.context.review_said_changed:
         return False
     if case.review_time is not None and now is not None:
         review_time = case.review_time
