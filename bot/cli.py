@@ -214,7 +214,7 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
 @click.option("--product", default=None, help="商品")
-@click.option("--order-date", default=None, callback=lambda _c, _p, v: _day(v), metavar="日期",
+@click.option("--order-date", "order_day", default=None, metavar="日期",
               help="下单日期：2026-05-03、2026/5/3、5月3日、3号、昨天、上周三")
 @click.option("--order-id", default=None, help="订单号（同一买家的不同订单各开一个案例）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
@@ -223,12 +223,16 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--db", "database_url", default=None,
               help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
-           buyer_name: str | None, honorific: str, product: str | None, order_date: date | None,
+           buyer_name: str | None, honorific: str, product: str | None, order_day: str | None,
            order_id: str | None, platform: str, agent_name: str | None, tone: str,
            database_url: str | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
+    from bot.service.turns import shop_clock
+
+    s = settings(None, database_url=database_url)
+    order_date = _day(order_day, shop_clock(s.shop_timezone)().date())
     engine = load_engine(dialogs, templates)
     if as_json:
         from bot.channels.jsonl import run_jsonl
@@ -240,10 +244,8 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
 
     from bot.channels.console import assist_console
 
-    s = settings(None, database_url=database_url)
-
     # --order-date "" says "no date": only a date not given at all is asked for
-    date_given = click.get_current_context().get_parameter_source("order_date") != ParameterSource.DEFAULT
+    date_given = click.get_current_context().get_parameter_source("order_day") != ParameterSource.DEFAULT
     sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
                             agent_name, tone, s.database_url, date_given, order_id or None,
                             s.shop_timezone))
@@ -456,11 +458,12 @@ def token_revoke(name: str, database_url: str | None, config: Path | None) -> No
     click.echo(f"已吊销令牌 {name}")
 
 
-def _day(value: str | None) -> date | None:
+def _day(value: str | None, today: date) -> date | None:
+    """--order-date read on the shop's calendar (``today``: 昨天, 周三, 5月3日 are the shop's)."""
     from bot.channels.console import parse_day
 
     try:
-        return parse_day(value) if value else None
+        return parse_day(value, today) if value else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--order-date") from exc
 
