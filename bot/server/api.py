@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from bot.models import Case, Finding, Outcome, Suggestion, Tone
 from bot.store.views import ConversationSummary, TurnOut
@@ -56,7 +56,8 @@ class CorrectionIn(BaseModel):
     stage. At least one of intent, cause, stage."""
 
     model_config = ConfigDict(extra="forbid")
-    turn: int | None = Field(default=None, ge=0)
+    # strict: {"turn": true} or "1" is no turn number (lax pydantic read true as turn 1)
+    turn: StrictInt | None = Field(default=None, ge=1)
     intent: str | None = Field(default=None, min_length=1, max_length=40)
     cause: str | None = Field(default=None, min_length=1, max_length=40)
     stage: str | None = Field(default=None, min_length=1, max_length=40)

@@ -31,7 +31,7 @@ from bot.server.api import (
     LintOut,
     MessageIn,
 )
-from bot.server.errors import ApiError, errors, read_model
+from bot.server.errors import MAX_BODY_KEY, ApiError, errors, read_model
 from bot.server.metrics import Metrics
 from bot.service.turns import TurnService, shop_clock
 from bot.settings import Settings
@@ -438,6 +438,7 @@ def make_app(
     adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
+    app[MAX_BODY_KEY] = max_body
     app[TURNS] = turns = TurnService.over(store, engine, shop_clock(timezone))
     app[METRICS] = Metrics()
     app[HUB] = Hub()
