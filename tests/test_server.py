@@ -421,3 +421,30 @@ async def test_a_correction_turn_is_a_turn_number(api: Api, turn: object) -> Non
                               headers=api.h())
     err = (await r.json())["error"]
     assert r.status == 422 and err["code"] == "invalid" and err["message"].startswith("turn："), err
+
+
+async def test_close_takes_the_outcomes_chinese_name_as_corrections_do(api: Api) -> None:
+    # "已解决" was refused with a list of English codes, while corrections take the names
+    cid = (await api.create(order_id="O-1"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "随便"}, headers=api.h())
+    err = (await r.json())["error"]
+    assert r.status == 422 and "已解决" in err["message"] and "review_updated" not in err["message"], err
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "已解决"}, headers=api.h())
+    assert r.status == 200 and (await r.json())["conversation"]["outcome"] == "resolved"
+
+
+@pytest.mark.parametrize(("query", "said"), [("stage=listen_apologise", "倾听致歉"), ("outcome=done", "已解决")])
+async def test_a_list_filter_that_names_nothing_is_refused_not_empty(api: Api, query: str, said: str) -> None:
+    # a misspelt stage answered 200 and no conversations: "nobody is listening" read as fact
+    await api.create(order_id="F-1")
+    r = await api.client.get(f"/api/v1/conversations?{query}", headers=api.h())
+    err = (await r.json())["error"]
+    assert r.status == 422 and err["code"] == "invalid" and said in err["message"], err
+
+
+async def test_a_list_filter_takes_the_chinese_name(api: Api) -> None:
+    cid = (await api.create(order_id="F-2"))["conversation"]["id"]
+    await api.say(cid, "buyer", "衣服洗了一次就掉色")
+    r = await api.client.get("/api/v1/conversations", params={"stage": "倾听致歉"}, headers=api.h())
+    body = await r.json()
+    assert r.status == 200 and cid in [c["id"] for c in body["items"]], body

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from bot.models import Case, Finding, Outcome, Suggestion, Tone
 from bot.store.views import ConversationSummary, TurnOut
@@ -46,8 +46,16 @@ class MessageIn(BaseModel):
 
 
 class CloseIn(BaseModel):
+    """The outcome as its id or its Chinese name (已解决), as corrections take labels."""
+
     model_config = ConfigDict(extra="forbid")
     outcome: Outcome
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _by_name(cls, value: Any, info: ValidationInfo) -> Any:
+        labels = info.context.get("labels") if isinstance(info.context, dict) else None
+        return labels.code("outcome", value) if labels is not None and isinstance(value, str) else value
 
 
 class CorrectionIn(BaseModel):

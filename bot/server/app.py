@@ -253,6 +253,18 @@ def _query_int(request: web.Request, name: str, default: int, lo: int, hi: int) 
     return value
 
 
+def _query_label(request: web.Request, kind: str) -> str | None:
+    """A stage or outcome filter as its id, given as the id or the Chinese name: one that
+    names nothing is refused (a misspelt stage answered an empty list, read as a fact)."""
+    value = request.query.get(kind)
+    if value is None:
+        return None
+    try:
+        return request.app[TURNS].engine.labels.code(kind, value)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", f"{kind}：{exc}") from None
+
+
 async def list_conversations(request: web.Request) -> web.Response:
     known = {"stage", "outcome", "agent", "since", "until", "limit", "offset"}
     unknown = set(request.query) - known
@@ -261,8 +273,8 @@ async def list_conversations(request: web.Request) -> web.Response:
     limit = _query_int(request, "limit", 50, 1, 200)
     offset = _query_int(request, "offset", 0, 0, 10**9)
     total, items = await request.app[STORE].find(
-        shop=_scope(request), stage=request.query.get("stage"),
-        outcome=request.query.get("outcome"), agent=request.query.get("agent"),
+        shop=_scope(request), stage=_query_label(request, "stage"),
+        outcome=_query_label(request, "outcome"), agent=request.query.get("agent"),
         since=_query_date(request, "since"), until=_query_date(request, "until"),
         limit=limit, offset=offset)
     return _dump(ConversationList(total=total, limit=limit, offset=offset, items=items))
