@@ -440,7 +440,7 @@ def token_add(role: str, shop: str, name: str | None, database_url: str | None,
 @config_option
 def token_list(database_url: str | None, config: Path | None) -> None:
     """列出令牌（不显示令牌本身）。"""
-    rows = with_store(settings(config, database_url=database_url), lambda st: st.list_tokens())
+    rows = with_store(settings(config, database_url=database_url), lambda st: st.list_tokens(), existing=True)
     for r in rows:
         state = "已吊销" if r.revoked else "有效"
         click.echo(f"{r.name}\t{r.role}\t{r.shop}\t{r.created_at.isoformat()}\t{state}")
@@ -452,7 +452,7 @@ def token_list(database_url: str | None, config: Path | None) -> None:
 @config_option
 def token_revoke(name: str, database_url: str | None, config: Path | None) -> None:
     """吊销令牌。"""
-    if not with_store(settings(config, database_url=database_url), lambda st: st.revoke_token(name)):
+    if not with_store(settings(config, database_url=database_url), lambda st: st.revoke_token(name), existing=True):
         click.echo(f"没有名为 {name} 的有效令牌", err=True)
         sys.exit(EXIT_FOUND)
     click.echo(f"已吊销令牌 {name}")
