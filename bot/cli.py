@@ -13,7 +13,7 @@ import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import File as zh_file
-from bot.cli_zh import ReadablePath, os_error
+from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ def _understander(dialogs: Path | None, *models: str) -> Any:
         sys.exit(EXIT_DATA)
 
 
+_UNREAD = "第 {n} 行的编码看不懂（不是 UTF-8，也不是 GBK），已跳过：请把文件另存为 UTF-8"
+
+
 def _ending() -> None:
     """A one-shot command is about to exit: what it built (lexicons, model tables) is put
     out of the collector's sight, so the interpreter's last collection does not walk all
@@ -122,7 +125,7 @@ def main() -> None:
 @main.command()
 @click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
               help="buyer：买家消息；agent：客服消息")
-@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("rb"), default="-")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
@@ -135,16 +138,22 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     u = _understander(dialogs, *(("buyer_model",) if role == "buyer" else ("agent_model", "guard")))
     analyse = u.buyer if role == "buyer" else u.agent
     out = sys.stdout
-    for line in file:
-        text = line.rstrip("\r\n")
+    unread = 0
+    for n, text in text_lines(file):
+        if text is None:
+            unread += 1
+            click.echo(_UNREAD.format(n=n), err=True)
+            continue
         if not text.strip():
             continue
         out.write(analyse(text).model_dump_json() + "\n")
     _ending()
+    if unread:
+        sys.exit(EXIT_FOUND)
 
 
 @main.command()
-@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("rb"), default="-")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
@@ -158,8 +167,12 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 
     labels = Describer(u.dialogs)
     blocked = warned = total = 0
-    for n, line in enumerate(file, 1):
-        text = line.rstrip("\r\n")
+    unread = 0
+    for n, text in text_lines(file):
+        if text is None:
+            unread += 1
+            click.echo(_UNREAD.format(n=n), err=True)
+            continue
         if not text.strip():
             continue
         total += 1
@@ -177,7 +190,7 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     if not as_json:
         click.echo(f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
     _ending()
-    sys.exit(EXIT_FOUND if blocked else EXIT_OK)
+    sys.exit(EXIT_FOUND if blocked or unread else EXIT_OK)
 
 
 def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str, product: str | None,
