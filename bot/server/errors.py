@@ -199,16 +199,19 @@ _JSON_ZH = (
 )
 
 
+def json_problem(exc: json.JSONDecodeError | UnicodeDecodeError) -> str:
+    """Why a request body is no JSON, in Chinese, where (the API and the chat callbacks)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"请求体不是 UTF-8 编码（第 {exc.start + 1} 个字节）：JSON 要用 UTF-8 发送（GBK 等编码请先转换）"
+    said = next((zh for en, zh in _JSON_ZH if exc.msg.startswith(en)), "格式不对")
+    return f"请求体不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列：{said}"
+
+
 def _parse(raw: bytes) -> object:
     try:
         return json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, "bad_json", f"请求体不是 UTF-8 编码（第 {exc.start + 1} 个字节）："
-                                        "JSON 要用 UTF-8 发送（GBK 等编码请先转换）") from exc
-    except json.JSONDecodeError as exc:
-        said = next((zh for en, zh in _JSON_ZH if exc.msg.startswith(en)), "格式不对")
-        raise ApiError(400, "bad_json",
-                       f"请求体不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列：{said}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "bad_json", json_problem(exc)) from exc
     except RecursionError:
         raise ApiError(400, "bad_json", "请求体嵌套太深") from None
     except ValueError:  # an integer of more digits than Python converts (4,300)
