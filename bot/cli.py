@@ -13,7 +13,7 @@ import click
 
 from bot.cli_options import config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import File as zh_file
-from bot.cli_zh import ReadablePath, os_error
+from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ def _understander(dialogs: Path | None, *models: str) -> Any:
         sys.exit(EXIT_DATA)
 
 
+_UNREAD = "第 {n} 行的编码看不懂（不是 UTF-8，也不是 GBK），已跳过：请把文件另存为 UTF-8"
+
+
 def _ending() -> None:
     """A one-shot command is about to exit: what it built (lexicons, model tables) is put
     out of the collector's sight, so the interpreter's last collection does not walk all
@@ -122,7 +125,7 @@ def main() -> None:
 @main.command()
 @click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
               help="buyer：买家消息；agent：客服消息")
-@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("rb"), default="-")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
@@ -135,16 +138,22 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     u = _understander(dialogs, *(("buyer_model",) if role == "buyer" else ("agent_model", "guard")))
     analyse = u.buyer if role == "buyer" else u.agent
     out = sys.stdout
-    for line in file:
-        text = line.rstrip("\r\n")
+    unread = 0
+    for n, text in text_lines(file):
+        if text is None:
+            unread += 1
+            click.echo(_UNREAD.format(n=n), err=True)
+            continue
         if not text.strip():
             continue
         out.write(analyse(text).model_dump_json() + "\n")
     _ending()
+    if unread:
+        sys.exit(EXIT_FOUND)
 
 
 @main.command()
-@click.argument("file", type=zh_file("r", encoding="utf-8"), default="-")
+@click.argument("file", type=zh_file("rb"), default="-")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
 @click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
@@ -158,8 +167,12 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 
     labels = Describer(u.dialogs)
     blocked = warned = total = 0
-    for n, line in enumerate(file, 1):
-        text = line.rstrip("\r\n")
+    unread = 0
+    for n, text in text_lines(file):
+        if text is None:
+            unread += 1
+            click.echo(_UNREAD.format(n=n), err=True)
+            continue
         if not text.strip():
             continue
         total += 1
@@ -177,7 +190,7 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     if not as_json:
         click.echo(f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
     _ending()
-    sys.exit(EXIT_FOUND if blocked else EXIT_OK)
+    sys.exit(EXIT_FOUND if blocked or unread else EXIT_OK)
 
 
 def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str, product: str | None,
@@ -214,7 +227,7 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--buyer", "buyer_name", default=None, help="买家姓名或称呼")
 @click.option("--honorific", default="", help="称谓：先生 / 女士 / 同学…（不确定就留空）")
 @click.option("--product", default=None, help="商品")
-@click.option("--order-date", default=None, callback=lambda _c, _p, v: _day(v), metavar="日期",
+@click.option("--order-date", "order_day", default=None, metavar="日期",
               help="下单日期：2026-05-03、2026/5/3、5月3日、3号、昨天、上周三")
 @click.option("--order-id", default=None, help="订单号（同一买家的不同订单各开一个案例）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default="taobao", help="平台")
@@ -223,12 +236,16 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--db", "database_url", default=None,
               help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
-           buyer_name: str | None, honorific: str, product: str | None, order_date: date | None,
+           buyer_name: str | None, honorific: str, product: str | None, order_day: str | None,
            order_id: str | None, platform: str, agent_name: str | None, tone: str,
            database_url: str | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
+    from bot.service.turns import shop_clock
+
+    s = settings(None, database_url=database_url)
+    order_date = _day(order_day, shop_clock(s.shop_timezone)().date())
     engine = load_engine(dialogs, templates)
     if as_json:
         from bot.channels.jsonl import run_jsonl
@@ -240,10 +257,8 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
 
     from bot.channels.console import assist_console
 
-    s = settings(None, database_url=database_url)
-
     # --order-date "" says "no date": only a date not given at all is asked for
-    date_given = click.get_current_context().get_parameter_source("order_date") != ParameterSource.DEFAULT
+    date_given = click.get_current_context().get_parameter_source("order_day") != ParameterSource.DEFAULT
     sys.exit(assist_console(engine, shop, buyer_name, honorific, product, order_date, platform,
                             agent_name, tone, s.database_url, date_given, order_id or None,
                             s.shop_timezone))
@@ -438,7 +453,7 @@ def token_add(role: str, shop: str, name: str | None, database_url: str | None,
 @config_option
 def token_list(database_url: str | None, config: Path | None) -> None:
     """列出令牌（不显示令牌本身）。"""
-    rows = with_store(settings(config, database_url=database_url), lambda st: st.list_tokens())
+    rows = with_store(settings(config, database_url=database_url), lambda st: st.list_tokens(), existing=True)
     for r in rows:
         state = "已吊销" if r.revoked else "有效"
         click.echo(f"{r.name}\t{r.role}\t{r.shop}\t{r.created_at.isoformat()}\t{state}")
@@ -450,17 +465,18 @@ def token_list(database_url: str | None, config: Path | None) -> None:
 @config_option
 def token_revoke(name: str, database_url: str | None, config: Path | None) -> None:
     """吊销令牌。"""
-    if not with_store(settings(config, database_url=database_url), lambda st: st.revoke_token(name)):
+    if not with_store(settings(config, database_url=database_url), lambda st: st.revoke_token(name), existing=True):
         click.echo(f"没有名为 {name} 的有效令牌", err=True)
         sys.exit(EXIT_FOUND)
     click.echo(f"已吊销令牌 {name}")
 
 
-def _day(value: str | None) -> date | None:
+def _day(value: str | None, today: date) -> date | None:
+    """--order-date read on the shop's calendar (``today``: 昨天, 周三, 5月3日 are the shop's)."""
     from bot.channels.console import parse_day
 
     try:
-        return parse_day(value) if value else None
+        return parse_day(value, today) if value else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--order-date") from exc
 

@@ -73,10 +73,19 @@ def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:
     return engine
 
 
-def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
+def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]], *, existing: bool = False) -> T:
     """``fn(store)`` over the settings' database, closed afterwards; a database that cannot
-    be opened is told in Chinese with exit 3, not a traceback."""
+    be opened is told in Chinese with exit 3, not a traceback. ``existing``: a command that
+    only reads (export, queue, token list) refuses a SQLite file that is not there, rather
+    than making an empty one at a misspelt path and reporting nothing found."""
     from bot.store.db import Store
+
+    if existing:
+        missing = _missing_sqlite_file(s.database_url)
+        if missing is not None:
+            click.echo(f"数据库文件不存在：{missing}（路径写错了？可用 --db 指定，或设置 CSBOT_DATABASE_URL）",
+                       err=True)
+            sys.exit(EXIT_DATA)
 
     async def go() -> T:
         try:
@@ -92,6 +101,22 @@ def with_store(s: Settings, fn: Callable[[Store], Awaitable[T]]) -> T:
     import asyncio  # only the commands that open the store need it
 
     return asyncio.run(go())
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database URL whose file does not exist (None otherwise)."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # the opening says what is wrong with the address
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).exists():
+        return None
+    # a missing folder is the opening's to tell (文件夹不存在或没有权限)
+    return path if Path(path).parent.is_dir() else None
 
 
 __all__ = ["config_option", "database_problem", "db_option", "load_engine", "settings",

@@ -11,7 +11,7 @@ import errno
 import gettext
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -179,6 +179,23 @@ class File(click.File):
         if "r" in self.mode:
             _readable(value, ctx)
         return super().convert(value, param, ctx)
+
+
+def text_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of each line of a file a shop saved: UTF-8 (a BOM dropped), or
+    GBK/GB18030 as Notepad's "ANSI" and 千牛's exports write it; None for a line in neither.
+    Line by line, so a pipe is read as it comes."""
+    for n, raw in enumerate(stream, 1):
+        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text: str | None = None
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                text = raw.decode(encoding).rstrip("\r\n")
+                break
+            except UnicodeDecodeError:
+                continue
+        yield n, text
 
 
 class ReadablePath(click.Path):

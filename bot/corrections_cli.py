@@ -40,7 +40,8 @@ def export_cmd(since: date | None, shop: str | None, database_url: str | None,
     文本是入库时已遮盖个人信息的原文；客服没有更正的标签沿用 csbot 当时的理解。"""
     from bot.store.corrections import export
 
-    rows = with_store(settings(config, database_url=database_url), lambda st: export(st, since, shop))
+    rows = with_store(settings(config, database_url=database_url), lambda st: export(st, since, shop),
+                      existing=True)
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False))
     click.echo(f"共导出 {len(rows)} 条更正。", err=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from bot.dataload import DataError, DataProblems, Problem, load_yaml
+from bot.dataload import DataError, DataProblems, Problem, duplicate_keys, load_yaml
 
 FILES = ("script.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml", "policy.yaml",
          "remedies.yaml", "defaults.yaml", "normalize.yaml")
@@ -42,6 +42,9 @@ def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Pr
             problems.append(Problem(str(dialogs / name), "", None, str(exc)))
     if engine is None:
         problems += _training(dialogs)
+        for path in sorted(dialogs.rglob("*.yaml")):
+            if "corpus" not in path.relative_to(dialogs).parts:
+                problems += duplicate_keys(path)
     if "defaults.yaml" in data:
         problems += _named(dialogs, templates, data)
     if not templates.is_dir():
@@ -100,7 +103,9 @@ _ABSENT = object()  # a placeholder the variables lack: rendering it fails
 def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
     """Every template variant rendered with the sample cases and every cause, then guarded
     (one full case and no cause when ``engine`` is given: the quick form)."""
-    from bot.compose.templates import VARIANT_SEPARATOR
+    import jinja2
+
+    from bot.compose.templates import VARIANT_SEPARATOR, jinja_zh
     from bot.engine import Engine
     from bot.models import Case, Conversation, Finding
 
@@ -142,9 +147,13 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
                         text = texts.get(slots) or engine.templates.render(variant, variables)
                         texts[slots] = text
                     except Exception as exc:  # any failure of a shop's template is reported
+                        said = jinja_zh(str(exc))
+                        if isinstance(exc, jinja2.UndefinedError):  # say which names there are
+                            have = made.get((folder, case_name, cause)) or {}
+                            said += f"；可用的变量：{'、'.join(sorted(have))}（见 docs/templates.md）"
                         out.setdefault((str(path), n, "render"), Problem(
                             str(path), f"{key}#{n}", _variant_line(path, n, VARIANT_SEPARATOR),
-                            f"渲染失败（{where}）：{exc}"))
+                            f"渲染失败（{where}）：{said}"))
                         continue
                     if text not in blocks:
                         blocks[text] = [f for f in engine.understand.findings(text) if f.severity == "block"]

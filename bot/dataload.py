@@ -148,6 +148,9 @@ def message_of(e: Any) -> str:
     if kind == "missing":
         return "缺少必填的键"
     if kind == "extra_forbidden":
+        key = str(e["loc"][-1]) if e.get("loc") else ""
+        if key[:1].isspace():  # a full-width space (the IME's) before the key: not indentation to YAML
+            return "行首是全角空格“\u3000”：缩进要用半角空格（中文输入法下切到半角）"
         return "不认识这个键（拼写错了？）"
     if kind == "literal_error":
         expected = str(ctx.get("expected", "")).replace(" or ", ", ").replace(", ", "、")
@@ -167,8 +170,15 @@ def message_of(e: Any) -> str:
 
 
 def _shown(value: Any) -> str:
+    if value is None:  # "key:" with nothing after it
+        return "空的（冒号后面什么也没写）"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "…"
+    text = text if len(text) <= 40 else text[:37] + "…"
+    if isinstance(value, str) and _FULL_WIDTH_KEY.match(value):
+        text += "（键后面的冒号是全角的“：”？要用半角的“:”）"
+    return text
 
 
 # How pydantic names the member of a union it tried, or a mapping's key: not keys of the file.
@@ -195,6 +205,10 @@ def _key(loc: tuple[str | int, ...]) -> str:
 _YAML_ZH = (
     ("mapping values are not allowed", "这里不能有冒号“:”（值里有冒号时，给整个值加上引号）"),
     ("found character", "这个字符不能放在这里：Tab 缩进请改用空格；以 @ 或 ` 开头的值要加引号"),
+    ("found a tab character", "这一行用了 Tab 缩进：请改用空格"),
+    ("but found another document", "文件中间有一行 ---：一个数据文件只能有一份数据，删掉这一行"),
+    ("did not find expected alphabetic or numeric character",
+     "& 或 * 后面要跟名字：值以 & 或 * 开头时给整个值加上引号"),
     ("could not find expected ':'", "缺少冒号“:”"),
     ("did not find expected key", "这里应该是一个键：缩进没对齐？"),
     ("did not find expected ',' or '}'", "花括号 {…} 里缺少逗号或右花括号 }"),
@@ -215,15 +229,78 @@ def _yaml_zh(problem: str) -> str:
     return problem
 
 
+# A key followed by the full-width colon a Chinese input method types: no key to YAML.
+_FULL_WIDTH_KEY = re.compile(r"\s*(?:-\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*：")
+
+
 def yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
     """A YAML syntax error as a problem at its line, said in Chinese when the parser's words
-    are among the usual ones."""
+    are among the usual ones. Two slips the parser notices only later are told where they
+    are: a key with a full-width colon, a key indented further than the one before it."""
     mark = getattr(exc, "problem_mark", None)
-    problem = _yaml_zh(getattr(exc, "problem", None) or str(exc))
+    words = getattr(exc, "problem", None) or str(exc)
     if mark is None:
-        return DataProblems([Problem(str(path), "", None, f"数据文件格式错误（不是合法的 YAML）：{problem}")])
-    return DataProblems([Problem(str(path), "", int(mark.line) + 1,
-                                 f"数据文件格式错误（不是合法的 YAML），第 {mark.column + 1} 列：{problem}")])
+        return DataProblems([Problem(str(path), "", None,
+                                     f"数据文件格式错误（不是合法的 YAML）：{_yaml_zh(words)}")])
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    line, column = int(mark.line) + 1, int(mark.column) + 1
+    slip = _slip(lines, line, words)
+    if slip is not None:
+        line, said = slip
+        return DataProblems([Problem(str(path), "", line,
+                                     f"数据文件格式错误（不是合法的 YAML）：{said}（YAML：{words}）")])
+    return DataProblems([Problem(str(path), "", line,
+                                 f"数据文件格式错误（不是合法的 YAML），第 {column} 列：{_yaml_zh(words)}")])
+
+
+def _slip(lines: list[str], line: int, words: str) -> tuple[int, str] | None:
+    """(line, what) of a full-width colon after a key at or before ``line``, or of ``line``
+    indented past the line above it (a sibling key, not a child): None for neither."""
+    for n in range(min(line, len(lines)), 0, -1):
+        if _FULL_WIDTH_KEY.match(lines[n - 1]):
+            return n, "键后面的冒号是全角的“：”，要改成半角的“:”，后面再加一个空格（中文输入法下切到英文标点）"
+    if words.startswith("mapping values are not allowed") and 1 < line <= len(lines):
+        above = next((ln for ln in reversed(lines[:line - 1]) if ln.strip() and not ln.lstrip().startswith("#")), "")
+        here, there = _indent(lines[line - 1]), _indent(above)
+        if here > there and not above.split(" #")[0].rstrip().endswith(":"):
+            return line, f"这一行比上一行多缩进了 {here - there} 格：同一层的键要左对齐"
+    return None
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def duplicate_keys(path: Path) -> list[Problem]:
+    """Keys written twice in one mapping of ``path``: YAML keeps the last and drops the
+    first without a word (a second ``causes:`` appended for a new cause wiped the bundled
+    rules). A file that does not parse is left to its loader."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    out: list[Problem] = []
+    todo: list[tuple[Any, str]] = [(root, "")]
+    while todo:
+        node, where = todo.pop()
+        if isinstance(node, yaml.SequenceNode):
+            todo += [(v, f"{where}[{i}]") for i, v in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                key = str(k.value) if isinstance(k, yaml.ScalarNode) else ""
+                here = f"{where}.{key}" if where else key
+                line = int(k.start_mark.line) + 1
+                if key and key in seen:
+                    out.append(Problem(str(path), here, line,
+                                       f"这个键写了两次（第 {seen[key]} 行和第 {line} 行）：YAML 只留后一个，"
+                                       "前一个下面的内容会被整个丢掉；把两处合成一个"))
+                seen.setdefault(key, line)
+                todo.append((v, here))
+    return sorted(out, key=lambda p: p.line or 0)
 
 
 class _Lines:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 import pytest
@@ -115,3 +116,18 @@ async def test_deliver_posts_signed_callback(aiohttp_server: Any) -> None:
     ts = first.headers["X-Csbot-Timestamp"]
     assert first.headers["X-Csbot-Signature"] == sign(SECRET, ts, first.body)
     assert len(fake.calls) == 1 + FAST.attempts
+
+
+@pytest.mark.parametrize(("req", "said"), [
+    (signed({**MSG, "extra": 1}), "extra：不认识的字段"),
+    (signed({**MSG, "text": 5}), "text：应为字符串"),
+    (signed({k: v for k, v in MSG.items() if k != "message_id"}), "message_id：缺少必填字段"),
+    (signed(b'{"chat_id":'), "第 1 行第 12 列"),
+    (signed('{"text":"差评"}'.encode("gbk")), "UTF-8"),
+])
+def test_a_refused_body_is_told_in_chinese(req: RawRequest, said: str) -> None:
+    # the integrator read pydantic's "Extra inputs are not permitted" and "（JSONDecodeError）"
+    with pytest.raises(ChannelError) as exc:
+        adapter().receive(req, NOW)
+    message = json.loads(exc.value.reply().body)["error"]["message"]
+    assert said in message and not re.search(r"[A-Za-z']+ [A-Za-z']+|Error", message), message

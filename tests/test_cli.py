@@ -268,3 +268,21 @@ def test_eval_scores_guard_lines_in_their_conversation(tmp_path: Path) -> None:
     assert res["kind"] == "guard" and res["block_recall"] == 1.0 and res["clean_blocked"] == 0.0
     text = csbot("eval", str(path)).stdout
     assert "拦截级召回率：1.000" in text and "干净句被拦率：0.000" in text
+
+
+def test_lint_reads_a_quick_reply_file_saved_as_gbk_or_with_a_bom(tmp_path: Path) -> None:
+    # A library exported from 千牛 or saved by Notepad as ANSI (GBK) ended in a UnicodeDecodeError
+    # traceback; a UTF-8 BOM was shown in front of line 1.
+    gbk = tmp_path / "快捷短语.txt"
+    gbk.write_bytes("您好，有什么可以帮您？\r\n亲，给个好评返现5元哦\r\n".encode("gbk"))
+    r = csbot("lint", str(gbk))
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "第 2 行：亲，给个好评返现5元哦" in r.stdout and "共检查 2 条：1 条有禁止级问题" in r.stdout
+    bom = csbot("lint", "--json", stdin="\ufeff亲，好评返现\n")
+    assert json.loads(bom.stdout.splitlines()[0])["text"] == "亲，好评返现"
+    r = subprocess.run([sys.executable, "-m", "bot", "analyze", "--role", "buyer"], input="質量太差了\n".encode("big5"),
+                       capture_output=True, env=ENV, cwd=ROOT, timeout=60)
+    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr, r.stderr.decode()
+    r = subprocess.run([sys.executable, "-m", "bot", "analyze", "--role", "buyer"], input="质量太差了\n".encode("gbk"),
+                       capture_output=True, env=ENV, cwd=ROOT, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["text"] == "质量太差了", r.stderr.decode()

@@ -266,3 +266,11 @@ def test_a_commands_description_is_wrapped_to_the_terminal_not_to_the_source(wid
                     if cell_len(a) < width * 0.6 and not re.search("[。！？：]$", a.rstrip())
                     and "  " not in a.strip()]  # an example table's aligned row is its own line
     assert not bad, bad
+
+
+def test_a_maybe_label_names_no_stage_so_a_renamed_stage_leaves_none_stale() -> None:
+    # "说出了问题（倾听致歉）": after a shop renamed the stage 倾听道歉 the note read
+    # "可能：买家说出了问题（倾听致歉）…转到“倾听道歉”". Every surface names the stage itself.
+    stages = [st.label for st in ENGINE.script.stages.values()]
+    for event, m in ENGINE.flow.maybe.items():
+        assert not any(label in m.label for label in stages), (event, m.label)

@@ -142,3 +142,32 @@ def test_exported_corrections_are_learned_from(tmp_path: Path) -> None:
                        encoding="utf-8")
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 0 and "已写出" in r.stdout
+
+
+def test_a_correction_with_nothing_to_correct_says_why(tmp_path: Path) -> None:
+    # "找不到要更正的买家消息" both before the buyer had said anything and for a turn past the end
+    import asyncio
+
+    from bot.models import Case
+    from bot.service.turns import TurnService
+    from bot.store.corrections import correct
+    from bot.store.db import Store
+
+    async def go() -> tuple[str, str]:
+        store = await Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+        turns = TurnService.over(store, ENGINE)
+        try:
+            conv, _, _ = await turns.create(Case(shop="柚子家女装", buyer_name="周敏"), "正式")
+            said = []
+            for turn in (None, 9):
+                try:
+                    await correct(store, ENGINE, conv.id, agent=None, intent="抱怨", turn=turn)
+                except ValueError as exc:
+                    said.append(str(exc))
+            return said[0], said[1]
+        finally:
+            turns.shutdown()
+            await store.close()
+
+    none_yet, past = asyncio.run(go())
+    assert "还没有买家的消息" in none_yet and "没有第 9 轮" in past

@@ -147,7 +147,7 @@ async def test_a_new_cause_through_the_http_api_the_sidebar_and_the_report(
     # an outcome the labels do not know is a 422 in Chinese; a known one closes the case
     r = await client.post(f"/api/v1/conversations/{conv_id}/close", json={"outcome": "solved"}, headers=h)
     body = await r.json()
-    assert r.status == 422 and "结果“solved”不存在" in body["error"]["message"], body
+    assert r.status == 422 and "没有这个结果：solved（可选：已解决、" in body["error"]["message"], body
     r = await client.post(f"/api/v1/conversations/{conv_id}/close", json={"outcome": "resolved"}, headers=h)
     assert r.status == 200, await r.text()
 

@@ -46,3 +46,18 @@ def test_the_command_says_only_our_message(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-m", "bot", "queue", "--db", url], capture_output=True,
                               text=True, timeout=120, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert (done.returncode, done.stderr, done.stdout) == (3, said, "")
+
+
+@pytest.mark.parametrize("args", [["corrections", "export"], ["queue"], ["token", "list"], ["token", "revoke", "小林"]])
+def test_a_reading_command_on_a_misspelt_sqlite_path_says_so_and_creates_nothing(tmp_path: Path,
+                                                                                  args: list[str]) -> None:
+    # "--db sqlite:///csbto.db" made an empty database and answered "共导出 0 条更正" / "队列是空的"
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    missing = tmp_path / "csbto.db"
+    result = CliRunner().invoke(main, [*args, "--db", f"sqlite:///{missing}"])
+    assert result.exit_code == 3, result.output
+    assert f"数据库文件不存在：{missing}" in result.output and "--db" in result.output
+    assert not missing.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -381,3 +382,69 @@ async def test_the_agent_reports_the_complaint_and_the_checklist_ticks(api: Api)
     assert out["conversation"]["stage"] == "malicious" and out["conversation"]["turns"] == 2
     detail = await (await api.client.get(f"/api/v1/conversations/{cid}", headers=api.h())).json()
     assert [c["done"] for c in detail["current"]["checklist"] if c["item"] == item] == [True]
+
+
+_ENGLISH = re.compile(r"[A-Za-z']+ [A-Za-z']+")  # a parser's sentence ("Expecting value", "codec can't")
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    (b'{"role":"buyer","text":', "第 1 行第 24 列"),
+    (b'{"role":"buyer" "text":"hi"}', "逗号"),
+    (b"{role: 'buyer'}", "双引号"),
+    (b'{"role":"buyer","text":"hi"} x', "多余"),
+    ('{"role":"buyer","text":"差评"}'.encode("gbk"), "UTF-8"),
+])
+async def test_a_body_that_is_not_json_is_told_in_chinese_where(api: Api, body: bytes, said: str) -> None:
+    # An integrator got json's "Expecting value" and "'utf-8' codec can't decode byte 0xb2…"
+    cid = (await api.create(order_id="J-1"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages", data=body,
+                              headers={**api.h(), "Content-Type": "application/json"})
+    err = (await r.json())["error"]
+    assert r.status == 400 and err["code"] == "bad_json", err
+    assert said in err["message"] and not _ENGLISH.search(err["message"]), err["message"]
+
+
+async def test_a_body_too_large_says_the_limit(api: Api) -> None:
+    cid = (await api.create(order_id="J-2"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/messages", data=b"{" + b" " * 20000 + b"}",
+                              headers={**api.h(), "Content-Type": "application/json"})
+    err = (await r.json())["error"]
+    assert r.status == 413 and err["code"] == "too_large" and "16 KB" in err["message"], err
+
+
+@pytest.mark.parametrize("turn", [True, 1.0, "1", 0])
+async def test_a_correction_turn_is_a_turn_number(api: Api, turn: object) -> None:
+    # {"turn": true} corrected turn 1 (pydantic's lax bool → int); turns count from 1
+    cid = (await api.create(order_id="J-3"))["conversation"]["id"]
+    await api.say(cid, "buyer", "衣服洗了一次就掉色")
+    r = await api.client.post(f"/api/v1/conversations/{cid}/corrections", json={"turn": turn, "intent": "抱怨"},
+                              headers=api.h())
+    err = (await r.json())["error"]
+    assert r.status == 422 and err["code"] == "invalid" and err["message"].startswith("turn："), err
+
+
+async def test_close_takes_the_outcomes_chinese_name_as_corrections_do(api: Api) -> None:
+    # "已解决" was refused with a list of English codes, while corrections take the names
+    cid = (await api.create(order_id="O-1"))["conversation"]["id"]
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "随便"}, headers=api.h())
+    err = (await r.json())["error"]
+    assert r.status == 422 and "已解决" in err["message"] and "review_updated" not in err["message"], err
+    r = await api.client.post(f"/api/v1/conversations/{cid}/close", json={"outcome": "已解决"}, headers=api.h())
+    assert r.status == 200 and (await r.json())["conversation"]["outcome"] == "resolved"
+
+
+@pytest.mark.parametrize(("query", "said"), [("stage=listen_apologise", "倾听致歉"), ("outcome=done", "已解决")])
+async def test_a_list_filter_that_names_nothing_is_refused_not_empty(api: Api, query: str, said: str) -> None:
+    # a misspelt stage answered 200 and no conversations: "nobody is listening" read as fact
+    await api.create(order_id="F-1")
+    r = await api.client.get(f"/api/v1/conversations?{query}", headers=api.h())
+    err = (await r.json())["error"]
+    assert r.status == 422 and err["code"] == "invalid" and said in err["message"], err
+
+
+async def test_a_list_filter_takes_the_chinese_name(api: Api) -> None:
+    cid = (await api.create(order_id="F-2"))["conversation"]["id"]
+    await api.say(cid, "buyer", "衣服洗了一次就掉色")
+    r = await api.client.get("/api/v1/conversations", params={"stage": "倾听致歉"}, headers=api.h())
+    body = await r.json()
+    assert r.status == 200 and cid in [c["id"] for c in body["items"]], body

@@ -186,10 +186,14 @@ def epoch_to_datetime(value: str | int | float | None) -> datetime:
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or ChannelError(400)."""
+    from bot.server.errors import json_problem
+
     try:
         obj = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, 4,300-digit ints, deep nesting
-        raise malformed(f"不是合法的 JSON（{type(exc).__name__}）") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise malformed(json_problem(exc)) from None
+    except (ValueError, RecursionError):  # 4,300-digit ints, deep nesting
+        raise malformed("请求体中的数字太长或嵌套太深") from None
     if not isinstance(obj, dict):
         raise malformed("JSON 顶层应为对象")
     return obj

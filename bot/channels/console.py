@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -20,14 +20,17 @@ from bot.service.turns import TurnService, shop_clock
 from bot.store.db import Store
 from bot.wrap_zh import Wrapped
 
+if TYPE_CHECKING:
+    from bot.script.machine import Script
+
 HELP = """输入买家说的话或您发出的话：
   买：文本   （或 b: 文本）  买家说的话；不带前缀也当作买家的话
   我：文本   （或 a: 文本）  您（客服）发出的话，会做合规检查
 命令（中文或英文都可以）：
-  /结束 结果   （/end）     登记结果并结束，如 /结束 已解决
-  /意图 名称   （/intent）  更正买家上一句的意图，如 /意图 抱怨
-  /原因 名称   （/cause）   更正这个案子的原因，如 /原因 质量问题
-  /阶段 名称   （/stage）   更正当前阶段，如 /阶段 解释原因
+  /结束 结果   （/end）     登记结果并结束，如 /结束 {outcome}
+  /意图 名称   （/intent）  更正买家上一句的意图，如 /意图 {intent}
+  /原因 名称   （/cause）   更正这个案子的原因，如 /原因 {cause}
+  /阶段 名称   （/stage）   更正当前阶段，如 /阶段 {stage}
   /确认        （/confirm） 确认上一条“可能…”提示
   /语气 正式|亲切（/tone）  切换建议的语气
   /恢复        （/resume）  恢复约定回访或暂停的会话；已结束的则再联系一次
@@ -37,8 +40,8 @@ HELP = """输入买家说的话或您发出的话：
 _SEVERITY_STYLE = {"block": "bold red", "warn": "yellow", "info": "cyan"}
 _SEVERITY_NAME = {"block": "禁止", "warn": "注意", "info": "提示"}
 
-# Every command by its names; a line starting with "/" and another word is a buyer line
-# (旺旺's emoticon codes "/:^_^" start with a slash).
+# Every command by its names. 旺旺's emoticon codes ("/:^_^") start with a slash: a line
+# is a command only when a known name, or a word (unknown_command), follows the slash.
 COMMANDS: dict[str, str] = {
     "/结束": "end", "/end": "end", "/意图": "intent", "/intent": "intent", "/原因": "cause",
     "/cause": "cause", "/阶段": "stage", "/stage": "stage", "/确认": "confirm", "/confirm": "confirm",
@@ -48,11 +51,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# A Chinese input method types the "/" key as "、" (搜狗、微软拼音) or "／": read as "/"
+# before a command's name only, so "、这个…" stays the buyer's words.
+_SLASHES = ("/", "／", "、")
+
+
 def parse_command(line: str) -> tuple[str, str] | None:
     """(command, argument) of a known /command, else None (the line is a message)."""
     s = line.strip()
-    if not s.startswith("/"):
+    if not s.startswith(_SLASHES):
         return None
+    s = "/" + s[1:]
     head, _, rest = s.partition(" ")
     name = COMMANDS.get(head) or COMMANDS.get(head.lower())
     if name is None:  # "/结束已解决": a command glued to its argument
@@ -61,6 +70,43 @@ def parse_command(line: str) -> tuple[str, str] | None:
                 return cmd, s[len(word):].strip()
         return None
     return name, rest.strip()
+
+
+_COMMAND_WORD = re.compile(r"/[A-Za-z\u4e00-\u9fff]\S*")
+
+
+def unknown_command(line: str) -> str | None:
+    """The head of a line that reads as a command but is none ("/帮组", "/hlep"): told to the
+    agent, never fed to the conversation as the buyer's words. A slash before anything but a
+    word ("/:^_^", "/ 东西坏了") is the buyer's."""
+    s = line.strip()
+    if parse_command(s) is not None or not s.startswith("/"):
+        return None
+    m = _COMMAND_WORD.match(s)
+    return m.group(0) if m else None
+
+
+def closest_command(head: str) -> str | None:
+    """The command a misspelt head most likely meant (same script: 帮组 → 帮助)."""
+    import difflib
+
+    names = [n for n in COMMANDS if n.isascii() == head.isascii()]
+    found = difflib.get_close_matches(head.lower(), names, n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def help_text(labels: Labels, script: Script) -> str:
+    """The help panel, its examples taken from the data (a shop may rename a stage or a
+    label: an example the data lacks would be refused when typed)."""
+    example = script.stage_with("hears_problem") or script.initial
+    shown = script.stages_with("shows_remedies")
+    stage = shown[0] if shown else example
+    return HELP.format(outcome=_first(labels, "outcome"), intent=labels.name("intent", "complain"),
+                       cause=_first(labels, "cause"), stage=labels.name("stage", stage))
+
+
+def _first(labels: Labels, kind: str) -> str:
+    return next(iter(labels.names[kind].values()), "")
 
 
 _PREFIXES: tuple[tuple[str, Role], ...] = (
@@ -219,9 +265,11 @@ def _pasted_chat(console: Console, answer: str, what: str, empty: str = "") -> b
 
 
 def interview(console: Console, shop: str | None, buyer: str | None, product: str | None,
-              order_date: date | None, asked_date: bool) -> tuple[str, str, str | None, date | None]:
+              order_date: date | None, asked_date: bool, today: date | None = None
+              ) -> tuple[str, str, str | None, date | None]:
     """Ask for what the command line did not give, in Chinese, checking each answer as it
-    is typed (EOFError / KeyboardInterrupt pass through)."""
+    is typed (EOFError / KeyboardInterrupt pass through); ``today``: the shop's date, which
+    昨天 and 周三 are counted from."""
     while not shop:
         shop = console.input("店铺名：").strip()
         if not shop:
@@ -246,7 +294,7 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         if not raw:
             break
         try:
-            order_date = parse_day(raw)
+            order_date = parse_day(raw, today)
         except ValueError as exc:
             console.print(Wrapped(str(exc), style="yellow"))
     return shop, buyer, product, order_date
@@ -280,6 +328,7 @@ class _Session:
         self.conv_id = ""
         self.sug: Suggestion
         self.main_stage: str | None = None
+        self.outcome: str | None = None  # the name of the outcome recorded: not asked for again
 
     def show(self, sug: Suggestion) -> None:
         self.sug = sug
@@ -287,13 +336,15 @@ class _Session:
             self.main_stage = sug.stage.id  # where a held case paused, for the stage bar
         render(self.console, sug, self.labels, self.main_stage)
         if sug.stage.id == self.engine.script.final:
-            self.console.print("[bold]对话已结束。[/]用 /结束 <结果> 登记结果；买家再发消息也会继续给出建议。")
+            done = f"已登记结果：{self.outcome}" if self.outcome else "用 /结束 <结果> 登记结果"
+            self.console.print(f"[bold]对话已结束。[/]{done}；买家再发消息也会继续给出建议。")
 
     def loop(self) -> int:
         conv, sug, created = self.runner.run(self.turns.create(self.case, self.tone))
         self.conv_id = conv.id
-        outcomes = "、".join(self.labels.names["outcome"].values())
-        self.help = HELP.format(outcomes=outcomes)
+        if conv.outcome:
+            self.outcome = self.labels.name("outcome", conv.outcome)
+        self.help = help_text(self.labels, self.engine.script)
         self.console.print(Panel(self.help, title=f"csbot 售后助手 · {self.case.shop} · 买家 {self.case.buyer_name}",
                                  border_style="blue"))
         if not created:
@@ -319,6 +370,14 @@ class _Session:
                     self.command(*command)
                 except ValueError as exc:
                     self.console.print(Wrapped(str(exc), style="yellow"))
+                continue
+            unknown = unknown_command(line)
+            if unknown is not None:
+                meant = closest_command(unknown)
+                hint = f"是不是想输入 {meant}？" if meant else ""
+                self.console.print(Wrapped(
+                    f"没有这个命令：{unknown}。{hint}输入 /帮助 查看全部命令；这一行没有记进对话"
+                    "（要当作买家的话，前面加“买：”）。", style="yellow"))
                 continue
             parsed = parse_line(line)
             if parsed is None or not parsed[1]:
@@ -349,6 +408,7 @@ class _Session:
             except ConversationClosed as exc:
                 raise ValueError(str(exc)) from exc
             outcome = self.labels.name("outcome", code)
+            self.outcome = outcome
             self.console.print(f"[bold]已登记结果：{outcome}。[/]案子已结束，输入 /退出 离开。")
         elif name in ("intent", "cause", "stage", "confirm"):
             from bot.store.corrections import correct
@@ -360,7 +420,8 @@ class _Session:
                 name, arg = "stage", action.stage
             if not arg:
                 what = {"intent": "意图", "cause": "原因", "stage": "阶段"}[name]
-                raise ValueError(f"请写上要更正成的{what}，如 /{what} …（输入 /帮助 查看例子）")
+                names = list(self.labels.names[name].values())
+                raise ValueError(f"请写上要更正成的{what}，如 /{what} {names[0]}。可选：{'、'.join(names)}")
             sug = run(correct(self.store, self.engine, self.conv_id, agent=self.case.agent,
                               intent=arg if name == "intent" else None,
                               cause=arg if name == "cause" else None,
@@ -379,9 +440,11 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
     from bot.server.errors import describe
 
     console = Console(highlight=False)
+    clock = shop_clock(timezone)
     try:
         shop, buyer, product, order_date = interview(console, shop, buyer, product, order_date,
-                                                     asked_date=date_given or order_date is not None)
+                                                     asked_date=date_given or order_date is not None,
+                                                     today=clock().date())
     except (EOFError, KeyboardInterrupt):
         return 0
     try:
@@ -391,4 +454,4 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
     except ValidationError as exc:
         console.print(f"[red]案件信息不完整或格式不对：{describe(exc)}[/]")
         return 2
-    return run_console(store_url, engine, case, console, cast(Tone, tone), shop_clock(timezone))
+    return run_console(store_url, engine, case, console, cast(Tone, tone), clock)

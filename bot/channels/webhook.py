@@ -80,8 +80,9 @@ class WebhookAdapter(Adapter):
         try:
             msg = WebhookMessage.model_validate(obj)
         except ValidationError as exc:
-            detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise malformed(detail) from None
+            from bot.server.errors import describe  # the API's Chinese wording of the same errors
+
+            raise malformed(describe(exc)) from None
         event = InboundEvent(
             channel=self.name, chat_id=msg.chat_id, sender_id=msg.sender_id,
             sender_name=msg.sender_name, text=msg.text, message_id=msg.message_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,33 @@ class Variant:
         return self._compiled[0]
 
 
+# Jinja's usual complaints, in Chinese (by a pattern over its words); its own words follow
+# in brackets, to search for.
+_JINJA_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), zh) for p, zh in (
+    (r"unexpected '\}'", "多了一个“}}”或少了一个“{{”：变量写成 {{{{ 名字 }}}}，两边各两个花括号"),
+    (r"Unexpected end of template.*'(end\w+)'", "模板结束了，{{% if %}} 或 {{% for %}} 还没有对应的 {{% {0} %}}"),
+    (r"unexpected end of template", "模板结束了，括号还没有合上"),
+    (r"No filter named '(\w+)'", "没有叫“{0}”的过滤器（| 后面的名字）"),
+    (r"No test named '(\w+)'", "没有叫“{0}”的判断（is 后面的名字）"),
+    (r"expected token 'end of print statement', got '(.+?)'",
+     "{{{{ … }}}} 里只能写一个变量名，这里多了“{0}”（两个变量要分开写：{{{{ a }}}}{{{{ b }}}}）"),
+    (r"Encountered unknown tag '(\w+)'",
+     "不认识的标签 {{% {0} %}}（能用的有 if、elif、else、endif、for、endfor、set）"),
+    (r"unexpected char '(.)'", "这里不能有“{0}”"),
+    (r"'(\w+)' is undefined", "模板用了不存在的变量“{0}”"),
+    (r"unexpected '(.+?)'", "这里不该有“{0}”"),
+))
+
+
+def jinja_zh(message: str) -> str:
+    """One of Jinja's messages in Chinese, its own words in brackets after."""
+    for pattern, chinese in _JINJA_ZH:
+        m = pattern.search(message)
+        if m:
+            return f"{chinese.format(*m.groups())}（Jinja：{message}）"
+    return f"模板出错（Jinja：{message}）"
+
+
 def _variant(vid: str, tone: str, source: str, env: jinja2.Environment) -> Variant:
     """One variant, its syntax checked (raises jinja2.TemplateSyntaxError)."""
     names = jinja2.meta.find_undeclared_variables(env.parse(source))
@@ -74,7 +102,7 @@ class TemplateLibrary:
                     start = sum(r.count("\n") for r in raw[:i]) + p[:len(p) - len(p.lstrip())].count("\n")
                     line = start + (exc.lineno or 1)
                     raise DataProblems([Problem(str(path), f"{key}#{i + 1}", line,
-                                                f"模板语法错误：{exc.message}")]) from exc
+                                                f"模板语法错误：{jinja_zh(exc.message or str(exc))}")]) from exc
             self.variants[folder, key, TONES[tone_file]] = compiled
         self._keys: dict[str, set[str]] = {}
         for folder, key, _ in self.variants:

@@ -186,7 +186,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
     query = QueueQuery(shop=shop, q=search, status=status, me=agent, mine=mine, limit=limit)
     engine = load_engine(s.dialogs, s.templates)
     rules = _rules(s, engine.script.max_attempts)
-    total, items = with_store(s, lambda store: build_queue(store, engine, rules, query))
+    total, items = with_store(s, lambda store: build_queue(store, engine, rules, query), existing=True)
     if as_json:
         click.echo(QueueOut(items=items, total=total).model_dump_json())
         return

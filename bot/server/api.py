@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from bot.models import Case, Finding, Outcome, Suggestion, Tone
 from bot.store.views import ConversationSummary, TurnOut
@@ -46,8 +46,16 @@ class MessageIn(BaseModel):
 
 
 class CloseIn(BaseModel):
+    """The outcome as its id or its Chinese name (已解决), as corrections take labels."""
+
     model_config = ConfigDict(extra="forbid")
     outcome: Outcome
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _by_name(cls, value: Any, info: ValidationInfo) -> Any:
+        labels = info.context.get("labels") if isinstance(info.context, dict) else None
+        return labels.code("outcome", value) if labels is not None and isinstance(value, str) else value
 
 
 class CorrectionIn(BaseModel):
@@ -56,7 +64,8 @@ class CorrectionIn(BaseModel):
     stage. At least one of intent, cause, stage."""
 
     model_config = ConfigDict(extra="forbid")
-    turn: int | None = Field(default=None, ge=0)
+    # strict: {"turn": true} or "1" is no turn number (lax pydantic read true as turn 1)
+    turn: StrictInt | None = Field(default=None, ge=1)
     intent: str | None = Field(default=None, min_length=1, max_length=40)
     cause: str | None = Field(default=None, min_length=1, max_length=40)
     stage: str | None = Field(default=None, min_length=1, max_length=40)

@@ -31,7 +31,7 @@ from bot.server.api import (
     LintOut,
     MessageIn,
 )
-from bot.server.errors import ApiError, errors, read_model
+from bot.server.errors import MAX_BODY_KEY, ApiError, errors, read_model
 from bot.server.metrics import Metrics
 from bot.service.turns import TurnService, shop_clock
 from bot.settings import Settings
@@ -253,6 +253,18 @@ def _query_int(request: web.Request, name: str, default: int, lo: int, hi: int) 
     return value
 
 
+def _query_label(request: web.Request, kind: str) -> str | None:
+    """A stage or outcome filter as its id, given as the id or the Chinese name: one that
+    names nothing is refused (a misspelt stage answered an empty list, read as a fact)."""
+    value = request.query.get(kind)
+    if value is None:
+        return None
+    try:
+        return request.app[TURNS].engine.labels.code(kind, value)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", f"{kind}：{exc}") from None
+
+
 async def list_conversations(request: web.Request) -> web.Response:
     known = {"stage", "outcome", "agent", "since", "until", "limit", "offset"}
     unknown = set(request.query) - known
@@ -261,8 +273,8 @@ async def list_conversations(request: web.Request) -> web.Response:
     limit = _query_int(request, "limit", 50, 1, 200)
     offset = _query_int(request, "offset", 0, 0, 10**9)
     total, items = await request.app[STORE].find(
-        shop=_scope(request), stage=request.query.get("stage"),
-        outcome=request.query.get("outcome"), agent=request.query.get("agent"),
+        shop=_scope(request), stage=_query_label(request, "stage"),
+        outcome=_query_label(request, "outcome"), agent=request.query.get("agent"),
         since=_query_date(request, "since"), until=_query_date(request, "until"),
         limit=limit, offset=offset)
     return _dump(ConversationList(total=total, limit=limit, offset=offset, items=items))
@@ -438,6 +450,7 @@ def make_app(
     adapters = load_adapters(os.environ if env is None else env, dev)  # ConfigError stops start-up
     app = web.Application(middlewares=[errors, auth], client_max_size=max_body)
     app[STORE] = store
+    app[MAX_BODY_KEY] = max_body
     app[TURNS] = turns = TurnService.over(store, engine, shop_clock(timezone))
     app[METRICS] = Metrics()
     app[HUB] = Hub()

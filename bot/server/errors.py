@@ -15,6 +15,7 @@ from bot.engine import ConversationClosed
 from bot.store.errors import Forbidden, NeedsPerson, NotFound
 
 log = logging.getLogger("csbot.server")
+MAX_BODY_KEY = web.AppKey("max_body", int)  # the app's body limit, said in the 413
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,7 +119,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return refused(request, 409, "needs_person",
                        f"话术已修改，会话所在的阶段“{exc}”已不存在，需要人工处理")
     except web.HTTPRequestEntityTooLarge:
-        return refused(request, 413, "too_large", "请求体太大")
+        limit = request.app.get(MAX_BODY_KEY)
+        most = f"（最多 {limit // 1024} KB）" if limit else ""
+        return refused(request, 413, "too_large", f"请求体太大{most}")
     except web.HTTPException as exc:
         if exc.status >= 400:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
@@ -182,11 +185,33 @@ async def _body(request: web.Request) -> bytes:
     return raw
 
 
+# json's complaints in Chinese (by how they start): the sidebar and an integrator's log show them.
+_JSON_ZH = (
+    ("Expecting value", "这里缺少一个值（JSON 没写完，或多了逗号）"),
+    ("Expecting property name enclosed in double quotes", "键要用双引号括起来（\"role\"，不是 role 或 'role'）"),
+    ("Expecting ',' delimiter", "缺少逗号"),
+    ("Expecting ':' delimiter", "缺少冒号"),
+    ("Unterminated string", "字符串的引号没有合上"),
+    ("Invalid control character", "字符串里有没转义的控制字符（换行要写成 \\n）"),
+    ("Invalid \\escape", "字符串里有不认识的转义（反斜杠 \\ 后面的字符）"),
+    ("Invalid \\uXXXX escape", "字符串里的 \\u 转义不完整"),
+    ("Extra data", "JSON 后面还有多余的内容（一次只能发一个 JSON 对象）"),
+)
+
+
+def json_problem(exc: json.JSONDecodeError | UnicodeDecodeError) -> str:
+    """Why a request body is no JSON, in Chinese, where (the API and the chat callbacks)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"请求体不是 UTF-8 编码（第 {exc.start + 1} 个字节）：JSON 要用 UTF-8 发送（GBK 等编码请先转换）"
+    said = next((zh for en, zh in _JSON_ZH if exc.msg.startswith(en)), "格式不对")
+    return f"请求体不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列：{said}"
+
+
 def _parse(raw: bytes) -> object:
     try:
         return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "bad_json", f"请求体不是合法的 JSON：{getattr(exc, 'msg', exc)}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "bad_json", json_problem(exc)) from exc
     except RecursionError:
         raise ApiError(400, "bad_json", "请求体嵌套太深") from None
     except ValueError:  # an integer of more digits than Python converts (4,300)

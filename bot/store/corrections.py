@@ -51,8 +51,9 @@ async def correct(
             q = q.where(_T.turn == turn) if turn is not None else q.where(_T.role == "buyer")
             found = conn.execute(q.order_by(_T.turn.desc()).limit(1)).first()
             if found is None or found.role != "buyer":
-                raise ValueError("这一轮不是买家的消息，只能更正买家消息的意图和原因"
-                                 if found is not None else "找不到要更正的买家消息")
+                raise ValueError("这一轮不是买家的消息，只能更正买家消息的意图和原因" if found is not None
+                                 else "还没有买家的消息可以更正：意图和原因更正的是买家说的话" if turn is None
+                                 else f"没有第 {turn} 轮（这个会话现在有 {last} 轮）")
             wanted, text, role = int(found.turn), found.text, found.role
             understood = json.loads(found.suggestion).get("understanding") or {}
         elif turn is not None and not 0 <= turn <= last:

@@ -1,0 +1,119 @@
+"""`csbot assist` as an agent types into it: a misspelt command, a slash from a Chinese input
+method, a command without its argument, the end of a case, a date said as 昨天."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.channels.console import help_text, parse_command, unknown_command
+from tests.shared import shared_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
+ENGINE = shared_engine()
+
+
+def _assist(tmp_path: Path, stdin: str, *extra: str, env: dict[str, str] | None = None
+            ) -> tuple[subprocess.CompletedProcess[str], list[tuple[str, str]]]:
+    db = tmp_path / "assist.db"
+    r = subprocess.run([sys.executable, "-m", "bot", "assist", "--shop", "柚子家女装", "--buyer", "周敏",
+                        "--honorific", "女士", "--product", "连衣裙", "--order-date", "", "--db", f"sqlite:///{db}",
+                        *extra], input=stdin, text=True, capture_output=True, env=env or ENV, cwd=ROOT,
+                       timeout=120, encoding="utf-8")
+    with sqlite3.connect(db) as conn:
+        turns = conn.execute("SELECT role, text FROM turns ORDER BY turn").fetchall()
+    return r, turns
+
+
+@pytest.mark.parametrize("line", ["/帮组", "/hlep", "/foo bar", "/结速 已解决", "/Stage 解释原因x"])
+def test_a_misspelt_command_is_not_a_buyer_message(line: str) -> None:
+    # "/帮组" was fed to the conversation as the buyer's words: the stage moved on a typo.
+    assert parse_command(line) is None or line.startswith("/Stage")
+    if parse_command(line) is None:
+        assert unknown_command(line) == line.split()[0]
+
+
+@pytest.mark.parametrize("line", ["/:^_^ 亲在吗", "/:? 怎么回事", "/ 东西坏了", "买：/帮组", "东西坏了 /帮助"])
+def test_a_buyer_line_with_a_slash_is_still_the_buyers(line: str) -> None:
+    assert parse_command(line) is None and unknown_command(line) is None
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("／结束 已解决", ("end", "已解决")), ("、结束 已解决", ("end", "已解决")), ("、帮助", ("help", "")),
+    ("／阶段 解释原因", ("stage", "解释原因")), ("、原因质量问题", ("cause", "质量问题")), ("／HELP", ("help", "")),
+])
+def test_a_slash_typed_with_a_chinese_input_method_is_a_command(line: str, expected: tuple[str, str]) -> None:
+    # 搜狗、微软拼音 in Chinese mode type "/" as "、" (or a full-width "／")
+    assert parse_command(line) == expected
+
+
+def test_a_chinese_input_method_slash_before_other_words_stays_the_buyers() -> None:
+    assert parse_command("、这个东西坏了") is None and unknown_command("、这个东西坏了") is None
+
+
+def test_the_help_gives_examples_the_data_has() -> None:
+    text = help_text(ENGINE.labels, ENGINE.script)
+    for example in re.findall(r"如 /(?:阶段|原因|意图) (\S+)", text):
+        assert any(example in names.values() for names in ENGINE.labels.names.values()), example
+    renamed = {**ENGINE.labels.names["stage"], "explain": "说明原因"}
+    labels = type(ENGINE.labels)(names={**ENGINE.labels.names, "stage": renamed}, spoken=ENGINE.labels.spoken,
+                                 defaults=ENGINE.labels.defaults, unknown_cause=ENGINE.labels.unknown_cause)
+    assert "/阶段 说明原因" in help_text(labels, ENGINE.script)
+    assert "解释原因" not in help_text(labels, ENGINE.script)
+
+
+def test_assist_answers_a_misspelt_command_and_records_nothing(tmp_path: Path) -> None:
+    r, turns = _assist(tmp_path, "我：您好，请问是周女士吗？\n/帮组\n、状态\n/quit\n")
+    assert r.returncode == 0, r.stderr
+    flat = re.sub(r"\s+", "", r.stdout)
+    assert "没有这个命令：/帮组" in flat and "/帮助" in flat
+    assert turns == [("agent", "您好，请问是周女士吗？")]
+
+
+def test_a_correction_without_its_name_lists_the_names(tmp_path: Path) -> None:
+    # "/意图" alone answered "如 /意图 …": no example and no choices.
+    r, _ = _assist(tmp_path, "买：衣服洗了一次就掉色\n/意图\n/原因\n/阶段\n/quit\n")
+    flat = re.sub(r"\s+", "", r.stdout)
+    assert "/意图…" not in flat and "/原因…" not in flat and "/阶段…" not in flat
+    intents = "、".join(ENGINE.labels.names["intent"].values())
+    causes = "、".join(ENGINE.labels.names["cause"].values())
+    stages = "、".join(ENGINE.labels.names["stage"].values())
+    assert f"可选：{intents}" in flat and f"可选：{causes}" in flat and f"可选：{stages}" in flat
+
+
+def test_after_the_outcome_is_recorded_assist_does_not_ask_for_it_again(tmp_path: Path) -> None:
+    r, _ = _assist(tmp_path, "买：衣服洗了一次就掉色\n/阶段 已结束\n/结束 已解决\n买：好的谢谢\n/quit\n")
+    flat = re.sub(r"\s+", "", r.stdout)
+    before, _, after = flat.partition("已登记结果：已解决。")
+    assert "用/结束<结果>登记结果" in before
+    assert after and "用/结束<结果>登记结果" not in after and "已登记结果：已解决" in after
+
+
+# Two zones a day apart at every moment: the machine's clock and the shop's.
+MACHINE, SHOP = "Etc/GMT+12", "Pacific/Kiritimati"
+
+
+def test_an_order_date_said_as_today_is_the_shops_today(tmp_path: Path) -> None:
+    # 昨天 / 今天 were read on the machine's calendar while quiet hours and 今晚八点 were the
+    # shop's: on a server in UTC, 昨天 typed at 7 in the morning in Shanghai was two days ago.
+    env = {**ENV, "TZ": MACHINE, "CSBOT_SHOP_TIMEZONE": SHOP}
+    lines = [{"role": "agent", "text": "您好，请问是周女士吗？我是柚子家女装的售后客服"},
+             {"role": "buyer", "text": "是我"}]
+    r = subprocess.run([sys.executable, "-m", "bot", "assist", "--json", "--shop", "柚子家女装", "--buyer", "周敏",
+                        "--product", "连衣裙", "--order-date", "今天"],
+                       input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", text=True,
+                       capture_output=True, env=env, cwd=ROOT, timeout=120, encoding="utf-8")
+    assert r.returncode == 0, r.stderr
+    today = datetime.now(ZoneInfo(SHOP)).date()
+    said = " ".join(s["text"] for line in r.stdout.splitlines() for s in json.loads(line)["suggestions"])
+    assert f"{today.month}月{today.day}日" in said, said
