@@ -146,11 +146,12 @@ class RemedyBook:
         return r.instead
 
     def listed(self, rid: str, listed: list[str], text: str) -> str:
-        """The option the agent listed that a request for ``rid`` means when ``rid`` itself was not
-        listed ("退钱吧 五六个" to "补发，或者按个数退钱": the partial refund), unless the words
-        say the whole of it ("全额退款"); else ``rid``."""
+        """The option the agent listed that a request for ``rid`` means when neither ``rid`` nor
+        its ``instead`` was listed ("退钱吧 五六个" to "补发，或者按个数退钱": the partial refund),
+        unless the words say the whole of it ("全额退款"); else ``rid``."""
         r = self.remedies.get(rid)
-        if r is None or not listed or rid in listed or (r.whole is not None and r.whole.search(text)):
+        if r is None or not listed or rid in listed or r.instead in listed \
+                or (r.whole is not None and r.whole.search(text)):
             return rid
         return next((o for o in r.as_listed if o in listed), rid)
 
