@@ -45,8 +45,8 @@ class Rule(_Strict):
 class ScopedRule(Rule):
     """A rule of the agent lexicon or the guard, which may carry exceptions (scoped.py)."""
 
-    unless: list[str] | dict[Literal["sentence", "clause", "text"], list[str]] | None = None
-    unless_scope: Literal["sentence", "clause", "text"] = "sentence"
+    unless: list[str] | dict[Literal["sentence", "clause", "answer", "text"], list[str]] | None = None
+    unless_scope: Literal["sentence", "clause", "answer", "text"] = "sentence"
     context: list[str] | None = None
 
 
@@ -59,6 +59,9 @@ class SureRule(Rule):
     # the marker names the intent outright, also one ranked below the read one ("好的好的 谢谢亲"
     # read as a goodbye is an acknowledgement): for whole-message shapes only
     outright: bool = False
+    # the cause the convention names for what the marker says ("等了半个月 问客服就说在路上": the parcel
+    # that did not come is logistics, the brush-off secondary), set in a message that complains
+    cause: str | None = None
 
 
 class BuyerLexicon(_Strict):
@@ -170,6 +173,11 @@ class Remedy(_Strict):
     # (a refund on a quality case: 退货退款), unless the buyer's words hold to it (`firm` cues)
     instead: str | None = None
     firm: list[str] = []
+    # where the agent's latest offer listed one of these and not this one, a request for this one
+    # said in general words takes it ("退钱吧" to "按个数退钱": the partial refund), unless the
+    # words say the whole of it (`whole` cues: "全额")
+    as_listed: list[str] = []
+    whole: list[str] = []
 
 
 class RemediesFile(_Strict):

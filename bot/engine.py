@@ -730,6 +730,7 @@ class Engine:
                 told = "，".join(plain) if plain and self.remedies.named("，".join(plain)) else None
                 picked = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
                                              flow.cues["turned_down"])
+                picked = self.remedies.listed(picked, ctx.options_listed, norm or u.text or text)
                 ctx.remedy_chosen = picked if self._offered(ctx, picked) else self.remedies.fit(
                     picked, ctx.cause, norm)
                 if asked not in _REQUESTS and len(ctx.options_listed) == 1 \

@@ -29,6 +29,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "new_problem": {"new_problem": True},
     "declined": {"all_declined": True},
     "explained": {"explanations": 1},
+    "apologised": {"apologies": 1},
     "options_open": {"options_listed": ["exchange", "return_refund"]},
     "unoffered": {"unoffered": True},
 }
@@ -46,6 +47,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "new_problem": ({"new_problem": False}, {}),
     "declined": ({"all_declined": False}, {}),
     "explained": ({"explanations": 0}, {}),
+    "apologised": ({"apologies": 0}, {}),
     "options_open": ({"options_listed": ["exchange"]}, {}),
     "unoffered": ({"unoffered": False}, {}),
 }

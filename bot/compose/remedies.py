@@ -23,6 +23,8 @@ class Remedy:
     intents: tuple[str, ...]
     instead: str | None = None  # the option that meets a request for it where a cause lacks it
     firm: re.Pattern[str] | None = None  # words that hold to it as said ("东西不寄回")
+    as_listed: tuple[str, ...] = ()  # the options the agent listed that a request for it means
+    whole: re.Pattern[str] | None = None  # words that hold to the whole of it ("全额")
 
 
 class RemedyBook:
@@ -35,6 +37,7 @@ class RemedyBook:
                 tuple(re.compile(c) for c in r.get("choose") or ()),
                 tuple(r.get("intents", [])),
                 r.get("instead"), re.compile("|".join(r["firm"])) if r.get("firm") else None,
+                tuple(r.get("as_listed") or ()), re.compile("|".join(r["whole"])) if r.get("whole") else None,
             )
             for rid, r in spec["remedies"].items()
         }
@@ -141,6 +144,16 @@ class RemedyBook:
                 or (r.firm is not None and r.firm.search(text)):
             return rid
         return r.instead
+
+    def listed(self, rid: str, listed: list[str], text: str) -> str:
+        """The option the agent listed that a request for ``rid`` means when neither ``rid`` nor
+        its ``instead`` was listed ("退钱吧 五六个" to "补发，或者按个数退钱": the partial refund),
+        unless the words say the whole of it ("全额退款"); else ``rid``."""
+        r = self.remedies.get(rid)
+        if r is None or not listed or rid in listed or r.instead in listed \
+                or (r.whole is not None and r.whole.search(text)):
+            return rid
+        return next((o for o in r.as_listed if o in listed), rid)
 
     def match(self, text: str, intent: str, cause: str | None,
               turned_down: re.Pattern[str] | None = None) -> str:

@@ -93,6 +93,7 @@ class Ties:
         self.extra = _compile("extra")
         self.mechanics = _compile("mechanics")
         self.denied = _compile("denied")
+        self.thanked = _compile("thanked")
         self.unless_review = _compile("unless_review")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
@@ -234,6 +235,10 @@ class Ties:
             return None  # how reviews work (天猫的评价改不了，可以追评), told after a remedy
         # newest first: a review already asked for after (or with) an earlier benefit was judged
         # with it then; asking again (还能不能再帮忙改一下) is a repeat, not a new tie
+        # the buyer's own offer to change the review, thanked (谢谢亲，压扁了还愿意改评价): nothing
+        # asked of them, so no price for an earlier message's offer (in one message it still ties)
+        thanked = [span(m) for m in self.thanked.finditer(text)] if self.thanked is not None else []
+        reviews = tuple(r for r in reviews if not _inside(r[0], thanked))
         for prev in reversed(list(context)[-self.memory:]):
             asked, offered, decoupled = self._read(prev)
             # a request already made stops the walk even when it left the choice to the buyer

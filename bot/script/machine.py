@@ -56,6 +56,8 @@ PREDICATES: dict[str, Predicate] = {
     "problem_stated": lambda c, _: c.context.problem_stated,
     # the agent has already given an explanation (before apologising, say)
     "explained": lambda c, _: c.context.explanations > 0,
+    # the agent has already apologised (before the buyer told the problem, say)
+    "apologised": lambda c, _: c.context.apologies > 0,
     "review_changeable": review_changeable,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     # the agent's latest offer left several options to choose between, and the buyer asked for

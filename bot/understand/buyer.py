@@ -42,10 +42,11 @@ class BuyerModel:
         # is its label here, its targets kept beside.
         sure = list(spec.get("sure") or [])
         self.sure = RuleSet.build({str(i): [{k: v for k, v in r.items()
-                                             if k not in ("intent", "emotion", "outright")}]
+                                             if k not in ("intent", "emotion", "outright", "cause")}]
                                    for i, r in enumerate(sure)}, cues)
         self._sure_to = [(r.get("intent"), r.get("emotion")) for r in sure]
         self._outright = [bool(r.get("outright")) for r in sure]
+        self._sure_cause: list[str | None] = [r.get("cause") for r in sure]
         self._fired = ([f"hi:{n}" for n in self.intents.names()], [f"hc:{n}" for n in self.causes.names()],
                        [f"he:{n}" for n in self.emotions.names()])
 
@@ -98,20 +99,22 @@ class BuyerModel:
         whatever its rank."""
         if not self._sure_to:
             return u
-        intent, emotion = u.intent, u.emotion
+        intent, emotion, cause = u.intent, u.emotion, u.cause
         rank = {label: i for i, label in enumerate(self.priority)}
         whole = False
         for h in self.sure.hits(norm.text, self.negation):
             to_intent, to_emotion = self._sure_to[int(h.label)]
+            if self._sure_cause[int(h.label)] and u.cause is not None:
+                cause = self._sure_cause[int(h.label)]  # a cause read, the convention's instead
             if to_intent and self._outright[int(h.label)]:
                 intent, whole = to_intent, True
             elif to_intent and not whole and rank.get(to_intent, len(rank)) < rank.get(intent, len(rank)):
                 intent = to_intent
             if to_emotion and _EMOTIONS.index(to_emotion) > _EMOTIONS.index(emotion):
                 emotion = to_emotion
-        if (intent, emotion) == (u.intent, u.emotion) and not whole:
+        if (intent, emotion, cause) == (u.intent, u.emotion, u.cause) and not whole:
             return u
-        update: dict[str, Any] = {"emotion": emotion}
+        update: dict[str, Any] = {"emotion": emotion, "cause": cause}
         if intent != u.intent or whole:
             listed = {i.intent: i.confidence for i in u.intents}
             conf = listed.get(intent, rule.confidence if rule.intent == intent else u.confidence)

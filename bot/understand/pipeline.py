@@ -140,6 +140,8 @@ class Understander:
                 scores["intent"] = None
             if sure.emotion != read.emotion:
                 scores["emotion"] = None
+            if sure.cause != read.cause:
+                scores["cause"] = None
         return sure
 
     def buyer_scored(self, text: str) -> tuple[BuyerUnderstanding, dict[str, float | None]]:

@@ -6,7 +6,8 @@ reaches ``RuleSet``):
                 ``none`` (whole text) this lets "补偿跟评价无关" clear its own sentence
                 without clearing a real offer in the next one.
   unless_scope: ``sentence`` (default: split at 。!?; and at 但是/不过/可是/然而),
-                ``clause`` (also split at commas) or ``text``. ``unless`` may also map
+                ``clause`` (also split at commas), ``answer`` (the hit's sentence and the
+                one after it: a question and its answer) or ``text``. ``unless`` may also map
                 scopes to regex lists ({clause: [...], sentence: [...]}).
   context:      regexes that must each occur somewhere, negated or not (a topic such
                 as the review, where "能不能删评" still names the review).
@@ -32,7 +33,10 @@ from bot.understand.rules import CLAUSE_BREAK, Hit, Lazy, Led, Negation, RuleSet
 # position); a dot ends a segment unless it stands between two digits (3.5元).
 _SENTENCE = re.compile(r"。|!|！|\?|？|;|；|\n|\.(?!(?<=\d\.)\d)|但是|不过|可是|然而")
 _CLAUSE = re.compile(r"，|,|。|!|！|\?|？|;|；|~|\n|、|:|\.(?!(?<=\d\.)\d)|但是|不过|可是|然而")
-_SCOPES = {"sentence": _SENTENCE, "clause": _CLAUSE}
+_SCOPES = {"sentence": _SENTENCE, "clause": _CLAUSE, "answer": _SENTENCE}
+# Scopes that run on to the end of the next segment ("有好评有礼活动吗？没有的哦，我们不做这类活动":
+# the agent repeats the buyer's question and answers it in the next sentence)
+_ANSWER = frozenset({"answer"})
 
 
 _CUE = re.compile(r"%([a-z_]+)%")
@@ -307,6 +311,7 @@ class _Unless:
     # ``shared_exceptions`` one pattern per exception, shared by every rule that lists it.
     patterns: tuple[Lazy, ...]
     scope: re.Pattern[str] | None  # None: the whole text
+    answer: bool = False  # the segment after the hit's too
 
 
 class ScopedRules:
@@ -344,7 +349,7 @@ class ScopedRules:
                 by_scope = unless if isinstance(unless, dict) else {scope: unless}
                 self._unless.append([
                     _Unless(tuple(_shared(shared, ex.led([p]).pattern) for p in pats) if shared_exceptions
-                            else (Lazy(ex.led(pats).pattern),), _SCOPES.get(sc))
+                            else (Lazy(ex.led(pats).pattern),), _SCOPES.get(sc), sc in _ANSWER)
                     for sc, pats in by_scope.items() if pats
                 ])
         self.rules = RuleSet.build(plain, {})
@@ -387,8 +392,10 @@ class ScopedRules:
             if u.scope is None:
                 start, end = 0, len(text)
             else:
-                start, end = _bounds(_breaks(u.scope, text, cache), len(text), hit.start,
-                                     max(hit.end - 1, hit.start))
+                found = _breaks(u.scope, text, cache)
+                start, end = _bounds(found, len(text), hit.start, max(hit.end - 1, hit.start))
+                if u.answer and end < len(text):
+                    end = _bounds(found, len(text), end, end)[1]
             key = (hit.rule, k, start, end)
             if key not in memo:
                 pats = u.patterns
