@@ -294,3 +294,23 @@ def test_small_talk_is_coached_with_what_the_buyer_asks(engine: Engine) -> None:
         "哈哈那就好"], seed=18)
     tip = _tips(s)[-1]
     assert "找他什么事" in tip and "在说问题" not in tip, tip
+
+
+def test_an_offer_right_after_blaming_the_buyer_is_answered_not_the_old_complaint(engine: Engine) -> None:
+    """"您是不是自己拍错了？" was answered ("你这意思是我弄错了？"), then an offer got "嗯，发错货了…" or
+    "我是特意买给老伴喝的…": lines the blame had made known, said as if the offer was not there.
+    The buyer still waits for the apology the blame withheld, and says so."""
+    for seed in (2, 5):
+        s = _play(engine, "wrong_item_first_time", [
+            "王阿姨您好，我是山野茶铺的售后客服小山，请问是王阿姨本人吗？", "您是不是自己拍错了？",
+            "给您两个选择：补发两盒红枣枸杞茶，或者全额退款，您看哪个方便？"], seed=seed)
+        buyer = [e for e in s.events if e["type"] == "buyer"]
+        last = buyer[-1]
+        assert "发错货了" not in last["text"] and "老伴" not in last["text"], last["text"]
+        assert last["item"] == "apology" and "对不起" in last["text"], last
+        # an apology next is answered as ever, and what the blame made known is not asked again
+        s = _play(engine, "wrong_item_first_time", [
+            "王阿姨您好，我是山野茶铺的售后客服小山，请问是王阿姨本人吗？", "您是不是自己拍错了？",
+            "实在对不起，是我说错话了，给您添麻烦了。"], seed=seed)
+        last = [e for e in s.events if e["type"] == "buyer"][-1]
+        assert last["item"] == "apology" and last["event"] == "met", last
