@@ -314,3 +314,20 @@ def test_an_offer_right_after_blaming_the_buyer_is_answered_not_the_old_complain
             "实在对不起，是我说错话了，给您添麻烦了。"], seed=seed)
         last = [e for e in s.events if e["type"] == "buyer"][-1]
         assert last["item"] == "apology" and last["event"] == "met", last
+
+
+def test_asking_after_the_buyer_and_family_is_care(engine: Engine) -> None:
+    """"您最近还好吗" and the like asked after the buyer and was read as nothing: the buyer answered
+    it like any reply that misses the point and lost patience. Asking after the goods is no care."""
+    start = ["王阿姨您好，我是山野茶铺的售后客服小山，请问是王阿姨本人吗？",
+             "您11月7日在我们店买的红枣枸杞茶，还记得吗？"]
+    caring = ["您最近还好吗？", "阿姨您身体还好吧？", "没影响到您吧？", "叔叔喝了没事吧？",
+              "孩子没事吧？", "宝宝还好吗？", "没吓着您吧？", "叔叔胃还舒服吗？", "您家里人都还好吧？",
+              "没耽误您什么事吧？", "老人家身体要不要紧？", "有没有哪里不舒服？"]
+    for line in caring:
+        s = _play(engine, "wrong_item_first_time", [*start, line])
+        assert "cares" in s.turns[-1].facts, (line, s.turns[-1].facts)
+    for line in ["茶叶收到后还好吗？", "包装还好吧？", "还好您提醒了我们。", "物流怎么样？",
+                 "这款茶喝着怎么样？", "您看怎么处理好吗？"]:
+        s = _play(engine, "wrong_item_first_time", [*start, line])
+        assert "cares" not in s.turns[-1].facts, (line, s.turns[-1].facts)
