@@ -10,6 +10,7 @@ from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
+from bot.training.transcript import computation_lines
 
 # A real agent's session with the aunt who got the wrong tea: emoji, 亲, a numbered quick-reply
 # offer, and a request that leaves the choice to her ("改不改完全看您自己").
@@ -331,3 +332,21 @@ def test_asking_after_the_buyer_and_family_is_care(engine: Engine) -> None:
                  "这款茶喝着怎么样？", "您看怎么处理好吗？"]:
         s = _play(engine, "wrong_item_first_time", [*start, line])
         assert "cares" not in s.turns[-1].facts, (line, s.turns[-1].facts)
+
+
+def test_one_cashback_line_to_the_extortioner_costs_once(engine: Engine) -> None:
+    """"您把差评改成好评，我们给您返现50元。" to the bad reviewer who asked for money was three
+    deductions (挂钩 40, 答应给钱 40, 向恶意买家提评价 30) for one act; it is one, with the others
+    named in it, and the total is what it was."""
+    s = _play(engine, "pro_bad_reviewer", [
+        "冯磊先生您好，我是蔓生美妆客服小欣，请问是冯磊先生吗？", "您11月3日在我们店买的50g保湿面霜，还记得吗？",
+        "实在抱歉让您不放心了，我们都是正品。", "您把差评改成好评，我们给您返现50元。"])
+    card = s.scorecard
+    assert card is not None and not card.passed and card.total == card.computation.percent - 40
+    assert {"conditional_benefit", "pays_extortion", "request_malicious"} <= {c for _, c in _codes(s)}
+    cut = [d for d in card.computation.deductions if d.turn == 4]
+    assert [(d.code, d.points) for d in cut] == [("conditional_benefit", 40)], cut
+    assert set(cut[0].also) == {"pays_extortion", "request_malicious"}, cut[0]
+    lines = computation_lines(card.model_dump(mode="json"), load_rubric(engine.dialogs).rubric.labels)
+    line = next(ln for ln in lines if ln.startswith("第 4 轮"))
+    assert line.count("扣") == 1 and "答应给敲诈者钱" in line and "向恶意买家提评价" in line, line

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.training.facts import TurnFacts
 from bot.training.persona import Scenario
@@ -72,6 +72,8 @@ class Deduction(BaseModel):
     fails: bool
     # the rule's max_points was reached: this one is listed but takes off less (or nothing)
     capped: int | None = None
+    # other violations of the same reply this one includes (the rubric's `covers`): not taken off
+    also: list[str] = Field(default_factory=list)
 
 
 class Computation(BaseModel):
@@ -228,10 +230,23 @@ class Grader:
         failed = False
         deductions: list[Deduction] = []
         taken: dict[str, int] = {}  # points off so far per code, for max_points
+        # One act costs once: a violation another of the same reply covers is named in that one.
+        cover: dict[tuple[int, str], str] = {}
+        for v in violations:
+            for o in violations:
+                rule_o = r.violations.get(o.code)
+                if o.turn == v.turn and rule_o and v.code in rule_o.covers \
+                        and (v.turn, v.code) not in cover:
+                    cover[(v.turn, v.code)] = o.code
         for v in violations:
             rule = r.violations.get(v.code)
             fails = (r.fail_on_block and v.severity == "block") or bool(rule and rule.fail)
             failed = failed or fails
+            if (v.turn, v.code) in cover:
+                if rule:
+                    losses.append((rule.penalty * maximum / 100 + (1000 if fails else 0),
+                                   len(losses), rule.tip))
+                continue
             if rule or fails:
                 points = rule.penalty if rule else 0
                 capped = None
@@ -240,8 +255,9 @@ class Grader:
                     if points > room:
                         points, capped = room, rule.max_points
                 taken[v.code] = taken.get(v.code, 0) + points
+                also = [c for (t, c), by in cover.items() if t == v.turn and by == v.code]
                 deductions.append(Deduction(turn=v.turn, code=v.code, points=points, fails=fails,
-                                            capped=capped))
+                                            capped=capped, also=also))
             if rule:
                 # Failing violations come first among the tips; then by points lost.
                 weight = rule.penalty * maximum / 100 + (1000 if fails else 0)

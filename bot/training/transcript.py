@@ -77,7 +77,9 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
         points = f"扣 {d['points']} 分" if d["points"] else "不扣分"
         if d.get("capped") is not None:  # a habit costs up to a limit, then is only listed
             points += f"（这类问题最多扣 {d['capped']} 分，已扣满）"
-        lines.append(f"第 {d['turn']} 轮 {labels.violation(d['code'])}：{points}{fails}")
+        also = "、".join(labels.violation(c) for c in d.get("also", []))
+        what = labels.violation(d["code"]) + (f"（同一句也是{also}，合并计算）" if also else "")
+        lines.append(f"第 {d['turn']} 轮 {what}：{points}{fails}")
     if c["deductions"]:
         lines.append(f"扣分后 {c['after_deductions']} 分（最低 0 分）")
     if c["cap"] is not None:
