@@ -350,3 +350,21 @@ def test_one_cashback_line_to_the_extortioner_costs_once(engine: Engine) -> None
     lines = computation_lines(card.model_dump(mode="json"), load_rubric(engine.dialogs).rubric.labels)
     line = next(ln for ln in lines if ln.startswith("第 4 轮"))
     assert line.count("扣") == 1 and "答应给敲诈者钱" in line and "向恶意买家提评价" in line, line
+
+
+def test_the_review_line_does_not_contradict_a_request_made(engine: Engine) -> None:
+    """The 38-day-old Tmall review: the trainee asked anyway, the violation line said so, and the
+    card still said "评价请求：这次不该请求改评" as if nothing was asked. Each line must be true."""
+    from bot.training.transcript import review_line
+    labels = load_rubric(engine.dialogs).rubric.labels
+    start = ["林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
+             "您9月20日在我们店买的500毫升不锈钢保温杯，还记得吗？"]
+    s = _play(engine, "traditional_chinese_buyer", [*start, "如果您方便的话，评价能不能帮忙改一下？"], seed=4)
+    card = s.scorecard
+    assert card is not None and (3, "request_not_allowed") in _codes(s)
+    assert card.outcome.review_request == "not_applicable" and card.outcome.review_asked
+    assert review_line(card.model_dump(mode="json")["outcome"], labels) is None
+    s = _play(engine, "traditional_chinese_buyer", [*start, "真的很抱歉，让您失望了。"], seed=4)
+    assert s.scorecard is not None and not s.scorecard.outcome.review_asked
+    line = review_line(s.scorecard.model_dump(mode="json")["outcome"], labels)
+    assert line is not None and "没有提" in line, line

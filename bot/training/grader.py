@@ -61,6 +61,8 @@ class Outcome(BaseModel):
     # an extortion refused); what a lead asks of the trainee
     remedy: str | None
     review_request: str
+    # the trainee asked for the review (also where it should not be asked: not_applicable)
+    review_asked: bool = False
 
 
 class Deduction(BaseModel):
@@ -286,11 +288,12 @@ class Grader:
         )
 
     def _outcome(self, turns: list[TurnFacts], s: SessionFacts) -> Outcome:
+        asked = any("request_review" in t.acts for t in turns)
         if s.review_answer is not None:
             review = {"agree": "accepted", "refuse": "declined"}[s.review_answer]
         elif s.scenario != "main" or not s.review_changeable:
             review = "not_applicable"
-        elif any("request_review" in t.acts for t in turns):
+        elif asked:
             review = "unanswered"
         else:
             review = "not_asked"
@@ -298,7 +301,7 @@ class Grader:
         # an agreed callback or a refused extortion is handled well, but nothing is solved yet.
         handled = self._session(self.rubric.resolved[s.scenario], turns, s)
         return Outcome(ending=s.ending, stage=s.final_stage, resolved=handled and s.remedy is not None,
-                       handled=handled, remedy=s.remedy, review_request=review)
+                       handled=handled, remedy=s.remedy, review_request=review, review_asked=asked)
 
     # -- the check language ------------------------------------------------------------------
 

@@ -120,6 +120,13 @@ NOT_HANDLED = {"callback": "没有约好回访时间", "malicious": "没有明�
                "main": "买家没有接受任何方案"}
 
 
+def review_line(o: dict[str, Any], labels: Labels) -> str | None:
+    """评价请求 as it went; none where it should not be asked and was: the violation says so."""
+    if o["review_request"] == "not_applicable" and o.get("review_asked"):
+        return None
+    return f"评价请求：{labels.review.get(o['review_request'], o['review_request'])}"
+
+
 def render_markdown(events: list[Event], labels: Labels) -> str:
     """The readable transcript of a session's events."""
     head = next(e for e in events if e["type"] == "header")
@@ -196,7 +203,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         f"- 结束方式：{labels.endings.get(o['ending'], o['ending'])}"
         f"（最后阶段：{stages[o['stage']]}）",
         f"- {outcome_line(o, head['scenario'], remedies)}",
-        f"- 评价请求：{labels.review.get(o['review_request'], o['review_request'])}",
+        *([f"- {line}"] if (line := review_line(o, labels)) else []),
         f"- 用了 {card['turns']} 轮",
         "",
         "### 检查项",
