@@ -368,3 +368,17 @@ def test_the_review_line_does_not_contradict_a_request_made(engine: Engine) -> N
     assert s.scorecard is not None and not s.scorecard.outcome.review_asked
     line = review_line(s.scorecard.model_dump(mode="json")["outcome"], labels)
     assert line is not None and "没有提" in line, line
+
+
+def test_the_order_named_after_small_talk_is_confirmed(engine: Engine) -> None:
+    """Two off-topic lines (the weather, a 双十二 ad) moved the script machine on to 倾听致歉 while
+    the buyer still asked "什么事啊？"; the order named next was answered ("记得啊，快递走了整整九天")
+    but the card said "✗ 说清是哪一单、买了什么": the small talk already cost its wasted turns."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "林晓您好，我是悦途数码的售后客服小悦，请问是林晓本人吗？", "最近天气好冷啊，您那边下雪了吗？",
+        "对了我们店双十二有活动，耳机第二件半价哦", "您11月2日在我们店买的白色蓝牙耳机，还有印象吗？"], seed=12)
+    card = s.scorecard
+    assert card is not None
+    confirmed = next(c for c in card.checks if c.id == "product_confirmed")
+    assert confirmed.passed, confirmed
+    assert [c for _, c in _codes(s)] == ["wasted_turn", "wasted_turn"], _codes(s)
