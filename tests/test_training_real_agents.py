@@ -382,3 +382,16 @@ def test_the_order_named_after_small_talk_is_confirmed(engine: Engine) -> None:
     confirmed = next(c for c in card.checks if c.id == "product_confirmed")
     assert confirmed.passed, confirmed
     assert [c for _, c in _codes(s)] == ["wasted_turn", "wasted_turn"], _codes(s)
+
+
+def test_a_habit_past_its_limit_is_one_line(engine: Engine) -> None:
+    """Saying 你 six times: after the 9-point limit the card said "第 4 轮 …不扣分（…已扣满）" three
+    times over. Once the limit is reached the rest are one line naming their turns."""
+    s = _play(engine, "size_not_fit_first_time", [
+        "你好，陈静吗？我是跃动童鞋客服", "你买的鞋子偏小是吧", "真不好意思，让你孩子受罪了",
+        "你放心，我们会处理好", "你看换码还是退货？", "你选哪个都行"], seed=6)
+    card = s.scorecard
+    assert card is not None
+    lines = computation_lines(card.model_dump(mode="json"), load_rubric(engine.dialogs).rubric.labels)
+    full = [ln for ln in lines if "已扣满" in ln]
+    assert len(full) == 1 and full[0].startswith("第 4、5、6 轮"), lines
