@@ -395,3 +395,23 @@ def test_a_habit_past_its_limit_is_one_line(engine: Engine) -> None:
     lines = computation_lines(card.model_dump(mode="json"), load_rubric(engine.dialogs).rubric.labels)
     full = [ln for ln in lines if "已扣满" in ln]
     assert len(full) == 1 and full[0].startswith("第 4、5、6 轮"), lines
+
+
+def test_carrying_out_the_chosen_fix_costs_no_patience(engine: Engine) -> None:
+    """"好的，新壶明天上午就发顺丰，旧的那台快递员会上门取" after the buyer chose the new kettle: he
+    asked "还有别的事吗？" and lost a heart of patience, as if the trainee had said nothing."""
+    s = _play(engine, "poor_quality_experienced", [
+        "赵先生您好，我是暖厨电器天猫旗舰店的售后客服小林，请问是赵建国先生本人吗？",
+        "您11月5日在我们店买的1.7升不锈钢电热水壶，还记得吗？",
+        "实在对不起，插着电漏水太危险了，换谁都会生气，您和家里人没受伤吧？",
+        "这批壶底座的密封圈装配时压得不到位，受热后会渗水，是我们质检没把住关，这批已经全部下架返厂检查了。",
+        "给您两个方案：马上给您换一台新的，顺丰发出，旧的快递上门取；或者直接全额退款，运费都由我们承担。您看哪个合适？",
+        "好的，新壶明天上午就发顺丰，旧的那台快递员会上门取，不用您跑。"], seed=4)
+    assert s.buyer.chosen is not None
+    buyer = [e for e in s.events if e["type"] == "buyer"]
+    assert buyer[-1]["patience"] == buyer[-2]["patience"], (buyer[-2], buyer[-1])
+    # a reply that does nothing there still costs a heart
+    s = _play(engine, "poor_quality_experienced", [*[e["text"] for e in s.events if e["type"] == "agent"][:5], "嗯嗯"],
+              seed=4)
+    buyer = [e for e in s.events if e["type"] == "buyer"]
+    assert buyer[-1]["patience"] == buyer[-2]["patience"] - 1, (buyer[-2], buyer[-1])

@@ -163,7 +163,10 @@ class SimulatedBuyer:
             # Off the agenda but kind (asked after someone's health, understanding): the buyer
             # answers that and keeps their patience.
             return self._reply(care, turn, "met", None, "care")
-        self.patience -= 1
+        # Carrying out the fix the buyer chose ("新壶明天上午就发顺丰") is a step taken: the buyer
+        # asks what comes next but keeps their patience.
+        if not (self.chosen is not None and "offer_remedy" in f.signals and top is not None):
+            self.patience -= 1
         if self.patience <= 0 or top is None:
             return replace(self._give_up(turn, "buyer_gave_up"), pressed=True)
         press = top.press or top.say
