@@ -144,6 +144,8 @@ def test_a_buyer_who_was_blamed_knows_what_the_call_is_about(engine: Engine, per
     d = Dialog(persona, engine=engine)
     d.say("您好，请问是本人吗？我是店里的售后客服。").expect_buyer(event="met")
     d.say("是您自己没看清楚吧，页面上都写了。").expect_violation("blame").expect_buyer(event="reaction")
-    d.say("那你想怎么样").expect_buyer(event="met")
+    # the blame answered, what it made known is not said again: the buyer asks for the apology
+    d.say("那你想怎么样").expect_buyer(event="press")
     said = d.last.reply.text if d.last else ""
+    assert d.last is not None and d.last.reply.item == "apology", d.last
     assert "什么事" not in said and "哪位" not in said, said

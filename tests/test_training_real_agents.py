@@ -10,6 +10,7 @@ from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
+from bot.training.transcript import computation_lines
 
 # A real agent's session with the aunt who got the wrong tea: emoji, 亲, a numbered quick-reply
 # offer, and a request that leaves the choice to her ("改不改完全看您自己").
@@ -294,3 +295,123 @@ def test_small_talk_is_coached_with_what_the_buyer_asks(engine: Engine) -> None:
         "哈哈那就好"], seed=18)
     tip = _tips(s)[-1]
     assert "找他什么事" in tip and "在说问题" not in tip, tip
+
+
+def test_an_offer_right_after_blaming_the_buyer_is_answered_not_the_old_complaint(engine: Engine) -> None:
+    """"您是不是自己拍错了？" was answered ("你这意思是我弄错了？"), then an offer got "嗯，发错货了…" or
+    "我是特意买给老伴喝的…": lines the blame had made known, said as if the offer was not there.
+    The buyer still waits for the apology the blame withheld, and says so."""
+    for seed in (2, 5):
+        s = _play(engine, "wrong_item_first_time", [
+            "王阿姨您好，我是山野茶铺的售后客服小山，请问是王阿姨本人吗？", "您是不是自己拍错了？",
+            "给您两个选择：补发两盒红枣枸杞茶，或者全额退款，您看哪个方便？"], seed=seed)
+        buyer = [e for e in s.events if e["type"] == "buyer"]
+        last = buyer[-1]
+        assert "发错货了" not in last["text"] and "老伴" not in last["text"], last["text"]
+        assert last["item"] == "apology" and "对不起" in last["text"], last
+        # an apology next is answered as ever, and what the blame made known is not asked again
+        s = _play(engine, "wrong_item_first_time", [
+            "王阿姨您好，我是山野茶铺的售后客服小山，请问是王阿姨本人吗？", "您是不是自己拍错了？",
+            "实在对不起，是我说错话了，给您添麻烦了。"], seed=seed)
+        last = [e for e in s.events if e["type"] == "buyer"][-1]
+        assert last["item"] == "apology" and last["event"] == "met", last
+
+
+def test_asking_after_the_buyer_and_family_is_care(engine: Engine) -> None:
+    """"您最近还好吗" and the like asked after the buyer and was read as nothing: the buyer answered
+    it like any reply that misses the point and lost patience. Asking after the goods is no care."""
+    start = ["王阿姨您好，我是山野茶铺的售后客服小山，请问是王阿姨本人吗？",
+             "您11月7日在我们店买的红枣枸杞茶，还记得吗？"]
+    caring = ["您最近还好吗？", "阿姨您身体还好吧？", "没影响到您吧？", "叔叔喝了没事吧？",
+              "孩子没事吧？", "宝宝还好吗？", "没吓着您吧？", "叔叔胃还舒服吗？", "您家里人都还好吧？",
+              "没耽误您什么事吧？", "老人家身体要不要紧？", "有没有哪里不舒服？"]
+    for line in caring:
+        s = _play(engine, "wrong_item_first_time", [*start, line])
+        assert "cares" in s.turns[-1].facts, (line, s.turns[-1].facts)
+    for line in ["茶叶收到后还好吗？", "包装还好吧？", "还好您提醒了我们。", "物流怎么样？",
+                 "这款茶喝着怎么样？", "您看怎么处理好吗？", "您不要紧张，我们会处理好。"]:
+        s = _play(engine, "wrong_item_first_time", [*start, line])
+        assert "cares" not in s.turns[-1].facts, (line, s.turns[-1].facts)
+
+
+def test_one_cashback_line_to_the_extortioner_costs_once(engine: Engine) -> None:
+    """"您把差评改成好评，我们给您返现50元。" to the bad reviewer who asked for money was three
+    deductions (挂钩 40, 答应给钱 40, 向恶意买家提评价 30) for one act; it is one, with the others
+    named in it, and the total is what it was."""
+    s = _play(engine, "pro_bad_reviewer", [
+        "冯磊先生您好，我是蔓生美妆客服小欣，请问是冯磊先生吗？", "您11月3日在我们店买的50g保湿面霜，还记得吗？",
+        "实在抱歉让您不放心了，我们都是正品。", "您把差评改成好评，我们给您返现50元。"])
+    card = s.scorecard
+    assert card is not None and not card.passed and card.total == card.computation.percent - 40
+    assert {"conditional_benefit", "pays_extortion", "request_malicious"} <= {c for _, c in _codes(s)}
+    cut = [d for d in card.computation.deductions if d.turn == 4]
+    assert [(d.code, d.points) for d in cut] == [("conditional_benefit", 40)], cut
+    assert set(cut[0].also) == {"pays_extortion", "request_malicious"}, cut[0]
+    lines = computation_lines(card.model_dump(mode="json"), load_rubric(engine.dialogs).rubric.labels)
+    line = next(ln for ln in lines if ln.startswith("第 4 轮"))
+    assert line.count("扣") == 1 and "答应给敲诈者钱" in line and "向恶意买家提评价" in line, line
+
+
+def test_the_review_line_does_not_contradict_a_request_made(engine: Engine) -> None:
+    """The 38-day-old Tmall review: the trainee asked anyway, the violation line said so, and the
+    card still said "评价请求：这次不该请求改评" as if nothing was asked. Each line must be true."""
+    from bot.training.transcript import review_line
+    labels = load_rubric(engine.dialogs).rubric.labels
+    start = ["林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
+             "您9月20日在我们店买的500毫升不锈钢保温杯，还记得吗？"]
+    s = _play(engine, "traditional_chinese_buyer", [*start, "如果您方便的话，评价能不能帮忙改一下？"], seed=4)
+    card = s.scorecard
+    assert card is not None and (3, "request_not_allowed") in _codes(s)
+    assert card.outcome.review_request == "not_applicable" and card.outcome.review_asked
+    assert review_line(card.model_dump(mode="json")["outcome"], labels) is None
+    s = _play(engine, "traditional_chinese_buyer", [*start, "真的很抱歉，让您失望了。"], seed=4)
+    assert s.scorecard is not None and not s.scorecard.outcome.review_asked
+    line = review_line(s.scorecard.model_dump(mode="json")["outcome"], labels)
+    assert line is not None and "没有提" in line, line
+
+
+def test_the_order_named_after_small_talk_is_confirmed(engine: Engine) -> None:
+    """Two off-topic lines (the weather, a 双十二 ad) moved the script machine on to 倾听致歉 while
+    the buyer still asked "什么事啊？"; the order named next was answered ("记得啊，快递走了整整九天")
+    but the card said "✗ 说清是哪一单、买了什么": the small talk already cost its wasted turns."""
+    s = _play(engine, "slow_delivery_first_time", [
+        "林晓您好，我是悦途数码的售后客服小悦，请问是林晓本人吗？", "最近天气好冷啊，您那边下雪了吗？",
+        "对了我们店双十二有活动，耳机第二件半价哦", "您11月2日在我们店买的白色蓝牙耳机，还有印象吗？"], seed=12)
+    card = s.scorecard
+    assert card is not None
+    confirmed = next(c for c in card.checks if c.id == "product_confirmed")
+    assert confirmed.passed, confirmed
+    assert [c for _, c in _codes(s)] == ["wasted_turn", "wasted_turn"], _codes(s)
+
+
+def test_a_habit_past_its_limit_is_one_line(engine: Engine) -> None:
+    """Saying 你 six times: after the 9-point limit the card said "第 4 轮 …不扣分（…已扣满）" three
+    times over. Once the limit is reached the rest are one line naming their turns."""
+    s = _play(engine, "size_not_fit_first_time", [
+        "你好，陈静吗？我是跃动童鞋客服", "你买的鞋子偏小是吧", "真不好意思，让你孩子受罪了",
+        "你放心，我们会处理好", "你看换码还是退货？", "你选哪个都行"], seed=6)
+    card = s.scorecard
+    assert card is not None
+    lines = computation_lines(card.model_dump(mode="json"), load_rubric(engine.dialogs).rubric.labels)
+    full = [ln for ln in lines if "已扣满" in ln]
+    assert len(full) == 1 and full[0].startswith("第 4、5、6 轮"), lines
+
+
+def test_carrying_out_the_chosen_fix_costs_no_patience(engine: Engine) -> None:
+    """"好的，新壶明天上午就发顺丰，旧的那台快递员会上门取" after the buyer chose the new kettle: he
+    asked "还有别的事吗？" and lost a heart of patience, as if the trainee had said nothing."""
+    s = _play(engine, "poor_quality_experienced", [
+        "赵先生您好，我是暖厨电器天猫旗舰店的售后客服小林，请问是赵建国先生本人吗？",
+        "您11月5日在我们店买的1.7升不锈钢电热水壶，还记得吗？",
+        "实在对不起，插着电漏水太危险了，换谁都会生气，您和家里人没受伤吧？",
+        "这批壶底座的密封圈装配时压得不到位，受热后会渗水，是我们质检没把住关，这批已经全部下架返厂检查了。",
+        "给您两个方案：马上给您换一台新的，顺丰发出，旧的快递上门取；或者直接全额退款，运费都由我们承担。您看哪个合适？",
+        "好的，新壶明天上午就发顺丰，旧的那台快递员会上门取，不用您跑。"], seed=4)
+    assert s.buyer.chosen is not None
+    buyer = [e for e in s.events if e["type"] == "buyer"]
+    assert buyer[-1]["patience"] == buyer[-2]["patience"], (buyer[-2], buyer[-1])
+    # a reply that does nothing there still costs a heart
+    s = _play(engine, "poor_quality_experienced", [*[e["text"] for e in s.events if e["type"] == "agent"][:5], "嗯嗯"],
+              seed=4)
+    buyer = [e for e in s.events if e["type"] == "buyer"]
+    assert buyer[-1]["patience"] == buyer[-2]["patience"] - 1, (buyer[-2], buyer[-1])

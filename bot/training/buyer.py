@@ -81,6 +81,10 @@ class SimulatedBuyer:
         self.used: dict[str, int] = {}
         self.credited: list[str] = []  # items a reply met while the buyer answered another
         self._from_credit: set[str] = set()  # items popped this turn on an earlier reply's credit
+        # Items a reaction's reply made known (the blame told the buyer what the call is about):
+        # no longer asked for, and their line ("嗯，发错货了") was in effect said with the reaction.
+        self._known: set[str] = set()
+        self._silent: set[str] = set()  # such items popped this turn without being answered
         self._stayed: set[str] = set()  # items answered once with a `stays` variant
         self.chosen: str | None = None
         self.review_answer: str | None = None
@@ -117,13 +121,18 @@ class SimulatedBuyer:
                     return self._goodbye(turn)
                 # What else the reply did is remembered: a buyer who answered the blame for the
                 # problem knows what the call is about, and does not ask "什么事啊？" next turn.
+                before = set(self.credited)
                 self._credit(f)
+                self._known |= set(self.credited) - before
                 # what the reaction's line already answered is done, not remembered for later
                 done = [i.id for i in self.agenda if i.id in r.answers and self._met(i, f)]
                 self.agenda = [i for i in self.agenda if i.id not in done]
                 self.credited = [c for c in self.credited if c not in done]
                 return self._reply(r.say, turn, "reaction", None, f"reaction{idx}")
         popped, rejected = self._pop(f)
+        # what a reaction made known pops without a word ("嗯，发错货了" is no answer to an offer
+        # made after the blame); if that is all this reply met, the buyer asks for what is next
+        popped = [i for i in popped if i.id not in self._silent]
         if closed:
             if popped and popped[-1].leave:
                 return self._leave(self._utterance(popped[-1], f), turn, "met", popped[-1].id,
@@ -154,7 +163,10 @@ class SimulatedBuyer:
             # Off the agenda but kind (asked after someone's health, understanding): the buyer
             # answers that and keeps their patience.
             return self._reply(care, turn, "met", None, "care")
-        self.patience -= 1
+        # Carrying out the fix the buyer chose ("新壶明天上午就发顺丰") is a step taken: the buyer
+        # asks what comes next but keeps their patience.
+        if not (self.chosen is not None and "offer_remedy" in f.signals and top is not None):
+            self.patience -= 1
         if self.patience <= 0 or top is None:
             return replace(self._give_up(turn, "buyer_gave_up"), pressed=True)
         press = top.press or top.say
@@ -201,8 +213,9 @@ class SimulatedBuyer:
         """Pop what the reply meets; the second value is a remedy item whose offer is rejected."""
         popped: list[AgendaItem] = []
         self._from_credit = set()
+        self._silent = set()
         while self.agenda:
-            idx = self._first_met(f, not popped)
+            idx = self._first_met(f, all(i.id in self._silent for i in popped))
             if idx is None:
                 break
             item = self.agenda[idx]
@@ -217,11 +230,15 @@ class SimulatedBuyer:
             if item.id in self.credited:
                 self.credited.remove(item.id)
                 self._from_credit.add(item.id)
+                if item.id in self._known:
+                    self._silent.update(i.id for i in popped[len(popped) - idx - 1:])
             if item.kind == "review":
                 self.review_answer = self._review_answer()
                 # what the buyer would wait for after the other answer is no longer to come
                 self.agenda = [i for i in self.agenda
                                if i.after_review in (None, self.review_answer)]
+            if item.id in self._silent:
+                continue  # not answered now: the reply may meet what comes next
             if item.kind != "say" or item.leave or not self._required(item):
                 # The buyer answers this one first (a question to answer, a choice to make);
                 # what else the reply already did is remembered for the next turn.

@@ -26,6 +26,7 @@ from bot.training.transcript import (
     computation_lines,
     grouped_violations,
     outcome_line,
+    review_line,
 )
 from bot.wrap_zh import Wrapped
 
@@ -242,15 +243,16 @@ class TrainingConsole:
             self.console.print(f"  {line}")
         self.console.print(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}")
         o = card.outcome
-        review = self.labels.review.get(o.review_request, o.review_request)
         remedies = {rid: r.label for rid, r in s.engine.remedies.remedies.items()}
         # One fact a line: run together, the line was wider than the terminal and Rich broke
         # it before "；用了 7 轮", leaving the semicolon at the head of the next line.
-        for line in (f"结束方式：{self.labels.endings.get(o.ending, o.ending)}（最后阶段：{s.stage_label(o.stage)}，"
-                     f"用了 {card.turns} 轮）",
-                     outcome_line(o.model_dump(), s.scenario, remedies),
-                     f"评价请求：{review}"):
-            self.console.print(Wrapped(line))
+        ended = (f"结束方式：{self.labels.endings.get(o.ending, o.ending)}"
+                 f"（最后阶段：{s.stage_label(o.stage)}，用了 {card.turns} 轮）")
+        facts = (ended, outcome_line(o.model_dump(), s.scenario, remedies),
+                 review_line(o.model_dump(), self.labels))
+        for fact in facts:
+            if fact is not None:
+                self.console.print(Wrapped(fact))
         for turns, v in grouped_violations([v.model_dump() for v in card.violations]):
             name, style = _SEVERITY.get(v["severity"], ("注意", "yellow"))
             # Wrapped as Chinese is: Rich broke "超过 30 天" at its space and put 》 at a line's head

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.training.facts import TurnFacts
 from bot.training.persona import Scenario
@@ -61,6 +61,8 @@ class Outcome(BaseModel):
     # an extortion refused); what a lead asks of the trainee
     remedy: str | None
     review_request: str
+    # the trainee asked for the review (also where it should not be asked: not_applicable)
+    review_asked: bool = False
 
 
 class Deduction(BaseModel):
@@ -72,6 +74,8 @@ class Deduction(BaseModel):
     fails: bool
     # the rule's max_points was reached: this one is listed but takes off less (or nothing)
     capped: int | None = None
+    # other violations of the same reply this one includes (the rubric's `covers`): not taken off
+    also: list[str] = Field(default_factory=list)
 
 
 class Computation(BaseModel):
@@ -228,10 +232,23 @@ class Grader:
         failed = False
         deductions: list[Deduction] = []
         taken: dict[str, int] = {}  # points off so far per code, for max_points
+        # One act costs once: a violation another of the same reply covers is named in that one.
+        cover: dict[tuple[int, str], str] = {}
+        for v in violations:
+            for o in violations:
+                rule_o = r.violations.get(o.code)
+                if o.turn == v.turn and rule_o and v.code in rule_o.covers \
+                        and (v.turn, v.code) not in cover:
+                    cover[(v.turn, v.code)] = o.code
         for v in violations:
             rule = r.violations.get(v.code)
             fails = (r.fail_on_block and v.severity == "block") or bool(rule and rule.fail)
             failed = failed or fails
+            if (v.turn, v.code) in cover:
+                if rule:
+                    losses.append((rule.penalty * maximum / 100 + (1000 if fails else 0),
+                                   len(losses), rule.tip))
+                continue
             if rule or fails:
                 points = rule.penalty if rule else 0
                 capped = None
@@ -240,8 +257,9 @@ class Grader:
                     if points > room:
                         points, capped = room, rule.max_points
                 taken[v.code] = taken.get(v.code, 0) + points
+                also = [c for (t, c), by in cover.items() if t == v.turn and by == v.code]
                 deductions.append(Deduction(turn=v.turn, code=v.code, points=points, fails=fails,
-                                            capped=capped))
+                                            capped=capped, also=also))
             if rule:
                 # Failing violations come first among the tips; then by points lost.
                 weight = rule.penalty * maximum / 100 + (1000 if fails else 0)
@@ -270,11 +288,12 @@ class Grader:
         )
 
     def _outcome(self, turns: list[TurnFacts], s: SessionFacts) -> Outcome:
+        asked = any("request_review" in t.acts for t in turns)
         if s.review_answer is not None:
             review = {"agree": "accepted", "refuse": "declined"}[s.review_answer]
         elif s.scenario != "main" or not s.review_changeable:
             review = "not_applicable"
-        elif any("request_review" in t.acts for t in turns):
+        elif asked:
             review = "unanswered"
         else:
             review = "not_asked"
@@ -282,7 +301,7 @@ class Grader:
         # an agreed callback or a refused extortion is handled well, but nothing is solved yet.
         handled = self._session(self.rubric.resolved[s.scenario], turns, s)
         return Outcome(ending=s.ending, stage=s.final_stage, resolved=handled and s.remedy is not None,
-                       handled=handled, remedy=s.remedy, review_request=review)
+                       handled=handled, remedy=s.remedy, review_request=review, review_asked=asked)
 
     # -- the check language ------------------------------------------------------------------
 

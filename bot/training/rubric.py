@@ -91,6 +91,9 @@ class Violation(Strict):
         default=None, ge=0, description="at most this many points off per session for this code "
         "(a habit such as saying 你 costs once per reply, not without end)")
     fail: bool = False
+    covers: list[str] = Field(
+        default_factory=list, description="codes this one already includes when found in the same "
+        "reply: one act costs once (好评返现 to an extortioner is also a payment and a request)")
     tip: str
 
 
@@ -170,6 +173,10 @@ class Rubric(Strict):
         for d in self.derived_violations:
             if d.code not in self.violations:
                 raise ValueError(f"派生问题 {d.code} 需要在 violations 里有一项")
+        for code, v in self.violations.items():
+            for other in v.covers:
+                if code in self.violations.get(other, Violation(penalty=0, tip="")).covers:
+                    raise ValueError(f"问题 {code} 和 {other} 不能互相包含")
         ids = [c.id for s in self.stages for c in s.checks]
         if len(ids) != len(set(ids)):
             raise ValueError("检查项的 id 不能重复")

@@ -72,12 +72,23 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
     if not c:
         return []
     lines = [f"各阶段得分合计 {c['earned']} / {c['max']}，折合 {c['percent']} 分"]
+    # past its limit a habit costs nothing more: those turns are one line, not one each
+    spent: dict[str, list[int]] = {}
     for d in c["deductions"]:
+        if d.get("capped") is not None and not d["points"] and not d["fails"]:
+            spent.setdefault(d["code"], []).append(d["turn"])
+    for d in c["deductions"]:
+        turns = spent.get(d["code"], [])
+        if d["turn"] in turns and d["turn"] != turns[0] and not d["points"]:
+            continue
+        turn = "、".join(str(t) for t in turns) if d["turn"] in turns and not d["points"] else d["turn"]
         fails = "，判不通过" if d["fails"] else ""
         points = f"扣 {d['points']} 分" if d["points"] else "不扣分"
         if d.get("capped") is not None:  # a habit costs up to a limit, then is only listed
             points += f"（这类问题最多扣 {d['capped']} 分，已扣满）"
-        lines.append(f"第 {d['turn']} 轮 {labels.violation(d['code'])}：{points}{fails}")
+        also = "、".join(labels.violation(code) for code in d.get("also", []))
+        what = labels.violation(d["code"]) + (f"（同一句也是{also}，合并计算）" if also else "")
+        lines.append(f"第 {turn} 轮 {what}：{points}{fails}")
     if c["deductions"]:
         lines.append(f"扣分后 {c['after_deductions']} 分（最低 0 分）")
     if c["cap"] is not None:
@@ -116,6 +127,13 @@ HANDLED = {"callback": "约好了回访时间，问题留到下次处理", "mali
 # why nothing is solved when the scenario's goal was not met either
 NOT_HANDLED = {"callback": "没有约好回访时间", "malicious": "没有明确拒绝拿评价做交易、礼貌结束",
                "main": "买家没有接受任何方案"}
+
+
+def review_line(o: dict[str, Any], labels: Labels) -> str | None:
+    """评价请求 as it went; none where it should not be asked and was: the violation says so."""
+    if o["review_request"] == "not_applicable" and o.get("review_asked"):
+        return None
+    return f"评价请求：{labels.review.get(o['review_request'], o['review_request'])}"
 
 
 def render_markdown(events: list[Event], labels: Labels) -> str:
@@ -194,7 +212,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         f"- 结束方式：{labels.endings.get(o['ending'], o['ending'])}"
         f"（最后阶段：{stages[o['stage']]}）",
         f"- {outcome_line(o, head['scenario'], remedies)}",
-        f"- 评价请求：{labels.review.get(o['review_request'], o['review_request'])}",
+        *([f"- {line}"] if (line := review_line(o, labels)) else []),
         f"- 用了 {card['turns']} 轮",
         "",
         "### 检查项",
