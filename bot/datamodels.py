@@ -120,6 +120,15 @@ class GuardFile(_Strict):
     model: Any = None
 
 
+class Placeholders(_Strict):
+    """Template placeholders of shop scripts and the token each kind reads as."""
+
+    pattern: str  # a bracketed placeholder; group 1 is the word inside
+    bare: str | None = None  # XX / *** typed in place of a name (letters must be capitals)
+    bare_token: str = ""
+    words: dict[str, list[str]]  # token -> the placeholder words read as it
+
+
 class NormalizeFile(_Strict):
     """dialogs/normalize.yaml"""
 
@@ -134,6 +143,8 @@ class NormalizeFile(_Strict):
     takes_particles: list[str] = []
     replace: list[tuple[str, str]] = []
     protect: list[str] = []
+    placeholders: Placeholders | None = None
+    notes: str | None = None
 
 
 # -- policy, remedies, words ---------------------------------------------------------
