@@ -145,6 +145,7 @@ class NormalizeFile(_Strict):
     protect: list[str] = []
     placeholders: Placeholders | None = None
     notes: str | None = None
+    template_marks: str | None = None  # what a note or placeholder needs: the fast path skips the rest
 
 
 # -- policy, remedies, words ---------------------------------------------------------

@@ -158,6 +158,8 @@ class Normalizer:
             str(w).lower(): str(token) for token, words in (ph.get("words") or {}).items() for w in words}
         # Scene notes for the agent inside a script ("（注：语气要诚恳）"): not said to the buyer.
         self._notes = re.compile(str(rules["notes"])) if rules.get("notes") else None
+        marks = rules.get("template_marks")
+        self._template_marks = re.compile(str(marks)) if marks else re.compile("(?!)")
         self.spelled = frozenset(rules.get("spelled", ""))
         marks = re.escape("".join(sorted(self.spelled)))
         self._spelled = re.compile(rf"\w([{marks}])\w\1\w\1\w") if self.spelled else None
@@ -186,10 +188,12 @@ class Normalizer:
             simplified = "".join(_t2s().convert(c) or c for c in text)
         if len(simplified) == len(text):
             text = simplified
-        if self._notes is not None and self._notes.search(text):
-            text, origin = _splice(text, origin, ((m.start(), m.end(), "") for m in self._notes.finditer(text)))
-        # before the emoticon codes: "[店铺名]" has the shape of one ("[微笑]")
-        text, origin = self._fill_placeholders(source, text, origin)
+        # Notes and placeholders need a bracket, an FAQ mark, "xx" or "***": most messages have none.
+        if self._template_marks.search(text):
+            if self._notes is not None and self._notes.search(text):
+                text, origin = _splice(text, origin, ((m.start(), m.end(), "") for m in self._notes.finditer(text)))
+            # before the emoticon codes: "[店铺名]" has the shape of one ("[微笑]")
+            text, origin = self._fill_placeholders(source, text, origin)
         if self._emoticon is not None and self._emoticon.search(text):
             text, origin = self._replace_emoticons(text, origin)
         if self._maybe_sep.search(text) or (self._spelled is not None and self._spelled.search(text)):
