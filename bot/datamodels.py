@@ -123,6 +123,15 @@ class GuardFile(_Strict):
     model: Any = None
 
 
+class Placeholders(_Strict):
+    """Template placeholders of shop scripts and the token each kind reads as."""
+
+    pattern: str  # a bracketed placeholder; group 1 is the word inside
+    bare: str | None = None  # XX / *** typed in place of a name (letters must be capitals)
+    bare_token: str = ""
+    words: dict[str, list[str]]  # token -> the placeholder words read as it
+
+
 class NormalizeFile(_Strict):
     """dialogs/normalize.yaml"""
 
@@ -137,6 +146,9 @@ class NormalizeFile(_Strict):
     takes_particles: list[str] = []
     replace: list[tuple[str, str]] = []
     protect: list[str] = []
+    placeholders: Placeholders | None = None
+    notes: str | None = None
+    template_marks: str | None = None  # what a note or placeholder needs: the fast path skips the rest
 
 
 # -- policy, remedies, words ---------------------------------------------------------

@@ -148,6 +148,18 @@ class Normalizer:
         # Punctuation that separates only when it spells a word out ("好、评、返、现", "好，评，返"):
         # the same mark on both sides of a single character. One search tells (most messages
         # have commas, few spell a word out).
+        # Shop-script templates (【买家昵称】, {nick}, [店铺名], XX): each placeholder reads as one
+        # token for what it stands for, so a template reads like the same script filled in.
+        ph = rules.get("placeholders") or {}
+        self._placeholder = re.compile(str(ph["pattern"])) if ph.get("pattern") else None
+        self._bare = re.compile(str(ph["bare"])) if ph.get("bare") else None
+        self._bare_token = str(ph.get("bare_token", ""))
+        self._placeholder_words: dict[str, str] = {
+            str(w).lower(): str(token) for token, words in (ph.get("words") or {}).items() for w in words}
+        # Scene notes for the agent inside a script ("（注：语气要诚恳）"): not said to the buyer.
+        self._notes = re.compile(str(rules["notes"])) if rules.get("notes") else None
+        marks = rules.get("template_marks")
+        self._template_marks = re.compile(str(marks)) if marks else re.compile("(?!)")
         self.spelled = frozenset(rules.get("spelled", ""))
         marks = re.escape("".join(sorted(self.spelled)))
         self._spelled = re.compile(rf"\w([{marks}])\w\1\w\1\w") if self.spelled else None
@@ -176,6 +188,12 @@ class Normalizer:
             simplified = "".join(_t2s().convert(c) or c for c in text)
         if len(simplified) == len(text):
             text = simplified
+        # Notes and placeholders need a bracket, an FAQ mark, "xx" or "***": most messages have none.
+        if self._template_marks.search(text):
+            if self._notes is not None and self._notes.search(text):
+                text, origin = _splice(text, origin, ((m.start(), m.end(), "") for m in self._notes.finditer(text)))
+            # before the emoticon codes: "[店铺名]" has the shape of one ("[微笑]")
+            text, origin = self._fill_placeholders(source, text, origin)
         if self._emoticon is not None and self._emoticon.search(text):
             text, origin = self._replace_emoticons(text, origin)
         if self._maybe_sep.search(text) or (self._spelled is not None and self._spelled.search(text)):
@@ -212,6 +230,24 @@ class Normalizer:
         if (k >= 2 and text[k - 2] == ch) or (k + 2 < len(text) and text[k + 2] == ch):
             return True
         return bool(self.joined) and _t2s().convert(text[k - 1] + text[k + 1]) in self.joined
+
+    def _fill_placeholders(self, source: str, text: str, origin: list[int]) -> tuple[str, list[int]]:
+        hits: list[tuple[int, int, str]] = []
+        if self._placeholder is not None:
+            for m in self._placeholder.finditer(text):
+                token = self._placeholder_words.get(m.group(1).strip().lower())
+                if token is not None:
+                    hits.append((m.start(), m.end(), token))
+        if self._bare is not None:
+            for m in self._bare.finditer(text):
+                # "XX先生" is a placeholder; a buyer's "xx" is 谢谢 and stays
+                typed = "".join(source[origin[k]] for k in range(m.start(), m.end()))
+                if not any(ch.islower() for ch in typed) and \
+                        not any(s < m.end() and m.start() < e for s, e, _ in hits):
+                    hits.append((m.start(), m.end(), self._bare_token))
+        if not hits:
+            return text, origin
+        return _splice(text, origin, sorted(hits))
 
     def _replace_emoticons(self, text: str, origin: list[int]) -> tuple[str, list[int]]:
         assert self._emoticon is not None
@@ -338,7 +374,10 @@ def _splice(text: str, origin: list[int],
 def _spread(src: list[int], n: int) -> list[int]:
     if not src:
         return [0] * n
-    return [src[min(k * len(src) // max(n, 1), len(src) - 1)] for k in range(n)]
+    out = [src[min(k * len(src) // max(n, 1), len(src) - 1)] for k in range(n)]
+    if out:  # the last character ends where the replaced text ended: spans cover all of it
+        out[-1] = src[-1]
+    return out
 
 
 def _substitute(text: str, origin: list[int], old: str, new: str) -> tuple[str, list[int]]:
