@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,7 +17,29 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="BaseModel")
 
 # libyaml's loader reads the lexicons several times faster (start-up of every command).
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _Base
+except ImportError:  # PyYAML built without libyaml: the same reading in pure Python
+    from yaml import SafeLoader as _Base  # type: ignore[assignment]
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A key written twice in one mapping of a data file (told by ``yaml_problem``)."""
+
+
+class _Loader(_Base):
+    """Every data file's loader. YAML keeps the last of a key written twice and drops the
+    first without a word (a second ``causes:`` appended for a new cause wiped the bundled
+    rules): here it stops the load, for every command (issue 15)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        pairs = node.value
+        mapping = super().construct_mapping(node, deep)
+        # Fewer keys than were written: one twice. Two lengths compared, nothing measurable
+        # at start-up; a merge (<<) makes a new list, and may override a key on purpose.
+        if len(mapping) < len(pairs) and node.value is pairs:
+            raise DuplicateKey(problem="a key written twice", problem_mark=node.start_mark)
+        return mapping
 
 
 def read_yaml(raw: bytes | str) -> Any:
@@ -239,6 +262,10 @@ def yaml_problem(path: Path, exc: yaml.YAMLError) -> DataProblems:
     are: a key with a full-width colon, a key indented further than the one before it."""
     mark = getattr(exc, "problem_mark", None)
     words = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, DuplicateKey):  # every key written twice, as `csbot check` says them
+        return DataProblems(duplicate_keys(path) or [Problem(
+            str(path), "", int(mark.line) + 1 if mark else None,
+            "这个映射里有两个键读出来是同一个（例如 yes 和 true）：YAML 只留后一个，前一个会被丢掉；把两处合成一个")])
     if mark is None:
         return DataProblems([Problem(str(path), "", None,
                                      f"数据文件格式错误（不是合法的 YAML）：{_yaml_zh(words)}")])

@@ -117,3 +117,24 @@ def test_an_order_date_said_as_today_is_the_shops_today(tmp_path: Path) -> None:
     today = datetime.now(ZoneInfo(SHOP)).date()
     said = " ".join(s["text"] for line in r.stdout.splitlines() for s in json.loads(line)["suggestions"])
     assert f"{today.month}月{today.day}日" in said, said
+
+
+def test_a_cause_the_case_already_has_is_said_so_and_not_recorded(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # `/原因 物流问题` a second time said "已更正" and stored a second correction.
+    import io
+
+    from rich.console import Console
+
+    from bot.channels.console import run_console
+    from bot.models import Case
+
+    db = tmp_path / "c.db"
+    monkeypatch.setattr("sys.stdin", io.StringIO("买：衣服洗了一次就掉色\n/原因 物流问题\n/原因 物流\n/quit\n"))
+    out = io.StringIO()
+    console = Console(file=out, width=120, highlight=False, color_system=None)
+    assert run_console(f"sqlite:///{db}", ENGINE, Case(shop="柚子家女装", buyer_name="周敏"), console) == 0
+    text = out.getvalue()
+    assert text.count("已更正") == 1 and "这个案子的原因已经是“物流问题”，不用更正，没有记录。" in text, text
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT cause FROM corrections").fetchall() == [("logistics",)]

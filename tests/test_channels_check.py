@@ -99,13 +99,25 @@ def test_check_unknown_unset_partial_and_down() -> None:
     result = runner.invoke(channels, ["check", "qq"])
     assert result.exit_code == 2 and "未知渠道" in result.output
     result = runner.invoke(channels, ["check", "slack"])
-    assert result.exit_code == 1 and "没有任何设置" in result.output
+    assert result.exit_code == 1 and "一项都没有设置" in result.output
     assert "✗ 未设置  CSBOT_SLACK_SIGNING_SECRET" in result.output
     result = runner.invoke(channels, ["check", "slack"], env={"CSBOT_SLACK_BOT_TOKEN": "x"})
     assert result.exit_code == 1 and "CSBOT_SLACK_SIGNING_SECRET" in result.output
     result = runner.invoke(channels, ["check", "webhook", "--url", "http://127.0.0.1:9"],
                            env=ENV["webhook"])
     assert result.exit_code == 1 and "无法连接" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_check_with_nothing_set_names_what_to_set_and_fails(name: str) -> None:
+    # "该渠道没有任何设置" said nothing of what a channel needs, on stdout like a success line.
+    cls = ADAPTERS[name]
+    result = CliRunner().invoke(channels, ["check", name, "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 1, result.output
+    needed = [s for s in cls.settings if s.role in ("required", "secret")]
+    said = "、".join(f"{s.env}（{s.label}）" for s in needed)
+    assert result.stderr.strip() == (f"{cls.title}渠道一项都没有设置，服务不会启用它。"
+                                     f"要启用，请设置：{said}（见 docs/channels.md）"), result.stderr
 
 
 def test_check_never_prints_secret_values() -> None:

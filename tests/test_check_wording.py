@@ -88,6 +88,52 @@ def test_a_key_written_twice_is_reported_not_silently_dropped(shop: tuple[Path, 
     assert f"第 {line_of(buyer, 'causes:')} 行" in p.message
 
 
+def _twice(shop: tuple[Path, Path], name: str, key: str, more: str) -> tuple[Path, str]:
+    """``more`` (a second ``key:``) appended to ``name``, and what every command says of it."""
+    path = shop[0] / name
+    first = line_of(path, f"{key}:")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(more)
+    last = sum(1 for _ in path.open(encoding="utf-8")) - more.count("\n") + 2
+    return path, f"{path}:{last}：{key}：这个键写了两次（第 {first} 行和第 {last} 行）"
+
+
+@pytest.mark.parametrize("command", [
+    ["assist", "--shop", "柚子家女装", "--buyer", "周敏", "--templates", "{templates}"],
+    ["analyze", "--role", "buyer"],
+    ["train", "--persona", "busy_office_worker", "--templates", "{templates}"],
+    ["serve", "--db", "sqlite:///{tmp}/没有这个文件夹/c.db", "--templates", "{templates}"],  # no server if it loads
+])
+def test_a_key_written_twice_stops_every_command_that_loads_the_data(
+        shop: tuple[Path, Path], command: list[str]) -> None:
+    # Issue 15: data is checked when it loads. Only `csbot check` told it; serve, assist,
+    # analyze and train ran without the first `causes:` and its bundled rules.
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _, said = _twice(shop, "lexicon/buyer.yaml", "causes", '\ncauses:\n  logistics:\n    - any: ["快递(太慢|好慢)"]\n')
+    args = [a.format(tmp=shop[0].parent, templates=shop[1]) for a in command]
+    r = CliRunner(env={"CSBOT_CONFIG": None}).invoke(main, [*args, "--dialogs", str(shop[0])], input="")
+    assert r.exit_code == 3 and "数据错误" in r.output and said in r.output, r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(("name", "key", "more"), [
+    ("script.yaml", "version", "\nversion: 9\n"),  # read by the engine from bytes
+    ("personas/busy_office_worker.yaml", "title", "\ntitle: 又一个标题\n"),  # read by the trainer
+])
+def test_a_key_written_twice_is_refused_by_each_reader(shop: tuple[Path, Path], name: str, key: str,
+                                                        more: str) -> None:
+    from bot.engine import Engine
+    from bot.training.persona import load_personas
+
+    _, said = _twice(shop, name, key, more)
+    with pytest.raises(DataProblems) as err:
+        load_personas(shop[0]) if name.startswith("personas/") else Engine.load(*shop)
+    assert said in str(err.value), err.value
+
+
 @pytest.mark.parametrize(("variant", "said"), [
     ("{{ call }，您好", "}"),
     ("{% if call %}{{ call }}，您好", "endif"),

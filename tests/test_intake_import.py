@@ -191,12 +191,16 @@ def test_ten_thousand_rows_through_the_command(tmp_path: Path) -> None:
 def test_the_command_reports_in_chinese_and_the_queue_shows_the_cases(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     first = run_cli("import", str(SAMPLE), "--db", db, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    # Two rows were refused: exit 1 as README promises for rejected input lines (it was 0),
+    # the rest went in all the same.
+    assert first.returncode == 1, first.stderr
     out = first.stdout
     assert "读取 reviews.csv（UTF-8，8 行）" in out
     assert "新开案例 5 个，新增中差评 5 条；已导入过 0 条（不重复开案）；好评 1 条（不开案）" in out
     assert "第 7 行：缺少订单编号" in out and "第 8 行：评价结果“一般般”看不懂" in out
+    assert "改好这些行后重新导入整个文件即可：已导入的评价不会重复开案" in out
     again = run_cli("import", str(SAMPLE), "--db", db, "--json", cwd=tmp_path)
+    assert again.returncode == 1, again.stderr
     data = json.loads(again.stdout)
     assert (data["cases"], data["existing"], data["positive"]) == (0, 5, 1)
     assert data["bad"][0] == {"row": 7, "reason": "缺少订单编号"}

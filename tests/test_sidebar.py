@@ -348,6 +348,11 @@ async def test_the_tone_changes_the_suggestions_without_a_turn(desk: Desk) -> No
 async def test_me_names_the_token(desk: Desk) -> None:
     r = await desk.client.get("/api/v1/me", headers=desk.h())
     assert await r.json() == {"name": "小林", "role": "agent", "shop": CASE["shop"]}
+    # UTF-8 like every other route (it sent "\\u5c0f\\u6797"), and its schema is in the OpenAPI document.
+    assert "小林" in await r.text() and r.content_type == "application/json"
+    doc = await (await desk.client.get("/api/v1/openapi.json")).json()
+    assert doc["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/MeOut"}
     assert (await desk.client.get("/api/v1/me")).status == 401
 
 

@@ -72,8 +72,10 @@ def check(name: str, url: str, dev: bool, config: Path | None) -> None:
     except ConfigError as exc:
         click.echo(f"配置不完整，服务将拒绝启动：{exc}", err=True)
         sys.exit(EXIT_FAILED)
-    if adapter is None:
-        click.echo("该渠道没有任何设置，服务不会挂载它。")
+    if adapter is None:  # nothing set: say what a working channel needs, as a partial one does
+        needed = "、".join(f"{s.env}（{s.label}）" for s in cls.settings if s.role in ("required", "secret"))
+        click.echo(f"{cls.title}渠道一项都没有设置，服务不会启用它。要启用，请设置：{needed}（见 docs/channels.md）",
+                   err=True)
         sys.exit(EXIT_FAILED)
     probe = adapter.probe(time.time())
     target = url.rstrip("/") + probe.request.path

@@ -422,6 +422,10 @@ class _Session:
                 what = {"intent": "意图", "cause": "原因", "stage": "阶段"}[name]
                 names = list(self.labels.names[name].values())
                 raise ValueError(f"请写上要更正成的{what}，如 /{what} {names[0]}。可选：{'、'.join(names)}")
+            if name == "cause":  # the case's cause already: nothing to correct, nothing recorded
+                code = self.engine.label_code("cause", arg)
+                if run(self.store.get(self.conv_id))[0].cause == code:
+                    raise ValueError(f"这个案子的原因已经是“{self.labels.name('cause', code)}”，不用更正，没有记录。")
             sug = run(correct(self.store, self.engine, self.conv_id, agent=self.case.agent,
                               intent=arg if name == "intent" else None,
                               cause=arg if name == "cause" else None,

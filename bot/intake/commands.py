@@ -55,7 +55,7 @@ def import_cmd(file: Path | None, top: bool, since: str | None, until: str | Non
     \b
     文件：csbot import 评价.csv（CSV：UTF-8/带 BOM/GBK；或 .xlsx），表头中英文均可，顺序不限。
     开放平台：csbot import --top [--since 2026-03-01|last]（需要 CSBOT_TOP_APP_KEY 等设置）。
-    只有中评、差评开案例；有问题的行会列出行号和原因并跳过，其余照常导入。
+    只有中评、差评开案例；有问题的行会列出行号和原因并跳过，其余照常导入，退出码为 1。
     """
     if top == (file is not None):
         raise click.UsageError("请给出要导入的文件，或者用 --top 从开放平台拉取（二选一）")
@@ -118,6 +118,8 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
             "reviews": result.reviews, "existing": result.existing, "positive": good,
             "bad": [{"row": n, "reason": why} for n, why in bad], "ignored_columns": table.ignored,
         }, ensure_ascii=False))
+        if bad:  # rejected input lines are exit 1 (README), for a script as for a person
+            sys.exit(EXIT_FOUND)
         return
     names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GBK/GB18030", "utf-16": "UTF-16",
              "xlsx": "Excel"}
@@ -132,8 +134,11 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
             click.echo(f"  第 {number} 行：{why}")
         if len(bad) > 50:
             click.echo(f"  ……另有 {len(bad) - 50} 行，用 --json 查看全部")
+        click.echo("改好这些行后重新导入整个文件即可：已导入的评价不会重复开案。")
     if result.cases:
         click.echo("查看队列：csbot queue")
+    if bad:
+        sys.exit(EXIT_FOUND)
 
 
 # -- queue ----------------------------------------------------------------------------------

@@ -102,6 +102,14 @@ class ConversationList(BaseModel):
     items: list[ConversationSummary]
 
 
+class MeOut(BaseModel):
+    """Who the token is: the sidebar fills in the agent's name, and an admin may change it."""
+
+    name: str
+    role: str = Field(description="admin 或 agent")
+    shop: str
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

@@ -21,6 +21,7 @@ from bot.server.api import (
     EscalateIn,
     LintIn,
     LintOut,
+    MeOut,
     MessageIn,
     ToneIn,
 )
@@ -47,7 +48,7 @@ def build() -> dict[str, Any]:
     """The whole document."""
     models: list[type[BaseModel]] = [CreateConversation, MessageIn, CloseIn, CorrectionIn, EscalateIn, ToneIn,
                                      LintIn, ConversationOut, ConversationDetail, ConversationList, Suggestion,
-                                     LintOut, ErrorOut]
+                                     LintOut, MeOut, ErrorOut]
     from bot.server import queue as work_queue  # the intake's routes
 
     models += work_queue.MODELS
@@ -130,7 +131,7 @@ def build() -> dict[str, Any]:
             },
             "/api/v1/me": {
                 "get": {"summary": "当前令牌的名字、角色和店铺（侧边栏用来填客服名字）", "operationId": "me",
-                        "responses": {"200": {"description": "{name, role, shop}"}, **_errors(401)}},
+                        "responses": {"200": _json(MeOut, "令牌的名字、角色和店铺"), **_errors(401)}},
             },
             "/api/v1/conversations/{id}/corrections": {
                 "post": {"summary": "更正买家消息的意图、原因或会话阶段，返回更正后的建议",

@@ -46,10 +46,11 @@ def with_script(page: str, script: Script) -> str:
 async def me(request: web.Request) -> web.Response:
     """GET /api/v1/me: who the token is, so the page fills in the agent's name and knows
     whether it may change it (an admin may; an agent's cases carry their own name)."""
-    from bot.server.app import TOKEN
+    from bot.server.api import MeOut
+    from bot.server.app import TOKEN, _dump
 
     info = request[TOKEN]
-    return web.json_response({"name": info.name, "role": info.role, "shop": info.shop})
+    return _dump(MeOut(name=info.name, role=info.role, shop=info.shop))  # UTF-8, as every other route
 
 
 async def set_tone(request: web.Request) -> web.Response:
