@@ -608,7 +608,9 @@ class Engine:
         sure = [] if corrected else [i.intent for i in u.intents
                                      if i.intent != u.intent and i.confidence >= flow.weak_primary]
         # the big jumps are the intents with an evidence threshold in script.yaml
-        if not corrected and gate is not None and u.confidence < gate \
+        # a big jump whose cue the text lacks is held as well ("那你们等着吧" names no platform)
+        uncued = intent in flow.evidence_cues and not (norm and flow.cue(flow.evidence_cues[intent], norm))
+        if not corrected and gate is not None and (u.confidence < gate or uncued) \
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = self._sure_events(sure, complaint)
@@ -794,7 +796,11 @@ class Engine:
     @staticmethod
     def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:
         """A relative who answers for the buyer (script.yaml cues.proxy: "我是他女儿，我爸眼睛不好，
-        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes."""
+        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes, and so
+        is a reading of nothing in particular (other)."""
+        if u.intent == "other" and len(u.intents) <= 1:
+            return u.model_copy(update={"intent": "affirm", "intents": [
+                IntentScore(intent="affirm", confidence=u.confidence)]})
         if u.intent != "wrong_person" and all(i.intent != "wrong_person" for i in u.intents):
             return u
         rest = [i for i in u.intents if i.intent != "wrong_person"]
