@@ -478,6 +478,16 @@ class Engine:
             rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
             if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
                 u = self.understand.buyer(rest)
+        if norm and not corrected and u.cause is None and len(clauses) > 1 and any(
+                i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary
+                for i in [IntentScore(intent=u.intent, confidence=u.confidence), *u.intents]):
+            # a complaint read with no cause as a whole may name it in one clause ("记得 那个啊 当时
+            # 收到是压扁的 后来猫挺喜欢的": over and done, yet told): the problem is stated, no mood;
+            # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes)
+            told = next((c for c in (self.understand.buyer(c).cause for c in clauses)
+                         if c is not None and c not in flow.talk_causes), None)
+            if told is not None:
+                u = u.model_copy(update={"cause": told})
         if norm and not corrected:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
