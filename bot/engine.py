@@ -478,9 +478,8 @@ class Engine:
             rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
             if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
                 u = self.understand.buyer(rest)
-        if norm and not corrected and u.cause is None and len(clauses) > 1 and any(
-                i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary
-                for i in [IntentScore(intent=u.intent, confidence=u.confidence), *u.intents]):
+        if norm and not corrected and u.cause is None and len(clauses) > 1 and (u.intent in _COMPLAINTS or any(
+                i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)):
             # a complaint read with no cause as a whole may name it in one clause ("记得 那个啊 当时
             # 收到是压扁的 后来猫挺喜欢的": over and done, yet told): the problem is stated, no mood;
             # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes)
