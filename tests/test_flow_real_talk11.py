@@ -18,8 +18,8 @@ TEA = {"shop": "山谷茶庄", "buyer_name": "纪", "honorific": "女士", "prod
 
 
 def _asked(case: dict[str, str]) -> Flow:
-    return (Flow(ENGINE, case).agent(f"您好，请问是{case['buyer_name']}{case['honorific']}吗？我是{case['shop']}的售后客服。")
-            .buyer("是我").agent(f"您前几天买的{case['product']}，还记得吗？"))
+    who = f"您好，请问是{case['buyer_name']}{case['honorific']}吗？我是{case['shop']}的售后客服。"
+    return (Flow(ENGINE, case).agent(who).buyer("是我").agent(f"您前几天买的{case['product']}，还记得吗？"))
 
 
 def _suspected() -> Flow:
@@ -56,7 +56,8 @@ def test_a_digit_to_numbered_options_picks_one(text: str) -> None:
 
 # -- 3. a relative who answers for the buyer -------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["您好 我是她儿子 我妈不太会用手机 我帮她回", "你好 我是他女儿 我爸眼睛不好 手机是我在帮他看"])
+@pytest.mark.parametrize("text", ["您好 我是她儿子 我妈不太会用手机 我帮她回",
+                                  "你好 我是他女儿 我爸眼睛不好 手机是我在帮他看"])
 def test_a_relative_read_as_nothing_answers_for_the_buyer(text: str) -> None:
     (Flow(ENGINE, TEA).agent("您好，请问是纪女士吗？我是山谷茶庄的售后客服。").buyer(text)
      .expect("confirm_product"))
