@@ -331,6 +331,7 @@ class ScriptFile(_Strict):
     renamed: dict[str, str] | None = None
     # Flow keys still settling (see the module's docstring).
     evidence: Any = None
+    evidence_cues: Any = None
     firm_extort: Any = None
     talk_causes: Any = None
     weak_primary: Any = None

@@ -478,6 +478,15 @@ class Engine:
             rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
             if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
                 u = self.understand.buyer(rest)
+        if norm and not corrected and u.cause is None and len(clauses) > 1 and (u.intent in _COMPLAINTS or any(
+                i.intent in _COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)):
+            # a complaint read with no cause as a whole may name it in one clause ("记得 那个啊 当时
+            # 收到是压扁的 后来猫挺喜欢的": over and done, yet told): the problem is stated, no mood;
+            # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes)
+            told = next((c for c in (self.understand.buyer(c).cause for c in clauses)
+                         if c is not None and c not in flow.talk_causes), None)
+            if told is not None:
+                u = u.model_copy(update={"cause": told})
         if norm and not corrected:
             if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
                 u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
@@ -608,7 +617,9 @@ class Engine:
         sure = [] if corrected else [i.intent for i in u.intents
                                      if i.intent != u.intent and i.confidence >= flow.weak_primary]
         # the big jumps are the intents with an evidence threshold in script.yaml
-        if not corrected and gate is not None and u.confidence < gate \
+        # a big jump whose cue the text lacks is held as well ("那你们等着吧" names no platform)
+        uncued = intent in flow.evidence_cues and not (norm and flow.cue(flow.evidence_cues[intent], norm))
+        if not corrected and gate is not None and (u.confidence < gate or uncued) \
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
             events = self._sure_events(sure, complaint)
@@ -794,7 +805,11 @@ class Engine:
     @staticmethod
     def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:
         """A relative who answers for the buyer (script.yaml cues.proxy: "我是他女儿，我爸眼睛不好，
-        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes."""
+        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes, and so
+        is a reading of nothing in particular (other)."""
+        if u.intent == "other" and len(u.intents) <= 1:
+            return u.model_copy(update={"intent": "affirm", "intents": [
+                IntentScore(intent="affirm", confidence=u.confidence)]})
         if u.intent != "wrong_person" and all(i.intent != "wrong_person" for i in u.intents):
             return u
         rest = [i for i in u.intents if i.intent != "wrong_person"]

@@ -424,13 +424,20 @@ def test_a_weak_big_jump_holds_and_says_how_to_confirm() -> None:
     assert conv.stage == "closing" and not any(w.code.startswith("maybe_") for w in sug.warnings)
     conv, _ = ENGINE.feed_understood(_at_listen(), _read("好吧，就这样吧", "end", gate + 0.05))
     assert conv.stage == "closing"  # enough evidence: the jump is made
-    for intent, stage in (("extort", "malicious"), ("threaten", "escalated"), ("busy", "callback"),
-                          ("wrong_person", "closing")):
+    # (a threat must also say where it goes: script.yaml evidence_cues)
+    for intent, stage, text in (("extort", "malicious", "……"), ("threaten", "escalated", "我去平台投诉你们"),
+                                ("busy", "callback", "……"), ("wrong_person", "closing", "……")):
         low = ENGINE.flow.evidence[intent] - 0.05
-        held, sug = ENGINE.feed_understood(_at_listen(), _read("……", intent, low))
+        held, sug = ENGINE.feed_understood(_at_listen(), _read(text, intent, low))
         assert held.stage == "listen_apologize" and f"maybe_{intent}" in [w.code for w in sug.warnings]
-        moved, _ = ENGINE.feed_understood(_at_listen(), _read("……", intent, 0.99))
+        moved, _ = ENGINE.feed_understood(_at_listen(), _read(text, intent, 0.99))
         assert moved.stage == stage, intent
+
+
+def test_a_sure_threat_that_names_nowhere_holds_and_says_how_to_confirm() -> None:
+    """"那你们等着吧" names no platform, 12315 or lawyer: however sure the reading, no supervisor yet."""
+    held, sug = ENGINE.feed_understood(_at_listen(), _read("那你们等着吧", "threaten", 0.99))
+    assert held.stage == "listen_apologize" and "maybe_threaten" in [w.code for w in sug.warnings]
 
 
 def _read_several(text: str, intents: list[tuple[str, float]], primary: str, confidence: float,

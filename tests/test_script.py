@@ -30,6 +30,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "declined": {"all_declined": True},
     "explained": {"explanations": 1},
     "apologised": {"apologies": 1},
+    "product_asked": {"product_confirmed": True},
     "options_open": {"options_listed": ["exchange", "return_refund"]},
     "unoffered": {"unoffered": True},
 }
@@ -48,6 +49,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "declined": ({"all_declined": False}, {}),
     "explained": ({"explanations": 0}, {}),
     "apologised": ({"apologies": 0}, {}),
+    "product_asked": ({"product_confirmed": False}, {}),
     "options_open": ({"options_listed": ["exchange"]}, {}),
     "unoffered": ({"unoffered": False}, {}),
 }

@@ -74,6 +74,9 @@ class Cues(_Strict):
     # exchange: "你先退款我就改") and no money beyond it (`extra`: 赔, 转, 红包, amounts)
     owed: str = "(?!)"
     extra: str = "(?!)"
+    # a threat that names where it goes (the platform, 12315, a lawyer, the press): "你们等着吧"
+    # names nowhere, so it is no escalation by itself (script.yaml `evidence_cues`)
+    threat_names: str = "(?!)"
 
 
 class Ordinary(_Strict):
@@ -85,6 +88,9 @@ class FlowSpec(_Strict):
     """The flow section of script.yaml (checked when the engine loads)."""
 
     evidence: dict[str, float] = Field(default_factory=dict)
+    # a big jump that also needs a cue in the text (intent -> cue name): without it the reading,
+    # however sure, only gives the "可能…" note
+    evidence_cues: dict[str, str] = Field(default_factory=dict)
     act_evidence: dict[str, float] = Field(default_factory=dict)
     farewell: list[str] = Field(default_factory=list)
     firm_extort: float = 0.85
@@ -116,6 +122,7 @@ class Flow:
             where = ".".join(map(str, first["loc"]))
             raise DataError(f"script.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
         self.evidence = f.evidence
+        self.evidence_cues = f.evidence_cues
         self.act_evidence = f.act_evidence
         self.farewell = frozenset(f.farewell)
         self.firm_extort = f.firm_extort
@@ -138,6 +145,9 @@ class Flow:
                 self.cues[name] = re.compile(pattern)
             except re.error as exc:
                 raise DataError(f"script.yaml：cues.{name} 不是合法的正则表达式（{exc}）") from exc
+        for intent, cue in f.evidence_cues.items():
+            if cue not in self.cues:
+                raise DataError(f"script.yaml：evidence_cues.{intent} 的 {cue!r} 不在 cues 里")
 
     def cue(self, name: str, text: str) -> re.Match[str] | None:
         return self.cues[name].search(text)

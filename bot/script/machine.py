@@ -58,6 +58,8 @@ PREDICATES: dict[str, Predicate] = {
     "explained": lambda c, _: c.context.explanations > 0,
     # the agent has already apologised (before the buyer told the problem, say)
     "apologised": lambda c, _: c.context.apologies > 0,
+    # the agent has asked about the order (a yes at 确认商品 answers that, not something else)
+    "product_asked": lambda c, _: c.context.product_confirmed,
     "review_changeable": review_changeable,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     # the agent's latest offer left several options to choose between, and the buyer asked for
