@@ -795,7 +795,7 @@ def test_a_complaint_said_as_a_goodbye_while_closing_or_after_the_end_is_the_goo
 
 def test_an_act_the_model_alone_reads_moves_the_stage_only_when_sure() -> None:
     """script.yaml `act_evidence`: the learned model's probability of an act the rules did not read."""
-    text = "抱歉亲，裙子的颜色和页面不太一样，确实让人不开心。"  # an apology that retells the problem
+    text = "对不起，这条裙子颜色和页面不一样，给您添堵了。"  # an apology that retells the problem
     au, alone = ENGINE.understand.agent_read(text)
     assert "explain" in au.acts and 0 < alone["explain"] < ENGINE.flow.act_evidence["explain"]
     conv, _ = ENGINE.feed_understood(_at_identity(), _read("是我", "affirm", 0.99))
