@@ -553,7 +553,9 @@ class Engine:
         # A complaint that names no cause and asks for nothing states no problem: a mood
         # ("是我，干嘛"). A message with a goodbye in it is a goodbye, whatever else it says
         # ("就这样吧，反正也挺失望的"): it opens no new round (script.yaml `farewell`).
-        vague = complaint and u.cause is None and not asks
+        # Sarcasm at being contacted ("你们还知道找我？") read with a late-contact cause is no problem either.
+        vague = complaint and not asks and (u.cause is None or (
+            u.cause in flow.talk_causes and bool(norm) and flow.cue("contacted", norm) is not None))
         ctx.farewell = any(i in flow.farewell for i in meant)
         # the review was a slip and no problem is named ("差评？我点错了吧"): confirmed, and asked
         # whether anything was wrong; a later message that still names none says nothing was

@@ -734,6 +734,14 @@ def test_a_curt_or_sarcastic_yes_confirms_who_and_stops_there() -> None:
     conv, _ = ENGINE.feed_understood(_at_identity(), _read_several(
         "是，你们还知道找我？", [("affirm", 0.999), ("complain", 0.62)], "complain", 0.62))
     assert conv.stage == "confirm_product" and not conv.context.problem_stated
+    # the same read with the late contact as its cause (service): still a mood, not the problem
+    conv, _ = ENGINE.feed_understood(_at_identity(), _read_several(
+        "是，你们还知道找我？", [("affirm", 0.999), ("complain", 0.66)], "complain", 0.66, "service"))
+    assert conv.stage == "confirm_product" and not conv.context.problem_stated
+    # a service problem said outright is the problem
+    conv, _ = ENGINE.feed_understood(_at_identity(), _read_several(
+        "是，你们客服上次直接挂我电话", [("affirm", 0.999), ("complain", 0.9)], "complain", 0.9, "service"))
+    assert conv.stage == "listen_apologize" and conv.context.problem_stated
     # "什么事啊？你直接说吧" read as a complaint alone: it answers who she is
     conv, _ = ENGINE.feed_understood(_at_identity(), _read("什么事啊？你直接说吧", "complain", 0.84))
     assert conv.stage == "confirm_product"

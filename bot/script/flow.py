@@ -56,6 +56,7 @@ class Cues(_Strict):
     shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
+    contacted: str = "(?!)"  # sarcasm at being contacted at last ("你们还知道找我？"): a mood
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
