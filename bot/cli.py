@@ -17,6 +17,8 @@ from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from bot.models import Tone
 
 _click_in_chinese()
@@ -75,6 +77,17 @@ def _understander(dialogs: Path | None, *models: str) -> Any:
 
 
 _UNREAD = "第 {n} 行的编码看不懂（不是 UTF-8，也不是 GBK），已跳过：请把文件另存为 UTF-8"
+
+
+def _readable(file: Any, unread: list[int]) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of ``file`` with their numbers; a line in no encoding csbot reads is
+    said on stderr, skipped and its number added to ``unread`` (the command then exits 1)."""
+    for n, text in text_lines(file):
+        if text is None:
+            unread.append(n)
+            click.echo(_UNREAD.format(n=n), err=True)
+        elif text.strip():
+            yield n, text
 
 
 def _ending() -> None:
@@ -138,14 +151,8 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     u = _understander(dialogs, *(("buyer_model",) if role == "buyer" else ("agent_model", "guard")))
     analyse = u.buyer if role == "buyer" else u.agent
     out = sys.stdout
-    unread = 0
-    for n, text in text_lines(file):
-        if text is None:
-            unread += 1
-            click.echo(_UNREAD.format(n=n), err=True)
-            continue
-        if not text.strip():
-            continue
+    unread: list[int] = []
+    for _, text in _readable(file, unread):
         out.write(analyse(text).model_dump_json() + "\n")
     _ending()
     if unread:
@@ -167,14 +174,8 @@ def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
 
     labels = Describer(u.dialogs)
     blocked = warned = total = 0
-    unread = 0
-    for n, text in text_lines(file):
-        if text is None:
-            unread += 1
-            click.echo(_UNREAD.format(n=n), err=True)
-            continue
-        if not text.strip():
-            continue
+    unread: list[int] = []
+    for n, text in _readable(file, unread):
         total += 1
         findings = u.findings(text)
         blocked += any(f.severity == "block" for f in findings)
