@@ -88,6 +88,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def shop(tmp_path: Path) -> tuple[Path, Path]:
+    """A shop's own copy of dialogs/ (without the corpus) and scripts_zh/, to edit."""
+    root = Path(__file__).resolve().parent.parent
+    dialogs, templates = tmp_path / "dialogs", tmp_path / "scripts_zh"
+    shutil.copytree(root / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
+    shutil.copytree(root / "scripts_zh", templates)
+    return dialogs, templates
+
+
+@pytest.fixture
 def flow(engine: Engine, tmp_path: Path) -> Iterator[Any]:
     """Dialogs through the turn service and a real SQLite store (tests/dialog.py)."""
     from tests.dialog import ServiceFlow

@@ -32,6 +32,9 @@ from bot.engine import Engine
 from bot.models import BuyerUnderstanding, IntentScore
 from bot.paths import dialogs_dir, templates_dir
 from bot.store.connect import upgrade_schema
+from bot.training.persona import find_persona
+from bot.training.rubric import load_rubric
+from bot.training.session import Session, run_scripted
 
 REAL_LOAD = Engine.load
 REAL_UPGRADE = upgrade_schema
@@ -150,3 +153,19 @@ def model_read(text: str, intents: list[tuple[str, float]], primary: str, confid
     return BuyerUnderstanding(text=text, intent=primary, cause=cause, emotion="calm",
                               confidence=confidence,
                               intents=[IntentScore(intent=i, confidence=p) for i, p in intents])
+
+
+def play(engine: Engine, persona: str, replies: list[str], seed: int = 1,
+         dialogs: Path | None = None) -> Session:
+    """A trainee session through the real trainer: ``replies`` typed in order (the shop's own
+    personas and rubric when ``dialogs`` is given)."""
+    folder = dialogs or engine.dialogs
+    s = Session(engine, find_persona(folder, persona), load_rubric(folder), seed)
+    run_scripted(s, replies)
+    return s
+
+
+def violation_codes(s: Session) -> list[tuple[int, str]]:
+    """The scorecard's violations as (turn, code)."""
+    assert s.scorecard is not None
+    return [(v.turn, v.code) for v in s.scorecard.violations]

@@ -5,7 +5,6 @@ and from `csbot serve` start-up); the bundled data passes."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 from pathlib import Path
 
@@ -26,14 +25,6 @@ def _known_until_h14(problem: object) -> bool:
 def test_the_bundled_data_passes() -> None:
     problems = check_folders(ROOT / "dialogs", ROOT / "scripts_zh")
     assert [p for p in problems if not _known_until_h14(p)] == []
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> tuple[Path, Path]:
-    dialogs, templates = tmp_path / "dialogs", tmp_path / "scripts_zh"
-    shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
-    shutil.copytree(ROOT / "scripts_zh", templates)
-    return dialogs, templates
 
 
 def _problems(shop: tuple[Path, Path]) -> list[str]:

@@ -5,7 +5,6 @@ words in brackets to search for."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ import yaml
 from bot.datacheck import check_folders
 from bot.dataload import DataProblems, read_yaml, validate, yaml_problem
 from tests.shared import edit, line_of
-from tests.test_cli import ROOT
 
 ENGLISH = re.compile(r"[A-Za-z']+ [A-Za-z']+")  # a parser's sentence; one name alone (Tab, buyer) is fine
 
@@ -64,14 +62,6 @@ def test_a_line_indented_with_a_full_width_space_is_named(tmp_path: Path) -> Non
     with pytest.raises(DataProblems) as err:
         validate(path, "defaults.yaml", data)
     assert any("全角空格" in p.message for p in err.value.problems), err.value.problems
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> tuple[Path, Path]:
-    dialogs, templates = tmp_path / "dialogs", tmp_path / "scripts_zh"
-    shutil.copytree(ROOT / "dialogs", dialogs, ignore=shutil.ignore_patterns("corpus"))
-    shutil.copytree(ROOT / "scripts_zh", templates)
-    return dialogs, templates
 
 
 def test_a_key_written_twice_is_reported_not_silently_dropped(shop: tuple[Path, Path]) -> None:

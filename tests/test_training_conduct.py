@@ -9,12 +9,10 @@ from pathlib import Path
 from bot.engine import Engine
 from bot.paths import dialogs_dir
 from bot.training.grader import Scorecard
-from bot.training.persona import find_persona
-from bot.training.rubric import load_rubric
-from bot.training.session import Session, run_scripted
+from bot.training.session import Session
 from bot.training.testing import Dialog
 from bot.training.transcript import computation_lines, render_markdown
-from tests.shared import dump_yaml, load_yaml_text
+from tests.shared import dump_yaml, load_yaml_text, play
 
 TRAINEES = Path(__file__).parent / "data" / "trainees"
 
@@ -36,12 +34,7 @@ def _lines(name: str) -> list[str]:
     return [ln for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
-def _play(engine: Engine, persona: str, replies: list[str], seed: int = 1,
-          dialogs: Path | None = None) -> Session:
-    folder = dialogs or engine.dialogs
-    s = Session(engine, find_persona(folder, persona), load_rubric(folder), seed)
-    run_scripted(s, replies)
-    return s
+_play = play
 
 
 def _lines_of(s: Session, card: Scorecard) -> list[str]:

@@ -4,13 +4,14 @@ must be one they can trust, and the buyer must answer what was just said."""
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import pairwise
 
 from bot.engine import Engine
-from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
-from bot.training.session import Session, run_scripted
+from bot.training.session import Session
 from bot.training.transcript import computation_lines
+from tests.shared import play, violation_codes
 
 # A real agent's session with the aunt who got the wrong tea: emoji, 亲, a numbered quick-reply
 # offer, and a request that leaves the choice to her ("改不改完全看您自己").
@@ -28,15 +29,10 @@ AUNT = [
 ]
 
 
-def _play(engine: Engine, persona: str, replies: list[str], seed: int = 2) -> Session:
-    s = Session(engine, find_persona(engine.dialogs, persona), load_rubric(engine.dialogs), seed)
-    run_scripted(s, replies)
-    return s
+_play = partial(play, seed=2)
 
 
-def _codes(s: Session) -> list[tuple[int, str]]:
-    assert s.scorecard is not None
-    return [(v.turn, v.code) for v in s.scorecard.violations]
+_codes = violation_codes
 
 
 def test_teaching_the_aunt_how_to_edit_is_no_benefit_for_the_review(engine: Engine) -> None:

@@ -4,13 +4,12 @@ buyer's no counts, the span quoted is the part that blames, and stalling is not 
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from bot.engine import Engine
-from bot.training.persona import find_persona
-from bot.training.rubric import load_rubric
-from bot.training.session import Session, run_scripted
 from bot.training.transcript import render_markdown
+from tests.shared import play, violation_codes
 
 TRAINEES = Path(__file__).parent / "data" / "trainees"
 
@@ -19,15 +18,10 @@ def _lines(name: str) -> list[str]:
     return [ln for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
-def _play(engine: Engine, persona: str, replies: list[str], seed: int = 3) -> Session:
-    s = Session(engine, find_persona(engine.dialogs, persona), load_rubric(engine.dialogs), seed)
-    run_scripted(s, replies)
-    return s
+_play = partial(play, seed=3)
 
 
-def _codes(s: Session) -> list[tuple[int, str]]:
-    assert s.scorecard is not None
-    return [(v.turn, v.code) for v in s.scorecard.violations]
+_codes = violation_codes
 
 
 def test_a_clean_offer_after_a_blocked_reply_is_not_scored_again(engine: Engine) -> None:
