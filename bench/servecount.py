@@ -13,6 +13,8 @@ is its own commit; several share commits, as under wrk.
 To count one part alone, call it through `operator.methodcaller` in a copy of the code and add
 `--collect-atstart=no --toggle-collect=methodcaller_call` to the valgrind command (nothing
 else on a turn's path calls it): that is how Engine.feed inside the server was counted.
+`--keep FILE` keeps callgrind's output for `callgrind_annotate` (C functions only: Python 3.11's
+own frames do not show, so compare two checkouts rather than read Python costs from it).
 Needs valgrind (Debian package). Information for A/B runs; no target.
 """
 
@@ -101,6 +103,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--connections", type=int, default=1)
     ap.add_argument("--turns", type=int, default=900)
+    ap.add_argument("--keep", help="copy callgrind's output here (for callgrind_annotate)")
     args = ap.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +127,8 @@ def main() -> None:
                 proc.wait(120)
         dumped = Path(f"{out}.1").read_text(errors="replace")
         total = next(int(line.split()[1]) for line in dumped.splitlines() if line.startswith("summary:"))
+        if args.keep:
+            Path(args.keep).write_text(dumped)
     turns = args.turns // args.connections * args.connections
     print(f"csbot serve: {total / turns / 1000:.1f} k instructions/turn "
           f"({turns} turns, {args.connections} connection(s))")
