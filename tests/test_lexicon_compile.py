@@ -55,6 +55,14 @@ def test_factoring_merges_shared_first_characters() -> None:
     assert factor(["好|差", "a"]) == "(?:(?:好|差)|a)"  # a top-level "|" is not one head
 
 
+def test_a_bar_inside_a_group_a_class_or_an_escape_is_not_top_level() -> None:
+    # An item without a top-level "|" joins the trie (好…), one with it stays whole.
+    for inner in ["好(?:a|b)", "好[|]", "好\\|", "好(a(b|c)d)", "好[]|]", "好[(|]a", "好(?<=a|b)"]:
+        assert factor([inner, "好x"]).startswith("(?:好(?:"), inner
+    for top in ["好(a)|b", "好[(]|b", "好\\(|b", "好(a(b)c)|d", "好|(b|c)"]:
+        assert factor([top, "好x"]) == f"(?:(?:{top})|好x)", top
+
+
 def test_a_leading_group_of_characters_is_one_head() -> None:
     # one alternative where re compared one per phrase; a phrase that starts with one of
     # the group's characters keeps the order (您说 between them)
