@@ -113,3 +113,14 @@ def test_a_counter_offer_to_the_bad_reviewer_is_paying(engine: Engine, offer: st
 @pytest.mark.parametrize("refusal", ["三百我们给不了，也不会拿评价做交换", "一百块也不会给的"])
 def test_a_sum_refused_is_no_payment(engine: Engine, refusal: str) -> None:
     assert (4, "pays_extortion") not in _haggled(engine, refusal)
+
+
+def test_the_tip_does_not_ask_for_the_order_just_named(engine: Engine) -> None:
+    """The trainee named the buyer (wrongly) and the order in one message; the buyer answered who
+    she is. The tip said "说清买家哪天买了什么" right after the trainee had said it."""
+    s = play(engine, "busy_office_worker",
+             ["您好，请问是李女士吗？我是XX女装的客服，您买的连衣裙有色差的问题想跟您聊聊"], seed=6)
+    buyer = [e for e in s.events if e.get("type") == "buyer"][-1]
+    assert buyer["stage"] == "confirm_product", buyer
+    tips = [e["tip"] for e in s.events if e.get("type") == "coach"]
+    assert "说清买家哪天买了什么" not in tips[-1] and "哪里不满意" in tips[-1], tips
