@@ -544,6 +544,7 @@ class Engine:
         # another problem than the case's: another cause, or said as another one ("还有个事")
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
                            and u.cause not in ctx.causes) or bool(norm and flow.cue("another", norm))
+        ctx.told = u.cause
         had_cause = ctx.cause
         self._note_cause(ctx, u.cause, norm)
         # the primary intent and every other one read surely enough

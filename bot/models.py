@@ -184,6 +184,9 @@ class Context(Base):
     greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
     farewell: bool = False  # the last buyer message said goodbye (script.yaml `farewell`)
     new_problem: bool = False  # the last buyer message raised another problem than the case's
+    # the cause the last buyer message named (None when it named none): a question that names the
+    # problem ("那怎么会发错呢？") tells it, one about the talk (script.yaml talk_causes) does not
+    told: Cause | None = None
 
 
 class Conversation(Base):

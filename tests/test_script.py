@@ -33,6 +33,7 @@ MAKE_TRUE: dict[str, dict[str, Any]] = {
     "product_asked": {"product_confirmed": True},
     "options_open": {"options_listed": ["exchange", "return_refund"]},
     "unoffered": {"unoffered": True},
+    "told_problem": {"told": "wrong_missing"},
 }
 MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "problem_stated": ({"problem_stated": False}, {}),
@@ -52,6 +53,7 @@ MAKE_FALSE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "product_asked": ({"product_confirmed": False}, {}),
     "options_open": ({"options_listed": ["exchange"]}, {}),
     "unoffered": ({"unoffered": False}, {}),
+    "told_problem": ({"told": "service"}, {}),  # a talk cause (script.yaml talk_causes)
 }
 
 

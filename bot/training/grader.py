@@ -178,6 +178,9 @@ class Grader:
         if stage_now in r.own_step_stages:
             return self._fill(r.next_step.get(stage_now, ""))
         step = r.pressed_steps.get(pressed or "") or r.buyer_next_step.get(buyer_intent or "")
+        done = r.done_steps.get(stage_now)
+        if not step and done is not None and all(t.context.get(c) for c in done.context):
+            step = done.tip  # the step is taken: the buyer's answer to it is what comes next
         return self._fill(step or r.next_step.get(stage_now, ""))
 
     def violations(self, t: TurnFacts) -> list[ViolationRecord]:

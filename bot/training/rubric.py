@@ -132,6 +132,14 @@ class Labels(Strict):
         return self.violations.get(code, code)
 
 
+class DoneStep(Strict):
+    """The tip for a stage whose step the trainee took already ("您11月7日买的…" said, the buyer
+    answered only who they are): wait for the buyer's answer, not take the step again."""
+
+    context: list[str] = Field(description="conversation facts true once the step is taken")
+    tip: str
+
+
 class Rubric(Strict):
     """The whole rubric file."""
 
@@ -162,6 +170,9 @@ class Rubric(Strict):
     own_step_stages: list[str] = Field(
         default_factory=list, description="stages whose own next_step comes before buyer_next_step: "
         "the extortionist's '差评我会一直挂着' is no refusal to respect and thank him for")
+    done_steps: dict[str, DoneStep] = Field(
+        default_factory=dict, description="stage -> the tip when the trainee has already done the "
+        "stage's step (its context facts true) and the buyer has not answered it yet: not next_step again")
     left_tips: dict[str, str] = Field(
         default_factory=dict, description="the tip when the buyer has left (by ending, as in "
         "labels.endings): no next step to take any more; {step} is the next_step the trainee stood at")
