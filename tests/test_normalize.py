@@ -132,15 +132,15 @@ def test_the_fast_nfkc_agrees_on_any_mix(text: str) -> None:
 def test_serve_builds_the_converters_before_any_turn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """`csbot serve` builds both OpenCC converters before it serves (the traditional one
     takes ~75 ms of CPU): the first buyer writing traditional characters builds nothing."""
-    from aiohttp import web
     from click.testing import CliRunner
 
     from bot import cli
+    from bot.server import run
     from bot.understand import normalize
 
     normalize._t2s.cache_clear()
     normalize._s2tw.cache_clear()
-    monkeypatch.setattr(web, "run_app", lambda app, **k: app.close())  # stop before serving
+    monkeypatch.setattr(run, "serve_forever", lambda app, **k: app.close())  # stop before serving
     result = CliRunner().invoke(cli.main, ["serve", "--db", f"sqlite:///{tmp_path / 'csbot.db'}"])
     assert result.exit_code == 0, result.output
     assert normalize._t2s.cache_info().currsize == 1 and normalize._s2tw.cache_info().currsize == 1
