@@ -377,6 +377,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
     from aiohttp import web
 
     from bot.server.app import serve_app
+    from bot.server.run import serve_forever
     from bot.understand.normalize import load_conversions
 
     s = settings(config, database_url=database_url, host=host, port=port,
@@ -392,10 +393,10 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
         return app
 
     try:
-        web.run_app(app_factory(), host=s.host, port=s.port, print=lambda m: click.echo(
+        serve_forever(app_factory(), host=s.host, port=s.port, ready=lambda: click.echo(
             f"csbot 服务已启动：http://{s.host}:{s.port}（数据库：{s.database_url}）\n"
             f"客服侧边栏：http://{s.host}:{s.port}/sidebar"),
-            shutdown_timeout=10, handle_signals=True, keepalive_timeout=s.header_timeout,
+            shutdown_timeout=10, keepalive_timeout=s.header_timeout,
             access_log=logging.getLogger("aiohttp.access") if s.access_log else None)
     except Exception as exc:  # a configuration problem found at start-up
         from sqlalchemy.exc import SQLAlchemyError

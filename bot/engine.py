@@ -44,7 +44,7 @@ from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
 from bot.script.flow import FLOW_KEYS, Products, callback_time, spoken_time
 from bot.script.machine import Script, inherit_roles, review_changeable
-from bot.understand.normalize import to_traditional
+from bot.understand.normalize import to_traditional, written_simplified
 from bot.understand.pipeline import Understander
 
 _UNSEEN = object()  # a cache miss (None is a cached answer: blocked)
@@ -535,6 +535,8 @@ class Engine:
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
             ctx.traditional = True
+        elif said and ctx.traditional and written_simplified(said.source):  # back to 简体: so are we
+            ctx.traditional = False
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None

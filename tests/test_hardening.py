@@ -496,3 +496,48 @@ def test_token_add_says_an_admin_of_one_shop_manages_that_shop(tmp_path: Path) -
             await store.close()
 
     assert asyncio.run(scope_of("店长")) == "ShopA" and asyncio.run(scope_of("总管")) is None
+
+
+# -- 17. requests aiohttp cannot parse ---------------------------------------------------------------
+
+UNPARSABLE = [  # (request line and headers as bytes on the wire, the code answered)
+    ("GET /api/v1/conversations?shop=本店 HTTP/1.1".encode(), "bad_url"),  # raw UTF-8, not %E6%9C%AC...
+    ("GET /api/v1/conversations/会话 HTTP/1.1".encode(), "bad_url"),
+    (b"BREW /healthz HTTP/1.1", "bad_method"),
+    (b"GET /healthz HTTP/1.1\r\nBad Header", "bad_http"),
+    (b"POST /api/v1/lint HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz", "bad_http"),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1", "too_long"),
+]
+
+
+def test_an_unparsable_request_is_a_chinese_json_400_with_one_log_line(tmp_path: Path) -> None:
+    """A request aiohttp's parser refuses never reaches the middlewares: it was answered in
+    English plain text with a traceback in the log. A real server, real bytes on a socket."""
+    import socket
+
+    from tests.server_proc import ServerProcess
+
+    proc = ServerProcess(f"sqlite:///{tmp_path / 'raw.db'}").start()
+    try:
+        for head, code in UNPARSABLE:
+            with socket.create_connection(("127.0.0.1", proc.port), timeout=30) as s:
+                s.sendall(head + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+            top, _, body = data.partition(b"\r\n\r\n")
+            assert top.split()[1] == b"400", data
+            assert b"Content-Type: application/json" in top and b"Server: csbot\r\n" in top, top
+            error = json.loads(body)["error"]
+            assert error["code"] == code, error
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"]), error  # said in Chinese
+        # The server still serves, and the log has one line per refusal, no traceback.
+        with socket.create_connection(("127.0.0.1", proc.port), timeout=30) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        assert proc.terminate() == 0
+    log = Path(proc.log.name).read_text()
+    lines = [line for line in log.splitlines() if "refused an unparsable request" in line]
+    assert [line.rsplit(" ", 2)[-2] for line in lines] == [code for _, code in UNPARSABLE], log
+    assert "Traceback" not in log and "本店" not in log, log

@@ -223,3 +223,20 @@ def test_the_command_tells_what_is_wrong(tmp_path: Path) -> None:
     assert r.returncode == 0 and "新开案例 1 个" in r.stdout, r.stderr
     r = run_cli("import", "--db", db, cwd=tmp_path)
     assert r.returncode == 2 and "二选一" in r.stderr
+
+
+def test_a_one_star_review_in_a_star_file_opens_a_case(tmp_path: Path) -> None:
+    """A trial: an export whose ratings are stars (5, 3, 1) read its 1-star review "太差了"
+    as 好评 (the 1 of the 1/0/-1 scale) and opened no case for it, saying nothing."""
+    db = f"sqlite:///{tmp_path / 'stars.db'}"
+    stars = tmp_path / "stars.csv"
+    stars.write_text("订单编号,买家昵称,评价结果,评价内容\n5001,a,5,很好\n5002,b,3,一般\n5003,c,1,太差了\n"
+                     "5004,d,2,不行\n5005,e,4,还可以\n", encoding="gbk")
+    r = run_cli("import", str(stars), "--db", db, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert (data["cases"], data["positive"], data["bad"]) == (3, 2, [])  # 3, 1 and 2 stars
+    ones = tmp_path / "ones.csv"  # the 1/0/-1 scale: 1 is still 好评 there
+    ones.write_text("订单编号,买家昵称,评价结果\n6001,a,1\n6002,b,0\n6003,c,-1\n", encoding="utf-8")
+    data = json.loads(run_cli("import", str(ones), "--db", db, "--json", cwd=tmp_path).stdout)
+    assert (data["cases"], data["positive"], data["bad"]) == (2, 1, [])

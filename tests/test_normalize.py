@@ -132,15 +132,15 @@ def test_the_fast_nfkc_agrees_on_any_mix(text: str) -> None:
 def test_serve_builds_the_converters_before_any_turn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """`csbot serve` builds both OpenCC converters before it serves (the traditional one
     takes ~75 ms of CPU): the first buyer writing traditional characters builds nothing."""
-    from aiohttp import web
     from click.testing import CliRunner
 
     from bot import cli
+    from bot.server import run
     from bot.understand import normalize
 
     normalize._t2s.cache_clear()
     normalize._s2tw.cache_clear()
-    monkeypatch.setattr(web, "run_app", lambda app, **k: app.close())  # stop before serving
+    monkeypatch.setattr(run, "serve_forever", lambda app, **k: app.close())  # stop before serving
     result = CliRunner().invoke(cli.main, ["serve", "--db", f"sqlite:///{tmp_path / 'csbot.db'}"])
     assert result.exit_code == 0, result.output
     assert normalize._t2s.cache_info().currsize == 1 and normalize._s2tw.cache_info().currsize == 1
@@ -166,3 +166,30 @@ def test_traditional_suggestions_keep_the_names_as_given() -> None:
     joined = "".join(texts)
     assert "台灣小舖" in joined and "臺灣小舖" not in joined
     assert "雲" not in joined and "謝謝" in joined  # still traditional around the names
+
+
+def test_replies_follow_the_buyers_latest_script() -> None:
+    """A trial: a buyer who wrote one message in 繁體 and then went back to 简体 kept getting
+    traditional suggestions to the end. A message the same in both scripts (好的, 嗯, 1)
+    changes nothing; one written in simplified characters switches back."""
+    from bot.understand.normalize import written_traditional
+    from tests.shared import shared_engine
+
+    engine = shared_engine()
+    conv, _ = engine.start({"shop": "柚子家女装", "buyer_name": "周敏", "honorific": "小姐",
+                            "product": "连衣裙", "order_date": "2026-11-20", "agent": "小林"})
+
+    def replies(role: str, text: str) -> str:
+        nonlocal conv
+        conv, sug = engine.feed(conv, role, text)
+        return "".join(r.text for r in sug.suggestions)
+
+    replies("agent", "您好，请问是周敏小姐吗？")
+    assert written_traditional(replies("buyer", "是我，裙子洗了一次就縮水了，很失望"))
+    assert conv.context.traditional
+    replies("buyer", "嗯")  # the same in both scripts: still answered in 繁體
+    assert conv.context.traditional
+    said = replies("buyer", "刚才手机输入法换了，说回简体吧，裙子缩得很厉害")
+    assert not conv.context.traditional and said and not written_traditional(said), said
+    replies("buyer", "你們怎麼處理")  # and back again
+    assert conv.context.traditional

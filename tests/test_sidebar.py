@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -278,12 +279,20 @@ async def test_escalation_changes_nothing_when_the_supervisor_was_not_told(
         assert status == 422 and re.search(r"[\u4e00-\u9fff]", body["error"]["message"])
 
 
-async def test_escalation_without_a_channel_says_so(aiohttp_client: Any, aiohttp_server: Any, tmp_path: Path) -> None:
+async def test_escalation_without_a_channel_says_so(aiohttp_client: Any, aiohttp_server: Any, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """A 503 (the server lacks a setting, the request is right) that tells the agent what to
+    do now and the admin what to set, by the TOML key as well as the variable."""
     desk = await _desk(aiohttp_client, aiohttp_server, tmp_path, {})
     cid = await desk.case("E-3", SHIFT[:1])
+    caplog.set_level(logging.INFO)
     status, body = await desk.post(f"/api/v1/conversations/{cid}/escalate", {})
-    assert status == 503 and "CSBOT_ESCALATION_WEBHOOK" in body["error"]["message"]
-    assert "请直接联系主管" in body["error"]["message"]
+    assert status == 503 and body["error"]["code"] == "escalation_unavailable"
+    said = body["error"]["message"]
+    assert said.startswith("没能通知主管") and "案件没有改动" in said and "请直接联系主管" in said
+    assert "escalation_webhook" in said and "CSBOT_ESCALATION_WEBHOOK" in said
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"refused POST /api/v1/conversations/{cid}/escalate: 503 escalation_unavailable"]
     got = await (await desk.client.get(f"/api/v1/conversations/{cid}", headers=desk.h())).json()
     assert got["conversation"]["stage"] == "confirm_product"
 

@@ -75,7 +75,7 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
 
     from bot.intake.files import FileError, parse_map, read_table
     from bot.intake.importer import import_reviews
-    from bot.intake.records import ReviewIn, RowError, review_of
+    from bot.intake.records import ReviewIn, RowError, review_of, star_scale
 
     rules = _rules(s)
     try:
@@ -96,9 +96,11 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
     engine = load_engine(s.dialogs, s.templates)  # it reads each review and gives new cases their stage
     with Progress(console=err, transient=True, disable=not big or as_json) as bar:
         reading = bar.add_task("读取", total=len(table.rows))
+        stars = star_scale(record.get("rating") for _, record in table.records())
         for number, record in table.records():
             try:
-                review = review_of(record, shop=shop or s.shop, platform=platform or "taobao", tz=rules.tz, now=now)
+                review = review_of(record, shop=shop or s.shop, platform=platform or "taobao", tz=rules.tz,
+                                   now=now, stars=stars)
             except RowError as exc:
                 bad.append((number, str(exc)))
             else:

@@ -4,6 +4,7 @@ a row's raw values become it (ratings, platforms and times as shops' exports wri
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -72,8 +73,20 @@ class ReviewIn(BaseModel):
         return self.shop, self.order_id, self.sub_order_id
 
 
-def rating_of(raw: str) -> str:
-    value = _RATINGS.get(raw.strip().casefold())
+# A bare 1 is 好评 on the 1/0/-1 scale some exports use, and the worst review on a star scale:
+# a file whose ratings include 2 to 5 (never on the 1/0/-1 scale) is read in stars, so that its
+# 1-star reviews open cases instead of passing as 好评.
+_STARS = {"1": "差评", "2": "差评", "3": "中评", "4": "好评", "5": "好评"}
+
+
+def star_scale(ratings: Iterable[object]) -> bool:
+    """Whether a file's ratings are stars (see _STARS)."""
+    return any(str(r).strip() in ("2", "3", "4", "5") for r in ratings if r is not None)
+
+
+def rating_of(raw: str, stars: bool = False) -> str:
+    key = raw.strip().casefold()
+    value = (_STARS.get(key) if stars else None) or _RATINGS.get(key)
     if value is None:
         raise RowError(f"评价结果“{raw.strip()[:20]}”看不懂（应为 好评/中评/差评 或 good/neutral/bad）")
     return value
@@ -129,12 +142,13 @@ def _whole_number(value: object, label: str) -> None:
 
 
 def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
-              now: datetime | None = None) -> ReviewIn | None:
-    """The review in a row of canonical fields; None for a 好评 (no case); RowError for a bad row."""
+              now: datetime | None = None, stars: bool = False) -> ReviewIn | None:
+    """The review in a row of canonical fields; None for a 好评 (no case); RowError for a bad row.
+    ``stars``: the file's ratings are stars (star_scale)."""
     for f in REQUIRED:
         if not _cell(row.get(f)):
             raise RowError(f"缺少{FIELD_LABELS[f]}")
-    rating = rating_of(_cell(row["rating"]))
+    rating = rating_of(_cell(row["rating"]), stars)
     if rating == "好评":
         return None
     when = row.get("review_time")

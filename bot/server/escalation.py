@@ -127,8 +127,12 @@ async def escalate(request: web.Request) -> web.Response:
         raise ApiError(409, "closed", "这个会话已经结束，不能再升级")
     notifier = request.app[NOTIFIER]
     if notifier is None:
+        # A 5xx: the request is right, this server lacks a setting; retrying will not help, so
+        # the message tells the agent what to do now and the admin what to set.
         raise ApiError(503, "escalation_unavailable",
-                       f"没有配置主管通知渠道（{ENV_URL}）：请直接联系主管，这里没有改动")
+                       "没能通知主管：这个服务还没有设置主管通知渠道，案件没有改动。请直接联系主管；"
+                       f"管理员在设置文件里填 escalation_webhook（或环境变量 {ENV_URL}），"
+                       "填主管群机器人的地址，重启服务后生效")
     stages = request.app[TURNS].engine.script.stages
     label = stages[summary.stage].label if summary.stage in stages else summary.stage
     agent = summary.agent or request[TOKEN].name

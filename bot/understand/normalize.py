@@ -40,6 +40,17 @@ def written_traditional(text: str) -> bool:
     return bool(_t2s().convert(text) != text)
 
 
+# Characters that convert to traditional but that writers of traditional type too (台北, 台灣).
+_BOTH_SCRIPTS = str.maketrans("", "", "台")
+
+
+def written_simplified(text: str) -> bool:
+    """Whether a message is written in simplified characters: none that simplifies, and some
+    that a traditional writer would write otherwise. 好的, 嗯, 1 are neither, and say nothing."""
+    text = text.translate(_BOTH_SCRIPTS)
+    return not written_traditional(text) and bool(_s2tw().convert(text) != text)
+
+
 def to_traditional(text: str, keep: Iterable[str] = ()) -> str:
     """A suggestion in traditional characters (Taiwan standard forms), for a buyer who writes them.
 
