@@ -1,0 +1,373 @@
+"""Composing a turn's answer: the template variables of docs/templates.md, the situation keys
+that pick a template folder and key, the 1–3 replies rendered from scripts_zh/ (each passed
+through the guard: one it blocks is never suggested) and the draft of a public reply."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+from typing import Any, cast
+
+from bot.compose.remedies import RemedyBook
+from bot.compose.templates import TemplateLibrary, Variant
+from bot.labels import Labels
+from bot.models import Context, Conversation, SuggestedReply, Tone
+from bot.script.choices import Choices
+from bot.script.flow import Products, spoken_time
+from bot.script.machine import Script, review_changeable
+from bot.understand.normalize import to_traditional
+from bot.understand.pipeline import Understander
+
+_UNSEEN = object()  # a cache miss (None is a cached answer: blocked)
+_NEUTRAL_NAME = {"call": "亲", "name": "亲", "honorific": ""}
+GUARD_KEYS = ("shop", "agent", "product", "order_date", "cause", "options", "remedy")
+
+
+def _either(options: list[str]) -> str:
+    """Options as one spoken either-or: "A，还是B", "A、B，还是C" ("" for none)."""
+    if len(options) < 2:
+        return "".join(options)
+    return "、".join(options[:-1]) + "，还是" + options[-1]
+
+
+def spoken_callback(ctx: Context, at: datetime | None) -> str:
+    """The agreed callback time as said relative to ``at``."""
+    when = datetime.fromisoformat(ctx.callback_at or "")
+    return spoken_time(when, at)
+
+
+class Composer:
+    """What to suggest for a conversation as it stands, with bounded caches of what repeats."""
+
+    def __init__(self, script: Script, templates: TemplateLibrary, remedies: RemedyBook,
+                 products: Products, labels: Labels, defaults: dict[str, str], phrases: dict[str, str],
+                 choices: Choices, understand: Understander) -> None:
+        self.script = script
+        self.flow = script.flow
+        self.templates = templates
+        self.remedies = remedies
+        self.products = products
+        self.labels = labels
+        self.defaults = defaults
+        self.phrases = phrases
+        self.choices = choices
+        self.understand = understand
+        with_role = script.stages_with
+        self._offers = frozenset(with_role("offers_remedy"))
+        self._asks = frozenset(with_role("asks_review"))
+        self._closes = frozenset(with_role("closes"))
+        self._callback = frozenset(with_role("schedules_callback"))
+        self._suspect = frozenset(with_role("suspects_extortion"))
+        self._hands_over = frozenset(with_role("hands_over"))
+        self._guard_cache: dict[tuple[str, ...], bool] = {}
+        self._replies_cache: dict[tuple[str, ...], SuggestedReply | None] = {}
+        self._traditional_cache: dict[tuple[str, ...], SuggestedReply] = {}
+        self._variables_of: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._chosen: dict[tuple[Any, ...], tuple[Variant, ...]] = {}
+
+    def variables(self, conv: Conversation, at: datetime | None) -> dict[str, Any]:
+        # The same for every turn of a conversation until the cause, the remedy or the case
+        # changes: kept per those facts (bounded; shared, so never changed in place). Not
+        # with a callback time, spoken relative to now.
+        case, ctx = conv.case, conv.context
+        if ctx.callback_at:
+            return self._make_variables(conv, at)
+        key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
+               case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
+               ctx.shipping_asked,
+               tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
+        found = self._variables_of.get(key)
+        if found is None:
+            if len(self._variables_of) >= 1024:
+                self._variables_of.clear()
+            found = self._variables_of[key] = self._make_variables(conv, at)
+        return found
+
+    def _make_variables(self, conv: Conversation, at: datetime | None) -> dict[str, Any]:
+        case, ctx = conv.case, conv.context
+        options = self.remedies.for_cause(ctx.cause)
+        chosen = self.remedies.remedies.get(ctx.remedy_chosen or "", options[0])
+        unit, use = self.products.words(case.product or ctx.product_said)
+        d = case.order_date
+        options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
+        # what the buyer asked for (else the first option) and the cause's other options
+        wanted = self.remedies.remedies.get(ctx.remedy_about or ctx.remedy_requested or "", options[0])
+        others = self.remedies.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}
+                                            ).replace("{{ unit }}", unit)
+        remedy = chosen.short.replace("{{ unit }}", unit)
+        words = self.phrases
+        if ctx.damaged:  # damage to the buyer's other things joins the remedy
+            options_text += words["damage_options"].format(thing=ctx.damaged)
+            remedy += words["damage_remedy"].format(thing=ctx.damaged)
+        agent = case.agent or ""
+        return {
+            "call": f"{case.buyer_name}{case.honorific}",
+            "name": case.buyer_name,
+            "honorific": case.honorific,
+            "shop": case.shop,
+            "agent": agent,
+            "me": words["me"].format(agent=agent),
+            "product": case.product or self.defaults["product"],
+            "order_date": words["order_date"].format(month=d.month, day=d.day) if d
+            else self.defaults["order_date"],
+            "cause": self.labels.spoken_cause(ctx.cause),
+            "options": options_text,
+            "remedy": remedy,
+            "requested": wanted.short.replace("{{ unit }}", unit),
+            "requested_text": wanted.text.replace("{{ unit }}", unit),
+            "others": others,
+            # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
+            "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
+                               for r in ctx.options_listed if r in self.remedies.remedies]),
+            "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
+            "again": (wanted.again or "").replace("{{ unit }}", unit),
+            "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
+            "unit": unit,
+            "use": use,
+            "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
+            "tone": conv.tone,
+        }
+
+    def situation_keys(self, conv: Conversation, at: datetime | None) -> tuple[str, list[str]]:
+        """The template folder for this turn and its keys, most specific first."""
+        ctx = conv.context
+        keys: list[str] = []
+        if ctx.just_resumed:
+            # "按约定的时间" only when a time was agreed
+            return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
+        if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
+            return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
+        if ctx.repair:
+            keys.append("after_block")  # correct a blocked message before anything else
+        elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or ""):
+            # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
+            # lack is not promised: remedy_not_offered, with the note)
+            keys.append("deal")
+        elif ctx.remedy_which and ctx.last_role == "buyer" and conv.stage in self._offers:
+            keys.append("which")  # a plain yes to several options: which one, named as offered
+        elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
+            step = self.flow.next_step.get(conv.stage)
+            if step is not None and step.act in ctx.last_acts:
+                # the agent answered the buyer's request: asked to confirm it, not to pick one
+                asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self._offers)
+                return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
+        if conv.stage in self._callback and ctx.callback_at:
+            keys.append("agreed")
+        if conv.stage in self._hands_over and ctx.handed_over:
+            keys.append("handed_over")  # the agent said who takes over: not said again
+        if conv.stage in self._asks and ctx.last_role == "buyer" and ctx.remedy_changed:
+            keys.append("changed")  # "算了还是退吧": the new choice is arranged, not heard as a problem
+        if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
+                and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
+            keys.append("intent-complain")  # a problem raised late is heard before anything else
+        if ctx.misclick:  # (also after the agent's reply: no "哪里不满意" while no problem is told)
+            # a slip: no "哪里不满意"; nothing wrong: left to the buyer (no request before a fix)
+            if ctx.misclick == "how":  # how to change it, or honestly that it no longer can
+                keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
+            keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
+        if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
+                keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
+            if ctx.self_fixed:
+                keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
+            if ctx.call_asked:
+                keys.append("call")  # asked to be called: the talk stays here, said kindly
+            if ctx.amount and not ctx.remedy_chosen and conv.stage in self._offers:
+                # once the options are out, how much or more: the sum is the agent's to set (before
+                # them, "赔多少" gets the options: remedy_asked)
+                keys.append(f"amount-{ctx.amount}")
+        if ctx.remedy_again and ctx.last_role == "buyer":
+            keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
+        if ctx.remedy_about and ctx.last_role == "buyer":
+            keys.append("remedy_about")  # a question about an option: how it goes, then the choice
+        if ctx.remedy_requested and ((ctx.remedy_asked and ctx.last_role == "buyer") or (
+                conv.stage in self._offers and not ctx.remedy_chosen)):
+            # (where the options are shown, the request still stands after the agent's explanation)
+            # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
+            # by_cause) is not promised: the options the shop has instead
+            offered = self.choices.offered(ctx, ctx.remedy_requested)
+            keys.append("remedy_requested" if offered else "remedy_not_offered")
+        if ctx.remedy_asked and ctx.last_role == "buyer":
+            keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
+        if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
+            keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
+        if conv.stage in self._asks and ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen \
+                and ctx.last_role == "buyer":  # asked how the chosen one goes: answered before any request
+            keys.append("arranged-asked" if ctx.remedy_underway else "arrange-asked")
+        if conv.stage in self._asks and not ctx.remedy_underway:
+            keys.append("arrange")  # no review request before the remedy is under way
+        if conv.case.buyer_name == self.defaults["buyer_name"]:
+            keys.append("noname")
+        if conv.stage in self._closes and ctx.change_asked and ctx.last_role == "buyer":
+            # how to change it, or honestly that it no longer can (Tmall, too late, changed once)
+            keys.append("change-how" if review_changeable(conv, at) else "change-fixed")
+        if conv.stage in self._closes:
+            if ctx.wrong_person:
+                keys.append("wrong_person")
+            elif ctx.all_declined:
+                keys.append("declined")
+            elif ctx.review_answer in ("agree_review", "refuse_review"):
+                keys.append(f"intent-{ctx.review_answer}")
+            elif ctx.remedy_chosen and ctx.review_answer is None and (
+                    ctx.review_requests > 0 or not review_changeable(conv, at)):
+                # chosen and no request to make (Tmall, too late, or asked once already: a new round,
+                # or asked too early): the remedy is arranged and the talk closes
+                keys.append("no_request")
+        if conv.last_intent:
+            keys.append(f"intent-{conv.last_intent}")
+        if ctx.cause:
+            keys.append(f"cause-{ctx.cause}")
+        keys.append("default")
+        return conv.stage, keys
+
+    def replies(
+        self, conv: Conversation, variables: dict[str, Any], at: datetime | None
+    ) -> list[SuggestedReply]:
+        ctx = conv.context
+        if conv.stage in self._asks and ctx.review_requests > 0 and not ctx.repair:
+            return []  # the one request is made: wait for the buyer
+        if conv.stage == self.script.final and ctx.last_role == "agent":
+            return []  # the agent said goodbye: nothing to add until the buyer writes again
+        folder, candidates = self.situation_keys(conv, at)
+        key = self.templates.pick_key(folder, candidates)
+        if key is None:
+            return []
+        avoid = frozenset(conv.last_templates)
+        other: Tone = "亲切" if conv.tone == "正式" else "正式"
+        missing = self._missing(conv)
+        chosen = (*self._choose(folder, key, conv.tone, 2, conv.turn, avoid, missing),
+                  *self._choose(folder, key, other, 1, conv.turn, avoid, missing))
+        out: list[SuggestedReply] = []
+        for v in chosen:
+            reply = self._reply(v, variables)
+            if reply is not None:  # never suggest what the guard blocks (tests keep this empty)
+                out.append(reply)
+        opening = self.script.initial  # the greeting folded into a reply to a buyer who wrote first
+        if ctx.buyer_first and ctx.agent_turns == 0 and conv.stage != opening:
+            noname = conv.case.buyer_name == self.defaults["buyer_name"]
+            key = self.templates.pick_key(opening, ["buyer_first-said_who"] * ctx.buyer_first_said_who
+                                          + ["buyer_first-noname"] * noname + ["buyer_first"])
+            greet = self._choose(opening, key, conv.tone, 1, conv.turn, frozenset(), missing) if key else ()
+            if greet:
+                hello = self.templates.render(greet[0], variables)
+                out = [r.model_copy(update={"text": hello + r.text}) for r in out]
+        if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:  # safety first
+            care = self._choose("care", "default", conv.tone, 1, conv.turn, avoid, missing)
+            reply = self._reply(care[0], variables) if care else None
+            if reply is not None:
+                out.insert(0, reply)
+        if ctx.traditional:
+            case = conv.case  # names stay as given: 台灣小舖 is not 臺灣小舖, the agent 小云 not 小雲
+            names = (case.shop, case.buyer_name, case.agent or "")
+            out = [self._in_traditional(r, names) for r in out]
+        return out
+
+    def _in_traditional(self, r: SuggestedReply, names: tuple[str, ...]) -> SuggestedReply:
+        """The reply in traditional characters. Kept in a bounded cache like the replies
+        themselves: converting three replies again every turn cost more than deciding it."""
+        key = (r.text, r.template, r.tone, *names)
+        hit = self._traditional_cache.get(key)
+        if hit is None:
+            hit = r.model_copy(update={"text": to_traditional(r.text, names)})
+            if len(self._traditional_cache) >= 4096:
+                self._traditional_cache.clear()
+            self._traditional_cache[key] = hit
+        return hit
+
+    def _missing(self, conv: Conversation) -> frozenset[str]:
+        """Facts the case lacks: a variant that needs one is used only when no other is left."""
+        case = conv.case
+        return frozenset(name for name, value in (("product", case.product),
+                                                  ("order_date", case.order_date)) if not value)
+
+    def _choose(self, folder: str, key: str, tone: str, count: int, seed: int,
+                avoid: frozenset[str], missing: frozenset[str]) -> tuple[Variant, ...]:
+        # A function of the pool's rotation, not of the turn itself: kept (bounded), as the
+        # same few choices come back turn after turn.
+        size = self.templates.size(folder, key, tone)
+        if not size:
+            return ()
+        memo = (folder, key, tone, count, seed % size, avoid, missing)
+        found = self._chosen.get(memo)
+        if found is None:
+            if not missing:
+                found = tuple(self.templates.choose(folder, key, tone, count, seed, avoid))
+            else:
+                pool = self.templates.choose(folder, key, tone, 99, seed, avoid)
+                # the variants that need the fewest facts the case lacks first (stable:
+                # rotation kept)
+                pool.sort(key=lambda v: len(missing & v.names))
+                found = tuple(pool[:count])
+            if len(self._chosen) >= 4096:
+                self._chosen.clear()
+            self._chosen[memo] = found
+        return found
+
+    def _reply(self, v: Variant, variables: dict[str, Any]) -> SuggestedReply | None:
+        """The variant rendered as a suggested reply, None when the guard blocks it.
+
+        Both are a function of the variant and the values of its own placeholders (the
+        guard reads the text alone: no context, no stage), so the answers of a variant
+        are kept in a bounded cache: a conversation's case fields change rarely,
+        and every turn otherwise renders, checks and validates the same replies again.
+        The reply objects are shared, like the stage and checklist items (never changed
+        in place: a greeting or the masking copies them).
+        """
+        tone = v.tone
+        if any(n not in variables for n in v.slots):
+            return self._render_reply(v, variables)  # Jinja, or an error to raise
+        key = (v.id, *[tone if n == "tone" else variables[n] for n in v.slots])
+        hit = self._replies_cache.get(key, _UNSEEN)
+        if hit is _UNSEEN:
+            hit = self._render_reply(v, variables)
+            if len(self._replies_cache) >= 4096:
+                self._replies_cache.clear()
+            self._replies_cache[key] = hit
+        return cast("SuggestedReply | None", hit)
+
+    def _render_reply(self, v: Variant, variables: dict[str, Any]) -> SuggestedReply | None:
+        text = self.templates.render(
+            v, variables if v.tone == variables["tone"] else {**variables, "tone": v.tone})
+        if self._blocked(v, variables):
+            return None
+        return SuggestedReply(text=text, template=v.id, tone=cast(Tone, v.tone))
+
+    def _blocked(self, variant: Variant, variables: dict[str, Any]) -> bool:
+        """Whether the guard blocks this variant rendered with these variables.
+
+        The guard reads the text with the buyer's name held neutral (a name cannot tie a
+        benefit to a review), so one check serves every buyer of the same shop, product and
+        remedy; the answers are kept in a small bounded cache, off the per-turn cost.
+        """
+        key = (variant.id, *[str(variables[k]) for k in GUARD_KEYS])
+        hit = self._guard_cache.get(key)
+        if hit is None:
+            text = self.templates.render(variant, {**variables, **_NEUTRAL_NAME, "tone": variant.tone})
+            hit = self.understand.guard.blocks(self.understand.findings(text))
+            if len(self._guard_cache) >= 4096:
+                self._guard_cache.clear()
+            self._guard_cache[key] = hit
+        return hit
+
+    def public_reply(
+        self, conv: Conversation, variables: dict[str, Any], at: datetime | None
+    ) -> str | None:
+        ctx = conv.context
+        suspect = conv.stage in self._suspect or (conv.context.suspected and conv.stage in self.script.holding)
+        stays = suspect or (
+            (conv.stage in self._closes or conv.stage == self.script.final)
+            and (ctx.all_declined or ctx.review_answer == "refuse_review"
+                 or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
+        )
+        if not stays:
+            return None
+        # Suspected extortion: no admission of a fault the review only claimed (the
+        # `suspected` key) before the cause's wording.
+        keys = ["suspected"] if suspect else []
+        key = self.templates.pick_key("public_reply", [*keys, f"cause-{ctx.cause}", "default"])
+        if key is None:
+            return None
+        # One draft per conversation: the text the agent reads does not change turn by turn.
+        picked = self.templates.choose("public_reply", key, "正式", 1, zlib.crc32(conv.id.encode()), set())
+        return self.templates.render(picked[0], variables) if picked else None

@@ -1,0 +1,202 @@
+"""What a buyer's message means for the flow: the understanding corrected where script.yaml's
+cues say it reads the moment wrong (a proxy, a review already changed, fixed it themselves, the
+review offered for the fix, a plain yes or no that opens the message, the cause told in one
+clause or after a correction), and the events the corrected reading fires. The turn
+(bot/engine.py) runs understand → correct the reading (here) → fire the events → compose."""
+
+from __future__ import annotations
+
+from bot.compose.remedies import RemedyBook
+from bot.models import BuyerUnderstanding, Cause, Context, IntentScore
+from bot.script.flow import Flow
+from bot.script.machine import Script
+from bot.understand.pipeline import Understander
+
+COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
+                        "want_compensation"})
+REQUESTS = COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
+
+
+class BuyerReading:
+    """The corrections of a buyer's reading and its events, over the flow's cues."""
+
+    def __init__(self, script: Script, flow: Flow, understand: Understander, remedies: RemedyBook) -> None:
+        self.script = script
+        self.flow = flow
+        self.understand = understand
+        self.remedies = remedies
+        with_role = script.stages_with
+        self._confirms = frozenset(with_role("confirms_product"))
+        self._offers = frozenset(with_role("offers_remedy"))
+        self._asks = frozenset(with_role("asks_review"))
+
+    def correct(self, u: BuyerUnderstanding, ctx: Context, before: str, text: str, norm: str,
+                clauses: list[str]) -> BuyerUnderstanding:
+        """The reading of a message (not one a person corrected, not empty) as the flow takes
+        it; notes on ``ctx`` what the cues tell besides (review_said_changed, self_fixed, deal)."""
+        flow = self.flow
+        if flow.cue("review_changed", norm):
+            # "记得 我已经改成好评了 当时收到是压扁的": the change is used, and the news is no answer
+            # to anything (read as agreeing to a request nobody made): the rest is read on its own
+            ctx.review_said_changed = True
+            rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
+            if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
+                u = self.understand.buyer(rest)
+        if u.cause is None and len(clauses) > 1 and (u.intent in COMPLAINTS or any(
+                i.intent in COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)):
+            # a complaint read with no cause as a whole may name it in one clause ("记得 那个啊 当时
+            # 收到是压扁的 后来猫挺喜欢的": over and done, yet told): the problem is stated, no mood;
+            # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes)
+            told = next((c for c in (self.understand.buyer(c).cause for c in clauses)
+                         if c is not None and c not in flow.talk_causes), None)
+            if told is not None:
+                u = u.model_copy(update={"cause": told})
+        if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
+            u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
+                IntentScore(intent="ask", confidence=u.confidence)]})
+        if before in self._confirms and flow.cue("other_product", norm):
+            # "积木？我没买积木啊 我买的是个拼图": the agent named the wrong thing; neither a
+            # problem nor the order recalled (read as a wrong item): the order is checked again
+            u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
+                IntentScore(intent="ask", confidence=u.confidence)]})
+        if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
+            u = self._for_buyer(u)
+        u = self._opened_by(u, text, norm, "yes", "affirm")
+        if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
+            u = self._opened_by(u, text, norm, "no", "deny")
+        ctx.deal = False
+        ctx.self_fixed = flow.cue("self_fixed", norm) is not None
+        if ctx.self_fixed:  # "盆我已经自己换了一个" (read as an exchange): nothing asked for
+            kept = [i for i in u.intents if i.intent not in REQUESTS] or [
+                IntentScore(intent="other", confidence=u.confidence)]
+            primary = u.intent if u.intent not in REQUESTS else kept[0].intent
+            u = u.model_copy(update={"intent": primary, "intents": kept})
+        if u.intent in ("agree_review", "extort") \
+                and (ctx.problem_stated or ctx.cause or u.cause) \
+                and not (ctx.review_requests and ctx.remedy_chosen) \
+                and flow.cue("owed", norm) and not flow.cue("extra", norm):
+            # the review offered for the fix itself ("你先退款我就改", read as an agreement or an
+            # extortion): the fix is owed whatever the review, so no 疑似恶意; not chosen yet, the
+            # message asks for it; either way the deal is not taken (key `deal`, note `deal`). Asked
+            # by the agent once the fix was chosen, "行 退了我去改" is the answer, no deal offered.
+            ctx.deal = True
+            named = self.remedies.named(norm, flow.cues["turned_down"])
+            wanted = (next(iter(self.remedies.remedies[named].intents), "want_refund") if named
+                      else "want_refund") if ctx.remedy_chosen is None else "agree_review"
+            u = u.model_copy(update={"intent": wanted, "intents": [
+                IntentScore(intent=wanted, confidence=u.confidence)]})
+        return u
+
+    def primary(self, intent: str, u: BuyerUnderstanding, ctx: Context, before: str, meant: list[str],
+                norm: str, free_now: bool) -> str:
+        """The primary intent as the moment reads it, where its words say otherwise."""
+        flow = self.flow
+        if intent == "busy" and free_now:
+            intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
+        if intent == "busy" and before in self._asks and ctx.review_requests and norm \
+                and flow.cue("defers", norm):
+            intent = "other"  # "等鞋到了再说吧" to the review request answers it: it is put off
+        if intent == "end" and u.cause is not None:
+            intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
+        if intent == "end" and before in self._offers and ctx.remedies_offered and norm \
+                and "affirm" in meant and flow.cue("settles", norm):
+            intent = "affirm"  # "好的，那就这样吧" to the options agrees to them
+        return intent
+
+    def vague(self, u: BuyerUnderstanding, complaint: bool, asks: list[str], norm: str) -> bool:
+        """A complaint that names no cause and asks for nothing states no problem: a mood
+        ("是我，干嘛"). Sarcasm at being contacted ("你们还知道找我？") read with a late-contact
+        cause is no problem either."""
+        flow = self.flow
+        return complaint and not asks and (u.cause is None or (
+            u.cause in flow.talk_causes and bool(norm) and flow.cue("contacted", norm) is not None))
+
+    def _opened_by(self, u: BuyerUnderstanding, text: str, norm: str, cue: str,
+                   intent: str) -> BuyerUnderstanding:
+        """A message opened by a plain yes (script.yaml cues.yes: "嗯 快点", "我是，請問哪位",
+        "dui") affirms, whatever else it is read as; one opened by a plain no to the options
+        (cues.no: "都不用了 …") declines them: read as other, the word is the reading; beside
+        another reading, it comes first. The word may be one of its own before a space."""
+        if u.intent == intent or any(i.intent == intent for i in u.intents):
+            return u
+        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        if not self.flow.cue(cue, norm) and not (
+                first != text.strip() and self.flow.cue(cue, self.understand.normalize(first).text)):
+            return u
+        if u.intent == "other":
+            return u.model_copy(update={"intent": intent, "intents": [
+                IntentScore(intent=intent, confidence=u.confidence)]})
+        rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
+        return u.model_copy(update={"intents": [IntentScore(intent=intent, confidence=1.0), *rest]})
+
+    @staticmethod
+    def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:
+        """A relative who answers for the buyer (script.yaml cues.proxy: "我是他女儿，我爸眼睛不好，
+        手机是我在帮他看") is the buyer's side, not the wrong person: the reading is a yes, and so
+        is a reading of nothing in particular (other)."""
+        if u.intent == "other" and len(u.intents) <= 1:
+            return u.model_copy(update={"intent": "affirm", "intents": [
+                IntentScore(intent="affirm", confidence=u.confidence)]})
+        if u.intent != "wrong_person" and all(i.intent != "wrong_person" for i in u.intents):
+            return u
+        rest = [i for i in u.intents if i.intent != "wrong_person"]
+        if all(i.intent != "affirm" for i in rest):
+            rest = [IntentScore(intent="affirm", confidence=u.confidence), *rest]
+        primary = "affirm" if u.intent == "wrong_person" else u.intent
+        return u.model_copy(update={"intent": primary, "intents": rest})
+
+    def note_cause(self, ctx: Context, cause: Cause | None, norm: str) -> None:
+        """The first problem the buyer states is the case's cause until the buyer corrects
+        it; later ones (tone, slow replies) are kept as secondary causes. A correction names
+        the cause after its cue ("不是缩水的问题，其实是尺码小了"): the whole message may
+        read as the cause it denies, so the words after the cue are read on their own."""
+        fix = self.flow.cue("cause_correction", norm) if norm and ctx.cause is not None else None
+        if fix is not None and norm[fix.end():].strip():
+            cause = self.understand.buyer(norm[fix.end():]).cause or cause
+        if cause is None or cause == ctx.cause:
+            return
+        talk = self.flow.talk_causes
+        if ctx.cause_early and ctx.cause in talk and cause not in talk:
+            # the reaction to the contact ("…就让我改差评？") gives way to the problem itself
+            ctx.causes = [ctx.cause, *(c for c in ctx.causes if c not in (cause, ctx.cause))]
+            ctx.cause, ctx.cause_early = cause, False
+            return
+        if ctx.cause is None or fix is not None:
+            if ctx.cause is not None:
+                ctx.causes = [c for c in ctx.causes if c != cause]
+            ctx.cause_source = "talk" if ctx.cause is None else "correction"
+            ctx.cause = cause
+        elif cause not in ctx.causes:
+            ctx.causes = [*ctx.causes, cause]
+
+
+    def settle(self, events: list[str], vague: bool) -> list[str]:
+        """A message's events as script.yaml's ``events`` settle them: an event drops those it
+        outranks (choosing beats turning an option down), and a complaint that states no problem
+        fires its mood's events instead of the problem's."""
+        fired = set(events)
+        dropped = {d for e in fired for d in self.script.outranks.get(e, ())}
+        out = [e for e in events if e not in dropped]
+        if vague:
+            out = [self.script.vague_events.get(e, e) for e in out]
+        return out
+
+    def sure_events(self, sure: list[str], complaint: bool) -> list[str]:
+        """The events of a message whose primary reading may not move the stage: the main-path
+        moves of the intents read surely, in text order, then the problem (when one was
+        stated) and the answer."""
+        events = [e for i in sure for e in self.script.secondary_events.get(i, [])]
+        return [*events, *(["problem"] if complaint else []), "answer"]
+
+    def events(self, u: BuyerUnderstanding) -> list[str]:
+        """The primary intent's events and, in text order around them, the other intents'."""
+        if len(u.intents) < 2:
+            return self.script.buyer_events[u.intent]
+        events: list[str] = []
+        for i in u.intents:
+            if i.intent == u.intent:
+                events += self.script.buyer_events[u.intent]
+            elif i.confidence >= self.flow.weak_primary:  # a weak secondary reading moves nothing
+                events += self.script.secondary_events.get(i.intent, [])
+        return events
+
