@@ -9,6 +9,8 @@ load with the file, the key and the line.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import re
 import shutil
@@ -153,6 +155,23 @@ async def test_a_new_cause_through_the_http_api_the_sidebar_and_the_report(
 
     page = await _report(db, engine)
     assert "包装问题" in page and ">packaging<" not in page
+
+    # `csbot report` without the shop's dialogs showed "packaging" without a word: it says why
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    run = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DIALOGS": None})
+    # (in a thread: the command runs its own event loop)
+    plain = await asyncio.to_thread(run.invoke, main, ["report", "--db", db, "--format", "csv",
+                                                       "-o", str(tmp_path / "a.csv")])
+    assert plain.exit_code == 0 and "没有中文名，按代码显示：原因 packaging" in plain.stderr, plain.output
+    assert "--dialogs" in plain.stderr
+    shops = await asyncio.to_thread(run.invoke, main, ["report", "--db", db, "--format", "csv", "-o",
+                                                       str(tmp_path / "b.csv"), "--dialogs", str(dialogs),
+                                                       "--templates", str(templates)])
+    assert shops.exit_code == 0 and "没有中文名" not in shops.stderr, shops.output
+    assert "包装问题" in (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
 
 
 def _sidebar_labels(page: str) -> dict[str, dict[str, str]]:
