@@ -10,7 +10,6 @@ load with the file, the key and the line.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import re
 import shutil
