@@ -541,8 +541,11 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
     if not records:
         click.echo(words["empty"], err=True)
         sys.exit(EXIT_OK)
-    done = Report.of(records, Labels.from_engine(engine), filters, list(engine.script.stages))
+    labels = Labels.from_engine(engine)
+    done = Report.of(records, labels, filters, list(engine.script.stages))
     data = csv_bytes(done) if fmt == "csv" else html(done).encode("utf-8")
+    if labels.unnamed():  # a label the data read does not name: the report shows its id
+        click.echo(labels.unnamed(), err=True)
     target = output or ("-" if fmt == "csv" else "csbot-report.html")
     if target == "-":
         sys.stdout.flush()

@@ -107,6 +107,8 @@ class GuardCode(_Strict):
     rules: list[ScopedRule]
     # the span shown prefers a hit this regex finds in (blame: the part that names the buyer)
     focus: str | None = None
+    # codes whose finding on the same message says it all: this one is then left out
+    covered_by: list[str] = []
 
 
 class GuardFile(_Strict):
@@ -401,6 +403,11 @@ def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
                 yield ("phrases", key), f"占位符不对：“{text}”（这里能用的占位符：{shown}）"
     elif isinstance(model, BuyerLexicon | AgentLexicon | GuardFile):
         yield from _cue_references(model)
+        if isinstance(model, GuardFile):
+            for code, body in model.codes.items():
+                for i, other in enumerate(body.covered_by):
+                    if other not in model.codes or other == code:
+                        yield ("codes", code, "covered_by", i), f"covered_by 里的 {other} 不是另一个合规问题代码"
 
 
 def role_problems(stages: Sequence[tuple[str, Sequence[str]]]) -> Iterator[tuple[Path, str]]:

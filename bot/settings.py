@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CSBOT_", extra="ignore")
     toml_file: ClassVar[Path | None] = None  # set by load_settings(--config)
+    # Where the values came from, so that an error names the file and key or the variable
+    # the person actually wrote (set by load_settings).
+    _file: Path | None = PrivateAttr(default=None)
+    _flags: frozenset[str] = PrivateAttr(default=frozenset())
 
     database_url: str = "sqlite:///csbot.db"
     host: str = "127.0.0.1"
@@ -92,6 +97,17 @@ class Settings(BaseSettings):
                 for name, value in self.model_dump().items()
                 if name.split("_", 1)[0] in _CHANNELS and value not in (None, "")}
 
+    def origin(self, name: str) -> str:
+        """Where the setting ``name`` was read, in Chinese: the flag, the variable or the file's
+        key and line (the same order of precedence as the sources)."""
+        return _origin(name, self._file, self._flags)
+
+    def explain(self, message: str) -> str:
+        """``message`` (a channel's ConfigError, say, which speaks of CSBOT_* variables) with
+        each variable named where its value really came from."""
+        return _VAR.sub(lambda m: self.origin(m.group(1).lower())
+                        if m.group(1).lower() in type(self).model_fields else m.group(0), message)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -133,17 +149,44 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         if unknown:
             raise SettingsError("\n".join(f"{where}：{k}：不认识这个设置（拼写错了？）" for k in unknown))
     cls = type("FromFile", (Settings,), {"toml_file": Path(config)}) if config else Settings
+    flags = frozenset(k for k, v in overrides.items() if v is not None)
     try:
-        return cls(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[no-any-return]
+        settings: Settings = cls(**{k: overrides[k] for k in flags})
     except ValidationError as exc:
-        # Each line names where its value came from: the variable, the file or the flag.
+        # Each line names where its value came from: the flag, the variable or the file.
         raise SettingsError("\n".join(
-            f"{where}：{'.'.join(map(str, e['loc']))}：{message_of(e).rstrip('。')}。{_check_hint(e['loc'])}"
+            f"设置有误：{'.'.join(map(str, e['loc']))}：{message_of(e).rstrip('。')}。"
+            f"请检查{_origin(str(e['loc'][0]), toml, flags) if e['loc'] else '环境变量、设置文件和命令行参数'}。"
             for e in exc.errors())) from exc
+    settings._file, settings._flags = toml, flags
+    return settings
 
 
-def _check_hint(loc: tuple[int | str, ...]) -> str:
-    """Where to look for a setting's wrong value, in Chinese."""
-    if not loc:
-        return "请检查环境变量、--config 指定的设置文件和命令行参数。"
-    return f"请检查环境变量 CSBOT_{str(loc[0]).upper()}、--config 指定的设置文件和命令行参数。"
+_VAR = re.compile(r"\bCSBOT_([A-Z0-9_]+)\b")
+
+
+def _origin(name: str, toml: Path | None, flags: frozenset[str]) -> str:
+    """Where ``name`` was set: a flag beats the variable, the variable beats the file. A
+    setting set nowhere is named both ways when a file is in use (it may go in either)."""
+    var = f"CSBOT_{name.upper()}"
+    if name in flags:
+        return f"命令行参数（{name}）"
+    if any(k.upper() == var for k in os.environ):
+        return f"环境变量 {var}"
+    if toml is None:
+        return f"环境变量 {var}"
+    line = _line_of(toml, name)
+    if line is None:
+        return f"设置文件 {toml} 的 {name} 或环境变量 {var}"
+    return f"设置文件 {toml} 第 {line} 行的 {name}"
+
+
+def _line_of(toml: Path, key: str) -> int | None:
+    """The line of the file that sets ``key`` at the top level (keys are checked before, so
+    the file is valid TOML)."""
+    try:
+        text = toml.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)

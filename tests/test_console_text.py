@@ -274,3 +274,27 @@ def test_a_maybe_label_names_no_stage_so_a_renamed_stage_leaves_none_stale() -> 
     stages = [st.label for st in ENGINE.script.stages.values()]
     for event, m in ENGINE.flow.maybe.items():
         assert not any(label in m.label for label in stages), (event, m.label)
+
+
+def test_a_chat_line_typed_at_the_date_prompt_is_told_as_such() -> None:
+    """It was "看不懂这个日期：“买：…”", as if the date were wrong rather than the line early."""
+    from bot.channels.console import interview
+
+    console = _Typed(["买：裙子起球了", ""])
+    _, _, _, day = interview(console, "柚子家女装", "王女士", "碎花连衣裙", None, asked_date=False)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert day is None and "“买：裙子起球了”像是对话里的一句话，不像下单日期" in out and "看不懂" not in out
+
+
+def test_piped_input_that_ends_at_a_question_is_said_not_a_silent_exit_0(tmp_path: Path) -> None:
+    """Lines piped into `csbot assist` without --order-date were all eaten as date answers,
+    nothing was saved, and the exit code was 0."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    db = tmp_path / "a.db"
+    r = CliRunner().invoke(main, ["assist", "--db", f"sqlite:///{db}", "--shop", "柚子家", "--buyer", "周",
+                                  "--product", "裙子"], input="买：裙子起球了\n我：抱歉\n")
+    assert r.exit_code == 2, r.output
+    assert "输入已经结束，案例信息还没有填完" in r.output and "--order-date" in r.output

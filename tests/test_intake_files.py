@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.intake.files import FileError, decode, parse_map, read_table
-from bot.intake.records import ReviewIn, RowError, review_of, time_of
+from bot.intake.records import ReviewIn, RowError, review_of, star_scale, time_of
 
 CN = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -180,3 +180,50 @@ def test_an_order_number_excel_turned_into_a_number_is_refused(tmp_path: Path) -
     good, bad, _ = reviews(xlsx)
     assert good == [] and [(n, why.split("（")[0]) for n, why in bad] == [
         (2, "订单编号被 Excel 存成了数字"), (3, "子订单被 Excel 存成了数字")]
+
+
+@pytest.mark.parametrize("header", ["评分", "星级", "评价星级", "买家评分", "商品评分", "评价等级", "评价类型",
+                                    "好中差评"])
+def test_the_rating_column_under_the_names_exports_give_it(tmp_path: Path, header: str) -> None:
+    """A header 评分 was not taken for the rating: the import stopped and asked for --map."""
+    path = tmp_path / "r.csv"
+    path.write_text(f"订单编号,买家昵称,{header},评价内容\n3001,甲,1,起球\n3002,乙,3,一般\n3003,丙,5,好\n",
+                    encoding="utf-8")
+    table = read_table(path)
+    stars = star_scale(record.get("rating") for _, record in table.records())
+    got = [review_of(record, shop="店", platform="taobao", tz=CN, now=NOW, stars=stars)
+           for _, record in table.records()]
+    assert [(r.order_id, r.rating) if r else None for r in got] == [("3001", "差评"), ("3002", "中评"), None]
+
+
+def test_stars_written_with_their_unit_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("订单编号,买家昵称,评分\n3101,甲,1星\n3102,乙,3分\n3103,丙,★★★★★\n", encoding="utf-8")
+    good, bad, positive = reviews(path)
+    assert ([(r.order_id, r.rating) for r in good], bad, positive) == ([("3101", "差评"), ("3102", "中评")], [], 1)
+
+
+def test_xlsx_stars_stored_as_numbers_are_read_as_stars(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["订单编号", "买家昵称", "星级"], ["3201", "甲", 1.0], ["3202", "乙", 4.0]):
+        sheet.append(row)
+    book.save(tmp_path / "r.xlsx")
+    table = read_table(tmp_path / "r.xlsx")
+    assert star_scale(record.get("rating") for _, record in table.records())
+
+
+def test_a_row_longer_than_the_header_is_told_not_cut(tmp_path: Path) -> None:
+    """Cells beyond the header were dropped without a word: a comma the export did not quote
+    shifts the columns, and the row went in with its text cut."""
+    path = tmp_path / "long.csv"
+    path.write_text(ZH + "4001,1,甲,裙,差评,起球了,质量差,2026-12-01 10:00:00,淘宝\n"  # row 2: 9 cells
+                    "4002,2,乙,裙,差评,差,2026-12-01 10:00:00,淘宝,,\n"  # row 3: empty trailing cells are fine
+                    "4003,3,丙,裙,好评,好,2026-12-01 10:00:00,淘宝,多的\n", encoding="utf-8")  # row 4
+    good, bad, _ = reviews(path)
+    assert [r.order_id for r in good] == ["4002"]
+    assert [n for n, _ in bad] == [2, 4]
+    assert "这一行比表头多 1 格（“淘宝”）" in bad[0][1] and "逗号" in bad[0][1], bad

@@ -9,6 +9,7 @@ load with the file, the key and the line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -122,6 +123,19 @@ def test_a_shop_adds_a_cause_and_gets_it_end_to_end(packaging: tuple[Path, Path]
     assert [str(p) for p in check_folders(dialogs, templates) if not _known_until_h14(p)] == []
 
 
+
+def test_a_new_cause_without_its_own_apology_is_not_asked_about_again(packaging: tuple[Path, Path]) -> None:
+    """The shop wrote explain and public-reply templates for its cause, as the guide says; the
+    apology fell back to the default one, which asks the buyer what is wrong right after she said it."""
+    dialogs, templates = packaging
+    assert not list((templates / "listen_apologize").glob("cause-packaging.*"))
+    engine = Engine.load(dialogs, templates)
+    _, sug = _dialog(engine, [*OPENING, ("buyer", PACKAGING)])
+    assert sug.stage.id == "listen_apologize" and sug.suggestions
+    texts = [s.text for s in sug.suggestions]
+    assert not any(re.search("什么情况|哪里不满意|哪里有问题|不满意的地方", t) for t in texts), texts
+    assert any("包装的问题" in t for t in texts), texts
+
 async def test_a_new_cause_through_the_http_api_the_sidebar_and_the_report(
         packaging: tuple[Path, Path], tmp_path: Path, aiohttp_client: Any) -> None:
     dialogs, templates = packaging
@@ -153,6 +167,23 @@ async def test_a_new_cause_through_the_http_api_the_sidebar_and_the_report(
 
     page = await _report(db, engine)
     assert "包装问题" in page and ">packaging<" not in page
+
+    # `csbot report` without the shop's dialogs showed "packaging" without a word: it says why
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    run = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DIALOGS": None})
+    # (in a thread: the command runs its own event loop)
+    plain = await asyncio.to_thread(run.invoke, main, ["report", "--db", db, "--format", "csv",
+                                                       "-o", str(tmp_path / "a.csv")])
+    assert plain.exit_code == 0 and "没有中文名，按代码显示：原因 packaging" in plain.stderr, plain.output
+    assert "--dialogs" in plain.stderr
+    shops = await asyncio.to_thread(run.invoke, main, ["report", "--db", db, "--format", "csv", "-o",
+                                                       str(tmp_path / "b.csv"), "--dialogs", str(dialogs),
+                                                       "--templates", str(templates)])
+    assert shops.exit_code == 0 and "没有中文名" not in shops.stderr, shops.output
+    assert "包装问题" in (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
 
 
 def _sidebar_labels(page: str) -> dict[str, dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,71 @@ def test_a_settings_file_that_is_not_there_is_said(monkeypatch: pytest.MonkeyPat
     result = CliRunner().invoke(main, ["db", "version", "--config", str(missing),
                                        "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.exit_code == 2 and f"找不到设置文件：{missing}" in result.output, result.output
+
+
+def _clear_channels(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for var in [k for k in os.environ if k.upper().startswith("CSBOT_")]:
+        monkeypatch.delenv(var)
+
+
+async def test_a_bad_setting_from_the_file_is_named_by_the_file_and_key(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: Any) -> None:
+    """A bad escalation_webhook in the --config file was reported as CSBOT_ESCALATION_WEBHOOK,
+    a variable the admin never set: the error names the file, the line and the key."""
+    from bot.channels.base import ConfigError
+    from bot.server.app import serve_app
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'database_url = "sqlite:///{tmp_path / "e.db"}"\nescalation_webhook = "ftp://x"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        await serve_app(load_settings(toml), engine)
+    said = str(caught.value)
+    assert f"设置文件 {toml} 第 2 行的 escalation_webhook" in said and "CSBOT_" not in said, said
+    # The same value from the variable is named by the variable (it beats the file).
+    monkeypatch.setenv("CSBOT_ESCALATION_WEBHOOK", "ftp://y")
+    with pytest.raises(ConfigError, match="环境变量 CSBOT_ESCALATION_WEBHOOK 应为"):
+        await serve_app(load_settings(toml), engine)
+
+
+async def test_a_channel_half_set_in_the_file_names_the_files_missing_key(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: Any) -> None:
+    from bot.channels.base import ConfigError
+    from bot.server.app import serve_app
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'database_url = "sqlite:///{tmp_path / "t.db"}"\ntelegram_bot_token = "1:a"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        await serve_app(load_settings(toml), engine)
+    assert f"设置文件 {toml} 的 telegram_secret_token" in str(caught.value), caught.value
+
+
+def test_a_bad_value_names_where_it_came_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The hint listed the variable, the file and the flags whatever the source was."""
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('shop = "x"\nport = "九千"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=f"请检查设置文件 {re.escape(str(toml))} 第 2 行的 port。"):
+        load_settings(toml)
+    monkeypatch.setenv("CSBOT_PORT", "0")
+    with pytest.raises(SettingsError, match="请检查环境变量 CSBOT_PORT。"):
+        load_settings(toml)
+
+
+def test_channels_check_names_the_files_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('telegram_bot_token = "1:a"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["channels", "check", "telegram", "--config", str(toml)])
+    assert f"设置文件 {toml} 的 telegram_secret_token" in result.output, result.output

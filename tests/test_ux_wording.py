@@ -226,7 +226,7 @@ def _serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tup
 
 def test_serve_says_what_is_wrong_in_chinese_not_a_traceback(tmp_path: Path) -> None:
     assert _serve(tmp_path, env={"CSBOT_PORT": "abc"}) == (
-        2, "设置有误：port：应为整数，实际是 'abc'。请检查环境变量 CSBOT_PORT、--config 指定的设置文件和命令行参数。\n")
+        2, "设置有误：port：应为整数，实际是 'abc'。请检查环境变量 CSBOT_PORT。\n")
     code, out = _serve(tmp_path, "--port", "99999")
     assert code == 2 and "port：应不大于 65535" in out
     code, out = _serve(tmp_path, "--db", "mysql2://localhost/x")

@@ -57,7 +57,8 @@ def check(name: str, url: str, dev: bool, config: Path | None) -> None:
     from bot.channels.registry import ADAPTERS
     from bot.cli_options import settings
 
-    env = settings(config).channel_env()  # a broken --config file: Chinese, exit 2
+    s = settings(config)  # a broken --config file: Chinese, exit 2
+    env = s.channel_env()
     cls = ADAPTERS.get(name)
     if cls is None:
         click.echo(f"未知渠道：{name}。可选：{'、'.join(ADAPTERS)}", err=True)
@@ -70,7 +71,7 @@ def check(name: str, url: str, dev: bool, config: Path | None) -> None:
     try:
         adapter = cls.from_settings(env, dev)
     except ConfigError as exc:
-        click.echo(f"配置不完整，服务将拒绝启动：{exc}", err=True)
+        click.echo(f"配置不完整，服务将拒绝启动：{s.explain(str(exc))}", err=True)
         sys.exit(EXIT_FAILED)
     if adapter is None:  # nothing set: say what a working channel needs, as a partial one does
         needed = "、".join(f"{s.env}（{s.label}）" for s in cls.settings if s.role in ("required", "secret"))

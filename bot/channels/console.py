@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -293,6 +294,8 @@ def interview(console: Console, shop: str | None, buyer: str | None, product: st
         raw = console.input("下单日期，如 2026-05-03、5月3日、昨天、上周三（可留空）：").strip()
         if not raw:
             break
+        if _pasted_chat(console, raw, "下单日期", "不知道就直接回车"):
+            continue
         try:
             order_date = parse_day(raw, today)
         except ValueError as exc:
@@ -449,8 +452,17 @@ def assist_console(engine: Engine, shop: str | None, buyer: str | None, honorifi
         shop, buyer, product, order_date = interview(console, shop, buyer, product, order_date,
                                                      asked_date=date_given or order_date is not None,
                                                      today=clock().date())
-    except (EOFError, KeyboardInterrupt):
+    except KeyboardInterrupt:
         return 0
+    except EOFError:
+        # Input piped in (or a file) ran out at a question: its lines were taken as answers, and
+        # nothing was saved. Said, not a silent exit 0 (at a terminal, Ctrl-D just leaves).
+        if sys.stdin.isatty():
+            return 0
+        console.print(Wrapped("输入已经结束，案例信息还没有填完：没有开始对话，什么都没有保存。从文件或管道输入时，"
+                              "请用 --shop、--buyer、--product、--order-date 给出案例信息（不知道的写空字符串，"
+                              "如 --order-date \"\"），或者用 --json 模式。", style="red"))
+        return 2
     try:
         case = Case(shop=shop, buyer_name=buyer, honorific=honorific, product=product or None,
                     order_date=order_date, order_id=order_id, platform=platform,  # type: ignore[arg-type]

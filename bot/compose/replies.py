@@ -218,6 +218,9 @@ class Composer:
             keys.append(f"intent-{conv.last_intent}")
         if ctx.cause:
             keys.append(f"cause-{ctx.cause}")
+            # a cause with no template of its own here (one a shop added): said by name, the
+            # buyer is not asked again what is wrong (where the folder has such a template)
+            keys.append("named_cause")
         keys.append("default")
         return conv.stage, keys
 

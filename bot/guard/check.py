@@ -36,6 +36,7 @@ class CodeInfo:
     severity: Severity
     message: str
     focus: re.Pattern[str] | None = None
+    covered_by: frozenset[str] = frozenset()
 
 
 class Guard:
@@ -47,7 +48,8 @@ class Guard:
         for code, body in spec["codes"].items():
             focus = body.get("focus")
             self.codes[code] = CodeInfo(body["severity"], body["message"],
-                                        re.compile(focus) if focus else None)
+                                        re.compile(focus) if focus else None,
+                                        frozenset(body.get("covered_by", ())))
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []),
                                 spec.get("coordinators", []))
@@ -92,7 +94,7 @@ class Guard:
                 rewrite=self.rewrite(code, norm.text, tie),
             )
             for code, info in self.codes.items()
-            if code in first
+            if code in first and not info.covered_by & first.keys()
         ]
 
     def rewrite(self, code: str, text: str, tie: Tie | None) -> str | None:

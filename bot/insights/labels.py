@@ -6,7 +6,7 @@ beside this module (its metrics and the names of "nothing recorded").
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ class Labels:
 
     names: dict[str, dict[str, str]]
     unset: dict[str, str]
+    # (kind, id) shown as the id for want of a name: told once the report is written
+    missing: set[tuple[str, str]] = field(default_factory=set, compare=False)
 
     @classmethod
     def from_engine(cls, engine: Engine) -> Labels:
@@ -49,4 +51,20 @@ class Labels:
         """The Chinese name of ``key``; an unknown id (data edited since) shows as itself."""
         if not key:
             return self.unset.get(kind, "—")
-        return self.names.get(kind, {}).get(key, key)
+        name = self.names.get(kind, {}).get(key)
+        if name is None:
+            if kind != "agent":  # agents are their own names
+                self.missing.add((kind, key))
+            return key
+        return name
+
+    def unnamed(self) -> str | None:
+        """Chinese words on the ids shown as themselves (a label a shop added in its own
+        dialogs, read without them), or None when every id had its name."""
+        if not self.missing:
+            return None
+        kinds = self.names.get("kind", {})
+        shown = "、".join(f"{kinds.get(k, k)} {key}" for k, key in sorted(self.missing))
+        return (f"报告里有 {len(self.missing)} 个标签没有中文名，按代码显示：{shown}。"
+                "店铺自己加的标签（原因、阶段等）要用 --dialogs 指定店铺的 dialogs 目录"
+                "（或在设置文件里写 dialogs）才有中文名。")

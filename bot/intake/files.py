@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.cli_zh import os_error
-from bot.intake.records import ALIASES, FIELD_LABELS, FIELDS, REQUIRED, header_key
+from bot.intake.records import ALIASES, EXTRA, FIELD_LABELS, FIELDS, REQUIRED, header_key
 
 
 class FileError(ValueError):
@@ -26,12 +26,25 @@ class Table:
     rows: list[tuple[int, list[object]]]
     encoding: str
     ignored: list[str] = field(default_factory=list)  # headers no field uses
+    width: int | None = None  # columns up to the last named header (None: any width)
 
     def records(self) -> Iterator[tuple[int, dict[str, object]]]:
         for number, cells in self.rows:
-            if all(c is None or str(c).strip() == "" for c in cells):
+            if all(_blank(c) for c in cells):
                 continue  # an empty line
-            yield number, {f: cells[i] if i < len(cells) else None for f, i in self.columns.items()}
+            record = {f: cells[i] if i < len(cells) else None for f, i in self.columns.items()}
+            extra = [c for c in cells[self.width:] if not _blank(c)] if self.width is not None else []
+            if extra:  # trailing empty cells are Excel's habit; a filled one is data
+                record[EXTRA] = extra
+            yield number, record
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or str(cell).strip() == ""
+
+
+def _width(headers: list[object]) -> int:
+    return max((i + 1 for i, h in enumerate(headers) if not _blank(h)), default=0)
 
 
 def parse_map(items: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -105,7 +118,7 @@ def read_csv(data: bytes, mapping: dict[str, str]) -> Table:
             rows.append((n, list(cells)))
     except csv.Error as exc:
         raise FileError(f"CSV 第 {len(rows) + 2} 行格式不对：{exc}") from None
-    return Table(columns, rows, encoding, ignored)
+    return Table(columns, rows, encoding, ignored, _width(headers))
 
 
 def read_xlsx(path: Path, mapping: dict[str, str]) -> Table:
@@ -128,7 +141,7 @@ def read_xlsx(path: Path, mapping: dict[str, str]) -> Table:
         rows = [(n, list(cells)) for n, cells in enumerate(it, 2)]
     finally:
         book.close()
-    return Table(columns, rows, "xlsx", ignored)
+    return Table(columns, rows, "xlsx", ignored, _width(headers))
 
 
 def read_table(path: Path, mapping: dict[str, str] | None = None) -> Table:

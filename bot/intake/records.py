@@ -20,7 +20,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "buyer_name": ("买家", "买家昵称", "买家会员名", "买家名称", "会员名", "nick", "buyer", "buyer_nick", "buyername"),
     "product": ("宝贝", "商品", "宝贝名称", "商品名称", "宝贝标题", "商品标题", "item_title", "itemtitle", "product",
                 "title"),
-    "rating": ("评价结果", "评价等级", "评价类型", "评价", "result", "rating", "rate"),
+    "rating": ("评价结果", "评价等级", "评价类型", "评价", "评价级别", "评分", "星级", "评价星级", "买家评分",
+               "商品评分", "宝贝评分", "评价分数", "好中差评", "result", "rating", "rate", "score", "stars", "star"),
     "review_text": ("评价内容", "内容", "评论内容", "评论", "content", "review", "review_text", "comment"),
     "review_time": ("评价时间", "评论时间", "时间", "created", "review_time", "created_at", "time", "date"),
     "shop": ("店铺", "店铺名", "店铺名称", "shop", "shop_name", "store"),
@@ -33,7 +34,14 @@ REQUIRED = ("order_id", "buyer_name", "rating")
 
 _RATINGS = {"好评": "好评", "good": "好评", "positive": "好评", "1": "好评", "5": "好评",
             "中评": "中评", "neutral": "中评", "medium": "中评", "0": "中评", "3": "中评",
-            "差评": "差评", "bad": "差评", "negative": "差评", "-1": "差评", "1星": "差评"}
+            "差评": "差评", "bad": "差评", "negative": "差评", "-1": "差评",
+            # stars as 评分/星级 columns write them (a bare number is read by the file's scale)
+            **{f"{n}{unit}": v for n, v in (("1", "差评"), ("2", "差评"), ("3", "中评"), ("4", "好评"),
+                                            ("5", "好评")) for unit in ("星", "分", ".0")},
+            **{"★" * n: v for n, v in ((1, "差评"), (2, "差评"), (3, "中评"), (4, "好评"), (5, "好评"))}}
+# A row longer than its header carries cells no column names (a comma the export did not
+# quote shifts the columns): the file reader puts them here and the row is refused, not cut.
+EXTRA = "_extra"
 _PLATFORMS = {"淘宝": "taobao", "taobao": "taobao", "c": "taobao", "tb": "taobao", "淘宝网": "taobao",
               "天猫": "tmall", "tmall": "tmall", "b": "tmall", "tm": "tmall", "天猫商城": "tmall"}
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -81,7 +89,7 @@ _STARS = {"1": "差评", "2": "差评", "3": "中评", "4": "好评", "5": "好�
 
 def star_scale(ratings: Iterable[object]) -> bool:
     """Whether a file's ratings are stars (see _STARS)."""
-    return any(str(r).strip() in ("2", "3", "4", "5") for r in ratings if r is not None)
+    return any(_cell(r) in ("2", "3", "4", "5") for r in ratings if r is not None)  # 3.0 from Excel too
 
 
 def rating_of(raw: str, stars: bool = False) -> str:
@@ -145,6 +153,11 @@ def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
               now: datetime | None = None, stars: bool = False) -> ReviewIn | None:
     """The review in a row of canonical fields; None for a 好评 (no case); RowError for a bad row.
     ``stars``: the file's ratings are stars (star_scale)."""
+    extra = row.get(EXTRA)
+    if isinstance(extra, list) and extra:
+        shown = "、".join(f"“{str(c).strip()[:20]}”" for c in extra[:3]) + ("……" if len(extra) > 3 else "")
+        raise RowError(f"这一行比表头多 {len(extra)} 格（{shown}）：可能是某格内容里有逗号却没加引号，"
+                       "列已错位；请改好这一行后重新导入")
     for f in REQUIRED:
         if not _cell(row.get(f)):
             raise RowError(f"缺少{FIELD_LABELS[f]}")

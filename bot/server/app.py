@@ -537,10 +537,15 @@ def make_app(
 async def serve_app(s: Settings, engine: Engine, *, dev: bool = False) -> web.Application:
     """The service as `csbot serve` builds it: every part from the one settings model
     (CSBOT_* and the --config file alike)."""
-    return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev, shop=s.shop,
-                           max_body=s.max_body, synchronous=s.sqlite_synchronous,
-                           token_ttl=s.token_cache_seconds, env=s.channel_env(),
-                           timezone=s.shop_timezone, settings=s)
+    from bot.channels.base import ConfigError
+
+    try:
+        return await build_app(s.database_url, engine, tokens=s.tokens, dev=dev or s.dev, shop=s.shop,
+                               max_body=s.max_body, synchronous=s.sqlite_synchronous,
+                               token_ttl=s.token_cache_seconds, env=s.channel_env(),
+                               timezone=s.shop_timezone, settings=s)
+    except ConfigError as exc:  # the adapters speak of CSBOT_*: name the file's key where it was
+        raise ConfigError(s.explain(str(exc))) from exc
 
 
 async def build_app(
