@@ -209,7 +209,7 @@ def _both_ways(ex: object, pattern: str) -> None:
     from bot.understand import scoped
 
     _, skeleton, marked = ex.pattern(pattern)  # type: ignore[attr-defined]
-    assert ex._read(skeleton, marked) == (scoped._first_of(skeleton), ex._partials(marked)), pattern  # type: ignore[attr-defined]
+    assert ex._read(skeleton, marked)[:2] == (scoped._first_of(skeleton), ex._partials(marked)), pattern  # type: ignore[attr-defined]
 
 
 def test_one_parse_reads_first_characters_and_prefixes_of_every_shipped_pattern() -> None:
@@ -312,3 +312,31 @@ def test_rules_searched_everywhere_only_for_some_branches_are_gated() -> None:
     assert privacy is not None and privacy[0] == {"号"}
     assert greet is not None and greet[0] == {"在"}
     assert by_name["guard:privacy.0"].keys is not None
+
+
+def test_needs_lists_a_set_of_characters_for_each_part_every_match_holds() -> None:
+    from bot.understand.gate import needs
+
+    assert needs("(您|你)[^,，。!?]{0,6}?(没量准|没看清)") == [{"您", "你"}, {"没"}]
+    assert needs("好?评+") == [{"评"}]  # an optional part needs nothing
+    assert needs("(?:退款|钱)") == [{"退", "钱"}]  # one character of either alternative
+    assert needs(".{2}") == [] and needs("(?i)ok") == []
+    assert needs("\ue000了", {"\ue000": [frozenset("坏破")]}) == [{"坏", "破"}, {"了"}]  # a cue's mark
+
+
+def test_a_rule_split_into_alternatives_is_searched_only_where_one_of_them_can_match() -> None:
+    keys = [frozenset({"您", "你", "是"}), frozenset({"退"})]
+    alternatives = [[(frozenset({"您", "你"}), frozenset({"没"})), (frozenset({"是"}), frozenset({"错"}))], None]
+    gate = Gate(keys, alternatives)
+    assert gate.candidates("您好，请问有什么可以帮您") == []  # 您 without 没; 是 absent
+    assert gate.candidates("是您没看清，我要退款") == [0, 1]
+    assert gate.candidates("是我们的错") == [0]  # the second alternative
+    assert Gate(keys).candidates("您好") == [0]  # by prefixes alone
+
+
+def test_the_agent_and_guard_rules_are_gated_by_their_alternatives() -> None:
+    u = ENGINE.understand
+    for rules in (u.agent_model.acts.rules, u.guard.rules.rules):
+        by_prefix = Gate([r.keys for r in rules.rules])
+        texts = [t for t in _texts() if t]
+        assert sum(map(len, map(rules.gate.candidates, texts))) < 0.6 * sum(map(len, map(by_prefix.candidates, texts)))

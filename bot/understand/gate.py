@@ -9,9 +9,23 @@ matches can start anywhere (a dot, a negated class) is always searched. ``\\d`` 
 ASCII digits or ``OTHER_DIGIT``, a key that stands for any other decimal digit (٣, 𝟑…):
 the digits that begin amounts and dates do not leave a rule always searched.
 
+A rule that is one long alternation (the guard's ``blame``, the acts' ``empathize``) has
+prefixes that most messages hold (您, 是…), so it is gated by its alternatives instead
+(``alternatives``: scoped._Expander gives them for the agent acts and the guard): an
+alternative can match only in a text that holds one of its prefixes and, for each set
+``needs`` finds, one character of that set ("(您|你)…(没量准|没看清)" needs 您 or 你, and 没).
+The rule is searched, with its whole pattern, when one of its alternatives can match; when
+none can, neither can the alternation, so no hit is lost and none is added. Each
+alternative's most telling conditions (up to ``SLOTS``) take a bit each in one integer per
+gram, so a text costs the or-ing of its grams' masks and a few shifts and ands. Searching
+the one alternative left alone instead would save a little more but meant compiling every
+alternative once more (1.5 s more for a service's start-up); sub-alternations of the ones
+left, a compile for each new combination: neither is done (docs/performance.md).
+
 The sets are worked out from the regex as regex_syntax parses it and only ever err on the
 side of more: a construct not followed exactly (a repeat past its first time, a dot, flags)
-ends a prefix early, which is still true of every match. Tests: tests/test_gate.py.
+ends a prefix early or adds no needed set, which is still true of every match.
+Tests: tests/test_gate.py.
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ from bot.understand import regex_syntax as rx
 from bot.understand.ngrams import pieces
 
 LENGTH = 2  # two characters name a Chinese word's start far better than one
-_MAX_KEYS = 4096  # past this many prefixes a rule is indexed by shorter ones
+MAX_KEYS = 4096  # past this many prefixes a rule is indexed by shorter ones
 _MAX_RANGE = 64  # a wider class is "any of many characters"
 # The key of the decimal digits other than 0-9 that \d also matches; a text holding one
 # has it among its grams. It begins a prefix and ends it (one character, never two).
@@ -101,7 +115,7 @@ def _extend(cur: set[_Partial], items: Sequence[rx.Node],
                 for found in nexts:
                     nxt.update(((p + q)[:LENGTH], more and len(p) + len(q) < LENGTH)
                                if q != OTHER_DIGIT else (p or q, False) for q, more in found)
-            if len(nxt) > _MAX_KEYS:
+            if len(nxt) > MAX_KEYS:
                 return _close(cur)
             cur = nxt
         elif op is rx.GROUP:
@@ -110,7 +124,7 @@ def _extend(cur: set[_Partial], items: Sequence[rx.Node],
             nxt = set()
             for seq in av:
                 nxt |= _extend(cur, seq, subs)
-            if len(nxt) > _MAX_KEYS:
+            if len(nxt) > MAX_KEYS:
                 return _close(cur)
             cur = nxt
         elif op is rx.REPEAT:
@@ -128,43 +142,82 @@ def required(pattern: str) -> frozenset[str] | None:
     """Characters of which every match of ``pattern`` holds at least one (the fewest found;
     OTHER_DIGIT for the other decimal digits, as in ``grams``); None when none is known.
     Raises ValueError for a pattern regex_syntax cannot read."""
-    tree = rx.parse(pattern)
-    return None if tree.loose else _required(tree.items)
+    return min(needs(pattern), key=len, default=None)
 
 
-def _required(items: Sequence[rx.Node]) -> frozenset[str] | None:
-    best: frozenset[str] | None = None
+def needs(pattern: str | rx.Parsed, subs: Mapping[str, Sequence[frozenset[str]]] | None = None) -> list[frozenset[str]]:
+    """Sets of characters such that every match of ``pattern`` holds one of each set (as
+    ``required``). A character in ``subs`` stands for a sub-pattern with those sets (a cue's
+    mark, as in ``partials``). Raises ValueError for a pattern regex_syntax cannot read."""
+    tree = rx.parse(pattern) if isinstance(pattern, str) else pattern
+    return [] if tree.loose else _needs(tree.items, subs or {})
+
+
+def _needs(items: Sequence[rx.Node], subs: Mapping[str, Sequence[frozenset[str]]]) -> list[frozenset[str]]:
+    out: list[frozenset[str]] = []
     for op, av in items:
-        found: frozenset[str] | None = None
-        if op is rx.LIT:
-            found = frozenset(av)
+        if op is rx.LIT and av in subs:
+            out.extend(subs[av])
+        elif op is rx.LIT:
+            out.append(frozenset(av))
         elif op is rx.IN:
             listed = chars(av)
-            found = frozenset(listed) if listed is not None else None
+            if listed is not None:
+                out.append(frozenset(listed))
         elif op is rx.GROUP:
-            found = _required(av)
+            out += _needs(av, subs)
         elif op is rx.REPEAT and av[0] >= 1:
-            found = _required(av[2])
+            out += _needs(av[2], subs)
         elif op is rx.BRANCH:
-            each = [_required(seq) for seq in av]
-            found = None if None in each else frozenset().union(*each)  # type: ignore[arg-type]
-        if found is not None and (best is None or len(found) < len(best)):
-            best = found
-    return best
+            # One alternative matches: the union of one set of each is needed.
+            each = [_needs(seq, subs) for seq in av]
+            if all(each):
+                out.append(frozenset().union(*(min(e, key=len) for e in each)))
+    return out
+
+
+# What a text must hold for one alternative of a rule to match: one string of each set.
+Conditions = tuple[frozenset[str], ...]
+SLOTS = 4  # the conditions an alternative is gated by at most: its most telling ones
+
+
+def _cost(keys: frozenset[str]) -> float:
+    """How often a text holds one of ``keys``, roughly: two characters are rarer than one."""
+    return sum(1.0 if len(k) == 1 else 0.25 for k in keys)
 
 
 class Gate:
-    """The rules of a set indexed by their prefixes (None in ``keys``: always searched)."""
+    """The rules of a set indexed by their prefixes (None in ``keys``: always searched) or,
+    for a rule given its ``alternatives``, by what each alternative needs (see the module's
+    docstring): such a rule is searched when one of its alternatives can match."""
 
-    __slots__ = ("_always", "_index", "_keys")
+    __slots__ = ("_base", "_index", "_keys", "_mask", "_owner", "_width")
 
-    def __init__(self, keys: Sequence[frozenset[str] | None]) -> None:
-        # A bit per rule: or-ing the masks of the keys found is cheaper than set unions.
-        self._always = sum(1 << i for i, k in enumerate(keys) if k is None)
-        index: dict[str, int] = {}
+    def __init__(self, keys: Sequence[frozenset[str] | None],
+                 alternatives: Sequence[Sequence[Conditions] | None] = ()) -> None:
+        # An entry per alternative (one for a rule without them) with up to SLOTS conditions.
+        # The bit of entry e's condition in slot j is j * width + e; a text's conditions met
+        # are or-ed from its grams' masks, and an entry is alive when all its slots' bits are.
+        conditions: list[list[frozenset[str]]] = []
+        self._owner: list[int] = []  # entry → its rule
         for i, k in enumerate(keys):
-            for key in k or ():
-                index[key] = index.get(key, 0) | 1 << i
+            alts = alternatives[i] if i < len(alternatives) else None
+            for conds in alts if alts is not None else [[k] if k is not None else []]:
+                conditions.append(sorted(conds, key=_cost)[:SLOTS])
+                self._owner.append(i)
+        width = self._width = len(conditions)
+        base = 0
+        index: dict[str, int] = {}
+        for e, conds in enumerate(conditions):
+            for slot in range(SLOTS):
+                bit = 1 << (slot * width + e)
+                if slot >= len(conds):
+                    base |= bit  # no condition in this slot: met in every text
+                    continue
+                for key in conds[slot]:
+                    index[key] = index.get(key, 0) | bit
+        self._base = base
+        self._mask = (1 << width) - 1
         self._index = index
         # A set, not the dict's keys: set & set compares stored hashes, a third cheaper.
         self._keys = frozenset(index)
@@ -172,14 +225,22 @@ class Gate:
     def candidates(self, text: str) -> list[int]:
         """The rules that can match ``text``, in their order."""
         index = self._index
-        mask = self._always
+        met = self._base
         for key in grams(text) & self._keys:
-            mask |= index[key]
-        out = []
-        while mask:
-            low = mask & -mask
-            out.append(low.bit_length() - 1)
-            mask ^= low
+            met |= index[key]
+        width = self._width
+        alive = met
+        for slot in range(1, SLOTS):
+            alive &= met >> (slot * width)
+        alive &= self._mask
+        owner = self._owner
+        out: list[int] = []
+        while alive:
+            low = alive & -alive
+            rule = owner[low.bit_length() - 1]
+            if not out or out[-1] != rule:
+                out.append(rule)
+            alive ^= low
         return out
 
 
@@ -195,4 +256,6 @@ def grams(text: str) -> frozenset[str]:
     return found | {OTHER_DIGIT} if _OTHER_DIGITS.search(text) else found
 
 
-__all__ = ["LENGTH", "OTHER_DIGIT", "Gate", "chars", "grams", "keys_of", "partials", "prefixes", "required"]
+__all__ = ["LENGTH", "MAX_KEYS", "OTHER_DIGIT", "SLOTS", "Conditions", "Gate", "chars", "grams", "keys_of", "needs",
+           "partials",
+           "prefixes", "required"]

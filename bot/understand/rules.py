@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bot.understand.alternation import SPAN, compile_lexicon, factor
-from bot.understand.gate import Gate, grams, required
+from bot.understand.gate import Conditions, Gate, grams, required
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -63,11 +63,13 @@ class Spare(NamedTuple):
 
 
 class Led(NamedTuple):
-    """A rule pattern already expanded and led, with its prefixes (scoped._Expander)."""
+    """A rule pattern already expanded and led, with its prefixes (scoped._Expander) and
+    what a text must hold for each of its alternatives to match (gate.Gate)."""
 
     pattern: str
     keys: frozenset[str] | None
     spare: Spare | None = None
+    alternatives: tuple[Conditions, ...] = ()
 
 
 @dataclass(slots=True)
@@ -149,6 +151,7 @@ class RuleSet:
     ) -> RuleSet:
         """Compile ``{label: [rule, …]}`` with ``%cue%`` expansion."""
         out = cls()
+        alternatives: list[Sequence[Conditions] | None] = []
         for label, rules in spec.items():
             for r in rules:
                 unknown = set(r) - {"any", "all", "none", "weight", "max_len", "negatable", "once"}
@@ -161,6 +164,9 @@ class RuleSet:
                 if spare is not None and any_ is not None:
                     any_, whole = spare.pattern, (spare.chars, Lazy(any_))
                 all_ = [_led(_pattern([p], cues) if isinstance(p, str) else p) for p in r.get("all", [])]
+                # Gated by its alternatives when it has no "all" (which the first one gates).
+                alternatives.append(any_pattern.alternatives or None
+                                    if isinstance(any_pattern, Led) and not all_ else None)
                 out.rules.append(
                     Rule(
                         label=label,
@@ -178,7 +184,7 @@ class RuleSet:
                         whole=whole,
                     )
                 )
-        out.gate = Gate([rule.keys for rule in out.rules])
+        out.gate = Gate([rule.keys for rule in out.rules], alternatives)
         _PENDING.append(out)
         return out
 

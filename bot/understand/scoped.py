@@ -109,6 +109,7 @@ class _Expander:
         self.cues = cues
         self._done: dict[str, tuple[str, str, str]] = {}
         self._subs: dict[str, set[Any]] = {}  # private-use character → a cue's prefixes
+        self._needs: dict[str, list[frozenset[str]]] = {}  # private-use character → a cue's gate.needs
         self._firsts: dict[str, set[Any] | None] = {}  # private-use character → a cue's first characters
         self._stand_ins: dict[str, str] = {}  # private-use character → the cue's first-character stand-in
 
@@ -129,7 +130,7 @@ class _Expander:
         if name not in self._done:
             if name not in self.cues:
                 raise ValueError(f"unknown cue %{name}% in pattern {where!r}")
-            body, first, found = self.alternation([self.pattern(p) for p in self.cues[name]])
+            body, first, found, needed = self.alternation([self.pattern(p) for p in self.cues[name]])
             if first is None:
                 stand_in = "."
             elif first - {""}:
@@ -138,21 +139,26 @@ class _Expander:
                 stand_in = ""
             mark = chr(0xE000 + len(self._subs))
             self._subs[mark] = found
+            self._needs[mark] = needed
             self._firsts[mark] = first
             self._stand_ins[mark] = stand_in
             self._done[name] = (body, stand_in, mark)
         return self._done[name]
 
-    def alternation(self, items: list[tuple[str, str, str]]) -> tuple[str, set[Any] | None, set[Any]]:
-        """The led ``(?:a|b|…)`` of expanded items, its first-character set and its
-        prefixes (gate.partials)."""
+    def alternation(self, items: list[tuple[str, str, str]], reads: list[_Read] | None = None
+                    ) -> tuple[str, set[Any] | None, set[Any], list[frozenset[str]]]:
+        """The led ``(?:a|b|…)`` of expanded items, its first-character set, its prefixes
+        (gate.partials) and the characters its matches need (gate.needs), from each item's
+        ``_read`` (``reads``, when already made)."""
         body = factor([f for f, _, _ in items])
-        first, found = self._read("(?:" + "|".join(f"(?:{k})" for _, k, _ in items) + ")",
-                                  "(?:" + "|".join(f"(?:{g})" for *_, g in items) + ")")
-        return _led(body, first), first, found
+        if reads is None:
+            reads = [self._read(skel, marked) for _, skel, marked in items]
+        first, found, needed = _either(reads)
+        return _led(body, first), first, found, needed
 
-    def _read(self, skeleton: str, marked: str) -> tuple[set[Any] | None, set[Any]]:
-        """The first characters and the prefixes of one pattern, from its two skeletons.
+    def _read(self, skeleton: str, marked: str) -> _Read:
+        """The first characters, the prefixes and the needed characters of one pattern, from
+        its two skeletons.
 
         The skeletons differ only in the cues' stand-ins, so one parse of the marked one
         serves both, a mark read as its cue's first characters (parsing each skeleton was a
@@ -160,26 +166,30 @@ class _Expander:
         that may match nothing), or the lexicon has a private-use character of its own, the
         two are parsed as before."""
         marks = _PRIVATE_USE.findall(marked)
-        if _PRIVATE_USE.search(skeleton) or any(self._stand_ins[m][-1:] in ("", "?") for m in marks):
-            return _first_of(skeleton), self._partials(marked)
+        fallback = _PRIVATE_USE.search(skeleton) or any(self._stand_ins[m][-1:] in ("", "?") for m in marks)
         try:
             tree = rx.parse(marked)
-        except ValueError:
-            return None, {("", False)}
-        return (None if tree.loose else _first(tree.items, self._firsts)), self._partials(tree)
+        except ValueError:  # unknown: the rule is always searched
+            return (_first_of(skeleton) if fallback else None), {("", False)}, []
+        needed = gate.needs(tree, self._needs)
+        if fallback:
+            return _first_of(skeleton), self._partials(tree), needed
+        return (None if tree.loose else _first(tree.items, self._firsts)), self._partials(tree), needed
 
     def led(self, patterns: Iterable[str]) -> Led:
         """``alternation(expand(p) for p in patterns)`` and its prefixes, without parsing
         the expansion."""
         items = [self.pattern(p) for p in patterns]
-        body, _, found = self.alternation(items)
+        reads = [self._read(skel, marked) for _, skel, marked in items]
+        body, _, found, _ = self.alternation(items, reads)
         keys = gate.keys_of(found)
-        return (self._spared(body, items) if keys is None else None) or Led(body, keys)
+        led = (self._spared(body, items, reads) if keys is None else None) or Led(body, keys)
+        return led._replace(alternatives=tuple(map(_conditions, reads)))
 
-    def _spared(self, body: str, items: list[tuple[str, str, str]]) -> Led | None:
+    def _spared(self, body: str, items: list[tuple[str, str, str]], reads: list[_Read]) -> Led | None:
         """``body`` gated and searched without the items whose matches can start anywhere,
         when each of them needs one of a few characters (Led.spare); None otherwise."""
-        read = [self._read(skel, marked) for _, skel, marked in items]  # (first characters, partials)
+        read = [r[:2] for r in reads]  # (first characters, partials)
         rest = [i for i, (_, found) in enumerate(read) if gate.keys_of(found) is not None]
         if not rest:
             return None
@@ -211,11 +221,38 @@ class _Expander:
     def led_one(self, pattern: str) -> Led:
         """``lead(expand(pattern))`` and its prefixes, likewise."""
         full, skel, keys = self.pattern(pattern)
-        first, found = self._read(skel, keys)
+        first, found, _ = self._read(skel, keys)
         return Led(_led(full, first), gate.keys_of(found))
 
 
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+# What _Expander._read tells of a pattern: its first characters, its prefixes (gate.partials)
+# and the characters it needs (gate.needs).
+_Read = tuple[set[Any] | None, set[Any], list[frozenset[str]]]
+
+
+def _either(reads: list[_Read]) -> _Read:
+    """``_read`` of the alternation of patterns, from each one's: what parsing the
+    alternation would give (the first characters and prefixes of either, a character of
+    either one's needs), without parsing the patterns again."""
+    if len(reads) == 1:
+        return reads[0]
+    if not reads:
+        return {""}, {("", True)}, []
+    firsts = [f for f, _, _ in reads]
+    first = None if None in firsts else set().union(*firsts)  # type: ignore[arg-type]
+    found: set[Any] = set().union(*(p for _, p, _ in reads))
+    if len(found) > gate.MAX_KEYS:
+        found = {("", False)}  # as gate.partials closes a branch of too many
+    each = [n for _, _, n in reads]
+    return first, found, [frozenset().union(*(min(n, key=len) for n in each))] if all(each) else []
+
+
+def _conditions(read: _Read) -> gate.Conditions:
+    """What a text must hold for one alternative to match (gate.Gate): its prefixes, when
+    known, and the characters it needs."""
+    keys = gate.keys_of(read[1])
+    return (*(() if keys is None else (keys,)), *read[2])
 
 
 def _plain(text: str) -> tuple[str, str, str]:
