@@ -108,3 +108,14 @@ def test_the_buyer_remembers_the_introduction_and_the_apology(engine: Engine) ->
     # nobody said who is calling: the buyer still asks
     s = play(engine, "size_not_fit_first_time", ["在吗？", "嗯嗯"], seed=3)
     assert "哪位" in _buyer(s)[0], _buyer(s)
+
+
+def test_a_refusal_after_the_second_demand_is_heard(engine: Engine) -> None:
+    """The trial: the refusal came after the buyer's second demand, and the bad reviewer, waiting
+    for the goodbye, pressed "到底给不给？一句话。" as if nothing was said; the refusal cost a
+    wasted_turn on top."""
+    s = play(engine, "pro_bad_reviewer",
+             [*_BAD, "我们可以把品牌授权和进货凭证发给您核对。", "钱我们不能给，评价也不会拿来交换。"], seed=3)
+    assert "给不给" not in _buyer(s)[-1] and "是吧" in _buyer(s)[-1], _buyer(s)
+    card = s.scorecard
+    assert card is not None and not [v for v in card.violations if v.turn == 5], card.violations

@@ -91,6 +91,7 @@ class SimulatedBuyer:
         # only the message, so the buyer does not ask who is calling after being told.
         self.heard: set[str] = set()
         self._earlier: set[str] = set()
+        self.answered: list[AgendaItem] = []  # items popped so far, oldest first
         self.chosen: str | None = None
         self.review_answer: str | None = None
         self.left = False
@@ -232,6 +233,7 @@ class SimulatedBuyer:
                     return popped, item
                 self.chosen = choice
             popped.extend(self.agenda[: idx + 1])
+            self.answered.extend(self.agenda[: idx + 1])
             del self.agenda[: idx + 1]
             if item.id in self.credited:
                 self.credited.remove(item.id)
@@ -292,6 +294,13 @@ class SimulatedBuyer:
         事吗？" when the buyer was not named), else the press of what the buyer waits for next."""
         press = item.press or item.say
         assert press is not None
+        again = next((v for i in reversed(self.answered) for v in i.variants
+                      if (v.when.any or v.when.all) and f.holds(v.when)), None)
+        if again is not None:
+            # the reply says again what an answered item already has an answer to (the bad
+            # reviewer refused once more): the same answer in other words, not a press that
+            # sounds as if it was not heard ("到底给不给？" to "钱我们不能给")
+            return again.say
         if self._said_before(item):
             # met by an earlier message the buyer was not answering then ("您买的运动鞋偏小了，
             # 实在对不起" before they knew who was calling): remembered, not asked for again
