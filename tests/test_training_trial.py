@@ -119,3 +119,14 @@ def test_a_refusal_after_the_second_demand_is_heard(engine: Engine) -> None:
     assert "给不给" not in _buyer(s)[-1] and "是吧" in _buyer(s)[-1], _buyer(s)
     card = s.scorecard
     assert card is not None and not [v for v in card.violations if v.turn == 5], card.violations
+
+
+def test_no_tip_to_apologise_after_the_apology(engine: Engine) -> None:
+    """An offer in 倾听致歉 after the apology was coached "先把买家的话听完、道歉，再谈方案" while the
+    buyer asked why: the tip says what the buyer waits for."""
+    s = play(engine, "size_not_fit_first_time",
+             ["陈静您好，我是跃动童鞋的售后客服小乐，请问是陈静本人吗？",
+              "您11月6日买的儿童网面运动鞋，32码的，偏小了实在对不起",
+              "给您换33码，来回运费我们出，或者直接退货退款，您看哪个方便？"], seed=4)
+    tips = [e["tip"] for e in s.events if e["type"] == "coach"]
+    assert "道歉" not in tips[-1] and "原因" in tips[-1], tips[-1]
