@@ -53,6 +53,8 @@ _LEXICONS = ("lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml")
 _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", "explanations"),
             ("offer_remedy", "remedies_offered"), ("request_review", "review_requests"),
             ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
+# act -> the Context counter it raises when the flow takes it (read by the trainer)
+COUNTERS: dict[str, str] = dict(_COUNTED)
 # a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …")
 _SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 

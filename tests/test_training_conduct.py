@@ -53,7 +53,7 @@ def test_the_reported_session_no_longer_scores_100(engine: Engine) -> None:
         (8, "informal_you", 0)]
     assert card.total == 86 and card.passed
     lines = _lines_of(s, card)
-    assert "第 2 轮 这一句没有推进，买家只好再问：扣 5 分" in lines
+    assert "第 2 轮 这一句没有推进，买家只好再问或离开：扣 5 分" in lines
     assert "第 2 轮 称呼买家用了“你”：扣 3 分" in lines
     assert "第 5、7、8 轮 称呼买家用了“你”：不扣分（这类问题最多扣 9 分，已扣满）" in lines
     assert lines[-1] == "总分 86 分"
@@ -65,7 +65,7 @@ def test_the_reported_session_no_longer_scores_100(engine: Engine) -> None:
     # the saved transcript names every turn of the habit on one line
     md = render_markdown(s.events, s.rubric_file.rubric.labels)
     assert "- 第 2、3、4、5、7、8 轮 称呼买家用了“你”：" in md
-    assert "- 第 2 轮 这一句没有推进，买家只好再问：" in md
+    assert "- 第 2 轮 这一句没有推进，买家只好再问或离开：" in md
 
 
 def test_the_same_session_with_nin_only_loses_the_wasted_turn(engine: Engine) -> None:

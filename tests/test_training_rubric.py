@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from bot.engine import Engine
 from bot.labels import bundled
 from bot.paths import dialogs_dir
-from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, NAME_FACTS, REVIEW_REFUSED
+from bot.training.facts import BUYER_GAVE_UP, BUYER_PRESSED, BUYER_WAITING, NAME_FACTS, NAMES_PROBLEM, REVIEW_REFUSED
 from bot.training.grader import Scorecard
 from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
@@ -51,13 +51,14 @@ def _matches(obj: object) -> list[Match]:
 def test_every_signal_and_stage_named_in_the_data_exists(engine: Engine) -> None:
     rubric = load_rubric(DIALOGS).rubric
     notes = list(engine.policy.notes)
-    signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS) | {REVIEW_REFUSED}
+    signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS) \
+        | {REVIEW_REFUSED, NAMES_PROBLEM}
     stages = set(engine.script.stages)
     models: list[object] = [rubric, *(pf.persona for pf in load_personas(DIALOGS))]
     for model in models:
         # buyer_pressed is what the buyer made of a reply: known to the rubric only, a
         # persona cannot wait for its own answer
-        known = signals | {BUYER_PRESSED, BUYER_WAITING} if model is rubric else signals
+        known = signals | {BUYER_PRESSED, BUYER_WAITING, BUYER_GAVE_UP} if model is rubric else signals
         for m in _matches(model):
             for s in m.any + m.all + m.none:
                 assert s in known, s

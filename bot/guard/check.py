@@ -151,7 +151,19 @@ def _densest(text: str, spans: list[tuple[int, int]], focus: re.Pattern[str] | N
 
 def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
     """A span that does not stop inside a number: a cue such as "返\\d" matched "返2" of
-    "返20元", and the agent was shown "…我给您返2"."""
+    "返20元", and the agent was shown "…我给您返2"; nor between a number and its measure word:
+    a cue such as "送您[一两]" matched "再送您一" of "再送您一个", and the agent was shown half a
+    word (the span only: which messages are found is the rules' business)."""
     while 0 < end < len(text) and text[end - 1].isdigit() and text[end].isdigit():
         end += 1
+    if 0 < end < len(text) and text[end - 1] in _NUMERALS:
+        while end < len(text) and text[end] in _NUMERALS:
+            end += 1
+        if end < len(text) and text[end] in _MEASURES:
+            end += 1
     return start, end
+
+
+# Chinese numerals, and the measure words that follow them in an offer ("一个", "两双", "一张")
+_NUMERALS = frozenset("一二两三四五六七八九十百几半")
+_MEASURES = frozenset("个件瓶盒张双包份支只次袋套条片罐杯块元台副把本束")

@@ -86,6 +86,12 @@ class SimulatedBuyer:
         self._known: set[str] = set()
         self._silent: set[str] = set()  # such items popped this turn without being answered
         self._stayed: set[str] = set()  # items answered once with a `stays` variant
+        # What the trainee's earlier replies said (their signals): a variant answering what a
+        # message lacks ("是我，你是哪位？" to no introduction) reads the whole conversation, not
+        # only the message, so the buyer does not ask who is calling after being told.
+        self.heard: set[str] = set()
+        self._earlier: set[str] = set()
+        self.answered: list[AgendaItem] = []  # items popped so far, oldest first
         self.chosen: str | None = None
         self.review_answer: str | None = None
         self.left = False
@@ -107,6 +113,8 @@ class SimulatedBuyer:
         """
         if self.left:
             raise RuntimeError("the buyer has already left")
+        self._earlier = set(self.heard)
+        self.heard.update(f.signals)
         self._move_mood(f.signals)
         turn = f.turn
         for idx, r in enumerate(self.persona.reactions):
@@ -169,8 +177,7 @@ class SimulatedBuyer:
             self.patience -= 1
         if self.patience <= 0 or top is None:
             return replace(self._give_up(turn, "buyer_gave_up"), pressed=True)
-        press = top.press or top.say
-        assert press is not None
+        press = self._press(top, f)
         return replace(self._reply(press, turn, "press", top.id, f"press:{top.id}"), pressed=True)
 
     # -- the agenda ------------------------------------------------------------------------
@@ -226,6 +233,7 @@ class SimulatedBuyer:
                     return popped, item
                 self.chosen = choice
             popped.extend(self.agenda[: idx + 1])
+            self.answered.extend(self.agenda[: idx + 1])
             del self.agenda[: idx + 1]
             if item.id in self.credited:
                 self.credited.remove(item.id)
@@ -271,7 +279,61 @@ class SimulatedBuyer:
         # an item met by an earlier message gets the plain answer (that message was answered)
         if item.id in self._from_credit:
             return None
-        return next((v for v in item.variants if f.holds(v.when)), None)
+        return next((v for v in item.variants if self._fits_talk(v, f)), None)
+
+    def _fits_talk(self, v: Variant, f: TurnFacts) -> bool:
+        """Whether variant ``v`` answers this message in the conversation so far: what it
+        says is missing (``none``) was not said in an earlier message either."""
+        return f.holds(v.when) and not self._earlier & set(v.when.none)
+
+    def _press(self, item: AgendaItem, f: TurnFacts) -> Utterance:
+        """The buyer asks again for ``item``. When this or an earlier message said what the
+        item's variants miss (the trainee introduced themselves, then asked about the review
+        before confirming who they talk to), the press does not ask for it ("你是哪位？" to an
+        agent who said who they are): the variant answering what is still missing ("在的，有什么
+        事吗？" when the buyer was not named), else the press of what the buyer waits for next."""
+        press = item.press or item.say
+        assert press is not None
+        again = next((v for i in reversed(self.answered) for v in i.variants
+                      if (v.when.any or v.when.all) and f.holds(v.when)), None)
+        if again is not None:
+            # the reply says again what an answered item already has an answer to (the bad
+            # reviewer refused once more): the same answer in other words, not a press that
+            # sounds as if it was not heard ("到底给不给？" to "钱我们不能给")
+            return again.say
+        if self._said_before(item):
+            # met by an earlier message the buyer was not answering then ("您买的运动鞋偏小了，
+            # 实在对不起" before they knew who was calling): remembered, not asked for again
+            # ("连句抱歉都没有吗？"); the buyer asks for what comes next
+            self.credited.append(item.id)
+            nxt = self._next_press(item)
+            if nxt is not None:
+                return nxt
+        missing = {s for v in item.variants for s in v.when.none}
+        talk = set(f.signals) | self._earlier
+        if not talk & missing:
+            return press
+        fits = next((v for v in item.variants
+                     if not v.when.any and not v.when.all and not talk & set(v.when.none)), None)
+        if fits is not None:
+            return fits.say
+        return self._next_press(item) or press
+
+    def _next_press(self, item: AgendaItem) -> Utterance | None:
+        """The press of the next item the buyer waits for after ``item``."""
+        after = self.agenda[self.agenda.index(item) + 1:] if item in self.agenda else []
+        nxt = next((i for i in after if self._required(i) and i.press is not None
+                    and i.id not in self.credited), None)
+        return nxt.press if nxt is not None else None
+
+    def _said_before(self, item: AgendaItem) -> bool:
+        """Whether an earlier message already did what ``item`` waits for (its needs are plain
+        signals: an apology, an explanation), though the buyer was answering something else."""
+        m = item.needs
+        if item.kind != "say" or m.is_empty() or m.none or m.stage_in or m.stage_after_in \
+                or m.context or m.buyer_before_in or item.id in self.credited or item.id in self._stayed:
+            return False
+        return (not m.any or bool(self._earlier & set(m.any))) and set(m.all) <= self._earlier
 
     def _stays(self, item: AgendaItem, f: TurnFacts) -> bool:
         v = self._variant(item, f)

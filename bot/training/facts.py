@@ -9,7 +9,7 @@ buyer reacts to exactly what the grader scores.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -74,6 +74,13 @@ BUYER_WAITING = "buyer_waiting"
 # Added by the session once the buyer has said no to changing the review (the persona's answer):
 # a later request argues with that no however many lines ago it was said (for the rubric).
 REVIEW_REFUSED = "review_refused"
+# Added by the session when the buyer's reader finds a problem (a cause) in the trainee's reply
+# ("发成菊花茶了，实在对不起"): an apology that names it is about the problem, not a politeness
+# ("不好意思打扰您了"), in whatever stage it is said (for the rubric).
+NAMES_PROBLEM = "names_problem"
+# Added by the session when the buyer gave up on that reply and left (for the rubric: the
+# warning says the buyer left, not that they asked again).
+BUYER_GAVE_UP = "buyer_gave_up"
 _MALE = ("先生", "哥", "帅哥", "大哥", "叔叔", "大叔")
 _FEMALE = ("女士", "小姐", "姐", "美女", "阿姨", "大姐", "妹妹")
 _HONORIFIC = re.compile("(" + "|".join(sorted(_MALE + _FEMALE, key=len, reverse=True)) + ")")
@@ -132,19 +139,21 @@ class FactBook:
     def read(
         self, *, turn: int, text: str, norm_text: str, before: Conversation, after: Conversation,
         sug: Suggestion, buyer_before: str | None, buyer: BuyerRef | None = None,
-        given: Sequence[str] = (),
+        given: Sequence[str] = (), unaccepted: Collection[str] = (),
     ) -> TurnFacts:
         """The facts of one trainee reply, from the engine's answer to it; ``given``: facts the
-        session already knows (the buyer has refused the review), which the rules may build on."""
+        session already knows (the buyer has refused the review), which the rules may build on;
+        ``unaccepted``: acts read as a maybe that the flow did not take (see ``accepted.py``)."""
         u = sug.understanding
         assert isinstance(u, AgentUnderstanding)
+        acts = [a for a in u.acts if a not in unaccepted]
         findings = list(u.findings)
         # Suggestion.warnings = guard findings, then policy notes on the turn, then standing
         # notes of the stage; the standing ones are info and describe the stage, not the reply.
         notes = [w for w in sug.warnings[len(findings):] if w.severity != "info"]
-        mentioned = self.remedies(norm_text) if "offer_remedy" in u.acts else []
+        mentioned = self.remedies(norm_text) if "offer_remedy" in acts else []
         facts = TurnFacts(
-            turn=turn, text=text, stage=before.stage, stage_after=after.stage, acts=list(u.acts),
+            turn=turn, text=text, stage=before.stage, stage_after=after.stage, acts=acts,
             findings=findings, notes=notes,
             facts=[*(name_facts(norm_text, buyer) if buyer else []), *given],
             remedies=mentioned,

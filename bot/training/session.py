@@ -16,8 +16,19 @@ from bot.engine import Engine
 from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
+from bot.training.accepted import unaccepted_acts
 from bot.training.buyer import BuyerReply, SimulatedBuyer
-from bot.training.facts import BUYER_PRESSED, BUYER_WAITING, REVIEW_REFUSED, BuyerRef, FactBook, TurnFacts, gender_of
+from bot.training.facts import (
+    BUYER_GAVE_UP,
+    BUYER_PRESSED,
+    BUYER_WAITING,
+    NAMES_PROBLEM,
+    REVIEW_REFUSED,
+    BuyerRef,
+    FactBook,
+    TurnFacts,
+    gender_of,
+)
 from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord, case_words
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
@@ -104,10 +115,12 @@ class Session:
         # one right after the no (the buyer's next line answered the first push); the rubric's
         # facts build on it ("真的不能改吗？" names no review, but after the no it is about it)
         given = [REVIEW_REFUSED] if self.buyer.review_answer == "refuse" else []
+        if self._read(text)[1] is not None:
+            given.append(NAMES_PROBLEM)
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
-            given=given)
+            given=given, unaccepted=unaccepted_acts(self.engine, text, before, conv))
         moot = self.rubric_file.rubric.moot_after_choice
         if self.buyer.chosen is not None and moot:
             # The buyer has chosen a remedy: a request now comes after the fix, whatever stage the
@@ -124,6 +137,8 @@ class Session:
             # What the buyer made of the reply is a fact too: the grader can tell a turn that
             # moved nothing and cost patience (the buyer has already answered, unaffected).
             facts.facts.append(BUYER_PRESSED)
+            if reply.leaves:
+                facts.facts.append(BUYER_GAVE_UP)
         if reply.waiting is not None:
             facts.facts.append(BUYER_WAITING)
         understood: BuyerUnderstanding | None = None
