@@ -75,6 +75,19 @@ def test_a_hurried_yes_to_the_only_option_chooses_it() -> None:
     flow.expect_reply_contains("换一只新的")  # (an 耳机 is not a 台 because it ends in 机)
 
 
+def test_a_sure_yes_beside_a_weak_complaint_accepts_the_offer() -> None:
+    """"好，今天一定要到" to a refund offer, read as a complaint at 0.43 beside a yes at 0.99: the
+    weak complaint moved nothing and the sure yes only 'remembered', so the remedy stage held."""
+    flow = (Flow(ENGINE, {**CASE, "product": "燕麦色大衣"})
+            .agent("您好，请问是彭小姐吗？我是森系女装的售后客服。")
+            .buyer("是我，衣服早就寄回去了，退款到现在还没到").expect("listen_apologize")
+            .agent("真的很抱歉，寄回来这么久钱还没退，换谁都着急。")
+            .agent("我查了一下，仓库签收后漏登记了，是我们的疏忽，已经补登了。")
+            .agent("退款我现在马上给您加急处理，今天之内到账。").expect("remedy"))
+    u = _read("好，今天一定要到", [("affirm", 0.99), ("complain", 0.43)], "complain", 0.43)
+    assert _fed(flow, u).stage == "polite_request"
+
+
 # -- "好的，那就这样吧" to the options ---------------------------------------------------------
 
 def test_yes_then_that_settles_it_agrees_to_the_options_and_is_no_goodbye() -> None:

@@ -184,9 +184,12 @@ class BuyerReading:
     def sure_events(self, sure: list[str], complaint: bool) -> list[str]:
         """The events of a message whose primary reading may not move the stage: the main-path
         moves of the intents read surely, in text order, then the problem (when one was
-        stated) and the answer."""
-        events = [e for i in sure for e in self.script.secondary_events.get(i, [])]
-        return [*events, *(["problem"] if complaint else []), "answer"]
+        stated) and the answer. The first sure reading stands in for the primary one, so it
+        moves as a primary would ("好，今天一定要到" read as a weak complaint beside a sure yes
+        accepts the offer)."""
+        first = [e for e in self.script.buyer_events[sure[0]] if e not in ("problem", "answer")] if sure else []
+        events = [*first, *(e for i in sure[1:] for e in self.script.secondary_events.get(i, []))]
+        return [*dict.fromkeys([*events, *(["problem"] if complaint else []), "answer"])]
 
     def events(self, u: BuyerUnderstanding) -> list[str]:
         """The primary intent's events and, in text order around them, the other intents'."""
