@@ -336,6 +336,7 @@ class ScriptFile(_Strict):
     evidence_cues: Any = None
     firm_extort: Any = None
     talk_causes: Any = None
+    sorry_names: Any = None
     weak_primary: Any = None
     review_cause: Any = None
     act_evidence: Any = None

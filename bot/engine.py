@@ -146,6 +146,7 @@ class Engine:
         self._hands_over = frozenset(with_role("hands_over"))
         # where a held case without a stage of its own to return to goes back to
         self._hears = self.script.stage_with("hears_problem") or self.script.initial
+        self._hearing = frozenset(with_role("hears_problem"))
 
     @classmethod
     def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
@@ -641,7 +642,7 @@ class Engine:
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
-        ctx.problem_stated, ctx.misclick = True, None
+        ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
         conv.outcome = None
 
     def _apply_agent(
@@ -688,6 +689,16 @@ class Engine:
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
         before = conv.stage
+        if "apologize" in acts and before in self._before_remedy:
+            # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
+            # 发成枸杞了"): the problem is known then, and told after it, it is not apologised for again
+            sorry_for = None if ctx.problem_stated else flow.sorry_named(norm)
+            if sorry_for is not None:
+                ctx.problem_stated = True
+                if ctx.cause is None:
+                    ctx.cause, ctx.cause_source = sorry_for, "talk"
+            ctx.sorry_heard = ctx.sorry_heard or sorry_for is not None or before in self._hearing \
+                or flow.cue("sorry_trouble", norm) is not None
         self._fire_all(conv, ["message"], at)
         start = conv.stage
         for act in u.acts:

@@ -282,6 +282,8 @@ def _uses(data: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, tuple[st
     for role, kind in (("buyer", "intent"), ("secondary", "intent"), ("agent", "act")):
         for label in events.get(role) or {}:
             yield "script.yaml", ("events", role, label), kind, str(label)
+    for label in (data.get("script.yaml") or {}).get("sorry_names") or {}:
+        yield "script.yaml", ("sorry_names", label), "cause", str(label)
     remedies = data.get("remedies.yaml") or {}
     for label in remedies.get("by_cause") or {}:
         yield "remedies.yaml", ("by_cause", label), "cause", str(label)

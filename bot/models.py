@@ -100,6 +100,9 @@ class Context(Base):
     wrong_person: bool = False
     attempts: int = 1
     problem_stated: bool = False
+    # the agent apologised for the buyer's trouble: while hearing the problem, or naming it
+    # (script.yaml `sorry_names`), not for a late reply or a slip of its own in the greeting
+    sorry_heard: bool = False
     identity_confirmed: bool = False
     product_confirmed: bool = False
     remedy_chosen: str | None = None

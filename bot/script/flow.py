@@ -78,6 +78,9 @@ class Cues(_Strict):
     # a threat that names where it goes (the platform, 12315, a lawyer, the press): "你们等着吧"
     # names nowhere, so it is no escalation by itself (script.yaml `evidence_cues`)
     threat_names: str = "(?!)"
+    # an agent's apology that owns the buyer's trouble ("实在抱歉，给您添麻烦了"), not a slip of its
+    # own ("不好意思，是我看错了", "不好意思打扰了")
+    sorry_trouble: str = "(?!)"
 
 
 class Ordinary(_Strict):
@@ -98,6 +101,9 @@ class FlowSpec(_Strict):
     # causes about the talk itself (the agent's wording, slow replies): said before the problem is
     # heard, they hold the case's place only until the buyer tells the product's problem
     talk_causes: list[str] = Field(default_factory=list)
+    # what the agent's apology names as the buyer's trouble, by cause ("实在抱歉，给您发成枸杞了":
+    # wrong_missing): the problem is known, as if the buyer had told it
+    sorry_names: dict[str, str] = Field(default_factory=dict)
     weak_primary: float = 0.5
     review_cause: float = 1.01  # above 1: a shop's older copy without it seeds nothing
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
@@ -146,9 +152,19 @@ class Flow:
                 self.cues[name] = re.compile(pattern)
             except re.error as exc:
                 raise DataError(f"script.yaml：cues.{name} 不是合法的正则表达式（{exc}）") from exc
+        self.sorry_names: dict[str, re.Pattern[str]] = {}
+        for cause, pattern in f.sorry_names.items():
+            try:
+                self.sorry_names[cause] = re.compile(pattern)
+            except re.error as exc:
+                raise DataError(f"script.yaml：sorry_names.{cause} 不是合法的正则表达式（{exc}）") from exc
         for intent, cue in f.evidence_cues.items():
             if cue not in self.cues:
                 raise DataError(f"script.yaml：evidence_cues.{intent} 的 {cue!r} 不在 cues 里")
+
+    def sorry_named(self, text: str) -> str | None:
+        """The cause an agent's apology names as the buyer's trouble (script.yaml `sorry_names`)."""
+        return next((cause for cause, p in self.sorry_names.items() if p.search(text)), None)
 
     def cue(self, name: str, text: str) -> re.Match[str] | None:
         return self.cues[name].search(text)

@@ -58,6 +58,9 @@ PREDICATES: dict[str, Predicate] = {
     "explained": lambda c, _: c.context.explanations > 0,
     # the agent has already apologised (before the buyer told the problem, say)
     "apologised": lambda c, _: c.context.apologies > 0,
+    # the agent apologised for the buyer's trouble (while hearing it, or naming it), not for a
+    # late reply or a slip of its own while confirming who or which order
+    "sorry_heard": lambda c, _: c.context.sorry_heard,
     # the agent has asked about the order (a yes at 确认商品 answers that, not something else)
     "product_asked": lambda c, _: c.context.product_confirmed,
     "review_changeable": review_changeable,
