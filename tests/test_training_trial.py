@@ -1,7 +1,7 @@
 """What a trainee trial found in the trainer, played through the real trainer and engine: an
-apology that names the problem while confirming the order counts, a maybe the flow did not take
-is not scored, a clear refusal of the bad reviewer's money is heard, and the warning on the
-reply the buyer left over says they left."""
+apology that names the problem while confirming the order counts and "不好意思打扰您了" does
+not, a maybe the flow did not take is not scored, a clear refusal of the bad reviewer's money
+is heard, and the warning on the reply the buyer left over says they left."""
 
 from __future__ import annotations
 
@@ -32,11 +32,24 @@ def test_an_apology_naming_the_problem_while_confirming_the_order_counts(engine:
     s = play(engine, "wrong_item_first_time",
              [_GREET, "您11月7日买的红枣枸杞茶，我们发成菊花茶了，实在对不起。"], seed=3)
     assert _check(s, "apologized"), _stage(s, "listen_apologize")
-    # a politeness names no problem: no credit for 听完问题先道歉
+    # the short shape, after the order is confirmed, counts as well
+    s = play(engine, "wrong_item_first_time",
+             [_GREET, "您11月7日买的红枣枸杞茶还记得吗？", "发错了货，实在对不起"], seed=3)
+    assert "apologize" in s.turns[-1].acts and s.conv.context.apologies == 1
+    assert _check(s, "apologized")
+
+
+def test_sorry_to_disturb_is_no_apology(engine: Engine) -> None:
+    """"不好意思打扰您了" is a courtesy: no apology read or counted, so the buyer still waits for
+    one and the tip says so when the trainee goes straight to the options."""
     s = play(engine, "wrong_item_first_time",
              ["不好意思打扰您了，我是山野茶铺的客服小李，请问是王秀兰阿姨吗？",
-              "您11月7日买的红枣枸杞茶，还记得吗？"], seed=3)
-    assert "apologize" in s.turns[0].acts
+              "您11月7日买的红枣枸杞茶，还记得吗？",
+              "可以给您换成红枣枸杞茶，或者直接退款，您看选哪个？"], seed=3)
+    assert "apologize" not in s.turns[0].acts, s.turns[0].acts
+    assert s.conv.context.apologies == 0 and "apology_made" not in s.turns[-1].facts
+    tips = [e["tip"] for e in s.events if e.get("type") == "coach"]
+    assert tips[-1] == "先把买家的话听完、道歉，再谈方案。", tips
     assert not _check(s, "apologized")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from bot.engine import Engine
 from bot.training.transcript import render_markdown
 from tests.shared import play, violation_codes
@@ -76,3 +78,17 @@ def test_stalling_the_bad_reviewer_is_not_paying(engine: Engine) -> None:
     # promising the money after asking is still paying
     s = _play(engine, "pro_bad_reviewer", [*good[:3], "我问问主管，三百块可以给您转过去。"])
     assert s.scorecard is not None and s.scorecard.outcome.ending == "paid"
+
+
+
+@pytest.mark.parametrize("stall", ["三百块这个我做不了主，我问问主管，把聊天记录整理好发给您核对。",
+                                   "三百块我做不了主，得问问主管，晚点给您回复。"])
+def test_a_stall_that_sends_something_to_read_is_not_paying(engine: Engine, stall: str) -> None:
+    """"发给您核对" (a document to check) and "给您回复" (a call back) promise no money: the stall
+    with the sum in it stays a stall (pay_promise read any 给您 as paying)."""
+    good = _lines("pro_bad_reviewer.good.txt")
+    s = _play(engine, "pro_bad_reviewer", [*good[:3], stall])
+    assert "pay_promise" not in s.turns[-1].facts and "stalls" in s.turns[-1].facts, s.turns[-1].facts
+    card = s.scorecard
+    assert card is not None and card.outcome.ending != "paid"
+    assert not any(v.code == "pays_extortion" for v in card.violations), _codes(s)

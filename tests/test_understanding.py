@@ -60,6 +60,20 @@ def test_agent_acts(engine: Engine) -> None:
     assert "apologize" not in engine.understand.agent("打扰您了").acts  # not an apology
 
 
+@pytest.mark.parametrize("text,apology", [
+    ("不好意思打扰您了", False), ("打扰了，不好意思哈", False), ("抱歉这么晚打扰您，请问是刘女士吗？", False),
+    ("不好意思，打扰一下，想问问您收到的是哪个颜色？", False), ("不好意思，想再确认一下您的地址", False),
+    ("发错了货，实在对不起", True), ("不好意思打扰您了，是我们这边弄错了号码", True),
+    ("打扰了，不好意思，给您添麻烦了", True), ("不好意思打扰您了，先跟您说声抱歉。", True),
+    ("亲，周末还打扰您，实在不好意思。您的退款晚了一天，明天一定到账。", True),
+])
+def test_sorry_to_disturb_is_a_courtesy_for_the_rules(engine: Engine, text: str, apology: bool) -> None:
+    """Sorry for disturbing or for asking is no apology; one that owns the trouble is (the
+    lexicon's reading, which the model learns from with the corpus)."""
+    u = engine.understand
+    assert ("apologize" in u.agent_model(u.normalize(text))) is apology
+
+
 def _buyer(path):  # type: ignore[no-untyped-def]
     return eval_buyer(shared_engine().understand, read_jsonl(path))
 
