@@ -495,11 +495,15 @@ class Engine:
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
                 and self.choices.picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
+        proposed = before in self._offers and bool(norm) and self.choices.proposes(ctx, norm)
+        if proposed and ctx.amount is None:  # a sum of the buyer's own: the agent's to answer
+            ctx.amount = "more" if any(self.flow.cue("sums", self.understand.normalize(t).text)
+                                       for t in ctx.agent_recent) else "ask"
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
-                     or flow.cue("asks_amount", norm)):
-            # asked about, under a condition, a counter-offer ("退20？太少了，起码退50") or the sum
-            # asked ("留着吧 退多少钱？")
+                     or flow.cue("asks_amount", norm) or proposed):
+            # asked about, under a condition, a counter-offer ("退20？太少了，起码退50", a sum the
+            # agent did not name: "留着 退一半吧") or the sum asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
@@ -690,8 +694,11 @@ class Engine:
         before = conv.stage
         self._fire_all(conv, ["message"], at)
         start = conv.stage
+        lead_in = flow.cue("lead_in", norm) is not None  # "我们查了一下，": the next message explains
         for act in u.acts:
-            if act in unsure and conv.stage != start:
+            if act == "explain" and lead_in:
+                acts.discard(act)  # no explanation yet: not made, not counted
+            elif act in unsure and conv.stage != start:
                 acts.discard(act)  # a second move on an unsure reading: not made, not counted
             elif len(self._fire_all(conv, self.script.agent_events[act], at)) == 1 and act == "explain" \
                     and (act in unsure or not ctx.problem_stated):

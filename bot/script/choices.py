@@ -34,6 +34,16 @@ class Choices:
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
             for c in (flow.cues["conditional"].sub("。", c) for c in CLAUSE.findall(norm)))
 
+    def proposes(self, ctx: Context, norm: str) -> bool:
+        """Whether a reply names a sum no recent message of the agent's names ("留着 退一半吧"
+        to "给你退部分差价", "40 不行我就退货" to "最多给你退30元"): a counter-offer, no choice
+        yet. "退30吧" to "…我们退您30元" takes the agent's sum."""
+        sums = [m.group(1) or m.group(2) for m in self.flow.cues["sums"].finditer(norm)]
+        if not sums:
+            return False
+        said = [self.understand.normalize(t).text for t in ctx.agent_recent]
+        return any(not any(re.search(rf"(?<!\d){re.escape(s)}(?!\d)", a) for a in said) for s in sums)
+
     def opens_on_choice(self, clauses: list[str]) -> bool:
         """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼
         一大半了", read as quality as a whole); "換新吧，盖子也裂了" tells a new one."""
