@@ -12,6 +12,7 @@ from bot.script.flow import Flow
 from bot.understand.pipeline import Understander
 
 PLACE = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_AGENT_SUM = re.compile(r"\d+\s*(块|元)|一半|[一二三四五六七八九]成|[一二三四五六七八九]折")  # a sum the agent offers
 CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a clause with the marks after it
 
 
@@ -35,14 +36,13 @@ class Choices:
             for c in (flow.cues["conditional"].sub("。", c) for c in CLAUSE.findall(norm)))
 
     def proposes(self, ctx: Context, norm: str) -> bool:
-        """Whether a reply names a sum no recent message of the agent's names ("留着 退一半吧"
-        to "给你退部分差价", "40 不行我就退货" to "最多给你退30元"): a counter-offer, no choice
-        yet. "退30吧" to "…我们退您30元" takes the agent's sum."""
-        sums = [m.group(1) or m.group(2) for m in self.flow.cues["sums"].finditer(norm)]
-        if not sums:
+        """Whether a reply names a sum while no recent message of the agent's names any ("留着
+        退一半吧" to "给你退部分差价"): the buyer's own proposal, no choice until a sum is agreed.
+        A sum against the agent's ("那退50吧" to "给您退20元") takes the option, as ever."""
+        if self.flow.cue("sums", norm) is None:
             return False
-        said = [self.understand.normalize(t).text for t in ctx.agent_recent]
-        return any(not any(re.search(rf"(?<!\d){re.escape(s)}(?!\d)", a) for a in said) for s in sums)
+        return not any(self.flow.cue("sums", self.understand.normalize(t).text) or
+                       _AGENT_SUM.search(t) for t in ctx.agent_recent)
 
     def opens_on_choice(self, clauses: list[str]) -> bool:
         """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼
