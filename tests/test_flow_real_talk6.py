@@ -1,107 +1,147 @@
-"""Issue 13, the flow on real conversations (tests/data/dialogs_flow6.jsonl, written before these
-rules): the agent's explanation split over two messages ("我们查了一下，" then the reason), and a sum
-the buyer names that the agent did not ("留着 退一半吧", "40 不行我就退货"). Each class goes through
-the real Engine and model, with the Chinese the agent is shown; where it depends on how the model
-reads a line, the same line is also fed with a fixed reading.
+"""What other engineers saw in realistic conversations (issue 13, wave 2) and left: an apology made
+before the buyer told the problem, the agent thanking a buyer who offered to change the review, the
+order's own refund "35元已经退回" beside one request, "退钱吧 五六个" to a refund by the piece, a parcel
+"还在路上" as the shop's only answer, and the agent saying the buyer's question about review rewards
+back before disavowing them. Each goes through the real Engine, model and guard; the sibling lines
+here are in no corpus file, so a rule that only memorised its line fails.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from bot.replay import eval_dialogs
-from tests.conftest import DATA, read_jsonl
 from tests.dialog import Flow
-from tests.shared import model_read, shared_engine
+from tests.shared import guard_corpus_texts, guard_findings, shared_engine
 
 ENGINE = shared_engine()
-CASE = {"shop": "森系女装", "buyer_name": "姚", "honorific": "女士", "product": "针织开衫"}
+SHOES = {"shop": "步履鞋业", "buyer_name": "蒋", "honorific": "先生", "product": "板鞋"}
+EGGS = {"shop": "鲜蛋农庄", "buyer_name": "王", "honorific": "女士", "product": "土鸡蛋"}
 
 
-def _templates(flow: Flow) -> list[str]:
-    return [s.template for s in flow.last.suggestions]
+def _recalled(case: dict[str, str] = SHOES) -> Flow:
+    who = f"您好，请问是{case['buyer_name']}{case['honorific']}吗？我是{case['shop']}的售后客服。"
+    return (Flow(ENGINE, case).agent(who).buyer("是")
+            .agent(f"您前几天买的{case['product']}，还记得吗？").buyer("记得").expect("listen_apologize"))
 
 
-def _norm(text: str) -> str:
-    return ENGINE.understand.normalize(text).text
+# -- 1. an apology before the problem ---------------------------------------------------------------
+
+def test_an_apology_before_the_problem_lets_the_explanation_move_on() -> None:
+    """The apology came first ("给您添麻烦了"): once the problem is told, the explanation is the next
+    step, so the stage goes on to the options (it stuck in 倾听致歉)."""
+    flow = (_recalled().agent("给您带来不便真的很抱歉。").expect("listen_apologize")
+            .buyer("穿了一周鞋头就开胶了").expect("listen_apologize")
+            .agent("这批鞋头用的胶水批次有问题，天气冷粘合不牢，已经反馈给工厂了。").expect("remedy"))
+    flow.agent("可以给您换一双新的，或者退货退款，您想要哪种？").expect("remedy")
 
 
-def test_the_real_talk_set_replays_as_labelled() -> None:
-    """Sixteen conversations written before these rules: 0.960 per turn before, all of it after."""
-    r = eval_dialogs(ENGINE, read_jsonl(DATA / "dialogs_flow6.jsonl"))
-    assert r["stage_accuracy"] == 1.0 and r["final_stage_accuracy"] == 1.0, r["errors"]
+def test_an_apology_before_the_problem_lets_the_offer_move_on() -> None:
+    (_recalled().agent("不好意思打扰您了，先跟您说声抱歉。").buyer("鞋底走路咯吱咯吱响")
+     .agent("可以给您换一双新的，来回运费我们出，或者退货退款，您看选哪个？").expect("remedy")
+     .buyer("换新的吧").expect("polite_request"))
 
 
-# -- the agent's sentence split in two ------------------------------------------------------------------
-
-def _apologised() -> Flow:
-    return (Flow(ENGINE, CASE).agent("您好，请问是姚女士吗？我是森系女装的售后客服。").buyer("是我")
-            .agent("您买的那件针织开衫收到了吧？").buyer("收到了 洗了一次就起球了").expect("listen_apologize")
-            .agent("真是抱歉，新衣服洗一次就起球，太扫兴了。").expect("explain"))
+def test_an_explanation_before_the_problem_is_told_still_holds() -> None:
+    """No problem told yet: the explanation explains nothing, the stage waits for the buyer."""
+    _recalled().agent("真抱歉。").agent("这批鞋胶水有问题。").expect("listen_apologize")
 
 
-@pytest.mark.parametrize("lead", ["我们查了一下，", "我们查了这批衣服，", "是这样的，", "您好，我们已经核实了"])
-def test_a_lead_in_is_no_explanation_the_next_message_gives_it(lead: str) -> None:
-    """"我们查了一下，" was read as the explanation: 解释原因 moved on to 提出补救 before any reason."""
-    flow = _apologised().agent(lead).expect("explain")
-    assert flow.conv.context.explanations == 0
-    flow.agent("这批毛线的捻度不够，洗的时候摩擦就起球，我们已经换了纱线。").expect("remedy")
-    assert flow.conv.context.explanations == 1
+# -- 2. thanks for a change the buyer offered -------------------------------------------------------
+
+_OFFER = "给您补发一根新柱子，或者退您30元，您看选哪个？"
 
 
-def test_an_explanation_that_opens_on_we_checked_still_explains() -> None:
-    _apologised().agent("我们查了一下，这批毛线的捻度不够，一洗就起球。").expect("remedy")
-    for text in ["我们查了一下，这批灯的调光模块虚焊了。", "我们核实过了，是快递压坏的"]:
-        assert ENGINE.flow.cue("lead_in", _norm(text)) is None, text
+@pytest.mark.parametrize("text", ["谢谢亲，压扁了还愿意改评价", "感谢您，东西有问题还主动帮我们改评价"])
+def test_thanks_for_the_offered_change_is_no_request_and_ties_nothing(text: str) -> None:
+    assert text not in guard_corpus_texts()
+    u = ENGINE.understand.agent(text)
+    assert "request_review" not in u.acts and "thank" in u.acts
+    assert "conditional_benefit" not in guard_findings(ENGINE, text, (_OFFER,))
 
 
-# -- a sum of the buyer's own ------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["谢谢亲，愿意的话改一下评价", "谢谢亲，愿意改一下评价吗",
+                                  "谢谢您愿意改评价，再送您一张5元券"])
+def test_a_request_said_with_thanks_still_ties(text: str) -> None:
+    assert guard_findings(ENGINE, text, (_OFFER,)).get("conditional_benefit") == "block"
 
-def _options(offer: str = "可以退货退款，或者你要是还想留着，给你退部分差价，你看呢？") -> Flow:
-    return (_apologised().agent("这批毛线的捻度不够，洗的时候摩擦就起球，我们已经换了纱线。")
-            .agent(offer).expect("remedy"))
+
+def test_after_the_thanks_the_suggestion_corrects_nothing() -> None:
+    flow = (Flow(ENGINE, {"shop": "喵星宠物", "buyer_name": "林", "honorific": "女士", "product": "猫爬架"})
+            .agent("您好，请问是林女士吗？我是喵星宠物的售后客服。").buyer("是我")
+            .agent("您上周买的猫爬架，还记得吗？").buyer("记得 收到的时候箱子压扁了 有根柱子弯了")
+            .agent("真对不起，让您收到压坏的东西。").agent("是快递运输途中挤压的，包装没有加固好。")
+            .agent(_OFFER).buyer("补发吧 猫挺喜欢的 我回头把评价改了")
+            .agent("谢谢亲，压扁了还愿意改评价"))
+    flow.expect_no_warning("conditional_benefit")
+    assert not any("after_block" in s.template for s in flow.last.suggestions)
 
 
-def test_the_buyers_own_sum_and_an_ultimatum_choose_nothing_until_a_sum_is_agreed() -> None:
-    """"留着 退一半吧" (the agent had named no sum) chose the partial refund at a half nobody had
-    agreed; "40 不行我就退货" then chose the return the buyer only threatened."""
-    flow = _options().buyer("留着 退一半吧").expect("remedy")
-    assert flow.conv.context.remedy_chosen is None and flow.conv.context.remedy_requested is None
-    assert any(t.startswith("remedy/amount-ask") for t in _templates(flow))
-    flow.agent("一半有点多，最多给你退30元，可以吗？").buyer("40 不行我就退货").expect("remedy")
-    assert flow.conv.context.remedy_chosen is None and flow.conv.context.remedy_requested is None
-    flow.agent("好吧，40元给你申请，可以吧？").buyer("行").expect("polite_request")
+# -- 3. the order's own refund, with its sum, and one request ---------------------------------------
+
+@pytest.mark.parametrize("text", ["35元已经退回了，您看评价方便改一下吗？",
+                                  "亲 28块已经退回您账户了 评价能帮忙改一下吗",
+                                  "已经给您退还59元了，评价方便的话改一下哈"])
+def test_the_orders_refund_returned_with_its_sum_is_clean(text: str) -> None:
+    assert text not in guard_corpus_texts()
+    assert "conditional_benefit" not in guard_findings(ENGINE, text)
+
+
+@pytest.mark.parametrize("text", ["差价12元已经退回了，您看评价方便改一下吗？",
+                                  "35元已经退回了，另外补偿您10元，评价能改一下吗",
+                                  "多退回您15元了，您看差评能不能删了"])
+def test_money_beyond_the_order_beside_a_request_still_ties(text: str) -> None:
+    assert guard_findings(ENGINE, text).get("conditional_benefit") == "block"
+
+
+# -- 4. a refund by the piece ----------------------------------------------------------------------
+
+def _per_piece() -> Flow:
+    return (_recalled(EGGS).buyer("打开碎了好几个").agent("真是对不起，让您收到碎蛋。")
+            .agent("是快递路上颠簸压碎的，我们包装没做好。")
+            .agent("碎了几个呢？可以给您补发，或者按个数退钱，您看哪种方便？").expect("remedy"))
+
+
+def test_a_bare_refund_to_a_refund_by_the_piece_takes_the_partial_refund() -> None:
+    flow = _per_piece()
+    assert "partial_refund" in flow.conv.context.options_listed
+    flow.buyer("退钱吧 五六个").expect("polite_request")
     assert flow.conv.context.remedy_chosen == "partial_refund"
 
 
-@pytest.mark.parametrize("text,outright", [("40 不行我就退货", False), ("不行，就退货吧", True),
-                                           ("那退货吧", True)])
-def test_an_ultimatum_on_the_sum_is_a_condition_a_no_then_a_choice_is_not(text: str, outright: bool) -> None:
-    assert ENGINE.choices.outright(_norm(text.replace(" ", "，"))) is outright, text
+def test_the_whole_sum_asked_for_is_still_a_full_refund() -> None:
+    """"全额" holds to the whole sum: the full refund as the cause gives it (here its 退货退款)."""
+    flow = _per_piece().buyer("全额退款吧 碎成这样了")
+    assert flow.conv.context.remedy_chosen in ("refund", "return_refund")
 
 
-@pytest.mark.parametrize("offer,reply", [("可以给你换一件新的，或者退你一半的钱，你选哪个？", "退一半吧 懒得换了"),
-                                         ("可以退货退款；如果你想留着穿，我们退你30元。", "退30吧，懒得寄了")])
-def test_the_agents_own_sum_taken_chooses(offer: str, reply: str) -> None:
-    flow = _options(offer).buyer(reply).expect("polite_request")
-    assert flow.conv.context.remedy_chosen == "partial_refund"
+# -- 5. the parcel "still on the way" --------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["等了半个月 问客服就说在路上", "都二十天了 客服只会说在路上",
+                                  "找了客服三次 每次都说还在路上"])
+def test_on_the_way_as_the_only_answer_is_logistics(text: str) -> None:
+    """docs/corpus.md: a parcel that did not arrive is logistics; the brush-off is secondary."""
+    assert ENGINE.understand.buyer(text).cause == "logistics"
 
 
-def test_a_proposed_sum_holds_whatever_the_request_is_read_as() -> None:
-    flow = _options()
-    u = model_read("留着 退一半吧", [("want_refund", 0.94)], "want_refund", 0.94)
-    conv, _ = ENGINE.feed_understood(flow.conv, u)
-    assert conv.stage == "remedy" and conv.context.remedy_chosen is None
+def test_a_slow_reply_alone_stays_service() -> None:
+    assert ENGINE.understand.buyer("问客服问了三天都没人回").cause == "service"
 
 
-@pytest.mark.parametrize("text,proposes", [("补发8", False), ("2", False), ("第2个", False),
-                                           ("那就换大一码吧，33码，孩子挺喜欢这双的。", False),
-                                           ("退一半吧", True), ("40 不行我就退货", True), ("那给我退50吧", True)])
-def test_only_money_counts_as_a_sum(text: str, proposes: bool) -> None:
-    """A count ("补发8") or an option's place ("2") is no sum (against an offer that names none;
-    against one that does, "那退50吧" to "退您20元" takes the option: test_flow_real_talk)."""
-    ctx: Any = _options().conv.context
-    said = _norm(text.replace(" ", "，"))
-    assert ENGINE.choices.proposes(ctx, said) is proposes, text
+# -- 6. the buyer's question said back, then disavowed ----------------------------------------------
+
+@pytest.mark.parametrize("text", ["您是问有没有晒图有礼活动吗？没有的哦，我们不做这类活动",
+                                  "好评返红包吗？亲，没有的，这种我们从来不做"])
+def test_a_question_said_back_and_answered_no_is_clean(text: str) -> None:
+    assert text not in guard_corpus_texts()
+    assert "conditional_benefit" not in guard_findings(ENGINE, text)
+
+
+@pytest.mark.parametrize("text", ["好评返现吗？有的哦，晒图送5元", "好评有礼哦。有问题吗？没有的话我们不做别的了"])
+def test_a_question_answered_yes_or_a_slogan_still_ties(text: str) -> None:
+    assert guard_findings(ENGINE, text).get("conditional_benefit") == "block"
+
+
+def test_a_deadline_for_an_answer_with_no_review_named_is_no_pressure() -> None:
+    """docs/guard.md: pressure urges a review act; a deadline that names none is not it."""
+    assert "pressure" not in guard_findings(ENGINE, "今天之内一定要给个答复")
+    assert guard_findings(ENGINE, "评价的事今天之内一定要给个答复").get("pressure") == "warn"
