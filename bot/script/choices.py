@@ -12,7 +12,6 @@ from bot.script.flow import Flow
 from bot.understand.pipeline import Understander
 
 PLACE = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_AGENT_SUM = re.compile(r"\d+\s*(块|元)|一半|[一二三四五六七八九]成|[一二三四五六七八九]折")  # a sum the agent offers
 CLAUSE = re.compile(r"[^，。！？,.!?；;]+[，。！？,.!?；;]*")  # a clause with the marks after it
 
 
@@ -41,8 +40,8 @@ class Choices:
         A sum against the agent's ("那退50吧" to "给您退20元") takes the option, as ever."""
         if self.flow.cue("sums", norm) is None:
             return False
-        return not any(self.flow.cue("sums", self.understand.normalize(t).text) or
-                       _AGENT_SUM.search(t) for t in ctx.agent_recent)
+        return not any(self.flow.cue("sums", said) or self.flow.cue("offered_sums", said)
+                       for said in (self.understand.normalize(t).text for t in ctx.agent_recent))
 
     def opens_on_choice(self, clauses: list[str]) -> bool:
         """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼

@@ -63,6 +63,7 @@ class Cues(_Strict):
     # the sums a buyer names ("退一半吧", "40 不行我就退货"): one the agent has not named is a
     # counter-offer, no choice yet
     sums: str = "(?!)"
+    offered_sums: str = "(?!)"  # … and the agent's sums said otherwise ("订单金额的三成", "50元")
     # the agent's message only leads in to the explanation ("我们查了一下，"): the next one gives it
     lead_in: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
