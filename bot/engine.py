@@ -429,7 +429,10 @@ class Engine:
             # a change of mind read as a complaint ("等下 算了还是退吧 怕新的也开胶"): the option it
             # names outright is asked for, as a request would ask (the change below then takes it)
             wants = ["other"]
-        requested = self.choices.requested(ctx, wants, norm)
+        # a sum of the buyer's own while the agent named none ("留着 退一半吧" to "退部分差价"): a
+        # proposal, which asks for no option yet and chooses none (below)
+        proposed = before in self._offers and bool(norm) and self.choices.proposes(ctx, norm)
+        requested = None if proposed else self.choices.requested(ctx, wants, norm)
         if requested is not None and not self.choices.offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
             requested = self.remedies.fit(requested, ctx.cause, norm)
@@ -496,11 +499,13 @@ class Engine:
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
                 and self.choices.picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
+        if proposed and ctx.amount is None:  # the sum is the agent's to set: answered as "how much"
+            ctx.amount = "ask"
         if before in self._offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
-                     or flow.cue("asks_amount", norm)):
-            # asked about, under a condition, a counter-offer ("退20？太少了，起码退50") or the sum
-            # asked ("留着吧 退多少钱？")
+                     or flow.cue("asks_amount", norm) or proposed):
+            # asked about, under a condition, a counter-offer ("退20？太少了，起码退50"), the buyer's
+            # own sum before the agent named one ("留着 退一半吧") or the sum asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self._callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
@@ -701,8 +706,11 @@ class Engine:
                 or flow.cue("sorry_trouble", norm) is not None
         self._fire_all(conv, ["message"], at)
         start = conv.stage
+        lead_in = flow.cue("lead_in", norm) is not None  # "我们查了一下，": the next message explains
         for act in u.acts:
-            if act in unsure and conv.stage != start:
+            if act == "explain" and lead_in:
+                acts.discard(act)  # no explanation yet: not made, not counted
+            elif act in unsure and conv.stage != start:
                 acts.discard(act)  # a second move on an unsure reading: not made, not counted
             elif len(self._fire_all(conv, self.script.agent_events[act], at)) == 1 and act == "explain" \
                     and (act in unsure or not ctx.problem_stated):

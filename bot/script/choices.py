@@ -34,6 +34,15 @@ class Choices:
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
             for c in (flow.cues["conditional"].sub("。", c) for c in CLAUSE.findall(norm)))
 
+    def proposes(self, ctx: Context, norm: str) -> bool:
+        """Whether a reply names a sum while no recent message of the agent's names any ("留着
+        退一半吧" to "给你退部分差价"): the buyer's own proposal, no choice until a sum is agreed.
+        A sum against the agent's ("那退50吧" to "给您退20元") takes the option, as ever."""
+        if self.flow.cue("sums", norm) is None:
+            return False
+        return not any(self.flow.cue("sums", said) or self.flow.cue("offered_sums", said)
+                       for said in (self.understand.normalize(t).text for t in ctx.agent_recent))
+
     def opens_on_choice(self, clauses: list[str]) -> bool:
         """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼
         一大半了", read as quality as a whole); "換新吧，盖子也裂了" tells a new one."""

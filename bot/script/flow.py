@@ -60,6 +60,12 @@ class Cues(_Strict):
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
+    # the sums a buyer names ("退一半吧", "40 不行我就退货"): one the agent has not named is a
+    # counter-offer, no choice yet
+    sums: str = "(?!)"
+    offered_sums: str = "(?!)"  # … and the agent's sums said otherwise ("订单金额的三成", "50元")
+    # the agent's message only leads in to the explanation ("我们查了一下，"): the next one gives it
+    lead_in: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
     offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
