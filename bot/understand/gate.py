@@ -191,7 +191,7 @@ class Gate:
     for a rule given its ``alternatives``, by what each alternative needs (see the module's
     docstring): such a rule is searched when one of its alternatives can match."""
 
-    __slots__ = ("_base", "_index", "_keys", "_mask", "_owner", "_width")
+    __slots__ = ("_base", "_first", "_index", "_keys", "_mask", "_owner", "_width")
 
     def __init__(self, keys: Sequence[frozenset[str] | None],
                  alternatives: Sequence[Sequence[Conditions] | None] = ()) -> None:
@@ -200,8 +200,10 @@ class Gate:
         # are or-ed from its grams' masks, and an entry is alive when all its slots' bits are.
         conditions: list[list[frozenset[str]]] = []
         self._owner: list[int] = []  # entry → its rule
+        self._first: list[int] = []  # rule → its first entry
         for i, k in enumerate(keys):
             alts = alternatives[i] if i < len(alternatives) else None
+            self._first.append(len(conditions))
             for conds in alts if alts is not None else [[k] if k is not None else []]:
                 conditions.append(sorted(conds, key=_cost)[:SLOTS])
                 self._owner.append(i)
@@ -222,8 +224,8 @@ class Gate:
         # A set, not the dict's keys: set & set compares stored hashes, a third cheaper.
         self._keys = frozenset(index)
 
-    def candidates(self, text: str) -> list[int]:
-        """The rules that can match ``text``, in their order."""
+    def alive(self, text: str) -> int:
+        """The entries that can match ``text``, a bit each (see ``owners``, ``entries``)."""
         index = self._index
         met = self._base
         for key in grams(text) & self._keys:
@@ -232,7 +234,14 @@ class Gate:
         alive = met
         for slot in range(1, SLOTS):
             alive &= met >> (slot * width)
-        alive &= self._mask
+        return alive & self._mask
+
+    def candidates(self, text: str) -> list[int]:
+        """The rules that can match ``text``, in their order."""
+        return self.owners(self.alive(text))
+
+    def owners(self, alive: int) -> list[int]:
+        """The rules of the entries ``alive``, in their order."""
         owner = self._owner
         out: list[int] = []
         while alive:
@@ -242,6 +251,10 @@ class Gate:
                 out.append(rule)
             alive ^= low
         return out
+
+    def entries(self, rule: int, alive: int) -> int:
+        """The alternatives of ``rule`` among the entries ``alive``, bit i for its i-th."""
+        return alive >> self._first[rule]
 
 
 @functools.lru_cache(maxsize=8)
