@@ -14,13 +14,12 @@ prefixes that most messages hold (您, 是…), so it is gated by its alternativ
 (``alternatives``: scoped._Expander gives them for the agent acts and the guard): an
 alternative can match only in a text that holds one of its prefixes and, for each set
 ``needs`` finds, one character of that set ("(您|你)…(没量准|没看清)" needs 您 or 你, and 没).
-The rule is searched, with its whole pattern, when one of its alternatives can match; when
-none can, neither can the alternation, so no hit is lost and none is added. Each
-alternative's most telling conditions (up to ``SLOTS``) take a bit each in one integer per
-gram, so a text costs the or-ing of its grams' masks and a few shifts and ands. Searching
-the one alternative left alone instead would save a little more but meant compiling every
-alternative once more (1.5 s more for a service's start-up); sub-alternations of the ones
-left, a compile for each new combination: neither is done (docs/performance.md).
+The rule is searched when one of its alternatives can match, and only those alternatives
+(``entries``), each its own pattern (rules.Either: the match that starts first, and of
+those the first alternative's, as the alternation's); when none can, neither can the
+alternation, so no hit is lost and none is added. Each alternative's most telling
+conditions (up to ``SLOTS``) take a bit each in one integer per gram, so a text costs the
+or-ing of its grams' masks and a few shifts and ands.
 
 The sets are worked out from the regex as regex_syntax parses it and only ever err on the
 side of more: a construct not followed exactly (a repeat past its first time, a dot, flags)
