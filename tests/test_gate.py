@@ -129,25 +129,26 @@ def test_gated_rule_sets_hit_exactly_what_searching_every_rule_hits() -> None:
         gated = rules.gate
         for rule in rules.rules:
             rule.compile()
-        kept = [(rule.any, rule.whole) for rule in rules.rules]
+        kept = [(rule.any, rule.parts) for rule in rules.rules]
+        # Every rule searched, with the alternation of its alternatives (in their order).
+        whole = [(re.compile("|".join(f"(?:{p.source})" for p in parts)) if parts else any_, None)
+                 for any_, parts in kept]
         searched = 0
         try:
             for text in texts:
                 rules.gate = gated
-                for rule, (any_, whole) in zip(rules.rules, kept, strict=True):
-                    rule.any, rule.whole = any_, whole
+                for rule, (any_, parts) in zip(rules.rules, kept, strict=True):
+                    rule.any, rule.parts = any_, parts
                 fast = rules.hits(text, negation)
                 searched += len(gated.candidates(text))
-                # Every rule searched, with its whole pattern.
                 rules.gate = Gate([None] * len(rules.rules))
-                for rule in rules.rules:
-                    if rule.whole is not None:
-                        rule.any, rule.whole = rule.whole[1].compile(), None
+                for rule, (any_, parts) in zip(rules.rules, whole, strict=True):
+                    rule.any, rule.parts = any_, parts
                 assert fast == rules.hits(text, negation), (name, text)
         finally:
             rules.gate = gated
-            for rule, (any_, whole) in zip(rules.rules, kept, strict=True):
-                rule.any, rule.whole = any_, whole
+            for rule, (any_, parts) in zip(rules.rules, kept, strict=True):
+                rule.any, rule.parts = any_, parts
         # And the gate does spare searches: most rules cannot match most texts.
         assert searched < 0.6 * len(texts) * len(rules.rules), name
 
@@ -288,30 +289,40 @@ def test_every_match_holds_a_required_character(alts: list[str], texts: list[str
 
 @settings(max_examples=examples(400), deadline=None)
 @given(_alternatives(2, 8), TEXTS)
-def test_a_pattern_without_its_anywhere_branches_matches_alike_where_they_cannot(
-        alts: list[str], texts: list[str]) -> None:
-    from bot.understand.alternation import compile_lexicon
+def test_alternatives_searched_one_by_one_match_as_their_alternation(alts: list[str], texts: list[str]) -> None:
+    from bot.understand.alternation import compile_lexicon, span
+    from bot.understand.rules import Lazy, _either, _free_matches
     from bot.understand.scoped import _Expander
-    from tests.test_lexicon_compile import spans
 
     led = _Expander({}).led(alts)
-    if led.spare is None:
-        return
-    assert led.keys is not None and led.spare.chars <= led.keys  # gated by those characters too
-    full, reduced = compile_lexicon(led.pattern), compile_lexicon(led.spare.pattern)
-    for text in texts:
-        if led.spare.chars.isdisjoint(grams(text)):
-            assert spans(reduced, text) == spans(full, text), (alts, text, led)
+    whole = compile_lexicon(led.pattern)
+    parts = tuple(Lazy(p) for p in led.parts)
+    for entries in (-1, 0b101, 0b10):  # every alternative, or some of them (those the gate left)
+        either = _either(parts, entries)
+        alone = whole if entries == -1 else re.compile(
+            "|".join(f"(?:{a})" for i, a in enumerate(alts) if entries >> i & 1))
+        for text in texts:
+            assert _free_matches(either, text, None) == _free_matches(alone, text, None), (alts, text, entries)
+            for pos in range(len(text) + 1):
+                m, n = either.search(text, pos), alone.search(text, pos)
+                assert (m and span(m)) == (n and span(n)), (alts, text, pos, entries)
 
 
-def test_rules_searched_everywhere_only_for_some_branches_are_gated() -> None:
-    by_name = {f"{name}:{n}": rule for name, rules in _rule_sets()
-               for n, rule in zip(rules.names(), rules.rules, strict=True)}
-    # A street address and "…在吗" made these two rules searched in every text.
-    privacy, greet = by_name["guard:privacy.0"].whole, by_name["acts:greet_identify.0"].whole
-    assert privacy is not None and privacy[0] == {"号"}
-    assert greet is not None and greet[0] == {"在"}
-    assert by_name["guard:privacy.0"].keys is not None
+def test_a_rule_of_several_alternatives_compiles_only_those_a_text_can_match() -> None:
+    from bot.understand.rules import Negation
+    from bot.understand.scoped import ScopedRules
+
+    rules = ScopedRules({"x": [{"any": ["差评%give%现", "好评(送|返)红包", "%give%款"]}]},
+                        {"give": ["返", "退"]}, Negation([]), shared_exceptions=True)
+    rule = rules.rules.rules[0]
+    assert rule.parts is not None and rule.any is None
+    assert [(h.start, h.end) for h in rules.hits("亲，好评送红包哦")] == [(2, 7)]
+    assert [p.pattern is not None for p in rule.parts] == [False, True, False]
+    assert [(h.start, h.end) for h in rules.hits("差评返现，退款")] == [(0, 4), (5, 7)]
+    assert all(p.pattern is not None for p in rule.parts)
+    # The guard's long rules are split so.
+    guard = shared_engine().understand.guard.rules.rules
+    assert max(len(r.parts or ()) for r in guard.rules if r.label == "blame") > 50
 
 
 def test_needs_lists_a_set_of_characters_for_each_part_every_match_holds() -> None:

@@ -14,13 +14,12 @@ prefixes that most messages hold (您, 是…), so it is gated by its alternativ
 (``alternatives``: scoped._Expander gives them for the agent acts and the guard): an
 alternative can match only in a text that holds one of its prefixes and, for each set
 ``needs`` finds, one character of that set ("(您|你)…(没量准|没看清)" needs 您 or 你, and 没).
-The rule is searched, with its whole pattern, when one of its alternatives can match; when
-none can, neither can the alternation, so no hit is lost and none is added. Each
-alternative's most telling conditions (up to ``SLOTS``) take a bit each in one integer per
-gram, so a text costs the or-ing of its grams' masks and a few shifts and ands. Searching
-the one alternative left alone instead would save a little more but meant compiling every
-alternative once more (1.5 s more for a service's start-up); sub-alternations of the ones
-left, a compile for each new combination: neither is done (docs/performance.md).
+The rule is searched when one of its alternatives can match, and only those alternatives
+(``entries``), each its own pattern (rules.Either: the match that starts first, and of
+those the first alternative's, as the alternation's); when none can, neither can the
+alternation, so no hit is lost and none is added. Each alternative's most telling
+conditions (up to ``SLOTS``) take a bit each in one integer per gram, so a text costs the
+or-ing of its grams' masks and a few shifts and ands.
 
 The sets are worked out from the regex as regex_syntax parses it and only ever err on the
 side of more: a construct not followed exactly (a repeat past its first time, a dot, flags)
@@ -191,7 +190,7 @@ class Gate:
     for a rule given its ``alternatives``, by what each alternative needs (see the module's
     docstring): such a rule is searched when one of its alternatives can match."""
 
-    __slots__ = ("_base", "_index", "_keys", "_mask", "_owner", "_width")
+    __slots__ = ("_base", "_first", "_index", "_keys", "_mask", "_owner", "_width")
 
     def __init__(self, keys: Sequence[frozenset[str] | None],
                  alternatives: Sequence[Sequence[Conditions] | None] = ()) -> None:
@@ -200,8 +199,10 @@ class Gate:
         # are or-ed from its grams' masks, and an entry is alive when all its slots' bits are.
         conditions: list[list[frozenset[str]]] = []
         self._owner: list[int] = []  # entry → its rule
+        self._first: list[int] = []  # rule → its first entry
         for i, k in enumerate(keys):
             alts = alternatives[i] if i < len(alternatives) else None
+            self._first.append(len(conditions))
             for conds in alts if alts is not None else [[k] if k is not None else []]:
                 conditions.append(sorted(conds, key=_cost)[:SLOTS])
                 self._owner.append(i)
@@ -222,8 +223,8 @@ class Gate:
         # A set, not the dict's keys: set & set compares stored hashes, a third cheaper.
         self._keys = frozenset(index)
 
-    def candidates(self, text: str) -> list[int]:
-        """The rules that can match ``text``, in their order."""
+    def alive(self, text: str) -> int:
+        """The entries that can match ``text``, a bit each (see ``owners``, ``entries``)."""
         index = self._index
         met = self._base
         for key in grams(text) & self._keys:
@@ -232,7 +233,14 @@ class Gate:
         alive = met
         for slot in range(1, SLOTS):
             alive &= met >> (slot * width)
-        alive &= self._mask
+        return alive & self._mask
+
+    def candidates(self, text: str) -> list[int]:
+        """The rules that can match ``text``, in their order."""
+        return self.owners(self.alive(text))
+
+    def owners(self, alive: int) -> list[int]:
+        """The rules of the entries ``alive``, in their order."""
         owner = self._owner
         out: list[int] = []
         while alive:
@@ -242,6 +250,10 @@ class Gate:
                 out.append(rule)
             alive ^= low
         return out
+
+    def entries(self, rule: int, alive: int) -> int:
+        """The alternatives of ``rule`` among the entries ``alive``, bit i for its i-th."""
+        return alive >> self._first[rule]
 
 
 @functools.lru_cache(maxsize=8)

@@ -20,10 +20,10 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from bot.understand.alternation import SPAN, compile_lexicon, factor
-from bot.understand.gate import Conditions, Gate, grams, required
+from bot.understand.alternation import compile_lexicon, factor, span
+from bot.understand.gate import Conditions, Gate, required
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -53,23 +53,15 @@ class Hit:
     rule: int
 
 
-class Spare(NamedTuple):
-    """An ``any`` pattern without its alternatives whose matches can start anywhere, which
-    alone would have the gate search the rule in every text: each of those matches holds
-    one of ``chars``, so in a text without them both patterns match alike."""
-
-    chars: frozenset[str]
-    pattern: str
-
-
 class Led(NamedTuple):
-    """A rule pattern already expanded and led, with its prefixes (scoped._Expander) and
-    what a text must hold for each of its alternatives to match (gate.Gate)."""
+    """A rule pattern already expanded and led, with its prefixes (scoped._Expander), what
+    a text must hold for each of its alternatives to match (gate.Gate) and each
+    alternative's own led pattern (``parts``)."""
 
     pattern: str
     keys: frozenset[str] | None
-    spare: Spare | None = None
     alternatives: tuple[Conditions, ...] = ()
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -87,9 +79,9 @@ class Rule:
     # The led sources of any, all and none until the rule is first searched: compiling
     # every rule was most of a command's start-up, and one line needs few of them.
     pending: tuple[str | None, list[str], str | None] | None = None
-    # When ``any`` is a Spare's pattern: its characters and the whole pattern, searched
-    # instead when the text (its grams) holds one of them (compiled then: most texts don't).
-    whole: tuple[frozenset[str], Lazy] | None = None
+    # An ``any`` of several alternatives gated one by one: each alternative's own pattern,
+    # compiled when it is first searched (``any`` stays None; see RuleSet.hits).
+    parts: tuple[Lazy, ...] | None = None
 
     def compile(self) -> None:
         """Compile the patterns (once; ``compile_pending`` does it for every rule)."""
@@ -159,10 +151,9 @@ class RuleSet:
                     raise ValueError(f"rule for {label}: unknown keys {sorted(unknown)}")
                 any_pattern = _pattern(r.get("any"), cues)
                 any_, any_keys = _led(any_pattern)
-                spare = any_pattern.spare if isinstance(any_pattern, Led) and not r.get("all") else None
-                whole = None
-                if spare is not None and any_ is not None:
-                    any_, whole = spare.pattern, (spare.chars, Lazy(any_))
+                # Several alternatives gated one by one (no "all"): each searched on its own.
+                parts = tuple(map(Lazy, any_pattern.parts)) if isinstance(any_pattern, Led) and len(
+                    any_pattern.parts) > 1 and not r.get("all") else None
                 all_ = [_led(_pattern([p], cues) if isinstance(p, str) else p) for p in r.get("all", [])]
                 # Gated by its alternatives when it has no "all" (which the first one gates).
                 alternatives.append(any_pattern.alternatives or None
@@ -179,9 +170,9 @@ class RuleSet:
                         once=bool(r.get("once", False)),
                         # Every "all" pattern must match: the first one's prefixes gate the rule.
                         keys=all_[0][1] if all_ else any_keys if any_keys is not None else _needed(any_pattern),
-                        pending=(any_, [c for c, _ in all_ if c is not None],
+                        pending=(None if parts else any_, [c for c, _ in all_ if c is not None],
                                  _led(_pattern(r.get("none"), cues))[0]),
-                        whole=whole,
+                        parts=parts,
                     )
                 )
         out.gate = Gate([rule.keys for rule in out.rules], alternatives)
@@ -193,14 +184,15 @@ class RuleSet:
         found: list[Hit] = []
         n = len(text)
         rules = self.rules
-        for idx in self.gate.candidates(text):
+        gate = self.gate
+        alive = gate.alive(text)
+        for idx in gate.owners(alive):
             rule = rules[idx]
             if rule.pending is not None:
                 rule.compile()
-            if not rule.all and rule.any is not None:
-                any_ = rule.any
-                if rule.whole is not None and not rule.whole[0].isdisjoint(grams(text)):
-                    any_ = rule.whole[1].compile()
+            any_: Searcher | None = rule.any if rule.parts is None else _either(
+                rule.parts, gate.entries(idx, alive))
+            if not rule.all and any_ is not None:
                 # Most rules are one alternation that does not match at all: one search
                 # tells, before any of the checks below.
                 m = any_.search(text)
@@ -310,8 +302,46 @@ def _led(pattern: str | Led | None) -> tuple[str | None, frozenset[str] | None]:
     return lead_and_keys(pattern)
 
 
+class Searcher(Protocol):
+    def search(self, text: str, pos: int = ...) -> re.Match[str] | None: ...
+
+
+class Either:
+    """The alternatives of an ``any`` that can match a text, each its own pattern, searched
+    as their alternation would be: ``re`` takes the match that starts first and, of those
+    starting there, the first alternative's (the alternation's match at that position).
+    Compiling a rule's every alternative was most of `csbot lint`'s start-up: one line
+    needs few of them."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Lazy]) -> None:
+        self.parts = parts
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        best: re.Match[str] | None = None
+        for part in self.parts:
+            m = part.search(text, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+
+def _either(parts: tuple[Lazy, ...], entries: int) -> Searcher:
+    """The parts whose bits ``entries`` has (Gate.entries), searched together."""
+    entries &= (1 << len(parts)) - 1
+    if entries & (entries - 1) == 0:  # one of them (the gate named the rule: not none)
+        return parts[entries.bit_length() - 1]
+    alive: list[Lazy] = []
+    while entries:
+        low = entries & -entries
+        alive.append(parts[low.bit_length() - 1])
+        entries ^= low
+    return Either(alive)
+
+
 def _free_matches(
-    pat: re.Pattern[str], text: str, neg: Negation | None, first: bool = False,
+    pat: Searcher, text: str, neg: Negation | None, first: bool = False,
     found: re.Match[str] | None = None,
 ) -> list[tuple[int, int]]:
     """Non-empty, non-negated matches (``found``: the first match, already searched).
@@ -319,13 +349,12 @@ def _free_matches(
     still finds the free "退钱" inside it."""
     out: list[tuple[int, int]] = []
     pos = 0
-    group = SPAN if SPAN in pat.groupindex else 0  # see alternation._scan_first
     while pos <= len(text):
         m = found or pat.search(text, pos)
         found = None
         if m is None:
             break
-        start, end = m.span(group)
+        start, end = span(m)  # see alternation._scan_first
         if end == start or (neg and neg.negated(text, start)):
             pos = start + 1
         else:

@@ -26,7 +26,7 @@ from typing import Any
 from bot.understand import gate
 from bot.understand import regex_syntax as rx
 from bot.understand.alternation import compile_lexicon, factor, literal_led
-from bot.understand.rules import CLAUSE_BREAK, Hit, Lazy, Led, Negation, RuleSet, Spare
+from bot.understand.rules import CLAUSE_BREAK, Hit, Lazy, Led, Negation, RuleSet
 
 # Written as alternatives that each start with a plain character, so that ``re`` scans for
 # those characters in C (a class among them would make it try every alternative at every
@@ -178,39 +178,12 @@ class _Expander:
 
     def led(self, patterns: Iterable[str]) -> Led:
         """``alternation(expand(p) for p in patterns)`` and its prefixes, without parsing
-        the expansion."""
+        the expansion; with what each pattern needs and its own led pattern (Led.parts)."""
         items = [self.pattern(p) for p in patterns]
         reads = [self._read(skel, marked) for _, skel, marked in items]
         body, _, found, _ = self.alternation(items, reads)
-        keys = gate.keys_of(found)
-        led = (self._spared(body, items, reads) if keys is None else None) or Led(body, keys)
-        return led._replace(alternatives=tuple(map(_conditions, reads)))
-
-    def _spared(self, body: str, items: list[tuple[str, str, str]], reads: list[_Read]) -> Led | None:
-        """``body`` gated and searched without the items whose matches can start anywhere,
-        when each of them needs one of a few characters (Led.spare); None otherwise."""
-        read = [r[:2] for r in reads]  # (first characters, partials)
-        rest = [i for i, (_, found) in enumerate(read) if gate.keys_of(found) is not None]
-        if not rest:
-            return None
-        needed: set[str] = set()
-        for i in set(range(len(items))) - set(rest):
-            try:
-                chars = gate.required(items[i][0])
-            except ValueError:
-                return None
-            if chars is None:
-                return None
-            needed |= chars
-        # The alternation of the rest, read from its items as alternation() would.
-        firsts = [read[i][0] for i in rest]
-        first = None if None in firsts else set().union(*firsts)  # type: ignore[arg-type]
-        keys = gate.keys_of(set().union(*(read[i][1] for i in rest)))
-        if keys is None:
-            return None
-        # A text with one of those characters is searched with the whole pattern.
-        reduced = _led(factor([items[i][0] for i in rest]), first)
-        return Led(body, keys | needed, Spare(frozenset(needed), reduced))
+        return Led(body, gate.keys_of(found), tuple(map(_conditions, reads)),
+                   tuple(_led(factor([full]), read[0]) for (full, _, _), read in zip(items, reads, strict=True)))
 
     def _partials(self, skeleton: str | rx.Parsed) -> set[Any]:
         try:
