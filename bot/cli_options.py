@@ -32,10 +32,20 @@ def settings(config: Path | None, **overrides: Any) -> Settings:
     from bot.settings import SettingsError, load_settings
 
     try:
-        return load_settings(config, **overrides)
+        return load_settings(config, _flag_names(), **overrides)
     except SettingsError as exc:  # like a bad flag: a usage error
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
+
+
+def _flag_names() -> dict[str, str]:
+    """The running command's options by the name they fill (``database_url``: ``--db``), so
+    that a bad value is named by the flag the person typed."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    return {p.name: max(p.opts, key=len) for p in ctx.command.params
+            if isinstance(p, click.Option) and p.name and p.opts}
 
 
 def database_problem(url: str, exc: BaseException) -> str:

@@ -199,3 +199,62 @@ def test_channels_check_names_the_files_key(monkeypatch: pytest.MonkeyPatch, tmp
     toml.write_text('telegram_bot_token = "1:a"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["channels", "check", "telegram", "--config", str(toml)])
     assert f"设置文件 {toml} 的 telegram_secret_token" in result.output, result.output
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("quiet_hours", "晚上九点到早上八点", "免打扰时段应写成 21:00-08:00 这样，实际是 '晚上九点到早上八点'"),
+    ("shop_timezone", "Asia/Shangai", "不认识这个时区，实际是 'Asia/Shangai'（应写成 Asia/Shanghai 这样的时区名"),
+    ("first_contact_hours", 0, "应大于 0，实际是 0"),
+    ("first_contact_hours", "inf", "应为有限的数字"),
+    ("header_timeout", -1, "应大于 0，实际是 -1"),
+])
+def test_every_bad_value_in_the_file_names_the_file_line_and_key_with_exit_2(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str, value: Any, said: str) -> None:
+    """A bad quiet_hours or time zone was told when the queue was built, as 配置错误 with
+    exit 3 and no word of where it was written (a time zone crashed `csbot serve` with a
+    traceback); the other settings named their source. Now every value is read when the
+    settings load: the file, its line and the key, exit 2 as docs/service.md says."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    shown = f'"{value}"' if isinstance(value, str) else str(value)
+    toml.write_text(f'shop = "柚子家女装"\n{key} = {shown}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["queue", "--config", str(toml), "--db", f"sqlite:///{tmp_path / 'q.db'}"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"设置有误：{key}：{said}"), result.stderr
+    assert result.stderr.rstrip().endswith(f"请检查设置文件 {toml} 第 2 行的 {key}。"), result.stderr
+    assert "Input should" not in result.stderr and "配置错误" not in result.stderr
+
+
+def test_a_bad_time_zone_in_the_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    monkeypatch.setenv("CSBOT_SHOP_TIMEZONE", "北京")
+    with pytest.raises(SettingsError, match=r"不认识这个时区，实际是 '北京'.*请检查环境变量 CSBOT_SHOP_TIMEZONE。"):
+        load_settings()
+    monkeypatch.setenv("CSBOT_SHOP_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("CSBOT_QUIET_HOURS", "22-7")  # the short form the queue reads
+    s = load_settings()
+    assert (s.shop_timezone, s.quiet_hours) == ("Europe/Berlin", "22-7")
+
+
+def test_a_bad_flag_is_named_as_it_is_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The flag was named 命令行参数（port）, a name nobody types: now --port, and a
+    setting whose flag is spelt otherwise (database_url: --db) by that flag."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    result = CliRunner().invoke(main, ["serve", "--port", "70000", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "设置有误：port：应不大于 65535，实际是 70000。请检查命令行参数 --port。\n", result.stderr
+    with pytest.raises(SettingsError, match="请检查命令行参数 --shop-timezone。"):
+        load_settings(None, shop_timezone="Mars")
+    with pytest.raises(SettingsError, match="请检查命令行参数 --db。"):
+        load_settings(None, {"database_url": "--db"}, database_url=1)
