@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_options import a_folder, config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import File as zh_file
 from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
@@ -26,9 +26,9 @@ _click_in_chinese()
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
 _data_options = [
-    click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+    click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
                  envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）"),
-    click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+    click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
                  envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录"),
 ]
 
@@ -139,7 +139,7 @@ def main() -> None:
 @click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
               help="buyer：买家消息；agent：客服消息")
 @click.argument("file", type=zh_file("rb"), default="-")
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     """逐行分析消息（UTF-8，一行一条），每行输出一个 JSON 对象。
@@ -162,7 +162,7 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
 @main.command()
 @click.argument("file", type=zh_file("rb"), default="-")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     """检查店铺的快捷短语库（一行一条）。
@@ -268,9 +268,9 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "svg", "dot"]), default="mermaid",
               help="mermaid 文本（默认）、svg 图片（需要 Graphviz）或 dot 文本")
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
-@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
 def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
     """输出话术流程图（取自运行中的状态机）。"""

@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     escalation_webhook: str | None = None
     escalation_format: str | None = None
 
+    @field_validator("dialogs", "templates")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        """A shop's data folder that is not there: said with where it was written, not as
+        ten missing files under it."""
+        if value is not None and not value.is_dir():
+            said = "不是文件夹" if value.exists() else "文件夹不存在"
+            raise ValueError(f"{said}：{value}")
+        return value
+
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours_readable(cls, value: str) -> str:

@@ -258,3 +258,51 @@ def test_a_bad_flag_is_named_as_it_is_typed(monkeypatch: pytest.MonkeyPatch, tmp
         load_settings(None, shop_timezone="Mars")
     with pytest.raises(SettingsError, match="请检查命令行参数 --db。"):
         load_settings(None, {"database_url": "--db"}, database_url=1)
+
+
+def test_a_data_folder_that_is_not_there_is_one_line_naming_where_it_was_set(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`dialogs = "我的店/dialog"` (a typo) in the --config file, or in CSBOT_DIALOGS, or after
+    --dialogs, was told as ten missing data files under it with exit 3 (`serve` said only
+    缺少数据文件：…/normalize.yaml): one line now names the folder and where it was written,
+    exit 2 (a file to read that is not there is a usage error, README)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    missing = tmp_path / "我的店" / "dialog"
+    toml.write_text(f'port = 9000\ndialogs = "{missing}"\n', encoding="utf-8")
+    runner = CliRunner()
+    for command in (["check"], ["serve"], ["report"]):
+        result = runner.invoke(main, [*command, "--config", str(toml)])
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr == (f"设置有误：dialogs：文件夹不存在：{missing}。"
+                                 f"请检查设置文件 {toml} 第 2 行的 dialogs。\n"), result.stderr
+    result = runner.invoke(main, ["check", "--dialogs", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert f"错误：--dialogs 的值不对：文件夹不存在：{missing}" in result.stderr, result.stderr
+    result = runner.invoke(main, ["check"], env={"CSBOT_TEMPLATES": str(toml)})
+    assert result.exit_code == 2, result.output
+    assert f"错误：环境变量 CSBOT_TEMPLATES 的值不对：不是文件夹：{toml}" in result.stderr, result.stderr
+    assert "缺少数据文件" not in result.output
+
+
+def test_check_reads_the_folders_from_the_settings_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """docs/customising.md lets a shop name its folders in the settings file; `csbot check`
+    had no --config and checked the built-in folders instead."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    dialogs = tmp_path / "我的店" / "dialogs"
+    dialogs.mkdir(parents=True)  # an empty folder: every data file missing
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'dialogs = "{dialogs}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--json", "--config", str(toml)])
+    assert result.exit_code == 3, result.output
+    out = __import__("json").loads(result.stdout)
+    assert out["dialogs"] == str(dialogs) and not out["ok"]
+    assert f"{dialogs / 'script.yaml'}" in {p["file"] for p in out["problems"]}

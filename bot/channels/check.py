@@ -99,9 +99,10 @@ def check(name: str, url: str, dev: bool, config: Path | None) -> None:
     click.echo("每项设置写成环境变量（前一个名字），或写进 --config 的设置文件（后一个名字）：")
     for setting, present in cls.describe(env):
         mark = "✓ 已设置" if present else "✗ 未设置"
-        note = "（可选）" if setting.role == "optional" else ""
-        where = f"（来自{s.origin(file_key(setting.env))}）" if present else ""
-        click.echo(f"  {mark}  {setting.env} 或 {file_key(setting.env)}：{setting.label}{note}{where}")
+        notes = (["可选"] if setting.role == "optional" else []) + \
+            ([f"来自{s.origin(file_key(setting.env))}"] if present else [])
+        note = f"（{'，'.join(notes)}）" if notes else ""
+        click.echo(f"  {mark}  {setting.env} 或 {file_key(setting.env)}：{setting.label}{note}")
     try:
         adapter = cls.from_settings(env, dev)
     except ConfigError as exc:
