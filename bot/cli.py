@@ -236,18 +236,20 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--tone", type=click.Choice(["正式", "亲切"]), default="正式", help="建议的语气")
 @click.option("--db", "database_url", default=None,
               help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
+@config_option
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
            buyer_name: str | None, honorific: str, product: str | None, order_day: str | None,
            order_id: str | None, platform: str, agent_name: str | None, tone: str,
-           database_url: str | None) -> None:
+           database_url: str | None, config: Path | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
     from bot.service.turns import shop_clock
 
-    s = settings(None, database_url=database_url)
+    # the shop's folders as csbot serve reads them: the options, CSBOT_*, or the settings file
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     order_date = _day(order_day, shop_clock(s.shop_timezone)().date())
-    engine = load_engine(dialogs, templates)
+    engine = load_engine(s.dialogs, s.templates)
     if as_json:
         from bot.channels.jsonl import run_jsonl
 

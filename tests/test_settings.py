@@ -275,7 +275,7 @@ def test_a_data_folder_that_is_not_there_is_one_line_naming_where_it_was_set(
     missing = tmp_path / "我的店" / "dialog"
     toml.write_text(f'port = 9000\ndialogs = "{missing}"\n', encoding="utf-8")
     runner = CliRunner()
-    for command in (["check"], ["serve"], ["report"]):
+    for command in (["check"], ["serve"], ["report"], ["assist", "--json"]):
         result = runner.invoke(main, [*command, "--config", str(toml)])
         assert result.exit_code == 2, (command, result.output)
         assert result.stderr == (f"设置有误：dialogs：文件夹不存在：{missing}。"
