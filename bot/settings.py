@@ -24,7 +24,9 @@ _CHANNELS = frozenset({"wecom", "dingtalk", "feishu", "telegram", "slack", "webh
 class Settings(BaseSettings):
     """csbot settings. Command-line flags override these; these override the TOML file."""
 
-    model_config = SettingsConfigDict(env_prefix="CSBOT_", extra="ignore")
+    # An empty variable (`export CSBOT_DIALOGS=`) is one not set, as click reads it for --dialogs:
+    # not the current folder as the data folder, not a port of ""
+    model_config = SettingsConfigDict(env_prefix="CSBOT_", extra="ignore", env_ignore_empty=True)
     toml_file: ClassVar[Path | None] = None  # set by load_settings(--config)
     # Where the values came from, so that an error names the file and key or the variable
     # the person actually wrote (set by load_settings).
@@ -218,7 +220,7 @@ def _origin(name: str, toml: Path | None, flags: Mapping[str, str]) -> str:
     var = f"CSBOT_{name.upper()}"
     if name in flags:
         return f"命令行参数 {flags[name]}"
-    if any(k.upper() == var for k in os.environ):
+    if any(k.upper() == var and v for k, v in os.environ.items()):  # an empty one is not set
         return f"环境变量 {var}"
     if toml is None:
         return f"环境变量 {var} 或设置文件里的 {name}"

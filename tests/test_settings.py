@@ -306,3 +306,20 @@ def test_check_reads_the_folders_from_the_settings_file(monkeypatch: pytest.Monk
     out = __import__("json").loads(result.stdout)
     assert out["dialogs"] == str(dialogs) and not out["ok"]
     assert f"{dialogs / 'script.yaml'}" in {p["file"] for p in out["problems"]}
+
+
+def test_an_empty_variable_is_a_setting_not_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`export CSBOT_DIALOGS=` made the current folder the data folder (ten missing files
+    from `csbot check`, whose --dialogs click reads as not given), and `CSBOT_PORT=` a bad port;
+    a bad value in the file is then the file's, not the empty variable's."""
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    monkeypatch.setenv("CSBOT_DIALOGS", "")
+    monkeypatch.setenv("CSBOT_PORT", "")
+    s = load_settings()
+    assert (s.dialogs, s.port) == (None, 8080)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('port = "九千"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=f"请检查设置文件 {re.escape(str(toml))} 第 1 行的 port。"):
+        load_settings(toml)
