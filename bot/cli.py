@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_options import a_folder, config_option, db_option, load_engine, settings, with_store
 from bot.cli_zh import File as zh_file
 from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
@@ -26,9 +26,9 @@ _click_in_chinese()
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
 _data_options = [
-    click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+    click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
                  envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）"),
-    click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+    click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
                  envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录"),
 ]
 
@@ -139,7 +139,7 @@ def main() -> None:
 @click.option("--role", type=click.Choice(["buyer", "agent"]), required=True,
               help="buyer：买家消息；agent：客服消息")
 @click.argument("file", type=zh_file("rb"), default="-")
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     """逐行分析消息（UTF-8，一行一条），每行输出一个 JSON 对象。
@@ -162,7 +162,7 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
 @main.command()
 @click.argument("file", type=zh_file("rb"), default="-")
 @click.option("--json", "as_json", is_flag=True, help="每行输出一个 JSON 对象，供程序读取")
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
     """检查店铺的快捷短语库（一行一条）。
@@ -236,18 +236,20 @@ def _json_case(engine: Any, shop: str | None, buyer: str | None, honorific: str,
 @click.option("--tone", type=click.Choice(["正式", "亲切"]), default="正式", help="建议的语气")
 @click.option("--db", "database_url", default=None,
               help="保存会话的数据库（默认 CSBOT_DATABASE_URL，即当前目录的 csbot.db）")
+@config_option
 def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: str | None,
            buyer_name: str | None, honorific: str, product: str | None, order_day: str | None,
            order_id: str | None, platform: str, agent_name: str | None, tone: str,
-           database_url: str | None) -> None:
+           database_url: str | None, config: Path | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
     from bot.service.turns import shop_clock
 
-    s = settings(None, database_url=database_url)
+    # the shop's folders as csbot serve reads them: the options, CSBOT_*, or the settings file
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     order_date = _day(order_day, shop_clock(s.shop_timezone)().date())
-    engine = load_engine(dialogs, templates)
+    engine = load_engine(s.dialogs, s.templates)
     if as_json:
         from bot.channels.jsonl import run_jsonl
 
@@ -268,9 +270,9 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "svg", "dot"]), default="mermaid",
               help="mermaid 文本（默认）、svg 图片（需要 Graphviz）或 dot 文本")
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
-@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
 def diagram(fmt: str, dialogs: Path | None, templates: Path | None) -> None:
     """输出话术流程图（取自运行中的状态机）。"""

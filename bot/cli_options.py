@@ -31,11 +31,43 @@ def settings(config: Path | None, **overrides: Any) -> Settings:
     """The settings: flags (``overrides``, None for a flag not given) over the TOML file over CSBOT_*."""
     from bot.settings import SettingsError, load_settings
 
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # an option click filled from CSBOT_* is that variable, not a flag
+        from click.core import ParameterSource
+
+        overrides = {k: None if ctx.get_parameter_source(k) == ParameterSource.ENVIRONMENT else v
+                     for k, v in overrides.items()}
     try:
-        return load_settings(config, **overrides)
+        return load_settings(config, _flag_names(), **overrides)
     except SettingsError as exc:  # like a bad flag: a usage error
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
+
+
+def a_folder(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """--dialogs / --templates: a folder that is there (a usage error, exit 2, otherwise),
+    named as the person gave it: the flag or the CSBOT_ variable."""
+    if value is None or value.is_dir():
+        return value
+    from click.core import ParameterSource
+
+    envvar = param.envvar if isinstance(param.envvar, str) else None
+    if envvar and ctx.get_parameter_source(str(param.name)) == ParameterSource.ENVIRONMENT:
+        where = f"环境变量 {envvar}"
+    else:
+        where = max(param.opts, key=len)
+    said = "不是文件夹" if value.exists() else "文件夹不存在"
+    raise click.UsageError(f"{where} 的值不对：{said}：{value}", ctx)
+
+
+def _flag_names() -> dict[str, str]:
+    """The running command's options by the name they fill (``database_url``: ``--db``), so
+    that a bad value is named by the flag the person typed."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    return {p.name: max(p.opts, key=len) for p in ctx.command.params
+            if isinstance(p, click.Option) and p.name and p.opts}
 
 
 def database_problem(url: str, exc: BaseException) -> str:
@@ -119,5 +151,5 @@ def _missing_sqlite_file(url: str) -> str | None:
     return path if Path(path).parent.is_dir() else None
 
 
-__all__ = ["config_option", "database_problem", "db_option", "load_engine", "settings",
+__all__ = ["a_folder", "config_option", "database_problem", "db_option", "load_engine", "settings",
            "with_store"]

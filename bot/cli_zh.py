@@ -53,7 +53,7 @@ ZH = {
     "Got unexpected extra arguments ({args})": "多了几个参数（{args}）",
     "{value!r} is not one of {choices}.": "{value!r} 不是可选值之一：{choices}。",
     "{value!r} is not a valid {number_type}.": "{value!r} 不是合法的{number_type}。",
-    "{value} is not in the range {range}.": "{value} 不在 {range} 范围内。",
+    "{value} is not in the range {range}.": "应{range}，收到的是 {value}。",
     "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
     "{name} {filename!r} is a directory.": "{name} {filename!r} 是一个目录。",
     "{name} {filename!r} is a file.": "{name} {filename!r} 是一个文件。",
@@ -242,8 +242,18 @@ def _missing_message(self: click.exceptions.MissingParameter) -> str:
     return f"{hint}。{text[len(hint) + 1:].lstrip()}" if hint else text
 
 
+def _describe_range(self: Any) -> str:
+    """An IntRange's bounds in words (click writes x>=1 in the error and the help)."""
+    low = None if self.min is None else f"{'大于' if self.min_open else '不小于'} {self.min}"
+    high = None if self.max is None else f"{'小于' if self.max_open else '不大于'} {self.max}"
+    if low and high and not (self.min_open or self.max_open):
+        return f"在 {self.min} 到 {self.max} 之间"
+    return "、".join(x for x in (low, high) if x)
+
+
 def install() -> None:
     """Point click's modules at the Chinese table (idempotent)."""
+    setattr(click.types._NumberRangeBase, "_describe_range", _describe_range)  # noqa: B010
     click.exceptions.MissingParameter.format_message = _missing_message  # type: ignore[method-assign]
     for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
                    click.types):

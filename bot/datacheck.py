@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from bot.cli_options import a_folder, config_option, settings
 from bot.dataload import DataError, DataProblems, Problem, duplicate_keys, load_yaml
 
 FILES = ("script.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml", "policy.yaml",
@@ -180,19 +181,23 @@ def _variant_line(path: Path, n: int, separator: str) -> int | None:
 
 
 @click.command()
-@click.option("--dialogs", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）")
-@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录")
 @click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象，供程序读取")
-def check(dialogs: Path | None, templates: Path | None, as_json: bool) -> None:
+@config_option
+def check(dialogs: Path | None, templates: Path | None, as_json: bool, config: Path | None) -> None:
     """检查店铺的数据目录：每个文件的格式、阶段能否走到、标签的中文名、话术模板能否渲染且合规。
 
     没有问题时退出码为 0，有问题时为 3（每个问题一行：文件、键、行号）。
     """
     from bot.paths import dialogs_dir, templates_dir
 
-    d, t = dialogs_dir(dialogs), templates_dir(templates)
+    # The folders csbot serve would use: the options, else CSBOT_DIALOGS / the --config file's
+    # `dialogs` (a lead who keeps them in the file checks what the service will load).
+    s = settings(config, dialogs=dialogs, templates=templates)
+    d, t = dialogs_dir(s.dialogs), templates_dir(s.templates)
     problems = check_folders(d, t)
     if as_json:
         click.echo(json.dumps({"ok": not problems, "dialogs": str(d), "templates": str(t),

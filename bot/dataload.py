@@ -163,6 +163,9 @@ _TYPES = {
     "model_type": "应为映射（key: value）", "model_attributes_type": "应为映射（key: value）",
 }
 
+_BOUNDS = {"greater_than_equal": ("ge", "不小于"), "less_than_equal": ("le", "不大于"),
+           "greater_than": ("gt", "大于"), "less_than": ("lt", "小于")}
+
 
 def message_of(e: Any) -> str:
     """One pydantic error (an item of ``ValidationError.errors()``) in Chinese."""
@@ -180,9 +183,13 @@ def message_of(e: Any) -> str:
         return f"应为以下之一：{expected}，实际是 {got}"
     if kind in ("string_too_short", "too_short"):
         return "不能为空"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        bound = ctx.get("ge", ctx.get("le"))
-        return f"应{'不小于' if kind == 'greater_than_equal' else '不大于'} {bound}，实际是 {got}"
+    if kind in _BOUNDS:
+        key, said = _BOUNDS[kind]
+        bound = ctx.get(key)
+        shown = f"{bound:g}" if isinstance(bound, float) else str(bound)  # 0, not 0.0
+        return f"应{said} {shown}，实际是 {got}"
+    if kind == "finite_number":
+        return f"应为有限的数字，实际是 {got}"
     if kind in ("too_long",):
         return f"项数不对，实际是 {got}"
     if kind in _TYPES:

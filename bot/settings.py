@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,12 +24,14 @@ _CHANNELS = frozenset({"wecom", "dingtalk", "feishu", "telegram", "slack", "webh
 class Settings(BaseSettings):
     """csbot settings. Command-line flags override these; these override the TOML file."""
 
-    model_config = SettingsConfigDict(env_prefix="CSBOT_", extra="ignore")
+    # An empty variable (`export CSBOT_DIALOGS=`) is one not set, as click reads it for --dialogs:
+    # not the current folder as the data folder, not a port of ""
+    model_config = SettingsConfigDict(env_prefix="CSBOT_", extra="ignore", env_ignore_empty=True)
     toml_file: ClassVar[Path | None] = None  # set by load_settings(--config)
     # Where the values came from, so that an error names the file and key or the variable
     # the person actually wrote (set by load_settings).
     _file: Path | None = PrivateAttr(default=None)
-    _flags: frozenset[str] = PrivateAttr(default=frozenset())
+    _flags: dict[str, str] = PrivateAttr(default_factory=dict)  # field -> the flag as typed (--db)
 
     database_url: str = "sqlite:///csbot.db"
     host: str = "127.0.0.1"
@@ -43,20 +46,21 @@ class Settings(BaseSettings):
     access_log: bool = False  # one log line per request costs throughput; opt in
     # How long the service trusts a token it looked up in the database: a revoked token stops
     # working within this many seconds (0: look it up on every request).
-    token_cache_seconds: float = Field(default=10.0, ge=0)
+    token_cache_seconds: float = Field(default=10.0, ge=0, allow_inf_nan=False)
     # Intake (bot/intake): Taobao's open platform (TOP), the queue and the contact rules.
     top_app_key: str | None = None
     top_app_secret: str | None = None
     top_session: str | None = None  # the shop's authorised session key (sessionKey)
     top_api_base: str = "https://eco.taobao.com/router/rest"
     top_sign_method: Literal["md5", "hmac"] = "md5"
-    first_contact_hours: float = Field(default=24.0, gt=0)  # first contact within this after the review
+    # First contact within this after the review (at most the 30 days a buyer has to change it).
+    first_contact_hours: float = Field(default=24.0, gt=0, le=720, allow_inf_nan=False)
     quiet_hours: str = "21:00-08:00"  # no contact in these hours of the shop's time zone
     shop_timezone: str = "Asia/Shanghai"
     purge_days: int | None = Field(default=None, ge=1)  # `csbot purge`: case text older than this goes
     # A connection must send its request's headers within this many seconds (and an idle
     # keep-alive connection is closed after it): slow, trickling headers hold no socket.
-    header_timeout: float = Field(default=15.0, gt=0)
+    header_timeout: float = Field(default=15.0, gt=0, allow_inf_nan=False)
 
     # Chat channels (docs/channels.md). They are fields of this one model so that the TOML
     # file sets them like everything else; the adapters get them by their CSBOT_ names.
@@ -89,6 +93,41 @@ class Settings(BaseSettings):
     # Where "请主管介入" notifies the supervisors (a group robot's URL), and its body's format.
     escalation_webhook: str | None = None
     escalation_format: str | None = None
+
+    @field_validator("dialogs", "templates")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        """A shop's data folder that is not there: said with where it was written, not as
+        ten missing files under it."""
+        if value is not None and not value.is_dir():
+            said = "不是文件夹" if value.exists() else "文件夹不存在"
+            raise ValueError(f"{said}：{value}")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_readable(cls, value: str) -> str:
+        """Read when the settings load, so that a bad value is told with its source (and
+        exit 2) like any other setting, not when the queue is first built."""
+        from bot.intake.contact import RulesError, quiet_span
+
+        try:
+            quiet_span(value)
+        except RulesError:
+            raise ValueError(f"免打扰时段应写成 21:00-08:00 这样，实际是 {value!r}") from None
+        return value
+
+    @field_validator("shop_timezone")
+    @classmethod
+    def _time_zone_known(cls, value: str) -> str:
+        from bot.intake.contact import RulesError, shop_zone
+
+        try:
+            shop_zone(value)
+        except RulesError:
+            raise ValueError(f"不认识这个时区，实际是 {value!r}（应写成 Asia/Shanghai 这样的时区名，"
+                             "大小写要对）") from None
+        return value
 
     def channel_env(self) -> dict[str, str]:
         """The channel settings that are set, by their environment names (CSBOT_WECOM_TOKEN…),
@@ -128,10 +167,13 @@ class SettingsError(ValueError):
     """Settings that cannot be used, said in Chinese (the file, the key and what is wrong)."""
 
 
-def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+def load_settings(config: str | Path | None = None, flag_names: Mapping[str, str] | None = None,
+                  **overrides: Any) -> Settings:
     """Settings with an optional TOML file (``--config``, else CSBOT_CONFIG) and flag overrides.
     Raises SettingsError for a key the file misspells (the environment may hold other
-    CSBOT_ variables; the file holds only settings), bad TOML or a bad value."""
+    CSBOT_ variables; the file holds only settings), bad TOML or a bad value.
+    ``flag_names``: each override's flag as the command spells it (``database_url``: ``--db``),
+    for the errors; by default ``--`` and the setting's name with hyphens."""
     from pydantic import ValidationError
 
     from bot.dataload import message_of
@@ -149,7 +191,8 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         if unknown:
             raise SettingsError("\n".join(f"{where}：{k}：不认识这个设置（拼写错了？）" for k in unknown))
     cls = type("FromFile", (Settings,), {"toml_file": Path(config)}) if config else Settings
-    flags = frozenset(k for k, v in overrides.items() if v is not None)
+    flags = {k: (flag_names or {}).get(k) or "--" + k.replace("_", "-")
+             for k, v in overrides.items() if v is not None}
     try:
         settings: Settings = cls(**{k: overrides[k] for k in flags})
     except ValidationError as exc:
@@ -165,16 +208,22 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
 _VAR = re.compile(r"\bCSBOT_([A-Z0-9_]+)\b")
 
 
-def _origin(name: str, toml: Path | None, flags: frozenset[str]) -> str:
+def file_key(var: str) -> str:
+    """The TOML file's key of the setting whose variable is ``var`` (CSBOT_TELEGRAM_BOT_TOKEN:
+    telegram_bot_token)."""
+    return var.removeprefix("CSBOT_").lower()
+
+
+def _origin(name: str, toml: Path | None, flags: Mapping[str, str]) -> str:
     """Where ``name`` was set: a flag beats the variable, the variable beats the file. A
-    setting set nowhere is named both ways when a file is in use (it may go in either)."""
+    setting set nowhere is named both ways (it may go in either)."""
     var = f"CSBOT_{name.upper()}"
     if name in flags:
-        return f"命令行参数（{name}）"
-    if any(k.upper() == var for k in os.environ):
+        return f"命令行参数 {flags[name]}"
+    if any(k.upper() == var and v for k, v in os.environ.items()):  # an empty one is not set
         return f"环境变量 {var}"
     if toml is None:
-        return f"环境变量 {var}"
+        return f"环境变量 {var} 或设置文件里的 {name}"
     line = _line_of(toml, name)
     if line is None:
         return f"设置文件 {toml} 的 {name} 或环境变量 {var}"

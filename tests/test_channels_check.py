@@ -100,12 +100,22 @@ def test_check_unknown_unset_partial_and_down() -> None:
     assert result.exit_code == 2 and "未知渠道" in result.output
     result = runner.invoke(channels, ["check", "slack"])
     assert result.exit_code == 1 and "一项都没有设置" in result.output
-    assert "✗ 未设置  CSBOT_SLACK_SIGNING_SECRET" in result.output
+    assert "✗ 未设置  CSBOT_SLACK_SIGNING_SECRET 或 slack_signing_secret：" in result.output
     result = runner.invoke(channels, ["check", "slack"], env={"CSBOT_SLACK_BOT_TOKEN": "x"})
     assert result.exit_code == 1 and "CSBOT_SLACK_SIGNING_SECRET" in result.output
     result = runner.invoke(channels, ["check", "webhook", "--url", "http://127.0.0.1:9"],
                            env=ENV["webhook"])
     assert result.exit_code == 1 and "无法连接" in result.output
+    assert "连接被拒绝（这个地址和端口上没有服务在监听）" in result.output, result.output  # not urllib's English
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://127.0.0.1", "http://"])
+def test_check_refuses_an_address_that_is_not_http(url: str) -> None:
+    """`--url 127.0.0.1:8080` (no http://) ended in a ValueError traceback from urllib."""
+    result = CliRunner().invoke(channels, ["check", "webhook", "--url", url], env=ENV["webhook"])
+    assert result.exit_code == 2, result.output
+    assert f"“{url}”不是服务的地址，应写成 http://127.0.0.1:8080 这样" in result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # not a ValueError traceback
 
 
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
@@ -115,7 +125,7 @@ def test_check_with_nothing_set_names_what_to_set_and_fails(name: str) -> None:
     result = CliRunner().invoke(channels, ["check", name, "--url", "http://127.0.0.1:9"])
     assert result.exit_code == 1, result.output
     needed = [s for s in cls.settings if s.role in ("required", "secret")]
-    said = "、".join(f"{s.env}（{s.label}）" for s in needed)
+    said = "、".join(f"{s.env} 或 {s.env.removeprefix('CSBOT_').lower()}（{s.label}）" for s in needed)
     assert result.stderr.strip() == (f"{cls.title}渠道一项都没有设置，服务不会启用它。"
                                      f"要启用，请设置：{said}（见 docs/channels.md）"), result.stderr
 
@@ -134,3 +144,21 @@ def test_module_imports_only_click() -> None:
             "print(sorted(m for m in ('aiohttp', 'cryptography', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_check_names_each_setting_by_its_variable_and_its_key_in_the_file(tmp_path: Any) -> None:
+    """A lead who keeps the settings in the --config file saw only CSBOT_ names: each line
+    gives both, and a set one says where it was read."""
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('shop = "柚子家女装"\ntelegram_bot_token = "1:a"\n', encoding="utf-8")
+    result = CliRunner().invoke(channels, ["check", "telegram", "--config", str(toml)],
+                                env={"CSBOT_TELEGRAM_API_BASE": "http://127.0.0.1:9"})
+    lines = result.stdout.splitlines()
+    assert (f"  ✓ 已设置  CSBOT_TELEGRAM_BOT_TOKEN 或 telegram_bot_token：BotFather 给的 Bot Token"
+            f"（来自设置文件 {toml} 第 2 行的 telegram_bot_token）") in lines, lines
+    assert "  ✗ 未设置  CSBOT_TELEGRAM_SECRET_TOKEN 或 telegram_secret_token：setWebhook 的 secret_token" in lines
+    assert any(line.startswith("  ✓ 已设置  CSBOT_TELEGRAM_API_BASE 或 telegram_api_base：")
+               and line.endswith("（可选，来自环境变量 CSBOT_TELEGRAM_API_BASE）") for line in lines), lines
+    # The missing one is named where the lead would put it: the file in use, or the variable.
+    assert f"缺少：设置文件 {toml} 的 telegram_secret_token 或环境变量 CSBOT_TELEGRAM_SECRET_TOKEN" in result.stderr
+    assert result.exit_code == 1

@@ -286,3 +286,16 @@ def test_lint_reads_a_quick_reply_file_saved_as_gbk_or_with_a_bom(tmp_path: Path
     r = subprocess.run([sys.executable, "-m", "bot", "analyze", "--role", "buyer"], input="质量太差了\n".encode("gbk"),
                        capture_output=True, env=ENV, cwd=ROOT, timeout=60)
     assert r.returncode == 0 and json.loads(r.stdout)["text"] == "质量太差了", r.stderr.decode()
+
+
+def test_serve_with_a_misspelt_time_zone_in_the_settings_file_says_where(tmp_path: Path) -> None:
+    """`shop_timezone = "Asia/Shangai"` in the --config file crashed `csbot serve` with a
+    ZoneInfoNotFoundError traceback; now one Chinese line names the file, the line and the key."""
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'database_url = "sqlite:///{tmp_path / "s.db"}"\nport = 18093\n'
+                    'shop_timezone = "Asia/Shangai"\n', encoding="utf-8")
+    r = csbot("serve", "--config", str(toml), cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == ("设置有误：shop_timezone：不认识这个时区，实际是 'Asia/Shangai'（应写成 Asia/Shanghai "
+                        f"这样的时区名，大小写要对）。请检查设置文件 {toml} 第 3 行的 shop_timezone。\n"), r.stderr
+    assert not (tmp_path / "s.db").exists()  # refused before anything was opened

@@ -200,7 +200,7 @@ async def test_the_rules_come_from_the_settings(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("CSBOT_QUIET_HOURS", "night")
     from bot.channels.base import ConfigError
 
-    with pytest.raises(ConfigError, match="免打扰时段写法不对"):
+    with pytest.raises(ConfigError, match=r"免打扰时段应写成 21:00-08:00 这样.*请检查环境变量 CSBOT_QUIET_HOURS"):
         await build_app(f"sqlite:///{tmp_path / 'r2.db'}", ENGINE)
 
 

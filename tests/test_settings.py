@@ -199,3 +199,127 @@ def test_channels_check_names_the_files_key(monkeypatch: pytest.MonkeyPatch, tmp
     toml.write_text('telegram_bot_token = "1:a"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["channels", "check", "telegram", "--config", str(toml)])
     assert f"设置文件 {toml} 的 telegram_secret_token" in result.output, result.output
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("quiet_hours", "晚上九点到早上八点", "免打扰时段应写成 21:00-08:00 这样，实际是 '晚上九点到早上八点'"),
+    ("shop_timezone", "Asia/Shangai", "不认识这个时区，实际是 'Asia/Shangai'（应写成 Asia/Shanghai 这样的时区名"),
+    ("first_contact_hours", 0, "应大于 0，实际是 0"),
+    ("first_contact_hours", "inf", "应为有限的数字"),
+    ("header_timeout", -1, "应大于 0，实际是 -1"),
+])
+def test_every_bad_value_in_the_file_names_the_file_line_and_key_with_exit_2(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str, value: Any, said: str) -> None:
+    """A bad quiet_hours or time zone was told when the queue was built, as 配置错误 with
+    exit 3 and no word of where it was written (a time zone crashed `csbot serve` with a
+    traceback); the other settings named their source. Now every value is read when the
+    settings load: the file, its line and the key, exit 2 as docs/service.md says."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    shown = f'"{value}"' if isinstance(value, str) else str(value)
+    toml.write_text(f'shop = "柚子家女装"\n{key} = {shown}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["queue", "--config", str(toml), "--db", f"sqlite:///{tmp_path / 'q.db'}"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"设置有误：{key}：{said}"), result.stderr
+    assert result.stderr.rstrip().endswith(f"请检查设置文件 {toml} 第 2 行的 {key}。"), result.stderr
+    assert "Input should" not in result.stderr and "配置错误" not in result.stderr
+
+
+def test_a_bad_time_zone_in_the_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    monkeypatch.setenv("CSBOT_SHOP_TIMEZONE", "北京")
+    with pytest.raises(SettingsError, match=r"不认识这个时区，实际是 '北京'.*请检查环境变量 CSBOT_SHOP_TIMEZONE。"):
+        load_settings()
+    monkeypatch.setenv("CSBOT_SHOP_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("CSBOT_QUIET_HOURS", "22-7")  # the short form the queue reads
+    s = load_settings()
+    assert (s.shop_timezone, s.quiet_hours) == ("Europe/Berlin", "22-7")
+
+
+def test_a_bad_flag_is_named_as_it_is_typed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The flag was named 命令行参数（port）, a name nobody types: now --port, and a
+    setting whose flag is spelt otherwise (database_url: --db) by that flag."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    result = CliRunner().invoke(main, ["serve", "--port", "70000", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "设置有误：port：应不大于 65535，实际是 70000。请检查命令行参数 --port。\n", result.stderr
+    with pytest.raises(SettingsError, match="请检查命令行参数 --shop-timezone。"):
+        load_settings(None, shop_timezone="Mars")
+    with pytest.raises(SettingsError, match="请检查命令行参数 --db。"):
+        load_settings(None, {"database_url": "--db"}, database_url=1)
+
+
+def test_a_data_folder_that_is_not_there_is_one_line_naming_where_it_was_set(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`dialogs = "我的店/dialog"` (a typo) in the --config file, or in CSBOT_DIALOGS, or after
+    --dialogs, was told as ten missing data files under it with exit 3 (`serve` said only
+    缺少数据文件：…/normalize.yaml): one line now names the folder and where it was written,
+    exit 2 (a file to read that is not there is a usage error, README)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    toml = tmp_path / "csbot.toml"
+    missing = tmp_path / "我的店" / "dialog"
+    toml.write_text(f'port = 9000\ndialogs = "{missing}"\n', encoding="utf-8")
+    runner = CliRunner()
+    for command in (["check"], ["serve"], ["report"], ["assist", "--json"]):
+        result = runner.invoke(main, [*command, "--config", str(toml)])
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr == (f"设置有误：dialogs：文件夹不存在：{missing}。"
+                                 f"请检查设置文件 {toml} 第 2 行的 dialogs。\n"), result.stderr
+    result = runner.invoke(main, ["check", "--dialogs", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert f"错误：--dialogs 的值不对：文件夹不存在：{missing}" in result.stderr, result.stderr
+    result = runner.invoke(main, ["check"], env={"CSBOT_TEMPLATES": str(toml)})
+    assert result.exit_code == 2, result.output
+    assert f"错误：环境变量 CSBOT_TEMPLATES 的值不对：不是文件夹：{toml}" in result.stderr, result.stderr
+    assert "缺少数据文件" not in result.output
+
+
+def test_check_reads_the_folders_from_the_settings_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """docs/customising.md lets a shop name its folders in the settings file; `csbot check`
+    had no --config and checked the built-in folders instead."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    _clear_channels(monkeypatch)
+    dialogs = tmp_path / "我的店" / "dialogs"
+    dialogs.mkdir(parents=True)  # an empty folder: every data file missing
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'dialogs = "{dialogs}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--json", "--config", str(toml)])
+    assert result.exit_code == 3, result.output
+    out = __import__("json").loads(result.stdout)
+    assert out["dialogs"] == str(dialogs) and not out["ok"]
+    assert f"{dialogs / 'script.yaml'}" in {p["file"] for p in out["problems"]}
+
+
+def test_an_empty_variable_is_a_setting_not_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`export CSBOT_DIALOGS=` made the current folder the data folder (ten missing files
+    from `csbot check`, whose --dialogs click reads as not given), and `CSBOT_PORT=` a bad port;
+    a bad value in the file is then the file's, not the empty variable's."""
+    from bot.settings import SettingsError
+
+    _clear_channels(monkeypatch)
+    monkeypatch.setenv("CSBOT_DIALOGS", "")
+    monkeypatch.setenv("CSBOT_PORT", "")
+    s = load_settings()
+    assert (s.dialogs, s.port) == (None, 8080)
+    toml = tmp_path / "csbot.toml"
+    toml.write_text('port = "九千"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=f"请检查设置文件 {re.escape(str(toml))} 第 1 行的 port。"):
+        load_settings(toml)

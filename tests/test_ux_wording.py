@@ -306,3 +306,18 @@ def test_the_order_date_as_agents_say_it() -> None:
         parse_day("下下周", friday)
     with pytest.raises(ValueError, match="没有这一天：31号"):
         parse_day("31号", date(2026, 11, 4))
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["purge", "--days", "0", "--dry-run"], "错误：'--days' 的值不对：应不小于 1，收到的是 0。"),
+    (["queue", "--limit", "0"], "错误：'--limit' 的值不对：应在 1 到 10000 之间，收到的是 0。"),
+])
+def test_a_number_out_of_range_is_said_in_words(args: list[str], said: str) -> None:
+    """click's range reads 0 不在 x>=1 范围内: a formula, not what a team lead reads."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and said in result.stderr, result.stderr
+    assert "x>=" not in result.output and "<=x" not in result.output

@@ -37,6 +37,23 @@ def _clock(hour: str, minute: str | None, raw: str) -> time:
     return time(h, m)
 
 
+def quiet_span(quiet_hours: str) -> tuple[time, time]:
+    """The quiet hours written as 21:00-08:00 (or 21-8, 21:00至08:00); RulesError otherwise.
+    The settings check the value with this when they load (bot/settings.py)."""
+    m = _HOURS.match(quiet_hours)
+    if m is None:
+        raise RulesError(f"免打扰时段写法不对：“{quiet_hours}”，应写成 21:00-08:00")
+    return _clock(m[1], m[2], quiet_hours), _clock(m[3], m[4], quiet_hours)
+
+
+def shop_zone(timezone: str) -> ZoneInfo:
+    """The shop's time zone by its IANA name (Asia/Shanghai); RulesError otherwise."""
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RulesError(f"不认识的时区：“{timezone}”，应写成 Asia/Shanghai 这样的时区名") from None
+
+
 @dataclass(frozen=True, slots=True)
 class ContactRules:
     """What the shop allows: the settings ``quiet_hours``, ``shop_timezone``,
@@ -51,15 +68,8 @@ class ContactRules:
     @classmethod
     def of(cls, quiet_hours: str = "21:00-08:00", timezone: str = "Asia/Shanghai",
            first_contact_hours: float = 24.0, max_attempts: int = 3) -> ContactRules:
-        m = _HOURS.match(quiet_hours)
-        if m is None:
-            raise RulesError(f"免打扰时段写法不对：“{quiet_hours}”，应写成 21:00-08:00")
-        try:
-            tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise RulesError(f"不认识的时区：“{timezone}”，例如 Asia/Shanghai") from None
-        return cls(_clock(m[1], m[2], quiet_hours), _clock(m[3], m[4], quiet_hours), tz,
-                   timedelta(hours=first_contact_hours), max_attempts)
+        start, end = quiet_span(quiet_hours)
+        return cls(start, end, shop_zone(timezone), timedelta(hours=first_contact_hours), max_attempts)
 
     @classmethod
     def from_settings(cls, settings: Any, max_attempts: int = 3) -> ContactRules:

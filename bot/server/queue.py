@@ -160,11 +160,11 @@ def setup(app: web.Application, rules: ContactRules | None = None, settings: Any
     service's settings, else of CSBOT_*)."""
     if rules is None:
         from bot.server.app import TURNS
-        from bot.settings import load_settings
+        from bot.settings import SettingsError, load_settings
 
         try:
             rules = ContactRules.from_settings(settings or load_settings(), app[TURNS].engine.script.max_attempts)
-        except RulesError as exc:
+        except (RulesError, SettingsError) as exc:
             from bot.channels.base import ConfigError
 
             raise ConfigError(str(exc)) from None
