@@ -64,6 +64,19 @@ def test_with_a_benefit_it_is_the_block_alone(engine: Engine) -> None:
     assert _codes(engine, "亲，加我微信 abc123，给您发个红包") == {"conditional_benefit": "block"}
 
 
+@pytest.mark.parametrize("text", ["加我微信 abc123 给您处理", "加微信 wx8888 给您处理", "加我QQ 12345给你看"])
+def test_the_account_number_is_no_sum(engine: Engine, text: str) -> None:
+    """The digits of a WeChat or QQ account before 给您 were read as a sum paid off the platform
+    (ties.benefit "\\d给您"): a block about reviews for a message that only moves the buyer away."""
+    assert text not in guard_corpus_texts()
+    assert _codes(engine, text) == {"off_platform": "warn"}
+
+
+@pytest.mark.parametrize("text", ["亲 改个好评 20给你", "好评后返50给您"])
+def test_a_sum_before_给您_is_still_a_benefit(engine: Engine, text: str) -> None:
+    assert _codes(engine, text) == {"conditional_benefit": "block"}
+
+
 def test_covered_by_must_name_another_code(tmp_path: Path) -> None:
     import shutil
 
