@@ -406,9 +406,9 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
         from bot.channels.base import ConfigError
         from bot.cli_options import database_problem
 
-        if isinstance(exc, ConfigError):
-            click.echo(f"配置错误：{exc}", err=True)
-            sys.exit(EXIT_DATA)
+        if isinstance(exc, ConfigError):  # a setting's value, like every other bad setting: exit 2
+            click.echo(f"设置有误：{exc}", err=True)
+            sys.exit(EXIT_USAGE)
         if isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             why = {errno.EADDRINUSE: "已经被占用（另一个 csbot serve 还在运行？用 --port 换一个端口）",
                    errno.EACCES: "没有权限监听（1024 以下的端口要管理员权限，用 --port 换一个）",

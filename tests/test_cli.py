@@ -299,3 +299,15 @@ def test_serve_with_a_misspelt_time_zone_in_the_settings_file_says_where(tmp_pat
     assert r.stderr == ("设置有误：shop_timezone：不认识这个时区，实际是 'Asia/Shangai'（应写成 Asia/Shanghai "
                         f"这样的时区名，大小写要对）。请检查设置文件 {toml} 第 3 行的 shop_timezone。\n"), r.stderr
     assert not (tmp_path / "s.db").exists()  # refused before anything was opened
+
+
+def test_serve_with_a_channel_half_set_in_the_settings_file_is_a_bad_setting(tmp_path: Path) -> None:
+    """A Telegram token without its secret stopped serve as 配置错误 with exit 3 (a data error),
+    while every other bad setting is exit 2 (docs/service.md); now it is one of them."""
+    toml = tmp_path / "csbot.toml"
+    toml.write_text(f'database_url = "sqlite:///{tmp_path / "s.db"}"\nport = 18094\n'
+                    'telegram_bot_token = "1:a"\n', encoding="utf-8")
+    r = csbot("serve", "--config", str(toml), cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("设置有误：") and f"设置文件 {toml} 的 telegram_secret_token" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
