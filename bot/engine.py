@@ -129,24 +129,12 @@ class Engine:
 
     def _roles(self) -> None:
         """The stages of each role the turn reads (script.yaml `roles`; never stage ids)."""
-        with_role = self.script.stages_with
-        self._before_remedy = frozenset(with_role("before_remedy"))
-        self._identifies = frozenset(with_role("identifies_buyer"))
-        self._confirms = frozenset(with_role("confirms_product"))
-        self._offers = frozenset(with_role("offers_remedy"))
-        self._asks = frozenset(with_role("asks_review"))
-        self._closes = frozenset(with_role("closes"))
-        self._after_remedy = self._asks | self._closes  # where choosing a remedy leads
+        self.roles = self.script.roles
+        self._after_remedy = self.roles.asks | self.roles.closes  # where choosing a remedy leads
         # the events a choice drops (script.yaml events.outranks: "不用换了，直接退款吧" chooses)
         self._pick_outranks = frozenset(d for e in self.script.pick_events for d in self.script.outranks.get(e, ()))
-        self._handles = frozenset(with_role("handles_problem"))
-        self._shows_remedies = frozenset(with_role("shows_remedies"))
-        self._callback = frozenset(with_role("schedules_callback"))
-        self._suspect = frozenset(with_role("suspects_extortion"))
-        self._hands_over = frozenset(with_role("hands_over"))
         # where a held case without a stage of its own to return to goes back to
         self._hears = self.script.stage_with("hears_problem") or self.script.initial
-        self._hearing = frozenset(with_role("hears_problem"))
 
     @classmethod
     def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
@@ -209,7 +197,7 @@ class Engine:
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
         held = conv.stage in self.script.holding
         # "那我明天上午10点再联系您，您先忙" agrees a callback time: not a goodbye to record
-        proposes_time = conv.stage in self._callback and \
+        proposes_time = conv.stage in self.roles.callback and \
             self.policy.callback_time.search(self.understand.normalize(text).text) is not None
         evidence = self.flow.act_evidence
         unsure = frozenset(a for a, q in alone.items() if q < evidence.get(a, 0.0))
@@ -234,7 +222,7 @@ class Engine:
         """A person resumes a held case (a callback is a new contact attempt)."""
         conv = _copy(conv)
         was = conv.stage
-        attempt = was == self.script.final or was in self._callback
+        attempt = was == self.script.final or was in self.roles.callback
         if attempt and conv.context.attempts >= self.script.max_attempts:
             raise ValueError(self.policy.notes["too_many_attempts"][1])
         if not self.script.fire(conv, "resume"):
@@ -243,7 +231,7 @@ class Engine:
             conv.context.attempts += 1
         if was == self.script.final:
             self._new_round(conv)
-        conv.context.just_resumed = was in self._callback
+        conv.context.just_resumed = was in self.roles.callback
         return self._answer(conv, None, [], at)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
@@ -314,9 +302,9 @@ class Engine:
             conv.stage = code
             if code in self.script.holding and was not in self.script.holding:
                 ctx.held_from = was if was in self.script.active else self._hears
-            if code in self._suspect:
+            if code in self.roles.suspect:
                 ctx.firm = ctx.suspected = True  # a person confirmed it
-            if code in self._callback:
+            if code in self.roles.callback:
                 ctx.offers_time = ctx.callback_at is not None
             main = self.script.main_path
             if code in main and self._hears in main and main.index(code) > main.index(self._hears):
@@ -431,13 +419,13 @@ class Engine:
             wants = ["other"]
         # a sum of the buyer's own while the agent named none ("留着 退一半吧" to "退部分差价"): a
         # proposal, which asks for no option yet and chooses none (below)
-        proposed = before in self._offers and bool(norm) and self.choices.proposes(ctx, norm)
+        proposed = before in self.roles.offers and bool(norm) and self.choices.proposes(ctx, norm)
         requested = None if proposed else self.choices.requested(ctx, wants, norm)
         if requested is not None and not self.choices.offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
             requested = self.remedies.fit(requested, ctx.cause, norm)
         ctx.remedy_about = self.choices.asked_about(ctx, norm) if norm and requested is None else None
-        if ctx.remedy_about is None and ctx.remedy_chosen and before in self._asks and norm \
+        if ctx.remedy_about is None and ctx.remedy_chosen and before in self.roles.asks and norm \
                 and u.cause is None and flow.cue("question", norm) and (
                     ctx.remedy_chosen in self.remedies.found(norm)
                     or (self.remedies.named(norm) is None and flow.cue("asks_about", norm))):
@@ -492,7 +480,7 @@ class Engine:
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
         # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics) or
         # opens with it and names no problem after it ("补缺的就行 我都拼一大半了" read as quality).
-        if before in self._offers and ctx.remedies_offered and norm \
+        if before in self.roles.offers and ctx.remedies_offered and norm \
                 and (u.cause in (None, ctx.cause) or self.choices.picks("".join(clauses[-1:]))
                      or self.choices.opens_on_choice(clauses)) \
                 and (intent != "ask" or len(clauses) > 1) \
@@ -501,17 +489,17 @@ class Engine:
             events = self.reading.settle(events + self.script.pick_events, False)
         if proposed and ctx.amount is None:  # the sum is the agent's to set: answered as "how much"
             ctx.amount = "ask"
-        if before in self._offers and norm and self.script.tentative_events.intersection(events) \
+        if before in self.roles.offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
                      or flow.cue("asks_amount", norm) or proposed):
             # asked about, under a condition, a counter-offer ("退20？太少了，起码退50"), the buyer's
             # own sum before the agent named one ("留着 退一半吧") or the sum asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
-        if before in self._callback:
+        if before in self.roles.callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time = None, False
-                if free_now and not complaint and conv.stage not in self._identifies:
+                if free_now and not complaint and conv.stage not in self.roles.identifies:
                     # "到家了你说吧" resumes the step it was on: it is no "记得" to the order
                     events = []
             else:
@@ -519,14 +507,14 @@ class Engine:
                 if when is not None:
                     ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
                 events = [e for e in events if e in ("extort", "threaten")]
-        elif before in self._suspect:
+        elif before in self.roles.suspect:
             if intent == "extort":
                 ctx.firm = True  # a second demand: the hold is firm
                 events = []
             elif not ctx.firm and intent in flow.ordinary_intents and (
                     corrected or u.confidence >= flow.ordinary_confidence):
                 self.script.fire(conv, "carry_on", at)  # the talk carries on normally
-                ctx.suspected = conv.stage in self._suspect
+                ctx.suspected = conv.stage in self.roles.suspect
             else:
                 events = [e for e in events if e == "threaten"]
         elif before == self.script.final:
@@ -542,10 +530,10 @@ class Engine:
                 events = []  # a goodbye: the case stays closed, short polite replies
         elif before in self.script.holding:
             events = [e for e in events if e in ("extort", "threaten")]
-        problem = self._before_remedy
+        problem = self.roles.before_remedy
         # a mood states the problem only once the buyer is telling it (the stages that handle it)
         if complaint and (before in problem or conv.stage in problem) and (
-                not vague or before in self._handles):
+                not vague or before in self.roles.handles):
             ctx.problem_stated = True
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
@@ -553,19 +541,19 @@ class Engine:
         names = bool(norm) and self.remedies.named(norm) is not None
         wish = requested if requested is not None else (
             ctx.remedy_requested if intent == "affirm" and not names and len(ctx.options_listed) != 1 else None)
-        ctx.unoffered = before in self._offers and wish is not None and not self.choices.offered(ctx, wish)
+        ctx.unoffered = before in self.roles.offers and wish is not None and not self.choices.offered(ctx, wish)
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
         if had_cause is None and ctx.cause in self.flow.talk_causes \
-                and conv.stage in self._identifies | self._confirms:
+                and conv.stage in self.roles.identifies | self.roles.confirms:
             # a reaction to the contact that was not heard as the problem ("…就让我改差评？" while the
             # order is still being checked): the product's problem told later takes its place
             ctx.cause_early = True
         # a plain yes to several options ("好的" to "换新的，或者退货退款") chose none: asked which
-        ctx.remedy_which = before in self._offers and conv.stage == before and "affirm" in events \
+        ctx.remedy_which = before in self.roles.offers and conv.stage == before and "affirm" in events \
             and ctx.remedies_offered > 0 and len(ctx.options_listed) > 1 \
             and (ctx.remedy_requested is None or ctx.unoffered)  # (a yes to the options, not to the refused one)
-        if before in self._closes and conv.stage in self._before_remedy:
+        if before in self.roles.closes and conv.stage in self.roles.before_remedy:
             self._new_round(conv)  # a new problem while closing: heard, explained and remedied anew
         initial = self.script.initial
         if before == initial and conv.stage != initial:
@@ -574,11 +562,11 @@ class Engine:
             name = conv.case.buyer_name
             ctx.buyer_first_said_who = "affirm" in meant or (
                 name != self.defaults["buyer_name"] and bool(name) and name in text)
-        if (len(path) > 1 and before in self._identifies) or any(s in self._confirms for s in path[1:]):
+        if (len(path) > 1 and before in self.roles.identifies) or any(s in self.roles.confirms for s in path[1:]):
             ctx.identity_confirmed = True
-        left = next((ev for s, ev in zip(path, moves, strict=False) if s in self._offers), None)
+        left = next((ev for s, ev in zip(path, moves, strict=False) if s in self.roles.offers), None)
         # every option turned down, then one chosen after all ("诶等下，还是换一个吧"): chosen
-        again = before in self._closes and ctx.all_declined and conv.stage in self._after_remedy \
+        again = before in self.roles.closes and ctx.all_declined and conv.stage in self._after_remedy \
             and not ctx.farewell and bool(set(self.script.pick_events).intersection(events))
         if conv.stage in self._after_remedy and (left is not None or again):
             if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
@@ -623,11 +611,11 @@ class Engine:
         # the reply about that option says it (remedies.yaml `shipping`)
         about = self.remedies.remedies.get(ctx.remedy_about or "")
         ctx.shipping_asked = bool(about and about.shipping and norm and flow.cue("shipping", norm))
-        if before in self._asks and conv.stage in self._closes:
+        if before in self.roles.asks and conv.stage in self.roles.closes:
             ctx.review_answer = intent
-        if intent == "wrong_person" and conv.stage in self._closes:
+        if intent == "wrong_person" and conv.stage in self.roles.closes:
             ctx.wrong_person = True
-        if conv.stage in self._suspect and before not in self._suspect:
+        if conv.stage in self.roles.suspect and before not in self.roles.suspect:
             ctx.firm = corrected or u.confidence >= flow.firm_extort
             ctx.refusals = 0
             ctx.suspected = True
@@ -671,17 +659,17 @@ class Engine:
         ctx.last_role, ctx.last_acts = "agent", list(u.acts)
         ctx.agent_turns += 1
         flow = self.flow
-        if conv.stage in self._callback and self.policy.callback_time.search(norm):
+        if conv.stage in self.roles.callback and self.policy.callback_time.search(norm):
             ctx.offers_time = True
             when = callback_time(norm, at or datetime.now())
             if when is not None:
                 ctx.callback_at = when.isoformat(timespec="minutes")
         if ctx.safety and flow.cue("care_asked", norm):
             ctx.care_asked = True
-        if conv.stage in self._suspect and not any(
+        if conv.stage in self.roles.suspect and not any(
                 f.code == "conditional_benefit" for f in u.findings):
             ctx.refusals += 1
-        if conv.stage in self._hands_over and flow.cue("handed_over", norm):
+        if conv.stage in self.roles.hands_over and flow.cue("handed_over", norm):
             ctx.handed_over = True
         # an offer that still asks the buyer ("…，您看行吗？") is not under way until it says done
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)) and (
@@ -694,7 +682,7 @@ class Engine:
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
         before = conv.stage
-        if "apologize" in acts and before in self._before_remedy:
+        if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
             # 发成枸杞了"): the problem is known then, and told after it, it is not apologised for again
             sorry_for = None if ctx.problem_stated else flow.sorry_named(norm)
@@ -702,7 +690,7 @@ class Engine:
                 ctx.problem_stated = True
                 if ctx.cause is None:
                     ctx.cause, ctx.cause_source = sorry_for, "talk"
-            ctx.sorry_heard = ctx.sorry_heard or sorry_for is not None or before in self._hearing \
+            ctx.sorry_heard = ctx.sorry_heard or sorry_for is not None or before in self.roles.hears \
                 or flow.cue("sorry_trouble", norm) is not None
         self._fire_all(conv, ["message"], at)
         start = conv.stage
@@ -751,7 +739,7 @@ class Engine:
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
                 for r in self.remedies.options(conv.context.cause)]
-            if conv.stage in self._shows_remedies else [],
+            if conv.stage in self.roles.shows_remedies else [],
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],
             public_reply=public,
@@ -777,11 +765,11 @@ class Engine:
                 "action": NoteAction(stage=m.stage, command=command, label=stage)}))
         if ctx.safety and not ctx.care_asked and conv.stage != self.script.final:
             out.append(self._note("safety_first"))
-        if ctx.damaged and conv.stage in self._handles:
+        if ctx.damaged and conv.stage in self.roles.handles:
             out.append(self._note("other_damage", thing=ctx.damaged))
-        if conv.stage in self._callback and ctx.callback_at:
+        if conv.stage in self.roles.callback and ctx.callback_at:
             out.append(self._note("callback_agreed", when=spoken_callback(ctx, at)))
-        if conv.stage in self._hands_over:
+        if conv.stage in self.roles.hands_over:
             out.append(self._note("takes_over", owner=self.flow.escalation_owner))
         if ctx.deal and ctx.last_role == "buyer" and "deal" in self.flow.notes:
             out.append(self._note("deal"))

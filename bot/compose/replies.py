@@ -52,13 +52,7 @@ class Composer:
         self.phrases = phrases
         self.choices = choices
         self.understand = understand
-        with_role = script.stages_with
-        self._offers = frozenset(with_role("offers_remedy"))
-        self._asks = frozenset(with_role("asks_review"))
-        self._closes = frozenset(with_role("closes"))
-        self._callback = frozenset(with_role("schedules_callback"))
-        self._suspect = frozenset(with_role("suspects_extortion"))
-        self._hands_over = frozenset(with_role("hands_over"))
+        self.roles = script.roles
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._replies_cache: dict[tuple[str, ...], SuggestedReply | None] = {}
         self._traditional_cache: dict[tuple[str, ...], SuggestedReply] = {}
@@ -144,21 +138,21 @@ class Composer:
             # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
             # lack is not promised: remedy_not_offered, with the note)
             keys.append("deal")
-        elif ctx.remedy_which and ctx.last_role == "buyer" and conv.stage in self._offers:
+        elif ctx.remedy_which and ctx.last_role == "buyer" and conv.stage in self.roles.offers:
             keys.append("which")  # a plain yes to several options: which one, named as offered
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
                 # the agent answered the buyer's request: asked to confirm it, not to pick one
-                asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self._offers)
+                asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
-        if conv.stage in self._callback and ctx.callback_at:
+        if conv.stage in self.roles.callback and ctx.callback_at:
             keys.append("agreed")
-        if conv.stage in self._hands_over and ctx.handed_over:
+        if conv.stage in self.roles.hands_over and ctx.handed_over:
             keys.append("handed_over")  # the agent said who takes over: not said again
-        if conv.stage in self._asks and ctx.last_role == "buyer" and ctx.remedy_changed:
+        if conv.stage in self.roles.asks and ctx.last_role == "buyer" and ctx.remedy_changed:
             keys.append("changed")  # "算了还是退吧": the new choice is arranged, not heard as a problem
-        if conv.stage in self._asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
+        if conv.stage in self.roles.asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
                 and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
             keys.append("intent-complain")  # a problem raised late is heard before anything else
         if ctx.misclick:  # (also after the agent's reply: no "哪里不满意" while no problem is told)
@@ -173,7 +167,7 @@ class Composer:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
             if ctx.call_asked:
                 keys.append("call")  # asked to be called: the talk stays here, said kindly
-            if ctx.amount and not ctx.remedy_chosen and conv.stage in self._offers:
+            if ctx.amount and not ctx.remedy_chosen and conv.stage in self.roles.offers:
                 # once the options are out, how much or more: the sum is the agent's to set (before
                 # them, "赔多少" gets the options: remedy_asked)
                 keys.append(f"amount-{ctx.amount}")
@@ -182,7 +176,7 @@ class Composer:
         if ctx.remedy_about and ctx.last_role == "buyer":
             keys.append("remedy_about")  # a question about an option: how it goes, then the choice
         if ctx.remedy_requested and ((ctx.remedy_asked and ctx.last_role == "buyer") or (
-                conv.stage in self._offers and not ctx.remedy_chosen)):
+                conv.stage in self.roles.offers and not ctx.remedy_chosen)):
             # (where the options are shown, the request still stands after the agent's explanation)
             # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
             # by_cause) is not promised: the options the shop has instead
@@ -190,19 +184,19 @@ class Composer:
             keys.append("remedy_requested" if offered else "remedy_not_offered")
         if ctx.remedy_asked and ctx.last_role == "buyer":
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason
-        if conv.stage in self._asks and ctx.remedy_received and ctx.last_role == "buyer":
+        if conv.stage in self.roles.asks and ctx.remedy_received and ctx.last_role == "buyer":
             keys.append("received")  # the buyer has it: glad it arrived, not "已经在办了"
-        if conv.stage in self._asks and ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen \
+        if conv.stage in self.roles.asks and ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen \
                 and ctx.last_role == "buyer":  # asked how the chosen one goes: answered before any request
             keys.append("arranged-asked" if ctx.remedy_underway else "arrange-asked")
-        if conv.stage in self._asks and not ctx.remedy_underway:
+        if conv.stage in self.roles.asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
-        if conv.stage in self._closes and ctx.change_asked and ctx.last_role == "buyer":
+        if conv.stage in self.roles.closes and ctx.change_asked and ctx.last_role == "buyer":
             # how to change it, or honestly that it no longer can (Tmall, too late, changed once)
             keys.append("change-how" if review_changeable(conv, at) else "change-fixed")
-        if conv.stage in self._closes:
+        if conv.stage in self.roles.closes:
             if ctx.wrong_person:
                 keys.append("wrong_person")
             elif ctx.all_declined:
@@ -228,7 +222,7 @@ class Composer:
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> list[SuggestedReply]:
         ctx = conv.context
-        if conv.stage in self._asks and ctx.review_requests > 0 and not ctx.repair:
+        if conv.stage in self.roles.asks and ctx.review_requests > 0 and not ctx.repair:
             return []  # the one request is made: wait for the buyer
         if conv.stage == self.script.final and ctx.last_role == "agent":
             return []  # the agent said goodbye: nothing to add until the buyer writes again
@@ -357,9 +351,9 @@ class Composer:
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> str | None:
         ctx = conv.context
-        suspect = conv.stage in self._suspect or (conv.context.suspected and conv.stage in self.script.holding)
+        suspect = conv.stage in self.roles.suspect or (conv.context.suspected and conv.stage in self.script.holding)
         stays = suspect or (
-            (conv.stage in self._closes or conv.stage == self.script.final)
+            (conv.stage in self.roles.closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
                  or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
         )

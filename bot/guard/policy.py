@@ -23,10 +23,10 @@ class Policy:
         self.max_attempts = script.max_attempts
         # A review request is too early where the problem is not handled yet: before the
         # remedy stage, and in it until the buyer chose an option.
-        self.early = frozenset(script.stages_with("before_remedy") + script.stages_with("offers_remedy"))
-        self.no_request = frozenset(script.stages_with("suspects_extortion"))
+        self.early = script.roles.before_remedy | script.roles.offers
+        self.no_request = script.roles.suspect
         self.holding = frozenset(script.holding)
-        self.contacts = frozenset(script.stages_with("contacts_buyer"))  # quiet hours apply
+        self.contacts = script.roles.contacts  # quiet hours apply
         self.standing = {sid: [code for role, code in _STAGE_NOTES.items() if script.has_role(sid, role)]
                          for sid in script.stages}
         self.notes: dict[str, tuple[str, str]] = {

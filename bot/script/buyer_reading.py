@@ -25,10 +25,7 @@ class BuyerReading:
         self.flow = flow
         self.understand = understand
         self.remedies = remedies
-        with_role = script.stages_with
-        self._confirms = frozenset(with_role("confirms_product"))
-        self._offers = frozenset(with_role("offers_remedy"))
-        self._asks = frozenset(with_role("asks_review"))
+        self.roles = script.roles
 
     def correct(self, u: BuyerUnderstanding, ctx: Context, before: str, text: str, norm: str,
                 clauses: list[str]) -> BuyerUnderstanding:
@@ -54,7 +51,7 @@ class BuyerReading:
         if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
             u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                 IntentScore(intent="ask", confidence=u.confidence)]})
-        if before in self._confirms and flow.cue("other_product", norm):
+        if before in self.roles.confirms and flow.cue("other_product", norm):
             # "积木？我没买积木啊 我买的是个拼图": the agent named the wrong thing; neither a
             # problem nor the order recalled (read as a wrong item): the order is checked again
             u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
@@ -62,7 +59,7 @@ class BuyerReading:
         if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
             u = self._for_buyer(u)
         u = self._opened_by(u, text, norm, "yes", "affirm")
-        if before in self._offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
+        if before in self.roles.offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
             u = self._opened_by(u, text, norm, "no", "deny")
         ctx.deal = False
         ctx.self_fixed = flow.cue("self_fixed", norm) is not None
@@ -93,12 +90,12 @@ class BuyerReading:
         flow = self.flow
         if intent == "busy" and free_now:
             intent = "affirm"  # "现在有空了，你说吧" is the opposite of busy
-        if intent == "busy" and before in self._asks and ctx.review_requests and norm \
+        if intent == "busy" and before in self.roles.asks and ctx.review_requests and norm \
                 and flow.cue("defers", norm):
             intent = "other"  # "等鞋到了再说吧" to the review request answers it: it is put off
         if intent == "end" and u.cause is not None:
             intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
-        if intent == "end" and before in self._offers and ctx.remedies_offered and norm \
+        if intent == "end" and before in self.roles.offers and ctx.remedies_offered and norm \
                 and "affirm" in meant and flow.cue("settles", norm):
             intent = "affirm"  # "好的，那就这样吧" to the options agrees to them
         return intent

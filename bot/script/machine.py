@@ -27,6 +27,25 @@ Predicate = Callable[[Conversation, datetime | None], bool]
 
 
 @dataclass(frozen=True, slots=True)
+class StageRoles:
+    """The stages of each role the turn reads, as sets (script.yaml `roles`; never stage ids)."""
+
+    before_remedy: frozenset[str]
+    identifies: frozenset[str]
+    confirms: frozenset[str]
+    hears: frozenset[str]
+    handles: frozenset[str]
+    shows_remedies: frozenset[str]
+    offers: frozenset[str]
+    asks: frozenset[str]
+    closes: frozenset[str]
+    contacts: frozenset[str]
+    callback: frozenset[str]
+    suspect: frozenset[str]
+    hands_over: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     dest: str
     conditions: tuple[Predicate, ...]  # all must hold
@@ -127,6 +146,13 @@ class Script:
         self._check_roles()
         self.by_role: dict[str, tuple[str, ...]] = {
             role: tuple(sid for sid, st in self.stages.items() if role in st.roles) for role in ROLES}
+        ids = {role: frozenset(found) for role, found in self.by_role.items()}
+        self.roles = StageRoles(
+            before_remedy=ids["before_remedy"], identifies=ids["identifies_buyer"],
+            confirms=ids["confirms_product"], hears=ids["hears_problem"], handles=ids["handles_problem"],
+            shows_remedies=ids["shows_remedies"], offers=ids["offers_remedy"], asks=ids["asks_review"],
+            closes=ids["closes"], contacts=ids["contacts_buyer"], callback=ids["schedules_callback"],
+            suspect=ids["suspects_extortion"], hands_over=ids["hands_over"])
         # Stages renamed in an edit of the script: open conversations follow the new name.
         self.renamed: dict[str, str] = dict(spec.get("renamed") or {})
         self.initial: str = spec["initial"]
