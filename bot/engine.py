@@ -329,6 +329,12 @@ class Engine:
                     moves.append(ev)
         return path
 
+    def _agree_time(self, ctx: Context, when: datetime) -> None:
+        """The callback time agreed, and whether it falls in the quiet hours (policy.yaml): the
+        buyer's own time may be kept, said so (the `agreed-late` replies and the note)."""
+        ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
+        ctx.callback_late = self.policy.quiet(when)
+
     def _note_product(self, conv: Conversation, norm: str, damaged: str | None = None) -> None:
         """A case with no product name takes the first product the talk names, for its measure
         word ("换一箱新的" for the oranges, not "换一件"); the names and the buyer's damaged thing
@@ -380,8 +386,16 @@ class Engine:
         if norm and flow.cue("safety", norm):
             ctx.safety, ctx.care_asked = True, False
         thing = flow.damaged(norm) if norm else None
+        product = conv.case.product or ctx.product_said or ""
+        if thing and product and (thing in product or product in thing):
+            thing = None  # the product itself ("充电宝泡坏了"), not another thing of the buyer's
+        ctx.damage_told = thing is not None  # answered first: the other loss is made good too
         if thing is not None:  # "" when the message does not name the thing
             ctx.damaged = thing or self.phrases["damaged_thing"]
+        if norm and flow.cue("broken", norm):
+            ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
+        # "在哄娃睡觉 晚点说": a bare "九点半" agreed after it is the evening (kept while a time is agreed)
+        ctx.evening = bool(norm and flow.cue("evening", norm)) or (ctx.evening and before in self.roles.callback)
         self._note_product(conv, norm, thing)
         # another problem than the case's: another cause, or said as another one ("还有个事")
         ctx.new_problem = (u.cause is not None and ctx.cause is not None and u.cause != ctx.cause
@@ -498,14 +512,14 @@ class Engine:
         if before in self.roles.callback:
             if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
-                ctx.callback_at, ctx.offers_time = None, False
+                ctx.callback_at, ctx.offers_time, ctx.callback_late, ctx.evening = None, False, False, False
                 if free_now and not complaint and conv.stage not in self.roles.identifies:
                     # "到家了你说吧" resumes the step it was on: it is no "记得" to the order
                     events = []
             else:
-                when = callback_time(norm, at or datetime.now()) if norm else None
+                when = callback_time(norm, at or datetime.now(), ctx.evening) if norm else None
                 if when is not None:
-                    ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
+                    self._agree_time(ctx, when)
                 events = [e for e in events if e in ("extort", "threaten")]
         elif before in self.roles.suspect:
             if intent == "extort":
@@ -659,11 +673,13 @@ class Engine:
         ctx.last_role, ctx.last_acts = "agent", list(u.acts)
         ctx.agent_turns += 1
         flow = self.flow
+        if conv.stage in self.roles.callback and flow.cue("evening", norm):
+            ctx.evening = True  # "今晚几点方便？": the buyer's bare "九点半" is the evening
         if conv.stage in self.roles.callback and self.policy.callback_time.search(norm):
             ctx.offers_time = True
-            when = callback_time(norm, at or datetime.now())
+            when = callback_time(norm, at or datetime.now(), ctx.evening)
             if when is not None:
-                ctx.callback_at = when.isoformat(timespec="minutes")
+                self._agree_time(ctx, when)
         if ctx.safety and flow.cue("care_asked", norm):
             ctx.care_asked = True
         if conv.stage in self.roles.suspect and not any(
@@ -768,7 +784,8 @@ class Engine:
         if ctx.damaged and conv.stage in self.roles.handles:
             out.append(self._note("other_damage", thing=ctx.damaged))
         if conv.stage in self.roles.callback and ctx.callback_at:
-            out.append(self._note("callback_agreed", when=spoken_callback(ctx, at)))
+            out.append(self._note("callback_late" if ctx.callback_late else "callback_agreed",
+                                  when=spoken_callback(ctx, at)))
         if conv.stage in self.roles.hands_over:
             out.append(self._note("takes_over", owner=self.flow.escalation_owner))
         if ctx.deal and ctx.last_role == "buyer" and "deal" in self.flow.notes:

@@ -132,6 +132,8 @@ class Context(Base):
     # the flow of issue 16 and the case's causes of issue 13
     causes: list[Cause] = Field(default_factory=list, description="secondary causes, after the primary `cause`")
     callback_at: str | None = Field(default=None, description="the agreed callback time, ISO date-time")
+    callback_late: bool = False  # … and it falls in the quiet hours (the buyer's own time: said so)
+    evening: bool = False  # the buyer is busy with an evening thing ("在哄娃睡觉"): a bare "九点半" is 21:30
     firm: bool = False  # a malicious hold the talk carrying on does not end
     refusals: int = 0  # agent replies in the malicious hold that promised nothing
     evidence_kept: bool = False
@@ -140,6 +142,8 @@ class Context(Base):
     safety: bool = False  # the buyer mentioned an injury, a health risk or a danger
     care_asked: bool = False
     damaged: str | None = None  # the buyer's other thing the product damaged
+    damage_told: bool = False  # the buyer's last message named that loss ("桌子泡坏了怎么算")
+    broken: bool = False  # the goods arrived broken ("碎了一大半"): damage, not a delay
     # the product the talk names ("买的橙子都烂了" → 橙) when the case names none: its measure word
     product_said: str | None = None
     remedy_underway: bool = False

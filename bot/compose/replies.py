@@ -119,6 +119,7 @@ class Composer:
             "unit": unit,
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
+            "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
             "tone": conv.tone,
         }
 
@@ -147,7 +148,8 @@ class Composer:
                 asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
         if conv.stage in self.roles.callback and ctx.callback_at:
-            keys.append("agreed")
+            # the buyer's own time in the quiet hours: kept, and said to be late
+            keys.extend(["agreed-late"] * ctx.callback_late + ["agreed"])
         if conv.stage in self.roles.hands_over and ctx.handed_over:
             keys.append("handed_over")  # the agent said who takes over: not said again
         if conv.stage in self.roles.asks and ctx.last_role == "buyer" and ctx.remedy_changed:
@@ -167,6 +169,8 @@ class Composer:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
             if ctx.call_asked:
                 keys.append("call")  # asked to be called: the talk stays here, said kindly
+            if ctx.damage_told and conv.stage in self.roles.handles:
+                keys.append("other_damage")  # "桌子泡坏了怎么算": that loss owned and made good first
             if ctx.amount and not ctx.remedy_chosen and conv.stage in self.roles.offers:
                 # once the options are out, how much or more: the sum is the agent's to set (before
                 # them, "赔多少" gets the options: remedy_asked)
@@ -211,6 +215,8 @@ class Composer:
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")
         if ctx.cause:
+            if ctx.broken:  # arrived broken: its apology is for the damage ("碎了"), not a delay
+                keys.append(f"cause-{ctx.cause}-broken")
             keys.append(f"cause-{ctx.cause}")
             # a cause with no template of its own here (one a shop added): said by name, the
             # buyer is not asked again what is wrong (where the folder has such a template)

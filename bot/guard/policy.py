@@ -59,7 +59,7 @@ class Policy:
                 out.append(self.note("repeat_request"))
         if conv.context.attempts > self.max_attempts:
             out.append(self.note("too_many_attempts"))
-        if at is not None and conv.stage in self.contacts and self._quiet(at):
+        if at is not None and conv.stage in self.contacts and self.quiet(at):
             out.append(self.note("late_contact"))
         return out
 
@@ -72,5 +72,6 @@ class Policy:
             codes.insert(0, _STAGE_NOTES["suspects_extortion"])  # a suspected case that escalated
         return [self.note(code) for code in codes]
 
-    def _quiet(self, at: datetime) -> bool:
+    def quiet(self, at: datetime) -> bool:
+        """Whether ``at`` falls in the quiet hours."""
         return at.hour >= self.quiet_start or at.hour < self.quiet_end

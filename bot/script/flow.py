@@ -58,6 +58,8 @@ class Cues(_Strict):
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
     contacted: str = "(?!)"  # sarcasm at being contacted at last ("你们还知道找我？"): a mood
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
+    broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
+    evening: str = "(?!)"  # busy with an evening thing ("在哄娃睡觉", "下班路上"): a bare hour is p.m.
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
     # the sums a buyer names ("退一半吧", "40 不行我就退货"): one the agent has not named is a
@@ -259,9 +261,11 @@ def _cn(num: str) -> int | None:
     return _NUM.get(num)
 
 
-def callback_time(text: str, now: datetime) -> datetime | None:
+def callback_time(text: str, now: datetime, evening: bool = False) -> datetime | None:
     """The time named in a message ("今晚八点", "明天下午三点", "八点后", "周六上午十点"),
-    relative to the message's time; None when the message names no hour or day."""
+    relative to the message's time; None when the message names no hour or day. A bare hour
+    with no 上午/早上 is its next occurrence on the clock ("九点半" at 15:00 is 21:30), and
+    the evening when the talk says so (``evening``: "在哄娃睡觉 晚点说")."""
     day = _DAY.search(text)
     week = _WEEKDAY.search(text)
     period = _PERIOD.search(text)
@@ -279,8 +283,11 @@ def callback_time(text: str, now: datetime) -> datetime | None:
             int(hour_m.group(3)) if hour_m.group(3) else (_cn(hour_m.group(4)) or 0) if hour_m.group(4)
             else 0)
         p = period.group(1) if period else (day.group(1) if day else "")
-        if (p in _PM and hour < 12) or (not p and hour <= 8):
+        if (p in _PM and hour < 12) or (not p and (hour <= 8 or evening) and hour < 12):
             hour += 12  # 晚上八点, and a bare 八点 in after-sales talk means the evening
+        elif not p and hour < 12 and day is None and week is None and \
+                (now.hour, now.minute) > (hour, minute) and (now.hour, now.minute) <= (hour + 12, minute):
+            hour += 12  # a bare 九点半 said at 15:00: tonight's, not tomorrow morning's
     else:
         p = period.group(1) if period else ""
         hour, minute = (20 if p in _PM or (day and day.group(1) in ("今晚", "明晚")) else
