@@ -84,9 +84,11 @@ def test_half_past_nine_after_putting_a_child_to_sleep_is_the_evening_and_said_l
     assert "今晚9点半" in note and "免打扰" in note
 
 
-def test_a_bare_hour_already_past_is_its_next_occurrence_and_a_morning_one_is_not_late() -> None:
+def test_a_bare_half_past_nine_already_past_is_tomorrow_morning_and_not_late() -> None:
+    """With nothing said of the evening, 21:30 would be a call inside the quiet hours: the
+    morning one comes next (the evening only when the talk says so, as above)."""
     flow = _busy("在开会 晚点说", AFTERNOON).buyer("九点半吧", at=AFTERNOON)
-    assert flow.conv.context.callback_at == "2026-12-07T21:30"
+    assert flow.conv.context.callback_at == "2026-12-08T09:30" and not flow.conv.context.callback_late
     flow = _busy("在开会 晚点说", datetime(2026, 12, 7, 8, 0)).buyer("九点半吧", at=datetime(2026, 12, 7, 8, 0))
     assert flow.conv.context.callback_at == "2026-12-07T09:30" and not flow.conv.context.callback_late
     assert all(t.startswith("callback/agreed.") for t in _templates(flow)), _templates(flow)
@@ -95,7 +97,9 @@ def test_a_bare_hour_already_past_is_its_next_occurrence_and_a_morning_one_is_no
 
 @pytest.mark.parametrize("text,evening,now,when", [
     ("九点半吧", True, MORNING, "2026-12-07 21:30"),
-    ("九点半吧", False, MORNING, "2026-12-07 21:30"),  # 9:30 is past at 10:05: tonight's
+    ("九点半吧", False, MORNING, "2026-12-08 09:30"),  # past at 10:05, nothing said of the evening
+    ("十一点", False, AFTERNOON, "2026-12-08 11:00"),  # not 23:00
+    ("七点", False, AFTERNOON, "2026-12-07 19:00"),
     ("九点半吧", False, datetime(2026, 12, 7, 8, 0), "2026-12-07 09:30"),
     ("明天上午九点半", True, MORNING, "2026-12-08 09:30"),
     ("早上九点半", True, datetime(2026, 12, 7, 8, 0), "2026-12-07 09:30"),

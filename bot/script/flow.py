@@ -264,8 +264,9 @@ def _cn(num: str) -> int | None:
 def callback_time(text: str, now: datetime, evening: bool = False) -> datetime | None:
     """The time named in a message ("今晚八点", "明天下午三点", "八点后", "周六上午十点"),
     relative to the message's time; None when the message names no hour or day. A bare hour
-    with no 上午/早上 is its next occurrence on the clock ("九点半" at 15:00 is 21:30), and
-    the evening when the talk says so (``evening``: "在哄娃睡觉 晚点说")."""
+    up to 8 is the evening (八点 is 20:00); 9-11 is the next morning once passed ("九点半" at
+    15:00 is tomorrow 9:30: 21:30 would be inside quiet hours), and the evening when the talk
+    says so (``evening``: "在哄娃睡觉 晚点说" then "九点半" is 21:30)."""
     day = _DAY.search(text)
     week = _WEEKDAY.search(text)
     period = _PERIOD.search(text)
@@ -285,9 +286,6 @@ def callback_time(text: str, now: datetime, evening: bool = False) -> datetime |
         p = period.group(1) if period else (day.group(1) if day else "")
         if (p in _PM and hour < 12) or (not p and (hour <= 8 or evening) and hour < 12):
             hour += 12  # 晚上八点, and a bare 八点 in after-sales talk means the evening
-        elif not p and hour < 12 and day is None and week is None and \
-                (now.hour, now.minute) > (hour, minute) and (now.hour, now.minute) <= (hour + 12, minute):
-            hour += 12  # a bare 九点半 said at 15:00: tonight's, not tomorrow morning's
     else:
         p = period.group(1) if period else ""
         hour, minute = (20 if p in _PM or (day and day.group(1) in ("今晚", "明晚")) else
