@@ -1,0 +1,81 @@
+"""The sidebar as an agent uses it beside 千牛: what a real headless Chromium draws at 1280 and 360 px."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.server_proc import ServerProcess
+from tests.test_sidebar import BAD_DRAFT, BUYER_LINE, Sidebar, browser, server
+
+__all__ = ["browser", "server"]  # the module's fixtures, shared with tests/test_sidebar.py
+
+TRADITIONAL = "是我，衣服顏色跟圖片差太多了，穿起來很顯老，真的很失望"
+TIED = "亲，给个好评我们返您10元红包哦"
+
+
+def _to_complaint(page: Sidebar, order_id: str, buyer_line: str = BUYER_LINE) -> None:
+    page.sign_in()
+    page.start_case(order_id=order_id)
+    page.click("#suggestions .use")
+    page.send_as_agent()
+    page.say_as_buyer(buyer_line)
+    page.until_text("#stage", "倾听致歉")
+
+
+@pytest.mark.browser
+@pytest.mark.process
+def test_the_opening_is_before_the_main_path_not_its_step_zero(browser: Any, server: ServerProcess) -> None:
+    page = Sidebar(browser, server)
+    page.sign_in()
+    page.start_case(order_id="W-0")
+    assert page.text("#stage") == "开场"
+    step = page.text("#step")
+    assert "第 0" not in step and step == "（主流程之前，共 7 步）"
+
+
+@pytest.mark.browser
+@pytest.mark.process
+def test_a_suggestions_tone_tag_never_breaks_in_two(browser: Any, server: ServerProcess) -> None:
+    """“正式” drawn as 正 at a line's end and 式 on the next: a tag is one box at any width."""
+    page = Sidebar(browser, server)
+    _to_complaint(page, "W-1")
+    assert page.all("#suggestions .tag")
+    broken = []
+    for width in range(360, 1281, 11):
+        page.size(width, 900)
+        n = browser.execute_script(
+            "return [...document.querySelectorAll('#suggestions .tag')].filter(t => t.getClientRects().length > 1)"
+            ".map(t => t.textContent).length")
+        if n:
+            broken.append(width)
+    assert broken == [], f"语气标签在这些宽度折成两行：{broken[:8]}"
+
+
+@pytest.mark.browser
+@pytest.mark.process
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 740)])
+def test_the_warning_shows_the_rule_and_the_whole_rewrite(browser: Any, server: ServerProcess,
+                                                          width: int, height: int) -> None:
+    """A traditional-Chinese buyer, a draft that ties a red packet to the review: the warning names
+    the rule, shows the compliant rewrite without scrolling inside it, and one click uses it."""
+    page = Sidebar(browser, server, width, height)
+    _to_complaint(page, f"W-2-{width}", TRADITIONAL)
+    assert "與描述不符" not in page.text("#understanding") and "与描述不符" in page.text("#understanding")
+    page.type("#agent-text", TIED)
+    page.wait.until(lambda _: page.all("#lint li.sev-block"))
+    lint = page.text("#lint")
+    assert "淘宝评价规则" in lint and "建议改为：" in lint and "这句话不能发给买家" in lint
+    assert not page.el("#send-agent").is_enabled()
+    box = page.el("#lint")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'nearest'})", box)
+    hidden = browser.execute_script("const b = arguments[0]; return b.scrollHeight - b.clientHeight;", box)
+    page.shot(f"{width}-walk-blocked")
+    assert hidden <= 1, f"警告有 {hidden} px 要在框里滚动才看得到（改写建议被截掉）"
+    # The rewrite is one click away, and it passes the check.
+    page.click("#lint .use-rewrite")
+    page.wait.until(lambda _: page.el("#send-agent").is_enabled() and not page.all("#lint li.sev-block"))
+    assert "跟评价没有关系" in page.value("#agent-text")
+    assert BAD_DRAFT not in page.value("#agent-text")
+    assert page.too_wide() == [] and page.js_errors() == []
