@@ -79,3 +79,15 @@ def test_the_warning_shows_the_rule_and_the_whole_rewrite(browser: Any, server: 
     assert "跟评价没有关系" in page.value("#agent-text")
     assert BAD_DRAFT not in page.value("#agent-text")
     assert page.too_wide() == [] and page.js_errors() == []
+
+
+@pytest.mark.browser
+@pytest.mark.process
+def test_the_empty_transcript_points_to_the_reply_box_wherever_it_is(browser: Any, server: ServerProcess) -> None:
+    """At 360 px the reply box is below, not 右边: the hint names the box, not a side."""
+    page = Sidebar(browser, server, 360, 740)
+    page.sign_in()
+    page.start_case(order_id="W-3")
+    hint = page.text("#transcript li.empty")
+    assert "“我的回复”" in hint
+    assert not any(side in hint for side in ("右边", "左边", "上面", "下面"))
