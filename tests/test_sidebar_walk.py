@@ -91,3 +91,45 @@ def test_the_empty_transcript_points_to_the_reply_box_wherever_it_is(browser: An
     hint = page.text("#transcript li.empty")
     assert "“我的回复”" in hint
     assert not any(side in hint for side in ("右边", "左边", "上面", "下面"))
+
+
+def _uncovered(browser: Any, css: str) -> bool:
+    """The element is what a click at its centre hits: no sticky bar lies over it."""
+    return bool(browser.execute_script(
+        "const e = document.querySelector(arguments[0]); const r = e.getBoundingClientRect();"
+        "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        "return r.height > 0 && (hit === e || e.contains(hit));", css))
+
+
+def _just_below_the_stage_bar(page: Sidebar, css: str) -> None:
+    """Scrolled as an agent would to click it: between the two sticky bars (the centre of a 360 px
+    screen is under the reply box once a warning shows)."""
+    page.d.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "scrollBy(0, r.top - document.getElementById('stagebar').offsetHeight - 40);", css)
+
+
+@pytest.mark.browser
+@pytest.mark.process
+def test_a_correction_form_is_not_hidden_under_the_reply_box(browser: Any, server: ServerProcess) -> None:
+    """At 360 px the reply box (with a warning in it) sticks to the bottom: opening a correction
+    brings its 确认更正 above it, so the agent sees what they are about to press."""
+    page = Sidebar(browser, server, 360, 740)
+    _to_complaint(page, "W-4", TRADITIONAL)
+    page.type("#agent-text", TIED)
+    page.wait.until(lambda _: page.all("#lint li.sev-block"))
+    for opener, go in (("#stage", "#fix-stage-go"), ("#understanding button", "#fix-meaning-go")):
+        _just_below_the_stage_bar(page, opener)
+        page.el(opener).click()
+        page.until_shown(go)
+        assert _uncovered(browser, go), f"{go} 被贴底的回复框挡住了"
+        page.shot(f"360-walk-fix-{go[5:]}")
+        page.el(f"{go[:-3]} .cancel").click()  # as it is on screen: no scrolling first
+    # The correction itself: the cause read from the buyer becomes the case's.
+    _just_below_the_stage_bar(page, "#understanding button")
+    page.el("#understanding button").click()
+    page.choose("#fix-cause", "quality")
+    page.el("#fix-meaning-go").click()
+    page.until_text("#case-facts", "质量问题（更正）")
+    assert "质量问题" in page.text("#understanding")
+    assert page.js_errors() == []
