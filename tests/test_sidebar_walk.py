@@ -73,6 +73,13 @@ def test_the_warning_shows_the_rule_and_the_whole_rewrite(browser: Any, server: 
     hidden = browser.execute_script("const b = arguments[0]; return b.scrollHeight - b.clientHeight;", box)
     page.shot(f"{width}-walk-blocked")
     assert hidden <= 1, f"警告有 {hidden} px 要在框里滚动才看得到（改写建议被截掉）"
+    assert page.axe() == [], "拦下草稿时的无障碍检查"
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark"}]})
+    assert page.axe() == [], "深色模式下拦下草稿时的无障碍检查"
+    page.shot(f"{width}-walk-blocked-dark")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "light"}]})
     # The rewrite is one click away, and it passes the check.
     page.click("#lint .use-rewrite")
     page.wait.until(lambda _: page.el("#send-agent").is_enabled() and not page.all("#lint li.sev-block"))
