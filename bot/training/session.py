@@ -16,6 +16,7 @@ from bot.engine import Engine
 from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
+from bot.understand.rules import CLAUSE_BREAK
 from bot.training.accepted import unaccepted_acts
 from bot.training.buyer import BuyerReply, SimulatedBuyer
 from bot.training.facts import (
@@ -115,7 +116,7 @@ class Session:
         # one right after the no (the buyer's next line answered the first push); the rubric's
         # facts build on it ("真的不能改吗？" names no review, but after the no it is about it)
         given = [REVIEW_REFUSED] if self.buyer.review_answer == "refuse" else []
-        if self._read(text)[1] is not None:
+        if self._names_problem(text):
             given.append(NAMES_PROBLEM)
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
@@ -203,6 +204,20 @@ class Session:
     def stage_label(self, stage: str | None = None) -> str:
         """The Chinese label of a stage (the current one by default)."""
         return self.engine.script.stages[stage or self.conv.stage].label
+
+    def _names_problem(self, text: str) -> bool:
+        """Whether the buyer's reader finds a problem (a cause) in the reply, leaving out the
+        clauses that only greet or say who is calling (rubric ``problem_blind_acts``): the buyer
+        model reads "我是山野茶铺的售后客服小李" as a complaint about the service."""
+        if self._read(text)[1] is None:
+            return False
+        blind = set(self.rubric_file.rubric.problem_blind_acts)
+        clauses = [c for c in CLAUSE_BREAK.split(text) if c.strip()]
+        kept = [c for c in clauses
+                if not (acts := self.engine.understand.agent(c).acts) or not set(acts) <= blind]
+        if len(kept) == len(clauses):
+            return True
+        return bool(kept) and self._read("，".join(kept))[1] is not None
 
     def _read(self, text: str) -> tuple[str, str | None]:
         u = self.engine.understand.buyer(text)
