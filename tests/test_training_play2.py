@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.engine import Engine
 from bot.training.facts import NAMES_PROBLEM
+from bot.training.session import Session
 from tests.shared import play
 
 _GREET = "王阿姨您好，我是山野茶铺的售后客服小李，请问是王秀兰本人吗？"
@@ -27,3 +28,26 @@ def test_a_greeting_names_no_problem(engine: Engine) -> None:
     # a complaint about the service itself is a problem named
     s = play(engine, "wrong_item_first_time", [_GREET, "客服之前回复慢了，实在抱歉"], seed=3)
     assert NAMES_PROBLEM in s.turns[1].facts, s.turns[1].facts
+
+
+def _tips(s: Session) -> list[str]:
+    return [e["tip"] for e in s.events if e["type"] == "coach"]
+
+
+def _buyer(s: Session) -> list[str]:
+    return [e["text"] for e in s.events if e["type"] == "buyer"]
+
+
+def test_the_tip_says_what_the_buyer_asked_who_is_calling(engine: Engine) -> None:
+    """A curt "赵建国吗？暖厨电器的。" got "是我，你哪位？": the script machine went on to 确认商品
+    on the buyer's 是我 while the buyer waited to hear who was calling, and the tip said "说清买家
+    哪天买了什么" - to a trainee who then said the order and was left by the buyer with "当时该做的
+    是：说清买家哪天买了什么". The tip says what the buyer asked for."""
+    s = play(engine, "poor_quality_experienced", ["赵建国吗？暖厨电器的。", "你那个水壶漏水是吧"], seed=4)
+    pressed = [e["item"] for e in s.events if e["type"] == "buyer" and e["event"] == "press"]
+    assert pressed[-1:] == ["identity"], (pressed, _buyer(s))
+    assert "哪家店" in _tips(s)[-1] and "哪天买了什么" not in _tips(s)[-1], _tips(s)
+    # the buyer gives up still waiting to hear who calls: the step the tip names is that one
+    s = play(engine, "poor_quality_experienced", ["赵建国吗？暖厨电器的。", "你那个水壶漏水是吧", "嗯嗯"], seed=4)
+    assert s.ending == "buyer_gave_up", _buyer(s)
+    assert "离开了对话" in _tips(s)[-1] and "哪家店" in _tips(s)[-1], _tips(s)

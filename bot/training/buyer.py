@@ -176,7 +176,9 @@ class SimulatedBuyer:
         if not (self.chosen is not None and "offer_remedy" in f.signals and top is not None):
             self.patience -= 1
         if self.patience <= 0 or top is None:
-            return replace(self._give_up(turn, "buyer_gave_up"), pressed=True)
+            # what the buyer gave up waiting for is said (the tip names that step)
+            return replace(self._give_up(turn, "buyer_gave_up"), pressed=True,
+                           item=top.id if top is not None else None)
         press = self._press(top, f)
         return replace(self._reply(press, turn, "press", top.id, f"press:{top.id}"), pressed=True)
 

@@ -16,7 +16,6 @@ from bot.engine import Engine
 from bot.models import BuyerUnderstanding, Conversation, Suggestion
 from bot.script.machine import review_changeable
 from bot.training import TRAINING_VERSION
-from bot.understand.rules import CLAUSE_BREAK
 from bot.training.accepted import unaccepted_acts
 from bot.training.buyer import BuyerReply, SimulatedBuyer
 from bot.training.facts import (
@@ -34,6 +33,7 @@ from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
 from bot.training.versions import data_digest
+from bot.understand.rules import CLAUSE_BREAK
 
 Event = dict[str, Any]
 Sink = Callable[[Event], None]
@@ -157,7 +157,7 @@ class Session:
         if reply.leaves:
             ending = "closed" if conv.stage == self.engine.script.final else reply.ending or "buyer_left"
         tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None,
-                                   ending, reply.item if reply.event == "press" else None)
+                                   ending, reply.item if reply.pressed else None)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
