@@ -51,3 +51,15 @@ def test_the_tip_says_what_the_buyer_asked_who_is_calling(engine: Engine) -> Non
     s = play(engine, "poor_quality_experienced", ["赵建国吗？暖厨电器的。", "你那个水壶漏水是吧", "嗯嗯"], seed=4)
     assert s.ending == "buyer_gave_up", _buyer(s)
     assert "离开了对话" in _tips(s)[-1] and "哪家店" in _tips(s)[-1], _tips(s)
+
+
+def test_saying_who_calls_answers_who_are_you(engine: Engine) -> None:
+    """The buyer said "是我，你哪位？"; "我是暖厨电器的客服小周，…" answered it, but the buyer still
+    waited for an identity check (the curt first line had none the engine read) and left: "算了，
+    跟你们说不通". Told who calls, the buyer goes on to the kettle."""
+    s = play(engine, "poor_quality_experienced",
+             ["赵建国吗？暖厨电器的。", "你那个水壶漏水是吧",
+              "我是暖厨电器的客服小周。您11月5号买的那个电热水壶，还记得吗？"], seed=4)
+    assert s.ending == "out_of_replies", _buyer(s)  # the buyer stayed
+    assert "漏水" in _buyer(s)[-1] and "哪位" not in _buyer(s)[-1], _buyer(s)
+    assert "buyer_pressed" not in s.turns[-1].facts
