@@ -63,3 +63,15 @@ def test_saying_who_calls_answers_who_are_you(engine: Engine) -> None:
     assert s.ending == "out_of_replies", _buyer(s)  # the buyer stayed
     assert "漏水" in _buyer(s)[-1] and "哪位" not in _buyer(s)[-1], _buyer(s)
     assert "buyer_pressed" not in s.turns[-1].facts
+
+
+def test_the_quoted_span_of_a_sum_ends_after_its_unit(engine: Engine) -> None:
+    """The trainee was shown 「改好了给您返5」 for "改好了给您返5元红包": the span stopped between the
+    digits and 元 (it already ran on through 一盒, 两双)."""
+    s = play(engine, "slow_delivery_first_time",
+             ["林晓您好，我是悦途数码的客服小周，请问是林晓本人吗？",
+              "看到您给了个中评，能不能帮忙改成好评呀？改好了给您返5元红包。"], seed=2)
+    f = next(f for f in s.turns[-1].findings if f.code == "conditional_benefit")
+    assert f.span is not None
+    quoted = s.turns[-1].text[f.span[0]:f.span[1]]
+    assert quoted.endswith("返5元"), quoted
