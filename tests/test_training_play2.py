@@ -1,5 +1,6 @@
 """What playing the trainer as trainees would found (wave 2), through the real trainer and
-engine: a plain greeting names no problem, ..."""
+engine: a plain greeting names no problem; when the buyer asks who is calling, the tip says so
+and saying it answers them; the quoted span of a sum ends after its unit."""
 
 from __future__ import annotations
 
