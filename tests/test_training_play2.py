@@ -76,3 +76,28 @@ def test_the_quoted_span_of_a_sum_ends_after_its_unit(engine: Engine) -> None:
     assert f.span is not None
     quoted = s.turns[-1].text[f.span[0]:f.span[1]]
     assert quoted.endswith("返5元"), quoted
+
+
+_OFFERED = [_GREET, "您11月7日在我们店买的两盒红枣枸杞茶，还记得吗？", "实在对不起阿姨，发错了让您着急了。",
+            "这次是仓库打包时两款茶放得太近拿错了，是我们的疏忽。",
+            "给您两个办法：明天给您补发两盒红枣枸杞茶，菊花茶不用寄回；或者给您全额退款。您看哪个方便？"]
+
+
+def test_a_request_tied_to_the_remedy_says_so(engine: Engine) -> None:
+    """"好的阿姨，补发的两盒明天上午就给您寄出。另外方便的话，能帮忙把评价改一下吗？" is blocked (the
+    remedy promised and not done, next to the review: guard ties), and the tip said only "这句话把
+    好处和评价挂钩了" to a trainee who offered nothing beyond the remedy. The tip says what reads as
+    the price; a gift or money in the reply (or just before it) keeps the plain tip."""
+    for request in ("好的阿姨，补发的两盒明天上午就给您寄出。另外方便的话，能帮忙把评价改一下吗？",
+                    "另外方便的话，能帮忙把评价改一下吗？"):
+        s = play(engine, "wrong_item_first_time", [*_OFFERED, request], seed=5)
+        assert any(f.code == "conditional_benefit" for f in s.turns[-1].findings), s.turns[-1].findings
+        assert "方案还没办完" in _tips(s)[-1] and "改不改" in _tips(s)[-1], (request, _tips(s))
+    plain = "这句话把好处和评价挂钩了，真实工作中绝对不能发：补偿必须与评价无关。"
+    s = play(engine, "wrong_item_first_time",
+             [_GREET, "您11月7日买的红枣枸杞茶，还记得吗？", "阿姨，您给个五星好评，我们再送您一盒菊花茶。"], seed=3)
+    assert _tips(s)[-1] == plain, _tips(s)
+    s = play(engine, "wrong_item_first_time",
+             [_GREET, "您11月7日买的红枣枸杞茶，还记得吗？", "阿姨，再送您一张10元优惠券。", "改一下评价哈"], seed=3)
+    assert any(f.code == "conditional_benefit" for f in s.turns[-1].findings), s.turns[-1].findings
+    assert _tips(s)[-1] == plain, _tips(s)

@@ -22,8 +22,10 @@ from bot.training.facts import (
     BUYER_GAVE_UP,
     BUYER_PRESSED,
     BUYER_WAITING,
+    EXTRA_BENEFIT,
     NAMES_PROBLEM,
     REVIEW_REFUSED,
+    TIED_TO_REMEDY,
     BuyerRef,
     FactBook,
     TurnFacts,
@@ -122,6 +124,9 @@ class Session:
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
             given=given, unaccepted=unaccepted_acts(self.engine, text, before, conv))
+        if any(f.code == "conditional_benefit" for f in facts.findings) and not any(
+                EXTRA_BENEFIT in t.facts for t in [*self.turns[-2:], facts]):
+            facts.facts.append(TIED_TO_REMEDY)  # the remedy promised is what reads as the price
         moot = self.rubric_file.rubric.moot_after_choice
         if self.buyer.chosen is not None and moot:
             # The buyer has chosen a remedy: a request now comes after the fix, whatever stage the
