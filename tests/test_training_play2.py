@@ -101,3 +101,14 @@ def test_a_request_tied_to_the_remedy_says_so(engine: Engine) -> None:
              [_GREET, "您11月7日买的红枣枸杞茶，还记得吗？", "阿姨，再送您一张10元优惠券。", "改一下评价哈"], seed=3)
     assert any(f.code == "conditional_benefit" for f in s.turns[-1].findings), s.turns[-1].findings
     assert _tips(s)[-1] == plain, _tips(s)
+    # where the review cannot change (over 30 days), the tip does not say how to ask for it
+    s = play(engine, "traditional_chinese_buyer",
+             ["林先生您好，我是暖暖生活馆的售后客服小安，请问是林志明先生本人吗？",
+              "您9月20日在我们店买的500毫升不锈钢保温杯，还有印象吗？",
+              "真的很抱歉，花钱买的保温杯不保温，换谁都会失望。",
+              "这批杯子有一部分真空层封口没做好，是我们质检没把好关，已经反馈给工厂整批复查了。",
+              "给您两个选择：给您换一个新的保温杯，来回运费我们出；或者直接退货退款。您看哪个方便？",
+              "好的，新杯子我们出货前先灌热水测一遍，明天发出。另外方便的话，能帮忙把评价改一下吗？"], seed=6)
+    assert any(f.code == "conditional_benefit" for f in s.turns[-1].findings), s.turns[-1].findings
+    assert "request_not_allowed" in s.turns[-1].signals
+    assert "改不改" not in _tips(s)[-1], _tips(s)
