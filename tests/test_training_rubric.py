@@ -13,7 +13,15 @@ from pydantic import BaseModel
 from bot.engine import Engine
 from bot.labels import bundled
 from bot.paths import dialogs_dir
-from bot.training.facts import BUYER_GAVE_UP, BUYER_PRESSED, BUYER_WAITING, NAME_FACTS, NAMES_PROBLEM, REVIEW_REFUSED
+from bot.training.facts import (
+    BUYER_GAVE_UP,
+    BUYER_PRESSED,
+    BUYER_WAITING,
+    NAME_FACTS,
+    NAMES_PROBLEM,
+    REVIEW_REFUSED,
+    TIED_TO_REMEDY,
+)
 from bot.training.grader import Scorecard
 from bot.training.match import Match
 from bot.training.persona import find_persona, load_personas
@@ -52,7 +60,7 @@ def test_every_signal_and_stage_named_in_the_data_exists(engine: Engine) -> None
     rubric = load_rubric(DIALOGS).rubric
     notes = list(engine.policy.notes)
     signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS) \
-        | {REVIEW_REFUSED, NAMES_PROBLEM}
+        | {REVIEW_REFUSED, NAMES_PROBLEM, TIED_TO_REMEDY}
     stages = set(engine.script.stages)
     models: list[object] = [rubric, *(pf.persona for pf in load_personas(DIALOGS))]
     for model in models:

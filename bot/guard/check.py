@@ -156,7 +156,9 @@ def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
     word (the span only: which messages are found is the rules' business)."""
     while 0 < end < len(text) and text[end - 1].isdigit() and text[end].isdigit():
         end += 1
-    if 0 < end < len(text) and text[end - 1] in _NUMERALS:
+    if 0 < end < len(text) and text[end - 1].isdigit() and text[end] in _MEASURES:
+        end += 1  # "返5元", not "返5"
+    elif 0 < end < len(text) and text[end - 1] in _NUMERALS:
         while end < len(text) and text[end] in _NUMERALS:
             end += 1
         if end < len(text) and text[end] in _MEASURES:

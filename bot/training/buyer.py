@@ -86,6 +86,9 @@ class SimulatedBuyer:
         self._known: set[str] = set()
         self._silent: set[str] = set()  # such items popped this turn without being answered
         self._stayed: set[str] = set()  # items answered once with a `stays` variant
+        # Items pressed with the variant asking for what was missing ("是我，你哪位？" to a curt
+        # "赵建国吗？"), by id: the signals the buyer asked for (introduce)
+        self._asked: dict[str, set[str]] = {}
         # What the trainee's earlier replies said (their signals): a variant answering what a
         # message lacks ("是我，你是哪位？" to no introduction) reads the whole conversation, not
         # only the message, so the buyer does not ask who is calling after being told.
@@ -115,6 +118,7 @@ class SimulatedBuyer:
             raise RuntimeError("the buyer has already left")
         self._earlier = set(self.heard)
         self.heard.update(f.signals)
+        self._answered_question(f)
         self._move_mood(f.signals)
         turn = f.turn
         for idx, r in enumerate(self.persona.reactions):
@@ -176,7 +180,9 @@ class SimulatedBuyer:
         if not (self.chosen is not None and "offer_remedy" in f.signals and top is not None):
             self.patience -= 1
         if self.patience <= 0 or top is None:
-            return replace(self._give_up(turn, "buyer_gave_up"), pressed=True)
+            # what the buyer gave up waiting for is said (the tip names that step)
+            return replace(self._give_up(turn, "buyer_gave_up"), pressed=True,
+                           item=top.id if top is not None else None)
         press = self._press(top, f)
         return replace(self._reply(press, turn, "press", top.id, f"press:{top.id}"), pressed=True)
 
@@ -316,8 +322,21 @@ class SimulatedBuyer:
         fits = next((v for v in item.variants
                      if not v.when.any and not v.when.all and not talk & set(v.when.none)), None)
         if fits is not None:
+            self._asked[item.id] = set(fits.when.none)
             return fits.say
         return self._next_press(item) or press
+
+    def _answered_question(self, f: TurnFacts) -> None:
+        """The buyer asked for what was missing ("是我，你哪位？") and this reply says it ("我是暖厨
+        电器的客服小周"): the item is answered (the buyer has said 是我 already), not pressed again;
+        the buyer goes on to what comes next."""
+        for iid, missing in list(self._asked.items()):
+            if not missing & set(f.signals):
+                continue
+            del self._asked[iid]
+            if any(i.id == iid for i in self.agenda) and iid not in self.credited:
+                self.credited.append(iid)
+                self._known.add(iid)  # said with the press: popped without being said again
 
     def _next_press(self, item: AgendaItem) -> Utterance | None:
         """The press of the next item the buyer waits for after ``item``."""

@@ -78,6 +78,12 @@ REVIEW_REFUSED = "review_refused"
 # ("发成菊花茶了，实在对不起"): an apology that names it is about the problem, not a politeness
 # ("不好意思打扰您了"), in whatever stage it is said (for the rubric).
 NAMES_PROBLEM = "names_problem"
+# Added by the session when the reply's benefit-for-review tie holds nothing beyond the remedy
+# the buyer is owed (no rubric fact EXTRA_BENEFIT in it or the two replies before): "补发的两盒
+# 明天寄出。另外能帮忙把评价改一下吗？" - the remedy promised and not done reads as the price (the
+# tip says so; for the rubric's turn tips).
+TIED_TO_REMEDY = "tied_to_remedy"
+EXTRA_BENEFIT = "extra_benefit"
 # Added by the session when the buyer gave up on that reply and left (for the rubric: the
 # warning says the buyer left, not that they asked again).
 BUYER_GAVE_UP = "buyer_gave_up"

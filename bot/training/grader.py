@@ -173,7 +173,8 @@ class Grader:
         if ending is not None and ending in r.left_tips:
             # the buyer has gone: say why, with the step the trainee stood at (not the step the
             # buyer's "算了" reads as, 礼貌道别, which nobody can take any more)
-            was = r.next_step.get(t.stage_after, "")
+            # (what the buyer asked for last, when they gave up asking: the stage can be past it)
+            was = r.pressed_steps.get(pressed or "") or r.next_step.get(t.stage_after, "")
             return self._fill(r.left_tips[ending].replace("{step}", was))
         if stage_now in r.own_step_stages:
             return self._fill(r.next_step.get(stage_now, ""))

@@ -161,6 +161,10 @@ class Rubric(Strict):
     buyer_next_step: dict[str, str] = Field(
         default_factory=dict, description="the buyer's answer (intent) -> the next step, before "
         "next_step: a buyer who agreed to change the review is shown how, one who declined is thanked")
+    problem_blind_acts: list[str] = Field(
+        default_factory=list, description="acts of a clause that says who is calling, not what went "
+        "wrong: a clause whose acts are all among these is left out when the buyer's reader looks for "
+        "the problem in a reply (names_problem; '我是山野茶铺的售后客服小李' names 客服, no complaint)")
     moot_after_choice: list[str] = Field(
         default_factory=list, description="policy notes that do not apply once the simulated buyer "
         "has chosen a remedy (early_request: the fix is agreed, whatever the script machine's stage)")

@@ -22,8 +22,10 @@ from bot.training.facts import (
     BUYER_GAVE_UP,
     BUYER_PRESSED,
     BUYER_WAITING,
+    EXTRA_BENEFIT,
     NAMES_PROBLEM,
     REVIEW_REFUSED,
+    TIED_TO_REMEDY,
     BuyerRef,
     FactBook,
     TurnFacts,
@@ -33,6 +35,7 @@ from bot.training.grader import Grader, Scorecard, SessionFacts, ViolationRecord
 from bot.training.persona import PersonaFile, Scenario
 from bot.training.rubric import RubricFile
 from bot.training.versions import data_digest
+from bot.understand.rules import CLAUSE_BREAK
 
 Event = dict[str, Any]
 Sink = Callable[[Event], None]
@@ -115,12 +118,15 @@ class Session:
         # one right after the no (the buyer's next line answered the first push); the rubric's
         # facts build on it ("真的不能改吗？" names no review, but after the no it is about it)
         given = [REVIEW_REFUSED] if self.buyer.review_answer == "refuse" else []
-        if self._read(text)[1] is not None:
+        if self._names_problem(text):
             given.append(NAMES_PROBLEM)
         facts = self.facts.read(
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
             given=given, unaccepted=unaccepted_acts(self.engine, text, before, conv))
+        if any(f.code == "conditional_benefit" for f in facts.findings) and not any(
+                EXTRA_BENEFIT in t.facts for t in [*self.turns[-2:], facts]):
+            facts.facts.append(TIED_TO_REMEDY)  # the remedy promised is what reads as the price
         moot = self.rubric_file.rubric.moot_after_choice
         if self.buyer.chosen is not None and moot:
             # The buyer has chosen a remedy: a request now comes after the fix, whatever stage the
@@ -156,7 +162,7 @@ class Session:
         if reply.leaves:
             ending = "closed" if conv.stage == self.engine.script.final else reply.ending or "buyer_left"
         tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None,
-                                   ending, reply.item if reply.event == "press" else None)
+                                   ending, reply.item if reply.pressed else None)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,
@@ -203,6 +209,20 @@ class Session:
     def stage_label(self, stage: str | None = None) -> str:
         """The Chinese label of a stage (the current one by default)."""
         return self.engine.script.stages[stage or self.conv.stage].label
+
+    def _names_problem(self, text: str) -> bool:
+        """Whether the buyer's reader finds a problem (a cause) in the reply, leaving out the
+        clauses that only greet or say who is calling (rubric ``problem_blind_acts``): the buyer
+        model reads "我是山野茶铺的售后客服小李" as a complaint about the service."""
+        if self._read(text)[1] is None:
+            return False
+        blind = set(self.rubric_file.rubric.problem_blind_acts)
+        clauses = [c for c in CLAUSE_BREAK.split(text) if c.strip()]
+        kept = [c for c in clauses
+                if not (acts := self.engine.understand.agent(c).acts) or not set(acts) <= blind]
+        if len(kept) == len(clauses):
+            return True
+        return bool(kept) and self._read("，".join(kept))[1] is not None
 
     def _read(self, text: str) -> tuple[str, str | None]:
         u = self.engine.understand.buyer(text)
