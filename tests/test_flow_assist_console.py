@@ -1,0 +1,79 @@
+"""Whole conversations typed into `csbot assist` the way an agent does (wave 2, assist2): what the
+suggestions said that a demanding agent would not send. Each goes through the real Engine and model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.dialog import Flow
+from tests.shared import shared_engine
+
+ENGINE = shared_engine()
+NOON = datetime(2026, 12, 7, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _texts(flow: Flow) -> list[str]:
+    return [s.text for s in flow.last.suggestions]
+
+
+def _dress_to_remedy() -> Flow:
+    case = {"shop": "柚子家服饰", "buyer_name": "王芳", "honorific": "女士", "product": "连衣裙"}
+    return (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。").buyer("是我呀，怎么啦😊")
+            .agent("就是您12月4日买的那条碎花连衣裙，收到后穿着合适吗？")
+            .buyer("记得的 就是买小了 腰那里有点紧 穿不上呢").expect("listen_apologize")
+            .agent("真不好意思，让您收到不合身的裙子，还麻烦您试穿，我特别理解您的心情。").expect("explain")
+            .agent("这款版型确实偏小一码，详情页提示写得不够显眼，是我们的问题。").expect("remedy"))
+
+
+def test_a_size_the_buyer_named_is_not_asked_again() -> None:
+    """"那能换个L码吗" was answered "您告诉我要换哪个尺码": the buyer had just said which."""
+    flow = _dress_to_remedy().buyer("那能换个L码吗 我还挺喜欢这个花色的").expect("polite_request")
+    texts = _texts(flow)
+    assert texts and not any("哪个尺码" in t for t in texts), texts
+    assert any("L码" in t for t in texts), texts
+
+
+def test_a_size_not_named_is_still_asked() -> None:
+    flow = _dress_to_remedy().buyer("那能换个尺码吗 我还挺喜欢这个花色的").expect("polite_request")
+    assert any("哪个尺码" in t for t in _texts(flow)), _texts(flow)
+    assert flow.conv.context.size_said is None
+
+
+def test_a_size_in_a_plain_choice_is_said_back() -> None:
+    for said, size in [("换xl吧", "XL码"), ("换38码的", "38码"), ("那换大一码吧", "大一码")]:
+        flow = _dress_to_remedy().buyer(said).expect("polite_request")
+        assert flow.conv.context.size_said == size
+        assert any(size in t for t in _texts(flow)) and not any("合适的尺码" in t for t in _texts(flow)), _texts(flow)
+
+
+def test_the_agent_who_confirmed_the_callback_time_is_not_told_it_again() -> None:
+    """"好的，那我今天下午五点半旺旺联系您" got "好的，那就今天下午5点半联系您，您先忙": the same line."""
+    case = {"shop": "柚子家运动", "buyer_name": "周敏", "honorific": "女士", "product": "跑鞋"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是周敏女士吗？我是柚子家运动的售后客服小林。", at=NOON)
+            .buyer("在开会 晚点说", at=NOON).expect("callback")
+            .agent("不好意思打扰了，您先忙，您看什么时候方便我再联系您？", at=NOON)
+            .buyer("五点半以后吧 到时候旺旺找我就行", at=NOON).expect("callback"))
+    assert flow.conv.context.callback_at
+    assert any("5点半" in t for t in _texts(flow))  # the buyer's time: confirmed once
+    flow.agent("好的，那我今天下午五点半旺旺联系您，您先忙。", at=NOON).expect("callback")
+    assert _texts(flow) == []
+    assert any("5点半" in w.message for w in flow.last.warnings)  # the note still says when
+
+
+def test_a_plain_no_worries_after_the_close_is_not_answered_you_are_welcome() -> None:
+    """"没事" to the agent's apology for calling the wrong person got "不用谢": nobody had thanked."""
+    case = {"shop": "柚子家服饰", "buyer_name": "李娜", "honorific": "女士", "product": "羽绒服"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是李娜女士吗？我是柚子家服饰的售后客服小林。")
+            .buyer("？？你找错人了吧 我不叫李娜 也没买过羽绒服").expect("closing")
+            .agent("不好意思，是我们这边搞错了，打扰您了，祝您生活愉快~").expect("closed"))
+    for said in ["没事", "好的", "嗯", "拜拜"]:
+        after = Flow(ENGINE, case)
+        after.conv = flow.conv.model_copy(deep=True)
+        after.buyer(said).expect("closed")
+        assert not any(t.startswith("不用谢") for t in _texts(after)), (said, _texts(after))
+    thanked = Flow(ENGINE, case)
+    thanked.conv = flow.conv.model_copy(deep=True)
+    thanked.buyer("好的谢谢").expect("closed")
+    assert _texts(thanked) and all(t.startswith(("不用谢", "不客气")) for t in _texts(thanked)), _texts(thanked)
