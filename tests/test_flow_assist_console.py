@@ -77,3 +77,24 @@ def test_a_plain_no_worries_after_the_close_is_not_answered_you_are_welcome() ->
     thanked.conv = flow.conv.model_copy(deep=True)
     thanked.buyer("好的谢谢").expect("closed")
     assert _texts(thanked) and all(t.startswith(("不用谢", "不客气")) for t in _texts(thanked)), _texts(thanked)
+
+
+def test_a_damaged_thing_with_a_latin_letter_keeps_it() -> None:
+    """"把我白t恤都染了" gave "买家的恤也受了损失": the letter had cut the thing in half."""
+    for said, thing in [("卫衣洗了一次就掉色 把我白t恤都染了", "白T恤"), ("把我T恤也染了", "T恤"),
+                        ("我的t恤也被染色了", "T恤"), ("把我的白衬衫也染了", "白衬衫")]:
+        assert ENGINE.flow.damaged(ENGINE.understand.normalize(said).text) == thing, said
+    flow = Flow(ENGINE, {"shop": "柚子家服饰", "buyer_name": "亲", "honorific": "", "product": "卫衣"})
+    flow.buyer("/:-( 在吗 卫衣洗了一次就掉色 把我白t恤都染了")
+    assert any("白T恤" in w.message for w in flow.last.warnings), [w.message for w in flow.last.warnings]
+
+
+def test_one_option_offered_is_not_asked_which_one() -> None:
+    """The agent offered one fix ("给您退货退款…，您看可以吗？") and was told to ask "您看哪一种比较方便？"."""
+    flow = Flow(ENGINE, {"shop": "柚子家服饰", "buyer_name": "亲", "honorific": "", "product": "卫衣"})
+    flow.buyer("/:-( 在吗 卫衣洗了一次就掉色 把我白t恤都染了")
+    flow.agent("亲您好，我是柚子家服饰的售后小林，真的太抱歉了，掉色还把您的T恤染了，太闹心了。")
+    flow.agent("这批卫衣固色没做好，第一次洗会掉浮色，是我们品控的问题。给您退货退款，染坏的T恤我们按价赔您，您看可以吗？")
+    assert flow.conv.stage == "remedy" and flow.conv.context.options_listed == ["return_refund"]
+    texts = _texts(flow)
+    assert texts and not any(w in t for t in texts for w in ("哪一种", "哪种", "几种", "选一个")), texts

@@ -152,8 +152,10 @@ class Composer:
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
-                # the agent answered the buyer's request: asked to confirm it, not to pick one
-                asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self.roles.offers)
+                # the agent answered the buyer's request, or offered one option ("给您退货退款，您看
+                # 可以吗？"): asked to confirm it, not to pick one
+                asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
+                             and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
         if conv.stage in self.roles.callback and ctx.callback_at:
             keys.append("agreed")

@@ -184,7 +184,8 @@ class Flow:
             return None
         thing = next((g for g in m.groups() if g), "")
         # "把我睡衣也染了": the object, without the 把 and the owner before it
-        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing)
+        # (letters back in capitals: the text was lower-cased, "白t恤" is 白T恤)
+        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing).upper()
 
 
 class Products:
