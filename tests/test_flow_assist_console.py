@@ -98,3 +98,14 @@ def test_one_option_offered_is_not_asked_which_one() -> None:
     assert flow.conv.stage == "remedy" and flow.conv.context.options_listed == ["return_refund"]
     texts = _texts(flow)
     assert texts and not any(w in t for t in texts for w in ("哪一种", "哪种", "几种", "选一个")), texts
+
+
+def test_an_exchange_or_a_return_is_not_promised_done_today() -> None:
+    """"换成XL码我这边马上处理，今天之内给您办好": an exchange or a return waits for the parcel back."""
+    for said in ["换xl吧", "退了吧 不想要了"]:
+        for tone in ("正式", "亲切"):
+            flow = _dress_to_remedy()
+            flow.conv.tone = tone
+            flow.buyer(said).expect("polite_request")
+            texts = _texts(flow)
+            assert texts and not any("今天之内" in t or "今天就办好" in t for t in texts), (said, texts)
