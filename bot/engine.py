@@ -374,6 +374,9 @@ class Engine:
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
         ctx.thanked = bool(norm) and flow.cue("thanks", norm) is not None
+        product = (conv.case.product or "").lower()
+        ctx.order_named = bool(norm) and (flow.cue("names_order", norm) is not None
+                                          or (bool(product) and self.understand.normalize(product).text in norm))
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
             ctx.traditional = True
         elif said and ctx.traditional and written_simplified(said.source):  # back to 简体: so are we

@@ -191,6 +191,7 @@ class Context(Base):
     stage_before: str | None = None  # the stage before the last buyer message (corrections)
     maybe: str | None = None  # a big jump the last buyer message may mean (too weak to move)
     greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
+    order_named: bool = False  # the last buyer message named their order ("我买的保温杯什么时候到")
     thanked: bool = False  # the last buyer message thanked ("好的谢谢"): "不用谢" fits it, not "没事"
     farewell: bool = False  # the last buyer message said goodbye (script.yaml `farewell`)
     new_problem: bool = False  # the last buyer message raised another problem than the case's

@@ -109,3 +109,15 @@ def test_an_exchange_or_a_return_is_not_promised_done_today() -> None:
             flow.buyer(said).expect("polite_request")
             texts = _texts(flow)
             assert texts and not any("今天之内" in t or "今天就办好" in t for t in texts), (said, texts)
+
+
+def test_a_buyer_who_asks_first_about_the_order_is_not_asked_whether_they_remember_it() -> None:
+    """"请问我买的保温杯什么时候发货？" got "您在台灣小舖买的保温杯，还有印象吗？": the buyer had just named it."""
+    case = {"shop": "台灣小舖", "buyer_name": "林", "honorific": "小姐", "product": "保温杯"}
+    for said in ["请问我买的保温杯什么时候发货？", "你好 我的保溫杯什麼時候能到啊"]:
+        flow = Flow(ENGINE, case).buyer(said)
+        texts = _texts(flow)
+        assert texts and not any(w in t for t in texts for w in ("印象", "记得", "記得")), (said, texts)
+    # the agent's own first question still asks it
+    flow = Flow(ENGINE, case).agent("您好，请问是林小姐吗？我是台灣小舖的售后客服。").buyer("是我")
+    assert any(w in t for t in _texts(flow) for w in ("印象", "记得")), _texts(flow)

@@ -140,6 +140,9 @@ class Composer:
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
             return self.script.final, (["greeting"] * ctx.greeted + ["thanks"] * ctx.thanked
                                        + [f"intent-{conv.last_intent}", "default"])
+        if conv.stage in self.roles.confirms and ctx.buyer_first and ctx.agent_turns == 0 \
+                and ctx.last_role == "buyer" and ctx.order_named:
+            keys.append("named")  # the buyer wrote first about their order: no "还有印象吗"
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(

@@ -39,6 +39,7 @@ class Cues(_Strict):
     handed_over: str
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
+    names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
     thanks: str = "(?!)"  # the buyer thanks ("好的谢谢"): after the end, answered "不用谢"
     # (a shop's older copy without them: "(?!)" never matches, not even an empty text)
     picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
