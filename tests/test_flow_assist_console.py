@@ -121,3 +121,15 @@ def test_a_buyer_who_asks_first_about_the_order_is_not_asked_whether_they_rememb
     # the agent's own first question still asks it
     flow = Flow(ENGINE, case).agent("您好，请问是林小姐吗？我是台灣小舖的售后客服。").buyer("是我")
     assert any(w in t for t in _texts(flow) for w in ("印象", "记得")), _texts(flow)
+
+
+def test_the_agent_who_asked_how_it_went_is_not_told_to_ask_it_again() -> None:
+    """"就是您12月4日买的那条碎花连衣裙，收到后穿着合适吗？" got "您收到以后穿着有哪里不满意吗？"."""
+    case = {"shop": "柚子家服饰", "buyer_name": "王芳", "honorific": "女士", "product": "连衣裙"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。").buyer("是我呀，怎么啦😊")
+            .agent("就是您12月4日买的那条碎花连衣裙，收到后穿着合适吗？").expect("confirm_product"))
+    assert _texts(flow) == []
+    # naming the order alone still gets the question about it
+    flow = (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。").buyer("是我呀")
+            .agent("您12月4日在我们店买了一条碎花连衣裙。").expect("confirm_product"))
+    assert any("不满意" in t or "问题" in t for t in _texts(flow)), _texts(flow)

@@ -240,6 +240,10 @@ class Composer:
             return []  # the one request is made: wait for the buyer
         if conv.stage == self.script.final and ctx.last_role == "agent":
             return []  # the agent said goodbye: nothing to add until the buyer writes again
+        step = self.flow.next_step.get(conv.stage)
+        if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
+                and {step.act, step.waits} <= set(ctx.last_acts):
+            return []  # the agent's message took the next step too: wait for the buyer
         if conv.stage in self.roles.callback and ctx.callback_at and ctx.callback_confirmed \
                 and ctx.last_role == "agent" and not ctx.repair:
             return []  # the time was agreed and the agent has answered it: wait (the note says when)

@@ -28,6 +28,9 @@ class NextStep(_Strict):
     act: str
     folder: str
     key: str
+    # an act that, with ``act`` in the agent's message, already took the next step ("…收到后穿着合适吗？"
+    # asks how it went): nothing is suggested until the buyer answers
+    waits: str | None = None
 
 
 class Cues(_Strict):
