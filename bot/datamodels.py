@@ -174,6 +174,14 @@ class PolicyFile(_Strict):
     quiet_hours: QuietHours
 
 
+class SizedRemedy(_Strict):
+    """A remedy's words once the buyer named the size ({{ size }})."""
+
+    text: str = Field(min_length=1)
+    short: str = Field(min_length=1)
+    next: str = Field(min_length=1)
+
+
 class Remedy(_Strict):
     label: str = Field(min_length=1)
     text: str = Field(min_length=1)
@@ -192,6 +200,9 @@ class Remedy(_Strict):
     # words say the whole of it (`whole` cues: "全额")
     as_listed: list[str] = []
     whole: list[str] = []
+    # the size a buyer's request names ("换个L码"), and the remedy's words with it
+    size: str | None = None
+    sized: SizedRemedy | None = None
 
 
 class RemediesFile(_Strict):

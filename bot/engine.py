@@ -379,6 +379,10 @@ class Engine:
         ctx.just_resumed = False  # the buyer spoke first after a resume: answer them, not greet again
         intent = u.intent
         ctx.greeted = bool(norm) and flow.cue("greeting", norm) is not None
+        ctx.thanked = bool(norm) and flow.cue("thanks", norm) is not None
+        product = (conv.case.product or "").lower()
+        ctx.order_named = bool(norm) and (flow.cue("names_order", norm) is not None
+                                          or (bool(product) and self.understand.normalize(product).text in norm))
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
             ctx.traditional = True
         elif said and ctx.traditional and written_simplified(said.source):  # back to 简体: so are we
@@ -621,6 +625,11 @@ class Engine:
             ctx.remedy_chosen = requested
             ctx.remedy_changed = True
             ctx.remedy_underway = ctx.remedy_received = False
+        # the size a request or choice of a sized remedy names ("那能换个L码吗"): said back, not asked
+        sized = self.remedies.remedies.get(requested or ctx.remedy_chosen or ctx.remedy_requested or "")
+        size = sized.size_in(norm) if sized is not None and norm else None
+        if size is not None:
+            ctx.size_said = size
         # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
         # the reply about that option says it (remedies.yaml `shipping`)
         about = self.remedies.remedies.get(ctx.remedy_about or "")
@@ -648,6 +657,7 @@ class Engine:
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
+        ctx.size_said = None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
         conv.outcome = None
@@ -675,6 +685,8 @@ class Engine:
         flow = self.flow
         if conv.stage in self.roles.callback and flow.cue("evening", norm):
             ctx.evening = True  # "今晚几点方便？": the buyer's bare "九点半" is the evening
+        # the agent answers a time already agreed ("好的，那我五点半联系您"): nothing more to suggest
+        ctx.callback_confirmed = conv.stage in self.roles.callback and ctx.callback_at is not None
         if conv.stage in self.roles.callback and self.policy.callback_time.search(norm):
             ctx.offers_time = True
             when = callback_time(norm, at or datetime.now(), ctx.evening)

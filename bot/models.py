@@ -134,6 +134,9 @@ class Context(Base):
     callback_at: str | None = Field(default=None, description="the agreed callback time, ISO date-time")
     callback_late: bool = False  # … and it falls in the quiet hours (the buyer's own time: said so)
     evening: bool = False  # the buyer is busy with an evening thing ("在哄娃睡觉"): a bare "九点半" is 21:30
+    # the agent's last message came after the callback time was agreed (it answered it): the
+    # suggestions wait for the callback instead of saying the time once more
+    callback_confirmed: bool = False
     firm: bool = False  # a malicious hold the talk carrying on does not end
     refusals: int = 0  # agent replies in the malicious hold that promised nothing
     evidence_kept: bool = False
@@ -153,6 +156,9 @@ class Context(Base):
     # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)
     remedy_requested: str | None = None
     remedies_refused: list[str] = Field(default_factory=list)  # options the request turned down
+    # the size the buyer's request or choice named ("能换个L码吗" → "L码"; remedies.yaml `size`):
+    # said back, not asked again
+    size_said: str | None = None
     # the buyer's last message asked outright for a remedy nobody offered (or said yes to such a
     # standing request): nothing chosen, the stage holds (script.yaml condition `unoffered`)
     unoffered: bool = False
@@ -189,6 +195,8 @@ class Context(Base):
     stage_before: str | None = None  # the stage before the last buyer message (corrections)
     maybe: str | None = None  # a big jump the last buyer message may mean (too weak to move)
     greeted: bool = False  # the last buyer message was a bare greeting ("在吗")
+    order_named: bool = False  # the last buyer message named their order ("我买的保温杯什么时候到")
+    thanked: bool = False  # the last buyer message thanked ("好的谢谢"): "不用谢" fits it, not "没事"
     farewell: bool = False  # the last buyer message said goodbye (script.yaml `farewell`)
     new_problem: bool = False  # the last buyer message raised another problem than the case's
     # the cause the last buyer message named (None when it named none): a question that names the

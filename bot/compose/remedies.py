@@ -25,6 +25,16 @@ class Remedy:
     firm: re.Pattern[str] | None = None  # words that hold to it as said ("东西不寄回")
     as_listed: tuple[str, ...] = ()  # the options the agent listed that a request for it means
     whole: re.Pattern[str] | None = None  # words that hold to the whole of it ("全额")
+    size: re.Pattern[str] | None = None  # the size a request names ("换个L码")
+    sized: dict[str, str] | None = None  # its text, short and next with {{ size }}
+
+    def size_in(self, text: str) -> str | None:
+        """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
+        m = self.size.search(text) if self.size is not None and self.sized else None
+        if m is None:
+            return None
+        size = re.sub(r"\s+", "", m.group()).upper()
+        return size if size.endswith(("码", "号")) else size + "码"
 
 
 class RemedyBook:
@@ -38,6 +48,7 @@ class RemedyBook:
                 tuple(r.get("intents", [])),
                 r.get("instead"), re.compile("|".join(r["firm"])) if r.get("firm") else None,
                 tuple(r.get("as_listed") or ()), re.compile("|".join(r["whole"])) if r.get("whole") else None,
+                re.compile(r["size"]) if r.get("size") else None, r.get("sized"),
             )
             for rid, r in spec["remedies"].items()
         }

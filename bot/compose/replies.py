@@ -8,7 +8,7 @@ import zlib
 from datetime import datetime
 from typing import Any, cast
 
-from bot.compose.remedies import RemedyBook
+from bot.compose.remedies import Remedy, RemedyBook
 from bot.compose.templates import TemplateLibrary, Variant
 from bot.labels import Labels
 from bot.models import Context, Conversation, SuggestedReply, Tone
@@ -28,6 +28,14 @@ def _either(options: list[str]) -> str:
     if len(options) < 2:
         return "".join(options)
     return "、".join(options[:-1]) + "，还是" + options[-1]
+
+
+def _sized(remedy: Remedy, field: str, size: str | None) -> str:
+    """A remedy's words (``text``, ``short`` or ``next``), with the size the buyer named where
+    the remedy has words for it (remedies.yaml `sized`: "换成L码", not "换成合适的尺码")."""
+    if size and remedy.sized and remedy.sized.get(field):
+        return remedy.sized[field].replace("{{ size }}", size)
+    return cast(str, getattr(remedy, field) or "")
 
 
 def spoken_callback(ctx: Context, at: datetime | None) -> str:
@@ -68,7 +76,7 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked,
+               ctx.shipping_asked, ctx.size_said,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -88,7 +96,7 @@ class Composer:
         wanted = self.remedies.remedies.get(ctx.remedy_about or ctx.remedy_requested or "", options[0])
         others = self.remedies.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}
                                             ).replace("{{ unit }}", unit)
-        remedy = chosen.short.replace("{{ unit }}", unit)
+        remedy = _sized(chosen, "short", ctx.size_said).replace("{{ unit }}", unit)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
             options_text += words["damage_options"].format(thing=ctx.damaged)
@@ -107,13 +115,13 @@ class Composer:
             "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
-            "requested": wanted.short.replace("{{ unit }}", unit),
-            "requested_text": wanted.text.replace("{{ unit }}", unit),
+            "requested": _sized(wanted, "short", ctx.size_said).replace("{{ unit }}", unit),
+            "requested_text": _sized(wanted, "text", ctx.size_said).replace("{{ unit }}", unit),
             "others": others,
             # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
             "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
                                for r in ctx.options_listed if r in self.remedies.remedies]),
-            "what_next": (wanted.next or words["remedy_next"]).replace("{{ unit }}", unit),
+            "what_next": (_sized(wanted, "next", ctx.size_said) or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
             "unit": unit,
@@ -131,7 +139,11 @@ class Composer:
             # "按约定的时间" only when a time was agreed
             return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
-            return self.script.final, ["greeting"] * ctx.greeted + [f"intent-{conv.last_intent}", "default"]
+            return self.script.final, (["greeting"] * ctx.greeted + ["thanks"] * ctx.thanked
+                                       + [f"intent-{conv.last_intent}", "default"])
+        if conv.stage in self.roles.confirms and ctx.buyer_first and ctx.agent_turns == 0 \
+                and ctx.last_role == "buyer" and ctx.order_named:
+            keys.append("named")  # the buyer wrote first about their order: no "还有印象吗"
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
@@ -144,8 +156,10 @@ class Composer:
         elif ctx.last_role == "agent":  # what the agent just sent is done: suggest the next step
             step = self.flow.next_step.get(conv.stage)
             if step is not None and step.act in ctx.last_acts:
-                # the agent answered the buyer's request: asked to confirm it, not to pick one
-                asked = bool(ctx.remedy_requested and not ctx.remedy_chosen and conv.stage in self.roles.offers)
+                # the agent answered the buyer's request, or offered one option ("给您退货退款，您看
+                # 可以吗？"): asked to confirm it, not to pick one
+                asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
+                             and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
         if conv.stage in self.roles.callback and ctx.callback_at:
             # the buyer's own time in the quiet hours: kept, and said to be late
@@ -232,6 +246,13 @@ class Composer:
             return []  # the one request is made: wait for the buyer
         if conv.stage == self.script.final and ctx.last_role == "agent":
             return []  # the agent said goodbye: nothing to add until the buyer writes again
+        step = self.flow.next_step.get(conv.stage)
+        if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
+                and {step.act, step.waits} <= set(ctx.last_acts):
+            return []  # the agent's message took the next step too: wait for the buyer
+        if conv.stage in self.roles.callback and ctx.callback_at and ctx.callback_confirmed \
+                and ctx.last_role == "agent" and not ctx.repair:
+            return []  # the time was agreed and the agent has answered it: wait (the note says when)
         folder, candidates = self.situation_keys(conv, at)
         key = self.templates.pick_key(folder, candidates)
         if key is None:

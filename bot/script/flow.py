@@ -28,6 +28,9 @@ class NextStep(_Strict):
     act: str
     folder: str
     key: str
+    # an act that, with ``act`` in the agent's message, already took the next step ("…收到后穿着合适吗？"
+    # asks how it went): nothing is suggested until the buyer answers
+    waits: str | None = None
 
 
 class Cues(_Strict):
@@ -39,6 +42,8 @@ class Cues(_Strict):
     handed_over: str
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
+    names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
+    thanks: str = "(?!)"  # the buyer thanks ("好的谢谢"): after the end, answered "不用谢"
     # (a shop's older copy without them: "(?!)" never matches, not even an empty text)
     picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
     turned_down: str = "(?!)"  # the words before an option's cue that turn it down ("不用退")
@@ -185,7 +190,8 @@ class Flow:
             return None
         thing = next((g for g in m.groups() if g), "")
         # "把我睡衣也染了": the object, without the 把 and the owner before it
-        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing)
+        # (letters back in capitals: the text was lower-cased, "白t恤" is 白T恤)
+        return re.sub(r"^(把|给|连)?(我|我们|我家|家里)?的?", "", thing).upper()
 
 
 class Products:
