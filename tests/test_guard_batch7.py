@@ -97,13 +97,14 @@ def test_batch7_look_alikes_pass(engine: Engine, text: str) -> None:
     "好评后加客服微信，红包在微信上发您",
     "五星截图发客服，凭截图领取3元红包",
     "好评返现今晚统一转，记得留支付宝",
+    "您改成好评后，我给您返10元红包",
 ])
 def test_the_rewrite_keeps_no_claim_channel_or_cashback(engine: Engine, text: str) -> None:
     """A benefit claimed with a screenshot, paid off the platform or named 返现 is not kept in the
     compliant rewrite: 'X，不附带任何条件' would still be the practice."""
     found = [f for f in engine.understand.findings(text) if f.code == "conditional_benefit"]
     assert found and found[0].rewrite
-    for word in ("截图", "微信", "支付宝", "返现"):
+    for word in ("截图", "微信", "支付宝", "返"):
         assert word not in found[0].rewrite, found[0].rewrite
 
 

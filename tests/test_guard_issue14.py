@@ -337,7 +337,7 @@ def test_assist_shows_the_rewrite_and_remembers(tmp_path: Path) -> None:
 
 def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
     # "您怎么评价都尊重您的决定" had the buyer respect their own decision.
-    f = next(f for f in engine.understand.findings("您要是把差评改成好评，我再返您20元红包")
+    f = next(f for f in engine.understand.findings("您要是把差评改成好评，我再送您20元红包")
              if f.code == "conditional_benefit")
     assert f.rewrite is not None
     assert f.rewrite.endswith("，不附带任何条件，跟评价没有关系，评价怎么写都由您决定。")
