@@ -182,6 +182,15 @@ class SizedRemedy(_Strict):
     next: str = Field(min_length=1)
 
 
+class NoGoodsRemedy(_Strict):
+    """A remedy's words for a buyer who never received the goods ("东西不用寄回" is then no news)."""
+
+    text: str | None = Field(default=None, min_length=1)
+    short: str | None = Field(default=None, min_length=1)
+    next: str | None = Field(default=None, min_length=1)
+    shipping: str | None = Field(default=None, min_length=1)
+
+
 class Remedy(_Strict):
     label: str = Field(min_length=1)
     text: str = Field(min_length=1)
@@ -203,6 +212,10 @@ class Remedy(_Strict):
     # the size a buyer's request names ("换个L码"), and the remedy's words with it
     size: str | None = None
     sized: SizedRemedy | None = None
+    # the option presumes the buyer has the goods (keep them, send them back): not offered while
+    # the buyer says nothing arrived (script.yaml cue not_received); `no_goods`: its words then
+    needs_goods: bool = False
+    no_goods: NoGoodsRemedy | None = None
 
 
 class RemediesFile(_Strict):

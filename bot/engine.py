@@ -396,6 +396,11 @@ class Engine:
         ctx.damage_told = thing is not None  # answered first: the other loss is made good too
         if thing is not None:  # "" when the message does not name the thing
             ctx.damaged = thing or self.phrases["damaged_thing"]
+        ctx.time_asked = False  # the buyer answered (or not): the suggestion is theirs again
+        if norm and ctx.remedy_chosen is None and flow.cue("not_received", norm):
+            # "快递显示签收了我没收到": nothing to keep or send back (remedies.yaml needs_goods); not
+            # the chosen remedy's news ("补发的还没收到")
+            ctx.not_received = True
         if norm and flow.cue("broken", norm):
             ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
         # "在哄娃睡觉 晚点说": a bare "九点半" agreed after it is the evening (kept while a time is agreed)
@@ -441,7 +446,7 @@ class Engine:
         requested = None if proposed else self.choices.requested(ctx, wants, norm)
         if requested is not None and not self.choices.offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
-            requested = self.remedies.fit(requested, ctx.cause, norm)
+            requested = self.remedies.fit(requested, ctx.cause, norm, ctx.not_received)
         ctx.remedy_about = self.choices.asked_about(ctx, norm) if norm and requested is None else None
         if ctx.remedy_about is None and ctx.remedy_chosen and before in self.roles.asks and norm \
                 and u.cause is None and flow.cue("question", norm) and (
@@ -597,10 +602,10 @@ class Engine:
                 plain = [c for c in clauses if not flow.cue("question", c)]
                 told = "，".join(plain) if plain and self.remedies.named("，".join(plain)) else None
                 picked = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
-                                             flow.cues["turned_down"])
+                                             flow.cues["turned_down"], ctx.not_received)
                 picked = self.remedies.listed(picked, ctx.options_listed, norm or u.text or text)
                 ctx.remedy_chosen = picked if self.choices.offered(ctx, picked) else self.remedies.fit(
-                    picked, ctx.cause, norm)
+                    picked, ctx.cause, norm, ctx.not_received)
                 if asked not in REQUESTS and len(ctx.options_listed) == 1 \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes to the one option the agent offered chooses it, not the cause's first
@@ -619,7 +624,7 @@ class Engine:
                     # about the chosen one, which the reply that arranges it answers
                     ctx.remedy_about = ctx.remedy_chosen
         if requested is not None and ctx.remedy_chosen not in (None, requested) and before in self._after_remedy \
-                and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested) \
+                and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested, ctx.not_received) \
                 and self.choices.outright(norm):
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
@@ -683,6 +688,8 @@ class Engine:
         ctx.last_role, ctx.last_acts = "agent", list(u.acts)
         ctx.agent_turns += 1
         flow = self.flow
+        # "您看什么时候方便？": the buyer is asked when; nothing is suggested until they answer
+        ctx.time_asked = conv.stage in self.roles.callback and flow.cue("asks_time", norm) is not None
         if conv.stage in self.roles.callback and flow.cue("evening", norm):
             ctx.evening = True  # "今晚几点方便？": the buyer's bare "九点半" is the evening
         # the agent answers a time already agreed ("好的，那我五点半联系您"): nothing more to suggest
@@ -766,7 +773,7 @@ class Engine:
             suggestions=replies,
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
-                for r in self.remedies.options(conv.context.cause)]
+                for r in self.remedies.options(conv.context.cause, conv.context.not_received)]
             if conv.stage in self.roles.shows_remedies else [],
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],

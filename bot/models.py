@@ -147,6 +147,11 @@ class Context(Base):
     damaged: str | None = None  # the buyer's other thing the product damaged
     damage_told: bool = False  # the buyer's last message named that loss ("桌子泡坏了怎么算")
     broken: bool = False  # the goods arrived broken ("碎了一大半"): damage, not a delay
+    # the buyer never got the goods ("快递显示签收了我没收到"): no option that presumes they have them
+    # (remedies.yaml needs_goods)
+    not_received: bool = False
+    # in a callback stage, the agent asked the buyer when suits ("您看什么时候方便？"): wait for the answer
+    time_asked: bool = False
     # the product the talk names ("买的橙子都烂了" → 橙) when the case names none: its measure word
     product_said: str | None = None
     remedy_underway: bool = False

@@ -133,3 +133,56 @@ def test_the_agent_who_asked_how_it_went_is_not_told_to_ask_it_again() -> None:
     flow = (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。").buyer("是我呀")
             .agent("您12月4日在我们店买了一条碎花连衣裙。").expect("confirm_product"))
     assert any("不满意" in t or "问题" in t for t in _texts(flow)), _texts(flow)
+
+
+def _parcel(complaint: str) -> Flow:
+    case = {"shop": "柚子家服饰", "buyer_name": "王芳", "honorific": "女士", "product": "连衣裙"}
+    return (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。").buyer("是我")
+            .agent("您12月4日在我们店买了一条碎花连衣裙，还有印象吗？").buyer(complaint)
+            .agent("真不好意思，让您久等了。").agent("是快递那边出了问题。").expect("remedy"))
+
+
+def test_a_parcel_never_received_is_not_offered_to_keep_it() -> None:
+    """"东西到現在都還沒收到好嗎…" was offered "東西您留著…退一部分貨款" and "東西不用寄回"."""
+    for complaint in ["东西到現在都還沒收到好嗎…", "快递显示签收了我没收到"]:
+        flow = _parcel(complaint)
+        assert flow.conv.context.not_received, complaint
+        texts = _texts(flow)
+        assert texts, complaint
+        for t in texts:
+            assert not any(w in t for w in ("留着", "留著", "一部分", "不用寄回", "寄回")), t
+            assert "补发" in t or "補發" in t, t
+        assert any("全额退款" in t or "全額退款" in t for t in texts), texts
+        ids = [r.id for r in flow.last.remedies]
+        assert "partial_refund" not in ids and ids[0] == "reship" and "refund" in ids, ids
+        assert not any("寄回" in r.text for r in flow.last.remedies), flow.last.remedies
+
+
+def test_a_parcel_that_arrived_broken_is_still_offered_to_keep_it() -> None:
+    flow = _parcel("收到了，但是盒子都压坏了，衣服也脏了")
+    assert not flow.conv.context.not_received
+    assert "partial_refund" in [r.id for r in flow.last.remedies]
+
+
+def test_the_agent_who_asked_when_is_not_told_to_ask_again() -> None:
+    """"您看什么时候方便？" got "您看今晚八点左右方便吗？": the buyer had just been asked."""
+    case = {"shop": "柚子家服饰", "buyer_name": "王芳", "honorific": "女士", "product": "连衣裙"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。")
+            .buyer("我在开会，晚点再说吧").expect("callback")
+            .agent("好的，不打扰您，您看什么时候方便？"))
+    assert _texts(flow) == []
+    # the buyer's answer gets its suggestion again
+    flow = flow.buyer("明天上午十点吧")
+    assert _texts(flow), flow.last
+    # without the question, a time is still proposed
+    flow = (Flow(ENGINE, case).agent("您好，请问是王芳女士吗？我是柚子家服饰的售后客服小林。")
+            .buyer("我在开会，晚点再说吧").agent("好的，不好意思打扰您了。"))
+    assert _texts(flow), flow.last
+
+
+def test_the_not_received_cue() -> None:
+    cue = ENGINE.flow.cue
+    for text in ["东西到現在都還沒收到好嗎…", "快递显示签收了我没收到", "还没到货呢", "快递丢件了", "包裹丢了"]:
+        assert cue("not_received", ENGINE.understand.normalize(text).text), text
+    for text in ["收到了", "收到了，但是盒子压坏了", "退款还没收到", "还没到时间"]:
+        assert not cue("not_received", ENGINE.understand.normalize(text).text), text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.models import RemedyOption
@@ -27,6 +27,8 @@ class Remedy:
     whole: re.Pattern[str] | None = None  # words that hold to the whole of it ("全额")
     size: re.Pattern[str] | None = None  # the size a request names ("换个L码")
     sized: dict[str, str] | None = None  # its text, short and next with {{ size }}
+    needs_goods: bool = False  # presumes the buyer has the goods: not for one who got none
+    no_goods: dict[str, str] | None = None  # its words for a buyer who got none
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -49,12 +51,14 @@ class RemedyBook:
                 r.get("instead"), re.compile("|".join(r["firm"])) if r.get("firm") else None,
                 tuple(r.get("as_listed") or ()), re.compile("|".join(r["whole"])) if r.get("whole") else None,
                 re.compile(r["size"]) if r.get("size") else None, r.get("sized"),
+                bool(r.get("needs_goods")), {k: v for k, v in (r.get("no_goods") or {}).items() if v} or None,
             )
             for rid, r in spec["remedies"].items()
         }
         self.by_cause: dict[str, list[str]] = spec["by_cause"]
         self.refused_after = re.compile(spec.get("refused_after") or "(?!)")
-        self._options: dict[str | None, list[RemedyOption]] = {}
+        self._options: dict[tuple[str | None, bool], list[RemedyOption]] = {}
+        self._for: dict[tuple[str | None, bool], list[Remedy]] = {}
         self._found: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
     def found(self, text: str) -> dict[str, list[tuple[int, int]]]:
@@ -82,36 +86,59 @@ class RemedyBook:
                                                and self.refused_after.match(text, start + n) is None)),
                    default=0)
 
-    def for_cause(self, cause: str | None) -> list[Remedy]:
-        """The options for a cause, most fitting first."""
-        return [self.remedies[r] for r in self.by_cause.get(cause or "unknown", self.by_cause["unknown"])]
+    def remedy(self, rid: str, no_goods: bool = False) -> Remedy | None:
+        """The remedy ``rid`` as said to this buyer: for one who never got the goods, in its
+        ``no_goods`` words ("直接给您全额退款", not "…东西不用寄回")."""
+        r = self.remedies.get(rid)
+        if r is None or not no_goods or not r.no_goods:
+            return r
+        words = r.no_goods
+        return replace(r, text=words.get("text", r.text), short=words.get("short", r.short),
+                       next=words.get("next", r.next), shipping=words.get("shipping", r.shipping))
 
-    def options(self, cause: str | None) -> list[RemedyOption]:
+    def for_cause(self, cause: str | None, no_goods: bool = False) -> list[Remedy]:
+        """The options for a cause, most fitting first. Every list of options a case shows or
+        reads (the suggestions, 可选补救, the API's remedies, a choice) comes from here: for a
+        buyer who never got the goods (Context.not_received), without those that presume them
+        (remedies.yaml `needs_goods`; all of them kept if none is left) and in their ``no_goods`` words."""
+        key = (cause, no_goods)
+        found = self._for.get(key)
+        if found is None:
+            ids = self.by_cause.get(cause or "unknown", self.by_cause["unknown"])
+            found = [self.remedies[r] for r in ids]
+            if no_goods:
+                found = [self.remedy(r.id, True) or r for r in found if not r.needs_goods] or found
+            self._for[key] = found
+        return list(found)
+
+    def options(self, cause: str | None, no_goods: bool = False) -> list[RemedyOption]:
         """The options of a cause as the API shows them (built once per cause)."""
-        if cause not in self._options:
-            self._options[cause] = [RemedyOption(id=r.id, label=r.label, text=r.text)
-                                    for r in self.for_cause(cause)]
-        return list(self._options[cause])
+        key = (cause, no_goods)
+        if key not in self._options:
+            self._options[key] = [RemedyOption(id=r.id, label=r.label, text=r.text)
+                                  for r in self.for_cause(cause, no_goods)]
+        return list(self._options[key])
 
-    def options_text(self, cause: str | None, without: AbstractSet[str] | None = None) -> str:
+    def options_text(self, cause: str | None, without: AbstractSet[str] | None = None,
+                     no_goods: bool = False) -> str:
         """The options as one spoken sentence part: "A；或者B；或者C" (the first three; with
         ``without``, the others than those, at most two: the alternatives to a request)."""
         if without is None:
-            return "；或者".join(r.text for r in self.for_cause(cause)[:3])
-        return "；或者".join([r.text for r in self.for_cause(cause) if r.id not in without][:2])
+            return "；或者".join(r.text for r in self.for_cause(cause, no_goods)[:3])
+        return "；或者".join([r.text for r in self.for_cause(cause, no_goods) if r.id not in without][:2])
 
     def turned_down(self, text: str, down: re.Pattern[str]) -> list[str]:
         """The options a reply names only to turn them down ("我不要补发了，直接退款吧": the reship)."""
         return [rid for rid in self.found(text) if not self.cue_length(self.remedies[rid], text, down)]
 
-    def offers(self, cause: str | None, rid: str) -> bool:
+    def offers(self, cause: str | None, rid: str, no_goods: bool = False) -> bool:
         """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
-        return any(r.id == rid for r in self.for_cause(cause))
+        return any(r.id == rid for r in self.for_cause(cause, no_goods))
 
-    def by_intent(self, intent: str, cause: str | None) -> str | None:
+    def by_intent(self, intent: str, cause: str | None, no_goods: bool = False) -> str | None:
         """The option a request intent asks for: the cause's first option it picks, else any
         remedy it picks (the buyer's request as asked), None when none does."""
-        return next((r.id for r in self.for_cause(cause) + list(self.remedies.values())
+        return next((r.id for r in self.for_cause(cause, no_goods) + list(self.remedies.values())
                      if intent in r.intents), None)
 
     def named(self, text: str, turned_down: re.Pattern[str] | None = None,
@@ -146,12 +173,13 @@ class RemedyBook:
                 out.append(rid)
         return out
 
-    def fit(self, rid: str, cause: str | None, text: str) -> str:
+    def fit(self, rid: str, cause: str | None, text: str, no_goods: bool = False) -> str:
         """The option that meets a request for ``rid`` on this cause: itself when the cause
         offers it, else its ``instead`` when the cause offers that and the words do not hold
         to ``rid`` as said ("先退款吧" on a quality case: 退货退款; "全额退款，东西不寄回" stays)."""
         r = self.remedies.get(rid)
-        if r is None or r.instead is None or self.offers(cause, rid) or not self.offers(cause, r.instead) \
+        if r is None or r.instead is None or self.offers(cause, rid, no_goods) \
+                or not self.offers(cause, r.instead, no_goods) \
                 or (r.firm is not None and r.firm.search(text)):
             return rid
         return r.instead
@@ -167,11 +195,11 @@ class RemedyBook:
         return next((o for o in r.as_listed if o in listed), rid)
 
     def match(self, text: str, intent: str, cause: str | None,
-              turned_down: re.Pattern[str] | None = None) -> str:
+              turned_down: re.Pattern[str] | None = None, no_goods: bool = False) -> str:
         """Which option a buyer's reply chooses: the longest cue in the text not turned down
         (the cause's options first, then any remedy: the buyer's choice is named as the buyer
         said it, 退货退款 is not 全额退款), else the intent, else the first."""
-        options = self.for_cause(cause)
+        options = self.for_cause(cause, no_goods)
         best = self.named(text, turned_down, options)
         if best is not None:
             return best

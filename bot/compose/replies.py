@@ -76,7 +76,7 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked, ctx.size_said,
+               ctx.shipping_asked, ctx.size_said, ctx.not_received,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -87,15 +87,16 @@ class Composer:
 
     def _make_variables(self, conv: Conversation, at: datetime | None) -> dict[str, Any]:
         case, ctx = conv.case, conv.context
-        options = self.remedies.for_cause(ctx.cause)
-        chosen = self.remedies.remedies.get(ctx.remedy_chosen or "", options[0])
+        book, no_goods = self.remedies, ctx.not_received  # every list of options: for_cause's
+        options = book.for_cause(ctx.cause, no_goods)
+        chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
-        options_text = self.remedies.options_text(ctx.cause).replace("{{ unit }}", unit)
+        options_text = book.options_text(ctx.cause, no_goods=no_goods).replace("{{ unit }}", unit)
         # what the buyer asked for (else the first option) and the cause's other options
-        wanted = self.remedies.remedies.get(ctx.remedy_about or ctx.remedy_requested or "", options[0])
-        others = self.remedies.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}
-                                            ).replace("{{ unit }}", unit)
+        wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
+        others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused},
+                                   no_goods=no_goods).replace("{{ unit }}", unit)
         remedy = _sized(chosen, "short", ctx.size_said).replace("{{ unit }}", unit)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
@@ -147,7 +148,7 @@ class Composer:
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
-                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or ""):
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received):
             # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
             # lack is not promised: remedy_not_offered, with the note)
             keys.append("deal")
@@ -250,6 +251,8 @@ class Composer:
         if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
                 and {step.act, step.waits} <= set(ctx.last_acts):
             return []  # the agent's message took the next step too: wait for the buyer
+        if conv.stage in self.roles.callback and ctx.time_asked and ctx.last_role == "agent" and not ctx.repair:
+            return []  # the agent asked when suits (cues.asks_time): wait for the buyer's time
         if conv.stage in self.roles.callback and ctx.callback_at and ctx.callback_confirmed \
                 and ctx.last_role == "agent" and not ctx.repair:
             return []  # the time was agreed and the agent has answered it: wait (the note says when)
