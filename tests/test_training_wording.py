@@ -1,0 +1,46 @@
+"""What the trainee reads, worded for this buyer: the tips say 她 for a woman (王阿姨), 他 for a man,
+买家 when the case does not tell; the repeat note fits whether the buyer answered the request or
+not; the persona list and the first screen do not tell which kind of buyer it is (the scorecard does)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from rich.console import Console
+
+from bot.cli import main
+from bot.engine import Engine
+from bot.paths import dialogs_dir
+from bot.training.console import TrainingConsole
+from bot.training.facts import gender_of
+from bot.training.grader import _Words, case_words
+from bot.training.persona import find_persona, load_personas
+from bot.training.rubric import load_rubric
+from tests.shared import play
+
+TRAINEES = Path(__file__).parent / "data" / "trainees"
+_HE = re.compile("(?<!其)他(?!人)")  # the pronoun, not 其他 / 他人
+
+
+def _lines(name: str) -> list[str]:
+    return [ln for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def test_the_repeat_note_fits_a_buyer_who_never_answered(engine: Engine) -> None:
+    # asked twice before the buyer said yes or no: "尊重买家的决定" - there is no decision yet
+    good = _lines("size_not_fit_first_time.good.txt")
+    s = play(engine, "size_not_fit_first_time",
+             [*good[:2], "能帮忙把评价改一下吗？", "评价能帮忙改一下吗？"], seed=3)
+    last = s.turns[-1]
+    assert last.context.get("review_answer") is None
+    assert "repeat_request" in [n.code for n in last.notes], last.notes
+    assert s.scorecard is not None
+    said = [v.message for v in s.scorecard.violations if v.turn == 4]
+    said += [s.grader.turn_tip(last, "listen_apologize")]
+    for text in said:
+        assert "尊重买家的决定" not in text, text
+    assert any("由买家决定" in t or "由买家自己决定" in t for t in said), said
