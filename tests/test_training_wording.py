@@ -44,3 +44,41 @@ def test_the_repeat_note_fits_a_buyer_who_never_answered(engine: Engine) -> None
     for text in said:
         assert "尊重买家的决定" not in text, text
     assert any("由买家决定" in t or "由买家自己决定" in t for t in said), said
+
+
+def test_the_list_does_not_tell_the_kind_of_buyer() -> None:
+    result = CliRunner().invoke(main, ["train"])
+    assert result.exit_code == 0, result.output
+    for p in (pf.persona for pf in load_personas(dialogs_dir())):
+        assert p.title not in result.output
+        assert p.case.product in result.output
+    for giveaway in ("职业差评师", "第一次", "老买家", "老顾客", "上班族", "开价"):
+        assert giveaway not in result.output, giveaway
+    listed = json.loads(CliRunner().invoke(main, ["train", "--json"]).output)
+    bad = next(p for p in listed if p["id"] == "pro_bad_reviewer")
+    assert "职业差评师" not in bad["title"] and "50克保湿面霜" in bad["title"], bad
+
+
+def test_the_first_screen_hides_the_kind_and_the_scorecard_tells_it(engine: Engine,
+                                                                    tmp_path: Path) -> None:
+    folder = dialogs_dir()
+    persona = find_persona(folder, "pro_bad_reviewer").persona
+    console = Console(file=io.StringIO(), width=120, highlight=False)
+    tc = TrainingConsole(console, lambda: None, tmp_path, load_rubric(folder).rubric.labels)  # type: ignore[arg-type,return-value]
+    tc._intro(persona)
+    screen = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "职业差评师" not in screen and "50克保湿面霜" in screen, screen
+    s = play(engine, "pro_bad_reviewer", _lines("pro_bad_reviewer.good.txt"), seed=3)
+    assert s.scorecard is not None
+    tc._scorecard(s, s.scorecard)
+    shown = "".join(console.file.getvalue().split())  # type: ignore[attr-defined]
+    assert "这位买家是：恶意买家（自称测评博主的职业差评师" in shown, shown[-800:]
+
+
+def test_the_saved_record_tells_the_kind_with_the_title(engine: Engine) -> None:
+    from bot.training.transcript import render_markdown
+
+    s = play(engine, "pro_bad_reviewer", _lines("pro_bad_reviewer.good.txt"), seed=3)
+    md = render_markdown(s.events, load_rubric(dialogs_dir()).rubric.labels)
+    assert "这位买家是：恶意买家（自称测评博主的职业差评师" in md, md[-1200:]
+
