@@ -30,6 +30,42 @@ def _lines(name: str) -> list[str]:
     return [ln for ln in (TRAINEES / name).read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
+def _all_tips() -> list[str]:
+    r = load_rubric(dialogs_dir()).rubric
+    tips = [c.tip for st in r.stages for c in st.checks]
+    tips += [v.tip for v in r.violations.values()]
+    tips += [t.tip for t in r.turn_tips] + [d.message for d in r.derived_violations]
+    tips += [*r.next_step.values(), *r.buyer_next_step.values(), *r.pressed_steps.values()]
+    tips += [*r.left_tips.values(), *(d.tip for d in r.done_steps.values()), r.praise]
+    return tips
+
+
+def test_no_tip_calls_a_woman_him() -> None:
+    words = case_words(find_persona(dialogs_dir(), "wrong_item_first_time").persona.case)
+    for tip in _all_tips():
+        said = tip.format_map(_Words(words)) if "{" in tip else tip
+        assert not _HE.search(said), said
+
+
+def test_tips_use_the_buyers_gender_or_none(engine: Engine) -> None:
+    # 王秀兰阿姨: 她; 赵建国先生: 他; 陈静 (no honorific): 买家, no guess either way
+    aunt = play(engine, "wrong_item_first_time", _lines("wrong_item_first_time.good.txt")[:1], seed=3)
+    tip = aunt.grader.turn_tip(aunt.turns[-1], "confirm_product")
+    assert "请她回忆" in tip and tip.count("买家") <= 1 and not _HE.search(tip), tip
+    man = play(engine, "poor_quality_experienced", _lines("poor_quality_experienced.good.txt")[:1], seed=3)
+    tip = man.grader.turn_tip(man.turns[-1], "confirm_product")
+    assert "请他回忆" in tip, tip
+    mum = play(engine, "size_not_fit_first_time", _lines("size_not_fit_first_time.good.txt")[:1], seed=3)
+    tip = mum.grader.turn_tip(mum.turns[-1], "confirm_product")
+    assert "请买家回忆" in tip and tip.count("买家") == 1 and not _HE.search(tip) and "她" not in tip, tip
+
+
+def test_gender_from_more_honorifics() -> None:
+    assert gender_of("阿姨") == gender_of("大妈") == gender_of("王妈") == "female"
+    assert gender_of("大爷") == gender_of("叔") == gender_of("先生") == "male"
+    assert gender_of("") is None and gender_of("同学") is None
+
+
 def test_the_repeat_note_fits_a_buyer_who_never_answered(engine: Engine) -> None:
     # asked twice before the buyer said yes or no: "尊重买家的决定" - there is no decision yet
     good = _lines("size_not_fit_first_time.good.txt")
@@ -81,4 +117,3 @@ def test_the_saved_record_tells_the_kind_with_the_title(engine: Engine) -> None:
     s = play(engine, "pro_bad_reviewer", _lines("pro_bad_reviewer.good.txt"), seed=3)
     md = render_markdown(s.events, load_rubric(dialogs_dir()).rubric.labels)
     assert "这位买家是：恶意买家（自称测评博主的职业差评师" in md, md[-1200:]
-
