@@ -69,7 +69,7 @@ def test_the_trainer_moves_on_when_the_buyer_asks_why(engine: Engine) -> None:
     assert asked["text"] == "那怎么会发错呢？", asked
     assert asked["stage"] == "explain", asked  # apologised already: the why is next
     tips = [e["tip"] for e in s.events if e.get("type") == "coach"]
-    assert "说清买家哪天买了什么" not in tips[-1] and "道歉" not in tips[-1], tips
+    assert "说清这一单是哪天买的什么" not in tips[-1] and "道歉" not in tips[-1], tips
 
 
 def test_the_answer_to_why_after_an_apology_is_not_cold(engine: Engine) -> None:
@@ -128,4 +128,4 @@ def test_the_tip_does_not_ask_for_the_order_just_named(engine: Engine) -> None:
     buyer = [e for e in s.events if e.get("type") == "buyer"][-1]
     assert buyer["stage"] == "confirm_product", buyer
     tips = [e["tip"] for e in s.events if e.get("type") == "coach"]
-    assert "说清买家哪天买了什么" not in tips[-1] and "哪里不满意" in tips[-1], tips
+    assert "说清这一单是哪天买的什么" not in tips[-1] and "哪里不满意" in tips[-1], tips

@@ -147,7 +147,9 @@ def test_train_lists_personas_as_json() -> None:
 def test_train_without_options_lists_ids_and_titles() -> None:
     result = CliRunner().invoke(main, ["train"])
     assert result.exit_code == 0
-    assert PERSONA in result.output and "快递走了九天" in result.output
+    # the product and the review, not the title ("第一次网购的大学生" tells the kind of buyer)
+    assert PERSONA in result.output and "白色蓝牙耳机" in result.output
+    assert "等了九天才到" in result.output and "第一次网购" not in result.output
 
 
 def test_csbot_train_json_as_a_command() -> None:

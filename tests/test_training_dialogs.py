@@ -14,7 +14,7 @@ PRODUCT = "您11月2日在我们店买的那副白色蓝牙耳机，还记得吗
 def test_slow_delivery_walkthrough(engine: Engine) -> None:
     d = Dialog("slow_delivery_first_time", engine=engine)
     d.say(GREET).expect_acts("greet_identify").expect_buyer(intent="affirm") \
-        .expect_stage("confirm_product").expect_tip_contains("哪天买了什么")
+        .expect_stage("confirm_product").expect_tip_contains("哪天买的什么")
     d.say(PRODUCT).expect_buyer_contains("九天").expect_stage("listen_apologize")
     d.say("实在抱歉，让您等了这么久。能跟我说说当时是什么情况吗？") \
         .expect_acts("apologize", "ask_detail").expect_buyer_contains("生日")  # she vents

@@ -125,18 +125,18 @@ def test_the_aunt_who_asks_how_to_change_the_review_is_not_left_hanging(engine: 
     assert "买家还有事在等你答复" in tip
     # the tip after her yes already pointed at it
     tip6 = next(e["tip"] for e in s.events if e["type"] == "coach" and e["turn"] == 6)
-    assert tip6.startswith("买家答应改评了：一步步教他怎么改（手机淘宝「我的」→「评价管理」")
+    assert tip6.startswith("买家答应改评了：把怎么改一步步讲清楚（手机淘宝「我的」→「评价管理」")
 
 
 def test_the_next_step_follows_the_buyers_answer_not_only_the_stage(engine: Engine) -> None:
     # After the remedy the stage is 致谢结束 whatever the buyer said; a declined request gets
-    # "尊重他的决定", and a buyer whose review cannot change hears nothing about the review.
+    # "尊重这个决定", and a buyer whose review cannot change hears nothing about the review.
     good = [ln for ln in (TRAINEES / "keeps_review_experienced.good.txt").read_text(
         encoding="utf-8").splitlines() if ln.strip()]
     s = _session(engine, "keeps_review_experienced", 6)
     run_scripted(s, good[:7])
     tip = next(e["tip"] for e in s.events if e["type"] == "coach" and e["turn"] == 7)
-    assert tip.startswith("买家不改评价：尊重他的决定"), tip
+    assert tip.startswith("买家不改评价：尊重这个决定"), tip
     old = [ln for ln in (TRAINEES / "traditional_chinese_buyer.good.txt").read_text(
         encoding="utf-8").splitlines() if ln.strip()]
     s = _session(engine, "traditional_chinese_buyer", 3)

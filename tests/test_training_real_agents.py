@@ -74,7 +74,7 @@ def test_the_extortionist_keeping_his_review_is_no_refusal_to_respect(engine: En
         "那亲亲您先考虑下 有需要随时联系小欣哦 祝您生活愉快～",
     ])
     tips = _tips(s)
-    assert "尊重他的决定" not in tips[3] and "不给钱" in tips[3], tips[3]
+    assert "尊重这个决定" not in tips[3] and "不给钱" in tips[3], tips[3]
     assert s.ending == "buyer_left" and tips[4] == "对话已结束。", tips[4]
     card = s.scorecard
     assert card is not None and card.passed and card.outcome.handled
@@ -290,7 +290,7 @@ def test_small_talk_is_coached_with_what_the_buyer_asks(engine: Engine) -> None:
         "林晓您好，我是悦途数码的售后客服小悦，请问是林晓本人吗？", "您的耳机用着怎么样？音质还满意吗？",
         "哈哈那就好"], seed=18)
     tip = _tips(s)[-1]
-    assert "找他什么事" in tip and "在说问题" not in tip, tip
+    assert "你为什么事来的" in tip and "在说问题" not in tip, tip
 
 
 def test_an_offer_right_after_blaming_the_buyer_is_answered_not_the_old_complaint(engine: Engine) -> None:

@@ -96,16 +96,19 @@ def train(name: str | None, seed: int, replies: Path | None, out: Path | None, a
 
 def _list(folder: Path, as_json: bool) -> None:
     from bot.training.persona import load_personas
+    from bot.training.rubric import load_rubric
 
     personas = [pf.persona for pf in load_personas(folder)]
+    # the product and the review, not the title: "职业差评师" is told on the scorecard, not here
+    labels = load_rubric(folder).rubric.labels
     if as_json:
-        click.echo(json.dumps([{"id": p.id, "kind": p.kind, "title": p.title} for p in personas],
-                              ensure_ascii=False))
+        click.echo(json.dumps([{"id": p.id, "kind": p.kind, "title": labels.describe(p.case)}
+                               for p in personas], ensure_ascii=False))
         return
     width = max((len(p.id) for p in personas), default=0)
     click.echo("可以练习的买家人设（csbot train --persona 人设名）：")
     for p in personas:
-        click.echo(f"  {p.id.ljust(width)}  {p.title}")
+        click.echo(f"  {p.id.ljust(width)}  {labels.describe(p.case)}")
 
 
 def _report(folder: Path, sessions: Path, fmt: str, output: Path | None) -> None:

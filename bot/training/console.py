@@ -164,7 +164,7 @@ class TrainingConsole:
                               f"{review_time}")
         grid.add_row("评价内容", f"「{c.review_text or ''}」")
         grid.add_row("现在", p.contact_time.strftime("%Y-%m-%d %H:%M"))
-        self.console.print(Panel(grid, title=f"csbot 客服培训 · {p.title}", title_align="left",
+        self.console.print(Panel(grid, title=f"csbot 客服培训 · {c.product or p.id}", title_align="left",
                                  border_style="blue"))
         # Under the panel, not on its border: a border line cuts the text off at the corner.
         self.console.print(Wrapped(HELP, style="dim"))
@@ -241,7 +241,9 @@ class TrainingConsole:
                 self.console.print(Wrapped(f"  ✗ {s.stage_label(c.stage)}：{c.label}（{c.weight} 分）", style="red"))
         for line in computation_lines(card.model_dump(mode="json"), self.labels):
             self.console.print(f"  {line}")
-        self.console.print(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}")
+        # the kind, and the persona's title that tells it, only now (not in the list or intro)
+        self.console.print(Wrapped(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}"
+                                   f"（{s.persona.title}）"))
         o = card.outcome
         remedies = {rid: r.label for rid, r in s.engine.remedies.remedies.items()}
         # One fact a line: run together, the line was wider than the terminal and Rich broke

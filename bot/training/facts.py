@@ -92,11 +92,21 @@ _FEMALE = ("女士", "小姐", "姐", "美女", "阿姨", "大姐", "妹妹")
 _HONORIFIC = re.compile("(" + "|".join(sorted(_MALE + _FEMALE, key=len, reverse=True)) + ")")
 
 
+# How an honorific ends says the gender too (王妈, 大妈, 张大爷, 李叔): for the tips' 她 / 他 only,
+# not for the name facts' pattern (陈静妈妈 is no honorific of the buyer's).
+_MALE_ENDS = ("先生", "哥", "叔", "爷", "伯")
+_FEMALE_ENDS = ("女士", "小姐", "姐", "姨", "妈", "奶奶", "婆", "妹")
+
+
 def gender_of(honorific: str) -> str | None:
-    """"male" or "female" from an honorific (先生 / 女士 / 阿姨…), None when it says nothing."""
+    """"male" or "female" from an honorific (先生 / 女士 / 阿姨 / 大爷…), None when it says nothing."""
     if honorific in _MALE:
         return "male"
-    return "female" if honorific in _FEMALE else None
+    if honorific in _FEMALE:
+        return "female"
+    if honorific.endswith(_MALE_ENDS):
+        return "male"
+    return "female" if honorific and honorific.endswith(_FEMALE_ENDS) else None
 
 
 class BuyerRef(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.training.facts import TurnFacts
+from bot.training.facts import TurnFacts, gender_of
 from bot.training.persona import Scenario
 from bot.training.rubric import Applies, Check, Rubric, SessionMatch
 
@@ -126,12 +126,18 @@ class _Words(dict[str, str]):
     """Placeholders of a tip; one the case lacks stays as a neutral word."""
 
     def __missing__(self, key: str) -> str:
-        return {"call": "亲", "product": "这件商品", "order_date": "前段时间"}.get(key, "")
+        return {"call": "亲", "product": "这件商品", "order_date": "前段时间", "ta": "买家"}.get(key, "")
 
 
-def case_words(case: Any) -> dict[str, str]:
-    """The tip placeholders of one case: how to address the buyer, the product, the date."""
-    words = {"call": f"{case.buyer_name}{case.honorific}"}
+# {ta} in a tip: the buyer as 她 or 他 when the case tells (王阿姨 is no 他), else 买家
+_TA = {"female": "她", "male": "他"}
+
+
+def case_words(case: Any, gender: str | None = None) -> dict[str, str]:
+    """The tip placeholders of one case: how to address the buyer, the product, the date, and
+    the pronoun ``{ta}`` (``gender`` from the persona when the honorific does not say it)."""
+    words = {"call": f"{case.buyer_name}{case.honorific}",
+             "ta": _TA.get(gender or gender_of(case.honorific) or "", "买家")}
     if case.product:
         words["product"] = case.product
     if case.order_date:

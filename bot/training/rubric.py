@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, model_validator
@@ -126,10 +126,20 @@ class Labels(Strict):
     review: dict[str, str]
     violations: dict[str, str] = Field(default_factory=dict,
                                        description="Chinese names of violation codes")
+    listing: str = Field(
+        default="{product} · {platform}{rating}：「{review}」",
+        description="how a persona is shown in the list and on the first screen, from its case "
+        "alone: the title tells the kind of buyer (职业差评师), which the scorecard reveals")
 
     def violation(self, code: str) -> str:
         """The Chinese name of a violation code (the code itself only if the data lacks one)."""
         return self.violations.get(code, code)
+
+    def describe(self, case: Any) -> str:
+        """A persona's neutral one-line description (``listing``): the product and the review."""
+        return self.listing.format(product=case.product or "—",
+                                   platform=self.platforms.get(case.platform, case.platform),
+                                   rating=case.review_rating or "", review=case.review_text or "")
 
 
 class DoneStep(Strict):

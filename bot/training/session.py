@@ -71,7 +71,7 @@ class Session:
         self._sinks: list[Sink] = [sink] if sink else []
         self.events: list[Event] = []
         self.facts = FactBook(rubric.rubric.facts, rubric.rubric.remedy_cues)
-        self.grader = Grader(rubric.rubric, case_words(persona.persona.case))
+        self.grader = Grader(rubric.rubric, case_words(persona.persona.case, persona.persona.gender))
         p = self.persona
         self.conv: Conversation
         self.sug: Suggestion

@@ -200,7 +200,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "",
         *(f"- {line}" for line in computation_lines(card, labels)),
         "",
-        *([f"这位买家是：{kind}", ""] if kind else []),
+        *([f"这位买家是：{kind}（{head['title']}）", ""] if kind else []),
         "| 阶段 | 得分 | 满分 |",
         "| --- | ---: | ---: |",
     ]
