@@ -122,6 +122,7 @@ class Composer:
             # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
             "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
                                for r in ctx.options_listed if r in self.remedies.remedies]),
+            "listed_several": sum(r in self.remedies.remedies for r in ctx.options_listed) > 1,
             "what_next": (_sized(wanted, "next", ctx.size_said) or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
