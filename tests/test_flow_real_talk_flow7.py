@@ -195,3 +195,8 @@ def test_free_now_in_two_words() -> None:
             .buyer("是 在上班 没空").expect("callback").agent("好的，您看什么时候方便？").buyer("晚上九点")
             .agent("好的，晚上九点再联系您。"))
     flow.buyer("到家了 你说").expect("confirm_product")
+
+
+def test_a_bare_lets_see_points_at_no_photo() -> None:
+    flow = _asked().buyer("看看吧")
+    assert ENGINE.flow.cue("photo", "看看吧") is None and flow.conv.context.problem_stated is False
