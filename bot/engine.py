@@ -508,7 +508,8 @@ class Engine:
                      or self.choices.opens_on_choice(clauses)) \
                 and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
-                and self.choices.picks(norm):  # ("不用退，线补给我就行" read as no: choosing outranks it)
+                and self.choices.picks(norm) and not self._refund_again(ctx, norm):
+            # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
         if proposed and ctx.amount is None:  # the sum is the agent's to set: answered as "how much"
             ctx.amount = "ask"
@@ -519,7 +520,9 @@ class Engine:
             # own sum before the agent named one ("留着 退一半吧") or the sum asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self.roles.callback:
-            if free_now or (complaint and intent not in ("busy", "extort", "threaten")):
+            # a mood ("明天也一样 就今晚吧", read as a complaint with no cause) agrees the time: the
+            # problem carried on with is one the buyer tells
+            if free_now or (complaint and not vague and intent not in ("busy", "extort", "threaten")):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time, ctx.callback_late, ctx.evening = None, False, False, False
                 if free_now and not complaint and conv.stage not in self.roles.identifies:
@@ -558,6 +561,8 @@ class Engine:
         if complaint and (before in problem or conv.stage in problem) and (
                 not vague or before in self.roles.handles):
             ctx.problem_stated = True
+        if norm and (before in problem or conv.stage in problem) and flow.cue("photo", norm):
+            ctx.problem_stated = True  # "[图片]" then "你自己看": the photo tells it
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
         # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
@@ -651,6 +656,13 @@ class Engine:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
 
+    def _refund_again(self, ctx: Context, norm: str) -> bool:
+        """Whether the option a reply names is the refund the platform already paid ("不用了 钱退
+        回来了就行" after "我已经找平台申请退款了"): news said again, no choice."""
+        named = self.remedies.named(norm)
+        return ctx.refunded and named is not None \
+            and bool({"want_refund", "want_return"} & set(self.remedies.remedies[named].intents))
+
     def _buyer_events(self, u: BuyerUnderstanding) -> list[str]:
         """The events of a reading (bot/script/buyer_reading.py)."""
         return self.reading.events(u)
@@ -677,15 +689,21 @@ class Engine:
         does not carry on to 提出补救), and is then not counted either."""
         ctx = conv.context
         acts = set(u.acts)
-        if "confirm_product" in acts:
-            ctx.product_confirmed = True
+        norm = self.understand.normalize(text).text
+        if "confirm_product" in acts or self.flow.cue("order_line", norm):
+            ctx.product_confirmed = True  # (the order line pasted: "订单号：… 商品：…")
         if any(f.code == "conditional_benefit" for f in u.findings):
             ctx.ties += 1
         ctx.repair = any(f.severity == "block" for f in u.findings)
         ctx.agent_recent = [*ctx.agent_recent, text][-self.understand.guard.ties.memory:]
-        norm = self.understand.normalize(text).text
         self._note_product(conv, norm)
         ctx.last_role, ctx.last_acts = "agent", list(u.acts)
+        if conv.stage in self.roles.closes and ctx.remedy_chosen and "offer_remedy" in acts \
+                and self.flow.cue("goes_ahead", norm) and not self.flow.cue("asks_consent", norm) \
+                and set(self.remedies.in_order(norm)) <= {ctx.remedy_chosen}:
+            # "评价您说了算，退货照常给您办。谢谢您，再次抱歉。": the chosen remedy said to go ahead is
+            # no new offer, so these are the closing words
+            ctx.last_acts = [a for a in ctx.last_acts if a != "offer_remedy"]
         ctx.agent_turns += 1
         flow = self.flow
         # "您看什么时候方便？": the buyer is asked when; nothing is suggested until they answer

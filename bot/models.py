@@ -174,6 +174,9 @@ class Context(Base):
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
     self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
+    # the buyer said the platform refunded them already ("我已经找平台申请退款了"): a refund is no
+    # longer theirs to ask for ("不用了 钱退了就行" is the news again, not a request)
+    refunded: bool = False
     call_asked: bool = False  # … asks the agent to call instead ("你直接打电话吧")
     offended: bool = False  # … takes offence at the agent's words ("你什么意思？我不会洗衣服？")
     # … asks how much ("退多少钱？": "ask") or wants more ("再多点": "more")

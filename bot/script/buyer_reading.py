@@ -48,6 +48,20 @@ class BuyerReading:
                          if c is not None and c not in flow.talk_causes), None)
             if told is not None:
                 u = u.model_copy(update={"cause": told})
+        if ctx.refunded and u.intent == "want_refund":
+            # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
+            u = u.model_copy(update={"intent": "other", "intents": [
+                i if i.intent != "want_refund" else IntentScore(intent="other", confidence=i.confidence)
+                for i in u.intents]})
+        if flow.cue("refunded", norm):
+            ctx.refunded = True
+        if flow.cue("refunded", norm) and (u.intent in REQUESTS or u.intent == "threaten"):
+            # "我已经找平台申请退款了 钱前天就到了" (read as a threat or a refund request): news of a
+            # refund paid already takes nothing to the platform and asks for nothing; the rest is
+            # read on its own ("记得 一通电就跳闸" tells the problem)
+            rest = "".join(c for c in clauses if not flow.cue("refunded", c))
+            u = self.understand.buyer(rest) if rest.strip("，。！？,.!?；; ") else u.model_copy(update={
+                "intent": "other", "intents": [IntentScore(intent="other", confidence=u.confidence)]})
         if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
             u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                 IntentScore(intent="ask", confidence=u.confidence)]})
@@ -93,6 +107,9 @@ class BuyerReading:
         if intent == "busy" and before in self.roles.asks and ctx.review_requests and norm \
                 and flow.cue("defers", norm):
             intent = "other"  # "等鞋到了再说吧" to the review request answers it: it is put off
+        if intent == "busy" and before in self.roles.offers and ctx.remedies_offered and "affirm" in meant \
+                and norm and flow.cue("yes", norm) and not flow.cue("busy_now", norm):
+            intent = "affirm"  # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time
         if intent == "end" and u.cause is not None:
             intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
         if intent == "end" and before in self.roles.offers and ctx.remedies_offered and norm \

@@ -53,7 +53,8 @@ class Choices:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the
         order the agent's latest message with several options named them; None when it picks
         none by place or no such message is remembered."""
-        m = self.flow.cue("picks", norm)
+        # by clause: "1吧 盒子本身挺好的" picks the first and says why after it
+        m = next((m for c in CLAUSE.findall(norm) if (m := self.flow.cue("picks", c)) is not None), None)
         if m is None:
             return None
         listed = next((ids for said in reversed(ctx.agent_recent)

@@ -96,6 +96,17 @@ class Cues(_Strict):
     # an agent's apology that owns the buyer's trouble ("实在抱歉，给您添麻烦了"), not a slip of its
     # own ("不好意思，是我看错了", "不好意思打扰了")
     sorry_trouble: str = "(?!)"
+    # the buyer points at a photo ("[图片]" then "你自己看", "看图"): the problem is in it, told
+    photo: str = "(?!)"
+    # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
+    order_line: str = "(?!)"
+    # news of a refund the platform already paid ("我已经找平台申请退款了"): no threat, no request
+    refunded: str = "(?!)"
+    # busy words: a yes to the options that names a time ("行吧 那就明天晚上送") is no busy buyer
+    # unless it says one of these ("好的 我在开会 晚点说")
+    busy_now: str = "(?!)"
+    # the closing words say the chosen remedy goes ahead ("退货照常给您办"): no new offer
+    goes_ahead: str = "(?!)"
 
 
 class Ordinary(_Strict):
