@@ -185,3 +185,27 @@ def test_the_buyers_time_taken_up_is_a_time_agreed(engine: Engine) -> None:
     s = play(engine, "busy_office_worker",
              [*BUSY, "不好意思打扰您了，您什么时候方便？", "好的，那今晚八点我再联系您，您先忙，不打扰了。"], seed=1)
     assert s.scorecard is not None and s.scorecard.outcome.handled and _checks(s)["time_agreed"]
+
+
+WRONG = ["王阿姨您好，我是山野茶铺的售后客服小李，请问是王秀兰阿姨吗？", "您是不是下单的时候点错了？",
+         "实在对不起阿姨，是我说错话了。您11月7日买的红枣枸杞茶，我们仓库发成了菊花茶，是我们的错。",
+         "仓库打包的同事拿错了货架，我们已经让他们发货前再核对一遍订单。",
+         "给您两个选择：马上给您补发两盒红枣枸杞茶，菊花茶您留着喝；或者直接给您全额退款。您看哪个方便？",
+         "好的，两盒红枣枸杞茶今天就给您发出，明后天就到。",
+         "另外想问问阿姨，如果这次处理您还满意，愿意考虑更新一下评价吗？改不改都是您的权利。"]
+
+
+def test_showing_how_to_change_the_review_after_a_no_is_a_push(engine: Engine) -> None:
+    """The buyer said "我不改了" and the trainee answered with the steps to change it: no
+    violation at all, where asking again costs pushes_after_refusal."""
+    d = Dialog("wrong_item_first_time", 5, engine=engine)
+    for line in WRONG:
+        d.say(line)
+    d.expect_buyer(intent="refuse_review")
+    d.say("谢谢阿姨！手机淘宝点「我的」→「评价管理」，找到这一条选「修改评价」就可以了。再次跟您说声抱歉，欢迎下次再来。")
+    d.expect_violation("pushes_after_refusal")
+    # taking the no is no push
+    d2 = Dialog("wrong_item_first_time", 5, engine=engine)
+    for line in WRONG:
+        d2.say(line)
+    d2.say("好的阿姨，尊重您的决定，谢谢您的反馈。再次跟您说声抱歉，欢迎下次再来。").expect_no_violation()
