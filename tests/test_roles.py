@@ -80,6 +80,7 @@ def rename_stages(dialogs: Path, templates: Path) -> None:
     for st in r["stages"]:
         st["id"] = _new(st["id"])
     r["next_step"] = {_new(k): v for k, v in r["next_step"].items()}
+    r["pressed_in_stage"] = {_new(k): v for k, v in r.get("pressed_in_stage", {}).items()}
     _write(path, r)
     for persona in (dialogs / "personas").glob("*.yaml"):
         _write(persona, _rename_conditions(_read(persona)))

@@ -96,9 +96,14 @@ class SimulatedBuyer:
         self._earlier: set[str] = set()
         self.answered: list[AgendaItem] = []  # items popped so far, oldest first
         self.chosen: str | None = None
+        # The options of a clean offer made while the buyer still waited for something before
+        # it (the offer came before the explanation): once that is answered, the buyer picks
+        # from them instead of asking "那现在怎么处理？" as if nothing had been put to them.
+        self._offered: list[str] = []
         self.review_answer: str | None = None
         self.left = False
         self.last_line: str | None = None
+        self.said: set[str] = set()  # every line said so far (membership only: never iterated)
         # {call} in the common lines ("我是{call}"): this case's words, as the tips use them
         self.words = case_words(persona.case)
 
@@ -142,6 +147,11 @@ class SimulatedBuyer:
                 self.credited = [c for c in self.credited if c not in done]
                 return self._reply(r.say, turn, "reaction", None, f"reaction{idx}")
         popped, rejected = self._pop(f)
+        if rejected is not None or self.chosen is not None:
+            self._offered = []
+        elif f.remedies and "conditional_benefit" not in f.signals \
+                and any(i.kind == "remedy" for i in self.agenda):
+            self._offered = list(f.remedies)
         # what a reaction made known pops without a word ("嗯，发错货了" is no answer to an offer
         # made after the blame); if that is all this reply met, the buyer asks for what is next
         popped = [i for i in popped if i.id not in self._silent]
@@ -202,8 +212,9 @@ class SimulatedBuyer:
     def _met(self, item: AgendaItem, f: TurnFacts) -> bool:
         if item.kind == "remedy" and not (f.remedies or "asks_choice" in f.signals):
             # No remedy named and no question what the buyer wants: an action taken in general
-            # ("已经把这批货下架返厂检查了") is no offer, and an unmade offer is never accepted.
-            return False
+            # ("已经把这批货下架返厂检查了") is no offer, and an unmade offer is never accepted;
+            # an offer made earlier, while the buyer asked for something else, still stands.
+            return bool(self._offered)
         if item.id in self._stayed and self._stays(item, f):
             # The buyer has asked once ("在吗？" -> "你是哪位？"); another "在吗在吗？" answers
             # nothing: it is pressed like any reply that misses the point.
@@ -233,7 +244,7 @@ class SimulatedBuyer:
                 break
             item = self.agenda[idx]
             if item.kind == "remedy":
-                choice = self._choose(f.remedies)
+                choice = self._choose(f.remedies or self._offered)
                 if choice is None:
                     del self.agenda[:idx]  # skipped optional items stay skipped
                     return popped, item
@@ -401,10 +412,12 @@ class SimulatedBuyer:
         """
         lines = [ln.format_map(self.words) if "{" in ln else ln for ln in utt.lines(self.band)]
         fitting = [ln for ln in lines if self._fits(ln, utt)] or lines
-        fresh = [ln for ln in fitting if ln != self.last_line]
+        # Words not said yet in this chat first: the same demand pressed a third time was said
+        # in the very words of the first ("你们到底有没有听我说话？…" at turns 3 and 5).
+        fresh = [ln for ln in fitting if ln not in self.said]
         if not fresh and purpose.startswith(_ASKING) and self.persona.follow_up is not None \
                 and utt is not self.persona.follow_up:
-            # The only phrasing left is the one just said: ask again in other words.
+            # The phrasings left were said already: ask again in other words.
             return self.line(self.persona.follow_up, turn, purpose)
         if not fresh:
             # Not a question (the same objection to the same fault): said again in the words
@@ -412,7 +425,9 @@ class SimulatedBuyer:
             # not with "能先回答我的问题吗？" to a buyer who asked nothing.
             again = [ln.format_map(self.words) if "{" in ln else ln
                      for b in _AGAIN[self.band] for ln in getattr(utt, b)]
-            fresh = [ln for ln in again if ln != self.last_line and self._fits(ln, utt)]
+            fresh = ([ln for ln in again if ln not in self.said and self._fits(ln, utt)]
+                     or [ln for ln in fitting if ln != self.last_line]
+                     or [ln for ln in again if ln != self.last_line and self._fits(ln, utt)])
         return pick(fresh or fitting, self.seed, turn, purpose)
 
     def _aside(self, reply: BuyerReply, f: TurnFacts) -> BuyerReply:
@@ -425,6 +440,7 @@ class SimulatedBuyer:
 
     def _say(self, utt: Utterance, turn: int, purpose: str) -> str:
         self.last_line = self.line(utt, turn, purpose)
+        self.said.add(self.last_line)
         return self.last_line
 
     def _reply(self, utt: Utterance, turn: int, event: Event, item: str | None,

@@ -24,7 +24,8 @@ class FactRule(Strict):
     text: str | None = Field(default=None, description="regex on the normalised message")
     when: Match = Field(default_factory=Match)
     min_remedies: int | None = Field(default=None,
-                                     description="the message names at least this many remedies")
+                                     description="the message names at least this many remedies, "
+                                     "as that many options (cues on the same words are one option)")
 
 
 class TurnFacts(BaseModel):
@@ -152,6 +153,17 @@ class FactBook:
         """The remedy ids whose cue appears in the text, in the rubric's order."""
         return [rid for rid, pat in self._remedies.items() if pat.search(norm_text)]
 
+    def options(self, norm_text: str) -> int:
+        """How many options the text puts to the buyer: remedy ids whose cues cover the same
+        words are one option ("补发" is the cue of both 补发缺的 and 补发新的: one offer)."""
+        spans = {rid: [m.span() for m in pat.finditer(norm_text)] for rid, pat in self._remedies.items()}
+        groups: list[list[tuple[int, int]]] = []
+        for found in (v for v in spans.values() if v):
+            joined = [g for g in groups if any(a < d and c < b for a, b in found for c, d in g)]
+            merged = [*found, *(s for g in joined for s in g)]
+            groups = [g for g in groups if g not in joined] + [merged]
+        return len(groups)
+
     def read(
         self, *, turn: int, text: str, norm_text: str, before: Conversation, after: Conversation,
         sug: Suggestion, buyer_before: str | None, buyer: BuyerRef | None = None,
@@ -179,7 +191,8 @@ class FactBook:
             pat = self._text.get(name)
             if pat is not None and not pat.search(norm_text):
                 continue
-            if rule.min_remedies is not None and len(mentioned) < rule.min_remedies:
+            if rule.min_remedies is not None and (
+                    len(mentioned) < rule.min_remedies or self.options(norm_text) < rule.min_remedies):
                 continue
             if facts.holds(rule.when):
                 facts.facts.append(name)  # later rules may build on earlier facts

@@ -184,7 +184,8 @@ class Grader:
             return self._fill(r.left_tips[ending].replace("{step}", was))
         if stage_now in r.own_step_stages:
             return self._fill(r.next_step.get(stage_now, ""))
-        step = r.pressed_steps.get(pressed or "") or r.buyer_next_step.get(buyer_intent or "")
+        step = (r.pressed_in_stage.get(stage_now, {}).get(pressed or "")
+                or r.pressed_steps.get(pressed or "") or r.buyer_next_step.get(buyer_intent or ""))
         done = r.done_steps.get(stage_now)
         if not step and done is not None and all(t.context.get(c) for c in done.context):
             step = done.tip  # the step is taken: the buyer's answer to it is what comes next
@@ -341,10 +342,12 @@ class Grader:
             reached = c.where is None or any(t.holds(c.where) for t in turns)
             return reached and not any(t.holds(c.never) for t in turns)
         if c.count is not None:
-            if any(t.blocked and t.holds(c.count) for t in turns):
-                return False
-            n = sum(t.holds(c.count) for t in turns)
-            return (c.min is None or n >= c.min) and (c.max is None or n <= c.max)
+            # A blocked reply earns nothing towards the minimum (a tied request is no polite
+            # one) but was still said: it counts towards the maximum (tied, then clean, is two
+            # requests). It does not undo the clean ones: two sent apologies are two.
+            n_clean = sum(t.holds(c.count) for t in clean)
+            n_all = sum(t.holds(c.count) for t in turns)
+            return (c.min is None or n_clean >= c.min) and (c.max is None or n_all <= c.max)
         if c.every is not None:
             assert c.where is not None
             relevant = [t for t in turns if t.holds(c.where)]

@@ -181,6 +181,10 @@ class Rubric(Strict):
     pressed_steps: dict[str, str] = Field(
         default_factory=dict, description="the tip when the buyer asked again for an agenda item "
         "(by its id): what the buyer waits for, which the script machine's stage can miss")
+    pressed_in_stage: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="stage -> agenda item id -> the tip, before pressed_steps: "
+        "the buyer's '还有别的事吗？' (the goodbye) in 礼貌请求 is the moment for the one request, "
+        "not for the goodbye the pressed item names")
     own_step_stages: list[str] = Field(
         default_factory=list, description="stages whose own next_step comes before buyer_next_step: "
         "the extortionist's '差评我会一直挂着' is no refusal to respect and thank him for")
