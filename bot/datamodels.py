@@ -216,6 +216,10 @@ class Remedy(_Strict):
     # the buyer says nothing arrived (script.yaml cue not_received); `no_goods`: its words then
     needs_goods: bool = False
     no_goods: NoGoodsRemedy | None = None
+    # only for that buyer (the courier chased for a parcel still on its way)
+    no_goods_only: bool = False
+    # fixes nothing until the buyer has the goods: no review request until they say so
+    until_received: bool = False
 
 
 class RemediesFile(_Strict):
@@ -225,6 +229,9 @@ class RemediesFile(_Strict):
     by_cause: dict[str, list[str]]
     # words right after an option's cue that refuse it ("退钱吧新的我也不敢用了": not the exchange)
     refused_after: str = "(?!)"
+    # the causes where a buyer's "没收到" means the parcel never came (script.yaml cue not_received):
+    # only there are the options that need the goods left out ("质量太差…赠品也没收到" has the goods)
+    no_goods_causes: list[str] = ["logistics"]
 
 
 # The phrases the engine builds from case fields, with the placeholders each may use.
@@ -418,6 +425,9 @@ def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
             for i, rid in enumerate(ids):
                 if rid not in model.remedies:
                     yield ("by_cause", cause, i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
+        for i, cause in enumerate(model.no_goods_causes):
+            if cause not in model.by_cause:
+                yield ("no_goods_causes", i), f"by_cause 里没有这个原因：{cause}"
     elif isinstance(model, DefaultsFile) and model.phrases is not None:
         for key, allowed in PHRASES.items():
             text = getattr(model.phrases, key)

@@ -401,6 +401,9 @@ class Engine:
             # "快递显示签收了我没收到": nothing to keep or send back (remedies.yaml needs_goods); not
             # the chosen remedy's news ("补发的还没收到")
             ctx.not_received = True
+        elif norm and ctx.not_received and flow.cue("goods_found", norm):
+            # "找到了，在驿站放着呢": the buyer has the goods after all, keeping them is an option again
+            ctx.not_received = False
         if norm and flow.cue("broken", norm):
             ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
         # "在哄娃睡觉 晚点说": a bare "九点半" agreed after it is the evening (kept while a time is agreed)
@@ -463,7 +466,11 @@ class Engine:
             ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
                                     if r != requested]  # not offered again as the alternative
         # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
-        received = bool(norm) and ctx.remedy_chosen is not None and u.cause is None \
+        # (a chased parcel's arrival is news of the parcel: "收到了，快递刚送到", read as logistics)
+        chosen = self.remedies.remedies.get(ctx.remedy_chosen or "")
+        arrived = ctx.remedy_pending and chosen is not None and chosen.until_received \
+            and u.cause == ctx.cause and not flow.cue("broken", norm)
+        received = bool(norm) and ctx.remedy_chosen is not None and (u.cause is None or arrived) \
             and flow.cue("received", norm) is not None
         if received:
             ctx.remedy_underway = ctx.remedy_received = True
@@ -634,7 +641,7 @@ class Engine:
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
             ctx.remedy_changed = True
-            ctx.remedy_underway = ctx.remedy_received = False
+            ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         # the size a request or choice of a sized remedy names ("那能换个L码吗"): said back, not asked
         sized = self.remedies.remedies.get(requested or ctx.remedy_chosen or ctx.remedy_requested or "")
         size = sized.size_in(norm) if sized is not None and norm else None
@@ -675,7 +682,7 @@ class Engine:
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
         ctx.size_said = None
-        ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = False
+        ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
         conv.outcome = None
 
@@ -706,8 +713,10 @@ class Engine:
             ctx.last_acts = [a for a in ctx.last_acts if a != "offer_remedy"]
         ctx.agent_turns += 1
         flow = self.flow
-        # "您看什么时候方便？": the buyer is asked when; nothing is suggested until they answer
-        ctx.time_asked = conv.stage in self.roles.callback and flow.cue("asks_time", norm) is not None
+        # "您看什么时候方便？": the buyer is asked when; nothing is suggested until they answer. An
+        # hour the agent names ("今晚八点左右方便吗？") is a proposal: its next step as ever (confirm it)
+        ctx.time_asked = conv.stage in self.roles.callback and flow.cue("asks_time", norm) is not None \
+            and flow.cue("proposes_time", norm) is None
         if conv.stage in self.roles.callback and flow.cue("evening", norm):
             ctx.evening = True  # "今晚几点方便？": the buyer's bare "九点半" is the evening
         # the agent answers a time already agreed ("好的，那我五点半联系您"): nothing more to suggest
@@ -727,7 +736,11 @@ class Engine:
         # an offer that still asks the buyer ("…，您看行吗？") is not under way until it says done
         if ctx.remedy_chosen and ("offer_remedy" in acts or flow.cue("underway", norm)) and (
                 not flow.cue("asks_consent", norm) or flow.cue("done", norm)):
-            ctx.remedy_underway = True
+            chosen = self.remedies.remedies.get(ctx.remedy_chosen)
+            if chosen is not None and chosen.until_received and not ctx.remedy_received:
+                ctx.remedy_pending = True  # "我这就去催": the parcel still has to come
+            else:
+                ctx.remedy_underway = True
         if "offer_remedy" in acts:  # the options the offer leaves to choose between (a bare yes)
             down = flow.cues["turned_down"]  # ("不用寄回" is no option)
             named = [r for r in self.remedies.in_order(norm)

@@ -287,6 +287,8 @@ def _uses(data: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, tuple[st
     remedies = data.get("remedies.yaml") or {}
     for label in remedies.get("by_cause") or {}:
         yield "remedies.yaml", ("by_cause", label), "cause", str(label)
+    for i, label in enumerate(remedies.get("no_goods_causes") or []):
+        yield "remedies.yaml", ("no_goods_causes", i), "cause", str(label)
     for rid, body in (remedies.get("remedies") or {}).items():
         for i, label in enumerate((body or {}).get("intents") or []):
             yield "remedies.yaml", ("remedies", rid, "intents", i), "intent", str(label)

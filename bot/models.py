@@ -156,6 +156,9 @@ class Context(Base):
     product_said: str | None = None
     remedy_underway: bool = False
     remedy_received: bool = False  # the buyer said the remedy arrived ("收到了", "钱到了")
+    # the agent set off a remedy that fixes nothing until the buyer has the goods (remedies.yaml
+    # until_received: the courier chased): not under way, no review request until the buyer has them
+    remedy_pending: bool = False
     remedy_asked: bool = False  # the buyer's last message asked what the shop will do, or for a remedy
     # the remedy the buyer last asked for ("我要退货退款"): the suggestions lead with it, and a
     # plain yes to the agent's answer chooses it (remedies.yaml id; cleared with a new round)

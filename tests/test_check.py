@@ -197,3 +197,12 @@ def test_a_template_syntax_error_names_the_file_and_line(shop: tuple[Path, Path]
     (p,) = check_folders(*shop)
     assert (p.file, p.line) == (str(path), line_of(path, "{{ name "))
     assert p.key == "cause-logistics#2" and p.message.startswith("模板语法错误")
+
+
+def test_a_no_goods_cause_the_options_lack(shop: tuple[Path, Path]) -> None:
+    """remedies.yaml no_goods_causes names causes of by_cause: a misspelt one would silently never
+    hide the options that need the goods."""
+    remedies = shop[0] / "remedies.yaml"
+    edit(remedies, "no_goods_causes: [logistics]", "no_goods_causes: [logistic]")
+    problems = _problems(shop)
+    assert any("no_goods_causes[0]" in p and "by_cause 里没有这个原因：logistic" in p for p in problems), problems

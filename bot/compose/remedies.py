@@ -29,6 +29,8 @@ class Remedy:
     sized: dict[str, str] | None = None  # its text, short and next with {{ size }}
     needs_goods: bool = False  # presumes the buyer has the goods: not for one who got none
     no_goods: dict[str, str] | None = None  # its words for a buyer who got none
+    no_goods_only: bool = False  # only for a buyer who got none (the courier chased)
+    until_received: bool = False  # done only once the buyer has the goods: the review waits
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -52,11 +54,13 @@ class RemedyBook:
                 tuple(r.get("as_listed") or ()), re.compile("|".join(r["whole"])) if r.get("whole") else None,
                 re.compile(r["size"]) if r.get("size") else None, r.get("sized"),
                 bool(r.get("needs_goods")), {k: v for k, v in (r.get("no_goods") or {}).items() if v} or None,
+                bool(r.get("no_goods_only")), bool(r.get("until_received")),
             )
             for rid, r in spec["remedies"].items()
         }
         self.by_cause: dict[str, list[str]] = spec["by_cause"]
         self.refused_after = re.compile(spec.get("refused_after") or "(?!)")
+        self.no_goods_causes = frozenset(spec.get("no_goods_causes", ["logistics"]))
         self._options: dict[tuple[str | None, bool], list[RemedyOption]] = {}
         self._for: dict[tuple[str | None, bool], list[Remedy]] = {}
         self._found: dict[str, dict[str, list[tuple[int, int]]]] = {}
@@ -96,11 +100,19 @@ class RemedyBook:
         return replace(r, text=words.get("text", r.text), short=words.get("short", r.short),
                        next=words.get("next", r.next), shipping=words.get("shipping", r.shipping))
 
+    def goods_gone(self, cause: str | None, not_received: bool) -> bool:
+        """Whether the buyer has no goods to keep or send back: they said nothing arrived
+        (Context.not_received) on a cause where that is the problem (remedies.yaml
+        ``no_goods_causes``: a quality case's "赠品也没收到" still has the goods)."""
+        return not_received and cause in self.no_goods_causes
+
     def for_cause(self, cause: str | None, no_goods: bool = False) -> list[Remedy]:
         """The options for a cause, most fitting first. Every list of options a case shows or
         reads (the suggestions, 可选补救, the API's remedies, a choice) comes from here: for a
-        buyer who never got the goods (Context.not_received), without those that presume them
-        (remedies.yaml `needs_goods`; all of them kept if none is left) and in their ``no_goods`` words."""
+        buyer who never got the goods (Context.not_received, on a ``goods_gone`` cause), without
+        those that presume them (remedies.yaml `needs_goods`; all of them kept if none is left)
+        and in their ``no_goods`` words."""
+        no_goods = self.goods_gone(cause, no_goods)
         key = (cause, no_goods)
         found = self._for.get(key)
         if found is None:
@@ -108,6 +120,8 @@ class RemedyBook:
             found = [self.remedies[r] for r in ids]
             if no_goods:
                 found = [self.remedy(r.id, True) or r for r in found if not r.needs_goods] or found
+            else:  # (chasing a parcel the buyer has is no fix)
+                found = [r for r in found if not r.no_goods_only] or found
             self._for[key] = found
         return list(found)
 
@@ -162,14 +176,17 @@ class RemedyBook:
         或者退您30元": exchange, return_refund, partial_refund); at one place the longest cue
         counts, and a cue inside another's words ("退款" in "退货退款") is not another option."""
         # the cues' matches as ``found`` keeps them (an offer is also read for cue_length)
+        # (at one place, several options' same cue: one named already is the one meant, "补发一件新的"
+        # is the reship, not the exchange too)
         hits = sorted((start, -n, rid) for rid, spans in self.found(text).items() for n, start in spans if n)
         out: list[str] = []
         end = 0
-        for start, neg, rid in hits:
+        for k, (start, neg, rid) in enumerate(hits):
             if start < end:
                 continue
             end = start - neg
-            if rid not in out:
+            same = [r for s, m, r in hits[k:] if (s, m) == (start, neg)]
+            if not any(r in out for r in same):
                 out.append(rid)
         return out
 

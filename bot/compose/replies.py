@@ -87,7 +87,8 @@ class Composer:
 
     def _make_variables(self, conv: Conversation, at: datetime | None) -> dict[str, Any]:
         case, ctx = conv.case, conv.context
-        book, no_goods = self.remedies, ctx.not_received  # every list of options: for_cause's
+        book = self.remedies  # every list of options: for_cause's
+        no_goods = book.goods_gone(ctx.cause, ctx.not_received)
         options = book.for_cause(ctx.cause, no_goods)
         chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
@@ -209,6 +210,8 @@ class Composer:
         if conv.stage in self.roles.asks and ctx.remedy_about and ctx.remedy_about == ctx.remedy_chosen \
                 and ctx.last_role == "buyer":  # asked how the chosen one goes: answered before any request
             keys.append("arranged-asked" if ctx.remedy_underway else "arrange-asked")
+        if conv.stage in self.roles.asks and ctx.remedy_pending and not ctx.remedy_underway:
+            keys.append("pending")  # the courier is being chased: no request until the parcel comes
         if conv.stage in self.roles.asks and not ctx.remedy_underway:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:

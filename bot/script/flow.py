@@ -65,7 +65,9 @@ class Cues(_Strict):
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
     not_received: str = "(?!)"  # the goods never reached the buyer ("签收了但我没收到")
+    goods_found: str = "(?!)"  # … and then turned up ("找到了，在驿站", "邻居帮我代收了")
     asks_time: str = "(?!)"  # in a callback, the agent asks when suits ("您看什么时候方便？")
+    proposes_time: str = "(?!)"  # … not when it names the hour ("今晚八点左右方便吗？": a proposal)
     evening: str = "(?!)"  # busy with an evening thing ("在哄娃睡觉", "下班路上"): a bare hour is p.m.
     haggles: str = "(?!)"  # a counter-offer on the amount ("太少了，起码退50"): no choice yet
     asks_amount: str = "(?!)"  # how much ("留着吧 退多少钱？"): no choice yet
