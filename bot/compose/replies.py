@@ -233,6 +233,8 @@ class Composer:
         if ctx.cause:
             if ctx.broken:  # arrived broken: its apology is for the damage ("碎了"), not a delay
                 keys.append(f"cause-{ctx.cause}-broken")
+            if ctx.spoiled:  # spoiled on the way ("一半都烂了"): the delay and the spoiling, no packaging
+                keys.append(f"cause-{ctx.cause}-spoiled")
             keys.append(f"cause-{ctx.cause}")
             # a cause with no template of its own here (one a shop added): said by name, the
             # buyer is not asked again what is wrong (where the folder has such a template)
