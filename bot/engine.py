@@ -406,6 +406,8 @@ class Engine:
             ctx.not_received = False
         if norm and flow.cue("broken", norm):
             ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
+        if norm and flow.cue("spoiled", norm):
+            ctx.spoiled = True  # spoiled on a slow road ("等了8天，一半都烂了"): owned with the delay
         # "在哄娃睡觉 晚点说": a bare "九点半" agreed after it is the evening (kept while a time is agreed)
         ctx.evening = bool(norm and flow.cue("evening", norm)) or (ctx.evening and before in self.roles.callback)
         self._note_product(conv, norm, thing)

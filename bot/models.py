@@ -147,6 +147,7 @@ class Context(Base):
     damaged: str | None = None  # the buyer's other thing the product damaged
     damage_told: bool = False  # the buyer's last message named that loss ("桌子泡坏了怎么算")
     broken: bool = False  # the goods arrived broken ("碎了一大半"): damage, not a delay
+    spoiled: bool = False  # the goods spoiled on the way ("一半都烂了"): the delay and the spoiling
     # the buyer never got the goods ("快递显示签收了我没收到"): no option that presumes they have them
     # (remedies.yaml needs_goods)
     not_received: bool = False

@@ -138,3 +138,52 @@ def test_a_cause_the_case_already_has_is_said_so_and_not_recorded(tmp_path: Path
     assert text.count("已更正") == 1 and "这个案子的原因已经是“物流问题”，不用更正，没有记录。" in text, text
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT cause FROM corrections").fetchall() == [("logistics",)]
+
+
+@pytest.mark.parametrize(("lines", "said"), [
+    # `/阶段 提出` at 提出补救 said "已更正" and stored a correction that changed nothing
+    (["买：衣服洗了一次就掉色", "/阶段 提出补救", "/stage 提出"], "现在已经是“提出补救”阶段，不用更正，没有记录。"),
+    # a second `/意图 想退款` said "已更正" again, stored it again, and re-read the message (undoing a /阶段)
+    (["买：衣服洗了一次就掉色", "/意图 想退款", "/intent 想退款"], "买家上一句已经是“想退款”，不用更正，没有记录。"),
+])
+def test_a_stage_or_intent_correction_that_changes_nothing_is_said_so_and_not_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], said: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.channels.console import run_console
+    from bot.models import Case
+
+    db = tmp_path / "c.db"
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join([*lines, "/quit"]) + "\n"))
+    out = io.StringIO()
+    console = Console(file=out, width=120, highlight=False, color_system=None)
+    assert run_console(f"sqlite:///{db}", ENGINE, Case(shop="柚子家女装", buyer_name="周敏"), console) == 0
+    text = out.getvalue()
+    assert text.count("已更正") == 1 and said in text, text
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM corrections").fetchone() == (1,)
+
+
+def test_a_new_contact_after_resume_starts_at_the_opening_not_paused(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # `/恢复` on a closed case showed "阶段：开场（暂停）" in yellow: the opening is where a new
+    # contact starts, not a held stage (约定回访, 疑似恶意, 升级处理)
+    import io
+
+    from rich.console import Console
+
+    from bot.channels.console import run_console
+    from bot.models import Case
+
+    db = tmp_path / "c.db"
+    monkeypatch.setattr("sys.stdin", io.StringIO(
+        "我：您好，请问是周敏女士吗？\n买：是我\n/结束 联系不上\n/恢复\n/quit\n"))
+    out = io.StringIO()
+    console = Console(file=out, width=120, highlight=False, color_system=None)
+    assert run_console(f"sqlite:///{db}", ENGINE, Case(shop="柚子家女装", buyer_name="周敏"), console) == 0
+    text = out.getvalue()
+    assert "阶段：确认商品" in text and "已登记结果：联系不上" in text, text
+    after = text.split("已登记结果：联系不上", 1)[1]
+    assert "阶段：开场" in after and "（暂停）" not in after, after

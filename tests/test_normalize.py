@@ -193,3 +193,18 @@ def test_replies_follow_the_buyers_latest_script() -> None:
     assert not conv.context.traditional and said and not written_traditional(said), said
     replies("buyer", "你們怎麼處理")  # and back again
     assert conv.context.traditional
+
+
+@pytest.mark.parametrize(("simplified", "traditional"), [
+    # OpenCC s2tw writes 尺码表 as 尺碼錶 (錶 is a watch) and 表里 as 錶里: seen in `csbot assist`,
+    # the size explanation to a buyer who had just written 尺碼表 herself
+    ("这是我们的尺码表写得不够清楚", "這是我們的尺碼表寫得不夠清楚"),
+    ("尺码表里加了偏大偏小的提示", "尺碼表裡加了偏大偏小的提示"),
+    ("我们在改尺码表了", "我們在改尺碼表了"),
+    ("手表坏了", "手錶壞了"),  # a watch stays one
+])
+def test_traditional_suggestions_write_the_size_chart_as_taiwan_does(simplified: str, traditional: str) -> None:
+    from bot.understand import normalize
+
+    assert normalize.to_traditional(simplified) == traditional
+    assert normalize.to_traditional(simplified, keep=["小云"]) == traditional

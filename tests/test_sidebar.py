@@ -647,6 +647,66 @@ def test_an_agent_works_a_case_from_the_sidebar(browser: Any, server: ServerProc
 
 @pytest.mark.browser
 @pytest.mark.process
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (360, 740)])
+def test_a_blocked_draft_is_one_line_that_opens(browser: Any, server: ServerProcess, width: int, height: int) -> None:
+    """A blocked draft says which rule in one line, with 改用这句 beside it; the reasons open on
+    a click, a tap or the keyboard. On a 360 px phone the reply box used to take ~400 of 740 px
+    and push the suggestions off the screen."""
+    from selenium.webdriver.common.keys import Keys
+
+    page = Sidebar(browser, server, width, height)
+    page.sign_in()
+    page.start_case(order_id=f"B-{width}")
+    page.click("#suggestions .use")
+    page.send_as_agent()
+    page.say_as_buyer(BUYER_LINE)
+    page.until_text("#stage", "倾听致歉")
+    page.type("#agent-text", BAD_DRAFT)
+    page.wait.until(lambda _: page.all("#lint li.sev-block .lint-head"))
+    item = page.el("#lint li.sev-block")
+    head, toggle = item.find_element("css selector", ".lint-head"), item.find_element("css selector", ".lint-toggle")
+    rewrite, more = item.find_element("css selector", ".use-rewrite"), item.find_element("css selector", ".lint-more")
+    # Compact: the severity and the rule's Chinese name, 改用这句 on the same line, the reasons folded.
+    assert toggle.text.startswith("禁止：好评返现等条件利益"), toggle.text
+    assert rewrite.is_displayed() and rewrite.text == "改用这句"
+    assert not more.is_displayed() and toggle.get_attribute("aria-expanded") == "false"
+    assert toggle.get_attribute("aria-controls") == more.get_attribute("id")
+    line = head.rect["height"]
+    assert line <= 40, f"一条提示占了 {line} px，不是一行"
+    assert abs(rewrite.rect["y"] - toggle.rect["y"]) < line, "改用这句不在规则名那一行"
+    assert item.rect["height"] <= line + 16
+    assert not page.el("#send-agent").is_enabled() and "这句话不能发给买家" in page.text("#lint")
+    # Never silent: the line is in a live region, and the reasons are the toggle's description.
+    assert browser.execute_script("return arguments[0].closest('[aria-live]') !== null", item)
+    assert "淘宝评价规则" in page.text("#" + str(toggle.get_attribute("aria-describedby")))
+    # The reply box leaves the screen to the suggestions.
+    reply, bar = page.el("#reply").rect, page.el("#stagebar").rect
+    assert reply["height"] <= 0.4 * height, f"回复框高 {reply['height']} px（屏幕 {height} px）"
+    if width < 960:
+        top = browser.execute_script("return document.getElementById('reply').getBoundingClientRect().top")
+        assert top - bar["height"] >= 0.35 * height, "阶段条和回复框之间留给建议的地方太小"
+    assert page.too_wide() == []
+    assert page.axe() == [], "草稿被拦下时的无障碍检查"
+    page.shot(f"{width}-blocked")
+    # A click opens the reasons (the rule, the law, the rewrite); the keyboard closes them again.
+    page.click(f"#{toggle.get_attribute('id')}")
+    page.wait.until(lambda _: more.is_displayed())
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert "淘宝评价规则" in more.text and "建议改为" in more.text
+    page.shot(f"{width}-blocked-open")
+    toggle.send_keys(Keys.ENTER)
+    page.wait.until(lambda _: not more.is_displayed())
+    toggle.send_keys(Keys.SPACE)
+    page.wait.until(lambda _: more.is_displayed())
+    # 改用这句 puts the compliant wording in the draft, which then passes.
+    page.click("#lint .use-rewrite")
+    page.wait.until(lambda _: not page.all("#lint li") and page.el("#send-agent").is_enabled())
+    assert "评价" in page.value("#agent-text")
+    assert page.js_errors() == []
+
+
+@pytest.mark.browser
+@pytest.mark.process
 def test_turns_posted_elsewhere_arrive_live(browser: Any, server: ServerProcess) -> None:
     # Markup in the data stays text: the page renders with textContent only.
     status, made = call(server.url, "POST", "/api/v1/conversations",

@@ -337,6 +337,8 @@ class _Session:
         self.sug = sug
         if any(s.id == sug.stage.id for s in sug.progress.stages):
             self.main_stage = sug.stage.id  # where a held case paused, for the stage bar
+        elif sug.stage.id == self.engine.script.initial:
+            self.main_stage = None  # a new contact (/恢复 after the end) starts over: not "开场（暂停）"
         render(self.console, sug, self.labels, self.main_stage)
         if sug.stage.id == self.engine.script.final:
             done = f"已登记结果：{self.outcome}" if self.outcome else "用 /结束 <结果> 登记结果"
@@ -425,10 +427,18 @@ class _Session:
                 what = {"intent": "意图", "cause": "原因", "stage": "阶段"}[name]
                 names = list(self.labels.names[name].values())
                 raise ValueError(f"请写上要更正成的{what}，如 /{what} {names[0]}。可选：{'、'.join(names)}")
-            if name == "cause":  # the case's cause already: nothing to correct, nothing recorded
-                code = self.engine.label_code("cause", arg)
-                if run(self.store.get(self.conv_id))[0].cause == code:
-                    raise ValueError(f"这个案子的原因已经是“{self.labels.name('cause', code)}”，不用更正，没有记录。")
+            # What is so already: nothing to correct, nothing recorded (an intent said again would
+            # also read the message anew, undoing a /阶段 made after it).
+            code = self.engine.label_code(name, arg)
+            summary, history = run(self.store.get(self.conv_id))
+            if name == "cause" and summary.cause == code:
+                raise ValueError(f"这个案子的原因已经是“{self.labels.name('cause', code)}”，不用更正，没有记录。")
+            if name == "stage" and summary.stage == code:
+                raise ValueError(f"现在已经是“{self.labels.name('stage', code)}”阶段，不用更正，没有记录。")
+            said = next((t for t in reversed(history) if t.role == "buyer"), None)
+            if name == "intent" and said is not None and said.suggestion.understanding is not None \
+                    and getattr(said.suggestion.understanding, "intent", None) == code:
+                raise ValueError(f"买家上一句已经是“{self.labels.name('intent', code)}”，不用更正，没有记录。")
             sug = run(correct(self.store, self.engine, self.conv_id, agent=self.case.agent,
                               intent=arg if name == "intent" else None,
                               cause=arg if name == "cause" else None,

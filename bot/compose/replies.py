@@ -236,10 +236,18 @@ class Composer:
         if ctx.cause:
             if ctx.broken:  # arrived broken: its apology is for the damage ("碎了"), not a delay
                 keys.append(f"cause-{ctx.cause}-broken")
+            if ctx.spoiled:  # spoiled on the way ("一半都烂了"): the delay and the spoiling, no packaging
+                keys.append(f"cause-{ctx.cause}-spoiled")
             keys.append(f"cause-{ctx.cause}")
             # a cause with no template of its own here (one a shop added): said by name, the
             # buyer is not asked again what is wrong (where the folder has such a template)
             keys.append("named_cause")
+        if conv.stage in self.roles.confirms and ctx.last_role == "buyer" and ctx.product_confirmed:
+            # the agent named the order already (an opener that did): the buyer's yes is to it, so
+            # the stage's next step, how it went, not "还有印象吗" again (after any key above)
+            step = self.flow.next_step.get(conv.stage)
+            if step is not None:
+                keys.append(step.key)
         keys.append("default")
         return conv.stage, keys
 

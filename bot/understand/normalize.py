@@ -51,6 +51,18 @@ def written_simplified(text: str) -> bool:
     return not written_traditional(text) and bool(_s2tw().convert(text) != text)
 
 
+# Where OpenCC's s2tw writes what Taiwan does not: 尺码表 is a size chart, not a watch (錶), and
+# 表里 is inside it (裡). Applied to its output, in this order.
+_S2TW_FIXES = (("碼錶", "碼表"), ("碼表里", "碼表裡"))
+
+
+def _s2tw_text(text: str) -> str:
+    out = str(_s2tw().convert(text))
+    for wrong, right in _S2TW_FIXES:
+        out = out.replace(wrong, right)
+    return out
+
+
 def to_traditional(text: str, keep: Iterable[str] = ()) -> str:
     """A suggestion in traditional characters (Taiwan standard forms), for a buyer who writes them.
 
@@ -58,9 +70,9 @@ def to_traditional(text: str, keep: Iterable[str] = ()) -> str:
     buyer's): 台灣小舖 does not become 臺灣小舖, nor the agent 小云 小雲."""
     names = sorted({k for k in keep if k}, key=len, reverse=True)
     if not names or not any(k in text for k in names):
-        return str(_s2tw().convert(text))
+        return _s2tw_text(text)
     parts = re.split("(" + "|".join(map(re.escape, names)) + ")", text)
-    return "".join(part if i % 2 else str(_s2tw().convert(part)) for i, part in enumerate(parts))
+    return "".join(part if i % 2 else _s2tw_text(part) for i, part in enumerate(parts))
 
 
 # Format and combining characters (zero-width joiners, variation selectors), and the
