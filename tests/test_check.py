@@ -197,3 +197,14 @@ def test_a_template_syntax_error_names_the_file_and_line(shop: tuple[Path, Path]
     (p,) = check_folders(*shop)
     assert (p.file, p.line) == (str(path), line_of(path, "{{ name "))
     assert p.key == "cause-logistics#2" and p.message.startswith("模板语法错误")
+
+
+def test_a_remedy_the_buyer_cannot_name_is_a_problem(shop: tuple[Path, Path]) -> None:
+    """A new remedy without `choose` loaded and was offered, but a buyer's "补发一个吧" was read as
+    the built-in 补发一份新的: the shop's option could never be chosen, nor counted in the report."""
+    remedies = shop[0] / "remedies.yaml"
+    edit(remedies, "remedies:\n", "remedies:\n  repack:\n    label: 重新包装补发\n"
+                                  "    text: 给您重新包装好补发一{{ unit }}\n    short: 重新包装补发一{{ unit }}\n")
+    (p,) = _problems(shop)
+    assert p.startswith(f"{remedies}:{line_of(remedies, 'repack:')}：remedies.repack：")
+    assert "没有写 choose" in p and "补发" in p
