@@ -146,7 +146,8 @@ def test_the_buyer_picks_the_guides_new_remedy_by_its_words(packaging: tuple[Pat
     engine = Engine.load(*packaging)
     conv, sug = _dialog(engine, [*OPENING, ("buyer", PACKAGING),
                                  ("agent", "真的很抱歉，给您添麻烦了，收到压坏的东西换谁都会不开心。"),
-                                 ("agent", "这次是我们打包没做好，给您重新包装好补发一个，或者给您办退货退款，您看哪种合适？"),
+                                 ("agent", "这次是我们打包没做好，给您重新包装好补发一个，"
+                                           "或者给您办退货退款，您看哪种合适？"),
                                  ("buyer", pick)])
     assert conv.context.remedy_chosen == "repack", (conv.context.remedy_chosen, sug.stage.id)
     assert any("重新包装补发" in s.text for s in sug.suggestions), sug.suggestions
