@@ -384,3 +384,29 @@ def test_a_team_chats_help_and_end_usage_name_the_shops_outcomes(renamed: Engine
     assert "问题已处理" in said and "已解决" not in said and "已改评" in said
     text = help_text(renamed.labels)
     assert "问题已处理" in text and "已解决" not in text
+
+
+def test_import_and_queue_take_the_shops_folders_as_every_command_does(
+        packaging: tuple[Path, Path], tmp_path: Path) -> None:
+    """docs/customising.md: "或每个命令加 --dialogs / --templates". `csbot import` read the morning's
+    reviews with the bundled lexicon (包装破了 → 物流问题) and refused --dialogs as an unknown option."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    dialogs, templates = packaging
+    export = tmp_path / "评价.csv"
+    export.write_text("订单编号,买家昵称,宝贝,评价结果,评价内容\n"
+                      "4012345678901234700,a**9,羊毛围巾 驼色,差评,包装破了，盒子都压扁了，送人的礼物没法送了\n",
+                      encoding="utf-8")
+    run = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DIALOGS": None, "CSBOT_TEMPLATES": None,
+                         "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'csbot.db'}", "CSBOT_SHOP": "柚子家女装"})
+    shop = ["--dialogs", str(dialogs), "--templates", str(templates)]
+    done = run.invoke(main, ["import", str(export), *shop])
+    assert done.exit_code == 0 and "新开案例 1 个" in done.output, done.output
+    listed = run.invoke(main, ["queue", "--json", *shop])
+    assert listed.exit_code == 0, listed.output
+    (item,) = json.loads(listed.output)["items"]
+    assert item["cause"]["id"] == "packaging" and item["cause"]["label"] == "包装问题"
+    for command in ("contact", "explain", "queue", "import"):
+        assert "--dialogs" in run.invoke(main, [command, "--help"]).output, command
