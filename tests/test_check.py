@@ -208,3 +208,14 @@ def test_a_remedy_the_buyer_cannot_name_is_a_problem(shop: tuple[Path, Path]) ->
     (p,) = _problems(shop)
     assert p.startswith(f"{remedies}:{line_of(remedies, 'repack:')}：remedies.repack：")
     assert "没有写 choose" in p and "补发" in p
+
+
+def test_a_template_the_guard_would_warn_about_is_a_problem(shop: tuple[Path, Path]) -> None:
+    """A lead's warm closing line "我们小店就靠这点业绩了，评价的事拜托您啦" passed the check (only
+    blocks were reported), and every agent who sent the shop's own suggestion got 道德绑架."""
+    closing = shop[1] / "closing/default.warm.j2"
+    closing.write_text(closing.read_text(encoding="utf-8").rstrip("\n")
+                       + "\n{# --- #}\n亲，我们小店就靠这点业绩了，评价的事拜托您啦～\n", encoding="utf-8")
+    (p,) = _problems(shop)
+    assert p.startswith(f"{closing}:{line_of(closing, '业绩')}：")
+    assert "合规检查提醒（注意级，guilt_trip" in p and "就靠这点业绩" in p

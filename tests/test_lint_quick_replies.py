@@ -44,3 +44,15 @@ def test_the_red_packet_survives_its_rewrite() -> None:
     row = _linted()[28]
     (f,) = [f for f in row["findings"] if f["code"] == "conditional_benefit"]  # type: ignore[attr-defined]
     assert f["rewrite"].startswith("作为补偿，给您发一个5元红包，不附带任何条件")
+
+
+def test_the_refund_done_at_once_is_not_pressing_the_review() -> None:
+    """The shipped `deal` suggestion for a price-difference case ends with the remedy's next step
+    (remedies.yaml): "我核对好金额马上操作" is the agent's own haste about the refund, not the buyer's
+    review to hurry; the agent who sent it was warned of 施压催促."""
+    from bot.engine import Engine
+
+    engine = Engine.load()
+    text = "退还差价本来就是我们该给您办的，跟评价没有关系，评价怎么写都由您自己决定。我核对好金额马上操作，钱会原路退回。"
+    assert engine.understand.findings(text) == []
+    assert "pressure" in {f.code for f in engine.understand.findings("评价的事麻烦您马上操作一下")}
