@@ -53,6 +53,7 @@ def test_the_refund_done_at_once_is_not_pressing_the_review() -> None:
     from bot.engine import Engine
 
     engine = Engine.load()
-    text = "退还差价本来就是我们该给您办的，跟评价没有关系，评价怎么写都由您自己决定。我核对好金额马上操作，钱会原路退回。"
+    text = ("退还差价本来就是我们该给您办的，跟评价没有关系，评价怎么写都由您自己决定。"
+            "我核对好金额马上操作，钱会原路退回。")
     assert engine.understand.findings(text) == []
     assert "pressure" in {f.code for f in engine.understand.findings("评价的事麻烦您马上操作一下")}
