@@ -40,7 +40,7 @@ def _console(err: bool = False) -> Any:
               help="--top：从这天开始（默认 7 天前；last：从上次拉取到的时间接着拉）")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="--top：到这天为止（默认现在）")
 @click.option("--map", "maps", multiple=True, metavar="列名=字段",
-              help="表头名称不标准时指定对应字段，可写多次，例如 --map 宝贝标题=product")
+              help="表头名称不标准时指定对应字段，可写多次，例如 --map 交易单号=order_id")
 @click.option("--shop", default=None, help="文件里没有店铺列时的店铺名（默认 CSBOT_SHOP）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default=None,
               help="文件里没有平台列时的平台；--top：店铺的平台（默认 taobao）")
