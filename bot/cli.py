@@ -518,7 +518,8 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
         db = await open_database(s.database_url)  # first: a wrong --db is told at once
         try:
             engine = load_engine(s.dialogs, s.templates)
-            return engine, await read_records(db, filters, initial_stage=engine.script.initial)
+            return engine, await read_records(db, filters, initial_stage=engine.script.initial,
+                                              compliance=frozenset(engine.labels.codes))
         finally:
             await db.dispose()
 
