@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from bot.cli_options import a_folder, config_option, db_option, load_engine, settings, with_store
+from bot.cli_options import a_folder, config_option, data_options, db_option, load_engine, settings, with_store
 from bot.cli_zh import File as zh_file
 from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
@@ -25,18 +25,6 @@ _click_in_chinese()
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
-_data_options = [
-    click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
-                 envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）"),
-    click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
-                 envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录"),
-]
-
-
-def data_options(f: Any) -> Any:
-    for opt in reversed(_data_options):
-        f = opt(f)
-    return f
 
 
 # Collections of the youngest generation in every command: every 10,000 more container
@@ -530,7 +518,8 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
         db = await open_database(s.database_url)  # first: a wrong --db is told at once
         try:
             engine = load_engine(s.dialogs, s.templates)
-            return engine, await read_records(db, filters, initial_stage=engine.script.initial)
+            return engine, await read_records(db, filters, initial_stage=engine.script.initial,
+                                              compliance=frozenset(engine.labels.codes))
         finally:
             await db.dispose()
 

@@ -26,7 +26,6 @@ db_option = click.option("--db", "database_url", default=None, help="数据库�
 config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
                              envvar="CSBOT_CONFIG", help="TOML 配置文件")
 
-
 def settings(config: Path | None, **overrides: Any) -> Settings:
     """The settings: flags (``overrides``, None for a flag not given) over the TOML file over CSBOT_*."""
     from bot.settings import SettingsError, load_settings
@@ -58,6 +57,21 @@ def a_folder(ctx: click.Context, param: click.Parameter, value: Path | None) -> 
         where = max(param.opts, key=len)
     said = "不是文件夹" if value.exists() else "文件夹不存在"
     raise click.UsageError(f"{where} 的值不对：{said}：{value}", ctx)
+
+
+_data_options = [
+    click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
+                 envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录（默认用内置的）"),
+    click.option("--templates", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
+                 envvar="CSBOT_TEMPLATES", help="店铺自己的 scripts_zh 话术模板目录"),
+]
+
+
+def data_options(f: Any) -> Any:
+    """--dialogs and --templates: every command that loads the engine reads the shop's copy."""
+    for opt in reversed(_data_options):
+        f = opt(f)
+    return f
 
 
 def _flag_names() -> dict[str, str]:
@@ -151,5 +165,5 @@ def _missing_sqlite_file(url: str) -> str | None:
     return path if Path(path).parent.is_dir() else None
 
 
-__all__ = ["a_folder", "config_option", "database_problem", "db_option", "load_engine", "settings",
+__all__ = ["a_folder", "config_option", "data_options", "database_problem", "db_option", "load_engine", "settings",
            "with_store"]

@@ -237,7 +237,8 @@ _MISSING_FORMAT = click.exceptions.MissingParameter.format_message
 
 def _missing_message(self: click.exceptions.MissingParameter) -> str:
     # Click puts an English full stop after the parameter's name: "缺少参数 '渠道名'."
-    text = _MISSING_FORMAT(self)
+    # …and names an argument by its metavar (CASE_ID) where the usage line says 案例编号
+    text = metavars(_MISSING_FORMAT(self))
     hint = f"缺少{text[2:].split('.', 1)[0]}" if text.startswith("缺少") and "." in text else ""
     return f"{hint}。{text[len(hint) + 1:].lstrip()}" if hint else text
 

@@ -126,7 +126,7 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
     # new with the bundled data): each distinct text is guarded once. A variant's text is a
     # function of the values of its own placeholders (as the engine's reply cache has it),
     # so it is rendered once per distinct set of them.
-    blocks: dict[str, list[Finding]] = {}
+    blocks: dict[str, list[Finding]] = {}  # each distinct text's findings, blocks and warnings
     texts: dict[tuple[Any, ...], str] = {}
     made: dict[tuple[str, str, str | None], dict[str, Any]] = {}  # a stage's variables for a case and cause
     for (folder, key, _tone), variants in engine.templates.variants.items():
@@ -157,12 +157,14 @@ def _rendered(dialogs: Path, templates: Path, engine: Any) -> list[Problem]:
                             f"渲染失败（{where}）：{said}"))
                         continue
                     if text not in blocks:
-                        blocks[text] = [f for f in engine.understand.findings(text) if f.severity == "block"]
+                        blocks[text] = engine.understand.findings(text)
+                    # a warning too: every agent who sent the shop's own suggestion would get it
                     for f in blocks[text]:
                         said = text[f.span[0]:f.span[1]] if f.span else text
+                        verdict = "合规检查拦下（" if f.severity == "block" else "合规检查提醒（注意级，"
                         out.setdefault((str(path), n, f.code), Problem(
                             str(path), f"{key}#{n}", _variant_line(path, n, VARIANT_SEPARATOR),
-                            f"合规检查拦下（{f.code}：{f.message}）：“{said}”（{where}）"))
+                            f"{verdict}{f.code}：{f.message}）：“{said}”（{where}）"))
     return list(out.values())
 
 

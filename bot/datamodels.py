@@ -421,6 +421,11 @@ def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
     if isinstance(model, ScriptFile):
         yield from _script_references(model)
     elif isinstance(model, RemediesFile):
+        for rid, remedy in model.remedies.items():
+            if not remedy.choose:  # a buyer's "补发一个吧" would name a built-in option instead
+                yield ("remedies", rid), (f"方案“{rid}”没有写 choose（买家点名要它的说法，"
+                                          "如 [\"补发\", \"重新包装\"]）：没有它，买家选这个方案时认不出来，"
+                                          "会记成别的方案")
         for cause, ids in model.by_cause.items():
             for i, rid in enumerate(ids):
                 if rid not in model.remedies:

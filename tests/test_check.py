@@ -206,3 +206,25 @@ def test_a_no_goods_cause_the_options_lack(shop: tuple[Path, Path]) -> None:
     edit(remedies, "no_goods_causes: [logistics]", "no_goods_causes: [logistic]")
     problems = _problems(shop)
     assert any("no_goods_causes[0]" in p and "by_cause 里没有这个原因：logistic" in p for p in problems), problems
+
+
+def test_a_remedy_the_buyer_cannot_name_is_a_problem(shop: tuple[Path, Path]) -> None:
+    """A new remedy without `choose` loaded and was offered, but a buyer's "补发一个吧" was read as
+    the built-in 补发一份新的: the shop's option could never be chosen, nor counted in the report."""
+    remedies = shop[0] / "remedies.yaml"
+    edit(remedies, "remedies:\n", "remedies:\n  repack:\n    label: 重新包装补发\n"
+                                  "    text: 给您重新包装好补发一{{ unit }}\n    short: 重新包装补发一{{ unit }}\n")
+    (p,) = _problems(shop)
+    assert p.startswith(f"{remedies}:{line_of(remedies, 'repack:')}：remedies.repack：")
+    assert "没有写 choose" in p and "补发" in p
+
+
+def test_a_template_the_guard_would_warn_about_is_a_problem(shop: tuple[Path, Path]) -> None:
+    """A lead's warm closing line "我们小店就靠这点业绩了，评价的事拜托您啦" passed the check (only
+    blocks were reported), and every agent who sent the shop's own suggestion got 道德绑架."""
+    closing = shop[1] / "closing/default.warm.j2"
+    closing.write_text(closing.read_text(encoding="utf-8").rstrip("\n")
+                       + "\n{# --- #}\n亲，我们小店就靠这点业绩了，评价的事拜托您啦～\n", encoding="utf-8")
+    (p,) = _problems(shop)
+    assert p.startswith(f"{closing}:{line_of(closing, '业绩')}：")
+    assert "合规检查提醒（注意级，guilt_trip" in p and "就靠这点业绩" in p

@@ -42,6 +42,10 @@ def run(*args: str) -> tuple[int, str]:
     (["analyze", "--role", "boss"], "错误：'--role' 的值不对：'boss' 不是可选值之一：'buyer', 'agent'。"),
     (["analyze"], "错误：缺少选项 '--role'。可选：buyer、agent"),
     (["channels", "check"], "错误：缺少参数 '渠道名'。"),
+    # the argument's name as the usage line shows it (案例编号), not click's CASE_ID
+    (["contact"], "错误：缺少参数 '案例编号'。"),
+    (["explain"], "错误：缺少参数 '案例编号'。"),
+    (["assign", "--none"], "错误：缺少参数 '案例编号'。"),
     (["serve", "--port", "abc"], "错误：'--port' 的值不对：'abc' 不是合法的整数。"),
 ])
 def test_a_wrong_value_is_a_usage_error(tmp_path: Path, args: list[str], said: str) -> None:

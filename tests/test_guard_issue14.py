@@ -341,3 +341,15 @@ def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
              if f.code == "conditional_benefit")
     assert f.rewrite is not None
     assert f.rewrite.endswith("，不附带任何条件，跟评价没有关系，评价怎么写都由您决定。")
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    # a shop's quick reply: the first clause with a benefit word was only its heading (作为补偿),
+    # and the rewrite read "作为补偿，不附带任何条件…", the red packet itself dropped
+    ("亲，作为补偿，给您发一个5元红包，顺便麻烦改一下评价哈", "作为补偿，给您发一个5元红包"),
+    ("这边先给您补偿5元红包，评价的事您看着办～", "这边给您补偿5元红包"),  # 先: the order the review came in
+])
+def test_the_benefit_rewrite_keeps_the_benefit_itself(engine: Engine, text: str, kept: str) -> None:
+    f = next(f for f in engine.understand.findings(text) if f.code == "conditional_benefit")
+    assert f.rewrite == f"{kept}，不附带任何条件，跟评价没有关系，评价怎么写都由您决定。", f.rewrite
+    assert not engine.understand.guard.blocks(engine.understand.findings(f.rewrite))

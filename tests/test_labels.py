@@ -96,9 +96,9 @@ def _add_packaging(dialogs: Path, templates: Path, *, named: bool = True) -> Non
         words["cause_labels"]["packaging"] = "包装的问题"
         _save(dialogs / "defaults.yaml", words)
     remedies = _yaml(dialogs / "remedies.yaml")
-    assert remedy["repack"] == {"label": "重新包装补发", "text": "给您重新包装好补发一{{ unit }}",
-                                "short": "重新包装补发一{{ unit }}"}
-    remedies["remedies"]["repack"] = {**remedy["repack"], "choose": ["补发", "重新包装"]}
+    # the guide's block as it stands: it once lacked `choose`, and the buyer's "补发一个吧" was
+    # read as the built-in reship, which the cause does not even offer
+    remedies["remedies"]["repack"] = remedy["repack"]
     remedies["by_cause"]["packaging"] = ["repack", "return_refund"]
     _save(dialogs / "remedies.yaml", remedies)
     for folder in ("explain", "public_reply"):
@@ -136,6 +136,21 @@ def test_a_shop_adds_a_cause_and_gets_it_end_to_end(packaging: tuple[Path, Path]
 
     assert [str(p) for p in check_folders(dialogs, templates) if not _known_until_h14(p)] == []
 
+
+
+@pytest.mark.parametrize("pick", ["补发一个吧", "那就重新包装寄一个吧"])
+def test_the_buyer_picks_the_guides_new_remedy_by_its_words(packaging: tuple[Path, Path], pick: str) -> None:
+    """Following the guide, a lead adds 重新包装补发; the agent offers it with the cause's other
+    option and the buyer names it: the case records the new remedy (what the report counts under
+    哪种补救最管用), not the built-in 补发一份新的 the cause does not offer."""
+    engine = Engine.load(*packaging)
+    conv, sug = _dialog(engine, [*OPENING, ("buyer", PACKAGING),
+                                 ("agent", "真的很抱歉，给您添麻烦了，收到压坏的东西换谁都会不开心。"),
+                                 ("agent", "这次是我们打包没做好，给您重新包装好补发一个，"
+                                           "或者给您办退货退款，您看哪种合适？"),
+                                 ("buyer", pick)])
+    assert conv.context.remedy_chosen == "repack", (conv.context.remedy_chosen, sug.stage.id)
+    assert any("重新包装补发" in s.text for s in sug.suggestions), sug.suggestions
 
 
 @pytest.mark.parametrize("text", ["包装破了，盒子都压扁了", "你们包装太差了，盒子都压坏了", PACKAGING])
@@ -369,3 +384,29 @@ def test_a_team_chats_help_and_end_usage_name_the_shops_outcomes(renamed: Engine
     assert "问题已处理" in said and "已解决" not in said and "已改评" in said
     text = help_text(renamed.labels)
     assert "问题已处理" in text and "已解决" not in text
+
+
+def test_import_and_queue_take_the_shops_folders_as_every_command_does(
+        packaging: tuple[Path, Path], tmp_path: Path) -> None:
+    """docs/customising.md: "或每个命令加 --dialogs / --templates". `csbot import` read the morning's
+    reviews with the bundled lexicon (包装破了 → 物流问题) and refused --dialogs as an unknown option."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    dialogs, templates = packaging
+    export = tmp_path / "评价.csv"
+    export.write_text("订单编号,买家昵称,宝贝,评价结果,评价内容\n"
+                      "4012345678901234700,a**9,羊毛围巾 驼色,差评,包装破了，盒子都压扁了，送人的礼物没法送了\n",
+                      encoding="utf-8")
+    run = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DIALOGS": None, "CSBOT_TEMPLATES": None,
+                         "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'csbot.db'}", "CSBOT_SHOP": "柚子家女装"})
+    shop = ["--dialogs", str(dialogs), "--templates", str(templates)]
+    done = run.invoke(main, ["import", str(export), *shop])
+    assert done.exit_code == 0 and "新开案例 1 个" in done.output, done.output
+    listed = run.invoke(main, ["queue", "--json", *shop])
+    assert listed.exit_code == 0, listed.output
+    (item,) = json.loads(listed.output)["items"]
+    assert item["cause"]["id"] == "packaging" and item["cause"]["label"] == "包装问题"
+    for command in ("contact", "explain", "queue", "import"):
+        assert "--dialogs" in run.invoke(main, [command, "--help"]).output, command

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -411,3 +412,33 @@ def test_count_axes_step_by_round_numbers() -> None:
     from bot.insights.charts import tick_step
 
     assert [tick_step(n) for n in (0, 3, 10, 12, 36, 190, 359, 1234)] == [1, 1, 1, 2, 5, 20, 50, 200]
+
+
+async def test_a_second_review_request_counts_as_a_compliance_finding(tmp_path: Path, aiohttp_client: Any) -> None:
+    """The agent asked for the review twice: the sidebar warned 重复请求改评 (a compliance code in
+    defaults.yaml's finding_labels, found by the flow, so without a span), and the lead's report
+    said 合规提醒 0: it counted only the warnings with a span."""
+    from bot.server.app import STORE, build_app
+
+    engine = shared_engine()
+    db = f"sqlite:///{tmp_path / 'csbot.db'}"
+    app = await build_app(db, engine)
+    token = await app[STORE].add_token("小林", "agent", "柚子家女装")
+    client = await aiohttp_client(app)
+    h = {"Authorization": f"Bearer {token}"}
+    r = await client.post("/api/v1/conversations", headers=h,
+                          json={"shop": "柚子家女装", "buyer_name": "陈静", "honorific": "女士", "product": "羽绒服"})
+    conv_id = (await r.json())["conversation"]["id"]
+    said = []
+    for role, text in [("agent", "您好，请问是陈静女士吗？我是柚子家女装的售后小林。"), ("buyer", "是我"),
+                       ("agent", "亲，方便的话麻烦您把评价改一下吧"), ("agent", "亲，评价的事还麻烦您改一下哈")]:
+        r = await client.post(f"/api/v1/conversations/{conv_id}/messages", json={"role": role, "text": text},
+                              headers=h)
+        said.append({w["code"] for w in (await r.json())["warnings"]})
+    assert "repeat_request" in said[-1], said
+    run = CliRunner(env={"CSBOT_CONFIG": None, "CSBOT_DIALOGS": None})
+    out = await asyncio.to_thread(run.invoke, main, ["report", "--db", db, "--format", "csv"])
+    rows = list(csv.reader(io.StringIO(out.stdout_bytes.decode("utf-8-sig"))))
+    assert ["合规提醒：类型", "重复请求改评", "合规提醒次数", "1"] in [row[:4] for row in rows], out.output
+    # a flow note that is no compliance code (early_request: asked before the fix) is still left out
+    assert not any(row[5] == "early_request" for row in rows[1:])

@@ -112,21 +112,32 @@ class Guard:
         return str(spec.get("plain")) if spec.get("plain") else None
 
     def _benefit_clause(self, text: str) -> str | None:
-        """The clause offering the benefit, without the review and the condition."""
+        """The clauses offering the benefit, without the review and the condition: the first
+        one kept and those right after it that are kept too, so that a heading (作为补偿) keeps
+        the benefit it introduces (给您发一个5元红包), not the heading alone."""
+        run: list[str] = []
         for clause in CLAUSE_BREAK.split(text):
-            if not self.ties.benefit or not self.ties.benefit.search(clause):
+            out = self._kept(clause)
+            if out is None or len("，".join([*run, out])) > 30:
+                if run:
+                    break
                 continue
-            if self.ties.review and self.ties.review.search(clause):
-                continue
-            if self.ties.offplatform and self.ties.offplatform.search(clause):
-                continue
-            if self._not_kept is not None and self._not_kept.search(clause):
-                continue  # 截图找客服领取, 发您微信红包: no benefit a compliant message keeps as said
-            # an emoji read as its word beside the word itself (🎁礼物, 🎁🎁 → 礼物礼物) says it once
-            out = _DOUBLED.sub(r"\1", _LINK_WORDS.sub("", clause)).strip(" ,，~～")
-            if 2 <= len(out) <= 30:
-                return _INFORMAL_YOU.sub("您", out)
-        return None
+            run.append(out)
+        return "，".join(run) or None
+
+    def _kept(self, clause: str) -> str | None:
+        """``clause`` as a compliant message keeps it, when it offers a benefit and nothing else."""
+        if not self.ties.benefit or not self.ties.benefit.search(clause):
+            return None
+        if self.ties.review and self.ties.review.search(clause):
+            return None
+        if self.ties.offplatform and self.ties.offplatform.search(clause):
+            return None
+        if self._not_kept is not None and self._not_kept.search(clause):
+            return None  # 截图找客服领取, 发您微信红包: no benefit a compliant message keeps as said
+        # an emoji read as its word beside the word itself (🎁礼物, 🎁🎁 → 礼物礼物) says it once
+        out = _DOUBLED.sub(r"\1", _LINK_WORDS.sub("", clause)).strip(" ,，~～")
+        return _INFORMAL_YOU.sub("您", out) if 2 <= len(out) <= 30 else None
 
     def blocks(self, findings: list[Finding]) -> bool:
         """True when any finding is of block severity."""

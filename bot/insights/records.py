@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -149,19 +150,22 @@ def _findings_query(filters: Filters) -> Select[Any]:
             .where(_T.role == "agent", *filters.conditions()))
 
 
-def findings_of(suggestion: str) -> list[FindingRecord]:
-    """The guard's findings in a stored Suggestion: its warnings with a span (a policy
-    note, such as a request made too early, has none)."""
+def findings_of(suggestion: str, compliance: AbstractSet[str] = frozenset()) -> list[FindingRecord]:
+    """The guard's findings in a stored Suggestion: its warnings with a span, and those of a
+    compliance code (``compliance``: defaults.yaml's finding_labels) the flow found without one
+    (a second review request). A flow note, such as a request made too early, is neither."""
     warnings = json.loads(suggestion).get("warnings") or []
-    return [FindingRecord(str(w["code"]), str(w["severity"]))
-            for w in warnings if w.get("span") is not None]
+    kept = [w for w in warnings if w.get("span") is not None or w.get("code") in compliance]
+    # one code once a turn: the guard's wording and the flow's count of requests may both see it
+    return list(dict.fromkeys(FindingRecord(str(w["code"]), str(w["severity"])) for w in kept))
 
 
-async def read_records(db: AsyncEngine, filters: Filters | None = None, *,
-                       initial_stage: str) -> list[CaseRecord]:
+async def read_records(db: AsyncEngine, filters: Filters | None = None, *, initial_stage: str,
+                       compliance: AbstractSet[str] = frozenset()) -> list[CaseRecord]:
     """The cases matching ``filters``, oldest first, with their guard findings.
 
-    ``initial_stage``: where a case closed before any message stopped (the script's first stage).
+    ``initial_stage``: where a case closed before any message stopped (the script's first stage);
+    ``compliance``: the finding codes counted without a span too (see findings_of).
     """
     filters = filters or Filters()
     found: dict[str, list[FindingRecord]] = defaultdict(list)
@@ -169,7 +173,7 @@ async def read_records(db: AsyncEngine, filters: Filters | None = None, *,
         # Streamed: a store holds many turns, and only the findings of each are kept.
         result = await conn.stream(_findings_query(filters))
         async for conv_id, suggestion in result:
-            found[conv_id].extend(findings_of(suggestion))
+            found[conv_id].extend(findings_of(suggestion, compliance))
         rows = (await conn.execute(_cases_query(filters))).all()
     return [_record(row, found.get(row.id, ()), initial_stage) for row in rows]
 

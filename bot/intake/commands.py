@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_options import config_option, data_options, db_option, load_engine, settings, with_store
 from bot.cli_zh import ReadablePath
 from bot.intake.contact import ATTEMPT_KINDS, ContactRules, RulesError, TooManyAttempts
 
@@ -40,16 +40,17 @@ def _console(err: bool = False) -> Any:
               help="--top：从这天开始（默认 7 天前；last：从上次拉取到的时间接着拉）")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="--top：到这天为止（默认现在）")
 @click.option("--map", "maps", multiple=True, metavar="列名=字段",
-              help="表头名称不标准时指定对应字段，可写多次，例如 --map 宝贝标题=product")
+              help="表头名称不标准时指定对应字段，可写多次，例如 --map 交易单号=order_id")
 @click.option("--shop", default=None, help="文件里没有店铺列时的店铺名（默认 CSBOT_SHOP）")
 @click.option("--platform", type=click.Choice(["taobao", "tmall"]), default=None,
               help="文件里没有平台列时的平台；--top：店铺的平台（默认 taobao）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 结果，供程序读取")
 @db_option
 @config_option
+@data_options
 def import_cmd(file: Path | None, top: bool, since: str | None, until: str | None, maps: tuple[str, ...],
                shop: str | None, platform: str | None, as_json: bool, database_url: str | None,
-               config: Path | None) -> None:
+               config: Path | None, dialogs: Path | None, templates: Path | None) -> None:
     """导入新的中评/差评，每条开一个案例（同一订单+子订单不会重复导入）。
 
     \b
@@ -59,7 +60,8 @@ def import_cmd(file: Path | None, top: bool, since: str | None, until: str | Non
     """
     if top == (file is not None):
         raise click.UsageError("请给出要导入的文件，或者用 --top 从开放平台拉取（二选一）")
-    s = settings(config, database_url=database_url)
+    # the review is read with the shop's lexicon: a cause the shop added is the case's cause
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     if top:
         from bot.intake.top_command import run_top
 
@@ -176,8 +178,10 @@ def _status(value: str | None) -> str | None:
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="最多显示几条")
 @db_option
 @config_option
+@data_options
 def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status: str | None,
-          search: str | None, limit: int, database_url: str | None, config: Path | None) -> None:
+          search: str | None, limit: int, database_url: str | None, config: Path | None,
+          dialogs: Path | None, templates: Path | None) -> None:
     """按紧急程度列出待处理的中差评案例。
 
     差评排在中评前面；疑似恶意评价标出投诉期限；超过首次联系目标（默认评价后 24 小时）的标为已超时；
@@ -189,7 +193,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
 
     if mine and not agent:
         raise click.UsageError("--mine 需要同时用 --agent 指定客服")
-    s = settings(config, database_url=database_url)
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     query = QueueQuery(shop=shop, q=search, status=status, me=agent, mine=mine, limit=limit)
     engine = load_engine(s.dialogs, s.templates)
     rules = _rules(s, engine.script.max_attempts)
@@ -298,12 +302,13 @@ def assign(case_id: str, agent: str | None, unassign: bool, database_url: str | 
 @click.option("--yes", "-y", is_flag=True, help="免打扰时段也记录，不再询问")
 @db_option
 @config_option
+@data_options
 def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, database_url: str | None,
-            config: Path | None) -> None:
+            config: Path | None, dialogs: Path | None, templates: Path | None) -> None:
     """记录一次联系买家（每个案例最多 3 次，未接通和回访都算）；免打扰时段先提醒。"""
     from bot.intake.queue import check_contact, record_attempt
 
-    s = settings(config, database_url=database_url)
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     rules = _rules(s, load_engine(s.dialogs, s.templates).script.max_attempts)
 
     async def go(store: Any) -> tuple[str, int, list[str], bool]:

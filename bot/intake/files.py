@@ -53,7 +53,7 @@ def parse_map(items: tuple[str, ...] | list[str]) -> dict[str, str]:
     for item in items:
         name, sep, target = item.partition("=")
         if not sep or not name.strip() or not target.strip():
-            raise FileError(f"写法不对：“{item}”，应写成 列名=字段，例如 宝贝标题=product")
+            raise FileError(f"写法不对：“{item}”，应写成 列名=字段，例如 交易单号=order_id")
         key = target.strip()
         fid = key if key in FIELDS else ALIASES.get(header_key(key))
         if fid is None:
@@ -78,7 +78,7 @@ def _columns(headers: list[object], mapping: dict[str, str]) -> tuple[dict[str, 
     if missing:
         shown = "、".join(str(h).strip() for h in headers if str(h or "").strip())[:200]
         raise FileError(f"表头里找不到{'、'.join(missing)}这一列（表头是：{shown}）；"
-                        "列名不一样时用 --map 列名=字段 指定，例如 --map 宝贝标题=product")
+                        "列名不一样时用 --map 列名=字段 指定，例如 --map 交易单号=order_id")
     return columns, ignored
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from bot.cli_options import config_option, db_option, load_engine, settings, with_store
+from bot.cli_options import config_option, data_options, db_option, load_engine, settings, with_store
 
 # The open platform's client (and aiohttp) is imported by the commands that use it:
 # `csbot --help` and every other command start without it.
@@ -102,7 +102,9 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
 @click.option("--yes", "-y", is_flag=True, help="不再询问，直接发布")
 @db_option
 @config_option
-def explain(case_id: str, text: str | None, yes: bool, database_url: str | None, config: Path | None) -> None:
+@data_options
+def explain(case_id: str, text: str | None, yes: bool, database_url: str | None, config: Path | None,
+            dialogs: Path | None, templates: Path | None) -> None:
     """评价保留时，在开放平台发布商家的公开解释（taobao.traderate.explain.add）。
 
     每条评价只能解释一次：发布前先确认，发布后记下，不会再发第二次。
@@ -115,7 +117,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     from bot.intake.top import TopClient, TopConfig, TopError
     from bot.service.turns import TurnService
 
-    s = settings(config, database_url=database_url)
+    s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     try:
         top = TopConfig.from_settings(s)
     except TopError as exc:
