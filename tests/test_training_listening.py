@@ -171,9 +171,11 @@ def test_a_buyer_who_refuses_is_not_waiting_to_be_shown(engine: Engine) -> None:
 
 def test_ending_the_chat_before_the_buyer_has_an_answer_costs_points(engine: Engine) -> None:
     # The aunt still waits for an apology ("连句对不起都不说吗？") when the trainee says goodbye.
+    # (The trainee says who they are: an opener without it leaves her asking "你是哪位呀？" until
+    # answered - test_training_play2 - and this test is about the apology.)
     s = _session(engine, "wrong_item_first_time", 2)
     card = run_scripted(s, [
-        "王阿姨您好，请问是王秀兰阿姨吗？", AUNT[1], "是仓库发错了，给您补发两盒红枣枸杞茶吧。",
+        AUNT[0], AUNT[1], "是仓库发错了，给您补发两盒红枣枸杞茶吧。",
         "那您愿意改一下评价吗？改不改都由您决定。", "好的，谢谢阿姨，再见。"])
     lines = _buyer_lines(s)
     # she says she was not done (the common `unanswered` line), not a plain "嗯，再见。"
