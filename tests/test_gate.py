@@ -56,9 +56,10 @@ def test_a_rule_that_can_start_anywhere_is_searched_only_where_a_character_it_ne
 
     rules = RuleSet.build({"angry": [{"any": [r"(?P<x>\S{1,3})就是(?P=x)"]}],
                            "price": [{"any": [r"\w+元"]}], "other": [{"any": ["[^退]款?"]}]}, {})
-    assert [r.keys for r in rules.rules] == [frozenset({"就"}), frozenset({"元"}), None]
+    assert [r.keys for r in rules.rules] == [frozenset({"就是"}), frozenset({"元"}), None]
     assert rules.gate.candidates("太差了，差就是差") == [0, 2]
     assert rules.gate.candidates("退我五十元吧") == [1, 2]
+    assert rules.gate.candidates("就这样是吧") == [2]  # 就 and 是, not 就是
     hits = rules.hits("太差了，差就是差", Negation([]))
     assert [(h.start, h.end) for h in hits if h.label == "angry"] == [(4, 8)]
 
@@ -268,7 +269,7 @@ def test_required_characters_of_a_match() -> None:
     assert required(r"[\u4e00-\u9fff]{1,6}(路|街|道)\d+号") == {"号"}  # the fewest found
     assert required("^.{0,6}在(吗|不在|嘛)") == {"在"}
     assert required("(?=好).(评|现)") == {"评", "现"}  # a lookaround holds no character of the match
-    assert required("(好评|返)+") == {"好", "返"}
+    assert required("(好评|返)+") == {"好评", "返"}
     for pattern in (".*", "好?", "[^退]", r"\s", "(?i)a", "(好|.)"):
         assert required(pattern) is None, pattern
 
@@ -328,9 +329,12 @@ def test_a_rule_of_several_alternatives_compiles_only_those_a_text_can_match() -
 def test_needs_lists_a_set_of_characters_for_each_part_every_match_holds() -> None:
     from bot.understand.gate import needs
 
-    assert needs("(您|你)[^,，。!?]{0,6}?(没量准|没看清)") == [{"您", "你"}, {"没"}]
+    assert needs("(您|你)[^,，。!?]{0,6}?(没量准|没看清)") == [{"您", "你"}, {"没量", "没看"}]
     assert needs("好?评+") == [{"评"}]  # an optional part needs nothing
-    assert needs("(?:退款|钱)") == [{"退", "钱"}]  # one character of either alternative
+    assert needs("(?:退款|钱)") == [{"退款", "钱"}]  # one string of either alternative
+    # characters one after the other: each pair of them (a lookaround between them matches nothing)
+    assert needs("好评(?!价)返现") == [{"好评"}, {"评返"}, {"返现"}]
+    assert needs("好评?返") == [{"好"}, {"返"}]  # an optional character stands between
     assert needs(".{2}") == [] and needs("(?i)ok") == []
     assert needs("\ue000了", {"\ue000": [frozenset("坏破")]}) == [{"坏", "破"}, {"了"}]  # a cue's mark
 

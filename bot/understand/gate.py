@@ -13,7 +13,8 @@ A rule that is one long alternation (the guard's ``blame``, the acts' ``empathiz
 prefixes that most messages hold (您, 是…), so it is gated by its alternatives instead
 (``alternatives``: scoped._Expander gives them for the agent acts and the guard): an
 alternative can match only in a text that holds one of its prefixes and, for each set
-``needs`` finds, one character of that set ("(您|你)…(没量准|没看清)" needs 您 or 你, and 没).
+``needs`` finds, one string of that set: a character, or two written one after the other
+("(您|你)…(没量准|没看清)" needs 您 or 你, and 没量 or 没看).
 The rule is searched when one of its alternatives can match, and only those alternatives
 (``entries``), each its own pattern (rules.Either: the match that starts first, and of
 those the first alternative's, as the alternation's); when none can, neither can the
@@ -138,27 +139,40 @@ def _extend(cur: set[_Partial], items: Sequence[rx.Node],
 
 
 def required(pattern: str) -> frozenset[str] | None:
-    """Characters of which every match of ``pattern`` holds at least one (the fewest found;
-    OTHER_DIGIT for the other decimal digits, as in ``grams``); None when none is known.
-    Raises ValueError for a pattern regex_syntax cannot read."""
+    """Strings of one or two characters of which every match of ``pattern`` holds at least
+    one (the fewest found; OTHER_DIGIT for the other decimal digits, as in ``grams``); None
+    when none is known. Raises ValueError for a pattern regex_syntax cannot read."""
     return min(needs(pattern), key=len, default=None)
 
 
 def needs(pattern: str | rx.Parsed, subs: Mapping[str, Sequence[frozenset[str]]] | None = None) -> list[frozenset[str]]:
-    """Sets of characters such that every match of ``pattern`` holds one of each set (as
-    ``required``). A character in ``subs`` stands for a sub-pattern with those sets (a cue's
-    mark, as in ``partials``). Raises ValueError for a pattern regex_syntax cannot read."""
+    """Sets of strings of one or two characters such that every match of ``pattern`` holds
+    one of each set (as ``required``; a text's ``grams`` tell). A character in ``subs``
+    stands for a sub-pattern with those sets (a cue's mark, as in ``partials``). Raises
+    ValueError for a pattern regex_syntax cannot read."""
     tree = rx.parse(pattern) if isinstance(pattern, str) else pattern
     return [] if tree.loose else _needs(tree.items, subs or {})
 
 
 def _needs(items: Sequence[rx.Node], subs: Mapping[str, Sequence[frozenset[str]]]) -> list[frozenset[str]]:
     out: list[frozenset[str]] = []
+    # Plain characters one after the other (what matches nothing may stand between them)
+    # are next to each other in every match: each pair of them is needed, and a pair is
+    # far rarer in a text than either character ("没量准" needs 没量 and 量准, not 没 and 量).
+    # Each alternative the gate leaves is compiled on its first search: with single
+    # characters, half of those `csbot lint` compiled found nothing (docs/performance.md).
+    run = ""
     for op, av in items:
-        if op is rx.LIT and av in subs:
+        if op is rx.LIT and av not in subs:
+            run += av
+            continue
+        if op is rx.ZERO:
+            continue
+        if run:
+            out += _pairs(run)
+            run = ""
+        if op is rx.LIT:
             out.extend(subs[av])
-        elif op is rx.LIT:
-            out.append(frozenset(av))
         elif op is rx.IN:
             listed = chars(av)
             if listed is not None:
@@ -172,7 +186,16 @@ def _needs(items: Sequence[rx.Node], subs: Mapping[str, Sequence[frozenset[str]]
             each = [_needs(seq, subs) for seq in av]
             if all(each):
                 out.append(frozenset().union(*(min(e, key=len) for e in each)))
+    if run:
+        out += _pairs(run)
     return out
+
+
+def _pairs(run: str) -> list[frozenset[str]]:
+    """What a run of plain characters needs: itself when one character, else each pair."""
+    if len(run) == 1:
+        return [frozenset((run,))]
+    return [frozenset((run[i:i + 2],)) for i in range(len(run) - 1)]
 
 
 # What a text must hold for one alternative of a rule to match: one string of each set.

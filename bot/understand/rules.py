@@ -279,9 +279,9 @@ def _pattern(patterns: list[str] | Led | None, cues: Mapping[str, list[str]]) ->
 
 def _needed(pattern: str | Led | None) -> frozenset[str] | None:
     """For a pattern whose matches can start anywhere ("(?P<x>\\S{1,3})就是(?P=x)", a
-    whole-message shape): characters of which every match holds one (gate.required), as
-    one-character keys. A text without them is one the pattern cannot match, so the gate
-    need not search it there (grams holds every character of a text)."""
+    whole-message shape): strings of one or two characters of which every match holds one
+    (gate.required), as keys. A text without them is one the pattern cannot match, so the
+    gate need not search it there (grams holds every character of a text and every pair)."""
     if pattern is None:
         return None
     try:
