@@ -530,15 +530,17 @@ class Engine:
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self.roles.callback:
             # a mood ("明天也一样 就今晚吧", read as a complaint with no cause) agrees the time: the
-            # problem carried on with is one the buyer tells
-            if free_now or (complaint and not vague and intent not in ("busy", "extort", "threaten")):
+            # problem carried on with is one the buyer tells; so does a time with no problem in it
+            # ("八点吧", once read as a request for compensation at 0.28)
+            when = callback_time(norm, at or datetime.now(), ctx.evening) if norm else None
+            if free_now or (complaint and not vague and intent not in ("busy", "extort", "threaten")
+                            and (when is None or u.cause is not None)):
                 self.script.fire(conv, "carry_on", at)
                 ctx.callback_at, ctx.offers_time, ctx.callback_late, ctx.evening = None, False, False, False
                 if free_now and not complaint and conv.stage not in self.roles.identifies:
                     # "到家了你说吧" resumes the step it was on: it is no "记得" to the order
                     events = []
             else:
-                when = callback_time(norm, at or datetime.now(), ctx.evening) if norm else None
                 if when is not None:
                     self._agree_time(ctx, when)
                 events = [e for e in events if e in ("extort", "threaten")]
