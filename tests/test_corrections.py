@@ -120,7 +120,13 @@ def test_exported_corrections_are_learned_from(tmp_path: Path) -> None:
     """The export → learn round trip: corrections exported by `csbot corrections export`
     are corpus lines `csbot learn` trains on (a small corpus keeps the run short)."""
     db = f"sqlite:///{tmp_path / 'c.db'}"
-    stdin = "买：你们客服在忙也不至于半天才回复一句话吧\n/意图 抱怨\n/原因 客服态度\n/quit\n"
+    # A correction that changes nothing is not stored, so the line names two problems and the
+    # correction is the one the model did not pick: it changes the reading whatever the model.
+    line = "鞋子偏小一码，联系客服没人回"
+    read = json.loads(subprocess.run([sys.executable, "-m", "bot", "analyze", "--role", "buyer"], input=line + "\n",
+                                     text=True, capture_output=True, cwd=ROOT, timeout=120, encoding="utf-8").stdout)
+    cause, label = ("service", "客服态度") if read["cause"] == "size_fit" else ("size_fit", "尺码不合适")
+    stdin = f"买：{line}\n/意图 抱怨\n/原因 {label}\n/quit\n"
     r = subprocess.run([sys.executable, "-m", "bot", "assist", "--shop", "店", "--buyer", "亲",
                         "--product", "", "--order-date", "", "--db", db], input=stdin, text=True,
                        capture_output=True, cwd=ROOT, timeout=120, encoding="utf-8")
@@ -129,7 +135,7 @@ def test_exported_corrections_are_learned_from(tmp_path: Path) -> None:
                        text=True, capture_output=True, cwd=ROOT, timeout=120, encoding="utf-8")
     exported = r.stdout.splitlines()
     assert [json.loads(x)["intent"] for x in exported] == ["complain"]
-    assert json.loads(exported[0])["cause"] == "service"
+    assert json.loads(exported[0])["cause"] == cause
     corpus = tmp_path / "corpus" / "train"
     corpus.mkdir(parents=True)
     for role in ("buyer", "agent"):
