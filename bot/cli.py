@@ -153,31 +153,46 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
 @click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
-    """检查店铺的快捷短语库（一行一条）。
+    """检查店铺的快捷短语库（一行一条；千牛导出的快捷短语表 CSV 只查“快捷短语”一列）。
 
     有“禁止”级问题（好评返现等条件利益、威胁、泄露隐私）时退出码为 1，否则为 0。
     """
+    import itertools
+
     u = _understander(dialogs, "guard")
+    from bot.guard.quick_replies import export_rows, peek
     from bot.guard.report import Describer
+    from bot.intake.files import FileError
 
     labels = Describer(u.dialogs)
     blocked = warned = total = 0
     unread: list[int] = []
-    for n, text in _readable(file, unread):
-        total += 1
-        findings = u.findings(text)
-        blocked += any(f.severity == "block" for f in findings)
-        warned += bool(findings) and not any(f.severity == "block" for f in findings)
-        if as_json:
-            click.echo(json.dumps({"line": n, "text": text,
-                                   "findings": [f.model_dump() for f in findings]},
-                                  ensure_ascii=False))
-        elif findings:
-            click.echo(f"第 {n} 行：{text}")
-            for f in findings:
-                click.echo(labels.describe(f, text))
+    first, export = peek(file)
+    rows: Iterator[tuple[int, str, str]]
+    if export is not None:  # 千牛's quick-reply export: the phrase column only, rows as Excel numbers them
+        rows = export_rows(first + file.read(), export)
+    else:
+        rows = ((n, text, "") for n, text in _readable(itertools.chain([first], file), unread))
+    try:
+        for n, text, group in rows:
+            total += 1
+            findings = u.findings(text)
+            blocked += any(f.severity == "block" for f in findings)
+            warned += bool(findings) and not any(f.severity == "block" for f in findings)
+            if as_json:
+                click.echo(json.dumps({"line": n, "text": text, **({"group": group} if export else {}),
+                                       "findings": [f.model_dump() for f in findings]},
+                                      ensure_ascii=False))
+            elif findings:
+                click.echo(f"第 {n} 行" + (f"（分组：{group}）" if group else "") + f"：{text}")
+                for f in findings:
+                    click.echo(labels.describe(f, text))
+    except FileError as exc:
+        click.echo(f"读不了这个文件：{exc}", err=True)
+        sys.exit(EXIT_DATA)
     if not as_json:
-        click.echo(f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
+        click.echo(("千牛快捷短语表：只检查“快捷短语”一列，行号和 Excel 里一致（表头是第 1 行）。\n" if export else "")
+                   + f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
     _ending()
     sys.exit(EXIT_FOUND if blocked or unread else EXIT_OK)
 
