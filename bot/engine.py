@@ -154,7 +154,7 @@ class Engine:
             case = Case.model_validate(case)
         conv = Conversation(id=conversation_id, case=case, tone=tone,
                             stage=self.script.initial, script_version=self.script.version)
-        self.seed_cause(conv, self.review_cause(case.review_text)[1])
+        self.seed_cause(conv, self.review_cause(case.review_text)[1], self.review_cause(case.review_followup)[1])
         return self._answer(conv, None, [], None)
 
     def review_cause(self, text: str | None) -> tuple[BuyerUnderstanding | None, Cause | None]:
@@ -170,14 +170,21 @@ class Engine:
         return u, u.cause if sure else None
 
     @staticmethod
-    def seed_cause(conv: Conversation, cause: Cause | None) -> None:
+    def seed_cause(conv: Conversation, cause: Cause | None, later: Cause | None = None) -> None:
         """The review's cause is the case's primary cause, as if the buyer had said it first:
         a different cause stated in the talk is kept as secondary unless the buyer corrects
         it ("不是…是…"). It does not count as the problem stated in the talk: the agent still
-        listens and apologises first."""
+        listens and apologises first. ``later``: the cause of the buyer's follow-up review
+        (追评), often where the real complaint is: the primary one when the review names
+        none, else a secondary one."""
         ctx = conv.context
-        if cause is not None and ctx.cause is None and conv.turn == 0:
-            ctx.cause, ctx.cause_source = cause, "review"
+        if ctx.cause is not None or conv.turn != 0:
+            return
+        first = cause or later
+        if first is not None:
+            ctx.cause, ctx.cause_source = first, "review"
+        if later is not None and later != first and later not in ctx.causes:
+            ctx.causes.append(later)
 
     def feed(
         self, conv: Conversation, role: Role, text: str, *, at: datetime | None = None,
@@ -796,6 +803,10 @@ class Engine:
         notes = self.policy.stage_notes(conv.stage, conv.context.callback_at is not None,
                                         self._held_suspect(conv)) \
             + self._flow_notes(conv, at)
+        if public and conv.case.shop_reply:  # the one reply a review takes is posted already
+            public = None
+            if "public_reply_done" in self.policy.notes:  # (a shop's older policy.yaml lacks it)
+                notes.append(self.policy.note("public_reply_done"))
         if public:
             notes.append(self.policy.note("public_reply"))
         unit = variables["unit"]

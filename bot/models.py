@@ -48,6 +48,10 @@ class Case(Strict):
     review_rating: Literal["中评", "差评"] | None = None
     review_text: str | None = Field(default=None, max_length=2000)
     review_time: datetime | None = None
+    review_followup: str | None = Field(default=None, max_length=2000,
+                                        description="买家的追评（常常是真正的问题所在）")
+    shop_reply: str | None = Field(default=None, max_length=2000,
+                                   description="评价下已经发布的商家回复（解释）：每条评价只能解释一次")
     review_changed: bool = Field(default=False, description="the buyer already used their one change")
     channel: str | None = Field(default=None, max_length=50)
     agent: str | None = Field(default=None, max_length=50)
