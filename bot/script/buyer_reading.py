@@ -73,6 +73,13 @@ class BuyerReading:
         if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
             u = self._for_buyer(u)
         u = self._opened_by(u, text, norm, "yes", "affirm")
+        if u.intent != "busy" and len(clauses) > 1 and not flow.cue("free_now", norm) \
+                and any(flow.cue("busy_clause", c.strip("，。！？,.!?；;~ ")) for c in clauses[1:]):
+            # "是 在开车" (read as a plain yes): the clause says the buyer cannot talk now; the yes
+            # before it only says who it is, as in "是 在上班 没空" (read as busy)
+            # (a cue's reading is sure, as a plain yes or no opening a message is)
+            u = u.model_copy(update={"intent": "busy", "confidence": 1.0, "intents": [
+                IntentScore(intent="busy", confidence=1.0)]})
         if before in self.roles.offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
             u = self._opened_by(u, text, norm, "no", "deny")
         ctx.deal = False
