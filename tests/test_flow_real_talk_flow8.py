@@ -127,3 +127,64 @@ def test_no_to_the_options_then_changing_the_review_declines_them(text: str) -> 
 def test_choosing_and_changing_the_review_still_chooses() -> None:
     flow = _options().buyer("补寄吧 评价我回头改").expect("polite_request")
     assert flow.conv.context.remedy_chosen is not None
+
+
+# -- no public reply for a review that will not stay ------------------------------------------------------
+
+def test_a_review_changed_already_gets_no_public_reply() -> None:
+    """The review the buyer changed herself ("评价我昨天自己改了") was still given the note "评价会保留"
+    and a public reply draft when the case closed on the chosen fix."""
+    flow = (_asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。")
+            .buyer("评价我昨天自己改过了").agent("是快递路上磕到的，泡沫垫得薄，我们已经改成全包的气泡柱了。")
+            .agent("给您补寄一个新的，碎的不用寄回；或者退您30元，您看哪个？").buyer("补寄吧").expect("closing"))
+    assert flow.last.public_reply is None
+    flow.expect_no_warning("public_reply")
+
+
+def test_options_declined_by_a_buyer_who_will_change_the_review_get_no_public_reply() -> None:
+    """"不用了不用了 是我自己的问题 评价我去改回来": every option declined, and the review is the
+    buyer's to change, so it does not stay."""
+    flow = _options().buyer("不用了不用了 是我自己的问题 评价我去改回来").expect("closing")
+    assert flow.last.public_reply is None
+    flow.expect_no_warning("public_reply")
+
+
+def test_options_declined_alone_still_get_the_public_reply() -> None:
+    flow = _options().buyer("不用了 都不要了").expect("closing")
+    assert flow.last.public_reply is not None
+    flow.expect_warning("public_reply")
+
+
+@pytest.mark.parametrize("text", ["不用了不用了 是我自己的问题 评价我去改回来", "都不要了 差评我回头改回去"])
+def test_saying_i_will_change_it_back_asks_nothing(text: str) -> None:
+    """"评价我去改回来" was taken for a question about how to change it ("改回来" as in "怎么改回来"):
+    the agent was shown "您问的我说一下：…" though nothing was asked."""
+    flow = _options().buyer(text)
+    assert flow.conv.context.change_asked is False
+    assert not any(t.startswith("closing/change-how") for t in (s.template for s in flow.last.suggestions))
+
+
+@pytest.mark.parametrize("text", ["那评价还能改回来吗", "差评怎么改回来", "评价改得了吗"])
+def test_asking_how_to_change_it_back_still_asks(text: str) -> None:
+    flow = _options().buyer("不用了 都不要了").buyer(text)
+    assert flow.conv.context.change_asked is True
+
+
+# -- the product problem first, the slow service after it -------------------------------------------------
+
+@pytest.mark.parametrize(("text", "cause"), [("裤子短了一截 找客服也不理人", "size_fit"),
+                                             ("杯子漏水，问客服半天不回", "quality"),
+                                             ("发货太慢了 客服也不回", "logistics")])
+def test_the_problem_told_first_is_the_cause_and_the_slow_service_comes_second(text: str, cause: str) -> None:
+    """"鞋子偏小一码，联系客服没人回" was read as a service complaint as a whole: the case's cause
+    became service, the apology was for the service and the options were a gift or money, not a
+    bigger size. The problem told first is the case's cause; the service is kept beside it."""
+    flow = _asked().buyer(text).expect("listen_apologize")
+    assert flow.conv.context.cause == cause and "service" in flow.conv.context.causes
+    assert all(s.template.startswith(f"listen_apologize/cause-{cause}") for s in flow.last.suggestions)
+
+
+@pytest.mark.parametrize("text", ["客服态度太差了 问个尺码都爱答不理", "你们客服在忙也不至于半天才回复一句话吧"])
+def test_a_complaint_about_the_service_first_stays_one(text: str) -> None:
+    flow = _asked().buyer(text)
+    assert flow.conv.context.cause == "service"

@@ -394,8 +394,10 @@ class Composer:
     ) -> str | None:
         ctx = conv.context
         suspect = conv.stage in self.roles.suspect or (conv.context.suspected and conv.stage in self.script.holding)
-        stays = suspect or (
-            (conv.stage in self.roles.closes or conv.stage == self.script.final)
+        # a review the buyer changed already, or says she will change, does not stay
+        gone = ctx.review_said_changed or conv.case.review_changed or ctx.review_answer == "agree_review"
+        stays = suspect or (not gone
+            and (conv.stage in self.roles.closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
                  or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
         )

@@ -48,6 +48,14 @@ class BuyerReading:
                          if c is not None and c not in flow.talk_causes), None)
             if told is not None:
                 u = u.model_copy(update={"cause": told})
+        if u.cause in flow.talk_causes and len(clauses) > 1:
+            # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the problem told first is
+            # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5)
+            first = next((c for c in (self.understand.buyer(c).cause for c in clauses) if c is not None), None)
+            if first is not None and first not in flow.talk_causes:
+                if u.cause not in ctx.causes and u.cause != ctx.cause:
+                    ctx.causes = [*ctx.causes, u.cause]
+                u = u.model_copy(update={"cause": first})
         if ctx.refunded and u.intent == "want_refund":
             # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
             u = u.model_copy(update={"intent": "other", "intents": [
