@@ -66,6 +66,7 @@ def test_asking_what_the_call_is_for_answers_no_identity(text: str) -> None:
     it is: the stage went to 确认商品. It only asks why the shop is calling, like "你哪位"."""
     flow = Flow(ENGINE, CASE).agent(HELLO).buyer(text).expect("confirm_identity")
     assert flow.conv.context.problem_stated is False
+    assert all(s.template.startswith("confirm_identity/intent-ask") for s in flow.last.suggestions)
     (flow.agent("您别担心，不是推销，您前几天在我们店买了一个陶瓷花瓶，想问问用得怎么样。").expect("confirm_identity")
      .buyer("哦 是我买的 瓶口磕掉了一块").expect("listen_apologize"))
 
@@ -188,3 +189,47 @@ def test_the_problem_told_first_is_the_cause_and_the_slow_service_comes_second(t
 def test_a_complaint_about_the_service_first_stays_one(text: str) -> None:
     flow = _asked().buyer(text)
     assert flow.conv.context.cause == "service"
+
+
+# -- money offered as "补偿X元" -----------------------------------------------------------------------------
+
+def test_compensation_in_yuan_raised_and_accepted_is_money_back() -> None:
+    """"那给您补偿20元，您看可以吗？" then "二十吧 行": the choice was recorded as an apology gift
+    ("补偿" is one of the gift's cues), and the agent was shown "寄一份致歉小礼物我这边马上处理"."""
+    flow = (_asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。")
+            .agent("是快递路上磕到的，瓶口那里泡沫垫得薄，我们已经改成全包的气泡柱了。")
+            .agent("可以退货退款，运费我们出；要是花瓶您想留着，给您补偿10元，您看哪个？")
+            .buyer("留着 十块有点少吧").expect("remedy").agent("那给您补偿20元，您看可以吗？"))
+    flow.buyer("二十吧 行").expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "partial_refund"
+    assert not any("礼物" in s.text for s in flow.last.suggestions)
+
+
+def test_a_coupon_offered_as_compensation_is_still_the_gift() -> None:
+    flow = _asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。").agent(
+        "是快递路上磕到的，我们已经改成全包的气泡柱了。").agent("给您补偿一张10元无门槛券，您看可以吗？")
+    flow.buyer("行").expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "apology_gift"
+
+
+# -- the buyer owns the misuse -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["其实我后来想了想 是我自己扔洗碗机里洗了 差评是我冲动了",
+                                  "怪我自己 没看说明书就用钢丝球刷了", "说实话是我自己用错了 不全是你们的问题"])
+def test_a_buyer_who_owns_the_misuse_is_thanked_not_told_she_fixed_it(text: str) -> None:
+    """"是我自己扔洗碗机里洗了 … 差评是我冲动了" matched the cue of a buyer who fixed it herself:
+    the agent was shown "您自己处理好了我们也放心些". She owns the misuse: thanked for saying so,
+    no blame, the shop's part (the care notes) said, the options left to her."""
+    flow = (_asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。")
+            .buyer(text).expect("explain"))
+    assert flow.conv.context.self_fixed is False and flow.conv.context.own_fault is True
+    templates = [s.template for s in flow.last.suggestions]
+    assert templates and all(t.startswith("explain/own_fault") for t in templates), templates
+    assert not any("自己处理好" in s.text or "自己动手" in s.text for s in flow.last.suggestions)
+    flow.expect_no_warning("blame")
+
+
+def test_a_buyer_who_fixed_it_herself_is_still_thanked_for_the_trouble() -> None:
+    flow = (_asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。")
+            .buyer("瓶口我自己粘好了"))
+    assert flow.conv.context.self_fixed is True and flow.conv.context.own_fault is False

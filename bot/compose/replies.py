@@ -184,6 +184,8 @@ class Composer:
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
+            if ctx.own_fault:
+                keys.append("own_fault")  # owns the misuse: thanked, no blame, our part, options left open
             if ctx.call_asked:
                 keys.append("call")  # asked to be called: the talk stays here, said kindly
             if ctx.damage_told and conv.stage in self.roles.handles:

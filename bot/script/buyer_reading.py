@@ -91,7 +91,9 @@ class BuyerReading:
         if before in self.roles.offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
             u = self._opened_by(u, text, norm, "no", "deny")
         ctx.deal = False
-        ctx.self_fixed = flow.cue("self_fixed", norm) is not None
+        ctx.own_fault = bool(norm) and flow.cue("own_fault", norm) is not None
+        # ("是我自己扔洗碗机里洗了" owns the misuse; it fixed nothing)
+        ctx.self_fixed = flow.cue("self_fixed", norm) is not None and not ctx.own_fault
         if ctx.self_fixed:  # "盆我已经自己换了一个" (read as an exchange): nothing asked for
             kept = [i for i in u.intents if i.intent not in REQUESTS] or [
                 IntentScore(intent="other", confidence=u.confidence)]
