@@ -233,3 +233,37 @@ def test_a_buyer_who_fixed_it_herself_is_still_thanked_for_the_trouble() -> None
     flow = (_asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。")
             .buyer("瓶口我自己粘好了"))
     assert flow.conv.context.self_fixed is True and flow.conv.context.own_fault is False
+
+
+# -- "退了钱还要我寄回去吗" asks about the refund ----------------------------------------------------------------
+
+def _refund_or_reship() -> Flow:
+    return (_asked().buyer("收到了 瓶口磕掉了一块").agent("真抱歉，新花瓶一拆开就磕坏了，太扫兴了。")
+            .agent("是快递路上磕到的，瓶口那里泡沫垫得薄，我们已经改成全包的气泡柱了。")
+            .agent("给您全额退款，或者补寄一个新的，您看哪个？").expect("remedy"))
+
+
+@pytest.mark.parametrize("text", ["退了钱还要我寄回去吗", "退款的话还得把花瓶寄回去么", "退钱还需要我寄回吗"])
+def test_asking_whether_the_refund_still_needs_the_goods_back_chooses_nothing(text: str) -> None:
+    """"退了钱还要我寄回去吗" chose the refund (read as want_refund): it asks how the refund goes,
+    and the reply answers it (the goods stay with the buyer) before she chooses."""
+    flow = _refund_or_reship().buyer(text).expect("remedy")
+    assert flow.conv.context.remedy_chosen is None and flow.conv.context.remedy_about == "refund"
+    assert any("不用寄回" in s.text for s in flow.last.suggestions)
+    flow.buyer("那退钱吧").expect("polite_request")
+
+
+def test_choosing_the_refund_then_asking_about_sending_back_still_chooses() -> None:
+    flow = _refund_or_reship().buyer("退款吧 东西还要寄回去吗").expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "refund"
+
+
+@pytest.mark.parametrize("text", ["我是她老公 她在忙 你晚点再打", "我是他女儿 他出去了 你们晚上再联系吧"])
+def test_a_relative_who_asks_to_call_later_agrees_a_callback(text: str) -> None:
+    """"我是她老公 她在忙 你晚点再打" (read as the wrong person, then taken as the buyer's side) went on
+    to the product: the relative asks for a later call, as a busy buyer would."""
+    Flow(ENGINE, CASE).agent(HELLO).buyer(text).expect("callback")
+
+
+def test_a_relative_who_takes_the_call_goes_on() -> None:
+    Flow(ENGINE, CASE).agent(HELLO).buyer("我是她老公 她在忙 你跟我说就行").expect("confirm_product")
