@@ -182,6 +182,7 @@ class Context(Base):
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
     self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
+    own_fault: bool = False  # … owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己 没看说明书")
     # the buyer said the platform refunded them already ("我已经找平台申请退款了"): a refund is no
     # longer theirs to ask for ("不用了 钱退了就行" is the news again, not a request)
     refunded: bool = False

@@ -184,6 +184,8 @@ class Composer:
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
+            if ctx.own_fault:
+                keys.append("own_fault")  # owns the misuse: thanked, no blame, our part, options left open
             if ctx.call_asked:
                 keys.append("call")  # asked to be called: the talk stays here, said kindly
             if ctx.damage_told and conv.stage in self.roles.handles:
@@ -394,8 +396,10 @@ class Composer:
     ) -> str | None:
         ctx = conv.context
         suspect = conv.stage in self.roles.suspect or (conv.context.suspected and conv.stage in self.script.holding)
-        stays = suspect or (
-            (conv.stage in self.roles.closes or conv.stage == self.script.final)
+        # a review the buyer changed already, or says she will change, does not stay
+        gone = ctx.review_said_changed or conv.case.review_changed or ctx.review_answer == "agree_review"
+        stays = suspect or (not gone
+            and (conv.stage in self.roles.closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
                  or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
         )

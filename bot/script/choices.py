@@ -92,10 +92,14 @@ class Choices:
 
     def asked_about(self, ctx: Context, norm: str) -> str | None:
         """The option a message asks about rather than for ("退货退款要几天啊", "换的话运费谁出"):
-        named, not turned down, in a clause that asks about it (cues.asks_about)."""
+        named, not turned down, in a clause that asks about it (cues.asks_about). On a tie the
+        options the agent listed come first ("退钱还要我寄回吗" to "退款，或者补寄": the refund, not
+        the return its "寄回" also names)."""
         flow, down = self.flow, self.flow.cues["turned_down"]
         rest = flow.cues["conditional"].sub("。", norm)
-        options = self.remedies.for_cause(ctx.cause, ctx.not_received)
+        cause = self.remedies.for_cause(ctx.cause, ctx.not_received)
+        listed = [self.remedies.remedies[r] for r in ctx.options_listed if r in self.remedies.remedies]
+        options = [*listed, *(r for r in cause if r.id not in ctx.options_listed)]
         return next((named for clause in CLAUSE.findall(rest) if flow.cue("asks_about", clause)
                      for named in [self.remedies.named(clause, down, options)]
                      if named is not None), None)

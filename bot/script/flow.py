@@ -79,6 +79,7 @@ class Cues(_Strict):
     # the agent's message only leads in to the explanation ("我们查了一下，"): the next one gives it
     lead_in: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
+    own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
     offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
@@ -108,6 +109,8 @@ class Cues(_Strict):
     # busy words: a yes to the options that names a time ("行吧 那就明天晚上送") is no busy buyer
     # unless it says one of these ("好的 我在开会 晚点说")
     busy_now: str = "(?!)"
+    # a clause that is only busy right now ("是 在开车"): busy, whatever the yes before it reads as
+    busy_clause: str = "(?!)"
     # the closing words say the chosen remedy goes ahead ("退货照常给您办"): no new offer
     goes_ahead: str = "(?!)"
 
