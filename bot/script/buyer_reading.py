@@ -80,6 +80,10 @@ class BuyerReading:
                 IntentScore(intent="ask", confidence=u.confidence)]})
         if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
             u = self._for_buyer(u)
+        if u.intent == "wrong_person" and flow.cue("hands_over", norm):
+            # "那锅是他买的 我也不太清楚 你等下 他停好车了": the buyer is coming; nothing is said yet
+            u = u.model_copy(update={"intent": "other", "intents": [
+                IntentScore(intent="other", confidence=u.confidence)]})
         u = self._opened_by(u, text, norm, "yes", "affirm")
         if u.intent != "busy" and len(clauses) > 1 and not flow.cue("free_now", norm) \
                 and any(flow.cue("busy_clause", c.strip("，。！？,.!?；;~ ")) for c in clauses[1:]):

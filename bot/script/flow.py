@@ -61,6 +61,7 @@ class Cues(_Strict):
     shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
+    hands_over: str = "(?!)"  # one who hands the phone to the buyer ("你等下 他停好车了")
     contacted: str = "(?!)"  # sarcasm at being contacted at last ("你们还知道找我？"): a mood
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
