@@ -62,6 +62,9 @@ class BuyerReply:
     pressed: bool = False
     # The trainee ended the chat while the buyer still waited for this agenda item.
     waiting: str | None = None
+    # The buyer answered this agenda item but still waits for it ("是我，你哪位？" to a curt
+    # "赵建国吗？"): what the buyer asked back is the next step, as when they press for it.
+    stays: str | None = None
 
 
 class SimulatedBuyer:
@@ -173,12 +176,14 @@ class SimulatedBuyer:
         if popped:
             last = popped[-1]
             utt = self._utterance(last, f)
-            if self._stays(last, f):
+            stays = self._stays(last, f)
+            if stays:
                 self.agenda.insert(0, last)  # answered, but the buyer still waits for it
                 self._stayed.add(last.id)
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
-            return self._aside(self._reply(utt, turn, "met", last.id, f"item:{last.id}"), f)
+            reply = self._reply(utt, turn, "met", last.id, f"item:{last.id}")
+            return self._aside(replace(reply, stays=last.id) if stays else reply, f)
         top = next((i for i in self.agenda if self._required(i)), self.agenda[0]) if self.agenda else None
         care = self.persona.on_care
         if care is not None and top is not None and any(s in _KIND for s in f.signals):

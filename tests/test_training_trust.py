@@ -1,0 +1,100 @@
+"""A scorecard and tips a trainee can trust, through the real trainer (engine, simulated buyer,
+grader): the tip follows what the buyer said, a bare "在吗" confirms nobody, pushing the blame
+onto the courier is no explanation, a wrong form of address is noticed, and the apology typos
+real agents make still count."""
+
+from __future__ import annotations
+
+import re
+
+from bot.engine import Engine
+from bot.training.session import Session
+from tests.shared import play, violation_codes
+
+_ZHAO = "赵建国先生您好，我是暖厨电器的售后客服小周，请问是赵建国先生吗？"
+_LIN = "林晓您好，我是悦途数码的售后客服小周，请问是林晓本人吗？"
+
+
+def _tips(s: Session) -> list[str]:
+    return [e["tip"] for e in s.events if e["type"] == "coach"]
+
+
+def _buyer(s: Session) -> list[str]:
+    return [e["text"] for e in s.events if e["type"] == "buyer"]
+
+
+def _passed(s: Session, check: str) -> bool:
+    assert s.scorecard is not None
+    return next(c.passed for c in s.scorecard.checks if c.id == check)
+
+
+def test_the_first_tip_answers_the_buyers_who_are_you(engine: Engine) -> None:
+    """After the curt "赵建国吗？暖厨电器的。" the buyer said "是我，你哪位？" and the tip said "说清
+    这一单是哪天买的什么" (the script machine moved on on the 是我): the tip follows the buyer."""
+    for seed in (1, 2, 3, 4):
+        s = play(engine, "poor_quality_experienced", ["赵建国吗？暖厨电器的。"], seed=seed)
+        assert "哪位" in _buyer(s)[0], _buyer(s)
+        assert "哪天买的什么" not in _tips(s)[0] and "哪家店" in _tips(s)[0], _tips(s)
+    # named and introduced, the buyer asks nothing back: the next step is the order
+    s = play(engine, "poor_quality_experienced", [_ZHAO], seed=1)
+    assert "哪位" not in _buyer(s)[0] and "哪天买的什么" in _tips(s)[0], (_buyer(s), _tips(s))
+
+
+def test_a_bare_zai_ma_confirms_no_identity(engine: Engine) -> None:
+    """"在吗" read as a greeting earned 第一句先确认买家身份 (8 points): nobody was confirmed."""
+    for opener in ("在吗", "在吗亲", "您好"):
+        s = play(engine, "poor_quality_experienced", [opener, _ZHAO], seed=1)
+        assert not _passed(s, "identity_first"), opener
+    for opener in (_ZHAO, "赵建国吗？暖厨电器的。", "您好，请问是赵先生本人吗？"):
+        s = play(engine, "poor_quality_experienced", [opener], seed=1)
+        assert _passed(s, "identity_first"), opener
+
+
+_SLOW = [_LIN, "您11月2日在我们店买的白色蓝牙耳机，还记得吗？",
+         "让您等了九天，真的很抱歉，换谁都会着急。"]
+
+
+def test_blaming_the_courier_is_no_explanation(engine: Engine) -> None:
+    """"快递的问题不是我们能控制的" earned the whole explanation: it disowns the problem. The
+    scorecard says why, the tip says what to say, and the buyer still asks why."""
+    s = play(engine, "slow_delivery_first_time", [*_SLOW, "快递的问题不是我们能控制的。"], seed=1)
+    assert not _passed(s, "explained")
+    assert (4, "deflects") in violation_codes(s), violation_codes(s)
+    assert s.scorecard is not None
+    v = next(v for v in s.scorecard.violations if v.code == "deflects")
+    assert "快递" in v.message and "跟进" in v.message, v.message
+    assert "跟进" in _tips(s)[-1], _tips(s)
+    assert re.search("为什么|怎么会", _buyer(s)[-1]), _buyer(s)
+    # the courier named with what the shop does about it is the explanation the domain asks for
+    for why in ("这次是快递中转站爆仓耽误了，我们已经跟快递公司反馈，以后会换更快的快递。",
+                "是快递的问题，路上在中转站压了好几天，我们已经联系快递催过了，以后发货会盯紧。"):
+        s = play(engine, "slow_delivery_first_time", [*_SLOW, why], seed=1)
+        assert _passed(s, "explained"), why
+        assert "deflects" not in [c for _, c in violation_codes(s)], why
+
+
+def test_a_wrong_form_of_address_is_noticed(engine: Engine) -> None:
+    """"姑娘" to 赵建国先生, "帅哥" to 王阿姨: the persona's gender (its honorific or `gender`)
+    says the form is wrong, with or without the name before it."""
+    s = play(engine, "poor_quality_experienced",
+             [_ZHAO, "姑娘，您11月5日买的电热水壶还记得吗？"], seed=1)
+    assert (2, "wrong_honorific") in violation_codes(s), violation_codes(s)
+    assert "称呼" in _tips(s)[-1], _tips(s)
+    s = play(engine, "wrong_item_first_time", ["帅哥您好，请问是王秀兰本人吗？"], seed=1)
+    assert (1, "wrong_honorific") in violation_codes(s), violation_codes(s)
+    assert not _passed(s, "by_name")
+    # 陈静 is a mother (gender: female in her persona): 先生 is wrong
+    s = play(engine, "size_not_fit_first_time", ["先生您好，请问是陈静本人吗？"], seed=1)
+    assert (1, "wrong_honorific") in violation_codes(s), violation_codes(s)
+    s = play(engine, "size_not_fit_first_time",
+             ["陈静您好，我是跃动童鞋的售后客服小乐，请问是陈静本人吗？",
+              "好的先生，您11月6日买的运动鞋还记得吗？"], seed=1)
+    assert (2, "wrong_honorific") in violation_codes(s), violation_codes(s)
+    # the right form, and the buyer's family named ("您先生", "您家姑娘") are not it
+    for persona, line in (("poor_quality_experienced", "先生您好，请问是赵建国先生吗？"),
+                          ("wrong_item_first_time", "阿姨您好，请问是王秀兰本人吗？"),
+                          ("size_not_fit_first_time", "陈静您好，请问是陈静本人吗？您家姑娘穿着挤脚吧？"),
+                          ("wrong_item_first_time", "王阿姨您好，请问是王秀兰本人吗？叔叔喝了没事吧？"),
+                          ("keeps_review_experienced", "您好，请问是本人吗？您先生用着还好吗？")):
+        s = play(engine, persona, [line], seed=1)
+        assert "wrong_honorific" not in [c for _, c in violation_codes(s)], line
