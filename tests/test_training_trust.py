@@ -6,6 +6,7 @@ real agents make still count."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bot.engine import Engine
 from bot.training.session import Session
@@ -98,3 +99,15 @@ def test_a_wrong_form_of_address_is_noticed(engine: Engine) -> None:
                           ("keeps_review_experienced", "您好，请问是本人吗？您先生用着还好吗？")):
         s = play(engine, persona, [line], seed=1)
         assert "wrong_honorific" not in [c for _, c in violation_codes(s)], line
+
+
+def test_apology_typos_real_agents_type_still_count(engine: Engine) -> None:
+    """"报歉", "不好意识", "抱谦" (pinyin slips, in the agent corpus as apologies) count as the
+    apology in the trainer as in the assistant: the scorecard gives both apology checks."""
+    good = (Path(__file__).parent / "data" / "trainees" / "size_not_fit_first_time.good.txt")
+    lines = [ln for ln in good.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    for first, last in (("真报歉", "再次报歉"), ("真不好意识", "再次说声不好意识"), ("真抱谦", "再次抱谦")):
+        typed = [ln.replace("真不好意思", first).replace("再次为尺码的事向您道歉", last + "，尺码的事给您添麻烦了")
+                 for ln in lines]
+        s = play(engine, "size_not_fit_first_time", typed, seed=3)
+        assert _passed(s, "apologized") and _passed(s, "apologized_twice"), typed
