@@ -41,6 +41,18 @@ def test_the_first_tip_answers_the_buyers_who_are_you(engine: Engine) -> None:
     assert "哪位" not in _buyer(s)[0] and "哪天买的什么" in _tips(s)[0], (_buyer(s), _tips(s))
 
 
+def test_saying_who_calls_and_the_order_answers_who_are_you(engine: Engine) -> None:
+    """To "是我，你哪位？" the trainee said who calls and which order in one line; the buyer pressed
+    "有事说事。" (lost patience) as if nothing was said, and the tip still said "买家在问你是谁"."""
+    for seed in (1, 2, 3):
+        s = play(engine, "poor_quality_experienced",
+                 ["赵建国吗？暖厨电器的。",
+                  "我是暖厨电器的售后客服小周，您11月5日买的那个电热水壶还记得吗？"], seed=seed)
+        assert "漏水" in _buyer(s)[-1], _buyer(s)
+        assert "buyer_pressed" not in s.turns[-1].facts
+        assert "你是谁" not in _tips(s)[-1], _tips(s)
+
+
 def test_a_bare_zai_ma_confirms_no_identity(engine: Engine) -> None:
     """"在吗" read as a greeting earned 第一句先确认买家身份 (8 points): nobody was confirmed."""
     for opener in ("在吗", "在吗亲", "您好"):
@@ -111,3 +123,82 @@ def test_apology_typos_real_agents_type_still_count(engine: Engine) -> None:
                  for ln in lines]
         s = play(engine, "size_not_fit_first_time", typed, seed=3)
         assert _passed(s, "apologized") and _passed(s, "apologized_twice"), typed
+
+
+def _utterance_lines(u: object) -> set[str]:
+    return {ln for band in ("calm", "upset", "angry") for ln in (getattr(u, band, None) or [])}
+
+
+def test_the_item_a_press_names_is_the_one_the_buyer_asked_for(engine: Engine) -> None:
+    """The tip follows the agenda item the buyer pressed for; when the buyer's press was the next
+    item's line (the item itself already done), the event still named the first one, and the tip
+    said "买家在问你是谁" under "漏水可是安全问题，你们就这个态度？"."""
+    from bot.training.persona import find_persona
+    trainees = Path(__file__).parent / "data" / "trainees"
+    scripts = [("poor_quality_experienced", ["赵建国吗？暖厨电器的。",
+                                             "我是暖厨电器的售后客服小周。姑娘，您11月5日买的电热水壶还记得吗？",
+                                             "实在抱欠，水壶漏水太危险了", "嗯"]),
+               ("poor_quality_experienced", ["您好", "赵建国先生，您买的水壶漏水，实在对不起", "嗯", "嗯"]),
+               ("size_not_fit_first_time", ["在吗", "您买的运动鞋偏小了，实在对不起", "嗯嗯", "好的"])]
+    for f in sorted(trainees.glob("*.poor.txt")):
+        scripts.append((f.name.split(".")[0], [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]))
+    for persona, lines in scripts:
+        p = find_persona(engine.dialogs, persona).persona
+        items = {i.id: i for i in p.agenda}
+        common = _utterance_lines(p.follow_up) | _utterance_lines(p.goal.reject)
+        for seed in (1, 2, 3):
+            s = play(engine, persona, lines, seed=seed)
+            for e in s.events:
+                if e["type"] != "buyer" or e["event"] != "press":
+                    continue
+                item = items[e["item"]]
+                own = _utterance_lines(item.press) | _utterance_lines(item.say) | {
+                    ln for v in item.variants for ln in _utterance_lines(v.say)}
+                assert e["text"] in own | common, (persona, seed, e["item"], e["text"], _buyer(s))
+
+
+def test_a_bribe_reaches_no_step_to_score(engine: Engine) -> None:
+    """"在吗", an early request, then "改好评的话给您返10元红包": the bribe read as an offer made the
+    talk count as having reached 解释原因, and "解释时不指责买家" gave 5 points to a trainee who
+    explained nothing. The blocked reply earns nothing, and no tip about blaming is given."""
+    s = play(engine, "size_not_fit_first_time",
+             ["在吗", "我是跃动童鞋的客服，您给的中评能不能改成好评？", "改好评的话给您返10元红包"], seed=5)
+    assert s.scorecard is not None
+    assert not _passed(s, "no_blame")
+    assert s.scorecard.stages["explain"].score == 0
+    assert not any("推给买家" in t for t in s.scorecard.tips), s.scorecard.tips
+
+
+
+def test_another_buyers_full_name_is_the_wrong_name(engine: Engine) -> None:
+    """"沈雅女士您好" to 周敏 (the name of another case) passed as a plain greeting, the buyer
+    answering "在，什么事？"; and "您好女士" was read as the surname 好 (wrong_name)."""
+    s = play(engine, "busy_office_worker", ["沈雅女士您好，我是这边店铺的售后客服小陈，请问是沈雅本人吗？"], seed=4)
+    assert (1, "wrong_name") in violation_codes(s), violation_codes(s)
+    for line in ("您好女士，请问是周敏本人吗？", "周敏女士您好，请问是周敏本人吗？"):
+        s = play(engine, "busy_office_worker", [line], seed=4)
+        assert violation_codes(s) == [], (line, violation_codes(s))
+    s = play(engine, "busy_office_worker", ["请问是沈雅女士吗？"], seed=4)
+    assert "名字叫错了" in _tips(s)[0] and "周敏女士" in _tips(s)[0], _tips(s)
+
+
+def test_arguing_with_a_busy_buyer_is_pushing_on(engine: Engine) -> None:
+    """"就两分钟，您先听我说完，这条裙子颜色偏暗是因为拍照用了滤镜" after "我在开会" earned
+    "买家说忙之后不再硬聊"."""
+    s = play(engine, "busy_office_worker",
+             ["周敏女士您好，我是这边店铺的售后客服小陈，请问是周敏本人吗？",
+              "您11月买的那条湖蓝色碎花连衣裙还记得吗？",
+              "就两分钟，您先听我说完，这条裙子颜色偏暗是因为拍照用了滤镜"], seed=4)
+    assert s.turns[-1].stage == "callback", s.turns[-1].stage
+    assert not _passed(s, "no_push")
+
+
+def test_a_deflection_the_guard_calls_blame_costs_once(engine: Engine) -> None:
+    """"这是工厂染色的问题，跟我们店没关系": the guard's deflection rule calls it blame, and the
+    trainer's deflects was charged on top (8 + 8 for one sentence)."""
+    s = play(engine, "keeps_review_experienced",
+             ["沈雅女士您好，我是这边店铺的售后客服小林，请问是沈雅本人吗？",
+              "您11月在我们店定做的雾灰色遮光窗帘，还记得吗？",
+              "实在抱歉，挂上去颜色不对，换谁都会失望", "这是工厂染色的问题，跟我们店没关系"], seed=1)
+    assert [c for t, c in violation_codes(s) if t == 4] == ["blame"], violation_codes(s)
+    assert not _passed(s, "explained")
