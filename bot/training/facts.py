@@ -136,12 +136,12 @@ _NOT_NAME = re.compile("[您你好位的亲是请问这那各尊老谢哈嗨在�
 def _other_surname(before: str) -> bool:
     """Another surname before 先生 / 女士 ("请问是王先生吗" to 林志明); not "您好女士"."""
     m = re.search(r"(请问|您|你|^)是?([\u4e00-\u9fff])$", before)
-    return bool(m) and not _NOT_NAME.search(m.group(2))
+    return m is not None and not _NOT_NAME.search(m.group(2))
 
 
 def _other_name(before: str, surname: str) -> bool:
     m = _FULL_NAME.search(before)
-    return bool(m) and not _NOT_NAME.search(m.group(1)) and not m.group(1).startswith(surname)
+    return m is not None and not _NOT_NAME.search(m.group(1)) and not m.group(1).startswith(surname)
 
 
 def name_facts(norm_text: str, buyer: BuyerRef) -> list[str]:
