@@ -88,6 +88,8 @@ class Choices:
             named = self.remedies.named(said, down)
             if named is not None:
                 return named
+        if norm and flow.cue("asks_amount", norm):
+            return None  # "你们打算赔多少" (read as want_compensation) asks how much, for no option yet
         return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received)
 
     def asked_about(self, ctx: Context, norm: str) -> str | None:
