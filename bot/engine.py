@@ -808,7 +808,8 @@ class Engine:
             suggestions=replies,
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
-                for r in self.remedies.options(conv.context.cause, conv.context.not_received)]
+                for r in self.remedies.options(conv.context.cause, conv.context.not_received,
+                                               conv.context.refunded)]
             if conv.stage in self.roles.shows_remedies else [],
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],

@@ -30,6 +30,11 @@ def _either(options: list[str]) -> str:
     return "、".join(options[:-1]) + "，还是" + options[-1]
 
 
+def _these(count: int, words: dict[str, str]) -> str:
+    """Options counted as said: "这两种", "这三种", else "这几种" (defaults.yaml `phrases`)."""
+    return words["these_two"] if count == 2 else words["these_three"] if count == 3 else words["these_many"]
+
+
 def _sized(remedy: Remedy, field: str, size: str | None) -> str:
     """A remedy's words (``text``, ``short`` or ``next``), with the size the buyer named where
     the remedy has words for it (remedies.yaml `sized`: "换成L码", not "换成合适的尺码")."""
@@ -76,7 +81,7 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked, ctx.size_said, ctx.not_received,
+               ctx.shipping_asked, ctx.size_said, ctx.not_received, ctx.refunded,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -89,15 +94,17 @@ class Composer:
         case, ctx = conv.case, conv.context
         book = self.remedies  # every list of options: for_cause's
         no_goods = book.goods_gone(ctx.cause, ctx.not_received)
-        options = book.for_cause(ctx.cause, no_goods)
+        options = book.for_cause(ctx.cause, no_goods, ctx.refunded)
         chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
-        options_text = book.options_text(ctx.cause, no_goods=no_goods).replace("{{ unit }}", unit)
+        options_text = book.options_text(ctx.cause, no_goods=no_goods,
+                                         refunded=ctx.refunded).replace("{{ unit }}", unit)
+        shown = min(len(options), 3)  # options_text says the first three
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
         others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused},
-                                   no_goods=no_goods).replace("{{ unit }}", unit)
+                                   no_goods=no_goods, refunded=ctx.refunded).replace("{{ unit }}", unit)
         remedy = _sized(chosen, "short", ctx.size_said).replace("{{ unit }}", unit)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
@@ -124,6 +131,9 @@ class Composer:
             "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
                                for r in ctx.options_listed if r in self.remedies.remedies]),
             "listed_several": sum(r in self.remedies.remedies for r in ctx.options_listed) > 1,
+            # the options counted ("这两种"): those in {{ options }}, those the agent listed (else the same)
+            "these": _these(shown, words),
+            "these_listed": _these(sum(r in self.remedies.remedies for r in ctx.options_listed) or shown, words),
             "what_next": (_sized(wanted, "next", ctx.size_said) or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
@@ -150,7 +160,7 @@ class Composer:
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
-                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received):
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received, ctx.refunded):
             # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
             # lack is not promised: remedy_not_offered, with the note)
             keys.append("deal")

@@ -74,7 +74,7 @@ class Choices:
         flow = self.flow
         if not wants:
             return None
-        options = self.remedies.for_cause(ctx.cause, ctx.not_received)
+        options = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)
         outright = self.outright(norm) if norm else None
         if outright is False:
             return None
@@ -88,14 +88,14 @@ class Choices:
             named = self.remedies.named(said, down)
             if named is not None:
                 return named
-        return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received)
+        return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received, ctx.refunded)
 
     def asked_about(self, ctx: Context, norm: str) -> str | None:
         """The option a message asks about rather than for ("退货退款要几天啊", "换的话运费谁出"):
         named, not turned down, in a clause that asks about it (cues.asks_about)."""
         flow, down = self.flow, self.flow.cues["turned_down"]
         rest = flow.cues["conditional"].sub("。", norm)
-        options = self.remedies.for_cause(ctx.cause, ctx.not_received)
+        options = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)
         return next((named for clause in CLAUSE.findall(rest) if flow.cue("asks_about", clause)
                      for named in [self.remedies.named(clause, down, options)]
                      if named is not None), None)
@@ -103,7 +103,7 @@ class Choices:
     def offered(self, ctx: Context, rid: str) -> bool:
         """Whether the remedy is on the table: among the cause's options (remedies.yaml
         `by_cause`) or offered by the agent in their own words ("盖子给您补寄新的")."""
-        return self.remedies.offers(ctx.cause, rid, ctx.not_received) or rid in ctx.options_listed or any(
+        return self.remedies.offers(ctx.cause, rid, ctx.not_received, ctx.refunded) or rid in ctx.options_listed or any(
             rid in self.remedies.in_order(self.understand.normalize(said).text) for said in ctx.agent_recent)
 
     def outright(self, norm: str) -> bool | None:
