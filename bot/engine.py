@@ -368,6 +368,7 @@ class Engine:
         else:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
+        ctx.photo_sent = bool(text) and flow.cue("photo_sent", text) is not None
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)

@@ -109,3 +109,28 @@ def test_a_cause_with_only_refunds_offers_the_apology_after_the_platform_refunde
             .agent("真抱歉，刚买就降价，换谁都会不舒服。"))
     ids = [r.id for r in flow.last.remedies]
     assert ids == ["apology_gift"], ids
+
+
+# -- 2. a photo is no reason to ask for the order again -----------------------------------------------
+
+ORDER_AGAIN = ("还记得", "有印象", "核对一下")
+
+
+@pytest.mark.parametrize("start", [
+    # the buyer recalled the order in the yes to who she is
+    lambda: (Flow(ENGINE, CASE).agent("您好，请问是谭女士吗？我是悠然家居的售后客服小安。")
+             .buyer("是的，那个花瓶我收到了")),
+    # the agent named the order, the buyer answered with the photo
+    lambda: _asked(),
+    # the buyer wrote first, with the photo
+    lambda: Flow(ENGINE, CASE),
+])
+def test_a_photo_is_looked_at_not_answered_with_the_order_question(start: object) -> None:
+    """"[图片]" got "您在悠然家居买的陶瓷花瓶，还有印象吗？" though the buyer had the order in hand:
+    the photo is thanked for and the buyer asked what it shows."""
+    flow = start()  # type: ignore[operator]
+    flow.buyer("[图片]")
+    texts = _texts(flow)
+    assert texts and not any(w in t for t in texts for w in ORDER_AGAIN), texts
+    assert all("图" in t or "照片" in t for t in texts), texts
+    flow.buyer("你自己看").expect("listen_apologize")

@@ -202,6 +202,9 @@ class Composer:
                 # once the options are out, how much or more: the sum is the agent's to set (before
                 # them, "赔多少" gets the options: remedy_asked)
                 keys.append(f"amount-{ctx.amount}")
+        if ctx.photo_sent and ctx.last_role == "buyer" and not ctx.problem_stated \
+                and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
+            keys.append("photo")  # "[图片]": looked at, what it shows asked; not "还记得吗" again
         if ctx.remedy_again and ctx.last_role == "buyer":
             keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":
