@@ -269,6 +269,8 @@ class DefaultsFile(_Strict):
     defaults: dict[str, str]
     phrases: Phrases | None = None
     cause_labels: dict[str, str]  # the engine's words for a cause inside a sentence
+    # one short reason per cause, said first to a "why" at the options ({{ why }})
+    cause_why: dict[str, str] = {}
     cause_names: dict[str, str] = {}
     outcome_labels: dict[str, str] = {}
     finding_labels: dict[str, str] = {}

@@ -120,6 +120,9 @@ class Engine:
         setattr(self.choices, "outright", _LastOne(self.choices.outright))  # noqa: B010
         self.compose = Composer(self.script, self.templates, self.remedies, self.products, self.labels,
                                 self.defaults, self.phrases, self.choices, self.understand)
+        # the short reason per cause for a "why" at the options (defaults.yaml `cause_why`)
+        self.compose.why = {**base.get("cause_why", {}),
+                            **(load_yaml(dialogs, "defaults.yaml").get("cause_why") or {})}
         # (the same dicts: tests clear them to measure a cold turn)
         self._guard_cache = self.compose._guard_cache
         self._replies_cache = self.compose._replies_cache
@@ -369,6 +372,7 @@ class Engine:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
         ctx.photo_sent = bool(text) and flow.cue("photo_sent", text) is not None
+        ctx.why_asked = bool(norm) and flow.cue("asks_why", norm) is not None
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)

@@ -134,3 +134,29 @@ def test_a_photo_is_looked_at_not_answered_with_the_order_question(start: object
     assert texts and not any(w in t for t in texts for w in ORDER_AGAIN), texts
     assert all("图" in t or "照片" in t for t in texts), texts
     flow.buyer("你自己看").expect("listen_apologize")
+
+
+# -- 5. a "why" at 提出补救 is answered before the options ----------------------------------------------
+
+WHY = ENGINE.compose.why
+
+
+@pytest.mark.parametrize("offer", [None, "给您补寄一个新的，碎的不用寄回；或者全额退款，您看哪个？"])
+@pytest.mark.parametrize("question", ["为什么会这样？", "怎么会磕坏呢", "咋回事啊 包装这么差"])
+def test_a_why_question_at_the_remedy_gets_the_reason_then_the_options(offer: str | None, question: str) -> None:
+    """"为什么会这样？" at 提出补救 got only the options again: the short reason for the cause comes
+    first (defaults.yaml `cause_why`), then the options, and the stage stays."""
+    flow = _remedy()
+    if offer:
+        flow.agent(offer)
+    flow.buyer(question).expect("remedy")
+    reason = WHY[flow.conv.context.cause or "unknown"]
+    texts = _texts(flow)
+    assert texts and all(t.startswith(reason) for t in texts), (reason, texts)
+    assert all("或者" in t or "还是" in t for t in texts), texts
+
+
+def test_a_why_question_is_not_taken_for_one_before_the_remedy() -> None:
+    """Only where the options are offered: "为什么" while the problem is heard keeps its templates."""
+    flow = _asked().buyer("收到了 瓶口磕掉了一块").buyer("为什么会这样？").expect("listen_apologize")
+    assert not any(t.template.startswith("remedy/why") for t in flow.last.suggestions)

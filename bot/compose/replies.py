@@ -66,6 +66,7 @@ class Composer:
         self.choices = choices
         self.understand = understand
         self.roles = script.roles
+        self.why: dict[str, str] = {}  # a short reason per cause (defaults.yaml `cause_why`)
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._replies_cache: dict[tuple[str, ...], SuggestedReply | None] = {}
         self._traditional_cache: dict[tuple[str, ...], SuggestedReply] = {}
@@ -141,6 +142,7 @@ class Composer:
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
+            "why": self.why.get(ctx.cause or "unknown") or self.why.get("unknown", ""),
             "tone": conv.tone,
         }
 
@@ -205,6 +207,9 @@ class Composer:
         if ctx.photo_sent and ctx.last_role == "buyer" and not ctx.problem_stated \
                 and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
             keys.append("photo")  # "[图片]": looked at, what it shows asked; not "还记得吗" again
+        if ctx.why_asked and ctx.last_role == "buyer" and conv.stage in self.roles.offers \
+                and not ctx.remedy_chosen and not ctx.remedy_about and not ctx.remedy_requested:
+            keys.append("why")  # "为什么会这样？" where the options are out: the reason first, then them
         if ctx.remedy_again and ctx.last_role == "buyer":
             keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":
