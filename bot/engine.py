@@ -233,7 +233,10 @@ class Engine:
         if attempt:
             conv.context.attempts += 1
         if was == self.script.final:
+            agreed = conv.context.remedy_chosen
             self._new_round(conv)
+            # a follow-up on what was agreed, not a first contact: no "还记得吗", no review again
+            conv.context.followup, conv.context.followup_remedy = True, agreed
         conv.context.just_resumed = was in self.roles.callback
         return self._answer(conv, None, [], at)
 
@@ -691,6 +694,7 @@ class Engine:
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
         ctx.size_said = None
+        ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
         conv.outcome = None

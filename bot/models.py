@@ -178,6 +178,10 @@ class Context(Base):
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
     self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
+    # a new contact after a finished talk (resumed from 已结束, e.g. after 未改评): the round follows up
+    # on what was agreed (`followup_remedy`, the remedy chosen in the round before), not a first contact
+    followup: bool = False
+    followup_remedy: str | None = None
     why_asked: bool = False  # … asks why it happened ("为什么会这样？", script.yaml cue asks_why)
     photo_sent: bool = False  # the buyer's last message is only a photo ("[图片]", script.yaml cue photo_sent)
     # the buyer said the platform refunded them already ("我已经找平台申请退款了"): a refund is no

@@ -160,3 +160,58 @@ def test_a_why_question_is_not_taken_for_one_before_the_remedy() -> None:
     """Only where the options are offered: "为什么" while the problem is heard keeps its templates."""
     flow = _asked().buyer("收到了 瓶口磕掉了一块").buyer("为什么会这样？").expect("listen_apologize")
     assert not any(t.template.startswith("remedy/why") for t in flow.last.suggestions)
+
+
+# -- 6. the next contact after the buyer kept the review ---------------------------------------------
+
+def _kept() -> Flow:
+    flow = (_remedy().agent("给您补寄一个新的，碎的不用寄回；或者全额退款，您看哪个？").buyer("补寄吧")
+            .agent("好的，新的今天就给您寄出。")
+            .agent("另外想跟您商量一下，如果您觉得这次处理得还可以，愿意考虑更新一下评价吗？改不改都由您决定。")
+            .buyer("评价就算了，不想改").agent("好的，尊重您的决定，再次抱歉，谢谢您，欢迎常来！"))
+    flow.expect("closed")
+    flow.conv = ENGINE.close(flow.conv, "review_kept")
+    return flow
+
+
+def _resume(flow: Flow) -> Flow:
+    flow.conv, flow.last = ENGINE.resume(flow.conv)
+    flow.history.append(flow.last)
+    return flow
+
+
+def test_the_second_contact_after_a_kept_review_follows_up_on_the_fix() -> None:
+    """The next contact after 未改评 opened like a first one ("想跟您了解一下您买的陶瓷花瓶用得怎么样")
+    and asked "还有印象吗": it follows up on what was agreed, and never brings up the review."""
+    flow = _resume(_kept())
+    texts = _texts(flow)
+    assert texts and all("补发" in t for t in texts), texts  # the reship agreed ("补寄吧")
+    assert not any("评价" in t or "用得怎么样" in t for t in texts), texts
+    flow.agent("谭女士您好，我是悠然家居的售后客服小安，上次给您补寄的花瓶收到了吗？")
+    texts = _texts(flow)
+    assert not any(w in t for t in texts for w in ("还有印象", "还记得", "评价")), texts
+    flow.buyer("收到了，这次挺好的")
+    for sug in flow.history[-3:]:
+        for t in (s.text for s in sug.suggestions):
+            assert "评价" not in t, t
+
+
+def test_a_follow_up_answered_with_no_is_not_told_that_is_good() -> None:
+    """"还没收到呢" to the follow-up is not met with "那就好": what is still wrong is asked."""
+    flow = _resume(_kept()).agent("谭女士您好，我是悠然家居的售后客服小安，上次给您补寄的花瓶收到了吗？")
+    flow.buyer("还没有呢")
+    texts = _texts(flow)
+    assert texts and not any("那就好" in t or "还记得" in t or "评价" in t for t in texts), texts
+
+
+def test_the_contacts_stop_at_the_limit() -> None:
+    """At most three attempts per case (domain.md): the fourth resume is refused in Chinese."""
+    flow = _kept()
+    assert flow.conv.context.attempts == 1
+    for _ in range(2):
+        _resume(flow).agent("谭女士您好，上次给您补寄的花瓶收到了吗？").buyer("收到了，挺好的")
+        flow.agent("那就好，再次抱歉，谢谢您，祝您生活愉快！")
+        flow.conv = ENGINE.close(flow.conv, "review_kept")
+    assert flow.conv.context.attempts == 3
+    with pytest.raises(ValueError, match="3"):
+        ENGINE.resume(flow.conv)

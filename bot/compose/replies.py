@@ -82,7 +82,7 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked, ctx.size_said, ctx.not_received, ctx.refunded,
+               ctx.shipping_asked, ctx.size_said, ctx.not_received, ctx.refunded, ctx.followup_remedy,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -107,6 +107,7 @@ class Composer:
         others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused},
                                    no_goods=no_goods, refunded=ctx.refunded).replace("{{ unit }}", unit)
         remedy = _sized(chosen, "short", ctx.size_said).replace("{{ unit }}", unit)
+        followed = book.remedy(ctx.followup_remedy or "", no_goods)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
             options_text += words["damage_options"].format(thing=ctx.damaged)
@@ -142,6 +143,8 @@ class Composer:
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
+            # the remedy agreed in the round before a follow-up contact ("补发一个新的"; "" for none)
+            "followed": _sized(followed, "short", None).replace("{{ unit }}", unit) if followed else "",
             "why": self.why.get(ctx.cause or "unknown") or self.why.get("unknown", ""),
             "tone": conv.tone,
         }
@@ -153,9 +156,16 @@ class Composer:
         if ctx.just_resumed:
             # "按约定的时间" only when a time was agreed
             return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
+        if ctx.followup and conv.stage == self.script.initial:
+            return self.script.initial, ["followup", "default"]  # after a finished talk: how the fix went
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
             return self.script.final, (["greeting"] * ctx.greeted + ["thanks"] * ctx.thanked
                                        + [f"intent-{conv.last_intent}", "default"])
+        if ctx.followup and ctx.last_role == "buyer" and (
+                conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
+            # the buyer's answer to the follow-up: glad it is done (a yes), else what is still wrong;
+            # never "还记得吗", never the review again
+            keys.append("followup" if conv.last_intent == "affirm" else "followup-other")
         if conv.stage in self.roles.confirms and ctx.buyer_first and ctx.agent_turns == 0 \
                 and ctx.last_role == "buyer" and ctx.order_named:
             keys.append("named")  # the buyer wrote first about their order: no "还有印象吗"
@@ -281,6 +291,9 @@ class Composer:
         if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
                 and {step.act, step.waits} <= set(ctx.last_acts):
             return []  # the agent's message took the next step too: wait for the buyer
+        if ctx.followup and ctx.last_role == "agent" and not ctx.repair and (
+                conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
+            return []  # the agent asked how the agreed fix went: wait for the buyer, no "还记得吗"
         if conv.stage in self.roles.callback and ctx.time_asked and ctx.last_role == "agent" and not ctx.repair:
             return []  # the agent asked when suits (cues.asks_time): wait for the buyer's time
         if conv.stage in self.roles.callback and ctx.callback_at and ctx.callback_confirmed \
