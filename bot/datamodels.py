@@ -212,6 +212,10 @@ class Remedy(_Strict):
     # the size a buyer's request names ("换个L码"), and the remedy's words with it
     size: str | None = None
     sized: SizedRemedy | None = None
+    # the sum an offer or a choice of it names ("退您30元", "退30吧"; group 1 or 2: the number), and
+    # the remedy's words with it ({{ amount }})
+    amount: str | None = None
+    with_amount: SizedRemedy | None = None
     # the option presumes the buyer has the goods (keep them, send them back): not offered while
     # the buyer says nothing arrived (script.yaml cue not_received); `no_goods`: its words then
     needs_goods: bool = False

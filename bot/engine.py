@@ -659,6 +659,9 @@ class Engine:
         size = sized.size_in(norm) if sized is not None and norm else None
         if size is not None:
             ctx.size_said = size
+        amount = sized.amount_in(norm) if sized is not None and norm else None
+        if amount is not None:  # "那就退30吧": the sum is said back ("退您30元")
+            ctx.amount_said = amount
         # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
         # the reply about that option says it (remedies.yaml `shipping`)
         about = self.remedies.remedies.get(ctx.remedy_about or "")
@@ -693,7 +696,7 @@ class Engine:
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
-        ctx.size_said = None
+        ctx.size_said = ctx.amount_said = None
         ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
@@ -760,6 +763,9 @@ class Engine:
                      if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
+            # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed
+            ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
+                                   ctx.amount_said)
         before = conv.stage
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您

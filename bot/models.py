@@ -168,6 +168,7 @@ class Context(Base):
     # the size the buyer's request or choice named ("能换个L码吗" → "L码"; remedies.yaml `size`):
     # said back, not asked again
     size_said: str | None = None
+    amount_said: str | None = None  # the sum of a partial refund offered or chosen ("退您30元": "30")
     # the buyer's last message asked outright for a remedy nobody offered (or said yes to such a
     # standing request): nothing chosen, the stage holds (script.yaml condition `unoffered`)
     unoffered: bool = False

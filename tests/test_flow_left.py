@@ -215,3 +215,16 @@ def test_the_contacts_stop_at_the_limit() -> None:
     assert flow.conv.context.attempts == 3
     with pytest.raises(ValueError, match="3"):
         ENGINE.resume(flow.conv)
+
+
+@pytest.mark.parametrize(("offer", "answer"), [
+    ("给您换一个新的；或者东西您留着，退您30元，您看哪种？", "那就退30吧"),
+    ("东西您留着，给您部分退款30元，您看可以吗？", "好的"),
+])
+def test_the_agreed_sum_of_a_partial_refund_is_said_back(offer: str, answer: str) -> None:
+    """"好的，退一部分货款我这就给您登记": the sum agreed (30元) is what the arrangement says."""
+    flow = _remedy().agent(offer).buyer(answer)
+    assert flow.conv.context.remedy_chosen == "partial_refund"
+    texts = _texts(flow)
+    assert texts and all("30元" in t for t in texts), texts
+    assert not any("全额" in t for t in texts), texts

@@ -31,6 +31,8 @@ class Remedy:
     no_goods: dict[str, str] | None = None  # its words for a buyer who got none
     no_goods_only: bool = False  # only for a buyer who got none (the courier chased)
     until_received: bool = False  # done only once the buyer has the goods: the review waits
+    amount: re.Pattern[str] | None = None  # the sum an offer or a choice names ("退您30元")
+    with_amount: dict[str, str] | None = None  # its text, short and next with {{ amount }}
     refund: bool = False  # pays money back: not offered once the platform refunded (Context.refunded)
 
     def size_in(self, text: str) -> str | None:
@@ -40,6 +42,11 @@ class Remedy:
             return None
         size = re.sub(r"\s+", "", m.group()).upper()
         return size if size.endswith(("码", "号")) else size + "码"
+
+    def amount_in(self, text: str) -> str | None:
+        """The sum ``text`` names for this remedy ("退您30元" → "30"), else None."""
+        m = self.amount.search(text) if self.amount is not None and self.with_amount else None
+        return next((g for g in m.groups() if g), None) if m is not None else None
 
 
 class RemedyBook:
@@ -55,7 +62,9 @@ class RemedyBook:
                 tuple(r.get("as_listed") or ()), re.compile("|".join(r["whole"])) if r.get("whole") else None,
                 re.compile(r["size"]) if r.get("size") else None, r.get("sized"),
                 bool(r.get("needs_goods")), {k: v for k, v in (r.get("no_goods") or {}).items() if v} or None,
-                bool(r.get("no_goods_only")), bool(r.get("until_received")), bool(r.get("refund")),
+                bool(r.get("no_goods_only")), bool(r.get("until_received")),
+                re.compile(r["amount"]) if r.get("amount") else None, r.get("with_amount"),
+                bool(r.get("refund")),
             )
             for rid, r in spec["remedies"].items()
         }

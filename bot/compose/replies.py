@@ -35,9 +35,12 @@ def _these(count: int, words: dict[str, str]) -> str:
     return words["these_two"] if count == 2 else words["these_three"] if count == 3 else words["these_many"]
 
 
-def _sized(remedy: Remedy, field: str, size: str | None) -> str:
+def _sized(remedy: Remedy, field: str, size: str | None, amount: str | None = None) -> str:
     """A remedy's words (``text``, ``short`` or ``next``), with the size the buyer named where
-    the remedy has words for it (remedies.yaml `sized`: "换成L码", not "换成合适的尺码")."""
+    the remedy has words for it (remedies.yaml `sized`: "换成L码", not "换成合适的尺码"), or the
+    sum agreed (`with_amount`: "退您30元", not "退一部分货款")."""
+    if amount and remedy.with_amount and remedy.with_amount.get(field):
+        return remedy.with_amount[field].replace("{{ amount }}", amount)
     if size and remedy.sized and remedy.sized.get(field):
         return remedy.sized[field].replace("{{ size }}", size)
     return cast(str, getattr(remedy, field) or "")
@@ -82,7 +85,7 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked, ctx.size_said, ctx.not_received, ctx.refunded, ctx.followup_remedy,
+               ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.not_received, ctx.refunded, ctx.followup_remedy,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -106,7 +109,7 @@ class Composer:
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
         others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused},
                                    no_goods=no_goods, refunded=ctx.refunded).replace("{{ unit }}", unit)
-        remedy = _sized(chosen, "short", ctx.size_said).replace("{{ unit }}", unit)
+        remedy = _sized(chosen, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit)
         followed = book.remedy(ctx.followup_remedy or "", no_goods)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
@@ -126,8 +129,8 @@ class Composer:
             "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
-            "requested": _sized(wanted, "short", ctx.size_said).replace("{{ unit }}", unit),
-            "requested_text": _sized(wanted, "text", ctx.size_said).replace("{{ unit }}", unit),
+            "requested": _sized(wanted, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit),
+            "requested_text": _sized(wanted, "text", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit),
             "others": others,
             # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
             "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
@@ -136,7 +139,8 @@ class Composer:
             # the options counted ("这两种"): those in {{ options }}, those the agent listed (else the same)
             "these": _these(shown, words),
             "these_listed": _these(sum(r in self.remedies.remedies for r in ctx.options_listed) or shown, words),
-            "what_next": (_sized(wanted, "next", ctx.size_said) or words["remedy_next"]).replace("{{ unit }}", unit),
+            "what_next": (_sized(wanted, "next", ctx.size_said, ctx.amount_said)
+                          or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
             "unit": unit,
