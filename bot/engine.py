@@ -120,6 +120,9 @@ class Engine:
         setattr(self.choices, "outright", _LastOne(self.choices.outright))  # noqa: B010
         self.compose = Composer(self.script, self.templates, self.remedies, self.products, self.labels,
                                 self.defaults, self.phrases, self.choices, self.understand)
+        # the short reason per cause for a "why" at the options (defaults.yaml `cause_why`)
+        self.compose.why = {**base.get("cause_why", {}),
+                            **(load_yaml(dialogs, "defaults.yaml").get("cause_why") or {})}
         # (the same dicts: tests clear them to measure a cold turn)
         self._guard_cache = self.compose._guard_cache
         self._replies_cache = self.compose._replies_cache
@@ -237,7 +240,10 @@ class Engine:
         if attempt:
             conv.context.attempts += 1
         if was == self.script.final:
+            agreed = conv.context.remedy_chosen
             self._new_round(conv)
+            # a follow-up on what was agreed, not a first contact: no "还记得吗", no review again
+            conv.context.followup, conv.context.followup_remedy = True, agreed
         conv.context.just_resumed = was in self.roles.callback
         return self._answer(conv, None, [], at)
 
@@ -375,6 +381,8 @@ class Engine:
         else:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
+        ctx.photo_sent = bool(text) and flow.cue("photo_sent", text) is not None
+        ctx.why_asked = bool(norm) and flow.cue("asks_why", norm) is not None
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
@@ -660,6 +668,9 @@ class Engine:
         size = sized.size_in(norm) if sized is not None and norm else None
         if size is not None:
             ctx.size_said = size
+        amount = sized.amount_in(norm) if sized is not None and norm else None
+        if amount is not None:  # "那就退30吧": the sum is said back ("退您30元")
+            ctx.amount_said = amount
         # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
         # the reply about that option says it (remedies.yaml `shipping`)
         about = self.remedies.remedies.get(ctx.remedy_about or "")
@@ -694,7 +705,8 @@ class Engine:
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
-        ctx.size_said = None
+        ctx.size_said = ctx.amount_said = None
+        ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
         conv.outcome = None
@@ -760,6 +772,9 @@ class Engine:
                      if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
+            # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed
+            ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
+                                   ctx.amount_said)
         before = conv.stage
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
@@ -821,7 +836,8 @@ class Engine:
             suggestions=replies,
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
-                for r in self.remedies.options(conv.context.cause, conv.context.not_received)]
+                for r in self.remedies.options(conv.context.cause, conv.context.not_received,
+                                               conv.context.refunded)]
             if conv.stage in self.roles.shows_remedies else [],
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],

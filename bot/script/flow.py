@@ -103,6 +103,10 @@ class Cues(_Strict):
     sorry_trouble: str = "(?!)"
     # the buyer points at a photo ("[图片]" then "你自己看", "看图"): the problem is in it, told
     photo: str = "(?!)"
+    # the buyer's message is only a photo, as the chat tool pastes it ("[图片]"; read on the raw text:
+    # normalising leaves nothing of it): looked at, the order is not asked about again
+    photo_sent: str = "(?!)"
+    asks_why: str = "(?!)"  # the buyer asks why it happened ("为什么会这样？", "怎么会磕坏呢")
     # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
     order_line: str = "(?!)"
     # news of a refund the platform already paid ("我已经找平台申请退款了"): no threat, no request
