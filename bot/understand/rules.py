@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from bot.understand.alternation import compile_lexicon, factor, span
-from bot.understand.gate import Conditions, Gate, grams, required
+from bot.understand.gate import Conditions, Gate, in_order, required
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -62,6 +62,8 @@ class Led(NamedTuple):
     keys: frozenset[str] | None
     alternatives: tuple[Conditions, ...] = ()
     parts: tuple[str, ...] = ()
+    # What each part's matches hold, in order (gate.needs, gate.in_order).
+    needs: tuple[Conditions, ...] = ()
 
 
 @dataclass(slots=True)
@@ -88,11 +90,11 @@ class Lazy:
     """A lexicon pattern compiled on its first search (see Rule). Once compiled,
     ``search`` is the pattern's own method: no Python call in between.
 
-    ``needs``: what every match holds (gate.Conditions: one string of each set, as a text's
-    ``grams`` tell). Until compiled, a search in a text without them finds nothing without
-    compiling: the gate checks only an alternative's few most telling conditions, and half
-    of the alternatives `csbot lint` compiled on 1,000 lines then matched none of them
-    (a compile costs as much as thousands of these checks; docs/performance.md)."""
+    ``needs``: what every match holds, in order (gate.needs). Until compiled, a search in a
+    text without them one after the other (gate.in_order) finds nothing without compiling:
+    the gate checks only an alternative's few most telling conditions, in no order, and
+    half of the alternatives `csbot lint` compiled on 1,000 lines then matched none of them
+    (a compile costs as much as hundreds of these checks; docs/performance.md)."""
 
     __slots__ = ("needs", "pattern", "search", "source")
 
@@ -110,10 +112,8 @@ class Lazy:
         return self.pattern
 
     def _first_search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        if self.needs:
-            held = grams(text)
-            if any(held.isdisjoint(keys) for keys in self.needs):
-                return None
+        if self.needs and not in_order(text, self.needs):
+            return None
         return self.compile().search(text, pos, endpos)
 
 
@@ -149,7 +149,7 @@ class RuleSet:
                 any_pattern = _pattern(r.get("any"), cues)
                 any_, any_keys = _led(any_pattern)
                 # Several alternatives gated one by one (no "all"): each searched on its own.
-                parts = tuple(map(Lazy, any_pattern.parts, any_pattern.alternatives)) if isinstance(
+                parts = tuple(map(Lazy, any_pattern.parts, any_pattern.needs)) if isinstance(
                     any_pattern, Led) and len(any_pattern.parts) > 1 and not r.get("all") else None
                 all_ = [_led(_pattern([p], cues) if isinstance(p, str) else p) for p in r.get("all", [])]
                 # Gated by its alternatives when it has no "all" (which the first one gates).
