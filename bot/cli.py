@@ -50,18 +50,30 @@ def settle_heap() -> None:
 
 
 def _understander(dialogs: Path | None, *models: str) -> Any:
-    from bot.dataload import DataError
-    from bot.paths import dialogs_dir
-    from bot.understand.pipeline import Understander
+    import gc
 
+    # What is imported and built here lives as long as the command: the collector would
+    # only walk it again and again while it grows, and then at each collection while the
+    # command reads its input.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        u = Understander(dialogs_dir(dialogs))
-        for name in models:  # loaded (and checked) now, not at the first line of input
-            getattr(u, name)
+        from bot.dataload import DataError
+        from bot.paths import dialogs_dir
+        from bot.understand.pipeline import Understander
+
+        try:
+            u = Understander(dialogs_dir(dialogs))
+            for name in models:  # loaded (and checked) now, not at the first line of input
+                getattr(u, name)
+        except DataError as exc:
+            click.echo(f"数据错误：{exc}", err=True)
+            sys.exit(EXIT_DATA)
+        gc.freeze()
         return u
-    except DataError as exc:
-        click.echo(f"数据错误：{exc}", err=True)
-        sys.exit(EXIT_DATA)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _UNREAD = "第 {n} 行的编码看不懂（不是 UTF-8，也不是 GBK），已跳过：请把文件另存为 UTF-8"
