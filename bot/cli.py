@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,18 +50,30 @@ def settle_heap() -> None:
 
 
 def _understander(dialogs: Path | None, *models: str) -> Any:
-    from bot.dataload import DataError
-    from bot.paths import dialogs_dir
-    from bot.understand.pipeline import Understander
+    import gc
 
+    # What is imported and built here lives as long as the command: the collector would
+    # only walk it again and again while it grows, and then at each collection while the
+    # command reads its input.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        u = Understander(dialogs_dir(dialogs))
-        for name in models:  # loaded (and checked) now, not at the first line of input
-            getattr(u, name)
+        from bot.dataload import DataError
+        from bot.paths import dialogs_dir
+        from bot.understand.pipeline import Understander
+
+        try:
+            u = Understander(dialogs_dir(dialogs))
+            for name in models:  # loaded (and checked) now, not at the first line of input
+                getattr(u, name)
+        except DataError as exc:
+            click.echo(f"数据错误：{exc}", err=True)
+            sys.exit(EXIT_DATA)
+        gc.freeze()
         return u
-    except DataError as exc:
-        click.echo(f"数据错误：{exc}", err=True)
-        sys.exit(EXIT_DATA)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _UNREAD = "第 {n} 行的编码看不懂（不是 UTF-8，也不是 GBK），已跳过：请把文件另存为 UTF-8"
@@ -153,31 +165,46 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
 @click.option("--dialogs", type=click.Path(path_type=Path), default=None, callback=a_folder, metavar="目录",
               envvar="CSBOT_DIALOGS", help="店铺自己的 dialogs 数据目录")
 def lint(file: Any, as_json: bool, dialogs: Path | None) -> None:
-    """检查店铺的快捷短语库（一行一条）。
+    """检查店铺的快捷短语库（一行一条；千牛导出的快捷短语表 CSV 只查“快捷短语”一列）。
 
     有“禁止”级问题（好评返现等条件利益、威胁、泄露隐私）时退出码为 1，否则为 0。
     """
+    import itertools
+
     u = _understander(dialogs, "guard")
+    from bot.guard.quick_replies import export_rows, peek
     from bot.guard.report import Describer
+    from bot.intake.files import FileError
 
     labels = Describer(u.dialogs)
     blocked = warned = total = 0
     unread: list[int] = []
-    for n, text in _readable(file, unread):
-        total += 1
-        findings = u.findings(text)
-        blocked += any(f.severity == "block" for f in findings)
-        warned += bool(findings) and not any(f.severity == "block" for f in findings)
-        if as_json:
-            click.echo(json.dumps({"line": n, "text": text,
-                                   "findings": [f.model_dump() for f in findings]},
-                                  ensure_ascii=False))
-        elif findings:
-            click.echo(f"第 {n} 行：{text}")
-            for f in findings:
-                click.echo(labels.describe(f, text))
+    first, export = peek(file)
+    rows: Iterator[tuple[int, str, str]]
+    if export is not None:  # 千牛's quick-reply export: the phrase column only, rows as Excel numbers them
+        rows = export_rows(first + file.read(), export)
+    else:
+        rows = ((n, text, "") for n, text in _readable(itertools.chain([first], file), unread))
+    try:
+        for n, text, group in rows:
+            total += 1
+            findings = u.findings(text)
+            blocked += any(f.severity == "block" for f in findings)
+            warned += bool(findings) and not any(f.severity == "block" for f in findings)
+            if as_json:
+                click.echo(json.dumps({"line": n, "text": text, **({"group": group} if export else {}),
+                                       "findings": [f.model_dump() for f in findings]},
+                                      ensure_ascii=False))
+            elif findings:
+                click.echo(f"第 {n} 行" + (f"（分组：{group}）" if group else "") + f"：{text}")
+                for f in findings:
+                    click.echo(labels.describe(f, text))
+    except FileError as exc:
+        click.echo(f"读不了这个文件：{exc}", err=True)
+        sys.exit(EXIT_DATA)
     if not as_json:
-        click.echo(f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
+        click.echo(("千牛快捷短语表：只检查“快捷短语”一列，行号和 Excel 里一致（表头是第 1 行）。\n" if export else "")
+                   + f"共检查 {total} 条：{blocked} 条有禁止级问题，{warned} 条需要注意。")
     _ending()
     sys.exit(EXIT_FOUND if blocked or unread else EXIT_OK)
 
@@ -473,31 +500,44 @@ def _day(value: str | None, today: date) -> date | None:
         raise click.BadParameter(str(exc), param_hint="--order-date") from exc
 
 
-def _iso_date(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期应写成 YYYY-MM-DD，例如 2026-03-01（收到的是“{value}”）",
-                                 param=param) from None
+def _period(shop: str | None, since: str | None, until: str | None, timezone: str) -> Any:
+    """The report's filters from --since/--until as the lead typed them (bot/periods.py),
+    read on the shop's clock; a usage error (exit 2) in Chinese otherwise."""
+    from zoneinfo import ZoneInfo
+
+    from bot.insights.records import Filters
+    from bot.periods import parse_bound
+
+    now = datetime.now(ZoneInfo(timezone))
+    bounds = []
+    for value, hint, end in ((since, "--since", False), (until, "--until", True)):
+        try:
+            bounds.append(parse_bound(value, now, end=end) if value is not None else None)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    start, stop = bounds
+    if start is not None and stop is not None and start.at > stop.at:
+        raise click.BadParameter(f"开始时间 {start.shown} 晚于结束时间 {stop.shown}", param_hint="--since / --until")
+    return Filters(shop=shop, since=start.at if start else None, until=stop.at if stop else None,
+                   since_shown=start.shown if start else "", until_shown=stop.shown if stop else "")
 
 
 @main.command()
 @db_option
 @config_option
 @click.option("--shop", default=None, help="只统计这个店铺的案例（默认全部店铺）")
-@click.option("--since", callback=_iso_date, default=None, metavar="YYYY-MM-DD",
-              help="只统计这天及以后创建的案例（按 UTC 日期）")
-@click.option("--until", callback=_iso_date, default=None, metavar="YYYY-MM-DD",
-              help="只统计这天及以前创建的案例（含这一天，按 UTC 日期）")
+@click.option("--since", default=None, metavar="日期",
+              help="只统计这以后创建的案例：2026-12-01、2026-12-01 10:00、12-01、2026/12/01、7天（或 7d）、"
+                   "昨天、本周、本月（按店铺时区）")
+@click.option("--until", default=None, metavar="日期",
+              help="只统计这以前创建的案例：写日期时含这一天，写到几点几分就到那一刻为止（写法同 --since）")
 @click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html",
               help="html（默认）：带图表的单页报告；csv：一张长表（UTF-8 带 BOM，Excel 可直接打开）")
 @click.option("--output", "-o", default=None, metavar="FILE",
               help="输出文件，- 表示标准输出（默认：html 写入当前目录的 csbot-report.html，csv 输出到标准输出）")
 @data_options
-def report(database_url: str | None, config: Path | None, shop: str | None, since: date | None,
-           until: date | None, fmt: str, output: str | None, dialogs: Path | None,
+def report(database_url: str | None, config: Path | None, shop: str | None, since: str | None,
+           until: str | None, fmt: str, output: str | None, dialogs: Path | None,
            templates: Path | None) -> None:
     """统计已保存的案例：买家为什么给中差评、什么补救管用、案例停在哪一步、合规提醒和各客服的情况。
 
@@ -506,13 +546,11 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
     import asyncio
 
     from bot.insights.labels import Labels, wording
-    from bot.insights.records import Filters, ReportError, open_database, read_records
+    from bot.insights.records import ReportError, open_database, read_records
     from bot.insights.render import Report, csv_bytes, html
 
-    if since and until and since > until:
-        raise click.BadParameter(f"开始日期 {since} 晚于结束日期 {until}", param_hint="--since / --until")
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
-    filters = Filters(shop=shop, since=since, until=until)
+    filters = _period(shop, since, until, s.shop_timezone)
 
     async def read() -> tuple[Any, Any]:
         db = await open_database(s.database_url)  # first: a wrong --db is told at once

@@ -181,7 +181,7 @@ class File(click.File):
         return super().convert(value, param, ctx)
 
 
-def text_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
+def text_lines(stream: Iterable[bytes]) -> Iterator[tuple[int, str | None]]:
     """(line number, text) of each line of a file a shop saved: UTF-8 (a BOM dropped), or
     GBK/GB18030 as Notepad's "ANSI" and 千牛's exports write it; None for a line in neither.
     Line by line, so a pipe is read as it comes."""

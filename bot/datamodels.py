@@ -212,6 +212,10 @@ class Remedy(_Strict):
     # the size a buyer's request names ("换个L码"), and the remedy's words with it
     size: str | None = None
     sized: SizedRemedy | None = None
+    # the sum an offer or a choice of it names ("退您30元", "退30吧"; group 1 or 2: the number), and
+    # the remedy's words with it ({{ amount }})
+    amount: str | None = None
+    with_amount: SizedRemedy | None = None
     # the option presumes the buyer has the goods (keep them, send them back): not offered while
     # the buyer says nothing arrived (script.yaml cue not_received); `no_goods`: its words then
     needs_goods: bool = False
@@ -220,6 +224,8 @@ class Remedy(_Strict):
     no_goods_only: bool = False
     # fixes nothing until the buyer has the goods: no review request until they say so
     until_received: bool = False
+    # pays money back: left out once the buyer says the platform refunded (script.yaml cue refunded)
+    refund: bool = False
 
 
 class RemediesFile(_Strict):
@@ -232,12 +238,15 @@ class RemediesFile(_Strict):
     # the causes where a buyer's "没收到" means the parcel never came (script.yaml cue not_received):
     # only there are the options that need the goods left out ("质量太差…赠品也没收到" has the goods)
     no_goods_causes: list[str] = ["logistics"]
+    # the options of a cause whose every option pays money back, once the money came back already
+    after_refund: list[str] = []
 
 
 # The phrases the engine builds from case fields, with the placeholders each may use.
 PHRASES: dict[str, tuple[str, ...]] = {
     "order_date": ("month", "day"), "me": ("agent",), "callback_time": (), "damaged_thing": (),
     "damage_options": ("thing",), "damage_remedy": ("thing",), "remedy_next": (),
+    "these_two": (), "these_three": (), "these_many": (),
 }
 
 
@@ -251,6 +260,9 @@ class Phrases(_Strict):
     damage_options: str | None = None
     damage_remedy: str | None = None
     remedy_next: str | None = None
+    these_two: str | None = None  # {{ these }} of two options ("这两种")
+    these_three: str | None = None
+    these_many: str | None = None
 
 
 class DefaultsFile(_Strict):
@@ -261,6 +273,8 @@ class DefaultsFile(_Strict):
     defaults: dict[str, str]
     phrases: Phrases | None = None
     cause_labels: dict[str, str]  # the engine's words for a cause inside a sentence
+    # one short reason per cause, said first to a "why" at the options ({{ why }})
+    cause_why: dict[str, str] = {}
     cause_names: dict[str, str] = {}
     outcome_labels: dict[str, str] = {}
     finding_labels: dict[str, str] = {}
@@ -430,6 +444,9 @@ def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
             for i, rid in enumerate(ids):
                 if rid not in model.remedies:
                     yield ("by_cause", cause, i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
+        for i, rid in enumerate(model.after_refund):
+            if rid not in model.remedies:
+                yield ("after_refund", i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
         for i, cause in enumerate(model.no_goods_causes):
             if cause not in model.by_cause:
                 yield ("no_goods_causes", i), f"by_cause 里没有这个原因：{cause}"

@@ -120,6 +120,9 @@ class Engine:
         setattr(self.choices, "outright", _LastOne(self.choices.outright))  # noqa: B010
         self.compose = Composer(self.script, self.templates, self.remedies, self.products, self.labels,
                                 self.defaults, self.phrases, self.choices, self.understand)
+        # the short reason per cause for a "why" at the options (defaults.yaml `cause_why`)
+        self.compose.why = {**base.get("cause_why", {}),
+                            **(load_yaml(dialogs, "defaults.yaml").get("cause_why") or {})}
         # (the same dicts: tests clear them to measure a cold turn)
         self._guard_cache = self.compose._guard_cache
         self._replies_cache = self.compose._replies_cache
@@ -154,7 +157,7 @@ class Engine:
             case = Case.model_validate(case)
         conv = Conversation(id=conversation_id, case=case, tone=tone,
                             stage=self.script.initial, script_version=self.script.version)
-        self.seed_cause(conv, self.review_cause(case.review_text)[1])
+        self.seed_cause(conv, self.review_cause(case.review_text)[1], self.review_cause(case.review_followup)[1])
         return self._answer(conv, None, [], None)
 
     def review_cause(self, text: str | None) -> tuple[BuyerUnderstanding | None, Cause | None]:
@@ -170,14 +173,21 @@ class Engine:
         return u, u.cause if sure else None
 
     @staticmethod
-    def seed_cause(conv: Conversation, cause: Cause | None) -> None:
+    def seed_cause(conv: Conversation, cause: Cause | None, later: Cause | None = None) -> None:
         """The review's cause is the case's primary cause, as if the buyer had said it first:
         a different cause stated in the talk is kept as secondary unless the buyer corrects
         it ("不是…是…"). It does not count as the problem stated in the talk: the agent still
-        listens and apologises first."""
+        listens and apologises first. ``later``: the cause of the buyer's follow-up review
+        (追评), often where the real complaint is: the primary one when the review names
+        none, else a secondary one."""
         ctx = conv.context
-        if cause is not None and ctx.cause is None and conv.turn == 0:
-            ctx.cause, ctx.cause_source = cause, "review"
+        if ctx.cause is not None or conv.turn != 0:
+            return
+        first = cause or later
+        if first is not None:
+            ctx.cause, ctx.cause_source = first, "review"
+        if later is not None and later != first and later not in ctx.causes:
+            ctx.causes.append(later)
 
     def feed(
         self, conv: Conversation, role: Role, text: str, *, at: datetime | None = None,
@@ -230,7 +240,10 @@ class Engine:
         if attempt:
             conv.context.attempts += 1
         if was == self.script.final:
+            agreed = conv.context.remedy_chosen
             self._new_round(conv)
+            # a follow-up on what was agreed, not a first contact: no "还记得吗", no review again
+            conv.context.followup, conv.context.followup_remedy = True, agreed
         conv.context.just_resumed = was in self.roles.callback
         return self._answer(conv, None, [], at)
 
@@ -368,6 +381,8 @@ class Engine:
         else:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
+        ctx.photo_sent = bool(text) and flow.cue("photo_sent", text) is not None
+        ctx.why_asked = bool(norm) and flow.cue("asks_why", norm) is not None
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
@@ -610,6 +625,8 @@ class Engine:
         if conv.stage in self._after_remedy and (left is not None or again):
             if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
                 ctx.all_declined = True
+                if "agree_review" in meant:  # "不用了 是我自己的问题 评价我去改回来": no request needed
+                    ctx.review_answer = "agree_review"
             else:  # the option named, else the one the request (primary or not) asks for
                 ctx.all_declined = False
                 asked = next((i.intent for i in u.intents if i.intent in REQUESTS
@@ -651,6 +668,9 @@ class Engine:
         size = sized.size_in(norm) if sized is not None and norm else None
         if size is not None:
             ctx.size_said = size
+        amount = sized.amount_in(norm) if sized is not None and norm else None
+        if amount is not None:  # "那就退30吧": the sum is said back ("退您30元")
+            ctx.amount_said = amount
         # asking who pays the postage ("换的话运费谁出 我没买运费险", "退吧 …是不是直接走运费险就行"):
         # the reply about that option says it (remedies.yaml `shipping`)
         about = self.remedies.remedies.get(ctx.remedy_about or "")
@@ -685,7 +705,8 @@ class Engine:
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
         ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
-        ctx.size_said = None
+        ctx.size_said = ctx.amount_said = None
+        ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
         conv.outcome = None
@@ -751,6 +772,9 @@ class Engine:
                      if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
+            # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed
+            ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
+                                   ctx.amount_said)
         before = conv.stage
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
@@ -796,6 +820,10 @@ class Engine:
         notes = self.policy.stage_notes(conv.stage, conv.context.callback_at is not None,
                                         self._held_suspect(conv)) \
             + self._flow_notes(conv, at)
+        if public and conv.case.shop_reply:  # the one reply a review takes is posted already
+            public = None
+            if "public_reply_done" in self.policy.notes:  # (a shop's older policy.yaml lacks it)
+                notes.append(self.policy.note("public_reply_done"))
         if public:
             notes.append(self.policy.note("public_reply"))
         unit = variables["unit"]
@@ -808,7 +836,8 @@ class Engine:
             suggestions=replies,
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
-                for r in self.remedies.options(conv.context.cause, conv.context.not_received)]
+                for r in self.remedies.options(conv.context.cause, conv.context.not_received,
+                                               conv.context.refunded)]
             if conv.stage in self.roles.shows_remedies else [],
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],

@@ -48,6 +48,10 @@ class Case(Strict):
     review_rating: Literal["中评", "差评"] | None = None
     review_text: str | None = Field(default=None, max_length=2000)
     review_time: datetime | None = None
+    review_followup: str | None = Field(default=None, max_length=2000,
+                                        description="买家的追评（常常是真正的问题所在）")
+    shop_reply: str | None = Field(default=None, max_length=2000,
+                                   description="评价下已经发布的商家回复（解释）：每条评价只能解释一次")
     review_changed: bool = Field(default=False, description="the buyer already used their one change")
     channel: str | None = Field(default=None, max_length=50)
     agent: str | None = Field(default=None, max_length=50)
@@ -168,6 +172,7 @@ class Context(Base):
     # the size the buyer's request or choice named ("能换个L码吗" → "L码"; remedies.yaml `size`):
     # said back, not asked again
     size_said: str | None = None
+    amount_said: str | None = None  # the sum of a partial refund offered or chosen ("退您30元": "30")
     # the buyer's last message asked outright for a remedy nobody offered (or said yes to such a
     # standing request): nothing chosen, the stage holds (script.yaml condition `unoffered`)
     unoffered: bool = False
@@ -178,6 +183,13 @@ class Context(Base):
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
     self_fixed: bool = False  # the buyer's last message says they fixed it themselves ("自己换了一个")
+    own_fault: bool = False  # … owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己 没看说明书")
+    # a new contact after a finished talk (resumed from 已结束, e.g. after 未改评): the round follows up
+    # on what was agreed (`followup_remedy`, the remedy chosen in the round before), not a first contact
+    followup: bool = False
+    followup_remedy: str | None = None
+    why_asked: bool = False  # … asks why it happened ("为什么会这样？", script.yaml cue asks_why)
+    photo_sent: bool = False  # the buyer's last message is only a photo ("[图片]", script.yaml cue photo_sent)
     # the buyer said the platform refunded them already ("我已经找平台申请退款了"): a refund is no
     # longer theirs to ask for ("不用了 钱退了就行" is the news again, not a request)
     refunded: bool = False

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     escalation_webhook: str | None = None
     escalation_format: str | None = None
 
+    @field_validator("database_url")
+    @classmethod
+    def _a_file_is_sqlite(cls, value: str) -> str:
+        """A plain path (`--db /path/cases.db`, `--db 案例.db`) is a SQLite file there, as a
+        person types it; an address with a scheme (sqlite://, postgresql://) is taken as written."""
+        if value and "://" not in value and value != ":memory:":
+            return f"sqlite:///{value}"
+        return value
+
     @field_validator("dialogs", "templates")
     @classmethod
     def _a_folder(cls, value: Path | None) -> Path | None:

@@ -79,3 +79,33 @@ def test_learn_tells_a_place_it_cannot_write_to_before_training(tmp_path: Path) 
     code, out = run("learn", "--quiet", "--out", str(target))
     assert code == 2, out
     assert out.startswith("用法：") and f"错误：'--out' 的值不对：写不了 {target}：路径里有一段不是文件夹" in out, out
+
+
+ASSIST_CASE = ["assist", "--shop", "柚子家", "--buyer", "周敏", "--product", "跑鞋", "--order-date", ""]
+
+
+@pytest.mark.parametrize("as_url", [False, True])
+def test_assist_tells_a_database_it_cannot_open_in_chinese(tmp_path: Path, as_url: bool) -> None:
+    """`csbot assist --db …` was a traceback for every plain path (not even a SQLAlchemy URL) and,
+    as a URL, for a folder that does not exist or a file that is no database: exit 3 in Chinese."""
+    def where(p: Path) -> str:
+        return f"sqlite:///{p}" if as_url else str(p)
+
+    junk = tmp_path / "junk.db"
+    junk.write_text("这不是数据库" * 200, encoding="utf-8")
+    result = CliRunner().invoke(main, [*ASSIST_CASE, "--db", where(junk)], input="买：你好\n/退出\n")
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    assert "这个文件不是数据库：是别的文件，或者已经损坏" in result.output, result.output
+    gone = tmp_path / "没有这个文件夹" / "c.db"
+    result = CliRunner().invoke(main, [*ASSIST_CASE, "--db", where(gone)], input="买：你好\n/退出\n")
+    assert "Traceback" not in result.output and result.exit_code == 3, result.output
+    assert "打不开数据库文件：文件夹不存在或没有权限" in result.output, result.output
+    assert not gone.parent.exists()
+
+
+def test_assist_takes_a_plain_path_as_the_sqlite_file(tmp_path: Path) -> None:
+    """A fresh path is a new SQLite file there, as the help says (the default is csbot.db here)."""
+    fresh = tmp_path / "新的.db"
+    result = CliRunner().invoke(main, [*ASSIST_CASE, "--db", str(fresh)], input="买：衣服质量太差了\n/退出\n")
+    assert "Traceback" not in result.output and result.exit_code == 0, result.output
+    assert fresh.is_file() and fresh.stat().st_size > 0

@@ -187,8 +187,9 @@ SITUATIONS = [
     ]),
     Situation("a-buyer-who-chooses-beside-a-complaint-chooses", [
         *REMEDY,
-        # read as an exchange, a refund and a complaint at once: the refund named is the choice
-        Step(B, "换货还得等一个礼拜，算了，退30吧", "polite_request", say=("退一部分货款",)),
+        # read as an exchange, a refund and a complaint at once: the refund named is the choice,
+        # said back with its sum (remedies.yaml with_amount), not as a vague "退一部分货款"
+        Step(B, "换货还得等一个礼拜，算了，退30吧", "polite_request", say=("退您30元",)),
         Step(A, "好的，30元已经退给您了。冒昧问一句，如果您觉得处理得还可以，愿意考虑更新一下评价吗？"
                 "改不改都由您。", "polite_request", checked=("只请求一次、不附条件",)),
         Step(B, "好，我晚点去改", "closing"),

@@ -128,4 +128,9 @@ def test_the_tip_does_not_ask_for_the_order_just_named(engine: Engine) -> None:
     buyer = [e for e in s.events if e.get("type") == "buyer"][-1]
     assert buyer["stage"] == "confirm_product", buyer
     tips = [e["tip"] for e in s.events if e.get("type") == "coach"]
+    # the wrong name is what the tip speaks to first (a turn tip); the order is not asked for
+    assert "说清这一单是哪天买的什么" not in tips[-1] and "名字叫错了" in tips[-1], tips
+    s = play(engine, "busy_office_worker",
+             ["您好，请问是周女士吗？我是XX女装的客服，您买的连衣裙有色差的问题想跟您聊聊"], seed=6)
+    tips = [e["tip"] for e in s.events if e.get("type") == "coach"]
     assert "说清这一单是哪天买的什么" not in tips[-1] and "哪里不满意" in tips[-1], tips

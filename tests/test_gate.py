@@ -128,8 +128,6 @@ def test_gated_rule_sets_hit_exactly_what_searching_every_rule_hits() -> None:
     negation = Negation(["不", "没", "别"])
     for name, rules in sets:
         gated = rules.gate
-        for rule in rules.rules:
-            rule.compile()
         kept = [(rule.any, rule.parts) for rule in rules.rules]
         # Every rule searched, with the alternation of its alternatives (in their order).
         whole = [(re.compile("|".join(f"(?:{p.source})" for p in parts)) if parts else any_, None)
@@ -195,14 +193,19 @@ def test_every_shipped_rule_is_read_by_the_syntax_reader() -> None:
 def test_rules_compile_when_first_searched_and_all_at_load() -> None:
     from bot.understand.rules import Negation, compile_pending
 
-    rules = RuleSet.build({"refund": [{"any": ["退款"]}], "review": [{"any": ["好评"]}]}, {})
-    assert all(r.pending is not None for r in rules.rules)
+    rules = RuleSet.build({"refund": [{"any": ["退款"], "none": ["不退款"]}],
+                           "review": [{"any": ["好评"]}]}, {})
+    lazies = [p for r in rules.rules for p in (r.any, r.none) if p is not None]
+    assert all(p.pattern is None for p in lazies)
     assert [h.label for h in rules.hits("我要退款", Negation([]))] == ["refund"]
-    assert [r.pending is None for r in rules.rules] == [True, False]  # 好评 was never searched
+    # 好评 was never searched; nor was "none" in a text the rule's "any" did not match.
+    assert [p.pattern is not None for p in lazies] == [True, True, False]
+    assert rules.hits("好", Negation([])) == []
     compile_pending()
-    assert all(r.pending is None and r.any is not None for r in rules.rules)
+    assert all(p.pattern is not None for p in lazies)
     # An engine compiles everything when it loads: no turn pays for a compile.
-    assert all(r.pending is None for _, rs in _rule_sets() for r in rs.rules)
+    assert all(p.pattern is not None for _, rs in _rule_sets() for r in rs.rules
+               for p in (r.any, r.none, *r.all, *(r.parts or ())) if p is not None)
 
 
 def _both_ways(ex: object, pattern: str) -> None:
@@ -355,3 +358,53 @@ def test_the_agent_and_guard_rules_are_gated_by_their_alternatives() -> None:
         by_prefix = Gate([r.keys for r in rules.rules])
         texts = [t for t in _texts() if t]
         assert sum(map(len, map(rules.gate.candidates, texts))) < 0.6 * sum(map(len, map(by_prefix.candidates, texts)))
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(_alternatives(1, 4), TEXTS)
+def test_a_text_without_what_a_pattern_needs_one_after_the_other_has_no_match_of_it(
+        alts: list[str], texts: list[str]) -> None:
+    from bot.understand.gate import in_order, needs
+
+    for pattern in ("".join(alts), "|".join(alts), f"(?:{alts[0]})+{''.join(alts[1:])}"):
+        for text in texts:
+            if re.search(pattern, text):
+                assert in_order(text, needs(pattern)), (pattern, text, needs(pattern))
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(_alternatives(2, 5), TEXTS)
+def test_an_alternative_is_not_compiled_for_a_text_it_cannot_match(alts: list[str], texts: list[str]) -> None:
+    from bot.understand.alternation import compile_lexicon
+    from bot.understand.rules import Lazy
+    from bot.understand.scoped import _Expander
+
+    # With a cue in each alternative, as the guard writes them (the cue's needs stand for it).
+    led = _Expander({"c": alts}).led([a + "%c%" for a in alts] + alts)
+    for source, needed in zip(led.parts, led.needs, strict=True):
+        compiled = compile_lexicon(source)
+        for text in texts:
+            part = Lazy(source, needed)
+            m, n = part.search(text), compiled.search(text)
+            assert (m and m.span()) == (n and n.span()), (source, text)
+            if part.pattern is None:  # not compiled: it could not match
+                assert n is None
+
+
+def test_the_rules_alternatives_need_in_order_only_what_each_match_holds() -> None:
+    from bot.understand.gate import in_order
+
+    texts = [ENGINE.understand.normalize(row["text"]).text
+             for f in ("agent_dev.jsonl", "guard_dev.jsonl") for row in read_jsonl(DATA / f)]
+    spared = 0
+    for rules in (ENGINE.understand.agent_model.acts.rules, ENGINE.understand.guard.rules.rules):
+        for text in texts:
+            alive = rules.gate.alive(text)
+            for idx in rules.gate.owners(alive):
+                parts = rules.rules[idx].parts or ()
+                entries = rules.gate.entries(idx, alive)
+                for i, part in enumerate(parts):
+                    if entries >> i & 1 and part.needs and not in_order(text, part.needs):
+                        spared += 1
+                        assert part.compile().search(text) is None, (part.source, text)
+    assert spared > 100  # the gate left these alternatives; none of them was compiled for the text

@@ -159,6 +159,7 @@ async def test_more_than_1500_results_are_fetched_by_splitting_windows(
     assert not any(r.explained for r in reviews if r)
     replied = review_of_rate({**got[0], "reply": "已为您补发"}, shop="店", platform="tmall")
     assert replied is not None and replied.explained and replied.platform == "tmall"
+    assert replied.shop_reply == "已为您补发"  # shown with the case, as a file's 商家回复 column
     assert review_of_rate({**got[0], "result": "good"}, shop="店", platform="taobao") is None
 
 

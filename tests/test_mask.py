@@ -9,13 +9,24 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.store.mask import _ANY_NEED, _ASCII, _PATTERNS, _RULES, ADDRESS_SPEC, mask, mask_edits, move_span
+from bot.store.mask import (
+    _ANY_NEED,
+    _ASCII,
+    _PATTERNS,
+    _RULES,
+    ADDRESS_SPEC,
+    NAME_PATTERNS,
+    mask,
+    mask_edits,
+    move_span,
+)
 from tests.conftest import DATA, read_jsonl
 from tests.loop import examples
 
 PIECES = ["1", "3", "8", "0", "5", "6", "(", ")", ".", "+", "9",
           "１", "３", "８", "０", "－", "-", " ", "X", "浙江", "杭州", "市", "西湖",
-          "区", "文三", "路", "街道", "小区", "花园", "号", "栋", "单元", "室", "我", "家", "在", "的", "电话", "是"]
+          "区", "文三", "路", "街道", "小区", "花园", "号", "栋", "单元", "室", "我", "家", "在", "的", "电话", "是",
+          "收件人", "收货人", "姓名", "张伟", "李", "：", "，", "也没"]
 
 
 # The rules as plain regular expressions (the address one as first written, which
@@ -24,10 +35,17 @@ SPEC = [*((re.compile(p), repl) for p, repl, _ in _PATTERNS), (re.compile(ADDRES
         (re.compile(r"[\u4e00-\u9fff]{1,10}(?:路|街|巷|弄)\d+号(?:[\d-]+(?:栋|幢|单元|室|楼))*"), "[地址]")]
 
 
+# a recipient's name: only the name group is replaced
+NAMES = [(re.compile(p), repl) for p, repl, _ in NAME_PATTERNS]
+
+
 def unguarded(text: str) -> str:
     """The rules as written, on text without full-width digits."""
     for pattern, repl in SPEC:
         text = pattern.sub(repl, text)
+    for pattern, repl in NAMES:
+        text = pattern.sub(lambda m, r=repl: m.group(0)[:m.start("name") - m.start()] + r
+                           + m.group(0)[m.end("name") - m.start():], text)
     return text
 
 
@@ -80,6 +98,23 @@ def test_what_is_masked() -> None:
     assert mask("衣服质量不好，颜色也不对") == "衣服质量不好，颜色也不对"
     assert mask("３月２号收到的") == "３月２号收到的"  # nothing personal: kept as typed
     assert mask("电话０５７１－８８８８１２３４") == "电话[电话]"
+
+
+def test_recipients_names_are_masked() -> None:
+    """A recipient's name (收件人/收货人) was stored as typed beside its masked phone and address."""
+    assert mask("发错地址了！收货人：张伟，13812345678，浙江省杭州市西湖区文三路90号3栋") == \
+        "发错地址了！收货人：[姓名]，[手机号]，[地址]"
+    assert mask("收件人李娜也没收到") == "收件人[姓名]也没收到"
+    assert mask("收货人的名字是欧阳娜娜。") == "收货人的名字是[姓名]。"
+    assert mask("联系人姓名：Lily Wang，电话13812345678") == "联系人姓名：[姓名]，电话[手机号]"
+    # the line Taobao copies an order's address as: name, phone, address
+    assert mask("我的收货信息是 王小明，13912345678，上海市浦东新区张江路100号") == \
+        "我的收货信息是 [姓名]，[手机号]，[地址]"
+    assert mask("张三 13812345678 北京市朝阳区建国路88号") == "[姓名] [手机号] [地址]"
+    # what follows a label without being a name, and a phone after a plain word, stay
+    for kept in ("收货人电话打不通", "收件人不是我", "收货人写错了", "收到货了，手感很好", "电话，[手机号]"):
+        assert mask(kept) == kept
+    assert mask("电话，13812345678") == "电话，[手机号]"
 
 
 def test_the_formats_people_type() -> None:

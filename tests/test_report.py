@@ -295,12 +295,70 @@ def test_no_matching_case_is_a_message_not_an_error(sqlite_db: Built, tmp_path: 
     assert not (tmp_path / "csbot-report.html").exists()
 
 
-@pytest.mark.parametrize("args", [["--since", "2026-13-01"], ["--until", "3月1日"],
-                                  ["--since", "2026-03-20", "--until", "2026-03-01"]])
-def test_bad_dates_exit_2(sqlite_db: Built, args: list[str]) -> None:
+@pytest.mark.parametrize(("args", "said"), [
+    (["--since", "2026-13-01"], "没有这一天：2026-13-01"),
+    (["--until", "下下个月"], "看不懂“下下个月”：可以写 2026-12-01、2026-12-01 10:00、2026/12/01、12-01"),
+    (["--since", "2026-03-01 25:00"], "没有这个时间：“25:00”"),
+    (["--since", "2026-03-20", "--until", "2026-03-01"], "开始时间 2026-03-20 晚于结束时间 2026-03-01")])
+def test_bad_dates_exit_2(sqlite_db: Built, args: list[str], said: str) -> None:
     code, out, _ = _cli("--db", sqlite_db.url, *args)
     assert code == 2
-    assert "YYYY-MM-DD" in out or "晚于结束日期" in out
+    assert said in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(("args", "cases", "scope"), [
+    # the cases were created at 18:00 and 23:00 (03-01), 17:00 (03-10), 17:00 and 19:00 (03-20)
+    # Beijing time: what a lead types is read on the shop's clock (Asia/Shanghai by default)
+    (["--since", "2026-03-20 18:00"], 1, "2026-03-20 18:00 起"),
+    (["--since", "2026/03/01", "--until", "2026-03-01 20:00"], 1, "2026-03-01 起 至 2026-03-01 20:00"),
+    (["--since", "03-10", "--until", "3月20日"], 3, "2026-03-10 起 至 2026-03-20"),
+    (["--until", "2026年3月1日"], 2, "至 2026-03-01"),
+])
+def test_dates_as_a_lead_types_them(sqlite_db: Built, args: list[str], cases: int, scope: str) -> None:
+    """`--since` took YYYY-MM-DD only: `2026-12-01 10:00`, `12-01`, `2026/12/01`, `7天`, `昨天`
+    and `本周` were refused. Month-day without a year is this year (2026 here: the cases were
+    made in March and it is later than that whenever this runs)."""
+    code, out, data = _cli("--db", sqlite_db.url, "--format", "csv", *args)
+    assert code == 0, out
+    assert f"总览,案例数,数值,{cases}," in data.decode("utf-8-sig"), args
+    code, out, _ = _cli("--db", sqlite_db.url, "-o", "-", *args)
+    assert scope in out, out
+
+
+@pytest.mark.parametrize("word", ["7d", "7天", "近7天", "昨天", "本周", "本月", "24h"])
+def test_relative_periods_are_taken(sqlite_db: Built, word: str) -> None:
+    code, out, _ = _cli("--db", sqlite_db.url, "--since", word, "--format", "csv")
+    assert code == 0 and "没有符合条件的案例" in out  # the cases are from March 2026
+
+
+def test_the_ends_of_a_period_on_the_shops_clock() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.periods import parse_bound
+
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 12, 3, 15, 30, tzinfo=tz)  # a Thursday
+
+    def at(text: str, end: bool = False) -> tuple[str, str]:
+        b = parse_bound(text, now, end=end)
+        return f"{b.at.astimezone(tz):%Y-%m-%d %H:%M}", b.shown
+
+    assert at("7d") == at("7天") == at("近7天") == ("2026-11-26 15:30", "2026-11-26 15:30")
+    assert at("24h") == ("2026-12-02 15:30", "2026-12-02 15:30")
+    assert at("昨天") == ("2026-12-02 00:00", "2026-12-02")
+    assert at("昨天", end=True) == ("2026-12-03 00:00", "2026-12-02")  # the whole of yesterday
+    assert at("本周") == ("2026-11-30 00:00", "2026-11-30")
+    assert at("本周", end=True) == ("2026-12-07 00:00", "2026-12-06")
+    assert at("上周") == ("2026-11-23 00:00", "2026-11-23")
+    assert at("本月") == ("2026-12-01 00:00", "2026-12-01")
+    assert at("上个月", end=True) == ("2026-12-01 00:00", "2026-11-30")
+    assert at("12-01") == at("2026/12/01") == at("12月1日") == ("2026-12-01 00:00", "2026-12-01")
+    assert at("2026-12-01 10:00") == at("12-01 10点") == at("2026-12-01T10:00:00") == (
+        "2026-12-01 10:00", "2026-12-01 10:00")
+    assert at("12-01 10:00", end=True) == ("2026-12-01 10:00", "2026-12-01 10:00")  # up to that minute
+    assert at("12-25") == ("2025-12-25 00:00", "2025-12-25")  # still to come this year: last year's
+    with pytest.raises(ValueError, match="看不懂“上午”"):
+        at("上午")
 
 
 def test_a_database_that_is_missing_or_not_csbots(tmp_path: Path) -> None:

@@ -30,7 +30,9 @@ def test_a_bare_greeting_does_not_confirm_identity(engine: Engine) -> None:
     good = replies("traditional_chinese_buyer.good.txt")
     card = run_scripted(session(engine, "traditional_chinese_buyer"), ["在吗", *good[1:]])
     checks = {c.id: c.passed for c in card.checks}
-    assert checks["identity_first"] and not checks["by_name"]
+    # a greeting that asks nobody whether it is them confirms no identity at all (it once earned
+    # 第一句先确认买家身份): neither check is met
+    assert not checks["identity_first"] and not checks["by_name"]
     full = run_scripted(session(engine, "traditional_chinese_buyer"), good)
     assert full.stages["confirm_identity"].score == full.stages["confirm_identity"].max
     assert card.stages["confirm_identity"].score < full.stages["confirm_identity"].score

@@ -235,8 +235,8 @@ def test_saying_zaima_again_to_who_are_you_is_pressed_and_keeps_the_flow(engine:
     assert ASKS_WHO.search(again.reply.text), again.reply.text
     assert s.conv.stage == "confirm_identity"
     # the buyer asked who is calling: the tip says so (rubric pressed_steps.identity)
-    assert again.tip == ("买家在问你是谁：说清你是哪家店的客服、怎么称呼，"
-                         "再叫出买家的名字问是不是本人（“请问是林晓吗？”）。")
+    assert again.tip == ("买家在问你是谁：说清你是哪家店的售后客服、怎么称呼；"
+                         "如果还没叫出买家的名字，也问一句是不是本人（“请问是林晓吗？”）。")
 
 
 def test_asking_again_in_other_words_is_a_question_to_the_engine(engine: Engine) -> None:

@@ -48,15 +48,20 @@ def test_no_tip_calls_a_woman_him() -> None:
 
 
 def test_tips_use_the_buyers_gender_or_none(engine: Engine) -> None:
-    # 王秀兰阿姨: 她; 赵建国先生: 他; 陈静 (no honorific): 买家, no guess either way
+    # 王秀兰阿姨: 她; 赵建国先生: 他
     aunt = play(engine, "wrong_item_first_time", _lines("wrong_item_first_time.good.txt")[:1], seed=3)
     tip = aunt.grader.turn_tip(aunt.turns[-1], "confirm_product")
     assert "请她回忆" in tip and tip.count("买家") <= 1 and not _HE.search(tip), tip
     man = play(engine, "poor_quality_experienced", _lines("poor_quality_experienced.good.txt")[:1], seed=3)
     tip = man.grader.turn_tip(man.turns[-1], "confirm_product")
     assert "请他回忆" in tip, tip
+    # 陈静 has no honorific but her persona says `gender: female` (a mother): 她
     mum = play(engine, "size_not_fit_first_time", _lines("size_not_fit_first_time.good.txt")[:1], seed=3)
     tip = mum.grader.turn_tip(mum.turns[-1], "confirm_product")
+    assert "请她回忆" in tip and not _HE.search(tip), tip
+    # 林晓: no honorific, no gender: 买家, no guess either way
+    lin = play(engine, "slow_delivery_first_time", _lines("slow_delivery_first_time.good.txt")[:1], seed=3)
+    tip = lin.grader.turn_tip(lin.turns[-1], "confirm_product")
     assert "请买家回忆" in tip and tip.count("买家") == 1 and not _HE.search(tip) and "她" not in tip, tip
 
 

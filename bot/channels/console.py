@@ -312,7 +312,13 @@ def run_console(store_url: str, engine: Engine, case: Case, console: Console, to
     read later through the API or `csbot serve`.
     """
     with asyncio.Runner() as runner:
-        store = runner.run(Store.open(store_url))
+        try:
+            store = runner.run(Store.open(store_url))
+        except Exception as exc:  # the driver's own errors too: told in Chinese, exit 3, no traceback
+            from bot.cli_options import EXIT_DATA, database_problem
+
+            print(database_problem(store_url, exc), file=sys.stderr)
+            return EXIT_DATA
         turns = TurnService.over(store, engine, clock)  # the shop's time: 今晚八点, quiet hours
         try:
             return _Session(runner, store, turns, case, console, tone).loop()

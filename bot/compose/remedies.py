@@ -31,6 +31,9 @@ class Remedy:
     no_goods: dict[str, str] | None = None  # its words for a buyer who got none
     no_goods_only: bool = False  # only for a buyer who got none (the courier chased)
     until_received: bool = False  # done only once the buyer has the goods: the review waits
+    amount: re.Pattern[str] | None = None  # the sum an offer or a choice names ("退您30元")
+    with_amount: dict[str, str] | None = None  # its text, short and next with {{ amount }}
+    refund: bool = False  # pays money back: not offered once the platform refunded (Context.refunded)
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -39,6 +42,11 @@ class Remedy:
             return None
         size = re.sub(r"\s+", "", m.group()).upper()
         return size if size.endswith(("码", "号")) else size + "码"
+
+    def amount_in(self, text: str) -> str | None:
+        """The sum ``text`` names for this remedy ("退您30元" → "30"), else None."""
+        m = self.amount.search(text) if self.amount is not None and self.with_amount else None
+        return next((g for g in m.groups() if g), None) if m is not None else None
 
 
 class RemedyBook:
@@ -55,14 +63,18 @@ class RemedyBook:
                 re.compile(r["size"]) if r.get("size") else None, r.get("sized"),
                 bool(r.get("needs_goods")), {k: v for k, v in (r.get("no_goods") or {}).items() if v} or None,
                 bool(r.get("no_goods_only")), bool(r.get("until_received")),
+                re.compile(r["amount"]) if r.get("amount") else None, r.get("with_amount"),
+                bool(r.get("refund")),
             )
             for rid, r in spec["remedies"].items()
         }
         self.by_cause: dict[str, list[str]] = spec["by_cause"]
         self.refused_after = re.compile(spec.get("refused_after") or "(?!)")
         self.no_goods_causes = frozenset(spec.get("no_goods_causes", ["logistics"]))
-        self._options: dict[tuple[str | None, bool], list[RemedyOption]] = {}
-        self._for: dict[tuple[str | None, bool], list[Remedy]] = {}
+        # the options left once the money came back already, where a cause has none but refunds
+        self.after_refund: list[str] = list(spec.get("after_refund") or [])
+        self._options: dict[tuple[str | None, bool, bool], list[RemedyOption]] = {}
+        self._for: dict[tuple[str | None, bool, bool], list[Remedy]] = {}
         self._found: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
     def found(self, text: str) -> dict[str, list[tuple[int, int]]]:
@@ -106,14 +118,16 @@ class RemedyBook:
         ``no_goods_causes``: a quality case's "赠品也没收到" still has the goods)."""
         return not_received and cause in self.no_goods_causes
 
-    def for_cause(self, cause: str | None, no_goods: bool = False) -> list[Remedy]:
+    def for_cause(self, cause: str | None, no_goods: bool = False, refunded: bool = False) -> list[Remedy]:
         """The options for a cause, most fitting first. Every list of options a case shows or
         reads (the suggestions, 可选补救, the API's remedies, a choice) comes from here: for a
         buyer who never got the goods (Context.not_received, on a ``goods_gone`` cause), without
         those that presume them (remedies.yaml `needs_goods`; all of them kept if none is left)
-        and in their ``no_goods`` words."""
+        and in their ``no_goods`` words. ``refunded``: the buyer said the platform refunded already
+        (Context.refunded): no option that pays money back (remedies.yaml `refund`); a cause left
+        with none has remedies.yaml `after_refund`."""
         no_goods = self.goods_gone(cause, no_goods)
-        key = (cause, no_goods)
+        key = (cause, no_goods, refunded)
         found = self._for.get(key)
         if found is None:
             ids = self.by_cause.get(cause or "unknown", self.by_cause["unknown"])
@@ -122,37 +136,42 @@ class RemedyBook:
                 found = [self.remedy(r.id, True) or r for r in found if not r.needs_goods] or found
             else:  # (chasing a parcel the buyer has is no fix)
                 found = [r for r in found if not r.no_goods_only] or found
+            if refunded:
+                found = [r for r in found if not r.refund] or [
+                    self.remedy(r, no_goods) or self.remedies[r] for r in self.after_refund] or found
             self._for[key] = found
         return list(found)
 
-    def options(self, cause: str | None, no_goods: bool = False) -> list[RemedyOption]:
+    def options(self, cause: str | None, no_goods: bool = False, refunded: bool = False) -> list[RemedyOption]:
         """The options of a cause as the API shows them (built once per cause)."""
-        key = (cause, no_goods)
+        key = (cause, no_goods, refunded)
         if key not in self._options:
             self._options[key] = [RemedyOption(id=r.id, label=r.label, text=r.text)
-                                  for r in self.for_cause(cause, no_goods)]
+                                  for r in self.for_cause(cause, no_goods, refunded)]
         return list(self._options[key])
 
     def options_text(self, cause: str | None, without: AbstractSet[str] | None = None,
-                     no_goods: bool = False) -> str:
+                     no_goods: bool = False, refunded: bool = False) -> str:
         """The options as one spoken sentence part: "A；或者B；或者C" (the first three; with
         ``without``, the others than those, at most two: the alternatives to a request)."""
         if without is None:
-            return "；或者".join(r.text for r in self.for_cause(cause, no_goods)[:3])
-        return "；或者".join([r.text for r in self.for_cause(cause, no_goods) if r.id not in without][:2])
+            return "；或者".join(r.text for r in self.for_cause(cause, no_goods, refunded)[:3])
+        return "；或者".join([r.text for r in self.for_cause(cause, no_goods, refunded)
+                             if r.id not in without][:2])
 
     def turned_down(self, text: str, down: re.Pattern[str]) -> list[str]:
         """The options a reply names only to turn them down ("我不要补发了，直接退款吧": the reship)."""
         return [rid for rid in self.found(text) if not self.cue_length(self.remedies[rid], text, down)]
 
-    def offers(self, cause: str | None, rid: str, no_goods: bool = False) -> bool:
+    def offers(self, cause: str | None, rid: str, no_goods: bool = False, refunded: bool = False) -> bool:
         """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
-        return any(r.id == rid for r in self.for_cause(cause, no_goods))
+        return any(r.id == rid for r in self.for_cause(cause, no_goods, refunded))
 
-    def by_intent(self, intent: str, cause: str | None, no_goods: bool = False) -> str | None:
+    def by_intent(self, intent: str, cause: str | None, no_goods: bool = False,
+                  refunded: bool = False) -> str | None:
         """The option a request intent asks for: the cause's first option it picks, else any
         remedy it picks (the buyer's request as asked), None when none does."""
-        return next((r.id for r in self.for_cause(cause, no_goods) + list(self.remedies.values())
+        return next((r.id for r in self.for_cause(cause, no_goods, refunded) + list(self.remedies.values())
                      if intent in r.intents), None)
 
     def named(self, text: str, turned_down: re.Pattern[str] | None = None,

@@ -30,9 +30,17 @@ def _either(options: list[str]) -> str:
     return "、".join(options[:-1]) + "，还是" + options[-1]
 
 
-def _sized(remedy: Remedy, field: str, size: str | None) -> str:
+def _these(count: int, words: dict[str, str]) -> str:
+    """Options counted as said: "这两种", "这三种", else "这几种" (defaults.yaml `phrases`)."""
+    return words["these_two"] if count == 2 else words["these_three"] if count == 3 else words["these_many"]
+
+
+def _sized(remedy: Remedy, field: str, size: str | None, amount: str | None = None) -> str:
     """A remedy's words (``text``, ``short`` or ``next``), with the size the buyer named where
-    the remedy has words for it (remedies.yaml `sized`: "换成L码", not "换成合适的尺码")."""
+    the remedy has words for it (remedies.yaml `sized`: "换成L码", not "换成合适的尺码"), or the
+    sum agreed (`with_amount`: "退您30元", not "退一部分货款")."""
+    if amount and remedy.with_amount and remedy.with_amount.get(field):
+        return remedy.with_amount[field].replace("{{ amount }}", amount)
     if size and remedy.sized and remedy.sized.get(field):
         return remedy.sized[field].replace("{{ size }}", size)
     return cast(str, getattr(remedy, field) or "")
@@ -61,6 +69,7 @@ class Composer:
         self.choices = choices
         self.understand = understand
         self.roles = script.roles
+        self.why: dict[str, str] = {}  # a short reason per cause (defaults.yaml `cause_why`)
         self._guard_cache: dict[tuple[str, ...], bool] = {}
         self._replies_cache: dict[tuple[str, ...], SuggestedReply | None] = {}
         self._traditional_cache: dict[tuple[str, ...], SuggestedReply] = {}
@@ -76,7 +85,7 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked, ctx.size_said, ctx.not_received,
+               ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.not_received, ctx.refunded, ctx.followup_remedy,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -89,16 +98,19 @@ class Composer:
         case, ctx = conv.case, conv.context
         book = self.remedies  # every list of options: for_cause's
         no_goods = book.goods_gone(ctx.cause, ctx.not_received)
-        options = book.for_cause(ctx.cause, no_goods)
+        options = book.for_cause(ctx.cause, no_goods, ctx.refunded)
         chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
-        options_text = book.options_text(ctx.cause, no_goods=no_goods).replace("{{ unit }}", unit)
+        options_text = book.options_text(ctx.cause, no_goods=no_goods,
+                                         refunded=ctx.refunded).replace("{{ unit }}", unit)
+        shown = min(len(options), 3)  # options_text says the first three
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
         others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused},
-                                   no_goods=no_goods).replace("{{ unit }}", unit)
-        remedy = _sized(chosen, "short", ctx.size_said).replace("{{ unit }}", unit)
+                                   no_goods=no_goods, refunded=ctx.refunded).replace("{{ unit }}", unit)
+        remedy = _sized(chosen, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit)
+        followed = book.remedy(ctx.followup_remedy or "", no_goods)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
             options_text += words["damage_options"].format(thing=ctx.damaged)
@@ -117,20 +129,27 @@ class Composer:
             "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
-            "requested": _sized(wanted, "short", ctx.size_said).replace("{{ unit }}", unit),
-            "requested_text": _sized(wanted, "text", ctx.size_said).replace("{{ unit }}", unit),
+            "requested": _sized(wanted, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit),
+            "requested_text": _sized(wanted, "text", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit),
             "others": others,
             # the options the agent's latest offer left open, as a question ("换一件新的，还是退货退款")
             "listed": _either([self.remedies.remedies[r].short.replace("{{ unit }}", unit)
                                for r in ctx.options_listed if r in self.remedies.remedies]),
             "listed_several": sum(r in self.remedies.remedies for r in ctx.options_listed) > 1,
-            "what_next": (_sized(wanted, "next", ctx.size_said) or words["remedy_next"]).replace("{{ unit }}", unit),
+            # the options counted ("这两种"): those in {{ options }}, those the agent listed (else the same)
+            "these": _these(shown, words),
+            "these_listed": _these(sum(r in self.remedies.remedies for r in ctx.options_listed) or shown, words),
+            "what_next": (_sized(wanted, "next", ctx.size_said, ctx.amount_said)
+                          or words["remedy_next"]).replace("{{ unit }}", unit),
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
             "unit": unit,
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
+            # the remedy agreed in the round before a follow-up contact ("补发一个新的"; "" for none)
+            "followed": _sized(followed, "short", None).replace("{{ unit }}", unit) if followed else "",
+            "why": self.why.get(ctx.cause or "unknown") or self.why.get("unknown", ""),
             "tone": conv.tone,
         }
 
@@ -141,16 +160,23 @@ class Composer:
         if ctx.just_resumed:
             # "按约定的时间" only when a time was agreed
             return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
+        if ctx.followup and conv.stage == self.script.initial:
+            return self.script.initial, ["followup", "default"]  # after a finished talk: how the fix went
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
             return self.script.final, (["greeting"] * ctx.greeted + ["thanks"] * ctx.thanked
                                        + [f"intent-{conv.last_intent}", "default"])
+        if ctx.followup and ctx.last_role == "buyer" and (
+                conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
+            # the buyer's answer to the follow-up: glad it is done (a yes), else what is still wrong;
+            # never "还记得吗", never the review again
+            keys.append("followup" if conv.last_intent == "affirm" else "followup-other")
         if conv.stage in self.roles.confirms and ctx.buyer_first and ctx.agent_turns == 0 \
                 and ctx.last_role == "buyer" and ctx.order_named:
             keys.append("named")  # the buyer wrote first about their order: no "还有印象吗"
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
-                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received):
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received, ctx.refunded):
             # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
             # lack is not promised: remedy_not_offered, with the note)
             keys.append("deal")
@@ -184,6 +210,8 @@ class Composer:
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
+            if ctx.own_fault:
+                keys.append("own_fault")  # owns the misuse: thanked, no blame, our part, options left open
             if ctx.call_asked:
                 keys.append("call")  # asked to be called: the talk stays here, said kindly
             if ctx.damage_told and conv.stage in self.roles.handles:
@@ -192,6 +220,12 @@ class Composer:
                 # once the options are out, how much or more: the sum is the agent's to set (before
                 # them, "赔多少" gets the options: remedy_asked)
                 keys.append(f"amount-{ctx.amount}")
+        if ctx.photo_sent and ctx.last_role == "buyer" and not ctx.problem_stated \
+                and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
+            keys.append("photo")  # "[图片]": looked at, what it shows asked; not "还记得吗" again
+        if ctx.why_asked and ctx.last_role == "buyer" and conv.stage in self.roles.offers \
+                and not ctx.remedy_chosen and not ctx.remedy_about and not ctx.remedy_requested:
+            keys.append("why")  # "为什么会这样？" where the options are out: the reason first, then them
         if ctx.remedy_again and ctx.last_role == "buyer":
             keys.append("remedy_again")  # will the new one have the same problem: what we do so it won't
         if ctx.remedy_about and ctx.last_role == "buyer":
@@ -263,6 +297,9 @@ class Composer:
         if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
                 and {step.act, step.waits} <= set(ctx.last_acts):
             return []  # the agent's message took the next step too: wait for the buyer
+        if ctx.followup and ctx.last_role == "agent" and not ctx.repair and (
+                conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
+            return []  # the agent asked how the agreed fix went: wait for the buyer, no "还记得吗"
         if conv.stage in self.roles.callback and ctx.time_asked and ctx.last_role == "agent" and not ctx.repair:
             return []  # the agent asked when suits (cues.asks_time): wait for the buyer's time
         if conv.stage in self.roles.callback and ctx.callback_at and ctx.callback_confirmed \
@@ -394,8 +431,10 @@ class Composer:
     ) -> str | None:
         ctx = conv.context
         suspect = conv.stage in self.roles.suspect or (conv.context.suspected and conv.stage in self.script.holding)
-        stays = suspect or (
-            (conv.stage in self.roles.closes or conv.stage == self.script.final)
+        # a review the buyer changed already, or says she will change, does not stay
+        gone = ctx.review_said_changed or conv.case.review_changed or ctx.review_answer == "agree_review"
+        stays = suspect or (not gone
+            and (conv.stage in self.roles.closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
                  or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
         )

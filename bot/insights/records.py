@@ -71,19 +71,28 @@ class CaseRecord:
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Which cases a report covers: one shop, and created on or after ``since`` and on or
-    before ``until`` (dates in UTC, as the HTTP API's filters)."""
+    before ``until``. A date is a UTC day, as the HTTP API's filters (``until`` includes it
+    whole); a datetime (``csbot report``: the lead's words read on the shop's clock,
+    bot/periods.py) is a moment, ``until`` excluded. ``since_shown``/``until_shown``: how the
+    report names them (the date's ISO form when empty)."""
 
     shop: str | None = None
-    since: date | None = None
-    until: date | None = None
+    since: date | datetime | None = None
+    until: date | datetime | None = None
+    since_shown: str = ""
+    until_shown: str = ""
 
     def conditions(self) -> list[Any]:
         conds: list[Any] = []
         if self.shop is not None:
             conds.append(_C.shop == self.shop)
-        if self.since is not None:
+        if isinstance(self.since, datetime):
+            conds.append(_C.created_at >= self.since.astimezone(UTC))
+        elif self.since is not None:
             conds.append(_C.created_at >= datetime.combine(self.since, time.min, UTC))
-        if self.until is not None:  # the whole day of `until`
+        if isinstance(self.until, datetime):
+            conds.append(_C.created_at < self.until.astimezone(UTC))
+        elif self.until is not None:  # the whole day of `until`
             conds.append(_C.created_at < datetime.combine(self.until + timedelta(days=1), time.min, UTC))
         return conds
 

@@ -69,8 +69,8 @@ def scope(report: Report) -> str:
     parts = [f.shop or words["all_shops"]]
     if f.since or f.until:
         parts.append(" ".join(p for p in (
-            words["since"].format(date=f.since.isoformat()) if f.since else "",
-            words["until"].format(date=f.until.isoformat()) if f.until else "") if p))
+            words["since"].format(date=f.since_shown or f.since.isoformat()) if f.since else "",
+            words["until"].format(date=f.until_shown or f.until.isoformat()) if f.until else "") if p))
     else:
         parts.append(words["all_dates"])
     parts.append(words["case_count"].format(n=report.cases))

@@ -330,7 +330,7 @@ def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, 
     if recorded:
         click.echo(f"已记录案例 {cid[:8]} 的第 {used} 次联系（{ATTEMPT_KINDS[kind]}）")
     elif check:
-        click.echo(f"案例 {cid[:8]} 已联系 {used} 次，还可以联系 {max(3 - used, 0)} 次")
+        click.echo(f"案例 {cid[:8]} 已联系 {used} 次，还可以联系 {max(rules.max_attempts - used, 0)} 次")
     else:
         click.echo("现在是免打扰时段，没有记录；确实要联系，请加 --yes", err=True)
         sys.exit(EXIT_FOUND)

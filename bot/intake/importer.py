@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select, tuple_
 from bot.engine import Engine
 from bot.intake import tables
 from bot.intake.records import ReviewIn
-from bot.intake.triage import Reading
+from bot.intake.triage import Reading, combined
 from bot.models import Case, Conversation
 from bot.store import schema
 from bot.store.db import Store, _kept_key, buyer_key
@@ -53,7 +53,8 @@ def case_of(review: ReviewIn) -> Case:
     """The case fields of a review, as a person would type them in."""
     return Case(shop=review.shop, buyer_name=review.buyer_name, order_id=review.order_id,
                 product=review.product, platform=review.platform, review_rating=review.rating,
-                review_text=review.review_text, review_time=review.review_time)
+                review_text=review.review_text, review_time=review.review_time,
+                review_followup=review.followup_text, shop_reply=review.shop_reply)
 
 
 def id_key(value: str) -> str:
@@ -98,19 +99,16 @@ def _job(engine: Engine, chunk: list[ReviewIn], now: datetime) -> Callable[[Conn
             case = mask_case(plain[r])
             ckey = ckeys[r]
             conv_id = open_ids.get(ckey)
-            known = readings.get(r.review_text or "")
-            if known is None:  # exports repeat texts ("此用户没有填写评价"): read each once
-                u, seed = engine.review_cause(r.review_text)
-                known = readings[r.review_text or ""] = (
-                    Reading(u.intent, u.cause, u.emotion) if u is not None else Reading(), seed)
-            reading, seed = known
+            # the review and its follow-up (追评) are read alike, and the case takes both
+            (first, seed), (later, seed_later) = (_read(engine, readings, t) for t in (r.review_text, r.followup_text))
+            reading = combined(first, later)
             if conv_id is None:
                 # What Engine.start makes, without the first Suggestion: that is computed when
                 # the case is opened (Store.last_suggestion), not for every imported row. The
                 # review is the buyer's first statement: a cause it states surely is the case's.
                 conv = Conversation(id=str(uuid.uuid4()), case=case, stage=script.initial,
                                     script_version=script.version)
-                engine.seed_cause(conv, seed)
+                engine.seed_cause(conv, seed, seed_later)
                 conv_id = open_ids[ckey] = conv.id
                 conversations.append(dict(
                     id=conv.id, shop=r.shop, buyer_key=ckey[1], order_key=ckey[2], agent=None,
@@ -129,6 +127,17 @@ def _job(engine: Engine, chunk: list[ReviewIn], now: datetime) -> Callable[[Conn
         return done
 
     return job
+
+
+def _read(engine: Engine, readings: dict[str, tuple[Reading, str | None]],
+          text: str | None) -> tuple[Reading, str | None]:
+    """A review text's reading and the cause it states surely; exports repeat texts
+    ("此用户没有填写评价"): each is read once."""
+    known = readings.get(text or "")
+    if known is None:
+        u, seed = engine.review_cause(text)
+        known = readings[text or ""] = (Reading(u.intent, u.cause, u.emotion) if u is not None else Reading(), seed)
+    return known
 
 
 def _parts(items: list[Any], size: int = 200) -> Iterable[list[Any]]:

@@ -25,7 +25,8 @@ def _state(raw: str) -> str:
     case = state.get("case") or {}
     if case.get("buyer_name") == PURGED_NAME:
         return raw
-    case.update(buyer_name=PURGED_NAME, honorific="", buyer_id=None, order_id=None, review_text=None)
+    case.update(buyer_name=PURGED_NAME, honorific="", buyer_id=None, order_id=None, review_text=None,
+                review_followup=None, shop_reply=None)
     state["case"] = case
     state["last_templates"] = []
     return json.dumps(state, ensure_ascii=False)

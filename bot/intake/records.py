@@ -24,11 +24,19 @@ FIELDS: dict[str, tuple[str, ...]] = {
                "商品评分", "宝贝评分", "评价分数", "好中差评", "result", "rating", "rate", "score", "stars", "star"),
     "review_text": ("评价内容", "内容", "评论内容", "评论", "content", "review", "review_text", "comment"),
     "review_time": ("评价时间", "评论时间", "时间", "created", "review_time", "created_at", "time", "date"),
+    # the buyer's follow-up review (追评: often where the real complaint is) and the shop's
+    # reply already posted under the review (商家回复/解释: one per review)
+    "followup_text": ("追评内容", "追评", "追加评论", "追加评论内容", "追加评价", "追加评价内容", "追评文字",
+                      "append_content", "followup", "followup_text"),
+    "followup_time": ("追评时间", "追加评论时间", "追加评价时间", "append_time", "followup_time"),
+    "shop_reply": ("商家回复", "商家回复内容", "卖家回复", "商家解释", "卖家解释", "解释内容", "掌柜回复",
+                   "回复内容", "reply", "shop_reply", "seller_reply"),
     "shop": ("店铺", "店铺名", "店铺名称", "shop", "shop_name", "store"),
     "platform": ("平台", "platform", "来源平台", "店铺类型"),
 }
 FIELD_LABELS = {"order_id": "订单编号", "sub_order_id": "子订单", "buyer_name": "买家昵称", "product": "宝贝",
-                "rating": "评价结果", "review_text": "评价内容", "review_time": "评价时间", "shop": "店铺",
+                "rating": "评价结果", "review_text": "评价内容", "review_time": "评价时间",
+                "followup_text": "追评内容", "followup_time": "追评时间", "shop_reply": "商家回复", "shop": "店铺",
                 "platform": "平台"}
 REQUIRED = ("order_id", "buyer_name", "rating")
 
@@ -72,6 +80,9 @@ class ReviewIn(BaseModel):
     rating: Literal["中评", "差评"]
     review_text: str | None = Field(default=None, max_length=2000)
     review_time: datetime | None = None
+    followup_text: str | None = Field(default=None, max_length=2000)
+    followup_time: datetime | None = None
+    shop_reply: str | None = Field(default=None, max_length=2000)
     platform: Literal["taobao", "tmall"] = "taobao"
     source: Literal["file", "top"] = "file"
     explained: bool = False  # the platform shows a seller's explanation already (one per review)
@@ -174,12 +185,18 @@ def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
     if "\x00" in order_id or not re.fullmatch(r"[\w\-]+", order_id):
         raise RowError(f"订单编号“{order_id[:30]}”里有不该有的字符")
     text = _cell(row.get("review_text")) or None
+    followup = _cell(row.get("followup_text")) or None
+    reply = _cell(row.get("shop_reply")) or None
+    when = row.get("followup_time")
+    followup_time = time_of(when, tz) if followup and when not in (None, "") else None
     try:
         return ReviewIn(
             shop=_cell(row.get("shop")) or shop, order_id=order_id,
             sub_order_id=_cell(row.get("sub_order_id")), buyer_name=_cell(row["buyer_name"]),
             product=_cell(row.get("product")) or None, rating=rating,  # type: ignore[arg-type]
             review_text=text.replace("\x00", "") if text else None, review_time=review_time,
+            followup_text=followup.replace("\x00", "") if followup else None, followup_time=followup_time,
+            shop_reply=reply.replace("\x00", "") if reply else None, explained=reply is not None,
             platform=platform_of(_cell(row["platform"])) if _cell(row.get("platform")) else platform,  # type: ignore[arg-type]
         )
     except ValidationError as exc:

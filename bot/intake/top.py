@@ -211,4 +211,5 @@ def review_of_rate(rate: dict[str, Any], *, shop: str, platform: str, tz: tzinfo
                     review_text=(str(rate.get("content") or "").replace("\x00", "")[:2000] or None),
                     review_time=parse_time(str(created)).astimezone(tz) if created else None,
                     platform=platform,  # type: ignore[arg-type]
+                    shop_reply=str(rate.get("reply") or "").replace("\x00", "").strip()[:2000] or None,
                     source="top", explained=bool(str(rate.get("reply") or "").strip()))

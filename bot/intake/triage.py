@@ -61,6 +61,20 @@ class Reading:
         return self.intent == "threaten"
 
 
+_EMOTION_RANK = {"calm": 0, "upset": 1, "angry": 2}
+_INTENT_RANK = {"extort": 2, "threaten": 1}
+
+
+def combined(review: Reading, followup: Reading) -> Reading:
+    """A review and its follow-up (追评) read as one: the stronger emotion, a demand or a threat
+    in either, and the follow-up's cause when the review names none (the follow-up, written
+    after living with the item, is often where the real complaint is)."""
+    intent = max((review.intent, followup.intent), key=lambda i: _INTENT_RANK.get(i or "", -1)) \
+        if followup.intent else review.intent
+    emotion = max((review.emotion, followup.emotion), key=lambda e: _EMOTION_RANK.get(e or "", -1))
+    return Reading(intent, review.cause or followup.cause, emotion)
+
+
 def read_review(understander: Any, text: str | None) -> Reading:
     """The understanding of a review text (an empty review reads as nothing)."""
     if not text or not text.strip():
@@ -202,7 +216,8 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[s
         (r.review_time for r in reviews if r.review_time), default=None)
     readings = [r.reading for r in reviews]
     if not readings and understander is not None:  # a case typed in by an agent
-        readings = [read_typed(understander, case.get("review_text"))]
+        readings = [read_typed(understander, case.get("review_text")),
+                    read_typed(understander, case.get("review_followup"))]
     malicious = any(r.malicious for r in readings) or "suspects_extortion" in roles
     threat = any(r.threat for r in readings)
     angry = any(r.emotion == "angry" for r in readings)
@@ -229,18 +244,26 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[s
     if angry:
         score += 5
         reasons.append("买家情绪激动")
+    followup = str(case.get("review_followup") or "").strip()
+    if followup:  # the follow-up review is often where the real complaint is: the agent reads it first
+        reasons.append(f"买家追评了：“{followup[:40]}{'…' if len(followup) > 40 else ''}”")
+    # a review takes one reply from the shop: one posted already is not written again
+    explained = bool(case.get("shop_reply")) or any(r.explained for r in reviews)
+    then = "评价下已有商家回复，不用再写公开解释" if explained else "解决问题后写公开解释"
     if platform == "tmall":
-        reasons.append("天猫评价不能修改：解决问题后写公开解释")
+        reasons.append(f"天猫评价不能修改：{then}")
     elif case.get("review_changed"):
-        reasons.append("买家已经改过一次评价：解决问题后写公开解释")
-    elif not malicious and review_time is not None:
-        left = review_time + WINDOW - now
-        if left > timedelta(0):
+        reasons.append(f"买家已经改过一次评价：{then}")
+    elif not malicious and review_time is not None and review_time + WINDOW - now <= timedelta(0):
+        score -= 10
+        reasons.append(f"已过 30 天改评期：{then}")
+    else:
+        if not malicious and review_time is not None:
+            left = review_time + WINDOW - now
             score += round(10 * (1 - left / WINDOW))
             reasons.append(f"改评期还剩 {_days(left)} 天")
-        else:
-            score -= 10
-            reasons.append("已过 30 天改评期：解决问题后写公开解释")
+        if explained:
+            reasons.append("评价下已有商家回复（每条评价只能解释一次）")
     overdue = False
     if "schedules_callback" in roles:
         if callback_at is not None and callback_at <= now:

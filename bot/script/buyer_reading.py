@@ -48,6 +48,14 @@ class BuyerReading:
                          if c is not None and c not in flow.talk_causes), None)
             if told is not None:
                 u = u.model_copy(update={"cause": told})
+        if u.cause in flow.talk_causes and len(clauses) > 1:
+            # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the problem told first is
+            # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5)
+            first = next((c for c in (self.understand.buyer(c).cause for c in clauses) if c is not None), None)
+            if first is not None and first not in flow.talk_causes:
+                if u.cause not in ctx.causes and u.cause != ctx.cause:
+                    ctx.causes = [*ctx.causes, u.cause]
+                u = u.model_copy(update={"cause": first})
         if ctx.refunded and u.intent == "want_refund":
             # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
             u = u.model_copy(update={"intent": "other", "intents": [
@@ -72,11 +80,24 @@ class BuyerReading:
                 IntentScore(intent="ask", confidence=u.confidence)]})
         if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
             u = self._for_buyer(u)
+        if u.intent == "wrong_person" and flow.cue("hands_over", norm):
+            # "那锅是他买的 我也不太清楚 你等下 他停好车了": the buyer is coming; nothing is said yet
+            u = u.model_copy(update={"intent": "other", "intents": [
+                IntentScore(intent="other", confidence=u.confidence)]})
         u = self._opened_by(u, text, norm, "yes", "affirm")
+        if u.intent != "busy" and len(clauses) > 1 and not flow.cue("free_now", norm) \
+                and any(flow.cue("busy_clause", c.strip("，。！？,.!?；;~ ")) for c in clauses[1:]):
+            # "是 在开车" (read as a plain yes): the clause says the buyer cannot talk now; the yes
+            # before it only says who it is, as in "是 在上班 没空" (read as busy)
+            # (a cue's reading is sure, as a plain yes or no opening a message is)
+            u = u.model_copy(update={"intent": "busy", "confidence": 1.0, "intents": [
+                IntentScore(intent="busy", confidence=1.0)]})
         if before in self.roles.offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
             u = self._opened_by(u, text, norm, "no", "deny")
         ctx.deal = False
-        ctx.self_fixed = flow.cue("self_fixed", norm) is not None
+        ctx.own_fault = bool(norm) and flow.cue("own_fault", norm) is not None
+        # ("是我自己扔洗碗机里洗了" owns the misuse; it fixed nothing)
+        ctx.self_fixed = flow.cue("self_fixed", norm) is not None and not ctx.own_fault
         if ctx.self_fixed:  # "盆我已经自己换了一个" (read as an exchange): nothing asked for
             kept = [i for i in u.intents if i.intent not in REQUESTS] or [
                 IntentScore(intent="other", confidence=u.confidence)]

@@ -74,7 +74,7 @@ class Choices:
         flow = self.flow
         if not wants:
             return None
-        options = self.remedies.for_cause(ctx.cause, ctx.not_received)
+        options = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)
         outright = self.outright(norm) if norm else None
         if outright is False:
             return None
@@ -88,14 +88,20 @@ class Choices:
             named = self.remedies.named(said, down)
             if named is not None:
                 return named
-        return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received)
+        if norm and flow.cue("asks_amount", norm):
+            return None  # "你们打算赔多少" (read as want_compensation) asks how much, for no option yet
+        return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received, ctx.refunded)
 
     def asked_about(self, ctx: Context, norm: str) -> str | None:
         """The option a message asks about rather than for ("退货退款要几天啊", "换的话运费谁出"):
-        named, not turned down, in a clause that asks about it (cues.asks_about)."""
+        named, not turned down, in a clause that asks about it (cues.asks_about). On a tie the
+        options the agent listed come first ("退钱还要我寄回吗" to "退款，或者补寄": the refund, not
+        the return its "寄回" also names)."""
         flow, down = self.flow, self.flow.cues["turned_down"]
         rest = flow.cues["conditional"].sub("。", norm)
-        options = self.remedies.for_cause(ctx.cause, ctx.not_received)
+        cause = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)
+        listed = [self.remedies.remedies[r] for r in ctx.options_listed if r in self.remedies.remedies]
+        options = [*listed, *(r for r in cause if r.id not in ctx.options_listed)]
         return next((named for clause in CLAUSE.findall(rest) if flow.cue("asks_about", clause)
                      for named in [self.remedies.named(clause, down, options)]
                      if named is not None), None)
@@ -103,7 +109,7 @@ class Choices:
     def offered(self, ctx: Context, rid: str) -> bool:
         """Whether the remedy is on the table: among the cause's options (remedies.yaml
         `by_cause`) or offered by the agent in their own words ("盖子给您补寄新的")."""
-        return self.remedies.offers(ctx.cause, rid, ctx.not_received) or rid in ctx.options_listed or any(
+        return self.remedies.offers(ctx.cause, rid, ctx.not_received, ctx.refunded) or rid in ctx.options_listed or any(
             rid in self.remedies.in_order(self.understand.normalize(said).text) for said in ctx.agent_recent)
 
     def outright(self, norm: str) -> bool | None:

@@ -61,6 +61,7 @@ class Cues(_Strict):
     shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
+    hands_over: str = "(?!)"  # one who hands the phone to the buyer ("你等下 他停好车了")
     contacted: str = "(?!)"  # sarcasm at being contacted at last ("你们还知道找我？"): a mood
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
@@ -79,6 +80,7 @@ class Cues(_Strict):
     # the agent's message only leads in to the explanation ("我们查了一下，"): the next one gives it
     lead_in: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
+    own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
     offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
@@ -101,6 +103,10 @@ class Cues(_Strict):
     sorry_trouble: str = "(?!)"
     # the buyer points at a photo ("[图片]" then "你自己看", "看图"): the problem is in it, told
     photo: str = "(?!)"
+    # the buyer's message is only a photo, as the chat tool pastes it ("[图片]"; read on the raw text:
+    # normalising leaves nothing of it): looked at, the order is not asked about again
+    photo_sent: str = "(?!)"
+    asks_why: str = "(?!)"  # the buyer asks why it happened ("为什么会这样？", "怎么会磕坏呢")
     # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
     order_line: str = "(?!)"
     # news of a refund the platform already paid ("我已经找平台申请退款了"): no threat, no request
@@ -108,6 +114,8 @@ class Cues(_Strict):
     # busy words: a yes to the options that names a time ("行吧 那就明天晚上送") is no busy buyer
     # unless it says one of these ("好的 我在开会 晚点说")
     busy_now: str = "(?!)"
+    # a clause that is only busy right now ("是 在开车"): busy, whatever the yes before it reads as
+    busy_clause: str = "(?!)"
     # the closing words say the chosen remedy goes ahead ("退货照常给您办"): no new offer
     goes_ahead: str = "(?!)"
 

@@ -77,11 +77,37 @@ _PATTERNS: list[tuple[str, str, str]] = [
     # landline with its area code: 0571-88881234, 010 12345678, (010)12345678
     (r"(?:(?<!\d)0\d{2,3}[\s.-]?|\(0\d{2,3}\)\s?)\d{7,8}(?!\d)", "[电话]", r"\d{7}"),
 ]
+# A recipient's name (收件人/收货人 on an order, or typed in a pasted order line): after its
+# label ("收货人：张伟", "收件人李娜", "联系人姓名 王小明"), or right before the phone number in
+# the "name，phone，address" line Taobao copies an order's address as (the phone is masked by
+# then). Only the name (group ``name``) is replaced. A name is two to four Chinese characters
+# (or a Latin name); words that follow a label without being a name (收货人电话, 收件人不是我,
+# 收货人写错了) do not start one, and function words end it (收件人李娜也没收到: 李娜).
+_NAME_STOP = ("信息|电话|手机|号码|地址|姓名|名字|本人|自己|家人|朋友|同事|快递|"
+              "写|填|改|换|留|不|没|是|叫|为|的|和|跟|在|也|都|就|还|要|那|这|"
+              "我|你|您|他|她|它|一|有|错|对|栏|处|说|可|能|会|请|给|吗|呢|啊|吧|了")
+_NAME_END = "也没不的了吗呢啊吧是在和跟都就还说写填改收电地手号我你您他她要让给把被对错栏处请"
+_NAME = (rf"(?P<name>(?!{_NAME_STOP})[{_CJK}](?:(?![{_NAME_END}])[{_CJK}]){{1,3}}"
+         r"|[A-Za-z][A-Za-z.]{1,20}(?: [A-Za-z][A-Za-z.]{1,20})?)")
+NAME_PATTERNS: list[tuple[str, str, str]] = [
+    (rf"(?:(?:收件人|收货人|联系人|签收人)的?(?:姓名|名字)?|姓名)\s{{0,3}}(?:是|叫|为)?\s{{0,3}}[:：]?\s{{0,3}}{_NAME}",
+     "[姓名]", "收件人|收货人|联系人|签收人|姓名"),
+    (rf"(?<![{_CJK}])(?P<name>(?!电话|手机|号码|联系|微信|座机|本人|收件人|收货人|是|打|拨|我|你|您)[{_CJK}]{{2,4}})"
+     r"[,，、\s]{1,3}(?=\[手机号\])", "[姓名]", r"\[手机号\]"),
+]
+
+
+def _named(pattern: str) -> Callable[[str], Iterator[tuple[int, int]]]:
+    compiled = re.compile(pattern)
+    return lambda probe: (m.span("name") for m in compiled.finditer(probe))
+
+
 _RULES: list[tuple[Callable[[str], Iterator[tuple[int, int]]], str, str]] = [
     *((_regex(p), repl, needs) for p, repl, needs in _PATTERNS),
     (_find_address, "[地址]", "[省市区县镇乡街] [路街巷弄村小花公大]"),
     (_regex(rf"[{_CJK}]{{1,10}}(?:路|街|巷|弄)\d++号(?:[\d-]+(?:栋|幢|单元|室|楼))*"), "[地址]",
      "[路街巷弄] 号"),
+    *((_named(p), repl, needs) for p, repl, needs in NAME_PATTERNS),
 ]
 _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
 # Every rule needs its first "needs" pattern (three digits in a row, a district or a road
@@ -91,7 +117,8 @@ _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
 # (\d either way) or punctuation no rule starts from, so translating first (2-3 µs a message)
 # changes nothing here. Written as one character class first (a word, or a digit followed by
 # two more): ``\d{3}|[…]`` makes ``re`` try both branches at every position, twice as slow.
-_ANY_NEED = re.compile(r"[\d省市区县镇乡街路巷弄](?:(?<=\D)|\d\d)")
+# (收联签姓: a recipient's name label; 手: the masked phone number a pasted order line's name stands before)
+_ANY_NEED = re.compile(r"[\d省市区县镇乡街路巷弄收联签姓手](?:(?<=\D)|\d\d)")
 
 
 # Chinese input methods type full-width digits and brackets too (１３８…): the rules read them
@@ -147,7 +174,8 @@ def mask_edits(text: str, only: int | None = None) -> tuple[str, list[list[Edit]
 
 
 def mask(text: str) -> str:
-    """The text with phone numbers, ID numbers and street addresses replaced by placeholders."""
+    """The text with phone numbers, ID numbers, street addresses and recipients' names replaced
+    by placeholders."""
     return mask_edits(text)[0]
 
 

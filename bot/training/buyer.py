@@ -62,6 +62,9 @@ class BuyerReply:
     pressed: bool = False
     # The trainee ended the chat while the buyer still waited for this agenda item.
     waiting: str | None = None
+    # The buyer answered this agenda item but still waits for it ("是我，你哪位？" to a curt
+    # "赵建国吗？"): what the buyer asked back is the next step, as when they press for it.
+    stays: str | None = None
 
 
 class SimulatedBuyer:
@@ -89,6 +92,10 @@ class SimulatedBuyer:
         # Items pressed with the variant asking for what was missing ("是我，你哪位？" to a curt
         # "赵建国吗？"), by id: the signals the buyer asked for (introduce)
         self._asked: dict[str, set[str]] = {}
+        # Items answered with a `stays` variant, by id: what that answer asked for (the signals the
+        # variant found missing: introduce to "是我，你哪位？"); a reply saying all of it answers the
+        # item, however else it goes on ("我是暖厨电器的客服小周，您买的水壶还记得吗？")
+        self._awaits: dict[str, set[str]] = {}
         # What the trainee's earlier replies said (their signals): a variant answering what a
         # message lacks ("是我，你是哪位？" to no introduction) reads the whole conversation, not
         # only the message, so the buyer does not ask who is calling after being told.
@@ -173,12 +180,17 @@ class SimulatedBuyer:
         if popped:
             last = popped[-1]
             utt = self._utterance(last, f)
-            if self._stays(last, f):
+            stays = self._stays(last, f)
+            if stays:
                 self.agenda.insert(0, last)  # answered, but the buyer still waits for it
                 self._stayed.add(last.id)
+                v = self._variant(last, f)
+                if v is not None:
+                    self._awaits[last.id] = set(v.when.none) - self._earlier - set(f.signals)
             if last.leave:
                 return self._leave(utt, turn, "met", last.id, "buyer_left", f"item:{last.id}")
-            return self._aside(self._reply(utt, turn, "met", last.id, f"item:{last.id}"), f)
+            reply = self._reply(utt, turn, "met", last.id, f"item:{last.id}")
+            return self._aside(replace(reply, stays=last.id) if stays else reply, f)
         top = next((i for i in self.agenda if self._required(i)), self.agenda[0]) if self.agenda else None
         care = self.persona.on_care
         if care is not None and top is not None and any(s in _KIND for s in f.signals):
@@ -193,8 +205,9 @@ class SimulatedBuyer:
             # what the buyer gave up waiting for is said (the tip names that step)
             return replace(self._give_up(turn, "buyer_gave_up"), pressed=True,
                            item=top.id if top is not None else None)
-        press = self._press(top, f)
-        return replace(self._reply(press, turn, "press", top.id, f"press:{top.id}"), pressed=True)
+        press, asked = self._press(top, f)
+        # (the item asked for: the press can be the next item's, when this one is already done)
+        return replace(self._reply(press, turn, "press", asked, f"press:{top.id}"), pressed=True)
 
     # -- the agenda ------------------------------------------------------------------------
 
@@ -303,7 +316,7 @@ class SimulatedBuyer:
         says is missing (``none``) was not said in an earlier message either."""
         return f.holds(v.when) and not self._earlier & set(v.when.none)
 
-    def _press(self, item: AgendaItem, f: TurnFacts) -> Utterance:
+    def _press(self, item: AgendaItem, f: TurnFacts) -> tuple[Utterance, str]:
         """The buyer asks again for ``item``. When this or an earlier message said what the
         item's variants miss (the trainee introduced themselves, then asked about the review
         before confirming who they talk to), the press does not ask for it ("你是哪位？" to an
@@ -311,13 +324,13 @@ class SimulatedBuyer:
         事吗？" when the buyer was not named), else the press of what the buyer waits for next."""
         press = item.press or item.say
         assert press is not None
-        again = next((v for i in reversed(self.answered) for v in i.variants
+        again = next(((v, i) for i in reversed(self.answered) for v in i.variants
                       if (v.when.any or v.when.all) and f.holds(v.when)), None)
         if again is not None:
             # the reply says again what an answered item already has an answer to (the bad
             # reviewer refused once more): the same answer in other words, not a press that
             # sounds as if it was not heard ("到底给不给？" to "钱我们不能给")
-            return again.say
+            return again[0].say, again[1].id
         if self._said_before(item):
             # met by an earlier message the buyer was not answering then ("您买的运动鞋偏小了，
             # 实在对不起" before they knew who was calling): remembered, not asked for again
@@ -329,32 +342,41 @@ class SimulatedBuyer:
         missing = {s for v in item.variants for s in v.when.none}
         talk = set(f.signals) | self._earlier
         if not talk & missing:
-            return press
+            return press, item.id
         fits = next((v for v in item.variants
                      if not v.when.any and not v.when.all and not talk & set(v.when.none)), None)
         if fits is not None:
             self._asked[item.id] = set(fits.when.none)
-            return fits.say
-        return self._next_press(item) or press
+            return fits.say, item.id
+        return self._next_press(item) or (press, item.id)
 
     def _answered_question(self, f: TurnFacts) -> None:
         """The buyer asked for what was missing ("是我，你哪位？") and this reply says it ("我是暖厨
         电器的客服小周"): the item is answered (the buyer has said 是我 already), not pressed again;
         the buyer goes on to what comes next."""
+        said = set(f.signals)
+        for iid, wanted in list(self._awaits.items()):
+            if wanted and wanted <= said:
+                del self._awaits[iid]
+                # met in its own right ("您好，我是…的客服小乐，请问是陈静吗？" after "在吗"): the
+                # buyer answers it as ever ("是我，有什么事吗？"); else the question is answered
+                item = next((i for i in self.agenda if i.id == iid), None)
+                if item is not None and not f.holds(item.needs):
+                    self._asked[iid] = wanted
         for iid, missing in list(self._asked.items()):
-            if not missing & set(f.signals):
+            if not missing & said:
                 continue
             del self._asked[iid]
             if any(i.id == iid for i in self.agenda) and iid not in self.credited:
                 self.credited.append(iid)
                 self._known.add(iid)  # said with the press: popped without being said again
 
-    def _next_press(self, item: AgendaItem) -> Utterance | None:
-        """The press of the next item the buyer waits for after ``item``."""
+    def _next_press(self, item: AgendaItem) -> tuple[Utterance, str] | None:
+        """The press of the next item the buyer waits for after ``item``, and its id."""
         after = self.agenda[self.agenda.index(item) + 1:] if item in self.agenda else []
         nxt = next((i for i in after if self._required(i) and i.press is not None
                     and i.id not in self.credited), None)
-        return nxt.press if nxt is not None else None
+        return (nxt.press, nxt.id) if nxt is not None and nxt.press is not None else None
 
     def _said_before(self, item: AgendaItem) -> bool:
         """Whether an earlier message already did what ``item`` waits for (its needs are plain

@@ -115,6 +115,33 @@ class BuyerRef(BaseModel):
 
     name: str
     gender: str | None = None
+    # Forms of address of the other gender (rubric ``address_forms``): "姑娘" to 赵建国先生 is wrong
+    # whether or not a name comes before it.
+    wrong_forms: list[str] = Field(default_factory=list)
+
+
+# A form of address said to the buyer: it opens the line or a clause ("姑娘，…", "帅哥您好",
+# "好的先生，…") and the clause goes on to the buyer or ends. Said of somebody else, it does not
+# stand alone: "您先生用着还好吗", "姑娘穿着挤脚吧" (the buyer's husband, the buyer's daughter).
+_VOCATIVE = ("(?:^|(?<=[,，。!?~\\s])|(?<=好的|好嘞|您好|你好|谢谢|抱歉|哈喽)|(?<=嗨|哎|诶|亲))"
+             "(?:亲爱的)?({forms})(?=$|[,，。!?~\\s]|您|你|好|在|请|呀|啊|哈|呢)")
+
+
+# Another person's full name before 先生 / 女士 ("沈雅女士您好" to 周敏): two or three characters
+# opening the line or a clause, or after 请问是, that are no greeting or pronoun ("您好女士").
+_FULL_NAME = re.compile(r"(?:^|[,，。!?~\s]|请问是|您是|是不是)([\u4e00-\u9fff]{2,3})$")
+_NOT_NAME = re.compile("[您你好位的亲是请问这那各尊老谢哈嗨在吗呀啊]")
+
+
+def _other_surname(before: str) -> bool:
+    """Another surname before 先生 / 女士 ("请问是王先生吗" to 林志明); not "您好女士"."""
+    m = re.search(r"(请问|您|你|^)是?([\u4e00-\u9fff])$", before)
+    return m is not None and not _NOT_NAME.search(m.group(2))
+
+
+def _other_name(before: str, surname: str) -> bool:
+    m = _FULL_NAME.search(before)
+    return m is not None and not _NOT_NAME.search(m.group(1)) and not m.group(1).startswith(surname)
 
 
 def name_facts(norm_text: str, buyer: BuyerRef) -> list[str]:
@@ -133,9 +160,13 @@ def name_facts(norm_text: str, buyer: BuyerRef) -> list[str]:
             said = gender_of(word)
             if buyer.gender and said and said != buyer.gender and "wrong_honorific" not in out:
                 out.append("wrong_honorific")
-        elif re.search(r"(请问|您|你|^)是?[\u4e00-\u9fff]$", before) and word in ("先生", "女士", "小姐") \
-                and "wrong_name" not in out:
+        elif word in ("先生", "女士", "小姐") and "wrong_name" not in out and (
+                _other_surname(before) or _other_name(before, surname)):
             out.append("wrong_name")
+    if buyer.wrong_forms and "wrong_honorific" not in out:
+        forms = "|".join(sorted(map(re.escape, buyer.wrong_forms), key=len, reverse=True))
+        if re.search(_VOCATIVE.replace("{forms}", forms), norm_text):
+            out.append("wrong_honorific")
     if name in norm_text or honorific_after_surname:
         out.insert(0, "names_buyer")
     return out

@@ -324,9 +324,10 @@ class Grader:
 
     @staticmethod
     def _unreached(c: Check, turns: list[TurnFacts]) -> bool:
-        """A `never` check whose `where` no reply met: the step it guards was not reached."""
+        """A `never` check whose `where` no reply met: the step it guards was not reached (a
+        blocked reply reaches nothing: a bribe is no offer that got the talk to 解释原因)."""
         return c.never is not None and c.where is not None and not any(
-            t.holds(c.where) for t in turns)
+            t.holds(c.where) for t in turns if not t.blocked)
 
     def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
         # A reply with a block finding earns nothing in the checks it would meet: a
@@ -338,8 +339,9 @@ class Grader:
             return any(t.holds(c.some) for t in clean)
         if c.never is not None:
             # With `where`, the check also needs the trainee to have got that far: never
-            # blaming in a call that ended at the greeting earns nothing.
-            reached = c.where is None or any(t.holds(c.where) for t in turns)
+            # blaming in a call that ended at the greeting earns nothing, nor in one whose only
+            # "offer" was a bribe for the review (a blocked reply earns nothing, reaching included).
+            reached = c.where is None or any(t.holds(c.where) for t in clean)
             return reached and not any(t.holds(c.never) for t in turns)
         if c.count is not None:
             # A blocked reply earns nothing towards the minimum (a tied request is no polite

@@ -161,6 +161,9 @@ class Rubric(Strict):
         default_factory=dict, description="scenarios whose goal must be met to pass (a callback "
         "time agreed, an extortion refused), with the Chinese reason shown when it was not")
     remedy_cues: dict[str, str]
+    address_forms: dict[Literal["male", "female"], list[str]] = Field(
+        default_factory=dict, description="forms of address by gender (姑娘, 帅哥…): one of the other "
+        "gender than the persona's (its `gender`, or its honorific) said to the buyer is wrong_honorific")
     facts: dict[str, FactRule]
     resolved: dict[Scenario, SessionMatch]
     stages: list[StageRubric]

@@ -81,8 +81,10 @@ class Session:
         self.buyer = SimulatedBuyer(
             p, seed, review_allowed=self.review_changeable and self.scenario == "main",
             read=self._read)
-        self.buyer_ref = BuyerRef(name=p.case.buyer_name,
-                                  gender=p.gender or gender_of(p.case.honorific))
+        gender = p.gender or gender_of(p.case.honorific)
+        forms = rubric.rubric.address_forms
+        self.buyer_ref = BuyerRef(name=p.case.buyer_name, gender=gender, wrong_forms=[
+            w for g, ws in forms.items() if gender is not None and g != gender for w in ws])
         self.turns: list[TurnFacts] = []
         self.buyer_intent: str | None = None
         self.reached = self.conv.stage
@@ -162,7 +164,7 @@ class Session:
         if reply.leaves:
             ending = "closed" if conv.stage == self.engine.script.final else reply.ending or "buyer_left"
         tip = self.grader.turn_tip(facts, conv.stage, understood.intent if understood else None,
-                                   ending, reply.item if reply.pressed else None)
+                                   ending, reply.item if reply.pressed else reply.stays)
         violations = self.grader.violations(facts)
         self._emit({
             "type": "agent", "turn": n, "text": text, "stage_before": facts.stage,

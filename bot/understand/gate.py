@@ -30,7 +30,9 @@ Tests: tests/test_gate.py.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -95,22 +97,28 @@ def chars(atoms: Sequence[Any]) -> list[str] | None:
     return out
 
 
+_OPEN = operator.itemgetter(1)  # of a partial: whether the pattern may still add to it
+
+
 def _extend(cur: set[_Partial], items: Sequence[rx.Node],
             subs: Mapping[str, set[_Partial]]) -> set[_Partial]:
     """The prefixes ``cur`` extended by the parsed sequence ``items``."""
     for op, av in items:
-        if not any(open_ for _, open_ in cur):
+        if not any(map(_OPEN, cur)):
             break
         if op is rx.LIT or op is rx.IN:
             found_chars = [av] if op is rx.LIT else chars(av)
             if found_chars is None:
                 return _close(cur)
-            # Each character, or what it stands for (a cue's mark).
-            nexts = [subs.get(c) or {(c, True)} for c in found_chars]
+            # Each character, or what it stands for (a cue's mark): partials themselves.
+            nexts = [subs.get(c) or {(c, c != OTHER_DIGIT)} for c in found_chars]
             nxt: set[_Partial] = set()
             for p, open_ in cur:
                 if not open_:
                     nxt.add((p, False))
+                    continue
+                if not p:  # nothing before them: what they start with, as they are
+                    nxt.update(*nexts)
                     continue
                 for found in nexts:
                     nxt.update(((p + q)[:LENGTH], more and len(p) + len(q) < LENGTH)
@@ -279,6 +287,39 @@ class Gate:
         return alive >> self._first[rule]
 
 
+def in_order(text: str, needs: Sequence[frozenset[str]]) -> bool:
+    """Whether ``text`` holds one string of each set of ``needs`` (``needs``' answer for a
+    pattern, in its order), each starting after the one before. So does every match: each set
+    is needed by an item of the pattern's sequence or one of a run's pairs, and what a later
+    item matches starts after an earlier item's characters."""
+    held = grams(text)
+    starts = _starts(text)
+    pos = 0
+    for keys in needs:
+        first = len(text)
+        for key in keys & held:
+            at = starts[key]
+            i = bisect.bisect_left(at, pos)
+            if i < len(at) and at[i] < first:
+                first = at[i]
+        if first == len(text):
+            return False
+        pos = first + 1
+    return True
+
+
+@functools.lru_cache(maxsize=8)
+def _starts(text: str) -> dict[str, list[int]]:
+    """Where each of ``grams(text)`` starts in ``text``."""
+    out: dict[str, list[int]] = {}
+    for i, c in enumerate(text):
+        out.setdefault(c, []).append(i)
+        out.setdefault(text[i:i + 2], []).append(i)  # the last character a second time: harmless
+    for m in _OTHER_DIGITS.finditer(text):
+        out.setdefault(OTHER_DIGIT, []).append(m.start())
+    return out
+
+
 @functools.lru_cache(maxsize=8)
 def grams(text: str) -> frozenset[str]:
     """The one- and two-character substrings of ``text``, and OTHER_DIGIT when it holds a
@@ -291,6 +332,5 @@ def grams(text: str) -> frozenset[str]:
     return found | {OTHER_DIGIT} if _OTHER_DIGITS.search(text) else found
 
 
-__all__ = ["LENGTH", "MAX_KEYS", "OTHER_DIGIT", "SLOTS", "Conditions", "Gate", "chars", "grams", "keys_of", "needs",
-           "partials",
-           "prefixes", "required"]
+__all__ = ["LENGTH", "MAX_KEYS", "OTHER_DIGIT", "SLOTS", "Conditions", "Gate", "chars", "grams", "in_order", "keys_of",
+           "needs", "partials", "prefixes", "required"]

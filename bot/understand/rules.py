@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from bot.understand.alternation import compile_lexicon, factor, span
-from bot.understand.gate import Conditions, Gate, required
+from bot.understand.gate import Conditions, Gate, in_order, required
 
 _CUE = re.compile(r"%([a-z_]+)%")
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；~\n]")
@@ -62,45 +62,45 @@ class Led(NamedTuple):
     keys: frozenset[str] | None
     alternatives: tuple[Conditions, ...] = ()
     parts: tuple[str, ...] = ()
+    # What each part's matches hold, in order (gate.needs, gate.in_order).
+    needs: tuple[Conditions, ...] = ()
 
 
 @dataclass(slots=True)
 class Rule:
+    # Each pattern is compiled when it is first searched: compiling every rule was most of a
+    # command's start-up, and one line needs few of them (nor, of a rule the gate names,
+    # the later "all" patterns or "none" unless the first ones match).
     label: str
-    any: re.Pattern[str] | None
-    all: list[re.Pattern[str]]
-    none: re.Pattern[str] | None
+    any: Lazy | None
+    all: list[Lazy]
+    none: Lazy | None
     weight: float
     max_len: int | None
     negatable: bool
     once: bool = False
     # What every match of the rule starts with (gate.prefixes; None: anything).
     keys: frozenset[str] | None = None
-    # The led sources of any, all and none until the rule is first searched: compiling
-    # every rule was most of a command's start-up, and one line needs few of them.
-    pending: tuple[str | None, list[str], str | None] | None = None
-    # An ``any`` of several alternatives gated one by one: each alternative's own pattern,
-    # compiled when it is first searched (``any`` stays None; see RuleSet.hits).
+    # An ``any`` of several alternatives gated one by one: each alternative's own pattern
+    # (``any`` stays None; see RuleSet.hits).
     parts: tuple[Lazy, ...] | None = None
-
-    def compile(self) -> None:
-        """Compile the patterns (once; ``compile_pending`` does it for every rule)."""
-        if self.pending is not None:
-            any_, all_, none = self.pending
-            self.any = compile_lexicon(any_) if any_ is not None else None
-            self.all = [compile_lexicon(p) for p in all_]
-            self.none = compile_lexicon(none) if none is not None else None
-            self.pending = None
 
 
 class Lazy:
-    """A lexicon pattern compiled on its first search (see Rule.pending). Once compiled,
-    ``search`` is the pattern's own method: no Python call in between."""
+    """A lexicon pattern compiled on its first search (see Rule). Once compiled,
+    ``search`` is the pattern's own method: no Python call in between.
 
-    __slots__ = ("pattern", "search", "source")
+    ``needs``: what every match holds, in order (gate.needs). Until compiled, a search in a
+    text without them one after the other (gate.in_order) finds nothing without compiling:
+    the gate checks only an alternative's few most telling conditions, in no order, and
+    half of the alternatives `csbot lint` compiled on 1,000 lines then matched none of them
+    (a compile costs as much as hundreds of these checks; docs/performance.md)."""
 
-    def __init__(self, source: str) -> None:
+    __slots__ = ("needs", "pattern", "search", "source")
+
+    def __init__(self, source: str, needs: Conditions = ()) -> None:
         self.source = source
+        self.needs = needs
         self.pattern: re.Pattern[str] | None = None
         self.search: Callable[..., re.Match[str] | None] = self._first_search
         _PENDING.append(self)
@@ -112,22 +112,19 @@ class Lazy:
         return self.pattern
 
     def _first_search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if self.needs and not in_order(text, self.needs):
+            return None
         return self.compile().search(text, pos, endpos)
 
 
-_PENDING: list[RuleSet | Lazy] = []  # built since the last compile_pending()
+_PENDING: list[Lazy] = []  # built since the last compile_pending()
 
 
 def compile_pending() -> None:
     """Compile the patterns of every rule built so far (a service does it at start-up, so
     no request pays for it)."""
     while _PENDING:
-        item = _PENDING.pop()
-        if isinstance(item, Lazy):
-            item.compile()
-            continue
-        for rule in item.rules:
-            rule.compile()
+        _PENDING.pop().compile()
 
 
 @dataclass(slots=True)
@@ -152,31 +149,29 @@ class RuleSet:
                 any_pattern = _pattern(r.get("any"), cues)
                 any_, any_keys = _led(any_pattern)
                 # Several alternatives gated one by one (no "all"): each searched on its own.
-                parts = tuple(map(Lazy, any_pattern.parts)) if isinstance(any_pattern, Led) and len(
-                    any_pattern.parts) > 1 and not r.get("all") else None
+                parts = tuple(map(Lazy, any_pattern.parts, any_pattern.needs)) if isinstance(
+                    any_pattern, Led) and len(any_pattern.parts) > 1 and not r.get("all") else None
                 all_ = [_led(_pattern([p], cues) if isinstance(p, str) else p) for p in r.get("all", [])]
                 # Gated by its alternatives when it has no "all" (which the first one gates).
                 alternatives.append(any_pattern.alternatives or None
                                     if isinstance(any_pattern, Led) and not all_ else None)
+                none = _led(_pattern(r.get("none"), cues))[0]
                 out.rules.append(
                     Rule(
                         label=label,
-                        any=None,
-                        all=[],
-                        none=None,
+                        any=Lazy(any_) if any_ is not None and not parts else None,
+                        all=[Lazy(c) for c, _ in all_ if c is not None],
+                        none=Lazy(none) if none is not None else None,
                         weight=float(r.get("weight", 1)),
                         max_len=r.get("max_len"),
                         negatable=bool(r.get("negatable", True)),
                         once=bool(r.get("once", False)),
                         # Every "all" pattern must match: the first one's prefixes gate the rule.
                         keys=all_[0][1] if all_ else any_keys if any_keys is not None else _needed(any_pattern),
-                        pending=(None if parts else any_, [c for c, _ in all_ if c is not None],
-                                 _led(_pattern(r.get("none"), cues))[0]),
                         parts=parts,
                     )
                 )
         out.gate = Gate([rule.keys for rule in out.rules], alternatives)
-        _PENDING.append(out)
         return out
 
     def hits(self, text: str, negation: Negation) -> list[Hit]:
@@ -188,8 +183,6 @@ class RuleSet:
         alive = gate.alive(text)
         for idx in gate.owners(alive):
             rule = rules[idx]
-            if rule.pending is not None:
-                rule.compile()
             any_: Searcher | None = rule.any if rule.parts is None else _either(
                 rule.parts, gate.entries(idx, alive))
             if not rule.all and any_ is not None:
@@ -204,8 +197,6 @@ class RuleSet:
                     found.append(Hit(rule.label, s, e, rule.weight, idx))
                 continue
             if rule.max_len is not None and n > rule.max_len:
-                continue
-            if rule.none is not None and rule.none.search(text):
                 continue
             neg = negation if rule.negatable else None
             spans: list[tuple[int, int]] = []
@@ -224,7 +215,8 @@ class RuleSet:
                 if not matched:
                     continue
                 spans.extend(matched[:1] if rule.all else matched)
-            if not spans:
+            # "none" last: it is compiled only for a text where the rest matches.
+            if not spans or (rule.none is not None and rule.none.search(text)):
                 continue
             start = min(s for s, _ in spans)
             end = max(e for _, e in spans)
@@ -365,7 +357,7 @@ def _free_matches(
     return out
 
 
-def _first_free(pat: re.Pattern[str], text: str, neg: Negation | None) -> tuple[int, int] | None:
+def _first_free(pat: Searcher, text: str, neg: Negation | None) -> tuple[int, int] | None:
     found = _free_matches(pat, text, neg, first=True)
     return found[0] if found else None
 

@@ -183,7 +183,8 @@ class _Expander:
         reads = [self._read(skel, marked) for _, skel, marked in items]
         body, _, found, _ = self.alternation(items, reads)
         return Led(body, gate.keys_of(found), tuple(map(_conditions, reads)),
-                   tuple(_led(factor([full]), read[0]) for (full, _, _), read in zip(items, reads, strict=True)))
+                   tuple(_led(factor([full]), read[0]) for (full, _, _), read in zip(items, reads, strict=True)),
+                   tuple(tuple(read[2]) for read in reads))
 
     def _partials(self, skeleton: str | rx.Parsed) -> set[Any]:
         try:
