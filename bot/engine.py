@@ -625,7 +625,8 @@ class Engine:
         if conv.stage in self._after_remedy and (left is not None or again):
             if left in ("deny", "end"):  # every option turned down ("都不用了", "算了，都不要了")
                 ctx.all_declined = True
-                if "agree_review" in meant:  # "不用了 是我自己的问题 评价我去改回来": no request needed
+                if "agree_review" in meant or (norm and flow.cue("will_change", norm)):
+                    # "不用了 是我自己的问题 评价我去改回来" (also read as a plain no): no request needed
                     ctx.review_answer = "agree_review"
             else:  # the option named, else the one the request (primary or not) asks for
                 ctx.all_declined = False

@@ -48,6 +48,14 @@ class BuyerReading:
                          if c is not None and c not in flow.talk_causes), None)
             if told is not None:
                 u = u.model_copy(update={"cause": told})
+        if u.cause is not None and u.cause not in flow.talk_causes and len(clauses) > 1 and norm \
+                and flow.cue("talk_said", norm):
+            # "裤子短了一截 找客服也不理人" read as size_fit as a whole: the complaint about the
+            # contact in a later clause is kept beside the case's cause (issue 13.5)
+            said = next((c for c in (self.understand.buyer(c).cause for c in clauses[1:]
+                                     if flow.cue("talk_said", c)) if c in flow.talk_causes), None)
+            if said is not None and said not in ctx.causes and said != ctx.cause:
+                ctx.causes = [*ctx.causes, said]
         if u.cause in flow.talk_causes and len(clauses) > 1:
             # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the problem told first is
             # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5)
@@ -128,9 +136,12 @@ class BuyerReading:
         if intent == "busy" and before in self.roles.asks and ctx.review_requests and norm \
                 and flow.cue("defers", norm):
             intent = "other"  # "等鞋到了再说吧" to the review request answers it: it is put off
-        if intent == "busy" and before in self.roles.offers and ctx.remedies_offered and "affirm" in meant \
-                and norm and flow.cue("yes", norm) and not flow.cue("busy_now", norm):
-            intent = "affirm"  # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time
+        if intent == "busy" and before in self.roles.offers and ctx.remedies_offered and norm \
+                and not flow.cue("busy_now", norm) and (("affirm" in meant and flow.cue("yes", norm))
+                                                        or self.remedies.named(norm) is not None):
+            # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time; "150就150吧
+            # 周六上午让他准时点" (read as busy): an option taken, with the time for it
+            intent = "affirm"
         if intent == "end" and u.cause is not None:
             intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
         if intent == "end" and before in self.roles.offers and ctx.remedies_offered and norm \
