@@ -165,11 +165,12 @@ def test_a_shops_own_data_folder_is_used(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "dialogs", dialogs)
     guard = dialogs / "guard.yaml"
     spec = load_yaml_text(guard.read_text(encoding="utf-8"))
-    spec["codes"]["privacy"]["rules"].append({"any": ["售后群"]})  # the shop's own rule: no group chats
+    # the shop's own rule: no lists of buyers kept outside the order (售后群 the shipped guard knows)
+    spec["codes"]["privacy"]["rules"].append({"any": ["回访名单"]})
     guard.write_text(dump_yaml(spec, allow_unicode=True), encoding="utf-8")
-    r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="拉您进售后群吧\n")
+    r = csbot("lint", "--json", "--dialogs", str(dialogs), "-", stdin="回头我把您加到回访名单里\n")
     assert json.loads(r.stdout)["findings"][0]["code"] == "privacy"
-    r = csbot("lint", "--json", "-", stdin="拉您进售后群吧\n")
+    r = csbot("lint", "--json", "-", stdin="回头我把您加到回访名单里\n")
     assert json.loads(r.stdout)["findings"] == []
 
 

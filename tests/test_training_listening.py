@@ -266,7 +266,7 @@ def test_the_taiwanese_buyer_keeps_writing_traditional_characters(engine: Engine
         "您9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
         "您身体还好吧？没烫着吧？", "好的"])
     lines = _buyer_lines(s)
-    assert "林志明先生" in lines[0] and "稱呼" in lines[0]
+    assert "林志明先生" in lines[0] and ("稱呼" in lines[0] or "別叫錯" in lines[0]), lines  # either correction
     assert lines[2] in ("能先回答我的問題嗎？", "能先回答我剛才的問題嗎？"), lines
     assert all(_traditional(ln) for ln in lines), lines
 
