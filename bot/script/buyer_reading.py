@@ -54,15 +54,14 @@ class BuyerReading:
             # contact in a later clause is kept beside the case's cause (issue 13.5)
             said = next((c for c in (self.understand.buyer(c).cause for c in clauses[1:]
                                      if flow.cue("talk_said", c)) if c in flow.talk_causes), None)
-            if said is not None and said not in ctx.causes and said != ctx.cause:
-                ctx.causes = [*ctx.causes, said]
+            if said is not None:
+                _keep_secondary(ctx, said)
         if u.cause in flow.talk_causes and len(clauses) > 1:
             # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the problem told first is
             # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5)
             first = next((c for c in (self.understand.buyer(c).cause for c in clauses) if c is not None), None)
             if first is not None and first not in flow.talk_causes:
-                if u.cause not in ctx.causes and u.cause != ctx.cause:
-                    ctx.causes = [*ctx.causes, u.cause]
+                _keep_secondary(ctx, u.cause)
                 u = u.model_copy(update={"cause": first})
         if ctx.refunded and u.intent == "want_refund":
             # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
@@ -249,3 +248,8 @@ class BuyerReading:
                 events += self.script.secondary_events.get(i.intent, [])
         return events
 
+
+def _keep_secondary(ctx: Context, cause: Cause) -> None:
+    """A complaint about the contact beside the case's cause: kept, never swapped in (issue 13.5)."""
+    if cause not in ctx.causes and cause != ctx.cause:
+        ctx.causes = [*ctx.causes, cause]
