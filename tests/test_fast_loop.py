@@ -14,12 +14,12 @@ from tests.conftest import fast_loop, pytest_collection_modifyitems
 
 pytest_plugins = ["pytester"]
 
-SAMPLE = Path(__file__).parent / "data" / "marks_sample.py"
+SAMPLE = Path(__file__).parent / "data" / "marks_sample.py.txt"
 
 
 @pytest.fixture
 def sample(pytester: pytest.Pytester) -> pytest.Pytester:
-    # The suite's own hooks, over a file of small tests (tests/data/marks_sample.py).
+    # The suite's own hooks, over a file of small tests (tests/data/marks_sample.py.txt).
     pytester.makeconftest("from tests.conftest import pytest_collection_modifyitems, pytest_runtest_makereport"
                           "  # noqa: F401\n")
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n"
