@@ -199,8 +199,7 @@ class Engine:
             conv = _copy(conv)
         conv.turn += 1
         if role == "buyer":
-            bu = self.understand.buyer(text)
-            self._apply_buyer(conv, bu, text, at)
+            bu = self._apply_buyer(conv, self.understand.buyer(text), text, at)
             return self._answer(conv, bu, [], at)
         au, alone = self.understand.agent_read(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
@@ -225,7 +224,7 @@ class Engine:
         confidence (big jumps, weak holds) is tested through it, apart from any model."""
         conv = _copy(conv)
         conv.turn += 1
-        self._apply_buyer(conv, u, u.text, at)
+        u = self._apply_buyer(conv, u, u.text, at)
         return self._answer(conv, u, [], at)
 
     def resume(self, conv: Conversation, at: datetime | None = None) -> tuple[Conversation, Suggestion]:
@@ -366,10 +365,11 @@ class Engine:
     def _apply_buyer(
         self, conv: Conversation, u: BuyerUnderstanding, text: str, at: datetime | None,
         corrected: bool = False,
-    ) -> None:
+    ) -> BuyerUnderstanding:
         """A buyer's message on the conversation: its reading corrected for the moment
         (bot/script/buyer_reading.py; not one a person corrected), what it tells the context,
-        the events it fires, and the option it picks (bot/script/choices.py)."""
+        the events it fires, and the option it picks (bot/script/choices.py). Returns the reading
+        the flow went by, which is the one shown ("平台已经退款了" is news, not 想退款)."""
         ctx, flow = conv.context, self.flow
         # the flow reads a space typed for a comma as one ("换新的吧 新的会不会还掉毛"): its cues work by clause
         said = self.understand.normalize(_SPACED.sub("，", text)) if text else None
@@ -378,6 +378,8 @@ class Engine:
         before = conv.stage
         if norm and not corrected:
             u = self.reading.correct(u, ctx, before, text, norm, clauses)
+            if u.text != text:  # (a part read on its own: the message shown is the whole one)
+                u = u.model_copy(update={"text": text})
         else:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
@@ -521,7 +523,8 @@ class Engine:
         events = self.reading.settle(events, vague)
         if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order)
             events = [e for cue, evs in self.script.cue_events.items() if flow.cue(cue, norm)
-                      for e in evs] + events
+                      for e in evs] + events + [
+                e for cue, evs in self.script.cue_events_after.items() if flow.cue(cue, norm) for e in evs]
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
@@ -687,6 +690,7 @@ class Engine:
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
+        return u
 
     def _refund_again(self, ctx: Context, norm: str) -> bool:
         """Whether the option a reply names is the refund the platform already paid ("不用了 钱退
@@ -790,8 +794,10 @@ class Engine:
         self._fire_all(conv, ["message"], at)
         start = conv.stage
         lead_in = flow.cue("lead_in", norm) is not None  # "我们查了一下，": the next message explains
+        # "快递的问题不是我们能控制的" disowns the problem: it explains nothing (the trainer's deflects)
+        no_reason = lead_in or flow.cue("deflects", norm) is not None
         for act in u.acts:
-            if act == "explain" and lead_in:
+            if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted
             elif act in unsure and conv.stage != start:
                 acts.discard(act)  # a second move on an unsure reading: not made, not counted

@@ -43,6 +43,7 @@ class Cues(_Strict):
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
     names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
+    has_order: str = "(?!)"  # … or says they have it ("那个花瓶我收到了"): recalled (events.cues_after)
     thanks: str = "(?!)"  # the buyer thanks ("好的谢谢"): after the end, answered "不用谢"
     # (a shop's older copy without them: "(?!)" never matches, not even an empty text)
     picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
@@ -81,6 +82,8 @@ class Cues(_Strict):
     offered_sums: str = "(?!)"  # … and the agent's sums said otherwise ("订单金额的三成", "50元")
     # the agent's message only leads in to the explanation ("我们查了一下，"): the next one gives it
     lead_in: str = "(?!)"
+    # the agent disowns the problem ("快递的问题不是我们能控制的"): no explanation given
+    deflects: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
     own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
