@@ -463,8 +463,12 @@ class Engine:
             # names outright is asked for, as a request would ask (the change below then takes it)
             wants = ["other"]
         # a sum of the buyer's own while the agent named none ("留着 退一半吧" to "退部分差价"): a
-        # proposal, which asks for no option yet and chooses none (below)
-        proposed = before in self.roles.offers and bool(norm) and self.choices.proposes(ctx, norm)
+        # proposal, which asks for no option yet and chooses none (below). Before any offer ("退20块
+        # 钱吧" once the cause is explained) it asks for the option with its sum, said back as a
+        # request is ("退您20元没问题"); the agent's offer of it and the buyer's yes choose it
+        sum_said = before in self.roles.offers and bool(norm) and self.choices.proposes(ctx, norm)
+        early_sum = sum_said and not ctx.remedies_offered
+        proposed = sum_said and not early_sum
         requested = None if proposed else self.choices.requested(ctx, wants, norm)
         if requested is not None and not self.choices.offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
@@ -542,9 +546,10 @@ class Engine:
             ctx.amount = "ask"
         if before in self.roles.offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
-                     or flow.cue("asks_amount", norm) or proposed):
+                     or flow.cue("asks_amount", norm) or sum_said):
             # asked about, under a condition, a counter-offer ("退20？太少了，起码退50"), the buyer's
-            # own sum before the agent named one ("留着 退一半吧") or the sum asked ("留着吧 退多少钱？")
+            # own sum before the agent named one ("留着 退一半吧", or before any offer: "退20块钱吧") or
+            # the sum asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self.roles.callback:
             # a mood ("明天也一样 就今晚吧", read as a complaint with no cause) agrees the time: the
