@@ -488,13 +488,14 @@ class Engine:
             ctx.remedy_requested = requested
             ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
                                     if r != requested]  # not offered again as the alternative
-        # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
+        # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem ("到了看看没问题就改"
+        # is a condition, cues.agrees_if)
         # (a chased parcel's arrival is news of the parcel: "收到了，快递刚送到", read as logistics)
         chosen = self.remedies.remedies.get(ctx.remedy_chosen or "")
         arrived = ctx.remedy_pending and chosen is not None and chosen.until_received \
             and u.cause == ctx.cause and not flow.cue("broken", norm)
         received = bool(norm) and ctx.remedy_chosen is not None and (u.cause is None or arrived) \
-            and flow.cue("received", norm) is not None
+            and flow.cue("received", norm) is not None and not flow.cue("agrees_if", norm)
         if received:
             ctx.remedy_underway = ctx.remedy_received = True
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
@@ -527,8 +528,10 @@ class Engine:
         events = self.reading.settle(events, vague)
         if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order)
             events = [e for cue, evs in self.script.cue_events.items() if flow.cue(cue, norm)
-                      for e in evs] + events + [
-                e for cue, evs in self.script.cue_events_after.items() if flow.cue(cue, norm) for e in evs]
+                      for e in evs] + events
+            if not ctx.followup:  # (to a follow-up, "收到了，这次挺好的" is about the fix, not the order)
+                events += [e for cue, evs in self.script.cue_events_after.items() if flow.cue(cue, norm)
+                           for e in evs]
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
@@ -686,6 +689,9 @@ class Engine:
         ctx.shipping_asked = bool(about and about.shipping and norm and flow.cue("shipping", norm))
         if before in self.roles.asks and conv.stage in self.roles.closes:
             ctx.review_answer = intent
+            # "收到能用就改": a yes that waits for the remedy (not one the buyer has already)
+            ctx.review_later = intent == "agree_review" and not ctx.remedy_received \
+                and bool(norm) and flow.cue("agrees_if", norm) is not None
         if intent == "wrong_person" and conv.stage in self.roles.closes:
             ctx.wrong_person = True
         if conv.stage in self.roles.suspect and before not in self.roles.suspect:

@@ -112,6 +112,9 @@ class Context(Base):
     remedy_chosen: str | None = None
     all_declined: bool = False
     review_answer: str | None = None
+    # the buyer's yes to the review holds only once the remedy arrives ("收到能用就改"): the steps wait
+    # for the follow-up (kept into it: a new round does not clear it)
+    review_later: bool = False
     cause: Cause | None = None
     # where the primary cause came from: the review the case was opened with, the talk (the
     # first problem the buyer stated), or a correction (the buyer's "不是…是…", an agent's)

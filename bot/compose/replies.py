@@ -169,7 +169,11 @@ class Composer:
                 conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
             # the buyer's answer to the follow-up: glad it is done (a yes), else what is still wrong;
             # never "还记得吗", never the review again
-            keys.append("followup" if conv.last_intent == "affirm" else "followup-other")
+            # a yes to the review that waited for the fix ("收到能用就改"): the fix is fine, so the
+            # steps the buyer will want come now (told, not asked: changing it is still the buyer's choice)
+            fine = conv.last_intent == "affirm"
+            keys.extend(["followup-review"] * (fine and ctx.review_later and review_changeable(conv, at))
+                        + ["followup" if fine else "followup-other"])
         if conv.stage in self.roles.confirms and ctx.buyer_first and ctx.agent_turns == 0 \
                 and ctx.last_role == "buyer" and ctx.order_named:
             keys.append("named")  # the buyer wrote first about their order: no "还有印象吗"
@@ -259,7 +263,9 @@ class Composer:
             elif ctx.all_declined:
                 keys.append("declined")
             elif ctx.review_answer in ("agree_review", "refuse_review"):
-                keys.append(f"intent-{ctx.review_answer}")
+                # a yes that waits for the remedy ("等换的到了没问题就改"): no steps yet, the fix followed up
+                keys.extend([f"intent-{ctx.review_answer}-later"] * ctx.review_later
+                            + [f"intent-{ctx.review_answer}"])
             elif ctx.remedy_chosen and ctx.review_answer is None and (
                     ctx.review_requests > 0 or not review_changeable(conv, at)):
                 # chosen and no request to make (Tmall, too late, or asked once already: a new round,

@@ -92,6 +92,7 @@ class Cues(_Strict):
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
+    agrees_if: str = "(?!)"  # a yes to the review once the remedy arrives ("收到能用就改"): steps later
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
     # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
     # it (an older copy) several options come together and a plain yes takes the first
