@@ -246,7 +246,7 @@ class RemediesFile(_Strict):
 PHRASES: dict[str, tuple[str, ...]] = {
     "order_date": ("month", "day"), "me": ("agent",), "callback_time": (), "damaged_thing": (),
     "damage_options": ("thing",), "damage_remedy": ("thing",), "remedy_next": (),
-    "these_two": (), "these_three": (), "these_many": (),
+    "these_two": (), "these_three": (), "these_many": (), "them": (),
 }
 
 
@@ -263,6 +263,7 @@ class Phrases(_Strict):
     these_two: str | None = None  # {{ these }} of two options ("这两种")
     these_three: str | None = None
     these_many: str | None = None
+    them: str | None = None  # {{ them }}: the buyer, to a relative who took the call, when unnamed
 
 
 class DefaultsFile(_Strict):

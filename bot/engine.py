@@ -244,6 +244,7 @@ class Engine:
             # a follow-up on what was agreed, not a first contact: no "还记得吗", no review again
             conv.context.followup, conv.context.followup_remedy = True, agreed
         conv.context.just_resumed = was in self.roles.callback
+        conv.context.proxy = None  # a new contact: whoever answers it says who they are
         return self._answer(conv, None, [], at)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
@@ -400,6 +401,12 @@ class Engine:
         product = (conv.case.product or "").lower()
         ctx.order_named = bool(norm) and (flow.cue("names_order", norm) is not None
                                           or (bool(product) and self.understand.normalize(product).text in norm))
+        proxy = flow.cue("proxy", norm) if norm else None
+        if proxy is not None:  # "我是他老婆 他在开车": a relative took the call; the buyer is "他"
+            them = flow.cue("pronoun", proxy.group())  # ("他": said so; none said: by name, below)
+            ctx.proxy = them.group() if them is not None else ctx.proxy or ""
+        if norm and flow.cue("hands_over", norm):  # "你等下 他停好车了": the buyer speaks next
+            ctx.proxy = None
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
             ctx.traditional = True
         elif said and ctx.traditional and written_simplified(said.source):  # back to 简体: so are we

@@ -197,3 +197,11 @@ def test_what_now_after_the_explanation_gets_the_options() -> None:
     flow = _explained().buyer("那现在咋办").expect("remedy")
     texts = _texts(flow)
     assert texts and all("或者" in t for t in texts), texts
+
+
+def test_the_buyer_who_takes_the_phone_from_the_relative_is_called_back_himself() -> None:
+    """The relative hands the phone over ("你等下 他停好车了"): the busy one after is the buyer himself."""
+    flow = (Flow(ENGINE, MAN).agent("您好，请问是李先生吗？我是悠然家居的售后客服小安。")
+            .buyer("我是他老婆 那花瓶是他买的 你等下 他停好车了").buyer("喂 我现在在开会 晚点说吧").expect("callback"))
+    texts = _texts(flow)
+    assert texts and not any("联系他" in t or "跟他说" in t for t in texts), texts

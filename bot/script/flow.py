@@ -62,6 +62,7 @@ class Cues(_Strict):
     shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
+    pronoun: str = "(?!)"  # … and how they speak of the buyer ("他", "她"): the callback is for them
     talk_said: str = "(?!)"  # words about the contact itself ("客服", "不回", "态度"): a clause worth reading for it
     will_change: str = "(?!)"  # the buyer will change the review unasked ("评价我去改回来")
     hands_over: str = "(?!)"  # one who hands the phone to the buyer ("你等下 他停好车了")
