@@ -246,7 +246,7 @@ class RemediesFile(_Strict):
 PHRASES: dict[str, tuple[str, ...]] = {
     "order_date": ("month", "day"), "me": ("agent",), "callback_time": (), "damaged_thing": (),
     "damage_options": ("thing",), "damage_remedy": ("thing",), "remedy_next": (),
-    "these_two": (), "these_three": (), "these_many": (),
+    "these_two": (), "these_three": (), "these_many": (), "them": (),
 }
 
 
@@ -263,6 +263,7 @@ class Phrases(_Strict):
     these_two: str | None = None  # {{ these }} of two options ("这两种")
     these_three: str | None = None
     these_many: str | None = None
+    them: str | None = None  # {{ them }}: the buyer, to a relative who took the call, when unnamed
 
 
 class DefaultsFile(_Strict):
@@ -361,6 +362,8 @@ class Events(_Strict):
     tentative: list[str] = []
     # cues (script.yaml `cues`) that fire events of their own, before the intents' ("我点错了": recall)
     cues: dict[str, list[str]] = {}
+    # cues whose events follow the intents' ("是的，那个花瓶我收到了": the yes, then the order recalled)
+    cues_after: dict[str, list[str]] = {}
 
 
 class ScriptFile(_Strict):

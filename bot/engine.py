@@ -199,8 +199,7 @@ class Engine:
             conv = _copy(conv)
         conv.turn += 1
         if role == "buyer":
-            bu = self.understand.buyer(text)
-            self._apply_buyer(conv, bu, text, at)
+            bu = self._apply_buyer(conv, self.understand.buyer(text), text, at)
             return self._answer(conv, bu, [], at)
         au, alone = self.understand.agent_read(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
@@ -225,7 +224,7 @@ class Engine:
         confidence (big jumps, weak holds) is tested through it, apart from any model."""
         conv = _copy(conv)
         conv.turn += 1
-        self._apply_buyer(conv, u, u.text, at)
+        u = self._apply_buyer(conv, u, u.text, at)
         return self._answer(conv, u, [], at)
 
     def resume(self, conv: Conversation, at: datetime | None = None) -> tuple[Conversation, Suggestion]:
@@ -245,6 +244,7 @@ class Engine:
             # a follow-up on what was agreed, not a first contact: no "还记得吗", no review again
             conv.context.followup, conv.context.followup_remedy = True, agreed
         conv.context.just_resumed = was in self.roles.callback
+        conv.context.proxy = None  # a new contact: whoever answers it says who they are
         return self._answer(conv, None, [], at)
 
     def close(self, conv: Conversation, outcome: Outcome) -> Conversation:
@@ -366,10 +366,11 @@ class Engine:
     def _apply_buyer(
         self, conv: Conversation, u: BuyerUnderstanding, text: str, at: datetime | None,
         corrected: bool = False,
-    ) -> None:
+    ) -> BuyerUnderstanding:
         """A buyer's message on the conversation: its reading corrected for the moment
         (bot/script/buyer_reading.py; not one a person corrected), what it tells the context,
-        the events it fires, and the option it picks (bot/script/choices.py)."""
+        the events it fires, and the option it picks (bot/script/choices.py). Returns the reading
+        the flow went by, which is the one shown ("平台已经退款了" is news, not 想退款)."""
         ctx, flow = conv.context, self.flow
         # the flow reads a space typed for a comma as one ("换新的吧 新的会不会还掉毛"): its cues work by clause
         said = self.understand.normalize(_SPACED.sub("，", text)) if text else None
@@ -378,6 +379,8 @@ class Engine:
         before = conv.stage
         if norm and not corrected:
             u = self.reading.correct(u, ctx, before, text, norm, clauses)
+            if u.text != text:  # (a part read on its own: the message shown is the whole one)
+                u = u.model_copy(update={"text": text})
         else:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
@@ -398,6 +401,12 @@ class Engine:
         product = (conv.case.product or "").lower()
         ctx.order_named = bool(norm) and (flow.cue("names_order", norm) is not None
                                           or (bool(product) and self.understand.normalize(product).text in norm))
+        proxy = flow.cue("proxy", norm) if norm else None
+        if proxy is not None:  # "我是他老婆 他在开车": a relative took the call; the buyer is "他"
+            them = flow.cue("pronoun", proxy.group())  # ("他": said so; none said: by name, below)
+            ctx.proxy = them.group() if them is not None else ctx.proxy or ""
+        if norm and flow.cue("hands_over", norm):  # "你等下 他停好车了": the buyer speaks next
+            ctx.proxy = None
         if said and said.traditional:  # a buyer who writes 繁體 is answered in it
             ctx.traditional = True
         elif said and ctx.traditional and written_simplified(said.source):  # back to 简体: so are we
@@ -461,8 +470,12 @@ class Engine:
             # names outright is asked for, as a request would ask (the change below then takes it)
             wants = ["other"]
         # a sum of the buyer's own while the agent named none ("留着 退一半吧" to "退部分差价"): a
-        # proposal, which asks for no option yet and chooses none (below)
-        proposed = before in self.roles.offers and bool(norm) and self.choices.proposes(ctx, norm)
+        # proposal, which asks for no option yet and chooses none (below). Before any offer ("退20块
+        # 钱吧" once the cause is explained) it asks for the option with its sum, said back as a
+        # request is ("退您20元没问题"); the agent's offer of it and the buyer's yes choose it
+        sum_said = before in self.roles.offers and bool(norm) and self.choices.proposes(ctx, norm)
+        early_sum = sum_said and not ctx.remedies_offered
+        proposed = sum_said and not early_sum
         requested = None if proposed else self.choices.requested(ctx, wants, norm)
         if requested is not None and not self.choices.offered(ctx, requested):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
@@ -482,13 +495,14 @@ class Engine:
             ctx.remedy_requested = requested
             ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
                                     if r != requested]  # not offered again as the alternative
-        # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem
+        # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem ("到了看看没问题就改"
+        # is a condition, cues.agrees_if)
         # (a chased parcel's arrival is news of the parcel: "收到了，快递刚送到", read as logistics)
         chosen = self.remedies.remedies.get(ctx.remedy_chosen or "")
         arrived = ctx.remedy_pending and chosen is not None and chosen.until_received \
             and u.cause == ctx.cause and not flow.cue("broken", norm)
         received = bool(norm) and ctx.remedy_chosen is not None and (u.cause is None or arrived) \
-            and flow.cue("received", norm) is not None
+            and flow.cue("received", norm) is not None and not flow.cue("agrees_if", norm)
         if received:
             ctx.remedy_underway = ctx.remedy_received = True
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
@@ -522,6 +536,9 @@ class Engine:
         if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order)
             events = [e for cue, evs in self.script.cue_events.items() if flow.cue(cue, norm)
                       for e in evs] + events
+            if not ctx.followup:  # (to a follow-up, "收到了，这次挺好的" is about the fix, not the order)
+                events += [e for cue, evs in self.script.cue_events_after.items() if flow.cue(cue, norm)
+                           for e in evs]
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
@@ -539,9 +556,10 @@ class Engine:
             ctx.amount = "ask"
         if before in self.roles.offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
-                     or flow.cue("asks_amount", norm) or proposed):
+                     or flow.cue("asks_amount", norm) or sum_said):
             # asked about, under a condition, a counter-offer ("退20？太少了，起码退50"), the buyer's
-            # own sum before the agent named one ("留着 退一半吧") or the sum asked ("留着吧 退多少钱？")
+            # own sum before the agent named one ("留着 退一半吧", or before any offer: "退20块钱吧") or
+            # the sum asked ("留着吧 退多少钱？")
             events = [e for e in events if e not in self.script.tentative_events]
         if before in self.roles.callback:
             # a mood ("明天也一样 就今晚吧", read as a complaint with no cause) agrees the time: the
@@ -678,6 +696,9 @@ class Engine:
         ctx.shipping_asked = bool(about and about.shipping and norm and flow.cue("shipping", norm))
         if before in self.roles.asks and conv.stage in self.roles.closes:
             ctx.review_answer = intent
+            # "收到能用就改": a yes that waits for the remedy (not one the buyer has already)
+            ctx.review_later = intent == "agree_review" and not ctx.remedy_received \
+                and bool(norm) and flow.cue("agrees_if", norm) is not None
         if intent == "wrong_person" and conv.stage in self.roles.closes:
             ctx.wrong_person = True
         if conv.stage in self.roles.suspect and before not in self.roles.suspect:
@@ -687,6 +708,7 @@ class Engine:
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         conv.last_intent = u.intent
+        return u
 
     def _refund_again(self, ctx: Context, norm: str) -> bool:
         """Whether the option a reply names is the refund the platform already paid ("不用了 钱退
@@ -790,8 +812,10 @@ class Engine:
         self._fire_all(conv, ["message"], at)
         start = conv.stage
         lead_in = flow.cue("lead_in", norm) is not None  # "我们查了一下，": the next message explains
+        # "快递的问题不是我们能控制的" disowns the problem: it explains nothing (the trainer's deflects)
+        no_reason = lead_in or flow.cue("deflects", norm) is not None
         for act in u.acts:
-            if act == "explain" and lead_in:
+            if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted
             elif act in unsure and conv.stage != start:
                 acts.discard(act)  # a second move on an unsure reading: not made, not counted

@@ -112,6 +112,12 @@ class Context(Base):
     remedy_chosen: str | None = None
     all_declined: bool = False
     review_answer: str | None = None
+    # the buyer's yes to the review holds only once the remedy arrives ("收到能用就改"): the steps wait
+    # for the follow-up (kept into it: a new round does not clear it)
+    review_later: bool = False
+    # a relative took the call for the buyer ("我是他老婆 他在开车 你晚点再打"): the buyer as they
+    # speak of them ("他"/"她"), so a callback is agreed for the buyer, not "联系您"
+    proxy: str | None = None
     cause: Cause | None = None
     # where the primary cause came from: the review the case was opened with, the talk (the
     # first problem the buyer stated), or a correction (the buyer's "不是…是…", an agent's)

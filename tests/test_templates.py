@@ -26,7 +26,7 @@ SAMPLE = {
     "tone": "正式", "me": "售后客服小林", "unit": "件", "use": "穿",
     "callback_time": "今晚 20:00", "damaged": "睡衣", "listed_several": True,
     "these": "这两种", "these_listed": "这两种", "why": "这批货出厂检查没把好关，是我们的责任。",
-    "followed": "换一件新的",
+    "followed": "换一件新的", "them": "她",
 }
 VARIANTS = [v for vs in LIB.variants.values() for v in vs]
 REVIEW_OK = ("polite_request", "closing", "malicious", "remedy", "public_reply")

@@ -86,7 +86,7 @@ class Composer:
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
                ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.not_received, ctx.refunded, ctx.followup_remedy,
-               tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, conv.tone)
+               tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, ctx.proxy, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
             if len(self._variables_of) >= 1024:
@@ -147,6 +147,10 @@ class Composer:
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
+            # the buyer spoken of to a relative who took the call: as the relative said ("他"/"她"),
+            # else by name ("李先生"; no gender guessed), else defaults.yaml phrases `them`
+            "them": ctx.proxy or (f"{case.buyer_name}{case.honorific}"
+                                  if case.buyer_name != self.defaults["buyer_name"] else words["them"]),
             # the remedy agreed in the round before a follow-up contact ("补发一个新的"; "" for none)
             "followed": _sized(followed, "short", None).replace("{{ unit }}", unit) if followed else "",
             "why": self.why.get(ctx.cause or "unknown") or self.why.get("unknown", ""),
@@ -169,7 +173,11 @@ class Composer:
                 conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
             # the buyer's answer to the follow-up: glad it is done (a yes), else what is still wrong;
             # never "还记得吗", never the review again
-            keys.append("followup" if conv.last_intent == "affirm" else "followup-other")
+            # a yes to the review that waited for the fix ("收到能用就改"): the fix is fine, so the
+            # steps the buyer will want come now (told, not asked: changing it is still the buyer's choice)
+            fine = conv.last_intent == "affirm"
+            keys.extend(["followup-review"] * (fine and ctx.review_later and review_changeable(conv, at))
+                        + ["followup" if fine else "followup-other"])
         if conv.stage in self.roles.confirms and ctx.buyer_first and ctx.agent_turns == 0 \
                 and ctx.last_role == "buyer" and ctx.order_named:
             keys.append("named")  # the buyer wrote first about their order: no "还有印象吗"
@@ -190,6 +198,10 @@ class Composer:
                 asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
                              and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
+        if conv.stage in self.roles.callback and ctx.proxy:
+            # a relative took the call ("我是他老婆 他在开车"): the callback is for the buyer ("再联系他")
+            keys.extend((["proxy-agreed-late"] * ctx.callback_late + ["proxy-agreed"]) if ctx.callback_at
+                        else ["proxy"])
         if conv.stage in self.roles.callback and ctx.callback_at:
             # the buyer's own time in the quiet hours: kept, and said to be late
             keys.extend(["agreed-late"] * ctx.callback_late + ["agreed"])
@@ -259,7 +271,9 @@ class Composer:
             elif ctx.all_declined:
                 keys.append("declined")
             elif ctx.review_answer in ("agree_review", "refuse_review"):
-                keys.append(f"intent-{ctx.review_answer}")
+                # a yes that waits for the remedy ("等换的到了没问题就改"): no steps yet, the fix followed up
+                keys.extend([f"intent-{ctx.review_answer}-later"] * ctx.review_later
+                            + [f"intent-{ctx.review_answer}"])
             elif ctx.remedy_chosen and ctx.review_answer is None and (
                     ctx.review_requests > 0 or not review_changeable(conv, at)):
                 # chosen and no request to make (Tmall, too late, or asked once already: a new round,

@@ -18,7 +18,8 @@ TONES = {"formal": "正式", "warm": "亲切"}
 TONE_FILES = {v: k for k, v in TONES.items()}
 VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_date", "cause",
              "options", "remedy", "requested", "requested_text", "others", "listed", "what_next", "again",
-             "shipping", "damaged", "listed_several", "these", "these_listed", "why", "followed", "tone")
+             "shipping", "damaged", "listed_several", "these", "these_listed", "why", "followed", "them",
+             "tone")
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,10 @@ class BuyerReading:
             # "那锅是他买的 我也不太清楚 你等下 他停好车了": the buyer is coming; nothing is said yet
             u = u.model_copy(update={"intent": "other", "intents": [
                 IntentScore(intent="other", confidence=u.confidence)]})
+        if u.intent == "affirm" and flow.cue("asks_remedy", norm) and not flow.cue("yes", norm):
+            # "那现在咋办" (read as a yes) asks what the shop will do: a question, no yes to an offer
+            u = u.model_copy(update={"intent": "ask", "intents": [
+                IntentScore(intent="ask", confidence=u.confidence)]})
         u = self._opened_by(u, text, norm, "yes", "affirm")
         if u.intent != "busy" and len(clauses) > 1 and not flow.cue("free_now", norm) \
                 and any(flow.cue("busy_clause", c.strip("，。！？,.!?；;~ ")) for c in clauses[1:]):

@@ -43,6 +43,7 @@ class Cues(_Strict):
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
     names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
+    has_order: str = "(?!)"  # … or says they have it ("那个花瓶我收到了"): recalled (events.cues_after)
     thanks: str = "(?!)"  # the buyer thanks ("好的谢谢"): after the end, answered "不用谢"
     # (a shop's older copy without them: "(?!)" never matches, not even an empty text)
     picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
@@ -61,6 +62,7 @@ class Cues(_Strict):
     shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
+    pronoun: str = "(?!)"  # … and how they speak of the buyer ("他", "她"): the callback is for them
     talk_said: str = "(?!)"  # words about the contact itself ("客服", "不回", "态度"): a clause worth reading for it
     will_change: str = "(?!)"  # the buyer will change the review unasked ("评价我去改回来")
     hands_over: str = "(?!)"  # one who hands the phone to the buyer ("你等下 他停好车了")
@@ -81,6 +83,8 @@ class Cues(_Strict):
     offered_sums: str = "(?!)"  # … and the agent's sums said otherwise ("订单金额的三成", "50元")
     # the agent's message only leads in to the explanation ("我们查了一下，"): the next one gives it
     lead_in: str = "(?!)"
+    # the agent disowns the problem ("快递的问题不是我们能控制的"): no explanation given
+    deflects: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
     own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
@@ -89,6 +93,7 @@ class Cues(_Strict):
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
+    agrees_if: str = "(?!)"  # a yes to the review once the remedy arrives ("收到能用就改"): steps later
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
     # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
     # it (an older copy) several options come together and a plain yes takes the first

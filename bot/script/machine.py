@@ -174,13 +174,15 @@ class Script:
         # the events a choice not said outright (asked about, under a condition) does not fire
         self.tentative_events: frozenset[str] = frozenset(spec["events"].get("tentative") or [])
         self.cue_events: dict[str, list[str]] = spec["events"].get("cues") or {}
+        # …and those fired after the intents' ("是的，那个花瓶我收到了": who it is, then the order)
+        self.cue_events_after: dict[str, list[str]] = spec["events"].get("cues_after") or {}
         self.main_path = [s.id for s in self.stages.values() if s.main and s.id != self.initial]
         self.flow = Flow(spec, set(self.stages))
         talk = self.flow.talk_causes
         # the buyer's last message names a problem of the order ("那怎么会发错呢？"), not one of
         # the talk itself ("你们连问都不问 就让我改差评？": script.yaml talk_causes)
         self.predicates["told_problem"] = lambda c, _: c.context.told is not None and c.context.told not in talk
-        for cue in self.cue_events:
+        for cue in [*self.cue_events, *self.cue_events_after]:
             if cue not in self.flow.cues:
                 raise DataError(f"script.yaml：events.cues 里的 {cue!r} 不是 cues 里的提示")
         self.rows: list[dict[str, Any]] = []
