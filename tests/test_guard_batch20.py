@@ -51,6 +51,8 @@ VIOLATIONS = [
     # shops warning one another
     ("您这种情况我们会和同城的商家互相通报", "threat"),
     ("这附近的店都是我们商会的，差评的事您想好", "threat"),
+    ("中评不删的话，换货这边真的不好给您安排", "threat"),
+    ("您爱人的电话我们这边有，要不让他劝劝您", "threat"),
     # the buyer's data beyond the order
     ("看您以前在我们这买的都是黑色的，这次怎么选了白色", "privacy"),
     ("您抖音头像是只猫吧", "privacy"),
