@@ -362,7 +362,8 @@ class Events(_Strict):
     tentative: list[str] = []
     # cues (script.yaml `cues`) that fire events of their own, before the intents' ("我点错了": recall)
     cues: dict[str, list[str]] = {}
-    # cues whose events follow the intents' ("是的，那个花瓶我收到了": the yes, then the order recalled)
+    # cues whose events follow the intents', in the order the buyer said them ("是的，那个花瓶我
+    # 收到了": the yes says who first, then the clause recalls the order)
     cues_after: dict[str, list[str]] = {}
 
 

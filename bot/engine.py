@@ -384,6 +384,9 @@ class Engine:
         else:
             ctx.deal = ctx.self_fixed = False
         ctx.remedy_changed = False
+        # a face right after a bare photo ("[图片]" then "😭😭") points at it, as "你自己看" does
+        pointed = ctx.photo_sent and ctx.last_role == "buyer" and bool(norm) \
+            and flow.cue("photo_face", norm) is not None
         ctx.photo_sent = bool(text) and flow.cue("photo_sent", text) is not None
         ctx.why_asked = bool(norm) and flow.cue("asks_why", norm) is not None
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
@@ -533,12 +536,14 @@ class Engine:
             ctx.maybe = next((e for e in self.script.buyer_events[intent] if e not in events
                               and e in flow.maybe and self.script.leaves(before, e)), None)
         events = self.reading.settle(events, vague)
-        if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order)
-            events = [e for cue, evs in self.script.cue_events.items() if flow.cue(cue, norm)
-                      for e in evs] + events
+        if norm:  # cues with events of their own ("我点错了吧": the buyer knows the order), before
+            # the intents' and after them ("是的，那个花瓶我收到了": who first, then the order recalled)
+            events = [e for cue, evs in self.script.cue_events.items()
+                      if flow.cue(cue, norm) or (pointed and cue == "photo") for e in evs] + events
             if not ctx.followup:  # (to a follow-up, "收到了，这次挺好的" is about the fix, not the order)
-                events += [e for cue, evs in self.script.cue_events_after.items() if flow.cue(cue, norm)
-                           for e in evs]
+                # each event once, however many of its cues match ("是的，那个花瓶我收到了" has both)
+                events += dict.fromkeys(e for cue, evs in self.script.cue_events_after.items()
+                                        if flow.cue(cue, norm) for e in evs)
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
         # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
@@ -605,7 +610,7 @@ class Engine:
         if complaint and (before in problem or conv.stage in problem) and (
                 not vague or before in self.roles.handles):
             ctx.problem_stated = True
-        if norm and (before in problem or conv.stage in problem) and flow.cue("photo", norm):
+        if norm and (before in problem or conv.stage in problem) and (flow.cue("photo", norm) or pointed):
             ctx.problem_stated = True  # "[图片]" then "你自己看": the photo tells it
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the

@@ -15,6 +15,7 @@ from bot.understand.pipeline import Understander
 COMPLAINTS = frozenset({"complain", "want_return", "want_exchange", "want_refund",
                         "want_compensation"})
 REQUESTS = COMPLAINTS - {"complain"}  # a complaint that asks for something states the problem
+MARKS = "，。！？,.!?；;~ "  # the marks after a clause (bot/script/choices.py CLAUSE)
 
 
 class BuyerReading:
@@ -39,12 +40,30 @@ class BuyerReading:
             rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
             if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
                 u = self.understand.buyer(rest)
+        if ctx.refunded and u.intent == "want_refund":
+            # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
+            u = u.model_copy(update={"intent": "other", "intents": [
+                i if i.intent != "want_refund" else IntentScore(intent="other", confidence=i.confidence)
+                for i in u.intents]})
+        if flow.cue("refunded", norm):
+            ctx.refunded = True
+        if flow.cue("refunded", norm) and (u.intent in REQUESTS or u.intent == "threaten"):
+            # "我已经找平台申请退款了 钱前天就到了" (read as a threat or a refund request): news of a
+            # refund paid already takes nothing to the platform and asks for nothing; the rest is
+            # read on its own ("记得 一通电就跳闸" tells the problem), before the cause told in one
+            # clause is looked for (the rest may read with none as a whole: "记得 充一晚上都充不满
+            # 钱昨天到了 你们还找我干嘛")
+            rest = "".join(c for c in clauses if not flow.cue("refunded", c))
+            u = self.understand.buyer(rest) if rest.strip("，。！？,.!?；; ") else u.model_copy(update={
+                "intent": "other", "intents": [IntentScore(intent="other", confidence=u.confidence)]})
         if u.cause is None and len(clauses) > 1 and (u.intent in COMPLAINTS or any(
                 i.intent in COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)):
             # a complaint read with no cause as a whole may name it in one clause ("记得 那个啊 当时
             # 收到是压扁的 后来猫挺喜欢的": over and done, yet told): the problem is stated, no mood;
-            # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes)
-            told = next((c for c in (self.understand.buyer(c).cause for c in clauses)
+            # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes).
+            # A clause is read as typed, without the mark after it (a space the buyer typed for a
+            # comma is one here: "充一晚上都充不满," read no cause with it, quality without)
+            told = next((c for c in (self.understand.buyer(c.rstrip(MARKS) or c).cause for c in clauses)
                          if c is not None and c not in flow.talk_causes), None)
             if told is not None:
                 u = u.model_copy(update={"cause": told})
@@ -63,20 +82,11 @@ class BuyerReading:
             if first is not None and first not in flow.talk_causes:
                 _keep_secondary(ctx, u.cause)
                 u = u.model_copy(update={"cause": first})
-        if ctx.refunded and u.intent == "want_refund":
-            # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
-            u = u.model_copy(update={"intent": "other", "intents": [
-                i if i.intent != "want_refund" else IntentScore(intent="other", confidence=i.confidence)
-                for i in u.intents]})
-        if flow.cue("refunded", norm):
-            ctx.refunded = True
-        if flow.cue("refunded", norm) and (u.intent in REQUESTS or u.intent == "threaten"):
-            # "我已经找平台申请退款了 钱前天就到了" (read as a threat or a refund request): news of a
-            # refund paid already takes nothing to the platform and asks for nothing; the rest is
-            # read on its own ("记得 一通电就跳闸" tells the problem)
-            rest = "".join(c for c in clauses if not flow.cue("refunded", c))
-            u = self.understand.buyer(rest) if rest.strip("，。！？,.!?；; ") else u.model_copy(update={
-                "intent": "other", "intents": [IntentScore(intent="other", confidence=u.confidence)]})
+        if flow.cue("stop_contact", norm) and u.intent != "end" and u.intent not in REQUESTS:
+            # "我说了不想聊 别再给我发消息了": the buyer asks the shop to stop, whatever it reads as
+            # (a cue's reading is sure, as a plain yes or no opening a message is)
+            u = u.model_copy(update={"intent": "end", "confidence": 1.0, "intents": [
+                IntentScore(intent="end", confidence=1.0)]})
         if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
             u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                 IntentScore(intent="ask", confidence=u.confidence)]})
@@ -145,8 +155,10 @@ class BuyerReading:
             # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time; "150就150吧
             # 周六上午让他准时点" (read as busy): an option taken, with the time for it
             intent = "affirm"
-        if intent == "end" and u.cause is not None:
-            intent = "complain"  # a complaint that ends in a resigned phrase (…就这样吧) goes on
+        if intent == "end" and u.cause is not None and not (norm and flow.cue("stop_contact", norm)):
+            # a complaint that ends in a resigned phrase (…就这样吧) goes on; one that asks the shop
+            # to stop contacting ("…别再给我发消息了", read with the service cause) ends the talk
+            intent = "complain"
         if intent == "end" and before in self.roles.offers and ctx.remedies_offered and norm \
                 and "affirm" in meant and flow.cue("settles", norm):
             intent = "affirm"  # "好的，那就这样吧" to the options agrees to them

@@ -113,6 +113,14 @@ class Cues(_Strict):
     # the buyer's message is only a photo, as the chat tool pastes it ("[图片]"; read on the raw text:
     # normalising leaves nothing of it): looked at, the order is not asked about again
     photo_sent: str = "(?!)"
+    # a message that is only a sad or angry face ("😭😭", "[流泪]"), right after a bare photo: it
+    # points at the photo as "你自己看" does
+    photo_face: str = "(?!)"
+    # a clause after the first that says the order came or is remembered ("是的，那个花瓶我收到了")
+    recalls: str = "(?!)"
+    # the buyer asks the shop to stop contacting them ("别再给我发消息了", "不要再联系我了"): the
+    # talk ends, whatever cause the message is read with
+    stop_contact: str = "(?!)"
     asks_why: str = "(?!)"  # the buyer asks why it happened ("为什么会这样？", "怎么会磕坏呢")
     # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
     order_line: str = "(?!)"

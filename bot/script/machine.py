@@ -182,9 +182,10 @@ class Script:
         # the buyer's last message names a problem of the order ("那怎么会发错呢？"), not one of
         # the talk itself ("你们连问都不问 就让我改差评？": script.yaml talk_causes)
         self.predicates["told_problem"] = lambda c, _: c.context.told is not None and c.context.told not in talk
-        for cue in [*self.cue_events, *self.cue_events_after]:
-            if cue not in self.flow.cues:
-                raise DataError(f"script.yaml：events.cues 里的 {cue!r} 不是 cues 里的提示")
+        for key, cues in (("cues", self.cue_events), ("cues_after", self.cue_events_after)):
+            for cue in cues:
+                if cue not in self.flow.cues:
+                    raise DataError(f"script.yaml：events.{key} 里的 {cue!r} 不是 cues 里的提示")
         self.rows: list[dict[str, Any]] = []
         # event → source stage → its transitions, in the order script.yaml lists them
         self.table: dict[str, dict[str, list[Transition]]] = {}
