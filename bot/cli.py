@@ -492,7 +492,7 @@ def token_revoke(name: str, database_url: str | None, config: Path | None) -> No
 
 def _day(value: str | None, today: date) -> date | None:
     """--order-date read on the shop's calendar (``today``: 昨天, 周三, 5月3日 are the shop's)."""
-    from bot.channels.console import parse_day
+    from bot.periods import parse_day
 
     try:
         return parse_day(value, today) if value else None
@@ -528,7 +528,7 @@ def _period(shop: str | None, since: str | None, until: str | None, timezone: st
 @click.option("--shop", default=None, help="只统计这个店铺的案例（默认全部店铺）")
 @click.option("--since", default=None, metavar="日期",
               help="只统计这以后创建的案例：2026-12-01、2026-12-01 10:00、12-01、2026/12/01、7天（或 7d）、"
-                   "昨天、本周、本月（按店铺时区）")
+                   "最近三天、近一周、昨天、前天、本周、上上周、本月、上上个月（按店铺时区）")
 @click.option("--until", default=None, metavar="日期",
               help="只统计这以前创建的案例：写日期时含这一天，写到几点几分就到那一刻为止（写法同 --since）")
 @click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html",

@@ -17,7 +17,7 @@ def corrections() -> None:
 
 
 def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    from bot.channels.console import parse_day
+    from bot.periods import parse_day
 
     try:
         return parse_day(value) if value else None

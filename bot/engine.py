@@ -232,7 +232,7 @@ class Engine:
         conv = _copy(conv)
         was = conv.stage
         attempt = was == self.script.final or was in self.roles.callback
-        if attempt and conv.context.attempts >= self.script.max_attempts:
+        if attempt and conv.attempts_made() >= self.script.max_attempts:
             raise ValueError(self.policy.notes["too_many_attempts"][1])
         if not self.script.fire(conv, "resume"):
             raise ValueError(f"当前阶段（{self.script.stages[was].label}）不能恢复")

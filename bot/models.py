@@ -102,6 +102,10 @@ class Context(Base):
     thanks: int = 0
     offers_time: bool = False
     wrong_person: bool = False
+    # The case's one count of contact attempts (at most three, script.yaml max_attempts): the
+    # number of the attempt under way, this conversation being the first; each callback resumed
+    # and each attempt recorded in the queue (contact_attempts, a log of who and when) adds one.
+    # attempts_made() is what has happened; the queue and the script both read it.
     attempts: int = 1
     problem_stated: bool = False
     # the agent apologised for the buyer's trouble: while hearing the problem, or naming it
@@ -234,6 +238,13 @@ class Context(Base):
     told: Cause | None = None
 
 
+def attempts_made(turn: int, attempts: int) -> int:
+    """The contact attempts a case has had, from its one count (``Context.attempts``): all of
+    them once the conversation has begun; before its first message, the attempt under way has
+    not happened yet (an imported case nobody has called: 0)."""
+    return attempts if turn > 0 else max(attempts - 1, 0)
+
+
 class Conversation(Base):
     """A conversation as plain data: everything the engine needs between turns."""
 
@@ -247,6 +258,10 @@ class Conversation(Base):
     script_version: str = ""
     last_templates: list[str] = Field(default_factory=list)
     last_intent: Intent | None = None
+
+    def attempts_made(self) -> int:
+        """The contact attempts this case has had (see ``attempts_made``)."""
+        return attempts_made(self.turn, self.context.attempts)
 
 
 class StageRef(Base):

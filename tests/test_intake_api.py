@@ -248,3 +248,43 @@ async def test_an_admin_of_one_shop_sees_only_that_shops_queue(api: Api) -> None
     assert {i["conversation_id"] for i in body["items"]} == {api.ids[k] for k in ("cat", "tee", "extort")}
     status, body = await api.get("admin")
     assert api.ids["other"] in {i["conversation_id"] for i in body["items"]}
+
+
+async def test_the_queue_and_the_script_count_the_same_attempts(api: Api) -> None:
+    """The queue counted recorded attempts (contact_attempts rows) and the script its own
+    (context.attempts), and took the larger: two unanswered calls, then a chat that reached the
+    buyer (the third attempt) read as 2 in the queue and 1 in the script, so the callback was
+    resumed as a "second" attempt: a fourth contact. One count now, the case's own, for both."""
+    from bot.server.app import TURNS
+
+    turns = api.client.app[TURNS]  # type: ignore[index]
+    cat = api.ids["cat"]
+    for _ in range(2):
+        status, body = await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "no_answer"})
+        assert status == 201
+    assert body["attempts"] == 2 and body["left"] == 1
+    # the third attempt reaches the buyer, who is busy: a callback is agreed
+    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的碎花连衣裙吗？"),
+                       ("buyer", "我在开会，现在不方便，晚上再说吧")):
+        r = await api.client.post(f"/api/v1/conversations/{cat}/messages", json={"role": role, "text": text},
+                                  headers=api.h("lin"))
+        assert r.status == 200, await r.text()
+    sug = await r.json()
+    assert sug["stage"]["id"] == "callback", sug["stage"]
+    r = await api.client.get(f"/api/v1/queue/{cat}/contact", headers=api.h("lin"))
+    assert r.status == 409, await r.text()  # the queue: three attempts made, no fourth
+    with pytest.raises(ValueError, match="已经联系了 3 次"):
+        await turns.resume(cat, api.shop)  # the script: the same three, no fourth either
+    _, queue = await api.get()
+    assert next(i for i in queue["items"] if i["conversation_id"] == cat)["attempts"] == 3
+    # the other way round: a callback resumed by the script is an attempt the queue counts
+    tee = api.ids["tee"]
+    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的纯棉T恤吗？"),
+                       ("buyer", "我在开会，现在不方便，晚上再说吧")):
+        r = await api.client.post(f"/api/v1/conversations/{tee}/messages", json={"role": role, "text": text},
+                                  headers=api.h("lin"))
+    await turns.resume(tee, api.shop)
+    status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "no_answer"})
+    assert status == 201 and body["attempts"] == 3 and body["left"] == 0, body
+    status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "no_answer"})
+    assert status == 409 and "已经联系了 3 次" in body["error"]["message"]

@@ -101,3 +101,31 @@ def test_a_typed_in_case_reads_its_follow_up() -> None:
     conv, _ = ENGINE.start({"shop": "柚子家女装", "buyer_name": "周敏", "review_text": "快递太慢了，等了整整十天才到",
                             "review_followup": "衣服洗一次就缩水了，袖子短了一大截"})
     assert (conv.context.cause, conv.context.causes) == ("logistics", ["quality"])
+
+
+def _explain(db: Path, *args: str, top: bool) -> Any:
+    env = {"CSBOT_CONFIG": None, "CSBOT_DATABASE_URL": f"sqlite:///{db}", "CSBOT_SHOP": "柚子家女装"}
+    if top:  # configured, but nothing listens there: any call to the platform would fail (exit 3)
+        env |= {"CSBOT_TOP_APP_KEY": "k", "CSBOT_TOP_APP_SECRET": "s", "CSBOT_TOP_SESSION": "x",
+                "CSBOT_TOP_API_BASE": "http://127.0.0.1:9/router/rest"}
+    return CliRunner(env=env).invoke(main, ["explain", *args], input="y\n")
+
+
+def test_explain_shows_the_reply_already_posted_and_drafts_none(tmp_path: Path) -> None:
+    """`csbot explain` on a case imported with its 商家回复 said only "这个案例的评价已经解释过了"
+    (and, with no open-platform settings, only that those were missing): the agent never saw what
+    the review already says. It shows the reply posted, drafts no second one and posts nothing."""
+    db, _, items = _imported(tmp_path)
+    coat = items["3719204870003"]["conversation_id"][:8]
+    reply = "亲，实在抱歉让您久等了，我们已经换了合作快递。"
+    for top in (False, True):
+        for args in ((coat,), (coat, "--text", "亲，给您添麻烦了，我们已经换了快递。", "--yes")):
+            r = _explain(db, *args, top=top)
+            assert r.exit_code == 1, (top, args, r.output)
+            assert f"这条评价下已经有商家回复：\n{reply}" in r.output, r.output
+            assert "每条评价只能解释一次，不会再起草或发布第二条" in r.output, r.output
+            assert "将要发布" not in r.output and "没有配置开放平台" not in r.output, r.output
+    # a review with no reply yet still gets its draft shown (the platform is then called)
+    dress = items["3719204870001"]["conversation_id"][:8]
+    r = _explain(db, dress, "--text", "亲，给您添麻烦了，这批布料的问题我们已经反馈给工厂。", top=False)
+    assert r.exit_code == 3 and "没有配置开放平台" in r.output and "已经有商家回复" not in r.output, r.output

@@ -26,7 +26,7 @@ from tests.loop import examples
 PIECES = ["1", "3", "8", "0", "5", "6", "(", ")", ".", "+", "9",
           "１", "３", "８", "０", "－", "-", " ", "X", "浙江", "杭州", "市", "西湖",
           "区", "文三", "路", "街道", "小区", "花园", "号", "栋", "单元", "室", "我", "家", "在", "的", "电话", "是",
-          "收件人", "收货人", "姓名", "张伟", "李", "：", "，", "也没"]
+          "收件人", "收货人", "姓名", "张伟", "李", "：", "，", "也没", "我叫", "找", "王芳", "不到", "经理"]
 
 
 # The rules as plain regular expressions (the address one as first written, which
@@ -172,3 +172,27 @@ def test_digits_inside_a_link_are_not_a_phone_number() -> None:
     # Outside the link the same digits are still masked.
     assert mask(f"{link} 我电话13812345678") == f"{link} 我电话[手机号]"
     assert mask("HTTP://m.tb.cn/h.5?x=057188881234 或打0571-88881234") == "HTTP://m.tb.cn/h.5?x=057188881234 或打[电话]"
+
+
+def test_a_name_said_after_a_name_cue_is_masked() -> None:
+    """A buyer's name alone ("我叫王芳", "找张伟") was stored as typed: only a recipient's label or
+    a pasted order line masked a name. After 我叫 / 名字叫 / 叫我 / 找, a surname and one or two
+    given characters are a name; after 收件人 / 联系人 / 姓名 the label rule already takes one."""
+    assert mask("我叫王芳") == "我叫[姓名]"
+    assert mask("收件人 李建国") == "收件人 [姓名]"
+    assert mask("找张伟") == "找[姓名]"
+    assert mask("你好，我叫李建国，上周买的窗帘有问题") == "你好，我叫[姓名]，上周买的窗帘有问题"
+    assert mask("我的名字是欧阳娜娜。") == "我的名字是[姓名]。"
+    assert mask("您叫我王芳就行") == "您叫我[姓名]就行"
+    assert mask("麻烦找一下周敏，她知道这单") == "麻烦找一下[姓名]，她知道这单"
+    assert mask("我找张伟处理") == "我找[姓名]处理"
+    assert mask("姓名：诸葛亮") == "姓名：[姓名]"
+
+
+def test_ordinary_words_after_a_name_cue_are_kept() -> None:
+    """The other direction: 找 and 叫 are everyday words; what follows them that is no name stays."""
+    for kept in ("我叫了快递明天上门取件", "找不到订单了", "我找时间给您回电话", "找方法解决一下",
+                 "找客服没人理", "马上找王经理处理", "找李师傅上门看看", "我叫快递员上门", "您叫我小王就行",
+                 "找一下原因", "帮我找找钱包", "找马上能发货的", "找张先生确认一下", "找黄色那款",
+                 "找周末方便的时间", "找高手修一下", "我姓王", "叫外卖了"):
+        assert mask(kept) == kept, kept

@@ -1,5 +1,6 @@
 """Recipients' names at rest: a review export and a conversation that carry a recipient's name
-(收货人：张伟, a pasted "name，phone，address" order line) leave no name in the database, as
+(收货人：张伟, a pasted "name，phone，address" order line) or a name said alone (我叫王芳, 找陈建国)
+leave no name in the database, as
 they leave no phone number or address (docs/privacy.md). Checked on the SQLite file's bytes and
 on every row of every table (SQLite and PostgreSQL)."""
 
@@ -14,14 +15,15 @@ from click.testing import CliRunner
 
 from bot.cli import main
 
-NAMES = ("张伟", "李娜", "王小明", "赵敏")
+NAMES = ("张伟", "李娜", "王小明", "赵敏", "王芳", "陈建国")
 EXPORT = "\n".join([
     "订单编号,买家昵称,宝贝名称,评价结果,评价内容,评价时间,追评内容,收货人",
     "3719204880001,小**猫,纯棉连衣裙 M码,差评,发错地址了！收货人：张伟，13812345678，浙江省杭州市西湖区文三路90号3栋,"
-    "2026-12-04 09:00:00,收件人李娜到现在也没收到,赵敏", ""])
+    "2026-12-04 09:00:00,收件人李娜到现在也没收到，我叫王芳，是她同事,赵敏", ""])
 TALK = "\n".join([
     "客：您好，请问您是这个订单的收件人王小明吗？",
     "买：是我，我的收货信息是 王小明，13912345678，上海市浦东新区张江路100号，衣服洗一次就缩水了",
+    "买：之前找陈建国也没人回我",
     "/quit", ""])
 
 

@@ -357,7 +357,37 @@ def test_the_revisions_are_frozen() -> None:
         tree = ast.parse(file.read_text(encoding="utf-8"))
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        assert imported <= {"__future__", "sqlalchemy", "alembic"}, file.name
+        # (json: the standard library's, never changed under a revision: a data revision edits states)
+        assert imported <= {"__future__", "sqlalchemy", "alembic", "json"}, file.name
+
+
+def test_recorded_attempts_move_into_the_cases_one_count(url: str) -> None:
+    """0007: the queue's count (contact_attempts rows, at least the script's once a case has
+    messages) is carried into the state's counter, so no case gains or loses an attempt."""
+    import json
+
+    _run(url, lambda c: upgrade(c, "0006_turn_message_index"))
+    cases = {"quiet": (0, {"context": {"attempts": 1}}, 2), "talked": (2, {"context": {"attempts": 2}}, 3),
+             "resumed": (4, {"context": {"attempts": 3}, "stage": "opening"}, 1), "old": (1, {}, 1)}
+
+    def fill(conn: Connection) -> None:
+        for cid, (turn, state, rows) in cases.items():
+            conn.execute(text(
+                "INSERT INTO conversations (id, shop, buyer_key, order_key, agent, stage, outcome, is_open,"
+                " turn, script_version, state, created_at, updated_at) VALUES (:id, '柚子家女装', :id, :id, NULL,"
+                " 'opening', NULL, TRUE, :turn, 'v', :state, :t, :t)"),
+                {"id": cid, "turn": turn, "state": json.dumps(state, ensure_ascii=False), "t": NOW})
+            for _ in range(rows):
+                conn.execute(text("INSERT INTO contact_attempts (conversation_id, kind, at) VALUES"
+                                  " (:id, 'no_answer', :t)"), {"id": cid, "t": NOW})
+
+    _run(url, fill)
+    _run(url, upgrade)
+    states = dict(_run(url, lambda c: c.execute(text("SELECT id, state FROM conversations")).all()))
+    counted = {cid: json.loads(s).get("context", {}).get("attempts") for cid, s in states.items()}
+    # before the first message the counter is one more than the attempts made
+    assert counted == {"quiet": 3, "talked": 3, "resumed": 3, "old": None}
+    assert json.loads(states["resumed"])["stage"] == "opening"  # the rest of the state as it was
 
 
 # -- csbot db ------------------------------------------------------------------------------
@@ -371,16 +401,16 @@ def test_db_version_and_upgrade_commands(url: str) -> None:
     _old_database(url, "2")
     result = runner.invoke(main, ["db", "version", "--db", url])
     assert result.exit_code == 1
-    assert ("数据库结构：0002_flagged_and_channels；这个版本的 csbot 最新是 0006_turn_message_index，"
+    assert ("数据库结构：0002_flagged_and_channels；这个版本的 csbot 最新是 0007_attempts_in_state，"
             "请运行 csbot db upgrade") in result.output
     result = runner.invoke(main, ["db", "upgrade", "--db", url])
     assert result.exit_code == 0, result.output
-    assert "数据库结构已升级：0002_flagged_and_channels → 0006_turn_message_index" in result.output
+    assert "数据库结构已升级：0002_flagged_and_channels → 0007_attempts_in_state" in result.output
     assert _run(url, lambda c: _check_upgraded(c, "2")) is None
     result = runner.invoke(main, ["db", "upgrade", "--db", url])
-    assert "数据库结构已是 0006_turn_message_index，不用升级。" in result.output
+    assert "数据库结构已是 0007_attempts_in_state，不用升级。" in result.output
     result = runner.invoke(main, ["db", "version", "--db", url])
-    assert (result.exit_code, result.output.strip()) == (0, "数据库结构：0006_turn_message_index（最新）")
+    assert (result.exit_code, result.output.strip()) == (0, "数据库结构：0007_attempts_in_state（最新）")
 
 
 def test_db_upgrade_to_an_unknown_revision_is_refused_in_chinese(url: str) -> None:
@@ -440,7 +470,7 @@ def test_db_upgrade_names_a_database_it_cannot_open(tmp_path: Path) -> None:
 
 
 def test_db_revision_drafts_what_the_schema_has_and_the_revisions_lack(tmp_path: Path) -> None:
-    """Without 0005 (and 0006 after it), `csbot db revision` writes the intake tables and the
+    """Without 0005 (and 0006, 0007 after it), `csbot db revision` writes the intake tables and the
     turns' message index into a new 0005 that upgrades a database to the declared schema,
     importing nothing of csbot's."""
     from click.testing import CliRunner
@@ -448,7 +478,7 @@ def test_db_revision_drafts_what_the_schema_has_and_the_revisions_lack(tmp_path:
     from bot.cli import main
 
     location = tmp_path / "alembic"
-    shutil.copytree(SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__", "0005_*", "0006_*"))
+    shutil.copytree(SCRIPTS, location, ignore=shutil.ignore_patterns("__pycache__", "0005_*", "0006_*", "0007_*"))
     result = CliRunner().invoke(main, ["db", "revision", "intake_tables", "-m", "导入的差评", "--dir", str(location)])
     assert result.exit_code == 0, result.output
     drafted = location / "versions" / "0005_intake_tables.py"

@@ -411,3 +411,51 @@ def test_carrying_out_the_chosen_fix_costs_no_patience(engine: Engine) -> None:
               seed=4)
     buyer = [e for e in s.events if e["type"] == "buyer"]
     assert buyer[-1]["patience"] == buyer[-2]["patience"] - 1, (buyer[-2], buyer[-1])
+
+
+def test_one_guilt_trip_line_costs_the_guilt_trip_once(engine: Engine) -> None:
+    """"差评我要被扣工资" said before the fix cost 26 points in deductions: 道德绑架 8, 过早提评价 8
+    on the same line, and 重复请求改评 10 on the trainee's later, textbook request, with nothing
+    saying why that one was a repeat. The plea is one act, the review asked by guilt: it costs the
+    guilt trip once (the early request named in it); the later request is a real second ask, and
+    its line says which turn asked first."""
+    labels = load_rubric(engine.dialogs).rubric.labels
+    good = [
+        "王阿姨您好，我是山野茶铺的售后客服小李，请问是王秀兰阿姨吗？",
+        "您11月7日在我们店买的两盒红枣枸杞茶，还记得吗？",
+        "差评我要被扣工资",
+        "实在对不起，发错了货，给您添麻烦了。能跟我说说具体是什么情况吗？",
+        "您是特意给叔叔买的，收到却不能喝，肯定着急，换谁都会着急。",
+        "是仓库打包的时候拣错了货，我们已经在打包环节加了一道核对，每单都拍照检查。",
+        "给您两个选择：马上给您补发两盒红枣枸杞茶，发错的菊花茶不用寄回；或者直接给您全额退款。您看哪个合适？",
+        "好的，红枣枸杞茶今天就给您补发。另外想诚恳地问一下，如果这次处理您还满意，愿意考虑更新一下评价吗？改不改都由您决定。",
+        "谢谢您阿姨！再次为发错货向您道歉，祝您和叔叔身体健康，欢迎常来。",
+    ]
+    s = play(engine, "wrong_item_first_time", good, seed=3)
+    card = s.scorecard
+    assert card is not None and card.computation is not None
+    assert {(3, "guilt_trip"), (3, "early_request")} <= set(_codes(s))  # both still listed
+    cut = [(d.code, d.points, d.also) for d in card.computation.deductions if d.turn == 3]
+    assert cut == [("guilt_trip", 8, ["early_request"])], cut
+    lines = computation_lines(card.model_dump(mode="json"), labels)
+    line = next(ln for ln in lines if ln.startswith("第 3 轮"))
+    assert line == "第 3 轮 道德绑架（同一句也是过早提评价，合并计算）：扣 8 分", line
+    again = next(ln for ln in lines if ln.startswith("第 8 轮"))
+    assert again == "第 8 轮 重复请求改评（第 3 轮已经提过评价）：扣 10 分", again
+    # on Tmall the review cannot change: the plea there is one act too, at the heavier price
+    s = _play(engine, "poor_quality_experienced", [
+        *(ln for ln in open_replies("poor_quality_experienced")[:2]), "差评我要被扣工资"])
+    card = s.scorecard
+    assert card is not None and card.computation is not None
+    cut = [(d.code, d.points, d.also) for d in card.computation.deductions if d.turn == 3]
+    assert cut == [("guilt_trip", 10, ["request_not_allowed"])], cut
+    line = next(ln for ln in computation_lines(card.model_dump(mode="json"), labels)
+                if ln.startswith("第 3 轮"))
+    assert line == "第 3 轮 道德绑架（同一句也是不该提评价时提了，合并计算）：扣 10 分", line
+
+
+def open_replies(persona: str) -> list[str]:
+    """The model answer of a persona (tests/data/trainees), one reply a line."""
+    from pathlib import Path
+    path = Path(__file__).parent / "data" / "trainees" / f"{persona}.good.txt"
+    return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]

@@ -292,7 +292,7 @@ def test_the_order_date_as_agents_say_it() -> None:
     """'上周三' was refused at assist's first question."""
     from datetime import date
 
-    from bot.channels.console import parse_day
+    from bot.periods import parse_day
 
     friday = date(2026, 12, 4)  # a Friday
     assert parse_day("周三", friday) == date(2026, 12, 2) == parse_day("星期三", friday)

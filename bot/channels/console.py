@@ -6,7 +6,7 @@ import asyncio
 import re
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.cells import cell_len
@@ -17,6 +17,7 @@ from rich.table import Table
 from bot.engine import ConversationClosed, Engine
 from bot.labels import Labels
 from bot.models import BuyerUnderstanding, Case, Role, Suggestion, Tone
+from bot.periods import parse_day
 from bot.service.turns import TurnService, shop_clock
 from bot.store.db import Store
 from bot.wrap_zh import Wrapped
@@ -132,50 +133,6 @@ def parse_line(line: str) -> tuple[Role, str] | None:
         if s.lower().startswith(prefix):
             return role, s[len(prefix):].strip()
     return "buyer", s
-
-
-_YMD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?\s*$")
-_MD = re.compile(r"^\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*[日号]?\s*$")
-_RELATIVE = {"今天": 0, "昨天": 1, "前天": 2, "大前天": 3}
-_WEEKDAY = re.compile(r"^\s*(上*)\s*(?:周|星期|礼拜)([一二三四五六日天])\s*$")
-_DAY = re.compile(r"^\s*(\d{1,2})\s*[日号]\s*$")
-
-
-def _weekday(before: str, name: str, today: date) -> date:
-    """周三: the last Wednesday up to today; 上周三: the Wednesday of last week (weeks start
-    on Monday), 上上周三 the week before."""
-    wanted = "一二三四五六日".find(name) if name != "天" else 6
-    if not before:
-        return today - timedelta(days=(today.weekday() - wanted) % 7)
-    monday = today - timedelta(days=today.weekday())
-    return monday - timedelta(weeks=len(before)) + timedelta(days=wanted)
-
-
-def parse_day(text: str, today: date | None = None) -> date:
-    """A date as people here write it: 2026-05-03, 2026/5/3, 2026.5.3, 2026年5月3日, 5月3日
-    (this year, or last year when that is still to come), 3号, 昨天, 前天, 周三, 上周三.
-    ValueError in Chinese."""
-    today = today or date.today()
-    s = text.strip()
-    if s in _RELATIVE:
-        return today - timedelta(days=_RELATIVE[s])
-    week = _WEEKDAY.match(s)
-    if week:
-        return _weekday(week.group(1), week.group(2), today)
-    m = _YMD.match(s)
-    try:
-        if (d := _DAY.match(s)) is not None:  # 3号: this month, or last month when still to come
-            day = today.replace(day=int(d.group(1)))
-            return day if day <= today else (today.replace(day=1) - timedelta(days=1)).replace(day=day.day)
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        m = _MD.match(s)
-        if m:
-            day = date(today.year, int(m.group(1)), int(m.group(2)))
-            return day if day <= today else day.replace(year=today.year - 1)
-    except ValueError:
-        raise ValueError(f"没有这一天：{s}") from None
-    raise ValueError(f"看不懂这个日期：“{s}”（可以写 2026-05-03、2026/5/3、5月3日、3号、昨天 或 上周三）")
 
 
 def stage_bar(sug: Suggestion, width: int, paused_at: str | None = None) -> str:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
 from bot.intake import tables
 from bot.intake.contact import ContactRules, TooManyAttempts
 from bot.intake.triage import CaseView, QueueItem, Reading, ReviewRow, aware, matches, order, triage
+from bot.models import attempts_made
 from bot.store import schema
 from bot.store.db import Store
 from bot.store.errors import Forbidden, NotFound
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from bot.labels import Labels
     from bot.script.machine import Stage
 
-_C, _R, _A = schema.conversations.c, tables.reviews.c, tables.attempts.c
+_C, _R = schema.conversations.c, tables.reviews.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +52,16 @@ async def open_cases(store: Store, shop: str | None) -> list[CaseView]:
             select(_R.conversation_id, _R.rating, _R.platform, _R.review_time, _R.intent, _R.cause,
                    _R.emotion, _R.explained_at)
             .join(schema.conversations, _C.id == _R.conversation_id).where(*conds))).all()
-        counts = (await conn.execute(
-            select(_A.conversation_id, func.count()).join(schema.conversations, _C.id == _A.conversation_id)
-            .where(*conds).group_by(_A.conversation_id))).all()
     by_case: dict[str, list[ReviewRow]] = defaultdict(list)
     for r in reviews:
         by_case[r.conversation_id].append(ReviewRow(
             r.rating, r.platform, aware(r.review_time), Reading(r.intent, r.cause, r.emotion),
             r.explained_at is not None))
-    tried = {cid: int(n) for cid, n in counts}
     views = []
     for row in rows:
         view = CaseView.of_row(row)
         view.reviews = by_case.get(row.id, [])
-        view.attempts = tried.get(row.id, 0)
+        view.attempts = used_attempts(view.turn, view.state)
         views.append(view)
     return views
 
@@ -89,16 +86,19 @@ async def queue(store: Store, engine: Engine, rules: ContactRules, query: QueueQ
                                    engine.understand, query, engine.labels)
 
 
-def used_attempts(recorded: int, turn: int, state: str) -> int:
-    """The attempts a case has had: those recorded, and at least what the script counted
-    once the case has messages (its first contact, and each callback resumed)."""
-    if turn <= 0:
-        return recorded
+def _counted(state: str | dict[str, Any]) -> int:
+    """The case's one count of attempts (``Context.attempts``) in its stored state."""
     try:
-        counted = int(json.loads(state).get("context", {}).get("attempts") or 0)
+        data = json.loads(state) if isinstance(state, str) else state
+        return int((data.get("context") or {}).get("attempts") or 1)
     except (ValueError, TypeError, AttributeError):
-        counted = 0
-    return max(recorded, counted)
+        return 1
+
+
+def used_attempts(turn: int, state: str | dict[str, Any]) -> int:
+    """The attempts a case has had: the case's own count, the one the script enforces (a
+    callback resumed) and the queue adds to (an attempt recorded): bot.models.attempts_made."""
+    return attempts_made(turn, _counted(state))
 
 
 def _case_row(conn: Connection, conv_id: str, shop: str | None) -> Any:
@@ -145,9 +145,7 @@ async def attempts_of(store: Store, conv_id: str, shop: str | None) -> tuple[int
             raise NotFound(conv_id)
         if shop is not None and row.shop != shop:
             raise Forbidden(conv_id)
-        n = (await conn.execute(select(func.count()).select_from(tables.attempts)
-                                .where(_A.conversation_id == conv_id))).scalar() or 0
-    return used_attempts(int(n), row.turn, row.state), row
+    return used_attempts(row.turn, row.state), row
 
 
 async def check_contact(store: Store, rules: ContactRules, conv_id: str, shop: str | None,
@@ -172,9 +170,15 @@ async def record_attempt(store: Store, rules: ContactRules, conv_id: str, kind: 
             raise ConversationClosed("这个会话已经结束，不能再记录联系")
         if not store.sqlite:  # serialise attempts on one case across instances
             conn.execute(select(_C.id).where(_C.id == conv_id).with_for_update())
-        used = used_attempts(int(conn.execute(select(func.count()).select_from(tables.attempts).where(
-            _A.conversation_id == conv_id)).scalar() or 0), row.turn, row.state)
+        used = used_attempts(row.turn, row.state)
         warnings = rules.check(used, when)
+        # the attempt is counted where the script counts it, in the case's state (a turn saved
+        # from the state read before this sees it changed and is worked out again); the log row
+        # says who and when
+        state = json.loads(row.state)
+        state.setdefault("context", {})["attempts"] = _counted(state) + 1
+        conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
+            state=json.dumps(state, ensure_ascii=False), updated_at=datetime.now(UTC)))
         conn.execute(tables.attempts.insert().values(conversation_id=conv_id, kind=kind, agent=agent, at=when))
         return used + 1, warnings
 

@@ -118,38 +118,47 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     from bot.service.turns import TurnService
 
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
-    try:
-        top = TopConfig.from_settings(s)
-    except TopError as exc:
-        click.echo(f"无法发布解释：{exc.message}", err=True)
-        sys.exit(EXIT_DATA)
     r = tables.reviews.c
     engine = load_engine(s.dialogs, s.templates)
 
-    async def find(store: Any) -> tuple[str, list[Any], str | None, list[Any]]:
+    async def find(store: Any) -> tuple[str, list[Any], str | None, str | None, list[Any]]:
         cid = await _resolve(store, case_id)
         async with store.db.connect() as conn:
             rows = (await conn.execute(select(r.id, r.order_id, r.sub_order_id, r.explained_at)
                                        .where(r.conversation_id == cid))).all()
+        summary, _ = await store.get(cid)
+        posted = summary.case.get("shop_reply") or None
+        if rows and all(row.explained_at is not None for row in rows):
+            return cid, rows, posted, None, []  # nothing to draft: every review is explained
         turns = TurnService.over(store, engine)
         try:
             draft = text or (await turns.last_suggestion(cid)).public_reply
         finally:
             turns.shutdown()
         findings = engine.understand.findings(draft) if draft else []
-        return cid, rows, draft, findings
+        return cid, rows, posted, draft, findings
 
-    _, rows, draft, findings = with_store(s, find)
+    _, rows, posted, draft, findings = with_store(s, find)
     if not rows:
         click.echo("这个案例不是从评价导入的，没有可以解释的评价。", err=True)
         sys.exit(EXIT_FOUND)
+    if posted:
+        # the reply the review already has (imported as 商家回复): the agent sees what future
+        # buyers read under it, and no second reply is drafted as if none were there
+        click.echo(f"这条评价下已经有商家回复：\n{posted}")
     todo = [row for row in rows if row.explained_at is None]
     if not todo:
-        click.echo("这个案例的评价已经解释过了：每条评价只能解释一次。", err=True)
+        click.echo("每条评价只能解释一次，不会再起草或发布第二条。" if posted
+                   else "这个案例的评价已经解释过了：每条评价只能解释一次。", err=True)
         sys.exit(EXIT_FOUND)
     if not draft:
         click.echo("还没有起草好的公开解释：请用 --text 给出解释的内容。", err=True)
         sys.exit(EXIT_FOUND)
+    try:
+        top = TopConfig.from_settings(s)
+    except TopError as exc:
+        click.echo(f"无法发布解释：{exc.message}", err=True)
+        sys.exit(EXIT_DATA)
     blocked = [f for f in findings if f.severity == "block"]
     for f in findings:
         click.echo(f"{'禁止' if f.severity == 'block' else '提醒'}：{f.message}", err=True)

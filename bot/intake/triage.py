@@ -222,7 +222,7 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[s
     threat = any(r.threat for r in readings)
     angry = any(r.emotion == "angry" for r in readings)
     contacted = view.turn > 0 or view.attempts > 0
-    used = max(view.attempts, int(ctx.get("attempts") or 0) if view.turn > 0 else 0)  # as queue.used_attempts
+    used = view.attempts  # the case's one count (queue.used_attempts)
     callback_at = aware(ctx.get("callback_at"), rules.tz)
     since = review_time or view.created_at
     elapsed = now - since

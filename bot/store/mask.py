@@ -1,4 +1,4 @@
-"""Masking personal data (phone numbers, ID numbers, addresses) before text is stored.
+"""Masking personal data (phone numbers, ID numbers, addresses, names) before text is stored.
 
 Every rule runs in time linear in the text: a message is at most a few thousand characters,
 but a rule that backtracks over it from every position (as the address rule once did:
@@ -95,6 +95,22 @@ NAME_PATTERNS: list[tuple[str, str, str]] = [
     (rf"(?<![{_CJK}])(?P<name>(?!电话|手机|号码|联系|微信|座机|本人|收件人|收货人|是|打|拨|我|你|您)[{_CJK}]{{2,4}})"
      r"[,，、\s]{1,3}(?=\[手机号\])", "[姓名]", r"\[手机号\]"),
 ]
+# A name said on its own after a word that introduces one: 我叫王芳, 我的名字是欧阳娜娜, 叫我王芳就行,
+# 找张伟 / 找一下周敏. These words are everyday words too (找不到, 找时间, 我叫了快递, 叫我小王), so here
+# a name is a common surname then one or two given characters: a surname that often starts an
+# ordinary word after 找 (方法, 时间, 马上, 钱, 高手, 余额…) is not in the list, a title after the
+# surname (王经理, 李师傅, 张先生) is a form of address and no name, and a word after the surname
+# that names a thing (黄色, 周末, 石头) is no given name.
+_SURNAMES = ("欧阳|司马|诸葛|上官|东方|皇甫|慕容|令狐|公孙|尉迟|"
+             "[王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾萧蔡潘田董袁叶蒋杜苏魏吕丁沈姚"
+             "卢姜崔谭陆汪廖贾韦夏邱侯邹熊孟秦尹薛闫雷黎陶贺顾郝龚邵严覃戴莫孔汤]")
+_NOT_GIVEN = ("经理|老板|师傅|主管|客服|店长|阿姨|叔叔|先生|女士|小姐|老师|医生|同学|律师|大夫|记者|同事|"
+              "色|末|边|头|天|款|码|件|个|些|点|下|上|到|回|出|过|总|姐|哥|叔|姨|工|师|家|某|子|氏")
+_GIVEN_END = _NAME_END + "核确问帮看查处理联反投来去过再"
+NAME_CUE_PATTERN = (
+    rf"(?:我叫|本人叫|名字(?:是|叫)|叫我|找(?:一下)?)\s{{0,2}}(?P<name>(?:{_SURNAMES})(?!{_NOT_GIVEN})"
+    rf"(?:(?![{_GIVEN_END}])[{_CJK}]){{1,2}})")
+NAME_PATTERNS.append((NAME_CUE_PATTERN, "[姓名]", "叫|找|名字"))
 
 
 def _named(pattern: str) -> Callable[[str], Iterator[tuple[int, int]]]:
@@ -118,7 +134,8 @@ _NEEDS = [[re.compile(n) for n in needs.split()] for _, _, needs in _RULES]
 # changes nothing here. Written as one character class first (a word, or a digit followed by
 # two more): ``\d{3}|[…]`` makes ``re`` try both branches at every position, twice as slow.
 # (收联签姓: a recipient's name label; 手: the masked phone number a pasted order line's name stands before)
-_ANY_NEED = re.compile(r"[\d省市区县镇乡街路巷弄收联签姓手](?:(?<=\D)|\d\d)")
+# (叫找名: a name said after 我叫, 名字是 or 找)
+_ANY_NEED = re.compile(r"[\d省市区县镇乡街路巷弄收联签姓手叫找名](?:(?<=\D)|\d\d)")
 
 
 # Chinese input methods type full-width digits and brackets too (１３８…): the rules read them

@@ -75,7 +75,10 @@ class Deduction(BaseModel):
     # the rule's max_points was reached: this one is listed but takes off less (or nothing)
     capped: int | None = None
     # other violations of the same reply this one includes (the rubric's `covers`): not taken off
+    # on their own; the line costs the heaviest of them
     also: list[str] = Field(default_factory=list)
+    # a second time of something: which earlier turn did it first ("第 3 轮已经提过评价")
+    note: str | None = None
 
 
 class Computation(BaseModel):
@@ -261,16 +264,22 @@ class Grader:
                                    len(losses), rule.tip))
                 continue
             if rule or fails:
-                points = rule.penalty if rule else 0
+                also = [c for (t, c), by in cover.items() if t == v.turn and by == v.code]
+                # the merged line costs what its heaviest part costs, once ("差评我要被扣工资" on
+                # Tmall is the plea and the request that may not be made: 10, not 8 + 10)
+                merged = [r.violations[c] for c in also if c in r.violations]
+                points = max([rule.penalty if rule else 0, *(m.penalty for m in merged)])
+                fails = fails or any(m.fail for m in merged) or (r.fail_on_block and any(
+                    o.severity == "block" for o in violations if o.turn == v.turn and o.code in also))
                 capped = None
                 if rule and rule.max_points is not None:
                     room = max(0, rule.max_points - taken.get(v.code, 0))
                     if points > room:
                         points, capped = room, rule.max_points
                 taken[v.code] = taken.get(v.code, 0) + points
-                also = [c for (t, c), by in cover.items() if t == v.turn and by == v.code]
                 deductions.append(Deduction(turn=v.turn, code=v.code, points=points, fails=fails,
-                                            capped=capped, also=also))
+                                            capped=capped, also=also,
+                                            note=self._repeats(rule, v.turn, turns)))
             if rule:
                 # Failing violations come first among the tips; then by points lost.
                 weight = rule.penalty * maximum / 100 + (1000 if fails else 0)
@@ -297,6 +306,18 @@ class Grader:
             outcome=outcome, turns=len(turns), tips=tips[:3] or [r.praise],
             checks=results, kind=kind, computation=computation,
         )
+
+    @staticmethod
+    def _repeats(rule: Any, turn: int, turns: list[TurnFacts]) -> str | None:
+        """For a violation that is a second time of something (重复请求改评): which earlier reply
+        did it first, so the trainee sees why it is a repeat. A blocked reply was never sent and
+        is not the first time of anything."""
+        rep = rule.repeats if rule is not None else None
+        if rep is None:
+            return None
+        first = next((t.turn for t in turns if t.turn < turn and not t.blocked and t.holds(rep.when)),
+                     None)
+        return rep.note.replace("{turn}", str(first)) if first is not None else None
 
     def _outcome(self, turns: list[TurnFacts], s: SessionFacts) -> Outcome:
         asked = any("request_review" in t.acts for t in turns)

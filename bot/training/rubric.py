@@ -83,6 +83,13 @@ class StageRubric(Strict):
     checks: list[Check]
 
 
+class Repeats(Strict):
+    """What an earlier reply did for a violation to be its second time, and how to say so."""
+
+    when: Match
+    note: str = Field(description="shown after the violation's name; {turn} is the earlier turn")
+
+
 class Violation(Strict):
     """A finding or note that counts against the trainee."""
 
@@ -93,7 +100,11 @@ class Violation(Strict):
     fail: bool = False
     covers: list[str] = Field(
         default_factory=list, description="codes this one already includes when found in the same "
-        "reply: one act costs once (好评返现 to an extortioner is also a payment and a request)")
+        "reply: one act costs once (好评返现 to an extortioner is also a payment and a request); "
+        "the merged line costs the heaviest of them and fails if any of them fails")
+    repeats: Repeats | None = Field(
+        default=None, description="the violation is a second time of something: the line names "
+        "the turn that did it first (重复请求改评: the turn that first asked for the review)")
     tip: str
 
 

@@ -88,6 +88,8 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
             points += f"（这类问题最多扣 {d['capped']} 分，已扣满）"
         also = "、".join(labels.violation(code) for code in d.get("also", []))
         what = labels.violation(d["code"]) + (f"（同一句也是{also}，合并计算）" if also else "")
+        if d.get("note"):
+            what += f"（{d['note']}）"
         lines.append(f"第 {turn} 轮 {what}：{points}{fails}")
     if c["deductions"]:
         lines.append(f"扣分后 {c['after_deductions']} 分（最低 0 分）")
