@@ -139,3 +139,26 @@ def test_a_keycap_digit_picks_by_place(text: str, chosen: str) -> None:
     """"1️⃣" (normalised to 1 and the keycap mark, read as other) picked nothing."""
     flow = _options().buyer(text).expect("polite_request")
     assert flow.conv.context.remedy_chosen == chosen
+
+
+# -- what the bad review was for: praise first, then the problem the review is about ---------------
+
+@pytest.mark.parametrize("text,cause", [
+    ("猫粮没毛病 猫也爱吃 差评是给快递的", "logistics"),
+    ("杯子挺好用的，中评是冲着快递去的", "logistics"),
+    ("衣服本身还行 差评主要是因为客服爱答不理", "service"),
+])
+def test_the_problem_the_review_was_for_is_told(text: str, cause: str) -> None:
+    """Praise of the goods read the whole message as chat (other, no cause): the clause that says
+    what the review was for (cues.review_for) is the problem told, so the agent listens to it."""
+    pinned = model_read(text, [("other", 0.49)], "other", 0.49)
+    f = _asked()
+    conv, _ = ENGINE.feed_understood(f.conv, pinned)
+    assert conv.stage == "listen_apologize"
+    assert conv.context.cause == cause
+
+
+def test_a_review_said_for_nothing_in_particular_tells_no_problem() -> None:
+    pinned = model_read("东西挺好的 差评是我手滑点错了", [("other", 0.8)], "other", 0.8)
+    conv, _ = ENGINE.feed_understood(_asked().conv, pinned)
+    assert conv.context.cause is None

@@ -40,6 +40,15 @@ class BuyerReading:
             rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
             if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
                 u = self.understand.buyer(rest)
+        if norm and flow.cue("review_for", norm) and u.intent not in REQUESTS:
+            # "狗粮没问题 狗吃得挺好 差评是给快递的" (read as chat for the praise): what the review was
+            # for is the problem told, before any clause of praise ("衣服本身还行 差评是因为客服…");
+            # "差评是我手滑点错了" names none and stays as read
+            told = next((c for c in (self.understand.buyer(c.rstrip(MARKS) or c).cause for c in clauses
+                                     if flow.cue("review_for", c)) if c is not None), None)
+            if told is not None:
+                u = u.model_copy(update={"intent": "complain", "cause": told, "intents": [
+                    IntentScore(intent="complain", confidence=u.confidence)]})
         if ctx.refunded and u.intent == "want_refund":
             # the refund the platform paid, said again ("不用了 钱退了就行"): nothing asked for
             u = u.model_copy(update={"intent": "other", "intents": [
@@ -75,9 +84,10 @@ class BuyerReading:
                                      if flow.cue("talk_said", c)) if c in flow.talk_causes), None)
             if said is not None:
                 _keep_secondary(ctx, said)
-        if u.cause in flow.talk_causes and len(clauses) > 1:
+        if u.cause in flow.talk_causes and len(clauses) > 1 and not flow.cue("review_for", norm):
             # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the problem told first is
-            # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5)
+            # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5);
+            # not when the buyer says the review was for the service (cues.review_for, above)
             first = next((c for c in (self.understand.buyer(c).cause for c in clauses) if c is not None), None)
             if first is not None and first not in flow.talk_causes:
                 _keep_secondary(ctx, u.cause)

@@ -121,6 +121,9 @@ class Cues(_Strict):
     # the buyer asks the shop to stop contacting them ("别再给我发消息了", "不要再联系我了"): the
     # talk ends, whatever cause the message is read with
     stop_contact: str = "(?!)"
+    # the buyer says what the bad review was for ("差评是给快递的", "中评主要是因为客服…"): that clause
+    # is the problem told, however the praise around it reads
+    review_for: str = "(?!)"
     asks_why: str = "(?!)"  # the buyer asks why it happened ("为什么会这样？", "怎么会磕坏呢")
     # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
     order_line: str = "(?!)"
