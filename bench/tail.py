@@ -161,7 +161,7 @@ def report(rate: float, summary: dict[str, Any], server: dict[str, Any], client:
           f"overlapped {share(cps, tail)} of the slowest 1 %, {share(cps, rows)} of all")
     stalls = [(p, r) for p, r in server["lags"] if r - p > 0.005]
     lag = [(r - p) * 1000 for p, r in server["lags"]]
-    print(f"loop lag (a callback posted every ms from a thread): p50 {pct(lag, 0.5):.2f} ms, "
+    print(f"loop lag (a callback posted every 2 ms from a thread): p50 {pct(lag, 0.5):.2f} ms, "
           f"p99 {pct(lag, 0.99):.2f} ms, max {max(lag, default=0):.2f} ms; "
           f"a stall over 5 ms overlapped {share(stalls, tail)} of the slowest 1 %")
     for gen in (0, 1, 2):

@@ -5,8 +5,8 @@
 Wraps, in this process only, the handler, the turn service's decide step, the writer's
 submit, batch and commit, and records each turn's stages on CLOCK_MONOTONIC (the clock the
 load generator stamps with, so the two line up); besides, every garbage collection
-(gc.callbacks), how late the event loop runs a callback posted to it every millisecond from
-another thread, and each thread's time waiting for a CPU (/proc schedstat). Written to
+(gc.callbacks), how late the event loop runs a callback posted to it every 2 ms from another
+thread (on the load's core), and each thread's time waiting for a CPU (/proc schedstat). Written to
 OUT.json when the server stops (SIGTERM). Diagnostic only: the wrappers cost a few µs a turn.
 """
 
@@ -32,14 +32,18 @@ sys.path.insert(0, str(ROOT))
 now = time.perf_counter  # CLOCK_MONOTONIC on Linux, as in bench/openloop.py
 STAMPS = ("enter", "decide", "decided", "submit", "applied", "committed", "exit")
 # Each finished turn's stamps go into arrays of floats, which the garbage collector does not
-# track: a dict kept per turn made the young generation fill (and be collected) three times as often.
+# track: a dict or tuple kept per turn or commit made the young generation fill, and be
+# collected, ten times as often as without the probe.
 cids: list[str] = []
 numbers = array("q")
 stamps = {name: array("d") for name in STAMPS}
-commits: list[tuple[float, float, int]] = []  # (start, end, jobs) of each COMMIT in the writer thread
-applies: list[tuple[float, float, int]] = []  # the batch's statements on the loop
-checkpoints: list[tuple[float, float, str]] = []
-collections: list[tuple[float, float, int]] = []  # (start, end, generation)
+# What happens besides, as flat arrays too: (start, end, jobs) of each COMMIT in the writer's
+# thread, of each batch's statements on the loop, (start, end, 0 or 1) of each checkpoint (by
+# the checkpoint thread, or the rest by the writer), (start, end, generation, CPU) of each collection.
+commits = array("d")
+applies = array("d")
+checkpoints = array("d")
+collections = array("d")
 lags = array("d")  # posted, ran, posted, ran… of the loop probe's callbacks
 current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("turn", default=None)
 said: dict[str, int] = {}
@@ -47,13 +51,18 @@ said: dict[str, int] = {}
 
 waits = array("d")  # when, ns the loop's thread and the writer's waited for a CPU so far, when, …
 writer_tid = [0]
+names: dict[int, str] = {}  # native thread id → what the thread is
 
 
 def _gc(phase: str, info: dict[str, Any], started: list[float] = [0.0, 0.0]) -> None:  # noqa: B006
     if phase == "start":
         started[:] = [now(), time.thread_time()]
     else:
-        collections.append((started[0], now(), info["generation"], time.thread_time() - started[1]))
+        collections.extend((started[0], now(), info["generation"], time.thread_time() - started[1]))
+
+
+def rows(flat: array[float], width: int) -> list[list[float]]:
+    return [list(flat[i:i + width]) for i in range(0, len(flat), width)]
 
 
 def waited(tid: int) -> int:
@@ -72,7 +81,7 @@ def schedstat() -> dict[str, tuple[int, int]]:
             run, wait, _ = map(int, Path(f"/proc/self/task/{tid}/schedstat").read_text().split())
         except OSError:
             continue
-        out[f"{name}:{tid}"] = (run, wait)
+        out[f"{names.get(int(tid), name)}:{tid}"] = (run, wait)
     return out
 
 
@@ -134,7 +143,7 @@ def install(out: str) -> None:
     def _apply(self: Any, jobs: list[Any]) -> Any:
         t0 = now()
         result = apply(self, jobs)
-        applies.append((t0, now(), len(jobs)))
+        applies.extend((t0, now(), len(jobs)))
         return result
 
     GroupCommitWriter._apply = _apply  # type: ignore[method-assign]
@@ -143,9 +152,10 @@ def install(out: str) -> None:
 
     def _end(self: Any) -> None:
         writer_tid[0] = threading.get_native_id()
+        names[writer_tid[0]] = "writer"
         t0 = now()
         end(self)
-        commits.append((t0, now(), 0))
+        commits.extend((t0, now(), 0))
 
     GroupCommitWriter._end = _end  # type: ignore[method-assign]
 
@@ -153,9 +163,11 @@ def install(out: str) -> None:
         original = getattr(GroupCommitWriter, name)
 
         def timed_checkpoint(self: Any, _original: Any = original, _name: str = name) -> None:
+            if _name == "_checkpoint":
+                names[threading.get_native_id()] = "checkpoint"
             t0 = now()
             _original(self)
-            checkpoints.append((t0, now(), _name))
+            checkpoints.extend((t0, now(), _name == "_checkpoint_rest"))
 
         setattr(GroupCommitWriter, name, timed_checkpoint)
 
@@ -169,12 +181,19 @@ def install(out: str) -> None:
         loop = asyncio.get_running_loop()
 
         main_tid = threading.get_native_id()
+        names[main_tid] = "loop"
 
         def ran(posted: float) -> None:
             lags.extend((posted, now()))
 
         def post() -> None:  # from a thread: how long the loop takes to run a posted callback
-            while not stop_probe.wait(0.001):
+            names[threading.get_native_id()] = "probe"
+            # Off the server's core (bench/tail.py pins every thread of the server there): its
+            # reads of /proc took a tenth of that core.
+            away = {(os.cpu_count() or 1) - 1}
+            while not stop_probe.wait(0.002):
+                if os.sched_getaffinity(0) != away:
+                    os.sched_setaffinity(0, away)
                 posted = now()
                 waits.extend((posted, waited(main_tid), waited(writer_tid[0]) if writer_tid[0] else 0))
                 try:
@@ -188,9 +207,8 @@ def install(out: str) -> None:
     sched0 = {"at": now(), "threads": schedstat()}
 
     def mark(*_: Any) -> None:  # SIGUSR1: the measured window starts now
-        for kept in (cids, commits, applies, checkpoints, collections):
-            kept.clear()
-        for kept_array in (numbers, lags, waits, *stamps.values()):
+        cids.clear()
+        for kept_array in (numbers, lags, waits, commits, applies, checkpoints, collections, *stamps.values()):
             del kept_array[:]
         said.clear()
         sched0.update({"at": now(), "threads": schedstat()})
@@ -209,9 +227,10 @@ def install(out: str) -> None:
                                          if stamps[name][i] == stamps[name][i]}}  # NaN: not reached
                  for i, (cid, n) in enumerate(zip(cids, numbers, strict=True))]
         Path(out).write_text(json.dumps({
-            "turns": turns, "commits": commits, "applies": applies, "checkpoints": checkpoints,
-            "collections": collections, "lags": list(zip(lags[::2], lags[1::2], strict=True)),
-            "waits": list(zip(waits[::3], waits[1::3], waits[2::3], strict=True)),
+            "turns": turns, "commits": rows(commits, 3), "applies": rows(applies, 3),
+            "checkpoints": rows(checkpoints, 3), "collections": rows(collections, 4),
+            "lags": rows(lags, 2),
+            "waits": rows(waits, 3),
             "sched": [sched0, sched1 or {"at": now(), "threads": schedstat()}]}))
 
     atexit.register(dump)
