@@ -52,7 +52,7 @@ def pct(xs: list[float], p: float) -> float:
 def probe_server(db_url: str, out: str, code: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "CSBOT_TOKENS": STATIC, "PYTHONPATH": str(code), "CSBOT_PROBE_CODE": str(code)}
-    log = tempfile.NamedTemporaryFile(prefix="csbot-tail-", suffix=".log", delete=False)  # noqa: SIM115
+    log = open(Path(out).with_suffix(".log"), "wb")  # noqa: SIM115 - beside OUT, as long as the server runs
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench/tailprobe.py"), out, "serve", "--db", db_url,
                              "--port", str(port)], env=env, cwd=code, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
