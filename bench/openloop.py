@@ -41,6 +41,7 @@ async def main() -> None:
     ap.add_argument("--conversations", nargs="+", required=True)
     ap.add_argument("--rate", type=float, required=True, help="requests per second")
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--dump", help="write each request's conversation, number and times here (bench/tail.py)")
     args = ap.parse_args()
     url = urlsplit(args.url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
@@ -52,8 +53,11 @@ async def main() -> None:
     total = int(args.rate * args.seconds)
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []  # keep-alive, free now
 
-    async def send(cid: str, role: str, text: str, planned: float) -> None:
+    requests: list[tuple[str, int, float, float, float]] = []
+
+    async def send(cid: str, n: int, role: str, text: str, planned: float) -> None:
         nonlocal errors
+        sent = time.perf_counter()
         body = json.dumps({"role": role, "text": text}, ensure_ascii=False).encode()
         head = (f"POST /api/v1/conversations/{cid}/messages HTTP/1.1\r\nHost: {host}\r\n{auth}"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
@@ -67,7 +71,9 @@ async def main() -> None:
             idle.append((reader, writer))
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             errors += 1
-        latencies.append(time.perf_counter() - planned)
+        done = time.perf_counter()
+        latencies.append(done - planned)
+        requests.append((cid, n, planned, sent, done))
 
     tasks = []
     t0 = time.perf_counter() + 0.05
@@ -79,11 +85,14 @@ async def main() -> None:
         late.append(time.perf_counter() - planned)
         cid = args.conversations[i % len(args.conversations)]
         role, text = LINES[said[cid] % len(LINES)]
+        tasks.append(asyncio.create_task(send(cid, said[cid], role, text, planned)))
         said[cid] += 1
-        tasks.append(asyncio.create_task(send(cid, role, text, planned)))
     await asyncio.gather(*tasks)
     for _, writer in idle:
         writer.close()
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as out:
+            json.dump(requests, out)
     latencies.sort()
     late.sort()
     print(json.dumps({"sent": total, "answered": len(latencies) - errors, "errors": errors,

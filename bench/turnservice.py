@@ -5,7 +5,8 @@
 `TurnService.turn` from 64 tasks over 256 conversations (bench/turnlines.py), every turn
 committed before it returns, after a warm-up; prints, per turn, the process's CPU time (all
 threads: the loop, the writer, the checkpoint), the bytes written (the WAL and the checkpoint,
-/proc/self/io wchar: independent of the machine's load) and the turns per commit. Information
+/proc/self/io wchar: independent of the machine's load), the turns per commit and the
+garbage collections (how often, the CPU each took: `--turns 40000` to see one). Information
 for A/B runs against another checkout (run the same command there in turn); no target.
 """
 
@@ -66,6 +67,18 @@ async def run(turns: int, concurrency: int) -> None:
         await asyncio.gather(*(worker(512 // concurrency) for _ in range(concurrency)))  # warm-up
         gc.freeze()  # as `csbot serve` does
         gc.set_threshold(SERVE_GC_THRESHOLD, *gc.get_threshold()[1:])
+        # Each collection: its generation and the CPU it took (the pause it is on a quiet
+        # machine; its wall time counts whatever else had the core meanwhile).
+        pauses: list[tuple[int, float]] = []
+        started = [0.0]
+
+        def timed(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                started[0] = time.thread_time()
+            else:
+                pauses.append((info["generation"], (time.thread_time() - started[0]) * 1000))
+
+        gc.callbacks.append(timed)
         assert store.writer is not None
         each = turns // concurrency
         done = each * concurrency
@@ -78,6 +91,12 @@ async def run(turns: int, concurrency: int) -> None:
         kb = (written() - bytes0) / done / 1024
         print(f"{done} turns: CPU {cpu:.0f} µs/turn (system {system:.0f}), {kb:.1f} KB written/turn, "
               f"{done / (store.writer.batches - batches0):.1f} turns/commit, {done / (t1 - t0):.0f} turns/s")
+        gc.callbacks.remove(timed)
+        for gen in sorted({g for g, _ in pauses}):
+            ms = [m for g, m in pauses if g == gen]
+            print(f"  garbage collections of generation {gen}: {len(ms)} "
+                  f"({len(ms) / done * 1000:.2f} per 1,000 turns), longest {max(ms):.1f} ms CPU, "
+                  f"{sum(ms) / done * 1000:.2f} µs/turn")
         await store.close()
         service.shutdown()
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,48 @@ def test_open_loop_sends_at_its_rate_and_counts_answers(served: tuple[str, list[
     assert 0 < got["p50_ms"] <= got["p99_ms"] <= got["max_ms"]
     assert sum(len(_texts(url, cid)) - before[cid] for cid in ids) == 40
     assert TOKEN  # the generator authenticates as the test admin
+
+
+_tail_spec = importlib.util.spec_from_file_location("bench_tail", ROOT / "bench/tail.py")
+assert _tail_spec and _tail_spec.loader
+tail = importlib.util.module_from_spec(_tail_spec)
+_tail_spec.loader.exec_module(tail)
+
+
+def test_tail_probe_stamps_every_request_in_the_order_of_a_turn(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/tail.py matches each request of the open loop with the server's stamps for it,
+    on one clock: every stage of every turn in order, from the planned send to the answer."""
+    import json
+    import os
+    import signal
+
+    proc, url = tail.probe_server(f"sqlite:///{tmp_path}/t.db", f"{tmp_path}/server.json")
+    try:
+        ids = []
+        for i in range(4):
+            _, body = call(url, "POST", "/api/v1/conversations",
+                           {"shop": "柚子家女装", "buyer_name": f"买家{i}", "order_id": f"B{i}"})
+            ids.append(body["conversation"]["id"])  # type: ignore[index,call-overload]
+        os.kill(proc.pid, signal.SIGUSR1)  # the window starts: the openings are not turns
+        time.sleep(0.3)
+        summary = tail.open_loop(url, ids, 40, 1, f"{tmp_path}/client.json")
+        os.kill(proc.pid, signal.SIGUSR2)
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    server = json.loads((tmp_path / "server.json").read_text())
+    client = json.loads((tmp_path / "client.json").read_text())
+    assert summary["answered"] == 40 and len(client) == 40
+    stamps = {(t["cid"], t["n"]): t for t in server["turns"]}
+    assert len(stamps) == 40
+    order = ["planned", "sent", "enter", "decide", "decided", "submit", "applied", "committed", "exit", "done"]
+    for cid, n, planned, sent, done in client:
+        times = {**stamps[cid, n], "planned": planned, "sent": sent, "done": done}
+        assert [times[k] for k in order] == sorted(times[k] for k in order), (cid, n, times)
+    assert server["commits"] and server["lags"] and {"loop", "writer"} <= {
+        name.split(":")[0] for name in server["sched"][1]["threads"]}
+    tail.report(40, summary, server, client)  # and the report reads what the probe wrote
+    out = capsys.readouterr().out
+    assert "40 matched with the server's stamps" in out and "slowest 1 %" in out
