@@ -218,6 +218,8 @@ class Composer:
                 keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
             keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
         if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
+                keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
             if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
@@ -262,6 +264,10 @@ class Composer:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
+        if conv.stage in self.roles.closes and ctx.stop_asked:
+            # "以后不要再联系我了": we will not, sorry for the disturbance, an agreed fix still done;
+            # no review, no "欢迎常来"
+            keys.extend(["stop-chosen"] * bool(ctx.remedy_chosen) + ["stop"])
         if conv.stage in self.roles.closes and ctx.change_asked and ctx.last_role == "buyer":
             # how to change it, or honestly that it no longer can (Tmall, too late, changed once)
             keys.append("change-how" if review_changeable(conv, at) else "change-fixed")
