@@ -560,8 +560,8 @@ class Engine:
                 and self.choices.picks(norm) and not self._refund_again(ctx, norm):
             # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
-        if proposed and ctx.amount is None:  # the sum is the agent's to set: answered as "how much"
-            ctx.amount = "ask"
+        if proposed and ctx.amount is None:  # the sum is the agent's to set: the buyer's is taken
+            ctx.amount = "said"  # to be asked for ("您说的这个金额我去申请"), not "您问的金额"
         if before in self.roles.offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
                      or flow.cue("asks_amount", norm) or sum_said):

@@ -156,3 +156,23 @@ def test_the_remedy_asked_for_is_named_once_not_twice(lines: list[tuple[str, str
         text = library.render(variant, variables)
         for short in ("换一双新的", "退货退款"):  # every variant, not only the ones this turn shows
             assert text.count(short) <= 1, (variant.id, text)
+
+
+FRUIT = {"shop": "鲜果园", "buyer_name": "陈", "honorific": "女士", "product": "赣南脐橙"}
+FRUIT_OFFER = [("agent", "您好，请问是陈女士吗？我是鲜果园的售后客服"), ("buyer", "是"),
+               ("agent", "您前几天买的赣南脐橙收到了吗？吃着怎么样？"), ("buyer", "烂了好几个 一箱里有五六个都是坏的"),
+               ("agent", "实在抱歉，收到一箱烂果子太糟心了。"), ("agent", "是路上时间太长，有几个闷坏了，我们会跟快递反馈。"),
+               ("agent", "可以给您补发一箱，或者东西您留着，退您一部分货款，您看哪种？")]
+
+
+@pytest.mark.parametrize("sum_", ["补发太麻烦了 退30吧", "东西留着吧 退一半"])
+@pytest.mark.parametrize("tone", ["正式", "亲切"])
+def test_a_sum_the_buyer_names_is_taken_to_be_asked_for_not_heard_as_a_question(sum_: str, tone: Any) -> None:
+    """"补发太麻烦了 退30吧" got "您问的金额，我先按您的情况帮您申请": the buyer asked nothing, she named a sum."""
+    conv, sug = _talk(FRUIT, [*FRUIT_OFFER, ("buyer", sum_)], tone)
+    assert conv.stage == "remedy" and conv.context.remedy_chosen is None  # no sum agreed yet
+    for text in _texts(sug, "remedy/amount-said"):
+        assert "您问" not in text and "申请" in text and ("您说" in text or "您提" in text), text
+    conv, sug = ENGINE.feed(conv, "agent", "好的，退您30元，马上给您处理。")
+    conv, sug = ENGINE.feed(conv, "buyer", "行")
+    assert conv.context.remedy_chosen == "partial_refund", conv.context.remedy_chosen

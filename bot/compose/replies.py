@@ -233,7 +233,7 @@ class Composer:
             if ctx.amount and not ctx.remedy_chosen and conv.stage in self.roles.offers:
                 # once the options are out, how much or more: the sum is the agent's to set (before
                 # them, "赔多少" gets the options: remedy_asked)
-                keys.append(f"amount-{ctx.amount}")
+                keys.extend([f"amount-{ctx.amount}"] + ["amount-ask"] * (ctx.amount == "said"))
         if ctx.photo_sent and ctx.last_role == "buyer" and not ctx.problem_stated \
                 and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
             keys.append("photo")  # "[图片]": looked at, what it shows asked; not "还记得吗" again
