@@ -176,3 +176,18 @@ def test_a_sum_the_buyer_names_is_taken_to_be_asked_for_not_heard_as_a_question(
     conv, sug = ENGINE.feed(conv, "agent", "好的，退您30元，马上给您处理。")
     conv, sug = ENGINE.feed(conv, "buyer", "行")
     assert conv.context.remedy_chosen == "partial_refund", conv.context.remedy_chosen
+
+
+@pytest.mark.parametrize(("said", "them"), [("我是他女儿 我爸不会打字 我帮他回", "他"),
+                                            ("我是她儿子，我妈不会打字，这个号我帮她回", "她")])
+@pytest.mark.parametrize("tone", ["正式", "亲切"])
+def test_a_relative_who_answers_is_asked_about_the_buyers_order_not_their_own(said: str, them: str,
+                                                                             tone: Any) -> None:
+    """"我是他女儿 …我帮他回" got "想跟您核对一下您在康宁家电下的这一单，请问还有印象吗？": the
+    daughter bought nothing; the order is her father's."""
+    case = {"shop": "康宁家电", "buyer_name": "孙", "honorific": "先生", "product": "电子血压计"}
+    conv, sug = _talk(case, [("agent", "您好，请问是孙先生吗？我是康宁家电的售后客服小王"), ("buyer", said)], tone)
+    assert conv.stage == "confirm_product"
+    for text in _texts(sug, "confirm_product/proxy"):
+        assert f"{them}买的电子血压计" in text or f"{them}在康宁家电买的" in text, text
+        assert "您买的" not in text and "您在" not in text and "印象" not in text, text

@@ -198,6 +198,9 @@ class Composer:
                 asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
                              and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
+        if conv.stage in self.roles.confirms and ctx.proxy is not None and ctx.last_role == "buyer":
+            # "我是他女儿 我爸不会打字 我帮他回": the order is the buyer's ("他买的…"), not "您下的这一单"
+            keys.append("proxy")
         if conv.stage in self.roles.callback and ctx.proxy:
             # a relative took the call ("我是他老婆 他在开车"): the callback is for the buyer ("再联系他")
             keys.extend((["proxy-agreed-late"] * ctx.callback_late + ["proxy-agreed"]) if ctx.callback_at
