@@ -161,7 +161,8 @@ def test_the_remedy_asked_for_is_named_once_not_twice(lines: list[tuple[str, str
 FRUIT = {"shop": "鲜果园", "buyer_name": "陈", "honorific": "女士", "product": "赣南脐橙"}
 FRUIT_OFFER = [("agent", "您好，请问是陈女士吗？我是鲜果园的售后客服"), ("buyer", "是"),
                ("agent", "您前几天买的赣南脐橙收到了吗？吃着怎么样？"), ("buyer", "烂了好几个 一箱里有五六个都是坏的"),
-               ("agent", "实在抱歉，收到一箱烂果子太糟心了。"), ("agent", "是路上时间太长，有几个闷坏了，我们会跟快递反馈。"),
+               ("agent", "实在抱歉，收到一箱烂果子太糟心了。"),
+               ("agent", "是路上时间太长，有几个闷坏了，我们会跟快递反馈。"),
                ("agent", "可以给您补发一箱，或者东西您留着，退您一部分货款，您看哪种？")]
 
 
