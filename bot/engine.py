@@ -391,6 +391,7 @@ class Engine:
         ctx.why_asked = bool(norm) and flow.cue("asks_why", norm) is not None
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
+        ctx.contacted_again = bool(norm) and flow.cue("contacted_again", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
                       else None) if norm else None
         ctx.stage_before = before
@@ -510,6 +511,8 @@ class Engine:
             ctx.remedy_underway = ctx.remedy_received = True
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         intent = self.reading.primary(intent, u, ctx, before, meant, norm, free_now)
+        if intent == "end" and norm and flow.cue("stop_contact", norm):
+            ctx.stop_asked = True  # "以后不要再联系我了": the closing says we will not (key `stop`)
         # the primary intent's events and the other intents' around them (issue 13.3)
         events = list(self.reading.events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
@@ -557,8 +560,8 @@ class Engine:
                 and self.choices.picks(norm) and not self._refund_again(ctx, norm):
             # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
-        if proposed and ctx.amount is None:  # the sum is the agent's to set: answered as "how much"
-            ctx.amount = "ask"
+        if proposed and ctx.amount is None:  # the sum is the agent's to set: the buyer's is taken
+            ctx.amount = "said"  # to be asked for ("您说的这个金额我去申请"), not "您问的金额"
         if before in self.roles.offers and norm and self.script.tentative_events.intersection(events) \
                 and (self.choices.outright(norm) is False or flow.cue("haggles", norm)
                      or flow.cue("asks_amount", norm) or sum_said):
@@ -737,6 +740,7 @@ class Engine:
         ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
         ctx.problem_stated, ctx.misclick, ctx.sorry_heard = True, None, False
+        ctx.stop_asked = False  # the buyer came back: this round's closing is an ordinary one
         conv.outcome = None
 
     def _apply_agent(

@@ -205,8 +205,15 @@ class Context(Base):
     refunded: bool = False
     call_asked: bool = False  # … asks the agent to call instead ("你直接打电话吧")
     offended: bool = False  # … takes offence at the agent's words ("你什么意思？我不会洗衣服？")
-    # … asks how much ("退多少钱？": "ask") or wants more ("再多点": "more")
-    amount: Literal["ask", "more"] | None = None
+    # … complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", cues.contacted_again):
+    # the reply first apologises for the repeat contact
+    contacted_again: bool = False
+    # the buyer asked the shop to stop contacting them this round ("以后不要再联系我了", cues.stop_contact):
+    # the closing says it will not, no review and no "欢迎常来"; an agreed remedy is still done
+    stop_asked: bool = False
+    # … asks how much ("退多少钱？": "ask"), wants more ("再多点": "more") or names a sum before the
+    # agent did ("留着 退30吧": "said")
+    amount: Literal["ask", "more", "said"] | None = None
     remedy_changed: bool = False  # the buyer's last message changed the chosen remedy ("算了还是退吧")
     remedy_which: bool = False  # the buyer's plain yes answered several options: asked which one
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")

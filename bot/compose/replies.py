@@ -198,6 +198,9 @@ class Composer:
                 asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
                              and not ctx.remedy_chosen and conv.stage in self.roles.offers)
                 return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
+        if conv.stage in self.roles.confirms and ctx.proxy is not None and ctx.last_role == "buyer":
+            # "我是他女儿 我爸不会打字 我帮他回": the order is the buyer's ("他买的…"), not "您下的这一单"
+            keys.append("proxy")
         if conv.stage in self.roles.callback and ctx.proxy:
             # a relative took the call ("我是他老婆 他在开车"): the callback is for the buyer ("再联系他")
             keys.extend((["proxy-agreed-late"] * ctx.callback_late + ["proxy-agreed"]) if ctx.callback_at
@@ -218,6 +221,8 @@ class Composer:
                 keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
             keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
         if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
+                keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
             if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
@@ -231,7 +236,7 @@ class Composer:
             if ctx.amount and not ctx.remedy_chosen and conv.stage in self.roles.offers:
                 # once the options are out, how much or more: the sum is the agent's to set (before
                 # them, "赔多少" gets the options: remedy_asked)
-                keys.append(f"amount-{ctx.amount}")
+                keys.extend([f"amount-{ctx.amount}"] + ["amount-ask"] * (ctx.amount == "said"))
         if ctx.photo_sent and ctx.last_role == "buyer" and not ctx.problem_stated \
                 and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
             keys.append("photo")  # "[图片]": looked at, what it shows asked; not "还记得吗" again
@@ -262,6 +267,10 @@ class Composer:
             keys.append("arrange")  # no review request before the remedy is under way
         if conv.case.buyer_name == self.defaults["buyer_name"]:
             keys.append("noname")
+        if conv.stage in self.roles.closes and ctx.stop_asked:
+            # "以后不要再联系我了": we will not, sorry for the disturbance, an agreed fix still done;
+            # no review, no "欢迎常来"
+            keys.extend(["stop-chosen"] * bool(ctx.remedy_chosen) + ["stop"])
         if conv.stage in self.roles.closes and ctx.change_asked and ctx.last_role == "buyer":
             # how to change it, or honestly that it no longer can (Tmall, too late, changed once)
             keys.append("change-how" if review_changeable(conv, at) else "change-fixed")

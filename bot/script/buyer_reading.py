@@ -92,9 +92,10 @@ class BuyerReading:
             if first is not None and first not in flow.talk_causes:
                 _keep_secondary(ctx, u.cause)
                 u = u.model_copy(update={"cause": first})
-        if flow.cue("stop_contact", norm) and u.intent != "end" and u.intent not in REQUESTS:
+        if flow.cue("stop_contact", norm) and u.intent not in REQUESTS:
             # "我说了不想聊 别再给我发消息了": the buyer asks the shop to stop, whatever it reads as
-            # (a cue's reading is sure, as a plain yes or no opening a message is)
+            # and however surely ("别再给我发消息了 烦死了", end at 0.59, is no "maybe": a cue's
+            # reading is sure, as a plain yes or no opening a message is)
             u = u.model_copy(update={"intent": "end", "confidence": 1.0, "intents": [
                 IntentScore(intent="end", confidence=1.0)]})
         if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
@@ -227,6 +228,8 @@ class BuyerReading:
         if cause is None or cause == ctx.cause:
             return
         talk = self.flow.talk_causes
+        if cause in talk and ctx.contacted_again:
+            return  # "你们到底几个客服啊 昨天刚有人问过": the contact itself, no problem of the order's
         if ctx.cause_early and ctx.cause in talk and cause not in talk:
             # the reaction to the contact ("…就让我改差评？") gives way to the problem itself
             ctx.causes = [ctx.cause, *(c for c in ctx.causes if c not in (cause, ctx.cause))]

@@ -89,6 +89,9 @@ class Cues(_Strict):
     own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
     offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
+    # the buyer complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", "怎么又来了"):
+    # the reply apologises for the repeat contact first; no problem of the order's
+    contacted_again: str = "(?!)"
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
