@@ -1,0 +1,31 @@
+"""What playing the trainer as trainees would found (wave 3), through the real trainer and
+engine: checking who is on the other end by name answers the identity the buyer waits for."""
+
+from __future__ import annotations
+
+from bot.engine import Engine
+from bot.training.session import Session
+from tests.shared import play, violation_codes
+
+
+def _buyer(s: Session) -> list[str]:
+    return [e["text"] for e in s.events if e["type"] == "buyer"]
+
+
+def test_checking_the_buyer_by_name_is_no_wasted_turn(engine: Engine) -> None:
+    """A curt "赵建国？" got "是我，你哪位？" - the buyer answered it - yet was charged
+    "这一句没有推进任何一步…买家只好再问一遍" and cost a heart, while a bare "在吗？" (no name at
+    all) cost nothing: the better opener scored worse. "是赵建国吗？" lost a heart too. Checking
+    who is there by name (confirms_identity) answers the identity the buyer waits for; the buyer
+    still asks who is calling and waits for it."""
+    start = play(engine, "poor_quality_experienced", [], seed=2).buyer.patience
+    for opener in ("赵建国？", "是赵建国吗？", "请问是赵建国本人吗？"):
+        s = play(engine, "poor_quality_experienced", [opener], seed=2)
+        assert violation_codes(s) == [], (opener, violation_codes(s))
+        assert s.buyer.patience == start, (opener, s.buyer.patience, _buyer(s))
+        assert _buyer(s) == ["是我，你哪位？"], (opener, _buyer(s))
+    # saying who calls then answers the question, and the buyer goes on to the kettle
+    s = play(engine, "poor_quality_experienced",
+             ["赵建国？", "我是暖厨电器天猫旗舰店的客服小周，您11月5号买的电热水壶还记得吗？"], seed=2)
+    assert "漏水" in _buyer(s)[-1], _buyer(s)
+    assert violation_codes(s) == [], violation_codes(s)
