@@ -29,3 +29,26 @@ def test_checking_the_buyer_by_name_is_no_wasted_turn(engine: Engine) -> None:
              ["赵建国？", "我是暖厨电器天猫旗舰店的客服小周，您11月5号买的电热水壶还记得吗？"], seed=2)
     assert "漏水" in _buyer(s)[-1], _buyer(s)
     assert violation_codes(s) == [], violation_codes(s)
+
+
+def _tips(s: Session) -> list[str]:
+    return [e["tip"] for e in s.events if e["type"] == "coach"]
+
+
+_SLOW = ["林晓您好，我是悦途数码的售后客服小周，请问是林晓本人吗？", "您11月份在我们店买的白色蓝牙耳机，还记得吗？"]
+
+
+def test_the_apology_tip_fits_whether_an_apology_was_said(engine: Engine) -> None:
+    """A trainee who had blamed the buyer and never apologised ("那您想怎么样嘛？") was told
+    "只说“抱歉”两个字不够" - about an apology never said. That line is for the trainee whose
+    bare "抱歉" did not reach the buyer; one who has not apologised is told to apologise."""
+    s = play(engine, "slow_delivery_first_time",
+             [*_SLOW, "快递慢也不能全怪我们吧，是您自己选的包邮快递。", "那您想怎么样嘛？"], seed=3)
+    assert "道歉" in _buyer(s)[-1], _buyer(s)
+    tip = _tips(s)[-1]
+    assert "道歉" in tip and "两个字不够" not in tip, tip
+    # a bare "抱歉" to the angry kettle buyer, who waits for an apology that hears him: that tip
+    s = play(engine, "poor_quality_experienced",
+             ["赵建国先生您好，我是暖厨电器天猫旗舰店的客服小周，请问是赵建国先生本人吗？",
+              "您11月5号买的电热水壶还记得吗？", "抱歉。"], seed=2)
+    assert "两个字不够" in _tips(s)[-1], (_tips(s), _buyer(s))
