@@ -52,3 +52,22 @@ def test_the_apology_tip_fits_whether_an_apology_was_said(engine: Engine) -> Non
              ["赵建国先生您好，我是暖厨电器天猫旗舰店的客服小周，请问是赵建国先生本人吗？",
               "您11月5号买的电热水壶还记得吗？", "抱歉。"], seed=2)
     assert "两个字不够" in _tips(s)[-1], (_tips(s), _buyer(s))
+
+
+def test_the_buyers_choice_said_with_a_typo_or_plainly_counts(engine: Engine) -> None:
+    """"改不改都是你的权力哈" (权力 typed for 权利, as trainees do) and "改不改都行" say the
+    review is the buyer's choice; the 礼貌请求 check "说明改不改是买家的权利" gave 0 for them."""
+    replies = [
+        "林晓您好，我是悦途数码的售后客服小周，请问是林晓本人吗？",
+        "您11月在我们店买的白色蓝牙耳机还记得吗？",
+        "真的很抱歉，让您等了九天，换我也会着急的。",
+        "是双十一快递中转站爆仓压了几天，我们已经联系快递跟进了，以后大促会提前通知发货时间。",
+        "可以给您退5块运费，或者送您一个耳机收纳包，您看要哪个？",
+    ]
+    for ask in ("好的，5块钱今天就给您退回去。另外方便的话能不能考虑更新下评价呀，改不改都是您的权力哈",
+                "好的，5块钱今天就给您退回去。另外方便的话能不能考虑更新下评价呀？改不改都行哈"):
+        s = play(engine, "slow_delivery_first_time", [*replies, ask], seed=8)
+        card = s.scorecard
+        assert card is not None
+        got = {c.id: c.passed for c in card.checks}
+        assert got["their_choice"], (ask, [c for c in card.checks if c.stage == "polite_request"])
