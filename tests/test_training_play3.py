@@ -71,3 +71,15 @@ def test_the_buyers_choice_said_with_a_typo_or_plainly_counts(engine: Engine) ->
         assert card is not None
         got = {c.id: c.passed for c in card.checks}
         assert got["their_choice"], (ask, [c for c in card.checks if c.stage == "polite_request"])
+
+
+def test_the_busy_buyer_asked_when_first_still_says_she_is_busy(engine: Engine) -> None:
+    """A trainee who asked "您什么时候方便？" before the buyer said she was busy got "八点以后都行，
+    你到时候再联系我。": the buyer named a time but never said why not now (the meeting her
+    agenda says whatever the trainee says). Every answer to that question says she is busy now."""
+    replies = ["周敏女士您好，我是柚子家女装的售后客服小夏，请问是周敏女士本人吗？",
+               "不好意思打扰您了，您什么时候方便？"]
+    for seed in range(1, 9):
+        s = play(engine, "busy_office_worker", replies, seed=seed)
+        last = _buyer(s)[-1]
+        assert "开会" in last or "走不开" in last, (seed, last)
