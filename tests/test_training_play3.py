@@ -83,3 +83,31 @@ def test_the_busy_buyer_asked_when_first_still_says_she_is_busy(engine: Engine) 
         s = play(engine, "busy_office_worker", replies, seed=seed)
         last = _buyer(s)[-1]
         assert "开会" in last or "走不开" in last, (seed, last)
+
+
+_SHOES = ["陈静您好，我是跃动童鞋的售后客服小乐，请问是陈静本人吗？",
+          "您11月6日在我们店买的儿童网面运动鞋，32码的，还记得吗？",
+          "真不好意思让孩子受罪了。那个中评方便的话能帮忙改一下吗？",
+          "实在抱歉，这款版型偏小半码，页面没标清楚是我们的疏忽，尺码表已经加了提醒。",
+          "给您两个选择：换成33码，来回运费我们出；或者退货退款，运费也是我们出。您看哪个方便？"]
+
+
+def test_an_offer_after_an_early_request_is_one_charge_explained(engine: Engine) -> None:
+    """The trainee asked for the review too early, then explained and made a clean offer. The
+    guard reads the offer with the request two messages before as a benefit tied to the review
+    (its rule across messages) - but the scorecard also read a request into the offer that has
+    none: "识别到：请求改评", a second 重复请求改评 (10 points), "只礼貌请求一次" lost, and the tip
+    "答应的方案还没办完就提评价" about a reply that named no review. The offer is charged once,
+    as the tie, and the tip says what happened: the offer came right after the request."""
+    s = play(engine, "size_not_fit_first_time", _SHOES, seed=4)
+    t = s.turns[-1]
+    assert any(f.code == "conditional_benefit" for f in t.findings), t.findings
+    assert "request_review" not in t.acts, t.acts
+    assert [c for turn, c in violation_codes(s) if turn == 5] == ["conditional_benefit"], violation_codes(s)
+    tip = _tips(s)[-1]
+    assert "刚" in tip and "提过评价" in tip and "方案还没办完就提评价" not in tip, tip
+    # the one request stays one: a clean request after the fix is the second, and only that
+    s = play(engine, "size_not_fit_first_time",
+             [*_SHOES, "好的，33码明天就给您寄出。再问一下，评价那边方便的话能改一下吗？改不改都由您决定。"], seed=4)
+    assert [c for turn, c in violation_codes(s) if turn == 6 and c == "repeat_request"], violation_codes(s)
+    assert [c for turn, c in violation_codes(s) if c == "repeat_request"] == ["repeat_request"], violation_codes(s)
