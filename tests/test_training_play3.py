@@ -111,3 +111,22 @@ def test_an_offer_after_an_early_request_is_one_charge_explained(engine: Engine)
              [*_SHOES, "好的，33码明天就给您寄出。再问一下，评价那边方便的话能改一下吗？改不改都由您决定。"], seed=4)
     assert [c for turn, c in violation_codes(s) if turn == 6 and c == "repeat_request"], violation_codes(s)
     assert [c for turn, c in violation_codes(s) if c == "repeat_request"] == ["repeat_request"], violation_codes(s)
+
+
+def test_the_refusal_the_docs_recommend_is_no_review_request(engine: Engine) -> None:
+    """To the bad reviewer's "给我转三百，差评今天就删", the refusal docs/training.md gives as the
+    model answer, "钱我们不能给，评价也不会拿来交换。", followed by the ordinary way out ("如果您
+    觉得产品有问题，可以走正常的退货退款。") was read by the learned model as a review request
+    (0.45, rules: none): 向恶意买家提评价, 30 points, a failed session, and the buyer answered
+    a request nobody made ("想让我删评？可以啊，先把三百块转过来。")."""
+    s = play(engine, "pro_bad_reviewer",
+             ["冯磊您好，我是蔓生美妆的售后客服小叶，请问是冯磊本人吗？",
+              "您在我们店买的50克保湿面霜，还记得吗？",
+              "不好意思让您有这样的感受。我们的面霜都是品牌授权正品，可以提供授权书和检测报告给您核对。",
+              "钱我们不能给，评价也不会拿来交换。如果您觉得产品有问题，可以走正常的退货退款。",
+              "我们的聊天记录会保留。退货退款的方案一直有效，有需要随时联系我，祝您生活愉快。"], seed=5)
+    assert "request_review" not in s.turns[3].acts, s.turns[3].acts
+    assert violation_codes(s) == [], violation_codes(s)
+    assert "删评" not in _buyer(s)[3], _buyer(s)
+    card = s.scorecard
+    assert card is not None and card.passed, card

@@ -130,6 +130,13 @@ class Session:
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
             given=given, unaccepted=unaccepted_acts(self.engine, text, before, conv))
+        if "request_review" in facts.acts and any(
+                x in facts.facts for x in self.rubric_file.rubric.not_a_request) and "request_review" in \
+                self.engine.understand.agent_read(text, before.context.agent_recent, before.stage)[1]:
+            # A refusal of the deal names the review without asking for it ("评价也不会拿来交换");
+            # the learned model alone reads a request in it: not taken, nor its policy notes.
+            facts.acts = [a for a in facts.acts if a != "request_review"]
+            facts.notes = [w for w in facts.notes if w.code not in _REQUEST_NOTES]
         if any(f.code == "conditional_benefit" for f in facts.findings) and "request_review" in facts.acts \
                 and "request_review" not in self.engine.understand.agent(text, (), before.stage).acts:
             # The guard ties this offer to a request in an earlier message (its rule across
