@@ -130,3 +130,38 @@ def test_the_refusal_the_docs_recommend_is_no_review_request(engine: Engine) -> 
     assert "删评" not in _buyer(s)[3], _buyer(s)
     card = s.scorecard
     assert card is not None and card.passed, card
+
+
+def test_a_trainee_who_says_goodbye_midway_leaves_the_buyer_waiting(engine: Engine) -> None:
+    """A trainee who gave up after the buyer told the problem - "这个我得先去仓库查一下，回头再
+    联系您，先这样，再见。" - had the buyer press on as if nothing was said ("连句对不起都不说吗？"),
+    and the scorecard said nothing of walking away (回复用完，对话没有结束). "谢谢，再见" at the same
+    point (the script machine goes to 已结束) got the buyer's "问题还没解决呢……算了，再见。" and a
+    left_waiting. A goodbye the script machine takes to 致谢结束 mid-way is the same walk-off."""
+    s = play(engine, "wrong_item_first_time",
+             ["王阿姨您好，我是山野茶铺的售后客服小李，请问是王秀兰阿姨本人吗？",
+              "您11月7号在我们店买的红枣枸杞茶，还记得吗？",
+              "这个我得先去仓库查一下，回头再联系您，先这样，再见。"], seed=2)
+    assert s.done and s.buyer.left, _buyer(s)
+    assert "还没" in _buyer(s)[-1] and "再见" in _buyer(s)[-1], _buyer(s)
+    assert violation_codes(s) == [(3, "left_waiting")], violation_codes(s)
+    # an ordinary farewell at the end of a finished talk still closes as ever (the goodbye awaited)
+    s = play(engine, "size_not_fit_first_time",
+             ["陈静您好，我是跃动童鞋的售后客服小乐，请问是陈静本人吗？",
+              "您11月6日在我们店买的儿童网面运动鞋，32码的，还记得吗？",
+              "真不好意思，让孩子穿着受罪了，能跟我说说具体哪里挤脚吗？",
+              "实在抱歉，这款版型偏小半码，页面上没标清楚是我们的疏忽，尺码表已经加了提醒。",
+              "给您两个选择：换成33码，来回运费我们出；或者退货退款，运费也是我们出。您看哪个方便？",
+              "好的，33码明天就给您寄出。另外想诚恳地问一下，愿意考虑更新一下评价吗？改不改都由您决定。",
+              "谢谢您！再次为尺码的事跟您道歉，欢迎下次再来。"], seed=3)
+    assert s.ending == "closed" and violation_codes(s) == [], (s.ending, violation_codes(s), _buyer(s))
+
+
+def test_the_busy_buyer_left_before_she_knows_what_for_asks_what_for(engine: Engine) -> None:
+    """Said "好的，您先忙。" before the buyer knew who was calling, the busy buyer said the common
+    "啊？我的事还没说完呢……" - she, who has no story to tell and is in a meeting. She asks what
+    the call was about and leaves."""
+    s = play(engine, "busy_office_worker",
+             ["周女士您好，请问是周敏女士吗？", "您11月8日买的那条连衣裙还记得吗？", "好的，您先忙。"])
+    assert s.buyer.left, _buyer(s)
+    assert "什么事" in _buyer(s)[-1] and "我的事还没说完" not in _buyer(s)[-1], _buyer(s)

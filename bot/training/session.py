@@ -160,7 +160,14 @@ class Session:
             # next clean offer would be read as tied to its review and scored again.
             conv.context.agent_recent = conv.context.agent_recent[:-1]
         closed = conv.stage == self.engine.script.final
-        reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns, closed=closed)
+        # A goodbye the script machine takes to 致谢结束 mid-way ("回头再联系您，先这样，再见" over
+        # the buyer's problem) ends the chat for the buyer too, as "谢谢，再见" (to 已结束) does:
+        # they say what they still wait for and leave, not press on as if nothing was said.
+        closes = self.engine.roles.closes
+        walks_off = not closed and "close" in facts.acts and facts.stage not in closes \
+            and conv.stage in closes
+        reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns,
+                                   closed=closed or walks_off)
         if reply.pressed:
             # What the buyer made of the reply is a fact too: the grader can tell a turn that
             # moved nothing and cost patience (the buyer has already answered, unaffected).
