@@ -111,7 +111,8 @@ def test_the_buyer_leaves_at_the_turn_limit(engine: Engine) -> None:
     d.say("周女士您好，请问是周敏女士吗？").say("您11月8日买的那条连衣裙还记得吗？")
     persona = d.session.persona
     while not d.session.done:
-        d.say("好的，您先忙。")
+        # (a line that moves nothing: "好的，您先忙。" is a goodbye, and the buyer leaves on it)
+        d.say("好的。")
         assert len(d.session.turns) <= persona.max_turns
     d.expect_over()
     assert d.session.ending in ("buyer_gave_up", "turn_limit")

@@ -322,7 +322,7 @@ def test_a_busy_buyer_asked_when_suits_her_names_a_time(engine: Engine) -> None:
     s = _session(engine, "busy_office_worker", 2)
     card = run_scripted(s, [*BUSY, "好的，那您什么时候方便呢？", "好的，那今晚八点后联系您，可以吗？"])
     lines = _buyer_lines(s)
-    assert lines[2] in ("晚上八点以后吧，现在真走不开。", "八点以后都行，你到时候再联系我。")
+    assert lines[2] in ("晚上八点以后吧，现在真走不开。", "我这会儿在开会，八点以后都行，你到时候再联系我。")
     assert lines[3] == "行，八点以后我都在，先这样。"
     assert card.violations == [] and card.outcome.handled and card.passed
 

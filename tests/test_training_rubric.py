@@ -19,6 +19,7 @@ from bot.training.facts import (
     BUYER_WAITING,
     NAME_FACTS,
     NAMES_PROBLEM,
+    OFFER_AFTER_REQUEST,
     REVIEW_REFUSED,
     TIED_TO_REMEDY,
 )
@@ -60,7 +61,7 @@ def test_every_signal_and_stage_named_in_the_data_exists(engine: Engine) -> None
     rubric = load_rubric(DIALOGS).rubric
     notes = list(engine.policy.notes)
     signals = set(ACTS) | set(CODES) | set(notes) | set(rubric.facts) | set(NAME_FACTS) \
-        | {REVIEW_REFUSED, NAMES_PROBLEM, TIED_TO_REMEDY}
+        | {REVIEW_REFUSED, NAMES_PROBLEM, TIED_TO_REMEDY, OFFER_AFTER_REQUEST}
     stages = set(engine.script.stages)
     models: list[object] = [rubric, *(pf.persona for pf in load_personas(DIALOGS))]
     for model in models:

@@ -37,6 +37,7 @@ def _all_tips() -> list[str]:
     tips += [t.tip for t in r.turn_tips] + [d.message for d in r.derived_violations]
     tips += [*r.next_step.values(), *r.buyer_next_step.values(), *r.pressed_steps.values()]
     tips += [*r.left_tips.values(), *(d.tip for d in r.done_steps.values()), r.praise]
+    tips += [d.tip for d in r.pressed_tried.values()]
     return tips
 
 

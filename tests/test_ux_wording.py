@@ -88,7 +88,7 @@ def test_the_scorecard_says_one_fact_a_line(tmp_path: Path, monkeypatch: pytest.
     lines = out.getvalue().splitlines()
     assert not [ln for ln in lines if ln.startswith(("；", "，", "）"))]
     ending = next(ln for ln in lines if ln.startswith("结束方式："))
-    assert ending == "结束方式：对话正常结束（最后阶段：已结束，用了 6 轮）"
+    assert ending == "结束方式：客服道别，对话结束（最后阶段：已结束，用了 6 轮）"
     assert any(ln.startswith("问题解决：是（买家选了：换货") for ln in lines)
     assert any(ln.startswith("评价请求：") for ln in lines)
     assert not [ln for ln in lines if ln.strip().startswith("✗ ")]  # full marks: nothing lost

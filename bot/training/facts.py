@@ -84,6 +84,10 @@ NAMES_PROBLEM = "names_problem"
 # 明天寄出。另外能帮忙把评价改一下吗？" - the remedy promised and not done reads as the price (the
 # tip says so; for the rubric's turn tips).
 TIED_TO_REMEDY = "tied_to_remedy"
+# Added by the session when the guard ties the reply's offer to a review request in an earlier
+# message and the reply itself asks nothing ("给您两个选择：换成33码……" after an early "那个中评
+# 能帮忙改一下吗？"): the tie is the offer made right after the request (for the rubric's turn tips).
+OFFER_AFTER_REQUEST = "offer_after_request"
 EXTRA_BENEFIT = "extra_benefit"
 # Added by the session when the buyer gave up on that reply and left (for the rubric: the
 # warning says the buyer left, not that they asked again).

@@ -183,16 +183,24 @@ class Grader:
             # the buyer has gone: say why, with the step the trainee stood at (not the step the
             # buyer's "算了" reads as, 礼貌道别, which nobody can take any more)
             # (what the buyer asked for last, when they gave up asking: the stage can be past it)
-            was = r.pressed_steps.get(pressed or "") or r.next_step.get(t.stage_after, "")
+            was = self._pressed_tip(t, pressed) or r.next_step.get(t.stage_after, "")
             return self._fill(r.left_tips[ending].replace("{step}", was))
         if stage_now in r.own_step_stages:
             return self._fill(r.next_step.get(stage_now, ""))
         step = (r.pressed_in_stage.get(stage_now, {}).get(pressed or "")
-                or r.pressed_steps.get(pressed or "") or r.buyer_next_step.get(buyer_intent or ""))
+                or self._pressed_tip(t, pressed) or r.buyer_next_step.get(buyer_intent or ""))
         done = r.done_steps.get(stage_now)
         if not step and done is not None and all(t.context.get(c) for c in done.context):
             step = done.tip  # the step is taken: the buyer's answer to it is what comes next
         return self._fill(step or r.next_step.get(stage_now, ""))
+
+    def _pressed_tip(self, t: TurnFacts, pressed: str | None) -> str:
+        """What the buyer asked again for: told as tried-but-not-enough when the trainee has
+        tried it (a bare "抱歉"), else as the step still to take."""
+        tried = self.rubric.pressed_tried.get(pressed or "")
+        if tried is not None and all(t.context.get(c) for c in tried.context):
+            return tried.tip
+        return self.rubric.pressed_steps.get(pressed or "", "")
 
     def violations(self, t: TurnFacts) -> list[ViolationRecord]:
         """The violations in one reply: listed findings and notes, blocks, derived ones."""

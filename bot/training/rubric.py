@@ -199,6 +199,14 @@ class Rubric(Strict):
         default_factory=dict, description="stage -> agenda item id -> the tip, before pressed_steps: "
         "the buyer's '还有别的事吗？' (the goodbye) in 礼貌请求 is the moment for the one request, "
         "not for the goodbye the pressed item names")
+    not_a_request: list[str] = Field(
+        default_factory=list, description="facts of a reply under which a review request read by "
+        "the learned model alone is not taken: '钱我们不能给，评价也不会拿来交换' names the review "
+        "and asks for nothing")
+    pressed_tried: dict[str, DoneStep] = Field(
+        default_factory=dict, description="agenda item id -> the tip when the buyer asks again for an "
+        "item the trainee has tried (its context facts true: a bare '抱歉' said), before pressed_steps: "
+        "'只说抱歉两个字不够' is no advice to a trainee who never apologised")
     own_step_stages: list[str] = Field(
         default_factory=list, description="stages whose own next_step comes before buyer_next_step: "
         "the extortionist's '差评我会一直挂着' is no refusal to respect and thank him for")

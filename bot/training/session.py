@@ -24,6 +24,7 @@ from bot.training.facts import (
     BUYER_WAITING,
     EXTRA_BENEFIT,
     NAMES_PROBLEM,
+    OFFER_AFTER_REQUEST,
     REVIEW_REFUSED,
     TIED_TO_REMEDY,
     BuyerRef,
@@ -39,6 +40,9 @@ from bot.understand.rules import CLAUSE_BREAK
 
 Event = dict[str, Any]
 Sink = Callable[[Event], None]
+# The policy notes a review request brings (bot/guard/policy.py, agent_turn): not for a message
+# whose request is only implied by a tie to an earlier message's request.
+_REQUEST_NOTES = frozenset({"request_malicious", "request_not_allowed", "early_request", "repeat_request"})
 
 
 class SessionOver(RuntimeError):
@@ -126,6 +130,22 @@ class Session:
             turn=n, text=text, norm_text=self.engine.understand.normalize(text).text,
             before=before, after=conv, sug=sug, buyer_before=self.buyer_intent, buyer=self.buyer_ref,
             given=given, unaccepted=unaccepted_acts(self.engine, text, before, conv))
+        if "request_review" in facts.acts and any(
+                x in facts.facts for x in self.rubric_file.rubric.not_a_request) and "request_review" in \
+                self.engine.understand.agent_read(text, before.context.agent_recent, before.stage)[1]:
+            # A refusal of the deal names the review without asking for it ("评价也不会拿来交换");
+            # the learned model alone reads a request in it: not taken, nor its policy notes.
+            facts.acts = [a for a in facts.acts if a != "request_review"]
+            facts.notes = [w for w in facts.notes if w.code not in _REQUEST_NOTES]
+        if any(f.code == "conditional_benefit" for f in facts.findings) and "request_review" in facts.acts \
+                and "request_review" not in self.engine.understand.agent(text, (), before.stage).acts:
+            # The guard ties this offer to a request in an earlier message (its rule across
+            # messages): the offer is charged as that tie, and the request read into it (the
+            # engine implies one from the finding) is no second request, early or repeated -
+            # the message asks nothing. The tip says the offer came right after the request.
+            facts.acts = [a for a in facts.acts if a != "request_review"]
+            facts.notes = [w for w in facts.notes if w.code not in _REQUEST_NOTES]
+            facts.facts.append(OFFER_AFTER_REQUEST)
         if any(f.code == "conditional_benefit" for f in facts.findings) and not any(
                 EXTRA_BENEFIT in t.facts for t in [*self.turns[-2:], facts]):
             facts.facts.append(TIED_TO_REMEDY)  # the remedy promised is what reads as the price
@@ -140,7 +160,14 @@ class Session:
             # next clean offer would be read as tied to its review and scored again.
             conv.context.agent_recent = conv.context.agent_recent[:-1]
         closed = conv.stage == self.engine.script.final
-        reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns, closed=closed)
+        # A goodbye the script machine takes to 致谢结束 mid-way ("回头再联系您，先这样，再见" over
+        # the buyer's problem) ends the chat for the buyer too, as "谢谢，再见" (to 已结束) does:
+        # they say what they still wait for and leave, not press on as if nothing was said.
+        closes = self.engine.roles.closes
+        walks_off = not closed and "close" in facts.acts and facts.stage not in closes \
+            and conv.stage in closes
+        reply = self.buyer.respond(facts, last_turn=n >= self.persona.max_turns,
+                                   closed=closed or walks_off)
         if reply.pressed:
             # What the buyer made of the reply is a fact too: the grader can tell a turn that
             # moved nothing and cost patience (the buyer has already answered, unaffected).
