@@ -823,10 +823,13 @@ class Engine:
         lead_in = flow.cue("lead_in", norm) is not None  # "我们查了一下，": the next message explains
         # "快递的问题不是我们能控制的" disowns the problem: it explains nothing (the trainer's deflects)
         no_reason = lead_in or flow.cue("deflects", norm) is not None
+        # "焦味是从底座那里出来的吗？一般打多久会停？": every clause a question (cues.question); what
+        # the model alone half reads in them (an explanation) is no move, even as the message's only one
+        asks_only = bool(norm) and all(flow.cue("question", c) is not None for c in CLAUSE.findall(norm))
         for act in u.acts:
             if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted
-            elif act in unsure and conv.stage != start:
+            elif act in unsure and (conv.stage != start or asks_only):
                 acts.discard(act)  # a second move on an unsure reading: not made, not counted
             elif len(self._fire_all(conv, self.script.agent_events[act], at)) == 1 and act == "explain" \
                     and (act in unsure or not ctx.problem_stated):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.models import AgentUnderstanding
 from bot.replay import eval_dialogs
 from tests.conftest import DATA, read_jsonl
 from tests.dialog import Flow
@@ -162,3 +163,59 @@ def test_a_review_said_for_nothing_in_particular_tells_no_problem() -> None:
     pinned = model_read("东西挺好的 差评是我手滑点错了", [("other", 0.8)], "other", 0.8)
     conv, _ = ENGINE.feed_understood(_asked().conv, pinned)
     assert conv.context.cause is None
+
+
+# -- a spare part offered in so many words: the buyer can pick it by name ---------------------------
+
+@pytest.mark.parametrize("offer", ["给您寄一套原装备用扣，钉扣的费用我们报销；或者您寄回来，我们免费钉好再寄给您。",
+                                   "给您补寄两颗同款备用扣，或者退货退款，您看哪种方便？"])
+def test_a_spare_part_offered_is_listed_and_picked_by_name(offer: str) -> None:
+    """"寄一套原装备用扣" was not read as the part reshipped, so "寄扣子吧" picked an option nobody
+    offered (remedy_not_offered) and the flow stayed at the options."""
+    f = (_asked().buyer("收到了 扣子掉了两颗").expect("listen_apologize")
+         .agent("真抱歉，新衣服就掉扣子，太闹心了。").expect("explain")
+         .agent("这批钉扣的线偏细，我们已经让工厂改用加粗的线。").expect("remedy")
+         .agent(offer).expect("remedy"))
+    assert "reship_part" in f.conv.context.options_listed
+    pinned = model_read("寄扣子吧，我楼下就有裁缝", [("want_exchange", 0.8), ("complain", 0.77)], "complain", 0.77,
+                        cause="quality")
+    conv, _ = ENGINE.feed_understood(f.conv, pinned)
+    assert conv.context.remedy_chosen == "reship_part"
+
+
+# -- questions only: what the model alone half reads in them is no move ---------------------------
+
+def test_questions_the_model_half_reads_as_an_explanation_explain_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An agent's questions about the problem ("…是从底座那里出来的吗？一般打多久会停？") read by the
+    model alone as an explanation (0.44, below act_evidence) moved 解释原因 on to the options as the
+    message's only move. Made only of questions, they explain nothing; the same reading in a
+    statement still moves the stage (the model is there for explanations the rules miss)."""
+    f = (_asked().buyer("收到了 一直往外钻毛").expect("listen_apologize")
+         .agent("真抱歉，新被子就钻毛，盖着太难受了。").expect("explain"))
+    real = ENGINE.understand.agent_read
+
+    def half_read(text: str, *args: object, **kw: object) -> tuple[AgentUnderstanding, dict[str, float]]:
+        u, _ = real(text, *args, **kw)  # type: ignore[arg-type]
+        acts = u.acts if "explain" in u.acts else [*u.acts, "explain"]
+        return u.model_copy(update={"acts": acts}), {"explain": 0.44}
+
+    monkeypatch.setattr(ENGINE.understand, "agent_read", half_read)
+    asked, _ = ENGINE.feed(f.conv, "agent", "钻毛是从哪个位置出来的呀？洗过了吗？")
+    assert asked.stage == "explain" and asked.context.explanations == 0
+    told, _ = ENGINE.feed(f.conv, "agent", "被套的布织得不够密，羽绒从针眼里出来了。")
+    assert told.stage == "remedy"
+
+
+# -- busy read for a word, a problem told: the buyer is telling it ----------------------------------
+
+@pytest.mark.parametrize("text,stage", [
+    ("是我 我上班用的 杯子漏水", "listen_apologize"),
+    ("对 我开车用的那个支架 夹不住手机", "listen_apologize"),
+    ("在外面吃饭 等下说 反正就是杯子漏水", "callback"),
+])
+def test_a_word_of_work_beside_a_problem_is_no_busy_buyer(text: str, stage: str) -> None:
+    """Read as busy (0.60) for 上班 in "我上班用的": no clause says the buyer cannot talk now and
+    nothing is put off (cues.later), so the problem told is the reading; "等下说" still puts it off."""
+    pinned = model_read(text, [("busy", 0.6)], "busy", 0.6, cause="quality")
+    conv, _ = ENGINE.feed_understood(Flow(ENGINE, CASE).agent(HELLO).conv, pinned)
+    assert conv.stage == stage

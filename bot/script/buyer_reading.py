@@ -116,6 +116,13 @@ class BuyerReading:
             # "那现在咋办" (read as a yes) asks what the shop will do: a question, no yes to an offer
             u = u.model_copy(update={"intent": "ask", "intents": [
                 IntentScore(intent="ask", confidence=u.confidence)]})
+        if u.intent == "busy" and u.cause is not None and u.cause not in flow.talk_causes and len(clauses) > 1 \
+                and not flow.cue("later", norm) \
+                and not any(flow.cue("busy_clause", c.strip(MARKS)) for c in clauses):
+            # "是我 我上班用的 杯子漏水" (read as busy for 上班): a problem told, no clause that says the
+            # buyer cannot talk now, nothing put off till later: the buyer is telling the problem
+            u = u.model_copy(update={"intent": "complain", "intents": [
+                IntentScore(intent="complain", confidence=u.confidence)]})
         u = self._opened_by(u, text, norm, "yes", "affirm")
         if u.intent != "busy" and len(clauses) > 1 and not flow.cue("free_now", norm) \
                 and any(flow.cue("busy_clause", c.strip("，。！？,.!?；;~ ")) for c in clauses[1:]):

@@ -127,6 +127,8 @@ class Cues(_Strict):
     # the buyer says what the bad review was for ("差评是给快递的", "中评主要是因为客服…"): that clause
     # is the problem told, however the praise around it reads
     review_for: str = "(?!)"
+    # the buyer puts the talk off ("等下说", "晚点再打", "回头聊"): busy, whatever else is told
+    later: str = "(?!)"
     asks_why: str = "(?!)"  # the buyer asks why it happened ("为什么会这样？", "怎么会磕坏呢")
     # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
     order_line: str = "(?!)"
