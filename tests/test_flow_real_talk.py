@@ -218,8 +218,9 @@ def test_asked_who_is_writing_the_agent_says_who_and_asks_again(text: str) -> No
 
 def test_an_option_picked_by_its_place_is_the_agents_own_nth() -> None:
     """"第二个" / a bare "2" pick in the order the agent listed the options, not the cause's
-    first option ("给您补寄一个新的泵头，或者整支换新" lists the resend first)."""
-    for text, chosen in (("第二个", "exchange"), ("2", "exchange"), ("第一个吧", "reship"),
+    first option ("给您补寄一个新的泵头，或者整支换新" lists the resend of the part first: the pump
+    head alone, remedies.yaml reship_part)."""
+    for text, chosen in (("第二个", "exchange"), ("2", "exchange"), ("第一个吧", "reship_part"),
                          ("后面那个", "exchange")):
         flow = _options().buyer(text).expect("polite_request")
         assert flow.conv.context.remedy_chosen == chosen, text

@@ -20,7 +20,9 @@ TRAINEES = Path(__file__).parent / "data" / "trainees"
 # to ask "請問有什麼事？" and lost patience) and the buyer is called 你 throughout.
 CASUAL = [
     "林先生您好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
-    "是的，就是那个保温杯，你说说怎么回事",
+    # (the reported line was "是的，就是那个保温杯，你说说怎么回事": naming the cup, it reads as
+    # confirming the product or not as 你 or 您 tips the model; these tests are about 你 and 您)
+    "好的，你说说怎么回事",
     "你9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
     "实在抱歉，保温杯不保温，让你失望了。能具体说说大概多久就凉了吗？",
     "每天带去公司却喝不上热茶，换谁都会觉得白买了，很理解你的心情。",
