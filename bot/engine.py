@@ -825,7 +825,8 @@ class Engine:
         no_reason = lead_in or flow.cue("deflects", norm) is not None
         # "焦味是从底座那里出来的吗？一般打多久会停？": every clause a question (cues.question); what
         # the model alone half reads in them (an explanation) is no move, even as the message's only one
-        asks_only = bool(norm) and all(flow.cue("question", c) is not None for c in CLAUSE.findall(norm))
+        asks_only = bool(unsure) and bool(norm) and all(flow.cue("question", c) is not None
+                                                        for c in CLAUSE.findall(norm))
         for act in u.acts:
             if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dataload import read_yaml
 from bot.engine import Engine
-from bot.models import BuyerUnderstanding, IntentScore
+from bot.models import BuyerUnderstanding, Conversation, IntentScore
 from bot.paths import dialogs_dir, templates_dir
 from bot.store.connect import upgrade_schema
 from bot.training.persona import find_persona
@@ -143,6 +143,26 @@ def guard_corpus_texts() -> set[str]:
     texts: set[str] = set()
     for path in (root / "scripts/guard_handwritten.jsonl", root / "dialogs/corpus/train/guard.jsonl"):
         texts |= {json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line}
+    return texts
+
+
+def talk(engine: Engine, case: dict[str, str], lines: list[tuple[str, str]],
+         tone: Any = "正式") -> tuple[Conversation, Any]:
+    """A conversation fed line by line (``lines`` as (role, text)); the last Suggestion with it."""
+    conv, sug = engine.start(case, tone=tone)
+    for role, text in lines:
+        conv, sug = engine.feed(conv, role, text)  # type: ignore[arg-type]
+    return conv, sug
+
+
+def clean_texts(engine: Engine, sug: Any, key: str) -> list[str]:
+    """The suggestions, all from template ``key`` and clean: no guard finding, no review request read."""
+    assert sug.suggestions and all(s.template.split(".")[0] == key for s in sug.suggestions), \
+        [(s.template, s.text) for s in sug.suggestions]
+    texts = [s.text for s in sug.suggestions]
+    for text in texts:
+        agent = engine.understand.agent(text)
+        assert agent.findings == [] and "request_review" not in agent.acts, (text, agent)
     return texts
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.models import Conversation
-from tests.shared import shared_engine
+from tests.shared import shared_engine, talk
 
 ENGINE = shared_engine()
 CHAIR = {"shop": "木木家居", "buyer_name": "王", "honorific": "女士", "product": "实木椅子"}
@@ -25,10 +25,7 @@ TEA = {"shop": "茶香小铺", "buyer_name": "赵", "honorific": "先生", "prod
 
 
 def _talk(case: dict[str, str], lines: list[tuple[str, str]], tone: Any = "正式") -> tuple[Conversation, Any]:
-    conv, sug = ENGINE.start(case, tone=tone)
-    for role, text in lines:
-        conv, sug = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
-    return conv, sug
+    return talk(ENGINE, case, lines, tone)
 
 
 def _clean(texts: list[str]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.models import Conversation
-from tests.shared import shared_engine
+from tests.shared import clean_texts, shared_engine, talk
 
 ENGINE = shared_engine()
 TEA = {"shop": "茶香小铺", "buyer_name": "赵", "honorific": "先生", "product": "菊花茶"}
@@ -25,21 +25,11 @@ HELLO = [("agent", "您好，请问是赵先生吗？"), ("buyer", "是我"), ("
 
 
 def _talk(case: dict[str, str], lines: list[tuple[str, str]], tone: Any = "正式") -> tuple[Conversation, Any]:
-    conv, sug = ENGINE.start(case, tone=tone)
-    for role, text in lines:
-        conv, sug = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
-    return conv, sug
+    return talk(ENGINE, case, lines, tone)
 
 
 def _texts(sug: Any, key: str) -> list[str]:
-    """The suggestions, all from ``key`` and clean: no guard finding, no review request read."""
-    assert sug.suggestions and all(s.template.split(".")[0] == key for s in sug.suggestions), \
-        [s.template for s in sug.suggestions]
-    texts = [s.text for s in sug.suggestions]
-    for text in texts:
-        agent = ENGINE.understand.agent(text)
-        assert agent.findings == [] and "request_review" not in agent.acts, (text, agent)
-    return texts
+    return clean_texts(ENGINE, sug, key)
 
 
 @pytest.mark.parametrize(("lines", "tone"), [
