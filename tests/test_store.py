@@ -7,8 +7,11 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from bot.service.turns import TurnService
 from bot.store.db import Store
@@ -59,8 +62,6 @@ def test_token_commands(tmp_path: Path) -> None:
 
 
 def test_a_failing_job_rolls_back_alone_in_its_batch(tmp_path: Path) -> None:
-    from sqlalchemy import Connection
-
     from bot.store import schema
 
     def insert(name: str, fail: bool = False):  # type: ignore[no-untyped-def]
@@ -312,3 +313,50 @@ def test_the_wal_starts_again_from_its_beginning_under_steady_writes(tmp_path: P
     assert asyncio.run(go()) >= 3
     # 600 turns wrote about 5,000 pages (20 MB); the WAL holds a few checkpoints' worth.
     assert sizes[0] < 4 * 1024 * 1024
+
+
+def test_a_checkpoint_waits_until_no_turn_waits_for_the_writer(tmp_path: Path, monkeypatch: object) -> None:
+    """A due checkpoint is put off while jobs queue for the writer (its copy and the database
+    file's fsync slowed the commits they overlapped) and begins once the queue is empty; a
+    queue that never empties gets one at twice the interval, so the WAL stays bounded."""
+    import bot.store.writer
+    from bot.store.writer import GroupCommitWriter
+
+    monkeypatch.setattr(bot.store.writer, "CHECKPOINT_JOBS", 8)  # type: ignore[attr-defined]
+    due = GroupCommitWriter._checkpoint_due
+    began: list[tuple[int, int]] = []  # (jobs committed since the last one began, jobs waiting)
+
+    def watched(self: GroupCommitWriter, *, idle: bool) -> bool:
+        since = self._since_checkpoint
+        if due(self, idle=idle):
+            began.append((since, len(self.jobs)))
+            return True
+        return False
+
+    monkeypatch.setattr(GroupCommitWriter, "_checkpoint_due", watched)  # type: ignore[attr-defined]
+
+    def write(n: int) -> Callable[[Connection], None]:
+        return lambda conn: conn.exec_driver_sql(f"INSERT INTO scratch VALUES ({n})")  # type: ignore[func-returns-value]
+
+    async def go() -> int:
+        store = await Store.open(f"sqlite:///{tmp_path / 'idle.db'}")
+        try:
+            writer = store.writer
+            assert writer is not None
+            writer.max_batch = 4  # 40 jobs queued at once: ten batches, the queue empty only after the last
+            await writer.submit(lambda conn: conn.exec_driver_sql("CREATE TABLE scratch (n INTEGER)"))
+            await asyncio.gather(*(writer.submit(write(n)) for n in range(40)))
+            while writer._checkpointing is not None:
+                await asyncio.sleep(0.01)
+            for n in range(40, 60):  # one at a time: the queue is empty after every batch
+                await writer.submit(write(n))
+            while writer._checkpointing is not None:
+                await asyncio.sleep(0.01)
+            return writer.checkpoints
+        finally:
+            await store.close()
+
+    assert asyncio.run(go()) >= 2
+    # Queued: not at 8 jobs, but at 16 with 24 still waiting; then at the first empty queue past 8.
+    assert began[0] == (1 + 16, 24)  # the CREATE TABLE was the first job
+    assert any(waiting == 0 and 8 <= since < 16 for since, waiting in began[1:])
