@@ -82,6 +82,9 @@ class BuyerUnderstanding(Base):
     # Every intent of the message in text order (the primary one included); a message that
     # affirms and complains ("嗯，那箱根本没收到") lists both.
     intents: list[IntentScore] = Field(default_factory=list)
+    # The money back the buyer names with a request for it ("补发太麻烦了 退30吧": "30元", "退一半":
+    # "一半"), shown on the case card beside the intent; None when no sum is named.
+    amount: str | None = None
 
 
 class AgentUnderstanding(Base):
