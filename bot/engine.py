@@ -513,6 +513,8 @@ class Engine:
         intent = self.reading.primary(intent, u, ctx, before, meant, norm, free_now)
         if intent == "end" and norm and flow.cue("stop_contact", norm):
             ctx.stop_asked = True  # "以后不要再联系我了": the closing says we will not (key `stop`)
+        elif before == self.script.final:
+            ctx.stop_asked = False  # once closed, the answer is to this message ("谢谢" after it: 不用谢)
         # the primary intent's events and the other intents' around them (issue 13.3)
         events = list(self.reading.events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
