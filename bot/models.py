@@ -110,6 +110,11 @@ class Context(Base):
     # and each attempt recorded in the queue (contact_attempts, a log of who and when) adds one.
     # attempts_made() is what has happened; the queue and the script both read it.
     attempts: int = 1
+    # One contact counted once when both the script and the queue hear of it (`/恢复` and `csbot
+    # contact` for the same call): "resume" is an attempt a resume opened that the queue has not
+    # logged; "log" one the queue logged (reached the buyer) that no resume has joined yet; "first"
+    # the first contact logged before the conversation's first message (which is that contact).
+    attempt_unpaired: Literal["resume", "log", "first"] | None = None
     problem_stated: bool = False
     # the agent apologised for the buyer's trouble: while hearing the problem, or naming it
     # (script.yaml `sorry_names`), not for a late reply or a slip of its own in the greeting
