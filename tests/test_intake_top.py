@@ -9,8 +9,8 @@ import functools
 import hashlib
 import hmac
 import json
-import sqlite3
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field

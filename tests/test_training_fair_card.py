@@ -5,7 +5,6 @@ fault; a rude reply is still one. The card reads as plain Chinese (no "：…：
 from __future__ import annotations
 
 import io
-
 from pathlib import Path
 
 from rich.console import Console

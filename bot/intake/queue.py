@@ -161,7 +161,7 @@ async def check_contact(store: Store, rules: ContactRules, conv_id: str, shop: s
 
 def _unpaired(state: str) -> str | None:
     try:
-        return (json.loads(state).get("context") or {}).get("attempt_unpaired")  # type: ignore[no-any-return]
+        return (json.loads(state).get("context") or {}).get("attempt_unpaired")
     except (ValueError, TypeError, AttributeError):
         return None
 
