@@ -153,7 +153,8 @@ def analyze(role: str, file: Any, dialogs: Path | None) -> None:
     out = sys.stdout
     unread: list[int] = []
     for _, text in _readable(file, unread):
-        out.write(analyse(text).model_dump_json() + "\n")
+        # (one message alone names no sum asked for: that is read in a conversation, amount)
+        out.write(analyse(text).model_dump_json(exclude={"amount"}) + "\n")
     _ending()
     if unread:
         sys.exit(EXIT_FOUND)

@@ -198,6 +198,7 @@ class Engine:
         if not owned:
             conv = _copy(conv)
         conv.turn += 1
+        _contact_paired(conv)
         if role == "buyer":
             bu = self._apply_buyer(conv, self.understand.buyer(text), text, at)
             return self._answer(conv, bu, [], at)
@@ -224,6 +225,7 @@ class Engine:
         confidence (big jumps, weak holds) is tested through it, apart from any model."""
         conv = _copy(conv)
         conv.turn += 1
+        _contact_paired(conv)
         u = self._apply_buyer(conv, u, u.text, at)
         return self._answer(conv, u, [], at)
 
@@ -236,8 +238,11 @@ class Engine:
             raise ValueError(self.policy.notes["too_many_attempts"][1])
         if not self.script.fire(conv, "resume"):
             raise ValueError(f"当前阶段（{self.script.stages[was].label}）不能恢复")
-        if attempt:
+        if attempt and conv.context.attempt_unpaired == "log":
+            conv.context.attempt_unpaired = None  # the call the queue logged: the same contact
+        elif attempt:
             conv.context.attempts += 1
+            conv.context.attempt_unpaired = "resume"
         if was == self.script.final:
             agreed = conv.context.remedy_chosen
             self._new_round(conv)
@@ -252,6 +257,7 @@ class Engine:
         conv = _copy(conv)
         self.script.fire(conv, "close_case")
         conv.outcome = outcome
+        conv.context.attempt_unpaired = None  # the next contact is a new one
         if outcome == "malicious":
             conv.context.evidence_kept = True  # the turns are stored with the case
         return conv
@@ -513,6 +519,8 @@ class Engine:
         intent = self.reading.primary(intent, u, ctx, before, meant, norm, free_now)
         if intent == "end" and norm and flow.cue("stop_contact", norm):
             ctx.stop_asked = True  # "以后不要再联系我了": the closing says we will not (key `stop`)
+        elif before == self.script.final:
+            ctx.stop_asked = False  # once closed, the answer is to this message ("谢谢" after it: 不用谢)
         # the primary intent's events and the other intents' around them (issue 13.3)
         events = list(self.reading.events(u) if intent == u.intent else self.script.buyer_events[intent])
         gate = flow.evidence.get(intent)
@@ -851,6 +859,8 @@ class Engine:
         self, conv: Conversation, u: BuyerUnderstanding | AgentUnderstanding | None,
         warnings: list[Finding], at: datetime | None,
     ) -> tuple[Conversation, Suggestion]:
+        if conv.stage in self.roles.callback and conv.context.attempt_unpaired == "resume":
+            conv.context.attempt_unpaired = None  # held again: the next call is a new contact
         stage = self.script.stages[conv.stage]
         variables = self.compose.variables(conv, at)
         replies = self.compose.replies(conv, variables, at)
@@ -971,6 +981,17 @@ class _LastOne:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.fn, name)
+
+
+def _contact_paired(conv: Conversation) -> None:
+    """A message of the conversation: the first contact logged before it is this conversation (its
+    count was one ahead until now), and a logged call no resume joined is no longer joined by one."""
+    ctx = conv.context
+    if ctx.attempt_unpaired == "first":
+        ctx.attempts = max(ctx.attempts - 1, 1)
+        ctx.attempt_unpaired = None
+    elif ctx.attempt_unpaired == "log":
+        ctx.attempt_unpaired = None
 
 
 def _copy(conv: Conversation) -> Conversation:

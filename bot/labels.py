@@ -106,6 +106,10 @@ class Labels:
             return self.unknown_cause if kind == "cause" else "—"
         return self.names.get(kind, {}).get(key, key)
 
+    def intent_of(self, intent: str, amount: str | None = None) -> str:
+        """A buyer's intent as a card shows it, with the sum of money back it names: 想退款（30元）."""
+        return self.name("intent", intent) + (f"（{amount}）" if amount else "")
+
     def spoken_cause(self, cause: str | None) -> str:
         """A cause as the templates say it inside a sentence (its short name when the data
         gives no spoken form)."""

@@ -82,6 +82,9 @@ class BuyerUnderstanding(Base):
     # Every intent of the message in text order (the primary one included); a message that
     # affirms and complains ("嗯，那箱根本没收到") lists both.
     intents: list[IntentScore] = Field(default_factory=list)
+    # The money back the buyer names with a request for it ("补发太麻烦了 退30吧": "30元", "退一半":
+    # "一半"), shown on the case card beside the intent; None when no sum is named.
+    amount: str | None = None
 
 
 class AgentUnderstanding(Base):
@@ -107,6 +110,11 @@ class Context(Base):
     # and each attempt recorded in the queue (contact_attempts, a log of who and when) adds one.
     # attempts_made() is what has happened; the queue and the script both read it.
     attempts: int = 1
+    # One contact counted once when both the script and the queue hear of it (`/恢复` and `csbot
+    # contact` for the same call): "resume" is an attempt a resume opened that the queue has not
+    # logged; "log" one the queue logged (reached the buyer) that no resume has joined yet; "first"
+    # the first contact logged before the conversation's first message (which is that contact).
+    attempt_unpaired: Literal["resume", "log", "first"] | None = None
     problem_stated: bool = False
     # the agent apologised for the buyer's trouble: while hearing the problem, or naming it
     # (script.yaml `sorry_names`), not for a late reply or a slip of its own in the greeting

@@ -115,7 +115,8 @@ def test_a_span_does_not_stop_inside_a_number(engine: Engine) -> None:
     # The cue "返\d" matched "返2" of "返20元": the sidebar quoted "…我给您返2" to the agent.
     text = "您把差评改成好评，我给您返20元红包"
     f = next(f for f in engine.understand.agent(text).findings if f.code == "conditional_benefit")
-    assert f.span is not None and text[f.span[0]:f.span[1]] == "差评改成好评，我给您返20元"
+    # (the whole clauses it touches: tests/test_guard_whole_words.py)
+    assert f.span is not None and text[f.span[0]:f.span[1]] == "您把差评改成好评，我给您返20元红包"
 
 
 # --- `csbot eval` on guard lines reads each line's conversation like bot.guard.corpus ---------

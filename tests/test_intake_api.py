@@ -288,3 +288,66 @@ async def test_the_queue_and_the_script_count_the_same_attempts(api: Api) -> Non
     assert status == 201 and body["attempts"] == 3 and body["left"] == 0, body
     status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "no_answer"})
     assert status == 409 and "已经联系了 3 次" in body["error"]["message"]
+
+
+async def test_one_contact_resumed_and_recorded_counts_once(api: Api) -> None:
+    """`/恢复` in assist and `csbot contact` for the same call counted it twice: the follow-up
+    of a closed case read as attempts 3 of 3 after one call. Either order is one attempt; an
+    unanswered call is always one of its own."""
+    from bot.server.app import TURNS
+
+    turns = api.client.app[TURNS]  # type: ignore[index]
+    cat = api.ids["cat"]
+    status, body = await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "contact"})
+    assert status == 201 and body["attempts"] == 1, body  # the first call, logged
+    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的碎花连衣裙吗？"),
+                       ("buyer", "是我，洗一次就起球了")):
+        r = await api.client.post(f"/api/v1/conversations/{cat}/messages", json={"role": role, "text": text},
+                                  headers=api.h("lin"))
+        assert r.status == 200, await r.text()
+    await turns.close_case(cat, "unchanged", api.shop)
+    await turns.resume(cat, api.shop)  # the follow-up call: /恢复 ...
+    status, body = await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "contact"})  # ... logged
+    assert status == 201 and body["attempts"] == 2 and body["left"] == 1, body
+    _, queue = await api.get()
+    assert next(i for i in queue["items"] if i["conversation_id"] == cat)["attempts"] == 2
+    # the other order on a callback: logged first, then resumed: one attempt too
+    tee = api.ids["tee"]
+    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的纯棉T恤吗？"),
+                       ("buyer", "我在开会，现在不方便，晚上再说吧")):
+        r = await api.client.post(f"/api/v1/conversations/{tee}/messages", json={"role": role, "text": text},
+                                  headers=api.h("lin"))
+    status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "callback"})
+    assert status == 201 and body["attempts"] == 2, body
+    await turns.resume(tee, api.shop)
+    _, queue = await api.get()
+    assert next(i for i in queue["items"] if i["conversation_id"] == tee)["attempts"] == 2
+
+
+async def test_the_call_a_resume_counted_is_no_fourth(api: Api) -> None:
+    """The third attempt resumed with `/恢复`: logging that same call was refused as a fourth."""
+    from bot.server.app import TURNS
+
+    turns = api.client.app[TURNS]  # type: ignore[index]
+    cat = api.ids["cat"]
+    for _ in range(2):
+        await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "no_answer"})
+    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的碎花连衣裙吗？"),
+                       ("buyer", "是我，洗一次就起球了")):
+        await api.client.post(f"/api/v1/conversations/{cat}/messages", json={"role": role, "text": text},
+                              headers=api.h("lin"))
+    await turns.close_case(cat, "unchanged", api.shop)
+    with pytest.raises(ValueError, match="已经联系了 3 次"):
+        await turns.resume(cat, api.shop)  # three made: the script refuses a fourth
+    tee = api.ids["tee"]
+    await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "no_answer"})
+    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的纯棉T恤吗？"),
+                       ("buyer", "是我，有点色差")):
+        await api.client.post(f"/api/v1/conversations/{tee}/messages", json={"role": role, "text": text},
+                              headers=api.h("lin"))
+    await turns.close_case(tee, "unchanged", api.shop)
+    await turns.resume(tee, api.shop)  # the third
+    r = await api.client.get(f"/api/v1/queue/{tee}/contact", headers=api.h("lin"))
+    assert r.status == 200, await r.text()
+    status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "contact"})
+    assert status == 201 and body["attempts"] == 3 and body["left"] == 0, body

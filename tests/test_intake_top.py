@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -233,6 +234,11 @@ async def test_import_top_then_since_last_then_explain_once(fake: tuple[FakeTop,
     assert top.explained == {"1": reply}
     code, out, err = await cli("explain", cid[:8], "--text", reply, "--yes", env=env, cwd=tmp_path)
     assert code == 1 and "每条评价只能解释一次" in err
+    # the reply posted is kept as the case's 商家回复 (it was lost: "已经解释过了" and no text)
+    assert f"这条评价下已经有商家回复：\n{reply}" in out, out
+    with sqlite3.connect(tmp_path / "top.db") as db:
+        state = json.loads(db.execute("select state from conversations where id = ?", (cid,)).fetchone()[0])
+    assert state["case"]["shop_reply"] == reply
     # 12 hex digits: among 3,650 random ids a 4-digit prefix like 0000 exists one run in 18
     code, out, err = await cli("explain", "00000000-0000", "--text", reply, env=env, cwd=tmp_path)
     assert code == 2 and "没有编号以 00000000-0000 开头的案例" in err

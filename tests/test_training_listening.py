@@ -335,7 +335,7 @@ def test_a_busy_buyer_left_without_a_time_is_not_a_pass(engine: Engine) -> None:
     assert card.total >= card.pass_mark and not card.passed
     labels = RUBRIC.rubric.labels
     assert computation_lines(card.model_dump(mode="json"), labels)[-1] == \
-        "不算通过：没有约好具体的回访时间：买家在忙的练习，约上时间才算通过"
+        "不算通过：没有约好具体的回访时间。买家在忙的练习，约上时间才算通过"
     assert outcome_line(card.outcome.model_dump(), "callback", {}) == "问题解决：否（没有约好回访时间）"
 
 

@@ -77,7 +77,7 @@ def test_the_quoted_span_of_a_sum_ends_after_its_unit(engine: Engine) -> None:
     f = next(f for f in s.turns[-1].findings if f.code == "conditional_benefit")
     assert f.span is not None
     quoted = s.turns[-1].text[f.span[0]:f.span[1]]
-    assert quoted.endswith("返5元"), quoted
+    assert quoted.endswith("返5元红包"), quoted  # the whole clause (tests/test_guard_whole_words.py)
 
 
 _OFFERED = [_GREET, "您11月7日在我们店买的两盒红枣枸杞茶，还记得吗？", "实在对不起阿姨，发错了让您着急了。",

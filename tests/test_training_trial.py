@@ -99,7 +99,7 @@ def test_the_quoted_span_of_a_tied_gift_ends_at_a_word(engine: Engine) -> None:
     f = next(f for f in s.turns[-1].findings if f.code == "conditional_benefit")
     assert f.span is not None
     quoted = s.turns[-1].text[f.span[0]:f.span[1]]
-    assert quoted.endswith("送您一盒"), quoted
+    assert quoted.endswith("送您一盒菊花茶"), quoted  # the whole clause (tests/test_guard_whole_words.py)
 
 
 def test_the_buyer_remembers_the_introduction_and_the_apology(engine: Engine) -> None:

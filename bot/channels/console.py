@@ -178,7 +178,7 @@ def render(console: Console, sug: Suggestion, labels: Labels, paused_at: str | N
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
         h = labels.heading
-        console.print(f"买家：{h('intent')} [magenta]{labels.name('intent', u.intent)}[/]  "
+        console.print(f"买家：{h('intent')} [magenta]{labels.intent_of(u.intent, u.amount)}[/]  "
                       f"{h('cause')} [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
                       f"{h('emotion')} [magenta]{labels.name('emotion', u.emotion)}[/]  "
                       f"把握 {u.confidence:.0%}")

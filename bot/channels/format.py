@@ -27,7 +27,7 @@ def format_suggestion(sug: Suggestion, labels: Labels, style: Style = "plain") -
     u = sug.understanding
     if isinstance(u, BuyerUnderstanding):
         cause = labels.name("cause", u.cause) if u.cause else "—"
-        lines.append(f"买家：{labels.name('intent', u.intent)}｜{labels.heading('cause')}：{cause}｜"
+        lines.append(f"买家：{labels.intent_of(u.intent, u.amount)}｜{labels.heading('cause')}：{cause}｜"
                      f"{labels.heading('emotion')}：{labels.name('emotion', u.emotion)}")
     elif isinstance(u, AgentUnderstanding):
         lines.append(f"{labels.heading('act')}：" + ("、".join(labels.name("act", a) for a in u.acts) or "—"))

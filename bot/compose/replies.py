@@ -166,6 +166,11 @@ class Composer:
             return self.script.initial, ["resume-agreed"] * bool(ctx.callback_at) + ["resume", "default"]
         if ctx.followup and conv.stage == self.script.initial:
             return self.script.initial, ["followup", "default"]  # after a finished talk: how the fix went
+        if conv.stage == self.script.final and ctx.stop_asked and ctx.last_role == "buyer":
+            # "以后不要再联系我了" once closed: the same plain answer as before the close, not a goodbye
+            stop = next((s for s in sorted(self.roles.closes) if self.templates.pick_key(s, ["stop"])), None)
+            if stop is not None:
+                return stop, ["stop-chosen"] * bool(ctx.remedy_chosen) + ["stop", "default"]
         if conv.stage == self.script.final:  # a bare "在吗" gets "在的", a goodbye a goodbye
             return self.script.final, (["greeting"] * ctx.greeted + ["thanks"] * ctx.thanked
                                        + [f"intent-{conv.last_intent}", "default"])

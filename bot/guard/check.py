@@ -89,7 +89,7 @@ class Guard:
             Finding(
                 code=code,
                 severity=info.severity,
-                span=norm.span(*_whole_number(norm.text, *first[code])),
+                span=_whole_clause(norm.source, *norm.span(*_whole_number(norm.text, *first[code]))),
                 message=info.message + (self.model_note if code in learned else ""),
                 rewrite=self.rewrite(code, norm.text, tie),
             )
@@ -176,6 +176,32 @@ def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
             end += 1
     return start, end
 
+
+def _whole_clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the clauses it touches, so that it shows whole words: a rule that
+    matched "必须改" of "你必须改成好评" or "会被罚" of "我们会被罚款" showed the trainee half a
+    word, and Chinese has no spaces to stop at. The particles that end a clause (吧, 哦) are left out.
+    On the text as typed: normalising drops the spaces that end a clause ("赶紧改评价 谢谢")."""
+    if start >= end:
+        return start, end
+    while start > 0 and not _breaks(text, start - 1):
+        start -= 1
+    while end < len(text) and not _breaks(text, end):
+        end += 1
+    while end - 1 > start and text[end - 1] in _PARTICLES:
+        end -= 1
+    return start, end
+
+
+def _breaks(text: str, i: int) -> bool:
+    """Whether ``text[i]`` ends a clause (a point between digits does not: 9.9元)."""
+    if text[i] in ".．":
+        return not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit())
+    return text[i] in _CLAUSE_BREAKS or text[i].isspace()
+
+
+_CLAUSE_BREAKS = frozenset("，。！？,!?；;：:~～…")
+_PARTICLES = frozenset("吧哦噢呢啊呀哈嘛啦么喔哟")
 
 # Chinese numerals, and the measure words that follow them in an offer ("一个", "两双", "一张")
 _NUMERALS = frozenset("一二两三四五六七八九十百几半")

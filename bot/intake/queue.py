@@ -150,9 +150,20 @@ async def attempts_of(store: Store, conv_id: str, shop: str | None) -> tuple[int
 
 async def check_contact(store: Store, rules: ContactRules, conv_id: str, shop: str | None,
                         at: datetime | None = None) -> tuple[int, list[str]]:
-    """Before a contact: (attempts so far, warnings); raises TooManyAttempts for a fourth."""
-    used, _ = await attempts_of(store, conv_id, shop)
-    return used, rules.check(used, at or datetime.now(UTC))
+    """Before a contact: (attempts so far, warnings); raises TooManyAttempts for a fourth (not
+    for the call a `/恢复` has counted already: that one is no new attempt)."""
+    used, row = await attempts_of(store, conv_id, shop)
+    when = at or datetime.now(UTC)
+    if _unpaired(row.state) == "resume":
+        return used, [w for w in [rules.quiet_warning(when)] if w]
+    return used, rules.check(used, when)
+
+
+def _unpaired(state: str) -> str | None:
+    try:
+        return (json.loads(state).get("context") or {}).get("attempt_unpaired")
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 async def record_attempt(store: Store, rules: ContactRules, conv_id: str, kind: str, *,
@@ -171,16 +182,26 @@ async def record_attempt(store: Store, rules: ContactRules, conv_id: str, kind: 
         if not store.sqlite:  # serialise attempts on one case across instances
             conn.execute(select(_C.id).where(_C.id == conv_id).with_for_update())
         used = used_attempts(row.turn, row.state)
-        warnings = rules.check(used, when)
         # the attempt is counted where the script counts it, in the case's state (a turn saved
         # from the state read before this sees it changed and is worked out again); the log row
-        # says who and when
+        # says who and when. A call that reached the buyer right after `/恢复` is the contact the
+        # resume counted already (Context.attempt_unpaired): logged, not counted again
         state = json.loads(row.state)
-        state.setdefault("context", {})["attempts"] = _counted(state) + 1
+        ctx = state.setdefault("context", {})
+        reached = kind != "no_answer"
+        if reached and ctx.get("attempt_unpaired") == "resume":
+            ctx["attempt_unpaired"] = None
+            warnings, now = [w for w in [rules.quiet_warning(when)] if w], used
+        else:
+            warnings, now = rules.check(used, when), used + 1
+            ctx["attempts"] = _counted(state) + 1
+            # the first call before any message is the conversation to come; a later one that
+            # reached the buyer is joined by the `/恢复` that follows it
+            ctx["attempt_unpaired"] = ("first" if row.turn <= 0 else "log") if reached else None
         conn.execute(update(schema.conversations).where(_C.id == conv_id).values(
             state=json.dumps(state, ensure_ascii=False), updated_at=datetime.now(UTC)))
         conn.execute(tables.attempts.insert().values(conversation_id=conv_id, kind=kind, agent=agent, at=when))
-        return used + 1, warnings
+        return now, warnings
 
     return await store.write(job)
 

@@ -116,6 +116,8 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     from bot.intake.commands import _resolve
     from bot.intake.top import TopClient, TopConfig, TopError
     from bot.service.turns import TurnService
+    from bot.store import schema
+    from bot.store.mask import mask
 
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     r = tables.reviews.c
@@ -138,7 +140,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
         findings = engine.understand.findings(draft) if draft else []
         return cid, rows, posted, draft, findings
 
-    _, rows, posted, draft, findings = with_store(s, find)
+    cid, rows, posted, draft, findings = with_store(s, find)
     if not rows:
         click.echo("这个案例不是从评价导入的，没有可以解释的评价。", err=True)
         sys.exit(EXIT_FOUND)
@@ -179,6 +181,15 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
 
                 def mark(conn: Any, rid: int = row.id) -> None:
                     conn.execute(update(tables.reviews).where(r.id == rid).values(explained_at=datetime.now(UTC)))
+                    # the reply posted is the case's 商家回复 now (masked, as every text kept): shown
+                    # by `csbot explain` again, the sidebar's case card, and no second one is drafted
+                    c = schema.conversations.c
+                    raw = conn.execute(select(c.state).where(c.id == cid)).scalar_one()
+                    state = json.loads(raw)
+                    if not (state.get("case") or {}).get("shop_reply"):
+                        state.setdefault("case", {})["shop_reply"] = mask(draft)[:2000]
+                        conn.execute(update(schema.conversations).where(c.id == cid).values(
+                            state=json.dumps(state, ensure_ascii=False)))
 
                 await store.write(mark)
                 done += 1

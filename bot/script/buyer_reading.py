@@ -6,6 +6,8 @@ clause or after a correction), and the events the corrected reading fires. The t
 
 from __future__ import annotations
 
+import re
+
 from bot.compose.remedies import RemedyBook
 from bot.models import BuyerUnderstanding, Cause, Context, IntentScore
 from bot.script.flow import Flow
@@ -98,6 +100,7 @@ class BuyerReading:
             # reading is sure, as a plain yes or no opening a message is)
             u = u.model_copy(update={"intent": "end", "confidence": 1.0, "intents": [
                 IntentScore(intent="end", confidence=1.0)]})
+        u = self._sum_named(u, norm)
         if flow.cue("asks_who", norm):  # "你是？" read as a complaint about service, "你哪位" as a yes
             u = u.model_copy(update={"intent": "ask", "cause": None, "intents": [
                 IntentScore(intent="ask", confidence=u.confidence)]})
@@ -207,6 +210,19 @@ class BuyerReading:
                 IntentScore(intent=intent, confidence=u.confidence)]})
         rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
         return u.model_copy(update={"intents": [IntentScore(intent=intent, confidence=1.0), *rest]})
+
+    def _sum_named(self, u: BuyerUnderstanding, norm: str) -> BuyerUnderstanding:
+        """A request that names a sum of money back ("补发太麻烦了 退30吧", read as an exchange for
+        the 补发 it turns down) asks for that money: a refund, with the sum for the card."""
+        m = self.flow.cue("sums", norm) if norm else None
+        said = (m.group(1) or (m.group(2) if re.search("[块元]", m.group(0)) else None)) if m else None
+        if said is None or u.intent not in REQUESTS:
+            return u
+        if u.intent not in ("want_refund", "want_compensation"):
+            u = u.model_copy(update={"intent": "want_refund", "intents": [
+                i if i.intent != u.intent else IntentScore(intent="want_refund", confidence=i.confidence)
+                for i in u.intents]})
+        return u.model_copy(update={"amount": f"{said}元" if said[-1].isdigit() else said})
 
     @staticmethod
     def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:

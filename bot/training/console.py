@@ -23,6 +23,7 @@ from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
 from bot.training.transcript import (
     TranscriptFiles,
+    check_line,
     computation_lines,
     grouped_violations,
     outcome_line,
@@ -238,7 +239,8 @@ class TrainingConsole:
         upto = order.index(card.outcome.stage) if card.outcome.stage in order else len(order)
         for c in card.checks:
             if not c.passed and c.stage in order[:upto + 1] and card.stages[c.stage].max > 0:
-                self.console.print(Wrapped(f"  ✗ {s.stage_label(c.stage)}：{c.label}（{c.weight} 分）", style="red"))
+                self.console.print(Wrapped(f"  {check_line(c.model_dump(), s.stage_label(c.stage))}",
+                                           style="red" if c.reached else "dim"))
         for line in computation_lines(card.model_dump(mode="json"), self.labels):
             self.console.print(f"  {line}")
         # the kind, and the persona's title that tells it, only now (not in the list or intro)

@@ -51,6 +51,9 @@ class CheckResult(BaseModel):
     label: str
     weight: int
     passed: bool
+    # False: a `never` check lost only because no scored reply got to its step (a blocked bribe
+    # is no reply that reached 疑似恶意) and no reply broke it: no points, and no fault either
+    reached: bool = True
 
 
 class Outcome(BaseModel):
@@ -241,9 +244,13 @@ class Grader:
                 ok = bool(turns) and self._holds(c, turns, s)
                 top += c.weight
                 got += c.weight if ok else 0
+                # a blocked threat still breaks "全程保持礼貌", a blocked bribe "没有答应付钱", said
+                # in whatever stage: only a step nobody broke goes unmarked
+                unreached = not ok and self._unreached(c, turns) and not (c.never is not None and any(
+                    t.holds(c.never.model_copy(update={"stage_in": None})) for t in turns))
                 results.append(CheckResult(stage=stage.id, id=c.id, label=c.label, weight=c.weight,
-                                           passed=ok))
-                if not ok and not self._unreached(c, turns):
+                                           passed=ok, reached=not unreached))
+                if not ok and not unreached:
                     # A "never" check lost only because the talk never got that far gives no
                     # tip: "不要把问题推给买家" is no advice to a trainee who never blamed anyone.
                     losses.append((float(c.weight), len(losses), c.tip))

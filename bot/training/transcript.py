@@ -101,6 +101,15 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
     return lines
 
 
+def check_line(c: dict[str, Any], stage: str) -> str:
+    """One check of the scorecard: ✓ or ✗, or, for a step no scored reply got to and none broke
+    (a blocked bribe the only reply), no points without a mark of fault."""
+    head = f"{stage}：{c['label']}（{c['weight']} 分）"
+    if not c["passed"] and not c.get("reached", True):
+        return f"○ {head}：没有可以算分的回复，不得分，但不算做错"
+    return f"{'✓' if c['passed'] else '✗'} {head}"
+
+
 def grouped_violations(violations: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """The scorecard's violation lines: one code with the same message on several turns (a
     habit such as saying 你) is one line naming every turn ("第 2、3、5 轮"), in first-turn order;
@@ -220,8 +229,7 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "### 检查项",
         "",
     ]
-    out += [f"- {'✓' if c['passed'] else '✗'} {stages.get(c['stage'], c['stage'])}：{c['label']}"
-            f"（{c['weight']} 分）" for c in card["checks"]]
+    out += [f"- {check_line(c, stages.get(c['stage'], c['stage']))}" for c in card["checks"]]
     out += ["", "### 违规", ""]
     if card["violations"]:
         out += [f"- 第 {turns} 轮 {labels.violation(viol['code'])}：{_quote(viol['message'])}"
