@@ -205,6 +205,11 @@ class BuyerReading:
         if u.intent == "other":
             return u.model_copy(update={"intent": intent, "intents": [
                 IntentScore(intent=intent, confidence=u.confidence)]})
+        if u.intent == "complain" and u.cause is None and len(u.intents) <= 1:
+            # a mood after the word ("……行吧 电脑还能开机 就是角磕了 你态度还算可以"): the word is the
+            # reading, the mood beside it
+            return u.model_copy(update={"intent": intent, "confidence": 1.0, "intents": [
+                IntentScore(intent=intent, confidence=1.0), *u.intents]})
         rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
         return u.model_copy(update={"intents": [IntentScore(intent=intent, confidence=1.0), *rest]})
 
