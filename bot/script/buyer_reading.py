@@ -133,6 +133,15 @@ class BuyerReading:
                 IntentScore(intent="busy", confidence=1.0)]})
         if before in self.roles.offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
             u = self._opened_by(u, text, norm, "no", "deny")
+            down = flow.cues["turned_down"]
+            if norm and u.intent != "deny" and self.remedies.named(norm) is not None \
+                    and self.remedies.named(norm, down) is None \
+                    and flow.cue("waves_off", norm) and not flow.cue("picks", norm) \
+                    and not flow.cue("sums", norm):
+                # every option named only to wave it off ("换一副一样烂的？不必了。退货…也不必了", read
+                # as an exchange): the options are declined
+                u = u.model_copy(update={"intent": "deny", "confidence": 1.0, "intents": [
+                    IntentScore(intent="deny", confidence=1.0)]})
         ctx.deal = False
         ctx.own_fault = bool(norm) and flow.cue("own_fault", norm) is not None
         # ("是我自己扔洗碗机里洗了" owns the misuse; it fixed nothing)
