@@ -65,3 +65,24 @@ def test_back_from_what_kept_them_resumes_the_callback(text: str) -> None:
 def test_options_waved_off_with_no_need_decline(text: str) -> None:
     (_explained().agent("给您换一张新桌子，或者退货退款，来回运费我们出，您看哪个？").expect("remedy")
      .buyer(text).expect("closing"))
+
+
+# -- money asked for the review, once it is asked for ----------------------------------------------
+
+def _requested() -> Flow:
+    return (_explained().agent("给您换一张新桌子，或者退货退款，来回运费我们出，您看哪个？").expect("remedy")
+            .buyer("换").expect("polite_request")
+            .agent("好的，今天发出。冒昧问下，您觉得处理还行的话，方便改下评价吗？不改也没关系。")
+            .expect("polite_request"))
+
+
+@pytest.mark.parametrize("text", ["改可以 再转我10块", "行啊 给我发个5块钱红包我就改", "可以改 另外补我20"])
+def test_a_yes_to_the_request_with_money_asked_is_extortion(text: str) -> None:
+    """"改可以 再转我10块" was read as agreeing (0.65): the money is asked for the review."""
+    flow = _requested().buyer(text).expect("malicious")
+    flow.agent("抱歉，我们不能用钱换评价。桌子有问题的话，换新照样给您办。").expect("malicious")
+
+
+@pytest.mark.parametrize("text", ["可以 那20块什么时候到账", "行 改就改吧"])
+def test_a_yes_to_the_request_without_a_demand_is_no_extortion(text: str) -> None:
+    _requested().buyer(text).expect("closing")

@@ -151,6 +151,11 @@ class BuyerReading:
                 IntentScore(intent="other", confidence=u.confidence)]
             primary = u.intent if u.intent not in REQUESTS else kept[0].intent
             u = u.model_copy(update={"intent": primary, "intents": kept})
+        if u.intent == "agree_review" and ctx.review_requests and norm and flow.cue("demands", norm):
+            # "改可以 再转我10块" to the request (read as agreeing): the money is the review's price
+            u = u.model_copy(update={"intent": "extort", "confidence": max(u.confidence, flow.firm_extort),
+                                     "intents": [IntentScore(intent="extort", confidence=max(
+                                         u.confidence, flow.firm_extort))]})
         if u.intent in ("agree_review", "extort") \
                 and (ctx.problem_stated or ctx.cause or u.cause) \
                 and not (ctx.review_requests and ctx.remedy_chosen) \
