@@ -768,6 +768,9 @@ class Engine:
             # "评价您说了算，退货照常给您办。谢谢您，再次抱歉。": the chosen remedy said to go ahead is
             # no new offer, so these are the closing words
             ctx.last_acts = [a for a in ctx.last_acts if a != "offer_remedy"]
+        if conv.stage in self.roles.closes and self.flow.cue("leaves_review", norm):
+            # "抱歉，评价您自己决定就好，…谢谢苗女士，再次抱歉。" (read as a request): it asks nothing
+            ctx.last_acts = [a for a in ctx.last_acts if a != "request_review"]
         ctx.agent_turns += 1
         flow = self.flow
         # "您看什么时候方便？": the buyer is asked when; nothing is suggested until they answer. An

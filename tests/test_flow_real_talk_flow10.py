@@ -86,3 +86,13 @@ def test_a_yes_to_the_request_with_money_asked_is_extortion(text: str) -> None:
 @pytest.mark.parametrize("text", ["可以 那20块什么时候到账", "行 改就改吧"])
 def test_a_yes_to_the_request_without_a_demand_is_no_extortion(text: str) -> None:
     _requested().buyer(text).expect("closing")
+
+
+# -- the review left to the buyer in the closing words ----------------------------------------------
+
+@pytest.mark.parametrize("text", ["抱歉，评价您自己决定就好，退货的事我帮您盯着。谢谢柏女士，再次抱歉。",
+                                  "评价随您，换新照常给您发。谢谢您，再次抱歉。"])
+def test_the_review_left_to_the_buyer_closes(text: str) -> None:
+    """"评价您自己决定就好" was read as asking for the review: it leaves it to the buyer, so
+    thanks and an apology with it are the closing words."""
+    (_requested().buyer("说来说去还是惦记评价").expect("closing").agent(text).expect("closed"))
