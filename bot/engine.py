@@ -55,8 +55,9 @@ _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", 
             ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
 # act -> the Context counter it raises when the flow takes it (read by the trainer)
 COUNTERS: dict[str, str] = dict(_COUNTED)
-# a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …")
-_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+# a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …"), or
+# after a clause's closing particle before a number ("不用换了 20就行"; not "退 20")
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|(?<=[了吧呢啊呀哦])\s+(?=\d)")
 
 
 class ConversationClosed(ValueError):

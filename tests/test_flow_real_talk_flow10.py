@@ -96,3 +96,13 @@ def test_the_review_left_to_the_buyer_closes(text: str) -> None:
     """"评价您自己决定就好" was read as asking for the review: it leaves it to the buyer, so
     thanks and an apology with it are the closing words."""
     (_requested().buyer("说来说去还是惦记评价").expect("closing").agent(text).expect("closed"))
+
+
+# -- the sum offered, taken with "就行" ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["不用换了 20就行 凑合也能用", "20块就行", "不换了，20元就可以"])
+def test_the_sum_offered_taken_with_that_will_do(text: str) -> None:
+    """"不用换了 20就行 戴个手套也能用" (read as a plain no, 0.82) turned down the exchange and
+    took the 20 yuan offered beside it."""
+    (_explained().agent("给您换一张新桌子，或者补偿您20元留着用，您看哪个？").expect("remedy")
+     .buyer(text).expect("polite_request"))
