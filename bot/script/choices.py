@@ -36,10 +36,10 @@ class Choices:
 
     def _with_refusal(self, norm: str) -> list[str]:
         """The clauses, each with the next one when that only refuses it ("退货还得我拆了打包，也
-        不必了": the return is waved off, as remedies.yaml `refused_after` reads it)."""
+        不必了": the return is waved off; script.yaml cues.refuses_clause)."""
         clauses = CLAUSE.findall(norm)
-        return [c + n if self.remedies.refused_after.match(c + n, len(c) - 1) and n else c
-                for c, n in zip(clauses, [*clauses[1:], ""], strict=True)]
+        return [c + n if n and self.flow.cue("refuses_clause", n) else c
+                for c, n in zip(clauses, [*clauses[1:], ""][:len(clauses)], strict=True)]
 
     def proposes(self, ctx: Context, norm: str) -> bool:
         """Whether a reply names a sum while no recent message of the agent's names any ("留着
