@@ -55,8 +55,9 @@ _COUNTED = (("apologize", "apologies"), ("empathize", "empathies"), ("explain", 
             ("thank", "thanks"), ("close", "closings"), ("blame_buyer", "blame"))
 # act -> the Context counter it raises when the flow takes it (read by the trainer)
 COUNTERS: dict[str, str] = dict(_COUNTED)
-# a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …")
-_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+# a space between two Chinese characters, which buyers type for a comma ("好 那就补发吧 …"), or
+# after a clause's closing particle before a number ("不用换了 20就行"; not "退 20")
+_SPACED = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|(?<=[了吧呢啊呀哦])\s+(?=\d)")
 
 
 class ConversationClosed(ValueError):
@@ -776,6 +777,9 @@ class Engine:
             # "评价您说了算，退货照常给您办。谢谢您，再次抱歉。": the chosen remedy said to go ahead is
             # no new offer, so these are the closing words
             ctx.last_acts = [a for a in ctx.last_acts if a != "offer_remedy"]
+        if conv.stage in self.roles.closes and self.flow.cue("leaves_review", norm):
+            # "抱歉，评价您自己决定就好，…谢谢苗女士，再次抱歉。" (read as a request): it asks nothing
+            ctx.last_acts = [a for a in ctx.last_acts if a != "request_review"]
         ctx.agent_turns += 1
         flow = self.flow
         # "您看什么时候方便？": the buyer is asked when; nothing is suggested until they answer. An

@@ -136,6 +136,15 @@ class BuyerReading:
                 IntentScore(intent="busy", confidence=1.0)]})
         if before in self.roles.offers:  # "都不用了 …投诉了就行" read as a threat: the options are declined
             u = self._opened_by(u, text, norm, "no", "deny")
+            down = flow.cues["turned_down"]
+            if norm and u.intent != "deny" and self.remedies.named(norm) is not None \
+                    and self.remedies.named(norm, down) is None \
+                    and flow.cue("waves_off", norm) and not flow.cue("picks", norm) \
+                    and not flow.cue("sums", norm):
+                # every option named only to wave it off ("换一副一样烂的？不必了。退货…也不必了", read
+                # as an exchange): the options are declined
+                u = u.model_copy(update={"intent": "deny", "confidence": 1.0, "intents": [
+                    IntentScore(intent="deny", confidence=1.0)]})
         ctx.deal = False
         ctx.own_fault = bool(norm) and flow.cue("own_fault", norm) is not None
         # ("是我自己扔洗碗机里洗了" owns the misuse; it fixed nothing)
@@ -145,6 +154,11 @@ class BuyerReading:
                 IntentScore(intent="other", confidence=u.confidence)]
             primary = u.intent if u.intent not in REQUESTS else kept[0].intent
             u = u.model_copy(update={"intent": primary, "intents": kept})
+        if u.intent == "agree_review" and ctx.review_requests and norm and flow.cue("demands", norm):
+            # "改可以 再转我10块" to the request (read as agreeing): the money is the review's price
+            u = u.model_copy(update={"intent": "extort", "confidence": max(u.confidence, flow.firm_extort),
+                                     "intents": [IntentScore(intent="extort", confidence=max(
+                                         u.confidence, flow.firm_extort))]})
         if u.intent in ("agree_review", "extort") \
                 and (ctx.problem_stated or ctx.cause or u.cause) \
                 and not (ctx.review_requests and ctx.remedy_chosen) \
@@ -208,6 +222,11 @@ class BuyerReading:
         if u.intent == "other":
             return u.model_copy(update={"intent": intent, "intents": [
                 IntentScore(intent=intent, confidence=u.confidence)]})
+        if u.intent == "complain" and u.cause is None and len(u.intents) <= 1:
+            # a mood after the word ("……行吧 电脑还能开机 就是角磕了 你态度还算可以"): the word is the
+            # reading, the mood beside it
+            return u.model_copy(update={"intent": intent, "confidence": 1.0, "intents": [
+                IntentScore(intent=intent, confidence=1.0), *u.intents]})
         rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
         return u.model_copy(update={"intents": [IntentScore(intent=intent, confidence=1.0), *rest]})
 

@@ -32,7 +32,14 @@ class Choices:
         flow, down = self.flow, self.flow.cues["turned_down"]
         return any(not flow.cue("question", c) and (
             flow.cue("picks", c) is not None or self.remedies.named(c, down) is not None)
-            for c in (flow.cues["conditional"].sub("。", c) for c in CLAUSE.findall(norm)))
+            for c in (flow.cues["conditional"].sub("。", c) for c in self._with_refusal(norm)))
+
+    def _with_refusal(self, norm: str) -> list[str]:
+        """The clauses, each with the next one when that only refuses it ("退货还得我拆了打包，也
+        不必了": the return is waved off; script.yaml cues.refuses_clause)."""
+        clauses = CLAUSE.findall(norm)
+        return [c + n if n and self.flow.cue("refuses_clause", n) else c
+                for c, n in zip(clauses, [*clauses[1:], ""][:len(clauses)], strict=True)]
 
     def proposes(self, ctx: Context, norm: str) -> bool:
         """Whether a reply names a sum while no recent message of the agent's names any ("留着

@@ -61,6 +61,10 @@ class Cues(_Strict):
     yes: str = "(?!)"  # a plain yes opening a message ("嗯 快点", "我是，请问哪位", "dui")
     shipping: str = "(?!)"  # who pays the postage ("运费谁出", "我没买运费险")
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
+    leaves_review: str = "(?!)"  # the review left to the buyer ("评价您自己决定就好"): no request
+    demands: str = "(?!)"  # money asked for ("再转我10块"): beside a yes to the review, extortion
+    refuses_clause: str = "(?!)"  # a clause that only refuses the one before it ("也不必了")
+    waves_off: str = "(?!)"  # words that wave an option off ("不必了"), not "不想再等"
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
     pronoun: str = "(?!)"  # … and how they speak of the buyer ("他", "她"): the callback is for them
     talk_said: str = "(?!)"  # words about the contact itself ("客服", "不回", "态度"): a clause worth reading for it
