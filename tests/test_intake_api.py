@@ -250,6 +250,18 @@ async def test_an_admin_of_one_shop_sees_only_that_shops_queue(api: Api) -> None
     assert api.ids["other"] in {i["conversation_id"] for i in body["items"]}
 
 
+
+async def _opened(api: Api, conv: str, product: str, reply: str) -> Any:
+    """The agent's greeting about ``product`` and the buyer's reply, through the HTTP API: the
+    suggestion answering the reply."""
+    hello = f"您好，我是柚子家的售后客服小林，请问是您在我们店买的{product}吗？"
+    for role, text in (("agent", hello), ("buyer", reply)):
+        r = await api.client.post(f"/api/v1/conversations/{conv}/messages", json={"role": role, "text": text},
+                                  headers=api.h("lin"))
+        assert r.status == 200, await r.text()
+    return await r.json()
+
+
 async def test_the_queue_and_the_script_count_the_same_attempts(api: Api) -> None:
     """The queue counted recorded attempts (contact_attempts rows) and the script its own
     (context.attempts), and took the larger: two unanswered calls, then a chat that reached the
@@ -264,12 +276,7 @@ async def test_the_queue_and_the_script_count_the_same_attempts(api: Api) -> Non
         assert status == 201
     assert body["attempts"] == 2 and body["left"] == 1
     # the third attempt reaches the buyer, who is busy: a callback is agreed
-    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的碎花连衣裙吗？"),
-                       ("buyer", "我在开会，现在不方便，晚上再说吧")):
-        r = await api.client.post(f"/api/v1/conversations/{cat}/messages", json={"role": role, "text": text},
-                                  headers=api.h("lin"))
-        assert r.status == 200, await r.text()
-    sug = await r.json()
+    sug = await _opened(api, cat, "碎花连衣裙", "我在开会，现在不方便，晚上再说吧")
     assert sug["stage"]["id"] == "callback", sug["stage"]
     r = await api.client.get(f"/api/v1/queue/{cat}/contact", headers=api.h("lin"))
     assert r.status == 409, await r.text()  # the queue: three attempts made, no fourth
@@ -279,10 +286,7 @@ async def test_the_queue_and_the_script_count_the_same_attempts(api: Api) -> Non
     assert next(i for i in queue["items"] if i["conversation_id"] == cat)["attempts"] == 3
     # the other way round: a callback resumed by the script is an attempt the queue counts
     tee = api.ids["tee"]
-    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的纯棉T恤吗？"),
-                       ("buyer", "我在开会，现在不方便，晚上再说吧")):
-        r = await api.client.post(f"/api/v1/conversations/{tee}/messages", json={"role": role, "text": text},
-                                  headers=api.h("lin"))
+    await _opened(api, tee, "纯棉T恤", "我在开会，现在不方便，晚上再说吧")
     await turns.resume(tee, api.shop)
     status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "no_answer"})
     assert status == 201 and body["attempts"] == 3 and body["left"] == 0, body
@@ -300,11 +304,7 @@ async def test_one_contact_resumed_and_recorded_counts_once(api: Api) -> None:
     cat = api.ids["cat"]
     status, body = await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "contact"})
     assert status == 201 and body["attempts"] == 1, body  # the first call, logged
-    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的碎花连衣裙吗？"),
-                       ("buyer", "是我，洗一次就起球了")):
-        r = await api.client.post(f"/api/v1/conversations/{cat}/messages", json={"role": role, "text": text},
-                                  headers=api.h("lin"))
-        assert r.status == 200, await r.text()
+    await _opened(api, cat, "碎花连衣裙", "是我，洗一次就起球了")
     await turns.close_case(cat, "unchanged", api.shop)
     await turns.resume(cat, api.shop)  # the follow-up call: /恢复 ...
     status, body = await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "contact"})  # ... logged
@@ -313,10 +313,7 @@ async def test_one_contact_resumed_and_recorded_counts_once(api: Api) -> None:
     assert next(i for i in queue["items"] if i["conversation_id"] == cat)["attempts"] == 2
     # the other order on a callback: logged first, then resumed: one attempt too
     tee = api.ids["tee"]
-    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的纯棉T恤吗？"),
-                       ("buyer", "我在开会，现在不方便，晚上再说吧")):
-        r = await api.client.post(f"/api/v1/conversations/{tee}/messages", json={"role": role, "text": text},
-                                  headers=api.h("lin"))
+    await _opened(api, tee, "纯棉T恤", "我在开会，现在不方便，晚上再说吧")
     status, body = await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "callback"})
     assert status == 201 and body["attempts"] == 2, body
     await turns.resume(tee, api.shop)
@@ -332,19 +329,13 @@ async def test_the_call_a_resume_counted_is_no_fourth(api: Api) -> None:
     cat = api.ids["cat"]
     for _ in range(2):
         await api.post(f"/api/v1/queue/{cat}/attempts", {"kind": "no_answer"})
-    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的碎花连衣裙吗？"),
-                       ("buyer", "是我，洗一次就起球了")):
-        await api.client.post(f"/api/v1/conversations/{cat}/messages", json={"role": role, "text": text},
-                              headers=api.h("lin"))
+    await _opened(api, cat, "碎花连衣裙", "是我，洗一次就起球了")
     await turns.close_case(cat, "unchanged", api.shop)
     with pytest.raises(ValueError, match="已经联系了 3 次"):
         await turns.resume(cat, api.shop)  # three made: the script refuses a fourth
     tee = api.ids["tee"]
     await api.post(f"/api/v1/queue/{tee}/attempts", {"kind": "no_answer"})
-    for role, text in (("agent", "您好，我是柚子家的售后客服小林，请问是您在我们店买的纯棉T恤吗？"),
-                       ("buyer", "是我，有点色差")):
-        await api.client.post(f"/api/v1/conversations/{tee}/messages", json={"role": role, "text": text},
-                              headers=api.h("lin"))
+    await _opened(api, tee, "纯棉T恤", "是我，有点色差")
     await turns.close_case(tee, "unchanged", api.shop)
     await turns.resume(tee, api.shop)  # the third
     r = await api.client.get(f"/api/v1/queue/{tee}/contact", headers=api.h("lin"))
