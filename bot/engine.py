@@ -566,7 +566,8 @@ class Engine:
                      or self.choices.opens_on_choice(clauses)) \
                 and (intent != "ask" or len(clauses) > 1) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
-                and self.choices.picks(norm) and not self._refund_again(ctx, norm):
+                and (self.choices.picks(norm) or self.choices.worded(ctx, norm) is not None) \
+                and not self._refund_again(ctx, norm):
             # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
         if proposed and ctx.amount is None:  # the sum is the agent's to set: the buyer's is taken
@@ -684,8 +685,9 @@ class Engine:
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
                     ctx.remedy_chosen = ctx.remedy_requested
-                placed = self.choices.placed(ctx, norm) if norm and self.remedies.named(norm) is None else None
-                if placed is not None:  # "第二个": the second option as the agent listed them
+                placed = self.choices.placed(ctx, norm) or self.choices.worded(ctx, norm) \
+                    if norm and self.remedies.named(norm) is None else None
+                if placed is not None:  # "第二个", "刀头吧": the option as the agent listed or named it
                     ctx.remedy_chosen = placed
                 if len(clauses) > 1 and any(flow.cue("question", c) or flow.cue("asks_about", c)
                                             for c in clauses):

@@ -31,14 +31,13 @@ def _explained() -> Flow:
 
 
 # Not read yet: a yes whose side remark names another cause ("……行吧 电脑还能开机 就是角磕了", read as
-# logistics), and an option chosen by a part the agent named in their own words ("刀头吧" to "给您寄一个新
-# 刀头"); each leaves its conversation one stage behind to its end.
-LEFT = {("flow10-02", n) for n in (9, 10, 11, 12)} | {("flow10-07", n) for n in (10, 11, 12, 13)}
+# a complaint); it leaves its conversation one stage behind to its end.
+LEFT = {("flow10-02", n) for n in (9, 10, 11, 12)}
 
 
 def test_the_real_talk_set_replays_as_labelled() -> None:
-    """Sixteen conversations written before these rules: 0.903 per turn before, 0.954 now; only
-    the two classes above are still misread."""
+    """Sixteen conversations written before these rules: 0.903 per turn before, 0.977 now; only
+    the class above is still misread."""
     r = eval_dialogs(ENGINE, read_jsonl(DATA / "dialogs_flow10.jsonl"))
     assert {(e["dialog"], e["turn"]) for e in r["errors"]} == LEFT, r["errors"]
 
@@ -113,3 +112,31 @@ def test_the_sum_offered_taken_with_that_will_do(text: str) -> None:
     took the 20 yuan offered beside it."""
     (_explained().agent("给您换一张新桌子，或者补偿您20元留着用，您看哪个？").expect("remedy")
      .buyer(text).expect("polite_request"))
+
+
+# -- an option picked by a word the agent named it with ---------------------------------------------
+
+def _two_named() -> Flow:
+    return _explained().agent("给您寄一块新桌面，拧四颗螺丝就能换上；或者退货退款，您看哪个？").expect("remedy")
+
+
+@pytest.mark.parametrize("text", ["桌面吧", "那就桌面吧", "螺丝就行"])
+def test_a_word_from_the_agents_naming_picks_that_option(text: str) -> None:
+    """"刀头吧" to "给您寄一个新刀头，一按就能换上；或者退货退款" picked the new part: the word is in
+    that option's part of the message only."""
+    flow = _two_named().buyer(text).expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "exchange"
+
+
+@pytest.mark.parametrize("text", ["桌面吗", "都行", "可以吧", "腿也歪了"])
+def test_a_word_asked_about_or_no_word_picks_nothing(text: str) -> None:
+    """A question about it, a yes to all, a new problem: no option taken by a word."""
+    flow = _two_named().buyer(text).expect("remedy")
+    assert flow.conv.context.remedy_chosen is None
+
+
+def test_a_word_in_two_options_parts_picks_neither() -> None:
+    """"桌面" named in the new part's words and the return's alike tells no option apart."""
+    flow = (_explained().agent("给您寄一块新桌面，拧上就能用；或者把桌面寄回来，给您退货退款，您看哪个？")
+            .expect("remedy").buyer("桌面吧").expect("remedy"))
+    assert flow.conv.context.remedy_chosen is None

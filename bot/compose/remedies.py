@@ -9,6 +9,8 @@ from typing import Any
 
 from bot.models import RemedyOption
 
+_MARK = re.compile(r"[，。！？,.!?；;\s]")  # where a clause of an agent's message ends
+
 
 @dataclass(frozen=True, slots=True)
 class Remedy:
@@ -197,16 +199,37 @@ class RemedyBook:
         # the cues' matches as ``found`` keeps them (an offer is also read for cue_length)
         # (at one place, several options' same cue: one named already is the one meant, "补发一件新的"
         # is the reship, not the exchange too)
+        return [rid for rid, _ in self._named_at(text)]
+
+    def _named_at(self, text: str) -> list[tuple[str, int]]:
+        """``in_order``'s options, each with where its first cue starts."""
         hits = sorted((start, -n, rid) for rid, spans in self.found(text).items() for n, start in spans if n)
-        out: list[str] = []
+        out: list[tuple[str, int]] = []
         end = 0
         for k, (start, neg, rid) in enumerate(hits):
             if start < end:
                 continue
             end = start - neg
             same = [r for s, m, r in hits[k:] if (s, m) == (start, neg)]
-            if not any(r in out for r in same):
-                out.append(rid)
+            if not any(r == o for r in same for o, _ in out):
+                out.append((rid, start))
+        return out
+
+    def parts(self, text: str) -> list[tuple[str, str]]:
+        """The options a message names, in order, each with the words that name it: from where
+        the one before ends (the first: from the start) to the end of the clause its cue is in,
+        cut where the next option's cue starts ("给您寄一个新刀头，一按就能换上；或者退货退款，您看
+        哪个？": the exchange's "给您寄一个新刀头，一按就能换上", the return's "；或者退货退款")."""
+        at = self._named_at(text)
+        out: list[tuple[str, str]] = []
+        begin = 0
+        for k, (rid, start) in enumerate(at):
+            stop = _MARK.search(text, start)
+            end = stop.start() if stop else len(text)
+            if k + 1 < len(at):
+                end = min(end, at[k + 1][1])
+            out.append((rid, text[begin:end]))
+            begin = end
         return out
 
     def fit(self, rid: str, cause: str | None, text: str, no_goods: bool = False) -> str:

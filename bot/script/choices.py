@@ -73,6 +73,24 @@ class Choices:
             n = 1 if any(c in m.group() for c in "前上") else len(listed)
         return listed[n - 1] if n <= len(listed) else None
 
+    def worded(self, ctx: Context, norm: str) -> str | None:
+        """The option a short reply picks by a word the agent used in naming it ("刀头吧" to "给您
+        寄一个新刀头，一按就能换上；或者退货退款"): the longest part of the word (two characters or
+        more) found in some option's part of the agent's latest message with several options, when
+        it is in that one option's part only (cues.picks_by_word); None otherwise, and when the
+        reply names an option by its cue (the others read it)."""
+        m = self.flow.cue("picks_by_word", norm.strip())
+        if m is None or self.flow.cue("question", norm) or self.remedies.named(norm) is not None:
+            return None
+        parts = next((p for said in reversed(ctx.agent_recent)
+                      if len(p := self.remedies.parts(self.understand.normalize(said).text)) > 1), [])
+        word = m.group("word")
+        for size in range(len(word), 1, -1):  # the longest part of the word that the message holds
+            hits = {rid for i in range(len(word) - size + 1) for rid, part in parts if word[i:i + size] in part}
+            if hits:
+                return hits.pop() if len(hits) == 1 else None
+        return None
+
     def requested(self, ctx: Context, wants: list[str], norm: str) -> str | None:
         """The remedy a buyer's message asks for, None when it asks for none: only a message
         read as a request (want_return…, primary or sure) asks; the option it names outright

@@ -64,6 +64,7 @@ class Cues(_Strict):
     leaves_review: str = "(?!)"  # the review left to the buyer ("评价您自己决定就好"): no request
     demands: str = "(?!)"  # money asked for ("再转我10块"): beside a yes to the review, extortion
     refuses_clause: str = "(?!)"  # a clause that only refuses the one before it ("也不必了")
+    picks_by_word: str = "(?!)"  # a short reply that is one word the agent named an option with ("刀头吧")
     waves_off: str = "(?!)"  # words that wave an option off ("不必了"), not "不想再等"
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
     pronoun: str = "(?!)"  # … and how they speak of the buyer ("他", "她"): the callback is for them
