@@ -63,6 +63,10 @@ class Case(Strict):
         name, title = self.buyer_name, self.honorific
         if title and name.endswith(title) and len(name) > len(title):
             self.buyer_name = name[: -len(title)].rstrip()
+        elif title.startswith(name):
+            # and one who types the whole call "王女士" as the honorific too (with the name 王
+            # or 王女士) would get "王王女士" or "王女士王女士": the honorific keeps what follows
+            self.honorific = title[len(name):].lstrip()
         return self
 
 

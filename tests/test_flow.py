@@ -950,6 +950,19 @@ def test_a_name_typed_with_its_honorific_is_not_greeted_twice() -> None:
     assert Case(shop="店", buyer_name="女士", honorific="女士").buyer_name == "女士"
 
 
+@pytest.mark.parametrize(("name", "title"), [("王女士", "王女士"), ("王", "王女士")])
+def test_an_honorific_typed_with_the_name_is_not_greeted_twice(name: str, title: str) -> None:
+    """A lead types the whole call "王女士" as the honorific too (csbot assist --buyer 王女士
+    --honorific 王女士): the greeting says 王女士 once, not "王女士王女士" or "王王女士"."""
+    from bot.models import Case
+
+    case = Case(shop="小鹿童装旗舰店", buyer_name=name, honorific=title, product="儿童羽绒服")
+    _conv, sug = ENGINE.start(case)
+    texts = [s.text for s in sug.suggestions]
+    assert all("王女士" in t for t in texts), texts
+    assert not any("王女士王" in t or "王王" in t for t in texts), texts
+
+
 @pytest.mark.parametrize("waved_off", ["道歉有什么用", "說這些有啥用啊", "光道歉有用吗，东西怎么办",
                                        "对不起能当饭吃吗"])
 def test_an_apology_waved_off_gets_what_will_be_done(waved_off: str) -> None:
