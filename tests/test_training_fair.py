@@ -6,6 +6,8 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
@@ -36,6 +38,18 @@ def test_a_bare_greeting_does_not_confirm_identity(engine: Engine) -> None:
     full = run_scripted(session(engine, "traditional_chinese_buyer"), good)
     assert full.stages["confirm_identity"].score == full.stages["confirm_identity"].max
     assert card.stages["confirm_identity"].score < full.stages["confirm_identity"].score
+
+
+@pytest.mark.parametrize("first", [
+    "您好，请问是这边定做遮光窗帘的买家吗？我是店里的售后客服，想了解一下窗帘颜色的问题。",
+    "您好，请问您是在栖木家居买过遮光窗帘的顾客吗？"])
+def test_asking_for_the_buyer_by_what_they_bought_confirms_identity(engine: Engine, first: str) -> None:
+    """"请问是这边定做遮光窗帘的买家吗" asks whether it is the buyer (no name): 第一句先确认买家身份
+    is met, only 用名字确认 is not (the tip the trainee got was to do what they had done)."""
+    good = replies("keeps_review_experienced.good.txt")
+    card = run_scripted(session(engine, "keeps_review_experienced"), [first, *good[1:]])
+    checks = {c.id: c.passed for c in card.checks}
+    assert checks["identity_first"] and not checks["by_name"], checks
 
 
 def test_the_wrong_gender_costs_points_and_the_buyer_says_so(engine: Engine) -> None:
