@@ -259,6 +259,9 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
            database_url: str | None, config: Path | None) -> None:
     """在终端里辅助客服：输入买家和自己说的话，看到阶段、建议回复、补救方案和合规提醒。
 
+    买家的话直接输入（或以“买：”“b:”开头），您发出的话以“我：”或“a:”开头；/帮助 列出全部命令。
+    没给 --order-date 时先问下单日期（可留空）。
+
     每一轮都先存入数据库再显示（和 csbot serve 用同一套存储）；--json 模式不存库。"""
     from bot.service.turns import shop_clock
 

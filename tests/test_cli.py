@@ -33,6 +33,15 @@ def test_help_is_chinese_on_every_command() -> None:
         assert r.returncode == 0 and any("\u4e00" <= c <= "\u9fff" for c in r.stdout), cmd
 
 
+def test_assist_help_says_how_to_type_the_lines() -> None:
+    """--help of assist said "输入买家和自己说的话" but not how: the 买：/我： (b:/a:) prefixes and
+    the question for the order date were only learnt once it ran."""
+    r = csbot("assist", "--help")
+    text = re.sub(r"\s+", "", r.stdout)
+    assert r.returncode == 0 and "我：" in text and "a:" in text and "/帮助" in text, r.stdout
+    assert "先问下单日期" in text, r.stdout
+
+
 def test_analyze_buyer_lines() -> None:
     r = csbot("analyze", "--role", "buyer", stdin="想申請退貨，耳機一直有電流聲\n\n嗯是我\n")
     assert r.returncode == 0, r.stderr
