@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.dialog import Flow
 from tests.shared import shared_engine
 
@@ -46,6 +48,16 @@ def test_a_size_in_a_plain_choice_is_said_back() -> None:
         flow = _dress_to_remedy().buyer(said).expect("polite_request")
         assert flow.conv.context.size_said == size
         assert any(size in t for t in _texts(flow)) and not any("合适的尺码" in t for t in _texts(flow)), _texts(flow)
+
+
+@pytest.mark.parametrize(("said", "size"), [("换大一码吧，要150的", "150码"), ("那就换大一码吧，33码", "33码"),
+                                          ("换150的吧", "150码")])
+def test_the_size_the_buyer_names_after_a_relative_one_is_said_back(said: str, size: str) -> None:
+    """"換大一碼吧，要150的" got "換成大一碼": the size the buyer went on to name (a child's
+    height, "150的") is the one to say back."""
+    flow = _dress_to_remedy().buyer(said).expect("polite_request")
+    assert flow.conv.context.size_said == size
+    assert any(size in t for t in _texts(flow)), _texts(flow)
 
 
 def test_the_agent_who_confirmed_the_callback_time_is_not_told_it_again() -> None:

@@ -39,9 +39,11 @@ class Remedy:
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
-        m = self.size.search(text) if self.size is not None and self.sized else None
-        if m is None:
+        # the last size said: the buyer names the size after a relative one ("换大一码吧，要150的")
+        found = list(self.size.finditer(text)) if self.size is not None and self.sized else []
+        if not found:
             return None
+        m = found[-1]
         size = re.sub(r"\s+", "", m.group()).upper()
         return size if size.endswith(("码", "号")) else size + "码"
 
