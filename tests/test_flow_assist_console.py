@@ -51,10 +51,10 @@ def test_a_size_in_a_plain_choice_is_said_back() -> None:
 
 
 @pytest.mark.parametrize(("said", "size"), [("换大一码吧，要150的", "150码"), ("那就换大一码吧，33码", "33码"),
-                                          ("换150的吧", "150码")])
+                                          ("换150的吧", "150码"), ("换M码，我平时穿S", "M码")])
 def test_the_size_the_buyer_names_after_a_relative_one_is_said_back(said: str, size: str) -> None:
     """"換大一碼吧，要150的" got "換成大一碼": the size the buyer went on to name (a child's
-    height, "150的") is the one to say back."""
+    height, "150的") is the one to say back; of two named outright, the first is the one asked for."""
     flow = _dress_to_remedy().buyer(said).expect("polite_request")
     assert flow.conv.context.size_said == size
     assert any(size in t for t in _texts(flow)), _texts(flow)

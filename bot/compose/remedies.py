@@ -39,11 +39,12 @@ class Remedy:
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
-        # the last size said: the buyer names the size after a relative one ("换大一码吧，要150的")
+        # a size named outright wins over a relative one said before it ("换大一码吧，要150的"), and
+        # the first of those is the one asked for ("换M码，我平时穿S")
         found = list(self.size.finditer(text)) if self.size is not None and self.sized else []
         if not found:
             return None
-        m = found[-1]
+        m = next((m for m in found if not m.group().startswith(("大一", "小一"))), found[0])
         size = re.sub(r"\s+", "", m.group()).upper()
         return size if size.endswith(("码", "号")) else size + "码"
 
