@@ -10,6 +10,7 @@ import re
 
 from bot.compose.remedies import RemedyBook
 from bot.models import BuyerUnderstanding, Cause, Context, IntentScore
+from bot.script.choices import CLAUSE
 from bot.script.flow import Flow
 from bot.script.machine import Script
 from bot.understand.pipeline import Understander
@@ -190,6 +191,10 @@ class BuyerReading:
             # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time; "150就150吧
             # 周六上午让他准时点" (read as busy): an option taken, with the time for it
             intent = "affirm"
+        if intent == "busy" and ctx.problem_stated and before in self.roles.hears and norm \
+                and not any(flow.cue(c, norm) for c in ("busy_now", "later", "puts_off", "proposes_time")):
+            # "现在还痒" (read as busy for 现在) while the problem is being told: more of the problem
+            intent = "complain"
         if intent == "end" and u.cause is not None and not (norm and flow.cue("stop_contact", norm)):
             # a complaint that ends in a resigned phrase (…就这样吧) goes on; one that asks the shop
             # to stop contacting ("…别再给我发消息了", read with the service cause) ends the talk
@@ -204,8 +209,16 @@ class BuyerReading:
         ("是我，干嘛"). Sarcasm at being contacted ("你们还知道找我？") read with a late-contact
         cause is no problem either."""
         flow = self.flow
-        return complaint and not asks and (u.cause is None or (
-            u.cause in flow.talk_causes and bool(norm) and flow.cue("contacted", norm) is not None))
+        if not complaint or asks:
+            return False
+        if u.cause is None:
+            # several clauses, one a sure complaint of its own that is not about the contact ("哦 是我
+            # 买的 那猫砂粉尘太大了 一倒满屋子灰", read with no cause): a problem told, not a mood
+            clauses = [c.strip(MARKS) for c in CLAUSE.findall(norm)]
+            return len(clauses) < 2 or not any(
+                len(c) >= 4 and not flow.cue("contacted", c) and (r := self.understand.buyer(c)).intent == "complain"
+                and r.confidence >= 0.8 and r.cause not in flow.talk_causes for c in clauses)
+        return u.cause in flow.talk_causes and bool(norm) and flow.cue("contacted", norm) is not None
 
     def _opened_by(self, u: BuyerUnderstanding, text: str, norm: str, cue: str,
                    intent: str) -> BuyerUnderstanding:
@@ -213,12 +226,15 @@ class BuyerReading:
         "dui") affirms, whatever else it is read as; one opened by a plain no to the options
         (cues.no: "都不用了 …") declines them: read as other, the word is the reading; beside
         another reading, it comes first. The word may be one of its own before a space."""
-        if u.intent == intent or any(i.intent == intent for i in u.intents):
+        if u.intent != intent and any(i.intent == intent for i in u.intents):
             return u
         first = text.split(maxsplit=1)[0] if text.strip() else ""
         if not self.flow.cue(cue, norm) and not (
                 first != text.strip() and self.flow.cue(cue, self.understand.normalize(first).text)):
             return u
+        if u.intent == intent:  # "对，干啥？" read as a yes at 0.47: the word makes it sure
+            return u.model_copy(update={"confidence": 1.0, "intents": [
+                IntentScore(intent=i.intent, confidence=1.0) if i.intent == intent else i for i in u.intents]})
         if u.intent == "other":
             return u.model_copy(update={"intent": intent, "intents": [
                 IntentScore(intent=intent, confidence=u.confidence)]})

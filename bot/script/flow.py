@@ -142,6 +142,9 @@ class Cues(_Strict):
     # busy words: a yes to the options that names a time ("行吧 那就明天晚上送") is no busy buyer
     # unless it says one of these ("好的 我在开会 晚点说")
     busy_now: str = "(?!)"
+    # the talk put off ("晚上再说", "回头聊"): while the problem is told, a busy reading needs it (or
+    # busy_now, a time); "现在还痒" is more of the problem
+    puts_off: str = "(?!)"
     # a clause that is only busy right now ("是 在开车"): busy, whatever the yes before it reads as
     busy_clause: str = "(?!)"
     # the closing words say the chosen remedy goes ahead ("退货照常给您办"): no new offer
