@@ -386,6 +386,7 @@ class ScriptFile(_Strict):
     firm_extort: Any = None
     talk_causes: Any = None
     sorry_names: Any = None
+    told_by: Any = None
     weak_primary: Any = None
     review_cause: Any = None
     act_evidence: Any = None

@@ -288,6 +288,8 @@ def _uses(data: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, tuple[st
             yield "script.yaml", ("events", role, label), kind, str(label)
     for label in (data.get("script.yaml") or {}).get("sorry_names") or {}:
         yield "script.yaml", ("sorry_names", label), "cause", str(label)
+    for cue, label in ((data.get("script.yaml") or {}).get("told_by") or {}).items():
+        yield "script.yaml", ("told_by", cue), "cause", str(label)
     remedies = data.get("remedies.yaml") or {}
     for label in remedies.get("by_cause") or {}:
         yield "remedies.yaml", ("by_cause", label), "cause", str(label)

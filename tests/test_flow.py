@@ -427,7 +427,7 @@ def test_a_weak_big_jump_holds_and_says_how_to_confirm() -> None:
     assert conv.stage == "closing"  # enough evidence: the jump is made
     # (a threat must also say where it goes: script.yaml evidence_cues)
     for intent, stage, text in (("extort", "malicious", "……"), ("threaten", "escalated", "我去平台投诉你们"),
-                                ("busy", "callback", "……"), ("wrong_person", "closing", "……")):
+                                ("busy", "callback", "我在开会"), ("wrong_person", "closing", "……")):
         low = ENGINE.flow.evidence[intent] - 0.05
         held, sug = ENGINE.feed_understood(_at_listen(), _read(text, intent, low))
         assert held.stage == "listen_apologize" and f"maybe_{intent}" in [w.code for w in sug.warnings]

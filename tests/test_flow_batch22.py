@@ -58,3 +58,50 @@ def test_a_mood_about_the_contact_is_still_no_problem() -> None:
     pinned = model_read("是啊，终于舍得联系我了？", [("affirm", 0.9), ("complain", 0.6)], "complain", 0.6)
     conv, _ = ENGINE.feed_understood(Flow(ENGINE, CASE).agent(HELLO).conv, pinned)
     assert not conv.context.problem_stated
+
+
+def test_a_yes_beside_goods_that_never_came_tells_the_problem() -> None:
+    """"是的 还没收到呢" read as a plain yes (0.45): the goods that never came are the problem told
+    (script.yaml told_by), heard at 倾听致歉; a yes to who they are alone is not."""
+    pinned = model_read("是的 到现在都还没收到", [("affirm", 0.45)], "affirm", 0.45)
+    conv, _ = ENGINE.feed_understood(Flow(ENGINE, CASE).agent(HELLO).conv, pinned)
+    assert conv.stage == "listen_apologize" and conv.context.cause == "logistics"
+    pinned = model_read("是的 昨天没看到消息", [("affirm", 0.45)], "affirm", 0.45)
+    conv, _ = ENGINE.feed_understood(Flow(ENGINE, CASE).agent(HELLO).conv, pinned)
+    assert conv.stage == "confirm_product"
+
+
+def test_a_photo_promised_for_later_is_no_busy_buyer() -> None:
+    """"照片我等会儿拍给你。…底座一直漏水" (busy at 0.51 beside a sure complaint): the photo is put
+    off, not the talk."""
+    told = _asked().buyer("用了两天 猫砂一股怪味 猫都不进去").agent("真抱歉，味道这么大，猫都不肯用。")
+    text = "照片我等会儿拍给你。倒出来一股刺鼻的味，猫闻一下就跑"
+    pinned = model_read(text, [("complain", 0.99), ("busy", 0.51)], "busy", 0.51, cause="quality")
+    conv, _ = ENGINE.feed_understood(told.conv, pinned)
+    assert conv.stage != "callback"
+    pinned = model_read("我在开会 等会儿再说", [("busy", 0.51)], "busy", 0.51, cause="quality")
+    conv, _ = ENGINE.feed_understood(told.conv, pinned)
+    assert conv.stage == "callback"
+
+
+def test_the_products_problem_after_a_word_on_the_contact_is_the_cause() -> None:
+    """"问题还没解决就让我改？腰太大了 塞个拳头" (read as service): the size is the case's cause, the
+    word on the contact kept beside it, so the options fit the size."""
+    flow = Flow(ENGINE, {**CASE, "product": "牛仔裤"}).agent(HELLO).buyer("是")
+    flow.agent("看到您给了差评，能麻烦您先改成好评吗？").buyer("问题还没解决就让我改？腰太大了 塞个拳头")
+    assert flow.conv.context.cause != "service"
+
+
+@pytest.mark.parametrize("text", ["行吧 那就周六上午送 可别又摔坏了", "好吧 就这样 就是猫砂一股味"])
+def test_a_yes_to_the_offer_with_the_problem_said_again_takes_it(text: str) -> None:
+    """"行吧 那就后天晚上八点以后送过来 别又碎了" (a complaint beside a sure yes): a caution for next
+    time, or the problem already told said again, is nothing new; the yes takes the offer."""
+    offered = (_asked().buyer("用了两天 猫砂一股怪味 猫都不进去").expect("listen_apologize")
+               .agent("真抱歉，味道这么大，猫都不肯用。").expect("explain")
+               .agent("这批猫砂除味剂配比出了问题，我们已经全部下架了。").expect("remedy")
+               .agent("给您补寄一袋新批次的，旧的不用寄回，您看可以吗？").expect("remedy"))
+    cause = offered.conv.context.cause
+    pinned = model_read(text, [("affirm", 1.0), ("complain", 0.9)], "complain", 0.9,
+                        cause=cause if "猫砂" in text else "logistics")
+    conv, _ = ENGINE.feed_understood(offered.conv, pinned)
+    assert conv.stage == "polite_request"

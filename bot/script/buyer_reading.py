@@ -68,6 +68,13 @@ class BuyerReading:
             rest = "".join(c for c in clauses if not flow.cue("refunded", c))
             u = self.understand.buyer(rest) if rest.strip("，。！？,.!?；; ") else u.model_copy(update={
                 "intent": "other", "intents": [IntentScore(intent="other", confidence=u.confidence)]})
+        if u.cause is None and ctx.remedy_chosen is None and u.intent == "affirm" \
+                and not any(i.intent in COMPLAINTS for i in u.intents):
+            told = next((cause for cue, cause in flow.told_by.items() if flow.cue(cue, norm)), None)
+            if told is not None:  # "是的 还没收到呢" read as a plain yes: the yes, and the problem told
+                rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
+                u = u.model_copy(update={"cause": told, "intents": [*rest, IntentScore(intent="complain",
+                                                                                       confidence=1.0)]})
         if u.cause is None and len(clauses) > 1 and (u.intent in COMPLAINTS or any(
                 i.intent in COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)):
             # a complaint read with no cause as a whole may name it in one clause ("记得 那个啊 当时
@@ -88,11 +95,13 @@ class BuyerReading:
             if said is not None:
                 _keep_secondary(ctx, said)
         if u.cause in flow.talk_causes and len(clauses) > 1 and not flow.cue("review_for", norm):
-            # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the problem told first is
-            # the case's cause; the complaint about the contact after it is kept beside it (issue 13.5);
-            # not when the buyer says the review was for the service (cues.review_for, above)
-            first = next((c for c in (self.understand.buyer(c).cause for c in clauses) if c is not None), None)
-            if first is not None and first not in flow.talk_causes:
+            # "鞋子偏小一码，联系客服没人回" (read as service as a whole): the product's problem told,
+            # before or after a word on the contact ("问题还没解决就让我改？腰太大了"), is the case's
+            # cause; the complaint about the contact is kept beside it (issue 13.5); not when the
+            # buyer says the review was for the service (cues.review_for, above)
+            first = next((c for c in (self.understand.buyer(c).cause for c in clauses)
+                          if c is not None and c not in flow.talk_causes), None)
+            if first is not None:
                 _keep_secondary(ctx, u.cause)
                 u = u.model_copy(update={"cause": first})
         if flow.cue("stop_contact", norm) and u.intent not in REQUESTS:
@@ -121,13 +130,21 @@ class BuyerReading:
             u = u.model_copy(update={"intent": "ask", "intents": [
                 IntentScore(intent="ask", confidence=u.confidence)]})
         if u.intent == "busy" and u.cause is not None and u.cause not in flow.talk_causes and len(clauses) > 1 \
-                and not flow.cue("later", norm) \
+                and not (flow.cue("later", norm) and not flow.cue("sends_later", norm)) \
                 and not any(flow.cue("busy_clause", c.strip(MARKS)) for c in clauses):
             # "是我 我上班用的 杯子漏水" (read as busy for 上班): a problem told, no clause that says the
-            # buyer cannot talk now, nothing put off till later: the buyer is telling the problem
+            # buyer cannot talk now, nothing put off till later but a photo ("照片我等会儿拍给你"): the
+            # buyer is telling the problem
             u = u.model_copy(update={"intent": "complain", "intents": [
                 IntentScore(intent="complain", confidence=u.confidence)]})
         u = self._opened_by(u, text, norm, "yes", "affirm")
+        if before in self.roles.offers and ctx.remedies_offered and u.intent == "complain" \
+                and u.cause is not None and (u.cause == ctx.cause or flow.cue("caution", norm)) \
+                and len(u.intents) > 1 and u.intents[0].intent == "affirm" and u.intents[0].confidence >= 1.0:
+            # "行吧 那就后天晚上八点以后送过来 别又碎了" to the offer: a plain yes, and the problem already
+            # told said again ("就是角磕了") or a caution for next time (cues.caution): the yes takes
+            # the offer, nothing new to hear
+            u = u.model_copy(update={"intent": "affirm", "confidence": 1.0})
         if u.intent != "busy" and len(clauses) > 1 and not flow.cue("free_now", norm) \
                 and any(flow.cue("busy_clause", c.strip("，。！？,.!?；;~ ")) for c in clauses[1:]):
             # "是 在开车" (read as a plain yes): the clause says the buyer cannot talk now; the yes
@@ -191,9 +208,9 @@ class BuyerReading:
             # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time; "150就150吧
             # 周六上午让他准时点" (read as busy): an option taken, with the time for it
             intent = "affirm"
-        if intent == "busy" and ctx.problem_stated and before in self.roles.hears and norm \
+        if intent == "busy" and u.confidence < 0.8 and ctx.problem_stated and before in self.roles.hears and norm \
                 and not any(flow.cue(c, norm) for c in ("busy_now", "later", "puts_off", "proposes_time")):
-            # "现在还痒" (read as busy for 现在) while the problem is being told: more of the problem
+            # "现在还痒" (read as busy at 0.57, for 现在) while the problem is being told: more of the problem
             intent = "complain"
         if intent == "end" and u.cause is not None and not (norm and flow.cue("stop_contact", norm)):
             # a complaint that ends in a resigned phrase (…就这样吧) goes on; one that asks the shop

@@ -134,6 +134,10 @@ class Cues(_Strict):
     review_for: str = "(?!)"
     # the buyer puts the talk off ("等下说", "晚点再打", "回头聊"): busy, whatever else is told
     later: str = "(?!)"
+    # a photo or video promised for later ("照片我等会儿拍给你"): puts nothing off but the photo
+    sends_later: str = "(?!)"
+    # a caution for next time beside a yes to the offer ("别又碎了", "可别再放我鸽子"): no new problem
+    caution: str = "(?!)"
     asks_why: str = "(?!)"  # the buyer asks why it happened ("为什么会这样？", "怎么会磕坏呢")
     # the agent pastes the order line ("订单号：… 商品：…"): the order is named, as "您买的…还记得吗"
     order_line: str = "(?!)"
@@ -172,6 +176,9 @@ class FlowSpec(_Strict):
     # what the agent's apology names as the buyer's trouble, by cause ("实在抱歉，给您发成枸杞了":
     # wrong_missing): the problem is known, as if the buyer had told it
     sorry_names: dict[str, str] = Field(default_factory=dict)
+    # a cue that tells the problem beside a yes, and the cause it tells (cue name -> cause): "是的 还没收到呢"
+    # (a yes, and "没收到" read as a no) tells that the goods never came, whatever the reading
+    told_by: dict[str, str] = Field(default_factory=dict)
     weak_primary: float = 0.5
     review_cause: float = 1.01  # above 1: a shop's older copy without it seeds nothing
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
@@ -203,6 +210,7 @@ class Flow:
         self.firm_extort = f.firm_extort
         self.talk_causes = frozenset(f.talk_causes)
         self.weak_primary = f.weak_primary
+        self.told_by = f.told_by
         self.review_cause = f.review_cause
         self.ordinary_intents = frozenset(f.ordinary.intents)
         self.ordinary_confidence = f.ordinary.confidence
@@ -229,6 +237,9 @@ class Flow:
         for intent, cue in f.evidence_cues.items():
             if cue not in self.cues:
                 raise DataError(f"script.yaml：evidence_cues.{intent} 的 {cue!r} 不在 cues 里")
+        for cue in f.told_by:
+            if cue not in self.cues:
+                raise DataError(f"script.yaml：told_by 的 {cue!r} 不在 cues 里")
 
     def sorry_named(self, text: str) -> str | None:
         """The cause an agent's apology names as the buyer's trouble (script.yaml `sorry_names`)."""
