@@ -72,8 +72,8 @@ class BuyerReading:
                 and not any(i.intent in COMPLAINTS for i in u.intents):
             told = next((cause for cue, cause in flow.told_by.items() if flow.cue(cue, norm)), None)
             if told is not None:  # "是的 还没收到呢" read as a plain yes: the yes, and the problem told
-                rest = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
-                u = u.model_copy(update={"cause": told, "intents": [*rest, IntentScore(intent="complain",
+                heard = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
+                u = u.model_copy(update={"cause": told, "intents": [*heard, IntentScore(intent="complain",
                                                                                        confidence=1.0)]})
         if u.cause is None and len(clauses) > 1 and (u.intent in COMPLAINTS or any(
                 i.intent in COMPLAINTS and i.confidence >= flow.weak_primary for i in u.intents)):
