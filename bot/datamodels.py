@@ -388,6 +388,8 @@ class ScriptFile(_Strict):
     sorry_names: Any = None
     told_by: Any = None
     weak_primary: Any = None
+    unsure_busy: Any = None
+    sure_complaint_clause: Any = None
     review_cause: Any = None
     act_evidence: Any = None
     farewell: Any = None

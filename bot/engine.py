@@ -896,6 +896,7 @@ class Engine:
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],
             public_reply=public,
+            case_cause=conv.context.cause,
         )
         conv.last_templates = [s.template for s in replies]
         return conv, sug

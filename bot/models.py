@@ -324,6 +324,9 @@ class Suggestion(Base):
     warnings: list[Finding]
     checklist: list[ChecklistItem]
     public_reply: str | None = None
+    # the case's cause so far (the buyer's first problem, or the review's): a card shows it
+    # beside a message that names none ("嗯", "好的")
+    case_cause: Cause | None = None
 
 
 def warm() -> None:

@@ -4,10 +4,15 @@ with no cause). Each reading is pinned, so the flow is tested apart from any mod
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from bot.engine import Engine
+from bot.paths import dialogs_dir
 from tests.dialog import Flow
-from tests.shared import model_read, shared_engine
+from tests.shared import dump_yaml, load_yaml_text, model_read, shared_engine
 
 ENGINE = shared_engine()
 CASE = {"shop": "萌宠之家", "buyer_name": "于", "honorific": "女士", "product": "猫砂"}
@@ -105,3 +110,42 @@ def test_a_yes_to_the_offer_with_the_problem_said_again_takes_it(text: str) -> N
                         cause=cause if "猫砂" in text else "logistics")
     conv, _ = ENGINE.feed_understood(offered.conv, pinned)
     assert conv.stage == "polite_request"
+
+
+# -- the two bars above are data (script.yaml unsure_busy, sure_complaint_clause) -----------------
+
+def test_the_bars_for_an_unsure_busy_and_a_sure_complaint_clause_are_read_from_script_yaml(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "dialogs"
+    shutil.copytree(dialogs_dir(), folder)
+    path = folder / "script.yaml"
+    data = load_yaml_text(path.read_text(encoding="utf-8"))
+    assert (data["unsure_busy"], data["sure_complaint_clause"]) == (0.8, 0.8)  # the shipped bars
+    data["unsure_busy"], data["sure_complaint_clause"] = 0.5, 0.99
+    path.write_text(dump_yaml(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    shop = Engine.load(folder)
+    assert (shop.flow.unsure_busy, shop.flow.sure_complaint_clause) == (0.5, 0.99)
+    # "现在还痒" read as busy at 0.57: over the shop's lower bar the buyer is busy (约定回访)
+    told = (Flow(shop, CASE).agent(HELLO).buyer("是的").agent("您前几天买的那袋猫砂，用着怎么样？")
+            .buyer("用了两天 猫砂一股怪味 猫都不进去").expect("listen_apologize"))
+    conv, _ = shop.feed_understood(told.conv, model_read("现在还痒", [("busy", 0.57)], "busy", 0.57))
+    assert conv.stage == "callback"
+    # the dust clause is read as a complaint below 0.99: the message is a mood, no problem told
+    asked = Flow(shop, CASE).agent(HELLO).buyer("是的").agent("您前几天买的那袋猫砂，用着怎么样？")
+    pinned = model_read("哦 是我买的 那猫砂粉尘太大了 一倒满屋子灰", [("complain", 0.64)], "complain", 0.64)
+    conv, _ = shop.feed_understood(asked.conv, pinned)
+    assert not conv.context.problem_stated
+
+
+# -- a clause that only refuses the one before it ------------------------------------------------
+
+def test_a_clause_is_read_with_the_refusal_after_it() -> None:
+    """cues.refuses_clause: "退货还得我拆了打包，也不必了" waves the return off, so it picks nothing;
+    each clause is paired with the next one, the last with nothing."""
+    choices = ENGINE.choices
+    norm = ENGINE.understand.normalize("退货还得我拆了打包，也不必了").text
+    assert choices._with_refusal(norm) == ["退货还得我拆了打包,也不必了", "也不必了"]
+    assert not choices.picks(norm)
+    assert choices._with_refusal("") == [] and not choices.picks("")
+    said = ENGINE.understand.normalize("那就退货吧，谢谢").text
+    assert choices._with_refusal(said) == ["那就退货吧,", "谢谢"] and choices.picks(said)

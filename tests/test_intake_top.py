@@ -246,3 +246,39 @@ async def test_import_top_then_since_last_then_explain_once(fake: tuple[FakeTop,
     other = json.loads((await cli("queue", "--json", "--limit", "1", env=env, cwd=tmp_path))[1])["items"][0]
     code, out, err = await cli("explain", other["conversation_id"], "--text", bad, "--yes", env=env, cwd=tmp_path)
     assert code == 1 and "禁止" in err and "没有发布" in err and len(top.explained) == 1
+
+
+async def test_the_reply_posted_is_kept_masked_as_the_cases_shop_reply(tmp_path: Path) -> None:
+    """The public reply goes to the platform as written; the copy kept as the case's 商家回复 is
+    masked at rest like every text kept (docs/privacy.md): no phone number in the raw row."""
+    top = FakeTop(make_rates(2, 1, 1, datetime.now(CN)))
+    app = web.Application()
+    app.router.add_post("/router/rest", top.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        env = {"CSBOT_TOP_APP_KEY": KEY, "CSBOT_TOP_APP_SECRET": SECRET, "CSBOT_TOP_SESSION": SESSION,
+               "CSBOT_TOP_API_BASE": str(server.make_url("/router/rest")), "CSBOT_TOP_SIGN_METHOD": "hmac",
+               "CSBOT_SHOP": "柚子家女装", "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'top.db'}"}
+        since = (datetime.now(CN) - timedelta(days=2)).strftime("%Y-%m-%d")
+        code, out, err = await cli("import", "--top", "--since", since, env=env, cwd=tmp_path)
+        assert code == 0, err
+        code, out, err = await cli("queue", "--json", "--limit", "1", env=env, cwd=tmp_path)
+        cid = json.loads(out)["items"][0]["conversation_id"]
+        reply = "感谢您的反馈，已为您补发。如有问题请拨打售后电话13812345678。"
+        code, out, err = await cli("explain", cid, "--text", reply, "--yes", env=env, cwd=tmp_path)
+        assert code == 0 and "已发布 1 条评价的公开解释" in out, err
+        assert list(top.explained.values()) == [reply]  # the platform gets it as written
+    finally:
+        await server.close()
+    with sqlite3.connect(tmp_path / "top.db") as db:
+        raw = db.execute("select state from conversations where id = ?", (cid,)).fetchone()[0]
+        tables = [t for (t,) in db.execute("select name from sqlite_master where type = 'table'")]
+        rows = "\n".join(repr(row) for table in tables for row in db.execute(f'select * from "{table}"'))
+    assert json.loads(raw)["case"]["shop_reply"] == "感谢您的反馈，已为您补发。如有问题请拨打售后电话[手机号]。"
+    assert "13812345678" not in raw and "13812345678" not in rows
+    data = b"".join(p.read_bytes() for p in tmp_path.glob("top.db*"))
+    assert b"13812345678" not in data and "13812345678".encode("utf-16-le") not in data
+    # shown again as kept: the masked reply, no second one drafted
+    code, out, err = await cli("explain", cid, "--text", reply, "--yes", env=env, cwd=tmp_path)
+    assert code == 1 and "这条评价下已经有商家回复：\n感谢您的反馈，已为您补发。如有问题请拨打售后电话[手机号]。" in out

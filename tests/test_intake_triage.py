@@ -140,6 +140,20 @@ def test_quiet_hours_across_midnight(local: str, quiet: bool) -> None:
     assert (RULES.quiet_warning(at) is not None) is quiet
 
 
+@pytest.mark.parametrize(("local", "proposed"), [
+    ("01:05", "建议等到今天上午8点以后再联系。"), ("07:30", "建议等到今天上午8点以后再联系。"),
+    ("21:00", "建议等到明天上午8点以后再联系。"), ("23:59", "建议等到明天上午8点以后再联系。")])
+def test_a_quiet_hour_warning_proposes_the_first_time_allowed(local: str, proposed: str) -> None:
+    """At 01:05 the evening (19 hours on) was proposed: the quiet hours end at 8 that morning."""
+    h, m = map(int, local.split(":"))
+    warning = RULES.quiet_warning(datetime(2026, 12, 5, h, m, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert warning is not None and warning.endswith(proposed) and "20:00" not in warning, warning
+    assert f"Asia/Shanghai {local}" in warning
+    noon = datetime(2026, 12, 5, 12, 40, tzinfo=ZoneInfo("Asia/Shanghai"))
+    lunch = ContactRules.of("12:00-13:30").quiet_warning(noon)
+    assert lunch is not None and lunch.endswith("建议等到今天下午1点半以后再联系。")
+
+
 def test_quiet_hours_are_the_shops_time_zone() -> None:
     # 14:30 UTC is 22:30 in Shanghai (quiet) and 15:30 in Berlin (not).
     at = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)

@@ -175,3 +175,46 @@ def test_an_explanation_in_the_same_message_as_the_apology_earns_the_explanation
     assert card is not None
     explained = next(c for c in card.checks if c.id == "explained")
     assert explained.passed, explained
+
+
+GIFT = "好的，33码明天就给您发出。您要是把评价改成好评，我们再送您一张20元优惠券。"
+
+
+def test_a_request_tied_to_a_gift_costs_once_in_the_rule_it_broke(engine: Engine) -> None:
+    """Blocked, the line was never sent: it is the bribe (40 points, fails), not also a request
+    out of turn. Alone it leaves "在问题解决之后才提评价" unearned but no fault; a clean request
+    after it, once the fix is chosen, earns it."""
+    good = _lines("size_not_fit_first_time.good.txt")
+    s = _play(engine, "size_not_fit_first_time", [*good[:6], GIFT, good[7]], seed=3)
+    card = s.scorecard
+    assert card is not None and not card.passed
+    assert [(d.turn, d.code, d.points) for d in card.computation.deductions] == [  # type: ignore[union-attr]
+        (7, "conditional_benefit", 40)]
+    timing = next(c for c in card.checks if c.id == "after_remedy")
+    assert not timing.passed and not timing.reached
+    md = render_markdown(s.events, s.rubric_file.rubric.labels)
+    assert "- ○ 礼貌请求：在问题解决之后才提评价（3 分）：没有可以算分的回复，不得分，但不算做错" in md
+    assert "✗ 礼貌请求：在问题解决之后才提评价" not in md
+    assert not any("评价要等买家选好方案" in tip for tip in card.tips)  # the request was not early
+    card = _play(engine, "size_not_fit_first_time", [*good[:6], GIFT, good[6], good[7]], seed=3).scorecard
+    assert card is not None
+    checks = {c.id: c.passed for c in card.checks}
+    assert checks["after_remedy"] and checks["their_choice"] and not checks["asked_once"]
+    assert [d.code for d in card.computation.deductions] == ["conditional_benefit", "repeat_request"]  # type: ignore[union-attr]
+
+
+def test_the_cap_on_a_failed_session_is_said_only_where_it_takes_points_off(engine: Engine) -> None:
+    good = _lines("size_not_fit_first_time.good.txt")
+    s = _play(engine, "size_not_fit_first_time", [*good[:6], GIFT, good[7]], seed=3)
+    assert s.scorecard is not None
+    lines = _lines_of(s, s.scorecard)
+    assert lines[-3:] == ["扣分后 48 分（最低 0 分）", "有判不通过的问题，总分最多记 30 分", "总分 30 分"]
+    # bribed while the buyer still tells the problem, and blamed: nothing is left to cap
+    s = _play(engine, "size_not_fit_first_time", [
+        *good[:2], "您自己不看尺码表，怪谁呢？", "那给您换33码吧，换好了您把评价改一下。"], seed=3)
+    card = s.scorecard
+    assert card is not None and card.total == 0 and not card.passed
+    lines = _lines_of(s, card)
+    assert lines[-2:] == ["扣分后 0 分（最低 0 分）", "总分 0 分"], lines
+    assert not any("总分最多记" in line for line in lines)
+    assert "总分最多记" not in render_markdown(s.events, s.rubric_file.rubric.labels)

@@ -397,6 +397,18 @@ def test_a_first_message_late_at_night_is_warned_in_the_service_too(tmp_path: Pa
     assert "late_contact" not in [w.code for w in early.warnings]
 
 
+def test_a_late_contact_proposes_the_first_hour_out_of_the_quiet_hours(tmp_path: Path) -> None:
+    """At 01:00 the quiet hours (policy.yaml 21-8) end in seven hours: that morning is proposed,
+    not the evening 19 hours on; at 22:40 the next morning."""
+    night, = _talk(tmp_path, "2026-12-07T01:00", [("agent", "您好，请问是周女士吗？")])
+    late, = _talk(tmp_path, "2026-12-06T22:40", [("agent", "您好，请问是周女士吗？")])
+    said = {w.code: w.message for w in night.warnings}
+    assert said["late_contact"] == ("现在是休息时间（21:00 以后或 8:00 以前），打扰买家容易引起反感，"
+                                    "建议等到今天上午8点以后再联系。")
+    assert "建议等到明天上午8点以后再联系" in {w.code: w.message for w in late.warnings}["late_contact"]
+    assert not any("20:00" in w.message for w in [*night.warnings, *late.warnings])
+
+
 def test_the_state_and_the_suggestion_are_stored_as_the_text_pydantic_writes(db_url: str) -> None:
     """A turn's JSON goes to the database as pydantic's UTF-8 bytes (bound as text on SQLite,
     decoded for PostgreSQL's driver): the columns hold text, the same as model_dump_json."""

@@ -178,8 +178,9 @@ def render(console: Console, sug: Suggestion, labels: Labels, paused_at: str | N
     u: Any = sug.understanding
     if isinstance(u, BuyerUnderstanding):
         h = labels.heading
+        said = u.cause or sug.case_cause  # "嗯", "好的" name none: the case's cause, not "—"
         console.print(f"买家：{h('intent')} [magenta]{labels.intent_of(u.intent, u.amount)}[/]  "
-                      f"{h('cause')} [magenta]{labels.name('cause', u.cause) if u.cause else '—'}[/]  "
+                      f"{h('cause')} [magenta]{labels.name('cause', said) if said else '—'}[/]  "
                       f"{h('emotion')} [magenta]{labels.name('emotion', u.emotion)}[/]  "
                       f"把握 {u.confidence:.0%}")
     elif u is not None:

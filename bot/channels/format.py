@@ -26,7 +26,9 @@ def format_suggestion(sug: Suggestion, labels: Labels, style: Style = "plain") -
     lines: list[str] = []
     u = sug.understanding
     if isinstance(u, BuyerUnderstanding):
-        cause = labels.name("cause", u.cause) if u.cause else "—"
+        # a message that names no cause ("嗯", "好的") is about the case's: shown, not "—"
+        said = u.cause or sug.case_cause
+        cause = labels.name("cause", said) if said else "—"
         lines.append(f"买家：{labels.intent_of(u.intent, u.amount)}｜{labels.heading('cause')}：{cause}｜"
                      f"{labels.heading('emotion')}：{labels.name('emotion', u.emotion)}")
     elif isinstance(u, AgentUnderstanding):

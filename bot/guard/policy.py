@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Conversation, Finding
+from bot.script.flow import spoken_time
 
 if TYPE_CHECKING:
     from bot.script.machine import Script
@@ -36,9 +37,12 @@ class Policy:
         self.quiet_start = int(spec["quiet_hours"]["start"])
         self.quiet_end = int(spec["quiet_hours"]["end"])
 
-    def note(self, code: str) -> Finding:
-        """The policy note ``code`` as a finding without a span."""
+    def note(self, code: str, **values: str) -> Finding:
+        """The policy note ``code`` as a finding without a span; ``values`` fill its {fields}
+        (a shop's older message without them is said as written)."""
         severity, message = self.notes[code]
+        if values:
+            message = message.format(**values)
         return Finding(code=code, severity=severity, span=None, message=message)  # type: ignore[arg-type]
 
     def agent_turn(
@@ -60,7 +64,7 @@ class Policy:
         if conv.context.attempts > self.max_attempts:
             out.append(self.note("too_many_attempts"))
         if at is not None and conv.stage in self.contacts and self.quiet(at):
-            out.append(self.note("late_contact"))
+            out.append(self.note("late_contact", quiet=self.quiet_span(), next=self.next_allowed(at)))
         return out
 
     def stage_notes(self, stage: str, time_agreed: bool = False, suspected: bool = False) -> list[Finding]:
@@ -75,3 +79,15 @@ class Policy:
     def quiet(self, at: datetime) -> bool:
         """Whether ``at`` falls in the quiet hours."""
         return at.hour >= self.quiet_start or at.hour < self.quiet_end
+
+    def quiet_span(self) -> str:
+        """The quiet hours as the note says them: 21:00 以后或 8:00 以前."""
+        return f"{self.quiet_start}:00 以后或 {self.quiet_end}:00 以前"
+
+    def next_allowed(self, at: datetime) -> str:
+        """The first hour after ``at`` out of the quiet hours, said from ``at``: 今天上午8点 at
+        01:00, 明天上午8点 at 22:00 (the evening, 19 hours on, is no time to propose at 01:00)."""
+        end = at.replace(hour=self.quiet_end, minute=0, second=0, microsecond=0)
+        if end <= at:
+            end += timedelta(days=1)
+        return spoken_time(end, at)

@@ -97,14 +97,18 @@ class ContactRules:
         if not self.quiet(at):
             return None
         return (f"现在是买家的休息时间（店铺时区 {self.tz.key} {self.local(at):%H:%M}，免打扰时段 "
-                f"{self.span()}）：这时联系容易被当成骚扰，{self._better_time()}")
+                f"{self.span()}）：这时联系容易被当成骚扰，建议等到{self.next_allowed(at)}以后再联系。")
 
-    def _better_time(self) -> str:
-        # The early evening works best (domain.md), unless the shop's quiet hours cover it.
-        evening = datetime.combine(datetime.now(self.tz).date(), time(20, 0), self.tz)
-        if not self.quiet(evening):
-            return "建议改到傍晚 20:00 左右。"
-        return f"建议 {self.quiet_end:%H:%M} 以后再联系。"
+    def next_allowed(self, at: datetime) -> str:
+        """When the quiet hours around ``at`` end, as the agent says it from ``at``: 今天上午8点
+        at 01:00, 明天上午8点 at 22:00 (not the evening 19 hours on: the first time allowed)."""
+        from bot.script.flow import spoken_time  # (the settings read this module when they load)
+
+        now = self.local(at)
+        end = now.replace(hour=self.quiet_end.hour, minute=self.quiet_end.minute, second=0, microsecond=0)
+        if end <= now:
+            end += timedelta(days=1)
+        return spoken_time(end, now)
 
     def check(self, used: int, at: datetime) -> list[str]:
         """Before a contact: raises TooManyAttempts when the case has had its attempts;

@@ -208,7 +208,8 @@ class BuyerReading:
             # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time; "150就150吧
             # 周六上午让他准时点" (read as busy): an option taken, with the time for it
             intent = "affirm"
-        if intent == "busy" and u.confidence < 0.8 and ctx.problem_stated and before in self.roles.hears and norm \
+        if intent == "busy" and u.confidence < flow.unsure_busy and ctx.problem_stated \
+                and before in self.roles.hears and norm \
                 and not any(flow.cue(c, norm) for c in ("busy_now", "later", "puts_off", "proposes_time")):
             # "现在还痒" (read as busy at 0.57, for 现在) while the problem is being told: more of the problem
             intent = "complain"
@@ -234,7 +235,7 @@ class BuyerReading:
             clauses = [c.strip(MARKS) for c in CLAUSE.findall(norm)]
             return len(clauses) < 2 or not any(
                 len(c) >= 4 and not flow.cue("contacted", c) and (r := self.understand.buyer(c)).intent == "complain"
-                and r.confidence >= 0.8 and r.cause not in flow.talk_causes for c in clauses)
+                and r.confidence >= flow.sure_complaint_clause and r.cause not in flow.talk_causes for c in clauses)
         return u.cause in flow.talk_causes and bool(norm) and flow.cue("contacted", norm) is not None
 
     def _opened_by(self, u: BuyerUnderstanding, text: str, norm: str, cue: str,

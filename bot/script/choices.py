@@ -5,6 +5,7 @@ and the option cues of remedies.yaml. The turn (bot/engine.py) decides what the 
 from __future__ import annotations
 
 import re
+from itertools import zip_longest
 
 from bot.compose.remedies import RemedyBook
 from bot.models import Context
@@ -39,7 +40,7 @@ class Choices:
         不必了": the return is waved off; script.yaml cues.refuses_clause)."""
         clauses = CLAUSE.findall(norm)
         return [c + n if n and self.flow.cue("refuses_clause", n) else c
-                for c, n in zip(clauses, [*clauses[1:], ""][:len(clauses)], strict=True)]
+                for c, n in zip_longest(clauses, clauses[1:], fillvalue="")]
 
     def proposes(self, ctx: Context, norm: str) -> bool:
         """Whether a reply names a sum while no recent message of the agent's names any ("留着

@@ -180,6 +180,12 @@ class FlowSpec(_Strict):
     # (a yes, and "没收到" read as a no) tells that the goods never came, whatever the reading
     told_by: dict[str, str] = Field(default_factory=dict)
     weak_primary: float = 0.5
+    # a busy reading below this while the problem is being told, with no busy word, no time and no
+    # talk put off, is more of the problem ("现在还痒" read as busy at 0.57, for 现在)
+    unsure_busy: float = 0.8
+    # a clause read as a complaint at least this surely, in a message read with no cause, states
+    # the problem by itself ("…那猫砂粉尘太大了 一倒满屋子灰"): no mood
+    sure_complaint_clause: float = 0.8
     review_cause: float = 1.01  # above 1: a shop's older copy without it seeds nothing
     ordinary: Ordinary = Ordinary(intents=["affirm", "complain", "ask"], confidence=0.6)
     maybe: dict[str, Maybe] = Field(default_factory=dict)
@@ -210,6 +216,8 @@ class Flow:
         self.firm_extort = f.firm_extort
         self.talk_causes = frozenset(f.talk_causes)
         self.weak_primary = f.weak_primary
+        self.unsure_busy = f.unsure_busy
+        self.sure_complaint_clause = f.sure_complaint_clause
         self.told_by = f.told_by
         self.review_cause = f.review_cause
         self.ordinary_intents = frozenset(f.ordinary.intents)

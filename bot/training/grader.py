@@ -361,9 +361,13 @@ class Grader:
     @staticmethod
     def _unreached(c: Check, turns: list[TurnFacts]) -> bool:
         """A `never` check whose `where` no reply met: the step it guards was not reached (a
-        blocked reply reaches nothing: a bribe is no offer that got the talk to 解释原因)."""
-        return c.never is not None and c.where is not None and not any(
-            t.holds(c.where) for t in turns if not t.blocked)
+        blocked reply reaches nothing: a bribe is no offer that got the talk to 解释原因). An
+        `every` check whose `where` only blocked replies met: those were never sent (a review
+        request tied to a gift is no request whose timing counts), and their fault is the rule
+        they broke, not this one."""
+        if c.where is None or any(t.holds(c.where) for t in turns if not t.blocked):
+            return False
+        return c.never is not None or (c.every is not None and any(t.holds(c.where) for t in turns))
 
     def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
         # A reply with a block finding earns nothing in the checks it would meet: a
@@ -387,9 +391,11 @@ class Grader:
             n_all = sum(t.holds(c.count) for t in turns)
             return (c.min is None or n_clean >= c.min) and (c.max is None or n_all <= c.max)
         if c.every is not None:
+            # only the replies sent: a blocked one costs once, in the rule it broke ("改好评送您一张
+            # 20元优惠券" after the fix is a bribe, not a request out of turn)
             assert c.where is not None
-            relevant = [t for t in turns if t.holds(c.where)]
-            return all(t.holds(c.every) and not t.blocked for t in relevant) if relevant else c.vacuous
+            relevant = [t for t in clean if t.holds(c.where)]
+            return all(t.holds(c.every) for t in relevant) if relevant else c.vacuous
         assert c.session is not None
         return self._session(c.session, turns, s)
 

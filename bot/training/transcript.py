@@ -93,7 +93,7 @@ def computation_lines(card: dict[str, Any], labels: Labels) -> list[str]:
         lines.append(f"第 {turn} 轮 {what}：{points}{fails}")
     if c["deductions"]:
         lines.append(f"扣分后 {c['after_deductions']} 分（最低 0 分）")
-    if c["cap"] is not None:
+    if c["cap"] is not None and c["after_deductions"] > c["cap"]:  # said where it takes points off
         lines.append(f"有判不通过的问题，总分最多记 {c['cap']} 分")
     lines.append(f"总分 {c['total']} 分")
     if c.get("not_handled"):
