@@ -216,6 +216,13 @@ class Remedy(_Strict):
     # the remedy's words with it ({{ amount }})
     amount: str | None = None
     with_amount: SizedRemedy | None = None
+    # the most in yuan the agent agrees outright when the buyer names a sum for it ("退我100块"): such a
+    # sum is the buyer's choice; one over it gets the most said back (suggestion key amount-over)
+    up_to: float | None = Field(default=None, gt=0)
+    # a regular expression on the product (the case's, else the one the talk names): the option is
+    # granted on such products whatever the cause (a full refund with nothing sent back on goods not
+    # worth the postage back: litter, fruit, food)
+    for_products: str | None = None
     # the option presumes the buyer has the goods (keep them, send them back): not offered while
     # the buyer says nothing arrived (script.yaml cue not_received); `no_goods`: its words then
     needs_goods: bool = False

@@ -487,8 +487,20 @@ class Engine:
         sum_said = before in self.roles.offers and bool(norm) and self.choices.proposes(ctx, norm)
         early_sum = sum_said and not ctx.remedies_offered
         proposed = sum_said and not early_sum
+        ctx.sum_named = u.amount if sum_said else None
+        if proposed and u.amount and u.amount.endswith("元"):
+            # a sum in yuan ("退我100块") within what the agent may agree outright (remedies.yaml
+            # `up_to`) is the buyer's choice of the option that takes it, said back; over it, no
+            # choice: the most the agent can do is said (amount-over)
+            taker = self.remedies.takes_sum(ctx.options_listed or [
+                r.id for r in self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)])
+            if taker is not None and taker.up_to is not None:
+                if float(u.amount[:-1]) <= taker.up_to:
+                    sum_said = proposed = False
+                else:
+                    ctx.amount = "over"
         requested = None if proposed else self.choices.requested(ctx, wants, norm)
-        if requested is not None and not self.choices.offered(ctx, requested):
+        if requested is not None and not self.choices.offered(ctx, requested, conv.case.product):
             # "先退款吧" on a quality case: its 退货退款 (remedies.yaml `instead`)
             requested = self.remedies.fit(requested, ctx.cause, norm, ctx.not_received)
         ctx.remedy_about = self.choices.asked_about(ctx, norm) if norm and requested is None else None
@@ -631,7 +643,8 @@ class Engine:
         names = bool(norm) and self.remedies.named(norm) is not None
         wish = requested if requested is not None else (
             ctx.remedy_requested if intent == "affirm" and not names and len(ctx.options_listed) != 1 else None)
-        ctx.unoffered = before in self.roles.offers and wish is not None and not self.choices.offered(ctx, wish)
+        ctx.unoffered = before in self.roles.offers and wish is not None \
+            and not self.choices.offered(ctx, wish, conv.case.product)
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
         if had_cause is None and ctx.cause in self.flow.talk_causes \
@@ -674,14 +687,14 @@ class Engine:
                 picked = self.remedies.match(told or norm or u.text or text, asked, ctx.cause,
                                              flow.cues["turned_down"], ctx.not_received)
                 picked = self.remedies.listed(picked, ctx.options_listed, norm or u.text or text)
-                ctx.remedy_chosen = picked if self.choices.offered(ctx, picked) else self.remedies.fit(
-                    picked, ctx.cause, norm, ctx.not_received)
+                ctx.remedy_chosen = picked if self.choices.offered(ctx, picked, conv.case.product) \
+                    else self.remedies.fit(picked, ctx.cause, norm, ctx.not_received)
                 if asked not in REQUESTS and len(ctx.options_listed) == 1 \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes to the one option the agent offered chooses it, not the cause's first
                     ctx.remedy_chosen = ctx.options_listed[0]
                 if requested is None and asked not in REQUESTS and ctx.remedy_requested \
-                        and self.choices.offered(ctx, ctx.remedy_requested) \
+                        and self.choices.offered(ctx, ctx.remedy_requested, conv.case.product) \
                         and self.remedies.named(norm or u.text or text) is None:
                     # a plain yes ("好的") to the agent's answer to a request chooses what was asked
                     ctx.remedy_chosen = ctx.remedy_requested

@@ -224,8 +224,10 @@ class Context(Base):
     # the closing says it will not, no review and no "欢迎常来"; an agreed remedy is still done
     stop_asked: bool = False
     # … asks how much ("退多少钱？": "ask"), wants more ("再多点": "more") or names a sum before the
-    # agent did ("留着 退30吧": "said")
-    amount: Literal["ask", "more", "said"] | None = None
+    # agent did ("留着 退一半吧": "said"), or a sum in yuan over what the agent may agree outright
+    # (remedies.yaml `up_to`: "退我200": "over")
+    amount: Literal["ask", "more", "said", "over"] | None = None
+    sum_named: str | None = None  # the buyer's own sum, as said back ("100元", "一半")
     remedy_changed: bool = False  # the buyer's last message changed the chosen remedy ("算了还是退吧")
     remedy_which: bool = False  # the buyer's plain yes answered several options: asked which one
     remedy_about: str | None = None  # the option the buyer's last message asks about ("退款要几天")

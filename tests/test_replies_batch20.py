@@ -156,14 +156,19 @@ FRUIT_OFFER = [("agent", "您好，请问是陈女士吗？我是鲜果园的售
                ("agent", "可以给您补发一箱，或者东西您留着，退您一部分货款，您看哪种？")]
 
 
-@pytest.mark.parametrize("sum_", ["补发太麻烦了 退30吧", "东西留着吧 退一半"])
+@pytest.mark.parametrize("sum_", ["东西留着吧 退一半", "东西留着吧 退三成"])
 @pytest.mark.parametrize("tone", ["正式", "亲切"])
 def test_a_sum_the_buyer_names_is_taken_to_be_asked_for_not_heard_as_a_question(sum_: str, tone: Any) -> None:
-    """"补发太麻烦了 退30吧" got "您问的金额，我先按您的情况帮您申请": the buyer asked nothing, she named a sum."""
+    """"补发太麻烦了 退30吧" got "您问的金额，我先按您的情况帮您申请": the buyer asked nothing, she named a sum.
+    A share of the price ("退一半") is no sum the agent can check against what the shop allows: it is
+    asked for, said back (not "这个数"); a sum in yuan within it is the buyer's choice
+    (test_flow_trial_suggest.py)."""
     conv, sug = _talk(FRUIT, [*FRUIT_OFFER, ("buyer", sum_)], tone)
     assert conv.stage == "remedy" and conv.context.remedy_chosen is None  # no sum agreed yet
+    share = sum_.split("退")[-1]
     for text in _texts(sug, "remedy/amount-said"):
         assert "您问" not in text and "申请" in text and ("您说" in text or "您提" in text), text
+        assert f"退{share}" in text and "这个数" not in text, text
     conv, sug = ENGINE.feed(conv, "agent", "好的，退您30元，马上给您处理。")
     conv, sug = ENGINE.feed(conv, "buyer", "行")
     assert conv.context.remedy_chosen == "partial_refund", conv.context.remedy_chosen

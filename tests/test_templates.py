@@ -26,7 +26,9 @@ SAMPLE = {
     "tone": "正式", "me": "售后客服小林", "unit": "件", "use": "穿",
     "callback_time": "今晚 20:00", "damaged": "睡衣", "listed_several": True,
     "these": "这两种", "these_listed": "这两种", "why": "这批货出厂检查没把好关，是我们的责任。",
-    "followed": "换一件新的", "them": "她",
+    "followed": "换一件新的", "them": "她", "sum_named": "100元", "most": "50元",
+    "others_than_sum": "给您换一件新的，来回运费都由我们承担；或者给您办退货退款，退回的运费由我们承担",
+    "kept_back": "给您办退货退款，退回的运费由我们承担", "kept_keep": "东西您留着，我们给您退一部分货款作为补偿",
 }
 VARIANTS = [v for vs in LIB.variants.values() for v in vs]
 REVIEW_OK = ("polite_request", "closing", "malicious", "remedy", "public_reply")

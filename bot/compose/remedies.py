@@ -36,6 +36,8 @@ class Remedy:
     amount: re.Pattern[str] | None = None  # the sum an offer or a choice names ("退您30元")
     with_amount: dict[str, str] | None = None  # its text, short and next with {{ amount }}
     refund: bool = False  # pays money back: not offered once the platform refunded (Context.refunded)
+    up_to: float | None = None  # the most in yuan an agent agrees outright when the buyer names a sum
+    for_products: re.Pattern[str] | None = None  # products it is granted on whatever the cause
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -69,7 +71,8 @@ class RemedyBook:
                 bool(r.get("needs_goods")), {k: v for k, v in (r.get("no_goods") or {}).items() if v} or None,
                 bool(r.get("no_goods_only")), bool(r.get("until_received")),
                 re.compile(r["amount"]) if r.get("amount") else None, r.get("with_amount"),
-                bool(r.get("refund")),
+                bool(r.get("refund")), float(r["up_to"]) if r.get("up_to") is not None else None,
+                re.compile(r["for_products"]) if r.get("for_products") else None,
             )
             for rid, r in spec["remedies"].items()
         }
@@ -172,6 +175,29 @@ class RemedyBook:
         """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
         return any(r.id == rid for r in self.for_cause(cause, no_goods, refunded))
 
+    def granted(self, rid: str, product: str | None) -> bool:
+        """Whether ``rid`` is granted on this product whatever the cause (remedies.yaml
+        `for_products`: "全额退款，东西不寄回" on cat litter, not worth sending back)."""
+        r = self.remedies.get(rid)
+        return bool(product and r is not None and r.for_products is not None and r.for_products.search(product))
+
+    def kept_instead(self, rid: str, cause: str | None, no_goods: bool = False) -> tuple[Remedy, Remedy] | None:
+        """For a request of ``rid`` held to as said ("全额退款，东西我不寄回") on a cause that lacks
+        it: the cause's option that meets it with the goods sent back (its `instead`: 退货退款) and
+        the one that keeps them (its first `as_listed` the cause offers: 部分退款); None without both."""
+        r = self.remedies.get(rid)
+        if r is None or r.instead is None or not self.offers(cause, r.instead, no_goods):
+            return None
+        keep = next((o for o in r.as_listed if self.offers(cause, o, no_goods)), None)
+        if keep is None:
+            return None
+        return self.remedies[r.instead], self.remedies[keep]
+
+    def takes_sum(self, ids: list[str]) -> Remedy | None:
+        """The option among ``ids`` that a sum in yuan the buyer names is for (remedies.yaml `up_to`:
+        the partial refund), None when none takes one."""
+        return next((r for rid in ids if (r := self.remedies.get(rid)) is not None and r.up_to is not None), None)
+
     def by_intent(self, intent: str, cause: str | None, no_goods: bool = False,
                   refunded: bool = False) -> str | None:
         """The option a request intent asks for: the cause's first option it picks, else any
@@ -204,9 +230,10 @@ class RemedyBook:
         # is the reship, not the exchange too)
         return [rid for rid, _ in self._named_at(text)]
 
-    def _named_at(self, text: str) -> list[tuple[str, int]]:
+    def _named_at(self, text: str, turned_down: re.Pattern[str] | None = None) -> list[tuple[str, int]]:
         """``in_order``'s options, each with where its first cue starts."""
-        hits = sorted((start, -n, rid) for rid, spans in self.found(text).items() for n, start in spans if n)
+        hits = sorted((start, -n, rid) for rid, spans in self.found(text).items() for n, start in spans
+                      if n and (turned_down is None or turned_down.search(text, 0, start) is None))
         out: list[tuple[str, int]] = []
         end = 0
         for k, (start, neg, rid) in enumerate(hits):
@@ -218,15 +245,21 @@ class RemedyBook:
                 out.append((rid, start))
         return out
 
-    def parts(self, text: str) -> list[tuple[str, str]]:
+    def parts(self, text: str, turned_down: re.Pattern[str] | None = None) -> list[tuple[str, str]]:
         """The options a message names, in order, each with the words that name it: from where
         the one before ends (the first: from the start) to the end of the clause its cue is in,
         cut where the next option's cue starts ("给您寄一个新刀头，一按就能换上；或者退货退款，您看
-        哪个？": the exchange's "给您寄一个新刀头，一按就能换上", the return's "；或者退货退款")."""
-        at = self._named_at(text)
+        哪个？": the exchange's "给您寄一个新刀头，一按就能换上", the return's "；或者退货退款").
+        With ``turned_down``, a cue turned down there names no option ("旧的不用寄回" is no return)."""
+        at = self._named_at(text, turned_down)
         out: list[tuple[str, str]] = []
         begin = 0
         for k, (rid, start) in enumerate(at):
+            # to the end of the clause of its last cue before the next option ("给您寄一块新桌面，拧四颗
+            # 螺丝就能换上；…": the exchange runs to "换上")
+            upto = at[k + 1][1] if k + 1 < len(at) else len(text)
+            start = max((s for _, s in self.found(text).get(rid, ()) if start <= s < upto
+                         and (turned_down is None or turned_down.search(text, 0, s) is None)), default=start)
             stop = _MARK.search(text, start)
             end = stop.start() if stop else len(text)
             if k + 1 < len(at):

@@ -85,7 +85,8 @@ class Composer:
             return self._make_variables(conv, at)
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
-               ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.not_received, ctx.refunded, ctx.followup_remedy,
+               ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.sum_named, ctx.not_received, ctx.refunded,
+               ctx.followup_remedy,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, ctx.proxy, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -111,6 +112,10 @@ class Composer:
                                    no_goods=no_goods, refunded=ctx.refunded).replace("{{ unit }}", unit)
         remedy = _sized(chosen, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit)
         followed = book.remedy(ctx.followup_remedy or "", no_goods)
+        # the option a sum the buyer names is for, and the most the agent agrees outright (amount-over)
+        taker = book.takes_sum(ctx.options_listed or [r.id for r in options])
+        most = f"{taker.up_to:g}元" if taker is not None and taker.up_to is not None else ""
+        kept = book.kept_instead(ctx.remedy_requested or "", ctx.cause, no_goods)
         words = self.phrases
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
             options_text += words["damage_options"].format(thing=ctx.damaged)
@@ -144,6 +149,14 @@ class Composer:
             "again": (wanted.again or "").replace("{{ unit }}", unit),
             "shipping": (wanted.shipping or "").replace("{{ unit }}", unit) if ctx.shipping_asked else "",
             "unit": unit,
+            # a full refund held to with the goods kept, on a cause that lacks it (remedy_kept): the
+            # full money back with the goods sent back, and some money back with them kept
+            "kept_back": kept[0].text.replace("{{ unit }}", unit) if kept else "",
+            "kept_keep": kept[1].text.replace("{{ unit }}", unit) if kept else "",
+            "sum_named": ctx.sum_named or "",  # the buyer's own sum ("100元", "一半")
+            "most": most,
+            "others_than_sum": book.options_text(ctx.cause, without={taker.id} if taker else set(), no_goods=no_goods,
+                                                 refunded=ctx.refunded).replace("{{ unit }}", unit),
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
@@ -257,7 +270,13 @@ class Composer:
             # (where the options are shown, the request still stands after the agent's explanation)
             # the buyer asked for one: lead with it; one the cause's options lack (remedies.yaml
             # by_cause) is not promised: the options the shop has instead
-            offered = self.choices.offered(ctx, ctx.remedy_requested)
+            offered = self.choices.offered(ctx, ctx.remedy_requested, conv.case.product)
+            no_goods = self.remedies.goods_gone(ctx.cause, ctx.not_received)
+            if not offered and self.remedies.kept_instead(ctx.remedy_requested, ctx.cause, no_goods):
+                # "全额退款，东西我不寄回" where the cause lacks it: the request answered (all the money
+                # back with the goods sent back at our cost, or some of it with the goods kept),
+                # not the options said over again
+                keys.append("remedy_kept")
             keys.append("remedy_requested" if offered else "remedy_not_offered")
         if ctx.remedy_asked and ctx.last_role == "buyer":
             keys.append("remedy_asked")  # where the folder has it: the options, with a short reason

@@ -121,6 +121,11 @@ class BuyerReading:
                 IntentScore(intent="ask", confidence=u.confidence)]})
         if flow.cue("proxy", norm):  # "我是她儿子，我妈不会打字，我帮她回": the buyer's own side
             u = self._for_buyer(u)
+            if flow.cue("relays", norm) and (u.intent == "busy" or (u.intent == "complain" and u.cause is None)):
+                # "他在上班，有啥事我帮你转告": the buyer is away, but the one who answers takes the talk
+                u = u.model_copy(update={"intent": "affirm", "intents": [
+                    IntentScore(intent="affirm", confidence=u.confidence),
+                    *(i for i in u.intents if i.intent not in ("busy", "affirm"))]})
         if u.intent == "wrong_person" and flow.cue("hands_over", norm):
             # "那锅是他买的 我也不太清楚 你等下 他停好车了": the buyer is coming; nothing is said yet
             u = u.model_copy(update={"intent": "other", "intents": [

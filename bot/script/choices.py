@@ -84,7 +84,8 @@ class Choices:
         if m is None or self.flow.cue("question", norm) or self.remedies.named(norm) is not None:
             return None
         parts = next((p for said in reversed(ctx.agent_recent)
-                      if len(p := self.remedies.parts(self.understand.normalize(said).text)) > 1), [])
+                      if len(p := self.remedies.parts(self.understand.normalize(said).text,
+                                                      self.flow.cues["turned_down"])) > 1), [])
         word = m.group("word")
         for size in range(len(word), 1, -1):  # the longest part of the word that the message holds
             hits = {rid for i in range(len(word) - size + 1) for rid, part in parts if word[i:i + size] in part}
@@ -132,10 +133,13 @@ class Choices:
                      for named in [self.remedies.named(clause, down, options)]
                      if named is not None), None)
 
-    def offered(self, ctx: Context, rid: str) -> bool:
+    def offered(self, ctx: Context, rid: str, product: str | None = None) -> bool:
         """Whether the remedy is on the table: among the cause's options (remedies.yaml
-        `by_cause`) or offered by the agent in their own words ("盖子给您补寄新的")."""
-        return self.remedies.offers(ctx.cause, rid, ctx.not_received, ctx.refunded) or rid in ctx.options_listed or any(
+        `by_cause`), granted on the product whatever the cause (`for_products`: a full refund with
+        nothing sent back on goods not worth sending back) or offered by the agent in their own
+        words ("盖子给您补寄新的")."""
+        return self.remedies.offers(ctx.cause, rid, ctx.not_received, ctx.refunded) or rid in ctx.options_listed \
+            or (not ctx.refunded and self.remedies.granted(rid, product or ctx.product_said)) or any(
             rid in self.remedies.in_order(self.understand.normalize(said).text) for said in ctx.agent_recent)
 
     def outright(self, norm: str) -> bool | None:

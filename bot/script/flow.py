@@ -67,6 +67,7 @@ class Cues(_Strict):
     picks_by_word: str = "(?!)"  # a short reply that is one word the agent named an option with ("刀头吧")
     waves_off: str = "(?!)"  # words that wave an option off ("不必了"), not "不想再等"
     proxy: str = "(?!)"  # a relative answering for the buyer ("我是她儿子，我帮她回")
+    relays: str = "(?!)"  # such a one offers to hear it or pass it on ("你跟我说吧", "我帮你转达")
     pronoun: str = "(?!)"  # … and how they speak of the buyer ("他", "她"): the callback is for them
     talk_said: str = "(?!)"  # words about the contact itself ("客服", "不回", "态度"): a clause worth reading for it
     will_change: str = "(?!)"  # the buyer will change the review unasked ("评价我去改回来")
