@@ -575,7 +575,7 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
         click.echo(words["empty"], err=True)
         sys.exit(EXIT_OK)
     labels = Labels.from_engine(engine)
-    done = Report.of(records, labels, filters, list(engine.script.stages))
+    done = Report.of(records, labels, filters, list(engine.script.stages), zone=s.shop_timezone)
     data = csv_bytes(done) if fmt == "csv" else html(done).encode("utf-8")
     if labels.unnamed():  # a label the data read does not name: the report shows its id
         click.echo(labels.unnamed(), err=True)

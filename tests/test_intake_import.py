@@ -196,6 +196,8 @@ def test_the_command_reports_in_chinese_and_the_queue_shows_the_cases(tmp_path: 
     assert first.returncode == 1, first.stderr
     out = first.stdout
     assert "读取 reviews.csv（UTF-8，8 行）" in out
+    # the sample has no 店铺 column: the shop the cases went under is said, with its consequence
+    assert "店铺：柚子家女装（文件里没有“店铺”一列，也没有给 --shop，按设置 CSBOT_SHOP 算；" in out
     assert "新开案例 5 个，新增中差评 5 条；已导入过 0 条（不重复开案）；好评 1 条（不开案）" in out
     assert "第 7 行：缺少订单编号" in out and "第 8 行：评价结果“一般般”看不懂" in out
     assert "改好这些行后重新导入整个文件即可：已导入的评价不会重复开案" in out
@@ -211,6 +213,9 @@ def test_the_command_reports_in_chinese_and_the_queue_shows_the_cases(tmp_path: 
     assert items[0]["buyer_name"] == "j**n" and any("恶意" in r for r in items[0]["reasons"])
     shown = run_cli("queue", "--db", db, cwd=tmp_path, env={"COLUMNS": "200"})
     assert "待处理的中差评（共 5 个，显示 5 个）" in shown.stdout and "疑似恶意评价" in shown.stdout
+    # the same file under another shop name is other reviews: said before the count that shows it
+    other = run_cli("import", str(SAMPLE), "--db", db, "--shop", "柚子家童装", cwd=tmp_path)
+    assert "店铺：柚子家童装（--shop）\n新开案例 5 个" in other.stdout, other.stdout
 
 
 def test_the_command_tells_what_is_wrong(tmp_path: Path) -> None:

@@ -257,6 +257,19 @@ def test_cli_writes_the_html_page_by_default(sqlite_db: Built, tmp_path: Path,
     assert "柚子家女装，全部日期，共 4 个案例" in page and "<svg" in page
 
 
+def test_the_page_says_the_clock_its_dates_were_read_on(sqlite_db: Built, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # --since/--until are read on the shop's clock: the page said "按…（UTC）计算" and gave
+    # the time it was made in UTC, eight hours off for a lead in Shanghai.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CSBOT_SHOP_TIMEZONE", "Asia/Shanghai")
+    code, out, _ = _cli("--db", sqlite_db.url, "--since", "2026-03-01")
+    assert code == 0, out
+    page = (tmp_path / "csbot-report.html").read_text(encoding="utf-8")
+    assert "日期按案例的创建时间、在 Asia/Shanghai 时区计算。" in page
+    assert "（Asia/Shanghai）" in page and "UTC" not in page
+
+
 def test_cli_csv_to_stdout_with_filters(sqlite_db: Built) -> None:
     code, out, data = _cli("--db", sqlite_db.url, "--format", "csv", "--since", "2026-03-10",
                            "--until", "2026-03-20")

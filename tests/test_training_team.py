@@ -102,3 +102,27 @@ def test_a_habit_on_every_reply_counts_once_a_session(engine: Engine, tmp_path: 
     (trainee,) = by_trainee(played)
     assert [v.code for v in s.scorecard.violations].count("informal_you") == 3  # type: ignore[union-attr]
     assert trainee.common_findings() == [("informal_you", 1)]
+
+
+def test_a_finding_that_failed_the_session_is_not_cut_from_the_common_ones(
+        engine: Engine, tmp_path: Path) -> None:
+    # Four findings, each in one session: the bribe that failed it was the fourth found and fell
+    # off the top three behind saying 你; the lead must see it first.
+    bad = ["在吗", "你好，我们是栖木家居，你那个差评能不能删一下",
+           "颜色是你家灯光的问题吧，图片都是实拍的，你自己没看清楚",
+           "这样吧，给你返20块钱红包，你把差评改成好评，行不行"]
+    rubric = load_rubric(engine.dialogs)
+    s = Session(engine, find_persona(engine.dialogs, "keeps_review_experienced"), rubric, 2,
+                trainee="小吴")
+    files = TranscriptFiles(tmp_path, "keeps_review_experienced", 2, stamp="20261207-192316")
+    s.add_sink(files.write)
+    run_scripted(s, bad)
+    files.close(rubric.rubric.labels)
+    played, _ = read_sessions(tmp_path)
+    (trainee,) = by_trainee(played)
+    codes = [c for c, _ in trainee.common_findings()]
+    assert len(dict.fromkeys(v.code for v in s.scorecard.violations)) > 3  # type: ignore[union-attr]
+    assert codes[0] == "conditional_benefit", codes
+    r = CliRunner().invoke(main, ["train", "--report", str(tmp_path), "--format", "csv"])
+    row = next(row for row in csv.reader(io.StringIO(r.stdout_bytes.decode("utf-8-sig"))) if row[:1] == ["小吴"])
+    assert row[5].startswith("把好处和评价挂钩×1"), row

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -30,12 +31,14 @@ class Report:
     filters: Filters
     cases: int
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # the clock the reader's dates were read on (`csbot report`: the shop's time zone)
+    zone: str = "UTC"
 
     @classmethod
     def of(cls, records: list[CaseRecord], labels: Labels, filters: Filters,
-           stage_order: list[str] | None = None) -> Report:
-        """The report over ``records`` (already filtered by ``filters``)."""
-        return cls(analytics.build(records, stage_order or []), labels, filters, len(records))
+           stage_order: list[str] | None = None, zone: str = "UTC") -> Report:
+        """The report over ``records`` (already filtered by ``filters``, on ``zone``'s clock)."""
+        return cls(analytics.build(records, stage_order or []), labels, filters, len(records), zone=zone)
 
     def table(self, table_id: str) -> Table:
         """A table by id (``overview``, ``causes``…)."""
@@ -94,7 +97,8 @@ def html(report: Report) -> str:
                          "charts": [Markup(svg) for svg in svgs.get(t.id, [])]})
     return env.get_template("report.html.j2").render(
         w=words, scope=scope(report), sections=sections,
-        generated=report.generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        dates_note=words["dates_note"].format(zone=report.zone),
+        generated=f"{report.generated_at.astimezone(ZoneInfo(report.zone)):%Y-%m-%d %H:%M}（{report.zone}）")
 
 
 def csv_bytes(report: Report) -> bytes:

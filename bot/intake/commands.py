@@ -128,6 +128,12 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
     names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gb18030": "GBK/GB18030", "utf-16": "UTF-16",
              "xlsx": "Excel"}
     click.echo(f"读取 {file.name}（{names.get(table.encoding, table.encoding)}，{len(table.rows)} 行）")
+    if "shop" not in table.columns and (reviews or result.existing):
+        # the shop is part of a review's identity: say which one the cases were filed under, so
+        # that a lead who adds --shop next time knows why the same file opens its cases again
+        click.echo(f"店铺：{shop}（--shop）" if shop else
+                   f"店铺：{s.shop}（文件里没有“店铺”一列，也没有给 --shop，按设置 CSBOT_SHOP 算；"
+                   "用别的店铺名再导入同一批评价会另开案例）")
     click.echo(f"新开案例 {result.cases} 个，新增中差评 {result.reviews} 条；"
                f"已导入过 {result.existing} 条（不重复开案）；好评 {good} 条（不开案）")
     if table.ignored:

@@ -39,6 +39,8 @@ class Played:
     passed: bool
     findings: tuple[str, ...]
     path: Path
+    # the codes that failed this session (a 禁止-level finding, paying an extortioner)
+    failing: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -58,8 +60,13 @@ class Trainee:
 
     def common_findings(self, n: int = 3) -> list[tuple[str, int]]:
         """The codes found in the most sessions (a habit on every reply of one session, such
-        as saying 你, is one session, not eight problems), first found first among equals."""
-        return Counter(f for s in self.sessions for f in dict.fromkeys(s.findings)).most_common(n)
+        as saying 你, is one session, not eight problems). Among equals, the codes that failed
+        a session come first (a bribe is not cut behind saying 你), then first found first."""
+        seen = Counter(f for s in self.sessions for f in dict.fromkeys(s.findings))
+        failed = Counter(f for s in self.sessions for f in s.failing)
+        order = {code: i for i, code in enumerate(seen)}
+        ranked = sorted(seen, key=lambda c: (-seen[c], -failed[c], order[c]))
+        return [(c, seen[c]) for c in ranked[:n]]
 
     def failed_personas(self) -> list[tuple[str, int, int]]:
         """(persona title, sessions failed, sessions played) for each persona failed at least once."""
@@ -93,7 +100,10 @@ def read_sessions(folder: Path) -> tuple[list[Played], list[str]]:
             kind=card.get("kind") or head.get("kind", ""),
             when=datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S") if stamp else None,
             total=int(card["total"]), passed=bool(card["passed"]),
-            findings=tuple(v["code"] for v in card["violations"]), path=path))
+            findings=tuple(v["code"] for v in card["violations"]), path=path,
+            failing=frozenset([v["code"] for v in card["violations"] if v.get("severity") == "block"]
+                              + [d["code"] for d in (card.get("computation") or {}).get("deductions", [])
+                                 if d.get("fails")])))
     return played, problems
 
 
