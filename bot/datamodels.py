@@ -111,6 +111,16 @@ class GuardCode(_Strict):
     covered_by: list[str] = []
 
 
+class PublicName(_Strict):
+    """The buyer's full name in a public text (the shop's reply under a review)."""
+
+    code: str = "privacy"
+    severity: Severity = "block"
+    message: str = Field(min_length=1)
+    # forms of address after the name: the rewrite keeps the surname before them (王女士)
+    titles: list[str] = []
+
+
 class GuardFile(_Strict):
     """dialogs/guard.yaml"""
 
@@ -123,6 +133,7 @@ class GuardFile(_Strict):
     rewrites: Any = None
     second_opinion: Any = None
     model: Any = None
+    public_name: PublicName | None = None
 
 
 class Placeholders(_Strict):

@@ -282,3 +282,49 @@ async def test_the_reply_posted_is_kept_masked_as_the_cases_shop_reply(tmp_path:
     # shown again as kept: the masked reply, no second one drafted
     code, out, err = await cli("explain", cid, "--text", reply, "--yes", env=env, cwd=tmp_path)
     assert code == 1 and "这条评价下已经有商家回复：\n感谢您的反馈，已为您补发。如有问题请拨打售后电话[手机号]。" in out
+
+
+async def test_a_public_reply_that_names_the_buyer_is_not_posted_and_no_name_is_kept(tmp_path: Path) -> None:
+    """The 商家回复 is read by every future buyer: "感谢王小明女士的反馈" publishes the buyer's real
+    name. `csbot explain` refuses it with the reason in Chinese and a rewrite (王女士); the reply
+    with 王女士 goes out. A reply imported with the name is kept as [姓名] (the case keeps the name
+    only in buyer_name, to call the buyer by it)."""
+    rates = make_rates(2, 0, 1, datetime.now(CN))
+    rates[0]["nick"] = rates[1]["nick"] = "王小明"
+    rates[1]["reply"] = "感谢王小明女士的反馈，已为您补发配件。"
+    top = FakeTop(rates)
+    app = web.Application()
+    app.router.add_post("/router/rest", top.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        env = {"CSBOT_TOP_APP_KEY": KEY, "CSBOT_TOP_APP_SECRET": SECRET, "CSBOT_TOP_SESSION": SESSION,
+               "CSBOT_TOP_API_BASE": str(server.make_url("/router/rest")), "CSBOT_TOP_SIGN_METHOD": "hmac",
+               "CSBOT_SHOP": "柚子家女装", "CSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'top.db'}"}
+        since = (datetime.now(CN) - timedelta(days=2)).strftime("%Y-%m-%d")
+        code, out, err = await cli("import", "--top", "--since", since, env=env, cwd=tmp_path)
+        assert code == 0, err
+        with sqlite3.connect(tmp_path / "top.db") as db:
+            states = [json.loads(s) for (s,) in db.execute("select state from conversations")]
+        todo = next(s["id"] for s in states if not s["case"].get("shop_reply"))
+        named = "感谢王小明女士的反馈，已为您补发配件，我们也会加强出库检查。"
+        code, out, err = await cli("explain", todo, "--text", named, "--yes", env=env, cwd=tmp_path)
+        assert code == 1 and top.explained == {}, (out, err)
+        assert ("禁止：商家回复是公开的，以后的买家都看得到：不能写出买家的全名，姓名是买家的隐私。"
+                "称呼用“您”，或者只用姓加称呼（如“王女士”）。") in err
+        assert "建议改为：感谢王女士的反馈，已为您补发配件，我们也会加强出库检查。" in err
+        assert "解释里有不合规的内容，没有发布。" in err
+        polite = "感谢王女士的反馈，已为您补发配件，我们也会加强出库检查。"
+        code, out, err = await cli("explain", todo, "--text", polite, "--yes", env=env, cwd=tmp_path)
+        assert code == 0 and "已发布 1 条评价的公开解释" in out and "禁止" not in err, err
+        assert list(top.explained.values()) == [polite]
+    finally:
+        await server.close()
+    with sqlite3.connect(tmp_path / "top.db") as db:
+        states = [json.loads(s) for (s,) in db.execute("select state from conversations")]
+        tables = [t for (t,) in db.execute("select name from sqlite_master where type = 'table'")]
+        rows = "\n".join(repr(row) for t in tables for row in db.execute(f'select * from "{t}"'))
+    replies = sorted(s["case"]["shop_reply"] for s in states)
+    assert replies == sorted([polite, "感谢[姓名]女士的反馈，已为您补发配件。"])
+    assert all(s["case"]["buyer_name"] == "王小明" for s in states)
+    assert "王小明女士" not in rows and rows.count("王小明") == sum(repr(s).count("王小明") for s in states)

@@ -141,8 +141,8 @@ def test_quiet_hours_across_midnight(local: str, quiet: bool) -> None:
 
 
 @pytest.mark.parametrize(("local", "proposed"), [
-    ("01:05", "建议等到今天上午8点以后再联系。"), ("07:30", "建议等到今天上午8点以后再联系。"),
-    ("21:00", "建议等到明天上午8点以后再联系。"), ("23:59", "建议等到明天上午8点以后再联系。")])
+    ("01:05", "建议等到今天早上8点以后再联系。"), ("07:30", "建议等到今天早上8点以后再联系。"),
+    ("21:00", "建议等到明天早上8点以后再联系。"), ("23:59", "建议等到明天早上8点以后再联系。")])
 def test_a_quiet_hour_warning_proposes_the_first_time_allowed(local: str, proposed: str) -> None:
     """At 01:05 the evening (19 hours on) was proposed: the quiet hours end at 8 that morning."""
     h, m = map(int, local.split(":"))
@@ -152,6 +152,23 @@ def test_a_quiet_hour_warning_proposes_the_first_time_allowed(local: str, propos
     noon = datetime(2026, 12, 5, 12, 40, tzinfo=ZoneInfo("Asia/Shanghai"))
     lunch = ContactRules.of("12:00-13:30").quiet_warning(noon)
     assert lunch is not None and lunch.endswith("建议等到今天下午1点半以后再联系。")
+
+
+@pytest.mark.parametrize(("now", "at", "said"), [
+    ("01:00", "08:00", "今天早上8点"), ("05:30", "06:00", "今天早上6点"), ("07:00", "08:30", "今天早上8点半"),
+    ("22:00", "08:00", "明天早上8点"), ("07:00", "09:00", "今天上午9点"), ("08:00", "10:30", "今天上午10点半"),
+    ("12:00", "13:30", "今天下午1点半"), ("20:00", "04:00", "明天凌晨4点"), ("18:00", "20:00", "今晚8点")])
+def test_a_time_is_said_as_a_native_speaker_says_it(now: str, at: str, said: str) -> None:
+    """At 01:00 the end of the quiet hours was "今天上午8点": before 9 the morning is 早上
+    (今天早上8点); 上午 from 9 on."""
+    from bot.script.flow import spoken_time
+
+    def day(clock: str, days: int = 0) -> datetime:
+        h, m = map(int, clock.split(":"))
+        return datetime(2026, 12, 5 + days, h, m)
+
+    later = day(at) if at > now else day(at, 1)
+    assert spoken_time(later, day(now)) == said
 
 
 def test_quiet_hours_are_the_shops_time_zone() -> None:

@@ -218,3 +218,42 @@ def test_the_cap_on_a_failed_session_is_said_only_where_it_takes_points_off(engi
     assert lines[-2:] == ["扣分后 0 分（最低 0 分）", "总分 0 分"], lines
     assert not any("总分最多记" in line for line in lines)
     assert "总分最多记" not in render_markdown(s.events, s.rubric_file.rubric.labels)
+
+
+def test_a_scorecard_whose_only_request_was_blocked_scores_none_of_the_request_items(engine: Engine) -> None:
+    """The only review request was tied to a coupon and blocked: nothing was sent to ask once or
+    to say it is the buyer's choice. The three items of 礼貌请求 read ○ (no points, no fault), the
+    tips say only the bribe, and 评价请求 says no request reached the buyer; a trainee who asked
+    properly once earns all three; one who never asked is still ✗ on 只礼貌请求一次."""
+    good = _lines("size_not_fit_first_time.good.txt")
+    s = _play(engine, "size_not_fit_first_time", [*good[:6], GIFT, good[7]], seed=3)
+    card = s.scorecard
+    assert card is not None
+    request = [c for c in card.checks if c.stage == "polite_request"]
+    assert [(c.id, c.passed, c.reached) for c in request] == [
+        ("asked_once", False, False), ("after_remedy", False, False), ("their_choice", False, False)]
+    assert card.stages["polite_request"].score == 0 and card.stages["polite_request"].max == 9
+    assert card.tips == ["绝对不能把好处和评价挂钩（“改好评就返现”“删评后发券”）：违反平台规则和《电子商务法》"
+                         "第十七条，补偿必须与评价无关。"]
+    assert card.outcome.review_request == "blocked" and card.outcome.review_asked
+    md = render_markdown(s.events, s.rubric_file.rubric.labels)
+    for label in ("只礼貌请求一次", "在问题解决之后才提评价", "说明改不改是买家的权利"):
+        assert f"- ○ 礼貌请求：{label}（3 分）：没有可以算分的回复，不得分，但不算做错" in md, label
+        assert f"✗ 礼貌请求：{label}" not in md
+    assert "- 评价请求：请求被拦下了（发不出去），等于没有请求" in md
+    assert "请求了，但买家没有答复" not in md
+    assert card.total == 30 and not card.passed  # the bribe fails the session, once
+
+    s = _play(engine, "size_not_fit_first_time", good, seed=3)
+    card = s.scorecard
+    assert card is not None and card.total == 100 and card.passed
+    md = render_markdown(s.events, s.rubric_file.rubric.labels)
+    for label in ("只礼貌请求一次", "在问题解决之后才提评价", "说明改不改是买家的权利"):
+        assert f"- ✓ 礼貌请求：{label}（3 分）" in md, label
+    assert "- 评价请求：买家同意更新评价" in md
+
+    card = _play(engine, "size_not_fit_first_time", [*good[:6], good[7]], seed=3).scorecard
+    assert card is not None and card.outcome.review_request == "not_asked"
+    asked = next(c for c in card.checks if c.id == "asked_once")
+    assert not asked.passed and asked.reached  # never asked: ✗, with its tip
+    assert "问题解决、买家情绪好转后，礼貌地问一次是否愿意更新评价；只问一次。" in card.tips

@@ -404,8 +404,8 @@ def test_a_late_contact_proposes_the_first_hour_out_of_the_quiet_hours(tmp_path:
     late, = _talk(tmp_path, "2026-12-06T22:40", [("agent", "您好，请问是周女士吗？")])
     said = {w.code: w.message for w in night.warnings}
     assert said["late_contact"] == ("现在是休息时间（21:00 以后或 8:00 以前），打扰买家容易引起反感，"
-                                    "建议等到今天上午8点以后再联系。")
-    assert "建议等到明天上午8点以后再联系" in {w.code: w.message for w in late.warnings}["late_contact"]
+                                    "建议等到今天早上8点以后再联系。")
+    assert "建议等到明天早上8点以后再联系" in {w.code: w.message for w in late.warnings}["late_contact"]
     assert not any("20:00" in w.message for w in [*night.warnings, *late.warnings])
 
 

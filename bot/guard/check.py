@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.findings import Finding, Severity
+from bot.guard.names import find_name, surname
 from bot.guard.tie import Tie, Ties
 from bot.understand.normalize import Norm
 from bot.understand.rules import CLAUSE_BREAK
@@ -59,6 +60,15 @@ class Guard:
         cb = self.rewrites.get("conditional_benefit")
         not_kept = cb.get("not_kept") if isinstance(cb, dict) else None
         self._not_kept = re.compile(str(not_kept)) if not_kept else None
+        # The buyer's full name in a public text (guard.yaml public_name; a shop's older file
+        # without it gets these words)
+        public = spec.get("public_name") or {}
+        self.public_name = CodeInfo(public.get("severity", "block"), str(public.get("message", (
+            "商家回复是公开的，以后的买家都看得到：不能写出买家的全名，姓名是买家的隐私。"
+            "称呼用“您”，或者只用姓加称呼（如“王女士”）。"))))
+        self.public_code = str(public.get("code", "privacy"))
+        titles = [str(t) for t in public.get("titles", ("先生", "女士", "小姐"))]
+        self._titles = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
         # The learned second opinion: heard only when the rules found nothing to block.
         self.model = model
         self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))
@@ -96,6 +106,28 @@ class Guard:
             for code, info in self.codes.items()
             if code in first and not info.covered_by & first.keys()
         ]
+
+    def named(self, norm: Norm, name: str | None) -> list[Finding]:
+        """The buyer's full name (``name``, normalised) in a public text: one finding at its
+        first place, with the text calling the buyer by surname and title (王女士) or 您."""
+        spans = find_name(norm.text, name) if name else []
+        if not name or not spans:
+            return []
+        info = self.public_name
+        return [Finding(code=self.public_code, severity=info.severity, span=norm.span(*spans[0]),
+                        message=info.message, rewrite=self._unnamed(norm.source, name))]
+
+    def _unnamed(self, text: str, name: str) -> str | None:
+        """``text`` with the name said as 王女士 where a title follows it, else 您 (None when the
+        name is not in the text as typed: written in traditional characters, say)."""
+        if not find_name(text, name):
+            return None
+        flags = re.IGNORECASE if name.isascii() else 0
+        if self._titles:
+            text = re.sub(re.escape(name) + f"(?=(?:{self._titles}))", surname(name), text, flags=flags)
+        # "王小明，您好" is "您好" (not "您，您好"); elsewhere the name is 您
+        text = re.sub(re.escape(name) + r"[,，\s]*(?=[您你])", "", text, flags=flags)
+        return re.sub(re.escape(name), "您", text, flags=flags)
 
     def rewrite(self, code: str, text: str, tie: Tie | None) -> str | None:
         """A compliant Chinese rewrite for a finding of ``code`` on ``text``."""

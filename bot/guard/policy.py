@@ -85,8 +85,8 @@ class Policy:
         return f"{self.quiet_start}:00 以后或 {self.quiet_end}:00 以前"
 
     def next_allowed(self, at: datetime) -> str:
-        """The first hour after ``at`` out of the quiet hours, said from ``at``: 今天上午8点 at
-        01:00, 明天上午8点 at 22:00 (the evening, 19 hours on, is no time to propose at 01:00)."""
+        """The first hour after ``at`` out of the quiet hours, said from ``at``: 今天早上8点 at
+        01:00, 明天早上8点 at 22:00 (the evening, 19 hours on, is no time to propose at 01:00)."""
         end = at.replace(hour=self.quiet_end, minute=0, second=0, microsecond=0)
         if end <= at:
             end += timedelta(days=1)

@@ -100,8 +100,8 @@ class ContactRules:
                 f"{self.span()}）：这时联系容易被当成骚扰，建议等到{self.next_allowed(at)}以后再联系。")
 
     def next_allowed(self, at: datetime) -> str:
-        """When the quiet hours around ``at`` end, as the agent says it from ``at``: 今天上午8点
-        at 01:00, 明天上午8点 at 22:00 (not the evening 19 hours on: the first time allowed)."""
+        """When the quiet hours around ``at`` end, as the agent says it from ``at``: 今天早上8点
+        at 01:00, 明天早上8点 at 22:00 (not the evening 19 hours on: the first time allowed)."""
         from bot.script.flow import spoken_time  # (the settings read this module when they load)
 
         now = self.local(at)

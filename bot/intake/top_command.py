@@ -112,6 +112,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     import aiohttp
     from sqlalchemy import select, update
 
+    from bot.guard.names import mask_name
     from bot.intake import tables
     from bot.intake.commands import _resolve
     from bot.intake.top import TopClient, TopConfig, TopError
@@ -137,7 +138,8 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
             draft = text or (await turns.last_suggestion(cid)).public_reply
         finally:
             turns.shutdown()
-        findings = engine.understand.findings(draft) if draft else []
+        # a public text: besides the guard's rules, the buyer's full name may not be in it
+        findings = engine.understand.public_findings(draft, summary.case.get("buyer_name")) if draft else []
         return cid, rows, posted, draft, findings
 
     cid, rows, posted, draft, findings = with_store(s, find)
@@ -164,6 +166,8 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
     blocked = [f for f in findings if f.severity == "block"]
     for f in findings:
         click.echo(f"{'禁止' if f.severity == 'block' else '提醒'}：{f.message}", err=True)
+        if f.rewrite:
+            click.echo(f"建议改为：{f.rewrite}", err=True)
     if blocked:
         click.echo("解释里有不合规的内容，没有发布。", err=True)
         sys.exit(EXIT_FOUND)
@@ -186,8 +190,9 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
                     c = schema.conversations.c
                     raw = conn.execute(select(c.state).where(c.id == cid)).scalar_one()
                     state = json.loads(raw)
-                    if not (state.get("case") or {}).get("shop_reply"):
-                        state.setdefault("case", {})["shop_reply"] = mask(draft)[:2000]
+                    case = state.setdefault("case", {})
+                    if not case.get("shop_reply"):
+                        case["shop_reply"] = mask_name(mask(draft), case.get("buyer_name"))[:2000]
                         conn.execute(update(schema.conversations).where(c.id == cid).values(
                             state=json.dumps(state, ensure_ascii=False)))
 

@@ -380,10 +380,11 @@ def callback_time(text: str, now: datetime, evening: bool = False) -> datetime |
 
 
 def spoken_time(at: datetime, now: datetime | None) -> str:
-    """A callback time as the agent says it: 今晚8点, 明天下午3点半, 12月8日上午10点."""
+    """A callback time as the agent says it: 今晚8点, 明天下午3点半, 12月8日上午10点; the early
+    morning is 早上 (今天早上8点, not 今天上午8点: 上午 is said from 9 on)."""
     h = at.hour
-    part = ("凌晨" if h < 6 else "上午" if h < 12 else "中午" if h < 13 else "下午" if h < 18
-            else "晚上")
+    part = ("凌晨" if h < 6 else "早上" if h < 9 else "上午" if h < 12 else "中午" if h < 13
+            else "下午" if h < 18 else "晚上")
     h12 = h if h <= 12 else h - 12
     clock = f"{h12}点" + ("半" if at.minute == 30 else f"{at.minute}分" if at.minute else "")
     if now is not None:

@@ -126,6 +126,9 @@ class LintIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     # The guard then reads the agent's previous messages and the stage of this conversation.
     conversation_id: str | None = Field(default=None, min_length=1, max_length=200)
+    # A public text (the shop's reply under the review, read by every future buyer): with the
+    # conversation, the buyer's full name in it is a privacy finding too (a chat may use it).
+    public: bool = False
 
     _text_visible = field_validator("text")(visible)
 

@@ -362,11 +362,14 @@ async def lint(request: web.Request) -> web.Response:
     store = request.app[STORE]
     context: list[str] = []
     stage: str | None = None
+    name: str | None = None
     if body.conversation_id is not None:
         summary, turns = await store.get(body.conversation_id, _scope(request))
         context = [t.text for t in turns if t.role == "agent"]
         stage = summary.stage
-    return _dump(LintOut(findings=await request.app[TURNS].lint(body.text, context, stage)))
+        name = summary.case.get("buyer_name") if body.public else None
+    return _dump(LintOut(findings=await request.app[TURNS].lint(body.text, context, stage, public=body.public,
+                                                                 buyer_name=name)))
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -260,10 +260,15 @@ class TurnService:
         conv = (await self.repo.load(conv_id)).conversation
         return self._opening(conv)
 
-    async def lint(self, text: str, context: list[str], stage: str | None) -> list[Finding]:
-        """The guard's findings on a draft (CPU work: in the turn thread)."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self.cpu, self.engine.understand.findings, text, context, stage)
+    async def lint(self, text: str, context: list[str], stage: str | None, *, public: bool = False,
+                   buyer_name: str | None = None) -> list[Finding]:
+        """The guard's findings on a draft (CPU work: in the turn thread); on a ``public`` one
+        (the shop's reply under the review) the buyer's full name is found too."""
+        u = self.engine.understand
+        if public:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.cpu, u.public_findings, text, buyer_name, context, stage)
+        return await asyncio.get_running_loop().run_in_executor(self.cpu, u.findings, text, context, stage)
 
 
 def _check_shop(stored: Stored, conv_id: str, shop: str | None) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot.guard.names import mask_name
 from bot.models import AgentUnderstanding, Case, Finding, Suggestion
 
 _CJK = "\u4e00-\u9fff"
@@ -228,11 +229,15 @@ _KEPT_FIELDS = frozenset({"shop", "platform", "review_rating", "channel", "agent
 
 def mask_case(case: Case) -> Case:
     """The case as stored: every free-text field masked (review text, names, notes, product),
-    ids masked for the phone numbers some platforms build them from."""
+    ids masked for the phone numbers some platforms build them from. The buyer's full name is
+    kept where the case needs it (``buyer_name``: the agent calls the buyer by it) and masked in
+    every other text (an imported 商家回复 "感谢王小明女士的反馈" is kept as "感谢[姓名]女士的反馈")."""
     update: dict[str, str] = {}
     for name, value in case:
         if isinstance(value, str) and name not in _KEPT_FIELDS:
             done = mask_id(value) if name in _ID_FIELDS else mask(value)
+            if name not in _ID_FIELDS and name != "buyer_name":
+                done = mask_name(done, case.buyer_name)
             if done != value:
                 update[name] = done
     return case.model_copy(update=update) if update else case

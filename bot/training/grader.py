@@ -340,8 +340,10 @@ class Grader:
             review = {"agree": "accepted", "refuse": "declined"}[s.review_answer]
         elif s.scenario != "main" or not s.review_changeable:
             review = "not_applicable"
-        elif asked:
+        elif any("request_review" in t.acts for t in turns if not t.blocked):
             review = "unanswered"
+        elif asked:
+            review = "blocked"  # only a request that could not be sent: none reached the buyer
         else:
             review = "not_asked"
         # Resolved means the buyer took a remedy (their real answer), whatever the scenario:
@@ -362,12 +364,13 @@ class Grader:
     def _unreached(c: Check, turns: list[TurnFacts]) -> bool:
         """A `never` check whose `where` no reply met: the step it guards was not reached (a
         blocked reply reaches nothing: a bribe is no offer that got the talk to 解释原因). An
-        `every` check whose `where` only blocked replies met: those were never sent (a review
-        request tied to a gift is no request whose timing counts), and their fault is the rule
-        they broke, not this one."""
+        `every`, `some` or `count` check whose `where` only blocked replies met: those were never
+        sent (a review request tied to a gift is no request whose timing, count or wording can be
+        scored), and their fault is the rule they broke, not this one. Nothing met at all is no
+        such case: a trainee who never asked has not asked once."""
         if c.where is None or any(t.holds(c.where) for t in turns if not t.blocked):
             return False
-        return c.never is not None or (c.every is not None and any(t.holds(c.where) for t in turns))
+        return c.never is not None or any(t.holds(c.where) for t in turns)
 
     def _holds(self, c: Check, turns: list[TurnFacts], s: SessionFacts) -> bool:
         # A reply with a block finding earns nothing in the checks it would meet: a

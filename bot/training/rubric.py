@@ -55,7 +55,9 @@ class Check(Strict):
     max: int | None = None
     every: Match | None = Field(default=None, description="every reply matching `where`")
     where: Match | None = Field(default=None, description="for `every`: the replies it is about; "
-                                "for `never`: some reply must match it (the stage was reached)")
+                                "for `never`: some reply must match it (the stage was reached); "
+                                "for `some` and `count`: the replies it is about, which when all were "
+                                "blocked leave it unscored (○), not wrong")
     vacuous: bool = Field(default=False, description="`every` holds when nothing matches `where`")
     session: SessionMatch | None = None
 
@@ -68,8 +70,8 @@ class Check(Strict):
                              f"（现在是 {kinds}）")
         if self.every is not None and self.where is None:
             raise ValueError(f"检查项 {self.id}：every 需要 where")
-        if self.where is not None and self.every is None and self.never is None:
-            raise ValueError(f"检查项 {self.id}：where 只能和 every 或 never 一起用")
+        if self.where is not None and (self.first is not None or self.session is not None):
+            raise ValueError(f"检查项 {self.id}：where 只能和 every、never、some 或 count 一起用")
         return self
 
 

@@ -144,7 +144,10 @@ def review_line(o: dict[str, Any], labels: Labels) -> str | None:
     """评价请求 as it went; none where it should not be asked and was: the violation says so."""
     if o["review_request"] == "not_applicable" and o.get("review_asked"):
         return None
-    return f"评价请求：{labels.review.get(o['review_request'], o['review_request'])}"
+    code = o["review_request"]
+    # a shop's rubric from before `blocked` says it as not asked: no request reached the buyer
+    said = labels.review.get(code) or (labels.review.get("not_asked") if code == "blocked" else None)
+    return f"评价请求：{said or code}"
 
 
 def render_markdown(events: list[Event], labels: Labels) -> str:

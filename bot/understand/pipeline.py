@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.dataload import DataError, load_yaml
 from bot.findings import Finding
 from bot.guard.check import Guard
+from bot.guard.names import full_name
 from bot.labels import Labels
 from bot.understand.agent import AgentModel
 from bot.understand.normalize import Normalizer
@@ -109,6 +110,17 @@ class Understander:
         """Guard findings of an agent message (what `csbot lint` needs); ``context``: the
         agent's previous messages of the conversation, ``stage``: its stage."""
         return self.guard(self.normalize(text), self.context(context), stage)
+
+    def public_findings(
+        self, text: str, buyer_name: str | None, context: Sequence[str] = (), stage: str | None = None
+    ) -> list[Finding]:
+        """Guard findings of a public text (the shop's reply under a review, read by every
+        future buyer): those of any agent message, and the buyer's full name (the case's
+        ``buyer_name``; a nickname or a surname alone is none), which a chat may use."""
+        norm = self.normalize(text)
+        name = full_name(buyer_name)
+        found = self.guard(norm, self.context(context), stage)
+        return [*found, *self.guard.named(norm, self.normalize(name).text if name else None)]
 
     def context(self, texts: Sequence[str]) -> list[str]:
         """The guard's memory: previous agent messages, normalised (each once: the same
