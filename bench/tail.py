@@ -164,6 +164,21 @@ def report(rate: float, summary: dict[str, Any], server: dict[str, Any], client:
     print(f"loop lag (a callback posted every 2 ms from a thread): p50 {pct(lag, 0.5):.2f} ms, "
           f"p99 {pct(lag, 0.99):.2f} ms, max {max(lag, default=0):.2f} ms; "
           f"a stall over 5 ms overlapped {share(stalls, tail)} of the slowest 1 %")
+    # Each batch's hand-offs: its statements end on the loop → its COMMIT starts in the writer's
+    # thread (the thread woken, then waiting for the GIL the loop holds); the COMMIT returns →
+    # its first turn resumes on the loop (the GIL again, then the loop's steps queued before).
+    applies, ends = server["applies"], [c[1] for c in commits]
+    if len(applies) == len(commits):
+        start = [(c[0] - a[1]) * 1000 for a, c in zip(applies, commits, strict=True)]
+        resumed = []
+        for r in rows:
+            k = bisect.bisect_right(ends, r["committed"]) - 1
+            if k >= 0:
+                resumed.append((r["committed"] - ends[k]) * 1000)
+        print(f"statements done → COMMIT starts in the writer's thread: p50 {pct(start, 0.5):.2f} ms, "
+              f"p99 {pct(start, 0.99):.2f} ms, max {max(start, default=0):.2f} ms; COMMIT returned → "
+              f"turn resumed on the loop: p50 {pct(resumed, 0.5):.2f} ms, p99 {pct(resumed, 0.99):.2f} ms")
+    episodes(tail, server, commits)
     for gen in (0, 1, 2):
         done = [((e - s) * 1000, cpu * 1000, (s, e)) for s, e, g, cpu in server["collections"] if g == gen]
         if done:
@@ -175,6 +190,36 @@ def report(rate: float, summary: dict[str, Any], server: dict[str, Any], client:
         if run1 - run0 > 1e7:
             print(f"thread {name}: ran {(run1 - run0) / 1e9 / span:.0%} of the time, "
                   f"waited for a CPU {(wait1 - wait0) / 1e9 / span:.1%} of it")
+
+
+def episodes(tail: list[dict[str, Any]], server: dict[str, Any], commits: list[list[float]]) -> None:
+    """The slowest 1 % come in a few bursts: for each (requests planned less than 0.1 s apart),
+    what happened around it: the longest COMMIT, the loop's longest lag and its thread's wait
+    for a CPU, the longest garbage collection, the mean time of the loop's steps that decided a
+    turn (engine and masking: longer than usual when other programs share the core)."""
+    bursts: list[list[dict[str, Any]]] = []
+    for r in sorted(tail, key=lambda r: r["planned"]):
+        if bursts and r["planned"] - bursts[-1][-1]["planned"] < 0.1:
+            bursts[-1].append(r)
+        else:
+            bursts.append([r])
+    t0 = server["sched"][0]["at"]
+    waits, at = server["waits"], [w[0] for w in server["waits"]]
+    decided = sorted((t["decide"], t["decided"] - t["decide"]) for t in server["turns"] if "decided" in t)
+    usual = statistics.median(d for _, d in decided) * 1000 if decided else 0.0
+    print(f"the slowest 1 % in {len(bursts)} bursts (the engine step usually {usual:.2f} ms):")
+    for burst in bursts:
+        a, b = burst[0]["planned"] - 0.1, burst[-1]["done"]
+        commit = max(((e - s) * 1000 for s, e, _ in commits if s < b and e > a), default=0.0)
+        lag = max(((r - p) * 1000 for p, r in server["lags"] if a <= p <= b), default=0.0)
+        i, j = bisect.bisect_left(at, a), bisect.bisect_right(at, b) - 1
+        cpu = (waits[j][1] - waits[i][1]) / 1e6 if j > i else 0.0
+        gc_ms = max(((e - s) * 1000 for s, e, _, _ in server["collections"] if s < b and e > a), default=0.0)
+        steps = [d * 1000 for t, d in decided if a <= t <= b]
+        print(f"  at {burst[0]['planned'] - t0:5.2f} s: {len(burst):3d} requests, up to "
+              f"{max(r['total'] for r in burst) * 1000:6.1f} ms; longest COMMIT {commit:6.1f} ms, loop lag "
+              f"{lag:5.1f} ms, loop thread waited for a CPU {cpu:5.1f} ms, GC {gc_ms:4.1f} ms, engine step "
+              f"{statistics.mean(steps) if steps else 0:.2f} ms")
 
 
 if __name__ == "__main__":

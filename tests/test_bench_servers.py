@@ -126,3 +126,21 @@ def test_tail_probe_stamps_every_request_in_the_order_of_a_turn(
     tail.report(40, summary, server, client)  # and the report reads what the probe wrote
     out = capsys.readouterr().out
     assert "40 matched with the server's stamps" in out and "slowest 1 %" in out
+    assert "COMMIT starts in the writer's thread" in out and "the slowest 1 % in 1 bursts" in out
+
+
+def test_tail_report_groups_the_slowest_requests_into_bursts(capsys: pytest.CaptureFixture[str]) -> None:
+    """The slowest requests planned less than 0.1 s apart are one burst, and each burst shows
+    the longest COMMIT that overlapped it."""
+    def turn(at: float) -> dict[str, float]:
+        return {"planned": at, "done": at + 0.05, "total": 0.05, "decide": at, "decided": at + 0.001}
+
+    slow = [turn(1.0), turn(1.05), turn(1.12), turn(3.0)]
+    server = {"sched": [{"at": 0.0}], "waits": [], "lags": [], "collections": [],
+              "turns": [{"decide": t["decide"], "decided": t["decided"]} for t in slow]}
+    tail.episodes(slow, server, [[1.02, 1.06, 0], [2.0, 2.5, 0]])
+    out = capsys.readouterr().out
+    assert "the slowest 1 % in 2 bursts" in out
+    first, second = out.splitlines()[1:]
+    assert "3 requests" in first and "longest COMMIT   40.0 ms" in first
+    assert "1 requests" in second and "longest COMMIT    0.0 ms" in second
