@@ -399,6 +399,7 @@ class Engine:
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.contacted_again = bool(norm) and flow.cue("contacted_again", norm) is not None
+        ctx.manager_asked = bool(norm) and flow.cue("asks_manager", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
                       else None) if norm else None
         ctx.stage_before = before
@@ -625,6 +626,11 @@ class Engine:
             ctx.problem_stated = True
         if norm and (before in problem or conv.stage in problem) and (flow.cue("photo", norm) or pointed):
             ctx.problem_stated = True  # "[图片]" then "你自己看": the photo tells it
+        # words while the problem is heard that tell none as read ("生锈" read as other): kept, in
+        # case the agent's apology shows they told it (_apply_agent)
+        ctx.unread_told = before in self.roles.hears and (ctx.unread_told or (
+            not ctx.problem_stated and bool(norm) and intent in ("other", "complain") and not ctx.greeted
+            and not flow.cue("question", norm)))
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
         # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
@@ -632,6 +638,13 @@ class Engine:
         wish = requested if requested is not None else (
             ctx.remedy_requested if intent == "affirm" and not names and len(ctx.options_listed) != 1 else None)
         ctx.unoffered = before in self.roles.offers and wish is not None and not self.choices.offered(ctx, wish)
+        if before in self.roles.asks and ctx.review_requests and ctx.remedy_chosen \
+                and requested not in (None, ctx.remedy_chosen) and norm and self.choices.outright(norm) \
+                and not {"agree_review", "refuse_review"} & set(meant) \
+                and not flow.cue("review_word", norm) and not flow.cue("defers", norm):
+            # another remedy once the review was asked about, and no word on the review ("等下 我想了想
+            # 还是退了吧" after "换吧" and the request): the change is taken (below), the answer is to come
+            events = [e for e in events if e != "answer"]
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
         if had_cause is None and ctx.cause in self.flow.talk_causes \
@@ -763,8 +776,12 @@ class Engine:
         problem moves 倾听致歉 on; its "explanation", read by the model alone at about 0.5,
         does not carry on to 提出补救), and is then not counted either."""
         ctx = conv.context
-        acts = set(u.acts)
         norm = self.understand.normalize(text).text
+        if "close" in u.acts and "apologize" not in u.acts and self.flow.cue("sorry_disturb", norm):
+            # "不好意思打扰您了，您看到消息随时找我就行，祝您生活愉快。" to a buyer who stopped answering:
+            # the 不好意思 is an apology (design.md), so the goodbye is the closing message
+            u = u.model_copy(update={"acts": [*u.acts, "apologize"]})
+        acts = set(u.acts)
         if "confirm_product" in acts or self.flow.cue("order_line", norm):
             ctx.product_confirmed = True  # (the order line pasted: "订单号：… 商品：…")
         if any(f.code == "conditional_benefit" for f in u.findings):
@@ -822,6 +839,12 @@ class Engine:
             ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
                                    ctx.amount_said)
         before = conv.stage
+        if before in self.roles.hears and ctx.unread_told and not ctx.problem_stated \
+                and {"apologize", "empathize"} <= acts and "ask_detail" not in acts \
+                and not any(flow.cue("question", c) for c in CLAUSE.findall(norm)):
+            # the buyer's words the reading missed ("生锈", "刷了还锈"), then an apology that feels
+            # for them and asks nothing ("阿姨，真对不起，新锅刷了还生锈…"): the problem was told
+            ctx.problem_stated = True
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
             # 发成枸杞了"): the problem is known then, and told after it, it is not apologised for again
