@@ -477,9 +477,11 @@ class Engine:
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         wants = asks
-        if not wants and ctx.remedy_chosen and before in self._after_remedy and norm and self.choices.outright(norm):
+        if not wants and ctx.remedy_chosen and before in self._after_remedy and norm and self.choices.outright(norm) \
+                and not flow.cue("agrees_if", norm):
             # a change of mind read as a complaint ("等下 算了还是退吧 怕新的也开胶"): the option it
-            # names outright is asked for, as a request would ask (the change below then takes it)
+            # names outright is asked for, as a request would ask (the change below then takes it);
+            # not the fix in a yes to the review that waits for it ("等卡扣到了换上能用了我再改")
             wants = ["other"]
         # a sum of the buyer's own while the agent named none ("留着 退一半吧" to "退部分差价"): a
         # proposal, which asks for no option yet and chooses none (below). Before any offer ("退20块
@@ -739,6 +741,12 @@ class Engine:
             ctx.suspected = True
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
+        if conv.stage in self.roles.callback and before not in self.roles.callback and norm:
+            # the time named with the busy word ("在开会 明天上午十点再聊", "中午十二点半午休再说吧"):
+            # agreed there, not proposed again as 今晚八点
+            when = callback_time(norm, at or datetime.now(), ctx.evening)
+            if when is not None:
+                self._agree_time(ctx, when)
         conv.last_intent = u.intent
         return u
 
@@ -833,6 +841,9 @@ class Engine:
             down = flow.cues["turned_down"]  # ("不用寄回" is no option)
             named = [r for r in self.remedies.in_order(norm)
                      if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
+            if ctx.refunded:  # "退的钱平台已经给您了，橘子您留着吃；另外给您补寄两斤": the money
+                # back is news, the option is the reship
+                named = [r for r in named if not self.remedies.remedies[r].refund] or named
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
             # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed

@@ -4,6 +4,8 @@ pinned where the flow, not the model, is under test."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.models import Conversation, Suggestion
 from tests.dialog import Flow
 from tests.shared import model_read, shared_engine
@@ -196,3 +198,77 @@ def test_a_greeting_alone_is_no_problem_apologised_for() -> None:
     flow = (Flow(ENGINE, POT).agent("您好，请问是乔阿姨吗？我是老灶台厨具的售后客服小于。").buyer("是")
             .agent("阿姨，您上个月在我们店买了一口铁锅，还记得吗？").buyer("记得").buyer("在吗"))
     flow.agent("阿姨，真对不起，让您糟心了。").expect("listen_apologize")
+
+
+# -- what the suggestions say in those dialogs (the stage was right, the words were not) --
+
+def test_a_time_named_with_the_busy_word_is_agreed() -> None:
+    """"是我 在上班 中午十二点半午休再说吧": the buyer's own time, not 今晚八点 proposed again."""
+    case = {"shop": "悦净家电", "buyer_name": "屠", "honorific": "女士", "product": "挂烫机"}
+    at = datetime(2026, 12, 7, 10, 0)
+    flow = Flow(ENGINE, case).agent("您好，请问是屠女士吗？我是悦净家电的售后客服。", at=at)
+    flow.buyer("是我 在上班 中午十二点半午休再说吧", at=at).expect("callback")
+    assert flow.conv.context.callback_at == "2026-12-07T12:30"
+    flow.expect_reply_contains("12点半").expect_warning("callback_agreed")
+    texts = [s.text for s in flow.last.suggestions]
+    assert not any("八点" in t or "8点" in t for t in texts), texts
+
+
+def test_a_hurt_said_not_to_have_happened_asks_after_no_one() -> None:
+    """"烫倒是没烫到" answered the agent's "没烫到您吧？": no "您人有没有受伤" at every turn after."""
+    case = {"shop": "悠然茶具", "buyer_name": "柏", "honorific": "女士", "product": "玻璃茶具"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是柏女士吗？我是悠然茶具的售后客服小葛。").buyer("是我，怎么了？")
+            .agent("您上周在我们店买了一套玻璃茶具，看到您给了差评，想问问是哪里不满意？")
+            .buyer("茶壶一倒开水就裂了").agent("真对不起柏女士，一倒开水壶就裂了，没烫到您吧？")
+            .buyer("烫倒是没烫到，那你说这是怎么回事？"))
+    assert not flow.conv.context.safety
+    assert not any("受伤" in s.text or "伤到" in s.text for s in flow.last.suggestions)
+
+
+def test_the_agents_care_question_is_asked_once() -> None:
+    case = {"shop": "悦净家电", "buyer_name": "屠", "honorific": "女士", "product": "挂烫机"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是屠女士吗？我是悦净家电的售后客服。").buyer("是我")
+            .agent("您上周买的那台挂烫机，用着怎么样？").buyer("喷两下就往外吐热水 还差点烫到手"))
+    assert flow.conv.context.safety and not flow.conv.context.care_asked
+    flow.agent("真对不起，挂烫机吐热水太危险了，手没烫着吧？")
+    assert flow.conv.context.care_asked
+
+
+def test_voice_to_text_is_no_request_for_a_call() -> None:
+    flow = Flow(ENGINE, {"shop": "家简收纳", "buyer_name": "侯", "honorific": "先生", "product": "晾衣架"})
+    flow.agent("您好，请问是侯先生吗？我是家简收纳的售后客服小潘。")
+    flow.buyer("是我是我你是哪个店的啊我现在手上有东西用语音说的啊").expect("confirm_product")
+    assert not flow.conv.context.call_asked
+    assert not any("电话" in s.text for s in flow.last.suggestions)
+
+
+def test_a_yes_to_the_review_that_waits_for_the_part_changes_no_remedy() -> None:
+    """"等卡扣到了换上能用了我再改吧" (its 换上 read as an exchange): the part stays the remedy, the
+    steps wait for it (cues.agrees_if, also "戴着没事我就改")."""
+    case = {"shop": "家简收纳", "buyer_name": "侯", "honorific": "先生", "product": "晾衣架"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是侯先生吗？我是家简收纳的售后客服小潘。").buyer("是我")
+            .agent("您上周买的那个落地晾衣架，用着怎么样？").buyer("挂几件湿衣服就往下塌 卡扣根本卡不住")
+            .agent("真对不起侯先生，刚洗好的衣服掉地上又得重洗，太窝火了。")
+            .agent("这批晾衣架的卡扣弹片偏软，一吃重就往下滑，已经让工厂换成钢片的了。")
+            .agent("给您寄一套钢片卡扣；或者整个退货退款，快递上门取，您看哪个？")
+            .buyer("那你寄那个卡扣吧").expect("polite_request")
+            .agent("好的，卡扣今天寄出。冒昧问下，您觉得处理还行的话，方便改下评价吗？不改也没关系。")
+            .buyer("等卡扣到了换上能用了我再改吧").expect("closing"))
+    ctx = flow.conv.context
+    assert ctx.remedy_chosen == "reship_part" and not ctx.remedy_changed and ctx.review_later
+    assert ENGINE.flow.cue("agrees_if", "看她收到戴着没事我就改")
+
+
+def test_the_amount_the_platform_refunded_is_news_and_the_reship_is_the_offer() -> None:
+    """"我已经走平台仅退款了 退了一半的钱": no "您说的全额退款"; the agent's offer that says the money
+    came back and the rest can be kept names the reship, which the buyer's "那行" takes."""
+    case = {"shop": "鲜果汇", "buyer_name": "温", "honorific": "先生", "product": "丑橘"}
+    flow = (Flow(ENGINE, case).agent("您好，请问是温先生吗？我是鲜果汇的售后客服小雷。").buyer("是")
+            .agent("您前天收到的那箱丑橘，还记得吗？")
+            .buyer("记得 一半都是干的没水分 我已经走平台仅退款了 退了一半的钱").expect("listen_apologize"))
+    assert flow.conv.context.refunded and flow.conv.context.remedy_requested is None
+    flow.agent("真抱歉温先生，一箱橘子一半是干的，还让您自己去平台申请退款，太折腾您了。")
+    flow.agent("这批果子在冷库放得久了点，失了水，发货前挑果的时候没挑出来，我们已经改成当天采当天发。")
+    flow.agent("退的钱平台已经给您了，剩下的橘子您留着吃；另外给您补寄两斤新采的，您看要不要？")
+    flow.buyer("那行 谢谢啊").expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "reship"
