@@ -745,8 +745,9 @@ class Engine:
             # the time named with the busy word ("在开会 明天上午十点再聊", "中午十二点半午休再说吧"):
             # agreed there, not proposed again as 今晚八点
             when = callback_time(norm, at or datetime.now(), ctx.evening)
-            if when is not None:
-                self._agree_time(ctx, when)
+            if when is not None:  # (the agent's answer still has to agree it: checklist offers_time)
+                ctx.callback_at = when.isoformat(timespec="minutes")
+                ctx.callback_late = self.policy.quiet(when)
         conv.last_intent = u.intent
         return u
 
