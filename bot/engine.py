@@ -399,6 +399,7 @@ class Engine:
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.contacted_again = bool(norm) and flow.cue("contacted_again", norm) is not None
+        ctx.manager_asked = bool(norm) and flow.cue("asks_manager", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
                       else None) if norm else None
         ctx.stage_before = before
@@ -476,9 +477,11 @@ class Engine:
         # still waits for the agent's message, whose suggestion gives the options (remedy_asked)
         ctx.remedy_asked = bool(asks) or (bool(norm) and flow.cue("asks_remedy", norm) is not None)
         wants = asks
-        if not wants and ctx.remedy_chosen and before in self._after_remedy and norm and self.choices.outright(norm):
+        if not wants and ctx.remedy_chosen and before in self._after_remedy and norm and self.choices.outright(norm) \
+                and not flow.cue("agrees_if", norm):
             # a change of mind read as a complaint ("等下 算了还是退吧 怕新的也开胶"): the option it
-            # names outright is asked for, as a request would ask (the change below then takes it)
+            # names outright is asked for, as a request would ask (the change below then takes it);
+            # not the fix in a yes to the review that waits for it ("等卡扣到了换上能用了我再改")
             wants = ["other"]
         # a sum of the buyer's own while the agent named none ("留着 退一半吧" to "退部分差价"): a
         # proposal, which asks for no option yet and chooses none (below). Before any offer ("退20块
@@ -637,6 +640,11 @@ class Engine:
             ctx.problem_stated = True
         if norm and (before in problem or conv.stage in problem) and (flow.cue("photo", norm) or pointed):
             ctx.problem_stated = True  # "[图片]" then "你自己看": the photo tells it
+        # words while the problem is heard that tell none as read ("生锈" read as other): kept, in
+        # case the agent's apology shows they told it (_apply_agent)
+        ctx.unread_told = before in self.roles.hears and (ctx.unread_told or (
+            not ctx.problem_stated and bool(norm) and intent in ("other", "complain") and not ctx.greeted
+            and not flow.cue("question", norm)))
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
         # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
@@ -645,6 +653,13 @@ class Engine:
             ctx.remedy_requested if intent == "affirm" and not names and len(ctx.options_listed) != 1 else None)
         ctx.unoffered = before in self.roles.offers and wish is not None \
             and not self.choices.offered(ctx, wish, conv.case.product)
+        if before in self.roles.asks and ctx.review_requests and ctx.remedy_chosen \
+                and requested not in (None, ctx.remedy_chosen) and norm and self.choices.outright(norm) \
+                and not {"agree_review", "refuse_review"} & set(meant) \
+                and not flow.cue("review_word", norm) and not flow.cue("defers", norm):
+            # another remedy once the review was asked about, and no word on the review ("等下 我想了想
+            # 还是退了吧" after "换吧" and the request): the change is taken (below), the answer is to come
+            events = [e for e in events if e != "answer"]
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
         if had_cause is None and ctx.cause in self.flow.talk_causes \
@@ -739,6 +754,13 @@ class Engine:
             ctx.suspected = True
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
+        if conv.stage in self.roles.callback and before not in self.roles.callback and norm:
+            # the time named with the busy word ("在开会 明天上午十点再聊", "中午十二点半午休再说吧"):
+            # agreed there, not proposed again as 今晚八点
+            when = callback_time(norm, at or datetime.now(), ctx.evening)
+            if when is not None:  # (the agent's answer still has to agree it: checklist offers_time)
+                ctx.callback_at = when.isoformat(timespec="minutes")
+                ctx.callback_late = self.policy.quiet(when)
         conv.last_intent = u.intent
         return u
 
@@ -776,8 +798,12 @@ class Engine:
         problem moves 倾听致歉 on; its "explanation", read by the model alone at about 0.5,
         does not carry on to 提出补救), and is then not counted either."""
         ctx = conv.context
-        acts = set(u.acts)
         norm = self.understand.normalize(text).text
+        if "close" in u.acts and "apologize" not in u.acts and self.flow.cue("sorry_disturb", norm):
+            # "不好意思打扰您了，您看到消息随时找我就行，祝您生活愉快。" to a buyer who stopped answering:
+            # the 不好意思 is an apology (design.md), so the goodbye is the closing message
+            u = u.model_copy(update={"acts": [*u.acts, "apologize"]})
+        acts = set(u.acts)
         if "confirm_product" in acts or self.flow.cue("order_line", norm):
             ctx.product_confirmed = True  # (the order line pasted: "订单号：… 商品：…")
         if any(f.code == "conditional_benefit" for f in u.findings):
@@ -829,12 +855,21 @@ class Engine:
             down = flow.cues["turned_down"]  # ("不用寄回" is no option)
             named = [r for r in self.remedies.in_order(norm)
                      if self.remedies.cue_length(self.remedies.remedies[r], norm, down)]
+            if ctx.refunded:  # "退的钱平台已经给您了，橘子您留着吃；另外给您补寄两斤": the money
+                # back is news, the option is the reship
+                named = [r for r in named if not self.remedies.remedies[r].refund] or named
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
             # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed
             ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
                                    ctx.amount_said)
         before = conv.stage
+        if before in self.roles.hears and ctx.unread_told and not ctx.problem_stated \
+                and {"apologize", "empathize"} <= acts and "ask_detail" not in acts \
+                and not any(flow.cue("question", c) for c in CLAUSE.findall(norm)):
+            # the buyer's words the reading missed ("生锈", "刷了还锈"), then an apology that feels
+            # for them and asks nothing ("阿姨，真对不起，新锅刷了还生锈…"): the problem was told
+            ctx.problem_stated = True
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
             # 发成枸杞了"): the problem is known then, and told after it, it is not apologised for again

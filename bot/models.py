@@ -120,6 +120,9 @@ class Context(Base):
     # the first contact logged before the conversation's first message (which is that contact).
     attempt_unpaired: Literal["resume", "log", "first"] | None = None
     problem_stated: bool = False
+    # the buyer said something while the problem was being heard that the reading took as no problem
+    # ("生锈", "刷了还锈" from one who types a word at a time): an apology for it shows it was told
+    unread_told: bool = False
     # the agent apologised for the buyer's trouble: while hearing the problem, or naming it
     # (script.yaml `sorry_names`), not for a late reply or a slip of its own in the greeting
     sorry_heard: bool = False
@@ -220,6 +223,9 @@ class Context(Base):
     # … complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", cues.contacted_again):
     # the reply first apologises for the repeat contact
     contacted_again: bool = False
+    # … asks for someone higher up ("叫你们店长来", cues.asks_manager): the agent owns the case and
+    # offers the supervisor, then the step (template key `manager`)
+    manager_asked: bool = False
     # the buyer asked the shop to stop contacting them this round ("以后不要再联系我了", cues.stop_contact):
     # the closing says it will not, no review and no "欢迎常来"; an agreed remedy is still done
     stop_asked: bool = False

@@ -241,6 +241,8 @@ class Composer:
         if ctx.last_role == "buyer":  # (where the folder has them)
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
+            if ctx.manager_asked:  # "叫你们店长来": the case owned, the supervisor offered (where the folder has it)
+                keys.append("manager")
             if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
             if ctx.self_fixed:
@@ -336,8 +338,9 @@ class Composer:
         self, conv: Conversation, variables: dict[str, Any], at: datetime | None
     ) -> list[SuggestedReply]:
         ctx = conv.context
-        if conv.stage in self.roles.asks and ctx.review_requests > 0 and not ctx.repair:
-            return []  # the one request is made: wait for the buyer
+        if conv.stage in self.roles.asks and ctx.review_requests > 0 and not ctx.repair \
+                and not (ctx.remedy_changed and ctx.last_role == "buyer"):
+            return []  # the one request is made: wait for the buyer (a changed remedy is arranged)
         if conv.stage == self.script.final and ctx.last_role == "agent":
             return []  # the agent said goodbye: nothing to add until the buyer writes again
         step = self.flow.next_step.get(conv.stage)

@@ -241,6 +241,11 @@ class BuyerReading:
             return len(clauses) < 2 or not any(
                 len(c) >= 4 and not flow.cue("contacted", c) and (r := self.understand.buyer(c)).intent == "complain"
                 and r.confidence >= flow.sure_complaint_clause and r.cause not in flow.talk_causes for c in clauses)
+        if u.cause in flow.talk_causes and norm and flow.cue("asks_manager", norm):
+            # "是 你一个小客服能做主吗 叫你们店长来" (read as service): who handles it, no problem;
+            # a clause besides it that tells one ("客服态度太差 叫你们主管来") still does
+            rest = [c.strip(MARKS) for c in CLAUSE.findall(norm) if not flow.cue("asks_manager", c)]
+            return not any(c and self.understand.buyer(c).cause is not None for c in rest)
         return u.cause in flow.talk_causes and bool(norm) and flow.cue("contacted", norm) is not None
 
     def _opened_by(self, u: BuyerUnderstanding, text: str, norm: str, cue: str,

@@ -40,6 +40,7 @@ class Cues(_Strict):
     other_damage: str
     underway: str
     handed_over: str
+    sorry_disturb: str = "(?!)"  # a goodbye sorry for the disturbance ("不好意思打扰您了")
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
     names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
@@ -98,11 +99,14 @@ class Cues(_Strict):
     # the buyer complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", "怎么又来了"):
     # the reply apologises for the repeat contact first; no problem of the order's
     contacted_again: str = "(?!)"
+    # the buyer asks for a manager ("叫你们店长来"): about the talk, no problem of the order's
+    asks_manager: str = "(?!)"
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     agrees_if: str = "(?!)"  # a yes to the review once the remedy arrives ("收到能用就改"): steps later
+    review_word: str = "(?!)"  # words about the review ("评价…", "我去改"): an answer to the request
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
     # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
     # it (an older copy) several options come together and a plain yes takes the first
