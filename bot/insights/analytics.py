@@ -127,7 +127,7 @@ def _per_group(table_id: str, kind: str, records: Sequence[CaseRecord],
         if share:
             values += (rate(len(groups[k]), len(records)),)
         rows.append(Row(k, (*values, closed, resolved, resolution, *_review_stats(groups[k]))))
-    columns = ("cases", "share", "closed", "resolved", "resolution_rate") if share else (
+    columns: tuple[str, ...] = ("cases", "share", "closed", "resolved", "resolution_rate") if share else (
         "cases", "closed", "resolved", "resolution_rate")
     columns += ("review_updated", "review_updated_rate")
     return Table(table_id, kind, columns, tuple(rows))
