@@ -244,6 +244,8 @@ class Remedy(_Strict):
     until_received: bool = False
     # pays money back: left out once the buyer says the platform refunded (script.yaml cue refunded)
     refund: bool = False
+    # the buyer keeps using the goods: left out once the buyer reports a danger (script.yaml cue safety)
+    keeps_in_use: bool = False
 
 
 class RemediesFile(_Strict):
@@ -258,6 +260,8 @@ class RemediesFile(_Strict):
     no_goods_causes: list[str] = ["logistics"]
     # the options of a cause whose every option pays money back, once the money came back already
     after_refund: list[str] = []
+    # the options a reported danger (script.yaml cue safety) offers whatever the cause (the goods taken back)
+    hazard: list[str] = []
 
 
 # The phrases the engine builds from case fields, with the placeholders each may use.
@@ -472,6 +476,9 @@ def references(name: str, model: BaseModel) -> Iterator[tuple[Path, str]]:
         for i, rid in enumerate(model.after_refund):
             if rid not in model.remedies:
                 yield ("after_refund", i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
+        for i, rid in enumerate(model.hazard):
+            if rid not in model.remedies:
+                yield ("hazard", i), f"没有这个补救方案：{rid}（remedies 里没有定义）"
         for i, cause in enumerate(model.no_goods_causes):
             if cause not in model.by_cause:
                 yield ("no_goods_causes", i), f"by_cause 里没有这个原因：{cause}"

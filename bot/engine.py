@@ -423,8 +423,15 @@ class Engine:
             ctx.traditional = True
         elif said and ctx.traditional and written_simplified(said.source):  # back to 简体: so are we
             ctx.traditional = False
-        if norm and flow.cue("safety", norm):
+        # the answer to the agent's question after the person ("人倒是没事 就是吓死了"): relief first,
+        # and sympathy for the fright; its "没受伤" is no new danger told
+        waited, ctx.care_waiting = ctx.care_waiting, False
+        unhurt = bool(norm) and (waited or ctx.care_asked) and flow.cue("unhurt", norm) is not None
+        ctx.care_answer = ("scared" if flow.cue("scared", norm) else "fine") if unhurt else None
+        if norm and flow.cue("safety", norm) and not unhurt:
             ctx.safety, ctx.care_asked = True, False
+        ctx.fright_asked = bool(norm) and ctx.safety and flow.cue("fright_asked", norm) is not None
+        ctx.too_early = bool(norm) and flow.cue("too_early", norm) is not None
         thing = flow.damaged(norm) if norm else None
         product = conv.case.product or ctx.product_said or ""
         if thing and product and (thing in product or product in thing):
@@ -496,7 +503,7 @@ class Engine:
             # `up_to`) is the buyer's choice of the option that takes it, said back; over it, no
             # choice: the most the agent can do is said (amount-over)
             taker = self.remedies.takes_sum(ctx.options_listed or [
-                r.id for r in self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)])
+                r.id for r in self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded, ctx.safety)])
             if taker is not None and taker.up_to is not None:
                 if float(u.amount[:-1]) <= taker.up_to:
                     sum_said = proposed = False
@@ -723,7 +730,8 @@ class Engine:
                     # about the chosen one, which the reply that arranges it answers
                     ctx.remedy_about = ctx.remedy_chosen
         if requested is not None and ctx.remedy_chosen not in (None, requested) and before in self._after_remedy \
-                and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested, ctx.not_received) \
+                and conv.stage in self._after_remedy and self.remedies.offers(ctx.cause, requested, ctx.not_received,
+                                                                                   hazard=ctx.safety) \
                 and self.choices.outright(norm):
             # a change of mind once chosen ("算了还是退货吧"): the new one is chosen, not yet under way
             ctx.remedy_chosen = requested
@@ -889,6 +897,10 @@ class Engine:
         # the model alone half reads in them (an explanation) is no move, even as the message's only one
         asks_only = bool(unsure) and bool(norm) and all(flow.cue("question", c) is not None
                                                         for c in CLAUSE.findall(norm))
+        # "真抱歉，您和家里人都没事吧？": nothing is suggested until the buyer answers the question after
+        # the person (the apology beside it still counts as made), and the answer is met first
+        ctx.care_waiting = ctx.safety and before in self.roles.before_remedy \
+            and flow.cue("asks_care", norm) is not None
         for act in u.acts:
             if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted
@@ -939,7 +951,7 @@ class Engine:
             remedies=[r if "{{ unit }}" not in r.text else r.model_copy(
                 update={"text": r.text.replace("{{ unit }}", unit)})
                 for r in self.remedies.options(conv.context.cause, conv.context.not_received,
-                                               conv.context.refunded)]
+                                               conv.context.refunded, conv.context.safety)]
             if conv.stage in self.roles.shows_remedies else [],
             warnings=warnings + notes,
             checklist=[self._item(i, d) for i, d in self.script.checklist(conv)],

@@ -173,6 +173,18 @@ class Context(Base):
     handed_over: bool = False
     safety: bool = False  # the buyer mentioned an injury, a health risk or a danger
     care_asked: bool = False
+    # the agent's own question after the person ("您和家里人都没事吧？", cues.asks_care): the stage waits
+    # for the answer (no move on that message's apology), nothing is suggested until it comes
+    care_waiting: bool = False
+    # the buyer's answer to it: "scared" (nobody hurt, but frightened: "人倒是没事 就是吓死了"), "fine"
+    # (nobody hurt), else None: relief (and sympathy for the fright) before anything else
+    care_answer: str | None = None
+    # the buyer asks what about the fright ("我那天吓得半死这个怎么算", cues.fright_asked): owned,
+    # apologised for, and what the shop does about it (never tied to the review)
+    fright_asked: bool = False
+    # the buyer objects to the review request before the remedy is done ("钱还没退呢就惦记评价？？",
+    # cues.too_early): sorry for asking too early, back to finishing the remedy
+    too_early: bool = False
     damaged: str | None = None  # the buyer's other thing the product damaged
     damage_told: bool = False  # the buyer's last message named that loss ("桌子泡坏了怎么算")
     broken: bool = False  # the goods arrived broken ("碎了一大半"): damage, not a delay

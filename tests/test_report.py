@@ -578,3 +578,31 @@ def test_the_date_reader_is_core_not_a_channel() -> None:
                 assert "parse_day" not in [a.name for a in node.names], path
     source = (root / "periods.py").read_text(encoding="utf-8")
     assert "bot.channels" not in source
+
+
+def test_a_remedy_that_solved_the_problem_counts_as_resolved_whatever_the_review(engine: Engine) -> None:
+    """User trial: a refund closed as 未改评 read "退货退款 解决率 0%". The remedy solved the buyer's
+    problem (domain: a satisfied buyer, whether or not the review changes): resolved; the review
+    change is its own figure (改评率), in the overview and per remedy and cause."""
+    def case(i: int, outcome: str, remedy: str) -> CaseRecord:
+        return CaseRecord(id=f"r{i}", shop="店", agent="小林", stage="closed", last_stage="closing",
+                          outcome=outcome, is_open=False, created_at=datetime(2026, 3, 1, tzinfo=UTC),
+                          cause="quality", remedy=remedy, review_answer="", platform="taobao",
+                          rating="差评", turns=8)
+    records = [case(1, "review_kept", "return_refund"), case(2, "review_updated", "return_refund"),
+               case(3, "", "return_refund"), case(4, "review_kept", "")]  # the last: every option declined
+    tables = {t.id: t for t in analytics.build(records)}
+    remedies = tables["remedies"]
+    assert remedies.value("return_refund", "resolution_rate") == 1.0
+    assert remedies.value("return_refund", "review_updated") == 1
+    assert round(remedies.value("return_refund", "review_updated_rate") or 0, 3) == 0.333
+    assert remedies.value("", "resolution_rate") == 0.0
+    o = tables["overview"].column("value")
+    assert (o["resolved"], o["resolution_rate"], o["review_updated"], o["review_updated_rate"]) == (3, 0.75, 1, 0.25)
+    assert tables["causes"].value("quality", "review_updated") == 1
+    rows = list(csv.reader(io.StringIO(csv_bytes(_report(records, engine)).decode("utf-8-sig"))))
+    assert ["哪种补救最管用", "退货退款（运费我们出）", "解决率", "100.0%", "remedies", "return_refund",
+            "resolution_rate"] in rows
+    assert ["哪种补救最管用", "退货退款（运费我们出）", "改评率", "33.3%", "remedies", "return_refund",
+            "review_updated_rate"] in rows
+    assert ["总览", "已解决", "数值", "3", "overview", "resolved", "value"] in rows

@@ -38,6 +38,7 @@ class Remedy:
     refund: bool = False  # pays money back: not offered once the platform refunded (Context.refunded)
     up_to: float | None = None  # the most in yuan an agent agrees outright when the buyer names a sum
     for_products: re.Pattern[str] | None = None  # products it is granted on whatever the cause
+    keeps_in_use: bool = False  # the buyer keeps using the goods: not offered on a safety hazard
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -73,6 +74,7 @@ class RemedyBook:
                 re.compile(r["amount"]) if r.get("amount") else None, r.get("with_amount"),
                 bool(r.get("refund")), float(r["up_to"]) if r.get("up_to") is not None else None,
                 re.compile(r["for_products"]) if r.get("for_products") else None,
+                bool(r.get("keeps_in_use")),
             )
             for rid, r in spec["remedies"].items()
         }
@@ -81,8 +83,10 @@ class RemedyBook:
         self.no_goods_causes = frozenset(spec.get("no_goods_causes", ["logistics"]))
         # the options left once the money came back already, where a cause has none but refunds
         self.after_refund: list[str] = list(spec.get("after_refund") or [])
-        self._options: dict[tuple[str | None, bool, bool], list[RemedyOption]] = {}
-        self._for: dict[tuple[str | None, bool, bool], list[Remedy]] = {}
+        # the options a safety hazard (Context.safety) makes sure of: the goods taken back
+        self.hazard: list[str] = list(spec.get("hazard") or [])
+        self._options: dict[tuple[str | None, bool, bool, bool], list[RemedyOption]] = {}
+        self._for: dict[tuple[str | None, bool, bool, bool], list[Remedy]] = {}
         self._found: dict[str, dict[str, list[tuple[int, int]]]] = {}
 
     def found(self, text: str) -> dict[str, list[tuple[int, int]]]:
@@ -126,16 +130,19 @@ class RemedyBook:
         ``no_goods_causes``: a quality case's "赠品也没收到" still has the goods)."""
         return not_received and cause in self.no_goods_causes
 
-    def for_cause(self, cause: str | None, no_goods: bool = False, refunded: bool = False) -> list[Remedy]:
+    def for_cause(self, cause: str | None, no_goods: bool = False, refunded: bool = False,
+                  hazard: bool = False) -> list[Remedy]:
         """The options for a cause, most fitting first. Every list of options a case shows or
         reads (the suggestions, 可选补救, the API's remedies, a choice) comes from here: for a
         buyer who never got the goods (Context.not_received, on a ``goods_gone`` cause), without
         those that presume them (remedies.yaml `needs_goods`; all of them kept if none is left)
         and in their ``no_goods`` words. ``refunded``: the buyer said the platform refunded already
         (Context.refunded): no option that pays money back (remedies.yaml `refund`); a cause left
-        with none has remedies.yaml `after_refund`."""
+        with none has remedies.yaml `after_refund`. ``hazard``: the buyer reported a danger (smoke,
+        fire, a shock: Context.safety): no option that keeps the goods in use (`keeps_in_use`), and
+        the ones in remedies.yaml `hazard` (the goods taken back) are offered whatever the cause."""
         no_goods = self.goods_gone(cause, no_goods)
-        key = (cause, no_goods, refunded)
+        key = (cause, no_goods, refunded, hazard)
         found = self._for.get(key)
         if found is None:
             ids = self.by_cause.get(cause or "unknown", self.by_cause["unknown"])
@@ -147,33 +154,38 @@ class RemedyBook:
             if refunded:
                 found = [r for r in found if not r.refund] or [
                     self.remedy(r, no_goods) or self.remedies[r] for r in self.after_refund] or found
+            if hazard and not no_goods:
+                found = [r for r in found if not r.keeps_in_use]
+                found += [self.remedies[r] for r in self.hazard if all(f.id != r for f in found)]
             self._for[key] = found
         return list(found)
 
-    def options(self, cause: str | None, no_goods: bool = False, refunded: bool = False) -> list[RemedyOption]:
+    def options(self, cause: str | None, no_goods: bool = False, refunded: bool = False,
+                hazard: bool = False) -> list[RemedyOption]:
         """The options of a cause as the API shows them (built once per cause)."""
-        key = (cause, no_goods, refunded)
+        key = (cause, no_goods, refunded, hazard)
         if key not in self._options:
             self._options[key] = [RemedyOption(id=r.id, label=r.label, text=r.text)
-                                  for r in self.for_cause(cause, no_goods, refunded)]
+                                  for r in self.for_cause(cause, no_goods, refunded, hazard)]
         return list(self._options[key])
 
     def options_text(self, cause: str | None, without: AbstractSet[str] | None = None,
-                     no_goods: bool = False, refunded: bool = False) -> str:
+                     no_goods: bool = False, refunded: bool = False, hazard: bool = False) -> str:
         """The options as one spoken sentence part: "A；或者B；或者C" (the first three; with
         ``without``, the others than those, at most two: the alternatives to a request)."""
         if without is None:
-            return "；或者".join(r.text for r in self.for_cause(cause, no_goods, refunded)[:3])
-        return "；或者".join([r.text for r in self.for_cause(cause, no_goods, refunded)
+            return "；或者".join(r.text for r in self.for_cause(cause, no_goods, refunded, hazard)[:3])
+        return "；或者".join([r.text for r in self.for_cause(cause, no_goods, refunded, hazard)
                              if r.id not in without][:2])
 
     def turned_down(self, text: str, down: re.Pattern[str]) -> list[str]:
         """The options a reply names only to turn them down ("我不要补发了，直接退款吧": the reship)."""
         return [rid for rid in self.found(text) if not self.cue_length(self.remedies[rid], text, down)]
 
-    def offers(self, cause: str | None, rid: str, no_goods: bool = False, refunded: bool = False) -> bool:
+    def offers(self, cause: str | None, rid: str, no_goods: bool = False, refunded: bool = False,
+               hazard: bool = False) -> bool:
         """Whether the cause's options (``by_cause``) include the remedy ``rid``."""
-        return any(r.id == rid for r in self.for_cause(cause, no_goods, refunded))
+        return any(r.id == rid for r in self.for_cause(cause, no_goods, refunded, hazard))
 
     def granted(self, rid: str, product: str | None) -> bool:
         """Whether ``rid`` is granted on this product whatever the cause (remedies.yaml
@@ -199,10 +211,10 @@ class RemedyBook:
         return next((r for rid in ids if (r := self.remedies.get(rid)) is not None and r.up_to is not None), None)
 
     def by_intent(self, intent: str, cause: str | None, no_goods: bool = False,
-                  refunded: bool = False) -> str | None:
+                  refunded: bool = False, hazard: bool = False) -> str | None:
         """The option a request intent asks for: the cause's first option it picks, else any
         remedy it picks (the buyer's request as asked), None when none does."""
-        return next((r.id for r in self.for_cause(cause, no_goods, refunded) + list(self.remedies.values())
+        return next((r.id for r in self.for_cause(cause, no_goods, refunded, hazard) + list(self.remedies.values())
                      if intent in r.intents), None)
 
     def named(self, text: str, turned_down: re.Pattern[str] | None = None,

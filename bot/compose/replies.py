@@ -86,7 +86,7 @@ class Composer:
         key = (case.buyer_name, case.honorific, case.shop, case.agent, case.product, ctx.product_said,
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
                ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.sum_named, ctx.not_received, ctx.refunded,
-               ctx.followup_remedy,
+               ctx.followup_remedy, ctx.safety,
                tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, ctx.proxy, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
@@ -99,17 +99,17 @@ class Composer:
         case, ctx = conv.case, conv.context
         book = self.remedies  # every list of options: for_cause's
         no_goods = book.goods_gone(ctx.cause, ctx.not_received)
-        options = book.for_cause(ctx.cause, no_goods, ctx.refunded)
+        options = book.for_cause(ctx.cause, no_goods, ctx.refunded, ctx.safety)
         chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
         options_text = book.options_text(ctx.cause, no_goods=no_goods,
-                                         refunded=ctx.refunded).replace("{{ unit }}", unit)
+                                         refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit)
         shown = min(len(options), 3)  # options_text says the first three
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
-        others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused},
-                                   no_goods=no_goods, refunded=ctx.refunded).replace("{{ unit }}", unit)
+        others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}, no_goods=no_goods,
+                                   refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit)
         remedy = _sized(chosen, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit)
         followed = book.remedy(ctx.followup_remedy or "", no_goods)
         # the option a sum the buyer names is for, and the most the agent agrees outright (amount-over)
@@ -156,7 +156,7 @@ class Composer:
             "sum_named": ctx.sum_named or "",  # the buyer's own sum ("100元", "一半")
             "most": most,
             "others_than_sum": book.options_text(ctx.cause, without={taker.id} if taker else set(), no_goods=no_goods,
-                                                 refunded=ctx.refunded).replace("{{ unit }}", unit),
+                                                 refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit),
             "use": use,
             "callback_time": spoken_callback(ctx, at) if ctx.callback_at else words["callback_time"],
             "damaged": ctx.damaged or "",  # the buyer's other thing the product damaged ("桌子")
@@ -202,7 +202,8 @@ class Composer:
         if ctx.repair:
             keys.append("after_block")  # correct a blocked message before anything else
         elif ctx.deal and ctx.last_role == "buyer" and self.remedies.offers(
-                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received, ctx.refunded):
+                ctx.cause, ctx.remedy_chosen or ctx.remedy_requested or "", ctx.not_received, ctx.refunded,
+                ctx.safety):
             # the review offered for the fix: the fix as ever, no deal (a fix the cause's options
             # lack is not promised: remedy_not_offered, with the note)
             keys.append("deal")
@@ -239,6 +240,12 @@ class Composer:
                 keys.append("misclick-how" if review_changeable(conv, at) else "misclick-fixed")
             keys.append("misclick" if ctx.misclick == "said" else "misclick-fine")
         if ctx.last_role == "buyer":  # (where the folder has them)
+            if ctx.care_answer:  # "人倒是没事 就是吓死了": relief (and sympathy for the fright) first
+                keys.append(f"care-{ctx.care_answer}")
+            if ctx.fright_asked:  # "我那天吓得半死这个怎么算": owned, and what we do, never for the review
+                keys.append("fright")
+            if ctx.too_early:  # "钱还没退呢就惦记评价？？": sorry for asking too early, the fix finished first
+                keys.append("too_early")
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
             if ctx.manager_asked:  # "叫你们店长来": the case owned, the supervisor offered (where the folder has it)
@@ -314,6 +321,8 @@ class Composer:
                 # chosen and no request to make (Tmall, too late, or asked once already: a new round,
                 # or asked too early): the remedy is arranged and the talk closes
                 keys.append("no_request")
+        if ctx.safety:  # a danger reported: the options say to stop using it (where the folder has it)
+            keys.append("hazard")
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")
         if ctx.cause:
@@ -347,6 +356,8 @@ class Composer:
         if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
                 and {step.act, step.waits} <= set(ctx.last_acts):
             return []  # the agent's message took the next step too: wait for the buyer
+        if ctx.care_waiting and ctx.last_role == "agent" and not ctx.repair:
+            return []  # the agent asked whether anyone is hurt: wait for the answer
         if ctx.followup and ctx.last_role == "agent" and not ctx.repair and (
                 conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
             return []  # the agent asked how the agreed fix went: wait for the buyer, no "还记得吗"

@@ -84,6 +84,14 @@ def _outcome_stats(group: list[CaseRecord]) -> tuple[int, int, float | None]:
     return len(closed), resolved, rate(resolved, len(closed))
 
 
+def _review_stats(group: list[CaseRecord]) -> tuple[int, float | None]:
+    """Closed cases whose review changed, and their share of the closed ones (apart from the
+    resolution: a buyer whose problem was solved may well keep the review)."""
+    closed = [r for r in group if not r.is_open]
+    updated = sum(r.review_updated for r in closed)
+    return updated, rate(updated, len(closed))
+
+
 def _grouped(records: Sequence[CaseRecord], key: Callable[[CaseRecord], str]) -> dict[str, list[CaseRecord]]:
     groups: dict[str, list[CaseRecord]] = {}
     for r in records:
@@ -95,14 +103,14 @@ def overview(records: Sequence[CaseRecord]) -> Table:
     """Cases, open and closed, resolution and review-updated rates (over closed cases),
     and the guard's findings."""
     closed, resolved, resolution = _outcome_stats(list(records))
-    updated = sum(r.outcome == "review_updated" for r in _closed(records))
+    updated, updated_rate = _review_stats(list(records))
     findings = [f for r in records for f in r.findings]
     block = [f for f in findings if f.severity == BLOCK]
     block_cases = sum(any(f.severity == BLOCK for f in r.findings) for r in records)
     metrics: list[tuple[str, Number]] = [
         ("cases", len(records)), ("open", len(records) - closed), ("closed", closed),
         ("resolved", resolved), ("resolution_rate", resolution),
-        ("review_updated", updated), ("review_updated_rate", rate(updated, closed)),
+        ("review_updated", updated), ("review_updated_rate", updated_rate),
         ("findings", len(findings)), ("block_findings", len(block)), ("block_cases", block_cases),
     ]
     return Table("overview", "metric", ("value",), tuple(Row(k, (v,)) for k, v in metrics))
@@ -118,9 +126,10 @@ def _per_group(table_id: str, kind: str, records: Sequence[CaseRecord],
         values: tuple[Number, ...] = (len(groups[k]),)
         if share:
             values += (rate(len(groups[k]), len(records)),)
-        rows.append(Row(k, (*values, closed, resolved, resolution)))
-    columns = ("cases", "share", "closed", "resolved", "resolution_rate") if share else (
+        rows.append(Row(k, (*values, closed, resolved, resolution, *_review_stats(groups[k]))))
+    columns: tuple[str, ...] = ("cases", "share", "closed", "resolved", "resolution_rate") if share else (
         "cases", "closed", "resolved", "resolution_rate")
+    columns += ("review_updated", "review_updated_rate")
     return Table(table_id, kind, columns, tuple(rows))
 
 

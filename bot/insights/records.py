@@ -26,6 +26,9 @@ from bot.store.errors import database_reason
 
 _C, _T = schema.conversations.c, schema.turns.c
 _RESOLVED = frozenset({"resolved", "review_updated"})
+# Closed with the review left as it was, or by the script with no outcome recorded: solved when the
+# buyer chose a remedy (the domain: the fix counts, whatever the buyer decides about the review)
+_BY_REMEDY = frozenset({"review_kept", ""})
 
 
 class ReportError(Exception):
@@ -64,8 +67,16 @@ class CaseRecord:
 
     @property
     def resolved(self) -> bool:
-        """Closed with the problem solved (``resolved`` or ``review_updated``)."""
-        return not self.is_open and self.outcome in _RESOLVED
+        """Closed with the buyer's problem solved: ``resolved`` or ``review_updated``, or a remedy
+        the buyer chose and the review kept (``review_kept``) or no outcome recorded. Whether the
+        review changed is its own figure (``review_updated``), not part of this."""
+        return not self.is_open and (self.outcome in _RESOLVED
+                                     or (self.outcome in _BY_REMEDY and bool(self.remedy)))
+
+    @property
+    def review_updated(self) -> bool:
+        """Closed with the review changed."""
+        return not self.is_open and self.outcome == "review_updated"
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ class Choices:
         flow = self.flow
         if not wants:
             return None
-        options = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)
+        options = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded, ctx.safety)
         outright = self.outright(norm) if norm else None
         if outright is False:
             return None
@@ -117,7 +117,7 @@ class Choices:
                 return named
         if norm and flow.cue("asks_amount", norm):
             return None  # "你们打算赔多少" (read as want_compensation) asks how much, for no option yet
-        return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received, ctx.refunded)
+        return self.remedies.by_intent(wants[0], ctx.cause, ctx.not_received, ctx.refunded, ctx.safety)
 
     def asked_about(self, ctx: Context, norm: str) -> str | None:
         """The option a message asks about rather than for ("退货退款要几天啊", "换的话运费谁出"):
@@ -126,7 +126,7 @@ class Choices:
         the return its "寄回" also names)."""
         flow, down = self.flow, self.flow.cues["turned_down"]
         rest = flow.cues["conditional"].sub("。", norm)
-        cause = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded)
+        cause = self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded, ctx.safety)
         listed = [self.remedies.remedies[r] for r in ctx.options_listed if r in self.remedies.remedies]
         options = [*listed, *(r for r in cause if r.id not in ctx.options_listed)]
         return next((named for clause in CLAUSE.findall(rest) if flow.cue("asks_about", clause)
@@ -138,7 +138,8 @@ class Choices:
         `by_cause`), granted on the product whatever the cause (`for_products`: a full refund with
         nothing sent back on goods not worth sending back) or offered by the agent in their own
         words ("盖子给您补寄新的")."""
-        return self.remedies.offers(ctx.cause, rid, ctx.not_received, ctx.refunded) or rid in ctx.options_listed \
+        return self.remedies.offers(ctx.cause, rid, ctx.not_received, ctx.refunded, ctx.safety) \
+            or rid in ctx.options_listed \
             or (not ctx.refunded and self.remedies.granted(rid, product or ctx.product_said)) or any(
             rid in self.remedies.in_order(self.understand.normalize(said).text) for said in ctx.agent_recent)
 

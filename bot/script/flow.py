@@ -96,6 +96,11 @@ class Cues(_Strict):
     own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
     offended: str = "(?!)"  # the buyer takes offence at the agent's words ("你什么意思？")
+    asks_care: str = "(?!)"  # the agent asks whether anyone is hurt ("您和家里人都没事吧？"): wait for it
+    unhurt: str = "(?!)"  # the buyer says nobody was hurt ("人倒是没事")
+    scared: str = "(?!)"  # … and frightened ("就是吓死了")
+    fright_asked: str = "(?!)"  # the buyer asks what about the fright ("吓得半死这个怎么算")
+    too_early: str = "(?!)"  # the review asked before the fix is done ("钱还没退呢就惦记评价？？")
     # the buyer complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", "怎么又来了"):
     # the reply apologises for the repeat contact first; no problem of the order's
     contacted_again: str = "(?!)"
