@@ -268,7 +268,7 @@ class RemediesFile(_Strict):
 PHRASES: dict[str, tuple[str, ...]] = {
     "order_date": ("month", "day"), "me": ("agent",), "callback_time": (), "damaged_thing": (),
     "damage_options": ("thing",), "damage_remedy": ("thing",), "remedy_next": (),
-    "these_two": (), "these_three": (), "these_many": (), "them": (),
+    "these_two": (), "these_three": (), "these_many": (), "them": (), "review_path": (),
 }
 
 
@@ -286,6 +286,7 @@ class Phrases(_Strict):
     these_three: str | None = None
     these_many: str | None = None
     them: str | None = None  # {{ them }}: the buyer, to a relative who took the call, when unnamed
+    review_path: str | None = None  # {{ review_path }}: where in the app a review is changed
 
 
 class DefaultsFile(_Strict):

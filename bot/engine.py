@@ -451,6 +451,9 @@ class Engine:
             ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
         if norm and flow.cue("spoiled", norm):
             ctx.spoiled = True  # spoiled on a slow road ("等了8天，一半都烂了"): owned with the delay
+        # "味道有点淡", said calmly: a mild apology answers it (per message: the next one may be angrier)
+        ctx.asks_what = bool(norm and flow.cue("asks_what", norm))  # "是我 怎么了 差评的事？"
+        ctx.mild = bool(norm and u.emotion == "calm" and flow.cue("mild", norm))
         # "在哄娃睡觉 晚点说": a bare "九点半" agreed after it is the evening (kept while a time is agreed)
         ctx.evening = bool(norm and flow.cue("evening", norm)) or (ctx.evening and before in self.roles.callback)
         self._note_product(conv, norm, thing)

@@ -189,6 +189,8 @@ class Context(Base):
     damage_told: bool = False  # the buyer's last message named that loss ("桌子泡坏了怎么算")
     broken: bool = False  # the goods arrived broken ("碎了一大半"): damage, not a delay
     spoiled: bool = False  # the goods spoiled on the way ("一半都烂了"): the delay and the spoiling
+    asks_what: bool = False  # the buyer's last message asked what the contact is about ("怎么了 差评的事？")
+    mild: bool = False  # the buyer's last message complained mildly and calmly ("味道有点淡")
     # the buyer never got the goods ("快递显示签收了我没收到"): no option that presumes they have them
     # (remedies.yaml needs_goods)
     not_received: bool = False

@@ -29,6 +29,7 @@ SAMPLE = {
     "followed": "换一件新的", "them": "她", "sum_named": "100元", "most": "50元",
     "others_than_sum": "给您换一件新的，来回运费都由我们承担；或者给您办退货退款，退回的运费由我们承担",
     "kept_back": "给您办退货退款，退回的运费由我们承担", "kept_keep": "东西您留着，我们给您退一部分货款作为补偿",
+    "review_path": "手机淘宝「我的」→「评价」",
 }
 VARIANTS = [v for vs in LIB.variants.values() for v in vs]
 REVIEW_OK = ("polite_request", "closing", "malicious", "remedy", "public_reply")

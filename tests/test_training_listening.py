@@ -125,7 +125,7 @@ def test_the_aunt_who_asks_how_to_change_the_review_is_not_left_hanging(engine: 
     assert "买家还有事在等你答复" in tip
     # the tip after her yes already pointed at it
     tip6 = next(e["tip"] for e in s.events if e["type"] == "coach" and e["turn"] == 6)
-    assert tip6.startswith("买家答应改评了：把怎么改一步步讲清楚（手机淘宝「我的」→「评价管理」")
+    assert tip6.startswith("买家答应改评了：把怎么改一步步讲清楚（手机淘宝「我的」→「评价」")
 
 
 def test_the_next_step_follows_the_buyers_answer_not_only_the_stage(engine: Engine) -> None:

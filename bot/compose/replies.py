@@ -166,6 +166,7 @@ class Composer:
                                   if case.buyer_name != self.defaults["buyer_name"] else words["them"]),
             # the remedy agreed in the round before a follow-up contact ("补发一个新的"; "" for none)
             "followed": _sized(followed, "short", None).replace("{{ unit }}", unit) if followed else "",
+            "review_path": words["review_path"],  # where a review is changed (defaults.yaml phrases)
             "why": self.why.get(ctx.cause or "unknown") or self.why.get("unknown", ""),
             "tone": conv.tone,
         }
@@ -323,6 +324,9 @@ class Composer:
                 keys.append("no_request")
         if ctx.safety:  # a danger reported: the options say to stop using it (where the folder has it)
             keys.append("hazard")
+        if ctx.asks_what and ctx.last_role == "buyer" and not ctx.problem_stated:
+            # "是我 怎么了 差评的事？": answered (the review of the product, we want to help), then asked
+            keys.append("asked_what")
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")
         if ctx.cause:
@@ -330,6 +334,8 @@ class Composer:
                 keys.append(f"cause-{ctx.cause}-broken")
             if ctx.spoiled:  # spoiled on the way ("一半都烂了"): the delay and the spoiling, no packaging
                 keys.append(f"cause-{ctx.cause}-spoiled")
+            if ctx.mild and ctx.last_role == "buyer":  # "味道有点淡": a mild apology, not "特别理解"
+                keys.append(f"cause-{ctx.cause}-mild")
             keys.append(f"cause-{ctx.cause}")
             # a cause with no template of its own here (one a shop added): said by name, the
             # buyer is not asked again what is wrong (where the folder has such a template)

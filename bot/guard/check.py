@@ -139,9 +139,35 @@ class Guard:
         benefit = self._benefit_clause(text)
         if benefit and "with_benefit" in spec:
             candidate = str(spec["with_benefit"]).format(benefit=benefit)
-            if not self.rules.hits(candidate) and self.ties(candidate) is None:
+            if self._clean(candidate):
                 return candidate
+        solicit = spec.get("solicit")
+        if isinstance(solicit, dict) and re.search(str(solicit["when"]), text) \
+                and not re.search(str(solicit["unless"]), text):
+            return self._solicit(text, solicit)
         return str(spec.get("plain")) if spec.get("plain") else None
+
+    def _clean(self, candidate: str) -> bool:
+        return not self.rules.hits(candidate) and self.ties(candidate) is None
+
+    def _solicit(self, text: str, spec: dict[str, Any]) -> str:
+        """A slogan asking for a good review, rewritten as one: its clauses that neither name the
+        review nor are left out by `not_kept` ("下次下单给您优惠"), the review left to the buyer; no
+        apology, as nothing went wrong."""
+        rest = []
+        for clause in CLAUSE_BREAK.split(text):
+            if re.search(str(spec["when"]), clause) or (self.ties.review and self.ties.review.search(clause)):
+                continue
+            if self._not_kept is not None and self._not_kept.search(clause):
+                continue
+            out = _LINK_WORDS.sub("", clause).strip(" ,，~～")
+            if len(out) >= 2:
+                rest.append(_INFORMAL_YOU.sub("您", out))
+        if rest:
+            candidate = str(spec["with_rest"]).format(rest="，".join(rest))
+            if self._clean(candidate):
+                return candidate
+        return str(spec["plain"])
 
     def _benefit_clause(self, text: str) -> str | None:
         """The clauses offering the benefit, without the review and the condition: the first

@@ -77,6 +77,8 @@ class Cues(_Strict):
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
     spoiled: str = "(?!)"  # the goods spoiled on the way ("一半都烂了", "发霉了"): late, and the loss with it
+    asks_what: str = "(?!)"  # the buyer asks what the contact is about ("是我 怎么了 差评的事？")
+    mild: str = "(?!)"  # a mild complaint ("味道有点淡"): a milder apology where the buyer reads calm
     not_received: str = "(?!)"  # the goods never reached the buyer ("签收了但我没收到")
     goods_found: str = "(?!)"  # … and then turned up ("找到了，在驿站", "邻居帮我代收了")
     asks_time: str = "(?!)"  # in a callback, the agent asks when suits ("您看什么时候方便？")

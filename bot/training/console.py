@@ -202,12 +202,14 @@ class TrainingConsole:
             if v.code not in engine_codes:
                 name, style = _SEVERITY.get(v.severity, ("注意", "yellow"))
                 self.console.print(Wrapped(f"  【{name}】{v.message}", style=style))
-        if x.tip:
-            self.console.print(Wrapped(f"  提示：{x.tip}", style="green"))
         s = self.session
         assert s is not None
         who = f"买家 {s.persona.case.buyer_name}"
         self.console.print(Text.assemble((f"{who}：", "bold magenta"), x.reply.text))
+        # the tip is about the step after the buyer's reply ("方案选好了…" once the buyer picked one):
+        # shown under that reply, not above it
+        if x.tip:
+            self.console.print(Wrapped(f"  提示：{x.tip}", style="green"))
 
     def _hint(self, s: Session) -> None:
         texts = s.hint()

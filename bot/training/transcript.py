@@ -181,9 +181,12 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "## 对话",
         "",
     ]
-    said = ""
+    said = tip = ""
     buyer = f"{case['buyer_name']}{case.get('honorific', '')}"
     for e in events:
+        if tip and e["type"] != "buyer":  # no buyer reply came (the talk ended): the tip still shown
+            out += [f"> 提示：{tip}", ""]
+            tip = ""
         if e["type"] == "agent":
             said = e["text"]
             acts = "、".join(labels.acts.get(a, a) for a in e["acts"]) or "（无）"
@@ -194,15 +197,19 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
                 span = viol["span"]
                 quoted = f"「{said[span[0]:span[1]]}」" if span else ""
                 out.append(f"> ⚠ {labels.violation(viol['code'])}{quoted}：{viol['message']}")
-            if e["tip"]:
-                out.append(f"> 提示：{e['tip']}")
+            tip = e["tip"] or ""  # said after the buyer's reply it is about (flushed below)
             out.append("")
         elif e["type"] == "buyer":
             band = labels.bands.get(e["band"], e["band"])
             out += [f"**买家 {buyer}**：{e['text']}（情绪：{band}，耐心 {e['patience']}）", ""]
+            if tip:
+                out += [f"> 提示：{tip}", ""]
+                tip = ""
         elif e["type"] == "hint":
             out.append(f"*（第 {e['turn']} 轮后查看了 csbot 的建议）*")
             out += [f"> 建议：{s}" for s in e["suggestions"]] + [""]
+    if tip:
+        out += [f"> 提示：{tip}", ""]
     card = next((e for e in events if e["type"] == "scorecard"), None)
     if card is None:
         return "\n".join(out) + "\n"
