@@ -105,6 +105,10 @@ class Composer:
         d = case.order_date
         options_text = book.options_text(ctx.cause, no_goods=no_goods,
                                          refunded=ctx.refunded).replace("{{ unit }}", unit)
+        left = [r for r in options if r.id not in ctx.remedies_refused]
+        if left and len(left) < len(options):  # an option the buyer refused is not offered again
+            options = left
+            options_text = "；或者".join(r.text for r in left[:3]).replace("{{ unit }}", unit)
         shown = min(len(options), 3)  # options_text says the first three
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
@@ -308,7 +312,7 @@ class Composer:
                 keys.extend([f"intent-{ctx.review_answer}-later"] * ctx.review_later
                             + [f"intent-{ctx.review_answer}"])
             elif ctx.remedy_chosen and ctx.review_answer is None and (
-                    ctx.review_requests > 0 or not review_changeable(conv, at)):
+                    ctx.review_requests > 0 or ctx.extorted or not review_changeable(conv, at)):
                 # chosen and no request to make (Tmall, too late, or asked once already: a new round,
                 # or asked too early): the remedy is arranged and the talk closes
                 keys.append("no_request")
@@ -342,8 +346,14 @@ class Composer:
             return []  # the agent said goodbye: nothing to add until the buyer writes again
         step = self.flow.next_step.get(conv.stage)
         if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
-                and {step.act, step.waits} <= set(ctx.last_acts):
-            return []  # the agent's message took the next step too: wait for the buyer
+                and step.waits in ctx.last_acts:
+            # the agent's message took the next step too ("…想问问是哪里喝着不太满意呀？", with or
+            # without naming the order): wait for the buyer, no "还记得吗？" after it
+            return []
+        if step is not None and ctx.last_role == "agent" and not ctx.repair and step.act in ctx.last_acts \
+                and conv.stage in self.roles.offers and ctx.agent_recent \
+                and self.flow.cue("question", ctx.agent_recent[-1]):
+            return []  # the offer asked already ("您看哪个合适？"): wait for the buyer, not ask it again
         if ctx.followup and ctx.last_role == "agent" and not ctx.repair and (
                 conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
             return []  # the agent asked how the agreed fix went: wait for the buyer, no "还记得吗"

@@ -91,6 +91,8 @@ PREDICATES: dict[str, Predicate] = {
     # the buyer asked for a remedy neither the cause's options nor the agent offered: no choice
     "unoffered": lambda c, _: c.context.unoffered,
     "firm_hold": lambda c, _: c.context.firm,
+    # the buyer once asked money for the review: no review request in this case
+    "extorted": lambda c, _: c.context.extorted,
     "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
     # the agent's message apologises and thanks and does nothing else (no option, question,
     # explanation or review): the closing words, with or without a "欢迎再来"
