@@ -756,8 +756,9 @@ class Engine:
         or a person corrected the reading to such a request (/意图 想退款): the hold ends."""
         if corrected:
             return intent in REQUESTS or intent == "affirm"
-        return ctx.remedies_offered > 0 and (intent in REQUESTS or intent == "affirm") \
-            and bool(norm) and not self.flow.cue("demands", norm)
+        # a bare yes takes nothing here ("行，你们等着"): it must name the option it takes
+        return ctx.remedies_offered > 0 and bool(norm) and not self.flow.cue("demands", norm) \
+            and (intent in REQUESTS or (intent == "affirm" and self.remedies.named(norm) is not None))
 
     def _refund_again(self, ctx: Context, norm: str) -> bool:
         """Whether the option a reply names is the refund the platform already paid ("不用了 钱退

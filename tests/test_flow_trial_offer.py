@@ -105,7 +105,8 @@ def test_an_option_the_buyer_refused_is_not_offered_again() -> None:
 def test_an_offer_that_asked_which_waits_for_the_buyer() -> None:
     """After "您看哪个合适？" csbot suggested "您看哪一种比较方便？"."""
     flow = _tea_explained().agent("给您换一盒新的，或者退一部分货款，您看哪个合适？").expect("remedy")
-    assert _texts(flow) == []
+    texts = _texts(flow)  # a short word that waits, no question again
+    assert texts and not any("？" in t or "哪" in t for t in texts), texts
     flow.agent("给您换一盒新的，或者退一部分货款")  # (an offer that asked nothing is asked which)
     assert any("哪" in t for t in _texts(flow)), _texts(flow)
 

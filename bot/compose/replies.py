@@ -106,7 +106,9 @@ class Composer:
         options_text = book.options_text(ctx.cause, no_goods=no_goods,
                                          refunded=ctx.refunded).replace("{{ unit }}", unit)
         left = [r for r in options if r.id not in ctx.remedies_refused]
-        if left and len(left) < len(options):  # an option the buyer refused is not offered again
+        if ctx.remedy_requested is None and left and len(left) < len(options):
+            # an option the buyer refused is not offered again ("退就不用了"; beside a request,
+            # `others` and the request's own reply say what is left)
             options = left
             options_text = "；或者".join(r.text for r in left[:3]).replace("{{ unit }}", unit)
         shown = min(len(options), 3)  # options_text says the first three
@@ -219,7 +221,12 @@ class Composer:
                 # 可以吗？"): asked to confirm it, not to pick one
                 asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
                              and not ctx.remedy_chosen and conv.stage in self.roles.offers)
-                return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
+                # the offer asked already ("您看哪个合适？", "您看可以吗？"): a short word that waits for
+                # the buyer, not the same question again
+                waits = conv.stage in self.roles.offers and bool(ctx.agent_recent) \
+                    and self.flow.cue("question", ctx.agent_recent[-1]) is not None
+                return step.folder, [f"{step.key}-asked"] * waits + [f"{step.key}-requested"] * asked \
+                    + [step.key, "default"]
         if conv.stage in self.roles.confirms and ctx.proxy is not None and ctx.last_role == "buyer":
             # "我是他女儿 我爸不会打字 我帮他回": the order is the buyer's ("他买的…"), not "您下的这一单"
             keys.append("proxy")
@@ -350,10 +357,6 @@ class Composer:
             # the agent's message took the next step too ("…想问问是哪里喝着不太满意呀？", with or
             # without naming the order): wait for the buyer, no "还记得吗？" after it
             return []
-        if step is not None and ctx.last_role == "agent" and not ctx.repair and step.act in ctx.last_acts \
-                and conv.stage in self.roles.offers and ctx.agent_recent \
-                and self.flow.cue("question", ctx.agent_recent[-1]):
-            return []  # the offer asked already ("您看哪个合适？"): wait for the buyer, not ask it again
         if ctx.followup and ctx.last_role == "agent" and not ctx.repair and (
                 conv.stage in self.roles.identifies or conv.stage in self.roles.confirms):
             return []  # the agent asked how the agreed fix went: wait for the buyer, no "还记得吗"

@@ -82,7 +82,8 @@ PREDICATES: dict[str, Predicate] = {
     "sorry_heard": lambda c, _: c.context.sorry_heard,
     # the agent has asked about the order (a yes at 确认商品 answers that, not something else)
     "product_asked": lambda c, _: c.context.product_confirmed,
-    "review_changeable": review_changeable,
+    # (…and may be asked: not after money was asked for it, which would look like the deal)
+    "review_changeable": lambda c, now: review_changeable(c, now) and not c.context.extorted,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     # the agent's latest offer left several options to choose between, and the buyer asked for
     # none of them (a plain yes then chooses none: which one is asked)
@@ -91,8 +92,6 @@ PREDICATES: dict[str, Predicate] = {
     # the buyer asked for a remedy neither the cause's options nor the agent offered: no choice
     "unoffered": lambda c, _: c.context.unoffered,
     "firm_hold": lambda c, _: c.context.firm,
-    # the buyer once asked money for the review: no review request in this case
-    "extorted": lambda c, _: c.context.extorted,
     "closing_words": lambda c, _: bool({"thank", "apologize"} & set(c.context.last_acts)),
     # the agent's message apologises and thanks and does nothing else (no option, question,
     # explanation or review): the closing words, with or without a "欢迎再来"
