@@ -527,10 +527,13 @@ class Engine:
         # so it won't (remedies.yaml `again`), not by how the option goes
         about = self.remedies.remedies.get(ctx.remedy_about or "")
         ctx.remedy_again = bool(about and about.again and flow.cue("asks_again", norm))
+        down = self.remedies.turned_down(norm, flow.cues["turned_down"]) if norm else []
         if requested is not None:
             ctx.remedy_requested = requested
-            ctx.remedies_refused = [r for r in self.remedies.turned_down(norm, flow.cues["turned_down"])
+            ctx.remedies_refused = [r for r in dict.fromkeys(ctx.remedies_refused + down)
                                     if r != requested]  # not offered again as the alternative
+        elif down:  # "退就不用了 都喝了一半了": an option refused is not offered again (replies `options`)
+            ctx.remedies_refused = list(dict.fromkeys(ctx.remedies_refused + down))
         # the chosen remedy arrived ("收到了", "钱到了"): it is done, not a new problem ("到了看看没问题就改"
         # is a condition, cues.agrees_if)
         # (a chased parcel's arrival is news of the parcel: "收到了，快递刚送到", read as logistics)
@@ -595,6 +598,10 @@ class Engine:
                 and not self._refund_again(ctx, norm):
             # ("不用退，线补给我就行" read as no: choosing outranks it)
             events = self.reading.settle(events + self.script.pick_events, False)
+        elif before in self.roles.offers and len(ctx.options_listed) == 1 and norm and intent in ("other", "affirm") \
+                and flow.cue("takes_offer", norm) and not any(self.script.leaves(before, e) for e in events):
+            # "哇那太好了 谢谢亲～" to "给您塞两包新茶小样": the one option offered is taken
+            events = self.reading.settle(events + self.script.pick_events, False)
         if proposed and ctx.amount is None:  # the sum is the agent's to set: the buyer's is taken
             ctx.amount = "said"  # to be asked for ("您说的这个金额我去申请"), not "您问的金额"
         if before in self.roles.offers and norm and self.script.tentative_events.intersection(events) \
@@ -624,8 +631,9 @@ class Engine:
             if intent == "extort":
                 ctx.firm = True  # a second demand: the hold is firm
                 events = []
-            elif not ctx.firm and intent in flow.ordinary_intents and (
-                    corrected or u.confidence >= flow.ordinary_confidence):
+            elif intent in flow.ordinary_intents and (corrected or u.confidence >= flow.ordinary_confidence) \
+                    and (not ctx.firm or self._drops_demand(ctx, intent, corrected, norm)):
+                ctx.firm = False
                 self.script.fire(conv, "carry_on", at)  # the talk carries on normally
                 ctx.suspected = conv.stage in self.roles.suspect
             else:
@@ -762,7 +770,7 @@ class Engine:
         if conv.stage in self.roles.suspect and before not in self.roles.suspect:
             ctx.firm = corrected or u.confidence >= flow.firm_extort
             ctx.refusals = 0
-            ctx.suspected = True
+            ctx.suspected = ctx.extorted = True
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         if conv.stage in self.roles.callback and before not in self.roles.callback and norm:
@@ -774,6 +782,16 @@ class Engine:
                 ctx.callback_late = self.policy.quiet(when)
         conv.last_intent = u.intent
         return u
+
+    def _drops_demand(self, ctx: Context, intent: str, corrected: bool, norm: str) -> bool:
+        """Whether a buyer held firmly as suspected extortion takes the remedy offered and asks no
+        money for the review any more ("切 40就40吧 那你退吧" after "你给我转100 我把差评改成好评"),
+        or a person corrected the reading to such a request (/意图 想退款): the hold ends."""
+        if corrected:
+            return intent in REQUESTS or intent == "affirm"
+        # a bare yes takes nothing here ("行，你们等着"): it must name the option it takes
+        return ctx.remedies_offered > 0 and bool(norm) and not self.flow.cue("demands", norm) \
+            and (intent in REQUESTS or (intent == "affirm" and self.remedies.named(norm) is not None))
 
     def _refund_again(self, ctx: Context, norm: str) -> bool:
         """Whether the option a reply names is the refund the platform already paid ("不用了 钱退
@@ -989,6 +1007,9 @@ class Engine:
                                   when=spoken_callback(ctx, at)))
         if conv.stage in self.roles.hands_over:
             out.append(self._note("takes_over", owner=self.flow.escalation_owner))
+        if ctx.extorted and conv.stage not in self.roles.suspect and conv.stage in self._after_remedy \
+                and ctx.last_role == "buyer" and "extorted" in self.flow.notes:
+            out.append(self._note("extorted"))  # the hold ended: the fix goes ahead, no review asked
         if ctx.deal and ctx.last_role == "buyer" and "deal" in self.flow.notes:
             out.append(self._note("deal"))
         if ctx.rounds > 1 and ctx.last_role == "buyer" and ctx.stage_before == self.script.final \

@@ -167,6 +167,9 @@ class Context(Base):
     # suggestions wait for the callback instead of saying the time once more
     callback_confirmed: bool = False
     firm: bool = False  # a malicious hold the talk carrying on does not end
+    # the buyer once asked money for the review (held as 疑似恶意), kept when the hold ends: no
+    # review request in this case, which would look like the deal (script.yaml condition `extorted`)
+    extorted: bool = False
     refusals: int = 0  # agent replies in the malicious hold that promised nothing
     evidence_kept: bool = False
     complaint_filed: bool = False

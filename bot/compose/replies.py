@@ -105,6 +105,12 @@ class Composer:
         d = case.order_date
         options_text = book.options_text(ctx.cause, no_goods=no_goods,
                                          refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit)
+        left = [r for r in options if r.id not in ctx.remedies_refused]
+        if ctx.remedy_requested is None and left and len(left) < len(options):
+            # an option the buyer refused is not offered again ("退就不用了"; beside a request,
+            # `others` and the request's own reply say what is left)
+            options = left
+            options_text = "；或者".join(r.text for r in left[:3]).replace("{{ unit }}", unit)
         shown = min(len(options), 3)  # options_text says the first three
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
@@ -217,7 +223,12 @@ class Composer:
                 # 可以吗？"): asked to confirm it, not to pick one
                 asked = bool((ctx.remedy_requested or len(ctx.options_listed) == 1)
                              and not ctx.remedy_chosen and conv.stage in self.roles.offers)
-                return step.folder, [f"{step.key}-requested"] * asked + [step.key, "default"]
+                # the offer asked already ("您看哪个合适？", "您看可以吗？"): a short word that waits for
+                # the buyer, not the same question again
+                waits = conv.stage in self.roles.offers and bool(ctx.agent_recent) \
+                    and self.flow.cue("question", ctx.agent_recent[-1]) is not None
+                return step.folder, [f"{step.key}-asked"] * waits + [f"{step.key}-requested"] * asked \
+                    + [step.key, "default"]
         if conv.stage in self.roles.confirms and ctx.proxy is not None and ctx.last_role == "buyer":
             # "我是他女儿 我爸不会打字 我帮他回": the order is the buyer's ("他买的…"), not "您下的这一单"
             keys.append("proxy")
@@ -318,7 +329,7 @@ class Composer:
                 keys.extend([f"intent-{ctx.review_answer}-later"] * ctx.review_later
                             + [f"intent-{ctx.review_answer}"])
             elif ctx.remedy_chosen and ctx.review_answer is None and (
-                    ctx.review_requests > 0 or not review_changeable(conv, at)):
+                    ctx.review_requests > 0 or ctx.extorted or not review_changeable(conv, at)):
                 # chosen and no request to make (Tmall, too late, or asked once already: a new round,
                 # or asked too early): the remedy is arranged and the talk closes
                 keys.append("no_request")
@@ -360,8 +371,10 @@ class Composer:
             return []  # the agent said goodbye: nothing to add until the buyer writes again
         step = self.flow.next_step.get(conv.stage)
         if step is not None and step.waits and ctx.last_role == "agent" and not ctx.repair \
-                and {step.act, step.waits} <= set(ctx.last_acts):
-            return []  # the agent's message took the next step too: wait for the buyer
+                and step.waits in ctx.last_acts:
+            # the agent's message took the next step too ("…想问问是哪里喝着不太满意呀？", with or
+            # without naming the order): wait for the buyer, no "还记得吗？" after it
+            return []
         if ctx.care_waiting and ctx.last_role == "agent" and not ctx.repair:
             return []  # the agent asked whether anyone is hurt: wait for the answer
         if ctx.followup and ctx.last_role == "agent" and not ctx.repair and (

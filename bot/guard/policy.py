@@ -53,7 +53,8 @@ class Policy:
         out: list[Finding] = []
         codes = {f.code for f in findings}
         if "request_review" in acts:
-            if conv.stage in self.no_request or (conv.context.suspected and conv.stage in self.holding):
+            if conv.stage in self.no_request or conv.context.extorted \
+                    or (conv.context.suspected and conv.stage in self.holding):
                 out.append(self.note("request_malicious"))
             elif not changeable:
                 out.append(self.note("request_not_allowed"))

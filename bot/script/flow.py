@@ -46,6 +46,7 @@ class Cues(_Strict):
     names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
     has_order: str = "(?!)"  # … or says they have it ("那个花瓶我收到了"): recalled (events.cues_after)
     thanks: str = "(?!)"  # the buyer thanks ("好的谢谢"): after the end, answered "不用谢"
+    takes_offer: str = "(?!)"  # a happy thanks to the one option offered ("哇那太好了 谢谢亲～"): taken
     # (a shop's older copy without them: "(?!)" never matches, not even an empty text)
     picks: str = "(?!)"  # an option picked by its place ("我选第二个") where the options are shown
     turned_down: str = "(?!)"  # the words before an option's cue that turn it down ("不用退")

@@ -82,7 +82,8 @@ PREDICATES: dict[str, Predicate] = {
     "sorry_heard": lambda c, _: c.context.sorry_heard,
     # the agent has asked about the order (a yes at 确认商品 answers that, not something else)
     "product_asked": lambda c, _: c.context.product_confirmed,
-    "review_changeable": review_changeable,
+    # (…and may be asked: not after money was asked for it, which would look like the deal)
+    "review_changeable": lambda c, now: review_changeable(c, now) and not c.context.extorted,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     # the agent's latest offer left several options to choose between, and the buyer asked for
     # none of them (a plain yes then chooses none: which one is asked)
