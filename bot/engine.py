@@ -642,9 +642,9 @@ class Engine:
             ctx.problem_stated = True  # "[图片]" then "你自己看": the photo tells it
         # words while the problem is heard that tell none as read ("生锈" read as other): kept, in
         # case the agent's apology shows they told it (_apply_agent)
-        ctx.unread_told = before in self.roles.hears and (ctx.unread_told or (
-            not ctx.problem_stated and bool(norm) and intent in ("other", "complain") and not ctx.greeted
-            and not flow.cue("question", norm)))
+        unread = not ctx.problem_stated and bool(norm) and intent in ("other", "complain") and not ctx.greeted \
+            and not flow.cue("question", norm)
+        ctx.unread_told = before in self.roles.hears and (ctx.unread_told or unread)
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
         # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
@@ -662,6 +662,10 @@ class Engine:
             events = [e for e in events if e != "answer"]
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
+        if unread and before not in self.roles.hears and conv.stage in self.roles.hears:
+            # the message that brought the talk to hearing the problem ("哦 是我买的 那猫砂粉尘太大了
+            # 一倒满屋子灰", read as a mood) may have told it as well
+            ctx.unread_told = True
         if had_cause is None and ctx.cause in self.flow.talk_causes \
                 and conv.stage in self.roles.identifies | self.roles.confirms:
             # a reaction to the contact that was not heard as the problem ("…就让我改差评？" while the
