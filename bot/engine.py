@@ -807,6 +807,11 @@ class Engine:
             # "不好意思打扰您了，您看到消息随时找我就行，祝您生活愉快。" to a buyer who stopped answering:
             # the 不好意思 is an apology (design.md), so the goodbye is the closing message
             u = u.model_copy(update={"acts": [*u.acts, "apologize"]})
+        if "request_review" in u.acts and conv.stage in self.roles.identifies | self.roles.confirms \
+                and not self.flow.cue("asks_review_change", norm):
+            # the review named as why the agent calls ("看到您给帐篷留了差评，想跟您了解下情况"): no
+            # request yet, so the choice later still goes on to ask for one
+            u = u.model_copy(update={"acts": [a for a in u.acts if a != "request_review"]})
         acts = set(u.acts)
         if "confirm_product" in acts or self.flow.cue("order_line", norm):
             ctx.product_confirmed = True  # (the order line pasted: "订单号：… 商品：…")

@@ -78,3 +78,24 @@ def test_the_message_that_brings_the_talk_to_the_problem_may_tell_it() -> None:
     assert conv.stage == "explain" and conv.context.problem_stated
     conv, _ = ENGINE.feed(conv, "agent", "这批猫砂少过了一道筛，细粉没筛干净，我们已经让厂家返工了。")
     assert conv.stage == "remedy"
+
+
+TENT = {"shop": "途乐户外", "buyer_name": "严", "honorific": "先生", "product": "帐篷"}
+
+
+def test_the_review_named_as_why_the_agent_calls_is_no_request() -> None:
+    """"看到您给帐篷留了差评，想跟您了解下情况" (read as a review request) asks nothing changed:
+    the choice later goes on to the request, and the refused extra is not chosen."""
+    offered = (Flow(ENGINE, TENT).agent("您好，请问是严先生吗？我是途乐户外的售后客服小方。")
+               .agent("严先生您好，看到您给帐篷留了差评，想跟您了解下情况，方便的时候回我一下就行。")
+               .buyer("刚看到 是我 下午在开会")
+               .agent("没事，您上周买的那顶四人帐篷，用过了吗？")
+               .buyer("用了 周末去露营 半夜下雨 顶上漏水 睡袋都湿了").expect("listen_apologize")
+               .agent("真的很抱歉，出去玩一趟碰上漏水，睡袋都湿了，太遭罪了。").expect("explain")
+               .agent("我们查了一下，这批帐篷外帐顶部接缝的压胶条有一段没压实，下大雨就会渗。")
+               .agent("给您换一顶新的，或者退货退款，另外睡袋的清洗费我们补您30元，您看？").expect("remedy"))
+    assert offered.conv.context.review_requests == 0
+    pinned = model_read("退货吧 清洗费就不用了", [("deny", 0.71)], "deny", 0.71)
+    conv, _ = ENGINE.feed_understood(offered.conv, pinned)
+    assert conv.stage == "polite_request"
+    assert conv.context.remedy_chosen == "return_refund"
