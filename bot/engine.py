@@ -660,9 +660,9 @@ class Engine:
             ctx.problem_stated = True  # "[图片]" then "你自己看": the photo tells it
         # words while the problem is heard that tell none as read ("生锈" read as other): kept, in
         # case the agent's apology shows they told it (_apply_agent)
-        ctx.unread_told = before in self.roles.hears and (ctx.unread_told or (
-            not ctx.problem_stated and bool(norm) and intent in ("other", "complain") and not ctx.greeted
-            and not flow.cue("question", norm)))
+        unread = not ctx.problem_stated and bool(norm) and intent in ("other", "complain") and not ctx.greeted \
+            and not flow.cue("question", norm)
+        ctx.unread_told = before in self.roles.hears and (ctx.unread_told or unread)
         # a remedy neither the cause nor the agent offers, asked for outright ("全额退款，东西我不
         # 寄回了" on a quality case), or the yes to such a standing request: nothing is chosen (the
         # reply says what the shop can do instead: remedy_not_offered), the stage holds (`unoffered`)
@@ -680,6 +680,10 @@ class Engine:
             events = [e for e in events if e != "answer"]
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
+        if unread and before not in self.roles.hears and conv.stage in self.roles.hears:
+            # the message that brought the talk to hearing the problem ("哦 是我买的 那猫砂粉尘太大了
+            # 一倒满屋子灰", read as a mood) may have told it as well
+            ctx.unread_told = True
         if had_cause is None and ctx.cause in self.flow.talk_causes \
                 and conv.stage in self.roles.identifies | self.roles.confirms:
             # a reaction to the contact that was not heard as the problem ("…就让我改差评？" while the
@@ -832,6 +836,11 @@ class Engine:
             # "不好意思打扰您了，您看到消息随时找我就行，祝您生活愉快。" to a buyer who stopped answering:
             # the 不好意思 is an apology (design.md), so the goodbye is the closing message
             u = u.model_copy(update={"acts": [*u.acts, "apologize"]})
+        if "request_review" in u.acts and conv.stage in self.roles.identifies | self.roles.confirms \
+                and not self.flow.cue("asks_review_change", norm):
+            # the review named as why the agent calls ("看到您给帐篷留了差评，想跟您了解下情况"): no
+            # request yet, so the choice later still goes on to ask for one
+            u = u.model_copy(update={"acts": [a for a in u.acts if a != "request_review"]})
         acts = set(u.acts)
         if "confirm_product" in acts or self.flow.cue("order_line", norm):
             ctx.product_confirmed = True  # (the order line pasted: "订单号：… 商品：…")

@@ -54,9 +54,11 @@ def test_a_complaint_with_a_sure_clause_of_its_own_states_the_problem() -> None:
     had no problem to answer and the talk stuck at 倾听致歉."""
     pinned = model_read("哦 是我买的 那猫砂粉尘太大了 一倒满屋子灰", [("complain", 0.64)], "complain", 0.64)
     conv, _ = ENGINE.feed_understood(_asked().conv, pinned)
-    assert conv.stage == "listen_apologize" and conv.context.problem_stated
+    assert conv.stage == "listen_apologize"
+    # (the batch-24 model no longer reads a clause of it as a sure complaint: the apology that feels
+    # for the problem and asks nothing shows it was told, Context.unread_told)
     conv, _ = ENGINE.feed(conv, "agent", "真抱歉，粉尘这么大，人和猫都遭罪。")
-    assert conv.stage == "explain"
+    assert conv.stage == "explain" and conv.context.problem_stated
 
 
 def test_a_mood_about_the_contact_is_still_no_problem() -> None:

@@ -53,9 +53,15 @@ class Choices:
 
     def opens_on_choice(self, clauses: list[str]) -> bool:
         """Whether a reply opens on its choice and says no problem after it ("补缺的就行 我都拼
-        一大半了", read as quality as a whole); "換新吧，盖子也裂了" tells a new one."""
-        return len(clauses) > 1 and self.picks(clauses[0]) \
-            and self.understand.buyer("".join(clauses[1:])).cause is None
+        一大半了", read as quality as a whole); "換新吧，盖子也裂了" tells a new one. A question
+        about an option ("退钱 退了钱还要我寄回去吗") or a caution for next time ("换 这次别再等九天了")
+        after the choice tells none either (cues.asks_about, cues.caution)."""
+        if len(clauses) < 2 or not self.picks(clauses[0]):
+            return False
+        flow = self.flow
+        told = [c for c in clauses[1:] if not flow.cue("caution", c)
+                and not (flow.cue("asks_about", c) and self.remedies.named(c) is not None)]
+        return not told or self.understand.buyer("".join(told)).cause is None
 
     def placed(self, ctx: Context, norm: str) -> str | None:
         """The option a reply picks by its place ("第二个", "后面那个", a bare "2"), counted in the

@@ -114,6 +114,7 @@ class Cues(_Strict):
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     agrees_if: str = "(?!)"  # a yes to the review once the remedy arrives ("收到能用就改"): steps later
+    asks_review_change: str = "(?!)"  # the agent asks the review changed ("方便改下评价吗"), not just names it
     review_word: str = "(?!)"  # words about the review ("评价…", "我去改"): an answer to the request
     defers: str = "(?!)"  # asked about the review, a decision put off ("到了再说"): no busy buyer
     # the agent's offer leaves a choice between the options it names ("…；或者退货退款"); without
