@@ -406,6 +406,7 @@ class ScriptFile(_Strict):
     # Flow keys still settling (see the module's docstring).
     evidence: Any = None
     evidence_cues: Any = None
+    weak_evidence_cues: Any = None
     firm_extort: Any = None
     talk_causes: Any = None
     sorry_names: Any = None

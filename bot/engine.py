@@ -558,7 +558,8 @@ class Engine:
                                      if i.intent != u.intent and i.confidence >= flow.weak_primary]
         # the big jumps are the intents with an evidence threshold in script.yaml
         # a big jump whose cue the text lacks is held as well ("那你们等着吧" names no platform)
-        uncued = intent in flow.evidence_cues and not (norm and flow.cue(flow.evidence_cues[intent], norm))
+        # and so is a weak one whose cue it lacks ("你们是不是想让我改差评": extort at 0.64, no benefit)
+        uncued = flow.uncued(intent, u.confidence, norm) and not corrected
         if not corrected and gate is not None and (u.confidence < gate or uncued) \
                 and self.script.leaves(before, intent):
             ctx.maybe = intent  # too weak to move: the stage holds, a note says how to confirm
@@ -628,7 +629,7 @@ class Engine:
                     self._agree_time(ctx, when)
                 events = [e for e in events if e in ("extort", "threaten")]
         elif before in self.roles.suspect:
-            if intent == "extort":
+            if intent == "extort" and not uncued:
                 ctx.firm = True  # a second demand: the hold is firm
                 events = []
             elif intent in flow.ordinary_intents and (corrected or u.confidence >= flow.ordinary_confidence) \
@@ -772,7 +773,9 @@ class Engine:
         if intent == "wrong_person" and conv.stage in self.roles.closes:
             ctx.wrong_person = True
         if conv.stage in self.roles.suspect and before not in self.roles.suspect:
-            ctx.firm = corrected or u.confidence >= flow.firm_extort
+            # a clear demand keeps the hold (design.md): read surely, or money asked for outright
+            # ("改可以 再转我10块", extort at 0.78: cues.demands), however surely it is read
+            ctx.firm = corrected or u.confidence >= flow.firm_extort or bool(norm and flow.cue("demands", norm))
             ctx.refusals = 0
             ctx.suspected = ctx.extorted = True
         if conv.stage in self.script.holding and before not in self.script.holding:

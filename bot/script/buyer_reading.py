@@ -213,10 +213,11 @@ class BuyerReading:
             # "行吧 那就明天晚上七点以后送" to the offer: a yes that names the delivery time; "150就150吧
             # 周六上午让他准时点" (read as busy): an option taken, with the time for it
             intent = "affirm"
-        if intent == "busy" and u.confidence < flow.unsure_busy and ctx.problem_stated \
-                and before in self.roles.hears and norm \
+        if intent == "busy" and u.confidence < flow.unsure_busy and ctx.problem_stated and norm \
                 and not any(flow.cue(c, norm) for c in ("busy_now", "later", "puts_off", "proposes_time")):
-            # "现在还痒" (read as busy at 0.57, for 现在) while the problem is being told: more of the problem
+            # "现在还痒" (read as busy at 0.57, for 现在) once the problem is told: more of the problem,
+            # at whatever stage the talk is ("20太少了吧 再多点 衣服一百多呢", busy at 0.52, where the
+            # options are shown): no busy word, no time, no talk put off, no callback
             intent = "complain"
         if intent == "end" and u.cause is not None and not (norm and flow.cue("stop_contact", norm)):
             # a complaint that ends in a resigned phrase (…就这样吧) goes on; one that asks the shop

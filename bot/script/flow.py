@@ -65,6 +65,9 @@ class Cues(_Strict):
     no: str = "(?!)"  # a plain no to the options opening a message ("都不用了 …")
     leaves_review: str = "(?!)"  # the review left to the buyer ("评价您自己决定就好"): no request
     demands: str = "(?!)"  # money asked for ("再转我10块"): beside a yes to the review, extortion
+    # a benefit, a price or a condition put on the review ("给我50就改", "除非赔我", "出个价"): a weak
+    # extortion reading needs one to jump ("你们是不是想让我改差评" asks, and names none)
+    benefit: str = "(?!)"
     refuses_clause: str = "(?!)"  # a clause that only refuses the one before it ("也不必了")
     picks_by_word: str = "(?!)"  # a short reply that is one word the agent named an option with ("刀头吧")
     waves_off: str = "(?!)"  # words that wave an option off ("不必了"), not "不想再等"
@@ -169,6 +172,13 @@ class Cues(_Strict):
     goes_ahead: str = "(?!)"
 
 
+class WeakCue(_Strict):
+    """A big jump read less surely than ``below`` that must name its ground (``cue``) in the text."""
+
+    cue: str
+    below: float
+
+
 class Ordinary(_Strict):
     intents: list[str]
     confidence: float
@@ -181,6 +191,9 @@ class FlowSpec(_Strict):
     # a big jump that also needs a cue in the text (intent -> cue name): without it the reading,
     # however sure, only gives the "可能…" note
     evidence_cues: dict[str, str] = Field(default_factory=dict)
+    # …and one that needs it only when read less surely than its mark ("是我 你们是不是想让我改差评",
+    # extort at 0.64, names no benefit for the review): held, with the "可能…" note
+    weak_evidence_cues: dict[str, WeakCue] = Field(default_factory=dict)
     act_evidence: dict[str, float] = Field(default_factory=dict)
     farewell: list[str] = Field(default_factory=list)
     firm_extort: float = 0.85
@@ -194,8 +207,8 @@ class FlowSpec(_Strict):
     # (a yes, and "没收到" read as a no) tells that the goods never came, whatever the reading
     told_by: dict[str, str] = Field(default_factory=dict)
     weak_primary: float = 0.5
-    # a busy reading below this while the problem is being told, with no busy word, no time and no
-    # talk put off, is more of the problem ("现在还痒" read as busy at 0.57, for 现在)
+    # a busy reading below this once the problem is told (at any stage), with no busy word, no time
+    # and no talk put off, is more of the problem ("现在还痒" read as busy at 0.57, for 现在)
     unsure_busy: float = 0.8
     # a clause read as a complaint at least this surely, in a message read with no cause, states
     # the problem by itself ("…那猫砂粉尘太大了 一倒满屋子灰"): no mood
@@ -225,6 +238,7 @@ class Flow:
             raise DataError(f"script.yaml：{where} 缺少或格式不对（{first['type']}）") from exc
         self.evidence = f.evidence
         self.evidence_cues = f.evidence_cues
+        self.weak_evidence_cues = f.weak_evidence_cues
         self.act_evidence = f.act_evidence
         self.farewell = frozenset(f.farewell)
         self.firm_extort = f.firm_extort
@@ -259,6 +273,9 @@ class Flow:
         for intent, cue in f.evidence_cues.items():
             if cue not in self.cues:
                 raise DataError(f"script.yaml：evidence_cues.{intent} 的 {cue!r} 不在 cues 里")
+        for intent, weak in f.weak_evidence_cues.items():
+            if weak.cue not in self.cues:
+                raise DataError(f"script.yaml：weak_evidence_cues.{intent} 的 {weak.cue!r} 不在 cues 里")
         for cue in f.told_by:
             if cue not in self.cues:
                 raise DataError(f"script.yaml：told_by 的 {cue!r} 不在 cues 里")
@@ -269,6 +286,15 @@ class Flow:
 
     def cue(self, name: str, text: str) -> re.Match[str] | None:
         return self.cues[name].search(text)
+
+    def uncued(self, intent: str, confidence: float, norm: str) -> bool:
+        """Whether a big jump lacks the ground its cue must find in the text (script.yaml
+        `evidence_cues`, and `weak_evidence_cues` below their mark): it only gives the "可能…" note."""
+        cue = self.evidence_cues.get(intent)
+        if cue is not None and not (norm and self.cue(cue, norm)):
+            return True
+        weak = self.weak_evidence_cues.get(intent)
+        return weak is not None and confidence < weak.below and not (norm and self.cue(weak.cue, norm))
 
     def damaged(self, text: str) -> str | None:
         """The buyer's other thing that the product damaged ("睡衣也被染了" → 睡衣): None
