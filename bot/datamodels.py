@@ -233,6 +233,9 @@ class Remedy(_Strict):
     until_received: bool = False
     # pays money back: left out once the buyer says the platform refunded (script.yaml cue refunded)
     refund: bool = False
+    # a gift, not a fix (the apology gift): the message that asks for the review does not name it
+    # (a gift beside a review request is tied whatever disclaimer follows: guard.yaml ties.gift)
+    gift: bool = False
 
 
 class RemediesFile(_Strict):

@@ -38,6 +38,7 @@ class Remedy:
     refund: bool = False  # pays money back: not offered once the platform refunded (Context.refunded)
     up_to: float | None = None  # the most in yuan an agent agrees outright when the buyer names a sum
     for_products: re.Pattern[str] | None = None  # products it is granted on whatever the cause
+    gift: bool = False  # a gift, not a fix: not named beside the review request ({{ gift }})
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -73,6 +74,7 @@ class RemedyBook:
                 re.compile(r["amount"]) if r.get("amount") else None, r.get("with_amount"),
                 bool(r.get("refund")), float(r["up_to"]) if r.get("up_to") is not None else None,
                 re.compile(r["for_products"]) if r.get("for_products") else None,
+                bool(r.get("gift")),
             )
             for rid, r in spec["remedies"].items()
         }

@@ -19,7 +19,8 @@ TONE_FILES = {v: k for k, v in TONES.items()}
 VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_date", "cause",
              "options", "remedy", "requested", "requested_text", "others", "listed", "what_next", "again",
              "shipping", "damaged", "listed_several", "these", "these_listed", "why", "followed", "them",
-             "sum_named", "most", "others_than_sum", "kept_back", "kept_keep", "tone")
+             "sum_named", "most", "others_than_sum", "kept_back", "kept_keep", "tone",
+             "gift")
 
 
 @dataclass(frozen=True, slots=True)
