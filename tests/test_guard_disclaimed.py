@@ -92,3 +92,16 @@ def test_a_disclaimed_gift_is_blocked(engine: Engine, text: str) -> None:
 @pytest.mark.parametrize("text", NEAR_MISSES)
 def test_a_remedy_or_a_bare_disclaimer_passes(engine: Engine, text: str) -> None:
     assert _findings(engine, text) == {}
+
+
+# -- a review named, not asked for; the practice disavowed; a gift every order gets ----------------
+
+@pytest.mark.parametrize("text", ["亲，您的评价我们看到了，谢谢您，小样是下单都送的",
+                                  "您说的好评有礼吗？没有的哦，我们从来不搞这种"])
+def test_a_review_named_beside_a_gift_is_no_request(engine: Engine, text: str) -> None:
+    assert "conditional_benefit" not in _findings(engine, text)
+
+
+@pytest.mark.parametrize("text", ["好评送5元红包，改不改都看您", "给您发个红包，评价帮忙改一下，不改也没关系"])
+def test_a_gift_beside_a_request_still_ties(engine: Engine, text: str) -> None:
+    assert _findings(engine, text).get("conditional_benefit") == "block"

@@ -105,6 +105,8 @@ class Ties:
         self.remedy = _compile("remedy")
         self.gift = _compile("gift")
         self.cash = _compile("cash")
+        self.bare = _compile("bare")
+        self.gift_free = _compile("gift_free")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -166,10 +168,20 @@ class Ties:
     def _asked(self, text: str, reviews: Spans) -> Spans:
         """Review actions asked for: those whose clause says no disclaimer (评价改不改都看您 is
         the disclaimer itself; 差评能不能改一下 beside 不改也没关系 is still asked)."""
-        if self.decouple is None:
-            return reviews
+        # the practice disavowed (好评返红包吗？没有的，这种我们从来不做) or the gift said to come
+        # with every order (赠品是下单就有的活动): no gift is offered for the review
+        if self.gift_free is not None and self.gift_free.search(text):
+            return ()
         return tuple(r for r in reviews if not _quoted(text, r[0])
-                     and self.decouple.search(text, *_clause(text, *r)) is None)
+                     and (self.decouple is None or self.decouple.search(text, *_clause(text, *r)) is None)
+                     and not self._bare(text, *r))
+
+    def _bare(self, text: str, s: int, e: int) -> bool:
+        """A review named, not asked for (您的好评我们收到了): a bare review word, unless a gift
+        follows it at once (好评返现, 好评送5元: the slogan is the request)."""
+        if self.bare is None or self.bare.fullmatch(text[s:e]) is None:
+            return False
+        return self.gift is None or self.gift.search(text[e:e + 4]) is None
 
     def _denied(self, text: str, left: int, right: int) -> bool:
         return (self.denied is not None and self.denied.search(text, left, right) is not None
