@@ -105,3 +105,9 @@ def test_a_review_named_beside_a_gift_is_no_request(engine: Engine, text: str) -
 @pytest.mark.parametrize("text", ["好评送5元红包，改不改都看您", "给您发个红包，评价帮忙改一下，不改也没关系"])
 def test_a_gift_beside_a_request_still_ties(engine: Engine, text: str) -> None:
     assert _findings(engine, text).get("conditional_benefit") == "block"
+
+
+def test_a_refund_said_over_two_clauses_is_a_remedy(engine: Engine) -> None:
+    """20元已经提交，会原路退回: the refund the buyer chose, its 退 in the next clause."""
+    text = "好的，20元已经提交，会原路退回。另外想问一下，愿意考虑更新一下评价吗？改不改都由您决定。"
+    assert _findings(engine, text) == {}

@@ -40,6 +40,13 @@ def _clause(text: str, s: int, e: int) -> tuple[int, int]:
     return left, right
 
 
+def _sentence(text: str, s: int, e: int) -> tuple[int, int]:
+    """The sentence around [s, e): from after the last 。!? before s to the next one."""
+    left = max(text.rfind(c, 0, s) for c in "。！？!?") + 1
+    ends = [i for i in (text.find(c, e) for c in "。！？!?") if i >= 0]
+    return left, min(ends) if ends else len(text)
+
+
 def _quoted(text: str, pos: int) -> bool:
     """Whether pos is inside quotation marks (以“好评返现”为由: a practice named, not offered)."""
     before = text[:pos]
@@ -159,8 +166,11 @@ class Ties:
         for s, e in spans:
             left, right = _clause(text, s, e)
             gift = self.gift is not None and self.gift.search(text, left, right) is not None
+            # the remedy is read in the whole sentence: 20元已经提交，会原路退回 is the refund the
+            # buyer chose, said over two clauses
+            a, b = _sentence(text, s, e)
             cash = (self.cash is not None and self.cash.search(text, left, right) is not None
-                    and (self.remedy is None or self.remedy.search(text, left, right) is None))
+                    and (self.remedy is None or self.remedy.search(text, a, b) is None))
             if (gift or cash) and not _quoted(text, s):
                 out.append((s, e))
         return out
