@@ -246,6 +246,9 @@ class Remedy(_Strict):
     refund: bool = False
     # the buyer keeps using the goods: left out once the buyer reports a danger (script.yaml cue safety)
     keeps_in_use: bool = False
+    # a gift, not a fix (the apology gift): the message that asks for the review does not name it
+    # (a gift beside a review request is tied whatever disclaimer follows: guard.yaml ties.gift)
+    gift: bool = False
 
 
 class RemediesFile(_Strict):

@@ -30,7 +30,10 @@ SAMPLE = {
     "others_than_sum": "给您换一件新的，来回运费都由我们承担；或者给您办退货退款，退回的运费由我们承担",
     "kept_back": "给您办退货退款，退回的运费由我们承担", "kept_keep": "东西您留着，我们给您退一部分货款作为补偿",
     "review_path": "手机淘宝「我的」→「评价」",
+    "gift": False,
 }
+# the apology gift chosen (remedies.yaml gift: true): said as the composer says it
+GIFT = {**SAMPLE, "remedy": "寄一份致歉小礼物", "gift": True}
 VARIANTS = [v for vs in LIB.variants.values() for v in vs]
 REVIEW_OK = ("polite_request", "closing", "malicious", "remedy", "public_reply")
 
@@ -57,6 +60,19 @@ def test_variant_renders_and_passes_the_guard(engine: Engine, variant) -> None: 
     acts = engine.understand.agent(text).acts
     if folder not in REVIEW_OK:
         assert "request_review" not in acts, text
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if "gift" in v.names], ids=lambda v: v.id)
+@pytest.mark.parametrize("given", ["gift", "left_out"])
+def test_a_gift_is_never_named_beside_the_review_request(engine: Engine, variant, given: str) -> None:  # type: ignore[no-untyped-def]
+    """The apology gift chosen: the request does not name it, and a render that leaves ``gift``
+    out (a shop's own caller) falls back on the safe reading."""
+    values = GIFT if given == "gift" else {k: v for k, v in GIFT.items() if k != "gift"}
+    text = LIB.render(variant, values)
+    assert "礼物" not in text, text
+    assert engine.understand.agent(text).findings == [], text
+    # the remedy itself is named when it is no gift
+    assert "换一件新的" in LIB.render(variant, SAMPLE)
 
 
 def test_a_missing_variable_is_an_error() -> None:

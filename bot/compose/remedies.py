@@ -39,6 +39,7 @@ class Remedy:
     up_to: float | None = None  # the most in yuan an agent agrees outright when the buyer names a sum
     for_products: re.Pattern[str] | None = None  # products it is granted on whatever the cause
     keeps_in_use: bool = False  # the buyer keeps using the goods: not offered on a safety hazard
+    gift: bool = False  # a gift, not a fix: not named beside the review request ({{ gift }})
 
     def size_in(self, text: str) -> str | None:
         """The size ``text`` names for this remedy, as said back ("l" → "L码"), else None."""
@@ -75,6 +76,7 @@ class RemedyBook:
                 bool(r.get("refund")), float(r["up_to"]) if r.get("up_to") is not None else None,
                 re.compile(r["for_products"]) if r.get("for_products") else None,
                 bool(r.get("keeps_in_use")),
+                bool(r.get("gift")),
             )
             for rid, r in spec["remedies"].items()
         }

@@ -140,6 +140,9 @@ class Composer:
             "cause": self.labels.spoken_cause(ctx.cause),
             "options": options_text,
             "remedy": remedy,
+            # the chosen option is a gift (the apology gift): a message asking for the review does not
+            # name it, as a gift beside a review request is tied whatever disclaimer follows
+            "gift": chosen.gift,
             "requested": _sized(wanted, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit),
             "requested_text": _sized(wanted, "text", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit),
             "others": others,

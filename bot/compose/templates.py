@@ -19,7 +19,12 @@ TONE_FILES = {v: k for k, v in TONES.items()}
 VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_date", "cause",
              "options", "remedy", "requested", "requested_text", "others", "listed", "what_next", "again",
              "shipping", "damaged", "listed_several", "these", "these_listed", "why", "followed", "them",
-             "sum_named", "most", "others_than_sum", "kept_back", "kept_keep", "review_path", "tone")
+             "sum_named", "most", "others_than_sum", "kept_back", "kept_keep", "review_path", "tone",
+             "gift")
+# Values a render falls back on when the caller leaves them out, each the safe reading: a shop's
+# render that does not say whether the remedy is a gift never names it beside the review request
+# (a gift beside a review request is tied whatever disclaimer follows).
+SAFE_DEFAULTS: dict[str, Any] = {"gift": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,4 +147,4 @@ class TemplateLibrary:
         """Render one variant with Jinja (the only renderer); a missing variable raises
         (StrictUndefined). What costs is kept by the caller: the engine keeps each reply
         by its variant and the values of ``variant.slots``."""
-        return " ".join(variant.template.render(**variables).split())
+        return " ".join(variant.template.render(**{**SAFE_DEFAULTS, **variables}).split())

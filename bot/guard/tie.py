@@ -40,6 +40,20 @@ def _clause(text: str, s: int, e: int) -> tuple[int, int]:
     return left, right
 
 
+def _sentence(text: str, s: int, e: int) -> tuple[int, int]:
+    """The sentence around [s, e): from after the last 。!? before s to the next one."""
+    left = max(text.rfind(c, 0, s) for c in "。！？!?") + 1
+    ends = [i for i in (text.find(c, e) for c in "。！？!?") if i >= 0]
+    return left, min(ends) if ends else len(text)
+
+
+def _quoted(text: str, pos: int) -> bool:
+    """Whether pos is inside quotation marks (以“好评返现”为由: a practice named, not offered)."""
+    before = text[:pos]
+    return (before.count("“") > before.count("”") or before.count("「") > before.count("」")
+            or before.count('"') % 2 == 1)
+
+
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(s <= pos < e for s, e in spans)
 
@@ -95,6 +109,11 @@ class Ties:
         self.denied = _compile("denied")
         self.thanked = _compile("thanked")
         self.unless_review = _compile("unless_review")
+        self.remedy = _compile("remedy")
+        self.gift = _compile("gift")
+        self.cash = _compile("cash")
+        self.bare = _compile("bare")
+        self.gift_free = _compile("gift_free")
         self.agree_stages = frozenset(spec.get("agree_stages", []))
         self.memory = int(spec.get("memory", 2))
 
@@ -134,6 +153,45 @@ class Ties:
                 continue
             out.append((s, e))
         return out
+
+    def _gifts(self, text: str) -> list[tuple[int, int]]:
+        """Gifts offered or just paid (红包, 券, 返您10元, 补偿您30元): pending or paid benefits
+        whose clause names a gift, or cash outside the product's own remedy (给您退20元, 给您换一件
+        新的 are remedies). A disclaimer beside one does not untie it from a review request."""
+        spans = list(self._pending(text, owed=False))
+        paid = self._paid_money(text)
+        if paid is not None:
+            spans.append(paid)
+        out = []
+        for s, e in spans:
+            left, right = _clause(text, s, e)
+            gift = self.gift is not None and self.gift.search(text, left, right) is not None
+            # the remedy is read in the whole sentence: 20元已经提交，会原路退回 is the refund the
+            # buyer chose, said over two clauses
+            a, b = _sentence(text, s, e)
+            cash = (self.cash is not None and self.cash.search(text, left, right) is not None
+                    and (self.remedy is None or self.remedy.search(text, a, b) is None))
+            if (gift or cash) and not _quoted(text, s):
+                out.append((s, e))
+        return out
+
+    def _asked(self, text: str, reviews: Spans) -> Spans:
+        """Review actions asked for: those whose clause says no disclaimer (评价改不改都看您 is
+        the disclaimer itself; 差评能不能改一下 beside 不改也没关系 is still asked)."""
+        # the practice disavowed (好评返红包吗？没有的，这种我们从来不做) or the gift said to come
+        # with every order (赠品是下单就有的活动): no gift is offered for the review
+        if self.gift_free is not None and self.gift_free.search(text):
+            return ()
+        return tuple(r for r in reviews if not _quoted(text, r[0])
+                     and (self.decouple is None or self.decouple.search(text, *_clause(text, *r)) is None)
+                     and not self._bare(text, *r))
+
+    def _bare(self, text: str, s: int, e: int) -> bool:
+        """A review named, not asked for (您的好评我们收到了): a bare review word, unless a gift
+        follows it at once (好评返现, 好评送5元: the slogan is the request)."""
+        if self.bare is None or self.bare.fullmatch(text[s:e]) is None:
+            return False
+        return self.gift is None or self.gift.search(text[e:e + 4]) is None
 
     def _denied(self, text: str, left: int, right: int) -> bool:
         return (self.denied is not None and self.denied.search(text, left, right) is not None
@@ -210,8 +268,18 @@ class Ties:
             if hit:
                 return hit
         held = self.withhold.search(text) if self.withhold is not None else None
-        if held:
+        # held back needs something the buyer is owed in the message: 您不改的话我们也没办法，
+        # 差评会影响我的工资 holds nothing back (it pleads: guilt, not a price)
+        if held and ((self.service is not None and self.service.search(text))
+                     or (self.benefit is not None and self.benefit.search(text))):
             return Tie(*span(held), "withheld")
+        # a gift and a review asked for in one message are tied whatever disclaimer follows
+        # (给您发个10元红包，差评能不能改一下，不改也没关系); an owed remedy is not a gift
+        asked = self._asked(text, reviews) if reviews and free else ()
+        if asked:
+            gifts = self._gifts(text)
+            if gifts:
+                return Tie(min(asked[0][0], gifts[0][0]), max(asked[0][1], gifts[0][1]), "same_message")
         if reviews and pending and not free:
             s = min(reviews[0][0], pending[0][0])
             e = max(reviews[0][1], pending[0][1])
