@@ -105,6 +105,13 @@ class Composer:
         d = case.order_date
         options_text = book.options_text(ctx.cause, no_goods=no_goods,
                                          refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit)
+        ours = [book.remedies[r] for r in ctx.options_listed if r in book.remedies
+                and r not in ctx.remedies_refused and all(o.id != r for o in options)]
+        if ours:
+            # the agent offered an option the cause's list lacks ("给您换一个新的" on a parcel broken
+            # on the way): it stands, and "那现在咋办" gets it first, then the cause's own
+            options = [*ours, *options]
+            options_text = "；或者".join(r.text for r in options[:3]).replace("{{ unit }}", unit)
         left = [r for r in options if r.id not in ctx.remedies_refused]
         if ctx.remedy_requested is None and left and len(left) < len(options):
             # an option the buyer refused is not offered again ("退就不用了"; beside a request,

@@ -68,10 +68,13 @@ class BuyerReading:
             rest = "".join(c for c in clauses if not flow.cue("refunded", c))
             u = self.understand.buyer(rest) if rest.strip("，。！？,.!?；; ") else u.model_copy(update={
                 "intent": "other", "intents": [IntentScore(intent="other", confidence=u.confidence)]})
-        if u.cause is None and ctx.remedy_chosen is None and u.intent == "affirm" \
-                and not any(i.intent in COMPLAINTS for i in u.intents):
+        if u.cause is None and ctx.remedy_chosen is None and (u.intent in COMPLAINTS or (
+                u.intent == "affirm" and not any(i.intent in COMPLAINTS for i in u.intents))):
             told = next((cause for cue, cause in flow.told_by.items() if flow.cue(cue, norm)), None)
-            if told is not None:  # "是的 还没收到呢" read as a plain yes: the yes, and the problem told
+            if told is not None and u.intent in COMPLAINTS:
+                # "是的 还没收到呢" read as a complaint that names no cause: the cue tells it
+                u = u.model_copy(update={"cause": told})
+            elif told is not None:  # "是的 还没收到呢" read as a plain yes: the yes, and the problem told
                 heard = u.intents or [IntentScore(intent=u.intent, confidence=u.confidence)]
                 u = u.model_copy(update={"cause": told, "intents": [*heard, IntentScore(intent="complain",
                                                                                        confidence=1.0)]})
@@ -126,8 +129,9 @@ class BuyerReading:
                 u = u.model_copy(update={"intent": "affirm", "intents": [
                     IntentScore(intent="affirm", confidence=u.confidence),
                     *(i for i in u.intents if i.intent not in ("busy", "affirm"))]})
-        if u.intent == "wrong_person" and flow.cue("hands_over", norm):
+        if u.intent in ("wrong_person", "busy") and flow.cue("hands_over", norm):
             # "那锅是他买的 我也不太清楚 你等下 他停好车了": the buyer is coming; nothing is said yet
+            # (neither the wrong person nor a callback: "等一下啊 她马上过来" read as busy)
             u = u.model_copy(update={"intent": "other", "intents": [
                 IntentScore(intent="other", confidence=u.confidence)]})
         if u.intent == "affirm" and flow.cue("asks_remedy", norm) and not flow.cue("yes", norm):
