@@ -586,14 +586,18 @@ class Engine:
                 events += dict.fromkeys(e for cue, evs in self.script.cue_events_after.items()
                                         if flow.cue(cue, norm) for e in evs)
         # "那还是退15吧" read as a complaint still chooses; read as a question, only beside
-        # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks. The case's
+        # another clause ("好，那就补发吧，菊花茶要寄回去吗"): "退货要寄到哪" alone asks, though a
+        # weak question reading of a plain request by the option's cue ("那你们先帮我催一下吧", ask
+        # at 0.21, no question cue) chooses: the cue, not one model reading, decides. The case's
         # own cause said again is no new problem ("寄扣子吧，我楼下就有裁缝" read as quality), nor is
         # a message that ends on its choice ("重做还要等半个月，算了，退三成吧" read as logistics) or
         # opens with it and names no problem after it ("补缺的就行 我都拼一大半了" read as quality).
         if before in self.roles.offers and ctx.remedies_offered and norm \
                 and (u.cause in (None, ctx.cause) or self.choices.picks("".join(clauses[-1:]))
                      or self.choices.opens_on_choice(clauses)) \
-                and (intent != "ask" or len(clauses) > 1) \
+                and (intent != "ask" or len(clauses) > 1 or (
+                    u.confidence < flow.weak_primary and self.choices.outright(norm)
+                    and not flow.cue("question", norm))) \
                 and not any(self.script.leaves(before, e) for e in events if e not in self._pick_outranks) \
                 and (self.choices.picks(norm) or self.choices.worded(ctx, norm) is not None) \
                 and not self._refund_again(ctx, norm):

@@ -172,6 +172,15 @@ class BuyerReading:
                 # as an exchange): the options are declined
                 u = u.model_copy(update={"intent": "deny", "confidence": 1.0, "intents": [
                     IntentScore(intent="deny", confidence=1.0)]})
+        if norm and ctx.problem_stated and (u.intent == "busy" or any(i.intent == "busy" for i in u.intents)) \
+                and flow.cue("goods_found", norm) \
+                and not any(flow.cue(c, norm) for c in ("busy_now", "later", "puts_off", "proposes_time")):
+            # "找到了，在驿站放着呢，盒子都压扁了" (busy at 0.84 beside a complaint, for 放着呢): news
+            # of the parcel found, however surely read as busy, with no busy word or time in it
+            kept = [i for i in u.intents if i.intent != "busy"] or [
+                IntentScore(intent="complain" if u.cause else "other", confidence=u.confidence)]
+            u = u.model_copy(update={"intent": u.intent if u.intent != "busy" else kept[0].intent,
+                                     "intents": kept})
         ctx.deal = False
         ctx.own_fault = bool(norm) and flow.cue("own_fault", norm) is not None
         # ("是我自己扔洗碗机里洗了" owns the misuse; it fixed nothing)
