@@ -111,3 +111,19 @@ def test_a_refund_said_over_two_clauses_is_a_remedy(engine: Engine) -> None:
     """20元已经提交，会原路退回: the refund the buyer chose, its 退 in the next clause."""
     text = "好的，20元已经提交，会原路退回。另外想问一下，愿意考虑更新一下评价吗？改不改都由您决定。"
     assert _findings(engine, text) == {}
+
+
+@pytest.mark.parametrize("text", [
+    # a gift every order gets, then a gift of its own beside the request (a reviewer's probe)
+    "活动赠品下单就有，另外给您10元红包，差评能改一下吗，改不改都看您",
+    "小样是下单都送的，再给您转8块，评价帮忙改改，不改也没关系",
+    # a gift and a review quoted apart name no practice: they are still offered and asked
+    '给您发个"10元红包"，能把"差评"改一下吗，不改也没关系',
+    "送您一张「20元券」，「中评」方便的话改一下，改不改都随您",
+])
+def test_a_free_gift_or_quotes_do_not_untie_another_gift(engine: Engine, text: str) -> None:
+    assert _findings(engine, text).get("conditional_benefit") == "block"
+
+
+def test_a_practice_named_in_quotes_is_no_offer(engine: Engine) -> None:
+    assert "conditional_benefit" not in _findings(engine, "以“好评返现”为由要求退款的，平台不支持")

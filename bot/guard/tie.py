@@ -47,11 +47,18 @@ def _sentence(text: str, s: int, e: int) -> tuple[int, int]:
     return left, min(ends) if ends else len(text)
 
 
-def _quoted(text: str, pos: int) -> bool:
-    """Whether pos is inside quotation marks (以“好评返现”为由: a practice named, not offered)."""
+def _quote_at(text: str, pos: int) -> str | None:
+    """The quoted words around pos, if pos is inside quotation marks."""
     before = text[:pos]
-    return (before.count("“") > before.count("”") or before.count("「") > before.count("」")
-            or before.count('"') % 2 == 1)
+    for open_, close in (("“", "”"), ("「", "」")):
+        if before.count(open_) > before.count(close):
+            start = before.rfind(open_) + 1
+            end = text.find(close, pos)
+            return text[start:end if end >= 0 else len(text)]
+    if before.count('"') % 2 == 1:
+        end = text.find('"', pos)
+        return text[before.rfind('"') + 1:end if end >= 0 else len(text)]
+    return None
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -171,18 +178,45 @@ class Ties:
             a, b = _sentence(text, s, e)
             cash = (self.cash is not None and self.cash.search(text, left, right) is not None
                     and (self.remedy is None or self.remedy.search(text, a, b) is None))
-            if (gift or cash) and not _quoted(text, s):
+            if (gift or cash) and not self._practice_named(text, s):
                 out.append((s, e))
         return out
+
+    def _practice_named(self, text: str, pos: int) -> bool:
+        """Whether pos is inside quotation marks that name the practice whole (以“好评返现”为由):
+        a gift and a review quoted apart (发个"10元红包"，把"差评"改一下) are still offered and asked."""
+        quoted = _quote_at(text, pos)
+        if quoted is None or self.review is None or not self.review.search(quoted):
+            return False
+        return any(p is not None and p.search(quoted) for p in (self.gift, self.cash, self.benefit))
+
+    def _gift_free(self, text: str) -> bool:
+        """The practice disavowed (好评返红包吗？没有的，这种我们从来不做) or the gift said to come with
+        every order (赠品是下单就有的活动), and no gift or cash offered besides: each gift is in the
+        clause that says so, or in a question that is answered (活动赠品下单就有，另外给您10元红包 is
+        still a gift)."""
+        if self.gift_free is None:
+            return False
+        free = [_clause(text, *span(m)) for m in self.gift_free.finditer(text)]
+        if not free:
+            return False
+        for pat in (self.gift, self.cash):
+            for m in pat.finditer(text) if pat is not None else ():
+                g = span(m)[0]
+                if _inside(g, free):
+                    continue
+                end = _sentence(text, g, g)[1]
+                if end < len(text) and text[end] in "？?":
+                    continue
+                return False
+        return True
 
     def _asked(self, text: str, reviews: Spans) -> Spans:
         """Review actions asked for: those whose clause says no disclaimer (评价改不改都看您 is
         the disclaimer itself; 差评能不能改一下 beside 不改也没关系 is still asked)."""
-        # the practice disavowed (好评返红包吗？没有的，这种我们从来不做) or the gift said to come
-        # with every order (赠品是下单就有的活动): no gift is offered for the review
-        if self.gift_free is not None and self.gift_free.search(text):
+        if self._gift_free(text):
             return ()
-        return tuple(r for r in reviews if not _quoted(text, r[0])
+        return tuple(r for r in reviews if not self._practice_named(text, r[0])
                      and (self.decouple is None or self.decouple.search(text, *_clause(text, *r)) is None)
                      and not self._bare(text, *r))
 
