@@ -14,7 +14,7 @@ from bot.engine import Engine
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
 from bot.training.session import Session, run_scripted
-from bot.training.team import by_trainee, read_sessions
+from bot.training.team import Trainee, by_trainee, read_sessions
 from bot.training.transcript import TranscriptFiles
 
 TRAINEES = Path(__file__).parent / "data" / "trainees"
@@ -87,19 +87,25 @@ def test_the_terminal_table_wraps_as_chinese_does_at_80_columns(folder: Path) ->
     assert max(len(line) for line in r.output.splitlines()) <= 80
 
 
+def _played(engine: Engine, tmp_path: Path, persona: str, seed: int, name: str,
+            replies: list[str]) -> tuple[Session, Trainee]:
+    """One scripted session written as transcript files, read back: the session and its trainee."""
+    rubric = load_rubric(engine.dialogs)
+    s = Session(engine, find_persona(engine.dialogs, persona), rubric, seed, trainee=name)
+    files = TranscriptFiles(tmp_path, persona, seed, stamp="20261207-090000")
+    s.add_sink(files.write)
+    run_scripted(s, replies)
+    files.close(rubric.rubric.labels)
+    played, _ = read_sessions(tmp_path)
+    (trainee,) = by_trainee(played)
+    return s, trainee
+
+
 def test_a_habit_on_every_reply_counts_once_a_session(engine: Engine, tmp_path: Path) -> None:
     casual = ["林先生你好，我是暖暖生活馆的售后客服小周，请问是林志明先生吗？",
               "你9月20日在我们店买的那个500毫升不锈钢保温杯，还记得吗？",
               "实在抱歉，保温杯不保温，让你失望了。"]
-    rubric = load_rubric(engine.dialogs)
-    s = Session(engine, find_persona(engine.dialogs, "traditional_chinese_buyer"), rubric, 1,
-                trainee="小赵")
-    files = TranscriptFiles(tmp_path, "traditional_chinese_buyer", 1, stamp="20261205-090000")
-    s.add_sink(files.write)
-    run_scripted(s, casual)
-    files.close(rubric.rubric.labels)
-    played, _ = read_sessions(tmp_path)
-    (trainee,) = by_trainee(played)
+    s, trainee = _played(engine, tmp_path, "traditional_chinese_buyer", 1, "小赵", casual)
     assert [v.code for v in s.scorecard.violations].count("informal_you") == 3  # type: ignore[union-attr]
     assert trainee.common_findings() == [("informal_you", 1)]
 
@@ -111,15 +117,7 @@ def test_a_finding_that_failed_the_session_is_not_cut_from_the_common_ones(
     bad = ["在吗", "你好，我们是栖木家居，你那个差评能不能删一下",
            "颜色是你家灯光的问题吧，图片都是实拍的，你自己没看清楚",
            "这样吧，给你返20块钱红包，你把差评改成好评，行不行"]
-    rubric = load_rubric(engine.dialogs)
-    s = Session(engine, find_persona(engine.dialogs, "keeps_review_experienced"), rubric, 2,
-                trainee="小吴")
-    files = TranscriptFiles(tmp_path, "keeps_review_experienced", 2, stamp="20261207-192316")
-    s.add_sink(files.write)
-    run_scripted(s, bad)
-    files.close(rubric.rubric.labels)
-    played, _ = read_sessions(tmp_path)
-    (trainee,) = by_trainee(played)
+    s, trainee = _played(engine, tmp_path, "keeps_review_experienced", 2, "小吴", bad)
     codes = [c for c, _ in trainee.common_findings()]
     assert len(dict.fromkeys(v.code for v in s.scorecard.violations)) > 3  # type: ignore[union-attr]
     assert codes[0] == "conditional_benefit", codes
