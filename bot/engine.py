@@ -546,8 +546,11 @@ class Engine:
             ctx.remedy_underway = ctx.remedy_received = True
         free_now = bool(norm) and flow.cue("free_now", norm) is not None
         intent = self.reading.primary(intent, u, ctx, before, meant, norm, free_now)
-        if intent == "end" and norm and flow.cue("stop_contact", norm):
-            ctx.stop_asked = True  # "以后不要再联系我了": the closing says we will not (key `stop`)
+        # "以后不要再联系我了": the closing says we will not (key `stop`); so it does after a fix
+        # picked in the same breath ("退钱 以后别再给我打电话了", read as the refund alone)
+        stop_too = intent in REQUESTS and before in self.script.active
+        if norm and (intent == "end" or stop_too) and flow.cue("stop_contact", norm):
+            ctx.stop_asked = True
         elif before == self.script.final:
             ctx.stop_asked = False  # once closed, the answer is to this message ("谢谢" after it: 不用谢)
         # the primary intent's events and the other intents' around them (issue 13.3)
@@ -683,6 +686,8 @@ class Engine:
             # another remedy once the review was asked about, and no word on the review ("等下 我想了想
             # 还是退了吧" after "换吧" and the request): the change is taken (below), the answer is to come
             events = [e for e in events if e != "answer"]
+        if ctx.stop_asked and stop_too:
+            events = [*events, "end"]  # the fix is taken, then the talk ends
         moves: list[str] = []
         path = self._fire_all(conv, events, at, moves)
         if unread and before not in self.roles.hears and conv.stage in self.roles.hears:

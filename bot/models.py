@@ -34,6 +34,10 @@ class Strict(Base):
     model_config = ConfigDict(extra="forbid")
 
 
+# Titles a lead may type as part of the buyer's name ("王女士", "李先生")
+_NAME_TITLES = ("女士", "先生", "小姐", "同学", "老师")
+
+
 class Case(Strict):
     """The case fields of design.md: who, what, where, and the review."""
 
@@ -67,6 +71,13 @@ class Case(Strict):
             # and one who types the whole call "王女士" as the honorific too (with the name 王
             # or 王女士) would get "王王女士" or "王女士王女士": the honorific keeps what follows
             self.honorific = title[len(name):].lstrip()
+        else:
+            # a name typed with its title ("王女士") and another honorific ("王姐", "姐") would be
+            # greeted "王女士王姐" or "王女士姐": the honorific the lead picked wins ("王姐")
+            surname = next((name[: -len(t)] for t in _NAME_TITLES if name.endswith(t)), "")
+            if surname and title and title != surname:
+                self.buyer_name = surname
+                self.honorific = title[len(surname):] if title.startswith(surname) else title
         return self
 
 

@@ -187,3 +187,27 @@ def test_a_new_contact_after_resume_starts_at_the_opening_not_paused(tmp_path: P
     assert "阶段：确认商品" in text and "已登记结果：联系不上" in text, text
     after = text.split("已登记结果：联系不上", 1)[1]
     assert "阶段：开场" in after and "（暂停）" not in after, after
+
+
+def test_an_intent_correction_says_what_it_became_and_whether_the_stage_follows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`/意图 投诉` said only "已更正，并记录为训练数据。": not that 投诉 was taken as 威胁投诉, nor that
+    the stage stayed put because the agent had answered since (the flow follows the newest message)."""
+    import io
+
+    from rich.console import Console
+
+    from bot.channels.console import run_console
+    from bot.models import Case
+
+    lines = ["买：衣服洗了一次就掉色", "/意图 想退款", "我：真的很抱歉，给您添麻烦了。", "/意图 投诉", "/quit"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    out = io.StringIO()
+    console = Console(file=out, width=200, highlight=False, color_system=None)
+    case = Case(shop="柚子家女装", buyer_name="周敏")
+    assert run_console(f"sqlite:///{tmp_path / 'c.db'}", ENGINE, case, console) == 0
+    text = out.getvalue()
+    first, second = text.split("已更正：")[1:3]
+    assert first.startswith("买家上一句的意图是“想退款”，并记录为训练数据。\n"), first[:80]
+    assert second.startswith("买家上一句的意图是“威胁投诉”，并记录为训练数据。"
+                             "您在这句之后已经回复过，阶段不跟着改"), second[:80]

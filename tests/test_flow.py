@@ -963,6 +963,19 @@ def test_an_honorific_typed_with_the_name_is_not_greeted_twice(name: str, title:
     assert not any("王女士王" in t or "王王" in t for t in texts), texts
 
 
+@pytest.mark.parametrize("title", ["王姐", "姐"])
+def test_a_name_with_its_title_and_another_honorific_is_greeted_by_the_honorific(title: str) -> None:
+    """csbot assist --buyer 王女士 --honorific 王姐 greeted "请问是王女士王姐吗？": the call the
+    lead picked is said once, "王姐"."""
+    from bot.models import Case
+
+    case = Case(shop="小熊家居", buyer_name="王女士", honorific=title, product="记忆棉枕头")
+    _conv, sug = ENGINE.start(case)
+    texts = [s.text for s in sug.suggestions]
+    assert all("王姐" in t for t in texts), texts
+    assert not any("女士" in t for t in texts), texts
+
+
 @pytest.mark.parametrize("waved_off", ["道歉有什么用", "說這些有啥用啊", "光道歉有用吗，东西怎么办",
                                        "对不起能当饭吃吗"])
 def test_an_apology_waved_off_gets_what_will_be_done(waved_off: str) -> None:

@@ -35,3 +35,34 @@ def test_stop_contact_after_the_close_is_answered_we_will_not(said: str, tone: s
     assert any("换一个新的" in t or "新的" in t for t in texts), texts
     conv, sug = ENGINE.feed(conv, "buyer", "谢谢")  # the next message is answered as itself
     assert all("不会再" not in s.text for s in sug.suggestions), [s.text for s in sug.suggestions]
+
+
+RUDE = [("agent", "您好，请问是王姐吗？我是小熊家居的售后客服，您12月1日买的记忆棉枕头用得怎么样？"),
+        ("buyer", "你们那破枕头睡两天就扁了"), ("agent", "实在对不起，枕头睡两天就扁了确实是我们的问题。"),
+        ("agent", "这批记忆棉回弹没达标，已经反馈工厂了。给您换个新的或者直接退货退款都行，运费我们出，您看哪个方便？")]
+
+
+@pytest.mark.parametrize(("said", "fix"), [("退钱 以后别再给我打电话了", "退货退款"),
+                                           ("换个新的吧 别再给我发消息了", "换一个新的")])
+def test_a_fix_picked_with_stop_contact_is_done_and_no_more_contact(said: str, fix: str) -> None:
+    """"退钱 以后别再给我打电话了" was read as the refund alone: the stage went on to 礼貌请求 and the
+    suggestion promised "有进展都会跟您说" (the review request next). The fix is taken, the talk ends
+    with "不会再打扰您了", the fix still done, no review."""
+    conv, _ = ENGINE.start({**CASE, "buyer_name": "王", "honorific": "姐", "product": "记忆棉枕头"})
+    for role, text in RUDE:
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    conv, sug = ENGINE.feed(conv, "buyer", said)
+    assert conv.stage == "closing" and conv.context.remedy_chosen is not None, conv.stage
+    texts = [s.text for s in sug.suggestions]
+    assert texts and all("不会再" in t and fix in t for t in texts), texts
+    assert not any("评价" in t or "欢迎" in t for t in texts), texts
+
+
+def test_a_fix_picked_with_no_more_excuses_is_no_stop_contact() -> None:
+    """"不要再找借口了" asks for no end to the contact: the refund is arranged as usual."""
+    conv, _ = ENGINE.start({**CASE, "buyer_name": "王", "honorific": "姐", "product": "记忆棉枕头"})
+    for role, text in RUDE:
+        conv, _ = ENGINE.feed(conv, role, text)  # type: ignore[arg-type]
+    conv, sug = ENGINE.feed(conv, "buyer", "退钱 你们不要再找借口了")
+    assert conv.stage != "closing" and not conv.context.stop_asked, conv.stage
+    assert all("不会再" not in s.text for s in sug.suggestions), [s.text for s in sug.suggestions]

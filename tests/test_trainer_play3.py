@@ -76,6 +76,18 @@ def test_half_the_price_back_is_an_option(engine: Engine) -> None:
     assert d.last is not None and "concrete_options" in d.last.facts.facts, d.last.facts
 
 
+def test_a_new_one_made_to_order_again_is_an_option(engine: Engine) -> None:
+    """"给您重新按雾灰色定做一副，或者退货退款" offers two options: the scorecard said
+    "✗ 给两个以上选项让买家挑" (the words between 重新 and 定做 hid the first)."""
+    d = Dialog("keeps_review_experienced", 2, engine=engine)
+    for line in ["您好，请问是沈女士吗？我是栖木家居的售后客服，您11月1日定做的雾灰色遮光窗帘，想跟您了解一下情况。",
+                 "真的很抱歉，定做的窗帘挂上去颜色跟图片差这么多，换谁都会失望，这是我们的问题。"]:
+        d.say(line)
+    d.say("是我们拍照的时候灯光偏暖，图片颜色没还原准。给您重新按雾灰色定做一副，或者退货退款，来回运费我们出，您看哪个合适？")
+    assert d.last is not None and "concrete_options" in d.last.facts.facts, d.last.facts
+    assert {"exchange", "return_refund"} <= set(d.last.facts.remedies), d.last.facts.remedies
+
+
 def test_a_small_gift_sent_is_an_option(engine: Engine) -> None:
     d = Dialog("slow_delivery_first_time", 2, engine=engine)
     for line in SLOW:

@@ -407,7 +407,12 @@ class _Session:
                               intent=arg if name == "intent" else None,
                               cause=arg if name == "cause" else None,
                               stage=arg if name == "stage" else None))
-            self.console.print("[green]已更正，并记录为训练数据。[/]")
+            what = {"intent": "买家上一句的意图", "cause": "案子的原因", "stage": "阶段"}[name]
+            done = f"已更正：{what}是“{self.labels.name(name, code)}”，并记录为训练数据。"
+            if name == "intent" and history and history[-1].role != "buyer":
+                # (bot/store/corrections.py: the flow follows the newest message only)
+                done += "您在这句之后已经回复过，阶段不跟着改；要改阶段用 /阶段。"
+            self.console.print(f"[green]{done}[/]")
             self.show(sug)
 
 
