@@ -762,6 +762,12 @@ class Engine:
             ctx.remedy_chosen = requested
             ctx.remedy_changed = True
             ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
+        # the one remedy chosen is a gift, no fix (remedies.yaml `gift`): no review request in this
+        # case; chosen just now, the request stage gives way to the thanks and the close
+        chosen = self.remedies.remedies.get(ctx.remedy_chosen or "")
+        ctx.gift_only = chosen is not None and chosen.gift
+        if ctx.gift_only and conv.stage in self.roles.asks:
+            self.script.fire(conv, "gift_only", at)
         # the size a request or choice of a sized remedy names ("那能换个L码吗"): said back, not asked
         sized = self.remedies.remedies.get(requested or ctx.remedy_chosen or ctx.remedy_requested or "")
         size = sized.size_in(norm) if sized is not None and norm else None
@@ -1031,6 +1037,9 @@ class Engine:
         if ctx.extorted and conv.stage not in self.roles.suspect and conv.stage in self._after_remedy \
                 and ctx.last_role == "buyer" and "extorted" in self.flow.notes:
             out.append(self._note("extorted"))  # the hold ended: the fix goes ahead, no review asked
+        if ctx.gift_only and conv.stage in self._after_remedy and ctx.last_role == "buyer" \
+                and "gift_only" in self.flow.notes:
+            out.append(self._note("gift_only"))  # the gift goes out, no review asked
         if ctx.deal and ctx.last_role == "buyer" and "deal" in self.flow.notes:
             out.append(self._note("deal"))
         if ctx.rounds > 1 and ctx.last_role == "buyer" and ctx.stage_before == self.script.final \

@@ -181,6 +181,9 @@ class Context(Base):
     # the buyer once asked money for the review (held as 疑似恶意), kept when the hold ends: no
     # review request in this case, which would look like the deal (script.yaml condition `extorted`)
     extorted: bool = False
+    # the one remedy the buyer chose is a gift, no fix (remedies.yaml `gift`): no review request
+    # either, which would read as the gift's price (script.yaml event `gift_only`)
+    gift_only: bool = False
     refusals: int = 0  # agent replies in the malicious hold that promised nothing
     evidence_kept: bool = False
     complaint_filed: bool = False

@@ -77,16 +77,39 @@ def test_the_agents_own_offer_is_the_option_and_a_happy_thanks_takes_it(said: st
     """"哇那太好了 谢谢亲～" was read as 其他 and the three standard options came again; a yes took 换货."""
     flow = _tea_explained().agent("给您塞两包新茶小样").expect("remedy")
     assert flow.conv.context.options_listed == ["apology_gift"]
-    flow.buyer(said).expect("polite_request")
+    flow.buyer(said).expect("closing")  # a gift alone: no review request, thanks and the close
     assert flow.conv.context.remedy_chosen == "apology_gift"
     texts = _texts(flow)
-    assert texts and all("礼物" in t for t in texts), texts
+    assert texts and all("礼物" in t and "评价" not in t for t in texts), texts
     assert not any("换" in t or "退货" in t for t in texts), texts
 
 
 def test_a_thanks_that_thinks_it_over_takes_nothing() -> None:
     flow = _tea_explained().agent("给您塞两包新茶小样").buyer("谢谢 我考虑一下吧").expect("remedy")
     assert flow.conv.context.remedy_chosen is None
+
+
+@pytest.mark.parametrize("said", ["都喝了一半了", "算了 都喝了一半了 就这样吧", "一半都发霉了"])
+def test_half_of_the_goods_is_no_half_of_the_money(said: str) -> None:
+    """"都喝了一半了" chose 部分退款 by its 一半 and moved on to the review request: half of the tea
+    drunk is no sum asked for. Half the money still chooses it."""
+    flow = _tea_explained().agent("给您换一盒新的，或者退货退款，您看哪个合适？").buyer(said)
+    assert flow.conv.context.remedy_chosen != "partial_refund" and flow.conv.stage != "polite_request"
+
+
+@pytest.mark.parametrize("said", ["一半的钱退给我吧", "一半就行"])
+def test_half_the_money_chooses_the_partial_refund(said: str) -> None:
+    flow = _tea_explained().agent("茶您留着，给您退一半的货款，或者换一盒新的，您看哪个合适？")
+    flow.buyer(said).expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "partial_refund"
+
+
+def test_money_named_as_a_top_up_is_the_partial_refund_not_the_gift() -> None:
+    """"补10块吧" to "一张20元无门槛券，或者直接补偿您10元" chose the gift by its 补 and a number: the money
+    is money back (a fix); the coupon is the gift."""
+    flow = _tea_explained().agent("给您一张20元无门槛券，或者直接补偿您10元，您看要哪个？")
+    flow.buyer("补10块吧").expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "partial_refund"
 
 
 # -- 3. an option refused is not offered again ---------------------------------------------------------------

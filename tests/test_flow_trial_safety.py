@@ -131,3 +131,18 @@ def test_an_objection_to_a_review_asked_too_early_gets_an_apology_and_the_fix(ob
     assert texts and all(("早" in t) and ("抱歉" in t or "对不起" in t or "道歉" in t) for t in texts), texts
     assert all("退货退款" in t for t in texts), texts  # back to finishing the remedy
     assert not any("自由" in t or "好评" in t for t in texts), texts
+
+
+def test_a_danger_after_the_platform_refunded_offers_no_refund_again() -> None:
+    """Once the platform refunded, a danger put 退货退款 back among the options (remedies.yaml
+    `hazard`): the money offered twice. The refunds stay off; the advice to stop using it stays."""
+    flow = (_told().buyer("我已经找平台申请退款了 钱前天就到了").agent("您和家里人都没事吧？")
+            .buyer("人倒是没事 就是吓死了").agent("人没事就好，真是吓着您了，真的非常抱歉。")
+            .agent("这批电机散热有问题，我们已经反馈给厂家，整批下架检查。").expect("remedy"))
+    assert flow.conv.context.refunded and flow.conv.context.safety
+    remedies = ENGINE.remedies.remedies
+    ids = [r.id for r in flow.last.remedies]
+    assert ids and not any(remedies[i].refund for i in ids), ids
+    texts = _texts(flow)
+    assert texts and all("退款" not in t and "退一部分" not in t for t in texts), texts
+    assert all("别" in t and "用" in t for t in texts), texts

@@ -4,7 +4,8 @@
 untied the red packet from the request. A disclaimer does not untie a gift from a request said in
 the same message; what it may leave clean is the product's own remedy, unconditional (退款已经给您
 退了，评价改不改都看您; 给您换一件新的，评价方便的话改一下，不改也没关系), and a disclaimer with no
-request at all (送您一张券，跟评价没有关系，评价怎么写都由您决定: the guard's own rewrite).
+request at all (送您一张券，跟评价没有关系，评价怎么写都由您决定). The guard's own rewrite keeps the gift
+alone, without a word on the review (a gift beside the review reads as tied, whatever the disclaimer).
 
 The trial's lines go through `csbot lint` (exit code, the Chinese finding); the class is tested on
 siblings written afterwards, in none of the corpus files."""
@@ -59,8 +60,9 @@ def test_a_trial_line_is_blocked_by_lint(text: str) -> None:
     assert code == 1, out
     assert "【禁止】好评返现等条件利益" in out
     assert "把好处和评价挂钩" in out
-    # the rewrite keeps the gift, unconditional, and asks for nothing
-    assert "不附带任何条件，跟评价没有关系，评价怎么写都由您决定。" in out
+    # the rewrite keeps the gift, unconditional, and says nothing of the review
+    rewrite = out.split("建议改为：")[1].splitlines()[0]
+    assert "不附带任何条件。" in rewrite and "评价" not in rewrite and "评" not in rewrite, rewrite
 
 
 def test_the_done_refund_with_a_disclaimer_passes_lint() -> None:

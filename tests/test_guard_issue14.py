@@ -172,15 +172,22 @@ def test_after_a_block_the_suggestions_repair_it(engine: Engine) -> None:
 
 
 def test_every_rewrite_passes_the_guard(engine: Engine) -> None:
+    """…with no block, and a rewrite that keeps a benefit says no word on the review: "给您发个10元红包，
+    不附带任何条件，跟评价没有关系，评价怎么写都由您决定" still put the gift beside the review."""
+    guard = engine.understand.guard
+    assert guard.ties.benefit is not None and guard.ties.review is not None
     rows = read([CORPUS / "train" / "guard.jsonl"])
-    seen = 0
+    seen = kept = 0
     for row in rows:
         for f in engine.understand.findings(row.text, row.context or (), row.stage):
             if f.severity == "block":
                 assert f.rewrite, row.text
-                assert not engine.understand.guard.blocks(engine.understand.findings(f.rewrite)), f.rewrite
+                assert not guard.blocks(engine.understand.findings(f.rewrite)), f.rewrite
+                if guard.ties.benefit.search(f.rewrite):
+                    assert "评价" not in f.rewrite and not guard.ties.review.search(f.rewrite), (row.text, f.rewrite)
+                    kept += 1
                 seen += 1
-    assert seen > 500
+    assert seen > 500 and kept > 100, (seen, kept)
 
 
 # ---------------------------------------------------------------- corpus and figures
@@ -229,7 +236,7 @@ def test_lint_names_findings_in_chinese_and_codes_only_in_json() -> None:
     human = _lint(stdin=lines)
     assert human.returncode == 1
     assert "conditional_benefit" not in human.stdout and "好评返现等条件利益" in human.stdout
-    assert "建议改为：" in human.stdout and "跟评价没有关系" in human.stdout
+    assert "建议改为：补偿您30元，不附带任何条件。" in human.stdout
     js = _lint("--json", stdin=lines)
     rows = [json.loads(x) for x in js.stdout.splitlines()]
     assert rows[0]["findings"][0]["code"] == "conditional_benefit" and rows[0]["findings"][0]["rewrite"]
@@ -276,7 +283,7 @@ def test_the_trainer_shows_the_rewrite(engine: Engine) -> None:
     replies.insert(len(replies) - 1, "您先把评价改了，退款我这边马上就批")
     card = run_scripted(Session(engine, find_persona(dialogs, persona), load_rubric(dialogs), 1), replies)
     (v,) = [v for v in card.public()["violations"] if v["code"] == "conditional_benefit"]
-    assert "跟评价没有关系" in v["rewrite"]
+    assert "不附带任何条件" in v["rewrite"] and "评价" not in v["rewrite"]
 
 
 def test_the_model_is_trained_deterministically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -327,7 +334,7 @@ def test_assist_shows_the_rewrite_and_remembers(tmp_path: Path) -> None:
                        capture_output=True, env=env, cwd=ROOT, timeout=60, encoding="utf-8", check=False)
     assert r.returncode == 0, r.stderr
     last = "".join(r.stdout.split("改一下评价哈")[-1].split())  # Rich wraps long lines
-    assert "【禁止】" in last and "建议改为：" in last and "跟评价没有关系" in last
+    assert "【禁止】" in last and "建议改为：" in last and "不附带任何条件" in last
     assert "更正" in last or "道歉" in last  # the next suggestions repair the message
 
 
@@ -336,7 +343,7 @@ def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
     f = next(f for f in engine.understand.findings("您要是把差评改成好评，我再送您20元红包")
              if f.code == "conditional_benefit")
     assert f.rewrite is not None
-    assert f.rewrite.endswith("，不附带任何条件，跟评价没有关系，评价怎么写都由您决定。")
+    assert f.rewrite == "我送您20元红包，不附带任何条件。这次给您添麻烦了，实在抱歉。", f.rewrite
 
 
 @pytest.mark.parametrize(("text", "kept"), [
@@ -347,5 +354,5 @@ def test_the_benefit_rewrite_reads_as_chinese(engine: Engine) -> None:
 ])
 def test_the_benefit_rewrite_keeps_the_benefit_itself(engine: Engine, text: str, kept: str) -> None:
     f = next(f for f in engine.understand.findings(text) if f.code == "conditional_benefit")
-    assert f.rewrite == f"{kept}，不附带任何条件，跟评价没有关系，评价怎么写都由您决定。", f.rewrite
+    assert f.rewrite == f"{kept}，不附带任何条件。这次给您添麻烦了，实在抱歉。", f.rewrite
     assert not engine.understand.guard.blocks(engine.understand.findings(f.rewrite))

@@ -36,10 +36,10 @@ def _rewrite(text: str) -> str:
 ])
 def test_a_rewrite_says_nin_throughout(draft: str, kept: str) -> None:
     """The agent's benefit clause is kept in the rewrite; it used to keep its 你 beside the
-    template's 您 (给你发个5元红包，……评价怎么写都由您决定)."""
+    template's 您 (给你发个5元红包，……给您添麻烦了)."""
     rewrite = _rewrite(draft)
     assert rewrite.startswith(kept), rewrite
-    assert "您决定" in rewrite
+    assert "给您添麻烦了" in rewrite
     assert "你" not in rewrite.replace("迷你", "")
     assert ENGINE.understand.findings(rewrite) == []  # the rewrite itself is clean
 

@@ -142,7 +142,8 @@ class RemedyBook:
         (Context.refunded): no option that pays money back (remedies.yaml `refund`); a cause left
         with none has remedies.yaml `after_refund`. ``hazard``: the buyer reported a danger (smoke,
         fire, a shock: Context.safety): no option that keeps the goods in use (`keeps_in_use`), and
-        the ones in remedies.yaml `hazard` (the goods taken back) are offered whatever the cause."""
+        the ones in remedies.yaml `hazard` (the goods taken back) are offered whatever the cause, but
+        for those that pay money back once the buyer was refunded (a refund is never offered twice)."""
         no_goods = self.goods_gone(cause, no_goods)
         key = (cause, no_goods, refunded, hazard)
         found = self._for.get(key)
@@ -156,9 +157,10 @@ class RemedyBook:
             if refunded:
                 found = [r for r in found if not r.refund] or [
                     self.remedy(r, no_goods) or self.remedies[r] for r in self.after_refund] or found
-            if hazard and not no_goods:
+            if hazard and not no_goods:  # (…not one that pays back again what the platform refunded)
                 found = [r for r in found if not r.keeps_in_use]
-                found += [self.remedies[r] for r in self.hazard if all(f.id != r for f in found)]
+                found += [self.remedies[r] for r in self.hazard
+                          if all(f.id != r for f in found) and not (refunded and self.remedies[r].refund)]
             self._for[key] = found
         return list(found)
 

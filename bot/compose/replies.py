@@ -339,9 +339,9 @@ class Composer:
                 keys.extend([f"intent-{ctx.review_answer}-later"] * ctx.review_later
                             + [f"intent-{ctx.review_answer}"])
             elif ctx.remedy_chosen and ctx.review_answer is None and (
-                    ctx.review_requests > 0 or ctx.extorted or not review_changeable(conv, at)):
-                # chosen and no request to make (Tmall, too late, or asked once already: a new round,
-                # or asked too early): the remedy is arranged and the talk closes
+                    ctx.review_requests > 0 or ctx.extorted or ctx.gift_only or not review_changeable(conv, at)):
+                # chosen and no request to make (Tmall, too late, asked once already: a new round, or
+                # asked too early; a gift alone): the remedy is arranged and the talk closes
                 keys.append("no_request")
         if ctx.safety:  # a danger reported: the options say to stop using it (where the folder has it)
             keys.append("hazard")
@@ -526,7 +526,7 @@ class Composer:
         stays = suspect or (not gone
             and (conv.stage in self.roles.closes or conv.stage == self.script.final)
             and (ctx.all_declined or ctx.review_answer == "refuse_review"
-                 or (ctx.remedy_chosen is not None and not review_changeable(conv, at)))
+                 or (ctx.remedy_chosen is not None and (ctx.gift_only or not review_changeable(conv, at))))
         )
         if not stays:
             return None

@@ -56,6 +56,8 @@ class Policy:
             if conv.stage in self.no_request or conv.context.extorted \
                     or (conv.context.suspected and conv.stage in self.holding):
                 out.append(self.note("request_malicious"))
+            elif conv.context.gift_only:
+                out.append(self.note("request_after_gift"))
             elif not changeable:
                 out.append(self.note("request_not_allowed"))
             elif conv.stage in self.early and conv.context.remedy_chosen is None:

@@ -82,8 +82,10 @@ PREDICATES: dict[str, Predicate] = {
     "sorry_heard": lambda c, _: c.context.sorry_heard,
     # the agent has asked about the order (a yes at 确认商品 answers that, not something else)
     "product_asked": lambda c, _: c.context.product_confirmed,
-    # (…and may be asked: not after money was asked for it, which would look like the deal)
-    "review_changeable": lambda c, now: review_changeable(c, now) and not c.context.extorted,
+    # (…and may be asked: not after money was asked for it, which would look like the deal, nor
+    # after a gift alone, which would look like its price)
+    "review_changeable": lambda c, now: review_changeable(c, now) and not c.context.extorted
+    and not c.context.gift_only,
     "remedies_offered": lambda c, _: c.context.remedies_offered > 0,
     # the agent's latest offer left several options to choose between, and the buyer asked for
     # none of them (a plain yes then chooses none: which one is asked)

@@ -42,7 +42,8 @@ Event = dict[str, Any]
 Sink = Callable[[Event], None]
 # The policy notes a review request brings (bot/guard/policy.py, agent_turn): not for a message
 # whose request is only implied by a tie to an earlier message's request.
-_REQUEST_NOTES = frozenset({"request_malicious", "request_not_allowed", "early_request", "repeat_request"})
+_REQUEST_NOTES = frozenset({"request_malicious", "request_not_allowed", "request_after_gift", "early_request",
+                            "repeat_request"})
 
 
 class SessionOver(RuntimeError):
@@ -224,7 +225,8 @@ class Session:
             return self.scorecard
         self.ending = self.ending or ending
         s = SessionFacts(
-            scenario=self.scenario, review_changeable=self.review_changeable,
+            # (a gift alone chosen: no request is to be made, as where the review cannot change)
+            scenario=self.scenario, review_changeable=self.review_changeable and not self.conv.context.gift_only,
             final_stage=self.reached, final_context=self.conv.context.model_dump(),
             ending=self.ending, remedy=self.buyer.chosen, review_answer=self.buyer.review_answer)
         self.scorecard = self.grader.score(self.persona.id, self.seed, self.turns, s,
