@@ -939,8 +939,11 @@ class Engine:
         self._fire_all(conv, ["message"], at)
         start = conv.stage
         lead_in = flow.cue("lead_in", norm) is not None  # "我们查了一下，": the next message explains
-        # "快递的问题不是我们能控制的" disowns the problem: it explains nothing (the trainer's deflects)
-        no_reason = lead_in or flow.cue("deflects", norm) is not None
+        # "快递的问题不是我们能控制的" disowns the problem: it explains nothing (the trainer's deflects);
+        # nor does "裙子因为一个拉链穿不上" (cues.retells), unless the rest of the message explains
+        no_reason = lead_in or flow.cue("deflects", norm) is not None or (
+            "explain" in acts and flow.cue("retells", norm) is not None and "explain" not in self.understand.agent(
+                "".join(c for c in CLAUSE.findall(norm) if not flow.cue("retells", c))).acts)
         # "焦味是从底座那里出来的吗？一般打多久会停？": every clause a question (cues.question); what
         # the model alone half reads in them (an explanation) is no move, even as the message's only one
         asks_only = bool(unsure) and bool(norm) and all(flow.cue("question", c) is not None

@@ -48,10 +48,12 @@ def test_short_pinyin_with_a_particle_reads_as_the_chinese(text: str, intent: st
     assert _buyer(text).intent == intent, text
 
 
-@pytest.mark.parametrize("text,chosen", [("tk ba", "refund"), ("tk ba 谢谢", "refund"), ("huan ba", None)])
+@pytest.mark.parametrize("text,chosen", [("tk ba", "refund"), ("tk ba 谢谢", "refund"), ("huan ba", "exchange"),
+                                         ("wo xi huan", None)])
 def test_a_pinyin_choice_with_a_particle_chooses(text: str, chosen: str | None) -> None:
-    """"tk ba" read as other left the options on the table (dialogs_flow3, flow3-14); "huan"
-    is no alias, so "huan ba" stays as typed and chooses nothing."""
+    """"tk ba" read as other left the options on the table (dialogs_flow3, flow3-14); "huan" is
+    no alias, so "huan ba" stays as typed, and the exchange's pinyin cue (remedies.yaml, dialogs_flow12)
+    chooses it; "xi huan" (喜欢) names nothing."""
     flow = _offered("给您换一件新的，或者直接退款，您看哪种方便？").buyer(text)
     assert flow.conv.context.remedy_chosen == chosen, text
 

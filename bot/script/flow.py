@@ -98,6 +98,8 @@ class Cues(_Strict):
     lead_in: str = "(?!)"
     # the agent disowns the problem ("快递的问题不是我们能控制的"): no explanation given
     deflects: str = "(?!)"
+    # a 因为 that retells what the trouble cost the buyer ("裙子因为一个拉链穿不上"): no explanation
+    retells: str = "(?!)"
     self_fixed: str = "(?!)"  # the buyer fixed it themselves ("盆我已经自己换了一个")
     own_fault: str = "(?!)"  # the buyer owns the misuse ("是我自己扔洗碗机里洗了", "怪我自己")
     asks_call: str = "(?!)"  # the buyer asks to be called ("你直接打电话吧")
@@ -368,17 +370,27 @@ _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 
 _PM = ("下午", "傍晚", "晚上", "今晚", "明晚", "夜里")
 
 
-def _cn(num: str) -> int | None:
-    if num.isdigit():
-        return int(num)
-    if num == "十":
-        return 10
-    if num.startswith("十"):
-        return 10 + _NUM.get(num[1:], 0)
-    if "十" in num:
-        tens, _, ones = num.partition("十")
-        return _NUM.get(tens, 0) * 10 + (_NUM.get(ones, 0) if ones else 0)
-    return _NUM.get(num)
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def cn_number(num: str) -> int | None:
+    """A number in digits or Chinese numerals ("八", "二十五", "两百", "一百零五"), as said: a digit
+    after 百 or 千 with nothing between is the next place down ("一百五" is 150, "两千二" 2200);
+    None when it is no number."""
+    if num.isdigit() or not num:
+        return int(num) if num else None
+    total = cur = 0
+    unit, zero = 0, False
+    for ch in num:
+        if ch in _NUM and ch != "十":
+            cur, zero = _NUM[ch], zero or ch == "零"
+        elif ch == "万":
+            total, cur, unit = (total + cur or 1) * 10000, 0, 10000
+        elif ch in _UNITS:
+            total, cur, unit = total + (cur or 1) * _UNITS[ch], 0, _UNITS[ch]
+        else:
+            return None
+    return total + (cur * unit // 10 if cur and unit >= 100 and not zero else cur)
 
 
 def callback_time(text: str, now: datetime, evening: bool = False) -> datetime | None:
@@ -397,11 +409,11 @@ def callback_time(text: str, now: datetime, evening: bool = False) -> datetime |
     if week is not None and day is None:
         offset = (_WEEKDAYS[week.group(1)] - now.weekday()) % 7 or 7
     if hour_m is not None:
-        hour = _cn(hour_m.group(1))
+        hour = cn_number(hour_m.group(1))
         if hour is None or hour > 24:
             return None
         minute = 30 if hour_m.group(2) == "半" else (
-            int(hour_m.group(3)) if hour_m.group(3) else (_cn(hour_m.group(4)) or 0) if hour_m.group(4)
+            int(hour_m.group(3)) if hour_m.group(3) else (cn_number(hour_m.group(4)) or 0) if hour_m.group(4)
             else 0)
         p = period.group(1) if period else (day.group(1) if day else "")
         if (p in _PM and hour < 12) or (not p and (hour <= 8 or evening) and hour < 12):
@@ -435,4 +447,4 @@ def spoken_time(at: datetime, now: datetime | None) -> str:
     return f"{at.month}月{at.day}日{part}{clock}"
 
 
-__all__ = ["FLOW_KEYS", "Flow", "Products", "callback_time", "spoken_time"]
+__all__ = ["FLOW_KEYS", "Flow", "Products", "callback_time", "cn_number", "spoken_time"]
