@@ -95,7 +95,8 @@ def test_a_thanks_after_a_yes_or_liking_takes_the_one_option(text: str) -> None:
     flow = _gift_offered()
     assert flow.conv.context.options_listed == ["apology_gift"]
     conv, _ = _feed(flow, text, [("other", 0.8)], "other", 0.8)
-    assert conv.stage == "polite_request" and conv.context.remedy_chosen == "apology_gift"
+    # the gift alone chosen: no review request after it (tests/test_gift_only.py), so 致谢结束
+    assert conv.stage == "closing" and conv.context.remedy_chosen == "apology_gift"
 
 
 @pytest.mark.parametrize("text", ["谢谢 不过不用了", "多肉我不太喜欢", "谢谢 我考虑一下"])
@@ -191,3 +192,32 @@ def test_more_than_the_agents_sum_in_chinese_numerals_is_haggling() -> None:
                                          ("一百零五", 105), ("两千二", 2200), ("3000", 3000), ("三成", None)])
 def test_chinese_numerals_read_as_said(said: str, n: int | None) -> None:
     assert cn_number(said) == n
+
+
+# -- "不用惦记那个" said with the news that the review is changed is about the review (cues.never_mind) --
+
+@pytest.mark.parametrize("text", [
+    "评价我前天已经改成好评了哈 后来发现绳子其实挺结实 你们不用惦记那个",
+    "差评我早就删了 你们别操心了",
+    "评价已经改好了哈，后来用着还行，你们不用再惦记啦",
+])
+def test_dont_worry_with_the_review_changed_declines_no_option(text: str) -> None:
+    flow = _leash_options().buyer(text).expect("remedy")
+    assert flow.conv.context.review_said_changed
+
+
+def test_the_review_changed_and_the_options_turned_down_still_declines() -> None:
+    _leash_options().buyer("评价我已经改成好评了，绳子也不用换了，退款也不用").expect("closing")
+
+
+# -- a yes with a bare "就这样" to the agent's proposal settles it (cues.settles) --
+
+@pytest.mark.parametrize("text", ["行 就这样", "好的 就这样", "可以，就这么定了"])
+def test_a_yes_with_a_bare_that_is_it_takes_the_proposal(text: str) -> None:
+    (_leash_options().buyer("一百五少了点 两百吧")
+     .agent("好的，就按您说的，退款另外补偿两百，您看可以吗？").buyer(text).expect("polite_request"))
+
+
+def test_giving_up_with_that_is_it_still_declines() -> None:
+    (_leash_options().buyer("一百五少了点 两百吧")
+     .agent("好的，就按您说的，退款另外补偿两百，您看可以吗？").buyer("算了 就这样").expect("closing"))

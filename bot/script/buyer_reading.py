@@ -40,7 +40,8 @@ class BuyerReading:
             # "记得 我已经改成好评了 当时收到是压扁的": the change is used, and the news is no answer
             # to anything (read as agreeing to a request nobody made): the rest is read on its own
             ctx.review_said_changed = True
-            rest = "".join(c for c in clauses if not flow.cue("review_changed", c))
+            # "你们不用惦记那个" after it is about the review, no option declined
+            rest = "".join(c for c in clauses if not flow.cue("review_changed", c) and not flow.cue("never_mind", c))
             if u.intent == "agree_review" and rest.strip("，。！？,.!?；; "):
                 u = self.understand.buyer(rest)
         if norm and flow.cue("review_for", norm) and u.intent not in REQUESTS:

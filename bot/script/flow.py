@@ -117,6 +117,7 @@ class Cues(_Strict):
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
     misclick: str = "(?!)"  # the review was a slip ("我点错了吧")
     review_changed: str = "(?!)"  # the buyer changed the review already ("我已经改成好评了")
+    never_mind: str = "(?!)"  # "不用惦记那个" said with that news: about the review, no option declined
     asks_change: str = "(?!)"  # how the buyer changes the review ("那我怎么改回来")
     agrees_if: str = "(?!)"  # a yes to the review once the remedy arrives ("收到能用就改"): steps later
     asks_review_change: str = "(?!)"  # the agent asks the review changed ("方便改下评价吗"), not just names it
