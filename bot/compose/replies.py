@@ -266,7 +266,9 @@ class Composer:
                 keys.append(f"care-{ctx.care_answer}")
             if ctx.fright_asked:  # "我那天吓得半死这个怎么算": owned, and what we do, never for the review
                 keys.append("fright")
-            if ctx.too_early:  # "钱还没退呢就惦记评价？？": sorry for asking too early, the fix finished first
+            if ctx.too_early and ctx.remedy_chosen:
+                # "钱还没退呢就惦记评价？？": sorry for asking too early, the chosen fix finished first
+                # (the template names it: before a choice there is none to finish)
                 keys.append("too_early")
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
@@ -278,8 +280,10 @@ class Composer:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
             if ctx.own_fault:
                 keys.append("own_fault")  # owns the misuse: thanked, no blame, our part, options left open
-            if ctx.call_asked:
-                keys.append("call")  # asked to be called: the talk stays here, said kindly
+            if ctx.call_asked and conv.stage not in self.roles.identifies:
+                # asked to be called: the talk stays here, said kindly (before the buyer is known,
+                # "你们打电话干嘛" asks who calls: intent-ask)
+                keys.append("call")
             if ctx.damage_told and conv.stage in self.roles.handles:
                 keys.append("other_damage")  # "桌子泡坏了怎么算": that loss owned and made good first
             if ctx.amount and not ctx.remedy_chosen and conv.stage in self.roles.offers:
@@ -345,8 +349,10 @@ class Composer:
                 keys.append("no_request")
         if ctx.safety:  # a danger reported: the options say to stop using it (where the folder has it)
             keys.append("hazard")
-        if ctx.asks_what and ctx.last_role == "buyer" and not ctx.problem_stated:
-            # "是我 怎么了 差评的事？": answered (the review of the product, we want to help), then asked
+        if ctx.asks_what and ctx.last_role == "buyer" and not ctx.problem_stated \
+                and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
+            # "是我 怎么了 差评的事？": answered (the review of the product, we want to help), then asked;
+            # once the buyer is known (before it, "你们打电话干嘛" names no order: intent-ask)
             keys.append("asked_what")
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")
