@@ -8,7 +8,7 @@ import zlib
 from datetime import datetime
 from typing import Any, cast
 
-from bot.compose.remedies import Remedy, RemedyBook
+from bot.compose.remedies import SPOKEN, Remedy, RemedyBook, spoken
 from bot.compose.templates import TemplateLibrary, Variant
 from bot.labels import Labels
 from bot.models import Context, Conversation, SuggestedReply, Tone
@@ -103,22 +103,19 @@ class Composer:
         chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
-        options_text = book.options_text(ctx.cause, no_goods=no_goods,
-                                         refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit)
         ours = [book.remedies[r] for r in ctx.options_listed if r in book.remedies
                 and r not in ctx.remedies_refused and all(o.id != r for o in options)]
         if ours:
             # the agent offered an option the cause's list lacks ("给您换一个新的" on a parcel broken
             # on the way): it stands, and "那现在咋办" gets it first, then the cause's own
             options = [*ours, *options]
-            options_text = "；或者".join(r.text for r in options[:3]).replace("{{ unit }}", unit)
         left = [r for r in options if r.id not in ctx.remedies_refused]
         if ctx.remedy_requested is None and left and len(left) < len(options):
             # an option the buyer refused is not offered again ("退就不用了"; beside a request,
             # `others` and the request's own reply say what is left)
             options = left
-            options_text = "；或者".join(r.text for r in left[:3]).replace("{{ unit }}", unit)
-        shown = min(len(options), 3)  # options_text says the first three
+        options_text = spoken(options).replace("{{ unit }}", unit)
+        shown = min(len(options), SPOKEN)  # the options options_text says
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
         others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}, no_goods=no_goods,
