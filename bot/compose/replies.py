@@ -251,8 +251,10 @@ class Composer:
         if conv.stage in self.roles.asks and ctx.last_role == "buyer" and ctx.remedy_changed:
             keys.append("changed")  # "算了还是退吧": the new choice is arranged, not heard as a problem
         if conv.stage in self.roles.asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
-                and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
-            keys.append("intent-complain")  # a problem raised late is heard before anything else
+                and ctx.stage_before == conv.stage and not ctx.manager_asked:
+            # a problem raised late is heard before anything else (not the choice itself: "寄泵頭就行"
+            # read as a complaint; nor "叫你们店长来": the manager key)
+            keys.append("intent-complain")
         if ctx.misclick:  # (also after the agent's reply: no "哪里不满意" while no problem is told)
             # a slip: no "哪里不满意"; nothing wrong: left to the buyer (no request before a fix)
             if ctx.misclick == "how":  # how to change it, or honestly that it no longer can
@@ -269,7 +271,9 @@ class Composer:
                 keys.append("too_early")
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
-            if ctx.manager_asked:  # "叫你们店长来": the case owned, the supervisor offered (where the folder has it)
+            if ctx.manager_asked and conv.stage not in self.roles.suspect:
+                # "叫你们店长来": the case owned, the supervisor offered (a suspected extortion is
+                # answered as any demand there: nothing that sounds like a deal)
                 keys.append("manager")
             if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
