@@ -20,11 +20,13 @@ from typing import Any
 import click
 
 from bot.cli_options import a_folder, config_option, settings
+from bot.compose.templates import SHARED
 from bot.dataload import DataError, DataProblems, Problem, duplicate_keys, load_yaml
 
 FILES = ("script.yaml", "lexicon/buyer.yaml", "lexicon/agent.yaml", "guard.yaml", "policy.yaml",
          "remedies.yaml", "defaults.yaml", "normalize.yaml")
-EXTRA_FOLDERS = frozenset({"public_reply", "care"})  # template folders that are not stages (care: safety first)
+# template folders that are not stages (care: safety first; shared: templates for every stage)
+EXTRA_FOLDERS = frozenset({"public_reply", "care", SHARED})
 
 
 def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Problem]:
@@ -54,8 +56,8 @@ def check_folders(dialogs: Path, templates: Path, engine: Any = None) -> list[Pr
         stages = {s["id"] for s in data["script.yaml"]["stages"]}
         for folder in sorted(p for p in templates.iterdir() if p.is_dir()):
             if folder.name not in stages | EXTRA_FOLDERS:
-                problems.append(Problem(str(folder), "", None,
-                                        f"模板目录“{folder.name}”不是脚本里的阶段（也不是 public_reply 或 care）"))
+                problems.append(Problem(str(folder), "", None, f"模板目录“{folder.name}”不是脚本里的阶段"
+                                        "（也不是 public_reply、care 或 shared）"))
     if not problems:  # the templates are rendered by the engine: only over sound data
         problems += _rendered(dialogs, templates, engine)
     # A broken defaults.yaml is met by every loader that reads the labels: said once.

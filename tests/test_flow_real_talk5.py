@@ -220,7 +220,7 @@ def test_a_buyer_who_fixed_it_asks_for_nothing_and_is_thanked() -> None:
 
 def test_a_buyer_who_asks_to_be_called_is_answered_kindly_here() -> None:
     flow = _asked_who().buyer("是我 你直接打电话吧 我打字慢").expect("confirm_product")
-    assert any(t.startswith("confirm_product/call") for t in _templates(flow))
+    assert any(t.startswith("shared/call") for t in _templates(flow))
     flow.expect_reply_contains("电话")
     courier = ENGINE.understand.normalize("退钱吧 你们叫快递来拿的时候提前给我打个电话").text
     assert ENGINE.flow.cue("asks_call", courier) is None
@@ -242,7 +242,7 @@ def test_a_buyer_offended_by_the_agents_words_is_answered_by_owning_them_first()
             .agent("抱歉，新衣服洗一次就不能穿了。").expect("explain")
             .agent("羊毛衫是不能机洗的哦，您是不是用洗衣机洗的？").buyer("你什么意思？我不会洗衣服？我是手洗的 冷水"))
     told.expect("explain")
-    assert any(t.startswith("explain/offended") for t in _templates(told))
+    assert any(t.startswith("shared/offended") for t in _templates(told))
     # asked what will be done beside it, the options come first ("…你就说怎么解决")
     asked = (_asked_order().buyer("记得 鞋底走了两天就磨平了").agent("亲亲非常抱歉呢，非常理解您的心情呢～")
              .buyer("别跟我来这套 复制粘贴的话谁不会说 你就说怎么解决"))

@@ -278,7 +278,7 @@ def test_replies_to_a_request_or_question_read_as_no_goodbye_and_no_review_reque
                 ("after_block",) * (folder != "polite_request")
             for key in keys + extra:
                 for tone in ("正式", "亲切"):
-                    for v in ENGINE.templates.variants.get((folder, key, tone), []):
+                    for v in ENGINE.templates.pool(folder, key, tone):
                         text = ENGINE.templates.render(v, ENGINE.variables(conv))
                         if text in seen:
                             continue

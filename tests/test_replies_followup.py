@@ -137,7 +137,7 @@ def test_the_correction_of_a_blocked_request_asks_nothing_again(blocked: str) ->
     conv, _ = _talk(TEA, [*WRONG, ("buyer", "补发吧"), ("agent", blocked)])
     assert conv.context.repair and conv.context.review_requests == 1
     folder = conv.stage
-    variants = [v for tone in ("正式", "亲切") for v in ENGINE.templates.variants[folder, "after_block", tone]]
+    variants = [v for tone in ("正式", "亲切") for v in ENGINE.templates.pool(folder, "after_block", tone)]
     assert len(variants) >= 6
     for v in variants:  # every variant, sent as the correction: no second request read, no warning
         text = ENGINE.templates.render(v, ENGINE.variables(conv))

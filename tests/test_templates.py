@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import jinja2
 import pytest
 
 from bot.compose.templates import TemplateLibrary
+from bot.datacheck import check_folders
 from bot.engine import Engine
 from bot.models import Case, Context, Conversation
-from tests.shared import shared_engine
+from bot.paths import dialogs_dir, templates_dir
+from tests.shared import shared_engine, talk
 
 LIB = shared_engine().templates  # the bundled templates, parsed once for the session
 SAMPLE = {
@@ -224,3 +227,25 @@ def test_a_busy_buyer_is_not_put_off_to_tomorrow_only(engine: Engine) -> None:
         for v in LIB.variants["callback", "intent-busy", tone]:
             text = LIB.render(v, SAMPLE)
             assert "明天" not in text or re.search("今天|今晚", text), text
+
+
+def test_a_shared_template_serves_every_stage_and_a_stage_folder_of_its_own_wins(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """scripts_zh/shared/ holds what reads the same in any stage ("你直接打电话吧"); a shop that
+    writes its own file of the key in one stage folder gets it there, and the shared one elsewhere."""
+    root = tmp_path / "scripts_zh"
+    shutil.copytree(templates_dir(), root)
+    own = "不好意思，我们这边只在旺旺上沟通，您打几个字就好，我都能看懂。"
+    for tone in ("formal", "warm"):
+        (root / "confirm_product" / f"call.{tone}.j2").write_text(own, encoding="utf-8")
+    shop = Engine.load(None, root)
+    assert check_folders(dialogs_dir(), root, shop) == []  # the shop's file is checked like any other
+    lines = [("agent", "您好，请问是蒋先生吗？我是步履鞋业的售后客服。"), ("buyer", "是我 你直接打电话吧 我打字慢")]
+    case = {"shop": "步履鞋业", "buyer_name": "蒋", "honorific": "先生", "product": "白色板鞋"}
+    for engine, folder in ((shop, "confirm_product"), (shared_engine(), "shared")):
+        conv, sug = talk(engine, case, lines)
+        assert conv.stage == "confirm_product"
+        assert sug.suggestions and all(s.template.startswith(f"{folder}/call.") for s in sug.suggestions)
+        assert (sug.suggestions[0].text == own) == (folder == "confirm_product")
+    # a stage without a file of its own still gets the shared one
+    assert shop.templates.pick_key("explain", ["call", "default"]) == "call"
+    assert {v.id.split(".")[0] for v in shop.templates.pool("explain", "call", "正式")} == {"shared/call"}

@@ -58,6 +58,14 @@ class Remedy:
         return next((g for g in m.groups() if g), None) if m is not None else None
 
 
+SPOKEN = 3  # how many options one message says
+
+
+def spoken(options: list[Remedy], most: int = SPOKEN) -> str:
+    """Options as one spoken sentence part: "A；或者B；或者C" (the first ``most``)."""
+    return "；或者".join(r.text for r in options[:most])
+
+
 class RemedyBook:
     """The shop's remedies and which ones fit which cause."""
 
@@ -175,12 +183,12 @@ class RemedyBook:
 
     def options_text(self, cause: str | None, without: AbstractSet[str] | None = None,
                      no_goods: bool = False, refunded: bool = False, hazard: bool = False) -> str:
-        """The options as one spoken sentence part: "A；或者B；或者C" (the first three; with
-        ``without``, the others than those, at most two: the alternatives to a request)."""
+        """The cause's options as one spoken sentence part (``spoken``); with ``without``, the
+        others than those, at most two: the alternatives to a request."""
+        options = self.for_cause(cause, no_goods, refunded, hazard)
         if without is None:
-            return "；或者".join(r.text for r in self.for_cause(cause, no_goods, refunded, hazard)[:3])
-        return "；或者".join([r.text for r in self.for_cause(cause, no_goods, refunded, hazard)
-                             if r.id not in without][:2])
+            return spoken(options)
+        return spoken([r for r in options if r.id not in without], 2)
 
     def turned_down(self, text: str, down: re.Pattern[str]) -> list[str]:
         """The options a reply names only to turn them down ("我不要补发了，直接退款吧": the reship)."""

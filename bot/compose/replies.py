@@ -8,7 +8,7 @@ import zlib
 from datetime import datetime
 from typing import Any, cast
 
-from bot.compose.remedies import Remedy, RemedyBook
+from bot.compose.remedies import SPOKEN, Remedy, RemedyBook, spoken
 from bot.compose.templates import TemplateLibrary, Variant
 from bot.labels import Labels
 from bot.models import Context, Conversation, SuggestedReply, Tone
@@ -103,22 +103,19 @@ class Composer:
         chosen = book.remedy(ctx.remedy_chosen or "", no_goods) or options[0]
         unit, use = self.products.words(case.product or ctx.product_said)
         d = case.order_date
-        options_text = book.options_text(ctx.cause, no_goods=no_goods,
-                                         refunded=ctx.refunded, hazard=ctx.safety).replace("{{ unit }}", unit)
         ours = [book.remedies[r] for r in ctx.options_listed if r in book.remedies
                 and r not in ctx.remedies_refused and all(o.id != r for o in options)]
         if ours:
             # the agent offered an option the cause's list lacks ("给您换一个新的" on a parcel broken
             # on the way): it stands, and "那现在咋办" gets it first, then the cause's own
             options = [*ours, *options]
-            options_text = "；或者".join(r.text for r in options[:3]).replace("{{ unit }}", unit)
         left = [r for r in options if r.id not in ctx.remedies_refused]
         if ctx.remedy_requested is None and left and len(left) < len(options):
             # an option the buyer refused is not offered again ("退就不用了"; beside a request,
             # `others` and the request's own reply say what is left)
             options = left
-            options_text = "；或者".join(r.text for r in left[:3]).replace("{{ unit }}", unit)
-        shown = min(len(options), 3)  # options_text says the first three
+        options_text = spoken(options).replace("{{ unit }}", unit)
+        shown = min(len(options), SPOKEN)  # the options options_text says
         # what the buyer asked for (else the first option) and the cause's other options
         wanted = book.remedy(ctx.remedy_about or ctx.remedy_requested or "", no_goods) or options[0]
         others = book.options_text(ctx.cause, without={wanted.id, *ctx.remedies_refused}, no_goods=no_goods,
@@ -254,8 +251,10 @@ class Composer:
         if conv.stage in self.roles.asks and ctx.last_role == "buyer" and ctx.remedy_changed:
             keys.append("changed")  # "算了还是退吧": the new choice is arranged, not heard as a problem
         if conv.stage in self.roles.asks and ctx.last_role == "buyer" and conv.last_intent == "complain" \
-                and ctx.stage_before == conv.stage:  # (not the choice itself: "寄泵頭就行" read as a complaint)
-            keys.append("intent-complain")  # a problem raised late is heard before anything else
+                and ctx.stage_before == conv.stage and not ctx.manager_asked:
+            # a problem raised late is heard before anything else (not the choice itself: "寄泵頭就行"
+            # read as a complaint; nor "叫你们店长来": the manager key)
+            keys.append("intent-complain")
         if ctx.misclick:  # (also after the agent's reply: no "哪里不满意" while no problem is told)
             # a slip: no "哪里不满意"; nothing wrong: left to the buyer (no request before a fix)
             if ctx.misclick == "how":  # how to change it, or honestly that it no longer can
@@ -266,11 +265,15 @@ class Composer:
                 keys.append(f"care-{ctx.care_answer}")
             if ctx.fright_asked:  # "我那天吓得半死这个怎么算": owned, and what we do, never for the review
                 keys.append("fright")
-            if ctx.too_early:  # "钱还没退呢就惦记评价？？": sorry for asking too early, the fix finished first
+            if ctx.too_early and ctx.remedy_chosen:
+                # "钱还没退呢就惦记评价？？": sorry for asking too early, the chosen fix finished first
+                # (the template names it: before a choice there is none to finish)
                 keys.append("too_early")
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
-            if ctx.manager_asked:  # "叫你们店长来": the case owned, the supervisor offered (where the folder has it)
+            if ctx.manager_asked and conv.stage not in self.roles.suspect:
+                # "叫你们店长来": the case owned, the supervisor offered (a suspected extortion is
+                # answered as any demand there: nothing that sounds like a deal)
                 keys.append("manager")
             if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)
                 keys.append("offended")  # the agent's words hurt: owned first, then the talk goes on
@@ -278,8 +281,10 @@ class Composer:
                 keys.append("self_fixed")  # fixed it themselves: thanked for the trouble, nothing pushed
             if ctx.own_fault:
                 keys.append("own_fault")  # owns the misuse: thanked, no blame, our part, options left open
-            if ctx.call_asked:
-                keys.append("call")  # asked to be called: the talk stays here, said kindly
+            if ctx.call_asked and conv.stage not in self.roles.identifies:
+                # asked to be called: the talk stays here, said kindly (before the buyer is known,
+                # "你们打电话干嘛" asks who calls: intent-ask)
+                keys.append("call")
             if ctx.damage_told and conv.stage in self.roles.handles:
                 keys.append("other_damage")  # "桌子泡坏了怎么算": that loss owned and made good first
             if ctx.amount and not ctx.remedy_chosen and conv.stage in self.roles.offers:
@@ -345,8 +350,10 @@ class Composer:
                 keys.append("no_request")
         if ctx.safety:  # a danger reported: the options say to stop using it (where the folder has it)
             keys.append("hazard")
-        if ctx.asks_what and ctx.last_role == "buyer" and not ctx.problem_stated:
-            # "是我 怎么了 差评的事？": answered (the review of the product, we want to help), then asked
+        if ctx.asks_what and ctx.last_role == "buyer" and not ctx.problem_stated \
+                and (conv.stage in self.roles.confirms or conv.stage in self.roles.hears):
+            # "是我 怎么了 差评的事？": answered (the review of the product, we want to help), then asked;
+            # once the buyer is known (before it, "你们打电话干嘛" names no order: intent-ask)
             keys.append("asked_what")
         if conv.last_intent:
             keys.append(f"intent-{conv.last_intent}")

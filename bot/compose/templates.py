@@ -14,6 +14,9 @@ import jinja2.meta
 from bot.dataload import DataError, DataProblems, Problem
 
 VARIANT_SEPARATOR = "{# --- #}"
+# The folder of templates that serve every stage ("叫你们店长来" reads the same anywhere); a
+# stage folder's own file of the same key wins, so a shop overrides one stage by adding it there.
+SHARED = "shared"
 TONES = {"formal": "正式", "warm": "亲切"}
 TONE_FILES = {v: k for k, v in TONES.items()}
 VARIABLES = ("call", "name", "honorific", "shop", "agent", "product", "order_date", "cause",
@@ -117,24 +120,31 @@ class TemplateLibrary:
     def folders(self) -> set[str]:
         return set(self._keys)
 
-    def keys(self, folder: str) -> set[str]:
-        return self._keys.get(folder, set())
+    def home(self, folder: str, key: str) -> str | None:
+        """The folder whose ``key`` serves ``folder``: its own, else the shared one, else None."""
+        if key in self._keys.get(folder, ()):
+            return folder
+        return SHARED if key in self._keys.get(SHARED, ()) else None
 
     def pick_key(self, folder: str, candidates: list[str]) -> str | None:
-        """The first candidate key that has templates in ``folder``."""
-        have = self.keys(folder)
-        return next((k for k in candidates if k in have), None)
+        """The first candidate key that has templates for ``folder`` (its own or shared)."""
+        return next((k for k in candidates if self.home(folder, k)), None)
+
+    def pool(self, folder: str, key: str, tone: str) -> list[Variant]:
+        """The variants of ``key`` in ``tone`` that serve ``folder``."""
+        home = self.home(folder, key)
+        return self.variants.get((home, key, tone), []) if home else []
 
     def size(self, folder: str, key: str, tone: str) -> int:
-        """How many variants ``folder/key`` has in ``tone``."""
-        return len(self.variants.get((folder, key, tone), ()))
+        """How many variants ``key`` has for ``folder`` in ``tone``."""
+        return len(self.pool(folder, key, tone))
 
     def choose(
         self, folder: str, key: str, tone: str, count: int, seed: int, avoid: AbstractSet[str]
     ) -> list[Variant]:
         """Up to ``count`` variants, rotating with ``seed`` and skipping ``avoid`` (shown last
         turn); when that skips them all, the pool again: a tone is never left empty."""
-        pool = self.variants.get((folder, key, tone), [])
+        pool = self.pool(folder, key, tone)
         if not pool:
             return []
         start = seed % len(pool)
