@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from itertools import compress
+from operator import ne
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from bot.compose.remedies import RemedyBook
 from bot.compose.replies import Composer, spoken_callback
@@ -203,9 +205,19 @@ class Engine:
         if role == "buyer":
             bu = self._apply_buyer(conv, self.understand.buyer(text), text, at)
             return self._answer(conv, bu, [], at)
+        norm = self.understand.normalize(text).text
+        taken_back = self.flow.cue("retracts", norm) if conv.context.undo else None
+        if taken_back is not None:
+            self._undo(conv)  # the last message went to the wrong chat: the talk is as before it
         au, alone = self.understand.agent_read(text, conv.context.agent_recent, conv.stage)
         warnings = au.findings + self.policy.agent_turn(
             conv, list(au.acts), au.findings, review_changeable(conv, at), at)
+        if taken_back is not None and set(self.understand.agent(
+                norm[:taken_back.start()] + norm[taken_back.end():]).acts) <= {"apologize"}:
+            # it says nothing else ("不好意思发错窗口了"): the next step is the one before the slip
+            conv.context.agent_turns += 1
+            return self._answer(conv, au, warnings, at)
+        before = _undoable(conv)
         held = conv.stage in self.script.holding
         # "那我明天上午10点再联系您，您先忙" agrees a callback time: not a goodbye to record
         proposes_time = conv.stage in self.roles.callback and \
@@ -213,10 +225,22 @@ class Engine:
         evidence = self.flow.act_evidence
         unsure = frozenset(a for a, q in alone.items() if q < evidence.get(a, 0.0))
         self._apply_agent(conv, au, text, at, unsure)
+        conv.context.undo = _changed(before, conv)
         if held and "close" in au.acts and conv.stage in self.script.holding and not proposes_time:
             warnings.append(self._note("record_outcome",
                                        stage=self.script.stages[conv.stage].label))
         return self._answer(conv, au, warnings, at)
+
+    def _undo(self, conv: Conversation) -> None:
+        """The conversation as before the agent's last message (``Context.undo``); the stage
+        goes back unless a buyer message moved it since."""
+        ctx = conv.context
+        undo = dict(ctx.undo)
+        stage = undo.pop("stage", None)
+        if stage is not None and conv.stage == stage[1]:
+            conv.stage = stage[0]
+        conv.context = Context.model_validate({**ctx.model_dump(), **undo, "undo": {}})
+        conv.context.agent_recent = ctx.agent_recent[:-1]  # nor is it the guard's memory
 
     def feed_understood(
         self, conv: Conversation, u: BuyerUnderstanding, *, at: datetime | None = None,
@@ -1154,6 +1178,32 @@ def _tree_digest(root: Path) -> bytes:
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
     return h.digest()
+
+
+# What an agent message sent to the wrong chat does not take back: it was sent, and the guard's
+# memory drops it apart (Engine._undo); "undo" is the record itself.
+_NOT_UNDONE = frozenset({"agent_turns", "agent_recent", "undo"})
+_LISTS = tuple(k for k, f in Context.model_fields.items() if get_origin(f.annotation) is list)
+
+
+def _undoable(conv: Conversation) -> tuple[dict[str, Any], str]:
+    """The context and stage before an agent message (lists copied: some are changed in place)."""
+    state = dict(conv.context.__dict__)
+    for k in _LISTS:
+        state[k] = list(state[k])
+    return state, conv.stage
+
+
+def _changed(before: tuple[dict[str, Any], str], conv: Conversation) -> dict[str, Any]:
+    """``Context.undo`` of the message just applied: the fields it changed, with their old values
+    (compared in C: a loop over the hundred fields was a tenth of an agent turn)."""
+    ctx, stage = before
+    keys = list(ctx)
+    moved = compress(keys, map(ne, map(ctx.__getitem__, keys), map(conv.context.__dict__.__getitem__, keys)))
+    out = {k: ctx[k] for k in moved if k not in _NOT_UNDONE}
+    if conv.stage != stage:
+        out["stage"] = [stage, conv.stage]
+    return out
 
 
 __all__ = ["ConversationClosed", "Engine"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
@@ -281,6 +281,9 @@ class Context(Base):
     buyer_first_said_who: bool = False  # … and said who they are ("是我，…"): not asked again
     traditional: bool = False  # the buyer writes traditional characters: so do the suggestions
     agent_turns: int = 0
+    # what the agent's last message changed (field: its value before; "stage": [before, after]):
+    # a message sent to the wrong chat and taken back (cues.retracts) is undone with it
+    undo: dict[str, Any] = Field(default_factory=dict)
     last_role: str | None = None
     last_acts: list[str] = Field(default_factory=list)
     rounds: int = 1  # a closed case reopened by the buyer starts a new round

@@ -142,7 +142,10 @@ class Guard:
             if self._clean(candidate):
                 return candidate
         solicit = spec.get("solicit")
-        if isinstance(solicit, dict) and re.search(str(solicit["when"]), text) \
+        # a request tied to an earlier message's offer is no slogan: the slogan's wording
+        # (收到货后…) does not fit the talk it is part of
+        own = tie is None or tie.shape != "cross_message"
+        if own and isinstance(solicit, dict) and re.search(str(solicit["when"]), text) \
                 and not re.search(str(solicit["unless"]), text):
             return self._solicit(text, solicit)
         return str(spec.get("plain")) if spec.get("plain") else None

@@ -41,6 +41,7 @@ class Cues(_Strict):
     underway: str
     handed_over: str
     sorry_disturb: str = "(?!)"  # a goodbye sorry for the disturbance ("不好意思打扰您了")
+    retracts: str = "(?!)"  # the agent takes back its last message ("不好意思发错窗口了")
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
     names_order: str = "(?!)"  # the buyer names their order ("我买的保温杯"): they remember it
