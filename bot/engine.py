@@ -447,8 +447,12 @@ class Engine:
         elif norm and ctx.not_received and flow.cue("goods_found", norm):
             # "找到了，在驿站放着呢": the buyer has the goods after all, keeping them is an option again
             ctx.not_received = False
-        if norm and flow.cue("broken", norm):
+        if norm and flow.cue("broken", flow.cues["packaging_damaged"].sub("", norm)):
             ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
+        fine = flow.cue("goods_fine", norm) if norm else None
+        if fine is not None and (fine.group(1) is None or (bool(product) and (
+                fine.group(1) in product or product[-2:] in fine.group(1)))):
+            ctx.broken = False  # "枕头倒是没事": the damage told was the box's, the goods are fine
         if norm and flow.cue("spoiled", norm):
             ctx.spoiled = True  # spoiled on a slow road ("等了8天，一半都烂了"): owned with the delay
         # "味道有点淡", said calmly: a mild apology answers it (per message: the next one may be angrier)

@@ -80,6 +80,8 @@ class Cues(_Strict):
     contacted: str = "(?!)"  # sarcasm at being contacted at last ("你们还知道找我？"): a mood
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
+    packaging_damaged: str = "(?!)"  # only the box is damaged ("盒子都压扁了"): not the goods
+    goods_fine: str = "(?!)"  # the buyer says the goods are fine ("枕头倒是没事"): no damage after all
     spoiled: str = "(?!)"  # the goods spoiled on the way ("一半都烂了", "发霉了"): late, and the loss with it
     asks_what: str = "(?!)"  # the buyer asks what the contact is about ("是我 怎么了 差评的事？")
     mild: str = "(?!)"  # a mild complaint ("味道有点淡"): a milder apology where the buyer reads calm
