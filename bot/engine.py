@@ -830,7 +830,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
+        ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed, ctx.offered_with = None, [], [], []
         ctx.size_said = ctx.amount_said = None
         ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
@@ -914,6 +914,13 @@ class Engine:
                 named = [r for r in named if not self.remedies.remedies[r].refund] or named
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
+                # "退20元，再送您一个枕套": the parts offered with the one listed, in the agent's
+                # words (said back with it once agreed: both parts are confirmed)
+                first = self.remedies.remedies[named[0]]
+                ctx.offered_with = [
+                    flow.cues["asks_consent"].sub("", c).strip("，。！？,.!?；; ") for c in CLAUSE.findall(norm)
+                    if len(ctx.options_listed) == 1 and not self.remedies.cue_length(first, c, down)
+                    and any(self.remedies.cue_length(self.remedies.remedies[r], c, down) for r in named[1:])]
             # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed
             ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
                                    ctx.amount_said)

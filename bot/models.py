@@ -232,6 +232,9 @@ class Context(Base):
     # the options the agent's latest offer gave the buyer to choose between ("换一件新的，或者退货
     # 退款"), in its order; one when it offered one (or several together: "退款…另外补偿您10元")
     options_listed: list[str] = Field(default_factory=list)
+    # … and the parts a single offer gave with its option ("退20元，再送您一个枕套": "再送您一个枕套"),
+    # in the agent's words: the choice is confirmed with them
+    offered_with: list[str] = Field(default_factory=list)
     # the buyer's last message offered the review for the fix the case needs ("你先退款我就改"): read
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
