@@ -399,6 +399,7 @@ class Engine:
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.contacted_again = bool(norm) and flow.cue("contacted_again", norm) is not None
+        ctx.early_call = bool(norm) and flow.cue("early_call", norm) is not None
         ctx.manager_asked = bool(norm) and flow.cue("asks_manager", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
                       else None) if norm else None
@@ -931,6 +932,12 @@ class Engine:
             # the buyer's words the reading missed ("生锈", "刷了还锈"), then an apology that feels
             # for them and asks nothing ("阿姨，真对不起，新锅刷了还生锈…"): the problem was told
             ctx.problem_stated = True
+        if "apologize" in acts and before in self.roles.hears and flow.cue("sorry_disturb", norm) \
+                and not flow.cue("sorry", flow.cues["sorry_disturb"].sub("", norm)) \
+                and not flow.cue("sorry_trouble", norm) and flow.sorry_named(norm) is None:
+            # "不好意思打扰了" where the apology for the problem is awaited: sorry for the call, not
+            # for the trouble (as sorry_heard reads it while the order is confirmed): not made
+            acts.discard("apologize")
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
             # 发成枸杞了"): the problem is known then, and told after it, it is not apologised for again
@@ -954,7 +961,7 @@ class Engine:
         # the person (the apology beside it still counts as made), and the answer is met first
         ctx.care_waiting = ctx.safety and before in self.roles.before_remedy \
             and flow.cue("asks_care", norm) is not None
-        for act in u.acts:
+        for act in [a for a in u.acts if a in acts]:  # (an apology read as none above fires nothing)
             if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted
             elif act in unsure and (conv.stage != start or asks_only):

@@ -254,6 +254,8 @@ class Context(Base):
     # … complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", cues.contacted_again):
     # the reply first apologises for the repeat contact
     contacted_again: bool = False
+    # … is angry at the hour of the call ("大早上的打什么电话", cues.early_call): sorry for it first
+    early_call: bool = False
     # … asks for someone higher up ("叫你们店长来", cues.asks_manager): the agent owns the case and
     # offers the supervisor, then the step (template key `manager`)
     manager_asked: bool = False

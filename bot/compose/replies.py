@@ -273,6 +273,8 @@ class Composer:
                 keys.append("too_early")
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
+            if ctx.early_call:  # "大早上的打什么电话": sorry for the hour of the call, then for the problem
+                keys.extend(["early_call-told"] * ctx.problem_stated + ["early_call"])
             if ctx.manager_asked:  # "叫你们店长来": the case owned, the supervisor offered (where the folder has it)
                 keys.append("manager")
             if ctx.offended and not ctx.remedy_asked:  # ("…你就说怎么解决": the options, remedy_asked)

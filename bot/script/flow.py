@@ -40,6 +40,7 @@ class Cues(_Strict):
     other_damage: str
     underway: str
     handed_over: str
+    sorry: str = "(?!)"  # any apology word ("抱歉", "对不起"): one left beside the sorry for disturbing
     sorry_disturb: str = "(?!)"  # a goodbye sorry for the disturbance ("不好意思打扰您了")
     cause_correction: str
     greeting: str = "$^"  # a bare "在吗": after the end it is answered, not a new round
@@ -112,6 +113,7 @@ class Cues(_Strict):
     # the buyer complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", "怎么又来了"):
     # the reply apologises for the repeat contact first; no problem of the order's
     contacted_again: str = "(?!)"
+    early_call: str = "(?!)"  # the buyer is angry at the hour of the call ("大早上的打什么电话")
     # the buyer asks for a manager ("叫你们店长来"): about the talk, no problem of the order's
     asks_manager: str = "(?!)"
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
