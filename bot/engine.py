@@ -423,6 +423,7 @@ class Engine:
         ctx.call_asked = bool(norm) and flow.cue("asks_call", norm) is not None
         ctx.offended = bool(norm) and flow.cue("offended", norm) is not None
         ctx.contacted_again = bool(norm) and flow.cue("contacted_again", norm) is not None
+        ctx.early_call = bool(norm) and flow.cue("early_call", norm) is not None
         ctx.manager_asked = bool(norm) and flow.cue("asks_manager", norm) is not None
         ctx.amount = ("more" if flow.cue("haggles", norm) else "ask" if flow.cue("asks_amount", norm)
                       else None) if norm else None
@@ -471,8 +472,12 @@ class Engine:
         elif norm and ctx.not_received and flow.cue("goods_found", norm):
             # "找到了，在驿站放着呢": the buyer has the goods after all, keeping them is an option again
             ctx.not_received = False
-        if norm and flow.cue("broken", norm):
+        if norm and flow.cue("broken", flow.cues["packaging_damaged"].sub("", norm)):
             ctx.broken = True  # arrived broken ("碎了一大半"): the apology is for damage, not a delay
+        fine = flow.cue("goods_fine", norm) if norm else None
+        if fine is not None and (fine.group(1) is None or (bool(product) and (
+                fine.group(1) in product or product[-2:] in fine.group(1)))):
+            ctx.broken = False  # "枕头倒是没事": the damage told was the box's, the goods are fine
         if norm and flow.cue("spoiled", norm):
             ctx.spoiled = True  # spoiled on a slow road ("等了8天，一半都烂了"): owned with the delay
         # "味道有点淡", said calmly: a mild apology answers it (per message: the next one may be angrier)
@@ -856,7 +861,7 @@ class Engine:
         ctx.rounds += 1
         ctx.explanations = ctx.remedies_offered = 0
         ctx.remedy_chosen, ctx.all_declined, ctx.review_answer = None, False, None
-        ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed = None, [], []
+        ctx.remedy_requested, ctx.remedies_refused, ctx.options_listed, ctx.offered_with = None, [], [], []
         ctx.size_said = ctx.amount_said = None
         ctx.followup, ctx.followup_remedy = False, None
         ctx.wrong_person = ctx.remedy_underway = ctx.remedy_received = ctx.remedy_pending = False
@@ -940,6 +945,13 @@ class Engine:
                 named = [r for r in named if not self.remedies.remedies[r].refund] or named
             if named:
                 ctx.options_listed = named if flow.cue("alternatives", norm) else named[:1]
+                # "退20元，再送您一个枕套": the parts offered with the one listed, in the agent's
+                # words (said back with it once agreed: both parts are confirmed)
+                first = self.remedies.remedies[named[0]]
+                ctx.offered_with = [
+                    flow.cues["asks_consent"].sub("", c).strip("，。！？,.!?；; ") for c in CLAUSE.findall(norm)
+                    if len(ctx.options_listed) == 1 and not self.remedies.cue_length(first, c, down)
+                    and any(self.remedies.cue_length(self.remedies.remedies[r], c, down) for r in named[1:])]
             # the sum the offer names for an option ("东西您留着，退您30元"): said back once agreed
             ctx.amount_said = next((a for r in named if (a := self.remedies.remedies[r].amount_in(norm))),
                                    ctx.amount_said)
@@ -950,6 +962,12 @@ class Engine:
             # the buyer's words the reading missed ("生锈", "刷了还锈"), then an apology that feels
             # for them and asks nothing ("阿姨，真对不起，新锅刷了还生锈…"): the problem was told
             ctx.problem_stated = True
+        if "apologize" in acts and before in self.roles.hears and flow.cue("sorry_disturb", norm) \
+                and not flow.cue("sorry", flow.cues["sorry_disturb"].sub("", norm)) \
+                and not flow.cue("sorry_trouble", norm) and flow.sorry_named(norm) is None:
+            # "不好意思打扰了" where the apology for the problem is awaited: sorry for the call, not
+            # for the trouble (as sorry_heard reads it while the order is confirmed): not made
+            acts.discard("apologize")
         if "apologize" in acts and before in self.roles.before_remedy:
             # an apology for the buyer's trouble: made while hearing it, or naming it ("实在抱歉，给您
             # 发成枸杞了"): the problem is known then, and told after it, it is not apologised for again
@@ -976,7 +994,7 @@ class Engine:
         # the person (the apology beside it still counts as made), and the answer is met first
         ctx.care_waiting = ctx.safety and before in self.roles.before_remedy \
             and flow.cue("asks_care", norm) is not None
-        for act in u.acts:
+        for act in [a for a in u.acts if a in acts]:  # (an apology read as none above fires nothing)
             if act == "explain" and no_reason:
                 acts.discard(act)  # no explanation yet: not made, not counted
             elif act in unsure and (conv.stage != start or asks_only):

@@ -235,6 +235,9 @@ class Context(Base):
     # the options the agent's latest offer gave the buyer to choose between ("换一件新的，或者退货
     # 退款"), in its order; one when it offered one (or several together: "退款…另外补偿您10元")
     options_listed: list[str] = Field(default_factory=list)
+    # … and the parts a single offer gave with its option ("退20元，再送您一个枕套": "再送您一个枕套"),
+    # in the agent's words: the choice is confirmed with them
+    offered_with: list[str] = Field(default_factory=list)
     # the buyer's last message offered the review for the fix the case needs ("你先退款我就改"): read
     # as the request for it, given unconditionally; the suggestion says no deal is made
     deal: bool = False
@@ -254,6 +257,8 @@ class Context(Base):
     # … complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", cues.contacted_again):
     # the reply first apologises for the repeat contact
     contacted_again: bool = False
+    # … is angry at the hour of the call ("大早上的打什么电话", cues.early_call): sorry for it first
+    early_call: bool = False
     # … asks for someone higher up ("叫你们店长来", cues.asks_manager): the agent owns the case and
     # offers the supervisor, then the step (template key `manager`)
     manager_asked: bool = False

@@ -163,3 +163,36 @@ def test_the_chase_passes_the_guard() -> None:
     chase = ENGINE.remedies.remedies["chase_courier"]
     for text in (chase.text, chase.next or "", chase.again or ""):
         assert text and ENGINE.understand.agent(text).findings == [], text
+
+
+# -- a crushed box is no broken goods; goods said fine drop the damage ----------------------------
+
+PILLOW = {"shop": "柚子家居", "buyer_name": "王芳", "honorific": "女士", "product": "记忆棉枕头"}
+
+
+def test_a_crushed_box_is_not_broken_goods_and_goods_said_fine_drop_the_damage() -> None:
+    """"盒子都压扁了" set the broken flag and "枕头倒是没事" did not clear it: the suggestions
+    still said "这次的损坏…" / "路上弄坏的事" for a pillow that arrived whole, only late."""
+    flow = (Flow(ENGINE, PILLOW).agent("您好，请问是王芳女士吗？我是柚子家居的售后客服小林。").buyer("是我")
+            .agent("您12月4日在我们店买了一个记忆棉枕头，还有印象吗？").buyer("快递显示签收了我没收到")
+            .agent("真不好意思，让您久等了。").buyer("找到了，在驿站放着呢，盒子都压扁了"))
+    assert not flow.conv.context.broken
+    flow.conv.context.broken = True  # as if the damage had been told of the goods before
+    flow.buyer("枕头倒是没事 就是等太久了 本来买来给我妈过生日的")
+    assert not flow.conv.context.broken
+    texts = _texts(flow)
+    assert texts and not any("损坏" in t or "弄坏" in t or "坏" in t for t in texts), texts
+
+
+def test_the_box_and_fine_cues() -> None:
+    for text in ["盒子都压扁了", "外盒破了", "箱子压坏了"]:
+        assert _cue("broken", text) and not _cue("broken", ENGINE.flow.cues["packaging_damaged"].sub("", text)), text
+    for text in ["盒子压扁了，杯子也碎了", "碎了一大半", "罐子压凹了"]:
+        assert _cue("broken", ENGINE.flow.cues["packaging_damaged"].sub("", text)), text
+    flow = (Flow(ENGINE, PILLOW).agent("您好，请问是王芳女士吗？").buyer("是我")
+            .agent("您买的记忆棉枕头收到了吗？").buyer("收到了，碎了一大半"))
+    assert flow.conv.context.broken
+    flow.buyer("人倒是没事")
+    assert flow.conv.context.broken, "the buyer being fine is not the goods"
+    flow.buyer("里面的东西是好的")
+    assert not flow.conv.context.broken

@@ -141,3 +141,28 @@ def test_asked_how_it_went_the_suggestion_waits_not_still_remember() -> None:
     assert _texts(flow) == []
     flow.buyer("有股霉味 喝着不对").expect("listen_apologize")
     assert _texts(flow) and not any("记得" in t or "印象" in t for t in _texts(flow)), _texts(flow)
+
+
+PILLOW = {"shop": "柚子家居", "buyer_name": "王芳", "honorific": "女士", "product": "记忆棉枕头"}
+
+
+def _pillow_explained() -> Flow:
+    return (Flow(ENGINE, PILLOW).agent("您好，请问是王芳女士吗？我是柚子家居的售后客服小林。").buyer("是我")
+            .agent("您12月4日在我们店买了一个记忆棉枕头，还有印象吗？").buyer("记得，枕头用了一周就塌了")
+            .agent("真不好意思，让您失望了。").agent("这批填充棉确实有问题。"))
+
+
+def test_a_two_part_offer_taken_is_confirmed_with_both_parts() -> None:
+    """"退20元，再送您一个枕套" then "行": the suggestions said only "退您20元", the pillowcase
+    promised with it was dropped."""
+    flow = _pillow_explained().agent("退20元，再送您一个枕套，您看行吗？").buyer("行")
+    assert flow.conv.context.remedy_chosen == "partial_refund"
+    texts = _texts(flow)
+    assert texts and all("退您20元" in t and "再送您一个枕套" in t for t in texts), texts
+    assert not any("行吗" in t for t in texts), texts
+
+
+def test_options_to_choose_between_are_not_parts_of_one() -> None:
+    flow = _pillow_explained().agent("退您20元，或者再送您一个枕套，您看选哪个？").buyer("退钱吧")
+    texts = _texts(flow)
+    assert texts and not any("枕套" in t for t in texts), texts

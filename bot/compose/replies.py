@@ -87,7 +87,8 @@ class Composer:
                case.order_date, ctx.cause, ctx.remedy_chosen, ctx.remedy_requested, ctx.remedy_about,
                ctx.shipping_asked, ctx.size_said, ctx.amount_said, ctx.sum_named, ctx.not_received, ctx.refunded,
                ctx.followup_remedy, ctx.safety,
-               tuple(ctx.remedies_refused), tuple(ctx.options_listed), ctx.damaged, ctx.proxy, conv.tone)
+               tuple(ctx.remedies_refused), tuple(ctx.options_listed), tuple(ctx.offered_with), ctx.damaged,
+               ctx.proxy, conv.tone)
         found = self._variables_of.get(key)
         if found is None:
             if len(self._variables_of) >= 1024:
@@ -127,6 +128,8 @@ class Composer:
         most = f"{taker.up_to:g}元" if taker is not None and taker.up_to is not None else ""
         kept = book.kept_instead(ctx.remedy_requested or "", ctx.cause, no_goods)
         words = self.phrases
+        if ctx.offered_with and ctx.remedy_chosen in ctx.options_listed:  # "退您20元，再送您一个枕套"
+            remedy = "，".join([remedy, *ctx.offered_with])
         if ctx.damaged:  # damage to the buyer's other things joins the remedy
             options_text += words["damage_options"].format(thing=ctx.damaged)
             remedy += words["damage_remedy"].format(thing=ctx.damaged)
@@ -271,6 +274,8 @@ class Composer:
                 keys.append("too_early")
             if ctx.contacted_again:  # "你们到底几个客服啊": sorry for the repeat contact, then the step
                 keys.extend(["contacted-told"] * ctx.problem_stated + ["contacted"])
+            if ctx.early_call:  # "大早上的打什么电话": sorry for the hour of the call, then for the problem
+                keys.extend(["early_call-told"] * ctx.problem_stated + ["early_call"])
             if ctx.manager_asked and conv.stage not in self.roles.suspect:
                 # "叫你们店长来": the case owned, the supervisor offered (a suspected extortion is
                 # answered as any demand there: nothing that sounds like a deal)

@@ -40,6 +40,7 @@ class Cues(_Strict):
     other_damage: str
     underway: str
     handed_over: str
+    sorry: str = "(?!)"  # any apology word ("抱歉", "对不起"): one left beside the sorry for disturbing
     sorry_disturb: str = "(?!)"  # a goodbye sorry for the disturbance ("不好意思打扰您了")
     retracts: str = "(?!)"  # the agent takes back its last message ("不好意思发错窗口了")
     cause_correction: str
@@ -81,6 +82,8 @@ class Cues(_Strict):
     contacted: str = "(?!)"  # sarcasm at being contacted at last ("你们还知道找我？"): a mood
     settles: str = "(?!)"  # "那就这样吧" after a yes, where the options are shown: agreement
     broken: str = "(?!)"  # the goods arrived broken ("碎了一大半", "罐子压凹了"), not late
+    packaging_damaged: str = "(?!)"  # only the box is damaged ("盒子都压扁了"): not the goods
+    goods_fine: str = "(?!)"  # the buyer says the goods are fine ("枕头倒是没事"): no damage after all
     spoiled: str = "(?!)"  # the goods spoiled on the way ("一半都烂了", "发霉了"): late, and the loss with it
     asks_what: str = "(?!)"  # the buyer asks what the contact is about ("是我 怎么了 差评的事？")
     mild: str = "(?!)"  # a mild complaint ("味道有点淡"): a milder apology where the buyer reads calm
@@ -113,6 +116,7 @@ class Cues(_Strict):
     # the buyer complains of being contacted again ("你们到底几个客服啊 昨天刚有人问过", "怎么又来了"):
     # the reply apologises for the repeat contact first; no problem of the order's
     contacted_again: str = "(?!)"
+    early_call: str = "(?!)"  # the buyer is angry at the hour of the call ("大早上的打什么电话")
     # the buyer asks for a manager ("叫你们店长来"): about the talk, no problem of the order's
     asks_manager: str = "(?!)"
     other_product: str = "(?!)"  # the agent named the wrong thing ("我没买积木啊 我买的是拼图")
