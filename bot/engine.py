@@ -41,6 +41,7 @@ from bot.models import (
 )
 from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
+from bot.quiet import QuietHours
 from bot.script.buyer_reading import COMPLAINTS, REQUESTS, BuyerReading
 from bot.script.choices import CLAUSE, Choices
 from bot.script.flow import FLOW_KEYS, Products, callback_time
@@ -72,7 +73,7 @@ class NotSuspected(ValueError):
 class Engine:
     """Understanding, script, composition and guard, loaded once from the data folders."""
 
-    def __init__(self, dialogs: Path, templates: Path) -> None:
+    def __init__(self, dialogs: Path, templates: Path, quiet: QuietHours | None = None) -> None:
         self.dialogs = dialogs
         self.templates_root = templates
         self.understand = Understander(dialogs)
@@ -92,7 +93,7 @@ class Engine:
         self._roles()
         remedies = load_yaml(dialogs, "remedies.yaml")
         self.remedies = RemedyBook(remedies)
-        self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script)
+        self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script, quiet or QuietHours())
         self.templates = TemplateLibrary(templates)
         # The label sets and their Chinese names, one object for every reader (bot/labels.py);
         # a label the data uses but does not name stops the load here, not at the first message.
@@ -141,9 +142,11 @@ class Engine:
         self._hears = self.script.stage_with("hears_problem") or self.script.initial
 
     @classmethod
-    def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
-        """The engine over the shop's data folders, or the bundled ones."""
-        return cls(dialogs_dir(dialogs), templates_dir(templates))
+    def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None,
+             quiet: QuietHours | None = None) -> Engine:
+        """The engine over the shop's data folders, or the bundled ones; ``quiet``: the shop's
+        quiet hours and time zone (its settings; default 21:00-08:00 in Asia/Shanghai)."""
+        return cls(dialogs_dir(dialogs), templates_dir(templates), quiet)
 
     # -- conversations -------------------------------------------------------------------
 
@@ -350,10 +353,10 @@ class Engine:
         return path
 
     def _agree_time(self, ctx: Context, when: datetime) -> None:
-        """The callback time agreed, and whether it falls in the quiet hours (policy.yaml): the
+        """The callback time agreed, and whether it falls in the shop's quiet hours (bot/quiet.py): the
         buyer's own time may be kept, said so (the `agreed-late` replies and the note)."""
         ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
-        ctx.callback_late = self.policy.quiet(when)
+        ctx.callback_late = self.policy.hours.quiet(when)
 
     def _note_product(self, conv: Conversation, norm: str, damaged: str | None = None) -> None:
         """A case with no product name takes the first product the talk names, for its measure
@@ -790,7 +793,7 @@ class Engine:
             when = callback_time(norm, at or datetime.now(), ctx.evening)
             if when is not None:  # (the agent's answer still has to agree it: checklist offers_time)
                 ctx.callback_at = when.isoformat(timespec="minutes")
-                ctx.callback_late = self.policy.quiet(when)
+                ctx.callback_late = self.policy.hours.quiet(when)
         conv.last_intent = u.intent
         return u
 
