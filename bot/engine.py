@@ -508,8 +508,7 @@ class Engine:
             # a sum in yuan ("退我100块") within what the agent may agree outright (remedies.yaml
             # `up_to`) is the buyer's choice of the option that takes it, said back; over it, no
             # choice: the most the agent can do is said (amount-over)
-            taker = self.remedies.takes_sum(ctx.options_listed or [
-                r.id for r in self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded, ctx.safety)])
+            taker = self.remedies.sum_taker(ctx)
             if taker is not None and taker.up_to is not None:
                 if float(u.amount[:-1]) <= taker.up_to:
                     sum_said = proposed = False

@@ -137,3 +137,19 @@ def test_a_word_of_the_agents_picks_the_option_it_is_in(offer: str) -> None:
     flow.buyer("桌面吧").expect("polite_request")
     assert flow.conv.context.remedy_chosen not in (None, "return_refund")
     assert not any("退货" in t for t in _texts(flow)), _texts(flow)
+
+
+def test_the_option_a_sum_is_for_is_read_in_one_place() -> None:
+    """The turn (within `up_to`?) and the replies (amount-over's most) each worked out which option
+    takes a sum the buyer names; both read RemedyBook.sum_taker: the options the agent listed first,
+    else the cause's (without a refund once the platform refunded)."""
+    from bot.models import Context
+
+    book = ENGINE.remedies
+    taker = book.sum_taker(Context(cause="quality"))
+    assert taker is not None and taker.id == "partial_refund" and taker.up_to == 100
+    assert book.sum_taker(Context(cause="quality", options_listed=["exchange", "return_refund"])) is None
+    assert book.sum_taker(Context(cause="quality", refunded=True)) is None
+    flow = _litter_offered().buyer("退我200块")
+    assert flow.conv.context.amount == "over" and book.sum_taker(flow.conv.context) is taker
+
