@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.models import Context, RemedyOption
+from bot.numerals import arabic_sums
 
 _MARK = re.compile(r"[，。！？,.!?；;\s]")  # where a clause of an agent's message ends
 
@@ -53,8 +54,8 @@ class Remedy:
         return size if size.endswith(("码", "号")) else size + "码"
 
     def amount_in(self, text: str) -> str | None:
-        """The sum ``text`` names for this remedy ("退您30元" → "30"), else None."""
-        m = self.amount.search(text) if self.amount is not None and self.with_amount else None
+        """The sum ``text`` names for this remedy ("退您30元", "退您三十元" → "30"), else None."""
+        m = self.amount.search(arabic_sums(text)) if self.amount is not None and self.with_amount else None
         return next((g for g in m.groups() if g), None) if m is not None else None
 
 

@@ -167,7 +167,7 @@ class BuyerReading:
             if norm and u.intent != "deny" and self.remedies.named(norm) is not None \
                     and self.remedies.named(norm, down) is None \
                     and flow.cue("waves_off", norm) and not flow.cue("picks", norm) \
-                    and not flow.cue("sums", norm):
+                    and not flow.sums(norm):
                 # every option named only to wave it off ("换一副一样烂的？不必了。退货…也不必了", read
                 # as an exchange): the options are declined
                 u = u.model_copy(update={"intent": "deny", "confidence": 1.0, "intents": [
@@ -291,7 +291,7 @@ class BuyerReading:
     def _sum_named(self, u: BuyerUnderstanding, norm: str) -> BuyerUnderstanding:
         """A request that names a sum of money back ("补发太麻烦了 退30吧", read as an exchange for
         the 补发 it turns down) asks for that money: a refund, with the sum for the card."""
-        m = self.flow.cue("sums", norm) if norm else None
+        m = self.flow.sums(norm) if norm else None
         said = (m.group(1) or (m.group(2) if re.search("[块元]", m.group(0)) else None)) if m else None
         if said is None or u.intent not in REQUESTS:
             return u

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.dataload import DataError
 from bot.datamodels import ProductTable
+from bot.numerals import arabic_sums
 
 
 class _Strict(BaseModel):
@@ -286,6 +287,11 @@ class Flow:
 
     def cue(self, name: str, text: str) -> re.Match[str] | None:
         return self.cues[name].search(text)
+
+    def sums(self, text: str, cue: str = "sums") -> re.Match[str] | None:
+        """A sum named in ``text`` (cues.sums, or ``cue``: offered_sums), in Arabic or Chinese
+        numerals alike (两百, 三十块, 伍拾元 read as 200, 30块, 50元): the match is on the digits."""
+        return self.cues[cue].search(arabic_sums(text))
 
     def uncued(self, intent: str, confidence: float, norm: str) -> bool:
         """Whether a big jump lacks the ground its cue must find in the text (script.yaml
