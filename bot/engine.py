@@ -636,7 +636,7 @@ class Engine:
                 events = [e for e in events if e in ("extort", "threaten")]
         elif before in self.roles.suspect:
             if intent == "extort" and not uncued:
-                ctx.firm = True  # a second demand: the hold is firm
+                ctx.firm = ctx.extorted = True  # a second demand: the hold is firm
                 events = []
             elif intent in flow.ordinary_intents and (corrected or u.confidence >= flow.ordinary_confidence) \
                     and (not ctx.firm or self._drops_demand(ctx, intent, corrected, norm)):
@@ -783,7 +783,10 @@ class Engine:
             # ("改可以 再转我10块", extort at 0.78: cues.demands), however surely it is read
             ctx.firm = corrected or u.confidence >= flow.firm_extort or bool(norm and flow.cue("demands", norm))
             ctx.refusals = 0
-            ctx.suspected = ctx.extorted = True
+            ctx.suspected = True
+            # only a clear demand is an extortion that bars a review request for good; a weak
+            # reading returns to the main path as if nothing was asked (design.md)
+            ctx.extorted = ctx.extorted or ctx.firm
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         if conv.stage in self.roles.callback and before not in self.roles.callback and norm:
