@@ -11,9 +11,9 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2,
            "九": 9, "玖": 9}
 _UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _CHARS = "".join(_DIGITS) + "".join(_UNITS) + "万"
-# a Chinese number that is a sum: with a unit of ten or more (两百, 三十, 伍拾), or a single digit
-# before 块/元 (五块); not 一半, 三成, 五折, 三点, 两个 (no sum, or read by the cue itself)
-_SUM = re.compile(rf"[{_CHARS}]*[十拾百佰千仟万][{_CHARS}]*|[{''.join(_DIGITS)}](?=\s*(?:块|元))")
+# a Chinese number that is a sum: with a unit of ten or more (两百, 三十, 伍拾); not a single digit,
+# even before 块 ("瓶口磕掉了一块" is a piece), nor 一半, 三成, 三点, 两个
+_SUM = re.compile(rf"[{_CHARS}]*[十拾百佰千仟万][{_CHARS}]*")
 
 
 def cn_number(text: str) -> int | None:

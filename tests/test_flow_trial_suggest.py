@@ -179,4 +179,4 @@ def test_chinese_numbers_are_read_one_way() -> None:
     assert [cn_number(t) for t in ("三", "十二", "两百", "三千五", "一百零五", "伍拾", "两百五", "三五")] == \
         [3, 12, 200, 3500, 105, 50, 250, None]
     # a share, a count, a time stay as they are: only sums become digits
-    assert arabic_sums("退一半 退三成 补两个 三点 五块") == "退一半 退三成 补两个 三点 5块"
+    assert arabic_sums("退一半 退三成 补两个 三点 磕掉了一块 三十块") == "退一半 退三成 补两个 三点 磕掉了一块 30块"
