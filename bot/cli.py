@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from bot.cli_options import a_folder, config_option, data_options, db_option, load_engine, settings, with_store
+from bot.cli_options import (
+    a_folder,
+    config_option,
+    data_options,
+    db_option,
+    load_engine,
+    settings,
+    shop_engine,
+    with_store,
+)
 from bot.cli_zh import File as zh_file
 from bot.cli_zh import ReadablePath, os_error, text_lines
 from bot.cli_zh import install as _click_in_chinese
@@ -268,7 +277,7 @@ def assist(dialogs: Path | None, templates: Path | None, as_json: bool, shop: st
     # the shop's folders as csbot serve reads them: the options, CSBOT_*, or the settings file
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     order_date = _day(order_day, shop_clock(s.shop_timezone)().date())
-    engine = load_engine(s.dialogs, s.templates)
+    engine = shop_engine(s)
     if as_json:
         from bot.channels.jsonl import run_jsonl
 
@@ -405,7 +414,7 @@ def serve(database_url: str | None, host: str | None, port: int | None, config: 
                   dialogs=dialogs, templates=templates)
     logging.basicConfig(level=logging.INFO if s.access_log else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    engine = load_engine(s.dialogs, s.templates)
+    engine = shop_engine(s)
     load_conversions()  # no turn builds an OpenCC converter
 
     async def app_factory() -> web.Application:
@@ -559,7 +568,7 @@ def report(database_url: str | None, config: Path | None, shop: str | None, sinc
     async def read() -> tuple[Any, Any]:
         db = await open_database(s.database_url)  # first: a wrong --db is told at once
         try:
-            engine = load_engine(s.dialogs, s.templates)
+            engine = shop_engine(s)
             return engine, await read_records(db, filters, initial_stage=engine.script.initial,
                                               compliance=frozenset(engine.labels.codes))
         finally:

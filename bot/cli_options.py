@@ -15,6 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from bot.engine import Engine
+    from bot.quiet import QuietHours
     from bot.settings import Settings
     from bot.store.db import Store
 
@@ -100,13 +101,20 @@ def database_problem(url: str, exc: BaseException) -> str:
     return f"无法打开数据库 {shown}：{database_reason(exc)}（可用 --db 指定，或设置 CSBOT_DATABASE_URL）"
 
 
-def load_engine(dialogs: Path | None, templates: Path | None) -> Engine:
+def shop_engine(s: Settings) -> Engine:
+    """The engine over the settings' data folders, with the shop's quiet hours and time zone."""
+    from bot.quiet import QuietHours
+
+    return load_engine(s.dialogs, s.templates, QuietHours.from_settings(s))
+
+
+def load_engine(dialogs: Path | None, templates: Path | None, quiet: QuietHours | None = None) -> Engine:
     """The engine over a shop's data; broken data is told in Chinese with exit 3."""
     from bot.dataload import DataError
     from bot.engine import Engine
 
     try:
-        engine = Engine.load(dialogs, templates)
+        engine = Engine.load(dialogs, templates, quiet)
     except DataError as exc:
         click.echo(f"数据错误：{exc}", err=True)
         sys.exit(EXIT_DATA)

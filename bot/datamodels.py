@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Severity = Literal["block", "warn", "info"]
 Path = tuple[str | int, ...]
@@ -172,17 +172,20 @@ class Note(_Strict):
     message: str = Field(min_length=1)
 
 
-class QuietHours(_Strict):
-    start: int = Field(ge=0, le=23)
-    end: int = Field(ge=0, le=23)
-
-
 class PolicyFile(_Strict):
     """dialogs/policy.yaml"""
 
     notes: dict[str, Note]
     callback_time: str
-    quiet_hours: QuietHours
+    # once here, naive local hours; now the settings' quiet_hours in the shop's time zone
+    # (bot/quiet.py), so that the guard and the queue cannot disagree
+    quiet_hours: Any = None
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _moved(cls, value: Any) -> Any:
+        raise ValueError("免打扰时段不再写在 policy.yaml 里：请删掉这一项，在设置里写 quiet_hours"
+                         "（如 quiet_hours = \"21:00-08:00\"，按 shop_timezone 的时区算）")
 
 
 class SizedRemedy(_Strict):

@@ -43,6 +43,7 @@ from bot.models import (
 )
 from bot.models import warm as warm_models
 from bot.paths import dialogs_dir, templates_dir
+from bot.quiet import QuietHours
 from bot.script.buyer_reading import COMPLAINTS, REQUESTS, BuyerReading
 from bot.script.choices import CLAUSE, Choices
 from bot.script.flow import FLOW_KEYS, Products, callback_time
@@ -74,7 +75,7 @@ class NotSuspected(ValueError):
 class Engine:
     """Understanding, script, composition and guard, loaded once from the data folders."""
 
-    def __init__(self, dialogs: Path, templates: Path) -> None:
+    def __init__(self, dialogs: Path, templates: Path, quiet: QuietHours | None = None) -> None:
         self.dialogs = dialogs
         self.templates_root = templates
         self.understand = Understander(dialogs)
@@ -94,7 +95,7 @@ class Engine:
         self._roles()
         remedies = load_yaml(dialogs, "remedies.yaml")
         self.remedies = RemedyBook(remedies)
-        self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script)
+        self.policy = Policy(load_yaml(dialogs, "policy.yaml"), self.script, quiet or QuietHours())
         self.templates = TemplateLibrary(templates)
         # The label sets and their Chinese names, one object for every reader (bot/labels.py);
         # a label the data uses but does not name stops the load here, not at the first message.
@@ -143,9 +144,11 @@ class Engine:
         self._hears = self.script.stage_with("hears_problem") or self.script.initial
 
     @classmethod
-    def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
-        """The engine over the shop's data folders, or the bundled ones."""
-        return cls(dialogs_dir(dialogs), templates_dir(templates))
+    def load(cls, dialogs: str | Path | None = None, templates: str | Path | None = None,
+             quiet: QuietHours | None = None) -> Engine:
+        """The engine over the shop's data folders, or the bundled ones; ``quiet``: the shop's
+        quiet hours and time zone (its settings; default 21:00-08:00 in Asia/Shanghai)."""
+        return cls(dialogs_dir(dialogs), templates_dir(templates), quiet)
 
     # -- conversations -------------------------------------------------------------------
 
@@ -374,10 +377,10 @@ class Engine:
         return path
 
     def _agree_time(self, ctx: Context, when: datetime) -> None:
-        """The callback time agreed, and whether it falls in the quiet hours (policy.yaml): the
+        """The callback time agreed, and whether it falls in the shop's quiet hours (bot/quiet.py): the
         buyer's own time may be kept, said so (the `agreed-late` replies and the note)."""
         ctx.callback_at, ctx.offers_time = when.isoformat(timespec="minutes"), True
-        ctx.callback_late = self.policy.quiet(when)
+        ctx.callback_late = self.policy.hours.quiet(when)
 
     def _note_product(self, conv: Conversation, norm: str, damaged: str | None = None) -> None:
         """A case with no product name takes the first product the talk names, for its measure
@@ -534,8 +537,7 @@ class Engine:
             # a sum in yuan ("退我100块") within what the agent may agree outright (remedies.yaml
             # `up_to`) is the buyer's choice of the option that takes it, said back; over it, no
             # choice: the most the agent can do is said (amount-over)
-            taker = self.remedies.takes_sum(ctx.options_listed or [
-                r.id for r in self.remedies.for_cause(ctx.cause, ctx.not_received, ctx.refunded, ctx.safety)])
+            taker = self.remedies.sum_taker(ctx)
             if taker is not None and taker.up_to is not None:
                 if float(u.amount[:-1]) <= taker.up_to:
                     sum_said = proposed = False
@@ -666,7 +668,7 @@ class Engine:
                 events = [e for e in events if e in ("extort", "threaten")]
         elif before in self.roles.suspect:
             if intent == "extort" and not uncued:
-                ctx.firm = True  # a second demand: the hold is firm
+                ctx.firm = ctx.extorted = True  # a second demand: the hold is firm
                 events = []
             elif intent in flow.ordinary_intents and (corrected or u.confidence >= flow.ordinary_confidence) \
                     and (not ctx.firm or self._drops_demand(ctx, intent, corrected, norm)):
@@ -821,7 +823,10 @@ class Engine:
             # ("改可以 再转我10块", extort at 0.78: cues.demands), however surely it is read
             ctx.firm = corrected or u.confidence >= flow.firm_extort or bool(norm and flow.cue("demands", norm))
             ctx.refusals = 0
-            ctx.suspected = ctx.extorted = True
+            ctx.suspected = True
+            # only a clear demand is an extortion that bars a review request for good; a weak
+            # reading returns to the main path as if nothing was asked (design.md)
+            ctx.extorted = ctx.extorted or ctx.firm
         if conv.stage in self.script.holding and before not in self.script.holding:
             ctx.held_from = before if before in self.script.active else self._hears
         if conv.stage in self.roles.callback and before not in self.roles.callback and norm:
@@ -830,7 +835,7 @@ class Engine:
             when = callback_time(norm, at or datetime.now(), ctx.evening)
             if when is not None:  # (the agent's answer still has to agree it: checklist offers_time)
                 ctx.callback_at = when.isoformat(timespec="minutes")
-                ctx.callback_late = self.policy.quiet(when)
+                ctx.callback_late = self.policy.hours.quiet(when)
         conv.last_intent = u.intent
         return u
 

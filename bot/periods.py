@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-# Chinese numbers as a lead types them in a period (三天, 两周, 十二小时, 二十一天)
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+from bot.numerals import cn_number
+
+# Chinese numbers as a lead types them in a period (三天, 两周, 十二小时, 二十一天: bot/numerals.py)
 _NUMBER = r"\d{1,4}|[一二两三四五六七八九十]{1,3}"
 _UNITS = r"d|天|日|h|小时|个小时|个钟头|w|周|个星期|星期|个礼拜|礼拜|个月|月"
 _AGO = re.compile(rf"^(近|最近|过去)?\s*({_NUMBER})\s*({_UNITS})(?:内|以来)?$", re.IGNORECASE)
@@ -42,18 +43,6 @@ def _day_start(day: date, now: datetime) -> datetime:
 
 def _shown(at: datetime, whole_day: bool) -> str:
     return f"{at:%Y-%m-%d}" if whole_day else f"{at:%Y-%m-%d %H:%M}"
-
-
-def _cn_number(text: str) -> int | None:
-    """三 -> 3, 十二 -> 12, 二十一 -> 21, 两 -> 2; digits as they are; None for anything else."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text:
-        return _CN_DIGITS.get(text) if len(text) == 1 else None
-    tens, _, ones = text.partition("十")
-    if "十" in ones or (tens and tens not in _CN_DIGITS) or (ones and ones not in _CN_DIGITS) or tens == "两":
-        return None
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
 
 
 def _months_back(day: date, n: int) -> date:
@@ -150,7 +139,7 @@ def parse_bound(text: str, now: datetime, *, end: bool) -> Bound:
     if not s:
         raise ValueError(f"没有写日期。{HINT}")
     ago = _AGO.match(s)
-    n = _cn_number(ago.group(2)) if ago else None
+    n = cn_number(ago.group(2)) if ago else None
     # 近三个月 / 3个月 is a span; a bare "3月" is March (a day below), 近零天 nothing
     if ago and n and (ago.group(3) != "月" or ago.group(1)):
         at = _moment_back(now, n, ago.group(3).casefold())

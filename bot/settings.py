@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     def _quiet_hours_readable(cls, value: str) -> str:
         """Read when the settings load, so that a bad value is told with its source (and
         exit 2) like any other setting, not when the queue is first built."""
-        from bot.intake.contact import RulesError, quiet_span
+        from bot.quiet import RulesError, quiet_span
 
         try:
             quiet_span(value)
@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     @field_validator("shop_timezone")
     @classmethod
     def _time_zone_known(cls, value: str) -> str:
-        from bot.intake.contact import RulesError, shop_zone
+        from bot.quiet import RulesError, shop_zone
 
         try:
             shop_zone(value)

@@ -51,8 +51,8 @@ def _one_engine_per_data_folder() -> Iterator[None]:
     from tests.shared import load_once
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Engine, "load", classmethod(lambda _cls, dialogs=None, templates=None:
-                                               load_once(dialogs, templates)))
+        mp.setattr(Engine, "load", classmethod(lambda _cls, dialogs=None, templates=None, quiet=None:
+                                               load_once(dialogs, templates, quiet)))
         yield
 
 

@@ -31,6 +31,7 @@ from bot.dataload import read_yaml
 from bot.engine import Engine
 from bot.models import BuyerUnderstanding, Conversation, IntentScore
 from bot.paths import dialogs_dir, templates_dir
+from bot.quiet import QuietHours
 from bot.store.connect import upgrade_schema
 from bot.training.persona import find_persona
 from bot.training.rubric import load_rubric
@@ -38,7 +39,7 @@ from bot.training.session import Session, run_scripted
 
 REAL_LOAD = Engine.load
 REAL_UPGRADE = upgrade_schema
-_loaded: dict[tuple[str, str, str], Engine] = {}
+_loaded: dict[tuple[str, str, str, QuietHours | None], Engine] = {}
 
 
 @cache
@@ -46,12 +47,13 @@ def shared_engine() -> Engine:
     return load_once()
 
 
-def load_once(dialogs: str | Path | None = None, templates: str | Path | None = None) -> Engine:
-    """``Engine.load``, once per folder pair and contents in the session."""
+def load_once(dialogs: str | Path | None = None, templates: str | Path | None = None,
+              quiet: QuietHours | None = None) -> Engine:
+    """``Engine.load``, once per folder pair, contents and quiet hours in the session."""
     d, t = dialogs_dir(dialogs).resolve(), templates_dir(templates).resolve()
-    key = (str(d), str(t), _digest(d, t))
+    key = (str(d), str(t), _digest(d, t), quiet if quiet != QuietHours() else None)
     if key not in _loaded:
-        _loaded[key] = REAL_LOAD(dialogs, templates)
+        _loaded[key] = REAL_LOAD(dialogs, templates, quiet)
     return _loaded[key]
 
 

@@ -79,10 +79,19 @@ def test_a_template_with_a_conditional_benefit(shop: tuple[Path, Path]) -> None:
 
 
 def test_a_broken_yaml_file(shop: tuple[Path, Path]) -> None:
-    edit(shop[0] / "policy.yaml", "quiet_hours: {start: 21, end: 8}", "quiet_hours: {start: 21, end: 8")
+    edit(shop[0] / "policy.yaml", "  late_contact:\n", "  late_contact: {\n")
     (p,) = check_folders(*shop)
     assert "policy.yaml" in p.file and "数据文件格式错误（不是合法的 YAML）" in p.message
-    assert p.line is not None and p.line >= line_of(shop[0] / "policy.yaml", "quiet_hours")
+    assert p.line is not None and p.line >= line_of(shop[0] / "policy.yaml", "late_contact")
+
+
+def test_quiet_hours_left_in_an_older_policy_yaml_are_sent_to_the_settings(shop: tuple[Path, Path]) -> None:
+    """policy.yaml's quiet_hours (naive hours, no time zone) are gone: the settings' quiet_hours
+    in the shop's time zone are the only ones, so a copy that still has them is told where to go."""
+    policy = shop[0] / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8") + "quiet_hours: {start: 22, end: 7}\n", encoding="utf-8")
+    (p,) = _problems(shop)
+    assert "policy.yaml" in p and "quiet_hours" in p and "在设置里写 quiet_hours" in p, p
 
 
 def test_a_template_folder_that_is_no_stage(shop: tuple[Path, Path]) -> None:

@@ -544,6 +544,22 @@ def test_malicious_on_weak_evidence_returns_a_clear_demand_keeps_it() -> None:
     assert again.stage == "malicious"
 
 
+def test_only_a_clear_demand_is_an_extortion_that_bars_the_review_request() -> None:
+    """Every entry into 疑似恶意 set Context.extorted, a weak reading too: a buyer who came back
+    to the main path (design.md) was never asked about the review and got the "extorted" note."""
+    weak = (ENGINE.flow.evidence["extort"] + ENGINE.flow.firm_extort) / 2
+    conv, _ = ENGINE.feed_understood(_at_listen(), _read("改了评价你们给多少钱", "extort", weak))
+    assert conv.stage == "malicious" and conv.context.suspected and not conv.context.extorted
+    conv, sug = ENGINE.feed(conv, "buyer", "我要换一件")
+    assert conv.stage == "listen_apologize" and not conv.context.extorted
+    assert "extorted" not in [w.code for w in sug.warnings]
+    firm, _ = ENGINE.feed_understood(_at_listen(), _read("转我300，不然差评一直挂着", "extort", 0.99))
+    assert firm.context.extorted
+    again, _ = ENGINE.feed_understood(_at_listen(), _read("改了评价给多少钱", "extort", weak))
+    again, _ = ENGINE.feed_understood(again, _read("给我200就改", "extort", weak))
+    assert again.context.firm and again.context.extorted  # a second demand
+
+
 def test_safety_cues_put_the_person_first() -> None:
     for line in ("用的时候烫手，差点烫伤", "孩子吃了一口就吐了", "插上电就漏电", "跑步的时候差点摔了"):
         conv, _ = ENGINE.start(CASE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import Conversation, Suggestion
-from bot.script.flow import cn_number
+from bot.numerals import cn_number
 from tests.dialog import Flow
 from tests.shared import model_read, shared_engine
 

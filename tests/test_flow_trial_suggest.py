@@ -137,3 +137,46 @@ def test_a_word_of_the_agents_picks_the_option_it_is_in(offer: str) -> None:
     flow.buyer("桌面吧").expect("polite_request")
     assert flow.conv.context.remedy_chosen not in (None, "return_refund")
     assert not any("退货" in t for t in _texts(flow)), _texts(flow)
+
+
+def test_the_option_a_sum_is_for_is_read_in_one_place() -> None:
+    """The turn (within `up_to`?) and the replies (amount-over's most) each worked out which option
+    takes a sum the buyer names; both read RemedyBook.sum_taker: the options the agent listed first,
+    else the cause's (without a refund once the platform refunded)."""
+    from bot.models import Context
+
+    book = ENGINE.remedies
+    taker = book.sum_taker(Context(cause="quality"))
+    assert taker is not None and taker.id == "partial_refund" and taker.up_to == 100
+    assert book.sum_taker(Context(cause="quality", options_listed=["exchange", "return_refund"])) is None
+    assert book.sum_taker(Context(cause="quality", refunded=True)) is None
+    flow = _litter_offered().buyer("退我200块")
+    assert flow.conv.context.amount == "over" and book.sum_taker(flow.conv.context) is taker
+
+
+@pytest.mark.parametrize(("said", "sum_"), [("退我两百块", "200"), ("退我两百吧", "200"), ("退伍佰元吧", "500"),
+                                            ("退我200块", "200")])
+def test_a_sum_in_chinese_numerals_over_what_the_shop_allows_gets_the_most(said: str, sum_: str) -> None:
+    """"退我两百块" was no sum to the flow (its cue reads digits): it went by without the `up_to`
+    check "退我200块" gets, and the options came back as if nothing was asked."""
+    flow = _litter_offered().buyer(said).expect("remedy")
+    assert flow.conv.context.remedy_chosen is None and flow.conv.context.amount == "over"
+    texts = _texts(flow)
+    assert texts and all(f"退{sum_}元" in t and "最多" in t and "100元" in t for t in texts), texts
+
+
+@pytest.mark.parametrize(("said", "sum_"), [("退三十块吧", "30"), ("给我退伍拾元吧", "50"), ("退30块吧", "30")])
+def test_a_sum_in_chinese_numerals_within_what_the_shop_allows_is_chosen(said: str, sum_: str) -> None:
+    flow = _litter_offered().buyer(said).expect("polite_request")
+    assert flow.conv.context.remedy_chosen == "partial_refund"
+    texts = _texts(flow)
+    assert all(f"退您{sum_}元" in t for t in texts), texts
+
+
+def test_chinese_numbers_are_read_one_way() -> None:
+    from bot.numerals import arabic_sums, cn_number
+
+    assert [cn_number(t) for t in ("三", "十二", "两百", "三千五", "一百零五", "伍拾", "两百五", "三五")] == \
+        [3, 12, 200, 3500, 105, 50, 250, None]
+    # a share, a count, a time stay as they are: only sums become digits
+    assert arabic_sums("退一半 退三成 补两个 三点 磕掉了一块 三十块") == "退一半 退三成 补两个 三点 磕掉了一块 30块"

@@ -193,7 +193,7 @@ async def test_the_rules_come_from_the_settings(monkeypatch: pytest.MonkeyPatch,
     app = await build_app(f"sqlite:///{tmp_path / 'r.db'}", ENGINE)
     try:
         rules: ContactRules = app[RULES]
-        assert rules.span() == "22:00–07:00" and rules.tz.key == "Europe/Berlin"
+        assert rules.hours.span() == "22:00–07:00" and rules.hours.tz.key == "Europe/Berlin"
         assert rules.first_contact == timedelta(hours=4)
     finally:
         await app[STORE].close()

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.intake.contact import ContactRules, RulesError, TooManyAttempts
+from bot.intake.contact import ContactRules, TooManyAttempts
 from bot.intake.triage import CaseView, Reading, ReviewRow, matches, order, read_review, triage
+from bot.quiet import QuietHours, RulesError
 from tests.shared import shared_engine
 
 ENGINE = shared_engine()
@@ -136,7 +137,7 @@ def test_a_typed_cases_review_is_read_once_not_on_every_queue_request() -> None:
 def test_quiet_hours_across_midnight(local: str, quiet: bool) -> None:
     h, m = map(int, local.split(":"))
     at = datetime(2026, 12, 5, h, m, tzinfo=ZoneInfo("Asia/Shanghai"))
-    assert RULES.quiet(at) is quiet
+    assert RULES.hours.quiet(at) is quiet
     assert (RULES.quiet_warning(at) is not None) is quiet
 
 
@@ -174,16 +175,42 @@ def test_a_time_is_said_as_a_native_speaker_says_it(now: str, at: str, said: str
 def test_quiet_hours_are_the_shops_time_zone() -> None:
     # 14:30 UTC is 22:30 in Shanghai (quiet) and 15:30 in Berlin (not).
     at = datetime(2026, 12, 5, 14, 30, tzinfo=UTC)
-    assert ContactRules.of(timezone="Asia/Shanghai").quiet(at)
-    assert not ContactRules.of(timezone="Europe/Berlin").quiet(at)
+    assert ContactRules.of(timezone="Asia/Shanghai").hours.quiet(at)
+    assert not ContactRules.of(timezone="Europe/Berlin").hours.quiet(at)
     warning = ContactRules.of(timezone="Asia/Shanghai").quiet_warning(at)
     assert warning is not None and "Asia/Shanghai 22:30" in warning and "21:00–08:00" in warning
     # A span within one day, and one that is switched off.
     lunch = ContactRules.of("12:00-13:30")
-    assert lunch.quiet(datetime(2026, 12, 5, 13, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    assert not lunch.quiet(datetime(2026, 12, 5, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    assert not ContactRules.of("00:00-00:00").quiet(at)
-    assert ContactRules.of("22:00~7:30").quiet_end == time(7, 30)
+    assert lunch.hours.quiet(datetime(2026, 12, 5, 13, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert not lunch.hours.quiet(datetime(2026, 12, 5, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert not ContactRules.of("00:00-00:00").hours.quiet(at)
+    assert ContactRules.of("22:00~7:30").hours.end == time(7, 30)
+
+
+def test_the_guards_late_contact_note_is_in_the_shops_time_zone() -> None:
+    """The guard read the hour of the turn's time as it came (03:00 UTC: day to it) from
+    policy.yaml's hours: a Los Angeles shop at 19:00 its time, or 22:30 with its quiet hours
+    set to 23:00-07:00, was judged by other hours than its queue. Both read one QuietHours."""
+    from bot.dataload import load_yaml
+    from bot.guard.policy import Policy
+
+    conv, _ = ENGINE.start()
+    assert conv.stage in ENGINE.policy.contacts
+
+    def notes(quiet: QuietHours, at: datetime) -> dict[str, str]:
+        policy = Policy(load_yaml(ENGINE.dialogs, "policy.yaml"), ENGINE.script, quiet)
+        return {f.code: f.message for f in policy.agent_turn(conv, ["greet"], [], True, at)}
+
+    la = QuietHours.of("21:00-08:00", "America/Los_Angeles")
+    day_in_utc = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)  # 03:00 in Los Angeles
+    said = notes(la, day_in_utc)["late_contact"]
+    assert "21:00 以后或 8:00 以前" in said and "今天早上8点" in said, said
+    assert ContactRules(la).quiet_warning(day_in_utc) is not None  # the queue says the same
+    assert "late_contact" not in notes(la, datetime(2026, 12, 5, 20, 0, tzinfo=UTC))  # 12:00 there
+    # the settings' hours, not a second copy of them: 22:30 is no quiet hour in 23:00-07:00
+    late = QuietHours.of("23:00-07:00", "Asia/Shanghai")
+    assert "late_contact" not in notes(late, datetime(2026, 12, 5, 22, 30))
+    assert "23:00 以后或 7:00 以前" in notes(late, datetime(2026, 12, 5, 23, 30))["late_contact"]
 
 
 def test_settings_that_cannot_be_read_are_told_in_chinese() -> None:

@@ -42,6 +42,23 @@ def test_a_nickname_or_a_surname_is_no_full_name(engine: Engine, name: str) -> N
     assert engine.understand.public_findings(f"感谢{name}的反馈。", name) == []
 
 
+def test_the_forms_of_address_are_one_list_in_guard_yaml(engine: Engine) -> None:
+    """names.py kept its own list beside guard.yaml's: "李总" and "张师傅" were no full names, but the
+    rewrite knew only guard.yaml's 13 and made "感谢王小明老板的支持" into "感谢您老板的支持". One list now,
+    read (and checked) with guard.yaml, for the name test, the rewrite and the stored case's mask."""
+    from bot.dataload import load_yaml
+    from bot.guard.names import full_name, mask_name, titles
+    from bot.paths import dialogs_dir
+
+    listed = load_yaml(dialogs_dir(None), "guard.yaml")["public_name"]["titles"]
+    assert titles() == tuple(listed) and engine.understand.guard.titles == titles()
+    assert {"老板", "师傅", "总", "女士"} <= set(listed)
+    assert full_name("李总") is None and full_name("张师傅") is None and full_name("王小明") == "王小明"
+    (f,) = engine.understand.public_findings("感谢王小明老板的支持，配件已经补发。", "王小明")
+    assert f.rewrite == "感谢王老板的支持，配件已经补发。"
+    assert mask_name("感谢王小明师傅", "王小明") == "感谢[姓名]师傅"
+
+
 @pytest.fixture
 async def client(aiohttp_client: Any, tmp_path: Path, engine: Engine) -> AsyncIterator[tuple[Any, str]]:
     app = await build_app(f"sqlite:///{tmp_path / 'csbot.db'}", engine, max_body=16 * 1024)

@@ -117,7 +117,7 @@ async def test_the_queues_contact_rules_come_from_the_toml_file(
     from bot.server.queue import RULES
 
     rules = client.app[RULES]
-    assert (rules.quiet_start.hour, rules.quiet_end.minute, rules.first_contact.total_seconds()) == (0, 59, 6 * 3600)
+    assert (rules.hours.start.hour, rules.hours.end.minute, rules.first_contact.total_seconds()) == (0, 59, 6 * 3600)
 
 
 def test_a_settings_file_that_is_not_there_is_said(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -398,7 +398,7 @@ def test_a_first_message_late_at_night_is_warned_in_the_service_too(tmp_path: Pa
 
 
 def test_a_late_contact_proposes_the_first_hour_out_of_the_quiet_hours(tmp_path: Path) -> None:
-    """At 01:00 the quiet hours (policy.yaml 21-8) end in seven hours: that morning is proposed,
+    """At 01:00 the quiet hours (the settings' 21:00-08:00) end in seven hours: that morning is proposed,
     not the evening 19 hours on; at 22:40 the next morning."""
     night, = _talk(tmp_path, "2026-12-07T01:00", [("agent", "您好，请问是周女士吗？")])
     late, = _talk(tmp_path, "2026-12-06T22:40", [("agent", "您好，请问是周女士吗？")])

@@ -7,7 +7,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.models import RemedyOption
+from bot.models import Context, RemedyOption
+from bot.numerals import arabic_sums
 
 _MARK = re.compile(r"[，。！？,.!?；;\s]")  # where a clause of an agent's message ends
 
@@ -53,8 +54,8 @@ class Remedy:
         return size if size.endswith(("码", "号")) else size + "码"
 
     def amount_in(self, text: str) -> str | None:
-        """The sum ``text`` names for this remedy ("退您30元" → "30"), else None."""
-        m = self.amount.search(text) if self.amount is not None and self.with_amount else None
+        """The sum ``text`` names for this remedy ("退您30元", "退您三十元" → "30"), else None."""
+        m = self.amount.search(arabic_sums(text)) if self.amount is not None and self.with_amount else None
         return next((g for g in m.groups() if g), None) if m is not None else None
 
 
@@ -217,9 +218,13 @@ class RemedyBook:
             return None
         return self.remedies[r.instead], self.remedies[keep]
 
-    def takes_sum(self, ids: list[str]) -> Remedy | None:
-        """The option among ``ids`` that a sum in yuan the buyer names is for (remedies.yaml `up_to`:
-        the partial refund), None when none takes one."""
+    def sum_taker(self, ctx: Context) -> Remedy | None:
+        """The option a sum in yuan the buyer names is for (remedies.yaml `up_to`: the partial
+        refund), among the options the agent listed, else the cause's; None when none takes
+        one. The turn (is the sum within `up_to`?) and the replies (amount-over's most) both
+        read it here, so they cannot disagree on which option that is."""
+        ids = ctx.options_listed or [r.id for r in self.for_cause(ctx.cause, ctx.not_received, ctx.refunded,
+                                                                  ctx.safety)]
         return next((r for rid in ids if (r := self.remedies.get(rid)) is not None and r.up_to is not None), None)
 
     def by_intent(self, intent: str, cause: str | None, no_goods: bool = False,

@@ -124,7 +124,7 @@ class Composer:
         remedy = _sized(chosen, "short", ctx.size_said, ctx.amount_said).replace("{{ unit }}", unit)
         followed = book.remedy(ctx.followup_remedy or "", no_goods)
         # the option a sum the buyer names is for, and the most the agent agrees outright (amount-over)
-        taker = book.takes_sum(ctx.options_listed or [r.id for r in options])
+        taker = book.sum_taker(ctx)
         most = f"{taker.up_to:g}元" if taker is not None and taker.up_to is not None else ""
         kept = book.kept_instead(ctx.remedy_requested or "", ctx.cause, no_goods)
         words = self.phrases

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.findings import Finding, Severity
-from bot.guard.names import find_name, surname
+from bot.guard.names import find_name, surname, titles
 from bot.guard.tie import Tie, Ties
 from bot.understand.normalize import Norm
 from bot.understand.rules import CLAUSE_BREAK
@@ -67,8 +67,9 @@ class Guard:
             "商家回复是公开的，以后的买家都看得到：不能写出买家的全名，姓名是买家的隐私。"
             "称呼用“您”，或者只用姓加称呼（如“王女士”）。"))))
         self.public_code = str(public.get("code", "privacy"))
-        titles = [str(t) for t in public.get("titles", ("先生", "女士", "小姐"))]
-        self._titles = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+        # (the forms of address: the shop's list, else the bundled one)
+        self.titles = tuple(str(t) for t in public.get("titles") or titles())
+        self._titles = "|".join(re.escape(t) for t in sorted(self.titles, key=len, reverse=True))
         # The learned second opinion: heard only when the rules found nothing to block.
         self.model = model
         self.model_note: str = str(spec.get("second_opinion", {}).get("note", ""))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Conversation, Finding
-from bot.script.flow import spoken_time
+from bot.quiet import QuietHours
 
 if TYPE_CHECKING:
     from bot.script.machine import Script
@@ -18,9 +18,10 @@ _STAGE_NOTES = {"suspects_extortion": "malicious_evidence", "hands_over": "escal
 
 
 class Policy:
-    """Policy notes from ``dialogs/policy.yaml``."""
+    """Policy notes from ``dialogs/policy.yaml``; ``quiet``: the shop's quiet hours (its
+    settings), also for the note on a contact at night."""
 
-    def __init__(self, spec: dict[str, Any], script: Script) -> None:
+    def __init__(self, spec: dict[str, Any], script: Script, quiet: QuietHours) -> None:
         self.max_attempts = script.max_attempts
         # A review request is too early where the problem is not handled yet: before the
         # remedy stage, and in it until the buyer chose an option.
@@ -34,8 +35,7 @@ class Policy:
             code: (n["severity"], n["message"]) for code, n in spec["notes"].items()
         }
         self.callback_time = re.compile(spec["callback_time"])
-        self.quiet_start = int(spec["quiet_hours"]["start"])
-        self.quiet_end = int(spec["quiet_hours"]["end"])
+        self.hours = quiet
 
     def note(self, code: str, **values: str) -> Finding:
         """The policy note ``code`` as a finding without a span; ``values`` fill its {fields}
@@ -66,8 +66,8 @@ class Policy:
                 out.append(self.note("repeat_request"))
         if conv.context.attempts > self.max_attempts:
             out.append(self.note("too_many_attempts"))
-        if at is not None and conv.stage in self.contacts and self.quiet(at):
-            out.append(self.note("late_contact", quiet=self.quiet_span(), next=self.next_allowed(at)))
+        if at is not None and conv.stage in self.contacts and self.hours.quiet(at):
+            out.append(self.note("late_contact", quiet=self.hours.said(), next=self.hours.next_allowed(at)))
         return out
 
     def stage_notes(self, stage: str, time_agreed: bool = False, suspected: bool = False) -> list[Finding]:
@@ -78,19 +78,3 @@ class Policy:
         if suspected and _STAGE_NOTES["suspects_extortion"] not in codes:
             codes.insert(0, _STAGE_NOTES["suspects_extortion"])  # a suspected case that escalated
         return [self.note(code) for code in codes]
-
-    def quiet(self, at: datetime) -> bool:
-        """Whether ``at`` falls in the quiet hours."""
-        return at.hour >= self.quiet_start or at.hour < self.quiet_end
-
-    def quiet_span(self) -> str:
-        """The quiet hours as the note says them: 21:00 以后或 8:00 以前."""
-        return f"{self.quiet_start}:00 以后或 {self.quiet_end}:00 以前"
-
-    def next_allowed(self, at: datetime) -> str:
-        """The first hour after ``at`` out of the quiet hours, said from ``at``: 今天早上8点 at
-        01:00, 明天早上8点 at 22:00 (the evening, 19 hours on, is no time to propose at 01:00)."""
-        end = at.replace(hour=self.quiet_end, minute=0, second=0, microsecond=0)
-        if end <= at:
-            end += timedelta(days=1)
-        return spoken_time(end, at)

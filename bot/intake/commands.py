@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from bot.cli_options import config_option, data_options, db_option, load_engine, settings, with_store
+from bot.cli_options import config_option, data_options, db_option, settings, shop_engine, with_store
 from bot.cli_zh import ReadablePath
-from bot.intake.contact import ATTEMPT_KINDS, ContactRules, RulesError, TooManyAttempts
+from bot.intake.contact import ATTEMPT_KINDS, ContactRules, TooManyAttempts
+from bot.quiet import RulesError
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
@@ -95,13 +96,13 @@ def _import_file(s: Any, file: Path, maps: tuple[str, ...], shop: str | None, pl
     now = datetime.now(UTC)
     err = _console(err=True)
     big = len(table.rows) >= 2000
-    engine = load_engine(s.dialogs, s.templates)  # it reads each review and gives new cases their stage
+    engine = shop_engine(s)  # it reads each review and gives new cases their stage
     with Progress(console=err, transient=True, disable=not big or as_json) as bar:
         reading = bar.add_task("读取", total=len(table.rows))
         stars = star_scale(record.get("rating") for _, record in table.records())
         for number, record in table.records():
             try:
-                review = review_of(record, shop=shop or s.shop, platform=platform or "taobao", tz=rules.tz,
+                review = review_of(record, shop=shop or s.shop, platform=platform or "taobao", tz=rules.hours.tz,
                                    now=now, stars=stars)
             except RowError as exc:
                 bad.append((number, str(exc)))
@@ -201,7 +202,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
         raise click.UsageError("--mine 需要同时用 --agent 指定客服")
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     query = QueueQuery(shop=shop, q=search, status=status, me=agent, mine=mine, limit=limit)
-    engine = load_engine(s.dialogs, s.templates)
+    engine = shop_engine(s)
     rules = _rules(s, engine.script.max_attempts)
     total, items = with_store(s, lambda store: build_queue(store, engine, rules, query), existing=True)
     if as_json:
@@ -253,7 +254,7 @@ def queue(as_json: bool, shop: str | None, agent: str | None, mine: bool, status
                           f"{it.stage.label}\n{agent}", reasons)
     console.print(table)
     click.echo(f"首次联系目标：评价后 {rules.first_contact.total_seconds() / 3600:g} 小时内；"
-               f"免打扰时段 {rules.span()}（{rules.tz.key}）")
+               f"免打扰时段 {rules.hours.span()}（{rules.hours.tz.key}）")
 
 
 # -- assign, contact ------------------------------------------------------------------------
@@ -315,12 +316,12 @@ def contact(case_id: str, kind: str, agent: str | None, check: bool, yes: bool, 
     from bot.intake.queue import check_contact, record_attempt
 
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
-    rules = _rules(s, load_engine(s.dialogs, s.templates).script.max_attempts)
+    rules = _rules(s, shop_engine(s).script.max_attempts)
 
     async def go(store: Any) -> tuple[str, int, list[str], bool]:
         cid = await _resolve(store, case_id)
         used, warnings = await check_contact(store, rules, cid, None)
-        quiet = rules.quiet(datetime.now(UTC))
+        quiet = rules.hours.quiet(datetime.now(UTC))
         if check or (quiet and not yes):
             return cid, used, warnings, False
         used, warnings = await record_attempt(store, rules, cid, kind, shop=None, agent=agent)

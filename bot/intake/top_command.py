@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from bot.cli_options import config_option, data_options, db_option, load_engine, settings, with_store
+from bot.cli_options import config_option, data_options, db_option, settings, shop_engine, with_store
 
 # The open platform's client (and aiohttp) is imported by the commands that use it:
 # `csbot --help` and every other command start without it.
@@ -44,7 +44,7 @@ def run_top(s: Any, since: str | None, until: str | None, shop: str | None, plat
         click.echo(f"无法从开放平台导入：{exc.message}", err=True)
         sys.exit(EXIT_DATA)
     shop_name = shop or s.shop
-    engine = load_engine(s.dialogs, s.templates)
+    engine = shop_engine(s)
     now = datetime.now(CN)
     end = _day(until, True) if until else now
 
@@ -122,7 +122,7 @@ def explain(case_id: str, text: str | None, yes: bool, database_url: str | None,
 
     s = settings(config, database_url=database_url, dialogs=dialogs, templates=templates)
     r = tables.reviews.c
-    engine = load_engine(s.dialogs, s.templates)
+    engine = shop_engine(s)
 
     async def find(store: Any) -> tuple[str, list[Any], str | None, str | None, list[Any]]:
         cid = await _resolve(store, case_id)

@@ -223,10 +223,10 @@ def triage(view: CaseView, rules: ContactRules, now: datetime, stages: Mapping[s
     angry = any(r.emotion == "angry" for r in readings)
     contacted = view.turn > 0 or view.attempts > 0
     used = view.attempts  # the case's one count (queue.used_attempts)
-    callback_at = aware(ctx.get("callback_at"), rules.tz)
+    callback_at = aware(ctx.get("callback_at"), rules.hours.tz)
     since = review_time or view.created_at
     elapsed = now - since
-    local = rules.local
+    local = rules.hours.local
 
     score = {2: 40, 1: 20}.get(_RANK.get(rating or "", 0), 10)
     reasons: list[str] = []  # the rating and platform are fields of their own

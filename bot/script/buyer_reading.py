@@ -11,7 +11,7 @@ import re
 from bot.compose.remedies import RemedyBook
 from bot.models import BuyerUnderstanding, Cause, Context, IntentScore
 from bot.script.choices import CLAUSE
-from bot.script.flow import Flow, cn_number
+from bot.script.flow import Flow
 from bot.script.machine import Script
 from bot.understand.pipeline import Understander
 
@@ -168,7 +168,7 @@ class BuyerReading:
             if norm and u.intent != "deny" and self.remedies.named(norm) is not None \
                     and self.remedies.named(norm, down) is None \
                     and flow.cue("waves_off", norm) and not flow.cue("picks", norm) \
-                    and not flow.cue("sums", norm):
+                    and not flow.sums(norm):
                 # every option named only to wave it off ("换一副一样烂的？不必了。退货…也不必了", read
                 # as an exchange): the options are declined
                 u = u.model_copy(update={"intent": "deny", "confidence": 1.0, "intents": [
@@ -291,9 +291,8 @@ class BuyerReading:
 
     def _sum_named(self, u: BuyerUnderstanding, norm: str) -> BuyerUnderstanding:
         """A request that names a sum of money back ("补发太麻烦了 退30吧", read as an exchange for
-        the 补发 it turns down) asks for that money: a refund, with the sum for the card (in digits:
-        "再赔我两百" asks 200元)."""
-        m = self.flow.cue("sums", norm) if norm else None
+        the 补发 it turns down) asks for that money: a refund, with the sum for the card."""
+        m = self.flow.sums(norm) if norm else None
         said = (m.group(1) or (m.group(2) if re.search("[块元]", m.group(0)) else None)) if m else None
         if said is None or u.intent not in REQUESTS:
             return u
@@ -301,8 +300,7 @@ class BuyerReading:
             u = u.model_copy(update={"intent": "want_refund", "intents": [
                 i if i.intent != u.intent else IntentScore(intent="want_refund", confidence=i.confidence)
                 for i in u.intents]})
-        n = cn_number(said)  # ("再赔我两百": 200元)
-        return u.model_copy(update={"amount": f"{n}元" if n is not None else said})
+        return u.model_copy(update={"amount": f"{said}元" if said[-1].isdigit() else said})  # ("再赔我两百": 200元)
 
     @staticmethod
     def _for_buyer(u: BuyerUnderstanding) -> BuyerUnderstanding:

@@ -46,9 +46,9 @@ class Choices:
         """Whether a reply names a sum while no recent message of the agent's names any ("留着
         退一半吧" to "给你退部分差价"): the buyer's own proposal, no choice until a sum is agreed.
         A sum against the agent's ("那退50吧" to "给您退20元") takes the option, as ever."""
-        if self.flow.cue("sums", norm) is None:
+        if self.flow.sums(norm) is None:
             return False
-        return not any(self.flow.cue("sums", said) or self.flow.cue("offered_sums", said)
+        return not any(self.flow.sums(said) or self.flow.sums(said, "offered_sums")
                        for said in (self.understand.normalize(t).text for t in ctx.agent_recent))
 
     def opens_on_choice(self, clauses: list[str]) -> bool:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.dataload import DataError
 from bot.datamodels import ProductTable
+from bot.numerals import arabic_sums, cn_number
 
 
 class _Strict(BaseModel):
@@ -295,6 +296,11 @@ class Flow:
     def cue(self, name: str, text: str) -> re.Match[str] | None:
         return self.cues[name].search(text)
 
+    def sums(self, text: str, cue: str = "sums") -> re.Match[str] | None:
+        """A sum named in ``text`` (cues.sums, or ``cue``: offered_sums), in Arabic or Chinese
+        numerals alike (两百, 三十块, 伍拾元 read as 200, 30块, 50元): the match is on the digits."""
+        return self.cues[cue].search(arabic_sums(text))
+
     def uncued(self, intent: str, confidence: float, norm: str) -> bool:
         """Whether a big jump lacks the ground its cue must find in the text (script.yaml
         `evidence_cues`, and `weak_evidence_cues` below their mark): it only gives the "可能…" note."""
@@ -376,29 +382,6 @@ _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 
 _PM = ("下午", "傍晚", "晚上", "今晚", "明晚", "夜里")
 
 
-_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-
-
-def cn_number(num: str) -> int | None:
-    """A number in digits or Chinese numerals ("八", "二十五", "两百", "一百零五"), as said: a digit
-    after 百 or 千 with nothing between is the next place down ("一百五" is 150, "两千二" 2200);
-    None when it is no number."""
-    if num.isdigit() or not num:
-        return int(num) if num else None
-    total = cur = 0
-    unit, zero = 0, False
-    for ch in num:
-        if ch in _NUM and ch != "十":
-            cur, zero = _NUM[ch], zero or ch == "零"
-        elif ch == "万":
-            total, cur, unit = (total + cur or 1) * 10000, 0, 10000
-        elif ch in _UNITS:
-            total, cur, unit = total + (cur or 1) * _UNITS[ch], 0, _UNITS[ch]
-        else:
-            return None
-    return total + (cur * unit // 10 if cur and unit >= 100 and not zero else cur)
-
-
 def callback_time(text: str, now: datetime, evening: bool = False) -> datetime | None:
     """The time named in a message ("今晚八点", "明天下午三点", "八点后", "周六上午十点"),
     relative to the message's time; None when the message names no hour or day. A bare hour
@@ -453,4 +436,4 @@ def spoken_time(at: datetime, now: datetime | None) -> str:
     return f"{at.month}月{at.day}日{part}{clock}"
 
 
-__all__ = ["FLOW_KEYS", "Flow", "Products", "callback_time", "cn_number", "spoken_time"]
+__all__ = ["FLOW_KEYS", "Flow", "Products", "callback_time", "spoken_time"]

@@ -12,9 +12,10 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.intake.contact import ContactRules, RulesError, TooManyAttempts
+from bot.intake.contact import ContactRules, TooManyAttempts
 from bot.intake.queue import QueueQuery, Taken, assign, check_contact, queue, record_attempt
 from bot.intake.triage import STATUSES, QueueOut
+from bot.quiet import RulesError
 from bot.server.errors import ApiError, read_model
 from bot.store.db import Store
 
@@ -147,7 +148,7 @@ async def post_attempt(request: web.Request) -> web.Response:
     store, shop, name, _ = _store(request)
     cid = _conv_id(request)
     rules = request.app[RULES]
-    at = body.at.replace(tzinfo=rules.tz) if body.at and body.at.tzinfo is None else body.at  # shop time
+    at = body.at.replace(tzinfo=rules.hours.tz) if body.at and body.at.tzinfo is None else body.at  # shop time
     try:
         used, warnings = await record_attempt(store, rules, cid, body.kind, shop=shop, agent=name, at=at)
     except TooManyAttempts as exc:

@@ -118,7 +118,7 @@ class Understander:
         future buyer): those of any agent message, and the buyer's full name (the case's
         ``buyer_name``; a nickname or a surname alone is none), which a chat may use."""
         norm = self.normalize(text)
-        name = full_name(buyer_name)
+        name = full_name(buyer_name, self.guard.titles)
         found = self.guard(norm, self.context(context), stage)
         return [*found, *self.guard.named(norm, self.normalize(name).text if name else None)]
 
