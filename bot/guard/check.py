@@ -38,6 +38,8 @@ class CodeInfo:
     message: str
     focus: re.Pattern[str] | None = None
     covered_by: frozenset[str] = frozenset()
+    # said instead of ``message`` when money goes off the platform with no review in sight
+    off_platform: str | None = None
 
 
 class Guard:
@@ -50,7 +52,7 @@ class Guard:
             focus = body.get("focus")
             self.codes[code] = CodeInfo(body["severity"], body["message"],
                                         re.compile(focus) if focus else None,
-                                        frozenset(body.get("covered_by", ())))
+                                        frozenset(body.get("covered_by", ())), body.get("off_platform_message"))
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []),
                                 spec.get("coordinators", []))
@@ -95,13 +97,18 @@ class Guard:
                 if code in self.codes:
                     first[code] = (0, len(norm.text))  # the model points at the whole message
                     learned.add(code)
+        # 加我微信，私下给您补偿 names no review: the reason is the private deal, not 好评返现
+        off = tie is not None and tie.shape == "off_platform" and not (
+            self.ties.review and self.ties.review.search(norm.text))
         return [
             Finding(
                 code=code,
                 severity=info.severity,
                 span=_whole_clause(norm.source, *norm.span(*_whole_number(norm.text, *first[code]))),
-                message=info.message + (self.model_note if code in learned else ""),
-                rewrite=self.rewrite(code, norm.text, tie),
+                message=(info.off_platform if off and info.off_platform and code == "conditional_benefit"
+                         else info.message) + (self.model_note if code in learned else ""),
+                rewrite=self.rewrite("off_platform" if off and code == "conditional_benefit" else code,
+                                     norm.text, tie),
             )
             for code, info in self.codes.items()
             if code in first and not info.covered_by & first.keys()
