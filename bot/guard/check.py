@@ -253,8 +253,14 @@ def _whole_clause(text: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(text) and not _breaks(text, end):
         end += 1
+    typed = end
     while end - 1 > start and text[end - 1] in _PARTICLES:
         end -= 1
+    # a tag question closing the clause is no part of what was said ("…100号对吧": not "100号对");
+    # a bare 对/是 only before its particle ("做得不对" keeps its 对)
+    tag = _TAG_QUESTION.search(text, start, end)
+    if tag and tag.start() > start and (end < typed or len(tag.group()) > 2):
+        end = tag.start()
     return start, end
 
 
@@ -267,6 +273,8 @@ def _breaks(text: str, i: int) -> bool:
 
 _CLAUSE_BREAKS = frozenset("，。！？,!?；;：:~～…")
 _PARTICLES = frozenset("吧哦噢呢啊呀哈嘛啦么喔哟")
+# what is left of a tag question once its particle is dropped (对吧 → 对, 是不是, 没错吧 → 没错)
+_TAG_QUESTION = re.compile(r"(?<!不)(?:对|是|没错|对不对|是不是)$")
 
 # Chinese numerals, and the measure words that follow them in an offer ("一个", "两双", "一张")
 _NUMERALS = frozenset("一二两三四五六七八九十百几半")
