@@ -109,6 +109,7 @@ class GuardCode(_Strict):
     focus: str | None = None
     # codes whose finding on the same message says it all: this one is then left out
     covered_by: list[str] = []
+    off_platform_message: str | None = None
 
 
 class PublicName(_Strict):

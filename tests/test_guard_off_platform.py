@@ -90,3 +90,23 @@ def test_covered_by_must_name_another_code(tmp_path: Path) -> None:
                                      encoding="utf-8")
     with pytest.raises(DataError, match="covered_by 里的 benefit"):
         load_yaml(shop, "guard.yaml")
+
+
+@pytest.mark.parametrize("text", ["加我微信 xiaoxiong888，私下给您补偿", "钉钉加我一下，私下转您30块"])
+def test_money_off_the_platform_without_a_review_is_blocked_for_the_private_deal(text: str) -> None:
+    # QA: it was blocked as 好评返现 although no review is named; the block stays (money off the
+    # platform), the reason is leading the buyer off the platform
+    r = subprocess.run([sys.executable, "-m", "bot", "lint", "--json"], input=text + "\n",
+                       text=True, capture_output=True, cwd=ROOT, check=False)
+    (row,) = [json.loads(x) for x in r.stdout.splitlines()]
+    (f,) = row["findings"]
+    assert r.returncode == 1 and (f["code"], f["severity"]) == ("conditional_benefit", "block")
+    assert "平台外" in f["message"] and "私下" in f["message"] and "好评返现" not in f["message"]
+    assert "旺旺" in f["rewrite"] and "评价" not in f["rewrite"]
+
+
+def test_money_off_the_platform_for_a_review_keeps_the_review_reason() -> None:
+    r = subprocess.run([sys.executable, "-m", "bot", "lint", "--json"], input="加我微信，私下给您补偿，差评删一下\n",
+                       text=True, capture_output=True, cwd=ROOT, check=False)
+    (f,) = json.loads(r.stdout)["findings"]
+    assert f["code"] == "conditional_benefit" and "好评返现" in f["message"]

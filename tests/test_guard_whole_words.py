@@ -4,6 +4,10 @@ words and phrases: the trainee was shown 「改成好」 out of "改成好评", 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.engine import Engine
@@ -33,3 +37,20 @@ def test_the_trainer_quotes_whole_words(engine: Engine) -> None:
     f = next(f for f in s.turns[-1].findings if f.code == "pressure")
     assert f.span is not None
     assert s.turns[-1].text[f.span[0]:f.span[1]] == "您必须改成好评"
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    # QA: lint showed 「…100号对」, the 对 of a tag question 对吧
+    ("地址是杭州市西湖区文三路100号对吧", "地址是杭州市西湖区文三路100号"),
+    ("您住在杭州市西湖区文三路100号是不是？", "您住在杭州市西湖区文三路100号"),
+])
+def test_a_tag_question_after_the_address_is_not_quoted(text: str, quoted: str) -> None:
+    f = next(f for f in ENGINE.understand.findings(text) if f.code == "privacy")
+    assert f.span is not None
+    assert text[f.span[0]:f.span[1]] == quoted
+
+
+def test_lint_quotes_the_address_alone() -> None:
+    r = subprocess.run([sys.executable, "-m", "bot", "lint"], input="地址是杭州市西湖区文三路100号对吧\n", text=True,
+                       capture_output=True, cwd=Path(__file__).resolve().parent.parent, check=False)
+    assert "「地址是杭州市西湖区文三路100号」" in r.stdout, r.stdout

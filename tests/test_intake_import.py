@@ -245,3 +245,39 @@ def test_a_one_star_review_in_a_star_file_opens_a_case(tmp_path: Path) -> None:
     ones.write_text("订单编号,买家昵称,评价结果\n6001,a,1\n6002,b,0\n6003,c,-1\n", encoding="utf-8")
     data = json.loads(run_cli("import", str(ones), "--db", db, "--json", cwd=tmp_path).stdout)
     assert (data["cases"], data["positive"], data["bad"]) == (2, 1, [])
+
+
+def test_the_order_time_column_gives_the_case_its_order_date(tmp_path: Path) -> None:
+    """QA: 下单时间 was listed as 没有用到的列, so imported cases had no order date and the
+    opening could not say "您3月2日买的"; its variants (付款时间, 订单创建时间) are the same date."""
+    db = f"sqlite:///{tmp_path / 'dates.db'}"
+    export = tmp_path / "dates.csv"
+    export.write_text("订单编号,买家昵称,宝贝名称,评价结果,评价内容,下单时间\n"
+                      "7001,小猫,碎花连衣裙,差评,洗了一次就缩水了,2026-03-02 10:15:00\n", encoding="gbk")
+    r = run_cli("import", str(export), "--db", db, cwd=tmp_path)
+    assert r.returncode == 0 and "新开案例 1 个" in r.stdout, r.stdout + r.stderr
+    assert "没有用到的列" not in r.stdout, r.stdout
+    for header in ("付款时间", "订单创建时间", "下单日期"):
+        head = f"订单编号,买家昵称,评价结果,{header}\n1,a,差评,2026/3/2\n"
+        table = read_table(_write(tmp_path / f"{header}.csv", head))
+        assert "order_date" in table.columns and not table.ignored, header
+
+    async def go() -> None:
+        store = await Store.open(db)
+        turns = TurnService.over(store, ENGINE)
+        try:
+            cid = json.loads(run_cli("queue", "--db", db, "--json", cwd=tmp_path).stdout)["items"][0]["conversation_id"]
+            stored = (await store.load(cid)).conversation
+            assert stored.case.order_date is not None and stored.case.order_date.isoformat() == "2026-03-02"
+            await turns.turn(cid, "agent", "您好，请问是小猫吗？我是柚子家女装的售后客服。")
+            said = await turns.turn(cid, "buyer", "是我")
+            texts = [s.text for s in said.suggestion.suggestions]
+            assert any("3月2日" in t and "碎花连衣裙" in t for t in texts), texts
+        finally:
+            await store.close()
+    asyncio.run(go())
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -39,7 +39,7 @@ def test_the_offer_not_done_yet_still_ties_and_gets_the_plain_rewrite(engine: En
     assert [f.code for f in found] == ["conditional_benefit"]
     # the slogan's "收到货后…" does not fit a talk about a problem
     assert found[0].rewrite is not None and "收到货后" not in found[0].rewrite
-    assert "跟评价没有关系" in found[0].rewrite
+    assert "不附带任何条件" in found[0].rewrite and "评价" not in found[0].rewrite  # (no review beside a benefit)
 
 
 def test_a_gift_offered_beside_the_fix_done_still_ties(engine: Engine) -> None:
@@ -53,3 +53,11 @@ def test_a_slogan_still_gets_the_slogan_rewrite(engine: Engine) -> None:
     text = "给个五星好评，下次下单给您优惠"
     found = engine.understand.findings(text)
     assert found and found[0].rewrite == "下次下单给您优惠～收到货后有任何不满意随时找我们。"
+
+
+def test_a_sum_on_top_of_the_fix_still_ties_after_the_fix_is_done(engine: Engine) -> None:
+    for extra, ask in (("亲，退款之外我们再多补您10元", "您看一下，方便的话给个好评哈"),
+                       ("除了换新的，另外再给您补偿15块钱", "那评价的事就麻烦您啦")):
+        assert not is_heldout(extra) and not is_heldout(ask)
+        found = engine.understand.findings(ask, [extra, "已经给您提交了"], "polite_request")
+        assert [f.code for f in found] == ["conditional_benefit"]

@@ -38,6 +38,8 @@ class CodeInfo:
     message: str
     focus: re.Pattern[str] | None = None
     covered_by: frozenset[str] = frozenset()
+    # said instead of ``message`` when money goes off the platform with no review in sight
+    off_platform: str | None = None
 
 
 class Guard:
@@ -50,7 +52,7 @@ class Guard:
             focus = body.get("focus")
             self.codes[code] = CodeInfo(body["severity"], body["message"],
                                         re.compile(focus) if focus else None,
-                                        frozenset(body.get("covered_by", ())))
+                                        frozenset(body.get("covered_by", ())), body.get("off_platform_message"))
             rules[code] = body["rules"]
         negation = WideNegation(spec.get("negators", []), spec.get("fillers", []),
                                 spec.get("coordinators", []))
@@ -96,13 +98,18 @@ class Guard:
                 if code in self.codes:
                     first[code] = (0, len(norm.text))  # the model points at the whole message
                     learned.add(code)
+        # 加我微信，私下给您补偿 names no review: the reason is the private deal, not 好评返现
+        off = tie is not None and tie.shape == "off_platform" and not (
+            self.ties.review and self.ties.review.search(norm.text))
         return [
             Finding(
                 code=code,
                 severity=info.severity,
                 span=_whole_clause(norm.source, *norm.span(*_whole_number(norm.text, *first[code]))),
-                message=info.message + (self.model_note if code in learned else ""),
-                rewrite=self.rewrite(code, norm.text, tie),
+                message=(info.off_platform if off and info.off_platform and code == "conditional_benefit"
+                         else info.message) + (self.model_note if code in learned else ""),
+                rewrite=self.rewrite("off_platform" if off and code == "conditional_benefit" else code,
+                                     norm.text, tie),
             )
             for code, info in self.codes.items()
             if code in first and not info.covered_by & first.keys()
@@ -250,8 +257,14 @@ def _whole_clause(text: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(text) and not _breaks(text, end):
         end += 1
+    typed = end
     while end - 1 > start and text[end - 1] in _PARTICLES:
         end -= 1
+    # a tag question closing the clause is no part of what was said ("…100号对吧": not "100号对");
+    # a bare 对/是 only before its particle ("做得不对" keeps its 对)
+    tag = _TAG_QUESTION.search(text, start, end)
+    if tag and tag.start() > start and (end < typed or len(tag.group()) > 2):
+        end = tag.start()
     return start, end
 
 
@@ -264,6 +277,8 @@ def _breaks(text: str, i: int) -> bool:
 
 _CLAUSE_BREAKS = frozenset("，。！？,!?；;：:~～…")
 _PARTICLES = frozenset("吧哦噢呢啊呀哈嘛啦么喔哟")
+# what is left of a tag question once its particle is dropped (对吧 → 对, 是不是, 没错吧 → 没错)
+_TAG_QUESTION = re.compile(r"(?<!不)(?:对|是|没错|对不对|是不是)$")
 
 # Chinese numerals, and the measure words that follow them in an offer ("一个", "两双", "一张")
 _NUMERALS = frozenset("一二两三四五六七八九十百几半")

@@ -53,7 +53,7 @@ def case_of(review: ReviewIn) -> Case:
     """The case fields of a review, as a person would type them in."""
     return Case(shop=review.shop, buyer_name=review.buyer_name, order_id=review.order_id,
                 product=review.product, platform=review.platform, review_rating=review.rating,
-                review_text=review.review_text, review_time=review.review_time,
+                review_text=review.review_text, review_time=review.review_time, order_date=review.order_date,
                 review_followup=review.followup_text, shop_reply=review.shop_reply)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +23,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "rating": ("评价结果", "评价等级", "评价类型", "评价", "评价级别", "评分", "星级", "评价星级", "买家评分",
                "商品评分", "宝贝评分", "评价分数", "好中差评", "result", "rating", "rate", "score", "stars", "star"),
     "review_text": ("评价内容", "内容", "评论内容", "评论", "content", "review", "review_text", "comment"),
+    # when the order was placed: the opening says "您3月2日买的…" (Case.order_date)
+    "order_date": ("下单时间", "下单日期", "付款时间", "付款日期", "订单创建时间", "创建订单时间", "拍下时间",
+                   "成交时间", "order_time", "order_date", "pay_time", "paid_at"),
     "review_time": ("评价时间", "评论时间", "时间", "created", "review_time", "created_at", "time", "date"),
     # the buyer's follow-up review (追评: often where the real complaint is) and the shop's
     # reply already posted under the review (商家回复/解释: one per review)
@@ -35,7 +38,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "platform": ("平台", "platform", "来源平台", "店铺类型"),
 }
 FIELD_LABELS = {"order_id": "订单编号", "sub_order_id": "子订单", "buyer_name": "买家昵称", "product": "宝贝",
-                "rating": "评价结果", "review_text": "评价内容", "review_time": "评价时间",
+                "rating": "评价结果", "review_text": "评价内容", "order_date": "下单时间", "review_time": "评价时间",
                 "followup_text": "追评内容", "followup_time": "追评时间", "shop_reply": "商家回复", "shop": "店铺",
                 "platform": "平台"}
 REQUIRED = ("order_id", "buyer_name", "rating")
@@ -79,6 +82,7 @@ class ReviewIn(BaseModel):
     product: str | None = Field(default=None, max_length=200)
     rating: Literal["中评", "差评"]
     review_text: str | None = Field(default=None, max_length=2000)
+    order_date: date | None = None
     review_time: datetime | None = None
     followup_text: str | None = Field(default=None, max_length=2000)
     followup_time: datetime | None = None
@@ -118,7 +122,7 @@ def platform_of(raw: str) -> str:
     return value
 
 
-def time_of(raw: object, tz: tzinfo) -> datetime:
+def time_of(raw: object, tz: tzinfo, label: str = "评价时间") -> datetime:
     """A review time: a datetime (from Excel) or text such as 2026-03-02 10:15:00,
     2026/3/2 10:15 or 2026年3月2日; without a zone it is the shop's local time."""
     if isinstance(raw, datetime):
@@ -130,12 +134,12 @@ def time_of(raw: object, tz: tzinfo) -> datetime:
         except ValueError:
             m = _DATE.match(text)
             if m is None:
-                raise RowError(f"评价时间“{text[:30]}”看不懂（应写成 2026-03-02 10:15:00）") from None
+                raise RowError(f"{label}“{text[:30]}”看不懂（应写成 2026-03-02 10:15:00）") from None
             try:
                 y, mo, d, h, mi, sec = (int(g) if g is not None else 0 for g in m.groups())
                 value = datetime(y, mo, d, h, mi, sec)
             except ValueError:
-                raise RowError(f"评价时间“{text[:30]}”不是有效的日期") from None
+                raise RowError(f"{label}“{text[:30]}”不是有效的日期") from None
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
@@ -179,6 +183,8 @@ def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
     review_time = time_of(when, tz) if when not in (None, "") else None
     if review_time is not None and review_time > (now or datetime.now(UTC)) + timedelta(days=1):
         raise RowError(f"评价时间 {review_time:%Y-%m-%d %H:%M} 在将来")
+    when = row.get("order_date")
+    order_date = time_of(when, tz, FIELD_LABELS["order_date"]).date() if when not in (None, "") else None
     for f in ("order_id", "sub_order_id"):
         _whole_number(row.get(f), FIELD_LABELS[f])
     order_id = _cell(row["order_id"])
@@ -194,7 +200,7 @@ def review_of(row: dict[str, object], *, shop: str, platform: str, tz: tzinfo,
             shop=_cell(row.get("shop")) or shop, order_id=order_id,
             sub_order_id=_cell(row.get("sub_order_id")), buyer_name=_cell(row["buyer_name"]),
             product=_cell(row.get("product")) or None, rating=rating,  # type: ignore[arg-type]
-            review_text=text.replace("\x00", "") if text else None, review_time=review_time,
+            review_text=text.replace("\x00", "") if text else None, review_time=review_time, order_date=order_date,
             followup_text=followup.replace("\x00", "") if followup else None, followup_time=followup_time,
             shop_reply=reply.replace("\x00", "") if reply else None, explained=reply is not None,
             platform=platform_of(_cell(row["platform"])) if _cell(row.get("platform")) else platform,  # type: ignore[arg-type]

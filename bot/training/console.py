@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.training.grader import Scorecard
-from bot.training.persona import Persona
+from bot.training.persona import Persona, titled
 from bot.training.rubric import Labels
 from bot.training.session import Exchange, Session
 from bot.training.transcript import (
@@ -246,10 +246,10 @@ class TrainingConsole:
         for line in computation_lines(card.model_dump(mode="json"), self.labels):
             self.console.print(f"  {line}")
         # the kind, and the persona's title that tells it, only now (not in the list or intro)
-        self.console.print(Wrapped(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}"
-                                   f"（{s.persona.title}）"))
         o = card.outcome
         remedies = {rid: r.label for rid, r in s.engine.remedies.remedies.items()}
+        self.console.print(Wrapped(f"这位买家是：{self.labels.kinds.get(card.kind, card.kind)}"
+                                   f"（{titled(s.persona.title, remedies.get(o.remedy or ''))}）"))
         # One fact a line: run together, the line was wider than the terminal and Rich broke
         # it before "；用了 7 轮", leaving the semicolon at the head of the next line.
         ended = (f"结束方式：{self.labels.endings.get(o.ending, o.ending)}"

@@ -147,6 +147,13 @@ class Goal(Strict):
         return self
 
 
+def titled(title: str, remedy: str | None) -> str:
+    """A persona's title with ``{remedy}`` said as the remedy the buyer chose (its label's head:
+    退货退款, not 退货退款（运费我们出）), or 处理方案 before one is: the summary follows the choice."""
+    said = remedy.split("（")[0] if remedy else "处理方案"
+    return title.replace("{remedy}", said)
+
+
 class Persona(Strict):
     """A buyer persona: the case, goal, temperament and agenda of one training scenario."""
 

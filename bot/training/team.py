@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from bot.training.persona import titled
 from bot.training.rubric import Labels
 
 UNSIGNED = "未署名"
@@ -96,7 +97,7 @@ def read_sessions(folder: Path) -> tuple[list[Played], list[str]]:
             continue
         stamp = _STAMP.search(path.stem)
         played.append(Played(
-            trainee=head.get("trainee") or UNSIGNED, persona=head["persona"], title=head["title"],
+            trainee=head.get("trainee") or UNSIGNED, persona=head["persona"], title=titled(head["title"], None),
             kind=card.get("kind") or head.get("kind", ""),
             when=datetime.strptime(stamp.group(1), "%Y%m%d-%H%M%S") if stamp else None,
             total=int(card["total"]), passed=bool(card["passed"]),

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from bot.training.persona import titled
 from bot.training.rubric import Labels
 
 Event = dict[str, Any]
@@ -221,7 +222,8 @@ def render_markdown(events: list[Event], labels: Labels) -> str:
         "",
         *(f"- {line}" for line in computation_lines(card, labels)),
         "",
-        *([f"这位买家是：{kind}（{head['title']}）", ""] if kind else []),
+        *([f"这位买家是：{kind}（{titled(head['title'], remedies.get(o.get('remedy') or ''))}）", ""]
+          if kind else []),
         "| 阶段 | 得分 | 满分 |",
         "| --- | ---: | ---: |",
     ]
