@@ -243,7 +243,6 @@ class Engine:
         if stage is not None and conv.stage == stage[1]:
             conv.stage = stage[0]
         conv.context = Context.model_validate({**ctx.model_dump(), **undo, "undo": {}})
-        conv.context.agent_recent = ctx.agent_recent[:-1]  # nor is it the guard's memory
 
     def feed_understood(
         self, conv: Conversation, u: BuyerUnderstanding, *, at: datetime | None = None,
@@ -1203,9 +1202,10 @@ def _tree_digest(root: Path) -> bytes:
     return h.digest()
 
 
-# What an agent message sent to the wrong chat does not take back: it was sent, and the guard's
-# memory drops it apart (Engine._undo); "undo" is the record itself.
-_NOT_UNDONE = frozenset({"agent_turns", "agent_recent", "undo"})
+# What an agent message sent to the wrong chat does not take back: the buyer saw it, so the guard's
+# memory keeps it and a review request in it still counts (a gift or a second request is not let
+# through by "发错窗口了"); "undo" is the record itself.
+_NOT_UNDONE = frozenset({"agent_turns", "agent_recent", "review_requests", "undo"})
 _LISTS = tuple(k for k, f in Context.model_fields.items() if get_origin(f.annotation) is list)
 
 

@@ -11,9 +11,11 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2,
            "九": 9, "玖": 9}
 _UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _CHARS = "".join(_DIGITS) + "".join(_UNITS) + "万"
-# a Chinese number that is a sum: with a unit of ten or more (两百, 三十, 伍拾); not a single digit,
-# even before 块 ("瓶口磕掉了一块" is a piece), nor 一半, 三成, 三点, 两个
-_SUM = re.compile(rf"[{_CHARS}]*[十拾百佰千仟万][{_CHARS}]*")
+# a Chinese number that is a sum: a digit before a unit of ten or more, or a ten (两百, 三十, 十五,
+# 伍拾); not a single digit, even before 块 ("瓶口磕掉了一块" is a piece), nor 一半, 三成, 两个, nor a
+# vague amount (几百, 十几块, 一百来块, 两百多, 上千) or a word (万一, 千万别)
+_DIGIT = "".join(_DIGITS)
+_SUM = re.compile(rf"(?<![几数上{_CHARS}])(?:[{_DIGIT}]+[十拾百佰千仟万]|[十拾])[{_CHARS}]*(?![几来多余{_CHARS}])")
 
 
 def cn_number(text: str) -> int | None:
@@ -40,7 +42,7 @@ def cn_number(text: str) -> int | None:
             digit, last_unit = None, unit
     if digit:
         # 两百五 is 250 and 三千五 3500 (the next unit down), 一百零五 105
-        section += digit * (last_unit // 10 if last_unit >= 100 and text[-2] in _UNITS else 1)
+        section += digit * (last_unit // 10 if last_unit >= 100 and text[-2] in (*_UNITS, "万") else 1)
     return total + section
 
 

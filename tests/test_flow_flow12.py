@@ -221,3 +221,16 @@ def test_a_yes_with_a_bare_that_is_it_takes_the_proposal(text: str) -> None:
 def test_giving_up_with_that_is_it_still_declines() -> None:
     (_leash_options().buyer("一百五少了点 两百吧")
      .agent("好的，就按您说的，退款另外补偿两百，您看可以吗？").buyer("算了 就这样").expect("closing"))
+
+
+def test_cue_edges_a_reviewer_found() -> None:
+    """Goods broken inside the box are broken ("盒子里杯子碎了" was read out as packaging), a
+    sarcastic "没事才怪" clears no damage, and a resigned "就这样吧 不想说了" settles nothing."""
+    flow, norm = ENGINE.flow, (lambda t: ENGINE.understand.normalize(t).text)
+    assert not flow.cue("packaging_damaged", norm("盒子里杯子碎了"))
+    assert not flow.cue("packaging_damaged", norm("袋子里碗都碎了"))
+    assert flow.cue("packaging_damaged", norm("盒子都压扁了"))
+    assert not flow.cue("goods_fine", norm("东西没事才怪"))
+    assert flow.cue("goods_fine", norm("枕头倒是没事"))
+    assert not flow.cue("settles", norm("嗯 就这样吧 不想说了"))
+    assert not flow.cue("settles", norm("好吧 质量就这样吧 无所谓了"))

@@ -180,3 +180,13 @@ def test_chinese_numbers_are_read_one_way() -> None:
         [3, 12, 200, 3500, 105, 50, 250, None]
     # a share, a count, a time stay as they are: only sums become digits
     assert arabic_sums("退一半 退三成 补两个 三点 磕掉了一块 三十块") == "退一半 退三成 补两个 三点 磕掉了一块 30块"
+
+
+def test_vague_amounts_and_words_are_no_sums() -> None:
+    """A reviewer's probes: 几百 read as 100, 十几块 as 10, 两万五 as 20005, 万一 as 1."""
+    from bot.numerals import arabic_sums, cn_number
+
+    for text in ("退我几百块算了", "退个十几块钱就行", "一百来块", "两百多", "上千块", "万一又坏了", "千万别再发了"):
+        assert arabic_sums(text) == text
+    assert [cn_number(t) for t in ("两万五", "一万二")] == [25000, 12000]
+    assert arabic_sums("再赔我两百，十五块也行") == "再赔我200，15块也行"

@@ -49,7 +49,18 @@ def test_a_wrong_message_that_moved_the_stage_is_taken_back(engine: Engine) -> N
     f.agent("好的亲，谢谢您的支持，祝您生活愉快，再见！").expect("closed")
     f.agent("抱歉，刚才那条不是发给您的").expect(stage)
     assert f.conv.context.remedy_chosen == chosen
-    assert "谢谢您的支持" not in " ".join(f.conv.context.agent_recent)
+    # the buyer saw it: the guard still remembers it
+    assert "谢谢您的支持" in " ".join(f.conv.context.agent_recent)
+
+
+def test_taking_a_message_back_lets_no_gift_or_second_request_past_the_guard(engine: Engine) -> None:
+    """A reviewer's probes: "发错窗口了" wiped the guard's memory and the request count."""
+    f = _talk(Flow(engine)).agent("另外送您一个小礼物").agent("不好意思发错窗口了")
+    found = engine.understand.findings("麻烦您把差评改成好评哈", f.conv.context.agent_recent, f.conv.stage)
+    assert "conditional_benefit" in [x.code for x in found]
+    f = _talk(Flow(engine)).buyer("那就补发吧").expect("polite_request")
+    f.agent("您方便的话把评价改一下吧").agent("发错窗口了")
+    assert f.conv.context.review_requests == 1
 
 
 def test_a_correction_that_says_more_is_read_too(engine: Engine) -> None:

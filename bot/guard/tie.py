@@ -341,13 +341,10 @@ class Ties:
         # asked of them, so no price for an earlier message's offer (in one message it still ties)
         thanked = [span(m) for m in self.thanked.finditer(text)] if self.thanked is not None else []
         reviews = tuple(r for r in reviews if not _inside(r[0], thanked))
-        done = False
+        # a fix reported done in between ("补发的已经寄出了") releases nothing: a gift or a sum offered
+        # beside the fix cannot be told from the fix here, and "已经签收了" would free any gift
         for prev in reversed(list(context)[-self.memory:]):
             asked, offered, decoupled = self._read(prev)
-            if done:
-                # the fix reported done since ("新裙子已经给您寄出了"): the options offered before it were
-                # that fix; a sum on top of it ("退款之外我们再多退您10元", then "已经提交了") still ties
-                offered = tuple(o for o in offered if any(c.isdigit() for c in prev[o[0]:o[1]]))
             # a request already made stops the walk even when it left the choice to the buyer
             # (…您愿意考虑更新一下评价吗？这完全是您的权利): the offer before it was judged with it
             if reviews and asked:
@@ -360,7 +357,6 @@ class Ties:
                 return Tie(*reviews[0], "cross_message")
             if pending and asked:
                 return Tie(*pending[0], "cross_message")
-            done = done or bool(reviews and self.done is not None and self.done.search(prev))
         return None
 
     def _agreement(self, text: str, pending: list[tuple[int, int]]) -> Tie | None:
