@@ -86,8 +86,11 @@ class BuyerReading:
             # a clause about the contact itself ("是，你们还知道找我？") stays a mood (talk_causes).
             # A clause is read as typed, without the mark after it (a space the buyer typed for a
             # comma is one here: "充一晚上都充不满," read no cause with it, quality without)
-            told = next((c for c in (self.understand.buyer(c.rstrip(MARKS) or c).cause for c in clauses)
-                         if c is not None and c not in flow.talk_causes), None)
+            # (a clause that is itself a request tells no problem: "还是换一件吧" reads quality only as
+            # the model's guess for an exchange)
+            told = next((r.cause for r in (self.understand.buyer(c.rstrip(MARKS) or c) for c in clauses)
+                         if r.cause is not None and r.cause not in flow.talk_causes and r.intent not in REQUESTS),
+                        None)
             if told is not None:
                 u = u.model_copy(update={"cause": told})
         if u.cause is not None and u.cause not in flow.talk_causes and len(clauses) > 1 and norm \
