@@ -42,3 +42,14 @@ def test_a_gift_or_sum_still_ties_after_the_fix_is_reported_done(engine: Engine)
         assert not is_heldout(extra) and not is_heldout(ask)
         found = engine.understand.findings(ask, [extra, "已经给您提交了"], "polite_request")
         assert [f.code for f in found] == ["conditional_benefit"]
+
+
+def test_a_bare_change_after_a_disclaimer_is_the_review_asked_for(engine: Engine) -> None:
+    """A reviewer's probe: the review named only in the disclaimer, then "改一下" asked bare."""
+    for text in ("补偿您10元，这跟评价没关系哈，当然您要是愿意改一下我们也很感激",
+                 "送您一个小礼物，跟评价无关的，方便的话帮忙改一下哈"):
+        assert not is_heldout(text)
+        assert [f.code for f in engine.understand.findings(text)] == ["conditional_benefit"]
+    for clean in ("补偿您10元，这跟评价没关系哈", "送您一个小礼物，跟评价无关哈，尺码不合适的话可以帮您调整一下"):
+        assert not is_heldout(clean)
+        assert engine.understand.findings(clean) == []

@@ -118,6 +118,7 @@ class Ties:
         self.unless_review = _compile("unless_review")
         self.remedy = _compile("remedy")
         self.gift = _compile("gift")
+        self.bare_change = _compile("bare_change")
         self.cash = _compile("cash")
         self.bare = _compile("bare")
         self.gift_free = _compile("gift_free")
@@ -310,6 +311,11 @@ class Ties:
         # a gift and a review asked for in one message are tied whatever disclaimer follows
         # (给您发个10元红包，差评能不能改一下，不改也没关系); an owed remedy is not a gift
         asked = self._asked(text, reviews) if reviews and free else ()
+        if free and not asked and self.bare_change is not None:
+            # the review named only in the disclaimer, then asked for bare ("补偿您10元，这跟评价没关系哈，
+            # 当然您要是愿意改一下我们也很感激"): the 改一下 is the review asked for
+            asked = tuple(span(m) for m in self.bare_change.finditer(text)
+                          if self.decouple is None or self.decouple.search(text, *_clause(text, *span(m))) is None)
         if asked:
             gifts = self._gifts(text)
             if gifts:
