@@ -53,3 +53,13 @@ def test_a_bare_change_after_a_disclaimer_is_the_review_asked_for(engine: Engine
     for clean in ("补偿您10元，这跟评价没关系哈", "送您一个小礼物，跟评价无关哈，尺码不合适的话可以帮您调整一下"):
         assert not is_heldout(clean)
         assert engine.understand.findings(clean) == []
+
+
+def test_a_gift_reported_sent_beside_a_review_request_is_tied(engine: Engine) -> None:
+    """A reviewer's probe: "送您的…已经寄出了" read as a fix done, so the gift was not seen."""
+    for text in ("送您的枕套已经寄出了，顺便麻烦您把差评改一下", "送您的小礼物已经给您寄了，评价方便的话改一下哈"):
+        assert not is_heldout(text)
+        assert [f.code for f in engine.understand.findings(text)] == ["conditional_benefit"]
+    for clean in ("补发的已经寄出了，麻烦您把差评改一下", "送您的枕套已经寄出啦"):
+        assert not is_heldout(clean)
+        assert "conditional_benefit" not in [f.code for f in engine.understand.findings(clean)]

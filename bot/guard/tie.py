@@ -327,6 +327,11 @@ class Ties:
         # money just paid, then the review asked for in the same breath (已经给您转了10元，您看
         # 差评能不能删了) reads as the price of it: tied, unless the message leaves the choice
         paid = self._paid_money(text) if reviews and not free else None
+        if paid is None and reviews and not free and self.gift is not None:
+            # a gift reported sent, then the review asked for (送您的枕套已经寄出了，顺便麻烦您把差评改一下):
+            # as money just paid, the price of it
+            paid = next((g for g in self._free(self.benefit, text)
+                         if self.gift.search(text, *_clause(text, *g)) is not None), None)
         if paid is not None:
             return Tie(min(reviews[0][0], paid[0]), max(reviews[0][1], paid[1]), "paid_beside")
         off = self._free(self.offplatform, text)
