@@ -1,6 +1,6 @@
 """Numbers written in Chinese, as people type them: 三, 十二, 两百, 三千五, 一百零五, and the
 financial forms on receipts and in careful messages (伍拾, 壹佰). One reader for the report's
-periods (近三天) and the sums a buyer names (退我两百, 三十块, 伍拾元)."""
+periods (近三天), the hours of a callback (八点半) and the sums a buyer names (退我两百, 三十块, 伍拾元)."""
 
 from __future__ import annotations
 
